@@ -1,0 +1,40 @@
+/** where the latest `DPoP-Nonce` of each server origin is kept; may be sync or async. */
+export interface DpopNonceCache {
+	/** the latest nonce of `origin`, if known. */
+	get(origin: string): string | undefined | Promise<string | undefined>;
+	/** remembers the latest nonce of `origin`. */
+	set(origin: string, nonce: string): void | Promise<void>;
+}
+
+/** options for `MemoryDpopNonceCache`. */
+export interface MemoryDpopNonceCacheOptions {
+	/** how many origins to remember; the least recently used is dropped first. default 100. */
+	maxSize?: number | undefined;
+}
+
+/** an in-memory `DpopNonceCache` with a size bound (least recently used origin dropped first). */
+export class MemoryDpopNonceCache implements DpopNonceCache {
+	readonly #nonces = new Map<string, string>();
+	readonly #maxSize: number;
+
+	constructor(options: MemoryDpopNonceCacheOptions = {}) {
+		const { maxSize = 100 } = options;
+		if (!Number.isInteger(maxSize) || maxSize < 1) {
+			throw new TypeError(`maxSize must be a positive integer, got ${maxSize}`);
+		}
+		this.#maxSize = maxSize;
+	}
+
+	get(origin: string): string | undefined {
+		return this.#nonces.get(origin);
+	}
+
+	set(origin: string, nonce: string): void {
+		// re-insert so map order stays least recently set first
+		this.#nonces.delete(origin);
+		this.#nonces.set(origin, nonce);
+		if (this.#nonces.size > this.#maxSize) {
+			this.#nonces.delete(this.#nonces.keys().next().value!);
+		}
+	}
+}

@@ -1,0 +1,17 @@
+export { computeAth } from './compute-ath.ts';
+export { createDpopFetch, type DpopFetchOptions, type FetchFunction } from './create-dpop-fetch.ts';
+export { createDpopProof, type DpopProofOptions, toHtu } from './create-dpop-proof.ts';
+export {
+	type DpopKey,
+	type DpopPrivateJwk,
+	exportDpopKey,
+	generateDpopKey,
+	importDpopKey,
+} from './dpop-key.ts';
+export {
+	type DpopNonceCache,
+	MemoryDpopNonceCache,
+	type MemoryDpopNonceCacheOptions,
+} from './dpop-nonce-cache.ts';
+export { isUseDpopNonceError } from './is-use-dpop-nonce-error.ts';
+export { type AuthChallenge, parseWwwAuthenticate } from './parse-www-authenticate.ts';

@@ -1,0 +1,61 @@
+import { encodeJwtSegment, signJwt } from './jwt.ts';
+import type { PrivateKey } from './private-key.ts';
+import { randomId } from './random-id.ts';
+
+/** the `client_assertion_type` sent with a `private_key_jwt` assertion. */
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** how long an assertion is valid, in seconds: long enough for one request, short against replay. */
+const DEFAULT_LIFETIME_SECONDS = 60;
+
+/** options for `createClientAssertion`. */
+export interface ClientAssertionOptions {
+	/** the client id: both `iss` and `sub`. */
+	clientId: string;
+	/** the authorization server's issuer identifier: the `aud`. */
+	audience: string;
+	/** seconds until `exp`; default 60, at most 300. */
+	lifetime?: number | undefined;
+	/** the clock, in milliseconds since the epoch; default `Date.now`. */
+	now?: (() => number) | undefined;
+}
+
+// the header is the same for every assertion a key makes: encode it once per key
+const headers = new WeakMap<PrivateKey, string>();
+
+/**
+ * creates a `private_key_jwt` client assertion: `iss` = `sub` = client id, `aud` = issuer, a
+ * fresh `jti`, `iat` and a short `exp`; the header names the key's `kid` and `alg`.
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+ * @see https://atproto.com/specs/oauth#confidential-client-authentication
+ */
+export const createClientAssertion = async (
+	key: PrivateKey,
+	options: ClientAssertionOptions,
+): Promise<string> => {
+	const { clientId, audience, lifetime = DEFAULT_LIFETIME_SECONDS, now = Date.now } = options;
+	if (!(lifetime > 0 && lifetime <= 300)) {
+		throw new TypeError(`client assertion lifetime must be between 1 and 300 seconds, got ${lifetime}`);
+	}
+
+	let header = headers.get(key);
+	if (header === undefined) {
+		header = encodeJwtSegment({ alg: key.alg, kid: key.kid, typ: 'JWT' });
+		headers.set(key, header);
+	}
+
+	const iat = Math.floor(now() / 1000);
+	return signJwt(
+		header,
+		{
+			iss: clientId,
+			sub: clientId,
+			aud: audience,
+			// unique per assertion: the server rejects a replayed jti
+			jti: randomId(),
+			iat,
+			exp: iat + lifetime,
+		},
+		key.sign,
+	);
+};

@@ -1,0 +1,20 @@
+import { exportJWK } from 'jose';
+
+import type { EcPrivateJwk, RsaPrivateJwk } from './jwk.ts';
+import type { SigningKey } from './signing-key.ts';
+
+const EC_FIELDS = ['kty', 'crv', 'x', 'y', 'd'] as const;
+const RSA_FIELDS = ['kty', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const;
+
+/** exports the private key parameters of a key as a JWK (no `kid`, no `alg`). */
+export const exportSigningJwk = async (key: SigningKey): Promise<EcPrivateJwk | RsaPrivateJwk> => {
+	const full = (await exportJWK(key.cryptoKey)) as Record<string, unknown>;
+	const fields = full.kty === 'EC' ? EC_FIELDS : RSA_FIELDS;
+
+	// copy only the key parameters, in a fixed order, so the output is stable across runtimes
+	const jwk: Record<string, unknown> = {};
+	for (const field of fields) {
+		jwk[field] = full[field];
+	}
+	return jwk as unknown as EcPrivateJwk | RsaPrivateJwk;
+};

@@ -1,0 +1,30 @@
+import { generateKeyPair } from 'jose';
+import { InvalidKeyError } from './errors.ts';
+import { publicJwkOf } from './internal/public-jwk-of.ts';
+import { isSigningAlgorithm, type SigningAlgorithm } from './signing-algorithm.ts';
+import type { SignerOptions, SigningKey } from './signing-key.ts';
+import { createWebCryptoSigner } from './webcrypto-signer.ts';
+
+/** RSA modulus for generated keys: the NIST minimum still accepted everywhere. */
+const RSA_MODULUS_LENGTH = 2048;
+
+/** generates a fresh private key for `alg`, extractable so it can be stored. */
+export const generateSigningKey = async (
+	alg: SigningAlgorithm = 'ES256',
+	options: SignerOptions = {},
+): Promise<SigningKey> => {
+	if (!isSigningAlgorithm(alg)) {
+		throw new InvalidKeyError('unsupported_alg', `unsupported signing algorithm ${JSON.stringify(alg)}`);
+	}
+
+	const { privateKey, publicKey } = await generateKeyPair(alg, {
+		extractable: true,
+		modulusLength: RSA_MODULUS_LENGTH,
+	});
+	const publicJwk = publicJwkOf(
+		(await globalThis.crypto.subtle.exportKey('jwk', publicKey)) as Record<string, unknown>,
+	);
+	const createSigner = options.createSigner ?? createWebCryptoSigner;
+
+	return Object.freeze({ alg, cryptoKey: privateKey, publicJwk, sign: createSigner(privateKey, alg) });
+};

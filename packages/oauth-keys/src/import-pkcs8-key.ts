@@ -1,0 +1,59 @@
+import { importPKCS8 } from 'jose';
+
+import { InvalidKeyError } from './errors.ts';
+import { publicJwkOf } from './internal/public-jwk-of.ts';
+import { resolveJwkAlgorithm } from './internal/resolve-jwk-algorithm.ts';
+import { checkKid, type PrivateKey, toPrivateKey } from './private-key.ts';
+import type { SigningAlgorithm } from './signing-algorithm.ts';
+import type { SignerOptions } from './signing-key.ts';
+import { createWebCryptoSigner } from './webcrypto-signer.ts';
+
+/** options for `importPkcs8Key`. */
+export interface ImportPkcs8KeyOptions extends SignerOptions {
+	/** the key id to publish the key under (required: PEM carries none). */
+	kid: string;
+	/** the algorithm the key signs with; defaults to ES256. */
+	alg?: SigningAlgorithm | undefined;
+}
+
+const PKCS8_HEADER = '-----BEGIN PRIVATE KEY-----';
+
+/** imports a client private key from a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). */
+export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions): Promise<PrivateKey> => {
+	if (typeof pem !== 'string') {
+		throw new InvalidKeyError('not_an_object', `expected a PKCS#8 PEM string, got ${typeof pem}`);
+	}
+	const kid = options.kid;
+	checkKid(kid);
+
+	const text = pem.trim();
+	if (!text.startsWith(PKCS8_HEADER)) {
+		const found = /^-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
+		throw new InvalidKeyError(
+			found?.includes('PUBLIC') ? 'public_key' : 'wrong_pem_type',
+			found === undefined
+				? `expected a PEM starting with ${PKCS8_HEADER}`
+				: found === 'EC PRIVATE KEY' || found === 'RSA PRIVATE KEY'
+					? `expected PKCS#8 (${PKCS8_HEADER}), got ${found}; convert it with \`openssl pkcs8 -topk8 -nocrypt\``
+					: `expected PKCS#8 (${PKCS8_HEADER}), got ${found}`,
+		);
+	}
+
+	const alg = options.alg ?? 'ES256';
+	let cryptoKey: CryptoKey;
+	try {
+		cryptoKey = await importPKCS8(text, alg, { extractable: true });
+	} catch {
+		throw new InvalidKeyError('alg_mismatch', `the PEM is not a valid ${alg} private key`);
+	}
+
+	const jwk = (await globalThis.crypto.subtle.exportKey('jwk', cryptoKey)) as Record<string, unknown>;
+	// runs the same fit checks as a JWK import (curve, RSA modulus size)
+	resolveJwkAlgorithm(jwk, alg);
+
+	const createSigner = options.createSigner ?? createWebCryptoSigner;
+	return toPrivateKey(
+		{ alg, cryptoKey, publicJwk: publicJwkOf(jwk), sign: createSigner(cryptoKey, alg) },
+		kid,
+	);
+};

@@ -1,0 +1,71 @@
+import { InvalidKeyError } from '../errors.ts';
+
+const describe = (value: unknown): string => {
+	if (value === null) return 'null';
+	if (Array.isArray(value)) return 'an array';
+	return typeof value === 'string' ? 'a string' : `${typeof value}`;
+};
+
+/**
+ * turns a JWK object or its JSON text into a private JWK record, or throws an `InvalidKeyError`
+ * that says what was wrong. messages never quote the input: it holds the private key.
+ */
+export const parsePrivateJwk = (input: unknown): Record<string, unknown> => {
+	let jwk: unknown = input;
+
+	if (typeof input === 'string') {
+		const text = input.trim();
+		if (text === '') {
+			throw new InvalidKeyError(
+				'malformed_json',
+				'the private JWK is an empty string (is the environment variable set?)',
+			);
+		}
+		if (text[0] === "'") {
+			throw new InvalidKeyError(
+				'malformed_json',
+				'the private JWK is wrapped in single quotes; pass the JSON object itself',
+			);
+		}
+		try {
+			jwk = JSON.parse(text);
+		} catch {
+			// the SyntaxError's message quotes the input, so it is not passed on
+			throw new InvalidKeyError('malformed_json', 'the private JWK is not valid JSON');
+		}
+		if (typeof jwk === 'string') {
+			throw new InvalidKeyError(
+				'malformed_json',
+				'the private JWK is JSON-encoded twice (the JSON text holds a string, not an object)',
+			);
+		}
+	}
+
+	if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
+		throw new InvalidKeyError(
+			'not_an_object',
+			`expected a private JWK (an object or its JSON string), got ${describe(jwk)}`,
+		);
+	}
+
+	const record = jwk as Record<string, unknown>;
+	if (record.kty !== 'EC' && record.kty !== 'RSA') {
+		throw new InvalidKeyError(
+			'unsupported_key_type',
+			`unsupported JWK "kty" ${JSON.stringify(record.kty ?? null)}; expected "EC" or "RSA"`,
+		);
+	}
+	if (typeof record.d !== 'string' || record.d === '') {
+		throw new InvalidKeyError(
+			'public_key',
+			'the JWK is a public key (it has no "d"); a private key is required here',
+		);
+	}
+	if (record.use !== undefined && record.use !== 'sig') {
+		throw new InvalidKeyError(
+			'invalid_key',
+			`the JWK has "use": ${JSON.stringify(record.use)}; expected "sig"`,
+		);
+	}
+	return record;
+};

@@ -1,0 +1,53 @@
+import { InvalidKeyError } from '../errors.ts';
+import { isSigningAlgorithm, type SigningAlgorithm } from '../signing-algorithm.ts';
+import { ALG_BY_EC_CURVE, EC_CURVE_BY_ALG, keyTypeOf } from './webcrypto-algorithms.ts';
+
+/** the smallest RSA modulus we accept (NIST SP 800-131A). */
+const MIN_RSA_MODULUS_BITS = 2048;
+
+/**
+ * decides which algorithm a private JWK signs with (the option, else its `alg`, else its curve)
+ * and checks that the key fits it.
+ */
+export const resolveJwkAlgorithm = (jwk: Record<string, unknown>, requested?: string): SigningAlgorithm => {
+	if (requested !== undefined && jwk.alg !== undefined && jwk.alg !== requested) {
+		throw new InvalidKeyError(
+			'alg_mismatch',
+			`the JWK says "alg": ${JSON.stringify(jwk.alg)} but ${JSON.stringify(requested)} was requested`,
+		);
+	}
+
+	const alg = requested ?? jwk.alg ?? (jwk.kty === 'EC' ? ALG_BY_EC_CURVE[jwk.crv as string] : undefined);
+	if (alg === undefined) {
+		throw new InvalidKeyError(
+			'missing_alg',
+			jwk.kty === 'RSA'
+				? 'an RSA JWK needs an "alg" (PS256, PS384, PS512, RS256, RS384 or RS512)'
+				: `unsupported EC curve ${JSON.stringify(jwk.crv ?? null)}; expected P-256, P-384 or P-521`,
+		);
+	}
+	if (!isSigningAlgorithm(alg)) {
+		throw new InvalidKeyError('unsupported_alg', `unsupported signing algorithm ${JSON.stringify(alg)}`);
+	}
+
+	if (keyTypeOf(alg) !== jwk.kty) {
+		throw new InvalidKeyError('alg_mismatch', `${alg} needs a ${keyTypeOf(alg)} key, not ${jwk.kty}`);
+	}
+	if (jwk.kty === 'EC' && EC_CURVE_BY_ALG[alg] !== jwk.crv) {
+		throw new InvalidKeyError(
+			'alg_mismatch',
+			`${alg} needs curve ${EC_CURVE_BY_ALG[alg]}, but the JWK is on ${JSON.stringify(jwk.crv ?? null)}`,
+		);
+	}
+	if (jwk.kty === 'RSA') {
+		// base64url: 4 characters carry 3 bytes
+		const bits = typeof jwk.n === 'string' ? Math.floor((jwk.n.length * 3) / 4) * 8 : 0;
+		if (bits < MIN_RSA_MODULUS_BITS) {
+			throw new InvalidKeyError(
+				'weak_key',
+				`the RSA modulus is ${bits} bits; at least ${MIN_RSA_MODULUS_BITS} are required`,
+			);
+		}
+	}
+	return alg;
+};

@@ -1,0 +1,34 @@
+import type { SigningAlgorithm } from '../signing-algorithm.ts';
+
+type EcCurve = 'P-256' | 'P-384' | 'P-521';
+
+/** the curve each ECDSA algorithm is defined over (RFC 7518 §3.4). */
+export const EC_CURVE_BY_ALG: Readonly<Partial<Record<SigningAlgorithm, EcCurve>>> = {
+	ES256: 'P-256',
+	ES384: 'P-384',
+	ES512: 'P-521',
+};
+
+/** the ECDSA algorithm each curve implies, for JWKs that carry no `alg`. */
+export const ALG_BY_EC_CURVE: Readonly<Record<string, SigningAlgorithm>> = {
+	'P-256': 'ES256',
+	'P-384': 'ES384',
+	'P-521': 'ES512',
+};
+
+/** the key type an algorithm needs. */
+export const keyTypeOf = (alg: SigningAlgorithm): 'EC' | 'RSA' => (alg[0] === 'E' ? 'EC' : 'RSA');
+
+/** the WebCrypto parameters for `subtle.sign` / `subtle.verify` with each algorithm. */
+export const signParamsOf = (alg: SigningAlgorithm): AlgorithmIdentifier | EcdsaParams | RsaPssParams => {
+	const bits = alg.slice(2);
+	switch (alg[0]) {
+		case 'E':
+			return { name: 'ECDSA', hash: `SHA-${bits}` };
+		case 'P':
+			// RFC 7518 §3.5: the salt is as long as the hash output
+			return { name: 'RSA-PSS', saltLength: Number(bits) / 8 };
+		default:
+			return { name: 'RSASSA-PKCS1-v1_5' };
+	}
+};

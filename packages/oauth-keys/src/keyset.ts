@@ -1,0 +1,119 @@
+import type { Jwks, PublishedJwk } from './jwk.ts';
+import { negotiateAlgorithm } from './negotiate-algorithm.ts';
+import type { PrivateKey } from './private-key.ts';
+import { algorithmRank } from './signing-algorithm.ts';
+
+/** what `Keyset.find` matches on. */
+export interface KeySearch {
+	/** the key id. */
+	kid?: string | undefined;
+	/** one algorithm, or a list of acceptable ones. */
+	alg?: string | readonly string[] | undefined;
+}
+
+const isPrivateKey = (value: unknown): value is PrivateKey => {
+	const key = value as PrivateKey | null;
+	return (
+		typeof key === 'object' &&
+		key !== null &&
+		typeof key.kid === 'string' &&
+		typeof key.alg === 'string' &&
+		typeof key.sign === 'function' &&
+		typeof key.publicJwk === 'object' &&
+		key.cryptoKey?.type === 'private'
+	);
+};
+
+/**
+ * a client's signing keys: unique `kid`s, the public JWKS to serve, lookup by kid and alg, and
+ * negotiation against what the authorization server accepts.
+ */
+export class Keyset implements Iterable<PrivateKey> {
+	/** sorted by algorithm preference (ES256 first), then in the order given. */
+	readonly #keys: readonly PrivateKey[];
+	readonly #byKid: ReadonlyMap<string, PrivateKey>;
+
+	/** the public keys to serve at `jwks_uri` or inline as `jwks`: never any private field. */
+	readonly publicJwks: Readonly<Jwks>;
+
+	/** @throws TypeError when `keys` is empty, holds something that is not a key, or repeats a `kid` */
+	constructor(keys: Iterable<PrivateKey>) {
+		const list = [...keys];
+		if (list.length === 0) {
+			throw new TypeError('a keyset needs at least one key');
+		}
+
+		const byKid = new Map<string, PrivateKey>();
+		for (const [index, key] of list.entries()) {
+			if (!isPrivateKey(key)) {
+				throw new TypeError(
+					`keyset entry ${index} is not an imported private key; pass JWKs through importJwkKey() first`,
+				);
+			}
+			if (byKid.has(key.kid)) {
+				// two keys under one kid would make the server pick either one to verify with
+				throw new TypeError(`keyset has two keys with kid ${JSON.stringify(key.kid)}`);
+			}
+			byKid.set(key.kid, key);
+		}
+
+		this.#keys = Object.freeze(list.sort((a, b) => algorithmRank(a.alg) - algorithmRank(b.alg)));
+		this.#byKid = byKid;
+		this.publicJwks = Object.freeze({
+			keys: this.#keys.map(
+				(key): PublishedJwk => Object.freeze({ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }),
+			),
+		});
+	}
+
+	/** a keyset as is, or a new one from a list of keys. */
+	static from(input: Keyset | Iterable<PrivateKey>): Keyset {
+		return input instanceof Keyset ? input : new Keyset(input);
+	}
+
+	/** how many keys it holds. */
+	get size(): number {
+		return this.#keys.length;
+	}
+
+	/** the key with this `kid`, if any. */
+	get(kid: string): PrivateKey | undefined {
+		return this.#byKid.get(kid);
+	}
+
+	/** whether a key with this `kid` is in the set. */
+	has(kid: string): boolean {
+		return this.#byKid.has(kid);
+	}
+
+	/** the most preferred key matching every given criterion, if any. */
+	find(search: KeySearch = {}): PrivateKey | undefined {
+		const { kid, alg } = search;
+		const algs = typeof alg === 'string' ? [alg] : alg;
+		for (const key of this.#keys) {
+			if (kid !== undefined && key.kid !== kid) continue;
+			if (algs !== undefined && !algs.includes(key.alg)) continue;
+			return key;
+		}
+		return undefined;
+	}
+
+	/**
+	 * the key to sign client assertions with for a server that accepts `supported` (its
+	 * `token_endpoint_auth_signing_alg_values_supported`; ES256 when absent): ES256 keys first.
+	 * @throws {NoCompatibleKeyError} naming our algorithms and the server's
+	 */
+	negotiate(supported?: readonly string[]): PrivateKey {
+		const alg = negotiateAlgorithm(
+			this.#keys.map((key) => key.alg),
+			supported,
+			'client authentication',
+		);
+		// the algorithm came from one of our keys, so a key for it exists
+		return this.find({ alg })!;
+	}
+
+	[Symbol.iterator](): Iterator<PrivateKey> {
+		return this.#keys[Symbol.iterator]();
+	}
+}

@@ -1,0 +1,34 @@
+import type { PublicJwk } from './jwk.ts';
+import type { SigningAlgorithm } from './signing-algorithm.ts';
+
+/**
+ * signs the JWS signing input and returns the raw JWS signature (for ECDSA, `r || s`).
+ * may be synchronous: a runtime-specific signer (node:crypto) is much faster than WebCrypto's.
+ */
+export type SignFunction = (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+/** builds a `SignFunction` for a private key; the key is converted once, not per signature. */
+export type CreateSigner = (key: CryptoKey, alg: SigningAlgorithm) => SignFunction;
+
+/** a private key bound to one algorithm, ready to sign. */
+export interface SigningKey {
+	/** the one algorithm this key signs with. */
+	readonly alg: SigningAlgorithm;
+	/** the private key, extractable so it can be exported for storage. */
+	readonly cryptoKey: CryptoKey;
+	/** the public half: key parameters only (no `kid`, `alg`, `use`). */
+	readonly publicJwk: Readonly<PublicJwk>;
+	/** signs with this key; see `SignFunction`. */
+	readonly sign: SignFunction;
+}
+
+/** options shared by the functions that generate or import keys. */
+export interface SignerOptions {
+	/** how signatures are made; defaults to WebCrypto (`createWebCryptoSigner`). */
+	createSigner?: CreateSigner;
+}
+
+/** returns a copy of `key` that signs through `createSigner` instead. */
+export const withSigner = <K extends SigningKey>(key: K, createSigner: CreateSigner): K => {
+	return { ...key, sign: createSigner(key.cryptoKey, key.alg) };
+};
