@@ -34,8 +34,8 @@ export const createClientAssertion = async (
 	options: ClientAssertionOptions,
 ): Promise<string> => {
 	const { clientId, audience, lifetime = DEFAULT_LIFETIME_SECONDS, now = Date.now } = options;
-	if (!(lifetime > 0 && lifetime <= 300)) {
-		throw new TypeError(`client assertion lifetime must be between 1 and 300 seconds, got ${lifetime}`);
+	if (!(Number.isInteger(lifetime) && lifetime >= 1 && lifetime <= 300)) {
+		throw new TypeError(`client assertion lifetime must be a whole number of seconds from 1 to 300, got ${lifetime}`);
 	}
 
 	let header = headers.get(key);

@@ -4,7 +4,7 @@ import { InvalidKeyError } from './errors.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
 import { resolveJwkAlgorithm } from './internal/resolve-jwk-algorithm.ts';
 import { checkKid, type PrivateKey, toPrivateKey } from './private-key.ts';
-import type { SigningAlgorithm } from './signing-algorithm.ts';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithm.ts';
 import type { SignerOptions } from './signing-key.ts';
 import { createWebCryptoSigner } from './webcrypto-signer.ts';
 
@@ -44,7 +44,16 @@ export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions
 	try {
 		cryptoKey = await importPKCS8(text, alg, { extractable: true });
 	} catch {
-		throw new InvalidKeyError('alg_mismatch', `the PEM is not a valid ${alg} private key`);
+		// tell a key for another algorithm from a corrupt one: only the error path pays for this
+		const fitsAnother = await Promise.any(
+			SIGNING_ALGORITHMS.filter((other) => other !== alg).map((other) => importPKCS8(text, other)),
+		).then(
+			() => true,
+			() => false,
+		);
+		throw fitsAnother
+			? new InvalidKeyError('alg_mismatch', `the PEM holds a private key, but not one for ${alg}`)
+			: new InvalidKeyError('invalid_key', 'the PEM is not a valid PKCS#8 private key');
 	}
 
 	const jwk = (await globalThis.crypto.subtle.exportKey('jwk', cryptoKey)) as Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { publicJwkOf } from './internal/public-jwk-of.ts';
 import type { Jwks, PublishedJwk } from './jwk.ts';
 import { negotiateAlgorithm } from './negotiate-algorithm.ts';
 import type { PrivateKey } from './private-key.ts';
@@ -61,7 +62,9 @@ export class Keyset implements Iterable<PrivateKey> {
 		this.#byKid = byKid;
 		this.publicJwks = Object.freeze({
 			keys: this.#keys.map(
-				(key): PublishedJwk => Object.freeze({ ...key.publicJwk, kid: key.kid, alg: key.alg, use: 'sig' }),
+				// copy the public parameters only: a hand-built key's publicJwk may hold private ones
+				(key): PublishedJwk =>
+					Object.freeze({ ...publicJwkOf(key.publicJwk), kid: key.kid, alg: key.alg, use: 'sig' }),
 			),
 		});
 	}
