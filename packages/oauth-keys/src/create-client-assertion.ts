@@ -35,7 +35,9 @@ export const createClientAssertion = async (
 ): Promise<string> => {
 	const { clientId, audience, lifetime = DEFAULT_LIFETIME_SECONDS, now = Date.now } = options;
 	if (!(Number.isInteger(lifetime) && lifetime >= 1 && lifetime <= 300)) {
-		throw new TypeError(`client assertion lifetime must be a whole number of seconds from 1 to 300, got ${lifetime}`);
+		throw new TypeError(
+			`client assertion lifetime must be a whole number of seconds from 1 to 300, got ${lifetime}`,
+		);
 	}
 
 	let header = headers.get(key);
