@@ -1,0 +1,213 @@
+import { DEFAULT_TIMEOUT_MS } from './constants.ts';
+import { DiscoveryError } from './discovery-error.ts';
+import { displayUrl, parseHttpUrl } from './internal/parse-http-url.ts';
+import { readCappedBody } from './internal/read-capped-body.ts';
+
+/** the shape of `fetch` this package takes. */
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** options for `fetchJsonDocument`. */
+export interface FetchJsonDocumentOptions {
+	/** the most bytes read from the body; a positive integer. */
+	maxBytes: number;
+	/** the fetch to send the request with; default `globalThis.fetch`. */
+	fetch?: FetchFunction | undefined;
+	/**
+	 * the time limit for the whole exchange, headers and body, in milliseconds; a positive number.
+	 * default 10 000.
+	 */
+	timeout?: number | undefined;
+	/**
+	 * fetch `http:` URLs too; default false.
+	 *
+	 * > [!WARNING]
+	 * > This option has security implications. Over plain http anyone on the network path can
+	 * > rewrite the metadata, and with it choose the authorization server your users sign in to.
+	 * > Turn it on for a local development PDS only, never in production.
+	 */
+	allowHttp?: boolean | undefined;
+	/** gives up on the request when aborted; the error then has code `aborted`. */
+	signal?: AbortSignal | undefined;
+}
+
+const JSON_MEDIA_TYPE = 'application/json';
+
+/** the longest `Content-Type` repeated in an error message. */
+const MAX_CONTENT_TYPE_IN_MESSAGE = 64;
+
+// fatal: invalid UTF-8 is a broken document, not one to guess at
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** the media type of a `Content-Type` header, lowercased, without its parameters. */
+const mediaTypeOf = (header: string): string => {
+	const semicolon = header.indexOf(';');
+	return (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase();
+};
+
+/** drops an unread body, so its connection is freed (or closed) instead of left streaming. */
+const discard = async (response: Response): Promise<void> => {
+	await response.body?.cancel().catch(() => {});
+};
+
+/** a short reason for a failed fetch, such as `ECONNREFUSED`, without any response content. */
+const reasonOf = (error: unknown): string => {
+	const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+	if (typeof cause?.code === 'string') return cause.code;
+	return error instanceof Error ? error.message : String(error);
+};
+
+const readDocument = async (
+	response: Response,
+	url: string,
+	maxBytes: number,
+): Promise<Record<string, unknown>> => {
+	const { status } = response;
+
+	// metadata must come from the URL we asked: a redirect could hand us another server's document
+	// under this server's name. with redirect: 'manual' a browser gives an opaque redirect (status
+	// 0), a server runtime the 3xx itself.
+	if (response.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
+		await discard(response);
+		throw new DiscoveryError(
+			'redirect',
+			url,
+			`${url} answered with a redirect${status === 0 ? '' : ` (${status})`}; metadata must be served without redirects`,
+			{ status: status === 0 ? undefined : status },
+		);
+	}
+
+	// RFC 8414 and RFC 9728 both answer with 200 exactly
+	if (status !== 200) {
+		await discard(response);
+		throw new DiscoveryError('bad_status', url, `${url} answered with status ${status}, expected 200`, {
+			status,
+		});
+	}
+
+	const contentType = response.headers.get('content-type');
+	if (contentType === null || mediaTypeOf(contentType) !== JSON_MEDIA_TYPE) {
+		await discard(response);
+		const shown =
+			contentType === null
+				? 'no content type'
+				: `content type ${JSON.stringify(contentType.slice(0, MAX_CONTENT_TYPE_IN_MESSAGE))}`;
+		throw new DiscoveryError(
+			'bad_content_type',
+			url,
+			`${url} answered with ${shown}, expected ${JSON_MEDIA_TYPE}`,
+			{
+				status,
+			},
+		);
+	}
+
+	// refuse a declared oversize body before reading any of it
+	const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+	if (declared > maxBytes) {
+		await discard(response);
+		throw new DiscoveryError(
+			'too_large',
+			url,
+			`${url} declared ${declared} bytes, more than the ${maxBytes} allowed`,
+			{
+				status,
+			},
+		);
+	}
+
+	// the declared length may lie (or be absent, with chunked encoding): count what arrives
+	const bytes = response.body === null ? new Uint8Array(0) : await readCappedBody(response.body, maxBytes);
+	if (bytes === undefined) {
+		throw new DiscoveryError('too_large', url, `${url} sent more than the ${maxBytes} bytes allowed`, {
+			status,
+		});
+	}
+
+	let json: unknown;
+	try {
+		json = JSON.parse(decoder.decode(bytes));
+	} catch {
+		// no cause: the parser's message quotes the body
+		throw new DiscoveryError('invalid_json', url, `${url} did not answer with valid JSON`, { status });
+	}
+
+	if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+		const got = json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`;
+		throw new DiscoveryError('invalid_metadata', url, `${url} answered with ${got}, expected a JSON object`, {
+			status,
+		});
+	}
+
+	return json as Record<string, unknown>;
+};
+
+/**
+ * fetches a JSON metadata document the hardened way: `https:` only (unless `allowHttp`), no
+ * credentials in the URL, no redirects, status 200, `Content-Type: application/json`, a body of
+ * at most `maxBytes` (declared and counted), a time limit over headers and body, and a JSON
+ * object. every refusal is a `DiscoveryError`.
+ * @see https://atproto.com/specs/oauth#authorization-servers
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.2
+ */
+export const fetchJsonDocument = async (
+	url: string | URL,
+	options: FetchJsonDocumentOptions,
+): Promise<Record<string, unknown>> => {
+	const {
+		maxBytes,
+		fetch = globalThis.fetch,
+		timeout = DEFAULT_TIMEOUT_MS,
+		allowHttp = false,
+		signal,
+	} = options;
+	if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+		throw new TypeError(`maxBytes must be a positive integer, got ${maxBytes}`);
+	}
+	if (!(timeout > 0 && timeout <= 2 ** 31 - 1)) {
+		throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+	}
+
+	// checked before anything is sent: a refused URL never sees a request
+	const href = parseHttpUrl(url, allowHttp).href;
+	const shown = displayUrl(href);
+
+	if (signal?.aborted) {
+		throw new DiscoveryError('aborted', shown, `the request for ${shown} was aborted`);
+	}
+
+	// one controller for both limits, so we can tell which one fired
+	const controller = new AbortController();
+	let timedOut = false;
+	const timer = setTimeout(() => {
+		timedOut = true;
+		controller.abort();
+	}, timeout);
+	const onAbort = () => controller.abort();
+	signal?.addEventListener('abort', onAbort, { once: true });
+
+	try {
+		const response = await fetch(href, {
+			method: 'GET',
+			headers: { accept: JSON_MEDIA_TYPE },
+			// never follow: see readDocument
+			redirect: 'manual',
+			signal: controller.signal,
+		});
+		// the limits cover the body too: a server that trickles bytes is as stuck as a silent one
+		return await readDocument(response, shown, maxBytes);
+	} catch (error) {
+		if (error instanceof DiscoveryError) throw error;
+		if (timedOut) {
+			throw new DiscoveryError('timeout', shown, `${shown} did not answer within ${timeout} ms`);
+		}
+		if (signal?.aborted) {
+			throw new DiscoveryError('aborted', shown, `the request for ${shown} was aborted`);
+		}
+		throw new DiscoveryError('network', shown, `could not fetch ${shown}: ${reasonOf(error)}`, {
+			cause: error,
+		});
+	} finally {
+		clearTimeout(timer);
+		signal?.removeEventListener('abort', onAbort);
+	}
+};

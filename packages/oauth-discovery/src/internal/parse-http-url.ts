@@ -1,0 +1,50 @@
+import { DiscoveryError } from '../discovery-error.ts';
+
+/** the longest URL repeated in an error message; user input or remote documents may be huge. */
+const MAX_URL_IN_MESSAGE = 256;
+
+/** `url`, shortened for an error message. */
+export const displayUrl = (url: string): string => {
+	return url.length > MAX_URL_IN_MESSAGE ? `${url.slice(0, MAX_URL_IN_MESSAGE)}…` : url;
+};
+
+/**
+ * parses an `https:` URL (or `http:` with `allowHttp`) without credentials, or throws a
+ * `DiscoveryError` (`invalid_url`, `insecure_protocol`).
+ */
+export const parseHttpUrl = (input: string | URL, allowHttp: boolean): URL => {
+	const text = typeof input === 'string' ? input : input.href;
+
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		const shown = displayUrl(text);
+		throw new DiscoveryError('invalid_url', shown, `invalid URL ${JSON.stringify(shown)}`);
+	}
+
+	if (url.username !== '' || url.password !== '') {
+		// credentials would be sent to whoever serves the document; never repeat them in the error
+		url.username = '';
+		url.password = '';
+		const shown = displayUrl(url.href);
+		throw new DiscoveryError('invalid_url', shown, `refused ${shown}: the URL must not carry credentials`);
+	}
+
+	if (url.protocol === 'http:') {
+		if (!allowHttp) {
+			// plain http lets anyone on the path rewrite the metadata (and so pick the issuer)
+			const shown = displayUrl(url.href);
+			throw new DiscoveryError(
+				'insecure_protocol',
+				shown,
+				`refused ${shown}: metadata must be fetched over https (allowHttp is for development only)`,
+			);
+		}
+	} else if (url.protocol !== 'https:') {
+		const shown = displayUrl(url.href);
+		throw new DiscoveryError('invalid_url', shown, `refused ${shown}: only https URLs can be fetched`);
+	}
+
+	return url;
+};

@@ -1,0 +1,34 @@
+/**
+ * reads a whole body of at most `maxBytes`, or gives `undefined` once it grows past that, after
+ * cancelling the stream so the server stops sending. errors of the stream (abort, reset) are
+ * thrown.
+ */
+export const readCappedBody = async (
+	body: ReadableStream<Uint8Array>,
+	maxBytes: number,
+): Promise<Uint8Array | undefined> => {
+	const reader = body.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		size += value.byteLength;
+		if (size > maxBytes) {
+			// stop here: an endless body must cost us at most maxBytes plus one chunk
+			await reader.cancel().catch(() => {});
+			return undefined;
+		}
+		chunks.push(value);
+	}
+
+	if (chunks.length === 1) return chunks[0]!;
+	const bytes = new Uint8Array(size);
+	let offset = 0;
+	for (const chunk of chunks) {
+		bytes.set(chunk, offset);
+		offset += chunk.byteLength;
+	}
+	return bytes;
+};

@@ -1,0 +1,70 @@
+import { DEFAULT_MEMORY_CACHE_MAX_SIZE } from './constants.ts';
+
+/** a value, or a promise of it: caches may be synchronous or not. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** what `OAuthDiscovery` passes to `MetadataCache.set`. */
+export interface MetadataCacheSetOptions {
+	/**
+	 * when the entry is stale, in milliseconds since the epoch (by the discovery's clock): a store
+	 * with TTLs may drop it then. the entry carries it too, so a store without TTLs works as well.
+	 */
+	expiresAt?: number | undefined;
+}
+
+/**
+ * where validated metadata documents are kept, keyed by document URL. the values are JSON-safe
+ * `MetadataCacheEntry` objects. the client's `Store` satisfies this interface. a failing cache is
+ * ignored: it only costs a fetch.
+ */
+export interface MetadataCache {
+	/** the entry under `key`, or `undefined`. */
+	get(key: string): Awaitable<unknown>;
+	/** stores `value` under `key`, replacing what was there. */
+	set(key: string, value: unknown, options?: MetadataCacheSetOptions): Awaitable<void>;
+}
+
+/** one cached document. */
+export interface MetadataCacheEntry<T = unknown> {
+	/** the validated document. */
+	value: T;
+	/** when it goes stale, in milliseconds since the epoch. */
+	expiresAt: number;
+}
+
+/** options for `MemoryMetadataCache`. */
+export interface MemoryMetadataCacheOptions {
+	/** how many entries to keep; the least recently set is dropped first. default 100. */
+	maxSize?: number | undefined;
+}
+
+/**
+ * an in-memory `MetadataCache` with a size bound (least recently set entry dropped first). staleness
+ * is judged by `OAuthDiscovery` from each entry's `expiresAt`.
+ */
+export class MemoryMetadataCache implements MetadataCache {
+	readonly #entries = new Map<string, unknown>();
+	readonly #maxSize: number;
+
+	/** @throws TypeError when `maxSize` is not a positive integer */
+	constructor(options: MemoryMetadataCacheOptions = {}) {
+		const { maxSize = DEFAULT_MEMORY_CACHE_MAX_SIZE } = options;
+		if (!Number.isSafeInteger(maxSize) || maxSize < 1) {
+			throw new TypeError(`maxSize must be a positive integer, got ${maxSize}`);
+		}
+		this.#maxSize = maxSize;
+	}
+
+	get(key: string): unknown {
+		return this.#entries.get(key);
+	}
+
+	set(key: string, value: unknown): void {
+		// re-insert so map order stays least recently set first
+		this.#entries.delete(key);
+		this.#entries.set(key, value);
+		if (this.#entries.size > this.#maxSize) {
+			this.#entries.delete(this.#entries.keys().next().value!);
+		}
+	}
+}

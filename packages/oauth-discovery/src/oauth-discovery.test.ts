@@ -1,0 +1,648 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { DiscoveryError } from './discovery-error.ts';
+import type { MetadataCache } from './metadata-cache.ts';
+import { OAuthDiscovery, type OAuthDiscoveryOptions } from './oauth-discovery.ts';
+import {
+	authorizationServerMetadata,
+	type Handler,
+	json,
+	protectedResourceMetadata,
+	sendJson,
+	startTestServer,
+	type TestServer,
+} from './test-utils/metadata-test-server.ts';
+
+const PR_PATH = '/.well-known/oauth-protected-resource';
+const AS_PATH = '/.well-known/oauth-authorization-server';
+
+let pds: TestServer;
+let as: TestServer;
+
+beforeAll(async () => {
+	[pds, as] = await Promise.all([startTestServer(), startTestServer()]);
+});
+afterAll(async () => {
+	await Promise.all([pds.close(), as.close()]);
+});
+
+/** a PDS and its authorization server on two ports, both well-behaved. */
+const serveValid = (): void => {
+	pds.reset();
+	as.reset();
+	pds.route(PR_PATH, json(protectedResourceMetadata(pds.origin, as.origin)));
+	as.route(AS_PATH, json(authorizationServerMetadata(as.origin, [pds.origin])));
+};
+beforeEach(serveValid);
+
+// the test servers are plain http on 127.0.0.1
+const discovery = (options: OAuthDiscoveryOptions = {}): OAuthDiscovery => {
+	return new OAuthDiscovery({ allowHttp: true, timeout: 5_000, ...options });
+};
+
+const failure = async (promise: Promise<unknown>): Promise<DiscoveryError> => {
+	const error = await promise.then(
+		() => undefined,
+		(error: unknown) => error,
+	);
+	expect(error).toBeInstanceOf(DiscoveryError);
+	return error as DiscoveryError;
+};
+
+/** a handler that answers after `ms`, unless the connection is gone by then. */
+const delayed = (ms: number, body: unknown): Handler => {
+	return (_req, res) => {
+		const timer = setTimeout(() => sendJson(res, body), ms);
+		res.on('close', () => clearTimeout(timer));
+	};
+};
+
+describe('OAuthDiscovery.resolveFromPds', () => {
+	it('resolves a PDS to its authorization server across two ports', async () => {
+		const result = await discovery().resolveFromPds(pds.origin);
+		expect(result.pds).toBe(pds.origin);
+		expect(result.issuer).toBe(as.origin);
+		expect(result.protectedResource.resource).toBe(pds.origin);
+		expect(result.protectedResource.authorization_servers).toEqual([as.origin]);
+		expect(result.authorizationServer.issuer).toBe(as.origin);
+		expect(result.authorizationServer.pushed_authorization_request_endpoint).toBe(`${as.origin}/oauth/par`);
+		expect(pds.count(PR_PATH)).toBe(1);
+		expect(as.count(AS_PATH)).toBe(1);
+	});
+
+	it('keeps the fields it does not check', async () => {
+		const result = await discovery().resolveFromPds(pds.origin);
+		expect(result.authorizationServer.prompt_values_supported).toContain('select_account');
+		expect(result.authorizationServer.jwks_uri).toBe(`${as.origin}/oauth/jwks`);
+		expect(result.protectedResource.bearer_methods_supported).toEqual(['header']);
+	});
+
+	it('resolves a PDS that is its own authorization server', async () => {
+		pds.route(PR_PATH, json(protectedResourceMetadata(pds.origin, pds.origin)));
+		pds.route(AS_PATH, json(authorizationServerMetadata(pds.origin)));
+		const result = await discovery().resolveFromPds(pds.origin);
+		expect(result.issuer).toBe(pds.origin);
+		expect(as.count()).toBe(0);
+	});
+
+	it('uses only the origin of the PDS URL', async () => {
+		const result = await discovery().resolveFromPds(`${pds.origin}/some/path?x=1#y`);
+		expect(result.pds).toBe(pds.origin);
+	});
+
+	it('accepts an authorization server that does not list protected_resources', async () => {
+		const metadata = authorizationServerMetadata(as.origin);
+		delete metadata.protected_resources;
+		as.route(AS_PATH, json(metadata));
+		await expect(discovery().resolveFromPds(pds.origin)).resolves.toMatchObject({ issuer: as.origin });
+	});
+
+	it('refuses an http PDS without allowHttp, before any request', async () => {
+		const error = await failure(new OAuthDiscovery().resolveFromPds(pds.origin));
+		expect(error.code).toBe('insecure_protocol');
+		expect(pds.count() + as.count()).toBe(0);
+	});
+
+	it('refuses a PDS URL with credentials, before any request', async () => {
+		const url = pds.origin.replace('http://', 'http://user:secret@');
+		const error = await failure(discovery().resolveFromPds(url));
+		expect(error.code).toBe('invalid_url');
+		expect(error.message).not.toContain('secret');
+		expect(pds.count()).toBe(0);
+	});
+
+	it('surfaces a 503 from the authorization server as transient', async () => {
+		as.route(AS_PATH, json({ error: 'unavailable' }, 503));
+		const error = await failure(discovery().resolveFromPds(pds.origin));
+		expect(error.code).toBe('bad_status');
+		expect(error.transient).toBe(true);
+		expect(error.url).toBe(as.origin + AS_PATH);
+	});
+
+	it('refuses a redirect of the protected resource document to a valid one', async () => {
+		pds.route('/elsewhere', json(protectedResourceMetadata(pds.origin, as.origin)));
+		pds.route(PR_PATH, (_req, res) => {
+			res.writeHead(302, { location: `${pds.origin}/elsewhere` });
+			res.end();
+		});
+		const error = await failure(discovery().resolveFromPds(pds.origin));
+		expect(error.code).toBe('redirect');
+		expect(pds.count('/elsewhere')).toBe(0);
+	});
+});
+
+type Mutation = (document: Record<string, unknown>) => void;
+
+describe('the atproto profile of protected resource metadata', () => {
+	const rules: [string, string, Mutation, 'invalid_metadata' | 'mismatch'][] = [
+		['resource names another server', 'resource', (d) => (d.resource = 'https://other.example'), 'mismatch'],
+		['resource has a trailing slash', 'resource', (d) => (d.resource = `${d.resource}/`), 'mismatch'],
+		['resource is missing', 'resource', (d) => delete d.resource, 'invalid_metadata'],
+		[
+			'authorization_servers is missing',
+			'authorization_servers',
+			(d) => delete d.authorization_servers,
+			'invalid_metadata',
+		],
+		[
+			'authorization_servers is empty',
+			'authorization_servers',
+			(d) => (d.authorization_servers = []),
+			'invalid_metadata',
+		],
+		[
+			'authorization_servers holds two issuers',
+			'authorization_servers',
+			(d) => (d.authorization_servers = ['https://a.example', 'https://b.example']),
+			'invalid_metadata',
+		],
+		[
+			'the issuer has a path',
+			'authorization_servers[0]',
+			(d) => (d.authorization_servers = ['https://a.example/oauth']),
+			'invalid_metadata',
+		],
+		[
+			'the issuer is not a URL',
+			'authorization_servers[0]',
+			(d) => (d.authorization_servers = ['bsky.social']),
+			'invalid_metadata',
+		],
+		[
+			'the issuer is not a string',
+			'authorization_servers[0]',
+			(d) => (d.authorization_servers = [42]),
+			'invalid_metadata',
+		],
+	];
+
+	it.each(rules)('refuses a document where %s', async (_name, field, mutate, code) => {
+		const document = protectedResourceMetadata(pds.origin, as.origin);
+		mutate(document);
+		pds.route(PR_PATH, json(document));
+		const error = await failure(discovery().resolveFromPds(pds.origin));
+		expect(error.code).toBe(code);
+		expect(error.transient).toBe(false);
+		expect(error.message).toContain(`protected resource metadata "${field}"`);
+		expect(error.message).toContain(pds.origin + PR_PATH);
+		expect(as.count()).toBe(0);
+	});
+});
+
+describe('the atproto profile of authorization server metadata', () => {
+	const without =
+		(field: string, value: string): Mutation =>
+		(d) =>
+			(d[field] = (d[field] as string[]).filter((item) => item !== value));
+
+	const rules: [string, string, Mutation, 'invalid_metadata' | 'mismatch'][] = [
+		['issuer names another server', 'issuer', (d) => (d.issuer = 'https://evil.example'), 'mismatch'],
+		['issuer has a trailing slash', 'issuer', (d) => (d.issuer = `${d.issuer}/`), 'invalid_metadata'],
+		['issuer has a path', 'issuer', (d) => (d.issuer = `${d.issuer}/oauth`), 'invalid_metadata'],
+		['issuer is missing', 'issuer', (d) => delete d.issuer, 'invalid_metadata'],
+		[
+			'authorization_endpoint is missing',
+			'authorization_endpoint',
+			(d) => delete d.authorization_endpoint,
+			'invalid_metadata',
+		],
+		[
+			'authorization_endpoint is not a URL',
+			'authorization_endpoint',
+			(d) => (d.authorization_endpoint = '/oauth/authorize'),
+			'invalid_metadata',
+		],
+		['token_endpoint is missing', 'token_endpoint', (d) => delete d.token_endpoint, 'invalid_metadata'],
+		[
+			'token_endpoint has a fragment',
+			'token_endpoint',
+			(d) => (d.token_endpoint = `${d.token_endpoint}#x`),
+			'invalid_metadata',
+		],
+		[
+			'pushed_authorization_request_endpoint is missing',
+			'pushed_authorization_request_endpoint',
+			(d) => delete d.pushed_authorization_request_endpoint,
+			'invalid_metadata',
+		],
+		[
+			'require_pushed_authorization_requests is false',
+			'require_pushed_authorization_requests',
+			(d) => (d.require_pushed_authorization_requests = false),
+			'invalid_metadata',
+		],
+		[
+			'require_pushed_authorization_requests is the string "true"',
+			'require_pushed_authorization_requests',
+			(d) => (d.require_pushed_authorization_requests = 'true'),
+			'invalid_metadata',
+		],
+		[
+			'response_types_supported lacks code',
+			'response_types_supported',
+			without('response_types_supported', 'code'),
+			'invalid_metadata',
+		],
+		[
+			'grant_types_supported lacks authorization_code',
+			'grant_types_supported',
+			without('grant_types_supported', 'authorization_code'),
+			'invalid_metadata',
+		],
+		[
+			'grant_types_supported lacks refresh_token',
+			'grant_types_supported',
+			without('grant_types_supported', 'refresh_token'),
+			'invalid_metadata',
+		],
+		[
+			'grant_types_supported is missing',
+			'grant_types_supported',
+			(d) => delete d.grant_types_supported,
+			'invalid_metadata',
+		],
+		[
+			'code_challenge_methods_supported lacks S256',
+			'code_challenge_methods_supported',
+			(d) => (d.code_challenge_methods_supported = ['plain']),
+			'invalid_metadata',
+		],
+		[
+			'token_endpoint_auth_methods_supported lacks private_key_jwt',
+			'token_endpoint_auth_methods_supported',
+			without('token_endpoint_auth_methods_supported', 'private_key_jwt'),
+			'invalid_metadata',
+		],
+		[
+			'token_endpoint_auth_methods_supported lacks none',
+			'token_endpoint_auth_methods_supported',
+			without('token_endpoint_auth_methods_supported', 'none'),
+			'invalid_metadata',
+		],
+		[
+			'token_endpoint_auth_signing_alg_values_supported lacks ES256',
+			'token_endpoint_auth_signing_alg_values_supported',
+			without('token_endpoint_auth_signing_alg_values_supported', 'ES256'),
+			'invalid_metadata',
+		],
+		[
+			'dpop_signing_alg_values_supported lacks ES256',
+			'dpop_signing_alg_values_supported',
+			without('dpop_signing_alg_values_supported', 'ES256'),
+			'invalid_metadata',
+		],
+		[
+			'dpop_signing_alg_values_supported holds a number',
+			'dpop_signing_alg_values_supported[2]',
+			(d) => (d.dpop_signing_alg_values_supported = ['RS256', 'ES256', 256]),
+			'invalid_metadata',
+		],
+		[
+			'scopes_supported lacks atproto',
+			'scopes_supported',
+			without('scopes_supported', 'atproto'),
+			'invalid_metadata',
+		],
+		[
+			'scopes_supported is a string',
+			'scopes_supported',
+			(d) => (d.scopes_supported = 'atproto'),
+			'invalid_metadata',
+		],
+		[
+			'authorization_response_iss_parameter_supported is missing',
+			'authorization_response_iss_parameter_supported',
+			(d) => delete d.authorization_response_iss_parameter_supported,
+			'invalid_metadata',
+		],
+		[
+			'client_id_metadata_document_supported is false',
+			'client_id_metadata_document_supported',
+			(d) => (d.client_id_metadata_document_supported = false),
+			'invalid_metadata',
+		],
+		[
+			'revocation_endpoint is not a URL',
+			'revocation_endpoint',
+			(d) => (d.revocation_endpoint = 42),
+			'invalid_metadata',
+		],
+		[
+			'protected_resources is not an array',
+			'protected_resources',
+			(d) => (d.protected_resources = 'x'),
+			'invalid_metadata',
+		],
+		[
+			'protected_resources does not list the PDS',
+			'protected_resources',
+			(d) => (d.protected_resources = ['https://other-pds.example']),
+			'mismatch',
+		],
+	];
+
+	it.each(rules)('refuses a document where %s', async (_name, field, mutate, code) => {
+		const document = authorizationServerMetadata(as.origin, [pds.origin]);
+		mutate(document);
+		as.route(AS_PATH, json(document));
+		const error = await failure(discovery().resolveFromPds(pds.origin));
+		expect(error.code).toBe(code);
+		expect(error.transient).toBe(false);
+		expect(error.url).toBe(as.origin + AS_PATH);
+		expect(error.message).toContain(`authorization server metadata "${field}"`);
+		expect(error.message).toContain(`(${as.origin}${AS_PATH})`);
+	});
+
+	it('names the missing value in the message', async () => {
+		const document = authorizationServerMetadata(as.origin, [pds.origin]);
+		document.dpop_signing_alg_values_supported = ['RS256'];
+		as.route(AS_PATH, json(document));
+		const error = await failure(discovery().resolveFromPds(pds.origin));
+		expect(error.message).toBe(
+			`authorization server metadata "dpop_signing_alg_values_supported" must include "ES256" (${as.origin}${AS_PATH})`,
+		);
+	});
+});
+
+describe('OAuthDiscovery caching', () => {
+	it('answers a second resolve from the cache, without a request', async () => {
+		const d = discovery();
+		const first = await d.resolveFromPds(pds.origin);
+		const second = await d.resolveFromPds(pds.origin);
+		expect(second).toEqual(first);
+		expect(pds.count(PR_PATH)).toBe(1);
+		expect(as.count(AS_PATH)).toBe(1);
+	});
+
+	it('fetches again once the ttl has passed', async () => {
+		let now = 1_000_000;
+		const d = discovery({ now: () => now, ttl: 60_000 });
+		await d.resolveFromPds(pds.origin);
+		now += 59_999;
+		await d.resolveFromPds(pds.origin);
+		expect(pds.count(PR_PATH)).toBe(1);
+		now += 1;
+		await d.resolveFromPds(pds.origin);
+		expect(pds.count(PR_PATH)).toBe(2);
+		expect(as.count(AS_PATH)).toBe(2);
+	});
+
+	it('skips the cache with noCache, and caches what it fetched', async () => {
+		const d = discovery();
+		await d.resolveFromPds(pds.origin);
+		const changed = authorizationServerMetadata(as.origin, [pds.origin]);
+		changed.scopes_supported = ['atproto', 'new:scope'];
+		as.route(AS_PATH, json(changed));
+
+		const fresh = await d.resolveFromPds(pds.origin, { noCache: true });
+		expect(fresh.authorizationServer.scopes_supported).toEqual(['atproto', 'new:scope']);
+		expect(as.count(AS_PATH)).toBe(2);
+
+		const cached = await d.resolveFromPds(pds.origin);
+		expect(cached.authorizationServer.scopes_supported).toEqual(['atproto', 'new:scope']);
+		expect(as.count(AS_PATH)).toBe(2);
+	});
+
+	it('shares one request per document between 10 concurrent resolves', async () => {
+		pds.route(PR_PATH, delayed(50, protectedResourceMetadata(pds.origin, as.origin)));
+		as.route(AS_PATH, delayed(50, authorizationServerMetadata(as.origin, [pds.origin])));
+		const d = discovery();
+		const results = await Promise.all(Array.from({ length: 10 }, () => d.resolveFromPds(pds.origin)));
+		expect(results.every((result) => result.issuer === as.origin)).toBe(true);
+		expect(pds.count(PR_PATH)).toBe(1);
+		expect(as.count(AS_PATH)).toBe(1);
+	});
+
+	it('shares the failure of a shared request too', async () => {
+		as.route(AS_PATH, delayed(50, { issuer: 'https://evil.example' }));
+		const d = discovery();
+		const errors = await Promise.all(Array.from({ length: 5 }, () => failure(d.resolveFromPds(pds.origin))));
+		expect(errors.every((error) => error.code === 'mismatch')).toBe(true);
+		expect(as.count(AS_PATH)).toBe(1);
+	});
+
+	it('does not cache a refused document', async () => {
+		as.route(AS_PATH, json({ issuer: as.origin }));
+		const d = discovery();
+		await failure(d.resolveFromPds(pds.origin));
+		as.route(AS_PATH, json(authorizationServerMetadata(as.origin, [pds.origin])));
+		await expect(d.resolveFromPds(pds.origin)).resolves.toMatchObject({ issuer: as.origin });
+		expect(as.count(AS_PATH)).toBe(2);
+	});
+
+	it('still resolves when the cache throws on get and set', async () => {
+		const broken: MetadataCache = {
+			get: () => {
+				throw new Error('cache down');
+			},
+			set: () => Promise.reject(new Error('cache down')),
+		};
+		const d = discovery({ cache: { protectedResource: broken, authorizationServer: broken } });
+		await expect(d.resolveFromPds(pds.origin)).resolves.toMatchObject({ issuer: as.origin });
+		await expect(d.resolveFromPds(pds.origin)).resolves.toMatchObject({ issuer: as.origin });
+		expect(pds.count(PR_PATH)).toBe(2);
+	});
+
+	it('stores entries with their expiry in any store, keyed by document URL', async () => {
+		const map = new Map<string, unknown>();
+		const expiries: unknown[] = [];
+		const store: MetadataCache = {
+			get: async (key) => map.get(key),
+			set: async (key, value, options) => {
+				// a JSON round trip, as a shared store would do
+				map.set(key, JSON.parse(JSON.stringify(value)));
+				expiries.push(options?.expiresAt);
+			},
+		};
+		const d = discovery({
+			now: () => 5_000,
+			ttl: 1_000,
+			cache: { protectedResource: store, authorizationServer: store },
+		});
+		await d.resolveFromPds(pds.origin);
+		expect(map.get(pds.origin + PR_PATH)).toMatchObject({
+			expiresAt: 6_000,
+			value: { resource: pds.origin },
+		});
+		expect(map.get(as.origin + AS_PATH)).toMatchObject({ expiresAt: 6_000, value: { issuer: as.origin } });
+		expect(expiries).toEqual([6_000, 6_000]);
+
+		// a second instance sharing the store needs no request
+		const other = discovery({
+			now: () => 5_500,
+			ttl: 1_000,
+			cache: { protectedResource: store, authorizationServer: store },
+		});
+		await other.resolveFromPds(pds.origin);
+		expect(pds.count(PR_PATH)).toBe(1);
+		expect(as.count(AS_PATH)).toBe(1);
+	});
+
+	it('treats a cached entry that fails validation as a miss', async () => {
+		const store = new Map<string, unknown>();
+		const cache: MetadataCache = {
+			get: (key) => store.get(key),
+			set: (key, value) => void store.set(key, value),
+		};
+		store.set(as.origin + AS_PATH, {
+			value: { issuer: 'https://evil.example' },
+			expiresAt: Number.MAX_SAFE_INTEGER,
+		});
+		store.set(pds.origin + PR_PATH, 'garbage');
+		const d = discovery({ cache: { protectedResource: cache, authorizationServer: cache } });
+		const result = await d.resolveFromPds(pds.origin);
+		expect(result.issuer).toBe(as.origin);
+		expect(result.authorizationServer.issuer).toBe(as.origin);
+		expect(as.count(AS_PATH)).toBe(1);
+	});
+
+	it('does not cache with ttl 0', async () => {
+		const d = discovery({ ttl: 0 });
+		await d.resolveFromPds(pds.origin);
+		await d.resolveFromPds(pds.origin);
+		expect(pds.count(PR_PATH)).toBe(2);
+	});
+});
+
+describe('OAuthDiscovery aborts', () => {
+	it('gives up with code aborted when the caller aborts', { timeout: 5_000 }, async () => {
+		pds.route(PR_PATH, delayed(30_000, {}));
+		const controller = new AbortController();
+		setTimeout(() => controller.abort(), 50);
+		const error = await failure(discovery().resolveFromPds(pds.origin, { signal: controller.signal }));
+		expect(error.code).toBe('aborted');
+		expect(error.transient).toBe(false);
+	});
+
+	it('sends nothing when the signal is already aborted', async () => {
+		const error = await failure(discovery().resolveFromPds(pds.origin, { signal: AbortSignal.abort() }));
+		expect(error.code).toBe('aborted');
+		expect(pds.count()).toBe(0);
+	});
+
+	it('keeps a shared request going for the callers that did not abort', async () => {
+		pds.route(PR_PATH, delayed(150, protectedResourceMetadata(pds.origin, as.origin)));
+		const d = discovery();
+		const controller = new AbortController();
+		const aborted = failure(d.resolveFromPds(pds.origin, { signal: controller.signal }));
+		const patient = d.resolveFromPds(pds.origin);
+		setTimeout(() => controller.abort(), 30);
+		expect((await aborted).code).toBe('aborted');
+		await expect(patient).resolves.toMatchObject({ issuer: as.origin });
+		expect(pds.count(PR_PATH)).toBe(1);
+	});
+
+	it('times out a slow document as transient', { timeout: 5_000 }, async () => {
+		as.route(AS_PATH, delayed(30_000, {}));
+		const error = await failure(discovery({ timeout: 200 }).resolveFromPds(pds.origin));
+		expect(error.code).toBe('timeout');
+		expect(error.transient).toBe(true);
+		expect(error.url).toBe(as.origin + AS_PATH);
+	});
+});
+
+describe('OAuthDiscovery.resolveAuthorizationServer', () => {
+	it('resolves an issuer directly', async () => {
+		const metadata = await discovery().resolveAuthorizationServer(as.origin);
+		expect(metadata.issuer).toBe(as.origin);
+	});
+
+	it.each(['/', '/oauth', '?x=1'])(
+		'refuses an issuer with %s after the origin, before any request',
+		async (tail) => {
+			const error = await failure(discovery().resolveAuthorizationServer(as.origin + tail));
+			expect(error.code).toBe('invalid_url');
+			expect(as.count()).toBe(0);
+		},
+	);
+
+	it('refuses an http issuer without allowHttp', async () => {
+		const error = await failure(new OAuthDiscovery().resolveAuthorizationServer(as.origin));
+		expect(error.code).toBe('insecure_protocol');
+		expect(as.count()).toBe(0);
+	});
+});
+
+describe('OAuthDiscovery.resolveFromService', () => {
+	it('resolves a PDS URL as a PDS', async () => {
+		const result = await discovery().resolveFromService(`${pds.origin}/`);
+		expect(result.pds).toBe(pds.origin);
+		expect(result.issuer).toBe(as.origin);
+		expect(result.protectedResource?.resource).toBe(pds.origin);
+	});
+
+	it('resolves an entryway (no protected resource document) as an authorization server', async () => {
+		const result = await discovery().resolveFromService(as.origin);
+		expect(result.pds).toBeUndefined();
+		expect(result.protectedResource).toBeUndefined();
+		expect(result.issuer).toBe(as.origin);
+		expect(result.authorizationServer.issuer).toBe(as.origin);
+		expect(as.count(PR_PATH)).toBe(1);
+		expect(as.count(AS_PATH)).toBe(1);
+	});
+
+	it('falls back when the protected resource path serves an HTML page', async () => {
+		as.route(PR_PATH, (_req, res) => {
+			res.writeHead(200, { 'content-type': 'text/html' });
+			res.end('<!doctype html>');
+		});
+		const result = await discovery().resolveFromService(as.origin);
+		expect(result.pds).toBeUndefined();
+		expect(result.issuer).toBe(as.origin);
+	});
+
+	it('surfaces a 503 on the protected resource document as transient, without falling back', async () => {
+		pds.route(PR_PATH, json({ error: 'unavailable' }, 503));
+		pds.route(AS_PATH, json(authorizationServerMetadata(pds.origin)));
+		const error = await failure(discovery().resolveFromService(pds.origin));
+		expect(error.code).toBe('bad_status');
+		expect(error.status).toBe(503);
+		expect(error.transient).toBe(true);
+		expect(error.url).toBe(pds.origin + PR_PATH);
+		expect(pds.count(AS_PATH)).toBe(0);
+	});
+
+	it('surfaces a timeout on the protected resource document without falling back', {
+		timeout: 5_000,
+	}, async () => {
+		pds.route(PR_PATH, delayed(30_000, {}));
+		pds.route(AS_PATH, json(authorizationServerMetadata(pds.origin)));
+		const error = await failure(discovery({ timeout: 200 }).resolveFromService(pds.origin));
+		expect(error.code).toBe('timeout');
+		expect(pds.count(AS_PATH)).toBe(0);
+	});
+
+	it('does not fall back when the PDS names a broken authorization server', async () => {
+		as.route(AS_PATH, json({ error: 'nope' }, 404));
+		pds.route(AS_PATH, json(authorizationServerMetadata(pds.origin)));
+		const error = await failure(discovery().resolveFromService(pds.origin));
+		expect(error.code).toBe('bad_status');
+		expect(error.url).toBe(as.origin + AS_PATH);
+		expect(pds.count(AS_PATH)).toBe(0);
+	});
+
+	it('does not fall back on a malformed protected resource document', async () => {
+		pds.route(PR_PATH, json({ resource: pds.origin, authorization_servers: [] }));
+		pds.route(AS_PATH, json(authorizationServerMetadata(pds.origin)));
+		const error = await failure(discovery().resolveFromService(pds.origin));
+		expect(error.code).toBe('invalid_metadata');
+		expect(pds.count(AS_PATH)).toBe(0);
+	});
+
+	it('reports the authorization server document when neither document exists', async () => {
+		pds.reset();
+		const error = await failure(discovery().resolveFromService(pds.origin));
+		expect(error.code).toBe('bad_status');
+		expect(error.url).toBe(pds.origin + AS_PATH);
+	});
+});
+
+describe('new OAuthDiscovery', () => {
+	it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('refuses timeout %s', (timeout) => {
+		expect(() => new OAuthDiscovery({ timeout })).toThrow(TypeError);
+	});
+
+	it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('refuses ttl %s', (ttl) => {
+		expect(() => new OAuthDiscovery({ ttl })).toThrow(TypeError);
+	});
+});

@@ -1,0 +1,244 @@
+import {
+	AUTHORIZATION_SERVER_METADATA_MAX_BYTES,
+	AUTHORIZATION_SERVER_METADATA_PATH,
+	DEFAULT_CACHE_TTL_MS,
+	DEFAULT_TIMEOUT_MS,
+	PROTECTED_RESOURCE_METADATA_MAX_BYTES,
+	PROTECTED_RESOURCE_METADATA_PATH,
+} from './constants.ts';
+import { DiscoveryError } from './discovery-error.ts';
+import type { FetchFunction } from './fetch-json-document.ts';
+import { DocumentLoader } from './internal/document-loader.ts';
+import { displayUrl, parseHttpUrl } from './internal/parse-http-url.ts';
+import { MemoryMetadataCache, type MetadataCache } from './metadata-cache.ts';
+import {
+	type AuthorizationServerMetadata,
+	assertProtectsResource,
+	validateAuthorizationServerMetadata,
+} from './validate-authorization-server-metadata.ts';
+import {
+	type ProtectedResourceMetadata,
+	validateProtectedResourceMetadata,
+} from './validate-protected-resource-metadata.ts';
+
+/** where `OAuthDiscovery` keeps each kind of document. */
+export interface OAuthDiscoveryCaches {
+	/** protected resource metadata, keyed by document URL; default a new `MemoryMetadataCache`. */
+	protectedResource?: MetadataCache | undefined;
+	/** authorization server metadata, keyed by document URL; default a new `MemoryMetadataCache`. */
+	authorizationServer?: MetadataCache | undefined;
+}
+
+/** options for `OAuthDiscovery`. */
+export interface OAuthDiscoveryOptions {
+	/** the fetch to send requests with; default `globalThis.fetch`. */
+	fetch?: FetchFunction | undefined;
+	/**
+	 * accept `http:` PDS, issuer and endpoint URLs; default false.
+	 *
+	 * > [!WARNING]
+	 * > This option has security implications. Over plain http anyone on the network path can
+	 * > rewrite the metadata, and with it choose the authorization server your users sign in to.
+	 * > Turn it on for a local development PDS only, never in production.
+	 */
+	allowHttp?: boolean | undefined;
+	/** the time limit per document, headers and body, in milliseconds; positive. default 10 000. */
+	timeout?: number | undefined;
+	/** how long a validated document is reused, in milliseconds; 0 or more. default 60 000. */
+	ttl?: number | undefined;
+	/** where documents are cached; each defaults to a bounded in-memory cache. */
+	cache?: OAuthDiscoveryCaches | undefined;
+	/** the clock for cache expiry, in milliseconds since the epoch; default `Date.now`. */
+	now?: (() => number) | undefined;
+}
+
+/** options for one resolution. */
+export interface ResolveOptions {
+	/** skip the cache when reading (the fresh document is still cached); default false. */
+	noCache?: boolean | undefined;
+	/** gives up when aborted; the error then has code `aborted`. */
+	signal?: AbortSignal | undefined;
+}
+
+/** what `resolveFromPds` found. */
+export interface PdsDiscovery {
+	/** the PDS origin. */
+	pds: string;
+	/** the issuer of its authorization server. */
+	issuer: string;
+	protectedResource: ProtectedResourceMetadata;
+	authorizationServer: AuthorizationServerMetadata;
+}
+
+/** what `resolveFromService` found: a PDS, or an authorization server (an entryway) on its own. */
+export interface ServiceDiscovery {
+	/** the PDS origin; `undefined` when the URL was an authorization server without a PDS. */
+	pds: string | undefined;
+	/** the issuer of the authorization server. */
+	issuer: string;
+	/** the PDS's metadata; `undefined` when the URL was an authorization server. */
+	protectedResource: ProtectedResourceMetadata | undefined;
+	authorizationServer: AuthorizationServerMetadata;
+}
+
+/**
+ * whether the protected resource document is simply not there, so the URL may be an authorization
+ * server (an entryway) rather than a PDS. anything else, transient failures above all, is not an
+ * answer to that question.
+ */
+const isAbsentDocument = (error: DiscoveryError): boolean => {
+	return (
+		(error.code === 'bad_status' && (error.status === 404 || error.status === 410)) ||
+		error.code === 'bad_content_type' ||
+		error.code === 'invalid_json'
+	);
+};
+
+/**
+ * resolves a PDS to its authorization server the atproto way: PDS → protected resource metadata
+ * → the one issuer → authorization server metadata, each document fetched with time and size
+ * limits, validated against the atproto profile, and cached. concurrent lookups of one document
+ * share one request.
+ * @see https://atproto.com/specs/oauth#authorization-servers
+ */
+export class OAuthDiscovery {
+	readonly #allowHttp: boolean;
+	readonly #protectedResourceCache: MetadataCache;
+	readonly #authorizationServerCache: MetadataCache;
+	readonly #loader: DocumentLoader;
+
+	/** @throws TypeError when `timeout` or `ttl` is out of range */
+	constructor(options: OAuthDiscoveryOptions = {}) {
+		const { timeout = DEFAULT_TIMEOUT_MS, ttl = DEFAULT_CACHE_TTL_MS } = options;
+		if (!(timeout > 0 && timeout <= 2 ** 31 - 1)) {
+			throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+		}
+		if (!(ttl >= 0 && Number.isFinite(ttl))) {
+			throw new TypeError(`ttl must be a finite number of milliseconds, 0 or more, got ${ttl}`);
+		}
+
+		this.#allowHttp = options.allowHttp ?? false;
+		this.#loader = new DocumentLoader({
+			fetch: options.fetch,
+			allowHttp: this.#allowHttp,
+			timeout,
+			ttl,
+			now: options.now ?? Date.now,
+		});
+		this.#protectedResourceCache = options.cache?.protectedResource ?? new MemoryMetadataCache();
+		this.#authorizationServerCache = options.cache?.authorizationServer ?? new MemoryMetadataCache();
+	}
+
+	/**
+	 * the validated protected resource metadata of a PDS (only its origin is used).
+	 * @see https://www.rfc-editor.org/rfc/rfc9728#section-3
+	 */
+	resolveProtectedResource(
+		pdsUrl: string | URL,
+		options: ResolveOptions = {},
+	): Promise<ProtectedResourceMetadata> {
+		let pds: string;
+		try {
+			pds = parseHttpUrl(pdsUrl, this.#allowHttp).origin;
+		} catch (error) {
+			return Promise.reject(error);
+		}
+
+		const url = pds + PROTECTED_RESOURCE_METADATA_PATH;
+		const validate = (value: unknown) =>
+			validateProtectedResourceMetadata(value, { resource: pds, url, allowHttp: this.#allowHttp });
+		return this.#loader.load({
+			cache: this.#protectedResourceCache,
+			url,
+			maxBytes: PROTECTED_RESOURCE_METADATA_MAX_BYTES,
+			validate,
+			noCache: options.noCache ?? false,
+			signal: options.signal,
+		});
+	}
+
+	/**
+	 * the validated metadata of an authorization server. `issuer` must be an origin, such as
+	 * `https://bsky.social`.
+	 * @see https://www.rfc-editor.org/rfc/rfc8414#section-3
+	 */
+	resolveAuthorizationServer(
+		issuer: string,
+		options: ResolveOptions = {},
+	): Promise<AuthorizationServerMetadata> {
+		try {
+			if (parseHttpUrl(issuer, this.#allowHttp).origin !== issuer) {
+				const shown = displayUrl(issuer);
+				throw new DiscoveryError(
+					'invalid_url',
+					shown,
+					`invalid issuer ${JSON.stringify(shown)}: an issuer is an origin such as "https://example.com"`,
+				);
+			}
+		} catch (error) {
+			return Promise.reject(error);
+		}
+
+		const url = issuer + AUTHORIZATION_SERVER_METADATA_PATH;
+		const validate = (value: unknown) =>
+			validateAuthorizationServerMetadata(value, { issuer, url, allowHttp: this.#allowHttp });
+		return this.#loader.load({
+			cache: this.#authorizationServerCache,
+			url,
+			maxBytes: AUTHORIZATION_SERVER_METADATA_MAX_BYTES,
+			validate,
+			noCache: options.noCache ?? false,
+			signal: options.signal,
+		});
+	}
+
+	/**
+	 * resolves a PDS to its authorization server: protected resource metadata, its one issuer,
+	 * that issuer's metadata, which must list the PDS when it lists `protected_resources`.
+	 * @see https://atproto.com/specs/oauth#authorization-servers
+	 */
+	async resolveFromPds(pdsUrl: string | URL, options: ResolveOptions = {}): Promise<PdsDiscovery> {
+		const pds = parseHttpUrl(pdsUrl, this.#allowHttp).origin;
+		const protectedResource = await this.resolveProtectedResource(pds, options);
+		return this.#fromProtectedResource(pds, protectedResource, options);
+	}
+
+	/**
+	 * resolves a URL a user typed, which may be a PDS or an authorization server (an entryway such
+	 * as `https://bsky.social`): as a PDS first, and only when its protected resource metadata is
+	 * absent (404, 410, or not JSON), as an issuer at the URL's origin. a failure to fetch that
+	 * document (timeout, 5xx, 429) is thrown, never taken for absence.
+	 */
+	async resolveFromService(url: string | URL, options: ResolveOptions = {}): Promise<ServiceDiscovery> {
+		const origin = parseHttpUrl(url, this.#allowHttp).origin;
+
+		let protectedResource: ProtectedResourceMetadata;
+		try {
+			protectedResource = await this.resolveProtectedResource(origin, options);
+		} catch (error) {
+			// only an absent document means "not a PDS": a failed fetch says nothing either way, and
+			// switching servers on an outage would hide it
+			if (!(error instanceof DiscoveryError && isAbsentDocument(error))) throw error;
+
+			const authorizationServer = await this.resolveAuthorizationServer(origin, options);
+			return { pds: undefined, issuer: origin, protectedResource: undefined, authorizationServer };
+		}
+
+		// from here on it is a PDS: a broken issuer behind it is that PDS's error, not a cue to fall back
+		return this.#fromProtectedResource(origin, protectedResource, options);
+	}
+
+	async #fromProtectedResource(
+		pds: string,
+		protectedResource: ProtectedResourceMetadata,
+		options: ResolveOptions,
+	): Promise<PdsDiscovery> {
+		const issuer = protectedResource.authorization_servers[0];
+		const authorizationServer = await this.resolveAuthorizationServer(issuer, options);
+
+		// the PDS names the server; the server must not disown the PDS
+		assertProtectsResource(authorizationServer, pds, issuer + AUTHORIZATION_SERVER_METADATA_PATH);
+
+		return { pds, issuer, protectedResource, authorizationServer };
+	}
+}

@@ -1,0 +1,176 @@
+import {
+	asDocument,
+	type DocumentContext,
+	describeValue,
+	fail,
+	requireIncludes,
+	requireOrigin,
+	requireStringArray,
+	requireTrue,
+	requireUrl,
+} from './internal/metadata-fields.ts';
+
+/**
+ * authorization server metadata, as validated for atproto: the fields a client uses, in their wire
+ * spelling, and the rest of the document as it came.
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+ * @see https://atproto.com/specs/oauth#authorization-servers
+ */
+export interface AuthorizationServerMetadata {
+	/** the issuer: an origin, equal to the one asked for. */
+	readonly issuer: string;
+	readonly authorization_endpoint: string;
+	readonly token_endpoint: string;
+	readonly pushed_authorization_request_endpoint: string;
+	readonly require_pushed_authorization_requests: true;
+	/** includes `code`. */
+	readonly response_types_supported: readonly string[];
+	/** includes `authorization_code` and `refresh_token`. */
+	readonly grant_types_supported: readonly string[];
+	/** includes `S256`. */
+	readonly code_challenge_methods_supported: readonly string[];
+	/** includes `private_key_jwt` and `none`. */
+	readonly token_endpoint_auth_methods_supported: readonly string[];
+	/** includes `ES256`. */
+	readonly token_endpoint_auth_signing_alg_values_supported: readonly string[];
+	/** includes `ES256`. */
+	readonly dpop_signing_alg_values_supported: readonly string[];
+	/** includes `atproto`. */
+	readonly scopes_supported: readonly string[];
+	readonly authorization_response_iss_parameter_supported: true;
+	readonly client_id_metadata_document_supported: true;
+	/** the RFC 7009 endpoint, when the server has one. */
+	readonly revocation_endpoint?: string | undefined;
+	/** the resources this server protects, when it lists them. */
+	readonly protected_resources?: readonly string[] | undefined;
+	readonly [field: string]: unknown;
+}
+
+/** what `validateAuthorizationServerMetadata` checks the document against. */
+export interface ValidateAuthorizationServerMetadataOptions {
+	/** the issuer the document was fetched for; `issuer` must equal it. */
+	issuer: string;
+	/** the document URL, for error messages. */
+	url: string;
+	/**
+	 * when given, the PDS origin we came from: `protected_resources`, if present, must include it.
+	 */
+	resource?: string | undefined;
+	/**
+	 * accept `http:` issuer and endpoints; default false.
+	 *
+	 * > [!WARNING]
+	 * > For local development only: see `FetchJsonDocumentOptions.allowHttp`.
+	 */
+	allowHttp?: boolean | undefined;
+}
+
+const NAME = 'authorization server metadata';
+
+/**
+ * refuses metadata whose `protected_resources` (when present) does not list `resource`: the
+ * server does not vouch for that PDS. compared as strings, like the reference client.
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-4
+ */
+export const assertProtectsResource = (
+	metadata: AuthorizationServerMetadata,
+	resource: string,
+	url: string,
+): void => {
+	const listed = metadata.protected_resources;
+	if (listed !== undefined && !listed.includes(resource)) {
+		const context: DocumentContext = { name: NAME, url, allowHttp: true };
+		fail(context, 'protected_resources', `must include ${describeValue(resource)}`, 'mismatch');
+	}
+};
+
+/**
+ * checks authorization server metadata against the atproto profile: the issuer (code `mismatch`
+ * when it is not the one asked for), https endpoints, PAR required, PKCE S256, DPoP and client
+ * assertions with ES256, `private_key_jwt` and `none`, the `atproto` scope, RFC 9207 `iss`, and
+ * client ID metadata documents. messages name the field.
+ * @see https://atproto.com/specs/oauth#authorization-servers
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
+ */
+export const validateAuthorizationServerMetadata = (
+	value: unknown,
+	options: ValidateAuthorizationServerMetadataOptions,
+): AuthorizationServerMetadata => {
+	const context: DocumentContext = { name: NAME, url: options.url, allowHttp: options.allowHttp ?? false };
+	const document = asDocument(context, value);
+
+	// mix-up defence: the metadata must be the issuer's own, at exactly the identifier we asked for
+	const issuer = requireOrigin(context, 'issuer', document.issuer);
+	if (issuer !== options.issuer) {
+		fail(
+			context,
+			'issuer',
+			`must be ${describeValue(options.issuer)}, got ${describeValue(issuer)}`,
+			'mismatch',
+		);
+	}
+
+	requireUrl(context, 'authorization_endpoint', document.authorization_endpoint);
+	requireUrl(context, 'token_endpoint', document.token_endpoint);
+	requireUrl(
+		context,
+		'pushed_authorization_request_endpoint',
+		document.pushed_authorization_request_endpoint,
+	);
+	// atproto sends every authorization request through PAR, with DPoP from the first request
+	requireTrue(
+		context,
+		'require_pushed_authorization_requests',
+		document.require_pushed_authorization_requests,
+	);
+
+	requireIncludes(context, 'response_types_supported', document.response_types_supported, ['code']);
+	requireIncludes(context, 'grant_types_supported', document.grant_types_supported, [
+		'authorization_code',
+		'refresh_token',
+	]);
+	// PKCE with S256 only: plain would hand the verifier to whoever sees the redirect
+	requireIncludes(context, 'code_challenge_methods_supported', document.code_challenge_methods_supported, [
+		'S256',
+	]);
+	requireIncludes(
+		context,
+		'token_endpoint_auth_methods_supported',
+		document.token_endpoint_auth_methods_supported,
+		['private_key_jwt', 'none'],
+	);
+	requireIncludes(
+		context,
+		'token_endpoint_auth_signing_alg_values_supported',
+		document.token_endpoint_auth_signing_alg_values_supported,
+		['ES256'],
+	);
+	requireIncludes(context, 'dpop_signing_alg_values_supported', document.dpop_signing_alg_values_supported, [
+		'ES256',
+	]);
+	requireIncludes(context, 'scopes_supported', document.scopes_supported, ['atproto']);
+
+	// RFC 9207: without iss in the callback we could not tell which server answered
+	requireTrue(
+		context,
+		'authorization_response_iss_parameter_supported',
+		document.authorization_response_iss_parameter_supported,
+	);
+	// our client_id is the URL of our metadata document; a server that cannot fetch it cannot know us
+	requireTrue(
+		context,
+		'client_id_metadata_document_supported',
+		document.client_id_metadata_document_supported,
+	);
+
+	if (document.revocation_endpoint !== undefined) {
+		requireUrl(context, 'revocation_endpoint', document.revocation_endpoint);
+	}
+	if (document.protected_resources !== undefined) {
+		requireStringArray(context, 'protected_resources', document.protected_resources);
+	}
+
+	const metadata = document as unknown as AuthorizationServerMetadata;
+	if (options.resource !== undefined) assertProtectsResource(metadata, options.resource, options.url);
+	return metadata;
+};
