@@ -1,0 +1,56 @@
+import type { BlobPermission } from '../permission.ts';
+import { checkList, Problem, sortUnique } from './check.ts';
+import { writeScopeToken } from './encode.ts';
+import { ANY_MEDIA_TYPE, isAcceptPattern } from './mime.ts';
+import { readParams, type ScopeSyntax } from './scope-syntax.ts';
+
+const PARAMS = ['accept'];
+
+/** the canonical accept list: lower case, no entry another one covers, sorted. */
+const canonicalAccept = (accept: readonly string[]): readonly string[] => {
+	const lower = sortUnique(accept.map((item) => item.toLowerCase()));
+	if (lower.includes(ANY_MEDIA_TYPE)) {
+		return [ANY_MEDIA_TYPE];
+	}
+	// `image/png` adds nothing next to `image/*`
+	return lower.filter(
+		(item) => item.endsWith('/*') || !lower.includes(`${item.slice(0, item.indexOf('/'))}/*`),
+	);
+};
+
+/** checks and canonicalizes a blob permission's values. */
+export const toBlobPermission = (accept: unknown): BlobPermission | Problem => {
+	const patterns = checkList(
+		'accept',
+		accept,
+		isAcceptPattern,
+		'a MIME type or pattern such as "image/png", "image/*" or "*/*"',
+	);
+	if (patterns instanceof Problem) {
+		return patterns;
+	}
+	return Object.freeze({ resource: 'blob', accept: Object.freeze(canonicalAccept(patterns)) });
+};
+
+/** reads `blob:…`, or undefined when it is not a valid blob permission. */
+export const readBlobPermission = (syntax: ScopeSyntax): BlobPermission | undefined => {
+	const accept = readParams(syntax, 'accept', PARAMS)?.get('accept');
+	if (accept === undefined) {
+		return undefined;
+	}
+	const permission = toBlobPermission(accept);
+	return permission instanceof Problem ? undefined : permission;
+};
+
+/** writes a canonical blob permission: one pattern positional, several as repeated params. */
+export const writeBlobPermission = (permission: BlobPermission): string => {
+	const { accept } = permission;
+	if (accept.length === 1) {
+		return writeScopeToken('blob', accept[0], []);
+	}
+	return writeScopeToken(
+		'blob',
+		undefined,
+		accept.map((item) => ['accept', item] as const),
+	);
+};

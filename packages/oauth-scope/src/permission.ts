@@ -1,0 +1,122 @@
+/** what a `repo:` permission lets the client do to records. */
+export type RepoAction = 'create' | 'update' | 'delete';
+
+/** the account attributes an `account:` permission can name. */
+export type AccountAttribute = 'email' | 'repo' | 'status';
+
+/** what an `account:` permission allows; `manage` includes `read`. */
+export type AccountAction = 'read' | 'manage';
+
+/** the identity attributes an `identity:` permission can name; `*` is all of them. */
+export type IdentityAttribute = 'handle' | '*';
+
+/** the transitional scopes, without their `transition:` prefix. */
+export type TransitionName = 'generic' | 'chat.bsky' | 'email';
+
+/** every repo action, in canonical order; the default when a `repo:` permission names none. */
+export const REPO_ACTIONS: readonly RepoAction[] = Object.freeze(['create', 'update', 'delete']);
+
+/** every account attribute. */
+export const ACCOUNT_ATTRIBUTES: readonly AccountAttribute[] = Object.freeze(['email', 'repo', 'status']);
+
+/** every account action. */
+export const ACCOUNT_ACTIONS: readonly AccountAction[] = Object.freeze(['read', 'manage']);
+
+/** every identity attribute. */
+export const IDENTITY_ATTRIBUTES: readonly IdentityAttribute[] = Object.freeze(['handle', '*']);
+
+/** every transitional scope name. */
+export const TRANSITION_NAMES: readonly TransitionName[] = Object.freeze(['generic', 'chat.bsky', 'email']);
+
+/**
+ * write access to records of some collections.
+ * @see https://atproto.com/specs/permission#repo
+ */
+export interface RepoPermission {
+	readonly resource: 'repo';
+	/** NSIDs, sorted and unique, or exactly `['*']` for every collection. */
+	readonly collection: readonly string[];
+	/** the allowed actions, unique and in the order create, update, delete. */
+	readonly action: readonly RepoAction[];
+}
+
+/**
+ * service-authenticated calls to some methods of a remote service.
+ * @see https://atproto.com/specs/permission#rpc
+ */
+export interface RpcPermission {
+	readonly resource: 'rpc';
+	/** method NSIDs, sorted and unique, or exactly `['*']` for every method. */
+	readonly lxm: readonly string[];
+	/** the service, as `did:…#service_id`, or `*` for any service. */
+	readonly aud: string;
+}
+
+/**
+ * uploads of blobs of some media types.
+ * @see https://atproto.com/specs/permission#blob
+ */
+export interface BlobPermission {
+	readonly resource: 'blob';
+	/** lower-case MIME types and `type/` wildcard patterns, sorted and unique; the match-all pattern stands alone. */
+	readonly accept: readonly string[];
+}
+
+/**
+ * access to an account attribute.
+ * @see https://atproto.com/specs/permission#account
+ */
+export interface AccountPermission {
+	readonly resource: 'account';
+	readonly attr: AccountAttribute;
+	readonly action: AccountAction;
+}
+
+/**
+ * control of the account's identity (handle, DID document).
+ * @see https://atproto.com/specs/permission#identity
+ */
+export interface IdentityPermission {
+	readonly resource: 'identity';
+	readonly attr: IdentityAttribute;
+}
+
+/**
+ * a reference to a permission set, which the authorization server expands.
+ * @see https://atproto.com/specs/permission#permission-sets
+ */
+export interface IncludePermission {
+	readonly resource: 'include';
+	/** the NSID of the permission set. */
+	readonly nsid: string;
+	/** the service its `inheritAud` rpc permissions are for, as `did:…#service_id`. */
+	readonly aud?: string;
+}
+
+/**
+ * the `atproto` scope every atproto OAuth request must contain.
+ * @see https://atproto.com/specs/oauth#scopes
+ */
+export interface AtprotoPermission {
+	readonly resource: 'atproto';
+}
+
+/**
+ * a transitional scope: `transition:generic`, `transition:chat.bsky` or `transition:email`.
+ * @see https://atproto.com/specs/oauth#scopes
+ */
+export interface TransitionPermission {
+	readonly resource: 'transition';
+	readonly name: TransitionName;
+}
+
+/** one parsed scope token, told apart by `resource`. */
+export type ScopePermission =
+	| RepoPermission
+	| RpcPermission
+	| BlobPermission
+	| AccountPermission
+	| IdentityPermission
+	| IncludePermission
+	| AtprotoPermission
+	| TransitionPermission;

@@ -1,0 +1,122 @@
+import { toAccountPermission, writeAccountPermission } from './internal/account.ts';
+import { toBlobPermission, writeBlobPermission } from './internal/blob.ts';
+import { Problem, show } from './internal/check.ts';
+import { toIdentityPermission, writeIdentityPermission } from './internal/identity.ts';
+import { toIncludePermission, writeIncludePermission } from './internal/include.ts';
+import { toRepoPermission, writeRepoPermission } from './internal/repo.ts';
+import { toRpcPermission, writeRpcPermission } from './internal/rpc.ts';
+import type { AccountAction, AccountAttribute, IdentityAttribute, RepoAction } from './permission.ts';
+
+/** options for `scope.include`. */
+export interface IncludeScopeOptions {
+	/** the permission set's NSID, such as `app.bsky.authFullApp`. */
+	nsid: string;
+	/** the service the set's `inheritAud` rpc permissions are for, as `did:…#service_id`. */
+	aud?: string | undefined;
+}
+
+/** options for `scope.rpc`. */
+export interface RpcScopeOptions {
+	/** method NSIDs, or `['*']` for every method (not together with `aud: '*'`). */
+	lxm: readonly string[];
+	/** the service, as `did:…#service_id`, or `*` for any service. */
+	aud: string;
+}
+
+/** options for `scope.repo`. */
+export interface RepoScopeOptions {
+	/** collection NSIDs, or `['*']` for every collection. */
+	collection: readonly string[];
+	/** the allowed actions; default all three. */
+	action?: readonly RepoAction[] | undefined;
+}
+
+/** options for `scope.blob`. */
+export interface BlobScopeOptions {
+	/** MIME types or patterns: `image/png`, `image/*`, or the match-all pattern. */
+	accept: readonly string[];
+}
+
+/** options for `scope.account`. */
+export interface AccountScopeOptions {
+	/** the account attribute. */
+	attr: AccountAttribute;
+	/** `read` (the default) or `manage`, which includes read. */
+	action?: AccountAction | undefined;
+}
+
+/** options for `scope.identity`. */
+export interface IdentityScopeOptions {
+	/** `handle`, or `*` for full control of the DID document and handle. */
+	attr: IdentityAttribute;
+}
+
+/** the scope builders; each returns a canonical scope token. */
+export interface ScopeBuilders {
+	/** a permission set reference: `include:app.bsky.authFullApp?aud=did:web:api.bsky.app%23bsky_appview`. */
+	include(options: IncludeScopeOptions): string;
+	/** calls to remote services: `rpc:com.atproto.moderation.createReport?aud=*`. */
+	rpc(options: RpcScopeOptions): string;
+	/** record writes: `repo:app.bsky.feed.post?action=create`. */
+	repo(options: RepoScopeOptions): string;
+	/** blob uploads: `blob?accept=image/*&accept=video/*`. */
+	blob(options: BlobScopeOptions): string;
+	/** account attributes: `account:email?action=manage`. */
+	account(options: AccountScopeOptions): string;
+	/** identity control: `identity:handle`. */
+	identity(options: IdentityScopeOptions): string;
+	/** the `atproto` scope every request needs. */
+	readonly atproto: 'atproto';
+	/** the transitional scopes, which grant broad access and are due to be removed. */
+	readonly transition: {
+		/** like an app password: repo writes, blobs and rpc (but chat). */
+		readonly generic: 'transition:generic';
+		/** chat.bsky rpc. */
+		readonly chatBsky: 'transition:chat.bsky';
+		/** reading the account email. */
+		readonly email: 'transition:email';
+	};
+}
+
+/** throws the builder's TypeError for a problem, or hands the permission on. */
+const build = <T>(
+	builder: string,
+	options: unknown,
+	make: (o: Record<string, unknown>) => T | Problem,
+): T => {
+	if (typeof options !== 'object' || options === null) {
+		throw new TypeError(`scope.${builder}: options must be an object, got ${show(options)}`);
+	}
+	const result = make(options as Record<string, unknown>);
+	if (result instanceof Problem) {
+		throw new TypeError(`scope.${builder}: ${result.message}`);
+	}
+	return result;
+};
+
+/**
+ * builders for atproto OAuth scope tokens. each returns the canonical string (what the reference
+ * implementation formats for the same permission) and throws a TypeError naming the field and value
+ * when the input is not a valid permission.
+ * @see https://atproto.com/specs/permission
+ */
+export const scope: ScopeBuilders = Object.freeze({
+	include: (options: IncludeScopeOptions): string =>
+		writeIncludePermission(build('include', options, (o) => toIncludePermission(o.nsid, o.aud))),
+	rpc: (options: RpcScopeOptions): string =>
+		writeRpcPermission(build('rpc', options, (o) => toRpcPermission(o.lxm, o.aud))),
+	repo: (options: RepoScopeOptions): string =>
+		writeRepoPermission(build('repo', options, (o) => toRepoPermission(o.collection, o.action))),
+	blob: (options: BlobScopeOptions): string =>
+		writeBlobPermission(build('blob', options, (o) => toBlobPermission(o.accept))),
+	account: (options: AccountScopeOptions): string =>
+		writeAccountPermission(build('account', options, (o) => toAccountPermission(o.attr, o.action))),
+	identity: (options: IdentityScopeOptions): string =>
+		writeIdentityPermission(build('identity', options, (o) => toIdentityPermission(o.attr))),
+	atproto: 'atproto',
+	transition: Object.freeze({
+		generic: 'transition:generic',
+		chatBsky: 'transition:chat.bsky',
+		email: 'transition:email',
+	}),
+});
