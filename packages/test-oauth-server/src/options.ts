@@ -1,0 +1,56 @@
+/** the algorithms the reference server advertises for client assertions and DPoP proofs. */
+export const DEFAULT_SIGNING_ALGS: readonly string[] = ['ES256', 'ES384', 'ES512', 'PS256', 'RS256'];
+
+/** the scopes the reference PDS advertises. */
+export const DEFAULT_SCOPES: readonly string[] = [
+	'atproto',
+	'transition:generic',
+	'transition:email',
+	'transition:chat.bsky',
+];
+
+/** options for `startTestOAuthServer`. */
+export interface TestOAuthServerOptions {
+	/** seconds an access token lives; default 3600. `behaviour.accessTokenTtl` overrides it. */
+	accessTokenTtl?: number | undefined;
+	/** seconds an authorization code lives; default 60. */
+	codeTtl?: number | undefined;
+	/** seconds a pushed authorization request lives; default 300. */
+	parTtl?: number | undefined;
+	/** `token_endpoint_auth_signing_alg_values_supported`, also what assertions may use; default ES256, ES384, ES512, PS256, RS256. */
+	authSigningAlgs?: readonly string[] | undefined;
+	/** `dpop_signing_alg_values_supported`, also what proofs may use; default the same list. */
+	dpopSigningAlgs?: readonly string[] | undefined;
+	/** `scopes_supported`; default atproto and the three transition scopes. */
+	scopesSupported?: readonly string[] | undefined;
+	/** how far a proof's or assertion's `iat` may be from the server clock, in seconds; default 60. */
+	iatLeeway?: number | undefined;
+	/** the host clock in milliseconds since the epoch; default `Date.now`. */
+	now?: (() => number) | undefined;
+}
+
+/** the options with their defaults filled in. */
+export interface ResolvedOptions {
+	accessTokenTtl: number;
+	codeTtl: number;
+	parTtl: number;
+	authSigningAlgs: readonly string[];
+	dpopSigningAlgs: readonly string[];
+	scopesSupported: readonly string[];
+	iatLeeway: number;
+	now: () => number;
+}
+
+/** fills in the defaults. */
+export const resolveOptions = (options: TestOAuthServerOptions = {}): ResolvedOptions => {
+	return {
+		accessTokenTtl: options.accessTokenTtl ?? 3600,
+		codeTtl: options.codeTtl ?? 60,
+		parTtl: options.parTtl ?? 300,
+		authSigningAlgs: options.authSigningAlgs ?? DEFAULT_SIGNING_ALGS,
+		dpopSigningAlgs: options.dpopSigningAlgs ?? DEFAULT_SIGNING_ALGS,
+		scopesSupported: options.scopesSupported ?? DEFAULT_SCOPES,
+		iatLeeway: options.iatLeeway ?? 60,
+		now: options.now ?? Date.now,
+	};
+};
