@@ -5,4 +5,6 @@ export default defineConfig({
 	format: 'esm',
 	platform: 'neutral',
 	dts: true,
+	// .mjs and .d.mts on every platform, matching the exports map
+	fixedExtension: true,
 });

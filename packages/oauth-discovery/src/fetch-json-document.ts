@@ -1,7 +1,7 @@
 import { DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { DiscoveryError } from './discovery-error.ts';
 import { displayUrl, parseHttpUrl } from './internal/parse-http-url.ts';
-import { readCappedBody } from './internal/read-capped-body.ts';
+import { readCappedBody } from './read-capped-body.ts';
 
 /** the shape of `fetch` this package takes. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;

@@ -29,6 +29,7 @@ export {
 	type ResolveOptions,
 	type ServiceDiscovery,
 } from './oauth-discovery.ts';
+export { readCappedBody } from './read-capped-body.ts';
 export {
 	type AuthorizationServerMetadata,
 	assertProtectsResource,

@@ -1,0 +1,62 @@
+// DPoP proofs and client assertions beside their floor: one raw ES256 signature over the same
+// number of bytes, with WebCrypto and with node:crypto. run: pnpm bench keys-dpop
+import { createPrivateKey, sign } from 'node:crypto';
+
+import { createDpopProof, generateDpopKey } from '@atcute/oauth-dpop';
+import { createClientAssertion, generatePrivateKey } from '@atcute/oauth-keys';
+import { createNodeSigner } from '@atcute/oauth-node-client';
+import { SignJWT } from 'jose';
+
+import { measureOp, printTable } from './lib/measure.mjs';
+
+const { subtle } = globalThis.crypto;
+
+const webKey = await generateDpopKey();
+const nodeKey = await generateDpopKey(undefined, { createSigner: createNodeSigner });
+const clientKey = await generatePrivateKey('main');
+const nodeClientKey = await generatePrivateKey('main', 'ES256', { createSigner: createNodeSigner });
+
+const proofOptions = {
+	htm: 'GET',
+	htu: 'https://pds.example.com/xrpc/app.bsky.feed.getTimeline?limit=50',
+	nonce: 'nonce-value-from-the-server-1234567890',
+	ath: 'fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo',
+};
+
+// the floor gets the same number of bytes as a real proof's signing input
+const sample = await createDpopProof(webKey, proofOptions);
+const signingInput = new TextEncoder().encode(sample.slice(0, sample.lastIndexOf('.')));
+const nodeKeyObject = createPrivateKey({
+	key: await subtle.exportKey('jwk', webKey.cryptoKey),
+	format: 'jwk',
+});
+
+const assertionOptions = { clientId: 'https://app.example.com/oauth-client-metadata.json', audience: 'https://bsky.social' };
+
+const rows = [];
+rows.push(
+	await measureOp('raw ES256 sign, WebCrypto', () =>
+		subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, webKey.cryptoKey, signingInput),
+	),
+);
+rows.push(
+	await measureOp('raw ES256 sign, node:crypto', () =>
+		sign('sha256', signingInput, { key: nodeKeyObject, dsaEncoding: 'ieee-p1363' }),
+	),
+);
+rows.push(await measureOp('DPoP proof, WebCrypto signer', () => createDpopProof(webKey, proofOptions)));
+rows.push(await measureOp('DPoP proof, node:crypto signer', () => createDpopProof(nodeKey, proofOptions)));
+rows.push(
+	await measureOp('DPoP proof, jose SignJWT (reference)', () =>
+		new SignJWT({ htm: proofOptions.htm, htu: proofOptions.htu, nonce: proofOptions.nonce, ath: proofOptions.ath, jti: crypto.randomUUID() })
+			.setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: webKey.publicJwk })
+			.setIssuedAt()
+			.sign(webKey.cryptoKey),
+	),
+);
+rows.push(await measureOp('client assertion, WebCrypto signer', () => createClientAssertion(clientKey, assertionOptions)));
+rows.push(
+	await measureOp('client assertion, node:crypto signer', () => createClientAssertion(nodeClientKey, assertionOptions)),
+);
+
+printTable(`DPoP proof and client assertion (${signingInput.byteLength}-byte signing input)`, rows, 'raw ES256 sign, WebCrypto');
