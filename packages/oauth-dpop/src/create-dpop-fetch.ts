@@ -17,6 +17,12 @@ export interface DpopFetchOptions {
 	fetch?: FetchFunction | undefined;
 	/** the clock for `iat`, in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
+	/**
+	 * whether to retry once on `use_dpop_nonce`; default true. turn it off to retry yourself when
+	 * the body must change between attempts (a client assertion's `jti` is single-use); the nonce
+	 * is learnt either way.
+	 */
+	retry?: boolean | undefined;
 }
 
 const AUTHORIZATION_DPOP = /^dpop /i;
@@ -42,7 +48,13 @@ const isReplayable = (body: RequestInit['body']): boolean => {
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-8
  */
 export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
-	const { key, nonces = new MemoryDpopNonceCache(), fetch = globalThis.fetch, now = Date.now } = options;
+	const {
+		key,
+		nonces = new MemoryDpopNonceCache(),
+		fetch = globalThis.fetch,
+		now = Date.now,
+		retry: retryOnNonce = true,
+	} = options;
 
 	// a session sends the same access token many times: hash it once
 	let lastToken: string | undefined;
@@ -111,7 +123,13 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		const fresh = await learnNonce(origin, response, nonce);
 
 		// retry once, only with a nonce we did not already send, and only with a body we still have
-		if (fresh === undefined || fresh === nonce || !replayable || !(await isUseDpopNonceError(response))) {
+		if (
+			!retryOnNonce ||
+			fresh === undefined ||
+			fresh === nonce ||
+			!replayable ||
+			!(await isUseDpopNonceError(response))
+		) {
 			return response;
 		}
 

@@ -19,7 +19,7 @@ export type DpopPrivateJwk = (EcPrivateJwk | RsaPrivateJwk) & { alg: SigningAlgo
 
 /**
  * generates a fresh DPoP key, with the most preferred algorithm (ES256 first) that the server
- * lists in `dpop_signing_alg_values_supported` (ES256 when it lists none).
+ * lists in `dpop_signing_alg_values_supported` (ES256 when the server gives no list).
  * @throws {NoCompatibleKeyError} when the server accepts none of our algorithms
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-5.1
  */

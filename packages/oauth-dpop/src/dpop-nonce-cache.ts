@@ -8,11 +8,11 @@ export interface DpopNonceCache {
 
 /** options for `MemoryDpopNonceCache`. */
 export interface MemoryDpopNonceCacheOptions {
-	/** how many origins to remember; the least recently used is dropped first. default 100. */
+	/** how many origins to remember; the one whose nonce was set longest ago is dropped first. default 100. */
 	maxSize?: number | undefined;
 }
 
-/** an in-memory `DpopNonceCache` with a size bound (least recently used origin dropped first). */
+/** an in-memory `DpopNonceCache` with a size bound (the origin set longest ago is dropped first). */
 export class MemoryDpopNonceCache implements DpopNonceCache {
 	readonly #nonces = new Map<string, string>();
 	readonly #maxSize: number;

@@ -4,8 +4,10 @@
  */
 export const readCappedJson = async (response: Response, maxBytes: number): Promise<unknown> => {
 	const length = Number(response.headers.get('content-length') ?? Number.NaN);
+	// cancels are not awaited: on a clone, cancelling one branch of the tee settles only once the
+	// other branch (the body kept for the caller) is cancelled too, which would hang here forever
 	if (length > maxBytes || response.body === null) {
-		await response.body?.cancel().catch(() => {});
+		void response.body?.cancel().catch(() => {});
 		return undefined;
 	}
 
@@ -18,7 +20,7 @@ export const readCappedJson = async (response: Response, maxBytes: number): Prom
 			if (done) break;
 			size += value.byteLength;
 			if (size > maxBytes) {
-				await reader.cancel().catch(() => {});
+				void reader.cancel().catch(() => {});
 				return undefined;
 			}
 			chunks.push(value);

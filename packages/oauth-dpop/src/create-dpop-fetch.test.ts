@@ -1,0 +1,691 @@
+import { createHash } from 'node:crypto';
+
+import type { JWTPayload } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { createDpopFetch, type FetchFunction } from './create-dpop-fetch.ts';
+import { type DpopKey, generateDpopKey } from './dpop-key.ts';
+import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
+import {
+	type DpopTestServer,
+	type RecordedRequest,
+	startDpopTestServer,
+} from './test-utils/dpop-test-server.ts';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
+
+/** the verified proof of every recorded request; fails if the server refused any proof. */
+const proofsOf = (requests: readonly RecordedRequest[]): JWTPayload[] => {
+	return requests.map((request) => {
+		expect(request.proofError, `${request.method} ${request.path}`).toBeUndefined();
+		expect(request.proof).toBeDefined();
+		return request.proof!;
+	});
+};
+
+const streamOf = (text: string): ReadableStream<Uint8Array> => {
+	return new ReadableStream<Uint8Array>({
+		start(controller) {
+			controller.enqueue(new TextEncoder().encode(text));
+			controller.close();
+		},
+	});
+};
+
+/** a use_dpop_nonce refusal from an authorization server, as a canned response. */
+const nonceRefusal = (nonce: string | undefined): Response => {
+	const headers = new Headers({ 'content-type': 'application/json' });
+	if (nonce !== undefined) headers.set('dpop-nonce', nonce);
+	return new Response('{"error":"use_dpop_nonce"}', { status: 400, headers });
+};
+
+describe('createDpopFetch', () => {
+	let key: DpopKey;
+	let server: DpopTestServer;
+	let other: DpopTestServer;
+
+	beforeAll(async () => {
+		key = await generateDpopKey();
+		server = await startDpopTestServer();
+		other = await startDpopTestServer();
+	});
+
+	afterAll(async () => {
+		await server?.close();
+		await other?.close();
+	});
+
+	beforeEach(() => {
+		server.clearRequests();
+		other.clearRequests();
+		server.rotateOnSuccess = false;
+		server.clock = Date.now;
+	});
+
+	describe('against an authorization server', () => {
+		it('retries a request refused for a nonce exactly once, with the same body and a new jti', async () => {
+			const dpopFetch = createDpopFetch({ key });
+			const body = new URLSearchParams({
+				grant_type: 'authorization_code',
+				code: 'abc',
+				redirect_uri: 'http://127.0.0.1/callback',
+			});
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body });
+
+			expect(response.status).toBe(200);
+			expect(response.headers.get('dpop-nonce')).toBe(server.nonce);
+			expect(await response.json()).toMatchObject({ ok: true, body: body.toString() });
+
+			expect(server.requests).toHaveLength(2);
+			const [first, retry] = server.requests as [RecordedRequest, RecordedRequest];
+			const [firstProof, retryProof] = proofsOf(server.requests) as [JWTPayload, JWTPayload];
+			expect(first.status).toBe(400);
+			expect(retry.status).toBe(200);
+
+			expect('nonce' in firstProof).toBe(false);
+			expect(retryProof.nonce).toBe(server.nonce);
+			expect(retryProof.jti).not.toBe(firstProof.jti);
+
+			for (const request of [first, retry]) {
+				expect(request.method).toBe('POST');
+				expect(request.body).toBe(body.toString());
+				expect(request.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+				expect(request.proof?.htm).toBe('POST');
+				expect(request.proof?.htu).toBe(`${server.origin}/oauth/token`);
+				expect('ath' in request.proof!).toBe(false);
+			}
+		});
+
+		it('sends the learnt nonce with the next request, which passes first time', async () => {
+			const dpopFetch = createDpopFetch({ key });
+			await dpopFetch(`${server.origin}/oauth/par`, { method: 'POST', body: 'a=1' });
+			server.clearRequests();
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'b=2' });
+
+			expect(response.status).toBe(200);
+			expect(server.requests).toHaveLength(1);
+			const [proof] = proofsOf(server.requests);
+			expect(proof?.nonce).toBe(server.nonce);
+			expect(server.requests[0]?.body).toBe('b=2');
+		});
+
+		it('retries exactly once after the server rotates its nonce', async () => {
+			const dpopFetch = createDpopFetch({ key });
+			await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			const stale = server.nonce;
+			const fresh = server.rotateNonce();
+			server.clearRequests();
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+			expect(response.status).toBe(200);
+			expect(server.requests.map((request) => request.status)).toEqual([400, 200]);
+			const [first, retry] = proofsOf(server.requests);
+			expect(first?.nonce).toBe(stale);
+			expect(retry?.nonce).toBe(fresh);
+		});
+
+		it('with retry off, returns the refusal but learns the nonce for the caller to retry', async () => {
+			const nonces = new MemoryDpopNonceCache();
+			const dpopFetch = createDpopFetch({ key, nonces, retry: false });
+			server.rotateNonce();
+
+			const refused = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			expect(refused.status).toBe(400);
+			expect(server.requests).toHaveLength(1);
+			expect(nonces.get(server.origin)).toBe(server.nonce);
+
+			const retried = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=2' });
+			expect(retried.status).toBe(200);
+			expect(server.requests.map((request) => request.body)).toEqual(['a=1', 'a=2']);
+		});
+
+		it('learns a nonce announced on a successful response', async () => {
+			const dpopFetch = createDpopFetch({ key });
+			server.rotateOnSuccess = true;
+			await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			const announced = server.nonce;
+			server.rotateOnSuccess = false;
+			server.clearRequests();
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+			expect(response.status).toBe(200);
+			expect(server.requests).toHaveLength(1);
+			expect(proofsOf(server.requests)[0]?.nonce).toBe(announced);
+		});
+
+		it('returns the second refusal when the server refuses the retry too', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(`${server.origin}/always/oauth/token`, {
+				method: 'POST',
+				body: 'a=1',
+			});
+
+			expect(server.requests).toHaveLength(2);
+			proofsOf(server.requests);
+			expect(response.status).toBe(400);
+			expect(await response.json()).toEqual({
+				error: 'use_dpop_nonce',
+				error_description: 'Authorization server requires nonce in DPoP proof',
+			});
+		});
+
+		it('does not re-send a stream body, but learns the nonce for the next request', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(`${server.origin}/oauth/par`, {
+				method: 'POST',
+				body: streamOf('a=1'),
+				headers: { 'content-type': 'application/x-www-form-urlencoded' },
+				duplex: 'half',
+			} as RequestInit);
+
+			expect(response.status).toBe(400);
+			expect(await response.json()).toMatchObject({ error: 'use_dpop_nonce' });
+			expect(server.requests).toHaveLength(1);
+			expect(server.requests[0]?.body).toBe('a=1');
+			proofsOf(server.requests);
+			server.clearRequests();
+
+			const next = await dpopFetch(`${server.origin}/oauth/par`, { method: 'POST', body: 'a=1' });
+			expect(next.status).toBe(200);
+			expect(server.requests).toHaveLength(1);
+			expect(proofsOf(server.requests)[0]?.nonce).toBe(server.nonce);
+		});
+
+		it.each([
+			['a Uint8Array', () => new TextEncoder().encode('a=1&b=2')],
+			['an ArrayBuffer', () => new TextEncoder().encode('a=1&b=2').buffer],
+			['a Blob', () => new Blob(['a=1&b=2'])],
+			['a string', () => 'a=1&b=2'],
+		])('re-sends %s body on the retry', async (_name, makeBody) => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: makeBody() });
+
+			expect(response.status).toBe(200);
+			expect(server.requests.map((request) => request.body)).toEqual(['a=1&b=2', 'a=1&b=2']);
+			proofsOf(server.requests);
+		});
+
+		it('returns an oversized error body without hanging or retrying', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(`${server.origin}/big/oauth/token`, { method: 'POST', body: 'a=1' });
+
+			expect(response.status).toBe(400);
+			expect(server.requests).toHaveLength(1);
+			const body = (await response.json()) as { error: string; padding: string };
+			expect(body.error).toBe('use_dpop_nonce');
+			expect(body.padding).toHaveLength(20 * 1024);
+		});
+
+		it('sends htm in upper case when the method is given in lower case', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'post', body: 'a=1' });
+
+			expect(response.status).toBe(200);
+			for (const request of server.requests) {
+				expect(request.method).toBe('POST');
+				expect(request.proof?.htm).toBe('POST');
+			}
+			expect(server.requests).toHaveLength(2);
+		});
+
+		it('sends a method fetch does not normalise with matching htm', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(`${server.origin}/oauth/revoke`, { method: 'patch', body: 'a=1' });
+
+			expect(response.status).toBe(200);
+			expect(server.requests.map((request) => request.method)).toEqual(['PATCH', 'PATCH']);
+			expect(proofsOf(server.requests).map((proof) => proof.htm)).toEqual(['PATCH', 'PATCH']);
+		});
+	});
+
+	describe('against a resource server', () => {
+		it('binds the proof to a DPoP access token with ath and retries once on a 401', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, {
+				headers: { authorization: 'DPoP tok' },
+			});
+
+			expect(response.status).toBe(200);
+			expect(server.requests.map((request) => request.status)).toEqual([401, 200]);
+			const [first, retry] = proofsOf(server.requests);
+			expect(first?.ath).toBe(sha256('tok'));
+			expect(retry?.ath).toBe(sha256('tok'));
+			expect('nonce' in first!).toBe(false);
+			expect(retry?.nonce).toBe(server.nonce);
+			expect(retry?.htm).toBe('GET');
+			expect(retry?.htu).toBe(`${server.origin}/xrpc/com.example.getThing`);
+			for (const request of server.requests) {
+				expect(request.method).toBe('GET');
+				expect(request.headers.authorization).toBe('DPoP tok');
+			}
+		});
+
+		it('returns the 401 when the server refuses the retry too', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(`${server.origin}/always/xrpc/com.example.getThing`, {
+				headers: { authorization: 'DPoP tok' },
+			});
+
+			expect(server.requests).toHaveLength(2);
+			proofsOf(server.requests);
+			expect(response.status).toBe(401);
+			expect(response.headers.get('www-authenticate')).toMatch(/^DPoP error="use_dpop_nonce"/);
+		});
+
+		it('hashes each new access token rather than reusing an old ath', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			for (const token of ['tokA', 'tokB', 'tokA']) {
+				server.clearRequests();
+				const response = await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, {
+					headers: { authorization: `DPoP ${token}` },
+				});
+				expect(response.status).toBe(200);
+				for (const proof of proofsOf(server.requests)) {
+					expect(proof.ath).toBe(sha256(token));
+				}
+			}
+		});
+
+		it('reads the DPoP scheme of the Authorization header case-insensitively', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, {
+				headers: { authorization: 'dpop tok' },
+			});
+
+			expect(proofsOf(server.requests).map((proof) => proof.ath)).toEqual([sha256('tok'), sha256('tok')]);
+		});
+
+		it('leaves ath out for a Bearer token', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, {
+				headers: { authorization: 'Bearer tok' },
+			});
+
+			expect(response.status).toBe(200);
+			for (const proof of proofsOf(server.requests)) {
+				expect('ath' in proof).toBe(false);
+			}
+		});
+
+		it('drops the query from htu while still sending it to the server', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(
+				`${server.origin}/xrpc/com.example.list?limit=10&cursor=a%20b#fragment`,
+				{ headers: { authorization: 'DPoP tok' } },
+			);
+
+			expect(response.status).toBe(200);
+			expect(server.requests).toHaveLength(2);
+			for (const request of server.requests) {
+				expect(request.path).toBe('/xrpc/com.example.list');
+				expect(request.query).toBe('?limit=10&cursor=a%20b');
+			}
+			for (const proof of proofsOf(server.requests)) {
+				expect(proof.htu).toBe(`${server.origin}/xrpc/com.example.list`);
+			}
+		});
+
+		it('builds htu from the URL as fetch normalises it', async () => {
+			const dpopFetch = createDpopFetch({ key });
+			const port = new URL(server.origin).port;
+
+			const response = await dpopFetch(`HTTP://127.0.0.1:${port}/xrpc/a/../com.example.list?x=1`);
+
+			expect(response.status).toBe(200);
+			expect(server.requests.map((request) => request.path)).toEqual([
+				'/xrpc/com.example.list',
+				'/xrpc/com.example.list',
+			]);
+			expect(proofsOf(server.requests).map((proof) => proof.htu)).toEqual([
+				`${server.origin}/xrpc/com.example.list`,
+				`${server.origin}/xrpc/com.example.list`,
+			]);
+		});
+
+		it('accepts a URL object as input', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(new URL('/xrpc/com.example.list?limit=1', server.origin));
+
+			expect(response.status).toBe(200);
+			expect(server.requests.map((request) => request.query)).toEqual(['?limit=1', '?limit=1']);
+			expect(proofsOf(server.requests).map((proof) => proof.htu)).toEqual([
+				`${server.origin}/xrpc/com.example.list`,
+				`${server.origin}/xrpc/com.example.list`,
+			]);
+		});
+	});
+
+	describe('with a Request as input', () => {
+		it('retries a Request without a body', async () => {
+			const dpopFetch = createDpopFetch({ key });
+			const request = new Request(`${server.origin}/xrpc/com.example.getThing`, {
+				headers: { authorization: 'DPoP tok', 'x-custom': 'kept' },
+			});
+
+			const response = await dpopFetch(request);
+
+			expect(response.status).toBe(200);
+			expect(server.requests).toHaveLength(2);
+			for (const recorded of server.requests) {
+				expect(recorded.headers['x-custom']).toBe('kept');
+			}
+			for (const proof of proofsOf(server.requests)) {
+				expect(proof.ath).toBe(sha256('tok'));
+				expect(proof.htm).toBe('GET');
+			}
+		});
+
+		it('applies init over the Request', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(new Request(`${server.origin}/xrpc/com.example.getThing`), {
+				headers: { authorization: 'DPoP tok' },
+			});
+
+			expect(response.status).toBe(200);
+			expect(proofsOf(server.requests).map((proof) => proof.ath)).toEqual([sha256('tok'), sha256('tok')]);
+		});
+
+		it('does not retry a Request with a body, but learns the nonce', async () => {
+			const dpopFetch = createDpopFetch({ key });
+			const request = new Request(`${server.origin}/oauth/par`, { method: 'POST', body: 'a=1' });
+
+			const response = await dpopFetch(request);
+
+			expect(response.status).toBe(400);
+			expect(await response.json()).toMatchObject({ error: 'use_dpop_nonce' });
+			expect(server.requests).toHaveLength(1);
+			expect(server.requests[0]?.body).toBe('a=1');
+			proofsOf(server.requests);
+			server.clearRequests();
+
+			const next = await dpopFetch(
+				new Request(`${server.origin}/oauth/par`, { method: 'POST', body: 'a=1' }),
+			);
+			expect(next.status).toBe(200);
+			expect(server.requests).toHaveLength(1);
+		});
+	});
+
+	describe('nonce cache', () => {
+		it('keeps a separate nonce per origin', async () => {
+			const nonces = new MemoryDpopNonceCache();
+			const dpopFetch = createDpopFetch({ key, nonces });
+			const post = (target: DpopTestServer) => {
+				return dpopFetch(`${target.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			};
+
+			expect((await post(server)).status).toBe(200);
+			expect((await post(other)).status).toBe(200);
+			expect(server.requests).toHaveLength(2);
+			expect(other.requests).toHaveLength(2);
+			expect(server.nonce).not.toBe(other.nonce);
+			expect(nonces.get(server.origin)).toBe(server.nonce);
+			expect(nonces.get(other.origin)).toBe(other.nonce);
+
+			server.clearRequests();
+			other.clearRequests();
+			expect((await post(server)).status).toBe(200);
+			expect((await post(other)).status).toBe(200);
+			expect(server.requests).toHaveLength(1);
+			expect(other.requests).toHaveLength(1);
+			expect(proofsOf(server.requests)[0]?.nonce).toBe(server.nonce);
+			expect(proofsOf(other.requests)[0]?.nonce).toBe(other.nonce);
+		});
+
+		it('shares one nonce between the paths of an origin', async () => {
+			const dpopFetch = createDpopFetch({ key });
+			await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			server.clearRequests();
+
+			const response = await dpopFetch(`${server.origin}/xrpc/com.example.getThing`);
+
+			expect(response.status).toBe(200);
+			expect(server.requests).toHaveLength(1);
+		});
+
+		it('starts from a nonce already in the given cache', async () => {
+			const nonces = new MemoryDpopNonceCache();
+			nonces.set(server.origin, server.nonce);
+			const dpopFetch = createDpopFetch({ key, nonces });
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+			expect(response.status).toBe(200);
+			expect(server.requests).toHaveLength(1);
+		});
+
+		it('works with an async cache', async () => {
+			const store = new Map<string, string>();
+			const nonces: DpopNonceCache = {
+				get: async (origin) => store.get(origin),
+				set: async (origin, nonce) => {
+					store.set(origin, nonce);
+				},
+			};
+			const dpopFetch = createDpopFetch({ key, nonces });
+
+			await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			expect(store.get(server.origin)).toBe(server.nonce);
+			server.clearRequests();
+			await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			expect(server.requests).toHaveLength(1);
+		});
+
+		it.each([
+			[
+				'throws',
+				{
+					get: () => {
+						throw new Error('cache down');
+					},
+					set: () => {
+						throw new Error('cache down');
+					},
+				},
+			],
+			[
+				'rejects',
+				{
+					get: () => Promise.reject(new Error('cache down')),
+					set: () => Promise.reject(new Error('cache down')),
+				},
+			],
+		] as [string, DpopNonceCache][])(
+			'still succeeds via the retry when the cache %s',
+			async (_name, nonces) => {
+				const dpopFetch = createDpopFetch({ key, nonces });
+
+				const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+				expect(response.status).toBe(200);
+				expect(server.requests.map((request) => request.status)).toEqual([400, 200]);
+				expect(proofsOf(server.requests)[1]?.nonce).toBe(server.nonce);
+			},
+		);
+	});
+
+	describe('retry rules', () => {
+		it('does not retry when the refusal repeats the nonce that was sent', async () => {
+			const calls: (string | undefined)[] = [];
+			const stub: FetchFunction = async (input, init) => {
+				const proof = new Headers(init?.headers ?? (input as Request).headers).get('dpop')!;
+				const claims = JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as JWTPayload;
+				calls.push(claims.nonce as string | undefined);
+				return nonceRefusal('n1');
+			};
+			const dpopFetch = createDpopFetch({ key, fetch: stub });
+
+			expect((await dpopFetch('https://as.example/oauth/token', { method: 'POST', body: 'a' })).status).toBe(
+				400,
+			);
+			expect(calls).toEqual([undefined, 'n1']);
+
+			calls.length = 0;
+			expect((await dpopFetch('https://as.example/oauth/token', { method: 'POST', body: 'a' })).status).toBe(
+				400,
+			);
+			expect(calls).toEqual(['n1']);
+		});
+
+		it('does not retry a use_dpop_nonce refusal that carries no nonce', async () => {
+			let calls = 0;
+			const stub: FetchFunction = async () => {
+				calls++;
+				return nonceRefusal(undefined);
+			};
+			const dpopFetch = createDpopFetch({ key, fetch: stub });
+
+			const response = await dpopFetch('https://as.example/oauth/token', { method: 'POST', body: 'a' });
+
+			expect(response.status).toBe(400);
+			expect(calls).toBe(1);
+		});
+
+		it('learns a nonce from another error without retrying it', async () => {
+			const sent: (string | undefined)[] = [];
+			const stub: FetchFunction = async (_input, init) => {
+				const proof = new Headers(init?.headers).get('dpop')!;
+				const claims = JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as JWTPayload;
+				sent.push(claims.nonce as string | undefined);
+				return new Response('{"error":"invalid_grant"}', {
+					status: 400,
+					headers: { 'content-type': 'application/json', 'dpop-nonce': 'n2' },
+				});
+			};
+			const dpopFetch = createDpopFetch({ key, fetch: stub });
+
+			await dpopFetch('https://as.example/oauth/token', { method: 'POST', body: 'a' });
+			await dpopFetch('https://as.example/oauth/token', { method: 'POST', body: 'a' });
+
+			expect(sent).toEqual([undefined, 'n2']);
+		});
+
+		it('cancels the body of a refused response before retrying', async () => {
+			let cancelled = 0;
+			const responses = [
+				new Response(
+					new ReadableStream<Uint8Array>({
+						pull: () => new Promise<void>(() => {}),
+						cancel: () => {
+							cancelled++;
+						},
+					}),
+					{
+						status: 401,
+						headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': 'n1' },
+					},
+				),
+				new Response('ok', { status: 200 }),
+			];
+			const stub: FetchFunction = async () => responses.shift()!;
+			const dpopFetch = createDpopFetch({ key, fetch: stub });
+
+			const response = await dpopFetch('https://pds.example/xrpc/com.example.getThing');
+
+			expect(await response.text()).toBe('ok');
+			expect(responses).toHaveLength(0);
+			expect(cancelled).toBe(1);
+		});
+
+		it('sends every request through the given fetch', async () => {
+			let calls = 0;
+			const counting: FetchFunction = (input, init) => {
+				calls++;
+				return fetch(input, init);
+			};
+			const dpopFetch = createDpopFetch({ key, fetch: counting });
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+			expect(response.status).toBe(200);
+			expect(calls).toBe(2);
+			expect(server.requests).toHaveLength(2);
+		});
+
+		it('does not add the proof to the caller’s headers', async () => {
+			const dpopFetch = createDpopFetch({ key });
+			const headers = new Headers({ 'x-custom': 'kept' });
+			const init: RequestInit = { method: 'POST', body: 'a=1', headers };
+
+			await dpopFetch(`${server.origin}/oauth/token`, init);
+
+			const left: [string, string][] = [];
+			headers.forEach((value, name) => {
+				left.push([name, value]);
+			});
+			expect(left).toEqual([['x-custom', 'kept']]);
+			expect(init.method).toBe('POST');
+			expect(server.requests.map((request) => request.headers['x-custom'])).toEqual(['kept', 'kept']);
+		});
+	});
+
+	describe('signing', () => {
+		it('takes iat from the injected clock', async () => {
+			const fixed = 1_700_000_000_999;
+			server.clock = () => fixed;
+			const dpopFetch = createDpopFetch({ key, now: () => fixed });
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+			expect(response.status).toBe(200);
+			expect(proofsOf(server.requests).map((proof) => proof.iat)).toEqual([1_700_000_000, 1_700_000_000]);
+		});
+
+		it('signs once per request sent with the key it was given, never re-importing it', async () => {
+			let signatures = 0;
+			const counting: DpopKey = {
+				...key,
+				sign: (data) => {
+					signatures++;
+					return key.sign(data);
+				},
+			};
+			const dpopFetch = createDpopFetch({ key: counting });
+
+			await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			expect(signatures).toBe(2);
+			await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			expect(signatures).toBe(3);
+			await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, { headers: { authorization: 'DPoP t' } });
+			expect(signatures).toBe(4);
+			server.rotateNonce();
+			await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, { headers: { authorization: 'DPoP t' } });
+			expect(signatures).toBe(6);
+
+			expect(server.requests).toHaveLength(signatures);
+			for (const request of server.requests) {
+				expect(request.proofHeader?.jwk).toStrictEqual({ ...key.publicJwk });
+			}
+			proofsOf(server.requests);
+		});
+
+		it('embeds the public key of an RSA key and passes the server checks', async () => {
+			const rsa = await generateDpopKey(['PS256']);
+			const dpopFetch = createDpopFetch({ key: rsa });
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+			expect(response.status).toBe(200);
+			proofsOf(server.requests);
+			expect(server.requests.map((request) => request.proofHeader?.alg)).toEqual(['PS256', 'PS256']);
+		});
+	});
+});

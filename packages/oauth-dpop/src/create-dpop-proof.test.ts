@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+
+import { decodeProtectedHeader, EmbeddedJWK, type JWTPayload, jwtVerify } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { createDpopProof, toHtu } from './create-dpop-proof.ts';
+import { type DpopKey, generateDpopKey } from './dpop-key.ts';
+
+const ALGORITHMS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'];
+
+const verify = async (proof: string): Promise<JWTPayload> => {
+	const { payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ALGORITHMS });
+	return payload;
+};
+
+describe('createDpopProof', () => {
+	let key: DpopKey;
+	beforeAll(async () => {
+		key = await generateDpopKey();
+	});
+
+	it('has a header of exactly typ dpop+jwt, the key alg and the public jwk', async () => {
+		const proof = await createDpopProof(key, { htm: 'GET', htu: 'https://pds.example/xrpc/foo' });
+		const header = decodeProtectedHeader(proof);
+		expect(Object.keys(header).sort()).toEqual(['alg', 'jwk', 'typ']);
+		expect(header.typ).toBe('dpop+jwt');
+		expect(header.alg).toBe('ES256');
+		expect(header.jwk).toStrictEqual({ ...key.publicJwk });
+	});
+
+	it('embeds only the public key parameters of an EC key', async () => {
+		const proof = await createDpopProof(key, { htm: 'GET', htu: 'https://pds.example/xrpc/foo' });
+		const { jwk } = decodeProtectedHeader(proof);
+		expect(Object.keys(jwk ?? {}).sort()).toEqual(['crv', 'kty', 'x', 'y']);
+		expect(jwk).not.toHaveProperty('d');
+		expect(jwk).not.toHaveProperty('kid');
+	});
+
+	it('verifies with jose against the embedded jwk', async () => {
+		const proof = await createDpopProof(key, { htm: 'POST', htu: 'https://as.example/oauth/token' });
+		await expect(verify(proof)).resolves.toBeDefined();
+	});
+
+	it('carries exactly htm, htu, iat and jti when no nonce or ath is given', async () => {
+		const proof = await createDpopProof(key, {
+			htm: 'POST',
+			htu: 'https://as.example/oauth/par',
+			iat: 1_700_000_000,
+		});
+		const payload = await verify(proof);
+		expect(Object.keys(payload).sort()).toEqual(['htm', 'htu', 'iat', 'jti']);
+		expect('nonce' in payload).toBe(false);
+		expect('ath' in payload).toBe(false);
+		expect(payload.htm).toBe('POST');
+		expect(payload.htu).toBe('https://as.example/oauth/par');
+		expect(payload.iat).toBe(1_700_000_000);
+	});
+
+	it('leaves nonce and ath out when they are given as undefined', async () => {
+		const proof = await createDpopProof(key, {
+			htm: 'GET',
+			htu: 'https://pds.example/xrpc/foo',
+			nonce: undefined,
+			ath: undefined,
+		});
+		const payload = await verify(proof);
+		expect(Object.keys(payload).sort()).toEqual(['htm', 'htu', 'iat', 'jti']);
+	});
+
+	it('carries the nonce when given', async () => {
+		const proof = await createDpopProof(key, {
+			htm: 'POST',
+			htu: 'https://as.example/oauth/token',
+			nonce: 'server-nonce',
+		});
+		const payload = await verify(proof);
+		expect(payload.nonce).toBe('server-nonce');
+		expect('ath' in payload).toBe(false);
+	});
+
+	it('carries the ath when given', async () => {
+		const ath = createHash('sha256').update('tok').digest('base64url');
+		const proof = await createDpopProof(key, { htm: 'GET', htu: 'https://pds.example/xrpc/foo', ath });
+		const payload = await verify(proof);
+		expect(payload.ath).toBe(ath);
+		expect('nonce' in payload).toBe(false);
+	});
+
+	it('carries nonce and ath together', async () => {
+		const proof = await createDpopProof(key, {
+			htm: 'GET',
+			htu: 'https://pds.example/xrpc/foo',
+			nonce: 'n',
+			ath: 'a',
+		});
+		const payload = await verify(proof);
+		expect(Object.keys(payload).sort()).toEqual(['ath', 'htm', 'htu', 'iat', 'jti', 'nonce']);
+		expect(payload.nonce).toBe('n');
+		expect(payload.ath).toBe('a');
+	});
+
+	it('passes htm through as given', async () => {
+		const proof = await createDpopProof(key, { htm: 'DELETE', htu: 'https://pds.example/xrpc/foo' });
+		expect((await verify(proof)).htm).toBe('DELETE');
+	});
+
+	it('sets iat to the current time in seconds by default', async () => {
+		const before = Math.floor(Date.now() / 1000);
+		const proof = await createDpopProof(key, { htm: 'GET', htu: 'https://pds.example/xrpc/foo' });
+		const after = Math.floor(Date.now() / 1000);
+		const { iat } = await verify(proof);
+		expect(Number.isInteger(iat)).toBe(true);
+		expect(iat).toBeGreaterThanOrEqual(before);
+		expect(iat).toBeLessThanOrEqual(after);
+	});
+
+	it('gives every proof a fresh random jti of at least 22 base64url characters', async () => {
+		const options = { htm: 'GET', htu: 'https://pds.example/xrpc/foo', iat: 1_700_000_000 };
+		const first = await verify(await createDpopProof(key, options));
+		const second = await verify(await createDpopProof(key, options));
+		expect(first.jti).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+		expect(second.jti).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+		expect(first.jti).not.toBe(second.jti);
+	});
+
+	it.each([
+		['https://pds.example/xrpc/foo?x=1#frag', 'https://pds.example/xrpc/foo'],
+		['https://pds.example/xrpc/foo#frag?x', 'https://pds.example/xrpc/foo'],
+		['https://pds.example/xrpc/foo#frag', 'https://pds.example/xrpc/foo'],
+		['https://pds.example/xrpc/foo?x=1', 'https://pds.example/xrpc/foo'],
+	])('drops query and fragment from htu %s', async (htu, expected) => {
+		const proof = await createDpopProof(key, { htm: 'GET', htu });
+		expect((await verify(proof)).htu).toBe(expected);
+	});
+
+	it('uses each key’s own header when proofs of several keys are made', async () => {
+		const other = await generateDpopKey();
+		const options = { htm: 'GET', htu: 'https://pds.example/xrpc/foo' };
+		const a = decodeProtectedHeader(await createDpopProof(key, options));
+		const b = decodeProtectedHeader(await createDpopProof(other, options));
+		const a2 = decodeProtectedHeader(await createDpopProof(key, options));
+		expect(a.jwk).toStrictEqual({ ...key.publicJwk });
+		expect(b.jwk).toStrictEqual({ ...other.publicJwk });
+		expect(a2.jwk).toStrictEqual({ ...key.publicJwk });
+	});
+
+	it('signs each proof with the key’s sign function once', async () => {
+		let calls = 0;
+		const counting: DpopKey = {
+			...key,
+			sign: (data) => {
+				calls++;
+				return key.sign(data);
+			},
+		};
+		await verify(await createDpopProof(counting, { htm: 'GET', htu: 'https://pds.example/' }));
+		await verify(await createDpopProof(counting, { htm: 'GET', htu: 'https://pds.example/' }));
+		expect(calls).toBe(2);
+	});
+
+	it.each([['PS256'], ['RS256'], ['ES384']] as const)('makes %s proofs that verify', async (alg) => {
+		const other = await generateDpopKey([alg]);
+		const proof = await createDpopProof(other, {
+			htm: 'POST',
+			htu: 'https://as.example/oauth/token',
+			nonce: 'n',
+		});
+		const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, {
+			typ: 'dpop+jwt',
+			algorithms: [alg],
+		});
+		expect(protectedHeader.alg).toBe(alg);
+		expect(protectedHeader.jwk).toStrictEqual({ ...other.publicJwk });
+		if (other.publicJwk.kty === 'RSA') {
+			expect(Object.keys(protectedHeader.jwk ?? {}).sort()).toEqual(['e', 'kty', 'n']);
+		}
+		expect(payload.nonce).toBe('n');
+	});
+
+	it('fails verification when the proof is tampered with', async () => {
+		const proof = await createDpopProof(key, { htm: 'GET', htu: 'https://pds.example/xrpc/foo' });
+		const [header, , signature] = proof.split('.');
+		const forged = Buffer.from(JSON.stringify({ htm: 'POST', htu: 'https://pds.example/xrpc/foo' })).toString(
+			'base64url',
+		);
+		await expect(verify(`${header}.${forged}.${signature}`)).rejects.toThrow();
+	});
+});
+
+describe('toHtu', () => {
+	it.each([
+		['https://pds.example/xrpc/foo', 'https://pds.example/xrpc/foo'],
+		['https://pds.example/', 'https://pds.example/'],
+		['https://pds.example/xrpc/foo?x=1', 'https://pds.example/xrpc/foo'],
+		['https://pds.example/xrpc/foo#frag', 'https://pds.example/xrpc/foo'],
+		['https://pds.example/xrpc/foo?x=1#frag', 'https://pds.example/xrpc/foo'],
+		['https://pds.example/xrpc/foo#frag?x', 'https://pds.example/xrpc/foo'],
+		['https://pds.example/xrpc/foo?', 'https://pds.example/xrpc/foo'],
+		['https://pds.example/xrpc/foo#', 'https://pds.example/xrpc/foo'],
+		['https://pds.example/?a?b#c#d', 'https://pds.example/'],
+	])('turns %s into %s', (url, expected) => {
+		expect(toHtu(url)).toBe(expected);
+	});
+});

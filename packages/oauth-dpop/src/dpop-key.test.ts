@@ -1,0 +1,138 @@
+import { NoCompatibleKeyError, type SignFunction } from '@atcute/oauth-keys';
+import { EmbeddedJWK, importJWK, jwtVerify } from 'jose';
+import { describe, expect, it } from 'vitest';
+
+import { createDpopProof } from './create-dpop-proof.ts';
+import { exportDpopKey, generateDpopKey, importDpopKey } from './dpop-key.ts';
+
+const PROOF = { htm: 'POST', htu: 'https://as.example/oauth/token' };
+
+describe('generateDpopKey', () => {
+	it('generates an ES256 key on P-256 by default', async () => {
+		const key = await generateDpopKey();
+		expect(key.alg).toBe('ES256');
+		expect(key.publicJwk).toMatchObject({ kty: 'EC', crv: 'P-256' });
+	});
+
+	it('generates an ES256 key when the server list is undefined', async () => {
+		const key = await generateDpopKey(undefined);
+		expect(key.alg).toBe('ES256');
+	});
+
+	it('prefers ES256 over RS256 whatever order the server lists them in', async () => {
+		const key = await generateDpopKey(['RS256', 'ES256']);
+		expect(key.alg).toBe('ES256');
+		expect(key.publicJwk.kty).toBe('EC');
+	});
+
+	it('prefers an ECDSA algorithm over an RSA one', async () => {
+		const key = await generateDpopKey(['PS256', 'ES384']);
+		expect(key.alg).toBe('ES384');
+		expect(key.publicJwk).toMatchObject({ kty: 'EC', crv: 'P-384' });
+	});
+
+	it('generates a PS256 key when that is all the server accepts', async () => {
+		const key = await generateDpopKey(['PS256']);
+		expect(key.alg).toBe('PS256');
+		expect(key.publicJwk.kty).toBe('RSA');
+	});
+
+	it('throws NoCompatibleKeyError naming both lists when the server accepts none of ours', async () => {
+		const error = await generateDpopKey(['EdDSA']).then(
+			() => undefined,
+			(err: unknown) => err,
+		);
+		expect(error).toBeInstanceOf(NoCompatibleKeyError);
+		const { message, available, supported } = error as NoCompatibleKeyError;
+		expect(supported).toEqual(['EdDSA']);
+		expect(available[0]).toBe('ES256');
+		expect(available).toEqual(expect.arrayContaining(['ES256', 'PS256', 'RS256']));
+		expect(message).toContain('EdDSA');
+		expect(message).toContain('ES256');
+		expect(message).toContain('DPoP');
+	});
+
+	it('signs through the given createSigner', async () => {
+		let signatures = 0;
+		const key = await generateDpopKey(undefined, {
+			createSigner: (cryptoKey, alg) => {
+				const sign: SignFunction = async (data) => {
+					signatures++;
+					const params = { name: 'ECDSA', hash: `SHA-${alg.slice(2)}` };
+					return new Uint8Array(await crypto.subtle.sign(params, cryptoKey, data as Uint8Array<ArrayBuffer>));
+				};
+				return sign;
+			},
+		});
+		const proof = await createDpopProof(key, PROOF);
+		expect(signatures).toBe(1);
+		await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'] });
+	});
+});
+
+describe('exportDpopKey', () => {
+	it('exports an EC key as exactly its parameters plus alg, with no kid', async () => {
+		const key = await generateDpopKey();
+		const exported = await exportDpopKey(key);
+		expect(Object.keys(exported).sort()).toEqual(['alg', 'crv', 'd', 'kty', 'x', 'y']);
+		expect(exported.alg).toBe('ES256');
+		expect(exported).not.toHaveProperty('kid');
+		expect(typeof exported.d).toBe('string');
+		expect(exported.d).not.toBe('');
+		expect(exported).toMatchObject(key.publicJwk);
+	});
+
+	it('exports an RSA key with its CRT parameters and alg', async () => {
+		const key = await generateDpopKey(['PS256']);
+		const exported = await exportDpopKey(key);
+		expect(Object.keys(exported).sort()).toEqual(['alg', 'd', 'dp', 'dq', 'e', 'kty', 'n', 'p', 'q', 'qi']);
+		expect(exported.alg).toBe('PS256');
+	});
+
+	it('is JSON-serializable without loss', async () => {
+		const exported = await exportDpopKey(await generateDpopKey());
+		expect(JSON.parse(JSON.stringify(exported))).toStrictEqual(exported);
+	});
+});
+
+describe('importDpopKey', () => {
+	it.each([['ES256'], ['PS256'], ['RS256']] as const)(
+		'restores a %s key that signs proofs verifying with the original public key',
+		async (alg) => {
+			const key = await generateDpopKey([alg]);
+			const stored = JSON.parse(JSON.stringify(await exportDpopKey(key)));
+			const imported = await importDpopKey(stored);
+
+			expect(imported.alg).toBe(alg);
+			expect(imported.publicJwk).toStrictEqual(key.publicJwk);
+
+			const proof = await createDpopProof(imported, PROOF);
+			const { protectedHeader } = await jwtVerify(proof, await importJWK({ ...key.publicJwk }, alg), {
+				typ: 'dpop+jwt',
+				algorithms: [alg],
+			});
+			expect(protectedHeader.alg).toBe(alg);
+			expect(protectedHeader.jwk).toStrictEqual({ ...key.publicJwk });
+		},
+	);
+
+	it('keeps the stored alg of an RSA key rather than guessing another', async () => {
+		const key = await generateDpopKey(['RS256']);
+		const imported = await importDpopKey(await exportDpopKey(key));
+		expect(imported.alg).toBe('RS256');
+	});
+
+	it('signs through the given createSigner', async () => {
+		const key = await generateDpopKey();
+		let created = 0;
+		const imported = await importDpopKey(await exportDpopKey(key), {
+			createSigner: (_cryptoKey, _alg) => {
+				created++;
+				return key.sign;
+			},
+		});
+		expect(created).toBe(1);
+		const proof = await createDpopProof(imported, PROOF);
+		await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'] });
+	});
+});
