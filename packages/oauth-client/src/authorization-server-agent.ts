@@ -1,0 +1,223 @@
+import type { AuthorizationServerMetadata } from '@atcute/oauth-discovery';
+import {
+	createDpopFetch,
+	type DpopKey,
+	type DpopNonceCache,
+	type FetchFunction,
+	isUseDpopNonceError,
+} from '@atcute/oauth-dpop';
+import { CLIENT_ASSERTION_TYPE, createClientAssertion, type PrivateKey } from '@atcute/oauth-keys';
+
+import {
+	AS_REQUEST_TIMEOUT_MS,
+	ERROR_RESPONSE_MAX_BYTES,
+	PAR_RESPONSE_MAX_BYTES,
+	TOKEN_RESPONSE_MAX_BYTES,
+} from './constants.ts';
+import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from './errors.ts';
+import { readJsonBody } from './internal/read-json-body.ts';
+import { parseTokenResponse, type TokenResponse } from './token-response.ts';
+
+/** what an `AuthorizationServerAgent` needs. */
+export interface AuthorizationServerAgentOptions {
+	/** the server's validated metadata. */
+	server: AuthorizationServerMetadata;
+	/** our `client_id`. */
+	clientId: string;
+	/** the key to sign client assertions with; absent for a public (loopback) client. */
+	clientKey: PrivateKey | undefined;
+	/** the session's (or the authorization attempt's) DPoP key. */
+	dpopKey: DpopKey;
+	/** where DPoP nonces are kept. */
+	nonces: DpopNonceCache;
+	fetch: FetchFunction;
+	now: () => number;
+}
+
+/** the result of a pushed authorization request. */
+export interface ParResult {
+	requestUri: string;
+	expiresIn: number;
+}
+
+type Endpoint = 'par' | 'token' | 'revocation';
+
+/**
+ * talks to one authorization server with one DPoP key: PAR, token and revocation requests, each
+ * with a fresh client assertion and DPoP proof. errors are classified where they enter: a
+ * network failure, time-out, 5xx or 429 is an `OAuthTransientError`, an OAuth error body an
+ * `OAuthResponseError`, anything else malformed an `InvalidResponseError`.
+ */
+export class AuthorizationServerAgent {
+	readonly #options: AuthorizationServerAgentOptions;
+	readonly #fetch: FetchFunction;
+
+	constructor(options: AuthorizationServerAgentOptions) {
+		this.#options = options;
+		// nonce retries are done here, so that each attempt carries a fresh client assertion
+		this.#fetch = createDpopFetch({
+			key: options.dpopKey,
+			nonces: options.nonces,
+			fetch: options.fetch,
+			now: options.now,
+			retry: false,
+		});
+	}
+
+	/** the server's issuer identifier. */
+	get issuer(): string {
+		return this.#options.server.issuer;
+	}
+
+	/**
+	 * pushes the authorization request parameters; the server answers with a `request_uri`.
+	 * @see https://www.rfc-editor.org/rfc/rfc9126#section-2.1
+	 */
+	async pushAuthorizationRequest(params: Record<string, string>, signal?: AbortSignal): Promise<ParResult> {
+		const url = this.#options.server.pushed_authorization_request_endpoint;
+		const json = await this.#request('par', url, params, PAR_RESPONSE_MAX_BYTES, signal);
+		const { request_uri, expires_in } = json as { request_uri?: unknown; expires_in?: unknown };
+		if (typeof request_uri !== 'string' || request_uri === '') {
+			throw new InvalidResponseError('par', '"request_uri" must be a non-empty string');
+		}
+		if (typeof expires_in !== 'number' || !(expires_in > 0)) {
+			throw new InvalidResponseError('par', '"expires_in" must be a positive number');
+		}
+		return { requestUri: request_uri, expiresIn: expires_in };
+	}
+
+	/**
+	 * exchanges an authorization code. sent once: a `use_dpop_nonce` answer means the code was
+	 * not consumed, so only that is retried.
+	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
+	 */
+	async exchangeCode(code: string, verifier: string, redirectUri: string): Promise<TokenResponse> {
+		const json = await this.#request(
+			'token',
+			this.#options.server.token_endpoint,
+			{ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri },
+			TOKEN_RESPONSE_MAX_BYTES,
+		);
+		return parseTokenResponse(json);
+	}
+
+	/**
+	 * uses a refresh token. the caller must hold the session's lock: refresh tokens are single-use,
+	 * and this request is not abortable once sent.
+	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+	 */
+	async refresh(refreshToken: string): Promise<TokenResponse> {
+		const json = await this.#request(
+			'token',
+			this.#options.server.token_endpoint,
+			{ grant_type: 'refresh_token', refresh_token: refreshToken },
+			TOKEN_RESPONSE_MAX_BYTES,
+		);
+		return parseTokenResponse(json);
+	}
+
+	/**
+	 * revokes a token (RFC 7009). a server without a revocation endpoint is skipped.
+	 * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
+	 */
+	async revoke(token: string, signal?: AbortSignal): Promise<void> {
+		const url = this.#options.server.revocation_endpoint;
+		if (url === undefined) return;
+		await this.#request('revocation', url, { token }, ERROR_RESPONSE_MAX_BYTES, signal, true);
+	}
+
+	async #clientAuth(): Promise<Record<string, string>> {
+		const { clientId, clientKey, server, now } = this.#options;
+		if (clientKey === undefined) {
+			return { client_id: clientId };
+		}
+		return {
+			client_id: clientId,
+			client_assertion_type: CLIENT_ASSERTION_TYPE,
+			client_assertion: await createClientAssertion(clientKey, { clientId, audience: server.issuer, now }),
+		};
+	}
+
+	async #request(
+		endpoint: Endpoint,
+		url: string,
+		params: Record<string, string>,
+		maxBytes: number,
+		signal?: AbortSignal,
+		emptyOk = false,
+	): Promise<unknown> {
+		for (let attempt = 0; ; attempt++) {
+			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth()) });
+			const timeout = AbortSignal.timeout(AS_REQUEST_TIMEOUT_MS);
+
+			let response: Response;
+			try {
+				response = await this.#fetch(url, {
+					method: 'POST',
+					headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+					body,
+					// an OAuth endpoint never redirects; following one could leak the assertion
+					redirect: 'manual',
+					signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+				});
+			} catch (err) {
+				if (signal?.aborted) throw signal.reason;
+				if (timeout.aborted) {
+					throw new OAuthTransientError(
+						'timeout',
+						`${endpoint} endpoint did not answer within ${AS_REQUEST_TIMEOUT_MS} ms`,
+					);
+				}
+				throw new OAuthTransientError('network', `${endpoint} endpoint could not be reached`, undefined, {
+					cause: err,
+				});
+			}
+
+			// one retry, with a new nonce, a new proof and a new assertion
+			if (attempt === 0 && (await isUseDpopNonceError(response))) {
+				await response.body?.cancel().catch(() => {});
+				continue;
+			}
+			return this.#readResponse(endpoint, response, maxBytes, emptyOk);
+		}
+	}
+
+	async #readResponse(endpoint: Endpoint, response: Response, maxBytes: number, emptyOk: boolean) {
+		const { status } = response;
+		if (status >= 200 && status < 300) {
+			if (emptyOk) {
+				await response.body?.cancel().catch(() => {});
+				return undefined;
+			}
+			const json = await readJsonBody(response, maxBytes);
+			if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+				throw new InvalidResponseError(
+					endpoint,
+					`answered ${status} without a JSON object (or one over ${maxBytes} bytes)`,
+				);
+			}
+			return json;
+		}
+
+		if (status === 429 || status >= 500) {
+			await response.body?.cancel().catch(() => {});
+			throw new OAuthTransientError(
+				status === 429 ? 'rate_limited' : 'server_error',
+				`${endpoint} endpoint answered ${status}`,
+				status,
+			);
+		}
+
+		if (status >= 400) {
+			const json = (await readJsonBody(response, ERROR_RESPONSE_MAX_BYTES)) as
+				| { error?: unknown; error_description?: unknown }
+				| undefined;
+			const error = typeof json?.error === 'string' ? json.error : 'unknown_error';
+			const description = typeof json?.error_description === 'string' ? json.error_description : undefined;
+			throw new OAuthResponseError(endpoint, status, error, description);
+		}
+
+		await response.body?.cancel().catch(() => {});
+		throw new InvalidResponseError(endpoint, `answered with an unexpected status ${status}`);
+	}
+}

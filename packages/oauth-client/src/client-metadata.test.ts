@@ -1,0 +1,135 @@
+import { generatePrivateKey, Keyset } from '@atcute/oauth-keys';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import {
+	buildClientMetadata,
+	buildLoopbackClientMetadata,
+	type ClientMetadataInput,
+} from './client-metadata.ts';
+
+const base: ClientMetadataInput = {
+	client_id: 'https://example.com/oauth-client-metadata.json',
+	redirect_uris: ['https://example.com/oauth/callback'],
+	scope: ['atproto', 'transition:generic'],
+};
+
+describe('buildClientMetadata', () => {
+	let keyset: Keyset;
+	beforeAll(async () => {
+		keyset = new Keyset([await generatePrivateKey('main')]);
+	});
+
+	it('fills in what atproto fixes for a confidential client and inlines the public keys', () => {
+		const metadata = buildClientMetadata({ ...base, client_name: 'Example' }, keyset);
+		expect(metadata).toEqual({
+			client_id: base.client_id,
+			client_name: 'Example',
+			redirect_uris: base.redirect_uris,
+			scope: 'atproto transition:generic',
+			grant_types: ['authorization_code', 'refresh_token'],
+			response_types: ['code'],
+			application_type: 'web',
+			token_endpoint_auth_method: 'private_key_jwt',
+			token_endpoint_auth_signing_alg: 'ES256',
+			dpop_bound_access_tokens: true,
+			jwks: keyset.publicJwks,
+		});
+		expect(JSON.stringify(metadata)).not.toContain('"d"');
+	});
+
+	it('names jwks_uri instead of inlining keys when given one on the same origin', () => {
+		const metadata = buildClientMetadata({ ...base, jwks_uri: 'https://example.com/jwks.json' }, keyset);
+		expect(metadata.jwks_uri).toBe('https://example.com/jwks.json');
+		expect(metadata.jwks).toBeUndefined();
+	});
+
+	it('adds atproto, drops duplicates and keeps order', () => {
+		expect(
+			buildClientMetadata({ ...base, scope: ['transition:generic', 'transition:generic'] }, keyset).scope,
+		).toBe('atproto transition:generic');
+		expect(buildClientMetadata({ ...base, scope: 'atproto transition:email' }, keyset).scope).toBe(
+			'atproto transition:email',
+		);
+	});
+
+	const invalid: [string, Partial<ClientMetadataInput> | Record<string, unknown>, RegExp][] = [
+		['client_id missing', { client_id: undefined }, /"client_id" must be a URL/],
+		[
+			'client_id over http',
+			{ client_id: 'http://example.com/meta.json' },
+			/"client_id" must be an https URL/,
+		],
+		['client_id on an IP', { client_id: 'https://10.0.0.1/meta.json' }, /"client_id" must use a domain name/],
+		['client_id without a path', { client_id: 'https://example.com/' }, /"client_id" must have a path/],
+		[
+			'client_id with a fragment',
+			{ client_id: 'https://example.com/m.json#x' },
+			/"client_id" must not contain a fragment/,
+		],
+		[
+			'client_id not canonical',
+			{ client_id: 'https://EXAMPLE.com/m.json' },
+			/"client_id" must be in canonical form/,
+		],
+		['no redirect_uris', { redirect_uris: [] }, /"redirect_uris" must be a non-empty list/],
+		[
+			'an http redirect URI',
+			{ redirect_uris: ['http://example.com/cb'] },
+			/"redirect_uris\[0\]" must use https/,
+		],
+		['a bad scope', { scope: ['atproto', 'repo:'] }, /"scope" has an invalid scope "repo:"/],
+		['an empty scope token', { scope: ['atproto', ''] }, /"scope\[1\]" must be a non-empty string/],
+		[
+			'jwks_uri elsewhere',
+			{ jwks_uri: 'https://other.example/jwks.json' },
+			/"jwks_uri" must be on the same origin/,
+		],
+		['client_uri over http', { client_uri: 'http://example.com' }, /"client_uri" must use https/],
+	];
+	for (const [what, change, message] of invalid) {
+		it(`refuses ${what} with a TypeError naming the field`, () => {
+			expect(() => buildClientMetadata({ ...base, ...change } as ClientMetadataInput, keyset)).toThrow(
+				message,
+			);
+		});
+	}
+
+	it('requires an ES256 key in the keyset', async () => {
+		const rsaOnly = new Keyset([await generatePrivateKey('rsa', 'RS256')]);
+		expect(() => buildClientMetadata(base, rsaOnly)).toThrow(/ES256/);
+	});
+});
+
+describe('buildLoopbackClientMetadata', () => {
+	it('puts the redirect URIs and scope into an http://localhost client id', () => {
+		const metadata = buildLoopbackClientMetadata({
+			redirect_uris: ['http://127.0.0.1:3000/callback', 'http://[::1]:3000/callback'],
+			scope: 'atproto transition:generic',
+		});
+		const url = new URL(metadata.client_id);
+		expect(url.origin).toBe('http://localhost');
+		expect(url.searchParams.getAll('redirect_uri')).toEqual([
+			'http://127.0.0.1:3000/callback',
+			'http://[::1]:3000/callback',
+		]);
+		expect(url.searchParams.get('scope')).toBe('atproto transition:generic');
+		expect(metadata).toMatchObject({ token_endpoint_auth_method: 'none', application_type: 'native' });
+	});
+
+	it('leaves the scope out of the client id when it is just atproto', () => {
+		const metadata = buildLoopbackClientMetadata({
+			redirect_uris: ['http://127.0.0.1/cb'],
+			scope: 'atproto',
+		});
+		expect(metadata.client_id).toBe('http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb');
+	});
+
+	it('refuses a redirect to the name localhost or over https', () => {
+		expect(() =>
+			buildLoopbackClientMetadata({ redirect_uris: ['http://localhost:3000/cb'], scope: 'atproto' }),
+		).toThrow(/"redirect_uris\[0\]" must be http:\/\/127.0.0.1/);
+		expect(() =>
+			buildLoopbackClientMetadata({ redirect_uris: ['https://127.0.0.1/cb'], scope: 'atproto' }),
+		).toThrow(/redirect_uris\[0\]/);
+	});
+});

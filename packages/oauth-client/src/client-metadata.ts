@@ -1,0 +1,214 @@
+import type { Jwks, Keyset } from '@atcute/oauth-keys';
+import { parseScopeToken } from '@atcute/oauth-scope';
+
+/** the client metadata an app writes; everything atproto fixes is filled in for it. */
+export interface ClientMetadataInput {
+	/**
+	 * the https URL where `oauth.metadata` is served: the client's identity. omit it (or use
+	 * `http://localhost`) for a loopback client in local development, which needs no keyset.
+	 */
+	client_id?: string | undefined;
+	/** where the authorization server sends the user back; the first is the default. */
+	redirect_uris: readonly string[];
+	/** the scopes the client may ask for: a space-separated string or a list (`atproto` is added). */
+	scope: string | readonly string[];
+	/** the https URL where `oauth.jwks` is served, same origin as `client_id`; omit to inline the keys. */
+	jwks_uri?: string | undefined;
+	/** the app's name, shown on the consent page. */
+	client_name?: string | undefined;
+	/** the app's home page. */
+	client_uri?: string | undefined;
+	/** the app's logo. */
+	logo_uri?: string | undefined;
+	/** the terms of service. */
+	tos_uri?: string | undefined;
+	/** the privacy policy. */
+	policy_uri?: string | undefined;
+}
+
+/** the client metadata document served at `client_id` (wire spelling). */
+export interface OAuthClientMetadata {
+	client_id: string;
+	client_name?: string;
+	client_uri?: string;
+	logo_uri?: string;
+	tos_uri?: string;
+	policy_uri?: string;
+	redirect_uris: string[];
+	scope: string;
+	grant_types: ['authorization_code', 'refresh_token'];
+	response_types: ['code'];
+	application_type: 'web' | 'native';
+	token_endpoint_auth_method: 'private_key_jwt' | 'none';
+	token_endpoint_auth_signing_alg?: 'ES256';
+	dpop_bound_access_tokens: true;
+	jwks_uri?: string;
+	jwks?: Jwks;
+}
+
+const fail = (field: string, problem: string): never => {
+	throw new TypeError(`client metadata "${field}" ${problem}`);
+};
+
+const parseUrl = (field: string, value: unknown): URL => {
+	if (typeof value !== 'string') return fail(field, `must be a URL string, got ${typeof value}`);
+	if (!URL.canParse(value)) return fail(field, `is not a valid URL: ${JSON.stringify(value)}`);
+	const url = new URL(value);
+	if (url.username || url.password) fail(field, 'must not contain credentials');
+	if (url.hash) fail(field, 'must not contain a fragment');
+	return url;
+};
+
+const httpsUrl = (field: string, value: unknown): string => {
+	const url = parseUrl(field, value);
+	if (url.protocol !== 'https:') fail(field, `must use https: ${JSON.stringify(value)}`);
+	return value as string;
+};
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
+const IP_HOST = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/i;
+
+/** whether `client_id` designates a loopback development client. */
+export const isLoopbackClientId = (clientId: string | undefined): boolean => {
+	return (
+		clientId === undefined || clientId === 'http://localhost' || clientId.startsWith('http://localhost?')
+	);
+};
+
+/** the scope as one canonical-order, duplicate-free string that starts with `atproto`. */
+const buildScope = (value: unknown): string => {
+	const tokens =
+		typeof value === 'string'
+			? value.split(' ')
+			: Array.isArray(value)
+				? value
+				: fail('scope', 'must be a string or a list of strings');
+	const seen = new Set<string>(['atproto']);
+	const out = ['atproto'];
+	for (const [index, token] of tokens.entries()) {
+		if (typeof token !== 'string' || token === '') {
+			fail(`scope[${index}]`, 'must be a non-empty string');
+		}
+		// the server compares requested scopes to these literally: a typo would only show at sign-in
+		if (parseScopeToken(token) === undefined) {
+			fail('scope', `has an invalid scope ${JSON.stringify(token)}`);
+		}
+		if (seen.has(token)) continue;
+		seen.add(token);
+		out.push(token);
+	}
+	return out.join(' ');
+};
+
+const optionalUrls = (input: ClientMetadataInput): Partial<OAuthClientMetadata> => {
+	const out: Partial<OAuthClientMetadata> = {};
+	if (input.client_name !== undefined) {
+		if (typeof input.client_name !== 'string') fail('client_name', 'must be a string');
+		out.client_name = input.client_name;
+	}
+	for (const field of ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const) {
+		if (input[field] !== undefined) out[field] = httpsUrl(field, input[field]);
+	}
+	return out;
+};
+
+/**
+ * builds and checks a confidential client's metadata (`private_key_jwt`, ES256, DPoP). errors
+ * are `TypeError`s naming the field.
+ * @see https://atproto.com/specs/oauth#client-id-metadata-document
+ */
+export const buildClientMetadata = (input: ClientMetadataInput, keyset: Keyset): OAuthClientMetadata => {
+	if (typeof input !== 'object' || input === null) fail('metadata', 'must be an object');
+
+	const clientIdUrl = parseUrl('client_id', input.client_id);
+	if (clientIdUrl.protocol !== 'https:') fail('client_id', `must be an https URL: ${input.client_id}`);
+	if (clientIdUrl.hostname === 'localhost' || IP_HOST.test(clientIdUrl.hostname)) {
+		fail('client_id', 'must use a domain name, not localhost or an IP address');
+	}
+	if (clientIdUrl.pathname === '/') {
+		fail('client_id', 'must have a path (the URL of the metadata document)');
+	}
+	if (clientIdUrl.href !== input.client_id) {
+		// the server compares client ids as strings: say the canonical form rather than differ
+		fail('client_id', `must be in canonical form: ${clientIdUrl.href}`);
+	}
+
+	const redirectUris = checkRedirectUris(input.redirect_uris, false);
+
+	// atproto servers must support ES256 and the metadata names one signing alg
+	if (keyset.find({ alg: 'ES256' }) === undefined) {
+		throw new TypeError(
+			'keyset must hold at least one ES256 key: client metadata "token_endpoint_auth_signing_alg" is ES256',
+		);
+	}
+
+	const metadata: OAuthClientMetadata = {
+		client_id: input.client_id!,
+		...optionalUrls(input),
+		redirect_uris: redirectUris,
+		scope: buildScope(input.scope),
+		grant_types: ['authorization_code', 'refresh_token'],
+		response_types: ['code'],
+		application_type: 'web',
+		token_endpoint_auth_method: 'private_key_jwt',
+		token_endpoint_auth_signing_alg: 'ES256',
+		dpop_bound_access_tokens: true,
+	};
+
+	if (input.jwks_uri !== undefined) {
+		const jwksUrl = new URL(httpsUrl('jwks_uri', input.jwks_uri));
+		if (jwksUrl.origin !== clientIdUrl.origin) {
+			fail('jwks_uri', `must be on the same origin as client_id (${clientIdUrl.origin})`);
+		}
+		metadata.jwks_uri = input.jwks_uri;
+	} else {
+		metadata.jwks = keyset.publicJwks;
+	}
+	return metadata;
+};
+
+/**
+ * builds a loopback client's metadata for local development: a public client (no keyset) whose
+ * `client_id` is `http://localhost` with its redirect URIs and scope in the query.
+ * @see https://atproto.com/specs/oauth#localhost-client-development
+ */
+export const buildLoopbackClientMetadata = (input: ClientMetadataInput): OAuthClientMetadata => {
+	if (typeof input !== 'object' || input === null) fail('metadata', 'must be an object');
+	const redirectUris = checkRedirectUris(input.redirect_uris, true);
+	const scope = buildScope(input.scope);
+
+	const query = new URLSearchParams();
+	for (const uri of redirectUris) query.append('redirect_uri', uri);
+	if (scope !== 'atproto') query.set('scope', scope);
+
+	return {
+		client_id: `http://localhost?${query}`,
+		...optionalUrls(input),
+		redirect_uris: redirectUris,
+		scope,
+		grant_types: ['authorization_code', 'refresh_token'],
+		response_types: ['code'],
+		application_type: 'native',
+		token_endpoint_auth_method: 'none',
+		dpop_bound_access_tokens: true,
+	};
+};
+
+const checkRedirectUris = (value: unknown, loopback: boolean): string[] => {
+	if (!Array.isArray(value) || value.length === 0) {
+		return fail('redirect_uris', 'must be a non-empty list of URLs');
+	}
+	return value.map((uri, index) => {
+		const field = `redirect_uris[${index}]`;
+		const url = parseUrl(field, uri);
+		if (loopback) {
+			// atproto loopback clients redirect to an IP literal, never to the name "localhost"
+			if (url.protocol !== 'http:' || !LOOPBACK_HOSTS.has(url.hostname)) {
+				fail(field, `must be http://127.0.0.1 or http://[::1] for a loopback client: ${uri}`);
+			}
+		} else if (url.protocol !== 'https:') {
+			fail(field, `must use https: ${uri}`);
+		}
+		return uri as string;
+	});
+};

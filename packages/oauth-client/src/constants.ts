@@ -1,0 +1,26 @@
+/** how long an authorization may take, sign-in and consent included: the atproto spec's bound. */
+export const STATE_TTL_MS: number = 10 * 60 * 1000;
+
+/**
+ * refresh an access token this long before it expires, so a request never leaves with a token
+ * that expires on the way.
+ */
+export const REFRESH_MARGIN_MS: number = 60 * 1000;
+
+/** a PAR response is a `request_uri` and `expires_in`: well under 1 KiB. */
+export const PAR_RESPONSE_MAX_BYTES: number = 8 * 1024;
+
+/**
+ * a token response carries two tokens and the granted scope; the scope lists every permission a
+ * permission set expands to, which can run to a few KiB.
+ */
+export const TOKEN_RESPONSE_MAX_BYTES: number = 64 * 1024;
+
+/** OAuth error bodies are a code and a sentence. */
+export const ERROR_RESPONSE_MAX_BYTES: number = 16 * 1024;
+
+/** the time limit for a request to the authorization server (PAR, token, revocation). */
+export const AS_REQUEST_TIMEOUT_MS: number = 10 * 1000;
+
+/** revocation is best effort: sign-out does not wait long for it. */
+export const REVOCATION_TIMEOUT_MS: number = 5 * 1000;

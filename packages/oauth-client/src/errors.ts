@@ -1,0 +1,182 @@
+import type { Did } from '@atcute/lexicons';
+
+/**
+ * the authorization callback failed: the server sent an error (`access_denied` when the user
+ * declined), or the callback did not pass our checks. `error` is the server's OAuth error code,
+ * or one of ours: `missing_state`, `invalid_state` (unknown or already used), `expired_state`,
+ * `missing_iss`, `issuer_mismatch`, `missing_code`.
+ */
+export class OAuthCallbackError extends Error {
+	override name = 'OAuthCallbackError';
+
+	constructor(
+		/** the OAuth error code. */
+		readonly error: string,
+		/** the server's `error_description`, or ours. */
+		readonly errorDescription?: string | undefined,
+		/** the app state given to `authorize()`, when the callback's state was ours. */
+		readonly state?: unknown,
+		options?: ErrorOptions,
+	) {
+		super(errorDescription === undefined ? error : `${error}: ${errorDescription}`, options);
+	}
+}
+
+/**
+ * the authorization server refused a request with an OAuth error response (RFC 6749 §5.2):
+ * a 4xx with `error`, such as `invalid_grant` or `invalid_client`.
+ */
+export class OAuthResponseError extends Error {
+	override name = 'OAuthResponseError';
+
+	constructor(
+		/** which endpoint answered: `par`, `token`, `revocation`. */
+		readonly endpoint: string,
+		/** the HTTP status. */
+		readonly status: number,
+		/** the OAuth error code (`unknown_error` when the body had none). */
+		readonly error: string,
+		/** the server's `error_description`. */
+		readonly errorDescription?: string | undefined,
+	) {
+		super(
+			`${endpoint} endpoint answered ${status} ${error}${errorDescription ? `: ${errorDescription}` : ''}`,
+		);
+	}
+}
+
+/** why a server could not be used for now; none of these is a verdict on the session. */
+export type TransientErrorKind = 'network' | 'timeout' | 'server_error' | 'rate_limited';
+
+/**
+ * a failure that may pass: a network error, a time-out, a 5xx or a 429. sessions are never
+ * deleted because of one; try again later.
+ */
+export class OAuthTransientError extends Error {
+	override name = 'OAuthTransientError';
+	/** always true: lets callers tell these apart without `instanceof`. */
+	readonly transient = true;
+
+	constructor(
+		/** what kind of failure. */
+		readonly kind: TransientErrorKind,
+		message: string,
+		/** the HTTP status, for `server_error` and `rate_limited`. */
+		readonly status?: number | undefined,
+		options?: ErrorOptions,
+	) {
+		super(message, options);
+	}
+}
+
+/** a server answered with something that is not a valid OAuth response. */
+export class InvalidResponseError extends Error {
+	override name = 'InvalidResponseError';
+
+	constructor(
+		/** which endpoint answered. */
+		readonly endpoint: string,
+		message: string,
+	) {
+		super(`${endpoint} endpoint: ${message}`);
+	}
+}
+
+/** why a session had to end. */
+export type TokenRefreshFailure = 'invalid_grant' | 'no_refresh_token' | 'sub_mismatch' | 'issuer_mismatch';
+
+/**
+ * the session's refresh token was refused, or the refreshed tokens failed a check. definitive:
+ * the session has been deleted and the user must sign in again.
+ */
+export class TokenRefreshError extends Error {
+	override name = 'TokenRefreshError';
+
+	constructor(
+		/** the account whose session ended. */
+		readonly did: Did,
+		/** why. */
+		readonly reason: TokenRefreshFailure,
+		message: string,
+		options?: ErrorOptions,
+	) {
+		super(message, options);
+	}
+}
+
+/** there is no stored session for this account (never signed in, signed out, or ended). */
+export class SessionNotFoundError extends Error {
+	override name = 'SessionNotFoundError';
+
+	constructor(
+		/** the account asked for. */
+		readonly did: Did,
+	) {
+		super(`no OAuth session for ${did}`);
+	}
+}
+
+/**
+ * the key the session was bound to is no longer in the keyset (it was rotated out), so the
+ * session can never authenticate again. definitive: the session has been deleted.
+ */
+export class AuthMethodUnsatisfiableError extends Error {
+	override name = 'AuthMethodUnsatisfiableError';
+
+	constructor(
+		/** the account whose session ended (unknown while a sign-in is completing). */
+		readonly did: Did | undefined,
+		/** the key id the session was bound to. */
+		readonly kid: string,
+	) {
+		super(`the session${did ? ` of ${did}` : ''} is bound to key "${kid}", which is no longer in the keyset`);
+	}
+}
+
+/**
+ * the account that signed in is not the one expected, or its identity does not lead back to the
+ * authorization server that issued the tokens. the tokens were revoked.
+ */
+export class IdentityMismatchError extends Error {
+	override name = 'IdentityMismatchError';
+
+	constructor(
+		/** what did not match: the token's `sub`, or the issuer found by resolving it. */
+		readonly field: 'sub' | 'issuer',
+		/** what we expected. */
+		readonly expected: string,
+		/** what we got. */
+		readonly actual: string,
+	) {
+		super(`${field} mismatch: expected ${expected}, got ${actual}`);
+	}
+}
+
+/** the handle or DID could not be resolved to a PDS. */
+export class IdentityResolutionError extends Error {
+	override name = 'IdentityResolutionError';
+
+	constructor(
+		/** what was being resolved. */
+		readonly identifier: string,
+		options?: ErrorOptions,
+	) {
+		super(`could not resolve ${identifier}`, options);
+	}
+}
+
+/** a lock could not be acquired in time. nothing was done; try again. */
+export class LockTimeoutError extends Error {
+	override name = 'LockTimeoutError';
+	/** a busy lock is a passing condition. */
+	readonly transient = true;
+
+	constructor(
+		/** the lock's name. */
+		readonly lockName: string,
+		/** how long we waited, in milliseconds. */
+		readonly timeout: number,
+	) {
+		super(`lock "${lockName}" not acquired within ${timeout} ms`);
+	}
+}

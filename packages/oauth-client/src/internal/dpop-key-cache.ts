@@ -1,0 +1,38 @@
+import { type DpopKey, type DpopPrivateJwk, importDpopKey } from '@atcute/oauth-dpop';
+import type { CreateSigner } from '@atcute/oauth-keys';
+
+/** how many imported session keys to keep; each is a few hundred bytes. */
+const MAX_KEYS = 1000;
+
+/**
+ * imported DPoP keys, by their private scalar: restoring a session (from any store, even one that
+ * returns a fresh object each time) must not re-import its key. bounded; least recently used out.
+ */
+export class DpopKeyCache {
+	readonly #keys = new Map<string, Promise<DpopKey>>();
+	readonly #createSigner: CreateSigner | undefined;
+
+	constructor(createSigner: CreateSigner | undefined) {
+		this.#createSigner = createSigner;
+	}
+
+	get(jwk: DpopPrivateJwk): Promise<DpopKey> {
+		const id = `${jwk.alg}:${jwk.d}`;
+		let key = this.#keys.get(id);
+		if (key !== undefined) {
+			// refresh its place in the LRU order
+			this.#keys.delete(id);
+			this.#keys.set(id, key);
+			return key;
+		}
+
+		key = importDpopKey(jwk, this.#createSigner ? { createSigner: this.#createSigner } : undefined);
+		// a failed import is not remembered: the next try may have a good key under the same id
+		key.catch(() => this.#keys.delete(id));
+		this.#keys.set(id, key);
+		if (this.#keys.size > MAX_KEYS) {
+			this.#keys.delete(this.#keys.keys().next().value!);
+		}
+		return key;
+	}
+}

@@ -1,0 +1,21 @@
+import { readCappedBody } from '@atcute/oauth-discovery';
+
+const decoder = new TextDecoder();
+
+/**
+ * reads a JSON body of at most `maxBytes`; `undefined` when it is larger, not JSON, or the
+ * stream breaks. a server's answer is never read whole without a bound.
+ */
+export const readJsonBody = async (response: Response, maxBytes: number): Promise<unknown> => {
+	const length = Number(response.headers.get('content-length') ?? Number.NaN);
+	if (length > maxBytes || response.body === null) {
+		await response.body?.cancel().catch(() => {});
+		return undefined;
+	}
+	try {
+		const bytes = await readCappedBody(response.body, maxBytes);
+		return bytes === undefined ? undefined : JSON.parse(decoder.decode(bytes));
+	} catch {
+		return undefined;
+	}
+};

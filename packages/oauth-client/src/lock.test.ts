@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+
+import { LockTimeoutError } from './errors.ts';
+import { createMemoryLock } from './lock.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('createMemoryLock', () => {
+	it('runs holders of one name one at a time, in order', async () => {
+		const lock = createMemoryLock();
+		const events: string[] = [];
+		let inside = 0;
+		let maxInside = 0;
+
+		await Promise.all(
+			[0, 1, 2, 3, 4].map((i) =>
+				lock('a', async () => {
+					inside++;
+					maxInside = Math.max(maxInside, inside);
+					events.push(`start ${i}`);
+					await sleep(5);
+					events.push(`end ${i}`);
+					inside--;
+				}),
+			),
+		);
+		expect(maxInside).toBe(1);
+		expect(events).toEqual([0, 1, 2, 3, 4].flatMap((i) => [`start ${i}`, `end ${i}`]));
+	});
+
+	it('lets different names run at the same time', async () => {
+		const lock = createMemoryLock();
+		let inside = 0;
+		let maxInside = 0;
+		await Promise.all(
+			['a', 'b', 'c'].map((name) =>
+				lock(name, async () => {
+					inside++;
+					maxInside = Math.max(maxInside, inside);
+					await sleep(10);
+					inside--;
+				}),
+			),
+		);
+		expect(maxInside).toBe(3);
+	});
+
+	it('returns the holder result and passes its error on, releasing either way', async () => {
+		const lock = createMemoryLock();
+		await expect(lock('a', async () => 42)).resolves.toBe(42);
+		await expect(lock('a', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+		await expect(lock('a', async () => 'after')).resolves.toBe('after');
+	});
+
+	it('gives up waiting after its timeout with a LockTimeoutError, without running the function', async () => {
+		const lock = createMemoryLock({ timeout: 30 });
+		let release!: () => void;
+		const holder = lock('a', () => new Promise<void>((resolve) => (release = resolve)));
+
+		let ran = false;
+		const waiter = lock('a', async () => {
+			ran = true;
+		});
+		const error = await waiter.catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(LockTimeoutError);
+		expect(error).toMatchObject({ lockName: 'a', timeout: 30, transient: true });
+		expect(ran).toBe(false);
+
+		// a waiter arriving after the timed-out one still waits for the real holder
+		let thirdRan = false;
+		const third = lock('a', async () => {
+			thirdRan = true;
+		});
+		await sleep(10);
+		expect(thirdRan).toBe(false);
+		release();
+		await holder;
+		await third;
+		expect(thirdRan).toBe(true);
+	});
+
+	it('rejects a timeout that is not a positive number', () => {
+		expect(() => createMemoryLock({ timeout: 0 })).toThrow(TypeError);
+		expect(() => createMemoryLock({ timeout: Number.NaN })).toThrow(TypeError);
+	});
+});

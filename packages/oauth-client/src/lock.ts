@@ -1,0 +1,62 @@
+import { LockTimeoutError } from './errors.ts';
+
+/**
+ * runs `fn` while holding the lock `name`: no other holder of the same name runs at the same
+ * time, in this process or (for a distributed lock) in any process sharing the lock.
+ */
+export type LockFunction = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+
+/** options for `createMemoryLock`. */
+export interface MemoryLockOptions {
+	/**
+	 * how long to wait for the lock, in milliseconds, before failing with `LockTimeoutError`.
+	 * default 30 000: longer than a refresh can take, so waiting out a live refresh succeeds.
+	 */
+	timeout?: number | undefined;
+}
+
+/**
+ * an in-process lock: waiters queue per name, in order, each for at most `timeout`. a holder
+ * that never finishes cannot wedge a name for ever: waiters give up and the queue moves on when
+ * it does finish. enough for one process; use a distributed lock for several.
+ */
+export const createMemoryLock = (options: MemoryLockOptions = {}): LockFunction => {
+	const { timeout = 30_000 } = options;
+	if (!(timeout > 0)) {
+		throw new TypeError(`lock timeout must be a positive number of milliseconds, got ${timeout}`);
+	}
+	const tails = new Map<string, Promise<void>>();
+
+	return async (name, fn) => {
+		const previous = tails.get(name);
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		// the next waiter waits for the previous holder and for us, in that order
+		const tail = previous === undefined ? held : previous.then(() => held);
+		tails.set(name, tail);
+
+		try {
+			if (previous !== undefined) {
+				let timer: ReturnType<typeof setTimeout> | undefined;
+				const timedOut = new Promise<never>((_, reject) => {
+					timer = setTimeout(() => reject(new LockTimeoutError(name, timeout)), timeout);
+				});
+				try {
+					await Promise.race([previous, timedOut]);
+				} finally {
+					clearTimeout(timer);
+				}
+			}
+			return await fn();
+		} finally {
+			release();
+			// forget the name once everything queued up to us is done, and nobody queued after us;
+			// not before: a waiter that timed out must not free a name whose holder still runs
+			void tail.then(() => {
+				if (tails.get(name) === tail) tails.delete(name);
+			});
+		}
+	};
+};

@@ -1,0 +1,206 @@
+import type {} from '@atcute/atproto';
+import { Client } from '@atcute/client';
+import type { Did } from '@atcute/lexicons';
+import { DiscoveryError } from '@atcute/oauth-discovery';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { IdentityResolutionError } from './errors.ts';
+import { OAuthClient } from './oauth-client.ts';
+import type { StoredSession, StoredState } from './stored-types.ts';
+import { MapStore } from './test-utils/map-store.ts';
+import {
+	actorResolverFor,
+	CLIENT_ID,
+	createTestClient,
+	REDIRECT_URI,
+	startTestOAuthServer,
+	type TestOAuthServer,
+} from './test-utils/setup.ts';
+
+describe('OAuthClient.authorize', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+
+	beforeAll(async () => {
+		server = await startTestOAuthServer();
+		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
+	});
+	afterAll(() => server.close());
+	beforeEach(() => server.reset());
+
+	it('signs in by handle through PAR, and the session calls the PDS', async () => {
+		const { client, states } = await createTestClient(server);
+		const { url } = await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+
+		// only client_id and request_uri travel in the browser
+		expect(url.origin).toBe(server.issuer);
+		expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
+		expect(url.searchParams.get('client_id')).toBe(CLIENT_ID);
+
+		const par = server.stats.parRequests.at(-1)!;
+		expect(par.params.login_hint).toBe('alice.test');
+		expect(par.params.code_challenge_method).toBe('S256');
+		expect(par.params.code_challenge).toHaveLength(43);
+		expect(par.params.redirect_uri).toBe(REDIRECT_URI);
+		expect(par.params.scope).toBe('atproto transition:generic');
+		// the state is a random id; what it stands for stays in our store
+		expect(states.map.has(par.params.state!)).toBe(true);
+		expect(JSON.stringify(par.params)).not.toContain('verifier');
+
+		const params = await server.authorize(url, { did: alice.did });
+		const { session } = await client.callback(params);
+		expect(session.did).toBe(alice.did);
+
+		const rpc = new Client({ handler: session });
+		const { ok, data } = await rpc.get('com.atproto.server.getSession', {});
+		expect(ok).toBe(true);
+		expect(data).toMatchObject({ did: alice.did, handle: 'alice.test' });
+		server.assertNoRejections();
+	});
+
+	it('signs in by DID, with the DID as login_hint', async () => {
+		const { client } = await createTestClient(server);
+		const { url } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		expect(server.stats.parRequests.at(-1)!.params.login_hint).toBe(alice.did);
+		const { session } = await client.callback(await server.authorize(url, { did: alice.did }));
+		expect(session.did).toBe(alice.did);
+	});
+
+	it('signs in from a PDS URL, without a login_hint', async () => {
+		const { client } = await createTestClient(server);
+		const { url } = await client.authorize({ target: { type: 'pds', serviceUrl: server.pdsUrl } });
+		expect(server.stats.parRequests.at(-1)!.params.login_hint).toBeUndefined();
+		const { session } = await client.callback(await server.authorize(url, { did: alice.did }));
+		expect(session.did).toBe(alice.did);
+		server.assertNoRejections();
+	});
+
+	it('signs in from the authorization server (entryway) URL', async () => {
+		const { client } = await createTestClient(server);
+		const { url } = await client.authorize({ target: { type: 'pds', serviceUrl: server.issuer } });
+		const { session } = await client.callback(await server.authorize(url, { did: alice.did }));
+		expect(session.did).toBe(alice.did);
+	});
+
+	it('uses the chosen redirect URI and prompt, and refuses others', async () => {
+		const { client } = await createTestClient(server);
+		await client.authorize({
+			target: { type: 'account', identifier: 'alice.test' },
+			redirectUri: 'https://app.example.com/oauth/other',
+			prompt: 'login',
+		});
+		const { params } = server.stats.parRequests.at(-1)!;
+		expect(params.redirect_uri).toBe('https://app.example.com/oauth/other');
+		expect(params.prompt).toBe('login');
+
+		await expect(
+			client.authorize({
+				target: { type: 'account', identifier: 'alice.test' },
+				redirectUri: 'https://evil.example/cb',
+			}),
+		).rejects.toThrow(/redirectUri/);
+		await expect(
+			client.authorize({ target: { type: 'account', identifier: 'alice.test' }, prompt: 'sometimes' }),
+		).rejects.toThrow(/prompt/);
+	});
+
+	it('asks for a subset of the metadata scope, and refuses a scope the metadata lacks', async () => {
+		const { client } = await createTestClient(server);
+		await client.authorize({ target: { type: 'account', identifier: 'alice.test' }, scope: 'atproto' });
+		expect(server.stats.parRequests.at(-1)!.params.scope).toBe('atproto');
+
+		const before = server.stats.par;
+		await expect(
+			client.authorize({
+				target: { type: 'account', identifier: 'alice.test' },
+				scope: ['transition:email'],
+			}),
+		).rejects.toThrow(/"transition:email" is not in the client metadata/);
+		// refused before anything was sent
+		expect(server.stats.par).toBe(before);
+	});
+
+	it('sends a fresh client assertion and proof on the nonce retry of PAR', async () => {
+		const { client } = await createTestClient(server);
+		server.rotateNonce('as');
+		await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+		const parRequests = server.stats.requests.filter((request) => request.path === '/oauth/par');
+		expect(parRequests.map((request) => request.status).slice(-2)).toEqual([400, 201]);
+		server.assertNoRejections();
+	});
+
+	it('forgets the state when PAR fails', async () => {
+		const { client, states } = await createTestClient(server);
+		server.unregisterClient(CLIENT_ID);
+		await expect(
+			client.authorize({ target: { type: 'account', identifier: 'alice.test' } }),
+		).rejects.toThrow();
+		expect(states.map.size).toBe(0);
+	});
+
+	it('reports an unknown handle as an IdentityResolutionError', async () => {
+		const { client } = await createTestClient(server);
+		await expect(
+			client.authorize({ target: { type: 'account', identifier: 'nobody.test' } }),
+		).rejects.toBeInstanceOf(IdentityResolutionError);
+	});
+
+	it('refuses redirected and oversized server metadata with a DiscoveryError', async () => {
+		const { client } = await createTestClient(server);
+		server.behaviour.redirectMetadata = true;
+		const redirected = await client
+			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
+			.catch((err: unknown) => err);
+		expect(redirected).toBeInstanceOf(DiscoveryError);
+		expect((redirected as DiscoveryError).code).toBe('redirect');
+
+		server.reset();
+		server.behaviour.oversizedMetadata = true;
+		// a new client: the first one may have the good document cached
+		const { client: fresh } = await createTestClient(server);
+		const oversized = await fresh
+			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
+			.catch((err: unknown) => err);
+		expect((oversized as DiscoveryError).code).toBe('too_large');
+	});
+
+	it('refuses plain-http servers unless allowHttp is set', async () => {
+		const { client } = await createTestClient(server, { allowHttp: false });
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
+			.catch((err: unknown) => err);
+		expect((error as DiscoveryError).code).toBe('insecure_protocol');
+	});
+
+	it('aborts when the caller gives up', async () => {
+		const { client } = await createTestClient(server);
+		server.behaviour.parDelayMs = 2000;
+		const controller = new AbortController();
+		const pending = client.authorize({
+			target: { type: 'account', identifier: 'alice.test' },
+			signal: controller.signal,
+		});
+		setTimeout(() => controller.abort(new Error('user left')), 50);
+		await expect(pending).rejects.toThrow('user left');
+	});
+
+	it('signs in as a loopback public client without a keyset', async () => {
+		const client = new OAuthClient({
+			metadata: { redirect_uris: ['http://127.0.0.1:8080/callback'], scope: 'atproto transition:generic' },
+			stores: { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() },
+			actorResolver: actorResolverFor(server),
+			allowHttp: true,
+		});
+		expect(client.metadata.client_id).toBe(
+			'http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback&scope=atproto+transition%3Ageneric',
+		);
+		expect(client.metadata.token_endpoint_auth_method).toBe('none');
+		expect(client.jwks).toBeUndefined();
+
+		const { url } = await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+		const { session } = await client.callback(await server.authorize(url, { did: alice.did }));
+		const result = await new Client({ handler: session }).get('com.atproto.server.getSession', {});
+		expect(result.ok && result.data.did).toBe(alice.did);
+		server.assertNoRejections();
+	});
+});

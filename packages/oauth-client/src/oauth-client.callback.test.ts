@@ -1,0 +1,188 @@
+import type { Did } from '@atcute/lexicons';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { STATE_TTL_MS } from './constants.ts';
+import { IdentityMismatchError, InvalidResponseError, OAuthCallbackError } from './errors.ts';
+import type { StoredSession, StoredState } from './stored-types.ts';
+import { MapStore } from './test-utils/map-store.ts';
+import { createTestClient, startTestOAuthServer, type TestOAuthServer } from './test-utils/setup.ts';
+
+const callbackError = async (promise: Promise<unknown>): Promise<OAuthCallbackError> => {
+	const error = await promise.then(
+		() => undefined,
+		(err: unknown) => err,
+	);
+	expect(error).toBeInstanceOf(OAuthCallbackError);
+	return error as OAuthCallbackError;
+};
+
+describe('OAuthClient.callback', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+	let bob: { did: Did; handle: string };
+
+	beforeAll(async () => {
+		server = await startTestOAuthServer();
+		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
+		bob = server.createAccount({ handle: 'bob.test' }) as { did: Did; handle: string };
+	});
+	afterAll(() => server.close());
+	beforeEach(() => server.reset());
+
+	const start = async (overrides?: Parameters<typeof createTestClient>[1]) => {
+		const test = await createTestClient(server, overrides);
+		const { url } = await test.client.authorize({
+			target: { type: 'account', identifier: 'alice.test' },
+			state: { returnTo: '/protected' },
+		});
+		return { ...test, url };
+	};
+
+	it('returns the session and the app state, and stores the granted scope', async () => {
+		const { client, url, sessions } = await start();
+		const { session, state } = await client.callback(await server.authorize(url, { did: alice.did }));
+		expect(state).toEqual({ returnTo: '/protected' });
+		expect(session.did).toBe(alice.did);
+		const stored = sessions.map.get(alice.did)!;
+		expect(stored.tokenSet.scope).toBe(server.sessions(alice.did).at(-1)!.scope);
+		expect(stored.tokenSet.aud).toBe(server.pdsUrl);
+		expect(stored.authMethod).toEqual({ method: 'private_key_jwt', kid: 'main' });
+		expect(session.scope).toBe(stored.tokenSet.scope);
+	});
+
+	it('takes a state once: a replayed callback fails and the code is exchanged once', async () => {
+		const { client, url } = await start();
+		const params = await server.authorize(url, { did: alice.did });
+		await client.callback(params);
+		const error = await callbackError(client.callback(params));
+		expect(error.error).toBe('invalid_state');
+		expect(server.stats.token.authorization_code).toBe(1);
+	});
+
+	it('lets only one of two concurrent callbacks through, even with a store that cannot take', async () => {
+		const { client, url } = await start({
+			stores: {
+				sessions: new MapStore<StoredSession>(),
+				states: new MapStore<StoredState>({ atomicTake: false }),
+			},
+		});
+		const params = await server.authorize(url, { did: alice.did });
+		const results = await Promise.allSettled([client.callback(params), client.callback(params)]);
+		expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+		expect(server.stats.token.authorization_code).toBe(1);
+	});
+
+	it('refuses a state older than 10 minutes, by its own clock, without exchanging the code', async () => {
+		const { client, url, clock } = await start();
+		const params = await server.authorize(url, { did: alice.did });
+		clock.advance(STATE_TTL_MS + 1);
+		const error = await callbackError(client.callback(params));
+		expect(error.error).toBe('expired_state');
+		expect(error.state).toEqual({ returnTo: '/protected' });
+		expect(server.stats.token.authorization_code).toBe(0);
+	});
+
+	it('refuses an unknown or missing state', async () => {
+		const { client } = await start();
+		expect((await callbackError(client.callback(new URLSearchParams({ code: 'x' })))).error).toBe(
+			'missing_state',
+		);
+		expect(
+			(await callbackError(client.callback(new URLSearchParams({ state: 'nope', code: 'x' })))).error,
+		).toBe('invalid_state');
+	});
+
+	it('turns a denied consent into an OAuthCallbackError carrying access_denied and the app state', async () => {
+		const { client, url } = await start();
+		const error = await callbackError(
+			client.callback(await server.authorize(url, { did: alice.did, deny: true })),
+		);
+		expect(error.error).toBe('access_denied');
+		expect(error.state).toEqual({ returnTo: '/protected' });
+		expect(server.stats.token.authorization_code).toBe(0);
+	});
+
+	it('refuses a callback from another issuer (RFC 9207) before exchanging the code', async () => {
+		const { client, url } = await start();
+		server.behaviour.issOverride = 'https://evil.example';
+		const error = await callbackError(client.callback(await server.authorize(url, { did: alice.did })));
+		expect(error.error).toBe('issuer_mismatch');
+		expect(server.stats.token.authorization_code).toBe(0);
+	});
+
+	it('refuses a callback without iss', async () => {
+		const { client, url } = await start();
+		server.behaviour.omitIss = true;
+		const error = await callbackError(client.callback(await server.authorize(url, { did: alice.did })));
+		expect(error.error).toBe('missing_iss');
+		expect(server.stats.token.authorization_code).toBe(0);
+	});
+
+	it('refuses a callback without code', async () => {
+		const { client, url } = await start();
+		const params = await server.authorize(url, { did: alice.did });
+		params.delete('code');
+		expect((await callbackError(client.callback(params))).error).toBe('missing_code');
+	});
+
+	it('refuses tokens for another account than the one that started, and revokes them', async () => {
+		const { client, url, sessions } = await start();
+		server.behaviour.subOverride = bob.did;
+		const error = await client
+			.callback(await server.authorize(url, { did: alice.did }))
+			.catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(IdentityMismatchError);
+		expect(error).toMatchObject({ field: 'sub', expected: alice.did, actual: bob.did });
+		expect(sessions.map.size).toBe(0);
+		// the grant this sign-in produced is revoked at the server
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({
+			active: false,
+			revokedReason: 'revoked by the client',
+		});
+	});
+
+	it('refuses an account whose identity leads to another authorization server', async () => {
+		const other = await startTestOAuthServer();
+		try {
+			// mallory's PDS names another issuer, yet this server claims to speak for her
+			const mallory = other.createAccount({ handle: 'mallory.test' }) as { did: Did };
+			server.createAccount({ handle: 'mallory-here.test', did: mallory.did, pdsEndpoint: other.pdsUrl });
+			const { client, sessions } = await createTestClient(server);
+			const { url } = await client.authorize({ target: { type: 'pds', serviceUrl: server.pdsUrl } });
+			const error = await client
+				.callback(await server.authorize(url, { did: mallory.did }))
+				.catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(IdentityMismatchError);
+			expect(error).toMatchObject({ field: 'issuer', expected: server.issuer, actual: other.issuer });
+			expect(sessions.map.size).toBe(0);
+		} finally {
+			await other.close();
+		}
+	});
+
+	it('refuses a token response that is not DPoP or lacks the atproto scope', async () => {
+		for (const [switchName, value] of [
+			['tokenTypeOverride', 'Bearer'],
+			['tokenScopeOverride', 'transition:generic'],
+		] as const) {
+			server.reset();
+			const { client, url } = await start();
+			server.behaviour[switchName] = value;
+			const error = await client
+				.callback(await server.authorize(url, { did: alice.did }))
+				.catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(InvalidResponseError);
+			// the message names the field, never a token
+			expect((error as Error).message).toMatch(switchName === 'tokenTypeOverride' ? /token_type/ : /scope/);
+		}
+	});
+
+	it('retries the code exchange only on a nonce challenge', async () => {
+		const { client, url } = await start();
+		server.rotateNonce('as');
+		const { session } = await client.callback(await server.authorize(url, { did: alice.did }));
+		expect(session.did).toBe(alice.did);
+		expect(server.stats.token.authorization_code).toBe(1);
+		server.assertNoRejections();
+	});
+});

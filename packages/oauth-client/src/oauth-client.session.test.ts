@@ -1,0 +1,302 @@
+import type {} from '@atcute/atproto';
+import { Client } from '@atcute/client';
+import type { Did } from '@atcute/lexicons';
+import { generatePrivateKey } from '@atcute/oauth-keys';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { REFRESH_MARGIN_MS } from './constants.ts';
+import {
+	AuthMethodUnsatisfiableError,
+	OAuthTransientError,
+	SessionNotFoundError,
+	TokenRefreshError,
+} from './errors.ts';
+import { createMemoryLock, type LockFunction } from './lock.ts';
+import type { OAuthSession } from './oauth-session.ts';
+import {
+	createTestClient as createClient,
+	signIn,
+	startTestOAuthServer,
+	type TestClock,
+	type TestOAuthServer,
+	testClock,
+} from './test-utils/setup.ts';
+
+const getSession = async (session: OAuthSession) => {
+	const result = await new Client({ handler: session }).get('com.atproto.server.getSession', {});
+	if (!result.ok) throw new Error(`getSession failed: ${result.data.error}`);
+	return result;
+};
+
+describe('OAuthClient sessions', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+	// one clock for the server and every client, so time can be moved for both
+	let clock: TestClock;
+	const createTestClient: typeof createClient = (target, overrides = {}) =>
+		createClient(target, { clock, ...overrides });
+
+	beforeAll(async () => {
+		clock = testClock();
+		server = await startTestOAuthServer({ now: clock.now });
+		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
+	});
+	afterAll(() => server.close());
+	beforeEach(() => server.reset());
+
+	it('restores a stored session without refreshing a fresh token', async () => {
+		const { client } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const session = await client.restore(alice.did);
+		expect((await getSession(session)).data.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(0);
+	});
+
+	it('throws SessionNotFoundError for an account with no session', async () => {
+		const { client } = await createTestClient(server);
+		await expect(client.restore('did:plc:aaaaaaaaaaaaaaaaaaaaaaaa')).rejects.toBeInstanceOf(
+			SessionNotFoundError,
+		);
+	});
+
+	it('refreshes on demand, rotating the refresh token, and stores the new tokens', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did)!.tokenSet;
+
+		const session = await client.restore(alice.did, { refresh: true });
+		const after = sessions.map.get(alice.did)!.tokenSet;
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(after.refresh_token).not.toBe(before.refresh_token);
+		expect(after.access_token).not.toBe(before.access_token);
+		expect((await getSession(session)).data.did).toBe(alice.did);
+		server.assertNoRejections();
+	});
+
+	it('refreshes before the access token expires, when restored or when called', async () => {
+		const { client } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		const { expiresAt } = session.getTokenInfo();
+
+		clock.advance(expiresAt!.getTime() - clock.now() - REFRESH_MARGIN_MS + 1000);
+		// a session object held across the expiry refreshes on its next call
+		expect((await getSession(session)).data.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(1);
+
+		// restoring a fresh session does not refresh again
+		await client.restore(alice.did);
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
+	it('makes 50 concurrent calls on an expired token with exactly one refresh, all succeeding', async () => {
+		const { client } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const session = await client.restore(alice.did);
+		clock.advance(2 * 3600 * 1000);
+
+		const results = await Promise.all(Array.from({ length: 50 }, () => getSession(session)));
+		expect(results.every((result) => result.ok && result.data.did === alice.did)).toBe(true);
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(server.stats.refreshByDid.get(alice.did)).toBe(1);
+		server.assertNoRejections();
+	});
+
+	it('makes 50 concurrent calls on a token the PDS rejects with exactly one refresh, all succeeding', async () => {
+		const { client } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const sessions = await Promise.all(Array.from({ length: 50 }, () => client.restore(alice.did)));
+		// the server ends the access token early; the client still believes it valid
+		server.expireAccessTokens(alice.did);
+
+		const results = await Promise.all(sessions.map((session) => getSession(session)));
+		expect(results.every((result) => result.ok && result.data.did === alice.did)).toBe(true);
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
+	it('retries a call after a reactive refresh, but not one whose body is a stream', async () => {
+		const { client } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+
+		server.behaviour.invalidTokenOnce = true;
+		const replayed = await session.handle('/xrpc/com.atproto.repo.createRecord', {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ hello: 'world' }),
+		});
+		expect(replayed.status).toBe(200);
+		expect(await replayed.json()).toMatchObject({ echo: { hello: 'world' } });
+		expect(server.stats.token.refresh_token).toBe(1);
+
+		server.behaviour.invalidTokenOnce = true;
+		const stream = new ReadableStream({
+			start(controller) {
+				controller.enqueue(new TextEncoder().encode('{"hello":"stream"}'));
+				controller.close();
+			},
+		});
+		const refused = await session.handle('/xrpc/com.atproto.repo.createRecord', {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: stream,
+			duplex: 'half',
+		} as RequestInit);
+		expect(refused.status).toBe(401);
+		// the refresh still happened: the next call passes
+		expect(server.stats.token.refresh_token).toBe(2);
+		expect((await getSession(session)).ok).toBe(true);
+	});
+
+	for (const failure of ['status_503', 'status_429', 'network'] as const) {
+		it(`keeps the session when a refresh meets ${failure}, and throws a transient error`, async () => {
+			const { client, sessions } = await createTestClient(server);
+			await signIn(server, client, alice.did);
+			const before = sessions.map.get(alice.did);
+			server.behaviour.refreshFailure = failure;
+
+			const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(OAuthTransientError);
+			expect((error as OAuthTransientError).kind).toBe(
+				failure === 'network' ? 'network' : failure === 'status_429' ? 'rate_limited' : 'server_error',
+			);
+			expect(sessions.map.get(alice.did)).toEqual(before);
+
+			// once the server is back, the same session refreshes
+			server.behaviour.refreshFailure = undefined;
+			await expect(client.restore(alice.did, { refresh: true })).resolves.toBeTruthy();
+		});
+	}
+
+	it('deletes the session when the refresh token is refused with invalid_grant', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		server.behaviour.refreshFailure = 'invalid_grant';
+
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(TokenRefreshError);
+		expect(error).toMatchObject({ did: alice.did, reason: 'invalid_grant' });
+		expect(sessions.map.has(alice.did)).toBe(false);
+		await expect(client.restore(alice.did)).rejects.toBeInstanceOf(SessionNotFoundError);
+	});
+
+	it('holds the lock from reading the session to storing the refreshed one', async () => {
+		const inner = createMemoryLock();
+		const events: string[] = [];
+		const requestLock: LockFunction = (name, fn) =>
+			inner(name, async () => {
+				events.push(`lock ${name}`);
+				try {
+					return await fn();
+				} finally {
+					events.push(`unlock ${name}`);
+				}
+			});
+		const { client, sessions } = await createTestClient(server, { requestLock });
+		await signIn(server, client, alice.did);
+		events.length = 0;
+		sessions.calls.length = 0;
+		const original = sessions.get.bind(sessions);
+		sessions.get = async (key) => {
+			events.push(`get ${key}`);
+			return original(key);
+		};
+		const originalSet = sessions.set.bind(sessions);
+		sessions.set = async (key, value) => {
+			events.push(`set ${key}`);
+			return originalSet(key, value);
+		};
+
+		await client.restore(alice.did, { refresh: true });
+		const name = `oauth-session:${alice.did}`;
+		expect(events).toEqual([
+			`get ${alice.did}`,
+			`lock ${name}`,
+			`get ${alice.did}`,
+			`set ${alice.did}`,
+			`unlock ${name}`,
+		]);
+	});
+
+	it('adopts tokens that another process stored while it waited for the lock', async () => {
+		const first = await createTestClient(server);
+		await signIn(server, first.client, alice.did);
+		// a second client instance (another process) shares the store
+		const second = await createTestClient(server, { key: first.key, sessions: first.sessions });
+		const stale = await second.client.restore(alice.did);
+
+		await first.client.restore(alice.did, { refresh: true });
+		expect(server.stats.token.refresh_token).toBe(1);
+
+		// the stale session's token was invalidated by the rotation: it adopts the stored one
+		expect((await getSession(stale)).data.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(1);
+		// the one refusal is the PDS turning down the replaced token, which drove the adoption
+		expect(server.stats.rejections.map((rejection) => rejection.error)).toEqual(['invalid_token']);
+	});
+
+	it('signs out: revokes the refresh token, deletes the session, and the old tokens stop working', async () => {
+		const { client, sessions } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		const stored = sessions.map.get(alice.did)!;
+
+		await session.signOut();
+		expect(sessions.map.has(alice.did)).toBe(false);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
+
+		// put the old tokens back: the PDS refuses the access token, the AS the refresh token, and
+		// the call fails with the typed, definitive error (and the session is gone again)
+		sessions.map.set(alice.did, stored);
+		const stale = await client.restore(alice.did);
+		const error = await stale.handle('/xrpc/com.atproto.server.getSession').catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(TokenRefreshError);
+		expect(error).toMatchObject({ reason: 'invalid_grant' });
+		const statuses = server.stats.requests.slice(-2).map((request) => `${request.path} ${request.status}`);
+		expect(statuses).toEqual(['/xrpc/com.atproto.server.getSession 401', '/oauth/token 400']);
+		expect(sessions.map.has(alice.did)).toBe(false);
+
+		// signing out twice is fine
+		await client.revoke(alice.did);
+		await client.revoke(alice.did);
+	});
+
+	it('deletes the session locally even when the revocation fails', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		server.behaviour.revokeFailure = 'status_503';
+		await client.revoke(alice.did);
+		expect(sessions.map.has(alice.did)).toBe(false);
+	});
+
+	it('ends a session whose key left the keyset with a distinct error', async () => {
+		const first = await createTestClient(server);
+		await signIn(server, first.client, alice.did);
+		const rotated = await createTestClient(server, {
+			keyset: [await generatePrivateKey('next')],
+			sessions: first.sessions,
+		});
+
+		const error = await rotated.client.restore(alice.did).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(AuthMethodUnsatisfiableError);
+		expect(error).toMatchObject({ did: alice.did, kid: 'main' });
+		expect(first.sessions.map.has(alice.did)).toBe(false);
+	});
+
+	it('keeps working across DPoP nonce rotations', async () => {
+		const { client } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		for (let i = 0; i < 3; i++) {
+			server.rotateNonce();
+			expect((await getSession(session)).ok).toBe(true);
+		}
+		await client.restore(alice.did, { refresh: true });
+		server.assertNoRejections();
+	});
+
+	it('tells what its tokens are without giving them away', async () => {
+		const { client } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		const info = session.getTokenInfo();
+		expect(info).toMatchObject({ iss: server.issuer, sub: alice.did, aud: server.pdsUrl });
+		expect(info.expiresAt).toBeInstanceOf(Date);
+		expect(JSON.stringify(info)).not.toMatch(/access_token|refresh_token/);
+	});
+});

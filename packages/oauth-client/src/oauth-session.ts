@@ -1,0 +1,147 @@
+import type { Did } from '@atcute/lexicons';
+import {
+	createDpopFetch,
+	type DpopKey,
+	type DpopNonceCache,
+	type FetchFunction,
+	parseWwwAuthenticate,
+} from '@atcute/oauth-dpop';
+
+import type { StoredSession, TokenSet } from './stored-types.ts';
+import { isStale } from './token-set.ts';
+
+/** what a session needs from its client. */
+export interface SessionHost {
+	/**
+	 * refreshes the session under its lock, or adopts tokens another holder stored meanwhile.
+	 * `staleAccessToken` is the token the caller found expired or rejected; absent forces a refresh.
+	 */
+	refresh(did: Did, staleAccessToken: string | undefined): Promise<StoredSession>;
+	/** revokes the session at the server (best effort) and deletes it. */
+	revoke(did: Did): Promise<void>;
+	readonly nonces: DpopNonceCache;
+	readonly fetch: FetchFunction;
+	readonly now: () => number;
+}
+
+/** what `getTokenInfo()` tells about a session's tokens (no token values). */
+export interface TokenInfo {
+	/** the issuer (authorization server). */
+	iss: string;
+	/** the account. */
+	sub: Did;
+	/** the PDS the tokens are for. */
+	aud: string;
+	/** the granted scope. */
+	scope: string;
+	/** when the access token expires, if the server said. */
+	expiresAt: Date | undefined;
+}
+
+const isReplayable = (body: RequestInit['body']): boolean => {
+	return (
+		!(body instanceof ReadableStream) &&
+		!(typeof body === 'object' && body !== null && Symbol.asyncIterator in body)
+	);
+};
+
+/** whether the resource server refused the access token itself (RFC 6750 §3.1). */
+const isInvalidToken = (response: Response): boolean => {
+	if (response.status !== 401) return false;
+	const header = response.headers.get('www-authenticate');
+	return (
+		header !== null &&
+		parseWwwAuthenticate(header).some(
+			(challenge) =>
+				(challenge.scheme === 'dpop' || challenge.scheme === 'bearer') &&
+				challenge.params.error === 'invalid_token',
+		)
+	);
+};
+
+/**
+ * a signed-in account. pass it as the `handler` of `@atcute/client`'s `Client`: every request
+ * carries the DPoP-bound access token and a proof, an expiring token is refreshed first, and a
+ * token the PDS refuses as `invalid_token` is refreshed once and the request retried.
+ */
+export class OAuthSession {
+	readonly #host: SessionHost;
+	readonly #fetch: FetchFunction;
+	#tokenSet: TokenSet;
+
+	/** the account's DID. */
+	readonly did: Did;
+
+	constructor(host: SessionHost, did: Did, session: StoredSession, dpopKey: DpopKey) {
+		this.#host = host;
+		this.did = did;
+		this.#tokenSet = session.tokenSet;
+		this.#fetch = createDpopFetch({ key: dpopKey, nonces: host.nonces, fetch: host.fetch, now: host.now });
+	}
+
+	/** the PDS URL this session talks to. */
+	get serviceUrl(): string {
+		return this.#tokenSet.aud;
+	}
+
+	/** the granted scope, as the server returned it. */
+	get scope(): string {
+		return this.#tokenSet.scope;
+	}
+
+	/** what the session's tokens are, without the tokens themselves. */
+	getTokenInfo(): TokenInfo {
+		const { iss, sub, aud, scope, expires_at } = this.#tokenSet;
+		return { iss, sub, aud, scope, expiresAt: expires_at === undefined ? undefined : new Date(expires_at) };
+	}
+
+	/**
+	 * sends a request to the PDS: `pathname` (with query) is resolved against the PDS URL. HTTP
+	 * errors are returned, not thrown; a failed refresh throws its typed error.
+	 */
+	async handle(pathname: string, init: RequestInit = {}): Promise<Response> {
+		let tokenSet = this.#tokenSet;
+		if (isStale(tokenSet, this.#host.now())) {
+			tokenSet = await this.#refresh(tokenSet.access_token);
+		}
+
+		const url = new URL(pathname, tokenSet.aud).href;
+		const headers = new Headers(init.headers);
+		headers.set('authorization', `DPoP ${tokenSet.access_token}`);
+		const response = await this.#fetch(url, { ...init, headers });
+
+		if (!isInvalidToken(response)) {
+			return response;
+		}
+
+		// the token was refused before its time (revoked, or rotated by another process): refresh
+		// once (or adopt what another holder stored) and, when the body can be sent again, retry
+		const refreshed = await this.#refresh(tokenSet.access_token);
+		if (!isReplayable(init.body)) {
+			return response;
+		}
+		await response.body?.cancel().catch(() => {});
+		headers.set('authorization', `DPoP ${refreshed.access_token}`);
+		return this.#fetch(url, { ...init, headers });
+	}
+
+	/** refreshes the tokens now, whether they are stale or not. */
+	async refresh(): Promise<TokenInfo> {
+		await this.#refresh(undefined);
+		return this.getTokenInfo();
+	}
+
+	/**
+	 * signs out: revokes the refresh token (which ends the grant) and the access token at the
+	 * server, best effort with a time limit, and always deletes the stored session.
+	 */
+	signOut(): Promise<void> {
+		return this.#host.revoke(this.did);
+	}
+
+	async #refresh(staleAccessToken: string | undefined): Promise<TokenSet> {
+		const session = await this.#host.refresh(this.did, staleAccessToken);
+		this.#tokenSet = session.tokenSet;
+		return session.tokenSet;
+	}
+}

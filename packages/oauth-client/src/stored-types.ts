@@ -1,0 +1,58 @@
+import type { Did } from '@atcute/lexicons';
+import type { DpopPrivateJwk } from '@atcute/oauth-dpop';
+
+import type { Store } from './store.ts';
+
+/** how the client authenticates to the authorization server, fixed for a session's lifetime. */
+export type ClientAuthMethod = { method: 'private_key_jwt'; kid: string } | { method: 'none' };
+
+/** the tokens of a session, as the authorization server issued them. */
+export interface TokenSet {
+	/** the issuer that granted them. */
+	iss: string;
+	/** the account. */
+	sub: Did;
+	/** the PDS (resource server) URL they are for. */
+	aud: string;
+	/** the granted scope, as the server returned it. */
+	scope: string;
+	access_token: string;
+	refresh_token?: string | undefined;
+	token_type: 'DPoP';
+	/** when the access token expires, in milliseconds since the epoch. */
+	expires_at?: number | undefined;
+}
+
+/** what is stored per account in the session store. holds secrets: keep the store private. */
+export interface StoredSession {
+	/** the session's DPoP key (a private key). */
+	dpopKey: DpopPrivateJwk;
+	/** the client authentication pinned for this session. */
+	authMethod: ClientAuthMethod;
+	tokenSet: TokenSet;
+}
+
+/** what is stored per authorization attempt in the state store, keyed by the OAuth `state`. */
+export interface StoredState {
+	/** the authorization server's issuer. */
+	issuer: string;
+	/** the DPoP key the authorization was started with (a private key). */
+	dpopKey: DpopPrivateJwk;
+	authMethod: ClientAuthMethod;
+	/** the PKCE code verifier. */
+	verifier: string;
+	/** the redirect URI sent in the PAR request; the token request must repeat it. */
+	redirectUri: string;
+	/** the account expected to sign in, when the flow started from a handle or DID. */
+	expectedDid?: Did | undefined;
+	/** the app's own state, handed back by `callback()`. */
+	appState?: unknown;
+	/** when this attempt expires, in milliseconds since the epoch; checked by the library. */
+	expiresAt: number;
+}
+
+/** the session store: keyed by DID, durable across restarts. */
+export type SessionStore = Store<Did, StoredSession>;
+
+/** the authorization state store: keyed by OAuth `state`, entries live for about 10 minutes. */
+export type StateStore = Store<string, StoredState>;

@@ -1,0 +1,91 @@
+import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '@atcute/identity-resolver';
+import type { Did } from '@atcute/lexicons';
+import { generatePrivateKey, type PrivateKey } from '@atcute/oauth-keys';
+import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-oauth-server';
+
+import { OAuthClient, type OAuthClientOptions } from '../oauth-client.ts';
+import type { StoredSession, StoredState } from '../stored-types.ts';
+import { MapStore } from './map-store.ts';
+
+export const CLIENT_ID = 'https://app.example.com/oauth-client-metadata.json';
+export const REDIRECT_URI = 'https://app.example.com/oauth/callback';
+
+/** an actor resolver that resolves through the test server's PLC and PDS. */
+export const actorResolverFor = (server: TestOAuthServer): LocalActorResolver => {
+	return new LocalActorResolver({
+		handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
+		didDocumentResolver: new PlcDidDocumentResolver({ apiUrl: server.plcUrl }),
+	});
+};
+
+/** a controllable clock, starting now. */
+export interface TestClock {
+	now: () => number;
+	advance: (ms: number) => void;
+}
+
+export const testClock = (): TestClock => {
+	let offset = 0;
+	return {
+		now: () => Date.now() + offset,
+		advance: (ms) => {
+			offset += ms;
+		},
+	};
+};
+
+export interface TestClient {
+	client: OAuthClient;
+	sessions: MapStore<StoredSession>;
+	states: MapStore<StoredState>;
+	key: PrivateKey;
+	clock: TestClock;
+}
+
+/** a confidential client configured as the documented setup, against the test server. */
+export const createTestClient = async (
+	server: TestOAuthServer,
+	overrides: Partial<OAuthClientOptions> & {
+		key?: PrivateKey;
+		sessions?: MapStore<StoredSession>;
+		clock?: TestClock;
+	} = {},
+): Promise<TestClient> => {
+	const { key: givenKey, sessions: givenSessions, clock: givenClock, ...options } = overrides;
+	const key = givenKey ?? (await generatePrivateKey('main'));
+	const sessions = givenSessions ?? new MapStore<StoredSession>();
+	const states = new MapStore<StoredState>();
+	const clock = givenClock ?? testClock();
+	const client = new OAuthClient({
+		metadata: {
+			client_id: CLIENT_ID,
+			redirect_uris: [REDIRECT_URI, 'https://app.example.com/oauth/other'],
+			scope: ['atproto', 'transition:generic'],
+		},
+		keyset: [key],
+		stores: { sessions, states },
+		actorResolver: actorResolverFor(server),
+		allowHttp: true,
+		now: clock.now,
+		...options,
+	});
+	server.registerClient(client.metadata);
+	return { client, sessions, states, key, clock };
+};
+
+/** signs `did` in through the whole flow and returns the callback result. */
+export const signIn = async (
+	server: TestOAuthServer,
+	client: OAuthClient,
+	did: Did,
+	identifier: string = did,
+): ReturnType<OAuthClient['callback']> => {
+	const { url } = await client.authorize({
+		target: { type: 'account', identifier },
+		state: { returnTo: '/x' },
+	});
+	const params = await server.authorize(url, { did });
+	return client.callback(params);
+};
+
+export { startTestOAuthServer, type TestOAuthServer };

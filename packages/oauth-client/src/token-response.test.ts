@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+
+import { InvalidResponseError } from './errors.ts';
+import { parseTokenResponse } from './token-response.ts';
+
+const valid = {
+	access_token: 'at-secret',
+	token_type: 'DPoP',
+	sub: 'did:plc:ewvi7nxzyoun6zhxrhs64oiz',
+	scope: 'atproto transition:generic',
+	refresh_token: 'rt-secret',
+	expires_in: 3600,
+};
+
+describe('parseTokenResponse', () => {
+	it('accepts a DPoP token response for an atproto DID, with token_type in any case', () => {
+		expect(parseTokenResponse(valid)).toEqual(valid);
+		expect(parseTokenResponse({ ...valid, token_type: 'dpop' }).token_type).toBe('DPoP');
+		expect(parseTokenResponse({ ...valid, sub: 'did:web:pds.example.com' }).sub).toBe(
+			'did:web:pds.example.com',
+		);
+	});
+
+	const refusals: [string, Record<string, unknown>, RegExp][] = [
+		['a Bearer token', { token_type: 'Bearer' }, /token_type/],
+		['a missing sub', { sub: undefined }, /"sub"/],
+		['a sub that is not an atproto DID', { sub: 'did:key:zQ3sh' }, /"sub"/],
+		['a scope without atproto', { scope: 'transition:generic' }, /"scope" must include "atproto"/],
+		['a scope that only contains atproto as a substring', { scope: 'atprotox' }, /"scope"/],
+		['an empty access token', { access_token: '' }, /"access_token"/],
+		['a refresh token that is not a string', { refresh_token: 42 }, /"refresh_token"/],
+		['a negative expires_in', { expires_in: -1 }, /"expires_in"/],
+	];
+	for (const [what, change, message] of refusals) {
+		it(`refuses ${what}, naming the field but no token`, () => {
+			let error: unknown;
+			try {
+				parseTokenResponse({ ...valid, ...change });
+			} catch (err) {
+				error = err;
+			}
+			expect(error).toBeInstanceOf(InvalidResponseError);
+			expect((error as Error).message).toMatch(message);
+			expect((error as Error).message).not.toMatch(/secret/);
+		});
+	}
+});

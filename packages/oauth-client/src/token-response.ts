@@ -1,0 +1,62 @@
+import type { Did } from '@atcute/lexicons';
+
+import { InvalidResponseError } from './errors.ts';
+
+/** a token endpoint response that passed the atproto checks. */
+export interface TokenResponse {
+	access_token: string;
+	token_type: 'DPoP';
+	sub: Did;
+	scope: string;
+	refresh_token?: string | undefined;
+	expires_in?: number | undefined;
+}
+
+// atproto accounts are did:plc or did:web
+const ATPROTO_DID = /^did:(?:plc:[a-z2-7]{24}|web:[a-zA-Z0-9.\-%:]+)$/;
+
+const fail = (message: string): never => {
+	// messages name fields only: the body holds tokens
+	throw new InvalidResponseError('token', message);
+};
+
+/**
+ * checks a token response as atproto requires: a DPoP token, a `sub` that is an atproto DID, and
+ * a scope that includes `atproto`.
+ * @see https://atproto.com/specs/oauth#tokens-and-session-management
+ */
+export const parseTokenResponse = (json: unknown): TokenResponse => {
+	const body = json as Record<string, unknown>;
+
+	if (typeof body.access_token !== 'string' || body.access_token === '') {
+		fail('"access_token" must be a non-empty string');
+	}
+	// RFC 6749 §7.1: the token type is case-insensitive
+	if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'dpop') {
+		fail(`"token_type" must be "DPoP", got ${JSON.stringify(body.token_type ?? null)}`);
+	}
+	if (typeof body.sub !== 'string' || !ATPROTO_DID.test(body.sub)) {
+		fail(`"sub" must be an atproto DID, got ${JSON.stringify(body.sub ?? null)}`);
+	}
+	if (typeof body.scope !== 'string' || !body.scope.split(' ').includes('atproto')) {
+		fail(`"scope" must include "atproto", got ${JSON.stringify(body.scope ?? null)}`);
+	}
+	if (
+		body.refresh_token !== undefined &&
+		(typeof body.refresh_token !== 'string' || body.refresh_token === '')
+	) {
+		fail('"refresh_token" must be a non-empty string when present');
+	}
+	if (body.expires_in !== undefined && !(typeof body.expires_in === 'number' && body.expires_in > 0)) {
+		fail('"expires_in" must be a positive number when present');
+	}
+
+	return {
+		access_token: body.access_token as string,
+		token_type: 'DPoP',
+		sub: body.sub as Did,
+		scope: body.scope as string,
+		refresh_token: body.refresh_token as string | undefined,
+		expires_in: body.expires_in as number | undefined,
+	};
+};

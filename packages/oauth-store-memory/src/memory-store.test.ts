@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+
+import { MemoryStore } from './memory-store.ts';
+
+const clock = (start = 1_000_000) => {
+	let now = start;
+	return {
+		now: () => now,
+		advance: (ms: number) => {
+			now += ms;
+		},
+	};
+};
+
+describe('MemoryStore', () => {
+	it('gets what was set, replaces on a second set, and forgets on delete', () => {
+		const store = new MemoryStore<string, { n: number }>();
+		expect(store.get('a')).toBeUndefined();
+		store.set('a', { n: 1 });
+		expect(store.get('a')).toEqual({ n: 1 });
+		store.set('a', { n: 2 });
+		expect(store.get('a')).toEqual({ n: 2 });
+		expect(store.size).toBe(1);
+		store.delete('a');
+		expect(store.get('a')).toBeUndefined();
+		// deleting a missing key is fine
+		store.delete('a');
+	});
+
+	it('clears every entry', () => {
+		const store = new MemoryStore();
+		store.set('a', 1);
+		store.set('b', 2);
+		store.clear();
+		expect(store.size).toBe(0);
+		expect(store.get('a')).toBeUndefined();
+	});
+
+	it('expires entries after its ttl', () => {
+		const time = clock();
+		const store = new MemoryStore({ ttl: 1000, now: time.now });
+		store.set('a', 1);
+		time.advance(999);
+		expect(store.get('a')).toBe(1);
+		time.advance(1);
+		expect(store.get('a')).toBeUndefined();
+		expect(store.size).toBe(0);
+	});
+
+	it('expires an entry at the expiresAt the library gives, when that comes first', () => {
+		const time = clock();
+		const store = new MemoryStore({ ttl: 10_000, now: time.now });
+		store.set('a', 1, { expiresAt: time.now() + 500 });
+		time.advance(499);
+		expect(store.get('a')).toBe(1);
+		time.advance(1);
+		expect(store.get('a')).toBeUndefined();
+	});
+
+	it('keeps an entry past a later expiresAt only as long as its own ttl', () => {
+		const time = clock();
+		const store = new MemoryStore({ ttl: 100, now: time.now });
+		store.set('a', 1, { expiresAt: time.now() + 10_000 });
+		time.advance(100);
+		expect(store.get('a')).toBeUndefined();
+	});
+
+	it('drops the least recently used entry past maxSize', () => {
+		const store = new MemoryStore({ maxSize: 2 });
+		store.set('a', 1);
+		store.set('b', 2);
+		// reading a makes b the least recently used
+		expect(store.get('a')).toBe(1);
+		store.set('c', 3);
+		expect(store.get('b')).toBeUndefined();
+		expect(store.get('a')).toBe(1);
+		expect(store.get('c')).toBe(3);
+	});
+
+	it('takes an entry once', () => {
+		const store = new MemoryStore();
+		store.set('state', { v: 1 });
+		expect(store.take('state')).toEqual({ v: 1 });
+		expect(store.take('state')).toBeUndefined();
+		expect(store.get('state')).toBeUndefined();
+	});
+
+	it('does not hand out an expired entry through take', () => {
+		const time = clock();
+		const store = new MemoryStore({ ttl: 10, now: time.now });
+		store.set('state', 1);
+		time.advance(10);
+		expect(store.take('state')).toBeUndefined();
+	});
+
+	it('sweeps expired entries on writes, without a read', () => {
+		const time = clock();
+		const store = new MemoryStore({ ttl: 10, now: time.now });
+		for (let i = 0; i < 500; i++) store.set(`old-${i}`, i);
+		time.advance(10);
+		for (let i = 0; i < 500; i++) store.set(`new-${i}`, i);
+		// the sweep ran at the 1000th write
+		expect(store.size).toBe(500);
+	});
+
+	it('keeps keys with unusual characters apart', () => {
+		const store = new MemoryStore();
+		const keys = ['did:plc:abc', 'did:web:a%3Ab', '', ' ', 'ü', '__proto__', 'constructor', 'a\nb'];
+		for (const [i, key] of keys.entries()) store.set(key, i);
+		for (const [i, key] of keys.entries()) expect(store.get(key)).toBe(i);
+	});
+
+	it('rejects a bad maxSize or ttl with a TypeError naming it', () => {
+		expect(() => new MemoryStore({ maxSize: 0 })).toThrow(/maxSize/);
+		expect(() => new MemoryStore({ maxSize: 1.5 })).toThrow(/maxSize/);
+		expect(() => new MemoryStore({ ttl: 0 })).toThrow(/ttl/);
+		expect(() => new MemoryStore({ ttl: Number.NaN })).toThrow(/ttl/);
+	});
+});
