@@ -8,12 +8,7 @@ import {
 } from '@atcute/oauth-dpop';
 import { CLIENT_ASSERTION_TYPE, createClientAssertion, type PrivateKey } from '@atcute/oauth-keys';
 
-import {
-	AS_REQUEST_TIMEOUT_MS,
-	ERROR_RESPONSE_MAX_BYTES,
-	PAR_RESPONSE_MAX_BYTES,
-	TOKEN_RESPONSE_MAX_BYTES,
-} from './constants.ts';
+import { ERROR_RESPONSE_MAX_BYTES, PAR_RESPONSE_MAX_BYTES, TOKEN_RESPONSE_MAX_BYTES } from './constants.ts';
 import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from './errors.ts';
 import { readJsonBody } from './internal/read-json-body.ts';
 import { parseTokenResponse, type TokenResponse } from './token-response.ts';
@@ -32,6 +27,8 @@ export interface AuthorizationServerAgentOptions {
 	nonces: DpopNonceCache;
 	fetch: FetchFunction;
 	now: () => number;
+	/** the time limit for each request, in milliseconds. */
+	timeout: number;
 }
 
 /** the result of a pushed authorization request. */
@@ -148,7 +145,7 @@ export class AuthorizationServerAgent {
 	): Promise<unknown> {
 		for (let attempt = 0; ; attempt++) {
 			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth()) });
-			const timeout = AbortSignal.timeout(AS_REQUEST_TIMEOUT_MS);
+			const timeout = AbortSignal.timeout(this.#options.timeout);
 
 			let response: Response;
 			try {
@@ -165,7 +162,7 @@ export class AuthorizationServerAgent {
 				if (timeout.aborted) {
 					throw new OAuthTransientError(
 						'timeout',
-						`${endpoint} endpoint did not answer within ${AS_REQUEST_TIMEOUT_MS} ms`,
+						`${endpoint} endpoint did not answer within ${this.#options.timeout} ms`,
 					);
 				}
 				throw new OAuthTransientError('network', `${endpoint} endpoint could not be reached`, undefined, {

@@ -164,6 +164,20 @@ describe('OAuthClient.authorize', () => {
 		expect((oversized as DiscoveryError).code).toBe('too_large');
 	});
 
+	it('gives up on a slow metadata document after its timeout, with a transient error', async () => {
+		const { client } = await createTestClient(server, { timeout: 150 });
+		server.behaviour.metadataDelayMs = 1500;
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
+			.catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(DiscoveryError);
+		expect(error).toMatchObject({ code: 'timeout', transient: true });
+	});
+
+	it('rejects a timeout that is not a positive number', async () => {
+		await expect(createTestClient(server, { timeout: 0 })).rejects.toThrow(/timeout/);
+	});
+
 	it('refuses plain-http servers unless allowHttp is set', async () => {
 		const { client } = await createTestClient(server, { allowHttp: false });
 		const error = await client

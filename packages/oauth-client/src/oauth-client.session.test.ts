@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REFRESH_MARGIN_MS } from './constants.ts';
 import {
 	AuthMethodUnsatisfiableError,
+	InvalidResponseError,
 	OAuthTransientError,
 	SessionNotFoundError,
 	TokenRefreshError,
@@ -166,6 +167,28 @@ describe('OAuthClient sessions', () => {
 		});
 	}
 
+	it('gives up on a slow token endpoint after its timeout, keeping the session', async () => {
+		const { client, sessions } = await createTestClient(server, { timeout: 150 });
+		await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did);
+		server.behaviour.tokenDelayMs = 1500;
+
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(OAuthTransientError);
+		expect(error).toMatchObject({ kind: 'timeout' });
+		expect(sessions.map.get(alice.did)).toEqual(before);
+	});
+
+	it('refuses an oversized token response without reading it all', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		server.behaviour.oversizedTokenResponse = true;
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(InvalidResponseError);
+		// not a verdict on the session: it is kept
+		expect(sessions.map.has(alice.did)).toBe(true);
+	});
+
 	it('deletes the session when the refresh token is refused with invalid_grant', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);
@@ -289,6 +312,28 @@ describe('OAuthClient sessions', () => {
 		}
 		await client.restore(alice.did, { refresh: true });
 		server.assertNoRejections();
+	});
+
+	it('checks permissions against the granted scope', async () => {
+		const { client } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		// transition:generic grants repo writes and blobs, but not account email
+		expect(session.allows({ type: 'repo', collection: 'app.bsky.feed.post', action: 'create' })).toBe(true);
+		expect(session.allows({ type: 'blob', mime: 'image/png' })).toBe(true);
+		expect(session.allows({ type: 'account', attr: 'email', action: 'read' })).toBe(false);
+
+		// a narrower grant: atproto alone allows no write
+		const narrow = await client.authorize({
+			target: { type: 'account', identifier: 'alice.test' },
+			scope: 'atproto',
+		});
+		const { session: narrowSession } = await client.callback(
+			await server.authorize(narrow.url, { did: alice.did }),
+		);
+		expect(narrowSession.scope).toBe('atproto');
+		expect(narrowSession.allows({ type: 'repo', collection: 'app.bsky.feed.post', action: 'create' })).toBe(
+			false,
+		);
 	});
 
 	it('tells what its tokens are without giving them away', async () => {

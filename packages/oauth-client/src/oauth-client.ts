@@ -25,7 +25,7 @@ import {
 	isLoopbackClientId,
 	type OAuthClientMetadata,
 } from './client-metadata.ts';
-import { REVOCATION_TIMEOUT_MS, STATE_TTL_MS } from './constants.ts';
+import { AS_REQUEST_TIMEOUT_MS, REVOCATION_TIMEOUT_MS, STATE_TTL_MS } from './constants.ts';
 import {
 	AuthMethodUnsatisfiableError,
 	IdentityMismatchError,
@@ -85,6 +85,11 @@ export interface OAuthClientOptions {
 	createSigner?: CreateSigner | undefined;
 	/** the clock, in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
+	/**
+	 * the time limit for each request to an authorization server or for a discovery document, in
+	 * milliseconds; default 10 000. a request over it fails with a transient error.
+	 */
+	timeout?: number | undefined;
 }
 
 /** where the sign-in starts. */
@@ -154,6 +159,7 @@ export class OAuthClient {
 	readonly #host: SessionHost;
 	readonly #refreshing = new Map<Did, Promise<StoredSession>>();
 	readonly #takingStates = new Set<string>();
+	readonly #timeout: number;
 
 	constructor(options: OAuthClientOptions) {
 		const {
@@ -164,7 +170,11 @@ export class OAuthClient {
 			actorResolver,
 			fetch = globalThis.fetch,
 			now = Date.now,
+			timeout = AS_REQUEST_TIMEOUT_MS,
 		} = options;
+		if (!(Number.isFinite(timeout) && timeout > 0)) {
+			throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+		}
 
 		if (keyset === undefined) {
 			if (!isLoopbackClientId(metadata?.client_id)) {
@@ -202,7 +212,8 @@ export class OAuthClient {
 		this.#lock = requestLock ?? createMemoryLock();
 		this.#actorResolver = actorResolver;
 		this.#createSigner = options.createSigner;
-		this.#discovery = new OAuthDiscovery({ fetch, allowHttp: options.allowHttp ?? false });
+		this.#discovery = new OAuthDiscovery({ fetch, allowHttp: options.allowHttp ?? false, timeout });
+		this.#timeout = timeout;
 		this.#keys = new DpopKeyCache(options.createSigner);
 		this.#host = {
 			nonces: stores.dpopNonces ?? new MemoryDpopNonceCache(),
@@ -281,6 +292,7 @@ export class OAuthClient {
 			nonces: this.#host.nonces,
 			fetch: this.#host.fetch,
 			now: this.#host.now,
+			timeout: this.#timeout,
 		});
 
 		const params: Record<string, string> = {
@@ -366,6 +378,7 @@ export class OAuthClient {
 			nonces: this.#host.nonces,
 			fetch: this.#host.fetch,
 			now: this.#host.now,
+			timeout: this.#timeout,
 		});
 
 		const tokens = await agent.exchangeCode(code, stored.verifier, stored.redirectUri);
@@ -505,6 +518,7 @@ export class OAuthClient {
 			nonces: this.#host.nonces,
 			fetch: this.#host.fetch,
 			now: this.#host.now,
+			timeout: this.#timeout,
 		});
 	}
 

@@ -7,6 +7,8 @@ import {
 	parseWwwAuthenticate,
 } from '@atcute/oauth-dpop';
 
+import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
+
 import type { StoredSession, TokenSet } from './stored-types.ts';
 import { isStale } from './token-set.ts';
 
@@ -68,6 +70,8 @@ export class OAuthSession {
 	readonly #host: SessionHost;
 	readonly #fetch: FetchFunction;
 	#tokenSet: TokenSet;
+	#scopes: ScopeSet | undefined;
+	#scopesOf: string | undefined;
 
 	/** the account's DID. */
 	readonly did: Did;
@@ -87,6 +91,20 @@ export class OAuthSession {
 	/** the granted scope, as the server returned it. */
 	get scope(): string {
 		return this.#tokenSet.scope;
+	}
+
+	/**
+	 * whether the granted scope allows `request` (a repo write, an RPC call, a blob upload, ...),
+	 * checked on the parsed, normalised grant rather than by comparing strings.
+	 */
+	allows(request: PermissionRequest): boolean {
+		const { scope } = this.#tokenSet;
+		// parsed once per grant: a refresh may change it
+		if (this.#scopes === undefined || this.#scopesOf !== scope) {
+			this.#scopes = new ScopeSet(scope);
+			this.#scopesOf = scope;
+		}
+		return this.#scopes.allows(request);
 	}
 
 	/** what the session's tokens are, without the tokens themselves. */
