@@ -31,7 +31,10 @@ const nodeKeyObject = createPrivateKey({
 	format: 'jwk',
 });
 
-const assertionOptions = { clientId: 'https://app.example.com/oauth-client-metadata.json', audience: 'https://bsky.social' };
+const assertionOptions = {
+	clientId: 'https://app.example.com/oauth-client-metadata.json',
+	audience: 'https://bsky.social',
+};
 
 const rows = [];
 rows.push(
@@ -48,15 +51,31 @@ rows.push(await measureOp('DPoP proof, WebCrypto signer', () => createDpopProof(
 rows.push(await measureOp('DPoP proof, node:crypto signer', () => createDpopProof(nodeKey, proofOptions)));
 rows.push(
 	await measureOp('DPoP proof, jose SignJWT (reference)', () =>
-		new SignJWT({ htm: proofOptions.htm, htu: proofOptions.htu, nonce: proofOptions.nonce, ath: proofOptions.ath, jti: crypto.randomUUID() })
+		new SignJWT({
+			htm: proofOptions.htm,
+			htu: proofOptions.htu,
+			nonce: proofOptions.nonce,
+			ath: proofOptions.ath,
+			jti: crypto.randomUUID(),
+		})
 			.setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: webKey.publicJwk })
 			.setIssuedAt()
 			.sign(webKey.cryptoKey),
 	),
 );
-rows.push(await measureOp('client assertion, WebCrypto signer', () => createClientAssertion(clientKey, assertionOptions)));
 rows.push(
-	await measureOp('client assertion, node:crypto signer', () => createClientAssertion(nodeClientKey, assertionOptions)),
+	await measureOp('client assertion, WebCrypto signer', () =>
+		createClientAssertion(clientKey, assertionOptions),
+	),
+);
+rows.push(
+	await measureOp('client assertion, node:crypto signer', () =>
+		createClientAssertion(nodeClientKey, assertionOptions),
+	),
 );
 
-printTable(`DPoP proof and client assertion (${signingInput.byteLength}-byte signing input)`, rows, 'raw ES256 sign, WebCrypto');
+printTable(
+	`DPoP proof and client assertion (${signingInput.byteLength}-byte signing input)`,
+	rows,
+	'raw ES256 sign, WebCrypto',
+);

@@ -5,20 +5,28 @@ import { measure } from 'mitata';
 
 const CPU_ITERATIONS = Number(process.env.BENCH_CPU_ITERATIONS ?? 4000);
 
-/** measures one async or sync operation; returns ns per op. */
-export const measureOp = async (name, fn) => {
-	const stats = await measure(fn, { min_cpu_time: 500e6 });
+/**
+ * measures one async or sync operation; returns ns per op. `cpuIterations` sets the length of
+ * the CPU loop (network round trips want fewer); `quick` samples wall time for less long.
+ */
+export const measureOp = async (name, fn, options = {}) => {
+	const { cpuIterations = CPU_ITERATIONS, quick = false } = options;
+	const stats = await measure(
+		fn,
+		quick ? { min_cpu_time: 200e6, max_samples: 200 } : { min_cpu_time: 500e6 },
+	);
 
-	for (let i = 0; i < 200; i++) await fn();
+	const warmup = Math.min(200, cpuIterations);
+	for (let i = 0; i < warmup; i++) await fn();
 	const start = process.cpuUsage();
-	for (let i = 0; i < CPU_ITERATIONS; i++) await fn();
+	for (let i = 0; i < cpuIterations; i++) await fn();
 	const used = process.cpuUsage(start);
 
 	return {
 		name,
 		wallNs: stats.avg,
 		p99Ns: stats.p99,
-		cpuNs: ((used.user + used.system) * 1000) / CPU_ITERATIONS,
+		cpuNs: ((used.user + used.system) * 1000) / cpuIterations,
 	};
 };
 

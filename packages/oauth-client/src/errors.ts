@@ -83,7 +83,7 @@ export class InvalidResponseError extends Error {
 }
 
 /** why a session had to end. */
-export type TokenRefreshFailure = 'invalid_grant' | 'no_refresh_token' | 'sub_mismatch' | 'issuer_mismatch';
+export type TokenRefreshFailure = 'invalid_grant' | 'no_refresh_token' | 'sub_mismatch';
 
 /**
  * the session's refresh token was refused, or the refreshed tokens failed a check. definitive:

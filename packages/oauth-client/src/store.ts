@@ -1,7 +1,7 @@
 /** a value, or a promise of it: stores may be synchronous or not. */
 export type Awaitable<T> = T | Promise<T>;
 
-/** options the library passes to `Store.get`. */
+/** options `Store.get` may be given; the library passes none today, so expect `undefined`. */
 export interface StoreGetOptions {
 	/** aborted when the caller gives up waiting. */
 	signal?: AbortSignal | undefined;

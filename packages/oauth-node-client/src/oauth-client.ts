@@ -8,6 +8,6 @@ import { createNodeSigner } from './node-signer.ts';
  */
 export class OAuthClient extends BaseOAuthClient {
 	constructor(options: OAuthClientOptions) {
-		super({ createSigner: createNodeSigner, ...options });
+		super({ ...options, createSigner: options.createSigner ?? createNodeSigner });
 	}
 }

@@ -1,0 +1,161 @@
+// the client's CPU for a full sign-in, for restore() on a warm memory store, and for one
+// authenticated PDS call through @atcute/client, beside a plain fetch() to the same server and
+// one raw WebCrypto ES256 signature. the test server runs in a child process, so only the
+// client's work is counted. run: pnpm bench flow
+import type {} from '@atcute/atproto';
+
+import { Client } from '@atcute/client';
+import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '@atcute/identity-resolver';
+import { OAuthClient as WebCryptoOAuthClient } from '@atcute/oauth-client';
+import { generatePrivateKey, MemoryStore, OAuthClient } from '@atcute/oauth-node-client';
+
+import { measureOp, printTable } from './lib/measure.mjs';
+import { startServerProcess } from './lib/server-process.mjs';
+
+const server = await startServerProcess();
+const { subtle } = globalThis.crypto;
+
+const makeClient = async (Client_, name) => {
+	const oauth = new Client_({
+		metadata: {
+			client_id: `https://app.example.com/${name}/oauth-client-metadata.json`,
+			redirect_uris: ['https://app.example.com/oauth/callback'],
+			scope: ['atproto', 'transition:generic'],
+		},
+		keyset: [await generatePrivateKey('main')],
+		stores: { sessions: new MemoryStore(), states: new MemoryStore() },
+		actorResolver: new LocalActorResolver({
+			handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
+			didDocumentResolver: new PlcDidDocumentResolver({ apiUrl: server.plcUrl }),
+		}),
+		allowHttp: true,
+	});
+	await server.registerClient(oauth.metadata);
+	return oauth;
+};
+
+const login = async (oauth) => {
+	const { url } = await oauth.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+	return oauth.callback(await server.authorize(url));
+};
+
+const oauth = await makeClient(OAuthClient, 'node');
+const webOauth = await makeClient(WebCryptoOAuthClient, 'web');
+const { session } = await login(oauth);
+const { session: webSession } = await login(webOauth);
+const did = session.did;
+
+const nodeRpc = new Client({ handler: session });
+const webRpc = new Client({ handler: webSession });
+const plainRpc = new Client({ handler: (pathname, init) => fetch(new URL(pathname, server.pdsUrl), init) });
+
+// the floor: one ES256 signature over a proof-sized input
+const floorKey = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+const floorInput = new Uint8Array(520).fill(97);
+const floor = await measureOp('raw ES256 sign, WebCrypto', () =>
+	subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, floorKey.privateKey, floorInput),
+);
+const restore = await measureOp('restore() on a warm MemoryStore', () => oauth.restore(did));
+const signIn = await measureOp('full sign-in (authorize + callback)', () => login(oauth), {
+	cpuIterations: 150,
+	quick: true,
+});
+
+// real round trips: CPU per call is noisy next to the HTTP stack's own cost, so the three
+// callers take turns, round after round, and each gets the median of its rounds
+const ROUNDS = 15;
+const PER_ROUND = 200;
+const callers = {
+	// the same PDS and the same JSON handling, on a route that needs no token
+	'resolveHandle, plain fetch handler (no auth)': () =>
+		plainRpc.get('com.atproto.identity.resolveHandle', { params: { handle: 'alice.test' } }),
+	'getSession, OAuth session, node:crypto signer': () => nodeRpc.get('com.atproto.server.getSession', {}),
+	'getSession, OAuth session, WebCrypto signer': () => webRpc.get('com.atproto.server.getSession', {}),
+};
+const samples = Object.fromEntries(Object.keys(callers).map((name) => [name, []]));
+for (let round = 0; round < ROUNDS; round++) {
+	for (const [name, call] of Object.entries(callers)) {
+		const start = process.cpuUsage();
+		const wall = performance.now();
+		for (let i = 0; i < PER_ROUND; i++) await call();
+		const used = process.cpuUsage(start);
+		samples[name].push({
+			cpuNs: ((used.user + used.system) * 1000) / PER_ROUND,
+			wallNs: ((performance.now() - wall) * 1e6) / PER_ROUND,
+		});
+	}
+}
+const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
+const roundTrips = Object.entries(samples).map(([name, list]) => ({
+	name,
+	cpuNs: median(list.map((sample) => sample.cpuNs)),
+	wallNs: median(list.map((sample) => sample.wallNs)),
+	p99Ns: Math.max(...list.map((sample) => sample.wallNs)),
+}));
+
+// the same calls with the network taken out: a fetch that answers at once, so what is left is
+// exactly what the OAuth session adds per request (proof, headers, token checks)
+const body = JSON.stringify({ did, handle: 'alice.test', active: true });
+const instant = async () => new Response(body, { headers: { 'content-type': 'application/json' } });
+// a session as callback() would store it, minted from the real one's shape
+const { kty, crv, x, y, d } = await subtle.exportKey(
+	'jwk',
+	(await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign'])).privateKey,
+);
+const stored = {
+	dpopKey: { kty, crv, x, y, d, alg: 'ES256' },
+	authMethod: { method: 'none' },
+	tokenSet: {
+		iss: server.issuer,
+		sub: did,
+		aud: server.pdsUrl,
+		scope: 'atproto',
+		access_token: 'x'.repeat(600),
+		refresh_token: 'r'.repeat(64),
+		token_type: 'DPoP',
+		expires_at: Date.now() + 3600_000,
+	},
+};
+// each client reads the session from its own store, as restore() does
+const storeWith = () => {
+	const sessions = new MemoryStore();
+	sessions.set(did, stored);
+	return sessions;
+};
+const makeStubbed = (Base, sessions) =>
+	new Base({
+		metadata: { redirect_uris: ['http://127.0.0.1/cb'], scope: 'atproto' },
+		stores: { sessions, states: new MemoryStore() },
+		actorResolver: { resolve: async () => ({ did, handle: 'alice.test', pds: server.pdsUrl }) },
+		fetch: instant,
+	});
+const stubWeb = new Client({ handler: await makeStubbed(WebCryptoOAuthClient, storeWith()).restore(did) });
+const stubNode = new Client({ handler: await makeStubbed(OAuthClient, storeWith()).restore(did) });
+const stubPlain = new Client({ handler: (pathname, init) => instant(new URL(pathname, server.pdsUrl), init) });
+const isolated = [
+	await measureOp('no network: plain handler', () => stubPlain.get('com.atproto.server.getSession', {})),
+	await measureOp('no network: OAuth session, node:crypto signer', () => stubNode.get('com.atproto.server.getSession', {})),
+	await measureOp('no network: OAuth session, WebCrypto signer', () => stubWeb.get('com.atproto.server.getSession', {})),
+];
+
+printTable('client CPU per operation', [floor, restore, signIn, ...roundTrips, ...isolated], floor.name);
+
+const plain = roundTrips[0].cpuNs;
+const plainStub = isolated[0].cpuNs;
+console.log('\nwhat an authenticated call costs above the plain one, in WebCrypto ES256 signatures:');
+for (const [i, label] of ['node:crypto signer', 'WebCrypto signer'].entries()) {
+	const real = roundTrips[i + 1].cpuNs - plain;
+	const stub = isolated[i + 1].cpuNs - plainStub;
+	console.log(
+		`  ${label}: ${(real / 1000).toFixed(1)} µs over the real server (${(real / floor.cpuNs).toFixed(2)}×), ` +
+			`${(stub / 1000).toFixed(1)} µs with the network taken out (${(stub / floor.cpuNs).toFixed(2)}×)`,
+	);
+}
+console.log(`restore(): ${(restore.wallNs / 1000).toFixed(2)} µs per call (wall, avg); target < 10 µs`);
+
+const stats = await server.stats();
+if (stats.rejections > 0) {
+	console.error(`the server refused ${stats.rejections} request(s): the figures above are not valid`);
+	process.exitCode = 1;
+}
+await server.close();

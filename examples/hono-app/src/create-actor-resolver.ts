@@ -1,0 +1,58 @@
+import {
+	type ActorResolver,
+	CompositeDidDocumentResolver,
+	CompositeHandleResolver,
+	type HandleResolver,
+	LocalActorResolver,
+	PlcDidDocumentResolver,
+	WebDidDocumentResolver,
+	WellKnownHandleResolver,
+	XrpcHandleResolver,
+} from '@atcute/identity-resolver';
+import { NodeDnsHandleResolver } from '@atcute/identity-resolver-node';
+
+/** options for `createActorResolver`. */
+export interface ActorResolverOptions {
+	/** the PLC directory to read `did:plc` documents from; default `https://plc.directory`. */
+	plcUrl?: string | undefined;
+	/**
+	 * a service that answers `com.atproto.identity.resolveHandle` (a PDS or an AppView); when set,
+	 * handles resolve through it instead of DNS and `/.well-known/atproto-did`. handy for a local
+	 * PDS whose handles (`alice.test`) exist nowhere else.
+	 */
+	handleResolverUrl?: string | undefined;
+	/** the fetch the resolvers use; default `globalThis.fetch`. */
+	fetch?: typeof fetch | undefined;
+}
+
+/**
+ * the documented actor resolver (DNS or well-known handles, PLC and did:web documents), with the
+ * PLC directory and the handle resolver replaceable so the same app runs against a local PDS.
+ */
+export const createActorResolver = (options: ActorResolverOptions = {}): ActorResolver => {
+	const { plcUrl, handleResolverUrl, fetch } = options;
+	const withFetch = fetch === undefined ? {} : { fetch };
+
+	const handleResolver: HandleResolver =
+		handleResolverUrl === undefined
+			? new CompositeHandleResolver({
+					methods: {
+						dns: new NodeDnsHandleResolver(),
+						http: new WellKnownHandleResolver(withFetch),
+					},
+				})
+			: new XrpcHandleResolver({ serviceUrl: handleResolverUrl, ...withFetch });
+
+	return new LocalActorResolver({
+		handleResolver,
+		didDocumentResolver: new CompositeDidDocumentResolver({
+			methods: {
+				plc: new PlcDidDocumentResolver({
+					...(plcUrl === undefined ? {} : { apiUrl: plcUrl }),
+					...withFetch,
+				}),
+				web: new WebDidDocumentResolver(withFetch),
+			},
+		}),
+	});
+};

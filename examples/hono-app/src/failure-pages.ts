@@ -1,0 +1,114 @@
+import {
+	DiscoveryError,
+	IdentityMismatchError,
+	IdentityResolutionError,
+	LockTimeoutError,
+	OAuthCallbackError,
+	OAuthResponseError,
+	OAuthTransientError,
+} from '@atcute/oauth-node-client';
+
+/** a friendly error page: its status, what to say, and the error code when there is one. */
+export interface FailurePage {
+	status: 400 | 404 | 500 | 502 | 503;
+	title: string;
+	message: string;
+	code?: string | undefined;
+	/** whether the error is worth a log line (not the user's own doing). */
+	log?: boolean;
+}
+
+const START_AGAIN = 'start again from the home page.';
+
+const CALLBACK_MESSAGES: Record<string, string> = {
+	access_denied: 'you declined the sign-in, so nothing was shared with this app.',
+	invalid_state: `this sign-in link was already used or is unknown. ${START_AGAIN}`,
+	expired_state: `this sign-in took longer than 10 minutes. ${START_AGAIN}`,
+	missing_state: `this is not a complete sign-in response. ${START_AGAIN}`,
+};
+
+/** the page for a failed `oauth.authorize()`, or undefined for an unexpected error. */
+export const loginFailurePage = (error: unknown, identifier: string): FailurePage | undefined => {
+	if (error instanceof IdentityResolutionError) {
+		return {
+			status: 400,
+			title: 'account not found',
+			message: `no atproto account could be found for “${identifier}”. check the spelling and try again.`,
+			code: 'unknown_handle',
+		};
+	}
+	if (error instanceof DiscoveryError) {
+		return {
+			status: 502,
+			title: 'sign-in is not available',
+			message: `the server of “${identifier}” does not offer a usable OAuth sign-in.`,
+			code: error.code,
+			log: true,
+		};
+	}
+	if (error instanceof OAuthResponseError) {
+		const unverified = error.error === 'invalid_client_metadata' || error.error === 'invalid_client';
+		return {
+			status: 502,
+			title: 'sign-in was refused',
+			message: unverified
+				? 'the authorization server could not verify this app. is PUBLIC_URL reachable from the internet, serving this app?'
+				: 'the authorization server refused to start the sign-in.',
+			code: error.error,
+			log: true,
+		};
+	}
+	if (error instanceof OAuthTransientError || error instanceof LockTimeoutError) {
+		return {
+			status: 503,
+			title: 'try again in a moment',
+			message: `the server of “${identifier}” could not be reached just now.`,
+			log: true,
+		};
+	}
+	return undefined;
+};
+
+/** the page for a failed `oauth.callback()`, or undefined for an unexpected error. */
+export const callbackFailurePage = (error: unknown): FailurePage | undefined => {
+	if (error instanceof OAuthCallbackError) {
+		return {
+			status: 400,
+			title: error.error === 'access_denied' ? 'sign-in cancelled' : 'sign-in failed',
+			message: CALLBACK_MESSAGES[error.error] ?? `the sign-in could not be completed. ${START_AGAIN}`,
+			code: error.error,
+		};
+	}
+	if (error instanceof IdentityMismatchError) {
+		return {
+			status: 400,
+			title: 'sign-in failed',
+			message: 'the account that signed in is not the one that was asked for.',
+			code: `${error.field}_mismatch`,
+			log: true,
+		};
+	}
+	if (error instanceof OAuthResponseError) {
+		return {
+			status: 502,
+			title: 'sign-in failed',
+			message: `the authorization server refused to complete the sign-in. ${START_AGAIN}`,
+			code: error.error,
+			log: true,
+		};
+	}
+	if (
+		error instanceof OAuthTransientError ||
+		error instanceof LockTimeoutError ||
+		error instanceof DiscoveryError ||
+		error instanceof IdentityResolutionError
+	) {
+		return {
+			status: 503,
+			title: 'try again in a moment',
+			message: `a server needed to finish the sign-in could not be reached. ${START_AGAIN}`,
+			log: true,
+		};
+	}
+	return undefined;
+};

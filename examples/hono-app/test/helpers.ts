@@ -1,0 +1,158 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { Did } from '@atcute/lexicons';
+import { exportJwkKey, generatePrivateKey, type OAuthClient } from '@atcute/oauth-node-client';
+import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-oauth-server';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+
+import { type CreateOAuthClientOptions, createApp, createOAuthClient } from '../src/index.ts';
+
+/** the public origin the tests pretend the app is served under (behind a proxy or tunnel). */
+export const PUBLIC_URL = 'https://app.example.com';
+export const COOKIE_SECRET = 'test-cookie-secret-with-32-chars-or-more';
+
+/** a generated private key as `PRIVATE_KEY_JWK` holds it. */
+export const generatePrivateKeyJwk = async (): Promise<string> => {
+	return JSON.stringify(await exportJwkKey(await generatePrivateKey('main', 'ES256')));
+};
+
+/** the client options that point the app at the local test server. */
+export const localServerOptions = (server: TestOAuthServer): CreateOAuthClientOptions => ({
+	allowHttp: true,
+	plcUrl: server.plcUrl,
+	handleResolverUrl: server.pdsUrl,
+});
+
+/** a browser's cookies, enough for one site: set from `Set-Cookie`, sent as `Cookie`. */
+export class CookieJar {
+	readonly #cookies = new Map<string, string>();
+
+	/** keeps the cookies a response sets (and forgets those it clears). */
+	store(response: Response): void {
+		for (const line of response.headers.getSetCookie()) {
+			const [pair = '', ...attributes] = line.split(';');
+			const eq = pair.indexOf('=');
+			const name = pair.slice(0, eq).trim();
+			const value = pair.slice(eq + 1).trim();
+			const cleared = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute)) || value === '';
+			if (cleared) this.#cookies.delete(name);
+			else this.#cookies.set(name, value);
+		}
+	}
+
+	get(name: string): string | undefined {
+		return this.#cookies.get(name);
+	}
+
+	set(name: string, value: string): void {
+		this.#cookies.set(name, value);
+	}
+
+	header(): string {
+		return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+	}
+}
+
+/** a browser on the app: `app.request` with cookies carried between requests. */
+export interface Browser {
+	jar: CookieJar;
+	request(path: string, init?: RequestInit): Promise<Response>;
+}
+
+export const browser = (app: Hono, jar: CookieJar = new CookieJar()): Browser => ({
+	jar,
+	async request(path, init = {}) {
+		const headers = new Headers(init.headers);
+		const cookie = jar.header();
+		if (cookie !== '') headers.set('cookie', cookie);
+		const response = await app.request(path, { ...init, headers });
+		jar.store(response);
+		return response;
+	},
+});
+
+/** the app as a confidential client against the local test server. */
+export interface Harness {
+	server: TestOAuthServer;
+	oauth: OAuthClient;
+	app: Hono;
+	alice: { did: Did; handle: string };
+	errors: unknown[];
+	close(): Promise<void>;
+}
+
+/**
+ * starts the test server and the app as a confidential client. the authorization server fetches
+ * the JWKS from the metadata's `jwks_uri`: the app is also served on 127.0.0.1 and the registered
+ * document points there, so the keys it checks assertions with come from the app's own route.
+ */
+export const startHarness = async (): Promise<Harness> => {
+	const server = await startTestOAuthServer();
+	const alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
+	const oauth = await createOAuthClient({
+		publicUrl: PUBLIC_URL,
+		privateKeyJwk: await generatePrivateKeyJwk(),
+		...localServerOptions(server),
+	});
+	const errors: unknown[] = [];
+	const app = createApp({
+		oauth,
+		cookieSecret: COOKIE_SECRET,
+		publicUrl: PUBLIC_URL,
+		logError: (_message, error) => errors.push(error),
+	});
+
+	const http = await new Promise<Server>((resolve) => {
+		const listening = serve(
+			{ fetch: app.fetch, hostname: '127.0.0.1', port: 0, overrideGlobalObjects: false },
+			() => resolve(listening as Server),
+		);
+	});
+	const { port } = http.address() as AddressInfo;
+	server.registerClient({ ...oauth.metadata, jwks_uri: `http://127.0.0.1:${port}/jwks.json` });
+
+	return {
+		server,
+		oauth,
+		app,
+		alice,
+		errors,
+		async close() {
+			http.closeAllConnections();
+			await new Promise((resolve) => http.close(resolve));
+			await server.close();
+		},
+	};
+};
+
+/** the `Location` of a redirect, checked to be one. */
+export const locationOf = (response: Response): string => {
+	if (response.status < 300 || response.status > 399) {
+		throw new Error(`expected a redirect, got ${response.status}`);
+	}
+	return response.headers.get('location') ?? '';
+};
+
+/** runs the sign-in to the callback's parameters: /login, then the authorization page. */
+export const authorizeAt = async (
+	harness: Harness,
+	user: Browser,
+	options: { deny?: boolean; handle?: string } = {},
+): Promise<URLSearchParams> => {
+	const login = await user.request(
+		`/login?handle=${encodeURIComponent(options.handle ?? harness.alice.handle)}`,
+	);
+	const location = locationOf(login);
+	return harness.server.authorize(location, {
+		did: harness.alice.did,
+		...(options.deny ? { deny: true } : {}),
+	});
+};
+
+/** signs alice in through the app; returns the callback response. */
+export const signIn = async (harness: Harness, user: Browser): Promise<Response> => {
+	const params = await authorizeAt(harness, user);
+	return user.request(`/oauth/callback?${params}`);
+};

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseEnv, promisify } from 'node:util';
+
+import { importJwkKey } from '@atcute/oauth-node-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createOAuthClient } from '../src/index.ts';
+import { PUBLIC_URL } from './helpers.ts';
+
+const run = promisify(execFile);
+
+const appDir = fileURLToPath(new URL('..', import.meta.url));
+const repoRoot = join(appDir, '..', '..');
+const script = join(appDir, 'scripts', 'setup-env.mjs');
+
+/** whether plain node (no source condition) can load the facade from this example: its dist/. */
+const facadeLoads = async (): Promise<boolean> => {
+	try {
+		await run(process.execPath, ['--input-type=module', '-e', "await import('@atcute/oauth-node-client')"], {
+			cwd: appDir,
+		});
+		return true;
+	} catch {
+		return false;
+	}
+};
+
+let dir: string;
+
+beforeAll(async () => {
+	// the script imports '@atcute/oauth-node-client' at run time, which resolves to the built
+	// facade: build it (and what it depends on) when it is not there yet
+	if (!(await facadeLoads())) {
+		await run('pnpm', ['--filter', '@atcute/oauth-node-client...', 'build'], { cwd: repoRoot });
+	}
+	// inside the example, so the script's imports resolve through its node_modules (gitignored)
+	dir = await mkdtemp(join(appDir, '.tmp-setup-env-'));
+	await copyFile(join(appDir, '.env'), join(dir, '.env'));
+}, 180_000);
+
+afterAll(async () => {
+	if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+describe('scripts/setup-env.mjs', () => {
+	it('writes .env.local with a fresh ES256 key, then leaves it alone', async () => {
+		const envLocalPath = join(dir, '.env.local');
+
+		const first = await run(process.execPath, [script], { cwd: dir });
+		expect(first.stdout.trim()).toBe(`updated ${envLocalPath}`);
+
+		const written = await readFile(envLocalPath, 'utf8');
+		// the committed placeholders are kept; only the key is filled in
+		expect(written).toMatch(/^PRIVATE_KEY_JWK='\{.*\}'$/m);
+		expect(written).toMatch(/^PUBLIC_URL=$/m);
+		expect(written).toMatch(/^PORT=$/m);
+		expect(written).toMatch(/^COOKIE_SECRET=$/m);
+
+		const jwkJson = written.match(/^PRIVATE_KEY_JWK='(.*)'$/m)![1]!;
+		const jwk = JSON.parse(jwkJson);
+		expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', kid: 'main', alg: 'ES256' });
+		const key = await importJwkKey(jwkJson);
+		expect(key.kid).toBe('main');
+		expect(key.alg).toBe('ES256');
+
+		// node's env parser (what the server uses) strips the quotes back to the JSON
+		expect(parseEnv(written).PRIVATE_KEY_JWK).toBe(jwkJson);
+		const oauth = await createOAuthClient({
+			publicUrl: PUBLIC_URL,
+			privateKeyJwk: parseEnv(written).PRIVATE_KEY_JWK,
+		});
+		expect(oauth.jwks?.keys[0]).toMatchObject({ kid: 'main', alg: 'ES256', x: jwk.x, y: jwk.y });
+
+		const second = await run(process.execPath, [script], { cwd: dir });
+		expect(second.stdout.trim()).toBe(`no changes to ${envLocalPath}`);
+		expect(await readFile(envLocalPath, 'utf8')).toBe(written);
+	});
+});
