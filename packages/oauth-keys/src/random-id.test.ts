@@ -18,4 +18,19 @@ describe('randomId', () => {
 		const long = new Set(Array.from({ length: 100 }, () => randomId(32)));
 		expect(long.size).toBe(100);
 	});
+
+	it('stays unique across pool refills, and serves requests larger than the pool', () => {
+		// 16-byte ids: 1000 of them span several 4 KiB pools
+		const ids = new Set(Array.from({ length: 1000 }, () => randomId()));
+		expect(ids.size).toBe(1000);
+		// odd sizes leave a remainder at the end of a pool, which must not be handed out twice
+		const odd = new Set(Array.from({ length: 500 }, () => randomId(33)));
+		expect(odd.size).toBe(500);
+		expect(randomId(5000)).toHaveLength(Math.ceil((5000 * 4) / 3));
+	});
+
+	it('rejects a byte length that is not a positive integer', () => {
+		expect(() => randomId(0)).toThrow(TypeError);
+		expect(() => randomId(1.5)).toThrow(TypeError);
+	});
 });
