@@ -2,7 +2,6 @@
 // authenticated PDS call through @atcute/client, beside a plain fetch() to the same server and
 // one raw WebCrypto ES256 signature. the test server runs in a child process, so only the
 // client's work is counted. run: pnpm bench flow
-import type {} from '@atcute/atproto';
 
 import { Client } from '@atcute/client';
 import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '@atcute/identity-resolver';
@@ -131,11 +130,17 @@ const makeStubbed = (Base, sessions) =>
 	});
 const stubWeb = new Client({ handler: await makeStubbed(WebCryptoOAuthClient, storeWith()).restore(did) });
 const stubNode = new Client({ handler: await makeStubbed(OAuthClient, storeWith()).restore(did) });
-const stubPlain = new Client({ handler: (pathname, init) => instant(new URL(pathname, server.pdsUrl), init) });
+const stubPlain = new Client({
+	handler: (pathname, init) => instant(new URL(pathname, server.pdsUrl), init),
+});
 const isolated = [
 	await measureOp('no network: plain handler', () => stubPlain.get('com.atproto.server.getSession', {})),
-	await measureOp('no network: OAuth session, node:crypto signer', () => stubNode.get('com.atproto.server.getSession', {})),
-	await measureOp('no network: OAuth session, WebCrypto signer', () => stubWeb.get('com.atproto.server.getSession', {})),
+	await measureOp('no network: OAuth session, node:crypto signer', () =>
+		stubNode.get('com.atproto.server.getSession', {}),
+	),
+	await measureOp('no network: OAuth session, WebCrypto signer', () =>
+		stubWeb.get('com.atproto.server.getSession', {}),
+	),
 ];
 
 printTable('client CPU per operation', [floor, restore, signIn, ...roundTrips, ...isolated], floor.name);
