@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsdown';
+import { packageConfig } from '../../tsdown.package.ts';
 
-export default defineConfig({
-	entry: ['src/index.ts'],
-	format: 'esm',
-	platform: 'node',
-	dts: true,
-	// .mjs and .d.mts on every platform, matching the exports map
-	fixedExtension: true,
-});
+export default packageConfig('node');

@@ -1,0 +1,15 @@
+import { defineConfig, type UserConfig } from 'tsdown';
+
+/**
+ * the build every library package shares: ESM with `.mjs` and `.d.mts` (matching the exports
+ * maps) from `src/index.ts`. `platform` is `node` for packages that import node: modules.
+ */
+export const packageConfig = (platform: 'neutral' | 'node' = 'neutral'): UserConfig => {
+	return defineConfig({
+		entry: ['src/index.ts'],
+		format: 'esm',
+		platform,
+		dts: true,
+		fixedExtension: true,
+	});
+};
