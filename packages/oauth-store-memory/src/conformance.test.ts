@@ -1,0 +1,13 @@
+import { describeStore } from '@atcute-oauth/store-conformance';
+
+import { MemoryStore } from './memory-store.ts';
+
+// in-process only: there is no second handle on the same data
+describeStore(
+	'MemoryStore',
+	async () => ({
+		store: new MemoryStore(),
+		cleanup: async () => {},
+	}),
+	{ atomicTake: true, expiry: true },
+);

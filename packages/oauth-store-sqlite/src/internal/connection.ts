@@ -1,0 +1,85 @@
+import { StoreSchemaError, StoreUnavailableError } from '../errors.ts';
+import type { SqliteDatabase } from '../sqlite-database.ts';
+import { type DriverLoaders, defaultLoaders, selectDriver } from './load-driver.ts';
+import { messageOf } from './sqlite-code.ts';
+
+/** how a store or lock reaches its database. */
+export interface ConnectionOptions {
+	database?: SqliteDatabase | undefined;
+	path?: string | undefined;
+	busyTimeout?: number | undefined;
+}
+
+/** a connection, and whether the store or lock opened it (and so closes it). */
+export interface Connection {
+	database: SqliteDatabase;
+	owned: boolean;
+}
+
+/**
+ * how long a statement waits for another connection's write lock before SQLITE_BUSY, in
+ * milliseconds: far longer than any write here holds it, so contention waits instead of failing.
+ */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+
+/** a positive integer option, or its default; a TypeError names the option otherwise. */
+export const positiveInteger = (name: string, value: number | undefined, fallback: number): number => {
+	if (value === undefined) return fallback;
+	if (!Number.isSafeInteger(value) || value <= 0) {
+		throw new TypeError(`${name} must be a positive integer, got ${value}`);
+	}
+	return value;
+};
+
+const pragmaValue = (database: SqliteDatabase, pragma: string): unknown => {
+	const row = database.prepare(`PRAGMA ${pragma}`).get() as Record<string, unknown> | undefined;
+	return row === undefined ? undefined : Object.values(row)[0];
+};
+
+/**
+ * opens `path` (WAL, busy timeout) or adopts `database`, then runs `setup` on it (the schema).
+ * failures become `StoreUnavailableError` (`StoreSchemaError` passes as it is), and a connection
+ * opened here is closed again.
+ */
+export const connect = (
+	options: ConnectionOptions,
+	setup: (database: SqliteDatabase) => void,
+	loaders: DriverLoaders = defaultLoaders,
+): Connection => {
+	const { database, path } = options;
+	if ((database === undefined) === (path === undefined)) {
+		throw new TypeError('give either database (an open connection) or path (a file), not both');
+	}
+	if (path !== undefined && (typeof path !== 'string' || path === '')) {
+		throw new TypeError(`path must be a file path, got ${JSON.stringify(path)}`);
+	}
+	if (database !== undefined && typeof database?.prepare !== 'function') {
+		throw new TypeError('database must be a better-sqlite3 Database or a node:sqlite DatabaseSync');
+	}
+	const busyTimeout = positiveInteger('busyTimeout', options.busyTimeout, DEFAULT_BUSY_TIMEOUT_MS);
+
+	let opened: SqliteDatabase | undefined;
+	try {
+		if (path !== undefined) {
+			opened = selectDriver(loaders).open(path);
+			opened.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+			// readers never block the writer and the writer never blocks readers: what many
+			// processes on one file need. persistent in the file; a no-op once set
+			opened.exec('PRAGMA journal_mode = WAL');
+		} else if (options.busyTimeout !== undefined || pragmaValue(database!, 'busy_timeout') === 0) {
+			// without a busy timeout a second process makes every write fail with SQLITE_BUSY
+			database!.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+		}
+		const connection = opened ?? database!;
+		setup(connection);
+		return { database: connection, owned: opened !== undefined };
+	} catch (err) {
+		try {
+			opened?.close();
+		} catch {
+			// already failing: the first error is the one to report
+		}
+		if (err instanceof StoreSchemaError || err instanceof StoreUnavailableError) throw err;
+		throw new StoreUnavailableError('open', messageOf(err), { cause: err });
+	}
+};

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import type { SqliteDatabase } from '../sqlite-database.ts';
+import { connect } from './connection.ts';
+import { type DriverLoaders, selectDriver } from './load-driver.ts';
+import { tempDir } from './test-files.ts';
+import { FakeDatabaseSync } from './test-node-sqlite.ts';
+
+// this Node (20) has no node:sqlite, so the choice of driver is tested with fake modules; the
+// node:sqlite-shaped connection itself runs the store conformance suite in conformance.test.ts
+
+class FakeBetterSqlite3 {
+	constructor(readonly path: string) {}
+}
+class FakeNodeSqlite {
+	constructor(readonly path: string) {}
+}
+
+const notInstalled = () => {
+	throw Object.assign(new Error("Cannot find module 'better-sqlite3'"), { code: 'MODULE_NOT_FOUND' });
+};
+
+describe('selectDriver', () => {
+	it('picks better-sqlite3 when it is installed, even where node:sqlite exists', () => {
+		const driver = selectDriver({
+			betterSqlite3: () => FakeBetterSqlite3,
+			nodeSqlite: () => ({ DatabaseSync: FakeNodeSqlite }),
+		});
+		expect(driver.name).toBe('better-sqlite3');
+		const database = driver.open('/tmp/a.db') as unknown as FakeBetterSqlite3;
+		expect(database).toBeInstanceOf(FakeBetterSqlite3);
+		expect(database.path).toBe('/tmp/a.db');
+	});
+
+	it('accepts better-sqlite3 as an ES module namespace with a default export', () => {
+		const driver = selectDriver({
+			betterSqlite3: () => ({ default: FakeBetterSqlite3 }),
+			nodeSqlite: () => undefined,
+		});
+		expect(driver.name).toBe('better-sqlite3');
+		expect(driver.open('x.db')).toBeInstanceOf(FakeBetterSqlite3);
+	});
+
+	it('falls back to node:sqlite when better-sqlite3 is not installed', () => {
+		const driver = selectDriver({
+			betterSqlite3: notInstalled,
+			nodeSqlite: () => ({ DatabaseSync: FakeNodeSqlite }),
+		});
+		expect(driver.name).toBe('node:sqlite');
+		expect(driver.open('/tmp/b.db')).toBeInstanceOf(FakeNodeSqlite);
+	});
+
+	it('falls back to node:sqlite when better-sqlite3 is built for another Node', () => {
+		const driver = selectDriver({
+			betterSqlite3: () => {
+				throw new Error('was compiled against a different Node.js version using NODE_MODULE_VERSION 115');
+			},
+			nodeSqlite: () => ({ DatabaseSync: FakeNodeSqlite }),
+		});
+		expect(driver.name).toBe('node:sqlite');
+	});
+
+	it("fails naming both drivers when neither loads, with better-sqlite3's error as the cause", () => {
+		let error: unknown;
+		try {
+			selectDriver({ betterSqlite3: notInstalled, nodeSqlite: () => undefined });
+		} catch (err) {
+			error = err;
+		}
+		expect(error).toBeInstanceOf(Error);
+		expect((error as Error).message).toMatch(/install better-sqlite3.*node:sqlite/);
+		expect((error as Error).cause).toMatchObject({ code: 'MODULE_NOT_FOUND' });
+	});
+
+	it('ignores a node:sqlite module without DatabaseSync', () => {
+		expect(() => selectDriver({ betterSqlite3: notInstalled, nodeSqlite: () => ({}) })).toThrow(
+			/no SQLite driver/,
+		);
+	});
+
+	it('loads the real better-sqlite3 here', () => {
+		expect(selectDriver().name).toBe('better-sqlite3');
+	});
+});
+
+describe('connect', () => {
+	const nodeSqliteOnly: DriverLoaders = {
+		betterSqlite3: notInstalled,
+		nodeSqlite: () => ({ DatabaseSync: FakeDatabaseSync }),
+	};
+	const pragma = (database: SqliteDatabase, name: string) =>
+		Object.values(database.prepare(`PRAGMA ${name}`).get() as object)[0];
+
+	it('opens a path through node:sqlite when that is the driver, in WAL with a busy timeout', () => {
+		const temp = tempDir();
+		try {
+			const { database, owned } = connect({ path: temp.file() }, () => {}, nodeSqliteOnly);
+			expect(owned).toBe(true);
+			expect(database).toBeInstanceOf(FakeDatabaseSync);
+			expect(pragma(database, 'journal_mode')).toBe('wal');
+			expect(pragma(database, 'busy_timeout')).toBe(5000);
+			database.close();
+		} finally {
+			temp.remove();
+		}
+	});
+
+	it('gives a connection without a busy timeout one, and leaves one that has it', () => {
+		const temp = tempDir();
+		try {
+			const bare = new FakeDatabaseSync(temp.file());
+			expect(pragma(bare, 'busy_timeout')).toBe(0);
+			connect({ database: bare }, () => {});
+			expect(pragma(bare, 'busy_timeout')).toBe(5000);
+
+			const tuned = new FakeDatabaseSync(temp.file());
+			tuned.exec('PRAGMA busy_timeout = 1234');
+			const { owned } = connect({ database: tuned }, () => {});
+			expect(owned).toBe(false);
+			expect(pragma(tuned, 'busy_timeout')).toBe(1234);
+			bare.close();
+			tuned.close();
+		} finally {
+			temp.remove();
+		}
+	});
+});

@@ -1,0 +1,64 @@
+import { createRequire } from 'node:module';
+
+import type { SqliteDatabase } from '../sqlite-database.ts';
+
+/** which driver opened a file. */
+export type SqliteDriverName = 'better-sqlite3' | 'node:sqlite';
+
+/** how the drivers are loaded; replaced by fakes in tests. */
+export interface DriverLoaders {
+	/** better-sqlite3's export (its `Database` class); throws when it is not installed. */
+	betterSqlite3: () => unknown;
+	/** the `node:sqlite` module, or `undefined` when the runtime has none. */
+	nodeSqlite: () => unknown;
+}
+
+/** a driver, ready to open files. */
+export interface SqliteDriver {
+	name: SqliteDriverName;
+	open: (path: string) => SqliteDatabase;
+}
+
+const require = createRequire(import.meta.url);
+
+/** the real loaders: the peer dependency, then the runtime's built-in module. */
+export const defaultLoaders: DriverLoaders = {
+	betterSqlite3: () => require('better-sqlite3'),
+	// Node 22.13+ (and 22.5+ with --experimental-sqlite); undefined elsewhere
+	nodeSqlite: () => process.getBuiltinModule?.('node:sqlite'),
+};
+
+type DatabaseClass = new (path: string) => SqliteDatabase;
+
+const isClass = (value: unknown): value is DatabaseClass => typeof value === 'function';
+
+/**
+ * picks the driver for a file path: better-sqlite3 when it is installed (the declared peer, and
+ * the one an app that installed it expects), else node:sqlite when the runtime has it.
+ * @throws {Error} when neither loads; `cause` is better-sqlite3's load error
+ */
+export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDriver => {
+	let loadError: unknown;
+	try {
+		const loaded = loaders.betterSqlite3() as { default?: unknown } | undefined;
+		// CommonJS export, or an ES module namespace around it
+		const Database = isClass(loaded) ? loaded : loaded?.default;
+		if (isClass(Database)) {
+			return { name: 'better-sqlite3', open: (path) => new Database(path) };
+		}
+		loadError = new TypeError('better-sqlite3 did not export a Database class');
+	} catch (err) {
+		// not installed, or built for another Node ABI: node:sqlite may still do
+		loadError = err;
+	}
+
+	const nodeSqlite = loaders.nodeSqlite() as { DatabaseSync?: unknown } | undefined;
+	const DatabaseSync = nodeSqlite?.DatabaseSync;
+	if (isClass(DatabaseSync)) {
+		return { name: 'node:sqlite', open: (path) => new DatabaseSync(path) };
+	}
+
+	throw new Error('no SQLite driver: install better-sqlite3, or run on a Node.js with node:sqlite (22.13+)', {
+		cause: loadError,
+	});
+};

@@ -1,0 +1,79 @@
+import { StoreSchemaError } from '../errors.ts';
+import type { SqliteDatabase } from '../sqlite-database.ts';
+
+/**
+ * where the package records the tables it made, with their kind and format version. a table of
+ * its own rather than `PRAGMA user_version`, which belongs to the app when the database is shared.
+ */
+const META_TABLE = 'atcute_oauth_schema';
+
+/** what a table holds. */
+export type TableKind = 'store' | 'lock';
+
+/** the table to make (or check) and the statements that make it. */
+export interface TableSchema {
+	/** the table name, unquoted. */
+	name: string;
+	kind: TableKind;
+	/** the format this code reads and writes. */
+	version: number;
+	/** creates the table and its indexes. */
+	create: readonly string[];
+}
+
+/**
+ * creates the table on first use and records its version; refuses a table made by a newer
+ * version or by someone else. idempotent, and safe when many processes open the file at once.
+ * @throws {StoreSchemaError} when the table cannot be used
+ */
+export const ensureSchema = (database: SqliteDatabase, schema: TableSchema): void => {
+	// IMMEDIATE takes the write lock first, so two processes opening a new file cannot both
+	// decide to create the table
+	database.exec('BEGIN IMMEDIATE');
+	try {
+		database.exec(
+			`CREATE TABLE IF NOT EXISTS ${META_TABLE} (name TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL)`,
+		);
+		const row = database.prepare(`SELECT kind, version FROM ${META_TABLE} WHERE name = ?`).get(schema.name) as
+			| { kind: string; version: number | bigint }
+			| undefined;
+
+		if (row === undefined) {
+			const existing = database
+				.prepare(`SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE`)
+				.get(schema.name);
+			if (existing !== undefined) {
+				throw new StoreSchemaError(
+					'not_ours',
+					schema.name,
+					`table "${schema.name}" exists but was not created by @atcute/oauth-store-sqlite; choose another table`,
+				);
+			}
+			for (const statement of schema.create) database.exec(statement);
+			database
+				.prepare(`INSERT INTO ${META_TABLE} (name, kind, version) VALUES (?, ?, ?)`)
+				.run(schema.name, schema.kind, schema.version);
+		} else if (row.kind !== schema.kind) {
+			throw new StoreSchemaError(
+				'not_ours',
+				schema.name,
+				`table "${schema.name}" is a ${row.kind} table, not a ${schema.kind} table; choose another table`,
+			);
+		} else if (Number(row.version) > schema.version) {
+			throw new StoreSchemaError(
+				'version_too_new',
+				schema.name,
+				`table "${schema.name}" has format version ${row.version}, newer than the ${schema.version} this version of @atcute/oauth-store-sqlite reads; upgrade the package`,
+			);
+		}
+		// an older version would be migrated here; version 1 is the first
+		database.exec('COMMIT');
+	} catch (err) {
+		try {
+			database.exec('ROLLBACK');
+		} catch {
+			// the transaction is already gone; the first error is the one to report
+		}
+		throw err;
+	}
+};

@@ -1,0 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** a fresh temporary directory for one test's database files, and its removal. */
+export const tempDir = (): { dir: string; file: (name?: string) => string; remove: () => void } => {
+	const dir = mkdtempSync(join(tmpdir(), 'oauth-store-sqlite-'));
+	return {
+		dir,
+		file: (name = 'oauth.db') => join(dir, name),
+		remove: () => rmSync(dir, { recursive: true, force: true }),
+	};
+};

@@ -1,0 +1,126 @@
+import { LockTimeoutError } from '@atcute/oauth-client';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { StoreUnavailableError } from './errors.ts';
+import { tempDir } from './internal/test-files.ts';
+import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('createSqliteLock', () => {
+	let temp: ReturnType<typeof tempDir>;
+	let path: string;
+	const toClose: { close(): unknown }[] = [];
+	const open = (options: Omit<SqliteLockOptions, 'path' | 'database'> = {}): SqliteLock => {
+		const lock = createSqliteLock({ path, ...options });
+		toClose.push(lock);
+		return lock;
+	};
+	const raw = () => {
+		const database = new Database(path);
+		toClose.push(database);
+		return database;
+	};
+	const leases = () =>
+		raw().prepare('SELECT name, expires_at FROM oauth_locks').all() as { name: string; expires_at: number }[];
+
+	beforeEach(() => {
+		temp = tempDir();
+		path = temp.file();
+	});
+	afterEach(() => {
+		for (const handle of toClose.splice(0)) handle.close();
+		temp.remove();
+	});
+
+	it('leaves no lease behind once the holder is done, whether it returned or threw', async () => {
+		const lock = open();
+		await lock('did:plc:a', async () => {
+			expect(leases().map((lease) => lease.name)).toEqual(['did:plc:a']);
+		});
+		await expect(lock('did:plc:a', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+		expect(leases()).toEqual([]);
+	});
+
+	it('takes over the lease of a holder that died without releasing, once it has run out', async () => {
+		const lock = open({ timeout: 5_000 });
+		const expiresAt = Date.now() + 200;
+		raw()
+			.prepare("INSERT INTO oauth_locks (name, owner, expires_at) VALUES ('did:plc:a', 'crashed', ?)")
+			.run(expiresAt);
+		let acquiredAt = 0;
+		await lock('did:plc:a', async () => {
+			acquiredAt = Date.now();
+		});
+		expect(acquiredAt).toBeGreaterThanOrEqual(expiresAt);
+	});
+
+	it('renews its lease while the holder runs longer than it', async () => {
+		const holder = open({ lease: 150 });
+		const waiter = open({ timeout: 500 });
+		const error = await holder('did:plc:a', async () => {
+			// three leases long: without renewal the waiter would get in
+			return waiter('did:plc:a', async () => 'got in').catch((err: unknown) => err);
+		});
+		expect(error).toBeInstanceOf(LockTimeoutError);
+	});
+
+	it("does not free its successor's lease when its own ran out (compare-and-delete)", async () => {
+		const first = open();
+		const second = open();
+		const third = open({ timeout: 300 });
+		let releaseSecond!: () => void;
+		let secondHolds!: () => void;
+		const secondIn = new Promise<void>((resolve) => (secondHolds = resolve));
+
+		let secondDone: Promise<unknown> | undefined;
+		await first('did:plc:a', async () => {
+			// the first holder's lease runs out under it (a stalled process)
+			raw().prepare("UPDATE oauth_locks SET expires_at = 0 WHERE name = 'did:plc:a'").run();
+			secondDone = second('did:plc:a', async () => {
+				secondHolds();
+				await new Promise<void>((resolve) => (releaseSecond = resolve));
+			});
+			await secondIn;
+		});
+		// the first holder released: the second must still hold the name
+		await expect(third('did:plc:a', async () => 'got in')).rejects.toBeInstanceOf(LockTimeoutError);
+		releaseSecond();
+		await secondDone;
+		await expect(third('did:plc:a', async () => 'got in')).resolves.toBe('got in');
+	});
+
+	it('keeps separate tables of locks apart', async () => {
+		const a = open({ table: 'locks_a' });
+		const b = open({ table: 'locks_b', timeout: 1_000 });
+		await a('did:plc:a', async () => {
+			await expect(b('did:plc:a', async () => 'in')).resolves.toBe('in');
+		});
+	});
+
+	it('fails with StoreUnavailableError, not a timeout, once its connection is gone', async () => {
+		const lock = open();
+		lock.close();
+		const error = await lock('did:plc:a', async () => 'in').catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(StoreUnavailableError);
+		expect(error).toMatchObject({ operation: 'lock' });
+	});
+
+	it('waits out another process holding the database write lock, within its timeout', async () => {
+		const lock = open({ busyTimeout: 20, timeout: 2_000 });
+		const other = raw();
+		other.exec('BEGIN IMMEDIATE');
+		const acquired = lock('did:plc:a', async () => 'in');
+		await sleep(100);
+		other.exec('COMMIT');
+		await expect(acquired).resolves.toBe('in');
+	});
+
+	it('rejects bad options with a TypeError naming them', () => {
+		expect(() => createSqliteLock({ path, timeout: 0 })).toThrow(/timeout/);
+		expect(() => createSqliteLock({ path, lease: Number.NaN })).toThrow(/lease/);
+		expect(() => createSqliteLock({ path, table: 'bad name' })).toThrow(/table/);
+		expect(() => createSqliteLock({})).toThrow(/either database .* or path/);
+	});
+});

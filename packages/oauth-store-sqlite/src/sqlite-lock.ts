@@ -1,0 +1,154 @@
+import { type LockFunction, LockTimeoutError } from '@atcute/oauth-client';
+
+import { StoreUnavailableError } from './errors.ts';
+import { type Connection, connect } from './internal/connection.ts';
+import { quoteTable } from './internal/identifier.ts';
+import { ensureSchema } from './internal/schema.ts';
+import { isBusy, messageOf } from './internal/sqlite-code.ts';
+import type { SqliteDatabase, SqliteStatement } from './sqlite-database.ts';
+
+/** options for `createSqliteLock()`: give `database` or `path`. */
+export interface SqliteLockOptions {
+	/** an open connection (better-sqlite3 `Database`, node:sqlite `DatabaseSync`); never closed by the lock. */
+	database?: SqliteDatabase | undefined;
+	/** a file to open (created if missing, switched to WAL); `close()` closes it. */
+	path?: string | undefined;
+	/** the table of leases, created on first use; default `oauth_locks`. */
+	table?: string | undefined;
+	/**
+	 * how long to wait for a lock, in milliseconds, before failing with `LockTimeoutError`;
+	 * default 30 000, longer than a refresh can take.
+	 */
+	timeout?: number | undefined;
+	/**
+	 * how long a lease lasts, in milliseconds, renewed every third of it while the holder runs;
+	 * default 30 000. a holder that dies without releasing (a crash) frees the name within this.
+	 */
+	lease?: number | undefined;
+	/** how long a statement waits for another process's write, in milliseconds; default 5000. */
+	busyTimeout?: number | undefined;
+	/** the clock for leases, in milliseconds since the epoch, shared by every process; default `Date.now`. */
+	now?: (() => number) | undefined;
+}
+
+/** a `LockFunction` that can close the connection it opened. */
+export interface SqliteLock extends LockFunction {
+	/** closes the connection if the lock opened it (`path`); a given `database` stays open. */
+	close(): void;
+}
+
+/** the format of lock tables this version reads and writes. */
+const LOCK_SCHEMA_VERSION = 1;
+/** the first pause between attempts, in milliseconds; it grows by half each time, up to the cap. */
+const FIRST_BACKOFF_MS = 5;
+const MAX_BACKOFF_MS = 50;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const positive = (name: string, value: number | undefined, fallback: number): number => {
+	if (value === undefined) return fallback;
+	if (!(Number.isFinite(value) && value > 0)) {
+		throw new TypeError(`${name} must be a positive number of milliseconds, got ${value}`);
+	}
+	return value;
+};
+
+interface Statements {
+	acquire: SqliteStatement;
+	renew: SqliteStatement;
+	release: SqliteStatement;
+}
+
+/**
+ * a lock shared by every process that opens the same SQLite file on one host: a lease row per
+ * name with a random owner token. acquiring is one upsert that only takes a free or expired
+ * lease; the holder renews its lease while it runs; release deletes the row only if the token is
+ * still its own. waiters poll with a growing, jittered pause, for at most `timeout`.
+ * not for network file systems, whose file locks SQLite cannot trust.
+ */
+export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
+	const { table = 'oauth_locks', now = Date.now } = options;
+	const quoted = quoteTable('table', table);
+	const timeout = positive('timeout', options.timeout, 30_000);
+	const lease = positive('lease', options.lease, 30_000);
+
+	let statements: Statements | undefined;
+	const connection: Connection = connect(options, (database) => {
+		ensureSchema(database, {
+			name: table,
+			kind: 'lock',
+			version: LOCK_SCHEMA_VERSION,
+			create: [
+				`CREATE TABLE ${quoted} (name TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL, expires_at INTEGER NOT NULL) STRICT`,
+			],
+		});
+		statements = {
+			// one statement under SQLite's write lock: inserts a free name, or takes over a lease
+			// that has expired; a live lease is left alone and nothing changes
+			acquire: database.prepare(
+				`INSERT INTO ${quoted} (name, owner, expires_at) VALUES (?, ?, ?)
+				 ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+				 WHERE ${quoted}.expires_at <= ?`,
+			),
+			renew: database.prepare(`UPDATE ${quoted} SET expires_at = ? WHERE name = ? AND owner = ?`),
+			// compare-and-delete: a holder whose lease ran out must not free its successor's
+			release: database.prepare(`DELETE FROM ${quoted} WHERE name = ? AND owner = ?`),
+		};
+	});
+	const { acquire, renew, release } = statements!;
+
+	const tryAcquire = (name: string, owner: string): boolean => {
+		const time = now();
+		try {
+			return Number(acquire.run(name, owner, Math.ceil(time + lease), time).changes) === 1;
+		} catch (err) {
+			// another process is writing: the same as a held lock, wait and try again
+			if (isBusy(err)) return false;
+			throw new StoreUnavailableError('lock', messageOf(err), { cause: err });
+		}
+	};
+
+	const lock = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+		if (typeof name !== 'string') throw new TypeError(`lock name must be a string, got ${typeof name}`);
+		const owner = crypto.randomUUID();
+		const deadline = performance.now() + timeout;
+		for (let backoff = FIRST_BACKOFF_MS; !tryAcquire(name, owner); ) {
+			const remaining = deadline - performance.now();
+			if (remaining <= 0) throw new LockTimeoutError(name, timeout);
+			// jittered, so waiters in several processes do not retry in step
+			await sleep(Math.min(remaining, backoff * (0.5 + Math.random() / 2)));
+			backoff = Math.min(backoff * 1.5, MAX_BACKOFF_MS);
+		}
+
+		// keep the lease while the holder runs, however long: a refresh must not lose it midway
+		const renewal = setInterval(() => {
+			try {
+				if (Number(renew.run(Math.ceil(now() + lease), name, owner).changes) === 0) {
+					// the lease ran out (the process stalled longer than it) and was taken over
+					clearInterval(renewal);
+				}
+			} catch {
+				// busy or unreachable: the next tick tries again, well before the lease ends
+			}
+		}, lease / 3);
+		// never keeps the process alive on its own
+		renewal.unref?.();
+
+		try {
+			return await fn();
+		} finally {
+			clearInterval(renewal);
+			try {
+				release.run(name, owner);
+			} catch {
+				// the lease expires on its own; the holder's result or error matters more
+			}
+		}
+	};
+
+	return Object.assign(lock, {
+		close: (): void => {
+			if (connection.owned) connection.database.close();
+		},
+	});
+};

@@ -1,0 +1,316 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { OAuthClient, type OAuthClientOptions, SessionNotFoundError } from '@atcute/oauth-client';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { StoreSchemaError, StoreUnavailableError } from './errors.ts';
+import { tempDir } from './internal/test-files.ts';
+import { FakeDatabaseSync } from './internal/test-node-sqlite.ts';
+import { createSqliteLock } from './sqlite-lock.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+const clock = (start = 1_700_000_000_000) => {
+	let now = start;
+	return {
+		now: () => now,
+		advance: (ms: number) => {
+			now += ms;
+		},
+	};
+};
+
+/** the rejection of a promise (or the throw of a function), for asserting on. */
+const failure = async (run: () => unknown): Promise<unknown> => {
+	try {
+		await run();
+	} catch (err) {
+		return err;
+	}
+	throw new Error('expected a failure');
+};
+
+describe('SqliteStore', () => {
+	let temp: ReturnType<typeof tempDir>;
+	let path: string;
+	const toClose: { close(): unknown }[] = [];
+	/** a raw connection to the same file, to look at (and tamper with) what the store wrote. */
+	const raw = () => {
+		const database = new Database(path);
+		toClose.push(database);
+		return database;
+	};
+	const open = (options: Omit<ConstructorParameters<typeof SqliteStore>[0], 'path' | 'database'> = {}) => {
+		const store = new SqliteStore({ path, ...options });
+		toClose.push(store);
+		return store;
+	};
+
+	beforeEach(() => {
+		temp = tempDir();
+		path = temp.file();
+	});
+	afterEach(() => {
+		for (const handle of toClose.splice(0)) handle.close();
+		temp.remove();
+	});
+
+	describe('schema', () => {
+		it('creates its table on first use and records format version 1', () => {
+			open({ table: 'oauth_sessions' });
+			expect(raw().prepare('SELECT name, kind, version FROM atcute_oauth_schema').all()).toEqual([
+				{ name: 'oauth_sessions', kind: 'store', version: 1 },
+			]);
+		});
+
+		it('switches a file it opens to WAL', () => {
+			open();
+			expect(raw().pragma('journal_mode', { simple: true })).toBe('wal');
+		});
+
+		it('keeps its data across close and reopen', async () => {
+			const first = open();
+			await first.set('did:plc:abc', { refresh_token: 'r1' });
+			first.close();
+			expect(await open().get('did:plc:abc')).toEqual({ refresh_token: 'r1' });
+		});
+
+		it('refuses a table made by a newer version, changing nothing', async () => {
+			await open({ table: 'oauth_sessions' }).set('did:plc:abc', 1);
+			raw().prepare("UPDATE atcute_oauth_schema SET version = 2 WHERE name = 'oauth_sessions'").run();
+			const error = await failure(() => open({ table: 'oauth_sessions' }));
+			expect(error).toBeInstanceOf(StoreSchemaError);
+			expect(error).toMatchObject({ code: 'version_too_new', table: 'oauth_sessions' });
+			expect((error as Error).message).toMatch(/version 2.*upgrade the package/);
+			expect(raw().prepare('SELECT count(*) AS n FROM oauth_sessions').get()).toEqual({ n: 1 });
+		});
+
+		it('refuses a table of that name it did not make', async () => {
+			raw().exec('CREATE TABLE app_data (id INTEGER PRIMARY KEY)');
+			expect(await failure(() => open({ table: 'app_data' }))).toMatchObject({
+				name: 'StoreSchemaError',
+				code: 'not_ours',
+			});
+		});
+
+		it('refuses a lock table as a store table', async () => {
+			toClose.push(createSqliteLock({ path, table: 'shared_name' }));
+			expect(await failure(() => open({ table: 'shared_name' }))).toMatchObject({ code: 'not_ours' });
+		});
+
+		it('keeps two tables in one file apart, clear included', async () => {
+			const sessions = open({ table: 'oauth_sessions' });
+			const states = open({ table: 'oauth_states' });
+			await sessions.set('k', 'session');
+			await states.set('k', 'state');
+			await states.clear();
+			expect(await sessions.get('k')).toBe('session');
+			expect(await states.get('k')).toBeUndefined();
+		});
+	});
+
+	describe('rows', () => {
+		it('stores values as JSON text and expiresAt in expires_at, rounded up', async () => {
+			const store = open();
+			await store.set('a', { n: 1, s: 'ü' }, { expiresAt: 1_700_000_000_000.2 });
+			await store.set('b', [1]);
+			expect(raw().prepare('SELECT key, value, expires_at FROM oauth_store ORDER BY key').all()).toEqual([
+				{ key: 'a', value: '{"n":1,"s":"ü"}', expires_at: 1_700_000_000_001 },
+				{ key: 'b', value: '[1]', expires_at: null },
+			]);
+		});
+
+		it('hides an expired row from get and take before it is purged', async () => {
+			const time = clock();
+			const store = open({ now: time.now });
+			await store.set('a', 1, { expiresAt: time.now() + 1000 });
+			await store.set('b', 2, { expiresAt: time.now() + 1000 });
+			time.advance(999);
+			expect(await store.get('a')).toBe(1);
+			time.advance(1);
+			expect(await store.get('a')).toBeUndefined();
+			expect(await store.take('b')).toBeUndefined();
+			// get leaves the row for the purge; take deleted it
+			expect(raw().prepare('SELECT key FROM oauth_store').all()).toEqual([{ key: 'a' }]);
+		});
+
+		it('purges at most purgeLimit expired rows every purgeInterval writes', async () => {
+			const time = clock();
+			const store = open({ now: time.now, purgeInterval: 10, purgeLimit: 4 });
+			const expired = () =>
+				(
+					raw().prepare('SELECT count(*) AS n FROM oauth_store WHERE expires_at <= ?').get(time.now()) as {
+						n: number;
+					}
+				).n;
+			// writes 1-10: the purge at the 10th finds nothing expired yet
+			for (let i = 0; i < 10; i++) await store.set(`old-${i}`, i, { expiresAt: time.now() + 1000 });
+			time.advance(1000);
+			expect(expired()).toBe(10);
+			for (let i = 0; i < 9; i++) await store.set(`new-${i}`, i);
+			expect(expired()).toBe(10);
+			await store.set('new-9', 9);
+			expect(expired()).toBe(6);
+			for (let i = 10; i < 20; i++) await store.set(`new-${i}`, i);
+			expect(expired()).toBe(2);
+			for (let i = 20; i < 30; i++) await store.set(`new-${i}`, i);
+			expect(expired()).toBe(0);
+			expect(await store.get('new-0')).toBe(0);
+		});
+
+		it('finds expired rows for the purge through the expires_at index, not a table scan', () => {
+			open();
+			const plan = raw()
+				.prepare(
+					`EXPLAIN QUERY PLAN DELETE FROM "oauth_store" WHERE rowid IN (
+					   SELECT rowid FROM "oauth_store" WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+				)
+				.all(0, 10) as { detail: string }[];
+			const details = plan.map((row) => row.detail).join('\n');
+			expect(details).toMatch(/USING (COVERING )?INDEX oauth_store_expires_at/);
+			expect(details).not.toMatch(/\bSCAN\b/);
+		});
+	});
+
+	describe('failures', () => {
+		it('fails to open a file in a missing directory with StoreUnavailableError', async () => {
+			const error = await failure(() => new SqliteStore({ path: join(temp.dir, 'missing', 'oauth.db') }));
+			expect(error).toBeInstanceOf(StoreUnavailableError);
+			expect(error).toMatchObject({ operation: 'open', transient: false });
+			expect((error as Error).message).toMatch(/directory does not exist/);
+			expect((error as Error).cause).toBeInstanceOf(Error);
+		});
+
+		it('fails to open a path that is a directory with StoreUnavailableError (SQLITE_CANTOPEN)', async () => {
+			expect(await failure(() => new SqliteStore({ path: temp.dir }))).toMatchObject({
+				name: 'StoreUnavailableError',
+				operation: 'open',
+				sqliteCode: 'SQLITE_CANTOPEN',
+			});
+		});
+
+		it('fails to open a file that is not a database with StoreUnavailableError', async () => {
+			writeFileSync(path, 'this is not a database, it is a text file of some length '.repeat(100));
+			expect(await failure(() => new SqliteStore({ path }))).toMatchObject({
+				name: 'StoreUnavailableError',
+				operation: 'open',
+				sqliteCode: 'SQLITE_NOTADB',
+			});
+		});
+
+		it('rejects every operation with StoreUnavailableError, never undefined, once its connection is gone', async () => {
+			const store = open();
+			await store.set('did:plc:abc', { refresh_token: 'r1' });
+			store.close();
+			for (const [operation, run] of [
+				['get', () => store.get('did:plc:abc')],
+				['set', () => store.set('did:plc:abc', 1)],
+				['delete', () => store.delete('did:plc:abc')],
+				['take', () => store.take('did:plc:abc')],
+				['clear', () => store.clear()],
+			] as const) {
+				const error = await failure(run);
+				expect(error).toBeInstanceOf(StoreUnavailableError);
+				expect(error).toMatchObject({ operation });
+			}
+			// and nothing was lost
+			expect(await open().get('did:plc:abc')).toEqual({ refresh_token: 'r1' });
+		});
+
+		it('rejects a write with a transient StoreUnavailableError while another process holds the write lock past busyTimeout', async () => {
+			const store = open({ busyTimeout: 50 });
+			await store.set('did:plc:abc', { refresh_token: 'r1' });
+			const other = raw();
+			other.exec('BEGIN IMMEDIATE');
+			const error = await failure(() => store.set('did:plc:abc', { refresh_token: 'r2' }));
+			expect(error).toMatchObject({
+				name: 'StoreUnavailableError',
+				operation: 'set',
+				sqliteCode: 'SQLITE_BUSY',
+				transient: true,
+			});
+			// readers are not blocked in WAL mode
+			expect(await store.get('did:plc:abc')).toEqual({ refresh_token: 'r1' });
+			other.exec('ROLLBACK');
+			await store.set('did:plc:abc', { refresh_token: 'r2' });
+			expect(await store.get('did:plc:abc')).toEqual({ refresh_token: 'r2' });
+		});
+
+		it('reads node:sqlite result codes the same way', async () => {
+			const database = new FakeDatabaseSync(path);
+			toClose.push(database);
+			database.exec('PRAGMA journal_mode = WAL');
+			const store = new SqliteStore({ database, busyTimeout: 50 });
+			const other = raw();
+			other.exec('BEGIN IMMEDIATE');
+			expect(await failure(() => store.set('a', 1))).toMatchObject({
+				sqliteCode: 'SQLITE_BUSY',
+				transient: true,
+			});
+			other.exec('ROLLBACK');
+		});
+
+		it('rejects a stored value that is not JSON without quoting it', async () => {
+			const store = open();
+			await store.set('did:plc:abc', 'placeholder');
+			raw()
+				.prepare("UPDATE oauth_store SET value = 'secret-refresh-token {' WHERE key = 'did:plc:abc'")
+				.run();
+			const error = await failure(() => store.get('did:plc:abc'));
+			expect(error).toMatchObject({ name: 'StoreUnavailableError', operation: 'get' });
+			expect(String(error)).not.toContain('secret-refresh-token');
+			expect((error as Error).cause).toBeUndefined();
+		});
+
+		it('keeps the session when its store fails: restore() rejects with the store error, not SessionNotFoundError', async () => {
+			const sessions = open({ table: 'oauth_sessions' });
+			const did = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz';
+			await sessions.set(did, { tokenSet: { sub: did, refresh_token: 'r1' } });
+			const client = new OAuthClient({
+				metadata: { redirect_uris: ['http://127.0.0.1:8080/callback'], scope: 'atproto' },
+				stores: { sessions, states: open({ table: 'oauth_states' }) } as OAuthClientOptions['stores'],
+				actorResolver: {
+					resolve: async () => {
+						throw new Error('not used');
+					},
+				},
+			});
+			sessions.close();
+			const error = await failure(() => client.restore(did));
+			expect(error).toBeInstanceOf(StoreUnavailableError);
+			expect(error).not.toBeInstanceOf(SessionNotFoundError);
+			expect(await open({ table: 'oauth_sessions' }).get(did)).toMatchObject({
+				tokenSet: { refresh_token: 'r1' },
+			});
+		});
+	});
+
+	describe('arguments', () => {
+		it('needs exactly one of database and path', () => {
+			expect(() => new SqliteStore({})).toThrow(/either database .* or path/);
+			const database = raw();
+			expect(() => new SqliteStore({ database, path })).toThrow(TypeError);
+		});
+
+		it('rejects a table name that is not a plain identifier', () => {
+			for (const table of ['x; DROP TABLE y', 'has space', '1abc', 'sqlite_master', '"q"', '']) {
+				expect(() => new SqliteStore({ path, table })).toThrow(/table must be a plain SQL identifier/);
+			}
+		});
+
+		it('rejects bad numbers with a TypeError naming the option', () => {
+			expect(() => new SqliteStore({ path, purgeInterval: 0 })).toThrow(/purgeInterval/);
+			expect(() => new SqliteStore({ path, purgeLimit: 1.5 })).toThrow(/purgeLimit/);
+			expect(() => new SqliteStore({ path, busyTimeout: -1 })).toThrow(/busyTimeout/);
+		});
+
+		it('rejects values JSON cannot hold and an expiresAt that is not a finite number', async () => {
+			const store = open();
+			await expect(store.set('a', undefined)).rejects.toThrow(TypeError);
+			await expect(store.set('a', () => {})).rejects.toThrow(/JSON-serialisable/);
+			await expect(store.set('a', 1, { expiresAt: Number.NaN })).rejects.toThrow(/expiresAt/);
+			await expect(store.get(1 as unknown as string)).rejects.toThrow(/key must be a string/);
+		});
+	});
+});

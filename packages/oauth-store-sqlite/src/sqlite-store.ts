@@ -1,0 +1,196 @@
+import type { Store, StoreSetOptions } from '@atcute/oauth-client';
+
+import { type SqliteOperation, StoreUnavailableError } from './errors.ts';
+import { type Connection, type ConnectionOptions, connect, positiveInteger } from './internal/connection.ts';
+import { quoteTable } from './internal/identifier.ts';
+import { ensureSchema } from './internal/schema.ts';
+import { messageOf } from './internal/sqlite-code.ts';
+import type { SqliteDatabase, SqliteStatement } from './sqlite-database.ts';
+
+/** options for `new SqliteStore()`: give `database` or `path`. */
+export interface SqliteStoreOptions {
+	/**
+	 * an open connection (better-sqlite3 `Database`, node:sqlite `DatabaseSync`), shared with the
+	 * app or other stores. the store never closes it; it sets a busy timeout only if it has none
+	 * or `busyTimeout` is given, and leaves the journal mode alone (use WAL).
+	 */
+	database?: SqliteDatabase | undefined;
+	/**
+	 * a file to open (created if missing) with better-sqlite3, or node:sqlite when better-sqlite3
+	 * is not installed; switched to WAL. `close()` closes it.
+	 */
+	path?: string | undefined;
+	/**
+	 * the table, created on first use; default `oauth_store`. letters, digits and `_`. give
+	 * sessions and states a table each: `clear()` empties the whole table.
+	 */
+	table?: string | undefined;
+	/** how long a statement waits for another process's write, in milliseconds; default 5000. */
+	busyTimeout?: number | undefined;
+	/** purge expired rows every this many writes; default 100. */
+	purgeInterval?: number | undefined;
+	/** delete at most this many expired rows per purge, so no write waits on a big one; default 500. */
+	purgeLimit?: number | undefined;
+	/** the clock, in milliseconds since the epoch; default `Date.now`. */
+	now?: (() => number) | undefined;
+}
+
+/** the format of store tables this version reads and writes. */
+const STORE_SCHEMA_VERSION = 1;
+
+interface Statements {
+	select: SqliteStatement;
+	upsert: SqliteStatement;
+	remove: SqliteStatement;
+	take: SqliteStatement;
+	clear: SqliteStatement;
+	purge: SqliteStatement;
+}
+
+const prepare = (database: SqliteDatabase, quoted: string): Statements => ({
+	// expired rows are invisible to reads; the purge removes them later
+	select: database.prepare(
+		`SELECT value FROM ${quoted} WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)`,
+	),
+	// an upsert in one statement: a second set replaces value and expiry, never adds a row
+	upsert: database.prepare(
+		`INSERT INTO ${quoted} (key, value, expires_at) VALUES (?, ?, ?)
+		 ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+	),
+	remove: database.prepare(`DELETE FROM ${quoted} WHERE key = ?`),
+	// read and delete in one statement: SQLite runs it under the write lock, so of any number of
+	// connections and processes taking one key, exactly one gets the row
+	take: database.prepare(`DELETE FROM ${quoted} WHERE key = ? RETURNING value, expires_at`),
+	clear: database.prepare(`DELETE FROM ${quoted}`),
+	// the partial index on expires_at finds the oldest expired rows without a scan; LIMIT bounds the work
+	purge: database.prepare(
+		`DELETE FROM ${quoted} WHERE rowid IN (
+		   SELECT rowid FROM ${quoted} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+	),
+});
+
+/**
+ * a `Store` in a SQLite file, for one host: several processes may share the file. values are
+ * JSON text; `take` is atomic across connections and processes; entries with an `expiresAt` stop
+ * being returned when it passes, and are purged a bounded batch at a time every so many writes.
+ * methods are async and every SQLite failure rejects with `StoreUnavailableError`, never with
+ * `undefined` for a value that is there.
+ */
+export class SqliteStore<K extends string = string, V = unknown> implements Store<K, V> {
+	/** the table this store uses. */
+	readonly table: string;
+
+	readonly #connection: Connection;
+	readonly #statements: Statements;
+	readonly #now: () => number;
+	readonly #purgeInterval: number;
+	readonly #purgeLimit: number;
+	#writesSincePurge = 0;
+
+	constructor(options: SqliteStoreOptions) {
+		const { table = 'oauth_store', now = Date.now } = options;
+		const quoted = quoteTable('table', table);
+		this.#purgeInterval = positiveInteger('purgeInterval', options.purgeInterval, 100);
+		this.#purgeLimit = positiveInteger('purgeLimit', options.purgeLimit, 500);
+		this.#now = now;
+		this.table = table;
+
+		let statements: Statements | undefined;
+		this.#connection = connect(options satisfies ConnectionOptions, (database) => {
+			ensureSchema(database, {
+				name: table,
+				kind: 'store',
+				version: STORE_SCHEMA_VERSION,
+				create: [
+					// a rowid table (not WITHOUT ROWID): values can be large
+					`CREATE TABLE ${quoted} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, expires_at INTEGER) STRICT`,
+					`CREATE INDEX "${table}_expires_at" ON ${quoted} (expires_at) WHERE expires_at IS NOT NULL`,
+				],
+			});
+			statements = prepare(database, quoted);
+		});
+		this.#statements = statements!;
+	}
+
+	async get(key: K): Promise<V | undefined> {
+		checkKey(key);
+		const row = this.#run('get', () => this.#statements.select.get(key, this.#now())) as
+			| { value: string }
+			| undefined;
+		return row === undefined ? undefined : parse<V>(row.value, 'get');
+	}
+
+	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
+		checkKey(key);
+		const text = JSON.stringify(value);
+		if (typeof text !== 'string') {
+			throw new TypeError(`value must be JSON-serialisable, got ${typeof value}`);
+		}
+		const expiresAt = options?.expiresAt;
+		if (expiresAt !== undefined && !Number.isFinite(expiresAt)) {
+			throw new TypeError(`expiresAt must be a finite number of milliseconds, got ${expiresAt}`);
+		}
+		// rounded up: an entry may live a little longer than asked, never shorter
+		const expires = expiresAt === undefined ? null : Math.ceil(expiresAt);
+		this.#run('set', () => this.#statements.upsert.run(key, text, expires));
+		this.#maybePurge();
+	}
+
+	async delete(key: K): Promise<void> {
+		checkKey(key);
+		this.#run('delete', () => this.#statements.remove.run(key));
+	}
+
+	async clear(): Promise<void> {
+		this.#run('clear', () => this.#statements.clear.run());
+	}
+
+	async take(key: K): Promise<V | undefined> {
+		checkKey(key);
+		const row = this.#run('take', () => this.#statements.take.get(key)) as
+			| { value: string; expires_at: number | bigint | null }
+			| undefined;
+		if (row === undefined) return undefined;
+		// an expired row is deleted all the same, but not handed out
+		if (row.expires_at !== null && Number(row.expires_at) <= this.#now()) return undefined;
+		return parse<V>(row.value, 'take');
+	}
+
+	/** closes the connection if the store opened it (`path`); a given `database` stays open. */
+	close(): void {
+		if (this.#connection.owned) this.#connection.database.close();
+	}
+
+	/** runs a statement, turning a driver failure into `StoreUnavailableError`. */
+	#run<T>(operation: SqliteOperation, fn: () => T): T {
+		try {
+			return fn();
+		} catch (err) {
+			throw new StoreUnavailableError(operation, messageOf(err), { cause: err });
+		}
+	}
+
+	/** every `purgeInterval` writes, deletes up to `purgeLimit` expired rows. */
+	#maybePurge(): void {
+		if (++this.#writesSincePurge < this.#purgeInterval) return;
+		this.#writesSincePurge = 0;
+		try {
+			this.#statements.purge.run(this.#now(), this.#purgeLimit);
+		} catch {
+			// housekeeping only: the write itself succeeded, and the next purge will retry
+		}
+	}
+}
+
+const checkKey = (key: unknown): void => {
+	if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeof key}`);
+};
+
+const parse = <V>(text: string, operation: SqliteOperation): V => {
+	try {
+		return JSON.parse(text) as V;
+	} catch {
+		// the parser's message quotes the text, which may hold tokens: say only what went wrong
+		throw new StoreUnavailableError(operation, 'the stored value is not valid JSON');
+	}
+};

@@ -1,0 +1,297 @@
+import type { Store } from '@atcute/oauth-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { roundTripValues, sleep, unusualKeys } from './fixtures.ts';
+
+/** one store under test, fresh and empty for each test. */
+export interface StoreHarness {
+	/** the store, empty. */
+	store: Store<string, unknown>;
+	/** a second handle on the same data (another process/connection), when the adapter has one. */
+	reopen?: () => Promise<Store<string, unknown>>;
+	/** closes what the harness opened (handles from `reopen` included) and removes its data. */
+	cleanup: () => Promise<void>;
+}
+
+/** what an adapter promises beyond get/set/delete/clear. */
+export interface StoreCapabilities {
+	/** the adapter implements take() atomically. */
+	atomicTake: boolean;
+	/** it honours set()'s expiresAt (TTL). */
+	expiry: boolean;
+}
+
+/** how far ahead the expiry tests set `expiresAt`, in milliseconds: short, so the suite stays fast. */
+const SHORT_TTL_MS = 300;
+/** how long past `expiresAt` they look again: room for timer and clock granularity. */
+const EXPIRY_SLACK_MS = 150;
+
+/** the title of the suite, naming every capability it leaves out. */
+const suiteTitle = (name: string, capabilities: StoreCapabilities): string => {
+	const missing = [
+		capabilities.atomicTake ? undefined : 'no atomic take',
+		capabilities.expiry ? undefined : 'no expiry',
+	].filter((entry) => entry !== undefined);
+	return `${name} (store conformance${missing.length > 0 ? `; ${missing.join(', ')}` : ''})`;
+};
+
+/** a value for writer `i` whose every part names `i`, so a torn or mixed write is visible. */
+const writerValue = (i: number) => ({ writer: i, payload: String(i % 10).repeat(8 * 1024), tail: i });
+
+/**
+ * registers the store conformance suite: what every `Store` adapter must do for the OAuth client
+ * (upserts, exact JSON round trips, keys taken literally, concurrent writers) and, per capability,
+ * expiry and an atomic `take`. a capability set to false leaves its tests out (the title says so).
+ * `create` is called before each test and must give an empty store.
+ */
+export const describeStore = (
+	name: string,
+	create: () => Promise<StoreHarness>,
+	capabilities: StoreCapabilities,
+): void => {
+	describe(suiteTitle(name, capabilities), () => {
+		let harness: StoreHarness;
+		let store: Store<string, unknown>;
+
+		beforeEach(async () => {
+			harness = await create();
+			store = harness.store;
+		});
+		afterEach(async () => {
+			await harness.cleanup();
+		});
+
+		/** the second handle, or the same one when the adapter has no other. */
+		const secondHandle = async (): Promise<Store<string, unknown>> =>
+			harness.reopen === undefined ? store : harness.reopen();
+
+		describe('get, set, delete, clear', () => {
+			it('returns undefined for a key that was never set', async () => {
+				expect(await store.get('missing')).toBeUndefined();
+			});
+
+			it('gets what was set', async () => {
+				await store.set('a', { n: 1 });
+				expect(await store.get('a')).toEqual({ n: 1 });
+			});
+
+			it('replaces the value on a second set (an upsert, never an insert)', async () => {
+				await store.set('a', { refresh_token: 'old' });
+				await store.set('a', { refresh_token: 'new' });
+				expect(await store.get('a')).toEqual({ refresh_token: 'new' });
+			});
+
+			it('replaces a value with one of another shape', async () => {
+				await store.set('a', { long: 'x'.repeat(1000), extra: [1, 2, 3] });
+				await store.set('a', 'short');
+				expect(await store.get('a')).toBe('short');
+			});
+
+			it('deletes a key and leaves the others', async () => {
+				await store.set('a', 1);
+				await store.set('b', 2);
+				await store.delete('a');
+				expect(await store.get('a')).toBeUndefined();
+				expect(await store.get('b')).toBe(2);
+			});
+
+			it('deletes a missing key without an error', async () => {
+				await store.delete('missing');
+				await store.set('a', 1);
+				await store.delete('a');
+				await store.delete('a');
+				expect(await store.get('a')).toBeUndefined();
+			});
+
+			it('sets a key again after it was deleted', async () => {
+				await store.set('a', 1);
+				await store.delete('a');
+				await store.set('a', 2);
+				expect(await store.get('a')).toBe(2);
+			});
+
+			it('clears every entry, and takes new ones after', async () => {
+				for (let i = 0; i < 10; i++) await store.set(`k${i}`, i);
+				await store.clear();
+				for (let i = 0; i < 10; i++) expect(await store.get(`k${i}`)).toBeUndefined();
+				await store.set('k0', 'again');
+				expect(await store.get('k0')).toBe('again');
+			});
+		});
+
+		describe('values', () => {
+			it.each(roundTripValues)('round-trips %s exactly', async (_label, value) => {
+				await store.set('value', value);
+				const got = await store.get('value');
+				expect(got).toStrictEqual(value);
+				// same content in the same order: what a JSON round trip keeps
+				expect(JSON.stringify(got)).toBe(JSON.stringify(value));
+			});
+
+			it('keeps values of different keys apart', async () => {
+				await Promise.all(roundTripValues.map(([label, value]) => store.set(label, value)));
+				for (const [label, value] of roundTripValues) {
+					expect(await store.get(label)).toStrictEqual(value);
+				}
+			});
+		});
+
+		describe('keys', () => {
+			it('keeps keys with unusual characters apart', async () => {
+				for (const [i, key] of unusualKeys.entries()) await store.set(key, { i });
+				for (const [i, key] of unusualKeys.entries()) expect(await store.get(key)).toEqual({ i });
+			});
+
+			it('takes pattern characters literally on get', async () => {
+				await store.set('did:plc:abc', 1);
+				for (const pattern of ['*', 'did:*', 'did:plc:ab?', 'did:plc:[a]bc', 'did:plc:%', 'did:plc:ab_']) {
+					expect(await store.get(pattern)).toBeUndefined();
+				}
+			});
+
+			it('takes pattern characters literally on delete', async () => {
+				await store.set('did:plc:abc', 1);
+				await store.set('a*', 2);
+				for (const pattern of ['*', 'did:*', 'did:plc:ab?', '[a-z]*', '%', '_', 'a*']) {
+					await store.delete(pattern);
+				}
+				expect(await store.get('did:plc:abc')).toBe(1);
+				expect(await store.get('a*')).toBeUndefined();
+			});
+		});
+
+		if (capabilities.expiry) {
+			describe('expiry', () => {
+				it('forgets an entry once its expiresAt has passed', async () => {
+					const expiresAt = Date.now() + SHORT_TTL_MS;
+					await store.set('a', { n: 1 }, { expiresAt });
+					expect(await store.get('a')).toEqual({ n: 1 });
+					await sleep(expiresAt - Date.now() + EXPIRY_SLACK_MS);
+					expect(await store.get('a')).toBeUndefined();
+				});
+
+				it('keeps an entry set without expiresAt', async () => {
+					const expiresAt = Date.now() + SHORT_TTL_MS;
+					await store.set('forever', 1);
+					await store.set('brief', 2, { expiresAt });
+					await sleep(expiresAt - Date.now() + EXPIRY_SLACK_MS);
+					expect(await store.get('forever')).toBe(1);
+					expect(await store.get('brief')).toBeUndefined();
+				});
+
+				it('keeps an entry whose expiresAt is far ahead', async () => {
+					await store.set('a', 1, { expiresAt: Date.now() + 365 * 24 * 60 * 60 * 1000 });
+					await sleep(SHORT_TTL_MS + EXPIRY_SLACK_MS);
+					expect(await store.get('a')).toBe(1);
+				});
+
+				it('extends an entry re-set with a later expiresAt', async () => {
+					const expiresAt = Date.now() + SHORT_TTL_MS;
+					await store.set('a', 1, { expiresAt });
+					await store.set('a', 2, { expiresAt: Date.now() + 60_000 });
+					await sleep(expiresAt - Date.now() + EXPIRY_SLACK_MS);
+					expect(await store.get('a')).toBe(2);
+				});
+
+				// a session re-set on refresh must not inherit an older, shorter life (R14)
+				it('keeps an entry re-set without expiresAt for good', async () => {
+					const expiresAt = Date.now() + SHORT_TTL_MS;
+					await store.set('a', 1, { expiresAt });
+					await store.set('a', 2);
+					await sleep(expiresAt - Date.now() + EXPIRY_SLACK_MS);
+					expect(await store.get('a')).toBe(2);
+				});
+
+				if (capabilities.atomicTake) {
+					it('does not hand out an expired entry through take', async () => {
+						const expiresAt = Date.now() + SHORT_TTL_MS;
+						await store.set('state', 1, { expiresAt });
+						await sleep(expiresAt - Date.now() + EXPIRY_SLACK_MS);
+						expect(await store.take?.('state')).toBeUndefined();
+					});
+				}
+			});
+		}
+
+		if (capabilities.atomicTake) {
+			describe('take', () => {
+				it('implements take', () => {
+					expect(typeof store.take).toBe('function');
+				});
+
+				it('returns the value once, then undefined, and removes it', async () => {
+					await store.set('state', { verifier: 'v' });
+					expect(await store.take!('state')).toEqual({ verifier: 'v' });
+					expect(await store.take!('state')).toBeUndefined();
+					expect(await store.get('state')).toBeUndefined();
+				});
+
+				it('returns undefined for a missing key', async () => {
+					expect(await store.take!('missing')).toBeUndefined();
+				});
+
+				it('takes only its own key', async () => {
+					await store.set('a', 1);
+					await store.set('b', 2);
+					expect(await store.take!('a')).toBe(1);
+					expect(await store.get('b')).toBe(2);
+				});
+
+				it('gives the value to exactly one of 20 concurrent takes', async () => {
+					await store.set('state', { verifier: 'v' });
+					const results = await Promise.all(Array.from({ length: 20 }, () => store.take!('state')));
+					expect(results.filter((result) => result !== undefined)).toEqual([{ verifier: 'v' }]);
+				});
+
+				it('gives the value to exactly one take across two handles (the same one when there is no second)', async () => {
+					const other = await secondHandle();
+					for (let round = 0; round < 5; round++) {
+						const key = `state-${round}`;
+						await store.set(key, { round });
+						const results = await Promise.all(
+							Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? store : other).take!(key)),
+						);
+						expect(results.filter((result) => result !== undefined)).toEqual([{ round }]);
+					}
+				});
+			});
+		}
+
+		describe('concurrent writers', () => {
+			it('ends 50 concurrent sets of one key with one written value, intact', async () => {
+				const written = Array.from({ length: 50 }, (_, i) => writerValue(i));
+				await Promise.all(written.map((value) => store.set('session', value)));
+				const got = (await store.get('session')) as ReturnType<typeof writerValue>;
+				expect(got).toStrictEqual(written[got.writer]);
+			});
+
+			it('keeps all of 100 concurrent sets of different keys', async () => {
+				await Promise.all(Array.from({ length: 100 }, (_, i) => store.set(`key-${i}`, { i })));
+				const got = await Promise.all(Array.from({ length: 100 }, (_, i) => store.get(`key-${i}`)));
+				expect(got).toEqual(Array.from({ length: 100 }, (_, i) => ({ i })));
+			});
+
+			it('ends concurrent sets through two handles with one written value, intact (the same handle when there is no second)', async () => {
+				const other = await secondHandle();
+				const written = Array.from({ length: 50 }, (_, i) => writerValue(i));
+				await Promise.all(written.map((value, i) => (i % 2 === 0 ? store : other).set('session', value)));
+				for (const handle of [store, other]) {
+					const got = (await handle.get('session')) as ReturnType<typeof writerValue>;
+					expect(got).toStrictEqual(written[got.writer]);
+				}
+			});
+		});
+
+		describe('handles', () => {
+			it('reads through one handle what was written through another (the same one when there is no second)', async () => {
+				const other = await secondHandle();
+				await store.set('a', { from: 'first' });
+				expect(await other.get('a')).toEqual({ from: 'first' });
+				await other.set('a', { from: 'second' });
+				expect(await store.get('a')).toEqual({ from: 'second' });
+				await other.delete('a');
+				expect(await store.get('a')).toBeUndefined();
+			});
+		});
+	});
+};

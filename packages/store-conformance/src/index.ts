@@ -1,0 +1,2 @@
+export { describeLock, type LockHarness } from './describe-lock.ts';
+export { describeStore, type StoreCapabilities, type StoreHarness } from './describe-store.ts';
