@@ -1,0 +1,88 @@
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+	connect,
+	type SpawnedRedis,
+	spawnRedisServer,
+	uniquePrefix,
+} from '../../oauth-store-redis/src/test-utils/redis-server.ts';
+import { createRedisLock } from './create-redis-lock.ts';
+import { type LeaseLostEvent, LockUnavailableError } from './errors.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+// fault tests always run on a server of their own, even in CI: they stop, freeze and restart it
+describe('createRedisLock when Redis fails', () => {
+	let server: SpawnedRedis;
+	const clients: Redis[] = [];
+	const client = (): Redis => {
+		const redis = connect(server.url);
+		clients.push(redis);
+		return redis;
+	};
+
+	beforeAll(async () => {
+		server = await spawnRedisServer();
+	});
+	afterEach(async () => {
+		if (server.pid !== undefined) process.kill(server.pid, 'SIGCONT');
+		await server.start();
+		for (const redis of clients.splice(0)) redis.disconnect();
+	});
+	afterAll(() => server.close());
+
+	it('fails with a LockUnavailableError without running the function while Redis is down, and works after it restarts', async () => {
+		const lock = createRedisLock({ redis: client(), prefix: uniquePrefix('down'), timeout: 300 });
+		await lock('a', async () => {});
+
+		await server.stop();
+		let ran = false;
+		const error = await lock('a', async () => {
+			ran = true;
+		}).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(LockUnavailableError);
+		expect(error).toMatchObject({ name: 'LockUnavailableError', lockName: 'a', transient: true });
+		expect(ran).toBe(false);
+
+		await server.start();
+		await expect
+			.poll(() => lock('a', async () => 'back').catch((err: unknown) => err), {
+				timeout: 10_000,
+				interval: 100,
+			})
+			.toBe('back');
+	});
+
+	it('reports an unconfirmed lease when Redis stops answering for longer than a lease, and still returns the result', async () => {
+		const lost: LeaseLostEvent[] = [];
+		const lock = createRedisLock({
+			redis: client(),
+			prefix: uniquePrefix('frozen'),
+			leaseMs: 400,
+			renewMs: 100,
+			timeout: 100,
+			onLeaseLost: (event) => lost.push(event),
+		});
+		const result = await lock('a', async () => {
+			process.kill(server.pid!, 'SIGSTOP');
+			try {
+				await sleep(1_200);
+			} finally {
+				process.kill(server.pid!, 'SIGCONT');
+			}
+			return 'finished';
+		});
+		expect(result).toBe('finished');
+		expect(lost).toMatchObject([{ name: 'a', reason: 'unconfirmed' }]);
+	});
+
+	it('returns the result without waiting on a Redis that went down while held (the lease runs out by itself)', async () => {
+		const lock = createRedisLock({ redis: client(), prefix: uniquePrefix('release'), onLeaseLost: () => {} });
+		const result = await lock('a', async () => {
+			await server.stop();
+			return 'kept';
+		});
+		expect(result).toBe('kept');
+	});
+});

@@ -1,0 +1,206 @@
+import { type LockFunction, LockTimeoutError } from '@atcute/oauth-client';
+import type { Redis } from 'ioredis';
+
+import {
+	DEFAULT_COMMAND_TIMEOUT_MS,
+	DEFAULT_LEASE_MS,
+	DEFAULT_MAX_RETRY_DELAY_MS,
+	DEFAULT_PREFIX,
+	DEFAULT_RETRY_DELAY_MS,
+	WAIT_MARGIN_MS,
+} from './constants.ts';
+import { type LeaseLostEvent, type LeaseLostReason, LockUnavailableError } from './errors.ts';
+import { CommandFailure, runCommand } from './internal/run-command.ts';
+import { RELEASE_SCRIPT, RENEW_SCRIPT } from './internal/scripts.ts';
+
+/** options for `createRedisLock`. */
+export interface RedisLockOptions {
+	/** the ioredis client. the lock only sends commands: it never connects, quits or listens on it. */
+	redis: Redis;
+	/** prepended to each lock name to make its key; default `oauth-lock:`. */
+	prefix?: string | undefined;
+	/**
+	 * how long a lease lasts without renewal, in milliseconds; default 30 000. a positive integer.
+	 * it bounds how long a crashed holder keeps the name; a live holder renews it.
+	 */
+	leaseMs?: number | undefined;
+	/** how often a holder renews its lease, in milliseconds; default a third of `leaseMs`. less than `leaseMs`. */
+	renewMs?: number | undefined;
+	/**
+	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
+	 * default `leaseMs` + 5 000, so a waiter outlasts a crashed holder's lease. 0: try once.
+	 */
+	waitMs?: number | undefined;
+	/** the first delay between attempts while waiting, in milliseconds; default 25. it doubles each time, with jitter. */
+	retryDelay?: number | undefined;
+	/** the longest delay between attempts, in milliseconds; default 500. at least `retryDelay`. */
+	maxRetryDelay?: number | undefined;
+	/** how long one Redis command may take, waiting for a connection included, in milliseconds; default 5 000. */
+	timeout?: number | undefined;
+	/**
+	 * called when a holder finds its lease lost while it still runs (see `LeaseLostEvent`): another
+	 * process may have held the same name at the same time. default: a process warning
+	 * (`LeaseLostWarning`). the holder's result is returned all the same.
+	 */
+	onLeaseLost?: ((event: LeaseLostEvent) => void) | undefined;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const isPositive = (value: number): boolean => Number.isFinite(value) && value > 0;
+
+const warnLeaseLost = (event: LeaseLostEvent): void => {
+	globalThis.process?.emitWarning?.(
+		`the lease of lock "${event.name}" was lost while held (${event.reason}, after ${Math.round(event.heldMs)} ms): another process may have held it at the same time`,
+		{ type: 'LeaseLostWarning', code: 'ATCUTE_OAUTH_LEASE_LOST' },
+	);
+};
+
+/**
+ * a `LockFunction` shared by every process that uses the same Redis: each name is a lease
+ * (`SET key token NX PX lease`) with a random owner token, renewed while held and released only
+ * by its owner (compare-and-delete), so a crashed holder's lease runs out by itself. waiters
+ * retry with exponential backoff and jitter, for a bounded time.
+ *
+ * a lease is not a fence: a holder stalled longer than a lease (a long GC pause, a frozen VM)
+ * can run while another holds the name. it is reported through `onLeaseLost`, not prevented.
+ */
+export const createRedisLock = (options: RedisLockOptions): LockFunction => {
+	const {
+		redis,
+		prefix = DEFAULT_PREFIX,
+		leaseMs = DEFAULT_LEASE_MS,
+		retryDelay = DEFAULT_RETRY_DELAY_MS,
+		maxRetryDelay = DEFAULT_MAX_RETRY_DELAY_MS,
+		timeout = DEFAULT_COMMAND_TIMEOUT_MS,
+		onLeaseLost = warnLeaseLost,
+	} = options ?? {};
+	if (typeof redis?.set !== 'function' || typeof redis.eval !== 'function') {
+		throw new TypeError('redis must be an ioredis client (new Redis(...))');
+	}
+	if (typeof prefix !== 'string') {
+		throw new TypeError(`prefix must be a string, got ${typeof prefix}`);
+	}
+	if (!(isPositive(leaseMs) && Number.isInteger(leaseMs))) {
+		throw new TypeError(`leaseMs must be a positive integer number of milliseconds, got ${leaseMs}`);
+	}
+	const { renewMs = Math.max(1, Math.floor(leaseMs / 3)), waitMs = leaseMs + WAIT_MARGIN_MS } = options;
+	if (!(isPositive(renewMs) && renewMs < leaseMs)) {
+		throw new TypeError(`renewMs must be a positive number of milliseconds below leaseMs, got ${renewMs}`);
+	}
+	if (!(Number.isFinite(waitMs) && waitMs >= 0)) {
+		throw new TypeError(`waitMs must be a non-negative number of milliseconds, got ${waitMs}`);
+	}
+	if (!isPositive(retryDelay)) {
+		throw new TypeError(`retryDelay must be a positive number of milliseconds, got ${retryDelay}`);
+	}
+	if (!(isPositive(maxRetryDelay) && maxRetryDelay >= retryDelay)) {
+		throw new TypeError(
+			`maxRetryDelay must be a number of milliseconds of at least retryDelay, got ${maxRetryDelay}`,
+		);
+	}
+	if (!isPositive(timeout)) {
+		throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+	}
+	if (typeof onLeaseLost !== 'function') {
+		throw new TypeError('onLeaseLost must be a function');
+	}
+
+	const run = <T>(send: () => Promise<T>): Promise<T> => runCommand(redis, { timeout }, send);
+
+	/** takes the lease, waiting for it at most `waitMs`; returns when the SET that took it was sent. */
+	const acquire = async (name: string, key: string, token: string): Promise<number> => {
+		const started = performance.now();
+		for (let attempt = 0; ; attempt++) {
+			let sentAt: number | undefined;
+			let reply: string | null;
+			try {
+				reply = await run(() => {
+					sentAt = performance.now();
+					return redis.set(key, token, 'PX', leaseMs, 'NX');
+				});
+			} catch (err) {
+				if (!(err instanceof CommandFailure)) throw err;
+				if (sentAt !== undefined) {
+					// the SET may still take effect after we gave up on it: queued behind it on the
+					// same connection, this frees a lease nobody would hold
+					redis.eval(RELEASE_SCRIPT, 1, key, token).catch(() => {});
+				}
+				throw new LockUnavailableError(name, `lock "${name}" could not be acquired: ${err.message}`, {
+					cause: err.cause,
+				});
+			}
+			if (reply === 'OK') return sentAt!;
+
+			const remaining = waitMs - (performance.now() - started);
+			if (remaining <= 0) throw new LockTimeoutError(name, waitMs);
+			const step = Math.min(maxRetryDelay, retryDelay * 2 ** attempt);
+			// equal jitter: waiters spread out, and none polls faster than half a step
+			await sleep(Math.min(remaining, step / 2 + (Math.random() * step) / 2));
+		}
+	};
+
+	return async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+		if (typeof name !== 'string' || name === '') {
+			throw new TypeError('lock name must be a non-empty string');
+		}
+		if (typeof fn !== 'function') {
+			throw new TypeError('fn must be a function');
+		}
+		const key = prefix + name;
+		// the owner token: only the holder that set it may renew or release the lease
+		const token = globalThis.crypto.randomUUID();
+		// the lease surely lasts until leaseMs after the last confirmed SET or PEXPIRE was sent
+		let confirmedAt = await acquire(name, key, token);
+		const heldSince = performance.now();
+
+		let done = false;
+		let lost = false;
+		let renewing = false;
+		const lose = (reason: LeaseLostReason): void => {
+			if (lost) return;
+			lost = true;
+			clearInterval(renewal);
+			try {
+				onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
+			} catch {
+				// a throwing reporter must not break the holder
+			}
+		};
+		const renew = async (): Promise<void> => {
+			if (renewing || done || lost) return;
+			renewing = true;
+			const sentAt = performance.now();
+			try {
+				const reply = await run(() => redis.eval(RENEW_SCRIPT, 1, key, token, leaseMs));
+				if (done) return;
+				if (reply === 1) confirmedAt = sentAt;
+				else lose(reply === -1 ? 'taken' : 'expired');
+			} catch {
+				// Redis unreachable: keep trying until the lease may have run out
+				if (!done && performance.now() - confirmedAt >= leaseMs) lose('unconfirmed');
+			} finally {
+				renewing = false;
+			}
+		};
+		const renewal = setInterval(() => void renew(), renewMs);
+		// a held lock never keeps the process alive on its own
+		renewal.unref?.();
+
+		try {
+			return await fn();
+		} finally {
+			done = true;
+			clearInterval(renewal);
+			// with Redis down, the lease runs out by itself: do not hold back the result for it
+			if (redis.status === 'ready') {
+				try {
+					const reply = await run(() => redis.eval(RELEASE_SCRIPT, 1, key, token));
+					if (reply !== 1) lose(reply === -1 ? 'taken' : 'expired');
+				} catch {
+					// the lease runs out by itself
+				}
+			}
+		}
+	};
+};

@@ -1,0 +1,163 @@
+// one file, two copies: @atcute/oauth-store-redis and @atcute/oauth-lock-redis each carry it (an
+// adapter depends on @atcute/oauth-client's interfaces only, never on another adapter). the lock's
+// tests check that the copies are the same.
+import type { Redis } from 'ioredis';
+
+/**
+ * Redis answers that mean "not now" rather than "never": a server loading its data, a read-only
+ * replica after a failover, memory full, a busy script, a cluster reconfiguring.
+ */
+const TRANSIENT_REPLIES =
+	/^(?:LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS|MISCONF)\b/;
+
+/** why a command did not give an answer. */
+export class CommandFailure extends Error {
+	constructor(
+		/** whether retrying later may work. */
+		readonly transient: boolean,
+		message: string,
+		options?: ErrorOptions,
+	) {
+		super(message, options);
+	}
+}
+
+/**
+ * a copy of an ioredis error without its `command.args`: ioredis attaches the command's arguments
+ * to reply and abort errors, and for a `SET` those are the session itself, tokens included.
+ */
+const redact = (err: unknown): Error => {
+	if (!(err instanceof Error)) return new Error(String(err));
+	const copy = new Error(err.message);
+	copy.name = err.name;
+	if (err.stack !== undefined) copy.stack = err.stack;
+	const { code } = err as { code?: unknown };
+	if (typeof code === 'string') Object.assign(copy, { code });
+	return copy;
+};
+
+const classify = (err: unknown): CommandFailure => {
+	const cause = redact(err);
+	if (cause.name === 'ReplyError' && !TRANSIENT_REPLIES.test(cause.message)) {
+		return new CommandFailure(false, `Redis refused the command: ${cause.message}`, { cause });
+	}
+	return new CommandFailure(true, `Redis did not answer: ${cause.message}`, { cause });
+};
+
+/** one pending "ready" per client, shared by every waiter so listeners do not pile up. */
+const readiness = new WeakMap<Redis, Promise<void>>();
+
+const whenReady = (redis: Redis): Promise<void> => {
+	let ready = readiness.get(redis);
+	if (ready === undefined) {
+		ready = new Promise<void>((resolve, reject) => {
+			const settle = (): void => {
+				redis.off('ready', onReady);
+				redis.off('end', onEnd);
+				readiness.delete(redis);
+			};
+			const onReady = (): void => {
+				settle();
+				resolve();
+			};
+			const onEnd = (): void => {
+				settle();
+				reject(new CommandFailure(true, 'the Redis connection was closed for good'));
+			};
+			redis.once('ready', onReady);
+			redis.once('end', onEnd);
+		});
+		// waiters that gave up leave nobody to observe a later rejection
+		ready.catch(() => {});
+		readiness.set(redis, ready);
+	}
+	return ready;
+};
+
+/** rejects after `ms`, or when `signal` aborts; `clear` stops the timer. */
+const deadline = (ms: number, message: () => string, signal: AbortSignal | undefined) => {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	let onAbort: (() => void) | undefined;
+	const promise = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new CommandFailure(true, message())), Math.max(0, ms));
+		if (signal !== undefined) {
+			onAbort = () => reject(signal.reason);
+			signal.addEventListener('abort', onAbort, { once: true });
+		}
+	});
+	return {
+		promise,
+		clear: (): void => {
+			clearTimeout(timer);
+			if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+		},
+	};
+};
+
+/** options for `runCommand`. */
+export interface RunCommandOptions {
+	/** milliseconds for the whole operation, waiting for a connection included. */
+	timeout: number;
+	/** aborts the wait (the command may still run). */
+	signal?: AbortSignal | undefined;
+}
+
+/**
+ * sends a command only over a ready connection, waiting for one at most `timeout`, and gives up
+ * on the answer at the same deadline. ioredis would otherwise queue commands while disconnected
+ * and answer them minutes later (or never): a store must fail fast and typed instead. a command
+ * that was never sent cannot run later; one that timed out after being sent still may.
+ */
+export const runCommand = async <T>(
+	redis: Redis,
+	options: RunCommandOptions,
+	send: () => Promise<T>,
+): Promise<T> => {
+	const { timeout, signal } = options;
+	signal?.throwIfAborted();
+	const started = performance.now();
+
+	if (redis.status !== 'ready') {
+		if (redis.status === 'end') {
+			throw new CommandFailure(
+				true,
+				'the Redis connection was closed for good (quit, or reconnection gave up)',
+			);
+		}
+		const ready = whenReady(redis);
+		// a lazyConnect client connects on its first command; we send none until it is ready
+		if (redis.status === 'wait') redis.connect().catch(() => {});
+		const wait = deadline(
+			timeout,
+			() => `Redis was not connected within ${timeout} ms (status: ${redis.status})`,
+			signal,
+		);
+		try {
+			await Promise.race([ready, wait.promise]);
+		} finally {
+			wait.clear();
+		}
+	}
+
+	let pending: Promise<T>;
+	try {
+		pending = send();
+	} catch (err) {
+		throw classify(err);
+	}
+	const wait = deadline(
+		timeout - (performance.now() - started),
+		() => `Redis did not answer within ${timeout} ms`,
+		signal,
+	);
+	try {
+		return await Promise.race([pending, wait.promise]);
+	} catch (err) {
+		if (err instanceof CommandFailure || (signal?.aborted && err === signal.reason)) throw err;
+		throw classify(err);
+	} finally {
+		wait.clear();
+		// an answer that comes after we gave up is dropped, not left unhandled
+		pending.catch(() => {});
+	}
+};

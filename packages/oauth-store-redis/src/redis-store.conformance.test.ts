@@ -1,0 +1,41 @@
+import { describeStore } from '@atcute-oauth/store-conformance';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+
+import { RedisStore } from './redis-store.ts';
+import {
+	connect,
+	removeKeys,
+	type TestRedis,
+	uniquePrefix,
+	useTestRedis,
+} from './test-utils/redis-server.ts';
+
+let server: TestRedis;
+beforeAll(async () => {
+	server = await useTestRedis();
+});
+afterAll(() => server.close());
+
+describeStore(
+	'RedisStore',
+	async () => {
+		const prefix = uniquePrefix('conformance');
+		const first = connect(server.url);
+		const opened: Redis[] = [first];
+		return {
+			store: new RedisStore({ redis: first, prefix }),
+			// another connection is what another process would have
+			reopen: async () => {
+				const second = connect(server.url);
+				opened.push(second);
+				return new RedisStore({ redis: second, prefix });
+			},
+			cleanup: async () => {
+				await removeKeys(first, prefix);
+				await Promise.all(opened.map((redis) => redis.quit()));
+			},
+		};
+	},
+	{ atomicTake: true, expiry: true },
+);

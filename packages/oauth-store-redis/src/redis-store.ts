@@ -1,0 +1,174 @@
+import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
+import type { Redis } from 'ioredis';
+
+import { CLEAR_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from './constants.ts';
+import { RedisStoreError, type StoreOperation, StoreUnavailableError } from './errors.ts';
+import { CommandFailure, runCommand } from './internal/run-command.ts';
+
+/** options for `new RedisStore()`. */
+export interface RedisStoreOptions {
+	/**
+	 * the ioredis client. the store only sends commands: it never connects, quits or listens for
+	 * `error` on it. a `Cluster` is not supported (`clear()` scans one server).
+	 */
+	redis: Redis;
+	/**
+	 * prepended to every key, e.g. `oauth:session:`. required and non-empty: `clear()` removes
+	 * every key that starts with it, so no store's prefix may start another's.
+	 */
+	prefix: string;
+	/**
+	 * how long an entry lives when the client gives no `expiresAt`, in milliseconds; default for
+	 * ever. the client gives none for sessions: a session must outlive its refresh token (the
+	 * reference PDS keeps a confidential client's refresh token for about 6 months of inactivity
+	 * and 2 years in all), and it is deleted when it ends. if you set one for sessions, set it
+	 * longer than that; each refresh writes the session again and restarts it.
+	 */
+	ttl?: number | undefined;
+	/**
+	 * how long each operation may take, waiting for a connection included, in milliseconds;
+	 * default 5 000. past it the operation fails with `StoreUnavailableError`.
+	 */
+	timeout?: number | undefined;
+	/** the clock that `expiresAt` is measured against, in milliseconds since the epoch; default `Date.now`. */
+	now?: (() => number) | undefined;
+}
+
+/** `*`, `?`, `[`, `]` and `\` are glob syntax in a SCAN pattern. */
+const escapeGlob = (text: string): string => text.replace(/[*?[\]\\]/g, '\\$&');
+
+const isPositive = (value: number): boolean => Number.isFinite(value) && value > 0;
+
+/**
+ * a `Store` in Redis, for apps that run several processes or machines: values are JSON under
+ * `prefix` + key, expiry is set in the same command as the value, `take` is one atomic `GETDEL`
+ * (Redis >= 6.2), and every failure is a typed error, never a silent `undefined`.
+ */
+export class RedisStore<K extends string = string, V = unknown> implements Store<K, V> {
+	readonly #redis: Redis;
+	readonly #prefix: string;
+	readonly #ttl: number | undefined;
+	readonly #timeout: number;
+	readonly #now: () => number;
+
+	constructor(options: RedisStoreOptions) {
+		const { redis, prefix, ttl, timeout = DEFAULT_TIMEOUT_MS, now = Date.now } = options ?? {};
+		if (typeof redis?.getdel !== 'function' || typeof redis.scanBuffer !== 'function') {
+			throw new TypeError('redis must be an ioredis client (new Redis(...))');
+		}
+		if ((redis as { isCluster?: boolean }).isCluster === true) {
+			throw new TypeError('redis must be a single ioredis client: a Cluster is not supported');
+		}
+		if (typeof prefix !== 'string' || prefix === '') {
+			// an empty prefix would let clear() remove every key of the database
+			throw new TypeError('prefix must be a non-empty string, e.g. "oauth:session:"');
+		}
+		if (ttl !== undefined && !(isPositive(ttl) && Number.isInteger(ttl))) {
+			throw new TypeError(`ttl must be a positive integer number of milliseconds, got ${ttl}`);
+		}
+		if (!isPositive(timeout)) {
+			throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+		}
+		this.#redis = redis;
+		this.#prefix = prefix;
+		this.#ttl = ttl;
+		this.#timeout = timeout;
+		this.#now = now;
+	}
+
+	async get(key: K, options?: StoreGetOptions): Promise<V | undefined> {
+		const json = await this.#run('get', () => this.#redis.get(this.#key(key)), options?.signal);
+		return this.#parse(json, 'get');
+	}
+
+	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
+		const json = JSON.stringify(value);
+		if (typeof json !== 'string') {
+			throw new TypeError('value must be JSON-serialisable (not undefined, a function or a symbol)');
+		}
+		const fullKey = this.#key(key);
+		const expiresAt = options?.expiresAt;
+
+		let ttl = this.#ttl;
+		if (expiresAt !== undefined) {
+			if (!Number.isFinite(expiresAt)) {
+				throw new TypeError(`expiresAt must be a finite number of milliseconds, got ${expiresAt}`);
+			}
+			// relative to our clock, which set expiresAt: the Redis server's clock may differ.
+			// rounded up, so an entry never expires before its time
+			ttl = Math.ceil(expiresAt - this.#now());
+			if (ttl <= 0) {
+				// already expired: what was there is replaced by nothing
+				await this.#run('set', () => this.#redis.del(fullKey));
+				return;
+			}
+		}
+
+		// value and expiry in one command: a crash between a SET and an EXPIRE would leave
+		// a state that never expires, and a plain SET also clears an earlier expiry
+		await this.#run('set', () =>
+			ttl === undefined ? this.#redis.set(fullKey, json) : this.#redis.set(fullKey, json, 'PX', ttl),
+		);
+	}
+
+	async delete(key: K): Promise<void> {
+		await this.#run('delete', () => this.#redis.del(this.#key(key)));
+	}
+
+	async take(key: K): Promise<V | undefined> {
+		// one command: two callbacks racing for one state can never both get it
+		const json = await this.#run('take', () => this.#redis.getdel(this.#key(key)));
+		return this.#parse(json, 'take');
+	}
+
+	/** removes every key under this store's prefix (and only those), in batches; never `KEYS`. */
+	async clear(): Promise<void> {
+		// SCAN sees keys with the client's own keyPrefix, and UNLINK adds it again
+		const clientPrefix = Buffer.from(this.#redis.options?.keyPrefix ?? '');
+		const pattern = `${escapeGlob(clientPrefix.toString())}${escapeGlob(this.#prefix)}*`;
+		let cursor = '0';
+		do {
+			const [next, keys] = await this.#run('clear', () =>
+				this.#redis.scanBuffer(cursor, 'MATCH', pattern, 'COUNT', CLEAR_BATCH_SIZE),
+			);
+			cursor = next.toString();
+			if (keys.length > 0) {
+				const own = keys.map((key) => key.subarray(clientPrefix.length));
+				await this.#run('clear', () => this.#redis.unlink(...own));
+			}
+		} while (cursor !== '0');
+	}
+
+	#key(key: K): string {
+		if (typeof key !== 'string') {
+			throw new TypeError(`key must be a string, got ${typeof key}`);
+		}
+		return this.#prefix + key;
+	}
+
+	#parse(json: string | null, operation: StoreOperation): V | undefined {
+		if (json === null) return undefined;
+		try {
+			return JSON.parse(json) as V;
+		} catch {
+			// no cause: the text may be a session, and a session holds tokens
+			throw new RedisStoreError(
+				'invalid_value',
+				operation,
+				`the value stored under a key with prefix ${JSON.stringify(this.#prefix)} is not JSON`,
+			);
+		}
+	}
+
+	async #run<T>(operation: StoreOperation, send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+		try {
+			return await runCommand(this.#redis, { timeout: this.#timeout, signal }, send);
+		} catch (err) {
+			if (!(err instanceof CommandFailure)) throw err;
+			const message = `redis store ${operation} failed: ${err.message}`;
+			throw err.transient
+				? new StoreUnavailableError(operation, message, { cause: err.cause })
+				: new RedisStoreError('rejected', operation, message, { cause: err.cause });
+		}
+	}
+}

@@ -1,0 +1,200 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** the Debian package's binary; CI starts one and sets REDIS_URL instead. */
+const REDIS_SERVER = 'redis-server';
+/** how long a fresh server may take to answer PING (it takes ~0.1 s here). */
+const START_TIMEOUT_MS = 10_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** a free loopback port: listen on port 0, read it, close. */
+export const freePort = (): Promise<number> =>
+	new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const address = server.address();
+			server.close(() => {
+				if (address !== null && typeof address === 'object') resolve(address.port);
+				else reject(new Error('could not read the port of a listening socket'));
+			});
+		});
+	});
+
+/** whether a Redis server answers PING with PONG on `port`. */
+const ping = (port: number): Promise<boolean> =>
+	new Promise((resolve) => {
+		const socket = createConnection({ host: '127.0.0.1', port });
+		let reply = '';
+		const done = (ok: boolean): void => {
+			socket.destroy();
+			resolve(ok);
+		};
+		socket.setTimeout(500, () => done(false));
+		socket.once('error', () => done(false));
+		socket.once('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
+		socket.on('data', (chunk) => {
+			reply += chunk.toString();
+			if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+		});
+	});
+
+/** a redis-server child process of this test file, on 127.0.0.1. */
+export interface SpawnedRedis {
+	/** `redis://127.0.0.1:<port>`. */
+	readonly url: string;
+	readonly port: number;
+	/** the child's pid while it runs, else undefined. */
+	readonly pid: number | undefined;
+	/** stops it by its pid (SIGTERM, or SIGKILL for a crash) and waits for it to exit. */
+	stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+	/** starts it again on the same port (with the same data when `persistent`); nothing if it runs. */
+	start(): Promise<void>;
+	/** stops it and removes its data directory. */
+	close(): Promise<void>;
+}
+
+/** options for `spawnRedisServer`. */
+export interface SpawnRedisOptions {
+	/** keep the data across stop/start (an append-only file, fsynced on every write). */
+	persistent?: boolean;
+}
+
+/**
+ * starts a throwaway `redis-server` on a free loopback port, without persistence unless asked,
+ * and waits until it answers PING. fails with a clear message when redis-server is not installed.
+ */
+export const spawnRedisServer = async (options: SpawnRedisOptions = {}): Promise<SpawnedRedis> => {
+	const port = await freePort();
+	const dir = mkdtempSync(join(tmpdir(), 'atcute-oauth-redis-'));
+	const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+	args.push(
+		...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+	);
+
+	let child: ChildProcess | undefined;
+	let exited: Promise<void> = Promise.resolve();
+	// a test runner that dies must not leave our server behind
+	const killOnExit = (): void => {
+		if (child?.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+	};
+	process.once('exit', killOnExit);
+
+	const running = (): boolean =>
+		child?.pid !== undefined && child.exitCode === null && child.signalCode === null;
+
+	const start = async (): Promise<void> => {
+		if (running()) return;
+		const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+		child = proc;
+		let output = '';
+		const collect = (chunk: Buffer): void => {
+			output = (output + chunk.toString()).slice(-4000);
+		};
+		proc.stdout?.on('data', collect);
+		proc.stderr?.on('data', collect);
+		let failure: Error | undefined;
+		exited = new Promise((resolve) => {
+			proc.once('error', (err: NodeJS.ErrnoException) => {
+				failure =
+					err.code === 'ENOENT'
+						? new Error(
+								'redis-server is not installed: install it (Debian: apt-get install redis-server) or set REDIS_URL to a running server',
+							)
+						: err;
+				resolve();
+			});
+			proc.once('exit', (code, signal) => {
+				failure ??= new Error(`redis-server exited (${signal ?? code}): ${output}`);
+				resolve();
+			});
+		});
+
+		const deadline = Date.now() + START_TIMEOUT_MS;
+		while (!(await ping(port))) {
+			if (failure !== undefined) throw failure;
+			if (Date.now() > deadline) {
+				killOnExit();
+				throw new Error(
+					`redis-server did not answer PING on port ${port} within ${START_TIMEOUT_MS} ms: ${output}`,
+				);
+			}
+			await sleep(20);
+		}
+	};
+
+	const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> => {
+		if (running()) process.kill(child!.pid!, signal);
+		await exited;
+	};
+
+	await start();
+	return {
+		url: `redis://127.0.0.1:${port}`,
+		port,
+		get pid() {
+			return running() ? child?.pid : undefined;
+		},
+		stop,
+		start,
+		close: async () => {
+			await stop();
+			process.off('exit', killOnExit);
+			rmSync(dir, { recursive: true, force: true });
+		},
+	};
+};
+
+/** the Redis the tests use: CI's (`REDIS_URL`), or one of our own. */
+export interface TestRedis {
+	readonly url: string;
+	/** stops our own server, if we started one; CI's is left alone. */
+	close(): Promise<void>;
+}
+
+/** `REDIS_URL` when set (CI), else a redis-server of our own. */
+export const useTestRedis = async (): Promise<TestRedis> => {
+	const url = process.env.REDIS_URL;
+	if (url) return { url, close: async () => {} };
+	const server = await spawnRedisServer();
+	return { url: server.url, close: () => server.close() };
+};
+
+/** a key prefix no other test file or run shares. */
+export const uniquePrefix = (label: string): string => `atcute-oauth-test:${label}:${randomUUID()}:`;
+
+/**
+ * an ioredis client for tests, with ioredis's defaults: quiet, since connection errors are what
+ * some tests cause and ioredis prints them when nobody listens.
+ */
+export const connect = (url: string, options: RedisOptions = {}): Redis => {
+	const redis = new Redis(url, options);
+	redis.on('error', () => {});
+	return redis;
+};
+
+/** every key under `prefix` (a full SCAN), sorted. */
+export const keysUnder = async (redis: Redis, prefix: string): Promise<string[]> => {
+	const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+	const found = new Set<string>();
+	let cursor = '0';
+	do {
+		const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+		cursor = next;
+		for (const key of keys) found.add(key);
+	} while (cursor !== '0');
+	return [...found].sort();
+};
+
+/** removes every key under `prefix`, for test cleanup. */
+export const removeKeys = async (redis: Redis, prefix: string): Promise<void> => {
+	const keys = await keysUnder(redis, prefix);
+	for (let i = 0; i < keys.length; i += 500) await redis.unlink(...keys.slice(i, i + 500));
+};
