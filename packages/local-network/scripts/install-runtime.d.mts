@@ -1,0 +1,17 @@
+// types for install-runtime.mjs, which stays plain JavaScript: it runs before anything is built.
+
+/** the runtime folder. */
+export declare const runtimeDir: string;
+/** the install marker's path. */
+export declare const markerPath: string;
+/** the hash the marker must carry: the lockfile plus the install steps' version. */
+export declare const expectedLockHash: () => string;
+/** the marker, or undefined. */
+export declare const readMarker: () =>
+	| { lockHash: string; node: { path: string; version: string } }
+	| undefined;
+/** installs the runtime unless it is up to date; returns the Node that runs the PDS. */
+export declare const installRuntime: (options?: { force?: boolean; log?: (line: string) => void }) => {
+	path: string;
+	version: string;
+};

@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** a throw-away CA and a server certificate it signed, for some host names. */
+export interface TlsMaterial {
+	/** the host names the certificate is for. */
+	hostnames: readonly string[];
+	/** the CA certificate file (what `NODE_EXTRA_CA_CERTS` names). */
+	caPath: string;
+	/** the CA certificate, PEM. */
+	ca: string;
+	/** the server certificate, PEM. */
+	cert: string;
+	/** the server's private key, PEM. */
+	key: string;
+	/**
+	 * the SHA-256 of the server key's SubjectPublicKeyInfo, base64: what Chromium's
+	 * `--ignore-certificate-errors-spki-list` takes to trust this one certificate.
+	 */
+	spkiSha256: string;
+}
+
+// two days: enough for any run, and useless long after it
+const DAYS = '2';
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/**
+ * makes a throw-away CA and a server certificate for `hostnames` in `dir`, with the openssl CLI
+ * (node:crypto can read certificates but not issue them). P-256 keys, valid for two days.
+ */
+export const createTlsMaterial = async (dir: string, hostnames: readonly string[]): Promise<TlsMaterial> => {
+	if (hostnames.length === 0) throw new TypeError('hostnames must name at least one host');
+	for (const name of hostnames) {
+		// they go into an openssl config line: only plain DNS names
+		if (!HOSTNAME.test(name)) throw new TypeError(`not a DNS host name: ${JSON.stringify(name)}`);
+	}
+	await mkdir(dir, { recursive: true });
+	const file = (name: string): string => join(dir, name);
+	const openssl = (args: string[]) => run('openssl', args);
+	const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+	await openssl([
+		'req',
+		'-x509',
+		...ec,
+		'-keyout',
+		file('ca.key'),
+		'-out',
+		file('ca.pem'),
+		'-days',
+		DAYS,
+		'-subj',
+		'/CN=local atproto network test CA',
+		'-addext',
+		'basicConstraints=critical,CA:TRUE',
+		'-addext',
+		'keyUsage=critical,keyCertSign,cRLSign',
+	]);
+	await openssl([
+		'req',
+		...ec,
+		'-keyout',
+		file('server.key'),
+		'-out',
+		file('server.csr'),
+		'-subj',
+		`/CN=${hostnames[0]}`,
+	]);
+	await writeFile(
+		file('server.ext'),
+		[
+			'basicConstraints=CA:FALSE',
+			'keyUsage=digitalSignature',
+			'extendedKeyUsage=serverAuth',
+			`subjectAltName=${hostnames.map((name) => `DNS:${name}`).join(',')}`,
+		].join('\n'),
+	);
+	await openssl([
+		'x509',
+		'-req',
+		'-in',
+		file('server.csr'),
+		'-CA',
+		file('ca.pem'),
+		'-CAkey',
+		file('ca.key'),
+		'-CAcreateserial',
+		'-out',
+		file('server.pem'),
+		'-days',
+		DAYS,
+		'-extfile',
+		file('server.ext'),
+	]);
+
+	const [ca, cert, key] = await Promise.all(
+		['ca.pem', 'server.pem', 'server.key'].map((name) => readFile(file(name), 'utf8')),
+	);
+	const spki = new X509Certificate(cert!).publicKey.export({ type: 'spki', format: 'der' });
+	return {
+		hostnames: [...hostnames],
+		caPath: file('ca.pem'),
+		ca: ca!,
+		cert: cert!,
+		key: key!,
+		spkiSha256: createHash('sha256').update(spki).digest('base64'),
+	};
+};
