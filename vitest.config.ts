@@ -13,20 +13,26 @@ const projectDirs = ['packages', 'examples'].flatMap((group) =>
 		.map((entry) => `${group}/${entry.name}`),
 );
 
-export default defineConfig({
-	// vitest runs node tests in vite's server (ssr) environment, where top-level
-	// resolve.conditions is ignored.
-	ssr: {
-		resolve: {
-			conditions: [SOURCE_CONDITION, 'module', 'node', 'development|production'],
-		},
+// vitest runs node tests in vite's server (ssr) environment, where top-level
+// resolve.conditions is ignored.
+const ssr = {
+	resolve: {
+		conditions: [SOURCE_CONDITION, 'module', 'node', 'development|production'],
 	},
+};
+
+export default defineConfig({
+	ssr,
 	test: {
+		// the packages that child-process tests import are built once, up front
+		globalSetup: ['./vitest.global-setup.ts'],
 		// in CI also write a JSON report, from which .ci/run prints "N passed, N failed".
 		reporters: process.env.CI ? ['default', 'json'] : ['default'],
 		outputFile: { json: '.ci/out/vitest.json' },
+		// projects do not extend the root config: they would inherit its globalSetup, which must run
+		// once for the whole run, not once per project
 		projects: projectDirs.map((dir) => ({
-			extends: true,
+			ssr,
 			test: {
 				name: dir.slice(dir.indexOf('/') + 1),
 				root: dir,

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { createRedisLock } from '../src/index.ts';
-import { type AppProcess, buildForChildren, startAppProcess } from './support/children.ts';
+import { type AppProcess, startAppProcess } from './support/children.ts';
 import {
 	CLIENT_ID,
 	connect,
@@ -44,7 +44,7 @@ describe('token refresh across processes sharing Redis', () => {
 	const roots: string[] = [];
 
 	beforeAll(async () => {
-		buildForChildren();
+		// the children import the built packages, which the root vitest globalSetup builds first
 		redis = await useTestRedis();
 		admin = connect(redis.url);
 		server = await startTestOAuthServer();

@@ -1,7 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { tempDir } from './internal/test-files.ts';
 import { SqliteStore } from './sqlite-store.ts';
@@ -46,18 +46,7 @@ const startWorker = (path: string, worker: number) => {
 describe('SqliteStore and createSqliteLock across processes', () => {
 	let temp: ReturnType<typeof tempDir>;
 
-	beforeAll(() => {
-		// the children run the built package; turbo builds it (and what it imports) or replays its cache
-		execFileSync(
-			'pnpm',
-			['exec', 'turbo', 'run', 'build', '--filter=@atcute/oauth-store-sqlite', '--output-logs=errors-only'],
-			{
-				cwd: PACKAGE_DIR,
-				env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
-				stdio: 'pipe',
-			},
-		);
-	}, 120_000);
+	// the children run the built package, which the root vitest globalSetup builds before any test
 
 	afterEach(() => temp?.remove());
 

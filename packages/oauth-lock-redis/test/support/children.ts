@@ -1,28 +1,7 @@
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('../fixtures/oauth-child.mjs', import.meta.url));
-
-/**
- * builds what the child processes import (plain node cannot load TypeScript); turbo caches it,
- * so after the first run this takes about a second.
- */
-export const buildForChildren = (): void => {
-	execFileSync(
-		'pnpm',
-		[
-			'turbo',
-			'run',
-			'build',
-			'--filter=@atcute/oauth-node-client',
-			'--filter=@atcute/oauth-store-redis',
-			'--filter=@atcute/oauth-lock-redis',
-			'--output-logs=errors-only',
-		],
-		{ cwd: REPO_ROOT, stdio: 'pipe', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
-	);
-};
 
 /** what a child reports back. */
 export type ChildMessage =
