@@ -1,0 +1,87 @@
+// the stores side by side: get and set per second, and restore() on each as the session store
+// (a session with a fresh token: a store read, the key from the cache, a new session object).
+// SQLite on a real file, Redis on a real redis-server over loopback. run: pnpm bench stores
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { MemoryStore, OAuthClient } from '@atcute/oauth-node-client';
+import { RedisStore } from '@atcute/oauth-store-redis';
+import { SqliteStore } from '@atcute/oauth-store-sqlite';
+import { Redis } from 'ioredis';
+
+import { measureOp } from './lib/measure.mjs';
+import { startRedis } from './lib/redis-server.mjs';
+
+const redisServer = await startRedis();
+const redis = new Redis(redisServer.url);
+const folder = mkdtempSync(join(tmpdir(), 'atcute-oauth-bench-'));
+const prefix = `bench:${process.pid}:`;
+
+const did = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz';
+const { subtle } = globalThis.crypto;
+const { kty, crv, x, y, d } = await subtle.exportKey(
+	'jwk',
+	(await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign'])).privateKey,
+);
+// a realistic session: two tokens, the DPoP key, the granted scope
+const session = {
+	dpopKey: { kty, crv, x, y, d, alg: 'ES256' },
+	// a loopback client's session: no client key to look up
+	authMethod: { method: 'none' },
+	tokenSet: {
+		iss: 'https://bsky.social',
+		sub: did,
+		aud: 'https://morel.us-east.host.bsky.network',
+		scope: 'atproto transition:generic',
+		access_token: 'a'.repeat(900),
+		refresh_token: 'r'.repeat(900),
+		token_type: 'DPoP',
+		expires_at: Date.now() + 3600_000,
+	},
+};
+
+const adapters = [
+	['MemoryStore', new MemoryStore()],
+	['SqliteStore (file, WAL)', new SqliteStore({ path: join(folder, 'oauth.db'), table: 'oauth_sessions' })],
+	['RedisStore (loopback)', new RedisStore({ redis, prefix })],
+];
+
+const rows = [];
+for (const [name, store] of adapters) {
+	await store.set(did, session);
+	let n = 0;
+	const set = await measureOp(`${name}: set`, () => store.set(`${did}-${n++ % 1000}`, session));
+	const get = await measureOp(`${name}: get`, () => store.get(did));
+
+	const oauth = new OAuthClient({
+		metadata: { redirect_uris: ['http://127.0.0.1/cb'], scope: 'atproto' },
+		stores: { sessions: store, states: new MemoryStore() },
+		actorResolver: { resolve: async () => ({}) },
+	});
+	const restore = await measureOp(`${name}: restore()`, () => oauth.restore(did));
+	rows.push({ name, set, get, restore });
+}
+
+console.log('\nstores side by side (one caller at a time; CPU includes the client side only)');
+console.table(
+	Object.fromEntries(
+		rows.map(({ name, set, get, restore }) => [
+			name,
+			{
+				'set / s': Math.round(1e9 / set.wallNs),
+				'get / s': Math.round(1e9 / get.wallNs),
+				'restore() avg': `${(restore.wallNs / 1000).toFixed(2)} µs`,
+				'restore() p99': `${(restore.p99Ns / 1000).toFixed(2)} µs`,
+				'restore() cpu': `${(restore.cpuNs / 1000).toFixed(2)} µs`,
+			},
+		]),
+	),
+);
+
+for (const [, store] of adapters) await store.close?.();
+const keys = await redis.keys(`${prefix}*`);
+if (keys.length > 0) await redis.del(...keys);
+redis.disconnect();
+await redisServer.stop();
+rmSync(folder, { recursive: true, force: true });
