@@ -1,6 +1,6 @@
 import { type LockFunction, LockTimeoutError } from '@atcute/oauth-client';
+import { CommandFailure, runCommand } from '@atcute/oauth-store-redis';
 import type { Redis } from 'ioredis';
-
 import {
 	DEFAULT_COMMAND_TIMEOUT_MS,
 	DEFAULT_LEASE_MS,
@@ -10,7 +10,6 @@ import {
 	WAIT_MARGIN_MS,
 } from './constants.ts';
 import { type LeaseLostEvent, type LeaseLostReason, LockUnavailableError } from './errors.ts';
-import { CommandFailure, runCommand } from './internal/run-command.ts';
 import { RELEASE_SCRIPT, RENEW_SCRIPT } from './internal/scripts.ts';
 
 /** options for `createRedisLock`. */

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 
 import { CLEAR_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { RedisStoreError, type StoreOperation, StoreUnavailableError } from './errors.ts';
-import { CommandFailure, runCommand } from './internal/run-command.ts';
+import { CommandFailure, runCommand } from './run-command.ts';
 
 /** options for `new RedisStore()`. */
 export interface RedisStoreOptions {

@@ -1,7 +1,8 @@
-// the OAuth test server, the client's test setup and the key helpers are reached through their
-// packages' folders: they are not dependencies of this package (the client's test setup brings
-// its own through its own node_modules). vite and tsc resolve them from where they live.
+// test helpers that other packages keep in their folders (not exported): the client's test setup
+// (with the OAuth test server) and the Redis test server; and the packages these tests use.
 
+export { exportJwkKey } from '@atcute/oauth-keys';
+export { RedisStore, StoreUnavailableError } from '@atcute/oauth-store-redis';
 export {
 	CLIENT_ID,
 	createTestClient,
@@ -12,8 +13,6 @@ export {
 	type TestOAuthServer,
 	testClock,
 } from '../../../oauth-client/src/test-utils/setup.ts';
-export { exportJwkKey } from '../../../oauth-keys/src/index.ts';
-export { RedisStore, StoreUnavailableError } from '../../../oauth-store-redis/src/index.ts';
 export {
 	connect,
 	keysUnder,

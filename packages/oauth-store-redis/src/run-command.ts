@@ -1,6 +1,5 @@
-// one file, two copies: @atcute/oauth-store-redis and @atcute/oauth-lock-redis each carry it (an
-// adapter depends on @atcute/oauth-client's interfaces only, never on another adapter). the lock's
-// tests check that the copies are the same.
+// shared with @atcute/oauth-lock-redis, which imports it from here rather than keep a copy: both
+// must classify Redis failures (transient or not) and keep tokens out of errors the same way.
 import type { Redis } from 'ioredis';
 
 /**
