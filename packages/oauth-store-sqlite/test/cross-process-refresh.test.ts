@@ -1,9 +1,9 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import type { Did } from '@atcute/lexicons';
 import type { StoredSession, StoredState } from '@atcute/oauth-client';
 import { exportJwkKey } from '@atcute/oauth-keys';
+import { type AppProcess, startAppProcess } from '@atcute-oauth/store-conformance';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
@@ -37,79 +37,8 @@ const STATES_TABLE = 'oauth_states';
 const PROCESSES = 4;
 const CALLS_PER_PROCESS = 25;
 
-/** what a child reports back. */
-type ChildMessage =
-	| { type: 'ready' }
-	| { type: 'done'; ok: number; failures: Array<{ name: string; message: string }> };
-
-/** an app process (fixtures/oauth-child.mjs), driven over IPC. */
-interface AppProcess {
-	/** the next message of this type. */
-	next<T extends ChildMessage['type']>(type: T): Promise<Extract<ChildMessage, { type: T }>>;
-	/** lets it start (it waits after `ready`). */
-	go(): void;
-	/** kills it by its pid if it still runs, and waits for it to exit. */
-	kill(): Promise<void>;
-	/** resolves when it has exited. */
-	readonly exited: Promise<void>;
-}
-
-const startAppProcess = (config: Record<string, unknown>): AppProcess => {
-	const child: ChildProcess = fork(CHILD, [], {
-		cwd: PACKAGE_DIR,
-		env: { ...process.env, CHILD_CONFIG: JSON.stringify(config) },
-		// not the test runner's flags: a plain node process, which resolves the packages to dist
-		execArgv: [],
-		stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-	});
-	let output = '';
-	const collect = (chunk: Buffer): void => {
-		output = (output + chunk.toString()).slice(-8000);
-	};
-	child.stdout?.on('data', collect);
-	child.stderr?.on('data', collect);
-
-	const messages: ChildMessage[] = [];
-	const waiting: Array<() => void> = [];
-	const wakeAll = (): void => {
-		for (const wake of waiting.splice(0)) wake();
-	};
-	child.on('message', (message) => {
-		messages.push(message as ChildMessage);
-		wakeAll();
-	});
-	const exited = new Promise<void>((resolve) => {
-		child.once('exit', () => {
-			wakeAll();
-			resolve();
-		});
-	});
-
-	const next = async <T extends ChildMessage['type']>(type: T) => {
-		for (;;) {
-			const index = messages.findIndex((message) => message.type === type);
-			if (index !== -1) return messages.splice(index, 1)[0] as Extract<ChildMessage, { type: T }>;
-			if (child.exitCode !== null || child.signalCode !== null) {
-				throw new Error(
-					`app process exited (${child.signalCode ?? child.exitCode}) before "${type}": ${output}`,
-				);
-			}
-			await new Promise<void>((resolve) => waiting.push(resolve));
-		}
-	};
-
-	return {
-		next,
-		go: () => child.send('go'),
-		kill: async () => {
-			if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-				process.kill(child.pid, 'SIGKILL');
-			}
-			await exited;
-		},
-		exited,
-	};
-};
+const startApp = (config: Record<string, unknown>): AppProcess =>
+	startAppProcess(CHILD, config, { cwd: PACKAGE_DIR });
 
 describe('token refresh across processes sharing a SQLite file', () => {
 	let temp: ReturnType<typeof tempDir>;
@@ -168,9 +97,7 @@ describe('token refresh across processes sharing a SQLite file', () => {
 
 	/** starts the app processes, lets them all go at once, and gathers their results. */
 	const runApps = async (config: Record<string, unknown>) => {
-		const apps = Array.from({ length: PROCESSES }, () =>
-			startAppProcess({ ...config, calls: CALLS_PER_PROCESS }),
-		);
+		const apps = Array.from({ length: PROCESSES }, () => startApp({ ...config, calls: CALLS_PER_PROCESS }));
 		try {
 			// every process has the file open and the session read before any starts, so they really run together
 			await Promise.all(apps.map((app) => app.next('ready')));

@@ -1,8 +1,9 @@
 import { authenticateClient, type ClientAuth } from './client-auth.ts';
 import type { ResolvedClient } from './client-metadata.ts';
-import { type VerifiedProof, verifyDpopProof } from './dpop.ts';
+import type { VerifiedProof } from './dpop.ts';
 import { HttpError } from './internal/http-error.ts';
-import { type Exchange, newNonce, type ServerContext } from './server-context.ts';
+import type { Exchange, ServerContext } from './server-context.ts';
+import { verifyRequestProof } from './verify-request-proof.ts';
 
 /** a request to an authorization server endpoint whose proof and client both checked out. */
 export interface AuthenticatedRequest {
@@ -21,27 +22,10 @@ export const authenticateAsRequest = async (
 	exchange: Exchange,
 	params: ReadonlyMap<string, string>,
 ): Promise<AuthenticatedRequest> => {
-	const { req, url, record } = exchange;
+	const { record } = exchange;
 	record.clientId = params.get('client_id');
 
-	const proof = await verifyDpopProof(req, {
-		role: 'as',
-		method: req.method ?? '',
-		htu: ctx.urls.issuer + url.pathname,
-		accessToken: undefined,
-		nonce: ctx.nonces.as,
-		rejectEveryNonce: ctx.behaviour.rejectEveryNonce === true,
-		algorithms: ctx.options.dpopSigningAlgs,
-		now: ctx.now(),
-		iatLeeway: ctx.options.iatLeeway,
-		seenJtis: ctx.seenProofJtis.as,
-	});
-	record.proof = 'valid';
-	record.jkt = proof.jkt;
-	ctx.stats.verifiedProofs += 1;
-	if (ctx.behaviour.rotateNonceEveryRequest) {
-		ctx.nonces.as = newNonce();
-	}
+	const proof = await verifyRequestProof(ctx, exchange, 'as', undefined);
 
 	const { client, auth } = await authenticateClient(params, {
 		clients: ctx.clients,

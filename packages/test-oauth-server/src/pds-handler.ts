@@ -1,10 +1,11 @@
-import { type VerifiedProof, verifyDpopProof } from './dpop.ts';
+import type { VerifiedProof } from './dpop.ts';
 import { type Handler, readBody } from './internal/http.ts';
 import { HttpError } from './internal/http-error.ts';
 import { randomBase32 } from './internal/random.ts';
 import { MOVED_RESOURCE_METADATA_PATH, ONE_MIB_PADDING, protectedResourceMetadata } from './metadata.ts';
-import { Exchange, invalidToken, newNonce, type ServerContext } from './server-context.ts';
+import { Exchange, invalidToken, type ServerContext } from './server-context.ts';
 import type { Session } from './token-store.ts';
+import { verifyRequestProof } from './verify-request-proof.ts';
 
 const AUTHORIZATION = /^(\S+)\s+(\S+)$/;
 
@@ -14,7 +15,7 @@ const AUTHORIZATION = /^(\S+)\s+(\S+)$/;
  * current, unexpired, unrevoked) and its binding to the proof key.
  */
 const authenticate = async (ctx: ServerContext, exchange: Exchange): Promise<Session> => {
-	const { req, url, record } = exchange;
+	const { req } = exchange;
 	const header = req.headers.authorization;
 	if (header === undefined) {
 		throw new HttpError(401, 'AuthMissing', 'Authentication Required');
@@ -28,24 +29,7 @@ const authenticate = async (ctx: ServerContext, exchange: Exchange): Promise<Ses
 		throw invalidToken(ctx, `Access token is bound to a DPoP proof, but token type is ${scheme}`);
 	}
 
-	const proof: VerifiedProof = await verifyDpopProof(req, {
-		role: 'pds',
-		method: req.method ?? '',
-		htu: ctx.urls.pds + url.pathname,
-		accessToken: token,
-		nonce: ctx.nonces.pds,
-		rejectEveryNonce: ctx.behaviour.rejectEveryNonce === true,
-		algorithms: ctx.options.dpopSigningAlgs,
-		now: ctx.now(),
-		iatLeeway: ctx.options.iatLeeway,
-		seenJtis: ctx.seenProofJtis.pds,
-	});
-	record.proof = 'valid';
-	record.jkt = proof.jkt;
-	ctx.stats.verifiedProofs += 1;
-	if (ctx.behaviour.rotateNonceEveryRequest) {
-		ctx.nonces.pds = newNonce();
-	}
+	const proof: VerifiedProof = await verifyRequestProof(ctx, exchange, 'pds', token);
 
 	if (ctx.behaviour.invalidTokenOnce) {
 		ctx.behaviour.invalidTokenOnce = false;
