@@ -4,6 +4,7 @@ import {
 	type DpopKey,
 	type DpopNonceCache,
 	type FetchFunction,
+	isReplayableBody,
 	parseWwwAuthenticate,
 } from '@atcute/oauth-dpop';
 
@@ -39,13 +40,6 @@ export interface TokenInfo {
 	/** when the access token expires, if the server said. */
 	expiresAt: Date | undefined;
 }
-
-const isReplayable = (body: RequestInit['body']): boolean => {
-	return (
-		!(body instanceof ReadableStream) &&
-		!(typeof body === 'object' && body !== null && Symbol.asyncIterator in body)
-	);
-};
 
 /** whether the resource server refused the access token itself (RFC 6750 §3.1). */
 const isInvalidToken = (response: Response): boolean => {
@@ -135,7 +129,7 @@ export class OAuthSession {
 		// the token was refused before its time (revoked, or rotated by another process): refresh
 		// once (or adopt what another holder stored) and, when the body can be sent again, retry
 		const refreshed = await this.#refresh(tokenSet.access_token);
-		if (!isReplayable(init.body)) {
+		if (!isReplayableBody(init.body)) {
 			return response;
 		}
 		await response.body?.cancel().catch(() => {});

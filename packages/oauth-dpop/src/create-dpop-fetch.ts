@@ -2,6 +2,7 @@ import { computeAth } from './compute-ath.ts';
 import { createDpopProof } from './create-dpop-proof.ts';
 import type { DpopKey } from './dpop-key.ts';
 import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
+import { isReplayableBody } from './is-replayable-body.ts';
 import { isUseDpopNonceError } from './is-use-dpop-nonce-error.ts';
 
 /** the shape of `fetch` this package takes and returns. */
@@ -26,19 +27,6 @@ export interface DpopFetchOptions {
 }
 
 const AUTHORIZATION_DPOP = /^dpop /i;
-
-/** whether a request body can be sent a second time; a stream is consumed by the first send. */
-const isReplayable = (body: RequestInit['body']): boolean => {
-	return (
-		body == null ||
-		typeof body === 'string' ||
-		body instanceof URLSearchParams ||
-		body instanceof ArrayBuffer ||
-		ArrayBuffer.isView(body) ||
-		body instanceof Blob ||
-		body instanceof FormData
-	);
-};
 
 /**
  * wraps `fetch` so every request carries a DPoP proof: `ath` when it has an
@@ -107,7 +95,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			// sent as written in htm: fetch only normalises the case of some methods
 			method = init?.method?.toUpperCase() ?? 'GET';
 			headers = new Headers(init?.headers);
-			replayable = isReplayable(init?.body);
+			replayable = isReplayableBody(init?.body);
 			send = (headers) => fetch(url, { ...init, method, headers });
 		}
 

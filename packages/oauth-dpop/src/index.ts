@@ -13,5 +13,6 @@ export {
 	MemoryDpopNonceCache,
 	type MemoryDpopNonceCacheOptions,
 } from './dpop-nonce-cache.ts';
+export { isReplayableBody } from './is-replayable-body.ts';
 export { isUseDpopNonceError } from './is-use-dpop-nonce-error.ts';
 export { type AuthChallenge, parseWwwAuthenticate } from './parse-www-authenticate.ts';
