@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 import { defineConfig } from 'vitest/config';
 
@@ -37,6 +38,9 @@ export default defineConfig({
 				name: dir.slice(dir.indexOf('/') + 1),
 				root: dir,
 				include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+				// a package's own once-per-run setup (e.g. the PostgreSQL server its tests share),
+				// run only when that project has tests to run
+				globalSetup: existsSync(`${dir}/test/global-setup.ts`) ? [resolve(dir, 'test/global-setup.ts')] : [],
 			},
 		})),
 	},

@@ -1,0 +1,32 @@
+/**
+ * how long one store or lock query may take, waiting for a pool connection included, in
+ * milliseconds. a refresh reads and writes the session inside its lock: two operations at 5 s
+ * each still fit well beside the authorization server's 10 s limit.
+ */
+export const DEFAULT_TIMEOUT_MS: number = 5_000;
+
+/** expired rows removed at most per purge, so no purge holds row locks or I/O for long. */
+export const DEFAULT_PURGE_LIMIT: number = 500;
+
+/** writes between two purges of expired rows. */
+export const DEFAULT_PURGE_INTERVAL: number = 100;
+
+/**
+ * how long a waiter waits for a busy lock by default, in milliseconds: longer than a refresh can
+ * take (the authorization server's 10 s request limit, plus reading and writing the session).
+ * a crashed holder does not make anyone wait this long: the server frees its lock when its
+ * connection closes.
+ */
+export const DEFAULT_WAIT_MS: number = 30_000;
+
+/** the first retry delay while waiting, in milliseconds; it doubles up to `DEFAULT_MAX_RETRY_DELAY_MS`. */
+export const DEFAULT_RETRY_DELAY_MS: number = 10;
+
+/** the longest retry delay while waiting, in milliseconds. */
+export const DEFAULT_MAX_RETRY_DELAY_MS: number = 250;
+
+/** how often a holder checks that its connection (and so its lock) is still there, in milliseconds. */
+export const DEFAULT_HEARTBEAT_MS: number = 5_000;
+
+/** what lock names are hashed with to make advisory lock keys, unless `prefix` is given. */
+export const DEFAULT_LOCK_PREFIX: string = 'atcute-oauth-lock:';

@@ -1,0 +1,237 @@
+import { type LockFunction, LockTimeoutError } from '@atcute/oauth-client';
+
+import {
+	DEFAULT_HEARTBEAT_MS,
+	DEFAULT_LOCK_PREFIX,
+	DEFAULT_MAX_RETRY_DELAY_MS,
+	DEFAULT_RETRY_DELAY_MS,
+	DEFAULT_TIMEOUT_MS,
+	DEFAULT_WAIT_MS,
+} from './constants.ts';
+import { type LeaseLostEvent, type LeaseLostReason, LockUnavailableError } from './errors.ts';
+import { lockKey } from './internal/lock-key.ts';
+import { QueryFailure, runQuery } from './internal/run-query.ts';
+import type { PgPool, PgPoolClient } from './queryable.ts';
+
+/** options for `createPostgresLock`. */
+export interface PostgresLockOptions {
+	/**
+	 * a node-postgres `Pool`. each held name keeps one of its connections checked out for as long
+	 * as it is held (waiters do not); give the lock a pool of its own, or one with room for the
+	 * refreshes that may run at once beside the app's queries.
+	 */
+	pool: PgPool;
+	/** hashed with each lock name into its 64-bit advisory lock key; default `atcute-oauth-lock:`. */
+	prefix?: string | undefined;
+	/**
+	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
+	 * default 30 000, longer than a refresh can take. 0: try once.
+	 */
+	waitMs?: number | undefined;
+	/** the first delay between attempts while waiting, in milliseconds; default 10. it doubles each time, with jitter. */
+	retryDelay?: number | undefined;
+	/** the longest delay between attempts, in milliseconds; default 250. at least `retryDelay`. */
+	maxRetryDelay?: number | undefined;
+	/** how long getting a connection or one query may take, in milliseconds; default 5 000. */
+	timeout?: number | undefined;
+	/** how often a holder checks its connection with `SELECT 1`, in milliseconds; default 5 000. */
+	heartbeatMs?: number | undefined;
+	/**
+	 * called when a holder finds its lock lost while it still runs (see `LeaseLostEvent`): another
+	 * process may have held the same name at the same time. default: a process warning
+	 * (`LeaseLostWarning`). the holder's result is returned all the same.
+	 */
+	onLeaseLost?: ((event: LeaseLostEvent) => void) | undefined;
+}
+
+const TRY_LOCK = 'SELECT pg_try_advisory_lock($1::bigint) AS acquired';
+const UNLOCK = 'SELECT pg_advisory_unlock($1::bigint) AS released';
+const HEARTBEAT = 'SELECT 1';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const isPositive = (value: number): boolean => Number.isFinite(value) && value > 0;
+const ignore = (): void => {};
+
+const warnLeaseLost = (event: LeaseLostEvent): void => {
+	globalThis.process?.emitWarning?.(
+		`the lock "${event.name}" was lost while held (${event.reason}, after ${Math.round(event.heldMs)} ms): another process may have held it at the same time`,
+		{ type: 'LeaseLostWarning', code: 'ATCUTE_OAUTH_LEASE_LOST' },
+	);
+};
+
+/**
+ * closes a connection instead of returning it to the pool: the server then frees every advisory
+ * lock it held, so no pooled connection can keep one by mistake.
+ */
+const destroy = (client: PgPoolClient): void => {
+	// closing may still emit an error; nobody else listens while it is checked out
+	client.on('error', ignore);
+	client.release(true);
+};
+
+/**
+ * a `LockFunction` shared by every process that uses the same PostgreSQL database: each name is
+ * a session-level advisory lock (`pg_try_advisory_lock` on a 64-bit key hashed from the name),
+ * held on a connection checked out of `pool` for as long as the function runs. when the holder
+ * dies, its connection closes and the server frees the lock at once: no lease to wait out.
+ * waiters try again with exponential backoff and jitter, for a bounded time, holding no
+ * connection in between.
+ *
+ * a lost connection ends the lock while the holder may still run (the server restarted, the
+ * backend was terminated): it is reported through `onLeaseLost`, not prevented.
+ */
+export const createPostgresLock = (options: PostgresLockOptions): LockFunction => {
+	const {
+		pool,
+		prefix = DEFAULT_LOCK_PREFIX,
+		waitMs = DEFAULT_WAIT_MS,
+		retryDelay = DEFAULT_RETRY_DELAY_MS,
+		maxRetryDelay = DEFAULT_MAX_RETRY_DELAY_MS,
+		timeout = DEFAULT_TIMEOUT_MS,
+		heartbeatMs = DEFAULT_HEARTBEAT_MS,
+		onLeaseLost = warnLeaseLost,
+	} = options ?? {};
+	if (typeof (pool as Partial<PgPool> | undefined)?.connect !== 'function') {
+		throw new TypeError('pool must be a node-postgres Pool (with a connect method)');
+	}
+	if (typeof prefix !== 'string') throw new TypeError(`prefix must be a string, got ${typeof prefix}`);
+	if (!(Number.isFinite(waitMs) && waitMs >= 0)) {
+		throw new TypeError(`waitMs must be a non-negative number of milliseconds, got ${waitMs}`);
+	}
+	if (!isPositive(retryDelay)) {
+		throw new TypeError(`retryDelay must be a positive number of milliseconds, got ${retryDelay}`);
+	}
+	if (!(isPositive(maxRetryDelay) && maxRetryDelay >= retryDelay)) {
+		throw new TypeError(
+			`maxRetryDelay must be a number of milliseconds of at least retryDelay, got ${maxRetryDelay}`,
+		);
+	}
+	if (!isPositive(timeout)) throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+	if (!isPositive(heartbeatMs)) {
+		throw new TypeError(`heartbeatMs must be a positive number of milliseconds, got ${heartbeatMs}`);
+	}
+	if (typeof onLeaseLost !== 'function') throw new TypeError('onLeaseLost must be a function');
+
+	const unavailable = (name: string, err: unknown): never => {
+		if (!(err instanceof QueryFailure)) throw err;
+		throw new LockUnavailableError(name, `lock "${name}" could not be acquired: ${err.message}`, {
+			cause: err.cause,
+		});
+	};
+
+	/** a connection of the pool, within `timeout`; one that comes after we gave up goes back. */
+	const checkOut = async (name: string): Promise<PgPoolClient> => {
+		const connecting = pool.connect();
+		try {
+			return await runQuery(() => connecting, { timeout });
+		} catch (err) {
+			connecting.then((late) => late.release(), ignore);
+			return unavailable(name, err);
+		}
+	};
+
+	/** takes the lock on a connection of its own, waiting for it at most `waitMs`. */
+	const acquire = async (name: string, key: string): Promise<PgPoolClient> => {
+		const started = performance.now();
+		for (let attempt = 0; ; attempt++) {
+			const client = await checkOut(name);
+			// a checked-out connection has no listener of the pool's: an error event would crash
+			client.on('error', ignore);
+			let acquired: boolean;
+			try {
+				const result = await runQuery(() => client.query({ text: TRY_LOCK, values: [key] }), { timeout });
+				acquired = result.rows[0]?.acquired === true;
+			} catch (err) {
+				// the lock may have been taken after we gave up on the answer: closing frees it
+				destroy(client);
+				return unavailable(name, err);
+			}
+			client.off('error', ignore);
+			if (acquired) return client;
+			client.release();
+
+			const remaining = waitMs - (performance.now() - started);
+			if (remaining <= 0) throw new LockTimeoutError(name, waitMs);
+			const step = Math.min(maxRetryDelay, retryDelay * 2 ** attempt);
+			// equal jitter: waiters in several processes spread out, none polls faster than half a step
+			await sleep(Math.min(remaining, step / 2 + (Math.random() * step) / 2));
+		}
+	};
+
+	return async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+		if (typeof name !== 'string' || name === '') throw new TypeError('lock name must be a non-empty string');
+		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
+		const key = lockKey(prefix + name);
+		const client = await acquire(name, key);
+		const heldSince = performance.now();
+
+		let done = false;
+		let lost = false;
+		let closed = false;
+		const lose = (reason: LeaseLostReason): void => {
+			if (lost) return;
+			lost = true;
+			clearInterval(heartbeat);
+			try {
+				onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
+			} catch {
+				// a throwing reporter must not break the holder
+			}
+		};
+		// the server freed the lock when this connection ended (terminated backend, restart, network)
+		const onError = (): void => {
+			closed = true;
+			if (!done) lose('connection_lost');
+		};
+		const onEnd = (): void => {
+			closed = true;
+			if (!done) lose('connection_lost');
+		};
+		client.on('error', onError);
+		client.on('end', onEnd);
+
+		let checking = false;
+		const check = async (): Promise<void> => {
+			if (checking || done || lost) return;
+			checking = true;
+			try {
+				await runQuery(() => client.query({ text: HEARTBEAT }), { timeout });
+			} catch {
+				// no answer in time on a connection that is still open: the lock may be gone
+				if (!done) lose(closed ? 'connection_lost' : 'unconfirmed');
+			} finally {
+				checking = false;
+			}
+		};
+		const heartbeat = setInterval(() => void check(), heartbeatMs);
+		// a held lock never keeps the process alive on its own
+		heartbeat.unref?.();
+
+		try {
+			return await fn();
+		} finally {
+			done = true;
+			clearInterval(heartbeat);
+			client.off('end', onEnd);
+			client.off('error', onError);
+			if (lost || closed) {
+				destroy(client);
+			} else {
+				client.on('error', ignore);
+				try {
+					const result = await runQuery(() => client.query({ text: UNLOCK, values: [key] }), { timeout });
+					if (result.rows[0]?.released === true) {
+						client.off('error', ignore);
+						client.release();
+					} else {
+						lose('not_held');
+						destroy(client);
+					}
+				} catch {
+					// with the database down or silent, closing the connection frees the lock
+					destroy(client);
+				}
+			}
+		}
+	};
+};

@@ -1,0 +1,252 @@
+import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
+
+import { DEFAULT_PURGE_INTERVAL, DEFAULT_PURGE_LIMIT, DEFAULT_TIMEOUT_MS } from './constants.ts';
+import { PostgresStoreError, type StoreOperation, StoreUnavailableError } from './errors.ts';
+import { quoteIdentifier } from './internal/identifier.ts';
+import { migrationSql, NOT_OURS_STATE, VERSION_TOO_NEW_STATE } from './internal/migration.ts';
+import { QueryFailure, runQuery } from './internal/run-query.ts';
+import type { PgQueryable } from './queryable.ts';
+
+/** options for `new PostgresStore()`. */
+export interface PostgresStoreOptions {
+	/**
+	 * a node-postgres `Pool` (or `Client`, or anything with its `query`), shared with the app if you
+	 * like. the store only sends queries: it never connects, ends or listens on it.
+	 */
+	pool: PgQueryable;
+	/**
+	 * the table, created on first use; letters, digits and `_`, at most 63. required: give sessions
+	 * and states a table each, since `clear()` empties the whole table.
+	 */
+	table: string;
+	/** the schema of the table (created if missing, unless `public`); default `public`. */
+	schema?: string | undefined;
+	/**
+	 * how long each operation may take, waiting for a pool connection included, in milliseconds;
+	 * default 5 000. past it the operation fails with `StoreUnavailableError`.
+	 */
+	timeout?: number | undefined;
+	/** delete expired rows every this many writes; a positive integer, default 100. */
+	purgeInterval?: number | undefined;
+	/** delete at most this many expired rows per purge; a positive integer, default 500. */
+	purgeLimit?: number | undefined;
+	/** the clock that `expiresAt` is measured against, in milliseconds since the epoch; default `Date.now`. */
+	now?: (() => number) | undefined;
+}
+
+/** the format of store tables this version reads and writes; one list of statements per version. */
+const storeSteps = (qualified: string, table: string): ReadonlyArray<readonly string[]> => [
+	[
+		// json, not jsonb: json keeps the text as written (key order, numbers, "\u0000"), which the
+		// client's values must round-trip exactly; jsonb reorders keys and refuses "\u0000".
+		// a C collation makes keys compare byte for byte, whatever the database's locale
+		`CREATE TABLE ${qualified} (key text COLLATE "C" PRIMARY KEY, value json NOT NULL, expires_at timestamptz)`,
+		// only rows that can expire: sessions (no expiry) stay out of it, and the purge finds
+		// the oldest expired rows without a scan
+		`CREATE INDEX "${table}_expires_at_idx" ON ${qualified} (expires_at) WHERE expires_at IS NOT NULL`,
+	],
+];
+
+/** milliseconds since the epoch, as a timestamptz parameter. */
+const AT = (param: string): string => `to_timestamp(${param}::float8 / 1000)`;
+
+const positiveInteger = (option: string, value: number | undefined, fallback: number): number => {
+	if (value === undefined) return fallback;
+	if (!(Number.isInteger(value) && value > 0)) {
+		throw new TypeError(`${option} must be a positive integer, got ${value}`);
+	}
+	return value;
+};
+
+/**
+ * a `Store` in a PostgreSQL table, for apps that run several processes or machines: a row per
+ * key with its value as `json` and an optional expiry. `set` is an upsert, `take` one
+ * `DELETE … RETURNING` (exactly one caller gets a state), expired rows are never returned and
+ * are purged a bounded batch at a time through a partial index. the table is created (and later
+ * migrated) on first use, once, however many processes start at the same time. every failure
+ * is a typed error, never an `undefined` for a session that is there.
+ */
+export class PostgresStore<K extends string = string, V = unknown> implements Store<K, V> {
+	/** the schema of the table. */
+	readonly schema: string;
+	/** the table. */
+	readonly table: string;
+
+	readonly #pool: PgQueryable;
+	readonly #timeout: number;
+	readonly #purgeInterval: number;
+	readonly #purgeLimit: number;
+	readonly #now: () => number;
+	readonly #sql: Record<'migrate' | 'get' | 'set' | 'delete' | 'take' | 'clear' | 'purge', string>;
+	#ready: Promise<void> | undefined;
+	#writesSincePurge = 0;
+	#purging = false;
+
+	constructor(options: PostgresStoreOptions) {
+		const { pool, table, schema = 'public', timeout = DEFAULT_TIMEOUT_MS, now = Date.now } = options ?? {};
+		if (typeof (pool as Partial<PgQueryable> | undefined)?.query !== 'function') {
+			throw new TypeError('pool must be a node-postgres Pool (or anything with its query method)');
+		}
+		const quotedTable = quoteIdentifier('table', table);
+		const quotedSchema = quoteIdentifier('schema', schema);
+		if (!(Number.isFinite(timeout) && timeout > 0)) {
+			throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+		}
+		if (typeof now !== 'function') throw new TypeError('now must be a function');
+		this.#purgeInterval = positiveInteger('purgeInterval', options.purgeInterval, DEFAULT_PURGE_INTERVAL);
+		this.#purgeLimit = positiveInteger('purgeLimit', options.purgeLimit, DEFAULT_PURGE_LIMIT);
+		this.#pool = pool;
+		this.#timeout = timeout;
+		this.#now = now;
+		this.schema = schema;
+		this.table = table;
+
+		const t = `${quotedSchema}.${quotedTable}`;
+		this.#sql = {
+			migrate: migrationSql({ schema, table, kind: 'store', steps: storeSteps(t, table) }),
+			// value as text: parsed here, not by a type parser the app may have set for json
+			get: `SELECT value::text AS value FROM ${t} WHERE key = $1 AND (expires_at IS NULL OR expires_at > ${AT('$2')})`,
+			// one statement: a second set replaces value and expiry (R14: a session re-set
+			// without expiry keeps no earlier one), and never adds a row
+			set: `INSERT INTO ${t} (key, value, expires_at) VALUES ($1, $2::json, ${AT('$3')})
+			      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
+			delete: `DELETE FROM ${t} WHERE key = $1`,
+			// read and delete in one statement: of any number of callers taking one key, the row
+			// lock lets exactly one delete it and get it back
+			take: `DELETE FROM ${t} WHERE key = $1
+			       RETURNING value::text AS value, (expires_at IS NOT NULL AND expires_at <= ${AT('$2')}) AS expired`,
+			clear: `DELETE FROM ${t}`,
+			// the partial index gives the oldest expired rows; LIMIT bounds the work, and SKIP LOCKED
+			// leaves rows another purge (or a writer) holds to it
+			purge: `DELETE FROM ${t} WHERE key IN (
+			          SELECT key FROM ${t} WHERE expires_at <= ${AT('$1')}
+			          ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+		};
+	}
+
+	/**
+	 * creates the table (or brings it to this version's format) if that was not done yet. every
+	 * operation does it first on its own; call it at startup to fail early.
+	 * @throws {PostgresStoreError} `not_ours` or `version_too_new` when the table cannot be used
+	 * @throws {StoreUnavailableError} when PostgreSQL cannot be reached; a later call tries again
+	 */
+	migrate(): Promise<void> {
+		this.#ready ??= this.#query('migrate', this.#sql.migrate, []).then(
+			() => {},
+			(err: unknown) => {
+				// a database that was down at startup must not make the store unusable for good
+				this.#ready = undefined;
+				throw err;
+			},
+		);
+		return this.#ready;
+	}
+
+	async get(key: K, options?: StoreGetOptions): Promise<V | undefined> {
+		checkKey(key);
+		const rows = await this.#run<{ value: string }>('get', this.#sql.get, [key, this.#now()], options?.signal);
+		return rows[0] === undefined ? undefined : this.#parse(rows[0].value, 'get');
+	}
+
+	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
+		checkKey(key);
+		const text = JSON.stringify(value);
+		if (typeof text !== 'string') {
+			throw new TypeError('value must be JSON-serialisable (not undefined, a function or a symbol)');
+		}
+		const expiresAt = options?.expiresAt;
+		if (expiresAt !== undefined && !Number.isFinite(expiresAt)) {
+			throw new TypeError(`expiresAt must be a finite number of milliseconds, got ${expiresAt}`);
+		}
+		// rounded up: an entry may live a little longer than asked, never shorter
+		const expires = expiresAt === undefined ? null : Math.ceil(expiresAt);
+		await this.#run('set', this.#sql.set, [key, text, expires]);
+		this.#maybePurge();
+	}
+
+	async delete(key: K): Promise<void> {
+		checkKey(key);
+		await this.#run('delete', this.#sql.delete, [key]);
+	}
+
+	async take(key: K): Promise<V | undefined> {
+		checkKey(key);
+		const rows = await this.#run<{ value: string; expired: boolean }>('take', this.#sql.take, [
+			key,
+			this.#now(),
+		]);
+		const row = rows[0];
+		// an expired row is deleted all the same, but not handed out
+		if (row === undefined || row.expired) return undefined;
+		return this.#parse(row.value, 'take');
+	}
+
+	/** removes every row of this store's table (and only those). */
+	async clear(): Promise<void> {
+		await this.#run('clear', this.#sql.clear, []);
+	}
+
+	/**
+	 * deletes up to `purgeLimit` expired rows now, and returns how many it deleted. `set` does it
+	 * on its own every `purgeInterval` writes, without waiting for it.
+	 */
+	async purge(): Promise<number> {
+		await this.migrate();
+		const result = await this.#query('set', this.#sql.purge, [this.#now(), this.#purgeLimit]);
+		return result.rowCount ?? 0;
+	}
+
+	async #run<R>(operation: StoreOperation, text: string, values: unknown[], signal?: AbortSignal): Promise<R[]> {
+		await this.migrate();
+		const result = await this.#query(operation, text, values, signal);
+		return result.rows as R[];
+	}
+
+	async #query(operation: StoreOperation, text: string, values: unknown[], signal?: AbortSignal) {
+		try {
+			return await runQuery(() => this.#pool.query({ text, values }), { timeout: this.#timeout, signal });
+		} catch (err) {
+			if (!(err instanceof QueryFailure)) throw err;
+			const message = `postgres store ${operation} failed: ${err.message}`;
+			if (err.transient) throw new StoreUnavailableError(operation, message, { cause: err.cause });
+			const code =
+				err.sqlState === NOT_OURS_STATE
+					? 'not_ours'
+					: err.sqlState === VERSION_TOO_NEW_STATE
+						? 'version_too_new'
+						: 'rejected';
+			throw new PostgresStoreError(code, operation, message, { cause: err.cause });
+		}
+	}
+
+	#parse(text: string, operation: StoreOperation): V {
+		try {
+			return JSON.parse(text) as V;
+		} catch {
+			// no cause: the parser's message quotes the text, which may hold tokens
+			throw new PostgresStoreError(
+				'invalid_value',
+				operation,
+				`the value stored in table ${this.schema}.${this.table} is not JSON`,
+			);
+		}
+	}
+
+	/** every `purgeInterval` writes, starts a purge without waiting for it. */
+	#maybePurge(): void {
+		if (++this.#writesSincePurge < this.#purgeInterval || this.#purging) return;
+		this.#writesSincePurge = 0;
+		this.#purging = true;
+		this.purge()
+			.catch(() => {
+				// housekeeping only: the write itself succeeded, and the next purge will retry
+			})
+			.finally(() => {
+				this.#purging = false;
+			});
+	}
+}
+
+const checkKey = (key: unknown): void => {
+	if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeof key}`);
+};
