@@ -32,6 +32,12 @@ export interface PostgresStoreOptions {
 	purgeLimit?: number | undefined;
 	/** the clock that `expiresAt` is measured against, in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
+	/**
+	 * create or migrate the table on first use; default true. false for a role that may not
+	 * create tables: run `migrate()` once with one that may (at deploy), and the store only
+	 * reads and writes.
+	 */
+	migrate?: boolean | undefined;
 }
 
 /** the format of store tables this version reads and writes; one list of statements per version. */
@@ -78,12 +84,20 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	readonly #purgeLimit: number;
 	readonly #now: () => number;
 	readonly #sql: Record<'migrate' | 'get' | 'set' | 'delete' | 'take' | 'clear' | 'purge', string>;
+	readonly #autoMigrate: boolean;
 	#ready: Promise<void> | undefined;
 	#writesSincePurge = 0;
 	#purging = false;
 
 	constructor(options: PostgresStoreOptions) {
-		const { pool, table, schema = 'public', timeout = DEFAULT_TIMEOUT_MS, now = Date.now } = options ?? {};
+		const {
+			pool,
+			table,
+			schema = 'public',
+			timeout = DEFAULT_TIMEOUT_MS,
+			now = Date.now,
+			migrate = true,
+		} = options ?? {};
 		if (typeof (pool as Partial<PgQueryable> | undefined)?.query !== 'function') {
 			throw new TypeError('pool must be a node-postgres Pool (or anything with its query method)');
 		}
@@ -93,6 +107,8 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 			throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
 		}
 		if (typeof now !== 'function') throw new TypeError('now must be a function');
+		if (typeof migrate !== 'boolean') throw new TypeError(`migrate must be a boolean, got ${typeof migrate}`);
+		this.#autoMigrate = migrate;
 		this.#purgeInterval = positiveInteger('purgeInterval', options.purgeInterval, DEFAULT_PURGE_INTERVAL);
 		this.#purgeLimit = positiveInteger('purgeLimit', options.purgeLimit, DEFAULT_PURGE_LIMIT);
 		this.#pool = pool;
@@ -126,7 +142,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 
 	/**
 	 * creates the table (or brings it to this version's format) if that was not done yet. every
-	 * operation does it first on its own; call it at startup to fail early.
+	 * operation does it first on its own (unless `migrate: false`); call it at startup to fail early.
 	 * @throws {PostgresStoreError} `not_ours` or `version_too_new` when the table cannot be used
 	 * @throws {StoreUnavailableError} when PostgreSQL cannot be reached; a later call tries again
 	 */
@@ -191,13 +207,13 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	 * on its own every `purgeInterval` writes, without waiting for it.
 	 */
 	async purge(): Promise<number> {
-		await this.migrate();
+		if (this.#autoMigrate) await this.migrate();
 		const result = await this.#query('set', this.#sql.purge, [this.#now(), this.#purgeLimit]);
 		return result.rowCount ?? 0;
 	}
 
 	async #run<R>(operation: StoreOperation, text: string, values: unknown[], signal?: AbortSignal): Promise<R[]> {
-		await this.migrate();
+		if (this.#autoMigrate) await this.migrate();
 		const result = await this.#query(operation, text, values, signal);
 		return result.rows as R[];
 	}

@@ -26,7 +26,8 @@ export interface TableMigration {
 const MIGRATION_LOCK = lockKey('@atcute/oauth-store-postgres:migration');
 
 /**
- * one `DO` block that brings the table to the newest version, in one transaction: it takes a
+ * one `DO` block that brings the table to the newest version, in one transaction. when the
+ * meta table says it is up to date it returns at once; otherwise it takes a
  * transaction-level advisory lock first, so processes starting at once run it one after the
  * other and all but the first find nothing to do; it refuses a table it did not make or one made
  * by a newer version. a single statement, so it runs through any `query` (a pool included),
@@ -50,6 +51,14 @@ DECLARE
   current_kind text;
   current_version integer;
 BEGIN
+  -- up to date (every start but the first): nothing to lock or create, so a role that may only
+  -- read and write the tables passes too
+  IF to_regclass('${meta.replaceAll("'", "''")}') IS NOT NULL THEN
+    SELECT kind, version INTO current_kind, current_version FROM ${meta} WHERE table_name = '${table}';
+    IF current_kind = '${kind}' AND current_version = ${latest} THEN
+      RETURN;
+    END IF;
+  END IF;
   -- held until this transaction ends: two processes never create or migrate at once
   PERFORM pg_advisory_xact_lock(${MIGRATION_LOCK});
   ${schema === 'public' ? '' : `CREATE SCHEMA IF NOT EXISTS "${schema}";`}
