@@ -1,0 +1,161 @@
+import { LockTimeoutError } from '@atcute/oauth-client';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { createPostgresLock } from './create-postgres-lock.ts';
+import { type LeaseLostEvent, LockUnavailableError } from './errors.ts';
+import { createTestDatabase, type TestDatabase, testPool, uniqueName } from './test-utils/postgres-server.ts';
+import { sharedPostgresUrl } from './test-utils/shared-server.ts';
+
+/** the backends holding an advisory lock in this database, with how many each holds. */
+const advisoryHolders = async (admin: pg.Pool): Promise<number[]> => {
+	const result = await admin.query(
+		`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+	);
+	return result.rows.map((row) => row.pid as number);
+};
+
+/** a port nothing listens on. */
+const closedPort = async (): Promise<number> => {
+	const { createServer } = await import('node:net');
+	return new Promise((resolve) => {
+		const server = createServer().listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as { port: number };
+			server.close(() => resolve(port));
+		});
+	});
+};
+
+describe('createPostgresLock', () => {
+	let database: TestDatabase;
+	let admin: pg.Pool;
+	const pools: pg.Pool[] = [];
+	const pool = (options?: pg.PoolConfig): pg.Pool => {
+		const each = testPool(database.url, options);
+		pools.push(each);
+		return each;
+	};
+
+	beforeAll(async () => {
+		database = await createTestDatabase(sharedPostgresUrl(), 'lock');
+		admin = testPool(database.url);
+	});
+	afterAll(async () => {
+		await Promise.all(pools.map((each) => each.end()));
+		await admin?.end();
+		await database?.drop();
+	});
+
+	it.each([
+		['pool', { pool: { query: () => {} } }, /pool must be a node-postgres Pool/],
+		['prefix', { prefix: 1 }, /prefix must be a string/],
+		['waitMs', { waitMs: -1 }, /waitMs must be a non-negative number/],
+		['retryDelay', { retryDelay: 0 }, /retryDelay must be a positive number/],
+		['maxRetryDelay', { retryDelay: 100, maxRetryDelay: 50 }, /maxRetryDelay must be a number of milliseconds of at least retryDelay/],
+		['timeout', { timeout: Number.NaN }, /timeout must be a positive number/],
+		['heartbeatMs', { heartbeatMs: 0 }, /heartbeatMs must be a positive number/],
+		['onLeaseLost', { onLeaseLost: 'log' }, /onLeaseLost must be a function/],
+	])('refuses a bad %s with a TypeError naming it', (_name, override, message) => {
+		expect(() => createPostgresLock({ pool: admin, ...override } as never)).toThrow(
+			expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(message) }),
+		);
+	});
+
+	it('holds an advisory lock on one connection while the function runs, and gives it back to the pool after', async () => {
+		const lockPool = pool();
+		const lock = createPostgresLock({ pool: lockPool, prefix: uniqueName('hold') });
+		const seen = await lock('did:plc:a', async () => ({
+			holders: await advisoryHolders(admin),
+			checkedOut: lockPool.totalCount - lockPool.idleCount,
+		}));
+		expect(seen.holders).toHaveLength(1);
+		expect(seen.checkedOut).toBe(1);
+		expect(await advisoryHolders(admin)).toEqual([]);
+		// returned, not closed: the lock was released, so the connection is clean to reuse
+		expect(lockPool.idleCount).toBe(1);
+	});
+
+	it('keeps no connection checked out while it waits', async () => {
+		const lockPool = pool({ max: 2 });
+		const lock = createPostgresLock({ pool: lockPool, prefix: uniqueName('wait'), waitMs: 600 });
+		await lock('a', async () => {
+			const waiting = lock('a', async () => 'never').catch((err: unknown) => err);
+			await new Promise((resolve) => setTimeout(resolve, 200));
+			// the pool's second connection stays free for the app between the waiter's attempts
+			const client = await lockPool.connect();
+			client.release();
+			expect(await waiting).toBeInstanceOf(LockTimeoutError);
+		});
+	});
+
+	it('reports a connection lost while held (the backend terminated), returns the result, and works after', async () => {
+		const lost: LeaseLostEvent[] = [];
+		const lock = createPostgresLock({ pool: pool(), prefix: uniqueName('terminated'), onLeaseLost: (event) => lost.push(event) });
+		const result = await lock('did:plc:a', async () => {
+			const [pid] = await advisoryHolders(admin);
+			await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+			// the server freed the lock with the connection
+			await expect.poll(() => advisoryHolders(admin)).toEqual([]);
+			await expect.poll(() => lost.length).toBe(1);
+			return 'finished';
+		});
+		expect(result).toBe('finished');
+		expect(lost).toMatchObject([{ name: 'did:plc:a', reason: 'connection_lost' }]);
+		await expect(lock('did:plc:a', async () => 'again')).resolves.toBe('again');
+		expect(lost).toHaveLength(1);
+		expect(await advisoryHolders(admin)).toEqual([]);
+	});
+
+	it('warns by default when a lock is lost while held', async () => {
+		const warning = vi.fn();
+		process.on('warning', warning);
+		try {
+			const lock = createPostgresLock({ pool: pool(), prefix: uniqueName('warn') });
+			await lock('did:plc:a', async () => {
+				const [pid] = await advisoryHolders(admin);
+				await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+				await expect.poll(() => warning.mock.calls.length).toBe(1);
+			});
+			expect(warning.mock.calls[0]![0]).toMatchObject({ name: 'LeaseLostWarning', code: 'ATCUTE_OAUTH_LEASE_LOST' });
+		} finally {
+			process.off('warning', warning);
+		}
+	});
+
+	it('fails with a LockUnavailableError without running the function when PostgreSQL cannot be reached', async () => {
+		const down = pool({ connectionString: `postgres://postgres@127.0.0.1:${await closedPort()}/postgres` });
+		const lock = createPostgresLock({ pool: down, timeout: 2_000 });
+		let ran = false;
+		const error = await lock('did:plc:a', async () => {
+			ran = true;
+		}).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(LockUnavailableError);
+		expect(error).toMatchObject({ lockName: 'did:plc:a', transient: true, message: expect.stringMatching(/ECONNREFUSED/) });
+		expect(ran).toBe(false);
+	});
+
+	it('fails with a LockUnavailableError when the pool has no connection to give in time', async () => {
+		const full = pool({ max: 1 });
+		const taken = await full.connect();
+		try {
+			const lock = createPostgresLock({ pool: full, timeout: 200 });
+			const error = await lock('a', async () => {}).catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(LockUnavailableError);
+			expect((error as Error).message).toMatch(/did not answer within 200 ms/);
+		} finally {
+			taken.release();
+		}
+		// the connection the pool handed out after the lock gave up went back
+		await expect.poll(() => full.idleCount).toBe(1);
+	});
+
+	it('keeps locks of different prefixes apart', async () => {
+		const lockPool = pool();
+		const first = createPostgresLock({ pool: lockPool, prefix: uniqueName('p1'), waitMs: 0 });
+		const second = createPostgresLock({ pool: lockPool, prefix: uniqueName('p2'), waitMs: 0 });
+		await first('same-name', async () => {
+			await expect(second('same-name', async () => 'other prefix')).resolves.toBe('other prefix');
+			await expect(first('same-name', async () => 'same prefix')).rejects.toBeInstanceOf(LockTimeoutError);
+		});
+	});
+});
