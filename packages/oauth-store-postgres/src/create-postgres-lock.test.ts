@@ -51,7 +51,11 @@ describe('createPostgresLock', () => {
 		['prefix', { prefix: 1 }, /prefix must be a string/],
 		['waitMs', { waitMs: -1 }, /waitMs must be a non-negative number/],
 		['retryDelay', { retryDelay: 0 }, /retryDelay must be a positive number/],
-		['maxRetryDelay', { retryDelay: 100, maxRetryDelay: 50 }, /maxRetryDelay must be a number of milliseconds of at least retryDelay/],
+		[
+			'maxRetryDelay',
+			{ retryDelay: 100, maxRetryDelay: 50 },
+			/maxRetryDelay must be a number of milliseconds of at least retryDelay/,
+		],
 		['timeout', { timeout: Number.NaN }, /timeout must be a positive number/],
 		['heartbeatMs', { heartbeatMs: 0 }, /heartbeatMs must be a positive number/],
 		['onLeaseLost', { onLeaseLost: 'log' }, /onLeaseLost must be a function/],
@@ -90,7 +94,11 @@ describe('createPostgresLock', () => {
 
 	it('reports a connection lost while held (the backend terminated), returns the result, and works after', async () => {
 		const lost: LeaseLostEvent[] = [];
-		const lock = createPostgresLock({ pool: pool(), prefix: uniqueName('terminated'), onLeaseLost: (event) => lost.push(event) });
+		const lock = createPostgresLock({
+			pool: pool(),
+			prefix: uniqueName('terminated'),
+			onLeaseLost: (event) => lost.push(event),
+		});
 		const result = await lock('did:plc:a', async () => {
 			const [pid] = await advisoryHolders(admin);
 			await admin.query('SELECT pg_terminate_backend($1)', [pid]);
@@ -116,7 +124,10 @@ describe('createPostgresLock', () => {
 				await admin.query('SELECT pg_terminate_backend($1)', [pid]);
 				await expect.poll(() => warning.mock.calls.length).toBe(1);
 			});
-			expect(warning.mock.calls[0]![0]).toMatchObject({ name: 'LeaseLostWarning', code: 'ATCUTE_OAUTH_LEASE_LOST' });
+			expect(warning.mock.calls[0]![0]).toMatchObject({
+				name: 'LeaseLostWarning',
+				code: 'ATCUTE_OAUTH_LEASE_LOST',
+			});
 		} finally {
 			process.off('warning', warning);
 		}
@@ -130,7 +141,11 @@ describe('createPostgresLock', () => {
 			ran = true;
 		}).catch((err: unknown) => err);
 		expect(error).toBeInstanceOf(LockUnavailableError);
-		expect(error).toMatchObject({ lockName: 'did:plc:a', transient: true, message: expect.stringMatching(/ECONNREFUSED/) });
+		expect(error).toMatchObject({
+			lockName: 'did:plc:a',
+			transient: true,
+			message: expect.stringMatching(/ECONNREFUSED/),
+		});
 		expect(ran).toBe(false);
 	});
 

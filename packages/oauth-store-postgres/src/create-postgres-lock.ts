@@ -106,7 +106,8 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 			`maxRetryDelay must be a number of milliseconds of at least retryDelay, got ${maxRetryDelay}`,
 		);
 	}
-	if (!isPositive(timeout)) throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+	if (!isPositive(timeout))
+		throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
 	if (!isPositive(heartbeatMs)) {
 		throw new TypeError(`heartbeatMs must be a positive number of milliseconds, got ${heartbeatMs}`);
 	}

@@ -72,7 +72,9 @@ describe('PostgresStore', () => {
 				await Promise.all(stores.map((store) => store.migrate()));
 				await Promise.all(stores.map((store, i) => store.set(`k${i}`, i)));
 				expect(await stores[0]!.get('k7')).toBe(7);
-				const meta = await pool.query(`SELECT table_name, kind, version FROM "${schema}".atcute_oauth_schema`);
+				const meta = await pool.query(
+					`SELECT table_name, kind, version FROM "${schema}".atcute_oauth_schema`,
+				);
 				expect(meta.rows).toEqual([{ table_name: table, kind: 'store', version: 1 }]);
 				const columns = await pool.query(
 					`SELECT column_name, data_type, is_nullable FROM information_schema.columns
@@ -145,10 +147,15 @@ describe('PostgresStore', () => {
 			// the first call fails as a pool does while the database is down
 			const flaky = {
 				query: (query: { text: string; values?: unknown[] }) =>
-					reachable ? pool.query(query) : Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+					reachable
+						? pool.query(query)
+						: Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
 			};
 			const store = new PostgresStore({ pool: flaky, table });
-			expect(await outcome(store.get('a'))).toMatchObject({ name: 'StoreUnavailableError', operation: 'migrate' });
+			expect(await outcome(store.get('a'))).toMatchObject({
+				name: 'StoreUnavailableError',
+				operation: 'migrate',
+			});
 			reachable = true;
 			await store.set('a', 1);
 			expect(await store.get('a')).toBe(1);
@@ -249,7 +256,10 @@ describe('PostgresStore', () => {
 				await blocker.query(`SELECT * FROM "${table}" WHERE key = 'did:plc:a' FOR UPDATE`);
 				const error = await outcome(store.set('did:plc:a', 2));
 				expect(error).toBeInstanceOf(StoreUnavailableError);
-				expect(error).toMatchObject({ operation: 'set', message: expect.stringMatching(/did not answer within 300 ms/) });
+				expect(error).toMatchObject({
+					operation: 'set',
+					message: expect.stringMatching(/did not answer within 300 ms/),
+				});
 				await blocker.query('ROLLBACK');
 			} finally {
 				blocker.release();
@@ -290,12 +300,17 @@ describe('PostgresStore', () => {
 			const store = new PostgresStore({ pool, table });
 			await store.migrate();
 			// an app's own constraint: the server's error detail quotes the whole row
-			await pool.query(`ALTER TABLE "${table}" ADD CONSTRAINT no_secrets CHECK (value::text NOT LIKE '%secret-refresh%')`);
+			await pool.query(
+				`ALTER TABLE "${table}" ADD CONSTRAINT no_secrets CHECK (value::text NOT LIKE '%secret-refresh%')`,
+			);
 
 			// the detail quotes about the first 64 characters of each column: the token comes first
 			const value = { refresh_token: SECRET, ...session };
 			const raw = await outcome(
-				pool.query(`INSERT INTO "${table}" (key, value) VALUES ($1, $2::json)`, ['raw', JSON.stringify(value)]),
+				pool.query(`INSERT INTO "${table}" (key, value) VALUES ($1, $2::json)`, [
+					'raw',
+					JSON.stringify(value),
+				]),
 			);
 			// what pg itself throws carries the session: the test below can fail
 			expect(inspect(raw, { depth: null, showHidden: true })).toContain(SECRET);

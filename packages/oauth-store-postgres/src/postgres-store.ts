@@ -160,7 +160,12 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 
 	async get(key: K, options?: StoreGetOptions): Promise<V | undefined> {
 		checkKey(key);
-		const rows = await this.#run<{ value: string }>('get', this.#sql.get, [key, this.#now()], options?.signal);
+		const rows = await this.#run<{ value: string }>(
+			'get',
+			this.#sql.get,
+			[key, this.#now()],
+			options?.signal,
+		);
 		return rows[0] === undefined ? undefined : this.#parse(rows[0].value, 'get');
 	}
 
@@ -212,7 +217,12 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		return result.rowCount ?? 0;
 	}
 
-	async #run<R>(operation: StoreOperation, text: string, values: unknown[], signal?: AbortSignal): Promise<R[]> {
+	async #run<R>(
+		operation: StoreOperation,
+		text: string,
+		values: unknown[],
+		signal?: AbortSignal,
+	): Promise<R[]> {
 		if (this.#autoMigrate) await this.migrate();
 		const result = await this.#query(operation, text, values, signal);
 		return result.rows as R[];

@@ -16,7 +16,12 @@ import {
 	type TestOAuthServer,
 } from '../../oauth-client/src/test-utils/setup.ts';
 import { createPostgresLock, PostgresStore } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase, testPool, uniqueName } from '../src/test-utils/postgres-server.ts';
+import {
+	createTestDatabase,
+	type TestDatabase,
+	testPool,
+	uniqueName,
+} from '../src/test-utils/postgres-server.ts';
 import { sharedPostgresUrl } from '../src/test-utils/shared-server.ts';
 
 // every process runs its own OAuthClient on one PostgreSQL database (sessions and states tables)

@@ -18,7 +18,12 @@ import {
 	PostgresStore,
 	StoreUnavailableError,
 } from '../src/index.ts';
-import { type SpawnedPostgres, spawnPostgres, testPool, uniqueName } from '../src/test-utils/postgres-server.ts';
+import {
+	type SpawnedPostgres,
+	spawnPostgres,
+	testPool,
+	uniqueName,
+} from '../src/test-utils/postgres-server.ts';
 
 /** the backends holding an advisory lock. */
 const advisoryHolders = async (admin: pg.Pool): Promise<number[]> => {
@@ -52,12 +57,25 @@ describe('an OAuth client on PostgreSQL when the database fails', () => {
 
 	/** a client on its own tables, with an account signed in. */
 	const setup = async (onLeaseLost?: (event: LeaseLostEvent) => void) => {
-		const sessions = new PostgresStore<Did, StoredSession>({ pool, table: uniqueName('sessions'), timeout: 1_000 });
-		const states = new PostgresStore<string, StoredState>({ pool, table: uniqueName('states'), timeout: 1_000 });
+		const sessions = new PostgresStore<Did, StoredSession>({
+			pool,
+			table: uniqueName('sessions'),
+			timeout: 1_000,
+		});
+		const states = new PostgresStore<string, StoredState>({
+			pool,
+			table: uniqueName('states'),
+			timeout: 1_000,
+		});
 		const { client } = await createTestClient(server, {
 			clock,
 			stores: { sessions, states },
-			requestLock: createPostgresLock({ pool: lockPool, prefix: uniqueName('lock'), timeout: 1_000, onLeaseLost }),
+			requestLock: createPostgresLock({
+				pool: lockPool,
+				prefix: uniqueName('lock'),
+				timeout: 1_000,
+				onLeaseLost,
+			}),
 		});
 		const did = server.createAccount({ handle: `${uniqueName('fault')}.test` }).did as Did;
 		await signIn(server, client, did);
@@ -94,7 +112,9 @@ describe('an OAuth client on PostgreSQL when the database fails', () => {
 		expect(restoreError).toMatchObject({ operation: 'get', transient: true });
 		// a held session whose token is now stale needs the lock to refresh: typed, too
 		clock.advance(2 * 3600 * 1000);
-		const refreshError = await held.handle('/xrpc/com.atproto.server.getSession').catch((err: unknown) => err);
+		const refreshError = await held
+			.handle('/xrpc/com.atproto.server.getSession')
+			.catch((err: unknown) => err);
 		expect(refreshError).toBeInstanceOf(LockUnavailableError);
 		expect(refreshError).toMatchObject({ transient: true });
 		// nothing reached the token endpoint

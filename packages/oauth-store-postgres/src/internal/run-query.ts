@@ -1,6 +1,5 @@
 /** SQLSTATE classes and codes that mean "not now" rather than "never". */
-const TRANSIENT_STATES =
-	/^(?:08|40|53|57|58)|^(?:55P03|55006|25006|25P03|25P04)$/;
+const TRANSIENT_STATES = /^(?:08|40|53|57|58)|^(?:55P03|55006|25006|25P03|25P04)$/;
 /** a SQLSTATE: five digits or capital letters. */
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 

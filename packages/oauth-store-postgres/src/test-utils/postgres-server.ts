@@ -120,7 +120,17 @@ export const spawnPostgres = async (label = 'pg'): Promise<SpawnedPostgres> => {
 		execFileSync(
 			join(bin, 'initdb'),
 			// UTF8 whatever the machine's locale; no fsync of a cluster that lives for one run
-			['-D', dir, '-U', USER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+			[
+				'-D',
+				dir,
+				'-U',
+				USER,
+				'--auth=trust',
+				'--encoding=UTF8',
+				'--locale=C',
+				'--no-sync',
+				'--no-instructions',
+			],
 			{ ...spawnOptions, stdio: 'pipe' },
 		);
 	} catch (err) {
