@@ -38,7 +38,8 @@ const parseScope = (env: ServerEnv): StartServerOptions['scope'] => {
  * reads the server's options from environment variables (empty means unset): `PUBLIC_URL`,
  * `PRIVATE_KEY_JWK`, `PORT`, `HOST`, `COOKIE_SECRET`, `PLC_URL`, `HANDLE_RESOLVER_URL`,
  * `ALLOW_HTTP`, `OAUTH_SCOPE` (`generic`, the default; `full`, the documented Bluesky
- * list; or a space-separated scope). throws a `TypeError` naming a malformed variable.
+ * list; or a space-separated scope), `DATABASE_URL` (PostgreSQL for sessions, states and the
+ * refresh lock). throws a `TypeError` naming a malformed variable.
  */
 export const readServerConfig = (env: ServerEnv): StartServerOptions => {
 	const options: StartServerOptions = {
@@ -51,6 +52,7 @@ export const readServerConfig = (env: ServerEnv): StartServerOptions => {
 		handleResolverUrl: value(env, 'HANDLE_RESOLVER_URL'),
 		allowHttp: parseBoolean(env, 'ALLOW_HTTP'),
 		scope: parseScope(env),
+		databaseUrl: value(env, 'DATABASE_URL'),
 	};
 	return options;
 };

@@ -13,6 +13,7 @@ import {
 	DEFAULT_PORT,
 	normalizePublicUrl,
 } from './create-oauth-client.ts';
+import { openPostgresBackend, SESSIONS_TABLE, STATES_TABLE } from './postgres-backend.ts';
 
 /** options for `startServer`: the client's, plus where to listen and how to sign cookies. */
 export interface StartServerOptions extends CreateOAuthClientOptions {
@@ -23,6 +24,12 @@ export interface StartServerOptions extends CreateOAuthClientOptions {
 	 * (its redirect URI names it); behind a reverse proxy in a container you may need `0.0.0.0`.
 	 */
 	hostname?: string | undefined;
+	/**
+	 * a PostgreSQL connection string (`DATABASE_URL`): sessions, states and the refresh lock go
+	 * there (`@atcute/oauth-store-postgres`), shared by every process of the app. ignored when
+	 * `stores` is given. default: in memory, one process.
+	 */
+	databaseUrl?: string | undefined;
 	/** the cookie signing secret (`COOKIE_SECRET`); default a random one per process, with a warning. */
 	cookieSecret?: string | undefined;
 	/** where the startup lines go; default `console.log`. */
@@ -59,7 +66,34 @@ const formatHost = (hostname: string): string => (hostname.includes(':') ? `[${h
  * builds the OAuth client and the app and serves them with `@hono/node-server`. without a
  * `publicUrl` the client is a loopback development client on `http://127.0.0.1:<port>`.
  */
-export const startServer = async (options: StartServerOptions = {}): Promise<RunningServer> => {
+export const startServer = async (given: StartServerOptions = {}): Promise<RunningServer> => {
+	// with a database, its stores and lock replace the in-memory ones
+	const backend =
+		given.databaseUrl !== undefined && given.stores === undefined
+			? await openPostgresBackend(given.databaseUrl)
+			: undefined;
+	try {
+		const running = await listen(
+			backend === undefined ? given : { ...given, stores: backend.stores, requestLock: backend.requestLock },
+		);
+		if (backend === undefined) return running;
+		(given.log ?? console.log)(
+			`store: PostgreSQL (tables ${SESSIONS_TABLE}, ${STATES_TABLE}), with its refresh lock`,
+		);
+		return {
+			...running,
+			close: async () => {
+				await running.close();
+				await backend.close();
+			},
+		};
+	} catch (error) {
+		await backend?.close();
+		throw error;
+	}
+};
+
+const listen = async (options: StartServerOptions): Promise<RunningServer> => {
 	const log = options.log ?? ((line) => console.log(line));
 	const warn = options.warn ?? ((line) => console.warn(line));
 	const publicUrl = normalizePublicUrl(options.publicUrl);
