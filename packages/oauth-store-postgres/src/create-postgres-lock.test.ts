@@ -164,6 +164,14 @@ describe('createPostgresLock', () => {
 		await expect.poll(() => full.idleCount).toBe(1);
 	});
 
+	it('fails with a LockUnavailableError on a pool that was ended', async () => {
+		const ended = testPool(database.url);
+		await ended.end();
+		const error = await createPostgresLock({ pool: ended })('a', async () => {}).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(LockUnavailableError);
+		expect((error as Error).message).toMatch(/after calling end/);
+	});
+
 	it('keeps locks of different prefixes apart', async () => {
 		const lockPool = pool();
 		const first = createPostgresLock({ pool: lockPool, prefix: uniqueName('p1'), waitMs: 0 });

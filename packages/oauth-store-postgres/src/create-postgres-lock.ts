@@ -122,11 +122,11 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 
 	/** a connection of the pool, within `timeout`; one that comes after we gave up goes back. */
 	const checkOut = async (name: string): Promise<PgPoolClient> => {
-		const connecting = pool.connect();
+		let connecting: Promise<PgPoolClient> | undefined;
 		try {
-			return await runQuery(() => connecting, { timeout });
+			return await runQuery(() => (connecting = pool.connect()), { timeout });
 		} catch (err) {
-			connecting.then((late) => late.release(), ignore);
+			connecting?.then((late) => late.release(), ignore);
 			return unavailable(name, err);
 		}
 	};
