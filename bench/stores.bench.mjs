@@ -1,6 +1,7 @@
 // the stores side by side: get and set per second, and restore() on each as the session store
 // (a session with a fresh token: a store read, the key from the cache, a new session object).
-// SQLite on a real file, Redis on a real redis-server over loopback. run: pnpm bench stores
+// SQLite on a real file, Redis on a real redis-server and PostgreSQL on a real server, both over
+// loopback. run: pnpm bench stores
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,22 @@ const adapters = [
 	['RedisStore (loopback)', new RedisStore({ redis, prefix })],
 ];
 
+// --- PostgreSQL (@atcute/oauth-store-postgres): a server of its own, see lib/postgres-server.mjs ---
+const { startPostgres } = await import('./lib/postgres-server.mjs');
+const { PostgresStore } = await import('@atcute/oauth-store-postgres');
+const { default: pg } = await import('pg');
+const postgresServer = await startPostgres();
+const postgresPool = new pg.Pool({ connectionString: postgresServer.url });
+postgresPool.on('error', () => {});
+const postgresTable = `bench_sessions_${process.pid}`;
+adapters.push(['PostgresStore (loopback)', new PostgresStore({ pool: postgresPool, table: postgresTable })]);
+const stopPostgres = async () => {
+	await postgresPool.query(`DROP TABLE IF EXISTS "${postgresTable}"`);
+	await postgresPool.end();
+	await postgresServer.stop();
+};
+// --- end PostgreSQL ---
+
 const rows = [];
 for (const [name, store] of adapters) {
 	await store.set(did, session);
@@ -84,4 +101,5 @@ const keys = await redis.keys(`${prefix}*`);
 if (keys.length > 0) await redis.del(...keys);
 redis.disconnect();
 await redisServer.stop();
+await stopPostgres();
 rmSync(folder, { recursive: true, force: true });
