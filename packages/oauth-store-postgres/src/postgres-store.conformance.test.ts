@@ -8,9 +8,13 @@ import { sharedPostgresUrl } from './test-utils/shared-server.ts';
 
 let database: TestDatabase;
 let admin: pg.Pool;
+// one table for the file, made before the first test as an app makes it at startup (the expiry
+// tests time their first operations); emptied after each test
+const table = uniqueName('conformance');
 beforeAll(async () => {
 	database = await createTestDatabase(sharedPostgresUrl(), 'store_conformance');
 	admin = testPool(database.url);
+	await new PostgresStore({ pool: admin, table }).migrate();
 });
 afterAll(async () => {
 	await admin?.end();
@@ -20,16 +24,10 @@ afterAll(async () => {
 describeStore(
 	'PostgresStore',
 	async () => {
-		// a table per test, so each starts empty
-		const table = uniqueName('t');
 		const first = testPool(database.url);
 		const opened: pg.Pool[] = [first];
-		const store = new PostgresStore({ pool: first, table });
-		// the table is made before the test, as an app would at startup: the expiry tests time
-		// their first operations, and on a busy machine making a table can take a while
-		await store.migrate();
 		return {
-			store,
+			store: new PostgresStore({ pool: first, table }),
 			// another pool is what another process would have
 			reopen: async () => {
 				const second = testPool(database.url);
@@ -38,7 +36,7 @@ describeStore(
 			},
 			cleanup: async () => {
 				await Promise.all(opened.map((pool) => pool.end()));
-				await admin.query(`DROP TABLE IF EXISTS "${table}"`);
+				await admin.query(`DELETE FROM "${table}"`);
 			},
 		};
 	},
