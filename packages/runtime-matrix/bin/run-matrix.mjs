@@ -65,8 +65,17 @@ const lanes = [
 	serverLane('node22', [binaries.node22, suiteEntry]),
 	serverLane('node24', [binaries.node24, suiteEntry]),
 	serverLane('bun', [binaries.bun, suiteEntry]),
-	// -A: the suite reads env, writes temp files, and talks to loopback servers
-	serverLane('deno', [binaries.deno, 'run', '-A', suiteEntry]),
+	// the permissions an app of this kind needs: loopback servers, its settings, files (SQLite,
+	// the seed's .env.local); nothing more, so that the README's list stays true
+	serverLane('deno', [
+		binaries.deno,
+		'run',
+		'--allow-net',
+		'--allow-env',
+		'--allow-read',
+		'--allow-write',
+		suiteEntry,
+	]),
 	...[...OLD_COMPATIBILITY_DATES, workerdDate].map((compatibilityDate) => ({
 		name: `workerd@${compatibilityDate}`,
 		kind: 'workerd',
