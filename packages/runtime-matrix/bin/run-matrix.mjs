@@ -21,7 +21,11 @@ import { bundleWorker, runInWorkerd } from '../src/host/workerd.mjs';
 const packageDir = fileURLToPath(new URL('../', import.meta.url));
 const repoRoot = join(packageDir, '..', '..');
 const suiteEntry = join(packageDir, 'src', 'run-suite.mjs');
-const workerEntry = join(packageDir, 'src', 'worker.mjs');
+/** the worker bundles: the core alone, and the core plus the facade (for nodejs_compat). */
+const workerEntries = {
+	core: join(packageDir, 'src', 'worker.mjs'),
+	facade: join(packageDir, 'src', 'worker-facade.mjs'),
+};
 
 /** how long one lane may run before it is stopped and counted as failed, in milliseconds. */
 const LANE_TIMEOUT_MS = 180_000;
@@ -79,7 +83,16 @@ const lanes = [
 	...[...OLD_COMPATIBILITY_DATES, workerdDate].map((compatibilityDate) => ({
 		name: `workerd@${compatibilityDate}`,
 		kind: 'workerd',
+		bundle: 'core',
 		compatibilityDate,
+	})),
+	// the facade too, where Workers offer node:crypto
+	...[OLD_COMPATIBILITY_DATES[0], workerdDate].map((compatibilityDate) => ({
+		name: `workerd+nodejs_compat@${compatibilityDate}`,
+		kind: 'workerd',
+		bundle: 'facade',
+		compatibilityDate,
+		compatibilityFlags: ['nodejs_compat'],
 	})),
 ].filter((lane) => !args.only || args.only.split(',').some((only) => lane.name.startsWith(only)));
 
@@ -121,16 +134,21 @@ const runServerLane = (lane, config) =>
 		});
 	});
 
-let workerBundle;
-/** bundles the worker once, for every workerd lane. */
-const bundleOnce = () => {
-	workerBundle ??= (async () => {
-		const outDir = join(workDir, 'worker');
-		await mkdir(outDir, { recursive: true });
-		await bundleWorker({ esbuild: binaries.esbuild, entry: workerEntry, outDir });
-		return outDir;
-	})();
-	return workerBundle;
+const workerBundles = new Map();
+/** bundles each worker once, for every workerd lane that runs it; resolves its file name in workDir. */
+const bundleOnce = (name) => {
+	if (!workerBundles.has(name)) {
+		const module = `worker-${name}.mjs`;
+		workerBundles.set(
+			name,
+			bundleWorker({
+				esbuild: binaries.esbuild,
+				entry: workerEntries[name],
+				outFile: join(workDir, module),
+			}).then(() => module),
+		);
+	}
+	return workerBundles.get(name);
 };
 
 const runLane = async (lane) => {
@@ -144,13 +162,14 @@ const runLane = async (lane) => {
 			outcome = await runServerLane(lane, config);
 			outcome.runtime = { name: lane.name, version: outcome.runtime.version };
 		} else {
-			const dir = await bundleOnce();
 			let results;
 			try {
 				results = await runInWorkerd({
 					workerd: binaries.workerd,
-					dir,
+					dir: workDir,
+					module: await bundleOnce(lane.bundle),
 					compatibilityDate: lane.compatibilityDate,
+					compatibilityFlags: lane.compatibilityFlags,
 					body: config,
 					timeoutMs: LANE_TIMEOUT_MS,
 				});
@@ -177,7 +196,7 @@ try {
 				const { runtime, results, seconds: took } = outcomes[index];
 				const failed = results.filter((result) => !result.ok);
 				console.log(
-					`${runtime.name.padEnd(20)} ${runtime.version.padEnd(20)} ${results.length - failed.length} passed, ${failed.length} failed (${took} s)`,
+					`${runtime.name.padEnd(34)} ${runtime.version.padEnd(18)} ${results.length - failed.length} passed, ${failed.length} failed (${took} s)`,
 				);
 				for (const result of failed) {
 					console.log(`  ✗ ${result.name}\n${result.error.replace(/^/gm, '      ')}`);

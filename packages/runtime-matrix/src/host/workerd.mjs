@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { freePort } from './free-port.mjs';
 
 /** the capnp config: the worker, and an outbound network that may reach loopback (the test server). */
-const capnpConfig = ({ port, compatibilityDate }) => `using Workerd = import "/workerd/workerd.capnp";
+const capnpConfig = ({
+	port,
+	module,
+	compatibilityDate,
+	compatibilityFlags,
+}) => `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
 	services = [
@@ -18,14 +23,18 @@ const config :Workerd.Config = (
 );
 
 const matrixWorker :Workerd.Worker = (
-	modules = [(name = "worker.mjs", esModule = embed "worker.mjs")],
+	modules = [(name = "worker.mjs", esModule = embed "${module}")],
 	compatibilityDate = "${compatibilityDate}",
+	compatibilityFlags = [${compatibilityFlags.map((flag) => `"${flag}"`).join(', ')}],
 	globalOutbound = "loopback",
 );
 `;
 
-/** bundles src/worker.mjs and its imports (the built packages) into `outDir/worker.mjs`. */
-export const bundleWorker = async ({ esbuild, entry, outDir }) => {
+/**
+ * bundles a worker entry and its imports (the built packages) into `outFile`; `node:` modules stay
+ * imports, for workerd's nodejs_compat to provide.
+ */
+export const bundleWorker = async ({ esbuild, entry, outFile }) => {
 	await new Promise((resolve, reject) => {
 		const child = spawn(
 			esbuild,
@@ -37,7 +46,8 @@ export const bundleWorker = async ({ esbuild, entry, outDir }) => {
 				'--main-fields=module,main',
 				'--conditions=workerd,worker,browser',
 				'--target=es2022',
-				`--outfile=${join(outDir, 'worker.mjs')}`,
+				'--external:node:*',
+				`--outfile=${outFile}`,
 				'--log-level=error',
 			],
 			{ stdio: ['ignore', 'inherit', 'inherit'] },
@@ -48,13 +58,22 @@ export const bundleWorker = async ({ esbuild, entry, outDir }) => {
 };
 
 /**
- * runs the bundled worker in `dir` under workerd at `compatibilityDate`; resolves the suite's
- * results. workerd is stopped by its pid when the request is answered (or fails).
+ * runs the bundled worker `module` (a file in `dir`) under workerd at `compatibilityDate` with
+ * `compatibilityFlags`; resolves the suite's results. workerd is stopped by its pid when the
+ * request is answered (or fails).
  */
-export const runInWorkerd = async ({ workerd, dir, compatibilityDate, body, timeoutMs }) => {
+export const runInWorkerd = async ({
+	workerd,
+	dir,
+	module,
+	compatibilityDate,
+	compatibilityFlags = [],
+	body,
+	timeoutMs,
+}) => {
 	const port = await freePort();
-	const configPath = join(dir, `config-${compatibilityDate}.capnp`);
-	await writeFile(configPath, capnpConfig({ port, compatibilityDate }));
+	const configPath = join(dir, `config-${port}.capnp`);
+	await writeFile(configPath, capnpConfig({ port, module, compatibilityDate, compatibilityFlags }));
 	const child = spawn(workerd, ['serve', configPath, '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'] });
 	let output = '';
 	child.stdout.on('data', (chunk) => {
