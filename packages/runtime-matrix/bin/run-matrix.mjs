@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `pnpm test:runtimes`: the runtime-neutral suite (src/suite) under each runtime the packages
-// promise: this Node (20 here), Node 20.19.0 (the engines floor), 22 and 24, Bun and Deno run src/run-suite.mjs against the built
-// packages; workerd runs the core's tests in a bundled worker at an old and a current
-// compatibility date. each lane gets its own test server (in this process) and temp directory;
-// Redis lanes share one redis-server, started here and stopped by its pid.
+// promise. this Node (20 here), Node 20.19.0 (the engines floor), 22 and 24, Bun and Deno run
+// src/run-suite.mjs against the built packages; workerd runs the core's tests in a bundled
+// worker at old and current compatibility dates, and the facade's with nodejs_compat. each lane
+// gets its own test server (in this process) and temp directory; the server lanes share one
+// redis-server, started here and stopped by its pid.
 //
 // prints one line per runtime, then `N passed, N failed`; writes .ci/out/runtimes.json; exits 1
 // on any failure. options: --only <lane,lane> (e.g. --only bun,deno), --filter <test name part>.
