@@ -36,6 +36,7 @@ import {
 	TokenRefreshError,
 } from './errors.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
+import { fetchAcceptsNoCache } from './internal/fetch-no-cache.ts';
 import { createMemoryLock, type LockFunction } from './lock.ts';
 import { OAuthSession, type SessionHost } from './oauth-session.ts';
 import type {
@@ -391,7 +392,7 @@ export class OAuthClient {
 
 			// the account's own identity must lead back to this issuer: otherwise any server could
 			// issue tokens claiming any DID
-			const actor = await this.#resolveActor(did, { noCache: true });
+			const actor = await this.#resolveActor(did, { noCache: fetchAcceptsNoCache() });
 			const resolved = await this.#discovery.resolveFromPds(actor.pds, { noCache: true });
 			if (resolved.authorizationServer.issuer !== stored.issuer) {
 				throw new IdentityMismatchError('issuer', stored.issuer, resolved.authorizationServer.issuer);

@@ -5,7 +5,8 @@ import { type CreateSigner, createWebCryptoSigner, type SignFunction } from '@at
 /**
  * a signer on node:crypto: a synchronous signature on a `KeyObject` converted once per key.
  * on Node it costs about a third of a WebCrypto signature, which matters because every API call
- * signs a DPoP proof. runtimes whose node:crypto cannot convert the key fall back to WebCrypto.
+ * signs a DPoP proof. runtimes whose node:crypto cannot convert the key, or cannot sign with it
+ * (Workers with nodejs_compat), fall back to WebCrypto.
  */
 export const createNodeSigner: CreateSigner = (key, alg) => {
 	let keyObject: KeyObject;
@@ -26,6 +27,17 @@ export const createNodeSigner: CreateSigner = (key, alg) => {
 					{ key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: bits / 8 }
 				: { key: keyObject, padding: constants.RSA_PKCS1_PADDING };
 
-	const signer: SignFunction = (data) => sign(hash, data, options);
+	// a runtime may convert the key and still not sign with it (workerd's nodejs_compat takes no
+	// KeyObject in sign's options): the first signature that fails moves this key to WebCrypto
+	let fallback: SignFunction | undefined;
+	const signer: SignFunction = (data) => {
+		if (fallback !== undefined) return fallback(data);
+		try {
+			return sign(hash, data, options);
+		} catch {
+			fallback = createWebCryptoSigner(key, alg);
+			return fallback(data);
+		}
+	};
 	return signer;
 };

@@ -6,13 +6,13 @@
 export interface SqliteStatement {
 	/** runs it; `changes` is how many rows it inserted, updated or deleted. */
 	run(...params: unknown[]): { changes: number | bigint };
-	/** runs it and returns the first row as an object, or `undefined`. */
+	/** runs it and returns the first row as an object, or `undefined` (`null` in bun:sqlite) when there is none. */
 	get(...params: unknown[]): unknown;
 }
 
 /**
- * a SQLite connection, synchronous: better-sqlite3's `Database` and node:sqlite's `DatabaseSync`
- * both fit as they are.
+ * a SQLite connection, synchronous: better-sqlite3's `Database`, node:sqlite's `DatabaseSync` and
+ * bun:sqlite's `Database` all fit as they are.
  */
 export interface SqliteDatabase {
 	/** compiles one statement. */

@@ -116,8 +116,10 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		checkKey(key);
 		const row = this.#run('get', () => this.#statements.select.get(key, this.#now())) as
 			| { value: string }
-			| undefined;
-		return row === undefined ? undefined : parse<V>(row.value, 'get');
+			| undefined
+			| null;
+		// no row: undefined from better-sqlite3 and node:sqlite, null from bun:sqlite
+		return row == null ? undefined : parse<V>(row.value, 'get');
 	}
 
 	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
@@ -149,8 +151,9 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		checkKey(key);
 		const row = this.#run('take', () => this.#statements.take.get(key)) as
 			| { value: string; expires_at: number | bigint | null }
-			| undefined;
-		if (row === undefined) return undefined;
+			| undefined
+			| null;
+		if (row == null) return undefined;
 		// an expired row is deleted all the same, but not handed out
 		if (row.expires_at !== null && Number(row.expires_at) <= this.#now()) return undefined;
 		return parse<V>(row.value, 'take');

@@ -32,8 +32,8 @@ export const positiveInteger = (name: string, value: number | undefined, fallbac
 };
 
 const pragmaValue = (database: SqliteDatabase, pragma: string): unknown => {
-	const row = database.prepare(`PRAGMA ${pragma}`).get() as Record<string, unknown> | undefined;
-	return row === undefined ? undefined : Object.values(row)[0];
+	const row = database.prepare(`PRAGMA ${pragma}`).get() as Record<string, unknown> | undefined | null;
+	return row == null ? undefined : Object.values(row)[0];
 };
 
 /**

@@ -10,6 +10,7 @@ import { FakeDatabaseSync } from './test-node-sqlite.ts';
 
 class FakeBetterSqlite3 {
 	constructor(readonly path: string) {}
+	close(): void {}
 }
 class FakeNodeSqlite {
 	constructor(readonly path: string) {}
@@ -57,6 +58,24 @@ describe('selectDriver', () => {
 			nodeSqlite: () => ({ DatabaseSync: FakeNodeSqlite }),
 		});
 		expect(driver.name).toBe('node:sqlite');
+	});
+
+	it('falls back to node:sqlite when better-sqlite3 loads but its native addon fails on open', () => {
+		// the real module's shape: require() succeeds, and the addon is loaded by the constructor
+		const opened: string[] = [];
+		class AddonForAnotherNode {
+			constructor(path: string) {
+				opened.push(path);
+				throw new Error('was compiled against a different Node.js version using NODE_MODULE_VERSION 115');
+			}
+		}
+		const driver = selectDriver({
+			betterSqlite3: () => AddonForAnotherNode,
+			nodeSqlite: () => ({ DatabaseSync: FakeNodeSqlite }),
+		});
+		expect(driver.name).toBe('node:sqlite');
+		expect(opened).toEqual([':memory:']);
+		expect(driver.open('/tmp/c.db')).toBeInstanceOf(FakeNodeSqlite);
 	});
 
 	it("fails naming both drivers when neither loads, with better-sqlite3's error as the cause", () => {

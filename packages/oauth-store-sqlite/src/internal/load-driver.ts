@@ -33,8 +33,9 @@ type DatabaseClass = new (path: string) => SqliteDatabase;
 const isClass = (value: unknown): value is DatabaseClass => typeof value === 'function';
 
 /**
- * picks the driver for a file path: better-sqlite3 when it is installed (the declared peer, and
- * the one an app that installed it expects), else node:sqlite when the runtime has it.
+ * picks the driver for a file path: better-sqlite3 when it is installed and its native addon
+ * loads here (the declared peer, and the one an app that installed it expects), else node:sqlite
+ * when the runtime has it (Node 22.13+, Deno 2.2+, Bun 1.2+).
  * @throws {Error} when neither loads; `cause` is better-sqlite3's load error
  */
 export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDriver => {
@@ -44,6 +45,10 @@ export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDri
 		// CommonJS export, or an ES module namespace around it
 		const Database = isClass(loaded) ? loaded : loaded?.default;
 		if (isClass(Database)) {
+			// better-sqlite3 loads its native addon on the first open, not on require: open one
+			// in-memory database so that an addon built for another Node (or a runtime that cannot
+			// load it, such as Bun or Deno) falls back to node:sqlite here instead of failing later
+			new Database(':memory:').close();
 			return { name: 'better-sqlite3', open: (path) => new Database(path) };
 		}
 		loadError = new TypeError('better-sqlite3 did not export a Database class');

@@ -36,13 +36,15 @@ export const ensureSchema = (database: SqliteDatabase, schema: TableSchema): voi
 		);
 		const row = database.prepare(`SELECT kind, version FROM ${META_TABLE} WHERE name = ?`).get(schema.name) as
 			| { kind: string; version: number | bigint }
-			| undefined;
+			| undefined
+			| null;
 
-		if (row === undefined) {
+		// no row: undefined from better-sqlite3 and node:sqlite, null from bun:sqlite
+		if (row == null) {
 			const existing = database
 				.prepare(`SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE`)
 				.get(schema.name);
-			if (existing !== undefined) {
+			if (existing != null) {
 				throw new StoreSchemaError(
 					'not_ours',
 					schema.name,

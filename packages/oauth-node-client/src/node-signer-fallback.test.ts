@@ -1,0 +1,36 @@
+// node:crypto's sign() refusing a converted key, as workerd's nodejs_compat does: the signer must
+// move to WebCrypto, not fail every proof. (a file of its own: node:crypto is mocked here.)
+import { importJWK, jwtVerify } from 'jose';
+import { describe, expect, it, vi } from 'vitest';
+
+const calls = vi.hoisted(() => ({ sign: 0 }));
+vi.mock('node:crypto', async (importOriginal) => ({
+	...(await importOriginal<typeof import('node:crypto')>()),
+	sign: () => {
+		calls.sign += 1;
+		// workerd's message for a KeyObject in sign's options
+		throw new TypeError('The "options.key" property must be of type string or an instance of ArrayBuffer');
+	},
+}));
+
+const { generatePrivateKey, Keyset } = await import('./index.ts');
+const { createClientAssertion } = await import('@atcute/oauth-keys');
+
+describe('createNodeSigner where node:crypto cannot sign with the key', () => {
+	it('signs through WebCrypto instead, and stops trying node:crypto after the first failure', async () => {
+		const key = await generatePrivateKey('fallback');
+		for (let i = 0; i < 3; i++) {
+			const jwt = await createClientAssertion(key, {
+				clientId: 'https://app.example/meta.json',
+				audience: 'https://as.example',
+			});
+			const [published] = new Keyset([key]).publicJwks.keys;
+			const { payload } = await jwtVerify(jwt, await importJWK(published!, 'ES256'), {
+				algorithms: ['ES256'],
+				audience: 'https://as.example',
+			});
+			expect(payload.iss).toBe('https://app.example/meta.json');
+		}
+		expect(calls.sign).toBe(1);
+	});
+});

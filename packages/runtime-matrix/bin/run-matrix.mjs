@@ -1,0 +1,230 @@
+#!/usr/bin/env node
+// `pnpm test:runtimes`: the runtime-neutral suite (src/suite) under each runtime the packages
+// promise. this Node (20 here), Node 20.19.0 (the engines floor), 22 and 24, Bun and Deno run
+// src/run-suite.mjs against the built packages; workerd runs the core's tests in a bundled
+// worker at old and current compatibility dates, and the facade's with nodejs_compat. each lane
+// gets its own test server (in this process) and temp directory; the server lanes share one
+// redis-server, started here and stopped by its pid.
+//
+// prints one line per runtime, then `N passed, N failed`; writes .ci/out/runtimes.json; exits 1
+// on any failure. options: --only <lane,lane> (e.g. --only bun,deno), --filter <test name part>.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { installRuntime } from '../scripts/install-runtime.mjs';
+import { startControlServer } from '../src/host/control-server.mjs';
+import { startRedisServer } from '../src/host/redis-server.mjs';
+import { bundleWorker, runInWorkerd } from '../src/host/workerd.mjs';
+
+const packageDir = fileURLToPath(new URL('../', import.meta.url));
+const repoRoot = join(packageDir, '..', '..');
+const suiteEntry = join(packageDir, 'src', 'run-suite.mjs');
+/** the worker bundles: the core alone, and the core plus the facade (for nodejs_compat). */
+const workerEntries = {
+	core: join(packageDir, 'src', 'worker.mjs'),
+	facade: join(packageDir, 'src', 'worker-facade.mjs'),
+};
+
+/** how long one lane may run before it is stopped and counted as failed, in milliseconds. */
+const LANE_TIMEOUT_MS = 180_000;
+/** lanes run at once: the machine has 2 cores, and each lane waits on the test server a good part of the time. */
+const CONCURRENCY = 3;
+/**
+ * old Workers compatibility dates: before workerd knew `fetch`'s `cache` option at all, and
+ * before it took `cache: 'no-cache'` (2025-08-07); the current date is the binary's own.
+ */
+const OLD_COMPATIBILITY_DATES = ['2024-09-01', '2024-12-01'];
+
+const { values: args } = parseArgs({
+	options: { only: { type: 'string' }, filter: { type: 'string' } },
+});
+
+const started = performance.now();
+const seconds = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+
+/** stops the run at once with one line that says what is missing. */
+const fatal = (err) => {
+	console.error(`test:runtimes: ${err instanceof Error ? err.message : err}`);
+	process.exit(1);
+};
+
+let binaries;
+try {
+	binaries = installRuntime({ log: (line) => console.log(line) });
+} catch (err) {
+	fatal(err);
+}
+const workerdDate = /(\d{4}-\d{2}-\d{2})/.exec(
+	execFileSync(binaries.workerd, ['--version'], { encoding: 'utf8' }),
+)[1];
+
+/** a server runtime's lane: the command that runs src/run-suite.mjs. */
+const serverLane = (name, command) => ({ name, kind: 'server', command });
+const lanes = [
+	// this Node (the system's), and the oldest Node the packages' engines allow
+	serverLane(`node${process.versions.node.split('.')[0]}`, [process.execPath, suiteEntry]),
+	serverLane('node20.19', [binaries.node20, suiteEntry]),
+	serverLane('node22', [binaries.node22, suiteEntry]),
+	serverLane('node24', [binaries.node24, suiteEntry]),
+	serverLane('bun', [binaries.bun, suiteEntry]),
+	// the permissions an app of this kind needs: loopback servers, its settings, files (SQLite,
+	// the seed's .env.local); nothing more, so that the README's list stays true
+	serverLane('deno', [
+		binaries.deno,
+		'run',
+		'--allow-net',
+		'--allow-env',
+		'--allow-read',
+		'--allow-write',
+		suiteEntry,
+	]),
+	...[...OLD_COMPATIBILITY_DATES, workerdDate].map((compatibilityDate) => ({
+		name: `workerd@${compatibilityDate}`,
+		kind: 'workerd',
+		bundle: 'core',
+		compatibilityDate,
+	})),
+	// the facade too, where Workers offer node:crypto
+	...[OLD_COMPATIBILITY_DATES[0], workerdDate].map((compatibilityDate) => ({
+		name: `workerd+nodejs_compat@${compatibilityDate}`,
+		kind: 'workerd',
+		bundle: 'facade',
+		compatibilityDate,
+		compatibilityFlags: ['nodejs_compat'],
+	})),
+].filter((lane) => !args.only || args.only.split(',').some((only) => lane.name.startsWith(only)));
+
+const workDir = await mkdtemp(join(tmpdir(), 'runtime-matrix-'));
+const needsRedis = lanes.some((lane) => lane.kind === 'server');
+const redis = needsRedis ? await startRedisServer().catch(fatal) : undefined;
+
+/** runs a server lane's command; resolves `{ runtime, results }` from its MATRIX_RESULT line. */
+const runServerLane = (lane, config) =>
+	new Promise((resolve) => {
+		const [command, ...rest] = lane.command;
+		const child = spawn(command, rest, {
+			cwd: packageDir,
+			env: { ...process.env, MATRIX_CONFIG: JSON.stringify(config), NO_COLOR: '1' },
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (chunk) => {
+			stdout += chunk;
+		});
+		child.stderr.on('data', (chunk) => {
+			stderr += chunk;
+		});
+		const timer = setTimeout(() => process.kill(child.pid, 'SIGKILL'), LANE_TIMEOUT_MS);
+		const fail = (why) => ({
+			runtime: { name: lane.name, version: 'unknown' },
+			results: [{ name: 'run the suite', ok: false, ms: 0, error: `${why}\n${stdout}\n${stderr}`.trim() }],
+		});
+		child.once('error', (err) => {
+			clearTimeout(timer);
+			resolve(fail(`could not start ${command}: ${err.message}`));
+		});
+		child.once('close', (code, signal) => {
+			clearTimeout(timer);
+			const line = stdout.split('\n').find((text) => text.startsWith('MATRIX_RESULT '));
+			if (line === undefined) resolve(fail(`exited with ${signal ?? code} and no result`));
+			else resolve(JSON.parse(line.slice('MATRIX_RESULT '.length)));
+		});
+	});
+
+const workerBundles = new Map();
+/** bundles each worker once, for every workerd lane that runs it; resolves its file name in workDir. */
+const bundleOnce = (name) => {
+	if (!workerBundles.has(name)) {
+		const module = `worker-${name}.mjs`;
+		workerBundles.set(
+			name,
+			bundleWorker({
+				esbuild: binaries.esbuild,
+				entry: workerEntries[name],
+				outFile: join(workDir, module),
+			}).then(() => module),
+		);
+	}
+	return workerBundles.get(name);
+};
+
+const runLane = async (lane) => {
+	const laneStarted = performance.now();
+	const control = await startControlServer();
+	const tmpDir = await mkdtemp(join(workDir, `${lane.name.replace(/[^a-z0-9]/gi, '-')}-`));
+	try {
+		const config = { controlUrl: control.url, redisUrl: redis?.url, tmpDir, filter: args.filter };
+		let outcome;
+		if (lane.kind === 'server') {
+			outcome = await runServerLane(lane, config);
+			outcome.runtime = { name: lane.name, version: outcome.runtime.version };
+		} else {
+			let results;
+			try {
+				results = await runInWorkerd({
+					workerd: binaries.workerd,
+					dir: workDir,
+					module: await bundleOnce(lane.bundle),
+					compatibilityDate: lane.compatibilityDate,
+					compatibilityFlags: lane.compatibilityFlags,
+					body: config,
+					timeoutMs: LANE_TIMEOUT_MS,
+				});
+			} catch (err) {
+				results = [{ name: 'run the worker', ok: false, ms: 0, error: String(err?.stack ?? err) }];
+			}
+			outcome = { runtime: { name: lane.name, version: `workerd ${workerdDate}` }, results };
+		}
+		outcome.seconds = Number(((performance.now() - laneStarted) / 1000).toFixed(1));
+		return outcome;
+	} finally {
+		await control.close();
+	}
+};
+
+const outcomes = new Array(lanes.length);
+let next = 0;
+try {
+	await Promise.all(
+		Array.from({ length: Math.min(CONCURRENCY, lanes.length) }, async () => {
+			while (next < lanes.length) {
+				const index = next++;
+				outcomes[index] = await runLane(lanes[index]);
+				const { runtime, results, seconds: took } = outcomes[index];
+				const failed = results.filter((result) => !result.ok);
+				console.log(
+					`${runtime.name.padEnd(34)} ${runtime.version.padEnd(18)} ${results.length - failed.length} passed, ${failed.length} failed (${took} s)`,
+				);
+				for (const result of failed) {
+					console.log(`  ✗ ${result.name}\n${result.error.replace(/^/gm, '      ')}`);
+				}
+			}
+		}),
+	);
+} finally {
+	await redis?.stop();
+	await rm(workDir, { recursive: true, force: true });
+}
+
+const runtimes = outcomes.map(({ runtime, results, seconds: took }) => ({
+	name: runtime.name,
+	version: runtime.version,
+	passed: results.filter((result) => result.ok).length,
+	failed: results.filter((result) => !result.ok).length,
+	seconds: took,
+	tests: results,
+}));
+const passed = runtimes.reduce((sum, runtime) => sum + runtime.passed, 0);
+const failed = runtimes.reduce((sum, runtime) => sum + runtime.failed, 0);
+await mkdir(join(repoRoot, '.ci', 'out'), { recursive: true });
+await writeFile(
+	join(repoRoot, '.ci', 'out', 'runtimes.json'),
+	`${JSON.stringify({ passed, failed, seconds: Number(seconds(started).split(' ')[0]), redis: redis?.version, runtimes }, null, '\t')}\n`,
+);
+console.log(`runtimes: ${runtimes.length} in ${seconds(started)}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed > 0 || passed === 0 ? 1 : 0;

@@ -1,0 +1,115 @@
+// what runs under Node, Bun and Deno on top of the core: the facade's flow (node:crypto
+// signing), the SQLite store over each driver the runtime has, the Redis store and lock over
+// ioredis, and the seed README's samples.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+import { createRedisLock } from '@atcute/oauth-lock-redis';
+import {
+	exportJwkKey,
+	generatePrivateKey,
+	importJwkKey,
+	MemoryStore,
+	OAuthClient,
+} from '@atcute/oauth-node-client';
+import { RedisStore } from '@atcute/oauth-store-redis';
+import { createSqliteLock, SqliteStore } from '@atcute/oauth-store-sqlite';
+import { Redis } from 'ioredis';
+
+import { addSeedTests } from './seed-tests.mjs';
+import { runSignInFlow } from './sign-in-flow.mjs';
+
+const facadeLib = { OAuthClient, generatePrivateKey, exportJwkKey, importJwkKey };
+
+/** the runtime's own SQLite modules: node:sqlite where it has one, and bun:sqlite under Bun. */
+const builtinSqliteDrivers = () => {
+	const drivers = [];
+	const nodeSqlite = globalThis.process.getBuiltinModule?.('node:sqlite');
+	if (nodeSqlite?.DatabaseSync)
+		drivers.push({ name: 'node:sqlite', open: (path) => new nodeSqlite.DatabaseSync(path) });
+	if (typeof globalThis.Bun !== 'undefined') {
+		const { Database } = createRequire(import.meta.url)('bun:sqlite');
+		drivers.push({ name: 'bun:sqlite', open: (path) => new Database(path) });
+	}
+	return drivers;
+};
+
+/** adds the facade, store and seed tests to `suite`; `tmpDir` is a fresh directory for files. */
+export const addServerTests = (suite, { control, redisUrl, tmpDir, runtime }) => {
+	suite.test('facade (node:crypto): sign-in flow over MemoryStore, session.signOut()', () =>
+		runSignInFlow({
+			control,
+			lib: facadeLib,
+			stores: { sessions: new MemoryStore(), states: new MemoryStore() },
+			label: 'facade',
+		}),
+	);
+
+	suite.test(
+		'facade: sign-in flow over SqliteStore({ path }) and createSqliteLock, oauth.revoke(did)',
+		async () => {
+			const path = join(tmpDir, 'by-path.db');
+			const sessions = new SqliteStore({ path, table: 'sessions' });
+			const states = new SqliteStore({ path, table: 'states' });
+			const lock = createSqliteLock({ path });
+			try {
+				await runSignInFlow({
+					control,
+					lib: facadeLib,
+					stores: { sessions, states },
+					requestLock: lock,
+					signOut: 'revoke',
+					label: 'sqlite-path',
+				});
+			} finally {
+				sessions.close();
+				states.close();
+				lock.close();
+			}
+		},
+	);
+
+	for (const driver of builtinSqliteDrivers()) {
+		suite.test(`facade: sign-in flow over SqliteStore({ database }) on ${driver.name}`, async () => {
+			const database = driver.open(join(tmpDir, `${driver.name.replace(':', '-')}.db`));
+			database.exec('PRAGMA journal_mode = WAL');
+			try {
+				await runSignInFlow({
+					control,
+					lib: facadeLib,
+					stores: {
+						sessions: new SqliteStore({ database, table: 'sessions' }),
+						states: new SqliteStore({ database, table: 'states' }),
+					},
+					requestLock: createSqliteLock({ database }),
+					label: `sqlite-${driver.name.replace(':', '-')}`,
+				});
+			} finally {
+				database.close();
+			}
+		});
+	}
+
+	suite.test('facade: sign-in flow over RedisStore and createRedisLock (ioredis)', async () => {
+		const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+		await redis.connect();
+		// one lane's keys apart from every other lane's on the shared server
+		const prefix = `matrix:${runtime.name}:${runtime.version}:`;
+		try {
+			await runSignInFlow({
+				control,
+				lib: facadeLib,
+				stores: {
+					sessions: new RedisStore({ redis, prefix: `${prefix}session:` }),
+					states: new RedisStore({ redis, prefix: `${prefix}state:` }),
+				},
+				requestLock: createRedisLock({ redis, prefix: `${prefix}lock:` }),
+				label: 'redis',
+			});
+		} finally {
+			redis.disconnect();
+		}
+	});
+
+	addSeedTests(suite, { control, tmpDir });
+};
