@@ -1,7 +1,8 @@
+import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
+
 import { DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { DiscoveryError } from './discovery-error.ts';
 import { displayUrl, parseHttpUrl } from './internal/parse-http-url.ts';
-import { readCappedBody } from './read-capped-body.ts';
 
 /** the shape of `fetch` this package takes. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
