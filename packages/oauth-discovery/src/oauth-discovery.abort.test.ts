@@ -44,7 +44,6 @@ const instrumented = (step: () => void, cache: MetadataCache = new MemoryMetadat
 			step();
 			return cache.set(key, value, options);
 		},
-		delete: (key) => cache.delete(key),
 	};
 	const watchedFetch: FetchFunction = async (input, init) => {
 		step();
