@@ -39,8 +39,9 @@ export const writeBlocks = (
 	mkdirSync(dir, { recursive: true });
 	return blocks.map((block) => {
 		const name = `${block.readme.replace(/[^\w.-]+/g, '_')}-L${block.line}`;
-		const file = join(dir, `${name}.ts`);
-		const runFile = join(dir, `${name}.run.ts`);
+		const extension = block.kind === 'ts' ? 'ts' : 'mjs';
+		const file = join(dir, `${name}.${extension}`);
+		const runFile = join(dir, `${name}.run.${extension}`);
 		// `export {}`: every block is a module, so top-level await works and names stay apart
 		const header = `export {};\n${block.context}`;
 		const text = `${header}${block.code}\n`;
@@ -76,7 +77,17 @@ export const checkBlocks = (
 		written.map((w) => w.file),
 		// the workspace's packages by name, wherever the block sits: the same source files the
 		// source condition gives the packages themselves, so no build is needed
-		{ ...options, noEmit: true, paths: Object.fromEntries([...paths].map(([name, file]) => [name, [file]])) },
+		// JavaScript blocks are checked too (imports, names, calls), as plain JS: see below
+		{
+			...options,
+			noEmit: true,
+			// blocks declare nothing for others: isolatedDeclarations (which forbids allowJs) is moot
+			declaration: false,
+			isolatedDeclarations: false,
+			allowJs: true,
+			checkJs: true,
+			paths: Object.fromEntries([...paths].map(([name, file]) => [name, [file]])),
+		},
 	);
 	const byFile = new Map(written.map((w) => [ts.sys.resolvePath(w.file), w]));
 
@@ -96,6 +107,8 @@ export const checkBlocks = (
 			...program.getSemanticDiagnostics(source),
 		];
 		for (const diagnostic of diagnostics) {
+			// JavaScript has no annotations: "implicitly has an 'any' type" (the 7xxx codes) is no fault there
+			if (w.block.kind === 'js' && diagnostic.code >= 7000 && diagnostic.code < 8000) continue;
 			const fileLine =
 				diagnostic.start === undefined ? 0 : source.getLineAndCharacterOfPosition(diagnostic.start).line;
 			// a complaint about the hidden context is reported at the fence

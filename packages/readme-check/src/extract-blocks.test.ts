@@ -5,7 +5,7 @@ import { extractBlocks, ReadmeMarkError } from './extract-blocks.ts';
 const md = (...lines: string[]): string => lines.join('\n');
 
 describe('extractBlocks', () => {
-	it('takes ts, typescript and mts blocks with the line of their first code line, and no others', () => {
+	it('takes ts, typescript and js blocks with the line of their first code line, and no others', () => {
 		const blocks = extractBlocks(
 			md(
 				'# title',
@@ -21,12 +21,16 @@ describe('extractBlocks', () => {
 				'```js',
 				'x',
 				'```',
+				'```json',
+				'{}',
+				'```',
 			),
 			'README.md',
 		);
-		expect(blocks.map((b) => [b.line, b.code])).toEqual([
-			[3, 'const a = 1;'],
-			[9, 'let b;'],
+		expect(blocks.map((b) => [b.line, b.kind, b.code])).toEqual([
+			[3, 'ts', 'const a = 1;'],
+			[9, 'ts', 'let b;'],
+			[12, 'js', 'x'],
 		]);
 	});
 

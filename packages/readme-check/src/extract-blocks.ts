@@ -1,5 +1,7 @@
-/** a fenced TypeScript block of a README, with the marks written just above it. */
+/** a fenced TypeScript or JavaScript block of a README, with the marks written just above it. */
 export interface ReadmeBlock {
+	/** `ts` for ```ts, ```typescript and ```mts blocks; `js` for ```js, ```javascript and ```mjs. */
+	kind: 'ts' | 'js';
 	/** the README's path, as given. */
 	readme: string;
 	/** the README line (1-based) of the block's first line of code. */
@@ -15,7 +17,14 @@ export interface ReadmeBlock {
 }
 
 const FENCE = /^(\s*)(`{3,}|~{3,})\s*([\w+-]*)/;
-const CHECKED_LANGUAGES = new Set(['ts', 'typescript', 'mts']);
+const CHECKED_LANGUAGES = new Map<string, 'ts' | 'js'>([
+	['ts', 'ts'],
+	['typescript', 'ts'],
+	['mts', 'ts'],
+	['js', 'js'],
+	['javascript', 'js'],
+	['mjs', 'js'],
+]);
 
 /** a README mark the checker does not know, or one written wrong: stops the check, not skipped. */
 export class ReadmeMarkError extends Error {
@@ -43,7 +52,8 @@ const dedent = (line: string, indent: string): string =>
 	line.startsWith(indent) ? line.slice(indent.length) : line.trimStart();
 
 /**
- * the TypeScript blocks (```ts, ```typescript, ```mts) of a markdown text, with their marks:
+ * the TypeScript (```ts, ```typescript, ```mts) and JavaScript (```js, ```javascript, ```mjs)
+ * blocks of a markdown text, with their marks:
  * `<!-- not-checked: reason -->` (a reason is required), `<!-- context: declarations -->` and
  * `<!-- run -->`, each an HTML comment directly above the fence. comments that start with
  * `check` or name another mark are refused as typos.
@@ -72,7 +82,8 @@ export const extractBlocks = (markdown: string, readme: string): ReadmeBlock[] =
 			end++;
 		}
 
-		if (CHECKED_LANGUAGES.has(language.toLowerCase())) {
+		const kind = CHECKED_LANGUAGES.get(language.toLowerCase());
+		if (kind !== undefined) {
 			let context = '';
 			let skipReason: string | undefined;
 			let run = false;
@@ -91,6 +102,7 @@ export const extractBlocks = (markdown: string, readme: string): ReadmeBlock[] =
 				}
 			}
 			blocks.push({
+				kind,
 				readme,
 				line: i + 2,
 				code: lines
