@@ -3,6 +3,8 @@ import { defineConfig, type UserConfig } from 'tsdown';
 /**
  * the build every library package shares: ESM with `.mjs` and `.d.mts` (matching the exports
  * maps) from `src/index.ts`. `platform` is `node` for packages that import node: modules.
+ * `@atcute-oauth/internal` (private, never published) is always inlined, so no published `dist`
+ * imports it at run time; every other dependency stays external.
  */
 export const packageConfig = (platform: 'neutral' | 'node' = 'neutral'): UserConfig => {
 	return defineConfig({
@@ -11,5 +13,6 @@ export const packageConfig = (platform: 'neutral' | 'node' = 'neutral'): UserCon
 		platform,
 		dts: true,
 		fixedExtension: true,
+		deps: { alwaysBundle: [/^@atcute-oauth\/internal\//] },
 	});
 };

@@ -175,7 +175,13 @@ export class AuthorizationServerAgent {
 				await response.body?.cancel().catch(() => {});
 				continue;
 			}
-			return this.#readResponse(endpoint, response, maxBytes, emptyOk);
+			try {
+				return await this.#readResponse(endpoint, response, maxBytes, emptyOk);
+			} catch (err) {
+				// an abort while the body streams in is the caller's, not a malformed answer
+				signal?.throwIfAborted();
+				throw err;
+			}
 		}
 	}
 

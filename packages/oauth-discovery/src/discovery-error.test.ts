@@ -24,7 +24,6 @@ describe('DiscoveryError', () => {
 		['bad_status', 400, false],
 		['bad_status', 401, false],
 		['redirect', 302, false],
-		['aborted', undefined, false],
 		['too_large', 200, false],
 		['mismatch', undefined, false],
 		['invalid_metadata', 200, false],

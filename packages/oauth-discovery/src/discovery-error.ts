@@ -21,9 +21,7 @@ export type DiscoveryErrorCode =
 	/** the JSON was not an object, or broke the atproto profile. */
 	| 'invalid_metadata'
 	/** the document describes another resource or issuer than the one asked for. */
-	| 'mismatch'
-	/** the caller's signal was aborted. */
-	| 'aborted';
+	| 'mismatch';
 
 /** options of a `DiscoveryError`. */
 export interface DiscoveryErrorOptions {

@@ -299,22 +299,33 @@ describe('fetchJsonDocument', () => {
 		},
 	);
 
-	it('stops when the caller aborts, with code aborted', { timeout: 5_000 }, async () => {
+	it("stops when the caller aborts, with the signal's reason", { timeout: 5_000 }, async () => {
+		server.route('/slow', (_req, res) => {
+			const timer = setTimeout(() => json({})(_req, res), 30_000);
+			res.on('close', () => clearTimeout(timer));
+		});
+		const controller = new AbortController();
+		const reason = new Error('user left');
+		setTimeout(() => controller.abort(reason), 50);
+		await expect(get('/slow', { signal: controller.signal, timeout: 10_000 })).rejects.toBe(reason);
+	});
+
+	it('rejects with the default AbortError when aborted without a reason', { timeout: 5_000 }, async () => {
 		server.route('/slow', (_req, res) => {
 			const timer = setTimeout(() => json({})(_req, res), 30_000);
 			res.on('close', () => clearTimeout(timer));
 		});
 		const controller = new AbortController();
 		setTimeout(() => controller.abort(), 50);
-		const error = await failure(get('/slow', { signal: controller.signal, timeout: 10_000 }));
-		expect(error.code).toBe('aborted');
-		expect(error.transient).toBe(false);
+		const error = await get('/slow', { signal: controller.signal, timeout: 10_000 }).catch((e: unknown) => e);
+		expect(error).toBe(controller.signal.reason);
+		expect(error).toMatchObject({ name: 'AbortError' });
 	});
 
 	it('sends nothing when the signal is already aborted', async () => {
 		server.route('/doc', json({}));
-		const error = await failure(get('/doc', { signal: AbortSignal.abort() }));
-		expect(error.code).toBe('aborted');
+		const signal = AbortSignal.abort(new Error('gone'));
+		await expect(get('/doc', { signal })).rejects.toBe(signal.reason);
 		expect(server.count()).toBe(0);
 	});
 

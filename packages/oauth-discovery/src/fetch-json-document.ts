@@ -1,7 +1,8 @@
+import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
+
 import { DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { DiscoveryError } from './discovery-error.ts';
 import { displayUrl, parseHttpUrl } from './internal/parse-http-url.ts';
-import { readCappedBody } from './read-capped-body.ts';
 
 /** the shape of `fetch` this package takes. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -26,7 +27,10 @@ export interface FetchJsonDocumentOptions {
 	 * > Turn it on for a local development PDS only, never in production.
 	 */
 	allowHttp?: boolean | undefined;
-	/** gives up on the request when aborted; the error then has code `aborted`. */
+	/**
+	 * gives up on the request when aborted: the call then rejects with the signal's own `reason`
+	 * (by default a `DOMException` named `AbortError`), never a `DiscoveryError`.
+	 */
 	signal?: AbortSignal | undefined;
 }
 
@@ -171,9 +175,8 @@ export const fetchJsonDocument = async (
 	const href = parseHttpUrl(url, allowHttp).href;
 	const shown = displayUrl(href);
 
-	if (signal?.aborted) {
-		throw new DiscoveryError('aborted', shown, `the request for ${shown} was aborted`);
-	}
+	// the caller's abort surfaces as the caller's reason, as everywhere in this project
+	signal?.throwIfAborted();
 
 	// one controller for both limits, so we can tell which one fired
 	const controller = new AbortController();
@@ -196,12 +199,11 @@ export const fetchJsonDocument = async (
 		// the limits cover the body too: a server that trickles bytes is as stuck as a silent one
 		return await readDocument(response, shown, maxBytes);
 	} catch (error) {
+		// a caller who gave up gets their own reason back, whatever the request died of
+		signal?.throwIfAborted();
 		if (error instanceof DiscoveryError) throw error;
 		if (timedOut) {
 			throw new DiscoveryError('timeout', shown, `${shown} did not answer within ${timeout} ms`);
-		}
-		if (signal?.aborted) {
-			throw new DiscoveryError('aborted', shown, `the request for ${shown} was aborted`);
 		}
 		throw new DiscoveryError('network', shown, `could not fetch ${shown}: ${reasonOf(error)}`, {
 			cause: error,

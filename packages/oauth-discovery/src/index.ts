@@ -29,7 +29,6 @@ export {
 	type ResolveOptions,
 	type ServiceDiscovery,
 } from './oauth-discovery.ts';
-export { readCappedBody } from './read-capped-body.ts';
 export {
 	type AuthorizationServerMetadata,
 	assertProtectsResource,

@@ -505,18 +505,17 @@ describe('OAuthDiscovery caching', () => {
 });
 
 describe('OAuthDiscovery aborts', () => {
-	it('gives up with code aborted when the caller aborts', { timeout: 5_000 }, async () => {
+	it("gives up with the signal's reason when the caller aborts", { timeout: 5_000 }, async () => {
 		pds.route(PR_PATH, delayed(30_000, {}));
 		const controller = new AbortController();
-		setTimeout(() => controller.abort(), 50);
-		const error = await failure(discovery().resolveFromPds(pds.origin, { signal: controller.signal }));
-		expect(error.code).toBe('aborted');
-		expect(error.transient).toBe(false);
+		const reason = new Error('user left');
+		setTimeout(() => controller.abort(reason), 50);
+		await expect(discovery().resolveFromPds(pds.origin, { signal: controller.signal })).rejects.toBe(reason);
 	});
 
 	it('sends nothing when the signal is already aborted', async () => {
-		const error = await failure(discovery().resolveFromPds(pds.origin, { signal: AbortSignal.abort() }));
-		expect(error.code).toBe('aborted');
+		const signal = AbortSignal.abort();
+		await expect(discovery().resolveFromPds(pds.origin, { signal })).rejects.toBe(signal.reason);
 		expect(pds.count()).toBe(0);
 	});
 
@@ -524,10 +523,11 @@ describe('OAuthDiscovery aborts', () => {
 		pds.route(PR_PATH, delayed(150, protectedResourceMetadata(pds.origin, as.origin)));
 		const d = discovery();
 		const controller = new AbortController();
-		const aborted = failure(d.resolveFromPds(pds.origin, { signal: controller.signal }));
+		const aborted = d.resolveFromPds(pds.origin, { signal: controller.signal }).catch((e: unknown) => e);
 		const patient = d.resolveFromPds(pds.origin);
-		setTimeout(() => controller.abort(), 30);
-		expect((await aborted).code).toBe('aborted');
+		const reason = new Error('one caller left');
+		setTimeout(() => controller.abort(reason), 30);
+		expect(await aborted).toBe(reason);
 		await expect(patient).resolves.toMatchObject({ issuer: as.origin });
 		expect(pds.count(PR_PATH)).toBe(1);
 	});

@@ -56,7 +56,10 @@ export interface OAuthDiscoveryOptions {
 export interface ResolveOptions {
 	/** skip the cache when reading (the fresh document is still cached); default false. */
 	noCache?: boolean | undefined;
-	/** gives up when aborted; the error then has code `aborted`. */
+	/**
+	 * gives up when aborted: the call then rejects with the signal's own `reason`, never a
+	 * `DiscoveryError`. a request shared with callers who did not abort goes on for them.
+	 */
 	signal?: AbortSignal | undefined;
 }
 
@@ -216,6 +219,8 @@ export class OAuthDiscovery {
 		try {
 			protectedResource = await this.resolveProtectedResource(origin, options);
 		} catch (error) {
+			// an abort is the caller's answer, never a sign the document is absent
+			options.signal?.throwIfAborted();
 			// only an absent document means "not a PDS": a failed fetch says nothing either way, and
 			// switching servers on an outage would hide it
 			if (!(error instanceof DiscoveryError && isAbsentDocument(error))) throw error;

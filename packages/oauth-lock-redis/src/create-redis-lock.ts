@@ -1,5 +1,5 @@
 import { type LockFunction, LockTimeoutError } from '@atcute/oauth-client';
-import { CommandFailure, runCommand } from '@atcute/oauth-store-redis';
+import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import type { Redis } from 'ioredis';
 import {
 	DEFAULT_COMMAND_TIMEOUT_MS,

@@ -6,4 +6,3 @@ export {
 	StoreUnavailableError,
 } from './errors.ts';
 export { RedisStore, type RedisStoreOptions } from './redis-store.ts';
-export { CommandFailure, type RunCommandOptions, runCommand } from './run-command.ts';

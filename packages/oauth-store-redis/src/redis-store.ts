@@ -1,9 +1,8 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
+import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import type { Redis } from 'ioredis';
-
 import { CLEAR_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { RedisStoreError, type StoreOperation, StoreUnavailableError } from './errors.ts';
-import { CommandFailure, runCommand } from './run-command.ts';
 
 /** options for `new RedisStore()`. */
 export interface RedisStoreOptions {

@@ -1,4 +1,4 @@
-import { readCappedBody } from '@atcute/oauth-discovery';
+import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
 
 const decoder = new TextDecoder();
 

@@ -1,7 +1,5 @@
-import { DiscoveryError } from '../discovery-error.ts';
 import { type FetchFunction, fetchJsonDocument } from '../fetch-json-document.ts';
 import type { MetadataCache, MetadataCacheEntry } from '../metadata-cache.ts';
-import { displayUrl } from './parse-http-url.ts';
 import { SingleFlight } from './single-flight.ts';
 
 /** how a `DocumentLoader` fetches and how long it keeps what it fetched. */
@@ -48,12 +46,12 @@ export class DocumentLoader {
 
 	async load<T>(request: DocumentRequest<T>): Promise<T> {
 		const { cache, url, maxBytes, validate, noCache, signal } = request;
-		const shown = displayUrl(url);
-		const aborted = () => new DiscoveryError('aborted', shown, `the request for ${shown} was aborted`);
-		if (signal?.aborted) throw aborted();
+		signal?.throwIfAborted();
 
 		if (!noCache) {
 			const cached = await this.#read(cache, url, validate);
+			// a shared cache may be slow: a caller who gave up meanwhile gets their reason, not the entry
+			signal?.throwIfAborted();
 			if (cached !== undefined) return cached;
 		}
 
@@ -74,7 +72,6 @@ export class DocumentLoader {
 				return value;
 			},
 			signal,
-			aborted,
 		);
 	}
 

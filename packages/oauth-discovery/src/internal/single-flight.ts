@@ -7,7 +7,7 @@ interface Flight {
 
 /**
  * shares one pending load per key between concurrent callers. each caller may bring its own
- * signal: giving up only stops that caller waiting, and the load itself is aborted once nobody
+ * signal: giving up only stops that caller waiting (rejected with its signal's reason), and the load itself is aborted once nobody
  * waits for it any more.
  */
 export class SingleFlight {
@@ -17,9 +17,8 @@ export class SingleFlight {
 		key: string,
 		load: (signal: AbortSignal) => Promise<T>,
 		signal: AbortSignal | undefined,
-		aborted: () => Error,
 	): Promise<T> {
-		if (signal?.aborted) return Promise.reject(aborted());
+		if (signal?.aborted) return Promise.reject(signal.reason);
 
 		let flight = this.#flights.get(key);
 		if (flight === undefined) {
@@ -47,7 +46,7 @@ export class SingleFlight {
 					if (this.#flights.get(key) === current) this.#flights.delete(key);
 					current.controller.abort();
 				}
-				reject(aborted());
+				reject(signal.reason);
 			};
 			signal.addEventListener('abort', onAbort, { once: true });
 			current.promise

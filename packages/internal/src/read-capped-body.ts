@@ -1,7 +1,7 @@
 /**
  * reads a whole body of at most `maxBytes`, or gives `undefined` once it grows past that, after
  * cancelling the stream so the server stops sending. errors of the stream (abort, reset) are
- * thrown.
+ * thrown as they come: an aborted read rejects with what the stream was errored with.
  */
 export const readCappedBody = async (
 	body: ReadableStream<Uint8Array>,
@@ -16,8 +16,10 @@ export const readCappedBody = async (
 		if (done) break;
 		size += value.byteLength;
 		if (size > maxBytes) {
-			// stop here: an endless body must cost us at most maxBytes plus one chunk
-			await reader.cancel().catch(() => {});
+			// stop here: an endless body must cost us at most maxBytes plus one chunk. the cancel is
+			// not awaited: on a cloned response it settles only once the other branch of the tee is
+			// cancelled too, which may never happen
+			void reader.cancel().catch(() => {});
 			return undefined;
 		}
 		chunks.push(value);

@@ -1,4 +1,4 @@
-// shared with @atcute/oauth-lock-redis, which imports it from here rather than keep a copy: both
+// shared by @atcute/oauth-store-redis and @atcute/oauth-lock-redis (each build inlines it): both
 // must classify Redis failures (transient or not) and keep tokens out of errors the same way.
 import type { Redis } from 'ioredis';
 
