@@ -179,6 +179,13 @@ describe('OAuthClient sessions', () => {
 		expect(error).toBeInstanceOf(OAuthTransientError);
 		expect(error).toMatchObject({ kind: 'timeout' });
 		expect(sessions.map.get(alice.did)).toEqual(before);
+		// the server still answers the abandoned request later: let it, before the next test registers
+		// another client key, or that answer lands there as a rejected client assertion
+		await expect
+			.poll(() => server.stats.requests.filter((request) => request.path === '/oauth/token').at(-1)?.status, {
+				timeout: 10_000,
+			})
+			.not.toBe(0);
 	});
 
 	it('refuses an oversized token response without reading it all', async () => {

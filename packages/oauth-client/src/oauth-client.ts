@@ -20,9 +20,11 @@ import {
 import { type CreateAgent, createAgentFactory } from './internal/agent-factory.ts';
 import type { AuthorizationServerAgent } from './internal/authorization-server-agent.ts';
 import { checkCallback, readCallbackState } from './internal/callback-params.ts';
+import { checkClientOptions } from './internal/check-client-options.ts';
 import { negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { createPkce } from './internal/pkce.ts';
+import { requestedScope } from './internal/requested-scope.ts';
 import { resolveActor, resolveIdentityAfresh } from './internal/resolve-identity.ts';
 import { sessionEndCause } from './internal/session-end-cause.ts';
 import { SessionEventEmitter } from './internal/session-event-emitter.ts';
@@ -95,15 +97,7 @@ export class OAuthClient {
 			dangerouslySkipDpopNonceCheck = false,
 			tracer,
 		} = options;
-		if (!(Number.isFinite(timeout) && timeout > 0)) {
-			throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
-		}
-		if (typeof dangerouslySkipDpopNonceCheck !== 'boolean') {
-			throw new TypeError('dangerouslySkipDpopNonceCheck must be a boolean');
-		}
-		if (tracer !== undefined && typeof tracer?.trace !== 'function') {
-			throw new TypeError('tracer must be an object with a trace(operation, context, fn) method');
-		}
+		checkClientOptions(options);
 
 		if (keyset === undefined) {
 			if (!isLoopbackClientId(metadata?.client_id)) {
@@ -118,23 +112,6 @@ export class OAuthClient {
 			this.metadata = buildClientMetadata(metadata, this.keyset);
 		}
 		this.jwks = this.keyset?.publicJwks;
-
-		for (const name of ['sessions', 'states'] as const) {
-			const store = stores?.[name];
-			if (
-				typeof store?.get !== 'function' ||
-				typeof store.set !== 'function' ||
-				typeof store.delete !== 'function'
-			) {
-				throw new TypeError(`stores.${name} must be a store with get, set and delete methods`);
-			}
-		}
-		if (typeof actorResolver?.resolve !== 'function') {
-			throw new TypeError('actorResolver must be an ActorResolver (an object with a resolve method)');
-		}
-		if (requestLock !== undefined && typeof requestLock !== 'function') {
-			throw new TypeError('requestLock must be a function (name, fn) => Promise');
-		}
 
 		this.#sessions = stores.sessions;
 		this.#states = stores.states;
@@ -219,7 +196,7 @@ export class OAuthClient {
 				`prompt must be one of ${[...PROMPTS].join(', ')}, got ${JSON.stringify(options.prompt)}`,
 			);
 		}
-		const scope = this.#requestedScope(options.scope);
+		const scope = requestedScope(this.metadata.scope, options.scope);
 
 		let server: AuthorizationServerMetadata;
 		let expectedDid: Did | undefined;
@@ -440,22 +417,6 @@ export class OAuthClient {
 			sub: did,
 			session: new OAuthSession(this.#host, did, session, await this.#keys.get(session.dpopKey)),
 		}));
-	}
-
-	/** the scope string to request: given tokens must all be in the metadata's scope. */
-	#requestedScope(scope: string | readonly string[] | undefined): string {
-		if (scope === undefined) return this.metadata.scope;
-		const allowed = new Set(this.metadata.scope.split(' '));
-		const tokens = typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [...scope];
-		const out = new Set(['atproto']);
-		for (const token of tokens) {
-			// the server checks each requested scope literally against the metadata's
-			if (!allowed.has(token)) {
-				throw new TypeError(`scope ${JSON.stringify(token)} is not in the client metadata's scope`);
-			}
-			out.add(token);
-		}
-		return [...out].join(' ');
 	}
 
 	/** the agent for a stored session: its issuer, its pinned client key, its DPoP key. */
