@@ -151,6 +151,30 @@ describe('OAuthClient refresh rules', () => {
 		expect(sessions.map.get(alice.did)!.tokenSet.access_token).not.toBe(before);
 	});
 
+	it('ends the session and revokes the new tokens when they cannot be stored after the refresh', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const events: OAuthSessionEvent[] = [];
+		client.addEventListener((event) => events.push(event));
+		const set = sessions.set.bind(sessions);
+		sessions.set = async () => {
+			throw new Error('store down');
+		};
+
+		const error = await refreshError(client.restore(alice.did, { refresh: true }));
+		sessions.set = set;
+		expect(error).toBeInstanceOf(TokenRefreshError);
+		expect(error).toMatchObject({ reason: 'store_failed', cause: { message: 'store down' } });
+		expect(sessions.map.has(alice.did)).toBe(false);
+		// the refresh token just issued is revoked: nothing live is left behind
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
+		await expect.poll(() => events).toEqual([{ type: 'deleted', sub: alice.did, cause: 'store_failed' }]);
+	});
+
+	it('rejects a tracer without a trace method', async () => {
+		await expect(createTestClient(server, { tracer: {} as never })).rejects.toThrow(/tracer must be/);
+	});
+
 	it('rejects a dangerouslySkipDpopNonceCheck that is not a boolean', async () => {
 		await expect(
 			createTestClient(server, { dangerouslySkipDpopNonceCheck: 'yes' as unknown as boolean }),
