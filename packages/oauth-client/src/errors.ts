@@ -1,13 +1,39 @@
 import type { Did } from '@atcute/lexicons';
 
+/** the stable `code` of every error class of this package; one per class. */
+export type OAuthClientErrorCode =
+	/** `OAuthCallbackError`: the authorization callback was refused or failed a check. */
+	| 'ERR_OAUTH_CALLBACK'
+	/** `OAuthResponseError`: the authorization server answered with an OAuth error. */
+	| 'ERR_OAUTH_RESPONSE'
+	/** `OAuthTransientError`: a passing failure (network, time-out, 5xx, 429, identity unavailable). */
+	| 'ERR_OAUTH_TRANSIENT'
+	/** `InvalidResponseError`: a server's answer was not a valid OAuth response. */
+	| 'ERR_INVALID_RESPONSE'
+	/** `TokenRefreshError`: the session ended at a refresh; see `reason`. */
+	| 'ERR_TOKEN_REFRESH'
+	/** `SessionNotFoundError`: no stored session for the account. */
+	| 'ERR_SESSION_NOT_FOUND'
+	/** `AuthMethodUnsatisfiableError`: the session's key left the keyset. */
+	| 'ERR_AUTH_METHOD_UNSATISFIABLE'
+	/** `IdentityMismatchError`: the account or its issuer is not the one expected. */
+	| 'ERR_IDENTITY_MISMATCH'
+	/** `IdentityResolutionError`: a handle or DID could not be resolved. */
+	| 'ERR_IDENTITY_RESOLUTION'
+	/** `LockTimeoutError`: the refresh lock was not acquired in time. */
+	| 'ERR_LOCK_TIMEOUT';
+
 /**
  * the authorization callback failed: the server sent an error (`access_denied` when the user
  * declined), or the callback did not pass our checks. `error` is the server's OAuth error code,
- * or one of ours: `missing_state`, `invalid_state` (unknown or already used), `expired_state`,
- * `missing_iss`, `issuer_mismatch`, `missing_code`.
+ * or one of ours: `duplicate_parameter` (`code`, `state` or `iss` given twice), `missing_state`,
+ * `invalid_state` (unknown or already used), `expired_state`, `missing_iss`, `issuer_mismatch`,
+ * `missing_code`.
  */
 export class OAuthCallbackError extends Error {
 	override name = 'OAuthCallbackError';
+	/** stable code: `ERR_OAUTH_CALLBACK`. */
+	readonly code = 'ERR_OAUTH_CALLBACK' as const;
 
 	constructor(
 		/** the OAuth error code. */
@@ -28,6 +54,8 @@ export class OAuthCallbackError extends Error {
  */
 export class OAuthResponseError extends Error {
 	override name = 'OAuthResponseError';
+	/** stable code: `ERR_OAUTH_RESPONSE`. */
+	readonly code = 'ERR_OAUTH_RESPONSE' as const;
 
 	constructor(
 		/** which endpoint answered: `par`, `token`, `revocation`. */
@@ -45,8 +73,11 @@ export class OAuthResponseError extends Error {
 	}
 }
 
-/** why a server could not be used for now; none of these is a verdict on the session. */
-export type TransientErrorKind = 'network' | 'timeout' | 'server_error' | 'rate_limited';
+/**
+ * why a server could not be used for now; none of these is a verdict on the session. `identity`:
+ * the account's DID or its PDS's metadata could not be resolved before a refresh.
+ */
+export type TransientErrorKind = 'network' | 'timeout' | 'server_error' | 'rate_limited' | 'identity';
 
 /**
  * a failure that may pass: a network error, a time-out, a 5xx or a 429. sessions are never
@@ -54,6 +85,8 @@ export type TransientErrorKind = 'network' | 'timeout' | 'server_error' | 'rate_
  */
 export class OAuthTransientError extends Error {
 	override name = 'OAuthTransientError';
+	/** stable code: `ERR_OAUTH_TRANSIENT`. */
+	readonly code = 'ERR_OAUTH_TRANSIENT' as const;
 	/** always true: lets callers tell these apart without `instanceof`. */
 	readonly transient = true;
 
@@ -72,6 +105,8 @@ export class OAuthTransientError extends Error {
 /** a server answered with something that is not a valid OAuth response. */
 export class InvalidResponseError extends Error {
 	override name = 'InvalidResponseError';
+	/** stable code: `ERR_INVALID_RESPONSE`. */
+	readonly code = 'ERR_INVALID_RESPONSE' as const;
 
 	constructor(
 		/** which endpoint answered. */
@@ -82,8 +117,18 @@ export class InvalidResponseError extends Error {
 	}
 }
 
-/** why a session had to end. */
-export type TokenRefreshFailure = 'invalid_grant' | 'no_refresh_token' | 'sub_mismatch';
+/**
+ * why a refresh ended the session: the server refused the refresh token (`invalid_grant`), the
+ * session had none, the refreshed tokens were for another account (`sub_mismatch`), the
+ * account's identity now leads to another authorization server (`issuer_changed`), or the new
+ * tokens could not be stored after the old refresh token was spent (`store_failed`).
+ */
+export type TokenRefreshFailure =
+	| 'invalid_grant'
+	| 'no_refresh_token'
+	| 'sub_mismatch'
+	| 'issuer_changed'
+	| 'store_failed';
 
 /**
  * the session's refresh token was refused, or the refreshed tokens failed a check. definitive:
@@ -91,6 +136,8 @@ export type TokenRefreshFailure = 'invalid_grant' | 'no_refresh_token' | 'sub_mi
  */
 export class TokenRefreshError extends Error {
 	override name = 'TokenRefreshError';
+	/** stable code: `ERR_TOKEN_REFRESH`. */
+	readonly code = 'ERR_TOKEN_REFRESH' as const;
 
 	constructor(
 		/** the account whose session ended. */
@@ -107,6 +154,8 @@ export class TokenRefreshError extends Error {
 /** there is no stored session for this account (never signed in, signed out, or ended). */
 export class SessionNotFoundError extends Error {
 	override name = 'SessionNotFoundError';
+	/** stable code: `ERR_SESSION_NOT_FOUND`. */
+	readonly code = 'ERR_SESSION_NOT_FOUND' as const;
 
 	constructor(
 		/** the account asked for. */
@@ -122,6 +171,8 @@ export class SessionNotFoundError extends Error {
  */
 export class AuthMethodUnsatisfiableError extends Error {
 	override name = 'AuthMethodUnsatisfiableError';
+	/** stable code: `ERR_AUTH_METHOD_UNSATISFIABLE`. */
+	readonly code = 'ERR_AUTH_METHOD_UNSATISFIABLE' as const;
 
 	constructor(
 		/** the account whose session ended (unknown while a sign-in is completing). */
@@ -139,6 +190,8 @@ export class AuthMethodUnsatisfiableError extends Error {
  */
 export class IdentityMismatchError extends Error {
 	override name = 'IdentityMismatchError';
+	/** stable code: `ERR_IDENTITY_MISMATCH`. */
+	readonly code = 'ERR_IDENTITY_MISMATCH' as const;
 
 	constructor(
 		/** what did not match: the token's `sub`, or the issuer found by resolving it. */
@@ -155,6 +208,8 @@ export class IdentityMismatchError extends Error {
 /** the handle or DID could not be resolved to a PDS. */
 export class IdentityResolutionError extends Error {
 	override name = 'IdentityResolutionError';
+	/** stable code: `ERR_IDENTITY_RESOLUTION`. */
+	readonly code = 'ERR_IDENTITY_RESOLUTION' as const;
 
 	constructor(
 		/** what was being resolved. */
@@ -168,6 +223,8 @@ export class IdentityResolutionError extends Error {
 /** a lock could not be acquired in time. nothing was done; try again. */
 export class LockTimeoutError extends Error {
 	override name = 'LockTimeoutError';
+	/** stable code: `ERR_LOCK_TIMEOUT`. */
+	readonly code = 'ERR_LOCK_TIMEOUT' as const;
 	/** a busy lock is a passing condition. */
 	readonly transient = true;
 

@@ -1,13 +1,7 @@
 export {
-	AuthorizationServerAgent,
-	type AuthorizationServerAgentOptions,
-	type ParResult,
-} from './authorization-server-agent.ts';
-export {
 	buildClientMetadata,
 	buildLoopbackClientMetadata,
 	type ClientMetadataInput,
-	isLoopbackClientId,
 	type OAuthClientMetadata,
 } from './client-metadata.ts';
 export {
@@ -17,6 +11,7 @@ export {
 	InvalidResponseError,
 	LockTimeoutError,
 	OAuthCallbackError,
+	type OAuthClientErrorCode,
 	OAuthResponseError,
 	OAuthTransientError,
 	SessionNotFoundError,
@@ -25,17 +20,24 @@ export {
 	type TransientErrorKind,
 } from './errors.ts';
 export { createMemoryLock, type LockFunction, type MemoryLockOptions } from './lock.ts';
-export {
-	type AuthorizeOptions,
-	type AuthorizeResult,
-	type AuthorizeTarget,
-	type CallbackResult,
-	OAuthClient,
-	type OAuthClientOptions,
-	type OAuthClientStores,
-	type RestoreOptions,
-} from './oauth-client.ts';
+export { OAuthClient } from './oauth-client.ts';
+export type {
+	AuthorizeOptions,
+	AuthorizeResult,
+	AuthorizeTarget,
+	CallbackResult,
+	OAuthClientOptions,
+	OAuthClientStores,
+	RestoreOptions,
+} from './oauth-client-options.ts';
 export { OAuthSession, type TokenInfo } from './oauth-session.ts';
+export type {
+	OAuthSessionEvent,
+	SessionDeletedCause,
+	SessionDeletedEvent,
+	SessionEventListener,
+	SessionUpdatedEvent,
+} from './session-events.ts';
 export type { Awaitable, Store, StoreGetOptions, StoreSetOptions } from './store.ts';
 export type {
 	ClientAuthMethod,
@@ -45,3 +47,12 @@ export type {
 	StoredState,
 	TokenSet,
 } from './stored-types.ts';
+export type {
+	AuthorizeTraceContext,
+	CallbackTraceContext,
+	OAuthTracer,
+	RefreshTraceContext,
+	RequestTraceContext,
+	TraceContexts,
+	TraceOperation,
+} from './tracer.ts';

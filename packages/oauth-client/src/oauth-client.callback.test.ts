@@ -177,6 +177,45 @@ describe('OAuthClient.callback', () => {
 		}
 	});
 
+	for (const name of ['code', 'state', 'iss'] as const) {
+		it(`refuses a callback that repeats ${name} before taking the state or exchanging the code`, async () => {
+			const { client, url, states } = await start();
+			const params = await server.authorize(url, { did: alice.did });
+			const repeated = new URLSearchParams(params);
+			repeated.append(name, name === 'iss' ? 'https://evil.example' : 'other');
+
+			const error = await callbackError(client.callback(repeated));
+			expect(error).toMatchObject({ error: 'duplicate_parameter', code: 'ERR_OAUTH_CALLBACK' });
+			expect(error.message).toContain(name);
+			expect(server.stats.token.authorization_code).toBe(0);
+			// the state was not spent on the refused query: the genuine callback still completes
+			expect(states.map.has(params.get('state')!)).toBe(true);
+			const { session } = await client.callback(params);
+			expect(session.did).toBe(alice.did);
+		});
+	}
+
+	it('refuses a token response without a DPoP-Nonce header, and keeps no session', async () => {
+		const { client, url, sessions } = await start();
+		const params = await server.authorize(url, { did: alice.did });
+		// the nonce from PAR is still known, so the exchange goes through at the server
+		server.behaviour.omitDpopNonceHeader = true;
+		const error = await client.callback(params).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(InvalidResponseError);
+		expect(error).toMatchObject({ endpoint: 'token', code: 'ERR_INVALID_RESPONSE' });
+		expect((error as Error).message).toMatch(/DPoP-Nonce/);
+		expect(server.stats.token.authorization_code).toBe(1);
+		expect(sessions.map.size).toBe(0);
+	});
+
+	it('accepts a token response without a DPoP-Nonce header with dangerouslySkipDpopNonceCheck', async () => {
+		const { client, url } = await start({ dangerouslySkipDpopNonceCheck: true });
+		const params = await server.authorize(url, { did: alice.did });
+		server.behaviour.omitDpopNonceHeader = true;
+		const { session } = await client.callback(params);
+		expect(session.did).toBe(alice.did);
+	});
+
 	it('retries the code exchange only on a nonce challenge', async () => {
 		const { client, url } = await start();
 		server.rotateNonce('as');

@@ -12,6 +12,7 @@ import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 
 import type { StoredSession, TokenSet } from './stored-types.ts';
 import { isStale } from './token-set.ts';
+import type { OAuthTracer, RequestTraceContext } from './tracer.ts';
 
 /** what a session needs from its client. */
 export interface SessionHost {
@@ -20,11 +21,13 @@ export interface SessionHost {
 	 * `staleAccessToken` is the token the caller found expired or rejected; absent forces a refresh.
 	 */
 	refresh(did: Did, staleAccessToken: string | undefined): Promise<StoredSession>;
-	/** revokes the session at the server (best effort) and deletes it. */
-	revoke(did: Did): Promise<void>;
+	/** revokes the session at the server (best effort) and deletes it, as a sign-out. */
+	signOut(did: Did): Promise<void>;
 	readonly nonces: DpopNonceCache;
 	readonly fetch: FetchFunction;
 	readonly now: () => number;
+	/** the instrumentation hook, if any. */
+	readonly tracer: OAuthTracer | undefined;
 }
 
 /** what `getTokenInfo()` tells about a session's tokens (no token values). */
@@ -111,7 +114,25 @@ export class OAuthSession {
 	 * sends a request to the PDS: `pathname` (with query) is resolved against the PDS URL. HTTP
 	 * errors are returned, not thrown; a failed refresh throws its typed error.
 	 */
-	async handle(pathname: string, init: RequestInit = {}): Promise<Response> {
+	handle(pathname: string, init: RequestInit = {}): Promise<Response> {
+		const { tracer } = this.#host;
+		if (tracer === undefined) return this.#send(pathname, init);
+		const url = new URL(pathname, this.#tokenSet.aud);
+		// the query is left out: it may carry the app's data
+		const context: RequestTraceContext = {
+			sub: this.did,
+			method: (init.method ?? 'GET').toUpperCase(),
+			origin: url.origin,
+			pathname: url.pathname,
+		};
+		return tracer.trace('request', context, async () => {
+			const response = await this.#send(pathname, init);
+			context.status = response.status;
+			return response;
+		});
+	}
+
+	async #send(pathname: string, init: RequestInit): Promise<Response> {
 		let tokenSet = this.#tokenSet;
 		if (isStale(tokenSet, this.#host.now())) {
 			tokenSet = await this.#refresh(tokenSet.access_token);
@@ -148,7 +169,7 @@ export class OAuthSession {
 	 * server, best effort with a time limit, and always deletes the stored session.
 	 */
 	signOut(): Promise<void> {
-		return this.#host.revoke(this.did);
+		return this.#host.signOut(this.did);
 	}
 
 	async #refresh(staleAccessToken: string | undefined): Promise<TokenSet> {

@@ -3,10 +3,12 @@ export {
 	type AuthorizeOptions,
 	type AuthorizeResult,
 	type AuthorizeTarget,
+	type AuthorizeTraceContext,
 	type Awaitable,
 	buildClientMetadata,
 	buildLoopbackClientMetadata,
 	type CallbackResult,
+	type CallbackTraceContext,
 	type ClientAuthMethod,
 	type ClientMetadataInput,
 	createMemoryLock,
@@ -17,15 +19,24 @@ export {
 	LockTimeoutError,
 	type MemoryLockOptions,
 	OAuthCallbackError,
+	type OAuthClientErrorCode,
 	type OAuthClientMetadata,
 	type OAuthClientOptions,
 	type OAuthClientStores,
 	OAuthResponseError,
 	OAuthSession,
+	type OAuthSessionEvent,
+	type OAuthTracer,
 	OAuthTransientError,
+	type RefreshTraceContext,
+	type RequestTraceContext,
 	type RestoreOptions,
+	type SessionDeletedCause,
+	type SessionDeletedEvent,
+	type SessionEventListener,
 	SessionNotFoundError,
 	type SessionStore,
+	type SessionUpdatedEvent,
 	type StateStore,
 	type Store,
 	type StoredSession,
@@ -36,6 +47,8 @@ export {
 	TokenRefreshError,
 	type TokenRefreshFailure,
 	type TokenSet,
+	type TraceContexts,
+	type TraceOperation,
 	type TransientErrorKind,
 } from '@atcute/oauth-client';
 export { DiscoveryError, type DiscoveryErrorCode } from '@atcute/oauth-discovery';
@@ -58,7 +71,7 @@ export {
 } from '@atcute/oauth-keys';
 export { scope } from '@atcute/oauth-scope';
 export { MemoryStore, type MemoryStoreOptions } from '@atcute/oauth-store-memory';
-
+export { diagnosticsChannelTracer, OAUTH_TRACING_CHANNELS } from './diagnostics.ts';
 export { generatePrivateKey, importJwkKey, importPkcs8Key } from './keys.ts';
 export { createNodeSigner } from './node-signer.ts';
 export { OAuthClient } from './oauth-client.ts';

@@ -169,6 +169,21 @@ describe('resource server', () => {
 	});
 });
 
+describe('the PLC directory', () => {
+	it('didDocumentFailure answers 503 or drops the connection', async () => {
+		server.behaviour.didDocumentFailure = 'status_503';
+		const response = await fetch(`${server.plcUrl}/${did}`);
+		expect(response.status).toBe(503);
+		await response.arrayBuffer();
+
+		server.behaviour.didDocumentFailure = 'network';
+		await expect(fetch(`${server.plcUrl}/${did}`)).rejects.toThrow();
+
+		server.behaviour.didDocumentFailure = undefined;
+		expect(await json(await fetch(`${server.plcUrl}/${did}`))).toMatchObject({ id: did });
+	});
+});
+
 describe('metadata', () => {
 	const asMetadata = `/.well-known/oauth-authorization-server`;
 

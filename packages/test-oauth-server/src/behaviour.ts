@@ -101,6 +101,8 @@ export interface TestServerBehaviour {
 
 	/** milliseconds to wait before the PLC directory answers. */
 	didDocumentDelayMs?: number | undefined;
+	/** how the PLC directory fails: `status_503` answers 503, `network` destroys the socket. */
+	didDocumentFailure?: 'status_503' | 'network' | undefined;
 	/** the `content-type` of DID documents; default `application/json` (plc.directory sends `application/did+ld+json`). */
 	didDocumentContentType?: string | undefined;
 

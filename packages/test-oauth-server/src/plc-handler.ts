@@ -10,6 +10,13 @@ export const createPlcHandler = (ctx: ServerContext): Handler => {
 		const exchange = new Exchange(ctx, 'plc', req, res, url);
 		try {
 			await ctx.delay(ctx.behaviour.didDocumentDelayMs);
+			if (ctx.behaviour.didDocumentFailure === 'network') {
+				exchange.destroy();
+				return;
+			}
+			if (ctx.behaviour.didDocumentFailure === 'status_503') {
+				throw new HttpError(503, 'ServiceUnavailable', 'directory unavailable (behaviour)', 'misbehaviour');
+			}
 			if (req.method !== 'GET') {
 				throw new HttpError(405, 'MethodNotAllowed', `${req.method} not allowed`);
 			}

@@ -8,10 +8,10 @@ import {
 } from '@atcute/oauth-dpop';
 import { CLIENT_ASSERTION_TYPE, createClientAssertion, type PrivateKey } from '@atcute/oauth-keys';
 
-import { ERROR_RESPONSE_MAX_BYTES, PAR_RESPONSE_MAX_BYTES, TOKEN_RESPONSE_MAX_BYTES } from './constants.ts';
-import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from './errors.ts';
-import { readJsonBody } from './internal/read-json-body.ts';
-import { parseTokenResponse, type TokenResponse } from './token-response.ts';
+import { ERROR_RESPONSE_MAX_BYTES, PAR_RESPONSE_MAX_BYTES, TOKEN_RESPONSE_MAX_BYTES } from '../constants.ts';
+import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from '../errors.ts';
+import { parseTokenResponse, type TokenResponse } from '../token-response.ts';
+import { readJsonBody } from './read-json-body.ts';
 
 /** what an `AuthorizationServerAgent` needs. */
 export interface AuthorizationServerAgentOptions {
@@ -29,6 +29,8 @@ export interface AuthorizationServerAgentOptions {
 	now: () => number;
 	/** the time limit for each request, in milliseconds. */
 	timeout: number;
+	/** refuse a successful token response without a `DPoP-Nonce` header (the atproto rule). */
+	requireDpopNonce: boolean;
 }
 
 /** the result of a pushed authorization request. */
@@ -43,7 +45,9 @@ type Endpoint = 'par' | 'token' | 'revocation';
  * talks to one authorization server with one DPoP key: PAR, token and revocation requests, each
  * with a fresh client assertion and DPoP proof. errors are classified where they enter: a
  * network failure, time-out, 5xx or 429 is an `OAuthTransientError`, an OAuth error body an
- * `OAuthResponseError`, anything else malformed an `InvalidResponseError`.
+ * `OAuthResponseError`, anything else malformed an `InvalidResponseError` (a successful token
+ * response without a `DPoP-Nonce` header included, unless the client opted out).
+ * @see https://atproto.com/specs/oauth#demonstrating-proof-of-possession-dpop
  */
 export class AuthorizationServerAgent {
 	readonly #options: AuthorizationServerAgentOptions;
@@ -188,6 +192,12 @@ export class AuthorizationServerAgent {
 	async #readResponse(endpoint: Endpoint, response: Response, maxBytes: number, emptyOk: boolean) {
 		const { status } = response;
 		if (status >= 200 && status < 300) {
+			// atproto: "clients must reject responses missing a DPoP-Nonce header, if the request
+			// included DPoP"; refused before the tokens are read, so none is ever stored
+			if (endpoint === 'token' && this.#options.requireDpopNonce && !response.headers.get('dpop-nonce')) {
+				await response.body?.cancel().catch(() => {});
+				throw new InvalidResponseError(endpoint, 'answered without a DPoP-Nonce header');
+			}
 			if (emptyOk) {
 				await response.body?.cancel().catch(() => {});
 				return undefined;

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+	AuthMethodUnsatisfiableError,
+	IdentityMismatchError,
+	IdentityResolutionError,
+	InvalidResponseError,
+	LockTimeoutError,
+	OAuthCallbackError,
+	type OAuthClientErrorCode,
+	OAuthResponseError,
+	OAuthTransientError,
+	SessionNotFoundError,
+	TokenRefreshError,
+} from './errors.ts';
+
+const DID = 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa';
+
+describe('error classes', () => {
+	const cases: [Error & { code: OAuthClientErrorCode }, string, OAuthClientErrorCode][] = [
+		[new OAuthCallbackError('access_denied'), 'OAuthCallbackError', 'ERR_OAUTH_CALLBACK'],
+		[new OAuthResponseError('token', 400, 'invalid_grant'), 'OAuthResponseError', 'ERR_OAUTH_RESPONSE'],
+		[new OAuthTransientError('network', 'down'), 'OAuthTransientError', 'ERR_OAUTH_TRANSIENT'],
+		[new InvalidResponseError('token', 'bad'), 'InvalidResponseError', 'ERR_INVALID_RESPONSE'],
+		[new TokenRefreshError(DID, 'invalid_grant', 'refused'), 'TokenRefreshError', 'ERR_TOKEN_REFRESH'],
+		[new SessionNotFoundError(DID), 'SessionNotFoundError', 'ERR_SESSION_NOT_FOUND'],
+		[
+			new AuthMethodUnsatisfiableError(DID, 'main'),
+			'AuthMethodUnsatisfiableError',
+			'ERR_AUTH_METHOD_UNSATISFIABLE',
+		],
+		[new IdentityMismatchError('sub', DID, DID), 'IdentityMismatchError', 'ERR_IDENTITY_MISMATCH'],
+		[new IdentityResolutionError('alice.test'), 'IdentityResolutionError', 'ERR_IDENTITY_RESOLUTION'],
+		[new LockTimeoutError('x', 10), 'LockTimeoutError', 'ERR_LOCK_TIMEOUT'],
+	];
+
+	it.each(cases)('%o carries its stable name and code', (error, name, code) => {
+		expect(error.name).toBe(name);
+		expect(error.code).toBe(code);
+		expect(error).toBeInstanceOf(Error);
+	});
+
+	it('gives every class its own code', () => {
+		expect(new Set(cases.map(([error]) => error.code)).size).toBe(cases.length);
+	});
+});

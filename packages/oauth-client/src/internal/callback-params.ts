@@ -1,0 +1,71 @@
+import { OAuthCallbackError } from '../errors.ts';
+import type { StoredState } from '../stored-types.ts';
+
+/** the parameters that must appear at most once in a callback. */
+const SINGLE_PARAMS = ['code', 'state', 'iss'] as const;
+
+/**
+ * the callback's `state`, after refusing a query that repeats `code`, `state` or `iss`: with two
+ * values, which one the server meant is unknowable, so nothing is taken and nothing exchanged.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1
+ */
+export const readCallbackState = (params: URLSearchParams): string => {
+	for (const name of SINGLE_PARAMS) {
+		// RFC 6749 §3.1: request and response parameters must not be included more than once
+		if (params.getAll(name).length > 1) {
+			throw new OAuthCallbackError('duplicate_parameter', `the callback repeats the ${name} parameter`);
+		}
+	}
+	const stateId = params.get('state');
+	if (!stateId) {
+		throw new OAuthCallbackError('missing_state', 'the callback has no state parameter');
+	}
+	return stateId;
+};
+
+/** a callback that passed every check before the code exchange; only this carries a code to it. */
+export interface CheckedCallback {
+	readonly code: string;
+}
+
+/**
+ * checks a callback whose state we took, in the order that matters: the state's expiry, then
+ * the server's `error`, then `iss` (mix-up defence), then the presence of `code`.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
+ * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
+ * @see https://atproto.com/specs/oauth#authorization-callback
+ */
+export const checkCallback = (params: URLSearchParams, stored: StoredState, now: number): CheckedCallback => {
+	// the library enforces the 10 minutes itself: a store's TTL may be late or absent
+	if (!(stored.expiresAt > now)) {
+		throw new OAuthCallbackError(
+			'expired_state',
+			'the authorization took longer than 10 minutes',
+			stored.appState,
+		);
+	}
+
+	const error = params.get('error');
+	if (error !== null) {
+		throw new OAuthCallbackError(error, params.get('error_description') ?? undefined, stored.appState);
+	}
+
+	// mix-up defence (RFC 9207): the response must come from the server we sent the user to
+	const iss = params.get('iss');
+	if (iss === null) {
+		throw new OAuthCallbackError('missing_iss', 'the callback has no iss parameter', stored.appState);
+	}
+	if (iss !== stored.issuer) {
+		throw new OAuthCallbackError(
+			'issuer_mismatch',
+			`the callback comes from ${iss}, not from ${stored.issuer}`,
+			stored.appState,
+		);
+	}
+
+	const code = params.get('code');
+	if (!code) {
+		throw new OAuthCallbackError('missing_code', 'the callback has no code parameter', stored.appState);
+	}
+	return { code };
+};

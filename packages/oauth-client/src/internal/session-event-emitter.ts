@@ -1,0 +1,54 @@
+import type { OAuthSessionEvent, SessionEventListener } from '../session-events.ts';
+
+/**
+ * the session event listeners. `emit` returns at once: each listener runs in its own microtask,
+ * after the caller's store write and outside any lock, and is never awaited; what it throws (or
+ * its promise rejects with) is dropped, so a listener can neither break nor delay a sign-in or a
+ * refresh.
+ */
+export class SessionEventEmitter {
+	readonly #listeners = new Set<SessionEventListener>();
+
+	add(listener: SessionEventListener): void {
+		if (typeof listener !== 'function') {
+			throw new TypeError('listener must be a function');
+		}
+		this.#listeners.add(listener);
+	}
+
+	remove(listener: SessionEventListener): void {
+		this.#listeners.delete(listener);
+	}
+
+	/** whether anyone listens: lets callers skip building an event. */
+	get active(): boolean {
+		return this.#listeners.size > 0;
+	}
+
+	emit(event: OAuthSessionEvent | (() => Promise<OAuthSessionEvent>)): void {
+		if (this.#listeners.size === 0) return;
+		// a snapshot: a listener added or removed meanwhile does not change this delivery
+		const listeners = [...this.#listeners];
+		queueMicrotask(() => {
+			const ready = typeof event === 'function' ? event() : Promise.resolve(event);
+			ready.then(
+				(value) => {
+					for (const listener of listeners) {
+						queueMicrotask(() => {
+							try {
+								const result = listener(value);
+								// an async listener's rejection must not become an unhandled rejection
+								if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+									Promise.resolve(result).catch(() => {});
+								}
+							} catch {
+								// a listener's failure is its own: the flow it reports on has already succeeded
+							}
+						});
+					}
+				},
+				() => {},
+			);
+		});
+	}
+}

@@ -1,0 +1,200 @@
+import type { Did } from '@atcute/lexicons';
+import { DiscoveryError } from '@atcute/oauth-discovery';
+
+import {
+	IdentityMismatchError,
+	IdentityResolutionError,
+	OAuthResponseError,
+	OAuthTransientError,
+	SessionNotFoundError,
+	TokenRefreshError,
+} from '../errors.ts';
+import type { LockFunction } from '../lock.ts';
+import type { SessionDeletedCause } from '../session-events.ts';
+import type { SessionStore, StoredSession } from '../stored-types.ts';
+import type { TokenResponse } from '../token-response.ts';
+import { isStale, toTokenSet } from '../token-set.ts';
+import type { OAuthTracer, RefreshTraceContext } from '../tracer.ts';
+import type { AuthorizationServerAgent } from './authorization-server-agent.ts';
+import type { CurrentIdentity } from './resolve-identity.ts';
+import { sessionEndCause } from './session-end-cause.ts';
+
+/** what a `SessionRefresher` needs from its client. */
+export interface SessionRefresherOptions {
+	sessions: SessionStore;
+	lock: LockFunction;
+	now: () => number;
+	/** the agent for a session's issuer, with its pinned key; throws `AuthMethodUnsatisfiableError`. */
+	agentFor: (did: Did, session: StoredSession) => Promise<AuthorizationServerAgent>;
+	/** the account's identity, resolved afresh. */
+	resolveIdentity: (did: Did) => Promise<CurrentIdentity>;
+	/** deletes a session that ended, and reports it; called under the session's lock. */
+	end: (did: Did, cause: SessionDeletedCause) => Promise<void>;
+	/** reports a session that was stored; called under the session's lock, must not wait. */
+	stored: (did: Did, session: StoredSession) => void;
+	tracer: OAuthTracer | undefined;
+}
+
+/** the name of a session's lock: one refresh per account at a time, across processes. */
+export const sessionLockName = (did: Did): string => `oauth-session:${did}`;
+
+/**
+ * refreshes sessions: one refresh per account at a time in this process (callers share it),
+ * under the session's lock for the others, with the session re-read inside the lock. a
+ * definitive failure (see `sessionEndCause`) deletes the session; any other keeps it.
+ * @see https://atproto.com/specs/oauth#tokens-and-session-management
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
+ */
+export class SessionRefresher {
+	readonly #options: SessionRefresherOptions;
+	readonly #pending = new Map<Did, Promise<StoredSession>>();
+
+	constructor(options: SessionRefresherOptions) {
+		this.#options = options;
+	}
+
+	/**
+	 * refreshes the session of `did`, or adopts tokens another holder stored meanwhile.
+	 * `staleAccessToken` is the token the caller found expired or refused; absent forces a refresh.
+	 */
+	refresh(did: Did, staleAccessToken: string | undefined): Promise<StoredSession> {
+		let pending = this.#pending.get(did);
+		if (pending === undefined) {
+			const { lock, tracer } = this.#options;
+			const context: RefreshTraceContext = { sub: did };
+			const run = () => lock(sessionLockName(did), () => this.#refreshLocked(did, staleAccessToken, context));
+			pending = (tracer ? tracer.trace('refresh', context, run) : run()).finally(() => {
+				this.#pending.delete(did);
+			});
+			this.#pending.set(did, pending);
+		}
+		return pending;
+	}
+
+	async #refreshLocked(
+		did: Did,
+		staleAccessToken: string | undefined,
+		context: RefreshTraceContext,
+	): Promise<StoredSession> {
+		const { sessions, now, end } = this.#options;
+		// re-read inside the lock: another holder may have refreshed (or ended) it meanwhile
+		const session = await sessions.get(did);
+		if (session === undefined) {
+			throw new SessionNotFoundError(did);
+		}
+		context.issuer = session.tokenSet.iss;
+		const { tokenSet } = session;
+		if (
+			staleAccessToken !== undefined &&
+			tokenSet.access_token !== staleAccessToken &&
+			!isStale(tokenSet, now())
+		) {
+			return session;
+		}
+
+		try {
+			return await this.#refreshOnce(did, session);
+		} catch (err) {
+			// the one rule deciding whether this failure ends the session
+			const cause = sessionEndCause(err);
+			if (cause !== undefined) {
+				// a failed delete must not hide why the session ended
+				await end(did, cause).catch(() => {});
+			}
+			throw err;
+		}
+	}
+
+	async #refreshOnce(did: Did, session: StoredSession): Promise<StoredSession> {
+		const { sessions, now, agentFor, stored } = this.#options;
+		const { tokenSet } = session;
+		const refreshToken = tokenSet.refresh_token;
+		if (refreshToken === undefined) {
+			throw new TokenRefreshError(did, 'no_refresh_token', `the session of ${did} has no refresh token`);
+		}
+
+		// a session whose key was rotated out fails here, before anything is sent
+		const agent = await agentFor(did, session);
+		// the account must still lead to this issuer before its refresh token is sent anywhere
+		const identity = await this.#currentIdentity(did, tokenSet.iss);
+
+		let tokens: TokenResponse;
+		try {
+			// from here on the refresh token is spent: this request is not abortable
+			tokens = await agent.refresh(refreshToken);
+		} catch (err) {
+			// only the server's refusal is definitive; network errors, 5xx and 429 keep the session
+			if (err instanceof OAuthResponseError && err.error === 'invalid_grant') {
+				throw new TokenRefreshError(
+					did,
+					'invalid_grant',
+					`the refresh of ${did} was refused: ${err.message}`,
+					{
+						cause: err,
+					},
+				);
+			}
+			throw err;
+		}
+
+		// the server's own sub, not our copy of it: tokens for another account are never kept
+		if (tokens.sub !== did) {
+			await agent.revoke(tokens.refresh_token ?? tokens.access_token).catch(() => {});
+			throw new TokenRefreshError(
+				did,
+				'sub_mismatch',
+				`the refreshed tokens are for ${tokens.sub}, not ${did}`,
+			);
+		}
+		const next: StoredSession = {
+			...session,
+			// the PDS as resolved just now: an account that moved PDS under the same issuer follows
+			tokenSet: toTokenSet(tokens, tokenSet.iss, identity.pds, now(), refreshToken),
+		};
+		try {
+			await sessions.set(did, next);
+		} catch (err) {
+			// the old refresh token is spent and the new one could not be kept: the session is lost
+			// either way, so revoke what we hold rather than leave it live
+			await agent.revoke(next.tokenSet.refresh_token ?? next.tokenSet.access_token).catch(() => {});
+			throw new TokenRefreshError(
+				did,
+				'store_failed',
+				`the refreshed session of ${did} could not be stored`,
+				{
+					cause: err,
+				},
+			);
+		}
+		stored(did, next);
+		return next;
+	}
+
+	/** the account's identity now; a failure to resolve it keeps the session (transient). */
+	async #currentIdentity(did: Did, issuer: string): Promise<CurrentIdentity> {
+		let identity: CurrentIdentity;
+		try {
+			identity = await this.#options.resolveIdentity(did);
+		} catch (err) {
+			if (err instanceof IdentityResolutionError || (err instanceof DiscoveryError && err.transient)) {
+				throw new OAuthTransientError(
+					'identity',
+					`the identity of ${did} could not be resolved before its refresh`,
+					undefined,
+					{ cause: err },
+				);
+			}
+			throw err;
+		}
+		if (identity.issuer !== issuer) {
+			// nothing is sent to the new hosts: they did not issue this session's tokens
+			throw new TokenRefreshError(
+				did,
+				'issuer_changed',
+				`the identity of ${did} now leads to ${identity.issuer}, not ${issuer}`,
+				{ cause: new IdentityMismatchError('issuer', issuer, identity.issuer) },
+			);
+		}
+		return identity;
+	}
+}

@@ -1,0 +1,183 @@
+import type { Did } from '@atcute/lexicons';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { InvalidResponseError, OAuthTransientError, TokenRefreshError } from './errors.ts';
+import type { OAuthSessionEvent } from './session-events.ts';
+import { createTestClient, signIn, startTestOAuthServer, type TestOAuthServer } from './test-utils/setup.ts';
+
+const refreshError = async (promise: Promise<unknown>): Promise<unknown> => {
+	return promise.then(
+		() => undefined,
+		(err: unknown) => err,
+	);
+};
+
+describe('OAuthClient refresh rules', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+	let bob: { did: Did; handle: string };
+	let count = 0;
+	// a fresh account per test that moves its identity, so the others keep theirs
+	const newAccount = () =>
+		server.createAccount({ handle: `moving-${++count}.test` }) as { did: Did; handle: string };
+
+	beforeAll(async () => {
+		server = await startTestOAuthServer();
+		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
+		bob = server.createAccount({ handle: 'bob.test' }) as { did: Did; handle: string };
+	});
+	afterAll(() => server.close());
+	beforeEach(() => server.reset());
+
+	it('ends the session when the refreshed tokens are for another account, and revokes them', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		server.behaviour.subOverride = bob.did;
+
+		const error = await refreshError(client.restore(alice.did, { refresh: true }));
+		expect(error).toBeInstanceOf(TokenRefreshError);
+		expect(error).toMatchObject({ did: alice.did, reason: 'sub_mismatch', code: 'ERR_TOKEN_REFRESH' });
+		expect(server.stats.token.refresh_token).toBe(1);
+		// nothing of bob's is kept under alice, and alice's session is gone
+		expect(sessions.map.has(alice.did)).toBe(false);
+		expect(sessions.map.has(bob.did)).toBe(false);
+		// the tokens that came back are revoked at the server
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
+	});
+
+	it('ends a session without a refresh token without sending anything to the token endpoint', async () => {
+		const { client, sessions } = await createTestClient(server);
+		server.behaviour.omitRefreshToken = true;
+		await signIn(server, client, alice.did);
+		server.behaviour.omitRefreshToken = false;
+		expect(sessions.map.get(alice.did)!.tokenSet.refresh_token).toBeUndefined();
+
+		const error = await refreshError(client.restore(alice.did, { refresh: true }));
+		expect(error).toBeInstanceOf(TokenRefreshError);
+		expect(error).toMatchObject({ did: alice.did, reason: 'no_refresh_token' });
+		expect(server.stats.token.refresh_token).toBe(0);
+		expect(sessions.map.has(alice.did)).toBe(false);
+	});
+
+	it('ends the session, sending nothing to the new hosts, when the identity now leads to another issuer', async () => {
+		const other = await startTestOAuthServer();
+		try {
+			const carol = newAccount();
+			const { client, sessions } = await createTestClient(server);
+			await signIn(server, client, carol.did);
+			const events: OAuthSessionEvent[] = [];
+			client.addEventListener((event) => events.push(event));
+
+			// carol's DID document now names a PDS whose authorization server is another issuer
+			server.updateAccount(carol.did, { pdsEndpoint: other.pdsUrl });
+			const error = await refreshError(client.restore(carol.did, { refresh: true }));
+			expect(error).toBeInstanceOf(TokenRefreshError);
+			expect(error).toMatchObject({ did: carol.did, reason: 'issuer_changed' });
+			expect((error as Error).cause).toMatchObject({
+				field: 'issuer',
+				expected: server.issuer,
+				actual: other.issuer,
+			});
+			expect(sessions.map.has(carol.did)).toBe(false);
+			// the refresh token went nowhere: not to the old server, and the new hosts were only read
+			expect(server.stats.token.refresh_token).toBe(0);
+			expect(other.stats.requests.length).toBeGreaterThan(0);
+			for (const request of other.stats.requests) {
+				expect(request).toMatchObject({ method: 'GET' });
+				expect(request.path).toMatch(/^\/\.well-known\/oauth-/);
+			}
+			await expect.poll(() => events).toEqual([{ type: 'deleted', sub: carol.did, cause: 'issuer_changed' }]);
+		} finally {
+			await other.close();
+		}
+	});
+
+	for (const failure of ['status_503', 'network'] as const) {
+		it(`keeps the session and sends no refresh when the identity cannot be resolved (${failure})`, async () => {
+			const { client, sessions } = await createTestClient(server);
+			await signIn(server, client, alice.did);
+			const before = sessions.map.get(alice.did);
+			server.behaviour.didDocumentFailure = failure;
+
+			const error = await refreshError(client.restore(alice.did, { refresh: true }));
+			expect(error).toBeInstanceOf(OAuthTransientError);
+			expect(error).toMatchObject({ kind: 'identity', transient: true, code: 'ERR_OAUTH_TRANSIENT' });
+			expect(server.stats.token.refresh_token).toBe(0);
+			expect(sessions.map.get(alice.did)).toEqual(before);
+
+			// once the directory answers again, the same session refreshes
+			server.behaviour.didDocumentFailure = undefined;
+			await expect(client.restore(alice.did, { refresh: true })).resolves.toBeTruthy();
+			expect(server.stats.token.refresh_token).toBe(1);
+		});
+	}
+
+	it('follows the account to a new PDS under the same issuer', async () => {
+		const dave = newAccount();
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, dave.did);
+		// the same PDS under another spelling of its origin stands in for a move within the issuer
+		const moved = server.pdsUrl.replace('127.0.0.1', 'localhost');
+		server.updateAccount(dave.did, { pdsEndpoint: moved });
+		server.behaviour.resourceMetadataOverrides = { resource: moved };
+		server.behaviour.metadataOverrides = { protected_resources: [server.pdsUrl, moved] };
+
+		const session = await client.restore(dave.did, { refresh: true });
+		expect(session.serviceUrl).toBe(moved);
+		expect(sessions.map.get(dave.did)!.tokenSet.aud).toBe(moved);
+	});
+
+	it('refuses a refreshed token response without a DPoP-Nonce header, keeping the session', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did);
+		server.behaviour.omitDpopNonceHeader = true;
+
+		const error = await refreshError(client.restore(alice.did, { refresh: true }));
+		expect(error).toBeInstanceOf(InvalidResponseError);
+		expect((error as Error).message).toMatch(/DPoP-Nonce/);
+		expect(server.stats.token.refresh_token).toBe(1);
+		// an unreadable answer is no verdict on the session
+		expect(sessions.map.get(alice.did)).toEqual(before);
+	});
+
+	it('accepts a token response without a DPoP-Nonce header with dangerouslySkipDpopNonceCheck', async () => {
+		const { client, sessions } = await createTestClient(server, { dangerouslySkipDpopNonceCheck: true });
+		await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did)!.tokenSet.access_token;
+		server.behaviour.omitDpopNonceHeader = true;
+
+		await client.restore(alice.did, { refresh: true });
+		expect(sessions.map.get(alice.did)!.tokenSet.access_token).not.toBe(before);
+	});
+
+	it('ends the session and revokes the new tokens when they cannot be stored after the refresh', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const events: OAuthSessionEvent[] = [];
+		client.addEventListener((event) => events.push(event));
+		const set = sessions.set.bind(sessions);
+		sessions.set = async () => {
+			throw new Error('store down');
+		};
+
+		const error = await refreshError(client.restore(alice.did, { refresh: true }));
+		sessions.set = set;
+		expect(error).toBeInstanceOf(TokenRefreshError);
+		expect(error).toMatchObject({ reason: 'store_failed', cause: { message: 'store down' } });
+		expect(sessions.map.has(alice.did)).toBe(false);
+		// the refresh token just issued is revoked: nothing live is left behind
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
+		await expect.poll(() => events).toEqual([{ type: 'deleted', sub: alice.did, cause: 'store_failed' }]);
+	});
+
+	it('rejects a tracer without a trace method', async () => {
+		await expect(createTestClient(server, { tracer: {} as never })).rejects.toThrow(/tracer must be/);
+	});
+
+	it('rejects a dangerouslySkipDpopNonceCheck that is not a boolean', async () => {
+		await expect(
+			createTestClient(server, { dangerouslySkipDpopNonceCheck: 'yes' as unknown as boolean }),
+		).rejects.toThrow(/dangerouslySkipDpopNonceCheck must be a boolean/);
+	});
+});

@@ -1,0 +1,51 @@
+import type { Did } from '@atcute/lexicons';
+
+import type { OAuthSession } from './oauth-session.ts';
+
+/**
+ * why a session ended:
+ * - `signed_out`: `session.signOut()`;
+ * - `revoked`: `oauth.revoke(did)`;
+ * - `invalid_grant`: the authorization server refused the refresh token (revoked or expired there);
+ * - `no_refresh_token`: the session had no refresh token left;
+ * - `sub_mismatch`: the refreshed tokens were for another account;
+ * - `key_removed`: the client key the session was bound to left the keyset;
+ * - `issuer_changed`: the account's identity now leads to another authorization server;
+ * - `store_failed`: the refreshed tokens could not be stored after the old refresh token was spent.
+ */
+export type SessionDeletedCause =
+	| 'signed_out'
+	| 'revoked'
+	| 'invalid_grant'
+	| 'no_refresh_token'
+	| 'sub_mismatch'
+	| 'key_removed'
+	| 'issuer_changed'
+	| 'store_failed';
+
+/** a session was stored: after a sign-in (`callback()`) or a refresh. */
+export interface SessionUpdatedEvent {
+	type: 'updated';
+	/** the account. */
+	sub: Did;
+	/** the session as stored. */
+	session: OAuthSession;
+}
+
+/** a session ended and was deleted from the store. */
+export interface SessionDeletedEvent {
+	type: 'deleted';
+	/** the account. */
+	sub: Did;
+	/** why it ended. */
+	cause: SessionDeletedCause;
+}
+
+/** what `addEventListener` listeners receive. */
+export type OAuthSessionEvent = SessionUpdatedEvent | SessionDeletedEvent;
+
+/**
+ * a listener for session events. called after the store write, outside the refresh lock, never
+ * awaited: what it returns and what it throws are ignored.
+ */
+export type SessionEventListener = (event: OAuthSessionEvent) => unknown;

@@ -1,0 +1,68 @@
+import type { Did } from '@atcute/lexicons';
+
+/** what `OAuthTracer.trace` wraps: a sign-in's two halves, a refresh, or one request to the PDS. */
+export type TraceOperation = 'authorize' | 'callback' | 'refresh' | 'request';
+
+/** the context of an `authorize()` call. the library fills `issuer` once it is known. */
+export interface AuthorizeTraceContext {
+	/** what the sign-in started from. */
+	target: 'account' | 'pds';
+	/** the handle or DID the user typed, for an account target. */
+	identifier?: string | undefined;
+	/** the PDS or entryway URL, for a pds target. */
+	serviceUrl?: string | undefined;
+	/** the authorization server's issuer, once resolved. */
+	issuer?: string | undefined;
+}
+
+/** the context of a `callback()` call. the library fills `issuer` and `sub` as they are checked. */
+export interface CallbackTraceContext {
+	/** the issuer the sign-in was sent to, once the state is taken. */
+	issuer?: string | undefined;
+	/** the account that signed in, once the code is exchanged. */
+	sub?: Did | undefined;
+}
+
+/** the context of a refresh. */
+export interface RefreshTraceContext {
+	/** the account. */
+	sub: Did;
+	/** the session's issuer, once the session is read. */
+	issuer?: string | undefined;
+}
+
+/** the context of one request a session makes to its PDS. the library fills `status`. */
+export interface RequestTraceContext {
+	/** the account. */
+	sub: Did;
+	/** the HTTP method. */
+	method: string;
+	/** the PDS origin. */
+	origin: string;
+	/** the path, without the query (which may carry the app's data). */
+	pathname: string;
+	/** the response status, once answered. */
+	status?: number | undefined;
+}
+
+/** the context object of each operation. */
+export interface TraceContexts {
+	authorize: AuthorizeTraceContext;
+	callback: CallbackTraceContext;
+	refresh: RefreshTraceContext;
+	request: RequestTraceContext;
+}
+
+/**
+ * an instrumentation hook: `trace` runs `fn` and returns (or throws) what it does, and may
+ * observe it meanwhile. contexts never hold a token, code, verifier or key; the library adds
+ * fields to them as the operation advances. `fn`'s result holds secrets (sessions, responses):
+ * an implementation must not publish it.
+ */
+export interface OAuthTracer {
+	trace<O extends TraceOperation, T>(
+		operation: O,
+		context: TraceContexts[O],
+		fn: () => Promise<T>,
+	): Promise<T>;
+}

@@ -1,0 +1,196 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+
+import type {} from '@atcute/atproto';
+import { Client } from '@atcute/client';
+import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '@atcute/identity-resolver';
+import type { Did } from '@atcute/lexicons';
+import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-oauth-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+	exportJwkKey,
+	generatePrivateKey,
+	MemoryStore,
+	OAUTH_TRACING_CHANNELS,
+	OAuthClient,
+	type OAuthTracer,
+	type StoredSession,
+	type StoredState,
+} from './index.ts';
+
+const EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as const;
+
+interface Message {
+	channel: string;
+	context: Record<string, unknown>;
+}
+
+/** subscribes to every event of every tracing channel, copying each message as it is published. */
+const listen = () => {
+	const messages: Message[] = [];
+	const handlers: [string, (message: unknown) => void][] = [];
+	for (const name of Object.values(OAUTH_TRACING_CHANNELS)) {
+		for (const event of EVENTS) {
+			const channel = `tracing:${name}:${event}`;
+			const handler = (message: unknown) => {
+				const context = message as Record<string, unknown>;
+				// a snapshot: the library fills the context in as the operation advances
+				messages.push({ channel, context: { ...context } });
+			};
+			subscribe(channel, handler);
+			handlers.push([channel, handler]);
+		}
+	}
+	return {
+		messages,
+		close: () => {
+			for (const [channel, handler] of handlers) unsubscribe(channel, handler);
+		},
+	};
+};
+
+/** everything a message exposes, as text: its fields, and an error's message and causes. */
+const render = (message: Message): string => {
+	const parts: string[] = [];
+	for (const [key, value] of Object.entries(message.context)) {
+		parts.push(key);
+		let error: unknown = value;
+		if (error instanceof Error) {
+			while (error instanceof Error) {
+				parts.push(String(error), JSON.stringify(error));
+				error = error.cause;
+			}
+		} else {
+			parts.push(typeof value === 'string' ? value : JSON.stringify(value));
+		}
+	}
+	return parts.join('\n');
+};
+
+describe('diagnostics_channel tracing', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+
+	beforeAll(async () => {
+		server = await startTestOAuthServer();
+		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
+	});
+	afterAll(() => server.close());
+
+	it('publishes authorize, callback, refresh and each request, with no token, code or key in any message', async () => {
+		const key = await generatePrivateKey('main');
+		const sessions = new MemoryStore<Did, StoredSession>();
+		const states = new MemoryStore<string, StoredState>();
+		const oauth = new OAuthClient({
+			metadata: {
+				client_id: 'https://app.example.com/oauth-client-metadata.json',
+				redirect_uris: ['https://app.example.com/oauth/callback'],
+				scope: ['atproto', 'transition:generic'],
+			},
+			keyset: [key],
+			stores: { sessions, states },
+			actorResolver: new LocalActorResolver({
+				handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
+				didDocumentResolver: new PlcDidDocumentResolver({ apiUrl: server.plcUrl }),
+			}),
+			allowHttp: true,
+		});
+		server.registerClient(oauth.metadata);
+
+		const secrets: string[] = [(await exportJwkKey(key)).d];
+		const { messages, close } = listen();
+		try {
+			const { url } = await oauth.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+			const state = (await states.get(server.stats.parRequests.at(-1)!.params.state!))!;
+			secrets.push(state.verifier, state.dpopKey.d);
+
+			const params = await server.authorize(url, { did: alice.did });
+			secrets.push(params.get('code')!);
+			const { session } = await oauth.callback(params);
+			const signedIn = (await sessions.get(alice.did))!;
+			secrets.push(signedIn.tokenSet.access_token, signedIn.tokenSet.refresh_token!);
+
+			const rpc = new Client({ handler: session });
+			expect((await rpc.get('com.atproto.server.getSession', {})).ok).toBe(true);
+			const restored = await oauth.restore(alice.did, { refresh: true });
+			const refreshed = (await sessions.get(alice.did))!;
+			secrets.push(refreshed.tokenSet.access_token, refreshed.tokenSet.refresh_token!);
+			const restoredRpc = new Client({ handler: restored });
+			expect((await restoredRpc.get('com.atproto.server.getSession', {})).ok).toBe(true);
+
+			// a failing refresh publishes its error
+			server.behaviour.refreshFailure = 'status_503';
+			await expect(oauth.restore(alice.did, { refresh: true })).rejects.toThrow();
+			server.behaviour.refreshFailure = undefined;
+		} finally {
+			close();
+		}
+
+		const starts = messages.filter((message) => message.channel.endsWith(':start'));
+		expect(starts.map((message) => message.channel)).toEqual([
+			'tracing:atcute:oauth:authorize:start',
+			'tracing:atcute:oauth:callback:start',
+			'tracing:atcute:oauth:request:start',
+			'tracing:atcute:oauth:refresh:start',
+			'tracing:atcute:oauth:request:start',
+			'tracing:atcute:oauth:refresh:start',
+		]);
+		const ends = (name: string) =>
+			messages.filter((message) => message.channel === `tracing:atcute:oauth:${name}:asyncEnd`);
+		expect(ends('authorize')[0]!.context).toMatchObject({
+			target: 'account',
+			identifier: 'alice.test',
+			issuer: server.issuer,
+			result: undefined,
+		});
+		expect(ends('callback')[0]!.context).toMatchObject({ issuer: server.issuer, sub: alice.did });
+		expect(ends('request')[0]!.context).toMatchObject({
+			sub: alice.did,
+			method: 'GET',
+			origin: server.pdsUrl,
+			pathname: '/xrpc/com.atproto.server.getSession',
+			status: 200,
+		});
+		expect(ends('refresh')[0]!.context).toMatchObject({ sub: alice.did, issuer: server.issuer });
+		const failed = messages.find((message) => message.channel === 'tracing:atcute:oauth:refresh:error');
+		expect(failed?.context.error).toMatchObject({ name: 'OAuthTransientError', kind: 'server_error' });
+
+		// the result of every operation (a session, tokens, a response) stays out of the messages
+		for (const message of messages) {
+			expect(message.context.result).toBeUndefined();
+		}
+		const text = messages.map(render).join('\n');
+		expect(secrets.every((secret) => typeof secret === 'string' && secret.length >= 16)).toBe(true);
+		for (const secret of secrets) {
+			expect(text).not.toContain(secret);
+		}
+	});
+
+	it('lets an app give its own tracer instead', async () => {
+		const seen: string[] = [];
+		const tracer: OAuthTracer = {
+			trace(operation, _context, fn) {
+				seen.push(operation);
+				return fn();
+			},
+		};
+		const oauth = new OAuthClient({
+			metadata: { redirect_uris: ['http://127.0.0.1/callback'], scope: ['atproto'] },
+			stores: { sessions: new MemoryStore(), states: new MemoryStore() },
+			actorResolver: new LocalActorResolver({
+				handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
+				didDocumentResolver: new PlcDidDocumentResolver({ apiUrl: server.plcUrl }),
+			}),
+			allowHttp: true,
+			tracer,
+		});
+		const { messages, close } = listen();
+		try {
+			await oauth.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+		} finally {
+			close();
+		}
+		expect(seen).toEqual(['authorize']);
+		expect(messages).toEqual([]);
+	});
+});

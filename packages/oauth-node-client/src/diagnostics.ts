@@ -1,0 +1,51 @@
+import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel';
+
+import type { OAuthTracer, TraceContexts, TraceOperation } from '@atcute/oauth-client';
+
+/**
+ * the `node:diagnostics_channel` tracing channels the client publishes on, one per operation.
+ * each is a `TracingChannel`: subscribe with `tracingChannel(name).subscribe({ start, end,
+ * asyncStart, asyncEnd, error })`. messages are the operation's context (see the README); they
+ * never hold a token, code, verifier or key, and `result` is always `undefined`.
+ * @see https://nodejs.org/api/diagnostics_channel.html#class-tracingchannel
+ */
+export const OAUTH_TRACING_CHANNELS: { readonly [O in TraceOperation]: string } = {
+	authorize: 'atcute:oauth:authorize',
+	callback: 'atcute:oauth:callback',
+	refresh: 'atcute:oauth:refresh',
+	request: 'atcute:oauth:request',
+};
+
+type Channels = { [O in TraceOperation]: TracingChannel<unknown, TraceContexts[O] & object> };
+
+let channels: Channels | undefined;
+
+/**
+ * an `OAuthTracer` that publishes each operation on its `diagnostics_channel` tracing channel;
+ * costs a property read when nobody subscribes. the default of the facade's `OAuthClient`.
+ */
+export const diagnosticsChannelTracer: OAuthTracer = {
+	trace<O extends TraceOperation, T>(
+		operation: O,
+		context: TraceContexts[O],
+		fn: () => Promise<T>,
+	): Promise<T> {
+		channels ??= {
+			authorize: tracingChannel(OAUTH_TRACING_CHANNELS.authorize),
+			callback: tracingChannel(OAUTH_TRACING_CHANNELS.callback),
+			refresh: tracingChannel(OAUTH_TRACING_CHANNELS.refresh),
+			request: tracingChannel(OAUTH_TRACING_CHANNELS.request),
+		};
+		const channel = channels[operation] as TracingChannel<unknown, TraceContexts[O] & object>;
+		if (!channel.hasSubscribers) return fn();
+
+		let result: T;
+		// the result (a session, a response, tokens) is kept out of the message: the channel sets
+		// `context.result` to what the traced function returns, so that function returns nothing
+		return channel
+			.tracePromise(async () => {
+				result = await fn();
+			}, context)
+			.then(() => result);
+	},
+};
