@@ -1,12 +1,7 @@
 import type { LockFunction, Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
 
 import { StoreDecryptionError } from './errors.ts';
-import {
-	checkEnvelope,
-	isEnvelopeLike,
-	openEnvelope,
-	sealEnvelope,
-} from './internal/envelope.ts';
+import { checkEnvelope, isEnvelopeLike, openEnvelope, sealEnvelope } from './internal/envelope.ts';
 import { createKeyRing, type KeyRing } from './internal/key-ring.ts';
 import { PlaintextCache } from './internal/plaintext-cache.ts';
 import type { StoreKey } from './store-key.ts';
