@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { encryptStore } from './encrypted-store.ts';
 import { StoreDecryptionError } from './errors.ts';
 import { BACKENDS, type Backend } from './internal/test-backends.ts';
-import { KEY_A, KEY_B, SECRETS, session } from './internal/test-fixtures.ts';
+import { KEY_A, KEY_B, SECRETS, session, tamper } from './internal/test-fixtures.ts';
 
 const ALICE = 'did:plc:alice000000000000000000';
 const BOB = 'did:plc:bob00000000000000000000';
@@ -73,9 +73,7 @@ for (const kind of BACKENDS) {
 				const store = encryptStore(backend.store, { keys: [KEY_A] });
 				await store.set(ALICE, session(ALICE));
 				const envelope = JSON.parse((await backend.raw(ALICE))!);
-				// flip one bit of the first ciphertext byte
-				const first = envelope.ct[0] === 'A' ? 'B' : 'A';
-				await backend.writeRaw(ALICE, JSON.stringify({ ...envelope, ct: first + envelope.ct.slice(1) }));
+				await backend.writeRaw(ALICE, JSON.stringify({ ...envelope, ct: tamper(envelope.ct) }));
 				await expect(store.get(ALICE)).rejects.toMatchObject({
 					code: 'authentication_failed',
 					entryKey: ALICE,

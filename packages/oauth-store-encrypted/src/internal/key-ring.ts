@@ -37,6 +37,12 @@ export const createKeyRing = (keys: unknown, option = 'keys'): KeyRing => {
 		if (typeof id !== 'string' || !KEY_ID.test(id)) {
 			throw new TypeError(`${at}.id must be 1 to 64 characters of A-Z a-z 0-9 . _ -`);
 		}
+		if (decodeBase64url(id)?.length === KEY_BYTES) {
+			// ids are written in clear into every entry: one shaped like a secret probably is one
+			throw new TypeError(
+				`${at}.id looks like a secret (base64url of 32 bytes): ids are stored in clear, secrets go in .secret`,
+			);
+		}
 		if (byId.has(id)) {
 			throw new TypeError(`${at}.id is used by an earlier key too: every key needs its own id`);
 		}

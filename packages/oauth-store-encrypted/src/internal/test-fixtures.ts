@@ -34,3 +34,6 @@ export const session = (sub = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz') => ({
 /** two keys: the ring is [newer, older]. */
 export const KEY_A = generateStoreKey('key-a');
 export const KEY_B = generateStoreKey('key-b');
+
+/** `text` with its first character changed: a flipped bit in a ciphertext, say. */
+export const tamper = (text: string): string => (text[0] === 'A' ? 'B' : 'A') + text.slice(1);
