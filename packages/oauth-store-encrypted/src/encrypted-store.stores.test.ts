@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { encryptStore } from './encrypted-store.ts';
 import { StoreDecryptionError } from './errors.ts';
 import { BACKENDS, type Backend } from './internal/test-backends.ts';
-import { KEY_A, KEY_B, SECRETS, session, tamper } from './internal/test-fixtures.ts';
+import { KEY_A, KEY_B, SECRETS, session, type TestSession, tamper } from './internal/test-fixtures.ts';
 
 const ALICE = 'did:plc:alice000000000000000000';
 const BOB = 'did:plc:bob00000000000000000000';
@@ -84,13 +84,13 @@ for (const kind of BACKENDS) {
 				await encryptStore(backend.store, { keys: [KEY_A] }).set(ALICE, session(ALICE));
 				const rotated = encryptStore(backend.store, { keys: [KEY_B, KEY_A] });
 				expect(await rotated.keyIdOf(ALICE)).toBe('key-a');
-				const read = (await rotated.get(ALICE)) as ReturnType<typeof session>;
+				const read = (await rotated.get(ALICE)) as TestSession;
 				expect(read).toEqual(session(ALICE));
 				await rotated.set(ALICE, { ...read, tokenSet: { ...read.tokenSet, access_token: 'next' } });
 				expect(JSON.parse((await backend.raw(ALICE))!).kid).toBe('key-b');
 				// with key-a retired, it still reads
 				const retired = encryptStore(backend.store, { keys: [KEY_B] });
-				expect(((await retired.get(ALICE)) as ReturnType<typeof session>).tokenSet.access_token).toBe('next');
+				expect(((await retired.get(ALICE)) as TestSession).tokenSet.access_token).toBe('next');
 			});
 		});
 	});

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { encryptStore } from './encrypted-store.ts';
 import { StoreDecryptionError } from './errors.ts';
 import { generateStoreKey } from './generate-store-key.ts';
-import { KEY_A, KEY_B, SECRETS, session, tamper } from './internal/test-fixtures.ts';
+import { KEY_A, KEY_B, SECRETS, session, type TestSession, tamper } from './internal/test-fixtures.ts';
 
 const DID = 'did:plc:alice000000000000000000';
 
@@ -196,11 +196,9 @@ describe('encryptStore', () => {
 		it('hands out a fresh object on every read', async () => {
 			const { store } = setup();
 			await store.set(DID, session());
-			const first = (await store.get(DID)) as ReturnType<typeof session>;
+			const first = (await store.get(DID)) as TestSession;
 			first.tokenSet.access_token = 'mutated';
-			expect(((await store.get(DID)) as ReturnType<typeof session>).tokenSet.access_token).toBe(
-				SECRETS.accessToken,
-			);
+			expect(((await store.get(DID)) as TestSession).tokenSet.access_token).toBe(SECRETS.accessToken);
 		});
 	});
 });
