@@ -1,5 +1,11 @@
 import type { Did } from '@atcute/lexicons';
-import { createMemoryLock, type LockFunction, OAuthClient, type SessionStore } from '@atcute/oauth-client';
+import {
+	createMemoryLock,
+	type LockFunction,
+	OAuthClient,
+	type SessionStore,
+	type StoredSession,
+} from '@atcute/oauth-client';
 import { MemoryStore } from '@atcute/oauth-store-memory';
 import { describe, expect, it } from 'vitest';
 
@@ -13,7 +19,11 @@ const dids = Array.from({ length: 6 }, (_, i) => `did:plc:user${i}` as Did);
 const recordingLock = (): { lock: LockFunction; names: string[] } => {
 	const inner = createMemoryLock();
 	const names: string[] = [];
-	return { names, lock: (name, fn) => (names.push(name), inner(name, fn)) };
+	const lock: LockFunction = (name, fn) => {
+		names.push(name);
+		return inner(name, fn);
+	};
+	return { names, lock };
 };
 
 /** a memory store with dids[0..3] under key-a, dids[4] in plaintext, dids[5] absent. */
@@ -88,10 +98,12 @@ describe('EncryptedStore.rewrap', () => {
 
 	it('locks each entry under the very name the OAuthClient refreshes and signs out under', async () => {
 		const { lock, names } = recordingLock();
-		const sessions = encryptStore(new MemoryStore(), { keys: [KEY_A] });
+		const sessions = encryptStore<Did, StoredSession>(new MemoryStore(), {
+			keys: [KEY_A],
+		});
 		const oauth = new OAuthClient({
 			metadata: { redirect_uris: ['http://127.0.0.1/cb'], scope: 'atproto' },
-			stores: { sessions: sessions as unknown as SessionStore, states: new MemoryStore() },
+			stores: { sessions, states: new MemoryStore() },
 			requestLock: lock,
 			actorResolver: { resolve: async () => ({}) as never },
 		});

@@ -259,4 +259,12 @@ const defaultLockName = (key: string): string => `oauth-session:${key}`;
 export const encryptStore = <K extends string, V>(
 	store: Store<K, V>,
 	options: EncryptStoreOptions,
-): EncryptedStore<K, V> => new EncryptedStore(store, options);
+): EncryptedStore<K, StoredValue<V>> =>
+	new EncryptedStore<K, StoredValue<V>>(store as Store<K, never>, options);
+
+/**
+ * the value type of a wrapped store. a synchronous store used where an async one is expected
+ * (`new MemoryStore()` as a `SessionStore`) is inferred with `Promise` in its value type; the
+ * wrapper's own methods are async, so it takes the values themselves.
+ */
+export type StoredValue<V> = Exclude<Awaited<V>, undefined>;

@@ -4,6 +4,7 @@ export {
 	encryptStore,
 	type RewrapOptions,
 	type RewrapReport,
+	type StoredValue,
 } from './encrypted-store.ts';
 export { StoreDecryptionError, type StoreDecryptionErrorCode } from './errors.ts';
 export { generateStoreKey } from './generate-store-key.ts';
