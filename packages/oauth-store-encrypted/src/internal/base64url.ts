@@ -8,24 +8,40 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const DECODE = new Uint8Array(128).fill(255);
 for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 
+/** the alphabet's character codes, for writing text as bytes. */
+const CODES = new Uint8Array(64);
+for (let i = 0; i < ALPHABET.length; i++) CODES[i] = ALPHABET.charCodeAt(i);
+const ascii = new TextDecoder();
+
+/** the runtime's own encoder (ES2026 `Uint8Array.prototype.toBase64`), where it has one. */
+const nativeToBase64 = (Uint8Array.prototype as { toBase64?: unknown }).toBase64 as
+	| ((this: Uint8Array, options: { alphabet: 'base64url'; omitPadding: boolean }) => string)
+	| undefined;
+
 /** bytes → base64url text without padding. */
 export const encodeBase64url = (bytes: Uint8Array): string => {
-	let out = '';
+	if (nativeToBase64 !== undefined)
+		return nativeToBase64.call(bytes, { alphabet: 'base64url', omitPadding: true });
+	// characters written as bytes then decoded once: about twice as fast as string concatenation
 	const full = bytes.length - (bytes.length % 3);
+	const rest = bytes.length - full;
+	const out = new Uint8Array((full / 3) * 4 + (rest === 0 ? 0 : rest + 1));
+	let o = 0;
 	let i = 0;
 	for (; i < full; i += 3) {
 		const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-		out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
+		out[o++] = CODES[n >> 18]!;
+		out[o++] = CODES[(n >> 12) & 63]!;
+		out[o++] = CODES[(n >> 6) & 63]!;
+		out[o++] = CODES[n & 63]!;
 	}
-	const rest = bytes.length - full;
-	if (rest === 1) {
-		const n = bytes[i]! << 16;
-		out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
-	} else if (rest === 2) {
-		const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-		out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
+	if (rest > 0) {
+		const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+		out[o++] = CODES[n >> 18]!;
+		out[o++] = CODES[(n >> 12) & 63]!;
+		if (rest === 2) out[o++] = CODES[(n >> 6) & 63]!;
 	}
-	return out;
+	return ascii.decode(out);
 };
 
 /** base64url text without padding → bytes, or undefined when it is not canonical base64url. */
