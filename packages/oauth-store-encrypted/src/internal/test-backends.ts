@@ -6,18 +6,20 @@ import { join } from 'node:path';
 
 import type { Store } from '@atcute/oauth-client';
 import { MemoryStore } from '@atcute/oauth-store-memory';
-import { RedisStore } from '@atcute/oauth-store-redis';
-import { SqliteStore } from '@atcute/oauth-store-sqlite';
 import type { StoreCapabilities } from '@atcute-oauth/store-conformance';
 import Database from 'better-sqlite3';
 import type { Redis } from 'ioredis';
 
+// the SQLite and Redis stores by path, not by name: they depend (for their own tests) on the
+// facade, which depends on this package, and a dependency would close the cycle
+import { RedisStore } from '../../../oauth-store-redis/src/index.ts';
 import {
 	connect,
 	removeKeys,
 	uniquePrefix,
 	useTestRedis,
 } from '../../../oauth-store-redis/src/test-utils/redis-server.ts';
+import { SqliteStore } from '../../../oauth-store-sqlite/src/index.ts';
 
 /** one fresh, empty store of some kind, and the database under it. */
 export interface Backend {
