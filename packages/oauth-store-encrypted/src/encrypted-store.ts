@@ -1,66 +1,15 @@
-import type { LockFunction, Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
+import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
 
+import type { EncryptStoreOptions } from './encrypt-store-options.ts';
 import { StoreDecryptionError } from './errors.ts';
 import { checkEnvelope, isEnvelopeLike, openEnvelope, sealEnvelope } from './internal/envelope.ts';
 import { createKeyRing, type KeyRing } from './internal/key-ring.ts';
 import { PlaintextCache } from './internal/plaintext-cache.ts';
-import type { StoreKey } from './store-key.ts';
+import { rewrapEntries } from './internal/rewrap-entries.ts';
+import type { RewrapOptions, RewrapReport } from './rewrap-options.ts';
 
 /** how many decrypted entries `encryptStore` keeps by default. */
 const DEFAULT_CACHE_SIZE = 1000;
-
-/** options for `encryptStore`. */
-export interface EncryptStoreOptions {
-	/**
-	 * the key ring: at least one key; the first encrypts every write, every key listed decrypts.
-	 * ids must differ. a bad key throws a `TypeError` that names its position, never its value.
-	 */
-	keys: readonly StoreKey[];
-	/**
-	 * migration only: read entries written before encryption was turned on (as they are; each is
-	 * encrypted on its next write or by `rewrap`). default `false`: such an entry is a
-	 * `StoreDecryptionError` with code `plaintext`.
-	 * > [!WARNING] while on, whoever can write to the store can plant a session that is read as
-	 * > genuine. turn it off once `rewrap` reports no plaintext entries.
-	 */
-	allowPlaintext?: boolean | undefined;
-	/**
-	 * how many decrypted entries to keep in memory, so reading an entry that has not changed since
-	 * costs no decryption: a non-negative integer, default 1000; 0 turns the cache off. a cached
-	 * entry is used only while the store holds the very same ciphertext.
-	 */
-	cacheSize?: number | undefined;
-}
-
-/** options for `EncryptedStore.rewrap`. */
-export interface RewrapOptions<K extends string> {
-	/**
-	 * the lock the `OAuthClient` refreshes under (its `requestLock`), held while each entry is
-	 * re-read and rewritten so a concurrent refresh is never overwritten with spent tokens.
-	 * required unless `dryRun`.
-	 */
-	lock?: LockFunction | undefined;
-	/** the lock name for an entry; default `oauth-session:<key>`, the name the client uses. */
-	lockName?: ((key: K) => string) | undefined;
-	/** only count, write nothing (no lock needed). default `false`. */
-	dryRun?: boolean | undefined;
-}
-
-/** what `EncryptedStore.rewrap` found, counted before anything was rewritten. */
-export interface RewrapReport<K extends string> {
-	/** keys looked at. */
-	checked: number;
-	/** keys with no entry. */
-	missing: number;
-	/** entries found under each key id, the primary included. */
-	byKeyId: Record<string, number>;
-	/** entries found not encrypted (readable only with `allowPlaintext`). */
-	plaintext: number;
-	/** entries rewritten under the primary key (0 in a dry run). */
-	rewrapped: number;
-	/** entries that could not be decrypted; they were left as they are. */
-	failed: Array<{ key: K; error: StoreDecryptionError }>;
-}
 
 /**
  * a `Store` that encrypts every value with AES-256-GCM (WebCrypto) before it reaches the wrapped
@@ -171,50 +120,16 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 				'lock is required unless dryRun: pass the LockFunction your OAuthClient uses (requestLock), so a rewrap never overwrites a concurrent refresh',
 			);
 		}
-		const report: RewrapReport<K> = {
-			checked: 0,
-			missing: 0,
-			byKeyId: {},
-			plaintext: 0,
-			rewrapped: 0,
-			failed: [],
-		};
-		const visit = async (key: K): Promise<void> => {
-			const raw = await this.#inner.get(key);
-			if (raw === undefined) {
-				report.missing++;
-				return;
-			}
-			let text: string;
-			let exp: number | undefined;
-			try {
-				if (isEnvelopeLike(raw)) {
-					const envelope = checkEnvelope(key, raw);
-					report.byKeyId[envelope.kid] = (report.byKeyId[envelope.kid] ?? 0) + 1;
-					if (dryRun || envelope.kid === this.#ring.primary.id) return;
-					text = await openEnvelope(this.#ring, key, envelope);
-					exp = envelope.exp;
-				} else {
-					report.plaintext++;
-					if (dryRun) return;
-					text = JSON.stringify(this.#plaintext(key, raw));
-				}
-			} catch (err) {
-				if (!(err instanceof StoreDecryptionError)) throw err;
-				report.failed.push({ key, error: err });
-				return;
-			}
-			const envelope = await sealEnvelope(this.#ring, key, text, exp);
-			this.#cache.delete(key);
-			await this.#inner.set(key, envelope, exp === undefined ? undefined : { expiresAt: exp });
-			report.rewrapped++;
-		};
-		for await (const key of keys) {
-			report.checked++;
-			if (dryRun) await visit(key);
-			else await lock!(lockName(key), () => visit(key));
-		}
-		return report;
+		return rewrapEntries(
+			{
+				inner: this.#inner,
+				ring: this.#ring,
+				cache: this.#cache,
+				readPlaintext: (key, raw) => this.#plaintext(key as K, raw),
+			},
+			keys,
+			dryRun ? undefined : (key, visit) => lock!(lockName(key), visit),
+		);
 	}
 
 	/** the value of what the wrapped store returned for `key`. */
