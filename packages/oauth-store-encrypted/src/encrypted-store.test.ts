@@ -45,6 +45,15 @@ describe('encryptStore', () => {
 		expect(inner.get('state')).toMatchObject({ exp: expiresAt });
 	});
 
+	it('keeps no expiry in the envelope for an expiresAt that is not finite', async () => {
+		const { inner, store } = setup();
+		await store.set('a', { n: 1 }, { expiresAt: Number.POSITIVE_INFINITY });
+		expect(inner.get('a')).not.toHaveProperty('exp');
+		// and a JSON round trip, as SQLite and Redis make, still reads
+		inner.set('a', JSON.parse(JSON.stringify(inner.get('a'))));
+		expect(await encryptStore(inner, { keys: [KEY_A] }).get('a')).toEqual({ n: 1 });
+	});
+
 	it('names the entry and the key id of an entry whose key is not in the ring, and keeps it', async () => {
 		const { inner, store } = setup([KEY_A]);
 		await store.set(DID, session());

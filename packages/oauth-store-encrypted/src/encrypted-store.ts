@@ -76,7 +76,10 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 		if (typeof text !== 'string') {
 			throw new TypeError('value must be JSON-serialisable (not undefined, a function or a symbol)');
 		}
-		const envelope = await sealEnvelope(this.#ring, key, text, options?.expiresAt);
+		// only a finite expiry goes into the envelope: JSON would turn Infinity into null
+		const expiresAt = options?.expiresAt;
+		const exp = typeof expiresAt === 'number' && Number.isFinite(expiresAt) ? expiresAt : undefined;
+		const envelope = await sealEnvelope(this.#ring, key, text, exp);
 		// until the write is done, the old cached text must not serve a read
 		this.#cache.delete(key);
 		await this.#inner.set(key, envelope, options);
