@@ -40,6 +40,7 @@ describe('encryptStore options', () => {
 		['a secret in standard base64', [{ id: 'a', secret: `${GOOD.secret.slice(0, 42)}+` }]],
 		['a padded secret', [{ id: 'a', secret: `${GOOD.secret}=` }]],
 		['a hex secret', [{ id: 'a', secret: 'ab'.repeat(32) }]],
+		['a placeholder secret of 32 zero bytes', [{ id: 'a', secret: 'A'.repeat(43) }]],
 	])('refuses %s with a TypeError naming the option', (_label, keys) => {
 		expect(typeError(() => open(keys)).message).toMatch(/^keys/);
 	});

@@ -67,6 +67,10 @@ const decodeSecret = (secret: unknown, name: string): Uint8Array => {
 	if (bytes.length !== KEY_BYTES) {
 		throw new TypeError(`${name} must be ${expected}; got ${bytes.length} bytes`);
 	}
+	// 32 equal bytes (AAAA…) is a placeholder left in a config, not a random key
+	if (bytes.every((byte) => byte === bytes[0])) {
+		throw new TypeError(`${name} must be ${expected}; got 32 equal bytes, a placeholder`);
+	}
 	return bytes;
 };
 
