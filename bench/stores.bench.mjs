@@ -11,6 +11,7 @@ import { RedisStore } from '@atcute/oauth-store-redis';
 import { SqliteStore } from '@atcute/oauth-store-sqlite';
 import { Redis } from 'ioredis';
 
+import { benchEncryptedRestore } from './lib/encrypted-restore.mjs';
 import { measureOp } from './lib/measure.mjs';
 import { startRedis } from './lib/redis-server.mjs';
 
@@ -95,6 +96,9 @@ console.table(
 		]),
 	),
 );
+
+// encryption at rest (issue 11), in a block of its own
+await benchEncryptedRestore({ adapters, did, session });
 
 for (const [, store] of adapters) await store.close?.();
 const keys = await redis.keys(`${prefix}*`);

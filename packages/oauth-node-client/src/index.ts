@@ -70,6 +70,19 @@ export {
 	type SigningAlgorithm,
 } from '@atcute/oauth-keys';
 export { scope } from '@atcute/oauth-scope';
+export {
+	EncryptedStore,
+	type EncryptStoreOptions,
+	encryptStore,
+	generateStoreKey,
+	parseStoreKeys,
+	type RewrapOptions,
+	type RewrapReport,
+	StoreDecryptionError,
+	type StoreDecryptionErrorCode,
+	type StoredValue,
+	type StoreKey,
+} from '@atcute/oauth-store-encrypted';
 export { MemoryStore, type MemoryStoreOptions } from '@atcute/oauth-store-memory';
 export { diagnosticsChannelTracer, OAUTH_TRACING_CHANNELS } from './diagnostics.ts';
 export { generatePrivateKey, importJwkKey, importPkcs8Key } from './keys.ts';

@@ -1,0 +1,119 @@
+import { MemoryStore } from '@atcute/oauth-store-memory';
+import { describe, expect, it } from 'vitest';
+
+import { encryptStore } from './encrypted-store.ts';
+import { generateStoreKey } from './generate-store-key.ts';
+import { decodeBase64url } from './internal/base64url.ts';
+import { parseStoreKeys } from './parse-store-keys.ts';
+
+const GOOD = generateStoreKey('good');
+/** a secret-looking value that must never be echoed: 43 base64url characters of a 33rd-byte mistake. */
+const LEAKY = 'c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw-TOPSECRET';
+/** a well-formed secret, which is also a well-formed id: only its shape gives it away. */
+const SECRET_43 = generateStoreKey('x').secret;
+
+/** the TypeError `fn` throws. */
+const typeError = (fn: () => unknown): TypeError => {
+	try {
+		fn();
+	} catch (err) {
+		expect(err).toBeInstanceOf(TypeError);
+		return err as TypeError;
+	}
+	throw new Error('expected a TypeError');
+};
+
+const open = (keys: unknown, options: object = {}) =>
+	encryptStore(new MemoryStore(), { keys: keys as never, ...options });
+
+describe('encryptStore options', () => {
+	it.each([
+		['no keys', []],
+		['keys that are not an array', GOOD],
+		['a key that is not an object', [null]],
+		['an id with a space', [{ id: 'my key', secret: GOOD.secret }]],
+		['an id longer than 64 characters', [{ id: 'k'.repeat(65), secret: GOOD.secret }]],
+		['two keys with one id', [GOOD, { id: 'good', secret: generateStoreKey('x').secret }]],
+		['a missing secret', [{ id: 'a' }]],
+		['a secret of 31 bytes', [{ id: 'a', secret: GOOD.secret.slice(0, 42) }]],
+		['a secret of 33 bytes', [{ id: 'a', secret: `${GOOD.secret}AAA` }]],
+		['a secret in standard base64', [{ id: 'a', secret: `${GOOD.secret.slice(0, 42)}+` }]],
+		['a padded secret', [{ id: 'a', secret: `${GOOD.secret}=` }]],
+		['a hex secret', [{ id: 'a', secret: 'ab'.repeat(32) }]],
+		['a placeholder secret of 32 zero bytes', [{ id: 'a', secret: 'A'.repeat(43) }]],
+	])('refuses %s with a TypeError naming the option', (_label, keys) => {
+		expect(typeError(() => open(keys)).message).toMatch(/^keys/);
+	});
+
+	it.each([
+		['a secret of the wrong length', [{ id: 'a', secret: LEAKY }]],
+		['a secret with characters outside base64url', [{ id: 'a', secret: `${LEAKY.slice(0, 40)}+/=` }]],
+		['a secret pasted as the id', [{ id: LEAKY, secret: LEAKY }]],
+		['a secret pasted as the id of a second key', [GOOD, { id: SECRET_43, secret: SECRET_43 }]],
+		['a secret pasted as the id of the first key', [{ id: SECRET_43, secret: GOOD.secret }]],
+	])('never echoes the key in its message: %s', (_label, keys) => {
+		const { message } = typeError(() => open(keys));
+		expect(message).not.toContain(LEAKY);
+		expect(message).not.toContain(LEAKY.slice(0, 12));
+		expect(message).not.toContain('TOPSECRET');
+		expect(message).not.toContain(SECRET_43.slice(0, 12));
+	});
+
+	it('says what is wrong with a secret: its length in bytes', () => {
+		expect(typeError(() => open([{ id: 'a', secret: GOOD.secret.slice(0, 40) }])).message).toContain(
+			'got 30 bytes',
+		);
+	});
+
+	it.each([
+		['cacheSize', { cacheSize: -1 }],
+		['cacheSize', { cacheSize: 1.5 }],
+		['allowPlaintext', { allowPlaintext: 'yes' }],
+	])('refuses a bad %s', (name, options) => {
+		expect(typeError(() => open([GOOD], options)).message).toContain(name);
+	});
+
+	it('refuses something that is not a store', () => {
+		expect(typeError(() => encryptStore({} as never, { keys: [GOOD] })).message).toContain('store');
+	});
+
+	it('takes a key ring whose first key encrypts', () => {
+		expect(open([GOOD, generateStoreKey('old')]).primaryKeyId).toBe('good');
+	});
+});
+
+describe('generateStoreKey', () => {
+	it('gives 32 random bytes as 43 base64url characters, different each time', () => {
+		const keys = Array.from({ length: 20 }, () => generateStoreKey('k'));
+		for (const { id, secret } of keys) {
+			expect(id).toBe('k');
+			expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+			expect(decodeBase64url(secret)?.length).toBe(32);
+		}
+		expect(new Set(keys.map((key) => key.secret)).size).toBe(20);
+	});
+
+	it('refuses an id the ring would refuse', () => {
+		expect(() => generateStoreKey('a:b')).toThrow(TypeError);
+	});
+});
+
+describe('parseStoreKeys', () => {
+	it('reads "id:secret,id:secret" in order, trimming spaces and newlines', () => {
+		const a = generateStoreKey('a');
+		const b = generateStoreKey('b');
+		expect(parseStoreKeys(` b:${b.secret} ,\n a:${a.secret}\n`)).toEqual([b, a]);
+	});
+
+	it.each([
+		['nothing', undefined],
+		['an empty string', '  '],
+		['an entry without an id', `:${LEAKY}`],
+		['an entry without a colon', LEAKY],
+		['an empty entry', `a:${LEAKY},,`],
+	])('refuses %s without echoing it', (_label, text) => {
+		const { message } = typeError(() => parseStoreKeys(text, 'OAUTH_STORE_KEYS'));
+		expect(message).toContain('OAUTH_STORE_KEYS');
+		expect(message).not.toContain(LEAKY.slice(0, 12));
+	});
+});

@@ -1,0 +1,221 @@
+import type { Store } from '@atcute/oauth-client';
+import { MemoryStore } from '@atcute/oauth-store-memory';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { encryptStore } from './encrypted-store.ts';
+import { StoreDecryptionError } from './errors.ts';
+import { generateStoreKey } from './generate-store-key.ts';
+import { KEY_A, KEY_B, SECRETS, session, type TestSession, tamper } from './internal/test-fixtures.ts';
+
+const DID = 'did:plc:alice000000000000000000';
+
+/** a memory store and the wrapper over it. */
+const setup = (keys = [KEY_A], options: { allowPlaintext?: boolean; cacheSize?: number } = {}) => {
+	const inner = new MemoryStore<string, unknown>();
+	return { inner, store: encryptStore(inner, { keys, ...options }) };
+};
+
+/** the rejection of `promise`, which must reject. */
+const rejection = async (promise: Promise<unknown>): Promise<StoreDecryptionError> => {
+	const error = await promise.then(
+		() => undefined,
+		(err: unknown) => err,
+	);
+	expect(error).toBeInstanceOf(StoreDecryptionError);
+	return error as StoreDecryptionError;
+};
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('encryptStore', () => {
+	it('draws a fresh IV for every write, so equal values never give equal entries', async () => {
+		const { inner, store } = setup();
+		await store.set('a', session());
+		const first = inner.get('a') as { iv: string; ct: string };
+		await store.set('a', session());
+		const second = inner.get('a') as { iv: string; ct: string };
+		expect(second.iv).not.toBe(first.iv);
+		expect(second.ct).not.toBe(first.ct);
+	});
+
+	it('keeps expiresAt on the wrapped store and in the envelope', async () => {
+		const { inner, store } = setup();
+		const expiresAt = Date.now() + 60_000;
+		await store.set('state', { verifier: 'v' }, { expiresAt });
+		expect(inner.get('state')).toMatchObject({ exp: expiresAt });
+	});
+
+	it('keeps no expiry in the envelope for an expiresAt that is not finite', async () => {
+		const { inner, store } = setup();
+		await store.set('a', { n: 1 }, { expiresAt: Number.POSITIVE_INFINITY });
+		expect(inner.get('a')).not.toHaveProperty('exp');
+		// and a JSON round trip, as SQLite and Redis make, still reads
+		inner.set('a', JSON.parse(JSON.stringify(inner.get('a'))));
+		expect(await encryptStore(inner, { keys: [KEY_A] }).get('a')).toEqual({ n: 1 });
+	});
+
+	it('names the entry and the key id of an entry whose key is not in the ring, and keeps it', async () => {
+		const { inner, store } = setup([KEY_A]);
+		await store.set(DID, session());
+		const retired = encryptStore(inner, { keys: [KEY_B] });
+		const error = await rejection(retired.get(DID));
+		expect(error).toMatchObject({
+			name: 'StoreDecryptionError',
+			code: 'unknown_key',
+			entryKey: DID,
+			keyId: 'key-a',
+		});
+		expect(error.message).toContain(DID);
+		expect(error.message).toContain('"key-a"');
+		expect(inner.get(DID)).toBeDefined();
+	});
+
+	it('refuses an entry under a known key id but another secret', async () => {
+		const { inner, store } = setup([KEY_A]);
+		await store.set(DID, session());
+		const impostor = encryptStore(inner, { keys: [generateStoreKey('key-a')] });
+		expect(await rejection(impostor.get(DID))).toMatchObject({
+			code: 'authentication_failed',
+			keyId: 'key-a',
+		});
+	});
+
+	it('authenticates the key id: an entry relabelled with another key of the ring does not decrypt', async () => {
+		const { inner, store } = setup([KEY_A]);
+		await store.set(DID, session());
+		// same secret under two ids: only the key id in the authenticated data tells them apart
+		const twin = { id: 'key-twin', secret: KEY_A.secret };
+		const both = encryptStore(inner, { keys: [KEY_A, twin] });
+		inner.set(DID, { ...(inner.get(DID) as object), kid: 'key-twin' });
+		expect(await rejection(both.get(DID))).toMatchObject({
+			code: 'authentication_failed',
+			keyId: 'key-twin',
+		});
+	});
+
+	it('authenticates the expiry: an entry whose exp was changed does not decrypt', async () => {
+		const { inner, store } = setup();
+		await store.set('state', { verifier: 'v' }, { expiresAt: Date.now() + 60_000 });
+		inner.set('state', { ...(inner.get('state') as object), exp: Date.now() + 3_600_000 });
+		expect(await rejection(store.get('state'))).toMatchObject({ code: 'authentication_failed' });
+	});
+
+	it.each([
+		['a newer format version', { v: 2 }, 'unsupported_version'],
+		['a format version that is not a number', { v: '1' }, 'malformed'],
+		['an IV of the wrong length', { iv: 'AAAA' }, 'malformed'],
+		['an IV that is not base64url', { iv: '!!!!!!!!!!!!!!!!' }, 'malformed'],
+		['a key id that is not a string', { kid: 7 }, 'malformed'],
+		['a ciphertext shorter than the tag', { ct: 'AAAA' }, 'malformed'],
+	] as const)('reports an envelope with %s as %s', async (_label, change, code) => {
+		const { inner, store } = setup();
+		await store.set(DID, session());
+		inner.set(DID, { ...(inner.get(DID) as object), ...change });
+		expect(await rejection(store.get(DID))).toMatchObject({ code, entryKey: DID });
+	});
+
+	it('puts no secret and no part of the value in its errors', async () => {
+		const { inner, store } = setup();
+		await store.set(DID, session());
+		const envelope = inner.get(DID) as { ct: string };
+		inner.set(DID, { ...envelope, ct: tamper(envelope.ct) });
+		const error = await rejection(store.get(DID));
+		const text = `${error.message} ${String(error.cause)} ${JSON.stringify(error)}`;
+		for (const secret of [...Object.values(SECRETS), KEY_A.secret, envelope.ct])
+			expect(text).not.toContain(secret);
+	});
+
+	describe('plaintext entries (written before the wrapper)', () => {
+		it('refuses them by default, naming the entry, and keeps them', async () => {
+			const { inner, store } = setup();
+			inner.set(DID, session());
+			expect(await rejection(store.get(DID))).toMatchObject({
+				code: 'plaintext',
+				entryKey: DID,
+				keyId: undefined,
+			});
+			expect(inner.get(DID)).toEqual(session());
+		});
+
+		it('reads them with allowPlaintext, and encrypts them on their next write', async () => {
+			const { inner, store } = setup([KEY_A], { allowPlaintext: true });
+			inner.set(DID, session());
+			expect(await store.get(DID)).toEqual(session());
+			expect(await store.keyIdOf(DID)).toBeNull();
+			await store.set(DID, (await store.get(DID))!);
+			expect(await store.keyIdOf(DID)).toBe('key-a');
+			expect(JSON.stringify(inner.get(DID))).not.toContain(SECRETS.refreshToken);
+		});
+	});
+
+	describe('take', () => {
+		it('is there only when the wrapped store has it', () => {
+			expect(encryptStore(storeMethods(new MemoryStore()), { keys: [KEY_A] }).take).toBeUndefined();
+			expect(typeof setup().store.take).toBe('function');
+		});
+
+		it('puts back, with its expiry, an entry it took but could not decrypt', async () => {
+			const { inner, store } = setup();
+			const expiresAt = Date.now() + 60_000;
+			await store.set('state', { verifier: 'v' }, { expiresAt });
+			const written = inner.get('state');
+			const retired = encryptStore(inner, { keys: [KEY_B] });
+			expect(await rejection(retired.take!('state'))).toMatchObject({ code: 'unknown_key' });
+			expect(inner.get('state')).toEqual(written);
+			expect(await store.take!('state')).toEqual({ verifier: 'v' });
+			expect(inner.get('state')).toBeUndefined();
+		});
+	});
+
+	describe('the decryption cache', () => {
+		it('decrypts an unchanged entry once, and again once another writer changed it', async () => {
+			const { inner, store } = setup();
+			await store.set(DID, session());
+			const decrypt = vi.spyOn(crypto.subtle, 'decrypt');
+			for (let i = 0; i < 5; i++) expect(await store.get(DID)).toEqual(session());
+			expect(decrypt).toHaveBeenCalledTimes(0);
+
+			// another process writes the entry
+			const other = encryptStore(inner, { keys: [KEY_A] });
+			await other.set(DID, { changed: true });
+			expect(await store.get(DID)).toEqual({ changed: true });
+			expect(decrypt).toHaveBeenCalledTimes(1);
+		});
+
+		it('never serves a cached value for a tampered or deleted entry', async () => {
+			const { inner, store } = setup();
+			await store.set(DID, session());
+			await store.get(DID);
+			const envelope = inner.get(DID) as { ct: string };
+			inner.set(DID, { ...envelope, ct: tamper(envelope.ct) });
+			expect(await rejection(store.get(DID))).toMatchObject({ code: 'authentication_failed' });
+			inner.delete(DID);
+			expect(await store.get(DID)).toBeUndefined();
+		});
+
+		it('decrypts every read with cacheSize 0', async () => {
+			const { store } = setup([KEY_A], { cacheSize: 0 });
+			await store.set(DID, session());
+			const decrypt = vi.spyOn(crypto.subtle, 'decrypt');
+			await store.get(DID);
+			await store.get(DID);
+			expect(decrypt).toHaveBeenCalledTimes(2);
+		});
+
+		it('hands out a fresh object on every read', async () => {
+			const { store } = setup();
+			await store.set(DID, session());
+			const first = (await store.get(DID)) as TestSession;
+			first.tokenSet.access_token = 'mutated';
+			expect(((await store.get(DID)) as TestSession).tokenSet.access_token).toBe(SECRETS.accessToken);
+		});
+	});
+});
+
+/** the four required methods of a store, bound, without take. */
+const storeMethods = (store: MemoryStore): Store => ({
+	get: (key) => store.get(key),
+	set: (key, value, options) => store.set(key, value, options),
+	delete: (key) => store.delete(key),
+	clear: () => store.clear(),
+});

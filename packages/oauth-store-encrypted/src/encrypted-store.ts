@@ -1,0 +1,188 @@
+import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
+
+import type { EncryptStoreOptions } from './encrypt-store-options.ts';
+import { StoreDecryptionError } from './errors.ts';
+import { checkEnvelope, isEnvelopeLike, openEnvelope, sealEnvelope } from './internal/envelope.ts';
+import { createKeyRing, type KeyRing } from './internal/key-ring.ts';
+import { PlaintextCache } from './internal/plaintext-cache.ts';
+import { rewrapEntries } from './internal/rewrap-entries.ts';
+import type { RewrapOptions, RewrapReport } from './rewrap-options.ts';
+
+/** how many decrypted entries `encryptStore` keeps by default. */
+const DEFAULT_CACHE_SIZE = 1000;
+
+/**
+ * a `Store` that encrypts every value with AES-256-GCM (WebCrypto) before it reaches the wrapped
+ * store, and decrypts on the way out. the wrapped store holds `{ v, kid, iv, ct, exp? }` objects
+ * of base64url text. the entry's key (DID or state id), the key id and the format version are
+ * authenticated, so a ciphertext moved under another key does not decrypt.
+ */
+export class EncryptedStore<K extends string = string, V = unknown> implements Store<K, V> {
+	readonly #inner: Store<K, unknown>;
+	readonly #ring: KeyRing;
+	readonly #allowPlaintext: boolean;
+	readonly #cache: PlaintextCache;
+
+	/** present when the wrapped store has `take` (then as atomic as the wrapped store's). */
+	readonly take?: (key: K) => Promise<V | undefined>;
+
+	constructor(store: Store<K, V>, options: EncryptStoreOptions) {
+		if (typeof store !== 'object' || store === null || typeof store.get !== 'function') {
+			throw new TypeError('store must be a Store (get, set, delete, clear)');
+		}
+		const { keys, allowPlaintext = false, cacheSize = DEFAULT_CACHE_SIZE } = options ?? {};
+		if (typeof allowPlaintext !== 'boolean') throw new TypeError('allowPlaintext must be a boolean');
+		if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+			throw new TypeError(`cacheSize must be a non-negative integer, got ${cacheSize}`);
+		}
+		this.#ring = createKeyRing(keys, 'keys');
+		this.#inner = store as Store<K, unknown>;
+		this.#allowPlaintext = allowPlaintext;
+		this.#cache = new PlaintextCache(cacheSize);
+		if (typeof store.take === 'function') {
+			const take = store.take.bind(store) as (key: K) => Promise<unknown>;
+			this.take = async (key) => {
+				this.#cache.delete(key);
+				const raw = await take(key);
+				try {
+					return await this.#open(key, raw);
+				} catch (err) {
+					// never lose an entry we could not read: put it back as it was, for whoever can
+					if (err instanceof StoreDecryptionError) await this.#putBack(key, raw);
+					throw err;
+				}
+			};
+		}
+	}
+
+	/** the id of the key that encrypts new writes. */
+	get primaryKeyId(): string {
+		return this.#ring.primary.id;
+	}
+
+	/**
+	 * the value under `key`, decrypted, or `undefined` when there is none.
+	 * @throws {StoreDecryptionError} when the entry is there but cannot be decrypted (it is kept)
+	 */
+	async get(key: K, options?: StoreGetOptions): Promise<V | undefined> {
+		const raw = await this.#inner.get(key, options);
+		if (raw === undefined) this.#cache.delete(key);
+		return this.#open(key, raw);
+	}
+
+	/** encrypts `value` (its JSON) under the first key and stores it, keeping `expiresAt`. */
+	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
+		const text = JSON.stringify(value);
+		if (typeof text !== 'string') {
+			throw new TypeError('value must be JSON-serialisable (not undefined, a function or a symbol)');
+		}
+		// only a finite expiry goes into the envelope: JSON would turn Infinity into null
+		const expiresAt = options?.expiresAt;
+		const exp = typeof expiresAt === 'number' && Number.isFinite(expiresAt) ? expiresAt : undefined;
+		const envelope = await sealEnvelope(this.#ring, key, text, exp);
+		// until the write is done, the old cached text must not serve a read
+		this.#cache.delete(key);
+		await this.#inner.set(key, envelope, options);
+		this.#cache.set(key, envelope, text);
+	}
+
+	async delete(key: K): Promise<void> {
+		this.#cache.delete(key);
+		await this.#inner.delete(key);
+	}
+
+	async clear(): Promise<void> {
+		this.#cache.clear();
+		await this.#inner.clear();
+	}
+
+	/**
+	 * the id of the key `key`'s entry is encrypted with, `null` for a plaintext entry, `undefined`
+	 * when there is none. decrypts nothing.
+	 */
+	async keyIdOf(key: K): Promise<string | null | undefined> {
+		const raw = await this.#inner.get(key);
+		if (raw === undefined) return undefined;
+		return isEnvelopeLike(raw) ? checkEnvelope(key, raw).kid : null;
+	}
+
+	/**
+	 * for key rotation: re-encrypts under the first key every entry of `keys` that another key
+	 * (or none) encrypts, and counts what it found. the `Store` interface cannot list entries, so
+	 * the caller gives the keys (its accounts' DIDs, or the store's own listing). each entry is
+	 * re-read and rewritten inside `lock`; entries that fail to decrypt are reported, not thrown,
+	 * and left as they are. with `dryRun`, only counts.
+	 */
+	async rewrap(
+		keys: Iterable<K> | AsyncIterable<K>,
+		options: RewrapOptions<K> = {},
+	): Promise<RewrapReport<K>> {
+		const { lock, lockName = defaultLockName, dryRun = false } = options;
+		if (!dryRun && typeof lock !== 'function') {
+			throw new TypeError(
+				'lock is required unless dryRun: pass the LockFunction your OAuthClient uses (requestLock), so a rewrap never overwrites a concurrent refresh',
+			);
+		}
+		return rewrapEntries(
+			{
+				inner: this.#inner,
+				ring: this.#ring,
+				cache: this.#cache,
+				readPlaintext: (key, raw) => this.#plaintext(key as K, raw),
+			},
+			keys,
+			dryRun ? undefined : (key, visit) => lock!(lockName(key), visit),
+		);
+	}
+
+	/** the value of what the wrapped store returned for `key`. */
+	async #open(key: K, raw: unknown): Promise<V | undefined> {
+		if (raw === undefined) return undefined;
+		if (!isEnvelopeLike(raw)) return this.#plaintext(key, raw) as V;
+		const envelope = checkEnvelope(key, raw);
+		let text = this.#cache.get(key, envelope);
+		if (text === undefined) {
+			text = await openEnvelope(this.#ring, key, envelope);
+			this.#cache.set(key, envelope, text);
+		}
+		return JSON.parse(text) as V;
+	}
+
+	/** a value written before encryption was on: readable only when the app opted in. */
+	#plaintext(key: K, raw: unknown): unknown {
+		if (this.#allowPlaintext) return raw;
+		throw new StoreDecryptionError(
+			'plaintext',
+			key,
+			undefined,
+			`the entry ${JSON.stringify(key)} is not encrypted: it was written before encryptStore was enabled (set allowPlaintext: true to read and migrate such entries)`,
+		);
+	}
+
+	/** restores an entry `take` removed but could not decrypt, keeping its expiry when it had one. */
+	async #putBack(key: K, raw: unknown): Promise<void> {
+		const exp = isEnvelopeLike(raw) && typeof raw.exp === 'number' ? raw.exp : undefined;
+		await this.#inner.set(key, raw, exp === undefined ? undefined : { expiresAt: exp });
+	}
+}
+
+/** the lock name the OAuthClient refreshes a session under. */
+const defaultLockName = (key: string): string => `oauth-session:${key}`;
+
+/**
+ * wraps `store` so every value is encrypted at rest with AES-256-GCM under a key ring (the first
+ * key encrypts, any key decrypts). works over any `Store`; returns a `Store` of the same types.
+ * @see https://csrc.nist.gov/pubs/sp/800/38/d/final (GCM)
+ */
+export const encryptStore = <K extends string, V>(
+	store: Store<K, V>,
+	options: EncryptStoreOptions,
+): EncryptedStore<K, StoredValue<V>> =>
+	new EncryptedStore<K, StoredValue<V>>(store as Store<K, never>, options);
+
+/**
+ * the value type of a wrapped store. a synchronous store used where an async one is expected
+ * (`new MemoryStore()` as a `SessionStore`) is inferred with `Promise` in its value type; the
+ * wrapper's own methods are async, so it takes the values themselves.
+ */
+export type StoredValue<V> = Exclude<Awaited<V>, undefined>;

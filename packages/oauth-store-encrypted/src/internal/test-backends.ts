@@ -1,0 +1,135 @@
+// the stores the over-every-store tests run the wrapper on, each with a way to read an entry as
+// the database holds it. adding a store is one entry in `BACKENDS` (and its factory here).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { Store } from '@atcute/oauth-client';
+import { MemoryStore } from '@atcute/oauth-store-memory';
+import type { StoreCapabilities } from '@atcute-oauth/store-conformance';
+import Database from 'better-sqlite3';
+import type { Redis } from 'ioredis';
+
+// the SQLite and Redis stores by path, not by name: they depend (for their own tests) on the
+// facade, which depends on this package, and a dependency would close the cycle
+import { RedisStore } from '../../../oauth-store-redis/src/index.ts';
+import {
+	connect,
+	removeKeys,
+	uniquePrefix,
+	useTestRedis,
+} from '../../../oauth-store-redis/src/test-utils/redis-server.ts';
+import { SqliteStore } from '../../../oauth-store-sqlite/src/index.ts';
+
+/** one fresh, empty store of some kind, and the database under it. */
+export interface Backend {
+	/** the store, empty. */
+	store: Store<string, unknown>;
+	/** another handle on the same data (another connection), when the store has one. */
+	reopen?: () => Promise<Store<string, unknown>>;
+	/** the entry under `key` exactly as the database holds it (the row's text, Redis's string). */
+	raw: (key: string) => Promise<string | undefined>;
+	/** writes `text` as the entry under `key`, bypassing the store, as an attacker with database access would. */
+	writeRaw: (key: string, text: string) => Promise<void>;
+	/** closes what it opened and removes its data. */
+	cleanup: () => Promise<void>;
+}
+
+/** a kind of store: how to open a fresh one, and what it promises. */
+export interface BackendKind {
+	name: string;
+	capabilities: StoreCapabilities;
+	/** called once before the kind's tests (starts servers). */
+	setup?: () => Promise<void>;
+	/** called once after them. */
+	teardown?: () => Promise<void>;
+	open: () => Promise<Backend>;
+}
+
+const memory: BackendKind = {
+	name: 'MemoryStore',
+	capabilities: { atomicTake: true, expiry: true },
+	open: async () => {
+		const store = new MemoryStore<string, unknown>();
+		return {
+			store,
+			// the memory store keeps the object itself: its JSON is what a heap dump would show
+			raw: async (key) => {
+				const value = store.get(key);
+				return value === undefined ? undefined : JSON.stringify(value);
+			},
+			writeRaw: async (key, text) => store.set(key, JSON.parse(text)),
+			cleanup: async () => {},
+		};
+	},
+};
+
+const sqlite: BackendKind = {
+	name: 'SqliteStore (file)',
+	capabilities: { atomicTake: true, expiry: true },
+	open: async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'oauth-store-encrypted-'));
+		const path = join(dir, 'oauth.db');
+		const opened: SqliteStore[] = [];
+		const open = () => {
+			const store = new SqliteStore({ path, table: 'oauth_sessions' });
+			opened.push(store);
+			return store;
+		};
+		const store = open();
+		// a connection of our own, as someone reading the file would have
+		const spy = new Database(path);
+		return {
+			store,
+			reopen: async () => open(),
+			raw: async (key) =>
+				(spy.prepare('SELECT value FROM oauth_sessions WHERE key = ?').pluck().get(key) as
+					| string
+					| undefined) ?? undefined,
+			writeRaw: async (key, text) => {
+				spy.prepare('UPDATE oauth_sessions SET value = ? WHERE key = ?').run(text, key);
+			},
+			cleanup: async () => {
+				spy.close();
+				for (const each of opened) each.close();
+				rmSync(dir, { recursive: true, force: true });
+			},
+		};
+	},
+};
+
+let redisServer: Awaited<ReturnType<typeof useTestRedis>> | undefined;
+const redis: BackendKind = {
+	name: 'RedisStore',
+	capabilities: { atomicTake: true, expiry: true },
+	setup: async () => {
+		redisServer = await useTestRedis();
+	},
+	teardown: async () => {
+		await redisServer?.close();
+	},
+	open: async () => {
+		const prefix = uniquePrefix('encrypted');
+		const first = connect(redisServer!.url);
+		const opened: Redis[] = [first];
+		return {
+			store: new RedisStore({ redis: first, prefix }),
+			reopen: async () => {
+				const second = connect(redisServer!.url);
+				opened.push(second);
+				return new RedisStore({ redis: second, prefix });
+			},
+			raw: async (key) => (await first.get(prefix + key)) ?? undefined,
+			writeRaw: async (key, text) => {
+				await first.set(prefix + key, text, 'KEEPTTL');
+			},
+			cleanup: async () => {
+				await removeKeys(first, prefix);
+				await Promise.all(opened.map((each) => each.quit()));
+			},
+		};
+	},
+};
+
+/** every store the wrapper is tested over; one line per store. */
+export const BACKENDS: readonly BackendKind[] = [memory, sqlite, redis];

@@ -1,0 +1,72 @@
+// the key tool as users run it: the package's bin, a real child process on the built package.
+import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+import { generateStoreKey } from '../src/generate-store-key.ts';
+import { parseStoreKeys } from '../src/parse-store-keys.ts';
+import { run } from './run-node.ts';
+
+const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const BIN = fileURLToPath(new URL(`../${PACKAGE.bin['oauth-store-encrypted']}`, import.meta.url));
+
+describe('oauth-store-encrypted (bin)', () => {
+	it('is an executable node script', () => {
+		expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+		expect(statSync(BIN).mode & 0o111).not.toBe(0);
+	});
+
+	it('generate-key prints a new "id:secret" line that the key ring takes', async () => {
+		const first = await run(BIN, ['generate-key']);
+		const second = await run(BIN, ['generate-key']);
+		expect(first.code).toBe(0);
+		expect(first.stdout).toMatch(/^key-\d{8}:[A-Za-z0-9_-]{43}\n$/);
+		expect(second.stdout).not.toBe(first.stdout);
+		const [key] = parseStoreKeys(first.stdout);
+		expect(Buffer.from(key!.secret, 'base64url')).toHaveLength(32);
+	});
+
+	it('generate-key --id names the key', async () => {
+		const { code, stdout } = await run(BIN, ['generate-key', '--id', 'prod-2026-12']);
+		expect(code).toBe(0);
+		expect(stdout).toMatch(/^prod-2026-12:[A-Za-z0-9_-]{43}\n$/);
+	});
+
+	it('generate-key refuses an id the ring would refuse', async () => {
+		const { code, stderr } = await run(BIN, ['generate-key', '--id', 'has space']);
+		expect(code).toBe(2);
+		expect(stderr).toContain('id must be');
+	});
+
+	it('check-env prints the key ids of a valid ring and never a secret', async () => {
+		const fresh = (await run(BIN, ['generate-key', '--id', 'new'])).stdout.trim();
+		const old = generateStoreKey('old');
+		const { code, stdout, stderr } = await run(BIN, ['check-env', 'OAUTH_STORE_KEYS'], {
+			OAUTH_STORE_KEYS: `${fresh},old:${old.secret}`,
+		});
+		expect(stderr).toBe('');
+		expect(code).toBe(0);
+		expect(stdout).toBe('OAUTH_STORE_KEYS: 2 key(s) [new, old]; new encrypts\n');
+	});
+
+	it('check-env fails on a secret of the wrong length without printing it', async () => {
+		const secret = `${generateStoreKey('x').secret}XYZW`;
+		const { code, stdout, stderr } = await run(BIN, ['check-env', 'KEYS'], { KEYS: `a:${secret}` });
+		expect(code).toBe(1);
+		expect(stderr).toContain('keys[0].secret');
+		expect(`${stdout}${stderr}`).not.toContain(secret.slice(0, 10));
+	});
+
+	it('check-env fails on an unset variable', async () => {
+		const { code, stderr } = await run(BIN, ['check-env', 'SURELY_NOT_SET_H11']);
+		expect(code).toBe(1);
+		expect(stderr).toContain('SURELY_NOT_SET_H11 is empty');
+	});
+
+	it('prints its usage for an unknown command', async () => {
+		const { code, stderr } = await run(BIN, ['rotate-everything']);
+		expect(code).toBe(2);
+		expect(stderr).toContain('usage:');
+	});
+});
