@@ -1,0 +1,71 @@
+import type { IncomingMessage } from 'node:http';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+
+// statuses whose responses carry no body (and for which `new Response` refuses one)
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/** the body decoder for a `Content-Encoding`, as fetch decodes: gzip, deflate and br. */
+const decoderFor = (encoding: string | undefined) => {
+	switch (encoding?.trim().toLowerCase()) {
+		case 'gzip':
+		case 'x-gzip':
+			return createGunzip();
+		case 'deflate':
+			return createInflate();
+		case 'br':
+			return createBrotliDecompress();
+		default:
+			return undefined;
+	}
+};
+
+/**
+ * a byte stream over a node stream, with backpressure: the node side is paused while the web
+ * side's queue is full, and destroyed when the reader cancels (which frees or closes the socket).
+ */
+const toByteStream = (source: NodeJS.ReadableStream & { destroy(error?: Error): void }) => {
+	return new ReadableStream<Uint8Array>({
+		start(controller) {
+			source.on('data', (chunk: Buffer) => {
+				controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+				if ((controller.desiredSize ?? 1) <= 0) source.pause();
+			});
+			source.once('end', () => controller.close());
+			source.once('error', (error) => controller.error(error));
+		},
+		pull() {
+			source.resume();
+		},
+		cancel() {
+			source.destroy();
+		},
+	});
+};
+
+/** wraps a node:http response into a standard `Response` whose body streams as it arrives. */
+export const toWebResponse = (message: IncomingMessage, url: string, method: string): Response => {
+	const raw = message.rawHeaders;
+	const headers: [string, string][] = [];
+	for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
+
+	const status = message.statusCode ?? 0;
+	let body: ReadableStream<Uint8Array> | null = null;
+	if (method === 'HEAD' || NULL_BODY.has(status)) {
+		// nothing will come: let the socket go back to the pool
+		message.resume();
+	} else {
+		const decoder = decoderFor(message.headers['content-encoding']);
+		if (decoder === undefined) {
+			body = toByteStream(message);
+		} else {
+			message.once('error', (error) => decoder.destroy(error));
+			decoder.once('close', () => message.destroy());
+			body = toByteStream(message.pipe(decoder));
+		}
+	}
+
+	const response = new Response(body, { status, statusText: message.statusMessage ?? '', headers });
+	// what fetch would report: the URL this response came from
+	Object.defineProperty(response, 'url', { value: url });
+	return response;
+};
