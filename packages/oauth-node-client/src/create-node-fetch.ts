@@ -1,5 +1,5 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 
@@ -7,6 +7,7 @@ import type { FetchFunction } from '@atcute/oauth-dpop';
 
 import { classifyAddress } from './internal/classify-address.ts';
 import { createGuardedLookup } from './internal/guarded-lookup.ts';
+import { loadNodeHttpModules, type NodeHttpModules } from './internal/node-http-modules.ts';
 import { type NormalizedRequest, normalizeRequest } from './internal/normalize-request.ts';
 import { createProxyTunnel } from './internal/proxy-tunnel.ts';
 import { toWebResponse } from './internal/to-web-response.ts';
@@ -94,15 +95,22 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 		}
 	}
 
-	const agentOptions = { keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS, scheduling: 'lifo' as const };
-	const httpAgent = new HttpAgent(lookup ? { ...agentOptions, lookup } : agentOptions);
-	const httpsAgent = new HttpsAgent(lookup ? { ...agentOptions, lookup } : agentOptions);
-	if (proxyUrl !== undefined) {
-		// biome-ignore lint/suspicious/noExplicitAny: createConnection's callback form is untyped
-		(httpAgent as any).createConnection = createProxyTunnel(proxyUrl, false, lookup);
-		// biome-ignore lint/suspicious/noExplicitAny: as above
-		(httpsAgent as any).createConnection = createProxyTunnel(proxyUrl, true, lookup);
-	}
+	// made on the first request, with the modules they live in
+	let modules: NodeHttpModules;
+	let httpAgent: HttpAgent | undefined;
+	let httpsAgent: HttpsAgent;
+	const setUp = (loaded: NodeHttpModules) => {
+		modules = loaded;
+		const agentOptions = { keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS, scheduling: 'lifo' as const };
+		httpsAgent = new loaded.https.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
+		httpAgent = new loaded.http.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
+		if (proxyUrl !== undefined) {
+			// biome-ignore lint/suspicious/noExplicitAny: createConnection's callback form is untyped
+			(httpAgent as any).createConnection = createProxyTunnel(loaded, proxyUrl, false, lookup);
+			// biome-ignore lint/suspicious/noExplicitAny: as above
+			(httpsAgent as any).createConnection = createProxyTunnel(loaded, proxyUrl, true, lookup);
+		}
+	};
 
 	/** one exchange on one connection; resolves at the response's headers. */
 	const exchange = (request: NormalizedRequest, retried: boolean): Promise<Response> => {
@@ -114,14 +122,14 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 			headers['user-agent'] ??= 'node';
 			if (Buffer.isBuffer(request.body)) headers['content-length'] = String(request.body.length);
 
-			const req = (secure ? httpsRequest : httpRequest)({
+			const req = (secure ? modules.https.request : modules.http.request)({
 				protocol: url.protocol,
 				hostname: url.hostname.replace(/^\[|\]$/g, ''),
 				port: url.port,
 				path: url.pathname + url.search,
 				method,
 				headers,
-				agent: secure ? httpsAgent : httpAgent,
+				agent: secure ? httpsAgent : (httpAgent as HttpAgent),
 			});
 
 			let message: IncomingMessage | undefined;
@@ -142,7 +150,7 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 			req.once('response', (response) => {
 				message = response;
 				response.once('close', done);
-				resolve(toWebResponse(response, url.href, method));
+				resolve(toWebResponse(modules.zlib, response, url.href, method));
 			});
 			req.once('error', (error: NodeJS.ErrnoException) => {
 				if (message !== undefined) return;
@@ -170,7 +178,8 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 	};
 
 	return async (input, init) => {
-		let request = await normalizeRequest(input, init);
+		if (httpAgent === undefined) setUp(await loadNodeHttpModules());
+		let request = await normalizeRequest(modules.stream, input, init);
 		const { signal } = request;
 		if (signal?.aborted) throw signal.reason;
 

@@ -1,4 +1,6 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+
+import type { NodeHttpModules } from './node-http-modules.ts';
 
 /** what the transport sends: everything `fetch`'s arguments can say, in node:http's terms. */
 export interface NormalizedRequest {
@@ -35,7 +37,11 @@ const headersOf = (init: HeadersInit | undefined): Record<string, string> => {
 	return out;
 };
 
-const normalizeBody = async (body: BodyInit, headers: Record<string, string>): Promise<Buffer | Readable> => {
+const normalizeBody = async (
+	stream: NodeHttpModules['stream'],
+	body: BodyInit,
+	headers: Record<string, string>,
+): Promise<Buffer | Readable> => {
 	if (typeof body === 'string') {
 		headers['content-type'] ??= TEXT;
 		return Buffer.from(body);
@@ -51,7 +57,7 @@ const normalizeBody = async (body: BodyInit, headers: Record<string, string>): P
 		return Buffer.from(await body.arrayBuffer());
 	}
 	if (body instanceof ReadableStream) {
-		return Readable.fromWeb(body as import('node:stream/web').ReadableStream);
+		return stream.Readable.fromWeb(body as import('node:stream/web').ReadableStream);
 	}
 	// FormData and anything else: let the platform encode it (multipart boundary included)
 	const request = new Request('http://localhost/', { method: 'POST', body });
@@ -69,6 +75,7 @@ const normalizeMethod = (method: string): string => {
 
 /** turns `fetch`'s arguments into one request description. */
 export const normalizeRequest = async (
+	stream: NodeHttpModules['stream'],
 	input: string | URL | Request,
 	init: RequestInit | undefined,
 ): Promise<NormalizedRequest> => {
@@ -98,7 +105,7 @@ export const normalizeRequest = async (
 		if (method === 'GET' || method === 'HEAD') {
 			throw new TypeError('a GET or HEAD request cannot have a body');
 		}
-		body = await normalizeBody(raw, headers);
+		body = await normalizeBody(stream, raw, headers);
 	}
 	return { url, method, headers, body, signal: init?.signal, redirect: init?.redirect ?? 'follow' };
 };

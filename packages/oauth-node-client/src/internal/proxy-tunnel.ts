@@ -1,6 +1,7 @@
-import { type ClientRequestArgs, request } from 'node:http';
+import type { ClientRequestArgs } from 'node:http';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+
+import type { NodeHttpModules } from './node-http-modules.ts';
 
 type Callback = (error: Error | null, socket?: Socket) => void;
 
@@ -11,7 +12,14 @@ type Callback = (error: Error | null, socket?: Socket) => void;
  * and the proxy is asked for that checked address, so the guard holds behind a proxy too.
  * @see https://www.rfc-editor.org/rfc/rfc9110#name-connect
  */
-export const createProxyTunnel = (proxy: URL, secure: boolean, lookup: LookupFunction | undefined) => {
+export const createProxyTunnel = (
+	modules: NodeHttpModules,
+	proxy: URL,
+	secure: boolean,
+	lookup: LookupFunction | undefined,
+) => {
+	const { request } = modules.http;
+	const tlsConnect = modules.tls.connect;
 	const proxyPort = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80));
 	// a URL's user info is percent-encoded; the header wants it decoded
 	const authorization =

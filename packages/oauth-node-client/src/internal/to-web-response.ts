@@ -1,11 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+
+import type { NodeHttpModules } from './node-http-modules.ts';
 
 // statuses whose responses carry no body (and for which `new Response` refuses one)
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 /** the body decoder for a `Content-Encoding`, as fetch decodes: gzip, deflate and br. */
-const decoderFor = (encoding: string | undefined) => {
+const decoderFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined) => {
+	const { createBrotliDecompress, createGunzip, createInflate } = zlib;
 	switch (encoding?.trim().toLowerCase()) {
 		case 'gzip':
 		case 'x-gzip':
@@ -43,7 +45,12 @@ const toByteStream = (source: NodeJS.ReadableStream & { destroy(error?: Error): 
 };
 
 /** wraps a node:http response into a standard `Response` whose body streams as it arrives. */
-export const toWebResponse = (message: IncomingMessage, url: string, method: string): Response => {
+export const toWebResponse = (
+	zlib: NodeHttpModules['zlib'],
+	message: IncomingMessage,
+	url: string,
+	method: string,
+): Response => {
 	const raw = message.rawHeaders;
 	const headers: [string, string][] = [];
 	for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
@@ -54,7 +61,7 @@ export const toWebResponse = (message: IncomingMessage, url: string, method: str
 		// nothing will come: let the socket go back to the pool
 		message.resume();
 	} else {
-		const decoder = decoderFor(message.headers['content-encoding']);
+		const decoder = decoderFor(zlib, message.headers['content-encoding']);
 		if (decoder === undefined) {
 			body = toByteStream(message);
 		} else {
