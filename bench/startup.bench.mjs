@@ -23,21 +23,22 @@ const subjects = {
 const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
 
 // each run is a fresh process; the import is timed inside it (wall and CPU), so node's own start
-// is left out, and a bare start is timed the same way for reference
-const timeImport = (specifier) => {
-	const script =
-		specifier === undefined
-			? 'const t = performance.now(), c = process.cpuUsage(); const u = process.cpuUsage(c); console.log(JSON.stringify([performance.now() - t, (u.user + u.system) / 1000]))'
-			: `const t = performance.now(), c = process.cpuUsage(); await import(${JSON.stringify(specifier)}); const u = process.cpuUsage(c); console.log(JSON.stringify([performance.now() - t, (u.user + u.system) / 1000]))`;
-	const wall = [];
-	const cpu = [];
+// is left out. the subjects take turns, run after run, so a busy machine weighs on each alike.
+const importScript = (specifier) =>
+	`const t = performance.now(), c = process.cpuUsage(); ${specifier ? `await import(${JSON.stringify(specifier)}); ` : ''}const u = process.cpuUsage(c); console.log(JSON.stringify([performance.now() - t, (u.user + u.system) / 1000]))`;
+const timeImports = (specifiers) => {
+	const samples = specifiers.map(() => ({ wall: [], cpu: [] }));
 	for (let i = 0; i < RUNS; i++) {
-		const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: here });
-		const [w, c] = JSON.parse(out.toString());
-		wall.push(w);
-		cpu.push(c);
+		for (const [index, specifier] of specifiers.entries()) {
+			const out = execFileSync(process.execPath, ['--input-type=module', '-e', importScript(specifier)], {
+				cwd: here,
+			});
+			const [wall, cpu] = JSON.parse(out.toString());
+			samples[index].wall.push(wall);
+			samples[index].cpu.push(cpu);
+		}
 	}
-	return { wall: median(wall), cpu: median(cpu) };
+	return samples.map(({ wall, cpu }) => ({ wall: median(wall), cpu: median(cpu) }));
 };
 
 const bundle = async ({ name, names }) => {
@@ -66,14 +67,14 @@ const bundle = async ({ name, names }) => {
 	return { size: bytes.length, gzip: gzipSync(bytes).length, byPackage };
 };
 
-const bare = timeImport(undefined);
+const labels = Object.keys(subjects);
+const [bare, ...imports] = timeImports([undefined, ...labels.map((label) => subjects[label].name)]);
 const rows = {};
-for (const [label, subject] of Object.entries(subjects)) {
-	const imported = timeImport(subject.name);
-	const { size, gzip, byPackage } = await bundle(subject);
+for (const [index, label] of labels.entries()) {
+	const { size, gzip, byPackage } = await bundle(subjects[label]);
 	rows[label] = {
-		'import wall (ms)': imported.wall.toFixed(1),
-		'import CPU (ms)': imported.cpu.toFixed(1),
+		'import wall (ms)': imports[index].wall.toFixed(1),
+		'import CPU (ms)': imports[index].cpu.toFixed(1),
 		'bundle (kB)': (size / 1000).toFixed(1),
 		'gzip (kB)': (gzip / 1000).toFixed(1),
 	};

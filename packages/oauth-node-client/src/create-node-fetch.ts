@@ -4,7 +4,6 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 
 import type { FetchFunction } from '@atcute/oauth-dpop';
-
 import { classifyAddress } from './internal/classify-address.ts';
 import { createGuardedLookup } from './internal/guarded-lookup.ts';
 import { loadNodeHttpModules, type NodeHttpModules } from './internal/node-http-modules.ts';
@@ -12,6 +11,7 @@ import { type NormalizedRequest, normalizeRequest } from './internal/normalize-r
 import { createProxyTunnel } from './internal/proxy-tunnel.ts';
 import { toWebResponse } from './internal/to-web-response.ts';
 import { PrivateNetworkError } from './private-network-error.ts';
+import { usesNodeTransport } from './uses-node-transport.ts';
 
 /** options for `createNodeFetch`. */
 export interface NodeFetchOptions {
@@ -85,6 +85,13 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 	}
 	const allowed = allowList(options.allowPrivateNetwork);
 	const guarded = options.allowPrivateNetwork !== true;
+	if (guarded && !usesNodeTransport()) {
+		// Bun's and Deno's node:http are emulations: whether they honour an agent's lookup (where
+		// the guard lives) is theirs to decide, so a guard that might silently not run is refused
+		throw new TypeError(
+			'createNodeFetch guards connections through node:http, which this runtime only emulates; use the global fetch here (and guard at the network), or pass allowPrivateNetwork: true',
+		);
+	}
 	const lookup = guarded ? createGuardedLookup(allowed) : undefined;
 
 	let proxyUrl: URL | undefined;

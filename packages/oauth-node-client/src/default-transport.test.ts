@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { defaultTransport, usesNodeTransport } from './default-transport.ts';
+import { createNodeFetch } from './create-node-fetch.ts';
+import { defaultTransport } from './default-transport.ts';
 import { MemoryStore } from './index.ts';
 import { OAuthClient } from './oauth-client.ts';
 import { PrivateNetworkError } from './private-network-error.ts';
 import { startHttpServer } from './test-utils/loopback-servers.ts';
+import { usesNodeTransport } from './uses-node-transport.ts';
 
 const node = { versions: { node: '20.20.2' }, userAgent: undefined };
 const base = {
@@ -26,6 +28,19 @@ describe('usesNodeTransport', () => {
 
 	it('is true in this test run (Node)', () => {
 		expect(usesNodeTransport()).toBe(true);
+	});
+
+	it('makes createNodeFetch refuse to build a guard it cannot vouch for outside Node', () => {
+		const versions = Object.getOwnPropertyDescriptor(process, 'versions')!;
+		Object.defineProperty(process, 'versions', { ...versions, value: { ...process.versions, bun: '1.4.0' } });
+		try {
+			expect(() => createNodeFetch()).toThrow(/emulates/);
+			expect(() => createNodeFetch({ allowPrivateNetwork: ['localhost'] })).toThrow(TypeError);
+			expect(typeof createNodeFetch({ allowPrivateNetwork: true })).toBe('function');
+		} finally {
+			Object.defineProperty(process, 'versions', versions);
+		}
+		expect(typeof createNodeFetch()).toBe('function');
 	});
 });
 

@@ -2,6 +2,7 @@ import type { OAuthClientOptions as BaseOptions } from '@atcute/oauth-client';
 import type { FetchFunction } from '@atcute/oauth-dpop';
 
 import { createNodeFetch } from './create-node-fetch.ts';
+import { type RuntimeFacts, usesNodeTransport } from './uses-node-transport.ts';
 
 /** `@atcute/oauth-client`'s options, plus what the Node transport adds. */
 export interface OAuthClientOptions extends BaseOptions {
@@ -13,29 +14,6 @@ export interface OAuthClientOptions extends BaseOptions {
 	 */
 	allowPrivateNetwork?: boolean | readonly string[] | undefined;
 }
-
-/** the runtime facts the choice of transport depends on. */
-export interface RuntimeFacts {
-	versions: Record<string, string | undefined> | undefined;
-	userAgent: string | undefined;
-}
-
-const currentRuntime = (): RuntimeFacts => ({
-	versions: typeof process === 'undefined' ? undefined : process.versions,
-	userAgent: (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent,
-});
-
-/**
- * whether the node:http transport is the one to use: on Node itself, yes; on Bun and Deno (whose
- * Node compatibility emulates node:http on top of their own fetch, so nothing is gained) and on
- * Cloudflare Workers, no: there the global `fetch` is used.
- */
-export const usesNodeTransport = (runtime: RuntimeFacts = currentRuntime()): boolean => {
-	const { versions, userAgent } = runtime;
-	if (typeof versions?.node !== 'string') return false;
-	if (versions.bun !== undefined || versions.deno !== undefined) return false;
-	return userAgent !== 'Cloudflare-Workers';
-};
 
 /**
  * the fetch an `OAuthClient` sends with: the user's, when given; else, on Node, a guarded

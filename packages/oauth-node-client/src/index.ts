@@ -59,8 +59,9 @@ export { scope } from '@atcute/oauth-scope';
 export { MemoryStore, type MemoryStoreOptions } from '@atcute/oauth-store-memory';
 
 export { createNodeFetch, type NodeFetchOptions } from './create-node-fetch.ts';
-export { type OAuthClientOptions, usesNodeTransport } from './default-transport.ts';
+export type { OAuthClientOptions } from './default-transport.ts';
 export { generatePrivateKey, importJwkKey, importPkcs8Key } from './keys.ts';
 export { createNodeSigner } from './node-signer.ts';
 export { OAuthClient } from './oauth-client.ts';
 export { type AddressKind, PrivateNetworkError } from './private-network-error.ts';
+export { type RuntimeFacts, usesNodeTransport } from './uses-node-transport.ts';
