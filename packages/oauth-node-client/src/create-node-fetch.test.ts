@@ -383,3 +383,32 @@ describe('createNodeFetch: TLS and proxies', () => {
 		}
 	});
 });
+
+describe('createNodeFetch: connections after a cancelled body', () => {
+	it('reuses the connection of a response whose body was cancelled after it had arrived', async () => {
+		let sent: () => void = () => {};
+		const server = await startHttpServer((_request, response) => {
+			// two chunks: the first fills the reader's queue, the second waits in the socket
+			response.writeHead(401, { 'content-type': 'application/json' });
+			response.write('{"error":');
+			setTimeout(() => response.end('"use_dpop_nonce"}', () => sent()), 5);
+		});
+		try {
+			const fetch = createNodeFetch({ allowPrivateNetwork: true });
+			for (let i = 0; i < 4; i++) {
+				const whole = new Promise<void>((resolve) => {
+					sent = resolve;
+				});
+				const response = await fetch(`${server.origin}/`);
+				// the whole answer has arrived; then, as the DPoP retry does, it is dropped unread
+				await whole;
+				await new Promise((resolve) => setTimeout(resolve, 50));
+				await response.body?.cancel();
+			}
+			expect(server.connections).toBe(1);
+			expect(server.requests).toHaveLength(4);
+		} finally {
+			await server.close();
+		}
+	});
+});

@@ -23,23 +23,48 @@ const decoderFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined)
 
 /**
  * a byte stream over a node stream, with backpressure: the node side is paused while the web
- * side's queue is full, and destroyed when the reader cancels (which frees or closes the socket).
+ * side's queue is full. when the reader cancels, a response that has fully arrived is drained,
+ * so its connection goes back to the pool (as fetch does); one still arriving is destroyed,
+ * which closes its connection.
  */
-const toByteStream = (source: NodeJS.ReadableStream & { destroy(error?: Error): void }) => {
+const toByteStream = (
+	source: NodeJS.ReadableStream & { destroy(error?: Error): void },
+	message: IncomingMessage,
+) => {
+	// once cancelled, the controller must not be touched again (close() would throw)
+	let cancelled = false;
 	return new ReadableStream<Uint8Array>({
 		start(controller) {
 			source.on('data', (chunk: Buffer) => {
+				if (cancelled) return;
 				controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
 				if ((controller.desiredSize ?? 1) <= 0) source.pause();
 			});
-			source.once('end', () => controller.close());
-			source.once('error', (error) => controller.error(error));
+			source.once('end', () => {
+				if (!cancelled) controller.close();
+			});
+			source.once('error', (error) => {
+				if (!cancelled) controller.error(error);
+			});
 		},
 		pull() {
 			source.resume();
 		},
 		cancel() {
-			source.destroy();
+			cancelled = true;
+			if (!message.complete) {
+				source.destroy();
+				return;
+			}
+			// resolved once the connection is back in the pool, so that a request sent right
+			// after (a DPoP nonce retry) reuses it instead of opening another
+			const freed = new Promise<void>((resolve) => {
+				message.once('end', () => setImmediate(resolve));
+				message.once('close', () => setImmediate(resolve));
+			});
+			source.resume();
+			message.resume();
+			return message.readableEnded ? undefined : freed;
 		},
 	});
 };
@@ -63,11 +88,13 @@ export const toWebResponse = (
 	} else {
 		const decoder = decoderFor(zlib, message.headers['content-encoding']);
 		if (decoder === undefined) {
-			body = toByteStream(message);
+			body = toByteStream(message, message);
 		} else {
 			message.once('error', (error) => decoder.destroy(error));
-			decoder.once('close', () => message.destroy());
-			body = toByteStream(message.pipe(decoder));
+			decoder.once('close', () => {
+				if (!message.complete) message.destroy();
+			});
+			body = toByteStream(message.pipe(decoder), message);
 		}
 	}
 
