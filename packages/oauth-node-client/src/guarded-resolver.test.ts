@@ -29,7 +29,7 @@ describe('the README pattern: identity resolvers given the guarded transport', (
 
 	it('a handle whose well-known lookup points at loopback is refused', async () => {
 		const resolver = new WellKnownHandleResolver({ fetch: createNodeFetch() });
-		const error = await resolver.resolve('localhost').catch((e) => e);
+		const error = await resolver.resolve('localhost' as `${string}.${string}`).catch((e) => e);
 		expect(guardOf(error)).toMatchObject({ host: 'localhost', kind: 'loopback' });
 	});
 
