@@ -7,7 +7,8 @@ if (process.send && process.argv[2] === '--child') {
 	const { startTestOAuthServer } = await import('@atcute-oauth/test-oauth-server');
 	// never outlive the bench that started us
 	process.on('disconnect', () => process.exit(0));
-	const server = await startTestOAuthServer();
+	// a realistic keep-alive (Node's default), so clients reuse their connections as with a real PDS
+	const server = await startTestOAuthServer({ keepAliveTimeout: 5000 });
 	const account = server.createAccount({ handle: 'alice.test' });
 
 	process.on('message', async ({ id, type, args }) => {

@@ -1,4 +1,4 @@
-import { exportPKCS8 } from 'jose';
+import { exportPKCS8 } from 'jose/key/export';
 
 import type { SigningKey } from './signing-key.ts';
 

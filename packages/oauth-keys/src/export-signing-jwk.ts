@@ -1,4 +1,4 @@
-import { exportJWK } from 'jose';
+import { exportJWK } from 'jose/key/export';
 
 import type { EcPrivateJwk, RsaPrivateJwk } from './jwk.ts';
 import type { SigningKey } from './signing-key.ts';

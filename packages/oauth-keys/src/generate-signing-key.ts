@@ -1,4 +1,4 @@
-import { generateKeyPair } from 'jose';
+import { generateKeyPair } from 'jose/key/generate/keypair';
 import { InvalidKeyError } from './errors.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
 import { isSigningAlgorithm, type SigningAlgorithm } from './signing-algorithm.ts';

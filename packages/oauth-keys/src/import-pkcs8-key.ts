@@ -1,4 +1,4 @@
-import { importPKCS8 } from 'jose';
+import { importPKCS8 } from 'jose/key/import';
 
 import { InvalidKeyError } from './errors.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';

@@ -1,4 +1,5 @@
-import { importJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
+import { importJWK } from 'jose/key/import';
 
 import { InvalidKeyError } from './errors.ts';
 import { parsePrivateJwk } from './internal/parse-private-jwk.ts';

@@ -1,4 +1,4 @@
-import { base64url } from 'jose';
+import * as base64url from 'jose/base64url';
 
 /**
  * random bytes are drawn from the platform CSPRNG 4 KiB at a time and handed out in slices, each

@@ -21,7 +21,6 @@ export {
 	OAuthCallbackError,
 	type OAuthClientErrorCode,
 	type OAuthClientMetadata,
-	type OAuthClientOptions,
 	type OAuthClientStores,
 	OAuthResponseError,
 	OAuthSession,
@@ -85,6 +84,10 @@ export {
 } from '@atcute/oauth-store-encrypted';
 export { MemoryStore, type MemoryStoreOptions } from '@atcute/oauth-store-memory';
 export { diagnosticsChannelTracer, OAUTH_TRACING_CHANNELS } from './diagnostics.ts';
+export { createNodeFetch, type NodeFetchOptions } from './create-node-fetch.ts';
+export type { OAuthClientOptions } from './default-transport.ts';
 export { generatePrivateKey, importJwkKey, importPkcs8Key } from './keys.ts';
 export { createNodeSigner } from './node-signer.ts';
 export { OAuthClient } from './oauth-client.ts';
+export { type AddressKind, PrivateNetworkError } from './private-network-error.ts';
+export { type RuntimeFacts, usesNodeTransport } from './uses-node-transport.ts';

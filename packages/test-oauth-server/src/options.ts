@@ -27,6 +27,12 @@ export interface TestOAuthServerOptions {
 	iatLeeway?: number | undefined;
 	/** the host clock in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
+	/**
+	 * how long an idle keep-alive connection is kept, in milliseconds; default 1000, so a test's
+	 * open connection never holds the process. benchmarks want a realistic one (Node's 5000):
+	 * clients do not reuse a connection the server announces to keep only a second.
+	 */
+	keepAliveTimeout?: number | undefined;
 }
 
 /** the options with their defaults filled in. */
@@ -39,6 +45,7 @@ export interface ResolvedOptions {
 	scopesSupported: readonly string[];
 	iatLeeway: number;
 	now: () => number;
+	keepAliveTimeout: number;
 }
 
 /** fills in the defaults. */
@@ -52,5 +59,6 @@ export const resolveOptions = (options: TestOAuthServerOptions = {}): ResolvedOp
 		scopesSupported: options.scopesSupported ?? DEFAULT_SCOPES,
 		iatLeeway: options.iatLeeway ?? 60,
 		now: options.now ?? Date.now,
+		keepAliveTimeout: options.keepAliveTimeout ?? 1000,
 	};
 };

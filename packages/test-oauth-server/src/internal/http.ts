@@ -102,7 +102,7 @@ export interface Listening {
 }
 
 /** starts an http server on 127.0.0.1 with a free port. */
-export const listen = async (handler: Handler): Promise<Listening> => {
+export const listen = async (handler: Handler, keepAliveTimeout = 1000): Promise<Listening> => {
 	const server = createServer((req, res) => {
 		handler(req, res).catch((err: unknown) => {
 			if (isWritable(res)) {
@@ -111,7 +111,7 @@ export const listen = async (handler: Handler): Promise<Listening> => {
 		});
 	});
 	// a client test may leave a keep-alive socket open: never let it hold the process
-	server.keepAliveTimeout = 1000;
+	server.keepAliveTimeout = keepAliveTimeout;
 
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);

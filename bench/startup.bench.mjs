@@ -1,0 +1,88 @@
+// what the facade costs an app before its first request: the time to import it over a bare node
+// start, and its size bundled (esbuild, minified) for an app using OAuthClient, MemoryStore,
+// importJwkKey and scope; upstream @atcute/oauth-node-client 2.0.1 beside it. run: pnpm bench startup
+import { execFileSync } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+import { build } from 'esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 15);
+
+const subjects = {
+	ours: { name: '@atcute/oauth-node-client', names: 'OAuthClient, MemoryStore, importJwkKey, scope' },
+	// 2.0.1 has no importJwkKey; its key helper stands in
+	'upstream 2.0.1': {
+		name: 'atcute-upstream',
+		names: 'OAuthClient, MemoryStore, generateClientAssertionKey, scope',
+	},
+};
+
+const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
+
+// each run is a fresh process; the import is timed inside it (wall and CPU), so node's own start
+// is left out. the subjects take turns, run after run, so a busy machine weighs on each alike.
+const importScript = (specifier) =>
+	`const t = performance.now(), c = process.cpuUsage(); ${specifier ? `await import(${JSON.stringify(specifier)}); ` : ''}const u = process.cpuUsage(c); console.log(JSON.stringify([performance.now() - t, (u.user + u.system) / 1000]))`;
+const timeImports = (specifiers) => {
+	const samples = specifiers.map(() => ({ wall: [], cpu: [] }));
+	for (let i = 0; i < RUNS; i++) {
+		for (const [index, specifier] of specifiers.entries()) {
+			const out = execFileSync(process.execPath, ['--input-type=module', '-e', importScript(specifier)], {
+				cwd: here,
+			});
+			const [wall, cpu] = JSON.parse(out.toString());
+			samples[index].wall.push(wall);
+			samples[index].cpu.push(cpu);
+		}
+	}
+	return samples.map(({ wall, cpu }) => ({ wall: median(wall), cpu: median(cpu) }));
+};
+
+const bundle = async ({ name, names }) => {
+	const result = await build({
+		stdin: { contents: `export { ${names} } from '${name}';`, resolveDir: here, loader: 'js' },
+		bundle: true,
+		minify: true,
+		format: 'esm',
+		platform: 'node',
+		write: false,
+		metafile: true,
+		logLevel: 'silent',
+	});
+	const bytes = result.outputFiles[0].contents;
+	// where the bytes go: output bytes per package
+	const byPackage = new Map();
+	for (const [path, { bytesInOutput }] of Object.entries(Object.values(result.metafile.outputs)[0].inputs)) {
+		const match = path.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules)/);
+		const owner = match
+			? match[1]
+			: path.startsWith('<stdin>')
+				? 'entry'
+				: path.split('/').slice(0, 3).join('/');
+		byPackage.set(owner, (byPackage.get(owner) ?? 0) + bytesInOutput);
+	}
+	return { size: bytes.length, gzip: gzipSync(bytes).length, byPackage };
+};
+
+const labels = Object.keys(subjects);
+const [bare, ...imports] = timeImports([undefined, ...labels.map((label) => subjects[label].name)]);
+const rows = {};
+for (const [index, label] of labels.entries()) {
+	const { size, gzip, byPackage } = await bundle(subjects[label]);
+	rows[label] = {
+		'import wall (ms)': imports[index].wall.toFixed(1),
+		'import CPU (ms)': imports[index].cpu.toFixed(1),
+		'bundle (kB)': (size / 1000).toFixed(1),
+		'gzip (kB)': (gzip / 1000).toFixed(1),
+	};
+	const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 8);
+	console.log(
+		`${label}, bundle bytes by package: ${top.map(([p, b]) => `${p} ${(b / 1000).toFixed(1)} kB`).join(', ')}`,
+	);
+}
+console.log(`\nmedians of ${RUNS} fresh processes; an empty script takes ${bare.wall.toFixed(2)} ms there`);
+console.table(rows);
+console.log('targets: import ≤ 25 ms over a bare start; bundle ≤ 45 kB, ≤ 15 kB gzipped');

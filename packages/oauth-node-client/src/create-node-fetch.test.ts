@@ -1,0 +1,414 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createNodeFetch } from './create-node-fetch.ts';
+import { PrivateNetworkError } from './private-network-error.ts';
+import {
+	createTestTls,
+	type LoopbackServer,
+	startConnectProxy,
+	startHttpServer,
+	startHttpsServer,
+	type TestTls,
+} from './test-utils/loopback-servers.ts';
+
+const runFile = promisify(execFile);
+const CHILD = fileURLToPath(new URL('./test-utils/node-fetch-child.mjs', import.meta.url));
+const json = { 'content-type': 'application/json' };
+
+// every request here goes to loopback, so the guard must let these through
+const local = createNodeFetch({ allowPrivateNetwork: true });
+
+describe('createNodeFetch: a standard Response', () => {
+	let server: LoopbackServer;
+	beforeAll(async () => {
+		server = await startHttpServer((request, response, body) => {
+			if (request.url === '/json') {
+				response.writeHead(200, { ...json, 'x-multi': ['a', 'b'], 'dpop-nonce': 'n1' });
+				response.end(JSON.stringify({ ok: true }));
+			} else if (request.url === '/echo') {
+				response
+					.writeHead(201, json)
+					.end(
+						JSON.stringify({ method: request.method, type: request.headers['content-type'] ?? null, body }),
+					);
+			} else if (request.url === '/slow') {
+				// the first half now, the second only when asked: the body must stream
+				response.writeHead(200, { 'content-type': 'text/plain' });
+				response.write('first ');
+				setTimeout(() => response.end('second'), 150);
+			} else if (request.url === '/gzip') {
+				response.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain' });
+				response.end(gzipSync('squeezed'));
+			} else if (request.url === '/empty') {
+				response.writeHead(204).end();
+			} else {
+				response.writeHead(404).end();
+			}
+		});
+	});
+	afterAll(() => server.close());
+
+	it('gives status, headers and a JSON body, and clone() reads the same body twice', async () => {
+		const response = await local(`${server.origin}/json`);
+
+		expect(response).toBeInstanceOf(Response);
+		expect(response.status).toBe(200);
+		expect(response.ok).toBe(true);
+		expect(response.url).toBe(`${server.origin}/json`);
+		expect(response.headers.get('dpop-nonce')).toBe('n1');
+		expect(response.headers.get('x-multi')).toBe('a, b');
+		const copy = response.clone();
+		expect(await response.json()).toEqual({ ok: true });
+		expect(await copy.text()).toBe('{"ok":true}');
+	});
+
+	it('streams the body as it arrives', async () => {
+		const response = await local(`${server.origin}/slow`);
+		const reader = response.body!.getReader();
+		const started = Date.now();
+
+		const first = await reader.read();
+		expect(new TextDecoder().decode(first.value)).toBe('first ');
+		expect(Date.now() - started).toBeLessThan(150);
+		let rest = '';
+		for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+			rest += new TextDecoder().decode(chunk.value);
+		}
+		expect(rest).toBe('second');
+	});
+
+	it('sends string, form, byte and stream bodies with the content types fetch gives them', async () => {
+		const send = async (body: BodyInit, headers?: HeadersInit) =>
+			(
+				await local(`${server.origin}/echo`, {
+					method: 'post',
+					body,
+					...(headers ? { headers } : {}),
+					duplex: 'half',
+				} as RequestInit)
+			).json();
+
+		expect(await send('text')).toEqual({ method: 'POST', type: 'text/plain;charset=UTF-8', body: 'text' });
+		expect(await send(new URLSearchParams({ a: '1', b: 'x y' }))).toEqual({
+			method: 'POST',
+			type: 'application/x-www-form-urlencoded;charset=UTF-8',
+			body: 'a=1&b=x+y',
+		});
+		expect(
+			await send(new TextEncoder().encode('bytes'), { 'Content-Type': 'application/octet-stream' }),
+		).toEqual({
+			method: 'POST',
+			type: 'application/octet-stream',
+			body: 'bytes',
+		});
+		const stream = new ReadableStream({
+			start(controller) {
+				controller.enqueue(new TextEncoder().encode('str'));
+				controller.enqueue(new TextEncoder().encode('eamed'));
+				controller.close();
+			},
+		});
+		expect(await send(stream)).toEqual({ method: 'POST', type: null, body: 'streamed' });
+	});
+
+	it('takes a Request as input', async () => {
+		const request = new Request(`${server.origin}/echo`, {
+			method: 'PUT',
+			body: 'r',
+			headers: { 'content-type': 'text/x' },
+		});
+		expect(await (await local(request)).json()).toEqual({ method: 'PUT', type: 'text/x', body: 'r' });
+	});
+
+	it('decodes gzip as fetch does, and gives a 204 a null body', async () => {
+		expect(await (await local(`${server.origin}/gzip`)).text()).toBe('squeezed');
+		const empty = await local(`${server.origin}/empty`);
+		expect(empty.status).toBe(204);
+		expect(empty.body).toBeNull();
+	});
+
+	it('keeps the connection alive and reuses it', async () => {
+		const before = server.connections;
+		for (let i = 0; i < 5; i++) await (await local(`${server.origin}/json`)).text();
+		expect(server.connections - before).toBeLessThanOrEqual(1);
+	});
+});
+
+describe('createNodeFetch: signals, redirects and stale connections', () => {
+	let server: LoopbackServer;
+	let other: LoopbackServer;
+	const perSocket = new WeakMap<object, number>();
+	beforeAll(async () => {
+		other = await startHttpServer((request, response) => {
+			response
+				.writeHead(200, json)
+				.end(JSON.stringify({ authorization: request.headers.authorization ?? null }));
+		});
+		server = await startHttpServer((request, response) => {
+			const socket = request.socket;
+			const count = (perSocket.get(socket) ?? 0) + 1;
+			perSocket.set(socket, count);
+			if (request.url === '/hang') return;
+			if (request.url === '/drip') {
+				response.writeHead(200, { 'content-type': 'text/plain' });
+				response.write('a');
+				return;
+			}
+			if (request.url === '/redirect') {
+				response.writeHead(302, { location: '/target' }).end();
+				return;
+			}
+			if (request.url === '/away') {
+				response.writeHead(307, { location: `${other.origin}/` }).end();
+				return;
+			}
+			if (request.url === '/target') {
+				response.writeHead(200, json).end(JSON.stringify({ method: request.method }));
+				return;
+			}
+			if (request.url?.startsWith('/second-fails') && count === 2) {
+				// the server drops a kept-alive connection just as the next request arrives
+				socket.destroy();
+				return;
+			}
+			response.writeHead(200, json).end(JSON.stringify({ count }));
+		});
+	});
+	afterAll(async () => {
+		await server.close();
+		await other.close();
+	});
+
+	it('rejects with the signal reason when aborted before or while waiting for headers', async () => {
+		const controller = new AbortController();
+		controller.abort(new Error('before'));
+		await expect(local(`${server.origin}/json`, { signal: controller.signal })).rejects.toThrow('before');
+
+		const pending = local(`${server.origin}/hang`, { signal: AbortSignal.timeout(50) });
+		await expect(pending).rejects.toMatchObject({ name: 'TimeoutError' });
+	});
+
+	it('fails the body reader with the signal reason when aborted mid-body', async () => {
+		const controller = new AbortController();
+		const response = await local(`${server.origin}/drip`, { signal: controller.signal });
+		const reader = response.body!.getReader();
+		await reader.read();
+		controller.abort(new Error('stop'));
+		await expect(reader.read()).rejects.toThrow('stop');
+	});
+
+	it("returns a redirect as is under redirect: 'manual', refuses it under 'error', follows it by default", async () => {
+		const manual = await local(`${server.origin}/redirect`, { redirect: 'manual' });
+		expect(manual.status).toBe(302);
+		expect(manual.headers.get('location')).toBe('/target');
+		await manual.body?.cancel();
+
+		await expect(local(`${server.origin}/redirect`, { redirect: 'error' })).rejects.toBeInstanceOf(TypeError);
+
+		const followed = await local(`${server.origin}/redirect`, { method: 'POST', body: 'x' });
+		expect(followed.url).toBe(`${server.origin}/target`);
+		expect(await followed.json()).toEqual({ method: 'GET' });
+	});
+
+	it('drops the Authorization header when a redirect leaves the origin', async () => {
+		const response = await local(`${server.origin}/away`, { headers: { authorization: 'DPoP secret' } });
+		expect(await response.json()).toEqual({ authorization: null });
+	});
+
+	it('sends a GET again on a fresh connection when the reused one was closed by the server', async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true });
+		expect(await (await fetch(`${server.origin}/second-fails/a`)).json()).toEqual({ count: 1 });
+		const before = server.connections;
+
+		// the second request on that connection is dropped; the retry opens a new one
+		expect(await (await fetch(`${server.origin}/second-fails/b`)).json()).toEqual({ count: 1 });
+		expect(server.connections - before).toBe(1);
+	});
+
+	it('does not send a POST again: it may have reached the server', async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true });
+		await (await fetch(`${server.origin}/second-fails/a`)).text();
+		const seen = server.requests.length;
+
+		const error = await fetch(`${server.origin}/second-fails/post`, { method: 'POST', body: 'once' }).catch(
+			(e) => e,
+		);
+
+		expect(error).toBeInstanceOf(TypeError);
+		expect(error.cause).toMatchObject({ code: 'ECONNRESET' });
+		expect(server.requests.length - seen).toBe(1);
+	});
+});
+
+describe('createNodeFetch: the SSRF guard', () => {
+	let server: LoopbackServer;
+	beforeAll(async () => {
+		server = await startHttpServer((_request, response) => response.writeHead(200, json).end('{}'));
+	});
+	afterAll(() => server.close());
+
+	it('refuses a host name that resolves to loopback, at connect time, before anything is sent', async () => {
+		const guarded = createNodeFetch();
+		const before = server.connections;
+
+		const error = await guarded(`${server.origin}/`).catch((e) => e);
+
+		expect(error).toBeInstanceOf(PrivateNetworkError);
+		expect(error).toMatchObject({ code: 'ERR_PRIVATE_NETWORK', host: 'localhost', kind: 'loopback' });
+		expect(error.message).toContain('localhost');
+		expect(server.connections).toBe(before);
+		expect(server.requests).toHaveLength(0);
+	});
+
+	it.each([
+		['127.0.0.1', 'loopback'],
+		['[::1]', 'loopback'],
+		['[::ffff:127.0.0.1]', 'loopback'],
+		['169.254.169.254', 'link-local'],
+		['10.0.0.1', 'private'],
+		['[fd00::1]', 'unique-local'],
+		['0.0.0.0', 'unspecified'],
+	])('refuses the IP literal %s (%s) without connecting', async (host, kind) => {
+		const error = await createNodeFetch()(`https://${host}:${server.port}/`).catch((e) => e);
+		expect(error).toBeInstanceOf(PrivateNetworkError);
+		expect(error.kind).toBe(kind);
+	});
+
+	it('lets the listed host names through, and only those', async () => {
+		const listed = createNodeFetch({ allowPrivateNetwork: ['LOCALHOST'] });
+		expect((await listed(`${server.origin}/`)).status).toBe(200);
+		await expect(listed(`http://127.0.0.1:${server.port}/`)).rejects.toBeInstanceOf(PrivateNetworkError);
+	});
+
+	it('refuses a redirect to a private address', async () => {
+		const hop = await startHttpServer((_request, response) =>
+			response.writeHead(302, { location: `http://127.0.0.1:${server.port}/` }).end(),
+		);
+		try {
+			const fetch = createNodeFetch({ allowPrivateNetwork: ['localhost'] });
+			await expect(fetch(`${hop.origin}/`)).rejects.toBeInstanceOf(PrivateNetworkError);
+		} finally {
+			await hop.close();
+		}
+	});
+
+	it('checks its options', () => {
+		expect(() => createNodeFetch({ allowPrivateNetwork: 'yes' as never })).toThrow(/allowPrivateNetwork/);
+		expect(() => createNodeFetch({ proxy: 'socks5://127.0.0.1:1080' })).toThrow(/proxy/);
+		expect(() => createNodeFetch({ inactivityTimeout: 0 })).toThrow(/inactivityTimeout/);
+	});
+});
+
+describe('createNodeFetch: TLS and proxies', () => {
+	let tls: TestTls;
+	let server: LoopbackServer;
+	beforeAll(async () => {
+		tls = await createTestTls();
+		server = await startHttpsServer(tls, (_request, response) =>
+			response.writeHead(200, json).end('{"tls":true}'),
+		);
+	});
+	afterAll(async () => {
+		await server.close();
+		await tls.remove();
+	});
+
+	const child = async (url: string, options: object, env: Record<string, string> = {}) => {
+		const { stdout } = await runFile(process.execPath, [CHILD, JSON.stringify({ url, options })], {
+			env: { ...process.env, ...env },
+		});
+		return JSON.parse(stdout);
+	};
+
+	it('verifies certificates: an unknown CA is refused', async () => {
+		const error = await local(`${server.origin}/`).catch((e) => e);
+		expect(error).toBeInstanceOf(TypeError);
+		expect(error.cause.code).toMatch(/CERT|SIGNATURE|SELF_SIGNED/);
+	});
+
+	it('trusts the CAs in NODE_EXTRA_CA_CERTS, as Node does', async () => {
+		const ok = await child(
+			`${server.origin}/`,
+			{ allowPrivateNetwork: ['localhost'] },
+			{ NODE_EXTRA_CA_CERTS: tls.caPath },
+		);
+		expect(ok).toEqual({ status: 200, body: '{"tls":true}' });
+	});
+
+	it('tunnels https through a CONNECT proxy to the checked address', async () => {
+		const proxy = await startConnectProxy();
+		try {
+			const ok = await child(
+				`${server.origin}/`,
+				{ allowPrivateNetwork: ['localhost'], proxy: proxy.url.replace('//', '//user:p%40ss@') },
+				{ NODE_EXTRA_CA_CERTS: tls.caPath },
+			);
+			expect(ok).toEqual({ status: 200, body: '{"tls":true}' });
+			// the name was resolved and checked here; the proxy was asked for the address
+			expect(proxy.tunnels).toEqual([`127.0.0.1:${server.port}`]);
+			expect(proxy.authorizations).toEqual([`Basic ${Buffer.from('user:p@ss').toString('base64')}`]);
+		} finally {
+			await proxy.close();
+		}
+	});
+
+	it('keeps the guard behind a proxy: a private target is refused before any tunnel opens', async () => {
+		const proxy = await startConnectProxy();
+		try {
+			const fetch = createNodeFetch({ proxy: proxy.url });
+			await expect(fetch(`${server.origin}/`)).rejects.toBeInstanceOf(PrivateNetworkError);
+			expect(proxy.tunnels).toEqual([]);
+		} finally {
+			await proxy.close();
+		}
+	});
+
+	it('tunnels plain http through the proxy too', async () => {
+		const proxy = await startConnectProxy();
+		const plain = await startHttpServer((_request, response) =>
+			response.writeHead(200, json).end('{"plain":true}'),
+		);
+		try {
+			const fetch = createNodeFetch({ allowPrivateNetwork: true, proxy: proxy.url });
+			expect(await (await fetch(`${plain.origin}/`)).json()).toEqual({ plain: true });
+			expect(proxy.tunnels).toEqual([`localhost:${plain.port}`]);
+		} finally {
+			await plain.close();
+			await proxy.close();
+		}
+	});
+});
+
+describe('createNodeFetch: connections after a cancelled body', () => {
+	it('reuses the connection of a response whose body was cancelled after it had arrived', async () => {
+		let sent: () => void = () => {};
+		const server = await startHttpServer((_request, response) => {
+			// two chunks: the first fills the reader's queue, the second waits in the socket
+			response.writeHead(401, { 'content-type': 'application/json' });
+			response.write('{"error":');
+			setTimeout(() => response.end('"use_dpop_nonce"}', () => sent()), 5);
+		});
+		try {
+			const fetch = createNodeFetch({ allowPrivateNetwork: true });
+			for (let i = 0; i < 4; i++) {
+				const whole = new Promise<void>((resolve) => {
+					sent = resolve;
+				});
+				const response = await fetch(`${server.origin}/`);
+				// the whole answer has arrived; then, as the DPoP retry does, it is dropped unread
+				await whole;
+				await new Promise((resolve) => setTimeout(resolve, 50));
+				await response.body?.cancel();
+			}
+			expect(server.connections).toBe(1);
+			expect(server.requests).toHaveLength(4);
+		} finally {
+			await server.close();
+		}
+	});
+});

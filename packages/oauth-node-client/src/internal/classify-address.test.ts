@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+
+import { classifyAddress } from './classify-address.ts';
+
+describe('classifyAddress', () => {
+	it.each([
+		['127.0.0.1', 'loopback'],
+		['127.255.0.9', 'loopback'],
+		['::1', 'loopback'],
+		['0.0.0.0', 'unspecified'],
+		['::', 'unspecified'],
+		['10.2.3.4', 'private'],
+		['172.16.0.1', 'private'],
+		['172.31.255.255', 'private'],
+		['192.168.1.1', 'private'],
+		['100.64.0.1', 'shared'],
+		['169.254.169.254', 'link-local'],
+		['fe80::1', 'link-local'],
+		['fd12:3456::1', 'unique-local'],
+		['fc00::', 'unique-local'],
+		['224.0.0.1', 'multicast'],
+		['ff02::1', 'multicast'],
+		['255.255.255.255', 'reserved'],
+		['192.0.2.1', 'reserved'],
+		// IPv4-mapped IPv6, in both notations
+		['::ffff:127.0.0.1', 'loopback'],
+		['::ffff:7f00:1', 'loopback'],
+		['::ffff:a9fe:a9fe', 'link-local'],
+		['::FFFF:10.0.0.1', 'private'],
+		// IPv6 forms that carry an IPv4 address: NAT64, 6to4, IPv4-compatible
+		['64:ff9b::a00:1', 'private'],
+		['64:ff9b::127.0.0.1', 'loopback'],
+		['2002:a9fe:a9fe::1', 'link-local'],
+		['::127.0.0.1', 'loopback'],
+	])('%s is %s', (address, kind) => {
+		expect(classifyAddress(address)).toBe(kind);
+	});
+
+	it.each([
+		'8.8.8.8',
+		'1.1.1.1',
+		'172.32.0.1',
+		'172.15.255.255',
+		'100.128.0.1',
+		'169.255.0.1',
+		'2606:4700:4700::1111',
+		'::ffff:8.8.8.8',
+		'64:ff9b::808:808',
+		'2002:808:808::',
+	])('%s is public', (address) => {
+		expect(classifyAddress(address)).toBeUndefined();
+	});
+
+	it('judges only IP literals', () => {
+		expect(classifyAddress('localhost')).toBeUndefined();
+	});
+});

@@ -1,0 +1,133 @@
+import { BlockList, isIP } from 'node:net';
+
+/** the kinds of address outside the public internet the transport refuses. */
+export type AddressKind =
+	| 'unspecified'
+	| 'loopback'
+	| 'private'
+	| 'shared'
+	| 'link-local'
+	| 'unique-local'
+	| 'multicast'
+	| 'reserved';
+
+// one list per kind, so the error can say which. BlockList matches IPv4-mapped IPv6 addresses
+// (::ffff:10.0.0.1) against the IPv4 ranges itself.
+// @see https://www.iana.org/assignments/iana-ipv4-special-registry/
+// @see https://www.iana.org/assignments/iana-ipv6-special-registry/
+const RANGES: ReadonlyArray<readonly [AddressKind, ReadonlyArray<readonly [string, number]>]> = [
+	[
+		'unspecified',
+		[
+			['0.0.0.0', 8],
+			['::', 128],
+		],
+	],
+	[
+		'loopback',
+		[
+			['127.0.0.0', 8],
+			['::1', 128],
+		],
+	],
+	[
+		'private',
+		[
+			['10.0.0.0', 8],
+			['172.16.0.0', 12],
+			['192.168.0.0', 16],
+		],
+	],
+	// carrier-grade NAT: not the public internet, and cloud providers put internal services there
+	['shared', [['100.64.0.0', 10]]],
+	// 169.254.169.254 is the cloud metadata endpoint, the classic SSRF target
+	[
+		'link-local',
+		[
+			['169.254.0.0', 16],
+			['fe80::', 10],
+		],
+	],
+	[
+		'unique-local',
+		[
+			['fc00::', 7],
+			['fec0::', 10],
+		],
+	],
+	[
+		'multicast',
+		[
+			['224.0.0.0', 4],
+			['ff00::', 8],
+		],
+	],
+	[
+		'reserved',
+		[
+			['192.0.0.0', 24],
+			['192.0.2.0', 24],
+			['198.18.0.0', 15],
+			['198.51.100.0', 24],
+			['203.0.113.0', 24],
+			['240.0.0.0', 4],
+			['2001:db8::', 32],
+			['100::', 64],
+		],
+	],
+];
+
+const LISTS = RANGES.map(([kind, ranges]) => {
+	const list = new BlockList();
+	for (const [network, prefix] of ranges) {
+		list.addSubnet(network, prefix, network.includes(':') ? 'ipv6' : 'ipv4');
+	}
+	return [kind, list] as const;
+});
+
+/** the IPv4 address an IPv6 address carries inside it (NAT64, 6to4, IPv4-compatible), if any. */
+const embeddedIpv4 = (address: string): string | undefined => {
+	const lower = address.toLowerCase();
+	// 64:ff9b::/96 (NAT64) and the deprecated ::/96 forms end in the IPv4 address
+	if (lower.startsWith('64:ff9b::') || (lower.startsWith('::') && !lower.startsWith('::ffff:'))) {
+		return lastIpv4(lower);
+	}
+	// 2002::/16 (6to4): the IPv4 address is the next 32 bits
+	if (lower.startsWith('2002:')) {
+		const [, high, low] = lower.split(':');
+		if (high === undefined || low === undefined || high === '' || low === '') return undefined;
+		const value = (Number.parseInt(high, 16) << 16) | Number.parseInt(low, 16);
+		return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+	}
+	return undefined;
+};
+
+/** the last 32 bits of an IPv6 address as dotted IPv4, however they were written. */
+const lastIpv4 = (address: string): string | undefined => {
+	const tail = address.slice(address.lastIndexOf(':') + 1);
+	if (isIP(tail) === 4) return tail;
+	const groups = address.split(':');
+	const low = groups.at(-1);
+	const high = groups.at(-2);
+	if (!low) return undefined;
+	const value = ((high ? Number.parseInt(high, 16) : 0) << 16) | Number.parseInt(low, 16);
+	return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+};
+
+/**
+ * what kind of non-public address `address` (an IP literal) is, or undefined for a public one.
+ * mapped, NAT64, 6to4 and IPv4-compatible IPv6 forms are judged by the IPv4 address they carry.
+ */
+export const classifyAddress = (address: string): AddressKind | undefined => {
+	const family = isIP(address);
+	if (family === 0) return undefined;
+	const type = family === 6 ? 'ipv6' : 'ipv4';
+	for (const [kind, list] of LISTS) {
+		if (list.check(address, type)) return kind;
+	}
+	if (family === 6) {
+		const inner = embeddedIpv4(address);
+		if (inner !== undefined && isIP(inner) === 4) return classifyAddress(inner);
+	}
+	return undefined;
+};

@@ -1,0 +1,111 @@
+import type { Readable } from 'node:stream';
+
+import type { NodeHttpModules } from './node-http-modules.ts';
+
+/** what the transport sends: everything `fetch`'s arguments can say, in node:http's terms. */
+export interface NormalizedRequest {
+	url: URL;
+	method: string;
+	headers: Record<string, string>;
+	/** a buffer (sent again as is on a retry or redirect), a stream (sent once), or none. */
+	body: Buffer | Readable | undefined;
+	signal: AbortSignal | null | undefined;
+	redirect: RequestRedirect;
+}
+
+const TEXT = 'text/plain;charset=UTF-8';
+const FORM = 'application/x-www-form-urlencoded;charset=UTF-8';
+
+const headersOf = (init: HeadersInit | undefined): Record<string, string> => {
+	const out: Record<string, string> = {};
+	if (init === undefined) return out;
+	if (init instanceof Headers) {
+		// already lower-cased and combined
+		init.forEach((value, name) => {
+			out[name] = value;
+		});
+	} else if (Array.isArray(init)) {
+		for (const [name, value] of init as [string, string][]) {
+			const key = name.toLowerCase();
+			out[key] = key in out ? `${out[key]}, ${value}` : String(value);
+		}
+	} else {
+		for (const name of Object.keys(init)) {
+			out[name.toLowerCase()] = String((init as Record<string, string>)[name]);
+		}
+	}
+	return out;
+};
+
+const normalizeBody = async (
+	stream: NodeHttpModules['stream'],
+	body: BodyInit,
+	headers: Record<string, string>,
+): Promise<Buffer | Readable> => {
+	if (typeof body === 'string') {
+		headers['content-type'] ??= TEXT;
+		return Buffer.from(body);
+	}
+	if (body instanceof URLSearchParams) {
+		headers['content-type'] ??= FORM;
+		return Buffer.from(body.toString());
+	}
+	if (body instanceof ArrayBuffer) return Buffer.from(body);
+	if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+	if (body instanceof Blob) {
+		if (body.type !== '') headers['content-type'] ??= body.type;
+		return Buffer.from(await body.arrayBuffer());
+	}
+	if (body instanceof ReadableStream) {
+		return stream.Readable.fromWeb(body as import('node:stream/web').ReadableStream);
+	}
+	// FormData and anything else: let the platform encode it (multipart boundary included)
+	const request = new Request('http://localhost/', { method: 'POST', body });
+	const type = request.headers.get('content-type');
+	if (type !== null) headers['content-type'] ??= type;
+	return Buffer.from(await request.arrayBuffer());
+};
+
+// fetch upper-cases these methods only; any other is sent as written
+const NORMALIZED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+const normalizeMethod = (method: string): string => {
+	const upper = method.toUpperCase();
+	return NORMALIZED.has(upper) ? upper : method;
+};
+
+/** turns `fetch`'s arguments into one request description. */
+export const normalizeRequest = async (
+	stream: NodeHttpModules['stream'],
+	input: string | URL | Request,
+	init: RequestInit | undefined,
+): Promise<NormalizedRequest> => {
+	if (input instanceof Request) {
+		const request = init === undefined ? input : new Request(input, init);
+		const headers = headersOf(request.headers);
+		const body = request.body === null ? undefined : Buffer.from(await request.arrayBuffer());
+		return {
+			url: new URL(request.url),
+			method: request.method,
+			headers,
+			body,
+			signal: request.signal,
+			redirect: request.redirect,
+		};
+	}
+	const url = typeof input === 'string' ? new URL(input) : new URL(input.href);
+	if (url.username !== '' || url.password !== '') {
+		// as fetch does: credentials in a URL are a leak waiting to happen
+		throw new TypeError('the request URL must not contain credentials');
+	}
+	const headers = headersOf(init?.headers);
+	const method = normalizeMethod(init?.method ?? 'GET');
+	const raw = init?.body;
+	let body: Buffer | Readable | undefined;
+	if (raw !== undefined && raw !== null) {
+		if (method === 'GET' || method === 'HEAD') {
+			throw new TypeError('a GET or HEAD request cannot have a body');
+		}
+		body = await normalizeBody(stream, raw, headers);
+	}
+	return { url, method, headers, body, signal: init?.signal, redirect: init?.redirect ?? 'follow' };
+};

@@ -1,0 +1,84 @@
+import type { ClientRequestArgs } from 'node:http';
+import { isIP, type LookupFunction, type Socket } from 'node:net';
+
+import type { NodeHttpModules } from './node-http-modules.ts';
+
+type Callback = (error: Error | null, socket?: Socket) => void;
+
+/**
+ * a `createConnection` for http/https agents that opens each connection through an HTTP proxy's
+ * CONNECT tunnel (TLS then runs end to end, through the tunnel, verified as usual). the target
+ * host is resolved here through `lookup` (the guarded one, unless private networks are allowed)
+ * and the proxy is asked for that checked address, so the guard holds behind a proxy too.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#name-connect
+ */
+export const createProxyTunnel = (
+	modules: NodeHttpModules,
+	proxy: URL,
+	secure: boolean,
+	lookup: LookupFunction | undefined,
+) => {
+	const { request } = modules.http;
+	const tlsConnect = modules.tls.connect;
+	const proxyPort = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80));
+	// a URL's user info is percent-encoded; the header wants it decoded
+	const authorization =
+		proxy.username === ''
+			? undefined
+			: `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`;
+
+	const tunnel = (
+		target: string,
+		port: number,
+		options: ClientRequestArgs & Record<string, unknown>,
+		callback: Callback,
+	) => {
+		const authority = `${isIP(target) === 6 ? `[${target}]` : target}:${port}`;
+		const connect = request({
+			host: proxy.hostname.replace(/^\[|\]$/g, ''),
+			port: proxyPort,
+			method: 'CONNECT',
+			path: authority,
+			headers:
+				authorization === undefined
+					? { host: authority }
+					: { host: authority, 'proxy-authorization': authorization },
+			// the proxy itself is usually on a private network: its own connection is not guarded
+			agent: false,
+		});
+		connect.once('connect', (response, socket) => {
+			if (response.statusCode !== 200) {
+				socket.destroy();
+				callback(new Error(`the proxy refused to open a tunnel to ${authority}: ${response.statusCode}`));
+				return;
+			}
+			if (!secure) return callback(null, socket);
+			const host = String(options.host ?? '');
+			callback(
+				null,
+				tlsConnect({
+					...(options as object),
+					socket,
+					// the certificate is checked against the name asked for, not the tunnel's address
+					servername: isIP(host) === 0 ? host : '',
+				}),
+			);
+		});
+		connect.once('error', (error) => callback(error));
+		connect.end();
+	};
+
+	return (options: ClientRequestArgs & Record<string, unknown>, callback: Callback): undefined => {
+		const host = String(options.host ?? 'localhost').replace(/^\[|\]$/g, '');
+		const port = Number(options.port);
+		if (lookup === undefined || isIP(host) !== 0) {
+			tunnel(host, port, options, callback);
+			return undefined;
+		}
+		lookup(host, { family: 0 }, (error, address) => {
+			if (error) return callback(error);
+			tunnel(String(address), port, options, callback);
+		});
+		return undefined;
+	};
+};
