@@ -26,9 +26,10 @@ describe('RedisStore', () => {
 		root = uniquePrefix('store');
 	});
 	afterEach(() => removeKeys(redis, root));
+	// optional: when the start failed there is nothing to stop, and no TypeError on top of that failure
 	afterAll(async () => {
-		await redis.quit();
-		await server.close();
+		await redis?.quit();
+		await server?.close();
 	});
 
 	/** the commands another connection sends while `fn` runs, as MONITOR reports them. */
