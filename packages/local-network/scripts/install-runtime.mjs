@@ -234,8 +234,11 @@ export const installRuntime = ({ force = false, log = (line) => console.log(line
 	const lap = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 	const lockHash = expectedLockHash();
 	const marker = readMarker();
+	const entry = cacheEntry(lockHash);
 	if (!force && isRuntimeInstalled(marker)) {
 		log(`runtime: up to date (${marker.node.version}, ${runtimeDir})`);
+		// an install from before the cache was asked for is kept too
+		if (entry !== undefined && !existsSync(entry)) saveToCache(entry, marker.node.version, log);
 		return { ...marker.node, chromiumPath: marker.chromium.path };
 	}
 
@@ -249,7 +252,6 @@ export const installRuntime = ({ force = false, log = (line) => console.log(line
 		writeFileSync(markerPath, `${JSON.stringify(installed, null, '\t')}\n`);
 		return { path: node.path, version: node.version, chromiumPath };
 	};
-	const entry = cacheEntry(lockHash);
 	const restored = entry === undefined || force ? undefined : restoreFromCache(entry, log);
 	if (restored !== undefined) {
 		log(`runtime: restored from ${entry} in ${lap(started)} (PDS runs on Node ${restored.node.version})`);
