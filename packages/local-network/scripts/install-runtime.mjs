@@ -6,8 +6,8 @@
 // second run with all unchanged returns at once.
 //
 // with LOCAL_NETWORK_RUNTIME_CACHE set to a folder (CI sets it), a finished install is kept there
-// as hard links, one entry per lockfile, and the next install on a fresh clone restores it in about
-// a second instead of running npm ci and the build again (the folder must be on the same disk).
+// as hard links, one entry per lockfile, and the next install on a fresh clone restores it in
+// seconds instead of running npm ci and the build again (the folder must be on the same disk).
 //
 // usage: node scripts/install-runtime.mjs [--force]
 // runs on plain Node >= 20 with no dependencies (it is what installs them).
