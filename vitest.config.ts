@@ -7,8 +7,9 @@ import { defineConfig } from 'vitest/config';
 // through customConditions in tsconfig.base.json) run against src/ and never need a build.
 const SOURCE_CONDITION = '@atcute-oauth/source';
 
-// one vitest project per workspace package; new packages are picked up on their own.
-const projectDirs = ['packages', 'examples'].flatMap((group) =>
+// one vitest project per workspace package (and one for scripts/test-services); new packages are
+// picked up on their own.
+const projectDirs = ['packages', 'examples', 'scripts'].flatMap((group) =>
 	readdirSync(group, { withFileTypes: true })
 		.filter((entry) => entry.isDirectory())
 		.map((entry) => `${group}/${entry.name}`),

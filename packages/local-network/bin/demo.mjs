@@ -18,7 +18,7 @@ if (args.has('--help') || args.has('-h')) {
 			'usage: demo.mjs [--demo [--browser]]',
 			'  (no flag)   start the local PDS and the example app (loopback client) for a browser on this machine',
 			'  --demo      run the whole flow headless (confidential client) and print each step with its timing',
-			'  --browser   with --demo: drive headless Chromium (/usr/bin/chromium) instead of plain HTTP',
+			"  --browser   with --demo: drive headless Chromium (the runtime's) instead of plain HTTP",
 			'environment: PORT (interactive app port, default 3000)',
 		].join('\n'),
 	);

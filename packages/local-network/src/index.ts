@@ -6,7 +6,6 @@ export type {
 	PlaywrightPage,
 } from './internal/playwright.ts';
 export {
-	CHROMIUM_PATH,
 	type ChromiumSession,
 	type LaunchChromiumOptions,
 	launchChromium,

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,12 +6,9 @@ import { join } from 'node:path';
 import type { PlaywrightBrowserContext, PlaywrightChromium, PlaywrightPage } from './internal/playwright.ts';
 import { findRuntime } from './runtime.ts';
 
-/** Debian's Chromium (`apt-get install chromium`). */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
 /** options for `launchChromium`. */
 export interface LaunchChromiumOptions {
-	/** the browser binary; default `CHROMIUM_PATH`. */
+	/** the browser binary; default the runtime's (`findRuntime().chromiumPath`, from `@sparticuz/chromium`). */
 	executablePath?: string | undefined;
 	/** host names that resolve to 127.0.0.1 in the browser (a client host: `network.tls.hostnames`). */
 	loopbackHosts?: readonly string[] | undefined;
@@ -28,7 +25,9 @@ export interface ChromiumSession {
 }
 
 // without the background-networking flags Chromium keeps trying Google's hosts, which this
-// machine's closed network refuses; the sandbox needs privileges a CI container lacks
+// machine's closed network refuses; the sandbox needs privileges a CI container lacks. not the
+// serverless flags @sparticuz/chromium suggests (--disable-web-security and the like): the
+// journey must meet the same cookie and origin rules as a user's browser.
 const FLAGS = [
 	'--no-sandbox',
 	'--disable-gpu',
@@ -40,15 +39,13 @@ const FLAGS = [
 ];
 
 /**
- * starts headless Chromium through the runtime's playwright-core, with a fresh profile.
+ * starts headless Chromium (the runtime's, unless told otherwise) through the runtime's
+ * playwright-core, with a fresh profile.
  * @throws {RuntimeNotInstalledError} when the runtime is not installed
  */
 export const launchChromium = async (options: LaunchChromiumOptions = {}): Promise<ChromiumSession> => {
-	const executablePath = options.executablePath ?? CHROMIUM_PATH;
-	if (!existsSync(executablePath)) {
-		throw new Error(`Chromium is not at ${executablePath}: install it with \`apt-get install chromium\``);
-	}
 	const runtime = findRuntime();
+	const executablePath = options.executablePath ?? runtime.chromiumPath;
 	// playwright-core lives in the runtime folder, not in the workspace (it is heavy)
 	const require = createRequire(join(runtime.dir, 'package.json'));
 	const { chromium } = require('playwright-core') as { chromium: PlaywrightChromium };

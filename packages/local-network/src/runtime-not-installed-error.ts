@@ -2,7 +2,7 @@
 export const INSTALL_RUNTIME_COMMAND = 'pnpm --filter @atcute-oauth/local-network install-runtime';
 
 /**
- * the local network's runtime (the reference PDS, Node 22, playwright-core) is not installed, or
+ * the local network's runtime (the reference PDS, Node 22, playwright-core, Chromium) is not installed, or
  * was installed from another lockfile. it lives outside the workspace install on purpose, so the
  * libraries stay light; the message says how to install it.
  */

@@ -51,14 +51,33 @@ describe('findRuntime', () => {
 		expect(() => findRuntime(dir)).toThrow(expect.objectContaining({ reason: 'outdated' }));
 	});
 
-	it('finds an installed runtime and the Node it was built for', () => {
+	it('finds an installed runtime, the Node it was built for and its browser', () => {
 		const dir = fakeRuntime();
+		const chromiumPath = join(dir, 'chromium');
+		writeFileSync(chromiumPath, '');
 		const marker = {
 			lockHash: runtimeLockHash(dir),
 			node: { path: process.execPath, version: process.version },
+			chromium: { path: chromiumPath },
 		};
 		mkdirSync(join(dir, 'node_modules'));
 		writeFileSync(join(dir, 'node_modules', '.local-network-runtime.json'), JSON.stringify(marker));
-		expect(findRuntime(dir)).toEqual({ dir, nodePath: process.execPath, nodeVersion: process.version });
+		expect(findRuntime(dir)).toEqual({
+			dir,
+			nodePath: process.execPath,
+			nodeVersion: process.version,
+			chromiumPath,
+		});
+	});
+
+	it('counts a runtime whose browser is gone (or that predates it) as not installed', () => {
+		const dir = fakeRuntime();
+		const node = { path: process.execPath, version: process.version };
+		mkdirSync(join(dir, 'node_modules'));
+		const markerFile = join(dir, 'node_modules', '.local-network-runtime.json');
+		for (const chromium of [undefined, { path: join(dir, 'no-such-chromium') }]) {
+			writeFileSync(markerFile, JSON.stringify({ lockHash: runtimeLockHash(dir), node, chromium }));
+			expect(() => findRuntime(dir)).toThrow(expect.objectContaining({ reason: 'missing' }));
+		}
 	});
 });

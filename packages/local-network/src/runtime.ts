@@ -5,12 +5,12 @@ import { fileURLToPath } from 'node:url';
 
 import { RuntimeNotInstalledError } from './runtime-not-installed-error.ts';
 
-/** the runtime folder (`packages/local-network/runtime/`): the PDS, its Node, playwright-core. */
+/** the runtime folder (`packages/local-network/runtime/`): the PDS, its Node, playwright-core, Chromium. */
 // one level up from both src/ and dist/
 export const RUNTIME_DIR: string = fileURLToPath(new URL('../runtime/', import.meta.url));
 
 /** keep equal to INSTALL_VERSION in scripts/install-runtime.mjs (a test checks). */
-const INSTALL_VERSION = 1;
+const INSTALL_VERSION = 2;
 /** inside node_modules, so it goes when node_modules goes. */
 const MARKER = join('node_modules', '.local-network-runtime.json');
 
@@ -22,6 +22,8 @@ export interface Runtime {
 	nodePath: string;
 	/** its version, `v22.…`. */
 	nodeVersion: string;
+	/** the headless Chromium unpacked from `@sparticuz/chromium` at install. */
+	chromiumPath: string;
 }
 
 /** the hash the install marker must carry: the lockfile plus the install steps' version. */
@@ -35,7 +37,11 @@ export const runtimeLockHash = (dir: string = RUNTIME_DIR): string => {
  * @throws {RuntimeNotInstalledError} when it is missing or was installed from another lockfile
  */
 export const findRuntime = (dir: string = RUNTIME_DIR): Runtime => {
-	let marker: { lockHash?: unknown; node?: { path?: unknown; version?: unknown } };
+	let marker: {
+		lockHash?: unknown;
+		node?: { path?: unknown; version?: unknown };
+		chromium?: { path?: unknown };
+	};
 	try {
 		marker = JSON.parse(readFileSync(join(dir, MARKER), 'utf8'));
 	} catch {
@@ -46,8 +52,15 @@ export const findRuntime = (dir: string = RUNTIME_DIR): Runtime => {
 	}
 	const nodePath = marker.node?.path;
 	const nodeVersion = marker.node?.version;
-	if (typeof nodePath !== 'string' || typeof nodeVersion !== 'string' || !existsSync(nodePath)) {
+	const chromiumPath = marker.chromium?.path;
+	if (
+		typeof nodePath !== 'string' ||
+		typeof nodeVersion !== 'string' ||
+		typeof chromiumPath !== 'string' ||
+		!existsSync(nodePath) ||
+		!existsSync(chromiumPath)
+	) {
 		throw new RuntimeNotInstalledError('missing', dir);
 	}
-	return { dir, nodePath, nodeVersion };
+	return { dir, nodePath, nodeVersion, chromiumPath };
 };

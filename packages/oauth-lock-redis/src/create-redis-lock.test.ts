@@ -26,9 +26,10 @@ describe('createRedisLock', () => {
 		prefix = uniquePrefix('lock');
 	});
 	afterEach(() => removeKeys(redis, prefix));
+	// optional: when the start failed there is nothing to stop, and no TypeError on top of that failure
 	afterAll(async () => {
-		await redis.quit();
-		await server.close();
+		await redis?.quit();
+		await server?.close();
 	});
 
 	const lockWith = (options: Partial<RedisLockOptions> = {}) =>

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { Redis, type RedisOptions } from 'ioredis';
 
-/** the Debian package's binary; CI starts one and sets REDIS_URL instead. */
+/** the Debian package's binary, which the root vitest setup installs when it is missing (scripts/test-services). */
 const REDIS_SERVER = 'redis-server';
 /** how long a fresh server may take to answer PING (it takes ~0.1 s here). */
 const START_TIMEOUT_MS = 10_000;
@@ -106,7 +106,7 @@ export const spawnRedisServer = async (options: SpawnRedisOptions = {}): Promise
 				failure =
 					err.code === 'ENOENT'
 						? new Error(
-								'redis-server is not installed: install it (Debian: apt-get install redis-server) or set REDIS_URL to a running server',
+								'redis-server is not on PATH: install it with `apt-get install -y redis-server` (`pnpm test` does, as root)',
 							)
 						: err;
 				resolve();
@@ -135,7 +135,15 @@ export const spawnRedisServer = async (options: SpawnRedisOptions = {}): Promise
 		await exited;
 	};
 
-	await start();
+	try {
+		await start();
+	} catch (error) {
+		// a server that never came up leaves nothing behind: no child, no exit hook, no directory
+		await stop('SIGKILL');
+		process.off('exit', killOnExit);
+		rmSync(dir, { recursive: true, force: true });
+		throw error;
+	}
 	return {
 		url: `redis://127.0.0.1:${port}`,
 		port,
