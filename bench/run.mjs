@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const filters = process.argv.slice(2);
+// `--flags` are for the bench files themselves (e.g. `pnpm bench stores --scale`)
+const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const files = readdirSync(here)
 	.filter((name) => name.endsWith('.bench.mjs'))
 	.filter((name) => filters.length === 0 || filters.some((filter) => name.includes(filter)))

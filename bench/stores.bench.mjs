@@ -2,6 +2,8 @@
 // (a session with a fresh token: a store read, the key from the cache, a new session object).
 // SQLite on a real file, Redis on a real redis-server and PostgreSQL on a real server, both over
 // loopback. run: pnpm bench stores
+// scale mode: `pnpm bench stores --scale` (1k and 100k sessions), `--scale=1k,100k,1m` for any list
+// (1M takes several minutes and about 8 GB: NODE_OPTIONS=--max-old-space-size=8192)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +16,21 @@ import { Redis } from 'ioredis';
 import { benchEncryptedRestore } from './lib/encrypted-restore.mjs';
 import { measureOp } from './lib/measure.mjs';
 import { startRedis } from './lib/redis-server.mjs';
+import { runStoreScale } from './lib/store-scale.mjs';
 
 const redisServer = await startRedis();
 const redis = new Redis(redisServer.url);
 const folder = mkdtempSync(join(tmpdir(), 'atcute-oauth-bench-'));
 const prefix = `bench:${process.pid}:`;
+
+const parseCount = (text) => {
+	const match = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
+	if (!match) throw new TypeError(`--scale takes counts like 1k,100k,1m, got ${JSON.stringify(text)}`);
+	return Number(match[1]) * { '': 1, k: 1e3, m: 1e6 }[match[2].toLowerCase()];
+};
+const scaleArg = process.argv.find((arg) => arg === '--scale' || arg.startsWith('--scale='));
+const levels =
+	scaleArg === undefined ? undefined : (scaleArg.split('=')[1] ?? '1k,100k').split(',').map(parseCount);
 
 const did = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz';
 const { subtle } = globalThis.crypto;
@@ -65,40 +77,48 @@ const stopPostgres = async () => {
 };
 // --- end PostgreSQL ---
 
-const rows = [];
-for (const [name, store] of adapters) {
-	await store.set(did, session);
-	let n = 0;
-	const set = await measureOp(`${name}: set`, () => store.set(`${did}-${n++ % 1000}`, session));
-	const get = await measureOp(`${name}: get`, () => store.get(did));
+/** the short default: each store at one session, side by side. */
+const sideBySide = async () => {
+	const rows = [];
+	for (const [name, store] of adapters) {
+		await store.set(did, session);
+		let n = 0;
+		const set = await measureOp(`${name}: set`, () => store.set(`${did}-${n++ % 1000}`, session));
+		const get = await measureOp(`${name}: get`, () => store.get(did));
 
-	const oauth = new OAuthClient({
-		metadata: { redirect_uris: ['http://127.0.0.1/cb'], scope: 'atproto' },
-		stores: { sessions: store, states: new MemoryStore() },
-		actorResolver: { resolve: async () => ({}) },
-	});
-	const restore = await measureOp(`${name}: restore()`, () => oauth.restore(did));
-	rows.push({ name, set, get, restore });
+		const oauth = new OAuthClient({
+			metadata: { redirect_uris: ['http://127.0.0.1/cb'], scope: 'atproto' },
+			stores: { sessions: store, states: new MemoryStore() },
+			actorResolver: { resolve: async () => ({}) },
+		});
+		const restore = await measureOp(`${name}: restore()`, () => oauth.restore(did));
+		rows.push({ name, set, get, restore });
+	}
+
+	console.log('\nstores side by side (one caller at a time; CPU includes the client side only)');
+	console.table(
+		Object.fromEntries(
+			rows.map(({ name, set, get, restore }) => [
+				name,
+				{
+					'set / s': Math.round(1e9 / set.wallNs),
+					'get / s': Math.round(1e9 / get.wallNs),
+					'restore() avg': `${(restore.wallNs / 1000).toFixed(2)} µs`,
+					'restore() p99': `${(restore.p99Ns / 1000).toFixed(2)} µs`,
+					'restore() cpu': `${(restore.cpuNs / 1000).toFixed(2)} µs`,
+				},
+			]),
+		),
+	);
+};
+
+if (levels === undefined) {
+	await sideBySide();
+	// encryption at rest (issue 11), in a block of its own
+	await benchEncryptedRestore({ adapters, did, session });
+} else {
+	await runStoreScale({ folder, redis, postgres: { url: postgresServer.url, pg, PostgresStore } }, levels);
 }
-
-console.log('\nstores side by side (one caller at a time; CPU includes the client side only)');
-console.table(
-	Object.fromEntries(
-		rows.map(({ name, set, get, restore }) => [
-			name,
-			{
-				'set / s': Math.round(1e9 / set.wallNs),
-				'get / s': Math.round(1e9 / get.wallNs),
-				'restore() avg': `${(restore.wallNs / 1000).toFixed(2)} µs`,
-				'restore() p99': `${(restore.p99Ns / 1000).toFixed(2)} µs`,
-				'restore() cpu': `${(restore.cpuNs / 1000).toFixed(2)} µs`,
-			},
-		]),
-	),
-);
-
-// encryption at rest (issue 11), in a block of its own
-await benchEncryptedRestore({ adapters, did, session });
 
 for (const [, store] of adapters) await store.close?.();
 const keys = await redis.keys(`${prefix}*`);

@@ -1,4 +1,4 @@
-import { NoCompatibleKeyError, type SignFunction } from '@atcute/oauth-keys';
+import { InvalidKeyError, NoCompatibleKeyError, type SignFunction } from '@atcute/oauth-keys';
 import { EmbeddedJWK, importJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 
@@ -89,6 +89,24 @@ describe('exportDpopKey', () => {
 		expect(exported.alg).toBe('PS256');
 	});
 
+	it('refuses a key whose stored public parameters are not its own (the check made once, at export)', async () => {
+		const key = await generateDpopKey();
+		const other = await generateDpopKey();
+		const error = await exportDpopKey({ ...key, publicJwk: other.publicJwk }).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(InvalidKeyError);
+		expect((error as InvalidKeyError).reason).toBe('key_mismatch');
+	});
+
+	it('exports a restored key as the JWK it was restored from', async () => {
+		const stored = await exportDpopKey(await generateDpopKey());
+		const imported = await importDpopKey(stored, {
+			// a runtime path with no WebCrypto key, as the Node facade's
+			createSigner: Object.assign(() => () => new Uint8Array(), { fromJwk: () => () => new Uint8Array() }),
+		});
+		expect(imported.cryptoKey).toBeUndefined();
+		expect(await exportDpopKey(imported)).toStrictEqual(stored);
+	});
+
 	it('is JSON-serializable without loss', async () => {
 		const exported = await exportDpopKey(await generateDpopKey());
 		expect(JSON.parse(JSON.stringify(exported))).toStrictEqual(exported);
@@ -120,6 +138,54 @@ describe('importDpopKey', () => {
 		const key = await generateDpopKey(['RS256']);
 		const imported = await importDpopKey(await exportDpopKey(key));
 		expect(imported.alg).toBe('RS256');
+	});
+
+	it('imports once through createSigner.fromJwk, with no WebCrypto key and no probe signature', async () => {
+		const key = await generateDpopKey();
+		const calls: string[] = [];
+		const createSigner = Object.assign(
+			() => {
+				calls.push('createSigner');
+				return key.sign;
+			},
+			{
+				fromJwk: (params: Readonly<Record<string, unknown>>, alg: string) => {
+					calls.push(`fromJwk ${alg} ${Object.keys(params).sort().join(',')}`);
+					return key.sign;
+				},
+			},
+		);
+		const imported = await importDpopKey(await exportDpopKey(key), { createSigner });
+		// only the key parameters reach the runtime, and nothing signs before the first proof
+		expect(calls).toEqual(['fromJwk ES256 crv,d,kty,x,y']);
+		expect(imported.publicJwk).toStrictEqual(key.publicJwk);
+		await jwtVerify(await createDpopProof(imported, PROOF), EmbeddedJWK, {
+			typ: 'dpop+jwt',
+			algorithms: ['ES256'],
+		});
+	});
+
+	it('falls back to one WebCrypto import when fromJwk cannot load the key', async () => {
+		const key = await generateDpopKey();
+		let created = 0;
+		const createSigner = Object.assign(
+			(cryptoKey: CryptoKey) => {
+				created++;
+				expect(cryptoKey.type).toBe('private');
+				return key.sign;
+			},
+			{ fromJwk: () => undefined },
+		);
+		const imported = await importDpopKey(await exportDpopKey(key), { createSigner });
+		expect(created).toBe(1);
+		expect(imported.cryptoKey).toBeDefined();
+	});
+
+	it('rejects a stored key that is not a valid key with InvalidKeyError', async () => {
+		const stored = await exportDpopKey(await generateDpopKey());
+		const error = await importDpopKey({ ...stored, d: 'AAAA' }).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(InvalidKeyError);
+		expect((error as InvalidKeyError).reason).toBe('invalid_key');
 	});
 
 	it('signs through the given createSigner', async () => {

@@ -2,17 +2,24 @@ import {
 	type EcPrivateJwk,
 	exportSigningJwk,
 	generateSigningKey,
-	importSigningJwk,
+	InvalidKeyError,
+	importJwkSigner,
+	type JwkSigner,
 	negotiateAlgorithm,
 	type RsaPrivateJwk,
 	SIGNING_ALGORITHMS,
 	type SignerOptions,
 	type SigningAlgorithm,
-	type SigningKey,
 } from '@atcute/oauth-keys';
 
-/** a DPoP key: one per session, bound to one algorithm. */
-export type DpopKey = SigningKey;
+/**
+ * a DPoP key: one per session, bound to one algorithm. `cryptoKey` is there on a generated key;
+ * a restored one may sign through the runtime's own key (node:crypto) instead.
+ */
+export type DpopKey = JwkSigner;
+
+// the stored JWK of each restored key, so it can be exported again without a WebCrypto key
+const storedJwks = new WeakMap<DpopKey, DpopPrivateJwk>();
 
 /** a DPoP private key as stored with a session: key parameters plus `alg`. */
 export type DpopPrivateJwk = (EcPrivateJwk | RsaPrivateJwk) & { alg: SigningAlgorithm };
@@ -31,12 +38,40 @@ export const generateDpopKey = async (
 	return generateSigningKey(alg, options);
 };
 
-/** exports a DPoP key for storage with its session. the result holds the private key. */
+/**
+ * exports a DPoP key for storage with its session. the result holds the private key. this is
+ * where a key's pair is checked, once: the stored public parameters must be the key's own.
+ * @throws {InvalidKeyError} `key_mismatch` when they are not
+ */
 export const exportDpopKey = async (key: DpopKey): Promise<DpopPrivateJwk> => {
-	return { ...(await exportSigningJwk(key)), alg: key.alg };
+	const stored = storedJwks.get(key);
+	if (stored !== undefined) return { ...stored };
+	if (key.cryptoKey === undefined) {
+		throw new InvalidKeyError(
+			'invalid_key',
+			'this DPoP key was not made by generateDpopKey or importDpopKey',
+		);
+	}
+
+	const jwk = { ...(await exportSigningJwk({ ...key, cryptoKey: key.cryptoKey })), alg: key.alg };
+	// importDpopKey trusts the stored pair (one import, no probe), so a stored key must carry the
+	// public half the key really has: a mismatch here would make every later proof unverifiable
+	const pub = key.publicJwk as Record<string, unknown>;
+	const mine = jwk as Record<string, unknown>;
+	const fields = pub.kty === 'EC' ? ['crv', 'x', 'y'] : ['n', 'e'];
+	if (mine.kty !== pub.kty || fields.some((field) => mine[field] !== pub[field])) {
+		throw new InvalidKeyError('key_mismatch', 'the exported DPoP key does not match its public parameters');
+	}
+	return jwk;
 };
 
-/** imports a DPoP key written by `exportDpopKey`. */
+/**
+ * imports a DPoP key written by `exportDpopKey`, in one import (node:crypto's when the signer has
+ * `fromJwk`) and without a sign-and-verify probe: the pair was checked when it was exported, and
+ * a pair that does not match fails closed, as the server verifies each proof with its public key.
+ */
 export const importDpopKey = async (jwk: DpopPrivateJwk, options?: SignerOptions): Promise<DpopKey> => {
-	return importSigningJwk(jwk, { ...options, alg: jwk.alg });
+	const key = await importJwkSigner(jwk, { ...options, alg: jwk.alg });
+	storedJwks.set(key, { ...jwk });
+	return key;
 };

@@ -10,6 +10,7 @@ export { exportSigningJwk } from './export-signing-jwk.ts';
 export { generatePrivateKey } from './generate-private-key.ts';
 export { generateSigningKey } from './generate-signing-key.ts';
 export { type ImportJwkKeyOptions, importJwkKey } from './import-jwk-key.ts';
+export { importJwkSigner } from './import-jwk-signer.ts';
 export { type ImportPkcs8KeyOptions, importPkcs8Key } from './import-pkcs8-key.ts';
 export { type ImportSigningJwkOptions, importSigningJwk } from './import-signing-jwk.ts';
 export type {
@@ -31,6 +32,8 @@ export { sha256Base64url } from './sha256.ts';
 export { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithm.ts';
 export {
 	type CreateSigner,
+	type JwkSigner,
+	type SignerFromJwk,
 	type SignerOptions,
 	type SignFunction,
 	type SigningKey,

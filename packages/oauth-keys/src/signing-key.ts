@@ -7,8 +7,23 @@ import type { SigningAlgorithm } from './signing-algorithm.ts';
  */
 export type SignFunction = (data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 
-/** builds a `SignFunction` for a private key; the key is converted once, not per signature. */
-export type CreateSigner = (key: CryptoKey, alg: SigningAlgorithm) => SignFunction;
+/**
+ * makes a `SignFunction` straight from a private JWK's key parameters in one runtime import,
+ * without a WebCrypto key; returns `undefined` when the runtime cannot, and the caller falls
+ * back to WebCrypto.
+ */
+export type SignerFromJwk = (
+	params: Readonly<Record<string, unknown>>,
+	alg: SigningAlgorithm,
+) => SignFunction | undefined;
+
+/**
+ * builds a `SignFunction` for a private key; the key is converted once, not per signature. it may
+ * carry `fromJwk`, a faster way to load a stored key that needs signing only (`importJwkSigner`).
+ */
+export type CreateSigner = ((key: CryptoKey, alg: SigningAlgorithm) => SignFunction) & {
+	readonly fromJwk?: SignerFromJwk | undefined;
+};
 
 /** a private key bound to one algorithm, ready to sign. */
 export interface SigningKey {
@@ -16,6 +31,21 @@ export interface SigningKey {
 	readonly alg: SigningAlgorithm;
 	/** the private key, extractable so it can be exported for storage. */
 	readonly cryptoKey: CryptoKey;
+	/** the public half: key parameters only (no `kid`, `alg`, `use`). */
+	readonly publicJwk: Readonly<PublicJwk>;
+	/** signs with this key; see `SignFunction`. */
+	readonly sign: SignFunction;
+}
+
+/**
+ * a key that signs with one algorithm but need not be exportable: what `importJwkSigner` returns.
+ * `cryptoKey` is there when the key went through WebCrypto.
+ */
+export interface JwkSigner {
+	/** the one algorithm this key signs with. */
+	readonly alg: SigningAlgorithm;
+	/** the private key, when WebCrypto imported it; absent on a runtime's `fromJwk` path. */
+	readonly cryptoKey?: CryptoKey | undefined;
 	/** the public half: key parameters only (no `kid`, `alg`, `use`). */
 	readonly publicJwk: Readonly<PublicJwk>;
 	/** signs with this key; see `SignFunction`. */

@@ -13,7 +13,7 @@ vi.mock('node:crypto', async (importOriginal) => ({
 	},
 }));
 
-const { generatePrivateKey, Keyset } = await import('./index.ts');
+const { createNodeSigner, exportJwkKey, generatePrivateKey, Keyset } = await import('./index.ts');
 const { createClientAssertion } = await import('@atcute/oauth-keys');
 
 describe('createNodeSigner where node:crypto cannot sign with the key', () => {
@@ -32,5 +32,10 @@ describe('createNodeSigner where node:crypto cannot sign with the key', () => {
 			expect(payload.iss).toBe('https://app.example/meta.json');
 		}
 		expect(calls.sign).toBe(1);
+	});
+
+	it('loads no restored key into node:crypto there, so the caller imports it with WebCrypto', async () => {
+		const { kid: _kid, alg: _alg, ...params } = await exportJwkKey(await generatePrivateKey('restored'));
+		expect(createNodeSigner.fromJwk?.(params, 'ES256')).toBeUndefined();
 	});
 });

@@ -1,5 +1,6 @@
+import { createDpopProof, exportDpopKey, generateDpopKey, importDpopKey } from '@atcute/oauth-dpop';
 import { createClientAssertion, SIGNING_ALGORITHMS } from '@atcute/oauth-keys';
-import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import { decodeProtectedHeader, EmbeddedJWK, importJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { generatePrivateKey, Keyset } from './index.ts';
 import { createNodeSigner } from './node-signer.ts';
@@ -23,6 +24,27 @@ describe('createNodeSigner', () => {
 			expect(decodeProtectedHeader(jwt)).toMatchObject({ alg, kid: `k-${alg}` });
 		});
 	}
+
+	for (const alg of ['ES256', 'PS256', 'RS256'] as const) {
+		it(`restores a stored ${alg} DPoP key through node:crypto in one import, signing proofs jose verifies`, async () => {
+			const stored = await exportDpopKey(await generateDpopKey([alg]));
+			const restored = await importDpopKey(stored, { createSigner: createNodeSigner });
+			// the node:crypto path made no WebCrypto key
+			expect(restored.cryptoKey).toBeUndefined();
+			const proof = await createDpopProof(restored, { htm: 'GET', htu: 'https://pds.example/xrpc/x' });
+			const { payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: [alg] });
+			expect(payload.htu).toBe('https://pds.example/xrpc/x');
+		});
+	}
+
+	it('leaves a key node:crypto refuses to WebCrypto, which reports it', async () => {
+		expect(
+			createNodeSigner.fromJwk?.({ kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA', d: 'AA' }, 'ES256'),
+		).toBeUndefined();
+		// an EC key offered for an RSA algorithm is refused as well
+		const { alg: _alg, ...ec } = await exportDpopKey(await generateDpopKey());
+		expect(createNodeSigner.fromJwk?.(ec, 'PS256')).toBeUndefined();
+	});
 
 	it('signs synchronously, without a promise', async () => {
 		const key = await generatePrivateKey('sync');

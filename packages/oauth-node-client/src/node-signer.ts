@@ -1,6 +1,64 @@
-import { constants, KeyObject, type SignKeyObjectInput, sign } from 'node:crypto';
+import { constants, createPrivateKey, KeyObject, type SignKeyObjectInput, sign } from 'node:crypto';
 
-import { type CreateSigner, createWebCryptoSigner, type SignFunction } from '@atcute/oauth-keys';
+import {
+	type CreateSigner,
+	createWebCryptoSigner,
+	type SignerFromJwk,
+	type SignFunction,
+	type SigningAlgorithm,
+} from '@atcute/oauth-keys';
+
+/**
+ * whether this runtime's node:crypto signs with a converted key: a runtime may convert the key
+ * and still refuse to sign with it (workerd's nodejs_compat takes no `KeyObject` in `sign`'s
+ * options). learnt from the first signature, then fixed for the process.
+ */
+let nodeSigns: boolean | undefined;
+
+/** a synchronous node:crypto signature for `alg` on a converted key. */
+const signOptions = (keyObject: KeyObject, alg: SigningAlgorithm): SignKeyObjectInput => {
+	const bits = Number(alg.slice(2));
+	return alg[0] === 'E'
+		? // JWS wants the raw r || s form, not DER
+			{ key: keyObject, dsaEncoding: 'ieee-p1363' }
+		: alg[0] === 'P'
+			? // RFC 7518 §3.5: salt as long as the hash
+				{ key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: bits / 8 }
+			: { key: keyObject, padding: constants.RSA_PKCS1_PADDING };
+};
+
+/** signs once with `options`, recording whether node:crypto can sign here at all. */
+const probe = (hash: string, options: SignKeyObjectInput): boolean => {
+	if (nodeSigns === undefined) {
+		try {
+			sign(hash, new Uint8Array(0), options);
+			nodeSigns = true;
+		} catch {
+			nodeSigns = false;
+		}
+	}
+	return nodeSigns;
+};
+
+/**
+ * loads a stored private JWK straight into node:crypto: one import (about a third of WebCrypto's,
+ * which also re-checks the key), used when a session's DPoP key is restored. `undefined` when
+ * node:crypto refuses the key or cannot sign here; the caller then imports it with WebCrypto,
+ * which reports a bad key.
+ */
+const fromJwk: SignerFromJwk = (params, alg) => {
+	let keyObject: KeyObject;
+	try {
+		keyObject = createPrivateKey({ key: params as never, format: 'jwk' });
+	} catch {
+		return undefined;
+	}
+	if (keyObject.asymmetricKeyType !== (alg[0] === 'E' ? 'ec' : 'rsa')) return undefined;
+	const hash = `sha${alg.slice(2)}`;
+	const options = signOptions(keyObject, alg);
+	if (!probe(hash, options)) return undefined;
+	return (data) => sign(hash, data, options);
+};
 
 /**
  * a signer on node:crypto: a synchronous signature on a `KeyObject` converted once per key.
@@ -8,36 +66,19 @@ import { type CreateSigner, createWebCryptoSigner, type SignFunction } from '@at
  * signs a DPoP proof. runtimes whose node:crypto cannot convert the key, or cannot sign with it
  * (Workers with nodejs_compat), fall back to WebCrypto.
  */
-export const createNodeSigner: CreateSigner = (key, alg) => {
-	let keyObject: KeyObject;
-	try {
-		keyObject = KeyObject.from(key);
-	} catch {
-		return createWebCryptoSigner(key, alg);
-	}
-
-	const bits = Number(alg.slice(2));
-	const hash = `sha${bits}`;
-	const options: SignKeyObjectInput =
-		alg[0] === 'E'
-			? // JWS wants the raw r || s form, not DER
-				{ key: keyObject, dsaEncoding: 'ieee-p1363' }
-			: alg[0] === 'P'
-				? // RFC 7518 §3.5: salt as long as the hash
-					{ key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: bits / 8 }
-				: { key: keyObject, padding: constants.RSA_PKCS1_PADDING };
-
-	// a runtime may convert the key and still not sign with it (workerd's nodejs_compat takes no
-	// KeyObject in sign's options): the first signature that fails moves this key to WebCrypto
-	let fallback: SignFunction | undefined;
-	const signer: SignFunction = (data) => {
-		if (fallback !== undefined) return fallback(data);
+export const createNodeSigner: CreateSigner = Object.assign(
+	(key: CryptoKey, alg: SigningAlgorithm): SignFunction => {
+		let keyObject: KeyObject;
 		try {
-			return sign(hash, data, options);
+			keyObject = KeyObject.from(key);
 		} catch {
-			fallback = createWebCryptoSigner(key, alg);
-			return fallback(data);
+			return createWebCryptoSigner(key, alg);
 		}
-	};
-	return signer;
-};
+		const hash = `sha${alg.slice(2)}`;
+		const options = signOptions(keyObject, alg);
+		return probe(hash, options)
+			? (data) => sign(hash, data, options)
+			: createWebCryptoSigner(key, alg);
+	},
+	{ fromJwk },
+);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { MemoryStore } from './memory-store.ts';
+import { MemoryStore, SWEEP_BATCH } from './memory-store.ts';
 
 const clock = (start = 1_000_000) => {
 	let now = start;
@@ -97,10 +97,60 @@ describe('MemoryStore', () => {
 		const time = clock();
 		const store = new MemoryStore({ ttl: 10, now: time.now });
 		for (let i = 0; i < 500; i++) store.set(`old-${i}`, i);
-		time.advance(10);
+		// the sweep works in one-second buckets: an expired entry may wait up to a second
+		time.advance(1000);
 		for (let i = 0; i < 500; i++) store.set(`new-${i}`, i);
-		// the sweep ran at the 1000th write
 		expect(store.size).toBe(500);
+	});
+
+	it(`drops at most ${SWEEP_BATCH} expired entries per write, the earliest first, until all are gone`, () => {
+		const time = clock();
+		const store = new MemoryStore({ now: time.now });
+		for (let i = 0; i < 250; i++) store.set(`late-${i}`, i, { expiresAt: time.now() + 5000 + i });
+		for (let i = 0; i < 250; i++) store.set(`early-${i}`, i, { expiresAt: time.now() + 10 + i });
+		store.set('session', 'kept');
+		time.advance(2000);
+
+		store.set('write-1', 1);
+		expect(store.size).toBe(502 - SWEEP_BATCH);
+		// the earliest went first: no late entry was touched
+		for (let i = 0; i < 250; i++) expect(store.get(`late-${i}`)).toBe(i);
+		store.set('write-2', 2);
+		store.set('write-3', 3);
+		expect(store.size).toBe(254);
+		store.set('write-4', 4);
+		expect(store.size).toBe(255);
+
+		time.advance(10_000);
+		for (let i = 0; i < 3; i++) store.set(`write-${5 + i}`, i);
+		expect(store.size).toBe(8);
+		expect(store.get('session')).toBe('kept');
+	});
+
+	it('forgets the old expiry of a key set again', () => {
+		const time = clock();
+		const store = new MemoryStore({ now: time.now });
+		store.set('a', 1, { expiresAt: time.now() + 500 });
+		store.set('a', 2, { expiresAt: time.now() + 60_000 });
+		time.advance(5000);
+		store.set('b', 3);
+		expect(store.get('a')).toBe(2);
+		// and one set without expiry never expires
+		store.set('a', 4);
+		time.advance(120_000);
+		store.set('c', 5);
+		expect(store.get('a')).toBe(4);
+	});
+
+	it('keeps every entry without expiry, however many writes pass', () => {
+		const time = clock();
+		const store = new MemoryStore({ now: time.now });
+		for (let i = 0; i < 5000; i++) {
+			store.set(`did-${i}`, i);
+			time.advance(10);
+		}
+		expect(store.size).toBe(5000);
+		expect(store.get('did-0')).toBe(0);
 	});
 
 	it('keeps keys with unusual characters apart', () => {

@@ -1,5 +1,7 @@
 import type { Store, StoreSetOptions } from '@atcute/oauth-client';
 
+import { ExpiryWheel } from './internal/expiry-wheel.ts';
+
 /** options for `MemoryStore`. */
 export interface MemoryStoreOptions {
 	/**
@@ -13,24 +15,27 @@ export interface MemoryStoreOptions {
 	now?: (() => number) | undefined;
 }
 
-interface Entry<V> {
-	value: V;
-	/** milliseconds since the epoch; Infinity for never. */
-	expiresAt: number;
-}
+/**
+ * how many expired entries one write may drop: the sweep is spread over writes in steps of this
+ * size, so no write does work that grows with the store.
+ */
+export const SWEEP_BATCH = 100;
 
 /**
  * an in-memory `Store` for development and single-process apps: entries expire at the earlier of
  * the store's `ttl` and the `expiresAt` the library gives, and a size bound drops the least
- * recently used. expired entries are dropped when read and, as a sweep, on writes.
+ * recently used. expired entries are dropped when read and, a bounded step per write, in the
+ * order they expire; entries without expiry (sessions) are never visited.
  * values are kept as given (not copied): do not mutate them.
  */
 export class MemoryStore<K extends string = string, V = unknown> implements Store<K, V> {
-	readonly #entries = new Map<K, Entry<V>>();
+	readonly #values = new Map<K, V>();
+	// only entries that expire have a row here and in the wheel: sessions cost one Map entry
+	readonly #expiries = new Map<K, number>();
+	readonly #wheel = new ExpiryWheel<K>();
 	readonly #maxSize: number;
 	readonly #ttl: number;
 	readonly #now: () => number;
-	#writesSinceSweep = 0;
 
 	constructor(options: MemoryStoreOptions = {}) {
 		const { maxSize = Number.POSITIVE_INFINITY, ttl = Number.POSITIVE_INFINITY, now = Date.now } = options;
@@ -47,57 +52,82 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 
 	/** how many entries it holds, expired ones not yet swept included. */
 	get size(): number {
-		return this.#entries.size;
+		return this.#values.size;
 	}
 
 	get(key: K): V | undefined {
-		const entry = this.#entries.get(key);
-		if (entry === undefined) return undefined;
-		if (entry.expiresAt <= this.#now()) {
-			this.#entries.delete(key);
-			return undefined;
+		if (!this.#values.has(key)) return undefined;
+		if (this.#expiries.size > 0) {
+			const expiresAt = this.#expiries.get(key);
+			if (expiresAt !== undefined && expiresAt <= this.#now()) {
+				this.delete(key);
+				return undefined;
+			}
 		}
+		const value = this.#values.get(key) as V;
 		if (Number.isFinite(this.#maxSize)) {
 			// move to the back: most recently used
-			this.#entries.delete(key);
-			this.#entries.set(key, entry);
+			this.#values.delete(key);
+			this.#values.set(key, value);
 		}
-		return entry.value;
+		return value;
 	}
 
 	set(key: K, value: V, options?: StoreSetOptions): void {
-		const now = this.#now();
-		const expiresAt = Math.min(now + this.#ttl, options?.expiresAt ?? Number.POSITIVE_INFINITY);
-		this.#entries.delete(key);
-		this.#entries.set(key, { value, expiresAt });
+		const hint = options?.expiresAt;
+		const now =
+			hint !== undefined || this.#ttl !== Number.POSITIVE_INFINITY || this.#expiries.size > 0
+				? this.#now()
+				: 0;
+		const expiresAt = Math.min(now + this.#ttl, hint ?? Number.POSITIVE_INFINITY);
 
-		if (++this.#writesSinceSweep >= 1000) {
-			this.#sweep(now);
+		this.#forgetExpiry(key);
+		this.#values.delete(key);
+		this.#values.set(key, value);
+		if (expiresAt !== Number.POSITIVE_INFINITY) {
+			this.#expiries.set(key, expiresAt);
+			this.#wheel.add(key, expiresAt);
 		}
-		while (this.#entries.size > this.#maxSize) {
-			this.#entries.delete(this.#entries.keys().next().value!);
+
+		if (this.#expiries.size > 0) this.#sweep(now);
+		while (this.#values.size > this.#maxSize) {
+			this.delete(this.#values.keys().next().value!);
 		}
 	}
 
 	take(key: K): V | undefined {
 		const value = this.get(key);
-		this.#entries.delete(key);
+		this.delete(key);
 		return value;
 	}
 
 	delete(key: K): void {
-		this.#entries.delete(key);
+		this.#forgetExpiry(key);
+		this.#values.delete(key);
 	}
 
 	clear(): void {
-		this.#entries.clear();
+		this.#values.clear();
+		this.#expiries.clear();
+		this.#wheel.clear();
 	}
 
-	/** drops every expired entry; amortised over writes, so reads never scan. */
+	#forgetExpiry(key: K): void {
+		const expiresAt = this.#expiries.get(key);
+		if (expiresAt === undefined) return;
+		this.#expiries.delete(key);
+		this.#wheel.remove(key, expiresAt);
+	}
+
+	/** drops up to `SWEEP_BATCH` expired entries, the earliest first; reads never sweep. */
 	#sweep(now: number): void {
-		this.#writesSinceSweep = 0;
-		for (const [key, entry] of this.#entries) {
-			if (entry.expiresAt <= now) this.#entries.delete(key);
+		for (const key of this.#wheel.due(now, SWEEP_BATCH)) {
+			const expiresAt = this.#expiries.get(key);
+			// the wheel's buckets are a second wide: an entry in a due bucket has expired
+			if (expiresAt !== undefined && expiresAt <= now) {
+				this.#expiries.delete(key);
+				this.#values.delete(key);
+			}
 		}
 	}
 }

@@ -1,7 +1,7 @@
 import { isBusy, sqliteCodeOf } from './internal/sqlite-code.ts';
 
 /** what the store or lock was doing when SQLite failed. */
-export type SqliteOperation = 'open' | 'get' | 'set' | 'delete' | 'clear' | 'take' | 'lock';
+export type SqliteOperation = 'open' | 'get' | 'set' | 'delete' | 'clear' | 'take' | 'purge' | 'lock';
 
 /**
  * SQLite could not be used: the file could not be opened, no driver is installed, another

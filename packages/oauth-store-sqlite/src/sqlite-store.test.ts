@@ -3,9 +3,10 @@ import { join } from 'node:path';
 
 import { OAuthClient, type OAuthClientOptions, SessionNotFoundError } from '@atcute/oauth-client';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { StoreSchemaError, StoreUnavailableError } from './errors.ts';
+import { connect } from './internal/connection.ts';
 import { tempDir } from './internal/test-files.ts';
 import { FakeDatabaseSync } from './internal/test-node-sqlite.ts';
 import { createSqliteLock } from './sqlite-lock.ts';
@@ -67,6 +68,49 @@ describe('SqliteStore', () => {
 		it('switches a file it opens to WAL', () => {
 			open();
 			expect(raw().pragma('journal_mode', { simple: true })).toBe('wal');
+		});
+
+		it('creates new files with 16 KB pages and runs synchronous=NORMAL on every connection it opens', async () => {
+			// the connection that creates the file and switches it to WAL (SQLite leaves that one at FULL)
+			const first = connect({ path }, () => {});
+			toClose.push(first.database);
+			expect(first.database.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 1 });
+			// and a later one, on the existing file
+			const store = open();
+			await store.set('a', 1);
+			const second = connect({ path }, () => {});
+			toClose.push(second.database);
+			expect(second.database.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 1 });
+			expect(raw().pragma('page_size', { simple: true })).toBe(16_384);
+		});
+
+		it('keeps working on a file made by the previous version (4 KB pages, same table format)', async () => {
+			// exactly what version 1 of the package wrote: default pages, its table, its index, its record
+			const old = new Database(path);
+			old.pragma('journal_mode = WAL');
+			old.exec(
+				`CREATE TABLE atcute_oauth_schema (name TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL)`,
+			);
+			old.exec(
+				`CREATE TABLE "oauth_store" (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, expires_at INTEGER) STRICT`,
+			);
+			old.exec(
+				`CREATE INDEX "oauth_store_expires_at" ON "oauth_store" (expires_at) WHERE expires_at IS NOT NULL`,
+			);
+			old.prepare(`INSERT INTO atcute_oauth_schema VALUES ('oauth_store', 'store', 1)`).run();
+			old
+				.prepare(`INSERT INTO "oauth_store" VALUES ('did:plc:old', '{"kept":true}', NULL), ('gone', '1', 1)`)
+				.run();
+			old.close();
+
+			const time = clock();
+			const store = open({ now: time.now });
+			expect(await store.get('did:plc:old')).toEqual({ kept: true });
+			await store.set('did:plc:new', { n: 1 });
+			expect(await store.get('did:plc:new')).toEqual({ n: 1 });
+			expect(await store.purge()).toBe(1);
+			// the file keeps its page size: only a new file takes 16 KB pages
+			expect(raw().pragma('page_size', { simple: true })).toBe(4096);
 		});
 
 		it('keeps its data across close and reopen', async () => {
@@ -135,7 +179,7 @@ describe('SqliteStore', () => {
 			expect(raw().prepare('SELECT key FROM oauth_store').all()).toEqual([{ key: 'a' }]);
 		});
 
-		it('purges at most purgeLimit expired rows every purgeInterval writes', async () => {
+		it('purges off the write path: a write deletes nothing, later steps of purgeLimit rows delete every expired one', async () => {
 			const time = clock();
 			const store = open({ now: time.now, purgeInterval: 10, purgeLimit: 4 });
 			const expired = () =>
@@ -144,19 +188,52 @@ describe('SqliteStore', () => {
 						n: number;
 					}
 				).n;
-			// writes 1-10: the purge at the 10th finds nothing expired yet
-			for (let i = 0; i < 10; i++) await store.set(`old-${i}`, i, { expiresAt: time.now() + 1000 });
+			for (let i = 0; i < 30; i++) await store.set(`old-${i}`, i, { expiresAt: time.now() + 1000 });
+			await new Promise((resolve) => setTimeout(resolve, 20));
 			time.advance(1000);
-			expect(expired()).toBe(10);
-			for (let i = 0; i < 9; i++) await store.set(`new-${i}`, i);
-			expect(expired()).toBe(10);
-			await store.set('new-9', 9);
-			expect(expired()).toBe(6);
-			for (let i = 10; i < 20; i++) await store.set(`new-${i}`, i);
-			expect(expired()).toBe(2);
-			for (let i = 20; i < 30; i++) await store.set(`new-${i}`, i);
-			expect(expired()).toBe(0);
+			expect(expired()).toBe(30);
+			for (let i = 0; i < 10; i++) await store.set(`new-${i}`, i);
+			// the 10th write scheduled the purge but did not run it
+			expect(expired()).toBe(30);
+			// steps of 4 follow one another, each on its own turn, until none is left
+			await vi.waitFor(() => expect(expired()).toBe(0));
 			expect(await store.get('new-0')).toBe(0);
+			expect(raw().prepare('SELECT count(*) AS n FROM oauth_store').get()).toEqual({ n: 10 });
+		});
+
+		it('deletes at most purgeLimit rows per step, the earliest expiry first', async () => {
+			const time = clock();
+			const store = open({ now: time.now, purgeInterval: 1000, purgeLimit: 4 });
+			for (let i = 0; i < 10; i++) await store.set(`k-${i}`, i, { expiresAt: time.now() + 100 + i });
+			await store.set('later', 1, { expiresAt: time.now() + 60_000 });
+			time.advance(105);
+			expect(await store.purge()).toBe(4);
+			expect(await store.purge()).toBe(2);
+			expect(await store.purge()).toBe(0);
+			const left = raw().prepare('SELECT key FROM oauth_store ORDER BY key').all();
+			expect(left).toEqual([
+				{ key: 'k-6' },
+				{ key: 'k-7' },
+				{ key: 'k-8' },
+				{ key: 'k-9' },
+				{ key: 'later' },
+			]);
+			time.advance(1000);
+			expect(await store.purge()).toBe(4);
+			expect(await store.purge()).toBe(0);
+			expect(await store.get('later')).toBe(1);
+		});
+
+		it('stops purging when closed', async () => {
+			const time = clock();
+			const store = open({ now: time.now, purgeInterval: 1, purgeLimit: 1 });
+			for (let i = 0; i < 5; i++) await store.set(`k-${i}`, i, { expiresAt: time.now() + 1 });
+			time.advance(10);
+			await store.set('x', 1);
+			store.close();
+			// a scheduled step finds the store closed and does nothing (it would throw on a closed connection)
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			expect(raw().prepare('SELECT count(*) AS n FROM oauth_store').get()).toEqual({ n: 6 });
 		});
 
 		it('finds expired rows for the purge through the expires_at index, not a table scan', () => {

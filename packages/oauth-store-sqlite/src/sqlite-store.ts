@@ -27,13 +27,22 @@ export interface SqliteStoreOptions {
 	table?: string | undefined;
 	/** how long a statement waits for another process's write, in milliseconds; default 5000. */
 	busyTimeout?: number | undefined;
-	/** purge expired rows every this many writes; default 100. */
+	/** start purging expired rows after this many writes; default 100. a positive integer. */
 	purgeInterval?: number | undefined;
-	/** delete at most this many expired rows per purge, so no write waits on a big one; default 500. */
+	/**
+	 * delete at most this many expired rows per purge step; default 32 (well under a millisecond).
+	 * steps run off the write path, one per event-loop turn, until no expired row is left.
+	 */
 	purgeLimit?: number | undefined;
 	/** the clock, in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
 }
+
+/**
+ * rows one purge step deletes by default: each deleted row costs index and page work (about
+ * 10-20 µs), and better-sqlite3 runs on the caller's thread, so a step stays under a millisecond.
+ */
+const DEFAULT_PURGE_LIMIT = 32;
 
 /** the format of store tables this version reads and writes. */
 const STORE_SCHEMA_VERSION = 1;
@@ -86,12 +95,14 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	readonly #purgeInterval: number;
 	readonly #purgeLimit: number;
 	#writesSincePurge = 0;
+	#purgeTimer: ReturnType<typeof setTimeout> | undefined;
+	#closed = false;
 
 	constructor(options: SqliteStoreOptions) {
 		const { table = 'oauth_store', now = Date.now } = options;
 		const quoted = quoteTable('table', table);
 		this.#purgeInterval = positiveInteger('purgeInterval', options.purgeInterval, 100);
-		this.#purgeLimit = positiveInteger('purgeLimit', options.purgeLimit, 500);
+		this.#purgeLimit = positiveInteger('purgeLimit', options.purgeLimit, DEFAULT_PURGE_LIMIT);
 		this.#now = now;
 		this.table = table;
 
@@ -159,8 +170,21 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		return parse<V>(row.value, 'take');
 	}
 
+	/**
+	 * deletes up to `purgeLimit` expired rows now, the earliest first, and returns how many went.
+	 * the store runs this by itself; call it to purge on your own schedule.
+	 */
+	async purge(): Promise<number> {
+		return Number(
+			this.#run('purge', () => this.#statements.purge.run(this.#now(), this.#purgeLimit)).changes,
+		);
+	}
+
 	/** closes the connection if the store opened it (`path`); a given `database` stays open. */
 	close(): void {
+		this.#closed = true;
+		clearTimeout(this.#purgeTimer);
+		this.#purgeTimer = undefined;
 		if (this.#connection.owned) this.#connection.database.close();
 	}
 
@@ -173,15 +197,33 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		}
 	}
 
-	/** every `purgeInterval` writes, deletes up to `purgeLimit` expired rows. */
+	/** every `purgeInterval` writes, schedules purge steps, off this write's path. */
 	#maybePurge(): void {
-		if (++this.#writesSincePurge < this.#purgeInterval) return;
+		if (++this.#writesSincePurge < this.#purgeInterval || this.#purgeTimer !== undefined) return;
 		this.#writesSincePurge = 0;
+		this.#schedulePurge();
+	}
+
+	#schedulePurge(): void {
+		// a timer, not the write itself: better-sqlite3 blocks the thread, so each bounded step
+		// gets its own event-loop turn and the process never waits on a backlog of expired rows
+		this.#purgeTimer = setTimeout(() => this.#purgeStep(), 0);
+		// housekeeping must not keep the process alive
+		(this.#purgeTimer as { unref?: () => void }).unref?.();
+	}
+
+	#purgeStep(): void {
+		this.#purgeTimer = undefined;
+		if (this.#closed) return;
+		let deleted: number;
 		try {
-			this.#statements.purge.run(this.#now(), this.#purgeLimit);
+			deleted = Number(this.#statements.purge.run(this.#now(), this.#purgeLimit).changes);
 		} catch {
-			// housekeeping only: the write itself succeeded, and the next purge will retry
+			// housekeeping only: the writes succeeded, and the next purge will retry
+			return;
 		}
+		// a full batch means more may be waiting: another step, on a later turn
+		if (deleted >= this.#purgeLimit) this.#schedulePurge();
 	}
 }
 

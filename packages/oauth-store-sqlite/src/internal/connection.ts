@@ -22,6 +22,9 @@ export interface Connection {
  */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
+/** the page size of files the package creates, in bytes (see `connect`). */
+export const PAGE_SIZE = 16_384;
+
 /** a positive integer option, or its default; a TypeError names the option otherwise. */
 export const positiveInteger = (name: string, value: number | undefined, fallback: number): number => {
 	if (value === undefined) return fallback;
@@ -63,9 +66,17 @@ export const connect = (
 		if (path !== undefined) {
 			opened = selectDriver(loaders).open(path);
 			opened.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
+			// a session row is about 2.3 kB: on 4 kB pages each takes a page of its own, on 16 kB
+			// pages seven share one (the file shrinks by 40 % and lookups touch fewer pages).
+			// only a new, empty file takes it; an existing file keeps its page size
+			opened.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
 			// readers never block the writer and the writer never blocks readers: what many
 			// processes on one file need. persistent in the file; a no-op once set
 			opened.exec('PRAGMA journal_mode = WAL');
+			// the one durability setting, on every connection the package opens: in WAL mode a commit
+			// survives the process crashing; a power cut or OS crash may lose the last commits (never
+			// corrupt the file). FULL would fsync on every write, on the caller's thread
+			opened.exec('PRAGMA synchronous = NORMAL');
 		} else if (options.busyTimeout !== undefined || pragmaValue(database!, 'busy_timeout') === 0) {
 			// without a busy timeout a second process makes every write fail with SQLITE_BUSY
 			database!.exec(`PRAGMA busy_timeout = ${busyTimeout}`);

@@ -1,0 +1,154 @@
+// the stores the scale bench measures, one entry each. to add a store (PostgreSQL, say), add an
+// entry: `open(label)` returns the store, a `fill(entries)` that writes many [key, value, expiresAt]
+// rows fast (in the store's own format), `bytes()` (what the store holds, for bytes per session),
+// whether it has a purge/sweep step to time (`purge`: 'set' times writes, 'purge' times
+// `store.purge()`), an optional `settle()` run before timing it, and `close()`.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+import { MemoryStore } from '@atcute/oauth-node-client';
+import { RedisStore } from '@atcute/oauth-store-redis';
+import { SqliteStore } from '@atcute/oauth-store-sqlite';
+import Database from 'better-sqlite3';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+const heapUsed = () => {
+	gc();
+	gc();
+	return process.memoryUsage().heapUsed;
+};
+
+const fileSize = (path) => {
+	let size = 0;
+	for (const suffix of ['', '-wal']) {
+		try {
+			size += statSync(path + suffix).size;
+		} catch {}
+	}
+	return size;
+};
+
+/**
+ * every adapter; `context` has `folder` (a temp dir), `redis` (an ioredis client) and `postgres`
+ * (`{ url, pg, PostgresStore }`: a loopback server started by the bench).
+ */
+export const storeAdapters = (context) => [
+	{
+		name: 'MemoryStore',
+		// the sweep step runs inside set(): timed from outside, around each write
+		purge: 'set',
+		open: async () => {
+			const base = heapUsed();
+			const store = new MemoryStore();
+			return {
+				store,
+				fill: (entries) => {
+					for (const [key, value, expiresAt] of entries)
+						store.set(key, value, expiresAt ? { expiresAt } : undefined);
+				},
+				bytes: async () => heapUsed() - base,
+				close: async () => store.clear(),
+			};
+		},
+	},
+	{
+		name: 'SqliteStore (file, WAL)',
+		// purge steps run on their own turn: timed around store.purge(), one bounded step
+		purge: 'purge',
+		open: async (label) => {
+			const path = join(context.folder, `${label}.db`);
+			const store = new SqliteStore({ path, table: 'oauth_sessions' });
+			// the fill writes rows as the store does (JSON text), many per transaction, for speed
+			const raw = new Database(path);
+			raw.pragma('busy_timeout = 5000');
+			const insert = raw.prepare(
+				'INSERT OR REPLACE INTO oauth_sessions (key, value, expires_at) VALUES (?, ?, ?)',
+			);
+			const insertMany = raw.transaction((entries) => {
+				for (const [key, value, expiresAt] of entries)
+					insert.run(key, JSON.stringify(value), expiresAt ?? null);
+			});
+			return {
+				store,
+				fill: (entries) => insertMany(entries),
+				bytes: async () => {
+					raw.pragma('wal_checkpoint(TRUNCATE)');
+					return fileSize(path);
+				},
+				settle: async () => raw.pragma('wal_checkpoint(TRUNCATE)'),
+				close: async () => {
+					raw.close();
+					store.close();
+				},
+			};
+		},
+	},
+	{
+		name: 'RedisStore (loopback)',
+		// Redis expires keys itself, on its own thread: nothing of ours to time
+		purge: undefined,
+		open: async (label) => {
+			const { redis } = context;
+			const prefix = `bench:${process.pid}:${label}:`;
+			const memory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))[1]);
+			const base = await memory();
+			const store = new RedisStore({ redis, prefix });
+			return {
+				store,
+				fill: async (entries) => {
+					const pipeline = redis.pipeline();
+					for (const [key, value] of entries) pipeline.set(prefix + key, JSON.stringify(value));
+					await pipeline.exec();
+				},
+				bytes: async () => (await memory()) - base,
+				close: async () => store.clear(),
+			};
+		},
+	},
+	{
+		name: 'PostgresStore (loopback)',
+		// purge steps run off the write path: timed around store.purge(), one bounded step
+		purge: 'purge',
+		open: async (label) => {
+			const { url, pg, PostgresStore } = context.postgres;
+			const pool = new pg.Pool({ connectionString: url, max: 4 });
+			pool.on('error', () => {});
+			const table = `bench_scale_${process.pid}_${label}`.replace(/[^a-z0-9_]/gi, '_').toLowerCase();
+			const store = new PostgresStore({ pool, table });
+			await store.migrate();
+			return {
+				store,
+				// rows as the store writes them (json, expiry as timestamptz), a batch per statement
+				fill: async (entries) => {
+					for (let i = 0; i < entries.length; i += 1000) {
+						const batch = entries.slice(i, i + 1000);
+						await pool.query(
+							`INSERT INTO "${table}" (key, value, expires_at)
+							 SELECT k, v::json, CASE WHEN e IS NULL THEN NULL ELSE to_timestamp(e::float8 / 1000) END
+							 FROM unnest($1::text[], $2::text[], $3::float8[]) AS t(k, v, e)
+							 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
+							[
+								batch.map(([key]) => key),
+								batch.map(([, value]) => JSON.stringify(value)),
+								batch.map(([, , expiresAt]) => expiresAt ?? null),
+							],
+						);
+					}
+				},
+				bytes: async () => {
+					await pool.query(`VACUUM "${table}"`);
+					const { rows } = await pool.query('SELECT pg_total_relation_size($1) AS size', [table]);
+					return Number(rows[0].size);
+				},
+				settle: async () => pool.query(`VACUUM ANALYZE "${table}"`),
+				close: async () => {
+					await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+					await pool.end();
+				},
+			};
+		},
+	},
+];
