@@ -76,9 +76,7 @@ export const createNodeSigner: CreateSigner = Object.assign(
 		}
 		const hash = `sha${alg.slice(2)}`;
 		const options = signOptions(keyObject, alg);
-		return probe(hash, options)
-			? (data) => sign(hash, data, options)
-			: createWebCryptoSigner(key, alg);
+		return probe(hash, options) ? (data) => sign(hash, data, options) : createWebCryptoSigner(key, alg);
 	},
 	{ fromJwk },
 );
