@@ -123,8 +123,10 @@ export const storeAdapters = (context) => [
 				store,
 				// rows as the store writes them (json, expiry as timestamptz), a batch per statement
 				fill: async (entries) => {
-					for (let i = 0; i < entries.length; i += 1000) {
-						const batch = entries.slice(i, i + 1000);
+					// one row per key: a statement may not upsert the same key twice (random keys repeat)
+					const rows = [...new Map(entries.map((entry) => [entry[0], entry])).values()];
+					for (let i = 0; i < rows.length; i += 1000) {
+						const batch = rows.slice(i, i + 1000);
 						await pool.query(
 							`INSERT INTO "${table}" (key, value, expires_at)
 							 SELECT k, v::json, CASE WHEN e IS NULL THEN NULL ELSE to_timestamp(e::float8 / 1000) END
