@@ -6,6 +6,7 @@ import {
 	IdentityResolutionError,
 	InvalidResponseError,
 	LockTimeoutError,
+	LockUnavailableError,
 	OAuthCallbackError,
 	type OAuthClientErrorCode,
 	OAuthResponseError,
@@ -32,6 +33,7 @@ describe('error classes', () => {
 		[new IdentityMismatchError('sub', DID, DID), 'IdentityMismatchError', 'ERR_IDENTITY_MISMATCH'],
 		[new IdentityResolutionError('alice.test'), 'IdentityResolutionError', 'ERR_IDENTITY_RESOLUTION'],
 		[new LockTimeoutError('x', 10), 'LockTimeoutError', 'ERR_LOCK_TIMEOUT'],
+		[new LockUnavailableError('x', 'down'), 'LockUnavailableError', 'ERR_LOCK_UNAVAILABLE'],
 	];
 
 	it.each(cases)('%o carries its stable name and code', (error, name, code) => {

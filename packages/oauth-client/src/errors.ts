@@ -21,7 +21,9 @@ export type OAuthClientErrorCode =
 	/** `IdentityResolutionError`: a handle or DID could not be resolved. */
 	| 'ERR_IDENTITY_RESOLUTION'
 	/** `LockTimeoutError`: the refresh lock was not acquired in time. */
-	| 'ERR_LOCK_TIMEOUT';
+	| 'ERR_LOCK_TIMEOUT'
+	/** `LockUnavailableError`: a distributed lock's backend could not be reached while acquiring. */
+	| 'ERR_LOCK_UNAVAILABLE';
 
 /**
  * the authorization callback failed: the server sent an error (`access_denied` when the user
@@ -235,5 +237,27 @@ export class LockTimeoutError extends Error {
 		readonly timeout: number,
 	) {
 		super(`lock "${lockName}" not acquired within ${timeout} ms`);
+	}
+}
+
+/**
+ * a distributed lock's backend (Redis, PostgreSQL, …) could not be reached or did not answer in
+ * time while acquiring. the function was not run; nothing was done. try again. thrown by the lock
+ * adapters, defined here so that one class serves them all.
+ */
+export class LockUnavailableError extends Error {
+	override name = 'LockUnavailableError';
+	/** stable code: `ERR_LOCK_UNAVAILABLE`. */
+	readonly code = 'ERR_LOCK_UNAVAILABLE' as const;
+	/** an unreachable backend is a passing condition. */
+	readonly transient = true;
+
+	constructor(
+		/** the lock's name. */
+		readonly lockName: string,
+		message: string,
+		options?: ErrorOptions,
+	) {
+		super(message, options);
 	}
 }

@@ -10,6 +10,7 @@ export {
 	IdentityResolutionError,
 	InvalidResponseError,
 	LockTimeoutError,
+	LockUnavailableError,
 	OAuthCallbackError,
 	type OAuthClientErrorCode,
 	OAuthResponseError,

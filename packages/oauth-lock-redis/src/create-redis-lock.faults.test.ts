@@ -1,6 +1,6 @@
+import { LockUnavailableError } from '@atcute/oauth-client';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-
 import {
 	connect,
 	type SpawnedRedis,
@@ -8,7 +8,8 @@ import {
 	uniquePrefix,
 } from '../../oauth-store-redis/src/test-utils/redis-server.ts';
 import { createRedisLock } from './create-redis-lock.ts';
-import { type LeaseLostEvent, LockUnavailableError } from './errors.ts';
+
+import type { LeaseLostEvent } from './errors.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,4 +1,4 @@
-import { type LockFunction, LockTimeoutError } from '@atcute/oauth-client';
+import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import type { Redis } from 'ioredis';
 import {
@@ -9,7 +9,7 @@ import {
 	DEFAULT_RETRY_DELAY_MS,
 	WAIT_MARGIN_MS,
 } from './constants.ts';
-import { type LeaseLostEvent, type LeaseLostReason, LockUnavailableError } from './errors.ts';
+import type { LeaseLostEvent, LeaseLostReason } from './errors.ts';
 import { RELEASE_SCRIPT, RENEW_SCRIPT } from './internal/scripts.ts';
 
 /** options for `createRedisLock`. */

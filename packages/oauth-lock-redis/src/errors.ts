@@ -1,22 +1,3 @@
-/**
- * Redis could not be reached or did not answer in time while acquiring a lock. the function was
- * not run; nothing was done. try again.
- */
-export class LockUnavailableError extends Error {
-	override name = 'LockUnavailableError';
-	/** always true: an unreachable Redis is a passing condition. */
-	readonly transient = true;
-
-	constructor(
-		/** the lock's name. */
-		readonly lockName: string,
-		message: string,
-		options?: ErrorOptions,
-	) {
-		super(message, options);
-	}
-}
-
 /** how a held lease was found lost. */
 export type LeaseLostReason =
 	/** the key was gone: the lease ran out before it was renewed (a stalled process, a clock jump). */

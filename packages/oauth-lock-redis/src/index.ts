@@ -1,3 +1,5 @@
+// one class for every lock adapter, defined beside LockTimeoutError
+export { LockUnavailableError } from '@atcute/oauth-client';
 export { DEFAULT_LEASE_MS, DEFAULT_PREFIX } from './constants.ts';
 export { createRedisLock, type RedisLockOptions } from './create-redis-lock.ts';
-export { type LeaseLostEvent, type LeaseLostReason, LockUnavailableError } from './errors.ts';
+export type { LeaseLostEvent, LeaseLostReason } from './errors.ts';

@@ -17,6 +17,7 @@ export {
 	InvalidResponseError,
 	type LockFunction,
 	LockTimeoutError,
+	LockUnavailableError,
 	type MemoryLockOptions,
 	OAuthCallbackError,
 	type OAuthClientErrorCode,

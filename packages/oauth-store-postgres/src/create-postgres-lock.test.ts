@@ -1,9 +1,9 @@
-import { LockTimeoutError } from '@atcute/oauth-client';
+import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-
 import { createPostgresLock } from './create-postgres-lock.ts';
-import { type LeaseLostEvent, LockUnavailableError } from './errors.ts';
+
+import type { LeaseLostEvent } from './errors.ts';
 import { createTestDatabase, type TestDatabase, testPool, uniqueName } from './test-utils/postgres-server.ts';
 import { sharedPostgresUrl } from './test-utils/shared-server.ts';
 

@@ -1,4 +1,4 @@
-import { type LockFunction, LockTimeoutError } from '@atcute/oauth-client';
+import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 
 import {
 	DEFAULT_HEARTBEAT_MS,
@@ -8,7 +8,7 @@ import {
 	DEFAULT_TIMEOUT_MS,
 	DEFAULT_WAIT_MS,
 } from './constants.ts';
-import { type LeaseLostEvent, type LeaseLostReason, LockUnavailableError } from './errors.ts';
+import type { LeaseLostEvent, LeaseLostReason } from './errors.ts';
 import { lockKey } from './internal/lock-key.ts';
 import { QueryFailure, runQuery } from './internal/run-query.ts';
 import type { PgPool, PgPoolClient } from './queryable.ts';

@@ -51,25 +51,6 @@ export class PostgresStoreError extends Error {
 	}
 }
 
-/**
- * PostgreSQL could not be reached or did not answer in time while acquiring a lock. the function
- * was not run; nothing was done. try again.
- */
-export class LockUnavailableError extends Error {
-	override name = 'LockUnavailableError';
-	/** always true: an unreachable database is a passing condition. */
-	readonly transient = true;
-
-	constructor(
-		/** the lock's name. */
-		readonly lockName: string,
-		message: string,
-		options?: ErrorOptions,
-	) {
-		super(message, options);
-	}
-}
-
 /** how a held lock was found lost. */
 export type LeaseLostReason =
 	/** the holder's connection ended (the backend was terminated, the server restarted, the network dropped): the server freed the lock. */

@@ -1,3 +1,5 @@
+// one class for every lock adapter, defined beside LockTimeoutError
+export { LockUnavailableError } from '@atcute/oauth-client';
 export {
 	DEFAULT_HEARTBEAT_MS,
 	DEFAULT_LOCK_PREFIX,
@@ -8,7 +10,6 @@ export { createPostgresLock, type PostgresLockOptions } from './create-postgres-
 export {
 	type LeaseLostEvent,
 	type LeaseLostReason,
-	LockUnavailableError,
 	PostgresStoreError,
 	type PostgresStoreErrorCode,
 	type StoreOperation,
