@@ -6,11 +6,14 @@ import { join } from 'node:path';
 
 import { createRedisLock } from '@atcute/oauth-lock-redis';
 import {
+	createNodeFetch,
 	exportJwkKey,
 	generatePrivateKey,
 	importJwkKey,
 	MemoryStore,
 	OAuthClient,
+	PrivateNetworkError,
+	usesNodeTransport,
 } from '@atcute/oauth-node-client';
 import { RedisStore } from '@atcute/oauth-store-redis';
 import { createSqliteLock, SqliteStore } from '@atcute/oauth-store-sqlite';
@@ -108,6 +111,39 @@ export const addServerTests = (suite, { control, redisUrl, tmpDir, runtime }) =>
 			});
 		} finally {
 			redis.disconnect();
+		}
+	});
+
+	suite.test('facade: the transport this runtime gets, and the SSRF guard on it', async () => {
+		const { pdsUrl } = await control.urls();
+		const onNode = runtime.name.startsWith('node');
+		if (usesNodeTransport() !== onNode) {
+			throw new Error(`usesNodeTransport() is ${usesNodeTransport()} on ${runtime.name}`);
+		}
+		if (onNode) {
+			// the Node transport reaches a loopback server only when told to, and refuses it otherwise
+			const open = await createNodeFetch({ allowPrivateNetwork: true })(
+				`${pdsUrl}/.well-known/oauth-protected-resource`,
+			);
+			await open.arrayBuffer();
+			if (!(open instanceof Response)) throw new Error('the Node transport returned no Response');
+			const refused = await createNodeFetch()(`${pdsUrl}/.well-known/oauth-protected-resource`).then(
+				() => undefined,
+				(err) => err,
+			);
+			if (!(refused instanceof PrivateNetworkError) || refused.kind !== 'loopback') {
+				throw new Error(`a loopback request was not refused as loopback: ${refused}`);
+			}
+		} else {
+			// Bun and Deno only emulate node:http: a guard there is refused, not silently skipped
+			let threw = false;
+			try {
+				createNodeFetch();
+			} catch (err) {
+				threw = err instanceof TypeError;
+			}
+			if (!threw) throw new Error(`createNodeFetch() built a guarded transport on ${runtime.name}`);
+			createNodeFetch({ allowPrivateNetwork: true });
 		}
 	});
 
