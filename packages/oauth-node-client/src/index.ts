@@ -83,9 +83,9 @@ export {
 	type StoreKey,
 } from '@atcute/oauth-store-encrypted';
 export { MemoryStore, type MemoryStoreOptions } from '@atcute/oauth-store-memory';
-export { diagnosticsChannelTracer, OAUTH_TRACING_CHANNELS } from './diagnostics.ts';
 export { createNodeFetch, type NodeFetchOptions } from './create-node-fetch.ts';
 export type { OAuthClientOptions } from './default-transport.ts';
+export { diagnosticsChannelTracer, OAUTH_TRACING_CHANNELS } from './diagnostics.ts';
 export { generatePrivateKey, importJwkKey, importPkcs8Key } from './keys.ts';
 export { createNodeSigner } from './node-signer.ts';
 export { OAuthClient } from './oauth-client.ts';
