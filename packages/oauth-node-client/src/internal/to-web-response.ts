@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
-import { ArrivedResponse } from './arrived-response.ts';
+import { createArrivedResponse } from './arrived-response.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
 
 // statuses whose responses carry no body (and for which `new Response` refuses one)
@@ -72,7 +72,7 @@ const toByteStream = (
 
 /**
  * wraps a node:http response into a standard `Response` whose body streams as it arrives; a body
- * that had wholly arrived by the time this is called is kept as bytes (see `ArrivedResponse`).
+ * that had wholly arrived by the time this is called is kept as bytes (see `createArrivedResponse`).
  */
 export const toWebResponse = (
 	modules: NodeHttpModules,
@@ -103,7 +103,7 @@ export const toWebResponse = (
 			const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 			const bytes = new Uint8Array(whole.buffer as ArrayBuffer, whole.byteOffset, whole.byteLength);
 			const init = { status, statusText, headers };
-			return new ArrivedResponse(modules.stream.Readable.isDisturbed, bytes, init, url);
+			return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, init, url);
 		}
 		if (decoder === undefined) {
 			body = toByteStream(message, message);
