@@ -116,7 +116,7 @@ export class OAuthSession {
 	 */
 	handle(pathname: string, init: RequestInit = {}): Promise<Response> {
 		const { tracer } = this.#host;
-		if (tracer === undefined) return this.#send(pathname, init);
+		if (tracer === undefined || tracer.isTracing?.('request') === false) return this.#send(pathname, init);
 		const url = new URL(pathname, this.#tokenSet.aud);
 		// the query is left out: it may carry the app's data
 		const context: RequestTraceContext = {

@@ -65,4 +65,10 @@ export interface OAuthTracer {
 		context: TraceContexts[O],
 		fn: () => Promise<T>,
 	): Promise<T>;
+	/**
+	 * whether anyone observes `operation` now; optional (absent: always). when it returns false
+	 * for `request`, a session sends without building a context or calling `trace`, which saves
+	 * a URL parse and a closure on every PDS call.
+	 */
+	isTracing?(operation: TraceOperation): boolean;
 }

@@ -1,5 +1,3 @@
-import { exportJWK } from 'jose/key/export';
-
 import type { EcPrivateJwk, RsaPrivateJwk } from './jwk.ts';
 import type { SigningKey } from './signing-key.ts';
 
@@ -8,7 +6,7 @@ const RSA_FIELDS = ['kty', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const;
 
 /** exports the private key parameters of a key as a JWK (no `kid`, no `alg`). */
 export const exportSigningJwk = async (key: SigningKey): Promise<EcPrivateJwk | RsaPrivateJwk> => {
-	const full = (await exportJWK(key.cryptoKey)) as Record<string, unknown>;
+	const full = (await globalThis.crypto.subtle.exportKey('jwk', key.cryptoKey)) as Record<string, unknown>;
 	const fields = full.kty === 'EC' ? EC_FIELDS : RSA_FIELDS;
 
 	// copy only the key parameters, in a fixed order, so the output is stable across runtimes

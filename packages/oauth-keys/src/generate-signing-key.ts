@@ -1,6 +1,6 @@
-import { generateKeyPair } from 'jose/key/generate/keypair';
 import { InvalidKeyError } from './errors.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
+import { keyParamsOf } from './internal/webcrypto-algorithms.ts';
 import { isSigningAlgorithm, type SigningAlgorithm } from './signing-algorithm.ts';
 import type { SignerOptions, SigningKey } from './signing-key.ts';
 import { createWebCryptoSigner } from './webcrypto-signer.ts';
@@ -17,10 +17,17 @@ export const generateSigningKey = async (
 		throw new InvalidKeyError('unsupported_alg', `unsupported signing algorithm ${JSON.stringify(alg)}`);
 	}
 
-	const { privateKey, publicKey } = await generateKeyPair(alg, {
-		extractable: true,
-		modulusLength: RSA_MODULUS_LENGTH,
-	});
+	const params = keyParamsOf(alg);
+	const { privateKey, publicKey } = (await globalThis.crypto.subtle.generateKey(
+		(params.name === 'ECDSA'
+			? params
+			: // the usual public exponent, 65537
+				{ ...params, modulusLength: RSA_MODULUS_LENGTH, publicExponent: new Uint8Array([1, 0, 1]) }) as
+			| EcKeyGenParams
+			| RsaHashedKeyGenParams,
+		true,
+		['sign', 'verify'],
+	)) as CryptoKeyPair;
 	const publicJwk = publicJwkOf(
 		(await globalThis.crypto.subtle.exportKey('jwk', publicKey)) as Record<string, unknown>,
 	);

@@ -1,8 +1,8 @@
-import { importPKCS8 } from 'jose/key/import';
-
 import { InvalidKeyError } from './errors.ts';
+import { base64Decode } from './internal/base64url.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
 import { resolveJwkAlgorithm } from './internal/resolve-jwk-algorithm.ts';
+import { keyParamsOf } from './internal/webcrypto-algorithms.ts';
 import { checkKid, type PrivateKey, toPrivateKey } from './private-key.ts';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithm.ts';
 import type { SignerOptions } from './signing-key.ts';
@@ -17,6 +17,17 @@ export interface ImportPkcs8KeyOptions extends SignerOptions {
 }
 
 const PKCS8_HEADER = '-----BEGIN PRIVATE KEY-----';
+const PKCS8_FOOTER = '-----END PRIVATE KEY-----';
+
+/** the DER bytes between a PKCS#8 PEM's labels (RFC 7468); throws when they are not base64. */
+const derOf = (text: string): Uint8Array<ArrayBuffer> => {
+	const end = text.indexOf(PKCS8_FOOTER);
+	if (end === -1) throw new TypeError('no PEM footer');
+	return base64Decode(text.slice(PKCS8_HEADER.length, end).replace(/\s+/g, ''));
+};
+
+const importDer = (der: Uint8Array<ArrayBuffer>, alg: SigningAlgorithm, extractable: boolean) =>
+	globalThis.crypto.subtle.importKey('pkcs8', der, keyParamsOf(alg), extractable, ['sign']);
 
 /** imports a client private key from a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). */
 export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions): Promise<PrivateKey> => {
@@ -41,12 +52,18 @@ export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions
 
 	const alg = options.alg ?? 'ES256';
 	let cryptoKey: CryptoKey;
+	let der: Uint8Array<ArrayBuffer> | undefined;
 	try {
-		cryptoKey = await importPKCS8(text, alg, { extractable: true });
+		der = derOf(text);
+		cryptoKey = await importDer(der, alg, true);
 	} catch {
+		if (der === undefined) {
+			throw new InvalidKeyError('invalid_key', 'the PEM is not a valid PKCS#8 private key');
+		}
+		const bytes = der;
 		// tell a key for another algorithm from a corrupt one: only the error path pays for this
 		const fitsAnother = await Promise.any(
-			SIGNING_ALGORITHMS.filter((other) => other !== alg).map((other) => importPKCS8(text, other)),
+			SIGNING_ALGORITHMS.filter((other) => other !== alg).map((other) => importDer(bytes, other, false)),
 		).then(
 			() => true,
 			() => false,

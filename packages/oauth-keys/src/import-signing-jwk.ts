@@ -1,11 +1,8 @@
-import type { JWK } from 'jose';
-import { importJWK } from 'jose/key/import';
-
 import { InvalidKeyError } from './errors.ts';
 import { parsePrivateJwk } from './internal/parse-private-jwk.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
 import { resolveJwkAlgorithm } from './internal/resolve-jwk-algorithm.ts';
-import { signParamsOf } from './internal/webcrypto-algorithms.ts';
+import { keyParamsOf, signParamsOf } from './internal/webcrypto-algorithms.ts';
 import type { SigningAlgorithm } from './signing-algorithm.ts';
 import type { SignerOptions, SigningKey } from './signing-key.ts';
 import { createWebCryptoSigner } from './webcrypto-signer.ts';
@@ -34,11 +31,13 @@ export const importSigningJwk = async (
 	const { kid: _kid, alg: _alg, use: _use, key_ops: _ops, ext: _ext, ...params } = jwk;
 	const publicJwk = publicJwkOf(jwk);
 
+	const { subtle } = globalThis.crypto;
+	const keyParams = keyParamsOf(alg);
 	let cryptoKey: CryptoKey;
 	let publicKey: CryptoKey;
 	try {
-		cryptoKey = (await importJWK(params as JWK, alg, { extractable: true })) as CryptoKey;
-		publicKey = (await importJWK(publicJwk as JWK, alg)) as CryptoKey;
+		cryptoKey = await subtle.importKey('jwk', params as JsonWebKey, keyParams, true, ['sign']);
+		publicKey = await subtle.importKey('jwk', publicJwk as JsonWebKey, keyParams, true, ['verify']);
 	} catch {
 		// WebCrypto's messages may describe the key data, so only the algorithm is named
 		throw new InvalidKeyError('invalid_key', `the JWK is not a valid ${alg} private key`);
@@ -46,7 +45,6 @@ export const importSigningJwk = async (
 
 	// a private key whose public parameters belong to another key would sign assertions that the
 	// server verifies against the wrong published key; catch that here, once.
-	const { subtle } = globalThis.crypto;
 	const params_ = signParamsOf(alg);
 	const signature = await subtle.sign(params_, cryptoKey, PROBE);
 	if (!(await subtle.verify(params_, publicKey, signature, PROBE))) {

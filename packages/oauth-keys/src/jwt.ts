@@ -1,4 +1,4 @@
-import * as base64url from 'jose/base64url';
+import { base64urlEncode } from './internal/base64url.ts';
 
 import type { SignFunction } from './signing-key.ts';
 
@@ -6,7 +6,7 @@ const encoder = new TextEncoder();
 
 /** base64url(JSON) of a JWT header or claims set. headers are constant per key: encode them once. */
 export const encodeJwtSegment = (value: object): string => {
-	return base64url.encode(JSON.stringify(value));
+	return base64urlEncode(JSON.stringify(value));
 };
 
 /**
@@ -16,5 +16,5 @@ export const encodeJwtSegment = (value: object): string => {
 export const signJwt = async (encodedHeader: string, claims: object, sign: SignFunction): Promise<string> => {
 	const signingInput = `${encodedHeader}.${encodeJwtSegment(claims)}`;
 	const signature = await sign(encoder.encode(signingInput));
-	return `${signingInput}.${base64url.encode(signature)}`;
+	return `${signingInput}.${base64urlEncode(signature)}`;
 };

@@ -1,4 +1,4 @@
-import * as base64url from 'jose/base64url';
+import { base64urlEncode } from './internal/base64url.ts';
 
 /**
  * random bytes are drawn from the platform CSPRNG 4 KiB at a time and handed out in slices, each
@@ -31,5 +31,5 @@ export const randomId = (byteLength = 16): string => {
 	if (!(Number.isInteger(byteLength) && byteLength > 0)) {
 		throw new TypeError(`byteLength must be a positive integer, got ${byteLength}`);
 	}
-	return base64url.encode(randomBytes(byteLength));
+	return base64urlEncode(randomBytes(byteLength));
 };

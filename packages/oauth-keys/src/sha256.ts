@@ -1,4 +1,4 @@
-import * as base64url from 'jose/base64url';
+import { base64urlEncode } from './internal/base64url.ts';
 
 const encoder = new TextEncoder();
 
@@ -9,5 +9,5 @@ const encoder = new TextEncoder();
  */
 export const sha256Base64url = async (text: string): Promise<string> => {
 	const digest = await globalThis.crypto.subtle.digest('SHA-256', encoder.encode(text));
-	return base64url.encode(new Uint8Array(digest));
+	return base64urlEncode(new Uint8Array(digest));
 };

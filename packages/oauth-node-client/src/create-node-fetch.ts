@@ -157,7 +157,9 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 			req.once('response', (response) => {
 				message = response;
 				response.once('close', done);
-				resolve(toWebResponse(modules.zlib, response, url.href, method));
+				// a small answer's body is parsed in the same read as its headers: one tick later
+				// it is complete, and can be handed over without a stream
+				process.nextTick(() => resolve(toWebResponse(modules, response, url.href, method)));
 			});
 			req.once('error', (error: NodeJS.ErrnoException) => {
 				if (message !== undefined) return;

@@ -8,6 +8,7 @@ import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-o
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
+	diagnosticsChannelTracer,
 	exportJwkKey,
 	generatePrivateKey,
 	MemoryStore,
@@ -164,6 +165,50 @@ describe('diagnostics_channel tracing', () => {
 		for (const secret of secrets) {
 			expect(text).not.toContain(secret);
 		}
+	});
+
+	it('says whether a channel has subscribers, and a session skips tracing a request nobody observes', async () => {
+		const request = OAUTH_TRACING_CHANNELS.request;
+		expect(diagnosticsChannelTracer.isTracing?.('request')).toBe(false);
+		const handler = () => {};
+		subscribe(`tracing:${request}:start`, handler);
+		try {
+			expect(diagnosticsChannelTracer.isTracing?.('request')).toBe(true);
+			expect(diagnosticsChannelTracer.isTracing?.('refresh')).toBe(false);
+		} finally {
+			unsubscribe(`tracing:${request}:start`, handler);
+		}
+		expect(diagnosticsChannelTracer.isTracing?.('request')).toBe(false);
+
+		// a tracer that observes everything but requests
+		const seen: string[] = [];
+		const tracer: OAuthTracer = {
+			trace(operation, _context, fn) {
+				seen.push(operation);
+				return fn();
+			},
+			isTracing: (operation) => operation !== 'request',
+		};
+		const oauth = new OAuthClient({
+			metadata: {
+				client_id: 'https://app.example.com/skip/oauth-client-metadata.json',
+				redirect_uris: ['https://app.example.com/oauth/callback'],
+				scope: ['atproto', 'transition:generic'],
+			},
+			keyset: [await generatePrivateKey('main')],
+			stores: { sessions: new MemoryStore(), states: new MemoryStore() },
+			actorResolver: new LocalActorResolver({
+				handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
+				didDocumentResolver: new PlcDidDocumentResolver({ apiUrl: server.plcUrl }),
+			}),
+			allowHttp: true,
+			tracer,
+		});
+		server.registerClient(oauth.metadata);
+		const { url } = await oauth.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+		const { session } = await oauth.callback(await server.authorize(url, { did: alice.did }));
+		expect((await new Client({ handler: session }).get('com.atproto.server.getSession', {})).ok).toBe(true);
+		expect(seen).toEqual(['authorize', 'callback']);
 	});
 
 	it('lets an app give its own tracer instead', async () => {

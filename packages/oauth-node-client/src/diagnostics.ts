@@ -19,6 +19,15 @@ export const OAUTH_TRACING_CHANNELS: { readonly [O in TraceOperation]: string } 
 type Channels = { [O in TraceOperation]: TracingChannel<unknown, TraceContexts[O] & object> };
 
 let channels: Channels | undefined;
+const channelsOf = (): Channels => {
+	channels ??= {
+		authorize: tracingChannel(OAUTH_TRACING_CHANNELS.authorize),
+		callback: tracingChannel(OAUTH_TRACING_CHANNELS.callback),
+		refresh: tracingChannel(OAUTH_TRACING_CHANNELS.refresh),
+		request: tracingChannel(OAUTH_TRACING_CHANNELS.request),
+	};
+	return channels;
+};
 
 /**
  * an `OAuthTracer` that publishes each operation on its `diagnostics_channel` tracing channel;
@@ -30,13 +39,7 @@ export const diagnosticsChannelTracer: OAuthTracer = {
 		context: TraceContexts[O],
 		fn: () => Promise<T>,
 	): Promise<T> {
-		channels ??= {
-			authorize: tracingChannel(OAUTH_TRACING_CHANNELS.authorize),
-			callback: tracingChannel(OAUTH_TRACING_CHANNELS.callback),
-			refresh: tracingChannel(OAUTH_TRACING_CHANNELS.refresh),
-			request: tracingChannel(OAUTH_TRACING_CHANNELS.request),
-		};
-		const channel = channels[operation] as TracingChannel<unknown, TraceContexts[O] & object>;
+		const channel = channelsOf()[operation] as TracingChannel<unknown, TraceContexts[O] & object>;
 		if (!channel.hasSubscribers) return fn();
 
 		let result: T;
@@ -47,5 +50,8 @@ export const diagnosticsChannelTracer: OAuthTracer = {
 				result = await fn();
 			}, context)
 			.then(() => result);
+	},
+	isTracing(operation: TraceOperation): boolean {
+		return channelsOf()[operation].hasSubscribers;
 	},
 };

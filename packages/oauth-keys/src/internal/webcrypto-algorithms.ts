@@ -32,3 +32,15 @@ export const signParamsOf = (alg: SigningAlgorithm): AlgorithmIdentifier | Ecdsa
 			return { name: 'RSASSA-PKCS1-v1_5' };
 	}
 };
+
+/** the WebCrypto parameters to import or generate a key for each algorithm. */
+export const keyParamsOf = (alg: SigningAlgorithm): EcKeyImportParams | RsaHashedImportParams => {
+	switch (alg[0]) {
+		case 'E':
+			return { name: 'ECDSA', namedCurve: EC_CURVE_BY_ALG[alg]! };
+		case 'P':
+			return { name: 'RSA-PSS', hash: `SHA-${alg.slice(2)}` };
+		default:
+			return { name: 'RSASSA-PKCS1-v1_5', hash: `SHA-${alg.slice(2)}` };
+	}
+};

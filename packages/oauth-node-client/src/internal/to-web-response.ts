@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 
+import { createArrivedResponse } from './arrived-response.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
 
 // statuses whose responses carry no body (and for which `new Response` refuses one)
@@ -69,9 +70,12 @@ const toByteStream = (
 	});
 };
 
-/** wraps a node:http response into a standard `Response` whose body streams as it arrives. */
+/**
+ * wraps a node:http response into a standard `Response` whose body streams as it arrives; a body
+ * that had wholly arrived by the time this is called is kept as bytes (see `createArrivedResponse`).
+ */
 export const toWebResponse = (
-	zlib: NodeHttpModules['zlib'],
+	modules: NodeHttpModules,
 	message: IncomingMessage,
 	url: string,
 	method: string,
@@ -81,12 +85,26 @@ export const toWebResponse = (
 	for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
 
 	const status = message.statusCode ?? 0;
+	const statusText = message.statusMessage ?? '';
 	let body: ReadableStream<Uint8Array> | null = null;
 	if (method === 'HEAD' || NULL_BODY.has(status)) {
 		// nothing will come: let the socket go back to the pool
 		message.resume();
 	} else {
-		const decoder = decoderFor(zlib, message.headers['content-encoding']);
+		const decoder = decoderFor(modules.zlib, message.headers['content-encoding']);
+		if (decoder === undefined && message.complete) {
+			// the whole body came with the headers: keep its bytes, build no stream until asked
+			const chunks: Buffer[] = [];
+			for (let chunk: Buffer | null = message.read(); chunk !== null; chunk = message.read()) {
+				chunks.push(chunk);
+			}
+			// let 'end' come, so the socket goes back to the pool now
+			message.resume();
+			const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+			const bytes = new Uint8Array(whole.buffer as ArrayBuffer, whole.byteOffset, whole.byteLength);
+			const init = { status, statusText, headers };
+			return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, init, url);
+		}
 		if (decoder === undefined) {
 			body = toByteStream(message, message);
 		} else {
@@ -98,7 +116,7 @@ export const toWebResponse = (
 		}
 	}
 
-	const response = new Response(body, { status, statusText: message.statusMessage ?? '', headers });
+	const response = new Response(body, { status, statusText, headers });
 	// what fetch would report: the URL this response came from
 	Object.defineProperty(response, 'url', { value: url });
 	return response;
