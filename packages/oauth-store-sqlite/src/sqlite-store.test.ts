@@ -84,7 +84,7 @@ describe('SqliteStore', () => {
 			expect(raw().pragma('page_size', { simple: true })).toBe(16_384);
 		});
 
-		it('memory-maps a file it opens for reads, by default up to SQLite ceiling, and mmapSize sets or disables it', () => {
+		it('memory-maps a file it opens for reads, by default up to the SQLite ceiling, and mmapSize sets or disables it', () => {
 			const byDefault = connect({ path }, () => {});
 			toClose.push(byDefault.database);
 			expect(byDefault.database.prepare('PRAGMA mmap_size').get()).toEqual({ mmap_size: 0x7fff0000 });
