@@ -84,6 +84,28 @@ describe('SqliteStore', () => {
 			expect(raw().pragma('page_size', { simple: true })).toBe(16_384);
 		});
 
+		it('memory-maps a file it opens for reads, by default up to the SQLite ceiling, and mmapSize sets or disables it', () => {
+			const byDefault = connect({ path }, () => {});
+			toClose.push(byDefault.database);
+			expect(byDefault.database.prepare('PRAGMA mmap_size').get()).toEqual({ mmap_size: 0x7fff0000 });
+			const small = connect({ path, mmapSize: 1 << 20 }, () => {});
+			toClose.push(small.database);
+			expect(small.database.prepare('PRAGMA mmap_size').get()).toEqual({ mmap_size: 1 << 20 });
+			const off = connect({ path, mmapSize: 0 }, () => {});
+			toClose.push(off.database);
+			expect(off.database.prepare('PRAGMA mmap_size').get()).toEqual({ mmap_size: 0 });
+		});
+
+		it('reads and writes through the memory map as without it', async () => {
+			const mapped = open();
+			const plain = new SqliteStore({ path, mmapSize: 0 });
+			toClose.push(plain);
+			await mapped.set('a', { token: 'x'.repeat(5_000) });
+			expect(await plain.get('a')).toEqual({ token: 'x'.repeat(5_000) });
+			await plain.set('b', { n: 2 });
+			expect(await mapped.get('b')).toEqual({ n: 2 });
+		});
+
 		it('keeps working on a file made by the previous version (4 KB pages, same table format)', async () => {
 			// exactly what version 1 of the package wrote: default pages, its table, its index, its record
 			const old = new Database(path);
@@ -380,6 +402,8 @@ describe('SqliteStore', () => {
 			expect(() => new SqliteStore({ path, purgeInterval: 0 })).toThrow(/purgeInterval/);
 			expect(() => new SqliteStore({ path, purgeLimit: 1.5 })).toThrow(/purgeLimit/);
 			expect(() => new SqliteStore({ path, busyTimeout: -1 })).toThrow(/busyTimeout/);
+			expect(() => new SqliteStore({ path, mmapSize: -1 })).toThrow(/mmapSize/);
+			expect(() => new SqliteStore({ path, mmapSize: 1.5 })).toThrow(/mmapSize/);
 		});
 
 		it('rejects values JSON cannot hold and an expiresAt that is not a finite number', async () => {

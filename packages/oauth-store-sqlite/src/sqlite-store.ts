@@ -27,6 +27,12 @@ export interface SqliteStoreOptions {
 	table?: string | undefined;
 	/** how long a statement waits for another process's write, in milliseconds; default 5000. */
 	busyTimeout?: number | undefined;
+	/**
+	 * how many bytes of a file opened from `path` are memory-mapped for reads; default just under
+	 * 2 GiB (SQLite's ceiling), `0` turns it off. keeps `get` flat as the file grows. a
+	 * non-negative integer; ignored with `database` (set `PRAGMA mmap_size` on it yourself).
+	 */
+	mmapSize?: number | undefined;
 	/** start purging expired rows after this many writes; default 100. a positive integer. */
 	purgeInterval?: number | undefined;
 	/**
