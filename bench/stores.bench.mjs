@@ -112,18 +112,21 @@ const sideBySide = async () => {
 	);
 };
 
-if (levels === undefined) {
-	await sideBySide();
-	// encryption at rest (issue 11), in a block of its own
-	await benchEncryptedRestore({ adapters, did, session });
-} else {
-	await runStoreScale({ folder, redis, postgres: { url: postgresServer.url, pg, PostgresStore } }, levels);
+// the servers are this bench's own: stop them (by pid) and remove the files even when a step fails
+try {
+	if (levels === undefined) {
+		await sideBySide();
+		// encryption at rest (issue 11), in a block of its own
+		await benchEncryptedRestore({ adapters, did, session });
+	} else {
+		await runStoreScale({ folder, redis, postgres: { url: postgresServer.url, pg, PostgresStore } }, levels);
+	}
+} finally {
+	for (const [, store] of adapters) await store.close?.();
+	const keys = await redis.keys(`${prefix}*`);
+	if (keys.length > 0) await redis.del(...keys);
+	redis.disconnect();
+	await redisServer.stop();
+	await stopPostgres();
+	rmSync(folder, { recursive: true, force: true });
 }
-
-for (const [, store] of adapters) await store.close?.();
-const keys = await redis.keys(`${prefix}*`);
-if (keys.length > 0) await redis.del(...keys);
-redis.disconnect();
-await redisServer.stop();
-await stopPostgres();
-rmSync(folder, { recursive: true, force: true });
