@@ -17,5 +17,12 @@ export const DEFAULT_MAX_RETRY_DELAY_MS: number = 500;
 /** how long one Redis command may take, waiting for a connection included, in milliseconds. */
 export const DEFAULT_COMMAND_TIMEOUT_MS: number = 5_000;
 
+/**
+ * how long a holder waits for its release to be confirmed before returning its result, in
+ * milliseconds (or `timeout`, if shorter). a Redis that stopped answering must not hold back the
+ * result: the release goes on in the background, and the lease runs out by itself if it never lands.
+ */
+export const RELEASE_WAIT_MS: number = 1_000;
+
 /** the key prefix for lock names. */
 export const DEFAULT_PREFIX: string = 'oauth-lock:';

@@ -80,11 +80,38 @@ describe('createRedisLock when Redis fails', () => {
 	});
 
 	it('returns the result without waiting on a Redis that went down while held (the lease runs out by itself)', async () => {
-		const lock = createRedisLock({ redis: client(), prefix: uniquePrefix('release'), onLeaseLost: () => {} });
+		// a command timeout far longer than the release wait: the result must not wait for it
+		const lock = createRedisLock({
+			redis: client(),
+			prefix: uniquePrefix('release'),
+			timeout: 20_000,
+			onLeaseLost: () => {},
+		});
+		let stoppedAt = 0;
 		const result = await lock('a', async () => {
 			await server.stop();
+			stoppedAt = performance.now();
 			return 'kept';
 		});
 		expect(result).toBe('kept');
+		expect(performance.now() - stoppedAt).toBeLessThan(10_000);
+	});
+
+	it('returns the result without waiting a command timeout on a Redis that stopped answering while held', async () => {
+		// frozen, the connection stays 'ready': the release is sent and no answer comes
+		const lock = createRedisLock({
+			redis: client(),
+			prefix: uniquePrefix('frozen-release'),
+			timeout: 20_000,
+			onLeaseLost: () => {},
+		});
+		let frozenAt = 0;
+		const result = await lock('a', async () => {
+			process.kill(server.pid!, 'SIGSTOP');
+			frozenAt = performance.now();
+			return 'kept';
+		});
+		expect(result).toBe('kept');
+		expect(performance.now() - frozenAt).toBeLessThan(10_000);
 	});
 });

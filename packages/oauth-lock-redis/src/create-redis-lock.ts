@@ -7,6 +7,7 @@ import {
 	DEFAULT_MAX_RETRY_DELAY_MS,
 	DEFAULT_PREFIX,
 	DEFAULT_RETRY_DELAY_MS,
+	RELEASE_WAIT_MS,
 	WAIT_MARGIN_MS,
 } from './constants.ts';
 import type { LeaseLostEvent, LeaseLostReason } from './errors.ts';
@@ -45,6 +46,16 @@ export interface RedisLockOptions {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
+const settleWithin = (promise: Promise<void>, ms: number): Promise<void> =>
+	new Promise((resolve) => {
+		const timer = setTimeout(resolve, ms);
+		void promise.finally(() => {
+			clearTimeout(timer);
+			resolve();
+		});
+	});
 
 const isPositive = (value: number): boolean => Number.isFinite(value) && value > 0;
 
@@ -193,12 +204,17 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			clearInterval(renewal);
 			// with Redis down, the lease runs out by itself: do not hold back the result for it
 			if (redis.status === 'ready') {
-				try {
-					const reply = await run(() => redis.eval(RELEASE_SCRIPT, 1, key, token));
-					if (reply !== 1) lose(reply === -1 ? 'taken' : 'expired');
-				} catch {
-					// the lease runs out by itself
-				}
+				const released = run(() => redis.eval(RELEASE_SCRIPT, 1, key, token)).then(
+					(reply) => {
+						if (reply !== 1) lose(reply === -1 ? 'taken' : 'expired');
+					},
+					() => {
+						// the lease runs out by itself
+					},
+				);
+				// a connection that dropped unnoticed (the status still 'ready') would hold the result
+				// for a whole command timeout: wait a moment, then let the release finish on its own
+				await settleWithin(released, Math.min(timeout, RELEASE_WAIT_MS));
 			}
 		}
 	};
