@@ -301,6 +301,7 @@ describe('createNodeFetch: the SSRF guard', () => {
 		expect(() => createNodeFetch({ allowPrivateNetwork: 'yes' as never })).toThrow(/allowPrivateNetwork/);
 		expect(() => createNodeFetch({ proxy: 'socks5://127.0.0.1:1080' })).toThrow(/proxy/);
 		expect(() => createNodeFetch({ inactivityTimeout: 0 })).toThrow(/inactivityTimeout/);
+		expect(() => createNodeFetch({ noProxy: '10.0.0.0/8' })).toThrow(/noProxy/);
 	});
 });
 
@@ -361,6 +362,65 @@ describe('createNodeFetch: TLS and proxies', () => {
 		const proxy = await startConnectProxy();
 		try {
 			const fetch = createNodeFetch({ proxy: proxy.url });
+			await expect(fetch(`${server.origin}/`)).rejects.toBeInstanceOf(PrivateNetworkError);
+			expect(proxy.tunnels).toEqual([]);
+		} finally {
+			await proxy.close();
+		}
+	});
+
+	it('connects to a noProxy host directly and sends another through the proxy', async () => {
+		const proxy = await startConnectProxy();
+		const plain = await startHttpServer((_request, response) =>
+			response.writeHead(200, json).end('{"plain":true}'),
+		);
+		try {
+			// as NO_PROXY would be written: the IP literal is exempt, the name localhost is not
+			const fetch = createNodeFetch({
+				allowPrivateNetwork: true,
+				proxy: proxy.url,
+				noProxy: 'a.test, 127.0.0.1',
+			});
+			expect(await (await fetch(`http://127.0.0.1:${plain.port}/`)).json()).toEqual({ plain: true });
+			expect(proxy.tunnels).toEqual([]);
+			expect(await (await fetch(`${plain.origin}/`)).json()).toEqual({ plain: true });
+			expect(proxy.tunnels).toEqual([`localhost:${plain.port}`]);
+			expect(plain.requests).toHaveLength(2);
+		} finally {
+			await plain.close();
+			await proxy.close();
+		}
+	});
+
+	it('connects to a noProxy https host directly, verified, and matches its port', async () => {
+		const proxy = await startConnectProxy();
+		try {
+			const env = { NODE_EXTRA_CA_CERTS: tls.caPath };
+			const options = { allowPrivateNetwork: ['localhost'], proxy: proxy.url };
+			const direct = await child(
+				`${server.origin}/`,
+				{ ...options, noProxy: `.test,localhost:${server.port}` },
+				env,
+			);
+			expect(direct).toEqual({ status: 200, body: '{"tls":true}' });
+			expect(proxy.tunnels).toEqual([]);
+			// another port of the same host is not exempt
+			const tunnelled = await child(
+				`${server.origin}/`,
+				{ ...options, noProxy: `localhost:${server.port + 1}` },
+				env,
+			);
+			expect(tunnelled).toEqual({ status: 200, body: '{"tls":true}' });
+			expect(proxy.tunnels).toEqual([`127.0.0.1:${server.port}`]);
+		} finally {
+			await proxy.close();
+		}
+	});
+
+	it('keeps the guard on direct connections: a noProxy host on loopback is refused', async () => {
+		const proxy = await startConnectProxy();
+		try {
+			const fetch = createNodeFetch({ proxy: proxy.url, noProxy: '*' });
 			await expect(fetch(`${server.origin}/`)).rejects.toBeInstanceOf(PrivateNetworkError);
 			expect(proxy.tunnels).toEqual([]);
 		} finally {

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { FetchFunction } from '@atcute/oauth-dpop';
 import { classifyAddress } from './internal/classify-address.ts';
 import { createGuardedLookup } from './internal/guarded-lookup.ts';
+import { parseNoProxy } from './internal/no-proxy.ts';
 import { loadNodeHttpModules, type NodeHttpModules } from './internal/node-http-modules.ts';
 import { type NormalizedRequest, normalizeRequest } from './internal/normalize-request.ts';
 import { createProxyTunnel } from './internal/proxy-tunnel.ts';
@@ -27,6 +28,14 @@ export interface NodeFetchOptions {
 	 * and the proxy is asked for the checked address.
 	 */
 	proxy?: string | URL | undefined;
+	/**
+	 * hosts reached directly rather than through `proxy`, in the `NO_PROXY` convention (a string
+	 * such as `process.env.NO_PROXY`, or a list): entries separated by commas or spaces; `*` for
+	 * all; `example.com` that host and its subdomains; `.example.com` or `*.example.com` its
+	 * subdomains only; `host:port` that port only; IP literals exactly. default none: loopback
+	 * goes through the proxy too unless listed. the guard applies to direct connections as well.
+	 */
+	noProxy?: string | readonly string[] | undefined;
 	/**
 	 * how long a connection may stay silent while a request waits for its response or body, in
 	 * milliseconds; default 300 000 (as Node's fetch). the callers' own time limits are shorter.
@@ -101,6 +110,7 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 			throw new TypeError(`proxy must be an http: URL, got ${proxyUrl.protocol}`);
 		}
 	}
+	const bypassesProxy = parseNoProxy(options.noProxy);
 
 	// made on the first request, with the modules they live in
 	let modules: NodeHttpModules;
@@ -113,9 +123,9 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 		httpAgent = new loaded.http.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
 		if (proxyUrl !== undefined) {
 			// biome-ignore lint/suspicious/noExplicitAny: createConnection's callback form is untyped
-			(httpAgent as any).createConnection = createProxyTunnel(loaded, proxyUrl, false, lookup);
+			(httpAgent as any).createConnection = createProxyTunnel(loaded, proxyUrl, false, lookup, bypassesProxy);
 			// biome-ignore lint/suspicious/noExplicitAny: as above
-			(httpsAgent as any).createConnection = createProxyTunnel(loaded, proxyUrl, true, lookup);
+			(httpsAgent as any).createConnection = createProxyTunnel(loaded, proxyUrl, true, lookup, bypassesProxy);
 		}
 	};
 

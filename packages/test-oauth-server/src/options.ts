@@ -33,6 +33,17 @@ export interface TestOAuthServerOptions {
 	 * clients do not reuse a connection the server announces to keep only a second.
 	 */
 	keepAliveTimeout?: number | undefined;
+	/**
+	 * serve all three over https with this PEM certificate and key (it must name 127.0.0.1);
+	 * default plain http. clients then need its CA, e.g. through `NODE_EXTRA_CA_CERTS`.
+	 */
+	tls?: { cert: string; key: string } | undefined;
+	/**
+	 * the host name in the three origins (and so in the DID documents and metadata); default
+	 * `127.0.0.1`. the servers still listen on 127.0.0.1 only: the name must lead there for the
+	 * clients (a `*.localhost` name, say, which RFC 6761 reserves for loopback).
+	 */
+	host?: string | undefined;
 }
 
 /** the options with their defaults filled in. */
@@ -46,6 +57,8 @@ export interface ResolvedOptions {
 	iatLeeway: number;
 	now: () => number;
 	keepAliveTimeout: number;
+	tls: { cert: string; key: string } | undefined;
+	host: string;
 }
 
 /** fills in the defaults. */
@@ -60,5 +73,7 @@ export const resolveOptions = (options: TestOAuthServerOptions = {}): ResolvedOp
 		iatLeeway: options.iatLeeway ?? 60,
 		now: options.now ?? Date.now,
 		keepAliveTimeout: options.keepAliveTimeout ?? 1000,
+		tls: options.tls,
+		host: options.host ?? '127.0.0.1',
 	};
 };

@@ -1,5 +1,11 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
@@ -27,6 +33,57 @@ describe('identity and discovery', () => {
 			expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 		}
 		expect(new Set([server.plcUrl, server.pdsUrl, server.issuer]).size).toBe(3);
+	});
+
+	it('serves https with the given certificate, under the given host name', async () => {
+		const dir = await mkdtemp(join(tmpdir(), 'test-oauth-server-tls-'));
+		const run = promisify(execFile);
+		const at = (name: string) => join(dir, name);
+		try {
+			// a self-signed certificate for localhost, trusted below as its own CA
+			await run('openssl', [
+				'req',
+				'-x509',
+				'-newkey',
+				'ec',
+				'-pkeyopt',
+				'ec_paramgen_curve:P-256',
+				'-nodes',
+				'-keyout',
+				at('key.pem'),
+				'-out',
+				at('cert.pem'),
+				'-days',
+				'1',
+				'-subj',
+				'/CN=localhost',
+				'-addext',
+				'subjectAltName=DNS:localhost',
+			]);
+			const cert = await readFile(at('cert.pem'), 'utf8');
+			const key = await readFile(at('key.pem'), 'utf8');
+			const secure = await startTestOAuthServer({ tls: { cert, key }, host: 'localhost' });
+			try {
+				const bob = secure.createAccount({ handle: 'bob.test' });
+				for (const url of [secure.plcUrl, secure.pdsUrl, secure.issuer]) {
+					expect(url).toMatch(/^https:\/\/localhost:\d+$/);
+				}
+				const document = await new Promise<Record<string, unknown>>((resolve, reject) => {
+					httpsGet(`${secure.plcUrl}/${bob.did}`, { ca: cert }, (response) => {
+						let body = '';
+						response.on('data', (chunk) => (body += chunk));
+						response.on('end', () => resolve(JSON.parse(body)));
+					}).on('error', reject);
+				});
+				expect(document).toMatchObject({ service: [{ serviceEndpoint: secure.pdsUrl }] });
+				// plain http on the same port is not answered as http
+				await expect(fetch(secure.plcUrl.replace('https:', 'http:'))).rejects.toThrow();
+			} finally {
+				await secure.close();
+			}
+		} finally {
+			await rm(dir, { recursive: true, force: true });
+		}
 	});
 
 	it('serves the DID document on the PLC directory, 404 for unknown DIDs', async () => {

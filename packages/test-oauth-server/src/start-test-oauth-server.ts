@@ -52,7 +52,7 @@ export const startTestOAuthServer = async (options?: TestOAuthServerOptions): Pr
 
 	const started: Listening[] = [];
 	const start = async (handler: Handler): Promise<string> => {
-		const listening = await listen(handler, resolved.keepAliveTimeout);
+		const listening = await listen(handler, resolved.keepAliveTimeout, resolved.tls, resolved.host);
 		started.push(listening);
 		return listening.origin;
 	};

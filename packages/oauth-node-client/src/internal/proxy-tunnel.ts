@@ -1,6 +1,7 @@
 import type { ClientRequestArgs } from 'node:http';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
 
+import type { BypassesProxy } from './no-proxy.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
 
 type Callback = (error: Error | null, socket?: Socket) => void;
@@ -9,7 +10,9 @@ type Callback = (error: Error | null, socket?: Socket) => void;
  * a `createConnection` for http/https agents that opens each connection through an HTTP proxy's
  * CONNECT tunnel (TLS then runs end to end, through the tunnel, verified as usual). the target
  * host is resolved here through `lookup` (the guarded one, unless private networks are allowed)
- * and the proxy is asked for that checked address, so the guard holds behind a proxy too.
+ * and the proxy is asked for that checked address, so the guard holds behind a proxy too. a host
+ * that `bypasses` names is connected to directly, as the agent would without a proxy (with the
+ * agent's own, guarded, lookup).
  * @see https://www.rfc-editor.org/rfc/rfc9110#name-connect
  */
 export const createProxyTunnel = (
@@ -17,6 +20,7 @@ export const createProxyTunnel = (
 	proxy: URL,
 	secure: boolean,
 	lookup: LookupFunction | undefined,
+	bypasses: BypassesProxy,
 ) => {
 	const { request } = modules.http;
 	const tlsConnect = modules.tls.connect;
@@ -68,9 +72,21 @@ export const createProxyTunnel = (
 		connect.end();
 	};
 
-	return (options: ClientRequestArgs & Record<string, unknown>, callback: Callback): undefined => {
+	// the agent's own way to connect (net.connect, or tls.connect), as if there were no proxy
+	const direct = (secure ? modules.https.Agent : modules.http.Agent).prototype.createConnection as (
+		options: ClientRequestArgs,
+		callback: Callback,
+	) => Socket | undefined;
+
+	return function createConnection(
+		this: unknown,
+		options: ClientRequestArgs & Record<string, unknown>,
+		callback: Callback,
+	): Socket | undefined {
 		const host = String(options.host ?? 'localhost').replace(/^\[|\]$/g, '');
 		const port = Number(options.port);
+		// NO_PROXY: the agent's own connection (its options carry the guarded lookup)
+		if (bypasses(host, port)) return direct.call(this, options, callback);
 		if (lookup === undefined || isIP(host) !== 0) {
 			tunnel(host, port, options, callback);
 			return undefined;

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** the largest request body the servers read; anything bigger gets a 413. */
@@ -97,19 +98,35 @@ export const sendText = (
 /** a listening http server and its origin. */
 export interface Listening {
 	server: Server;
-	/** `http://127.0.0.1:<port>` */
+	/** `http://127.0.0.1:<port>`, or `https://…` with a certificate */
 	origin: string;
 }
 
-/** starts an http server on 127.0.0.1 with a free port. */
-export const listen = async (handler: Handler, keepAliveTimeout = 1000): Promise<Listening> => {
-	const server = createServer((req, res) => {
+/** a PEM certificate (chain) and its private key, to serve https. */
+export interface TlsCredentials {
+	cert: string;
+	key: string;
+}
+
+/** starts an http server (https with `tls`) on 127.0.0.1 with a free port; `host` names it in the origin. */
+export const listen = async (
+	handler: Handler,
+	keepAliveTimeout = 1000,
+	tls: TlsCredentials | undefined = undefined,
+	host = '127.0.0.1',
+): Promise<Listening> => {
+	const onRequest = (req: IncomingMessage, res: ServerResponse) => {
 		handler(req, res).catch((err: unknown) => {
 			if (isWritable(res)) {
 				sendJson(res, 500, { error: 'server_error', error_description: String(err) });
 			}
 		});
-	});
+	};
+	// an https.Server is an http.Server over TLS: the rest treats both alike
+	const server: Server =
+		tls === undefined
+			? createServer(onRequest)
+			: createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest);
 	// a client test may leave a keep-alive socket open: never let it hold the process
 	server.keepAliveTimeout = keepAliveTimeout;
 
@@ -121,7 +138,7 @@ export const listen = async (handler: Handler, keepAliveTimeout = 1000): Promise
 		});
 	});
 	const { port } = server.address() as AddressInfo;
-	return { server, origin: `http://127.0.0.1:${port}` };
+	return { server, origin: `${tls === undefined ? 'http' : 'https'}://${host}:${port}` };
 };
 
 /** closes a server and every socket it holds. */
