@@ -166,7 +166,7 @@ export class OAuthClient {
 	}
 
 	/**
-	 * starts a sign-in: resolves the account (afresh, past the resolver's caches) or server, pushes the authorization request (PAR,
+	 * starts a sign-in: resolves the account or server, pushes the authorization request (PAR,
 	 * PKCE S256, DPoP, client assertion), and returns the URL to send the user to. the state,
 	 * verifier and DPoP key stay server-side, in the state store.
 	 * @see https://atproto.com/specs/oauth#authorization-requests
@@ -200,19 +200,15 @@ export class OAuthClient {
 
 		let server: AuthorizationServerMetadata;
 		let expectedDid: Did | undefined;
-		let expectedPds: string | undefined;
 		let loginHint: string | undefined;
 		if (target?.type === 'account') {
 			if (typeof target.identifier !== 'string' || target.identifier.trim() === '') {
 				throw new TypeError('target.identifier must be a handle or DID');
 			}
 			loginHint = target.identifier.trim();
-			// afresh: this is the account → PDS → issuer link the callback relies on
 			const actor = await resolveActor(this.#actorResolver, loginHint, signal);
 			expectedDid = actor.did;
-			const resolved = await this.#discovery.resolveFromPds(actor.pds, { signal });
-			server = resolved.authorizationServer;
-			expectedPds = resolved.pds;
+			server = (await this.#discovery.resolveFromPds(actor.pds, { signal })).authorizationServer;
 		} else if (target?.type === 'pds') {
 			server = (await this.#discovery.resolveFromService(target.serviceUrl, { signal })).authorizationServer;
 		} else {
@@ -235,7 +231,6 @@ export class OAuthClient {
 			verifier: pkce.verifier,
 			redirectUri,
 			expectedDid,
-			expectedPds,
 			appState: options.state,
 			expiresAt: this.#host.now() + STATE_TTL_MS,
 		};
@@ -271,8 +266,8 @@ export class OAuthClient {
 	/**
 	 * completes a sign-in from the redirect's query parameters. in order: no repeated parameter,
 	 * the state (single use, 10 minutes), the server's `error`, `iss` (RFC 9207), then the code is
-	 * exchanged once; the token's `sub` must be the account `authorize()` resolved (afresh) to
-	 * this issuer, or, for a sign-in started from a server, must resolve afresh to this issuer.
+	 * exchanged once; the token's `sub` must be the expected account and must resolve back to
+	 * this issuer.
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
 	 * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
@@ -316,24 +311,17 @@ export class OAuthClient {
 				throw new IdentityMismatchError('sub', stored.expectedDid, did);
 			}
 
-			// the account's own identity must lead to this issuer: otherwise any server could issue
-			// tokens claiming any DID. a flow started from the account checked that at authorize(),
-			// from a fresh resolution of its DID, and `sub` is that DID (atproto OAuth: "if the flow
-			// started from a handle or DID, sub must match"), so it is not resolved a second time;
-			// a flow started from a server (or a state stored before expectedPds existed) resolves it now
-			let pds = stored.expectedDid !== undefined ? stored.expectedPds : undefined;
-			if (pds === undefined) {
-				const identity = await resolveIdentityAfresh(this.#actorResolver, this.#discovery, did);
-				if (identity.issuer !== stored.issuer) {
-					throw new IdentityMismatchError('issuer', stored.issuer, identity.issuer);
-				}
-				pds = identity.pds;
+			// the account's own identity must lead back to this issuer: otherwise any server could
+			// issue tokens claiming any DID
+			const identity = await resolveIdentityAfresh(this.#actorResolver, this.#discovery, did);
+			if (identity.issuer !== stored.issuer) {
+				throw new IdentityMismatchError('issuer', stored.issuer, identity.issuer);
 			}
 
 			session = {
 				dpopKey: stored.dpopKey,
 				authMethod: stored.authMethod,
-				tokenSet: toTokenSet(tokens, stored.issuer, pds, this.#host.now()),
+				tokenSet: toTokenSet(tokens, stored.issuer, identity.pds, this.#host.now()),
 			};
 			// under the lock: a refresh of an older session of this account must not overwrite it
 			await this.#lock(sessionLockName(did), async () => {

@@ -45,11 +45,6 @@ export interface StoredState {
 	redirectUri: string;
 	/** the account expected to sign in, when the flow started from a handle or DID. */
 	expectedDid?: Did | undefined;
-	/**
-	 * the PDS that account's DID document named, resolved afresh when the flow started (and whose
-	 * metadata named `issuer`); absent for a flow started from a server.
-	 */
-	expectedPds?: string | undefined;
 	/** the app's own state, handed back by `callback()`. */
 	appState?: unknown;
 	/** when this attempt expires, in milliseconds since the epoch; checked by the library. */

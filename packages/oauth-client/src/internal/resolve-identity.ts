@@ -6,8 +6,7 @@ import { IdentityResolutionError } from '../errors.ts';
 import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
 
 /**
- * resolves what the user typed (a handle or DID) to the account, afresh (past the resolver's
- * cache): the sign-in's identity check rests on this answer (see `OAuthClient.callback`).
+ * resolves what the user typed (a handle or DID) to the account, through the resolver's cache.
  * @throws {IdentityResolutionError} when it cannot; the caller's abort reason when aborted
  */
 export const resolveActor = async (
@@ -15,10 +14,8 @@ export const resolveActor = async (
 	identifier: string,
 	signal: AbortSignal | undefined,
 ): Promise<ResolvedActor> => {
-	// as in resolveIdentityAfresh: noCache only where the runtime's fetch takes it
-	const noCache = fetchAcceptsNoCache();
 	try {
-		return await resolver.resolve(identifier as ActorIdentifier, signal ? { signal, noCache } : { noCache });
+		return await resolver.resolve(identifier as ActorIdentifier, signal ? { signal } : {});
 	} catch (err) {
 		if (signal?.aborted) throw signal.reason;
 		throw new IdentityResolutionError(identifier, { cause: err });
@@ -35,9 +32,9 @@ export interface CurrentIdentity {
 
 /**
  * resolves an account's DID afresh (no cache: a handle or PDS may have moved since the last
- * look) to its PDS, and that PDS to its authorization server. done before each refresh, and
- * before a sign-in is stored when it did not start from the account: the tokens must come from
- * the server the account itself names.
+ * look) to its PDS, and that PDS to its authorization server. done before a session is stored
+ * and before each refresh: the tokens must come from the server the account itself names.
+ * this is the one place the library asks for an uncached identity.
  * @see https://atproto.com/specs/oauth#authorization-servers
  * @throws {IdentityResolutionError} when the DID cannot be resolved
  * @throws {DiscoveryError} when the PDS's metadata cannot be read
