@@ -5,7 +5,12 @@ import { STATE_TTL_MS } from './constants.ts';
 import { IdentityMismatchError, InvalidResponseError, OAuthCallbackError } from './errors.ts';
 import type { StoredSession, StoredState } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
-import { createTestClient, startTestOAuthServer, type TestOAuthServer } from './test-utils/setup.ts';
+import {
+	actorResolverFor,
+	createTestClient,
+	startTestOAuthServer,
+	type TestOAuthServer,
+} from './test-utils/setup.ts';
 
 const callbackError = async (promise: Promise<unknown>): Promise<OAuthCallbackError> => {
 	const error = await promise.then(
@@ -156,6 +161,39 @@ describe('OAuthClient.callback', () => {
 			expect(error).toMatchObject({ field: 'issuer', expected: server.issuer, actual: other.issuer });
 			expect(sessions.map.size).toBe(0);
 		} finally {
+			await other.close();
+		}
+	});
+
+	it("re-resolves the account's DID document, PDS and authorization server at the callback, without the handle", async () => {
+		const { client, url } = await start();
+		const params = await server.authorize(url, { did: alice.did });
+		const before = server.stats.requests.length;
+		await client.callback(params);
+		const asked = server.stats.requests.slice(before).map((r) => `${r.server} ${r.method} ${r.path}`);
+		// DID → PDS → issuer, each afresh; the handle decides nothing here, so it is not asked again
+		expect(asked.filter((line) => line.startsWith('plc GET'))).toHaveLength(1);
+		expect(asked).toContain('pds GET /.well-known/oauth-protected-resource');
+		expect(asked).toContain('as GET /.well-known/oauth-authorization-server');
+		expect(asked.filter((line) => line.includes('resolveHandle'))).toEqual([]);
+	});
+
+	it('re-resolves through a resolver that exposes no DID document resolver, and still refuses another issuer', async () => {
+		const other = await startTestOAuthServer();
+		try {
+			const real = actorResolverFor(server);
+			// only the ActorResolver interface: resolve() with its handle check
+			const actorResolver = { resolve: real.resolve.bind(real) };
+			const { client, sessions } = await createTestClient(server, { actorResolver });
+			const { url } = await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+			const params = await server.authorize(url, { did: alice.did });
+			server.updateAccount(alice.did, { pdsEndpoint: other.pdsUrl });
+			const error = await client.callback(params).catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(IdentityMismatchError);
+			expect(error).toMatchObject({ field: 'issuer', expected: server.issuer, actual: other.issuer });
+			expect(sessions.map.size).toBe(0);
+		} finally {
+			server.updateAccount(alice.did, { pdsEndpoint: server.pdsUrl });
 			await other.close();
 		}
 	});

@@ -1,4 +1,5 @@
-import type { ActorResolver, ResolvedActor } from '@atcute/identity-resolver';
+import { getPdsEndpoint } from '@atcute/identity';
+import type { ActorResolver, DidDocumentResolver, ResolvedActor } from '@atcute/identity-resolver';
 import type { ActorIdentifier, Did } from '@atcute/lexicons';
 import type { OAuthDiscovery } from '@atcute/oauth-discovery';
 
@@ -44,14 +45,42 @@ export const resolveIdentityAfresh = async (
 	discovery: OAuthDiscovery,
 	did: Did,
 ): Promise<CurrentIdentity> => {
-	let actor: ResolvedActor;
+	// asked only where the runtime's fetch takes `cache: 'no-cache'` (workerd before 2025-08-07
+	// rejects it, and the resolver turns noCache into that option)
+	const noCache = fetchAcceptsNoCache();
+	let pds: string;
 	try {
-		// asked only where the runtime's fetch takes `cache: 'no-cache'` (workerd before 2025-08-07
-		// rejects it, and the resolver turns noCache into that option)
-		actor = await resolver.resolve(did, { noCache: fetchAcceptsNoCache() });
+		const documents = didDocumentResolverOf(resolver);
+		pds =
+			documents !== undefined
+				? await pdsFromDidDocument(documents, did, noCache)
+				: (await resolver.resolve(did, { noCache })).pds;
 	} catch (err) {
 		throw new IdentityResolutionError(did, { cause: err });
 	}
-	const resolved = await discovery.resolveFromPds(actor.pds, { noCache: true });
+	const resolved = await discovery.resolveFromPds(pds, { noCache: true });
 	return { pds: resolved.pds, issuer: resolved.authorizationServer.issuer };
+};
+
+/** the resolver's DID document resolver, where it exposes one (`LocalActorResolver` does). */
+const didDocumentResolverOf = (resolver: ActorResolver): DidDocumentResolver | undefined => {
+	const documents = (resolver as { didDocumentResolver?: Partial<DidDocumentResolver> }).didDocumentResolver;
+	return typeof documents?.resolve === 'function' ? (documents as DidDocumentResolver) : undefined;
+};
+
+/**
+ * the PDS a DID document names, read from the document alone: the issuer check needs DID → PDS
+ * only, and the actor resolver would also verify the handle (one more request that decides nothing).
+ */
+const pdsFromDidDocument = async (
+	documents: DidDocumentResolver,
+	did: Did,
+	noCache: boolean,
+): Promise<string> => {
+	const endpoint = getPdsEndpoint(
+		await documents.resolve(did as Parameters<DidDocumentResolver['resolve']>[0], { noCache }),
+	);
+	if (endpoint === undefined) throw new Error('the DID document names no PDS');
+	// the same form the actor resolver gives, so it compares equal to a stored `aud`
+	return new URL(endpoint).href;
 };
