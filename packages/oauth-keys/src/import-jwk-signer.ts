@@ -38,7 +38,13 @@ export const importJwkSigner = async (
 
 	let cryptoKey: CryptoKey;
 	try {
-		cryptoKey = await globalThis.crypto.subtle.importKey('jwk', params as JsonWebKey, keyParamsOf(alg), true, ['sign']);
+		cryptoKey = await globalThis.crypto.subtle.importKey(
+			'jwk',
+			params as JsonWebKey,
+			keyParamsOf(alg),
+			true,
+			['sign'],
+		);
 	} catch {
 		// WebCrypto's messages may describe the key data, so only the algorithm is named
 		throw new InvalidKeyError('invalid_key', `the JWK is not a valid ${alg} private key`);
