@@ -1,6 +1,7 @@
 // what the facade costs an app before its first request: the time to import it over a bare node
-// start, and its size bundled (esbuild, minified) for an app using OAuthClient, MemoryStore,
-// importJwkKey and scope; upstream @atcute/oauth-node-client 2.0.1 beside it. run: pnpm bench startup
+// start, the node: modules that import loads, and its size bundled (esbuild, minified) for an app
+// using OAuthClient, MemoryStore, importJwkKey and scope; upstream @atcute/oauth-node-client 2.0.1
+// beside it. run: pnpm bench startup
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,10 @@ const subjects = {
 };
 
 const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
+
+// the first file a process imports also sets up node's ESM file loader (about 8 ms here), which an
+// app whose entry is a module has paid before its first import; importing an empty module measures it
+const EMPTY_MODULE = './lib/empty-module.mjs';
 
 // each run is a fresh process; the import is timed inside it (wall and CPU), so node's own start
 // is left out. the subjects take turns, run after run, so a busy machine weighs on each alike.
@@ -67,22 +72,41 @@ const bundle = async ({ name, names }) => {
 	return { size: bytes.length, gzip: gzipSync(bytes).length, byPackage };
 };
 
+// the public node: modules an import loads (not counting those node loads for any first import)
+const builtinsLoaded = (specifier) => {
+	const script = `const seen = new Set(process.moduleLoadList); await import(${JSON.stringify(EMPTY_MODULE)}); for (const m of process.moduleLoadList) seen.add(m); await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(process.moduleLoadList.filter((m) => !seen.has(m))))`;
+	const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: here });
+	return JSON.parse(out.toString())
+		.filter((entry) => entry.startsWith('NativeModule ') && !entry.includes('internal/'))
+		.map((entry) => entry.slice('NativeModule '.length));
+};
+
 const labels = Object.keys(subjects);
-const [bare, ...imports] = timeImports([undefined, ...labels.map((label) => subjects[label].name)]);
+const [bare, empty, ...imports] = timeImports([
+	undefined,
+	EMPTY_MODULE,
+	...labels.map((label) => subjects[label].name),
+]);
 const rows = {};
 for (const [index, label] of labels.entries()) {
 	const { size, gzip, byPackage } = await bundle(subjects[label]);
 	rows[label] = {
 		'import wall (ms)': imports[index].wall.toFixed(1),
 		'import CPU (ms)': imports[index].cpu.toFixed(1),
+		'CPU over an empty module (ms)': (imports[index].cpu - empty.cpu).toFixed(1),
 		'bundle (kB)': (size / 1000).toFixed(1),
 		'gzip (kB)': (gzip / 1000).toFixed(1),
 	};
+	console.log(
+		`${label}, node: modules its import loads: ${builtinsLoaded(subjects[label].name).join(', ') || 'none'}`,
+	);
 	const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 8);
 	console.log(
 		`${label}, bundle bytes by package: ${top.map(([p, b]) => `${p} ${(b / 1000).toFixed(1)} kB`).join(', ')}`,
 	);
 }
-console.log(`\nmedians of ${RUNS} fresh processes; an empty script takes ${bare.wall.toFixed(2)} ms there`);
+console.log(
+	`\nmedians of ${RUNS} fresh processes; an empty script takes ${bare.wall.toFixed(2)} ms there, importing an empty module ${empty.wall.toFixed(1)} ms (${empty.cpu.toFixed(1)} ms CPU)`,
+);
 console.table(rows);
 console.log('targets: import ≤ 25 ms over a bare start; bundle ≤ 45 kB, ≤ 15 kB gzipped');

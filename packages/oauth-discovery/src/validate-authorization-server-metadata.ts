@@ -67,6 +67,35 @@ export interface ValidateAuthorizationServerMetadataOptions {
 
 const NAME = 'authorization server metadata';
 
+/** the endpoints a client uses, each an https URL. */
+const REQUIRED_URLS = [
+	'authorization_endpoint',
+	'token_endpoint',
+	'pushed_authorization_request_endpoint',
+] as const;
+
+/** the flags atproto requires to be `true`. */
+const REQUIRED_TRUE = [
+	// atproto sends every authorization request through PAR, with DPoP from the first request
+	'require_pushed_authorization_requests',
+	// RFC 9207: without iss in the callback we could not tell which server answered
+	'authorization_response_iss_parameter_supported',
+	// our client_id is the URL of our metadata document; a server that cannot fetch it cannot know us
+	'client_id_metadata_document_supported',
+] as const;
+
+/** the lists atproto requires, with the values each must include. */
+const REQUIRED_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
+	['response_types_supported', ['code']],
+	['grant_types_supported', ['authorization_code', 'refresh_token']],
+	// PKCE with S256 only: plain would hand the verifier to whoever sees the redirect
+	['code_challenge_methods_supported', ['S256']],
+	['token_endpoint_auth_methods_supported', ['private_key_jwt', 'none']],
+	['token_endpoint_auth_signing_alg_values_supported', ['ES256']],
+	['dpop_signing_alg_values_supported', ['ES256']],
+	['scopes_supported', ['atproto']],
+];
+
 /**
  * refuses metadata whose `protected_resources` (when present) does not list `resource`: the
  * server does not vouch for that PDS. compared as strings, like the reference client.
@@ -110,58 +139,9 @@ export const validateAuthorizationServerMetadata = (
 		);
 	}
 
-	requireUrl(context, 'authorization_endpoint', document.authorization_endpoint);
-	requireUrl(context, 'token_endpoint', document.token_endpoint);
-	requireUrl(
-		context,
-		'pushed_authorization_request_endpoint',
-		document.pushed_authorization_request_endpoint,
-	);
-	// atproto sends every authorization request through PAR, with DPoP from the first request
-	requireTrue(
-		context,
-		'require_pushed_authorization_requests',
-		document.require_pushed_authorization_requests,
-	);
-
-	requireIncludes(context, 'response_types_supported', document.response_types_supported, ['code']);
-	requireIncludes(context, 'grant_types_supported', document.grant_types_supported, [
-		'authorization_code',
-		'refresh_token',
-	]);
-	// PKCE with S256 only: plain would hand the verifier to whoever sees the redirect
-	requireIncludes(context, 'code_challenge_methods_supported', document.code_challenge_methods_supported, [
-		'S256',
-	]);
-	requireIncludes(
-		context,
-		'token_endpoint_auth_methods_supported',
-		document.token_endpoint_auth_methods_supported,
-		['private_key_jwt', 'none'],
-	);
-	requireIncludes(
-		context,
-		'token_endpoint_auth_signing_alg_values_supported',
-		document.token_endpoint_auth_signing_alg_values_supported,
-		['ES256'],
-	);
-	requireIncludes(context, 'dpop_signing_alg_values_supported', document.dpop_signing_alg_values_supported, [
-		'ES256',
-	]);
-	requireIncludes(context, 'scopes_supported', document.scopes_supported, ['atproto']);
-
-	// RFC 9207: without iss in the callback we could not tell which server answered
-	requireTrue(
-		context,
-		'authorization_response_iss_parameter_supported',
-		document.authorization_response_iss_parameter_supported,
-	);
-	// our client_id is the URL of our metadata document; a server that cannot fetch it cannot know us
-	requireTrue(
-		context,
-		'client_id_metadata_document_supported',
-		document.client_id_metadata_document_supported,
-	);
+	for (const field of REQUIRED_URLS) requireUrl(context, field, document[field]);
+	for (const field of REQUIRED_TRUE) requireTrue(context, field, document[field]);
+	for (const [field, values] of REQUIRED_VALUES) requireIncludes(context, field, document[field], values);
 
 	if (document.revocation_endpoint !== undefined) {
 		requireUrl(context, 'revocation_endpoint', document.revocation_endpoint);

@@ -1,10 +1,9 @@
-import { importJWK, type JWK } from 'jose';
-
 import { InvalidKeyError } from './errors.ts';
 import type { ImportSigningJwkOptions } from './import-signing-jwk.ts';
 import { parsePrivateJwk } from './internal/parse-private-jwk.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
 import { resolveJwkAlgorithm } from './internal/resolve-jwk-algorithm.ts';
+import { keyParamsOf } from './internal/webcrypto-algorithms.ts';
 import type { JwkSigner } from './signing-key.ts';
 import { createWebCryptoSigner } from './webcrypto-signer.ts';
 
@@ -39,7 +38,13 @@ export const importJwkSigner = async (
 
 	let cryptoKey: CryptoKey;
 	try {
-		cryptoKey = (await importJWK(params as JWK, alg, { extractable: true })) as CryptoKey;
+		cryptoKey = await globalThis.crypto.subtle.importKey(
+			'jwk',
+			params as JsonWebKey,
+			keyParamsOf(alg),
+			true,
+			['sign'],
+		);
 	} catch {
 		// WebCrypto's messages may describe the key data, so only the algorithm is named
 		throw new InvalidKeyError('invalid_key', `the JWK is not a valid ${alg} private key`);

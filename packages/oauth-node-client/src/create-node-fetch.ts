@@ -1,12 +1,12 @@
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 
 import type { FetchFunction } from '@atcute/oauth-dpop';
 import { classifyAddress } from './internal/classify-address.ts';
 import { createGuardedLookup } from './internal/guarded-lookup.ts';
 import { parseNoProxy } from './internal/no-proxy.ts';
+import { isIP } from './internal/node-builtin.ts';
 import { loadNodeHttpModules, type NodeHttpModules } from './internal/node-http-modules.ts';
 import { type NormalizedRequest, normalizeRequest } from './internal/normalize-request.ts';
 import { createProxyTunnel } from './internal/proxy-tunnel.ts';

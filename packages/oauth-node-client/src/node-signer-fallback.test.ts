@@ -1,17 +1,25 @@
 // node:crypto's sign() refusing a converted key, as workerd's nodejs_compat does: the signer must
-// move to WebCrypto, not fail every proof. (a file of its own: node:crypto is mocked here.)
+// move to WebCrypto, not fail every proof. (a file of its own: node:crypto is replaced here, where
+// the facade loads it.)
 import { importJWK, jwtVerify } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 
 const calls = vi.hoisted(() => ({ sign: 0 }));
-vi.mock('node:crypto', async (importOriginal) => ({
-	...(await importOriginal<typeof import('node:crypto')>()),
-	sign: () => {
-		calls.sign += 1;
-		// workerd's message for a KeyObject in sign's options
-		throw new TypeError('The "options.key" property must be of type string or an instance of ArrayBuffer');
-	},
-}));
+vi.mock('./internal/node-builtin.ts', async (importOriginal) => {
+	const actual = await importOriginal<typeof import('./internal/node-builtin.ts')>();
+	const crypto = {
+		...(await import('node:crypto')),
+		sign: () => {
+			calls.sign += 1;
+			// workerd's message for a KeyObject in sign's options
+			throw new TypeError('The "options.key" property must be of type string or an instance of ArrayBuffer');
+		},
+	};
+	return {
+		...actual,
+		nodeBuiltin: (id: string) => (id === 'node:crypto' ? crypto : actual.nodeBuiltin(id as 'node:net')),
+	};
+});
 
 const { createNodeSigner, exportJwkKey, generatePrivateKey, Keyset } = await import('./index.ts');
 const { createClientAssertion } = await import('@atcute/oauth-keys');

@@ -1,4 +1,4 @@
-import { constants, createPrivateKey, KeyObject, type SignKeyObjectInput, sign } from 'node:crypto';
+import type { KeyObject, SignKeyObjectInput } from 'node:crypto';
 
 import {
 	type CreateSigner,
@@ -7,6 +7,8 @@ import {
 	type SignFunction,
 	type SigningAlgorithm,
 } from '@atcute/oauth-keys';
+
+import { nodeBuiltin } from './internal/node-builtin.ts';
 
 /**
  * whether this runtime's node:crypto signs with a converted key: a runtime may convert the key
@@ -17,6 +19,7 @@ let nodeSigns: boolean | undefined;
 
 /** a synchronous node:crypto signature for `alg` on a converted key. */
 const signOptions = (keyObject: KeyObject, alg: SigningAlgorithm): SignKeyObjectInput => {
+	const { constants } = nodeBuiltin('node:crypto');
 	const bits = Number(alg.slice(2));
 	return alg[0] === 'E'
 		? // JWS wants the raw r || s form, not DER
@@ -31,7 +34,7 @@ const signOptions = (keyObject: KeyObject, alg: SigningAlgorithm): SignKeyObject
 const probe = (hash: string, options: SignKeyObjectInput): boolean => {
 	if (nodeSigns === undefined) {
 		try {
-			sign(hash, new Uint8Array(0), options);
+			nodeBuiltin('node:crypto').sign(hash, new Uint8Array(0), options);
 			nodeSigns = true;
 		} catch {
 			nodeSigns = false;
@@ -49,7 +52,8 @@ const probe = (hash: string, options: SignKeyObjectInput): boolean => {
 const fromJwk: SignerFromJwk = (params, alg) => {
 	let keyObject: KeyObject;
 	try {
-		keyObject = createPrivateKey({ key: params as never, format: 'jwk' });
+		// node:crypto is loaded here, at the first key, not at import (see nodeBuiltin)
+		keyObject = nodeBuiltin('node:crypto').createPrivateKey({ key: params as never, format: 'jwk' });
 	} catch {
 		return undefined;
 	}
@@ -57,6 +61,7 @@ const fromJwk: SignerFromJwk = (params, alg) => {
 	const hash = `sha${alg.slice(2)}`;
 	const options = signOptions(keyObject, alg);
 	if (!probe(hash, options)) return undefined;
+	const { sign } = nodeBuiltin('node:crypto');
 	return (data) => sign(hash, data, options);
 };
 
@@ -70,12 +75,14 @@ export const createNodeSigner: CreateSigner = Object.assign(
 	(key: CryptoKey, alg: SigningAlgorithm): SignFunction => {
 		let keyObject: KeyObject;
 		try {
-			keyObject = KeyObject.from(key);
+			// node:crypto is loaded here, at the first key, not at import (see nodeBuiltin)
+			keyObject = nodeBuiltin('node:crypto').KeyObject.from(key);
 		} catch {
 			return createWebCryptoSigner(key, alg);
 		}
 		const hash = `sha${alg.slice(2)}`;
 		const options = signOptions(keyObject, alg);
+		const { sign } = nodeBuiltin('node:crypto');
 		return probe(hash, options) ? (data) => sign(hash, data, options) : createWebCryptoSigner(key, alg);
 	},
 	{ fromJwk },

@@ -1,11 +1,12 @@
-import { toAccountPermission, writeAccountPermission } from './internal/account.ts';
-import { toBlobPermission, writeBlobPermission } from './internal/blob.ts';
 import { Problem, show } from './internal/check.ts';
-import { toIdentityPermission, writeIdentityPermission } from './internal/identity.ts';
-import { toIncludePermission, writeIncludePermission } from './internal/include.ts';
-import { toRepoPermission, writeRepoPermission } from './internal/repo.ts';
-import { toRpcPermission, writeRpcPermission } from './internal/rpc.ts';
-import type { AccountAction, AccountAttribute, IdentityAttribute, RepoAction } from './permission.ts';
+import { canonicalPermission, writePermission } from './internal/codec.ts';
+import type {
+	AccountAction,
+	AccountAttribute,
+	IdentityAttribute,
+	RepoAction,
+	ScopePermission,
+} from './permission.ts';
 
 /** options for `scope.include`. */
 export interface IncludeScopeOptions {
@@ -78,21 +79,19 @@ export interface ScopeBuilders {
 	};
 }
 
-/** throws the builder's TypeError for a problem, or hands the permission on. */
-const build = <T>(
-	builder: string,
-	options: unknown,
-	make: (o: Record<string, unknown>) => T | Problem,
-): T => {
-	if (typeof options !== 'object' || options === null) {
-		throw new TypeError(`scope.${builder}: options must be an object, got ${show(options)}`);
-	}
-	const result = make(options as Record<string, unknown>);
-	if (result instanceof Problem) {
-		throw new TypeError(`scope.${builder}: ${result.message}`);
-	}
-	return result;
-};
+/** the builder for one resource: throws its TypeError for a problem, else writes the token. */
+const builder =
+	(resource: ScopePermission['resource']) =>
+	(options: unknown): string => {
+		if (typeof options !== 'object' || options === null) {
+			throw new TypeError(`scope.${resource}: options must be an object, got ${show(options)}`);
+		}
+		const permission = canonicalPermission(options as ScopePermission, resource);
+		if (permission instanceof Problem) {
+			throw new TypeError(`scope.${resource}: ${permission.message}`);
+		}
+		return writePermission(permission);
+	};
 
 /**
  * builders for atproto OAuth scope tokens. each returns the canonical string (what the reference
@@ -101,18 +100,12 @@ const build = <T>(
  * @see https://atproto.com/specs/permission
  */
 export const scope: ScopeBuilders = Object.freeze({
-	include: (options: IncludeScopeOptions): string =>
-		writeIncludePermission(build('include', options, (o) => toIncludePermission(o.nsid, o.aud))),
-	rpc: (options: RpcScopeOptions): string =>
-		writeRpcPermission(build('rpc', options, (o) => toRpcPermission(o.lxm, o.aud))),
-	repo: (options: RepoScopeOptions): string =>
-		writeRepoPermission(build('repo', options, (o) => toRepoPermission(o.collection, o.action))),
-	blob: (options: BlobScopeOptions): string =>
-		writeBlobPermission(build('blob', options, (o) => toBlobPermission(o.accept))),
-	account: (options: AccountScopeOptions): string =>
-		writeAccountPermission(build('account', options, (o) => toAccountPermission(o.attr, o.action))),
-	identity: (options: IdentityScopeOptions): string =>
-		writeIdentityPermission(build('identity', options, (o) => toIdentityPermission(o.attr))),
+	include: builder('include'),
+	rpc: builder('rpc'),
+	repo: builder('repo'),
+	blob: builder('blob'),
+	account: builder('account'),
+	identity: builder('identity'),
 	atproto: 'atproto',
 	transition: Object.freeze({
 		generic: 'transition:generic',

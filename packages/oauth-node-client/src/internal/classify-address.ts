@@ -1,4 +1,6 @@
-import { BlockList, isIP } from 'node:net';
+import type { BlockList } from 'node:net';
+
+import { isIP, nodeBuiltin } from './node-builtin.ts';
 
 /** the kinds of address outside the public internet the transport refuses. */
 export type AddressKind =
@@ -77,13 +79,18 @@ const RANGES: ReadonlyArray<readonly [AddressKind, ReadonlyArray<readonly [strin
 	],
 ];
 
-const LISTS = RANGES.map(([kind, ranges]) => {
-	const list = new BlockList();
-	for (const [network, prefix] of ranges) {
-		list.addSubnet(network, prefix, network.includes(':') ? 'ipv6' : 'ipv4');
-	}
-	return [kind, list] as const;
-});
+// built on the first check, with node:net (see nodeBuiltin)
+let lists: ReadonlyArray<readonly [AddressKind, BlockList]> | undefined;
+const listsOf = (): ReadonlyArray<readonly [AddressKind, BlockList]> => {
+	lists ??= RANGES.map(([kind, ranges]) => {
+		const list = new (nodeBuiltin('node:net').BlockList)();
+		for (const [network, prefix] of ranges) {
+			list.addSubnet(network, prefix, network.includes(':') ? 'ipv6' : 'ipv4');
+		}
+		return [kind, list] as const;
+	});
+	return lists;
+};
 
 /** the IPv4 address an IPv6 address carries inside it (NAT64, 6to4, IPv4-compatible), if any. */
 const embeddedIpv4 = (address: string): string | undefined => {
@@ -122,7 +129,7 @@ export const classifyAddress = (address: string): AddressKind | undefined => {
 	const family = isIP(address);
 	if (family === 0) return undefined;
 	const type = family === 6 ? 'ipv6' : 'ipv4';
-	for (const [kind, list] of LISTS) {
+	for (const [kind, list] of listsOf()) {
 		if (list.check(address, type)) return kind;
 	}
 	if (family === 6) {

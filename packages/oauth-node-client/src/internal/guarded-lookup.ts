@@ -1,8 +1,9 @@
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import type { LookupAddress, LookupOptions } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 
 import { PrivateNetworkError } from '../private-network-error.ts';
 import { classifyAddress } from './classify-address.ts';
+import { nodeBuiltin } from './node-builtin.ts';
 
 /** decides whether a host name may reach non-public addresses. */
 export type HostAllowed = (hostname: string) => boolean;
@@ -14,7 +15,7 @@ export type HostAllowed = (hostname: string) => boolean;
  */
 export const createGuardedLookup = (allowed: HostAllowed): LookupFunction => {
 	return ((hostname: string, options: LookupOptions, callback: LookupCallback) => {
-		dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+		nodeBuiltin('node:dns').lookup(hostname, { ...options, all: true }, (error, addresses) => {
 			if (error) return callback(error, options.all ? [] : '', 4);
 			if (!allowed(hostname)) {
 				// every address, not just the first: the socket may try the others (happy eyeballs)

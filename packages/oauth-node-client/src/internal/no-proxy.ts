@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIP } from './node-builtin.ts';
 
 /** one entry of a no-proxy list: a host (or domain suffix) and, optionally, a port. */
 interface NoProxyEntry {

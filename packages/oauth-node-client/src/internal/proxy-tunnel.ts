@@ -1,7 +1,8 @@
 import type { ClientRequestArgs } from 'node:http';
-import { isIP, type LookupFunction, type Socket } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 
 import type { BypassesProxy } from './no-proxy.ts';
+import { isIP } from './node-builtin.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
 
 type Callback = (error: Error | null, socket?: Socket) => void;

@@ -11,7 +11,7 @@ import { readIdentityPermission, toIdentityPermission, writeIdentityPermission }
 import { readIncludePermission, toIncludePermission, writeIncludePermission } from './include.ts';
 import { readRepoPermission, toRepoPermission, writeRepoPermission } from './repo.ts';
 import { readRpcPermission, toRpcPermission, writeRpcPermission } from './rpc.ts';
-import { parseScopeSyntax } from './scope-syntax.ts';
+import { parseScopeSyntax, type ScopeSyntax } from './scope-syntax.ts';
 
 const ATPROTO: AtprotoPermission = Object.freeze({ resource: 'atproto' });
 
@@ -23,6 +23,73 @@ const STATIC = new Map<string, AtprotoPermission | TransitionPermission>([
 	),
 ]);
 
+/** how one kind of permission is read from a token, checked and canonicalized, and written. */
+interface Codec {
+	/** the permission a parsed token holds, or undefined when it is not a valid one. */
+	read(syntax: ScopeSyntax): ScopePermission | undefined;
+	/** the canonical permission for these values (read as properties), or what is wrong with them. */
+	check(values: Record<string, unknown>): ScopePermission | Problem;
+	/** the canonical token of a canonical permission. */
+	write(permission: never): string;
+}
+
+// one entry per resource; a Map, so a token's resource (`constructor`, `__proto__`) is only a key
+const CODECS = new Map<string, Codec>([
+	[
+		'repo',
+		{
+			read: readRepoPermission,
+			check: (o) => toRepoPermission(o.collection, o.action),
+			write: writeRepoPermission,
+		},
+	],
+	[
+		'rpc',
+		{ read: readRpcPermission, check: (o) => toRpcPermission(o.lxm, o.aud), write: writeRpcPermission },
+	],
+	[
+		'blob',
+		{ read: readBlobPermission, check: (o) => toBlobPermission(o.accept), write: writeBlobPermission },
+	],
+	[
+		'account',
+		{
+			read: readAccountPermission,
+			check: (o) => toAccountPermission(o.attr, o.action),
+			write: writeAccountPermission,
+		},
+	],
+	[
+		'identity',
+		{
+			read: readIdentityPermission,
+			check: (o) => toIdentityPermission(o.attr),
+			write: writeIdentityPermission,
+		},
+	],
+	[
+		'include',
+		{
+			read: readIncludePermission,
+			check: (o) => toIncludePermission(o.nsid, o.aud),
+			write: writeIncludePermission,
+		},
+	],
+	// the static scopes are read by their exact token (STATIC), never from parsed syntax
+	['atproto', { read: () => undefined, check: () => ATPROTO, write: () => 'atproto' }],
+	[
+		'transition',
+		{
+			read: () => undefined,
+			check: (o) => {
+				const name = checkOneOf('name', o.name, TRANSITION_NAMES);
+				return name instanceof Problem ? name : STATIC.get(`transition:${name}`)!;
+			},
+			write: (permission: TransitionPermission) => `transition:${permission.name}`,
+		},
+	],
+]);
+
 /** reads one scope token, or undefined when it is not a permission we know. */
 export const readPermission = (token: string): ScopePermission | undefined => {
 	const fixed = STATIC.get(token);
@@ -30,71 +97,28 @@ export const readPermission = (token: string): ScopePermission | undefined => {
 		return fixed;
 	}
 	const syntax = parseScopeSyntax(token);
-	switch (syntax?.resource) {
-		case 'repo':
-			return readRepoPermission(syntax);
-		case 'rpc':
-			return readRpcPermission(syntax);
-		case 'blob':
-			return readBlobPermission(syntax);
-		case 'account':
-			return readAccountPermission(syntax);
-		case 'identity':
-			return readIdentityPermission(syntax);
-		case 'include':
-			return readIncludePermission(syntax);
-		default:
-			return undefined;
-	}
+	return syntax === undefined ? undefined : CODECS.get(syntax.resource)?.read(syntax);
 };
 
-/** checks a permission object and returns its canonical form, or what is wrong with it. */
-export const canonicalPermission = (permission: ScopePermission): ScopePermission | Problem => {
+/**
+ * checks a permission object (or the values for a permission of `resource`) and returns its
+ * canonical form, or what is wrong with it.
+ */
+export const canonicalPermission = (
+	permission: ScopePermission,
+	resource: unknown = (permission as { resource?: unknown } | null)?.resource,
+): ScopePermission | Problem => {
 	if (typeof permission !== 'object' || permission === null) {
 		return new Problem(`permission must be an object, got ${show(permission)}`);
 	}
-	switch (permission.resource) {
-		case 'repo':
-			return toRepoPermission(permission.collection, permission.action);
-		case 'rpc':
-			return toRpcPermission(permission.lxm, permission.aud);
-		case 'blob':
-			return toBlobPermission(permission.accept);
-		case 'account':
-			return toAccountPermission(permission.attr, permission.action);
-		case 'identity':
-			return toIdentityPermission(permission.attr);
-		case 'include':
-			return toIncludePermission(permission.nsid, permission.aud);
-		case 'atproto':
-			return ATPROTO;
-		case 'transition': {
-			const name = checkOneOf('name', permission.name, TRANSITION_NAMES);
-			return name instanceof Problem ? name : STATIC.get(`transition:${name}`)!;
-		}
-		default:
-			return new Problem(`resource ${show((permission as { resource: unknown }).resource)} is not known`);
+	const codec = CODECS.get(resource as string);
+	if (codec === undefined) {
+		return new Problem(`resource ${show(resource)} is not known`);
 	}
+	return codec.check(permission as unknown as Record<string, unknown>);
 };
 
 /** writes a canonical permission as its canonical scope token. */
 export const writePermission = (permission: ScopePermission): string => {
-	switch (permission.resource) {
-		case 'repo':
-			return writeRepoPermission(permission);
-		case 'rpc':
-			return writeRpcPermission(permission);
-		case 'blob':
-			return writeBlobPermission(permission);
-		case 'account':
-			return writeAccountPermission(permission);
-		case 'identity':
-			return writeIdentityPermission(permission);
-		case 'include':
-			return writeIncludePermission(permission);
-		case 'atproto':
-			return 'atproto';
-		case 'transition':
-			return `transition:${permission.name}`;
-	}
+	return CODECS.get(permission.resource)!.write(permission as never);
 };

@@ -1,0 +1,1 @@
+// nothing: the startup bench imports it to measure what node's ESM file loader costs the first import
