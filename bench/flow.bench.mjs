@@ -71,10 +71,14 @@ const signIn = await measureOp('full sign-in (authorize + callback)', () => logi
 	quick: true,
 });
 
-// real round trips: CPU per call is noisy next to the HTTP stack's own cost, so the three
-// callers take turns, round after round, and each gets the median of its rounds
+// real round trips: CPU per call is noisy next to the HTTP stack's own cost, so the callers take
+// turns, round after round, and each gets the median of its rounds. before that, each makes
+// WARMUP_CALLS calls, in the same turns and not counted: V8 takes a few thousand calls to settle
+// (on this path a caller's CPU per call falls by a third over its first 3000), and the callers
+// warm at different speeds, so medians taken earlier compare warm-up, not steady state.
 const ROUNDS = 15;
 const PER_ROUND = 200;
+const WARMUP_CALLS = Number(process.env.BENCH_WARMUP_CALLS ?? 3000);
 // a minimal hand-written DPoP client, the reference the target is set against: a header encoded
 // once, one WebCrypto signature per call, the nonce kept in a variable. it borrows the web
 // session's token and key, so it talks to the same server with the same credentials.
@@ -168,6 +172,9 @@ const callers = {
 	'getSession, ours: facade on global fetch': () => fetchRpc.get('com.atproto.server.getSession', {}),
 	'getSession, ours: core (WebCrypto) on global fetch': () => webRpc.get('com.atproto.server.getSession', {}),
 };
+for (let done = 0; done < WARMUP_CALLS; done += PER_ROUND) {
+	for (const call of Object.values(callers)) for (let i = 0; i < PER_ROUND; i++) await call();
+}
 const samples = Object.fromEntries(Object.keys(callers).map((name) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
 	for (const [name, call] of Object.entries(callers)) {
