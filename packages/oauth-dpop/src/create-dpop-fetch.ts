@@ -88,13 +88,18 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			return undefined;
 		}
 	};
-	const learnNonce = async (origin: string, response: Response, sent: string | undefined) => {
+	/** the response's nonce, once stored when it is new; a promise only while an async cache stores it. */
+	const learnNonce = (origin: string, response: Response, sent: string | undefined) => {
 		const nonce = response.headers.get('dpop-nonce') ?? undefined;
-		if (nonce !== undefined && nonce !== sent) {
-			try {
-				await nonces.set(origin, nonce);
-			} catch {}
-		}
+		if (nonce === undefined || nonce === sent) return nonce;
+		try {
+			const stored = nonces.set(origin, nonce);
+			if (stored !== undefined)
+				return stored.then(
+					() => nonce,
+					() => nonce,
+				);
+		} catch {}
 		return nonce;
 	};
 
@@ -135,7 +140,8 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		headers.dpop = await createDpopProof(key, { htm: method, htu, nonce, ath, iat });
 
 		const response = await send(headers);
-		const fresh = await learnNonce(origin, response, nonce);
+		let fresh = learnNonce(origin, response, nonce);
+		if (typeof fresh === 'object') fresh = await fresh;
 
 		// retry once, only with a nonce we did not already send, and only with a body we still have
 		if (
