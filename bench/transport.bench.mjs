@@ -1,7 +1,8 @@
 // the Node transport alone against Node's global fetch, like for like: the same GET with the
 // headers of a DPoP call (a 600-byte token, a 700-byte proof), keep-alive, a small JSON answer read
 // with json(), from a server in a child process that answers at once or after 1.5 ms of work (as
-// the test PDS spends verifying a proof). client CPU per call, medians of interleaved rounds.
+// the test PDS spends verifying a proof). client CPU per call, medians of interleaved rounds
+// after an interleaved warm-up of 3000 calls each (BENCH_WARMUP_CALLS).
 // run: pnpm bench transport
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,7 @@ if (process.argv[2] === '--transport-child') {
 } else {
 	const ROUNDS = 12;
 	const PER_ROUND = 300;
+	const WARMUP_CALLS = Number(process.env.BENCH_WARMUP_CALLS ?? 3000);
 	const headers = { authorization: `DPoP ${'x'.repeat(600)}`, dpop: 'y'.repeat(700) };
 	const transport = createNodeFetch({ allowPrivateNetwork: true });
 	const subjects = { 'global fetch': globalThis.fetch, 'createNodeFetch (the facade default)': transport };
@@ -38,7 +40,11 @@ if (process.argv[2] === '--transport-child') {
 		const url = `http://127.0.0.1:${port}/xrpc/com.atproto.server.getSession`;
 		const call = async (fetch) => (await fetch(url, { headers })).json();
 		const samples = Object.fromEntries(Object.keys(subjects).map((name) => [name, []]));
-		for (const fetch of Object.values(subjects)) for (let i = 0; i < 200; i++) await call(fetch);
+		// not counted: V8 takes a few thousand calls to settle on a path, each subject at its own
+		// pace, so both warm up in the same interleaved turns before any round is measured
+		for (let done = 0; done < WARMUP_CALLS; done += PER_ROUND) {
+			for (const fetch of Object.values(subjects)) for (let i = 0; i < PER_ROUND; i++) await call(fetch);
+		}
 		for (let round = 0; round < ROUNDS; round++) {
 			for (const [name, fetch] of Object.entries(subjects)) {
 				const start = process.cpuUsage();

@@ -116,6 +116,19 @@ describe('OAuthClient sessions', () => {
 		// machine this can take longer than the default 5 s
 	}, 20_000);
 
+	it('sends its own token in place of an Authorization header the caller gave, with or without other headers', async () => {
+		const { client } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+
+		for (const headers of [{ Authorization: 'Bearer nope' }, [['authorization', 'DPoP nope']], undefined]) {
+			const response = await session.handle('/xrpc/com.atproto.server.getSession', {
+				...(headers === undefined ? {} : { headers: headers as HeadersInit }),
+			});
+			expect(response.status).toBe(200);
+			expect(await response.json()).toMatchObject({ did: alice.did });
+		}
+	});
+
 	it('retries a call after a reactive refresh, but not one whose body is a stream', async () => {
 		const { client } = await createTestClient(server);
 		const { session } = await signIn(server, client, alice.did);

@@ -58,6 +58,11 @@ const isInvalidToken = (response: Response): boolean => {
 	);
 };
 
+const setHeader = (headers: Record<string, string> | Headers, name: string, value: string): void => {
+	if (headers instanceof Headers) headers.set(name, value);
+	else headers[name] = value;
+};
+
 /**
  * a signed-in account. pass it as the `handler` of `@atcute/client`'s `Client`: every request
  * carries the DPoP-bound access token and a proof, an expiring token is refreshed first, and a
@@ -138,9 +143,13 @@ export class OAuthSession {
 			tokenSet = await this.#refresh(tokenSet.access_token);
 		}
 
-		const url = new URL(pathname, tokenSet.aud).href;
-		const headers = new Headers(init.headers);
-		headers.set('authorization', `DPoP ${tokenSet.access_token}`);
+		// parsed once: the DPoP layer takes htu from this URL object rather than parse it again
+		const url = new URL(pathname, tokenSet.aud);
+		// a plain record when the caller gave no headers (every GET through @atcute/client): the
+		// layers below read and copy it for less than a Headers
+		const headers: Record<string, string> | Headers =
+			init.headers === undefined ? {} : new Headers(init.headers);
+		setHeader(headers, 'authorization', `DPoP ${tokenSet.access_token}`);
 		const response = await this.#fetch(url, { ...init, headers });
 
 		if (!isInvalidToken(response)) {
@@ -154,7 +163,7 @@ export class OAuthSession {
 			return response;
 		}
 		await response.body?.cancel().catch(() => {});
-		headers.set('authorization', `DPoP ${refreshed.access_token}`);
+		setHeader(headers, 'authorization', `DPoP ${refreshed.access_token}`);
 		return this.#fetch(url, { ...init, headers });
 	}
 

@@ -372,6 +372,108 @@ describe('createDpopFetch', () => {
 		});
 	});
 
+	describe('headers', () => {
+		it('replaces a DPoP header the caller gave in any case with the one proof, and keeps the rest', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, {
+				headers: { DPoP: 'stale', 'X-Twice': 'a', 'x-twice': 'b', Authorization: 'DPoP tok' },
+			});
+
+			expect(response.status).toBe(200);
+			for (const request of server.requests) {
+				expect(request.headers.dpop).not.toBe('stale');
+				expect(request.headers['x-twice']).toBe('a, b');
+			}
+			expect(proofsOf(server.requests).map((proof) => proof.ath)).toEqual([sha256('tok'), sha256('tok')]);
+		});
+
+		it('reads headers given as pairs, as a Map and as Headers alike', async () => {
+			const dpopFetch = createDpopFetch({ key });
+			const given: HeadersInit[] = [
+				[
+					['authorization', 'DPoP tok'],
+					['x-extra', '1'],
+				],
+				new Map([
+					['authorization', 'DPoP tok'],
+					['x-extra', '1'],
+				]) as unknown as HeadersInit,
+				new Headers({ authorization: 'DPoP tok', 'x-extra': '1' }),
+			];
+
+			for (const headers of given) {
+				server.clearRequests();
+				const response = await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, { headers });
+
+				expect(response.status).toBe(200);
+				expect(server.requests.length).toBeGreaterThan(0);
+				for (const request of server.requests) expect(request.headers['x-extra']).toBe('1');
+				for (const proof of proofsOf(server.requests)) expect(proof.ath).toBe(sha256('tok'));
+			}
+		});
+
+		it('sends headers named like Object properties as they are', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, {
+				headers: { constructor: 'y', toString: 'z' },
+			});
+
+			for (const request of server.requests) {
+				expect(request.headers.constructor).toBe('y');
+				expect(request.headers.tostring).toBe('z');
+			}
+			proofsOf(server.requests);
+		});
+
+		it('finds a DPoP token in an Authorization value with surrounding spaces', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, {
+				headers: [['authorization', '  DPoP tok  ']],
+			});
+
+			expect(proofsOf(server.requests).map((proof) => proof.ath)).toEqual([sha256('tok'), sha256('tok')]);
+		});
+
+		it('gives concurrent requests with different tokens each their own ath', async () => {
+			const dpopFetch = createDpopFetch({ key });
+			const nonces = new MemoryDpopNonceCache();
+			nonces.set(server.origin, server.nonce);
+			const warm = createDpopFetch({ key, nonces });
+
+			await Promise.all(
+				['tokA', 'tokB', 'tokC', 'tokA'].flatMap((token) => [
+					dpopFetch(`${server.origin}/xrpc/com.example.getThing?t=${token}`, {
+						headers: { authorization: `DPoP ${token}` },
+					}),
+					warm(`${server.origin}/xrpc/com.example.getThing?t=${token}`, {
+						headers: { authorization: `DPoP ${token}` },
+					}),
+				]),
+			);
+
+			expect(server.requests.length).toBeGreaterThanOrEqual(8);
+			for (const [i, proof] of proofsOf(server.requests).entries()) {
+				expect(proof.ath).toBe(sha256(server.requests[i]!.query.slice('?t='.length)));
+			}
+		});
+	});
+
+	describe('nonce cache answers', () => {
+		it('treats a cache that answers null as one that knows no nonce', async () => {
+			const nonces = { get: () => null, set: () => {} } as unknown as DpopNonceCache;
+			const dpopFetch = createDpopFetch({ key, nonces });
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+			expect(response.status).toBe(200);
+			const [first] = proofsOf(server.requests);
+			expect(first && 'nonce' in first).toBe(false);
+		});
+	});
+
 	describe('with a Request as input', () => {
 		it('retries a Request without a body', async () => {
 			const dpopFetch = createDpopFetch({ key });

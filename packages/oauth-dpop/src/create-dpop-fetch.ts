@@ -2,6 +2,7 @@ import { computeAth } from './compute-ath.ts';
 import { createDpopProof } from './create-dpop-proof.ts';
 import type { DpopKey } from './dpop-key.ts';
 import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
+import { toHeaderRecord } from './internal/header-record.ts';
 import { isReplayableBody } from './is-replayable-body.ts';
 import { isUseDpopNonceError } from './is-use-dpop-nonce-error.ts';
 
@@ -44,71 +45,103 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		retry: retryOnNonce = true,
 	} = options;
 
-	// a session sends the same access token many times: hash it once
-	let lastToken: string | undefined;
-	let lastAth: Promise<string> | undefined;
-	const athOf = (authorization: string | null): Promise<string> | undefined => {
+	// a session sends the same access token many times: hash it once. the hash is kept as a string
+	// once known, so a request does not wait on a settled promise; a new token replaces it
+	let athToken: string | undefined;
+	let ath: string | Promise<string> | undefined;
+	const athOf = (authorization: string | undefined): string | Promise<string> | undefined => {
 		// only DPoP-bound tokens get an ath; a Bearer token is no business of the proof
-		if (authorization === null || !AUTHORIZATION_DPOP.test(authorization)) return undefined;
+		if (authorization === undefined || !AUTHORIZATION_DPOP.test(authorization)) return undefined;
 		const token = authorization.slice(5).trim();
-		if (token !== lastToken) {
-			lastToken = token;
-			lastAth = computeAth(token);
+		if (token !== athToken) {
+			athToken = token;
+			const pending = computeAth(token);
+			ath = pending;
+			pending.then(
+				(value) => {
+					// only if no newer token replaced it meanwhile
+					if (athToken === token) ath = value;
+				},
+				() => {
+					// a failed hash is not kept: the next request with this token tries again
+					if (athToken === token) athToken = undefined;
+				},
+			);
 		}
-		return lastAth;
+		return ath;
 	};
 
-	// the nonce cache is an optimisation: when it fails, the server asks again and we retry
-	const readNonce = async (origin: string): Promise<string | undefined> => {
+	// the nonce cache is an optimisation: when it fails, the server asks again and we retry. a
+	// synchronous cache (the in-memory one) is read without waiting a turn
+	const readNonce = (origin: string): string | undefined | Promise<string | undefined> => {
 		try {
-			return await nonces.get(origin);
+			const nonce = nonces.get(origin);
+			if (typeof nonce === 'string') return nonce;
+			// an async cache, or none known (a cache may say null for that)
+			return nonce == null
+				? undefined
+				: nonce.then(
+						(value) => value ?? undefined,
+						() => undefined,
+					);
 		} catch {
 			return undefined;
 		}
 	};
-	const learnNonce = async (origin: string, response: Response, sent: string | undefined) => {
+	/** the response's nonce, once stored when it is new; a promise only while an async cache stores it. */
+	const learnNonce = (origin: string, response: Response, sent: string | undefined) => {
 		const nonce = response.headers.get('dpop-nonce') ?? undefined;
-		if (nonce !== undefined && nonce !== sent) {
-			try {
-				await nonces.set(origin, nonce);
-			} catch {}
-		}
+		if (nonce === undefined || nonce === sent) return nonce;
+		try {
+			const stored = nonces.set(origin, nonce);
+			if (stored !== undefined)
+				return stored.then(
+					() => nonce,
+					() => nonce,
+				);
+		} catch {}
 		return nonce;
 	};
 
 	return async (input, init) => {
-		let url: string;
+		let url: URL;
 		let method: string;
-		let headers: Headers;
+		let headers: Record<string, string>;
 		let replayable: boolean;
-		let send: (headers: Headers) => Promise<Response>;
+		let send: (headers: Record<string, string>) => Promise<Response>;
 
 		if (input instanceof Request) {
 			const request = init === undefined ? input : new Request(input, init);
-			url = request.url;
+			url = new URL(request.url);
 			method = request.method;
-			headers = new Headers(request.headers);
+			headers = toHeaderRecord(request.headers);
 			replayable = request.body === null;
 			send = (headers) => fetch(new Request(request, { headers }));
 		} else {
-			url = typeof input === 'string' ? input : input.href;
+			// a URL object is already parsed (and normalised) as fetch will send it
+			url = typeof input === 'string' ? new URL(input) : input;
+			const href = url.href;
 			// sent as written in htm: fetch only normalises the case of some methods
 			method = init?.method?.toUpperCase() ?? 'GET';
-			headers = new Headers(init?.headers);
+			// a copy: the proof is never added to the caller's headers
+			headers = toHeaderRecord(init?.headers);
 			replayable = isReplayableBody(init?.body);
-			send = (headers) => fetch(url, { ...init, method, headers });
+			send = (headers) => fetch(href, { ...init, method, headers });
 		}
 
-		const { origin, pathname } = new URL(url);
+		const { origin, pathname } = url;
 		const htu = origin + pathname;
-		const ath = await athOf(headers.get('authorization'));
+		let ath = athOf(headers.authorization?.trim());
+		if (typeof ath === 'object') ath = await ath;
 
-		const nonce = await readNonce(origin);
+		let nonce = readNonce(origin);
+		if (typeof nonce === 'object') nonce = await nonce;
 		const iat = Math.floor(now() / 1000);
-		headers.set('dpop', await createDpopProof(key, { htm: method, htu, nonce, ath, iat }));
+		headers.dpop = await createDpopProof(key, { htm: method, htu, nonce, ath, iat });
 
 		const response = await send(headers);
-		const fresh = await learnNonce(origin, response, nonce);
+		let fresh = learnNonce(origin, response, nonce);
+		if (typeof fresh === 'object') fresh = await fresh;
 
 		// retry once, only with a nonce we did not already send, and only with a body we still have
 		if (
@@ -125,7 +158,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		await response.body?.cancel().catch(() => {});
 
 		// a new proof, so a new jti: the server may remember the first one
-		headers.set('dpop', await createDpopProof(key, { htm: method, htu, nonce: fresh, ath, iat }));
+		headers.dpop = await createDpopProof(key, { htm: method, htu, nonce: fresh, ath, iat });
 		const retry = await send(headers);
 		await learnNonce(origin, retry, fresh);
 		return retry;

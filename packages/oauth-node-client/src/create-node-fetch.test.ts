@@ -116,6 +116,37 @@ describe('createNodeFetch: a standard Response', () => {
 		expect(await send(stream)).toEqual({ method: 'POST', type: null, body: 'streamed' });
 	});
 
+	it('reads Blob and FormData bodies before sending them, with their content types', async () => {
+		const send = async (body: BodyInit) =>
+			(await local(`${server.origin}/echo`, { method: 'POST', body })).json() as Promise<{
+				type: string | null;
+				body: string;
+			}>;
+
+		expect(await send(new Blob(['blob'], { type: 'text/x-blob' }))).toEqual({
+			method: 'POST',
+			type: 'text/x-blob',
+			body: 'blob',
+		});
+		expect(await send(new TextEncoder().encode('buffer').buffer)).toEqual({
+			method: 'POST',
+			type: null,
+			body: 'buffer',
+		});
+		const form = new FormData();
+		form.set('field', 'value');
+		const multipart = await send(form);
+		expect(multipart.type).toMatch(/^multipart\/form-data; boundary=/);
+		expect(multipart.body).toContain('name="field"');
+		expect(multipart.body).toContain('value');
+	});
+
+	it('refuses a GET with a body and a URL with credentials, as fetch does', async () => {
+		await expect(local(`${server.origin}/echo`, { body: 'x' })).rejects.toThrow(TypeError);
+		const withCredentials = `${server.origin.replace('://', '://user:pass@')}/echo`;
+		await expect(local(withCredentials)).rejects.toThrow(/credentials/);
+	});
+
 	it('takes a Request as input', async () => {
 		const request = new Request(`${server.origin}/echo`, {
 			method: 'PUT',

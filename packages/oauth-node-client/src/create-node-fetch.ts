@@ -198,7 +198,9 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 
 	return async (input, init) => {
 		if (httpAgent === undefined) setUp(await loadNodeHttpModules());
-		let request = await normalizeRequest(modules.stream, input, init);
+		// no turn of the event loop for a request that is ready as given (every XRPC call)
+		const normalized = normalizeRequest(modules.stream, input, init);
+		let request = normalized instanceof Promise ? await normalized : normalized;
 		const { signal } = request;
 		if (signal?.aborted) throw signal.reason;
 

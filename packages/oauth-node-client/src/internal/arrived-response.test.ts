@@ -11,7 +11,7 @@ const make = (text: string, type = 'application/json') =>
 	createArrivedResponse(
 		Readable.isDisturbed,
 		bytesOf(text),
-		{ status: 200, statusText: 'OK', headers: [['content-type', type]] },
+		{ status: 200, statusText: 'OK', rawHeaders: ['Content-Type', type] },
 		'https://pds.example/xrpc/x',
 	);
 

@@ -3,11 +3,18 @@ import type { NodeHttpModules } from './node-http-modules.ts';
 /** node:stream's check that a stream (web streams too) has been read from or cancelled. */
 type IsDisturbed = NodeHttpModules['stream']['Readable']['isDisturbed'];
 
+/** status line and headers as node:http gives them: `rawHeaders` is a flat [name, value, ...] list. */
+export interface ArrivedHead {
+	status: number;
+	statusText: string;
+	rawHeaders: readonly string[];
+}
+
 /** the constructor of `ArrivedResponse` (the class itself is made on first use). */
 type ArrivedResponseClass = new (
 	isDisturbed: IsDisturbed,
 	bytes: Uint8Array<ArrayBuffer>,
-	init: ResponseInit,
+	head: ArrivedHead,
 	url: string,
 ) => Response;
 
@@ -25,17 +32,32 @@ const define = (): ArrivedResponseClass => {
 		#bytes: Uint8Array<ArrayBuffer> | null;
 		#stream: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
 		#used = false;
-		readonly #init: ResponseInit;
+		readonly #head: ArrivedHead;
+		readonly #url: string;
 		readonly #isDisturbed: IsDisturbed;
 
-		constructor(isDisturbed: IsDisturbed, bytes: Uint8Array<ArrayBuffer>, init: ResponseInit, url: string) {
-			// the body is ours to give: the base class holds none
-			super(null, init);
+		constructor(isDisturbed: IsDisturbed, bytes: Uint8Array<ArrayBuffer>, head: ArrivedHead, url: string) {
+			// the body is ours to give: the base class holds none. the headers are appended one by
+			// one: on Node 20 that costs less than handing the list to the constructor, whose
+			// WebIDL conversion of a list of pairs is the dearest part of building a Response
+			super(null, { status: head.status, statusText: head.statusText });
+			const headers = this.headers;
+			const raw = head.rawHeaders;
+			for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
 			this.#bytes = bytes;
-			this.#init = init;
+			this.#head = head;
+			this.#url = url;
 			this.#isDisturbed = isDisturbed;
-			// what fetch would report: the URL this response came from
-			Object.defineProperty(this, 'url', { value: url });
+		}
+
+		/** what fetch would report: the URL this response came from. */
+		override get url(): string {
+			return this.#url;
+		}
+
+		/** what a plain `Response` over the same status and headers is made with. */
+		get #init(): ResponseInit {
+			return { status: this.#head.status, statusText: this.#head.statusText, headers: this.headers };
 		}
 
 		override get body(): ReadableStream<Uint8Array<ArrayBuffer>> {
@@ -106,7 +128,7 @@ const define = (): ArrivedResponseClass => {
 			if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.');
 			let copy: Response;
 			if (this.#stream === undefined) {
-				copy = new ArrivedResponse(this.#isDisturbed, this.#bytes!, this.#init, this.url);
+				copy = new ArrivedResponse(this.#isDisturbed, this.#bytes!, this.#head, this.#url);
 			} else {
 				// as fetch does: the stream is teed, one branch each
 				const [mine, theirs] = this.#stream.tee();
@@ -131,9 +153,9 @@ export const arrivedResponseClass = (): ArrivedResponseClass => {
 export const createArrivedResponse = (
 	isDisturbed: IsDisturbed,
 	bytes: Uint8Array<ArrayBuffer>,
-	init: ResponseInit,
+	head: ArrivedHead,
 	url: string,
 ): Response => {
 	const ArrivedResponse = arrivedResponseClass();
-	return new ArrivedResponse(isDisturbed, bytes, init, url);
+	return new ArrivedResponse(isDisturbed, bytes, head, url);
 };

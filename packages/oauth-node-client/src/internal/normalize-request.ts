@@ -37,11 +37,12 @@ const headersOf = (init: HeadersInit | undefined): Record<string, string> => {
 	return out;
 };
 
-const normalizeBody = async (
+/** the body as bytes or a stream; a promise only for the bodies that must be read first. */
+const normalizeBody = (
 	stream: NodeHttpModules['stream'],
 	body: BodyInit,
 	headers: Record<string, string>,
-): Promise<Buffer | Readable> => {
+): Buffer | Readable | Promise<Buffer> => {
 	if (typeof body === 'string') {
 		headers['content-type'] ??= TEXT;
 		return Buffer.from(body);
@@ -52,12 +53,17 @@ const normalizeBody = async (
 	}
 	if (body instanceof ArrayBuffer) return Buffer.from(body);
 	if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+	if (body instanceof ReadableStream) {
+		return stream.Readable.fromWeb(body as import('node:stream/web').ReadableStream);
+	}
+	return readBody(body, headers);
+};
+
+/** a Blob's bytes, or what the platform encodes FormData and anything else into. */
+const readBody = async (body: BodyInit, headers: Record<string, string>): Promise<Buffer> => {
 	if (body instanceof Blob) {
 		if (body.type !== '') headers['content-type'] ??= body.type;
 		return Buffer.from(await body.arrayBuffer());
-	}
-	if (body instanceof ReadableStream) {
-		return stream.Readable.fromWeb(body as import('node:stream/web').ReadableStream);
 	}
 	// FormData and anything else: let the platform encode it (multipart boundary included)
 	const request = new Request('http://localhost/', { method: 'POST', body });
@@ -73,25 +79,16 @@ const normalizeMethod = (method: string): string => {
 	return NORMALIZED.has(upper) ? upper : method;
 };
 
-/** turns `fetch`'s arguments into one request description. */
-export const normalizeRequest = async (
+/**
+ * turns `fetch`'s arguments into one request description: at once for a URL with no body or one
+ * already in memory (every XRPC call), through a promise for a `Request` or a body to be read.
+ */
+export const normalizeRequest = (
 	stream: NodeHttpModules['stream'],
 	input: string | URL | Request,
 	init: RequestInit | undefined,
-): Promise<NormalizedRequest> => {
-	if (input instanceof Request) {
-		const request = init === undefined ? input : new Request(input, init);
-		const headers = headersOf(request.headers);
-		const body = request.body === null ? undefined : Buffer.from(await request.arrayBuffer());
-		return {
-			url: new URL(request.url),
-			method: request.method,
-			headers,
-			body,
-			signal: request.signal,
-			redirect: request.redirect,
-		};
-	}
+): NormalizedRequest | Promise<NormalizedRequest> => {
+	if (input instanceof Request) return fromRequest(input, init);
 	const url = typeof input === 'string' ? new URL(input) : new URL(input.href);
 	if (url.username !== '' || url.password !== '') {
 		// as fetch does: credentials in a URL are a leak waiting to happen
@@ -99,13 +96,30 @@ export const normalizeRequest = async (
 	}
 	const headers = headersOf(init?.headers);
 	const method = normalizeMethod(init?.method ?? 'GET');
+	const signal = init?.signal;
+	const redirect = init?.redirect ?? 'follow';
 	const raw = init?.body;
-	let body: Buffer | Readable | undefined;
-	if (raw !== undefined && raw !== null) {
-		if (method === 'GET' || method === 'HEAD') {
-			throw new TypeError('a GET or HEAD request cannot have a body');
-		}
-		body = await normalizeBody(stream, raw, headers);
+	if (raw === undefined || raw === null) return { url, method, headers, body: undefined, signal, redirect };
+	if (method === 'GET' || method === 'HEAD') {
+		throw new TypeError('a GET or HEAD request cannot have a body');
 	}
-	return { url, method, headers, body, signal: init?.signal, redirect: init?.redirect ?? 'follow' };
+	const body = normalizeBody(stream, raw, headers);
+	if (body instanceof Promise) {
+		return body.then((bytes) => ({ url, method, headers, body: bytes, signal, redirect }));
+	}
+	return { url, method, headers, body, signal, redirect };
+};
+
+const fromRequest = async (input: Request, init: RequestInit | undefined): Promise<NormalizedRequest> => {
+	const request = init === undefined ? input : new Request(input, init);
+	const headers = headersOf(request.headers);
+	const body = request.body === null ? undefined : Buffer.from(await request.arrayBuffer());
+	return {
+		url: new URL(request.url),
+		method: request.method,
+		headers,
+		body,
+		signal: request.signal,
+		redirect: request.redirect,
+	};
 };

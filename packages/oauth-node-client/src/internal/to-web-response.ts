@@ -81,9 +81,6 @@ export const toWebResponse = (
 	method: string,
 ): Response => {
 	const raw = message.rawHeaders;
-	const headers: [string, string][] = [];
-	for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
-
 	const status = message.statusCode ?? 0;
 	const statusText = message.statusMessage ?? '';
 	let body: ReadableStream<Uint8Array> | null = null;
@@ -102,8 +99,8 @@ export const toWebResponse = (
 			message.resume();
 			const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 			const bytes = new Uint8Array(whole.buffer as ArrayBuffer, whole.byteOffset, whole.byteLength);
-			const init = { status, statusText, headers };
-			return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, init, url);
+			const head = { status, statusText, rawHeaders: raw };
+			return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, head, url);
 		}
 		if (decoder === undefined) {
 			body = toByteStream(message, message);
@@ -116,6 +113,8 @@ export const toWebResponse = (
 		}
 	}
 
+	const headers: [string, string][] = [];
+	for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
 	const response = new Response(body, { status, statusText, headers });
 	// what fetch would report: the URL this response came from
 	Object.defineProperty(response, 'url', { value: url });
