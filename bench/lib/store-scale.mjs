@@ -6,7 +6,7 @@
 // thread, every operation's block while purges and WAL checkpoints go on. blocks are wall time
 // less the run-queue wait the shared machine adds (see thread-clock.mjs); `--stores=memory,sqlite`
 // measures only the stores whose names match.
-import { generateKeyPairSync, randomFillSync } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 
 import { MemoryStore, OAuthClient } from '@atcute/oauth-node-client';
@@ -26,13 +26,20 @@ const didOf = (i) => `did:plc:${i.toString(36).padStart(24, '0')}`;
 const pick = (n) => Math.floor(Math.random() * n);
 const label = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
 
-/** DPoP keys for the sessions: generating a million takes a minute, so sessions share a pool. */
-const makeKeyPool = (size) =>
-	Array.from({ length: size }, () => {
-		const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-		const { kty, crv, x, y, d } = privateKey.export({ format: 'jwk' });
-		return { kty, crv, x, y, d, alg: 'ES256' };
-	});
+/**
+ * DPoP keys for the sessions: generating a million takes a minute, so sessions share a pool.
+ * WebCrypto, not generateKeyPairSync + export: on Node 20.20 that deadlocked once here (a GC
+ * during the JWK export ran a key-generation job's destructor, which waited on a held mutex).
+ */
+const makeKeyPool = async (size) => {
+	const pool = [];
+	for (let i = 0; i < size; i++) {
+		const { privateKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
+		const { kty, crv, x, y, d } = await crypto.subtle.exportKey('jwk', privateKey);
+		pool.push({ kty, crv, x, y, d, alg: 'ES256' });
+	}
+	return pool;
+};
 
 const tokenBytes = Buffer.alloc(1350);
 const keyTexts = new WeakMap();
@@ -146,6 +153,14 @@ const watchSteps = (opened) => {
 							checkpointSteps: list.filter((step) => step.checkpoint).length,
 							worstCheckpoint: worst(clean.filter((step) => step.checkpoint)),
 							worstOther: worst(clean.filter((step) => !step.checkpoint)),
+							// the five worst, for a look at what they have in common
+							top: [...list]
+								.sort((a, b) => b.own - a.own)
+								.slice(0, 5)
+								.map(
+									(step) =>
+										`${step.kind} ${us(step.own)} (wall ${us(step.wall)}, ${step.switches} switches${step.checkpoint ? ', checkpoint' : ''}${step.gc ? ', GC' : ''})`,
+								),
 						},
 					];
 				}),
@@ -241,6 +256,7 @@ const measureLevel = async (adapter, small, big, n, pool) => {
 			if (adapter.purge === 'purge' && result === 0) break;
 		}
 		purge = (await watch.stop()).step;
+		console.log(`  ${adapter.name} ${label(n)}, worst purge/sweep steps: ${purge.top.join('; ')}`);
 
 		// every operation of a store that runs on the caller's thread, with a backlog to purge
 		if (adapter.blocking) {
@@ -293,7 +309,7 @@ const us = (ns) => (ns === undefined ? 'n/a' : `${(ns / 1000).toFixed(1)} µs`);
 
 /** runs the scale mode for `levels` (session counts); prints one table per store and the ratios. */
 export const runStoreScale = async (context, levels) => {
-	const pool = makeKeyPool(Math.min(20_000, Math.max(...levels)));
+	const pool = await makeKeyPool(Math.min(20_000, Math.max(...levels)));
 	const rows = [];
 	const opRows = [];
 	const only = process.argv
@@ -325,6 +341,7 @@ export const runStoreScale = async (context, levels) => {
 		const first = results[0];
 		for (const r of results) {
 			for (const [kind, o] of Object.entries(r.ops ?? {})) {
+				if (kind === 'all') console.log(`  ${adapter.name} ${label(r.n)}, worst operations: ${o.top.join('; ')}`);
 				opRows.push([
 					`${adapter.name} ${label(r.n)} ${kind}`,
 					{

@@ -81,12 +81,19 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 				: 0;
 		const expiresAt = Math.min(now + this.#ttl, hint ?? Number.POSITIVE_INFINITY);
 
-		this.#forgetExpiry(key);
-		this.#values.delete(key);
+		// a bounded store keeps its Map in use order, so a re-set entry moves to the back; an
+		// unbounded one updates in place: V8's Map keeps a hole for each deleted entry and, once
+		// holes fill the table, rehashes every entry in one go (hundreds of ms at 1M sessions)
+		if (Number.isFinite(this.#maxSize)) this.#values.delete(key);
 		this.#values.set(key, value);
+		const previous = this.#expiries.get(key);
+		if (previous !== undefined) this.#wheel.remove(key, previous);
 		if (expiresAt !== Number.POSITIVE_INFINITY) {
+			// in place too, for the same reason
 			this.#expiries.set(key, expiresAt);
 			this.#wheel.add(key, expiresAt);
+		} else if (previous !== undefined) {
+			this.#expiries.delete(key);
 		}
 
 		if (this.#expiries.size > 0) this.#sweep(now);
