@@ -173,3 +173,7 @@ export const checkpointInBackground = (
 		Atomics.wait(served.state, 0, OPEN, STOP_WAIT_MS);
 	};
 };
+
+/** the worker checkpointing `path` at `interval`, if one runs (for tests). */
+export const checkpointWorker = (path: string, interval: number): Worker | undefined =>
+	running.get(`${resolve(path)}\0${interval}`)?.worker;
