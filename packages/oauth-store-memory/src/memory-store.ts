@@ -1,6 +1,7 @@
 import type { Store, StoreSetOptions } from '@atcute/oauth-client';
 
 import { ExpiryWheel } from './internal/expiry-wheel.ts';
+import { ShardedMap } from './internal/sharded-map.ts';
 
 /** options for `MemoryStore`. */
 export interface MemoryStoreOptions {
@@ -31,7 +32,8 @@ export const SWEEP_BATCH = 100;
 export class MemoryStore<K extends string = string, V = unknown> implements Store<K, V> {
 	readonly #values = new Map<K, V>();
 	// only entries that expire have a row here and in the wheel: sessions cost one Map entry
-	readonly #expiries = new Map<K, number>();
+	// sharded: the sweep deletes from it in bulk, and one Map of them would rehash in one go
+	readonly #expiries = new ShardedMap<K, number>();
 	readonly #wheel = new ExpiryWheel<K>();
 	readonly #maxSize: number;
 	readonly #ttl: number;
