@@ -63,7 +63,13 @@ export const storeAdapters = (context) => [
 		blocking: true,
 		open: async (label) => {
 			const path = join(context.folder, `${label}.db`);
-			const store = new SqliteStore({ path, table: 'oauth_sessions' });
+			// BENCH_CHECKPOINT_INTERVAL=0 compares SQLite's own checkpoints on the caller's thread
+			const checkpointInterval = process.env.BENCH_CHECKPOINT_INTERVAL;
+			const store = new SqliteStore({
+				path,
+				table: 'oauth_sessions',
+				checkpointInterval: checkpointInterval === undefined ? undefined : Number(checkpointInterval),
+			});
 			// the fill writes rows as the store does (JSON text), many per transaction, for speed
 			const raw = new Database(path);
 			raw.pragma('busy_timeout = 5000');
