@@ -1,9 +1,10 @@
 // the stores the scale bench measures, one entry each. to add a store (PostgreSQL, say), add an
-// entry: `open(label)` returns the store, a `fill(entries)` that writes many [key, value, expiresAt]
-// rows fast (in the store's own format), `bytes()` (what the store holds, for bytes per session),
-// whether it has a purge/sweep step to time (`purge`: 'set' times writes, 'purge' times
-// `store.purge()`), an optional `settle()` run before timing it, and `close()`.
-import { statSync } from 'node:fs';
+// entry: `open(label)` returns the store, a `fill(entries)` that writes many [key, JSON text,
+// expiresAt] rows fast (in the store's own format), `bytes()` (what the store holds, for bytes per
+// session), whether it has a purge/sweep step to time (`purge`: 'set' times writes, 'purge' times
+// `store.purge()`), whether it runs on the caller's thread (`blocking`: every operation is timed
+// there too), an optional `settle()` run before timing it, an optional `walState()`, and `close()`.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -40,14 +41,15 @@ export const storeAdapters = (context) => [
 		name: 'MemoryStore',
 		// the sweep step runs inside set(): timed from outside, around each write
 		purge: 'set',
+		blocking: true,
 		open: async () => {
 			const base = heapUsed();
 			const store = new MemoryStore();
 			return {
 				store,
 				fill: (entries) => {
-					for (const [key, value, expiresAt] of entries)
-						store.set(key, value, expiresAt ? { expiresAt } : undefined);
+					for (const [key, text, expiresAt] of entries)
+						store.set(key, JSON.parse(text), expiresAt ? { expiresAt } : undefined);
 				},
 				bytes: async () => heapUsed() - base,
 				close: async () => store.clear(),
@@ -58,9 +60,16 @@ export const storeAdapters = (context) => [
 		name: 'SqliteStore (file, WAL)',
 		// purge steps run on their own turn: timed around store.purge(), one bounded step
 		purge: 'purge',
+		blocking: true,
 		open: async (label) => {
 			const path = join(context.folder, `${label}.db`);
-			const store = new SqliteStore({ path, table: 'oauth_sessions' });
+			// BENCH_CHECKPOINT_INTERVAL=0 compares SQLite's own checkpoints on the caller's thread
+			const checkpointInterval = process.env.BENCH_CHECKPOINT_INTERVAL;
+			const store = new SqliteStore({
+				path,
+				table: 'oauth_sessions',
+				checkpointInterval: checkpointInterval === undefined ? undefined : Number(checkpointInterval),
+			});
 			// the fill writes rows as the store does (JSON text), many per transaction, for speed
 			const raw = new Database(path);
 			raw.pragma('busy_timeout = 5000');
@@ -68,18 +77,26 @@ export const storeAdapters = (context) => [
 				'INSERT OR REPLACE INTO oauth_sessions (key, value, expires_at) VALUES (?, ?, ?)',
 			);
 			const insertMany = raw.transaction((entries) => {
-				for (const [key, value, expiresAt] of entries)
-					insert.run(key, JSON.stringify(value), expiresAt ?? null);
+				for (const [key, text, expiresAt] of entries) insert.run(key, text, expiresAt ?? null);
 			});
+			const shm = openSync(`${path}-shm`, 'r');
+			const header = Buffer.alloc(100);
 			return {
 				store,
 				fill: (entries) => insertMany(entries),
+				// the WAL index header (the -shm file, native byte order): frames in the WAL (mxFrame)
+				// and how many of them a checkpoint has copied to the main file (nBackfill)
+				walState: () => {
+					readSync(shm, header, 0, 100, 0);
+					return { frames: header.readUInt32LE(16), backfilled: header.readUInt32LE(96) };
+				},
 				bytes: async () => {
 					raw.pragma('wal_checkpoint(TRUNCATE)');
 					return fileSize(path);
 				},
 				settle: async () => raw.pragma('wal_checkpoint(TRUNCATE)'),
 				close: async () => {
+					closeSync(shm);
 					raw.close();
 					store.close();
 				},
@@ -100,7 +117,7 @@ export const storeAdapters = (context) => [
 				store,
 				fill: async (entries) => {
 					const pipeline = redis.pipeline();
-					for (const [key, value] of entries) pipeline.set(prefix + key, JSON.stringify(value));
+					for (const [key, text] of entries) pipeline.set(prefix + key, text);
 					await pipeline.exec();
 				},
 				bytes: async () => (await memory()) - base,
@@ -134,7 +151,7 @@ export const storeAdapters = (context) => [
 							 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
 							[
 								batch.map(([key]) => key),
-								batch.map(([, value]) => JSON.stringify(value)),
+								batch.map(([, text]) => text),
 								batch.map(([, , expiresAt]) => expiresAt ?? null),
 							],
 						);

@@ -77,6 +77,24 @@ describe('MemoryStore', () => {
 		expect(store.get('c')).toBe(3);
 	});
 
+	it('counts a second set as a use past maxSize, and an unbounded store keeps every entry', () => {
+		const bounded = new MemoryStore({ maxSize: 2 });
+		bounded.set('a', 1);
+		bounded.set('b', 2);
+		// setting a again makes b the least recently used
+		bounded.set('a', 3);
+		bounded.set('c', 4);
+		expect(bounded.get('b')).toBeUndefined();
+		expect(bounded.get('a')).toBe(3);
+		const unbounded = new MemoryStore();
+		for (let round = 0; round < 3; round++) {
+			for (let i = 0; i < 100; i++) unbounded.set(`k${i}`, round);
+		}
+		expect(unbounded.size).toBe(100);
+		expect(unbounded.get('k0')).toBe(2);
+		expect(unbounded.get('k99')).toBe(2);
+	});
+
 	it('takes an entry once', () => {
 		const store = new MemoryStore();
 		store.set('state', { v: 1 });

@@ -1,6 +1,7 @@
 import type { Store, StoreSetOptions } from '@atcute/oauth-client';
 
 import { ExpiryWheel } from './internal/expiry-wheel.ts';
+import { ShardedMap } from './internal/sharded-map.ts';
 
 /** options for `MemoryStore`. */
 export interface MemoryStoreOptions {
@@ -31,7 +32,8 @@ export const SWEEP_BATCH = 100;
 export class MemoryStore<K extends string = string, V = unknown> implements Store<K, V> {
 	readonly #values = new Map<K, V>();
 	// only entries that expire have a row here and in the wheel: sessions cost one Map entry
-	readonly #expiries = new Map<K, number>();
+	// sharded: the sweep deletes from it in bulk, and one Map of them would rehash in one go
+	readonly #expiries = new ShardedMap<K, number>();
 	readonly #wheel = new ExpiryWheel<K>();
 	readonly #maxSize: number;
 	readonly #ttl: number;
@@ -81,12 +83,19 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 				: 0;
 		const expiresAt = Math.min(now + this.#ttl, hint ?? Number.POSITIVE_INFINITY);
 
-		this.#forgetExpiry(key);
-		this.#values.delete(key);
+		// a bounded store keeps its Map in use order, so a re-set entry moves to the back; an
+		// unbounded one updates in place: V8's Map keeps a hole for each deleted entry and, once
+		// holes fill the table, rehashes every entry in one go (hundreds of ms at 1M sessions)
+		if (Number.isFinite(this.#maxSize)) this.#values.delete(key);
 		this.#values.set(key, value);
+		const previous = this.#expiries.get(key);
+		if (previous !== undefined) this.#wheel.remove(key, previous);
 		if (expiresAt !== Number.POSITIVE_INFINITY) {
+			// in place too, for the same reason
 			this.#expiries.set(key, expiresAt);
 			this.#wheel.add(key, expiresAt);
+		} else if (previous !== undefined) {
+			this.#expiries.delete(key);
 		}
 
 		if (this.#expiries.size > 0) this.#sweep(now);

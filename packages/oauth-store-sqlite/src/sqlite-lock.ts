@@ -27,6 +27,8 @@ export interface SqliteLockOptions {
 	lease?: number | undefined;
 	/** how long a statement waits for another process's write, in milliseconds; default 5000. */
 	busyTimeout?: number | undefined;
+	/** as for `SqliteStore`: milliseconds between background WAL checkpoints; default 100, `0` inline. */
+	checkpointInterval?: number | undefined;
 	/** the clock for leases, in milliseconds since the epoch, shared by every process; default `Date.now`. */
 	now?: (() => number) | undefined;
 }
@@ -148,7 +150,7 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 
 	return Object.assign(lock, {
 		close: (): void => {
-			if (connection.owned) connection.database.close();
+			connection.close();
 		},
 	});
 };

@@ -404,6 +404,8 @@ describe('SqliteStore', () => {
 			expect(() => new SqliteStore({ path, busyTimeout: -1 })).toThrow(/busyTimeout/);
 			expect(() => new SqliteStore({ path, mmapSize: -1 })).toThrow(/mmapSize/);
 			expect(() => new SqliteStore({ path, mmapSize: 1.5 })).toThrow(/mmapSize/);
+			expect(() => new SqliteStore({ path, checkpointInterval: -1 })).toThrow(TypeError);
+			expect(() => new SqliteStore({ path, checkpointInterval: 2.5 })).toThrow(/checkpointInterval/);
 		});
 
 		it('rejects values JSON cannot hold and an expiresAt that is not a finite number', async () => {

@@ -33,6 +33,13 @@ export interface SqliteStoreOptions {
 	 * non-negative integer; ignored with `database` (set `PRAGMA mmap_size` on it yourself).
 	 */
 	mmapSize?: number | undefined;
+	/**
+	 * milliseconds between WAL checkpoints run by a worker thread for a file opened from `path`
+	 * with better-sqlite3 (one worker per file in a process, shared by its stores and locks);
+	 * default 100. `0` leaves checkpoints to SQLite, on the caller's thread, after the commit that
+	 * takes the WAL past 1,000 pages. a non-negative integer; ignored with `database` and node:sqlite.
+	 */
+	checkpointInterval?: number | undefined;
 	/** start purging expired rows after this many writes; default 100. a positive integer. */
 	purgeInterval?: number | undefined;
 	/**
@@ -191,7 +198,7 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		this.#closed = true;
 		clearTimeout(this.#purgeTimer);
 		this.#purgeTimer = undefined;
-		if (this.#connection.owned) this.#connection.database.close();
+		this.#connection.close();
 	}
 
 	/** runs a statement, turning a driver failure into `StoreUnavailableError`. */

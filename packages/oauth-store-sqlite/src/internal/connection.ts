@@ -1,5 +1,6 @@
 import { StoreSchemaError, StoreUnavailableError } from '../errors.ts';
 import type { SqliteDatabase } from '../sqlite-database.ts';
+import { checkpointInBackground, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.ts';
 import { type DriverLoaders, defaultLoaders, selectDriver } from './load-driver.ts';
 import { messageOf } from './sqlite-code.ts';
 
@@ -9,12 +10,17 @@ export interface ConnectionOptions {
 	path?: string | undefined;
 	busyTimeout?: number | undefined;
 	mmapSize?: number | undefined;
+	checkpointInterval?: number | undefined;
 }
 
 /** a connection, and whether the store or lock opened it (and so closes it). */
 export interface Connection {
 	database: SqliteDatabase;
 	owned: boolean;
+	/** whether a worker thread runs its WAL checkpoints (see checkpointer.ts). */
+	checkpointsInBackground: boolean;
+	/** stops its background checkpoints and closes it, if it was opened here. */
+	close: () => void;
 }
 
 /**
@@ -47,6 +53,19 @@ const pragmaValue = (database: SqliteDatabase, pragma: string): unknown => {
 	return row == null ? undefined : Object.values(row)[0];
 };
 
+/** background checkpoints, or SQLite's own on this thread when no worker thread can start here. */
+const startBackgroundCheckpoints = (
+	database: SqliteDatabase,
+	options: Parameters<typeof checkpointInBackground>[1],
+): (() => void) | undefined => {
+	try {
+		return checkpointInBackground(database, options);
+	} catch {
+		// a runtime without worker threads: checkpoints stay inline, as SQLite runs them by default
+		return undefined;
+	}
+};
+
 /**
  * opens `path` (WAL, busy timeout) or adopts `database`, then runs `setup` on it (the schema).
  * failures become `StoreUnavailableError` (`StoreSchemaError` passes as it is), and a connection
@@ -68,15 +87,22 @@ export const connect = (
 		throw new TypeError('database must be a better-sqlite3 Database or a node:sqlite DatabaseSync');
 	}
 	const busyTimeout = positiveInteger('busyTimeout', options.busyTimeout, DEFAULT_BUSY_TIMEOUT_MS);
-	const { mmapSize = DEFAULT_MMAP_SIZE } = options;
+	const { mmapSize = DEFAULT_MMAP_SIZE, checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL_MS } = options;
 	if (!Number.isSafeInteger(mmapSize) || mmapSize < 0) {
 		throw new TypeError(`mmapSize must be a non-negative integer number of bytes, got ${mmapSize}`);
 	}
+	if (!Number.isSafeInteger(checkpointInterval) || checkpointInterval < 0) {
+		throw new TypeError(
+			`checkpointInterval must be a non-negative integer number of milliseconds, got ${checkpointInterval}`,
+		);
+	}
 
 	let opened: SqliteDatabase | undefined;
+	let release: (() => void) | undefined;
 	try {
 		if (path !== undefined) {
-			opened = selectDriver(loaders).open(path);
+			const driver = selectDriver(loaders);
+			opened = driver.open(path);
 			opened.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
 			// a session row is about 2.3 kB: on 4 kB pages each takes a page of its own, on 16 kB
 			// pages seven share one (the file shrinks by 40 % and lookups touch fewer pages).
@@ -92,15 +118,33 @@ export const connect = (
 			// per connection, not stored in the file; 0 turns it off. SQLite caps it at its
 			// compile-time limit
 			opened.exec(`PRAGMA mmap_size = ${mmapSize}`);
+			if (checkpointInterval > 0 && driver.module !== undefined) {
+				release = startBackgroundCheckpoints(opened, {
+					path,
+					driver: driver.module,
+					interval: checkpointInterval,
+					busyTimeout,
+				});
+			}
 		} else if (options.busyTimeout !== undefined || pragmaValue(database!, 'busy_timeout') === 0) {
 			// without a busy timeout a second process makes every write fail with SQLITE_BUSY
 			database!.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
 		}
 		const connection = opened ?? database!;
 		setup(connection);
-		return { database: connection, owned: opened !== undefined };
+		return {
+			database: connection,
+			owned: opened !== undefined,
+			checkpointsInBackground: release !== undefined,
+			close: () => {
+				// the worker first: it must not outlive the connections it serves
+				release?.();
+				opened?.close();
+			},
+		};
 	} catch (err) {
 		try {
+			release?.();
 			opened?.close();
 		} catch {
 			// already failing: the first error is the one to report

@@ -11,12 +11,16 @@ export interface DriverLoaders {
 	betterSqlite3: () => unknown;
 	/** the `node:sqlite` module, or `undefined` when the runtime has none. */
 	nodeSqlite: () => unknown;
+	/** the file better-sqlite3 loads from, for a worker thread to load the same one; optional. */
+	betterSqlite3Path?: (() => string) | undefined;
 }
 
 /** a driver, ready to open files. */
 export interface SqliteDriver {
 	name: SqliteDriverName;
 	open: (path: string) => SqliteDatabase;
+	/** better-sqlite3's resolved module file, when known: a worker thread loads it to open the file too. */
+	module?: string | undefined;
 }
 
 const require = createRequire(import.meta.url);
@@ -26,11 +30,21 @@ export const defaultLoaders: DriverLoaders = {
 	betterSqlite3: () => require('better-sqlite3'),
 	// Node 22.13+ (and 22.5+ with --experimental-sqlite); undefined elsewhere
 	nodeSqlite: () => process.getBuiltinModule?.('node:sqlite'),
+	betterSqlite3Path: () => require.resolve('better-sqlite3'),
 };
 
 type DatabaseClass = new (path: string) => SqliteDatabase;
 
 const isClass = (value: unknown): value is DatabaseClass => typeof value === 'function';
+
+const moduleOf = (loaders: DriverLoaders): string | undefined => {
+	try {
+		return loaders.betterSqlite3Path?.();
+	} catch {
+		// loaded, yet not resolvable as a file (a bundler inlined it): no worker thread then
+		return undefined;
+	}
+};
 
 /**
  * picks the driver for a file path: better-sqlite3 when it is installed and its native addon
@@ -49,7 +63,7 @@ export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDri
 			// in-memory database so that an addon built for another Node (or a runtime that cannot
 			// load it, such as Bun or Deno) falls back to node:sqlite here instead of failing later
 			new Database(':memory:').close();
-			return { name: 'better-sqlite3', open: (path) => new Database(path) };
+			return { name: 'better-sqlite3', open: (path) => new Database(path), module: moduleOf(loaders) };
 		}
 		loadError = new TypeError('better-sqlite3 did not export a Database class');
 	} catch (err) {

@@ -1,0 +1,195 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { SqliteStore } from '../sqlite-store.ts';
+import { checkpointInBackground, checkpointWorker } from './checkpointer.ts';
+import { tempDir } from './test-files.ts';
+
+const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
+const CHILD = fileURLToPath(new URL('../../test/checkpoint-child.mjs', import.meta.url));
+const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
+const payload = 'x'.repeat(3000);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * the WAL index header in the -shm file (native byte order; x86 and arm64 are little-endian):
+ * frames in the WAL (mxFrame) and how many a checkpoint has copied into the database (nBackfill).
+ */
+const walState = (path: string): { frames: number; backfilled: number } => {
+	const fd = openSync(`${path}-shm`, 'r');
+	try {
+		const header = Buffer.alloc(100);
+		readSync(fd, header, 0, 100, 0);
+		return { frames: header.readUInt32LE(16), backfilled: header.readUInt32LE(96) };
+	} finally {
+		closeSync(fd);
+	}
+};
+
+const until = async (condition: () => boolean, ms = 10_000): Promise<void> => {
+	const end = Date.now() + ms;
+	while (!condition()) {
+		if (Date.now() > end) throw new Error('timed out waiting');
+		await sleep(10);
+	}
+};
+
+const pragma = (database: Database.Database, name: string): unknown =>
+	database.pragma(name, { simple: true });
+
+/** runs test/checkpoint-child.mjs (the built package) in `mode`. */
+const child = (path: string, mode: 'leave' | 'close' | 'forever') => {
+	const process_ = spawn(process.execPath, [CHILD, path, mode], {
+		cwd: PACKAGE_DIR,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let stdout = '';
+	let stderr = '';
+	process_.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+	process_.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+	const exit = once(process_, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+	return { process: process_, exit, stdout: () => stdout, stderr: () => stderr };
+};
+
+describe('background WAL checkpoints', () => {
+	let temp: ReturnType<typeof tempDir>;
+	afterEach(() => temp?.remove());
+
+	it('copies the WAL into the database from a worker thread, and the next write restarts the WAL', async () => {
+		temp = tempDir();
+		const path = temp.file();
+		const store = new SqliteStore({ path, checkpointInterval: 10 });
+		try {
+			for (let i = 0; i < 200; i++) await store.set(`key-${i}`, { i, payload });
+			await until(() => {
+				const { frames, backfilled } = walState(path);
+				return frames > 0 && backfilled === frames;
+			});
+			const before = walState(path).frames;
+			await store.set('one-more', { payload });
+			// written from the start of the WAL again, not appended past the copied frames
+			expect(walState(path).frames).toBeLessThan(before);
+			for (let i = 0; i < 200; i++) expect(await store.get(`key-${i}`)).toEqual({ i, payload });
+		} finally {
+			store.close();
+		}
+	});
+
+	it('leaves checkpoints to SQLite on the caller thread with checkpointInterval 0 (none below 1,000 pages)', async () => {
+		temp = tempDir();
+		const path = temp.file();
+		const store = new SqliteStore({ path, checkpointInterval: 0 });
+		try {
+			for (let i = 0; i < 200; i++) await store.set(`key-${i}`, { i, payload });
+			await sleep(200);
+			const { frames, backfilled } = walState(path);
+			expect(frames).toBeGreaterThan(0);
+			expect(backfilled).toBe(0);
+			expect(checkpointWorker(path, 0)).toBeUndefined();
+		} finally {
+			store.close();
+		}
+	});
+
+	it('shares one worker between the stores of a file, stops it when the last closes, and closes last itself', async () => {
+		temp = tempDir();
+		const path = temp.file();
+		const sessions = new SqliteStore({ path, table: 'sessions', checkpointInterval: 10 });
+		const states = new SqliteStore({ path, table: 'states', checkpointInterval: 10 });
+		const worker = checkpointWorker(path, 10);
+		expect(worker).toBeDefined();
+		const exited = once(worker!, 'exit');
+		await sessions.set('a', { payload });
+		await states.set('b', { payload });
+		sessions.close();
+		expect(checkpointWorker(path, 10)).toBe(worker);
+		expect(await states.get('b')).toEqual({ payload });
+		states.close();
+		expect(checkpointWorker(path, 10)).toBeUndefined();
+		// the worker closed its connection first: the store's, closing last, checkpointed and
+		// removed the WAL before close() returned
+		expect(existsSync(`${path}-wal`)).toBe(false);
+		await exited;
+		const reopened = new SqliteStore({ path, table: 'sessions', checkpointInterval: 0 });
+		expect(await reopened.get('a')).toEqual({ payload });
+		reopened.close();
+	});
+
+	it('goes back to checkpoints on the caller thread when the worker dies, and loses no write', async () => {
+		temp = tempDir();
+		const path = temp.file();
+		const database = new Database(path);
+		database.pragma('journal_mode = WAL');
+		database.exec('CREATE TABLE t (i INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+		const insert = database.prepare('INSERT INTO t (i, v) VALUES (?, ?)');
+		const release = checkpointInBackground(database, {
+			path,
+			driver: DRIVER,
+			interval: 1,
+			busyTimeout: 5000,
+		});
+		try {
+			expect(pragma(database, 'wal_autocheckpoint')).toBe(0);
+			const worker = checkpointWorker(path, 1)!;
+			const exited = once(worker, 'exit');
+			let i = 0;
+			for (; i < 300; i++) insert.run(i, payload);
+			// killed wherever it is, mid-checkpoint or not
+			await worker.terminate();
+			await exited;
+			for (; i < 600; i++) insert.run(i, payload);
+			expect(checkpointWorker(path, 1)).toBeUndefined();
+			// SQLite's own checkpoints again
+			expect(pragma(database, 'wal_autocheckpoint')).toBe(1000);
+		} finally {
+			release();
+			database.close();
+		}
+		const reopened = new Database(path, { readonly: true });
+		expect(pragma(reopened, 'integrity_check')).toBe('ok');
+		expect(reopened.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 600 });
+		reopened.close();
+	});
+
+	it('lets a process exit with the store left open, or closed', async () => {
+		temp = tempDir();
+		for (const mode of ['leave', 'close'] as const) {
+			const run = child(temp.file(`${mode}.db`), mode);
+			const timer = setTimeout(() => run.process.kill('SIGKILL'), 15_000);
+			const [code, signal] = await run.exit;
+			clearTimeout(timer);
+			expect({ mode, code, signal, stderr: run.stderr() }).toEqual({
+				mode,
+				code: 0,
+				signal: null,
+				stderr: '',
+			});
+			expect(run.stdout()).toBe('written\n');
+		}
+	}, 40_000);
+
+	it('keeps every committed write when the process is killed while its worker checkpoints', async () => {
+		temp = tempDir();
+		const path = temp.file();
+		const run = child(path, 'forever');
+		await until(() => Number(run.stdout().trim().split('\n').at(-1)) >= 3000, 30_000);
+		run.process.kill('SIGKILL');
+		await run.exit;
+		const committed = Number(run.stdout().trim().split('\n').at(-1));
+		const store = new SqliteStore({ path, table: 'oauth_sessions', checkpointInterval: 0 });
+		try {
+			for (let i = 0; i < committed; i++) expect(await store.get(`key-${i}`)).toEqual({ i, payload });
+		} finally {
+			store.close();
+		}
+		const database = new Database(path, { readonly: true });
+		expect(pragma(database, 'integrity_check')).toBe('ok');
+		database.close();
+	}, 60_000);
+});
