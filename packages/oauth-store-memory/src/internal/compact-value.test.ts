@@ -56,17 +56,31 @@ describe('encodeValue / decodeValue', () => {
 			a: '12|{"x":1}3,abc',
 			b: '\u0001',
 			c: '\u00010',
+
 			d: 'ünïcødé 🦋',
 			e: token(),
 		};
 		expect(decodeValue(encodeValue(value))).toEqual(value);
 	});
 
-	it('keeps a value whose own text looks like a placeholder as plain JSON, and exactly', () => {
-		const value = { mine: '\u00010', tokens: [token(), token()] };
+	it('leaves strings that start like a placeholder but are not one as they are', () => {
+		const value = { f: '\u0001abc', g: '\u00015x', tokens: [token(), token()] };
 		const text = encodeValue(value);
-		expect(text).toBe(`${JSON.stringify(value).length}|${JSON.stringify(value)}`);
+		// the tokens still went in as bytes
+		expect(text).not.toContain(value.tokens[0]);
 		expect(decodeValue(text)).toEqual(value);
+	});
+
+	it('keeps a value whose own text looks like a placeholder as plain JSON, and exactly', () => {
+		// the second one's placeholder-like text follows an escaped quote: caught all the same
+		for (const value of [
+			{ mine: '\u00010', tokens: [token(), token()] },
+			{ mine: `x"\u00013`, tokens: [token(), token()] },
+		]) {
+			const text = encodeValue(value);
+			expect(text).toBe(`${JSON.stringify(value).length}|${JSON.stringify(value)}`);
+			expect(decodeValue(text)).toEqual(value);
+		}
 	});
 
 	it('round-trips values with no long string, and plain JSON values', () => {

@@ -7,6 +7,7 @@
 // a value of the caller's could hold the same text: such a value is kept as plain JSON instead
 const MARK = '\u0001';
 const PLACEHOLDER = /"\\u0001(\d+)"/g;
+const DIGITS = /^\d+$/;
 /** the shortest string worth keeping as bytes: a P-256 key parameter is 43 characters. */
 const MIN_LENGTH = 32;
 const BASE64URL = /^[\w-]+$/;
@@ -83,6 +84,24 @@ export const decodeValue = (text: string): unknown => {
 		runs.push(text.slice(comma + 1, end));
 		at = end;
 	}
-	// each placeholder gets its base64url text back, then one parse
-	return JSON.parse(json.replace(PLACEHOLDER, (_match, n: string) => `"${codec.toText(runs[Number(n)]!)}"`));
+	// parse the small JSON, then put each run's base64url text where its placeholder is: no
+	// other string is a placeholder (encodeValue checked), and no 2 kB text is built and parsed
+	return restore(JSON.parse(json), runs);
+};
+
+/** replaces placeholder strings in a parsed value, in place; returns the value. */
+const restore = (value: unknown, runs: readonly string[]): unknown => {
+	if (typeof value === 'string') {
+		if (value[0] !== MARK) return value;
+		const index = value.slice(1);
+		return DIGITS.test(index) ? codec.toText(runs[Number(index)]!) : value;
+	}
+	if (typeof value !== 'object' || value === null) return value;
+	if (Array.isArray(value)) {
+		for (let i = 0; i < value.length; i++) value[i] = restore(value[i], runs);
+		return value;
+	}
+	const record = value as Record<string, unknown>;
+	for (const key in record) record[key] = restore(record[key], runs);
+	return value;
 };
