@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { decodeValue, encodeValue } from './compact-value.ts';
 
@@ -92,5 +92,22 @@ describe('encodeValue / decodeValue', () => {
 	it('refuses a value with no JSON form', () => {
 		expect(() => encodeValue(undefined)).toThrow(TypeError);
 		expect(() => encodeValue(() => 1)).toThrow(TypeError);
+	});
+});
+
+describe('encodeValue / decodeValue without node:buffer (atob and btoa)', () => {
+	afterEach(() => {
+		vi.unstubAllGlobals();
+		vi.resetModules();
+	});
+
+	it('writes the same string as with node:buffer and reads it back', async () => {
+		const value = { ...session(), odd: 'A'.repeat(33), padded: randomBytes(40).toString('base64') };
+		const withBuffer = encodeValue(value);
+		vi.stubGlobal('Buffer', undefined);
+		vi.resetModules();
+		const web = await import('./compact-value.ts');
+		expect(web.encodeValue(value)).toBe(withBuffer);
+		expect(web.decodeValue(withBuffer)).toEqual(value);
 	});
 });
