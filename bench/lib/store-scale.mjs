@@ -6,7 +6,7 @@
 // thread, every operation's block while purges and WAL checkpoints go on. blocks are wall time
 // less the run-queue wait the shared machine adds (see thread-clock.mjs); `--stores=memory,sqlite`
 // measures only the stores whose names match.
-import { randomFillSync } from 'node:crypto';
+import { createECDH, randomFillSync } from 'node:crypto';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 
 import { MemoryStore, OAuthClient } from '@atcute/oauth-node-client';
@@ -28,20 +28,26 @@ const label = (n) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);
 
 /**
  * DPoP keys for the sessions: generating a million takes a minute, so sessions share a pool.
- * WebCrypto, not generateKeyPairSync + export: on Node 20.20 that deadlocked once here (a GC
- * during the JWK export ran a key-generation job's destructor, which waited on a held mutex).
+ * made with ECDH, not as KeyObjects: on Node 20.20 a loop of `generateKeyPairSync` and
+ * `export({ format: 'jwk' })` can hang for good (a collection during the export finalises an
+ * earlier key-generation job, which waits on a mutex the export holds).
  */
-const makeKeyPool = async (size) => {
-	const pool = [];
-	for (let i = 0; i < size; i++) {
-		const { privateKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-			'sign',
-		]);
-		const { kty, crv, x, y, d } = await crypto.subtle.exportKey('jwk', privateKey);
-		pool.push({ kty, crv, x, y, d, alg: 'ES256' });
-	}
-	return pool;
-};
+const makeKeyPool = (size) =>
+	Array.from({ length: size }, () => {
+		const ecdh = createECDH('prime256v1');
+		const point = ecdh.generateKeys();
+		// the scalar without its leading zero bytes: a JWK's "d" is always 32 bytes
+		const d = Buffer.concat([Buffer.alloc(32), ecdh.getPrivateKey()]).subarray(-32);
+		const b64 = (bytes) => bytes.toString('base64url');
+		return {
+			kty: 'EC',
+			crv: 'P-256',
+			x: b64(point.subarray(1, 33)),
+			y: b64(point.subarray(33)),
+			d: b64(d),
+			alg: 'ES256',
+		};
+	});
 
 const tokenBytes = Buffer.alloc(1350);
 const keyTexts = new WeakMap();
@@ -334,7 +340,7 @@ const us = (ns) => (ns === undefined ? 'n/a' : `${(ns / 1000).toFixed(1)} µs`);
 
 /** runs the scale mode for `levels` (session counts); prints one table per store and the ratios. */
 export const runStoreScale = async (context, levels) => {
-	const pool = await makeKeyPool(Math.min(20_000, Math.max(...levels)));
+	const pool = makeKeyPool(Math.min(20_000, Math.max(...levels)));
 	const rows = [];
 	const opRows = [];
 	const only = process.argv

@@ -11,3 +11,12 @@ describeStore(
 	}),
 	{ atomicTake: true, expiry: true },
 );
+
+describeStore(
+	'MemoryStore (compact)',
+	async () => ({
+		store: new MemoryStore({ compact: true }),
+		cleanup: async () => {},
+	}),
+	{ atomicTake: true, expiry: true },
+);

@@ -185,3 +185,53 @@ describe('MemoryStore', () => {
 		expect(() => new MemoryStore({ ttl: Number.NaN })).toThrow(/ttl/);
 	});
 });
+
+describe('MemoryStore with compact', () => {
+	const value = () => ({
+		tokenSet: { access_token: 'x'.repeat(10) + 'A'.repeat(900), scope: 'atproto', expires_at: 1 },
+		list: [1, 2, 3],
+	});
+
+	it('gets an equal copy of what was set, through take too', () => {
+		const store = new MemoryStore<string, ReturnType<typeof value>>({ compact: true });
+		store.set('a', value());
+		expect(store.get('a')).toEqual(value());
+		expect(store.take('a')).toEqual(value());
+		expect(store.get('a')).toBeUndefined();
+	});
+
+	it('isolates the stored value from callers that mutate what they set or got', () => {
+		const store = new MemoryStore<string, ReturnType<typeof value>>({ compact: true });
+		const given = value();
+		store.set('a', given);
+		given.tokenSet.scope = 'changed after set';
+		const got = store.get('a')!;
+		got.list.push(4);
+		got.tokenSet.access_token = 'changed after get';
+		expect(store.get('a')).toEqual(value());
+		expect(store.get('a')).not.toBe(store.get('a'));
+	});
+
+	it('refuses a value with no JSON form and keeps the previous one', () => {
+		const store = new MemoryStore<string, unknown>({ compact: true });
+		store.set('a', { n: 1 });
+		expect(() => store.set('a', undefined)).toThrow(TypeError);
+		expect(store.get('a')).toEqual({ n: 1 });
+	});
+
+	it('expires and bounds compact entries like any other', () => {
+		const time = clock();
+		const store = new MemoryStore<string, { n: number }>({ compact: true, maxSize: 2, now: time.now });
+		store.set('a', { n: 1 }, { expiresAt: time.now() + 1000 });
+		store.set('b', { n: 2 });
+		store.set('c', { n: 3 });
+		expect(store.get('a')).toBeUndefined();
+		time.advance(2000);
+		expect(store.get('b')).toEqual({ n: 2 });
+		expect(store.size).toBe(2);
+	});
+
+	it('refuses a compact option that is not a boolean', () => {
+		expect(() => new MemoryStore({ compact: 'yes' as never })).toThrow(/compact/);
+	});
+});

@@ -1,5 +1,6 @@
 import type { Store, StoreSetOptions } from '@atcute/oauth-client';
 
+import { decodeValue, encodeValue } from './internal/compact-value.ts';
 import { ExpiryWheel } from './internal/expiry-wheel.ts';
 import { ShardedMap } from './internal/sharded-map.ts';
 
@@ -14,6 +15,13 @@ export interface MemoryStoreOptions {
 	ttl?: number | undefined;
 	/** the clock, in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
+	/**
+	 * keep each value as one compact string (its JSON, long base64url strings as their bytes)
+	 * and hand out a fresh copy on every read: about a quarter less memory per session, and no
+	 * caller can change what is stored by mutating a value, for a few microseconds per `get`.
+	 * values must be JSON (as every durable store requires). default `false`: kept by reference.
+	 */
+	compact?: boolean | undefined;
 }
 
 /**
@@ -27,10 +35,12 @@ export const SWEEP_BATCH = 100;
  * the store's `ttl` and the `expiresAt` the library gives, and a size bound drops the least
  * recently used. expired entries are dropped when read and, a bounded step per write, in the
  * order they expire; entries without expiry (sessions) are never visited.
- * values are kept as given (not copied): do not mutate them.
+ * values are kept as given (not copied; do not mutate them), or, with `compact`, as one string
+ * each, decoded afresh on every read.
  */
 export class MemoryStore<K extends string = string, V = unknown> implements Store<K, V> {
-	readonly #values = new Map<K, V>();
+	// V, or its encodeValue string when compact
+	readonly #values = new Map<K, unknown>();
 	// only entries that expire have a row here and in the wheel: sessions cost one Map entry
 	// sharded: the sweep deletes from it in bulk, and one Map of them would rehash in one go
 	readonly #expiries = new ShardedMap<K, number>();
@@ -38,16 +48,26 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 	readonly #maxSize: number;
 	readonly #ttl: number;
 	readonly #now: () => number;
+	readonly #compact: boolean;
 
 	constructor(options: MemoryStoreOptions = {}) {
-		const { maxSize = Number.POSITIVE_INFINITY, ttl = Number.POSITIVE_INFINITY, now = Date.now } = options;
+		const {
+			maxSize = Number.POSITIVE_INFINITY,
+			ttl = Number.POSITIVE_INFINITY,
+			now = Date.now,
+			compact = false,
+		} = options;
 		if (!(maxSize >= 1) || (Number.isFinite(maxSize) && !Number.isInteger(maxSize))) {
 			throw new TypeError(`maxSize must be a positive integer, got ${maxSize}`);
 		}
 		if (!(ttl > 0)) {
 			throw new TypeError(`ttl must be a positive number of milliseconds, got ${ttl}`);
 		}
+		if (typeof compact !== 'boolean') {
+			throw new TypeError(`compact must be a boolean, got ${typeof compact}`);
+		}
 		this.#maxSize = maxSize;
+		this.#compact = compact;
 		this.#ttl = ttl;
 		this.#now = now;
 	}
@@ -66,16 +86,18 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 				return undefined;
 			}
 		}
-		const value = this.#values.get(key) as V;
+		const value = this.#values.get(key);
 		if (Number.isFinite(this.#maxSize)) {
 			// move to the back: most recently used
 			this.#values.delete(key);
 			this.#values.set(key, value);
 		}
-		return value;
+		return this.#compact ? (decodeValue(value as string) as V) : (value as V);
 	}
 
 	set(key: K, value: V, options?: StoreSetOptions): void {
+		// encoded first: a value with no JSON form throws before the store changes
+		const kept = this.#compact ? encodeValue(value) : value;
 		const hint = options?.expiresAt;
 		const now =
 			hint !== undefined || this.#ttl !== Number.POSITIVE_INFINITY || this.#expiries.size > 0
@@ -87,7 +109,7 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 		// unbounded one updates in place: V8's Map keeps a hole for each deleted entry and, once
 		// holes fill the table, rehashes every entry in one go (hundreds of ms at 1M sessions)
 		if (Number.isFinite(this.#maxSize)) this.#values.delete(key);
-		this.#values.set(key, value);
+		this.#values.set(key, kept);
 		const previous = this.#expiries.get(key);
 		if (previous !== undefined) this.#wheel.remove(key, previous);
 		if (expiresAt !== Number.POSITIVE_INFINITY) {
