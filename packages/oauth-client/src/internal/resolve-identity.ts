@@ -1,10 +1,10 @@
-import { getPdsEndpoint } from '@atcute/identity';
 import type { ActorResolver, DidDocumentResolver, ResolvedActor } from '@atcute/identity-resolver';
 import type { ActorIdentifier, Did } from '@atcute/lexicons';
 import type { OAuthDiscovery } from '@atcute/oauth-discovery';
 
 import { IdentityResolutionError } from '../errors.ts';
 import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
+import { pdsEndpointOf } from './pds-endpoint.ts';
 
 /**
  * resolves what the user typed (a handle or DID) to the account, through the resolver's cache.
@@ -77,7 +77,7 @@ const pdsFromDidDocument = async (
 	did: Did,
 	noCache: boolean,
 ): Promise<string> => {
-	const endpoint = getPdsEndpoint(
+	const endpoint = pdsEndpointOf(
 		await documents.resolve(did as Parameters<DidDocumentResolver['resolve']>[0], { noCache }),
 	);
 	if (endpoint === undefined) throw new Error('the DID document names no PDS');
