@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-import { MemoryStore } from '@atcute/oauth-node-client';
+import { compactCodec, MemoryStore } from '@atcute/oauth-node-client';
 import { RedisStore } from '@atcute/oauth-store-redis';
 import { SqliteStore } from '@atcute/oauth-store-sqlite';
 import Database from 'better-sqlite3';
@@ -177,5 +177,5 @@ export const storeAdapters = (context) => [
 			};
 		},
 	}, // one string per session, a fresh copy per read: less heap, a dearer get
-	memoryAdapter('MemoryStore (compact)', { compact: true }),
+	memoryAdapter('MemoryStore (compact)', { codec: compactCodec }),
 ];

@@ -83,7 +83,12 @@ export {
 	type StoredValue,
 	type StoreKey,
 } from '@atcute/oauth-store-encrypted';
-export { MemoryStore, type MemoryStoreOptions } from '@atcute/oauth-store-memory';
+export {
+	compactCodec,
+	MemoryStore,
+	type MemoryStoreCodec,
+	type MemoryStoreOptions,
+} from '@atcute/oauth-store-memory';
 export { createNodeFetch, type NodeFetchOptions } from './create-node-fetch.ts';
 export type { OAuthClientOptions } from './default-transport.ts';
 export { diagnosticsChannelTracer, OAUTH_TRACING_CHANNELS } from './diagnostics.ts';

@@ -1,5 +1,6 @@
 import { describeStore } from '@atcute-oauth/store-conformance';
 
+import { compactCodec } from './compact-codec.ts';
 import { MemoryStore } from './memory-store.ts';
 
 // in-process only: there is no second handle on the same data
@@ -13,9 +14,9 @@ describeStore(
 );
 
 describeStore(
-	'MemoryStore (compact)',
+	'MemoryStore (compactCodec)',
 	async () => ({
-		store: new MemoryStore({ compact: true }),
+		store: new MemoryStore({ codec: compactCodec }),
 		cleanup: async () => {},
 	}),
 	{ atomicTake: true, expiry: true },

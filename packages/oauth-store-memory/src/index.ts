@@ -1,1 +1,2 @@
-export { MemoryStore, type MemoryStoreOptions } from './memory-store.ts';
+export { compactCodec } from './compact-codec.ts';
+export { MemoryStore, type MemoryStoreCodec, type MemoryStoreOptions } from './memory-store.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { compactCodec } from './compact-codec.ts';
 import { MemoryStore, SWEEP_BATCH } from './memory-store.ts';
 
 const clock = (start = 1_000_000) => {
@@ -186,14 +187,14 @@ describe('MemoryStore', () => {
 	});
 });
 
-describe('MemoryStore with compact', () => {
+describe('MemoryStore with compactCodec', () => {
 	const value = () => ({
 		tokenSet: { access_token: 'x'.repeat(10) + 'A'.repeat(900), scope: 'atproto', expires_at: 1 },
 		list: [1, 2, 3],
 	});
 
 	it('gets an equal copy of what was set, through take too', () => {
-		const store = new MemoryStore<string, ReturnType<typeof value>>({ compact: true });
+		const store = new MemoryStore<string, ReturnType<typeof value>>({ codec: compactCodec });
 		store.set('a', value());
 		expect(store.get('a')).toEqual(value());
 		expect(store.take('a')).toEqual(value());
@@ -201,7 +202,7 @@ describe('MemoryStore with compact', () => {
 	});
 
 	it('isolates the stored value from callers that mutate what they set or got', () => {
-		const store = new MemoryStore<string, ReturnType<typeof value>>({ compact: true });
+		const store = new MemoryStore<string, ReturnType<typeof value>>({ codec: compactCodec });
 		const given = value();
 		store.set('a', given);
 		given.tokenSet.scope = 'changed after set';
@@ -213,7 +214,7 @@ describe('MemoryStore with compact', () => {
 	});
 
 	it('refuses a value with no JSON form and keeps the previous one', () => {
-		const store = new MemoryStore<string, unknown>({ compact: true });
+		const store = new MemoryStore<string, unknown>({ codec: compactCodec });
 		store.set('a', { n: 1 });
 		expect(() => store.set('a', undefined)).toThrow(TypeError);
 		expect(store.get('a')).toEqual({ n: 1 });
@@ -221,7 +222,7 @@ describe('MemoryStore with compact', () => {
 
 	it('expires and bounds compact entries like any other', () => {
 		const time = clock();
-		const store = new MemoryStore<string, { n: number }>({ compact: true, maxSize: 2, now: time.now });
+		const store = new MemoryStore<string, { n: number }>({ codec: compactCodec, maxSize: 2, now: time.now });
 		store.set('a', { n: 1 }, { expiresAt: time.now() + 1000 });
 		store.set('b', { n: 2 });
 		store.set('c', { n: 3 });
@@ -231,7 +232,25 @@ describe('MemoryStore with compact', () => {
 		expect(store.size).toBe(2);
 	});
 
-	it('refuses a compact option that is not a boolean', () => {
-		expect(() => new MemoryStore({ compact: 'yes' as never })).toThrow(/compact/);
+	it('refuses a codec without encode and decode functions', () => {
+		expect(() => new MemoryStore({ codec: true as never })).toThrow(/codec/);
+		expect(() => new MemoryStore({ codec: { encode: (v: unknown) => v } as never })).toThrow(/codec/);
+	});
+
+	it('keeps values through any codec given', () => {
+		const kept: unknown[] = [];
+		const store = new MemoryStore<string, { n: number }>({
+			codec: {
+				encode: (value) => {
+					const text = JSON.stringify(value);
+					kept.push(text);
+					return text;
+				},
+				decode: (text) => JSON.parse(text as string),
+			},
+		});
+		store.set('a', { n: 1 });
+		expect(kept).toEqual(['{"n":1}']);
+		expect(store.get('a')).toEqual({ n: 1 });
 	});
 });

@@ -1,6 +1,5 @@
 import type { Store, StoreSetOptions } from '@atcute/oauth-client';
 
-import { decodeValue, encodeValue } from './internal/compact-value.ts';
 import { ExpiryWheel } from './internal/expiry-wheel.ts';
 import { ShardedMap } from './internal/sharded-map.ts';
 
@@ -16,12 +15,22 @@ export interface MemoryStoreOptions {
 	/** the clock, in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
 	/**
-	 * keep each value as one compact string (its JSON, long base64url strings as their bytes)
-	 * and hand out a fresh copy on every read: about a quarter less memory per session, and no
-	 * caller can change what is stored by mutating a value, for a few microseconds per `get`.
-	 * values must be JSON (as every durable store requires). default `false`: kept by reference.
+	 * how values are kept: `encode` on every set, `decode` on every get. default none: kept by
+	 * reference. `compactCodec` keeps each value as one string, about a quarter less memory per
+	 * session and a fresh copy on every read, for a few microseconds per `get`.
 	 */
-	compact?: boolean | undefined;
+	codec?: MemoryStoreCodec | undefined;
+}
+
+/**
+ * how a `MemoryStore` keeps its values (see `compactCodec`). `encode` may throw (a `TypeError`
+ * for a value it cannot keep): the store is then left as it was.
+ */
+export interface MemoryStoreCodec {
+	/** what to keep for `value`. */
+	encode(value: unknown): unknown;
+	/** the value again, from what `encode` gave. */
+	decode(kept: unknown): unknown;
 }
 
 /**
@@ -35,11 +44,11 @@ export const SWEEP_BATCH = 100;
  * the store's `ttl` and the `expiresAt` the library gives, and a size bound drops the least
  * recently used. expired entries are dropped when read and, a bounded step per write, in the
  * order they expire; entries without expiry (sessions) are never visited.
- * values are kept as given (not copied; do not mutate them), or, with `compact`, as one string
- * each, decoded afresh on every read.
+ * values are kept as given (not copied; do not mutate them), or through a `codec` (as
+ * `compactCodec`: one string each, decoded afresh on every read).
  */
 export class MemoryStore<K extends string = string, V = unknown> implements Store<K, V> {
-	// V, or its encodeValue string when compact
+	// V, or what the codec made of it
 	readonly #values = new Map<K, unknown>();
 	// only entries that expire have a row here and in the wheel: sessions cost one Map entry
 	// sharded: the sweep deletes from it in bulk, and one Map of them would rehash in one go
@@ -48,14 +57,14 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 	readonly #maxSize: number;
 	readonly #ttl: number;
 	readonly #now: () => number;
-	readonly #compact: boolean;
+	readonly #codec: MemoryStoreCodec | undefined;
 
 	constructor(options: MemoryStoreOptions = {}) {
 		const {
 			maxSize = Number.POSITIVE_INFINITY,
 			ttl = Number.POSITIVE_INFINITY,
 			now = Date.now,
-			compact = false,
+			codec,
 		} = options;
 		if (!(maxSize >= 1) || (Number.isFinite(maxSize) && !Number.isInteger(maxSize))) {
 			throw new TypeError(`maxSize must be a positive integer, got ${maxSize}`);
@@ -63,11 +72,11 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 		if (!(ttl > 0)) {
 			throw new TypeError(`ttl must be a positive number of milliseconds, got ${ttl}`);
 		}
-		if (typeof compact !== 'boolean') {
-			throw new TypeError(`compact must be a boolean, got ${typeof compact}`);
+		if (codec !== undefined && (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')) {
+			throw new TypeError('codec must have encode and decode functions (as compactCodec)');
 		}
 		this.#maxSize = maxSize;
-		this.#compact = compact;
+		this.#codec = codec;
 		this.#ttl = ttl;
 		this.#now = now;
 	}
@@ -92,12 +101,12 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 			this.#values.delete(key);
 			this.#values.set(key, value);
 		}
-		return this.#compact ? (decodeValue(value as string) as V) : (value as V);
+		return (this.#codec === undefined ? value : this.#codec.decode(value)) as V;
 	}
 
 	set(key: K, value: V, options?: StoreSetOptions): void {
-		// encoded first: a value with no JSON form throws before the store changes
-		const kept = this.#compact ? encodeValue(value) : value;
+		// encoded first: a value the codec refuses throws before the store changes
+		const kept = this.#codec === undefined ? value : this.#codec.encode(value);
 		const hint = options?.expiresAt;
 		const now =
 			hint !== undefined || this.#ttl !== Number.POSITIVE_INFINITY || this.#expiries.size > 0

@@ -20,20 +20,26 @@ type Latin1Codec = {
 };
 
 // node:buffer where the runtime has it (several times faster than atob/btoa on Node 20), else
-// the web's atob/btoa, which every runtime has
-const { Buffer: NodeBuffer } = globalThis as unknown as {
-	Buffer?: { from(text: string, encoding: string): { toString(encoding: string): string } };
+// the web's atob/btoa, which every runtime has. chosen on first use: nothing runs at import, so a
+// bundle that never uses the compact codec drops all of this
+let latin1: Latin1Codec | undefined;
+const latin1Codec = (): Latin1Codec => {
+	if (latin1 !== undefined) return latin1;
+	const { Buffer: NodeBuffer } = globalThis as unknown as {
+		Buffer?: { from(text: string, encoding: string): { toString(encoding: string): string } };
+	};
+	latin1 =
+		NodeBuffer !== undefined
+			? {
+					toBytes: (text) => NodeBuffer.from(text, 'base64url').toString('latin1'),
+					toText: (bytes) => NodeBuffer.from(bytes, 'latin1').toString('base64url'),
+				}
+			: {
+					toBytes: (text) => atob(text.replaceAll('-', '+').replaceAll('_', '/')),
+					toText: (bytes) => btoa(bytes).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, ''),
+				};
+	return latin1;
 };
-const codec: Latin1Codec =
-	NodeBuffer !== undefined
-		? {
-				toBytes: (text) => NodeBuffer.from(text, 'base64url').toString('latin1'),
-				toText: (bytes) => NodeBuffer.from(bytes, 'latin1').toString('base64url'),
-			}
-		: {
-				toBytes: (text) => atob(text.replaceAll('-', '+').replaceAll('_', '/')),
-				toText: (bytes) => btoa(bytes).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, ''),
-			};
 
 /**
  * encodes a JSON-serialisable value as one string: `<json length>|<json><length>,<bytes>…`,
@@ -46,12 +52,12 @@ export const encodeValue = (value: unknown): string => {
 		if (typeof item !== 'string' || item.length < MIN_LENGTH || !BASE64URL.test(item)) return item;
 		let bytes: string;
 		try {
-			bytes = codec.toBytes(item);
+			bytes = latin1Codec().toBytes(item);
 		} catch {
 			return item;
 		}
 		// only a string that comes back exactly (canonical, unpadded) is kept as bytes
-		if (codec.toText(bytes) !== item) return item;
+		if (latin1Codec().toText(bytes) !== item) return item;
 		runs.push(bytes);
 		return `${MARK}${runs.length - 1}`;
 	});
@@ -94,7 +100,7 @@ const restore = (value: unknown, runs: readonly string[]): unknown => {
 	if (typeof value === 'string') {
 		if (value[0] !== MARK) return value;
 		const index = value.slice(1);
-		return DIGITS.test(index) ? codec.toText(runs[Number(index)]!) : value;
+		return DIGITS.test(index) ? latin1Codec().toText(runs[Number(index)]!) : value;
 	}
 	if (typeof value !== 'object' || value === null) return value;
 	if (Array.isArray(value)) {
