@@ -6,15 +6,13 @@
 // with NODE_EXTRA_CA_CERTS. the clients take turns, round after round; each gets the median of its
 // rounds. also counts the HTTP requests each client makes per sign-in.
 // run: pnpm bench signin (BENCH_SIGNIN_ROUNDS, BENCH_SIGNIN_PER_ROUND to change the length)
-import { execFile, fork } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+
+import { createTestTls } from '@atcute-oauth/test-oauth-server';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const run = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_SIGNIN_ROUNDS ?? 10);
 const PER_ROUND = Number(process.env.BENCH_SIGNIN_PER_ROUND ?? 20);
 const WARMUP = 20;
@@ -25,55 +23,6 @@ const LABELS = {
 	ours: 'ours (facade defaults; resolvers on global fetch)',
 	upstream: 'upstream 2.0.1 (resolvers on global fetch)',
 	'ours-guarded-resolvers': 'ours, README guarded setup (resolvers on createNodeFetch)',
-};
-
-/** a CA and a certificate for 127.0.0.1 and localhost it signed, in a new temporary directory. */
-const makeTls = async () => {
-	const dir = await mkdtemp(join(tmpdir(), 'signin-bench-'));
-	const at = (name) => join(dir, name);
-	const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-	await run('openssl', [
-		'req',
-		'-x509',
-		...ec,
-		'-keyout',
-		at('ca.key'),
-		'-out',
-		at('ca.pem'),
-		'-days',
-		'1',
-		'-subj',
-		'/CN=signin bench CA',
-	]);
-	await run('openssl', [
-		'req',
-		...ec,
-		'-keyout',
-		at('server.key'),
-		'-out',
-		at('server.csr'),
-		'-subj',
-		`/CN=${HOST}`,
-	]);
-	await writeFile(at('ext.cnf'), `subjectAltName=DNS:${HOST}\n`);
-	await run('openssl', [
-		'x509',
-		'-req',
-		'-in',
-		at('server.csr'),
-		'-CA',
-		at('ca.pem'),
-		'-CAkey',
-		at('ca.key'),
-		'-CAcreateserial',
-		'-out',
-		at('server.pem'),
-		'-days',
-		'1',
-		'-extfile',
-		at('ext.cnf'),
-	]);
-	return { dir, ca: at('ca.pem'), cert: at('server.pem'), key: at('server.key') };
 };
 
 /** a forked child, with request/answer over IPC; `onAsk` answers the child's own requests. */
@@ -131,9 +80,10 @@ const spawn = (file, args, env, onAsk) => {
 	return { child, next, call, send: (message) => child.send(message) };
 };
 
-const tls = await makeTls();
-const env = { NODE_EXTRA_CA_CERTS: tls.ca };
-const server = spawn('signin-server.mjs', [tls.cert, tls.key, HOST], env, () => {
+// a CA made for this run, and a certificate for HOST it signed
+const tls = await createTestTls([HOST]);
+const env = { NODE_EXTRA_CA_CERTS: tls.caPath };
+const server = spawn('signin-server.mjs', [tls.certPath, tls.keyPath, HOST], env, () => {
 	throw new Error('the server asks nothing');
 });
 const { ready: urls } = await server.next();
@@ -235,5 +185,5 @@ try {
 		),
 	);
 	await server.call('close').catch(() => {});
-	await rm(tls.dir, { recursive: true, force: true });
+	await tls.remove();
 }

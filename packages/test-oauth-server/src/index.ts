@@ -8,6 +8,7 @@ export {
 	loopbackClientMetadata,
 	matchesRedirectUri,
 } from './client-metadata.ts';
+export { createTestTls, type TestTls } from './create-test-tls.ts';
 export { DEFAULT_SCOPES, DEFAULT_SIGNING_ALGS, type TestOAuthServerOptions } from './options.ts';
 export { startTestOAuthServer } from './start-test-oauth-server.ts';
 export type {

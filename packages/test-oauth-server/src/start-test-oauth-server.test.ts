@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+import { createTestTls } from './create-test-tls.ts';
 import { startTestOAuthServer } from './start-test-oauth-server.ts';
 import type { TestOAuthServer } from './test-oauth-server.ts';
 import { MiniClient, type Tokens } from './test-utils/mini-client.ts';
@@ -36,40 +33,19 @@ describe('identity and discovery', () => {
 	});
 
 	it('serves https with the given certificate, under the given host name', async () => {
-		const dir = await mkdtemp(join(tmpdir(), 'test-oauth-server-tls-'));
-		const run = promisify(execFile);
-		const at = (name: string) => join(dir, name);
+		const tls = await createTestTls(['localhost']);
 		try {
-			// a self-signed certificate for localhost, trusted below as its own CA
-			await run('openssl', [
-				'req',
-				'-x509',
-				'-newkey',
-				'ec',
-				'-pkeyopt',
-				'ec_paramgen_curve:P-256',
-				'-nodes',
-				'-keyout',
-				at('key.pem'),
-				'-out',
-				at('cert.pem'),
-				'-days',
-				'1',
-				'-subj',
-				'/CN=localhost',
-				'-addext',
-				'subjectAltName=DNS:localhost',
-			]);
-			const cert = await readFile(at('cert.pem'), 'utf8');
-			const key = await readFile(at('key.pem'), 'utf8');
+			const { cert, key } = tls;
 			const secure = await startTestOAuthServer({ tls: { cert, key }, host: 'localhost' });
 			try {
 				const bob = secure.createAccount({ handle: 'bob.test' });
 				for (const url of [secure.plcUrl, secure.pdsUrl, secure.issuer]) {
 					expect(url).toMatch(/^https:\/\/localhost:\d+$/);
 				}
+				// trusted through the CA that signed it, as NODE_EXTRA_CA_CERTS would
+				const ca = await readFile(tls.caPath, 'utf8');
 				const document = await new Promise<Record<string, unknown>>((resolve, reject) => {
-					httpsGet(`${secure.plcUrl}/${bob.did}`, { ca: cert }, (response) => {
+					httpsGet(`${secure.plcUrl}/${bob.did}`, { ca }, (response) => {
 						let body = '';
 						response.on('data', (chunk) => (body += chunk));
 						response.on('end', () => resolve(JSON.parse(body)));
@@ -82,7 +58,7 @@ describe('identity and discovery', () => {
 				await secure.close();
 			}
 		} finally {
-			await rm(dir, { recursive: true, force: true });
+			await tls.remove();
 		}
 	});
 

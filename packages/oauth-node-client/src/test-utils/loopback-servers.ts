@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import {
 	createServer as createHttpServer,
 	type IncomingMessage,
@@ -8,11 +6,11 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
+import type { TestTls } from '@atcute-oauth/test-oauth-server';
+
+// a throw-away CA and a certificate for localhost and 127.0.0.1 it signed (openssl CLI)
+export { createTestTls, type TestTls } from '@atcute-oauth/test-oauth-server';
 
 /** a test server on 127.0.0.1 that counts its connections and requests. */
 export interface LoopbackServer {
@@ -62,69 +60,6 @@ const track = async (server: Server, secure: boolean, handler: Handler): Promise
 /** an http server on 127.0.0.1. */
 export const startHttpServer = (handler: Handler): Promise<LoopbackServer> => {
 	return track(createHttpServer(), false, handler);
-};
-
-/** a throw-away CA and a certificate for localhost and 127.0.0.1 it signed (openssl CLI). */
-export interface TestTls {
-	dir: string;
-	caPath: string;
-	cert: string;
-	key: string;
-	remove(): Promise<void>;
-}
-
-export const createTestTls = async (): Promise<TestTls> => {
-	const dir = await mkdtemp(join(tmpdir(), 'node-fetch-tls-'));
-	const at = (name: string) => join(dir, name);
-	const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-	await run('openssl', [
-		'req',
-		'-x509',
-		...ec,
-		'-keyout',
-		at('ca.key'),
-		'-out',
-		at('ca.pem'),
-		'-days',
-		'2',
-		'-subj',
-		'/CN=test CA',
-	]);
-	await run('openssl', [
-		'req',
-		...ec,
-		'-keyout',
-		at('server.key'),
-		'-out',
-		at('server.csr'),
-		'-subj',
-		'/CN=localhost',
-	]);
-	await writeFile(at('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-	await run('openssl', [
-		'x509',
-		'-req',
-		'-in',
-		at('server.csr'),
-		'-CA',
-		at('ca.pem'),
-		'-CAkey',
-		at('ca.key'),
-		'-CAcreateserial',
-		'-out',
-		at('server.pem'),
-		'-days',
-		'2',
-		'-extfile',
-		at('ext.cnf'),
-	]);
-	return {
-		dir,
-		caPath: at('ca.pem'),
-		cert: await readFile(at('server.pem'), 'utf8'),
-		key: await readFile(at('server.key'), 'utf8'),
-		remove: () => rm(dir, { recursive: true, force: true }),
-	};
 };
 
 /** an https server on 127.0.0.1 with the test certificate. */
