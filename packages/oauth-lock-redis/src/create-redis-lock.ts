@@ -1,5 +1,6 @@
 import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
+import { settleWithin } from '@atcute-oauth/internal/settle-within';
 import type { Redis } from 'ioredis';
 import {
 	DEFAULT_COMMAND_TIMEOUT_MS,
@@ -46,16 +47,6 @@ export interface RedisLockOptions {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
-const settleWithin = (promise: Promise<void>, ms: number): Promise<void> =>
-	new Promise((resolve) => {
-		const timer = setTimeout(resolve, ms);
-		void promise.finally(() => {
-			clearTimeout(timer);
-			resolve();
-		});
-	});
 
 const isPositive = (value: number): boolean => Number.isFinite(value) && value > 0;
 

@@ -30,3 +30,11 @@ export const DEFAULT_HEARTBEAT_MS: number = 5_000;
 
 /** what lock names are hashed with to make advisory lock keys, unless `prefix` is given. */
 export const DEFAULT_LOCK_PREFIX: string = 'atcute-oauth-lock:';
+
+/**
+ * how long a holder waits for its unlock to be confirmed before returning its result, in
+ * milliseconds (or `timeout`, if shorter). a database that stopped answering must not hold back
+ * the result: the unlock goes on in the background, and the connection is closed (which frees the
+ * lock) if it fails.
+ */
+export const RELEASE_WAIT_MS: number = 1_000;

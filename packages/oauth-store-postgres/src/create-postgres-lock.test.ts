@@ -114,6 +114,33 @@ describe('createPostgresLock', () => {
 		expect(await advisoryHolders(admin)).toEqual([]);
 	});
 
+	it('returns the result without waiting a query timeout on a database that stopped answering while held', async () => {
+		// a query timeout far longer than the release wait: the result must not wait for it
+		const lock = createPostgresLock({
+			pool: pool(),
+			prefix: uniqueName('frozen'),
+			timeout: 20_000,
+			onLeaseLost: () => {},
+		});
+		let frozen: number | undefined;
+		try {
+			let frozenAt = 0;
+			const result = await lock('did:plc:a', async () => {
+				// the holder's own backend (a process of the server these tests started) stops answering
+				[frozen] = await advisoryHolders(admin);
+				process.kill(frozen!, 'SIGSTOP');
+				frozenAt = performance.now();
+				return 'kept';
+			});
+			expect(result).toBe('kept');
+			expect(performance.now() - frozenAt).toBeLessThan(10_000);
+		} finally {
+			if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
+		}
+		// once it answers again, the unlock went through in the background
+		await expect.poll(() => advisoryHolders(admin)).toEqual([]);
+	});
+
 	it('warns by default when a lock is lost while held', async () => {
 		const warning = vi.fn();
 		process.on('warning', warning);

@@ -1,4 +1,5 @@
 import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
+import { settleWithin } from '@atcute-oauth/internal/settle-within';
 
 import {
 	DEFAULT_HEARTBEAT_MS,
@@ -7,6 +8,7 @@ import {
 	DEFAULT_RETRY_DELAY_MS,
 	DEFAULT_TIMEOUT_MS,
 	DEFAULT_WAIT_MS,
+	RELEASE_WAIT_MS,
 } from './constants.ts';
 import type { LeaseLostEvent, LeaseLostReason } from './errors.ts';
 import { lockKey } from './internal/lock-key.ts';
@@ -219,19 +221,24 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 				destroy(client);
 			} else {
 				client.on('error', ignore);
-				try {
-					const result = await runQuery(() => client.query({ text: UNLOCK, values: [key] }), { timeout });
-					if (result.rows[0]?.released === true) {
-						client.off('error', ignore);
-						client.release();
-					} else {
-						lose('not_held');
+				const unlock = async (): Promise<void> => {
+					try {
+						const result = await runQuery(() => client.query({ text: UNLOCK, values: [key] }), { timeout });
+						if (result.rows[0]?.released === true) {
+							client.off('error', ignore);
+							client.release();
+						} else {
+							lose('not_held');
+							destroy(client);
+						}
+					} catch {
+						// with the database down or silent, closing the connection frees the lock
 						destroy(client);
 					}
-				} catch {
-					// with the database down or silent, closing the connection frees the lock
-					destroy(client);
-				}
+				};
+				// a silent database would hold the result for a whole query timeout: wait a moment,
+				// then let the unlock (or the connection's close) finish on its own
+				await settleWithin(unlock(), Math.min(timeout, RELEASE_WAIT_MS));
 			}
 		}
 	};
