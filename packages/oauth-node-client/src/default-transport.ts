@@ -1,7 +1,7 @@
 import type { OAuthClientOptions as BaseOptions } from '@atcute/oauth-client';
 import type { FetchFunction } from '@atcute/oauth-dpop';
 
-import { createNodeFetch } from './create-node-fetch.ts';
+import { allowList, createNodeTransport } from './internal/node-transport.ts';
 import { type RuntimeFacts, usesNodeTransport } from './uses-node-transport.ts';
 
 /** `@atcute/oauth-client`'s options, plus what the Node transport adds. */
@@ -33,17 +33,11 @@ export const defaultTransport = (
 		}
 		return fetch;
 	}
-	if (
-		allowPrivateNetwork !== undefined &&
-		typeof allowPrivateNetwork !== 'boolean' &&
-		!(
-			Array.isArray(allowPrivateNetwork) &&
-			allowPrivateNetwork.every((host) => typeof host === 'string' && host !== '')
-		)
-	) {
-		throw new TypeError('allowPrivateNetwork must be true, false or a list of host names');
-	}
+	// checked here too, so a wrong value fails where the guard is not built (Bun, Deno)
+	allowList(allowPrivateNetwork);
 	if (!usesNodeTransport(runtime)) return undefined;
 	// plain http is for a PDS on the developer's machine, which is on a private address anyway
-	return createNodeFetch({ allowPrivateNetwork: allowHttp === true ? true : (allowPrivateNetwork ?? false) });
+	return createNodeTransport({
+		allowPrivateNetwork: allowHttp === true ? true : (allowPrivateNetwork ?? false),
+	});
 };

@@ -1,0 +1,242 @@
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import type { Readable } from 'node:stream';
+
+import type { FetchFunction } from '@atcute/oauth-dpop';
+import { PrivateNetworkError } from '../private-network-error.ts';
+import { usesNodeTransport } from '../uses-node-transport.ts';
+import { classifyAddress } from './classify-address.ts';
+import { createGuardedLookup } from './guarded-lookup.ts';
+import { isIP } from './node-builtin.ts';
+import { loadNodeHttpModules, type NodeHttpModules } from './node-http-modules.ts';
+import { type NormalizedRequest, normalizeRequest } from './normalize-request.ts';
+import { toWebResponse } from './to-web-response.ts';
+
+/** the options `createNodeFetch` and the facade's default transport share (documented there). */
+export interface NodeTransportOptions {
+	allowPrivateNetwork?: boolean | readonly string[] | undefined;
+	inactivityTimeout?: number | undefined;
+}
+
+/**
+ * makes an agent's `createConnection` (a proxy tunnel); `lookup` is the guarded one, if any.
+ * passed in rather than imported, so an app that never sets a proxy bundles none of it.
+ */
+export type ConnectVia = (
+	modules: NodeHttpModules,
+	secure: boolean,
+	lookup: LookupFunction | undefined,
+) => unknown;
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 20;
+// RFC 9110 §9.2.2: a request that can be sent twice with the effect of one
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+// what a server's close of a kept-alive connection looks like to the next request on it
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+// a pooled connection unused this long is closed: under the 5 s that Node servers keep one
+// (a server's own `Keep-Alive: timeout=` hint, when shorter, wins)
+const FREE_SOCKET_TIMEOUT_MS = 4_000;
+const DEFAULT_INACTIVITY_MS = 300_000;
+
+/** whether `host` (as in a URL, IPv6 in brackets) may reach non-public addresses. */
+export const allowList = (
+	option: NodeTransportOptions['allowPrivateNetwork'],
+): ((host: string) => boolean) => {
+	if (option === true) return () => true;
+	if (option === undefined || option === false) return () => false;
+	if (!Array.isArray(option) || option.some((host) => typeof host !== 'string' || host === '')) {
+		throw new TypeError('allowPrivateNetwork must be true, false or a list of host names');
+	}
+	const hosts = new Set(option.map((host) => host.toLowerCase().replace(/^\[|\]$/g, '')));
+	return (host) => hosts.has(host.toLowerCase());
+};
+
+/** a failure as fetch reports one: a TypeError whose cause says what happened. */
+const fetchFailed = (cause: unknown): Error => {
+	// our own refusal is the error itself, so callers can tell it from a network failure
+	if (cause instanceof PrivateNetworkError) return cause;
+	return new TypeError('fetch failed', { cause });
+};
+
+/**
+ * the transport behind `createNodeFetch` (whose doc comment says what it guarantees), with the
+ * proxy left to `connectVia`.
+ */
+export const createNodeTransport = (
+	options: NodeTransportOptions,
+	connectVia?: ConnectVia,
+): FetchFunction => {
+	const { inactivityTimeout = DEFAULT_INACTIVITY_MS } = options;
+	if (!(Number.isFinite(inactivityTimeout) && inactivityTimeout > 0)) {
+		throw new TypeError(
+			`inactivityTimeout must be a positive number of milliseconds, got ${inactivityTimeout}`,
+		);
+	}
+	const allowed = allowList(options.allowPrivateNetwork);
+	const guarded = options.allowPrivateNetwork !== true;
+	if (guarded && !usesNodeTransport()) {
+		// Bun's and Deno's node:http are emulations: whether they honour an agent's lookup (where
+		// the guard lives) is theirs to decide, so a guard that might silently not run is refused
+		throw new TypeError(
+			'createNodeFetch guards connections through node:http, which this runtime only emulates; use the global fetch here (and guard at the network), or pass allowPrivateNetwork: true',
+		);
+	}
+	const lookup = guarded ? createGuardedLookup(allowed) : undefined;
+
+	// made on the first request, with the modules they live in
+	let modules: NodeHttpModules;
+	let httpAgent: HttpAgent | undefined;
+	let httpsAgent: HttpsAgent;
+	const setUp = (loaded: NodeHttpModules) => {
+		modules = loaded;
+		const agentOptions = { keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS, scheduling: 'lifo' as const };
+		httpsAgent = new loaded.https.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
+		httpAgent = new loaded.http.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
+		if (connectVia !== undefined) {
+			// biome-ignore lint/suspicious/noExplicitAny: createConnection's callback form is untyped
+			(httpAgent as any).createConnection = connectVia(loaded, false, lookup);
+			// biome-ignore lint/suspicious/noExplicitAny: as above
+			(httpsAgent as any).createConnection = connectVia(loaded, true, lookup);
+		}
+	};
+
+	/** one exchange on one connection; resolves at the response's headers. */
+	const exchange = (request: NormalizedRequest, retried: boolean): Promise<Response> => {
+		const { url, method, signal } = request;
+		return new Promise((resolve, reject) => {
+			const secure = url.protocol === 'https:';
+			const headers = request.headers;
+			headers.accept ??= '*/*';
+			headers['user-agent'] ??= 'node';
+			if (Buffer.isBuffer(request.body)) headers['content-length'] = String(request.body.length);
+
+			const req = (secure ? modules.https.request : modules.http.request)({
+				protocol: url.protocol,
+				hostname: url.hostname.replace(/^\[|\]$/g, ''),
+				port: url.port,
+				path: url.pathname + url.search,
+				method,
+				headers,
+				agent: secure ? httpsAgent : (httpAgent as HttpAgent),
+			});
+
+			let message: IncomingMessage | undefined;
+			const onAbort = () => {
+				const reason = signal?.reason;
+				if (message === undefined) reject(reason);
+				// an aborted body fails its reader with the signal's reason, as fetch's does
+				message?.destroy(reason);
+				req.destroy();
+			};
+			signal?.addEventListener('abort', onAbort, { once: true });
+			const done = () => signal?.removeEventListener('abort', onAbort);
+
+			req.setTimeout(inactivityTimeout, () => {
+				req.destroy(new Error(`no data for ${inactivityTimeout} ms`));
+			});
+
+			req.once('response', (response) => {
+				message = response;
+				response.once('close', done);
+				// a small answer's body is parsed in the same read as its headers: one tick later
+				// it is complete, and can be handed over without a stream
+				process.nextTick(() => resolve(toWebResponse(modules, response, url.href, method)));
+			});
+			req.once('error', (error: NodeJS.ErrnoException) => {
+				if (message !== undefined) return;
+				done();
+				if (signal?.aborted) return reject(signal.reason);
+				// the server closed a kept-alive connection as we reused it: send once more on a
+				// fresh one, when sending twice cannot do twice what once would
+				if (
+					!retried &&
+					req.reusedSocket &&
+					STALE_SOCKET.has(error.code ?? '') &&
+					IDEMPOTENT.has(method) &&
+					!isStream(request.body)
+				) {
+					return resolve(exchange(request, true));
+				}
+				reject(fetchFailed(error));
+			});
+
+			const body = request.body;
+			if (body === undefined) req.end();
+			else if (Buffer.isBuffer(body)) req.end(body);
+			else body.pipe(req);
+		});
+	};
+
+	return async (input, init) => {
+		if (httpAgent === undefined) setUp(await loadNodeHttpModules());
+		// no turn of the event loop for a request that is ready as given (every XRPC call)
+		const normalized = normalizeRequest(modules.stream, input, init);
+		let request = normalized instanceof Promise ? await normalized : normalized;
+		const { signal } = request;
+		if (signal?.aborted) throw signal.reason;
+
+		for (let redirects = 0; ; redirects++) {
+			const host = request.url.hostname.replace(/^\[|\]$/g, '');
+			// an IP literal is never looked up, so the connect-time check never sees it: check here
+			if (guarded && isIP(host) !== 0 && !allowed(host)) {
+				const kind = classifyAddress(host);
+				if (kind !== undefined) throw new PrivateNetworkError(host, host, kind);
+			}
+			if (request.url.protocol !== 'http:' && request.url.protocol !== 'https:') {
+				throw new TypeError(`fetch failed: unsupported protocol ${request.url.protocol}`);
+			}
+
+			const response = await exchange(request, false);
+			if (request.redirect === 'manual' || !REDIRECTS.has(response.status)) return response;
+			const location = response.headers.get('location');
+			if (location === null) return response;
+
+			await response.body?.cancel().catch(() => {});
+			if (request.redirect === 'error') {
+				throw new TypeError('fetch failed: redirect refused (redirect: "error")');
+			}
+			if (redirects === MAX_REDIRECTS) {
+				throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects`);
+			}
+			request = followed(request, new URL(location, request.url), response.status);
+		}
+	};
+};
+
+const isStream = (body: NormalizedRequest['body']): body is Readable => {
+	return body !== undefined && !Buffer.isBuffer(body);
+};
+
+/** the request a redirect asks for, as fetch makes it. */
+const followed = (request: NormalizedRequest, url: URL, status: number): NormalizedRequest => {
+	const headers = { ...request.headers };
+	let { method, body } = request;
+	// 303, and 301/302 after a POST, become a GET without body (the Fetch standard's rule)
+	if (
+		(status === 303 && method !== 'GET' && method !== 'HEAD') ||
+		((status === 301 || status === 302) && method === 'POST')
+	) {
+		method = 'GET';
+		body = undefined;
+		for (const name of [
+			'content-type',
+			'content-length',
+			'content-encoding',
+			'content-language',
+			'content-location',
+		]) {
+			delete headers[name];
+		}
+	} else if (isStream(body)) {
+		throw new TypeError('fetch failed: cannot follow a redirect with a streamed body');
+	}
+	// credentials are for the origin they were written for
+	if (url.origin !== request.url.origin) {
+		delete headers.authorization;
+		delete headers.cookie;
+		delete headers['proxy-authorization'];
+	}
+	return { ...request, url, method, headers, body };
+};
