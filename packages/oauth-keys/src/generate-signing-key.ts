@@ -1,9 +1,9 @@
 import { InvalidKeyError } from './errors.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
+import { signingKeyOf } from './internal/read-jwk.ts';
 import { keyParamsOf } from './internal/webcrypto-algorithms.ts';
 import { isSigningAlgorithm, type SigningAlgorithm } from './signing-algorithm.ts';
 import type { SignerOptions, SigningKey } from './signing-key.ts';
-import { createWebCryptoSigner } from './webcrypto-signer.ts';
 
 /** RSA modulus for generated keys: the NIST minimum still accepted everywhere. */
 const RSA_MODULUS_LENGTH = 2048;
@@ -31,7 +31,5 @@ export const generateSigningKey = async (
 	const publicJwk = publicJwkOf(
 		(await globalThis.crypto.subtle.exportKey('jwk', publicKey)) as Record<string, unknown>,
 	);
-	const createSigner = options.createSigner ?? createWebCryptoSigner;
-
-	return Object.freeze({ alg, cryptoKey: privateKey, publicJwk, sign: createSigner(privateKey, alg) });
+	return signingKeyOf(alg, privateKey, publicJwk, options);
 };
