@@ -2,6 +2,7 @@ import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
 
 import { DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { DiscoveryError } from './discovery-error.ts';
+import { checkTimeout } from './internal/check-timeout.ts';
 import { displayUrl, parseHttpUrl } from './internal/parse-http-url.ts';
 
 /** the shape of `fetch` this package takes. */
@@ -167,9 +168,7 @@ export const fetchJsonDocument = async (
 	if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
 		throw new TypeError(`maxBytes must be a positive integer, got ${maxBytes}`);
 	}
-	if (!(timeout > 0 && timeout <= 2 ** 31 - 1)) {
-		throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
-	}
+	checkTimeout(timeout);
 
 	// checked before anything is sent: a refused URL never sees a request
 	const href = parseHttpUrl(url, allowHttp).href;

@@ -8,6 +8,7 @@ import {
 } from './constants.ts';
 import { DiscoveryError } from './discovery-error.ts';
 import type { FetchFunction } from './fetch-json-document.ts';
+import { checkTimeout } from './internal/check-timeout.ts';
 import { DocumentLoader } from './internal/document-loader.ts';
 import { displayUrl, parseHttpUrl } from './internal/parse-http-url.ts';
 import { MemoryMetadataCache, type MetadataCache } from './metadata-cache.ts';
@@ -113,9 +114,7 @@ export class OAuthDiscovery {
 	/** @throws TypeError when `timeout` or `ttl` is out of range */
 	constructor(options: OAuthDiscoveryOptions = {}) {
 		const { timeout = DEFAULT_TIMEOUT_MS, ttl = DEFAULT_CACHE_TTL_MS } = options;
-		if (!(timeout > 0 && timeout <= 2 ** 31 - 1)) {
-			throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
-		}
+		checkTimeout(timeout);
 		if (!(ttl >= 0 && Number.isFinite(ttl))) {
 			throw new TypeError(`ttl must be a finite number of milliseconds, 0 or more, got ${ttl}`);
 		}
