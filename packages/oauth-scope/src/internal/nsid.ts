@@ -17,3 +17,9 @@ const NSID_MAX_LENGTH = 253 + 1 + 63;
 export const isNsid = (value: string): boolean => {
 	return value.length <= NSID_MAX_LENGTH && NSID_RE.test(value);
 };
+
+/** whether `value` is an NSID or `*` (a repo collection or an rpc method). */
+export const isNsidOrStar = (value: string): boolean => value === '*' || isNsid(value);
+
+/** what `isNsidOrStar` accepts, for the message of a value it refused. */
+export const NSID_OR_STAR = 'an NSID or "*" (partial wildcards such as "com.example.*" are not allowed)';

@@ -1,12 +1,11 @@
 import { REPO_ACTIONS, type RepoPermission } from '../permission.ts';
 import { checkList, Problem, sortUnique } from './check.ts';
 import { writeScopeToken } from './encode.ts';
-import { isNsid } from './nsid.ts';
+import { isNsidOrStar, NSID_OR_STAR } from './nsid.ts';
 import { readParams, type ScopeSyntax } from './scope-syntax.ts';
 
 const PARAMS = ['collection', 'action'];
 
-const isCollection = (value: string): boolean => value === '*' || isNsid(value);
 const isRepoAction = (value: string): boolean => (REPO_ACTIONS as readonly string[]).includes(value);
 
 /** checks and canonicalizes a repo permission's values. */
@@ -14,12 +13,7 @@ export const toRepoPermission = (
 	collection: unknown,
 	action: unknown = REPO_ACTIONS,
 ): RepoPermission | Problem => {
-	const collections = checkList(
-		'collection',
-		collection,
-		isCollection,
-		'an NSID or "*" (partial wildcards such as "com.example.*" are not allowed)',
-	);
+	const collections = checkList('collection', collection, isNsidOrStar, NSID_OR_STAR);
 	if (collections instanceof Problem) {
 		return collections;
 	}

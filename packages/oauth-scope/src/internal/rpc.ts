@@ -1,22 +1,15 @@
 import type { RpcPermission } from '../permission.ts';
 import { checkList, Problem, show, sortUnique } from './check.ts';
 import { writeScopeToken } from './encode.ts';
-import { isNsid } from './nsid.ts';
+import { isNsidOrStar, NSID_OR_STAR } from './nsid.ts';
 import { readParams, type ScopeSyntax } from './scope-syntax.ts';
 import { isServiceRef } from './service-ref.ts';
 
 const PARAMS = ['lxm', 'aud'];
 
-const isLxm = (value: string): boolean => value === '*' || isNsid(value);
-
 /** checks and canonicalizes an rpc permission's values. */
 export const toRpcPermission = (lxm: unknown, aud: unknown): RpcPermission | Problem => {
-	const methods = checkList(
-		'lxm',
-		lxm,
-		isLxm,
-		'an NSID or "*" (partial wildcards such as "com.example.*" are not allowed)',
-	);
+	const methods = checkList('lxm', lxm, isNsidOrStar, NSID_OR_STAR);
 	if (methods instanceof Problem) {
 		return methods;
 	}
