@@ -68,6 +68,17 @@ const httpsUrl = (field: string, value: unknown): string => {
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
 const IP_HOST = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/i;
 
+// what atproto fixes for every client: the code flow with refresh, and DPoP-bound tokens (new
+// lists each time: each document is the caller's own)
+const fixedFields = (): Pick<
+	OAuthClientMetadata,
+	'grant_types' | 'response_types' | 'dpop_bound_access_tokens'
+> => ({
+	grant_types: ['authorization_code', 'refresh_token'],
+	response_types: ['code'],
+	dpop_bound_access_tokens: true,
+});
+
 /** whether `client_id` designates a loopback development client. */
 export const isLoopbackClientId = (clientId: string | undefined): boolean => {
 	return (
@@ -147,12 +158,10 @@ export const buildClientMetadata = (input: ClientMetadataInput, keyset: Keyset):
 		...optionalUrls(input),
 		redirect_uris: redirectUris,
 		scope: buildScope(input.scope),
-		grant_types: ['authorization_code', 'refresh_token'],
-		response_types: ['code'],
+		...fixedFields(),
 		application_type: 'web',
 		token_endpoint_auth_method: 'private_key_jwt',
 		token_endpoint_auth_signing_alg: 'ES256',
-		dpop_bound_access_tokens: true,
 	};
 
 	if (input.jwks_uri !== undefined) {
@@ -186,11 +195,9 @@ export const buildLoopbackClientMetadata = (input: ClientMetadataInput): OAuthCl
 		...optionalUrls(input),
 		redirect_uris: redirectUris,
 		scope,
-		grant_types: ['authorization_code', 'refresh_token'],
-		response_types: ['code'],
+		...fixedFields(),
 		application_type: 'native',
 		token_endpoint_auth_method: 'none',
-		dpop_bound_access_tokens: true,
 	};
 };
 

@@ -10,6 +10,7 @@ import {
 
 import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 
+import { discardBody } from './internal/read-json-body.ts';
 import type { StoredSession, TokenSet } from './stored-types.ts';
 import { isStale } from './token-set.ts';
 import type { OAuthTracer, RequestTraceContext } from './tracer.ts';
@@ -162,7 +163,7 @@ export class OAuthSession {
 		if (!isReplayableBody(init.body)) {
 			return response;
 		}
-		await response.body?.cancel().catch(() => {});
+		await discardBody(response);
 		setHeader(headers, 'authorization', `DPoP ${refreshed.access_token}`);
 		return this.#fetch(url, { ...init, headers });
 	}

@@ -11,7 +11,7 @@ import { CLIENT_ASSERTION_TYPE, createClientAssertion, type PrivateKey } from '@
 import { ERROR_RESPONSE_MAX_BYTES, PAR_RESPONSE_MAX_BYTES, TOKEN_RESPONSE_MAX_BYTES } from '../constants.ts';
 import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from '../errors.ts';
 import { parseTokenResponse, type TokenResponse } from '../token-response.ts';
-import { readJsonBody } from './read-json-body.ts';
+import { discardBody, readJsonBody } from './read-json-body.ts';
 
 /** what an `AuthorizationServerAgent` needs. */
 export interface AuthorizationServerAgentOptions {
@@ -176,7 +176,7 @@ export class AuthorizationServerAgent {
 
 			// one retry, with a new nonce, a new proof and a new assertion
 			if (attempt === 0 && (await isUseDpopNonceError(response))) {
-				await response.body?.cancel().catch(() => {});
+				await discardBody(response);
 				continue;
 			}
 			try {
@@ -195,11 +195,11 @@ export class AuthorizationServerAgent {
 			// atproto: "clients must reject responses missing a DPoP-Nonce header, if the request
 			// included DPoP"; refused before the tokens are read, so none is ever stored
 			if (endpoint === 'token' && this.#options.requireDpopNonce && !response.headers.get('dpop-nonce')) {
-				await response.body?.cancel().catch(() => {});
+				await discardBody(response);
 				throw new InvalidResponseError(endpoint, 'answered without a DPoP-Nonce header');
 			}
 			if (emptyOk) {
-				await response.body?.cancel().catch(() => {});
+				await discardBody(response);
 				return undefined;
 			}
 			const json = await readJsonBody(response, maxBytes);
@@ -213,7 +213,7 @@ export class AuthorizationServerAgent {
 		}
 
 		if (status === 429 || status >= 500) {
-			await response.body?.cancel().catch(() => {});
+			await discardBody(response);
 			throw new OAuthTransientError(
 				status === 429 ? 'rate_limited' : 'server_error',
 				`${endpoint} endpoint answered ${status}`,
@@ -230,7 +230,7 @@ export class AuthorizationServerAgent {
 			throw new OAuthResponseError(endpoint, status, error, description);
 		}
 
-		await response.body?.cancel().catch(() => {});
+		await discardBody(response);
 		throw new InvalidResponseError(endpoint, `answered with an unexpected status ${status}`);
 	}
 }

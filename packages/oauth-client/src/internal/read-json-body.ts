@@ -9,7 +9,7 @@ const decoder = new TextDecoder();
 export const readJsonBody = async (response: Response, maxBytes: number): Promise<unknown> => {
 	const length = Number(response.headers.get('content-length') ?? Number.NaN);
 	if (length > maxBytes || response.body === null) {
-		await response.body?.cancel().catch(() => {});
+		await discardBody(response);
 		return undefined;
 	}
 	try {
@@ -18,4 +18,9 @@ export const readJsonBody = async (response: Response, maxBytes: number): Promis
 	} catch {
 		return undefined;
 	}
+};
+
+/** cancels a body we will not read, so its connection is freed; a failed cancel changes nothing. */
+export const discardBody = async (response: Response): Promise<void> => {
+	await response.body?.cancel().catch(() => {});
 };
