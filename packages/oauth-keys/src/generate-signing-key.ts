@@ -1,8 +1,8 @@
-import { InvalidKeyError } from './errors.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
 import { signingKeyOf } from './internal/read-jwk.ts';
+import { checkSigningAlgorithm } from './internal/resolve-jwk-algorithm.ts';
 import { keyParamsOf } from './internal/webcrypto-algorithms.ts';
-import { isSigningAlgorithm, type SigningAlgorithm } from './signing-algorithm.ts';
+import type { SigningAlgorithm } from './signing-algorithm.ts';
 import type { SignerOptions, SigningKey } from './signing-key.ts';
 
 /** RSA modulus for generated keys: the NIST minimum still accepted everywhere. */
@@ -13,9 +13,7 @@ export const generateSigningKey = async (
 	alg: SigningAlgorithm = 'ES256',
 	options: SignerOptions = {},
 ): Promise<SigningKey> => {
-	if (!isSigningAlgorithm(alg)) {
-		throw new InvalidKeyError('unsupported_alg', `unsupported signing algorithm ${JSON.stringify(alg)}`);
-	}
+	checkSigningAlgorithm(alg);
 
 	const params = keyParamsOf(alg);
 	const { privateKey, publicKey } = (await globalThis.crypto.subtle.generateKey(

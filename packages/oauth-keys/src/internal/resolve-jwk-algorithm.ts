@@ -5,6 +5,13 @@ import { ALG_BY_EC_CURVE, EC_CURVE_BY_ALG, keyTypeOf } from './webcrypto-algorit
 /** the smallest RSA modulus we accept (NIST SP 800-131A). */
 const MIN_RSA_MODULUS_BITS = 2048;
 
+/** throws `unsupported_alg` unless `alg` is one of the signing algorithms we support. */
+export function checkSigningAlgorithm(alg: unknown): asserts alg is SigningAlgorithm {
+	if (!isSigningAlgorithm(alg)) {
+		throw new InvalidKeyError('unsupported_alg', `unsupported signing algorithm ${JSON.stringify(alg)}`);
+	}
+}
+
 /**
  * decides which algorithm a private JWK signs with (the option, else its `alg`, else its curve)
  * and checks that the key fits it.
@@ -26,10 +33,7 @@ export const resolveJwkAlgorithm = (jwk: Record<string, unknown>, requested?: st
 				: `unsupported EC curve ${JSON.stringify(jwk.crv ?? null)}; expected P-256, P-384 or P-521`,
 		);
 	}
-	if (!isSigningAlgorithm(alg)) {
-		throw new InvalidKeyError('unsupported_alg', `unsupported signing algorithm ${JSON.stringify(alg)}`);
-	}
-
+	checkSigningAlgorithm(alg);
 	if (keyTypeOf(alg) !== jwk.kty) {
 		throw new InvalidKeyError('alg_mismatch', `${alg} needs a ${keyTypeOf(alg)} key, not ${jwk.kty}`);
 	}
