@@ -33,6 +33,9 @@ export interface MemoryStoreCodec {
 	decode(kept: unknown): unknown;
 }
 
+// no size bound, no expiry (one name, so the bundle spells Number.POSITIVE_INFINITY once)
+const UNBOUNDED = Number.POSITIVE_INFINITY;
+
 /**
  * how many expired entries one write may drop: the sweep is spread over writes in steps of this
  * size, so no write does work that grows with the store.
@@ -60,12 +63,7 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 	readonly #codec: MemoryStoreCodec | undefined;
 
 	constructor(options: MemoryStoreOptions = {}) {
-		const {
-			maxSize = Number.POSITIVE_INFINITY,
-			ttl = Number.POSITIVE_INFINITY,
-			now = Date.now,
-			codec,
-		} = options;
+		const { maxSize = UNBOUNDED, ttl = UNBOUNDED, now = Date.now, codec } = options;
 		if (!(maxSize >= 1) || (Number.isFinite(maxSize) && !Number.isInteger(maxSize))) {
 			throw new TypeError(`maxSize must be a positive integer, got ${maxSize}`);
 		}
@@ -108,11 +106,8 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 		// encoded first: a value the codec refuses throws before the store changes
 		const kept = this.#codec === undefined ? value : this.#codec.encode(value);
 		const hint = options?.expiresAt;
-		const now =
-			hint !== undefined || this.#ttl !== Number.POSITIVE_INFINITY || this.#expiries.size > 0
-				? this.#now()
-				: 0;
-		const expiresAt = Math.min(now + this.#ttl, hint ?? Number.POSITIVE_INFINITY);
+		const now = hint !== undefined || this.#ttl !== UNBOUNDED || this.#expiries.size > 0 ? this.#now() : 0;
+		const expiresAt = Math.min(now + this.#ttl, hint ?? UNBOUNDED);
 
 		// a bounded store keeps its Map in use order, so a re-set entry moves to the back; an
 		// unbounded one updates in place: V8's Map keeps a hole for each deleted entry and, once
@@ -121,7 +116,7 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 		this.#values.set(key, kept);
 		const previous = this.#expiries.get(key);
 		if (previous !== undefined) this.#wheel.remove(key, previous);
-		if (expiresAt !== Number.POSITIVE_INFINITY) {
+		if (expiresAt !== UNBOUNDED) {
 			// in place too, for the same reason
 			this.#expiries.set(key, expiresAt);
 			this.#wheel.add(key, expiresAt);
