@@ -1,7 +1,7 @@
 import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
 
 import { DEFAULT_TIMEOUT_MS } from './constants.ts';
-import { DiscoveryError } from './discovery-error.ts';
+import { DiscoveryError, type DiscoveryErrorCode } from './discovery-error.ts';
 import { checkTimeout } from './internal/check-timeout.ts';
 import { displayUrl, parseHttpUrl } from './internal/parse-http-url.ts';
 
@@ -81,12 +81,14 @@ const readDocument = async (
 		);
 	}
 
+	// every refusal below names the URL and carries the status
+	const refuse = (code: DiscoveryErrorCode, problem: string) =>
+		new DiscoveryError(code, url, `${url} ${problem}`, { status });
+
 	// RFC 8414 and RFC 9728 both answer with 200 exactly
 	if (status !== 200) {
 		await discard(response);
-		throw new DiscoveryError('bad_status', url, `${url} answered with status ${status}, expected 200`, {
-			status,
-		});
+		throw refuse('bad_status', `answered with status ${status}, expected 200`);
 	}
 
 	const contentType = response.headers.get('content-type');
@@ -96,36 +98,20 @@ const readDocument = async (
 			contentType === null
 				? 'no content type'
 				: `content type ${JSON.stringify(contentType.slice(0, MAX_CONTENT_TYPE_IN_MESSAGE))}`;
-		throw new DiscoveryError(
-			'bad_content_type',
-			url,
-			`${url} answered with ${shown}, expected ${JSON_MEDIA_TYPE}`,
-			{
-				status,
-			},
-		);
+		throw refuse('bad_content_type', `answered with ${shown}, expected ${JSON_MEDIA_TYPE}`);
 	}
 
 	// refuse a declared oversize body before reading any of it
 	const declared = Number(response.headers.get('content-length') ?? Number.NaN);
 	if (declared > maxBytes) {
 		await discard(response);
-		throw new DiscoveryError(
-			'too_large',
-			url,
-			`${url} declared ${declared} bytes, more than the ${maxBytes} allowed`,
-			{
-				status,
-			},
-		);
+		throw refuse('too_large', `declared ${declared} bytes, more than the ${maxBytes} allowed`);
 	}
 
 	// the declared length may lie (or be absent, with chunked encoding): count what arrives
 	const bytes = response.body === null ? new Uint8Array(0) : await readCappedBody(response.body, maxBytes);
 	if (bytes === undefined) {
-		throw new DiscoveryError('too_large', url, `${url} sent more than the ${maxBytes} bytes allowed`, {
-			status,
-		});
+		throw refuse('too_large', `sent more than the ${maxBytes} bytes allowed`);
 	}
 
 	let json: unknown;
@@ -133,14 +119,12 @@ const readDocument = async (
 		json = JSON.parse(decoder.decode(bytes));
 	} catch {
 		// no cause: the parser's message quotes the body
-		throw new DiscoveryError('invalid_json', url, `${url} did not answer with valid JSON`, { status });
+		throw refuse('invalid_json', 'did not answer with valid JSON');
 	}
 
 	if (typeof json !== 'object' || json === null || Array.isArray(json)) {
 		const got = json === null ? 'null' : Array.isArray(json) ? 'an array' : `a ${typeof json}`;
-		throw new DiscoveryError('invalid_metadata', url, `${url} answered with ${got}, expected a JSON object`, {
-			status,
-		});
+		throw refuse('invalid_metadata', `answered with ${got}, expected a JSON object`);
 	}
 
 	return json as Record<string, unknown>;
