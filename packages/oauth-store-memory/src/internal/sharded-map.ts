@@ -30,25 +30,20 @@ export class ShardedMap<K extends string, V> {
 	}
 
 	has(key: K): boolean {
-		return this.#shards[this.#index(key)]?.has(key) ?? false;
+		return !!this.#shards[this.#index(key)]?.has(key);
 	}
 
 	set(key: K, value: V): void {
 		const index = this.#index(key);
-		let shard = this.#shards[index];
-		if (shard === undefined) {
-			shard = new Map();
-			this.#shards[index] = shard;
-		}
+		this.#shards[index] ??= new Map();
+		const shard = this.#shards[index];
 		const size = shard.size;
 		shard.set(key, value);
 		this.#size += shard.size - size;
 	}
 
-	delete(key: K): boolean {
-		const deleted = this.#shards[this.#index(key)]?.delete(key) ?? false;
-		if (deleted) this.#size--;
-		return deleted;
+	delete(key: K): void {
+		if (this.#shards[this.#index(key)]?.delete(key)) this.#size--;
 	}
 
 	/** the first key still in shard 0: with one shard, the oldest key set (and not since deleted). */
@@ -62,7 +57,7 @@ export class ShardedMap<K extends string, V> {
 	}
 
 	#index(key: K): number {
-		return this.#mask === 0 ? 0 : shardOf(key, this.#mask);
+		return this.#mask && shardOf(key, this.#mask);
 	}
 }
 
