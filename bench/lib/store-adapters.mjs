@@ -14,6 +14,8 @@ import { RedisStore } from '@atcute/oauth-store-redis';
 import { SqliteStore } from '@atcute/oauth-store-sqlite';
 import Database from 'better-sqlite3';
 
+import { threadTimedSync } from './thread-clock.mjs';
+
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
 const heapUsed = () => {
@@ -32,7 +34,11 @@ const fileSize = (path) => {
 	return size;
 };
 
-/** a MemoryStore with `options`; its bytes are the heap it holds after a full collection. */
+/**
+ * a MemoryStore with `options`; its bytes are the heap it holds after a full collection. each
+ * `set` of the fill is timed on the caller's thread: those over 200 µs are kept in `slowFills`
+ * ({ own, start, end }, ms on the performance clock), so a whole-table rehash shows.
+ */
 const memoryAdapter = (name, options) => ({
 	name,
 	// the sweep step runs inside set(): timed from outside, around each write
@@ -41,14 +47,20 @@ const memoryAdapter = (name, options) => ({
 	open: async () => {
 		const base = heapUsed();
 		const store = new MemoryStore(options);
+		const slowFills = [];
 		return {
 			store,
+			slowFills,
 			fill: (entries) => {
 				for (const [key, text, expiresAt] of entries) {
 					const value = JSON.parse(text);
 					// keyed by the session's own `sub` string, as the client stores it: one copy, not two
 					const sub = value.tokenSet?.sub;
-					store.set(sub === key ? sub : key, value, expiresAt ? { expiresAt } : undefined);
+					const start = performance.now();
+					const { own } = threadTimedSync(() =>
+						store.set(sub === key ? sub : key, value, expiresAt ? { expiresAt } : undefined),
+					);
+					if (own > 200_000) slowFills.push({ own, start, end: performance.now() });
 				}
 			},
 			bytes: async () => heapUsed() - base,

@@ -3,7 +3,8 @@
 // network call, the client CPU restore() plus a first authenticated call costs on a cold key over
 // the same DID again (warm) and over other DIDs whose keys are cached, bytes per session, and the
 // time each purge/sweep step holds the caller's thread; for the stores that run on the caller's
-// thread, every operation's block while purges and WAL checkpoints go on. blocks are wall time
+// thread, every operation's block while purges and WAL checkpoints go on (and, for MemoryStore,
+// the worst single set while it was filled: where a hash table grows). blocks are wall time
 // less the run-queue wait the shared machine adds (see thread-clock.mjs); `--stores=memory,sqlite`
 // measures only the stores whose names match.
 import { createECDH, randomFillSync } from 'node:crypto';
@@ -358,12 +359,36 @@ export const runStoreScale = async (context, levels) => {
 		for (const n of levels) {
 			const big = await adapter.open(`scale-${label(n)}`);
 			const fillStart = performance.now();
+			const fillGcs = [];
+			const fillObserver = new PerformanceObserver((list) => fillGcs.push(...list.getEntries()));
+			fillObserver.observe({ entryTypes: ['gc'] });
 			await fillSessions(big, 0, n, pool);
+			await sleep(50);
+			fillObserver.disconnect();
 			console.log(
 				`  ${adapter.name} at ${label(n)}: filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s`,
 			);
+			// a store that times its fill's writes (slowFills): the worst that no GC pause overlapped
+			let fill;
+			if (big.slowFills !== undefined) {
+				const clean = big.slowFills.filter(
+					(set) => !fillGcs.some((gc) => gc.startTime < set.end && gc.startTime + gc.duration > set.start),
+				);
+				fill = {
+					worst: clean.reduce((max, set) => Math.max(max, set.own), 0),
+					over1ms: clean.filter((set) => set.own > 1e6).length,
+					withGc: big.slowFills.length - clean.length,
+				};
+				console.log(
+					`  ${adapter.name} ${label(n)}, worst fill sets: ${[...clean]
+						.sort((a, b) => b.own - a.own)
+						.slice(0, 5)
+						.map((set) => us(set.own))
+						.join('; ')} (${fill.withGc} over 200 µs overlapped a GC)`,
+				);
+			}
 			const result = await measureLevel(adapter, small, big, n, pool);
-			results.push({ n, ...result });
+			results.push({ n, fill, ...result });
 			await big.close();
 			console.log(`  ${adapter.name} at ${label(n)}: done`);
 		}
@@ -410,6 +435,8 @@ export const runStoreScale = async (context, levels) => {
 					worst: us(r.purge?.own.max),
 					'worst incl. GC': us(r.purge?.ownWithGc.max),
 					'steps with GC': r.purge ? `${r.purge.gcSteps}/${r.purge.count}` : 'n/a',
+					'worst fill set': r.fill ? us(r.fill.worst) : 'n/a',
+					'fill sets > 1 ms': r.fill ? r.fill.over1ms : 'n/a',
 					[`restore ×${label(first.n)}`]: (r.restore.median / first.restore.median).toFixed(2),
 				},
 			]);

@@ -42,6 +42,17 @@ export const threadTimed = async (fn) => {
 	return [{ wall, wait, own: Math.max(0, wall - wait), switches: slices1 - slices0 }, value];
 };
 
+/** `threadTimed` for a synchronous `fn`: { wall, wait, own } in ns and `switches`, without a promise. */
+export const threadTimedSync = (fn) => {
+	const [wait0, slices0] = sched();
+	const start = process.hrtime.bigint();
+	fn();
+	const wall = Number(process.hrtime.bigint() - start);
+	const [wait1, slices1] = sched();
+	const wait = wait1 - wait0;
+	return { wall, wait, own: Math.max(0, wall - wait), switches: slices1 - slices0 };
+};
+
 /** closes the schedstat file (the bench's last step). */
 export const closeThreadClock = () => {
 	if (fd !== undefined) closeSync(fd);

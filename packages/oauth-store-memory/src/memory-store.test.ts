@@ -96,6 +96,64 @@ describe('MemoryStore', () => {
 		expect(unbounded.get('k99')).toBe(2);
 	});
 
+	it('drops entries in least-recently-used order over many gets and sets', () => {
+		// a reference: a Map kept in use order by hand
+		const maxSize = 50;
+		const store = new MemoryStore<string, number>({ maxSize });
+		const reference = new Map<string, number>();
+		let seed = 7;
+		const random = (n: number) => {
+			seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+			return seed % n;
+		};
+		for (let round = 0; round < 5000; round++) {
+			const key = `k${random(200)}`;
+			if (random(3) === 0) {
+				const expected = reference.get(key);
+				if (expected !== undefined) {
+					reference.delete(key);
+					reference.set(key, expected);
+				}
+				expect(store.get(key)).toBe(expected);
+			} else {
+				reference.delete(key);
+				reference.set(key, round);
+				if (reference.size > maxSize) reference.delete(reference.keys().next().value!);
+				store.set(key, round);
+			}
+		}
+		expect(store.size).toBe(maxSize);
+		for (let i = 0; i < 200; i++) expect(store.get(`k${i}`)).toBe(reference.get(`k${i}`));
+	});
+
+	it('keeps many entries apart, through deletes and a clear', () => {
+		const store = new MemoryStore<string, number>();
+		const did = (i: number) => `did:plc:${i.toString(36).padStart(24, '0')}`;
+		for (let i = 0; i < 20_000; i++) store.set(did(i), i);
+		for (let i = 0; i < 20_000; i += 3) store.delete(did(i));
+		expect(store.size).toBe(20_000 - 6667);
+		for (let i = 0; i < 20_000; i++) expect(store.get(did(i))).toBe(i % 3 === 0 ? undefined : i);
+		store.clear();
+		expect(store.size).toBe(0);
+		expect(store.get(did(1))).toBeUndefined();
+		store.set(did(1), -1);
+		expect(store.get(did(1))).toBe(-1);
+		expect(store.size).toBe(1);
+	});
+
+	it('keeps an entry whose value is undefined, and counts reading it as a use', () => {
+		const store = new MemoryStore<string, number | undefined>({ maxSize: 2 });
+		store.set('a', undefined);
+		store.set('b', 1);
+		expect(store.get('a')).toBeUndefined();
+		// a was read, so b is the least recently used
+		store.set('c', 2);
+		expect(store.size).toBe(2);
+		expect(store.get('b')).toBeUndefined();
+		expect(store.take('a')).toBeUndefined();
+		expect(store.size).toBe(1);
+	});
+
 	it('takes an entry once', () => {
 		const store = new MemoryStore();
 		store.set('state', { v: 1 });

@@ -51,10 +51,11 @@ export const SWEEP_BATCH = 100;
  * `compactCodec`: one string each, decoded afresh on every read).
  */
 export class MemoryStore<K extends string = string, V = unknown> implements Store<K, V> {
-	// V, or what the codec made of it
-	readonly #values = new Map<K, unknown>();
+	// V, or what the codec made of it. sharded, so no set or delete rehashes every entry at once
+	// (see ShardedMap); a bounded store keeps one Map, whose insertion order is its use order,
+	// and whose maxSize bounds what a rehash moves
+	readonly #values: ShardedMap<K, unknown>;
 	// only entries that expire have a row here and in the wheel: sessions cost one Map entry
-	// sharded: the sweep deletes from it in bulk, and one Map of them would rehash in one go
 	readonly #expiries = new ShardedMap<K, number>();
 	readonly #wheel = new ExpiryWheel<K>();
 	readonly #maxSize: number;
@@ -74,6 +75,7 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 			throw new TypeError('codec must have encode and decode functions (as compactCodec)');
 		}
 		this.#maxSize = maxSize;
+		this.#values = new ShardedMap(Number.isFinite(maxSize) ? 1 : undefined);
 		this.#codec = codec;
 		this.#ttl = ttl;
 		this.#now = now;
@@ -85,7 +87,8 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 	}
 
 	get(key: K): V | undefined {
-		if (!this.#values.has(key)) return undefined;
+		const value = this.#values.get(key);
+		if (value === undefined && !this.#values.has(key)) return undefined;
 		if (this.#expiries.size > 0) {
 			const expiresAt = this.#expiries.get(key);
 			if (expiresAt !== undefined && expiresAt <= this.#now()) {
@@ -93,7 +96,6 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 				return undefined;
 			}
 		}
-		const value = this.#values.get(key);
 		if (Number.isFinite(this.#maxSize)) {
 			// move to the back: most recently used
 			this.#values.delete(key);
@@ -111,10 +113,10 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 
 		// a bounded store keeps its Map in use order, so a re-set entry moves to the back; an
 		// unbounded one updates in place: V8's Map keeps a hole for each deleted entry and, once
-		// holes fill the table, rehashes every entry in one go (hundreds of ms at 1M sessions)
+		// holes fill the table, rehashes it whole
 		if (Number.isFinite(this.#maxSize)) this.#values.delete(key);
 		this.#values.set(key, kept);
-		const previous = this.#expiries.get(key);
+		const previous = this.#expiries.size > 0 ? this.#expiries.get(key) : undefined;
 		if (previous !== undefined) this.#wheel.remove(key, previous);
 		if (expiresAt !== UNBOUNDED) {
 			// in place too, for the same reason
@@ -126,7 +128,7 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 
 		if (this.#expiries.size > 0) this.#sweep(now);
 		while (this.#values.size > this.#maxSize) {
-			this.delete(this.#values.keys().next().value!);
+			this.delete(this.#values.first()!);
 		}
 	}
 
@@ -148,6 +150,7 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 	}
 
 	#forgetExpiry(key: K): void {
+		if (this.#expiries.size === 0) return;
 		const expiresAt = this.#expiries.get(key);
 		if (expiresAt === undefined) return;
 		this.#expiries.delete(key);
