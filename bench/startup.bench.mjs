@@ -107,6 +107,27 @@ const builtinsLoaded = ({ name, dir }) => {
 		.map((entry) => entry.slice('NativeModule '.length));
 };
 
+// the functions V8's optimizing compiler (TurboFan) compiled during the import, and what each took.
+// node's resolution of a bare specifier converts every node_modules folder it tries to a path
+// character by character (`getPathFromURLPosix`); walk enough of them (the npm layout tries about 4
+// per specifier, and longer app paths mean more characters) and that function gets hot: its
+// compile, the process's first, costs 10-30 ms of CPU on a background thread, a cost an app with
+// other dependencies pays anyway for its own imports, whichever import tips it over
+const optimizedDuringImport = ({ name, dir }) => {
+	const out = execFileSync(
+		process.execPath,
+		['--trace-opt', '--input-type=module', '-e', `await import(${JSON.stringify(name)})`],
+		{
+			cwd: dir,
+		},
+	);
+	return [
+		...out
+			.toString()
+			.matchAll(/completed compiling .*?<JSFunction (\S+).*? took [\d.]+, ([\d.]+), [\d.]+ ms/g),
+	].map(([, fn, ms]) => `${fn} (${Number(ms).toFixed(0)} ms)`);
+};
+
 const labels = Object.keys(subjects);
 const timed = { ...subjects, ...analysis };
 const [bare, empty, ...imports] = timeImports([
@@ -130,6 +151,9 @@ for (const label of labels) {
 	rows[label]['gzip (kB)'] = (gzip / 1000).toFixed(1);
 	console.log(
 		`${label}, node: modules its import loads: ${builtinsLoaded(subjects[label]).join(', ') || 'none'}`,
+	);
+	console.log(
+		`${label}, functions TurboFan compiled during the import: ${optimizedDuringImport(subjects[label]).join(', ') || 'none'}`,
 	);
 	const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 8);
 	console.log(
