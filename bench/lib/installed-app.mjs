@@ -2,9 +2,10 @@
 // depends on are packed as they would be published (`pnpm pack`: publishConfig applied, `files`
 // only, `workspace:` ranges replaced) and installed with `npm install` into a temporary directory,
 // which gives the flat node_modules of a registry install (real folders, no symlinks), unlike the
-// workspace's pnpm symlinks. nothing is fetched: every @atcute/oauth-* package comes from its
-// tarball (overrides pin them), and peer dependencies are left out (`--legacy-peer-deps`), since
-// the built code does not import them at start-up.
+// workspace's pnpm symlinks. every workspace package comes from its tarball (overrides pin them,
+// so nothing of ours is fetched; a registry dependency would come from npm's cache when it has
+// it), and peer dependencies are left out (`--legacy-peer-deps`): the built code does not import
+// them at start-up.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,7 +76,7 @@ export const installApp = (name) => {
 			'npm',
 			[
 				'install',
-				'--offline',
+				'--prefer-offline',
 				'--legacy-peer-deps',
 				'--ignore-scripts',
 				'--no-audit',
