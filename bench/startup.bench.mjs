@@ -1,7 +1,10 @@
 // what the facade costs an app before its first request: the time to import it over a bare node
 // start, the node: modules that import loads, and its size bundled (esbuild, minified) for an app
 // using OAuthClient, MemoryStore, importJwkKey and scope; upstream @atcute/oauth-node-client 2.0.1
-// beside it. run: pnpm bench startup
+// beside it. ours is measured twice: from the workspace (pnpm's symlinks) and installed as users
+// get it (packed and `npm install`ed into a temporary app: a flat node_modules, no symlinks), since
+// node resolves each bare `@atcute/*` specifier by walking node_modules folders, and the two layouts
+// walk differently. run: pnpm bench startup
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,16 +12,38 @@ import { gzipSync } from 'node:zlib';
 
 import { build } from 'esbuild';
 
+import { importLayouts } from './lib/import-layouts.mjs';
+import { installApp } from './lib/installed-app.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const RUNS = Number(process.env.BENCH_IMPORT_RUNS ?? 15);
 
+const OURS = { name: '@atcute/oauth-node-client', names: 'OAuthClient, MemoryStore, importJwkKey, scope' };
+const installed = installApp(OURS.name);
+process.on('exit', installed.remove);
+const layouts = await importLayouts(installed.dir, OURS.name);
+process.on('exit', layouts.remove);
+
+// each subject is imported from `dir`, the app it is installed in
 const subjects = {
-	ours: { name: '@atcute/oauth-node-client', names: 'OAuthClient, MemoryStore, importJwkKey, scope' },
-	// 2.0.1 has no importJwkKey; its key helper stands in
+	'ours (workspace)': { ...OURS, dir: here },
+	'ours (installed)': { ...OURS, dir: installed.dir },
+	// 2.0.1 has no importJwkKey; its key helper stands in. installed by pnpm (the bench's own
+	// node_modules), so its figure is the workspace layout's
 	'upstream 2.0.1': {
 		name: 'atcute-upstream',
 		names: 'OAuthClient, MemoryStore, generateClientAssertionKey, scope',
+		dir: here,
 	},
+};
+// where ours' time goes (not layouts we ship): the installed files with their bare @atcute/*
+// specifiers made relative (installed − this = node resolving them), all in one file (relative −
+// this = the 7 extra modules), and an empty module behind the facade's package.json (what the
+// first import of any package costs node: reading a package.json, walking an exports map)
+const analysis = {
+	'  specifiers made relative': { name: OURS.name, dir: layouts.relative.dir },
+	'  one file (esbuild bundle)': { name: OURS.name, dir: layouts.oneFile.dir },
+	'  an empty package': { name: OURS.name, dir: layouts.emptyPackage.dir },
 };
 
 const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
@@ -31,12 +56,13 @@ const EMPTY_MODULE = './lib/empty-module.mjs';
 // is left out. the subjects take turns, run after run, so a busy machine weighs on each alike.
 const importScript = (specifier) =>
 	`const t = performance.now(), c = process.cpuUsage(); ${specifier ? `await import(${JSON.stringify(specifier)}); ` : ''}const u = process.cpuUsage(c); console.log(JSON.stringify([performance.now() - t, (u.user + u.system) / 1000]))`;
-const timeImports = (specifiers) => {
-	const samples = specifiers.map(() => ({ wall: [], cpu: [] }));
+/** `imports`: [specifier, the directory it is imported from] pairs. */
+const timeImports = (imports) => {
+	const samples = imports.map(() => ({ wall: [], cpu: [] }));
 	for (let i = 0; i < RUNS; i++) {
-		for (const [index, specifier] of specifiers.entries()) {
+		for (const [index, [specifier, dir]] of imports.entries()) {
 			const out = execFileSync(process.execPath, ['--input-type=module', '-e', importScript(specifier)], {
-				cwd: here,
+				cwd: dir,
 			});
 			const [wall, cpu] = JSON.parse(out.toString());
 			samples[index].wall.push(wall);
@@ -46,9 +72,9 @@ const timeImports = (specifiers) => {
 	return samples.map(({ wall, cpu }) => ({ wall: median(wall), cpu: median(cpu) }));
 };
 
-const bundle = async ({ name, names }) => {
+const bundle = async ({ name, names, dir }) => {
 	const result = await build({
-		stdin: { contents: `export { ${names} } from '${name}';`, resolveDir: here, loader: 'js' },
+		stdin: { contents: `export { ${names} } from '${name}';`, resolveDir: dir, loader: 'js' },
 		bundle: true,
 		minify: true,
 		format: 'esm',
@@ -73,32 +99,61 @@ const bundle = async ({ name, names }) => {
 };
 
 // the public node: modules an import loads (not counting those node loads for any first import)
-const builtinsLoaded = (specifier) => {
-	const script = `const seen = new Set(process.moduleLoadList); await import(${JSON.stringify(EMPTY_MODULE)}); for (const m of process.moduleLoadList) seen.add(m); await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(process.moduleLoadList.filter((m) => !seen.has(m))))`;
-	const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: here });
+const builtinsLoaded = ({ name, dir }) => {
+	const script = `const seen = new Set(process.moduleLoadList); await import(${JSON.stringify(new URL(EMPTY_MODULE, import.meta.url).href)}); for (const m of process.moduleLoadList) seen.add(m); await import(${JSON.stringify(name)}); console.log(JSON.stringify(process.moduleLoadList.filter((m) => !seen.has(m))))`;
+	const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir });
 	return JSON.parse(out.toString())
 		.filter((entry) => entry.startsWith('NativeModule ') && !entry.includes('internal/'))
 		.map((entry) => entry.slice('NativeModule '.length));
 };
 
+// the functions V8's optimizing compiler (TurboFan) compiled during the import, and what each took.
+// node's resolution of a bare specifier converts every node_modules folder it tries to a path
+// character by character (`getPathFromURLPosix`); walk enough of them (the npm layout tries about 4
+// per specifier, and longer app paths mean more characters) and that function gets hot: its
+// compile, the process's first, costs 10-30 ms of CPU on a background thread, a cost an app with
+// other dependencies pays anyway for its own imports, whichever import tips it over
+const optimizedDuringImport = ({ name, dir }) => {
+	const out = execFileSync(
+		process.execPath,
+		['--trace-opt', '--input-type=module', '-e', `await import(${JSON.stringify(name)})`],
+		{
+			cwd: dir,
+		},
+	);
+	return [
+		...out
+			.toString()
+			.matchAll(/completed compiling .*?<JSFunction (\S+).*? took [\d.]+, ([\d.]+), [\d.]+ ms/g),
+	].map(([, fn, ms]) => `${fn} (${Number(ms).toFixed(0)} ms)`);
+};
+
 const labels = Object.keys(subjects);
+const timed = { ...subjects, ...analysis };
 const [bare, empty, ...imports] = timeImports([
-	undefined,
-	EMPTY_MODULE,
-	...labels.map((label) => subjects[label].name),
+	[undefined, here],
+	[EMPTY_MODULE, here],
+	...Object.values(timed).map(({ name, dir }) => [name, dir]),
 ]);
 const rows = {};
-for (const [index, label] of labels.entries()) {
-	const { size, gzip, byPackage } = await bundle(subjects[label]);
+for (const [index, label] of Object.keys(timed).entries()) {
 	rows[label] = {
 		'import wall (ms)': imports[index].wall.toFixed(1),
 		'import CPU (ms)': imports[index].cpu.toFixed(1),
 		'CPU over an empty module (ms)': (imports[index].cpu - empty.cpu).toFixed(1),
-		'bundle (kB)': (size / 1000).toFixed(1),
-		'gzip (kB)': (gzip / 1000).toFixed(1),
+		'bundle (kB)': '',
+		'gzip (kB)': '',
 	};
+}
+for (const label of labels) {
+	const { size, gzip, byPackage } = await bundle(subjects[label]);
+	rows[label]['bundle (kB)'] = (size / 1000).toFixed(1);
+	rows[label]['gzip (kB)'] = (gzip / 1000).toFixed(1);
 	console.log(
-		`${label}, node: modules its import loads: ${builtinsLoaded(subjects[label].name).join(', ') || 'none'}`,
+		`${label}, node: modules its import loads: ${builtinsLoaded(subjects[label]).join(', ') || 'none'}`,
+	);
+	console.log(
+		`${label}, functions TurboFan compiled during the import: ${optimizedDuringImport(subjects[label]).join(', ') || 'none'}`,
 	);
 	const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 8);
 	console.log(
