@@ -10,29 +10,21 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-import { build, transform } from 'esbuild';
+import { transform } from 'esbuild';
+
+import { bundleForApp } from './lib/app-bundle.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = process.argv.includes('--dist');
 const outIndex = process.argv.indexOf('--out');
 
-const result = await build({
-	stdin: {
-		contents: `export { OAuthClient, MemoryStore, importJwkKey, scope } from '@atcute/oauth-node-client';`,
-		resolveDir: here,
-		loader: 'js',
-	},
-	bundle: true,
-	minify: true,
-	format: 'esm',
-	platform: 'node',
-	write: false,
-	metafile: true,
-	logLevel: 'silent',
-	absWorkingDir: here,
+const { bytes, metafile } = await bundleForApp({
+	name: '@atcute/oauth-node-client',
+	names: 'OAuthClient, MemoryStore, importJwkKey, scope',
+	dir: here,
+	workingDir: here,
 	conditions: dist ? [] : ['@atcute-oauth/source'],
 });
-const bytes = result.outputFiles[0].contents;
 if (outIndex !== -1) writeFileSync(process.argv[outIndex + 1], bytes);
 
 // the bytes of string and template literal text in minified code (regular expressions skipped)
@@ -61,7 +53,7 @@ const literalBytes = (code) => {
 };
 
 const files = [];
-for (const [path, { bytesInOutput }] of Object.entries(Object.values(result.metafile.outputs)[0].inputs)) {
+for (const [path, { bytesInOutput }] of Object.entries(Object.values(metafile.outputs)[0].inputs)) {
 	if (bytesInOutput === 0) continue;
 	const { code } = await transform(readFileSync(resolve(here, path), 'utf8'), { loader: 'ts', minify: true });
 	const text = Math.round((literalBytes(code) * bytesInOutput) / code.length);

@@ -10,8 +10,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-import { build } from 'esbuild';
-
+import { bundleForApp } from './lib/app-bundle.mjs';
 import { importLayouts } from './lib/import-layouts.mjs';
 import { installApp } from './lib/installed-app.mjs';
 
@@ -73,20 +72,10 @@ const timeImports = (imports) => {
 };
 
 const bundle = async ({ name, names, dir }) => {
-	const result = await build({
-		stdin: { contents: `export { ${names} } from '${name}';`, resolveDir: dir, loader: 'js' },
-		bundle: true,
-		minify: true,
-		format: 'esm',
-		platform: 'node',
-		write: false,
-		metafile: true,
-		logLevel: 'silent',
-	});
-	const bytes = result.outputFiles[0].contents;
+	const { bytes, metafile } = await bundleForApp({ name, names, dir });
 	// where the bytes go: output bytes per package
 	const byPackage = new Map();
-	for (const [path, { bytesInOutput }] of Object.entries(Object.values(result.metafile.outputs)[0].inputs)) {
+	for (const [path, { bytesInOutput }] of Object.entries(Object.values(metafile.outputs)[0].inputs)) {
 		const match = path.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules)/);
 		const owner = match
 			? match[1]
