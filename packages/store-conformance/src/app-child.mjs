@@ -12,6 +12,24 @@ const send = (message) => new Promise((resolve) => process.send(message, resolve
 const failureOf = (err) => ({ name: err?.name ?? 'Error', message: String(err?.message ?? err) });
 
 /**
+ * what every fixture's OAuthClient is given besides its stores and lock: the test's client
+ * metadata and key, resolvers on the test network, and http (all of it on loopback). the fixture
+ * passes in `importJwkKey` and the resolver classes, as it passes `Client` below.
+ */
+export const appClientOptions = async (
+	config,
+	{ importJwkKey, LocalActorResolver, XrpcHandleResolver, PlcDidDocumentResolver },
+) => ({
+	metadata: config.metadata,
+	keyset: [await importJwkKey(config.clientJwk)],
+	actorResolver: new LocalActorResolver({
+		handleResolver: new XrpcHandleResolver({ serviceUrl: config.pdsUrl }),
+		didDocumentResolver: new PlcDidDocumentResolver({ apiUrl: config.plcUrl }),
+	}),
+	allowHttp: true,
+});
+
+/**
  * drives one app process. `client` is its OAuthClient, `lock` the lock it was given, `Client` the
  * XRPC client class, `ready` what must hold before it says ready, `close` what to release before
  * it exits after its calls.
