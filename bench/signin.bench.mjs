@@ -5,7 +5,7 @@
 // 127.0.0.1 (named bench.localhost) with a CA made for this run (openssl CLI), and each client runs in its own process
 // with NODE_EXTRA_CA_CERTS. the clients take turns, round after round; each gets the median of its
 // rounds. also counts the HTTP requests each client makes per sign-in.
-// run: pnpm bench signin (BENCH_SIGNIN_ROUNDS, BENCH_SIGNIN_PER_ROUND to change the length)
+// run: pnpm bench signin (BENCH_SIGNIN_ROUNDS, BENCH_SIGNIN_PER_ROUND, BENCH_SIGNIN_WARMUP to change the length)
 import { fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,10 @@ import { createTestTls } from '@atcute-oauth/test-oauth-server';
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.BENCH_SIGNIN_ROUNDS ?? 10);
 const PER_ROUND = Number(process.env.BENCH_SIGNIN_PER_ROUND ?? 20);
-const WARMUP = 20;
+// sign-in code runs once per sign-in, so it takes many to reach the JIT's steady state, and the
+// clients warm at different speeds (upstream's CPU per sign-in fell from 15-20 ms after 20 to about
+// 10 ms after 200 on the machine we measured on): measure them warm
+const WARMUP = Number(process.env.BENCH_SIGNIN_WARMUP ?? 200);
 // resolved to 127.0.0.1 in every process of the bench by signin-hosts.mjs
 const HOST = 'bench.localhost';
 const CLIENTS = ['ours', 'upstream', 'ours-guarded-resolvers'];
