@@ -1,8 +1,9 @@
 // DPoP proofs and client assertions beside their floor: one raw ES256 signature over the same
-// number of bytes, with WebCrypto and with node:crypto. run: pnpm bench keys-dpop
+// number of bytes, with WebCrypto and with node:crypto; and a new DPoP key, made and exported as a
+// sign-in does, both ways. run: pnpm bench keys-dpop
 import { createPrivateKey, sign } from 'node:crypto';
 
-import { createDpopProof, generateDpopKey } from '@atcute/oauth-dpop';
+import { createDpopProof, exportDpopKey, generateDpopKey } from '@atcute/oauth-dpop';
 import { createClientAssertion, generatePrivateKey } from '@atcute/oauth-keys';
 import { createNodeSigner } from '@atcute/oauth-node-client';
 import { SignJWT } from 'jose';
@@ -71,6 +72,17 @@ rows.push(
 rows.push(
 	await measureOp('client assertion, node:crypto signer', () =>
 		createClientAssertion(nodeClientKey, assertionOptions),
+	),
+);
+// a sign-in's DPoP key: made, then exported to be stored with the session
+rows.push(
+	await measureOp('new DPoP key, generated and exported, WebCrypto', async () =>
+		exportDpopKey(await generateDpopKey()),
+	),
+);
+rows.push(
+	await measureOp('new DPoP key, generated and exported, node:crypto', async () =>
+		exportDpopKey(await generateDpopKey(undefined, { createSigner: createNodeSigner })),
 	),
 );
 

@@ -1,4 +1,10 @@
-import { InvalidKeyError, NoCompatibleKeyError, type SignFunction } from '@atcute/oauth-keys';
+import {
+	type GeneratedSigner,
+	InvalidKeyError,
+	NoCompatibleKeyError,
+	type SignFunction,
+	type SigningAlgorithm,
+} from '@atcute/oauth-keys';
 import { EmbeddedJWK, importJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 
@@ -67,6 +73,80 @@ describe('generateDpopKey', () => {
 		const proof = await createDpopProof(key, PROOF);
 		expect(signatures).toBe(1);
 		await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt', algorithms: ['ES256'] });
+	});
+});
+
+describe('generateDpopKey with createSigner.generate', () => {
+	/** a runtime generator stand-in: hands out a key made beforehand, and records its calls. */
+	const generatorFrom = async (alg: 'ES256' | 'ES384' = 'ES256') => {
+		const made = await generateDpopKey([alg]);
+		const { alg: _alg, ...privateJwk } = await exportDpopKey(made);
+		const calls: string[] = [];
+		const createSigner = Object.assign(
+			() => {
+				calls.push('createSigner');
+				return made.sign;
+			},
+			{
+				generate: (wanted: SigningAlgorithm): GeneratedSigner | undefined => {
+					calls.push(`generate ${wanted}`);
+					if (wanted !== alg) return undefined;
+					return { signer: { alg, publicJwk: made.publicJwk, sign: made.sign }, privateJwk };
+				},
+			},
+		);
+		return { made, privateJwk, calls, createSigner };
+	};
+
+	it('uses the runtime generator, with no WebCrypto key, and exports the JWK it gave', async () => {
+		const { made, privateJwk, calls, createSigner } = await generatorFrom();
+		const key = await generateDpopKey(['ES256'], { createSigner });
+		expect(calls).toEqual(['generate ES256']);
+		expect(key.cryptoKey).toBeUndefined();
+		expect(key.publicJwk).toStrictEqual(made.publicJwk);
+		expect(await exportDpopKey(key)).toStrictEqual({ ...privateJwk, alg: 'ES256' });
+		await jwtVerify(await createDpopProof(key, PROOF), EmbeddedJWK, {
+			typ: 'dpop+jwt',
+			algorithms: ['ES256'],
+		});
+	});
+
+	it('asks the generator for the negotiated algorithm', async () => {
+		const { calls, createSigner } = await generatorFrom('ES384');
+		const key = await generateDpopKey(['RS256', 'ES384'], { createSigner });
+		expect(calls).toEqual(['generate ES384']);
+		expect(key.alg).toBe('ES384');
+	});
+
+	it('falls back to WebCrypto when the generator declines', async () => {
+		const { calls, createSigner } = await generatorFrom('ES384');
+		const key = await generateDpopKey(['PS256'], { createSigner });
+		expect(calls).toEqual(['generate PS256', 'createSigner']);
+		expect(key.alg).toBe('PS256');
+		expect(key.cryptoKey).toBeDefined();
+		expect((await exportDpopKey(key)).kty).toBe('RSA');
+	});
+
+	it('refuses a generated key whose private parameters are not its public ones', async () => {
+		const { privateJwk } = await generatorFrom();
+		const other = await generateDpopKey();
+		const createSigner = Object.assign(() => other.sign, {
+			generate: (): GeneratedSigner => ({ signer: other, privateJwk }),
+		});
+		const error = await generateDpopKey(undefined, { createSigner }).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(InvalidKeyError);
+		expect((error as InvalidKeyError).reason).toBe('key_mismatch');
+	});
+
+	it('refuses a generated key that signs with another algorithm than the one asked for', async () => {
+		const { made, privateJwk } = await generatorFrom();
+		const createSigner = Object.assign(() => made.sign, {
+			generate: (): GeneratedSigner => ({ signer: { ...made, alg: 'ES384' }, privateJwk }),
+		});
+		const error = await generateDpopKey(undefined, { createSigner }).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(InvalidKeyError);
+		expect((error as InvalidKeyError).reason).toBe('key_mismatch');
+		expect((error as Error).message).toContain('ES384');
 	});
 });
 

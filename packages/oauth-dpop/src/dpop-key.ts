@@ -35,7 +35,32 @@ export const generateDpopKey = async (
 	options?: SignerOptions,
 ): Promise<DpopKey> => {
 	const alg = negotiateAlgorithm(SIGNING_ALGORITHMS, supported, 'DPoP proofs');
+	// the runtime's own generator (node:crypto) where there is one: no WebCrypto key, no thread
+	// pool round trip, and the private JWK comes with it, so exporting it later costs nothing
+	const generated = options?.createSigner?.generate?.(alg);
+	if (generated !== undefined) {
+		const { signer, privateJwk } = generated;
+		// a key stored with public parameters not its own would make every later proof
+		// unverifiable: checked here, once, as exportDpopKey checks a WebCrypto key
+		checkPair(signer.publicJwk, privateJwk);
+		if (signer.alg !== alg) {
+			throw new InvalidKeyError(
+				'key_mismatch',
+				`the generated DPoP key signs with ${signer.alg}, not ${alg}`,
+			);
+		}
+		storedJwks.set(signer, { ...privateJwk, alg });
+		return signer;
+	}
 	return generateSigningKey(alg, options);
+};
+
+/** throws `key_mismatch` unless `jwk` (a private JWK) carries exactly the public parameters `pub`. */
+const checkPair = (pub: Readonly<Record<string, unknown>>, jwk: Readonly<Record<string, unknown>>): void => {
+	const fields = pub.kty === 'EC' ? ['crv', 'x', 'y'] : ['n', 'e'];
+	if (jwk.kty !== pub.kty || fields.some((field) => jwk[field] !== pub[field])) {
+		throw new InvalidKeyError('key_mismatch', 'the exported DPoP key does not match its public parameters');
+	}
 };
 
 /**
@@ -56,12 +81,7 @@ export const exportDpopKey = async (key: DpopKey): Promise<DpopPrivateJwk> => {
 	const jwk = { ...(await exportSigningJwk({ ...key, cryptoKey: key.cryptoKey })), alg: key.alg };
 	// importDpopKey trusts the stored pair (one import, no probe), so a stored key must carry the
 	// public half the key really has: a mismatch here would make every later proof unverifiable
-	const pub = key.publicJwk as Record<string, unknown>;
-	const mine = jwk as Record<string, unknown>;
-	const fields = pub.kty === 'EC' ? ['crv', 'x', 'y'] : ['n', 'e'];
-	if (mine.kty !== pub.kty || fields.some((field) => mine[field] !== pub[field])) {
-		throw new InvalidKeyError('key_mismatch', 'the exported DPoP key does not match its public parameters');
-	}
+	checkPair(key.publicJwk as Record<string, unknown>, jwk as Record<string, unknown>);
 	return jwk;
 };
 

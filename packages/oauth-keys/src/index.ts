@@ -32,8 +32,10 @@ export { sha256Base64url } from './sha256.ts';
 export { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithm.ts';
 export {
 	type CreateSigner,
+	type GeneratedSigner,
 	type JwkSigner,
 	type SignerFromJwk,
+	type SignerGenerate,
 	type SignerOptions,
 	type SignFunction,
 	type SigningKey,

@@ -1,4 +1,4 @@
-import type { PublicJwk } from './jwk.ts';
+import type { EcPrivateJwk, PublicJwk, RsaPrivateJwk } from './jwk.ts';
 import type { SigningAlgorithm } from './signing-algorithm.ts';
 
 /**
@@ -17,12 +17,30 @@ export type SignerFromJwk = (
 	alg: SigningAlgorithm,
 ) => SignFunction | undefined;
 
+/** a fresh key pair made in a runtime's own crypto: a signer, and its private JWK to store. */
+export interface GeneratedSigner {
+	/** signs with the new key (no `cryptoKey`: the key never went through WebCrypto). */
+	readonly signer: JwkSigner;
+	/** the new key's private parameters, for storage. */
+	readonly privateJwk: Readonly<EcPrivateJwk | RsaPrivateJwk>;
+}
+
+/**
+ * generates a key pair for `alg` in the runtime's own crypto, synchronously; returns `undefined`
+ * when it cannot (or should not, as for RSA, whose generation would hold the thread for tens of
+ * milliseconds), and the caller generates with WebCrypto instead.
+ */
+export type SignerGenerate = (alg: SigningAlgorithm) => GeneratedSigner | undefined;
+
 /**
  * builds a `SignFunction` for a private key; the key is converted once, not per signature. it may
- * carry `fromJwk`, a faster way to load a stored key that needs signing only (`importJwkSigner`).
+ * carry `fromJwk`, a faster way to load a stored key that needs signing only (`importJwkSigner`),
+ * and `generate`, a faster way to make a key that needs signing and storing only
+ * (`generateDpopKey`).
  */
 export type CreateSigner = ((key: CryptoKey, alg: SigningAlgorithm) => SignFunction) & {
 	readonly fromJwk?: SignerFromJwk | undefined;
+	readonly generate?: SignerGenerate | undefined;
 };
 
 /** a private key bound to one algorithm, ready to sign. */

@@ -42,6 +42,10 @@ describe('createNodeSigner where node:crypto cannot sign with the key', () => {
 		expect(calls.sign).toBe(1);
 	});
 
+	it('generates no DPoP key in node:crypto there, so the caller generates it with WebCrypto', async () => {
+		expect(createNodeSigner.generate?.('ES256')).toBeUndefined();
+	});
+
 	it('loads no restored key into node:crypto there, so the caller imports it with WebCrypto', async () => {
 		const { kid: _kid, alg: _alg, ...params } = await exportJwkKey(await generatePrivateKey('restored'));
 		expect(createNodeSigner.fromJwk?.(params, 'ES256')).toBeUndefined();

@@ -37,6 +37,56 @@ describe('createNodeSigner', () => {
 		});
 	}
 
+	for (const [alg, crv] of [
+		['ES256', 'P-256'],
+		['ES384', 'P-384'],
+		['ES512', 'P-521'],
+	] as const) {
+		it(`generates a ${alg} DPoP key in node:crypto whose proofs jose verifies, and which stores and restores`, async () => {
+			const key = await generateDpopKey([alg], { createSigner: createNodeSigner });
+			// node:crypto made it: no WebCrypto key
+			expect(key.cryptoKey).toBeUndefined();
+			expect(key.publicJwk).toMatchObject({ kty: 'EC', crv });
+			const htu = 'https://pds.example/xrpc/x';
+			const { payload, protectedHeader } = await jwtVerify(
+				await createDpopProof(key, { htm: 'GET', htu }),
+				EmbeddedJWK,
+				{ typ: 'dpop+jwt', algorithms: [alg] },
+			);
+			expect(payload.htu).toBe(htu);
+			expect(protectedHeader.jwk).toStrictEqual(key.publicJwk);
+
+			const stored = await exportDpopKey(key);
+			expect(Object.keys(stored).sort()).toEqual(['alg', 'crv', 'd', 'kty', 'x', 'y']);
+			expect(stored).toMatchObject({ ...key.publicJwk, alg });
+			// the stored private part is the key's own: WebCrypto, which checks the pair, signs with it
+			const restored = await importDpopKey(stored);
+			expect(restored.cryptoKey).toBeDefined();
+			await jwtVerify(
+				await createDpopProof(restored, { htm: 'GET', htu }),
+				await importJWK(key.publicJwk, alg),
+				{
+					typ: 'dpop+jwt',
+					algorithms: [alg],
+				},
+			);
+		});
+	}
+
+	it('generates no RSA key in node:crypto (it would hold the event loop), leaving it to WebCrypto', async () => {
+		for (const alg of ['PS256', 'RS256'] as const) expect(createNodeSigner.generate?.(alg)).toBeUndefined();
+		const key = await generateDpopKey(['PS256'], { createSigner: createNodeSigner });
+		expect(key.alg).toBe('PS256');
+		expect(key.cryptoKey).toBeDefined();
+	});
+
+	it('generates a fresh key every time', async () => {
+		const a = createNodeSigner.generate?.('ES256');
+		const b = createNodeSigner.generate?.('ES256');
+		expect(a?.privateJwk.d).toBeTypeOf('string');
+		expect(a?.privateJwk.d).not.toBe(b?.privateJwk.d);
+	});
+
 	it('leaves a key node:crypto refuses to WebCrypto, which reports it', async () => {
 		expect(
 			createNodeSigner.fromJwk?.({ kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA', d: 'AA' }, 'ES256'),
