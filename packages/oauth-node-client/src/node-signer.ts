@@ -46,6 +46,18 @@ const probe = (hash: string, options: SignKeyObjectInput): boolean => {
 };
 
 /**
+ * a synchronous node:crypto `SignFunction` for `alg` on a converted key, or `undefined` when
+ * node:crypto cannot sign here (learnt once per process, by `probe`).
+ */
+const signerFor = (keyObject: KeyObject, alg: SigningAlgorithm): SignFunction | undefined => {
+	const hash = `sha${alg.slice(2)}`;
+	const options = signOptions(keyObject, alg);
+	if (!probe(hash, options)) return undefined;
+	const { sign } = nodeBuiltin('node:crypto');
+	return (data) => sign(hash, data, options);
+};
+
+/**
  * loads a stored private JWK straight into node:crypto: one import (about a third of WebCrypto's,
  * which also re-checks the key), used when a session's DPoP key is restored. `undefined` when
  * node:crypto refuses the key or cannot sign here; the caller then imports it with WebCrypto,
@@ -59,12 +71,9 @@ const fromJwk: SignerFromJwk = (params, alg) => {
 	} catch {
 		return undefined;
 	}
-	if (keyObject.asymmetricKeyType !== (alg[0] === 'E' ? 'ec' : 'rsa')) return undefined;
-	const hash = `sha${alg.slice(2)}`;
-	const options = signOptions(keyObject, alg);
-	if (!probe(hash, options)) return undefined;
-	const { sign } = nodeBuiltin('node:crypto');
-	return (data) => sign(hash, data, options);
+	return keyObject.asymmetricKeyType === (alg[0] === 'E' ? 'ec' : 'rsa')
+		? signerFor(keyObject, alg)
+		: undefined;
 };
 
 /** the curve of each ECDSA algorithm (RFC 7518 §3.4). */
@@ -88,19 +97,10 @@ const generate: SignerGenerate = (alg) => {
 	} catch {
 		return undefined;
 	}
-	const hash = `sha${alg.slice(2)}`;
-	const options = signOptions(keyObject, alg);
-	if (!probe(hash, options)) return undefined;
-	const { sign } = nodeBuiltin('node:crypto');
+	const sign = signerFor(keyObject, alg);
+	if (sign === undefined) return undefined;
 	const { kty, crv, x, y } = privateJwk;
-	return {
-		signer: Object.freeze({
-			alg,
-			publicJwk: Object.freeze({ kty, crv, x, y }),
-			sign: (data: Uint8Array) => sign(hash, data, options),
-		}),
-		privateJwk,
-	};
+	return { signer: Object.freeze({ alg, publicJwk: Object.freeze({ kty, crv, x, y }), sign }), privateJwk };
 };
 
 /**
@@ -118,10 +118,7 @@ export const createNodeSigner: CreateSigner = Object.assign(
 		} catch {
 			return createWebCryptoSigner(key, alg);
 		}
-		const hash = `sha${alg.slice(2)}`;
-		const options = signOptions(keyObject, alg);
-		const { sign } = nodeBuiltin('node:crypto');
-		return probe(hash, options) ? (data) => sign(hash, data, options) : createWebCryptoSigner(key, alg);
+		return signerFor(keyObject, alg) ?? createWebCryptoSigner(key, alg);
 	},
 	{ fromJwk, generate },
 );
