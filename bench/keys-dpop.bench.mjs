@@ -1,10 +1,12 @@
 // DPoP proofs and client assertions beside their floor: one raw ES256 signature over the same
 // number of bytes, with WebCrypto and with node:crypto; and a new DPoP key, made and exported as a
-// sign-in does, both ways. run: pnpm bench keys-dpop
-import { createPrivateKey, sign } from 'node:crypto';
+// sign-in does, both ways; and the SHA-256 of an access token (a restored session's ath, and as
+// costly as a sign-in's PKCE challenge), in WebCrypto and as the facade hashes it, in node:crypto.
+// run: pnpm bench keys-dpop
+import { createHash, createPrivateKey, randomBytes, sign } from 'node:crypto';
 
 import { createDpopProof, exportDpopKey, generateDpopKey } from '@atcute/oauth-dpop';
-import { createClientAssertion, generatePrivateKey } from '@atcute/oauth-keys';
+import { createClientAssertion, generatePrivateKey, sha256Base64url } from '@atcute/oauth-keys';
 import { createNodeSigner } from '@atcute/oauth-node-client';
 import { SignJWT } from 'jose';
 
@@ -83,6 +85,17 @@ rows.push(
 rows.push(
 	await measureOp('new DPoP key, generated and exported, node:crypto', async () =>
 		exportDpopKey(await generateDpopKey(undefined, { createSigner: createNodeSigner })),
+	),
+);
+
+// an access token's ath: a fresh token each time, as each restored session hashes its own
+const tokens = Array.from({ length: 64 }, () => randomBytes(675).toString('base64url'));
+let next = 0;
+const token = () => tokens[next++ & 63];
+rows.push(await measureOp('ath of a 900-character token, WebCrypto', () => sha256Base64url(token())));
+rows.push(
+	await measureOp('ath of a 900-character token, node:crypto (the facade)', () =>
+		createHash('sha256').update(token(), 'utf8').digest('base64url'),
 	),
 );
 

@@ -1,7 +1,7 @@
 import type { ActorResolver } from '@atcute/identity-resolver';
 import type { ActorIdentifier } from '@atcute/lexicons';
 import type { DpopNonceCache, FetchFunction } from '@atcute/oauth-dpop';
-import type { CreateSigner, Keyset, PrivateKey } from '@atcute/oauth-keys';
+import type { CreateSigner, Keyset, PrivateKey, Sha256Function } from '@atcute/oauth-keys';
 
 import type { ClientMetadataInput } from './client-metadata.ts';
 import type { LockFunction } from './lock.ts';
@@ -54,6 +54,12 @@ export interface OAuthClientOptions {
 	dangerouslySkipDpopNonceCheck?: boolean | undefined;
 	/** how keys sign (DPoP proofs and client assertions); default WebCrypto. */
 	createSigner?: CreateSigner | undefined;
+	/**
+	 * how base64url SHA-256 is computed: each sign-in's PKCE challenge and, once per restored
+	 * session, the DPoP `ath`; default WebCrypto's (`sha256Base64url`). the Node facade passes
+	 * node:crypto's, which answers synchronously.
+	 */
+	sha256?: Sha256Function | undefined;
 	/** the clock, in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
 	/**

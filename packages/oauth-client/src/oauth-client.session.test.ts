@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
 import type { Did } from '@atcute/lexicons';
@@ -51,6 +53,29 @@ describe('OAuthClient sessions', () => {
 		const session = await client.restore(alice.did);
 		expect((await getSession(session)).data.did).toBe(alice.did);
 		expect(server.stats.token.refresh_token).toBe(0);
+	});
+
+	it('hashes the PKCE challenge and each restored session’s ath with the given sha256', async () => {
+		const hashed: string[] = [];
+		const { client, sessions } = await createTestClient(server, {
+			sha256: (text) => {
+				hashed.push(text);
+				return createHash('sha256').update(text).digest('base64url');
+			},
+		});
+		// the server checks the challenge against the verifier: a sign-in that passes used our hash
+		await signIn(server, client, alice.did);
+		expect(hashed).toHaveLength(1);
+		expect(hashed[0]).toMatch(/^[\w-]{43}$/);
+
+		// a session hashes its access token once, however many calls it makes
+		const session = await client.restore(alice.did);
+		await getSession(session);
+		await getSession(session);
+		await getSession(await client.restore(alice.did));
+		const { access_token } = sessions.map.get(alice.did)!.tokenSet;
+		expect(hashed.slice(1)).toEqual([access_token, access_token]);
+		server.assertNoRejections();
 	});
 
 	it('throws SessionNotFoundError for an account with no session', async () => {

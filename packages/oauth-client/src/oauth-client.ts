@@ -145,6 +145,7 @@ export class OAuthClient {
 			nonces,
 			fetch,
 			now,
+			sha256: options.sha256,
 			tracer,
 			refresh: (did, stale) => this.#refresher.refresh(did, stale),
 			signOut: (did) => this.#revoke(did, 'signed_out'),
@@ -221,7 +222,7 @@ export class OAuthClient {
 			server.dpop_signing_alg_values_supported,
 			this.#createSigner ? { createSigner: this.#createSigner } : undefined,
 		);
-		const pkce = await createPkce();
+		const pkce = await createPkce(this.#host.sha256);
 		const stateId = randomId(16);
 
 		const state: StoredState = {

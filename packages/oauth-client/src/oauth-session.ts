@@ -7,7 +7,7 @@ import {
 	isReplayableBody,
 	parseWwwAuthenticate,
 } from '@atcute/oauth-dpop';
-
+import type { Sha256Function } from '@atcute/oauth-keys';
 import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 
 import { discardBody } from './internal/read-json-body.ts';
@@ -27,6 +27,8 @@ export interface SessionHost {
 	readonly nonces: DpopNonceCache;
 	readonly fetch: FetchFunction;
 	readonly now: () => number;
+	/** how the DPoP `ath` is hashed; `undefined` for WebCrypto's. */
+	readonly sha256: Sha256Function | undefined;
 	/** the instrumentation hook, if any. */
 	readonly tracer: OAuthTracer | undefined;
 }
@@ -83,7 +85,13 @@ export class OAuthSession {
 		this.#host = host;
 		this.did = did;
 		this.#tokenSet = session.tokenSet;
-		this.#fetch = createDpopFetch({ key: dpopKey, nonces: host.nonces, fetch: host.fetch, now: host.now });
+		this.#fetch = createDpopFetch({
+			key: dpopKey,
+			nonces: host.nonces,
+			fetch: host.fetch,
+			now: host.now,
+			sha256: host.sha256,
+		});
 	}
 
 	/** the PDS URL this session talks to. */

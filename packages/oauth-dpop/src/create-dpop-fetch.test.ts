@@ -461,6 +461,70 @@ describe('createDpopFetch', () => {
 		});
 	});
 
+	describe('the sha256 option', () => {
+		const url = () => `${server.origin}/xrpc/com.example.getThing`;
+		const withToken = (token: string) => ({ headers: { authorization: `DPoP ${token}` } });
+
+		it('hashes each token once with a synchronous sha256, whose ath the server verifies', async () => {
+			const hashed: string[] = [];
+			const dpopFetch = createDpopFetch({
+				key,
+				sha256: (text) => {
+					hashed.push(text);
+					return sha256(text);
+				},
+			});
+
+			for (const token of ['tokA', 'tokA', 'tokB', 'tokB']) {
+				expect((await dpopFetch(url(), withToken(token))).status).toBe(200);
+			}
+
+			expect(hashed).toEqual(['tokA', 'tokB']);
+			const proofs = proofsOf(server.requests);
+			expect(proofs.map((proof) => proof.ath)).toEqual(
+				server.requests.map((request) => sha256(request.headers.authorization!.slice(5))),
+			);
+		});
+
+		it('sends nothing when the hash throws, and hashes again on the next request', async () => {
+			let calls = 0;
+			const dpopFetch = createDpopFetch({
+				key,
+				sha256: (text) => {
+					calls++;
+					if (calls === 1) throw new Error('hash unavailable');
+					return sha256(text);
+				},
+			});
+
+			await expect(dpopFetch(url(), withToken('tok'))).rejects.toThrow('hash unavailable');
+			expect(server.requests).toHaveLength(0);
+
+			expect((await dpopFetch(url(), withToken('tok'))).status).toBe(200);
+			expect(calls).toBe(2);
+			for (const proof of proofsOf(server.requests)) expect(proof.ath).toBe(sha256('tok'));
+		});
+
+		it('sends nothing when an async hash rejects, and hashes again on the next request', async () => {
+			let calls = 0;
+			const dpopFetch = createDpopFetch({
+				key,
+				sha256: async (text) => {
+					calls++;
+					if (calls === 1) throw new Error('hash failed');
+					return sha256(text);
+				},
+			});
+
+			await expect(dpopFetch(url(), withToken('tok'))).rejects.toThrow('hash failed');
+			expect(server.requests).toHaveLength(0);
+
+			expect((await dpopFetch(url(), withToken('tok'))).status).toBe(200);
+			expect(calls).toBe(2);
+			for (const proof of proofsOf(server.requests)) expect(proof.ath).toBe(sha256('tok'));
+		});
+	});
+
 	describe('nonce cache answers', () => {
 		it('treats a cache that answers null as one that knows no nonce', async () => {
 			const nonces = { get: () => null, set: () => {} } as unknown as DpopNonceCache;

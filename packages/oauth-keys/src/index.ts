@@ -28,7 +28,7 @@ export { type KeySearch, Keyset } from './keyset.ts';
 export { negotiateAlgorithm } from './negotiate-algorithm.ts';
 export type { PrivateKey } from './private-key.ts';
 export { randomId } from './random-id.ts';
-export { sha256Base64url } from './sha256.ts';
+export { type Sha256Function, sha256Base64url } from './sha256.ts';
 export { isSigningAlgorithm, SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithm.ts';
 export {
 	type CreateSigner,

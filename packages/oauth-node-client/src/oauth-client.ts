@@ -2,14 +2,15 @@ import { OAuthClient as BaseOAuthClient } from '@atcute/oauth-client';
 
 import { defaultTransport, type OAuthClientOptions } from './default-transport.ts';
 import { diagnosticsChannelTracer } from './diagnostics.ts';
+import { nodeSha256 } from './internal/node-sha256.ts';
 import { createNodeSigner } from './node-signer.ts';
 
 /**
  * an atproto OAuth client with Node defaults: DPoP proofs and client assertions are signed
- * through node:crypto (about a third of WebCrypto's cost on Node), requests go through the Node
- * transport (`createNodeFetch`: cheaper than `fetch`, guarded against SSRF) unless `fetch` is
- * given, and each operation is published on `diagnostics_channel` (see `OAUTH_TRACING_CHANNELS`).
- * see `@atcute/oauth-client`.
+ * through node:crypto (about a third of WebCrypto's cost on Node) and PKCE challenges and `ath`
+ * claims hashed there (a fifteenth), requests go through the Node transport (`createNodeFetch`:
+ * cheaper than `fetch`, guarded against SSRF) unless `fetch` is given, and each operation is
+ * published on `diagnostics_channel` (see `OAUTH_TRACING_CHANNELS`). see `@atcute/oauth-client`.
  */
 export class OAuthClient extends BaseOAuthClient {
 	constructor(options: OAuthClientOptions) {
@@ -17,6 +18,7 @@ export class OAuthClient extends BaseOAuthClient {
 		super({
 			...rest,
 			createSigner: options.createSigner ?? createNodeSigner,
+			sha256: options.sha256 ?? nodeSha256,
 			fetch: defaultTransport(options),
 			tracer: options.tracer ?? diagnosticsChannelTracer,
 		});

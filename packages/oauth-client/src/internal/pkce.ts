@@ -1,4 +1,4 @@
-import { randomId, sha256Base64url } from '@atcute/oauth-keys';
+import { randomId, type Sha256Function, sha256Base64url } from '@atcute/oauth-keys';
 
 /** a PKCE pair: the verifier stays in our state store, the challenge goes in the PAR request. */
 export interface Pkce {
@@ -12,8 +12,8 @@ export interface Pkce {
  * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.1
  * @see https://atproto.com/specs/oauth#authorization-requests
  */
-export const createPkce = async (): Promise<Pkce> => {
+export const createPkce = async (sha256: Sha256Function = sha256Base64url): Promise<Pkce> => {
 	// 32 random bytes: a 43-character verifier, the RFC 7636 minimum length, full entropy
 	const verifier = randomId(32);
-	return { verifier, challenge: await sha256Base64url(verifier), method: 'S256' };
+	return { verifier, challenge: await sha256(verifier), method: 'S256' };
 };
