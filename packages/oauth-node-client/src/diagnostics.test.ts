@@ -18,6 +18,7 @@ import {
 	type StoredSession,
 	type StoredState,
 } from './index.ts';
+import { createTestServerClient } from './test-utils/test-server-client.ts';
 
 const EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as const;
 
@@ -82,21 +83,7 @@ describe('diagnostics_channel tracing', () => {
 		const key = await generatePrivateKey('main');
 		const sessions = new MemoryStore<Did, StoredSession>();
 		const states = new MemoryStore<string, StoredState>();
-		const oauth = new OAuthClient({
-			metadata: {
-				client_id: 'https://app.example.com/oauth-client-metadata.json',
-				redirect_uris: ['https://app.example.com/oauth/callback'],
-				scope: ['atproto', 'transition:generic'],
-			},
-			keyset: [key],
-			stores: { sessions, states },
-			actorResolver: new LocalActorResolver({
-				handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
-				didDocumentResolver: new PlcDidDocumentResolver({ apiUrl: server.plcUrl }),
-			}),
-			allowHttp: true,
-		});
-		server.registerClient(oauth.metadata);
+		const oauth = await createTestServerClient(server, { keyset: [key], stores: { sessions, states } });
 
 		const secrets: string[] = [(await exportJwkKey(key)).d];
 		const { messages, close } = listen();
@@ -189,22 +176,14 @@ describe('diagnostics_channel tracing', () => {
 			},
 			isTracing: (operation) => operation !== 'request',
 		};
-		const oauth = new OAuthClient({
+		const oauth = await createTestServerClient(server, {
 			metadata: {
 				client_id: 'https://app.example.com/skip/oauth-client-metadata.json',
 				redirect_uris: ['https://app.example.com/oauth/callback'],
 				scope: ['atproto', 'transition:generic'],
 			},
-			keyset: [await generatePrivateKey('main')],
-			stores: { sessions: new MemoryStore(), states: new MemoryStore() },
-			actorResolver: new LocalActorResolver({
-				handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
-				didDocumentResolver: new PlcDidDocumentResolver({ apiUrl: server.plcUrl }),
-			}),
-			allowHttp: true,
 			tracer,
 		});
-		server.registerClient(oauth.metadata);
 		const { url } = await oauth.authorize({ target: { type: 'account', identifier: 'alice.test' } });
 		const { session } = await oauth.callback(await server.authorize(url, { did: alice.did }));
 		expect((await new Client({ handler: session }).get('com.atproto.server.getSession', {})).ok).toBe(true);

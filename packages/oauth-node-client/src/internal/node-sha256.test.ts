@@ -1,12 +1,12 @@
 import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
-import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { sha256Base64url } from '@atcute/oauth-keys';
 import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-oauth-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { generatePrivateKey, MemoryStore, OAuthClient, type OAuthClientOptions } from '../index.ts';
+import type { OAuthClientOptions } from '../index.ts';
+import { createTestServerClient } from '../test-utils/test-server-client.ts';
 import { nodeSha256 } from './node-sha256.ts';
 
 describe('nodeSha256', () => {
@@ -36,22 +36,7 @@ describe('OAuthClient hashing', () => {
 
 	/** signs alice in and makes one call on the session and one on a restored one. */
 	const signInAndCall = async (options: Partial<OAuthClientOptions> = {}) => {
-		const oauth = new OAuthClient({
-			metadata: {
-				client_id: 'https://app.example.com/oauth-client-metadata.json',
-				redirect_uris: ['https://app.example.com/oauth/callback'],
-				scope: ['atproto', 'transition:generic'],
-			},
-			keyset: [await generatePrivateKey('main')],
-			stores: { sessions: new MemoryStore(), states: new MemoryStore() },
-			actorResolver: new LocalActorResolver({
-				handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
-				didDocumentResolver: new PlcDidDocumentResolver({ apiUrl: server.plcUrl }),
-			}),
-			allowHttp: true,
-			...options,
-		});
-		server.registerClient(oauth.metadata);
+		const oauth = await createTestServerClient(server, options);
 		const { url } = await oauth.authorize({ target: { type: 'account', identifier: 'alice.test' } });
 		// the server checks the PKCE challenge and every proof's ath
 		const { session } = await oauth.callback(await server.authorize(url, { did: alice.did }));
