@@ -247,12 +247,6 @@ const measureLevel = async (adapter, small, big, n, pool) => {
 	for (let j = 0; j < Math.min(RESTORE_SAMPLES, slots); j++) {
 		cold.push(didOf(j + slots * pick(Math.floor(n / slots))));
 	}
-	// rounds of three small chunks in turn: cold DIDs, the warm DID again, and the previous round's
-	// cold DIDs (other sessions, keys now cached: what cold adds over them is the key). each kind
-	// gets the median of its chunks' CPU per call: a major GC of the whole store's heap (100 ms and
-	// more at 100k sessions) lands in one chunk in twenty, and in a mean it swamped the difference
-	// (once putting the key's share at 288 µs, above the whole cold−warm difference of 152 µs);
-	// scavenges, which the calls' own garbage causes, fall in every chunk and stay counted
 	// V8 takes thousands of calls to settle on this path (the medians of a run's first 20 rounds
 	// were twice its later ones), so another client, whose key cache is its own, runs it first:
 	// 3,000 calls on sessions outside the cold set where the store has them
@@ -266,6 +260,12 @@ const measureLevel = async (adapter, small, big, n, pool) => {
 	await restoreCpu(clientFor(big.store), others);
 	const warmDid = others[0];
 	await restoreCpu(fresh, Array(200).fill(warmDid));
+	// rounds of three small chunks in turn: cold DIDs, the warm DID again, and the previous round's
+	// cold DIDs (other sessions, keys now cached: what cold adds over them is the key). each kind
+	// gets the median of its chunks' CPU per call: a major GC of the whole store's heap (100 ms and
+	// more at 100k sessions) lands in one chunk in twenty, and in a mean it swamped the difference
+	// (once putting the key's share at 288 µs, above the whole cold−warm difference of 152 µs);
+	// scavenges, which the calls' own garbage causes, fall in every chunk and stay counted
 	const coldChunks = [];
 	const warmChunks = [];
 	const cachedChunks = [];
