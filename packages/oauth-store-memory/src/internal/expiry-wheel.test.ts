@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { ExpiryWheel } from './expiry-wheel.ts';
+import { ExpiryWheel, SEGMENT_SIZE } from './expiry-wheel.ts';
 
 describe('ExpiryWheel', () => {
 	it('hands out each due key once, at most limit per call, and nothing before its second is over', () => {
@@ -30,6 +30,40 @@ describe('ExpiryWheel', () => {
 		const rest = [...wheel.due(5_000, 100)];
 		expect(rest).toEqual(['k4', 'k5', 'k6', 'k7', 'k8', 'k0']);
 		expect(wheel.due(5_000, 100)).toEqual([]);
+	});
+
+	it('keeps a bucket larger than one segment whole: each key once, in order, removals skipped', () => {
+		const wheel = new ExpiryWheel<string>();
+		const count = SEGMENT_SIZE * 3 + 5;
+		for (let i = 0; i < count; i++) wheel.add(`s${i}`, 7_200);
+		// one from the first segment, one from a middle one, the last key of all
+		const removed = new Set(['s0', `s${SEGMENT_SIZE + 17}`, `s${count - 1}`]);
+		for (const key of removed) wheel.remove(key, 7_200);
+		const seen: string[] = [];
+		for (let keys = wheel.due(8_000, 1000); keys.length > 0; keys = wheel.due(8_000, 1000)) {
+			expect(keys.length).toBeLessThanOrEqual(1000);
+			seen.push(...keys);
+		}
+		expect(seen).toEqual(Array.from({ length: count }, (_, i) => `s${i}`).filter((key) => !removed.has(key)));
+	});
+
+	it('hands out keys added to a many-segment bucket while it is being handed out', () => {
+		const wheel = new ExpiryWheel<string>();
+		const count = SEGMENT_SIZE * 2;
+		for (let i = 0; i < count; i++) wheel.add(`m${i}`, 3_000);
+		const first = wheel.due(3_000, 10);
+		expect(first).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+		// one already handed out (and dropped by the store) comes back, and the bucket grows a
+		// segment: both must come round before the bucket is dropped
+		wheel.add('m0', 2_500);
+		for (let i = 0; i < SEGMENT_SIZE; i++) wheel.add(`late${i}`, 2_900);
+		const rest: string[] = [];
+		for (let keys = wheel.due(3_000, 999); keys.length > 0; keys = wheel.due(3_000, 999)) rest.push(...keys);
+		expect(rest).toEqual([
+			...Array.from({ length: count - 10 }, (_, i) => `m${i + 10}`),
+			'm0',
+			...Array.from({ length: SEGMENT_SIZE }, (_, i) => `late${i}`),
+		]);
 	});
 
 	it('forgets everything on clear', () => {

@@ -2,16 +2,29 @@
 const BUCKET_MS = 1000;
 
 /**
+ * how many keys one `Set` of a bucket holds before the bucket starts another. V8 grows a `Set` by
+ * rehashing it whole into a table twice the size, and past 4,096 keys that table is a large
+ * object (fresh memory, a page fault per 4 kB): tens of milliseconds for one `add` at 300k keys
+ * set within one second. kept to this size, a growth moves at most 2,048 keys.
+ */
+export const SEGMENT_SIZE = 4096;
+
+/**
  * the keys that expire, in buckets of one second kept in time order (a min-heap of bucket ids), so
- * a sweep visits only what is due and entries without expiry cost nothing. every operation is
- * O(1) or O(log buckets); `due` hands out at most `limit` keys, so no sweep step grows with size.
+ * a sweep visits only what is due and entries without expiry cost nothing. a bucket is a list of
+ * `Set`s of at most `SEGMENT_SIZE` keys, added to at the end. `add` and `due` are O(1) or
+ * O(log buckets) and never rehash more than one segment; `remove` looks in a bucket's segments from
+ * the newest (one for a bucket of up to 4,096 keys). `due` hands out at most `limit` keys, so no
+ * sweep step grows with size.
  */
 export class ExpiryWheel<K> {
-	readonly #buckets = new Map<number, Set<K>>();
+	readonly #buckets = new Map<number, Set<K>[]>();
 	// the bucket ids, a binary min-heap: each id once, popped when its time has come
 	readonly #heap: number[] = [];
-	// the due bucket being handed out, through one iterator kept across calls (see `due`)
+	// the due bucket being handed out: its id, the segment being read, and an iterator over that
+	// segment kept across calls (see `due`)
 	#cursorId: number | undefined;
+	#cursorSegment = 0;
 	#cursor: Iterator<K> | undefined;
 
 	/** records that `key` expires at `expiresAt` (ms since the epoch). */
@@ -19,14 +32,19 @@ export class ExpiryWheel<K> {
 		const id = Math.ceil(expiresAt / BUCKET_MS);
 		let bucket = this.#buckets.get(id);
 		if (bucket === undefined) {
-			bucket = new Set();
+			bucket = [new Set()];
 			this.#buckets.set(id, bucket);
 			this.#push(id);
 		} else if (id === this.#cursorId) {
 			// a key the cursor already passed would not come round again: to the end, so it does
-			bucket.delete(key);
+			deleteFrom(bucket, key);
 		}
-		bucket.add(key);
+		let last = bucket[bucket.length - 1]!;
+		if (last.size >= SEGMENT_SIZE) {
+			last = new Set();
+			bucket.push(last);
+		}
+		last.add(key);
 	}
 
 	/** forgets `key`, which was added with `expiresAt`. */
@@ -34,14 +52,15 @@ export class ExpiryWheel<K> {
 		const id = Math.ceil(expiresAt / BUCKET_MS);
 		// an emptied bucket stays until its id reaches the top of the heap, so a key set again
 		// into the same second reuses it rather than pushing its id twice
-		this.#buckets.get(id)?.delete(key);
+		const bucket = this.#buckets.get(id);
+		if (bucket !== undefined) deleteFrom(bucket, key);
 	}
 
 	/**
 	 * returns up to `limit` keys whose whole bucket lies at or before `now`, each once. a bucket's
-	 * keys are handed out through an iterator kept across calls and the bucket is dropped whole
-	 * once done: deleting them one by one would make the Set rehash everything it still holds
-	 * each time deletes left it under a quarter full (milliseconds for a bucket of 100k states).
+	 * keys are handed out through an iterator kept across calls, segment after segment, and the
+	 * bucket is dropped whole once done: deleting them one by one would make each `Set` rehash
+	 * what it still holds each time deletes left it under a quarter full.
 	 */
 	due(now: number, limit: number): K[] {
 		const keys: K[] = [];
@@ -51,15 +70,10 @@ export class ExpiryWheel<K> {
 			if (bucket !== undefined) {
 				if (this.#cursorId !== id) {
 					this.#cursorId = id;
-					this.#cursor = bucket.values();
+					this.#cursorSegment = 0;
+					this.#cursor = bucket[0]!.values();
 				}
-				let next = this.#cursor!.next();
-				while (!next.done) {
-					keys.push(next.value);
-					if (keys.length === limit) break;
-					next = this.#cursor!.next();
-				}
-				if (!next.done) break;
+				if (!this.#handOut(bucket, keys, limit)) break;
 				this.#buckets.delete(id);
 				this.#cursorId = undefined;
 				this.#cursor = undefined;
@@ -74,6 +88,22 @@ export class ExpiryWheel<K> {
 		this.#heap.length = 0;
 		this.#cursorId = undefined;
 		this.#cursor = undefined;
+	}
+
+	/** moves the cursor's keys into `keys` up to `limit`; whether the bucket is done. */
+	#handOut(bucket: Set<K>[], keys: K[], limit: number): boolean {
+		for (;;) {
+			let next = this.#cursor!.next();
+			while (!next.done) {
+				keys.push(next.value);
+				if (keys.length === limit) return false;
+				next = this.#cursor!.next();
+			}
+			// segments added while the bucket was handed out are read too (`bucket.length` is live)
+			if (this.#cursorSegment + 1 >= bucket.length) return true;
+			this.#cursorSegment++;
+			this.#cursor = bucket[this.#cursorSegment]!.values();
+		}
 	}
 
 	#push(id: number): void {
@@ -105,3 +135,8 @@ export class ExpiryWheel<K> {
 		heap[i] = last;
 	}
 }
+
+/** deletes `key` from whichever segment holds it, the newest first (where recent keys are). */
+const deleteFrom = <K>(bucket: Set<K>[], key: K): void => {
+	for (let i = bucket.length - 1; i >= 0; i--) if (bucket[i]!.delete(key)) return;
+};
