@@ -4,9 +4,9 @@
 // each `set` is timed alone (wall); a step that a GC pause overlapped is reported apart, since
 // allocating the keys themselves brings those. run: pnpm bench expiry-burst
 // (BENCH_BURST_SIZE changes the burst, default 300,000)
-import { PerformanceObserver } from 'node:perf_hooks';
-
 import { MemoryStore } from '@atcute/oauth-node-client';
+
+import { watchGcPauses } from './lib/gc-pauses.mjs';
 
 const SIZE = Number(process.env.BENCH_BURST_SIZE ?? 300_000);
 // the powers of two where a single `Set` holding the whole bucket would grow (rehash into a table
@@ -19,9 +19,7 @@ const value = { iss: 'https://bsky.social', verifier: 'v'.repeat(43) };
 const now = 1_800_000_000_000;
 const store = new MemoryStore({ now: () => now });
 
-const gcs = [];
-const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
-observer.observe({ entryTypes: ['gc'] });
+const gcPauses = watchGcPauses();
 const starts = new Float64Array(SIZE);
 const ends = new Float64Array(SIZE);
 for (let i = 0; i < SIZE; i++) {
@@ -29,22 +27,19 @@ for (let i = 0; i < SIZE; i++) {
 	store.set(keys[i], value, { expiresAt: now + 600_000 });
 	ends[i] = performance.now();
 }
-// the observer reports on a later turn of the event loop
-await new Promise((resolve) => setTimeout(resolve, 50));
-observer.disconnect();
-
-const overlapsGc = (i) => gcs.some((gc) => gc.startTime < ends[i] && gc.startTime + gc.duration > starts[i]);
+const overlapsGc = await gcPauses.stop();
 let worstClean = 0;
 let worstCleanAt = -1;
 let overMs = 0;
 let overMsWithGc = 0;
 for (let i = 0; i < SIZE; i++) {
 	const ms = ends[i] - starts[i];
+	const gc = ms > 1 || ms > worstClean ? overlapsGc(starts[i], ends[i]) : false;
 	if (ms > 1) {
-		if (overlapsGc(i)) overMsWithGc++;
+		if (gc) overMsWithGc++;
 		else overMs++;
 	}
-	if (ms > worstClean && !overlapsGc(i)) {
+	if (ms > worstClean && !gc) {
 		worstClean = ms;
 		worstCleanAt = i;
 	}

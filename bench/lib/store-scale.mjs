@@ -8,10 +8,11 @@
 // less the run-queue wait the shared machine adds (see thread-clock.mjs); `--stores=memory,sqlite`
 // measures only the stores whose names match.
 import { createECDH, randomFillSync } from 'node:crypto';
-import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 
 import { MemoryStore, OAuthClient } from '@atcute/oauth-node-client';
 
+import { watchGcPauses } from './gc-pauses.mjs';
 import { storeAdapters } from './store-adapters.mjs';
 import { threadTimed } from './thread-clock.mjs';
 
@@ -128,9 +129,7 @@ const expireBacklog = async (adapter, opened, n, pool, prefix) => {
  * another). `stop()` summarises each kind and all of them.
  */
 const watchSteps = (opened) => {
-	const gcs = [];
-	const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
-	observer.observe({ entryTypes: ['gc'] });
+	const gcPauses = watchGcPauses();
 	const steps = [];
 	return {
 		time: async (kind, fn) => {
@@ -144,10 +143,8 @@ const watchSteps = (opened) => {
 			return result;
 		},
 		stop: async () => {
-			await sleep(50);
-			observer.disconnect();
-			for (const step of steps)
-				step.gc = gcs.some((gc) => gc.startTime < step.end && gc.startTime + gc.duration > step.start);
+			const overlapsGc = await gcPauses.stop();
+			for (const step of steps) step.gc = overlapsGc(step.start, step.end);
 			const byKind = { all: steps.filter((step) => step.kind !== 'control') };
 			for (const step of steps) {
 				byKind[step.kind] ??= [];
@@ -384,21 +381,16 @@ export const runStoreScale = async (context, levels) => {
 		for (const n of levels) {
 			const big = await adapter.open(`scale-${label(n)}`);
 			const fillStart = performance.now();
-			const fillGcs = [];
-			const fillObserver = new PerformanceObserver((list) => fillGcs.push(...list.getEntries()));
-			fillObserver.observe({ entryTypes: ['gc'] });
+			const fillGcPauses = watchGcPauses();
 			await fillSessions(big, 0, n, pool);
-			await sleep(50);
-			fillObserver.disconnect();
+			const fillOverlapsGc = await fillGcPauses.stop();
 			console.log(
 				`  ${adapter.name} at ${label(n)}: filled in ${((performance.now() - fillStart) / 1000).toFixed(1)} s`,
 			);
 			// a store that times its fill's writes (slowFills): the worst that no GC pause overlapped
 			let fill;
 			if (big.slowFills !== undefined) {
-				const clean = big.slowFills.filter(
-					(set) => !fillGcs.some((gc) => gc.startTime < set.end && gc.startTime + gc.duration > set.start),
-				);
+				const clean = big.slowFills.filter((set) => !fillOverlapsGc(set.start, set.end));
 				fill = {
 					worst: clean.reduce((max, set) => Math.max(max, set.own), 0),
 					over1ms: clean.filter((set) => set.own > 1e6).length,
