@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url';
 import type { Did } from '@atcute/lexicons';
 import { LockTimeoutError, type StoredSession, type StoredState } from '@atcute/oauth-client';
 import { exportJwkKey } from '@atcute/oauth-keys';
-import { type AppProcess, startAppProcess } from '@atcute-oauth/store-conformance';
+import {
+	type AppProcess,
+	describeCrossProcessRefresh,
+	startAppProcess,
+} from '@atcute-oauth/store-conformance';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
@@ -38,9 +42,6 @@ const METADATA = {
 	scope: ['atproto', 'transition:generic'],
 };
 
-const PROCESSES = 4;
-const CALLS_PER_PROCESS = 25;
-
 const startApp = (config: Record<string, unknown>): AppProcess =>
 	startAppProcess(CHILD, config, { cwd: PACKAGE_DIR });
 
@@ -57,6 +58,8 @@ describe('token refresh across processes sharing PostgreSQL', () => {
 	let admin: pg.Pool;
 	let server: TestOAuthServer;
 	let accounts = 0;
+	// the lock pools of the accounts the shared tests signed in, ended when the file is done
+	const lockPools: pg.Pool[] = [];
 
 	beforeAll(async () => {
 		// the children import the built packages, which the root vitest globalSetup builds first
@@ -65,6 +68,7 @@ describe('token refresh across processes sharing PostgreSQL', () => {
 		server = await startTestOAuthServer();
 	}, 180_000);
 	afterAll(async () => {
+		for (const pool of lockPools.splice(0)) await pool.end();
 		await admin?.end();
 		await server?.close();
 		await database?.drop();
@@ -102,79 +106,16 @@ describe('token refresh across processes sharing PostgreSQL', () => {
 		return { did, client, sessions, childConfig, lockPool };
 	};
 
-	/** ends the access token at the server and marks it expired in the stored session. */
-	const makeStale = async (sessions: PostgresStore<Did, StoredSession>, did: Did): Promise<void> => {
-		server.expireAccessTokens(did);
-		const stored = (await sessions.get(did))!;
-		await sessions.set(did, { ...stored, tokenSet: { ...stored.tokenSet, expires_at: Date.now() - 1000 } });
-	};
-
-	/** starts the app processes, lets them all go at once, and gathers their results. */
-	const runApps = async (config: Record<string, unknown>) => {
-		const apps = Array.from({ length: PROCESSES }, () =>
-			startApp({ ...config, mode: 'calls', calls: CALLS_PER_PROCESS }),
-		);
-		try {
-			// every process is connected and has read the session before any starts
-			await Promise.all(apps.map((app) => app.next('ready')));
-			for (const app of apps) app.go();
-			const results = await Promise.all(apps.map((app) => app.next('done')));
-			await Promise.all(apps.map((app) => app.exited));
-			return {
-				ok: results.reduce((sum, result) => sum + result.ok, 0),
-				failures: results.flatMap((result) => result.failures),
-			};
-		} finally {
-			await Promise.all(apps.map((app) => app.kill()));
-		}
-	};
-
-	it(`refreshes once for ${PROCESSES} processes × ${CALLS_PER_PROCESS} concurrent calls on a stale session, all succeeding (R1)`, {
+	describeCrossProcessRefresh({
+		server: () => server,
+		signedInAccount: async () => {
+			const { lockPool, ...account } = await signedInAccount();
+			lockPools.push(lockPool);
+			return { ...account, locksLeft: () => advisoryHolders(admin) };
+		},
+		startApp,
+		sharedLock: 'postgres',
 		timeout: 90_000,
-	}, async () => {
-		const { did, sessions, childConfig, lockPool } = await signedInAccount();
-		await lockPool.end();
-		const before = (await sessions.get(did))!.tokenSet.refresh_token;
-		await makeStale(sessions, did);
-		server.reset();
-		// a slow token endpoint keeps the refresh open while the other processes wait for the lock
-		server.behaviour.tokenDelayMs = 300;
-
-		const { ok, failures } = await runApps({ ...childConfig, lock: 'postgres' });
-
-		expect(failures).toEqual([]);
-		expect(ok).toBe(PROCESSES * CALLS_PER_PROCESS);
-		// the refresh token reached the server exactly once
-		expect(server.stats.refreshAttempts).toBe(1);
-		expect(server.stats.token.refresh_token).toBe(1);
-		expect(server.stats.refreshByDid.get(did)).toBe(1);
-		expect(server.stats.resource).toBe(PROCESSES * CALLS_PER_PROCESS);
-		// the table holds the newest refresh token, the one the server will accept next
-		const current = server.sessions(did).at(-1)!;
-		expect(current.active).toBe(true);
-		const stored = (await sessions.get(did))!.tokenSet.refresh_token;
-		expect(stored).not.toBe(before);
-		expect(stored).toBe(current.refreshToken);
-		// every lock was released
-		expect(await advisoryHolders(admin)).toEqual([]);
-		server.assertNoRejections();
-	});
-
-	it('spends the refresh token more than once without a shared lock (negative control: the test can fail)', {
-		timeout: 90_000,
-	}, async () => {
-		const { did, sessions, childConfig, lockPool } = await signedInAccount();
-		await lockPool.end();
-		await makeStale(sessions, did);
-		server.reset();
-		server.behaviour.tokenDelayMs = 300;
-
-		// each process with a lock of its own, as with the default in-memory lock
-		const { ok, failures } = await runApps({ ...childConfig, lock: 'memory' });
-
-		expect(server.stats.refreshAttempts).toBeGreaterThan(1);
-		expect(server.stats.token.refresh_token > 1 || failures.length > 0).toBe(true);
-		expect(ok + failures.length).toBe(PROCESSES * CALLS_PER_PROCESS);
 	});
 
 	it('frees the lock of a holder process the moment it is killed (the server ends its connection)', {
@@ -199,37 +140,5 @@ describe('token refresh across processes sharing PostgreSQL', () => {
 			await holder.kill();
 			await lockPool.end();
 		}
-	});
-
-	it('refreshes normally after the lock holder was killed mid-refresh', { timeout: 60_000 }, async () => {
-		const { did, client, sessions, childConfig, lockPool } = await signedInAccount();
-		const before = (await sessions.get(did))!.tokenSet.refresh_token;
-		server.reset();
-		// the holder stalls on discovery, inside the lock and before the token request: killed
-		// there, it has not spent the refresh token
-		server.behaviour.metadataDelayMs = 10_000;
-		const holder = startApp({ ...childConfig, lock: 'postgres', mode: 'refresh' });
-		try {
-			await holder.next('ready');
-			holder.go();
-			await expect.poll(() => advisoryHolders(admin), { timeout: 10_000, interval: 20 }).toHaveLength(1);
-			await holder.kill();
-		} finally {
-			await holder.kill();
-		}
-		server.behaviour.metadataDelayMs = undefined;
-
-		// the dead holder's lock is gone with its connection: this process refreshes at once
-		const session = await client.restore(did, { refresh: true });
-		expect(server.stats.refreshAttempts).toBe(1);
-		expect(server.stats.token.refresh_token).toBe(1);
-		const stored = (await sessions.get(did))!.tokenSet.refresh_token;
-		expect(stored).not.toBe(before);
-		expect(stored).toBe(server.sessions(did).at(-1)!.refreshToken);
-		const response = await session.handle('/xrpc/com.atproto.server.getSession');
-		expect(response.status).toBe(200);
-		expect(await response.json()).toMatchObject({ did });
-		expect(await advisoryHolders(admin)).toEqual([]);
-		await lockPool.end();
 	});
 });

@@ -1,3 +1,10 @@
 export { type AppMessage, type AppProcess, startAppProcess } from './app-process.ts';
+export {
+	type CrossProcessAccount,
+	type CrossProcessHarness,
+	describeCrossProcessRefresh,
+	type RefreshTestClient,
+	type RefreshTestServer,
+} from './describe-cross-process-refresh.ts';
 export { describeLock, type LockHarness } from './describe-lock.ts';
 export { describeStore, type StoreCapabilities, type StoreHarness } from './describe-store.ts';
