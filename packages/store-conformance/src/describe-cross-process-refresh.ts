@@ -100,8 +100,8 @@ const runApps = async (
  * and the store ends with the newest refresh token (R1); and, as a negative control that shows the
  * test can fail, that without the shared lock the refresh token is spent more than once; and that
  * a holder process killed mid-refresh, before it spent the refresh token, leaves the session to
- * refresh normally once its lock is freed. call it
- * inside the adapter's `describe`, after the hooks that start what `harness` uses.
+ * refresh normally once its lock is freed. call it inside the adapter's `describe`, after the
+ * hooks that start what `harness` uses.
  */
 export const describeCrossProcessRefresh = (harness: CrossProcessHarness): void => {
 	const { timeout = 60_000 } = harness;
