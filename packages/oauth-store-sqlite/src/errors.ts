@@ -54,3 +54,20 @@ export class StoreSchemaError extends Error {
 		super(message);
 	}
 }
+
+/** how a holder found its lease lost while it still ran. */
+export type LeaseLostReason =
+	/** another holder has the name, or had it and let go (the row is no longer this holder's): the lease ran out under a stalled holder and was taken over. */
+	| 'taken'
+	/** no renewal got through (the database stayed busy or failed) for a whole lease: it may have run out and been taken meanwhile. */
+	| 'unconfirmed';
+
+/** what `onLeaseLost` is told. */
+export interface LeaseLostEvent {
+	/** the lock's name. */
+	name: string;
+	/** how the loss was found. */
+	reason: LeaseLostReason;
+	/** how long the holder had been running when the loss was found, in milliseconds. */
+	heldMs: number;
+}

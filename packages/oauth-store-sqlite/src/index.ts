@@ -1,4 +1,6 @@
 export {
+	type LeaseLostEvent,
+	type LeaseLostReason,
 	type SqliteOperation,
 	StoreSchemaError,
 	type StoreSchemaErrorCode,

@@ -1,8 +1,8 @@
 import { LockTimeoutError } from '@atcute/oauth-client';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { StoreUnavailableError } from './errors.ts';
+import { type LeaseLostEvent, StoreUnavailableError } from './errors.ts';
 import { tempDir } from './internal/test-files.ts';
 import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
 
@@ -66,8 +66,9 @@ describe('createSqliteLock', () => {
 		expect(error).toBeInstanceOf(LockTimeoutError);
 	});
 
-	it("does not free its successor's lease when its own ran out (compare-and-delete)", async () => {
-		const first = open();
+	it("does not free its successor's lease when its own ran out (compare-and-delete), and reports the loss", async () => {
+		const reports: LeaseLostEvent[] = [];
+		const first = open({ onLeaseLost: (event) => reports.push(event) });
 		const second = open();
 		const third = open({ timeout: 300 });
 		let releaseSecond!: () => void;
@@ -86,9 +87,72 @@ describe('createSqliteLock', () => {
 		});
 		// the first holder released: the second must still hold the name
 		await expect(third('did:plc:a', async () => 'got in')).rejects.toBeInstanceOf(LockTimeoutError);
+		// the first holder found out at release (no renewal ran in between), once
+		expect(reports).toEqual([{ name: 'did:plc:a', reason: 'taken', heldMs: expect.any(Number) }]);
 		releaseSecond();
 		await secondDone;
 		await expect(third('did:plc:a', async () => 'got in')).resolves.toBe('got in');
+	});
+
+	it('reports, while the holder still runs, a lease taken over after it ran out; the result is kept', async () => {
+		const reports: Array<LeaseLostEvent & { running: boolean }> = [];
+		let running = false;
+		const holder = open({ lease: 150, onLeaseLost: (event) => reports.push({ ...event, running }) });
+		const other = open({ timeout: 1_000 });
+		const result = await holder('did:plc:a', async () => {
+			running = true;
+			// the holder stalls past its lease, and another process takes the name
+			raw().prepare("UPDATE oauth_locks SET expires_at = 0 WHERE name = 'did:plc:a'").run();
+			await other('did:plc:a', async () => {
+				// a renewal (every 50 ms) finds the row another's
+				await expect.poll(() => reports.length, { timeout: 2_000, interval: 10 }).toBe(1);
+			});
+			running = false;
+			return 'refreshed';
+		});
+		expect(result).toBe('refreshed');
+		// reported once, not again at release
+		expect(reports).toEqual([
+			{ name: 'did:plc:a', reason: 'taken', heldMs: expect.any(Number), running: true },
+		]);
+		expect(reports[0]!.heldMs).toBeGreaterThan(0);
+	});
+
+	it('reports a lease it could not renew for a whole lease as unconfirmed', async () => {
+		const reports: LeaseLostEvent[] = [];
+		const holder = open({ lease: 300, busyTimeout: 5, onLeaseLost: (event) => reports.push(event) });
+		const result = await holder('did:plc:a', async () => {
+			// another process keeps the database's write lock for longer than the lease
+			const other = raw();
+			other.exec('BEGIN IMMEDIATE');
+			await expect.poll(() => reports.length, { timeout: 3_000, interval: 10 }).toBe(1);
+			other.exec('COMMIT');
+			return 'done';
+		});
+		expect(result).toBe('done');
+		expect(reports).toEqual([{ name: 'did:plc:a', reason: 'unconfirmed', heldMs: expect.any(Number) }]);
+		// not before a whole lease had passed without a renewal
+		expect(reports[0]!.heldMs).toBeGreaterThanOrEqual(300);
+	});
+
+	it('warns by default when a lease is lost while held', async () => {
+		const warning = vi.fn();
+		process.on('warning', warning);
+		try {
+			const lock = open();
+			await lock('did:plc:a', async () => {
+				// taken over under it; its release finds the row gone
+				raw().prepare("UPDATE oauth_locks SET owner = 'another' WHERE name = 'did:plc:a'").run();
+			});
+			await expect.poll(() => warning.mock.calls.length).toBe(1);
+			expect(warning.mock.calls[0]![0]).toMatchObject({
+				name: 'LeaseLostWarning',
+				code: 'ATCUTE_OAUTH_LEASE_LOST',
+				message: expect.stringContaining('"did:plc:a"'),
+			});
+		} finally {
+			process.off('warning', warning);
+		}
 	});
 
 	it('keeps separate tables of locks apart', async () => {
@@ -122,5 +186,15 @@ describe('createSqliteLock', () => {
 		expect(() => createSqliteLock({ path, lease: Number.NaN })).toThrow(/lease/);
 		expect(() => createSqliteLock({ path, table: 'bad name' })).toThrow(/table/);
 		expect(() => createSqliteLock({})).toThrow(/either database .* or path/);
+		// biome-ignore lint/suspicious/noExplicitAny: a caller without types
+		expect(() => createSqliteLock({ path, onLeaseLost: 'log' as any })).toThrow(/onLeaseLost/);
+	});
+
+	it('rejects an empty lock name and a holder that is not a function, running nothing', async () => {
+		const lock = open();
+		await expect(lock('', async () => 'in')).rejects.toThrow(/non-empty string/);
+		// biome-ignore lint/suspicious/noExplicitAny: a caller without types
+		await expect(lock('did:plc:a', 'fn' as any)).rejects.toThrow(/fn must be a function/);
+		expect(leases()).toEqual([]);
 	});
 });

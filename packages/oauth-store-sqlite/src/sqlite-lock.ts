@@ -1,6 +1,6 @@
 import { type LockFunction, LockTimeoutError } from '@atcute/oauth-client';
 
-import { StoreUnavailableError } from './errors.ts';
+import { type LeaseLostEvent, type LeaseLostReason, StoreUnavailableError } from './errors.ts';
 import { type Connection, connect } from './internal/connection.ts';
 import { quoteTable } from './internal/identifier.ts';
 import { ensureSchema } from './internal/schema.ts';
@@ -31,6 +31,12 @@ export interface SqliteLockOptions {
 	checkpointInterval?: number | undefined;
 	/** the clock for leases, in milliseconds since the epoch, shared by every process; default `Date.now`. */
 	now?: (() => number) | undefined;
+	/**
+	 * called, while the holder still runs, when it finds its lease lost: taken over by another
+	 * holder after it ran out, or not renewed for a whole lease. the holder is not stopped and its
+	 * result is returned all the same; default: a process warning (`LeaseLostWarning`).
+	 */
+	onLeaseLost?: ((event: LeaseLostEvent) => void) | undefined;
 }
 
 /** a `LockFunction` that can close the connection it opened. */
@@ -46,6 +52,13 @@ const FIRST_BACKOFF_MS = 5;
 const MAX_BACKOFF_MS = 50;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const warnLeaseLost = (event: LeaseLostEvent): void => {
+	globalThis.process?.emitWarning?.(
+		`the lease of lock "${event.name}" was lost while held (${event.reason}, after ${Math.round(event.heldMs)} ms): another process may have held it at the same time`,
+		{ type: 'LeaseLostWarning', code: 'ATCUTE_OAUTH_LEASE_LOST' },
+	);
+};
 
 const positive = (name: string, value: number | undefined, fallback: number): number => {
 	if (value === undefined) return fallback;
@@ -69,7 +82,8 @@ interface Statements {
  * not for network file systems, whose file locks SQLite cannot trust.
  */
 export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
-	const { table = 'oauth_locks', now = Date.now } = options;
+	const { table = 'oauth_locks', now = Date.now, onLeaseLost = warnLeaseLost } = options;
+	if (typeof onLeaseLost !== 'function') throw new TypeError('onLeaseLost must be a function');
 	const quoted = quoteTable('table', table);
 	const timeout = positive('timeout', options.timeout, 30_000);
 	const lease = positive('lease', options.lease, 30_000);
@@ -111,7 +125,8 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 	};
 
 	const lock = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-		if (typeof name !== 'string') throw new TypeError(`lock name must be a string, got ${typeof name}`);
+		if (typeof name !== 'string' || name === '') throw new TypeError('lock name must be a non-empty string');
+		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
 		const owner = crypto.randomUUID();
 		const deadline = performance.now() + timeout;
 		for (let backoff = FIRST_BACKOFF_MS; !tryAcquire(name, owner); ) {
@@ -122,15 +137,35 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 			backoff = Math.min(backoff * 1.5, MAX_BACKOFF_MS);
 		}
 
+		const heldSince = performance.now();
+		// the lease surely lasts until `lease` after the last write that set it was started
+		let confirmedAt = heldSince;
+		let lost = false;
+		const lose = (reason: LeaseLostReason): void => {
+			if (lost) return;
+			lost = true;
+			clearInterval(renewal);
+			try {
+				onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
+			} catch {
+				// a throwing reporter must not break the holder
+			}
+		};
+
 		// keep the lease while the holder runs, however long: a refresh must not lose it midway
 		const renewal = setInterval(() => {
+			const sentAt = performance.now();
 			try {
 				if (Number(renew.run(Math.ceil(now() + lease), name, owner).changes) === 0) {
-					// the lease ran out (the process stalled longer than it) and was taken over
-					clearInterval(renewal);
+					// the row is no longer ours: the lease ran out (the process stalled longer than
+					// it) and another holder took the name over
+					lose('taken');
+				} else {
+					confirmedAt = sentAt;
 				}
 			} catch {
-				// busy or unreachable: the next tick tries again, well before the lease ends
+				// busy or unreachable: the next tick tries again, until the lease may have run out
+				if (performance.now() - confirmedAt >= lease) lose('unconfirmed');
 			}
 		}, lease / 3);
 		// never keeps the process alive on its own
@@ -141,7 +176,8 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		} finally {
 			clearInterval(renewal);
 			try {
-				release.run(name, owner);
+				// compare-and-delete found nothing of ours: the loss shows only now
+				if (Number(release.run(name, owner).changes) === 0) lose('taken');
 			} catch {
 				// the lease expires on its own; the holder's result or error matters more
 			}
