@@ -1,4 +1,5 @@
 import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
+import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import { settleWithin } from '@atcute-oauth/internal/settle-within';
 import type { Redis } from 'ioredis';
@@ -49,13 +50,6 @@ export interface RedisLockOptions {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const isPositive = (value: number): boolean => Number.isFinite(value) && value > 0;
-
-const warnLeaseLost = (event: LeaseLostEvent): void => {
-	globalThis.process?.emitWarning?.(
-		`the lease of lock "${event.name}" was lost while held (${event.reason}, after ${Math.round(event.heldMs)} ms): another process may have held it at the same time`,
-		{ type: 'LeaseLostWarning', code: 'ATCUTE_OAUTH_LEASE_LOST' },
-	);
-};
 
 /**
  * a `LockFunction` shared by every process that uses the same Redis: each name is a lease
@@ -153,23 +147,13 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		const token = globalThis.crypto.randomUUID();
 		// the lease surely lasts until leaseMs after the last confirmed SET or PEXPIRE was sent
 		let confirmedAt = await acquire(name, key, token);
-		const heldSince = performance.now();
+		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => clearInterval(renewal));
+		const lose = holding.lose;
 
 		let done = false;
-		let lost = false;
 		let renewing = false;
-		const lose = (reason: LeaseLostReason): void => {
-			if (lost) return;
-			lost = true;
-			clearInterval(renewal);
-			try {
-				onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
-			} catch {
-				// a throwing reporter must not break the holder
-			}
-		};
 		const renew = async (): Promise<void> => {
-			if (renewing || done || lost) return;
+			if (renewing || done || holding.lost) return;
 			renewing = true;
 			const sentAt = performance.now();
 			try {

@@ -1,4 +1,5 @@
 import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
+import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 import { settleWithin } from '@atcute-oauth/internal/settle-within';
 
 import {
@@ -53,13 +54,6 @@ const HEARTBEAT = 'SELECT 1';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const isPositive = (value: number): boolean => Number.isFinite(value) && value > 0;
 const ignore = (): void => {};
-
-const warnLeaseLost = (event: LeaseLostEvent): void => {
-	globalThis.process?.emitWarning?.(
-		`the lock "${event.name}" was lost while held (${event.reason}, after ${Math.round(event.heldMs)} ms): another process may have held it at the same time`,
-		{ type: 'LeaseLostWarning', code: 'ATCUTE_OAUTH_LEASE_LOST' },
-	);
-};
 
 /**
  * closes a connection instead of returning it to the pool: the server then frees every advisory
@@ -166,21 +160,11 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
 		const key = lockKey(prefix + name);
 		const client = await acquire(name, key);
-		const heldSince = performance.now();
+		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => clearInterval(heartbeat));
+		const lose = holding.lose;
 
 		let done = false;
-		let lost = false;
 		let closed = false;
-		const lose = (reason: LeaseLostReason): void => {
-			if (lost) return;
-			lost = true;
-			clearInterval(heartbeat);
-			try {
-				onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
-			} catch {
-				// a throwing reporter must not break the holder
-			}
-		};
 		// the server freed the lock when this connection ended (terminated backend, restart, network)
 		const onError = (): void => {
 			closed = true;
@@ -195,7 +179,7 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 
 		let checking = false;
 		const check = async (): Promise<void> => {
-			if (checking || done || lost) return;
+			if (checking || done || holding.lost) return;
 			checking = true;
 			try {
 				await runQuery(() => client.query({ text: HEARTBEAT }), { timeout });
@@ -217,7 +201,7 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 			clearInterval(heartbeat);
 			client.off('end', onEnd);
 			client.off('error', onError);
-			if (lost || closed) {
+			if (holding.lost || closed) {
 				destroy(client);
 			} else {
 				client.on('error', ignore);

@@ -1,4 +1,5 @@
 import { type LockFunction, LockTimeoutError } from '@atcute/oauth-client';
+import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 
 import { type LeaseLostEvent, type LeaseLostReason, StoreUnavailableError } from './errors.ts';
 import { type Connection, connect } from './internal/connection.ts';
@@ -52,13 +53,6 @@ const FIRST_BACKOFF_MS = 5;
 const MAX_BACKOFF_MS = 50;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-const warnLeaseLost = (event: LeaseLostEvent): void => {
-	globalThis.process?.emitWarning?.(
-		`the lease of lock "${event.name}" was lost while held (${event.reason}, after ${Math.round(event.heldMs)} ms): another process may have held it at the same time`,
-		{ type: 'LeaseLostWarning', code: 'ATCUTE_OAUTH_LEASE_LOST' },
-	);
-};
 
 const positive = (name: string, value: number | undefined, fallback: number): number => {
 	if (value === undefined) return fallback;
@@ -137,20 +131,9 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 			backoff = Math.min(backoff * 1.5, MAX_BACKOFF_MS);
 		}
 
-		const heldSince = performance.now();
+		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => clearInterval(renewal));
 		// the lease surely lasts until `lease` after the last write that set it was started
-		let confirmedAt = heldSince;
-		let lost = false;
-		const lose = (reason: LeaseLostReason): void => {
-			if (lost) return;
-			lost = true;
-			clearInterval(renewal);
-			try {
-				onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
-			} catch {
-				// a throwing reporter must not break the holder
-			}
-		};
+		let confirmedAt = performance.now();
 
 		// keep the lease while the holder runs, however long: a refresh must not lose it midway
 		const renewal = setInterval(() => {
@@ -159,13 +142,13 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 				if (Number(renew.run(Math.ceil(now() + lease), name, owner).changes) === 0) {
 					// the row is no longer ours: the lease ran out (the process stalled longer than
 					// it) and another holder took the name over
-					lose('taken');
+					holding.lose('taken');
 				} else {
 					confirmedAt = sentAt;
 				}
 			} catch {
 				// busy or unreachable: the next tick tries again, until the lease may have run out
-				if (performance.now() - confirmedAt >= lease) lose('unconfirmed');
+				if (performance.now() - confirmedAt >= lease) holding.lose('unconfirmed');
 			}
 		}, lease / 3);
 		// never keeps the process alive on its own
@@ -177,7 +160,7 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 			clearInterval(renewal);
 			try {
 				// compare-and-delete found nothing of ours: the loss shows only now
-				if (Number(release.run(name, owner).changes) === 0) lose('taken');
+				if (Number(release.run(name, owner).changes) === 0) holding.lose('taken');
 			} catch {
 				// the lease expires on its own; the holder's result or error matters more
 			}

@@ -1,0 +1,56 @@
+// shared by @atcute/oauth-lock-redis, @atcute/oauth-store-postgres and @atcute/oauth-store-sqlite
+// (each build inlines it): how a lock holder reports, once, that its lock was lost while it ran.
+
+/** what a lock's `onLeaseLost` is told; each package names its own reasons. */
+export interface LeaseLoss<Reason extends string> {
+	/** the lock's name. */
+	name: string;
+	/** how the loss was found. */
+	reason: Reason;
+	/** how long the holder had been running when the loss was found, in milliseconds. */
+	heldMs: number;
+}
+
+/** the default `onLeaseLost` of every lock: a process warning, which Node prints to stderr. */
+export const warnLeaseLost = (event: LeaseLoss<string>): void => {
+	globalThis.process?.emitWarning?.(
+		`the lock "${event.name}" was lost while held (${event.reason}, after ${Math.round(event.heldMs)} ms): another process may have held it at the same time`,
+		{ type: 'LeaseLostWarning', code: 'ATCUTE_OAUTH_LEASE_LOST' },
+	);
+};
+
+/** one holding of a lock, from the moment it was acquired. */
+export interface Holding<Reason extends string> {
+	/** whether the loss has been reported. */
+	readonly lost: boolean;
+	/** the first time only: runs `stop` (the renewal or heartbeat), then tells `onLeaseLost`. */
+	lose(reason: Reason): void;
+}
+
+/**
+ * starts tracking a holding of `name`, acquired just now. a loss is reported once whatever finds
+ * it (a renewal, a dropped connection, the release); a reporter that throws cannot break the holder.
+ */
+export const trackHolding = <Reason extends string>(
+	name: string,
+	onLeaseLost: (event: LeaseLoss<Reason>) => void,
+	stop: () => void,
+): Holding<Reason> => {
+	const heldSince = performance.now();
+	let lost = false;
+	return {
+		get lost() {
+			return lost;
+		},
+		lose(reason) {
+			if (lost) return;
+			lost = true;
+			stop();
+			try {
+				onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
+			} catch {
+				// a throwing reporter must not break the holder
+			}
+		},
+	};
+};
