@@ -32,6 +32,9 @@ describe('classifyAddress', () => {
 		['64:ff9b::127.0.0.1', 'loopback'],
 		['2002:a9fe:a9fe::1', 'link-local'],
 		['::127.0.0.1', 'loopback'],
+		// local-use NAT64 (RFC 8215), whatever it carries: a private translator's prefix
+		['64:ff9b:1::a9fe:a9fe', 'reserved'],
+		['64:ff9b:1:ffff::808:808', 'reserved'],
 	])('%s is %s', (address, kind) => {
 		expect(classifyAddress(address)).toBe(kind);
 	});

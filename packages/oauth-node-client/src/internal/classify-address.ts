@@ -75,6 +75,10 @@ const RANGES: ReadonlyArray<readonly [AddressKind, ReadonlyArray<readonly [strin
 			['240.0.0.0', 4],
 			['2001:db8::', 32],
 			['100::', 64],
+			// RFC 8215 local-use NAT64: a translator on the host's own network, which can reach its
+			// private IPv4 addresses; where the IPv4 address sits depends on the operator's prefix
+			// length, so the whole /48 is refused rather than decoded
+			['64:ff9b:1::', 48],
 		],
 	],
 ];
