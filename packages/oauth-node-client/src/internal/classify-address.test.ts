@@ -35,6 +35,12 @@ describe('classifyAddress', () => {
 		// local-use NAT64 (RFC 8215), whatever it carries: a private translator's prefix
 		['64:ff9b:1::a9fe:a9fe', 'reserved'],
 		['64:ff9b:1:ffff::808:808', 'reserved'],
+		// IPv4-translated (SIIT), Teredo, benchmarking, retired ORCHID
+		['::ffff:0:a00:1', 'reserved'],
+		['::ffff:0:808:808', 'reserved'],
+		['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'reserved'],
+		['2001:2::1', 'reserved'],
+		['2001:10::1', 'reserved'],
 	])('%s is %s', (address, kind) => {
 		expect(classifyAddress(address)).toBe(kind);
 	});
@@ -47,6 +53,9 @@ describe('classifyAddress', () => {
 		'100.128.0.1',
 		'169.255.0.1',
 		'2606:4700:4700::1111',
+		// public addresses beside those ranges: Google's public DNS, and ORCHIDv2 (which is routed)
+		'2001:4860:4860::8888',
+		'2001:20::1',
 		'::ffff:8.8.8.8',
 		'64:ff9b::808:808',
 		'2002:808:808::',

@@ -75,6 +75,12 @@ const RANGES: ReadonlyArray<readonly [AddressKind, ReadonlyArray<readonly [strin
 			['240.0.0.0', 4],
 			['2001:db8::', 32],
 			['100::', 64],
+			// RFC 7915 IPv4-translated (SIIT): a translator turns it into the IPv4 address it ends in
+			['::ffff:0:0:0', 96],
+			// Teredo tunnels, benchmarking, and the retired ORCHID: no server is reached there
+			['2001::', 32],
+			['2001:2::', 48],
+			['2001:10::', 28],
 			// RFC 8215 local-use NAT64: a translator on the host's own network, which can reach its
 			// private IPv4 addresses; where the IPv4 address sits depends on the operator's prefix
 			// length, so the whole /48 is refused rather than decoded
