@@ -41,6 +41,8 @@ describe('classifyAddress', () => {
 		['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'reserved'],
 		['2001:2::1', 'reserved'],
 		['2001:10::1', 'reserved'],
+		['3fff:fff::1', 'reserved'],
+		['5f00::1', 'reserved'],
 	])('%s is %s', (address, kind) => {
 		expect(classifyAddress(address)).toBe(kind);
 	});

@@ -74,6 +74,9 @@ const RANGES: ReadonlyArray<readonly [AddressKind, ReadonlyArray<readonly [strin
 			['203.0.113.0', 24],
 			['240.0.0.0', 4],
 			['2001:db8::', 32],
+			// the second documentation prefix (RFC 9637) and SRv6 segment identifiers (RFC 9602)
+			['3fff::', 20],
+			['5f00::', 16],
 			['100::', 64],
 			// RFC 7915 IPv4-translated (SIIT): a translator turns it into the IPv4 address it ends in
 			['::ffff:0:0:0', 96],
