@@ -79,6 +79,17 @@ describe('createMemoryLock', () => {
 		expect(thirdRan).toBe(true);
 	});
 
+	it('rejects an empty or missing lock name and a holder that is not a function, running nothing', async () => {
+		const lock = createMemoryLock();
+		await expect(lock('', async () => 'in')).rejects.toThrow(/non-empty string/);
+		// biome-ignore lint/suspicious/noExplicitAny: a caller without types
+		await expect(lock(undefined as any, async () => 'in')).rejects.toThrow(/non-empty string/);
+		// biome-ignore lint/suspicious/noExplicitAny: a caller without types
+		await expect(lock('did:plc:a', 'fn' as any)).rejects.toThrow(/fn must be a function/);
+		// nothing was left queued: the name is free at once
+		await expect(lock('did:plc:a', async () => 'in')).resolves.toBe('in');
+	});
+
 	it('rejects a timeout that is not a positive number', () => {
 		expect(() => createMemoryLock({ timeout: 0 })).toThrow(TypeError);
 		expect(() => createMemoryLock({ timeout: Number.NaN })).toThrow(TypeError);

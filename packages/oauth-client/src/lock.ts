@@ -28,6 +28,9 @@ export const createMemoryLock = (options: MemoryLockOptions = {}): LockFunction 
 	const tails = new Map<string, Promise<void>>();
 
 	return async (name, fn) => {
+		// as every lock adapter checks: a bad call fails before it queues behind anyone
+		if (typeof name !== 'string' || name === '') throw new TypeError('lock name must be a non-empty string');
+		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
 		const previous = tails.get(name);
 		let release!: () => void;
 		const held = new Promise<void>((resolve) => {
