@@ -61,7 +61,8 @@ const waitOut = async (holder: LockFunction, waiter: LockFunction, name: string)
 /**
  * registers the lock conformance suite: what every `LockFunction` must do for token refreshes
  * (one holder per name, across instances too; results, errors and release pass through; a bounded
- * wait that fails with `LockTimeoutError`). `create` is called before each test.
+ * wait that fails with `LockTimeoutError`; a `TypeError` for an empty name or an `fn` that is not
+ * a function). `create` is called before each test.
  */
 export const describeLock = (name: string, create: () => Promise<LockHarness>): void => {
 	describe(`${name} (lock conformance)`, () => {
@@ -99,6 +100,20 @@ export const describeLock = (name: string, create: () => Promise<LockHarness>): 
 				),
 			);
 			expect(results).toEqual(['met', 'met', 'met']);
+		});
+
+		it('refuses an empty name and an fn that is not a function with a TypeError, holding nothing', async () => {
+			let ran = false;
+			await expect(
+				harness.lock('', async () => {
+					ran = true;
+				}),
+			).rejects.toBeInstanceOf(TypeError);
+			const lockName = uniqueName('arguments');
+			await expect(harness.lock(lockName, 'not a function' as never)).rejects.toBeInstanceOf(TypeError);
+			expect(ran).toBe(false);
+			// nothing was taken: the name is free at once
+			await expect(harness.lock(lockName, async () => 'free')).resolves.toBe('free');
 		});
 
 		it("passes the holder's result through and releases the lock", async () => {
