@@ -1,36 +1,16 @@
-import type { SessionStore, StoredSession } from '@atcute/oauth-client';
+import type { OAuthClient, SessionStore, StoredSession } from '@atcute/oauth-client';
+import type { TestOAuthServer } from '@atcute-oauth/test-oauth-server';
 import { expect, it } from 'vitest';
 
 import type { AppProcess } from './app-process.ts';
 
 type Did = StoredSession['tokenSet']['sub'];
 
-/** what these tests need of the test OAuth server (`@atcute-oauth/test-oauth-server`). */
-export interface RefreshTestServer {
-	reset(): void;
-	readonly behaviour: { tokenDelayMs?: number | undefined; metadataDelayMs?: number | undefined };
-	readonly stats: {
-		refreshAttempts: number;
-		token: { refresh_token: number };
-		refreshByDid: Map<string, number>;
-		resource: number;
-	};
-	/** the sessions the server issued to `did`, oldest first. */
-	sessions(did: string): ReadonlyArray<{ active: boolean; refreshToken?: string | undefined }>;
-	expireAccessTokens(did: string): void;
-	assertNoRejections(): void;
-}
-
-/** what these tests need of the test's own OAuthClient. */
-export interface RefreshTestClient {
-	restore(did: Did, options: { refresh: true }): Promise<{ handle(pathname: string): Promise<Response> }>;
-}
-
 /** an account this process signed in through the whole flow, its session in the store under test. */
 export interface CrossProcessAccount {
 	did: Did;
 	/** the OAuthClient that signed it in, on the store and lock under test. */
-	client: RefreshTestClient;
+	client: OAuthClient;
 	/** this process's view of the shared session store. */
 	sessions: SessionStore;
 	/** what every app process is started with (the fixture's `CHILD_CONFIG`), on the same data. */
@@ -42,7 +22,7 @@ export interface CrossProcessAccount {
 /** one shared store and lock under test, as its cross-process test file sets them up. */
 export interface CrossProcessHarness {
 	/** the test server, started by the test file before these tests run. */
-	server: () => RefreshTestServer;
+	server: () => TestOAuthServer;
 	/**
 	 * a new account, with its own keys, tables or file, so tests never share a session. with
 	 * `leaseMs`, a lock that holds by lease uses that lease, here and (through `childConfig`) in
@@ -62,7 +42,7 @@ const PROCESSES = 4;
 const CALLS_PER_PROCESS = 25;
 
 /** ends the access token at the server and marks it expired in the stored session. */
-const makeStale = async (server: RefreshTestServer, sessions: SessionStore, did: Did): Promise<void> => {
+const makeStale = async (server: TestOAuthServer, sessions: SessionStore, did: Did): Promise<void> => {
 	server.expireAccessTokens(did);
 	const stored = (await sessions.get(did))!;
 	await sessions.set(did, { ...stored, tokenSet: { ...stored.tokenSet, expires_at: Date.now() - 1000 } });

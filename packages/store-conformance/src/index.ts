@@ -3,8 +3,6 @@ export {
 	type CrossProcessAccount,
 	type CrossProcessHarness,
 	describeCrossProcessRefresh,
-	type RefreshTestClient,
-	type RefreshTestServer,
 } from './describe-cross-process-refresh.ts';
 export { describeLock, type LockHarness } from './describe-lock.ts';
 export { describeStore, type StoreCapabilities, type StoreHarness } from './describe-store.ts';
