@@ -148,7 +148,6 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		// the lease surely lasts until leaseMs after the last confirmed SET or PEXPIRE was sent
 		let confirmedAt = await acquire(name, key, token);
 		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => clearInterval(renewal));
-		const lose = holding.lose;
 
 		let done = false;
 		let renewing = false;
@@ -160,10 +159,10 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 				const reply = await run(() => redis.eval(RENEW_SCRIPT, 1, key, token, leaseMs));
 				if (done) return;
 				if (reply === 1) confirmedAt = sentAt;
-				else lose(reply === -1 ? 'taken' : 'expired');
+				else holding.lose(reply === -1 ? 'taken' : 'expired');
 			} catch {
 				// Redis unreachable: keep trying until the lease may have run out
-				if (!done && performance.now() - confirmedAt >= leaseMs) lose('unconfirmed');
+				if (!done && performance.now() - confirmedAt >= leaseMs) holding.lose('unconfirmed');
 			} finally {
 				renewing = false;
 			}
@@ -181,7 +180,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			if (redis.status === 'ready') {
 				const released = run(() => redis.eval(RELEASE_SCRIPT, 1, key, token)).then(
 					(reply) => {
-						if (reply !== 1) lose(reply === -1 ? 'taken' : 'expired');
+						if (reply !== 1) holding.lose(reply === -1 ? 'taken' : 'expired');
 					},
 					() => {
 						// the lease runs out by itself

@@ -161,21 +161,16 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		const key = lockKey(prefix + name);
 		const client = await acquire(name, key);
 		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => clearInterval(heartbeat));
-		const lose = holding.lose;
 
 		let done = false;
 		let closed = false;
 		// the server freed the lock when this connection ended (terminated backend, restart, network)
-		const onError = (): void => {
+		const onClosed = (): void => {
 			closed = true;
-			if (!done) lose('connection_lost');
+			if (!done) holding.lose('connection_lost');
 		};
-		const onEnd = (): void => {
-			closed = true;
-			if (!done) lose('connection_lost');
-		};
-		client.on('error', onError);
-		client.on('end', onEnd);
+		client.on('error', onClosed);
+		client.on('end', onClosed);
 
 		let checking = false;
 		const check = async (): Promise<void> => {
@@ -185,7 +180,7 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 				await runQuery(() => client.query({ text: HEARTBEAT }), { timeout });
 			} catch {
 				// no answer in time on a connection that is still open: the lock may be gone
-				if (!done) lose(closed ? 'connection_lost' : 'unconfirmed');
+				if (!done) holding.lose(closed ? 'connection_lost' : 'unconfirmed');
 			} finally {
 				checking = false;
 			}
@@ -199,8 +194,8 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		} finally {
 			done = true;
 			clearInterval(heartbeat);
-			client.off('end', onEnd);
-			client.off('error', onError);
+			client.off('end', onClosed);
+			client.off('error', onClosed);
 			if (holding.lost || closed) {
 				destroy(client);
 			} else {
@@ -212,7 +207,7 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 							client.off('error', ignore);
 							client.release();
 						} else {
-							lose('not_held');
+							holding.lose('not_held');
 							destroy(client);
 						}
 					} catch {
