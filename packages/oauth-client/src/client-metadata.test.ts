@@ -37,6 +37,12 @@ describe('buildClientMetadata', () => {
 		expect(JSON.stringify(metadata)).not.toContain('"d"');
 	});
 
+	it('keeps a client_uri on the client_id’s hostname, whatever its path', () => {
+		expect(buildClientMetadata({ ...base, client_uri: 'https://example.com/about' }, keyset).client_uri).toBe(
+			'https://example.com/about',
+		);
+	});
+
 	it('names jwks_uri instead of inlining keys when given one on the same origin', () => {
 		const metadata = buildClientMetadata({ ...base, jwks_uri: 'https://example.com/jwks.json' }, keyset);
 		expect(metadata.jwks_uri).toBe('https://example.com/jwks.json');
@@ -85,6 +91,11 @@ describe('buildClientMetadata', () => {
 			/"jwks_uri" must be on the same origin/,
 		],
 		['client_uri over http', { client_uri: 'http://example.com' }, /"client_uri" must use https/],
+		[
+			'client_uri on another host than client_id',
+			{ client_uri: 'https://evil.example.net/' },
+			/"client_uri" must have the same hostname as client_id \(example\.com\)/,
+		],
 	];
 	for (const [what, change, message] of invalid) {
 		it(`refuses ${what} with a TypeError naming the field`, () => {

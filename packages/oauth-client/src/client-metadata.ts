@@ -153,6 +153,15 @@ export const buildClientMetadata = (input: ClientMetadataInput, keyset: Keyset):
 		);
 	}
 
+	// atproto: client_uri, if present, has the same hostname as client_id (the page the server
+	// shows users as the app's must be the app's own)
+	if (
+		input.client_uri !== undefined &&
+		new URL(httpsUrl('client_uri', input.client_uri)).hostname !== clientIdUrl.hostname
+	) {
+		fail('client_uri', `must have the same hostname as client_id (${clientIdUrl.hostname})`);
+	}
+
 	const metadata: OAuthClientMetadata = {
 		client_id: input.client_id!,
 		...optionalUrls(input),

@@ -121,14 +121,17 @@ export class InvalidResponseError extends Error {
 
 /**
  * why a refresh ended the session: the server refused the refresh token (`invalid_grant`), the
- * session had none, the refreshed tokens were for another account (`sub_mismatch`), the
- * account's identity now leads to another authorization server (`issuer_changed`), or the new
- * tokens could not be stored after the old refresh token was spent (`store_failed`).
+ * session had none, the refreshed tokens were for another account (`sub_mismatch`), the server's
+ * answer failed the atproto checks after the refresh token was spent (`invalid_response`: the
+ * tokens it carried were revoked), the account's identity now leads to another authorization
+ * server (`issuer_changed`), or the new tokens could not be stored after the old refresh token
+ * was spent (`store_failed`).
  */
 export type TokenRefreshFailure =
 	| 'invalid_grant'
 	| 'no_refresh_token'
 	| 'sub_mismatch'
+	| 'invalid_response'
 	| 'issuer_changed'
 	| 'store_failed';
 

@@ -198,13 +198,13 @@ describe('OAuthClient.callback', () => {
 		}
 	});
 
-	it('refuses a token response that is not DPoP or lacks the atproto scope', async () => {
+	it('refuses a token response that is not DPoP or lacks the atproto scope, and revokes its tokens', async () => {
 		for (const [switchName, value] of [
 			['tokenTypeOverride', 'Bearer'],
 			['tokenScopeOverride', 'transition:generic'],
 		] as const) {
 			server.reset();
-			const { client, url } = await start();
+			const { client, url, sessions } = await start();
 			server.behaviour[switchName] = value;
 			const error = await client
 				.callback(await server.authorize(url, { did: alice.did }))
@@ -212,6 +212,12 @@ describe('OAuthClient.callback', () => {
 			expect(error).toBeInstanceOf(InvalidResponseError);
 			// the message names the field, never a token
 			expect((error as Error).message).toMatch(switchName === 'tokenTypeOverride' ? /token_type/ : /scope/);
+			expect(sessions.map.size).toBe(0);
+			// the grant the refused answer carried is not left live at the server
+			expect(server.sessions(alice.did).at(-1)).toMatchObject({
+				active: false,
+				revokedReason: 'revoked by the client',
+			});
 		}
 	});
 
@@ -244,6 +250,10 @@ describe('OAuthClient.callback', () => {
 		expect((error as Error).message).toMatch(/DPoP-Nonce/);
 		expect(server.stats.token.authorization_code).toBe(1);
 		expect(sessions.map.size).toBe(0);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({
+			active: false,
+			revokedReason: 'revoked by the client',
+		});
 	});
 
 	it('accepts a token response without a DPoP-Nonce header with dangerouslySkipDpopNonceCheck', async () => {

@@ -1,5 +1,5 @@
 import type { Did } from '@atcute/lexicons';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { InvalidResponseError, OAuthTransientError, TokenRefreshError } from './errors.ts';
 import type { OAuthSessionEvent } from './session-events.ts';
@@ -127,17 +127,64 @@ describe('OAuthClient refresh rules', () => {
 		expect(sessions.map.get(dave.did)!.tokenSet.aud).toBe(moved);
 	});
 
-	it('refuses a refreshed token response without a DPoP-Nonce header, keeping the session', async () => {
+	for (const [name, refuse] of [
+		['without a DPoP-Nonce header', (behaviour) => (behaviour.omitDpopNonceHeader = true)],
+		['that is not DPoP', (behaviour) => (behaviour.tokenTypeOverride = 'Bearer')],
+		['without the atproto scope', (behaviour) => (behaviour.tokenScopeOverride = 'transition:generic')],
+	] as const satisfies [string, (behaviour: TestOAuthServer['behaviour']) => unknown][]) {
+		it(`ends the session on a refreshed token response ${name}, and revokes its tokens`, async () => {
+			const { client, sessions } = await createTestClient(server);
+			await signIn(server, client, alice.did);
+			const events: OAuthSessionEvent[] = [];
+			client.addEventListener((event) => events.push(event));
+			refuse(server.behaviour);
+
+			const error = await refreshError(client.restore(alice.did, { refresh: true }));
+			expect(error).toBeInstanceOf(TokenRefreshError);
+			expect(error).toMatchObject({ did: alice.did, reason: 'invalid_response' });
+			expect((error as Error).cause).toBeInstanceOf(InvalidResponseError);
+			expect(server.stats.token.refresh_token).toBe(1);
+			// the old refresh token is spent and the new grant revoked: the session cannot work again
+			expect(sessions.map.has(alice.did)).toBe(false);
+			expect(server.sessions(alice.did).at(-1)).toMatchObject({
+				active: false,
+				revokedReason: 'revoked by the client',
+			});
+			await vi.waitFor(() =>
+				expect(events).toContainEqual({ type: 'deleted', sub: alice.did, cause: 'invalid_response' }),
+			);
+		});
+	}
+
+	it('reports metadata that cannot be fetched before a refresh as transient, keeping the session', async () => {
+		const { client, sessions, key } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did);
+		// another process on the same store, whose authorization server metadata request fails
+		const unreachable: typeof fetch = async (input, init) => {
+			if (String(input).includes('/.well-known/oauth-authorization-server'))
+				throw new TypeError('fetch failed');
+			return fetch(input, init);
+		};
+		const { client: other } = await createTestClient(server, { key, sessions, fetch: unreachable });
+
+		const error = await refreshError(other.restore(alice.did, { refresh: true }));
+		expect(error).toBeInstanceOf(OAuthTransientError);
+		expect(error).toMatchObject({ kind: 'network' });
+		expect((error as Error).message).toContain(server.issuer);
+		expect(server.stats.token.refresh_token).toBe(0);
+		expect(sessions.map.get(alice.did)).toEqual(before);
+	});
+
+	it('keeps the session when a refreshed token response cannot be read at all', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);
 		const before = sessions.map.get(alice.did);
-		server.behaviour.omitDpopNonceHeader = true;
+		server.behaviour.oversizedTokenResponse = true;
 
 		const error = await refreshError(client.restore(alice.did, { refresh: true }));
 		expect(error).toBeInstanceOf(InvalidResponseError);
-		expect((error as Error).message).toMatch(/DPoP-Nonce/);
-		expect(server.stats.token.refresh_token).toBe(1);
-		// an unreadable answer is no verdict on the session
+		// an unreadable answer is no verdict on the session: nothing could be revoked either
 		expect(sessions.map.get(alice.did)).toEqual(before);
 	});
 

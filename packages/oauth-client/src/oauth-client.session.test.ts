@@ -345,6 +345,19 @@ describe('OAuthClient sessions', () => {
 		expect(sessions.map.has(alice.did)).toBe(false);
 	});
 
+	it('signs out within the 5-second revocation limit when the server’s metadata is slow', async () => {
+		const { client, sessions, key } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		// another process on the same store, which has not fetched the server's metadata yet
+		const { client: other } = await createTestClient(server, { key, sessions, timeout: 20_000 });
+		server.behaviour.metadataDelayMs = 8000;
+
+		const started = performance.now();
+		await other.revoke(alice.did);
+		expect(performance.now() - started).toBeLessThan(7000);
+		expect(sessions.map.has(alice.did)).toBe(false);
+	}, 15_000);
+
 	it('ends a session whose key left the keyset with a distinct error', async () => {
 		const first = await createTestClient(server);
 		await signIn(server, first.client, alice.did);

@@ -149,6 +149,7 @@ export class OAuthClient {
 			tracer,
 			refresh: (did, stale) => this.#refresher.refresh(did, stale),
 			signOut: (did) => this.#revoke(did, 'signed_out'),
+			dpopKey: (jwk) => this.#keys.get(jwk),
 		};
 	}
 
@@ -362,14 +363,38 @@ export class OAuthClient {
 			session = await this.#refresher.refresh(did, undefined);
 		} else if (refresh === 'auto' && isStale(session.tokenSet, this.#host.now())) {
 			session = await this.#refresher.refresh(did, session.tokenSet.access_token);
-		} else if (session.authMethod.method === 'private_key_jwt' && !this.keyset?.has(session.authMethod.kid)) {
-			// the session can never authenticate again: end it now rather than at its next refresh
-			const error = new AuthMethodUnsatisfiableError(did, session.authMethod.kid);
-			await this.#lock(sessionLockName(did), () => this.#endOn(did, error));
-			throw error;
+		} else if (this.#removedKid(session) !== undefined) {
+			session = await this.#endIfKeyRemoved(did);
 		}
 
 		return new OAuthSession(this.#host, did, session, await this.#keys.get(session.dpopKey));
+	}
+
+	/** the client key a session is bound to when the keyset no longer has it (it can never refresh). */
+	#removedKid(session: StoredSession): string | undefined {
+		const { authMethod } = session;
+		return authMethod.method === 'private_key_jwt' && !this.keyset?.has(authMethod.kid)
+			? authMethod.kid
+			: undefined;
+	}
+
+	/**
+	 * ends the session of `did` now rather than at its next refresh, when, read again under its
+	 * lock, it is still bound to a removed key; otherwise returns it (a sign-in that finished
+	 * meanwhile stored a new session, which must not be deleted).
+	 * @throws {AuthMethodUnsatisfiableError} when it was ended
+	 * @throws {SessionNotFoundError} when it was deleted meanwhile
+	 */
+	#endIfKeyRemoved(did: Did): Promise<StoredSession> {
+		return this.#lock(sessionLockName(did), async () => {
+			const current = await this.#sessions.get(did);
+			if (current === undefined) throw new SessionNotFoundError(did);
+			const kid = this.#removedKid(current);
+			if (kid === undefined) return current;
+			const error = new AuthMethodUnsatisfiableError(did, kid);
+			await this.#endOn(did, error);
+			throw error;
+		});
 	}
 
 	/**
@@ -386,8 +411,9 @@ export class OAuthClient {
 			const session = await this.#sessions.get(did);
 			if (session === undefined) return;
 			try {
-				const agent = await this.#agentFor(did, session);
+				// one deadline for the whole attempt, the server's metadata lookup included
 				const signal = AbortSignal.timeout(REVOCATION_TIMEOUT_MS);
+				const agent = await this.#agentFor(did, session, signal);
 				const { refresh_token, access_token } = session.tokenSet;
 				// the refresh token first: revoking only the access token would leave the grant alive
 				if (refresh_token !== undefined) await agent.revoke(refresh_token, signal).catch(() => {});
@@ -421,10 +447,10 @@ export class OAuthClient {
 	}
 
 	/** the agent for a stored session: its issuer, its pinned client key, its DPoP key. */
-	async #agentFor(did: Did, session: StoredSession): Promise<AuthorizationServerAgent> {
+	async #agentFor(did: Did, session: StoredSession, signal?: AbortSignal): Promise<AuthorizationServerAgent> {
 		const clientKey = pinnedClientKey(this.keyset, session.authMethod, did);
 		return this.#createAgent(
-			await this.#discovery.resolveAuthorizationServer(session.tokenSet.iss),
+			await this.#discovery.resolveAuthorizationServer(session.tokenSet.iss, { signal }),
 			clientKey,
 			await this.#keys.get(session.dpopKey),
 		);

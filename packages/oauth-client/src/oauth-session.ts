@@ -3,6 +3,7 @@ import {
 	createDpopFetch,
 	type DpopKey,
 	type DpopNonceCache,
+	type DpopPrivateJwk,
 	type FetchFunction,
 	isReplayableBody,
 	parseWwwAuthenticate,
@@ -24,6 +25,8 @@ export interface SessionHost {
 	refresh(did: Did, staleAccessToken: string | undefined): Promise<StoredSession>;
 	/** revokes the session at the server (best effort) and deletes it, as a sign-out. */
 	signOut(did: Did): Promise<void>;
+	/** the imported form of a stored DPoP key (cached by the client). */
+	dpopKey(jwk: DpopPrivateJwk): Promise<DpopKey>;
 	readonly nonces: DpopNonceCache;
 	readonly fetch: FetchFunction;
 	readonly now: () => number;
@@ -73,10 +76,14 @@ const setHeader = (headers: Record<string, string> | Headers, name: string, valu
  */
 export class OAuthSession {
 	readonly #host: SessionHost;
-	readonly #fetch: FetchFunction;
+	#fetch: FetchFunction;
+	/** the private part of the DPoP key `#fetch` signs with: tells a replaced session's key apart. */
+	#keyOf: string;
 	#tokenSet: TokenSet;
 	#scopes: ScopeSet | undefined;
 	#scopesOf: string | undefined;
+	#audOrigin: string | undefined;
+	#audOriginOf: string | undefined;
 
 	/** the account's DID. */
 	readonly did: Did;
@@ -85,13 +92,13 @@ export class OAuthSession {
 		this.#host = host;
 		this.did = did;
 		this.#tokenSet = session.tokenSet;
-		this.#fetch = createDpopFetch({
-			key: dpopKey,
-			nonces: host.nonces,
-			fetch: host.fetch,
-			now: host.now,
-			sha256: host.sha256,
-		});
+		this.#keyOf = session.dpopKey.d;
+		this.#fetch = this.#dpopFetch(dpopKey);
+	}
+
+	#dpopFetch(key: DpopKey): FetchFunction {
+		const { nonces, fetch, now, sha256 } = this.#host;
+		return createDpopFetch({ key, nonces, fetch, now, sha256 });
 	}
 
 	/** the PDS URL this session talks to. */
@@ -118,6 +125,15 @@ export class OAuthSession {
 		return this.#scopes.allows(request);
 	}
 
+	/** the origin of the PDS URL `aud`, parsed once per PDS URL (a refresh may move it). */
+	#originOf(aud: string): string {
+		if (this.#audOriginOf !== aud) {
+			this.#audOrigin = new URL(aud).origin;
+			this.#audOriginOf = aud;
+		}
+		return this.#audOrigin!;
+	}
+
 	/** what the session's tokens are, without the tokens themselves. */
 	getTokenInfo(): TokenInfo {
 		const { iss, sub, aud, scope, expires_at } = this.#tokenSet;
@@ -125,7 +141,8 @@ export class OAuthSession {
 	}
 
 	/**
-	 * sends a request to the PDS: `pathname` (with query) is resolved against the PDS URL. HTTP
+	 * sends a request to the PDS: `pathname` (with query) is resolved against the PDS URL, and a
+	 * URL on another origin is refused with a `TypeError` (the token is the PDS's alone). HTTP
 	 * errors are returned, not thrown; a failed refresh throws its typed error.
 	 */
 	handle(pathname: string, init: RequestInit = {}): Promise<Response> {
@@ -154,6 +171,13 @@ export class OAuthSession {
 
 		// parsed once: the DPoP layer takes htu from this URL object rather than parse it again
 		const url = new URL(pathname, tokenSet.aud);
+		// the token and its proofs go to the PDS alone: an absolute URL or a `//host` path would
+		// hand them to whichever server it names
+		if (url.origin !== this.#originOf(tokenSet.aud)) {
+			throw new TypeError(
+				`pathname must be a path on the PDS (${this.#audOrigin}), got a URL on ${url.origin}`,
+			);
+		}
 		// a plain record when the caller gave no headers (every GET through @atcute/client): the
 		// layers below read and copy it for less than a Headers
 		const headers: Record<string, string> | Headers =
@@ -192,6 +216,14 @@ export class OAuthSession {
 
 	async #refresh(staleAccessToken: string | undefined): Promise<TokenSet> {
 		const session = await this.#host.refresh(this.did, staleAccessToken);
+		// the account signed in again meanwhile, and the stored session has a DPoP key of its own:
+		// its tokens are bound to that key, so proofs are signed with it from now on (the old key's
+		// proofs would be refused, and every refusal would spend another refresh)
+		if (session.dpopKey.d !== this.#keyOf) {
+			const key = await this.#host.dpopKey(session.dpopKey);
+			this.#fetch = this.#dpopFetch(key);
+			this.#keyOf = session.dpopKey.d;
+		}
 		this.#tokenSet = session.tokenSet;
 		return session.tokenSet;
 	}

@@ -9,6 +9,8 @@ import type { OAuthSession } from './oauth-session.ts';
  * - `invalid_grant`: the authorization server refused the refresh token (revoked or expired there);
  * - `no_refresh_token`: the session had no refresh token left;
  * - `sub_mismatch`: the refreshed tokens were for another account;
+ * - `invalid_response`: the server's answer to a refresh failed the atproto checks (its tokens
+ *   were revoked, and the old refresh token was spent);
  * - `key_removed`: the client key the session was bound to left the keyset;
  * - `issuer_changed`: the account's identity now leads to another authorization server;
  * - `store_failed`: the refreshed tokens could not be stored after the old refresh token was spent.
@@ -19,6 +21,7 @@ export type SessionDeletedCause =
 	| 'invalid_grant'
 	| 'no_refresh_token'
 	| 'sub_mismatch'
+	| 'invalid_response'
 	| 'key_removed'
 	| 'issuer_changed'
 	| 'store_failed';

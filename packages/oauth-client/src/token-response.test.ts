@@ -30,6 +30,8 @@ describe('parseTokenResponse', () => {
 		['an empty access token', { access_token: '' }, /"access_token"/],
 		['a refresh token that is not a string', { refresh_token: 42 }, /"refresh_token"/],
 		['a negative expires_in', { expires_in: -1 }, /"expires_in"/],
+		// JSON's 1e999 parses to Infinity
+		['an infinite expires_in', { expires_in: JSON.parse('1e999') }, /"expires_in" must be a positive finite/],
 	];
 	for (const [what, change, message] of refusals) {
 		it(`refuses ${what}, naming the field but no token`, () => {

@@ -47,8 +47,12 @@ export const parseTokenResponse = (json: unknown): TokenResponse => {
 	) {
 		fail('"refresh_token" must be a non-empty string when present');
 	}
-	if (body.expires_in !== undefined && !(typeof body.expires_in === 'number' && body.expires_in > 0)) {
-		fail('"expires_in" must be a positive number when present');
+	// finite too: JSON's 1e999 parses to Infinity, which no store keeps and no Date shows
+	if (
+		body.expires_in !== undefined &&
+		!(typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) && body.expires_in > 0)
+	) {
+		fail('"expires_in" must be a positive finite number when present');
 	}
 
 	return {

@@ -42,6 +42,12 @@ export interface ParResult {
 type Endpoint = 'par' | 'token' | 'revocation';
 
 /**
+ * a successful token response that failed the atproto checks. the tokens it carried were issued
+ * and have been revoked (best effort): a refresh that ends this way has spent its refresh token.
+ */
+export class RefusedTokenResponseError extends InvalidResponseError {}
+
+/**
  * talks to one authorization server with one DPoP key: PAR, token and revocation requests, each
  * with a fresh client assertion and DPoP proof. errors are classified where they enter: a
  * network failure, time-out, 5xx or 429 is an `OAuthTransientError`, an OAuth error body an
@@ -76,13 +82,13 @@ export class AuthorizationServerAgent {
 	 */
 	async pushAuthorizationRequest(params: Record<string, string>, signal?: AbortSignal): Promise<ParResult> {
 		const url = this.#options.server.pushed_authorization_request_endpoint;
-		const json = await this.#request('par', url, params, PAR_RESPONSE_MAX_BYTES, signal);
+		const { json } = await this.#request('par', url, params, PAR_RESPONSE_MAX_BYTES, signal);
 		const { request_uri, expires_in } = json as { request_uri?: unknown; expires_in?: unknown };
 		if (typeof request_uri !== 'string' || request_uri === '') {
 			throw new InvalidResponseError('par', '"request_uri" must be a non-empty string');
 		}
-		if (typeof expires_in !== 'number' || !(expires_in > 0)) {
-			throw new InvalidResponseError('par', '"expires_in" must be a positive number');
+		if (typeof expires_in !== 'number' || !Number.isFinite(expires_in) || !(expires_in > 0)) {
+			throw new InvalidResponseError('par', '"expires_in" must be a positive finite number');
 		}
 		return { requestUri: request_uri, expiresIn: expires_in };
 	}
@@ -92,14 +98,13 @@ export class AuthorizationServerAgent {
 	 * not consumed, so only that is retried.
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
 	 */
-	async exchangeCode(code: string, verifier: string, redirectUri: string): Promise<TokenResponse> {
-		const json = await this.#request(
-			'token',
-			this.#options.server.token_endpoint,
-			{ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri },
-			TOKEN_RESPONSE_MAX_BYTES,
-		);
-		return parseTokenResponse(json);
+	exchangeCode(code: string, verifier: string, redirectUri: string): Promise<TokenResponse> {
+		return this.#tokenRequest({
+			grant_type: 'authorization_code',
+			code,
+			code_verifier: verifier,
+			redirect_uri: redirectUri,
+		});
 	}
 
 	/**
@@ -107,14 +112,37 @@ export class AuthorizationServerAgent {
 	 * and this request is not abortable once sent.
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
 	 */
-	async refresh(refreshToken: string): Promise<TokenResponse> {
-		const json = await this.#request(
+	refresh(refreshToken: string): Promise<TokenResponse> {
+		return this.#tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken });
+	}
+
+	/**
+	 * a token request, its answer checked. tokens in an answer that fails a check are revoked
+	 * before the error is thrown, so a refused answer leaves no live grant behind.
+	 * @throws {RefusedTokenResponseError} for such an answer
+	 */
+	async #tokenRequest(params: Record<string, string>): Promise<TokenResponse> {
+		const { server, requireDpopNonce } = this.#options;
+		const { json, headers } = await this.#request(
 			'token',
-			this.#options.server.token_endpoint,
-			{ grant_type: 'refresh_token', refresh_token: refreshToken },
+			server.token_endpoint,
+			params,
 			TOKEN_RESPONSE_MAX_BYTES,
 		);
-		return parseTokenResponse(json);
+		try {
+			// atproto: "clients must reject responses missing a DPoP-Nonce header, if the request
+			// included DPoP"
+			if (requireDpopNonce && !headers.get('dpop-nonce')) {
+				throw new InvalidResponseError('token', 'answered without a DPoP-Nonce header');
+			}
+			return parseTokenResponse(json);
+		} catch (err) {
+			const { refresh_token, access_token } = json as Record<string, unknown>;
+			// revoking the refresh token ends the whole grant; the access token alone when there is none
+			const issued = typeof refresh_token === 'string' && refresh_token !== '' ? refresh_token : access_token;
+			if (typeof issued === 'string' && issued !== '') await this.revoke(issued).catch(() => {});
+			throw new RefusedTokenResponseError('token', (err as Error).message.replace(/^token endpoint: /, ''));
+		}
 	}
 
 	/**
@@ -146,7 +174,7 @@ export class AuthorizationServerAgent {
 		maxBytes: number,
 		signal?: AbortSignal,
 		emptyOk = false,
-	): Promise<unknown> {
+	): Promise<{ json: unknown; headers: Headers }> {
 		for (let attempt = 0; ; attempt++) {
 			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth()) });
 			const timeout = AbortSignal.timeout(this.#options.timeout);
@@ -180,7 +208,10 @@ export class AuthorizationServerAgent {
 				continue;
 			}
 			try {
-				return await this.#readResponse(endpoint, response, maxBytes, emptyOk);
+				return {
+					json: await this.#readResponse(endpoint, response, maxBytes, emptyOk),
+					headers: response.headers,
+				};
 			} catch (err) {
 				// an abort while the body streams in is the caller's, not a malformed answer
 				signal?.throwIfAborted();
@@ -192,12 +223,6 @@ export class AuthorizationServerAgent {
 	async #readResponse(endpoint: Endpoint, response: Response, maxBytes: number, emptyOk: boolean) {
 		const { status } = response;
 		if (status >= 200 && status < 300) {
-			// atproto: "clients must reject responses missing a DPoP-Nonce header, if the request
-			// included DPoP"; refused before the tokens are read, so none is ever stored
-			if (endpoint === 'token' && this.#options.requireDpopNonce && !response.headers.get('dpop-nonce')) {
-				await discardBody(response);
-				throw new InvalidResponseError(endpoint, 'answered without a DPoP-Nonce header');
-			}
 			if (emptyOk) {
 				await discardBody(response);
 				return undefined;

@@ -8,6 +8,7 @@ import {
 	OAuthTransientError,
 	SessionNotFoundError,
 	TokenRefreshError,
+	type TransientErrorKind,
 } from '../errors.ts';
 import type { LockFunction } from '../lock.ts';
 import type { SessionDeletedCause } from '../session-events.ts';
@@ -15,7 +16,7 @@ import type { SessionStore, StoredSession } from '../stored-types.ts';
 import type { TokenResponse } from '../token-response.ts';
 import { isStale, toTokenSet } from '../token-set.ts';
 import type { OAuthTracer, RefreshTraceContext } from '../tracer.ts';
-import type { AuthorizationServerAgent } from './authorization-server-agent.ts';
+import { type AuthorizationServerAgent, RefusedTokenResponseError } from './authorization-server-agent.ts';
 import type { CurrentIdentity } from './resolve-identity.ts';
 import { sessionEndCause } from './session-end-cause.ts';
 
@@ -35,6 +36,13 @@ export interface SessionRefresherOptions {
 	tracer: OAuthTracer | undefined;
 }
 
+/** what kind of transient failure a `DiscoveryError` is, as the agent classifies its own. */
+const transientKind = ({ code, status }: DiscoveryError): TransientErrorKind => {
+	if (code === 'timeout' || status === 408) return 'timeout';
+	if (status === 429) return 'rate_limited';
+	return status === undefined ? 'network' : 'server_error';
+};
+
 /** the name of a session's lock: one refresh per account at a time, across processes. */
 export const sessionLockName = (did: Did): string => `oauth-session:${did}`;
 
@@ -47,7 +55,12 @@ export const sessionLockName = (did: Did): string => `oauth-session:${did}`;
  */
 export class SessionRefresher {
 	readonly #options: SessionRefresherOptions;
-	readonly #pending = new Map<Did, Promise<StoredSession>>();
+	/**
+	 * refreshes under way, by account and the token their callers found stale: only callers that
+	 * report the same token (or none) share one. a caller with another token waits for its own
+	 * turn under the lock, where it sees what the first stored.
+	 */
+	readonly #pending = new Map<string, Promise<StoredSession>>();
 
 	constructor(options: SessionRefresherOptions) {
 		this.#options = options;
@@ -58,15 +71,17 @@ export class SessionRefresher {
 	 * `staleAccessToken` is the token the caller found expired or refused; absent forces a refresh.
 	 */
 	refresh(did: Did, staleAccessToken: string | undefined): Promise<StoredSession> {
-		let pending = this.#pending.get(did);
+		// a space cannot occur in a DID, and a token is never empty
+		const key = `${did} ${staleAccessToken ?? ''}`;
+		let pending = this.#pending.get(key);
 		if (pending === undefined) {
 			const { lock, tracer } = this.#options;
 			const context: RefreshTraceContext = { sub: did };
 			const run = () => lock(sessionLockName(did), () => this.#refreshLocked(did, staleAccessToken, context));
 			pending = (tracer ? tracer.trace('refresh', context, run) : run()).finally(() => {
-				this.#pending.delete(did);
+				this.#pending.delete(key);
 			});
-			this.#pending.set(did, pending);
+			this.#pending.set(key, pending);
 		}
 		return pending;
 	}
@@ -106,7 +121,7 @@ export class SessionRefresher {
 	}
 
 	async #refreshOnce(did: Did, session: StoredSession): Promise<StoredSession> {
-		const { sessions, now, agentFor, stored } = this.#options;
+		const { sessions, now, stored } = this.#options;
 		const { tokenSet } = session;
 		const refreshToken = tokenSet.refresh_token;
 		if (refreshToken === undefined) {
@@ -114,7 +129,7 @@ export class SessionRefresher {
 		}
 
 		// a session whose key was rotated out fails here, before anything is sent
-		const agent = await agentFor(did, session);
+		const agent = await this.#agentFor(did, session);
 		// the account must still lead to this issuer before its refresh token is sent anywhere
 		const identity = await this.#currentIdentity(did, tokenSet.iss);
 
@@ -123,6 +138,13 @@ export class SessionRefresher {
 			// from here on the refresh token is spent: this request is not abortable
 			tokens = await agent.refresh(refreshToken);
 		} catch (err) {
+			// the server issued tokens that failed our checks (the agent revoked them): the refresh
+			// token is spent and the grant ended, so the session can never work again
+			if (err instanceof RefusedTokenResponseError) {
+				throw new TokenRefreshError(did, 'invalid_response', `the refresh of ${did} failed: ${err.message}`, {
+					cause: err,
+				});
+			}
 			// only the server's refusal is definitive; network errors, 5xx and 429 keep the session
 			if (err instanceof OAuthResponseError && err.error === 'invalid_grant') {
 				throw new TokenRefreshError(
@@ -168,6 +190,26 @@ export class SessionRefresher {
 		}
 		stored(did, next);
 		return next;
+	}
+
+	/**
+	 * the agent for the session's issuer. metadata that cannot be fetched for now is an
+	 * `OAuthTransientError`, as every other failure to reach a server is (the session is kept).
+	 */
+	async #agentFor(did: Did, session: StoredSession): Promise<AuthorizationServerAgent> {
+		try {
+			return await this.#options.agentFor(did, session);
+		} catch (err) {
+			if (err instanceof DiscoveryError && err.transient) {
+				throw new OAuthTransientError(
+					transientKind(err),
+					`the authorization server ${session.tokenSet.iss} could not be reached before the refresh of ${did}`,
+					err.status,
+					{ cause: err },
+				);
+			}
+			throw err;
+		}
 	}
 
 	/** the account's identity now; a failure to resolve it keeps the session (transient). */
