@@ -15,7 +15,8 @@ export interface MetadataCacheSetOptions {
 /**
  * where validated metadata documents are kept, keyed by document URL. the values are JSON-safe
  * `MetadataCacheEntry` objects. the client's `Store` satisfies this interface. a failing cache is
- * ignored: it only costs a fetch.
+ * ignored: it only costs a fetch. so is a slow one: a `get` slower than the discovery's `timeout`
+ * counts as a miss, and a `set` is never waited for.
  */
 export interface MetadataCache {
 	/** the entry under `key`, or `undefined`. */

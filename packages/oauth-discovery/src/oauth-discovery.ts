@@ -43,7 +43,10 @@ export interface OAuthDiscoveryOptions {
 	 * > Turn it on for a local development PDS only, never in production.
 	 */
 	allowHttp?: boolean | undefined;
-	/** the time limit per document, headers and body, in milliseconds; positive. default 10 000. */
+	/**
+	 * the time limit per document, headers and body, in milliseconds; positive. default 10 000. a
+	 * cache read that takes longer counts as a miss.
+	 */
 	timeout?: number | undefined;
 	/** how long a validated document is reused, in milliseconds; 0 or more. default 60 000. */
 	ttl?: number | undefined;

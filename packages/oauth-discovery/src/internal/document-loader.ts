@@ -1,12 +1,13 @@
 import { type FetchFunction, fetchJsonDocument } from '../fetch-json-document.ts';
 import type { MetadataCache, MetadataCacheEntry } from '../metadata-cache.ts';
 import { SingleFlight } from './single-flight.ts';
+import { TIMED_OUT, waitBounded } from './wait-bounded.ts';
 
 /** how a `DocumentLoader` fetches and how long it keeps what it fetched. */
 export interface DocumentLoaderOptions {
 	fetch: FetchFunction | undefined;
 	allowHttp: boolean;
-	/** milliseconds per document. */
+	/** milliseconds per document, and per cache read. */
 	timeout: number;
 	/** milliseconds; 0 writes nothing. */
 	ttl: number;
@@ -49,7 +50,7 @@ export class DocumentLoader {
 		signal?.throwIfAborted();
 
 		if (!noCache) {
-			const cached = await this.#read(cache, url, validate);
+			const cached = await this.#read(cache, url, validate, signal);
 			// a shared cache may be slow: a caller who gave up meanwhile gets their reason, not the entry
 			signal?.throwIfAborted();
 			if (cached !== undefined) return cached;
@@ -67,17 +68,27 @@ export class DocumentLoader {
 					signal: flightSignal,
 				});
 				const value = validate(document);
-				// only a document that passed validation is ever cached
-				await this.#write(cache, url, value);
+				// only a document that passed validation is ever cached. not awaited: a store that
+				// never settles would hold this shared flight open, and every later caller with it
+				this.#write(cache, url, value);
 				return value;
 			},
 			signal,
 		);
 	}
 
-	async #read<T>(cache: MetadataCache, key: string, validate: (value: unknown) => T): Promise<T | undefined> {
+	async #read<T>(
+		cache: MetadataCache,
+		key: string,
+		validate: (value: unknown) => T,
+		signal: AbortSignal | undefined,
+	): Promise<T | undefined> {
 		try {
-			const entry = await cache.get(key);
+			// a store that never answers must not hang discovery: the read gives way to the
+			// caller's signal (the rejection lands in the catch, then `load` throws the reason),
+			// and one slower than a fetch's time limit counts as a miss
+			const entry = await waitBounded(cache.get(key), this.#options.timeout, signal);
+			if (entry === TIMED_OUT) return undefined;
 			if (!isEntry(entry) || entry.expiresAt <= this.#options.now()) return undefined;
 			// a shared store is not trusted to hand back what we put in: validate again (cheap)
 			return validate(entry.value);
@@ -86,14 +97,19 @@ export class DocumentLoader {
 		}
 	}
 
-	async #write(cache: MetadataCache, key: string, value: unknown): Promise<void> {
+	/** starts a write and returns at once: its outcome is never waited for. */
+	#write(cache: MetadataCache, key: string, value: unknown): void {
 		const { ttl, now } = this.#options;
 		if (ttl === 0) return;
 		const expiresAt = now() + ttl;
+		let pending: unknown;
 		try {
-			await cache.set(key, { value, expiresAt } satisfies MetadataCacheEntry, { expiresAt });
+			pending = cache.set(key, { value, expiresAt } satisfies MetadataCacheEntry, { expiresAt });
 		} catch {
 			// a failed write only costs the next lookup a fetch
+			return;
 		}
+		// same for one that fails later; caught so it is never an unhandled rejection
+		Promise.resolve(pending).catch(() => {});
 	}
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { base64Decode, base64Encode, base64urlEncode, base64urlEncodePortable } from './base64url.ts';
+import {
+	base64Decode,
+	base64Encode,
+	base64urlDecode,
+	base64urlEncode,
+	base64urlEncodePortable,
+} from './base64url.ts';
 
 // Buffer is an independent implementation of both alphabets
 const sizes = [0, 1, 2, 3, 4, 5, 31, 32, 33, 64, 0x8000 - 1, 0x8000, 0x8000 + 1, 100_000];
@@ -32,5 +38,15 @@ describe('base64url', () => {
 			expect([...base64Decode(text)]).toEqual([...bytes]);
 		}
 		expect(() => base64Decode('not base64!')).toThrow();
+	});
+
+	it('decodes base64url as Buffer does, and only the exact text its encoder makes', () => {
+		for (const size of sizes) {
+			const bytes = bytesOf(size);
+			expect([...base64urlDecode(Buffer.from(bytes).toString('base64url'))!]).toEqual([...bytes]);
+		}
+		for (const text of ['AQAB=', 'AQ+B', 'AQ/B', ' AQAB', 'AQA B', 'A', 'AQB', 'AR']) {
+			expect(base64urlDecode(text)).toBeUndefined();
+		}
 	});
 });

@@ -34,6 +34,17 @@ export const base64urlEncode = (input: Uint8Array | string): string => {
 	return base64urlEncodePortable(bytes);
 };
 
+/**
+ * the bytes of base64url text without padding, or `undefined` unless the text is exactly what
+ * `base64urlEncode` makes of them (no padding, whitespace, other alphabet or stray trailing bits).
+ */
+export const base64urlDecode = (text: string): Uint8Array<ArrayBuffer> | undefined => {
+	if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined;
+	const base64 = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
+	const bytes = base64Decode(base64);
+	return base64urlEncode(bytes) === text ? bytes : undefined;
+};
+
 /** the bytes of standard base64 text (PEM bodies); throws on anything else. */
 export const base64Decode = (text: string): Uint8Array<ArrayBuffer> => {
 	const binary = atob(text);

@@ -1,5 +1,6 @@
 import { InvalidKeyError } from '../errors.ts';
 import { isSigningAlgorithm, type SigningAlgorithm } from '../signing-algorithm.ts';
+import { rsaModulusBits } from './rsa-modulus-bits.ts';
 import { ALG_BY_EC_CURVE, EC_CURVE_BY_ALG, keyTypeOf } from './webcrypto-algorithms.ts';
 
 /** the smallest RSA modulus we accept (NIST SP 800-131A). */
@@ -44,8 +45,9 @@ export const resolveJwkAlgorithm = (jwk: Record<string, unknown>, requested?: st
 		);
 	}
 	if (jwk.kty === 'RSA') {
-		// base64url: 4 characters carry 3 bytes
-		const bits = typeof jwk.n === 'string' ? Math.floor((jwk.n.length * 3) / 4) * 8 : 0;
+		// counted from the decoded modulus, not the length of its text, which zero bytes in front
+		// would inflate (a weak key passing as a strong one); such an encoding is refused here too
+		const bits = rsaModulusBits(jwk);
 		if (bits < MIN_RSA_MODULUS_BITS) {
 			throw new InvalidKeyError(
 				'weak_key',
