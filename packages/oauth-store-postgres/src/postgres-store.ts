@@ -1,8 +1,9 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
+import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
 
 import { DEFAULT_PURGE_INTERVAL, DEFAULT_PURGE_LIMIT, DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { PostgresStoreError, type StoreOperation, StoreUnavailableError } from './errors.ts';
-import { quoteIdentifier } from './internal/identifier.ts';
+import { derivedName, quoteIdentifier } from './internal/identifier.ts';
 import { migrationSql, NOT_OURS_STATE, VERSION_TOO_NEW_STATE } from './internal/migration.ts';
 import { QueryFailure, runQuery } from './internal/run-query.ts';
 import type { PgQueryable } from './queryable.ts';
@@ -49,12 +50,17 @@ const storeSteps = (qualified: string, table: string): ReadonlyArray<readonly st
 		`CREATE TABLE ${qualified} (key text COLLATE "C" PRIMARY KEY, value json NOT NULL, expires_at timestamptz)`,
 		// only rows that can expire: sessions (no expiry) stay out of it, and the purge finds
 		// the oldest expired rows without a scan
-		`CREATE INDEX "${table}_expires_at_idx" ON ${qualified} (expires_at) WHERE expires_at IS NOT NULL`,
+		// why derivedName: "<table>_expires_at_idx" cut to 63 bytes is the table's own name for a
+		// 63-character table, which then could never be created
+		`CREATE INDEX "${derivedName(table, '_expires_at_idx')}" ON ${qualified} (expires_at) WHERE expires_at IS NOT NULL`,
 	],
 ];
 
 /** milliseconds since the epoch, as a timestamptz parameter. */
 const AT = (param: string): string => `to_timestamp(${param}::float8 / 1000)`;
+
+/** the earliest timestamptz, 4714-11-24 BC, in milliseconds since the epoch; a Date goes further back. */
+const EARLIEST_TIMESTAMP_MS = -210_866_803_200_000;
 
 const positiveInteger = (option: string, value: number | undefined, fallback: number): number => {
 	if (value === undefined) return fallback;
@@ -159,7 +165,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	}
 
 	async get(key: K, options?: StoreGetOptions): Promise<V | undefined> {
-		checkKey(key);
+		if (!storable(key)) return undefined;
 		const rows = await this.#run<{ value: string }>(
 			'get',
 			this.#sql.get,
@@ -170,28 +176,28 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	}
 
 	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
-		checkKey(key);
+		if (!storable(key)) {
+			throw new TypeError('key must not contain U+0000 (NUL): PostgreSQL text cannot hold it');
+		}
 		const text = JSON.stringify(value);
 		if (typeof text !== 'string') {
 			throw new TypeError('value must be JSON-serialisable (not undefined, a function or a symbol)');
 		}
-		const expiresAt = options?.expiresAt;
-		if (expiresAt !== undefined && !Number.isFinite(expiresAt)) {
-			throw new TypeError(`expiresAt must be a finite number of milliseconds, got ${expiresAt}`);
-		}
-		// rounded up: an entry may live a little longer than asked, never shorter
-		const expires = expiresAt === undefined ? null : Math.ceil(expiresAt);
+		const expiresAt = checkExpiresAt(options?.expiresAt);
+		// rounded up: an entry may live a little longer than asked, never shorter. an expiry before
+		// the earliest timestamptz is as past as that one
+		const expires = expiresAt === undefined ? null : Math.max(Math.ceil(expiresAt), EARLIEST_TIMESTAMP_MS);
 		await this.#run('set', this.#sql.set, [key, text, expires]);
 		this.#maybePurge();
 	}
 
 	async delete(key: K): Promise<void> {
-		checkKey(key);
+		if (!storable(key)) return;
 		await this.#run('delete', this.#sql.delete, [key]);
 	}
 
 	async take(key: K): Promise<V | undefined> {
-		checkKey(key);
+		if (!storable(key)) return undefined;
 		const rows = await this.#run<{ value: string; expired: boolean }>('take', this.#sql.take, [
 			key,
 			this.#now(),
@@ -273,6 +279,14 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	}
 }
 
-const checkKey = (key: unknown): void => {
+/**
+ * whether `key` can be stored; false for a key with U+0000, which no row can hold (so there is
+ * none to get, take or delete).
+ * @throws {TypeError} when it is not a string
+ */
+const storable = (key: unknown): boolean => {
 	if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeof key}`);
+	// why: sent as text, such a key fails the statement (SQLSTATE 22021), and anyone can send one
+	// (a callback with ?state=%00): a read must say "no entry", not PostgresStoreError
+	return !key.includes('\u0000');
 };

@@ -1,4 +1,5 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
+import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
 import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import type { Redis } from 'ioredis';
 import { CLEAR_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from './constants.ts';
@@ -76,7 +77,9 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 	}
 
 	async get(key: K, options?: StoreGetOptions): Promise<V | undefined> {
-		const json = await this.#run('get', () => this.#redis.get(this.#key(key)), options?.signal);
+		// the key is checked here, not inside the command: a TypeError there would read as "Redis did not answer"
+		const fullKey = this.#key(key);
+		const json = await this.#run('get', () => this.#redis.get(fullKey), options?.signal);
 		return this.#parse(json, 'get');
 	}
 
@@ -86,13 +89,10 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 			throw new TypeError('value must be JSON-serialisable (not undefined, a function or a symbol)');
 		}
 		const fullKey = this.#key(key);
-		const expiresAt = options?.expiresAt;
+		const expiresAt = checkExpiresAt(options?.expiresAt);
 
 		let ttl = this.#ttl;
 		if (expiresAt !== undefined) {
-			if (!Number.isFinite(expiresAt)) {
-				throw new TypeError(`expiresAt must be a finite number of milliseconds, got ${expiresAt}`);
-			}
 			// relative to our clock, which set expiresAt: the Redis server's clock may differ.
 			// rounded up, so an entry never expires before its time
 			ttl = Math.ceil(expiresAt - this.#now());
@@ -111,12 +111,14 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 	}
 
 	async delete(key: K): Promise<void> {
-		await this.#run('delete', () => this.#redis.del(this.#key(key)));
+		const fullKey = this.#key(key);
+		await this.#run('delete', () => this.#redis.del(fullKey));
 	}
 
 	async take(key: K): Promise<V | undefined> {
+		const fullKey = this.#key(key);
 		// one command: two callbacks racing for one state can never both get it
-		const json = await this.#run('take', () => this.#redis.getdel(this.#key(key)));
+		const json = await this.#run('take', () => this.#redis.getdel(fullKey));
 		return this.#parse(json, 'take');
 	}
 

@@ -267,7 +267,7 @@ describe('SqliteStore', () => {
 				)
 				.all(0, 10) as { detail: string }[];
 			const details = plan.map((row) => row.detail).join('\n');
-			expect(details).toMatch(/USING (COVERING )?INDEX oauth_store_expires_at/);
+			expect(details).toMatch(/USING (COVERING )?INDEX oauth_store:expires_at/);
 			expect(details).not.toMatch(/\bSCAN\b/);
 		});
 	});

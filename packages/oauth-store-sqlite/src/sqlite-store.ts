@@ -1,4 +1,5 @@
 import type { Store, StoreSetOptions } from '@atcute/oauth-client';
+import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
 
 import { type SqliteOperation, StoreUnavailableError } from './errors.ts';
 import { type Connection, type ConnectionOptions, connect, positiveInteger } from './internal/connection.ts';
@@ -128,7 +129,10 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 				create: [
 					// a rowid table (not WITHOUT ROWID): values can be large
 					`CREATE TABLE ${quoted} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, expires_at INTEGER) STRICT`,
-					`CREATE INDEX "${table}_expires_at" ON ${quoted} (expires_at) WHERE expires_at IS NOT NULL`,
+					// why ":": indexes share the tables' namespace, and a table name (checked above) has no
+					// ":", so no store or lock table can ever take this name or be refused for it. files
+					// made before keep their "<table>_expires_at" index; ensureSchema refuses that name
+					`CREATE INDEX "${table}:expires_at" ON ${quoted} (expires_at) WHERE expires_at IS NOT NULL`,
 				],
 			});
 			statements = prepare(database, quoted);
@@ -152,10 +156,7 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		if (typeof text !== 'string') {
 			throw new TypeError(`value must be JSON-serialisable, got ${typeof value}`);
 		}
-		const expiresAt = options?.expiresAt;
-		if (expiresAt !== undefined && !Number.isFinite(expiresAt)) {
-			throw new TypeError(`expiresAt must be a finite number of milliseconds, got ${expiresAt}`);
-		}
+		const expiresAt = checkExpiresAt(options?.expiresAt);
 		// rounded up: an entry may live a little longer than asked, never shorter
 		const expires = expiresAt === undefined ? null : Math.ceil(expiresAt);
 		this.#run('set', () => this.#statements.upsert.run(key, text, expires));

@@ -30,8 +30,9 @@ const MIGRATION_LOCK = lockKey('@atcute/oauth-store-postgres:migration');
  * meta table says it is up to date it returns at once; otherwise it takes a
  * transaction-level advisory lock first, so processes starting at once run it one after the
  * other and all but the first find nothing to do; it refuses a table it did not make or one made
- * by a newer version. a single statement, so it runs through any `query` (a pool included),
- * without a dedicated connection.
+ * by a newer version. one query without parameters (two statements, sent together as one
+ * implicit transaction), so it runs through any `query` (a pool included), without a dedicated
+ * connection.
  */
 export const migrationSql = (migration: TableMigration): string => {
 	const { schema, table, kind, steps } = migration;
@@ -46,7 +47,11 @@ export const migrationSql = (migration: TableMigration): string => {
 				`IF current_version < ${index + 1} THEN\n${statements.map((sql) => `    ${sql};`).join('\n')}\n  END IF;`,
 		)
 		.join('\n  ');
-	return `DO $atcute_oauth$
+	// why READ COMMITTED: under a default_transaction_isolation of REPEATABLE READ or SERIALIZABLE
+	// the whole block would read from the snapshot taken before the lock was granted, miss the
+	// meta row of a table another process just made, and call that table not ours
+	return `SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
+DO $atcute_oauth$
 DECLARE
   current_kind text;
   current_version integer;

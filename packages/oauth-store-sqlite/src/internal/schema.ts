@@ -41,14 +41,19 @@ export const ensureSchema = (database: SqliteDatabase, schema: TableSchema): voi
 
 		// no row: undefined from better-sqlite3 and node:sqlite, null from bun:sqlite
 		if (row == null) {
+			// why any type: tables, indexes, views and triggers share one namespace. an index here is
+			// most likely a store's "<table>_expires_at" from a file made by an earlier release
+			// (new ones are "<table>:expires_at", which no table name can be)
 			const existing = database
-				.prepare(`SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE`)
-				.get(schema.name);
+				.prepare(`SELECT type, name FROM sqlite_master WHERE name = ? COLLATE NOCASE`)
+				.get(schema.name) as { type: string; name: string } | undefined | null;
 			if (existing != null) {
 				throw new StoreSchemaError(
 					'not_ours',
 					schema.name,
-					`table "${schema.name}" exists but was not created by @atcute/oauth-store-sqlite; choose another table`,
+					existing.type === 'table'
+						? `table "${schema.name}" exists but was not created by @atcute/oauth-store-sqlite; choose another table`
+						: `table "${schema.name}" cannot be created: ${existing.type} "${existing.name}" has that name; choose another table`,
 				);
 			}
 			for (const statement of schema.create) database.exec(statement);

@@ -1,0 +1,84 @@
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { RedisStore } from './redis-store.ts';
+import {
+	connect,
+	removeKeys,
+	type TestRedis,
+	uniquePrefix,
+	useTestRedis,
+} from './test-utils/redis-server.ts';
+
+/** the largest time a Date can hold, in milliseconds since the epoch. */
+const MAX_DATE = 8.64e15;
+
+describe('RedisStore arguments', () => {
+	let server: TestRedis;
+	let redis: Redis;
+	let prefix: string;
+
+	beforeAll(async () => {
+		server = await useTestRedis();
+		redis = connect(server.url);
+		prefix = uniquePrefix('arguments');
+	});
+	afterEach(() => removeKeys(redis, prefix));
+	afterAll(async () => {
+		await redis?.quit();
+		await server?.close();
+	});
+
+	const keyError = expect.objectContaining({
+		name: 'TypeError',
+		message: expect.stringMatching(/key must be a string, got (number|undefined|object)/),
+	});
+
+	it('refuses a key that is not a string with a TypeError in get, take and delete, as in set', async () => {
+		const store = new RedisStore({ redis, prefix });
+		for (const key of [123, undefined, {}]) {
+			for (const run of [
+				() => store.get(key as never),
+				() => store.take(key as never),
+				() => store.delete(key as never),
+				() => store.set(key as never, 1),
+			]) {
+				await expect(run()).rejects.toEqual(keyError);
+			}
+		}
+	});
+
+	it('refuses such a key before sending anything: a client not yet connected stays so', async () => {
+		// lazyConnect: the client connects on its first command only
+		const lazy = connect(server.url, { lazyConnect: true });
+		try {
+			const store = new RedisStore({ redis: lazy, prefix, timeout: 300 });
+			await expect(store.get(1 as never)).rejects.toEqual(keyError);
+			await expect(store.take(1 as never)).rejects.toEqual(keyError);
+			await expect(store.delete(1 as never)).rejects.toEqual(keyError);
+			expect(lazy.status).toBe('wait');
+		} finally {
+			lazy.disconnect();
+		}
+	});
+
+	it.each([1e300, 1e16, MAX_DATE + 1, -1e16, 2 ** 63])(
+		'refuses expiresAt %s (beyond any Date) with a TypeError naming it, writing nothing',
+		async (expiresAt) => {
+			const store = new RedisStore({ redis, prefix });
+			await expect(store.set('a', 1, { expiresAt })).rejects.toEqual(
+				expect.objectContaining({ name: 'TypeError', message: expect.stringContaining(String(expiresAt)) }),
+			);
+			expect(await redis.exists(`${prefix}a`)).toBe(0);
+		},
+	);
+
+	it('keeps an entry set with the largest expiresAt a Date holds, and drops one set with the smallest', async () => {
+		const store = new RedisStore({ redis, prefix });
+		await store.set('far', 1, { expiresAt: MAX_DATE });
+		expect(await store.get('far')).toBe(1);
+		expect(await redis.pttl(`${prefix}far`)).toBeGreaterThan(MAX_DATE - Date.now() - 60_000);
+		await store.set('far', 2, { expiresAt: -MAX_DATE });
+		expect(await store.get('far')).toBeUndefined();
+	});
+});
