@@ -246,6 +246,20 @@ describe('createNodeFetch: signals, redirects and stale connections', () => {
 		expect(await followed.json()).toEqual({ method: 'GET' });
 	});
 
+	it('marks the response of a followed redirect as redirected, as fetch does', async () => {
+		const followed = await local(`${server.origin}/redirect`);
+		expect(followed.redirected).toBe(true);
+		expect(followed.clone().redirected).toBe(true);
+		await followed.text();
+
+		const direct = await local(`${server.origin}/target`);
+		expect(direct.redirected).toBe(false);
+		await direct.text();
+		const manual = await local(`${server.origin}/redirect`, { redirect: 'manual' });
+		expect(manual.redirected).toBe(false);
+		await manual.body?.cancel();
+	});
+
 	it('drops the Authorization header when a redirect leaves the origin', async () => {
 		const response = await local(`${server.origin}/away`, { headers: { authorization: 'DPoP secret' } });
 		expect(await response.json()).toEqual({ authorization: null });

@@ -30,6 +30,11 @@ export interface NodeFetchOptions {
 	 * milliseconds; default 300 000 (as Node's fetch). the callers' own time limits are shorter.
 	 */
 	inactivityTimeout?: number | undefined;
+	/**
+	 * how long a connection may take to open (the TCP connect, or the proxy's CONNECT tunnel), in
+	 * milliseconds; default 10 000 (as Node's fetch).
+	 */
+	connectTimeout?: number | undefined;
 }
 
 /**
@@ -59,6 +64,7 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 		options,
 		proxyUrl === undefined
 			? undefined
-			: (modules, secure, lookup) => createProxyTunnel(modules, proxyUrl, secure, lookup, bypassesProxy),
+			: (modules, secure, lookup, connectTimeout) =>
+					createProxyTunnel(modules, proxyUrl, secure, lookup, bypassesProxy, connectTimeout),
 	);
 };

@@ -16,6 +16,7 @@ type ArrivedResponseClass = new (
 	bytes: Uint8Array<ArrayBuffer>,
 	head: ArrivedHead,
 	url: string,
+	signal: AbortSignal | null | undefined,
 ) => Response;
 
 /**
@@ -24,7 +25,8 @@ type ArrivedResponseClass = new (
  * someone asks for `body`. on Node 20 a web stream costs tens of microseconds to build and as much
  * again to read through `json()`, more than the rest of the request; `json()`, `text()`,
  * `arrayBuffer()` and `blob()` on an untouched body skip it. everything else (`body`, `clone()`,
- * `bodyUsed`, `formData()`) behaves as on any `Response`.
+ * `bodyUsed`, `formData()`) behaves as on any `Response`. as fetch's body, it fails with the
+ * request signal's reason when read after an abort.
  */
 const define = (): ArrivedResponseClass => {
 	class ArrivedResponse extends Response {
@@ -35,8 +37,15 @@ const define = (): ArrivedResponseClass => {
 		readonly #head: ArrivedHead;
 		readonly #url: string;
 		readonly #isDisturbed: IsDisturbed;
+		readonly #signal: AbortSignal | null | undefined;
 
-		constructor(isDisturbed: IsDisturbed, bytes: Uint8Array<ArrayBuffer>, head: ArrivedHead, url: string) {
+		constructor(
+			isDisturbed: IsDisturbed,
+			bytes: Uint8Array<ArrayBuffer>,
+			head: ArrivedHead,
+			url: string,
+			signal: AbortSignal | null | undefined,
+		) {
 			// the body is ours to give: the base class holds none. the headers are appended one by
 			// one: on Node 20 that costs less than handing the list to the constructor, whose
 			// WebIDL conversion of a list of pairs is the dearest part of building a Response
@@ -48,6 +57,7 @@ const define = (): ArrivedResponseClass => {
 			this.#head = head;
 			this.#url = url;
 			this.#isDisturbed = isDisturbed;
+			this.#signal = signal;
 		}
 
 		/** what fetch would report: the URL this response came from. */
@@ -64,12 +74,18 @@ const define = (): ArrivedResponseClass => {
 			if (this.#stream === undefined) {
 				const bytes = this.#bytes;
 				this.#bytes = null;
-				this.#stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
-					start(controller) {
-						if (bytes !== null && bytes.byteLength > 0) controller.enqueue(bytes);
-						controller.close();
+				const signal = this.#signal;
+				// filled on the first read (a high-water mark of 0), so that a read after an abort fails
+				this.#stream = new ReadableStream<Uint8Array<ArrayBuffer>>(
+					{
+						pull(controller) {
+							if (signal?.aborted) return controller.error(signal.reason);
+							if (bytes !== null && bytes.byteLength > 0) controller.enqueue(bytes);
+							controller.close();
+						},
 					},
-				});
+					{ highWaterMark: 0 },
+				);
 			}
 			return this.#stream;
 		}
@@ -82,6 +98,8 @@ const define = (): ArrivedResponseClass => {
 		#take(): Uint8Array<ArrayBuffer> | Response {
 			if (this.bodyUsed) throw new TypeError('Body is unusable: Body has already been read');
 			if (this.#stream !== undefined) return new Response(this.#stream, this.#init);
+			// as fetch's body: an abort fails a body not yet read, even one that had arrived
+			if (this.#signal?.aborted) throw this.#signal.reason;
 			this.#used = true;
 			const bytes = this.#bytes!;
 			this.#bytes = null;
@@ -128,7 +146,7 @@ const define = (): ArrivedResponseClass => {
 			if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.');
 			let copy: Response;
 			if (this.#stream === undefined) {
-				copy = new ArrivedResponse(this.#isDisturbed, this.#bytes!, this.#head, this.#url);
+				copy = new ArrivedResponse(this.#isDisturbed, this.#bytes!, this.#head, this.#url, this.#signal);
 			} else {
 				// as fetch does: the stream is teed, one branch each
 				const [mine, theirs] = this.#stream.tee();
@@ -136,6 +154,7 @@ const define = (): ArrivedResponseClass => {
 				copy = new Response(theirs, this.#init);
 				Object.defineProperty(copy, 'url', { value: this.url });
 			}
+			if (this.redirected) Object.defineProperty(copy, 'redirected', { value: true });
 			return copy;
 		}
 	}
@@ -155,7 +174,8 @@ export const createArrivedResponse = (
 	bytes: Uint8Array<ArrayBuffer>,
 	head: ArrivedHead,
 	url: string,
+	signal?: AbortSignal | null,
 ): Response => {
 	const ArrivedResponse = arrivedResponseClass();
-	return new ArrivedResponse(isDisturbed, bytes, head, url);
+	return new ArrivedResponse(isDisturbed, bytes, head, url, signal);
 };

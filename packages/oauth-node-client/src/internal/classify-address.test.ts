@@ -32,6 +32,25 @@ describe('classifyAddress', () => {
 		['64:ff9b::127.0.0.1', 'loopback'],
 		['2002:a9fe:a9fe::1', 'link-local'],
 		['::127.0.0.1', 'loopback'],
+		// the embedded IPv4 address read from the expanded address, however `::` compressed it
+		['2002:7f00::1', 'loopback'],
+		['2002:7f01::1', 'loopback'],
+		['2002:7f00::', 'loopback'],
+		['2002:a00::1', 'private'],
+		['2002:a00:0:1::', 'private'],
+		['2002:c0a8::1', 'private'],
+		['2002:a9fe::1', 'link-local'],
+		['2002:6440::1', 'shared'],
+		['2002::1', 'unspecified'],
+		['2002::', 'unspecified'],
+		['64:ff9b::', 'unspecified'],
+		['64:ff9b::1', 'unspecified'],
+		['64:ff9b:0:0:0:0:7f00:1', 'loopback'],
+		['0064:ff9b:0000::a00:1', 'private'],
+		['0:0:0:0:0:0:7f00:1', 'loopback'],
+		['0::a00:1', 'private'],
+		['0:0:0:0:0:ffff:a9fe:a9fe', 'link-local'],
+		['::ffff:0.0.0.0', 'unspecified'],
 		// local-use NAT64 (RFC 8215), whatever it carries: a private translator's prefix
 		['64:ff9b:1::a9fe:a9fe', 'reserved'],
 		['64:ff9b:1:ffff::808:808', 'reserved'],
@@ -61,6 +80,10 @@ describe('classifyAddress', () => {
 		'::ffff:8.8.8.8',
 		'64:ff9b::808:808',
 		'2002:808:808::',
+		'2002:808:808::1',
+		'2002:808:808:1::',
+		'0:0:0:0:0:ffff:808:808',
+		'64:ff9b:0:0:0:0:808:808',
 	])('%s is public', (address) => {
 		expect(classifyAddress(address)).toBeUndefined();
 	});

@@ -1,5 +1,6 @@
 import type { BlockList } from 'node:net';
 
+import { ipv6Groups } from './ipv6-groups.ts';
 import { isIP, nodeBuiltin } from './node-builtin.ts';
 
 /** the kinds of address outside the public internet the transport refuses. */
@@ -105,33 +106,26 @@ const listsOf = (): ReadonlyArray<readonly [AddressKind, BlockList]> => {
 	return lists;
 };
 
-/** the IPv4 address an IPv6 address carries inside it (NAT64, 6to4, IPv4-compatible), if any. */
+/** the dotted IPv4 address two 16-bit groups hold. */
+const ipv4Of = (high: number, low: number): string => `${high >>> 8}.${high & 255}.${low >>> 8}.${low & 255}`;
+
+/**
+ * the IPv4 address an IPv6 address carries inside it (6to4, NAT64, IPv4-mapped and -compatible),
+ * if any. read from all eight groups, never from the text: `::` may hide any of them (2002:a00::1
+ * is 6to4 for 10.0.0.0), and a prefix test on the text misses a form written out in full.
+ */
 const embeddedIpv4 = (address: string): string | undefined => {
-	const lower = address.toLowerCase();
-	// 64:ff9b::/96 (NAT64) and the deprecated ::/96 forms end in the IPv4 address
-	if (lower.startsWith('64:ff9b::') || (lower.startsWith('::') && !lower.startsWith('::ffff:'))) {
-		return lastIpv4(lower);
-	}
+	const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0] = ipv6Groups(address);
 	// 2002::/16 (6to4): the IPv4 address is the next 32 bits
-	if (lower.startsWith('2002:')) {
-		const [, high, low] = lower.split(':');
-		if (high === undefined || low === undefined || high === '' || low === '') return undefined;
-		const value = (Number.parseInt(high, 16) << 16) | Number.parseInt(low, 16);
-		return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+	if (a === 0x2002) return ipv4Of(b, c);
+	// 64:ff9b::/96 (NAT64): the last 32 bits. the rest of 64:ff9b::/32 (but the local-use /48,
+	// refused above) is unassigned and read the same way: no spelling of the prefix passes
+	if (a === 0x64 && b === 0xff9b) return ipv4Of(g, h);
+	// ::/96 (IPv4-compatible, deprecated) and ::ffff:0:0/96 (IPv4-mapped): the last 32 bits
+	if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && (f === 0 || f === 0xffff)) {
+		return ipv4Of(g, h);
 	}
 	return undefined;
-};
-
-/** the last 32 bits of an IPv6 address as dotted IPv4, however they were written. */
-const lastIpv4 = (address: string): string | undefined => {
-	const tail = address.slice(address.lastIndexOf(':') + 1);
-	if (isIP(tail) === 4) return tail;
-	const groups = address.split(':');
-	const low = groups.at(-1);
-	const high = groups.at(-2);
-	if (!low) return undefined;
-	const value = ((high ? Number.parseInt(high, 16) : 0) << 16) | Number.parseInt(low, 16);
-	return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
 };
 
 /**

@@ -1,12 +1,13 @@
-import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { ClientRequest, Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import type { LookupFunction } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 import type { FetchFunction } from '@atcute/oauth-dpop';
 import { PrivateNetworkError } from '../private-network-error.ts';
 import { usesNodeTransport } from '../uses-node-transport.ts';
 import { classifyAddress } from './classify-address.ts';
+import { CONNECT_SIGNAL } from './connect-signal.ts';
 import { createGuardedLookup } from './guarded-lookup.ts';
 import { isIP } from './node-builtin.ts';
 import { loadNodeHttpModules, type NodeHttpModules } from './node-http-modules.ts';
@@ -17,16 +18,20 @@ import { toWebResponse } from './to-web-response.ts';
 export interface NodeTransportOptions {
 	allowPrivateNetwork?: boolean | readonly string[] | undefined;
 	inactivityTimeout?: number | undefined;
+	connectTimeout?: number | undefined;
 }
 
 /**
- * makes an agent's `createConnection` (a proxy tunnel); `lookup` is the guarded one, if any.
- * passed in rather than imported, so an app that never sets a proxy bundles none of it.
+ * makes an agent's `createConnection` (a proxy tunnel); `lookup` is the guarded one, if any;
+ * `connectTimeout` the time a tunnel may take to open. a request's signal comes in its options,
+ * under `CONNECT_SIGNAL`. passed in rather than imported, so an app that never sets a proxy
+ * bundles none of it.
  */
 export type ConnectVia = (
 	modules: NodeHttpModules,
 	secure: boolean,
 	lookup: LookupFunction | undefined,
+	connectTimeout: number,
 ) => unknown;
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -39,6 +44,8 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 // (a server's own `Keep-Alive: timeout=` hint, when shorter, wins)
 const FREE_SOCKET_TIMEOUT_MS = 4_000;
 const DEFAULT_INACTIVITY_MS = 300_000;
+// as Node's fetch: the time a connection may take to open, apart from the silence allowed after
+const DEFAULT_CONNECT_MS = 10_000;
 
 /** whether `host` (as in a URL, IPv6 in brackets) may reach non-public addresses. */
 export const allowList = (
@@ -68,12 +75,9 @@ export const createNodeTransport = (
 	options: NodeTransportOptions,
 	connectVia?: ConnectVia,
 ): FetchFunction => {
-	const { inactivityTimeout = DEFAULT_INACTIVITY_MS } = options;
-	if (!(Number.isFinite(inactivityTimeout) && inactivityTimeout > 0)) {
-		throw new TypeError(
-			`inactivityTimeout must be a positive number of milliseconds, got ${inactivityTimeout}`,
-		);
-	}
+	const { inactivityTimeout = DEFAULT_INACTIVITY_MS, connectTimeout = DEFAULT_CONNECT_MS } = options;
+	checkMilliseconds('inactivityTimeout', inactivityTimeout);
+	checkMilliseconds('connectTimeout', connectTimeout);
 	const allowed = allowList(options.allowPrivateNetwork);
 	const guarded = options.allowPrivateNetwork !== true;
 	if (guarded && !usesNodeTransport()) {
@@ -94,12 +98,17 @@ export const createNodeTransport = (
 		const agentOptions = { keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS, scheduling: 'lifo' as const };
 		httpsAgent = new loaded.https.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
 		httpAgent = new loaded.http.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
-		if (connectVia !== undefined) {
-			// biome-ignore lint/suspicious/noExplicitAny: createConnection's callback form is untyped
-			(httpAgent as any).createConnection = connectVia(loaded, false, lookup);
-			// biome-ignore lint/suspicious/noExplicitAny: as above
-			(httpsAgent as any).createConnection = connectVia(loaded, true, lookup);
-		}
+		// createConnection's callback form is untyped
+		const http = httpAgent as unknown as { createConnection: CreateConnection };
+		const https = httpsAgent as unknown as { createConnection: CreateConnection };
+		http.createConnection = withConnectTimeout(
+			(connectVia?.(loaded, false, lookup, connectTimeout) as CreateConnection) ?? http.createConnection,
+			connectTimeout,
+		);
+		https.createConnection = withConnectTimeout(
+			(connectVia?.(loaded, true, lookup, connectTimeout) as CreateConnection) ?? https.createConnection,
+			connectTimeout,
+		);
 	};
 
 	/** one exchange on one connection; resolves at the response's headers. */
@@ -112,7 +121,7 @@ export const createNodeTransport = (
 			headers['user-agent'] ??= 'node';
 			if (Buffer.isBuffer(request.body)) headers['content-length'] = String(request.body.length);
 
-			const req = (secure ? modules.https.request : modules.http.request)({
+			const requestOptions: RequestOptions & { [CONNECT_SIGNAL]?: AbortSignal } = {
 				protocol: url.protocol,
 				hostname: url.hostname.replace(/^\[|\]$/g, ''),
 				port: url.port,
@@ -120,7 +129,10 @@ export const createNodeTransport = (
 				method,
 				headers,
 				agent: secure ? httpsAgent : (httpAgent as HttpAgent),
-			});
+			};
+			// a tunnel still opening is abandoned, and its connection to the proxy closed, on abort
+			if (connectVia !== undefined && signal) requestOptions[CONNECT_SIGNAL] = signal;
+			const req = (secure ? modules.https.request : modules.http.request)(requestOptions);
 
 			let message: IncomingMessage | undefined;
 			const onAbort = () => {
@@ -134,7 +146,14 @@ export const createNodeTransport = (
 			const done = () => signal?.removeEventListener('abort', onAbort);
 
 			req.setTimeout(inactivityTimeout, () => {
-				req.destroy(new Error(`no data for ${inactivityTimeout} ms`));
+				const connecting = req.socket?.connecting === true;
+				req.destroy(
+					new Error(
+						connecting
+							? `connect timed out after ${connectTimeout} ms`
+							: `no data for ${inactivityTimeout} ms`,
+					),
+				);
 			});
 
 			req.once('response', (response) => {
@@ -142,7 +161,16 @@ export const createNodeTransport = (
 				response.once('close', done);
 				// a small answer's body is parsed in the same read as its headers: one tick later
 				// it is complete, and can be handed over without a stream
-				process.nextTick(() => resolve(toWebResponse(modules, response, url.href, method)));
+				process.nextTick(() => {
+					try {
+						resolve(toWebResponse(modules, response, url.href, method, signal));
+					} catch (error) {
+						// the server's answer cannot be made a Response (a status of 600): this fetch
+						// fails, not the process (a throw here would be an uncaught exception)
+						response.destroy();
+						reject(fetchFailed(error));
+					}
+				});
 			});
 			req.once('error', (error: NodeJS.ErrnoException) => {
 				if (message !== undefined) return;
@@ -165,7 +193,7 @@ export const createNodeTransport = (
 			const body = request.body;
 			if (body === undefined) req.end();
 			else if (Buffer.isBuffer(body)) req.end(body);
-			else body.pipe(req);
+			else sendStream(body, req);
 		});
 	};
 
@@ -189,6 +217,8 @@ export const createNodeTransport = (
 			}
 
 			const response = await exchange(request, false);
+			// what fetch reports of a response reached through a redirect it followed
+			if (redirects > 0) Object.defineProperty(response, 'redirected', { value: true });
 			if (request.redirect === 'manual' || !REDIRECTS.has(response.status)) return response;
 			const location = response.headers.get('location');
 			if (location === null) return response;
@@ -203,6 +233,40 @@ export const createNodeTransport = (
 			request = followed(request, new URL(location, request.url), response.status);
 		}
 	};
+};
+
+/** an agent's `createConnection`: a socket now, or one later through `callback`. */
+type CreateConnection = (this: unknown, options: object, callback: unknown) => Socket | undefined;
+
+/**
+ * `create` with the sockets it opens given `ms` to connect. the agent gives a new socket its
+ * timeout for idle pooled ones (4 s), too short for a slow connect (a SYN sent again), which then
+ * failed as "no data"; at 'connect' the request's inactivity timeout takes over.
+ */
+const withConnectTimeout = (create: CreateConnection, ms: number): CreateConnection =>
+	function createConnection(options, callback) {
+		const socket = create.call(this, options, callback);
+		if (socket?.connecting) socket.setTimeout(ms);
+		return socket;
+	};
+
+/**
+ * pipes a stream body into its request. pipe() alone passes neither failure on: a source that
+ * errors would be an uncaught exception while the request waits for its timeout, and a request
+ * that fails (an abort, a dropped connection) would leave the source open.
+ */
+const sendStream = (body: Readable, req: ClientRequest): void => {
+	// the fetch then fails with the source's error as its cause, and the connection is closed
+	body.on('error', (error) => req.destroy(error));
+	// once the request is over, nothing more is read: a web stream's source is cancelled
+	req.once('close', () => body.destroy());
+	body.pipe(req);
+};
+
+const checkMilliseconds = (name: string, value: number): void => {
+	if (!(Number.isFinite(value) && value > 0)) {
+		throw new TypeError(`${name} must be a positive number of milliseconds, got ${value}`);
+	}
 };
 
 const isStream = (body: NormalizedRequest['body']): body is Readable => {

@@ -1,6 +1,7 @@
 import type { ClientRequestArgs } from 'node:http';
 import type { LookupFunction, Socket } from 'node:net';
 
+import { CONNECT_SIGNAL } from './connect-signal.ts';
 import type { BypassesProxy } from './no-proxy.ts';
 import { isIP } from './node-builtin.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
@@ -13,7 +14,8 @@ type Callback = (error: Error | null, socket?: Socket) => void;
  * host is resolved here through `lookup` (the guarded one, unless private networks are allowed)
  * and the proxy is asked for that checked address, so the guard holds behind a proxy too. a host
  * that `bypasses` names is connected to directly, as the agent would without a proxy (with the
- * agent's own, guarded, lookup).
+ * agent's own, guarded, lookup). a tunnel must open within `connectTimeout`, and is given up
+ * when the request's signal (in its options, under `CONNECT_SIGNAL`) aborts.
  * @see https://www.rfc-editor.org/rfc/rfc9110#name-connect
  */
 export const createProxyTunnel = (
@@ -22,6 +24,7 @@ export const createProxyTunnel = (
 	secure: boolean,
 	lookup: LookupFunction | undefined,
 	bypasses: BypassesProxy,
+	connectTimeout: number,
 ) => {
 	const { request } = modules.http;
 	const tlsConnect = modules.tls.connect;
@@ -39,6 +42,8 @@ export const createProxyTunnel = (
 		callback: Callback,
 	) => {
 		const authority = `${isIP(target) === 6 ? `[${target}]` : target}:${port}`;
+		const signal = options[CONNECT_SIGNAL] as AbortSignal | undefined;
+		if (signal?.aborted) return callback(signal.reason);
 		const connect = request({
 			host: proxy.hostname.replace(/^\[|\]$/g, ''),
 			port: proxyPort,
@@ -51,7 +56,28 @@ export const createProxyTunnel = (
 			// the proxy itself is usually on a private network: its own connection is not guarded
 			agent: false,
 		});
+		// the agent's socket timeouts only start once there is a socket: until the tunnel opens,
+		// a proxy that never answers would hold the request (and this connection) forever
+		let settled = false;
+		const giveUp = (error: Error) => {
+			if (settled) return;
+			settled = true;
+			clearTimeout(timer);
+			signal?.removeEventListener('abort', onAbort);
+			connect.destroy();
+			callback(error);
+		};
+		const timer = setTimeout(() => {
+			giveUp(new Error(`the proxy did not open a tunnel to ${authority} within ${connectTimeout} ms`));
+		}, connectTimeout);
+		const onAbort = () => giveUp(signal!.reason);
+		signal?.addEventListener('abort', onAbort, { once: true });
+
 		connect.once('connect', (response, socket) => {
+			if (settled) return void socket.destroy();
+			settled = true;
+			clearTimeout(timer);
+			signal?.removeEventListener('abort', onAbort);
 			if (response.statusCode !== 200) {
 				socket.destroy();
 				callback(new Error(`the proxy refused to open a tunnel to ${authority}: ${response.statusCode}`));
@@ -69,7 +95,7 @@ export const createProxyTunnel = (
 				}),
 			);
 		});
-		connect.once('error', (error) => callback(error));
+		connect.once('error', giveUp);
 		connect.end();
 	};
 

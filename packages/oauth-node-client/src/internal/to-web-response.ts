@@ -3,20 +3,32 @@ import type { IncomingMessage } from 'node:http';
 import { createArrivedResponse } from './arrived-response.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
 
-// statuses whose responses carry no body (and for which `new Response` refuses one)
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+// statuses whose responses carry no body (and for which `new Response` refuses one); the 1xx
+// ones among them never get here (see below)
+const NULL_BODY = new Set([204, 205, 304]);
+// what `new Response` accepts as a statusText: RFC 9110's reason-phrase
+// @see https://www.rfc-editor.org/rfc/rfc9110#section-15-3
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-/** the body decoder for a `Content-Encoding`, as fetch decodes: gzip, deflate and br. */
+/**
+ * the body decoder for a `Content-Encoding`, as fetch decodes: gzip, deflate and br, with fetch's
+ * (and curl's) lenient flush modes, so an encoded body that is empty (`content-length: 0`) reads
+ * as "" rather than failing with "unexpected end of file"; a compressed stream that stops early
+ * gives what it decoded, as fetch's does. a body the HTTP framing says was cut short still fails.
+ */
 const decoderFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined) => {
-	const { createBrotliDecompress, createGunzip, createInflate } = zlib;
+	const { createBrotliDecompress, createGunzip, createInflate, constants } = zlib;
 	switch (encoding?.trim().toLowerCase()) {
 		case 'gzip':
 		case 'x-gzip':
-			return createGunzip();
+			return createGunzip({ flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH });
 		case 'deflate':
-			return createInflate();
+			return createInflate({ flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH });
 		case 'br':
-			return createBrotliDecompress();
+			return createBrotliDecompress({
+				flush: constants.BROTLI_OPERATION_FLUSH,
+				finishFlush: constants.BROTLI_OPERATION_FLUSH,
+			});
 		default:
 			return undefined;
 	}
@@ -26,11 +38,13 @@ const decoderFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined)
  * a byte stream over a node stream, with backpressure: the node side is paused while the web
  * side's queue is full. when the reader cancels, a response that has fully arrived is drained,
  * so its connection goes back to the pool (as fetch does); one still arriving is destroyed,
- * which closes its connection.
+ * which closes its connection. a failure reads as fetch's: the abort's reason after an abort,
+ * else `TypeError('terminated')` with the failure as its cause (a connection closed mid-body).
  */
 const toByteStream = (
 	source: NodeJS.ReadableStream & { destroy(error?: Error): void },
 	message: IncomingMessage,
+	signal: AbortSignal | null | undefined,
 ) => {
 	// once cancelled, the controller must not be touched again (close() would throw)
 	let cancelled = false;
@@ -45,7 +59,9 @@ const toByteStream = (
 				if (!cancelled) controller.close();
 			});
 			source.once('error', (error) => {
-				if (!cancelled) controller.error(error);
+				if (cancelled) return;
+				const aborted = signal?.aborted === true && error === signal.reason;
+				controller.error(aborted ? error : new TypeError('terminated', { cause: error }));
 			});
 		},
 		pull() {
@@ -73,16 +89,24 @@ const toByteStream = (
 /**
  * wraps a node:http response into a standard `Response` whose body streams as it arrives; a body
  * that had wholly arrived by the time this is called is kept as bytes (see `createArrivedResponse`).
+ * throws for a status no `Response` can carry (outside 200-599); drops a reason phrase it cannot.
  */
 export const toWebResponse = (
 	modules: NodeHttpModules,
 	message: IncomingMessage,
 	url: string,
 	method: string,
+	signal: AbortSignal | null | undefined,
 ): Response => {
 	const raw = message.rawHeaders;
 	const status = message.statusCode ?? 0;
-	const statusText = message.statusMessage ?? '';
+	if (status < 200 || status > 599) {
+		// node:http parses any three digits; `new Response` takes 200-599 only
+		throw new RangeError(`the server answered with status ${status}, which a Response cannot carry`);
+	}
+	let statusText = message.statusMessage ?? '';
+	// a reason phrase is only a comment, and `new Response` refuses one with control characters
+	if (!REASON_PHRASE.test(statusText)) statusText = '';
 	let body: ReadableStream<Uint8Array> | null = null;
 	if (method === 'HEAD' || NULL_BODY.has(status)) {
 		// nothing will come: let the socket go back to the pool
@@ -100,16 +124,16 @@ export const toWebResponse = (
 			const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 			const bytes = new Uint8Array(whole.buffer as ArrayBuffer, whole.byteOffset, whole.byteLength);
 			const head = { status, statusText, rawHeaders: raw };
-			return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, head, url);
+			return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, head, url, signal);
 		}
 		if (decoder === undefined) {
-			body = toByteStream(message, message);
+			body = toByteStream(message, message, signal);
 		} else {
 			message.once('error', (error) => decoder.destroy(error));
 			decoder.once('close', () => {
 				if (!message.complete) message.destroy();
 			});
-			body = toByteStream(message.pipe(decoder), message);
+			body = toByteStream(message.pipe(decoder), message, signal);
 		}
 	}
 

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createNodeFetch } from './create-node-fetch.ts';
+import { type LoopbackServer, startHttpServer } from './test-utils/loopback-servers.ts';
+import { type RawServer, startRawServer } from './test-utils/raw-server.ts';
+
+const local = createNodeFetch({ allowPrivateNetwork: true });
+
+describe('createNodeFetch: bodies read as fetch reads them', () => {
+	let server: LoopbackServer;
+	beforeAll(async () => {
+		server = await startHttpServer((request, response) => {
+			const [, kind, encoding] = request.url!.split('/');
+			if (kind === 'empty') {
+				// an encoded body with nothing in it: nothing to decode
+				response.writeHead(200, { 'content-encoding': encoding, 'content-length': 0 }).end();
+			} else if (kind === 'not-modified') {
+				response.writeHead(304, { 'content-encoding': encoding }).end();
+			} else {
+				response.writeHead(200, { 'content-type': 'application/json' }).end('{"small":true}');
+			}
+		});
+	});
+	afterAll(() => server.close());
+
+	it.each(['gzip', 'deflate', 'br'])(
+		'reads an empty body with content-encoding %s as ""',
+		async (encoding) => {
+			expect(await (await local(`${server.origin}/empty/${encoding}`)).text()).toBe('');
+			const head = await local(`${server.origin}/empty/${encoding}`, { method: 'HEAD' });
+			expect(await head.text()).toBe('');
+			const notModified = await local(`${server.origin}/not-modified/${encoding}`);
+			expect(notModified.status).toBe(304);
+			expect(await notModified.text()).toBe('');
+		},
+	);
+
+	it("fails text(), json() and the body's reader with the signal reason after an abort", async () => {
+		for (const read of [
+			(response: Response) => response.text(),
+			(response: Response) => response.json(),
+			(response: Response) => response.body!.getReader().read(),
+			(response: Response) => response.clone().arrayBuffer(),
+		]) {
+			const controller = new AbortController();
+			const response = await local(`${server.origin}/small`, { signal: controller.signal });
+			// the whole body has arrived, unread, when the caller gives up on it
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			const reason = new Error('gave up');
+			controller.abort(reason);
+
+			await expect(read(response)).rejects.toBe(reason);
+		}
+	});
+});
+
+describe('createNodeFetch: a body cut short', () => {
+	let server: RawServer;
+	beforeAll(async () => {
+		server = await startRawServer((socket, head) => {
+			const path = head.split(' ')[1];
+			const answer =
+				path === '/length'
+					? 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly ten..'
+					: 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n';
+			socket.write(answer);
+			setTimeout(() => socket.end(), 20);
+		});
+	});
+	afterAll(() => server.close());
+
+	it.each(['/length', '/chunked'])(
+		'rejects the read with TypeError("terminated") as fetch does (%s)',
+		async (path) => {
+			const response = await local(`${server.origin}${path}`);
+
+			const error = await response.text().catch((e) => e);
+
+			expect(error).toBeInstanceOf(TypeError);
+			expect(error.message).toBe('terminated');
+			expect(error.cause).toBeInstanceOf(Error);
+		},
+	);
+});

@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createNodeFetch } from './create-node-fetch.ts';
+import { type RawServer, startRawServer } from './test-utils/raw-server.ts';
+import { startUnacceptingPort, type UnacceptingPort } from './test-utils/unaccepting-port.ts';
+
+describe('createNodeFetch: a connection that does not open', () => {
+	let pending: UnacceptingPort;
+	beforeAll(async () => {
+		pending = await startUnacceptingPort();
+	});
+	afterAll(() => pending.close());
+
+	it('waits past the 4 s idle-connection timeout for a connect, then says the connect timed out', async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, connectTimeout: 5_000 });
+		const started = Date.now();
+
+		const error = await fetch(`http://127.0.0.1:${pending.port}/`).catch((e) => e);
+
+		expect(error).toBeInstanceOf(TypeError);
+		expect(error.cause.message).toBe('connect timed out after 5000 ms');
+		expect(Date.now() - started).toBeGreaterThanOrEqual(4_900);
+	}, 10_000);
+
+	it('gives up after connectTimeout', async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, connectTimeout: 200 });
+		const started = Date.now();
+
+		const error = await fetch(`http://127.0.0.1:${pending.port}/`).catch((e) => e);
+
+		expect(error.cause.message).toBe('connect timed out after 200 ms');
+		expect(Date.now() - started).toBeLessThan(2_000);
+	});
+
+	it('checks connectTimeout', () => {
+		expect(() => createNodeFetch({ connectTimeout: 0 })).toThrow(/connectTimeout/);
+		expect(() => createNodeFetch({ connectTimeout: Number.NaN })).toThrow(/connectTimeout/);
+	});
+});
+
+describe('createNodeFetch: a proxy that does not answer CONNECT', () => {
+	let proxy: RawServer;
+	beforeAll(async () => {
+		// reads the CONNECT request and never answers it
+		proxy = await startRawServer(() => {});
+	});
+	afterAll(() => proxy.close());
+
+	it('fails the fetch after connectTimeout and closes the connection to the proxy', async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, proxy: proxy.origin, connectTimeout: 200 });
+
+		const error = await fetch('http://tunnel.test/').catch((e) => e);
+
+		expect(error).toBeInstanceOf(TypeError);
+		expect(error.cause.message).toBe('the proxy did not open a tunnel to tunnel.test:80 within 200 ms');
+		await expect.poll(() => proxy.open).toBe(0);
+	});
+
+	it('rejects with the signal reason on abort and closes the connection to the proxy', async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, proxy: proxy.origin });
+		const controller = new AbortController();
+		const pending = fetch('http://tunnel.test/', { signal: controller.signal });
+		await expect.poll(() => proxy.open).toBe(1);
+
+		controller.abort();
+
+		await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+		await expect.poll(() => proxy.open).toBe(0);
+	});
+});

@@ -1,0 +1,82 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createNodeFetch } from './create-node-fetch.ts';
+
+const local = createNodeFetch({ allowPrivateNetwork: true });
+
+/** a body stream that sends one chunk, then fails with `error` after `ms`. */
+const failingBody = (error: Error, ms: number) =>
+	new ReadableStream<Uint8Array>({
+		start(controller) {
+			controller.enqueue(new TextEncoder().encode('hello'));
+			setTimeout(() => controller.error(error), ms);
+		},
+	});
+
+describe('createNodeFetch: a request body stream that fails', () => {
+	let server: Server;
+	let origin: string;
+	// how each upload ended, as the server saw it: whole, or cut off by the client
+	const uploads: Promise<'complete' | 'aborted'>[] = [];
+	beforeAll(async () => {
+		server = createServer((request: IncomingMessage, response) => {
+			uploads.push(
+				new Promise((resolve) => {
+					request.on('error', () => {});
+					request.resume();
+					request.once('end', () => resolve('complete'));
+					request.once('close', () => resolve(request.complete ? 'complete' : 'aborted'));
+				}),
+			);
+			request.once('end', () => response.end('ok'));
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	});
+	afterAll(async () => {
+		server.closeAllConnections();
+		await new Promise((resolve) => server.close(resolve));
+	});
+
+	it("rejects at once with a TypeError whose cause is the stream's error, and cuts the upload off", async () => {
+		const broken = new Error('source broke');
+		const started = Date.now();
+
+		const error = await local(origin, {
+			method: 'POST',
+			body: failingBody(broken, 50),
+			duplex: 'half',
+		} as RequestInit).catch((e) => e);
+
+		expect(error).toBeInstanceOf(TypeError);
+		expect(error.message).toBe('fetch failed');
+		expect(error.cause).toBe(broken);
+		expect(Date.now() - started).toBeLessThan(1_000);
+		await expect.poll(() => uploads.length).toBe(1);
+		expect(await uploads[0]).toBe('aborted');
+	});
+
+	it('cancels the body stream when the request fails first', async () => {
+		let cancelled: unknown;
+		const body = new ReadableStream<Uint8Array>({
+			pull: () => new Promise(() => {}),
+			cancel(reason) {
+				cancelled = reason ?? 'cancelled';
+			},
+		});
+		const controller = new AbortController();
+		const pending = local(origin, {
+			method: 'POST',
+			body,
+			duplex: 'half',
+			signal: controller.signal,
+		} as RequestInit);
+		setTimeout(() => controller.abort(), 50);
+
+		await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+		await expect.poll(() => cancelled).toBeDefined();
+	});
+});
