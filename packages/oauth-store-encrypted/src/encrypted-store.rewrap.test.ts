@@ -77,6 +77,27 @@ describe('EncryptedStore.rewrap', () => {
 		for (const did of dids.slice(0, 5)) expect(await retired.get(did)).toEqual(session(did));
 	});
 
+	it('keeps the expiry of the plaintext and older-key states it rewraps', async () => {
+		let now = 1_767_225_600_000;
+		const expiresAt = now + 600_000;
+		const inner = new MemoryStore<string, unknown>({ now: () => now });
+		// a state written before encryption (the client stores its expiresAt in it too), and one under key-a
+		inner.set('plain', { verifier: 'v', expiresAt }, { expiresAt });
+		await encryptStore(inner, { keys: [KEY_A] }).set('old', { verifier: 'v', expiresAt }, { expiresAt });
+
+		const store = encryptStore(inner, { keys: [KEY_B, KEY_A], allowPlaintext: true });
+		expect(await store.rewrap(['plain', 'old'], { lock: createMemoryLock() })).toMatchObject({
+			plaintext: 1,
+			rewrapped: 2,
+		});
+		expect(await store.keyIdOf('plain')).toBe('key-b');
+		expect(await store.get('plain')).toEqual({ verifier: 'v', expiresAt });
+
+		now = expiresAt + 1;
+		expect(inner.get('plain')).toBeUndefined();
+		expect(inner.get('old')).toBeUndefined();
+	});
+
 	it('reports entries it cannot decrypt and leaves them as they are', async () => {
 		const inner = await populated();
 		const store = encryptStore(inner, { keys: [KEY_B] });

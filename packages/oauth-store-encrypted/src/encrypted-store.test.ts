@@ -154,7 +154,7 @@ describe('encryptStore', () => {
 			expect(typeof setup().store.take).toBe('function');
 		});
 
-		it('puts back, with its expiry, an entry it took but could not decrypt', async () => {
+		it('keeps, with its expiry, an entry it could not decrypt', async () => {
 			const { inner, store } = setup();
 			const expiresAt = Date.now() + 60_000;
 			await store.set('state', { verifier: 'v' }, { expiresAt });

@@ -2,6 +2,7 @@ import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-clie
 
 import type { EncryptStoreOptions } from './encrypt-store-options.ts';
 import { StoreDecryptionError } from './errors.ts';
+import { expiryOf } from './internal/entry-expiry.ts';
 import { checkEnvelope, isEnvelopeLike, openEnvelope, sealEnvelope } from './internal/envelope.ts';
 import { createKeyRing, type KeyRing } from './internal/key-ring.ts';
 import { PlaintextCache } from './internal/plaintext-cache.ts';
@@ -42,14 +43,27 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 		if (typeof store.take === 'function') {
 			const take = store.take.bind(store) as (key: K) => Promise<unknown>;
 			this.take = async (key) => {
-				this.#cache.delete(key);
-				const raw = await take(key);
+				// read it first, without removing it: an entry we cannot return (plaintext, another
+				// key, tampered) then throws where it is, keeping the expiry its store holds, which
+				// the Store interface cannot tell us, and is never at risk of being lost
+				const found = await this.#inner.get(key);
+				if (found === undefined) {
+					this.#cache.delete(key);
+					return undefined;
+				}
+				await this.#open(key, found);
 				try {
-					return await this.#open(key, raw);
-				} catch (err) {
-					// never lose an entry we could not read: put it back as it was, for whoever can
-					if (err instanceof StoreDecryptionError) await this.#putBack(key, raw);
-					throw err;
+					// the value returned is the one take removed (atomic), never the one read above
+					const raw = await take(key);
+					try {
+						return await this.#open(key, raw);
+					} catch (err) {
+						// replaced between the read and the take: never lose it, put it back as it was
+						if (err instanceof StoreDecryptionError) await this.#putBack(key, raw, err);
+						throw err;
+					}
+				} finally {
+					this.#cache.delete(key);
 				}
 			};
 		}
@@ -159,10 +173,25 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 		);
 	}
 
-	/** restores an entry `take` removed but could not decrypt, keeping its expiry when it had one. */
-	async #putBack(key: K, raw: unknown): Promise<void> {
-		const exp = isEnvelopeLike(raw) && typeof raw.exp === 'number' ? raw.exp : undefined;
-		await this.#inner.set(key, raw, exp === undefined ? undefined : { expiresAt: exp });
+	/**
+	 * restores an entry `take` removed but could not decrypt (`error`), keeping its expiry (see
+	 * `expiryOf`). when the store refuses the write, throws `error` all the same, saying so.
+	 */
+	async #putBack(key: K, raw: unknown, error: StoreDecryptionError): Promise<void> {
+		const exp = expiryOf(raw);
+		try {
+			// with its expiry: a state put back without one would outlive its TTL (for ever in SQL stores)
+			await this.#inner.set(key, raw, exp === undefined ? undefined : { expiresAt: exp });
+		} catch (putBackError) {
+			// the decryption error is the one to report, not the write's: the write failing is why it is lost
+			throw new StoreDecryptionError(
+				error.code,
+				error.entryKey,
+				error.keyId,
+				`${error.message} (it was taken from the store and could not be put back: it is lost)`,
+				{ cause: putBackError },
+			);
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ import type { Store } from '@atcute/oauth-client';
 
 import { StoreDecryptionError } from '../errors.ts';
 import type { RewrapReport } from '../rewrap-options.ts';
+import { expiryOf } from './entry-expiry.ts';
 import { checkEnvelope, isEnvelopeLike, openEnvelope, sealEnvelope } from './envelope.ts';
 import type { KeyRing } from './key-ring.ts';
 import type { PlaintextCache } from './plaintext-cache.ts';
@@ -56,6 +57,8 @@ export const rewrapEntries = async <K extends string>(
 				report.plaintext++;
 				if (dryRun) return;
 				text = JSON.stringify(readPlaintext(key, raw));
+				// no envelope to say when it expires: a state keeps its own expiresAt, not to live for ever
+				exp = expiryOf(raw);
 			}
 		} catch (err) {
 			if (!(err instanceof StoreDecryptionError)) throw err;
