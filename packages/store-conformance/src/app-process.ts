@@ -52,6 +52,13 @@ export const startAppProcess = (
 		messages.push(message as AppMessage);
 		wakeAll();
 	});
+	// 'close', not 'exit': 'exit' can come before the last messages are read from the channel (a
+	// "done" sent just before exiting), while 'close' waits for the channel to close too
+	let closed = false;
+	child.once('close', () => {
+		closed = true;
+		wakeAll();
+	});
 	const exited = new Promise<void>((resolve) => {
 		child.once('exit', () => {
 			wakeAll();
@@ -63,7 +70,7 @@ export const startAppProcess = (
 		for (;;) {
 			const index = messages.findIndex((message) => message.type === type);
 			if (index !== -1) return messages.splice(index, 1)[0] as Extract<AppMessage, { type: T }>;
-			if (child.exitCode !== null || child.signalCode !== null) {
+			if (closed) {
 				throw new Error(
 					`app process exited (${child.signalCode ?? child.exitCode}) before "${type}": ${output}`,
 				);
@@ -78,7 +85,12 @@ export const startAppProcess = (
 		go: () => child.send('go'),
 		kill: async () => {
 			if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-				process.kill(child.pid, 'SIGKILL');
+				try {
+					process.kill(child.pid, 'SIGKILL');
+				} catch (err) {
+					// it exited on its own, and its 'exit' event has not been handled yet
+					if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+				}
 			}
 			await exited;
 		},
