@@ -118,6 +118,9 @@ export const createNodeSigner: CreateSigner = Object.assign(
 		} catch {
 			return createWebCryptoSigner(key, alg);
 		}
+		// a key that cannot sign (a public one) says nothing about the runtime: left to WebCrypto,
+		// which refuses it at its first signature, it cannot make the probe turn node:crypto off
+		if (keyObject.type !== 'private') return createWebCryptoSigner(key, alg);
 		return signerFor(keyObject, alg) ?? createWebCryptoSigner(key, alg);
 	},
 	{ fromJwk, generate },
