@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { exportJwkKey, generatePrivateKey, importJwkKey } from '@atcute/oauth-node-client';
@@ -8,9 +8,12 @@ const ensureEnvLocal = async () => {
 	const envPath = resolve(process.cwd(), '.env');
 	const envLocalPath = resolve(process.cwd(), '.env.local');
 
+	// .env.local is about to hold the private key: readable and writable by its owner only (0600),
+	// from the moment it exists; one made earlier (by hand, by an older script) is tightened first
 	if (!existsSync(envLocalPath)) {
-		await copyFile(envPath, envLocalPath);
+		await writeFile(envLocalPath, await readFile(envPath), { mode: 0o600, flag: 'wx' });
 	}
+	await chmod(envLocalPath, 0o600);
 
 	return envLocalPath;
 };

@@ -5,29 +5,41 @@ import { isDid, isHandle } from '@atcute/lexicons/syntax';
 import {
 	AuthMethodUnsatisfiableError,
 	LockTimeoutError,
+	MemoryStore,
 	type OAuthClient,
 	OAuthTransientError,
 	SessionNotFoundError,
+	type Store,
 	TokenRefreshError,
 } from '@atcute/oauth-node-client';
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
 
 import { callbackFailurePage, type FailurePage, loginFailurePage } from './failure-pages.ts';
 import { errorPage, homePage, protectedPage } from './views.ts';
 
-/** the cookie that says who is signed in: their DID, signed with the cookie secret. */
-export const SESSION_COOKIE = 'did';
+/** the cookie that says who is signed in: a random session id, signed with the cookie secret. */
+export const SESSION_COOKIE = 'session';
 /** the cookie that ties a sign-in to the browser that started it (login CSRF defence). */
 export const LOGIN_COOKIE = 'oauth_login';
 
-/** how long the session cookie lives, in seconds: 30 days. the OAuth session may end sooner. */
-const SESSION_COOKIE_MAX_AGE = 30 * 24 * 60 * 60;
+/** how long an app session lives, in seconds: 30 days. the OAuth session may end sooner. */
+const SESSION_MAX_AGE = 30 * 24 * 60 * 60;
 /** how long a sign-in may take, in seconds: the library's state lives 10 minutes too. */
 const LOGIN_COOKIE_MAX_AGE = 10 * 60;
 /** where a successful sign-in lands. */
 const RETURN_TO = '/protected';
+
+/** an app session, kept server-side under its random id: who is signed in, and until when. */
+export interface AppSession {
+	did: Did;
+	/** milliseconds since the epoch. */
+	expiresAt: number;
+}
+
+/** where app sessions are kept, keyed by session id. */
+export type AppSessionStore = Store<string, AppSession>;
 
 /** options for `createApp`. */
 export interface CreateAppOptions {
@@ -35,6 +47,12 @@ export interface CreateAppOptions {
 	oauth: OAuthClient;
 	/** the secret the session cookie is signed with (HMAC-SHA256); 32 characters or more. */
 	cookieSecret: string;
+	/**
+	 * where the app's sessions live (session id → DID); default in memory, one process. give it a
+	 * shared store (`startServer` uses PostgreSQL with `DATABASE_URL`) when sign-ins must survive
+	 * restarts or several processes serve the app.
+	 */
+	appSessions?: AppSessionStore | undefined;
 	/**
 	 * the public origin (`PUBLIC_URL`) when the app runs behind a reverse proxy or tunnel: the
 	 * callback URL is rebuilt on it, and cookies are marked `Secure`. absent: a loopback client,
@@ -51,9 +69,15 @@ export interface CreateAppOptions {
 	logError?: ((message: string, error: unknown) => void) | undefined;
 }
 
-const safeReturnTo = (value: unknown): string => {
-	// only paths on this site: never `//evil.example` or `/\evil.example`
-	return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/';
+/** where to send the browser after signing in: `value` when it is a path on this site, else `/`. */
+export const safeReturnTo = (value: unknown): string => {
+	// browsers drop tabs and newlines from a URL and read `\` as `/`: `/\t/evil.example` and
+	// `/\evil.example` both mean `//evil.example`. refuse control characters and spaces outright,
+	// then resolve it as a browser would and insist the origin did not change (the host here is a
+	// stand-in: a path resolves the same way against any http(s) origin)
+	if (typeof value !== 'string' || !value.startsWith('/') || /[\p{Cc}\s]/u.test(value)) return '/';
+	const here = 'https://app.invalid';
+	return new URL(value, here).origin === here ? value : '/';
 };
 
 const randomToken = (): string => {
@@ -68,6 +92,7 @@ const randomToken = (): string => {
  */
 export const createApp = (options: CreateAppOptions): Hono => {
 	const { oauth, cookieSecret, publicUrl, loopbackOrigin } = options;
+	const appSessions = options.appSessions ?? new MemoryStore<string, AppSession>();
 	const logError = options.logError ?? ((message, error) => console.error(message, error));
 	if (typeof cookieSecret !== 'string' || cookieSecret.length < 32) {
 		throw new TypeError('cookieSecret must be a string of 32 characters or more');
@@ -79,19 +104,50 @@ export const createApp = (options: CreateAppOptions): Hono => {
 	// only the callback reads it
 	const loginCookie: CookieOptions = { httpOnly: true, sameSite: 'Lax', secure, path: '/oauth/callback' };
 
-	/** the signed-in DID, or undefined; a cookie that fails its signature is dropped. */
-	const signedInDid = async (c: Context): Promise<Did | undefined> => {
+	/** the session id the browser presents, if its signature holds. */
+	const sessionId = async (c: Context): Promise<string | undefined> => {
 		if (getCookie(c, SESSION_COOKIE) === undefined) return undefined;
-		let value: string | false | undefined;
 		try {
-			value = await getSignedCookie(c, cookieSecret, SESSION_COOKIE);
-		} catch {
-			value = false;
-		}
-		if (typeof value === 'string' && isDid(value)) return value;
-		// tampered, forged with another secret, or not ours: forget it
-		deleteCookie(c, SESSION_COOKIE, sessionCookie);
+			const value = await getSignedCookie(c, cookieSecret, SESSION_COOKIE);
+			if (typeof value === 'string' && value !== '') return value;
+		} catch {}
 		return undefined;
+	};
+
+	/**
+	 * who is signed in, or undefined. the cookie only holds a random id: who it belongs to is kept
+	 * here, so a session ends for good when it is deleted (sign-out) or expires, whatever a browser
+	 * or a thief kept. a cookie that names no live session is dropped.
+	 */
+	const currentSession = async (c: Context): Promise<{ id: string; did: Did } | undefined> => {
+		const id = await sessionId(c);
+		const session = id === undefined ? undefined : await appSessions.get(id);
+		if (id === undefined || session === undefined || session.expiresAt <= Date.now()) {
+			// tampered, signed with another secret, signed out or expired: forget it
+			if (getCookie(c, SESSION_COOKIE) !== undefined) deleteCookie(c, SESSION_COOKIE, sessionCookie);
+			return undefined;
+		}
+		return { id, did: session.did };
+	};
+
+	/** signs the browser in as `did`, with a new session: never one the browser brought along. */
+	const startSession = async (c: Context, did: Did): Promise<void> => {
+		// an earlier session in this browser ends; the new id is unguessable (192 random bits), so
+		// nobody can plant one here beforehand and share it (session fixation)
+		const previous = await sessionId(c);
+		if (previous !== undefined) await appSessions.delete(previous);
+		const id = randomToken();
+		const expiresAt = Date.now() + SESSION_MAX_AGE * 1000;
+		await appSessions.set(id, { did, expiresAt }, { expiresAt });
+		// the signature lets a forged cookie be refused without a store lookup, and rotating
+		// COOKIE_SECRET ends every session at once; the id alone is what makes it unguessable
+		await setSignedCookie(c, SESSION_COOKIE, id, cookieSecret, { ...sessionCookie, maxAge: SESSION_MAX_AGE });
+	};
+
+	/** ends the browser's session: the cookie, and the server-side entry a copy of it would use. */
+	const endSession = async (c: Context, id: string): Promise<void> => {
+		deleteCookie(c, SESSION_COOKIE, sessionCookie);
+		await appSessions.delete(id);
 	};
 
 	const page = (c: Context, status: FailurePage['status'], body: Parameters<typeof errorPage>[0]) => {
@@ -104,14 +160,42 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		return page(c, status, { title, message, code });
 	};
 
+	/**
+	 * the routes that change state (`POST /login`, `POST /logout`) take requests from the app's own
+	 * pages only (CSRF). without it, another site could post this app's form with its author's
+	 * handle, and the author's authorization server, approving at once, would sign the visitor in
+	 * to the author's account (login CSRF); or sign the visitor out. browsers say where a request
+	 * comes from: `Sec-Fetch-Site` (every current browser), else `Origin` (sent with every POST).
+	 * a request with neither is from no browser (curl, a script): it carries no visitor's cookies
+	 * and is let through, as Go's `http.CrossOriginProtection` does.
+	 */
+	const sameOriginOnly: MiddlewareHandler = async (c, next) => {
+		const site = c.req.header('sec-fetch-site');
+		const origin = c.req.header('origin');
+		// the origin the browser saw: behind a proxy the request's own URL has the internal one
+		const ours = publicUrl ?? loopbackOrigin ?? new URL(c.req.url).origin;
+		const allowed = site !== undefined ? site === 'same-origin' : origin === undefined || origin === ours;
+		if (!allowed) {
+			return page(c, 403, {
+				title: 'request refused',
+				message: 'this form was sent from another site. to sign in or out, use the buttons on this site.',
+				code: 'cross_site_request',
+			});
+		}
+		await next();
+	};
+
 	const app = new Hono();
 
+	// loopback mode: visitors who came through `localhost` go to the same path on 127.0.0.1. only
+	// the host changes: resolving the path against the origin instead would take `//evil.example/x`
+	// to evil.example (an open redirect)
+	const loopbackHost = loopbackOrigin === undefined ? undefined : new URL(loopbackOrigin).host;
 	app.use(async (c, next) => {
-		if (loopbackOrigin !== undefined) {
-			const url = new URL(c.req.url);
-			if (url.hostname === 'localhost') {
-				return c.redirect(new URL(url.pathname + url.search, loopbackOrigin).href);
-			}
+		const url = new URL(c.req.url);
+		if (loopbackHost !== undefined && url.hostname === 'localhost') {
+			url.host = loopbackHost;
+			return c.redirect(url.href);
 		}
 		await next();
 		// pages carry who is signed in: never cache them (the two public JSON documents may be);
@@ -143,10 +227,11 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		app.get('/jwks.json', (c) => c.json(oauth.jwks));
 	}
 
-	app.get('/', async (c) => c.html(homePage({ did: await signedInDid(c) })));
+	app.get('/', async (c) => c.html(homePage({ did: (await currentSession(c))?.did })));
 
-	app.on(['GET', 'POST'], '/login', async (c) => {
-		const raw = c.req.method === 'POST' ? (await c.req.parseBody()).handle : c.req.query('handle');
+	// POST only, from the home page's form: a link or an image cannot start a sign-in
+	app.post('/login', sameOriginOnly, async (c) => {
+		const raw = (await c.req.parseBody()).handle;
 		const identifier = typeof raw === 'string' ? raw.trim().replace(/^@/, '') : '';
 		if (identifier === '') {
 			return page(c, 400, {
@@ -212,17 +297,15 @@ export const createApp = (options: CreateAppOptions): Hono => {
 			});
 		}
 
-		// only the DID goes into the cookie: the tokens stay in the session store
-		await setSignedCookie(c, SESSION_COOKIE, session.did, cookieSecret, {
-			...sessionCookie,
-			maxAge: SESSION_COOKIE_MAX_AGE,
-		});
+		// the cookie gets a random session id; the DID stays here and the tokens in the OAuth store
+		await startSession(c, session.did);
 		return c.redirect(safeReturnTo(appState.returnTo));
 	});
 
 	app.get('/protected', async (c) => {
-		const did = await signedInDid(c);
-		if (did === undefined) return c.redirect('/');
+		const current = await currentSession(c);
+		if (current === undefined) return c.redirect('/');
+		const { did } = current;
 
 		try {
 			const session = await oauth.restore(did);
@@ -245,7 +328,7 @@ export const createApp = (options: CreateAppOptions): Hono => {
 				error instanceof AuthMethodUnsatisfiableError
 			) {
 				// the session is gone (signed out elsewhere, revoked, expired): sign in again
-				deleteCookie(c, SESSION_COOKIE, sessionCookie);
+				await endSession(c, current.id);
 				return c.redirect('/');
 			}
 			if (error instanceof OAuthTransientError || error instanceof LockTimeoutError) {
@@ -259,15 +342,16 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		}
 	});
 
-	app.post('/logout', async (c) => {
-		const did = await signedInDid(c);
-		deleteCookie(c, SESSION_COOKIE, sessionCookie);
-		if (did !== undefined) {
+	app.post('/logout', sameOriginOnly, async (c) => {
+		const current = await currentSession(c);
+		if (current !== undefined) {
+			// the session id is deleted server-side: a copy of the cookie signs no one in any more
+			await endSession(c, current.id);
 			try {
 				// revokes the tokens at the server (best effort) and always deletes the stored session
-				await oauth.revoke(did);
+				await oauth.revoke(current.did);
 			} catch (error) {
-				logError(`sign-out of ${did}`, error);
+				logError(`sign-out of ${current.did}`, error);
 			}
 		}
 		return c.redirect('/', 303);

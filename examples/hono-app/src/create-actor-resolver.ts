@@ -10,6 +10,7 @@ import {
 	XrpcHandleResolver,
 } from '@atcute/identity-resolver';
 import { NodeDnsHandleResolver } from '@atcute/identity-resolver-node';
+import { createNodeFetch } from '@atcute/oauth-node-client';
 
 /** options for `createActorResolver`. */
 export interface ActorResolverOptions {
@@ -21,7 +22,10 @@ export interface ActorResolverOptions {
 	 * PDS whose handles (`alice.test`) exist nowhere else.
 	 */
 	handleResolverUrl?: string | undefined;
-	/** the fetch the resolvers use; default `globalThis.fetch`. */
+	/**
+	 * the fetch the resolvers use; default `createNodeFetch()`, which refuses private addresses.
+	 * give them the OAuth client's transport (`createOAuthClient` does).
+	 */
 	fetch?: typeof fetch | undefined;
 }
 
@@ -30,8 +34,10 @@ export interface ActorResolverOptions {
  * PLC directory and the handle resolver replaceable so the same app runs against a local PDS.
  */
 export const createActorResolver = (options: ActorResolverOptions = {}): ActorResolver => {
-	const { plcUrl, handleResolverUrl, fetch } = options;
-	const withFetch = fetch === undefined ? {} : { fetch };
+	const { plcUrl, handleResolverUrl } = options;
+	// the identifier comes from the visitor: `did:web:10.0.0.5` or a handle whose well-known URL
+	// points inside your network would make the server fetch it. never the unguarded global fetch
+	const withFetch = { fetch: options.fetch ?? createNodeFetch() };
 
 	const handleResolver: HandleResolver =
 		handleResolverUrl === undefined

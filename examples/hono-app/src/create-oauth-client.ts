@@ -1,5 +1,6 @@
 import type { ActorResolver } from '@atcute/identity-resolver';
 import {
+	createNodeFetch,
 	importJwkKey,
 	type LockFunction,
 	MemoryStore,
@@ -59,7 +60,10 @@ export interface CreateOAuthClientOptions extends ActorResolverOptions {
 	 * > development only: allows plain-http PDSes, authorization servers and PLC (a local PDS).
 	 */
 	allowHttp?: boolean | undefined;
-	/** the fetch for OAuth and PDS requests (and the default resolvers); default `globalThis.fetch`. */
+	/**
+	 * the fetch for OAuth and PDS requests and the default resolvers; default `createNodeFetch`,
+	 * which refuses private addresses (SSRF) unless `allowHttp` is on.
+	 */
 	fetch?: typeof fetch | undefined;
 	/** the clock, in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
@@ -93,16 +97,21 @@ export const normalizePublicUrl = (value: string | undefined): string | undefine
  */
 export const createOAuthClient = async (options: CreateOAuthClientOptions = {}): Promise<OAuthClient> => {
 	const publicUrl = normalizePublicUrl(options.publicUrl);
+	const allowHttp = options.allowHttp ?? false;
+	// one guarded transport for the client and the identity resolvers alike: both fetch URLs a
+	// visitor chooses (a handle, a DID, the PDS its document names). a local PDS on 127.0.0.1 needs
+	// allowHttp, which opens private addresses too, as the OAuthClient's own transport does
+	const fetch = options.fetch ?? createNodeFetch({ allowPrivateNetwork: allowHttp });
 	const common = {
 		stores: options.stores ?? {
 			// sessions are keyed by DID, states by OAuth state value; both vanish with the process
 			sessions: new MemoryStore(),
 			states: new MemoryStore(),
 		},
-		actorResolver: options.actorResolver ?? createActorResolver(options),
+		actorResolver: options.actorResolver ?? createActorResolver({ ...options, fetch }),
 		requestLock: options.requestLock,
-		allowHttp: options.allowHttp ?? false,
-		fetch: options.fetch,
+		allowHttp,
+		fetch,
 		now: options.now,
 	};
 	const requestedScope = options.scope ?? DEFAULT_SCOPE;

@@ -1,4 +1,11 @@
-export { type CreateAppOptions, createApp, LOGIN_COOKIE, SESSION_COOKIE } from './app.ts';
+export {
+	type AppSession,
+	type AppSessionStore,
+	type CreateAppOptions,
+	createApp,
+	LOGIN_COOKIE,
+	SESSION_COOKIE,
+} from './app.ts';
 export { type ActorResolverOptions, createActorResolver } from './create-actor-resolver.ts';
 export {
 	type CreateOAuthClientOptions,

@@ -3,14 +3,19 @@ import type { LockFunction, OAuthClientStores, StoredSession, StoredState } from
 import { createPostgresLock, PostgresStore } from '@atcute/oauth-store-postgres';
 import pg from 'pg';
 
+import type { AppSession, AppSessionStore } from './app.ts';
+
 /** the tables the example keeps its sessions and sign-in states in. */
 export const SESSIONS_TABLE = 'oauth_sessions';
 export const STATES_TABLE = 'oauth_states';
+/** the table of the app's own sessions (the session cookie's id → DID). */
+export const APP_SESSIONS_TABLE = 'app_sessions';
 
-/** sessions, states and the refresh lock in one PostgreSQL database. */
+/** sessions, states, the refresh lock and the app's sessions in one PostgreSQL database. */
 export interface PostgresBackend {
 	stores: OAuthClientStores;
 	requestLock: LockFunction;
+	appSessions: AppSessionStore;
 	/** ends both pools. */
 	close(): Promise<void>;
 }
@@ -29,11 +34,12 @@ export const openPostgresBackend = async (databaseUrl: string): Promise<Postgres
 	for (const each of [pool, lockPool]) each.on('error', () => {});
 	const sessions = new PostgresStore<Did, StoredSession>({ pool, table: SESSIONS_TABLE });
 	const states = new PostgresStore<string, StoredState>({ pool, table: STATES_TABLE });
+	const appSessions = new PostgresStore<string, AppSession>({ pool, table: APP_SESSIONS_TABLE });
 	const close = async (): Promise<void> => {
 		await Promise.all([pool.end(), lockPool.end()]);
 	};
 	try {
-		await Promise.all([sessions.migrate(), states.migrate()]);
+		await Promise.all([sessions.migrate(), states.migrate(), appSessions.migrate()]);
 	} catch (error) {
 		await close();
 		throw error;
@@ -41,6 +47,7 @@ export const openPostgresBackend = async (databaseUrl: string): Promise<Postgres
 	return {
 		stores: { sessions, states },
 		requestLock: createPostgresLock({ pool: lockPool }),
+		appSessions,
 		close,
 	};
 };

@@ -5,7 +5,7 @@ import type { OAuthClient } from '@atcute/oauth-node-client';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 
-import { createApp } from './app.ts';
+import { type AppSessionStore, createApp } from './app.ts';
 import {
 	type CreateOAuthClientOptions,
 	clientMode,
@@ -13,7 +13,7 @@ import {
 	DEFAULT_PORT,
 	normalizePublicUrl,
 } from './create-oauth-client.ts';
-import { openPostgresBackend, SESSIONS_TABLE, STATES_TABLE } from './postgres-backend.ts';
+import { APP_SESSIONS_TABLE, openPostgresBackend, SESSIONS_TABLE, STATES_TABLE } from './postgres-backend.ts';
 
 /** options for `startServer`: the client's, plus where to listen and how to sign cookies. */
 export interface StartServerOptions extends CreateOAuthClientOptions {
@@ -25,11 +25,13 @@ export interface StartServerOptions extends CreateOAuthClientOptions {
 	 */
 	hostname?: string | undefined;
 	/**
-	 * a PostgreSQL connection string (`DATABASE_URL`): sessions, states and the refresh lock go
-	 * there (`@atcute/oauth-store-postgres`), shared by every process of the app. ignored when
-	 * `stores` is given. default: in memory, one process.
+	 * a PostgreSQL connection string (`DATABASE_URL`): sessions, states, the refresh lock and the
+	 * app's own sessions go there (`@atcute/oauth-store-postgres`), shared by every process of the
+	 * app. ignored when `stores` is given. default: in memory, one process.
 	 */
 	databaseUrl?: string | undefined;
+	/** where the app keeps its sessions (see `createApp`); default as `databaseUrl` says. */
+	appSessions?: AppSessionStore | undefined;
 	/** the cookie signing secret (`COOKIE_SECRET`); default a random one per process, with a warning. */
 	cookieSecret?: string | undefined;
 	/** where the startup lines go; default `console.log`. */
@@ -74,11 +76,18 @@ export const startServer = async (given: StartServerOptions = {}): Promise<Runni
 			: undefined;
 	try {
 		const running = await listen(
-			backend === undefined ? given : { ...given, stores: backend.stores, requestLock: backend.requestLock },
+			backend === undefined
+				? given
+				: {
+						...given,
+						stores: backend.stores,
+						requestLock: backend.requestLock,
+						appSessions: given.appSessions ?? backend.appSessions,
+					},
 		);
 		if (backend === undefined) return running;
 		(given.log ?? console.log)(
-			`store: PostgreSQL (tables ${SESSIONS_TABLE}, ${STATES_TABLE}), with its refresh lock`,
+			`store: PostgreSQL (tables ${SESSIONS_TABLE}, ${STATES_TABLE}, ${APP_SESSIONS_TABLE}), with its refresh lock`,
 		);
 		return {
 			...running,
@@ -154,6 +163,7 @@ const listen = async (options: StartServerOptions): Promise<RunningServer> => {
 		app = createApp({
 			oauth,
 			cookieSecret,
+			appSessions: options.appSessions,
 			publicUrl,
 			loopbackOrigin: loopback ? listenUrl : undefined,
 			logError: options.logError,

@@ -135,15 +135,32 @@ export const locationOf = (response: Response): string => {
 	return response.headers.get('location') ?? '';
 };
 
+/** what a browser says about a request sent from one of the app's own pages. */
+export const SAME_ORIGIN: Readonly<Record<string, string>> = { 'sec-fetch-site': 'same-origin' };
+
+/** what a browser says about a request that a page of another site sent (a form, a script). */
+export const CROSS_SITE: Readonly<Record<string, string>> = {
+	'sec-fetch-site': 'cross-site',
+	origin: 'https://evil.example',
+};
+
+/** posts a form, by default as the app's own pages do (`<form method="post">` on the app). */
+export const postForm = (
+	user: Browser,
+	path: string,
+	fields: Record<string, string> = {},
+	headers: Readonly<Record<string, string>> = SAME_ORIGIN,
+): Promise<Response> => {
+	return user.request(path, { method: 'POST', body: new URLSearchParams(fields), headers });
+};
+
 /** runs the sign-in to the callback's parameters: /login, then the authorization page. */
 export const authorizeAt = async (
 	harness: Harness,
 	user: Browser,
 	options: { deny?: boolean; handle?: string } = {},
 ): Promise<URLSearchParams> => {
-	const login = await user.request(
-		`/login?handle=${encodeURIComponent(options.handle ?? harness.alice.handle)}`,
-	);
+	const login = await postForm(user, '/login', { handle: options.handle ?? harness.alice.handle });
 	const location = locationOf(login);
 	return harness.server.authorize(location, {
 		did: harness.alice.did,

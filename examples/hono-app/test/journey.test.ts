@@ -9,6 +9,7 @@ import {
 	type Harness,
 	locationOf,
 	PUBLIC_URL,
+	postForm,
 	signIn,
 	startHarness,
 } from './helpers.ts';
@@ -37,8 +38,9 @@ describe('the documented journey', () => {
 		expect(home.status).toBe(200);
 		expect(await home.text()).toContain('name="handle"');
 
-		// /login resolves the handle and sends the browser to the authorization server
-		const login = await user.request('/login?handle=alice.test');
+		// the form posts to /login, which resolves the handle and sends the browser to the
+		// authorization server
+		const login = await postForm(user, '/login', { handle: 'alice.test' });
 		expect(login.status).toBe(302);
 		const authorizationUrl = new URL(locationOf(login));
 		expect(authorizationUrl.origin).toBe(server.issuer);
@@ -57,10 +59,10 @@ describe('the documented journey', () => {
 		expect(setCookie).toMatch(/HttpOnly/);
 		expect(setCookie).toMatch(/SameSite=Lax/);
 		expect(setCookie).toMatch(/Secure/);
-		// signed: the DID, a dot, then the HMAC
-		expect(decodeURIComponent(user.jar.get(SESSION_COOKIE)!)).toMatch(
-			new RegExp(`^${alice.did}\\.[\\w+/=-]+$`),
-		);
+		// a random session id (the DID stays on the server), a dot, then the HMAC
+		const sessionCookie = decodeURIComponent(user.jar.get(SESSION_COOKIE)!);
+		expect(sessionCookie).toMatch(/^[\w-]{32}\.[\w+/=-]+$/);
+		expect(sessionCookie).not.toContain(alice.did);
 		// the one-time browser binding is spent
 		expect(user.jar.get(LOGIN_COOKIE)).toBeUndefined();
 
@@ -82,10 +84,10 @@ describe('the documented journey', () => {
 		expect(signedInHome).toContain('action="/logout"');
 
 		// sign out: cookie cleared, tokens revoked at the server, local session deleted
-		const logout = await user.request('/logout', { method: 'POST' });
+		const logout = await postForm(user, '/logout');
 		expect(logout.status).toBe(303);
 		expect(locationOf(logout)).toBe('/');
-		expect(logout.headers.getSetCookie().some((line) => /^did=;.*Max-Age=0/.test(line))).toBe(true);
+		expect(logout.headers.getSetCookie().some((line) => line.startsWith(`${SESSION_COOKIE}=;`))).toBe(true);
 		expect(user.jar.get(SESSION_COOKIE)).toBeUndefined();
 		expect(server.sessions(alice.did).at(-1)?.active).toBe(false);
 		await expect(oauth.restore(alice.did)).rejects.toBeInstanceOf(SessionNotFoundError);
@@ -101,12 +103,8 @@ describe('the documented journey', () => {
 		expect(harness.errors).toEqual([]);
 	});
 
-	it('starts the sign-in from a form post as well', async () => {
-		const user = browser(harness.app);
-		const response = await user.request('/login', {
-			method: 'POST',
-			body: new URLSearchParams({ handle: '@alice.test' }),
-		});
+	it('takes a handle typed with its @', async () => {
+		const response = await postForm(browser(harness.app), '/login', { handle: '@alice.test' });
 		expect(response.status).toBe(302);
 		expect(new URL(locationOf(response)).origin).toBe(harness.server.issuer);
 	});
@@ -135,7 +133,7 @@ describe('failures a user can meet', () => {
 	});
 
 	it('answers 400 naming an unknown handle', async () => {
-		const response = await browser(harness.app).request('/login?handle=nobody.test');
+		const response = await postForm(browser(harness.app), '/login', { handle: 'nobody.test' });
 		expect(response.status).toBe(400);
 		const body = await response.text();
 		expect(body).toContain('nobody.test');
@@ -144,18 +142,15 @@ describe('failures a user can meet', () => {
 	});
 
 	it('answers 400 when no handle is given', async () => {
-		const response = await browser(harness.app).request('/login', {
-			method: 'POST',
-			body: new URLSearchParams(),
-		});
+		const response = await postForm(browser(harness.app), '/login');
 		expect(response.status).toBe(400);
 		expect(await response.text()).toContain('enter your handle');
 	});
 
 	it('escapes a handle with markup in it', async () => {
-		const response = await browser(harness.app).request(
-			`/login?handle=${encodeURIComponent('<img src=x onerror=alert(1)>.test')}`,
-		);
+		const response = await postForm(browser(harness.app), '/login', {
+			handle: '<img src=x onerror=alert(1)>.test',
+		});
 		expect(response.status).toBe(400);
 		const body = await response.text();
 		expect(body).toContain('&lt;img src=x onerror=alert(1)&gt;.test');
@@ -196,18 +191,27 @@ describe('failures a user can meet', () => {
 		const user = browser(app);
 		expect((await signIn(harness, user)).status).toBe(302);
 
-		// another DID with alice's signature
+		// another session id with alice's signature
 		const signed = decodeURIComponent(user.jar.get(SESSION_COOKIE)!);
-		const signature = signed.slice(signed.lastIndexOf('.') + 1);
+		const [id = '', signature = ''] = signed.split('.');
 		const forged = new CookieJar();
-		forged.set(SESSION_COOKIE, encodeURIComponent(`did:plc:aaaaaaaaaaaaaaaaaaaaaaaa.${signature}`));
+		const otherId = `${id.slice(0, -1)}${id.endsWith('A') ? 'B' : 'A'}`;
+		forged.set(SESSION_COOKIE, encodeURIComponent(`${otherId}.${signature}`));
 		const forgedPage = await browser(app, forged).request('/protected');
 		expect(forgedPage.status).toBe(302);
 		expect(locationOf(forgedPage)).toBe('/');
-		expect(forgedPage.headers.getSetCookie().some((line) => /^did=;/.test(line))).toBe(true);
+		expect(forgedPage.headers.getSetCookie().some((line) => line.startsWith(`${SESSION_COOKIE}=;`))).toBe(
+			true,
+		);
 
-		// alice's DID, unsigned or signed with another secret
-		for (const value of [alice.did, encodeURIComponent(`${alice.did}.${'A'.repeat(43)}=`)]) {
+		// alice's session id unsigned or signed with another secret, her DID, her DID signed as
+		// the app once did
+		for (const value of [
+			id,
+			encodeURIComponent(`${id}.${'A'.repeat(43)}=`),
+			alice.did,
+			encodeURIComponent(`${alice.did}.${signature}`),
+		]) {
 			const jar = new CookieJar();
 			jar.set(SESSION_COOKIE, value);
 			const home = await browser(app, jar).request('/');
@@ -218,7 +222,7 @@ describe('failures a user can meet', () => {
 
 		// the real cookie still works
 		expect((await user.request('/protected')).status).toBe(200);
-		await user.request('/logout', { method: 'POST' });
+		await postForm(user, '/logout');
 	});
 
 	it('clears the cookie and sends the user home when the server ended the session', async () => {
@@ -249,7 +253,7 @@ describe('failures a user can meet', () => {
 
 		server.behaviour.refreshFailure = undefined;
 		expect((await user.request('/protected')).status).toBe(200);
-		await user.request('/logout', { method: 'POST' });
+		await postForm(user, '/logout');
 	});
 
 	it('answers 404 with a page for an unknown path', async () => {

@@ -68,17 +68,23 @@ describe('loopback mode (no PUBLIC_URL)', () => {
 			]);
 
 			const jar = new CookieJar();
-			const get = async (path: string): Promise<Response> => {
+			const get = async (path: string, init: RequestInit = {}): Promise<Response> => {
 				const response = await fetch(new URL(path, running.url), {
+					...init,
 					redirect: 'manual',
-					headers: { cookie: jar.header() },
+					headers: { ...init.headers, cookie: jar.header() },
 				});
 				jar.store(response);
 				return response;
 			};
 
 			expect((await get('/')).status).toBe(200);
-			const login = await get('/login?handle=alice.test');
+			// the form on the page, as a browser posts it: from the app's own origin
+			const login = await get('/login', {
+				method: 'POST',
+				body: new URLSearchParams({ handle: 'alice.test' }),
+				headers: { origin: `http://127.0.0.1:${running.port}` },
+			});
 			expect(login.status).toBe(302);
 			const params = await server.authorize(login.headers.get('location')!, { did: alice.did });
 			const callback = await get(`/oauth/callback?${params}`);
@@ -100,9 +106,9 @@ describe('loopback mode (no PUBLIC_URL)', () => {
 	it('sends visitors who came through localhost to 127.0.0.1, where the redirect lands', async () => {
 		const running = await startServer({ port: 0, cookieSecret: COOKIE_SECRET, log: () => {} });
 		try {
-			const response = await running.app.request(`http://localhost:${running.port}/login?handle=a.test`);
+			const response = await running.app.request(`http://localhost:${running.port}/protected?x=1`);
 			expect(response.status).toBe(302);
-			expect(response.headers.get('location')).toBe(`http://127.0.0.1:${running.port}/login?handle=a.test`);
+			expect(response.headers.get('location')).toBe(`http://127.0.0.1:${running.port}/protected?x=1`);
 		} finally {
 			await running.close();
 		}

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnv, promisify } from 'node:util';
@@ -53,6 +53,8 @@ describe('scripts/setup-env.mjs', () => {
 		expect(first.stdout.trim()).toBe(`updated ${envLocalPath}`);
 
 		const written = await readFile(envLocalPath, 'utf8');
+		// it holds the private key: readable by its owner only
+		expect((await stat(envLocalPath)).mode & 0o777).toBe(0o600);
 		// the committed placeholders are kept; only the key is filled in
 		expect(written).toMatch(/^PRIVATE_KEY_JWK='\{.*\}'$/m);
 		expect(written).toMatch(/^PUBLIC_URL=$/m);
@@ -74,8 +76,11 @@ describe('scripts/setup-env.mjs', () => {
 		});
 		expect(oauth.jwks?.keys[0]).toMatchObject({ kid: 'main', alg: 'ES256', x: jwk.x, y: jwk.y });
 
+		// a .env.local left readable by others (an older script, a copy) is made owner-only again
+		await chmod(envLocalPath, 0o644);
 		const second = await run(process.execPath, [script], { cwd: dir });
 		expect(second.stdout.trim()).toBe(`no changes to ${envLocalPath}`);
 		expect(await readFile(envLocalPath, 'utf8')).toBe(written);
+		expect((await stat(envLocalPath)).mode & 0o777).toBe(0o600);
 	});
 });

@@ -53,7 +53,12 @@ describe('the Hono example on PostgreSQL (DATABASE_URL)', () => {
 		const first = await startServer(options);
 		server.registerClient({ ...first.oauth.metadata, jwks_uri: `${first.listenUrl}/jwks.json` });
 		const user = browser(first.app);
-		const login = await user.request(`/login?handle=${alice.handle}`);
+		// the example's sign-in form posts, from its own origin
+		const login = await user.request('/login', {
+			method: 'POST',
+			headers: { 'sec-fetch-site': 'same-origin' },
+			body: new URLSearchParams({ handle: alice.handle }),
+		});
 		const params = await server.authorize(locationOf(login), { did: alice.did });
 		// the state went through the states table, taken once by the callback
 		expect((await admin.query('SELECT count(*)::int AS n FROM oauth_states')).rows[0].n).toBe(1);

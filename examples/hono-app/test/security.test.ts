@@ -1,0 +1,252 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:net';
+
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { safeReturnTo } from '../src/app.ts';
+import {
+	createActorResolver,
+	createApp,
+	createOAuthClient,
+	LOGIN_COOKIE,
+	SESSION_COOKIE,
+	startServer,
+} from '../src/index.ts';
+import {
+	browser,
+	COOKIE_SECRET,
+	CookieJar,
+	CROSS_SITE,
+	generatePrivateKeyJwk,
+	type Harness,
+	locationOf,
+	PUBLIC_URL,
+	postForm,
+	signIn,
+	startHarness,
+} from './helpers.ts';
+
+let harness: Harness;
+
+beforeAll(async () => {
+	harness = await startHarness();
+});
+
+afterAll(async () => {
+	await harness.close();
+});
+
+afterEach(() => {
+	vi.useRealTimers();
+	harness.server.reset();
+});
+
+/** a GET over real HTTP to 127.0.0.1:port with the Host header a browser would send. */
+const getWithHost = (port: number, host: string, path: string) => {
+	return new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+		const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+			res.resume();
+			resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+		});
+		req.on('error', reject);
+		req.end();
+	});
+};
+
+describe('the localhost → 127.0.0.1 redirect (loopback mode)', () => {
+	it('stays on 127.0.0.1 whatever the path looks like', async () => {
+		const running = await startServer({ port: 0, cookieSecret: COOKIE_SECRET, log: () => {} });
+		try {
+			const home = `http://127.0.0.1:${running.port}`;
+			const host = `localhost:${running.port}`;
+			// the same path, on 127.0.0.1
+			const response = await getWithHost(running.port, host, '//evil.example/phish');
+			expect(response).toEqual({ status: 302, location: `${home}//evil.example/phish` });
+
+			for (const path of [
+				'//evil.example',
+				'/\\evil.example/phish',
+				'/%2F%2Fevil.example',
+				'//evil.example:80/?x=1',
+			]) {
+				const { location } = await getWithHost(running.port, host, path);
+				// where a browser would go, if anywhere (node:http refuses some of these with a 400)
+				if (location !== undefined) expect(new URL(location, `http://${host}/`).origin, path).toBe(home);
+			}
+		} finally {
+			await running.close();
+		}
+	});
+});
+
+describe('login CSRF: only the app’s own form starts a sign-in', () => {
+	it('starts no sign-in from a link or a cross-site navigation (GET)', async () => {
+		const victim = browser(harness.app);
+		const response = await victim.request('/login?handle=alice.test', {
+			headers: { 'sec-fetch-site': 'cross-site' },
+		});
+		expect(response.status).toBe(404);
+		expect(victim.jar.get(LOGIN_COOKIE)).toBeUndefined();
+		expect(harness.server.stats.par).toBe(0);
+	});
+
+	it('refuses a form posted from another site, by Sec-Fetch-Site or by Origin', async () => {
+		for (const headers of [
+			CROSS_SITE,
+			{ 'sec-fetch-site': 'same-site' },
+			{ origin: 'https://evil.example' },
+		]) {
+			const victim = browser(harness.app);
+			const response = await postForm(victim, '/login', { handle: 'alice.test' }, headers);
+			expect(response.status, JSON.stringify(headers)).toBe(403);
+			expect(await response.text()).toContain('cross_site_request');
+			expect(victim.jar.get(LOGIN_COOKIE)).toBeUndefined();
+		}
+		expect(harness.server.stats.par).toBe(0);
+	});
+
+	it('accepts the form posted from the app’s own pages, and a client that is no browser', async () => {
+		for (const headers of [{ 'sec-fetch-site': 'same-origin' }, { origin: PUBLIC_URL }, {}]) {
+			const user = browser(harness.app);
+			const response = await postForm(user, '/login', { handle: 'alice.test' }, headers);
+			expect(response.status, JSON.stringify(headers)).toBe(302);
+			expect(new URL(locationOf(response)).origin).toBe(harness.server.issuer);
+			expect(user.jar.get(LOGIN_COOKIE)).toBeDefined();
+		}
+	});
+
+	it('refuses a sign-out posted from another site', async () => {
+		const user = browser(harness.app);
+		expect((await signIn(harness, user)).status).toBe(302);
+		const response = await postForm(user, '/logout', {}, CROSS_SITE);
+		expect(response.status).toBe(403);
+		// still signed in, and the tokens were not revoked
+		expect((await user.request('/protected')).status).toBe(200);
+		expect(harness.server.sessions(harness.alice.did).at(-1)?.active).toBe(true);
+		expect((await postForm(user, '/logout')).status).toBe(303);
+	});
+});
+
+describe('the session cookie', () => {
+	it('is a fresh random id at every sign-in, not the DID', async () => {
+		const first = browser(harness.app);
+		const second = browser(harness.app);
+		await signIn(harness, first);
+		await signIn(harness, second);
+		const one = first.jar.get(SESSION_COOKIE)!;
+		const two = second.jar.get(SESSION_COOKIE)!;
+		expect(one).not.toBe(two);
+		expect(decodeURIComponent(one)).not.toContain(harness.alice.did);
+		expect((await first.request('/protected')).status).toBe(200);
+		expect((await second.request('/protected')).status).toBe(200);
+		await postForm(first, '/logout');
+	});
+
+	it('is worthless once signed out, even after the account signs in again', async () => {
+		const user = browser(harness.app);
+		await signIn(harness, user);
+		const stolen = user.jar.get(SESSION_COOKIE)!;
+		expect((await postForm(user, '/logout')).status).toBe(303);
+
+		const attacker = new CookieJar();
+		attacker.set(SESSION_COOKIE, stolen);
+		const replay = await browser(harness.app, attacker).request('/protected');
+		expect(locationOf(replay)).toBe('/');
+
+		// alice signs in again (another browser): the old cookie still names no one
+		await signIn(harness, browser(harness.app));
+		attacker.set(SESSION_COOKIE, stolen);
+		expect(locationOf(await browser(harness.app, attacker).request('/protected'))).toBe('/');
+		expect(await (await browser(harness.app, attacker).request('/')).text()).toContain('name="handle"');
+	});
+
+	it('is replaced at sign-in: one the browser already held is not signed in (session fixation)', async () => {
+		const user = browser(harness.app);
+		await signIn(harness, user);
+		const before = user.jar.get(SESSION_COOKIE)!;
+		await signIn(harness, user);
+		const after = user.jar.get(SESSION_COOKIE)!;
+		expect(after).not.toBe(before);
+		const planted = new CookieJar();
+		planted.set(SESSION_COOKIE, before);
+		expect(locationOf(await browser(harness.app, planted).request('/protected'))).toBe('/');
+		expect((await user.request('/protected')).status).toBe(200);
+		await postForm(user, '/logout');
+	});
+
+	it('expires after 30 days on the server, whatever the browser keeps', async () => {
+		const user = browser(harness.app);
+		await signIn(harness, user);
+		vi.useFakeTimers({ toFake: ['Date'] });
+		vi.setSystemTime(Date.now() + 31 * 24 * 60 * 60 * 1000);
+		expect(locationOf(await user.request('/protected'))).toBe('/');
+	});
+});
+
+describe('identity resolution (SSRF)', () => {
+	let trap: Server;
+	let trapPort: number;
+	let connections = 0;
+
+	beforeAll(async () => {
+		// a server on loopback that only counts who connects to it
+		trap = createServer((socket) => {
+			connections++;
+			socket.destroy();
+		});
+		await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+		trapPort = (trap.address() as AddressInfo).port;
+	});
+
+	afterAll(async () => {
+		await new Promise((resolve) => trap.close(resolve));
+	});
+
+	it('does not let a visitor make the server connect to a private address (did:web)', async () => {
+		const oauth = await createOAuthClient({
+			publicUrl: PUBLIC_URL,
+			privateKeyJwk: await generatePrivateKeyJwk(),
+		});
+		const app = createApp({ oauth, cookieSecret: COOKIE_SECRET, publicUrl: PUBLIC_URL, logError: () => {} });
+		connections = 0;
+		const response = await postForm(browser(app), '/login', { handle: `did:web:localhost%3A${trapPort}` });
+		// refused before connecting; the visitor learns only that there is no such account
+		expect(connections).toBe(0);
+		expect(response.status).toBe(400);
+		expect(await response.text()).toContain('unknown_handle');
+	});
+
+	it('guards createActorResolver’s own default transport too', async () => {
+		connections = 0;
+		await expect(createActorResolver().resolve(`did:web:127.0.0.1%3A${trapPort}`)).rejects.toThrow();
+		expect(connections).toBe(0);
+	});
+});
+
+describe('safeReturnTo', () => {
+	it('keeps a path on this site', () => {
+		expect(safeReturnTo('/protected')).toBe('/protected');
+		expect(safeReturnTo('/a/b?c=d#e')).toBe('/a/b?c=d#e');
+	});
+
+	it('refuses anything a browser would read as another site', () => {
+		for (const value of [
+			'//evil.example',
+			'/\\evil.example',
+			'/\t/evil.example',
+			'/\n/evil.example',
+			'/\r\n/evil.example',
+			'\t//evil.example',
+			'/\\\tevil.example',
+			' //evil.example',
+			'https://evil.example/',
+			'javascript:alert(1)',
+			'',
+			undefined,
+			42,
+		]) {
+			expect(safeReturnTo(value), JSON.stringify(value)).toBe('/');
+		}
+	});
+});
