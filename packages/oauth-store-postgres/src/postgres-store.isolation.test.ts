@@ -27,7 +27,7 @@ describe("PostgresStore migration under the server's default isolation level", (
 				// as a role or database with default_transaction_isolation set would have it
 				const options = `-c default_transaction_isolation=${isolation.replace(' ', '\\ ')}`;
 				const pools = Array.from({ length: PROCESSES }, () => testPool(database.url, { max: 1, options }));
-				// none like "SET TRANSACTION can only be used in transaction blocks" (a warning, not an error)
+				// no warning about the transaction either
 				for (const pool of pools)
 					pool.on('connect', (client) => client.on('notice', (n) => notices.push(n.message ?? '')));
 				try {
@@ -49,6 +49,53 @@ describe("PostgresStore migration under the server's default isolation level", (
 			}
 			expect(outcomes).toEqual(Array(PROCESSES * ROUNDS).fill('ok'));
 			expect(notices.filter((notice) => /transaction/i.test(notice))).toEqual([]);
+		},
+	);
+
+	it('still calls a table it did not make not ours under repeatable read', async () => {
+		const pool = testPool(database.url, { options: '-c default_transaction_isolation=repeatable\\ read' });
+		try {
+			const table = uniqueName('foreign');
+			await pool.query(`CREATE TABLE "${table}" (id int)`);
+			const error = await new PostgresStore({ pool, table }).migrate().catch((err: unknown) => err);
+			expect(error).toMatchObject({ name: 'PostgresStoreError', code: 'not_ours' });
+		} finally {
+			await pool.end();
+		}
+	});
+
+	it('migrates through a queryable that sends every query in the extended protocol', async () => {
+		const pool = testPool(database.url);
+		try {
+			// as a driver that prepares every statement does: one statement per query, no more
+			const extended = { query: (query: object) => pool.query({ ...query, queryMode: 'extended' } as never) };
+			const store = new PostgresStore({ pool: extended as never, table: uniqueName('ext') });
+			await store.migrate();
+			await store.set('k', 1);
+			expect(await store.get('k')).toBe(1);
+		} finally {
+			await pool.end();
+		}
+	});
+
+	it.each(['repeatable read', 'serializable'])(
+		'migrates inside the app’s own %s transaction without changing its isolation level',
+		async (isolation) => {
+			const pool = testPool(database.url);
+			const client = await pool.connect();
+			try {
+				await client.query(`BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`);
+				await client.query('SELECT 1');
+				const store = new PostgresStore({ pool: client, table: uniqueName('tx') });
+				await store.migrate();
+				expect((await client.query('SHOW transaction_isolation')).rows[0].transaction_isolation).toBe(
+					isolation,
+				);
+				await client.query('COMMIT');
+			} finally {
+				client.release();
+				await pool.end();
+			}
 		},
 	);
 });

@@ -4,7 +4,7 @@ import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
 import { DEFAULT_PURGE_INTERVAL, DEFAULT_PURGE_LIMIT, DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { PostgresStoreError, type StoreOperation, StoreUnavailableError } from './errors.ts';
 import { derivedName, quoteIdentifier } from './internal/identifier.ts';
-import { migrationSql, NOT_OURS_STATE, VERSION_TOO_NEW_STATE } from './internal/migration.ts';
+import { migrationSql, NOT_OURS_STATE, RACED_STATE, VERSION_TOO_NEW_STATE } from './internal/migration.ts';
 import { QueryFailure, runQuery } from './internal/run-query.ts';
 import type { PgQueryable } from './queryable.ts';
 
@@ -89,7 +89,10 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	readonly #purgeInterval: number;
 	readonly #purgeLimit: number;
 	readonly #now: () => number;
-	readonly #sql: Record<'migrate' | 'get' | 'set' | 'delete' | 'take' | 'clear' | 'purge', string>;
+	readonly #sql: Record<
+		'migrate' | 'migrateAgain' | 'get' | 'set' | 'delete' | 'take' | 'clear' | 'purge',
+		string
+	>;
 	readonly #autoMigrate: boolean;
 	#ready: Promise<void> | undefined;
 	#writesSincePurge = 0;
@@ -124,8 +127,10 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		this.table = table;
 
 		const t = `${quotedSchema}.${quotedTable}`;
+		const migration = { schema, table, kind: 'store', steps: storeSteps(t, table) };
 		this.#sql = {
-			migrate: migrationSql({ schema, table, kind: 'store', steps: storeSteps(t, table) }),
+			migrate: migrationSql(migration),
+			migrateAgain: migrationSql(migration, true),
 			// value as text: parsed here, not by a type parser the app may have set for json
 			get: `SELECT value::text AS value FROM ${t} WHERE key = $1 AND (expires_at IS NULL OR expires_at > ${AT('$2')})`,
 			// one statement: a second set replaces value and expiry (R14: a session re-set
@@ -153,7 +158,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	 * @throws {StoreUnavailableError} when PostgreSQL cannot be reached; a later call tries again
 	 */
 	migrate(): Promise<void> {
-		this.#ready ??= this.#query('migrate', this.#sql.migrate, []).then(
+		this.#ready ??= this.#query('migrate', this.#sql.migrate, [], undefined, this.#sql.migrateAgain).then(
 			() => {},
 			(err: unknown) => {
 				// a database that was down at startup must not make the store unusable for good
@@ -234,9 +239,24 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		return result.rows as R[];
 	}
 
-	async #query(operation: StoreOperation, text: string, values: unknown[], signal?: AbortSignal) {
+	/** runs a statement; when it reports a raced migration (`RACED_STATE`), `raced` once after it. */
+	async #query(
+		operation: StoreOperation,
+		text: string,
+		values: unknown[],
+		signal?: AbortSignal,
+		raced?: string,
+	) {
+		const run = (sql: string) =>
+			runQuery(() => this.#pool.query({ text: sql, values }), { timeout: this.#timeout, signal });
 		try {
-			return await runQuery(() => this.#pool.query({ text, values }), { timeout: this.#timeout, signal });
+			try {
+				return await run(text);
+			} catch (err) {
+				if (!(raced !== undefined && err instanceof QueryFailure && err.sqlState === RACED_STATE)) throw err;
+				// a new statement, so a new snapshot: it sees what the other process committed
+				return await run(raced);
+			}
 		} catch (err) {
 			if (!(err instanceof QueryFailure)) throw err;
 			const message = `postgres store ${operation} failed: ${err.message}`;

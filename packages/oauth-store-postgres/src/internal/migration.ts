@@ -9,6 +9,12 @@ export const META_TABLE = 'atcute_oauth_schema';
 /** SQLSTATEs the migration raises (class `AO`, which PostgreSQL does not use). */
 export const NOT_OURS_STATE = 'AO001';
 export const VERSION_TOO_NEW_STATE = 'AO002';
+/**
+ * under REPEATABLE READ or SERIALIZABLE, the block found a table with no meta row: its snapshot
+ * may predate another process's migration, which made both. run it again (`final`): a new
+ * statement takes a new snapshot, which then finds the table up to date, or truly not ours.
+ */
+export const RACED_STATE = 'AO003';
 
 /** what to make (or check) and how. */
 export interface TableMigration {
@@ -30,11 +36,10 @@ const MIGRATION_LOCK = lockKey('@atcute/oauth-store-postgres:migration');
  * meta table says it is up to date it returns at once; otherwise it takes a
  * transaction-level advisory lock first, so processes starting at once run it one after the
  * other and all but the first find nothing to do; it refuses a table it did not make or one made
- * by a newer version. one query without parameters (two statements, sent together as one
- * implicit transaction), so it runs through any `query` (a pool included), without a dedicated
- * connection.
+ * by a newer version. a single statement, so it runs through any `query` (a pool included, in
+ * either protocol), without a dedicated connection, and leaves the caller's isolation level alone.
  */
-export const migrationSql = (migration: TableMigration): string => {
+export const migrationSql = (migration: TableMigration, final = false): string => {
 	const { schema, table, kind, steps } = migration;
 	const qualified = `"${schema}"."${table}"`;
 	const meta = `"${schema}"."${META_TABLE}"`;
@@ -47,11 +52,7 @@ export const migrationSql = (migration: TableMigration): string => {
 				`IF current_version < ${index + 1} THEN\n${statements.map((sql) => `    ${sql};`).join('\n')}\n  END IF;`,
 		)
 		.join('\n  ');
-	// why READ COMMITTED: under a default_transaction_isolation of REPEATABLE READ or SERIALIZABLE
-	// the whole block would read from the snapshot taken before the lock was granted, miss the
-	// meta row of a table another process just made, and call that table not ours
-	return `SET TRANSACTION ISOLATION LEVEL READ COMMITTED;
-DO $atcute_oauth$
+	return `DO $atcute_oauth$
 DECLARE
   current_kind text;
   current_version integer;
@@ -76,6 +77,17 @@ BEGIN
   SELECT kind, version INTO current_kind, current_version FROM ${meta} WHERE table_name = '${table}';
   IF current_version IS NULL THEN
     IF to_regclass('${qualified.replaceAll("'", "''")}') IS NOT NULL THEN
+      ${
+				final
+					? ''
+					: `-- the catalog is always current, but under REPEATABLE READ or SERIALIZABLE (a role's or
+      -- database's default_transaction_isolation) rows come from the snapshot taken before the lock
+      -- was granted: the meta row of a table another process just made may be missing from it
+      IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'the migration of % may have raced another process; run it again', ${label}
+          USING ERRCODE = '${RACED_STATE}';
+      END IF;`
+			}
       RAISE EXCEPTION 'table % exists but was not created by @atcute/oauth-store-postgres; choose another table', ${label}
         USING ERRCODE = '${NOT_OURS_STATE}';
     END IF;
