@@ -176,6 +176,21 @@ describe('OAuthClient refresh rules', () => {
 		expect(sessions.map.get(alice.did)).toEqual(before);
 	});
 
+	it('also revokes the refresh token it used when a refused refresh answer brought none', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		// a server that does not rotate refresh tokens: the one the session holds stays valid there
+		server.behaviour.omitRefreshToken = true;
+		server.behaviour.tokenTypeOverride = 'Bearer';
+
+		const error = await refreshError(client.restore(alice.did, { refresh: true }));
+		expect(error).toMatchObject({ reason: 'invalid_response' });
+		expect(sessions.map.has(alice.did)).toBe(false);
+		// the answer's access token, then the refresh token the request used
+		expect(server.stats.revoke).toBe(2);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
+	});
+
 	it('keeps the session when a refreshed token response cannot be read at all', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);

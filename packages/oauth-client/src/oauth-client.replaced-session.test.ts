@@ -139,6 +139,32 @@ describe('OAuthClient with a session replaced meanwhile', () => {
 		expect(server.stats.token.refresh_token).toBe(1);
 	});
 
+	it('callers with different stale tokens share one refresh against a failing server', async () => {
+		const { client } = await createTestClient(server);
+		const { session: older } = await signIn(server, client, alice.did);
+		const newer = await client.restore(alice.did, { refresh: true });
+		// both expired; the server fails every refresh for now
+		clock.advance(7_200_000);
+		server.reset();
+		server.behaviour.refreshFailure = 'status_503';
+
+		const calls = [older, newer, older, newer, older, newer].map((session) => session.handle(GET_SESSION));
+		const results = await Promise.allSettled(calls);
+		expect(results.map((result) => result.status)).toEqual(Array(6).fill('rejected'));
+		expect(server.stats.refreshAttempts).toBe(1);
+	});
+
+	it('a forced refresh shares an automatic one under way, which refreshed', async () => {
+		const { client } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		clock.advance(7_200_000);
+		server.reset();
+
+		const calls = [session.handle(GET_SESSION), session.refresh(), session.handle(GET_SESSION)];
+		await Promise.all(calls);
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
 	it('handle() refuses a URL on another origin than the PDS, sending nothing', async () => {
 		const { client } = await createTestClient(server);
 		const { session } = await signIn(server, client, alice.did);
@@ -149,5 +175,10 @@ describe('OAuthClient with a session replaced meanwhile', () => {
 		}
 		expect(server.stats.requests).toEqual([]);
 		expect((await session.handle(`${server.pdsUrl}${GET_SESSION}`)).status).toBe(200);
+		// nor a refresh first, when the token is stale
+		clock.advance(7_200_000);
+		server.reset();
+		await expect(session.handle('//evil.example/xrpc/x')).rejects.toThrow(TypeError);
+		expect(server.stats.requests).toEqual([]);
 	});
 });

@@ -360,9 +360,9 @@ export class OAuthClient {
 		}
 
 		if (refresh === true) {
-			session = await this.#refresher.refresh(did, undefined);
+			({ session } = await this.#refresher.refresh(did, undefined));
 		} else if (refresh === 'auto' && isStale(session.tokenSet, this.#host.now())) {
-			session = await this.#refresher.refresh(did, session.tokenSet.access_token);
+			({ session } = await this.#refresher.refresh(did, session.tokenSet.access_token));
 		} else if (this.#removedKid(session) !== undefined) {
 			session = await this.#endIfKeyRemoved(did);
 		}

@@ -19,10 +19,14 @@ import type { OAuthTracer, RequestTraceContext } from './tracer.ts';
 /** what a session needs from its client. */
 export interface SessionHost {
 	/**
-	 * refreshes the session under its lock, or adopts tokens another holder stored meanwhile.
-	 * `staleAccessToken` is the token the caller found expired or rejected; absent forces a refresh.
+	 * refreshes the session under its lock, or adopts tokens another holder stored meanwhile
+	 * (`refreshed` says which). `staleAccessToken` is the token the caller found expired or
+	 * rejected; absent forces a refresh.
 	 */
-	refresh(did: Did, staleAccessToken: string | undefined): Promise<StoredSession>;
+	refresh(
+		did: Did,
+		staleAccessToken: string | undefined,
+	): Promise<{ session: StoredSession; refreshed: boolean }>;
 	/** revokes the session at the server (best effort) and deletes it, as a sign-out. */
 	signOut(did: Did): Promise<void>;
 	/** the imported form of a stored DPoP key (cached by the client). */
@@ -165,39 +169,50 @@ export class OAuthSession {
 
 	async #send(pathname: string, init: RequestInit): Promise<Response> {
 		let tokenSet = this.#tokenSet;
+		// checked before anything is sent, a refresh included
+		let url = this.#pdsUrl(pathname, tokenSet.aud);
 		if (isStale(tokenSet, this.#host.now())) {
-			tokenSet = await this.#refresh(tokenSet.access_token);
+			({ tokenSet } = await this.#refresh(tokenSet.access_token));
+			url = this.#pdsUrl(pathname, tokenSet.aud);
 		}
 
-		// parsed once: the DPoP layer takes htu from this URL object rather than parse it again
-		const url = new URL(pathname, tokenSet.aud);
-		// the token and its proofs go to the PDS alone: an absolute URL or a `//host` path would
-		// hand them to whichever server it names
-		if (url.origin !== this.#originOf(tokenSet.aud)) {
-			throw new TypeError(
-				`pathname must be a path on the PDS (${this.#audOrigin}), got a URL on ${url.origin}`,
-			);
-		}
 		// a plain record when the caller gave no headers (every GET through @atcute/client): the
 		// layers below read and copy it for less than a Headers
 		const headers: Record<string, string> | Headers =
 			init.headers === undefined ? {} : new Headers(init.headers);
 		setHeader(headers, 'authorization', `DPoP ${tokenSet.access_token}`);
-		const response = await this.#fetch(url, { ...init, headers });
-
-		if (!isInvalidToken(response)) {
-			return response;
-		}
+		let response = await this.#fetch(url, { ...init, headers });
 
 		// the token was refused before its time (revoked, or rotated by another process): refresh
-		// once (or adopt what another holder stored) and, when the body can be sent again, retry
-		const refreshed = await this.#refresh(tokenSet.access_token);
-		if (!isReplayableBody(init.body)) {
-			return response;
+		// (or adopt what another holder stored) and, when the body can be sent again, retry. a
+		// token adopted can have been refused as well: a second round then refreshes for real
+		for (let round = 1; isInvalidToken(response); round++) {
+			const { tokenSet: next, refreshed } = await this.#refresh(tokenSet.access_token);
+			if (!isReplayableBody(init.body)) return response;
+			await discardBody(response);
+			tokenSet = next;
+			url = this.#pdsUrl(pathname, tokenSet.aud);
+			setHeader(headers, 'authorization', `DPoP ${tokenSet.access_token}`);
+			response = await this.#fetch(url, { ...init, headers });
+			if (refreshed || round === 2) break;
 		}
-		await discardBody(response);
-		setHeader(headers, 'authorization', `DPoP ${refreshed.access_token}`);
-		return this.#fetch(url, { ...init, headers });
+		return response;
+	}
+
+	/**
+	 * `pathname` resolved against the PDS URL `aud`. the token and its proofs go to the PDS alone:
+	 * an absolute URL or a `//host` path, which would hand them to the server it names, is refused.
+	 * @throws {TypeError} for a URL on another origin
+	 */
+	#pdsUrl(pathname: string, aud: string): URL {
+		// parsed once: the DPoP layer takes htu from this URL object rather than parse it again
+		const url = new URL(pathname, aud);
+		if (url.origin !== this.#originOf(aud)) {
+			throw new TypeError(
+				`pathname must be a path on the PDS (${this.#audOrigin}), got a URL on ${url.origin}`,
+			);
+		}
+		return url;
 	}
 
 	/** refreshes the tokens now, whether they are stale or not. */
@@ -214,8 +229,9 @@ export class OAuthSession {
 		return this.#host.signOut(this.did);
 	}
 
-	async #refresh(staleAccessToken: string | undefined): Promise<TokenSet> {
-		const session = await this.#host.refresh(this.did, staleAccessToken);
+	/** refreshes (or adopts what another holder stored); says which, with the tokens now held. */
+	async #refresh(staleAccessToken: string | undefined): Promise<{ tokenSet: TokenSet; refreshed: boolean }> {
+		const { session, refreshed } = await this.#host.refresh(this.did, staleAccessToken);
 		// the account signed in again meanwhile, and the stored session has a DPoP key of its own:
 		// its tokens are bound to that key, so proofs are signed with it from now on (the old key's
 		// proofs would be refused, and every refusal would spend another refresh)
@@ -225,6 +241,6 @@ export class OAuthSession {
 			this.#keyOf = session.dpopKey.d;
 		}
 		this.#tokenSet = session.tokenSet;
-		return session.tokenSet;
+		return { tokenSet: session.tokenSet, refreshed };
 	}
 }

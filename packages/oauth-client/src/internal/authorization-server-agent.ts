@@ -8,7 +8,12 @@ import {
 } from '@atcute/oauth-dpop';
 import { CLIENT_ASSERTION_TYPE, createClientAssertion, type PrivateKey } from '@atcute/oauth-keys';
 
-import { ERROR_RESPONSE_MAX_BYTES, PAR_RESPONSE_MAX_BYTES, TOKEN_RESPONSE_MAX_BYTES } from '../constants.ts';
+import {
+	ERROR_RESPONSE_MAX_BYTES,
+	PAR_RESPONSE_MAX_BYTES,
+	REVOCATION_TIMEOUT_MS,
+	TOKEN_RESPONSE_MAX_BYTES,
+} from '../constants.ts';
 import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from '../errors.ts';
 import { parseTokenResponse, type TokenResponse } from '../token-response.ts';
 import { discardBody, readJsonBody } from './read-json-body.ts';
@@ -113,15 +118,17 @@ export class AuthorizationServerAgent {
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
 	 */
 	refresh(refreshToken: string): Promise<TokenResponse> {
-		return this.#tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken });
+		return this.#tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken }, refreshToken);
 	}
 
 	/**
 	 * a token request, its answer checked. tokens in an answer that fails a check are revoked
-	 * before the error is thrown, so a refused answer leaves no live grant behind.
+	 * before the error is thrown, so a refused answer leaves no live grant behind: its refresh
+	 * token, else its access token and the refresh token the request used (still valid at a
+	 * server that does not rotate them), within one time limit.
 	 * @throws {RefusedTokenResponseError} for such an answer
 	 */
-	async #tokenRequest(params: Record<string, string>): Promise<TokenResponse> {
+	async #tokenRequest(params: Record<string, string>, usedRefreshToken?: string): Promise<TokenResponse> {
 		const { server, requireDpopNonce } = this.#options;
 		const { json, headers } = await this.#request(
 			'token',
@@ -138,9 +145,13 @@ export class AuthorizationServerAgent {
 			return parseTokenResponse(json);
 		} catch (err) {
 			const { refresh_token, access_token } = json as Record<string, unknown>;
-			// revoking the refresh token ends the whole grant; the access token alone when there is none
-			const issued = typeof refresh_token === 'string' && refresh_token !== '' ? refresh_token : access_token;
-			if (typeof issued === 'string' && issued !== '') await this.revoke(issued).catch(() => {});
+			// revoking a refresh token ends the whole grant
+			const issued =
+				typeof refresh_token === 'string' && refresh_token !== ''
+					? [refresh_token]
+					: [access_token, usedRefreshToken].filter((token) => typeof token === 'string' && token !== '');
+			const signal = AbortSignal.timeout(REVOCATION_TIMEOUT_MS);
+			for (const token of issued as string[]) await this.revoke(token, signal).catch(() => {});
 			throw new RefusedTokenResponseError('token', (err as Error).message.replace(/^token endpoint: /, ''));
 		}
 	}

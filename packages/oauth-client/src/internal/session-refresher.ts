@@ -43,6 +43,18 @@ const transientKind = ({ code, status }: DiscoveryError): TransientErrorKind => 
 	return status === undefined ? 'network' : 'server_error';
 };
 
+/** what a refresh gave: the session as stored after it, and whether it refreshed or adopted it. */
+export interface RefreshOutcome {
+	session: StoredSession;
+	refreshed: boolean;
+}
+
+/**
+ * how many refreshes under way a caller waits for before it starts its own, when none did for it
+ * (each adopted the very token it found refused): a bound on an unlucky run of them.
+ */
+const MAX_JOINS = 3;
+
 /** the name of a session's lock: one refresh per account at a time, across processes. */
 export const sessionLockName = (did: Did): string => `oauth-session:${did}`;
 
@@ -55,12 +67,8 @@ export const sessionLockName = (did: Did): string => `oauth-session:${did}`;
  */
 export class SessionRefresher {
 	readonly #options: SessionRefresherOptions;
-	/**
-	 * refreshes under way, by account and the token their callers found stale: only callers that
-	 * report the same token (or none) share one. a caller with another token waits for its own
-	 * turn under the lock, where it sees what the first stored.
-	 */
-	readonly #pending = new Map<string, Promise<StoredSession>>();
+	/** the refresh under way for each account, which every caller meanwhile shares. */
+	readonly #pending = new Map<Did, Promise<RefreshOutcome>>();
 
 	constructor(options: SessionRefresherOptions) {
 		this.#options = options;
@@ -70,19 +78,33 @@ export class SessionRefresher {
 	 * refreshes the session of `did`, or adopts tokens another holder stored meanwhile.
 	 * `staleAccessToken` is the token the caller found expired or refused; absent forces a refresh.
 	 */
-	refresh(did: Did, staleAccessToken: string | undefined): Promise<StoredSession> {
-		// a space cannot occur in a DID, and a token is never empty
-		const key = `${did} ${staleAccessToken ?? ''}`;
-		let pending = this.#pending.get(key);
-		if (pending === undefined) {
-			const { lock, tracer } = this.#options;
-			const context: RefreshTraceContext = { sub: did };
-			const run = () => lock(sessionLockName(did), () => this.#refreshLocked(did, staleAccessToken, context));
-			pending = (tracer ? tracer.trace('refresh', context, run) : run()).finally(() => {
-				this.#pending.delete(key);
-			});
-			this.#pending.set(key, pending);
+	async refresh(did: Did, staleAccessToken: string | undefined): Promise<RefreshOutcome> {
+		// callers share the refresh under way, its failure included: one request per account. what
+		// it brings does for a caller unless it is the very token that caller found refused (it
+		// adopted that one), or the caller asked for a refresh and it made none: that caller goes next
+		for (let joined = 0; joined < MAX_JOINS; joined++) {
+			const pending = this.#pending.get(did);
+			if (pending === undefined) break;
+			const outcome = await pending;
+			const { session, refreshed } = outcome;
+			if (staleAccessToken === undefined ? refreshed : session.tokenSet.access_token !== staleAccessToken) {
+				return outcome;
+			}
 		}
+		return this.#start(did, staleAccessToken);
+	}
+
+	/** starts a refresh under the session's lock, the one others join until it settles. */
+	#start(did: Did, staleAccessToken: string | undefined): Promise<RefreshOutcome> {
+		const { lock, tracer } = this.#options;
+		const context: RefreshTraceContext = { sub: did };
+		const run = () => lock(sessionLockName(did), () => this.#refreshLocked(did, staleAccessToken, context));
+		const pending: Promise<RefreshOutcome> = (tracer ? tracer.trace('refresh', context, run) : run()).finally(
+			() => {
+				if (this.#pending.get(did) === pending) this.#pending.delete(did);
+			},
+		);
+		this.#pending.set(did, pending);
 		return pending;
 	}
 
@@ -90,7 +112,7 @@ export class SessionRefresher {
 		did: Did,
 		staleAccessToken: string | undefined,
 		context: RefreshTraceContext,
-	): Promise<StoredSession> {
+	): Promise<RefreshOutcome> {
 		const { sessions, now, end } = this.#options;
 		// re-read inside the lock: another holder may have refreshed (or ended) it meanwhile
 		const session = await sessions.get(did);
@@ -104,11 +126,11 @@ export class SessionRefresher {
 			tokenSet.access_token !== staleAccessToken &&
 			!isStale(tokenSet, now())
 		) {
-			return session;
+			return { session, refreshed: false };
 		}
 
 		try {
-			return await this.#refreshOnce(did, session);
+			return { session: await this.#refreshOnce(did, session), refreshed: true };
 		} catch (err) {
 			// the one rule deciding whether this failure ends the session
 			const cause = sessionEndCause(err);
