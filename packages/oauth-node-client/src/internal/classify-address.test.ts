@@ -62,6 +62,13 @@ describe('classifyAddress', () => {
 		['2001:10::1', 'reserved'],
 		['3fff:fff::1', 'reserved'],
 		['5f00::1', 'reserved'],
+		// outside 2000::/3 and the forms that carry an IPv4 address: reserved, whatever they end in
+		['::1:0:0:7f00:1', 'reserved'],
+		['::fffe:a9fe:a9fe', 'reserved'],
+		['::1:0:0:0:0', 'reserved'],
+		['4000::1', 'reserved'],
+		['e000::1', 'reserved'],
+		['1::1', 'reserved'],
 	])('%s is %s', (address, kind) => {
 		expect(classifyAddress(address)).toBe(kind);
 	});

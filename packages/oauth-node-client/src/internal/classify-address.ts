@@ -141,7 +141,10 @@ export const classifyAddress = (address: string): AddressKind | undefined => {
 	}
 	if (family === 6) {
 		const inner = embeddedIpv4(address);
-		if (inner !== undefined && isIP(inner) === 4) return classifyAddress(inner);
+		if (inner !== undefined) return isIP(inner) === 4 ? classifyAddress(inner) : 'reserved';
+		// public unicast is 2000::/3 alone: what is left outside it, past the ranges above, is
+		// reserved by the IETF (::/8 beyond the forms read above, 4000::/2, ...): nothing to reach
+		if (ipv6Groups(address)[0]! >>> 13 !== 1) return 'reserved';
 	}
 	return undefined;
 };
