@@ -90,8 +90,21 @@ describe('createMemoryLock', () => {
 		await expect(lock('did:plc:a', async () => 'in')).resolves.toBe('in');
 	});
 
-	it('rejects a timeout that is not a positive number', () => {
+	it('rejects a timeout that is not a positive number, or longer than a timer can wait', () => {
 		expect(() => createMemoryLock({ timeout: 0 })).toThrow(TypeError);
 		expect(() => createMemoryLock({ timeout: Number.NaN })).toThrow(TypeError);
+		// a timer fires after 1 ms past 2^31 - 1: such a waiter would fail at once
+		expect(() => createMemoryLock({ timeout: 2 ** 31 })).toThrow(/up to 2147483647/);
+	});
+
+	it('waits for ever with a timeout of Infinity', async () => {
+		const lock = createMemoryLock({ timeout: Number.POSITIVE_INFINITY });
+		let release!: () => void;
+		const holding = lock('a', () => new Promise<void>((resolve) => (release = resolve)));
+		const waiting = lock('a', async () => 'second');
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		release();
+		await holding;
+		await expect(waiting).resolves.toBe('second');
 	});
 });

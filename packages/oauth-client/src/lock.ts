@@ -6,11 +6,15 @@ import { LockTimeoutError } from './errors.ts';
  */
 export type LockFunction = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 
+/** the longest delay a timer keeps, in milliseconds: a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** options for `createMemoryLock`. */
 export interface MemoryLockOptions {
 	/**
 	 * how long to wait for the lock, in milliseconds, before failing with `LockTimeoutError`.
-	 * default 30 000: longer than a refresh can take, so waiting out a live refresh succeeds.
+	 * default 30 000: longer than a refresh can take, so waiting out a live refresh succeeds. at
+	 * most 2^31 - 1 (a timer's limit); `Infinity` waits for ever.
 	 */
 	timeout?: number | undefined;
 }
@@ -22,8 +26,12 @@ export interface MemoryLockOptions {
  */
 export const createMemoryLock = (options: MemoryLockOptions = {}): LockFunction => {
 	const { timeout = 30_000 } = options;
-	if (!(timeout > 0)) {
-		throw new TypeError(`lock timeout must be a positive number of milliseconds, got ${timeout}`);
+	// a timer fires at once past 2^31 - 1 ms (about 24.8 days): longer waits are refused, and
+	// Infinity (wait for ever) sets none
+	if (!(timeout > 0 && (timeout <= MAX_TIMER_MS || timeout === Number.POSITIVE_INFINITY))) {
+		throw new TypeError(
+			`lock timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, or Infinity, got ${timeout}`,
+		);
 	}
 	const tails = new Map<string, Promise<void>>();
 
@@ -41,7 +49,9 @@ export const createMemoryLock = (options: MemoryLockOptions = {}): LockFunction 
 		tails.set(name, tail);
 
 		try {
-			if (previous !== undefined) {
+			if (previous !== undefined && timeout === Number.POSITIVE_INFINITY) {
+				await previous;
+			} else if (previous !== undefined) {
 				let timer: ReturnType<typeof setTimeout> | undefined;
 				const timedOut = new Promise<never>((_, reject) => {
 					timer = setTimeout(() => reject(new LockTimeoutError(name, timeout)), timeout);

@@ -191,6 +191,10 @@ describe('createRedisLock', () => {
 		expect(make({ retryDelay: 0 })).toThrow(/retryDelay/);
 		expect(make({ retryDelay: 100, maxRetryDelay: 50 })).toThrow(/maxRetryDelay/);
 		expect(make({ timeout: Number.NaN })).toThrow(/timeout/);
+		// past 2^31 - 1 ms a timer fires after 1 ms: renewals every millisecond, commands timing out
+		expect(make({ leaseMs: 7e9 })).toThrow(/renewMs \(default leaseMs \/ 3\)/);
+		expect(make({ timeout: 2 ** 31 })).toThrow(/timeout .*up to 2147483647/);
+		expect(make({ retryDelay: 2 ** 31 })).toThrow(/retryDelay/);
 		expect(make({ onLeaseLost: 'log' })).toThrow(/onLeaseLost/);
 		const lock = lockWith();
 		await expect(lock('', async () => 1)).rejects.toThrow(/lock name/);

@@ -50,6 +50,10 @@ export interface RedisLockOptions {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const isPositive = (value: number): boolean => Number.isFinite(value) && value > 0;
+/** the longest delay a timer keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** a delay a timer can wait: positive, and within `MAX_TIMER_MS`. */
+const isTimerDelay = (value: number): boolean => isPositive(value) && value <= MAX_TIMER_MS;
 
 /**
  * a `LockFunction` shared by every process that uses the same Redis: each name is a lease
@@ -80,22 +84,29 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		throw new TypeError(`leaseMs must be a positive integer number of milliseconds, got ${leaseMs}`);
 	}
 	const { renewMs = Math.max(1, Math.floor(leaseMs / 3)), waitMs = leaseMs + WAIT_MARGIN_MS } = options;
-	if (!(isPositive(renewMs) && renewMs < leaseMs)) {
-		throw new TypeError(`renewMs must be a positive number of milliseconds below leaseMs, got ${renewMs}`);
+	if (!(isTimerDelay(renewMs) && renewMs < leaseMs)) {
+		throw new TypeError(
+			`renewMs (default leaseMs / 3) must be a positive number of milliseconds below leaseMs and at most ${MAX_TIMER_MS}, got ${renewMs}`,
+		);
 	}
 	if (!(Number.isFinite(waitMs) && waitMs >= 0)) {
 		throw new TypeError(`waitMs must be a non-negative number of milliseconds, got ${waitMs}`);
 	}
-	if (!isPositive(retryDelay)) {
-		throw new TypeError(`retryDelay must be a positive number of milliseconds, got ${retryDelay}`);
-	}
-	if (!(isPositive(maxRetryDelay) && maxRetryDelay >= retryDelay)) {
+	if (!isTimerDelay(retryDelay)) {
 		throw new TypeError(
-			`maxRetryDelay must be a number of milliseconds of at least retryDelay, got ${maxRetryDelay}`,
+			`retryDelay must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${retryDelay}`,
 		);
 	}
-	if (!isPositive(timeout)) {
-		throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+	if (!(isTimerDelay(maxRetryDelay) && maxRetryDelay >= retryDelay)) {
+		throw new TypeError(
+			`maxRetryDelay must be a number of milliseconds of at least retryDelay and at most ${MAX_TIMER_MS}, got ${maxRetryDelay}`,
+		);
+	}
+	// each command's deadline is a timer too
+	if (!isTimerDelay(timeout)) {
+		throw new TypeError(
+			`timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${timeout}`,
+		);
 	}
 	if (typeof onLeaseLost !== 'function') {
 		throw new TypeError('onLeaseLost must be a function');
