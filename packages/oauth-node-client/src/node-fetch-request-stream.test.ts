@@ -7,12 +7,18 @@ import { createNodeFetch } from './create-node-fetch.ts';
 
 const local = createNodeFetch({ allowPrivateNetwork: true });
 
-/** a body stream that sends one chunk, then fails with `error` after `ms`. */
-const failingBody = (error: Error, ms: number) =>
+/**
+ * a body stream that sends one chunk, then fails with `error` once `when` settles (the server has
+ * the upload: on a busy machine a fixed delay could fail it before the request even left).
+ */
+const failingBody = (error: Error, when: Promise<unknown>, failed: (at: number) => void) =>
 	new ReadableStream<Uint8Array>({
 		start(controller) {
 			controller.enqueue(new TextEncoder().encode('hello'));
-			setTimeout(() => controller.error(error), ms);
+			void when.then(() => {
+				failed(Date.now());
+				controller.error(error);
+			});
 		},
 	});
 
@@ -43,19 +49,20 @@ describe('createNodeFetch: a request body stream that fails', () => {
 
 	it("rejects at once with a TypeError whose cause is the stream's error, and cuts the upload off", async () => {
 		const broken = new Error('source broke');
-		const started = Date.now();
+		let failedAt = Number.NaN;
+		const serverHasIt = expect.poll(() => uploads.length, { timeout: 10_000 }).toBe(1);
 
 		const error = await local(origin, {
 			method: 'POST',
-			body: failingBody(broken, 50),
+			body: failingBody(broken, serverHasIt, (at) => (failedAt = at)),
 			duplex: 'half',
 		} as RequestInit).catch((e) => e);
 
 		expect(error).toBeInstanceOf(TypeError);
 		expect(error.message).toBe('fetch failed');
 		expect(error.cause).toBe(broken);
-		expect(Date.now() - started).toBeLessThan(1_000);
-		await expect.poll(() => uploads.length).toBe(1);
+		// at once: not after the inactivity timeout (300 s)
+		expect(Date.now() - failedAt).toBeLessThan(1_000);
 		expect(await uploads[0]).toBe('aborted');
 	});
 
