@@ -2,6 +2,7 @@ import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcu
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import { settleWithin } from '@atcute-oauth/internal/settle-within';
+import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 import type { Redis } from 'ioredis';
 import {
 	DEFAULT_COMMAND_TIMEOUT_MS,
@@ -50,10 +51,6 @@ export interface RedisLockOptions {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const isPositive = (value: number): boolean => Number.isFinite(value) && value > 0;
-/** the longest delay a timer keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** a delay a timer can wait: positive, and within `MAX_TIMER_MS`. */
-const isTimerDelay = (value: number): boolean => isPositive(value) && value <= MAX_TIMER_MS;
 
 /**
  * a `LockFunction` shared by every process that uses the same Redis: each name is a lease

@@ -40,6 +40,7 @@ describe('PostgresStore', () => {
 			['table', { table: 'a"; DROP TABLE b; --' }, /table must be/],
 			['schema', { schema: '1abc' }, /schema must be/],
 			['timeout', { timeout: 0 }, /timeout must be a positive number/],
+			['timeout', { timeout: 2 ** 31 }, /timeout .*up to 2147483647/],
 			['purgeInterval', { purgeInterval: 1.5 }, /purgeInterval must be a positive integer/],
 			['purgeLimit', { purgeLimit: -1 }, /purgeLimit must be a positive integer/],
 		])('refuses a bad %s with a TypeError naming it', (_name, override, message) => {

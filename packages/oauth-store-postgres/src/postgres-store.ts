@@ -1,5 +1,6 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
 import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
+import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
 import { DEFAULT_PURGE_INTERVAL, DEFAULT_PURGE_LIMIT, DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { PostgresStoreError, type StoreOperation, StoreUnavailableError } from './errors.ts';
@@ -112,8 +113,11 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		}
 		const quotedTable = quoteIdentifier('table', table);
 		const quotedSchema = quoteIdentifier('schema', schema);
-		if (!(Number.isFinite(timeout) && timeout > 0)) {
-			throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+		// each query's deadline is a timer
+		if (!isTimerDelay(timeout)) {
+			throw new TypeError(
+				`timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${timeout}`,
+			);
 		}
 		if (typeof now !== 'function') throw new TypeError('now must be a function');
 		if (typeof migrate !== 'boolean') throw new TypeError(`migrate must be a boolean, got ${typeof migrate}`);

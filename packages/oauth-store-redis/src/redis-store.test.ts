@@ -263,6 +263,8 @@ describe('RedisStore', () => {
 			expect(make({ ttl: Number.POSITIVE_INFINITY })).toThrow(/ttl/);
 			expect(make({ timeout: 0 })).toThrow(/timeout/);
 			expect(make({ timeout: Number.NaN })).toThrow(/timeout/);
+			// a timer fires after 1 ms past 2^31 - 1: every command would time out
+			expect(make({ timeout: 2 ** 31 })).toThrow(/timeout .*up to 2147483647/);
 		});
 
 		it('refuses a non-finite expiresAt with a TypeError', async () => {

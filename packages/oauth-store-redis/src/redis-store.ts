@@ -1,6 +1,7 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
 import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
 import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
+import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 import type { Redis } from 'ioredis';
 import { CLEAR_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { RedisStoreError, type StoreOperation, StoreUnavailableError } from './errors.ts';
@@ -66,8 +67,11 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 		if (ttl !== undefined && !(isPositive(ttl) && Number.isInteger(ttl))) {
 			throw new TypeError(`ttl must be a positive integer number of milliseconds, got ${ttl}`);
 		}
-		if (!isPositive(timeout)) {
-			throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+		// each command's deadline is a timer
+		if (!isTimerDelay(timeout)) {
+			throw new TypeError(
+				`timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${timeout}`,
+			);
 		}
 		this.#redis = redis;
 		this.#prefix = prefix;
