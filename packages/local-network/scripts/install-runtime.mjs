@@ -17,6 +17,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { basename, delimiter, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { withInstallLock } from './install-lock.mjs';
+
 /** the runtime folder: its own package.json and committed package-lock.json. */
 export const runtimeDir = fileURLToPath(new URL('../runtime/', import.meta.url));
 /** where the marker lives: inside node_modules, so it goes when node_modules goes. */
@@ -227,9 +229,13 @@ const saveToCache = (entry, nodeVersion, log) => {
 
 /**
  * installs the runtime unless the marker says it is there for this lockfile; returns the Node
- * that runs the PDS and the browser's path. `log` gets one line per step, with its time.
+ * that runs the PDS and the browser's path. `log` gets one line per step, with its time. one
+ * process installs at a time: another that asks meanwhile waits, then finds it installed.
  */
-export const installRuntime = ({ force = false, log = (line) => console.log(line) } = {}) => {
+export const installRuntime = ({ force = false, log = (line) => console.log(line) } = {}) =>
+	withInstallLock(runtimeDir, () => installUnlocked({ force, log }), { log });
+
+const installUnlocked = ({ force, log }) => {
 	const started = performance.now();
 	const lap = (since) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 	const lockHash = expectedLockHash();

@@ -1,0 +1,103 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { withInstallLock } from '../scripts/install-lock.mjs';
+
+const lockModule = fileURLToPath(new URL('../scripts/install-lock.mjs', import.meta.url));
+
+// a process that holds the lock for `holdMs`, writing `enter <pid>` and `exit <pid>` to the
+// journal, and its waiting notice (if any) to stdout
+const installer = `
+	import { appendFileSync } from 'node:fs';
+	import { withInstallLock } from ${JSON.stringify(lockModule)};
+	const [dir, journal, holdMs] = process.argv.slice(1);
+	withInstallLock(dir, () => {
+		appendFileSync(journal, 'enter ' + process.pid + '\\n');
+		Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(holdMs));
+		appendFileSync(journal, 'exit ' + process.pid + '\\n');
+	});
+`;
+
+const runInstaller = async (dir: string, journal: string, holdMs: number) => {
+	const child = spawn(
+		process.execPath,
+		['--input-type=module', '-e', installer, dir, journal, String(holdMs)],
+		{
+			stdio: ['ignore', 'pipe', 'inherit'],
+		},
+	);
+	let stdout = '';
+	child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+		stdout += chunk;
+	});
+	const [code] = await once(child, 'close');
+	return { code, stdout };
+};
+
+describe('withInstallLock', () => {
+	let dir: string;
+	beforeEach(() => {
+		dir = mkdtempSync(join(tmpdir(), 'install-lock-'));
+	});
+	afterEach(() => {
+		rmSync(dir, { recursive: true, force: true });
+	});
+
+	it('lets one process at a time install; the others wait and say so', async () => {
+		const journal = join(dir, 'journal');
+		const runs = await Promise.all([1, 2, 3].map(() => runInstaller(dir, journal, 400)));
+		expect(runs.map((run) => run.code)).toEqual([0, 0, 0]);
+		const lines = readFileSync(journal, 'utf8').trim().split('\n');
+		expect(lines).toHaveLength(6);
+		// every enter is followed by the same process's exit: no two installs overlapped
+		for (let i = 0; i < lines.length; i += 2) {
+			expect(lines[i]).toMatch(/^enter \d+$/);
+			expect(lines[i + 1]).toBe(lines[i]!.replace('enter', 'exit'));
+		}
+		const waited = runs.filter((run) => /another install \(pid \d+\) is under way/.test(run.stdout));
+		expect(waited.length).toBeGreaterThanOrEqual(1);
+		expect(existsSync(join(dir, '.install.lock'))).toBe(false);
+	});
+
+	it('takes over a lock whose owner is gone', () => {
+		// a pid that ran and exited: its lock was left behind by a kill mid-install
+		const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+		symlinkSync(String(gone), join(dir, '.install.lock'));
+		const lines: string[] = [];
+		expect(withInstallLock(dir, () => 'installed', { log: (line) => lines.push(line) })).toBe('installed');
+		expect(lines).toEqual([]);
+		expect(existsSync(join(dir, '.install.lock'))).toBe(false);
+	});
+
+	it('gives up after its timeout, naming the process that holds the lock', () => {
+		// this process is alive, so its lock is not taken over
+		symlinkSync(String(process.pid), join(dir, '.install.lock'));
+		let ran = false;
+		expect(() =>
+			withInstallLock(
+				dir,
+				() => {
+					ran = true;
+				},
+				{ log: () => {}, timeoutMs: 300 },
+			),
+		).toThrow(`another install (pid ${process.pid}) still holds`);
+		expect(ran).toBe(false);
+	});
+
+	it('releases the lock when the install fails', () => {
+		expect(() =>
+			withInstallLock(dir, () => {
+				throw new Error('npm ci failed');
+			}),
+		).toThrow('npm ci failed');
+		expect(existsSync(join(dir, '.install.lock'))).toBe(false);
+		expect(withInstallLock(dir, () => 2)).toBe(2);
+	});
+});
