@@ -287,8 +287,10 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		const appState = state as { returnTo?: string; binding?: string } | undefined;
 
 		if (appState?.binding === undefined || appState.binding !== expectedBinding) {
-			// someone else's sign-in finished in this browser (a forged callback link): undo it
-			await session.signOut().catch((error: unknown) => logError('sign-out after a foreign callback', error));
+			// a sign-in started elsewhere (a forged callback link, or an expired cookie): this browser
+			// is not signed in. the OAuth session stays: whoever approved it owns the account, and it
+			// is the one session the library keeps per account, so signing it out would sign the
+			// account out on every device and browser where it is signed in
 			return page(c, 400, {
 				title: 'sign-in not completed',
 				message:

@@ -173,6 +173,9 @@ describe('failures a user can meet', () => {
 
 	it('does not sign in a browser that did not start the sign-in (login CSRF)', async () => {
 		const { app, server, alice } = harness;
+		// the account is signed in on another device
+		const laptop = browser(app);
+		expect((await signIn(harness, laptop)).status).toBe(302);
 		// the attacker starts a sign-in with their own browser ...
 		const attacker = browser(app);
 		const params = await authorizeAt(harness, attacker);
@@ -182,8 +185,11 @@ describe('failures a user can meet', () => {
 		expect(response.status).toBe(400);
 		expect(await response.text()).toContain('browser_mismatch');
 		expect(victim.jar.get(SESSION_COOKIE)).toBeUndefined();
-		// what was issued for the forged sign-in is revoked
-		expect(server.sessions(alice.did).at(-1)?.active).toBe(false);
+		expect((await victim.request('/protected')).status).toBe(302);
+		// the account's own sessions are left alone: no sign-out, the other device still works
+		expect(server.sessions(alice.did).at(-1)?.active).toBe(true);
+		expect((await laptop.request('/protected')).status).toBe(200);
+		await harness.oauth.revoke(alice.did);
 	});
 
 	it('ignores a tampered session cookie', async () => {
