@@ -3,9 +3,17 @@ export const STATE_TTL_MS: number = 10 * 60 * 1000;
 
 /**
  * refresh an access token this long before it expires, so a request never leaves with a token
- * that expires on the way.
+ * that expires on the way. at most: a token that lives less than 4 minutes gets
+ * `REFRESH_MARGIN_FRACTION` of its lifetime instead.
  */
 export const REFRESH_MARGIN_MS: number = 60 * 1000;
+
+/**
+ * the share of a token's lifetime kept as its refresh margin when that is less than
+ * `REFRESH_MARGIN_MS`: a token that lives 60 s or less would otherwise be stale on arrival, and
+ * every call would spend a refresh. a 30 s token is used for 22.5 s.
+ */
+export const REFRESH_MARGIN_FRACTION: number = 1 / 4;
 
 /** a PAR response is a `request_uri` and `expires_in`: well under 1 KiB. */
 export const PAR_RESPONSE_MAX_BYTES: number = 8 * 1024;

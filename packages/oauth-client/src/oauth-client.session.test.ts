@@ -114,6 +114,42 @@ describe('OAuthClient sessions', () => {
 		expect(server.stats.token.refresh_token).toBe(1);
 	});
 
+	it('uses a 30 s access token for most of its life before refreshing it', async () => {
+		server.behaviour.accessTokenTtl = 30;
+		const { client } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+
+		// neither restoring nor calling refreshes a token that has just arrived
+		const session = await client.restore(alice.did);
+		expect((await getSession(session)).data.did).toBe(alice.did);
+		clock.advance(20_000);
+		expect((await getSession(session)).data.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(0);
+
+		// within its last quarter it is refreshed, once, and the new token is used in turn
+		clock.advance(3_000);
+		expect((await getSession(session)).data.did).toBe(alice.did);
+		expect((await getSession(session)).data.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(1);
+		server.assertNoRejections();
+	});
+
+	it('refreshes a session stored without issued_at (by an earlier release) 60 s before expiry, as before', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const { issued_at: _, ...tokenSet } = sessions.map.get(alice.did)!.tokenSet;
+		await sessions.set(alice.did, { ...sessions.map.get(alice.did)!, tokenSet });
+
+		const session = await client.restore(alice.did);
+		expect(server.stats.token.refresh_token).toBe(0);
+		clock.advance(tokenSet.expires_at! - clock.now() - REFRESH_MARGIN_MS + 1000);
+		expect((await getSession(session)).data.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(1);
+		// the refreshed session is stored with issued_at: its lifetime is known from now on
+		const refreshed = sessions.map.get(alice.did)!.tokenSet;
+		expect(refreshed.expires_at! - refreshed.issued_at!).toBe(3600_000);
+	});
+
 	it('makes 50 concurrent calls on an expired token with exactly one refresh, all succeeding', async () => {
 		const { client } = await createTestClient(server);
 		await signIn(server, client, alice.did);

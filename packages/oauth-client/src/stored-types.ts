@@ -21,6 +21,12 @@ export interface TokenSet {
 	token_type: 'DPoP';
 	/** when the access token expires, in milliseconds since the epoch. */
 	expires_at?: number | undefined;
+	/**
+	 * when the token response arrived, in milliseconds since the epoch: with `expires_at`, the
+	 * token's lifetime, which bounds its refresh margin. absent from sessions stored by earlier
+	 * releases (those refresh 60 s before expiry), which read past it.
+	 */
+	issued_at?: number | undefined;
 }
 
 /** what is stored per account in the session store. holds secrets: keep the store private. */

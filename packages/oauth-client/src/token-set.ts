@@ -1,4 +1,4 @@
-import { REFRESH_MARGIN_MS } from './constants.ts';
+import { REFRESH_MARGIN_FRACTION, REFRESH_MARGIN_MS } from './constants.ts';
 import type { TokenSet } from './stored-types.ts';
 import type { TokenResponse } from './token-response.ts';
 
@@ -20,10 +20,26 @@ export const toTokenSet = (
 		refresh_token: response.refresh_token ?? previousRefreshToken,
 		token_type: 'DPoP',
 		expires_at: response.expires_in === undefined ? undefined : now + response.expires_in * 1000,
+		issued_at: now,
 	};
 };
 
-/** whether the access token expires within the refresh margin (tokens without expiry never do). */
-export const isStale = (tokenSet: TokenSet, now: number): boolean => {
-	return tokenSet.expires_at !== undefined && tokenSet.expires_at - REFRESH_MARGIN_MS <= now;
+/**
+ * how long before `expiresAt` a token issued at `issuedAt` is refreshed: `REFRESH_MARGIN_MS`, or
+ * a share of its lifetime when that is less.
+ */
+const refreshMargin = (expiresAt: number, issuedAt: number | undefined): number => {
+	// a session stored without issued_at (an earlier release), or with a lifetime that is not
+	// positive (a hand-edited store), gets the full margin, as before
+	const lifetime = issuedAt === undefined ? Number.NaN : expiresAt - issuedAt;
+	return lifetime > 0 ? Math.min(REFRESH_MARGIN_MS, lifetime * REFRESH_MARGIN_FRACTION) : REFRESH_MARGIN_MS;
+};
+
+/**
+ * whether the access token expires within its refresh margin (tokens without expiry never do).
+ * the margin is 60 s, or a quarter of the token's lifetime when that is shorter: a short-lived
+ * token (60 s or less) would otherwise be stale on arrival and spend a refresh at every call.
+ */
+export const isStale = ({ expires_at, issued_at }: TokenSet, now: number): boolean => {
+	return expires_at !== undefined && expires_at - refreshMargin(expires_at, issued_at) <= now;
 };
