@@ -574,6 +574,42 @@ describe('createDpopFetch', () => {
 			expect(next.status).toBe(200);
 			expect(server.requests).toHaveLength(1);
 		});
+
+		for (const [what, path, status] of [
+			['an authorization server', '/oauth/par', 400],
+			['a resource server', '/xrpc/com.example.putThing', 401],
+		] as const) {
+			it.each([
+				['a string', () => 'a=1'],
+				['a stream', () => streamOf('a=1')],
+			])(
+				`hands back the refusal of ${what} to a Request with %s body, sent once`,
+				async (_name, makeBody) => {
+					const dpopFetch = createDpopFetch({ key });
+					const url = `${server.origin}${path}`;
+					const request = new Request(url, {
+						method: 'POST',
+						body: makeBody(),
+						duplex: 'half',
+					} as RequestInit);
+
+					// the server's answer, not an error about a body already used
+					const response = await dpopFetch(request);
+
+					expect(response.status).toBe(status);
+					expect(await response.json()).toMatchObject({ error: 'use_dpop_nonce' });
+					expect(server.requests.map((recorded) => recorded.body)).toEqual(['a=1']);
+					server.clearRequests();
+
+					// the nonce was learnt: the caller's next attempt passes first time
+					const next = await dpopFetch(
+						new Request(url, { method: 'POST', body: makeBody(), duplex: 'half' } as RequestInit),
+					);
+					expect(next.status).toBe(200);
+					expect(proofsOf(server.requests).map((proof) => proof.nonce)).toEqual([server.nonce]);
+				},
+			);
+		}
 	});
 
 	describe('nonce cache', () => {
@@ -709,6 +745,64 @@ describe('createDpopFetch', () => {
 
 			expect(response.status).toBe(400);
 			expect(calls).toBe(1);
+		});
+
+		describe('an empty DPoP-Nonce header', () => {
+			// a server that sends `DPoP-Nonce:` with nothing (or only spaces) after it
+			const cases: [string, number, (nonce: string) => Response][] = [
+				['a 400 use_dpop_nonce', 400, (nonce) => nonceRefusal(nonce)],
+				[
+					'a 401 use_dpop_nonce',
+					401,
+					(nonce) =>
+						new Response(null, {
+							status: 401,
+							headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': nonce },
+						}),
+				],
+				['a 200', 200, (nonce) => new Response('ok', { status: 200, headers: { 'dpop-nonce': nonce } })],
+			];
+			for (const [what, status, answer] of cases) {
+				it(`on ${what} is ignored: no retry, and the previous nonce is kept`, async () => {
+					const sent: unknown[] = [];
+					const answers = [answer('  '), new Response('ok')];
+					const stub: FetchFunction = async (_input, init) => {
+						const proof = new Headers(init?.headers).get('dpop')!;
+						const claims = JSON.parse(
+							Buffer.from(proof.split('.')[1]!, 'base64url').toString(),
+						) as JWTPayload;
+						sent.push('nonce' in claims ? claims.nonce : 'none');
+						return answers.shift()!;
+					};
+					const nonces = new MemoryDpopNonceCache();
+					nonces.set('https://as.example', 'n1');
+					const dpopFetch = createDpopFetch({ key, nonces, fetch: stub });
+
+					const first = await dpopFetch('https://as.example/oauth/token', { method: 'POST', body: 'a' });
+					// the refusal is the caller's: a retry with nonce "" could only be refused again
+					expect(first.status).toBe(status);
+					expect(nonces.get('https://as.example')).toBe('n1');
+					await dpopFetch('https://as.example/oauth/token', { method: 'POST', body: 'a' });
+					expect(sent).toEqual(['n1', 'n1']);
+				});
+			}
+
+			it('kept in a cache by an earlier release is sent as no nonce', async () => {
+				const sent: unknown[] = [];
+				const stub: FetchFunction = async (_input, init) => {
+					const proof = new Headers(init?.headers).get('dpop')!;
+					const claims = JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as JWTPayload;
+					sent.push('nonce' in claims ? claims.nonce : 'none');
+					return new Response('ok');
+				};
+				const nonces = new MemoryDpopNonceCache();
+				nonces.set('https://as.example', '');
+				const asyncNonces: DpopNonceCache = { get: async () => '', set: async () => {} };
+
+				await createDpopFetch({ key, nonces, fetch: stub })('https://as.example/x');
+				await createDpopFetch({ key, nonces: asyncNonces, fetch: stub })('https://as.example/x');
+				expect(sent).toEqual(['none', 'none']);
+			});
 		});
 
 		it('learns a nonce from another error without retrying it', async () => {

@@ -40,7 +40,10 @@ const AUTHORIZATION_DPOP = /^dpop /i;
  * wraps `fetch` so every request carries a DPoP proof: `ath` when it has an
  * `Authorization: DPoP` token, the origin's latest nonce when one is known. the nonce is learnt
  * from every response's `DPoP-Nonce`, and a request refused with `use_dpop_nonce` is retried
- * exactly once with the new nonce, unless its body cannot be sent again (a stream).
+ * exactly once with the new nonce, unless its body cannot be sent again: a `ReadableStream`, or
+ * any `Request` with a body (a stream too, which the first send reads; it is not buffered or
+ * teed for a retry that is rarely needed). such a refusal, the server's 400 or 401, is returned
+ * as it is, body unread, with the nonce learnt: the caller's next attempt carries it.
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-8
  */
 export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
@@ -88,12 +91,13 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 	const readNonce = (origin: string): string | undefined | Promise<string | undefined> => {
 		try {
 			const nonce = nonces.get(origin);
-			if (typeof nonce === 'string') return nonce;
+			// an empty nonce (kept by an earlier release) is none: a proof never carries nonce ""
+			if (typeof nonce === 'string') return nonce || undefined;
 			// an async cache, or none known (a cache may say null for that)
 			return nonce == null
 				? undefined
 				: nonce.then(
-						(value) => value ?? undefined,
+						(value) => value || undefined,
 						() => undefined,
 					);
 		} catch {
@@ -102,7 +106,9 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 	};
 	/** the response's nonce, once stored when it is new; a promise only while an async cache stores it. */
 	const learnNonce = (origin: string, response: Response, sent: string | undefined) => {
-		const nonce = response.headers.get('dpop-nonce') ?? undefined;
+		// an empty header (Headers strips surrounding whitespace) is no nonce: RFC 9449 §8.1 makes it
+		// 1*NQCHAR, and storing it would replace a good one with a nonce the server cannot accept
+		const nonce = response.headers.get('dpop-nonce') || undefined;
 		if (nonce === undefined || nonce === sent) return nonce;
 		try {
 			const stored = nonces.set(origin, nonce);
@@ -127,6 +133,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			url = new URL(request.url);
 			method = request.method;
 			headers = toHeaderRecord(request.headers);
+			// a Request's body is a stream whatever it was made from: sent once, never re-sent
 			replayable = request.body === null;
 			send = (headers) => fetch(new Request(request, { headers }));
 		} else {
