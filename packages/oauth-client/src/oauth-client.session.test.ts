@@ -24,6 +24,7 @@ import {
 	type TestOAuthServer,
 	testClock,
 } from './test-utils/setup.ts';
+import type { OAuthTracer } from './tracer.ts';
 
 const getSession = async (session: OAuthSession) => {
 	const result = await new Client({ handler: session }).get('com.atproto.server.getSession', {});
@@ -322,6 +323,30 @@ describe('OAuthClient sessions', () => {
 		]);
 	});
 
+	it('refuses a requestLock that resolves without running its function, naming it', async () => {
+		// the documented sample's body, `async requestLock(name, fn) { // ... }`, copied as it stands
+		let skip = true;
+		const inner = createMemoryLock();
+		const requestLock: LockFunction = async (name, fn) => (skip ? (undefined as never) : inner(name, fn));
+		const { client, sessions } = await createTestClient(server, { requestLock });
+
+		// a sign-in cannot store its session: it fails, and what was issued is revoked
+		await expect(signIn(server, client, alice.did)).rejects.toThrow(
+			/requestLock resolved without running the function it was given \(lock "oauth-session:did:plc:/,
+		);
+		expect(await sessions.get(alice.did)).toBeUndefined();
+		expect(server.sessions(alice.did).at(-1)?.active).toBe(false);
+
+		// a refresh says the same, not a TypeError from inside the client
+		skip = false;
+		await signIn(server, client, alice.did);
+		skip = true;
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(TypeError);
+		expect((error as Error).message).toContain('requestLock resolved without running');
+		expect(await sessions.get(alice.did)).toBeDefined();
+	});
+
 	it('adopts tokens that another process stored while it waited for the lock', async () => {
 		const first = await createTestClient(server);
 		await signIn(server, first.client, alice.did);
@@ -337,6 +362,43 @@ describe('OAuthClient sessions', () => {
 		expect(server.stats.token.refresh_token).toBe(1);
 		// the one refusal is the PDS turning down the replaced token, which drove the adoption
 		expect(server.stats.rejections.map((rejection) => rejection.error)).toEqual(['invalid_token']);
+	});
+
+	it('traces an adoption as one, so it is not counted as a refresh', async () => {
+		const traced: Array<{ operation: string; context: object }> = [];
+		const tracer: OAuthTracer = {
+			trace: (operation, context, fn) => {
+				traced.push({ operation, context });
+				return fn();
+			},
+		};
+		const first = await createTestClient(server, { tracer });
+		await signIn(server, first.client, alice.did);
+		const second = await createTestClient(server, { key: first.key, sessions: first.sessions, tracer });
+		const stale = await second.client.restore(alice.did);
+		await first.client.restore(alice.did, { refresh: true });
+		await getSession(stale);
+
+		const refreshes = traced.filter((entry) => entry.operation === 'refresh').map((entry) => entry.context);
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(refreshes).toEqual([
+			{ sub: alice.did, issuer: server.issuer },
+			{ sub: alice.did, issuer: server.issuer, adopted: true },
+		]);
+	});
+
+	it('rejects a malformed path, traced or not: a subscriber does not make handle() throw', async () => {
+		const tracer: OAuthTracer = { trace: (_operation, _context, fn) => fn() };
+		for (const options of [{}, { tracer }]) {
+			const { client } = await createTestClient(server, options);
+			const { session } = await signIn(server, client, alice.did);
+			let returned: unknown;
+			expect(() => {
+				returned = session.handle('//[bad');
+			}).not.toThrow();
+			await expect(returned).rejects.toThrow(TypeError);
+			await client.revoke(alice.did);
+		}
 	});
 
 	it('signs out: revokes the refresh token, deletes the session, and the old tokens stop working', async () => {

@@ -21,6 +21,7 @@ import { type CreateAgent, createAgentFactory } from './internal/agent-factory.t
 import type { AuthorizationServerAgent } from './internal/authorization-server-agent.ts';
 import { checkCallback, readCallbackState } from './internal/callback-params.ts';
 import { checkClientOptions } from './internal/check-client-options.ts';
+import { checkedLock } from './internal/checked-lock.ts';
 import { negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { createPkce } from './internal/pkce.ts';
@@ -116,7 +117,7 @@ export class OAuthClient {
 		this.#sessions = stores.sessions;
 		this.#states = stores.states;
 		this.#takeState = createStateTake(stores.states);
-		this.#lock = requestLock ?? createMemoryLock();
+		this.#lock = requestLock === undefined ? createMemoryLock() : checkedLock(requestLock);
 		this.#actorResolver = actorResolver;
 		this.#createSigner = options.createSigner;
 		this.#tracer = tracer;

@@ -152,7 +152,14 @@ export class OAuthSession {
 	handle(pathname: string, init: RequestInit = {}): Promise<Response> {
 		const { tracer } = this.#host;
 		if (tracer === undefined || tracer.isTracing?.('request') === false) return this.#send(pathname, init);
-		const url = new URL(pathname, this.#tokenSet.aud);
+		let url: URL;
+		try {
+			url = new URL(pathname, this.#tokenSet.aud);
+		} catch {
+			// no request to trace: rejected as #send rejects it, never thrown where the caller
+			// expects a promise (a subscriber must not change how errors arrive)
+			return this.#send(pathname, init);
+		}
 		// the query is left out: it may carry the app's data
 		const context: RequestTraceContext = {
 			sub: this.did,

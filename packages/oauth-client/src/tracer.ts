@@ -29,6 +29,11 @@ export interface RefreshTraceContext {
 	sub: Did;
 	/** the session's issuer, once the session is read. */
 	issuer?: string | undefined;
+	/**
+	 * `true` when no token request was made: another holder of the lock (a process, or an earlier
+	 * refresh) had stored fresh tokens meanwhile, and the session took those.
+	 */
+	adopted?: boolean | undefined;
 }
 
 /** the context of one request a session makes to its PDS. the library fills `status`. */

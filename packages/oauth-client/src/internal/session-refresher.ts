@@ -126,6 +126,8 @@ export class SessionRefresher {
 			tokenSet.access_token !== staleAccessToken &&
 			!isStale(tokenSet, now())
 		) {
+			// traced all the same (the caller waited for the lock), marked so as not to count as a refresh
+			context.adopted = true;
 			return { session, refreshed: false };
 		}
 
