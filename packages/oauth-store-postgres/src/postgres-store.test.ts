@@ -123,6 +123,24 @@ describe('PostgresStore', () => {
 			expect((error as Error).message).toMatch(/format version 99/);
 		});
 
+		it('makes its table again when it was dropped after it was made, rather than report it up to date', async () => {
+			const table = uniqueName('dropped');
+			await new PostgresStore({ pool, table }).set('a', 1);
+			await pool.query(`DROP TABLE "${table}"`);
+			// a restarted process: its migrate() runs again
+			const store = new PostgresStore({ pool, table });
+			await store.migrate();
+			expect((await pool.query('SELECT to_regclass($1) AS found', [table])).rows[0].found).not.toBeNull();
+			await store.set('b', 2);
+			expect(await store.get('b')).toBe(2);
+			expect(await store.get('a')).toBeUndefined();
+			const { rows } = await pool.query(
+				'SELECT kind, version FROM atcute_oauth_schema WHERE table_name = $1',
+				[table],
+			);
+			expect(rows).toEqual([{ kind: 'store', version: 1 }]);
+		});
+
 		it('runs under a role that may read and write the tables but not create any, once they are made', async () => {
 			const table = uniqueName('granted');
 			await new PostgresStore({ pool, table }).migrate();

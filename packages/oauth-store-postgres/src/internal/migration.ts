@@ -61,7 +61,7 @@ BEGIN
   -- read and write the tables passes too
   IF to_regclass('${meta.replaceAll("'", "''")}') IS NOT NULL THEN
     SELECT kind, version INTO current_kind, current_version FROM ${meta} WHERE table_name = '${table}';
-    IF current_kind = '${kind}' AND current_version = ${latest} THEN
+    IF current_kind = '${kind}' AND current_version = ${latest} AND to_regclass('${qualified.replaceAll("'", "''")}') IS NOT NULL THEN
       RETURN;
     END IF;
   END IF;
@@ -75,6 +75,14 @@ BEGIN
     migrated_at timestamptz NOT NULL DEFAULT now()
   );
   SELECT kind, version INTO current_kind, current_version FROM ${meta} WHERE table_name = '${table}';
+  IF current_version IS NOT NULL AND to_regclass('${qualified.replaceAll("'", "''")}') IS NULL THEN
+    -- the table was dropped after it was made (by hand, or a reset): its row describes nothing
+    -- now, and the name is free again. made afresh below, rather than every query failing for
+    -- good while migrate() reports it up to date
+    DELETE FROM ${meta} WHERE table_name = '${table}';
+    current_kind := NULL;
+    current_version := NULL;
+  END IF;
   IF current_version IS NULL THEN
     IF to_regclass('${qualified.replaceAll("'", "''")}') IS NOT NULL THEN
       ${
