@@ -33,43 +33,57 @@ export const createMemoryLock = (options: MemoryLockOptions = {}): LockFunction 
 			`lock timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, or Infinity, got ${timeout}`,
 		);
 	}
-	const tails = new Map<string, Promise<void>>();
+	// a name is here while it is held; its set holds the waiters' hand-overs, in arrival order. a
+	// waiter that gives up removes its own entry: behind a holder that never finishes, a name
+	// keeps only its live waiters, not every waiter that ever timed out
+	const queues = new Map<string, Set<() => void>>();
+
+	/** waits for the holder of `name` to hand it over, for at most `timeout`. */
+	const wait = (name: string, waiters: Set<() => void>): Promise<void> =>
+		new Promise((resolve, reject) => {
+			let timer: ReturnType<typeof setTimeout> | undefined;
+			const handOver = (): void => {
+				clearTimeout(timer);
+				resolve();
+			};
+			waiters.add(handOver);
+			if (timeout !== Number.POSITIVE_INFINITY) {
+				timer = setTimeout(() => {
+					// gone from the queue, so the name is never handed to a waiter that left
+					waiters.delete(handOver);
+					reject(new LockTimeoutError(name, timeout));
+				}, timeout);
+			}
+		});
+
+	/** hands `name` to its first waiter, or frees it when nobody waits. */
+	const release = (name: string, waiters: Set<() => void>): void => {
+		const [next] = waiters;
+		if (next === undefined) {
+			queues.delete(name);
+		} else {
+			waiters.delete(next);
+			next();
+		}
+	};
 
 	return async (name, fn) => {
 		// as every lock adapter checks: a bad call fails before it queues behind anyone
 		if (typeof name !== 'string' || name === '') throw new TypeError('lock name must be a non-empty string');
 		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
-		const previous = tails.get(name);
-		let release!: () => void;
-		const held = new Promise<void>((resolve) => {
-			release = resolve;
-		});
-		// the next waiter waits for the previous holder and for us, in that order
-		const tail = previous === undefined ? held : previous.then(() => held);
-		tails.set(name, tail);
+		let waiters = queues.get(name);
+		if (waiters === undefined) {
+			waiters = new Set();
+			queues.set(name, waiters);
+		} else {
+			// a waiter that times out was never handed the name: it must not release it
+			await wait(name, waiters);
+		}
 
 		try {
-			if (previous !== undefined && timeout === Number.POSITIVE_INFINITY) {
-				await previous;
-			} else if (previous !== undefined) {
-				let timer: ReturnType<typeof setTimeout> | undefined;
-				const timedOut = new Promise<never>((_, reject) => {
-					timer = setTimeout(() => reject(new LockTimeoutError(name, timeout)), timeout);
-				});
-				try {
-					await Promise.race([previous, timedOut]);
-				} finally {
-					clearTimeout(timer);
-				}
-			}
 			return await fn();
 		} finally {
-			release();
-			// forget the name once everything queued up to us is done, and nobody queued after us;
-			// not before: a waiter that timed out must not free a name whose holder still runs
-			void tail.then(() => {
-				if (tails.get(name) === tail) tails.delete(name);
-			});
+			release(name, waiters);
 		}
 	};
 };
