@@ -1,4 +1,4 @@
-import { LockUnavailableError } from '@atcute/oauth-client';
+import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,6 +7,7 @@ import {
 	spawnRedisServer,
 	uniquePrefix,
 } from '../../oauth-store-redis/src/test-utils/redis-server.ts';
+import { type StallingProxy, startStallingProxy } from '../test/support/stalling-proxy.ts';
 import { createRedisLock } from './create-redis-lock.ts';
 
 import type { LeaseLostEvent } from './errors.ts';
@@ -17,10 +18,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe('createRedisLock when Redis fails', () => {
 	let server: SpawnedRedis;
 	const clients: Redis[] = [];
-	const client = (): Redis => {
-		const redis = connect(server.url);
+	const proxies: StallingProxy[] = [];
+	const client = (url = server.url): Redis => {
+		const redis = connect(url);
 		clients.push(redis);
 		return redis;
+	};
+	/** a proxy to the server whose answers the test holds back; commands still run. */
+	const proxy = async (): Promise<StallingProxy> => {
+		const started = await startStallingProxy(server.port);
+		proxies.push(started);
+		return started;
 	};
 
 	beforeAll(async () => {
@@ -30,6 +38,7 @@ describe('createRedisLock when Redis fails', () => {
 		if (server.pid !== undefined) process.kill(server.pid, 'SIGCONT');
 		await server.start();
 		for (const redis of clients.splice(0)) redis.disconnect();
+		await Promise.all(proxies.splice(0).map((each) => each.close()));
 	});
 	// optional: when the start failed there is nothing to stop, and no TypeError on top of that failure
 	afterAll(() => server?.close());
@@ -77,6 +86,56 @@ describe('createRedisLock when Redis fails', () => {
 		});
 		expect(result).toBe('finished');
 		expect(lost).toMatchObject([{ name: 'a', reason: 'unconfirmed' }]);
+	});
+
+	it('keeps renewing a lease it reported unconfirmed, so that it does not run out under the holder once Redis answers again', async () => {
+		const stalling = await proxy();
+		const prefix = uniquePrefix('unconfirmed-kept');
+		const lost: LeaseLostEvent[] = [];
+		const lock = createRedisLock({
+			redis: client(stalling.url),
+			prefix,
+			leaseMs: 600,
+			renewMs: 100,
+			timeout: 100,
+			onLeaseLost: (event) => lost.push(event),
+		});
+		const other = createRedisLock({ redis: client(), prefix, waitMs: 1_800 });
+		const result = await lock('a', async () => {
+			// no answer comes back for longer than a lease; the renewals still reach Redis and run
+			stalling.stall();
+			await expect.poll(() => lost.length, { timeout: 5_000, interval: 10 }).toBe(1);
+			stalling.resume();
+			// three leases more: had the renewals stopped, the lease would run out and the other get in
+			return other('a', async () => 'got in').catch((err: unknown) => err);
+		});
+		expect(result).toBeInstanceOf(LockTimeoutError);
+		// reported once, not again when renewals got through
+		expect(lost).toMatchObject([{ name: 'a', reason: 'unconfirmed' }]);
+	});
+
+	it('gives up waiting within waitMs and a moment when Redis stops answering, not a whole command timeout later', {
+		timeout: 30_000,
+	}, async () => {
+		const stalling = await proxy();
+		const prefix = uniquePrefix('wait-bound');
+		const holder = createRedisLock({ redis: client(), prefix });
+		const waiter = createRedisLock({ redis: client(stalling.url), prefix, waitMs: 300, timeout: 20_000 });
+		await holder('a', async () => {
+			const started = performance.now();
+			let ran = false;
+			const waiting = waiter('a', async () => {
+				ran = true;
+			}).catch((err: unknown) => err);
+			// the waiter finds the name busy, then Redis stops answering it mid-wait
+			await sleep(100);
+			stalling.stall();
+			const error = await waiting;
+			expect(error).toBeInstanceOf(LockUnavailableError);
+			expect(ran).toBe(false);
+			// waitMs + ANSWER_GRACE_MS is 1.3 s; the command timeout, 20 s
+			expect(performance.now() - started).toBeLessThan(10_000);
+		});
 	});
 
 	it('returns the result without waiting on a Redis that went down while held (the lease runs out by itself)', async () => {

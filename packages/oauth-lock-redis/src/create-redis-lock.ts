@@ -5,6 +5,7 @@ import { settleWithin } from '@atcute-oauth/internal/settle-within';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 import type { Redis } from 'ioredis';
 import {
+	ANSWER_GRACE_MS,
 	DEFAULT_COMMAND_TIMEOUT_MS,
 	DEFAULT_LEASE_MS,
 	DEFAULT_MAX_RETRY_DELAY_MS,
@@ -31,7 +32,9 @@ export interface RedisLockOptions {
 	renewMs?: number | undefined;
 	/**
 	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
-	 * default `leaseMs` + 5 000, so a waiter outlasts a crashed holder's lease. 0: try once.
+	 * default `leaseMs` + 5 000, so a waiter outlasts a crashed holder's lease. 0: try once. a
+	 * Redis that stops answering meanwhile fails the wait with `LockUnavailableError` at most 1 s
+	 * (or `timeout`, if shorter) past it.
 	 */
 	waitMs?: number | undefined;
 	/** the first delay between attempts while waiting, in milliseconds; default 25. it doubles each time, with jitter. */
@@ -109,19 +112,27 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		throw new TypeError('onLeaseLost must be a function');
 	}
 
-	const run = <T>(send: () => Promise<T>): Promise<T> => runCommand(redis, { timeout }, send);
+	const run = <T>(send: () => Promise<T>, limit = timeout): Promise<T> =>
+		runCommand(redis, { timeout: limit }, send);
 
-	/** takes the lease, waiting for it at most `waitMs`; returns when the SET that took it was sent. */
+	/**
+	 * takes the lease, waiting for it at most `waitMs` (plus `ANSWER_GRACE_MS` for the last
+	 * answer); returns when the SET that took it was sent.
+	 */
 	const acquire = async (name: string, key: string, token: string): Promise<number> => {
 		const started = performance.now();
 		for (let attempt = 0; ; attempt++) {
 			let sentAt: number | undefined;
 			let reply: string | null;
+			// a SET sent just before the deadline must not hold the caller a whole command timeout
+			// past `waitMs`: it gets the time left, or a moment for its answer if that is shorter
+			const left = waitMs - (performance.now() - started);
+			const limit = Math.min(timeout, Math.max(left, ANSWER_GRACE_MS));
 			try {
 				reply = await run(() => {
 					sentAt = performance.now();
 					return redis.set(key, token, 'PX', leaseMs, 'NX');
-				});
+				}, limit);
 			} catch (err) {
 				if (!(err instanceof CommandFailure)) throw err;
 				if (sentAt !== undefined) {
@@ -155,21 +166,31 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		const token = globalThis.crypto.randomUUID();
 		// the lease surely lasts until leaseMs after the last confirmed SET or PEXPIRE was sent
 		let confirmedAt = await acquire(name, key, token);
-		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => clearInterval(renewal));
+		// reporting a loss does not stop the renewal: an unconfirmed lease may still be ours, and
+		// must not run out under the holder once Redis answers again (stopped below when it is not)
+		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => {});
 
 		let done = false;
 		let renewing = false;
+		let ours = true;
 		const renew = async (): Promise<void> => {
-			if (renewing || done || holding.lost) return;
+			if (renewing || done || !ours) return;
 			renewing = true;
 			const sentAt = performance.now();
 			try {
 				const reply = await run(() => redis.eval(RENEW_SCRIPT, 1, key, token, leaseMs));
 				if (done) return;
-				if (reply === 1) confirmedAt = sentAt;
-				else holding.lose(reply === -1 ? 'taken' : 'expired');
+				if (reply === 1) {
+					confirmedAt = sentAt;
+				} else {
+					// the key is gone or another's: there is nothing left to renew
+					ours = false;
+					clearInterval(renewal);
+					holding.lose(reply === -1 ? 'taken' : 'expired');
+				}
 			} catch {
-				// Redis unreachable: keep trying until the lease may have run out
+				// Redis unreachable: report it once the lease may have run out (once per holding),
+				// and go on trying: a renewal that gets through while the key is ours keeps it
 				if (!done && performance.now() - confirmedAt >= leaseMs) holding.lose('unconfirmed');
 			} finally {
 				renewing = false;

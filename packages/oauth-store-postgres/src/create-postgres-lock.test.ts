@@ -141,6 +141,49 @@ describe('createPostgresLock', () => {
 		await expect.poll(() => advisoryHolders(admin)).toEqual([]);
 	});
 
+	it('gives up waiting within waitMs and a moment when the database stops answering, not a whole query timeout later', {
+		timeout: 60_000,
+	}, async () => {
+		const prefix = uniqueName('wait-bound');
+		const holder = createPostgresLock({ pool: pool(), prefix });
+		// one connection, named, so the test can find its backend
+		const application = uniqueName('waiter');
+		const waiter = createPostgresLock({
+			pool: pool({ max: 1, application_name: application }),
+			prefix,
+			waitMs: 300,
+			timeout: 20_000,
+		});
+		let frozen: number | undefined;
+		try {
+			await holder('did:plc:a', async () => {
+				const started = performance.now();
+				let ran = false;
+				const waiting = waiter('did:plc:a', async () => {
+					ran = true;
+				}).catch((err: unknown) => err);
+				// the waiter finds the name busy, then its backend (a process of the server these tests
+				// started) stops answering mid-wait
+				const backend = async (): Promise<number | undefined> => {
+					const found = await admin.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+						application,
+					]);
+					return found.rows[0]?.pid as number | undefined;
+				};
+				await expect.poll(backend, { timeout: 5_000, interval: 10 }).toBeTypeOf('number');
+				frozen = await backend();
+				process.kill(frozen!, 'SIGSTOP');
+				const error = await waiting;
+				expect(error).toBeInstanceOf(LockUnavailableError);
+				expect(ran).toBe(false);
+				// waitMs + ANSWER_GRACE_MS is 1.3 s; the query timeout, 20 s
+				expect(performance.now() - started).toBeLessThan(10_000);
+			});
+		} finally {
+			if (frozen !== undefined) process.kill(frozen, 'SIGCONT');
+		}
+	});
+
 	it('warns by default when a lock is lost while held', async () => {
 		const warning = vi.fn();
 		process.on('warning', warning);

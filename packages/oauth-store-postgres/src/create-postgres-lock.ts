@@ -28,7 +28,8 @@ export interface PostgresLockOptions {
 	prefix?: string | undefined;
 	/**
 	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
-	 * default 30 000, longer than a refresh can take. 0: try once.
+	 * default 30 000, longer than a refresh can take. 0: try once. a database that stops
+	 * answering meanwhile fails the wait with `LockUnavailableError` within about 1 s past it.
 	 */
 	waitMs?: number | undefined;
 	/** the first delay between attempts while waiting, in milliseconds; default 10. it doubles each time, with jitter. */
@@ -46,6 +47,14 @@ export interface PostgresLockOptions {
 	 */
 	onLeaseLost?: ((event: LeaseLostEvent) => void) | undefined;
 }
+
+/**
+ * how long a step of an attempt made near the end of `waitMs` (getting a connection, then the
+ * query) may still wait, in milliseconds (or `timeout`, if shorter): a waiter gives up at most
+ * about this long per step after `waitMs`, not a whole query timeout after it, when PostgreSQL
+ * stops answering.
+ */
+const ANSWER_GRACE_MS = 1_000;
 
 const TRY_LOCK = 'SELECT pg_try_advisory_lock($1::bigint) AS acquired';
 const UNLOCK = 'SELECT pg_advisory_unlock($1::bigint) AS released';
@@ -116,27 +125,33 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		});
 	};
 
-	/** a connection of the pool, within `timeout`; one that comes after we gave up goes back. */
-	const checkOut = async (name: string): Promise<PgPoolClient> => {
+	/** a connection of the pool, within `limit`; one that comes after we gave up goes back. */
+	const checkOut = async (name: string, limit: number): Promise<PgPoolClient> => {
 		let connecting: Promise<PgPoolClient> | undefined;
 		try {
-			return await runQuery(() => (connecting = pool.connect()), { timeout });
+			return await runQuery(() => (connecting = pool.connect()), { timeout: limit });
 		} catch (err) {
 			connecting?.then((late) => late.release(), ignore);
 			return unavailable(name, err);
 		}
 	};
 
-	/** takes the lock on a connection of its own, waiting for it at most `waitMs`. */
+	/** takes the lock on a connection of its own, waiting for it at most `waitMs` (and a moment). */
 	const acquire = async (name: string, key: string): Promise<PgPoolClient> => {
 		const started = performance.now();
+		// a step begun just before the deadline must not hold the caller a whole query timeout
+		// past `waitMs`: it gets the time left, or a moment for its answer if that is shorter
+		const limit = (): number =>
+			Math.min(timeout, Math.max(waitMs - (performance.now() - started), ANSWER_GRACE_MS));
 		for (let attempt = 0; ; attempt++) {
-			const client = await checkOut(name);
+			const client = await checkOut(name, limit());
 			// a checked-out connection has no listener of the pool's: an error event would crash
 			client.on('error', ignore);
 			let acquired: boolean;
 			try {
-				const result = await runQuery(() => client.query({ text: TRY_LOCK, values: [key] }), { timeout });
+				const result = await runQuery(() => client.query({ text: TRY_LOCK, values: [key] }), {
+					timeout: limit(),
+				});
 				acquired = result.rows[0]?.acquired === true;
 			} catch (err) {
 				// the lock may have been taken after we gave up on the answer: closing frees it

@@ -1,3 +1,5 @@
+// one class for every lock adapter, defined beside LockTimeoutError
+export { LockUnavailableError } from '@atcute/oauth-client';
 export {
 	type LeaseLostEvent,
 	type LeaseLostReason,

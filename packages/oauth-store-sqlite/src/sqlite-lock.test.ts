@@ -1,4 +1,4 @@
-import { LockTimeoutError } from '@atcute/oauth-client';
+import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -135,6 +135,30 @@ describe('createSqliteLock', () => {
 		expect(reports[0]!.heldMs).toBeGreaterThanOrEqual(300);
 	});
 
+	it('keeps renewing a lease it reported unconfirmed, so that it does not run out under the holder once the database is back', async () => {
+		const reports: LeaseLostEvent[] = [];
+		const holder = open({ lease: 300, busyTimeout: 5, onLeaseLost: (event) => reports.push(event) });
+		const waiter = open({ timeout: 900 });
+		const reader = raw();
+		const leaseLeft = () =>
+			(reader.prepare('SELECT expires_at FROM oauth_locks').get() as { expires_at: number }).expires_at -
+			Date.now();
+		const result = await holder('did:plc:a', async () => {
+			// another process keeps the database's write lock for longer than the lease
+			const other = raw();
+			other.exec('BEGIN IMMEDIATE');
+			await expect.poll(() => reports.length, { timeout: 3_000, interval: 10 }).toBe(1);
+			other.exec('COMMIT');
+			// the row is still ours: the next renewal (every 100 ms) extends it again
+			await expect.poll(leaseLeft, { timeout: 2_000, interval: 10 }).toBeGreaterThan(100);
+			// three leases more: had the renewals stopped, the waiter would take the lease over
+			return waiter('did:plc:a', async () => 'got in').catch((err: unknown) => err);
+		});
+		expect(result).toBeInstanceOf(LockTimeoutError);
+		// reported once, not again when renewals got through
+		expect(reports).toEqual([{ name: 'did:plc:a', reason: 'unconfirmed', heldMs: expect.any(Number) }]);
+	});
+
 	it('warns by default when a lease is lost while held', async () => {
 		const warning = vi.fn();
 		process.on('warning', warning);
@@ -163,12 +187,19 @@ describe('createSqliteLock', () => {
 		});
 	});
 
-	it('fails with StoreUnavailableError, not a timeout, once its connection is gone', async () => {
+	it("fails with LockUnavailableError (SQLite's StoreUnavailableError its cause), not a timeout, once its connection is gone", async () => {
 		const lock = open();
 		lock.close();
-		const error = await lock('did:plc:a', async () => 'in').catch((err: unknown) => err);
-		expect(error).toBeInstanceOf(StoreUnavailableError);
-		expect(error).toMatchObject({ operation: 'lock' });
+		let ran = false;
+		const error = await lock('did:plc:a', async () => {
+			ran = true;
+		}).catch((err: unknown) => err);
+		// the class the Redis and PostgreSQL locks throw, which callers of the client branch on
+		expect(error).toBeInstanceOf(LockUnavailableError);
+		expect(error).toMatchObject({ code: 'ERR_LOCK_UNAVAILABLE', lockName: 'did:plc:a', transient: true });
+		expect((error as Error).cause).toBeInstanceOf(StoreUnavailableError);
+		expect((error as Error).cause).toMatchObject({ operation: 'lock' });
+		expect(ran).toBe(false);
 	});
 
 	it('waits out another process holding the database write lock, within its timeout', async () => {

@@ -1,4 +1,4 @@
-import { type LockFunction, LockTimeoutError } from '@atcute/oauth-client';
+import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 
 import { type LeaseLostEvent, type LeaseLostReason, StoreUnavailableError } from './errors.ts';
@@ -114,7 +114,12 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		} catch (err) {
 			// another process is writing: the same as a held lock, wait and try again
 			if (isBusy(err)) return false;
-			throw new StoreUnavailableError('lock', messageOf(err), { cause: err });
+			// the class every lock adapter throws, which callers of the client branch on; SQLite's
+			// own failure (operation, code) is its cause
+			const failure = new StoreUnavailableError('lock', messageOf(err), { cause: err });
+			throw new LockUnavailableError(name, `lock "${name}" could not be acquired: ${failure.message}`, {
+				cause: failure,
+			});
 		}
 	};
 
@@ -131,7 +136,9 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 			backoff = Math.min(backoff * 1.5, MAX_BACKOFF_MS);
 		}
 
-		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => clearInterval(renewal));
+		// reporting a loss does not stop the renewal: an unconfirmed lease may still be ours, and
+		// must not run out under the holder once the database is back (stopped below when it is not)
+		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => {});
 		// the lease surely lasts until `lease` after the last write that set it was started
 		let confirmedAt = performance.now();
 
@@ -141,13 +148,15 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 			try {
 				if (Number(renew.run(Math.ceil(now() + lease), name, owner).changes) === 0) {
 					// the row is no longer ours: the lease ran out (the process stalled longer than
-					// it) and another holder took the name over
+					// it) and another holder took the name over; there is nothing left to renew
+					clearInterval(renewal);
 					holding.lose('taken');
 				} else {
 					confirmedAt = sentAt;
 				}
 			} catch {
-				// busy or unreachable: the next tick tries again, until the lease may have run out
+				// busy or unreachable: report it once the lease may have run out (once per holding),
+				// and go on trying: a renewal that gets through while the row is ours keeps it
 				if (performance.now() - confirmedAt >= lease) holding.lose('unconfirmed');
 			}
 		}, lease / 3);

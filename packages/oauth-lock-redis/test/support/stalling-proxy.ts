@@ -1,0 +1,64 @@
+import { type AddressInfo, createConnection, createServer, type Socket } from 'node:net';
+
+/** a loopback TCP proxy in front of a Redis server, whose answers a test can hold back. */
+export interface StallingProxy {
+	/** `redis://127.0.0.1:<port>` of the proxy. */
+	readonly url: string;
+	/** holds back every answer from now on; commands still reach the server and run there. */
+	stall(): void;
+	/** delivers the answers held back, in order, and passes answers on again. */
+	resume(): void;
+	/** closes the proxy and every connection through it. */
+	close(): Promise<void>;
+}
+
+/**
+ * starts a proxy on 127.0.0.1 to the Redis server on `port` (127.0.0.1). stalled, it looks to a
+ * client like a Redis that stopped answering over a connection that is still up, while the
+ * server goes on executing what it receives: a lost or late answer, not a lost command.
+ */
+export const startStallingProxy = async (port: number): Promise<StallingProxy> => {
+	let stalled = false;
+	const held: Array<() => void> = [];
+	const sockets = new Set<Socket>();
+	const track = (socket: Socket): void => {
+		sockets.add(socket);
+		socket.on('close', () => sockets.delete(socket));
+		// a connection the test closes under a client is what it means to do
+		socket.on('error', () => {});
+	};
+
+	const server = createServer((client) => {
+		const upstream = createConnection({ host: '127.0.0.1', port });
+		track(client);
+		track(upstream);
+		client.on('close', () => upstream.destroy());
+		upstream.on('close', () => client.destroy());
+		client.pipe(upstream);
+		upstream.on('data', (chunk: Buffer) => {
+			if (stalled) held.push(() => client.write(chunk));
+			else client.write(chunk);
+		});
+	});
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	const { port: own } = server.address() as AddressInfo;
+
+	return {
+		url: `redis://127.0.0.1:${own}`,
+		stall: () => {
+			stalled = true;
+		},
+		resume: () => {
+			stalled = false;
+			for (const deliver of held.splice(0)) deliver();
+		},
+		close: () =>
+			new Promise<void>((resolve) => {
+				for (const socket of sockets) socket.destroy();
+				server.close(() => resolve());
+			}),
+	};
+};
