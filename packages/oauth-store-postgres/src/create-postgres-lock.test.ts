@@ -1,5 +1,5 @@
 import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPostgresLock } from './create-postgres-lock.ts';
 
@@ -59,6 +59,11 @@ describe('createPostgresLock', () => {
 		['timeout', { timeout: Number.NaN }, /timeout must be a positive number/],
 		['heartbeatMs', { heartbeatMs: 0 }, /heartbeatMs must be a positive number/],
 		['onLeaseLost', { onLeaseLost: 'log' }, /onLeaseLost must be a function/],
+		// past 2^31 - 1 ms a timer fires after 1 ms: every call failed at once, or heartbeats ran every ms
+		['timeout', { timeout: 3e9 }, /timeout must be a positive number of milliseconds up to 2147483647/],
+		['heartbeatMs', { heartbeatMs: 3e9 }, /heartbeatMs must be .* up to 2147483647/],
+		['retryDelay', { retryDelay: 2 ** 31 }, /retryDelay must be .* up to 2147483647/],
+		['maxRetryDelay', { maxRetryDelay: 2 ** 31 }, /maxRetryDelay must be .* at most 2147483647/],
 	])('refuses a bad %s with a TypeError naming it', (_name, override, message) => {
 		expect(() => createPostgresLock({ pool: admin, ...override } as never)).toThrow(
 			expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(message) }),
@@ -226,12 +231,28 @@ describe('createPostgresLock', () => {
 			const lock = createPostgresLock({ pool: full, timeout: 200 });
 			const error = await lock('a', async () => {}).catch((err: unknown) => err);
 			expect(error).toBeInstanceOf(LockUnavailableError);
-			expect((error as Error).message).toMatch(/did not answer within 200 ms/);
+			// the pool is full, which is not PostgreSQL failing to answer
+			expect((error as Error).message).toMatch(
+				/no connection of the pool came free within 200 ms \(all 1 in use/,
+			);
 		} finally {
 			taken.release();
 		}
 		// the connection the pool handed out after the lock gave up went back
 		await expect.poll(() => full.idleCount).toBe(1);
+	});
+
+	it('refuses a Client (one connection) with a TypeError, rather than fail every call after the first', async () => {
+		const client = new pg.Client({ connectionString: database.url });
+		expect(() => createPostgresLock({ pool: client as never })).toThrow(
+			expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(/not a Client/) }),
+		);
+		const checkedOut = await admin.connect();
+		try {
+			expect(() => createPostgresLock({ pool: checkedOut as never })).toThrow(/not a Client/);
+		} finally {
+			checkedOut.release();
+		}
 	});
 
 	it('fails with a LockUnavailableError on a pool that was ended', async () => {

@@ -1,6 +1,7 @@
 import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 import { settleWithin } from '@atcute-oauth/internal/settle-within';
+import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
 import {
 	DEFAULT_HEARTBEAT_MS,
@@ -61,8 +62,27 @@ const UNLOCK = 'SELECT pg_advisory_unlock($1::bigint) AS released';
 const HEARTBEAT = 'SELECT 1';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const isPositive = (value: number): boolean => Number.isFinite(value) && value > 0;
 const ignore = (): void => {};
+
+/**
+ * how many connections a node-postgres `Pool` has when every one is checked out and it may open
+ * no more, else undefined (a pool with room, or one that does not say).
+ */
+const poolSize = (pool: object): number | undefined => {
+	const { totalCount, idleCount, options } = pool as {
+		totalCount?: unknown;
+		idleCount?: unknown;
+		options?: { max?: unknown };
+	};
+	if (typeof totalCount !== 'number' || typeof options?.max !== 'number') return undefined;
+	return idleCount === 0 && totalCount >= options.max ? totalCount : undefined;
+};
+
+/** whether `pool` is one connection (a `Client`, or a connection checked out of a pool). */
+const isSingleConnection = (pool: object): boolean => {
+	const candidate = pool as { release?: unknown; escapeIdentifier?: unknown };
+	return typeof candidate.release === 'function' || typeof candidate.escapeIdentifier === 'function';
+};
 
 /**
  * closes a connection instead of returning it to the pool: the server then frees every advisory
@@ -99,22 +119,37 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 	if (typeof (pool as Partial<PgPool> | undefined)?.connect !== 'function') {
 		throw new TypeError('pool must be a node-postgres Pool (with a connect method)');
 	}
+	// a Client (which the store takes) has a connect method too, but one that connects itself
+	// once and hands out nothing: every call after the first would fail, as if PostgreSQL were down
+	if (isSingleConnection(pool)) {
+		throw new TypeError(
+			'pool must be a node-postgres Pool, not a Client: the lock holds a connection of its own per held name',
+		);
+	}
 	if (typeof prefix !== 'string') throw new TypeError(`prefix must be a string, got ${typeof prefix}`);
 	if (!(Number.isFinite(waitMs) && waitMs >= 0)) {
 		throw new TypeError(`waitMs must be a non-negative number of milliseconds, got ${waitMs}`);
 	}
-	if (!isPositive(retryDelay)) {
-		throw new TypeError(`retryDelay must be a positive number of milliseconds, got ${retryDelay}`);
-	}
-	if (!(isPositive(maxRetryDelay) && maxRetryDelay >= retryDelay)) {
+	// each of these ends up in a timer, which fires after 1 ms for anything past MAX_TIMER_MS
+	if (!isTimerDelay(retryDelay)) {
 		throw new TypeError(
-			`maxRetryDelay must be a number of milliseconds of at least retryDelay, got ${maxRetryDelay}`,
+			`retryDelay must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${retryDelay}`,
 		);
 	}
-	if (!isPositive(timeout))
-		throw new TypeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
-	if (!isPositive(heartbeatMs)) {
-		throw new TypeError(`heartbeatMs must be a positive number of milliseconds, got ${heartbeatMs}`);
+	if (!(isTimerDelay(maxRetryDelay) && maxRetryDelay >= retryDelay)) {
+		throw new TypeError(
+			`maxRetryDelay must be a number of milliseconds of at least retryDelay and at most ${MAX_TIMER_MS}, got ${maxRetryDelay}`,
+		);
+	}
+	if (!isTimerDelay(timeout)) {
+		throw new TypeError(
+			`timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${timeout}`,
+		);
+	}
+	if (!isTimerDelay(heartbeatMs)) {
+		throw new TypeError(
+			`heartbeatMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${heartbeatMs}`,
+		);
 	}
 	if (typeof onLeaseLost !== 'function') throw new TypeError('onLeaseLost must be a function');
 
@@ -132,6 +167,19 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 			return await runQuery(() => (connecting = pool.connect()), { timeout: limit });
 		} catch (err) {
 			connecting?.then((late) => late.release(), ignore);
+			// a full pool is not PostgreSQL failing to answer: say which, so the fix is clear
+			const size = poolSize(pool);
+			if (
+				err instanceof QueryFailure &&
+				err.sqlState === undefined &&
+				err.cause === undefined &&
+				size !== undefined
+			) {
+				throw new LockUnavailableError(
+					name,
+					`lock "${name}" could not be acquired: no connection of the pool came free within ${limit} ms (all ${size} in use; each held name keeps one): give the lock a pool of its own, or a larger max`,
+				);
+			}
 			return unavailable(name, err);
 		}
 	};
