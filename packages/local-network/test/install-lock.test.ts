@@ -12,11 +12,13 @@ import { withInstallLock } from '../scripts/install-lock.mjs';
 const lockModule = fileURLToPath(new URL('../scripts/install-lock.mjs', import.meta.url));
 
 // a process that holds the lock for `holdMs`, writing `enter <pid>` and `exit <pid>` to the
-// journal, and its waiting notice (if any) to stdout
+// journal, and its waiting notice (if any) to stdout. it asks for the lock at `startAt` (ms since
+// the epoch), so processes started one after another ask at the same instant
 const installer = `
 	import { appendFileSync } from 'node:fs';
 	import { withInstallLock } from ${JSON.stringify(lockModule)};
-	const [dir, journal, holdMs] = process.argv.slice(1);
+	const [dir, journal, holdMs, startAt] = process.argv.slice(1);
+	while (Date.now() < Number(startAt));
 	withInstallLock(dir, () => {
 		appendFileSync(journal, 'enter ' + process.pid + '\\n');
 		Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(holdMs));
@@ -24,10 +26,10 @@ const installer = `
 	});
 `;
 
-const runInstaller = async (dir: string, journal: string, holdMs: number) => {
+const runInstaller = async (dir: string, journal: string, holdMs: number, startAt = 0) => {
 	const child = spawn(
 		process.execPath,
-		['--input-type=module', '-e', installer, dir, journal, String(holdMs)],
+		['--input-type=module', '-e', installer, dir, journal, String(holdMs), String(startAt)],
 		{
 			stdio: ['ignore', 'pipe', 'inherit'],
 		},
@@ -63,6 +65,27 @@ describe('withInstallLock', () => {
 		const waited = runs.filter((run) => /another install \(pid \d+\) is under way/.test(run.stdout));
 		expect(waited.length).toBeGreaterThanOrEqual(1);
 		expect(existsSync(join(dir, '.install.lock'))).toBe(false);
+	});
+
+	it('lets one of many waiters take over a lock whose owner is gone, and only one', {
+		timeout: 60_000,
+	}, async () => {
+		// a killed install left its lock; the next test runs start together. two waiters that both
+		// found the owner dead once both removed the lock (the second removing the first's new one)
+		for (let trial = 0; trial < 5; trial++) {
+			const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+			symlinkSync(String(gone), join(dir, '.install.lock'));
+			const journal = join(dir, `journal-${trial}`);
+			const startAt = Date.now() + 600;
+			const runs = await Promise.all([1, 2, 3, 4].map(() => runInstaller(dir, journal, 100, startAt)));
+			expect(runs.map((run) => run.code)).toEqual([0, 0, 0, 0]);
+			const lines = readFileSync(journal, 'utf8').trim().split('\n');
+			expect(lines).toHaveLength(8);
+			for (let i = 0; i < lines.length; i += 2) {
+				expect(lines[i + 1]).toBe(lines[i]!.replace('enter', 'exit'));
+			}
+			expect(existsSync(join(dir, '.install.lock'))).toBe(false);
+		}
 	});
 
 	it('takes over a lock whose owner is gone', () => {
