@@ -104,6 +104,21 @@ describe('OAuthClient with a session replaced meanwhile', () => {
 		expect(sessions.map.has(alice.did)).toBe(false);
 	});
 
+	it('restore() still says why a session bound to a removed key ended when the store cannot delete it', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const stored = sessions.map.get(alice.did)!;
+		sessions.map.set(alice.did, { ...stored, authMethod: { method: 'private_key_jwt', kid: 'removed' } });
+		sessions.delete = async () => {
+			throw new Error('store down: delete failed');
+		};
+
+		const error = await client.restore(alice.did).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(AuthMethodUnsatisfiableError);
+		// kept: the next restore ends it again
+		expect(sessions.map.has(alice.did)).toBe(true);
+	});
+
 	it('a caller whose token was refused does not share a refresh started for an older token', async () => {
 		// a lock that lets the test act while the first refresh waits to enter it
 		const inner: LockFunction = createMemoryLock();

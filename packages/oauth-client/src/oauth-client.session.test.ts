@@ -392,11 +392,13 @@ describe('OAuthClient sessions', () => {
 		for (const options of [{}, { tracer }]) {
 			const { client } = await createTestClient(server, options);
 			const { session } = await signIn(server, client, alice.did);
-			let returned: unknown;
-			expect(() => {
-				returned = session.handle('//[bad');
-			}).not.toThrow();
-			await expect(returned).rejects.toThrow(TypeError);
+			for (const call of [() => session.handle('//[bad'), () => session.handle('/xrpc/x', null as never)]) {
+				let returned: unknown;
+				expect(() => {
+					returned = call();
+				}).not.toThrow();
+				await expect(returned).rejects.toThrow(TypeError);
+			}
 			await client.revoke(alice.did);
 		}
 	});

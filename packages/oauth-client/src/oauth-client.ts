@@ -393,7 +393,9 @@ export class OAuthClient {
 			const kid = this.#removedKid(current);
 			if (kid === undefined) return current;
 			const error = new AuthMethodUnsatisfiableError(did, kid);
-			await this.#endOn(did, error);
+			// a failed delete must not hide why the session ended (as at a refresh): the session
+			// stays, and its next restore ends it again
+			await this.#endOn(did, error).catch(() => {});
 			throw error;
 		});
 	}

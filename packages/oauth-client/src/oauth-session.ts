@@ -163,7 +163,7 @@ export class OAuthSession {
 		// the query is left out: it may carry the app's data
 		const context: RequestTraceContext = {
 			sub: this.did,
-			method: (init.method ?? 'GET').toUpperCase(),
+			method: (init?.method ?? 'GET').toUpperCase(),
 			origin: url.origin,
 			pathname: url.pathname,
 		};
