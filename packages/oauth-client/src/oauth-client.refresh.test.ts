@@ -1,3 +1,9 @@
+import {
+	type DidDocumentResolver,
+	LocalActorResolver,
+	PlcDidDocumentResolver,
+	XrpcHandleResolver,
+} from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -174,6 +180,34 @@ describe('OAuthClient refresh rules', () => {
 		expect((error as Error).message).toContain(server.issuer);
 		expect(server.stats.token.refresh_token).toBe(0);
 		expect(sessions.map.get(alice.did)).toEqual(before);
+	});
+
+	it('gives up on a DID that does not resolve within timeout before a refresh, keeping the session and freeing its lock', async () => {
+		let hang = false;
+		const plc = new PlcDidDocumentResolver({ apiUrl: server.plcUrl });
+		// a DID document host that answers for ever, and ignores the signal it is given
+		const documents: DidDocumentResolver = {
+			resolve: (did, options) => (hang ? new Promise(() => {}) : plc.resolve(did as never, options)),
+		} as DidDocumentResolver;
+		const actorResolver = new LocalActorResolver({
+			handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
+			didDocumentResolver: documents,
+		});
+		const { client, sessions } = await createTestClient(server, { actorResolver, timeout: 300 });
+		await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did);
+
+		hang = true;
+		const error = await refreshError(client.restore(alice.did, { refresh: true }));
+		expect(error).toBeInstanceOf(OAuthTransientError);
+		expect(error).toMatchObject({ kind: 'identity' });
+		expect(server.stats.token.refresh_token).toBe(0);
+		expect(sessions.map.get(alice.did)).toEqual(before);
+
+		// the account's lock was let go: the next refresh goes through
+		hang = false;
+		await client.restore(alice.did, { refresh: true });
+		expect(server.stats.token.refresh_token).toBe(1);
 	});
 
 	it('also revokes the refresh token it used when a refused refresh answer brought none', async () => {

@@ -74,6 +74,7 @@ export class OAuthClient {
 	readonly #sessions: SessionStore;
 	readonly #states: StateStore;
 	readonly #lock: LockFunction;
+	readonly #timeout: number;
 	readonly #actorResolver: ActorResolver;
 	readonly #discovery: OAuthDiscovery;
 	readonly #keys: DpopKeyCache;
@@ -117,6 +118,7 @@ export class OAuthClient {
 		this.#sessions = stores.sessions;
 		this.#states = stores.states;
 		this.#takeState = createStateTake(stores.states);
+		this.#timeout = timeout;
 		this.#lock = requestLock === undefined ? createMemoryLock() : checkedLock(requestLock);
 		this.#actorResolver = actorResolver;
 		this.#createSigner = options.createSigner;
@@ -137,7 +139,7 @@ export class OAuthClient {
 			lock: this.#lock,
 			now,
 			agentFor: (did, session) => this.#agentFor(did, session),
-			resolveIdentity: (did) => resolveIdentityAfresh(this.#actorResolver, this.#discovery, did),
+			resolveIdentity: (did) => resolveIdentityAfresh(this.#actorResolver, this.#discovery, did, timeout),
 			end: (did, cause) => this.#endSession(did, cause),
 			stored: (did, session) => this.#emitUpdated(did, session),
 			tracer,
@@ -316,7 +318,7 @@ export class OAuthClient {
 
 			// the account's own identity must lead back to this issuer: otherwise any server could
 			// issue tokens claiming any DID
-			const identity = await resolveIdentityAfresh(this.#actorResolver, this.#discovery, did);
+			const identity = await resolveIdentityAfresh(this.#actorResolver, this.#discovery, did, this.#timeout);
 			if (identity.issuer !== stored.issuer) {
 				throw new IdentityMismatchError('issuer', stored.issuer, identity.issuer);
 			}

@@ -35,7 +35,8 @@ export interface CurrentIdentity {
  * resolves an account's DID afresh (no cache: a handle or PDS may have moved since the last
  * look) to its PDS, and that PDS to its authorization server. done before a session is stored
  * and before each refresh: the tokens must come from the server the account itself names.
- * this is the one place the library asks for an uncached identity.
+ * this is the one place the library asks for an uncached identity. the DID's resolution may take
+ * `timeout` milliseconds in all; the discovery requests have their own.
  * @see https://atproto.com/specs/oauth#authorization-servers
  * @throws {IdentityResolutionError} when the DID cannot be resolved
  * @throws {DiscoveryError} when the PDS's metadata cannot be read
@@ -44,22 +45,47 @@ export const resolveIdentityAfresh = async (
 	resolver: ActorResolver,
 	discovery: OAuthDiscovery,
 	did: Did,
+	timeout: number,
 ): Promise<CurrentIdentity> => {
 	// asked only where the runtime's fetch takes `cache: 'no-cache'` (workerd before 2025-08-07
 	// rejects it, and the resolver turns noCache into that option)
 	const noCache = fetchAcceptsNoCache();
+	// bounded: this runs in the callback and inside a refresh's lock, and a did:web host is
+	// anyone's server. one that answers slowly for ever must not hold the account's lock with it
+	const signal = AbortSignal.timeout(timeout);
 	let pds: string;
 	try {
 		const documents = didDocumentResolverOf(resolver);
-		pds =
+		pds = await settleBefore(
 			documents !== undefined
-				? await pdsFromDidDocument(documents, did, noCache)
-				: (await resolver.resolve(did, { noCache })).pds;
+				? pdsFromDidDocument(documents, did, { noCache, signal })
+				: resolver.resolve(did, { noCache, signal }).then((actor) => actor.pds),
+			signal,
+		);
 	} catch (err) {
 		throw new IdentityResolutionError(did, { cause: err });
 	}
 	const resolved = await discovery.resolveFromPds(pds, { noCache: true });
 	return { pds: resolved.pds, issuer: resolved.authorizationServer.issuer };
+};
+
+/** `promise`, or the signal's reason once it aborts: a resolver that ignores the signal cannot hang us. */
+const settleBefore = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> => {
+	return new Promise<T>((resolve, reject) => {
+		const onAbort = () => reject(signal.reason);
+		if (signal.aborted) return onAbort();
+		signal.addEventListener('abort', onAbort, { once: true });
+		promise.then(
+			(value) => {
+				signal.removeEventListener('abort', onAbort);
+				resolve(value);
+			},
+			(err: unknown) => {
+				signal.removeEventListener('abort', onAbort);
+				reject(err);
+			},
+		);
+	});
 };
 
 /** the resolver's DID document resolver, where it exposes one (`LocalActorResolver` does). */
@@ -75,10 +101,10 @@ const didDocumentResolverOf = (resolver: ActorResolver): DidDocumentResolver | u
 const pdsFromDidDocument = async (
 	documents: DidDocumentResolver,
 	did: Did,
-	noCache: boolean,
+	options: { noCache: boolean; signal: AbortSignal },
 ): Promise<string> => {
 	const endpoint = pdsEndpointOf(
-		await documents.resolve(did as Parameters<DidDocumentResolver['resolve']>[0], { noCache }),
+		await documents.resolve(did as Parameters<DidDocumentResolver['resolve']>[0], options),
 	);
 	if (endpoint === undefined) throw new Error('the DID document names no PDS');
 	// the same form the actor resolver gives, so it compares equal to a stored `aud`
