@@ -45,4 +45,13 @@ describe('error classes', () => {
 	it('gives every class its own code', () => {
 		expect(new Set(cases.map(([error]) => error.code)).size).toBe(cases.length);
 	});
+
+	it('makes a LockUnavailableError transient unless the adapter says the failure is permanent', () => {
+		const cause = new Error('the database connection is not open');
+		expect(new LockUnavailableError('x', 'down')).toMatchObject({ transient: true });
+		expect(new LockUnavailableError('x', 'down', { cause })).toMatchObject({ transient: true, cause });
+		// a closed SQLite database will not come back: a caller that follows `transient` stops retrying
+		const closed = new LockUnavailableError('x', 'closed', { cause, transient: false });
+		expect(closed).toMatchObject({ transient: false, cause, message: 'closed', lockName: 'x' });
+	});
 });

@@ -244,23 +244,30 @@ export class LockTimeoutError extends Error {
 }
 
 /**
- * a distributed lock's backend (Redis, PostgreSQL, …) could not be reached or did not answer in
- * time while acquiring. the function was not run; nothing was done. try again. thrown by the lock
- * adapters, defined here so that one class serves them all.
+ * a distributed lock's backend (Redis, PostgreSQL, SQLite, …) could not be reached or did not
+ * answer in time while acquiring. the function was not run; nothing was done. try again, unless
+ * `transient` is false. thrown by the lock adapters, defined here so that one class serves them all.
  */
 export class LockUnavailableError extends Error {
 	override name = 'LockUnavailableError';
 	/** stable code: `ERR_LOCK_UNAVAILABLE`. */
 	readonly code = 'ERR_LOCK_UNAVAILABLE' as const;
-	/** an unreachable backend is a passing condition. */
-	readonly transient = true;
+	/**
+	 * whether trying again later may work: true (an unreachable backend is a passing condition)
+	 * unless the adapter found the backend's failure permanent, e.g. a closed SQLite database.
+	 */
+	readonly transient: boolean;
 
 	constructor(
 		/** the lock's name. */
 		readonly lockName: string,
 		message: string,
-		options?: ErrorOptions,
+		/** `transient`: false when the backend's failure is permanent; default true. */
+		options?: (ErrorOptions & { transient?: boolean | undefined }) | undefined,
 	) {
-		super(message, options);
+		const { transient = true, ...errorOptions } = options ?? {};
+		super(message, errorOptions);
+		// a retry loop that follows `transient` must not retry a closed database for ever
+		this.transient = transient;
 	}
 }

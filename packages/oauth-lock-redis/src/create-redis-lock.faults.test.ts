@@ -120,23 +120,50 @@ describe('createRedisLock when Redis fails', () => {
 		const stalling = await proxy();
 		const prefix = uniquePrefix('wait-bound');
 		const holder = createRedisLock({ redis: client(), prefix });
-		const waiter = createRedisLock({ redis: client(stalling.url), prefix, waitMs: 300, timeout: 20_000 });
+		const waiterRedis = client(stalling.url);
+		await waiterRedis.ping();
+		// below the 1 s grace: every SET after the first gets exactly that grace
+		const waiter = createRedisLock({ redis: waiterRedis, prefix, waitMs: 900, timeout: 20_000 });
 		await holder('a', async () => {
-			const started = performance.now();
 			let ran = false;
+			const answered = stalling.delivered;
 			const waiting = waiter('a', async () => {
 				ran = true;
 			}).catch((err: unknown) => err);
-			// the waiter finds the name busy, then Redis stops answering it mid-wait
-			await sleep(100);
+			// the waiter finds the name busy (its first SET, which gets the whole timeout, was
+			// answered), then Redis stops answering it mid-wait
+			await expect.poll(() => stalling.delivered, { timeout: 5_000, interval: 5 }).toBeGreaterThan(answered);
 			stalling.stall();
 			const error = await waiting;
 			expect(error).toBeInstanceOf(LockUnavailableError);
+			// the SET's limit was the 1 s grace (waitMs was nearly spent), not the 20 s timeout
+			expect((error as Error).message).toBe(
+				'lock "a" could not be acquired: Redis did not answer within 1000 ms',
+			);
 			expect(ran).toBe(false);
-			// waitMs + ANSWER_GRACE_MS is 1.3 s; the command timeout, 20 s
-			expect(performance.now() - started).toBeLessThan(10_000);
 		});
 	});
+
+	it.each([0, 50])(
+		'gives the first SET the whole timeout for its answer, however small waitMs (%i)',
+		async (waitMs) => {
+			const stalling = await proxy();
+			const redis = client(stalling.url);
+			await redis.ping();
+			const lock = createRedisLock({ redis, prefix: uniquePrefix('first-set'), waitMs, timeout: 1_500 });
+			stalling.stall();
+			let ran = false;
+			const error = await lock('a', async () => {
+				ran = true;
+			}).catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(LockUnavailableError);
+			// 1 500 ms, not the 1 s left to a SET sent at the end of a wait
+			expect((error as Error).message).toBe(
+				'lock "a" could not be acquired: Redis did not answer within 1500 ms',
+			);
+			expect(ran).toBe(false);
+		},
+	);
 
 	it('returns the result without waiting on a Redis that went down while held (the lease runs out by itself)', async () => {
 		// a command timeout far longer than the release wait: the result must not wait for it

@@ -32,9 +32,11 @@ export interface RedisLockOptions {
 	renewMs?: number | undefined;
 	/**
 	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
-	 * default `leaseMs` + 5 000, so a waiter outlasts a crashed holder's lease. 0: try once. a
-	 * Redis that stops answering meanwhile fails the wait with `LockUnavailableError` at most 1 s
-	 * (or `timeout`, if shorter) past it.
+	 * default `leaseMs` + 5 000, so a waiter outlasts a crashed holder's lease. 0: try once. the
+	 * first `SET` gets the whole `timeout` for its answer, whatever `waitMs` is; a later one gets
+	 * the time left of `waitMs`, or 1 s if less is left, never more than `timeout`. so a Redis that
+	 * stops answering fails the call with `LockUnavailableError` by the later of `waitMs` + 1 s
+	 * (or + `timeout`, if shorter) and the first `SET`'s `timeout`.
 	 */
 	waitMs?: number | undefined;
 	/** the first delay between attempts while waiting, in milliseconds; default 25. it doubles each time, with jitter. */
@@ -116,18 +118,22 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		runCommand(redis, { timeout: limit }, send);
 
 	/**
-	 * takes the lease, waiting for it at most `waitMs` (plus `ANSWER_GRACE_MS` for the last
-	 * answer); returns when the SET that took it was sent.
+	 * takes the lease, waiting for it at most `waitMs` (a SET after the first may end up to
+	 * `ANSWER_GRACE_MS` past it); returns when the SET that took it was sent.
 	 */
 	const acquire = async (name: string, key: string, token: string): Promise<number> => {
 		const started = performance.now();
 		for (let attempt = 0; ; attempt++) {
 			let sentAt: number | undefined;
 			let reply: string | null;
-			// a SET sent just before the deadline must not hold the caller a whole command timeout
-			// past `waitMs`: it gets the time left, or a moment for its answer if that is shorter
-			const left = waitMs - (performance.now() - started);
-			const limit = Math.min(timeout, Math.max(left, ANSWER_GRACE_MS));
+			// the first SET (the only one with waitMs 0) gets the whole `timeout`, however small
+			// `waitMs`: a slow answer is not a busy name. a later one, sent while waiting, must not
+			// hold the caller a whole command timeout past `waitMs`: it gets the time left, or a
+			// moment for its answer if that is shorter
+			const limit =
+				attempt === 0
+					? timeout
+					: Math.min(timeout, Math.max(Math.ceil(waitMs - (performance.now() - started)), ANSWER_GRACE_MS));
 			try {
 				reply = await run(() => {
 					sentAt = performance.now();

@@ -29,15 +29,21 @@ export interface PostgresLockOptions {
 	prefix?: string | undefined;
 	/**
 	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
-	 * default 30 000, longer than a refresh can take. 0: try once. a database that stops
-	 * answering meanwhile fails the wait with `LockUnavailableError` within about 1 s past it.
+	 * default 30 000, longer than a refresh can take. 0: try once. the first attempt gets `timeout`
+	 * for its connection and `timeout` again for its query; a later one gets one deadline for both:
+	 * the time left of `waitMs`, or 1 s if less is left, and never more than `timeout`. so a
+	 * database that stops answering fails the call with `LockUnavailableError` by the later of
+	 * `waitMs` + 1 s (or + `timeout`, if shorter) and the end of the first attempt's two timeouts.
 	 */
 	waitMs?: number | undefined;
 	/** the first delay between attempts while waiting, in milliseconds; default 10. it doubles each time, with jitter. */
 	retryDelay?: number | undefined;
 	/** the longest delay between attempts, in milliseconds; default 250. at least `retryDelay`. */
 	maxRetryDelay?: number | undefined;
-	/** how long getting a connection or one query may take, in milliseconds; default 5 000. */
+	/**
+	 * how long getting a connection or one query may take, in milliseconds; default 5 000. an
+	 * attempt after the first, while waiting for a busy name, gets at most this for both together.
+	 */
 	timeout?: number | undefined;
 	/** how often a holder checks its connection with `SELECT 1`, in milliseconds; default 5 000. */
 	heartbeatMs?: number | undefined;
@@ -50,10 +56,10 @@ export interface PostgresLockOptions {
 }
 
 /**
- * how long a step of an attempt made near the end of `waitMs` (getting a connection, then the
- * query) may still wait, in milliseconds (or `timeout`, if shorter): a waiter gives up at most
- * about this long per step after `waitMs`, not a whole query timeout after it, when PostgreSQL
- * stops answering.
+ * how long an attempt after the first, made near the end of `waitMs`, may still take for its
+ * connection and its query together, in milliseconds (or `timeout`, if shorter): a waiter gives
+ * up at most this long after `waitMs`, not a whole query timeout (or two) after it, when
+ * PostgreSQL stops answering.
  */
 const ANSWER_GRACE_MS = 1_000;
 
@@ -63,6 +69,23 @@ const HEARTBEAT = 'SELECT 1';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const ignore = (): void => {};
+
+/** one deadline for every step of an attempt: its signal aborts them with a failure naming `ms`. */
+interface AttemptDeadline {
+	readonly ms: number;
+	readonly signal: AbortSignal;
+	clear(): void;
+}
+
+const attemptDeadline = (ms: number): AttemptDeadline => {
+	const controller = new AbortController();
+	// the same failure as a step's own timeout, so the caller sees one kind of message
+	const timer = setTimeout(
+		() => controller.abort(new QueryFailure(true, undefined, `PostgreSQL did not answer within ${ms} ms`)),
+		ms,
+	);
+	return { ms, signal: controller.signal, clear: () => clearTimeout(timer) };
+};
 
 /**
  * how many connections a node-postgres `Pool` has when every one is checked out and it may open
@@ -160,14 +183,19 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		});
 	};
 
-	/** a connection of the pool, within `limit`; one that comes after we gave up goes back. */
-	const checkOut = async (name: string, limit: number): Promise<PgPoolClient> => {
+	/**
+	 * a connection of the pool, within `timeout` or the attempt's `deadline`, whichever comes
+	 * first; one that comes after we gave up goes back.
+	 */
+	const checkOut = async (name: string, deadline: AttemptDeadline | undefined): Promise<PgPoolClient> => {
 		let connecting: Promise<PgPoolClient> | undefined;
 		try {
-			return await runQuery(() => (connecting = pool.connect()), { timeout: limit });
+			return await runQuery(() => (connecting = pool.connect()), { timeout, signal: deadline?.signal });
 		} catch (err) {
 			connecting?.then((late) => late.release(), ignore);
-			// a full pool is not PostgreSQL failing to answer: say which, so the fix is clear
+			// every connection of the pool checked out or still connecting: pg-pool counts one it is
+			// still opening as one of its own, so this is a full pool or a PostgreSQL that does not
+			// answer, and the pool cannot tell which. say both, so that neither fix is hidden
 			const size = poolSize(pool);
 			if (
 				err instanceof QueryFailure &&
@@ -177,38 +205,64 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 			) {
 				throw new LockUnavailableError(
 					name,
-					`lock "${name}" could not be acquired: no connection of the pool came free within ${limit} ms (all ${size} in use; each held name keeps one): give the lock a pool of its own, or a larger max`,
+					`lock "${name}" could not be acquired: no connection of the pool within ${deadline?.ms ?? timeout} ms: all ${size} are in use or still connecting — PostgreSQL is not answering, or the pool is too small for the refreshes in flight (each held name keeps one; give the lock a pool of its own, or a larger max)`,
 				);
 			}
 			return unavailable(name, err);
 		}
 	};
 
-	/** takes the lock on a connection of its own, waiting for it at most `waitMs` (and a moment). */
+	/** tries once to take the lock on a connection of its own; undefined if the name is busy. */
+	const tryAcquire = async (
+		name: string,
+		key: string,
+		deadline: AttemptDeadline | undefined,
+	): Promise<PgPoolClient | undefined> => {
+		const client = await checkOut(name, deadline);
+		// a checked-out connection has no listener of the pool's: an error event would crash
+		client.on('error', ignore);
+		let acquired: boolean;
+		try {
+			const result = await runQuery(() => client.query({ text: TRY_LOCK, values: [key] }), {
+				timeout,
+				signal: deadline?.signal,
+			});
+			acquired = result.rows[0]?.acquired === true;
+		} catch (err) {
+			// the lock may have been taken after we gave up on the answer: closing frees it
+			destroy(client);
+			return unavailable(name, err);
+		}
+		client.off('error', ignore);
+		if (acquired) return client;
+		client.release();
+		return undefined;
+	};
+
+	/**
+	 * takes the lock on a connection of its own, waiting for it at most `waitMs`; an attempt
+	 * after the first may end up to `ANSWER_GRACE_MS` past it.
+	 */
 	const acquire = async (name: string, key: string): Promise<PgPoolClient> => {
 		const started = performance.now();
-		// a step begun just before the deadline must not hold the caller a whole query timeout
-		// past `waitMs`: it gets the time left, or a moment for its answer if that is shorter
-		const limit = (): number =>
-			Math.min(timeout, Math.max(waitMs - (performance.now() - started), ANSWER_GRACE_MS));
 		for (let attempt = 0; ; attempt++) {
-			const client = await checkOut(name, limit());
-			// a checked-out connection has no listener of the pool's: an error event would crash
-			client.on('error', ignore);
-			let acquired: boolean;
+			// the first attempt (the only one with waitMs 0) gets `timeout` for each step, however
+			// small `waitMs`: a slow first connection is not a busy name. a later one, begun while
+			// waiting, must not hold the caller a whole timeout (or two) past `waitMs`: its connection
+			// and its query share one deadline, the time left, or a moment if that is shorter
+			const deadline =
+				attempt === 0
+					? undefined
+					: attemptDeadline(
+							Math.min(timeout, Math.max(Math.ceil(waitMs - (performance.now() - started)), ANSWER_GRACE_MS)),
+						);
+			let client: PgPoolClient | undefined;
 			try {
-				const result = await runQuery(() => client.query({ text: TRY_LOCK, values: [key] }), {
-					timeout: limit(),
-				});
-				acquired = result.rows[0]?.acquired === true;
-			} catch (err) {
-				// the lock may have been taken after we gave up on the answer: closing frees it
-				destroy(client);
-				return unavailable(name, err);
+				client = await tryAcquire(name, key, deadline);
+			} finally {
+				deadline?.clear();
 			}
-			client.off('error', ignore);
-			if (acquired) return client;
-			client.release();
+			if (client !== undefined) return client;
 
 			const remaining = waitMs - (performance.now() - started);
 			if (remaining <= 0) throw new LockTimeoutError(name, waitMs);

@@ -196,9 +196,10 @@ describe('createSqliteLock', () => {
 		}).catch((err: unknown) => err);
 		// the class the Redis and PostgreSQL locks throw, which callers of the client branch on
 		expect(error).toBeInstanceOf(LockUnavailableError);
-		expect(error).toMatchObject({ code: 'ERR_LOCK_UNAVAILABLE', lockName: 'did:plc:a', transient: true });
+		// a closed connection stays closed: a caller that follows `transient` must not retry for ever
+		expect(error).toMatchObject({ code: 'ERR_LOCK_UNAVAILABLE', lockName: 'did:plc:a', transient: false });
 		expect((error as Error).cause).toBeInstanceOf(StoreUnavailableError);
-		expect((error as Error).cause).toMatchObject({ operation: 'lock' });
+		expect((error as Error).cause).toMatchObject({ operation: 'lock', transient: false });
 		expect(ran).toBe(false);
 	});
 

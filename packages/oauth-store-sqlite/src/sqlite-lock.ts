@@ -115,10 +115,12 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 			// another process is writing: the same as a held lock, wait and try again
 			if (isBusy(err)) return false;
 			// the class every lock adapter throws, which callers of the client branch on; SQLite's
-			// own failure (operation, code) is its cause
+			// own failure (operation, code) is its cause, and says whether to try again: a closed
+			// connection, a read-only or corrupt file stays so, and must not be retried for ever
 			const failure = new StoreUnavailableError('lock', messageOf(err), { cause: err });
 			throw new LockUnavailableError(name, `lock "${name}" could not be acquired: ${failure.message}`, {
 				cause: failure,
+				transient: failure.transient,
 			});
 		}
 	};

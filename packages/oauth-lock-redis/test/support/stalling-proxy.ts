@@ -8,6 +8,8 @@ export interface StallingProxy {
 	stall(): void;
 	/** delivers the answers held back, in order, and passes answers on again. */
 	resume(): void;
+	/** how many chunks of answers were passed on to clients so far (held-back ones once delivered). */
+	readonly delivered: number;
 	/** closes the proxy and every connection through it. */
 	close(): Promise<void>;
 }
@@ -19,6 +21,7 @@ export interface StallingProxy {
  */
 export const startStallingProxy = async (port: number): Promise<StallingProxy> => {
 	let stalled = false;
+	let delivered = 0;
 	const held: Array<() => void> = [];
 	const sockets = new Set<Socket>();
 	const track = (socket: Socket): void => {
@@ -35,9 +38,13 @@ export const startStallingProxy = async (port: number): Promise<StallingProxy> =
 		client.on('close', () => upstream.destroy());
 		upstream.on('close', () => client.destroy());
 		client.pipe(upstream);
+		const deliver = (chunk: Buffer): void => {
+			delivered++;
+			client.write(chunk);
+		};
 		upstream.on('data', (chunk: Buffer) => {
-			if (stalled) held.push(() => client.write(chunk));
-			else client.write(chunk);
+			if (stalled) held.push(() => deliver(chunk));
+			else deliver(chunk);
 		});
 	});
 	await new Promise<void>((resolve, reject) => {
@@ -53,7 +60,10 @@ export const startStallingProxy = async (port: number): Promise<StallingProxy> =
 		},
 		resume: () => {
 			stalled = false;
-			for (const deliver of held.splice(0)) deliver();
+			for (const release of held.splice(0)) release();
+		},
+		get delivered() {
+			return delivered;
 		},
 		close: () =>
 			new Promise<void>((resolve) => {
