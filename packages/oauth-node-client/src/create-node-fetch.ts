@@ -8,7 +8,8 @@ export interface NodeFetchOptions {
 	/**
 	 * which hosts may reach non-public addresses (loopback, private, link-local, ...): `false`
 	 * (default) none, `true` all (the guard is off), or a list of host names (exact, case-
-	 * insensitive; IP literals too) for an internal PDS or a test server on loopback.
+	 * insensitive, IDNs in Unicode or punycode; IP literals too) for an internal PDS or a test
+	 * server on loopback. an entry that is not a bare host (`localhost:3000`) throws a TypeError.
 	 */
 	allowPrivateNetwork?: boolean | readonly string[] | undefined;
 	/**

@@ -1,7 +1,8 @@
 import type { OAuthClientOptions as BaseOptions } from '@atcute/oauth-client';
 import type { FetchFunction } from '@atcute/oauth-dpop';
 
-import { allowList, createNodeTransport } from './internal/node-transport.ts';
+import { allowList } from './internal/allow-list.ts';
+import { createNodeTransport } from './internal/node-transport.ts';
 import { type RuntimeFacts, usesNodeTransport } from './uses-node-transport.ts';
 
 /** `@atcute/oauth-client`'s options, plus what the Node transport adds. */

@@ -87,3 +87,32 @@ describe('createNodeFetch: a request body stream that fails', () => {
 		await expect.poll(() => cancelled).toBeDefined();
 	});
 });
+
+describe('createNodeFetch: a Request whose stream body has not ended', () => {
+	it("rejects with the signal's reason on abort, and cancels the stream", async () => {
+		let cancelled: unknown;
+		const body = new ReadableStream<Uint8Array>({
+			start(controller) {
+				// one chunk, and never an end
+				controller.enqueue(new TextEncoder().encode('A'));
+			},
+			cancel(reason) {
+				cancelled = reason;
+			},
+		});
+		const controller = new AbortController();
+		const request = new Request('http://127.0.0.1:9/', {
+			method: 'POST',
+			body,
+			duplex: 'half',
+			signal: controller.signal,
+		} as RequestInit);
+		const pending = local(request);
+		const reason = new Error('gave up');
+
+		controller.abort(reason);
+
+		await expect(pending).rejects.toBe(reason);
+		expect(cancelled).toBe(reason);
+	});
+});

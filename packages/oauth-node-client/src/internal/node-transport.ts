@@ -6,6 +6,8 @@ import type { Readable } from 'node:stream';
 import type { FetchFunction } from '@atcute/oauth-dpop';
 import { PrivateNetworkError } from '../private-network-error.ts';
 import { usesNodeTransport } from '../uses-node-transport.ts';
+import { allowList } from './allow-list.ts';
+import { checkFraming } from './check-framing.ts';
 import { classifyAddress } from './classify-address.ts';
 import { CONNECT_SIGNAL } from './connect-signal.ts';
 import { createGuardedLookup } from './guarded-lookup.ts';
@@ -46,19 +48,6 @@ const FREE_SOCKET_TIMEOUT_MS = 4_000;
 const DEFAULT_INACTIVITY_MS = 300_000;
 // as Node's fetch: the time a connection may take to open, apart from the silence allowed after
 const DEFAULT_CONNECT_MS = 10_000;
-
-/** whether `host` (as in a URL, IPv6 in brackets) may reach non-public addresses. */
-export const allowList = (
-	option: NodeTransportOptions['allowPrivateNetwork'],
-): ((host: string) => boolean) => {
-	if (option === true) return () => true;
-	if (option === undefined || option === false) return () => false;
-	if (!Array.isArray(option) || option.some((host) => typeof host !== 'string' || host === '')) {
-		throw new TypeError('allowPrivateNetwork must be true, false or a list of host names');
-	}
-	const hosts = new Set(option.map((host) => host.toLowerCase().replace(/^\[|\]$/g, '')));
-	return (host) => hosts.has(host.toLowerCase());
-};
 
 /** a failure as fetch reports one: a TypeError whose cause says what happened. */
 const fetchFailed = (cause: unknown): Error => {
@@ -114,6 +103,9 @@ export const createNodeTransport = (
 	/** one exchange on one connection; resolves at the response's headers. */
 	const exchange = (request: NormalizedRequest, retried: boolean): Promise<Response> => {
 		const { url, method, signal } = request;
+		// as fetch reports it: the fragment is the caller's, never part of a response's URL
+		const hash = url.href.indexOf('#');
+		const responseUrl = hash === -1 ? url.href : url.href.slice(0, hash);
 		return new Promise((resolve, reject) => {
 			const secure = url.protocol === 'https:';
 			const headers = request.headers;
@@ -163,7 +155,7 @@ export const createNodeTransport = (
 				// it is complete, and can be handed over without a stream
 				process.nextTick(() => {
 					try {
-						resolve(toWebResponse(modules, response, url.href, method, signal));
+						resolve(toWebResponse(modules, response, responseUrl, method, signal));
 					} catch (error) {
 						// the server's answer cannot be made a Response (a status of 600): this fetch
 						// fails, not the process (a throw here would be an uncaught exception)
@@ -189,11 +181,26 @@ export const createNodeTransport = (
 				}
 				reject(fetchFailed(error));
 			});
+			// node:http hands a 101 (and any answer to CONNECT) to these rather than to 'response';
+			// with no listener it closes the connection and the request says nothing but 'close'
+			const switched = (response: IncomingMessage, socket: Socket) => {
+				socket.destroy();
+				done();
+				reject(fetchFailed(new Error(`the server switched protocols (${response.statusCode})`)));
+			};
+			req.once('upgrade', switched);
+			req.once('connect', switched);
+			// a request that ends with neither a response nor an error must still settle
+			req.once('close', () => {
+				if (message !== undefined) return;
+				done();
+				reject(fetchFailed(new Error('the connection closed before a response arrived')));
+			});
 
 			const body = request.body;
 			if (body === undefined) req.end();
 			else if (Buffer.isBuffer(body)) req.end(body);
-			else sendStream(body, req);
+			else sendStream(body, req, headers['content-length']);
 		});
 	};
 
@@ -204,6 +211,7 @@ export const createNodeTransport = (
 		let request = normalized instanceof Promise ? await normalized : normalized;
 		const { signal } = request;
 		if (signal?.aborted) throw signal.reason;
+		checkFraming(request);
 
 		for (let redirects = 0; ; redirects++) {
 			const host = request.url.hostname.replace(/^\[|\]$/g, '');
@@ -220,17 +228,19 @@ export const createNodeTransport = (
 			// what fetch reports of a response reached through a redirect it followed
 			if (redirects > 0) Object.defineProperty(response, 'redirected', { value: true });
 			if (request.redirect === 'manual' || !REDIRECTS.has(response.status)) return response;
+			if (request.redirect === 'error') {
+				// as fetch: a redirect status is refused, with or without a Location
+				await response.body?.cancel().catch(() => {});
+				throw new TypeError('fetch failed: redirect refused (redirect: "error")');
+			}
 			const location = response.headers.get('location');
 			if (location === null) return response;
 
 			await response.body?.cancel().catch(() => {});
-			if (request.redirect === 'error') {
-				throw new TypeError('fetch failed: redirect refused (redirect: "error")');
-			}
 			if (redirects === MAX_REDIRECTS) {
 				throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects`);
 			}
-			request = followed(request, new URL(location, request.url), response.status);
+			request = followed(request, locationOf(location, request.url), response.status);
 		}
 	};
 };
@@ -253,13 +263,29 @@ const withConnectTimeout = (create: CreateConnection, ms: number): CreateConnect
 /**
  * pipes a stream body into its request. pipe() alone passes neither failure on: a source that
  * errors would be an uncaught exception while the request waits for its timeout, and a request
- * that fails (an abort, a dropped connection) would leave the source open.
+ * that fails (an abort, a dropped connection) would leave the source open. a body sent under the
+ * caller's `content-length` must be that long (as fetch checks): the request fails otherwise.
  */
-const sendStream = (body: Readable, req: ClientRequest): void => {
+const sendStream = (body: Readable, req: ClientRequest, contentLength: string | undefined): void => {
 	// the fetch then fails with the source's error as its cause, and the connection is closed
 	body.on('error', (error) => req.destroy(error));
 	// once the request is over, nothing more is read: a web stream's source is cancelled
 	req.once('close', () => body.destroy());
+	if (contentLength !== undefined) {
+		// bytes past the declared length would be read by the server as the start of another
+		// request (smuggling), and too few would leave it waiting: the connection is closed first.
+		// listened to before pipe() is, so a chunk too many is never written
+		const declared = Number(contentLength);
+		const mismatch = () => new Error(`the request body is not the ${declared} bytes its content-length says`);
+		let sent = 0;
+		body.on('data', (chunk: Buffer) => {
+			sent += chunk.length;
+			if (sent > declared) req.destroy(mismatch());
+		});
+		body.once('end', () => {
+			if (sent !== declared) req.destroy(mismatch());
+		});
+	}
 	body.pipe(req);
 };
 
@@ -271,6 +297,29 @@ const checkMilliseconds = (name: string, value: number): void => {
 
 const isStream = (body: NormalizedRequest['body']): body is Readable => {
 	return body !== undefined && !Buffer.isBuffer(body);
+};
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * the URL a `Location` header points to, relative to `base`, as fetch reads it: its bytes as
+ * UTF-8 (node:http gives header values as latin1). a Location that is no URL, or one with
+ * credentials, fails the fetch.
+ */
+const locationOf = (location: string, base: URL): URL => {
+	const value = NON_ASCII.test(location) ? Buffer.from(location, 'latin1').toString('utf8') : location;
+	let url: URL;
+	try {
+		url = new URL(value, base);
+	} catch (error) {
+		throw fetchFailed(error);
+	}
+	// as fetch: credentials are the caller's to give, never a server's (they would also be
+	// kept in the response's url)
+	if (url.username !== '' || url.password !== '') {
+		throw fetchFailed(new TypeError('the redirect location contains credentials'));
+	}
+	return url;
 };
 
 /** the request a redirect asks for, as fetch makes it. */

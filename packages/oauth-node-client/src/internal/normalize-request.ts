@@ -16,6 +16,13 @@ export interface NormalizedRequest {
 const TEXT = 'text/plain;charset=UTF-8';
 const FORM = 'application/x-www-form-urlencoded;charset=UTF-8';
 
+// a name given twice (in a list, or in two cases in a record) is sent once, its values joined, as
+// `Headers` joins them
+const append = (out: Record<string, string>, name: string, value: unknown): void => {
+	const key = name.toLowerCase();
+	out[key] = key in out ? `${out[key]}, ${value}` : String(value);
+};
+
 const headersOf = (init: HeadersInit | undefined): Record<string, string> => {
 	const out: Record<string, string> = {};
 	if (init === undefined) return out;
@@ -25,14 +32,16 @@ const headersOf = (init: HeadersInit | undefined): Record<string, string> => {
 			out[name] = value;
 		});
 	} else if (Array.isArray(init)) {
-		for (const [name, value] of init as [string, string][]) {
-			const key = name.toLowerCase();
-			out[key] = key in out ? `${out[key]}, ${value}` : String(value);
-		}
+		for (const [name, value] of init as [string, string][]) append(out, name, value);
+	} else if (typeof (init as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
+		// a Map, a generator, another implementation's Headers: whatever `new Headers` reads as
+		// pairs (read as a record, they had no own keys, and Authorization was silently dropped)
+		new Headers(init).forEach((value, name) => {
+			out[name] = value;
+		});
 	} else {
-		for (const name of Object.keys(init)) {
-			out[name.toLowerCase()] = String((init as Record<string, string>)[name]);
-		}
+		const record = init as Record<string, string>;
+		for (const name of Object.keys(record)) append(out, name, record[name]);
 	}
 	return out;
 };
@@ -113,7 +122,7 @@ export const normalizeRequest = (
 const fromRequest = async (input: Request, init: RequestInit | undefined): Promise<NormalizedRequest> => {
 	const request = init === undefined ? input : new Request(input, init);
 	const headers = headersOf(request.headers);
-	const body = request.body === null ? undefined : Buffer.from(await request.arrayBuffer());
+	const body = request.body === null ? undefined : await readWhole(request.body, request.signal);
 	return {
 		url: new URL(request.url),
 		method: request.method,
@@ -122,4 +131,26 @@ const fromRequest = async (input: Request, init: RequestInit | undefined): Promi
 		signal: request.signal,
 		redirect: request.redirect,
 	};
+};
+
+/**
+ * a Request's body, read whole. a stream body may never end, so an abort rejects at once with
+ * the signal's reason, and cancels the stream (as fetch does) rather than wait for its end.
+ */
+const readWhole = async (body: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<Buffer> => {
+	signal.throwIfAborted();
+	const reader = body.getReader();
+	const onAbort = () => {
+		reader.cancel(signal.reason).catch(() => {});
+	};
+	signal.addEventListener('abort', onAbort, { once: true });
+	try {
+		const chunks: Uint8Array[] = [];
+		for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) chunks.push(chunk.value);
+		// a cancelled read ends as if the stream had: what was read is not the whole body
+		signal.throwIfAborted();
+		return Buffer.concat(chunks);
+	} finally {
+		signal.removeEventListener('abort', onAbort);
+	}
 };

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Transform } from 'node:stream';
 
 import { createArrivedResponse } from './arrived-response.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
@@ -35,17 +36,19 @@ const decoderFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined)
 };
 
 /**
- * a byte stream over a node stream, with backpressure: the node side is paused while the web
- * side's queue is full. when the reader cancels, a response that has fully arrived is drained,
- * so its connection goes back to the pool (as fetch does); one still arriving is destroyed,
- * which closes its connection. a failure reads as fetch's: the abort's reason after an abort,
- * else `TypeError('terminated')` with the failure as its cause (a connection closed mid-body).
+ * a byte stream over a response body (through its decoder, if any), with backpressure: the node
+ * side is paused while the web side's queue is full. when the reader cancels, a response that has
+ * fully arrived is drained, so its connection goes back to the pool (as fetch does); one still
+ * arriving is destroyed, which closes its connection. a failure reads as fetch's: the abort's
+ * reason after an abort, else `TypeError('terminated')` with the failure as its cause (a
+ * connection closed mid-body).
  */
 const toByteStream = (
-	source: NodeJS.ReadableStream & { destroy(error?: Error): void },
 	message: IncomingMessage,
+	decoder: Transform | undefined,
 	signal: AbortSignal | null | undefined,
 ) => {
+	const source = decoder ?? message;
 	// once cancelled, the controller must not be touched again (close() would throw)
 	let cancelled = false;
 	return new ReadableStream<Uint8Array>({
@@ -69,8 +72,15 @@ const toByteStream = (
 		},
 		cancel() {
 			cancelled = true;
+			if (decoder !== undefined) {
+				// nothing more is decoded for a body nobody reads: a few KB of a hostile server's
+				// gzip or br expand to gigabytes, which would be decoded in the background (a capped
+				// read cancels at its cap); only the raw bytes still arriving are drained below
+				message.unpipe(decoder);
+				decoder.destroy();
+			}
 			if (!message.complete) {
-				source.destroy();
+				message.destroy();
 				return;
 			}
 			// resolved once the connection is back in the pool, so that a request sent right
@@ -79,7 +89,6 @@ const toByteStream = (
 				message.once('end', () => setImmediate(resolve));
 				message.once('close', () => setImmediate(resolve));
 			});
-			source.resume();
 			message.resume();
 			return message.readableEnded ? undefined : freed;
 		},
@@ -127,13 +136,13 @@ export const toWebResponse = (
 			return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, head, url, signal);
 		}
 		if (decoder === undefined) {
-			body = toByteStream(message, message, signal);
+			body = toByteStream(message, undefined, signal);
 		} else {
 			message.once('error', (error) => decoder.destroy(error));
 			decoder.once('close', () => {
 				if (!message.complete) message.destroy();
 			});
-			body = toByteStream(message.pipe(decoder), message, signal);
+			body = toByteStream(message, message.pipe(decoder), signal);
 		}
 	}
 

@@ -1,0 +1,35 @@
+import type { NormalizedRequest } from './normalize-request.ts';
+
+// the `connection` values that leave the connection HTTP/1.1 as the transport runs it
+const CONNECTION = new Set(['close', 'keep-alive']);
+
+const refused = (reason: string) => new TypeError('fetch failed', { cause: new TypeError(reason) });
+
+/**
+ * refuses, as fetch does, a request whose headers would frame it otherwise than the transport
+ * sends its body, or hand its connection to another protocol. a body in memory is sent with its
+ * own `content-length`; a stream is sent chunked, or under the caller's `content-length`, which
+ * it must then match (see `sendStream`).
+ * @throws {TypeError} `fetch failed`, the reason as its cause; for `CONNECT`, as fetch words it
+ */
+export const checkFraming = ({ method, headers, body }: NormalizedRequest): void => {
+	// node:http gives the answer to a CONNECT (a tunnel) to a listener fetch has no use for
+	if (method.toUpperCase() === 'CONNECT') throw new TypeError("'CONNECT' HTTP method is unsupported.");
+	// a transfer-encoding beside the content-length the transport sets would make the server
+	// read the body, and what follows it, otherwise than it was sent (request smuggling)
+	if (headers['transfer-encoding'] !== undefined) throw refused('invalid transfer-encoding header');
+	// an upgrade asks the server to switch protocols, which a Response cannot carry
+	if (headers.upgrade !== undefined) throw refused('invalid upgrade header');
+	const connection = headers.connection;
+	if (connection !== undefined && !CONNECTION.has(connection.trim().toLowerCase())) {
+		throw refused('invalid connection header');
+	}
+	const length = headers['content-length'];
+	if (length === undefined) return;
+	if (!/^\d+$/.test(length)) throw refused('invalid content-length header');
+	// a stream's length is checked as it is sent; any other body's is known now
+	if (body !== undefined && !Buffer.isBuffer(body)) return;
+	if (Number(length) !== (body?.length ?? 0)) {
+		throw refused(`content-length ${length} is not the body's length (${body?.length ?? 0})`);
+	}
+};
