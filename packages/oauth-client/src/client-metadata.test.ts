@@ -5,6 +5,7 @@ import {
 	buildClientMetadata,
 	buildLoopbackClientMetadata,
 	type ClientMetadataInput,
+	isLoopbackClientId,
 } from './client-metadata.ts';
 
 const base: ClientMetadataInput = {
@@ -142,5 +143,35 @@ describe('buildLoopbackClientMetadata', () => {
 		expect(() =>
 			buildLoopbackClientMetadata({ redirect_uris: ['https://127.0.0.1/cb'], scope: 'atproto' }),
 		).toThrow(/redirect_uris\[0\]/);
+	});
+});
+
+describe('isLoopbackClientId', () => {
+	it('recognises http://localhost with or without the empty path, and with a query', () => {
+		for (const clientId of [
+			undefined,
+			'http://localhost',
+			'http://localhost/',
+			new URL('http://localhost').href,
+			'http://localhost?scope=atproto',
+			'http://localhost/?scope=atproto',
+		]) {
+			expect(isLoopbackClientId(clientId), String(clientId)).toBe(true);
+		}
+	});
+
+	it('does not take other URLs for the loopback form', () => {
+		for (const clientId of [
+			'http://localhost/cb',
+			'http://localhost//',
+			'http://localhost:3000',
+			'http://localhost:3000/',
+			'http://localhost.example.com/',
+			'https://localhost/',
+			'http://127.0.0.1/',
+			'https://example.com/oauth-client-metadata.json',
+		]) {
+			expect(isLoopbackClientId(clientId), clientId).toBe(false);
+		}
 	});
 });

@@ -5,7 +5,8 @@ import { parseScopeToken } from '@atcute/oauth-scope';
 export interface ClientMetadataInput {
 	/**
 	 * the https URL where `oauth.metadata` is served: the client's identity. omit it (or use
-	 * `http://localhost`) for a loopback client in local development, which needs no keyset.
+	 * `http://localhost`, with or without `/`) for a loopback client in local development, which
+	 * needs no keyset.
 	 */
 	client_id?: string | undefined;
 	/** where the authorization server sends the user back; the first is the default. */
@@ -81,8 +82,14 @@ const fixedFields = (): Pick<
 
 /** whether `client_id` designates a loopback development client. */
 export const isLoopbackClientId = (clientId: string | undefined): boolean => {
+	// with or without the empty path `/` (`new URL('http://localhost').href` adds it), as the
+	// atproto reference does; the metadata then uses the canonical form built from the input
 	return (
-		clientId === undefined || clientId === 'http://localhost' || clientId.startsWith('http://localhost?')
+		clientId === undefined ||
+		clientId === 'http://localhost' ||
+		clientId === 'http://localhost/' ||
+		clientId.startsWith('http://localhost?') ||
+		clientId.startsWith('http://localhost/?')
 	);
 };
 

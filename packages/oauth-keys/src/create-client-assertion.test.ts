@@ -1,7 +1,11 @@
 import { base64url, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 
-import { CLIENT_ASSERTION_TYPE, createClientAssertion } from './create-client-assertion.ts';
+import {
+	CLIENT_ASSERTION_TYPE,
+	type ClientAssertionOptions,
+	createClientAssertion,
+} from './create-client-assertion.ts';
 import { generatePrivateKey } from './generate-private-key.ts';
 import { Keyset } from './keyset.ts';
 import type { PrivateKey } from './private-key.ts';
@@ -110,6 +114,19 @@ describe('createClientAssertion', () => {
 				createClientAssertion(es256, { clientId: CLIENT_ID, audience: AUDIENCE, lifetime }),
 			).rejects.toThrow(TypeError);
 		});
+	}
+
+	for (const value of ['', undefined]) {
+		for (const name of ['clientId', 'audience'] as const) {
+			it(`rejects ${value === '' ? 'an empty' : 'a missing'} ${name} with a TypeError naming it`, async () => {
+				const options = { clientId: CLIENT_ID, audience: AUDIENCE, [name]: value };
+				await expect(createClientAssertion(es256, options as ClientAssertionOptions)).rejects.toThrow(
+					new TypeError(
+						`client assertion ${name} must be a non-empty string, got ${value === '' ? 'an empty string' : 'undefined'}`,
+					),
+				);
+			});
+		}
 	}
 
 	it('names each key in its own header, for keys of the same algorithm', async () => {

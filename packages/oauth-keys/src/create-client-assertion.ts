@@ -34,6 +34,17 @@ export const createClientAssertion = async (
 	options: ClientAssertionOptions,
 ): Promise<string> => {
 	const { clientId, audience, lifetime = DEFAULT_LIFETIME_SECONDS, now = Date.now } = options;
+	// a signed assertion with an empty or missing iss/sub/aud names no client and no server
+	for (const [name, value] of [
+		['clientId', clientId],
+		['audience', audience],
+	] as const) {
+		if (typeof value !== 'string' || value === '') {
+			throw new TypeError(
+				`client assertion ${name} must be a non-empty string, got ${value === '' ? 'an empty string' : typeof value}`,
+			);
+		}
+	}
 	if (!(Number.isInteger(lifetime) && lifetime >= 1 && lifetime <= 300)) {
 		throw new TypeError(
 			`client assertion lifetime must be a whole number of seconds from 1 to 300, got ${lifetime}`,

@@ -121,6 +121,23 @@ describe('importJwkKey', () => {
 		await expectSignsFor(key);
 	});
 
+	it('imports an RSA key with public exponent 3', async () => {
+		const pair = (await globalThis.crypto.subtle.generateKey(
+			{
+				name: 'RSASSA-PKCS1-v1_5',
+				modulusLength: 2048,
+				publicExponent: new Uint8Array([3]),
+				hash: 'SHA-256',
+			},
+			true,
+			['sign', 'verify'],
+		)) as CryptoKeyPair;
+		const jwk = (await globalThis.crypto.subtle.exportKey('jwk', pair.privateKey)) as Record<string, unknown>;
+		expect(jwk.e).toBe('Aw');
+		const key = await importJwkKey({ ...jwk, kid: 'e3' });
+		await expectSignsFor(key);
+	});
+
 	it('infers ES384 from curve P-384 when the JWK has no alg', async () => {
 		const jwk = await josePrivateJwk('ES384');
 		expect(jwk.crv).toBe('P-384');
@@ -398,6 +415,30 @@ describe('importJwkKey', () => {
 				weak,
 			);
 		});
+
+		it('rejects an RSA key with public exponent 1 with reason weak_key', async () => {
+			// a consistent key: with e = 1, d = dp = dq = 1 (qi depends on p and q alone). its
+			// signatures are the padded messages themselves, which anyone can forge
+			const e1 = { ...rsaJwk, e: 'AQ', d: 'AQ', dp: 'AQ', dq: 'AQ', kid: 'k', alg: 'RS256' };
+			const error = await expectInvalidKey(importJwkKey(e1), 'weak_key', e1);
+			expect(error.message).toMatch(/"e"/);
+			await expectInvalidKey(importJwkKey({ ...e1, alg: undefined }, { alg: 'PS256' }), 'weak_key', e1);
+		});
+
+		// 2 and 65536 (even), and 4 (even, one byte)
+		for (const e of ['Ag', 'BA', 'AQAA']) {
+			it(`rejects an RSA key with the even public exponent ${e} with reason weak_key`, async () => {
+				const even = { ...rsaJwk, e, kid: 'k', alg: 'RS256' };
+				await expectInvalidKey(importJwkKey(even), 'weak_key', even);
+			});
+		}
+
+		for (const crv of ['constructor', '__proto__', 'toString']) {
+			it(`rejects an EC JWK on curve ${crv} (an Object.prototype name) with reason missing_alg`, async () => {
+				const error = await expectInvalidKey(importJwkKey({ ...ecJwk, crv, kid: 'k' }), 'missing_alg', ecJwk);
+				expect(error.message).toContain(`unsupported EC curve "${crv}"`);
+			});
+		}
 
 		it('rejects use: enc with reason invalid_key', async () => {
 			await expectInvalidKey(importJwkKey({ ...ecJwk, kid: 'k', use: 'enc' }), 'invalid_key', ecJwk);

@@ -1,7 +1,7 @@
 import { InvalidKeyError } from './errors.ts';
 import { base64Decode } from './internal/base64url.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
-import { resolveJwkAlgorithm } from './internal/resolve-jwk-algorithm.ts';
+import { checkSigningAlgorithm, resolveJwkAlgorithm } from './internal/resolve-jwk-algorithm.ts';
 import { keyParamsOf } from './internal/webcrypto-algorithms.ts';
 import { checkKid, type PrivateKey, toPrivateKey } from './private-key.ts';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithm.ts';
@@ -36,6 +36,10 @@ export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions
 	}
 	const kid = options.kid;
 	checkKid(kid);
+	// as generatePrivateKey and importJwkKey do: an unsupported alg is unsupported_alg, not a key
+	// that fails to import for it (alg_mismatch)
+	const alg = options.alg ?? 'ES256';
+	checkSigningAlgorithm(alg);
 
 	const text = pem.trim();
 	if (!text.startsWith(PKCS8_HEADER)) {
@@ -50,7 +54,6 @@ export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions
 		);
 	}
 
-	const alg = options.alg ?? 'ES256';
 	let cryptoKey: CryptoKey;
 	let der: Uint8Array<ArrayBuffer> | undefined;
 	try {

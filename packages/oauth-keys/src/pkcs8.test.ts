@@ -15,6 +15,7 @@ import { exportPkcs8Key } from './export-pkcs8-key.ts';
 import { generatePrivateKey } from './generate-private-key.ts';
 import { type ImportPkcs8KeyOptions, importPkcs8Key } from './import-pkcs8-key.ts';
 import type { PrivateKey } from './private-key.ts';
+import type { SigningAlgorithm } from './signing-algorithm.ts';
 import type { CreateSigner, SignFunction } from './signing-key.ts';
 
 const encoder = new TextEncoder();
@@ -231,4 +232,33 @@ describe('importPkcs8Key', () => {
 		const pem = await exportPKCS8(pair.privateKey);
 		await expectInvalidKey(importPkcs8Key(pem, { kid: 'weak', alg: 'RS256' }), 'weak_key', pem);
 	});
+
+	it('rejects an RSA PEM with public exponent 1 with reason weak_key', async () => {
+		const jwk = await exportJwkKey(await generatePrivateKey('rsa', 'RS256'));
+		// a consistent key: with e = 1, d = dp = dq = 1 (qi depends on p and q alone)
+		const { kid: _kid, alg: _alg, ...params } = { ...jwk, e: 'AQ', d: 'AQ', dp: 'AQ', dq: 'AQ' };
+		const cryptoKey = await globalThis.crypto.subtle.importKey(
+			'jwk',
+			params,
+			{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+			true,
+			['sign'],
+		);
+		const pem = await exportPKCS8(cryptoKey);
+		await expectInvalidKey(importPkcs8Key(pem, { kid: 'weak', alg: 'RS256' }), 'weak_key', pem);
+	});
+
+	for (const alg of ['EdDSA', 'ES256K', 'none']) {
+		it(`rejects alg ${alg} with reason unsupported_alg, as generatePrivateKey does`, async () => {
+			const error = await expectInvalidKey(
+				importPkcs8Key(es256Pem, { kid: 'k', alg: alg as SigningAlgorithm }),
+				'unsupported_alg',
+				es256Pem,
+			);
+			expect(error.message).toContain(alg);
+			await expect(generatePrivateKey('k', alg as SigningAlgorithm)).rejects.toMatchObject({
+				reason: 'unsupported_alg',
+			});
+		});
+	}
 });

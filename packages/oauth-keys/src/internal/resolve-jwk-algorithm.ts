@@ -1,6 +1,6 @@
 import { InvalidKeyError } from '../errors.ts';
 import { isSigningAlgorithm, type SigningAlgorithm } from '../signing-algorithm.ts';
-import { rsaModulusBits } from './rsa-modulus-bits.ts';
+import { rsaExponentIsValid, rsaModulusBits } from './rsa-modulus-bits.ts';
 import { ALG_BY_EC_CURVE, EC_CURVE_BY_ALG, keyTypeOf } from './webcrypto-algorithms.ts';
 
 /** the smallest RSA modulus we accept (NIST SP 800-131A). */
@@ -25,7 +25,7 @@ export const resolveJwkAlgorithm = (jwk: Record<string, unknown>, requested?: st
 		);
 	}
 
-	const alg = requested ?? jwk.alg ?? (jwk.kty === 'EC' ? ALG_BY_EC_CURVE[jwk.crv as string] : undefined);
+	const alg = requested ?? jwk.alg ?? (jwk.kty === 'EC' ? ALG_BY_EC_CURVE.get(jwk.crv) : undefined);
 	if (alg === undefined) {
 		throw new InvalidKeyError(
 			'missing_alg',
@@ -53,6 +53,11 @@ export const resolveJwkAlgorithm = (jwk: Record<string, unknown>, requested?: st
 				'weak_key',
 				`the RSA modulus is ${bits} bits; at least ${MIN_RSA_MODULUS_BITS} are required`,
 			);
+		}
+		// with e = 1 a signature is the padded message itself, so anyone could forge assertions that
+		// verify against the published key; an even e (or e < 3) is no RSA key either (RFC 8017 §3.1)
+		if (!rsaExponentIsValid(jwk)) {
+			throw new InvalidKeyError('weak_key', 'the RSA public exponent "e" must be odd and at least 3');
 		}
 	}
 	return alg;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { InvalidKeyError } from '../errors.ts';
-import { rsaModulusBits } from './rsa-modulus-bits.ts';
+import { rsaExponentIsValid, rsaModulusBits } from './rsa-modulus-bits.ts';
 
 const b64u = (bytes: number[]): string => Buffer.from(bytes).toString('base64url');
 const E = b64u([1, 0, 1]);
@@ -27,6 +27,26 @@ describe('rsaModulusBits', () => {
 			{ n, e: 'AQB' },
 		]) {
 			expect(() => rsaModulusBits(jwk)).toThrow(InvalidKeyError);
+		}
+	});
+});
+
+describe('rsaExponentIsValid', () => {
+	it('accepts an odd e of at least 3', () => {
+		for (const e of [[3], [5], [1, 0, 1], [1, 0, 0, 0, 1]]) {
+			expect(rsaExponentIsValid({ e: b64u(e) })).toBe(true);
+		}
+	});
+
+	it('refuses e = 1 and an even e', () => {
+		for (const e of [[1], [2], [4], [1, 0, 0], [1, 0, 2]]) {
+			expect(rsaExponentIsValid({ e: b64u(e) })).toBe(false);
+		}
+	});
+
+	it('refuses a leading zero byte or a malformed e', () => {
+		for (const jwk of [{ e: b64u([0, 3]) }, {}, { e: 3 }]) {
+			expect(() => rsaExponentIsValid(jwk)).toThrow(InvalidKeyError);
 		}
 	});
 });

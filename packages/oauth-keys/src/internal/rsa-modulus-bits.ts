@@ -32,3 +32,13 @@ export const rsaModulusBits = (jwk: Record<string, unknown>): number => {
 	// whole bytes after the first, plus the significant bits of the first (never zero here)
 	return (n.length - 1) * 8 + (32 - Math.clz32(n[0]!));
 };
+
+/**
+ * whether an RSA JWK's public exponent `e` is one RSA allows (RFC 8017 §3.1: odd and at least 3),
+ * after checking that it is a base64url integer in its shortest form.
+ */
+export const rsaExponentIsValid = (jwk: Record<string, unknown>): boolean => {
+	const e = readUInt(jwk, 'e');
+	// odd (the low bit of the last byte), and not 1: in the shortest form that is the single byte 1
+	return e[e.length - 1]! % 2 === 1 && !(e.length === 1 && e[0] === 1);
+};

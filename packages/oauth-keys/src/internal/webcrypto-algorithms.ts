@@ -9,12 +9,15 @@ export const EC_CURVE_BY_ALG: Readonly<Partial<Record<SigningAlgorithm, EcCurve>
 	ES512: 'P-521',
 };
 
-/** the ECDSA algorithm each curve implies, for JWKs that carry no `alg`. */
-export const ALG_BY_EC_CURVE: Readonly<Record<string, SigningAlgorithm>> = {
-	'P-256': 'ES256',
-	'P-384': 'ES384',
-	'P-521': 'ES512',
-};
+/**
+ * the ECDSA algorithm each curve implies, for JWKs that carry no `alg`. a Map, not an object: a
+ * `crv` such as "constructor" or "__proto__" must find nothing, not an inherited property.
+ */
+export const ALG_BY_EC_CURVE: ReadonlyMap<unknown, SigningAlgorithm> = new Map([
+	['P-256', 'ES256'],
+	['P-384', 'ES384'],
+	['P-521', 'ES512'],
+]);
 
 /** the key type an algorithm needs. */
 export const keyTypeOf = (alg: SigningAlgorithm): 'EC' | 'RSA' => (alg[0] === 'E' ? 'EC' : 'RSA');
