@@ -34,6 +34,15 @@ describe('RedisStore arguments', () => {
 		message: expect.stringMatching(/key must be a string, got (number|undefined|object)/),
 	});
 
+	it('refuses a ttl Redis would refuse on every set, with a TypeError naming it', () => {
+		for (const ttl of [2 ** 63, 1e21, Number.MAX_SAFE_INTEGER + 1]) {
+			expect(() => new RedisStore({ redis, prefix, ttl })).toThrow(
+				/ttl must be a positive integer .* up to 9007199254740991/,
+			);
+		}
+		expect(() => new RedisStore({ redis, prefix, ttl: Number.MAX_SAFE_INTEGER })).not.toThrow();
+	});
+
 	it('refuses a key that is not a string with a TypeError in get, take and delete, as in set', async () => {
 		const store = new RedisStore({ redis, prefix });
 		for (const key of [123, undefined, {}]) {

@@ -64,8 +64,11 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 			// an empty prefix would let clear() remove every key of the database
 			throw new TypeError('prefix must be a non-empty string, e.g. "oauth:session:"');
 		}
-		if (ttl !== undefined && !(isPositive(ttl) && Number.isInteger(ttl))) {
-			throw new TypeError(`ttl must be a positive integer number of milliseconds, got ${ttl}`);
+		// past 2^53 Redis refuses the PX of every set: no session could ever be written
+		if (ttl !== undefined && !(isPositive(ttl) && Number.isSafeInteger(ttl))) {
+			throw new TypeError(
+				`ttl must be a positive integer number of milliseconds up to ${Number.MAX_SAFE_INTEGER}, got ${ttl}`,
+			);
 		}
 		// each command's deadline is a timer
 		if (!isTimerDelay(timeout)) {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -155,6 +155,35 @@ describe('background WAL checkpoints', () => {
 		expect(pragma(reopened, 'integrity_check')).toBe('ok');
 		expect(reopened.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 600 });
 		reopened.close();
+	});
+
+	it('never makes a new, empty file when the store file was deleted before its worker opened it', async () => {
+		temp = tempDir();
+		const path = temp.file();
+		const database = new Database(path);
+		database.pragma('journal_mode = WAL');
+		const release = checkpointInBackground(database, {
+			path,
+			driver: DRIVER,
+			interval: 1,
+			busyTimeout: 5000,
+		});
+		try {
+			const worker = checkpointWorker(path, 1)!;
+			// its failure to open is an 'error' event, which once() would reject on
+			const exited = new Promise((resolve) => worker.once('exit', resolve));
+			// gone before the worker thread has started
+			rmSync(path);
+			rmSync(`${path}-wal`, { force: true });
+			rmSync(`${path}-shm`, { force: true });
+			await exited;
+			expect(existsSync(path)).toBe(false);
+			// the connection checkpoints on its own thread again
+			expect(pragma(database, 'wal_autocheckpoint')).toBe(1000);
+		} finally {
+			release();
+			database.close();
+		}
 	});
 
 	it('lets a process exit with the store left open, or closed', async () => {

@@ -58,7 +58,9 @@ if (Atomics.compareExchange(state, 0, ${STARTING}, ${OPEN}) === ${STARTING}) {
 	};
 	try {
 		const Database = require(driver);
-		database = new Database(path);
+		// the file the store opened, never a new one: a file deleted meanwhile fails the worker,
+		// and its connection goes back to checkpointing on its own thread
+		database = new Database(path, { fileMustExist: true });
 		database.exec('PRAGMA busy_timeout = ' + busyTimeout);
 		database.exec('PRAGMA synchronous = NORMAL');
 		const checkpoint = database.prepare('PRAGMA wal_checkpoint(PASSIVE)');
@@ -134,7 +136,8 @@ export const checkpointInBackground = (
 			eval: true,
 			workerData: {
 				driver: options.driver,
-				path: options.path,
+				// absolute: the process may change its working directory before the worker opens it
+				path: resolve(options.path),
 				busyTimeout: options.busyTimeout,
 				interval: options.interval,
 				passes: PASSES_PER_TICK,
