@@ -19,7 +19,7 @@ import { startRedis } from './lib/redis-server.mjs';
 import { runStoreScale } from './lib/store-scale.mjs';
 
 const redisServer = await startRedis();
-const redis = new Redis(redisServer.url);
+const redis = new Redis(redisServer.url, { autoResendUnfulfilledCommands: false });
 const folder = mkdtempSync(join(tmpdir(), 'atcute-oauth-bench-'));
 const prefix = `bench:${process.pid}:`;
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RedisStore } from './redis-store.ts';
 import {
@@ -32,6 +32,30 @@ describe('RedisStore arguments', () => {
 	const keyError = expect.objectContaining({
 		name: 'TypeError',
 		message: expect.stringMatching(/key must be a string, got (number|undefined|object)/),
+	});
+
+	it('warns once per client that re-sends failed commands after reconnecting (ioredis default)', () => {
+		const warnings: string[] = [];
+		const spy = vi.spyOn(process, 'emitWarning').mockImplementation(((
+			warning: string,
+			options?: { code?: string },
+		) => {
+			warnings.push(`${options?.code}: ${warning}`);
+		}) as typeof process.emitWarning);
+		try {
+			// ioredis's defaults; never connected
+			const resending = connect(server.url, { autoResendUnfulfilledCommands: true, lazyConnect: true });
+			new RedisStore({ redis: resending, prefix: 'oauth:session:' });
+			new RedisStore({ redis: resending, prefix: 'oauth:state:' });
+			expect(warnings).toHaveLength(1);
+			expect(warnings[0]).toMatch(/^ATCUTE_OAUTH_REDIS_RESEND: .*autoResendUnfulfilledCommands: false/);
+			// the client the README asks for
+			new RedisStore({ redis, prefix });
+			expect(warnings).toHaveLength(1);
+			resending.disconnect();
+		} finally {
+			spy.mockRestore();
+		}
 	});
 
 	it('refuses a ttl Redis would refuse on every set, with a TypeError naming it', () => {

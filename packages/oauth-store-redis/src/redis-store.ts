@@ -5,6 +5,7 @@ import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 import type { Redis } from 'ioredis';
 import { CLEAR_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { RedisStoreError, type StoreOperation, StoreUnavailableError } from './errors.ts';
+import { warnIfCommandsResent } from './internal/warn-resend.ts';
 
 /** options for `new RedisStore()`. */
 export interface RedisStoreOptions {
@@ -77,6 +78,7 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 			);
 		}
 		this.#redis = redis;
+		warnIfCommandsResent(redis);
 		this.#prefix = prefix;
 		this.#ttl = ttl;
 		this.#timeout = timeout;

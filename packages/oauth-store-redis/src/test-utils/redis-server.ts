@@ -179,11 +179,12 @@ export const useTestRedis = async (): Promise<TestRedis> => {
 export const uniquePrefix = (label: string): string => `atcute-oauth-test:${label}:${randomUUID()}:`;
 
 /**
- * an ioredis client for tests, with ioredis's defaults: quiet, since connection errors are what
- * some tests cause and ioredis prints them when nobody listens.
+ * an ioredis client for tests, with ioredis's defaults but the one the README asks of a store's
+ * client (`autoResendUnfulfilledCommands: false`); quiet, since connection errors are what some
+ * tests cause and ioredis prints them when nobody listens.
  */
 export const connect = (url: string, options: RedisOptions = {}): Redis => {
-	const redis = new Redis(url, options);
+	const redis = new Redis(url, { autoResendUnfulfilledCommands: false, ...options });
 	redis.on('error', () => {});
 	return redis;
 };
