@@ -12,15 +12,6 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 100;
  */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
-/**
- * WAL pages past which the worker empties the WAL file: the bound on its size under writes that
- * never pause, the one SQLite's own checkpoints keep (16 MiB of 16 KiB pages). emptying it takes
- * the write lock while the last frames are copied and synced, the longer the larger the WAL
- * (measured: about 20 ms at this size, 55 ms at four times it), much as SQLite's own checkpoint
- * on the caller's thread takes at this size.
- */
-const TRUNCATE_ABOVE_PAGES = SQLITE_AUTOCHECKPOINT_PAGES;
-
 /** passes a checkpoint may repeat when writers added frames while it ran, before the next tick. */
 const PASSES_PER_TICK = 4;
 
@@ -47,7 +38,7 @@ const CLOSED = 2;
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { driver, path, busyTimeout, interval, passes, truncateAbove, state } = workerData;
+const { driver, path, busyTimeout, interval, passes, state } = workerData;
 const closed = () => {
 	Atomics.store(state, 0, ${CLOSED});
 	Atomics.notify(state, 0);
@@ -73,20 +64,12 @@ if (Atomics.compareExchange(state, 0, ${STARTING}, ${OPEN}) === ${STARTING}) {
 		database.exec('PRAGMA busy_timeout = ' + busyTimeout);
 		database.exec('PRAGMA synchronous = NORMAL');
 		const checkpoint = database.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-		const truncate = database.prepare('PRAGMA wal_checkpoint(TRUNCATE)');
 		timer = setInterval(() => {
 			try {
-				let log = 0;
 				for (let pass = 0; pass < passes; pass++) {
-					const result = checkpoint.get();
-					log = result.log;
-					if (result.busy !== 0 || result.log <= result.checkpointed) break;
+					const { busy, log, checkpointed } = checkpoint.get();
+					if (busy !== 0 || log <= checkpointed) break;
 				}
-				// writers that never pause land a frame during every pass, so the WAL is never fully
-				// copied when a write starts and never starts over: it would grow without bound, and a
-				// WAL file keeps its largest size. past the bound, copy the last frames and empty the
-				// file. this takes the write lock: a write waits for it (within its busy timeout)
-				if (log > truncateAbove) truncate.get();
 			} catch (err) {
 				stop();
 				throw err;
@@ -158,7 +141,6 @@ export const checkpointInBackground = (
 				busyTimeout: options.busyTimeout,
 				interval: options.interval,
 				passes: PASSES_PER_TICK,
-				truncateAbove: TRUNCATE_ABOVE_PAGES,
 				state,
 			},
 		});
