@@ -24,13 +24,5 @@ export const DEFAULT_COMMAND_TIMEOUT_MS: number = 5_000;
  */
 export const RELEASE_WAIT_MS: number = 1_000;
 
-/**
- * how long a SET after the first, sent near the end of `waitMs`, may still wait for Redis's
- * answer, in milliseconds (or `timeout`, if shorter): a waiter gives up at most this long after
- * `waitMs`, not a whole command timeout after it, when Redis stops answering. the first SET
- * always gets the whole `timeout`.
- */
-export const ANSWER_GRACE_MS: number = 1_000;
-
 /** the key prefix for lock names. */
 export const DEFAULT_PREFIX: string = 'oauth-lock:';

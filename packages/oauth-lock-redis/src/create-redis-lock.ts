@@ -1,11 +1,11 @@
 import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
+import { attemptLimit } from '@atcute-oauth/internal/attempt-limit';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import { settleWithin } from '@atcute-oauth/internal/settle-within';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 import type { Redis } from 'ioredis';
 import {
-	ANSWER_GRACE_MS,
 	DEFAULT_COMMAND_TIMEOUT_MS,
 	DEFAULT_LEASE_MS,
 	DEFAULT_MAX_RETRY_DELAY_MS,
@@ -126,14 +126,9 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		for (let attempt = 0; ; attempt++) {
 			let sentAt: number | undefined;
 			let reply: string | null;
-			// the first SET (the only one with waitMs 0) gets the whole `timeout`, however small
-			// `waitMs`: a slow answer is not a busy name. a later one, sent while waiting, must not
-			// hold the caller a whole command timeout past `waitMs`: it gets the time left, or a
-			// moment for its answer if that is shorter
-			const limit =
-				attempt === 0
-					? timeout
-					: Math.min(timeout, Math.max(Math.ceil(waitMs - (performance.now() - started)), ANSWER_GRACE_MS));
+			// the first SET gets the whole `timeout`; a later one, sent while waiting, the time left
+			// (or a moment): it must not hold the caller a whole command timeout past `waitMs`
+			const limit = attemptLimit(attempt, timeout, waitMs, performance.now() - started);
 			try {
 				reply = await run(() => {
 					sentAt = performance.now();

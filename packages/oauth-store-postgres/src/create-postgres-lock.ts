@@ -1,4 +1,5 @@
 import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
+import { attemptLimit } from '@atcute-oauth/internal/attempt-limit';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 import { settleWithin } from '@atcute-oauth/internal/settle-within';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
@@ -54,14 +55,6 @@ export interface PostgresLockOptions {
 	 */
 	onLeaseLost?: ((event: LeaseLostEvent) => void) | undefined;
 }
-
-/**
- * how long an attempt after the first, made near the end of `waitMs`, may still take for its
- * connection and its query together, in milliseconds (or `timeout`, if shorter): a waiter gives
- * up at most this long after `waitMs`, not a whole query timeout (or two) after it, when
- * PostgreSQL stops answering.
- */
-const ANSWER_GRACE_MS = 1_000;
 
 const TRY_LOCK = 'SELECT pg_try_advisory_lock($1::bigint) AS acquired';
 const UNLOCK = 'SELECT pg_advisory_unlock($1::bigint) AS released';
@@ -253,9 +246,7 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 			const deadline =
 				attempt === 0
 					? undefined
-					: attemptDeadline(
-							Math.min(timeout, Math.max(Math.ceil(waitMs - (performance.now() - started)), ANSWER_GRACE_MS)),
-						);
+					: attemptDeadline(attemptLimit(attempt, timeout, waitMs, performance.now() - started));
 			let client: PgPoolClient | undefined;
 			try {
 				client = await tryAcquire(name, key, deadline);

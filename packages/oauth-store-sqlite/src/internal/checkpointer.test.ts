@@ -43,6 +43,14 @@ const until = async (condition: () => boolean, ms = 10_000): Promise<void> => {
 const pragma = (database: Database.Database, name: string): unknown =>
 	database.pragma(name, { simple: true });
 
+/** a WAL connection to `path` whose checkpoints a worker runs every millisecond. */
+const walWithWorker = (path: string) => {
+	const database = new Database(path);
+	database.pragma('journal_mode = WAL');
+	const release = checkpointInBackground(database, { path, driver: DRIVER, interval: 1, busyTimeout: 5000 });
+	return { database, release };
+};
+
 /** runs test/checkpoint-child.mjs (the built package) in `mode`. */
 const child = (path: string, mode: 'leave' | 'close' | 'forever') => {
 	const process_ = spawn(process.execPath, [CHILD, path, mode], {
@@ -124,16 +132,9 @@ describe('background WAL checkpoints', () => {
 	it('goes back to checkpoints on the caller thread when the worker dies, and loses no write', async () => {
 		temp = tempDir();
 		const path = temp.file();
-		const database = new Database(path);
-		database.pragma('journal_mode = WAL');
+		const { database, release } = walWithWorker(path);
 		database.exec('CREATE TABLE t (i INTEGER PRIMARY KEY, v TEXT NOT NULL)');
 		const insert = database.prepare('INSERT INTO t (i, v) VALUES (?, ?)');
-		const release = checkpointInBackground(database, {
-			path,
-			driver: DRIVER,
-			interval: 1,
-			busyTimeout: 5000,
-		});
 		try {
 			expect(pragma(database, 'wal_autocheckpoint')).toBe(0);
 			const worker = checkpointWorker(path, 1)!;
@@ -160,14 +161,7 @@ describe('background WAL checkpoints', () => {
 	it('never makes a new, empty file when the store file was deleted before its worker opened it', async () => {
 		temp = tempDir();
 		const path = temp.file();
-		const database = new Database(path);
-		database.pragma('journal_mode = WAL');
-		const release = checkpointInBackground(database, {
-			path,
-			driver: DRIVER,
-			interval: 1,
-			busyTimeout: 5000,
-		});
+		const { database, release } = walWithWorker(path);
 		try {
 			const worker = checkpointWorker(path, 1)!;
 			// its failure to open is an 'error' event, which once() would reject on
