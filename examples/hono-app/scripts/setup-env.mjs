@@ -1,12 +1,22 @@
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { exportJwkKey, generatePrivateKey, importJwkKey } from '@atcute/oauth-node-client';
 
+// the example's own directory, where the server reads its env files whatever the working directory;
+// another one may be named as the first argument (the tests use a copy of .env elsewhere)
+const appDir =
+	process.argv[2] === undefined ? fileURLToPath(new URL('..', import.meta.url)) : resolve(process.argv[2]);
+
 const ensureEnvLocal = async () => {
-	const envPath = resolve(process.cwd(), '.env');
-	const envLocalPath = resolve(process.cwd(), '.env.local');
+	const envPath = resolve(appDir, '.env');
+	const envLocalPath = resolve(appDir, '.env.local');
+	if (!existsSync(envPath)) {
+		console.error(`setup-env: there is no .env in ${appDir} to start .env.local from`);
+		process.exit(1);
+	}
 
 	// .env.local is about to hold the private key: readable and writable by its owner only (0600),
 	// from the moment it exists; one made earlier (by hand, by an older script) is tightened first

@@ -13,6 +13,7 @@ import {
 	TokenRefreshError,
 } from '@atcute/oauth-node-client';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
 
@@ -28,6 +29,16 @@ export const LOGIN_COOKIE = 'oauth_login';
 const SESSION_MAX_AGE = 30 * 24 * 60 * 60;
 /** how long a sign-in may take, in seconds: the library's state lives 10 minutes too. */
 const LOGIN_COOKIE_MAX_AGE = 10 * 60;
+/**
+ * the largest form body `POST /login` and `POST /logout` read, in bytes: a handle is at most 253
+ * characters. anyone may post, signed in or not, so a body is refused past this before it is read
+ * (unbounded, one request of 256 MB took the process past 2.6 GB).
+ */
+export const FORM_BODY_LIMIT = 4096;
+/** sign-ins one browser may have under way at once (tabs), each with its own binding. */
+const LOGIN_BINDINGS_MAX = 4;
+/** the longest identifier an error page repeats; past it, cut short. */
+const ECHO_MAX = 256;
 /** where a successful sign-in lands. */
 const RETURN_TO = '/protected';
 
@@ -185,6 +196,39 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		await next();
 	};
 
+	/** refuses a form body past `FORM_BODY_LIMIT` with a 413 page, before it is read. */
+	const smallFormOnly = bodyLimit({
+		maxSize: FORM_BODY_LIMIT,
+		onError: (c) =>
+			page(c, 413, {
+				title: 'form too large',
+				message: 'that form was larger than this page ever sends. type your handle and try again.',
+				code: 'form_too_large',
+			}),
+	});
+
+	/** the form's fields, or undefined when the body is not a form that can be read. */
+	const readForm = async (c: Context): Promise<Record<string, unknown> | undefined> => {
+		try {
+			return await c.req.parseBody();
+		} catch {
+			// a malformed multipart body (no boundary, cut short): the sender's fault, not ours
+			return undefined;
+		}
+	};
+
+	/** the sign-in bindings this browser holds: one per sign-in under way, newest last. */
+	const loginBindings = (c: Context): string[] => {
+		const value = getCookie(c, LOGIN_COOKIE);
+		return value === undefined ? [] : value.split('.').filter((binding) => binding !== '');
+	};
+
+	/** keeps `bindings` in the login cookie, or deletes it when none is left. */
+	const keepLoginBindings = (c: Context, bindings: string[]): void => {
+		if (bindings.length === 0) deleteCookie(c, LOGIN_COOKIE, loginCookie);
+		else setCookie(c, LOGIN_COOKIE, bindings.join('.'), { ...loginCookie, maxAge: LOGIN_COOKIE_MAX_AGE });
+	};
+
 	const app = new Hono();
 
 	// loopback mode: visitors who came through `localhost` go to the same path on 127.0.0.1. only
@@ -230,8 +274,16 @@ export const createApp = (options: CreateAppOptions): Hono => {
 	app.get('/', async (c) => c.html(homePage({ did: (await currentSession(c))?.did })));
 
 	// POST only, from the home page's form: a link or an image cannot start a sign-in
-	app.post('/login', sameOriginOnly, async (c) => {
-		const raw = (await c.req.parseBody()).handle;
+	app.post('/login', sameOriginOnly, smallFormOnly, async (c) => {
+		const form = await readForm(c);
+		if (form === undefined) {
+			return page(c, 400, {
+				title: 'that form could not be read',
+				message: 'the sign-in form arrived damaged. go back to the home page and try again.',
+				code: 'invalid_form',
+			});
+		}
+		const raw = form.handle;
 		const identifier = typeof raw === 'string' ? raw.trim().replace(/^@/, '') : '';
 		if (identifier === '') {
 			return page(c, 400, {
@@ -242,7 +294,7 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		if (!isHandle(identifier) && !isDid(identifier)) {
 			return page(c, 400, {
 				title: 'that is not a handle',
-				message: `“${identifier}” is not a valid handle or DID. a handle looks like alice.bsky.social.`,
+				message: `“${identifier.length > ECHO_MAX ? `${identifier.slice(0, ECHO_MAX)}…` : identifier}” is not a valid handle or DID. a handle looks like alice.bsky.social.`,
 				code: 'invalid_handle',
 			});
 		}
@@ -262,7 +314,8 @@ export const createApp = (options: CreateAppOptions): Hono => {
 			return failurePage(c, failure, error);
 		}
 
-		setCookie(c, LOGIN_COOKIE, binding, { ...loginCookie, maxAge: LOGIN_COOKIE_MAX_AGE });
+		// beside the bindings of sign-ins under way in other tabs (the oldest dropped past the limit)
+		keepLoginBindings(c, [...loginBindings(c), binding].slice(-LOGIN_BINDINGS_MAX));
 		return c.redirect(url.toString());
 	});
 
@@ -272,8 +325,9 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		// authorization server redirected to is this path under the public one
 		const callbackUrl =
 			publicUrl === undefined ? requestUrl : new URL(requestUrl.pathname + requestUrl.search, publicUrl);
-		const expectedBinding = getCookie(c, LOGIN_COOKIE);
-		deleteCookie(c, LOGIN_COOKIE, loginCookie);
+		// the cookie is left alone until a state matches: a stray or forged callback (a link from
+		// another site, say) must not cancel a sign-in under way in this browser
+		const bindings = loginBindings(c);
 
 		let result: Awaited<ReturnType<OAuthClient['callback']>>;
 		try {
@@ -286,7 +340,7 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		const { session, state } = result;
 		const appState = state as { returnTo?: string; binding?: string } | undefined;
 
-		if (appState?.binding === undefined || appState.binding !== expectedBinding) {
+		if (appState?.binding === undefined || !bindings.includes(appState.binding)) {
 			// a sign-in started elsewhere (a forged callback link, or an expired cookie): this browser
 			// is not signed in. the OAuth session stays: whoever approved it owns the account, and it
 			// is the one session the library keeps per account, so signing it out would sign the
@@ -299,6 +353,11 @@ export const createApp = (options: CreateAppOptions): Hono => {
 			});
 		}
 
+		// this sign-in is done; the others under way keep their bindings
+		keepLoginBindings(
+			c,
+			bindings.filter((binding) => binding !== appState.binding),
+		);
 		// the cookie gets a random session id; the DID stays here and the tokens in the OAuth store
 		await startSession(c, session.did);
 		return c.redirect(safeReturnTo(appState.returnTo));
@@ -344,7 +403,7 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		}
 	});
 
-	app.post('/logout', sameOriginOnly, async (c) => {
+	app.post('/logout', sameOriginOnly, smallFormOnly, async (c) => {
 		const current = await currentSession(c);
 		if (current !== undefined) {
 			// the session id is deleted server-side: a copy of the cookie signs no one in any more

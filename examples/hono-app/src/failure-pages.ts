@@ -10,7 +10,7 @@ import {
 
 /** a friendly error page: its status, what to say, and the error code when there is one. */
 export interface FailurePage {
-	status: 400 | 403 | 404 | 500 | 502 | 503;
+	status: 400 | 403 | 404 | 413 | 500 | 502 | 503;
 	title: string;
 	message: string;
 	code?: string | undefined;

@@ -3,6 +3,7 @@ export {
 	type AppSessionStore,
 	type CreateAppOptions,
 	createApp,
+	FORM_BODY_LIMIT,
 	LOGIN_COOKIE,
 	SESSION_COOKIE,
 } from './app.ts';

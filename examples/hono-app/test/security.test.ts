@@ -9,11 +9,13 @@ import {
 	createActorResolver,
 	createApp,
 	createOAuthClient,
+	FORM_BODY_LIMIT,
 	LOGIN_COOKIE,
 	SESSION_COOKIE,
 	startServer,
 } from '../src/index.ts';
 import {
+	authorizeAt,
 	browser,
 	COOKIE_SECRET,
 	CookieJar,
@@ -23,6 +25,7 @@ import {
 	locationOf,
 	PUBLIC_URL,
 	postForm,
+	SAME_ORIGIN,
 	signIn,
 	startHarness,
 } from './helpers.ts';
@@ -248,5 +251,102 @@ describe('safeReturnTo', () => {
 		]) {
 			expect(safeReturnTo(value), JSON.stringify(value)).toBe('/');
 		}
+	});
+});
+
+describe('what anyone may post, signed in or not', () => {
+	it('refuses a form body past FORM_BODY_LIMIT before reading it, and starts no sign-in', async () => {
+		const user = browser(harness.app);
+		const handle = `${'a'.repeat(FORM_BODY_LIMIT)}.test`;
+		const response = await postForm(user, '/login', { handle });
+		expect(response.status).toBe(413);
+		const body = await response.text();
+		expect(body).toContain('form_too_large');
+		expect(body).not.toContain(handle);
+		expect(harness.server.stats.par).toBe(0);
+		// a body without Content-Length, streamed, is cut off too
+		const streamed = await user.request('/login', {
+			method: 'POST',
+			headers: { ...SAME_ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+			body: new ReadableStream({
+				start(controller) {
+					for (let i = 0; i < 64; i++)
+						controller.enqueue(new TextEncoder().encode(`handle=${'a'.repeat(1024)}`));
+					controller.close();
+				},
+			}),
+			duplex: 'half',
+		} as RequestInit);
+		expect(streamed.status).toBe(413);
+		expect((await postForm(user, '/logout', { filler: 'x'.repeat(FORM_BODY_LIMIT) })).status).toBe(413);
+	});
+
+	it('repeats a long identifier that is no handle cut short', async () => {
+		const user = browser(harness.app);
+		const identifier = `${'b'.repeat(1000)} c`;
+		const response = await postForm(user, '/login', { handle: identifier });
+		expect(response.status).toBe(400);
+		const body = await response.text();
+		expect(body).toContain('invalid_handle');
+		expect(body).toContain(`${'b'.repeat(256)}…`);
+		expect(body).not.toContain('b'.repeat(257));
+	});
+
+	it('answers a form it cannot read with a 400, not an error it logs', async () => {
+		const user = browser(harness.app);
+		const errorsBefore = harness.errors.length;
+		for (const contentType of ['multipart/form-data; boundary=xyz', 'multipart/form-data']) {
+			const response = await user.request('/login', {
+				method: 'POST',
+				headers: { ...SAME_ORIGIN, 'content-type': contentType },
+				body: 'not a multipart body at all',
+			});
+			expect(response.status, contentType).toBe(400);
+			expect(await response.text()).toContain('invalid_form');
+		}
+		expect(harness.errors.length).toBe(errorsBefore);
+		expect(harness.server.stats.par).toBe(0);
+	});
+});
+
+describe('sign-ins under way in one browser', () => {
+	it('are not cancelled by a stray or forged callback', async () => {
+		const user = browser(harness.app);
+		const params = await authorizeAt(harness, user);
+		// another site links the browser to the callback: no state, an unknown one, a denial
+		for (const stray of ['error=access_denied', 'state=unknown&code=x', 'iss=x']) {
+			expect((await user.request(`/oauth/callback?${stray}`)).status, stray).toBe(400);
+		}
+		// a sign-in someone else started, opened in this browser: refused, and ours is kept
+		const attacker = browser(harness.app);
+		const foreign = await user.request(`/oauth/callback?${await authorizeAt(harness, attacker)}`);
+		expect(await foreign.text()).toContain('browser_mismatch');
+		const response = await user.request(`/oauth/callback?${params}`);
+		expect(response.status).toBe(302);
+		expect(locationOf(response)).toBe('/protected');
+		expect((await user.request('/protected')).status).toBe(200);
+		// done: no binding is left behind
+		expect(user.jar.get(LOGIN_COOKIE)).toBeUndefined();
+	});
+
+	it('each complete, in either order, when started in two tabs', async () => {
+		const user = browser(harness.app);
+		const first = await authorizeAt(harness, user);
+		const second = await authorizeAt(harness, user);
+		expect((await user.request(`/oauth/callback?${first}`)).status).toBe(302);
+		// the second tab's sign-in still completes after the first one's
+		expect(user.jar.get(LOGIN_COOKIE)).toBeDefined();
+		expect((await user.request(`/oauth/callback?${second}`)).status).toBe(302);
+		expect((await user.request('/protected')).status).toBe(200);
+		expect(user.jar.get(LOGIN_COOKIE)).toBeUndefined();
+	});
+
+	it('keep the last four tabs’ bindings, no more', async () => {
+		const user = browser(harness.app);
+		const tabs = [];
+		for (let i = 0; i < 5; i++) tabs.push(await authorizeAt(harness, user));
+		// the oldest was dropped to keep the cookie small
+		expect(await (await user.request(`/oauth/callback?${tabs[0]}`)).text()).toContain('browser_mismatch');
+		expect((await user.request(`/oauth/callback?${tabs[4]}`)).status).toBe(302);
 	});
 });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnv, promisify } from 'node:util';
@@ -49,7 +50,8 @@ describe('scripts/setup-env.mjs', () => {
 	it('writes .env.local with a fresh ES256 key, then leaves it alone', async () => {
 		const envLocalPath = join(dir, '.env.local');
 
-		const first = await run(process.execPath, [script], { cwd: dir });
+		// run from elsewhere: the directory named is the one it writes in, never the working one
+		const first = await run(process.execPath, [script, dir], { cwd: tmpdir() });
 		expect(first.stdout.trim()).toBe(`updated ${envLocalPath}`);
 
 		const written = await readFile(envLocalPath, 'utf8');
@@ -78,9 +80,39 @@ describe('scripts/setup-env.mjs', () => {
 
 		// a .env.local left readable by others (an older script, a copy) is made owner-only again
 		await chmod(envLocalPath, 0o644);
-		const second = await run(process.execPath, [script], { cwd: dir });
+		const second = await run(process.execPath, [script, dir], { cwd: tmpdir() });
 		expect(second.stdout.trim()).toBe(`no changes to ${envLocalPath}`);
 		expect(await readFile(envLocalPath, 'utf8')).toBe(written);
 		expect((await stat(envLocalPath)).mode & 0o777).toBe(0o600);
+	});
+
+	it('writes beside the example it belongs to when no directory is named, from any working directory', async () => {
+		// a copy of the example's layout: <app>/.env and <app>/scripts/setup-env.mjs
+		const app = await mkdtemp(join(appDir, '.tmp-setup-env-own-'));
+		try {
+			await mkdir(join(app, 'scripts'));
+			await copyFile(script, join(app, 'scripts', 'setup-env.mjs'));
+			await copyFile(join(appDir, '.env'), join(app, '.env'));
+			const result = await run(process.execPath, [join(app, 'scripts', 'setup-env.mjs')], { cwd: tmpdir() });
+			expect(result.stdout.trim()).toBe(`updated ${join(app, '.env.local')}`);
+			expect(parseEnv(await readFile(join(app, '.env.local'), 'utf8')).PRIVATE_KEY_JWK).toMatch(/^\{.*\}$/);
+		} finally {
+			await rm(app, { recursive: true, force: true });
+		}
+	});
+
+	it('says which directory has no .env, and writes nothing', async () => {
+		const empty = await mkdtemp(join(tmpdir(), 'setup-env-empty-'));
+		try {
+			const failed = await run(process.execPath, [script, empty], { cwd: tmpdir() }).then(
+				() => undefined,
+				(error: { code: number; stderr: string }) => error,
+			);
+			expect(failed?.code).toBe(1);
+			expect(failed?.stderr.trim()).toBe(`setup-env: there is no .env in ${empty} to start .env.local from`);
+			await expect(stat(join(empty, '.env.local'))).rejects.toThrow(/ENOENT/);
+		} finally {
+			await rm(empty, { recursive: true, force: true });
+		}
 	});
 });
