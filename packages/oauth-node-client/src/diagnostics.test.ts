@@ -1,11 +1,11 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { subscribe, type TracingChannel, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
 
 import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
 import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-oauth-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import {
 	diagnosticsChannelTracer,
@@ -17,6 +17,7 @@ import {
 	type OAuthTracer,
 	type StoredSession,
 	type StoredState,
+	type TraceContexts,
 } from './index.ts';
 import { createTestServerClient } from './test-utils/test-server-client.ts';
 
@@ -188,6 +189,33 @@ describe('diagnostics_channel tracing', () => {
 		const { session } = await oauth.callback(await server.authorize(url, { did: alice.did }));
 		expect((await new Client({ handler: session }).get('com.atproto.server.getSession', {})).ok).toBe(true);
 		expect(seen).toEqual(['authorize', 'callback']);
+	});
+
+	it('hands over to tracePromise on a runtime whose TracingChannel has no hasSubscribers (Bun 1.4)', async () => {
+		const request = OAUTH_TRACING_CHANNELS.request;
+		// Bun's TracingChannel reads `undefined` there; its five channels still know. (Node's own
+		// tracePromise reads it too, so here it publishes nothing: what Bun publishes is checked
+		// under Bun by the runtime matrix)
+		const prototype = Object.getPrototypeOf(tracingChannel(request)) as TracingChannel;
+		const own = Object.getOwnPropertyDescriptor(prototype, 'hasSubscribers');
+		expect(own).toBeDefined();
+		Object.defineProperty(prototype, 'hasSubscribers', { configurable: true, get: () => undefined });
+		const tracePromise = vi.spyOn(prototype, 'tracePromise');
+		const handler = () => {};
+		subscribe(`tracing:${request}:start`, handler);
+		try {
+			expect(diagnosticsChannelTracer.isTracing?.('request')).toBe(true);
+			expect(diagnosticsChannelTracer.isTracing?.('refresh')).toBe(false);
+			const context = { sub: alice.did, method: 'GET' } as TraceContexts['request'];
+			expect(await diagnosticsChannelTracer.trace('request', context, async () => 7)).toBe(7);
+			expect(tracePromise).toHaveBeenCalledTimes(1);
+			expect(tracePromise.mock.calls[0]![1]).toBe(context);
+		} finally {
+			unsubscribe(`tracing:${request}:start`, handler);
+			tracePromise.mockRestore();
+			Object.defineProperty(prototype, 'hasSubscribers', own!);
+		}
+		expect(diagnosticsChannelTracer.isTracing?.('request')).toBe(false);
 	});
 
 	it('lets an app give its own tracer instead', async () => {

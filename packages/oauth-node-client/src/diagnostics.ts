@@ -30,6 +30,22 @@ const channelsOf = (): Channels => {
 };
 
 /**
+ * whether anyone subscribes to `channel`. Bun's `TracingChannel` (1.4) has no `hasSubscribers`
+ * (it reads `undefined`, and tracing would silently publish nothing): ask its five channels there.
+ */
+const subscribed = (channel: TracingChannel<unknown, object>): boolean => {
+	const own: boolean | undefined = channel.hasSubscribers;
+	if (typeof own === 'boolean') return own;
+	return (
+		channel.start.hasSubscribers ||
+		channel.end.hasSubscribers ||
+		channel.asyncStart.hasSubscribers ||
+		channel.asyncEnd.hasSubscribers ||
+		channel.error.hasSubscribers
+	);
+};
+
+/**
  * an `OAuthTracer` that publishes each operation on its `diagnostics_channel` tracing channel;
  * costs a property read when nobody subscribes. the default of the facade's `OAuthClient`.
  */
@@ -40,7 +56,7 @@ export const diagnosticsChannelTracer: OAuthTracer = {
 		fn: () => Promise<T>,
 	): Promise<T> {
 		const channel = channelsOf()[operation] as TracingChannel<unknown, TraceContexts[O] & object>;
-		if (!channel.hasSubscribers) return fn();
+		if (!subscribed(channel)) return fn();
 
 		let result: T;
 		// the result (a session, a response, tokens) is kept out of the message: the channel sets
@@ -52,6 +68,6 @@ export const diagnosticsChannelTracer: OAuthTracer = {
 			.then(() => result);
 	},
 	isTracing(operation: TraceOperation): boolean {
-		return channelsOf()[operation].hasSubscribers;
+		return subscribed(channelsOf()[operation]);
 	},
 };

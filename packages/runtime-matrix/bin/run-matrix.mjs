@@ -61,6 +61,9 @@ const workerdDate = /(\d{4}-\d{2}-\d{2})/.exec(
 	execFileSync(binaries.workerd, ['--version'], { encoding: 'utf8' }),
 )[1];
 
+/** the compatibility date from which workerd turns `nodejs_compat` on by default. */
+const NODEJS_COMPAT_DEFAULT_SINCE = '2026-08-04';
+
 /** a server runtime's lane: the command that runs src/run-suite.mjs. */
 const serverLane = (name, command) => ({ name, kind: 'server', command });
 const lanes = [
@@ -81,11 +84,14 @@ const lanes = [
 		'--allow-write',
 		suiteEntry,
 	]),
+	// without Node compatibility: from 2026-08-04 on it is on by default, and only the
+	// `no_nodejs_compat` flag turns it off
 	...[...OLD_COMPATIBILITY_DATES, workerdDate].map((compatibilityDate) => ({
 		name: `workerd@${compatibilityDate}`,
 		kind: 'workerd',
 		bundle: 'core',
 		compatibilityDate,
+		compatibilityFlags: compatibilityDate >= NODEJS_COMPAT_DEFAULT_SINCE ? ['no_nodejs_compat'] : [],
 	})),
 	// the facade too, where Workers offer node:crypto
 	...[OLD_COMPATIBILITY_DATES[0], workerdDate].map((compatibilityDate) => ({

@@ -1,6 +1,7 @@
 // the Workers entry point with nodejs_compat: the core's tests, then the same flow through the
 // facade @atcute/oauth-node-client (its node:crypto signer, as workerd's node:crypto provides it).
 import {
+	createNodeFetch,
 	exportJwkKey,
 	generatePrivateKey,
 	importJwkKey,
@@ -26,6 +27,24 @@ export default {
 				stores: { sessions: new MemoryStore(), states: new MemoryStore() },
 				label: 'facade-workerd',
 			}),
+		);
+		suite.test(
+			'facade (nodejs_compat): createNodeFetch where node:http exists, or a TypeError that says so',
+			async () => {
+				const { pdsUrl } = await control.urls();
+				const answer = await createNodeFetch({ allowPrivateNetwork: true })(
+					`${pdsUrl}/.well-known/oauth-protected-resource`,
+				).then(
+					(response) => response,
+					(err) => err,
+				);
+				if (answer instanceof Response) {
+					await answer.arrayBuffer();
+					if (answer.status !== 200) throw new Error(`the transport got ${answer.status}`);
+				} else if (!(answer instanceof TypeError) || !answer.message.includes('use its global fetch')) {
+					throw new Error(`the transport failed without saying what to do: ${answer}`);
+				}
+			},
 		);
 		return Response.json({ results: await suite.run(config.filter) });
 	},

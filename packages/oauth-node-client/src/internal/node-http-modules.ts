@@ -27,12 +27,21 @@ export const loadNodeHttpModules = (): Promise<NodeHttpModules> => {
 		import('node:tls'),
 		import('node:zlib'),
 		import('node:stream'),
-	]).then(([http, https, tls, zlib, stream]) => ({
-		http: http.default,
-		https: https.default,
-		tls: tls.default,
-		zlib: zlib.default,
-		stream: stream.default,
-	}));
+	]).then(
+		([http, https, tls, zlib, stream]) => ({
+			http: http.default,
+			https: https.default,
+			tls: tls.default,
+			zlib: zlib.default,
+			stream: stream.default,
+		}),
+		(err: unknown) => {
+			// Workers before their 2025 node:http, say: a plain "No such module" would not say what to do
+			throw new TypeError(
+				'createNodeFetch needs node:http, node:https, node:tls, node:zlib and node:stream, and this runtime does not provide them all: use its global fetch (leave the fetch option to the facade, or pass globalThis.fetch)',
+				{ cause: err },
+			);
+		},
+	);
 	return loading;
 };

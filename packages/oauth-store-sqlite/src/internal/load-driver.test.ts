@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SqliteDatabase } from '../sqlite-database.ts';
 import { connect } from './connection.ts';
-import { type DriverLoaders, selectDriver } from './load-driver.ts';
+import { type DriverLoaders, defaultLoaders, selectDriver } from './load-driver.ts';
 import { tempDir } from './test-files.ts';
 import { FakeDatabaseSync } from './test-node-sqlite.ts';
 
@@ -39,6 +39,55 @@ describe('selectDriver', () => {
 		});
 		expect(driver.name).toBe('better-sqlite3');
 		expect(driver.open('x.db')).toBeInstanceOf(FakeBetterSqlite3);
+	});
+
+	it('never tries better-sqlite3 where loading an addon would stop at a permission prompt (Deno)', () => {
+		let tried = false;
+		const driver = selectDriver({
+			betterSqlite3: () => {
+				tried = true;
+				return FakeBetterSqlite3;
+			},
+			nodeSqlite: () => ({ DatabaseSync: FakeNodeSqlite }),
+			addonsAllowed: () => false,
+		});
+		expect(tried).toBe(false);
+		expect(driver.name).toBe('node:sqlite');
+	});
+
+	it('asks Deno what it grants without prompting: better-sqlite3 only with ffi and sys granted', () => {
+		const queried: string[] = [];
+		const grants = (granted: string[]) => ({
+			permissions: {
+				querySync: (descriptor: { name: string; kind?: string }) => {
+					queried.push(
+						descriptor.kind === undefined ? descriptor.name : `${descriptor.name}:${descriptor.kind}`,
+					);
+					return { state: granted.includes(descriptor.name) ? 'granted' : 'prompt' };
+				},
+				// what would prompt in a terminal: never to be called
+				request: () => {
+					throw new Error('prompted');
+				},
+			},
+		});
+		const global = globalThis as { Deno?: unknown };
+		expect(global.Deno).toBeUndefined();
+		try {
+			global.Deno = grants(['ffi', 'sys']);
+			expect(defaultLoaders.addonsAllowed?.()).toBe(true);
+			expect(queried).toEqual(['ffi', 'sys:uid']);
+			global.Deno = grants(['sys']);
+			expect(defaultLoaders.addonsAllowed?.()).toBe(false);
+			global.Deno = grants(['ffi']);
+			expect(defaultLoaders.addonsAllowed?.()).toBe(false);
+			global.Deno = {};
+			expect(defaultLoaders.addonsAllowed?.()).toBe(false);
+		} finally {
+			delete global.Deno;
+		}
+		// not Deno: always
+		expect(defaultLoaders.addonsAllowed?.()).toBe(true);
 	});
 
 	it('falls back to node:sqlite when better-sqlite3 is not installed', () => {

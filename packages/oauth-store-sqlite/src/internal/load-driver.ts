@@ -13,7 +13,35 @@ export interface DriverLoaders {
 	nodeSqlite: () => unknown;
 	/** the file better-sqlite3 loads from, for a worker thread to load the same one; optional. */
 	betterSqlite3Path?: (() => string) | undefined;
+	/**
+	 * whether trying a native addon cannot stop the process at a permission prompt; optional
+	 * (default: it can always be tried).
+	 */
+	addonsAllowed?: (() => boolean) | undefined;
 }
+
+/** what the running Deno grants, when it is Deno: its `permissions.querySync`, which never prompts. */
+interface DenoPermissions {
+	permissions?: { querySync?: (descriptor: { name: string; kind?: string }) => { state: string } };
+}
+
+/**
+ * Deno asks in a terminal before a Node-API addon loads (`ffi`, and `sys` for the uid the addon
+ * loader reads): trying better-sqlite3 there without both granted would stop the process at a
+ * prompt, only to fall back to node:sqlite once answered. elsewhere, true.
+ */
+const denoGrantsAddons = (): boolean => {
+	const deno = (globalThis as { Deno?: DenoPermissions }).Deno;
+	if (deno === undefined) return true;
+	const granted = (descriptor: { name: string; kind?: string }): boolean => {
+		try {
+			return deno.permissions?.querySync?.(descriptor).state === 'granted';
+		} catch {
+			return false;
+		}
+	};
+	return granted({ name: 'ffi' }) && granted({ name: 'sys', kind: 'uid' });
+};
 
 /** a driver, ready to open files. */
 export interface SqliteDriver {
@@ -31,6 +59,7 @@ export const defaultLoaders: DriverLoaders = {
 	// Node 22.13+ (and 22.5+ with --experimental-sqlite); undefined elsewhere
 	nodeSqlite: () => process.getBuiltinModule?.('node:sqlite'),
 	betterSqlite3Path: () => require.resolve('better-sqlite3'),
+	addonsAllowed: denoGrantsAddons,
 };
 
 type DatabaseClass = new (path: string) => SqliteDatabase;
@@ -49,12 +78,18 @@ const moduleOf = (loaders: DriverLoaders): string | undefined => {
 /**
  * picks the driver for a file path: better-sqlite3 when it is installed and its native addon
  * loads here (the declared peer, and the one an app that installed it expects), else node:sqlite
- * when the runtime has it (Node 22.13+, Deno 2.2+, Bun 1.2+).
+ * when the runtime has it (Node 22.13+, Deno 2.2+, Bun 1.2+). under Deno better-sqlite3 is tried only
+ * when `--allow-ffi` and `--allow-sys` grant it, so that no permission prompt stops the process.
  * @throws {Error} when neither loads; `cause` is better-sqlite3's load error
  */
 export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDriver => {
 	let loadError: unknown;
 	try {
+		if (loaders.addonsAllowed?.() === false) {
+			throw new Error(
+				'better-sqlite3 was not tried: loading a native addon here needs a permission not granted',
+			);
+		}
 		const loaded = loaders.betterSqlite3() as { default?: unknown } | undefined;
 		// CommonJS export, or an ES module namespace around it
 		const Database = isClass(loaded) ? loaded : loaded?.default;

@@ -1,16 +1,19 @@
 // what runs under Node, Bun and Deno on top of the core: the facade's flow (node:crypto
 // signing), the SQLite store over each driver the runtime has, the Redis store and lock over
 // ioredis, and the seed README's samples.
+import { tracingChannel } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 import { createRedisLock } from '@atcute/oauth-lock-redis';
 import {
 	createNodeFetch,
+	diagnosticsChannelTracer,
 	exportJwkKey,
 	generatePrivateKey,
 	importJwkKey,
 	MemoryStore,
+	OAUTH_TRACING_CHANNELS,
 	OAuthClient,
 	PrivateNetworkError,
 	usesNodeTransport,
@@ -19,6 +22,7 @@ import { RedisStore } from '@atcute/oauth-store-redis';
 import { createSqliteLock, SqliteStore } from '@atcute/oauth-store-sqlite';
 import { Redis } from 'ioredis';
 
+import { equal, ok } from './harness.mjs';
 import { addSeedTests } from './seed-tests.mjs';
 import { runSignInFlow } from './sign-in-flow.mjs';
 
@@ -117,6 +121,51 @@ export const addServerTests = (suite, { control, redisUrl, tmpDir, runtime }) =>
 			redis.disconnect();
 		}
 	});
+
+	suite.test(
+		'facade: the sign-in flow traced on node:diagnostics_channel, as the README subscribes',
+		async () => {
+			const starts = { authorize: 0, callback: 0, refresh: 0, request: 0 };
+			const results = [];
+			const subscriptions = Object.entries(OAUTH_TRACING_CHANNELS).map(([operation, name]) => {
+				const handlers = {
+					start: () => starts[operation]++,
+					end: () => {},
+					asyncStart: (message) => results.push(message.result),
+					asyncEnd: () => {},
+					error: () => {},
+				};
+				tracingChannel(name).subscribe(handlers);
+				return () => tracingChannel(name).unsubscribe(handlers);
+			});
+			try {
+				if (diagnosticsChannelTracer.isTracing('request') !== true) {
+					throw new Error(
+						`isTracing('request') is ${diagnosticsChannelTracer.isTracing('request')} with a subscriber`,
+					);
+				}
+				await runSignInFlow({
+					control,
+					lib: facadeLib,
+					stores: { sessions: new MemoryStore(), states: new MemoryStore() },
+					label: 'traced',
+				});
+			} finally {
+				for (const unsubscribe of subscriptions) unsubscribe();
+			}
+			// one sign-in, a burst after expiry (one refresh) and a forced refresh, calls in between
+			equal(starts.authorize, 1, 'authorize starts');
+			equal(starts.callback, 1, 'callback starts');
+			ok(starts.refresh >= 2, `refresh starts: ${starts.refresh}`);
+			ok(starts.request >= 20, `request starts: ${starts.request}`);
+			// what the operations return (tokens, sessions) never reaches a message
+			ok(
+				results.every((result) => result === undefined),
+				'a message carried a result',
+			);
+			equal(diagnosticsChannelTracer.isTracing('request'), false, 'isTracing after unsubscribing');
+		},
+	);
 
 	suite.test('facade: the transport this runtime gets, and the SSRF guard on it', async () => {
 		const { pdsUrl } = await control.urls();
