@@ -76,6 +76,7 @@ export {
 	encryptStore,
 	generateStoreKey,
 	parseStoreKeys,
+	RewrapAbortedError,
 	type RewrapOptions,
 	type RewrapReport,
 	StoreDecryptionError,

@@ -59,6 +59,16 @@ describe('encryptStore options', () => {
 		expect(message).not.toContain(SECRET_43.slice(0, 12));
 	});
 
+	it('refuses one secret under two ids, naming both positions and ids, never the secret', () => {
+		const { message } = typeError(() =>
+			open([generateStoreKey('first'), { id: 'new', secret: SECRET_43 }, { id: 'old', secret: SECRET_43 }]),
+		);
+		expect(message).toContain('keys[2] (id "old")');
+		expect(message).toContain('keys[1] (id "new")');
+		expect(message).toContain('same secret');
+		expect(message).not.toContain(SECRET_43.slice(0, 12));
+	});
+
 	it('says what is wrong with a secret: its length in bytes', () => {
 		expect(typeError(() => open([{ id: 'a', secret: GOOD.secret.slice(0, 40) }])).message).toContain(
 			'got 30 bytes',
@@ -96,6 +106,12 @@ describe('generateStoreKey', () => {
 	it('refuses an id the ring would refuse', () => {
 		expect(() => generateStoreKey('a:b')).toThrow(TypeError);
 	});
+
+	it('refuses an id shaped like a secret, as the ring does, without repeating it', () => {
+		const { message } = typeError(() => generateStoreKey(SECRET_43));
+		expect(message).toContain('looks like a secret');
+		expect(message).not.toContain(SECRET_43.slice(0, 12));
+	});
 });
 
 describe('parseStoreKeys', () => {
@@ -115,5 +131,16 @@ describe('parseStoreKeys', () => {
 		const { message } = typeError(() => parseStoreKeys(text, 'OAUTH_STORE_KEYS'));
 		expect(message).toContain('OAUTH_STORE_KEYS');
 		expect(message).not.toContain(LEAKY.slice(0, 12));
+	});
+
+	it('numbers entries as the key ring does, which names the variable too', () => {
+		const text = (second: string) => `a:${GOOD.secret},${second}`;
+		expect(typeError(() => parseStoreKeys(text('b'), 'OAUTH_STORE_KEYS')).message).toBe(
+			'OAUTH_STORE_KEYS[1] is not "id:secret"',
+		);
+		const keys = parseStoreKeys(text('b:tooShort'), 'OAUTH_STORE_KEYS');
+		expect(typeError(() => open(keys)).message).toMatch(/^OAUTH_STORE_KEYS\[1\]\.secret must be /);
+		// keys given as an option keep the option's name
+		expect(typeError(() => open([...keys])).message).toMatch(/^keys\[1\]\.secret must be /);
 	});
 });

@@ -83,14 +83,24 @@ describe('encryptStore', () => {
 	it('authenticates the key id: an entry relabelled with another key of the ring does not decrypt', async () => {
 		const { inner, store } = setup([KEY_A]);
 		await store.set(DID, session());
-		// same secret under two ids: only the key id in the authenticated data tells them apart
-		const twin = { id: 'key-twin', secret: KEY_A.secret };
-		const both = encryptStore(inner, { keys: [KEY_A, twin] });
+		// the same secret under another id (a ring refuses both in one ring, so another deployment's):
+		// only the key id in the authenticated data tells them apart
+		const twin = encryptStore(inner, { keys: [{ id: 'key-twin', secret: KEY_A.secret }] });
 		inner.set(DID, { ...(inner.get(DID) as object), kid: 'key-twin' });
-		expect(await rejection(both.get(DID))).toMatchObject({
+		expect(await rejection(twin.get(DID))).toMatchObject({
 			code: 'authentication_failed',
 			keyId: 'key-twin',
 		});
+	});
+
+	it('refuses, as malformed, a key id the ring could not hold, without naming it', async () => {
+		const { inner, store } = setup([KEY_A]);
+		await store.set(DID, session());
+		inner.set(DID, { ...(inner.get(DID) as object), kid: 'not a key id!' });
+		const error = await rejection(store.get(DID));
+		expect(error).toMatchObject({ code: 'malformed', keyId: undefined });
+		expect(error.message).not.toContain('not a key id!');
+		expect(await rejection(store.keyIdOf(DID))).toMatchObject({ code: 'malformed' });
 	});
 
 	it('authenticates the expiry: an entry whose exp was changed does not decrypt', async () => {
@@ -152,6 +162,13 @@ describe('encryptStore', () => {
 		it('is there only when the wrapped store has it', () => {
 			expect(encryptStore(storeMethods(new MemoryStore()), { keys: [KEY_A] }).take).toBeUndefined();
 			expect(typeof setup().store.take).toBe('function');
+		});
+
+		it("is not even a property without the wrapped store's, so `'take' in store` tells", () => {
+			const without = encryptStore(storeMethods(new MemoryStore()), { keys: [KEY_A] });
+			expect('take' in without).toBe(false);
+			expect(Object.keys(without)).not.toContain('take');
+			expect('take' in setup().store).toBe(true);
 		});
 
 		it('keeps, with its expiry, an entry it could not decrypt', async () => {

@@ -3,6 +3,7 @@ import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-clie
 import type { EncryptStoreOptions } from './encrypt-store-options.ts';
 import { StoreDecryptionError } from './errors.ts';
 import { expiryOf } from './internal/entry-expiry.ts';
+import { checkEntryKey } from './internal/entry-key.ts';
 import { checkEnvelope, isEnvelopeLike, openEnvelope, sealEnvelope } from './internal/envelope.ts';
 import { createKeyRing, type KeyRing } from './internal/key-ring.ts';
 import { PlaintextCache } from './internal/plaintext-cache.ts';
@@ -24,9 +25,20 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 	readonly #allowPlaintext: boolean;
 	readonly #cache: PlaintextCache;
 
-	/** present when the wrapped store has `take` (then as atomic as the wrapped store's). */
-	readonly take?: (key: K) => Promise<V | undefined>;
+	/**
+	 * removes the entry under `key` and returns its value, decrypted. present (an own property)
+	 * only when the wrapped store has `take`, then as atomic as the wrapped store's: `'take' in
+	 * store` tells. an entry it cannot decrypt throws a `StoreDecryptionError` and stays in the
+	 * store, with its expiry.
+	 */
+	// declared, not a field: a field would be an own property `undefined` on every instance
+	declare readonly take?: (key: K) => Promise<V | undefined>;
 
+	/**
+	 * wraps `store` (prefer `encryptStore`, which infers the types from where the store is used).
+	 * @throws {TypeError} when `store` is not a store or an option is invalid (a key's message names
+	 *   its position, never its secret)
+	 */
 	constructor(store: Store<K, V>, options: EncryptStoreOptions) {
 		if (typeof store !== 'object' || store === null || typeof store.get !== 'function') {
 			throw new TypeError('store must be a Store (get, set, delete, clear)');
@@ -43,6 +55,7 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 		if (typeof store.take === 'function') {
 			const take = store.take.bind(store) as (key: K) => Promise<unknown>;
 			this.take = async (key) => {
+				checkEntryKey(key);
 				// read it first, without removing it: an entry we cannot return (plaintext, another
 				// key, tampered) then throws where it is, keeping the expiry its store holds, which
 				// the Store interface cannot tell us, and is never at risk of being lost
@@ -77,15 +90,21 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 	/**
 	 * the value under `key`, decrypted, or `undefined` when there is none.
 	 * @throws {StoreDecryptionError} when the entry is there but cannot be decrypted (it is kept)
+	 * @throws {TypeError} when `key` holds a lone surrogate (see the README's Failures)
 	 */
 	async get(key: K, options?: StoreGetOptions): Promise<V | undefined> {
+		checkEntryKey(key);
 		const raw = await this.#inner.get(key, options);
 		if (raw === undefined) this.#cache.delete(key);
 		return this.#open(key, raw);
 	}
 
-	/** encrypts `value` (its JSON) under the first key and stores it, keeping `expiresAt`. */
+	/**
+	 * encrypts `value` (its JSON) under the first key and stores it, keeping `expiresAt`.
+	 * @throws {TypeError} when `value` is not JSON-serialisable, or `key` holds a lone surrogate
+	 */
 	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
+		checkEntryKey(key);
 		const text = JSON.stringify(value);
 		if (typeof text !== 'string') {
 			throw new TypeError('value must be JSON-serialisable (not undefined, a function or a symbol)');
@@ -100,11 +119,13 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 		this.#cache.set(key, envelope, text);
 	}
 
+	/** removes the entry under `key`, whatever it holds (decrypts nothing), and forgets its cached text. */
 	async delete(key: K): Promise<void> {
 		this.#cache.delete(key);
 		await this.#inner.delete(key);
 	}
 
+	/** removes every entry of the wrapped store, and empties the cache of decrypted entries. */
 	async clear(): Promise<void> {
 		this.#cache.clear();
 		await this.#inner.clear();
@@ -124,18 +145,25 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 	 * for key rotation: re-encrypts under the first key every entry of `keys` that another key
 	 * (or none) encrypts, and counts what it found. the `Store` interface cannot list entries, so
 	 * the caller gives the keys (its accounts' DIDs, or the store's own listing). each entry is
-	 * re-read and rewritten inside `lock`; entries that fail to decrypt are reported, not thrown,
-	 * and left as they are. with `dryRun`, only counts.
+	 * re-read and rewritten inside `lock`; entries with an expiry (authorization states) are
+	 * counted but never rewritten; entries that fail to decrypt are reported, not thrown, and
+	 * left as they are. with `dryRun`, writes nothing and decrypts every entry to check it.
+	 * @throws {TypeError} when `lock` is missing (not a dry run) or an option is invalid
+	 * @throws {RewrapAbortedError} when another error (the store, the lock, `onProgress`) stops
+	 *   it; the error holds the report so far
 	 */
 	async rewrap(
 		keys: Iterable<K> | AsyncIterable<K>,
 		options: RewrapOptions<K> = {},
 	): Promise<RewrapReport<K>> {
-		const { lock, lockName = defaultLockName, dryRun = false } = options;
+		const { lock, lockName = defaultLockName, dryRun = false, onProgress } = options;
 		if (!dryRun && typeof lock !== 'function') {
 			throw new TypeError(
 				'lock is required unless dryRun: pass the LockFunction your OAuthClient uses (requestLock), so a rewrap never overwrites a concurrent refresh',
 			);
+		}
+		if (onProgress !== undefined && typeof onProgress !== 'function') {
+			throw new TypeError('onProgress must be a function');
 		}
 		return rewrapEntries(
 			{
@@ -146,6 +174,7 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 			},
 			keys,
 			dryRun ? undefined : (key, visit) => lock!(lockName(key), visit),
+			onProgress,
 		);
 	}
 

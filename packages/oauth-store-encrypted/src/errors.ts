@@ -1,3 +1,5 @@
+import type { RewrapReport } from './rewrap-options.ts';
+
 /** why an entry could not be decrypted. */
 export type StoreDecryptionErrorCode =
 	/** the entry names a key id that is not in the key ring (retired too early, or not yet deployed). */
@@ -37,3 +39,47 @@ export class StoreDecryptionError extends Error {
 		super(message, options);
 	}
 }
+
+/**
+ * `rewrap` stopped before the end: an error that is not a decryption error (the store was
+ * unavailable, the lock timed out, `onProgress` threw) ended it. what it did until then is in
+ * `report`; entries rewritten stay rewritten, and running it again over the same keys carries on
+ * (it skips what is done). the message names the entry's key and the cause's message, never a
+ * value or a secret.
+ */
+export class RewrapAbortedError<K extends string = string> extends Error {
+	override name = 'RewrapAbortedError';
+	/** the original error. */
+	declare readonly cause: unknown;
+	/**
+	 * whether running it again may succeed: the cause's own `transient` when it has a boolean one
+	 * (a lock timeout, a `StoreDecryptionError`); `false` for a `TypeError` (a key no entry can
+	 * have, a bad option: the same call fails the same way); otherwise `true` (a store error).
+	 */
+	readonly transient: boolean;
+
+	constructor(
+		/**
+		 * the key of the entry it stopped at, counted in `report.checked`; `undefined` when the
+		 * keys themselves (the iterable) failed.
+		 */
+		readonly key: K | undefined,
+		/** the report so far, as `rewrap` would have returned it had the keys ended there. */
+		readonly report: RewrapReport<K>,
+		cause: unknown,
+	) {
+		const at =
+			key === undefined
+				? `while reading the keys to visit (after ${report.checked} keys`
+				: `at the entry ${JSON.stringify(key)} (key ${report.checked}`;
+		super(`rewrap stopped ${at}, ${report.rewrapped} rewritten so far): ${messageOf(cause)}`, { cause });
+		const transient = (cause as { transient?: unknown } | null | undefined)?.transient;
+		this.transient = typeof transient === 'boolean' ? transient : !(cause instanceof TypeError);
+	}
+}
+
+/** an error's message; for a thrown non-error, its type only (it may be anything, even a value). */
+const messageOf = (error: unknown): string => {
+	const message = (error as { message?: unknown } | null | undefined)?.message;
+	return typeof message === 'string' ? message : `a ${error === null ? 'null' : typeof error} was thrown`;
+};

@@ -21,8 +21,13 @@ describe('oauth-store-encrypted (bin)', () => {
 		const first = await run(BIN, ['generate-key']);
 		const second = await run(BIN, ['generate-key']);
 		expect(first.code).toBe(0);
-		expect(first.stdout).toMatch(/^key-\d{8}:[A-Za-z0-9_-]{43}\n$/);
-		expect(second.stdout).not.toBe(first.stdout);
+		expect(first.stdout).toMatch(/^key-\d{8}-[0-9a-f]{6}:[A-Za-z0-9_-]{43}\n$/);
+		// two keys made the same day get different ids, which one ring can hold
+		expect(second.stdout.split(':')[0]).not.toBe(first.stdout.split(':')[0]);
+		const ring = await run(BIN, ['check-env', 'KEYS'], {
+			KEYS: `${second.stdout.trim()},${first.stdout.trim()}`,
+		});
+		expect(ring.code).toBe(0);
 		const [key] = parseStoreKeys(first.stdout);
 		expect(Buffer.from(key!.secret, 'base64url')).toHaveLength(32);
 	});
@@ -33,10 +38,70 @@ describe('oauth-store-encrypted (bin)', () => {
 		expect(stdout).toMatch(/^prod-2026-12:[A-Za-z0-9_-]{43}\n$/);
 	});
 
+	it('generate-key --id=<id> names the key too', async () => {
+		const { code, stdout } = await run(BIN, ['generate-key', '--id=prod-2026-12']);
+		expect(code).toBe(0);
+		expect(stdout).toMatch(/^prod-2026-12:[A-Za-z0-9_-]{43}\n$/);
+	});
+
 	it('generate-key refuses an id the ring would refuse', async () => {
-		const { code, stderr } = await run(BIN, ['generate-key', '--id', 'has space']);
-		expect(code).toBe(2);
+		const { code, stdout, stderr } = await run(BIN, ['generate-key', '--id', 'has space']);
+		expect(code).toBe(1);
+		expect(stdout).toBe('');
 		expect(stderr).toContain('id must be');
+	});
+
+	it('generate-key refuses an id shaped like a secret, as the ring does, without printing it', async () => {
+		const secret = generateStoreKey('x').secret;
+		const { code, stdout, stderr } = await run(BIN, ['generate-key', '--id', secret]);
+		expect(code).toBe(1);
+		expect(stdout).toBe('');
+		expect(stderr).toContain('looks like a secret');
+		expect(stderr).not.toContain(secret.slice(0, 10));
+	});
+
+	it.each([
+		[['generate-key', '--bogus'], 'unknown option "--bogus"'],
+		[['generate-key', '--id'], '--id needs a value'],
+		[['generate-key', '--id', 'a', '--id', 'b'], '--id is given twice'],
+		[['generate-key', 'extra'], 'takes no arguments'],
+		[['check-env'], 'expects one environment variable name'],
+		[['check-env', '--verbose', 'KEYS'], 'unknown option "--verbose"'],
+		[[], 'no command given'],
+	])('names the problem with %j before the usage, exit code 2', async (args, problem) => {
+		const { code, stdout, stderr } = await run(BIN, args);
+		expect(code).toBe(2);
+		expect(stdout).toBe('');
+		const [first, ...rest] = stderr.split('\n');
+		expect(first).toContain(problem);
+		expect(rest.join('\n')).toContain('usage:');
+	});
+
+	it('never repeats an argument that could be a secret', async () => {
+		const secret = `-${generateStoreKey('x').secret.slice(1)}`;
+		for (const args of [['generate-key', secret], [secret], ['check-env', `a:${secret}`]]) {
+			const { code, stderr } = await run(BIN, args);
+			expect(code).toBe(2);
+			expect(stderr).not.toContain(secret.slice(1, 11));
+		}
+	});
+
+	it.each([['generate-key', '--help'], ['check-env', '-h'], ['--help']])(
+		'prints its usage for %s %s and exits 0',
+		async (...args) => {
+			const { code, stdout, stderr } = await run(BIN, args);
+			expect(code).toBe(0);
+			expect(stdout).toContain('usage:');
+			expect(stderr).toBe('');
+		},
+	);
+
+	it('check-env refuses one secret under two ids, naming the positions and ids only', async () => {
+		const { secret } = generateStoreKey('x');
+		const { code, stderr } = await run(BIN, ['check-env', 'KEYS'], { KEYS: `new:${secret},old:${secret}` });
+		expect(code).toBe(1);
+		expect(stderr).toContain('KEYS[1] (id "old") has the same secret as KEYS[0] (id "new")');
+		expect(stderr).not.toContain(secret.slice(0, 10));
 	});
 
 	it('check-env prints the key ids of a valid ring and never a secret', async () => {
@@ -54,7 +119,8 @@ describe('oauth-store-encrypted (bin)', () => {
 		const secret = `${generateStoreKey('x').secret}XYZW`;
 		const { code, stdout, stderr } = await run(BIN, ['check-env', 'KEYS'], { KEYS: `a:${secret}` });
 		expect(code).toBe(1);
-		expect(stderr).toContain('keys[0].secret');
+		// the variable and the position, as parseStoreKeys numbers them
+		expect(stderr).toContain('KEYS[0].secret');
 		expect(`${stdout}${stderr}`).not.toContain(secret.slice(0, 10));
 	});
 

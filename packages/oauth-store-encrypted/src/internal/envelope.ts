@@ -1,5 +1,7 @@
 import { StoreDecryptionError } from '../errors.ts';
 import { decodeBase64url, encodeBase64url } from './base64url.ts';
+import { checkEntryKey } from './entry-key.ts';
+import { KEY_ID } from './key-id.ts';
 import type { KeyRing } from './key-ring.ts';
 
 /** the format version this package writes and reads; it is part of the authenticated data. */
@@ -43,9 +45,13 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * the additional authenticated data: the format version, the key id, the expiry and the entry's
  * key (last, so it may hold any character). binding the entry's key means a ciphertext copied
  * under another DID does not decrypt; binding the key id and version stops downgrades and swaps.
+ * @throws {TypeError} for an entry key with a lone surrogate (see `checkEntryKey`)
  */
-const additionalData = (entryKey: string, kid: string, exp: number | undefined): Uint8Array<ArrayBuffer> =>
-	encoder.encode(`atcute-oauth-store-encrypted\n${FORMAT_VERSION}\n${kid}\n${exp ?? ''}\n${entryKey}`);
+const additionalData = (entryKey: string, kid: string, exp: number | undefined): Uint8Array<ArrayBuffer> => {
+	// UTF-8 cannot hold a lone surrogate: TextEncoder would make it U+FFFD, the same for every one
+	checkEntryKey(entryKey);
+	return encoder.encode(`atcute-oauth-store-encrypted\n${FORMAT_VERSION}\n${kid}\n${exp ?? ''}\n${entryKey}`);
+};
 
 /** encrypts `text` (the value's JSON) for `entryKey` under the ring's first key. */
 export const sealEnvelope = async (
@@ -83,7 +89,8 @@ export const sealEnvelope = async (
  */
 export const checkEnvelope = (entryKey: string, value: Record<keyof Envelope, unknown>): Envelope => {
 	const { v, kid, iv, ct, exp } = value;
-	const keyId = typeof kid === 'string' ? kid : undefined;
+	// only a key id the ring could hold is named (in the error, the report's byKeyId, logs)
+	const keyId = typeof kid === 'string' && KEY_ID.test(kid) ? kid : undefined;
 	const fail = (code: 'malformed' | 'unsupported_version', why: string): never => {
 		throw new StoreDecryptionError(code, entryKey, keyId, describe(entryKey, keyId, why));
 	};
@@ -91,7 +98,7 @@ export const checkEnvelope = (entryKey: string, value: Record<keyof Envelope, un
 		fail('unsupported_version', `it was written in format ${v}; this version reads format ${FORMAT_VERSION}`);
 	}
 	if (v !== FORMAT_VERSION) fail('malformed', 'its format version is not valid');
-	if (keyId === undefined) fail('malformed', 'its key id is not a string');
+	if (keyId === undefined) fail('malformed', 'its key id is not 1 to 64 characters of A-Z a-z 0-9 . _ -');
 	if (typeof iv !== 'string' || typeof ct !== 'string') fail('malformed', 'its iv or ct is not a string');
 	if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) {
 		fail('malformed', 'its exp is not a number');

@@ -1,10 +1,10 @@
 import type { StoreKey } from '../store-key.ts';
-import { decodeBase64url } from './base64url.ts';
+import { decodeBase64url, encodeBase64url } from './base64url.ts';
+import { keyIdProblem } from './key-id.ts';
+import { keyPosition, keySourceOf } from './key-source.ts';
 
 /** AES-256: 32 bytes. */
 const KEY_BYTES = 32;
-/** what a key id may hold: it is written into every entry and into the authenticated data. */
-const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** one key of the ring, imported into WebCrypto on first use and cached. */
 export interface RingKey {
@@ -20,33 +20,41 @@ export interface KeyRing {
 }
 
 /**
- * checks `keys` and prepares them for use. every message names the option and the index, never
- * the value: a secret pasted into the wrong field must not end up in a log.
+ * checks `keys` and prepares them for use. every message names the option (or the environment
+ * variable `parseStoreKeys` read the keys from) and the position, never the value: a secret
+ * pasted into the wrong field must not end up in a log.
  */
 export const createKeyRing = (keys: unknown, option = 'keys'): KeyRing => {
 	if (!Array.isArray(keys) || keys.length === 0) {
 		throw new TypeError(`${option} must be a non-empty array of { id, secret }; the first one encrypts`);
 	}
+	const name = keySourceOf(keys) ?? option;
 	const byId = new Map<string, RingKey>();
+	/** where each secret was seen first, by its canonical base64url: two ids for one secret. */
+	const bySecret = new Map<string, { at: string; id: string }>();
 	for (const [index, entry] of keys.entries()) {
-		const at = `${option}[${index}]`;
+		const at = keyPosition(name, index);
 		if (typeof entry !== 'object' || entry === null) {
 			throw new TypeError(`${at} must be an object { id, secret }`);
 		}
 		const { id, secret } = entry as Partial<StoreKey>;
-		if (typeof id !== 'string' || !KEY_ID.test(id)) {
-			throw new TypeError(`${at}.id must be 1 to 64 characters of A-Z a-z 0-9 . _ -`);
-		}
-		if (decodeBase64url(id)?.length === KEY_BYTES) {
-			// ids are written in clear into every entry: one shaped like a secret probably is one
-			throw new TypeError(
-				`${at}.id looks like a secret (base64url of 32 bytes): ids are stored in clear, secrets go in .secret`,
-			);
-		}
-		if (byId.has(id)) {
+		const problem = keyIdProblem(id, `${at}.id`);
+		if (problem !== undefined) throw new TypeError(problem);
+		const keyId = id as string;
+		if (byId.has(keyId)) {
 			throw new TypeError(`${at}.id is used by an earlier key too: every key needs its own id`);
 		}
-		byId.set(id, ringKey(id, decodeSecret(secret, `${at}.secret`)));
+		const bytes = decodeSecret(secret, `${at}.secret`);
+		const canonical = encodeBase64url(bytes);
+		const earlier = bySecret.get(canonical);
+		if (earlier !== undefined) {
+			// one secret under two ids: a "rotation" that changes nothing. names positions and ids only
+			throw new TypeError(
+				`${at} (id ${JSON.stringify(keyId)}) has the same secret as ${earlier.at} (id ${JSON.stringify(earlier.id)}): every key needs its own secret`,
+			);
+		}
+		bySecret.set(canonical, { at, id: keyId });
+		byId.set(keyId, ringKey(keyId, bytes));
 	}
 	return { primary: byId.values().next().value!, byId };
 };

@@ -1,8 +1,9 @@
 import type { Store } from '@atcute/oauth-client';
 
-import { StoreDecryptionError } from '../errors.ts';
+import { RewrapAbortedError, StoreDecryptionError } from '../errors.ts';
 import type { RewrapReport } from '../rewrap-options.ts';
 import { expiryOf } from './entry-expiry.ts';
+import { checkEntryKey } from './entry-key.ts';
 import { checkEnvelope, isEnvelopeLike, openEnvelope, sealEnvelope } from './envelope.ts';
 import type { KeyRing } from './key-ring.ts';
 import type { PlaintextCache } from './plaintext-cache.ts';
@@ -18,21 +19,26 @@ export interface RewrapTarget {
 
 /**
  * visits `keys` one at a time: counts each entry by key id and, unless `locked` is undefined (a
- * dry run), re-encrypts under the primary key every entry another key (or none) encrypts, inside
- * `locked(key, visit)`. entries that fail to decrypt are reported and left as they are.
+ * dry run, which decrypts every entry to check it), re-encrypts under the primary key every entry
+ * another key (or none) encrypts, inside `locked(key, visit)`. entries with an expiry are never
+ * rewritten. entries that fail to decrypt are reported and left as they are; any other error
+ * (and one thrown by `onProgress`) ends the visit as a `RewrapAbortedError` holding the report.
  */
 export const rewrapEntries = async <K extends string>(
 	target: RewrapTarget,
 	keys: Iterable<K> | AsyncIterable<K>,
 	locked: ((key: K, visit: () => Promise<void>) => Promise<void>) | undefined,
+	onProgress: ((report: Readonly<RewrapReport<K>>) => void) | undefined,
 ): Promise<RewrapReport<K>> => {
 	const { inner, ring, cache, readPlaintext } = target;
 	const dryRun = locked === undefined;
 	const report: RewrapReport<K> = {
 		checked: 0,
 		missing: 0,
-		byKeyId: {},
+		// no prototype: a stored kid such as "__proto__" or "constructor" is an ordinary count
+		byKeyId: Object.create(null) as Record<string, number>,
 		plaintext: 0,
+		expiring: 0,
 		rewrapped: 0,
 		failed: [],
 	};
@@ -44,37 +50,53 @@ export const rewrapEntries = async <K extends string>(
 			report.missing++;
 			return;
 		}
+		// an authorization state: the callback takes it without any lock, so a write here could
+		// put back a state it has just taken (and used). it expires soon anyway: never rewrite it
+		const expiring = expiryOf(raw) !== undefined;
 		let text: string;
-		let exp: number | undefined;
 		try {
 			if (isEnvelopeLike(raw)) {
 				const envelope = checkEnvelope(key, raw);
 				report.byKeyId[envelope.kid] = (report.byKeyId[envelope.kid] ?? 0) + 1;
-				if (dryRun || envelope.kid === ring.primary.id) return;
+				if (expiring) report.expiring++;
+				// a dry run checks every entry; a run that writes reads only what it rewrites
+				if (!dryRun && (expiring || envelope.kid === ring.primary.id)) return;
 				text = await openEnvelope(ring, key, envelope);
-				exp = envelope.exp;
 			} else {
 				report.plaintext++;
-				if (dryRun) return;
+				if (expiring) report.expiring++;
+				if (!dryRun && expiring) return;
 				text = JSON.stringify(readPlaintext(key, raw));
-				// no envelope to say when it expires: a state keeps its own expiresAt, not to live for ever
-				exp = expiryOf(raw);
 			}
 		} catch (err) {
 			if (!(err instanceof StoreDecryptionError)) throw err;
 			report.failed.push({ key, error: err });
 			return;
 		}
-		const envelope = await sealEnvelope(ring, key, text, exp);
+		if (dryRun) return;
+		// no expiry to keep: an entry with one was left above
+		const envelope = await sealEnvelope(ring, key, text, undefined);
 		cache.delete(key);
-		await inner.set(key, envelope, exp === undefined ? undefined : { expiresAt: exp });
+		await inner.set(key, envelope);
 		report.rewrapped++;
 	};
 
-	for await (const key of keys) {
-		report.checked++;
-		if (locked === undefined) await visit(key);
-		else await locked(key, () => visit(key));
+	/** the key being visited, so an error can say where it stopped; undefined between keys. */
+	let current: K | undefined;
+	try {
+		for await (const key of keys) {
+			current = key;
+			report.checked++;
+			// before the lock and the read: a key no AAD can tell apart is the caller's error
+			checkEntryKey(key);
+			if (locked === undefined) await visit(key);
+			else await locked(key, () => visit(key));
+			onProgress?.(report);
+			current = undefined;
+		}
+	} catch (err) {
+		// a store or lock failure halfway: keep what was done, so the caller can tell and resume
+		throw new RewrapAbortedError<K>(current, report, err);
 	}
 	return report;
 };
