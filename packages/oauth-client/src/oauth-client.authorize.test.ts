@@ -1,5 +1,6 @@
 import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
+import type { ActorResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { DiscoveryError } from '@atcute/oauth-discovery';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -143,6 +144,35 @@ describe('OAuthClient.authorize', () => {
 		await expect(
 			client.authorize({ target: { type: 'account', identifier: 'nobody.test' } }),
 		).rejects.toBeInstanceOf(IdentityResolutionError);
+	});
+
+	it('gives up on a handle that does not resolve within timeout, even with no signal and a resolver that ignores it', async () => {
+		// a handle host that answers for ever, and ignores the signal it is given
+		let resolving = 0;
+		const actorResolver: ActorResolver = {
+			resolve: () => {
+				resolving++;
+				return new Promise(() => {});
+			},
+		};
+		const { client, states } = await createTestClient(server, { actorResolver, timeout: 200 });
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: 'slow.test' } })
+			.catch((err: unknown) => err);
+		expect(resolving).toBe(1);
+		expect(error).toBeInstanceOf(IdentityResolutionError);
+		expect((error as IdentityResolutionError).cause).toMatchObject({ name: 'TimeoutError' });
+		expect(server.stats.par).toBe(0);
+		expect(states.map.size).toBe(0);
+
+		// the caller's own signal still wins, with its own reason
+		const controller = new AbortController();
+		const aborted = client.authorize({
+			target: { type: 'account', identifier: 'slow.test' },
+			signal: controller.signal,
+		});
+		setTimeout(() => controller.abort(new Error('user left')), 20);
+		await expect(aborted).rejects.toThrow('user left');
 	});
 
 	it('refuses redirected and oversized server metadata with a DiscoveryError', async () => {

@@ -211,7 +211,7 @@ export class OAuthClient {
 				throw new TypeError('target.identifier must be a handle or DID');
 			}
 			loginHint = target.identifier.trim();
-			const actor = await resolveActor(this.#actorResolver, loginHint, signal);
+			const actor = await resolveActor(this.#actorResolver, loginHint, signal, this.#timeout);
 			expectedDid = actor.did;
 			server = (await this.#discovery.resolveFromPds(actor.pds, { signal })).authorizationServer;
 		} else if (target?.type === 'pds') {

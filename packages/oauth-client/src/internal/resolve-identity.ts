@@ -7,16 +7,24 @@ import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
 import { pdsEndpointOf } from './pds-endpoint.ts';
 
 /**
- * resolves what the user typed (a handle or DID) to the account, through the resolver's cache.
- * @throws {IdentityResolutionError} when it cannot; the caller's abort reason when aborted
+ * resolves what the user typed (a handle or DID) to the account, through the resolver's cache,
+ * within `timeout` milliseconds whatever the caller's signal says.
+ * @throws {IdentityResolutionError} when it cannot (its `cause` a `TimeoutError` past `timeout`);
+ *   the caller's abort reason when aborted
  */
 export const resolveActor = async (
 	resolver: ActorResolver,
 	identifier: string,
 	signal: AbortSignal | undefined,
+	timeout: number,
 ): Promise<ResolvedActor> => {
+	// bounded: the handle's host and a did:web host are anyone's servers, reached on what a
+	// visitor typed. one that trickles its answer for ever must not hold the sign-in (and the
+	// caller's request) with it, even where the caller gave no signal
+	const deadline = AbortSignal.timeout(timeout);
+	const bounded = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
 	try {
-		return await resolver.resolve(identifier as ActorIdentifier, signal ? { signal } : {});
+		return await settleBefore(resolver.resolve(identifier as ActorIdentifier, { signal: bounded }), bounded);
 	} catch (err) {
 		if (signal?.aborted) throw signal.reason;
 		throw new IdentityResolutionError(identifier, { cause: err });
