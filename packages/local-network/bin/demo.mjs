@@ -27,12 +27,39 @@ if (args.has('--help') || args.has('-h')) {
 const headless = args.has('--demo');
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
 
+// checked before anything starts: a bad PORT found after the PDS is up costs a start and a stop
+const portText = process.env.PORT ?? '';
+const port = portText === '' ? undefined : Number(portText);
+if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+	console.error(
+		`PORT must be a port number from 0 to 65535 (0: any free one), got ${JSON.stringify(portText)}`,
+	);
+	process.exit(2);
+}
+
 try {
 	installRuntime({ log: (line) => console.log(line) });
 } catch (error) {
 	console.error(`could not install the runtime: ${error instanceof Error ? error.message : error}`);
 	process.exit(1);
 }
+
+// from here on, a signal (Ctrl-C, a terminal closed, `kill`) stops what was started and deletes
+// its data, whatever phase it arrives in: exiting runs the 'exit' handlers that kill the PDS and
+// delete its folder (keys included), which dying of the signal itself would skip. a second signal
+// while stopping exits at once, the same way
+let playground;
+let stopping = false;
+const onSignal = (signal) => {
+	if (stopping || playground === undefined) process.exit(130);
+	stopping = true;
+	console.log(`\n${signal}: stopping`);
+	playground.close().then(
+		() => process.exit(0),
+		() => process.exit(1),
+	);
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
 
 let lib;
 try {
@@ -59,9 +86,15 @@ if (headless) {
 	}
 } else {
 	const started = performance.now();
-	const port = process.env.PORT ? Number(process.env.PORT) : undefined;
-	const playground = await lib.startPlayground({ port });
+	try {
+		playground = await lib.startPlayground({ port });
+	} catch (error) {
+		if (error?.code !== 'EADDRINUSE') throw error;
+		console.error(`port ${port} is taken: stop what listens there, or choose another with PORT=<port>`);
+		process.exit(1);
+	}
 	const { network, account } = playground;
+	const servedPort = new URL(playground.url).port;
 	console.log(
 		[
 			'',
@@ -69,18 +102,11 @@ if (headless) {
 			`  PDS and OAuth server  ${network.pdsUrl}`,
 			`  PLC directory         ${network.plcUrl}`,
 			'',
-			`  open                  ${playground.url}`,
+			`  open                  ${playground.url}${port === undefined && servedPort !== '3000' ? ' (port 3000 is taken)' : ''}`,
 			`  handle                ${account.handle}`,
 			`  password              ${account.password}`,
 			'',
 			'the example app runs as a loopback client (development mode: this machine only). Ctrl-C stops everything.',
 		].join('\n'),
 	);
-	const stop = async (signal) => {
-		console.log(`\n${signal}: stopping`);
-		await playground.close();
-		process.exit(0);
-	};
-	process.once('SIGINT', stop);
-	process.once('SIGTERM', stop);
 }

@@ -12,8 +12,12 @@ let json = false;
 for (let i = 0; i < argv.length; i++) {
 	if (argv[i] === '--json') json = true;
 	else if (argv[i] === '--account' && argv[i + 1] !== undefined) {
-		const [handle, password] = argv[++i].split(':');
-		accounts.push({ handle, password });
+		// the password is everything after the first colon: it may hold colons itself
+		const spec = argv[++i];
+		const colon = spec.indexOf(':');
+		accounts.push(
+			colon === -1 ? { handle: spec } : { handle: spec.slice(0, colon), password: spec.slice(colon + 1) },
+		);
 	} else {
 		console.error(
 			`unknown argument ${argv[i]}\nusage: local-network.mjs [--account handle[:password]]... [--json]`,

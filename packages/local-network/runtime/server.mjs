@@ -1,7 +1,7 @@
 // the local atproto network, run as a child process under Node >= 22: an in-memory PLC directory
 // and the reference PDS (@atproto/pds, with its built-in OAuth provider), both on 127.0.0.1 only.
 // creates the test accounts, then prints one line `READY {json}` on stdout. stops on SIGTERM,
-// SIGINT or (with LOCAL_NETWORK_STOP_ON_STDIN_END=1) when stdin closes, which is how it follows a
+// SIGINT, SIGHUP or (with LOCAL_NETWORK_STOP_ON_STDIN_END=1) when stdin closes, which is how it follows a
 // parent that died; every stop deletes the data directory.
 //
 // environment:
@@ -16,10 +16,6 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-
-import { Secp256k1Keypair } from '@atproto/crypto';
-import { envToCfg, envToSecrets, PDS, readEnv } from '@atproto/pds';
-import * as plc from '@did-plc/server';
 
 const HOST = '127.0.0.1';
 // from process start: module loading (about 2 s) is most of the startup
@@ -81,8 +77,20 @@ const stop = async (code = 0) => {
 		process.exit(code);
 	}
 };
-process.once('SIGTERM', () => stop());
-process.once('SIGINT', () => stop());
+// from the very start, before the PDS's modules load (about 2 s): a signal then still deletes the
+// data directory. a second signal while stopping (or one before the servers exist) exits at once,
+// deleting it too
+const onSignal = () => {
+	if (!stopping) return stop();
+	rmSync(dataDir, { recursive: true, force: true });
+	process.exit(1);
+};
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, onSignal);
+
+// loaded after the handlers above: static imports would be loaded before any of this file runs
+const { Secp256k1Keypair } = await import('@atproto/crypto');
+const { envToCfg, envToSecrets, PDS, readEnv } = await import('@atproto/pds');
+const plc = await import('@did-plc/server');
 
 try {
 	const plcPort = await listen(plcHttp, Number(process.env.LOCAL_NETWORK_PLC_PORT) || 0);

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { basename, delimiter, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { withInstallLock } from './install-lock.mjs';
+import { INSTALL_STEP_ENV, withInstallLock } from './install-lock.mjs';
 
 /** the runtime folder: its own package.json and committed package-lock.json. */
 export const runtimeDir = fileURLToPath(new URL('../runtime/', import.meta.url));
@@ -122,6 +122,9 @@ const run = (command, args, options = {}) => {
 	const quiet = options.quiet === true;
 	const result = spawnSync(command, args, {
 		...options,
+		// marks the step and all it starts: if this process dies (a Ctrl-C reaches npm ci too, and
+		// it carries on), the next install waits for them instead of installing beside them
+		env: { ...(options.env ?? process.env), [INSTALL_STEP_ENV]: runtimeDir },
 		stdio: ['ignore', quiet ? 'pipe' : 'inherit', quiet ? 'pipe' : 'inherit'],
 		encoding: 'utf8',
 		maxBuffer: 64 * 1024 * 1024,

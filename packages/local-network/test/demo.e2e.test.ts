@@ -1,4 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -59,4 +64,113 @@ describe('bin/demo.mjs --demo (the headless main job)', () => {
 		},
 		START_TIMEOUT_MS,
 	);
+});
+
+/** runs bin/demo.mjs (interactive) with its own TMPDIR, collecting its output. */
+const startDemo = (env: Record<string, string>) => {
+	const tmp = mkdtempSync(join(tmpdir(), 'demo-bin-'));
+	// a process group of its own, as a terminal gives: a Ctrl-C there signals the whole group
+	const child = spawn(process.execPath, ['bin/demo.mjs'], {
+		cwd: packageDir,
+		env: { ...process.env, TMPDIR: tmp, ...env },
+		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: true,
+	});
+	let output = '';
+	child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+	child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+	const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+	const until = async (pattern: RegExp) => {
+		while (!pattern.test(output)) {
+			if (child.exitCode !== null) throw new Error(`demo.mjs exited early:\n${output}`);
+			await new Promise((resolve) => setTimeout(resolve, 25));
+		}
+	};
+	/** what the run left in its TMPDIR (the network's folder holds the PDS's data and TLS keys). */
+	const leftovers = () => readdirSync(tmp).filter((name) => name.startsWith('atcute-local-network-'));
+	return { child, exited, until, output: () => output, leftovers, tmp };
+};
+
+const isRunning = (pid: number) => {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+};
+
+describe('bin/demo.mjs (the interactive main job) when stopped or misconfigured', () => {
+	it('refuses a PORT that is no port before starting anything', async () => {
+		const demo = startDemo({ PORT: 'abc' });
+		const [code] = await demo.exited;
+		expect(code).toBe(2);
+		expect(demo.output()).toContain(
+			'PORT must be a port number from 0 to 65535 (0: any free one), got "abc"',
+		);
+		expect(demo.leftovers()).toEqual([]);
+		rmSync(demo.tmp, { recursive: true, force: true });
+	});
+
+	it(
+		'says which port is taken, and leaves nothing running or on disk',
+		async () => {
+			const holder = createServer();
+			await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+			const { port } = holder.address() as AddressInfo;
+			try {
+				const demo = startDemo({ PORT: String(port) });
+				const [code] = await demo.exited;
+				expect(code).toBe(1);
+				expect(demo.output()).toContain(
+					`port ${port} is taken: stop what listens there, or choose another with PORT=<port>`,
+				);
+				expect(demo.output()).not.toMatch(/\n\s+at /);
+				expect(demo.leftovers()).toEqual([]);
+				rmSync(demo.tmp, { recursive: true, force: true });
+			} finally {
+				holder.close();
+			}
+		},
+		START_TIMEOUT_MS,
+	);
+
+	it(
+		'deletes the network’s folder when a signal comes while it starts',
+		async () => {
+			const demo = startDemo({ PORT: '0' });
+			await demo.until(/runtime: /);
+			// the network's folder (TLS keys first) exists from here on, before the PDS is up
+			while (demo.leftovers().length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+			demo.child.kill('SIGINT');
+			const [code] = await demo.exited;
+			expect(code).toBe(130);
+			expect(demo.leftovers()).toEqual([]);
+			rmSync(demo.tmp, { recursive: true, force: true });
+		},
+		START_TIMEOUT_MS,
+	);
+
+	for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+		it(
+			`stops the PDS and deletes its folder on ${signal} while serving`,
+			async () => {
+				const demo = startDemo({ PORT: '0' });
+				await demo.until(/ {2}password +\S+/);
+				const pid = Number(/pid (\d+)\)/.exec(demo.output())![1]);
+				expect(isRunning(pid)).toBe(true);
+				demo.child.kill(signal);
+				const [code] = await demo.exited;
+				expect(code).toBe(0);
+				expect(demo.output()).toContain(`${signal}: stopping`);
+				expect(demo.leftovers()).toEqual([]);
+				// the PDS went with it
+				for (let i = 0; i < 100 && isRunning(pid); i++)
+					await new Promise((resolve) => setTimeout(resolve, 50));
+				expect(isRunning(pid)).toBe(false);
+				rmSync(demo.tmp, { recursive: true, force: true });
+			},
+			START_TIMEOUT_MS,
+		);
+	}
 });

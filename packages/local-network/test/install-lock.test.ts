@@ -1,13 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lutimesSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { withInstallLock } from '../scripts/install-lock.mjs';
+import {
+	INSTALL_STEP_ENV,
+	installStepsIn,
+	LOCK_STALE_MS,
+	withInstallLock,
+} from '../scripts/install-lock.mjs';
 
 const lockModule = fileURLToPath(new URL('../scripts/install-lock.mjs', import.meta.url));
 
@@ -98,20 +103,78 @@ describe('withInstallLock', () => {
 		expect(existsSync(join(dir, '.install.lock'))).toBe(false);
 	});
 
-	it('gives up after its timeout, naming the process that holds the lock', () => {
-		// this process is alive, so its lock is not taken over
+	it('gives up after its timeout, naming the process that holds the lock', async () => {
+		// a live process that is not this one: its lock is not taken over
+		const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+		try {
+			symlinkSync(String(holder.pid), join(dir, '.install.lock'));
+			let ran = false;
+			expect(() =>
+				withInstallLock(
+					dir,
+					() => {
+						ran = true;
+					},
+					{ log: () => {}, timeoutMs: 300 },
+				),
+			).toThrow(`another install (pid ${holder.pid}) still holds`);
+			expect(ran).toBe(false);
+		} finally {
+			holder.kill('SIGKILL');
+			await once(holder, 'exit');
+		}
+	});
+
+	it('takes over a lock that names this very process (a pid reused, in a container say)', () => {
 		symlinkSync(String(process.pid), join(dir, '.install.lock'));
-		let ran = false;
-		expect(() =>
-			withInstallLock(
-				dir,
-				() => {
-					ran = true;
-				},
-				{ log: () => {}, timeoutMs: 300 },
-			),
-		).toThrow(`another install (pid ${process.pid}) still holds`);
-		expect(ran).toBe(false);
+		const lines: string[] = [];
+		expect(withInstallLock(dir, () => 'installed', { log: (line) => lines.push(line), timeoutMs: 300 })).toBe(
+			'installed',
+		);
+		expect(lines).toEqual([expect.stringContaining(`it names pid ${process.pid}, this very process`)]);
+	});
+
+	it('takes over a lock held longer than any install, though its pid runs (reused)', async () => {
+		const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+		try {
+			const lockPath = join(dir, '.install.lock');
+			symlinkSync(String(other.pid), lockPath);
+			const old = (Date.now() - LOCK_STALE_MS - 60_000) / 1000;
+			lutimesSync(lockPath, old, old);
+			const lines: string[] = [];
+			expect(
+				withInstallLock(dir, () => 'installed', { log: (line) => lines.push(line), timeoutMs: 300 }),
+			).toBe('installed');
+			expect(lines).toEqual([expect.stringMatching(`it names pid ${other.pid}, and is 2[01] minutes old`)]);
+		} finally {
+			other.kill('SIGKILL');
+			await once(other, 'exit');
+		}
+	});
+
+	it('waits for the steps of an install whose owner died before installing beside them', async () => {
+		// npm ci carries on after a Ctrl-C killed the installer that started it
+		const ended = join(dir, 'step-ended');
+		const step = spawn(
+			process.execPath,
+			['-e', `setTimeout(() => require('node:fs').writeFileSync(${JSON.stringify(ended)}, ''), 1500)`],
+			{ stdio: 'ignore', env: { ...process.env, [INSTALL_STEP_ENV]: dir } },
+		);
+		try {
+			await new Promise((resolve) => setTimeout(resolve, 200));
+			expect(installStepsIn(dir).map(({ pid }) => pid)).toEqual([step.pid]);
+			const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+			symlinkSync(String(gone), join(dir, '.install.lock'));
+			const lines: string[] = [];
+			const seen = withInstallLock(dir, () => ({ ended: existsSync(ended), steps: installStepsIn(dir) }), {
+				log: (line) => lines.push(line),
+			});
+			expect(seen).toEqual({ ended: true, steps: [] });
+			expect(lines).toEqual([expect.stringContaining(`pid ${step.pid}`)]);
+			expect(lines[0]).toContain('waiting for it to end');
+		} finally {
+			step.kill('SIGKILL');
+		}
 	});
 
 	it('releases the lock when the install fails', () => {
