@@ -35,8 +35,22 @@ try {
 	process.exit(1);
 }
 
+// a signal in any phase stops what was started and deletes its data: exiting runs the 'exit'
+// handlers that kill the PDS and delete its folder, which dying of the signal would skip
+let network;
+let stopping = false;
+const onSignal = () => {
+	if (stopping || network === undefined) process.exit(130);
+	stopping = true;
+	network.close().then(
+		() => process.exit(0),
+		() => process.exit(1),
+	);
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
+
 try {
-	const network = await lib.startLocalNetwork(accounts.length > 0 ? { accounts } : {});
+	network = await lib.startLocalNetwork(accounts.length > 0 ? { accounts } : {});
 	const { pdsUrl, plcUrl, issuer, pid, nodeVersion, startupMs } = network;
 	if (json) {
 		console.log(
@@ -53,12 +67,6 @@ try {
 		}
 		console.log('Ctrl-C stops it.');
 	}
-	const stop = async () => {
-		await network.close();
-		process.exit(0);
-	};
-	process.once('SIGINT', stop);
-	process.once('SIGTERM', stop);
 } catch (error) {
 	console.error(error instanceof Error ? error.message : error);
 	process.exitCode = 1;

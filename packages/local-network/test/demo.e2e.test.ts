@@ -174,3 +174,53 @@ describe('bin/demo.mjs (the interactive main job) when stopped or misconfigured'
 		);
 	}
 });
+
+describe('bin/local-network.mjs (the network alone)', () => {
+	it(
+		'keeps colons in an --account password, and stops the PDS on SIGHUP',
+		async () => {
+			const tmp = mkdtempSync(join(tmpdir(), 'local-network-bin-'));
+			const child = spawn(
+				process.execPath,
+				['bin/local-network.mjs', '--account', 'bob.test:pa:ss', '--json'],
+				{
+					cwd: packageDir,
+					env: { ...process.env, TMPDIR: tmp },
+					stdio: ['ignore', 'pipe', 'inherit'],
+				},
+			);
+			try {
+				let output = '';
+				child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+				while (!output.includes('\n')) {
+					if (child.exitCode !== null) throw new Error(`local-network.mjs exited early: ${output}`);
+					await new Promise((resolve) => setTimeout(resolve, 25));
+				}
+				const started = JSON.parse(output) as {
+					pdsUrl: string;
+					pid: number;
+					accounts: { handle: string; password: string }[];
+				};
+				expect(started.accounts).toMatchObject([{ handle: 'bob.test', password: 'pa:ss' }]);
+				const signIn = await fetch(`${started.pdsUrl}/xrpc/com.atproto.server.createSession`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({ identifier: 'bob.test', password: 'pa:ss' }),
+				});
+				expect(signIn.status).toBe(200);
+
+				child.kill('SIGHUP');
+				const [code] = await once(child, 'exit');
+				expect(code).toBe(0);
+				for (let i = 0; i < 100 && isRunning(started.pid); i++)
+					await new Promise((resolve) => setTimeout(resolve, 50));
+				expect(isRunning(started.pid)).toBe(false);
+				expect(readdirSync(tmp)).toEqual([]);
+			} finally {
+				child.kill('SIGKILL');
+				rmSync(tmp, { recursive: true, force: true });
+			}
+		},
+		START_TIMEOUT_MS,
+	);
+});
