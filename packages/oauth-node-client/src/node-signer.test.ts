@@ -1,7 +1,7 @@
 import { createDpopProof, exportDpopKey, generateDpopKey, importDpopKey } from '@atcute/oauth-dpop';
 import { createClientAssertion, SIGNING_ALGORITHMS } from '@atcute/oauth-keys';
 import { decodeProtectedHeader, EmbeddedJWK, importJWK, jwtVerify } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { generatePrivateKey, Keyset } from './index.ts';
 import { createNodeSigner } from './node-signer.ts';
 
@@ -85,6 +85,31 @@ describe('createNodeSigner', () => {
 		const b = createNodeSigner.generate?.('ES256');
 		expect(a?.privateJwk.d).toBeTypeOf('string');
 		expect(a?.privateJwk.d).not.toBe(b?.privateJwk.d);
+	});
+
+	it('never exports the KeyObject generateKeyPairSync returns (on Node 20 that deadlocks now and then)', () => {
+		// one key in 12,000-55,000 froze the process for good; the JWK must come out of the
+		// generation itself. what happens inside is Node's: this checks the calls that avoid it
+		const crypto = process.getBuiltinModule('node:crypto');
+		// `export` lives on the private key's own class, below KeyObject
+		let owner: object = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+		while (!Object.hasOwn(owner, 'export')) owner = Object.getPrototypeOf(owner) as object;
+		const generated = vi.spyOn(crypto, 'generateKeyPairSync');
+		const exported = vi.spyOn(owner as { export: () => unknown }, 'export');
+		try {
+			for (const alg of ['ES256', 'ES384', 'ES512'] as const) {
+				const key = createNodeSigner.generate?.(alg);
+				expect(key?.privateJwk.d).toBeTypeOf('string');
+			}
+			expect(generated).toHaveBeenCalledTimes(3);
+			for (const [, options] of generated.mock.calls) {
+				expect(options).toMatchObject({ privateKeyEncoding: { format: 'jwk' } });
+			}
+			expect(exported).not.toHaveBeenCalled();
+		} finally {
+			generated.mockRestore();
+			exported.mockRestore();
+		}
 	});
 
 	it('leaves a key node:crypto refuses to WebCrypto, which reports it', async () => {

@@ -80,10 +80,23 @@ const fromJwk: SignerFromJwk = (params, alg) => {
 const CURVES: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
 
 /**
- * makes a DPoP key pair in node:crypto: about half of WebCrypto's generate and export on Node 20,
- * with no thread-pool round trip. ECDSA only: RSA generation takes tens of milliseconds, which
- * node:crypto's synchronous call would hold the event loop for, so WebCrypto (off-thread) makes
- * those. `undefined` where node:crypto cannot make the key or sign with it.
+ * `generateKeyPairSync` asked for JWK encodings, which Node has taken since 15.12 and its types
+ * do not describe.
+ */
+type GenerateEcJwkPair = (
+	type: 'ec',
+	options: {
+		namedCurve: string;
+		publicKeyEncoding: { format: 'jwk' };
+		privateKeyEncoding: { format: 'jwk' };
+	},
+) => { privateKey: EcPrivateJwk };
+
+/**
+ * makes a DPoP key pair in node:crypto, with no thread-pool round trip. ECDSA only: RSA
+ * generation takes tens of milliseconds, which node:crypto's synchronous call would hold the event
+ * loop for, so WebCrypto (off-thread) makes those. `undefined` where node:crypto cannot make the
+ * key or sign with it.
  */
 const generate: SignerGenerate = (alg) => {
 	const namedCurve = CURVES[alg];
@@ -91,9 +104,21 @@ const generate: SignerGenerate = (alg) => {
 	let keyObject: KeyObject;
 	let privateJwk: EcPrivateJwk;
 	try {
-		keyObject = nodeBuiltin('node:crypto').generateKeyPairSync('ec', { namedCurve }).privateKey;
-		const { kty, crv, x, y, d } = keyObject.export({ format: 'jwk' }) as EcPrivateJwk;
+		const crypto = nodeBuiltin('node:crypto');
+		// the JWK comes out of the generation itself, and the signing key is imported from it. on
+		// Node 20, exporting the KeyObject that generateKeyPairSync returned deadlocks the process
+		// now and then (a garbage collection during the export runs the finished generation job's
+		// destructor, which waits for the lock the export holds): one in 12,000-55,000 keys, a
+		// server frozen for good after so many sign-ins. Node 22 does not
+		const generateJwkPair = crypto.generateKeyPairSync as unknown as GenerateEcJwkPair;
+		const generated = generateJwkPair('ec', {
+			namedCurve,
+			publicKeyEncoding: { format: 'jwk' },
+			privateKeyEncoding: { format: 'jwk' },
+		});
+		const { kty, crv, x, y, d } = generated.privateKey;
 		privateJwk = { kty, crv, x, y, d };
+		keyObject = crypto.createPrivateKey({ key: { ...privateJwk }, format: 'jwk' });
 	} catch {
 		return undefined;
 	}
