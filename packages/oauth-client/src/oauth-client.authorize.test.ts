@@ -175,6 +175,33 @@ describe('OAuthClient.authorize', () => {
 		await expect(aborted).rejects.toThrow('user left');
 	});
 
+	it('leaves no rejection unhandled when the caller aborts while the resolver runs', async () => {
+		const controller = new AbortController();
+		// the caller gives up during the resolution, and the resolver then fails in its turn
+		const actorResolver: ActorResolver = {
+			resolve: async () => {
+				controller.abort(new Error('user left'));
+				throw new Error('the resolver failed too');
+			},
+		};
+		const { client } = await createTestClient(server, { actorResolver });
+		const unhandled: unknown[] = [];
+		const onUnhandled = (reason: unknown) => unhandled.push(reason);
+		process.on('unhandledRejection', onUnhandled);
+		try {
+			await expect(
+				client.authorize({
+					target: { type: 'account', identifier: 'alice.test' },
+					signal: controller.signal,
+				}),
+			).rejects.toThrow('user left');
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			expect(unhandled).toEqual([]);
+		} finally {
+			process.off('unhandledRejection', onUnhandled);
+		}
+	});
+
 	it('refuses redirected and oversized server metadata with a DiscoveryError', async () => {
 		const { client } = await createTestClient(server);
 		server.behaviour.redirectMetadata = true;

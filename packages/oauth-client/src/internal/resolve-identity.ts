@@ -81,8 +81,8 @@ export const resolveIdentityAfresh = async (
 const settleBefore = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> => {
 	return new Promise<T>((resolve, reject) => {
 		const onAbort = () => reject(signal.reason);
-		if (signal.aborted) return onAbort();
-		signal.addEventListener('abort', onAbort, { once: true });
+		// handled whatever happens: when the signal has aborted already (the resolver aborted it
+		// while it ran, say), its own rejection must not go unhandled
 		promise.then(
 			(value) => {
 				signal.removeEventListener('abort', onAbort);
@@ -93,6 +93,8 @@ const settleBefore = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> =
 				reject(err);
 			},
 		);
+		if (signal.aborted) onAbort();
+		else signal.addEventListener('abort', onAbort, { once: true });
 	});
 };
 
