@@ -25,4 +25,20 @@ describe('waitBounded', () => {
 		controller.abort(reason);
 		await expect(pending).rejects.toBe(reason);
 	});
+
+	it('leaves no rejection unhandled when the signal had aborted before it was called', async () => {
+		const unhandled: unknown[] = [];
+		const onUnhandled = (reason: unknown) => unhandled.push(reason);
+		process.on('unhandledRejection', onUnhandled);
+		try {
+			const reason = new Error('gave up');
+			// a cache read that fails after the caller gave up
+			const failing = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('store down')), 5));
+			await expect(waitBounded(failing, 60_000, AbortSignal.abort(reason))).rejects.toBe(reason);
+			await new Promise((resolve) => setTimeout(resolve, 30));
+			expect(unhandled).toEqual([]);
+		} finally {
+			process.off('unhandledRejection', onUnhandled);
+		}
+	});
 });

@@ -11,7 +11,11 @@ export const waitBounded = <T>(
 	timeout: number,
 	signal: AbortSignal | undefined,
 ): Promise<T | typeof TIMED_OUT> => {
-	if (signal?.aborted) return Promise.reject(signal.reason);
+	if (signal?.aborted) {
+		// the value's own rejection, should it come, must not go unhandled
+		if (typeof (value as PromiseLike<T> | null)?.then === 'function') Promise.resolve(value).catch(() => {});
+		return Promise.reject(signal.reason);
+	}
 	// a synchronous cache (the in-memory default) has answered already: no timer to set
 	if (typeof (value as PromiseLike<T> | null)?.then !== 'function') return Promise.resolve(value as T);
 
