@@ -10,6 +10,7 @@
 //
 // runs on the built packages (`pnpm build` first).
 import { installRuntime } from '../scripts/install-runtime.mjs';
+import { stopOnSignals } from '../scripts/stop-on-signals.mjs';
 
 const args = new Set(process.argv.slice(2));
 if (args.has('--help') || args.has('-h')) {
@@ -44,22 +45,12 @@ try {
 	process.exit(1);
 }
 
-// from here on, a signal (Ctrl-C, a terminal closed, `kill`) stops what was started and deletes
-// its data, whatever phase it arrives in: exiting runs the 'exit' handlers that kill the PDS and
-// delete its folder (keys included), which dying of the signal itself would skip. a second signal
-// while stopping exits at once, the same way
+// from here on, a signal stops what was started and deletes its data, whatever phase it arrives in
 let playground;
-let stopping = false;
-const onSignal = (signal) => {
-	if (stopping || playground === undefined) process.exit(130);
-	stopping = true;
-	console.log(`\n${signal}: stopping`);
-	playground.close().then(
-		() => process.exit(0),
-		() => process.exit(1),
-	);
-};
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
+stopOnSignals(
+	() => playground,
+	(signal) => console.log(`\n${signal}: stopping`),
+);
 
 let lib;
 try {

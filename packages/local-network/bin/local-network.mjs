@@ -6,6 +6,8 @@
 //
 // runs on the built package (`pnpm build` first) and needs the runtime
 // (`pnpm --filter @atcute-oauth/local-network install-runtime`).
+import { stopOnSignals } from '../scripts/stop-on-signals.mjs';
+
 const argv = process.argv.slice(2);
 const accounts = [];
 let json = false;
@@ -35,19 +37,9 @@ try {
 	process.exit(1);
 }
 
-// a signal in any phase stops what was started and deletes its data: exiting runs the 'exit'
-// handlers that kill the PDS and delete its folder, which dying of the signal would skip
+// a signal in any phase stops what was started and deletes its data
 let network;
-let stopping = false;
-const onSignal = () => {
-	if (stopping || network === undefined) process.exit(130);
-	stopping = true;
-	network.close().then(
-		() => process.exit(0),
-		() => process.exit(1),
-	);
-};
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
+stopOnSignals(() => network);
 
 try {
 	network = await lib.startLocalNetwork(accounts.length > 0 ? { accounts } : {});
