@@ -8,6 +8,7 @@ import {
 	MemoryStore,
 	OAuthClient,
 } from '@atcute/oauth-node-client';
+import { SqliteStore, StoreUnavailableError } from '@atcute/oauth-store-sqlite';
 
 import { createControl } from './suite/control.mjs';
 import { addCoreTests } from './suite/core-tests.mjs';
@@ -43,6 +44,25 @@ export default {
 					if (answer.status !== 200) throw new Error(`the transport got ${answer.status}`);
 				} else if (!(answer instanceof TypeError) || !answer.message.includes('use its global fetch')) {
 					throw new Error(`the transport failed without saying what to do: ${answer}`);
+				}
+			},
+		);
+		suite.test(
+			'SqliteStore({ path }): opens, or fails for good with a StoreUnavailableError that says to use another store',
+			() => {
+				let answer;
+				try {
+					answer = new SqliteStore({ path: '/tmp/atcute-oauth-matrix.db' });
+				} catch (err) {
+					answer = err;
+				}
+				if (answer instanceof SqliteStore) return;
+				if (
+					!(answer instanceof StoreUnavailableError) ||
+					answer.transient ||
+					!answer.message.includes('use another store')
+				) {
+					throw new Error(`SqliteStore failed without saying what to do: ${answer}`);
 				}
 			},
 		);

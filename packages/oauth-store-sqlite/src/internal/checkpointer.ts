@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 import type { SqliteDatabase } from '../sqlite-database.ts';
+import { nodeRequire } from './node-require.ts';
 
 /** milliseconds between two background WAL checkpoints of a file, by default. */
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 100;
@@ -105,6 +106,16 @@ export interface BackgroundCheckpointOptions {
 	busyTimeout: number;
 }
 
+/**
+ * node:worker_threads, loaded when the first worker starts rather than at import: a runtime
+ * without it (Cloudflare Workers before nodejs_compat gained it) can then still import the package.
+ * @throws {Error} when the runtime has no worker threads (the caller checkpoints inline then)
+ */
+const workerThreads = (): typeof import('node:worker_threads') =>
+	(globalThis.process?.getBuiltinModule?.('node:worker_threads') as
+		| typeof import('node:worker_threads')
+		| undefined) ?? (nodeRequire('node:worker_threads') as typeof import('node:worker_threads'));
+
 /** lets SQLite checkpoint on the connection's own thread again, as it does by default. */
 const checkpointInline = (database: SqliteDatabase): void => {
 	try {
@@ -132,6 +143,7 @@ export const checkpointInBackground = (
 	let checkpointer = running.get(key);
 	if (checkpointer === undefined) {
 		const state = new Int32Array(new SharedArrayBuffer(4));
+		const { Worker } = workerThreads();
 		const worker = new Worker(WORKER_SOURCE, {
 			eval: true,
 			workerData: {

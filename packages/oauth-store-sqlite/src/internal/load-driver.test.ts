@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../errors.ts';
 import type { SqliteDatabase } from '../sqlite-database.ts';
 import { connect } from './connection.ts';
 import { type DriverLoaders, defaultLoaders, selectDriver } from './load-driver.ts';
@@ -145,6 +146,30 @@ describe('selectDriver', () => {
 		);
 	});
 
+	it('says so when node:sqlite is there but cannot open a database (Cloudflare Workers)', () => {
+		// workerd's node:sqlite: the class exists, and constructing it throws
+		class IllegalDatabaseSync {
+			constructor() {
+				throw new TypeError('Illegal constructor');
+			}
+		}
+		let error: unknown;
+		try {
+			selectDriver({
+				betterSqlite3: notInstalled,
+				nodeSqlite: () => ({ DatabaseSync: IllegalDatabaseSync }),
+			});
+		} catch (err) {
+			error = err;
+		}
+		expect(error).toBeInstanceOf(Error);
+		expect((error as Error).message).toMatch(
+			/has node:sqlite but it cannot open a database \(Illegal constructor\)/,
+		);
+		expect((error as Error).message).toMatch(/use another store here/);
+		expect((error as Error).cause).toBeInstanceOf(TypeError);
+	});
+
 	it('loads the real better-sqlite3 here', () => {
 		expect(selectDriver().name).toBe('better-sqlite3');
 	});
@@ -170,6 +195,29 @@ describe('connect', () => {
 		} finally {
 			temp.remove();
 		}
+	});
+
+	it('fails to open a path with a StoreUnavailableError that is not transient where node:sqlite cannot open', () => {
+		class IllegalDatabaseSync {
+			constructor() {
+				throw new TypeError('Illegal constructor');
+			}
+		}
+		let error: unknown;
+		try {
+			connect({ path: '/tmp/never-made.db' }, () => {}, {
+				betterSqlite3: notInstalled,
+				nodeSqlite: () => ({ DatabaseSync: IllegalDatabaseSync }),
+			});
+		} catch (err) {
+			error = err;
+		}
+		expect(error).toBeInstanceOf(StoreUnavailableError);
+		expect((error as StoreUnavailableError).operation).toBe('open');
+		expect((error as StoreUnavailableError).transient).toBe(false);
+		expect((error as Error).message).toMatch(
+			/^SQLite open failed: no SQLite driver: this runtime has node:sqlite/,
+		);
 	});
 
 	it('gives a connection without a busy timeout one, and leaves one that has it', () => {

@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-
 import type { SqliteDatabase } from '../sqlite-database.ts';
+import { nodeRequire, nodeResolve } from './node-require.ts';
 
 /** which driver opened a file. */
 export type SqliteDriverName = 'better-sqlite3' | 'node:sqlite';
@@ -51,14 +50,13 @@ export interface SqliteDriver {
 	module?: string | undefined;
 }
 
-const require = createRequire(import.meta.url);
-
 /** the real loaders: the peer dependency, then the runtime's built-in module. */
 export const defaultLoaders: DriverLoaders = {
-	betterSqlite3: () => require('better-sqlite3'),
+	betterSqlite3: () => nodeRequire('better-sqlite3'),
 	// Node 22.13+ (and 22.5+ with --experimental-sqlite); undefined elsewhere
-	nodeSqlite: () => process.getBuiltinModule?.('node:sqlite'),
-	betterSqlite3Path: () => require.resolve('better-sqlite3'),
+	// `process` may be missing (Cloudflare Workers before 2024-09-23)
+	nodeSqlite: () => globalThis.process?.getBuiltinModule?.('node:sqlite'),
+	betterSqlite3Path: () => nodeResolve('better-sqlite3'),
 	addonsAllowed: denoGrantsAddons,
 };
 
@@ -80,7 +78,8 @@ const moduleOf = (loaders: DriverLoaders): string | undefined => {
  * loads here (the declared peer, and the one an app that installed it expects), else node:sqlite
  * when the runtime has it (Node 22.13+, Deno 2.2+, Bun 1.2+). under Deno better-sqlite3 is tried only
  * when `--allow-ffi` and `--allow-sys` grant it, so that no permission prompt stops the process.
- * @throws {Error} when neither loads; `cause` is better-sqlite3's load error
+ * @throws {Error} when neither loads; `cause` is better-sqlite3's load error, or node:sqlite's
+ *   when the runtime has the module but cannot open a database with it (Cloudflare Workers)
  */
 export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDriver => {
 	let loadError: unknown;
@@ -109,10 +108,25 @@ export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDri
 	const nodeSqlite = loaders.nodeSqlite() as { DatabaseSync?: unknown } | undefined;
 	const DatabaseSync = nodeSqlite?.DatabaseSync;
 	if (isClass(DatabaseSync)) {
+		try {
+			// Cloudflare Workers expose a node:sqlite whose DatabaseSync cannot be constructed
+			// ("Illegal constructor"): find that out here, once, and say what to do instead
+			(new DatabaseSync(':memory:') as { close?: () => void }).close?.();
+		} catch (err) {
+			throw new Error(
+				'no SQLite driver: this runtime has node:sqlite but it cannot open a database ' +
+					`(${err instanceof Error ? err.message : String(err)}); use another store here, ` +
+					'or run on Node.js with better-sqlite3 or node:sqlite (22.13+)',
+				{ cause: err },
+			);
+		}
 		return { name: 'node:sqlite', open: (path) => new DatabaseSync(path) };
 	}
 
-	throw new Error('no SQLite driver: install better-sqlite3, or run on a Node.js with node:sqlite (22.13+)', {
-		cause: loadError,
-	});
+	throw new Error(
+		'no SQLite driver: install better-sqlite3, or run on a Node.js with node:sqlite (22.13+), or use another store here',
+		{
+			cause: loadError,
+		},
+	);
 };

@@ -98,7 +98,10 @@ export const runInWorkerd = async ({
 				return JSON.parse(text).results;
 			} catch (err) {
 				// refused: workerd is not listening yet
-				if (err?.cause?.code !== 'ECONNREFUSED' || Date.now() > deadline) throw err;
+				if (err?.cause?.code !== 'ECONNREFUSED' || Date.now() > deadline) {
+					// what workerd said is what explains a dropped connection or a crash
+					throw output === '' ? err : new Error(`${err.message}; workerd said:\n${output}`, { cause: err });
+				}
 				await new Promise((resolve) => setTimeout(resolve, 50));
 			}
 		}
