@@ -4,7 +4,7 @@
 // loopback. run: pnpm bench stores
 // scale mode: `pnpm bench stores --scale` (1k and 100k sessions), `--scale=1k,100k,1m` for any list
 // (1M takes several minutes and about 8 GB: NODE_OPTIONS=--max-old-space-size=8192)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,6 +13,7 @@ import { RedisStore } from '@atcute/oauth-store-redis';
 import { SqliteStore } from '@atcute/oauth-store-sqlite';
 import { Redis } from 'ioredis';
 
+import { ownFolder, stoppingOnSignal } from './lib/cleanup.mjs';
 import { benchEncryptedRestore } from './lib/encrypted-restore.mjs';
 import { measureOp } from './lib/measure.mjs';
 import { startRedis } from './lib/redis-server.mjs';
@@ -20,7 +21,13 @@ import { runStoreScale } from './lib/store-scale.mjs';
 
 const redisServer = await startRedis();
 const redis = new Redis(redisServer.url, { autoResendUnfulfilledCommands: false });
+// ioredis logs an error event no one listens to; after Ctrl-C its server is gone on purpose
+redis.on('error', (error) => {
+	if (!stoppingOnSignal()) console.error(`[ioredis] ${error.message}`);
+});
 const folder = mkdtempSync(join(tmpdir(), 'atcute-oauth-bench-'));
+// removed in the finally below, or on Ctrl-C, or at exit after an error (as are the servers)
+const removeFolder = ownFolder(folder);
 const prefix = `bench:${process.pid}:`;
 
 const parseCount = (text) => {
@@ -128,5 +135,5 @@ try {
 	redis.disconnect();
 	await redisServer.stop();
 	await stopPostgres();
-	rmSync(folder, { recursive: true, force: true });
+	removeFolder();
 }

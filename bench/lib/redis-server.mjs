@@ -1,9 +1,11 @@
 // a redis-server for the bench: REDIS_URL when set, else one of our own on a free loopback port,
-// stopped by its pid when the bench ends.
+// stopped by its pid when the bench ends (also on Ctrl-C, see cleanup.mjs).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
 import { Redis } from 'ioredis';
+
+import { ownProcess } from './cleanup.mjs';
 
 const freePort = () =>
 	new Promise((resolve, reject) => {
@@ -27,6 +29,7 @@ export const startRedis = async () => {
 			stdio: 'ignore',
 		},
 	);
+	const { stop } = ownProcess(child);
 	await new Promise((resolve, reject) => {
 		child.once('error', () =>
 			reject(new Error('redis-server is not installed (apt-get install redis-server)')),
@@ -49,9 +52,7 @@ export const startRedis = async () => {
 	}
 	return {
 		url,
-		stop: async () => {
-			child.kill();
-			await new Promise((resolve) => child.once('exit', resolve));
-		},
+		// resolves once it has exited, also when it had already (waiting for its 'exit' then never ended)
+		stop,
 	};
 };
