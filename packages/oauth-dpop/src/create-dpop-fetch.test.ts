@@ -883,6 +883,129 @@ describe('createDpopFetch', () => {
 		});
 	});
 
+	describe('redirects', () => {
+		const redirectTo = (status: number, to: string) =>
+			`${server.origin}/redirect/${status}?to=${encodeURIComponent(to)}`;
+
+		it('gives each hop on the same origin a proof of its own: its htu, a new jti, the token kept', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(redirectTo(307, '/xrpc/com.example.moved'), {
+				method: 'POST',
+				headers: { authorization: 'DPoP tok', 'content-type': 'text/plain' },
+				body: 'kept',
+			});
+
+			expect(response.status).toBe(200);
+			expect(response.redirected).toBe(true);
+			expect(response.url).toBe(`${server.origin}/xrpc/com.example.moved`);
+			// the nonce challenge of the first hop, the redirect, then the new URL
+			expect(server.requests.map((request) => [request.status, request.path])).toEqual([
+				[400, '/redirect/307'],
+				[307, '/redirect/307'],
+				[200, '/xrpc/com.example.moved'],
+			]);
+			const proofs = proofsOf(server.requests);
+			expect(proofs[2]?.htu).toBe(`${server.origin}/xrpc/com.example.moved`);
+			expect(proofs[2]?.htm).toBe('POST');
+			expect(proofs[2]?.ath).toBe(sha256('tok'));
+			expect(new Set(proofs.map((proof) => proof.jti)).size).toBe(3);
+			const last = server.requests[2]!;
+			expect(last.body).toBe('kept');
+			expect(last.headers.authorization).toBe('DPoP tok');
+		});
+
+		it('sends neither the token nor a proof to another origin, and learns no nonce from it', async () => {
+			const nonces = new MemoryDpopNonceCache();
+			const dpopFetch = createDpopFetch({ key, nonces });
+			// the first origin's nonce, learnt from a request before
+			await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, {
+				headers: { authorization: 'DPoP tok' },
+			});
+			server.clearRequests();
+
+			for (const target of ['/plain/elsewhere', '/plain/challenge']) {
+				other.clearRequests();
+				const response = await dpopFetch(redirectTo(302, `${other.origin}${target}`), {
+					headers: { authorization: 'DPoP tok', cookie: 'session=1' },
+				});
+				expect(response.redirected).toBe(true);
+				// the other origin's challenge is returned as it is: not retried, its nonce not kept
+				expect(response.status).toBe(target === '/plain/challenge' ? 401 : 200);
+				expect(other.requests).toHaveLength(1);
+				const { headers } = other.requests[0]!;
+				expect(headers.authorization).toBeUndefined();
+				expect(headers.dpop).toBeUndefined();
+				expect(headers.cookie).toBeUndefined();
+			}
+			expect(nonces.get(server.origin)).toBe(server.nonce);
+			expect(nonces.get(other.origin)).toBeUndefined();
+			// the first origin saw one proven request per redirect, with its own nonce
+			for (const proof of proofsOf(server.requests)) expect(proof.nonce).toBe(server.nonce);
+		});
+
+		it('turns a POST into a GET without its body on a 303, as fetch does', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(redirectTo(303, '/oauth/next'), {
+				method: 'POST',
+				headers: { 'content-type': 'application/x-www-form-urlencoded' },
+				body: new URLSearchParams({ a: '1' }),
+			});
+
+			expect(response.status).toBe(200);
+			const last = server.requests.at(-1)!;
+			expect(last.method).toBe('GET');
+			expect(last.body).toBe('');
+			expect(last.headers['content-type']).toBeUndefined();
+			expect(proofsOf([last])[0]?.htm).toBe('GET');
+		});
+
+		it('follows a redirect of a Request too', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const response = await dpopFetch(
+				new Request(redirectTo(308, '/xrpc/com.example.moved'), { headers: { authorization: 'DPoP tok' } }),
+			);
+
+			expect(response.status).toBe(200);
+			expect(response.redirected).toBe(true);
+			expect(proofsOf(server.requests).at(-1)?.htu).toBe(`${server.origin}/xrpc/com.example.moved`);
+		});
+
+		it('leaves "manual" and "error" to the fetch', async () => {
+			const dpopFetch = createDpopFetch({ key });
+
+			const manual = await dpopFetch(redirectTo(307, '/xrpc/com.example.moved'), { redirect: 'manual' });
+			expect(manual.status).toBe(307);
+			await expect(
+				dpopFetch(redirectTo(307, '/xrpc/com.example.moved'), { redirect: 'error' }),
+			).rejects.toBeInstanceOf(TypeError);
+			expect(server.requests.some((request) => request.path === '/xrpc/com.example.moved')).toBe(false);
+		});
+
+		it('refuses to follow with a streamed body, a location that is not http(s), or past 20 redirects', async () => {
+			// the nonce known already, so that the streamed request is not refused for want of one
+			const nonces = new MemoryDpopNonceCache();
+			nonces.set(server.origin, server.nonce);
+			const dpopFetch = createDpopFetch({ key, nonces });
+
+			await expect(
+				dpopFetch(redirectTo(307, '/xrpc/com.example.moved'), {
+					method: 'POST',
+					body: streamOf('once'),
+					// @ts-expect-error: Node's fetch needs it for a stream body; not in the DOM types
+					duplex: 'half',
+				}),
+			).rejects.toThrow(/cannot follow a redirect with a body that was streamed/);
+			await expect(dpopFetch(redirectTo(302, 'data:text/plain,hi'))).rejects.toThrow(/not an http\(s\) URL/);
+
+			server.clearRequests();
+			const loop = `/redirect/302?to=${encodeURIComponent('/redirect/302?to=%2Fredirect%2F302')}`;
+			await expect(dpopFetch(`${server.origin}${loop}`)).rejects.toThrow(/more than 20 redirects/);
+		});
+	});
+
 	describe('signing', () => {
 		it('takes iat from the injected clock', async () => {
 			const fixed = 1_700_000_000_999;

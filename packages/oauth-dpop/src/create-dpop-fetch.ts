@@ -36,6 +36,30 @@ export interface DpopFetchOptions {
 
 const AUTHORIZATION_DPOP = /^dpop /i;
 
+// the statuses fetch follows, and how many times at most
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 20;
+// headers about a body: dropped with it when a redirect turns the request into a GET
+const BODY_HEADERS = [
+	'content-type',
+	'content-length',
+	'content-encoding',
+	'content-language',
+	'content-location',
+];
+// written for one origin: never sent on to another (the proof is bound to its URL and token)
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'dpop'];
+
+/** one request to send: where, how, and a way to send it with given headers. */
+interface Hop {
+	url: URL;
+	method: string;
+	headers: Record<string, string>;
+	/** whether its body can be sent a second time. */
+	replayable: boolean;
+	send: (headers: Record<string, string>) => Promise<Response>;
+}
+
 /**
  * wraps `fetch` so every request carries a DPoP proof: `ath` when it has an
  * `Authorization: DPoP` token, the origin's latest nonce when one is known. the nonce is learnt
@@ -121,33 +145,12 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		return nonce;
 	};
 
-	return async (input, init) => {
-		let url: URL;
-		let method: string;
-		let headers: Record<string, string>;
-		let replayable: boolean;
-		let send: (headers: Record<string, string>) => Promise<Response>;
-
-		if (input instanceof Request) {
-			const request = init === undefined ? input : new Request(input, init);
-			url = new URL(request.url);
-			method = request.method;
-			headers = toHeaderRecord(request.headers);
-			// a Request's body is a stream whatever it was made from: sent once, never re-sent
-			replayable = request.body === null;
-			send = (headers) => fetch(new Request(request, { headers }));
-		} else {
-			// a URL object is already parsed (and normalised) as fetch will send it
-			url = typeof input === 'string' ? new URL(input) : input;
-			const href = url.href;
-			// sent as written in htm: fetch only normalises the case of some methods
-			method = init?.method?.toUpperCase() ?? 'GET';
-			// a copy: the proof is never added to the caller's headers
-			headers = toHeaderRecord(init?.headers);
-			replayable = isReplayableBody(init?.body);
-			send = (headers) => fetch(href, { ...init, method, headers });
-		}
-
+	/**
+	 * one request with its proof (its own htu and jti, the origin's nonce), retried once on
+	 * `use_dpop_nonce` when the server sent a nonce we did not use and the body can be sent again.
+	 */
+	const exchange = async (hop: Hop): Promise<Response> => {
+		const { url, method, headers, send } = hop;
 		const { origin, pathname } = url;
 		const htu = origin + pathname;
 		let ath = athOf(headers.authorization?.trim());
@@ -167,7 +170,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			!retryOnNonce ||
 			fresh === undefined ||
 			fresh === nonce ||
-			!replayable ||
+			!hop.replayable ||
 			!(await isUseDpopNonceError(response))
 		) {
 			return response;
@@ -181,5 +184,103 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		const retry = await send(headers);
 		await learnNonce(origin, retry, fresh);
 		return retry;
+	};
+
+	return async (input, init) => {
+		let hop: Hop;
+		let redirect: RequestRedirect;
+		// what a request to another URL after a redirect keeps: the signal and the caller's options
+		let rest: RequestInit;
+		let body: RequestInit['body'];
+
+		if (input instanceof Request) {
+			const request = init === undefined ? input : new Request(input, init);
+			redirect = request.redirect;
+			const sendWith: RequestInit | undefined = redirect === 'follow' ? { redirect: 'manual' } : undefined;
+			rest = { signal: request.signal };
+			// a Request's body is a stream whatever it was made from: sent once, never re-sent
+			body = request.body;
+			hop = {
+				url: new URL(request.url),
+				method: request.method,
+				headers: toHeaderRecord(request.headers),
+				replayable: request.body === null,
+				send: (headers) => fetch(new Request(request, { ...sendWith, headers })),
+			};
+		} else {
+			// a URL object is already parsed (and normalised) as fetch will send it
+			const url = typeof input === 'string' ? new URL(input) : input;
+			const href = url.href;
+			// sent as written in htm: fetch only normalises the case of some methods
+			const method = init?.method?.toUpperCase() ?? 'GET';
+			redirect = init?.redirect ?? 'follow';
+			rest = { ...init };
+			body = init?.body;
+			const sent: RequestInit = redirect === 'follow' ? { ...init, redirect: 'manual' } : { ...init };
+			hop = {
+				url,
+				method,
+				// a copy: the proof is never added to the caller's headers
+				headers: toHeaderRecord(init?.headers),
+				replayable: isReplayableBody(body),
+				send: (headers) => fetch(href, { ...sent, method, headers }),
+			};
+		}
+
+		// "manual" and "error" are the fetch's to apply
+		if (redirect !== 'follow') return exchange(hop);
+
+		// redirects are followed here, not by fetch, which would send the first hop's proof (its htu
+		// and jti) on to the next URL and learn another origin's nonce under this one's name: each
+		// hop on the same origin gets a proof of its own, and one that leaves the origin leaves the
+		// token and the proofs behind, as fetch leaves Authorization
+		let proven = true;
+		for (let redirects = 0; ; redirects++) {
+			const response = proven ? await exchange(hop) : await hop.send(hop.headers);
+			if (redirects > 0) Object.defineProperty(response, 'redirected', { value: true });
+			const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
+			// not a redirect, or one that says nowhere to go: the response, as fetch returns it
+			if (location === null) return response;
+			if (redirects === MAX_REDIRECTS) {
+				await response.body?.cancel().catch(() => {});
+				throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects`);
+			}
+			let next: URL | undefined;
+			try {
+				next = new URL(location, hop.url);
+			} catch {
+				// not a URL: refused below, as fetch refuses it
+			}
+			if (next === undefined || (next.protocol !== 'https:' && next.protocol !== 'http:')) {
+				await response.body?.cancel().catch(() => {});
+				throw new TypeError(`fetch failed: the redirect location is not an http(s) URL: ${location}`);
+			}
+			// the redirect's own body is not what the caller asked for: free its connection
+			await response.body?.cancel().catch(() => {});
+
+			const headers = { ...hop.headers };
+			delete headers.dpop;
+			let { method, replayable } = hop;
+			// 303, and 301/302 after a POST, become a GET without a body (the Fetch standard's rule)
+			if (
+				(response.status === 303 && method !== 'GET' && method !== 'HEAD') ||
+				((response.status === 301 || response.status === 302) && method === 'POST')
+			) {
+				method = 'GET';
+				body = null;
+				replayable = true;
+				for (const name of BODY_HEADERS) delete headers[name];
+			} else if (!hop.replayable) {
+				throw new TypeError('fetch failed: cannot follow a redirect with a body that was streamed');
+			}
+			if (next.origin !== hop.url.origin) {
+				// credentials are for the origin they were written for
+				for (const name of CREDENTIAL_HEADERS) delete headers[name];
+				proven = false;
+			}
+			const href = next.href;
+			const sent: RequestInit = { ...rest, method, body: body ?? null, redirect: 'manual' };
+			hop = { url: next, method, headers, replayable, send: (headers) => fetch(href, { ...sent, headers }) };
+		}
 	};
 };

@@ -164,6 +164,19 @@ export const startDpopTestServer = async (): Promise<DpopTestServer> => {
 			sendJson(res, status, payload, headers);
 		};
 
+		if (path.startsWith('/plain/')) {
+			if (path === '/plain/challenge') {
+				reply(
+					401,
+					{ error: 'use_dpop_nonce' },
+					{ 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': 'nonce-of-another-origin' },
+				);
+			} else {
+				reply(200, { ok: true, method: req.method, path, body });
+			}
+			return;
+		}
+
 		const verified = await verifyProof(req, path);
 		if (typeof verified === 'string') {
 			record.proofError = verified;
@@ -205,6 +218,13 @@ export const startDpopTestServer = async (): Promise<DpopTestServer> => {
 					{ 'dpop-nonce': nonce },
 				);
 			}
+			return;
+		}
+
+		if (path.startsWith('/redirect/')) {
+			record.status = Number(path.split('/')[2]);
+			res.writeHead(record.status, { location: url.searchParams.get('to') ?? '', 'dpop-nonce': nonce });
+			res.end('moved');
 			return;
 		}
 
