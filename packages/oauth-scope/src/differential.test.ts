@@ -16,6 +16,8 @@ type Departure =
 	| 'reference throws'
 	/** the reference takes a blob pattern with non-printable or non-ASCII characters; we do not */
 	| 'non-ASCII blob pattern'
+	/** the reference takes a `*` in the type part of a blob pattern (`ima*ge/*`); we do not, as the lexicon spec says */
+	| 'partial wildcard blob pattern'
 	/** the reference keeps `account` actions as a list; we keep the strongest */
 	| 'account action list'
 	/** the reference decides between positional and named before it drops repeats, so its output changes when normalized twice */
@@ -34,8 +36,16 @@ const departureOf = (token: string): Departure | undefined => {
 	}
 	if (ours === undefined) {
 		const fields = referenceFields(token) as { resource: string; accept?: string[] };
-		const odd = fields.resource === 'blob' && fields.accept!.some((item) => !PRINTABLE_ASCII_RE.test(item));
-		return odd ? 'non-ASCII blob pattern' : undefined;
+		if (fields.resource !== 'blob') {
+			return undefined;
+		}
+		if (fields.accept!.some((item) => !PRINTABLE_ASCII_RE.test(item))) {
+			return 'non-ASCII blob pattern';
+		}
+		const partial = fields.accept!.some(
+			(item) => item !== '*/*' && item.slice(0, item.indexOf('/')).includes('*'),
+		);
+		return partial ? 'partial wildcard blob pattern' : undefined;
 	}
 	const canonical = formatScopeToken(ours);
 	if (canonical === theirs.canonical) {
@@ -98,6 +108,7 @@ describe('parseScopeToken and formatScopeToken against @atproto/oauth-scopes', (
 			'account action list',
 			'escape that does not read back',
 			'non-ASCII blob pattern',
+			'partial wildcard blob pattern',
 			'reference throws',
 			'repeated blob pattern',
 		]);
@@ -123,6 +134,9 @@ describe('parseScopeToken and formatScopeToken against @atproto/oauth-scopes', (
 			['repo:app.bsky.feed.post%', undefined, 'throws'],
 			['blob:image/pngé', undefined, 'blob:image/png%C3%A9'],
 			['blob:image/png%0A', undefined, 'blob:image/png%0A'],
+			['blob:**/*', undefined, 'blob:**/*'],
+			['blob:ima*ge/*', undefined, 'blob:ima*ge/*'],
+			['blob?accept=image/png&accept=a*/*', undefined, 'blob?accept=a*/*&accept=image/png'],
 			[
 				'account:email?action=read&action=manage',
 				'account:email?action=manage',

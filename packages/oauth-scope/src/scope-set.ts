@@ -58,7 +58,8 @@ export class ScopeSet {
 	/**
 	 * @param scope a space-separated scope string (unparsable tokens are skipped and listed in
 	 * `unknown`), or the result of `parseScope`
-	 * @throws {TypeError} when a permission in a `ParsedScope` is not valid
+	 * @throws {TypeError} when a permission in a `ParsedScope` is not valid, or its `unknown` is not
+	 * an array of strings
 	 */
 	constructor(scope: string | ParsedScope) {
 		const parsed = typeof scope === 'string' ? parseScope(scope) : checkParsed(scope);
@@ -124,9 +125,12 @@ export class ScopeSet {
 
 	/**
 	 * whether the scope allows the request.
-	 * @throws {TypeError} when `request.type` is not a known resource
+	 * @throws {TypeError} when `request` is not an object or `request.type` is not a known resource
 	 */
 	allows(request: PermissionRequest): boolean {
+		if (typeof request !== 'object' || request === null) {
+			throw new TypeError(`request must be an object, got ${show(request)}`);
+		}
 		switch (request.type) {
 			case 'repo':
 				return this.#generic || covers(this.#repo.get(request.action), request.collection);
@@ -190,5 +194,16 @@ const checkParsed = (scope: ParsedScope): ParsedScope => {
 		}
 		return canonical;
 	});
-	return { permissions, unknown: Object.freeze([...(scope.unknown ?? [])]) };
+	// a missing `unknown` is taken as none; anything else must be a list of strings
+	const unknown = scope.unknown ?? [];
+	if (!Array.isArray(unknown)) {
+		throw new TypeError(`scope unknown must be an array, got ${show(unknown)}`);
+	}
+	for (let index = 0; index < unknown.length; index++) {
+		const token: unknown = unknown[index];
+		if (typeof token !== 'string') {
+			throw new TypeError(`scope unknown[${index}] must be a string, got ${show(token)}`);
+		}
+	}
+	return { permissions, unknown: Object.freeze([...unknown]) };
 };

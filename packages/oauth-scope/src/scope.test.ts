@@ -331,6 +331,15 @@ describe('scope', () => {
 			'scope.blob: accept "image/png; q=1"',
 		],
 		['a MIME type with two slashes', () => scope.blob({ accept: ['a/b/c'] }), 'scope.blob: accept "a/b/c"'],
+		// the lexicon spec supports `type/*` and `*/*` only: no partial globs
+		['a wildcard type before /*', () => scope.blob({ accept: ['**/*'] }), 'scope.blob: accept "**/*"'],
+		[
+			'a partial type wildcard',
+			() => scope.blob({ accept: ['ima*ge/*'] }),
+			'scope.blob: accept "ima*ge/*" is not a MIME type',
+		],
+		['a partial subtype glob', () => scope.blob({ accept: ['text/ht*'] }), 'scope.blob: accept "text/ht*"'],
+		['a lone wildcard', () => scope.blob({ accept: ['*'] }), 'scope.blob: accept "*"'],
 		[
 			'a non-ASCII MIME type',
 			() => scope.blob({ accept: ['image/pngé'] }),

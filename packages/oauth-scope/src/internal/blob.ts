@@ -12,10 +12,13 @@ const canonicalAccept = (accept: readonly string[]): readonly string[] => {
 	if (lower.includes(ANY_MEDIA_TYPE)) {
 		return [ANY_MEDIA_TYPE];
 	}
-	// `image/png` adds nothing next to `image/*`
-	return lower.filter(
-		(item) => item.endsWith('/*') || !lower.includes(`${item.slice(0, item.indexOf('/'))}/*`),
-	);
+	// `image/png` adds nothing next to `image/*`. the types with a wildcard go in a set first, so
+	// this stays linear in the number of values (a token may carry tens of thousands of them)
+	const wildcardTypes = new Set<string>();
+	for (const item of lower) {
+		if (item.endsWith('/*')) wildcardTypes.add(item.slice(0, -2));
+	}
+	return lower.filter((item) => item.endsWith('/*') || !wildcardTypes.has(item.slice(0, item.indexOf('/'))));
 };
 
 /** checks and canonicalizes a blob permission's values. */

@@ -12,12 +12,20 @@ export const isMediaType = (value: string): boolean => {
 };
 
 /**
- * whether `value` is a blob `accept` pattern: a media type, `type/*`, or the match-all pattern.
+ * whether `value` is a blob `accept` pattern: a media type, `type/*` with a concrete type, or the
+ * match-all pattern. partial globs (`ima*ge/*`, `text/ht*`, any other `*` in the type part) and a
+ * lone `*` are not patterns: the lexicon spec does not support them. (the reference implementation
+ * takes a `*` anywhere in the type part of `type/*`; we do not)
  * @see https://atproto.com/specs/lexicon#blob
  */
 export const isAcceptPattern = (value: string): boolean => {
+	if (value === ANY_MEDIA_TYPE) {
+		return true;
+	}
 	if (!MEDIA_TYPE_RE.test(value)) {
 		return false;
 	}
-	return !value.includes('*') || value.endsWith('/*');
+	const star = value.indexOf('*');
+	// no wildcard, or only the one that makes up the whole subtype
+	return star === -1 || (star === value.length - 1 && value[star - 1] === '/');
 };
