@@ -116,6 +116,29 @@ describe('createClientAssertion', () => {
 		});
 	}
 
+	for (const value of [
+		Number.NaN,
+		Number.POSITIVE_INFINITY,
+		Number.NEGATIVE_INFINITY,
+		1e20,
+		-1000,
+		'1700000000000',
+	]) {
+		it(`rejects a clock returning ${typeof value === 'string' ? 'a string' : value} with a TypeError naming the clock`, async () => {
+			const now = (() => value) as () => number;
+			await expect(
+				createClientAssertion(es256, { clientId: CLIENT_ID, audience: AUDIENCE, now }),
+			).rejects.toThrow(/^client assertion clock \(options\.now\) must return milliseconds since the epoch/);
+		});
+	}
+
+	it('accepts the epoch itself as the clock', async () => {
+		const jwt = await createClientAssertion(es256, { clientId: CLIENT_ID, audience: AUDIENCE, now: () => 0 });
+		const { payload } = await verify(jwt, es256, 0);
+		expect(payload.iat).toBe(0);
+		expect(payload.exp).toBe(60);
+	});
+
 	for (const value of ['', undefined]) {
 		for (const name of ['clientId', 'audience'] as const) {
 			it(`rejects ${value === '' ? 'an empty' : 'a missing'} ${name} with a TypeError naming it`, async () => {

@@ -57,7 +57,14 @@ export const createClientAssertion = async (
 		headers.set(key, header);
 	}
 
-	const iat = Math.floor(now() / 1000);
+	const time: unknown = now();
+	const iat = typeof time === 'number' ? Math.floor(time / 1000) : Number.NaN;
+	// NaN or Infinity would sign "iat": null, and an absurd clock an assertion valid for ages
+	if (!(Number.isSafeInteger(iat) && iat >= 0 && Number.isSafeInteger(iat + lifetime))) {
+		throw new TypeError(
+			`client assertion clock (options.now) must return milliseconds since the epoch, got ${typeof time === 'number' ? time : typeof time}`,
+		);
+	}
 	return signJwt(
 		header,
 		{

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { InvalidKeyError, type InvalidKeyReason } from './errors.ts';
 import { importJwkKey } from './import-jwk-key.ts';
+import { importJwkSigner } from './import-jwk-signer.ts';
 import { importSigningJwk } from './import-signing-jwk.ts';
 import type { PrivateKey } from './private-key.ts';
 import type { SigningAlgorithm } from './signing-algorithm.ts';
@@ -444,11 +445,39 @@ describe('importJwkKey', () => {
 			await expectInvalidKey(importJwkKey({ ...ecJwk, kid: 'k', use: 'enc' }), 'invalid_key', ecJwk);
 		});
 
-		it('rejects an EC key whose d belongs to another key', async () => {
+		for (const keyOps of [['verify'], ['encrypt'], [], ['sign ', 'verify']]) {
+			it(`rejects key_ops ${JSON.stringify(keyOps)} (no "sign") with reason invalid_key`, async () => {
+				const jwk = { ...ecJwk, kid: 'k', use: 'sig', key_ops: keyOps };
+				const error = await expectInvalidKey(importJwkKey(jwk), 'invalid_key', ecJwk);
+				expect(error.message).toBe(
+					`the JWK has "key_ops": ${JSON.stringify(keyOps)}; expected a list that includes "sign"`,
+				);
+				await expectInvalidKey(importSigningJwk(jwk), 'invalid_key', ecJwk);
+			});
+		}
+
+		for (const [label, keyOps] of [
+			['a string', 'sign'],
+			['null', null],
+			['an object', { 0: 'sign' }],
+			['an array holding other values', ['sign', 1]],
+		] as const) {
+			it(`rejects key_ops that is ${label} with reason invalid_key`, async () => {
+				const jwk = { ...rsaJwk, kid: 'k', alg: 'RS256', key_ops: keyOps };
+				const error = await expectInvalidKey(importJwkKey(jwk), 'invalid_key', rsaJwk);
+				expect(error.message).toMatch(/^the JWK's "key_ops" must be an array of strings, got /);
+			});
+		}
+
+		it('rejects an EC key whose d belongs to another key with reason key_mismatch, as for RSA', async () => {
 			const mixed = { ...ecJwk, d: otherEcJwk.d, kid: 'k' };
-			await expectInvalidKey(importJwkKey(mixed), ['key_mismatch', 'invalid_key'], mixed, [
+			const error = await expectInvalidKey(importJwkKey(mixed), 'key_mismatch', mixed, [
 				...(Object.values(ecJwk) as string[]),
 			]);
+			expect(error.message).toMatch(/"d".*"x".*"y"/);
+			// the same pair with x and y swapped in from the other key: still the public half of a key
+			const swapped = { ...ecJwk, x: otherEcJwk.x, y: otherEcJwk.y, kid: 'k' };
+			await expectInvalidKey(importSigningJwk(swapped), 'key_mismatch', swapped);
 		});
 
 		it('rejects an EC key whose d is garbage base64url', async () => {
@@ -462,6 +491,12 @@ describe('importJwkKey', () => {
 		it('rejects an EC key whose x belongs to another key', async () => {
 			const offCurve = { ...ecJwk, x: otherEcJwk.x, kid: 'k' };
 			await expectInvalidKey(importJwkKey(offCurve), ['key_mismatch', 'invalid_key'], offCurve);
+		});
+
+		it('rejects an EC key whose x is off the curve with reason invalid_key, not key_mismatch', async () => {
+			// the public part does not import either: nothing to mismatch
+			const offCurve = { ...ecJwk, x: otherEcJwk.x, kid: 'k' };
+			await expectInvalidKey(importJwkKey(offCurve), 'invalid_key', offCurve);
 		});
 
 		it('rejects an RSA key whose private parameters belong to another key', async () => {
@@ -486,6 +521,98 @@ describe('importJwkKey', () => {
 			await expectInvalidKey(importJwkKey(publicJwk), 'public_key', ecJwk);
 		});
 	});
+});
+
+/** a jose private JWK on `crv` whose x holds a "-" or "_" (so base64 and base64url differ). */
+const ecJwkWithUrlChars = async (alg: string, crv: string): Promise<Record<string, string>> => {
+	for (;;) {
+		const jwk = await josePrivateJwk(alg, { crv });
+		if (/[-_]/.test(jwk.x!)) return jwk;
+	}
+};
+
+/** `text` with the lowest bit of its last character flipped: for these lengths, an unused bit. */
+const strayBit = (text: string): string => {
+	const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+	return text.slice(0, -1) + alphabet[alphabet.indexOf(text.at(-1)!) ^ 1];
+};
+
+describe('EC JWK encoding', () => {
+	for (const [alg, crv, size] of [
+		['ES256', 'P-256', 32],
+		['ES384', 'P-384', 48],
+		['ES512', 'P-521', 66],
+	] as const) {
+		describe(crv, async () => {
+			const jwk = await ecJwkWithUrlChars(alg, crv);
+
+			it('imports the canonical encoding and publishes it as given', async () => {
+				const key = await importJwkKey({ ...jwk, kid: 'k' });
+				expect(key.publicJwk).toEqual({ kty: 'EC', crv, x: jwk.x, y: jwk.y });
+				for (const field of ['x', 'y', 'd']) {
+					expect(Buffer.from(jwk[field]!, 'base64url').length).toBe(size);
+				}
+			});
+
+			for (const field of ['x', 'y', 'd'] as const) {
+				const bytes = () => Buffer.from(jwk[field]!, 'base64url');
+				for (const [defect, mutate, message] of [
+					// only a P-256 value (32 bytes, 43 characters) has unused bits in its last character
+					...(size % 3 === 0
+						? []
+						: ([
+								[
+									'stray trailing bits',
+									() => strayBit(jwk[field]!),
+									/has stray bits set in its last character/,
+								],
+							] as const)),
+					['"=" padding', () => `${jwk[field]}=`, /has "=" padding/],
+					[
+						'a leading zero byte',
+						() => Buffer.concat([Buffer.alloc(1), bytes()]).toString('base64url'),
+						new RegExp(
+							`is ${size + 1} bytes, starting with a zero byte; ${crv} needs exactly ${size} \\(RFC 7518 §6\\.2: drop the extra leading zero bytes\\)$`,
+						),
+					],
+					[
+						'a missing byte',
+						() => bytes().subarray(1).toString('base64url'),
+						new RegExp(
+							`is ${size - 1} bytes; ${crv} needs exactly ${size} \\(RFC 7518 §6\\.2: keep the leading zero bytes\\)$`,
+						),
+					],
+					['whitespace', () => ` ${jwk[field]}`, /holds characters that are not base64url/],
+				] as const) {
+					it(`refuses ${field} with ${defect}, naming it, with reason invalid_key`, async () => {
+						const bad = { ...jwk, kid: 'k', [field]: mutate() };
+						const error = await expectInvalidKey(importJwkKey(bad), 'invalid_key', jwk, [bad[field]!]);
+						expect(error.message).toMatch(new RegExp(`^the EC JWK's "${field}" `));
+						expect(error.message).toMatch(message);
+						await expectInvalidKey(importSigningJwk(bad), 'invalid_key', jwk);
+						await expectInvalidKey(importJwkSigner(bad), 'invalid_key', jwk);
+					});
+				}
+			}
+
+			it('refuses x in the standard base64 alphabet, naming it', async () => {
+				const std = Buffer.from(jwk.x!, 'base64url').toString('base64').replace(/=+$/, '');
+				expect(std).not.toBe(jwk.x);
+				const error = await expectInvalidKey(importJwkKey({ ...jwk, kid: 'k', x: std }), 'invalid_key', jwk, [
+					std,
+				]);
+				expect(error.message).toMatch(/^the EC JWK's "x" uses the base64 alphabet/);
+			});
+
+			it('refuses a missing or non-string y, naming it', async () => {
+				const { y: _y, ...noY } = jwk;
+				const missing = await expectInvalidKey(importJwkKey({ ...noY, kid: 'k' }), 'invalid_key', jwk);
+				expect(missing.message).toBe(`the EC JWK's "y" is missing`);
+				const number = await expectInvalidKey(importJwkKey({ ...jwk, kid: 'k', y: 5 }), 'invalid_key', jwk);
+				expect(number.message).toBe(`the EC JWK's "y" is not a string (number)`);
+			});
+		});
+	}
 });
 
 describe('importSigningJwk', () => {

@@ -256,9 +256,17 @@ describe('Keyset', () => {
 			expect(noKey.name).toBe('NoCompatibleKeyError');
 			expect(noKey.available).toEqual(['ES256', 'RS256']);
 			expect(noKey.supported).toEqual(['PS256']);
-			expect(noKey.message).toContain('ES256, RS256');
+			expect(noKey.message).toContain('we have ["ES256","RS256"]');
 			expect(noKey.message).toContain('PS256');
 			expect(noKey.message).toContain('client authentication');
+		});
+
+		it('refuses a server list that is a string rather than matching inside it', () => {
+			expect(() => keyset.negotiate('xES256x' as unknown as string[])).toThrow(
+				new TypeError(
+					"the server's signing algorithm list for client authentication must be an array, got string",
+				),
+			);
 		});
 
 		it('throws NoCompatibleKeyError when the server lists nothing', () => {

@@ -105,6 +105,7 @@ export class Keyset implements Iterable<PrivateKey> {
 	 * the key to sign client assertions with for a server that accepts `supported` (its
 	 * `token_endpoint_auth_signing_alg_values_supported`; ES256 when absent): ES256 keys first.
 	 * @throws {NoCompatibleKeyError} naming our algorithms and the server's
+	 * @throws {TypeError} when `supported` is present but not an array
 	 */
 	negotiate(supported?: readonly string[]): PrivateKey {
 		const alg = negotiateAlgorithm(

@@ -45,8 +45,50 @@ describe('negotiateAlgorithm', () => {
 		expect(noKey.available).toEqual(['ES256', 'RS256']);
 		expect(noKey.supported).toEqual(['PS256', 'EdDSA']);
 		expect(noKey.message).toContain('DPoP proofs');
-		expect(noKey.message).toContain('ES256, RS256');
-		expect(noKey.message).toContain('PS256, EdDSA');
+		expect(noKey.message).toContain('we have ["ES256","RS256"]');
+		expect(noKey.message).toContain('it accepts ["PS256","EdDSA"]');
+	});
+
+	it('treats null like an absent list', () => {
+		expect(negotiateAlgorithm(['RS256', 'ES256'], null as unknown as undefined, 'x')).toBe('ES256');
+	});
+
+	for (const [label, list] of [
+		['a string', 'xES256x'],
+		['the string ES256', 'ES256'],
+		['an object', { 0: 'ES256', length: 1 }],
+		['a number', 256],
+	] as const) {
+		it(`throws a TypeError for ${label} instead of a list, never matching by substring`, () => {
+			const error = thrown(() => negotiateAlgorithm(['ES256'], list as unknown as string[], 'DPoP proofs'));
+			expect(error).toBeInstanceOf(TypeError);
+			expect((error as Error).message).toBe(
+				`the server's signing algorithm list for DPoP proofs must be an array, got ${typeof list}`,
+			);
+		});
+	}
+
+	it('ignores entries that are not strings, and says how many', () => {
+		const odd = [null, 256, { toString: () => 'ES256' }, ['ES256']] as unknown as string[];
+		expect(negotiateAlgorithm(['ES256'], [...odd, 'ES256'], 'x')).toBe('ES256');
+
+		const error = thrown(() => negotiateAlgorithm(['ES256'], [...odd, 'PS256'], 'x')) as NoCompatibleKeyError;
+		expect(error).toBeInstanceOf(NoCompatibleKeyError);
+		expect(error.supported).toEqual(['PS256']);
+		expect(error.message).toContain('it accepts ["PS256"] (4 entries that are not strings ignored)');
+
+		const none = thrown(() =>
+			negotiateAlgorithm(['ES256'], [{}] as unknown as string[], 'x'),
+		) as NoCompatibleKeyError;
+		expect(none.supported).toEqual([]);
+		expect(none.message).toContain('it accepts none (1 entry that is not a string ignored)');
+	});
+
+	it('quotes odd algorithm names unambiguously', () => {
+		const error = thrown(() =>
+			negotiateAlgorithm(['ES256'], ['ES256 ', 'a, b'], 'x'),
+		) as NoCompatibleKeyError;
+		expect(error.message).toContain('it accepts ["ES256 ","a, b"]');
 	});
 
 	it('throws when we have no algorithm, saying none', () => {

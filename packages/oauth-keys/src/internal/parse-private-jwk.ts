@@ -6,6 +6,15 @@ const describe = (value: unknown): string => {
 	return typeof value === 'string' ? 'a string' : `${typeof value}`;
 };
 
+/** whether `value` is an array whose every element (holes included) is a string. */
+const isStringArray = (value: unknown): value is readonly string[] => {
+	if (!Array.isArray(value)) return false;
+	for (let i = 0; i < value.length; i++) {
+		if (typeof value[i] !== 'string') return false;
+	}
+	return true;
+};
+
 /**
  * turns a JWK object or its JSON text into a private JWK record, or throws an `InvalidKeyError`
  * that says what was wrong. messages never quote the input: it holds the private key.
@@ -65,6 +74,20 @@ export const parsePrivateJwk = (input: unknown): Record<string, unknown> => {
 		throw new InvalidKeyError(
 			'invalid_key',
 			`the JWK has "use": ${JSON.stringify(record.use)}; expected "sig"`,
+		);
+	}
+	// RFC 7517 §4.3: when present, key_ops says what the key is for; it must allow signing
+	const ops = record.key_ops;
+	if (ops !== undefined && !isStringArray(ops)) {
+		throw new InvalidKeyError(
+			'invalid_key',
+			`the JWK's "key_ops" must be an array of strings, got ${Array.isArray(ops) ? 'an array holding other values' : describe(ops)}`,
+		);
+	}
+	if (ops !== undefined && !ops.includes('sign')) {
+		throw new InvalidKeyError(
+			'invalid_key',
+			`the JWK has "key_ops": ${JSON.stringify(ops)}; expected a list that includes "sign"`,
 		);
 	}
 	return record;

@@ -1,5 +1,6 @@
 import { InvalidKeyError } from '../errors.ts';
 import { isSigningAlgorithm, type SigningAlgorithm } from '../signing-algorithm.ts';
+import { checkEcJwkEncoding } from './ec-jwk-encoding.ts';
 import { rsaExponentIsValid, rsaModulusBits } from './rsa-modulus-bits.ts';
 import { ALG_BY_EC_CURVE, EC_CURVE_BY_ALG, keyTypeOf } from './webcrypto-algorithms.ts';
 
@@ -43,6 +44,10 @@ export const resolveJwkAlgorithm = (jwk: Record<string, unknown>, requested?: st
 			'alg_mismatch',
 			`${alg} needs curve ${EC_CURVE_BY_ALG[alg]}, but the JWK is on ${JSON.stringify(jwk.crv ?? null)}`,
 		);
+	}
+	if (jwk.kty === 'EC') {
+		// as n and e below: x and y are published as given, so only their canonical encoding is taken
+		checkEcJwkEncoding(jwk);
 	}
 	if (jwk.kty === 'RSA') {
 		// counted from the decoded modulus, not the length of its text, which zero bytes in front
