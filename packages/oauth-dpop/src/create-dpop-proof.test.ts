@@ -36,6 +36,31 @@ describe('createDpopProof', () => {
 		expect(jwk).not.toHaveProperty('kid');
 	});
 
+	it('embeds only the public parameters of a key built by hand whose publicJwk is the private JWK', async () => {
+		const { privateKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+			'sign',
+			'verify',
+		]);
+		const privateJwk = await crypto.subtle.exportKey('jwk', privateKey);
+		const byHand = {
+			alg: 'ES256',
+			publicJwk: { ...privateJwk, kid: 'k1' },
+			sign: key.sign,
+		} as unknown as DpopKey;
+		const { jwk } = decodeProtectedHeader(
+			await createDpopProof(byHand, { htm: 'GET', htu: 'https://pds.example/' }),
+		);
+		expect(jwk).toStrictEqual({ kty: 'EC', crv: 'P-256', x: privateJwk.x, y: privateJwk.y });
+	});
+
+	it('refuses an iat that JSON cannot carry as a time (a broken clock)', async () => {
+		for (const iat of [Number.NaN, Number.POSITIVE_INFINITY, 1e20, -1, 1.5]) {
+			await expect(createDpopProof(key, { htm: 'GET', htu: 'https://pds.example/', iat })).rejects.toThrow(
+				/iat must be whole seconds since the epoch/,
+			);
+		}
+	});
+
 	it('verifies with jose against the embedded jwk', async () => {
 		const proof = await createDpopProof(key, { htm: 'POST', htu: 'https://as.example/oauth/token' });
 		await expect(verify(proof)).resolves.toBeDefined();

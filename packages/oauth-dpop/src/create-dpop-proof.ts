@@ -1,4 +1,4 @@
-import { encodeJwtSegment, randomId, signJwt } from '@atcute/oauth-keys';
+import { encodeJwtSegment, publicJwkOf, randomId, signJwt } from '@atcute/oauth-keys';
 
 import type { DpopKey } from './dpop-key.ts';
 
@@ -35,8 +35,21 @@ export const toHtu = (url: string): string => {
 export const createDpopProof = (key: DpopKey, options: DpopProofOptions): Promise<string> => {
 	let header = headers.get(key);
 	if (header === undefined) {
-		header = encodeJwtSegment({ typ: 'dpop+jwt', alg: key.alg, jwk: key.publicJwk });
+		// public members only, whatever a key built by hand carries: RFC 9449 §4.2 forbids a private
+		// key in the header, and every server the proof goes to would read it
+		header = encodeJwtSegment({
+			typ: 'dpop+jwt',
+			alg: key.alg,
+			jwk: publicJwkOf(key.publicJwk as unknown as Record<string, unknown>),
+		});
 		headers.set(key, header);
+	}
+	const iat = options.iat ?? Math.floor(Date.now() / 1000);
+	if (!Number.isSafeInteger(iat) || iat < 0) {
+		// JSON would write NaN or Infinity as null: a proof the server refuses, for no clear reason
+		return Promise.reject(
+			new TypeError(`a DPoP proof's iat must be whole seconds since the epoch, got ${iat}`),
+		);
 	}
 
 	return signJwt(
@@ -44,7 +57,7 @@ export const createDpopProof = (key: DpopKey, options: DpopProofOptions): Promis
 		{
 			htm: options.htm,
 			htu: toHtu(options.htu),
-			iat: options.iat ?? Math.floor(Date.now() / 1000),
+			iat,
 			// the server keeps seen jtis to refuse a replayed proof
 			jti: randomId(),
 			nonce: options.nonce,

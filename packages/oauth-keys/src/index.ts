@@ -13,6 +13,7 @@ export { type ImportJwkKeyOptions, importJwkKey } from './import-jwk-key.ts';
 export { importJwkSigner } from './import-jwk-signer.ts';
 export { type ImportPkcs8KeyOptions, importPkcs8Key } from './import-pkcs8-key.ts';
 export { type ImportSigningJwkOptions, importSigningJwk } from './import-signing-jwk.ts';
+export { publicJwkOf } from './internal/public-jwk-of.ts';
 export type {
 	EcPrivateJwk,
 	EcPublicJwk,

@@ -1,6 +1,10 @@
 import type { PublicJwk } from '../jwk.ts';
 
-/** the public key parameters of a JWK, in a fixed order, dropping everything else. */
+/**
+ * the public key parameters of an EC or RSA JWK (`kty`, `crv`, `x`, `y` or `kty`, `n`, `e`), in a
+ * fixed order, frozen, dropping everything else: `d` and the other private members, and `kid`,
+ * `alg`, `use`. what may be published or put in a JWT header from a key given by hand.
+ */
 export const publicJwkOf = (jwk: Record<string, unknown>): PublicJwk => {
 	if (jwk.kty === 'EC') {
 		return Object.freeze({ kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y }) as PublicJwk;
