@@ -225,6 +225,53 @@ describe('OAuthClient refresh rules', () => {
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
 	});
 
+	// a gateway in front of the token endpoint answers the refresh itself, 200 and no tokens: the
+	// server never saw the refresh token, so nothing was spent and nothing may be revoked
+	for (const [body, expected, kept] of [
+		['{"error":"temporarily_unavailable","error_description":"try later"}', OAuthTransientError, true],
+		['{"error":"server_error"}', OAuthTransientError, true],
+		['{"unexpected":true}', InvalidResponseError, true],
+		['{"error":"invalid_grant"}', TokenRefreshError, false],
+	] as const) {
+		it(`classifies a 200 refresh answer without tokens, ${body}, as the error it carries`, async () => {
+			let gateway = false;
+			const fetchVia: typeof fetch = async (input, init) => {
+				if (gateway && String(input) === `${server.issuer}/oauth/token`) {
+					return new Response(body, {
+						status: 200,
+						headers: { 'content-type': 'application/json', 'dpop-nonce': server.nonces.as },
+					});
+				}
+				return fetch(input, init);
+			};
+			const { client, sessions } = await createTestClient(server, { fetch: fetchVia });
+			await signIn(server, client, alice.did);
+			const before = sessions.map.get(alice.did);
+			const events: OAuthSessionEvent[] = [];
+			client.addEventListener((event) => events.push(event));
+			gateway = true;
+
+			const error = await refreshError(client.restore(alice.did, { refresh: true }));
+			expect(error).toBeInstanceOf(expected);
+			expect(error).not.toMatchObject({ reason: 'invalid_response' });
+			// nothing was issued: nothing is revoked, and the grant stays live at the server
+			expect(server.stats.revoke).toBe(0);
+			expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+			if (kept) {
+				expect(sessions.map.get(alice.did)).toEqual(before);
+				expect(events).toEqual([]);
+				// the same session refreshes once the server answers again
+				gateway = false;
+				await client.restore(alice.did, { refresh: true });
+				expect(server.stats.token.refresh_token).toBe(1);
+			} else {
+				// the server's own refusal still ends the session
+				expect(error).toMatchObject({ reason: 'invalid_grant' });
+				expect(sessions.map.has(alice.did)).toBe(false);
+			}
+		});
+	}
+
 	it('keeps the session when a refreshed token response cannot be read at all', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);

@@ -10,6 +10,7 @@ import { REFRESH_MARGIN_MS } from './constants.ts';
 import {
 	AuthMethodUnsatisfiableError,
 	InvalidResponseError,
+	LockTimeoutError,
 	OAuthTransientError,
 	SessionNotFoundError,
 	TokenRefreshError,
@@ -244,6 +245,103 @@ describe('OAuthClient sessions', () => {
 		});
 	}
 
+	it('lets go of the 401 it was answered when the refresh after it fails', async () => {
+		// every invalid_token answer the PDS gives, as the session received it
+		const refused: Response[] = [];
+		const recording: typeof fetch = async (input, init) => {
+			const response = await fetch(input, init);
+			if (response.status === 401 && response.headers.get('www-authenticate')?.includes('invalid_token')) {
+				refused.push(response);
+			}
+			return response;
+		};
+		const { client } = await createTestClient(server, { fetch: recording });
+		const { session } = await signIn(server, client, alice.did);
+		server.behaviour.refreshFailure = 'status_503';
+		server.behaviour.invalidTokenOnce = true;
+
+		await expect(session.handle('/xrpc/com.atproto.server.getSession')).rejects.toBeInstanceOf(
+			OAuthTransientError,
+		);
+		// its body was cancelled, not left to pin a keep-alive connection
+		expect(refused).toHaveLength(1);
+		expect(refused[0]!.bodyUsed).toBe(true);
+	});
+
+	for (const failure of ['status_503', 'lock_timeout'] as const) {
+		it(`goes on with a token that has not expired when its proactive refresh meets ${failure}`, async () => {
+			let busy = false;
+			const inner = createMemoryLock();
+			const requestLock: LockFunction = (name, fn) => {
+				if (busy) throw new LockTimeoutError(name, 1);
+				return inner(name, fn);
+			};
+			const { client, sessions } = await createTestClient(server, { requestLock });
+			const { session: held } = await signIn(server, client, alice.did);
+			const before = sessions.map.get(alice.did);
+			const events: unknown[] = [];
+			client.addEventListener((event) => events.push(event));
+			// inside the refresh margin: 30 s left
+			clock.advance(held.getTokenInfo().expiresAt!.getTime() - clock.now() - 30_000);
+			if (failure === 'status_503') server.behaviour.refreshFailure = 'status_503';
+			else busy = true;
+
+			// restored and called, the current token is used while it lasts
+			const restored = await client.restore(alice.did);
+			expect((await getSession(restored)).data.did).toBe(alice.did);
+			expect((await getSession(held)).data.did).toBe(alice.did);
+			expect(sessions.map.get(alice.did)).toEqual(before);
+			// a refresh asked for still says it failed
+			await expect(held.refresh()).rejects.toMatchObject({ transient: true });
+			await expect(client.restore(alice.did, { refresh: true })).rejects.toMatchObject({ transient: true });
+
+			// once it has expired, the failure is thrown
+			clock.advance(30_000);
+			await expect(client.restore(alice.did)).rejects.toMatchObject({ transient: true });
+			await expect(held.handle('/xrpc/com.atproto.server.getSession')).rejects.toMatchObject({
+				transient: true,
+			});
+			expect(sessions.map.get(alice.did)).toEqual(before);
+			expect(events).toEqual([]);
+		});
+	}
+
+	it('rejects a call aborted while it waits for a refresh, which goes on and is stored', async () => {
+		// the token endpoint answers a refresh only when the test lets it
+		let open!: () => void;
+		const gate = new Promise<void>((resolve) => (open = resolve));
+		const gated: typeof fetch = async (input, init) => {
+			if (String(input) === `${server.issuer}/oauth/token` && String(init?.body).includes('refresh_token')) {
+				await gate;
+			}
+			return fetch(input, init);
+		};
+		const { client, sessions } = await createTestClient(server, { fetch: gated });
+		const { session } = await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did)!.tokenSet.access_token;
+		clock.advance(2 * 3600 * 1000);
+
+		const controller = new AbortController();
+		let settled = false;
+		const call = session.handle('/xrpc/com.atproto.server.getSession', { signal: controller.signal });
+		void call.then(
+			() => (settled = true),
+			() => (settled = true),
+		);
+		const reason = new Error('the caller gave up');
+		controller.abort(reason);
+		// the rejection comes with the abort, while the refresh is still held at the server's door
+		await new Promise((resolve) => setImmediate(resolve));
+		expect(settled).toBe(true);
+		await expect(call).rejects.toBe(reason);
+
+		open();
+		await expect.poll(() => sessions.map.get(alice.did)!.tokenSet.access_token).not.toBe(before);
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect((await getSession(session)).data.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
 	it('gives up on a slow token endpoint after its timeout, keeping the session', async () => {
 		const { client, sessions } = await createTestClient(server, { timeout: 150 });
 		await signIn(server, client, alice.did);
@@ -362,6 +460,22 @@ describe('OAuthClient sessions', () => {
 		expect(server.stats.token.refresh_token).toBe(1);
 		// the one refusal is the PDS turning down the replaced token, which drove the adoption
 		expect(server.stats.rejections.map((rejection) => rejection.error)).toEqual(['invalid_token']);
+	});
+
+	it('serialises the refreshes of two clients on one session store with the default lock', async () => {
+		// two instances in one process (a web handler and a job runner) share a store, no requestLock
+		const first = await createTestClient(server);
+		await signIn(server, first.client, alice.did);
+		const second = await createTestClient(server, { key: first.key, sessions: first.sessions });
+		clock.advance(2 * 3600 * 1000);
+
+		// both find the token stale at once: one refreshes, the other waits and adopts its tokens
+		const [a, b] = await Promise.all([first.client.restore(alice.did), second.client.restore(alice.did)]);
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(a.getTokenInfo()).toEqual(b.getTokenInfo());
+		expect((await getSession(a)).data.did).toBe(alice.did);
+		expect((await getSession(b)).data.did).toBe(alice.did);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
 	});
 
 	it('traces an adoption as one, so it is not counted as a refresh', async () => {

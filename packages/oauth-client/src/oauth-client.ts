@@ -23,6 +23,7 @@ import { checkCallback, readCallbackState } from './internal/callback-params.ts'
 import { checkClientOptions } from './internal/check-client-options.ts';
 import { checkedLock } from './internal/checked-lock.ts';
 import { negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts';
+import { defaultLockFor } from './internal/default-lock.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { createPkce } from './internal/pkce.ts';
 import { requestedScope } from './internal/requested-scope.ts';
@@ -31,7 +32,8 @@ import { sessionEndCause } from './internal/session-end-cause.ts';
 import { SessionEventEmitter } from './internal/session-event-emitter.ts';
 import { SessionRefresher, sessionLockName } from './internal/session-refresher.ts';
 import { createStateTake, type TakeState } from './internal/state-take.ts';
-import { createMemoryLock, type LockFunction } from './lock.ts';
+import { canUseUnexpired } from './internal/transient-failure.ts';
+import type { LockFunction } from './lock.ts';
 import type {
 	AuthorizeOptions,
 	AuthorizeResult,
@@ -119,7 +121,7 @@ export class OAuthClient {
 		this.#states = stores.states;
 		this.#takeState = createStateTake(stores.states);
 		this.#timeout = timeout;
-		this.#lock = requestLock === undefined ? createMemoryLock() : checkedLock(requestLock);
+		this.#lock = requestLock === undefined ? defaultLockFor(stores.sessions) : checkedLock(requestLock);
 		this.#actorResolver = actorResolver;
 		this.#createSigner = options.createSigner;
 		this.#tracer = tracer;
@@ -365,7 +367,12 @@ export class OAuthClient {
 		if (refresh === true) {
 			({ session } = await this.#refresher.refresh(did, undefined));
 		} else if (refresh === 'auto' && isStale(session.tokenSet, this.#host.now())) {
-			({ session } = await this.#refresher.refresh(did, session.tokenSet.access_token));
+			try {
+				({ session } = await this.#refresher.refresh(did, session.tokenSet.access_token));
+			} catch (err) {
+				// a transient failure leaves a token that has not expired usable: it is used until then
+				if (!canUseUnexpired(err, session.tokenSet, this.#host.now())) throw err;
+			}
 		} else if (this.#removedKid(session) !== undefined) {
 			session = await this.#endIfKeyRemoved(did);
 		}

@@ -12,6 +12,8 @@ import type { Sha256Function } from '@atcute/oauth-keys';
 import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 
 import { discardBody } from './internal/read-json-body.ts';
+import { settleBefore } from './internal/settle-before.ts';
+import { canUseUnexpired } from './internal/transient-failure.ts';
 import type { StoredSession, TokenSet } from './stored-types.ts';
 import { isStale } from './token-set.ts';
 import type { OAuthTracer, RequestTraceContext } from './tracer.ts';
@@ -178,8 +180,15 @@ export class OAuthSession {
 		let tokenSet = this.#tokenSet;
 		// checked before anything is sent, a refresh included
 		let url = this.#pdsUrl(pathname, tokenSet.aud);
+		const { signal } = init;
 		if (isStale(tokenSet, this.#host.now())) {
-			({ tokenSet } = await this.#refresh(tokenSet.access_token));
+			try {
+				({ tokenSet } = await this.#refreshFor(tokenSet.access_token, signal));
+			} catch (err) {
+				// an outage of the authorization server does not stop a token that still works: the
+				// current one goes out until it expires
+				if (signal?.aborted || !canUseUnexpired(err, tokenSet, this.#host.now())) throw err;
+			}
 			url = this.#pdsUrl(pathname, tokenSet.aud);
 		}
 
@@ -194,7 +203,15 @@ export class OAuthSession {
 		// (or adopt what another holder stored) and, when the body can be sent again, retry. a
 		// token adopted can have been refused as well: a second round then refreshes for real
 		for (let round = 1; isInvalidToken(response); round++) {
-			const { tokenSet: next, refreshed } = await this.#refresh(tokenSet.access_token);
+			let outcome: { tokenSet: TokenSet; refreshed: boolean };
+			try {
+				outcome = await this.#refreshFor(tokenSet.access_token, signal);
+			} catch (err) {
+				// the 401 is not handed back: its body is let go, or it pins the connection
+				await discardBody(response);
+				throw err;
+			}
+			const { tokenSet: next, refreshed } = outcome;
 			if (!isReplayableBody(init.body)) return response;
 			await discardBody(response);
 			tokenSet = next;
@@ -234,6 +251,19 @@ export class OAuthSession {
 	 */
 	signOut(): Promise<void> {
 		return this.#host.signOut(this.did);
+	}
+
+	/**
+	 * `#refresh`, for a request whose caller may give up: once `signal` aborts, its reason is thrown
+	 * while the refresh, which others may share, goes on and is stored.
+	 */
+	#refreshFor(
+		staleAccessToken: string,
+		signal: AbortSignal | null | undefined,
+	): Promise<{ tokenSet: TokenSet; refreshed: boolean }> {
+		if (!signal) return this.#refresh(staleAccessToken);
+		signal.throwIfAborted();
+		return settleBefore(this.#refresh(staleAccessToken), signal);
 	}
 
 	/** refreshes (or adopts what another holder stored); says which, with the tokens now held. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { InvalidResponseError } from './errors.ts';
-import { parseTokenResponse } from './token-response.ts';
+import { MAX_EXPIRES_IN_S, parseTokenResponse } from './token-response.ts';
 
 const valid = {
 	access_token: 'at-secret',
@@ -16,6 +16,7 @@ describe('parseTokenResponse', () => {
 	it('accepts a DPoP token response for an atproto DID, with token_type in any case', () => {
 		expect(parseTokenResponse(valid)).toEqual(valid);
 		expect(parseTokenResponse({ ...valid, token_type: 'dpop' }).token_type).toBe('DPoP');
+		expect(parseTokenResponse({ ...valid, expires_in: MAX_EXPIRES_IN_S }).expires_in).toBe(MAX_EXPIRES_IN_S);
 		expect(parseTokenResponse({ ...valid, sub: 'did:web:pds.example.com' }).sub).toBe(
 			'did:web:pds.example.com',
 		);
@@ -32,6 +33,9 @@ describe('parseTokenResponse', () => {
 		['a negative expires_in', { expires_in: -1 }, /"expires_in"/],
 		// JSON's 1e999 parses to Infinity
 		['an infinite expires_in', { expires_in: JSON.parse('1e999') }, /"expires_in" must be a positive finite/],
+		// finite, but no Date can show the expiry it gives
+		['an absurdly large expires_in', { expires_in: 1e300 }, /"expires_in" must be a positive finite/],
+		['an expires_in over 10 years', { expires_in: MAX_EXPIRES_IN_S + 1 }, /"expires_in"/],
 	];
 	for (const [what, change, message] of refusals) {
 		it(`refuses ${what}, naming the field but no token`, () => {

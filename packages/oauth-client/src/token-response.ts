@@ -15,6 +15,13 @@ export interface TokenResponse {
 // atproto accounts are did:plc or did:web
 const ATPROTO_DID = /^did:(?:plc:[a-z2-7]{24}|web:[a-zA-Z0-9.\-%:]+)$/;
 
+/**
+ * the longest `expires_in` taken, in seconds: 10 years. atproto access tokens live minutes (the
+ * spec caps them at 30), so a larger value is a broken answer, refused like a zero or infinite
+ * one rather than clamped; and any expiry within it is a valid `Date`.
+ */
+export const MAX_EXPIRES_IN_S: number = 10 * 365 * 24 * 60 * 60;
+
 const fail = (message: string): never => {
 	// messages name fields only: the body holds tokens
 	throw new InvalidResponseError('token', message);
@@ -47,12 +54,20 @@ export const parseTokenResponse = (json: unknown): TokenResponse => {
 	) {
 		fail('"refresh_token" must be a non-empty string when present');
 	}
-	// finite too: JSON's 1e999 parses to Infinity, which no store keeps and no Date shows
+	// finite and bounded too: JSON's 1e999 parses to Infinity, which no store keeps and no Date
+	// shows, and 1e300 is finite but as absurd (its expiry is no Date either)
 	if (
 		body.expires_in !== undefined &&
-		!(typeof body.expires_in === 'number' && Number.isFinite(body.expires_in) && body.expires_in > 0)
+		!(
+			typeof body.expires_in === 'number' &&
+			Number.isFinite(body.expires_in) &&
+			body.expires_in > 0 &&
+			body.expires_in <= MAX_EXPIRES_IN_S
+		)
 	) {
-		fail('"expires_in" must be a positive finite number when present');
+		fail(
+			`"expires_in" must be a positive finite number of seconds, at most ${MAX_EXPIRES_IN_S}, when present`,
+		);
 	}
 
 	return {

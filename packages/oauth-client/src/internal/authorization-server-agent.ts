@@ -53,11 +53,36 @@ type Endpoint = 'par' | 'token' | 'revocation';
 export class RefusedTokenResponseError extends InvalidResponseError {}
 
 /**
+ * the OAuth error codes that say the server cannot answer for now (RFC 6749 §4.1.2.1), which a
+ * gateway may send with any status: transient, as a 5xx is.
+ */
+const TRANSIENT_OAUTH_ERRORS = new Set(['temporarily_unavailable', 'server_error']);
+
+/**
+ * the error for an OAuth error body (RFC 6749 §5.2) answered with `status`: an
+ * `OAuthResponseError`, or an `OAuthTransientError` for `temporarily_unavailable` and `server_error`.
+ */
+const oauthError = (endpoint: Endpoint, status: number, json: unknown): Error => {
+	const body = json as { error?: unknown; error_description?: unknown } | undefined;
+	const error = typeof body?.error === 'string' ? body.error : 'unknown_error';
+	const description = typeof body?.error_description === 'string' ? body.error_description : undefined;
+	if (TRANSIENT_OAUTH_ERRORS.has(error)) {
+		return new OAuthTransientError(
+			'server_error',
+			`${endpoint} endpoint answered ${status} ${error}`,
+			status,
+		);
+	}
+	return new OAuthResponseError(endpoint, status, error, description);
+};
+
+/**
  * talks to one authorization server with one DPoP key: PAR, token and revocation requests, each
  * with a fresh client assertion and DPoP proof. errors are classified where they enter: a
  * network failure, time-out, 5xx or 429 is an `OAuthTransientError`, an OAuth error body an
- * `OAuthResponseError`, anything else malformed an `InvalidResponseError` (a successful token
- * response without a `DPoP-Nonce` header included, unless the client opted out).
+ * `OAuthResponseError` (`temporarily_unavailable` and `server_error` an `OAuthTransientError`),
+ * whatever its status, 200 included, anything else malformed an `InvalidResponseError` (a
+ * successful token response without a `DPoP-Nonce` header included, unless the client opted out).
  * @see https://atproto.com/specs/oauth#demonstrating-proof-of-possession-dpop
  */
 export class AuthorizationServerAgent {
@@ -122,7 +147,8 @@ export class AuthorizationServerAgent {
 	}
 
 	/**
-	 * a token request, its answer checked. tokens in an answer that fails a check are revoked
+	 * a token request, its answer checked. an answer without tokens is an error (the server's
+	 * OAuth error, or malformed) that revokes nothing. tokens in an answer that fails a check are revoked
 	 * before the error is thrown, so a refused answer leaves no live grant behind: its refresh
 	 * token, else its access token and the refresh token the request used (still valid at a
 	 * server that does not rotate them), within one time limit.
@@ -130,12 +156,21 @@ export class AuthorizationServerAgent {
 	 */
 	async #tokenRequest(params: Record<string, string>, usedRefreshToken?: string): Promise<TokenResponse> {
 		const { server, requireDpopNonce } = this.#options;
-		const { json, headers } = await this.#request(
+		const { json, headers, status } = await this.#request(
 			'token',
 			server.token_endpoint,
 			params,
 			TOKEN_RESPONSE_MAX_BYTES,
 		);
+		const body = json as Record<string, unknown>;
+		// only an answer that carries tokens issued anything to revoke (and spent the refresh
+		// token). a 200 without them (a gateway's `{"error":"temporarily_unavailable"}`) is no
+		// grant: an OAuth error in it is classified as one at any other status, and anything else
+		// is a malformed answer, neither of which ends the session
+		if (typeof body.access_token !== 'string' && typeof body.refresh_token !== 'string') {
+			if (typeof body.error === 'string') throw oauthError('token', status, body);
+			throw new InvalidResponseError('token', `answered ${status} without tokens or an OAuth error`);
+		}
 		try {
 			// atproto: "clients must reject responses missing a DPoP-Nonce header, if the request
 			// included DPoP"
@@ -185,7 +220,7 @@ export class AuthorizationServerAgent {
 		maxBytes: number,
 		signal?: AbortSignal,
 		emptyOk = false,
-	): Promise<{ json: unknown; headers: Headers }> {
+	): Promise<{ json: unknown; headers: Headers; status: number }> {
 		for (let attempt = 0; ; attempt++) {
 			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth()) });
 			const timeout = AbortSignal.timeout(this.#options.timeout);
@@ -222,6 +257,7 @@ export class AuthorizationServerAgent {
 				return {
 					json: await this.#readResponse(endpoint, response, maxBytes, emptyOk),
 					headers: response.headers,
+					status: response.status,
 				};
 			} catch (err) {
 				// an abort while the body streams in is the caller's, not a malformed answer
@@ -258,12 +294,7 @@ export class AuthorizationServerAgent {
 		}
 
 		if (status >= 400) {
-			const json = (await readJsonBody(response, ERROR_RESPONSE_MAX_BYTES)) as
-				| { error?: unknown; error_description?: unknown }
-				| undefined;
-			const error = typeof json?.error === 'string' ? json.error : 'unknown_error';
-			const description = typeof json?.error_description === 'string' ? json.error_description : undefined;
-			throw new OAuthResponseError(endpoint, status, error, description);
+			throw oauthError(endpoint, status, await readJsonBody(response, ERROR_RESPONSE_MAX_BYTES));
 		}
 
 		await discardBody(response);

@@ -5,6 +5,7 @@ import type { OAuthDiscovery } from '@atcute/oauth-discovery';
 import { IdentityResolutionError } from '../errors.ts';
 import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
 import { pdsEndpointOf } from './pds-endpoint.ts';
+import { settleBefore } from './settle-before.ts';
 
 /**
  * resolves what the user typed (a handle or DID) to the account, through the resolver's cache,
@@ -75,27 +76,6 @@ export const resolveIdentityAfresh = async (
 	}
 	const resolved = await discovery.resolveFromPds(pds, { noCache: true });
 	return { pds: resolved.pds, issuer: resolved.authorizationServer.issuer };
-};
-
-/** `promise`, or the signal's reason once it aborts: a resolver that ignores the signal cannot hang us. */
-const settleBefore = <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> => {
-	return new Promise<T>((resolve, reject) => {
-		const onAbort = () => reject(signal.reason);
-		// handled whatever happens: when the signal has aborted already (the resolver aborted it
-		// while it ran, say), its own rejection must not go unhandled
-		promise.then(
-			(value) => {
-				signal.removeEventListener('abort', onAbort);
-				resolve(value);
-			},
-			(err: unknown) => {
-				signal.removeEventListener('abort', onAbort);
-				reject(err);
-			},
-		);
-		if (signal.aborted) onAbort();
-		else signal.addEventListener('abort', onAbort, { once: true });
-	});
 };
 
 /** the resolver's DID document resolver, where it exposes one (`LocalActorResolver` does). */
