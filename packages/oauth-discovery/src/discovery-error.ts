@@ -16,6 +16,12 @@ export type DiscoveryErrorCode =
 	| 'timeout'
 	/** the server could not be reached (DNS, connection, TLS, reset). */
 	| 'network'
+	/**
+	 * the fetch refused to connect on purpose, and says so with an error marked `transient: false`
+	 * in its cause chain: an SSRF guard refusing a private address (the Node facade's
+	 * `PrivateNetworkError`). asking again gives the same answer.
+	 */
+	| 'refused'
 	/** the body was not JSON. */
 	| 'invalid_json'
 	/** the JSON was not an object, or broke the atproto profile. */

@@ -355,6 +355,30 @@ describe('fetchJsonDocument', () => {
 		expect(error.cause).toBe(cause);
 	});
 
+	it('reports a refusal the fetch marks not transient as refused, not transient', async () => {
+		// an SSRF guard's refusal, as the Node facade's transport throws it, bare or wrapped by a fetch
+		const refusal = Object.assign(
+			new Error('refused to connect to pds.example (10.0.0.1): a private address'),
+			{
+				transient: false,
+			},
+		);
+		for (const thrown of [refusal, new TypeError('fetch failed', { cause: refusal })]) {
+			const error = await failure(
+				fetchJsonDocument('https://pds.example/doc', {
+					maxBytes: MAX,
+					fetch: () => Promise.reject(thrown),
+				}),
+			);
+			expect(error.code).toBe('refused');
+			expect(error.transient).toBe(false);
+			expect(error.cause).toBe(thrown);
+			expect(error.message).toBe(
+				'refused to fetch https://pds.example/doc: refused to connect to pds.example (10.0.0.1): a private address',
+			);
+		}
+	});
+
 	it('refuses an opaque redirect (what browsers give for redirect manual)', async () => {
 		const opaque = Response.error();
 		Object.defineProperty(opaque, 'type', { value: 'opaqueredirect' });

@@ -61,6 +61,20 @@ const reasonOf = (error: unknown): string => {
 	return error instanceof Error ? error.message : String(error);
 };
 
+/**
+ * the error in a failed fetch's cause chain that says it is not transient (`transient: false`):
+ * a refusal made on purpose, such as an SSRF guard's, which no retry changes. a few levels deep:
+ * fetch wraps the transport's error once or twice.
+ */
+const refusalIn = (error: unknown): Error | undefined => {
+	let current = error;
+	for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+		if ((current as { transient?: unknown }).transient === false && current instanceof Error) return current;
+		current = (current as { cause?: unknown }).cause;
+	}
+	return undefined;
+};
+
 const readDocument = async (
 	response: Response,
 	url: string,
@@ -187,6 +201,12 @@ export const fetchJsonDocument = async (
 		if (error instanceof DiscoveryError) throw error;
 		if (timedOut) {
 			throw new DiscoveryError('timeout', shown, `${shown} did not answer within ${timeout} ms`);
+		}
+		const refusal = refusalIn(error);
+		if (refusal !== undefined) {
+			throw new DiscoveryError('refused', shown, `refused to fetch ${shown}: ${refusal.message}`, {
+				cause: error,
+			});
 		}
 		throw new DiscoveryError('network', shown, `could not fetch ${shown}: ${reasonOf(error)}`, {
 			cause: error,

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-
+import { DiscoveryError, fetchJsonDocument } from '@atcute/oauth-discovery';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createNodeFetch } from './create-node-fetch.ts';
@@ -322,6 +322,19 @@ describe('createNodeFetch: the SSRF guard', () => {
 		const error = await createNodeFetch()(`https://${host}:${server.port}/`).catch((e) => e);
 		expect(error).toBeInstanceOf(PrivateNetworkError);
 		expect(error.kind).toBe(kind);
+	});
+
+	it('is not transient, so discovery reports it as refused and nobody retries it', async () => {
+		const error = await fetchJsonDocument(`${server.origin}/.well-known/oauth-protected-resource`, {
+			maxBytes: 1024,
+			allowHttp: true,
+			fetch: createNodeFetch(),
+		}).catch((e) => e);
+
+		expect(error).toBeInstanceOf(DiscoveryError);
+		expect(error).toMatchObject({ code: 'refused', transient: false });
+		expect(error.cause).toBeInstanceOf(PrivateNetworkError);
+		expect(error.cause.transient).toBe(false);
 	});
 
 	it('lets the listed host names through, and only those', async () => {

@@ -12,6 +12,8 @@ export class PrivateNetworkError extends Error {
 	override name = 'PrivateNetworkError';
 	/** stable, for callers that match on codes. */
 	readonly code = 'ERR_PRIVATE_NETWORK';
+	/** never: the address will be refused again, so a retry cannot help (discovery reports `refused`). */
+	readonly transient = false;
 
 	constructor(
 		/** the host name (or IP literal) of the refused URL. */

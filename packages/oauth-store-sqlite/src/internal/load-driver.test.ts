@@ -17,6 +17,13 @@ class FakeNodeSqlite {
 	constructor(readonly path: string) {}
 }
 
+// workerd's node:sqlite: the class exists, and constructing it throws
+class IllegalDatabaseSync {
+	constructor() {
+		throw new TypeError('Illegal constructor');
+	}
+}
+
 const notInstalled = () => {
 	throw Object.assign(new Error("Cannot find module 'better-sqlite3'"), { code: 'MODULE_NOT_FOUND' });
 };
@@ -147,12 +154,6 @@ describe('selectDriver', () => {
 	});
 
 	it('says so when node:sqlite is there but cannot open a database (Cloudflare Workers)', () => {
-		// workerd's node:sqlite: the class exists, and constructing it throws
-		class IllegalDatabaseSync {
-			constructor() {
-				throw new TypeError('Illegal constructor');
-			}
-		}
 		let error: unknown;
 		try {
 			selectDriver({
@@ -198,11 +199,6 @@ describe('connect', () => {
 	});
 
 	it('fails to open a path with a StoreUnavailableError that is not transient where node:sqlite cannot open', () => {
-		class IllegalDatabaseSync {
-			constructor() {
-				throw new TypeError('Illegal constructor');
-			}
-		}
 		let error: unknown;
 		try {
 			connect({ path: '/tmp/never-made.db' }, () => {}, {
