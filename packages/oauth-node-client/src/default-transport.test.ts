@@ -93,7 +93,8 @@ describe('OAuthClient (facade): the guard covers discovery and authorization ser
 		const error = await oauth
 			.authorize({ target: { type: 'pds', serviceUrl: 'https://localhost:1/' } })
 			.catch((e) => e);
-		expect(error).toMatchObject({ name: 'DiscoveryError', code: 'network' });
+		// a refusal on purpose: not transient, so no caller retries it
+		expect(error).toMatchObject({ name: 'DiscoveryError', code: 'refused', transient: false });
 		expect(error.cause).toBeInstanceOf(PrivateNetworkError);
 		expect(error.cause).toMatchObject({ host: 'localhost', kind: 'loopback' });
 	});
