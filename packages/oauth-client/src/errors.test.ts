@@ -46,6 +46,19 @@ describe('error classes', () => {
 		expect(new Set(cases.map(([error]) => error.code)).size).toBe(cases.length);
 	});
 
+	it('makes an IdentityResolutionError transient only when the identity is unavailable for now', () => {
+		const cause = new Error('fetch failed');
+		expect(new IdentityResolutionError('alice.test', { cause })).toMatchObject({
+			reason: 'unavailable',
+			transient: true,
+			cause,
+			message: 'could not resolve alice.test',
+		});
+		const gone = new IdentityResolutionError(DID, { reason: 'not_found', detail: 'gone' });
+		expect(gone).toMatchObject({ reason: 'not_found', transient: false, identifier: DID });
+		expect(gone.message).toBe(`could not resolve ${DID}: gone`);
+	});
+
 	it('makes a LockUnavailableError transient unless the adapter says the failure is permanent', () => {
 		const cause = new Error('the database connection is not open');
 		expect(new LockUnavailableError('x', 'down')).toMatchObject({ transient: true });

@@ -210,18 +210,43 @@ export class IdentityMismatchError extends Error {
 	}
 }
 
-/** the handle or DID could not be resolved to a PDS. */
+/**
+ * why a handle or DID could not be resolved. `invalid_identifier`: not a handle or a canonical
+ * atproto DID, or a handle under a top-level domain atproto disallows (refused before any
+ * request); `not_found`: the handle or DID does not exist, or its DID method is not supported;
+ * `handle_mismatch`: the DID document does not claim the handle (handles are verified both ways);
+ * `invalid_document`: the DID document names no PDS, or is another DID's; `unavailable`: the
+ * resolution failed for now (network, time-out, 5xx, 429), the one transient reason.
+ */
+export type IdentityResolutionFailure =
+	| 'invalid_identifier'
+	| 'not_found'
+	| 'handle_mismatch'
+	| 'invalid_document'
+	| 'unavailable';
+
+/** the handle or DID could not be resolved to a PDS; `reason` says why, `transient` whether to retry. */
 export class IdentityResolutionError extends Error {
 	override name = 'IdentityResolutionError';
 	/** stable code: `ERR_IDENTITY_RESOLUTION`. */
 	readonly code = 'ERR_IDENTITY_RESOLUTION' as const;
+	/** why. */
+	readonly reason: IdentityResolutionFailure;
+	/** whether trying again later may work: true for `unavailable` only. */
+	readonly transient: boolean;
 
 	constructor(
 		/** what was being resolved. */
 		readonly identifier: string,
-		options?: ErrorOptions,
+		/** `reason` (default `unavailable`) and `detail`, appended to the message. */
+		options?:
+			| (ErrorOptions & { reason?: IdentityResolutionFailure | undefined; detail?: string | undefined })
+			| undefined,
 	) {
-		super(`could not resolve ${identifier}`, options);
+		const { reason = 'unavailable', detail, ...errorOptions } = options ?? {};
+		super(`could not resolve ${identifier}${detail === undefined ? '' : `: ${detail}`}`, errorOptions);
+		this.reason = reason;
+		this.transient = reason === 'unavailable';
 	}
 }
 

@@ -8,6 +8,7 @@ export {
 	AuthMethodUnsatisfiableError,
 	IdentityMismatchError,
 	IdentityResolutionError,
+	type IdentityResolutionFailure,
 	InvalidResponseError,
 	LockTimeoutError,
 	LockUnavailableError,

@@ -1,6 +1,6 @@
 import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
-import type { ActorResolver } from '@atcute/identity-resolver';
+import { type ActorResolver, LocalActorResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { DiscoveryError } from '@atcute/oauth-discovery';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -144,6 +144,128 @@ describe('OAuthClient.authorize', () => {
 		await expect(
 			client.authorize({ target: { type: 'account', identifier: 'nobody.test' } }),
 		).rejects.toBeInstanceOf(IdentityResolutionError);
+	});
+
+	it('marks an unknown handle permanent, and an identity outage transient', async () => {
+		const { client } = await createTestClient(server);
+		const unknown = await client
+			.authorize({ target: { type: 'account', identifier: 'nobody.test' } })
+			.catch((err: unknown) => err);
+		expect(unknown).toMatchObject({ reason: 'not_found', transient: false, identifier: 'nobody.test' });
+
+		for (const failure of ['status_503', 'network'] as const) {
+			server.behaviour.didDocumentFailure = failure;
+			const down = await client
+				.authorize({ target: { type: 'account', identifier: alice.did } })
+				.catch((err: unknown) => err);
+			expect(down).toBeInstanceOf(IdentityResolutionError);
+			expect(down).toMatchObject({ reason: 'unavailable', transient: true });
+		}
+		expect(server.stats.par).toBe(0);
+	});
+
+	it('refuses a handle that the DID document it leads to does not claim (bidirectional check)', async () => {
+		// mallory.test's host says it is alice's DID; alice's DID document does not say it is mallory.test
+		const upstream = actorResolverFor(server);
+		const actorResolver = new LocalActorResolver({
+			handleResolver: {
+				resolve: async (handle, options) =>
+					handle === 'mallory.test'
+						? (alice.did as `did:plc:${string}`)
+						: upstream.handleResolver.resolve(handle, options),
+			},
+			didDocumentResolver: upstream.didDocumentResolver,
+		});
+		const { client, states } = await createTestClient(server, { actorResolver });
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: 'mallory.test' } })
+			.catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(IdentityResolutionError);
+		expect(error).toMatchObject({ reason: 'handle_mismatch', transient: false, identifier: 'mallory.test' });
+		expect((error as Error).message).toContain(alice.did);
+		expect(server.stats.par).toBe(0);
+		expect(states.map.size).toBe(0);
+
+		// the handle the document does claim, in any case, signs in, lower-cased
+		await client.authorize({ target: { type: 'account', identifier: 'ALICE.Test' } });
+		expect(server.stats.parRequests.at(-1)!.params.login_hint).toBe('alice.test');
+	});
+
+	it('takes a handle or DID typed with @ or at://, and refuses anything else before any request', async () => {
+		const asked: string[] = [];
+		const upstream = actorResolverFor(server);
+		const actorResolver: ActorResolver = {
+			resolve: (actor, options) => {
+				asked.push(actor);
+				return upstream.resolve(actor, options);
+			},
+		};
+		const { client } = await createTestClient(server, { actorResolver });
+		for (const [typed, hint] of [
+			['@alice.test', 'alice.test'],
+			[' at://Alice.test\n', 'alice.test'],
+			[`at://${alice.did}`, alice.did],
+		] as const) {
+			await client.authorize({ target: { type: 'account', identifier: typed } });
+			expect(server.stats.parRequests.at(-1)!.params.login_hint).toBe(hint);
+		}
+		asked.length = 0;
+
+		const refused = [
+			'alice',
+			'alice.test.',
+			'bücher.test',
+			'@203.0.113.9:8443',
+			'localhost',
+			alice.did.toUpperCase(),
+			alice.did.replace('did:plc:', 'DID:PLC:'),
+			'did:web:ALICE.example',
+			'did:web:example.com:users:alice',
+			'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK',
+		];
+		for (const typed of refused) {
+			const error = await client
+				.authorize({ target: { type: 'account', identifier: typed } })
+				.catch((err: unknown) => err);
+			expect(error, typed).toBeInstanceOf(IdentityResolutionError);
+			expect(error, typed).toMatchObject({
+				reason: 'invalid_identifier',
+				transient: false,
+				identifier: typed,
+			});
+		}
+		for (const url of ['https://bsky.social', 'bsky.social://x', 'http:bsky.social']) {
+			const error = await client
+				.authorize({ target: { type: 'account', identifier: url } })
+				.catch((err: unknown) => err);
+			expect(error, url).toMatchObject({ reason: 'invalid_identifier' });
+			expect((error as Error).message, url).toContain("{ type: 'pds', serviceUrl }");
+		}
+		expect(asked).toEqual([]);
+		expect(server.stats.par).toBe(3);
+	});
+
+	it('refuses handles under the top-level domains atproto disallows, before any request', async () => {
+		const asked: string[] = [];
+		const actorResolver: ActorResolver = {
+			resolve: async (actor) => {
+				asked.push(actor);
+				return { did: alice.did, handle: actor as never, pds: server.pdsUrl };
+			},
+		};
+		const { client } = await createTestClient(server, { actorResolver });
+		for (const tld of ['local', 'arpa', 'invalid', 'localhost', 'internal', 'example', 'onion', 'alt']) {
+			const error = await client
+				.authorize({ target: { type: 'account', identifier: `alice.${tld.toUpperCase()}` } })
+				.catch((err: unknown) => err);
+			expect(error, tld).toBeInstanceOf(IdentityResolutionError);
+			expect(error, tld).toMatchObject({ reason: 'invalid_identifier', transient: false });
+			expect((error as Error).message, tld).toContain(`.${tld}`);
+		}
+		expect(asked).toEqual([]);
+		// .test is allowed, for testing
+		await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+		expect(asked).toEqual(['alice.test']);
 	});
 
 	it('gives up on a handle that does not resolve within timeout, even with no signal and a resolver that ignores it', async () => {

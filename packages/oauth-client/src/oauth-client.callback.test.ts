@@ -1,8 +1,19 @@
+import {
+	type DidDocumentResolver,
+	LocalActorResolver,
+	PlcDidDocumentResolver,
+	XrpcHandleResolver,
+} from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { STATE_TTL_MS } from './constants.ts';
-import { IdentityMismatchError, InvalidResponseError, OAuthCallbackError } from './errors.ts';
+import {
+	IdentityMismatchError,
+	IdentityResolutionError,
+	InvalidResponseError,
+	OAuthCallbackError,
+} from './errors.ts';
 import type { StoredSession, StoredState } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
 import {
@@ -163,6 +174,38 @@ describe('OAuthClient.callback', () => {
 		} finally {
 			await other.close();
 		}
+	});
+
+	it('marks an identity outage at the callback transient, and revokes the tokens', async () => {
+		const { client, url, sessions } = await start();
+		const params = await server.authorize(url, { did: alice.did });
+		server.behaviour.didDocumentFailure = 'status_503';
+		const error = await client.callback(params).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(IdentityResolutionError);
+		expect(error).toMatchObject({ reason: 'unavailable', transient: true, identifier: alice.did });
+		expect(server.stats.revoke).toBe(1);
+		expect(sessions.map.size).toBe(0);
+	});
+
+	it("refuses a DID document that is another DID's, and revokes the tokens", async () => {
+		// the directory answers for alice with bob's document: its PDS is not alice's to name
+		const plc = new PlcDidDocumentResolver({ apiUrl: server.plcUrl });
+		const actorResolver = new LocalActorResolver({
+			handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
+			didDocumentResolver: {
+				resolve: (did, options) => plc.resolve((did === alice.did ? bob.did : did) as never, options),
+			} as DidDocumentResolver,
+		});
+		const { client, sessions } = await createTestClient(server, { actorResolver });
+		const { url } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		const error = await client
+			.callback(await server.authorize(url, { did: alice.did }))
+			.catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(IdentityResolutionError);
+		expect(error).toMatchObject({ reason: 'invalid_document', transient: false, identifier: alice.did });
+		expect((error as Error).message).toContain(bob.did);
+		expect(server.stats.revoke).toBe(1);
+		expect(sessions.map.size).toBe(0);
 	});
 
 	it("re-resolves the account's DID document, PDS and authorization server at the callback, without the handle", async () => {

@@ -7,7 +7,12 @@ import {
 import type { Did } from '@atcute/lexicons';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { InvalidResponseError, OAuthTransientError, TokenRefreshError } from './errors.ts';
+import {
+	IdentityResolutionError,
+	InvalidResponseError,
+	OAuthTransientError,
+	TokenRefreshError,
+} from './errors.ts';
 import type { OAuthSessionEvent } from './session-events.ts';
 import { createTestClient, signIn, startTestOAuthServer, type TestOAuthServer } from './test-utils/setup.ts';
 
@@ -108,6 +113,7 @@ describe('OAuthClient refresh rules', () => {
 			const error = await refreshError(client.restore(alice.did, { refresh: true }));
 			expect(error).toBeInstanceOf(OAuthTransientError);
 			expect(error).toMatchObject({ kind: 'identity', transient: true, code: 'ERR_OAUTH_TRANSIENT' });
+			expect((error as Error).cause).toMatchObject({ reason: 'unavailable', transient: true });
 			expect(server.stats.token.refresh_token).toBe(0);
 			expect(sessions.map.get(alice.did)).toEqual(before);
 
@@ -117,6 +123,61 @@ describe('OAuthClient refresh rules', () => {
 			expect(server.stats.token.refresh_token).toBe(1);
 		});
 	}
+
+	it('keeps the session but throws a permanent, non-transient error when the identity is gone for good', async () => {
+		// the DID document as the directory serves it, rewritten as each case needs
+		let rewrite: ((doc: { id: string; service?: unknown }) => void) | undefined;
+		const plc = new PlcDidDocumentResolver({ apiUrl: server.plcUrl });
+		const actorResolver = new LocalActorResolver({
+			handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
+			didDocumentResolver: {
+				resolve: async (did, options) => {
+					const doc = await plc.resolve(did as never, options);
+					rewrite?.(doc as never);
+					return doc;
+				},
+			} as DidDocumentResolver,
+		});
+		const erin = newAccount();
+		const { client, sessions } = await createTestClient(server, { actorResolver });
+		await signIn(server, client, erin.did);
+		const before = sessions.map.get(erin.did);
+
+		const cases: [string, () => void, string][] = [
+			[
+				'the document names no PDS',
+				() => {
+					rewrite = (doc) => {
+						doc.service = [];
+					};
+				},
+				'invalid_document',
+			],
+			[
+				'the document is another DID’s',
+				() => {
+					rewrite = (doc) => {
+						doc.id = alice.did;
+					};
+				},
+				'invalid_document',
+			],
+			['the DID is gone from the directory', () => server.deleteAccount(erin.did), 'not_found'],
+		];
+		for (const [name, act, reason] of cases) {
+			act();
+			// a retry finds it as gone: not a passing failure, twice over
+			for (let attempt = 0; attempt < 2; attempt++) {
+				const error = await refreshError(client.restore(erin.did, { refresh: true }));
+				expect(error, name).toBeInstanceOf(IdentityResolutionError);
+				expect(error, name).not.toBeInstanceOf(OAuthTransientError);
+				expect(error, name).toMatchObject({ reason, transient: false, identifier: erin.did });
+			}
+			rewrite = undefined;
+		}
+		expect(server.stats.token.refresh_token).toBe(0);
+		expect(sessions.map.get(erin.did)).toEqual(before);
+	});
 
 	it('follows the account to a new PDS under the same issuer', async () => {
 		const dave = newAccount();

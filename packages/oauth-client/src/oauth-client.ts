@@ -17,6 +17,7 @@ import {
 	OAuthCallbackError,
 	SessionNotFoundError,
 } from './errors.ts';
+import { parseAccountIdentifier } from './internal/account-identifier.ts';
 import { type CreateAgent, createAgentFactory } from './internal/agent-factory.ts';
 import type { AuthorizationServerAgent } from './internal/authorization-server-agent.ts';
 import { checkCallback, readCallbackState } from './internal/callback-params.ts';
@@ -212,8 +213,11 @@ export class OAuthClient {
 			if (typeof target.identifier !== 'string' || target.identifier.trim() === '') {
 				throw new TypeError('target.identifier must be a handle or DID');
 			}
-			loginHint = target.identifier.trim();
-			const actor = await resolveActor(this.#actorResolver, loginHint, signal, this.#timeout);
+			// a leading @ or at:// dropped, a handle lower-cased; anything but a handle or DID is
+			// refused here, before a request goes anywhere on what a visitor typed
+			const account = parseAccountIdentifier(target.identifier.trim());
+			loginHint = account.type === 'handle' ? account.handle : account.did;
+			const actor = await resolveActor(this.#actorResolver, account, signal, this.#timeout);
 			expectedDid = actor.did;
 			server = (await this.#discovery.resolveFromPds(actor.pds, { signal })).authorizationServer;
 		} else if (target?.type === 'pds') {

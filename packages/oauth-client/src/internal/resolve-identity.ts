@@ -1,35 +1,79 @@
 import type { ActorResolver, DidDocumentResolver, ResolvedActor } from '@atcute/identity-resolver';
-import type { ActorIdentifier, Did } from '@atcute/lexicons';
+import type { Did } from '@atcute/lexicons';
 import type { OAuthDiscovery } from '@atcute/oauth-discovery';
 
-import { IdentityResolutionError } from '../errors.ts';
+import { IdentityResolutionError, type IdentityResolutionFailure } from '../errors.ts';
+import type { AccountIdentifier } from './account-identifier.ts';
 import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
 import { pdsEndpointOf } from './pds-endpoint.ts';
 import { settleBefore } from './settle-before.ts';
 
 /**
- * resolves what the user typed (a handle or DID) to the account, through the resolver's cache,
- * within `timeout` milliseconds whatever the caller's signal says.
+ * resolves what the user typed, read by `parseAccountIdentifier`, to the account, through the
+ * resolver's cache, within `timeout` milliseconds whatever the caller's signal says. a handle is
+ * verified both ways: the DID it leads to must claim it back.
+ * @see https://atproto.com/specs/handle#handle-resolution
  * @throws {IdentityResolutionError} when it cannot (its `cause` a `TimeoutError` past `timeout`);
  *   the caller's abort reason when aborted
  */
 export const resolveActor = async (
 	resolver: ActorResolver,
-	identifier: string,
+	account: AccountIdentifier,
 	signal: AbortSignal | undefined,
 	timeout: number,
 ): Promise<ResolvedActor> => {
+	const identifier = account.type === 'handle' ? account.handle : account.did;
 	// bounded: the handle's host and a did:web host are anyone's servers, reached on what a
 	// visitor typed. one that trickles its answer for ever must not hold the sign-in (and the
 	// caller's request) with it, even where the caller gave no signal
 	const deadline = AbortSignal.timeout(timeout);
 	const bounded = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+	let actor: ResolvedActor;
 	try {
-		return await settleBefore(resolver.resolve(identifier as ActorIdentifier, { signal: bounded }), bounded);
+		actor = await settleBefore(resolver.resolve(identifier, { signal: bounded }), bounded);
 	} catch (err) {
 		if (signal?.aborted) throw signal.reason;
-		throw new IdentityResolutionError(identifier, { cause: err });
+		throw new IdentityResolutionError(identifier, { cause: err, reason: failureOf(err) });
 	}
+	// the resolver reports a handle the DID document does not claim as `handle.invalid`
+	if (account.type === 'handle' && actor.handle?.toLowerCase() !== account.handle) {
+		throw new IdentityResolutionError(identifier, {
+			reason: 'handle_mismatch',
+			detail: `the DID document of ${actor.did} does not claim this handle`,
+		});
+	}
+	return actor;
+};
+
+/** the names of the resolver's errors (`@atcute/identity-resolver`) that no retry mends. */
+const PERMANENT_ERRORS: Record<string, IdentityResolutionFailure> = {
+	DocumentNotFoundError: 'not_found',
+	DidNotFoundError: 'not_found',
+	UnsupportedDidMethodError: 'not_found',
+	ImproperDidError: 'not_found',
+	InvalidResolvedHandleError: 'not_found',
+	AmbiguousHandleError: 'not_found',
+};
+
+/**
+ * why a resolution failed, read down its `cause` chain: a missing handle or DID, an unsupported
+ * method or a document that names no PDS is permanent; a time-out, a network failure, a 5xx or a
+ * 429 passes, as does anything not known to be permanent (a retry costs less than a lost session).
+ */
+const failureOf = (error: unknown): IdentityResolutionFailure => {
+	for (let err = error, depth = 0; err instanceof Error && depth < 8; err = err.cause, depth++) {
+		const permanent = PERMANENT_ERRORS[err.name];
+		if (permanent !== undefined) return permanent;
+		if (err instanceof IdentityResolutionError) return err.reason;
+		// `LocalActorResolver`'s own, with no cause: the document names no usable PDS
+		if (err.name === 'ActorResolutionError' && err.cause === undefined) return 'invalid_document';
+		// `@atcute/util-fetch`'s answer to a status: only 408, 429 and 5xx may pass
+		const { status } = err as { status?: unknown };
+		if (err.name === 'FailedResponseError' && typeof status === 'number') {
+			return status >= 500 || status === 408 || status === 429 ? 'unavailable' : 'not_found';
+		}
+	}
+	return 'unavailable';
 };
 
 /** where an account's identity leads today. */
@@ -47,7 +91,8 @@ export interface CurrentIdentity {
  * this is the one place the library asks for an uncached identity. the DID's resolution may take
  * `timeout` milliseconds in all; the discovery requests have their own.
  * @see https://atproto.com/specs/oauth#authorization-servers
- * @throws {IdentityResolutionError} when the DID cannot be resolved
+ * @throws {IdentityResolutionError} when the DID cannot be resolved, its document is another
+ *   DID's or names no PDS (`transient` when the failure may pass)
  * @throws {DiscoveryError} when the PDS's metadata cannot be read
  */
 export const resolveIdentityAfresh = async (
@@ -72,7 +117,8 @@ export const resolveIdentityAfresh = async (
 			signal,
 		);
 	} catch (err) {
-		throw new IdentityResolutionError(did, { cause: err });
+		if (err instanceof IdentityResolutionError) throw err;
+		throw new IdentityResolutionError(did, { cause: err, reason: failureOf(err) });
 	}
 	const resolved = await discovery.resolveFromPds(pds, { noCache: true });
 	return { pds: resolved.pds, issuer: resolved.authorizationServer.issuer };
@@ -93,10 +139,21 @@ const pdsFromDidDocument = async (
 	did: Did,
 	options: { noCache: boolean; signal: AbortSignal },
 ): Promise<string> => {
-	const endpoint = pdsEndpointOf(
-		await documents.resolve(did as Parameters<DidDocumentResolver['resolve']>[0], options),
-	);
-	if (endpoint === undefined) throw new Error('the DID document names no PDS');
+	const document = await documents.resolve(did as Parameters<DidDocumentResolver['resolve']>[0], options);
+	// a document served for this DID must be this DID's: its services are not ours to follow
+	if (document.id !== did) {
+		throw new IdentityResolutionError(did, {
+			reason: 'invalid_document',
+			detail: `the DID document is for ${JSON.stringify(document.id)}`,
+		});
+	}
+	const endpoint = pdsEndpointOf(document);
+	if (endpoint === undefined) {
+		throw new IdentityResolutionError(did, {
+			reason: 'invalid_document',
+			detail: 'the DID document names no PDS',
+		});
+	}
 	// the same form the actor resolver gives, so it compares equal to a stored `aud`
 	return new URL(endpoint).href;
 };

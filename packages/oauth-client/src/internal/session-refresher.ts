@@ -236,13 +236,17 @@ export class SessionRefresher {
 		}
 	}
 
-	/** the account's identity now; a failure to resolve it keeps the session (transient). */
+	/**
+	 * the account's identity now. a failure to resolve it keeps the session: one that may pass is
+	 * an `OAuthTransientError`; a permanent one (the DID is gone, its document names no PDS) is
+	 * thrown as the `IdentityResolutionError` it is, `transient: false`, so retries stop.
+	 */
 	async #currentIdentity(did: Did, issuer: string): Promise<CurrentIdentity> {
 		let identity: CurrentIdentity;
 		try {
 			identity = await this.#options.resolveIdentity(did);
 		} catch (err) {
-			if (err instanceof IdentityResolutionError || (err instanceof DiscoveryError && err.transient)) {
+			if ((err instanceof IdentityResolutionError || err instanceof DiscoveryError) && err.transient) {
 				throw new OAuthTransientError(
 					'identity',
 					`the identity of ${did} could not be resolved before its refresh`,
