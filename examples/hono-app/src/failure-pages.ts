@@ -30,6 +30,24 @@ const CALLBACK_MESSAGES: Record<string, string> = {
 /** the page for a failed `oauth.authorize()`, or undefined for an unexpected error. */
 export const loginFailurePage = (error: unknown, identifier: string): FailurePage | undefined => {
 	if (error instanceof IdentityResolutionError) {
+		if (error.transient) {
+			// the directory or the handle's server did not answer: not the user's mistake
+			return {
+				status: 503,
+				title: 'try again in a moment',
+				message: `the account “${identifier}” could not be looked up just now. try again in a moment.`,
+				code: 'identity_unavailable',
+				log: true,
+			};
+		}
+		if (error.reason === 'invalid_identifier') {
+			return {
+				status: 400,
+				title: 'not a handle',
+				message: `“${identifier}” is not a handle (like alice.bsky.social) or a DID. check it and try again.`,
+				code: 'invalid_handle',
+			};
+		}
 		return {
 			status: 400,
 			title: 'account not found',

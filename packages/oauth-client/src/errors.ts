@@ -223,6 +223,8 @@ export type IdentityResolutionFailure =
 	| 'not_found'
 	| 'handle_mismatch'
 	| 'invalid_document'
+	/** the fetch refused to connect on purpose (the Node facade's SSRF guard: a private address). */
+	| 'refused'
 	| 'unavailable';
 
 /** the handle or DID could not be resolved to a PDS; `reason` says why, `transient` whether to retry. */

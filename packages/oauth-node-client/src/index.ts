@@ -14,6 +14,7 @@ export {
 	createMemoryLock,
 	IdentityMismatchError,
 	IdentityResolutionError,
+	type IdentityResolutionFailure,
 	InvalidResponseError,
 	type LockFunction,
 	LockTimeoutError,

@@ -57,14 +57,18 @@ const PERMANENT_ERRORS: Record<string, IdentityResolutionFailure> = {
 
 /**
  * why a resolution failed, read down its `cause` chain: a missing handle or DID, an unsupported
- * method or a document that names no PDS is permanent; a time-out, a network failure, a 5xx or a
- * 429 passes, as does anything not known to be permanent (a retry costs less than a lost session).
+ * method, a document that names no PDS or a connection refused on purpose is permanent; a
+ * time-out, a network failure, a 5xx or a 429 passes, as does anything not known to be permanent
+ * (a retry costs less than a lost session).
  */
 const failureOf = (error: unknown): IdentityResolutionFailure => {
 	for (let err = error, depth = 0; err instanceof Error && depth < 8; err = err.cause, depth++) {
 		const permanent = PERMANENT_ERRORS[err.name];
 		if (permanent !== undefined) return permanent;
 		if (err instanceof IdentityResolutionError) return err.reason;
+		// a refusal made on purpose says so (the SSRF guard's PrivateNetworkError): a retry
+		// meets the same refusal
+		if ((err as { transient?: unknown }).transient === false) return 'refused';
 		// `LocalActorResolver`'s own, with no cause: the document names no usable PDS
 		if (err.name === 'ActorResolutionError' && err.cause === undefined) return 'invalid_document';
 		// `@atcute/util-fetch`'s answer to a status: only 408, 429 and 5xx may pass
