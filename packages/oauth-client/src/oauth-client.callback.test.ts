@@ -157,6 +157,45 @@ describe('OAuthClient.callback', () => {
 		});
 	});
 
+	describe('a state stored by upstream @atcute/oauth-node-client 2.x (a deploy during a sign-in)', () => {
+		/** the stored state, rewritten with upstream's names for three of its fields. */
+		const asUpstream = (states: MapStore<StoredState>): string => {
+			expect(states.map.size).toBe(1);
+			const id = [...states.map.keys()][0]!;
+			const { verifier, expectedDid, appState, ...rest } = states.map.get(id)!;
+			states.map.set(id, { ...rest, pkceVerifier: verifier, sub: expectedDid, userState: appState } as never);
+			return id;
+		};
+
+		it('completes it: the verifier sent, the app state handed back', async () => {
+			const { client, url, states } = await start();
+			asUpstream(states);
+			const { session, state } = await client.callback(await server.authorize(url, { did: alice.did }));
+			expect(session.did).toBe(alice.did);
+			expect(state).toEqual({ returnTo: '/protected' });
+		});
+
+		it('still refuses another account than the one it expected', async () => {
+			const { client, url, sessions, states } = await start();
+			asUpstream(states);
+			server.behaviour.subOverride = bob.did;
+			const error = await client.callback(await server.authorize(url, { did: alice.did })).catch((e) => e);
+			expect(error).toMatchObject({ name: 'IdentityMismatchError', field: 'sub', expected: alice.did });
+			expect(sessions.map.size).toBe(0);
+		});
+
+		it('refuses one with no verifier before exchanging the code', async () => {
+			const { client, url, states } = await start();
+			const id = asUpstream(states);
+			const { pkceVerifier: _dropped, ...rest } = states.map.get(id) as unknown as Record<string, unknown>;
+			states.map.set(id, rest as never);
+			const error = await callbackError(client.callback(await server.authorize(url, { did: alice.did })));
+			expect(error.error).toBe('invalid_state');
+			expect(error.message).toMatch(/no PKCE verifier/);
+			expect(server.stats.token.authorization_code).toBe(0);
+		});
+	});
+
 	it('refuses an account whose identity leads to another authorization server', async () => {
 		const other = await startTestOAuthServer();
 		try {

@@ -57,6 +57,26 @@ describe('OAuthClient sessions', () => {
 		expect(server.stats.token.refresh_token).toBe(0);
 	});
 
+	it('restores, uses and refreshes a session as upstream @atcute/oauth-node-client 2.x stored it', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		// upstream's shape: the DPoP key as WebCrypto exports it, the PDS URL with its slash, no issued_at
+		const { issued_at: _none, ...tokenSet } = sessions.map.get(alice.did)!.tokenSet;
+		const ours = sessions.map.get(alice.did)!;
+		sessions.map.set(alice.did, {
+			...ours,
+			dpopKey: { ...ours.dpopKey, key_ops: ['sign'], ext: true } as never,
+			tokenSet: { ...tokenSet, aud: `${new URL(tokenSet.aud).origin}/` },
+		});
+
+		const restored = await client.restore(alice.did);
+		expect((await getSession(restored)).data.did).toBe(alice.did);
+		await restored.refresh();
+		expect((await getSession(restored)).data.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(1);
+		server.assertNoRejections();
+	});
+
 	it('hashes the PKCE challenge and each restored session’s ath with the given sha256', async () => {
 		const hashed: string[] = [];
 		const { client, sessions } = await createTestClient(server, {
@@ -411,7 +431,8 @@ describe('OAuthClient sessions', () => {
 		};
 
 		await client.restore(alice.did, { refresh: true });
-		const name = `oauth-session:${alice.did}`;
+		// upstream @atcute/oauth-node-client 2.x's name: a rolling deploy from it shares the lock
+		const name = `oauth-session-${alice.did}`;
 		expect(events).toEqual([
 			`get ${alice.did}`,
 			`lock ${name}`,
@@ -430,7 +451,7 @@ describe('OAuthClient sessions', () => {
 
 		// a sign-in cannot store its session: it fails, and what was issued is revoked
 		await expect(signIn(server, client, alice.did)).rejects.toThrow(
-			/requestLock resolved without running the function it was given \(lock "oauth-session:did:plc:/,
+			/requestLock resolved without running the function it was given \(lock "oauth-session-did:plc:/,
 		);
 		expect(await sessions.get(alice.did)).toBeUndefined();
 		expect(server.sessions(alice.did).at(-1)?.active).toBe(false);

@@ -27,6 +27,7 @@ import { negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts'
 import { defaultLockFor } from './internal/default-lock.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { createPkce } from './internal/pkce.ts';
+import { readStoredState } from './internal/read-stored-state.ts';
 import { requestedScope } from './internal/requested-scope.ts';
 import { resolveActor, resolveIdentityAfresh } from './internal/resolve-identity.ts';
 import { sessionEndCause } from './internal/session-end-cause.ts';
@@ -299,10 +300,11 @@ export class OAuthClient {
 		// a repeated code, state or iss is refused before anything is taken or exchanged
 		const stateId = readCallbackState(params);
 		// single use, enforced here whatever the store does: a replayed callback finds nothing
-		const stored = await this.#takeState(stateId);
-		if (stored === undefined) {
+		const taken = await this.#takeState(stateId);
+		if (taken === undefined) {
 			throw new OAuthCallbackError('invalid_state', 'unknown or already used state');
 		}
+		const stored = readStoredState(taken);
 		if (context !== undefined) context.issuer = stored.issuer;
 		// expiry, then the server's error, then iss, then the code: only a checked callback exchanges
 		const checked = checkCallback(params, stored, this.#host.now());

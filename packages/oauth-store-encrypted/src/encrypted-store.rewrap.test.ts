@@ -71,7 +71,7 @@ describe('EncryptedStore.rewrap', () => {
 			expiring: 1,
 			rewrapped: 4,
 		});
-		expect(names).toEqual(dids.map((did) => `oauth-session:${did}`));
+		expect(names).toEqual(dids.map((did) => `oauth-session-${did}`));
 		// the entry with an expiry is left as it was, under key-a
 		expect(inner.get(dids[3]!)).toBe(state);
 

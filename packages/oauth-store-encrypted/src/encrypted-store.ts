@@ -225,7 +225,7 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 }
 
 /** the lock name the OAuthClient refreshes a session under. */
-const defaultLockName = (key: string): string => `oauth-session:${key}`;
+const defaultLockName = (key: string): string => `oauth-session-${key}`;
 
 /**
  * wraps `store` so every value is encrypted at rest with AES-256-GCM under a key ring (the first

@@ -12,7 +12,7 @@ export interface RewrapOptions<K extends string> {
 	 * `dryRun`.
 	 */
 	lock?: LockFunction | undefined;
-	/** the lock name for an entry; default `oauth-session:<key>`, the name the client uses. */
+	/** the lock name for an entry; default `oauth-session-<key>`, the name the client uses. */
 	lockName?: ((key: K) => string) | undefined;
 	/**
 	 * only check and count, write nothing (no lock needed): every entry is decrypted, the ones

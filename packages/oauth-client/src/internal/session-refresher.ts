@@ -55,8 +55,12 @@ export interface RefreshOutcome {
  */
 const MAX_JOINS = 3;
 
-/** the name of a session's lock: one refresh per account at a time, across processes. */
-export const sessionLockName = (did: Did): string => `oauth-session:${did}`;
+/**
+ * the name of a session's lock: one refresh per account at a time, across processes. the name
+ * upstream `@atcute/oauth-node-client` 2.x locks under, so that during a rolling deploy from it,
+ * old and new processes on one shared lock never both spend a refresh token.
+ */
+export const sessionLockName = (did: Did): string => `oauth-session-${did}`;
 
 /**
  * refreshes sessions: one refresh per account at a time in this process (callers share it),
