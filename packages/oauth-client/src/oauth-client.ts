@@ -61,6 +61,24 @@ export type {
 
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account', 'create']);
 
+/** how much of what the user typed a trace carries: longer than any handle or DID. */
+const MAX_TRACED_IDENTIFIER = 256;
+
+/**
+ * a service URL as a trace may carry it: its origin and path, without credentials, query or
+ * fragment (the library refuses a URL with credentials, yet a subscriber would see them first);
+ * undefined when it does not parse.
+ */
+const tracedUrl = (value: unknown): string | undefined => {
+	if (typeof value !== 'string') return undefined;
+	try {
+		const { origin, pathname } = new URL(value);
+		return origin === 'null' ? undefined : origin + pathname;
+	} catch {
+		return undefined;
+	}
+};
+
 /**
  * an atproto OAuth client: PAR, PKCE, DPoP and `private_key_jwt` (or a loopback public client
  * for development). signs users in (`authorize`, `callback`), restores their sessions and signs
@@ -184,8 +202,11 @@ export class OAuthClient {
 		if (this.#tracer === undefined) return this.#authorize(options, undefined);
 		const { target } = options ?? {};
 		const context: AuthorizeTraceContext = { target: target?.type === 'pds' ? 'pds' : 'account' };
-		if (target?.type === 'account') context.identifier = target.identifier;
-		if (target?.type === 'pds') context.serviceUrl = target.serviceUrl;
+		if (target?.type === 'account' && typeof target.identifier === 'string') {
+			// as typed, but trimmed and cut: a pasted line can carry more than a handle
+			context.identifier = target.identifier.trim().slice(0, MAX_TRACED_IDENTIFIER);
+		}
+		if (target?.type === 'pds') context.serviceUrl = tracedUrl(target.serviceUrl);
 		return this.#tracer.trace('authorize', context, () => this.#authorize(options, context));
 	}
 

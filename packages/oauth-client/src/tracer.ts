@@ -7,9 +7,9 @@ export type TraceOperation = 'authorize' | 'callback' | 'refresh' | 'request';
 export interface AuthorizeTraceContext {
 	/** what the sign-in started from. */
 	target: 'account' | 'pds';
-	/** the handle or DID the user typed, for an account target. */
+	/** the handle or DID the user typed, for an account target: trimmed, at most 256 characters. */
 	identifier?: string | undefined;
-	/** the PDS or entryway URL, for a pds target. */
+	/** the PDS or entryway URL, for a pds target: its origin and path only (no credentials or query). */
 	serviceUrl?: string | undefined;
 	/** the authorization server's issuer, once resolved. */
 	issuer?: string | undefined;

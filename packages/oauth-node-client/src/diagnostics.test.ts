@@ -218,6 +218,35 @@ describe('diagnostics_channel tracing', () => {
 		expect(diagnosticsChannelTracer.isTracing?.('request')).toBe(false);
 	});
 
+	it('traces a service URL without its credentials or query, and the identifier trimmed', async () => {
+		const contexts: unknown[] = [];
+		const tracer: OAuthTracer = {
+			trace(_operation, context, fn) {
+				contexts.push(context);
+				return fn();
+			},
+		};
+		const oauth = new OAuthClient({
+			metadata: { redirect_uris: ['http://127.0.0.1/callback'], scope: ['atproto'] },
+			stores: { sessions: new MemoryStore(), states: new MemoryStore() },
+			actorResolver: new LocalActorResolver({
+				handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
+				didDocumentResolver: new PlcDidDocumentResolver({ apiUrl: server.plcUrl }),
+			}),
+			allowHttp: true,
+			tracer,
+		});
+		const pds = new URL(server.pdsUrl);
+		await oauth
+			.authorize({ target: { type: 'pds', serviceUrl: `http://admin:s3cret@${pds.host}/x?api_key=k3y#f` } })
+			.catch(() => {});
+		await oauth.authorize({ target: { type: 'account', identifier: '  alice.test\n' } });
+
+		expect(contexts[0]).toMatchObject({ target: 'pds', serviceUrl: `http://${pds.host}/x` });
+		expect(JSON.stringify(contexts[0])).not.toMatch(/s3cret|k3y/);
+		expect(contexts[1]).toMatchObject({ target: 'account', identifier: 'alice.test' });
+	});
+
 	it('lets an app give its own tracer instead', async () => {
 		const seen: string[] = [];
 		const tracer: OAuthTracer = {
