@@ -14,6 +14,8 @@ export type OAuthClientErrorCode =
 	| 'ERR_TOKEN_REFRESH'
 	/** `SessionNotFoundError`: no stored session for the account. */
 	| 'ERR_SESSION_NOT_FOUND'
+	/** `UnreadableSessionError`: the stored session lacks what the client needs; it is kept. */
+	| 'ERR_UNREADABLE_SESSION'
 	/** `AuthMethodUnsatisfiableError`: the session's key left the keyset. */
 	| 'ERR_AUTH_METHOD_UNSATISFIABLE'
 	/** `IdentityMismatchError`: the account or its issuer is not the one expected. */
@@ -167,6 +169,29 @@ export class SessionNotFoundError extends Error {
 		readonly did: Did,
 	) {
 		super(`no OAuth session for ${did}`);
+	}
+}
+
+/**
+ * the stored session of this account lacks what the client needs (its DPoP key, its client
+ * authentication, its tokens, their issuer or PDS), or holds one of them in another shape: written
+ * by hand, by another library, or damaged. nothing was sent and the session is kept, for you to
+ * look at; `revoke()` still deletes it. not transient: reading it again gives the same answer.
+ */
+export class UnreadableSessionError extends Error {
+	override name = 'UnreadableSessionError';
+	/** stable code: `ERR_UNREADABLE_SESSION`. */
+	readonly code = 'ERR_UNREADABLE_SESSION' as const;
+	/** reading it again gives the same answer. */
+	readonly transient = false;
+
+	constructor(
+		/** the account whose session it is. */
+		readonly did: Did,
+		/** what is missing or malformed, naming the field (never its value). */
+		readonly problem: string,
+	) {
+		super(`the stored OAuth session of ${did} cannot be used: ${problem}`);
 	}
 }
 

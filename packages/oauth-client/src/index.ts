@@ -20,6 +20,7 @@ export {
 	TokenRefreshError,
 	type TokenRefreshFailure,
 	type TransientErrorKind,
+	UnreadableSessionError,
 } from './errors.ts';
 export { createMemoryLock, type LockFunction, type MemoryLockOptions } from './lock.ts';
 export { OAuthClient } from './oauth-client.ts';

@@ -14,6 +14,7 @@ import {
 	OAuthTransientError,
 	SessionNotFoundError,
 	TokenRefreshError,
+	UnreadableSessionError,
 } from './errors.ts';
 import { createMemoryLock, type LockFunction } from './lock.ts';
 import type { OAuthSession } from './oauth-session.ts';
@@ -26,6 +27,9 @@ import {
 	testClock,
 } from './test-utils/setup.ts';
 import type { OAuthTracer } from './tracer.ts';
+
+/** a stored session as a store could hold it, any field missing or of another type. */
+type LooseSession = { [field: string]: unknown; tokenSet?: Record<string, unknown> };
 
 const getSession = async (session: OAuthSession) => {
 	const result = await new Client({ handler: session }).get('com.atproto.server.getSession', {});
@@ -76,6 +80,43 @@ describe('OAuthClient sessions', () => {
 		expect(server.stats.token.refresh_token).toBe(1);
 		server.assertNoRejections();
 	});
+
+	it.each([
+		['no dpopKey', (s: LooseSession) => delete s.dpopKey, /dpopKey is not a JWK/],
+		['no authMethod', (s: LooseSession) => delete s.authMethod, /authMethod is not an object/],
+		['authMethod as a string', (s: LooseSession) => (s.authMethod = 'private_key_jwt'), /authMethod is not/],
+		['no tokenSet', (s: LooseSession) => delete s.tokenSet, /tokenSet is not an object/],
+		['no issuer', (s: LooseSession) => delete s.tokenSet!.iss, /tokenSet\.iss is not a string/],
+		['no PDS', (s: LooseSession) => delete s.tokenSet!.aud, /tokenSet\.aud is not a string/],
+		[
+			'expires_at as text',
+			(s: LooseSession) => (s.tokenSet!.expires_at = new Date(0).toISOString()),
+			/tokenSet\.expires_at is not a number/,
+		],
+	])(
+		'keeps a stored session with %s and says what is wrong, sending nothing',
+		async (_name, damage, problem) => {
+			const { client, sessions } = await createTestClient(server);
+			await signIn(server, client, alice.did);
+			const damaged = structuredClone(sessions.map.get(alice.did)!) as unknown as LooseSession;
+			damage(damaged);
+			sessions.map.set(alice.did, damaged as never);
+			const requests = server.stats.token.refresh_token;
+
+			for (const refresh of ['auto', true] as const) {
+				const error = await client.restore(alice.did, { refresh }).catch((e) => e);
+				expect(error).toBeInstanceOf(UnreadableSessionError);
+				expect(error).toMatchObject({ code: 'ERR_UNREADABLE_SESSION', did: alice.did, transient: false });
+				expect(error.message).toMatch(problem);
+			}
+			expect(sessions.map.get(alice.did)).toBe(damaged);
+			expect(server.stats.token.refresh_token).toBe(requests);
+
+			// signing out still clears it
+			await client.revoke(alice.did);
+			expect(sessions.map.has(alice.did)).toBe(false);
+		},
+	);
 
 	it('hashes the PKCE challenge and each restored session’s ath with the given sha256', async () => {
 		const hashed: string[] = [];

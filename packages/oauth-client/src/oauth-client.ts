@@ -27,6 +27,7 @@ import { negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts'
 import { defaultLockFor } from './internal/default-lock.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { createPkce } from './internal/pkce.ts';
+import { readStoredSession } from './internal/read-stored-session.ts';
 import { readStoredState } from './internal/read-stored-state.ts';
 import { requestedScope } from './internal/requested-scope.ts';
 import { resolveActor, resolveIdentityAfresh } from './internal/resolve-identity.ts';
@@ -386,10 +387,11 @@ export class OAuthClient {
 	 */
 	async restore(did: Did, options: RestoreOptions = {}): Promise<OAuthSession> {
 		const { refresh = 'auto' } = options;
-		let session = await this.#sessions.get(did);
-		if (session === undefined) {
+		const stored = await this.#sessions.get(did);
+		if (stored === undefined) {
 			throw new SessionNotFoundError(did);
 		}
+		let session = readStoredSession(did, stored);
 
 		if (refresh === true) {
 			({ session } = await this.#refresher.refresh(did, undefined));
@@ -424,8 +426,9 @@ export class OAuthClient {
 	 */
 	#endIfKeyRemoved(did: Did): Promise<StoredSession> {
 		return this.#lock(sessionLockName(did), async () => {
-			const current = await this.#sessions.get(did);
-			if (current === undefined) throw new SessionNotFoundError(did);
+			const stored = await this.#sessions.get(did);
+			if (stored === undefined) throw new SessionNotFoundError(did);
+			const current = readStoredSession(did, stored);
 			const kid = this.#removedKid(current);
 			if (kid === undefined) return current;
 			const error = new AuthMethodUnsatisfiableError(did, kid);

@@ -51,6 +51,7 @@ export {
 	type TraceContexts,
 	type TraceOperation,
 	type TransientErrorKind,
+	UnreadableSessionError,
 } from '@atcute/oauth-client';
 export { DiscoveryError, type DiscoveryErrorCode } from '@atcute/oauth-discovery';
 export {

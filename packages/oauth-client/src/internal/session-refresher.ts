@@ -17,6 +17,7 @@ import type { TokenResponse } from '../token-response.ts';
 import { isStale, toTokenSet } from '../token-set.ts';
 import type { OAuthTracer, RefreshTraceContext } from '../tracer.ts';
 import { type AuthorizationServerAgent, RefusedTokenResponseError } from './authorization-server-agent.ts';
+import { readStoredSession } from './read-stored-session.ts';
 import type { CurrentIdentity } from './resolve-identity.ts';
 import { sessionEndCause } from './session-end-cause.ts';
 
@@ -119,10 +120,11 @@ export class SessionRefresher {
 	): Promise<RefreshOutcome> {
 		const { sessions, now, end } = this.#options;
 		// re-read inside the lock: another holder may have refreshed (or ended) it meanwhile
-		const session = await sessions.get(did);
-		if (session === undefined) {
+		const stored = await sessions.get(did);
+		if (stored === undefined) {
 			throw new SessionNotFoundError(did);
 		}
+		const session = readStoredSession(did, stored);
 		context.issuer = session.tokenSet.iss;
 		const { tokenSet } = session;
 		if (
