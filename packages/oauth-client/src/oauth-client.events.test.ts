@@ -76,6 +76,29 @@ describe('OAuthClient session events', () => {
 			]);
 	});
 
+	it('says whether the server confirmed a sign-out (revokedAtServer), and only for a sign-out', async () => {
+		const { client } = await createTestClient(server);
+		const { events, listener } = recorder();
+		client.addEventListener(listener);
+
+		await (await signIn(server, client, alice.did)).session.signOut();
+		server.behaviour.revokeFailure = 'status_503';
+		await signIn(server, client, alice.did);
+		await client.revoke(alice.did);
+		server.behaviour.revokeFailure = undefined;
+		await signIn(server, client, alice.did);
+		server.behaviour.refreshFailure = 'invalid_grant';
+		await client.restore(alice.did, { refresh: true }).catch(() => {});
+		server.behaviour.refreshFailure = undefined;
+
+		await expect.poll(() => events.filter((event) => event.type === 'deleted')).toHaveLength(3);
+		const deleted = events.filter((event) => event.type === 'deleted');
+		expect(deleted[0]).toMatchObject({ cause: 'signed_out', revokedAtServer: true });
+		expect(deleted[1]).toMatchObject({ cause: 'revoked', revokedAtServer: false });
+		expect(deleted[2]).toMatchObject({ cause: 'invalid_grant' });
+		expect(deleted[2]).not.toHaveProperty('revokedAtServer');
+	});
+
 	it('keeps the flow and the other listeners going when a listener throws or rejects', async () => {
 		const { client } = await createTestClient(server);
 		const { events, listener } = recorder();

@@ -452,18 +452,23 @@ export class OAuthClient {
 		await this.#lock(sessionLockName(did), async () => {
 			const session = await this.#sessions.get(did);
 			if (session === undefined) return;
+			// whether the server confirmed the grant's end, for the `deleted` event: a grant left
+			// alive there is worth knowing about, though the local session goes either way
+			let revokedAtServer = false;
 			try {
 				// one deadline for the whole attempt, the server's metadata lookup included
 				const signal = AbortSignal.timeout(REVOCATION_TIMEOUT_MS);
 				const agent = await this.#agentFor(did, session, signal);
 				const { refresh_token, access_token } = session.tokenSet;
+				const revoked = (token: string) => agent.revoke(token, signal).catch(() => false);
 				// the refresh token first: revoking only the access token would leave the grant alive
-				if (refresh_token !== undefined) await agent.revoke(refresh_token, signal).catch(() => {});
-				await agent.revoke(access_token, signal).catch(() => {});
+				if (refresh_token !== undefined) revokedAtServer = await revoked(refresh_token);
+				const accessRevoked = await revoked(access_token);
+				if (refresh_token === undefined) revokedAtServer = accessRevoked;
 			} catch {
 				// best effort: the local session goes whatever the server said
 			}
-			await this.#endSession(did, cause);
+			await this.#endSession(did, cause, revokedAtServer);
 		});
 	}
 
@@ -474,9 +479,13 @@ export class OAuthClient {
 	}
 
 	/** the one way a session is deleted: the store first, then the `deleted` event. */
-	async #endSession(did: Did, cause: SessionDeletedCause): Promise<void> {
+	async #endSession(did: Did, cause: SessionDeletedCause, revokedAtServer?: boolean): Promise<void> {
 		await this.#sessions.delete(did);
-		this.#events.emit({ type: 'deleted', sub: did, cause });
+		this.#events.emit(
+			revokedAtServer === undefined
+				? { type: 'deleted', sub: did, cause }
+				: { type: 'deleted', sub: did, cause, revokedAtServer },
+		);
 	}
 
 	#emitUpdated(did: Did, session: StoredSession): void {

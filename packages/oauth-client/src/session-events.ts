@@ -42,6 +42,13 @@ export interface SessionDeletedEvent {
 	sub: Did;
 	/** why it ended. */
 	cause: SessionDeletedCause;
+	/**
+	 * for `signed_out` and `revoked` only: whether the authorization server confirmed the
+	 * revocation of the grant (its refresh token, or the access token when there was none). false
+	 * when it could not be reached in time, refused, or has no revocation endpoint: the grant may
+	 * then live on there until it expires, though the session is gone here.
+	 */
+	revokedAtServer?: boolean;
 }
 
 /** what `addEventListener` listeners receive. */

@@ -192,13 +192,15 @@ export class AuthorizationServerAgent {
 	}
 
 	/**
-	 * revokes a token (RFC 7009). a server without a revocation endpoint is skipped.
+	 * revokes a token (RFC 7009): true once the server accepted it, false for a server without a
+	 * revocation endpoint (skipped).
 	 * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
 	 */
-	async revoke(token: string, signal?: AbortSignal): Promise<void> {
+	async revoke(token: string, signal?: AbortSignal): Promise<boolean> {
 		const url = this.#options.server.revocation_endpoint;
-		if (url === undefined) return;
+		if (url === undefined) return false;
 		await this.#request('revocation', url, { token }, ERROR_RESPONSE_MAX_BYTES, signal, true);
+		return true;
 	}
 
 	async #clientAuth(): Promise<Record<string, string>> {
