@@ -973,6 +973,28 @@ describe('createDpopFetch', () => {
 			expect(proofsOf(server.requests).at(-1)?.htu).toBe(`${server.origin}/xrpc/com.example.moved`);
 		});
 
+		it("lets a fetch that hides redirects (a browser's opaqueredirect) follow them itself", async () => {
+			const modes: (RequestRedirect | undefined)[] = [];
+			const browserLike: FetchFunction = async (input, init) => {
+				modes.push(init?.redirect);
+				if (init?.redirect === 'manual') {
+					const opaque = new Response(null, { status: 200 });
+					Object.defineProperty(opaque, 'type', { value: 'opaqueredirect' });
+					return opaque;
+				}
+				return fetch(input, init);
+			};
+			const dpopFetch = createDpopFetch({ key, fetch: browserLike });
+
+			// the target checks no proof: the one fetch sends on names the first URL, as before
+			const response = await dpopFetch(redirectTo(307, '/plain/moved'), { method: 'POST', body: 'x' });
+
+			expect(response.status).toBe(200);
+			// the hidden redirect, then the same request left to fetch (its nonce challenge, the retry)
+			expect(modes).toEqual(['manual', undefined, undefined]);
+			expect(server.requests.at(-1)).toMatchObject({ path: '/plain/moved', body: 'x' });
+		});
+
 		it('leaves "manual" and "error" to the fetch', async () => {
 			const dpopFetch = createDpopFetch({ key });
 
@@ -997,7 +1019,10 @@ describe('createDpopFetch', () => {
 					// @ts-expect-error: Node's fetch needs it for a stream body; not in the DOM types
 					duplex: 'half',
 				}),
-			).rejects.toThrow(/cannot follow a redirect with a body that was streamed/);
+			).rejects.toThrow(/cannot follow a 307 redirect with a body that was streamed/);
+			await expect(
+				dpopFetch(new Request(redirectTo(308, '/xrpc/com.example.moved'), { method: 'POST', body: 'once' })),
+			).rejects.toThrow(/pass a URL and init with a string or bytes body instead/);
 			await expect(dpopFetch(redirectTo(302, 'data:text/plain,hi'))).rejects.toThrow(/not an http\(s\) URL/);
 
 			server.clearRequests();

@@ -58,6 +58,8 @@ interface Hop {
 	/** whether its body can be sent a second time. */
 	replayable: boolean;
 	send: (headers: Record<string, string>) => Promise<Response>;
+	/** the first hop only: the same request with the caller's own redirect mode, left to fetch. */
+	sendFollowing?: ((headers: Record<string, string>) => Promise<Response>) | undefined;
 }
 
 /**
@@ -197,7 +199,9 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			const request = init === undefined ? input : new Request(input, init);
 			redirect = request.redirect;
 			const sendWith: RequestInit | undefined = redirect === 'follow' ? { redirect: 'manual' } : undefined;
-			rest = { signal: request.signal };
+			// what a later hop keeps of the Request (its URL, method, headers and body are the hop's own)
+			const { signal, credentials, cache, keepalive, referrerPolicy } = request;
+			rest = { signal, credentials, cache, keepalive, referrerPolicy };
 			// a Request's body is a stream whatever it was made from: sent once, never re-sent
 			body = request.body;
 			hop = {
@@ -206,6 +210,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				headers: toHeaderRecord(request.headers),
 				replayable: request.body === null,
 				send: (headers) => fetch(new Request(request, { ...sendWith, headers })),
+				sendFollowing: (headers) => fetch(new Request(request, { headers })),
 			};
 		} else {
 			// a URL object is already parsed (and normalised) as fetch will send it
@@ -224,6 +229,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				headers: toHeaderRecord(init?.headers),
 				replayable: isReplayableBody(body),
 				send: (headers) => fetch(href, { ...sent, method, headers }),
+				sendFollowing: (headers) => fetch(href, { ...init, method, headers }),
 			};
 		}
 
@@ -237,6 +243,12 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		let proven = true;
 		for (let redirects = 0; ; redirects++) {
 			const response = proven ? await exchange(hop) : await hop.send(hop.headers);
+			if (response.type === 'opaqueredirect') {
+				// a fetch that hides where a redirect leads (a browser's, for "manual"): it can only
+				// follow it itself, as before this wrapper followed redirects, with the first proof
+				if (!hop.replayable || hop.sendFollowing === undefined) return response;
+				return exchange({ ...hop, send: hop.sendFollowing });
+			}
 			if (redirects > 0) Object.defineProperty(response, 'redirected', { value: true });
 			const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
 			// not a redirect, or one that says nowhere to go: the response, as fetch returns it
@@ -271,7 +283,10 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				replayable = true;
 				for (const name of BODY_HEADERS) delete headers[name];
 			} else if (!hop.replayable) {
-				throw new TypeError('fetch failed: cannot follow a redirect with a body that was streamed');
+				// a Request's body, or a ReadableStream, was sent as a stream and is gone
+				throw new TypeError(
+					`fetch failed: cannot follow a ${response.status} redirect with a body that was streamed (a Request's body, or a ReadableStream): pass a URL and init with a string or bytes body instead`,
+				);
 			}
 			if (next.origin !== hop.url.origin) {
 				// credentials are for the origin they were written for
