@@ -191,6 +191,29 @@ describe('OAuthClient.authorize', () => {
 		expect(server.stats.parRequests.at(-1)!.params.login_hint).toBe('alice.test');
 	});
 
+	it('accepts a handle its DID document claims in other letter case (handles are case-insensitive)', async () => {
+		const upstream = actorResolverFor(server);
+		const shouting: typeof upstream.didDocumentResolver = {
+			resolve: async (did, options) => {
+				const document = await upstream.didDocumentResolver.resolve(did, options);
+				return {
+					...document,
+					alsoKnownAs: document.alsoKnownAs?.map((uri) => uri.replace('alice', 'Alice')),
+				};
+			},
+		};
+		const actorResolver = new LocalActorResolver({
+			handleResolver: upstream.handleResolver,
+			didDocumentResolver: shouting,
+		});
+		const { client } = await createTestClient(server, { actorResolver });
+		// LocalActorResolver itself compares as written, and reports the handle as not claimed
+		expect((await actorResolver.resolve('alice.test')).handle).toBe('handle.invalid');
+
+		await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+		expect(server.stats.parRequests.at(-1)!.params.login_hint).toBe('alice.test');
+	});
+
 	it('takes a handle or DID typed with @ or at://, and refuses anything else before any request', async () => {
 		const asked: string[] = [];
 		const upstream = actorResolverFor(server);

@@ -37,12 +37,39 @@ export const resolveActor = async (
 	}
 	// the resolver reports a handle the DID document does not claim as `handle.invalid`
 	if (account.type === 'handle' && actor.handle?.toLowerCase() !== account.handle) {
+		if (await claimsHandleInOtherCase(resolver, actor.did, account.handle, bounded)) {
+			return { ...actor, handle: account.handle };
+		}
 		throw new IdentityResolutionError(identifier, {
 			reason: 'handle_mismatch',
 			detail: `the DID document of ${actor.did} does not claim this handle`,
 		});
 	}
 	return actor;
+};
+
+/**
+ * whether the DID document claims `handle` written in other letter case (`at://Alice.example.com`),
+ * which `LocalActorResolver` compares as written: handles are case-insensitive. asked only when
+ * the resolver found no match, of a resolver that exposes its DID document resolver.
+ * @see https://atproto.com/specs/handle#handle-identifier-syntax
+ */
+const claimsHandleInOtherCase = async (
+	resolver: ActorResolver,
+	did: Did,
+	handle: string,
+	signal: AbortSignal,
+): Promise<boolean> => {
+	const documents = didDocumentResolverOf(resolver);
+	if (documents === undefined) return false;
+	try {
+		const document = await settleBefore(documents.resolve(did as never, { signal }), signal);
+		// the first at:// entry is the handle the document claims, as the resolver reads it
+		const claimed = document.alsoKnownAs?.find((uri) => uri.startsWith('at://'));
+		return claimed?.toLowerCase() === `at://${handle}`;
+	} catch {
+		return false;
+	}
 };
 
 /** the names of the resolver's errors (`@atcute/identity-resolver`) that no retry mends. */
