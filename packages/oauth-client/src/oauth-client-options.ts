@@ -28,6 +28,7 @@ export interface OAuthClientOptions {
 	 * (`client_id` absent or `http://localhost`).
 	 */
 	keyset?: Keyset | readonly PrivateKey[] | undefined;
+	/** where sessions, authorization attempts and DPoP nonces are kept; see `OAuthClientStores`. */
 	stores: OAuthClientStores;
 	/**
 	 * the lock that serialises token refreshes per session. default: in memory, which is enough

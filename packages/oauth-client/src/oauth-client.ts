@@ -109,6 +109,7 @@ export class OAuthClient {
 	readonly #events = new SessionEventEmitter();
 	readonly #tracer: OAuthTracer | undefined;
 
+	/** @param options the client metadata, keys, stores and resolver; see `OAuthClientOptions` */
 	constructor(options: OAuthClientOptions) {
 		const {
 			metadata,

@@ -94,6 +94,13 @@ export class OAuthSession {
 	/** the account's DID. */
 	readonly did: Did;
 
+	/**
+	 * not for apps: sessions come from `OAuthClient` (`callback`, `restore`), which holds the host.
+	 * @param host the client's internals the session refreshes and signs through
+	 * @param did the account's DID
+	 * @param session the stored session (tokens, client auth method, DPoP key)
+	 * @param dpopKey the DPoP key the tokens are bound to
+	 */
 	constructor(host: SessionHost, did: Did, session: StoredSession, dpopKey: DpopKey) {
 		this.#host = host;
 		this.did = did;

@@ -64,6 +64,12 @@ export class DiscoveryError extends Error {
 	 */
 	readonly transient: boolean;
 
+	/**
+	 * @param code what went wrong
+	 * @param url the document's URL (or the refused URL); pass it without credentials
+	 * @param message names the problem, never the body
+	 * @param options the HTTP status and the underlying error, when there are any
+	 */
 	constructor(code: DiscoveryErrorCode, url: string, message: string, options: DiscoveryErrorOptions = {}) {
 		super(message, options.cause === undefined ? undefined : { cause: options.cause });
 		this.code = code;

@@ -47,7 +47,10 @@ export class MemoryMetadataCache implements MetadataCache {
 	readonly #entries = new Map<string, unknown>();
 	readonly #maxSize: number;
 
-	/** @throws TypeError when `maxSize` is not a positive integer */
+	/**
+	 * @param options the size bound; see `MemoryMetadataCacheOptions`
+	 * @throws TypeError when `maxSize` is not a positive integer
+	 */
 	constructor(options: MemoryMetadataCacheOptions = {}) {
 		const { maxSize = DEFAULT_MEMORY_CACHE_MAX_SIZE } = options;
 		if (!Number.isSafeInteger(maxSize) || maxSize < 1) {

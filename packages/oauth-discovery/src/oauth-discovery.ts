@@ -114,7 +114,10 @@ export class OAuthDiscovery {
 	readonly #authorizationServerCache: MetadataCache;
 	readonly #loader: DocumentLoader;
 
-	/** @throws TypeError when `timeout` or `ttl` is out of range */
+	/**
+	 * @param options the fetch, time limit, cache lifetime and caches; see `OAuthDiscoveryOptions`
+	 * @throws TypeError when `timeout` or `ttl` is out of range
+	 */
 	constructor(options: OAuthDiscoveryOptions = {}) {
 		const { timeout = DEFAULT_TIMEOUT_MS, ttl = DEFAULT_CACHE_TTL_MS } = options;
 		checkTimeout(timeout);

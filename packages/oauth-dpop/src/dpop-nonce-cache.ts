@@ -17,6 +17,7 @@ export class MemoryDpopNonceCache implements DpopNonceCache {
 	readonly #nonces = new Map<string, string>();
 	readonly #maxSize: number;
 
+	/** @param options the size bound; see `MemoryDpopNonceCacheOptions` */
 	constructor(options: MemoryDpopNonceCacheOptions = {}) {
 		const { maxSize = 100 } = options;
 		if (!Number.isInteger(maxSize) || maxSize < 1) {

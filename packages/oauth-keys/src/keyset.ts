@@ -37,7 +37,10 @@ export class Keyset implements Iterable<PrivateKey> {
 	/** the public keys to serve at `jwks_uri` or inline as `jwks`: never any private field. */
 	readonly publicJwks: Readonly<Jwks>;
 
-	/** @throws TypeError when `keys` is empty, holds something that is not a key, or repeats a `kid` */
+	/**
+	 * @param keys the client's private keys; each needs its own `kid`
+	 * @throws TypeError when `keys` is empty, holds something that is not a key, or repeats a `kid`
+	 */
 	constructor(keys: Iterable<PrivateKey>) {
 		const list = [...keys];
 		if (list.length === 0) {
@@ -117,6 +120,7 @@ export class Keyset implements Iterable<PrivateKey> {
 		return this.find({ alg })!;
 	}
 
+	/** the keys, in preference order (ES256 first, then as given). */
 	[Symbol.iterator](): Iterator<PrivateKey> {
 		return this.#keys[Symbol.iterator]();
 	}

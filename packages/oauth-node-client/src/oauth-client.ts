@@ -13,6 +13,7 @@ import { createNodeSigner } from './node-signer.ts';
  * published on `diagnostics_channel` (see `OAUTH_TRACING_CHANNELS`). see `@atcute/oauth-client`.
  */
 export class OAuthClient extends BaseOAuthClient {
+	/** @param options `@atcute/oauth-client`'s options plus `allowPrivateNetwork` (`OAuthClientOptions`) */
 	constructor(options: OAuthClientOptions) {
 		const { allowPrivateNetwork: _, ...rest } = options;
 		super({

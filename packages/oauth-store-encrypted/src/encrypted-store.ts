@@ -36,6 +36,8 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 
 	/**
 	 * wraps `store` (prefer `encryptStore`, which infers the types from where the store is used).
+	 * @param store the store the encrypted values are written to
+	 * @param options the keys (the first encrypts, all decrypt) and the plaintext and cache settings
 	 * @throws {TypeError} when `store` is not a store or an option is invalid (a key's message names
 	 *   its position, never its secret)
 	 */

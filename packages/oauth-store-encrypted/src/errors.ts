@@ -58,6 +58,7 @@ export class RewrapAbortedError<K extends string = string> extends Error {
 	 */
 	readonly transient: boolean;
 
+	/** @param cause the error that ended the rewrap; its message is quoted in this one's */
 	constructor(
 		/**
 		 * the key of the entry it stopped at, counted in `report.checked`; `undefined` when the

@@ -63,6 +63,7 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 	readonly #now: () => number;
 	readonly #codec: MemoryStoreCodec | undefined;
 
+	/** @param options the size bound, expiry, clock and codec; see `MemoryStoreOptions` */
 	constructor(options: MemoryStoreOptions = {}) {
 		const { maxSize = UNBOUNDED, ttl = UNBOUNDED, now = Date.now, codec } = options;
 		if (!(maxSize >= 1) || (Number.isFinite(maxSize) && !Number.isInteger(maxSize))) {

@@ -99,6 +99,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	#writesSincePurge = 0;
 	#purging = false;
 
+	/** @param options the pool, table, time limit, purging and migration; see `PostgresStoreOptions` */
 	constructor(options: PostgresStoreOptions) {
 		const {
 			pool,

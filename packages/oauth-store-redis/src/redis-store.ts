@@ -53,6 +53,7 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 	readonly #timeout: number;
 	readonly #now: () => number;
 
+	/** @param options the Redis client, key prefix, expiry and time limit; see `RedisStoreOptions` */
 	constructor(options: RedisStoreOptions) {
 		const { redis, prefix, ttl, timeout = DEFAULT_TIMEOUT_MS, now = Date.now } = options ?? {};
 		if (typeof redis?.getdel !== 'function' || typeof redis.scanBuffer !== 'function') {

@@ -112,6 +112,7 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	#purgeTimer: ReturnType<typeof setTimeout> | undefined;
 	#closed = false;
 
+	/** @param options the database or its path, the table, tuning and purging; see `SqliteStoreOptions` */
 	constructor(options: SqliteStoreOptions) {
 		const { table = 'oauth_store', now = Date.now } = options;
 		const quoted = quoteTable('table', table);
