@@ -1,5 +1,4 @@
 import type { Did, Handle } from '@atcute/lexicons';
-import { isHandle } from '@atcute/lexicons/syntax';
 
 import { IdentityResolutionError } from '../errors.ts';
 
@@ -19,8 +18,17 @@ const DISALLOWED_TLDS = new Set([
 	'onion',
 ]);
 
-// a did:web host label: letters in lower case, as the DID names it (DIDs are case-sensitive)
+// a DNS label in lower case: 1-63 letters, digits or hyphens, no hyphen at either end (a did:web
+// host, as the DID names it: DIDs are case-sensitive; and a handle, once lower-cased)
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+
+/**
+ * an atproto handle, lower-cased: two labels or more, 253 characters at most, the last not
+ * starting with a digit. written here rather than imported: `@atcute/lexicons` is only a peer
+ * (its types), and a runtime import of it would fail where peers are not installed.
+ * @see https://atproto.com/specs/handle#handle-identifier-syntax
+ */
+const HANDLE = new RegExp(`^(?=.{1,253}$)(?:${LABEL}\\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$`);
 
 /**
  * an atproto DID in canonical form: `did:plc:` and 24 base32 characters, or `did:web:` and a
@@ -48,10 +56,10 @@ export const parseAccountIdentifier = (input: string): AccountIdentifier => {
 		return refuse('not an atproto DID in canonical form (did:plc:… or did:web:<host>, in lower case)');
 	}
 	const handle = value.toLowerCase();
-	if (isHandle(handle)) {
+	if (HANDLE.test(handle)) {
 		const tld = handle.slice(handle.lastIndexOf('.') + 1);
 		if (DISALLOWED_TLDS.has(tld)) return refuse(`handles under .${tld} are not allowed in atproto`);
-		return { type: 'handle', handle };
+		return { type: 'handle', handle: handle as Handle };
 	}
 	if (value.includes('://') || /^https?:/i.test(value)) {
 		return refuse(
