@@ -218,15 +218,9 @@ describe('diagnostics_channel tracing', () => {
 		expect(diagnosticsChannelTracer.isTracing?.('request')).toBe(false);
 	});
 
-	it('traces a service URL without its credentials or query, and the identifier trimmed', async () => {
-		const contexts: unknown[] = [];
-		const tracer: OAuthTracer = {
-			trace(_operation, context, fn) {
-				contexts.push(context);
-				return fn();
-			},
-		};
-		const oauth = new OAuthClient({
+	/** a loopback client of the test server that traces through `tracer`. */
+	const clientTracedBy = (tracer: OAuthTracer) =>
+		new OAuthClient({
 			metadata: { redirect_uris: ['http://127.0.0.1/callback'], scope: ['atproto'] },
 			stores: { sessions: new MemoryStore(), states: new MemoryStore() },
 			actorResolver: new LocalActorResolver({
@@ -236,6 +230,16 @@ describe('diagnostics_channel tracing', () => {
 			allowHttp: true,
 			tracer,
 		});
+
+	it('traces a service URL without its credentials or query, and the identifier trimmed', async () => {
+		const contexts: unknown[] = [];
+		const tracer: OAuthTracer = {
+			trace(_operation, context, fn) {
+				contexts.push(context);
+				return fn();
+			},
+		};
+		const oauth = clientTracedBy(tracer);
 		const pds = new URL(server.pdsUrl);
 		await oauth
 			.authorize({ target: { type: 'pds', serviceUrl: `http://admin:s3cret@${pds.host}/x?api_key=k3y#f` } })
@@ -255,16 +259,7 @@ describe('diagnostics_channel tracing', () => {
 				return fn();
 			},
 		};
-		const oauth = new OAuthClient({
-			metadata: { redirect_uris: ['http://127.0.0.1/callback'], scope: ['atproto'] },
-			stores: { sessions: new MemoryStore(), states: new MemoryStore() },
-			actorResolver: new LocalActorResolver({
-				handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
-				didDocumentResolver: new PlcDidDocumentResolver({ apiUrl: server.plcUrl }),
-			}),
-			allowHttp: true,
-			tracer,
-		});
+		const oauth = clientTracedBy(tracer);
 		const { messages, close } = listen();
 		try {
 			await oauth.authorize({ target: { type: 'account', identifier: 'alice.test' } });
