@@ -367,6 +367,33 @@ describe('OAuthClient sessions', () => {
 		});
 	}
 
+	it('tries a refresh before expiry that failed transiently again only 30 s later, using the token meanwhile', async () => {
+		const { client } = await createTestClient(server);
+		const { session: held } = await signIn(server, client, alice.did);
+		// inside the refresh margin, with 50 s left
+		clock.advance(held.getTokenInfo().expiresAt!.getTime() - clock.now() - 50_000);
+		server.behaviour.refreshFailure = 'status_503';
+		const attempts = server.stats.refreshAttempts;
+
+		// the first call meets the outage; the calls after it do not wait on it again
+		expect((await getSession(held)).data.did).toBe(alice.did);
+		expect(server.stats.refreshAttempts).toBe(attempts + 1);
+		for (let i = 0; i < 3; i++) {
+			expect((await getSession(held)).data.did).toBe(alice.did);
+			expect((await getSession(await client.restore(alice.did))).data.did).toBe(alice.did);
+		}
+		expect(server.stats.refreshAttempts).toBe(attempts + 1);
+		// a refresh asked for is not held back
+		await expect(held.refresh()).rejects.toMatchObject({ transient: true });
+		expect(server.stats.refreshAttempts).toBe(attempts + 2);
+
+		// 30 s on, the server is back: the next call refreshes
+		clock.advance(30_000);
+		server.behaviour.refreshFailure = undefined;
+		expect((await getSession(held)).data.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
 	it('rejects a call aborted while it waits for a refresh, which goes on and is stored', async () => {
 		// the token endpoint answers a refresh only when the test lets it
 		let open!: () => void;

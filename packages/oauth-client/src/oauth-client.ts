@@ -29,6 +29,7 @@ import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { createPkce } from './internal/pkce.ts';
 import { readStoredSession } from './internal/read-stored-session.ts';
 import { readStoredState } from './internal/read-stored-state.ts';
+import { RefreshDeferrals } from './internal/refresh-deferrals.ts';
 import { requestedScope } from './internal/requested-scope.ts';
 import { resolveActor, resolveIdentityAfresh } from './internal/resolve-identity.ts';
 import { sessionEndCause } from './internal/session-end-cause.ts';
@@ -172,6 +173,7 @@ export class OAuthClient {
 			nonces,
 			fetch,
 			now,
+			deferrals: new RefreshDeferrals(now),
 			sha256: options.sha256,
 			tracer,
 			refresh: (did, stale) => this.#refresher.refresh(did, stale),
@@ -396,12 +398,18 @@ export class OAuthClient {
 
 		if (refresh === true) {
 			({ session } = await this.#refresher.refresh(did, undefined));
-		} else if (refresh === 'auto' && isStale(session.tokenSet, this.#host.now())) {
+		} else if (
+			refresh === 'auto' &&
+			isStale(session.tokenSet, this.#host.now()) &&
+			!this.#host.deferrals.has(did, session.tokenSet)
+		) {
 			try {
 				({ session } = await this.#refresher.refresh(did, session.tokenSet.access_token));
 			} catch (err) {
-				// a transient failure leaves a token that has not expired usable: it is used until then
+				// a transient failure leaves a token that has not expired usable: it is used until
+				// then, and the next calls for a while do not wait on the outage again
 				if (!canUseUnexpired(err, session.tokenSet, this.#host.now())) throw err;
+				this.#host.deferrals.add(did);
 			}
 		} else if (this.#removedKid(session) !== undefined) {
 			session = await this.#endIfKeyRemoved(did);

@@ -12,6 +12,7 @@ import type { Sha256Function } from '@atcute/oauth-keys';
 import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 
 import { discardBody } from './internal/read-json-body.ts';
+import type { RefreshDeferrals } from './internal/refresh-deferrals.ts';
 import { settleBefore } from './internal/settle-before.ts';
 import { canUseUnexpired } from './internal/transient-failure.ts';
 import type { StoredSession, TokenSet } from './stored-types.ts';
@@ -36,6 +37,8 @@ export interface SessionHost {
 	readonly nonces: DpopNonceCache;
 	readonly fetch: FetchFunction;
 	readonly now: () => number;
+	/** the accounts whose refresh before expiry failed transiently moments ago (not tried again yet). */
+	readonly deferrals: RefreshDeferrals;
 	/** how the DPoP `ath` is hashed; `undefined` for WebCrypto's. */
 	readonly sha256: Sha256Function | undefined;
 	/** the instrumentation hook, if any. */
@@ -188,13 +191,15 @@ export class OAuthSession {
 		// checked before anything is sent, a refresh included
 		let url = this.#pdsUrl(pathname, tokenSet.aud);
 		const { signal } = init;
-		if (isStale(tokenSet, this.#host.now())) {
+		if (isStale(tokenSet, this.#host.now()) && !this.#host.deferrals.has(this.did, tokenSet)) {
 			try {
 				({ tokenSet } = await this.#refreshFor(tokenSet.access_token, signal));
 			} catch (err) {
 				// an outage of the authorization server does not stop a token that still works: the
-				// current one goes out until it expires
+				// current one goes out until it expires, and the next calls for a while do not wait
+				// on the outage again
 				if (signal?.aborted || !canUseUnexpired(err, tokenSet, this.#host.now())) throw err;
+				this.#host.deferrals.add(this.did);
 			}
 			url = this.#pdsUrl(pathname, tokenSet.aud);
 		}

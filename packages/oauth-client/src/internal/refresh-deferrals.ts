@@ -1,0 +1,44 @@
+import type { Did } from '@atcute/lexicons';
+
+import type { TokenSet } from '../stored-types.ts';
+
+/**
+ * how long, after a refresh made before expiry failed transiently, calls go on with the unexpired
+ * token without trying again: during an outage each try would wait out the time limit first.
+ */
+export const PROACTIVE_RETRY_MS = 30_000;
+
+/** accounts remembered at most: an outage of a server with many accounts must not grow this without end. */
+const MAX_DEFERRED = 10_000;
+
+/**
+ * the accounts whose refresh before expiry failed transiently moments ago, and until when their
+ * next try waits. a refresh asked for (`refresh()`, a token the PDS refused) is never deferred.
+ */
+export class RefreshDeferrals {
+	readonly #until = new Map<Did, number>();
+	readonly #now: () => number;
+
+	constructor(now: () => number) {
+		this.#now = now;
+	}
+
+	/** whether the refresh before expiry of `did` waits: it failed moments ago, and `tokenSet` still works. */
+	has(did: Did, tokenSet: TokenSet): boolean {
+		if (this.#until.size === 0) return false;
+		const until = this.#until.get(did);
+		if (until === undefined) return false;
+		const now = this.#now();
+		if (now < until && tokenSet.expires_at !== undefined && tokenSet.expires_at > now) return true;
+		this.#until.delete(did);
+		return false;
+	}
+
+	/** notes that the refresh before expiry of `did` failed transiently: the next waits `PROACTIVE_RETRY_MS`. */
+	add(did: Did): void {
+		this.#until.delete(did);
+		// the oldest first (a Map keeps insertion order)
+		if (this.#until.size >= MAX_DEFERRED) this.#until.delete(this.#until.keys().next().value!);
+		this.#until.set(did, this.#now() + PROACTIVE_RETRY_MS);
+	}
+}
