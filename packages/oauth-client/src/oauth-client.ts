@@ -36,7 +36,6 @@ import { sessionEndCause } from './internal/session-end-cause.ts';
 import { SessionEventEmitter } from './internal/session-event-emitter.ts';
 import { SessionRefresher, sessionLockName } from './internal/session-refresher.ts';
 import { createStateTake, type TakeState } from './internal/state-take.ts';
-import { canUseUnexpired } from './internal/transient-failure.ts';
 import type { LockFunction } from './lock.ts';
 import type {
 	AuthorizeOptions,
@@ -398,21 +397,17 @@ export class OAuthClient {
 
 		if (refresh === true) {
 			({ session } = await this.#refresher.refresh(did, undefined));
-		} else if (
-			refresh === 'auto' &&
-			isStale(session.tokenSet, this.#host.now()) &&
-			!this.#host.deferrals.has(did, session.tokenSet)
-		) {
-			try {
-				({ session } = await this.#refresher.refresh(did, session.tokenSet.access_token));
-			} catch (err) {
-				// a transient failure leaves a token that has not expired usable: it is used until
-				// then, and the next calls for a while do not wait on the outage again
-				if (!canUseUnexpired(err, session.tokenSet, this.#host.now())) throw err;
-				this.#host.deferrals.add(did);
-			}
-		} else if (this.#removedKid(session) !== undefined) {
-			session = await this.#endIfKeyRemoved(did);
+		} else {
+			const { tokenSet } = session;
+			const refreshed =
+				refresh === 'auto' && isStale(tokenSet, this.#host.now())
+					? await this.#host.deferrals.beforeExpiry(did, tokenSet, () =>
+							this.#refresher.refresh(did, tokenSet.access_token),
+						)
+					: undefined;
+			if (refreshed !== undefined) ({ session } = refreshed);
+			// the stored session goes on being used: not if its key left the keyset (it can never refresh)
+			else if (this.#removedKid(session) !== undefined) session = await this.#endIfKeyRemoved(did);
 		}
 
 		return new OAuthSession(this.#host, did, session, await this.#keys.get(session.dpopKey));

@@ -14,7 +14,6 @@ import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 import { discardBody } from './internal/read-json-body.ts';
 import type { RefreshDeferrals } from './internal/refresh-deferrals.ts';
 import { settleBefore } from './internal/settle-before.ts';
-import { canUseUnexpired } from './internal/transient-failure.ts';
 import type { StoredSession, TokenSet } from './stored-types.ts';
 import { isStale } from './token-set.ts';
 import type { OAuthTracer, RequestTraceContext } from './tracer.ts';
@@ -191,17 +190,18 @@ export class OAuthSession {
 		// checked before anything is sent, a refresh included
 		let url = this.#pdsUrl(pathname, tokenSet.aud);
 		const { signal } = init;
-		if (isStale(tokenSet, this.#host.now()) && !this.#host.deferrals.has(this.did, tokenSet)) {
-			try {
-				({ tokenSet } = await this.#refreshFor(tokenSet.access_token, signal));
-			} catch (err) {
-				// an outage of the authorization server does not stop a token that still works: the
-				// current one goes out until it expires, and the next calls for a while do not wait
-				// on the outage again
-				if (signal?.aborted || !canUseUnexpired(err, tokenSet, this.#host.now())) throw err;
-				this.#host.deferrals.add(this.did);
+		if (isStale(tokenSet, this.#host.now())) {
+			const stale = tokenSet;
+			const refreshed = await this.#host.deferrals.beforeExpiry(
+				this.did,
+				stale,
+				() => this.#refreshFor(stale.access_token, signal),
+				signal,
+			);
+			if (refreshed !== undefined) {
+				tokenSet = refreshed.tokenSet;
+				url = this.#pdsUrl(pathname, tokenSet.aud);
 			}
-			url = this.#pdsUrl(pathname, tokenSet.aud);
 		}
 
 		// a plain record when the caller gave no headers (every GET through @atcute/client): the

@@ -1,6 +1,7 @@
 import type { Did } from '@atcute/lexicons';
 
 import type { TokenSet } from '../stored-types.ts';
+import { canUseUnexpired } from './transient-failure.ts';
 
 /**
  * how long, after a refresh made before expiry failed transiently, calls go on with the unexpired
@@ -23,8 +24,31 @@ export class RefreshDeferrals {
 		this.#now = now;
 	}
 
+	/**
+	 * the refresh made because `tokenSet`'s access token is about to expire: `refresh()`'s outcome,
+	 * or `undefined` when the current token is used instead. that is when such a refresh of `did`
+	 * failed transiently moments ago, or when this one does and the token has not expired: an
+	 * outage of the authorization server does not stop a token that still works, and the calls of
+	 * the next `PROACTIVE_RETRY_MS` do not each wait on it again. an abort of `signal` is thrown.
+	 */
+	async beforeExpiry<T>(
+		did: Did,
+		tokenSet: TokenSet,
+		refresh: () => Promise<T>,
+		signal?: AbortSignal | null | undefined,
+	): Promise<T | undefined> {
+		if (this.#has(did, tokenSet)) return undefined;
+		try {
+			return await refresh();
+		} catch (err) {
+			if (signal?.aborted || !canUseUnexpired(err, tokenSet, this.#now())) throw err;
+			this.#add(did);
+			return undefined;
+		}
+	}
+
 	/** whether the refresh before expiry of `did` waits: it failed moments ago, and `tokenSet` still works. */
-	has(did: Did, tokenSet: TokenSet): boolean {
+	#has(did: Did, tokenSet: TokenSet): boolean {
 		if (this.#until.size === 0) return false;
 		const until = this.#until.get(did);
 		if (until === undefined) return false;
@@ -35,7 +59,7 @@ export class RefreshDeferrals {
 	}
 
 	/** notes that the refresh before expiry of `did` failed transiently: the next waits `PROACTIVE_RETRY_MS`. */
-	add(did: Did): void {
+	#add(did: Did): void {
 		this.#until.delete(did);
 		// the oldest first (a Map keeps insertion order)
 		if (this.#until.size >= MAX_DEFERRED) this.#until.delete(this.#until.keys().next().value!);
