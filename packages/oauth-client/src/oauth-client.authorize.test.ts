@@ -164,6 +164,23 @@ describe('OAuthClient.authorize', () => {
 		expect(server.stats.par).toBe(0);
 	});
 
+	it('throws a refusal of the PAR endpoint by the fetch as it is, keeping no state', async () => {
+		const refusal = Object.assign(new Error('refused: the PAR endpoint is on a private address'), {
+			transient: false,
+		});
+		const guarded: typeof fetch = async (input, init) => {
+			if (String(input).endsWith('/oauth/par')) throw new TypeError('fetch failed', { cause: refusal });
+			return fetch(input, init);
+		};
+		const { client, states } = await createTestClient(server, { fetch: guarded });
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: alice.did } })
+			.catch((err: unknown) => err);
+		expect(error).toBe(refusal);
+		expect(server.stats.par).toBe(0);
+		expect(states.map.size).toBe(0);
+	});
+
 	it('refuses a handle that the DID document it leads to does not claim (bidirectional check)', async () => {
 		// mallory.test's host says it is alice's DID; alice's DID document does not say it is mallory.test
 		const upstream = actorResolverFor(server);

@@ -243,6 +243,27 @@ describe('OAuthClient refresh rules', () => {
 		expect(sessions.map.get(alice.did)).toEqual(before);
 	});
 
+	it('throws a refusal of the token endpoint by the fetch as it is, not as transient, keeping the session', async () => {
+		const { client, sessions, key } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did);
+		// another process whose fetch refuses the token endpoint on purpose, as an SSRF guard does
+		// for a private address, and wraps its refusal as fetch does
+		const refusal = Object.assign(new Error('refused: the token endpoint is on a private address'), {
+			transient: false,
+		});
+		const guarded: typeof fetch = async (input, init) => {
+			if (String(input).endsWith('/oauth/token')) throw new TypeError('fetch failed', { cause: refusal });
+			return fetch(input, init);
+		};
+		const { client: other } = await createTestClient(server, { key, sessions, fetch: guarded });
+
+		const error = await refreshError(other.restore(alice.did, { refresh: true }));
+		expect(error).toBe(refusal);
+		expect(server.stats.token.refresh_token).toBe(0);
+		expect(sessions.map.get(alice.did)).toEqual(before);
+	});
+
 	it('gives up on a DID that does not resolve within timeout before a refresh, keeping the session and freeing its lock', async () => {
 		let hang = false;
 		const plc = new PlcDidDocumentResolver({ apiUrl: server.plcUrl });

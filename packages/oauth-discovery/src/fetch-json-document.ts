@@ -1,4 +1,5 @@
 import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
+import { refusalIn } from '@atcute-oauth/internal/refusal-in';
 
 import { DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { DiscoveryError, type DiscoveryErrorCode } from './discovery-error.ts';
@@ -59,20 +60,6 @@ const reasonOf = (error: unknown): string => {
 	const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
 	if (typeof cause?.code === 'string') return cause.code;
 	return error instanceof Error ? error.message : String(error);
-};
-
-/**
- * the error in a failed fetch's cause chain that says it is not transient (`transient: false`):
- * a refusal made on purpose, such as an SSRF guard's, which no retry changes. a few levels deep:
- * fetch wraps the transport's error once or twice.
- */
-const refusalIn = (error: unknown): Error | undefined => {
-	let current = error;
-	for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
-		if ((current as { transient?: unknown }).transient === false && current instanceof Error) return current;
-		current = (current as { cause?: unknown }).cause;
-	}
-	return undefined;
 };
 
 const readDocument = async (

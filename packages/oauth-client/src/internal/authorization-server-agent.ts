@@ -7,6 +7,7 @@ import {
 	isUseDpopNonceError,
 } from '@atcute/oauth-dpop';
 import { CLIENT_ASSERTION_TYPE, createClientAssertion, type PrivateKey } from '@atcute/oauth-keys';
+import { refusalIn } from '@atcute-oauth/internal/refusal-in';
 
 import {
 	ERROR_RESPONSE_MAX_BYTES,
@@ -79,7 +80,9 @@ const oauthError = (endpoint: Endpoint, status: number, json: unknown): Error =>
 /**
  * talks to one authorization server with one DPoP key: PAR, token and revocation requests, each
  * with a fresh client assertion and DPoP proof. errors are classified where they enter: a
- * network failure, time-out, 5xx or 429 is an `OAuthTransientError`, an OAuth error body an
+ * network failure, time-out, 5xx or 429 is an `OAuthTransientError` (but a request the fetch
+ * refused on purpose, an error marked `transient: false` in its cause chain, is thrown as that
+ * error), an OAuth error body an
  * `OAuthResponseError` (`temporarily_unavailable` and `server_error` an `OAuthTransientError`),
  * whatever its status, 200 included, anything else malformed an `InvalidResponseError` (a
  * successful token response without a `DPoP-Nonce` header included, unless the client opted out).
@@ -245,6 +248,10 @@ export class AuthorizationServerAgent {
 						`${endpoint} endpoint did not answer within ${this.#options.timeout} ms`,
 					);
 				}
+				// a guard's refusal (the SSRF guard's PrivateNetworkError) meets the same refusal on
+				// every retry: thrown as it is, never as a network failure to try again
+				const refusal = refusalIn(err);
+				if (refusal !== undefined) throw refusal;
 				throw new OAuthTransientError('network', `${endpoint} endpoint could not be reached`, undefined, {
 					cause: err,
 				});
