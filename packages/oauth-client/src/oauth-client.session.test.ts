@@ -4,7 +4,7 @@ import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
 import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey } from '@atcute/oauth-keys';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { REFRESH_MARGIN_MS } from './constants.ts';
 import {
@@ -638,6 +638,42 @@ describe('OAuthClient sessions', () => {
 		// signing out twice is fine
 		await client.revoke(alice.did);
 		await client.revoke(alice.did);
+	});
+
+	it('signs out a session the store can never read, and keeps one the store cannot read for now', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const events: unknown[] = [];
+		client.addEventListener((event) => events.push(event));
+		const read = sessions.get.bind(sessions);
+		let failure: Error | undefined;
+		sessions.get = async (key) => {
+			if (failure !== undefined) throw failure;
+			return read(key);
+		};
+
+		// a store that is down: signing out fails and keeps the session, to be tried again
+		failure = Object.assign(new Error('store unreachable'), { transient: true });
+		await expect(client.revoke(alice.did)).rejects.toBe(failure);
+		expect(sessions.map.has(alice.did)).toBe(true);
+
+		// an entry the store can never read (an encrypted one whose key was retired): deleted,
+		// with nothing revoked at the server, since no token could be read
+		failure = Object.assign(new Error('cannot decrypt'), { transient: false });
+		const revocations = server.stats.requests.filter((request) => request.path === '/oauth/revoke').length;
+		await client.revoke(alice.did);
+		expect(sessions.map.has(alice.did)).toBe(false);
+		expect(server.stats.requests.filter((request) => request.path === '/oauth/revoke').length).toBe(
+			revocations,
+		);
+		await vi.waitFor(() =>
+			expect(events).toContainEqual({
+				type: 'deleted',
+				sub: alice.did,
+				cause: 'revoked',
+				revokedAtServer: false,
+			}),
+		);
 	});
 
 	it('deletes the session locally even when the revocation fails', async () => {

@@ -454,7 +454,17 @@ export class OAuthClient {
 
 	async #revoke(did: Did, cause: SessionDeletedCause): Promise<void> {
 		await this.#lock(sessionLockName(did), async () => {
-			const session = await this.#sessions.get(did);
+			let session: StoredSession | undefined;
+			try {
+				session = await this.#sessions.get(did);
+			} catch (err) {
+				// a session the store can never read (an encrypted one whose key was retired, a
+				// tampered row): its tokens cannot be revoked at the server, but signing out must
+				// still end it here, or the user could never sign out. a store that is down keeps it
+				if ((err as { transient?: unknown } | undefined)?.transient !== false) throw err;
+				await this.#endSession(did, cause, false);
+				return;
+			}
 			if (session === undefined) return;
 			// whether the server confirmed the grant's end, for the `deleted` event: a grant left
 			// alive there is worth knowing about, though the local session goes either way

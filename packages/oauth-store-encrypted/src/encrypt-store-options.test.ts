@@ -45,6 +45,17 @@ describe('encryptStore options', () => {
 		expect(typeError(() => open(keys)).message).toMatch(/^keys/);
 	});
 
+	it('refuses a store without every method it will call, naming those it lacks', () => {
+		const memory = new MemoryStore();
+		const getOnly = { get: (key: string) => memory.get(key) };
+		expect(typeError(() => encryptStore(getOnly as never, { keys: [GOOD] })).message).toBe(
+			'store must be a Store (get, set, delete, clear); it has no set, delete, clear',
+		);
+		expect(typeError(() => encryptStore(null as never, { keys: [GOOD] })).message).toMatch(
+			/it has no get, set, delete, clear$/,
+		);
+	});
+
 	it.each([
 		['a secret of the wrong length', [{ id: 'a', secret: LEAKY }]],
 		['a secret with characters outside base64url', [{ id: 'a', secret: `${LEAKY.slice(0, 40)}+/=` }]],

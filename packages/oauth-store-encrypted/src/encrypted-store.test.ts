@@ -156,6 +156,15 @@ describe('encryptStore', () => {
 			expect(await store.keyIdOf(DID)).toBe('key-a');
 			expect(JSON.stringify(inner.get(DID))).not.toContain(SECRETS.refreshToken);
 		});
+
+		it('hands out a copy of a plaintext entry, as of an encrypted one', async () => {
+			const { inner, store } = setup([KEY_A], { allowPlaintext: true });
+			inner.set(DID, session());
+			const read = (await store.get(DID))! as { tokenSet: { access_token: string } };
+			read.tokenSet.access_token = 'changed by the caller';
+			expect(await store.get(DID)).toEqual(session());
+			expect(inner.get(DID)).toEqual(session());
+		});
 	});
 
 	describe('take', () => {

@@ -42,8 +42,14 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 	 *   its position, never its secret)
 	 */
 	constructor(store: Store<K, V>, options: EncryptStoreOptions) {
-		if (typeof store !== 'object' || store === null || typeof store.get !== 'function') {
-			throw new TypeError('store must be a Store (get, set, delete, clear)');
+		// every method is checked now: one found missing at the first write would fail a sign-in
+		const methods = ['get', 'set', 'delete', 'clear'] as const;
+		const missing =
+			typeof store === 'object' && store !== null
+				? methods.filter((name) => typeof store[name] !== 'function')
+				: methods;
+		if (missing.length > 0) {
+			throw new TypeError(`store must be a Store (get, set, delete, clear); it has no ${missing.join(', ')}`);
 		}
 		const { keys, allowPlaintext = false, cacheSize = DEFAULT_CACHE_SIZE } = options ?? {};
 		if (typeof allowPlaintext !== 'boolean') throw new TypeError('allowPlaintext must be a boolean');
@@ -195,7 +201,8 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 
 	/** a value written before encryption was on: readable only when the app opted in. */
 	#plaintext(key: K, raw: unknown): unknown {
-		if (this.#allowPlaintext) return raw;
+		// a copy, as every other read gives: a caller that mutates what it got cannot change the store
+		if (this.#allowPlaintext) return structuredClone(raw);
 		throw new StoreDecryptionError(
 			'plaintext',
 			key,
