@@ -25,6 +25,10 @@ const local = createNodeFetch({ allowPrivateNetwork: true });
 
 describe('createNodeFetch: a standard Response', () => {
 	let server: LoopbackServer;
+	let releaseHeld = () => {};
+	const heldReleased = new Promise<void>((resolve) => {
+		releaseHeld = resolve;
+	});
 	let firstHalfReadNow = () => {};
 	const firstHalfRead = new Promise<void>((resolve) => {
 		firstHalfReadNow = resolve;
@@ -46,6 +50,13 @@ describe('createNodeFetch: a standard Response', () => {
 				response.writeHead(200, { 'content-type': 'text/plain' });
 				response.write('first ');
 				firstHalfRead.then(() => response.end('second'));
+			} else if (request.url === '/to-held') {
+				response.writeHead(302, { location: '/held' }).end();
+			} else if (request.url === '/held') {
+				// a body still arriving when the response is handed out, until the test lets it end
+				response.writeHead(200, { 'content-type': 'text/plain' });
+				response.write('held ');
+				heldReleased.then(() => response.end('body'));
 			} else if (request.url === '/gzip') {
 				response.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain' });
 				response.end(gzipSync('squeezed'));
@@ -84,6 +95,19 @@ describe('createNodeFetch: a standard Response', () => {
 			rest += new TextDecoder().decode(chunk.value);
 		}
 		expect(rest).toBe('second');
+	});
+
+	it('keeps url and redirected in clones of a response whose body is still arriving', async () => {
+		const response = await local(`${server.origin}/to-held`);
+		const copy = response.clone();
+		const copyOfCopy = copy.clone();
+		for (const each of [response, copy, copyOfCopy]) {
+			expect(each.url).toBe(`${server.origin}/held`);
+			expect(each.redirected).toBe(true);
+		}
+		releaseHeld();
+		expect(await copyOfCopy.text()).toBe('held body');
+		expect(await response.text()).toBe('held body');
 	});
 
 	it('sends string, form, byte and stream bodies with the content types fetch gives them', async () => {
@@ -364,6 +388,24 @@ describe('createNodeFetch: the SSRF guard', () => {
 		expect(() => createNodeFetch({ proxy: 'socks5://127.0.0.1:1080' })).toThrow(/proxy/);
 		expect(() => createNodeFetch({ inactivityTimeout: 0 })).toThrow(/inactivityTimeout/);
 		expect(() => createNodeFetch({ noProxy: '10.0.0.0/8' })).toThrow(/noProxy/);
+	});
+
+	it('refuses a proxy URL whose credentials cannot be decoded, or that is not a URL, without showing it', () => {
+		for (const proxy of [
+			'http://user:pa%ss@127.0.0.1:3128',
+			'http://us%zzer:secret@127.0.0.1:3128',
+			'pa%ss not a url',
+		]) {
+			let error: unknown;
+			try {
+				createNodeFetch({ proxy });
+			} catch (err) {
+				error = err;
+			}
+			expect(error).toBeInstanceOf(TypeError);
+			expect((error as TypeError).message).toMatch(/^proxy /);
+			expect((error as TypeError).message).not.toMatch(/pa%ss|secret/);
+		}
 	});
 });
 

@@ -1,7 +1,7 @@
 import type { FetchFunction } from '@atcute/oauth-dpop';
 import { parseNoProxy } from './internal/no-proxy.ts';
 import { createNodeTransport } from './internal/node-transport.ts';
-import { createProxyTunnel } from './internal/proxy-tunnel.ts';
+import { createProxyTunnel, proxyAuthorizationOf } from './internal/proxy-tunnel.ts';
 
 /** options for `createNodeFetch`. */
 export interface NodeFetchOptions {
@@ -54,11 +54,18 @@ export interface NodeFetchOptions {
 export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction => {
 	const { proxy } = options;
 	let proxyUrl: URL | undefined;
+	let proxyAuthorization: string | undefined;
 	if (proxy !== undefined) {
-		proxyUrl = new URL(proxy);
+		try {
+			proxyUrl = new URL(proxy);
+		} catch {
+			// the URL is not shown: it may carry the proxy's password
+			throw new TypeError('proxy must be an http: URL (http://[user:pass@]host:port), and is not a URL');
+		}
 		if (proxyUrl.protocol !== 'http:') {
 			throw new TypeError(`proxy must be an http: URL, got ${proxyUrl.protocol}`);
 		}
+		proxyAuthorization = proxyAuthorizationOf(proxyUrl);
 	}
 	const bypassesProxy = parseNoProxy(options.noProxy);
 	return createNodeTransport(
@@ -66,6 +73,14 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 		proxyUrl === undefined
 			? undefined
 			: (modules, secure, lookup, connectTimeout) =>
-					createProxyTunnel(modules, proxyUrl, secure, lookup, bypassesProxy, connectTimeout),
+					createProxyTunnel(
+						modules,
+						proxyUrl,
+						proxyAuthorization,
+						secure,
+						lookup,
+						bypassesProxy,
+						connectTimeout,
+					),
 	);
 };

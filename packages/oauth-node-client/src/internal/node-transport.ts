@@ -83,13 +83,12 @@ export const createNodeTransport = (
 	let httpAgent: HttpAgent | undefined;
 	let httpsAgent: HttpsAgent;
 	const setUp = (loaded: NodeHttpModules) => {
-		modules = loaded;
 		const agentOptions = { keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS, scheduling: 'lifo' as const };
-		httpsAgent = new loaded.https.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
-		httpAgent = new loaded.http.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
+		const httpsReady = new loaded.https.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
+		const httpReady = new loaded.http.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
 		// createConnection's callback form is untyped
-		const http = httpAgent as unknown as { createConnection: CreateConnection };
-		const https = httpsAgent as unknown as { createConnection: CreateConnection };
+		const http = httpReady as unknown as { createConnection: CreateConnection };
+		const https = httpsReady as unknown as { createConnection: CreateConnection };
 		http.createConnection = withConnectTimeout(
 			(connectVia?.(loaded, false, lookup, connectTimeout) as CreateConnection) ?? http.createConnection,
 			connectTimeout,
@@ -98,6 +97,11 @@ export const createNodeTransport = (
 			(connectVia?.(loaded, true, lookup, connectTimeout) as CreateConnection) ?? https.createConnection,
 			connectTimeout,
 		);
+		// kept only once both connect as they must: agents left half set up by a throw would let
+		// every later request connect directly, around the proxy
+		modules = loaded;
+		httpsAgent = httpsReady;
+		httpAgent = httpReady;
 	};
 
 	/** one exchange on one connection; resolves at the response's headers. */

@@ -9,6 +9,27 @@ import type { NodeHttpModules } from './node-http-modules.ts';
 type Callback = (error: Error | null, socket?: Socket) => void;
 
 /**
+ * the `Proxy-Authorization` header for a proxy URL's user info, or `undefined` without one. read
+ * when the fetch is made, so a bad one fails there: a URL keeps a stray `%` as it is, and decoding
+ * it on the first request left that request failed and later ones sent around the proxy.
+ * @throws {TypeError} when the user name or password is not valid percent-encoding (the message
+ *   never shows either)
+ */
+export const proxyAuthorizationOf = (proxy: URL): string | undefined => {
+	if (proxy.username === '' && proxy.password === '') return undefined;
+	let credentials: string;
+	try {
+		// a URL's user info is percent-encoded; the header wants it decoded
+		credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+	} catch {
+		throw new TypeError(
+			'proxy has a user name or password that is not valid percent-encoding: write a literal % as %25',
+		);
+	}
+	return `Basic ${Buffer.from(credentials).toString('base64')}`;
+};
+
+/**
  * a `createConnection` for http/https agents that opens each connection through an HTTP proxy's
  * CONNECT tunnel (TLS then runs end to end, through the tunnel, verified as usual). the target
  * host is resolved here through `lookup` (the guarded one, unless private networks are allowed)
@@ -21,6 +42,7 @@ type Callback = (error: Error | null, socket?: Socket) => void;
 export const createProxyTunnel = (
 	modules: NodeHttpModules,
 	proxy: URL,
+	authorization: string | undefined,
 	secure: boolean,
 	lookup: LookupFunction | undefined,
 	bypasses: BypassesProxy,
@@ -29,11 +51,6 @@ export const createProxyTunnel = (
 	const { request } = modules.http;
 	const tlsConnect = modules.tls.connect;
 	const proxyPort = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80));
-	// a URL's user info is percent-encoded; the header wants it decoded
-	const authorization =
-		proxy.username === ''
-			? undefined
-			: `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}`;
 
 	const tunnel = (
 		target: string,

@@ -148,8 +148,23 @@ export const toWebResponse = (
 
 	const headers: [string, string][] = [];
 	for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
-	const response = new Response(body, { status, statusText, headers });
+	const response = new StreamedResponse(body, { status, statusText, headers });
 	// what fetch would report: the URL this response came from
 	Object.defineProperty(response, 'url', { value: url });
 	return response;
 };
+
+/**
+ * a response whose body is still arriving. its `url` (and `redirected`, which the redirect
+ * follower sets) are own properties, which `Response`'s own `clone()` does not copy: fetch's
+ * clones keep both, so these do too, clones of clones included.
+ */
+class StreamedResponse extends Response {
+	override clone(): Response {
+		const copy = super.clone();
+		Object.setPrototypeOf(copy, StreamedResponse.prototype);
+		Object.defineProperty(copy, 'url', { value: this.url });
+		if (this.redirected) Object.defineProperty(copy, 'redirected', { value: true });
+		return copy;
+	}
+}
