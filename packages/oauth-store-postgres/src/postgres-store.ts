@@ -6,7 +6,8 @@ import { DEFAULT_PURGE_INTERVAL, DEFAULT_PURGE_LIMIT, DEFAULT_TIMEOUT_MS } from 
 import { PostgresStoreError, type StoreOperation, StoreUnavailableError } from './errors.ts';
 import { derivedName, quoteIdentifier } from './internal/identifier.ts';
 import { migrationSql, NOT_OURS_STATE, RACED_STATE, VERSION_TOO_NEW_STATE } from './internal/migration.ts';
-import { QueryFailure, runQuery } from './internal/run-query.ts';
+import { queryWithin } from './internal/query-within.ts';
+import { QueryFailure } from './internal/run-query.ts';
 import type { PgQueryable } from './queryable.ts';
 
 /** options for `new PostgresStore()`. */
@@ -253,7 +254,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		raced?: string,
 	) {
 		const run = (sql: string) =>
-			runQuery(() => this.#pool.query({ text: sql, values }), { timeout: this.#timeout, signal });
+			queryWithin(this.#pool, { text: sql, values }, { timeout: this.#timeout, signal });
 		try {
 			try {
 				return await run(text);

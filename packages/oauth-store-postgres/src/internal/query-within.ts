@@ -1,0 +1,66 @@
+import type { QueryResult, QueryResultRow } from 'pg';
+
+import type { PgPool, PgPoolClient, PgQuery, PgQueryable } from '../queryable.ts';
+import { QueryFailure, type RunQueryOptions, runQuery } from './run-query.ts';
+
+const ignore = () => {};
+
+/** a node-postgres `Pool` (pg-pool): it checks connections out, and counts them. */
+const isPgPool = (queryable: PgQueryable): queryable is PgQueryable & PgPool =>
+	typeof (queryable as Partial<PgPool>).connect === 'function' &&
+	typeof (queryable as { totalCount?: unknown }).totalCount === 'number';
+
+/**
+ * sends one statement, its answer due within `timeout`, the wait for a connection included; every
+ * failure but an abort is a `QueryFailure`, as with `runQuery`.
+ *
+ * a pg-pool `Pool`'s own `query` queues a statement that finds no free connection and sends it
+ * whenever one frees up, even after its caller was told it failed: a write then lands after newer
+ * ones, and a `take` uses up a state whose caller tries again. so from a `Pool` the connection is
+ * checked out here, and one that comes after the deadline goes back with nothing sent on it. a
+ * `Client` (or anything else with `query`) has one connection of its own, and gets the statement
+ * as it is.
+ */
+export const queryWithin = async <R extends QueryResultRow>(
+	queryable: PgQueryable,
+	query: PgQuery,
+	options: RunQueryOptions,
+): Promise<QueryResult<R>> => {
+	if (!isPgPool(queryable)) return runQuery(() => queryable.query<R>(query), options);
+
+	let gaveUp = false;
+	let client: PgPoolClient | undefined;
+	let answered = false;
+	try {
+		const result = await runQuery(async () => {
+			const checkedOut = await queryable.connect();
+			if (gaveUp) {
+				// too late: nothing is sent, and the connection is free for the next caller
+				checkedOut.release();
+				throw new Error('the statement was given up on before a connection came');
+			}
+			client = checkedOut;
+			// a checked-out connection has no listener of the pool's: an error event would crash
+			client.on('error', ignore);
+			return client.query<R>(query);
+		}, options);
+		answered = true;
+		return result;
+	} catch (err) {
+		// the server answered with an error: the connection is as good as before
+		if (err instanceof QueryFailure && err.sqlState !== undefined) answered = true;
+		throw err;
+	} finally {
+		gaveUp = true;
+		if (client !== undefined) {
+			if (answered) {
+				client.off('error', ignore);
+				client.release();
+			} else {
+				// given up on (time limit, abort) or broken: the statement may still be running on
+				// it, so it is closed rather than handed to the next caller
+				client.release(true);
+			}
+		}
+	}
+};
