@@ -58,16 +58,30 @@ const storeSteps = (qualified: string, table: string): ReadonlyArray<readonly st
 	],
 ];
 
+/** SQLSTATEs of a statement on a table or schema that does not exist (any more). */
+const MISSING_TABLE_STATES = new Set(['42P01', '3F000']);
+
+/** whether PostgreSQL refused the statement because its table or schema does not exist. */
+const isMissingTable = (err: PostgresStoreError): boolean =>
+	err.code === 'rejected' &&
+	MISSING_TABLE_STATES.has((err.cause as { code?: unknown } | undefined)?.code as string);
+
 /** milliseconds since the epoch, as a timestamptz parameter. */
 const AT = (param: string): string => `to_timestamp(${param}::float8 / 1000)`;
 
 /** the earliest timestamptz, 4714-11-24 BC, in milliseconds since the epoch; a Date goes further back. */
 const EARLIEST_TIMESTAMP_MS = -210_866_803_200_000;
 
+/** a UTF-16 surrogate without its pair, which UTF-8 cannot encode. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** the largest purgeLimit and purgeInterval: far past any useful bound, and well within a LIMIT. */
+const MAX_COUNT = 2 ** 31 - 1;
+
 const positiveInteger = (option: string, value: number | undefined, fallback: number): number => {
 	if (value === undefined) return fallback;
-	if (!(Number.isInteger(value) && value > 0)) {
-		throw new TypeError(`${option} must be a positive integer, got ${value}`);
+	if (!(Number.isInteger(value) && value > 0 && value <= MAX_COUNT)) {
+		throw new TypeError(`${option} must be a positive integer up to ${MAX_COUNT}, got ${value}`);
 	}
 	return value;
 };
@@ -188,7 +202,9 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 
 	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
 		if (!storable(key)) {
-			throw new TypeError('key must not contain U+0000 (NUL): PostgreSQL text cannot hold it');
+			throw new TypeError(
+				'key must not contain U+0000 (NUL) or a lone surrogate: PostgreSQL text cannot hold them',
+			);
 		}
 		const text = JSON.stringify(value);
 		if (typeof text !== 'string') {
@@ -240,9 +256,19 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		values: unknown[],
 		signal?: AbortSignal,
 	): Promise<R[]> {
-		if (this.#autoMigrate) await this.migrate();
-		const result = await this.#query(operation, text, values, signal);
-		return result.rows as R[];
+		if (!this.#autoMigrate) return (await this.#query(operation, text, values, signal)).rows as R[];
+		await this.migrate();
+		try {
+			return (await this.#query(operation, text, values, signal)).rows as R[];
+		} catch (err) {
+			// the table (or its schema) was dropped since this store migrated: made again, and the
+			// statement, which did nothing, sent once more. otherwise every call would fail until a
+			// restart, though the migration knows how to make it
+			if (!(err instanceof PostgresStoreError && isMissingTable(err))) throw err;
+			this.#ready = undefined;
+			await this.migrate();
+			return (await this.#query(operation, text, values, signal)).rows as R[];
+		}
 	}
 
 	/** runs a statement; when it reports a raced migration (`RACED_STATE`), `raced` once after it. */
@@ -313,6 +339,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 const storable = (key: unknown): boolean => {
 	if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeof key}`);
 	// why: sent as text, such a key fails the statement (SQLSTATE 22021), and anyone can send one
-	// (a callback with ?state=%00): a read must say "no entry", not PostgresStoreError
-	return !key.includes('\u0000');
+	// (a callback with ?state=%00): a read must say "no entry", not PostgresStoreError. a lone
+	// surrogate becomes U+FFFD on its way to the server, so two such keys would share one row
+	return !key.includes('\u0000') && !LONE_SURROGATE.test(key);
 };

@@ -1,0 +1,85 @@
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { PostgresStore } from './postgres-store.ts';
+import { createTestDatabase, type TestDatabase, testPool, uniqueName } from './test-utils/postgres-server.ts';
+import { sharedPostgresUrl } from './test-utils/shared-server.ts';
+
+describe('PostgresStore after its table is dropped', () => {
+	let database: TestDatabase;
+	let pool: pg.Pool;
+
+	beforeAll(async () => {
+		database = await createTestDatabase(sharedPostgresUrl(), 'dropped');
+		pool = testPool(database.url);
+	});
+	afterAll(async () => {
+		await pool?.end();
+		await database?.drop();
+	});
+
+	it('makes the table again, in the same process, and carries on', async () => {
+		const table = uniqueName('sessions');
+		const store = new PostgresStore<string, { n: number }>({ pool, table });
+		await store.set('a', { n: 1 });
+		await pool.query(`DROP TABLE "${table}"`);
+
+		expect(await store.get('a')).toBeUndefined();
+		await store.set('a', { n: 2 });
+		expect(await store.get('a')).toEqual({ n: 2 });
+	});
+
+	it('makes its schema again too', async () => {
+		const schema = uniqueName('auth');
+		const table = uniqueName('sessions');
+		const store = new PostgresStore<string, { n: number }>({ pool, schema, table });
+		await store.set('a', { n: 1 });
+		await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+
+		await store.set('b', { n: 2 });
+		expect(await store.get('b')).toEqual({ n: 2 });
+		expect(await store.take('b')).toEqual({ n: 2 });
+	});
+
+	it('leaves a store made with migrate: false failing, as its owner migrates', async () => {
+		const table = uniqueName('sessions');
+		await new PostgresStore({ pool, table }).migrate();
+		const store = new PostgresStore<string, { n: number }>({ pool, table, migrate: false });
+		await pool.query(`DROP TABLE "${table}"`);
+		await expect(store.get('a')).rejects.toMatchObject({ code: 'rejected' });
+	});
+});
+
+describe('PostgresStore keys UTF-8 cannot hold', () => {
+	let database: TestDatabase;
+	let pool: pg.Pool;
+
+	beforeAll(async () => {
+		database = await createTestDatabase(sharedPostgresUrl(), 'surrogates');
+		pool = testPool(database.url);
+	});
+	afterAll(async () => {
+		await pool?.end();
+		await database?.drop();
+	});
+
+	it('never lets two keys with lone surrogates share a row', async () => {
+		const store = new PostgresStore<string, string>({ pool, table: uniqueName('keys') });
+		await expect(store.set('\ud800', 'high')).rejects.toThrow(/lone surrogate/);
+		await store.set('\ufffd', 'replacement character');
+		// each would reach the server as U+FFFD, the key above
+		expect(await store.get('\udc00')).toBeUndefined();
+		expect(await store.take('x\ud800y')).toBeUndefined();
+		await store.delete('\udfff');
+		expect(await store.get('\ufffd')).toBe('replacement character');
+		// a well-formed pair is a key like any other
+		await store.set('\ud83d\ude00', 'emoji');
+		expect(await store.get('\ud83d\ude00')).toBe('emoji');
+	});
+
+	it('refuses a purgeLimit PostgreSQL cannot take', () => {
+		expect(() => new PostgresStore({ pool, table: 'x', purgeLimit: 1e20 })).toThrow(
+			/purgeLimit .*up to 2147483647/,
+		);
+	});
+});
