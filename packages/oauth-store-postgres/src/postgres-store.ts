@@ -1,5 +1,6 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
 import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
+import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
 import { DEFAULT_PURGE_INTERVAL, DEFAULT_PURGE_LIMIT, DEFAULT_TIMEOUT_MS } from './constants.ts';
@@ -71,9 +72,6 @@ const AT = (param: string): string => `to_timestamp(${param}::float8 / 1000)`;
 
 /** the earliest timestamptz, 4714-11-24 BC, in milliseconds since the epoch; a Date goes further back. */
 const EARLIEST_TIMESTAMP_MS = -210_866_803_200_000;
-
-/** a UTF-16 surrogate without its pair, which UTF-8 cannot encode. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** the largest purgeLimit and purgeInterval: far past any useful bound, and well within a LIMIT. */
 const MAX_COUNT = 2 ** 31 - 1;
@@ -341,5 +339,5 @@ const storable = (key: unknown): boolean => {
 	// why: sent as text, such a key fails the statement (SQLSTATE 22021), and anyone can send one
 	// (a callback with ?state=%00): a read must say "no entry", not PostgresStoreError. a lone
 	// surrogate becomes U+FFFD on its way to the server, so two such keys would share one row
-	return !key.includes('\u0000') && !LONE_SURROGATE.test(key);
+	return !key.includes('\u0000') && !hasLoneSurrogate(key);
 };

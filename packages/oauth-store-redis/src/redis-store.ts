@@ -1,5 +1,6 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
 import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
+import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 import type { Redis } from 'ioredis';
@@ -89,6 +90,7 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 	async get(key: K, options?: StoreGetOptions): Promise<V | undefined> {
 		// the key is checked here, not inside the command: a TypeError there would read as "Redis did not answer"
 		const fullKey = this.#key(key);
+		if (fullKey === undefined) return undefined;
 		const json = await this.#run('get', () => this.#redis.get(fullKey), options?.signal);
 		return this.#parse(json, 'get');
 	}
@@ -99,6 +101,11 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 			throw new TypeError('value must be JSON-serialisable (not undefined, a function or a symbol)');
 		}
 		const fullKey = this.#key(key);
+		if (fullKey === undefined) {
+			throw new TypeError(
+				'key must not contain a lone surrogate: Redis keys are sent as UTF-8, which cannot hold one',
+			);
+		}
 		const expiresAt = checkExpiresAt(options?.expiresAt);
 
 		let ttl = this.#ttl;
@@ -122,11 +129,13 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 
 	async delete(key: K): Promise<void> {
 		const fullKey = this.#key(key);
+		if (fullKey === undefined) return;
 		await this.#run('delete', () => this.#redis.del(fullKey));
 	}
 
 	async take(key: K): Promise<V | undefined> {
 		const fullKey = this.#key(key);
+		if (fullKey === undefined) return undefined;
 		// one command: two callbacks racing for one state can never both get it
 		const json = await this.#run('take', () => this.#redis.getdel(fullKey));
 		return this.#parse(json, 'take');
@@ -150,10 +159,15 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 		} while (cursor !== '0');
 	}
 
-	#key(key: K): string {
+	/**
+	 * the Redis key for `key`, or undefined for one no entry can have: with a lone surrogate, which
+	 * UTF-8 sends as U+FFFD, so every such key would name one entry.
+	 */
+	#key(key: K): string | undefined {
 		if (typeof key !== 'string') {
 			throw new TypeError(`key must be a string, got ${typeof key}`);
 		}
+		if (hasLoneSurrogate(key)) return undefined;
 		return this.#prefix + key;
 	}
 
