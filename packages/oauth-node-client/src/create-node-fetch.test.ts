@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { DiscoveryError, fetchJsonDocument } from '@atcute/oauth-discovery';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -57,6 +57,19 @@ describe('createNodeFetch: a standard Response', () => {
 				response.writeHead(200, { 'content-type': 'text/plain' });
 				response.write('held ');
 				heldReleased.then(() => response.end('body'));
+			} else if (request.url === '/stacked') {
+				// gzip applied first, then br: br comes off first
+				response.writeHead(200, { 'content-encoding': 'gzip, br', 'content-type': 'text/plain' });
+				response.end(brotliCompressSync(gzipSync('stacked')));
+			} else if (request.url === '/stacked-headers') {
+				// the same list in two headers, with deflate as well
+				response.setHeader('content-encoding', ['deflate', 'gzip']);
+				response.writeHead(200, { 'content-type': 'text/plain' });
+				response.write(gzipSync(deflateSync('two headers')).subarray(0, 10));
+				setImmediate(() => response.end(gzipSync(deflateSync('two headers')).subarray(10)));
+			} else if (request.url === '/unknown-coding') {
+				response.writeHead(200, { 'content-encoding': 'gzip, zstd', 'content-type': 'text/plain' });
+				response.end('left as it came');
 			} else if (request.url === '/gzip') {
 				response.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'text/plain' });
 				response.end(gzipSync('squeezed'));
@@ -182,6 +195,13 @@ describe('createNodeFetch: a standard Response', () => {
 			headers: { 'content-type': 'text/x' },
 		});
 		expect(await (await local(request)).json()).toEqual({ method: 'PUT', type: 'text/x', body: 'r' });
+	});
+
+	it('decodes a body in several codings, listed in one header or two, and leaves one fetch cannot decode', async () => {
+		expect(await (await local(`${server.origin}/stacked`)).text()).toBe('stacked');
+		expect(await (await local(`${server.origin}/stacked-headers`)).text()).toBe('two headers');
+		expect(await (await local(`${server.origin}/unknown-coding`)).text()).toBe('left as it came');
+		expect(await (await fetch(`${server.origin}/stacked`)).text()).toBe('stacked');
 	});
 
 	it('decodes gzip as fetch does, and gives a 204 a null body', async () => {

@@ -12,14 +12,14 @@ const NULL_BODY = new Set([204, 205, 304]);
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /**
- * the body decoder for a `Content-Encoding`, as fetch decodes: gzip, deflate and br, with fetch's
- * (and curl's) lenient flush modes, so an encoded body that is empty (`content-length: 0`) reads
+ * the body decoder for one coding of a `Content-Encoding`, as fetch decodes: gzip, deflate and
+ * br, with fetch's (and curl's) lenient flush modes, so an encoded body that is empty (`content-length: 0`) reads
  * as "" rather than failing with "unexpected end of file"; a compressed stream that stops early
  * gives what it decoded, as fetch's does. a body the HTTP framing says was cut short still fails.
  */
-const decoderFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined) => {
+const decoderFor = (zlib: NodeHttpModules['zlib'], coding: string) => {
 	const { createBrotliDecompress, createGunzip, createInflate, constants } = zlib;
-	switch (encoding?.trim().toLowerCase()) {
+	switch (coding) {
 		case 'gzip':
 		case 'x-gzip':
 			return createGunzip({ flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH });
@@ -33,6 +33,33 @@ const decoderFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined)
 		default:
 			return undefined;
 	}
+};
+
+/** the most codings one body may be wrapped in, as fetch allows: each is a decoder to run. */
+const MAX_CODINGS = 5;
+
+/**
+ * the decoders for a `Content-Encoding` list (two headers arrive joined by node), in the order the
+ * body goes through them: the last coding applied comes off first. none, and the body as it came,
+ * when a coding is one fetch does not decode, or when there are more than `MAX_CODINGS`.
+ */
+const decodersFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined): Transform[] => {
+	if (encoding === undefined) return [];
+	const codings = encoding
+		.split(',')
+		.map((coding) => coding.trim().toLowerCase())
+		.filter((coding) => coding !== '' && coding !== 'identity');
+	if (codings.length > MAX_CODINGS) return [];
+	const decoders: Transform[] = [];
+	for (let i = codings.length - 1; i >= 0; i--) {
+		const decoder = decoderFor(zlib, codings[i]!);
+		if (decoder === undefined) {
+			for (const made of decoders) made.destroy();
+			return [];
+		}
+		decoders.push(decoder);
+	}
+	return decoders;
 };
 
 /**
@@ -121,8 +148,8 @@ export const toWebResponse = (
 		// nothing will come: let the socket go back to the pool
 		message.resume();
 	} else {
-		const decoder = decoderFor(modules.zlib, message.headers['content-encoding']);
-		if (decoder === undefined && message.complete) {
+		const decoders = decodersFor(modules.zlib, message.headers['content-encoding']);
+		if (decoders.length === 0 && message.complete) {
 			// the whole body came with the headers: keep its bytes, build no stream until asked
 			const chunks: Buffer[] = [];
 			for (let chunk: Buffer | null = message.read(); chunk !== null; chunk = message.read()) {
@@ -135,14 +162,22 @@ export const toWebResponse = (
 			const head = { status, statusText, rawHeaders: raw };
 			return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, head, url, signal);
 		}
-		if (decoder === undefined) {
+		if (decoders.length === 0) {
 			body = toByteStream(message, undefined, signal);
 		} else {
-			message.once('error', (error) => decoder.destroy(error));
-			decoder.once('close', () => {
+			// the body is read from the last decoder: every failure upstream reaches it (pipe does
+			// not pass errors on), and when it closes (read to the end, failed or cancelled) the rest go
+			const last = decoders[decoders.length - 1]!;
+			message.once('error', (error) => last.destroy(error));
+			for (const decoder of decoders)
+				if (decoder !== last) decoder.once('error', (error) => last.destroy(error));
+			last.once('close', () => {
+				for (const decoder of decoders) if (decoder !== last) decoder.destroy();
 				if (!message.complete) message.destroy();
 			});
-			body = toByteStream(message, message.pipe(decoder), signal);
+			let piped: Transform = message.pipe(decoders[0]!);
+			for (const decoder of decoders.slice(1)) piped = piped.pipe(decoder);
+			body = toByteStream(message, piped, signal);
 		}
 	}
 
