@@ -35,6 +35,8 @@ const decoderFor = (zlib: NodeHttpModules['zlib'], coding: string) => {
 	}
 };
 
+const NO_DECODERS: readonly Transform[] = [];
+
 /** the most codings one body may be wrapped in, as fetch allows: each is a decoder to run. */
 const MAX_CODINGS = 5;
 
@@ -43,19 +45,20 @@ const MAX_CODINGS = 5;
  * body goes through them: the last coding applied comes off first. none, and the body as it came,
  * when a coding is one fetch does not decode, or when there are more than `MAX_CODINGS`.
  */
-const decodersFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined): Transform[] => {
-	if (encoding === undefined) return [];
+const decodersFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined): readonly Transform[] => {
+	// most bodies: nothing to decode, and nothing made for it
+	if (encoding === undefined) return NO_DECODERS;
 	const codings = encoding
 		.split(',')
 		.map((coding) => coding.trim().toLowerCase())
 		.filter((coding) => coding !== '' && coding !== 'identity');
-	if (codings.length > MAX_CODINGS) return [];
+	if (codings.length > MAX_CODINGS) return NO_DECODERS;
 	const decoders: Transform[] = [];
 	for (let i = codings.length - 1; i >= 0; i--) {
 		const decoder = decoderFor(zlib, codings[i]!);
 		if (decoder === undefined) {
 			for (const made of decoders) made.destroy();
-			return [];
+			return NO_DECODERS;
 		}
 		decoders.push(decoder);
 	}
