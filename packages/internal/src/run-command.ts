@@ -9,6 +9,9 @@ import type { Redis } from 'ioredis';
 const TRANSIENT_REPLIES =
 	/^(?:LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS|MISCONF)\b/;
 
+/** the part of Redis's "unknown command" reply that quotes the command's arguments. */
+const QUOTED_ARGUMENTS = /, with args beginning with:.*$/s;
+
 /** why a command did not give an answer. */
 export class CommandFailure extends Error {
 	constructor(
@@ -27,7 +30,9 @@ export class CommandFailure extends Error {
  */
 const redact = (err: unknown): Error => {
 	if (!(err instanceof Error)) return new Error(String(err));
-	const copy = new Error(err.message);
+	// Redis quotes a command it does not know with its first arguments (an old server's GETDEL:
+	// the OAuth state; a renamed SET: the session): the message keeps the command's name only
+	const copy = new Error(err.message.replace(QUOTED_ARGUMENTS, ''));
 	copy.name = err.name;
 	if (err.stack !== undefined) copy.stack = err.stack;
 	const { code } = err as { code?: unknown };
@@ -41,6 +46,18 @@ const classify = (err: unknown): CommandFailure => {
 		return new CommandFailure(false, `Redis refused the command: ${cause.message}`, { cause });
 	}
 	return new CommandFailure(true, `Redis did not answer: ${cause.message}`, { cause });
+};
+
+/**
+ * whether ioredis would write a command now, by the test its own `sendCommand` makes. between a
+ * dropped connection's `end` and `close` the status is still `ready` while the socket is closed
+ * for writing: a command sent then goes to ioredis's offline queue, which it sends on reconnecting
+ * whatever `autoResendUnfulfilledCommands` says, long after the store reported it failed.
+ */
+const canWrite = (redis: Redis): boolean => {
+	if (redis.status !== 'ready') return false;
+	const stream = redis.stream as (Redis['stream'] & { _writableState?: { ended?: boolean } }) | undefined;
+	return stream?.writable === true && stream._writableState?.ended !== true;
 };
 
 /** one pending "ready" per client, shared by every waiter so listeners do not pile up. */
@@ -116,7 +133,7 @@ export const runCommand = async <T>(
 	signal?.throwIfAborted();
 	const started = performance.now();
 
-	if (redis.status !== 'ready') {
+	if (!canWrite(redis)) {
 		if (redis.status === 'end') {
 			throw new CommandFailure(
 				true,

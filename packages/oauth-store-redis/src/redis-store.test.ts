@@ -265,6 +265,7 @@ describe('RedisStore', () => {
 			expect(make({ timeout: Number.NaN })).toThrow(/timeout/);
 			// a timer fires after 1 ms past 2^31 - 1: every command would time out
 			expect(make({ timeout: 2 ** 31 })).toThrow(/timeout .*up to 2147483647/);
+			expect(make({ now: 123 })).toThrow(/now must be a function/);
 		});
 
 		it('refuses a non-finite expiresAt with a TypeError', async () => {

@@ -79,6 +79,7 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 				`timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${timeout}`,
 			);
 		}
+		if (typeof now !== 'function') throw new TypeError(`now must be a function, got ${typeof now}`);
 		this.#redis = redis;
 		warnIfCommandsResent(redis);
 		this.#prefix = prefix;
