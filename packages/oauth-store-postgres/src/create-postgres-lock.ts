@@ -46,8 +46,20 @@ export interface PostgresLockOptions {
 	 * attempt after the first, while waiting for a busy name, gets at most this for both together.
 	 */
 	timeout?: number | undefined;
-	/** how often a holder checks its connection with `SELECT 1`, in milliseconds; default 5 000. */
+	/**
+	 * how often a holder checks its connection with `SELECT 1`, in milliseconds; default 5 000. the
+	 * heartbeat also keeps a live holder's connection from going silent for `silentHolderMs`.
+	 */
 	heartbeatMs?: number | undefined;
+	/**
+	 * how long PostgreSQL keeps the session of a holder that stopped talking (its host vanished, its
+	 * process or machine froze) before it ends it, which frees the lock, in milliseconds; default 3
+	 * × `heartbeatMs`, at least 2 × `heartbeatMs`. set on the holder's connection while it holds a
+	 * name, then put back: `idle_session_timeout` on PostgreSQL 14 and later; on older servers,
+	 * which lack it, TCP keepalives and `tcp_user_timeout` of about this long, which end the session
+	 * of a vanished host but not of a frozen process whose machine still answers.
+	 */
+	silentHolderMs?: number | undefined;
 	/**
 	 * called when a holder finds its lock lost while it still runs (see `LeaseLostEvent`): another
 	 * process may have held the same name at the same time. default: a process warning
@@ -56,8 +68,67 @@ export interface PostgresLockOptions {
 	onLeaseLost?: ((event: LeaseLostEvent) => void) | undefined;
 }
 
-const TRY_LOCK = 'SELECT pg_try_advisory_lock($1::bigint) AS acquired';
-const UNLOCK = 'SELECT pg_advisory_unlock($1::bigint) AS released';
+/** the default `silentHolderMs`, in heartbeats. */
+const SILENT_HOLDER_HEARTBEATS = 3;
+/**
+ * the least `silentHolderMs`, in heartbeats: a live holder's connection is idle for up to one
+ * heartbeat between two, so this leaves it a whole heartbeat's delay (a busy event loop, a slow
+ * network) before the server takes it for gone.
+ */
+const MIN_SILENT_HOLDER_HEARTBEATS = 2;
+
+/**
+ * the settings that bound how long the server keeps a silent holder's session, in the order of
+ * `TRY_LOCK`'s columns and `UNLOCK`'s parameters ($2 on): `idle_session_timeout` (PostgreSQL 14+),
+ * else the TCP ones, which exist from PostgreSQL 12 (the oldest supported).
+ */
+const BOUNDING_SETTINGS = [
+	'idle_session_timeout',
+	'tcp_keepalives_idle',
+	'tcp_keepalives_interval',
+	'tcp_keepalives_count',
+	'tcp_user_timeout',
+] as const;
+
+/**
+ * tries the lock and, only when it is taken, bounds how long the server keeps this session once it
+ * stops talking: `idle_session_timeout` ($2) where the server has it, else TCP keepalives ($3 s
+ * idle, then $5 probes $4 s apart) and `tcp_user_timeout` ($6). the subquery (OFFSET 0: not merged
+ * into the outer query) takes the lock and reads each setting's value before the outer query
+ * changes it, to put it back on release. one statement, so the attempt's deadline covers it all; a
+ * name it did not get changes nothing on the connection.
+ */
+const TRY_LOCK = `SELECT attempt.*,
+	CASE WHEN NOT attempt.acquired THEN NULL
+		WHEN attempt.idle_session_timeout IS NOT NULL THEN set_config('idle_session_timeout', $2, false)
+		ELSE concat_ws(' ',
+			set_config('tcp_keepalives_idle', $3, false),
+			set_config('tcp_keepalives_interval', $4, false),
+			set_config('tcp_keepalives_count', $5, false),
+			set_config('tcp_user_timeout', $6, false))
+	END AS bounded
+FROM (
+	SELECT pg_try_advisory_lock($1::bigint) AS acquired,
+		current_setting('idle_session_timeout', true) AS idle_session_timeout,
+		current_setting('tcp_keepalives_idle') AS tcp_keepalives_idle,
+		current_setting('tcp_keepalives_interval') AS tcp_keepalives_interval,
+		current_setting('tcp_keepalives_count') AS tcp_keepalives_count,
+		current_setting('tcp_user_timeout') AS tcp_user_timeout
+	OFFSET 0
+) AS attempt`;
+/**
+ * releases the lock and puts back each setting `TRY_LOCK` changed ($2 to $6, null for one it left
+ * alone), in one statement: a connection whose settings could not be put back is closed, never
+ * returned to the pool.
+ */
+const UNLOCK = `SELECT pg_advisory_unlock($1::bigint) AS released,
+	concat_ws(' ',
+		CASE WHEN $2::text IS NOT NULL THEN set_config('idle_session_timeout', $2, false) END,
+		CASE WHEN $3::text IS NOT NULL THEN set_config('tcp_keepalives_idle', $3, false) END,
+		CASE WHEN $4::text IS NOT NULL THEN set_config('tcp_keepalives_interval', $4, false) END,
+		CASE WHEN $5::text IS NOT NULL THEN set_config('tcp_keepalives_count', $5, false) END,
+		CASE WHEN $6::text IS NOT NULL THEN set_config('tcp_user_timeout', $6, false) END
+	) AS restored`;
 const HEARTBEAT = 'SELECT 1';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -101,6 +172,24 @@ const isSingleConnection = (pool: object): boolean => {
 };
 
 /**
+ * whether a failed heartbeat means the connection ended: the server ended the session (a FATAL
+ * answer, such as `idle_session_timeout`'s, which comes before the connection's end) or the
+ * connection failed. not an answer that is late (`unconfirmed`), nor an ordinary error.
+ */
+const endedConnection = (err: unknown): boolean => {
+	if (!(err instanceof QueryFailure) || err.cause === undefined) return false;
+	if (err.sqlState === undefined) return true;
+	const { severity } = err.cause as { severity?: unknown };
+	return severity === 'FATAL' || severity === 'PANIC';
+};
+
+/** a held name: its connection, and the values to put back of the settings `TRY_LOCK` changed. */
+interface Held {
+	client: PgPoolClient;
+	restore: (string | null)[];
+}
+
+/**
  * closes a connection instead of returning it to the pool: the server then frees every advisory
  * lock it held, so no pooled connection can keep one by mistake.
  */
@@ -114,9 +203,12 @@ const destroy = (client: PgPoolClient): void => {
  * a `LockFunction` shared by every process that uses the same PostgreSQL database: each name is
  * a session-level advisory lock (`pg_try_advisory_lock` on a 64-bit key hashed from the name),
  * held on a connection checked out of `pool` for as long as the function runs. when the holder
- * dies, its connection closes and the server frees the lock at once: no lease to wait out.
- * waiters try again with exponential backoff and jitter, for a bounded time, holding no
- * connection in between.
+ * dies, its connection closes and the server frees the lock at once. when it goes silent instead
+ * (its host vanished without closing the connection, its process froze), the server ends its
+ * session after `silentHolderMs` (PostgreSQL 14+; on older servers, TCP keepalives bound a vanished
+ * host only); the heartbeat keeps a live holder's session from ever being idle that long. waiters
+ * try again with exponential backoff and jitter, for a bounded time, holding no connection in
+ * between.
  *
  * a lost connection ends the lock while the holder may still run (the server restarted, the
  * backend was terminated): it is reported through `onLeaseLost`, not prevented.
@@ -130,6 +222,7 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		maxRetryDelay = DEFAULT_MAX_RETRY_DELAY_MS,
 		timeout = DEFAULT_TIMEOUT_MS,
 		heartbeatMs = DEFAULT_HEARTBEAT_MS,
+		silentHolderMs = Math.min(MAX_TIMER_MS, SILENT_HOLDER_HEARTBEATS * heartbeatMs),
 		onLeaseLost = warnLeaseLost,
 	} = options ?? {};
 	if (typeof (pool as Partial<PgPool> | undefined)?.connect !== 'function') {
@@ -167,7 +260,36 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 			`heartbeatMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${heartbeatMs}`,
 		);
 	}
+	// idle_session_timeout and tcp_user_timeout take up to 2^31 - 1 ms, as a timer does
+	if (!isTimerDelay(silentHolderMs)) {
+		throw new TypeError(
+			`silentHolderMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${silentHolderMs}`,
+		);
+	}
+	// a live holder's connection is idle for up to a heartbeat: the server must never end it
+	if (silentHolderMs < MIN_SILENT_HOLDER_HEARTBEATS * heartbeatMs) {
+		throw new TypeError(
+			options.silentHolderMs === undefined
+				? `heartbeatMs must be at most ${Math.floor(MAX_TIMER_MS / MIN_SILENT_HOLDER_HEARTBEATS)} ms (silentHolderMs, at most ${MAX_TIMER_MS}, must be at least ${MIN_SILENT_HOLDER_HEARTBEATS} × heartbeatMs), got ${heartbeatMs}`
+				: `silentHolderMs must be at least ${MIN_SILENT_HOLDER_HEARTBEATS} × heartbeatMs (${MIN_SILENT_HOLDER_HEARTBEATS * heartbeatMs} ms), so that the server never ends a live holder's session between two heartbeats, got ${silentHolderMs}`,
+		);
+	}
 	if (typeof onLeaseLost !== 'function') throw new TypeError('onLeaseLost must be a function');
+
+	// what TRY_LOCK sets on a holder's connection ($2 to $6). idle_session_timeout, in ms, ends a
+	// silent session whatever the cause. on a server without it: keepalives (whole seconds) that
+	// end a vanished host's connection after about silentHolderMs (idle for half of it, then 3
+	// probes a 6th of it apart), and tcp_user_timeout (ms), for data the host never acknowledged
+	// (a heartbeat's answer sent as it vanished): while any is pending, the kernel sends no
+	// keepalive probe (on Linux it also ends a connection whose probes go unanswered past it)
+	const silentSeconds = Math.ceil(silentHolderMs / 1000);
+	const bounds = [
+		String(Math.ceil(silentHolderMs)),
+		String(Math.ceil(silentSeconds / 2)),
+		String(Math.ceil(silentSeconds / 6)),
+		'3',
+		String(Math.ceil(silentHolderMs)),
+	];
 
 	const unavailable = (name: string, err: unknown): never => {
 		if (!(err instanceof QueryFailure)) throw err;
@@ -205,38 +327,52 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		}
 	};
 
-	/** tries once to take the lock on a connection of its own; undefined if the name is busy. */
+	/**
+	 * tries once to take the lock on a connection of its own, bounding how long the server keeps
+	 * that session once it goes silent; undefined if the name is busy.
+	 */
 	const tryAcquire = async (
 		name: string,
 		key: string,
 		deadline: AttemptDeadline | undefined,
-	): Promise<PgPoolClient | undefined> => {
+	): Promise<Held | undefined> => {
 		const client = await checkOut(name, deadline);
 		// a checked-out connection has no listener of the pool's: an error event would crash
 		client.on('error', ignore);
-		let acquired: boolean;
+		let answer: Record<string, unknown> | undefined;
 		try {
-			const result = await runQuery(() => client.query({ text: TRY_LOCK, values: [key] }), {
+			const result = await runQuery(() => client.query({ text: TRY_LOCK, values: [key, ...bounds] }), {
 				timeout,
 				signal: deadline?.signal,
 			});
-			acquired = result.rows[0]?.acquired === true;
+			answer = result.rows[0];
 		} catch (err) {
-			// the lock may have been taken after we gave up on the answer: closing frees it
+			// the lock may have been taken (and the settings changed) after we gave up on the answer:
+			// closing frees it
 			destroy(client);
 			return unavailable(name, err);
 		}
 		client.off('error', ignore);
-		if (acquired) return client;
-		client.release();
-		return undefined;
+		const row = answer;
+		if (row?.acquired !== true) {
+			client.release();
+			return undefined;
+		}
+		// what to put back on release: idle_session_timeout where the server has it, else the TCP
+		// settings (a value the server did not give is not put back)
+		const [idle, ...tcp] = BOUNDING_SETTINGS.map((setting) => {
+			const value = row[setting];
+			return typeof value === 'string' ? value : null;
+		});
+		const restore = typeof idle === 'string' ? [idle, ...tcp.map(() => null)] : [null, ...tcp];
+		return { client, restore };
 	};
 
 	/**
 	 * takes the lock on a connection of its own, waiting for it at most `waitMs`; an attempt
 	 * after the first may end up to `ANSWER_GRACE_MS` past it.
 	 */
-	const acquire = async (name: string, key: string): Promise<PgPoolClient> => {
+	const acquire = async (name: string, key: string): Promise<Held> => {
 		const started = performance.now();
 		for (let attempt = 0; ; attempt++) {
 			// the first attempt (the only one with waitMs 0) gets `timeout` for each step, however
@@ -247,13 +383,13 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 				attempt === 0
 					? undefined
 					: attemptDeadline(attemptLimit(attempt, timeout, waitMs, performance.now() - started));
-			let client: PgPoolClient | undefined;
+			let held: Held | undefined;
 			try {
-				client = await tryAcquire(name, key, deadline);
+				held = await tryAcquire(name, key, deadline);
 			} finally {
 				deadline?.clear();
 			}
-			if (client !== undefined) return client;
+			if (held !== undefined) return held;
 
 			const remaining = waitMs - (performance.now() - started);
 			if (remaining <= 0) throw new LockTimeoutError(name, waitMs);
@@ -267,7 +403,7 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		if (typeof name !== 'string' || name === '') throw new TypeError('lock name must be a non-empty string');
 		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
 		const key = lockKey(prefix + name);
-		const client = await acquire(name, key);
+		const { client, restore } = await acquire(name, key);
 		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => clearInterval(heartbeat));
 
 		let done = false;
@@ -286,9 +422,11 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 			checking = true;
 			try {
 				await runQuery(() => client.query({ text: HEARTBEAT }), { timeout });
-			} catch {
-				// no answer in time on a connection that is still open: the lock may be gone
-				if (!done) holding.lose(closed ? 'connection_lost' : 'unconfirmed');
+			} catch (err) {
+				// the server ended the session (idle_session_timeout, once the holder's event loop was
+				// stuck longer than silentHolderMs; an administrator) or the connection failed: the lock
+				// is gone. no answer in time on a connection that is still open: it may be
+				if (!done) holding.lose(closed || endedConnection(err) ? 'connection_lost' : 'unconfirmed');
 			} finally {
 				checking = false;
 			}
@@ -310,7 +448,11 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 				client.on('error', ignore);
 				const unlock = async (): Promise<void> => {
 					try {
-						const result = await runQuery(() => client.query({ text: UNLOCK, values: [key] }), { timeout });
+						// the settings TRY_LOCK changed are put back in the same statement: a connection
+						// whose unlock or reset failed is closed, never returned to the pool
+						const result = await runQuery(() => client.query({ text: UNLOCK, values: [key, ...restore] }), {
+							timeout,
+						});
 						if (result.rows[0]?.released === true) {
 							client.off('error', ignore);
 							client.release();

@@ -33,11 +33,15 @@ const MIGRATION_LOCK = lockKey('@atcute/oauth-store-postgres:migration');
 
 /**
  * one `DO` block that brings the table to the newest version, in one transaction. when the
- * meta table says it is up to date it returns at once; otherwise it takes a
- * transaction-level advisory lock first, so processes starting at once run it one after the
- * other and all but the first find nothing to do; it refuses a table it did not make or one made
- * by a newer version. a single statement, so it runs through any `query` (a pool included, in
- * either protocol), without a dedicated connection, and leaves the caller's isolation level alone.
+ * meta table records the table, it decides from that row and the catalog alone, before any lock
+ * or DDL: up to date (it returns at once), a table of another kind (`not_ours`) or one a newer
+ * version made (`version_too_new`), so a role that may only read and write the tables gets the
+ * right answer. otherwise it takes a transaction-level advisory lock first, so processes starting
+ * at once run it one after the other and all but the first find nothing to do, and creates only
+ * what is missing (the schema, the meta table): a role that owns its schema, without CREATE on the
+ * database, migrates too. it refuses a table it did not make or one made by a newer version. a
+ * single statement, so it runs through any `query` (a pool included, in either protocol), without
+ * a dedicated connection, and leaves the caller's isolation level alone.
  */
 export const migrationSql = (migration: TableMigration, final = false): string => {
 	const { schema, table, kind, steps } = migration;
@@ -46,6 +50,14 @@ export const migrationSql = (migration: TableMigration, final = false): string =
 	const latest = steps.length;
 	// identifiers were checked to be letters, digits and "_": safe inside literals too
 	const label = `'${schema}.${table}'`;
+	const tableFound = `to_regclass('${qualified.replaceAll("'", "''")}') IS NOT NULL`;
+	const metaFound = `to_regclass('${meta.replaceAll("'", "''")}') IS NOT NULL`;
+	const notOurs = `RAISE EXCEPTION 'table % exists but was not created by @atcute/oauth-store-postgres; choose another table', ${label}
+        USING ERRCODE = '${NOT_OURS_STATE}';`;
+	const otherKind = `RAISE EXCEPTION 'table % is a % table, not a ${kind} table; choose another table', ${label}, current_kind
+      USING ERRCODE = '${NOT_OURS_STATE}';`;
+	const tooNew = `RAISE EXCEPTION 'table % has format version %, newer than the ${latest} this version of @atcute/oauth-store-postgres reads; upgrade the package', ${label}, current_version
+      USING ERRCODE = '${VERSION_TOO_NEW_STATE}';`;
 	const applySteps = steps
 		.map(
 			(statements, index) =>
@@ -57,25 +69,51 @@ DECLARE
   current_kind text;
   current_version integer;
 BEGIN
-  -- up to date (every start but the first): nothing to lock or create, so a role that may only
-  -- read and write the tables passes too
-  IF to_regclass('${meta.replaceAll("'", "''")}') IS NOT NULL THEN
+  -- a table the meta table records (every start but the first): up to date, or refused, decided
+  -- from its row and the catalog with nothing to lock or create, so a role that may only read and
+  -- write the tables gets the answer too, not "permission denied"
+  IF ${metaFound} THEN
     SELECT kind, version INTO current_kind, current_version FROM ${meta} WHERE table_name = '${table}';
-    IF current_kind = '${kind}' AND current_version = ${latest} AND to_regclass('${qualified.replaceAll("'", "''")}') IS NOT NULL THEN
-      RETURN;
+    IF current_version IS NOT NULL AND ${tableFound} THEN
+      IF current_kind <> '${kind}' THEN
+        ${otherKind}
+      ELSIF current_version > ${latest} THEN
+        ${tooNew}
+      ELSIF current_version = ${latest} THEN
+        RETURN;
+      END IF;
     END IF;
   END IF;
   -- held until this transaction ends: two processes never create or migrate at once
   PERFORM pg_advisory_xact_lock(${MIGRATION_LOCK});
-  ${schema === 'public' ? '' : `CREATE SCHEMA IF NOT EXISTS "${schema}";`}
-  CREATE TABLE IF NOT EXISTS ${meta} (
-    table_name text PRIMARY KEY,
-    kind text NOT NULL,
-    version integer NOT NULL,
-    migrated_at timestamptz NOT NULL DEFAULT now()
-  );
+  -- name lookups (to_regclass above) are cached, and what another process committed while this
+  -- one waited reaches the cache only when a catalog is next locked: reading pg_class does that
+  -- (unless this transaction read it already), so the checks below see the catalog as it is now
+  PERFORM FROM pg_catalog.pg_class WHERE false;
+  -- only what is missing is created: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database, and
+  -- CREATE TABLE IF NOT EXISTS CREATE on the schema, even when there is nothing to create. (IF NOT
+  -- EXISTS all the same, for a creator that does not take the lock, such as the app's own migration)
+  ${
+		schema === 'public'
+			? ''
+			: `IF to_regnamespace('"${schema}"') IS NULL THEN
+    CREATE SCHEMA IF NOT EXISTS "${schema}";
+  END IF;`
+	}
+  IF NOT ${metaFound} THEN
+    -- nothing recorded in this schema, and the catalog is current whatever the isolation level
+    IF ${tableFound} THEN
+      ${notOurs}
+    END IF;
+    CREATE TABLE IF NOT EXISTS ${meta} (
+      table_name text PRIMARY KEY,
+      kind text NOT NULL,
+      version integer NOT NULL,
+      migrated_at timestamptz NOT NULL DEFAULT now()
+    );
+  END IF;
   SELECT kind, version INTO current_kind, current_version FROM ${meta} WHERE table_name = '${table}';
-  IF current_version IS NOT NULL AND to_regclass('${qualified.replaceAll("'", "''")}') IS NULL THEN
+  IF current_version IS NOT NULL AND NOT ${tableFound} THEN
     -- the table was dropped after it was made (by hand, or a reset): its row describes nothing
     -- now, and the name is free again. made afresh below, rather than every query failing for
     -- good while migrate() reports it up to date
@@ -84,7 +122,7 @@ BEGIN
     current_version := NULL;
   END IF;
   IF current_version IS NULL THEN
-    IF to_regclass('${qualified.replaceAll("'", "''")}') IS NOT NULL THEN
+    IF ${tableFound} THEN
       ${
 				final
 					? ''
@@ -96,17 +134,14 @@ BEGIN
           USING ERRCODE = '${RACED_STATE}';
       END IF;`
 			}
-      RAISE EXCEPTION 'table % exists but was not created by @atcute/oauth-store-postgres; choose another table', ${label}
-        USING ERRCODE = '${NOT_OURS_STATE}';
+      ${notOurs}
     END IF;
     current_version := 0;
     INSERT INTO ${meta} (table_name, kind, version) VALUES ('${table}', '${kind}', 0);
   ELSIF current_kind <> '${kind}' THEN
-    RAISE EXCEPTION 'table % is a % table, not a ${kind} table; choose another table', ${label}, current_kind
-      USING ERRCODE = '${NOT_OURS_STATE}';
+    ${otherKind}
   ELSIF current_version > ${latest} THEN
-    RAISE EXCEPTION 'table % has format version %, newer than the ${latest} this version of @atcute/oauth-store-postgres reads; upgrade the package', ${label}, current_version
-      USING ERRCODE = '${VERSION_TOO_NEW_STATE}';
+    ${tooNew}
   END IF;
   ${applySteps}
   IF current_version < ${latest} THEN
