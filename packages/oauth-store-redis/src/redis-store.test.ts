@@ -147,6 +147,20 @@ describe('RedisStore', () => {
 			expect(await redis.exists(`${root}bad:a`)).toBe(0);
 		});
 
+		it('never lets two keys with lone surrogates share an entry', async () => {
+			const store = new RedisStore<string, string>({ redis, prefix: root });
+			await expect(store.set('\ud800', 'high')).rejects.toThrow(/lone surrogate/);
+			await store.set('\ufffd', 'replacement character');
+			// each would reach Redis as U+FFFD, the key above
+			expect(await store.get('\udc00')).toBeUndefined();
+			expect(await store.take('\ud800')).toBeUndefined();
+			await store.delete('\udfff');
+			expect(await store.get('\ufffd')).toBe('replacement character');
+			// a well-formed pair is a key like any other
+			await store.set('\ud83d\ude00', 'emoji');
+			expect(await store.get('\ud83d\ude00')).toBe('emoji');
+		});
+
 		it('fails with invalid_value, not undefined, when the stored text is not JSON, and leaks none of it', async () => {
 			const store = new RedisStore({ redis, prefix: `${root}corrupt:` });
 			await redis.set(`${root}corrupt:did:plc:a`, '{"refresh_token":"secret-rt-1234"');

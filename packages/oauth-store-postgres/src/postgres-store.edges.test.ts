@@ -5,12 +5,12 @@ import { PostgresStore } from './postgres-store.ts';
 import { createTestDatabase, type TestDatabase, testPool, uniqueName } from './test-utils/postgres-server.ts';
 import { sharedPostgresUrl } from './test-utils/shared-server.ts';
 
-describe('PostgresStore after its table is dropped', () => {
+describe('PostgresStore: a dropped table, keys UTF-8 cannot hold, bounds', () => {
 	let database: TestDatabase;
 	let pool: pg.Pool;
 
 	beforeAll(async () => {
-		database = await createTestDatabase(sharedPostgresUrl(), 'dropped');
+		database = await createTestDatabase(sharedPostgresUrl(), 'edges');
 		pool = testPool(database.url);
 	});
 	afterAll(async () => {
@@ -47,20 +47,6 @@ describe('PostgresStore after its table is dropped', () => {
 		const store = new PostgresStore<string, { n: number }>({ pool, table, migrate: false });
 		await pool.query(`DROP TABLE "${table}"`);
 		await expect(store.get('a')).rejects.toMatchObject({ code: 'rejected' });
-	});
-});
-
-describe('PostgresStore keys UTF-8 cannot hold', () => {
-	let database: TestDatabase;
-	let pool: pg.Pool;
-
-	beforeAll(async () => {
-		database = await createTestDatabase(sharedPostgresUrl(), 'surrogates');
-		pool = testPool(database.url);
-	});
-	afterAll(async () => {
-		await pool?.end();
-		await database?.drop();
 	});
 
 	it('never lets two keys with lone surrogates share a row', async () => {
