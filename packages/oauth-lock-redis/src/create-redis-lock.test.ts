@@ -157,10 +157,16 @@ describe('createRedisLock', () => {
 		let attempts = 0;
 		const counting = connect(server.url);
 		try {
-			// count the waiter's SET NX attempts with a second client
+			// count the waiter's attempts (the acquiring script, the one with a SET) with a second client
 			const monitor = await counting.monitor();
 			monitor.on('monitor', (_time: string, args: string[]) => {
-				if (args[0]?.toLowerCase() === 'set' && args[1] === `${prefix}queued`) attempts++;
+				if (
+					args[0]?.toLowerCase() === 'eval' &&
+					args[1]?.includes("'SET'") &&
+					args[3] === `${prefix}queued`
+				) {
+					attempts++;
+				}
 			});
 			await Promise.all([
 				lock('queued', async () => {

@@ -15,7 +15,7 @@ import {
 	WAIT_MARGIN_MS,
 } from './constants.ts';
 import type { LeaseLostEvent, LeaseLostReason } from './errors.ts';
-import { RELEASE_SCRIPT, RENEW_SCRIPT } from './internal/scripts.ts';
+import { ACQUIRE_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './internal/scripts.ts';
 
 /** options for `createRedisLock`. */
 export interface RedisLockOptions {
@@ -24,8 +24,9 @@ export interface RedisLockOptions {
 	/** prepended to each lock name to make its key; default `oauth-lock:`. */
 	prefix?: string | undefined;
 	/**
-	 * how long a lease lasts without renewal, in milliseconds; default 30 000. a positive integer.
-	 * it bounds how long a crashed holder keeps the name; a live holder renews it.
+	 * how long a lease lasts without renewal, in milliseconds; default 30 000. a positive integer,
+	 * at most `Number.MAX_SAFE_INTEGER`. it bounds how long a crashed holder keeps the name; a live
+	 * holder renews it.
 	 */
 	leaseMs?: number | undefined;
 	/** how often a holder renews its lease, in milliseconds; default a third of `leaseMs`. less than `leaseMs`. */
@@ -55,13 +56,14 @@ export interface RedisLockOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const isPositive = (value: number): boolean => Number.isFinite(value) && value > 0;
+/** whether Redis refused a command for good (an ACL, a script error): trying again will not help. */
+const isRefusal = (err: unknown): boolean => err instanceof CommandFailure && !err.transient;
 
 /**
  * a `LockFunction` shared by every process that uses the same Redis: each name is a lease
- * (`SET key token NX PX lease`) with a random owner token, renewed while held and released only
- * by its owner (compare-and-delete), so a crashed holder's lease runs out by itself. waiters
- * retry with exponential backoff and jitter, for a bounded time.
+ * (`SET key token PX lease` if the key is free, in a script) with a random owner token, renewed
+ * while held and released only by its owner (compare-and-delete), so a crashed holder's lease
+ * runs out by itself. waiters retry with exponential backoff and jitter, for a bounded time.
  *
  * a lease is not a fence: a holder stalled longer than a lease (a long GC pause, a frozen VM)
  * can run while another holds the name. it is reported through `onLeaseLost`, not prevented.
@@ -82,8 +84,11 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 	if (typeof prefix !== 'string') {
 		throw new TypeError(`prefix must be a string, got ${typeof prefix}`);
 	}
-	if (!(isPositive(leaseMs) && Number.isInteger(leaseMs))) {
-		throw new TypeError(`leaseMs must be a positive integer number of milliseconds, got ${leaseMs}`);
+	// Redis takes any such PX; past 2^53 a number is no longer an exact integer
+	if (!(Number.isSafeInteger(leaseMs) && leaseMs > 0)) {
+		throw new TypeError(
+			`leaseMs must be a positive integer number of milliseconds up to ${Number.MAX_SAFE_INTEGER}, got ${leaseMs}`,
+		);
 	}
 	const { renewMs = Math.max(1, Math.floor(leaseMs / 3)), waitMs = leaseMs + WAIT_MARGIN_MS } = options;
 	if (!(isTimerDelay(renewMs) && renewMs < leaseMs)) {
@@ -118,34 +123,39 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		runCommand(redis, { timeout: limit }, send);
 
 	/**
-	 * takes the lease, waiting for it at most `waitMs` (a SET after the first may end up to
-	 * `ANSWER_GRACE_MS` past it); returns when the SET that took it was sent.
+	 * takes the lease, waiting for it at most `waitMs` (an attempt after the first may end up to
+	 * `ANSWER_GRACE_MS` past it); returns when the attempt that took it was sent.
 	 */
 	const acquire = async (name: string, key: string, token: string): Promise<number> => {
 		const started = performance.now();
 		for (let attempt = 0; ; attempt++) {
 			let sentAt: number | undefined;
-			let reply: string | null;
-			// the first SET gets the whole `timeout`; a later one, sent while waiting, the time left
-			// (or a moment): it must not hold the caller a whole command timeout past `waitMs`
+			let reply: unknown;
+			// the first attempt gets the whole `timeout`; a later one, sent while waiting, the time
+			// left (or a moment): it must not hold the caller a whole command timeout past `waitMs`
 			const limit = attemptLimit(attempt, timeout, waitMs, performance.now() - started);
 			try {
+				// a SET NX that ran but whose answer was lost with the connection is sent again by
+				// ioredis once it reconnects: the script takes a key that holds our token as ours,
+				// where a plain SET NX answers nil and the holder would wait out its own lease
 				reply = await run(() => {
 					sentAt = performance.now();
-					return redis.set(key, token, 'PX', leaseMs, 'NX');
+					return redis.eval(ACQUIRE_SCRIPT, 1, key, token, leaseMs);
 				}, limit);
 			} catch (err) {
 				if (!(err instanceof CommandFailure)) throw err;
 				if (sentAt !== undefined) {
-					// the SET may still take effect after we gave up on it: queued behind it on the
-					// same connection, this frees a lease nobody would hold
+					// the script may still run after we gave up on it: queued behind it on the same
+					// connection, this frees a lease nobody would hold
 					redis.eval(RELEASE_SCRIPT, 1, key, token).catch(() => {});
 				}
+				// a refusal (an ACL without EVAL or SET, say) is no passing condition: not transient
 				throw new LockUnavailableError(name, `lock "${name}" could not be acquired: ${err.message}`, {
 					cause: err.cause,
+					transient: err.transient,
 				});
 			}
-			if (reply === 'OK') return sentAt!;
+			if (reply === 1) return sentAt!;
 
 			const remaining = waitMs - (performance.now() - started);
 			if (remaining <= 0) throw new LockTimeoutError(name, waitMs);
@@ -165,7 +175,8 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		const key = prefix + name;
 		// the owner token: only the holder that set it may renew or release the lease
 		const token = globalThis.crypto.randomUUID();
-		// the lease surely lasts until leaseMs after the last confirmed SET or PEXPIRE was sent
+		// the lease surely lasts until leaseMs after the last confirmed acquisition or renewal was
+		// sent: its SET or PEXPIRE ran later
 		let confirmedAt = await acquire(name, key, token);
 		// reporting a loss does not stop the renewal: an unconfirmed lease may still be ours, and
 		// must not run out under the holder once Redis answers again (stopped below when it is not)
@@ -174,25 +185,34 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		let done = false;
 		let renewing = false;
 		let ours = true;
+		// when the first renewal since the last confirmed one was sent, while none is confirmed
+		let triedAt: number | undefined;
 		const renew = async (): Promise<void> => {
 			if (renewing || done || !ours) return;
 			renewing = true;
 			const sentAt = performance.now();
+			triedAt ??= sentAt;
 			try {
 				const reply = await run(() => redis.eval(RENEW_SCRIPT, 1, key, token, leaseMs));
-				if (done) return;
 				if (reply === 1) {
-					confirmedAt = sentAt;
-				} else {
-					// the key is gone or another's: there is nothing left to renew
-					ours = false;
-					clearInterval(renewal);
-					holding.lose(reply === -1 ? 'taken' : 'expired');
+					// counted even once the holder is done: its last stretch may need it (see below)
+					confirmedAt = Math.max(confirmedAt, sentAt);
+					triedAt = undefined;
+					return;
 				}
-			} catch {
-				// Redis unreachable: report it once the lease may have run out (once per holding),
-				// and go on trying: a renewal that gets through while the key is ours keeps it
-				if (!done && performance.now() - confirmedAt >= leaseMs) holding.lose('unconfirmed');
+				// the release finds and reports it
+				if (done) return;
+				// the key is gone or another's: there is nothing left to renew
+				ours = false;
+				clearInterval(renewal);
+				holding.lose(reply === -1 ? 'taken' : 'expired');
+			} catch (err) {
+				// refused (an ACL, a script error): the lease cannot be kept, tell it at once. Redis
+				// unreachable: report it once the lease may have run out (once per holding), and go
+				// on trying either way: a renewal that gets through while the key is ours keeps it
+				if (!done && (isRefusal(err) || performance.now() - confirmedAt >= leaseMs)) {
+					holding.lose('unconfirmed');
+				}
 			} finally {
 				renewing = false;
 			}
@@ -201,25 +221,51 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		// a held lock never keeps the process alive on its own
 		renewal.unref?.();
 
+		// a renewal may wait up to `timeout` for its answer, longer than the lease has left: the
+		// holder is told when the lease runs out unconfirmed, not only when the renewal gives up.
+		// (with no renewal sent in time, the event loop was blocked: the next renewal's answer tells)
+		let watch: ReturnType<typeof setTimeout> | undefined;
+		const watchLease = (): void => {
+			if (done || !ours || holding.lost) return;
+			const left = confirmedAt + leaseMs - performance.now();
+			if (left <= 0 && triedAt !== undefined && triedAt < confirmedAt + leaseMs) {
+				holding.lose('unconfirmed');
+				return;
+			}
+			watch = setTimeout(watchLease, left > 0 ? Math.min(left, MAX_TIMER_MS) : renewMs);
+			watch.unref?.();
+		};
+		watchLease();
+
 		try {
 			return await fn();
 		} finally {
+			const finishedAt = performance.now();
 			done = true;
 			clearInterval(renewal);
+			clearTimeout(watch);
+			// whether the release found the key still ours: then the lease lasted the whole holding
+			let kept = false;
 			// with Redis down, the lease runs out by itself: do not hold back the result for it
 			if (redis.status === 'ready') {
 				const released = run(() => redis.eval(RELEASE_SCRIPT, 1, key, token)).then(
 					(reply) => {
-						if (reply !== 1) holding.lose(reply === -1 ? 'taken' : 'expired');
+						if (reply === 1) kept = true;
+						else holding.lose(reply === -1 ? 'taken' : 'expired');
 					},
-					() => {
-						// the lease runs out by itself
+					(err: unknown) => {
+						// unreachable: the lease runs out by itself. refused: the name stays blocked for
+						// the rest of the lease after every holding, and nothing could say it was ours
+						if (isRefusal(err)) holding.lose('unconfirmed');
 					},
 				);
 				// a connection that dropped unnoticed (the status still 'ready') would hold the result
 				// for a whole command timeout: wait a moment, then let the release finish on its own
 				await settleWithin(released, Math.min(timeout, RELEASE_WAIT_MS));
 			}
+			// nothing confirmed the lease during the holder's last leaseMs, and the release did not
+			// (skipped, failed, or not answered yet): another process may have held the name meanwhile
+			if (!kept && finishedAt - confirmedAt >= leaseMs) holding.lose('unconfirmed');
 		}
 	};
 };

@@ -4,7 +4,10 @@ export type LeaseLostReason =
 	| 'expired'
 	/** another owner holds the key: its lease expired and someone else acquired it. */
 	| 'taken'
-	/** Redis could not be reached for a whole lease: the lease may have expired meanwhile. */
+	/**
+	 * Redis did not confirm the lease for a whole lease (unreachable, or not answering): it may have
+	 * expired meanwhile. also a renewal or release Redis refused for good (an ACL, a script error).
+	 */
 	| 'unconfirmed';
 
 /** what `onLeaseLost` is told. */

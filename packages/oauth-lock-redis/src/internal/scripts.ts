@@ -23,3 +23,19 @@ elseif current then
 	return -1
 end
 return 0`;
+
+/**
+ * takes the lease if the key is free (`SET key token PX lease`), in one round trip. a key that
+ * already holds our token is ours too: our own earlier run of this script, whose answer was lost
+ * with the connection and which the client sent again after reconnecting (ioredis does by
+ * default). returns 1 (ours) or 0 (another owner holds it).
+ */
+export const ACQUIRE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if not current then
+	redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+	return 1
+elseif current == ARGV[1] then
+	return 1
+end
+return 0`;
