@@ -40,9 +40,22 @@ const redact = (err: unknown): Error => {
 	return copy;
 };
 
-const classify = (err: unknown): CommandFailure => {
+/**
+ * Redis 6 wraps an error a script's command met in its own: `ERR Error running script (call to
+ * f_…): @user_script:2: -OOM command not allowed …`. the wrapped reply decides, as Redis 7's does.
+ */
+const SCRIPT_ERROR = /^ERR Error running script\b.*?: -(?=[A-Z])/s;
+
+/** the reply that says why: a script's command's own, else the whole message. */
+const replyOf = (message: string): string => {
+	const wrapped = SCRIPT_ERROR.exec(message);
+	return wrapped === null ? message : message.slice(wrapped[0].length);
+};
+
+/** what ioredis threw, as a `CommandFailure` without the command's arguments. */
+export const classify = (err: unknown): CommandFailure => {
 	const cause = redact(err);
-	if (cause.name === 'ReplyError' && !TRANSIENT_REPLIES.test(cause.message)) {
+	if (cause.name === 'ReplyError' && !TRANSIENT_REPLIES.test(replyOf(cause.message))) {
 		return new CommandFailure(false, `Redis refused the command: ${cause.message}`, { cause });
 	}
 	return new CommandFailure(true, `Redis did not answer: ${cause.message}`, { cause });

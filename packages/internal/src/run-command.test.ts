@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+
+import { classify } from './run-command.ts';
+
+/** an error shaped as ioredis gives a Redis error reply. */
+const reply = (message: string, args: string[] = []) =>
+	Object.assign(new Error(message), { name: 'ReplyError', command: { name: 'eval', args } });
+
+describe('classify', () => {
+	it('takes a reply that means "not now" as transient, and any other as a refusal', () => {
+		expect(classify(reply('OOM command not allowed when used memory > maxmemory.')).transient).toBe(true);
+		expect(classify(reply('READONLY You can not write against a read only replica.')).transient).toBe(true);
+		expect(classify(reply("NOPERM this user has no permissions to run the 'eval' command")).transient).toBe(
+			false,
+		);
+		expect(classify(new Error('Connection is closed.')).transient).toBe(true);
+	});
+
+	it("reads the reply a script's command met inside Redis 6's wrapping", () => {
+		const wrapped = (inner: string) =>
+			reply(`ERR Error running script (call to f_0123abcd): @user_script:3: -${inner}`);
+		expect(classify(wrapped('OOM command not allowed when used memory > maxmemory.')).transient).toBe(true);
+		expect(classify(wrapped('READONLY You can not write against a read only replica.')).transient).toBe(true);
+		expect(classify(wrapped('NOPERM this user has no permissions to access one of the keys')).transient).toBe(
+			false,
+		);
+		expect(
+			classify(
+				reply(
+					'ERR Error running script (call to f_0123abcd): @user_script:1: user_script:1: Script attempted to access nonexistent global variable',
+				),
+			).transient,
+		).toBe(false);
+	});
+
+	it('keeps the arguments out, those Redis quotes in its message too', () => {
+		const failure = classify(
+			reply("ERR unknown command 'getdel', with args beginning with: 'oauth:state-secret' ", [
+				'oauth:state-secret',
+			]),
+		);
+		expect(failure.transient).toBe(false);
+		expect(
+			`${failure.message} ${(failure.cause as Error).message} ${JSON.stringify(failure.cause)}`,
+		).not.toContain('state-secret');
+	});
+});
