@@ -1,11 +1,17 @@
 import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
+import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
-import { type LeaseLostEvent, type LeaseLostReason, StoreUnavailableError } from './errors.ts';
+import {
+	type LeaseLostEvent,
+	type LeaseLostReason,
+	StoreSchemaError,
+	StoreUnavailableError,
+} from './errors.ts';
 import { type Connection, connect } from './internal/connection.ts';
 import { quoteTable } from './internal/identifier.ts';
-import { ensureSchema } from './internal/schema.ts';
-import { isBusy, messageOf } from './internal/sqlite-code.ts';
+import { ensureSchema, type TableSchema } from './internal/schema.ts';
+import { isBusy, isMissingTable, messageOf } from './internal/sqlite-code.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.ts';
 
 /** options for `createSqliteLock()`: give `database` or `path`. */
@@ -51,6 +57,15 @@ const LOCK_SCHEMA_VERSION = 1;
 /** the first pause between attempts, in milliseconds; it grows by half each time, up to the cap. */
 const FIRST_BACKOFF_MS = 5;
 const MAX_BACKOFF_MS = 50;
+/**
+ * the longest an attempt to acquire waits for another connection's write lock, in milliseconds.
+ * the statement is synchronous: with the connection's own busy timeout (5 s by default) a waiter
+ * would block its whole process for that long, whatever its `timeout`. a short wait here, and the
+ * waiting loop's own pauses in between, let the rest of the process run.
+ */
+const ACQUIRE_BUSY_TIMEOUT_MS = 5;
+/** the longest lease: it is renewed on a timer every third of it, and a timer waits at most MAX_TIMER_MS. */
+const MAX_LEASE_MS = 3 * MAX_TIMER_MS;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -66,6 +81,8 @@ interface Statements {
 	acquire: SqliteStatement;
 	renew: SqliteStatement;
 	release: SqliteStatement;
+	/** reads the connection's busy timeout. */
+	busyTimeout: SqliteStatement;
 }
 
 /**
@@ -78,20 +95,30 @@ interface Statements {
 export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 	const { table = 'oauth_locks', now = Date.now, onLeaseLost = warnLeaseLost } = options;
 	if (typeof onLeaseLost !== 'function') throw new TypeError('onLeaseLost must be a function');
+	if (typeof now !== 'function') {
+		throw new TypeError(`now must be a function returning milliseconds since the epoch, got ${typeof now}`);
+	}
 	const quoted = quoteTable('table', table);
 	const timeout = positive('timeout', options.timeout, 30_000);
 	const lease = positive('lease', options.lease, 30_000);
+	// renewed on a timer every third of it
+	if (!isTimerDelay(lease / 3)) {
+		throw new TypeError(
+			`lease must be at most ${MAX_LEASE_MS} milliseconds (it is renewed every third of it, on a timer that waits at most ${MAX_TIMER_MS}), got ${lease}`,
+		);
+	}
 
+	const schema: TableSchema = {
+		name: table,
+		kind: 'lock',
+		version: LOCK_SCHEMA_VERSION,
+		create: [
+			`CREATE TABLE ${quoted} (name TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL, expires_at INTEGER NOT NULL) STRICT`,
+		],
+	};
 	let statements: Statements | undefined;
 	const connection: Connection = connect(options, (database) => {
-		ensureSchema(database, {
-			name: table,
-			kind: 'lock',
-			version: LOCK_SCHEMA_VERSION,
-			create: [
-				`CREATE TABLE ${quoted} (name TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL, expires_at INTEGER NOT NULL) STRICT`,
-			],
-		});
+		ensureSchema(database, schema);
 		statements = {
 			// one statement under SQLite's write lock: inserts a free name, or takes over a lease
 			// that has expired; a live lease is left alone and nothing changes
@@ -103,15 +130,51 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 			renew: database.prepare(`UPDATE ${quoted} SET expires_at = ? WHERE name = ? AND owner = ?`),
 			// compare-and-delete: a holder whose lease ran out must not free its successor's
 			release: database.prepare(`DELETE FROM ${quoted} WHERE name = ? AND owner = ?`),
+			busyTimeout: database.prepare('PRAGMA busy_timeout'),
 		};
 	});
-	const { acquire, renew, release } = statements!;
+	const { database } = connection;
+	const { acquire, renew, release, busyTimeout } = statements!;
+
+	/** one upsert, waiting at most ACQUIRE_BUSY_TIMEOUT_MS for the write lock; the connection's own busy timeout is put back after. */
+	const runAcquire = (name: string, owner: string, time: number): boolean => {
+		// read each time: a shared connection's may have been changed by the app
+		const row = busyTimeout.get() as Record<string, unknown> | undefined | null;
+		const own = Number(row == null ? 0 : Object.values(row)[0]) || 0;
+		database.exec(`PRAGMA busy_timeout = ${Math.min(own, ACQUIRE_BUSY_TIMEOUT_MS)}`);
+		try {
+			return Number(acquire.run(name, owner, Math.ceil(time + lease), time).changes) === 1;
+		} finally {
+			try {
+				// renewals and releases wait the full busy timeout again (as do stores sharing it)
+				database.exec(`PRAGMA busy_timeout = ${own}`);
+			} catch {
+				// fails only on a closed connection, where nothing waits any more; the upsert's own
+				// result or error is the one to report
+			}
+		}
+	};
 
 	const tryAcquire = (name: string, owner: string): boolean => {
 		const time = now();
 		try {
-			return Number(acquire.run(name, owner, Math.ceil(time + lease), time).changes) === 1;
+			try {
+				return runAcquire(name, owner, time);
+			} catch (err) {
+				if (!isMissingTable(err)) throw err;
+				// the table was dropped while this lock ran: made again (as on first use), and the
+				// upsert, which did nothing, run once more
+				ensureSchema(database, schema);
+				return runAcquire(name, owner, time);
+			}
 		} catch (err) {
+			// the dropped table's name is now another's
+			if (err instanceof StoreSchemaError) {
+				throw new LockUnavailableError(name, `lock "${name}" could not be acquired: ${err.message}`, {
+					cause: err,
+					transient: false,
+				});
+			}
 			// another process is writing: the same as a held lock, wait and try again
 			if (isBusy(err)) return false;
 			// the class every lock adapter throws, which callers of the client branch on; SQLite's

@@ -1,11 +1,12 @@
 import type { Store, StoreSetOptions } from '@atcute/oauth-client';
 import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
+import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 
-import { type SqliteOperation, StoreUnavailableError } from './errors.ts';
+import { type SqliteOperation, StoreSchemaError, StoreUnavailableError } from './errors.ts';
 import { type Connection, type ConnectionOptions, connect, positiveInteger } from './internal/connection.ts';
 import { quoteTable } from './internal/identifier.ts';
-import { ensureSchema } from './internal/schema.ts';
-import { messageOf } from './internal/sqlite-code.ts';
+import { ensureSchema, type TableSchema } from './internal/schema.ts';
+import { isMissingTable, messageOf } from './internal/sqlite-code.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.ts';
 
 /** options for `new SqliteStore()`: give `database` or `path`. */
@@ -104,6 +105,7 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	readonly table: string;
 
 	readonly #connection: Connection;
+	readonly #schema: TableSchema;
 	readonly #statements: Statements;
 	readonly #now: () => number;
 	readonly #purgeInterval: number;
@@ -116,33 +118,37 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	constructor(options: SqliteStoreOptions) {
 		const { table = 'oauth_store', now = Date.now } = options;
 		const quoted = quoteTable('table', table);
+		if (typeof now !== 'function') {
+			throw new TypeError(`now must be a function returning milliseconds since the epoch, got ${typeof now}`);
+		}
 		this.#purgeInterval = positiveInteger('purgeInterval', options.purgeInterval, 100);
 		this.#purgeLimit = positiveInteger('purgeLimit', options.purgeLimit, DEFAULT_PURGE_LIMIT);
 		this.#now = now;
 		this.table = table;
+		this.#schema = {
+			name: table,
+			kind: 'store',
+			version: STORE_SCHEMA_VERSION,
+			create: [
+				// a rowid table (not WITHOUT ROWID): values can be large
+				`CREATE TABLE ${quoted} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, expires_at INTEGER) STRICT`,
+				// why ":": indexes share the tables' namespace, and a table name (checked above) has no
+				// ":", so no store or lock table can ever take this name or be refused for it. files
+				// made before keep their "<table>_expires_at" index; ensureSchema refuses that name
+				`CREATE INDEX "${table}:expires_at" ON ${quoted} (expires_at) WHERE expires_at IS NOT NULL`,
+			],
+		};
 
 		let statements: Statements | undefined;
 		this.#connection = connect(options satisfies ConnectionOptions, (database) => {
-			ensureSchema(database, {
-				name: table,
-				kind: 'store',
-				version: STORE_SCHEMA_VERSION,
-				create: [
-					// a rowid table (not WITHOUT ROWID): values can be large
-					`CREATE TABLE ${quoted} (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, expires_at INTEGER) STRICT`,
-					// why ":": indexes share the tables' namespace, and a table name (checked above) has no
-					// ":", so no store or lock table can ever take this name or be refused for it. files
-					// made before keep their "<table>_expires_at" index; ensureSchema refuses that name
-					`CREATE INDEX "${table}:expires_at" ON ${quoted} (expires_at) WHERE expires_at IS NOT NULL`,
-				],
-			});
+			ensureSchema(database, this.#schema);
 			statements = prepare(database, quoted);
 		});
 		this.#statements = statements!;
 	}
 
 	async get(key: K): Promise<V | undefined> {
-		checkKey(key);
+		if (!storable(key)) return undefined;
 		const row = this.#run('get', () => this.#statements.select.get(key, this.#now())) as
 			| { value: string }
 			| undefined
@@ -152,7 +158,11 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	}
 
 	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
-		checkKey(key);
+		if (!storable(key)) {
+			throw new TypeError(
+				'key must not contain a lone surrogate: SQLite keeps text as UTF-8, which cannot hold one',
+			);
+		}
 		const text = JSON.stringify(value);
 		if (typeof text !== 'string') {
 			throw new TypeError(`value must be JSON-serialisable, got ${typeof value}`);
@@ -165,7 +175,7 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	}
 
 	async delete(key: K): Promise<void> {
-		checkKey(key);
+		if (!storable(key)) return;
 		this.#run('delete', () => this.#statements.remove.run(key));
 	}
 
@@ -174,7 +184,7 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	}
 
 	async take(key: K): Promise<V | undefined> {
-		checkKey(key);
+		if (!storable(key)) return undefined;
 		const row = this.#run('take', () => this.#statements.take.get(key)) as
 			| { value: string; expires_at: number | bigint | null }
 			| undefined
@@ -203,11 +213,24 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		this.#connection.close();
 	}
 
-	/** runs a statement, turning a driver failure into `StoreUnavailableError`. */
+	/**
+	 * runs a statement, turning a driver failure into `StoreUnavailableError`. a table dropped while
+	 * the store runs is made again (as on first use) and the statement, which did nothing, run once
+	 * more: else every call would fail until a restart.
+	 */
 	#run<T>(operation: SqliteOperation, fn: () => T): T {
 		try {
-			return fn();
+			try {
+				return fn();
+			} catch (err) {
+				if (!isMissingTable(err)) throw err;
+				// statements prepared on the dropped table compile again against the new one
+				ensureSchema(this.#connection.database, this.#schema);
+				return fn();
+			}
 		} catch (err) {
+			// the dropped table's name is now another's
+			if (err instanceof StoreSchemaError) throw err;
 			throw new StoreUnavailableError(operation, messageOf(err), { cause: err });
 		}
 	}
@@ -242,8 +265,15 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	}
 }
 
-const checkKey = (key: unknown): void => {
+/**
+ * whether `key` can name an entry: false for one with a lone UTF-16 surrogate, which SQLite's
+ * UTF-8 text cannot hold. node:sqlite and bun:sqlite put U+FFFD in its place, so every such key
+ * would share one row (better-sqlite3 kept them apart): refused on every driver alike.
+ * @throws {TypeError} when it is not a string
+ */
+const storable = (key: unknown): boolean => {
 	if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeof key}`);
+	return !hasLoneSurrogate(key);
 };
 
 const parse = <V>(text: string, operation: SqliteOperation): V => {

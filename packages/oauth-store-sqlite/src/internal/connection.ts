@@ -1,3 +1,5 @@
+import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
+
 import { StoreSchemaError, StoreUnavailableError } from '../errors.ts';
 import type { SqliteDatabase } from '../sqlite-database.ts';
 import { checkpointInBackground, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.ts';
@@ -86,14 +88,25 @@ export const connect = (
 	if (database !== undefined && typeof database?.prepare !== 'function') {
 		throw new TypeError('database must be a better-sqlite3 Database or a node:sqlite DatabaseSync');
 	}
-	const busyTimeout = positiveInteger('busyTimeout', options.busyTimeout, DEFAULT_BUSY_TIMEOUT_MS);
+	const { busyTimeout = DEFAULT_BUSY_TIMEOUT_MS } = options;
+	// SQLite keeps it in a C int: from 2^31 on it waits not at all. (the same bound as a timer's)
+	if (!(Number.isSafeInteger(busyTimeout) && isTimerDelay(busyTimeout))) {
+		throw new TypeError(
+			`busyTimeout must be a positive integer number of milliseconds up to ${MAX_TIMER_MS}, got ${busyTimeout}`,
+		);
+	}
 	const { mmapSize = DEFAULT_MMAP_SIZE, checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL_MS } = options;
 	if (!Number.isSafeInteger(mmapSize) || mmapSize < 0) {
 		throw new TypeError(`mmapSize must be a non-negative integer number of bytes, got ${mmapSize}`);
 	}
-	if (!Number.isSafeInteger(checkpointInterval) || checkpointInterval < 0) {
+	// the worker's timer: past MAX_TIMER_MS it would fire every millisecond
+	if (
+		!Number.isSafeInteger(checkpointInterval) ||
+		checkpointInterval < 0 ||
+		checkpointInterval > MAX_TIMER_MS
+	) {
 		throw new TypeError(
-			`checkpointInterval must be a non-negative integer number of milliseconds, got ${checkpointInterval}`,
+			`checkpointInterval must be a non-negative integer number of milliseconds up to ${MAX_TIMER_MS}, got ${checkpointInterval}`,
 		);
 	}
 
@@ -132,11 +145,16 @@ export const connect = (
 		}
 		const connection = opened ?? database!;
 		setup(connection);
+		let closed = false;
 		return {
 			database: connection,
 			owned: opened !== undefined,
 			checkpointsInBackground: release !== undefined,
 			close: () => {
+				// once: node:sqlite and bun:sqlite throw when a closed connection is closed again, and
+				// an app may well close a store from two shutdown hooks
+				if (closed) return;
+				closed = true;
 				// the worker first: it must not outlive the connections it serves
 				release?.();
 				opened?.close();

@@ -83,19 +83,28 @@ const moduleOf = (loaders: DriverLoaders): string | undefined => {
  */
 export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDriver => {
 	let loadError: unknown;
+	// better-sqlite3 is there but cannot run here: its addon was built for another Node (or not at all)
+	let broken = false;
 	try {
 		if (loaders.addonsAllowed?.() === false) {
 			throw new Error(
 				'better-sqlite3 was not tried: loading a native addon here needs a permission not granted',
 			);
 		}
-		const loaded = loaders.betterSqlite3() as { default?: unknown } | undefined;
+		let loaded: { default?: unknown } | undefined;
+		try {
+			loaded = loaders.betterSqlite3() as { default?: unknown } | undefined;
+		} catch (err) {
+			broken = !isNotInstalled(err);
+			throw err;
+		}
 		// CommonJS export, or an ES module namespace around it
 		const Database = isClass(loaded) ? loaded : loaded?.default;
 		if (isClass(Database)) {
 			// better-sqlite3 loads its native addon on the first open, not on require: open one
 			// in-memory database so that an addon built for another Node (or a runtime that cannot
 			// load it, such as Bun or Deno) falls back to node:sqlite here instead of failing later
+			broken = true;
 			new Database(':memory:').close();
 			return { name: 'better-sqlite3', open: (path) => new Database(path), module: moduleOf(loaders) };
 		}
@@ -123,10 +132,37 @@ export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDri
 		return { name: 'node:sqlite', open: (path) => new DatabaseSync(path) };
 	}
 
+	if (broken) {
+		// "install better-sqlite3" would send the reader to do what is done: say what failed, and the fix
+		throw new Error(
+			`no SQLite driver: better-sqlite3 is installed but cannot be loaded here (${gist(loadError)}); ` +
+				'run `npm rebuild better-sqlite3` with this Node.js, or run on a Node.js with node:sqlite (22.13+), ' +
+				'or use another store here',
+			{ cause: loadError },
+		);
+	}
 	throw new Error(
 		'no SQLite driver: install better-sqlite3, or run on a Node.js with node:sqlite (22.13+), or use another store here',
 		{
 			cause: loadError,
 		},
 	);
+};
+
+/** whether `require('better-sqlite3')` failed because the package itself is not installed (not a file of it, or a dependency). */
+const isNotInstalled = (err: unknown): boolean => {
+	const code = (err as { code?: unknown } | null)?.code;
+	return (
+		(code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') &&
+		/^Cannot find (?:module|package) 'better-sqlite3'/.test(err instanceof Error ? err.message : '')
+	);
+};
+
+/** the most characters of a load error's message that a driver error quotes. */
+const GIST_LENGTH = 300;
+
+/** a load error's message on one line, cut short: Node's for a wrong addon ABI spans five. */
+const gist = (err: unknown): string => {
+	const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+	return message.length > GIST_LENGTH ? `${message.slice(0, GIST_LENGTH - 1)}…` : message;
 };

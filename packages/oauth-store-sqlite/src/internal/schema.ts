@@ -23,36 +23,56 @@ export interface TableSchema {
 
 /**
  * creates the table on first use and records its version; refuses a table made by a newer
- * version or by someone else. idempotent, and safe when many processes open the file at once.
+ * version or by someone else. a table the meta table records but the file no longer has (dropped
+ * by hand, or to reset it) is made again. idempotent, and safe when many processes open the file
+ * at once. names are compared as SQLite compares them, ignoring ASCII case: `Sessions` and
+ * `sessions` are one table.
  * @throws {StoreSchemaError} when the table cannot be used
  */
 export const ensureSchema = (database: SqliteDatabase, schema: TableSchema): void => {
 	// IMMEDIATE takes the write lock first, so two processes opening a new file cannot both
-	// decide to create the table
+	// decide to create the table. outside the try: when it fails (the app's own transaction is
+	// open on a shared connection) there is nothing of ours to roll back, and the app's must stay
 	database.exec('BEGIN IMMEDIATE');
 	try {
 		database.exec(
 			`CREATE TABLE IF NOT EXISTS ${META_TABLE} (name TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL)`,
 		);
-		const row = database.prepare(`SELECT kind, version FROM ${META_TABLE} WHERE name = ?`).get(schema.name) as
-			| { kind: string; version: number | bigint }
-			| undefined
-			| null;
+		// NOCASE: SQLite's names ignore ASCII case, so a row written as "Sessions" records the table
+		// "sessions" too. the newest row first: before this compared case, a file could get a row
+		// for "sessions" after "Sessions" was dropped, and the newer row is the table's
+		let row = database
+			.prepare(
+				`SELECT kind, version FROM ${META_TABLE} WHERE name = ? COLLATE NOCASE ORDER BY rowid DESC LIMIT 1`,
+			)
+			.get(schema.name) as { kind: string; version: number | bigint } | undefined | null;
+		// what holds the name now: tables, indexes and views share one namespace (triggers have
+		// their own), so at most one
+		const holder = () =>
+			database
+				.prepare(
+					`SELECT type, name FROM sqlite_master WHERE name = ? COLLATE NOCASE AND type IN ('table', 'index', 'view')`,
+				)
+				.get(schema.name) as { type: string; name: string } | undefined | null;
+
+		// a recorded table that is gone: its row describes nothing now and the name is free again, so
+		// it is made afresh below (else every statement would fail with "no such table" for good)
+		if (row != null && holder()?.type !== 'table') {
+			database.prepare(`DELETE FROM ${META_TABLE} WHERE name = ? COLLATE NOCASE`).run(schema.name);
+			row = undefined;
+		}
 
 		// no row: undefined from better-sqlite3 and node:sqlite, null from bun:sqlite
 		if (row == null) {
-			// why any type: tables, indexes, views and triggers share one namespace. an index here is
-			// most likely a store's "<table>_expires_at" from a file made by an earlier release
-			// (new ones are "<table>:expires_at", which no table name can be)
-			const existing = database
-				.prepare(`SELECT type, name FROM sqlite_master WHERE name = ? COLLATE NOCASE`)
-				.get(schema.name) as { type: string; name: string } | undefined | null;
+			// an index here is most likely a store's "<table>_expires_at" from a file made by an
+			// earlier release (new ones are "<table>:expires_at", which no table name can be)
+			const existing = holder();
 			if (existing != null) {
 				throw new StoreSchemaError(
 					'not_ours',
 					schema.name,
 					existing.type === 'table'
-						? `table "${schema.name}" exists but was not created by @atcute/oauth-store-sqlite; choose another table`
+						? `table "${existing.name}" exists but was not created by @atcute/oauth-store-sqlite; choose another table`
 						: `table "${schema.name}" cannot be created: ${existing.type} "${existing.name}" has that name; choose another table`,
 				);
 			}

@@ -1,15 +1,36 @@
-/** primary result codes (the low byte of node:sqlite's `errcode`) that callers may branch on. */
+/**
+ * SQLite's primary result codes (the low byte of node:sqlite's `errcode`),
+ * every one an error can carry (100 and 101, SQLITE_ROW and SQLITE_DONE, are never errors).
+ */
 const PRIMARY_CODES: Record<number, string> = {
 	1: 'SQLITE_ERROR',
+	2: 'SQLITE_INTERNAL',
+	3: 'SQLITE_PERM',
+	4: 'SQLITE_ABORT',
 	5: 'SQLITE_BUSY',
 	6: 'SQLITE_LOCKED',
+	7: 'SQLITE_NOMEM',
 	8: 'SQLITE_READONLY',
+	9: 'SQLITE_INTERRUPT',
 	10: 'SQLITE_IOERR',
 	11: 'SQLITE_CORRUPT',
+	12: 'SQLITE_NOTFOUND',
 	13: 'SQLITE_FULL',
 	14: 'SQLITE_CANTOPEN',
+	15: 'SQLITE_PROTOCOL',
+	16: 'SQLITE_EMPTY',
+	17: 'SQLITE_SCHEMA',
+	18: 'SQLITE_TOOBIG',
+	19: 'SQLITE_CONSTRAINT',
+	20: 'SQLITE_MISMATCH',
 	21: 'SQLITE_MISUSE',
+	22: 'SQLITE_NOLFS',
+	23: 'SQLITE_AUTH',
+	24: 'SQLITE_FORMAT',
+	25: 'SQLITE_RANGE',
 	26: 'SQLITE_NOTADB',
+	27: 'SQLITE_NOTICE',
+	28: 'SQLITE_WARNING',
 };
 
 /**
@@ -33,3 +54,10 @@ export const isBusy = (error: unknown): boolean => {
 /** the driver's own message: SQLite's messages name tables and columns, never bound values. */
 export const messageOf = (error: unknown): string =>
 	error instanceof Error ? error.message : 'unknown SQLite error';
+
+/**
+ * whether a statement failed because its table does not exist (any more): dropped while the store
+ * or lock ran. SQLite says so only in words, under the generic SQLITE_ERROR.
+ */
+export const isMissingTable = (error: unknown): boolean =>
+	sqliteCodeOf(error) === 'SQLITE_ERROR' && /^no such table\b/.test(messageOf(error));

@@ -1,0 +1,142 @@
+import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
+import { MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { tempDir } from './internal/test-files.ts';
+import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
+
+describe('createSqliteLock while another connection holds the write lock', () => {
+	let temp: ReturnType<typeof tempDir>;
+	let path: string;
+	const toClose: { close(): unknown }[] = [];
+	const open = (options: Omit<SqliteLockOptions, 'path' | 'database'> = {}): SqliteLock => {
+		const lock = createSqliteLock({ path, ...options });
+		toClose.push(lock);
+		return lock;
+	};
+	const raw = () => {
+		const database = new Database(path);
+		toClose.push(database);
+		return database;
+	};
+
+	beforeEach(() => {
+		temp = tempDir();
+		path = temp.file();
+	});
+	afterEach(() => {
+		for (const handle of toClose.splice(0)) handle.close();
+		temp.remove();
+	});
+
+	it('lets the process run while it waits, and gives up with LockTimeoutError while the write lock is still held (the default 5 s busyTimeout is not waited out)', async () => {
+		const lock = open({ timeout: 200 });
+		const other = raw();
+		other.exec('BEGIN IMMEDIATE');
+		// the rest of the process: each tick is a turn of the event loop the waiter did not block
+		let ticks = 0;
+		const ticker = setInterval(() => ticks++, 10);
+		let ran = false;
+		try {
+			const error = await lock('did:plc:a', async () => {
+				ran = true;
+			}).catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(LockTimeoutError);
+			// the other connection's transaction is still open: the waiter gave up within its own
+			// timeout rather than after SQLite's busy timeout ran out
+			expect(other.inTransaction).toBe(true);
+			expect(ticks).toBeGreaterThan(0);
+			expect(ran).toBe(false);
+		} finally {
+			clearInterval(ticker);
+			other.exec('ROLLBACK');
+		}
+	});
+
+	it('gets the lock once the write lock is let go, and keeps the busy timeout of its connection for everything else', async () => {
+		const database = raw();
+		database.pragma('journal_mode = WAL');
+		database.pragma('busy_timeout = 1234');
+		const lock = createSqliteLock({ database, timeout: 5_000 });
+		const other = raw();
+		other.exec('BEGIN IMMEDIATE');
+		const acquired = lock('did:plc:a', async () => database.pragma('busy_timeout', { simple: true }));
+		// a few attempts have failed busy
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(database.pragma('busy_timeout', { simple: true })).toBe(1234);
+		other.exec('COMMIT');
+		// the holder (and renewals, releases, the app's statements) see the connection's own again
+		await expect(acquired).resolves.toBe(1234);
+		expect(database.pragma('busy_timeout', { simple: true })).toBe(1234);
+	});
+
+	it('puts the busy timeout back when acquiring fails for good', async () => {
+		const database = raw();
+		database.pragma('busy_timeout = 4321');
+		const lock = createSqliteLock({ database, table: 'locks' });
+		database.exec('DROP TABLE locks');
+		database.exec('CREATE TABLE locks (id INTEGER PRIMARY KEY)');
+		const error = await lock('did:plc:a', async () => {}).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(LockUnavailableError);
+		expect(database.pragma('busy_timeout', { simple: true })).toBe(4321);
+	});
+});
+
+describe('createSqliteLock (audit fixes)', () => {
+	let temp: ReturnType<typeof tempDir>;
+	let path: string;
+	const toClose: { close(): unknown }[] = [];
+
+	beforeEach(() => {
+		temp = tempDir();
+		path = temp.file();
+	});
+	afterEach(() => {
+		for (const handle of toClose.splice(0)) handle.close();
+		temp.remove();
+	});
+
+	it('makes its table again when it was dropped while the lock ran, and acquires', async () => {
+		const lock = createSqliteLock({ path, table: 'oauth_locks' });
+		toClose.push(lock);
+		await lock('did:plc:a', async () => {});
+		const other = new Database(path);
+		toClose.push(other);
+		other.exec('DROP TABLE oauth_locks');
+		await expect(lock('did:plc:a', async () => 'in')).resolves.toBe('in');
+		// and a lock opened after the drop, from the meta row left behind
+		other.exec('DROP TABLE oauth_locks');
+		const reopened = createSqliteLock({ path, table: 'oauth_locks' });
+		toClose.push(reopened);
+		await expect(reopened('did:plc:a', async () => 'in again')).resolves.toBe('in again');
+	});
+
+	it('fails with LockUnavailableError, not reusing it, once a table that is not its own has taken the dropped name', async () => {
+		const lock = createSqliteLock({ path, table: 'oauth_locks' });
+		toClose.push(lock);
+		const other = new Database(path);
+		toClose.push(other);
+		other.exec('DROP TABLE oauth_locks');
+		other.exec('CREATE TABLE oauth_locks (id INTEGER PRIMARY KEY)');
+		// SQLite's own words: the statement compiles against the new table, which has no such column
+		const error = await lock('did:plc:a', async () => {}).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(LockUnavailableError);
+		expect(error).toMatchObject({ transient: false });
+	});
+
+	it('refuses a now that is not a function, naming it', () => {
+		expect(() => createSqliteLock({ path, now: 'x' as unknown as () => number })).toThrow(TypeError);
+		expect(() => createSqliteLock({ path, now: 'x' as unknown as () => number })).toThrow(
+			/now must be a function/,
+		);
+	});
+
+	it('refuses a lease whose renewal a timer cannot wait (every third of it), and a busyTimeout SQLite cannot hold', () => {
+		expect(() => createSqliteLock({ path, lease: 7e9 })).toThrow(TypeError);
+		expect(() => createSqliteLock({ path, lease: 3 * MAX_TIMER_MS + 3 })).toThrow(/lease/);
+		expect(() => createSqliteLock({ path, busyTimeout: 2 ** 31 })).toThrow(/busyTimeout/);
+		const lock = createSqliteLock({ path, lease: 3 * MAX_TIMER_MS });
+		toClose.push(lock);
+	});
+});
