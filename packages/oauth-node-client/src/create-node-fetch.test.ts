@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
@@ -19,6 +20,11 @@ import {
 const runFile = promisify(execFile);
 const CHILD = fileURLToPath(new URL('./test-utils/node-fetch-child.mjs', import.meta.url));
 const json = { 'content-type': 'application/json' };
+// 16 MB of zeros and 40 KB of noise, gzipped twice: the decoders hold most of it back unread
+const stackedLarge = gzipSync(
+	gzipSync(Buffer.concat([Buffer.alloc(16 * 1024 * 1024), randomBytes(40 * 1024)])),
+	{ level: 1 },
+);
 
 // every request here goes to loopback, so the guard must let these through
 const local = createNodeFetch({ allowPrivateNetwork: true });
@@ -61,6 +67,14 @@ describe('createNodeFetch: a standard Response', () => {
 				// gzip applied first, then br: br comes off first
 				response.writeHead(200, { 'content-encoding': 'gzip, br', 'content-type': 'text/plain' });
 				response.end(brotliCompressSync(gzipSync('stacked')));
+			} else if (request.url === '/stacked-large') {
+				// many chunks in one write, so that the whole body arrives before it is read
+				response.writeHead(200, { 'content-encoding': 'gzip, gzip', 'content-type': 'text/plain' });
+				response.cork();
+				for (let i = 0; i < stackedLarge.length; i += 2048)
+					response.write(stackedLarge.subarray(i, i + 2048));
+				response.end();
+				process.nextTick(() => response.uncork());
 			} else if (request.url === '/stacked-headers') {
 				// the same list in two headers, with deflate as well
 				response.setHeader('content-encoding', ['deflate', 'gzip']);
@@ -202,6 +216,16 @@ describe('createNodeFetch: a standard Response', () => {
 		expect(await (await local(`${server.origin}/stacked-headers`)).text()).toBe('two headers');
 		expect(await (await local(`${server.origin}/unknown-coding`)).text()).toBe('left as it came');
 		expect(await (await fetch(`${server.origin}/stacked`)).text()).toBe('stacked');
+	});
+
+	it('frees the connection of a body in several codings cancelled after it all arrived', async () => {
+		const response = await local(`${server.origin}/stacked-large`);
+		const reader = response.body!.getReader();
+		await reader.read();
+		// the rest has arrived meanwhile, most of it still undecoded
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		// settles once the connection is free again: a body left paused never would
+		await reader.cancel();
 	});
 
 	it('decodes gzip as fetch does, and gives a 204 a null body', async () => {

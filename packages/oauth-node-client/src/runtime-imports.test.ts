@@ -58,3 +58,22 @@ describe('what the facade installs imports at run time', () => {
 		},
 	);
 });
+
+describe('what importing the facade loads', () => {
+	it("does not load Node's fetch (undici): naming Response at import would, tens of milliseconds", async () => {
+		const { execFileSync } = await import('node:child_process');
+		const entry = join(packagesDir, 'oauth-node-client', 'dist', 'index.mjs');
+		const loaded = execFileSync(
+			process.execPath,
+			[
+				'--input-type=module',
+				'-e',
+				`await import(${JSON.stringify(entry)}); console.log(JSON.stringify(process.moduleLoadList))`,
+			],
+			{ encoding: 'utf8' },
+		);
+		const modules = JSON.parse(loaded) as string[];
+		expect(modules.length).toBeGreaterThan(0);
+		expect(modules.filter((name) => name.includes('undici'))).toEqual([]);
+	});
+});

@@ -66,7 +66,8 @@ const decodersFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined
 };
 
 /**
- * a byte stream over a response body (through its decoder, if any), with backpressure: the node
+ * a byte stream over a response body (through its decoders, if any, which the body is piped
+ * through in that order: it is read from the last), with backpressure: the node
  * side is paused while the web side's queue is full. when the reader cancels, a response that has
  * fully arrived is drained, so its connection goes back to the pool (as fetch does); one still
  * arriving is destroyed, which closes its connection. a failure reads as fetch's: the abort's
@@ -75,10 +76,10 @@ const decodersFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined
  */
 const toByteStream = (
 	message: IncomingMessage,
-	decoder: Transform | undefined,
+	decoders: readonly Transform[],
 	signal: AbortSignal | null | undefined,
 ) => {
-	const source = decoder ?? message;
+	const source = decoders.at(-1) ?? message;
 	// once cancelled, the controller must not be touched again (close() would throw)
 	let cancelled = false;
 	return new ReadableStream<Uint8Array>({
@@ -102,12 +103,14 @@ const toByteStream = (
 		},
 		cancel() {
 			cancelled = true;
-			if (decoder !== undefined) {
+			if (decoders.length > 0) {
 				// nothing more is decoded for a body nobody reads: a few KB of a hostile server's
 				// gzip or br expand to gigabytes, which would be decoded in the background (a capped
-				// read cancels at its cap); only the raw bytes still arriving are drained below
-				message.unpipe(decoder);
-				decoder.destroy();
+				// read cancels at its cap); only the raw bytes still arriving are drained below.
+				// the body is piped into the first decoder: unpiped there, or a destroyed decoder's
+				// close would unpipe it later and leave it paused, never ending
+				message.unpipe(decoders[0]);
+				for (const decoder of decoders) decoder.destroy();
 			}
 			if (!message.complete) {
 				message.destroy();
@@ -166,7 +169,7 @@ export const toWebResponse = (
 			return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, head, url, signal);
 		}
 		if (decoders.length === 0) {
-			body = toByteStream(message, undefined, signal);
+			body = toByteStream(message, decoders, signal);
 		} else {
 			// the body is read from the last decoder: every failure upstream reaches it (pipe does
 			// not pass errors on), and when it closes (read to the end, failed or cancelled) the rest go
@@ -180,29 +183,36 @@ export const toWebResponse = (
 			});
 			let piped: Transform = message.pipe(decoders[0]!);
 			for (const decoder of decoders.slice(1)) piped = piped.pipe(decoder);
-			body = toByteStream(message, piped, signal);
+			body = toByteStream(message, decoders, signal);
 		}
 	}
 
 	const headers: [string, string][] = [];
 	for (let i = 0; i < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
-	const response = new StreamedResponse(body, { status, statusText, headers });
+	const response = new (streamedResponseClass())(body, { status, statusText, headers });
 	// what fetch would report: the URL this response came from
 	Object.defineProperty(response, 'url', { value: url });
 	return response;
 };
 
 /**
- * a response whose body is still arriving. its `url` (and `redirected`, which the redirect
- * follower sets) are own properties, which `Response`'s own `clone()` does not copy: fetch's
- * clones keep both, so these do too, clones of clones included.
+ * the class of a response whose body is still arriving. its `url` (and `redirected`, which the
+ * redirect follower sets) are own properties, which `Response`'s own `clone()` does not copy:
+ * fetch's clones keep both, so these do too, clones of clones included. made on first use:
+ * naming `Response` at import would load Node's fetch (undici), tens of milliseconds at start-up.
  */
-class StreamedResponse extends Response {
-	override clone(): Response {
-		const copy = super.clone();
-		Object.setPrototypeOf(copy, StreamedResponse.prototype);
-		Object.defineProperty(copy, 'url', { value: this.url });
-		if (this.redirected) Object.defineProperty(copy, 'redirected', { value: true });
-		return copy;
+let streamed: typeof Response | undefined;
+const streamedResponseClass = (): typeof Response => {
+	if (streamed !== undefined) return streamed;
+	class StreamedResponse extends Response {
+		override clone(): Response {
+			const copy = super.clone();
+			Object.setPrototypeOf(copy, StreamedResponse.prototype);
+			Object.defineProperty(copy, 'url', { value: this.url });
+			if (this.redirected) Object.defineProperty(copy, 'redirected', { value: true });
+			return copy;
+		}
 	}
-}
+	streamed = StreamedResponse;
+	return streamed;
+};
