@@ -32,10 +32,12 @@ const advisoryHolders = async (admin: pg.Pool): Promise<number[]> => {
 /**
  * a loopback TCP proxy to the server on `port` that can go silent: after `silence()` no byte
  * passes either way and both sides of every connection stay open, so the server gets neither data
- * nor a FIN nor a RST, as when the client's host loses power or its network.
+ * nor a FIN nor a RST, as when the client's host loses power or its network. `lag(ms)` holds the
+ * server's answers back that long (0: no more), as a slow network moment does.
  */
 const silenceableProxy = async (port: number) => {
 	let silent = false;
+	let lagMs = 0;
 	const sockets = new Set<Socket>();
 	const server = createServer((client) => {
 		const upstream = connect(port, '127.0.0.1');
@@ -47,7 +49,9 @@ const silenceableProxy = async (port: number) => {
 			if (!silent) upstream.write(chunk);
 		});
 		upstream.on('data', (chunk) => {
-			if (!silent) client.write(chunk);
+			if (silent) return;
+			if (lagMs === 0) client.write(chunk);
+			else setTimeout(() => client.write(chunk), lagMs);
 		});
 		// until it is silenced, one side closing closes the other
 		client.on('close', () => {
@@ -62,6 +66,9 @@ const silenceableProxy = async (port: number) => {
 		port: (server.address() as AddressInfo).port,
 		silence: (): void => {
 			silent = true;
+		},
+		lag: (ms: number): void => {
+			lagMs = ms;
 		},
 		close: (): Promise<void> =>
 			new Promise((resolve) => {
@@ -220,6 +227,43 @@ describe('createPostgresLock when a holder goes silent', () => {
 			finish();
 			await proxy.close();
 			await running;
+		}
+	});
+
+	it('keeps the lock of a holder whose heartbeat was answered late once, heartbeating on', {
+		timeout: 30_000,
+	}, async () => {
+		const proxy = await silenceableProxy(Number(new URL(database.url).port));
+		const throughProxy = new URL(database.url);
+		throughProxy.port = String(proxy.port);
+		const prefix = uniqueName('late');
+		const lost: LeaseLostEvent[] = [];
+		const holder = createPostgresLock({
+			pool: pool({ connectionString: throughProxy.toString() }),
+			prefix,
+			heartbeatMs: 200,
+			silentHolderMs: 600,
+			timeout: 250,
+			onLeaseLost: (event) => lost.push(event),
+		});
+		try {
+			await holder('did:plc:a', async () => {
+				// a slow network moment: a heartbeat's answer comes after its time limit
+				proxy.lag(400);
+				await expect
+					.poll(() => lost.map((event) => event.reason), { timeout: 5_000 })
+					.toEqual(['unconfirmed']);
+				proxy.lag(0);
+				// the holder runs on for several times silentHolderMs: its session must not be ended as
+				// silent, nor its lock freed, while it runs
+				await sleep(2_000);
+				expect(await advisoryHolders(admin)).toHaveLength(1);
+				const impatient = createPostgresLock({ pool: pool(), prefix, waitMs: 0 });
+				await expect(impatient('did:plc:a', async () => 'taken')).rejects.toBeInstanceOf(LockTimeoutError);
+			});
+			expect(lost.map((event) => event.reason)).toEqual(['unconfirmed']);
+		} finally {
+			await proxy.close();
 		}
 	});
 

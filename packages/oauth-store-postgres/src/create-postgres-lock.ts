@@ -404,13 +404,17 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
 		const key = lockKey(prefix + name);
 		const { client, restore } = await acquire(name, key);
-		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => clearInterval(heartbeat));
+		// a loss reported does not stop the heartbeat: an unconfirmed lock may still be ours, and a
+		// session left silent would be ended by its idle_session_timeout, losing it for sure. it
+		// stops once the connection is gone, or the holder is done
+		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => {});
 
 		let done = false;
 		let closed = false;
 		// the server freed the lock when this connection ended (terminated backend, restart, network)
 		const onClosed = (): void => {
 			closed = true;
+			clearInterval(heartbeat);
 			if (!done) holding.lose('connection_lost');
 		};
 		client.on('error', onClosed);
@@ -418,15 +422,18 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 
 		let checking = false;
 		const check = async (): Promise<void> => {
-			if (checking || done || holding.lost) return;
+			if (checking || done || closed) return;
 			checking = true;
 			try {
 				await runQuery(() => client.query({ text: HEARTBEAT }), { timeout });
 			} catch (err) {
 				// the server ended the session (idle_session_timeout, once the holder's event loop was
 				// stuck longer than silentHolderMs; an administrator) or the connection failed: the lock
-				// is gone. no answer in time on a connection that is still open: it may be
-				if (!done) holding.lose(closed || endedConnection(err) ? 'connection_lost' : 'unconfirmed');
+				// is gone, and so is the heartbeat's use. no answer in time on a connection that is still
+				// open: it may be (reported once; the heartbeat goes on)
+				const ended = closed || endedConnection(err);
+				if (ended) clearInterval(heartbeat);
+				if (!done) holding.lose(ended ? 'connection_lost' : 'unconfirmed');
 			} finally {
 				checking = false;
 			}
