@@ -1,6 +1,7 @@
+import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 
-import { classify } from './run-command.ts';
+import { CommandFailure, classify, runCommand } from './run-command.ts';
 
 /** an error shaped as ioredis gives a Redis error reply. */
 const reply = (message: string, args: string[] = []) =>
@@ -43,5 +44,31 @@ describe('classify', () => {
 		expect(
 			`${failure.message} ${(failure.cause as Error).message} ${JSON.stringify(failure.cause)}`,
 		).not.toContain('state-secret');
+		// logging an error prints its cause's stack, whose first line is the message as it was
+		expect((failure.cause as Error).stack).toMatch(/^ReplyError: ERR unknown command 'getdel'/);
+		expect((failure.cause as Error).stack).toContain('\n    at ');
+		expect((failure.cause as Error).stack).not.toContain('state-secret');
+	});
+});
+
+describe('runCommand', () => {
+	it('sends over a client with no stream of its own (a Cluster) once its status is ready', async () => {
+		const cluster = { status: 'ready' } as unknown as Redis;
+		await expect(runCommand(cluster, { timeout: 100 }, async () => 'sent')).resolves.toBe('sent');
+	});
+
+	it('sends nothing over a socket already closed for writing, though the status still says ready', async () => {
+		let sent = false;
+		const closing = {
+			status: 'ready',
+			stream: { writable: false, _writableState: { ended: true } },
+			once: () => {},
+			off: () => {},
+		} as unknown as Redis;
+		const failure = await runCommand(closing, { timeout: 50 }, async () => {
+			sent = true;
+		}).catch((err: unknown) => err);
+		expect(failure).toBeInstanceOf(CommandFailure);
+		expect(sent).toBe(false);
 	});
 });

@@ -32,9 +32,14 @@ const redact = (err: unknown): Error => {
 	if (!(err instanceof Error)) return new Error(String(err));
 	// Redis quotes a command it does not know with its first arguments (an old server's GETDEL:
 	// the OAuth state; a renamed SET: the session): the message keeps the command's name only
-	const copy = new Error(err.message.replace(QUOTED_ARGUMENTS, ''));
+	const message = err.message.replace(QUOTED_ARGUMENTS, '');
+	const copy = new Error(message);
 	copy.name = err.name;
-	if (err.stack !== undefined) copy.stack = err.stack;
+	// the stack starts with the message as it was: its first lines are rebuilt from the new one
+	if (err.stack !== undefined) {
+		const frames = err.stack.indexOf('\n    at ');
+		copy.stack = `${err.name}: ${message}${frames === -1 ? '' : err.stack.slice(frames)}`;
+	}
 	const { code } = err as { code?: unknown };
 	if (typeof code === 'string') Object.assign(copy, { code });
 	return copy;
@@ -70,7 +75,9 @@ export const classify = (err: unknown): CommandFailure => {
 const canWrite = (redis: Redis): boolean => {
 	if (redis.status !== 'ready') return false;
 	const stream = redis.stream as (Redis['stream'] & { _writableState?: { ended?: boolean } }) | undefined;
-	return stream?.writable === true && stream._writableState?.ended !== true;
+	// a Cluster (which the lock takes) has no stream of its own: its status is all there is to go by
+	if (stream === undefined || stream === null) return true;
+	return stream.writable && stream._writableState?.ended !== true;
 };
 
 /** one pending "ready" per client, shared by every waiter so listeners do not pile up. */

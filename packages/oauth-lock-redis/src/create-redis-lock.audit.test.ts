@@ -235,6 +235,24 @@ describe('createRedisLock (audit findings)', () => {
 		},
 	);
 
+	it('takes, renews and releases with a client whose numbers come as text (stringNumbers)', async () => {
+		const prefix = uniquePrefix('string-numbers');
+		const lost: LeaseLostEvent[] = [];
+		const lock = createRedisLock({
+			redis: client(server.url, { stringNumbers: true }),
+			prefix,
+			leaseMs: 600,
+			renewMs: 100,
+			waitMs: 1_000,
+			onLeaseLost: (event) => lost.push(event),
+		});
+		// held past a few renewals, then released: the name is free at once for the next holder
+		await lock('did:plc:a', () => new Promise((resolve) => setTimeout(resolve, 350)));
+		expect(await admin.exists(`${prefix}did:plc:a`)).toBe(0);
+		await expect(lock('did:plc:a', async () => 'again')).resolves.toBe('again');
+		expect(lost).toEqual([]);
+	});
+
 	it('refuses a leaseMs that is not a safe integer, naming it, and takes the largest one', async () => {
 		const make = (options: Partial<RedisLockOptions>) => () => createRedisLock({ redis: admin, ...options });
 		// with renewMs given, nothing else refused it: every acquisition then failed at Redis

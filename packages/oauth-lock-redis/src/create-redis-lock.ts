@@ -155,7 +155,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 					transient: err.transient,
 				});
 			}
-			if (reply === 1) return sentAt!;
+			if (Number(reply) === 1) return sentAt!;
 
 			const remaining = waitMs - (performance.now() - started);
 			if (remaining <= 0) throw new LockTimeoutError(name, waitMs);
@@ -194,7 +194,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			triedAt ??= sentAt;
 			try {
 				const reply = await run(() => redis.eval(RENEW_SCRIPT, 1, key, token, leaseMs));
-				if (reply === 1) {
+				if (Number(reply) === 1) {
 					// counted even once the holder is done: its last stretch may need it (see below)
 					confirmedAt = Math.max(confirmedAt, sentAt);
 					triedAt = undefined;
@@ -205,7 +205,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 				// the key is gone or another's: there is nothing left to renew
 				ours = false;
 				clearInterval(renewal);
-				holding.lose(reply === -1 ? 'taken' : 'expired');
+				holding.lose(Number(reply) === -1 ? 'taken' : 'expired');
 			} catch (err) {
 				// refused (an ACL, a script error): the lease cannot be kept, tell it at once. Redis
 				// unreachable: report it once the lease may have run out (once per holding), and go
@@ -250,8 +250,9 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			if (redis.status === 'ready') {
 				const released = run(() => redis.eval(RELEASE_SCRIPT, 1, key, token)).then(
 					(reply) => {
-						if (reply === 1) kept = true;
-						else holding.lose(reply === -1 ? 'taken' : 'expired');
+						// a number, or its text with ioredis' stringNumbers
+						if (Number(reply) === 1) kept = true;
+						else holding.lose(Number(reply) === -1 ? 'taken' : 'expired');
 					},
 					(err: unknown) => {
 						// unreachable: the lease runs out by itself. refused: the name stays blocked for
