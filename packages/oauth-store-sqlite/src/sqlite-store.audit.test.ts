@@ -347,6 +347,18 @@ describe('SqliteStore (audit fixes)', () => {
 				}),
 			);
 			expect(missing.message).toMatch(/install better-sqlite3/);
+
+			// a runtime with no require to load it with (a Workers-like one): not "installed but
+			// cannot be loaded", which would send the reader to rebuild it
+			const noRequire = failureSync(() =>
+				selectDriver({
+					betterSqlite3: () => {
+						throw new TypeError('createRequire is not a function');
+					},
+					nodeSqlite: () => undefined,
+				}),
+			);
+			expect(noRequire.message).not.toMatch(/installed but cannot be loaded|npm rebuild/);
 		});
 	});
 });

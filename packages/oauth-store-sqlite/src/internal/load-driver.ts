@@ -95,7 +95,7 @@ export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDri
 		try {
 			loaded = loaders.betterSqlite3() as { default?: unknown } | undefined;
 		} catch (err) {
-			broken = !isNotInstalled(err);
+			broken = isAddonFailure(err);
 			throw err;
 		}
 		// CommonJS export, or an ES module namespace around it
@@ -149,12 +149,16 @@ export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDri
 	);
 };
 
-/** whether `require('better-sqlite3')` failed because the package itself is not installed (not a file of it, or a dependency). */
-const isNotInstalled = (err: unknown): boolean => {
+/**
+ * whether loading better-sqlite3 failed on its native addon: built for another Node.js, not built
+ * at all, or refused by the OS. not when the package is missing, or when the runtime has no
+ * `require` to load it with (a Workers-like one), where "installed but cannot be loaded" is wrong.
+ */
+const isAddonFailure = (err: unknown): boolean => {
 	const code = (err as { code?: unknown } | null)?.code;
+	const message = err instanceof Error ? err.message : '';
 	return (
-		(code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') &&
-		/^Cannot find (?:module|package) 'better-sqlite3'/.test(err instanceof Error ? err.message : '')
+		code === 'ERR_DLOPEN_FAILED' || /better_sqlite3\.node|bindings file|NODE_MODULE_VERSION/.test(message)
 	);
 };
 
