@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StoreSchemaError, StoreUnavailableError } from './errors.ts';
 import { defaultLoaders, selectDriver } from './internal/load-driver.ts';
 import { sqliteCodeOf } from './internal/sqlite-code.ts';
-import { tempDir } from './internal/test-files.ts';
+import { failure, tempDir } from './internal/test-files.ts';
 import { FakeDatabaseSync } from './internal/test-node-sqlite.ts';
 import type { SqliteStatement } from './sqlite-database.ts';
 import { createSqliteLock } from './sqlite-lock.ts';
@@ -40,16 +40,6 @@ class NodeSqliteLike extends FakeDatabaseSync {
 		super.close();
 	}
 }
-
-/** the rejection of a promise (or the throw of a function), for asserting on. */
-const failure = async (run: () => unknown): Promise<unknown> => {
-	try {
-		await run();
-	} catch (err) {
-		return err;
-	}
-	throw new Error('expected a failure');
-};
 
 describe('SqliteStore (audit fixes)', () => {
 	let temp: ReturnType<typeof tempDir>;

@@ -1,19 +1,9 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { tempDir } from './internal/test-files.ts';
+import { failure, tempDir } from './internal/test-files.ts';
 import { createSqliteLock } from './sqlite-lock.ts';
 import { SqliteStore } from './sqlite-store.ts';
-
-/** the rejection of a promise (or the throw of a function), for asserting on. */
-const failure = async (run: () => unknown): Promise<unknown> => {
-	try {
-		await run();
-	} catch (err) {
-		return err;
-	}
-	throw new Error('expected a failure');
-};
 
 /** what version 1 of the package wrote for store table `table`, its expiry index included. */
 const writeVersion1Store = (path: string, table: string): void => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { StoreSchemaError, StoreUnavailableError } from './errors.ts';
 import { connect } from './internal/connection.ts';
-import { tempDir } from './internal/test-files.ts';
+import { failure, tempDir } from './internal/test-files.ts';
 import { FakeDatabaseSync } from './internal/test-node-sqlite.ts';
 import { createSqliteLock } from './sqlite-lock.ts';
 import { SqliteStore } from './sqlite-store.ts';
@@ -20,16 +20,6 @@ const clock = (start = 1_700_000_000_000) => {
 			now += ms;
 		},
 	};
-};
-
-/** the rejection of a promise (or the throw of a function), for asserting on. */
-const failure = async (run: () => unknown): Promise<unknown> => {
-	try {
-		await run();
-	} catch (err) {
-		return err;
-	}
-	throw new Error('expected a failure');
 };
 
 describe('SqliteStore', () => {

@@ -11,3 +11,13 @@ export const tempDir = (): { dir: string; file: (name?: string) => string; remov
 		remove: () => rmSync(dir, { recursive: true, force: true }),
 	};
 };
+
+/** the rejection of a promise (or the throw of a function), for asserting on. */
+export const failure = async (run: () => unknown): Promise<unknown> => {
+	try {
+		await run();
+	} catch (err) {
+		return err;
+	}
+	throw new Error('expected a failure');
+};
