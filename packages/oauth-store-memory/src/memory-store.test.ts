@@ -242,6 +242,33 @@ describe('MemoryStore', () => {
 		expect(() => new MemoryStore({ maxSize: 1.5 })).toThrow(/maxSize/);
 		expect(() => new MemoryStore({ ttl: 0 })).toThrow(/ttl/);
 		expect(() => new MemoryStore({ ttl: Number.NaN })).toThrow(/ttl/);
+		// from an environment variable: "1000" + now would be a string, and "100" an unbounded store
+		expect(() => new MemoryStore({ ttl: '1000' as never })).toThrow(/ttl must be a positive number/);
+		expect(() => new MemoryStore({ maxSize: '100' as never })).toThrow(/maxSize must be a positive integer/);
+		expect(() => new MemoryStore({ maxSize: true as never })).toThrow(/maxSize/);
+	});
+
+	it('refuses an expiresAt that is not a number, keeping what was there', () => {
+		const store = new MemoryStore<string, string>({ ttl: 60_000 });
+		store.set('a', 'kept');
+		expect(() => store.set('a', 'never expires', { expiresAt: Number.NaN })).toThrow(/expiresAt/);
+		expect(() => store.set('a', 'a date', { expiresAt: new Date() as never })).toThrow(/expiresAt/);
+		expect(store.get('a')).toBe('kept');
+	});
+
+	it('stores nothing set with an expiresAt already past: it takes no live entry’s place', () => {
+		// mid-second: an entry expired a moment ago sits in a bucket whose second is not over
+		const time = clock(1_000_500);
+		const store = new MemoryStore<string, string>({ maxSize: 1, now: time.now });
+		store.set('live', 'L');
+		store.set('dead', 'D', { expiresAt: time.now() - 1 });
+		expect(store.get('live')).toBe('L');
+		expect(store.get('dead')).toBeUndefined();
+		expect(store.size).toBe(1);
+		// and it replaces what was there under its key
+		store.set('live', 'gone', { expiresAt: time.now() });
+		expect(store.get('live')).toBeUndefined();
+		expect(store.size).toBe(0);
 	});
 });
 

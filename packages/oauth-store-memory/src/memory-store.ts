@@ -66,11 +66,20 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 	/** @param options the size bound, expiry, clock and codec; see `MemoryStoreOptions` */
 	constructor(options: MemoryStoreOptions = {}) {
 		const { maxSize = UNBOUNDED, ttl = UNBOUNDED, now = Date.now, codec } = options;
-		if (!(maxSize >= 1) || (Number.isFinite(maxSize) && !Number.isInteger(maxSize))) {
-			throw new TypeError(`maxSize must be a positive integer, got ${maxSize}`);
+		// numbers only: "100" from an environment variable would compare as one and then misbehave
+		if (
+			typeof maxSize !== 'number' ||
+			!(maxSize >= 1) ||
+			(Number.isFinite(maxSize) && !Number.isInteger(maxSize))
+		) {
+			throw new TypeError(
+				`maxSize must be a positive integer, got ${JSON.stringify(maxSize) ?? typeof maxSize}`,
+			);
 		}
-		if (!(ttl > 0)) {
-			throw new TypeError(`ttl must be a positive number of milliseconds, got ${ttl}`);
+		if (typeof ttl !== 'number' || !(ttl > 0)) {
+			throw new TypeError(
+				`ttl must be a positive number of milliseconds, got ${JSON.stringify(ttl) ?? typeof ttl}`,
+			);
 		}
 		if (codec !== undefined && (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')) {
 			throw new TypeError('codec must have encode and decode functions (as compactCodec)');
@@ -109,8 +118,17 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 		// encoded first: a value the codec refuses throws before the store changes
 		const kept = this.#codec === undefined ? value : this.#codec.encode(value);
 		const hint = options?.expiresAt;
+		// NaN would be an entry that never expires, and would stall the sweep of every other
+		if (hint !== undefined && (typeof hint !== 'number' || Number.isNaN(hint))) {
+			throw new TypeError(`expiresAt must be a number of milliseconds since the epoch, got ${String(hint)}`);
+		}
 		const now = hint !== undefined || this.#ttl !== UNBOUNDED || this.#expiries.size > 0 ? this.#now() : 0;
 		const expiresAt = Math.min(now + this.#ttl, hint ?? UNBOUNDED);
+		if (expiresAt <= now) {
+			// expired already: what was there is replaced by nothing, and it takes no live entry's place
+			this.delete(key);
+			return;
+		}
 
 		// a bounded store keeps its Map in use order, so a re-set entry moves to the back; an
 		// unbounded one updates in place: V8's Map keeps a hole for each deleted entry and, once

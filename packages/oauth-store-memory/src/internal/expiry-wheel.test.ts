@@ -66,6 +66,25 @@ describe('ExpiryWheel', () => {
 		]);
 	});
 
+	it('drops a bucket once its last key is removed, and still hands out a key added back into its second', () => {
+		const wheel = new ExpiryWheel<string>();
+		// keys set again before they expire (sessions under a ttl, refreshed): each leaves its
+		// earlier second empty
+		for (let i = 0; i < 100; i++) {
+			if (i > 0) wheel.remove('session', i * 1_000);
+			wheel.add('session', (i + 1) * 1_000);
+		}
+		expect(wheel.bucketCount).toBe(1);
+		// a second emptied and then used again: its id is in the heap twice, handed out once
+		wheel.add('a', 500_000);
+		wheel.remove('a', 500_000);
+		wheel.add('b', 500_000);
+		expect(wheel.due(499_999, 10)).toEqual(['session']);
+		expect(wheel.due(500_000, 10)).toEqual(['b']);
+		expect(wheel.due(600_000, 10)).toEqual([]);
+		expect(wheel.bucketCount).toBe(0);
+	});
+
 	it('forgets everything on clear', () => {
 		const wheel = new ExpiryWheel<string>();
 		wheel.add('a', 1_000);

@@ -50,10 +50,14 @@ export class ExpiryWheel<K> {
 	/** forgets `key`, which was added with `expiresAt`. */
 	remove(key: K, expiresAt: number): void {
 		const id = Math.ceil(expiresAt / BUCKET_MS);
-		// an emptied bucket stays until its id reaches the top of the heap, so a key set again
-		// into the same second reuses it rather than pushing its id twice
 		const bucket = this.#buckets.get(id);
-		if (bucket !== undefined) deleteFrom(bucket, key);
+		if (bucket === undefined) return;
+		deleteFrom(bucket, key);
+		// an emptied bucket goes now, not when its second comes: a store whose entries are set again
+		// before they expire (sessions under a ttl, refreshed every few minutes) would otherwise keep
+		// an empty bucket for each, for as long as the ttl. its id stays in the heap (popped in its
+		// time, finding no bucket), and one set into that second again makes a new bucket
+		if (id !== this.#cursorId && bucket.every((segment) => segment.size === 0)) this.#buckets.delete(id);
 	}
 
 	/**
@@ -81,6 +85,11 @@ export class ExpiryWheel<K> {
 			this.#pop();
 		}
 		return keys;
+	}
+
+	/** how many buckets it holds: every one has a key that expires in its second, or is being handed out. */
+	get bucketCount(): number {
+		return this.#buckets.size;
 	}
 
 	clear(): void {
