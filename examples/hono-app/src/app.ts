@@ -4,13 +4,16 @@ import type { Did } from '@atcute/lexicons';
 import { isDid, isHandle } from '@atcute/lexicons/syntax';
 import {
 	AuthMethodUnsatisfiableError,
+	IdentityResolutionError,
 	LockTimeoutError,
+	LockUnavailableError,
 	MemoryStore,
 	type OAuthClient,
 	OAuthTransientError,
 	SessionNotFoundError,
 	type Store,
 	TokenRefreshError,
+	UnreadableSessionError,
 } from '@atcute/oauth-node-client';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -112,8 +115,9 @@ export const createApp = (options: CreateAppOptions): Hono => {
 	// https behind a proxy: cookies only travel over https; loopback: plain http on 127.0.0.1
 	const secure = publicUrl !== undefined;
 	const sessionCookie: CookieOptions = { httpOnly: true, sameSite: 'Lax', secure, path: '/' };
-	// only the callback reads it
-	const loginCookie: CookieOptions = { httpOnly: true, sameSite: 'Lax', secure, path: '/oauth/callback' };
+	// the callback reads it, and POST /login adds a binding to it (one per tab signing in): a
+	// narrower path would keep it from /login, and each sign-in would undo the one before
+	const loginCookie: CookieOptions = { httpOnly: true, sameSite: 'Lax', secure, path: '/' };
 
 	/** the session id the browser presents, if its signature holds. */
 	const sessionId = async (c: Context): Promise<string | undefined> => {
@@ -392,12 +396,28 @@ export const createApp = (options: CreateAppOptions): Hono => {
 				await endSession(c, current.id);
 				return c.redirect('/');
 			}
-			if (error instanceof OAuthTransientError || error instanceof LockTimeoutError) {
+			if (
+				error instanceof OAuthTransientError ||
+				error instanceof LockTimeoutError ||
+				(error instanceof LockUnavailableError && error.transient)
+			) {
 				// a passing failure: the session is kept
 				return page(c, 503, {
 					title: 'try again in a moment',
 					message: 'your PDS or its authorization server could not be reached just now.',
 				});
+			}
+			if (
+				(error instanceof IdentityResolutionError && !error.transient) ||
+				error instanceof UnreadableSessionError
+			) {
+				// an account whose identity is gone for good, or a stored session the library cannot
+				// use: the library keeps it (it is not its call to end), so this app ends it, and the
+				// user signs in again
+				logError(`session of ${did}`, error);
+				await endSession(c, current.id);
+				await oauth.revoke(did).catch((revokeError: unknown) => logError(`sign-out of ${did}`, revokeError));
+				return c.redirect('/');
 			}
 			throw error;
 		}

@@ -3,6 +3,7 @@ import {
 	IdentityMismatchError,
 	IdentityResolutionError,
 	LockTimeoutError,
+	LockUnavailableError,
 	OAuthCallbackError,
 	OAuthResponseError,
 	OAuthTransientError,
@@ -19,6 +20,15 @@ export interface FailurePage {
 }
 
 const START_AGAIN = 'start again from the home page.';
+
+/** what an OAuth error code looks like: a short lower-case token. */
+const ERROR_CODE = /^[a-z_]{1,64}$/;
+
+/** a failure that passes: a server not answering, a busy lock, a lock backend not answering. */
+const isPassing = (error: unknown): boolean =>
+	error instanceof OAuthTransientError ||
+	error instanceof LockTimeoutError ||
+	(error instanceof LockUnavailableError && error.transient);
 
 const CALLBACK_MESSAGES: Record<string, string> = {
 	access_denied: 'you declined the sign-in, so nothing was shared with this app.',
@@ -55,6 +65,15 @@ export const loginFailurePage = (error: unknown, identifier: string): FailurePag
 			code: 'unknown_handle',
 		};
 	}
+	if (error instanceof DiscoveryError && error.transient) {
+		return {
+			status: 503,
+			title: 'try again in a moment',
+			message: `the server of “${identifier}” could not be reached just now. try again in a moment.`,
+			code: error.code,
+			log: true,
+		};
+	}
 	if (error instanceof DiscoveryError) {
 		return {
 			status: 502,
@@ -76,7 +95,7 @@ export const loginFailurePage = (error: unknown, identifier: string): FailurePag
 			log: true,
 		};
 	}
-	if (error instanceof OAuthTransientError || error instanceof LockTimeoutError) {
+	if (isPassing(error)) {
 		return {
 			status: 503,
 			title: 'try again in a moment',
@@ -94,7 +113,9 @@ export const callbackFailurePage = (error: unknown): FailurePage | undefined => 
 			status: 400,
 			title: error.error === 'access_denied' ? 'sign-in cancelled' : 'sign-in failed',
 			message: CALLBACK_MESSAGES[error.error] ?? `the sign-in could not be completed. ${START_AGAIN}`,
-			code: error.error,
+			// the server's `error` comes in the callback's URL, which anyone can write: shown only
+			// when it has the form of an OAuth error code (RFC 6749 §4.1.2.1), never as free text
+			code: ERROR_CODE.test(error.error) ? error.error : 'invalid_response',
 		};
 	}
 	if (error instanceof IdentityMismatchError) {
@@ -115,12 +136,7 @@ export const callbackFailurePage = (error: unknown): FailurePage | undefined => 
 			log: true,
 		};
 	}
-	if (
-		error instanceof OAuthTransientError ||
-		error instanceof LockTimeoutError ||
-		error instanceof DiscoveryError ||
-		error instanceof IdentityResolutionError
-	) {
+	if (isPassing(error) || error instanceof DiscoveryError || error instanceof IdentityResolutionError) {
 		return {
 			status: 503,
 			title: 'try again in a moment',

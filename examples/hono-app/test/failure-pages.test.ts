@@ -1,7 +1,12 @@
-import { IdentityResolutionError } from '@atcute/oauth-node-client';
+import {
+	DiscoveryError,
+	IdentityResolutionError,
+	LockUnavailableError,
+	OAuthCallbackError,
+} from '@atcute/oauth-node-client';
 import { describe, expect, it } from 'vitest';
 
-import { loginFailurePage } from '../src/failure-pages.ts';
+import { callbackFailurePage, loginFailurePage } from '../src/failure-pages.ts';
 
 describe('loginFailurePage: an identity that could not be resolved', () => {
 	it('is the service’s trouble (503, logged) when the lookup may work later', () => {
@@ -29,4 +34,34 @@ describe('loginFailurePage: an identity that could not be resolved', () => {
 			expect(page?.log).toBeFalsy();
 		},
 	);
+});
+
+describe('failure pages for what passes', () => {
+	it('answers a PDS that could not be reached for now with 503, and one that is refused with 502', () => {
+		const down = new DiscoveryError('network', 'https://pds.test/', 'could not fetch');
+		expect(down.transient).toBe(true);
+		expect(loginFailurePage(down, 'bob.test')).toMatchObject({ status: 503, title: 'try again in a moment' });
+		const refused = new DiscoveryError('refused', 'https://pds.test/', 'refused to fetch');
+		expect(loginFailurePage(refused, 'bob.test')).toMatchObject({ status: 502 });
+	});
+
+	it('answers a lock backend that could not be reached with 503, and a permanent failure not at all', () => {
+		const down = new LockUnavailableError('did:plc:a', 'PostgreSQL could not be reached');
+		expect(loginFailurePage(down, 'bob.test')).toMatchObject({ status: 503 });
+		expect(callbackFailurePage(down)).toMatchObject({ status: 503 });
+		const refused = new LockUnavailableError('did:plc:a', 'permission denied', { transient: false });
+		expect(loginFailurePage(refused, 'bob.test')).toBeUndefined();
+	});
+});
+
+describe('callbackFailurePage: the error the callback URL carries', () => {
+	it('shows an OAuth error code, and never free text someone wrote into the link', () => {
+		expect(callbackFailurePage(new OAuthCallbackError('access_denied'))).toMatchObject({
+			code: 'access_denied',
+		});
+		const spoof = 'Your account is locked. Call +1-555-0100 or visit evil.example';
+		const page = callbackFailurePage(new OAuthCallbackError(spoof));
+		expect(page).toMatchObject({ status: 400, code: 'invalid_response' });
+		expect(JSON.stringify(page)).not.toContain('555-0100');
+	});
 });

@@ -25,9 +25,14 @@ export const localServerOptions = (server: TestOAuthServer): CreateOAuthClientOp
 	handleResolverUrl: server.pdsUrl,
 });
 
-/** a browser's cookies, enough for one site: set from `Set-Cookie`, sent as `Cookie`. */
+/**
+ * a browser's cookies, enough for one site: set from `Set-Cookie`, sent as `Cookie` to the paths
+ * each was set for (RFC 6265 §5.1.4), as a browser does: a cookie kept from a path a route is not
+ * under must not reach that route in a test either.
+ */
 export class CookieJar {
-	readonly #cookies = new Map<string, string>();
+	// by name, then path: one name may be set for two paths
+	readonly #cookies = new Map<string, Map<string, string>>();
 
 	/** keeps the cookies a response sets (and forgets those it clears). */
 	store(response: Response): void {
@@ -36,22 +41,37 @@ export class CookieJar {
 			const eq = pair.indexOf('=');
 			const name = pair.slice(0, eq).trim();
 			const value = pair.slice(eq + 1).trim();
+			const path =
+				attributes.map((attribute) => /^\s*path=(.*)$/i.exec(attribute)?.[1]?.trim()).find(Boolean) ?? '/';
 			const cleared = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute)) || value === '';
-			if (cleared) this.#cookies.delete(name);
-			else this.#cookies.set(name, value);
+			const paths = this.#cookies.get(name) ?? new Map<string, string>();
+			if (cleared) paths.delete(path);
+			else paths.set(path, value);
+			if (paths.size === 0) this.#cookies.delete(name);
+			else this.#cookies.set(name, paths);
 		}
 	}
 
+	/** the value of `name`, for whichever path it was set. */
 	get(name: string): string | undefined {
-		return this.#cookies.get(name);
+		const paths = this.#cookies.get(name);
+		return paths === undefined ? undefined : [...paths.values()].at(-1);
 	}
 
 	set(name: string, value: string): void {
-		this.#cookies.set(name, value);
+		this.#cookies.set(name, new Map([['/', value]]));
 	}
 
-	header(): string {
-		return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+	/** the `Cookie` header for a request to `requestPath`. */
+	header(requestPath = '/'): string {
+		const sent: string[] = [];
+		for (const [name, paths] of this.#cookies) {
+			for (const [path, value] of paths) {
+				const under = path.endsWith('/') ? path : `${path}/`;
+				if (requestPath === path || requestPath.startsWith(under)) sent.push(`${name}=${value}`);
+			}
+		}
+		return sent.join('; ');
 	}
 }
 
@@ -65,7 +85,7 @@ export const browser = (app: Hono, jar: CookieJar = new CookieJar()): Browser =>
 	jar,
 	async request(path, init = {}) {
 		const headers = new Headers(init.headers);
-		const cookie = jar.header();
+		const cookie = jar.header(new URL(path, 'http://app.test').pathname);
 		if (cookie !== '') headers.set('cookie', cookie);
 		const response = await app.request(path, { ...init, headers });
 		jar.store(response);

@@ -72,7 +72,7 @@ describe('loopback mode (no PUBLIC_URL)', () => {
 				const response = await fetch(new URL(path, running.url), {
 					...init,
 					redirect: 'manual',
-					headers: { ...init.headers, cookie: jar.header() },
+					headers: { ...init.headers, cookie: jar.header(new URL(path, running.url).pathname) },
 				});
 				jar.store(response);
 				return response;

@@ -164,6 +164,21 @@ describe('OAuthClient.authorize', () => {
 		expect(server.stats.par).toBe(0);
 	});
 
+	it('refuses a blank identifier as what a visitor typed (invalid_identifier), and a non-string as a TypeError', async () => {
+		const { client } = await createTestClient(server);
+		for (const identifier of ['', '   ', '@']) {
+			const error = await client
+				.authorize({ target: { type: 'account', identifier } })
+				.catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(IdentityResolutionError);
+			expect(error).toMatchObject({ reason: 'invalid_identifier', transient: false });
+		}
+		await expect(
+			client.authorize({ target: { type: 'account', identifier: undefined as never } }),
+		).rejects.toBeInstanceOf(TypeError);
+		expect(server.stats.par).toBe(0);
+	});
+
 	it('throws a refusal of the PAR endpoint by the fetch as it is, keeping no state', async () => {
 		const refusal = Object.assign(new Error('refused: the PAR endpoint is on a private address'), {
 			transient: false,

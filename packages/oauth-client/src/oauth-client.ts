@@ -235,7 +235,9 @@ export class OAuthClient {
 		let expectedDid: Did | undefined;
 		let loginHint: string | undefined;
 		if (target?.type === 'account') {
-			if (typeof target.identifier !== 'string' || target.identifier.trim() === '') {
+			// not a string: the caller's mistake. a blank one is what a visitor left in a form, and is
+			// refused below as any other input that is not a handle or DID (invalid_identifier)
+			if (typeof target.identifier !== 'string') {
 				throw new TypeError('target.identifier must be a handle or DID');
 			}
 			// a leading @ or at:// dropped, a handle lower-cased; anything but a handle or DID is
