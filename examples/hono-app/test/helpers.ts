@@ -2,7 +2,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { Did } from '@atcute/lexicons';
-import { exportJwkKey, generatePrivateKey, type OAuthClient } from '@atcute/oauth-node-client';
+import {
+	exportJwkKey,
+	generatePrivateKey,
+	MemoryStore,
+	type OAuthClient,
+	type StoredSession,
+} from '@atcute/oauth-node-client';
 import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-oauth-server';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -98,6 +104,8 @@ export interface Harness {
 	server: TestOAuthServer;
 	oauth: OAuthClient;
 	app: Hono;
+	/** the OAuth client's session store, to look at (and damage) what it keeps. */
+	sessions: MemoryStore<Did, StoredSession>;
 	alice: { did: Did; handle: string };
 	errors: unknown[];
 	close(): Promise<void>;
@@ -111,10 +119,12 @@ export interface Harness {
 export const startHarness = async (): Promise<Harness> => {
 	const server = await startTestOAuthServer();
 	const alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
+	const sessions = new MemoryStore<Did, StoredSession>();
 	const oauth = await createOAuthClient({
 		publicUrl: PUBLIC_URL,
 		privateKeyJwk: await generatePrivateKeyJwk(),
 		...localServerOptions(server),
+		stores: { sessions, states: new MemoryStore() },
 	});
 	const errors: unknown[] = [];
 	const app = createApp({
@@ -137,6 +147,7 @@ export const startHarness = async (): Promise<Harness> => {
 		server,
 		oauth,
 		app,
+		sessions,
 		alice,
 		errors,
 		async close() {

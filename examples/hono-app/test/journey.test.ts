@@ -109,6 +109,24 @@ describe('the documented journey', () => {
 		expect(new URL(locationOf(response)).origin).toBe(harness.server.issuer);
 	});
 
+	it('signs out a session the library keeps but cannot use (damaged in its store), and sends the user home', async () => {
+		const { app, alice, sessions } = harness;
+		const user = browser(app);
+		expect((await signIn(harness, user)).status).toBe(302);
+		const stored = sessions.get(alice.did)!;
+		// damaged: without its DPoP key the client can send nothing, and keeps the session
+		sessions.set(alice.did, { ...stored, dpopKey: undefined } as never);
+
+		const response = await user.request('/protected');
+		expect(response.status).toBe(302);
+		expect(locationOf(response)).toBe('/');
+		// signed out of the app and of the library: a new sign-in is needed, and nothing was hidden
+		expect(response.headers.getSetCookie().some((line) => line.startsWith(`${SESSION_COOKIE}=;`))).toBe(true);
+		expect(sessions.get(alice.did)).toBeUndefined();
+		expect(harness.errors).toHaveLength(1);
+		harness.errors.length = 0;
+	});
+
 	it('redirects to the home page from /protected when nobody is signed in', async () => {
 		const response = await browser(harness.app).request('/protected');
 		expect(response.status).toBe(302);
