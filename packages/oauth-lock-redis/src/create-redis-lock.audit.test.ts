@@ -1,5 +1,3 @@
-import { type AddressInfo, createConnection, createServer, type Socket } from 'node:net';
-
 import { LockUnavailableError } from '@atcute/oauth-client';
 import type { Redis, RedisOptions } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,74 +8,9 @@ import {
 	spawnRedisServer,
 	uniquePrefix,
 } from '../../oauth-store-redis/src/test-utils/redis-server.ts';
+import { type StallingProxy, startStallingProxy } from '../test/support/stalling-proxy.ts';
 import { createRedisLock, type RedisLockOptions } from './create-redis-lock.ts';
 import type { LeaseLostEvent } from './errors.ts';
-
-/** a loopback TCP proxy in front of a Redis server, whose link a test can break in several ways. */
-interface LinkProxy {
-	/** `redis://127.0.0.1:<port>` of the proxy. */
-	readonly url: string;
-	/** a partition: nothing passes either way from now on, and every connection stays open. */
-	silence(): void;
-	/** commands still reach the server and run there; their answers are thrown away while on. */
-	dropReplies(on: boolean): void;
-	/** closes every connection through the proxy; it goes on accepting new ones. */
-	cut(): void;
-	close(): Promise<void>;
-}
-
-const startLinkProxy = async (port: number): Promise<LinkProxy> => {
-	let silent = false;
-	let dropping = false;
-	const pairs = new Set<[Socket, Socket]>();
-	const cut = (): void => {
-		for (const [client, upstream] of pairs) {
-			client.destroy();
-			upstream.destroy();
-		}
-		pairs.clear();
-	};
-	const server = createServer((client) => {
-		const upstream = createConnection({ host: '127.0.0.1', port });
-		const pair: [Socket, Socket] = [client, upstream];
-		pairs.add(pair);
-		const end = (): void => {
-			client.destroy();
-			upstream.destroy();
-			pairs.delete(pair);
-		};
-		for (const socket of pair) {
-			socket.on('error', end);
-			socket.on('close', end);
-		}
-		client.on('data', (chunk: Buffer) => {
-			if (!silent) upstream.write(chunk);
-		});
-		upstream.on('data', (chunk: Buffer) => {
-			if (!silent && !dropping) client.write(chunk);
-		});
-	});
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', resolve);
-	});
-	const { port: own } = server.address() as AddressInfo;
-	return {
-		url: `redis://127.0.0.1:${own}`,
-		silence: () => {
-			silent = true;
-		},
-		dropReplies: (on) => {
-			dropping = on;
-		},
-		cut,
-		close: () =>
-			new Promise<void>((resolve) => {
-				cut();
-				server.close(() => resolve());
-			}),
-	};
-};
 
 /** blocks the event loop, as a long synchronous stretch (or a GC pause) of the holder would. */
 const blockEventLoop = (ms: number): void => {
@@ -89,14 +22,14 @@ describe('createRedisLock (audit findings)', () => {
 	let server: SpawnedRedis;
 	let admin: Redis;
 	const clients: Redis[] = [];
-	const proxies: LinkProxy[] = [];
+	const proxies: StallingProxy[] = [];
 	const client = (url: string, options?: RedisOptions): Redis => {
 		const redis = connect(url, options);
 		clients.push(redis);
 		return redis;
 	};
-	const proxy = async (): Promise<LinkProxy> => {
-		const started = await startLinkProxy(server.port);
+	const proxy = async (): Promise<StallingProxy> => {
+		const started = await startStallingProxy(server.port);
 		proxies.push(started);
 		return started;
 	};

@@ -1,6 +1,6 @@
 import { type AddressInfo, createConnection, createServer, type Socket } from 'node:net';
 
-/** a loopback TCP proxy in front of a Redis server, whose answers a test can hold back. */
+/** a loopback TCP proxy in front of a Redis server, whose link a test can break in several ways. */
 export interface StallingProxy {
 	/** `redis://127.0.0.1:<port>` of the proxy. */
 	readonly url: string;
@@ -8,6 +8,12 @@ export interface StallingProxy {
 	stall(): void;
 	/** delivers the answers held back, in order, and passes answers on again. */
 	resume(): void;
+	/** commands still reach the server and run there; their answers are thrown away while on. */
+	dropReplies(on: boolean): void;
+	/** a partition: nothing passes either way from now on, and every connection stays open. */
+	silence(): void;
+	/** closes every connection through the proxy; it goes on accepting new ones. */
+	cut(): void;
 	/** how many chunks of answers were passed on to clients so far (held-back ones once delivered). */
 	readonly delivered: number;
 	/** closes the proxy and every connection through it. */
@@ -21,6 +27,8 @@ export interface StallingProxy {
  */
 export const startStallingProxy = async (port: number): Promise<StallingProxy> => {
 	let stalled = false;
+	let dropping = false;
+	let silent = false;
 	let delivered = 0;
 	const held: Array<() => void> = [];
 	const sockets = new Set<Socket>();
@@ -37,12 +45,15 @@ export const startStallingProxy = async (port: number): Promise<StallingProxy> =
 		track(upstream);
 		client.on('close', () => upstream.destroy());
 		upstream.on('close', () => client.destroy());
-		client.pipe(upstream);
+		client.on('data', (chunk: Buffer) => {
+			if (!silent) upstream.write(chunk);
+		});
 		const deliver = (chunk: Buffer): void => {
 			delivered++;
 			client.write(chunk);
 		};
 		upstream.on('data', (chunk: Buffer) => {
+			if (silent || dropping) return;
 			if (stalled) held.push(() => deliver(chunk));
 			else deliver(chunk);
 		});
@@ -61,6 +72,15 @@ export const startStallingProxy = async (port: number): Promise<StallingProxy> =
 		resume: () => {
 			stalled = false;
 			for (const release of held.splice(0)) release();
+		},
+		dropReplies: (on) => {
+			dropping = on;
+		},
+		silence: () => {
+			silent = true;
+		},
+		cut: () => {
+			for (const socket of sockets) socket.destroy();
 		},
 		get delivered() {
 			return delivered;
