@@ -88,6 +88,22 @@ describe('OAuthClient.callback', () => {
 		expect(server.stats.token.authorization_code).toBe(1);
 	});
 
+	it('lets only one callback through when two clients share a store that cannot take', async () => {
+		// a client per request, or a web handler beside a job runner: one state store, two clients
+		const stores = {
+			sessions: new MapStore<StoredSession>(),
+			states: new MapStore<StoredState>({ atomicTake: false }),
+		};
+		const { client, url, key, clock } = await start({ stores });
+		const { client: other } = await createTestClient(server, { stores, key, clock });
+		const params = await server.authorize(url, { did: alice.did });
+		const results = await Promise.allSettled([client.callback(params), other.callback(params)]);
+		expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+		const refused = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
+		expect((refused.reason as OAuthCallbackError).error).toBe('invalid_state');
+		expect(server.stats.token.authorization_code).toBe(1);
+	});
+
 	it('refuses a state older than 10 minutes, by its own clock, without exchanging the code', async () => {
 		const { client, url, clock } = await start();
 		const params = await server.authorize(url, { did: alice.did });

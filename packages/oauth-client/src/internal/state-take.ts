@@ -1,29 +1,39 @@
 import type { StateStore, StoredState } from '../stored-types.ts';
 
+/** the states being taken, per state store object in this process. */
+const claimsByStore = new WeakMap<StateStore, Set<string>>();
+
 /** takes an authorization state out of the store: whoever gets it is the only one who ever will. */
 export type TakeState = (stateId: string) => Promise<StoredState | undefined>;
 
 /**
  * single use of a state, enforced by the library whatever the store does: the store's atomic
  * `take` when it has one; otherwise get-then-delete, with an in-process claim that keeps two
- * concurrent callbacks of this process apart.
+ * concurrent callbacks of this process apart. the claim belongs to the store object, not to one
+ * client: two clients on one store (a client per request) would otherwise both read the state
+ * before either deletes it, and exchange its code twice.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.12
  */
 export const createStateTake = (states: StateStore): TakeState => {
-	const taking = new Set<string>();
+	let taking = claimsByStore.get(states);
+	if (taking === undefined) {
+		taking = new Set();
+		claimsByStore.set(states, taking);
+	}
+	const claims = taking;
 	return async (stateId) => {
 		if (typeof states.take === 'function') {
 			return (await states.take(stateId)) ?? undefined;
 		}
 		// without an atomic take, a claim in this process keeps two concurrent callbacks apart
-		if (taking.has(stateId)) return undefined;
-		taking.add(stateId);
+		if (claims.has(stateId)) return undefined;
+		claims.add(stateId);
 		try {
 			const state = await states.get(stateId);
 			if (state !== undefined) await states.delete(stateId);
 			return state;
 		} finally {
-			taking.delete(stateId);
+			claims.delete(stateId);
 		}
 	};
 };
