@@ -354,6 +354,48 @@ describe('OAuthClient refresh rules', () => {
 		});
 	}
 
+	// the token endpoint's 200 answer, cut after a few bytes: by a dropped connection, or by a
+	// stream that stalls until the client's own time limit ends it
+	const cutTokenAnswer =
+		(how: 'reset' | 'stall'): typeof fetch =>
+		async (input, init) => {
+			const response = await fetch(input, init);
+			if (!String(input).endsWith('/oauth/token') || response.status !== 200) return response;
+			const text = await response.text();
+			const headers = new Headers(response.headers);
+			headers.delete('content-length');
+			const body = new ReadableStream<Uint8Array>({
+				start(controller) {
+					controller.enqueue(new TextEncoder().encode(text.slice(0, 20)));
+					if (how === 'reset') setTimeout(() => controller.error(new TypeError('terminated')), 10);
+					else init?.signal?.addEventListener('abort', () => controller.error(init.signal!.reason));
+				},
+			});
+			return new Response(body, { status: 200, headers });
+		};
+
+	for (const [how, kind] of [
+		['reset', 'network'],
+		['stall', 'timeout'],
+	] as const) {
+		it(`reports a token answer cut off mid-body (${how}) as transient ${kind}, keeping the session`, async () => {
+			const { client, sessions, key } = await createTestClient(server);
+			await signIn(server, client, alice.did);
+			const before = sessions.map.get(alice.did);
+			const { client: other } = await createTestClient(server, {
+				key,
+				sessions,
+				fetch: cutTokenAnswer(how),
+				timeout: 300,
+			});
+
+			const error = await refreshError(other.restore(alice.did, { refresh: true }));
+			expect(error).toBeInstanceOf(OAuthTransientError);
+			expect(error).toMatchObject({ kind, transient: true });
+			expect(sessions.map.get(alice.did)).toEqual(before);
+		});
+	}
+
 	it('keeps the session when a refreshed token response cannot be read at all', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);

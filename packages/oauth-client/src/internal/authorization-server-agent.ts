@@ -17,7 +17,7 @@ import {
 } from '../constants.ts';
 import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from '../errors.ts';
 import { parseTokenResponse, type TokenResponse } from '../token-response.ts';
-import { discardBody, readJsonBody } from './read-json-body.ts';
+import { BodyReadError, discardBody, readJsonBody } from './read-json-body.ts';
 
 /** what an `AuthorizationServerAgent` needs. */
 export interface AuthorizationServerAgentOptions {
@@ -271,6 +271,19 @@ export class AuthorizationServerAgent {
 			} catch (err) {
 				// an abort while the body streams in is the caller's, not a malformed answer
 				signal?.throwIfAborted();
+				// nor is a body cut off by our time limit or a dropped connection: it may pass, and
+				// reporting it as malformed would end a refresh that should fall back to the token
+				if (err instanceof BodyReadError) {
+					if (timeout.aborted) {
+						throw new OAuthTransientError(
+							'timeout',
+							`${endpoint} endpoint did not finish its answer within ${this.#options.timeout} ms`,
+						);
+					}
+					throw new OAuthTransientError('network', `${endpoint} endpoint's answer broke off`, undefined, {
+						cause: err.cause,
+					});
+				}
 				throw err;
 			}
 		}
