@@ -87,6 +87,15 @@ describe('defaultTransport', () => {
 	});
 });
 
+describe('OAuthClient (facade): options', () => {
+	it('refuses options that are not an object, naming them', () => {
+		const make = OAuthClient as unknown as new (options?: unknown) => OAuthClient;
+		expect(() => new make()).toThrow(new TypeError('OAuthClient options must be an object, got undefined'));
+		expect(() => new make(null)).toThrow(new TypeError('OAuthClient options must be an object, got null'));
+		expect(() => new make('https://app.example.com')).toThrow(/got string/);
+	});
+});
+
 describe('OAuthClient (facade): the guard covers discovery and authorization server requests', () => {
 	it('refuses a PDS on a private address, naming the host', async () => {
 		const oauth = new OAuthClient(base);

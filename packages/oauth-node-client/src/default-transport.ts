@@ -5,8 +5,29 @@ import { allowList } from './internal/allow-list.ts';
 import { createNodeTransport } from './internal/node-transport.ts';
 import { type RuntimeFacts, usesNodeTransport } from './uses-node-transport.ts';
 
-/** `@atcute/oauth-client`'s options, plus what the Node transport adds. */
+/**
+ * `@atcute/oauth-client`'s options, plus what the Node transport adds. the options whose default
+ * the facade changes are declared again here, so an editor shows the facade's defaults.
+ */
 export interface OAuthClientOptions extends BaseOptions {
+	/**
+	 * the fetch for every request to authorization servers and PDSes. default: on Node, the
+	 * SSRF-guarded Node transport (`createNodeFetch()`, see `allowPrivateNetwork`); on Bun and
+	 * Deno, `globalThis.fetch`. yours wins everywhere when given.
+	 */
+	fetch?: BaseOptions['fetch'];
+	/**
+	 * > [!WARNING]
+	 * > development only: allows plain-http PDSes and authorization servers (a local PDS), and
+	 * > turns the built-in transport's SSRF guard off.
+	 */
+	allowHttp?: BaseOptions['allowHttp'];
+	/** how keys sign (DPoP proofs and client assertions); default `createNodeSigner` (node:crypto, WebCrypto where it cannot take a key). */
+	createSigner?: BaseOptions['createSigner'];
+	/** how base64url SHA-256 is computed (PKCE challenges, the DPoP `ath`); default node:crypto's. */
+	sha256?: BaseOptions['sha256'];
+	/** an instrumentation hook around each operation; default `diagnosticsChannelTracer` (see `OAUTH_TRACING_CHANNELS`). */
+	tracer?: BaseOptions['tracer'];
 	/**
 	 * which hosts the built-in transport may reach on non-public addresses (loopback, private,
 	 * link-local, ...): `false` (default) none, `true` all, or a list of host names (an internal

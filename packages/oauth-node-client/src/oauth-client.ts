@@ -15,6 +15,11 @@ import { createNodeSigner } from './node-signer.ts';
 export class OAuthClient extends BaseOAuthClient {
 	/** @param options `@atcute/oauth-client`'s options plus `allowPrivateNetwork` (`OAuthClientOptions`) */
 	constructor(options: OAuthClientOptions) {
+		if (typeof options !== 'object' || options === null) {
+			throw new TypeError(
+				`OAuthClient options must be an object, got ${options === null ? 'null' : typeof options}`,
+			);
+		}
 		const { allowPrivateNetwork: _, ...rest } = options;
 		super({
 			...rest,
