@@ -9,7 +9,8 @@ export interface NodeFetchOptions {
 	 * which hosts may reach non-public addresses (loopback, private, link-local, ...): `false`
 	 * (default) none, `true` all (the guard is off), or a list of host names (exact, case-
 	 * insensitive, IDNs in Unicode or punycode; IP literals too) for an internal PDS or a test
-	 * server on loopback. an entry that is not a bare host (`localhost:3000`) throws a TypeError.
+	 * server on loopback. an entry that is not a bare host (`localhost:3000`, `*.internal`,
+	 * `.internal`) throws a TypeError.
 	 */
 	allowPrivateNetwork?: boolean | readonly string[] | undefined;
 	/**
@@ -22,21 +23,44 @@ export interface NodeFetchOptions {
 	 * hosts reached directly rather than through `proxy`, in the `NO_PROXY` convention (a string
 	 * such as `process.env.NO_PROXY`, or a list): entries separated by commas or spaces; `*` for
 	 * all; `example.com` that host and its subdomains; `.example.com` or `*.example.com` its
-	 * subdomains only; `host:port` that port only; IP literals exactly. default none: loopback
+	 * subdomains only; `host:port` that port (1-65535) only; IP literals exactly. default none: loopback
 	 * goes through the proxy too unless listed. the guard applies to direct connections as well.
 	 */
 	noProxy?: string | readonly string[] | undefined;
 	/**
 	 * how long a connection may stay silent while a request waits for its response or body, in
-	 * milliseconds; default 300 000 (as Node's fetch). the callers' own time limits are shorter.
+	 * milliseconds, up to 2 147 483 647 (a timer's limit); default 300 000 (as Node's fetch). the
+	 * callers' own time limits are shorter.
 	 */
 	inactivityTimeout?: number | undefined;
 	/**
 	 * how long a connection may take to open (the TCP connect, or the proxy's CONNECT tunnel), in
-	 * milliseconds; default 10 000 (as Node's fetch).
+	 * milliseconds, up to 2 147 483 647 (a timer's limit); default 10 000 (as Node's fetch).
 	 */
 	connectTimeout?: number | undefined;
 }
+
+/**
+ * refuses options that are not an options object, which would otherwise be read as no options at
+ * all (`createNodeFetch(process.env.HTTPS_PROXY)` would connect around the proxy, unnoticed).
+ */
+const checkOptions = (options: unknown): void => {
+	if (typeof options === 'object' && options !== null) {
+		const prototype = Object.getPrototypeOf(options);
+		// a literal, from this realm or another, or Object.create(null)
+		if (prototype === null || Object.getPrototypeOf(prototype) === null) return;
+	}
+	const kind =
+		typeof options === 'object' && options !== null
+			? (options.constructor?.name ?? 'object')
+			: typeof options;
+	// the value is not shown: a proxy URL may carry the proxy's password
+	const hint =
+		typeof options === 'string' || options instanceof URL ? " (to set a proxy, pass { proxy: '...' })" : '';
+	throw new TypeError(
+		`createNodeFetch options must be an object, got ${options === null ? 'null' : kind}${hint}`,
+	);
+};
 
 /**
  * a `fetch` on node:http and node:https: a standard `Response` (streaming body, `clone()`,
@@ -50,8 +74,13 @@ export interface NodeFetchOptions {
  * loopback, private, shared (CGNAT), link-local, unique-local, multicast, unspecified and
  * reserved addresses, and the IPv6 forms that carry them, are refused with a
  * `PrivateNetworkError` unless `allowPrivateNetwork` lets the host through.
+ *
+ * @throws {TypeError} for options that are not an object, or an option it cannot use (each named);
+ * the fetch it returns rejects with a TypeError for a `signal` that is not an AbortSignal, before
+ * anything is sent
  */
 export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction => {
+	checkOptions(options);
 	const { proxy } = options;
 	let proxyUrl: URL | undefined;
 	let proxyAuthorization: string | undefined;

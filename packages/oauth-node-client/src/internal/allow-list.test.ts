@@ -45,6 +45,16 @@ describe('allowList', () => {
 		expect(() => allowList([entry])).toThrow(`allowPrivateNetwork: ${JSON.stringify(entry)}`);
 	});
 
+	it.each(['*.internal', '.internal', '*', 'pds.*.test'])(
+		'refuses the wildcard %j, which would never match, saying to list exact hosts',
+		(entry) => {
+			expect(() => allowList([entry])).toThrow(TypeError);
+			expect(() => allowList([entry])).toThrow(
+				`allowPrivateNetwork: ${JSON.stringify(entry)} is a wildcard, and wildcards are not supported; list the exact hosts`,
+			);
+		},
+	);
+
 	it('refuses anything but a boolean or a list of strings', () => {
 		expect(() => allowList('localhost' as never)).toThrow(/allowPrivateNetwork/);
 		expect(() => allowList([42] as never)).toThrow(/allowPrivateNetwork: 42/);

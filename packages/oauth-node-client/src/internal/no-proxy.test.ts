@@ -49,6 +49,21 @@ describe('parseNoProxy', () => {
 		expect(parseNoProxy(undefined)('localhost', 80)).toBe(false);
 	});
 
+	it.each(['localhost:abc', 'localhost:0', 'localhost:', 'a.test:99999', '[::1]:x', '*.example.com:-1'])(
+		'refuses %j, whose port is not a number from 1 to 65535, naming the entry',
+		(entry) => {
+			expect(() => parseNoProxy(`a.test, ${entry}`)).toThrow(
+				`noProxy has an entry whose port is not a number from 1 to 65535: ${JSON.stringify(entry)}`,
+			);
+		},
+	);
+
+	it('refuses a host with stray brackets or colons rather than never matching it', () => {
+		expect(() => parseNoProxy('[example.com]:80')).toThrow(/noProxy has an entry that is not a host/);
+		expect(() => parseNoProxy('a:b:80')).toThrow(/noProxy has an entry that is not a host/);
+		expect(() => parseNoProxy('http://example.com')).toThrow(/noProxy has an entry that is not a host/);
+	});
+
 	it('refuses what it cannot read, naming the option', () => {
 		expect(() => parseNoProxy('a.test, *.*.b.test')).toThrow(/noProxy/);
 		expect(() => parseNoProxy('10.0.0.0/8')).toThrow(/noProxy/);

@@ -19,23 +19,29 @@ const normalizeHost = (host: string): string =>
 		.replace(/^\[|\]$/g, '')
 		.replace(/\.$/, '');
 
-/** reads one entry, `host`, `host:port`, `[v6]:port`, `.suffix` or `*.suffix`; undefined if malformed. */
+/**
+ * reads one entry, `host`, `host:port`, `[v6]:port`, `.suffix` or `*.suffix`; undefined if malformed.
+ * @throws {TypeError} naming the entry for a port that is not a number from 1 to 65535 (a port of 0
+ * or `abc` would otherwise be read as part of the host, or as any port, and never match as meant)
+ */
 const parseEntry = (raw: string): NoProxyEntry | undefined => {
+	// a URL or a CIDR range (`http://a.test`, `10.0.0.0/8`), not a host[:port]
+	if (raw.includes('/')) return undefined;
 	let text = raw;
-	let port = 0;
+	let portText: string | undefined;
 	// a bare IPv6 address has colons of its own: it has no port unless it is in brackets
-	const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+	const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
 	if (bracketed !== null) {
 		text = bracketed[1]!;
-		port = bracketed[2] === undefined ? 0 : Number(bracketed[2]);
+		portText = bracketed[2];
+		if (isIP(text) !== 6) return undefined;
 	} else if (isIP(text) !== 6) {
-		const withPort = /^(.*):(\d+)$/.exec(text);
-		if (withPort !== null) {
-			text = withPort[1]!;
-			port = Number(withPort[2]);
+		const colon = text.lastIndexOf(':');
+		if (colon !== -1) {
+			portText = text.slice(colon + 1);
+			text = text.slice(0, colon);
 		}
 	}
-	if (port > 65_535) return undefined;
 	let suffix = false;
 	if (text.startsWith('*.')) {
 		suffix = true;
@@ -45,7 +51,16 @@ const parseEntry = (raw: string): NoProxyEntry | undefined => {
 		text = text.slice(1);
 	}
 	const host = normalizeHost(text);
-	if (host === '' || host.includes('*') || host.includes('/')) return undefined;
+	if (host === '' || /[*[\]]/.test(host)) return undefined;
+	// a colon left in the host is an IPv6 address's, or the entry is malformed (`a:b:80`)
+	if (host.includes(':') && isIP(host) !== 6) return undefined;
+	if (portText === undefined) return { host, suffix, port: 0 };
+	const port = /^\d{1,5}$/.test(portText) ? Number(portText) : 0;
+	if (port < 1 || port > 65_535) {
+		throw new TypeError(
+			`noProxy has an entry whose port is not a number from 1 to 65535: ${JSON.stringify(raw)}`,
+		);
+	}
 	return { host, suffix, port };
 };
 
@@ -54,7 +69,7 @@ const parseEntry = (raw: string): NoProxyEntry | undefined => {
  * or whitespace; `*` sends everything direct; `example.com` matches that host and its subdomains;
  * `.example.com` and `*.example.com` its subdomains only; `host:port` only that port; IP literals
  * match exactly (no CIDR ranges). nothing is exempt by default, loopback included.
- * @throws {TypeError} naming `noProxy` for an entry it cannot read
+ * @throws {TypeError} naming `noProxy` for an entry it cannot read, or whose port is not 1-65535
  */
 export const parseNoProxy = (option: string | readonly string[] | undefined): BypassesProxy => {
 	if (option === undefined) return () => false;

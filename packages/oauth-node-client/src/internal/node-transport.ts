@@ -129,82 +129,92 @@ export const createNodeTransport = (
 			// a tunnel still opening is abandoned, and its connection to the proxy closed, on abort
 			if (connectVia !== undefined && signal) requestOptions[CONNECT_SIGNAL] = signal;
 			const req = (secure ? modules.https.request : modules.http.request)(requestOptions);
+			try {
+				let message: IncomingMessage | undefined;
+				const onAbort = () => {
+					const reason = signal?.reason;
+					if (message === undefined) reject(reason);
+					// an aborted body fails its reader with the signal's reason, as fetch's does
+					message?.destroy(reason);
+					req.destroy();
+				};
+				signal?.addEventListener('abort', onAbort, { once: true });
+				const done = () => signal?.removeEventListener('abort', onAbort);
 
-			let message: IncomingMessage | undefined;
-			const onAbort = () => {
-				const reason = signal?.reason;
-				if (message === undefined) reject(reason);
-				// an aborted body fails its reader with the signal's reason, as fetch's does
-				message?.destroy(reason);
-				req.destroy();
-			};
-			signal?.addEventListener('abort', onAbort, { once: true });
-			const done = () => signal?.removeEventListener('abort', onAbort);
-
-			req.setTimeout(inactivityTimeout, () => {
-				const connecting = req.socket?.connecting === true;
-				req.destroy(
-					new Error(
-						connecting
-							? `connect timed out after ${connectTimeout} ms`
-							: `no data for ${inactivityTimeout} ms`,
-					),
-				);
-			});
-
-			req.once('response', (response) => {
-				message = response;
-				response.once('close', done);
-				// a small answer's body is parsed in the same read as its headers: one tick later
-				// it is complete, and can be handed over without a stream
-				process.nextTick(() => {
-					try {
-						resolve(toWebResponse(modules, response, responseUrl, method, signal));
-					} catch (error) {
-						// the server's answer cannot be made a Response (a status of 600): this fetch
-						// fails, not the process (a throw here would be an uncaught exception)
-						response.destroy();
-						reject(fetchFailed(error));
-					}
+				req.setTimeout(inactivityTimeout, () => {
+					const connecting = req.socket?.connecting === true;
+					req.destroy(
+						new Error(
+							connecting
+								? `connect timed out after ${connectTimeout} ms`
+								: `no data for ${inactivityTimeout} ms`,
+						),
+					);
 				});
-			});
-			req.once('error', (error: NodeJS.ErrnoException) => {
-				if (message !== undefined) return;
-				done();
-				if (signal?.aborted) return reject(signal.reason);
-				// the server closed a kept-alive connection as we reused it: send once more on a
-				// fresh one, when sending twice cannot do twice what once would
-				if (
-					!retried &&
-					req.reusedSocket &&
-					STALE_SOCKET.has(error.code ?? '') &&
-					IDEMPOTENT.has(method) &&
-					!isStream(request.body)
-				) {
-					return resolve(exchange(request, true));
-				}
-				reject(fetchFailed(error));
-			});
-			// node:http hands a 101 (and any answer to CONNECT) to these rather than to 'response';
-			// with no listener it closes the connection and the request says nothing but 'close'
-			const switched = (response: IncomingMessage, socket: Socket) => {
-				socket.destroy();
-				done();
-				reject(fetchFailed(new Error(`the server switched protocols (${response.statusCode})`)));
-			};
-			req.once('upgrade', switched);
-			req.once('connect', switched);
-			// a request that ends with neither a response nor an error must still settle
-			req.once('close', () => {
-				if (message !== undefined) return;
-				done();
-				reject(fetchFailed(new Error('the connection closed before a response arrived')));
-			});
 
-			const body = request.body;
-			if (body === undefined) req.end();
-			else if (Buffer.isBuffer(body)) req.end(body);
-			else sendStream(body, req, headers['content-length']);
+				req.once('response', (response) => {
+					message = response;
+					response.once('close', done);
+					// a small answer's body is parsed in the same read as its headers: one tick later
+					// it is complete, and can be handed over without a stream
+					process.nextTick(() => {
+						try {
+							resolve(toWebResponse(modules, response, responseUrl, method, signal));
+						} catch (error) {
+							// the server's answer cannot be made a Response (a status of 600): this fetch
+							// fails, not the process (a throw here would be an uncaught exception)
+							response.destroy();
+							reject(fetchFailed(error));
+						}
+					});
+				});
+				req.once('error', (error: NodeJS.ErrnoException) => {
+					if (message !== undefined) return;
+					done();
+					if (signal?.aborted) return reject(signal.reason);
+					// the server closed a kept-alive connection as we reused it: send once more on a
+					// fresh one, when sending twice cannot do twice what once would
+					if (
+						!retried &&
+						req.reusedSocket &&
+						STALE_SOCKET.has(error.code ?? '') &&
+						IDEMPOTENT.has(method) &&
+						!isStream(request.body)
+					) {
+						return resolve(exchange(request, true));
+					}
+					reject(fetchFailed(error));
+				});
+				// node:http hands a 101 (and any answer to CONNECT) to these rather than to 'response';
+				// with no listener it closes the connection and the request says nothing but 'close'
+				const switched = (response: IncomingMessage, socket: Socket) => {
+					socket.destroy();
+					done();
+					reject(fetchFailed(new Error(`the server switched protocols (${response.statusCode})`)));
+				};
+				req.once('upgrade', switched);
+				req.once('connect', switched);
+				// a request that ends with neither a response nor an error must still settle
+				req.once('close', () => {
+					if (message !== undefined) return;
+					done();
+					reject(fetchFailed(new Error('the connection closed before a response arrived')));
+				});
+
+				const body = request.body;
+				if (body === undefined) req.end();
+				else if (Buffer.isBuffer(body)) req.end(body);
+				else sendStream(body, req, headers['content-length']);
+			} catch (error) {
+				// the request exists (its connection may be opening) but this fetch has let go of it:
+				// it is closed, with a listener, since an 'error' nobody listens to (the connection
+				// failing or reset later) would crash the process. the promise rejects with the throw
+				req.on('error', () => {});
+				req.destroy(error as Error);
+				// and a body stream it would have read is not left open either
+				if (isStream(request.body)) request.body.destroy();
+				throw error;
+			}
 		});
 	};
 
@@ -293,9 +303,15 @@ const sendStream = (body: Readable, req: ClientRequest, contentLength: string | 
 	body.pipe(req);
 };
 
+// the longest delay a timer keeps (2^31 - 1 ms, about 24.8 days): Node runs a longer one after
+// 1 ms, with a TimeoutOverflowWarning (a connect, or a proxy's CONNECT, would "time out" at once)
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const checkMilliseconds = (name: string, value: number): void => {
-	if (!(Number.isFinite(value) && value > 0)) {
-		throw new TypeError(`${name} must be a positive number of milliseconds, got ${value}`);
+	if (!(Number.isFinite(value) && value > 0 && value <= MAX_TIMER_MS)) {
+		throw new TypeError(
+			`${name} must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${value}`,
+		);
 	}
 };
 

@@ -82,3 +82,34 @@ describe('normalizeRequest: headers', () => {
 		expect(() => headersOf(new Set(['not a pair']))).toThrow(TypeError);
 	});
 });
+
+describe('normalizeRequest: signal', () => {
+	const signalOf = (input: string | Request, signal: unknown) =>
+		normalizeRequest(stream, input, { signal: signal as AbortSignal });
+
+	it.each([
+		['the AbortController itself', () => new AbortController(), 'AbortController'],
+		['an empty object', () => ({}), 'object'],
+		['a string', () => 'abort', 'string'],
+		['an object without removeEventListener', () => ({ aborted: false, addEventListener() {} }), 'object'],
+	])('refuses %s, naming signal and what it got', (_label, make, kind) => {
+		expect(() => signalOf('https://pds.example/', make())).toThrow(TypeError);
+		expect(() => signalOf('https://pds.example/', make())).toThrow(
+			`signal must be an AbortSignal (pass controller.signal, not the controller), got ${kind}`,
+		);
+		// a Request as input is checked the same way, before it is read
+		expect(() => signalOf(new Request('https://pds.example/'), make())).toThrow(/^signal must be/);
+	});
+
+	it('takes an AbortSignal, none, or one from a polyfill, as fetch does', async () => {
+		const signal = new AbortController().signal;
+		expect((signalOf('https://pds.example/', signal) as NormalizedRequest).signal).toBe(signal);
+		expect((signalOf('https://pds.example/', null) as NormalizedRequest).signal).toBe(null);
+		expect((signalOf('https://pds.example/', undefined) as NormalizedRequest).signal).toBe(undefined);
+		const polyfill = { aborted: false, addEventListener() {}, removeEventListener() {} };
+		expect((signalOf('https://pds.example/', polyfill) as NormalizedRequest).signal).toBe(polyfill);
+		// a Request's own signal is always an AbortSignal
+		const request = new Request('https://pds.example/', { signal });
+		expect((await normalizeRequest(stream, request, undefined)).signal).toBeInstanceOf(AbortSignal);
+	});
+});

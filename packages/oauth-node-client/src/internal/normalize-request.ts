@@ -88,15 +88,47 @@ const normalizeMethod = (method: string): string => {
 	return NORMALIZED.has(upper) ? upper : method;
 };
 
+/** what a value is, for an error message: its class (`AbortController`), else its `typeof`. */
+const kindOf = (value: unknown): string => {
+	if (value === null) return 'null';
+	const name =
+		typeof value === 'object' ? (value as { constructor?: { name?: unknown } }).constructor?.name : undefined;
+	return typeof name === 'string' && name !== '' && name !== 'Object' ? name : typeof value;
+};
+
+/**
+ * refuses a `signal` the transport cannot listen to, before any connection is opened. what fetch
+ * takes is taken: an `AbortSignal`, or one from another realm or a polyfill (a boolean `aborted`,
+ * and the listener methods the transport calls).
+ */
+const checkSignal = (signal: unknown): void => {
+	if (signal === undefined || signal === null || signal instanceof AbortSignal) return;
+	const like = signal as Partial<AbortSignal>;
+	if (
+		typeof signal === 'object' &&
+		typeof like.aborted === 'boolean' &&
+		typeof like.addEventListener === 'function' &&
+		typeof like.removeEventListener === 'function'
+	) {
+		return;
+	}
+	// the AbortController itself is the usual slip
+	throw new TypeError(
+		`signal must be an AbortSignal (pass controller.signal, not the controller), got ${kindOf(signal)}`,
+	);
+};
+
 /**
  * turns `fetch`'s arguments into one request description: at once for a URL with no body or one
  * already in memory (every XRPC call), through a promise for a `Request` or a body to be read.
+ * @throws {TypeError} for a `signal` that is not an AbortSignal (a `Request`'s own always is)
  */
 export const normalizeRequest = (
 	stream: NodeHttpModules['stream'],
 	input: string | URL | Request,
 	init: RequestInit | undefined,
 ): NormalizedRequest | Promise<NormalizedRequest> => {
+	checkSignal(init?.signal);
 	if (input instanceof Request) return fromRequest(input, init);
 	const url = typeof input === 'string' ? new URL(input) : new URL(input.href);
 	if (url.username !== '' || url.password !== '') {

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createNodeFetch } from './create-node-fetch.ts';
+import {
+	type ConnectProxy,
+	type LoopbackServer,
+	startConnectProxy,
+	startHttpServer,
+} from './test-utils/loopback-servers.ts';
+import { type RawServer, startRawServer } from './test-utils/raw-server.ts';
+
+describe('createNodeFetch: a signal that is not an AbortSignal', () => {
+	let server: LoopbackServer;
+	beforeAll(async () => {
+		server = await startHttpServer((_request, response) => response.writeHead(200).end('ok'));
+	});
+	afterAll(() => server.close());
+
+	it.each([
+		['the AbortController itself', () => new AbortController()],
+		['an empty object', () => ({})],
+	])('rejects %s with a TypeError naming signal, before any connection is opened', async (_label, make) => {
+		// its own pool, so that a connection opened for this request would be a new one
+		const fetch = createNodeFetch({ allowPrivateNetwork: true });
+		const connections = server.connections;
+		const requests = server.requests.length;
+
+		const error = await fetch(`${server.origin}/`, { signal: make() as AbortSignal }).catch((e) => e);
+
+		expect(error).toBeInstanceOf(TypeError);
+		expect(error.message).toMatch(
+			/^signal must be an AbortSignal \(pass controller\.signal, not the controller\)/,
+		);
+		// a connection opened and abandoned would fail (or be reset) with nobody listening
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(server.connections).toBe(connections);
+		expect(server.requests).toHaveLength(requests);
+		// and the same fetch works with the signal that was meant
+		expect((await fetch(`${server.origin}/`, { signal: new AbortController().signal })).status).toBe(200);
+		expect(server.requests).toHaveLength(requests + 1);
+	});
+});
+
+describe('createNodeFetch: a request abandoned while it was set up', () => {
+	let server: RawServer;
+	beforeAll(async () => {
+		// reads the request and never answers it
+		server = await startRawServer(() => {});
+	});
+	afterAll(() => server.close());
+
+	it('rejects with the throw and closes the connection it had opened, which can no longer fail unheard', async () => {
+		// an AbortSignal (so it passes the check) whose listener cannot be added, as a patched or
+		// polyfilled one might: the request is created before its listeners are
+		const signal = new AbortController().signal;
+		signal.addEventListener = () => {
+			throw new Error('no listeners here');
+		};
+
+		const fetch = createNodeFetch({ allowPrivateNetwork: true });
+		await expect(fetch(`${server.origin}/`, { signal })).rejects.toThrow('no listeners here');
+
+		// time for a loopback connect to be accepted: left open, the connection would still be there,
+		// and the server's close of it an 'error' on a request nobody listens to (a crash)
+		await new Promise((resolve) => setTimeout(resolve, 200));
+		expect(server.open).toBe(0);
+	});
+});
+
+describe('createNodeFetch: options', () => {
+	it.each([
+		['null', null, 'null', ''],
+		[
+			'a string (the proxy URL alone)',
+			'http://user:secret@proxy.test:3128',
+			'string',
+			' (to set a proxy, pass',
+		],
+		['a URL', new URL('http://proxy.test:3128'), 'URL', ' (to set a proxy, pass'],
+		['a list', [], 'Array', ''],
+		['a number', 42, 'number', ''],
+	])('refuses %s as the options, saying what it got and never the value', (_label, options, kind, hint) => {
+		let error: unknown;
+		try {
+			createNodeFetch(options as never);
+		} catch (err) {
+			error = err;
+		}
+		expect(error).toBeInstanceOf(TypeError);
+		expect((error as TypeError).message).toBe(
+			`createNodeFetch options must be an object, got ${kind}${hint === '' ? '' : `${hint} { proxy: '...' })`}`,
+		);
+		expect((error as TypeError).message).not.toMatch(/secret|proxy\.test/);
+	});
+
+	it('takes no options, a literal, or one without a prototype', () => {
+		expect(typeof createNodeFetch()).toBe('function');
+		expect(typeof createNodeFetch(undefined)).toBe('function');
+		expect(typeof createNodeFetch({})).toBe('function');
+		expect(typeof createNodeFetch(Object.assign(Object.create(null), { allowPrivateNetwork: true }))).toBe(
+			'function',
+		);
+	});
+
+	it.each(['connectTimeout', 'inactivityTimeout'])(
+		'refuses a %s longer than a timer can wait, and takes the longest it can',
+		(name) => {
+			for (const value of [2 ** 31, 3e9, 1e12]) {
+				expect(() => createNodeFetch({ [name]: value })).toThrow(
+					`${name} must be a positive number of milliseconds up to 2147483647, got ${value}`,
+				);
+			}
+			expect(typeof createNodeFetch({ [name]: 2 ** 31 - 1 })).toBe('function');
+		},
+	);
+});
+
+describe('createNodeFetch: the longest connectTimeout through a proxy', () => {
+	let server: LoopbackServer;
+	let proxy: ConnectProxy;
+	beforeAll(async () => {
+		server = await startHttpServer((_request, response) => response.writeHead(200).end('hello'));
+		proxy = await startConnectProxy();
+	});
+	afterAll(async () => {
+		await server.close();
+		await proxy.close();
+	});
+
+	it('opens the tunnel (a longer one would have timed out at once)', async () => {
+		const fetch = createNodeFetch({
+			allowPrivateNetwork: true,
+			proxy: proxy.url,
+			connectTimeout: 2 ** 31 - 1,
+		});
+
+		const response = await fetch(`http://127.0.0.1:${server.port}/`);
+
+		expect(await response.text()).toBe('hello');
+		expect(proxy.tunnels).toEqual([`127.0.0.1:${server.port}`]);
+	});
+});
