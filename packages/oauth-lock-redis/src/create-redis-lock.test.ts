@@ -186,6 +186,34 @@ describe('createRedisLock', () => {
 		expect(attempts).toBeLessThan(40);
 	});
 
+	it('takes any leaseMs up to Number.MAX_SAFE_INTEGER with the default renewMs, overflowing no timer', async () => {
+		// a third of such a lease is past a timer's longest delay: the default renewMs used to be
+		// refused (naming renewMs, an option never given), from a leaseMs above 6 442 450 943
+		const overflows: Error[] = [];
+		const listener = (warning: Error): void => {
+			if (warning.name === 'TimeoutOverflowWarning') overflows.push(warning);
+		};
+		process.on('warning', listener);
+		try {
+			for (const leaseMs of [6_442_450_944, Number.MAX_SAFE_INTEGER]) {
+				const lock = lockWith({ leaseMs });
+				const key = `${prefix}huge-${leaseMs}`;
+				const pttl = await lock(`huge-${leaseMs}`, async () => {
+					// held across a few turns of the event loop, with its renewal and lease timers set
+					await sleep(50);
+					return redis.pttl(key);
+				});
+				expect(pttl).toBeGreaterThan(leaseMs - 60_000);
+				expect(await redis.exists(key)).toBe(0);
+			}
+			// a warning is emitted on the next tick: let it arrive
+			await new Promise((resolve) => setImmediate(resolve));
+			expect(overflows).toEqual([]);
+		} finally {
+			process.off('warning', listener);
+		}
+	});
+
 	it('refuses bad options and names with a TypeError naming them', async () => {
 		const make = (options: object) => () => createRedisLock({ redis, ...options } as RedisLockOptions);
 		expect(make({ redis: undefined })).toThrow(/redis must be an ioredis client/);
@@ -198,7 +226,7 @@ describe('createRedisLock', () => {
 		expect(make({ retryDelay: 100, maxRetryDelay: 50 })).toThrow(/maxRetryDelay/);
 		expect(make({ timeout: Number.NaN })).toThrow(/timeout/);
 		// past 2^31 - 1 ms a timer fires after 1 ms: renewals every millisecond, commands timing out
-		expect(make({ leaseMs: 7e9 })).toThrow(/renewMs \(default leaseMs \/ 3\)/);
+		expect(make({ leaseMs: 7e9, renewMs: 2 ** 31 })).toThrow(/renewMs .*at most 2147483647, got 2147483648$/);
 		expect(make({ timeout: 2 ** 31 })).toThrow(/timeout .*up to 2147483647/);
 		expect(make({ retryDelay: 2 ** 31 })).toThrow(/retryDelay/);
 		expect(make({ onLeaseLost: 'log' })).toThrow(/onLeaseLost/);

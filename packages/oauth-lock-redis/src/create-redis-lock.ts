@@ -29,7 +29,11 @@ export interface RedisLockOptions {
 	 * holder renews it.
 	 */
 	leaseMs?: number | undefined;
-	/** how often a holder renews its lease, in milliseconds; default a third of `leaseMs`. less than `leaseMs`. */
+	/**
+	 * how often a holder renews its lease, in milliseconds; default a third of `leaseMs`, at most
+	 * 2^31 - 1 (about 24.8 days, a timer's longest delay). positive, less than `leaseMs`, and at
+	 * most 2^31 - 1.
+	 */
 	renewMs?: number | undefined;
 	/**
 	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
@@ -90,7 +94,12 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			`leaseMs must be a positive integer number of milliseconds up to ${Number.MAX_SAFE_INTEGER}, got ${leaseMs}`,
 		);
 	}
-	const { renewMs = Math.max(1, Math.floor(leaseMs / 3)), waitMs = leaseMs + WAIT_MARGIN_MS } = options;
+	// a third of the lease, but never past a timer's longest delay: a lease may be up to 2^53 ms,
+	// and a longer interval would fire every millisecond (so it is refused when given)
+	const {
+		renewMs = Math.min(Math.max(1, Math.floor(leaseMs / 3)), MAX_TIMER_MS),
+		waitMs = leaseMs + WAIT_MARGIN_MS,
+	} = options;
 	if (!(isTimerDelay(renewMs) && renewMs < leaseMs)) {
 		throw new TypeError(
 			`renewMs (default leaseMs / 3) must be a positive number of milliseconds below leaseMs and at most ${MAX_TIMER_MS}, got ${renewMs}`,

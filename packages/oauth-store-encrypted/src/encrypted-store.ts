@@ -7,6 +7,7 @@ import { checkEntryKey } from './internal/entry-key.ts';
 import { checkEnvelope, isEnvelopeLike, openEnvelope, sealEnvelope } from './internal/envelope.ts';
 import { createKeyRing, type KeyRing } from './internal/key-ring.ts';
 import { PlaintextCache } from './internal/plaintext-cache.ts';
+import { checkRewrapArguments } from './internal/rewrap-arguments.ts';
 import { rewrapEntries } from './internal/rewrap-entries.ts';
 import type { RewrapOptions, RewrapReport } from './rewrap-options.ts';
 
@@ -156,14 +157,18 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 	 * re-read and rewritten inside `lock`; entries with an expiry (authorization states) are
 	 * counted but never rewritten; entries that fail to decrypt are reported, not thrown, and
 	 * left as they are. with `dryRun`, writes nothing and decrypts every entry to check it.
-	 * @throws {TypeError} when `lock` is missing (not a dry run) or an option is invalid
+	 * @throws {TypeError} before anything is done, when `keys` is not an iterable (a string is
+	 *   refused: wrap one key in an array), `lock` is missing (not a dry run) or an option is
+	 *   invalid (`dryRun` not a boolean, `lockName` or `onProgress` not a function)
 	 * @throws {RewrapAbortedError} when another error (the store, the lock, `onProgress`) stops
 	 *   it; the error holds the report so far
 	 */
 	async rewrap(
-		keys: Iterable<K> | AsyncIterable<K>,
+		// `& object`: a string is an iterable of its characters, refused here and at run time
+		keys: (Iterable<K> | AsyncIterable<K>) & object,
 		options: RewrapOptions<K> = {},
 	): Promise<RewrapReport<K>> {
+		checkRewrapArguments(keys, options);
 		const { lock, lockName = defaultLockName, dryRun = false, onProgress } = options;
 		if (!dryRun && typeof lock !== 'function') {
 			throw new TypeError(

@@ -248,6 +248,35 @@ describe('MemoryStore', () => {
 		expect(() => new MemoryStore({ maxSize: true as never })).toThrow(/maxSize/);
 	});
 
+	it('rejects a now that is not a function when constructed, not at the first expiring write', () => {
+		// Date.now() (its result) instead of Date.now: it used to fail at the first set with an expiry
+		const stamp = Date.now();
+		expect(() => new MemoryStore({ now: stamp as never })).toThrow(
+			new TypeError(
+				`now must be a function returning milliseconds since the epoch (as Date.now, not its result), got ${stamp}`,
+			),
+		);
+		expect(() => new MemoryStore({ now: null as never })).toThrow(/now must be a function.*, got null$/);
+		expect(() => new MemoryStore({ now: 'Date.now' as never })).toThrow(
+			/now must be a function.*, got string$/,
+		);
+		// left out or undefined: Date.now
+		const store = new MemoryStore({ now: undefined, ttl: 60_000 });
+		store.set('a', 1);
+		expect(store.get('a')).toBe(1);
+	});
+
+	it('rejects options that are not an object with a TypeError saying so', () => {
+		expect(() => new MemoryStore(null as never)).toThrow(
+			new TypeError('MemoryStore options must be an object, got null'),
+		);
+		expect(() => new MemoryStore(100 as never)).toThrow(
+			new TypeError('MemoryStore options must be an object, got number'),
+		);
+		expect(() => new MemoryStore('{"ttl":1000}' as never)).toThrow(/options must be an object, got string/);
+		expect(new MemoryStore(undefined).size).toBe(0);
+	});
+
 	it('refuses an expiresAt that is not a number, keeping what was there', () => {
 		const store = new MemoryStore<string, string>({ ttl: 60_000 });
 		store.set('a', 'kept');

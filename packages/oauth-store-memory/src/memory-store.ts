@@ -33,6 +33,9 @@ export interface MemoryStoreCodec {
 	decode(kept: unknown): unknown;
 }
 
+/** the type of `value` for a message: `null`, or its `typeof`. */
+const typeNameOf = (value: unknown): string => (value === null ? 'null' : typeof value);
+
 // no size bound, no expiry (one name, so the bundle spells Number.POSITIVE_INFINITY once)
 const UNBOUNDED = Number.POSITIVE_INFINITY;
 
@@ -63,8 +66,17 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 	readonly #now: () => number;
 	readonly #codec: MemoryStoreCodec | undefined;
 
-	/** @param options the size bound, expiry, clock and codec; see `MemoryStoreOptions` */
+	/**
+	 * @param options the size bound, expiry, clock and codec; see `MemoryStoreOptions`
+	 * @throws {TypeError} when `options` is not an object, or an option is invalid (named in the
+	 *   message)
+	 */
 	constructor(options: MemoryStoreOptions = {}) {
+		// null would fail in the destructuring below with a message naming nothing, and anything
+		// else not an object (a number of entries, say) would be taken silently as no options
+		if (typeof options !== 'object' || options === null) {
+			throw new TypeError(`MemoryStore options must be an object, got ${typeNameOf(options)}`);
+		}
 		const { maxSize = UNBOUNDED, ttl = UNBOUNDED, now = Date.now, codec } = options;
 		// numbers only: "100" from an environment variable would compare as one and then misbehave
 		if (
@@ -79,6 +91,13 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 		if (typeof ttl !== 'number' || !(ttl > 0)) {
 			throw new TypeError(
 				`ttl must be a positive number of milliseconds, got ${JSON.stringify(ttl) ?? typeof ttl}`,
+			);
+		}
+		// checked now: Date.now() (its result, not the function) would fail only at the first
+		// write with an expiry, as "not a function", far from here
+		if (typeof now !== 'function') {
+			throw new TypeError(
+				`now must be a function returning milliseconds since the epoch (as Date.now, not its result), got ${typeof now === 'number' ? now : typeNameOf(now)}`,
 			);
 		}
 		if (codec !== undefined && (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')) {
