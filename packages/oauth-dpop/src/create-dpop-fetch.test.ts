@@ -1031,6 +1031,45 @@ describe('createDpopFetch', () => {
 		});
 	});
 
+	describe('options', () => {
+		it('refuses a missing key, a fetch or clock that is not a function, and a retry that is not a boolean, at creation', () => {
+			const cases: [options: unknown, message: string][] = [
+				[undefined, 'createDpopFetch: options must be an object ({ key, ... }), got undefined'],
+				[{}, 'createDpopFetch: key must be a DPoP key from generateDpopKey or importDpopKey, got undefined'],
+				[
+					{ key, fetch: 'x' },
+					'createDpopFetch: fetch must be a function (such as globalThis.fetch), got string',
+				],
+				[
+					{ key, now: 5 },
+					'createDpopFetch: now must be a function returning milliseconds since the epoch (as Date.now, not its result), got number',
+				],
+				[{ key, sha256: null }, 'createDpopFetch: sha256 must be a function (such as computeAth), got null'],
+				// 'false' is truthy: it would retry
+				[{ key, retry: 'false' }, 'createDpopFetch: retry must be a boolean, got string'],
+				[{ key, retry: 0 }, 'createDpopFetch: retry must be a boolean, got number'],
+				[
+					{ key, nonces: {} },
+					'createDpopFetch: nonces must be a DpopNonceCache (with get and set), got an object without them',
+				],
+			];
+			for (const [options, message] of cases) {
+				expect(() => createDpopFetch(options as never), message).toThrow(new TypeError(message));
+			}
+		});
+
+		it('takes every option left out or given as undefined, and retry true or false', () => {
+			for (const options of [
+				{ key },
+				{ key, nonces: undefined, fetch: undefined, now: undefined, retry: undefined, sha256: undefined },
+				{ key, retry: true },
+				{ key, retry: false, nonces: new MemoryDpopNonceCache(), fetch, now: Date.now, sha256 },
+			]) {
+				expect(typeof createDpopFetch(options)).toBe('function');
+			}
+		});
+	});
+
 	describe('signing', () => {
 		it('takes iat from the injected clock', async () => {
 			const fixed = 1_700_000_000_999;

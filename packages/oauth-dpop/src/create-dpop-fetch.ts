@@ -4,6 +4,7 @@ import { computeAth } from './compute-ath.ts';
 import { createDpopProof } from './create-dpop-proof.ts';
 import type { DpopKey } from './dpop-key.ts';
 import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
+import { checkDpopKey } from './internal/check-dpop-key.ts';
 import { toHeaderRecord } from './internal/header-record.ts';
 import { isReplayableBody } from './is-replayable-body.ts';
 import { isUseDpopNonceError } from './is-use-dpop-nonce-error.ts';
@@ -62,6 +63,45 @@ interface Hop {
 	sendFollowing?: ((headers: Record<string, string>) => Promise<Response>) | undefined;
 }
 
+/** `typeof`, with null told apart, for a message. */
+const typeOf = (value: unknown): string => (value === null ? 'null' : typeof value);
+
+/**
+ * checks the options up front: a missing key or a fetch that is not a function would otherwise
+ * fail only at the first request, far from the mistake, and a `retry: 'false'` would retry.
+ */
+const checkOptions = (options: DpopFetchOptions): void => {
+	if (typeof options !== 'object' || options === null) {
+		throw new TypeError(`createDpopFetch: options must be an object ({ key, ... }), got ${typeOf(options)}`);
+	}
+	const { key, nonces, fetch, now, retry, sha256 } = options;
+	checkDpopKey('createDpopFetch: key', key);
+	for (const [name, value, expected] of [
+		['fetch', fetch, 'a function (such as globalThis.fetch)'],
+		['now', now, 'a function returning milliseconds since the epoch (as Date.now, not its result)'],
+		['sha256', sha256, 'a function (such as computeAth)'],
+	] as const) {
+		if (value !== undefined && typeof value !== 'function') {
+			throw new TypeError(`createDpopFetch: ${name} must be ${expected}, got ${typeOf(value)}`);
+		}
+	}
+	// a string such as 'false' is truthy: it would turn retries on when meant to turn them off
+	if (retry !== undefined && typeof retry !== 'boolean') {
+		throw new TypeError(`createDpopFetch: retry must be a boolean, got ${typeOf(retry)}`);
+	}
+	if (
+		nonces !== undefined &&
+		(typeof nonces !== 'object' ||
+			nonces === null ||
+			typeof nonces.get !== 'function' ||
+			typeof nonces.set !== 'function')
+	) {
+		throw new TypeError(
+			`createDpopFetch: nonces must be a DpopNonceCache (with get and set), got ${typeof nonces === 'object' && nonces !== null ? 'an object without them' : typeOf(nonces)}`,
+		);
+	}
+};
+
 /**
  * wraps `fetch` so every request carries a DPoP proof: `ath` when it has an
  * `Authorization: DPoP` token, the origin's latest nonce when one is known. the nonce is learnt
@@ -70,9 +110,12 @@ interface Hop {
  * any `Request` with a body (a stream too, which the first send reads; it is not buffered or
  * teed for a retry that is rarely needed). such a refusal, the server's 400 or 401, is returned
  * as it is, body unread, with the nonce learnt: the caller's next attempt carries it.
+ * @throws {TypeError} when `key` is not a DPoP key, `fetch`, `now` or `sha256` is given but not a
+ * function, `retry` is given but not a boolean, or `nonces` is given but not a `DpopNonceCache`
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-8
  */
 export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
+	checkOptions(options);
 	const {
 		key,
 		nonces = new MemoryDpopNonceCache(),

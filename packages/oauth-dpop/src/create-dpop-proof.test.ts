@@ -61,6 +61,79 @@ describe('createDpopProof', () => {
 		}
 	});
 
+	it('refuses an iat in milliseconds (Date.now()), saying so', async () => {
+		const ms = 1_700_000_000_123;
+		await expect(createDpopProof(key, { htm: 'GET', htu: 'https://pds.example/', iat: ms })).rejects.toThrow(
+			new TypeError(
+				`a DPoP proof's iat must be whole seconds since the epoch, got ${ms}, which is milliseconds: divide by 1000`,
+			),
+		);
+		// seconds up to 1e11 (the year 5138) are still seconds
+		const proof = await createDpopProof(key, { htm: 'GET', htu: 'https://pds.example/', iat: 1e11 });
+		expect((await verify(proof)).iat).toBe(1e11);
+	});
+
+	it('refuses an htu that is not an absolute http(s) URL, quoting it without its query', async () => {
+		const cases: [htu: unknown, got: string][] = [
+			['/relative', '"/relative"'],
+			['pds.example/xrpc/foo?code=secret', '"pds.example/xrpc/foo"'],
+			['ftp://pds.example/', '"ftp://pds.example/"'],
+			['https://', '"https://"'],
+			[undefined, 'undefined'],
+			[new URL('https://pds.example/'), 'object'],
+		];
+		for (const [htu, got] of cases) {
+			await expect(createDpopProof(key, { htm: 'GET', htu: htu as string })).rejects.toThrow(
+				new TypeError(`a DPoP proof's htu must be an absolute http(s) URL, got ${got}`),
+			);
+		}
+		const proof = await createDpopProof(key, { htm: 'GET', htu: 'HTTP://localhost:2583/xrpc/foo' });
+		expect((await verify(proof)).htu).toBe('HTTP://localhost:2583/xrpc/foo');
+	});
+
+	it('refuses a nonce, ath or htm that is not a string', async () => {
+		const htu = 'https://pds.example/';
+		const cases: [options: object, message: string][] = [
+			[{ htm: 'GET', htu, nonce: 5 }, "a DPoP proof's nonce must be a string, got number"],
+			[{ htm: 'GET', htu, nonce: null }, "a DPoP proof's nonce must be a string, got null"],
+			[
+				{ htm: 'GET', htu, ath: Promise.resolve('x') },
+				"a DPoP proof's ath must be a string (computeAth of the access token), got object",
+			],
+			[{ htu }, "a DPoP proof's htm must be an HTTP method, got undefined"],
+			[{ htm: '', htu }, "a DPoP proof's htm must be an HTTP method, got an empty string"],
+			[
+				{ htm: 'GET', htu, iat: '1700000000' },
+				"a DPoP proof's iat must be whole seconds since the epoch, got string",
+			],
+		];
+		for (const [options, message] of cases) {
+			await expect(createDpopProof(key, options as never)).rejects.toThrow(new TypeError(message));
+		}
+	});
+
+	it('refuses missing options, or a key that is not a DPoP key, naming which', async () => {
+		const htu = 'https://pds.example/';
+		await expect(createDpopProof(key, undefined as never)).rejects.toThrow(
+			new TypeError(
+				"a DPoP proof's options must be an object ({ htm, htu, nonce?, ath?, iat? }), got undefined",
+			),
+		);
+		const cases: [input: unknown, got: string][] = [
+			[undefined, 'undefined'],
+			[Promise.resolve(key), 'a Promise: await it first'],
+			[{ ...key.publicJwk, d: 'secret-private-part' }, 'a JWK: load it with importDpopKey first'],
+			[{ alg: 'ES256' }, 'an object without alg, publicJwk and sign'],
+		];
+		for (const [input, got] of cases) {
+			await expect(createDpopProof(input as DpopKey, { htm: 'GET', htu })).rejects.toThrow(
+				new TypeError(
+					`a DPoP proof's key must be a DPoP key from generateDpopKey or importDpopKey, got ${got}`,
+				),
+			);
+		}
+	});
+
 	it('verifies with jose against the embedded jwk', async () => {
 		const proof = await createDpopProof(key, { htm: 'POST', htu: 'https://as.example/oauth/token' });
 		await expect(verify(proof)).resolves.toBeDefined();

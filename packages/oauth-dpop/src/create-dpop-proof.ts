@@ -1,6 +1,7 @@
 import { encodeJwtSegment, publicJwkOf, randomId, signJwt } from '@atcute/oauth-keys';
 
 import type { DpopKey } from './dpop-key.ts';
+import { checkDpopKey } from './internal/check-dpop-key.ts';
 
 /** the claims of one DPoP proof. */
 export interface DpopProofOptions {
@@ -19,6 +20,45 @@ export interface DpopProofOptions {
 // the header (typ, alg, public jwk) never changes for a key: encode it once
 const headers = new WeakMap<DpopKey, string>();
 
+// an iat above this is milliseconds (Date.now()), not seconds: as seconds it would be past the
+// year 5000, and as milliseconds it is any time after March 1973
+const IAT_MAX_SECONDS = 1e11;
+
+// htu is compared with the URL the server was asked for: it must be absolute and http(s)
+const HTTP_URL_RE = /^https?:\/\//i;
+
+/** what is wrong with the claims, or undefined when they are fine. */
+const checkClaims = (options: DpopProofOptions, iat: unknown): string | undefined => {
+	const { htm, htu, nonce, ath } = options;
+	if (typeof htm !== 'string' || htm === '') {
+		return `htm must be an HTTP method, got ${htm === '' ? 'an empty string' : typeof htm}`;
+	}
+	if (typeof htu !== 'string') {
+		return `htu must be an absolute http(s) URL, got ${typeof htu}`;
+	}
+	if (!HTTP_URL_RE.test(htu) || !URL.canParse(htu)) {
+		// without its query and fragment, which may hold secrets (a code, a token)
+		return `htu must be an absolute http(s) URL, got ${JSON.stringify(toHtu(htu))}`;
+	}
+	if (nonce !== undefined && typeof nonce !== 'string') {
+		return `nonce must be a string, got ${nonce === null ? 'null' : typeof nonce}`;
+	}
+	if (ath !== undefined && typeof ath !== 'string') {
+		return `ath must be a string (computeAth of the access token), got ${ath === null ? 'null' : typeof ath}`;
+	}
+	if (typeof iat !== 'number') {
+		return `iat must be whole seconds since the epoch, got ${iat === null ? 'null' : typeof iat}`;
+	}
+	if (Number.isSafeInteger(iat) && iat > IAT_MAX_SECONDS) {
+		return `iat must be whole seconds since the epoch, got ${iat}, which is milliseconds: divide by 1000`;
+	}
+	if (!Number.isSafeInteger(iat) || iat < 0) {
+		// JSON would write NaN or Infinity as null: a proof the server refuses, for no clear reason
+		return `iat must be whole seconds since the epoch, got ${iat}`;
+	}
+	return undefined;
+};
+
 /** the request URL without query and fragment, as `htu` requires. */
 export const toHtu = (url: string): string => {
 	const query = url.indexOf('?');
@@ -30,11 +70,27 @@ export const toHtu = (url: string): string => {
 /**
  * creates a DPoP proof JWT: header `typ: dpop+jwt`, `alg` and the public `jwk`; claims `htm`,
  * `htu` (no query or fragment), `iat`, a fresh `jti`, and `nonce` and `ath` when given.
+ * rejects with a `TypeError` naming the claim when `htm` is not a method, `htu` not an absolute
+ * http(s) URL, `nonce` or `ath` not a string, or `iat` not whole seconds since the epoch
+ * (milliseconds, such as `Date.now()`, included).
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
  */
 export const createDpopProof = (key: DpopKey, options: DpopProofOptions): Promise<string> => {
+	if (typeof options !== 'object' || options === null) {
+		return Promise.reject(
+			new TypeError(
+				`a DPoP proof's options must be an object ({ htm, htu, nonce?, ath?, iat? }), got ${options === null ? 'null' : typeof options}`,
+			),
+		);
+	}
 	let header = headers.get(key);
 	if (header === undefined) {
+		// a key with a header made is one that passed this check
+		try {
+			checkDpopKey("a DPoP proof's key", key);
+		} catch (error) {
+			return Promise.reject(error);
+		}
 		// public members only, whatever a key built by hand carries: RFC 9449 §4.2 forbids a private
 		// key in the header, and every server the proof goes to would read it
 		header = encodeJwtSegment({
@@ -45,11 +101,10 @@ export const createDpopProof = (key: DpopKey, options: DpopProofOptions): Promis
 		headers.set(key, header);
 	}
 	const iat = options.iat ?? Math.floor(Date.now() / 1000);
-	if (!Number.isSafeInteger(iat) || iat < 0) {
-		// JSON would write NaN or Infinity as null: a proof the server refuses, for no clear reason
-		return Promise.reject(
-			new TypeError(`a DPoP proof's iat must be whole seconds since the epoch, got ${iat}`),
-		);
+	// a proof the server refuses is a request that fails for no clear reason: say which claim
+	const problem = checkClaims(options, iat);
+	if (problem !== undefined) {
+		return Promise.reject(new TypeError(`a DPoP proof's ${problem}`));
 	}
 
 	return signJwt(

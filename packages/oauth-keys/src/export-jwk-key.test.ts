@@ -2,6 +2,7 @@ import { base64url, CompactSign, compactVerify, importJWK, type JWK } from 'jose
 import { describe, expect, it } from 'vitest';
 
 import { exportJwkKey } from './export-jwk-key.ts';
+import { exportPkcs8Key } from './export-pkcs8-key.ts';
 import { exportSigningJwk } from './export-signing-jwk.ts';
 import { generatePrivateKey } from './generate-private-key.ts';
 import { generateSigningKey } from './generate-signing-key.ts';
@@ -103,6 +104,39 @@ describe('exportJwkKey', () => {
 				for (const field of [jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi]) {
 					expect(text).not.toContain(field);
 				}
+			}
+		}
+	});
+});
+
+describe('exporting something that is not a key', () => {
+	it('throws a TypeError naming the export and where keys come from, quoting no key material', async () => {
+		const key = await generatePrivateKey('k1', 'ES256');
+		const jwk = await exportJwkKey(key);
+		const cases: [input: unknown, got: string][] = [
+			[jwk, 'a JWK, which is exported already'],
+			[Promise.resolve(key), 'a Promise: await it first'],
+			[undefined, 'undefined'],
+			[null, 'null'],
+			[JSON.stringify(jwk), 'string'],
+			[
+				{ ...key, cryptoKey: (await generateSigningKey('ES256')).publicJwk },
+				'an object without a private cryptoKey',
+			],
+		];
+		for (const [input, got] of cases) {
+			for (const [name, run, makers] of [
+				['exportJwkKey', exportJwkKey, 'importJwkKey/generatePrivateKey/importPkcs8Key'],
+				['exportPkcs8Key', exportPkcs8Key, 'importJwkKey/generatePrivateKey/importPkcs8Key'],
+				['exportSigningJwk', exportSigningJwk, 'generateSigningKey/importSigningJwk'],
+			] as const) {
+				const error = await (run as (key: unknown) => Promise<unknown>)(input).then(
+					() => undefined,
+					(e: unknown) => e,
+				);
+				expect(error, `${name} of ${got}`).toBeInstanceOf(TypeError);
+				expect((error as TypeError).message).toBe(`${name} expects a key from ${makers}, got ${got}`);
+				expect((error as TypeError).message).not.toContain((jwk as { d: string }).d);
 			}
 		}
 	});

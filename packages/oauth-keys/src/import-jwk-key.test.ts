@@ -2,6 +2,7 @@ import { base64url, compactVerify, exportJWK, generateKeyPair, importJWK, type J
 import { describe, expect, it } from 'vitest';
 
 import { InvalidKeyError, type InvalidKeyReason } from './errors.ts';
+import { exportPkcs8Key } from './export-pkcs8-key.ts';
 import { importJwkKey } from './import-jwk-key.ts';
 import { importJwkSigner } from './import-jwk-signer.ts';
 import { importSigningJwk } from './import-signing-jwk.ts';
@@ -265,6 +266,51 @@ describe('importJwkKey', () => {
 				await expectInvalidKey(importJwkKey(value as unknown as string), 'not_an_object', ecJwk);
 			});
 		}
+
+		it('rejects a JWKS object or its JSON with reason not_an_object, saying to pass one of its keys', async () => {
+			const jwks = { keys: [{ ...ecJwk, kid: 'k' }] };
+			for (const input of [jwks, JSON.stringify(jwks)]) {
+				const error = await expectInvalidKey(importJwkKey(input as never), 'not_an_object', ecJwk);
+				expect(error.message).toBe(
+					'expected a private JWK, got a JWKS (an object with keys): pass one of its keys',
+				);
+			}
+		});
+
+		it('rejects a Promise with reason not_an_object, saying to await it', async () => {
+			const error = await expectInvalidKey(
+				importJwkKey(Promise.resolve({ ...ecJwk, kid: 'k' }) as never),
+				'not_an_object',
+				ecJwk,
+			);
+			expect(error.message).toBe('expected a private JWK, got a Promise: await it first');
+		});
+
+		it('rejects an already imported key, or its CryptoKey, with reason not_an_object', async () => {
+			const key = await importJwkKey({ ...ecJwk, kid: 'k' });
+			for (const input of [key, key.cryptoKey]) {
+				const error = await expectInvalidKey(importJwkKey(input as never), 'not_an_object', ecJwk);
+				expect(error.message).toBe('expected a private JWK, got an already imported key: use it as is');
+			}
+		});
+
+		it('rejects a PEM with reason malformed_json, pointing at importPkcs8Key', async () => {
+			const pem = await exportPkcs8Key(await importJwkKey({ ...ecJwk, kid: 'k' }));
+			const body = pem.split('\n').slice(1, -1);
+			const error = await expectInvalidKey(importJwkKey(pem), 'malformed_json', ecJwk, body);
+			expect(error.message).toBe(
+				'the private JWK is not valid JSON: it looks like a PEM; import a PEM with importPkcs8Key',
+			);
+		});
+
+		it('rejects options that are not an object with a TypeError naming them', async () => {
+			await expect(importJwkKey({ ...ecJwk, kid: 'k' }, null as never)).rejects.toThrow(
+				new TypeError('importJwkKey options must be an object ({ kid?, alg?, createSigner? }), got null'),
+			);
+			await expect(importJwkKey({ ...ecJwk, kid: 'k' }, 'k' as never)).rejects.toThrow(
+				'importJwkKey options must be an object ({ kid?, alg?, createSigner? }), got string',
+			);
+		});
 
 		for (const text of ['null', '42', '[]', 'true']) {
 			it(`rejects the JSON text ${text} with reason not_an_object`, async () => {

@@ -22,6 +22,11 @@ export const importJwkKey = async (
 	jwk: PrivateJwk | Record<string, unknown> | string,
 	options: ImportJwkKeyOptions = {},
 ): Promise<PrivateKey> => {
+	if (typeof options !== 'object' || options === null) {
+		throw new TypeError(
+			`importJwkKey options must be an object ({ kid?, alg?, createSigner? }), got ${options === null ? 'null' : typeof options}`,
+		);
+	}
 	const record = parsePrivateJwk(jwk);
 	// check the kid first: it is the cheaper mistake to report
 	const kid = checkKid(options.kid ?? record.kid);

@@ -29,10 +29,22 @@ const derOf = (text: string): Uint8Array<ArrayBuffer> => {
 const importDer = (der: Uint8Array<ArrayBuffer>, alg: SigningAlgorithm, extractable: boolean) =>
 	globalThis.crypto.subtle.importKey('pkcs8', der, keyParamsOf(alg), extractable, ['sign']);
 
-/** imports a client private key from a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). */
+/**
+ * imports a client private key from a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). `options.kid`
+ * is required: a PEM carries no key id.
+ */
 export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions): Promise<PrivateKey> => {
 	if (typeof pem !== 'string') {
 		throw new InvalidKeyError('not_an_object', `expected a PKCS#8 PEM string, got ${typeof pem}`);
+	}
+	if (typeof options !== 'object' || options === null || options.kid === undefined) {
+		// left out, the options are missing_kid too: what is missing is the kid
+		const got =
+			options === null ? 'null' : typeof options === 'object' ? 'options without one' : typeof options;
+		throw new InvalidKeyError(
+			'missing_kid',
+			`importPkcs8Key needs options with a "kid" (a PEM carries no key id): { kid, alg? }, got ${got}`,
+		);
 	}
 	const kid = options.kid;
 	checkKid(kid);
@@ -51,6 +63,15 @@ export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions
 				: found === 'EC PRIVATE KEY' || found === 'RSA PRIVATE KEY'
 					? `expected PKCS#8 (${PKCS8_HEADER}), got ${found}; convert it with \`openssl pkcs8 -topk8 -nocrypt\``
 					: `expected PKCS#8 (${PKCS8_HEADER}), got ${found}`,
+		);
+	}
+
+	// a PEM kept in an environment variable often has its line breaks written as `\n`, which no
+	// base64 decoder takes; say so rather than calling the key corrupt
+	if (/\\[nr]/.test(text)) {
+		throw new InvalidKeyError(
+			'invalid_key',
+			'the PEM holds literal "\\n" sequences instead of line breaks (as an environment variable often does): replace them with newlines first, such as pem.replaceAll("\\\\n", "\\n")',
 		);
 	}
 

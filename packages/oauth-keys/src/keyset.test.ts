@@ -216,6 +216,19 @@ describe('Keyset', () => {
 			expect(keyset.find({ kid: 'nope' })).toBeUndefined();
 		});
 
+		it('throws a TypeError for a kid string rather than returning the preferred key', () => {
+			const keyset = new Keyset([es256, rs256]);
+			expect(() => keyset.find('rsa-1' as never)).toThrow(
+				new TypeError(
+					'keyset.find expects { kid?, alg? }, got string: for a key by kid, use find({ kid }) or get(kid)',
+				),
+			);
+			expect(() => keyset.find(null as never)).toThrow(
+				new TypeError('keyset.find expects { kid?, alg? }, got null'),
+			);
+			expect(keyset.find(undefined)).toBe(es256);
+		});
+
 		it('finds by kid and alg together, and only when both match', () => {
 			expect(keyset.find({ kid: 'rsa-1', alg: 'RS256' })).toBe(rs256);
 			expect(keyset.find({ kid: 'rsa-1', alg: 'ES256' })).toBeUndefined();

@@ -92,8 +92,17 @@ export class Keyset implements Iterable<PrivateKey> {
 		return this.#byKid.has(kid);
 	}
 
-	/** the most preferred key matching every given criterion, if any. */
+	/**
+	 * the most preferred key matching every given criterion, if any.
+	 * @throws {TypeError} when `search` is not an object (a kid string, say)
+	 */
 	find(search: KeySearch = {}): PrivateKey | undefined {
+		if (typeof search !== 'object' || search === null) {
+			// a string would otherwise match on nothing and return the preferred key: the wrong one
+			throw new TypeError(
+				`keyset.find expects { kid?, alg? }, got ${search === null ? 'null' : typeof search}${typeof search === 'string' ? ': for a key by kid, use find({ kid }) or get(kid)' : ''}`,
+			);
+		}
 		const { kid, alg } = search;
 		const algs = typeof alg === 'string' ? [alg] : alg;
 		for (const key of this.#keys) {

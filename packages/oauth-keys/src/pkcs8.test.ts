@@ -131,6 +131,32 @@ describe('importPkcs8Key', () => {
 		await expectInvalidKey(importPkcs8Key(es256Pem, {} as ImportPkcs8KeyOptions), 'missing_kid', es256Pem);
 	});
 
+	it('rejects missing options with reason missing_kid, saying a PEM carries no kid', async () => {
+		for (const [options, got] of [
+			[undefined, 'undefined'],
+			[null, 'null'],
+			['k1', 'string'],
+			[{ alg: 'ES256' }, 'options without one'],
+		] as const) {
+			const error = await expectInvalidKey(
+				importPkcs8Key(es256Pem, options as never),
+				'missing_kid',
+				es256Pem,
+			);
+			expect(error.message).toBe(
+				`importPkcs8Key needs options with a "kid" (a PEM carries no key id): { kid, alg? }, got ${got}`,
+			);
+		}
+	});
+
+	it('rejects a PEM whose line breaks are literal \\n sequences, saying to replace them', async () => {
+		const escaped = es256Pem.replace(/\n/g, '\\n');
+		expect(escaped).not.toContain('\n');
+		const error = await expectInvalidKey(importPkcs8Key(escaped, { kid: 'k' }), 'invalid_key', es256Pem);
+		expect(error.message).toContain('literal "\\n" sequences');
+		expect(error.message).toContain('pem.replaceAll("\\\\n", "\\n")');
+	});
+
 	it('rejects an empty kid with reason missing_kid', async () => {
 		await expectInvalidKey(importPkcs8Key(es256Pem, { kid: '' }), 'missing_kid', es256Pem);
 	});

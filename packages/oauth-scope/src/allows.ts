@@ -71,7 +71,8 @@ const scopeSetOf = (granted: string | ParsedScope): ScopeSet => {
  * string, or the same frozen parsed scope (as `parseScope` returns), again and the check is a few
  * map lookups; a parsed scope that is not frozen all the way down is read afresh on each call, so
  * changing it in place is seen. unparsable tokens in the grant are skipped.
- * @throws {TypeError} when `request` is not an object or `request.type` is not a known resource
+ * @throws {TypeError} when `request` is not an object, `request.type` is not a known resource, or a
+ * field that type needs is missing or not one of the allowed values
  * @see https://atproto.com/specs/permission
  */
 export const allows = (granted: string | ParsedScope | ScopeSet, request: PermissionRequest): boolean => {

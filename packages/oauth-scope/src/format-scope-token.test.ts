@@ -96,6 +96,11 @@ describe('formatScopeToken', () => {
 				'formatScopeToken: name "chat" is not one of "generic", "chat.bsky", "email"',
 			],
 			[{ resource: 'service' }, 'formatScopeToken: resource "service" is not known'],
+			[
+				{ resource: 'repo', collection: ['a.example.foo'], actions: ['create'] },
+				'formatScopeToken: unknown field "actions" (expected resource, collection, action)',
+			],
+			[{ resource: 'atproto', name: 'x' }, 'formatScopeToken: unknown field "name" (expected resource)'],
 			[null, 'formatScopeToken: permission must be an object, got null'],
 		];
 		for (const [permission, message] of cases) {

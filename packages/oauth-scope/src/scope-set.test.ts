@@ -215,6 +215,76 @@ describe('allows', () => {
 		);
 	});
 
+	it('throws a TypeError naming a request field that is missing or not an allowed value', () => {
+		const cases: [granted: string, request: unknown, message: string][] = [
+			// each of these was answered, several with true
+			['transition:generic', { type: 'repo' }, 'repo request collection must be a string, got undefined'],
+			[
+				'transition:generic',
+				{ type: 'repo', collection: 'app.bsky.feed.post', action: 'destroy' },
+				'repo request action "destroy" is not one of "create", "update", "delete"',
+			],
+			[
+				'repo:app.bsky.feed.post',
+				{ type: 'repo', collection: 'app.bsky.feed.post' },
+				'repo request action undefined is not one of "create", "update", "delete"',
+			],
+			[
+				'repo:app.bsky.feed.post',
+				{ type: 'repo', collection: 'app.bsky.feed.post', action: 'CREATE' },
+				'repo request action "CREATE" is not one of',
+			],
+			[
+				'repo:*',
+				{ type: 'repo', collection: undefined, action: 'create' },
+				'repo request collection must be a string, got undefined',
+			],
+			['transition:generic', { type: 'rpc' }, 'rpc request lxm must be a string, got undefined'],
+			[
+				'rpc:app.bsky.feed.getFeed?aud=*',
+				{ type: 'rpc', lxm: 'app.bsky.feed.getFeed' },
+				'rpc request aud must be a string, got undefined',
+			],
+			['blob:*/*', { type: 'blob' }, 'blob request mime must be a string, got undefined'],
+			['blob:*/*', { type: 'blob', mime: 5 }, 'blob request mime must be a string, got number'],
+			[
+				'account:email?action=manage',
+				{ type: 'account', attr: 'email', action: 'delete' },
+				'account request action "delete" is not one of "read", "manage"',
+			],
+			[
+				'account:email?action=manage',
+				{ type: 'account', attr: 'email' },
+				'account request action undefined is not one of "read", "manage"',
+			],
+			[
+				'account:email?action=manage',
+				{ type: 'account', attr: 'phone', action: 'read' },
+				'account request attr "phone" is not one of "email", "repo", "status"',
+			],
+			[
+				'identity:*',
+				{ type: 'identity', attr: 'everything' },
+				'identity request attr "everything" is not one of "handle", "*"',
+			],
+			['identity:*', { type: 'identity' }, 'identity request attr undefined is not one of "handle", "*"'],
+		];
+		for (const [granted, request, message] of cases) {
+			const label = `${granted} / ${JSON.stringify(request)}`;
+			expect(() => allows(granted, request as never), label).toThrow(TypeError);
+			expect(() => allows(granted, request as never), label).toThrow(message);
+			expect(() => new ScopeSet(granted).allows(request as never), label).toThrow(message);
+		}
+	});
+
+	it('still answers requests whose strings no grant names, as the reference does', () => {
+		// only field types and the fixed sets of values are checked, never the strings themselves
+		expect(allows('transition:generic', rpc('*', '*'))).toBe(true);
+		expect(allows('repo:*', repo('com.example.anything', 'create'))).toBe(true);
+		expect(allows('blob:*/*', blob(''))).toBe(false);
+		expect(allows('blob:image/*', blob('image/*'))).toBe(false);
+	});
+
 	it('throws a TypeError for a request that is not an object', () => {
 		expect(() => allows('atproto', null as never)).toThrow(
 			new TypeError('request must be an object, got null'),
@@ -252,6 +322,15 @@ describe('ScopeSet', () => {
 		expect(set.has('account:email?action=manage')).toBe(false);
 		expect(set.has('openid')).toBe(false);
 		expect(set.has({ resource: 'repo', collection: [], action: [] })).toBe(false);
+	});
+
+	it('refuses a hand-made permission with a misspelt field rather than dropping the field', () => {
+		const set = new ScopeSet('repo:app.bsky.feed.post');
+		const misspelt = { resource: 'repo', collection: ['app.bsky.feed.post'], actions: ['create'] } as never;
+		expect(set.has(misspelt)).toBe(false);
+		expect(() => new ScopeSet({ permissions: [misspelt], unknown: [] })).toThrow(
+			new TypeError('scope permissions[0]: unknown field "actions" (expected resource, collection, action)'),
+		);
 	});
 
 	it('is built from a parsed scope, canonicalizing hand-made permissions', () => {

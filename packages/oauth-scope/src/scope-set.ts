@@ -1,6 +1,7 @@
 import { Problem, show } from './internal/check.ts';
 import { canonicalPermission, readPermission, writePermission } from './internal/codec.ts';
 import { ANY_MEDIA_TYPE, isMediaType } from './internal/mime.ts';
+import { checkRequest } from './internal/request.ts';
 import { type ParsedScope, parseScope } from './parse-scope.ts';
 import type { AccountAction, AccountAttribute, ScopePermission } from './permission.ts';
 import type { PermissionRequest } from './permission-request.ts';
@@ -125,12 +126,12 @@ export class ScopeSet {
 
 	/**
 	 * whether the scope allows the request.
-	 * @throws {TypeError} when `request` is not an object or `request.type` is not a known resource
+	 * @throws {TypeError} when `request` is not an object, its `type` is not a known resource, or a
+	 * field its type needs is missing or not one of the allowed values (`action: 'destroy'`)
 	 */
 	allows(request: PermissionRequest): boolean {
-		if (typeof request !== 'object' || request === null) {
-			throw new TypeError(`request must be an object, got ${show(request)}`);
-		}
+		// a missing field must not be answered: transition:generic would allow `{ type: 'repo' }`
+		checkRequest(request);
 		switch (request.type) {
 			case 'repo':
 				return this.#generic || covers(this.#repo.get(request.action), request.collection);
@@ -142,8 +143,6 @@ export class ScopeSet {
 				return this.#allowsAccount(request.attr, request.action);
 			case 'identity':
 				return this.#identity.has('*') || this.#identity.has(request.attr);
-			default:
-				throw new TypeError(`request type ${show((request as { type: unknown }).type)} is not known`);
 		}
 	}
 

@@ -355,6 +355,37 @@ describe('scope', () => {
 			() => scope.repo({ collection: 'app.bsky.feed.post' as never }),
 			'scope.repo: collection must be an array, got "app.bsky.feed.post"',
 		],
+		// a misspelt field must not be dropped: repo:app.bsky.feed.post would grant every action
+		[
+			'a misspelt repo action field',
+			() => scope.repo({ collection: ['app.bsky.feed.post'], actions: ['create'] } as never),
+			'scope.repo: unknown field "actions" (expected collection, action)',
+		],
+		[
+			'a misspelt account action field',
+			() => scope.account({ attr: 'email', actions: 'read' } as never),
+			'scope.account: unknown field "actions" (expected attr, action)',
+		],
+		[
+			'a misspelt include aud field, even when undefined',
+			() => scope.include({ nsid: 'app.bsky.authFullApp', audience: undefined } as never),
+			'scope.include: unknown field "audience" (expected nsid, aud)',
+		],
+		[
+			'a misspelt rpc field',
+			() => scope.rpc({ lxms: ['app.bsky.feed.getFeed'], aud: '*' } as never),
+			'scope.rpc: unknown field "lxms" (expected lxm, aud)',
+		],
+		[
+			'a misspelt blob field',
+			() => scope.blob({ accept: ['image/*'], maxSize: 1000 } as never),
+			'scope.blob: unknown field "maxSize" (expected accept)',
+		],
+		[
+			'a resource field in builder options',
+			() => scope.identity({ resource: 'identity', attr: 'handle' } as never),
+			'scope.identity: unknown field "resource" (expected attr)',
+		],
 		[
 			'a method that is not a string',
 			() => scope.rpc({ lxm: [42 as never], aud: APPVIEW }),

@@ -96,7 +96,7 @@ const builder =
 /**
  * builders for atproto OAuth scope tokens. each returns the canonical string (what the reference
  * implementation formats for the same permission) and throws a TypeError naming the field and value
- * when the input is not a valid permission.
+ * when the input is not a valid permission, or has a field the builder does not take.
  * @see https://atproto.com/specs/permission
  */
 export const scope: ScopeBuilders = Object.freeze({

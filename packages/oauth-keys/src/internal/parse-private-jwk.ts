@@ -6,6 +6,24 @@ const describe = (value: unknown): string => {
 	return typeof value === 'string' ? 'a string' : `${typeof value}`;
 };
 
+/**
+ * what an object that is not a JWK at all most likely is, with what to do instead, or undefined.
+ * these mistakes used to surface as an unsupported "kty" null, which says nothing of the cause.
+ */
+const notAJwk = (record: Record<string, unknown>): string | undefined => {
+	if (record.kty !== undefined) return undefined;
+	if (Array.isArray(record.keys)) return 'a JWKS (an object with keys): pass one of its keys';
+	if (typeof record.then === 'function') return 'a Promise: await it first';
+	if (
+		typeof record.sign === 'function' ||
+		'cryptoKey' in record ||
+		(typeof globalThis.CryptoKey === 'function' && record instanceof globalThis.CryptoKey)
+	) {
+		return 'an already imported key: use it as is';
+	}
+	return undefined;
+};
+
 /** whether `value` is an array whose every element (holes included) is a string. */
 const isStringArray = (value: unknown): value is readonly string[] => {
 	if (!Array.isArray(value)) return false;
@@ -40,7 +58,12 @@ export const parsePrivateJwk = (input: unknown): Record<string, unknown> => {
 			jwk = JSON.parse(text);
 		} catch {
 			// the SyntaxError's message quotes the input, so it is not passed on
-			throw new InvalidKeyError('malformed_json', 'the private JWK is not valid JSON');
+			throw new InvalidKeyError(
+				'malformed_json',
+				text.startsWith('-----BEGIN ')
+					? 'the private JWK is not valid JSON: it looks like a PEM; import a PEM with importPkcs8Key'
+					: 'the private JWK is not valid JSON',
+			);
 		}
 		if (typeof jwk === 'string') {
 			throw new InvalidKeyError(
@@ -58,6 +81,10 @@ export const parsePrivateJwk = (input: unknown): Record<string, unknown> => {
 	}
 
 	const record = jwk as Record<string, unknown>;
+	const mistake = notAJwk(record);
+	if (mistake !== undefined) {
+		throw new InvalidKeyError('not_an_object', `expected a private JWK, got ${mistake}`);
+	}
 	if (record.kty !== 'EC' && record.kty !== 'RSA') {
 		throw new InvalidKeyError(
 			'unsupported_key_type',

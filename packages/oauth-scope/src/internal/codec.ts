@@ -25,6 +25,8 @@ const STATIC = new Map<string, AtprotoPermission | TransitionPermission>([
 
 /** how one kind of permission is read from a token, checked and canonicalized, and written. */
 interface Codec {
+	/** the fields `check` reads: any other is refused, so a misspelt one is not silently left out. */
+	readonly fields: readonly string[];
 	/** the permission a parsed token holds, or undefined when it is not a valid one. */
 	read(syntax: ScopeSyntax): ScopePermission | undefined;
 	/** the canonical permission for these values (read as properties), or what is wrong with them. */
@@ -38,6 +40,7 @@ const CODECS = new Map<string, Codec>([
 	[
 		'repo',
 		{
+			fields: ['collection', 'action'],
 			read: readRepoPermission,
 			check: (o) => toRepoPermission(o.collection, o.action),
 			write: writeRepoPermission,
@@ -45,15 +48,26 @@ const CODECS = new Map<string, Codec>([
 	],
 	[
 		'rpc',
-		{ read: readRpcPermission, check: (o) => toRpcPermission(o.lxm, o.aud), write: writeRpcPermission },
+		{
+			fields: ['lxm', 'aud'],
+			read: readRpcPermission,
+			check: (o) => toRpcPermission(o.lxm, o.aud),
+			write: writeRpcPermission,
+		},
 	],
 	[
 		'blob',
-		{ read: readBlobPermission, check: (o) => toBlobPermission(o.accept), write: writeBlobPermission },
+		{
+			fields: ['accept'],
+			read: readBlobPermission,
+			check: (o) => toBlobPermission(o.accept),
+			write: writeBlobPermission,
+		},
 	],
 	[
 		'account',
 		{
+			fields: ['attr', 'action'],
 			read: readAccountPermission,
 			check: (o) => toAccountPermission(o.attr, o.action),
 			write: writeAccountPermission,
@@ -62,6 +76,7 @@ const CODECS = new Map<string, Codec>([
 	[
 		'identity',
 		{
+			fields: ['attr'],
 			read: readIdentityPermission,
 			check: (o) => toIdentityPermission(o.attr),
 			write: writeIdentityPermission,
@@ -70,16 +85,18 @@ const CODECS = new Map<string, Codec>([
 	[
 		'include',
 		{
+			fields: ['nsid', 'aud'],
 			read: readIncludePermission,
 			check: (o) => toIncludePermission(o.nsid, o.aud),
 			write: writeIncludePermission,
 		},
 	],
 	// the static scopes are read by their exact token (STATIC), never from parsed syntax
-	['atproto', { read: () => undefined, check: () => ATPROTO, write: () => 'atproto' }],
+	['atproto', { fields: [], read: () => undefined, check: () => ATPROTO, write: () => 'atproto' }],
 	[
 		'transition',
 		{
+			fields: ['name'],
 			read: () => undefined,
 			check: (o) => {
 				const name = checkOneOf('name', o.name, TRANSITION_NAMES);
@@ -101,21 +118,32 @@ export const readPermission = (token: string): ScopePermission | undefined => {
 };
 
 /**
- * checks a permission object (or the values for a permission of `resource`) and returns its
- * canonical form, or what is wrong with it.
+ * checks a permission object and returns its canonical form, or what is wrong with it. with
+ * `resource` given, `permission` holds only the values for a permission of that resource (a
+ * builder's options), and a `resource` field is refused like any other unknown one.
  */
 export const canonicalPermission = (
 	permission: ScopePermission,
-	resource: unknown = (permission as { resource?: unknown } | null)?.resource,
+	resource?: string,
 ): ScopePermission | Problem => {
 	if (typeof permission !== 'object' || permission === null) {
 		return new Problem(`permission must be an object, got ${show(permission)}`);
 	}
-	const codec = CODECS.get(resource as string);
+	const values = permission as unknown as Record<string, unknown>;
+	const own = resource === undefined;
+	const codec = CODECS.get((own ? values.resource : resource) as string);
 	if (codec === undefined) {
-		return new Problem(`resource ${show(resource)} is not known`);
+		return new Problem(`resource ${show(values.resource)} is not known`);
 	}
-	return codec.check(permission as unknown as Record<string, unknown>);
+	// an unknown field is most likely a misspelt optional one (`actions` for `action`); ignoring it
+	// would leave out a restriction and grant more than was meant (all repo actions, say)
+	const fields = own ? ['resource', ...codec.fields] : codec.fields;
+	for (const key of Object.keys(values)) {
+		if (!fields.includes(key)) {
+			return new Problem(`unknown field ${show(key)} (expected ${fields.join(', ') || 'none'})`);
+		}
+	}
+	return codec.check(values);
 };
 
 /** writes a canonical permission as its canonical scope token. */
