@@ -12,6 +12,16 @@ import {
 import { createNodeSigner } from './node-signer.ts';
 
 /**
+ * the caller's options with node:crypto signing added; anything that is not an options object
+ * is passed on as it is, so the import's own check names it (a string spread would become
+ * `{ 0: 'k', 1: '1' }`, and the message would speak of a missing kid).
+ */
+const withNodeSigner = <T extends object>(options: T | undefined): T | undefined =>
+	options === undefined || (typeof options === 'object' && options !== null)
+		? ({ createSigner: createNodeSigner, ...options } as T)
+		: options;
+
+/**
  * generates a new client private key, signing through node:crypto.
  * @param kid the key id to publish it under
  * @param alg the algorithm it signs with; ES256 is the one every atproto server supports
@@ -26,12 +36,12 @@ export const generatePrivateKey = (kid: string, alg: SigningAlgorithm = 'ES256')
  */
 export const importJwkKey = (
 	jwk: PrivateJwk | Record<string, unknown> | string,
-	options: ImportJwkKeyOptions = {},
+	options?: ImportJwkKeyOptions,
 ): Promise<PrivateKey> => {
-	return importJwkWith(jwk, { createSigner: createNodeSigner, ...options });
+	return importJwkWith(jwk, withNodeSigner(options));
 };
 
 /** imports a client private key from a PKCS#8 PEM, signing through node:crypto. */
 export const importPkcs8Key = (pem: string, options: ImportPkcs8KeyOptions): Promise<PrivateKey> => {
-	return importPkcs8With(pem, { createSigner: createNodeSigner, ...options });
+	return importPkcs8With(pem, withNodeSigner(options) as ImportPkcs8KeyOptions);
 };

@@ -38,3 +38,13 @@ describe('documented key setup', () => {
 		expect(Object.keys(jwk).sort()).toEqual(['alg', 'crv', 'd', 'kid', 'kty', 'x', 'y']);
 	});
 });
+
+describe('the facade key imports pass options on as given', () => {
+	it('names a string given as options, rather than reading its characters as options', async () => {
+		const { exportPkcs8Key, importPkcs8Key } = await import('./index.ts');
+		const pem = await exportPkcs8Key(await generatePrivateKey('main'));
+		const as = importPkcs8Key as unknown as (pem: string, options: unknown) => Promise<unknown>;
+		await expect(as(pem, 'main')).rejects.toThrow(/got string$/);
+		await expect(importPkcs8Key(pem, { kid: 'main' })).resolves.toMatchObject({ kid: 'main' });
+	});
+});
