@@ -1,5 +1,7 @@
-import type { Jwks, Keyset } from '@atcute/oauth-keys';
+import type { Jwks, Keyset, PrivateKey } from '@atcute/oauth-keys';
 import { parseScopeToken } from '@atcute/oauth-scope';
+
+import { toKeyset } from './internal/to-keyset.ts';
 
 /** the client metadata an app writes; everything atproto fixes is filled in for it. */
 export interface ClientMetadataInput {
@@ -132,11 +134,16 @@ const optionalUrls = (input: ClientMetadataInput): Partial<OAuthClientMetadata> 
 
 /**
  * builds and checks a confidential client's metadata (`private_key_jwt`, ES256, DPoP). errors
- * are `TypeError`s naming the field.
+ * are `TypeError`s naming the field. `keyset` is a `Keyset` or a list of private keys, as
+ * `OAuthClient` takes it.
  * @see https://atproto.com/specs/oauth#client-id-metadata-document
  */
-export const buildClientMetadata = (input: ClientMetadataInput, keyset: Keyset): OAuthClientMetadata => {
+export const buildClientMetadata = (
+	input: ClientMetadataInput,
+	keyset: Keyset | readonly PrivateKey[],
+): OAuthClientMetadata => {
 	if (typeof input !== 'object' || input === null) fail('metadata', 'must be an object');
+	const keys = toKeyset(keyset);
 
 	const clientIdUrl = parseUrl('client_id', input.client_id);
 	if (clientIdUrl.protocol !== 'https:') fail('client_id', `must be an https URL: ${input.client_id}`);
@@ -154,7 +161,7 @@ export const buildClientMetadata = (input: ClientMetadataInput, keyset: Keyset):
 	const redirectUris = checkRedirectUris(input.redirect_uris, false);
 
 	// atproto servers must support ES256 and the metadata names one signing alg
-	if (keyset.find({ alg: 'ES256' }) === undefined) {
+	if (keys.find({ alg: 'ES256' }) === undefined) {
 		throw new TypeError(
 			'keyset must hold at least one ES256 key: client metadata "token_endpoint_auth_signing_alg" is ES256',
 		);
@@ -187,7 +194,7 @@ export const buildClientMetadata = (input: ClientMetadataInput, keyset: Keyset):
 		}
 		metadata.jwks_uri = input.jwks_uri;
 	} else {
-		metadata.jwks = keyset.publicJwks;
+		metadata.jwks = keys.publicJwks;
 	}
 	return metadata;
 };

@@ -30,9 +30,9 @@ export type OAuthClientErrorCode =
 /**
  * the authorization callback failed: the server sent an error (`access_denied` when the user
  * declined), or the callback did not pass our checks. `error` is the server's OAuth error code,
- * or one of ours: `duplicate_parameter` (`code`, `state` or `iss` given twice), `missing_state`,
- * `invalid_state` (unknown or already used), `expired_state`, `missing_iss`, `issuer_mismatch`,
- * `missing_code`.
+ * or one of ours: `duplicate_parameter` (`code`, `state`, `iss` or `error` given twice),
+ * `invalid_request` (an empty `error`), `missing_state`, `invalid_state` (unknown or already used),
+ * `expired_state`, `missing_iss`, `issuer_mismatch`, `missing_code`.
  */
 export class OAuthCallbackError extends Error {
 	override name = 'OAuthCallbackError';

@@ -126,6 +126,13 @@ describe('createMemoryLock', () => {
 		expect(() => createMemoryLock({ timeout: 2 ** 31 })).toThrow(/up to 2147483647/);
 	});
 
+	it.each([true, '0x10', '30000', ['30000']])('rejects a timeout of %j: a number only', (timeout) => {
+		// compared as numbers, true was a 1 ms limit and '0x10' a 16 ms one
+		expect(() => createMemoryLock({ timeout: timeout as unknown as number })).toThrow(
+			/^lock timeout must be a positive number of milliseconds up to 2147483647, or Infinity, got /,
+		);
+	});
+
 	it('waits for ever with a timeout of Infinity', async () => {
 		const lock = createMemoryLock({ timeout: Number.POSITIVE_INFINITY });
 		let release!: () => void;

@@ -27,10 +27,14 @@ export interface MemoryLockOptions {
 export const createMemoryLock = (options: MemoryLockOptions = {}): LockFunction => {
 	const { timeout = 30_000 } = options;
 	// a timer fires at once past 2^31 - 1 ms (about 24.8 days): longer waits are refused, and
-	// Infinity (wait for ever) sets none
-	if (!(timeout > 0 && (timeout <= MAX_TIMER_MS || timeout === Number.POSITIVE_INFINITY))) {
+	// Infinity (wait for ever) sets none. a number only: `true` and '0x10' compare as 1 and 16
+	if (
+		typeof timeout !== 'number' ||
+		!(timeout > 0 && (timeout <= MAX_TIMER_MS || timeout === Number.POSITIVE_INFINITY))
+	) {
+		const got = typeof timeout === 'string' ? JSON.stringify(timeout) : String(timeout);
 		throw new TypeError(
-			`lock timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, or Infinity, got ${timeout}`,
+			`lock timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, or Infinity, got ${got}`,
 		);
 	}
 	// a name is here while it is held; its set holds the waiters' hand-overs, in arrival order. a

@@ -42,6 +42,8 @@ export interface OAuthClientOptions {
 	/**
 	 * > [!WARNING]
 	 * > development only: allows plain-http PDSes and authorization servers (a local PDS).
+	 *
+	 * a boolean only: a string (`process.env.ALLOW_HTTP`, even `'false'`) is refused.
 	 */
 	allowHttp?: boolean | undefined;
 	/**

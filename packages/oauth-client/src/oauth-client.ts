@@ -2,7 +2,7 @@ import type { ActorResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { type AuthorizationServerMetadata, OAuthDiscovery } from '@atcute/oauth-discovery';
 import { exportDpopKey, generateDpopKey, MemoryDpopNonceCache } from '@atcute/oauth-dpop';
-import { type CreateSigner, type Jwks, Keyset, randomId } from '@atcute/oauth-keys';
+import { type CreateSigner, type Jwks, type Keyset, randomId } from '@atcute/oauth-keys';
 
 import {
 	buildClientMetadata,
@@ -20,12 +20,14 @@ import {
 import { parseAccountIdentifier } from './internal/account-identifier.ts';
 import { type CreateAgent, createAgentFactory } from './internal/agent-factory.ts';
 import type { AuthorizationServerAgent } from './internal/authorization-server-agent.ts';
-import { checkCallback, readCallbackState } from './internal/callback-params.ts';
+import { checkCallback, readCallbackState, toCallbackParams } from './internal/callback-params.ts';
 import { checkClientOptions } from './internal/check-client-options.ts';
+import { checkDidArgument, checkRestoreOptions, checkSignal } from './internal/check-method-arguments.ts';
 import { checkedLock } from './internal/checked-lock.ts';
 import { negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts';
 import { defaultLockFor } from './internal/default-lock.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
+import { kindOf } from './internal/kind-of.ts';
 import { createPkce } from './internal/pkce.ts';
 import { readStoredSession } from './internal/read-stored-session.ts';
 import { readStoredState } from './internal/read-stored-state.ts';
@@ -36,6 +38,7 @@ import { sessionEndCause } from './internal/session-end-cause.ts';
 import { SessionEventEmitter } from './internal/session-event-emitter.ts';
 import { SessionRefresher, sessionLockName } from './internal/session-refresher.ts';
 import { createStateTake, type TakeState } from './internal/state-take.ts';
+import { toKeyset } from './internal/to-keyset.ts';
 import type { LockFunction } from './lock.ts';
 import type {
 	AuthorizeOptions,
@@ -134,7 +137,7 @@ export class OAuthClient {
 			this.keyset = undefined;
 			this.metadata = buildLoopbackClientMetadata(metadata);
 		} else {
-			this.keyset = Keyset.from(keyset);
+			this.keyset = toKeyset(keyset);
 			this.metadata = buildClientMetadata(metadata, this.keyset);
 		}
 		this.jwks = this.keyset?.publicJwks;
@@ -217,7 +220,11 @@ export class OAuthClient {
 		options: AuthorizeOptions,
 		context: AuthorizeTraceContext | undefined,
 	): Promise<AuthorizeResult> {
+		if (typeof options !== 'object' || options === null) {
+			throw new TypeError(`authorize(options) expects an object such as { target }, got ${kindOf(options)}`);
+		}
 		const { target, signal } = options;
+		checkSignal(signal);
 		const redirectUri = options.redirectUri ?? this.metadata.redirect_uris[0]!;
 		if (!this.metadata.redirect_uris.includes(redirectUri)) {
 			throw new TypeError(
@@ -248,6 +255,12 @@ export class OAuthClient {
 			expectedDid = actor.did;
 			server = (await this.#discovery.resolveFromPds(actor.pds, { signal })).authorizationServer;
 		} else if (target?.type === 'pds') {
+			// a URL object works as well as its string
+			if (typeof target.serviceUrl !== 'string' && !((target.serviceUrl as unknown) instanceof URL)) {
+				throw new TypeError(
+					`target.serviceUrl must be a URL such as "https://bsky.social", got ${kindOf(target.serviceUrl)}`,
+				);
+			}
 			server = (await this.#discovery.resolveFromService(target.serviceUrl, { signal })).authorizationServer;
 		} else {
 			throw new TypeError('target must be { type: "account", identifier } or { type: "pds", serviceUrl }');
@@ -310,20 +323,24 @@ export class OAuthClient {
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
 	 * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
 	 * @see https://atproto.com/specs/oauth#authorization-callback
+	 * @param params the redirect's query: its `URLSearchParams`, or the `URL` itself
 	 * @throws {OAuthCallbackError} for a refused or invalid callback (`error` says which)
 	 * @throws {IdentityMismatchError} when the account is not the expected one (tokens revoked)
+	 * @throws {TypeError} for `params` of another kind (a string, a framework's query object)
 	 */
-	callback(params: URLSearchParams): Promise<CallbackResult> {
+	callback(params: URLSearchParams | URL): Promise<CallbackResult> {
 		if (this.#tracer === undefined) return this.#callback(params, undefined);
 		const context: CallbackTraceContext = {};
 		return this.#tracer.trace('callback', context, () => this.#callback(params, context));
 	}
 
 	async #callback(
-		params: URLSearchParams,
+		input: URLSearchParams | URL,
 		context: CallbackTraceContext | undefined,
 	): Promise<CallbackResult> {
-		// a repeated code, state or iss is refused before anything is taken or exchanged
+		// what is not a query is refused before the state is spent
+		const params = toCallbackParams(input);
+		// a repeated code, state, iss or error is refused before anything is taken or exchanged
 		const stateId = readCallbackState(params);
 		// single use, enforced here whatever the store does: a replayed callback finds nothing
 		const taken = await this.#takeState(stateId);
@@ -342,6 +359,9 @@ export class OAuthClient {
 			await this.#keys.get(stored.dpopKey),
 		);
 
+		// the tokens' lifetime counts from the request: read after the answer (and the identity
+		// check below, which can take seconds), the clock would let them outlive the server's
+		const sentAt = this.#host.now();
 		const tokens = await agent.exchangeCode(checked.code, stored.verifier, stored.redirectUri);
 		const did = tokens.sub;
 		let session: StoredSession;
@@ -360,7 +380,7 @@ export class OAuthClient {
 			session = {
 				dpopKey: stored.dpopKey,
 				authMethod: stored.authMethod,
-				tokenSet: toTokenSet(tokens, stored.issuer, identity.pds, this.#host.now()),
+				tokenSet: toTokenSet(tokens, stored.issuer, identity.pds, sentAt),
 			};
 			// under the lock: a refresh of an older session of this account must not overwrite it
 			await this.#lock(sessionLockName(did), async () => {
@@ -388,8 +408,11 @@ export class OAuthClient {
 	 * @throws {TokenRefreshError} when the refresh ended the session (`reason` says why)
 	 * @throws {AuthMethodUnsatisfiableError} when the session's key left the keyset (it is ended)
 	 * @throws {OAuthTransientError} when a server or the identity could not be reached (kept)
+	 * @throws {TypeError} when `did` is not a DID, or `refresh` not one of its values
 	 */
 	async restore(did: Did, options: RestoreOptions = {}): Promise<OAuthSession> {
+		checkDidArgument('restore', did);
+		checkRestoreOptions(options);
 		const { refresh = 'auto' } = options;
 		const stored = await this.#sessions.get(did);
 		if (stored === undefined) {
@@ -449,8 +472,10 @@ export class OAuthClient {
 	 * signs an account out: revokes its refresh token (ending the grant) and access token at the
 	 * server, best effort within 5 seconds, and always deletes the stored session. idempotent.
 	 * @see https://www.rfc-editor.org/rfc/rfc7009#section-2.1
+	 * @throws {TypeError} when `did` is not a DID (a handle, the session itself): nothing is revoked
 	 */
-	revoke(did: Did): Promise<void> {
+	async revoke(did: Did): Promise<void> {
+		checkDidArgument('revoke', did);
 		return this.#revoke(did, 'revoked');
 	}
 

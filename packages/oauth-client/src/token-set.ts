@@ -2,12 +2,16 @@ import { REFRESH_MARGIN_FRACTION, REFRESH_MARGIN_MS } from './constants.ts';
 import type { TokenSet } from './stored-types.ts';
 import type { TokenResponse } from './token-response.ts';
 
-/** the token set to store for a token response from `issuer`, for the PDS at `aud`. */
+/**
+ * the token set to store for a token response from `issuer`, for the PDS at `aud`. `sentAt` is
+ * when the token request was sent: `expires_in` counts from the server's answer, so counting it
+ * from any later moment would make the tokens seem to live longer than they do.
+ */
 export const toTokenSet = (
 	response: TokenResponse,
 	issuer: string,
 	aud: string,
-	now: number,
+	sentAt: number,
 	previousRefreshToken?: string,
 ): TokenSet => {
 	return {
@@ -19,8 +23,8 @@ export const toTokenSet = (
 		// RFC 6749 §6: a server that issues no new refresh token leaves the old one valid
 		refresh_token: response.refresh_token ?? previousRefreshToken,
 		token_type: 'DPoP',
-		expires_at: response.expires_in === undefined ? undefined : now + response.expires_in * 1000,
-		issued_at: now,
+		expires_at: response.expires_in === undefined ? undefined : sentAt + response.expires_in * 1000,
+		issued_at: sentAt,
 	};
 };
 

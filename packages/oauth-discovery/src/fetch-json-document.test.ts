@@ -393,6 +393,21 @@ describe('fetchJsonDocument', () => {
 		await expect(fetchJsonDocument('https://pds.example/doc', { maxBytes })).rejects.toThrow(TypeError);
 	});
 
+	it.each([
+		['timeout', { timeout: '200' }, /^timeout must be a positive number of milliseconds, got "200"$/],
+		['allowHttp', { allowHttp: 'false' }, /^allowHttp must be a boolean, got string$/],
+		['fetch', { fetch: {} }, /^fetch must be a function, got object$/],
+		[
+			'signal',
+			{ signal: new AbortController() },
+			/^signal must be an AbortSignal \(pass controller\.signal\), got AbortController$/,
+		],
+	])('throws a TypeError naming %s when it is of the wrong type', async (_, options, message) => {
+		await expect(
+			fetchJsonDocument('https://pds.example/doc', { maxBytes: MAX, ...(options as object) }),
+		).rejects.toThrow(message);
+	});
+
 	it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])(
 		'throws a TypeError for timeout %s',
 		async (timeout) => {

@@ -3,6 +3,7 @@ import { refusalIn } from '@atcute-oauth/internal/refusal-in';
 
 import { DEFAULT_TIMEOUT_MS } from './constants.ts';
 import { DiscoveryError, type DiscoveryErrorCode } from './discovery-error.ts';
+import { checkAllowHttp, checkFunction, checkSignal } from './internal/check-options.ts';
 import { checkTimeout } from './internal/check-timeout.ts';
 import { displayUrl, parseHttpUrl } from './internal/parse-http-url.ts';
 
@@ -154,6 +155,9 @@ export const fetchJsonDocument = async (
 		throw new TypeError(`maxBytes must be a positive integer, got ${maxBytes}`);
 	}
 	checkTimeout(timeout);
+	checkAllowHttp(options.allowHttp);
+	checkFunction('fetch', options.fetch);
+	checkSignal(signal);
 
 	// checked before anything is sent: a refused URL never sees a request
 	const href = parseHttpUrl(url, allowHttp).href;

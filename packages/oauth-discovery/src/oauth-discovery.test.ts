@@ -645,4 +645,62 @@ describe('new OAuthDiscovery', () => {
 	it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('refuses ttl %s', (ttl) => {
 		expect(() => new OAuthDiscovery({ ttl })).toThrow(TypeError);
 	});
+
+	it.each([true, '0x10', '200', ['200']])('refuses timeout %j: a number only', (timeout) => {
+		// compared as numbers, true was a 1 ms limit and '0x10' a 16 ms one
+		expect(() => new OAuthDiscovery({ timeout: timeout as unknown as number })).toThrow(
+			/^timeout must be a positive number of milliseconds, got /,
+		);
+	});
+
+	it.each(['false', '0', 1])('refuses allowHttp %j, which would turn plain http on', (allowHttp) => {
+		expect(() => new OAuthDiscovery({ allowHttp: allowHttp as unknown as boolean })).toThrow(
+			/^allowHttp must be a boolean, got (string|number)$/,
+		);
+	});
+
+	it.each([
+		['fetch', 'x', 'string'],
+		['fetch', null, 'null'],
+		['now', 5, 'number'],
+	])('refuses %s: %j, naming it', (name, value, kind) => {
+		expect(() => new OAuthDiscovery({ [name]: value })).toThrow(`${name} must be a function, got ${kind}`);
+	});
+
+	it('refuses a cache that is not an object of MetadataCaches', () => {
+		expect(() => new OAuthDiscovery({ cache: 'memory' as never })).toThrow(/^cache must be an object/);
+		expect(() => new OAuthDiscovery({ cache: { protectedResource: {} as never } })).toThrow(
+			'cache.protectedResource must be a MetadataCache (an object with get and set methods)',
+		);
+		// a Map has get and set: it is taken
+		expect(() => new OAuthDiscovery({ cache: { authorizationServer: new Map() as never } })).not.toThrow();
+	});
+});
+
+describe('a resolve signal', () => {
+	it('is refused when it is not an AbortSignal, before anything is fetched', async () => {
+		let fetched = 0;
+		const counting = discovery({
+			fetch: (input, init) => {
+				fetched++;
+				return fetch(input, init);
+			},
+		});
+		const resolves = [
+			(signal: AbortSignal) => counting.resolveFromPds(pds.origin, { signal }),
+			(signal: AbortSignal) => counting.resolveFromService(pds.origin, { signal }),
+			(signal: AbortSignal) => counting.resolveProtectedResource(pds.origin, { signal }),
+			(signal: AbortSignal) => counting.resolveAuthorizationServer(as.origin, { signal }),
+		];
+		for (const resolve of resolves) {
+			await expect(resolve(new AbortController() as unknown as AbortSignal)).rejects.toThrow(
+				'signal must be an AbortSignal (pass controller.signal), got AbortController',
+			);
+		}
+		expect(fetched).toBe(0);
+		// a real one works
+		await expect(
+			counting.resolveFromPds(pds.origin, { signal: new AbortController().signal }),
+		).resolves.toMatchObject({ issuer: as.origin });
+	});
 });

@@ -8,6 +8,7 @@ import {
 } from './constants.ts';
 import { DiscoveryError } from './discovery-error.ts';
 import type { FetchFunction } from './fetch-json-document.ts';
+import { checkAllowHttp, checkCaches, checkFunction, checkSignal } from './internal/check-options.ts';
 import { checkTimeout } from './internal/check-timeout.ts';
 import { DocumentLoader } from './internal/document-loader.ts';
 import { displayUrl, parseHttpUrl } from './internal/parse-http-url.ts';
@@ -116,7 +117,7 @@ export class OAuthDiscovery {
 
 	/**
 	 * @param options the fetch, time limit, cache lifetime and caches; see `OAuthDiscoveryOptions`
-	 * @throws TypeError when `timeout` or `ttl` is out of range
+	 * @throws TypeError when `timeout` or `ttl` is out of range, or an option is of the wrong type
 	 */
 	constructor(options: OAuthDiscoveryOptions = {}) {
 		const { timeout = DEFAULT_TIMEOUT_MS, ttl = DEFAULT_CACHE_TTL_MS } = options;
@@ -124,6 +125,10 @@ export class OAuthDiscovery {
 		if (!(ttl >= 0 && Number.isFinite(ttl))) {
 			throw new TypeError(`ttl must be a finite number of milliseconds, 0 or more, got ${ttl}`);
 		}
+		checkAllowHttp(options.allowHttp);
+		checkFunction('fetch', options.fetch);
+		checkFunction('now', options.now);
+		checkCaches(options.cache);
 
 		this.#allowHttp = options.allowHttp ?? false;
 		this.#loader = new DocumentLoader({
@@ -147,6 +152,7 @@ export class OAuthDiscovery {
 	): Promise<ProtectedResourceMetadata> {
 		let pds: string;
 		try {
+			checkSignal(options.signal);
 			pds = parseHttpUrl(pdsUrl, this.#allowHttp).origin;
 		} catch (error) {
 			return Promise.reject(error);
@@ -175,6 +181,7 @@ export class OAuthDiscovery {
 		options: ResolveOptions = {},
 	): Promise<AuthorizationServerMetadata> {
 		try {
+			checkSignal(options.signal);
 			if (parseHttpUrl(issuer, this.#allowHttp).origin !== issuer) {
 				const shown = displayUrl(issuer);
 				throw new DiscoveryError(
@@ -206,6 +213,7 @@ export class OAuthDiscovery {
 	 * @see https://atproto.com/specs/oauth#authorization-servers
 	 */
 	async resolveFromPds(pdsUrl: string | URL, options: ResolveOptions = {}): Promise<PdsDiscovery> {
+		checkSignal(options.signal);
 		const pds = parseHttpUrl(pdsUrl, this.#allowHttp).origin;
 		const protectedResource = await this.resolveProtectedResource(pds, options);
 		return this.#fromProtectedResource(pds, protectedResource, options);
@@ -218,6 +226,8 @@ export class OAuthDiscovery {
 	 * document (timeout, 5xx, 429) is thrown, never taken for absence.
 	 */
 	async resolveFromService(url: string | URL, options: ResolveOptions = {}): Promise<ServiceDiscovery> {
+		// checked first: the fallback below calls on it
+		checkSignal(options.signal);
 		const origin = parseHttpUrl(url, this.#allowHttp).origin;
 
 		let protectedResource: ProtectedResourceMetadata;

@@ -1,12 +1,28 @@
 import { OAuthCallbackError } from '../errors.ts';
 import type { StoredState } from '../stored-types.ts';
+import { kindOf } from './kind-of.ts';
 
 /** the parameters that must appear at most once in a callback. */
-const SINGLE_PARAMS = ['code', 'state', 'iss'] as const;
+const SINGLE_PARAMS = ['code', 'state', 'iss', 'error'] as const;
 
 /**
- * the callback's `state`, after refusing a query that repeats `code`, `state` or `iss`: with two
- * values, which one the server meant is unknowable, so nothing is taken and nothing exchanged.
+ * the callback's query: its `URLSearchParams`, or a `URL`'s. anything else (the query string, a
+ * framework's parsed `req.query`) is refused by name, before the state is taken: read as a query
+ * it would fail deep inside, or lose a repeated parameter the checks below must see.
+ * @throws TypeError naming `callback(params)`; never the value, which carries the code
+ */
+export const toCallbackParams = (params: unknown): URLSearchParams => {
+	if (params instanceof URLSearchParams) return params;
+	if (params instanceof URL) return params.searchParams;
+	throw new TypeError(
+		`callback(params) expects URLSearchParams (for example new URL(req.url, origin).searchParams), got ${kindOf(params)}`,
+	);
+};
+
+/**
+ * the callback's `state`, after refusing a query that repeats `code`, `state`, `iss` or `error`:
+ * with two values, which one the server meant is unknowable, so nothing is taken and nothing
+ * exchanged.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1
  */
 export const readCallbackState = (params: URLSearchParams): string => {
@@ -46,6 +62,15 @@ export const checkCallback = (params: URLSearchParams, stored: StoredState, now:
 	}
 
 	const error = params.get('error');
+	if (error === '') {
+		// an error response without its code (RFC 6749 §4.1.2.1 requires one) is malformed: refused
+		// as such, not as an error named '' that an app cannot tell from nothing
+		throw new OAuthCallbackError(
+			'invalid_request',
+			'the callback has an empty error parameter',
+			stored.appState,
+		);
+	}
 	if (error !== null) {
 		throw new OAuthCallbackError(error, params.get('error_description') ?? undefined, stored.appState);
 	}

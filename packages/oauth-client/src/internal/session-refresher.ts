@@ -163,6 +163,9 @@ export class SessionRefresher {
 		// the account must still lead to this issuer before its refresh token is sent anywhere
 		const identity = await this.#currentIdentity(did, tokenSet.iss);
 
+		// the new tokens' lifetime counts from the request, not from its answer: the server's
+		// clock started before ours would, had we read it after
+		const sentAt = now();
 		let tokens: TokenResponse;
 		try {
 			// from here on the refresh token is spent: this request is not abortable
@@ -201,7 +204,7 @@ export class SessionRefresher {
 		const next: StoredSession = {
 			...session,
 			// the PDS as resolved just now: an account that moved PDS under the same issuer follows
-			tokenSet: toTokenSet(tokens, tokenSet.iss, identity.pds, now(), refreshToken),
+			tokenSet: toTokenSet(tokens, tokenSet.iss, identity.pds, sentAt, refreshToken),
 		};
 		try {
 			await sessions.set(did, next);

@@ -1,0 +1,50 @@
+import type { RestoreOptions } from '../oauth-client-options.ts';
+import { kindOf } from './kind-of.ts';
+
+/** how much of a wrong string argument an error message repeats. */
+const MAX_SHOWN = 64;
+
+/**
+ * refuses what is not a DID at all (a handle, an `OAuthSession`, `{ did }`, nothing): looked up
+ * as it is, it finds no session, and `revoke` of it would resolve as if the user were signed out.
+ * a string that starts with `did:` passes whatever its form: it is looked up as before.
+ * @throws TypeError naming the method
+ */
+export const checkDidArgument = (method: 'restore' | 'revoke', did: unknown): void => {
+	if (typeof did === 'string' && did.startsWith('did:')) return;
+	const got =
+		typeof did === 'string'
+			? JSON.stringify(did.length > MAX_SHOWN ? `${did.slice(0, MAX_SHOWN)}…` : did)
+			: kindOf(did);
+	const hint = typeof (did as { did?: unknown } | null)?.did === 'string' ? ' (pass session.did)' : '';
+	throw new TypeError(`${method}(did) expects a DID (did:plc:… or did:web:…), got ${got}${hint}`);
+};
+
+/**
+ * refuses a `refresh` that is none of its three values: a string from the environment ('true')
+ * would otherwise mean `'auto'` without a word.
+ * @throws TypeError naming the option
+ */
+export const checkRestoreOptions = (options: RestoreOptions): void => {
+	if (typeof options !== 'object' || options === null) {
+		throw new TypeError(
+			`restore(did, options) expects an object such as { refresh: true }, got ${kindOf(options)}`,
+		);
+	}
+	const refresh: unknown = options.refresh;
+	if (refresh !== undefined && refresh !== true && refresh !== false && refresh !== 'auto') {
+		const got = typeof refresh === 'string' ? JSON.stringify(refresh.slice(0, MAX_SHOWN)) : kindOf(refresh);
+		throw new TypeError(`refresh must be true, false or 'auto', got ${got}`);
+	}
+};
+
+/**
+ * refuses a `signal` that is not an `AbortSignal` before it reaches `AbortSignal.any`, whose own
+ * message names "signals[0]". the controller itself is the usual slip.
+ * @throws TypeError naming `signal`
+ */
+export const checkSignal = (signal: unknown): void => {
+	if (signal !== undefined && !(signal instanceof AbortSignal)) {
+		throw new TypeError(`signal must be an AbortSignal (pass controller.signal), got ${kindOf(signal)}`);
+	}
+};
