@@ -94,15 +94,22 @@ export class OAuthTransientError extends Error {
 	/** always true: lets callers tell these apart without `instanceof`. */
 	readonly transient = true;
 
+	/**
+	 * how long the server asked us to wait before trying again, in milliseconds: its `Retry-After`
+	 * header on a 429 or 5xx answer, when it sent a valid one (RFC 9110 §10.2.3); else undefined.
+	 */
+	readonly retryAfterMs: number | undefined;
+
 	constructor(
 		/** what kind of failure. */
 		readonly kind: TransientErrorKind,
 		message: string,
 		/** the HTTP status, for `server_error` and `rate_limited`. */
 		readonly status?: number | undefined,
-		options?: ErrorOptions,
+		options?: ErrorOptions & { retryAfterMs?: number | undefined },
 	) {
 		super(message, options);
+		this.retryAfterMs = options?.retryAfterMs;
 	}
 }
 

@@ -394,6 +394,40 @@ describe('OAuthClient sessions', () => {
 		expect(server.stats.token.refresh_token).toBe(1);
 	});
 
+	it("waits out the authorization server's longer Retry-After before trying a refresh before expiry again", async () => {
+		// the token endpoint turns refreshes away with 429 and Retry-After: 45 while `limited`
+		let limited = true;
+		let turnedAway = 0;
+		const rateLimited: typeof fetch = async (input, init) => {
+			if (
+				limited &&
+				String(input) === `${server.issuer}/oauth/token` &&
+				String(init?.body).includes('refresh_token')
+			) {
+				turnedAway += 1;
+				return new Response('{"error":"rate_limited"}', { status: 429, headers: { 'retry-after': '45' } });
+			}
+			return fetch(input, init);
+		};
+		const { client } = await createTestClient(server, { fetch: rateLimited });
+		const { session: held } = await signIn(server, client, alice.did);
+		// inside the refresh margin, with 50 s left
+		clock.advance(held.getTokenInfo().expiresAt!.getTime() - clock.now() - 50_000);
+
+		await expect(held.refresh()).rejects.toMatchObject({ kind: 'rate_limited', retryAfterMs: 45_000 });
+		expect((await getSession(held)).data.did).toBe(alice.did);
+		expect(turnedAway).toBe(2);
+		// 30 s on, the usual pause is over but the server's is not: the token is used, nothing sent
+		clock.advance(30_000);
+		expect((await getSession(held)).data.did).toBe(alice.did);
+		expect(turnedAway).toBe(2);
+		// 46 s on, the refresh is tried again
+		clock.advance(16_000);
+		limited = false;
+		expect((await getSession(held)).data.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
 	it('rejects a call aborted while it waits for a refresh, which goes on and is stored', async () => {
 		// the token endpoint answers a refresh only when the test lets it
 		let open!: () => void;

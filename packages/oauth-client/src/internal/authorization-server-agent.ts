@@ -18,6 +18,7 @@ import {
 import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from '../errors.ts';
 import { parseTokenResponse, type TokenResponse } from '../token-response.ts';
 import { BodyReadError, discardBody, readJsonBody } from './read-json-body.ts';
+import { retryAfterMs } from './retry-after.ts';
 
 /** what an `AuthorizationServerAgent` needs. */
 export interface AuthorizationServerAgentOptions {
@@ -312,6 +313,7 @@ export class AuthorizationServerAgent {
 				status === 429 ? 'rate_limited' : 'server_error',
 				`${endpoint} endpoint answered ${status}`,
 				status,
+				{ retryAfterMs: retryAfterMs(response.headers, this.#options.now()) },
 			);
 		}
 

@@ -1,5 +1,6 @@
 import type { Did } from '@atcute/lexicons';
 
+import { OAuthTransientError } from '../errors.ts';
 import type { TokenSet } from '../stored-types.ts';
 import { canUseUnexpired } from './transient-failure.ts';
 
@@ -29,7 +30,8 @@ export class RefreshDeferrals {
 	 * or `undefined` when the current token is used instead. that is when such a refresh of `did`
 	 * failed transiently moments ago, or when this one does and the token has not expired: an
 	 * outage of the authorization server does not stop a token that still works, and the calls of
-	 * the next `PROACTIVE_RETRY_MS` do not each wait on it again. an abort of `signal` is thrown.
+	 * the next `PROACTIVE_RETRY_MS` (or the server's longer `Retry-After`) do not each wait on it
+	 * again. an abort of `signal` is thrown.
 	 */
 	async beforeExpiry<T>(
 		did: Did,
@@ -42,7 +44,9 @@ export class RefreshDeferrals {
 			return await refresh();
 		} catch (err) {
 			if (signal?.aborted || !canUseUnexpired(err, tokenSet, this.#now())) throw err;
-			this.#add(did);
+			// a server that said how long to wait (Retry-After on a 429 or 503) is left alone that long
+			const asked = err instanceof OAuthTransientError ? (err.retryAfterMs ?? 0) : 0;
+			this.#add(did, Math.max(PROACTIVE_RETRY_MS, asked));
 			return undefined;
 		}
 	}
@@ -58,11 +62,11 @@ export class RefreshDeferrals {
 		return false;
 	}
 
-	/** notes that the refresh before expiry of `did` failed transiently: the next waits `PROACTIVE_RETRY_MS`. */
-	#add(did: Did): void {
+	/** notes that the refresh before expiry of `did` failed transiently: the next waits `waitMs`. */
+	#add(did: Did, waitMs: number): void {
 		this.#until.delete(did);
 		// the oldest first (a Map keeps insertion order)
 		if (this.#until.size >= MAX_DEFERRED) this.#until.delete(this.#until.keys().next().value!);
-		this.#until.set(did, this.#now() + PROACTIVE_RETRY_MS);
+		this.#until.set(did, this.#now() + waitMs);
 	}
 }
