@@ -23,10 +23,18 @@ import type { CookieOptions } from 'hono/utils/cookie';
 import { callbackFailurePage, type FailurePage, loginFailurePage } from './failure-pages.ts';
 import { errorPage, homePage, protectedPage } from './views.ts';
 
-/** the cookie that says who is signed in: a random session id, signed with the cookie secret. */
-export const SESSION_COOKIE = 'session';
-/** the cookie that ties a sign-in to the browser that started it (login CSRF defence). */
-export const LOGIN_COOKIE = 'oauth_login';
+/**
+ * the cookie that says who is signed in: a random session id, signed with the cookie secret.
+ * `__Host-`: browsers take it only from this host, over https, for every path, so a sibling
+ * subdomain or a plain-http answer cannot plant one (an attacker's own session, signed in as them).
+ */
+export const SESSION_COOKIE = '__Host-session';
+/** the cookie that ties a sign-in to the browser that started it (login CSRF defence); `__Host-` as above. */
+export const LOGIN_COOKIE = '__Host-oauth_login';
+/** `SESSION_COOKIE` in loopback mode: plain http on 127.0.0.1 cannot set a `__Host-` cookie. */
+export const LOOPBACK_SESSION_COOKIE = 'session';
+/** `LOGIN_COOKIE` in loopback mode. */
+export const LOOPBACK_LOGIN_COOKIE = 'oauth_login';
 
 /** how long an app session lives, in seconds: 30 days. the OAuth session may end sooner. */
 const SESSION_MAX_AGE = 30 * 24 * 60 * 60;
@@ -42,15 +50,32 @@ export const FORM_BODY_LIMIT = 4096;
 const LOGIN_BINDINGS_MAX = 4;
 /** the longest identifier an error page repeats; past it, cut short. */
 const ECHO_MAX = 256;
+/** the longest path the 404 page repeats: a link's path is anyone's text, shown on this site. */
+const PATH_ECHO_MAX = 64;
+
+/** `text` as an error page may repeat it: at most `max` characters, then an ellipsis. */
+const echoed = (text: string, max: number = ECHO_MAX): string =>
+	text.length > max ? `${text.slice(0, max)}…` : text;
 /** where a successful sign-in lands. */
 const RETURN_TO = '/protected';
 
-/** an app session, kept server-side under its random id: who is signed in, and until when. */
+/**
+ * an app session, kept server-side under its random id: who is signed in, since and until when.
+ * the same store keeps one sign-out record per account (under `signed-out:<did>`, a key no random
+ * id can take), whose `signedOutAt` ends every session of that account that began before it.
+ */
 export interface AppSession {
 	did: Did;
 	/** milliseconds since the epoch. */
 	expiresAt: number;
+	/** when the session began, in milliseconds since the epoch (absent in sessions stored before it was kept: as old as can be). */
+	startedAt?: number | undefined;
+	/** a sign-out record only: when the account was signed out, in milliseconds since the epoch. */
+	signedOutAt?: number | undefined;
 }
+
+/** the key of an account's sign-out record: session ids are base64url, so never contain `:`. */
+const signedOutKey = (did: Did): string => `signed-out:${did}`;
 
 /** where app sessions are kept, keyed by session id. */
 export type AppSessionStore = Store<string, AppSession>;
@@ -114,6 +139,8 @@ export const createApp = (options: CreateAppOptions): Hono => {
 
 	// https behind a proxy: cookies only travel over https; loopback: plain http on 127.0.0.1
 	const secure = publicUrl !== undefined;
+	const sessionName = secure ? SESSION_COOKIE : LOOPBACK_SESSION_COOKIE;
+	const loginName = secure ? LOGIN_COOKIE : LOOPBACK_LOGIN_COOKIE;
 	const sessionCookie: CookieOptions = { httpOnly: true, sameSite: 'Lax', secure, path: '/' };
 	// the callback reads it, and POST /login adds a binding to it (one per tab signing in): a
 	// narrower path would keep it from /login, and each sign-in would undo the one before
@@ -121,9 +148,9 @@ export const createApp = (options: CreateAppOptions): Hono => {
 
 	/** the session id the browser presents, if its signature holds. */
 	const sessionId = async (c: Context): Promise<string | undefined> => {
-		if (getCookie(c, SESSION_COOKIE) === undefined) return undefined;
+		if (getCookie(c, sessionName) === undefined) return undefined;
 		try {
-			const value = await getSignedCookie(c, cookieSecret, SESSION_COOKIE);
+			const value = await getSignedCookie(c, cookieSecret, sessionName);
 			if (typeof value === 'string' && value !== '') return value;
 		} catch {}
 		return undefined;
@@ -139,7 +166,14 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		const session = id === undefined ? undefined : await appSessions.get(id);
 		if (id === undefined || session === undefined || session.expiresAt <= Date.now()) {
 			// tampered, signed with another secret, signed out or expired: forget it
-			if (getCookie(c, SESSION_COOKIE) !== undefined) deleteCookie(c, SESSION_COOKIE, sessionCookie);
+			if (getCookie(c, sessionName) !== undefined) deleteCookie(c, sessionName, sessionCookie);
+			return undefined;
+		}
+		// the account was signed out (in any browser) after this session began: it is over, and a
+		// later sign-in elsewhere must not bring it back (a shared computer, a stolen laptop)
+		const signedOut = (await appSessions.get(signedOutKey(session.did)))?.signedOutAt;
+		if (signedOut !== undefined && (session.startedAt ?? 0) < signedOut) {
+			await endSession(c, id);
 			return undefined;
 		}
 		return { id, did: session.did };
@@ -152,17 +186,28 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		const previous = await sessionId(c);
 		if (previous !== undefined) await appSessions.delete(previous);
 		const id = randomToken();
-		const expiresAt = Date.now() + SESSION_MAX_AGE * 1000;
-		await appSessions.set(id, { did, expiresAt }, { expiresAt });
+		const startedAt = Date.now();
+		const expiresAt = startedAt + SESSION_MAX_AGE * 1000;
+		await appSessions.set(id, { did, startedAt, expiresAt }, { expiresAt });
 		// the signature lets a forged cookie be refused without a store lookup, and rotating
 		// COOKIE_SECRET ends every session at once; the id alone is what makes it unguessable
-		await setSignedCookie(c, SESSION_COOKIE, id, cookieSecret, { ...sessionCookie, maxAge: SESSION_MAX_AGE });
+		await setSignedCookie(c, sessionName, id, cookieSecret, { ...sessionCookie, maxAge: SESSION_MAX_AGE });
 	};
 
 	/** ends the browser's session: the cookie, and the server-side entry a copy of it would use. */
 	const endSession = async (c: Context, id: string): Promise<void> => {
-		deleteCookie(c, SESSION_COOKIE, sessionCookie);
+		deleteCookie(c, sessionName, sessionCookie);
 		await appSessions.delete(id);
+	};
+
+	/**
+	 * ends the account's sessions in every browser: a sign-out record that outlives them all (a
+	 * session lasts SESSION_MAX_AGE at most). each browser's session is checked against it.
+	 */
+	const endAccount = async (did: Did): Promise<void> => {
+		const signedOutAt = Date.now();
+		const expiresAt = signedOutAt + SESSION_MAX_AGE * 1000;
+		await appSessions.set(signedOutKey(did), { did, signedOutAt, expiresAt }, { expiresAt });
 	};
 
 	const page = (c: Context, status: FailurePage['status'], body: Parameters<typeof errorPage>[0]) => {
@@ -223,14 +268,14 @@ export const createApp = (options: CreateAppOptions): Hono => {
 
 	/** the sign-in bindings this browser holds: one per sign-in under way, newest last. */
 	const loginBindings = (c: Context): string[] => {
-		const value = getCookie(c, LOGIN_COOKIE);
+		const value = getCookie(c, loginName);
 		return value === undefined ? [] : value.split('.').filter((binding) => binding !== '');
 	};
 
 	/** keeps `bindings` in the login cookie, or deletes it when none is left. */
 	const keepLoginBindings = (c: Context, bindings: string[]): void => {
-		if (bindings.length === 0) deleteCookie(c, LOGIN_COOKIE, loginCookie);
-		else setCookie(c, LOGIN_COOKIE, bindings.join('.'), { ...loginCookie, maxAge: LOGIN_COOKIE_MAX_AGE });
+		if (bindings.length === 0) deleteCookie(c, loginName, loginCookie);
+		else setCookie(c, loginName, bindings.join('.'), { ...loginCookie, maxAge: LOGIN_COOKIE_MAX_AGE });
 	};
 
 	const app = new Hono();
@@ -267,7 +312,12 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		});
 	});
 
-	app.notFound((c) => page(c, 404, { title: 'not found', message: `there is nothing at ${c.req.path}.` }));
+	app.notFound((c) =>
+		page(c, 404, {
+			title: 'not found',
+			message: `there is nothing at ${echoed(c.req.path, PATH_ECHO_MAX)}.`,
+		}),
+	);
 
 	// the authorization server fetches these from the URLs the metadata advertises
 	app.get('/oauth-client-metadata.json', (c) => c.json(oauth.metadata));
@@ -298,7 +348,7 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		if (!isHandle(identifier) && !isDid(identifier)) {
 			return page(c, 400, {
 				title: 'that is not a handle',
-				message: `“${identifier.length > ECHO_MAX ? `${identifier.slice(0, ECHO_MAX)}…` : identifier}” is not a valid handle or DID. a handle looks like alice.bsky.social.`,
+				message: `“${echoed(identifier)}” is not a valid handle or DID. a handle looks like alice.bsky.social.`,
 				code: 'invalid_handle',
 			});
 		}
@@ -313,7 +363,8 @@ export const createApp = (options: CreateAppOptions): Hono => {
 				state: { returnTo: RETURN_TO, binding },
 			}));
 		} catch (error) {
-			const failure = loginFailurePage(error, identifier);
+			// a DID passes the syntax check at any length: the page repeats it cut short all the same
+			const failure = loginFailurePage(error, echoed(identifier));
 			if (failure === undefined) throw error;
 			return failurePage(c, failure, error);
 		}
@@ -392,8 +443,11 @@ export const createApp = (options: CreateAppOptions): Hono => {
 				error instanceof TokenRefreshError ||
 				error instanceof AuthMethodUnsatisfiableError
 			) {
-				// the session is gone (signed out elsewhere, revoked, expired): sign in again
+				// the session is gone (signed out elsewhere, revoked, expired): sign in again. where the
+				// library ended it just now, every browser's session of the account ends with it (a
+				// session ended elsewhere was marked there)
 				await endSession(c, current.id);
+				if (!(error instanceof SessionNotFoundError)) await endAccount(did);
 				return c.redirect('/');
 			}
 			if (
@@ -416,6 +470,7 @@ export const createApp = (options: CreateAppOptions): Hono => {
 				// user signs in again
 				logError(`session of ${did}`, error);
 				await endSession(c, current.id);
+				await endAccount(did);
 				await oauth.revoke(did).catch((revokeError: unknown) => logError(`sign-out of ${did}`, revokeError));
 				return c.redirect('/');
 			}
@@ -426,8 +481,10 @@ export const createApp = (options: CreateAppOptions): Hono => {
 	app.post('/logout', sameOriginOnly, smallFormOnly, async (c) => {
 		const current = await currentSession(c);
 		if (current !== undefined) {
-			// the session id is deleted server-side: a copy of the cookie signs no one in any more
+			// the session id is deleted server-side: a copy of the cookie signs no one in any more;
+			// the account's sessions in other browsers end too, as the home page says
 			await endSession(c, current.id);
+			await endAccount(current.did);
 			try {
 				// revokes the tokens at the server (best effort) and always deletes the stored session
 				await oauth.revoke(current.did);

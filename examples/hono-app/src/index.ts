@@ -5,6 +5,8 @@ export {
 	createApp,
 	FORM_BODY_LIMIT,
 	LOGIN_COOKIE,
+	LOOPBACK_LOGIN_COOKIE,
+	LOOPBACK_SESSION_COOKIE,
 	SESSION_COOKIE,
 } from './app.ts';
 export { type ActorResolverOptions, createActorResolver } from './create-actor-resolver.ts';

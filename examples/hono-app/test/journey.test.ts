@@ -59,6 +59,10 @@ describe('the documented journey', () => {
 		expect(setCookie).toMatch(/HttpOnly/);
 		expect(setCookie).toMatch(/SameSite=Lax/);
 		expect(setCookie).toMatch(/Secure/);
+		// over https, a __Host- cookie: only this host may set it (no Domain), for every path
+		expect(setCookie).toMatch(/^__Host-session=/);
+		expect(setCookie).toMatch(/Path=\/(;|$)/);
+		expect(setCookie).not.toMatch(/Domain=/i);
 		// a random session id (the DID stays on the server), a dot, then the HMAC
 		const sessionCookie = decodeURIComponent(user.jar.get(SESSION_COOKIE)!);
 		expect(sessionCookie).toMatch(/^[\w-]{32}\.[\w+/=-]+$/);

@@ -2,7 +2,13 @@ import type { Did } from '@atcute/lexicons';
 import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-oauth-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { clientMode, createApp, createOAuthClient, SESSION_COOKIE, startServer } from '../src/index.ts';
+import {
+	clientMode,
+	createApp,
+	createOAuthClient,
+	LOOPBACK_SESSION_COOKIE,
+	startServer,
+} from '../src/index.ts';
 import {
 	COOKIE_SECRET,
 	CookieJar,
@@ -92,7 +98,7 @@ describe('loopback mode (no PUBLIC_URL)', () => {
 			expect(callback.headers.get('location')).toBe('/protected');
 			// plain http on 127.0.0.1: the cookie cannot be Secure
 			expect(
-				callback.headers.getSetCookie().find((line) => line.startsWith(`${SESSION_COOKIE}=`)),
+				callback.headers.getSetCookie().find((line) => line.startsWith(`${LOOPBACK_SESSION_COOKIE}=`)),
 			).not.toMatch(/Secure/);
 			const page = await get('/protected');
 			expect(page.status).toBe(200);

@@ -164,6 +164,24 @@ describe('the session cookie', () => {
 		expect(await (await browser(harness.app, attacker).request('/')).text()).toContain('name="handle"');
 	});
 
+	it("ends in every browser at a sign-out, and the account's next sign-in elsewhere does not bring it back", async () => {
+		// alice is signed in at home and on a shared computer, and signs out at home
+		const home = browser(harness.app);
+		const shared = browser(harness.app);
+		await signIn(harness, home);
+		await signIn(harness, shared);
+		expect((await shared.request('/protected')).status).toBe(200);
+		expect((await postForm(home, '/logout')).status).toBe(303);
+
+		expect(await (await shared.request('/')).text()).toContain('name="handle"');
+		// she signs in again on her phone: the shared computer stays signed out
+		const phone = browser(harness.app);
+		await signIn(harness, phone);
+		expect((await phone.request('/protected')).status).toBe(200);
+		expect(locationOf(await shared.request('/protected'))).toBe('/');
+		await postForm(phone, '/logout');
+	});
+
 	it('is replaced at sign-in: one the browser already held is not signed in (session fixation)', async () => {
 		const user = browser(harness.app);
 		await signIn(harness, user);
@@ -290,6 +308,25 @@ describe('what anyone may post, signed in or not', () => {
 		expect(body).toContain('invalid_handle');
 		expect(body).toContain(`${'b'.repeat(256)}…`);
 		expect(body).not.toContain('b'.repeat(257));
+	});
+
+	it('repeats a long DID that does not resolve cut short too', async () => {
+		const user = browser(harness.app);
+		// a DID passes the syntax check at any length; the resolver then refuses it
+		const response = await postForm(user, '/login', { handle: `did:web:${'d'.repeat(2000)}.example` });
+		expect(response.status).toBeGreaterThanOrEqual(400);
+		const body = await response.text();
+		expect(body).toContain(`did:web:${'d'.repeat(248)}…`);
+		expect(body).not.toContain('d'.repeat(249));
+	});
+
+	it('repeats at most 64 characters of an unknown path, so a link cannot put its text on the page', async () => {
+		const text = 'Your session has expired. Sign in again at evil.example or call 555-0100 to restore it';
+		const response = await browser(harness.app).request(`/${encodeURIComponent(text)}`);
+		expect(response.status).toBe(404);
+		const body = await response.text();
+		expect(body).toContain('Your session has expired');
+		expect(body).not.toContain('555-0100');
 	});
 
 	it('answers a form it cannot read with a 400, not an error it logs', async () => {
