@@ -3,7 +3,7 @@ import type { Did } from '@atcute/lexicons';
 import { type AuthorizationServerMetadata, OAuthDiscovery } from '@atcute/oauth-discovery';
 import { exportDpopKey, generateDpopKey, MemoryDpopNonceCache } from '@atcute/oauth-dpop';
 import { type CreateSigner, type Jwks, type Keyset, randomId } from '@atcute/oauth-keys';
-
+import { kindOf } from '@atcute-oauth/internal/kind-of';
 import {
 	buildClientMetadata,
 	buildLoopbackClientMetadata,
@@ -27,7 +27,6 @@ import { checkedLock } from './internal/checked-lock.ts';
 import { negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts';
 import { defaultLockFor } from './internal/default-lock.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
-import { kindOf } from './internal/kind-of.ts';
 import { createPkce } from './internal/pkce.ts';
 import { readStoredSession } from './internal/read-stored-session.ts';
 import { readStoredState } from './internal/read-stored-state.ts';

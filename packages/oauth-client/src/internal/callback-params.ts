@@ -1,6 +1,6 @@
+import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { OAuthCallbackError } from '../errors.ts';
 import type { StoredState } from '../stored-types.ts';
-import { kindOf } from './kind-of.ts';
 
 /** the parameters that must appear at most once in a callback. */
 const SINGLE_PARAMS = ['code', 'state', 'iss', 'error'] as const;

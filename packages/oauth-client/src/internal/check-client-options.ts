@@ -1,5 +1,5 @@
+import { kindOf } from '@atcute-oauth/internal/kind-of';
 import type { OAuthClientOptions } from '../oauth-client-options.ts';
-import { kindOf } from './kind-of.ts';
 
 /** the options that are functions the client calls later: a wrong one must fail here, by name. */
 const FUNCTION_OPTIONS = ['fetch', 'now', 'sha256', 'createSigner'] as const;

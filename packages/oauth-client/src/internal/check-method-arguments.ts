@@ -1,5 +1,5 @@
+import { kindOf } from '@atcute-oauth/internal/kind-of';
 import type { RestoreOptions } from '../oauth-client-options.ts';
-import { kindOf } from './kind-of.ts';
 
 /** how much of a wrong string argument an error message repeats. */
 const MAX_SHOWN = 64;

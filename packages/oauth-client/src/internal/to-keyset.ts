@@ -1,6 +1,6 @@
 import { Keyset, type PrivateKey } from '@atcute/oauth-keys';
 
-import { kindOf } from './kind-of.ts';
+import { kindOf } from '@atcute-oauth/internal/kind-of';
 
 /**
  * the client's keys as a `Keyset`: a `Keyset` as it is, a list of imported private keys made

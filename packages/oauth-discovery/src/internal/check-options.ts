@@ -1,10 +1,4 @@
-/** what a value is, for an error message: its class (`AbortController`), else its `typeof`. */
-const kindOf = (value: unknown): string => {
-	if (value === null) return 'null';
-	const name =
-		typeof value === 'object' ? (value as { constructor?: { name?: unknown } }).constructor?.name : undefined;
-	return typeof name === 'string' && name !== '' && name !== 'Object' ? name : typeof value;
-};
+import { kindOf } from '@atcute-oauth/internal/kind-of';
 
 /**
  * throws the `TypeError` for an `allowHttp` that is given and not a boolean: a string from the

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 
+import { kindOf } from '@atcute-oauth/internal/kind-of';
+
 import type { NodeHttpModules } from './node-http-modules.ts';
 
 /** what the transport sends: everything `fetch`'s arguments can say, in node:http's terms. */
@@ -86,14 +88,6 @@ const NORMALIZED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 const normalizeMethod = (method: string): string => {
 	const upper = method.toUpperCase();
 	return NORMALIZED.has(upper) ? upper : method;
-};
-
-/** what a value is, for an error message: its class (`AbortController`), else its `typeof`. */
-const kindOf = (value: unknown): string => {
-	if (value === null) return 'null';
-	const name =
-		typeof value === 'object' ? (value as { constructor?: { name?: unknown } }).constructor?.name : undefined;
-	return typeof name === 'string' && name !== '' && name !== 'Object' ? name : typeof value;
 };
 
 /**

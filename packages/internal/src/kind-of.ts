@@ -1,6 +1,6 @@
 /**
  * what a value is, for an error message about a wrong argument: its class (`AbortController`),
- * else its `typeof` (`null` for null). never the value itself, which may be a key or a token.
+ * `an array`, `null`, else its `typeof`. never the value itself, which may be a key or a token.
  */
 export const kindOf = (value: unknown): string => {
 	if (value === null) return 'null';
