@@ -140,6 +140,31 @@ describe('OAuthClient input checks', () => {
 			expect(session.did).toBe(alice.did);
 		});
 
+		it("takes another realm's or a polyfill's query and URL: anything with get and getAll", async () => {
+			// what a polyfill (whatwg-url, as jsdom has) gives: not this realm's class
+			class PolyfillQuery {
+				readonly #params: URLSearchParams;
+				constructor(params: URLSearchParams) {
+					this.#params = params;
+				}
+				get(name: string) {
+					return this.#params.get(name);
+				}
+				getAll(name: string) {
+					return this.#params.getAll(name);
+				}
+			}
+			const first = await start();
+			const query = new PolyfillQuery(first.params);
+			expect((await first.client.callback(loose(query))).session.did).toBe(alice.did);
+			const second = await start();
+			const url = {
+				href: 'https://app.example.com/oauth/callback',
+				searchParams: new PolyfillQuery(second.params),
+			};
+			expect((await second.client.callback(loose(url))).session.did).toBe(alice.did);
+		});
+
 		it('refuses a query string, a parsed query object or nothing without spending the state', async () => {
 			const { client, params, states } = await start();
 			for (const [input, kind] of [
@@ -191,11 +216,14 @@ describe('OAuthClient input checks', () => {
 					`target.serviceUrl must be a URL such as "https://bsky.social", got ${kind}`,
 				);
 			}
-			// a URL object works as its string does
+			// a URL object works as its string does, and so does another realm's (an object with href)
 			const { url } = await client.authorize({
 				target: { type: 'pds', serviceUrl: loose(new URL(server.pdsUrl)) },
 			});
 			expect(url.searchParams.get('request_uri')).toBeTruthy();
+			const polyfill = { href: new URL(server.pdsUrl).href, toString: () => new URL(server.pdsUrl).href };
+			const other = await client.authorize({ target: { type: 'pds', serviceUrl: loose(polyfill) } });
+			expect(other.url.searchParams.get('request_uri')).toBeTruthy();
 		});
 
 		it('refuses the other malformed targets and options', async () => {

@@ -254,8 +254,12 @@ export class OAuthClient {
 			expectedDid = actor.did;
 			server = (await this.#discovery.resolveFromPds(actor.pds, { signal })).authorizationServer;
 		} else if (target?.type === 'pds') {
-			// a URL object works as well as its string
-			if (typeof target.serviceUrl !== 'string' && !((target.serviceUrl as unknown) instanceof URL)) {
+			// a URL object (of any realm, or a polyfill's) works as well as its string
+			const serviceUrl: unknown = target.serviceUrl;
+			if (
+				typeof serviceUrl !== 'string' &&
+				typeof (serviceUrl as { href?: unknown } | null)?.href !== 'string'
+			) {
 				throw new TypeError(
 					`target.serviceUrl must be a URL such as "https://bsky.social", got ${kindOf(target.serviceUrl)}`,
 				);

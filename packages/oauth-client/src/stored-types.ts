@@ -22,7 +22,7 @@ export interface TokenSet {
 	/** when the access token expires, in milliseconds since the epoch. */
 	expires_at?: number | undefined;
 	/**
-	 * when the token response arrived, in milliseconds since the epoch: with `expires_at`, the
+	 * when the token request was sent, in milliseconds since the epoch: with `expires_at`, the
 	 * token's lifetime, which bounds its refresh margin. absent from sessions stored by earlier
 	 * releases (those refresh 60 s before expiry), which read past it.
 	 */

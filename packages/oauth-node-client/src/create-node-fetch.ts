@@ -1,4 +1,5 @@
 import type { FetchFunction } from '@atcute/oauth-dpop';
+import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { parseNoProxy } from './internal/no-proxy.ts';
 import { createNodeTransport } from './internal/node-transport.ts';
 import { createProxyTunnel, proxyAuthorizationOf } from './internal/proxy-tunnel.ts';
@@ -45,21 +46,13 @@ export interface NodeFetchOptions {
  * all (`createNodeFetch(process.env.HTTPS_PROXY)` would connect around the proxy, unnoticed).
  */
 const checkOptions = (options: unknown): void => {
-	if (typeof options === 'object' && options !== null) {
-		const prototype = Object.getPrototypeOf(options);
-		// a literal, from this realm or another, or Object.create(null)
-		if (prototype === null || Object.getPrototypeOf(prototype) === null) return;
-	}
-	const kind =
-		typeof options === 'object' && options !== null
-			? (options.constructor?.name ?? 'object')
-			: typeof options;
+	// any object of options will do (a literal, a class instance, one made with Object.create), but
+	// not what stands for a proxy's address: its text, a URL, a String or a list
+	const proxyAddress = typeof options === 'string' || options instanceof String || options instanceof URL;
+	if (typeof options === 'object' && options !== null && !proxyAddress && !Array.isArray(options)) return;
 	// the value is not shown: a proxy URL may carry the proxy's password
-	const hint =
-		typeof options === 'string' || options instanceof URL ? " (to set a proxy, pass { proxy: '...' })" : '';
-	throw new TypeError(
-		`createNodeFetch options must be an object, got ${options === null ? 'null' : kind}${hint}`,
-	);
+	const hint = proxyAddress ? " (to set a proxy, pass { proxy: '...' })" : '';
+	throw new TypeError(`createNodeFetch options must be an object, got ${kindOf(options)}${hint}`);
 };
 
 /**

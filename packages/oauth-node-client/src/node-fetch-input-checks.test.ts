@@ -77,7 +77,7 @@ describe('createNodeFetch: options', () => {
 			' (to set a proxy, pass',
 		],
 		['a URL', new URL('http://proxy.test:3128'), 'URL', ' (to set a proxy, pass'],
-		['a list', [], 'Array', ''],
+		['a list', [], 'an array', ''],
 		['a number', 42, 'number', ''],
 	])('refuses %s as the options, saying what it got and never the value', (_label, options, kind, hint) => {
 		let error: unknown;
@@ -93,7 +93,12 @@ describe('createNodeFetch: options', () => {
 		expect((error as TypeError).message).not.toMatch(/secret|proxy\.test/);
 	});
 
-	it('takes no options, a literal, or one without a prototype', () => {
+	it('takes no options, a literal, one without a prototype, a class instance or one made from defaults', () => {
+		class FetchOptions {
+			allowPrivateNetwork = true;
+		}
+		expect(typeof createNodeFetch(new FetchOptions())).toBe('function');
+		expect(typeof createNodeFetch(Object.create({ allowPrivateNetwork: true }))).toBe('function');
 		expect(typeof createNodeFetch()).toBe('function');
 		expect(typeof createNodeFetch(undefined)).toBe('function');
 		expect(typeof createNodeFetch({})).toBe('function');

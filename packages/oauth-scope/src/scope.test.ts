@@ -382,8 +382,8 @@ describe('scope', () => {
 			'scope.blob: unknown field "maxSize" (expected accept)',
 		],
 		[
-			'a resource field in builder options',
-			() => scope.identity({ resource: 'identity', attr: 'handle' } as never),
+			'a resource field in builder options that names another resource',
+			() => scope.identity({ resource: 'repo', attr: 'handle' } as never),
 			'scope.identity: unknown field "resource" (expected attr)',
 		],
 		[
@@ -392,6 +392,14 @@ describe('scope', () => {
 			'scope.rpc: lxm number is not an NSID',
 		],
 	];
+
+	it('takes back the permissions its parser makes, resource field and all', () => {
+		expect(scope.repo(parseScopeToken('repo:app.bsky.feed.post?action=create') as never)).toBe(
+			'repo:app.bsky.feed.post?action=create',
+		);
+		expect(scope.identity(parseScopeToken('identity:handle') as never)).toBe('identity:handle');
+		expect(scope.account(parseScopeToken('account:email') as never)).toBe('account:email');
+	});
 
 	for (const [name, build, message] of ERRORS) {
 		it(`throws a TypeError for ${name}`, () => {

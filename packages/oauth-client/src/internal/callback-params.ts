@@ -5,15 +5,22 @@ import type { StoredState } from '../stored-types.ts';
 /** the parameters that must appear at most once in a callback. */
 const SINGLE_PARAMS = ['code', 'state', 'iss', 'error'] as const;
 
+/** whether `value` reads like `URLSearchParams` (this realm's, another's, a polyfill's). */
+const isQuery = (value: unknown): value is URLSearchParams =>
+	typeof (value as Partial<URLSearchParams> | null)?.get === 'function' &&
+	typeof (value as Partial<URLSearchParams>).getAll === 'function';
+
 /**
- * the callback's query: its `URLSearchParams`, or a `URL`'s. anything else (the query string, a
- * framework's parsed `req.query`) is refused by name, before the state is taken: read as a query
- * it would fail deep inside, or lose a repeated parameter the checks below must see.
+ * the callback's query: its `URLSearchParams` (or anything with their `get` and `getAll`, such as
+ * a polyfill's), or a `URL`'s. anything else (the query string, a framework's parsed `req.query`)
+ * is refused by name, before the state is taken: read as a query it would fail deep inside, or
+ * lose a repeated parameter the checks below must see.
  * @throws TypeError naming `callback(params)`; never the value, which carries the code
  */
 export const toCallbackParams = (params: unknown): URLSearchParams => {
-	if (params instanceof URLSearchParams) return params;
-	if (params instanceof URL) return params.searchParams;
+	if (isQuery(params)) return params;
+	const searchParams = (params as { searchParams?: unknown } | null)?.searchParams;
+	if (isQuery(searchParams)) return searchParams;
 	throw new TypeError(
 		`callback(params) expects URLSearchParams (for example new URL(req.url, origin).searchParams), got ${kindOf(params)}`,
 	);

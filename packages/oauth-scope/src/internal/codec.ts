@@ -119,8 +119,9 @@ export const readPermission = (token: string): ScopePermission | undefined => {
 
 /**
  * checks a permission object and returns its canonical form, or what is wrong with it. with
- * `resource` given, `permission` holds only the values for a permission of that resource (a
- * builder's options), and a `resource` field is refused like any other unknown one.
+ * `resource` given, `permission` holds the values for a permission of that resource (a builder's
+ * options): a `resource` field may be there only when it names the same one (a parsed permission
+ * given back to its builder).
  */
 export const canonicalPermission = (
 	permission: ScopePermission,
@@ -137,7 +138,7 @@ export const canonicalPermission = (
 	}
 	// an unknown field is most likely a misspelt optional one (`actions` for `action`); ignoring it
 	// would leave out a restriction and grant more than was meant (all repo actions, say)
-	const fields = own ? ['resource', ...codec.fields] : codec.fields;
+	const fields = own || values.resource === resource ? ['resource', ...codec.fields] : codec.fields;
 	for (const key of Object.keys(values)) {
 		if (!fields.includes(key)) {
 			return new Problem(`unknown field ${show(key)} (expected ${fields.join(', ') || 'none'})`);
