@@ -47,7 +47,11 @@ export const trackHolding = <Reason extends string>(
 			lost = true;
 			stop();
 			try {
-				onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
+				const reported: unknown = onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
+				// an async reporter that rejects (a log sink down) must not end the process either
+				if (typeof (reported as PromiseLike<unknown> | undefined)?.then === 'function') {
+					Promise.resolve(reported).catch(() => {});
+				}
 			} catch {
 				// a throwing reporter must not break the holder
 			}

@@ -368,6 +368,17 @@ describe('createPostgresLock when a holder goes silent', () => {
 		],
 		// the default silentHolderMs, 3 heartbeats, would pass 2^31 - 1 ms
 		['heartbeatMs', { heartbeatMs: 2e9 }, /heartbeatMs must be at most 1073741823 ms/],
+		// seconds given for milliseconds: a server ending a holder's session after 15 ms of work
+		[
+			'heartbeatMs',
+			{ heartbeatMs: 5 },
+			/heartbeatMs is in milliseconds and at least 100, got 5 \(did you mean 5000\?\)/,
+		],
+		[
+			'silentHolderMs',
+			{ heartbeatMs: 100, silentHolderMs: 15 },
+			/silentHolderMs is in milliseconds and at least 500, got 15/,
+		],
 	])('refuses a bad %s with a TypeError naming it (%o)', (_name, override, message) => {
 		expect(() => createPostgresLock({ pool: admin, ...override } as never)).toThrow(
 			expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(message) }),

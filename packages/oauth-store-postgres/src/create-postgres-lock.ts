@@ -1,6 +1,7 @@
 import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import { attemptLimit } from '@atcute-oauth/internal/attempt-limit';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
+import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { settleWithin } from '@atcute-oauth/internal/settle-within';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
@@ -76,6 +77,10 @@ const SILENT_HOLDER_HEARTBEATS = 3;
  * network) before the server takes it for gone.
  */
 const MIN_SILENT_HOLDER_HEARTBEATS = 2;
+/** the shortest heartbeat taken, in milliseconds: anything shorter is most likely seconds. */
+const MIN_HEARTBEAT_MS = 100;
+/** the shortest silence a holder may keep before the server ends its session, in milliseconds. */
+const MIN_SILENT_HOLDER_MS = 500;
 
 /**
  * the settings that bound how long the server keeps a silent holder's session, in the order of
@@ -260,10 +265,22 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 			`heartbeatMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${heartbeatMs}`,
 		);
 	}
+	// below these, a value is most likely seconds given for milliseconds: `heartbeatMs: 5` made the
+	// server end a holder's session after 15 ms of event-loop work, and let a second holder in
+	if (heartbeatMs < MIN_HEARTBEAT_MS) {
+		throw new TypeError(
+			`heartbeatMs is in milliseconds and at least ${MIN_HEARTBEAT_MS}, got ${heartbeatMs} (did you mean ${heartbeatMs * 1000}?)`,
+		);
+	}
 	// idle_session_timeout and tcp_user_timeout take up to 2^31 - 1 ms, as a timer does
 	if (!isTimerDelay(silentHolderMs)) {
 		throw new TypeError(
 			`silentHolderMs must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${silentHolderMs}`,
+		);
+	}
+	if (options.silentHolderMs !== undefined && silentHolderMs < MIN_SILENT_HOLDER_MS) {
+		throw new TypeError(
+			`silentHolderMs is in milliseconds and at least ${MIN_SILENT_HOLDER_MS}, got ${silentHolderMs} (did you mean ${silentHolderMs * 1000}?)`,
 		);
 	}
 	// a live holder's connection is idle for up to a heartbeat: the server must never end it
@@ -401,6 +418,10 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 
 	return async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
 		if (typeof name !== 'string' || name === '') throw new TypeError('lock name must be a non-empty string');
+		// UTF-8 turns half a surrogate pair into U+FFFD, so two such names would share one lock key
+		if (hasLoneSurrogate(name)) {
+			throw new TypeError('lock name must not hold a lone UTF-16 surrogate (half a surrogate pair)');
+		}
 		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
 		const key = lockKey(prefix + name);
 		const { client, restore } = await acquire(name, key);

@@ -1,5 +1,5 @@
 /** what the store was doing when it failed. */
-export type StoreOperation = 'migrate' | 'get' | 'set' | 'delete' | 'take' | 'clear';
+export type StoreOperation = 'migrate' | 'get' | 'set' | 'delete' | 'take' | 'clear' | 'purge';
 
 /**
  * PostgreSQL could not be reached, did not answer in time, or answered with a passing condition

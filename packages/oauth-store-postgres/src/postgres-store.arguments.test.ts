@@ -54,6 +54,28 @@ describe('PostgresStore arguments', () => {
 		});
 	});
 
+	it('refuses set options that are not an object (an expiry passed on its own), writing nothing', async () => {
+		const table = uniqueName('setopts');
+		const store = new PostgresStore({ pool, table });
+		for (const [options, kind] of [
+			[Date.now() - 1_000, 'number'],
+			['x', 'string'],
+			[null, 'null'],
+		] as const) {
+			await expect(store.set('k', 'v', options as never)).rejects.toThrow(
+				new TypeError(`set(key, value, options) expects options such as { expiresAt }, got ${kind}`),
+			);
+		}
+		await store.migrate();
+		expect((await pool.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows).toEqual([{ n: 0 }]);
+	});
+
+	it('refuses lock names with a lone surrogate, which would share one lock key', async () => {
+		const lock = createPostgresLock({ pool, prefix: uniqueName('surrogate') });
+		await expect(lock('\ud800', async () => 1)).rejects.toThrow(/lone UTF-16 surrogate/);
+		await expect(lock('\ud83d\ude00', async () => 1)).resolves.toBe(1);
+	});
+
 	describe('expiresAt', () => {
 		it.each([1e16, -1e16, MAX_DATE + 1, 1e300, 2 ** 63])(
 			'refuses %s (beyond any Date) with a TypeError naming it, writing nothing',

@@ -39,6 +39,7 @@ describe('PostgresStore', () => {
 			['table', { table: 'x'.repeat(64) }, /table must be 1 to 63/],
 			['table', { table: 'a"; DROP TABLE b; --' }, /table must be/],
 			['schema', { schema: '1abc' }, /schema must be/],
+			['schema', { schema: 'pg_oauth' }, /schema must not start with "pg_"/],
 			['timeout', { timeout: 0 }, /timeout must be a positive number/],
 			['timeout', { timeout: 2 ** 31 }, /timeout .*up to 2147483647/],
 			['purgeInterval', { purgeInterval: 1.5 }, /purgeInterval must be a positive integer/],
@@ -259,6 +260,12 @@ describe('PostgresStore', () => {
 					expect(error).toBeInstanceOf(StoreUnavailableError);
 					expect(error).toMatchObject({ transient: true, message: expect.stringMatching(/ECONNREFUSED/) });
 				}
+				// a purge is named as one, not as the set that may have started it
+				const purge = await outcome(
+					new PostgresStore({ pool: down, table: 'oauth_sessions', migrate: false, timeout: 2_000 }).purge(),
+				);
+				expect(purge).toBeInstanceOf(StoreUnavailableError);
+				expect(purge).toMatchObject({ operation: 'purge' });
 			} finally {
 				await down.end();
 			}

@@ -208,6 +208,13 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		if (typeof text !== 'string') {
 			throw new TypeError('value must be JSON-serialisable (not undefined, a function or a symbol)');
 		}
+		// an expiry passed on its own (`set(key, value, Date.now() + ttl)`) would be read as no options
+		// at all, and the entry kept for ever
+		if (options !== undefined && (typeof options !== 'object' || options === null)) {
+			throw new TypeError(
+				`set(key, value, options) expects options such as { expiresAt }, got ${options === null ? 'null' : typeof options}`,
+			);
+		}
 		const expiresAt = checkExpiresAt(options?.expiresAt);
 		// rounded up: an entry may live a little longer than asked, never shorter. an expiry before
 		// the earliest timestamptz is as past as that one
@@ -244,7 +251,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	 */
 	async purge(): Promise<number> {
 		if (this.#autoMigrate) await this.migrate();
-		const result = await this.#query('set', this.#sql.purge, [this.#now(), this.#purgeLimit]);
+		const result = await this.#query('purge', this.#sql.purge, [this.#now(), this.#purgeLimit]);
 		return result.rowCount ?? 0;
 	}
 

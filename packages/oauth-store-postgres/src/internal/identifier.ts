@@ -16,6 +16,12 @@ export const quoteIdentifier = (option: string, value: unknown): string => {
 			`${option} must be 1 to ${MAX_IDENTIFIER_LENGTH} letters, digits or "_", not starting with a digit, got ${JSON.stringify(value)}`,
 		);
 	}
+	// the server keeps names starting with pg_ for its own schemas: refused here, not at first use
+	if (option === 'schema' && value.toLowerCase().startsWith('pg_')) {
+		throw new TypeError(
+			`schema must not start with "pg_", which PostgreSQL keeps for its own, got ${JSON.stringify(value)}`,
+		);
+	}
 	return `"${value}"`;
 };
 
