@@ -23,3 +23,19 @@ export const checkExpiresAt = (expiresAt: number | undefined): number | undefine
 	}
 	return expiresAt;
 };
+
+/**
+ * the checked `expiresAt` of `set()`'s options. options that are not an object are refused: an
+ * expiry passed on its own (`set(key, value, Date.now() + ttl)`) would otherwise read as no
+ * options, and the entry be kept for ever.
+ * @throws {TypeError} naming the options, or the value as `checkExpiresAt` does
+ */
+export const expiresAtOf = (options: { expiresAt?: number | undefined } | undefined): number | undefined => {
+	if (options === undefined) return undefined;
+	if (typeof options !== 'object' || options === null) {
+		throw new TypeError(
+			`set(key, value, options) expects options such as { expiresAt }, got ${options === null ? 'null' : typeof options}`,
+		);
+	}
+	return checkExpiresAt(options.expiresAt);
+};

@@ -136,6 +136,12 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 	set(key: K, value: V, options?: StoreSetOptions): void {
 		// encoded first: a value the codec refuses throws before the store changes
 		const kept = this.#codec === undefined ? value : this.#codec.encode(value);
+		// an expiry passed on its own (`set(key, value, Date.now() + ttl)`) would read as no options
+		if (options !== undefined && (typeof options !== 'object' || options === null)) {
+			throw new TypeError(
+				`set(key, value, options) expects options such as { expiresAt }, got ${typeNameOf(options)}`,
+			);
+		}
 		const hint = options?.expiresAt;
 		// NaN would be an entry that never expires, and would stall the sweep of every other
 		if (hint !== undefined && (typeof hint !== 'number' || Number.isNaN(hint))) {

@@ -1,5 +1,5 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
-import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
+import { expiresAtOf } from '@atcute-oauth/internal/expires-at';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
@@ -208,14 +208,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		if (typeof text !== 'string') {
 			throw new TypeError('value must be JSON-serialisable (not undefined, a function or a symbol)');
 		}
-		// an expiry passed on its own (`set(key, value, Date.now() + ttl)`) would be read as no options
-		// at all, and the entry kept for ever
-		if (options !== undefined && (typeof options !== 'object' || options === null)) {
-			throw new TypeError(
-				`set(key, value, options) expects options such as { expiresAt }, got ${options === null ? 'null' : typeof options}`,
-			);
-		}
-		const expiresAt = checkExpiresAt(options?.expiresAt);
+		const expiresAt = expiresAtOf(options);
 		// rounded up: an entry may live a little longer than asked, never shorter. an expiry before
 		// the earliest timestamptz is as past as that one
 		const expires = expiresAt === undefined ? null : Math.max(Math.ceil(expiresAt), EARLIEST_TIMESTAMP_MS);

@@ -1,5 +1,5 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
-import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
+import { expiresAtOf } from '@atcute-oauth/internal/expires-at';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
@@ -107,7 +107,7 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 				'key must not contain a lone surrogate: Redis keys are sent as UTF-8, which cannot hold one',
 			);
 		}
-		const expiresAt = checkExpiresAt(options?.expiresAt);
+		const expiresAt = expiresAtOf(options);
 
 		let ttl = this.#ttl;
 		if (expiresAt !== undefined) {

@@ -1,5 +1,5 @@
 import type { Store, StoreSetOptions } from '@atcute/oauth-client';
-import { checkExpiresAt } from '@atcute-oauth/internal/expires-at';
+import { expiresAtOf } from '@atcute-oauth/internal/expires-at';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 
 import { type SqliteOperation, StoreSchemaError, StoreUnavailableError } from './errors.ts';
@@ -167,7 +167,7 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		if (typeof text !== 'string') {
 			throw new TypeError(`value must be JSON-serialisable, got ${typeof value}`);
 		}
-		const expiresAt = checkExpiresAt(options?.expiresAt);
+		const expiresAt = expiresAtOf(options);
 		// rounded up: an entry may live a little longer than asked, never shorter
 		const expires = expiresAt === undefined ? null : Math.ceil(expiresAt);
 		this.#run('set', () => this.#statements.upsert.run(key, text, expires));

@@ -162,6 +162,15 @@ export const describeStore = (
 
 		if (capabilities.expiry) {
 			describe('expiry', () => {
+				// an expiry passed on its own would read as no options, and the entry be kept for ever
+				it('refuses set options that are not an object, storing nothing', async () => {
+					const setWith = (options: unknown) =>
+						Promise.resolve().then(() => store.set('a', 1, options as never));
+					await expect(setWith(Date.now() + 60_000)).rejects.toThrow(TypeError);
+					await expect(setWith('soon')).rejects.toThrow(TypeError);
+					expect(await store.get('a')).toBeUndefined();
+				});
+
 				it('forgets an entry once its expiresAt has passed', async () => {
 					const expiresAt = Date.now() + SHORT_TTL_MS;
 					await store.set('a', { n: 1 }, { expiresAt });
