@@ -1,7 +1,7 @@
 import type { Sha256Function } from '@atcute/oauth-keys';
 
 import { computeAth } from './compute-ath.ts';
-import { createDpopProof } from './create-dpop-proof.ts';
+import { signDpopProof } from './create-dpop-proof.ts';
 import type { DpopKey } from './dpop-key.ts';
 import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
 import { checkDpopKey } from './internal/check-dpop-key.ts';
@@ -204,7 +204,8 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		let nonce = readNonce(origin);
 		if (typeof nonce === 'object') nonce = await nonce;
 		const iat = Math.floor(now() / 1000);
-		headers.dpop = await createDpopProof(key, { htm: method, htu, nonce, ath, iat });
+		// key checked when this fetch was made, claims built here: signed without checking again
+		headers.dpop = await signDpopProof(key, { htm: method, htu, nonce, ath }, iat);
 
 		const response = await send(headers);
 		let fresh = learnNonce(origin, response, nonce);
@@ -225,7 +226,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		await response.body?.cancel().catch(() => {});
 
 		// a new proof, so a new jti: the server may remember the first one
-		headers.dpop = await createDpopProof(key, { htm: method, htu, nonce: fresh, ath, iat });
+		headers.dpop = await signDpopProof(key, { htm: method, htu, nonce: fresh, ath }, iat);
 		const retry = await send(headers);
 		await learnNonce(origin, retry, fresh);
 		return retry;

@@ -83,14 +83,31 @@ export const createDpopProof = (key: DpopKey, options: DpopProofOptions): Promis
 			),
 		);
 	}
-	let header = headers.get(key);
-	if (header === undefined) {
+	if (!headers.has(key)) {
 		// a key with a header made is one that passed this check
 		try {
 			checkDpopKey("a DPoP proof's key", key);
 		} catch (error) {
 			return Promise.reject(error);
 		}
+	}
+	const iat = options.iat ?? Math.floor(Date.now() / 1000);
+	// a proof the server refuses is a request that fails for no clear reason: say which claim
+	const problem = checkClaims(options, iat);
+	if (problem !== undefined) {
+		return Promise.reject(new TypeError(`a DPoP proof's ${problem}`));
+	}
+	return signDpopProof(key, options, iat);
+};
+
+/**
+ * signs a proof whose key and claims are known good, without checking them again: what
+ * `createDpopFetch` sends on every request, with a key it checked when it was made and claims it
+ * builds itself (an htu from a parsed URL, a method, whole seconds, string nonces).
+ */
+export const signDpopProof = (key: DpopKey, options: DpopProofOptions, iat: number): Promise<string> => {
+	let header = headers.get(key);
+	if (header === undefined) {
 		// public members only, whatever a key built by hand carries: RFC 9449 §4.2 forbids a private
 		// key in the header, and every server the proof goes to would read it
 		header = encodeJwtSegment({
@@ -100,13 +117,6 @@ export const createDpopProof = (key: DpopKey, options: DpopProofOptions): Promis
 		});
 		headers.set(key, header);
 	}
-	const iat = options.iat ?? Math.floor(Date.now() / 1000);
-	// a proof the server refuses is a request that fails for no clear reason: say which claim
-	const problem = checkClaims(options, iat);
-	if (problem !== undefined) {
-		return Promise.reject(new TypeError(`a DPoP proof's ${problem}`));
-	}
-
 	return signJwt(
 		header,
 		{
