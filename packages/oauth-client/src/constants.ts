@@ -15,6 +15,14 @@ export const REFRESH_MARGIN_MS: number = 60 * 1000;
  */
 export const REFRESH_MARGIN_FRACTION: number = 1 / 4;
 
+/**
+ * how long after a refresh the PDS's refusal of a token caused, a refusal of the tokens it brought
+ * causes no other: a PDS that refuses every token (its clock far ahead, a misconfiguration) would
+ * otherwise cost the authorization server a refresh, and the account a spent refresh token, per
+ * request.
+ */
+export const REFUSED_RETRY_MS: number = 30 * 1000;
+
 /** a PAR response is a `request_uri` and `expires_in`: well under 1 KiB. */
 export const PAR_RESPONSE_MAX_BYTES: number = 8 * 1024;
 

@@ -177,7 +177,7 @@ export class OAuthClient {
 			deferrals: new RefreshDeferrals(now),
 			sha256: options.sha256,
 			tracer,
-			refresh: (did, stale) => this.#refresher.refresh(did, stale),
+			refresh: (did, stale, refused) => this.#refresher.refresh(did, stale, refused),
 			signOut: (did) => this.#revoke(did, 'signed_out'),
 			dpopKey: (jwk) => this.#keys.get(jwk),
 		};

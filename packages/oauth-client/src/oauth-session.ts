@@ -23,12 +23,14 @@ export interface SessionHost {
 	/**
 	 * refreshes the session under its lock, or adopts tokens another holder stored meanwhile
 	 * (`refreshed` says which). `staleAccessToken` is the token the caller found expired or
-	 * rejected; absent forces a refresh.
+	 * rejected (`refused`: the PDS refused it); absent forces a refresh. `withheld`: no refresh
+	 * was made, since the PDS refused tokens a refresh for its last refusal brought moments ago.
 	 */
 	refresh(
 		did: Did,
 		staleAccessToken: string | undefined,
-	): Promise<{ session: StoredSession; refreshed: boolean }>;
+		refused?: boolean,
+	): Promise<{ session: StoredSession; refreshed: boolean; withheld?: boolean }>;
 	/** revokes the session at the server (best effort) and deletes it, as a sign-out. */
 	signOut(did: Did): Promise<void>;
 	/** the imported form of a stored DPoP key (cached by the client). */
@@ -56,6 +58,13 @@ export interface TokenInfo {
 	scope: string;
 	/** when the access token expires, if the server said. */
 	expiresAt: Date | undefined;
+}
+
+/** the tokens a session holds after a refresh, and whether it refreshed, adopted or held back. */
+interface RefreshResult {
+	tokenSet: TokenSet;
+	refreshed: boolean;
+	withheld: boolean;
 }
 
 /** whether the resource server refused the access token itself (RFC 6750 §3.1). */
@@ -215,16 +224,17 @@ export class OAuthSession {
 		// (or adopt what another holder stored) and, when the body can be sent again, retry. a
 		// token adopted can have been refused as well: a second round then refreshes for real
 		for (let round = 1; isInvalidToken(response); round++) {
-			let outcome: { tokenSet: TokenSet; refreshed: boolean };
+			let outcome: RefreshResult;
 			try {
-				outcome = await this.#refreshFor(tokenSet.access_token, signal);
+				outcome = await this.#refreshFor(tokenSet.access_token, signal, true);
 			} catch (err) {
 				// the 401 is not handed back: its body is let go, or it pins the connection
 				await discardBody(response);
 				throw err;
 			}
-			const { tokenSet: next, refreshed } = outcome;
-			if (!isReplayableBody(init.body)) return response;
+			const { tokenSet: next, refreshed, withheld } = outcome;
+			// no refresh was made (the PDS refuses every token): its refusal is the answer
+			if (withheld || !isReplayableBody(init.body)) return response;
 			await discardBody(response);
 			tokenSet = next;
 			url = this.#pdsUrl(pathname, tokenSet.aud);
@@ -272,15 +282,16 @@ export class OAuthSession {
 	#refreshFor(
 		staleAccessToken: string,
 		signal: AbortSignal | null | undefined,
-	): Promise<{ tokenSet: TokenSet; refreshed: boolean }> {
-		if (!signal) return this.#refresh(staleAccessToken);
+		refused = false,
+	): Promise<RefreshResult> {
+		if (!signal) return this.#refresh(staleAccessToken, refused);
 		signal.throwIfAborted();
-		return settleBefore(this.#refresh(staleAccessToken), signal);
+		return settleBefore(this.#refresh(staleAccessToken, refused), signal);
 	}
 
 	/** refreshes (or adopts what another holder stored); says which, with the tokens now held. */
-	async #refresh(staleAccessToken: string | undefined): Promise<{ tokenSet: TokenSet; refreshed: boolean }> {
-		const { session, refreshed } = await this.#host.refresh(this.did, staleAccessToken);
+	async #refresh(staleAccessToken: string | undefined, refused = false): Promise<RefreshResult> {
+		const { session, refreshed, withheld } = await this.#host.refresh(this.did, staleAccessToken, refused);
 		// the account signed in again meanwhile, and the stored session has a DPoP key of its own:
 		// its tokens are bound to that key, so proofs are signed with it from now on (the old key's
 		// proofs would be refused, and every refusal would spend another refresh)
@@ -290,6 +301,6 @@ export class OAuthSession {
 			this.#keyOf = session.dpopKey.d;
 		}
 		this.#tokenSet = session.tokenSet;
-		return { tokenSet: session.tokenSet, refreshed };
+		return { tokenSet: session.tokenSet, refreshed, withheld: withheld === true };
 	}
 }

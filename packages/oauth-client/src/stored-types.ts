@@ -27,6 +27,13 @@ export interface TokenSet {
 	 * releases (those refresh 60 s before expiry), which read past it.
 	 */
 	issued_at?: number | undefined;
+	/**
+	 * `true` when these tokens came from a refresh made because the PDS refused the access token
+	 * before them (`issued_at` says when). should the PDS refuse these too within 30 s, the client
+	 * does not refresh again until then: a PDS that refuses every token would otherwise cost a
+	 * refresh per request. absent otherwise, and from sessions stored by earlier releases.
+	 */
+	after_refusal?: boolean | undefined;
 }
 
 /** what is stored per account in the session store. holds secrets: keep the store private. */

@@ -34,6 +34,12 @@ export interface RefreshTraceContext {
 	 * refresh) had stored fresh tokens meanwhile, and the session took those.
 	 */
 	adopted?: boolean | undefined;
+	/**
+	 * `true` when no token request was made because the PDS refused tokens that a refresh made
+	 * for its previous refusal had brought moments ago (`TokenSet.after_refusal`): the request is
+	 * answered with the PDS's 401, and the session is kept.
+	 */
+	withheld?: boolean | undefined;
 }
 
 /** the context of one request a session makes to its PDS. the library fills `status`. */

@@ -161,6 +161,19 @@ describe('resource server', () => {
 		expect((await client.resource(tokens.access_token)).status).toBe(200);
 	});
 
+	it('refuseEveryToken answers 401 invalid_token to every call, fresh tokens included, until turned off', async () => {
+		const tokens = await client.signIn(did);
+		server.behaviour.refuseEveryToken = true;
+		for (const token of [tokens.access_token, (await client.signIn(did)).access_token]) {
+			const refused = await client.resource(token);
+			expect(refused.status).toBe(401);
+			expect(refused.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+			await refused.arrayBuffer();
+		}
+		server.behaviour.refuseEveryToken = false;
+		expect((await client.resource(tokens.access_token)).status).toBe(200);
+	});
+
 	it('revokeAllTokensFor ends every session of a DID', async () => {
 		const tokens = await client.signIn(did);
 		expect(server.revokeAllTokensFor(did)).toBeGreaterThanOrEqual(1);

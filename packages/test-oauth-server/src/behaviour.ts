@@ -85,6 +85,8 @@ export interface TestServerBehaviour {
 	resourceMetadataOverrides?: Record<string, unknown> | undefined;
 	/** the next authenticated PDS call gets 401 `invalid_token` even with a valid token (then this turns off). */
 	invalidTokenOnce?: boolean | undefined;
+	/** every authenticated PDS call gets 401 `invalid_token`, whatever its token (a PDS whose clock is far ahead, say). */
+	refuseEveryToken?: boolean | undefined;
 	/** milliseconds to wait before answering an authenticated PDS call. */
 	resourceDelayMs?: number | undefined;
 

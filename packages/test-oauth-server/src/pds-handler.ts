@@ -35,6 +35,9 @@ const authenticate = async (ctx: ServerContext, exchange: Exchange): Promise<Ses
 		ctx.behaviour.invalidTokenOnce = false;
 		throw invalidToken(ctx, 'Token expired (behaviour.invalidTokenOnce)', 'misbehaviour');
 	}
+	if (ctx.behaviour.refuseEveryToken) {
+		throw invalidToken(ctx, 'Token expired (behaviour.refuseEveryToken)', 'misbehaviour');
+	}
 
 	const session = ctx.tokens.sessionOfToken(token);
 	if (session === undefined || !ctx.tokens.accessTokens.has(token)) {

@@ -1,6 +1,6 @@
 import type { Did } from '@atcute/lexicons';
 import { DiscoveryError } from '@atcute/oauth-discovery';
-
+import { REFUSED_RETRY_MS } from '../constants.ts';
 import {
 	IdentityMismatchError,
 	IdentityResolutionError,
@@ -12,7 +12,7 @@ import {
 } from '../errors.ts';
 import type { LockFunction } from '../lock.ts';
 import type { SessionDeletedCause } from '../session-events.ts';
-import type { SessionStore, StoredSession } from '../stored-types.ts';
+import type { SessionStore, StoredSession, TokenSet } from '../stored-types.ts';
 import type { TokenResponse } from '../token-response.ts';
 import { isStale, toTokenSet } from '../token-set.ts';
 import type { OAuthTracer, RefreshTraceContext } from '../tracer.ts';
@@ -48,7 +48,22 @@ const transientKind = ({ code, status }: DiscoveryError): TransientErrorKind => 
 export interface RefreshOutcome {
 	session: StoredSession;
 	refreshed: boolean;
+	/**
+	 * `true` when no refresh was made for a refused token that a refresh for the PDS's previous
+	 * refusal had brought moments ago (see `REFUSED_RETRY_MS`): the caller keeps the refusal.
+	 */
+	withheld?: boolean;
 }
+
+/**
+ * whether `tokenSet` came, less than `REFUSED_RETRY_MS` ago, from a refresh the PDS's refusal of
+ * the token before it caused. a clock set back past `issued_at` does not hold refreshes back.
+ */
+const cameFromRecentRefusal = (tokenSet: TokenSet, now: number): boolean => {
+	if (tokenSet.after_refusal !== true || tokenSet.issued_at === undefined) return false;
+	const elapsed = now - tokenSet.issued_at;
+	return elapsed >= 0 && elapsed < REFUSED_RETRY_MS;
+};
 
 /**
  * how many refreshes under way a caller waits for before it starts its own, when none did for it
@@ -81,9 +96,10 @@ export class SessionRefresher {
 
 	/**
 	 * refreshes the session of `did`, or adopts tokens another holder stored meanwhile.
-	 * `staleAccessToken` is the token the caller found expired or refused; absent forces a refresh.
+	 * `staleAccessToken` is the token the caller found expired or refused (`refused`: the PDS
+	 * refused it); absent forces a refresh.
 	 */
-	async refresh(did: Did, staleAccessToken: string | undefined): Promise<RefreshOutcome> {
+	async refresh(did: Did, staleAccessToken: string | undefined, refused = false): Promise<RefreshOutcome> {
 		// callers share the refresh under way, its failure included: one request per account. what
 		// it brings does for a caller unless it is the very token that caller found refused (it
 		// adopted that one), or the caller asked for a refresh and it made none: that caller goes next
@@ -96,14 +112,15 @@ export class SessionRefresher {
 				return outcome;
 			}
 		}
-		return this.#start(did, staleAccessToken);
+		return this.#start(did, staleAccessToken, refused);
 	}
 
 	/** starts a refresh under the session's lock, the one others join until it settles. */
-	#start(did: Did, staleAccessToken: string | undefined): Promise<RefreshOutcome> {
+	#start(did: Did, staleAccessToken: string | undefined, refused: boolean): Promise<RefreshOutcome> {
 		const { lock, tracer } = this.#options;
 		const context: RefreshTraceContext = { sub: did };
-		const run = () => lock(sessionLockName(did), () => this.#refreshLocked(did, staleAccessToken, context));
+		const run = () =>
+			lock(sessionLockName(did), () => this.#refreshLocked(did, staleAccessToken, refused, context));
 		const pending: Promise<RefreshOutcome> = (tracer ? tracer.trace('refresh', context, run) : run()).finally(
 			() => {
 				if (this.#pending.get(did) === pending) this.#pending.delete(did);
@@ -116,6 +133,7 @@ export class SessionRefresher {
 	async #refreshLocked(
 		did: Did,
 		staleAccessToken: string | undefined,
+		refused: boolean,
 		context: RefreshTraceContext,
 	): Promise<RefreshOutcome> {
 		const { sessions, now, end } = this.#options;
@@ -136,9 +154,21 @@ export class SessionRefresher {
 			context.adopted = true;
 			return { session, refreshed: false };
 		}
+		// the PDS refused the very tokens a refresh for its last refusal brought moments ago: it
+		// refuses every token, and another refresh would only spend one more refresh token. read
+		// under the lock, so this holds for every process on the store
+		if (
+			refused &&
+			tokenSet.access_token === staleAccessToken &&
+			!isStale(tokenSet, now()) &&
+			cameFromRecentRefusal(tokenSet, now())
+		) {
+			context.withheld = true;
+			return { session, refreshed: false, withheld: true };
+		}
 
 		try {
-			return { session: await this.#refreshOnce(did, session), refreshed: true };
+			return { session: await this.#refreshOnce(did, session, refused), refreshed: true };
 		} catch (err) {
 			// the one rule deciding whether this failure ends the session
 			const cause = sessionEndCause(err);
@@ -150,7 +180,7 @@ export class SessionRefresher {
 		}
 	}
 
-	async #refreshOnce(did: Did, session: StoredSession): Promise<StoredSession> {
+	async #refreshOnce(did: Did, session: StoredSession, refused: boolean): Promise<StoredSession> {
 		const { sessions, now, stored } = this.#options;
 		const { tokenSet } = session;
 		const refreshToken = tokenSet.refresh_token;
@@ -201,11 +231,11 @@ export class SessionRefresher {
 				`the refreshed tokens are for ${tokens.sub}, not ${did}`,
 			);
 		}
-		const next: StoredSession = {
-			...session,
-			// the PDS as resolved just now: an account that moved PDS under the same issuer follows
-			tokenSet: toTokenSet(tokens, tokenSet.iss, identity.pds, sentAt, refreshToken),
-		};
+		// the PDS as resolved just now: an account that moved PDS under the same issuer follows
+		const nextTokens = toTokenSet(tokens, tokenSet.iss, identity.pds, sentAt, refreshToken);
+		// marked, so that a refusal of these too holds the next refresh back (absent otherwise)
+		if (refused) nextTokens.after_refusal = true;
+		const next: StoredSession = { ...session, tokenSet: nextTokens };
 		try {
 			await sessions.set(did, next);
 		} catch (err) {
