@@ -220,6 +220,8 @@ describe('createRedisLock', () => {
 		expect(make({ prefix: 1 })).toThrow(/prefix/);
 		expect(make({ leaseMs: 0 })).toThrow(/leaseMs/);
 		expect(make({ leaseMs: 1.5 })).toThrow(/leaseMs/);
+		// named itself, not as the renewMs its default leaves no room for
+		expect(make({ leaseMs: 1 })).toThrow(/^leaseMs must be at least 2 milliseconds .*got 1$/);
 		expect(make({ leaseMs: 1000, renewMs: 1000 })).toThrow(/renewMs/);
 		expect(make({ waitMs: -1 })).toThrow(/waitMs/);
 		expect(make({ retryDelay: 0 })).toThrow(/retryDelay/);

@@ -24,8 +24,8 @@ export interface RedisLockOptions {
 	/** prepended to each lock name to make its key; default `oauth-lock:`. */
 	prefix?: string | undefined;
 	/**
-	 * how long a lease lasts without renewal, in milliseconds; default 30 000. a positive integer,
-	 * at most `Number.MAX_SAFE_INTEGER`. it bounds how long a crashed holder keeps the name; a live
+	 * how long a lease lasts without renewal, in milliseconds; default 30 000. an integer from 2
+	 * up to `Number.MAX_SAFE_INTEGER`. it bounds how long a crashed holder keeps the name; a live
 	 * holder renews it.
 	 */
 	leaseMs?: number | undefined;
@@ -92,6 +92,12 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 	if (!(Number.isSafeInteger(leaseMs) && leaseMs > 0)) {
 		throw new TypeError(
 			`leaseMs must be a positive integer number of milliseconds up to ${Number.MAX_SAFE_INTEGER}, got ${leaseMs}`,
+		);
+	}
+	// renewals come at an interval below the lease, which 1 ms leaves no room for
+	if (leaseMs < 2) {
+		throw new TypeError(
+			`leaseMs must be at least 2 milliseconds (it is renewed more often than it lasts), got ${leaseMs}`,
 		);
 	}
 	// a third of the lease, but never past a timer's longest delay: a lease may be up to 2^53 ms,
