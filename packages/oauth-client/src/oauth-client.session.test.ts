@@ -330,6 +330,42 @@ describe('OAuthClient sessions', () => {
 		expect(server.stats.token.refresh_token).toBe(2);
 	});
 
+	it('holds back the refreshes of concurrent calls the PDS refuses with one look at the store', async () => {
+		let locks = 0;
+		const inner = createMemoryLock();
+		const requestLock: LockFunction = (name, fn) => {
+			locks++;
+			return inner(name, fn);
+		};
+		// the PDS's answers to the 20 calls are handed over together, once all have come: each call
+		// then finds the others' refresh under way (as calls whose answers overlap would)
+		let arrived = 0;
+		let barrier: { promise: Promise<void>; resolve: () => void } | undefined;
+		const gathering: typeof fetch = async (input, init) => {
+			const response = await fetch(input, init);
+			if (barrier === undefined || !String(input).endsWith('getSession')) return response;
+			if (++arrived === 20) barrier.resolve();
+			await barrier.promise;
+			return response;
+		};
+		const { client } = await createTestClient(server, { requestLock, fetch: gathering });
+		await signIn(server, client, alice.did);
+		server.behaviour.refuseEveryToken = true;
+		const session = await client.restore(alice.did);
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(401);
+		const before = locks;
+
+		let release = () => {};
+		barrier = { promise: new Promise<void>((resolve) => (release = resolve)), resolve: () => release() };
+		const responses = await Promise.all(
+			Array.from({ length: 20 }, () => session.handle('/xrpc/com.atproto.server.getSession')),
+		);
+		expect(responses.every((response) => response.status === 401)).toBe(true);
+		expect(server.stats.token.refresh_token).toBe(1);
+		// the concurrent refusals share the one held-back refresh, as they would share a refresh
+		expect(locks - before).toBe(1);
+	});
+
 	it('holds refreshes back for every client on the store: the mark is stored with the tokens', async () => {
 		const first = await createTestClient(server);
 		await signIn(server, first.client, alice.did);

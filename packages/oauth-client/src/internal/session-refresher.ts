@@ -102,15 +102,17 @@ export class SessionRefresher {
 	async refresh(did: Did, staleAccessToken: string | undefined, refused = false): Promise<RefreshOutcome> {
 		// callers share the refresh under way, its failure included: one request per account. what
 		// it brings does for a caller unless it is the very token that caller found refused (it
-		// adopted that one), or the caller asked for a refresh and it made none: that caller goes next
+		// adopted that one), or the caller asked for a refresh and it made none: that caller goes next.
+		// a refresh held back for a refused token holds back every caller the PDS refused it to
 		for (let joined = 0; joined < MAX_JOINS; joined++) {
 			const pending = this.#pending.get(did);
 			if (pending === undefined) break;
 			const outcome = await pending;
-			const { session, refreshed } = outcome;
+			const { session, refreshed, withheld } = outcome;
 			if (staleAccessToken === undefined ? refreshed : session.tokenSet.access_token !== staleAccessToken) {
 				return outcome;
 			}
+			if (withheld && refused) return outcome;
 		}
 		return this.#start(did, staleAccessToken, refused);
 	}
