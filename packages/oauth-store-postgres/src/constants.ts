@@ -5,6 +5,14 @@
  */
 export const DEFAULT_TIMEOUT_MS: number = 5_000;
 
+/**
+ * the longest key `set` takes, in UTF-8 bytes. the key is the primary key, a btree entry, which
+ * PostgreSQL caps at 2,704 bytes with its default 8 kB pages: an incompressible key (a random
+ * state) of more than 2,692 bytes is refused with "index row size … exceeds maximum". 2,048 stays
+ * below that, and covers every atproto DID (capped at 2 KB) and the client's states (22 characters).
+ */
+export const MAX_KEY_BYTES: number = 2_048;
+
 /** expired rows removed at most per purge, so no purge holds row locks or I/O for long. */
 export const DEFAULT_PURGE_LIMIT: number = 500;
 

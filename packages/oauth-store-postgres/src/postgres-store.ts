@@ -3,10 +3,22 @@ import { expiresAtOf } from '@atcute-oauth/internal/expires-at';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
-import { DEFAULT_PURGE_INTERVAL, DEFAULT_PURGE_LIMIT, DEFAULT_TIMEOUT_MS } from './constants.ts';
+import {
+	DEFAULT_PURGE_INTERVAL,
+	DEFAULT_PURGE_LIMIT,
+	DEFAULT_TIMEOUT_MS,
+	MAX_KEY_BYTES,
+} from './constants.ts';
 import { PostgresStoreError, type StoreOperation, StoreUnavailableError } from './errors.ts';
+import { checkSignal } from './internal/check-signal.ts';
 import { derivedName, quoteIdentifier } from './internal/identifier.ts';
-import { migrationSql, NOT_OURS_STATE, RACED_STATE, VERSION_TOO_NEW_STATE } from './internal/migration.ts';
+import {
+	migrationSql,
+	NOT_OURS_STATE,
+	RACED_STATE,
+	refuseTakenName,
+	VERSION_TOO_NEW_STATE,
+} from './internal/migration.ts';
 import { queryWithin } from './internal/query-within.ts';
 import { QueryFailure } from './internal/run-query.ts';
 import type { PgQueryable } from './queryable.ts';
@@ -45,8 +57,11 @@ export interface PostgresStoreOptions {
 }
 
 /** the format of store tables this version reads and writes; one list of statements per version. */
-const storeSteps = (qualified: string, table: string): ReadonlyArray<readonly string[]> => [
+const storeSteps = (schema: string, table: string, qualified: string): ReadonlyArray<readonly string[]> => [
 	[
+		// the index's name may be taken (say, by the table of a store named "<table>_expires_at_idx"):
+		// refused as not_ours, like a table of that name, before CREATE INDEX fails on it
+		refuseTakenName(schema, table, derivedName(table, '_expires_at_idx')),
 		// json, not jsonb: json keeps the text as written (key order, numbers, "\u0000"), which the
 		// client's values must round-trip exactly; jsonb reorders keys and refuses "\u0000".
 		// a C collation makes keys compare byte for byte, whatever the database's locale
@@ -145,7 +160,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		this.table = table;
 
 		const t = `${quotedSchema}.${quotedTable}`;
-		const migration = { schema, table, kind: 'store', steps: storeSteps(t, table) };
+		const migration = { schema, table, kind: 'store', steps: storeSteps(schema, table, t) };
 		this.#sql = {
 			migrate: migrationSql(migration),
 			migrateAgain: migrationSql(migration, true),
@@ -187,22 +202,36 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		return this.#ready;
 	}
 
+	/**
+	 * the value under `key`, or `undefined`.
+	 * @throws {TypeError} before any query, when `options.signal` is not an AbortSignal (`null` is none)
+	 */
 	async get(key: K, options?: StoreGetOptions): Promise<V | undefined> {
+		// checked before the key: a wrong signal is refused whatever the key
+		const signal = checkSignal(options?.signal);
 		if (!storable(key)) return undefined;
-		const rows = await this.#run<{ value: string }>(
-			'get',
-			this.#sql.get,
-			[key, this.#now()],
-			options?.signal,
-		);
+		const rows = await this.#run<{ value: string }>('get', this.#sql.get, [key, this.#now()], signal);
 		return rows[0] === undefined ? undefined : this.#parse(rows[0].value, 'get');
 	}
 
+	/**
+	 * stores `value` under `key`, replacing what was there.
+	 * @throws {TypeError} before any query, for a key over 2,048 bytes of UTF-8 (`MAX_KEY_BYTES`),
+	 * or one with U+0000 or a lone surrogate
+	 */
 	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
 		if (!storable(key)) {
 			throw new TypeError(
 				'key must not contain U+0000 (NUL) or a lone surrogate: PostgreSQL text cannot hold them',
 			);
+		}
+		// why: past ~2,700 bytes the primary key's index refuses the row, as a generic "rejected".
+		// only set refuses: get, take and delete of a longer key work (they find no row, or one an
+		// earlier version stored), and a callback's ?state= is anyone's to make long. its length
+		// only in the message, never the key, which may be a state
+		const bytes = Buffer.byteLength(key, 'utf8');
+		if (bytes > MAX_KEY_BYTES) {
+			throw new TypeError(`key must be at most ${MAX_KEY_BYTES} bytes in UTF-8, got ${bytes} bytes`);
 		}
 		const text = JSON.stringify(value);
 		if (typeof text !== 'string') {

@@ -28,6 +28,19 @@ export interface TableMigration {
 	steps: ReadonlyArray<readonly string[]>;
 }
 
+/**
+ * a statement for a step, put before the one that makes `name` (an index of `table`) in `schema`,
+ * all three checked identifiers: a relation of that name already there (another store's table
+ * `<table>_expires_at_idx`, an app's table or view) is refused as `not_ours`, naming it, instead of
+ * failing the step with "relation already exists". the migration is one statement, so nothing it
+ * did before (the table, its meta row) is kept, and the other relation is left alone.
+ */
+export const refuseTakenName = (schema: string, table: string, name: string): string =>
+	`IF to_regclass('"${schema}"."${name}"') IS NOT NULL THEN
+      RAISE EXCEPTION 'relation %, which table % needs for its index, exists but was not created by @atcute/oauth-store-postgres for it; choose another table', '${schema}.${name}', '${schema}.${table}'
+        USING ERRCODE = '${NOT_OURS_STATE}';
+    END IF`;
+
 /** one advisory lock for every migration of this package, whatever the schema or table. */
 const MIGRATION_LOCK = lockKey('@atcute/oauth-store-postgres:migration');
 

@@ -65,6 +65,10 @@ export interface RunQueryOptions {
 	signal?: AbortSignal | undefined;
 }
 
+/** why `signal` aborted: its reason, or an AbortError for a polyfill's signal, which may keep none. */
+const abortReason = (signal: AbortSignal): unknown =>
+	signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
+
 /**
  * runs `send`, giving up on it after `timeout` (a pool waiting for a free connection, a server
  * that accepted the query but does not answer) or when `signal` aborts; every failure but the
@@ -72,16 +76,21 @@ export interface RunQueryOptions {
  */
 export const runQuery = async <T>(send: () => Promise<T>, options: RunQueryOptions): Promise<T> => {
 	const { timeout, signal } = options;
-	signal?.throwIfAborted();
+	// not throwIfAborted: a polyfill's signal may lack it (see checkSignal)
+	if (signal?.aborted) throw abortReason(signal);
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	let onAbort: (() => void) | undefined;
+	let aborted: { reason: unknown } | undefined;
 	const deadline = new Promise<never>((_, reject) => {
 		timer = setTimeout(
 			() => reject(new QueryFailure(true, undefined, `PostgreSQL did not answer within ${timeout} ms`)),
 			timeout,
 		);
 		if (signal !== undefined) {
-			onAbort = () => reject(signal.reason);
+			onAbort = () => {
+				aborted = { reason: abortReason(signal) };
+				reject(aborted.reason);
+			};
 			signal.addEventListener('abort', onAbort, { once: true });
 		}
 	});
@@ -90,7 +99,7 @@ export const runQuery = async <T>(send: () => Promise<T>, options: RunQueryOptio
 		pending = send();
 		return await Promise.race([pending, deadline]);
 	} catch (err) {
-		if (signal?.aborted && err === signal.reason) throw err;
+		if (aborted !== undefined && err === aborted.reason) throw err;
 		throw classify(err);
 	} finally {
 		clearTimeout(timer);
