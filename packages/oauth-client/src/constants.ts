@@ -16,10 +16,10 @@ export const REFRESH_MARGIN_MS: number = 60 * 1000;
 export const REFRESH_MARGIN_FRACTION: number = 1 / 4;
 
 /**
- * how long after a refresh the PDS's refusal of a token caused, a refusal of the tokens it brought
- * causes no other: a PDS that refuses every token (its clock far ahead, a misconfiguration) would
- * otherwise cost the authorization server a refresh, and the account a spent refresh token, per
- * request.
+ * how long after a refresh whose tokens the PDS refused on arrival (the retry right after it), a
+ * refusal of those tokens makes no other refresh: a PDS that refuses every token (its clock far
+ * ahead, a misconfiguration) would otherwise cost the authorization server a refresh, and the
+ * account a spent refresh token, per request.
  */
 export const REFUSED_RETRY_MS: number = 30 * 1000;
 

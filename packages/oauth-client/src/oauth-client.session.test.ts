@@ -6,7 +6,7 @@ import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey } from '@atcute/oauth-keys';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { REFRESH_MARGIN_MS, REFUSED_RETRY_MS } from './constants.ts';
+import { REFRESH_MARGIN_MS } from './constants.ts';
 import {
 	AuthMethodUnsatisfiableError,
 	InvalidResponseError,
@@ -267,8 +267,6 @@ describe('OAuthClient sessions', () => {
 		expect(await replayed.json()).toMatchObject({ echo: { hello: 'world' } });
 		expect(server.stats.token.refresh_token).toBe(1);
 
-		// past the hold on refreshing tokens a refusal brought, which the PDS refuses too
-		clock.advance(REFUSED_RETRY_MS);
 		server.behaviour.invalidTokenOnce = true;
 		const stream = new ReadableStream({
 			start(controller) {
@@ -286,127 +284,6 @@ describe('OAuthClient sessions', () => {
 		// the refresh still happened: the next call passes
 		expect(server.stats.token.refresh_token).toBe(2);
 		expect((await getSession(session)).ok).toBe(true);
-	});
-
-	it('makes one refresh per 30 s, not one per call, while the PDS refuses every token, keeping the session', async () => {
-		const events: string[] = [];
-		const tracer: OAuthTracer = {
-			trace: (operation, context, fn) =>
-				fn().finally(() => {
-					if (operation === 'refresh') events.push(JSON.stringify(context));
-				}),
-		};
-		const { client, sessions } = await createTestClient(server, { tracer });
-		await signIn(server, client, alice.did);
-		server.behaviour.refuseEveryToken = true;
-
-		// the first refusal refreshes and retries, as always; its new token is refused too
-		const first = await client.restore(alice.did);
-		expect((await first.handle('/xrpc/com.atproto.server.getSession')).status).toBe(401);
-		expect(server.stats.token.refresh_token).toBe(1);
-		expect(sessions.map.get(alice.did)?.tokenSet.after_refusal).toBe(true);
-
-		// later calls, through this session or restored ones, get the PDS's 401 without a refresh
-		for (let call = 0; call < 5; call++) {
-			const session = call % 2 === 0 ? first : await client.restore(alice.did);
-			const response = await session.handle('/xrpc/com.atproto.server.getSession');
-			expect(response.status).toBe(401);
-			expect(response.headers.get('www-authenticate')).toMatch(/invalid_token/);
-			clock.advance(5_000);
-		}
-		expect(server.stats.token.refresh_token).toBe(1);
-		expect(events.slice(1).every((event) => JSON.parse(event).withheld === true)).toBe(true);
-		expect(events).toHaveLength(6);
-
-		// 30 s after that refresh, a refusal refreshes once more; the session was never ended
-		clock.advance(REFUSED_RETRY_MS - 25_000);
-		expect((await first.handle('/xrpc/com.atproto.server.getSession')).status).toBe(401);
-		expect(server.stats.token.refresh_token).toBe(2);
-		expect(sessions.map.get(alice.did)).toBeDefined();
-
-		// once the PDS takes tokens again, the held one works without another refresh
-		server.behaviour.refuseEveryToken = false;
-		expect((await getSession(await client.restore(alice.did))).data.did).toBe(alice.did);
-		expect(server.stats.token.refresh_token).toBe(2);
-	});
-
-	it('holds back the refreshes of concurrent calls the PDS refuses with one look at the store', async () => {
-		let locks = 0;
-		const inner = createMemoryLock();
-		const requestLock: LockFunction = (name, fn) => {
-			locks++;
-			return inner(name, fn);
-		};
-		// the PDS's answers to the 20 calls are handed over together, once all have come: each call
-		// then finds the others' refresh under way (as calls whose answers overlap would)
-		let arrived = 0;
-		let barrier: { promise: Promise<void>; resolve: () => void } | undefined;
-		const gathering: typeof fetch = async (input, init) => {
-			const response = await fetch(input, init);
-			if (barrier === undefined || !String(input).endsWith('getSession')) return response;
-			if (++arrived === 20) barrier.resolve();
-			await barrier.promise;
-			return response;
-		};
-		const { client } = await createTestClient(server, { requestLock, fetch: gathering });
-		await signIn(server, client, alice.did);
-		server.behaviour.refuseEveryToken = true;
-		const session = await client.restore(alice.did);
-		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(401);
-		const before = locks;
-
-		let release = () => {};
-		barrier = { promise: new Promise<void>((resolve) => (release = resolve)), resolve: () => release() };
-		const responses = await Promise.all(
-			Array.from({ length: 20 }, () => session.handle('/xrpc/com.atproto.server.getSession')),
-		);
-		expect(responses.every((response) => response.status === 401)).toBe(true);
-		expect(server.stats.token.refresh_token).toBe(1);
-		// the concurrent refusals share the one held-back refresh, as they would share a refresh
-		expect(locks - before).toBe(1);
-	});
-
-	it('holds refreshes back for every client on the store: the mark is stored with the tokens', async () => {
-		const first = await createTestClient(server);
-		await signIn(server, first.client, alice.did);
-		// another process on the same store
-		const second = await createTestClient(server, { key: first.key, sessions: first.sessions });
-		server.behaviour.refuseEveryToken = true;
-
-		expect(
-			(await (await first.client.restore(alice.did)).handle('/xrpc/com.atproto.server.getSession')).status,
-		).toBe(401);
-		expect(server.stats.token.refresh_token).toBe(1);
-		expect(
-			(await (await second.client.restore(alice.did)).handle('/xrpc/com.atproto.server.getSession')).status,
-		).toBe(401);
-		expect(server.stats.token.refresh_token).toBe(1);
-	});
-
-	it('refreshes tokens a refusal brought when they expire, and when asked to, hold or not', async () => {
-		const { client, sessions } = await createTestClient(server);
-		await signIn(server, client, alice.did);
-		server.behaviour.refuseEveryToken = true;
-		const session = await client.restore(alice.did);
-		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(401);
-		expect(server.stats.token.refresh_token).toBe(1);
-
-		// asked for: refreshed, and the new tokens carry no mark
-		await session.refresh();
-		expect(server.stats.token.refresh_token).toBe(2);
-		expect(sessions.map.get(alice.did)?.tokenSet.after_refusal).toBeUndefined();
-
-		// a refusal's tokens about to expire: refreshed before use like any others
-		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(401);
-		expect(server.stats.token.refresh_token).toBe(3);
-		expect(sessions.map.get(alice.did)?.tokenSet.after_refusal).toBe(true);
-		clock.advance(REFUSED_RETRY_MS / 2);
-		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(401);
-		expect(server.stats.token.refresh_token).toBe(3);
-		const expiresAt = sessions.map.get(alice.did)!.tokenSet.expires_at!;
-		clock.advance(expiresAt - 1_000 - clock.now());
-		await client.restore(alice.did);
-		expect(server.stats.token.refresh_token).toBe(4);
 	});
 
 	for (const failure of ['status_503', 'status_429', 'network'] as const) {

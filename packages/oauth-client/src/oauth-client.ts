@@ -178,6 +178,7 @@ export class OAuthClient {
 			sha256: options.sha256,
 			tracer,
 			refresh: (did, stale, refused) => this.#refresher.refresh(did, stale, refused),
+			markRefusedOnArrival: (did, token) => this.#refresher.markRefusedOnArrival(did, token),
 			signOut: (did) => this.#revoke(did, 'signed_out'),
 			dpopKey: (jwk) => this.#keys.get(jwk),
 		};

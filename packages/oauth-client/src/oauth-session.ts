@@ -24,13 +24,15 @@ export interface SessionHost {
 	 * refreshes the session under its lock, or adopts tokens another holder stored meanwhile
 	 * (`refreshed` says which). `staleAccessToken` is the token the caller found expired or
 	 * rejected (`refused`: the PDS refused it); absent forces a refresh. `withheld`: no refresh
-	 * was made, since the PDS refused tokens a refresh for its last refusal brought moments ago.
+	 * was made, since the PDS had already refused that token on its arrival, moments ago.
 	 */
 	refresh(
 		did: Did,
 		staleAccessToken: string | undefined,
 		refused?: boolean,
 	): Promise<{ session: StoredSession; refreshed: boolean; withheld?: boolean }>;
+	/** notes that the PDS refused `accessToken` on its arrival, right after its refresh (best effort). */
+	markRefusedOnArrival(did: Did, accessToken: string): Promise<void>;
 	/** revokes the session at the server (best effort) and deletes it, as a sign-out. */
 	signOut(did: Did): Promise<void>;
 	/** the imported form of a stored DPoP key (cached by the client). */
@@ -240,6 +242,11 @@ export class OAuthSession {
 			url = this.#pdsUrl(pathname, tokenSet.aud);
 			setHeader(headers, 'authorization', `DPoP ${tokenSet.access_token}`);
 			response = await this.#fetch(url, { ...init, headers });
+			// the tokens a refresh brought just now are refused too: the PDS may refuse every token.
+			// noted in the store, so that its next refusals (in any process) hold refreshes back
+			if (refreshed && isInvalidToken(response)) {
+				await this.#host.markRefusedOnArrival(this.did, tokenSet.access_token);
+			}
 			if (refreshed || round === 2) break;
 		}
 		return response;

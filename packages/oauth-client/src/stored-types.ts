@@ -28,12 +28,13 @@ export interface TokenSet {
 	 */
 	issued_at?: number | undefined;
 	/**
-	 * `true` when these tokens came from a refresh made because the PDS refused the access token
-	 * before them (`issued_at` says when). should the PDS refuse these too within 30 s, the client
-	 * does not refresh again until then: a PDS that refuses every token would otherwise cost a
-	 * refresh per request. absent otherwise, and from sessions stored by earlier releases.
+	 * `true` when the PDS refused these tokens on their first use: the retry right after the
+	 * refresh that brought them, itself made because the PDS refused the tokens before. until 30 s
+	 * after `issued_at`, a refusal of them makes no other refresh: a PDS that refuses every token
+	 * would otherwise cost a refresh per request. absent otherwise, and from sessions stored by
+	 * earlier releases.
 	 */
-	after_refusal?: boolean | undefined;
+	refused_on_arrival?: boolean | undefined;
 }
 
 /** what is stored per account in the session store. holds secrets: keep the store private. */

@@ -35,9 +35,9 @@ export interface RefreshTraceContext {
 	 */
 	adopted?: boolean | undefined;
 	/**
-	 * `true` when no token request was made because the PDS refused tokens that a refresh made
-	 * for its previous refusal had brought moments ago (`TokenSet.after_refusal`): the request is
-	 * answered with the PDS's 401, and the session is kept.
+	 * `true` when no token request was made because the PDS refused tokens it had already refused
+	 * on their arrival, less than 30 s ago (`TokenSet.refused_on_arrival`): the request is answered
+	 * with the PDS's 401, and the session is kept.
 	 */
 	withheld?: boolean | undefined;
 }

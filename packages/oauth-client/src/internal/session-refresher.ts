@@ -49,18 +49,18 @@ export interface RefreshOutcome {
 	session: StoredSession;
 	refreshed: boolean;
 	/**
-	 * `true` when no refresh was made for a refused token that a refresh for the PDS's previous
-	 * refusal had brought moments ago (see `REFUSED_RETRY_MS`): the caller keeps the refusal.
+	 * `true` when no refresh was made for a refused token the PDS had already refused on its
+	 * arrival, moments ago (see `REFUSED_RETRY_MS`): the caller keeps the refusal.
 	 */
 	withheld?: boolean;
 }
 
 /**
- * whether `tokenSet` came, less than `REFUSED_RETRY_MS` ago, from a refresh the PDS's refusal of
- * the token before it caused. a clock set back past `issued_at` does not hold refreshes back.
+ * whether the PDS refused `tokenSet` on its arrival, less than `REFUSED_RETRY_MS` after it was
+ * requested. a clock set back past `issued_at` does not hold refreshes back.
  */
-const cameFromRecentRefusal = (tokenSet: TokenSet, now: number): boolean => {
-	if (tokenSet.after_refusal !== true || tokenSet.issued_at === undefined) return false;
+const refusedOnArrivalRecently = (tokenSet: TokenSet, now: number): boolean => {
+	if (tokenSet.refused_on_arrival !== true || tokenSet.issued_at === undefined) return false;
 	const elapsed = now - tokenSet.issued_at;
 	return elapsed >= 0 && elapsed < REFUSED_RETRY_MS;
 };
@@ -110,7 +110,8 @@ export class SessionRefresher {
 			const outcome = await pending;
 			const { session, refreshed, withheld } = outcome;
 			if (staleAccessToken === undefined ? refreshed : session.tokenSet.access_token !== staleAccessToken) {
-				return outcome;
+				// held back for another token: the stored one is this caller's to adopt (and retry)
+				return withheld ? { session, refreshed: false } : outcome;
 			}
 			if (withheld && refused) return outcome;
 		}
@@ -156,21 +157,21 @@ export class SessionRefresher {
 			context.adopted = true;
 			return { session, refreshed: false };
 		}
-		// the PDS refused the very tokens a refresh for its last refusal brought moments ago: it
-		// refuses every token, and another refresh would only spend one more refresh token. read
-		// under the lock, so this holds for every process on the store
+		// the PDS refused these tokens on their arrival moments ago, and again now: it refuses every
+		// token, and another refresh would only spend one more refresh token. read under the lock,
+		// so this holds for every process on the store
 		if (
 			refused &&
 			tokenSet.access_token === staleAccessToken &&
 			!isStale(tokenSet, now()) &&
-			cameFromRecentRefusal(tokenSet, now())
+			refusedOnArrivalRecently(tokenSet, now())
 		) {
 			context.withheld = true;
 			return { session, refreshed: false, withheld: true };
 		}
 
 		try {
-			return { session: await this.#refreshOnce(did, session, refused), refreshed: true };
+			return { session: await this.#refreshOnce(did, session), refreshed: true };
 		} catch (err) {
 			// the one rule deciding whether this failure ends the session
 			const cause = sessionEndCause(err);
@@ -182,7 +183,7 @@ export class SessionRefresher {
 		}
 	}
 
-	async #refreshOnce(did: Did, session: StoredSession, refused: boolean): Promise<StoredSession> {
+	async #refreshOnce(did: Did, session: StoredSession): Promise<StoredSession> {
 		const { sessions, now, stored } = this.#options;
 		const { tokenSet } = session;
 		const refreshToken = tokenSet.refresh_token;
@@ -233,11 +234,11 @@ export class SessionRefresher {
 				`the refreshed tokens are for ${tokens.sub}, not ${did}`,
 			);
 		}
-		// the PDS as resolved just now: an account that moved PDS under the same issuer follows
-		const nextTokens = toTokenSet(tokens, tokenSet.iss, identity.pds, sentAt, refreshToken);
-		// marked, so that a refusal of these too holds the next refresh back (absent otherwise)
-		if (refused) nextTokens.after_refusal = true;
-		const next: StoredSession = { ...session, tokenSet: nextTokens };
+		const next: StoredSession = {
+			...session,
+			// the PDS as resolved just now: an account that moved PDS under the same issuer follows
+			tokenSet: toTokenSet(tokens, tokenSet.iss, identity.pds, sentAt, refreshToken),
+		};
 		try {
 			await sessions.set(did, next);
 		} catch (err) {
@@ -255,6 +256,28 @@ export class SessionRefresher {
 		}
 		stored(did, next);
 		return next;
+	}
+
+	/**
+	 * notes that the PDS refused `accessToken` on its arrival, right after the refresh that brought
+	 * it: the stored session is marked (`refused_on_arrival`), under its lock, when it still holds
+	 * that token. refusals of it then hold refreshes back for a while. best effort: a failure to
+	 * store the mark is ignored (the next refusal refreshes, as it would have).
+	 */
+	async markRefusedOnArrival(did: Did, accessToken: string): Promise<void> {
+		const { lock, sessions } = this.#options;
+		try {
+			await lock(sessionLockName(did), async () => {
+				const stored = await sessions.get(did);
+				if (stored === undefined) return;
+				const session = readStoredSession(did, stored);
+				const { tokenSet } = session;
+				if (tokenSet.access_token !== accessToken || tokenSet.refused_on_arrival === true) return;
+				await sessions.set(did, { ...session, tokenSet: { ...tokenSet, refused_on_arrival: true } });
+			});
+		} catch {
+			// a lock or store failure costs only the hold
+		}
 	}
 
 	/**
