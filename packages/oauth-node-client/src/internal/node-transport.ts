@@ -110,7 +110,23 @@ export const createNodeTransport = (
 		// as fetch reports it: the fragment is the caller's, never part of a response's URL
 		const hash = url.href.indexOf('#');
 		const responseUrl = hash === -1 ? url.href : url.href.slice(0, hash);
-		return new Promise((resolve, reject) => {
+		return new Promise((resolvePromise, rejectPromise) => {
+			// the promise's own functions are held only until it settles: the listeners below that
+			// outlive the exchange (the body's 'close', the signal's 'abort') would otherwise keep,
+			// through them, the promise and the Response it holds, and a body dropped unread could
+			// never be collected and its connection let go (see `releaseWhenDropped`)
+			let settle: { resolve: typeof resolvePromise; reject: typeof rejectPromise } | undefined = {
+				resolve: resolvePromise,
+				reject: rejectPromise,
+			};
+			const resolve = (value: Response | Promise<Response>) => {
+				settle?.resolve(value);
+				settle = undefined;
+			};
+			const reject = (reason: unknown) => {
+				settle?.reject(reason);
+				settle = undefined;
+			};
 			const secure = url.protocol === 'https:';
 			const headers = request.headers;
 			headers.accept ??= '*/*';

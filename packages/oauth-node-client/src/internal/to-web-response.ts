@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Transform } from 'node:stream';
 
 import { createArrivedResponse } from './arrived-response.ts';
+import { type BodySource, releaseWhenDropped, stopDecoding } from './dropped-body.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
 
 // statuses whose responses carry no body (and for which `new Response` refuses one); the 1xx
@@ -66,52 +67,83 @@ const decodersFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined
 };
 
 /**
+ * the reader side of a body as its node side sees it. the controller is held strongly only while
+ * a read may be waiting for the next chunk; once the queue is full (the node side paused) only
+ * weakly, so that a body dropped unread, or read in part, can be garbage-collected and its
+ * connection let go (see `releaseWhenDropped`). a read that waits is never lost: the stream pulls,
+ * and is held again, before its queue runs dry.
+ */
+interface BodyLink {
+	readonly body: BodySource;
+	strong: ReadableStreamDefaultController<Uint8Array> | undefined;
+	weak: WeakRef<ReadableStreamDefaultController<Uint8Array>> | undefined;
+	// once cancelled, the controller must not be touched again (close() would throw)
+	cancelled: boolean;
+}
+
+/**
+ * the controller to feed, if any: none once cancelled, nor once the body was collected unread and
+ * is being drained. the controller may outlive the stream users hold (on Node 20 a web stream's
+ * controller holds an inner object, not the one `new ReadableStream` returns), so it is the
+ * `draining` flag, not the weak reference, that says the body is gone.
+ */
+const controllerOf = (link: BodyLink) =>
+	link.cancelled || link.body.draining ? undefined : (link.strong ?? link.weak?.deref());
+
+/**
+ * feeds `source` into the body's controller. a function of its own, so that its listeners close
+ * over `link` alone: a listener that saw the controller (or the stream) would hold it strongly.
+ */
+const feed = (
+	source: IncomingMessage | Transform,
+	link: BodyLink,
+	signal: AbortSignal | null | undefined,
+) => {
+	source.on('data', (chunk: Buffer) => {
+		const controller = controllerOf(link);
+		if (controller === undefined) return;
+		controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+		if ((controller.desiredSize ?? 1) <= 0) {
+			source.pause();
+			link.strong = undefined;
+		}
+	});
+	source.once('end', () => controllerOf(link)?.close());
+	source.once('error', (error) => {
+		const aborted = signal?.aborted === true && error === signal.reason;
+		controllerOf(link)?.error(aborted ? error : new TypeError('terminated', { cause: error }));
+	});
+};
+
+/**
  * a byte stream over a response body (through its decoders, if any, which the body is piped
  * through in that order: it is read from the last), with backpressure: the node
  * side is paused while the web side's queue is full. when the reader cancels, a response that has
  * fully arrived is drained, so its connection goes back to the pool (as fetch does); one still
- * arriving is destroyed, which closes its connection. a failure reads as fetch's: the abort's
+ * arriving is destroyed, which closes its connection. a body garbage-collected unread has its
+ * connection let go as well (see `releaseWhenDropped`). a failure reads as fetch's: the abort's
  * reason after an abort, else `TypeError('terminated')` with the failure as its cause (a
  * connection closed mid-body).
  */
-const toByteStream = (
-	message: IncomingMessage,
-	decoders: readonly Transform[],
-	signal: AbortSignal | null | undefined,
-) => {
+const toByteStream = (body: BodySource, signal: AbortSignal | null | undefined) => {
+	const { message, decoders } = body;
 	const source = decoders.at(-1) ?? message;
-	// once cancelled, the controller must not be touched again (close() would throw)
-	let cancelled = false;
-	return new ReadableStream<Uint8Array>({
+	const link: BodyLink = { body, strong: undefined, weak: undefined, cancelled: false };
+	const stream = new ReadableStream<Uint8Array>({
 		start(controller) {
-			source.on('data', (chunk: Buffer) => {
-				if (cancelled) return;
-				controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-				if ((controller.desiredSize ?? 1) <= 0) source.pause();
-			});
-			source.once('end', () => {
-				if (!cancelled) controller.close();
-			});
-			source.once('error', (error) => {
-				if (cancelled) return;
-				const aborted = signal?.aborted === true && error === signal.reason;
-				controller.error(aborted ? error : new TypeError('terminated', { cause: error }));
-			});
+			link.strong = controller;
+			link.weak = new WeakRef(controller);
+			feed(source, link, signal);
 		},
-		pull() {
+		pull(controller) {
+			link.strong = controller;
 			source.resume();
 		},
 		cancel() {
-			cancelled = true;
-			if (decoders.length > 0) {
-				// nothing more is decoded for a body nobody reads: a few KB of a hostile server's
-				// gzip or br expand to gigabytes, which would be decoded in the background (a capped
-				// read cancels at its cap); only the raw bytes still arriving are drained below.
-				// the body is piped into the first decoder: unpiped there, or a destroyed decoder's
-				// close would unpipe it later and leave it paused, never ending
-				message.unpipe(decoders[0]);
-				for (const decoder of decoders) decoder.destroy();
-			}
+			link.cancelled = true;
+			link.strong = undefined;
+			// nothing more is decoded for a body nobody reads (a capped read cancels at its cap)
+			stopDecoding(body);
 			if (!message.complete) {
 				message.destroy();
 				return;
@@ -126,6 +158,8 @@ const toByteStream = (
 			return message.readableEnded ? undefined : freed;
 		},
 	});
+	releaseWhenDropped(stream, body);
+	return stream;
 };
 
 /**
@@ -168,8 +202,9 @@ export const toWebResponse = (
 			const head = { status, statusText, rawHeaders: raw };
 			return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, head, url, signal);
 		}
+		const source: BodySource = { message, decoders, draining: false };
 		if (decoders.length === 0) {
-			body = toByteStream(message, decoders, signal);
+			body = toByteStream(source, signal);
 		} else {
 			// the body is read from the last decoder: every failure upstream reaches it (pipe does
 			// not pass errors on), and when it closes (read to the end, failed or cancelled) the rest go
@@ -179,11 +214,12 @@ export const toWebResponse = (
 				if (decoder !== last) decoder.once('error', (error) => last.destroy(error));
 			last.once('close', () => {
 				for (const decoder of decoders) if (decoder !== last) decoder.destroy();
-				if (!message.complete) message.destroy();
+				// a body dropped unread is drained rather than closed (see `releaseWhenDropped`)
+				if (!message.complete && !source.draining) message.destroy();
 			});
 			let piped: Transform = message.pipe(decoders[0]!);
 			for (const decoder of decoders.slice(1)) piped = piped.pipe(decoder);
-			body = toByteStream(message, decoders, signal);
+			body = toByteStream(source, signal);
 		}
 	}
 
