@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REFUSED_RETRY_MS } from './constants.ts';
 import { OAuthTransientError } from './errors.ts';
 import { createMemoryLock, type LockFunction } from './lock.ts';
+import type { OAuthClient } from './oauth-client.ts';
 import type { OAuthSession } from './oauth-session.ts';
 import {
 	createTestClient as createClient,
@@ -53,6 +54,19 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 	});
 	afterAll(() => server.close());
 	beforeEach(() => server.reset());
+
+	/**
+	 * signs alice in with `client` and has the PDS refuse every token from then on: a call makes
+	 * the one refresh, whose tokens are refused on arrival. returns the session that made it.
+	 */
+	const refusedOnArrival = async (client: OAuthClient): Promise<OAuthSession> => {
+		await signIn(server, client, alice.did);
+		server.behaviour.refuseEveryToken = true;
+		const session = await client.restore(alice.did);
+		expect(await statusOf(session)).toBe(401);
+		expect(server.stats.token.refresh_token).toBe(1);
+		return session;
+	};
 
 	it('makes one refresh per 30 s, not one per call, keeping the session', async () => {
 		const events: string[] = [];
@@ -127,10 +141,7 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 			return response;
 		};
 		const { client } = await createTestClient(server, { requestLock, fetch: gathering });
-		await signIn(server, client, alice.did);
-		server.behaviour.refuseEveryToken = true;
-		const session = await client.restore(alice.did);
-		expect(await statusOf(session)).toBe(401);
+		const session = await refusedOnArrival(client);
 		const before = locks;
 
 		barrier = signal();
@@ -212,11 +223,7 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 		// 20 s tokens: stale 5 s before they expire, well within the hold's 30 s
 		server.behaviour.accessTokenTtl = 20;
 		const { client } = await createTestClient(server);
-		await signIn(server, client, alice.did);
-		server.behaviour.refuseEveryToken = true;
-		const session = await client.restore(alice.did);
-		expect(await statusOf(session)).toBe(401);
-		expect(server.stats.token.refresh_token).toBe(1);
+		const session = await refusedOnArrival(client);
 
 		// stale now; the refresh before use fails, so the token goes out as it is, and is refused:
 		// a stale token is refreshed for its refusal, hold or not (here it fails again, and says so)
@@ -227,11 +234,7 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 
 	it('holds nothing back once the clock is set back past when the tokens were requested', async () => {
 		const { client } = await createTestClient(server);
-		await signIn(server, client, alice.did);
-		server.behaviour.refuseEveryToken = true;
-		const session = await client.restore(alice.did);
-		expect(await statusOf(session)).toBe(401);
-		expect(server.stats.token.refresh_token).toBe(1);
+		const session = await refusedOnArrival(client);
 
 		clock.advance(-60_000);
 		expect(await statusOf(session)).toBe(401);
@@ -240,11 +243,7 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 
 	it('refreshes marked tokens when asked to, or when they are about to expire, and drops the mark', async () => {
 		const { client, sessions } = await createTestClient(server);
-		await signIn(server, client, alice.did);
-		server.behaviour.refuseEveryToken = true;
-		const session = await client.restore(alice.did);
-		expect(await statusOf(session)).toBe(401);
-		expect(server.stats.token.refresh_token).toBe(1);
+		const session = await refusedOnArrival(client);
 
 		// asked for: refreshed, and the new tokens carry no mark
 		await session.refresh();
