@@ -216,7 +216,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 
 	/**
 	 * stores `value` under `key`, replacing what was there.
-	 * @throws {TypeError} before any query, for a key over 2,048 bytes of UTF-8 (`MAX_KEY_BYTES`),
+	 * @throws {TypeError} before any query, for a key over 2,048 bytes of UTF-8,
 	 * or one with U+0000 or a lone surrogate
 	 */
 	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
