@@ -1,5 +1,6 @@
 import type { Did } from '@atcute/lexicons';
 import { DiscoveryError } from '@atcute/oauth-discovery';
+
 import { REFUSED_RETRY_MS } from '../constants.ts';
 import {
 	IdentityMismatchError,

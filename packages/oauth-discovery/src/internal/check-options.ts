@@ -1,4 +1,5 @@
 import { kindOf } from '@atcute-oauth/internal/kind-of';
+import { isSignalLike } from '@atcute-oauth/internal/signal-like';
 
 /**
  * throws the `TypeError` for an `allowHttp` that is given and not a boolean: a string from the
@@ -25,16 +26,9 @@ export const checkFunction = (name: string, value: unknown): void => {
  * the methods this package calls); the controller itself is the usual slip.
  */
 export const checkSignal = (signal: unknown): void => {
-	if (signal === undefined || signal instanceof AbortSignal) return;
-	const like = signal as Partial<AbortSignal> | null;
-	if (
-		typeof like?.aborted === 'boolean' &&
-		typeof like.throwIfAborted === 'function' &&
-		typeof like.addEventListener === 'function' &&
-		typeof like.removeEventListener === 'function'
-	) {
-		return;
-	}
+	if (signal === undefined) return;
+	// this package also calls throwIfAborted, which a polyfill may lack
+	if (isSignalLike(signal) && typeof signal.throwIfAborted === 'function') return;
 	throw new TypeError(`signal must be an AbortSignal (pass controller.signal), got ${kindOf(signal)}`);
 };
 

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 
 import { kindOf } from '@atcute-oauth/internal/kind-of';
+import { isSignalLike } from '@atcute-oauth/internal/signal-like';
 
 import type { NodeHttpModules } from './node-http-modules.ts';
 
@@ -96,16 +97,7 @@ const normalizeMethod = (method: string): string => {
  * and the listener methods the transport calls).
  */
 const checkSignal = (signal: unknown): void => {
-	if (signal === undefined || signal === null || signal instanceof AbortSignal) return;
-	const like = signal as Partial<AbortSignal>;
-	if (
-		typeof signal === 'object' &&
-		typeof like.aborted === 'boolean' &&
-		typeof like.addEventListener === 'function' &&
-		typeof like.removeEventListener === 'function'
-	) {
-		return;
-	}
+	if (signal === undefined || signal === null || isSignalLike(signal)) return;
 	// the AbortController itself is the usual slip
 	throw new TypeError(
 		`signal must be an AbortSignal (pass controller.signal, not the controller), got ${kindOf(signal)}`,

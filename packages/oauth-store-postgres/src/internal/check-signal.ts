@@ -1,4 +1,5 @@
 import { kindOf } from '@atcute-oauth/internal/kind-of';
+import { isSignalLike } from '@atcute-oauth/internal/signal-like';
 
 /**
  * `signal` as the store's queries take it: undefined for none (`undefined` or `null`), else a
@@ -10,17 +11,6 @@ import { kindOf } from '@atcute-oauth/internal/kind-of';
  */
 export const checkSignal = (signal: unknown): AbortSignal | undefined => {
 	if (signal === undefined || signal === null) return undefined;
-	const like = signal as Partial<AbortSignal> & { abort?: unknown; signal?: unknown };
-	if (
-		typeof signal === 'object' &&
-		typeof like.aborted === 'boolean' &&
-		typeof like.addEventListener === 'function' &&
-		typeof like.removeEventListener === 'function'
-	) {
-		return signal as AbortSignal;
-	}
-	if (typeof like.abort === 'function' && typeof like.signal === 'object' && like.signal !== null) {
-		throw new TypeError('signal must be an AbortSignal, got an AbortController: pass its .signal');
-	}
-	throw new TypeError(`signal must be an AbortSignal, got ${kindOf(signal)}`);
+	if (isSignalLike(signal)) return signal;
+	throw new TypeError(`signal must be an AbortSignal (pass controller.signal), got ${kindOf(signal)}`);
 };
