@@ -196,8 +196,12 @@ describe('createPostgresLock', () => {
 					);
 					return found.rows[0]?.pid as number | undefined;
 				};
-				await expect.poll(backend, { timeout: 5_000, interval: 10 }).toBeTypeOf('number');
-				frozen = await backend();
+				// the pid the poll found: asked again, the backend may be mid-retry (not idle) and not found
+				let found: number | undefined;
+				await expect
+					.poll(async () => (found = await backend()), { timeout: 5_000, interval: 10 })
+					.toBeTypeOf('number');
+				frozen = found;
 				process.kill(frozen!, 'SIGSTOP');
 				const error = await waiting;
 				expect(error).toBeInstanceOf(LockUnavailableError);
