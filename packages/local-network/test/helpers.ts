@@ -113,6 +113,8 @@ export interface ConfidentialClientOptions {
 	jwks?: 'uri' | 'inline';
 	stores?: TestStores;
 	fetch?: OAuthClientOptions['fetch'];
+	/** the client's clock (default `Date.now`). */
+	now?: OAuthClientOptions['now'];
 }
 
 /**
@@ -134,6 +136,7 @@ export const createConfidentialClient = (options: ConfidentialClientOptions): OA
 		actorResolver: localActorResolver(network),
 		allowHttp: true,
 		...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+		...(options.now === undefined ? {} : { now: options.now }),
 	});
 	documents.serve(oauth);
 	return oauth;

@@ -1,7 +1,7 @@
 import type { ActorResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { type AuthorizationServerMetadata, OAuthDiscovery } from '@atcute/oauth-discovery';
-import { exportDpopKey, generateDpopKey, MemoryDpopNonceCache } from '@atcute/oauth-dpop';
+import { exportDpopKey, generateDpopKey, MemoryDpopNonceCache, ServerClocks } from '@atcute/oauth-dpop';
 import { type CreateSigner, type Jwks, type Keyset, randomId } from '@atcute/oauth-keys';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import {
@@ -152,11 +152,14 @@ export class OAuthClient {
 		this.#discovery = new OAuthDiscovery({ fetch, allowHttp: options.allowHttp ?? false, timeout });
 		this.#keys = new DpopKeyCache(options.createSigner);
 		const nonces = stores.dpopNonces ?? new MemoryDpopNonceCache();
+		// one per client: a server that refused our clock is stamped on its own for every session
+		const clocks = new ServerClocks({ now });
 		this.#createAgent = createAgentFactory({
 			clientId: this.metadata.client_id,
 			nonces,
 			fetch,
 			now,
+			clocks,
 			timeout,
 			requireDpopNonce: !dangerouslySkipDpopNonceCheck,
 		});
@@ -174,6 +177,7 @@ export class OAuthClient {
 			nonces,
 			fetch,
 			now,
+			clocks,
 			deferrals: new RefreshDeferrals(now),
 			sha256: options.sha256,
 			tracer,

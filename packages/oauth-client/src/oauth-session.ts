@@ -7,6 +7,7 @@ import {
 	type FetchFunction,
 	isReplayableBody,
 	parseWwwAuthenticate,
+	type ServerClocks,
 } from '@atcute/oauth-dpop';
 import type { Sha256Function } from '@atcute/oauth-keys';
 import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
@@ -40,6 +41,8 @@ export interface SessionHost {
 	readonly nonces: DpopNonceCache;
 	readonly fetch: FetchFunction;
 	readonly now: () => number;
+	/** the clock each server's proofs are stamped with (its own once it refused ours). */
+	readonly clocks: ServerClocks;
 	/** the accounts whose refresh before expiry failed transiently moments ago (not tried again yet). */
 	readonly deferrals: RefreshDeferrals;
 	/** how the DPoP `ath` is hashed; `undefined` for WebCrypto's. */
@@ -123,8 +126,8 @@ export class OAuthSession {
 	}
 
 	#dpopFetch(key: DpopKey): FetchFunction {
-		const { nonces, fetch, now, sha256 } = this.#host;
-		return createDpopFetch({ key, nonces, fetch, now, sha256 });
+		const { nonces, fetch, clocks, sha256 } = this.#host;
+		return createDpopFetch({ key, nonces, fetch, clocks, sha256 });
 	}
 
 	/** the PDS URL this session talks to. */

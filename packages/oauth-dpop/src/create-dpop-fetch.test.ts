@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDpopFetch, type FetchFunction } from './create-dpop-fetch.ts';
 import { type DpopKey, generateDpopKey } from './dpop-key.ts';
 import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
+import { ServerClocks } from './server-clocks.ts';
 import {
 	type DpopTestServer,
 	type RecordedRequest,
@@ -60,6 +61,7 @@ describe('createDpopFetch', () => {
 		other.clearRequests();
 		server.rotateOnSuccess = false;
 		server.clock = Date.now;
+		server.sendDate = true;
 	});
 
 	describe('against an authorization server', () => {
@@ -1067,6 +1069,165 @@ describe('createDpopFetch', () => {
 			]) {
 				expect(typeof createDpopFetch(options)).toBe('function');
 			}
+		});
+	});
+
+	describe('server clocks', () => {
+		// the server's clock an hour ahead of ours: every proof stamped on ours is refused
+		const AHEAD_MS = 3600_000;
+		const statuses = (): number[] => server.requests.map((request) => request.status);
+		/** a fetch that answers every request with a 400 invalid_dpop_proof dated on our clock. */
+		const alwaysRefusing = () => {
+			let calls = 0;
+			const refusing: FetchFunction = async () => {
+				calls += 1;
+				return new Response('{"error":"invalid_dpop_proof"}', {
+					status: 400,
+					headers: { 'content-type': 'application/json', date: new Date().toUTCString() },
+				});
+			};
+			return { fetch: refusing, calls: () => calls };
+		};
+
+		it('retries a proof refused for its iat once, stamped on the server clock, and stamps later requests so', async () => {
+			server.clock = () => Date.now() + AHEAD_MS;
+			const clocks = new ServerClocks();
+			const dpopFetch = createDpopFetch({ key, clocks });
+
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+			expect(response.status).toBe(200);
+			expect(await response.json()).toMatchObject({ body: 'a=1' });
+			// refused for its iat, then for want of a nonce, then taken
+			expect(statuses()).toEqual([400, 400, 200]);
+			expect(server.requests[0]!.proofError).toMatch(/"iat"/);
+			const [, second, third] = server.requests;
+			const serverSeconds = (Date.now() + AHEAD_MS) / 1000;
+			for (const request of [second!, third!]) {
+				expect(request.proof!.iat).toBeLessThanOrEqual(serverSeconds);
+				expect(request.proof!.iat).toBeGreaterThan(serverSeconds - 5);
+			}
+			expect(second!.proof!.jti).not.toBe(third!.proof!.jti);
+			// the estimate never runs ahead of the server: a Date is rounded down, and was made before it arrived
+			expect(clocks.offset(server.origin)).toBeLessThanOrEqual(AHEAD_MS);
+			expect(clocks.offset(server.origin)).toBeGreaterThan(AHEAD_MS - 3000);
+			expect(clocks.offset(other.origin)).toBeUndefined();
+
+			server.clearRequests();
+			await (await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=2' })).arrayBuffer();
+			expect(statuses()).toEqual([200]);
+		});
+
+		it("retries a resource server's 401 invalid_dpop_proof challenge the same way", async () => {
+			server.clock = () => Date.now() - AHEAD_MS;
+			const dpopFetch = createDpopFetch({ key, clocks: new ServerClocks() });
+
+			const response = await dpopFetch(`${server.origin}/xrpc/com.example.getThing`, {
+				headers: { authorization: 'DPoP token' },
+			});
+
+			expect(response.status).toBe(200);
+			expect(statuses()).toEqual([401, 401, 200]);
+			expect(server.requests[0]!.proofError).toMatch(/"iat"/);
+			expect(server.requests[2]!.proof!.ath).toBe(sha256('token'));
+		});
+
+		it('leaves every proof on our clock without clocks: the refusal is returned', async () => {
+			server.clock = () => Date.now() + AHEAD_MS;
+			const response = await createDpopFetch({ key })(`${server.origin}/oauth/token`, {
+				method: 'POST',
+				body: 'a=1',
+			});
+			expect(response.status).toBe(400);
+			expect(await response.json()).toMatchObject({ error: 'invalid_dpop_proof' });
+			expect(statuses()).toEqual([400]);
+		});
+
+		it('does not retry a refusal without a Date header, nor put the server on a clock', async () => {
+			server.clock = () => Date.now() + AHEAD_MS;
+			server.sendDate = false;
+			const clocks = new ServerClocks();
+			const response = await createDpopFetch({ key, clocks })(`${server.origin}/oauth/token`, {
+				method: 'POST',
+				body: 'a=1',
+			});
+			expect(response.status).toBe(400);
+			expect(statuses()).toEqual([400]);
+			expect(clocks.offset(server.origin)).toBeUndefined();
+		});
+
+		it('does not re-send a stream body, but puts the server on its clock for the next request', async () => {
+			server.clock = () => Date.now() + AHEAD_MS;
+			const clocks = new ServerClocks();
+			const dpopFetch = createDpopFetch({ key, clocks });
+			const response = await dpopFetch(`${server.origin}/oauth/token`, {
+				method: 'POST',
+				body: streamOf('a=1'),
+				duplex: 'half',
+			} as RequestInit);
+			expect(response.status).toBe(400);
+			expect(statuses()).toEqual([400]);
+			expect(clocks.offset(server.origin)).toBeGreaterThan(AHEAD_MS - 3000);
+		});
+
+		it('with retry off, returns the refusal with the server put on its clock for the caller to retry', async () => {
+			server.clock = () => Date.now() + AHEAD_MS;
+			const clocks = new ServerClocks();
+			const dpopFetch = createDpopFetch({ key, clocks, retry: false });
+			const refused = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			expect(refused.status).toBe(400);
+			expect(await refused.json()).toMatchObject({ error: 'invalid_dpop_proof' });
+			expect(statuses()).toEqual([400]);
+			expect(clocks.offset(server.origin)).toBeGreaterThan(AHEAD_MS - 3000);
+
+			// the nonce is the caller's to retry for too; then the proof passes
+			const nonced = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			expect(await nonced.json()).toMatchObject({ error: 'use_dpop_nonce' });
+			const passed = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+			expect(passed.status).toBe(200);
+			await passed.arrayBuffer();
+		});
+
+		it('retries a refusal that is not about the clock at most once per origin', async () => {
+			const { fetch: refusing, calls } = alwaysRefusing();
+			const clocks = new ServerClocks();
+			const dpopFetch = createDpopFetch({ key, clocks, fetch: refusing });
+
+			expect((await dpopFetch('https://as.example/oauth/par', { method: 'POST', body: 'a=1' })).status).toBe(
+				400,
+			);
+			// once: on our clock, nothing told it the server's clock was fine
+			expect(calls()).toBe(2);
+			expect((await dpopFetch('https://as.example/oauth/par', { method: 'POST', body: 'a=1' })).status).toBe(
+				400,
+			);
+			// not again: the server's clock has not moved since
+			expect(calls()).toBe(3);
+		});
+
+		it('retries again when the server clock moved by a second or more since the proof was stamped', async () => {
+			server.clock = () => Date.now() + AHEAD_MS;
+			const clocks = new ServerClocks();
+			const dpopFetch = createDpopFetch({ key, clocks });
+			await (await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' })).arrayBuffer();
+			expect(statuses()).toEqual([400, 400, 200]);
+
+			// the server's clock is set back 10 minutes: what we stamp is now ahead of it
+			server.clock = () => Date.now() + AHEAD_MS - 600_000;
+			server.clearRequests();
+			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=2' });
+			expect(response.status).toBe(200);
+			expect(statuses()).toEqual([400, 200]);
+			expect(clocks.offset(server.origin)).toBeLessThanOrEqual(AHEAD_MS - 600_000);
+		});
+
+		it('refuses clocks that are not a ServerClocks', () => {
+			expect(() => createDpopFetch({ key, clocks: { now: Date.now } as never })).toThrow(
+				/clocks must be a ServerClocks, got an object without its methods/,
+			);
+			expect(() => createDpopFetch({ key, clocks: null as never })).toThrow(
+				/clocks must be a ServerClocks, got null/,
+			);
 		});
 	});
 

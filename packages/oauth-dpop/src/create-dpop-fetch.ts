@@ -6,8 +6,10 @@ import type { DpopKey } from './dpop-key.ts';
 import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
 import { checkDpopKey } from './internal/check-dpop-key.ts';
 import { toHeaderRecord } from './internal/header-record.ts';
+import { isInvalidDpopProof } from './internal/is-invalid-dpop-proof.ts';
 import { isReplayableBody } from './is-replayable-body.ts';
 import { isUseDpopNonceError } from './is-use-dpop-nonce-error.ts';
+import type { ServerClocks } from './server-clocks.ts';
 
 /** the shape of `fetch` this package takes and returns. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -20,12 +22,19 @@ export interface DpopFetchOptions {
 	nonces?: DpopNonceCache | undefined;
 	/** the fetch to send requests with; default `globalThis.fetch`. */
 	fetch?: FetchFunction | undefined;
-	/** the clock for `iat`, in milliseconds since the epoch; default `Date.now`. */
+	/** the clock for `iat`, in milliseconds since the epoch; default `Date.now`. unused with `clocks`. */
 	now?: (() => number) | undefined;
 	/**
-	 * whether to retry once on `use_dpop_nonce`; default true. turn it off to retry yourself when
-	 * the body must change between attempts (a client assertion's `jti` is single-use); the nonce
-	 * is learnt either way.
+	 * each server's clock for `iat` (share one between the fetches of a client); default none:
+	 * every proof is stamped with `now`. with it, a request refused with `invalid_dpop_proof` puts
+	 * its server on its own clock (its `Date` header) and is retried once with a proof stamped so.
+	 */
+	clocks?: ServerClocks | undefined;
+	/**
+	 * whether to retry once on `use_dpop_nonce` (and on `invalid_dpop_proof` with `clocks`);
+	 * default true. turn it off to retry yourself when the body must change between attempts (a
+	 * client assertion's `jti` is single-use); the nonce is learnt, and a server that refused a
+	 * proof put on its own clock, either way.
 	 */
 	retry?: boolean | undefined;
 	/**
@@ -74,8 +83,22 @@ const checkOptions = (options: DpopFetchOptions): void => {
 	if (typeof options !== 'object' || options === null) {
 		throw new TypeError(`createDpopFetch: options must be an object ({ key, ... }), got ${typeOf(options)}`);
 	}
-	const { key, nonces, fetch, now, retry, sha256 } = options;
+	const { key, nonces, fetch, now, clocks, retry, sha256 } = options;
 	checkDpopKey('createDpopFetch: key', key);
+	// by its methods, not instanceof: one from another installed copy of this package works too
+	if (
+		clocks !== undefined &&
+		(typeof clocks !== 'object' ||
+			clocks === null ||
+			typeof clocks.now !== 'function' ||
+			typeof clocks.offset !== 'function' ||
+			typeof clocks.observe !== 'function' ||
+			typeof clocks.adopt !== 'function')
+	) {
+		throw new TypeError(
+			`createDpopFetch: clocks must be a ServerClocks, got ${typeof clocks === 'object' && clocks !== null ? 'an object without its methods' : typeOf(clocks)}`,
+		);
+	}
 	for (const [name, value, expected] of [
 		['fetch', fetch, 'a function (such as globalThis.fetch)'],
 		['now', now, 'a function returning milliseconds since the epoch (as Date.now, not its result)'],
@@ -109,9 +132,12 @@ const checkOptions = (options: DpopFetchOptions): void => {
  * exactly once with the new nonce, unless its body cannot be sent again: a `ReadableStream`, or
  * any `Request` with a body (a stream too, which the first send reads; it is not buffered or
  * teed for a retry that is rarely needed). such a refusal, the server's 400 or 401, is returned
- * as it is, body unread, with the nonce learnt: the caller's next attempt carries it.
+ * as it is, body unread, with the nonce learnt: the caller's next attempt carries it. with
+ * `clocks`, a request refused with `invalid_dpop_proof` is likewise retried once, stamped on
+ * the server's own clock, when its `Date` header says that changes the stamp.
  * @throws {TypeError} when `key` is not a DPoP key, `fetch`, `now` or `sha256` is given but not a
- * function, `retry` is given but not a boolean, or `nonces` is given but not a `DpopNonceCache`
+ * function, `retry` is given but not a boolean, `nonces` is given but not a `DpopNonceCache`, or
+ * `clocks` is given but not a `ServerClocks`
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-8
  */
 export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
@@ -121,7 +147,8 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		nonces = new MemoryDpopNonceCache(),
 		fetch = globalThis.fetch,
 		now = Date.now,
-		retry: retryOnNonce = true,
+		clocks,
+		retry: retryRefusals = true,
 		sha256 = computeAth,
 	} = options;
 
@@ -191,8 +218,10 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 	};
 
 	/**
-	 * one request with its proof (its own htu and jti, the origin's nonce), retried once on
-	 * `use_dpop_nonce` when the server sent a nonce we did not use and the body can be sent again.
+	 * one request with its proof (its own htu and jti, the origin's nonce, `iat` on the origin's
+	 * clock), retried at most once for each cause when the body can be sent again: on
+	 * `use_dpop_nonce` with a nonce we did not use, and on `invalid_dpop_proof` when the server's
+	 * clock (its `Date`) says the proof was stamped otherwise than it wants.
 	 */
 	const exchange = async (hop: Hop): Promise<Response> => {
 		const { url, method, headers, send } = hop;
@@ -203,33 +232,49 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 
 		let nonce = readNonce(origin);
 		if (typeof nonce === 'object') nonce = await nonce;
-		const iat = Math.floor(now() / 1000);
-		// key checked when this fetch was made, claims built here: signed without checking again
-		headers.dpop = await signDpopProof(key, { htm: method, htu, nonce, ath }, iat);
+		let offset = clocks?.offset(origin);
+		let iat = Math.floor((clocks === undefined ? now() : clocks.now(origin)) / 1000);
+		let nonceRetried = false;
+		let clockRetried = false;
+		for (;;) {
+			// key checked when this fetch was made, claims built here: signed without checking again
+			headers.dpop = await signDpopProof(key, { htm: method, htu, nonce, ath }, iat);
+			const response = await send(headers);
+			let fresh = learnNonce(origin, response, nonce);
+			if (typeof fresh === 'object') fresh = await fresh;
+			clocks?.observe(origin, response.headers);
 
-		const response = await send(headers);
-		let fresh = learnNonce(origin, response, nonce);
-		if (typeof fresh === 'object') fresh = await fresh;
-
-		// retry once, only with a nonce we did not already send, and only with a body we still have
-		if (
-			!retryOnNonce ||
-			fresh === undefined ||
-			fresh === nonce ||
-			!hop.replayable ||
-			!(await isUseDpopNonceError(response))
-		) {
-			return response;
+			if (response.status !== 400 && response.status !== 401) return response;
+			const canRetry = retryRefusals && hop.replayable;
+			// retry only with a nonce we did not already send
+			if (
+				canRetry &&
+				!nonceRetried &&
+				fresh !== undefined &&
+				fresh !== nonce &&
+				(await isUseDpopNonceError(response))
+			) {
+				nonceRetried = true;
+				nonce = fresh;
+			} else if (
+				!clockRetried &&
+				clocks !== undefined &&
+				(await isInvalidDpopProof(response)) &&
+				clocks.adopt(origin, response.headers, offset)
+			) {
+				// the server is on its own clock from now on, whether this request can be sent again or not
+				if (!canRetry) return response;
+				clockRetried = true;
+				nonce = fresh ?? nonce;
+				offset = clocks.offset(origin);
+				iat = Math.floor(clocks.now(origin) / 1000);
+			} else {
+				return response;
+			}
+			// the refused response is dropped: free its connection. the next proof is a new one, so
+			// a new jti: the server may remember the first one
+			await response.body?.cancel().catch(() => {});
 		}
-
-		// the refused response is dropped: free its connection
-		await response.body?.cancel().catch(() => {});
-
-		// a new proof, so a new jti: the server may remember the first one
-		headers.dpop = await signDpopProof(key, { htm: method, htu, nonce: fresh, ath }, iat);
-		const retry = await send(headers);
-		await learnNonce(origin, retry, fresh);
-		return retry;
 	};
 
 	return async (input, init) => {

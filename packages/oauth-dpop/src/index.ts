@@ -16,3 +16,4 @@ export {
 export { isReplayableBody } from './is-replayable-body.ts';
 export { isUseDpopNonceError } from './is-use-dpop-nonce-error.ts';
 export { type AuthChallenge, parseWwwAuthenticate } from './parse-www-authenticate.ts';
+export { ServerClocks, type ServerClocksOptions } from './server-clocks.ts';

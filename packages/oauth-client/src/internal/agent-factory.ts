@@ -1,5 +1,5 @@
 import type { AuthorizationServerMetadata } from '@atcute/oauth-discovery';
-import type { DpopKey, DpopNonceCache, FetchFunction } from '@atcute/oauth-dpop';
+import type { DpopKey, DpopNonceCache, FetchFunction, ServerClocks } from '@atcute/oauth-dpop';
 import type { PrivateKey } from '@atcute/oauth-keys';
 
 import { AuthorizationServerAgent } from './authorization-server-agent.ts';
@@ -10,6 +10,8 @@ export interface AgentFactoryOptions {
 	nonces: DpopNonceCache;
 	fetch: FetchFunction;
 	now: () => number;
+	/** the clock each server's proofs and assertions are stamped with. */
+	clocks: ServerClocks;
 	/** the time limit for each request, in milliseconds. */
 	timeout: number;
 	/** refuse a successful token response without a `DPoP-Nonce` header. */

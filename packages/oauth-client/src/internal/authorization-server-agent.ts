@@ -5,6 +5,7 @@ import {
 	type DpopNonceCache,
 	type FetchFunction,
 	isUseDpopNonceError,
+	type ServerClocks,
 } from '@atcute/oauth-dpop';
 import { CLIENT_ASSERTION_TYPE, createClientAssertion, type PrivateKey } from '@atcute/oauth-keys';
 import { refusalIn } from '@atcute-oauth/internal/refusal-in';
@@ -34,6 +35,8 @@ export interface AuthorizationServerAgentOptions {
 	nonces: DpopNonceCache;
 	fetch: FetchFunction;
 	now: () => number;
+	/** the clock each server's proofs and assertions are stamped with (shared by the client). */
+	clocks: ServerClocks;
 	/** the time limit for each request, in milliseconds. */
 	timeout: number;
 	/** refuse a successful token response without a `DPoP-Nonce` header (the atproto rule). */
@@ -59,6 +62,12 @@ export class RefusedTokenResponseError extends InvalidResponseError {}
  * gateway may send with any status: transient, as a 5xx is.
  */
 const TRANSIENT_OAUTH_ERRORS = new Set(['temporarily_unavailable', 'server_error']);
+
+/**
+ * the refusals a server clock unlike ours causes: an assertion's `iat` or `exp` (the reference
+ * server wants `iat` strictly in its past, and at most 60 s old), or a proof's `iat`.
+ */
+const CLOCK_REFUSALS = new Set(['invalid_client', 'invalid_dpop_proof']);
 
 /**
  * the error for an OAuth error body (RFC 6749 §5.2) answered with `status`: an
@@ -100,7 +109,7 @@ export class AuthorizationServerAgent {
 			key: options.dpopKey,
 			nonces: options.nonces,
 			fetch: options.fetch,
-			now: options.now,
+			clocks: options.clocks,
 			retry: false,
 		});
 	}
@@ -207,11 +216,13 @@ export class AuthorizationServerAgent {
 		return true;
 	}
 
-	async #clientAuth(): Promise<Record<string, string>> {
-		const { clientId, clientKey, server, now } = this.#options;
+	/** the client's authentication for a request to `origin`, stamped on that server's clock. */
+	async #clientAuth(origin: string): Promise<Record<string, string>> {
+		const { clientId, clientKey, server, clocks } = this.#options;
 		if (clientKey === undefined) {
 			return { client_id: clientId };
 		}
+		const now = () => clocks.now(origin);
 		return {
 			client_id: clientId,
 			client_assertion_type: CLIENT_ASSERTION_TYPE,
@@ -227,8 +238,14 @@ export class AuthorizationServerAgent {
 		signal?: AbortSignal,
 		emptyOk = false,
 	): Promise<{ json: unknown; headers: Headers; status: number }> {
-		for (let attempt = 0; ; attempt++) {
-			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth()) });
+		const { clocks } = this.#options;
+		const { origin } = new URL(url);
+		// at most one retry for each cause, each with a new nonce or clock, proof and assertion
+		let nonceRetried = false;
+		let clockRetried = false;
+		for (;;) {
+			const offset = clocks.offset(origin);
+			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth(origin)) });
 			const timeout = AbortSignal.timeout(this.#options.timeout);
 
 			let response: Response;
@@ -258,8 +275,8 @@ export class AuthorizationServerAgent {
 				});
 			}
 
-			// one retry, with a new nonce, a new proof and a new assertion
-			if (attempt === 0 && (await isUseDpopNonceError(response))) {
+			if (!nonceRetried && (await isUseDpopNonceError(response))) {
+				nonceRetried = true;
 				await discardBody(response);
 				continue;
 			}
@@ -284,6 +301,18 @@ export class AuthorizationServerAgent {
 					throw new OAuthTransientError('network', `${endpoint} endpoint's answer broke off`, undefined, {
 						cause: err.cause,
 					});
+				}
+				// refused for a stamp the server's clock may not take: once more on its clock, when its
+				// Date header says that changes the stamp. a refused client or proof consumed nothing
+				// (RFC 6749 §3.2.1: the client is authenticated before the grant is looked at)
+				if (
+					!clockRetried &&
+					err instanceof OAuthResponseError &&
+					CLOCK_REFUSALS.has(err.error) &&
+					clocks.adopt(origin, response.headers, offset)
+				) {
+					clockRetried = true;
+					continue;
 				}
 				throw err;
 			}

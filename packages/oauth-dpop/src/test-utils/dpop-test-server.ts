@@ -42,8 +42,10 @@ export interface DpopTestServer {
 	readonly nonce: string;
 	/** when set, a successful response carries a new nonce (announced in its `DPoP-Nonce`). */
 	rotateOnSuccess: boolean;
-	/** the server clock for checking `iat`, in milliseconds. */
+	/** the server clock for checking `iat` and for the `Date` header, in milliseconds. */
 	clock: () => number;
+	/** when false, answers carry no `Date` header (as a server may leave it out). default true. */
+	sendDate: boolean;
 	/** switches to a new nonce and returns it. */
 	rotateNonce(): string;
 	/** forgets the recorded requests (not the seen jtis). */
@@ -90,6 +92,7 @@ export const startDpopTestServer = async (): Promise<DpopTestServer> => {
 		},
 		rotateOnSuccess: false,
 		clock: Date.now,
+		sendDate: true,
 		rotateNonce() {
 			nonce = newNonce();
 			return nonce;
@@ -159,6 +162,9 @@ export const startDpopTestServer = async (): Promise<DpopTestServer> => {
 		};
 		requests.push(record);
 
+		// the Date header on the server clock, as a server whose clock differs from ours sends it
+		if (state.sendDate) res.setHeader('date', new Date(state.clock()).toUTCString());
+		else res.sendDate = false;
 		const reply = (status: number, payload: unknown, headers?: Record<string, string>): void => {
 			record.status = status;
 			sendJson(res, status, payload, headers);
@@ -180,7 +186,18 @@ export const startDpopTestServer = async (): Promise<DpopTestServer> => {
 		const verified = await verifyProof(req, path);
 		if (typeof verified === 'string') {
 			record.proofError = verified;
-			reply(400, { error: 'invalid_dpop_proof', error_description: verified });
+			if (path.includes('/xrpc/')) {
+				// a resource server's refusal: a 401 challenge
+				reply(
+					401,
+					{ error: 'invalid_dpop_proof', message: verified },
+					{
+						'www-authenticate': `DPoP error="invalid_dpop_proof", error_description="${verified.replace(/"/g, "'")}"`,
+					},
+				);
+			} else {
+				reply(400, { error: 'invalid_dpop_proof', error_description: verified });
+			}
 			return;
 		}
 		record.proof = verified.payload;

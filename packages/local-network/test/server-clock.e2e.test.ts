@@ -1,0 +1,108 @@
+import type {} from '@atcute/atproto';
+import { Client } from '@atcute/client';
+import { generatePrivateKey, type OAuthSession } from '@atcute/oauth-node-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { type LocalAccount, type LocalNetwork, type PdsRequest, startLocalNetwork } from '../src/index.ts';
+import {
+	type ClientDocuments,
+	createConfidentialClient,
+	START_TIMEOUT_MS,
+	serveClientDocuments,
+	signIn,
+	TEST_TIMEOUT_MS,
+} from './helpers.ts';
+
+let network: LocalNetwork;
+let alice: LocalAccount;
+const documents: ClientDocuments[] = [];
+
+beforeAll(async () => {
+	network = await startLocalNetwork({ accounts: [{ handle: 'alice.test' }], traceRequests: true });
+	alice = network.accounts[0]!;
+}, START_TIMEOUT_MS);
+
+afterAll(async () => {
+	await Promise.all(documents.map((served) => served.close()));
+	await network?.close();
+});
+
+/** a confidential client whose clock runs `skew()` ms off the PDS's (the same host's clock). */
+const clientWithClock = async (skew: () => number) => {
+	const served = await serveClientDocuments(network.tls);
+	documents.push(served);
+	return createConfidentialClient({
+		network,
+		documents: served,
+		keyset: [await generatePrivateKey('main', 'ES256')],
+		now: () => Date.now() + skew(),
+	});
+};
+
+const getSession = async (session: OAuthSession) => {
+	const response = await new Client({ handler: session }).get('com.atproto.server.getSession', {});
+	return response.ok ? response.data.did : `failed: ${response.status} ${JSON.stringify(response.data)}`;
+};
+
+/** the requests the PDS refused (400 or 401) from now on. */
+const watchRefusals = async () => {
+	const from = (await network.syncRequests()).length;
+	return async (): Promise<string[]> =>
+		(await network.syncRequests())
+			.slice(from)
+			.filter((request: PdsRequest) => request.status === 400 || request.status === 401)
+			.map((request) => `${request.status} ${request.method} ${request.path}`);
+};
+
+// the reference server refuses a client assertion whose iat is ahead of its clock by any amount
+// or more than 60 s behind it, and a DPoP proof more than 180 s off: a client whose clock is off
+// by that much failed every sign-in and refresh (by part of a second, most of them)
+describe('a confidential client whose clock differs from the reference server', {
+	timeout: TEST_TIMEOUT_MS,
+}, () => {
+	for (const [skew, what] of [
+		[1500, '1.5 s ahead (its assertions are "not in the past")'],
+		[-90_000, '90 s behind (its assertions have expired on arrival)'],
+		[200_000, '200 s ahead (its proofs are beyond the 180 s leeway too)'],
+	] as const) {
+		it(`signs in, calls the PDS and refreshes, ${what}`, async () => {
+			const oauth = await clientWithClock(() => skew);
+			const firstRound = await watchRefusals();
+			const { session } = await signIn(oauth, network, alice);
+			expect(await getSession(session)).toBe(alice.did);
+			await session.refresh();
+			expect(await getSession(session)).toBe(alice.did);
+			// the first PAR only: refused for our clock (and for want of a nonce, as any new client's
+			// first request is), then retried on the server's
+			const refused = await firstRound();
+			expect(refused.length).toBeGreaterThan(0);
+			expect(refused.length).toBeLessThanOrEqual(2);
+			expect(new Set(refused)).toEqual(new Set([expect.stringMatching(/^40[01] POST \/oauth\/par$/)]));
+
+			// from then on, stamped on the server's clock from the start
+			const laterRounds = await watchRefusals();
+			for (let round = 0; round < 2; round++) {
+				const { session } = await signIn(oauth, network, alice);
+				expect(await getSession(session)).toBe(alice.did);
+				await session.refresh();
+				expect(await getSession(session)).toBe(alice.did);
+			}
+			expect(await laterRounds()).toEqual([]);
+		});
+	}
+
+	it('keeps calling the PDS when the clocks drift apart after sign-in', async () => {
+		let skew = 0;
+		const oauth = await clientWithClock(() => skew);
+		const { session } = await signIn(oauth, network, alice);
+		expect(await getSession(session)).toBe(alice.did);
+
+		const refusals = await watchRefusals();
+		skew = 200_000;
+		expect(await getSession(session)).toBe(alice.did);
+		expect(await getSession(session)).toBe(alice.did);
+		await session.refresh();
+		expect(await getSession(session)).toBe(alice.did);
+		expect(await refusals()).toEqual(['401 GET /xrpc/com.atproto.server.getSession']);
+	});
+});

@@ -1,0 +1,88 @@
+import type { Did } from '@atcute/lexicons';
+import { generatePrivateKey } from '@atcute/oauth-keys';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { OAuthResponseError } from './errors.ts';
+import type { OAuthSession } from './oauth-session.ts';
+import { createTestClient, signIn, startTestOAuthServer, type TestOAuthServer } from './test-utils/setup.ts';
+
+const GET_SESSION = '/xrpc/com.atproto.server.getSession';
+
+/** the status a call through `session` gets from the PDS. */
+const statusOf = async (session: OAuthSession): Promise<number> => {
+	const response = await session.handle(GET_SESSION);
+	await response.arrayBuffer();
+	return response.status;
+};
+
+// a server whose clock differs from ours by more than it allows for refuses every proof and
+// assertion stamped on ours (`iat`): the client follows that server's clock, from its Date header
+describe('OAuthClient with servers whose clock differs from ours', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+
+	beforeAll(async () => {
+		server = await startTestOAuthServer();
+		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
+	});
+	afterAll(() => server.close());
+	beforeEach(() => server.reset());
+
+	/** the refusals so far, as `server path error`. */
+	const refusals = () => server.stats.rejections.map((r) => `${r.server} ${r.path} ${r.error}`);
+
+	for (const [skew, how] of [
+		[600, 'ahead of'],
+		[-600, 'behind'],
+	] as const) {
+		it(`signs in, calls the PDS and refreshes with both servers 10 minutes ${how} ours: one refusal per server`, async () => {
+			// beyond the server's 60 s leeway, either way
+			server.behaviour.clockSkewSeconds = skew;
+			const { client } = await createTestClient(server);
+
+			const { session } = await signIn(server, client, alice.did);
+			expect(await statusOf(session)).toBe(200);
+			await session.refresh();
+			expect(await statusOf(session)).toBe(200);
+			// a second sign-in, with a new DPoP key, is stamped on the server's clock from the start
+			const again = await signIn(server, client, alice.did);
+			expect(await statusOf(again.session)).toBe(200);
+
+			// the first request to each server was refused for its stamp, and retried once
+			expect(refusals()).toEqual([
+				'as /oauth/par invalid_dpop_proof',
+				`pds ${GET_SESSION} invalid_dpop_proof`,
+			]);
+			expect(server.stats.rejections[0]!.reason).toMatch(
+				/"iat" is 60\d s (ahead of|behind) the server clock/,
+			);
+			expect(server.stats.token).toEqual({ authorization_code: 2, refresh_token: 1 });
+		});
+	}
+
+	it('keeps our clock for a server whose clock is within its leeway', async () => {
+		server.behaviour.clockSkewSeconds = 30;
+		const { client } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		expect(await statusOf(session)).toBe(200);
+		expect(refusals()).toEqual([]);
+	});
+
+	it('retries a refusal of the client that is not about the clock once, then reports it', async () => {
+		const { client } = await createTestClient(server);
+		// the server knows the client by another key: every assertion is refused
+		const { client: impostor } = await createTestClient(server, { key: await generatePrivateKey('main') });
+		expect(impostor.metadata.client_id).toBe(client.metadata.client_id);
+
+		const authorize = () => client.authorize({ target: { type: 'account', identifier: alice.did } });
+		const error = await authorize().catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(OAuthResponseError);
+		expect(error).toMatchObject({ endpoint: 'par', error: 'invalid_client' });
+		// once on our clock, once more on the server's (nothing said the clocks agreed)
+		expect(refusals()).toEqual(['as /oauth/par invalid_client', 'as /oauth/par invalid_client']);
+
+		// not again: the server's clock has not moved since
+		await expect(authorize()).rejects.toMatchObject({ error: 'invalid_client' });
+		expect(refusals()).toHaveLength(3);
+	});
+});
