@@ -3,8 +3,18 @@ import { generatePrivateKey } from '@atcute/oauth-keys';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { OAuthResponseError } from './errors.ts';
+import { OAuthClient } from './oauth-client.ts';
 import type { OAuthSession } from './oauth-session.ts';
-import { createTestClient, signIn, startTestOAuthServer, type TestOAuthServer } from './test-utils/setup.ts';
+import type { StoredSession, StoredState } from './stored-types.ts';
+import { MapStore } from './test-utils/map-store.ts';
+import {
+	actorResolverFor,
+	createTestClient,
+	signIn,
+	startTestOAuthServer,
+	type TestOAuthServer,
+	testClock,
+} from './test-utils/setup.ts';
 
 const GET_SESSION = '/xrpc/com.atproto.server.getSession';
 
@@ -84,5 +94,50 @@ describe('OAuthClient with servers whose clock differs from ours', () => {
 		// not again: the server's clock has not moved since
 		await expect(authorize()).rejects.toMatchObject({ error: 'invalid_client' });
 		expect(refusals()).toHaveLength(3);
+	});
+
+	it('shares what it learnt between the clients on one clock', async () => {
+		server.behaviour.clockSkewSeconds = 600;
+		const clock = testClock();
+		const { client: first } = await createTestClient(server, { clock });
+		await signIn(server, first, alice.did);
+		expect(refusals()).toEqual(['as /oauth/par invalid_dpop_proof']);
+
+		// a client made later on the same clock (an app that makes one per request) starts on the
+		// server's clock; one on another clock does not
+		const { client: second } = await createTestClient(server, { clock });
+		const { session } = await signIn(server, second, alice.did);
+		expect(await statusOf(session)).toBe(200);
+		expect(refusals()).toEqual(['as /oauth/par invalid_dpop_proof', `pds ${GET_SESSION} invalid_dpop_proof`]);
+		const { client: third } = await createTestClient(server);
+		await signIn(server, third, alice.did);
+		expect(refusals()).toHaveLength(3);
+	});
+
+	it('does not retry the invalid_client of a public client: it sends no assertion', async () => {
+		// the server's PAR endpoint refuses the client, dated an hour ahead
+		let pars = 0;
+		const refusingPar: typeof fetch = async (input, init) => {
+			const url = input instanceof Request ? input.url : String(input);
+			if (!url.endsWith('/oauth/par')) return fetch(input, init);
+			pars += 1;
+			return new Response('{"error":"invalid_client"}', {
+				status: 400,
+				headers: { 'content-type': 'application/json', date: new Date(Date.now() + 3600_000).toUTCString() },
+			});
+		};
+		const client = new OAuthClient({
+			metadata: { redirect_uris: ['http://127.0.0.1:8080/callback'], scope: 'atproto' },
+			stores: { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() },
+			actorResolver: actorResolverFor(server),
+			allowHttp: true,
+			fetch: refusingPar,
+		});
+		await expect(
+			client.authorize({ target: { type: 'account', identifier: alice.did } }),
+		).rejects.toMatchObject({
+			error: 'invalid_client',
+		});
+		expect(pars).toBe(1);
 	});
 });

@@ -1,7 +1,7 @@
 import type { ActorResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { type AuthorizationServerMetadata, OAuthDiscovery } from '@atcute/oauth-discovery';
-import { exportDpopKey, generateDpopKey, MemoryDpopNonceCache, ServerClocks } from '@atcute/oauth-dpop';
+import { exportDpopKey, generateDpopKey, MemoryDpopNonceCache } from '@atcute/oauth-dpop';
 import { type CreateSigner, type Jwks, type Keyset, randomId } from '@atcute/oauth-keys';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import {
@@ -33,6 +33,7 @@ import { readStoredState } from './internal/read-stored-state.ts';
 import { RefreshDeferrals } from './internal/refresh-deferrals.ts';
 import { requestedScope } from './internal/requested-scope.ts';
 import { resolveActor, resolveIdentityAfresh } from './internal/resolve-identity.ts';
+import { serverClocksFor } from './internal/server-clocks-for.ts';
 import { sessionEndCause } from './internal/session-end-cause.ts';
 import { SessionEventEmitter } from './internal/session-event-emitter.ts';
 import { SessionRefresher, sessionLockName } from './internal/session-refresher.ts';
@@ -152,8 +153,9 @@ export class OAuthClient {
 		this.#discovery = new OAuthDiscovery({ fetch, allowHttp: options.allowHttp ?? false, timeout });
 		this.#keys = new DpopKeyCache(options.createSigner);
 		const nonces = stores.dpopNonces ?? new MemoryDpopNonceCache();
-		// one per client: a server that refused our clock is stamped on its own for every session
-		const clocks = new ServerClocks({ now });
+		// shared by the clients on this clock: a server that refused ours is stamped on its own for
+		// every session
+		const clocks = serverClocksFor(now);
 		this.#createAgent = createAgentFactory({
 			clientId: this.metadata.client_id,
 			nonces,

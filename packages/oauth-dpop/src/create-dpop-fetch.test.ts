@@ -1170,22 +1170,62 @@ describe('createDpopFetch', () => {
 			expect(clocks.offset(server.origin)).toBeGreaterThan(AHEAD_MS - 3000);
 		});
 
-		it('with retry off, returns the refusal with the server put on its clock for the caller to retry', async () => {
+		it('with retry off, returns the refusal and leaves it to the caller to give to clocks.adopt', async () => {
 			server.clock = () => Date.now() + AHEAD_MS;
 			const clocks = new ServerClocks();
 			const dpopFetch = createDpopFetch({ key, clocks, retry: false });
 			const refused = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
 			expect(refused.status).toBe(400);
-			expect(await refused.json()).toMatchObject({ error: 'invalid_dpop_proof' });
 			expect(statuses()).toEqual([400]);
-			expect(clocks.offset(server.origin)).toBeGreaterThan(AHEAD_MS - 3000);
+			expect(clocks.offset(server.origin)).toBeUndefined();
 
+			expect(clocks.adopt(server.origin, refused.headers, undefined)).toBe(true);
+			expect(await refused.json()).toMatchObject({ error: 'invalid_dpop_proof' });
 			// the nonce is the caller's to retry for too; then the proof passes
 			const nonced = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
 			expect(await nonced.json()).toMatchObject({ error: 'use_dpop_nonce' });
 			const passed = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
 			expect(passed.status).toBe(200);
 			await passed.arrayBuffer();
+		});
+
+		it('goes back to our clock for a server whose Date is not the clock it checks with', async () => {
+			// a proxy in front says it is an hour ahead; the server checking the proofs runs on ours
+			const proxied: FetchFunction = async (input, init) => {
+				const response = await fetch(input, init);
+				const headers = new Headers(response.headers);
+				headers.set('date', new Date(Date.now() + AHEAD_MS).toUTCString());
+				return new Response(response.body, { status: response.status, headers });
+			};
+			const clocks = new ServerClocks();
+			const dpopFetch = createDpopFetch({ key, clocks, fetch: proxied });
+			// one refusal that is not about the clock: a nonce the server has rotated past, twice
+			const stale = server.nonce;
+			server.rotateNonce();
+			const nonces = new MemoryDpopNonceCache();
+			nonces.set(server.origin, stale);
+			const withStale = createDpopFetch({ key, clocks, fetch: proxied, nonces });
+			// a use_dpop_nonce refusal is not a proof refusal: stays on ours
+			await (await withStale(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' })).arrayBuffer();
+			expect(clocks.offset(server.origin)).toBeUndefined();
+
+			// a proof refusal that is not about the clock (its htu names another path) puts it on the
+			// proxy's "clock"; the retry stamped so is refused too, and it goes back to ours
+			server.clearRequests();
+			const misdirected: FetchFunction = (input, init) =>
+				proxied(String(input).replace('/oauth/token', '/oauth/other'), init);
+			const wrong = createDpopFetch({ key, clocks, fetch: misdirected });
+			expect((await wrong(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' })).status).toBe(400);
+			expect(statuses()).toEqual([400, 400]);
+			expect(server.requests[1]!.proofError).toMatch(/"iat"/);
+			expect(clocks.offset(server.origin)).toBeUndefined();
+
+			// and stays there: the next requests pass on our clock
+			server.clearRequests();
+			await (await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=2' })).arrayBuffer();
+			await (await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=3' })).arrayBuffer();
+			expect(statuses().at(-1)).toBe(200);
+			expect(server.requests.every((request) => request.proofError === undefined)).toBe(true);
 		});
 
 		it('retries a refusal that is not about the clock at most once per origin', async () => {

@@ -26,15 +26,16 @@ export interface DpopFetchOptions {
 	now?: (() => number) | undefined;
 	/**
 	 * each server's clock for `iat` (share one between the fetches of a client); default none:
-	 * every proof is stamped with `now`. with it, a request refused with `invalid_dpop_proof` puts
-	 * its server on its own clock (its `Date` header) and is retried once with a proof stamped so.
+	 * every proof is stamped with `now`. with it, a request refused with `invalid_dpop_proof` is
+	 * given to `clocks.adopt`, and retried once, stamped on the clock it then gives, when it says so.
 	 */
 	clocks?: ServerClocks | undefined;
 	/**
 	 * whether to retry once on `use_dpop_nonce` (and on `invalid_dpop_proof` with `clocks`);
 	 * default true. turn it off to retry yourself when the body must change between attempts (a
-	 * client assertion's `jti` is single-use); the nonce is learnt, and a server that refused a
-	 * proof put on its own clock, either way.
+	 * client assertion's `jti` is single-use); the nonce is learnt either way, and with `clocks` a
+	 * server on its own clock follows its answers, but a refusal is then yours to give to
+	 * `clocks.adopt`.
 	 */
 	retry?: boolean | undefined;
 	/**
@@ -242,13 +243,12 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			const response = await send(headers);
 			let fresh = learnNonce(origin, response, nonce);
 			if (typeof fresh === 'object') fresh = await fresh;
-			clocks?.observe(origin, response.headers);
+			clocks?.observe(origin, response);
 
-			if (response.status !== 400 && response.status !== 401) return response;
-			const canRetry = retryRefusals && hop.replayable;
+			if (!retryRefusals || (response.status !== 400 && response.status !== 401)) return response;
 			// retry only with a nonce we did not already send
 			if (
-				canRetry &&
+				hop.replayable &&
 				!nonceRetried &&
 				fresh !== undefined &&
 				fresh !== nonce &&
@@ -257,13 +257,14 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				nonceRetried = true;
 				nonce = fresh;
 			} else if (
-				!clockRetried &&
 				clocks !== undefined &&
 				(await isInvalidDpopProof(response)) &&
-				clocks.adopt(origin, response.headers, offset)
+				// told of every such refusal, a retry or not: it follows the server's clock, or goes
+				// back to ours when the server refused its clock too
+				clocks.adopt(origin, response.headers, offset) &&
+				hop.replayable &&
+				!clockRetried
 			) {
-				// the server is on its own clock from now on, whether this request can be sent again or not
-				if (!canRetry) return response;
 				clockRetried = true;
 				nonce = fresh ?? nonce;
 				offset = clocks.offset(origin);

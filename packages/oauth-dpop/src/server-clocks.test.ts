@@ -6,14 +6,16 @@ const ORIGIN = 'https://as.example';
 const OURS = Date.UTC(2026, 11, 5, 12, 0, 0, 400);
 
 /** headers of an answer dated `ms` (rounded down to the second, as `Date` is). */
-const dated = (ms: number, extra: Record<string, string> = {}): Headers =>
-	new Headers({ date: new Date(ms).toUTCString(), ...extra });
+const dated = (ms: number): Headers => new Headers({ date: new Date(ms).toUTCString() });
+
+/** an answer with `status`, dated `ms`. */
+const answer = (status: number, ms: number) => ({ status, headers: dated(ms) });
 
 describe('ServerClocks', () => {
 	it('keeps every server on our clock until one refuses it', () => {
 		let now = OURS;
 		const clocks = new ServerClocks({ now: () => now });
-		clocks.observe(ORIGIN, dated(OURS + 3600_000));
+		clocks.observe(ORIGIN, answer(200, OURS + 3600_000));
 		expect(clocks.offset(ORIGIN)).toBeUndefined();
 		expect(clocks.now(ORIGIN)).toBe(OURS);
 		now += 5;
@@ -21,47 +23,43 @@ describe('ServerClocks', () => {
 	});
 
 	it('puts a server on its own clock from a refusal, never ahead of it', () => {
-		const now = OURS;
-		const clocks = new ServerClocks({ now: () => now });
+		const clocks = new ServerClocks({ now: () => OURS });
 		// the server's clock is 90.7 s ahead: its Date reads the whole second
 		expect(clocks.adopt(ORIGIN, dated(OURS + 90_700), undefined)).toBe(true);
-		// 90.7 s ahead, read as 12:01:31 against our 12:00:00.4: 90.6 s
+		// read as 12:01:31 against our 12:00:00.4: 90.6 s
 		expect(clocks.offset(ORIGIN)).toBe(90_600);
 		expect(clocks.now(ORIGIN)).toBe(OURS + 90_600);
 		expect(clocks.now('https://other.example')).toBe(OURS);
 	});
 
-	it('follows the Date of every later answer of a server on its own clock', () => {
+	it('follows later answers only upwards: every reading is behind the server, a lower one older', () => {
 		let now = OURS;
 		const clocks = new ServerClocks({ now: () => now });
 		clocks.adopt(ORIGIN, dated(OURS - 60_000), undefined);
 		expect(clocks.offset(ORIGIN)).toBe(-60_400);
-		// its clock was set forward to ours
-		now += 2000;
-		clocks.observe(ORIGIN, dated(now));
-		expect(clocks.offset(ORIGIN)).toBe(-400);
-		// an answer without a Date, or with one that is not a date, changes nothing
-		clocks.observe(ORIGIN, new Headers());
-		clocks.observe(ORIGIN, new Headers({ date: 'yesterday' }));
-		expect(clocks.offset(ORIGIN)).toBe(-400);
+		// a later answer, read 0.3 s after it was made: a closer reading
+		now = OURS + 2_000;
+		// made at 11:59:03.0, read at 12:00:02.4
+		clocks.observe(ORIGIN, answer(200, OURS - 58_000 + 600));
+		expect(clocks.offset(ORIGIN)).toBe(-59_400);
+		// an answer that sat somewhere for 5 s reads lower: ignored
+		now = OURS + 10_000;
+		clocks.observe(ORIGIN, answer(200, OURS - 55_000));
+		expect(clocks.offset(ORIGIN)).toBe(-59_400);
+		// so are an answer without a Date, one that is not a date, and one too long to be one
+		clocks.observe(ORIGIN, { status: 200, headers: new Headers() });
+		clocks.observe(ORIGIN, { status: 200, headers: new Headers({ date: 'yesterday' }) });
+		const padded = `${new Date(now + 3600_000).toUTCString()} (${'x'.repeat(100)})`;
+		clocks.observe(ORIGIN, { status: 200, headers: new Headers({ date: padded }) });
+		expect(clocks.offset(ORIGIN)).toBe(-59_400);
 	});
 
-	it('keeps the first reading of one Date: the later ones are looser', () => {
-		let now = OURS;
-		const clocks = new ServerClocks({ now: () => now });
-		clocks.adopt(ORIGIN, dated(OURS), undefined);
-		expect(clocks.offset(ORIGIN)).toBe(-400);
-		now += 500;
-		clocks.observe(ORIGIN, dated(OURS));
-		expect(clocks.offset(ORIGIN)).toBe(-400);
-	});
-
-	it("adds a cache's Age to the Date", () => {
+	it('follows a clock set back from the refusal it causes', () => {
 		const clocks = new ServerClocks({ now: () => OURS });
-		clocks.adopt(ORIGIN, dated(OURS - 300_000, { age: '300' }), undefined);
-		expect(clocks.offset(ORIGIN)).toBe(-400);
-		// an Age that is not a whole number of seconds is ignored
-		clocks.adopt(ORIGIN, dated(OURS, { age: '1.5' }), undefined);
+		clocks.adopt(ORIGIN, dated(OURS + 600_000), undefined);
+		clocks.observe(ORIGIN, answer(200, OURS + 600_000));
+		// set back 10 minutes: our stamps are now ahead of it, and it refuses them
+		expect(clocks.adopt(ORIGIN, dated(OURS), 599_600)).toBe(true);
 		expect(clocks.offset(ORIGIN)).toBe(-400);
 	});
 
@@ -69,10 +67,45 @@ describe('ServerClocks', () => {
 		const clocks = new ServerClocks({ now: () => OURS });
 		expect(clocks.adopt(ORIGIN, dated(OURS + 10_000), undefined)).toBe(true);
 		expect(clocks.offset(ORIGIN)).toBe(9600);
+		clocks.observe(ORIGIN, answer(200, OURS + 10_000));
+		// once a request on its clock was accepted, a refusal the clock does not explain is not about it
 		expect(clocks.adopt(ORIGIN, dated(OURS + 10_000), 9600)).toBe(false);
 		expect(clocks.adopt(ORIGIN, dated(OURS + 10_500), 9600)).toBe(false);
+		expect(clocks.offset(ORIGIN)).toBe(9600);
 		expect(clocks.adopt(ORIGIN, dated(OURS + 11_000), 9600)).toBe(true);
 		expect(clocks.offset(ORIGIN)).toBe(10_600);
+	});
+
+	it('puts a server back on our clock for 10 minutes when it refuses its own before accepting any request on it', () => {
+		// a proxy's Date 10 minutes ahead of the server that checks the stamps
+		let now = OURS;
+		const clocks = new ServerClocks({ now: () => now });
+		expect(clocks.adopt(ORIGIN, dated(OURS + 600_000), undefined)).toBe(true);
+		// refused on its "clock", which has not moved: back to ours, and worth a retry there
+		expect(clocks.adopt(ORIGIN, dated(OURS + 600_000), 599_600)).toBe(true);
+		expect(clocks.offset(ORIGIN)).toBeUndefined();
+		// refusals on ours are then not about the clock, for 10 minutes
+		now += 9 * 60_000;
+		expect(clocks.adopt(ORIGIN, dated(now + 600_000), undefined)).toBe(false);
+		expect(clocks.offset(ORIGIN)).toBeUndefined();
+		now += 60_000;
+		expect(clocks.adopt(ORIGIN, dated(now + 600_000), undefined)).toBe(true);
+		expect(clocks.offset(ORIGIN)).toBe(599_600);
+		// an answer of 400 or more confirms nothing
+		clocks.observe(ORIGIN, answer(401, now + 600_000));
+		expect(clocks.adopt(ORIGIN, dated(now + 600_000), 599_600)).toBe(true);
+		expect(clocks.offset(ORIGIN)).toBeUndefined();
+	});
+
+	it('keeps a reading another request made meanwhile', () => {
+		const clocks = new ServerClocks({ now: () => OURS });
+		clocks.adopt(ORIGIN, dated(OURS + 600_000), undefined);
+		clocks.observe(ORIGIN, answer(200, OURS + 600_000));
+		// a request stamped on ours before that, refused after
+		expect(clocks.adopt(ORIGIN, dated(OURS + 599_000), undefined)).toBe(true);
+		expect(clocks.offset(ORIGIN)).toBe(599_600);
+		// still confirmed: a later refusal the clock does not explain is not about it
+		expect(clocks.adopt(ORIGIN, dated(OURS + 600_000), 599_600)).toBe(false);
 	});
 
 	it('takes nothing from a refusal without a usable Date, or one more than a day away', () => {
@@ -96,11 +129,11 @@ describe('ServerClocks', () => {
 		expect(clocks.offset('https://a.example')).toBeUndefined();
 		expect(clocks.offset('https://b.example')).toBe(4600);
 		expect(clocks.offset('https://c.example')).toBe(4600);
-		// adopting again makes it the newest
-		clocks.adopt('https://b.example', dated(OURS + 5000), undefined);
+		// put there again (its clock moved): the newest
+		clocks.adopt('https://b.example', dated(OURS + 9000), 4600);
 		clocks.adopt('https://a.example', dated(OURS + 5000), undefined);
 		expect(clocks.offset('https://c.example')).toBeUndefined();
-		expect(clocks.offset('https://b.example')).toBe(4600);
+		expect(clocks.offset('https://b.example')).toBe(8600);
 	});
 
 	it('refuses a clock that is not a function and a bad maxSize, naming them', () => {

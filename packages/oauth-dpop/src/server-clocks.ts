@@ -2,34 +2,56 @@
 export interface ServerClocksOptions {
 	/** our clock, in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
-	/** how many servers on their own clock to remember; the one put there longest ago is dropped first. default 1000. */
+	/**
+	 * how many servers on their own clock to remember (and as many kept on ours after a wrong `Date`);
+	 * the one put there longest ago is dropped first. default 1000.
+	 */
 	maxSize?: number | undefined;
 }
 
 /** a server clock further than this from ours is a broken `Date` header, not a clock to follow. */
 const MAX_OFFSET_MS = 24 * 60 * 60 * 1000;
 
-/** a server on its own clock: how far its clock is from ours, and the `Date` that was read from. */
+/**
+ * how long a server whose `Date` proved not to be its clock stays on ours, whatever it refuses:
+ * a server that keeps refusing for another reason (a stale copy of our keys) then costs one
+ * more request per this time, not one per request.
+ */
+const DISTRUST_MS = 10 * 60 * 1000;
+
+/** an IMF-fixdate is 29 characters; a longer `Date` is not worth parsing or keeping. */
+const MAX_DATE_LENGTH = 64;
+
+/** a server on its own clock. */
 interface Offset {
+	/** how far its clock is taken to be from ours, in milliseconds. */
 	ms: number;
+	/** the `Date` header that was read from. */
 	date: string;
+	/** whether a request stamped on its clock was accepted since it was put there. */
+	confirmed: boolean;
 }
 
 /**
- * how far `origin`'s clock is from ours, read from an answer's `Date` header (plus its `Age`, when
- * a cache kept it): never ahead of the server's clock. `Date` is the time the answer was made,
- * in whole seconds rounded down, and the answer arrived after it was made, so the estimate runs
- * 0-1 s plus one trip behind: a time stamped with it is in the server's past, as an `iat` must
- * be, and never more than a few seconds old. undefined when the header is missing or absurd.
+ * how far `origin`'s clock is from ours, read from an answer's `Date` header: never ahead of
+ * the server's clock. `Date` is the time the answer was made, in whole seconds rounded down, and
+ * the answer arrived after it was made, so the reading runs 0-1 s plus one trip behind: a time
+ * stamped with it is in the server's past, as an `iat` must be. (a cached answer's `Date` is
+ * older still; the answers read here, to authenticated requests and POSTs, are not cached.)
+ * undefined when the header is missing, not a date, or more than a day from ours.
  */
 const readOffset = (headers: Headers, receivedAt: number): { ms: number; date: string } | undefined => {
 	const date = headers.get('date');
-	if (date === null) return undefined;
-	const made = Date.parse(date);
-	if (!Number.isFinite(made)) return undefined;
-	const age = headers.get('age');
-	const ms = made + (age !== null && /^\d{1,9}$/.test(age) ? Number(age) * 1000 : 0) - receivedAt;
+	if (date === null || date.length > MAX_DATE_LENGTH) return undefined;
+	const ms = Date.parse(date) - receivedAt;
 	return Math.abs(ms) <= MAX_OFFSET_MS ? { ms, date } : undefined;
+};
+
+/** sets `key` as the newest entry of `map`, dropping the oldest past `maxSize`. */
+const bounded = <V>(map: Map<string, V>, key: string, value: V, maxSize: number): void => {
+	map.delete(key);
+	map.set(key, value);
+	if (map.size > maxSize) map.delete(map.keys().next().value!);
 };
 
 /**
@@ -40,13 +62,17 @@ const readOffset = (headers: Headers, receivedAt: number): { ms: number; date: s
  * of a second at one that wants `iat` strictly in its past (the reference authorization server's
  * client assertions), would otherwise refuse every request.
  *
- * a server is never put on its own clock without a refusal, so a `Date` header that is wrong
- * (a proxy's clock) changes nothing where our clock works. in memory, per process.
+ * a server is put on its own clock only after a refusal, and goes back to ours (for 10 minutes,
+ * whatever it refuses) when a request stamped on its clock is refused before any was accepted:
+ * a `Date` header that is wrong (a proxy's clock) costs a refused request or two, not every
+ * request. in memory.
  */
 export class ServerClocks {
 	readonly #now: () => number;
 	readonly #maxSize: number;
 	readonly #offsets = new Map<string, Offset>();
+	/** the servers whose `Date` proved not to be their clock, until when. */
+	readonly #distrusted = new Map<string, number>();
 
 	/** @param options our clock and the size bound; see `ServerClocksOptions` */
 	constructor(options: ServerClocksOptions = {}) {
@@ -75,32 +101,66 @@ export class ServerClocks {
 	}
 
 	/**
-	 * learns from an answer of `origin`: a server on its own clock follows its `Date` header. a
-	 * server on ours is left there, so this costs one map lookup on every answer.
+	 * learns from an answer of `origin` (its `status` and `headers`). a server on its own clock
+	 * takes a later reading of its `Date` only when it is higher, so closer to its clock: every
+	 * reading is behind it, and a lower one only reads an older answer. (a clock set back is
+	 * learnt from the refusal it causes, through `adopt`.) an answer below 400 confirms the
+	 * clock. a server on ours is left there, so this costs one map lookup on every answer.
 	 */
-	observe(origin: string, headers: Headers): void {
+	observe(origin: string, response: { readonly headers: Headers; readonly status: number }): void {
 		const current = this.#offsets.get(origin);
 		if (current === undefined) return;
-		const date = headers.get('date');
-		// the same Date read earlier gave the tighter estimate (less time had passed since it was made)
+		if (response.status < 400) current.confirmed = true;
+		const date = response.headers.get('date');
+		// the same Date read again only reads lower
 		if (date === null || date === current.date) return;
-		const next = readOffset(headers, this.#now());
-		if (next !== undefined) this.#offsets.set(origin, next);
+		const next = readOffset(response.headers, this.#now());
+		if (next !== undefined && next.ms > current.ms) {
+			current.ms = next.ms;
+			current.date = next.date;
+		}
 	}
 
 	/**
-	 * puts `origin` on its own clock after it refused a proof or an assertion, as the refusal's
-	 * `Date` header reads it. true when a retry would be stamped differently: the server was on our
-	 * clock, or its clock moved by a second or more from `used` (the offset the refused request
-	 * was stamped with, as `offset(origin)` gave it). false, changing nothing, for an answer
-	 * without a usable `Date`.
+	 * after `origin` refused a proof or an assertion (its refusal's `headers`) that was stamped with
+	 * `used` (`offset(origin)` then: undefined for our clock), says whether to send it once more, as
+	 * `now(origin)` stamps it from then on:
+	 * - stamped on ours: the server is put on its own clock, as the refusal's `Date` reads it;
+	 *   true, or false (nothing changed) without a usable `Date`;
+	 * - stamped on its clock, which has moved by a second or more since: followed; true;
+	 * - stamped on its clock, which has not moved, before any request on it was accepted: its
+	 *   `Date` is not what the server checks with, and it goes back to ours, where it stays for
+	 *   10 minutes; true;
+	 * - otherwise false: the refusal is not about the clock.
 	 */
 	adopt(origin: string, headers: Headers, used: number | undefined): boolean {
-		const next = readOffset(headers, this.#now());
-		if (next === undefined) return false;
-		this.#offsets.delete(origin);
-		this.#offsets.set(origin, next);
-		if (this.#offsets.size > this.#maxSize) this.#offsets.delete(this.#offsets.keys().next().value!);
-		return used === undefined || Math.abs(next.ms - used) >= 1000;
+		const now = this.#now();
+		const reading = readOffset(headers, now);
+		const current = this.#offsets.get(origin);
+		if (used === undefined) {
+			if (reading === undefined) return false;
+			const distrusted = this.#distrusted.get(origin);
+			if (distrusted !== undefined) {
+				if (now < distrusted) return false;
+				this.#distrusted.delete(origin);
+			}
+			// another request may have put it there meanwhile: that reading is as good
+			if (current === undefined) this.#put(origin, { ...reading, confirmed: false });
+			return true;
+		}
+		if (reading !== undefined && Math.abs(reading.ms - used) >= 1000) {
+			this.#put(origin, { ...reading, confirmed: false });
+			return true;
+		}
+		if (current !== undefined && !current.confirmed) {
+			this.#offsets.delete(origin);
+			bounded(this.#distrusted, origin, now + DISTRUST_MS, this.#maxSize);
+			return true;
+		}
+		return false;
+	}
+
+	#put(origin: string, offset: Offset): void {
+		bounded(this.#offsets, origin, offset, this.#maxSize);
 	}
 }

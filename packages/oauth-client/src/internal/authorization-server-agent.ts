@@ -64,10 +64,13 @@ export class RefusedTokenResponseError extends InvalidResponseError {}
 const TRANSIENT_OAUTH_ERRORS = new Set(['temporarily_unavailable', 'server_error']);
 
 /**
- * the refusals a server clock unlike ours causes: an assertion's `iat` or `exp` (the reference
- * server wants `iat` strictly in its past, and at most 60 s old), or a proof's `iat`.
+ * whether `err` is a refusal a server clock unlike ours causes: a proof's `iat`, or (when we sent
+ * one) an assertion's `iat` or `exp`: the reference server wants `iat` strictly in its past, and
+ * at most 60 s old.
  */
-const CLOCK_REFUSALS = new Set(['invalid_client', 'invalid_dpop_proof']);
+const isClockRefusal = (err: unknown, assertionSent: boolean): err is OAuthResponseError =>
+	err instanceof OAuthResponseError &&
+	(err.error === 'invalid_dpop_proof' || (assertionSent && err.error === 'invalid_client'));
 
 /**
  * the error for an OAuth error body (RFC 6749 §5.2) answered with `status`: an
@@ -302,14 +305,14 @@ export class AuthorizationServerAgent {
 						cause: err.cause,
 					});
 				}
-				// refused for a stamp the server's clock may not take: once more on its clock, when its
-				// Date header says that changes the stamp. a refused client or proof consumed nothing
+				// refused for a stamp the server's clock may not take: once more, on the clock `adopt`
+				// gives (told of every such refusal: it follows the server's clock, or goes back to ours
+				// when the server refused its clock too). a refused client or proof consumed nothing
 				// (RFC 6749 §3.2.1: the client is authenticated before the grant is looked at)
 				if (
-					!clockRetried &&
-					err instanceof OAuthResponseError &&
-					CLOCK_REFUSALS.has(err.error) &&
-					clocks.adopt(origin, response.headers, offset)
+					isClockRefusal(err, this.#options.clientKey !== undefined) &&
+					clocks.adopt(origin, response.headers, offset) &&
+					!clockRetried
 				) {
 					clockRetried = true;
 					continue;
