@@ -70,6 +70,42 @@ describe('OAuthClient with servers whose clock differs from ours', () => {
 		});
 	}
 
+	it('gives 20 concurrent first calls to a PDS on another clock one retry each, and none after', async () => {
+		const { client } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		server.reset();
+		server.behaviour.clockSkewSeconds = 600;
+
+		const first = await Promise.all(Array.from({ length: 20 }, () => statusOf(session)));
+		expect(first).toEqual(Array(20).fill(200));
+		expect(refusals()).toHaveLength(20);
+		const again = await Promise.all(Array.from({ length: 20 }, () => statusOf(session)));
+		expect(again).toEqual(Array(20).fill(200));
+		expect(refusals()).toHaveLength(20);
+	});
+
+	it('refreshes once for 20 concurrent calls after our clock jumped 2 hours ahead of both servers', async () => {
+		server.behaviour.clockSkewSeconds = -600;
+		const clock = testClock();
+		const { client } = await createTestClient(server, { clock });
+		const { session } = await signIn(server, client, alice.did);
+		expect(await statusOf(session)).toBe(200);
+		const before = refusals().length;
+
+		// the token is stale on our clock now, and every stamp on the offsets learnt is 2 h ahead
+		clock.advance(2 * 3600_000);
+		const restored = await client.restore(alice.did, { refresh: false });
+		const statuses = await Promise.all(Array.from({ length: 20 }, () => statusOf(restored)));
+		expect(statuses).toEqual(Array(20).fill(200));
+		expect(server.stats.token.refresh_token).toBe(1);
+		// the refresh's token request once, and each call's first try at the PDS
+		const after = refusals().slice(before);
+		expect(after.filter((refusal) => refusal.startsWith('as '))).toEqual([
+			'as /oauth/token invalid_dpop_proof',
+		]);
+		expect(after.filter((refusal) => refusal.startsWith('pds ')).length).toBeLessThanOrEqual(20);
+	});
+
 	it('keeps our clock for a server whose clock is within its leeway', async () => {
 		server.behaviour.clockSkewSeconds = 30;
 		const { client } = await createTestClient(server);
