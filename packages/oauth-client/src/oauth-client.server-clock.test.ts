@@ -15,6 +15,7 @@ import {
 	type TestOAuthServer,
 	testClock,
 } from './test-utils/setup.ts';
+import type { OAuthTracer } from './tracer.ts';
 
 const GET_SESSION = '/xrpc/com.atproto.server.getSession';
 
@@ -104,6 +105,29 @@ describe('OAuthClient with servers whose clock differs from ours', () => {
 			'as /oauth/token invalid_dpop_proof',
 		]);
 		expect(after.filter((refusal) => refusal.startsWith('pds ')).length).toBeLessThanOrEqual(20);
+	});
+
+	it("traces a PDS request's server clock offset once the PDS refused ours, and none before", async () => {
+		const traced: Record<string, unknown>[] = [];
+		const tracer: OAuthTracer = {
+			trace: (operation, context, fn) =>
+				fn().finally(() => {
+					if (operation === 'request') traced.push({ ...context });
+				}),
+		};
+		const { client } = await createTestClient(server, { tracer });
+		const { session } = await signIn(server, client, alice.did);
+		expect(await statusOf(session)).toBe(200);
+		server.behaviour.clockSkewSeconds = -300;
+		expect(await statusOf(session)).toBe(200);
+
+		expect(traced).toHaveLength(2);
+		expect(traced[0]).not.toHaveProperty('serverClockOffsetMs');
+		expect(traced[1]).toMatchObject({ status: 200, pathname: GET_SESSION });
+		// read from its Date: rounded down, and read after it was made
+		const offset = traced[1]!.serverClockOffsetMs as number;
+		expect(offset).toBeLessThanOrEqual(-300_000);
+		expect(offset).toBeGreaterThan(-303_000);
 	});
 
 	it('keeps our clock for a server whose clock is within its leeway', async () => {

@@ -195,6 +195,8 @@ export class OAuthSession {
 		return tracer.trace('request', context, async () => {
 			const response = await this.#send(pathname, init);
 			context.status = response.status;
+			const offset = this.#host.clocks.offset(context.origin);
+			if (offset !== undefined) context.serverClockOffsetMs = offset;
 			return response;
 		});
 	}

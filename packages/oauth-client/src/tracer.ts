@@ -54,6 +54,13 @@ export interface RequestTraceContext {
 	pathname: string;
 	/** the response status, once answered. */
 	status?: number | undefined;
+	/**
+	 * how far the PDS's clock reads from ours, in milliseconds (its clock minus ours), once answered,
+	 * when it refused a proof stamped on ours and its proofs are stamped on its own clock since (see
+	 * "Servers whose clock differs from ours"); absent while they are stamped on ours. the same
+	 * large offset at every server says our clock is off.
+	 */
+	serverClockOffsetMs?: number | undefined;
 }
 
 /** the context object of each operation. */
