@@ -1228,6 +1228,27 @@ describe('createDpopFetch', () => {
 			expect(server.requests.every((request) => request.proofError === undefined)).toBe(true);
 		});
 
+		it('keeps a server on its clock once a request stamped on it passed: a refusal not about the clock is not retried', async () => {
+			server.clock = () => Date.now() + AHEAD_MS;
+			const clocks = new ServerClocks();
+			const dpopFetch = createDpopFetch({ key, clocks });
+			await (await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' })).arrayBuffer();
+			expect(statuses()).toEqual([400, 400, 200]);
+
+			// a proof refused for its htu (the request went to another path)
+			server.clearRequests();
+			const misdirected = createDpopFetch({
+				key,
+				clocks,
+				fetch: (input, init) => fetch(String(input).replace('/oauth/token', '/oauth/other'), init),
+			});
+			const refused = await misdirected(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=2' });
+			expect(await refused.json()).toMatchObject({ error: 'invalid_dpop_proof' });
+			expect(statuses()).toEqual([400]);
+			expect(server.requests[0]!.proofError).toMatch(/htu/);
+			expect(clocks.offset(server.origin)).toBeGreaterThan(AHEAD_MS - 3000);
+		});
+
 		it('retries a refusal that is not about the clock at most once per origin', async () => {
 			const { fetch: refusing, calls } = alwaysRefusing();
 			const clocks = new ServerClocks();

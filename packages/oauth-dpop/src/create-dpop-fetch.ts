@@ -134,8 +134,9 @@ const checkOptions = (options: DpopFetchOptions): void => {
  * any `Request` with a body (a stream too, which the first send reads; it is not buffered or
  * teed for a retry that is rarely needed). such a refusal, the server's 400 or 401, is returned
  * as it is, body unread, with the nonce learnt: the caller's next attempt carries it. with
- * `clocks`, a request refused with `invalid_dpop_proof` is likewise retried once, stamped on
- * the server's own clock, when its `Date` header says that changes the stamp.
+ * `clocks`, a request refused with `invalid_dpop_proof` is likewise retried once when
+ * `clocks.adopt` says so: stamped on the server's own clock, as its `Date` header reads it (or
+ * back on ours, when its `Date` proved not to be the clock it checks with).
  * @throws {TypeError} when `key` is not a DPoP key, `fetch`, `now` or `sha256` is given but not a
  * function, `retry` is given but not a boolean, `nonces` is given but not a `DpopNonceCache`, or
  * `clocks` is given but not a `ServerClocks`
@@ -221,8 +222,8 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 	/**
 	 * one request with its proof (its own htu and jti, the origin's nonce, `iat` on the origin's
 	 * clock), retried at most once for each cause when the body can be sent again: on
-	 * `use_dpop_nonce` with a nonce we did not use, and on `invalid_dpop_proof` when the server's
-	 * clock (its `Date`) says the proof was stamped otherwise than it wants.
+	 * `use_dpop_nonce` with a nonce we did not use, and on `invalid_dpop_proof` when `clocks.adopt`
+	 * says the stamp changes.
 	 */
 	const exchange = async (hop: Hop): Promise<Response> => {
 		const { url, method, headers, send } = hop;
@@ -243,7 +244,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			const response = await send(headers);
 			let fresh = learnNonce(origin, response, nonce);
 			if (typeof fresh === 'object') fresh = await fresh;
-			clocks?.observe(origin, response);
+			clocks?.observe(origin, response, offset);
 
 			if (!retryRefusals || (response.status !== 400 && response.status !== 401)) return response;
 			// retry only with a nonce we did not already send

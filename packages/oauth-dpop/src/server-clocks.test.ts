@@ -15,7 +15,7 @@ describe('ServerClocks', () => {
 	it('keeps every server on our clock until one refuses it', () => {
 		let now = OURS;
 		const clocks = new ServerClocks({ now: () => now });
-		clocks.observe(ORIGIN, answer(200, OURS + 3600_000));
+		clocks.observe(ORIGIN, answer(200, OURS + 3600_000), undefined);
 		expect(clocks.offset(ORIGIN)).toBeUndefined();
 		expect(clocks.now(ORIGIN)).toBe(OURS);
 		now += 5;
@@ -40,24 +40,24 @@ describe('ServerClocks', () => {
 		// a later answer, read 0.3 s after it was made: a closer reading
 		now = OURS + 2_000;
 		// made at 11:59:03.0, read at 12:00:02.4
-		clocks.observe(ORIGIN, answer(200, OURS - 58_000 + 600));
+		clocks.observe(ORIGIN, answer(200, OURS - 58_000 + 600), -60_400);
 		expect(clocks.offset(ORIGIN)).toBe(-59_400);
 		// an answer that sat somewhere for 5 s reads lower: ignored
 		now = OURS + 10_000;
-		clocks.observe(ORIGIN, answer(200, OURS - 55_000));
+		clocks.observe(ORIGIN, answer(200, OURS - 55_000), -60_400);
 		expect(clocks.offset(ORIGIN)).toBe(-59_400);
 		// so are an answer without a Date, one that is not a date, and one too long to be one
-		clocks.observe(ORIGIN, { status: 200, headers: new Headers() });
-		clocks.observe(ORIGIN, { status: 200, headers: new Headers({ date: 'yesterday' }) });
+		clocks.observe(ORIGIN, { status: 200, headers: new Headers() }, -60_400);
+		clocks.observe(ORIGIN, { status: 200, headers: new Headers({ date: 'yesterday' }) }, -60_400);
 		const padded = `${new Date(now + 3600_000).toUTCString()} (${'x'.repeat(100)})`;
-		clocks.observe(ORIGIN, { status: 200, headers: new Headers({ date: padded }) });
+		clocks.observe(ORIGIN, { status: 200, headers: new Headers({ date: padded }) }, -60_400);
 		expect(clocks.offset(ORIGIN)).toBe(-59_400);
 	});
 
 	it('follows a clock set back from the refusal it causes', () => {
 		const clocks = new ServerClocks({ now: () => OURS });
 		clocks.adopt(ORIGIN, dated(OURS + 600_000), undefined);
-		clocks.observe(ORIGIN, answer(200, OURS + 600_000));
+		clocks.observe(ORIGIN, answer(200, OURS + 600_000), 599_600);
 		// set back 10 minutes: our stamps are now ahead of it, and it refuses them
 		expect(clocks.adopt(ORIGIN, dated(OURS), 599_600)).toBe(true);
 		expect(clocks.offset(ORIGIN)).toBe(-400);
@@ -67,7 +67,7 @@ describe('ServerClocks', () => {
 		const clocks = new ServerClocks({ now: () => OURS });
 		expect(clocks.adopt(ORIGIN, dated(OURS + 10_000), undefined)).toBe(true);
 		expect(clocks.offset(ORIGIN)).toBe(9600);
-		clocks.observe(ORIGIN, answer(200, OURS + 10_000));
+		clocks.observe(ORIGIN, answer(200, OURS + 10_000), 9600);
 		// once a request on its clock was accepted, a refusal the clock does not explain is not about it
 		expect(clocks.adopt(ORIGIN, dated(OURS + 10_000), 9600)).toBe(false);
 		expect(clocks.adopt(ORIGIN, dated(OURS + 10_500), 9600)).toBe(false);
@@ -92,15 +92,38 @@ describe('ServerClocks', () => {
 		expect(clocks.adopt(ORIGIN, dated(now + 600_000), undefined)).toBe(true);
 		expect(clocks.offset(ORIGIN)).toBe(599_600);
 		// an answer of 400 or more confirms nothing
-		clocks.observe(ORIGIN, answer(401, now + 600_000));
+		clocks.observe(ORIGIN, answer(401, now + 600_000), 599_600);
 		expect(clocks.adopt(ORIGIN, dated(now + 600_000), 599_600)).toBe(true);
 		expect(clocks.offset(ORIGIN)).toBeUndefined();
+	});
+
+	it('is not confirmed by an answer to a request stamped on ours, sent before it was put on its own', () => {
+		// a proxy's Date 10 minutes ahead; a request on our clock was in flight, and passes
+		const clocks = new ServerClocks({ now: () => OURS });
+		clocks.adopt(ORIGIN, dated(OURS + 600_000), undefined);
+		clocks.observe(ORIGIN, answer(200, OURS + 600_000), undefined);
+		// the retry on its "clock" is refused: back to ours
+		expect(clocks.adopt(ORIGIN, dated(OURS + 600_000), 599_600)).toBe(true);
+		expect(clocks.offset(ORIGIN)).toBeUndefined();
+	});
+
+	it('keeps a confirmed clock confirmed when a refusal reads it a second lower (a late answer)', () => {
+		const clocks = new ServerClocks({ now: () => OURS });
+		clocks.adopt(ORIGIN, dated(OURS + 600_900), undefined);
+		clocks.observe(ORIGIN, answer(200, OURS + 600_900), 600_600);
+		expect(clocks.offset(ORIGIN)).toBe(600_600);
+		// a refusal not about the clock, made late in its second and slow to arrive, reads 1.2 s lower
+		expect(clocks.adopt(ORIGIN, dated(OURS + 599_900), 600_600)).toBe(true);
+		expect(clocks.offset(ORIGIN)).toBe(599_600);
+		// its retry is refused the same way: still confirmed, so still on its clock, and no retry
+		expect(clocks.adopt(ORIGIN, dated(OURS + 599_900), 599_600)).toBe(false);
+		expect(clocks.offset(ORIGIN)).toBe(599_600);
 	});
 
 	it('keeps a reading another request made meanwhile', () => {
 		const clocks = new ServerClocks({ now: () => OURS });
 		clocks.adopt(ORIGIN, dated(OURS + 600_000), undefined);
-		clocks.observe(ORIGIN, answer(200, OURS + 600_000));
+		clocks.observe(ORIGIN, answer(200, OURS + 600_000), 599_600);
 		// a request stamped on ours before that, refused after
 		expect(clocks.adopt(ORIGIN, dated(OURS + 599_000), undefined)).toBe(true);
 		expect(clocks.offset(ORIGIN)).toBe(599_600);

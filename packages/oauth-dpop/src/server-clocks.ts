@@ -101,16 +101,22 @@ export class ServerClocks {
 	}
 
 	/**
-	 * learns from an answer of `origin` (its `status` and `headers`). a server on its own clock
-	 * takes a later reading of its `Date` only when it is higher, so closer to its clock: every
-	 * reading is behind it, and a lower one only reads an older answer. (a clock set back is
-	 * learnt from the refusal it causes, through `adopt`.) an answer below 400 confirms the
-	 * clock. a server on ours is left there, so this costs one map lookup on every answer.
+	 * learns from an answer of `origin` (its `status` and `headers`) to a request stamped with
+	 * `used` (`offset(origin)` then: undefined for our clock). a server on its own clock takes a
+	 * later reading of its `Date` only when it is higher, so closer to its clock: every reading is
+	 * behind it, and a lower one only reads an older answer. (a clock set back is learnt from the
+	 * refusal it causes, through `adopt`.) an answer below 400 to a request stamped on its clock
+	 * confirms that clock; one stamped on ours (sent before the server was put on its own) says
+	 * nothing of it. a server on ours is left there, so this costs one map lookup on every answer.
 	 */
-	observe(origin: string, response: { readonly headers: Headers; readonly status: number }): void {
+	observe(
+		origin: string,
+		response: { readonly headers: Headers; readonly status: number },
+		used: number | undefined,
+	): void {
 		const current = this.#offsets.get(origin);
 		if (current === undefined) return;
-		if (response.status < 400) current.confirmed = true;
+		if (used !== undefined && response.status < 400) current.confirmed = true;
 		const date = response.headers.get('date');
 		// the same Date read again only reads lower
 		if (date === null || date === current.date) return;
@@ -128,7 +134,7 @@ export class ServerClocks {
 	 * - stamped on ours: the server is put on its own clock, as the refusal's `Date` reads it;
 	 *   true, or false (nothing changed) without a usable `Date`;
 	 * - stamped on its clock, which has moved by a second or more since: followed; true;
-	 * - stamped on its clock, which has not moved, before any request on it was accepted: its
+	 * - stamped on its clock, which has not moved, before any request stamped on it was accepted: its
 	 *   `Date` is not what the server checks with, and it goes back to ours, where it stays for
 	 *   10 minutes; true;
 	 * - otherwise false: the refusal is not about the clock.
@@ -149,7 +155,9 @@ export class ServerClocks {
 			return true;
 		}
 		if (reading !== undefined && Math.abs(reading.ms - used) >= 1000) {
-			this.#put(origin, { ...reading, confirmed: false });
+			// a reading can lag by a second plus a trip: a clock that worked stays confirmed, or a
+			// refusal not about the clock, read late, would put it back on ours
+			this.#put(origin, { ...reading, confirmed: current?.confirmed ?? false });
 			return true;
 		}
 		if (current !== undefined && !current.confirmed) {
