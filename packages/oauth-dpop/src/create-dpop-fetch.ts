@@ -259,7 +259,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				nonce = fresh;
 			} else if (
 				clocks !== undefined &&
-				(await isInvalidDpopProof(response)) &&
+				(await isInvalidDpopProof(response, ath !== undefined)) &&
 				// told of every such refusal, a retry or not: it follows the server's clock, or goes
 				// back to ours when the server refused its clock too
 				clocks.adopt(origin, response.headers, offset) &&
