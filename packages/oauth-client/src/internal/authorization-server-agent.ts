@@ -35,7 +35,7 @@ export interface AuthorizationServerAgentOptions {
 	nonces: DpopNonceCache;
 	fetch: FetchFunction;
 	now: () => number;
-	/** the clock each server's proofs and assertions are stamped with (shared by the client). */
+	/** the clock each server's proofs and assertions are stamped with (shared by the clients on one clock). */
 	clocks: ServerClocks;
 	/** the time limit for each request, in milliseconds. */
 	timeout: number;
