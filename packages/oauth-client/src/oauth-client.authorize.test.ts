@@ -3,7 +3,7 @@ import { Client } from '@atcute/client';
 import { type ActorResolver, LocalActorResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { DiscoveryError } from '@atcute/oauth-discovery';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { IdentityResolutionError } from './errors.ts';
 import { OAuthClient } from './oauth-client.ts';
@@ -14,20 +14,15 @@ import {
 	CLIENT_ID,
 	createTestClient,
 	REDIRECT_URI,
-	startTestOAuthServer,
 	type TestOAuthServer,
+	useTestServer,
 } from './test-utils/setup.ts';
 
 describe('OAuthClient.authorize', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
 
-	beforeAll(async () => {
-		server = await startTestOAuthServer();
-		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
-	});
-	afterAll(() => server.close());
-	beforeEach(() => server.reset());
+	useTestServer((env) => ({ server, alice } = env));
 
 	it('signs in by handle through PAR, and the session calls the PDS', async () => {
 		const { client, states } = await createTestClient(server);

@@ -5,7 +5,7 @@ import {
 	XrpcHandleResolver,
 } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { STATE_TTL_MS } from './constants.ts';
 import {
@@ -21,6 +21,7 @@ import {
 	createTestClient,
 	startTestOAuthServer,
 	type TestOAuthServer,
+	useTestServer,
 } from './test-utils/setup.ts';
 
 const callbackError = async (promise: Promise<unknown>): Promise<OAuthCallbackError> => {
@@ -37,13 +38,10 @@ describe('OAuthClient.callback', () => {
 	let alice: { did: Did; handle: string };
 	let bob: { did: Did; handle: string };
 
-	beforeAll(async () => {
-		server = await startTestOAuthServer();
-		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
+	useTestServer((env) => {
+		({ server, alice } = env);
 		bob = server.createAccount({ handle: 'bob.test' }) as { did: Did; handle: string };
 	});
-	afterAll(() => server.close());
-	beforeEach(() => server.reset());
 
 	const start = async (overrides?: Parameters<typeof createTestClient>[1]) => {
 		const test = await createTestClient(server, overrides);

@@ -1,10 +1,10 @@
 import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey } from '@atcute/oauth-keys';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { OAuthSession } from './oauth-session.ts';
 import type { OAuthSessionEvent, SessionEventListener } from './session-events.ts';
-import { createTestClient, signIn, startTestOAuthServer, type TestOAuthServer } from './test-utils/setup.ts';
+import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
 
 /** a listener that records every event, in order. */
 const recorder = (): { events: OAuthSessionEvent[]; listener: SessionEventListener } => {
@@ -20,12 +20,7 @@ describe('OAuthClient session events', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
 
-	beforeAll(async () => {
-		server = await startTestOAuthServer();
-		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
-	});
-	afterAll(() => server.close());
-	beforeEach(() => server.reset());
+	useTestServer((env) => ({ server, alice } = env));
 
 	it('reports a sign-in and a refresh as updated, with the stored session', async () => {
 		const { client, sessions } = await createTestClient(server);

@@ -1,13 +1,13 @@
 import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey, Keyset } from '@atcute/oauth-keys';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { buildClientMetadata } from './client-metadata.ts';
 import { OAuthCallbackError, SessionNotFoundError } from './errors.ts';
 import type { OAuthClientOptions } from './oauth-client-options.ts';
 import type { StoredSession, StoredState } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
-import { createTestClient, signIn, startTestOAuthServer, type TestOAuthServer } from './test-utils/setup.ts';
+import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
 
 /** a caller without types: what JavaScript, or a value from the environment, can pass. */
 const loose = <T>(value: unknown): T => value as T;
@@ -16,12 +16,7 @@ describe('OAuthClient input checks', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
 
-	beforeAll(async () => {
-		server = await startTestOAuthServer();
-		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
-	});
-	afterAll(() => server.close());
-	beforeEach(() => server.reset());
+	useTestServer((env) => ({ server, alice } = env));
 
 	describe('the constructor', () => {
 		it.each(['false', '0', 1])('refuses allowHttp %j, which would turn plain http on', async (allowHttp) => {

@@ -5,7 +5,7 @@ import {
 	XrpcHandleResolver,
 } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import {
 	IdentityResolutionError,
@@ -14,7 +14,13 @@ import {
 	TokenRefreshError,
 } from './errors.ts';
 import type { OAuthSessionEvent } from './session-events.ts';
-import { createTestClient, signIn, startTestOAuthServer, type TestOAuthServer } from './test-utils/setup.ts';
+import {
+	createTestClient,
+	signIn,
+	startTestOAuthServer,
+	type TestOAuthServer,
+	useTestServer,
+} from './test-utils/setup.ts';
 
 const refreshError = async (promise: Promise<unknown>): Promise<unknown> => {
 	return promise.then(
@@ -32,13 +38,10 @@ describe('OAuthClient refresh rules', () => {
 	const newAccount = () =>
 		server.createAccount({ handle: `moving-${++count}.test` }) as { did: Did; handle: string };
 
-	beforeAll(async () => {
-		server = await startTestOAuthServer();
-		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
+	useTestServer((env) => {
+		({ server, alice } = env);
 		bob = server.createAccount({ handle: 'bob.test' }) as { did: Did; handle: string };
 	});
-	afterAll(() => server.close());
-	beforeEach(() => server.reset());
 
 	it('ends the session when the refreshed tokens are for another account, and revokes them', async () => {
 		const { client, sessions } = await createTestClient(server);

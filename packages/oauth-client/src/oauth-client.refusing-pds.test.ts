@@ -1,7 +1,7 @@
 import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
 import type { Did } from '@atcute/lexicons';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { REFUSED_RETRY_MS } from './constants.ts';
 import { OAuthTransientError } from './errors.ts';
@@ -11,10 +11,9 @@ import type { OAuthSession } from './oauth-session.ts';
 import {
 	createTestClient as createClient,
 	signIn,
-	startTestOAuthServer,
 	type TestClock,
 	type TestOAuthServer,
-	testClock,
+	useTestServer,
 } from './test-utils/setup.ts';
 import type { OAuthTracer } from './tracer.ts';
 
@@ -47,13 +46,7 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 	const createTestClient: typeof createClient = (target, overrides = {}) =>
 		createClient(target, { clock, ...overrides });
 
-	beforeAll(async () => {
-		clock = testClock();
-		server = await startTestOAuthServer({ now: clock.now });
-		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
-	});
-	afterAll(() => server.close());
-	beforeEach(() => server.reset());
+	useTestServer((env) => ({ server, alice, clock } = env));
 
 	/**
 	 * signs alice in with `client` and has the PDS refuse every token from then on: a call makes

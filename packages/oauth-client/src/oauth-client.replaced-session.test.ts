@@ -1,6 +1,6 @@
 import type {} from '@atcute/atproto';
 import type { Did } from '@atcute/lexicons';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { AuthMethodUnsatisfiableError } from './errors.ts';
 import { createMemoryLock, type LockFunction } from './lock.ts';
@@ -10,10 +10,9 @@ import { MapStore } from './test-utils/map-store.ts';
 import {
 	createTestClient as createClient,
 	signIn,
-	startTestOAuthServer,
 	type TestClock,
 	type TestOAuthServer,
-	testClock,
+	useTestServer,
 } from './test-utils/setup.ts';
 
 const GET_SESSION = '/xrpc/com.atproto.server.getSession';
@@ -39,13 +38,7 @@ describe('OAuthClient with a session replaced meanwhile', () => {
 	const createTestClient: typeof createClient = (target, overrides = {}) =>
 		createClient(target, { clock, ...overrides });
 
-	beforeAll(async () => {
-		clock = testClock();
-		server = await startTestOAuthServer({ now: clock.now });
-		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
-	});
-	afterAll(() => server.close());
-	beforeEach(() => server.reset());
+	useTestServer((env) => ({ server, alice, clock } = env));
 
 	it('an older session object signs with the new sign-in’s DPoP key once it adopts its tokens', async () => {
 		const { client, sessions } = await createTestClient(server);

@@ -1,6 +1,6 @@
 import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey } from '@atcute/oauth-keys';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { OAuthResponseError } from './errors.ts';
 import { OAuthClient } from './oauth-client.ts';
@@ -11,9 +11,9 @@ import {
 	actorResolverFor,
 	createTestClient,
 	signIn,
-	startTestOAuthServer,
 	type TestOAuthServer,
 	testClock,
+	useTestServer,
 } from './test-utils/setup.ts';
 import type { OAuthTracer } from './tracer.ts';
 
@@ -32,12 +32,7 @@ describe('OAuthClient with servers whose clock differs from ours', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
 
-	beforeAll(async () => {
-		server = await startTestOAuthServer();
-		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
-	});
-	afterAll(() => server.close());
-	beforeEach(() => server.reset());
+	useTestServer((env) => ({ server, alice } = env));
 
 	/** the refusals so far, as `server path error`. */
 	const refusals = () => server.stats.rejections.map((r) => `${r.server} ${r.path} ${r.error}`);

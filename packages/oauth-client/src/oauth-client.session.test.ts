@@ -4,7 +4,7 @@ import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
 import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey } from '@atcute/oauth-keys';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { REFRESH_MARGIN_MS } from './constants.ts';
 import {
@@ -21,10 +21,9 @@ import type { OAuthSession } from './oauth-session.ts';
 import {
 	createTestClient as createClient,
 	signIn,
-	startTestOAuthServer,
 	type TestClock,
 	type TestOAuthServer,
-	testClock,
+	useTestServer,
 } from './test-utils/setup.ts';
 import type { OAuthTracer } from './tracer.ts';
 
@@ -45,13 +44,7 @@ describe('OAuthClient sessions', () => {
 	const createTestClient: typeof createClient = (target, overrides = {}) =>
 		createClient(target, { clock, ...overrides });
 
-	beforeAll(async () => {
-		clock = testClock();
-		server = await startTestOAuthServer({ now: clock.now });
-		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
-	});
-	afterAll(() => server.close());
-	beforeEach(() => server.reset());
+	useTestServer((env) => ({ server, alice, clock } = env));
 
 	it('restores a stored session without refreshing a fresh token', async () => {
 		const { client } = await createTestClient(server);

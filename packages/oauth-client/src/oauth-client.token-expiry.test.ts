@@ -1,15 +1,15 @@
 import type { LocalActorResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
 	actorResolverFor,
 	createTestClient,
 	signIn,
-	startTestOAuthServer,
 	type TestClock,
 	type TestOAuthServer,
 	testClock,
+	useTestServer,
 } from './test-utils/setup.ts';
 
 /** how long the clock jumps after the token response: a slow PLC, a slow answer. */
@@ -40,12 +40,7 @@ describe('OAuthClient token expiry', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
 
-	beforeAll(async () => {
-		server = await startTestOAuthServer();
-		alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
-	});
-	afterAll(() => server.close());
-	beforeEach(() => server.reset());
+	useTestServer((env) => ({ server, alice } = env));
 
 	it('counts a sign-in’s token lifetime from the token request, not from after a slow identity check', async () => {
 		const clock = testClock();

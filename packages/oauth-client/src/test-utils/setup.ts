@@ -2,6 +2,7 @@ import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '
 import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey, type PrivateKey } from '@atcute/oauth-keys';
 import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-oauth-server';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 import { OAuthClient, type OAuthClientOptions } from '../oauth-client.ts';
 import type { StoredSession, StoredState } from '../stored-types.ts';
@@ -32,6 +33,37 @@ export const testClock = (): TestClock => {
 			offset += ms;
 		},
 	};
+};
+
+/** an account the test server made. */
+export interface TestAccount {
+	did: Did;
+	handle: string;
+}
+
+/** what `useTestServer` hands a describe block once its server is up. */
+export interface TestServerEnv {
+	server: TestOAuthServer;
+	/** `alice.test`, made on the server. */
+	alice: TestAccount;
+	/** the server's clock: a block that moves time for the server gives it to its clients too. */
+	clock: TestClock;
+}
+
+/**
+ * the test server of a describe block: started before its tests (with `alice.test` made), reset
+ * before each test, closed after them. `ready` gets it once it is up, to keep in the block's
+ * variables (more accounts made there come after alice, as before).
+ */
+export const useTestServer = (ready: (env: TestServerEnv) => void): void => {
+	let server: TestOAuthServer | undefined;
+	beforeAll(async () => {
+		const clock = testClock();
+		server = await startTestOAuthServer({ now: clock.now });
+		ready({ server, alice: server.createAccount({ handle: 'alice.test' }) as TestAccount, clock });
+	});
+	afterAll(() => server?.close());
+	beforeEach(() => server?.reset());
 };
 
 export interface TestClient {
