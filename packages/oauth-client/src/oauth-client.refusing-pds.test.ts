@@ -9,10 +9,10 @@ import { createMemoryLock, type LockFunction } from './lock.ts';
 import type { OAuthClient } from './oauth-client.ts';
 import type { OAuthSession } from './oauth-session.ts';
 import {
-	createTestClient as createClient,
 	signIn,
 	type TestClock,
 	type TestOAuthServer,
+	type TestServerEnv,
 	useTestServer,
 } from './test-utils/setup.ts';
 import type { OAuthTracer } from './tracer.ts';
@@ -43,10 +43,8 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 	let alice: { did: Did; handle: string };
 	// one clock for the server and every client, so time can be moved for both
 	let clock: TestClock;
-	const createTestClient: typeof createClient = (target, overrides = {}) =>
-		createClient(target, { clock, ...overrides });
-
-	useTestServer((env) => ({ server, alice, clock } = env));
+	let createTestClient: TestServerEnv['createTestClient'];
+	useTestServer((env) => ({ server, alice, clock, createTestClient } = env));
 
 	/**
 	 * signs alice in with `client` and has the PDS refuse every token from then on: a call makes

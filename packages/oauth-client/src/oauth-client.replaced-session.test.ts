@@ -8,10 +8,10 @@ import type { OAuthSessionEvent } from './session-events.ts';
 import type { StoredSession } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
 import {
-	createTestClient as createClient,
 	signIn,
 	type TestClock,
 	type TestOAuthServer,
+	type TestServerEnv,
 	useTestServer,
 } from './test-utils/setup.ts';
 
@@ -35,10 +35,8 @@ describe('OAuthClient with a session replaced meanwhile', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
 	let clock: TestClock;
-	const createTestClient: typeof createClient = (target, overrides = {}) =>
-		createClient(target, { clock, ...overrides });
-
-	useTestServer((env) => ({ server, alice, clock } = env));
+	let createTestClient: TestServerEnv['createTestClient'];
+	useTestServer((env) => ({ server, alice, clock, createTestClient } = env));
 
 	it('an older session object signs with the new sign-in’s DPoP key once it adopts its tokens', async () => {
 		const { client, sessions } = await createTestClient(server);

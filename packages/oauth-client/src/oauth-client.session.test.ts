@@ -19,10 +19,10 @@ import {
 import { createMemoryLock, type LockFunction } from './lock.ts';
 import type { OAuthSession } from './oauth-session.ts';
 import {
-	createTestClient as createClient,
 	signIn,
 	type TestClock,
 	type TestOAuthServer,
+	type TestServerEnv,
 	useTestServer,
 } from './test-utils/setup.ts';
 import type { OAuthTracer } from './tracer.ts';
@@ -41,10 +41,8 @@ describe('OAuthClient sessions', () => {
 	let alice: { did: Did; handle: string };
 	// one clock for the server and every client, so time can be moved for both
 	let clock: TestClock;
-	const createTestClient: typeof createClient = (target, overrides = {}) =>
-		createClient(target, { clock, ...overrides });
-
-	useTestServer((env) => ({ server, alice, clock } = env));
+	let createTestClient: TestServerEnv['createTestClient'];
+	useTestServer((env) => ({ server, alice, clock, createTestClient } = env));
 
 	it('restores a stored session without refreshing a fresh token', async () => {
 		const { client } = await createTestClient(server);

@@ -1089,6 +1089,20 @@ describe('createDpopFetch', () => {
 			return { fetch: refusing, calls: () => calls };
 		};
 
+		/**
+		 * a server an hour ahead, and a fetch put on its clock by a first request: refused for its
+		 * iat, then for want of a nonce, then taken. the server's requests are cleared after.
+		 */
+		const onTheServersClock = async () => {
+			server.clock = () => Date.now() + AHEAD_MS;
+			const clocks = new ServerClocks();
+			const dpopFetch = createDpopFetch({ key, clocks });
+			await (await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' })).arrayBuffer();
+			expect(statuses()).toEqual([400, 400, 200]);
+			server.clearRequests();
+			return { clocks, dpopFetch };
+		};
+
 		it('retries a proof refused for its iat once, stamped on the server clock, and stamps later requests so', async () => {
 			server.clock = () => Date.now() + AHEAD_MS;
 			const clocks = new ServerClocks();
@@ -1229,14 +1243,9 @@ describe('createDpopFetch', () => {
 		});
 
 		it('keeps a server on its clock once a request stamped on it passed: a refusal not about the clock is not retried', async () => {
-			server.clock = () => Date.now() + AHEAD_MS;
-			const clocks = new ServerClocks();
-			const dpopFetch = createDpopFetch({ key, clocks });
-			await (await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' })).arrayBuffer();
-			expect(statuses()).toEqual([400, 400, 200]);
+			const { clocks } = await onTheServersClock();
 
 			// a proof refused for its htu (the request went to another path)
-			server.clearRequests();
 			const misdirected = createDpopFetch({
 				key,
 				clocks,
@@ -1267,15 +1276,10 @@ describe('createDpopFetch', () => {
 		});
 
 		it('retries again when the server clock moved by a second or more since the proof was stamped', async () => {
-			server.clock = () => Date.now() + AHEAD_MS;
-			const clocks = new ServerClocks();
-			const dpopFetch = createDpopFetch({ key, clocks });
-			await (await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' })).arrayBuffer();
-			expect(statuses()).toEqual([400, 400, 200]);
+			const { clocks, dpopFetch } = await onTheServersClock();
 
 			// the server's clock is set back 10 minutes: what we stamp is now ahead of it
 			server.clock = () => Date.now() + AHEAD_MS - 600_000;
-			server.clearRequests();
 			const response = await dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=2' });
 			expect(response.status).toBe(200);
 			expect(statuses()).toEqual([400, 200]);

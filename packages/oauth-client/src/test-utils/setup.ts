@@ -48,6 +48,8 @@ export interface TestServerEnv {
 	alice: TestAccount;
 	/** the server's clock: a block that moves time for the server gives it to its clients too. */
 	clock: TestClock;
+	/** `createTestClient` with the server's clock, so time moves for both. */
+	createTestClient: typeof createTestClient;
 }
 
 /**
@@ -60,7 +62,13 @@ export const useTestServer = (ready: (env: TestServerEnv) => void): void => {
 	beforeAll(async () => {
 		const clock = testClock();
 		server = await startTestOAuthServer({ now: clock.now });
-		ready({ server, alice: server.createAccount({ handle: 'alice.test' }) as TestAccount, clock });
+		const alice = server.createAccount({ handle: 'alice.test' }) as TestAccount;
+		ready({
+			server,
+			alice,
+			clock,
+			createTestClient: (target, overrides = {}) => createTestClient(target, { clock, ...overrides }),
+		});
 	});
 	afterAll(() => server?.close());
 	beforeEach(() => server?.reset());
