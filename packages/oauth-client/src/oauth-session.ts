@@ -14,6 +14,7 @@ import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 
 import { discardBody } from './internal/read-json-body.ts';
 import type { RefreshDeferrals } from './internal/refresh-deferrals.ts';
+import type { RefreshOutcome } from './internal/session-refresher.ts';
 import { settleBefore } from './internal/settle-before.ts';
 import type { StoredSession, TokenSet } from './stored-types.ts';
 import { isStale } from './token-set.ts';
@@ -27,11 +28,7 @@ export interface SessionHost {
 	 * rejected (`refused`: the PDS refused it); absent forces a refresh. `withheld`: no refresh
 	 * was made, since the PDS had already refused that token on its arrival, moments ago.
 	 */
-	refresh(
-		did: Did,
-		staleAccessToken: string | undefined,
-		refused?: boolean,
-	): Promise<{ session: StoredSession; refreshed: boolean; withheld?: boolean }>;
+	refresh(did: Did, staleAccessToken: string | undefined, refused?: boolean): Promise<RefreshOutcome>;
 	/** notes that the PDS refused `accessToken` on its arrival, right after its refresh (best effort). */
 	markRefusedOnArrival(did: Did, accessToken: string): Promise<void>;
 	/** revokes the session at the server (best effort) and deletes it, as a sign-out. */
