@@ -40,6 +40,11 @@ export interface RefreshTraceContext {
 	 * with the PDS's 401, and the session is kept.
 	 */
 	withheld?: boolean | undefined;
+	/**
+	 * `true` when no token request was made because an earlier refresh of this account was turned
+	 * away with a `Retry-After` that has not passed: the refresh fails with `OAuthTransientError`.
+	 */
+	waitingOnRetryAfter?: boolean | undefined;
 }
 
 /** the context of one request a session makes to its PDS. the library fills `status`. */

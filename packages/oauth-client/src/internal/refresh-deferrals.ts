@@ -15,7 +15,8 @@ const MAX_DEFERRED = 10_000;
 
 /**
  * the accounts whose refresh before expiry failed transiently moments ago, and until when their
- * next try waits. a refresh asked for (`refresh()`, a token the PDS refused) is never deferred.
+ * next try waits. a refresh asked for (`refresh()`, a token the PDS refused) is never deferred
+ * here; the server's `Retry-After` holds back every refresh of the account (`RetryAfterHolds`).
  */
 export class RefreshDeferrals {
 	readonly #until = new Map<Did, number>();

@@ -20,6 +20,7 @@ import type { OAuthTracer, RefreshTraceContext } from '../tracer.ts';
 import { type AuthorizationServerAgent, RefusedTokenResponseError } from './authorization-server-agent.ts';
 import { readStoredSession } from './read-stored-session.ts';
 import type { CurrentIdentity } from './resolve-identity.ts';
+import { RetryAfterHolds } from './retry-after-holds.ts';
 import { sessionEndCause } from './session-end-cause.ts';
 
 /** what a `SessionRefresher` needs from its client. */
@@ -90,9 +91,12 @@ export class SessionRefresher {
 	readonly #options: SessionRefresherOptions;
 	/** the refresh under way for each account, which every caller meanwhile shares. */
 	readonly #pending = new Map<Did, Promise<RefreshOutcome>>();
+	/** the accounts whose refreshes wait out the authorization server's `Retry-After`. */
+	readonly #holds: RetryAfterHolds;
 
 	constructor(options: SessionRefresherOptions) {
 		this.#options = options;
+		this.#holds = new RetryAfterHolds(options.now);
 	}
 
 	/**
@@ -170,10 +174,17 @@ export class SessionRefresher {
 			context.withheld = true;
 			return { session, refreshed: false, withheld: true };
 		}
+		// checked after the two above: tokens another holder stored are adopted during the wait
+		const held = this.#holds.check(did);
+		if (held !== undefined) {
+			context.waitingOnRetryAfter = true;
+			throw held;
+		}
 
 		try {
 			return { session: await this.#refreshOnce(did, session), refreshed: true };
 		} catch (err) {
+			this.#holds.note(did, err);
 			// the one rule deciding whether this failure ends the session
 			const cause = sessionEndCause(err);
 			if (cause !== undefined) {

@@ -1,0 +1,202 @@
+import type {} from '@atcute/atproto';
+import { Client } from '@atcute/client';
+import type { Did } from '@atcute/lexicons';
+import { describe, expect, it } from 'vitest';
+
+import { OAuthTransientError } from './errors.ts';
+import type { OAuthSession } from './oauth-session.ts';
+import {
+	signIn,
+	type TestAccount,
+	type TestClock,
+	type TestOAuthServer,
+	type TestServerEnv,
+	useTestServer,
+} from './test-utils/setup.ts';
+import type { OAuthTracer, RefreshTraceContext } from './tracer.ts';
+
+/** within the second before `ms`: the test clock runs on from real time while a test runs. */
+const about = (ms: number) => expect.toSatisfy((left: number) => left <= ms && left > ms - 1000);
+
+const getSession = (session: OAuthSession) =>
+	new Client({ handler: session }).get('com.atproto.server.getSession', {});
+
+/**
+ * a fetch on which the token endpoint turns refreshes away with `status` and `Retry-After:
+ * retryAfter` while `limited` is set, counting them in `turnedAway`, and counts the PDS's calls.
+ */
+const rateLimitedFetch = (server: TestOAuthServer, status = 429, retryAfter = '60') => {
+	const state = { limited: true, turnedAway: 0, pdsCalls: 0 };
+	const fetchImpl: typeof fetch = async (input, init) => {
+		const url = String(input instanceof Request ? input.url : input);
+		if (url.includes('/xrpc/')) state.pdsCalls += 1;
+		if (
+			state.limited &&
+			url === `${server.issuer}/oauth/token` &&
+			String(init?.body).includes('refresh_token')
+		) {
+			state.turnedAway += 1;
+			return new Response('{"error":"slow_down"}', { status, headers: { 'retry-after': retryAfter } });
+		}
+		return fetch(input, init);
+	};
+	return { state, fetch: fetchImpl };
+};
+
+describe("a refresh turned away with Retry-After: none of the account's refreshes is sent until it passes", () => {
+	let server: TestOAuthServer;
+	let alice: TestAccount;
+	let clock: TestClock;
+	let createTestClient: TestServerEnv['createTestClient'];
+	useTestServer((env) => ({ server, alice, clock, createTestClient } = env));
+
+	it('holds back a refresh asked for, with what is left of the wait, and sends the next one after it', async () => {
+		const limiter = rateLimitedFetch(server);
+		const { client } = await createTestClient(server, { fetch: limiter.fetch });
+		const { session } = await signIn(server, client, alice.did);
+
+		await expect(session.refresh()).rejects.toMatchObject({
+			kind: 'rate_limited',
+			status: 429,
+			retryAfterMs: about(60_000),
+		});
+		expect(limiter.state.turnedAway).toBe(1);
+
+		clock.advance(20_000);
+		const held = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(held).toBeInstanceOf(OAuthTransientError);
+		expect(held).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterMs: about(40_000) });
+		expect((held as Error).message).toContain(alice.did);
+		expect((held as Error).message).toContain('40 s');
+		await expect(session.refresh()).rejects.toMatchObject({ retryAfterMs: about(40_000) });
+		expect(limiter.state.turnedAway).toBe(1);
+
+		clock.advance(40_000);
+		limiter.state.limited = false;
+		await session.refresh();
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
+	it('holds back the refresh of a token the PDS refused: the PDS is asked, the token endpoint is not', async () => {
+		const limiter = rateLimitedFetch(server, 503, '30');
+		const { client } = await createTestClient(server, { fetch: limiter.fetch });
+		const { session } = await signIn(server, client, alice.did);
+
+		server.behaviour.invalidTokenOnce = true;
+		await expect(session.handle('/xrpc/com.atproto.server.getSession')).rejects.toMatchObject({
+			kind: 'server_error',
+			status: 503,
+			retryAfterMs: about(30_000),
+		});
+		expect(limiter.state.turnedAway).toBe(1);
+
+		clock.advance(10_000);
+		server.behaviour.invalidTokenOnce = true;
+		const pdsCalls = limiter.state.pdsCalls;
+		await expect(session.handle('/xrpc/com.atproto.server.getSession')).rejects.toMatchObject({
+			kind: 'server_error',
+			retryAfterMs: about(20_000),
+		});
+		expect(limiter.state.pdsCalls).toBe(pdsCalls + 1);
+		expect(limiter.state.turnedAway).toBe(1);
+
+		// the wait over, the next refusal refreshes and the call is retried
+		clock.advance(20_000);
+		limiter.state.limited = false;
+		server.behaviour.invalidTokenOnce = true;
+		expect((await getSession(session)).ok).toBe(true);
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
+	it('holds back the refresh of an expired token: restore() fails at once, and the session is kept', async () => {
+		const limiter = rateLimitedFetch(server, 429, '600');
+		const { client, sessions } = await createTestClient(server, { fetch: limiter.fetch });
+		const { session } = await signIn(server, client, alice.did);
+		// 10 s before the access token expires, the refresh is turned away for 10 minutes
+		const expiresAt = session.getTokenInfo().expiresAt!.getTime();
+		clock.advance(expiresAt - clock.now() - 10_000);
+		await expect(session.refresh()).rejects.toMatchObject({ retryAfterMs: about(600_000) });
+		const stored = sessions.map.get(alice.did);
+
+		clock.advance(expiresAt - clock.now() + 1000);
+		await expect(client.restore(alice.did)).rejects.toMatchObject({ kind: 'rate_limited', transient: true });
+		await expect(getSession(session)).rejects.toMatchObject({ kind: 'rate_limited' });
+		expect(limiter.state.turnedAway).toBe(1);
+		expect(sessions.map.get(alice.did)).toEqual(stored);
+	});
+
+	it('adopts during the wait the tokens another process refreshed', async () => {
+		const limiter = rateLimitedFetch(server);
+		const first = await createTestClient(server, { fetch: limiter.fetch });
+		const { session } = await signIn(server, first.client, alice.did);
+		// the access token expires in 10 s: the next call would refresh it
+		clock.advance(session.getTokenInfo().expiresAt!.getTime() - clock.now() - 10_000);
+		await expect(session.refresh()).rejects.toMatchObject({ retryAfterMs: about(60_000) });
+
+		// another process, not rate limited, on the same store
+		const second = await createTestClient(server, { key: first.key, sessions: first.sessions });
+		await second.client.restore(alice.did, { refresh: true });
+		expect(server.stats.token.refresh_token).toBe(1);
+
+		clock.advance(20_000);
+		expect((await getSession(session)).ok).toBe(true);
+		expect((await getSession(await first.client.restore(alice.did))).ok).toBe(true);
+		expect(limiter.state.turnedAway).toBe(1);
+	});
+
+	it('holds back only the account turned away', async () => {
+		const bob = server.createAccount({ handle: 'bob.test' }) as { did: Did };
+		const limiter = rateLimitedFetch(server);
+		const { client } = await createTestClient(server, { fetch: limiter.fetch });
+		const { session: aliceSession } = await signIn(server, client, alice.did);
+		const { session: bobSession } = await signIn(server, client, bob.did);
+		await expect(aliceSession.refresh()).rejects.toMatchObject({ retryAfterMs: about(60_000) });
+
+		limiter.state.limited = false;
+		await bobSession.refresh();
+		await expect(aliceSession.refresh()).rejects.toMatchObject({ retryAfterMs: about(60_000) });
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
+	it('ends the wait when the clock is set back before the answer', async () => {
+		const limiter = rateLimitedFetch(server);
+		const { client } = await createTestClient(server, { fetch: limiter.fetch });
+		const { session } = await signIn(server, client, alice.did);
+		await expect(session.refresh()).rejects.toMatchObject({ retryAfterMs: about(60_000) });
+
+		limiter.state.limited = false;
+		clock.advance(-5_000);
+		await session.refresh();
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
+	it('does not hold back after an answer without Retry-After', async () => {
+		const { client } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		server.behaviour.refreshFailure = 'status_503';
+		await expect(session.refresh()).rejects.toMatchObject({ status: 503, retryAfterMs: undefined });
+		server.behaviour.refreshFailure = undefined;
+		await session.refresh();
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
+	it('traces a refresh held back as one that sent no token request', async () => {
+		const refreshes: RefreshTraceContext[] = [];
+		const tracer: OAuthTracer = {
+			trace: (operation, context, fn) => {
+				if (operation === 'refresh') refreshes.push(context as RefreshTraceContext);
+				return fn();
+			},
+		};
+		const limiter = rateLimitedFetch(server);
+		const { client } = await createTestClient(server, { fetch: limiter.fetch, tracer });
+		const { session } = await signIn(server, client, alice.did);
+		await expect(session.refresh()).rejects.toBeInstanceOf(OAuthTransientError);
+		await expect(session.refresh()).rejects.toBeInstanceOf(OAuthTransientError);
+
+		expect(refreshes).toEqual([
+			{ sub: alice.did, issuer: server.issuer },
+			{ sub: alice.did, issuer: server.issuer, waitingOnRetryAfter: true },
+		]);
+	});
+});
