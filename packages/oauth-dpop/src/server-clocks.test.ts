@@ -159,6 +159,24 @@ describe('ServerClocks', () => {
 		expect(clocks.offset('https://b.example')).toBe(8600);
 	});
 
+	it('keeps past maxSize a server whose clock an accepted request confirmed since', () => {
+		const clocks = new ServerClocks({ now: () => OURS, maxSize: 2 });
+		clocks.adopt('https://a.example', dated(OURS + 5000), undefined);
+		clocks.adopt('https://b.example', dated(OURS + 5000), undefined);
+		// a request stamped on a's clock is accepted; then another server is put on its own
+		clocks.observe('https://a.example', { status: 200, headers: new Headers() }, 4600);
+		clocks.adopt('https://c.example', dated(OURS + 5000), undefined);
+		expect(clocks.offset('https://a.example')).toBe(4600);
+		expect(clocks.offset('https://b.example')).toBeUndefined();
+		// a refusal, or an answer to a request stamped on ours, does not keep it
+		clocks.observe('https://a.example', { status: 200, headers: new Headers() }, 4600);
+		clocks.observe('https://c.example', { status: 401, headers: new Headers() }, 4600);
+		clocks.observe('https://c.example', { status: 200, headers: new Headers() }, undefined);
+		clocks.adopt('https://d.example', dated(OURS + 5000), undefined);
+		expect(clocks.offset('https://c.example')).toBeUndefined();
+		expect(clocks.offset('https://a.example')).toBe(4600);
+	});
+
 	it('refuses a clock that is not a function and a bad maxSize, naming them', () => {
 		expect(() => new ServerClocks({ now: Date.now() as never })).toThrow(
 			/now must be a function returning milliseconds since the epoch \(as Date.now, not its result\), got number/,

@@ -107,7 +107,8 @@ export class ServerClocks {
 	 * behind it, and a lower one only reads an older answer. (a clock set back is learnt from the
 	 * refusal it causes, through `adopt`.) an answer below 400 to a request stamped on its clock
 	 * confirms that clock; one stamped on ours (sent before the server was put on its own) says
-	 * nothing of it. a server on ours is left there, so this costs one map lookup on every answer.
+	 * nothing of it, and keeps the server among those kept past `maxSize`. a server on ours is left
+	 * there, so this costs one map lookup on every answer.
 	 */
 	observe(
 		origin: string,
@@ -116,7 +117,13 @@ export class ServerClocks {
 	): void {
 		const current = this.#offsets.get(origin);
 		if (current === undefined) return;
-		if (used !== undefined && response.status < 400) current.confirmed = true;
+		if (used !== undefined && response.status < 400) {
+			current.confirmed = true;
+			// the newest again: past maxSize, servers in use outlast those put on their clock since
+			// (origins a hostile handle names cannot push out a PDS that is working)
+			this.#offsets.delete(origin);
+			this.#offsets.set(origin, current);
+		}
 		const date = response.headers.get('date');
 		// the same Date read again only reads lower
 		if (date === null || date === current.date) return;
