@@ -95,6 +95,7 @@ describe("a refresh turned away with Retry-After: none of the account's refreshe
 		const pdsCalls = limiter.state.pdsCalls;
 		await expect(session.handle('/xrpc/com.atproto.server.getSession')).rejects.toMatchObject({
 			kind: 'server_error',
+			status: 503,
 			retryAfterMs: about(20_000),
 		});
 		expect(limiter.state.pdsCalls).toBe(pdsCalls + 1);
@@ -158,16 +159,46 @@ describe("a refresh turned away with Retry-After: none of the account's refreshe
 		expect(server.stats.token.refresh_token).toBe(1);
 	});
 
-	it('ends the wait when the clock is set back before the answer', async () => {
+	it('counts the wait again from a clock set back before the answer, no longer than the server asked', async () => {
 		const limiter = rateLimitedFetch(server);
 		const { client } = await createTestClient(server, { fetch: limiter.fetch });
 		const { session } = await signIn(server, client, alice.did);
 		await expect(session.refresh()).rejects.toMatchObject({ retryAfterMs: about(60_000) });
 
+		clock.advance(-3_600_000);
+		await expect(session.refresh()).rejects.toMatchObject({ retryAfterMs: about(60_000) });
+		clock.advance(60_000);
 		limiter.state.limited = false;
-		clock.advance(-5_000);
 		await session.refresh();
+		expect(limiter.state.turnedAway).toBe(1);
 		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
+	it('does not hold back a session with another refresh token: the account signed in again', async () => {
+		const limiter = rateLimitedFetch(server);
+		const { client } = await createTestClient(server, { fetch: limiter.fetch });
+		const { session: first } = await signIn(server, client, alice.did);
+		await expect(first.refresh()).rejects.toMatchObject({ retryAfterMs: about(60_000) });
+
+		limiter.state.limited = false;
+		const { session: second } = await signIn(server, client, alice.did);
+		await second.refresh();
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
+	it('does not hold back a session with another refresh token: another process refreshed it', async () => {
+		const limiter = rateLimitedFetch(server);
+		const first = await createTestClient(server, { fetch: limiter.fetch });
+		const { session } = await signIn(server, first.client, alice.did);
+		await expect(session.refresh()).rejects.toMatchObject({ retryAfterMs: about(60_000) });
+		const second = await createTestClient(server, { key: first.key, sessions: first.sessions });
+		await second.client.restore(alice.did, { refresh: true });
+
+		// what was turned away is no longer what is stored: this process's next refresh is sent
+		limiter.state.limited = false;
+		await session.refresh();
+		await first.client.restore(alice.did, { refresh: true });
+		expect(server.stats.token.refresh_token).toBe(3);
 	});
 
 	it('does not hold back after an answer without Retry-After', async () => {

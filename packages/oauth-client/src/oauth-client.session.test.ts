@@ -298,7 +298,8 @@ describe('OAuthClient sessions', () => {
 				const attempts = server.stats.refreshAttempts;
 				await expect(client.restore(alice.did, { refresh: true })).rejects.toMatchObject({
 					kind: 'rate_limited',
-					retryAfterMs: 1000,
+					// what is left of it: the test clock runs on in real time
+					retryAfterMs: expect.toSatisfy((ms: number) => ms > 0 && ms <= 1000),
 				});
 				expect(server.stats.refreshAttempts).toBe(attempts);
 				clock.advance(1000);

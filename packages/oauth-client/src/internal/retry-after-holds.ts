@@ -6,6 +6,8 @@ import { OAuthTransientError, type TransientErrorKind } from '../errors.ts';
 const MAX_HELD = 10_000;
 
 interface Hold {
+	/** the refresh token turned away: a session holding another is not held back. */
+	refreshToken: string;
 	/** when the server's answer arrived, on our clock. */
 	from: number;
 	/** when its `Retry-After` ends. */
@@ -16,9 +18,11 @@ interface Hold {
 
 /**
  * the accounts whose last refresh the authorization server turned away with a `Retry-After` (a 429
- * or 5xx answer), and until when. no refresh of theirs is sent before then, whatever asked for it:
- * the server said when a follow-up request is worth making (RFC 9110 §10.2.3), and each one sent
- * sooner would only be turned away again, adding to the load it is shedding.
+ * or 5xx answer), and until when. that refresh token is not sent again before then, whatever asks
+ * for it: the server said when a follow-up request is worth making (RFC 9110 §10.2.3), and each one
+ * sent sooner would only be turned away again, adding to the load it is shedding. a session that
+ * holds another refresh token (another process refreshed it, the account signed in again) is not
+ * held back: nothing was said about it.
  */
 export class RetryAfterHolds {
 	readonly #held = new Map<Did, Hold>();
@@ -28,29 +32,39 @@ export class RetryAfterHolds {
 		this.#now = now;
 	}
 
-	/** notes `err`, a refresh of `did` failing, when the server said how long to wait. */
-	note(did: Did, err: unknown): void {
+	/** notes `err`, the refresh of `did` with `refreshToken` failing, when the server said how long to wait. */
+	note(did: Did, refreshToken: string, err: unknown): void {
 		if (!(err instanceof OAuthTransientError) || !err.retryAfterMs) return;
 		const from = this.#now();
 		this.#held.delete(did);
 		// the oldest first (a Map keeps insertion order): dropping one costs at most one early refresh
 		if (this.#held.size >= MAX_HELD) this.#held.delete(this.#held.keys().next().value!);
-		this.#held.set(did, { from, until: from + err.retryAfterMs, kind: err.kind, status: err.status });
+		this.#held.set(did, {
+			refreshToken,
+			from,
+			until: from + err.retryAfterMs,
+			kind: err.kind,
+			status: err.status,
+		});
 	}
 
 	/**
-	 * the error a refresh of `did` fails with instead of being sent, while the server's
-	 * `Retry-After` lasts; `undefined` when it may be sent.
+	 * the error the refresh of `did` with `refreshToken` fails with instead of being sent, while
+	 * the server's `Retry-After` lasts; `undefined` when it may be sent.
 	 */
-	check(did: Did): OAuthTransientError | undefined {
+	check(did: Did, refreshToken: string): OAuthTransientError | undefined {
 		if (this.#held.size === 0) return undefined;
 		const hold = this.#held.get(did);
 		if (hold === undefined) return undefined;
 		const now = this.#now();
-		// a clock set back before the answer ends the hold: it must not stretch the server's wait
-		if (now >= hold.until || now < hold.from) {
+		if (now >= hold.until || hold.refreshToken !== refreshToken) {
 			this.#held.delete(did);
 			return undefined;
+		}
+		if (now < hold.from) {
+			// a clock set back: the wait counts again from here, never longer than the server asked
+			hold.until = now + (hold.until - hold.from);
+			hold.from = now;
 		}
 		const left = hold.until - now;
 		return new OAuthTransientError(

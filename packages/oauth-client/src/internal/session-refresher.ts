@@ -174,17 +174,10 @@ export class SessionRefresher {
 			context.withheld = true;
 			return { session, refreshed: false, withheld: true };
 		}
-		// checked after the two above: tokens another holder stored are adopted during the wait
-		const held = this.#holds.check(did);
-		if (held !== undefined) {
-			context.waitingOnRetryAfter = true;
-			throw held;
-		}
 
 		try {
-			return { session: await this.#refreshOnce(did, session), refreshed: true };
+			return { session: await this.#refreshOnce(did, session, context), refreshed: true };
 		} catch (err) {
-			this.#holds.note(did, err);
 			// the one rule deciding whether this failure ends the session
 			const cause = sessionEndCause(err);
 			if (cause !== undefined) {
@@ -195,7 +188,7 @@ export class SessionRefresher {
 		}
 	}
 
-	async #refreshOnce(did: Did, session: StoredSession): Promise<StoredSession> {
+	async #refreshOnce(did: Did, session: StoredSession, context: RefreshTraceContext): Promise<StoredSession> {
 		const { sessions, now, stored } = this.#options;
 		const { tokenSet } = session;
 		const refreshToken = tokenSet.refresh_token;
@@ -205,6 +198,13 @@ export class SessionRefresher {
 
 		// a session whose key was rotated out fails here, before anything is sent
 		const agent = await this.#agentFor(did, session);
+		// the server asked to wait before this refresh token is sent again (checked after the
+		// stored session was read: tokens another holder stored are adopted or refreshed, not held)
+		const held = this.#holds.check(did, refreshToken);
+		if (held !== undefined) {
+			context.waitingOnRetryAfter = true;
+			throw held;
+		}
 		// the account must still lead to this issuer before its refresh token is sent anywhere
 		const identity = await this.#currentIdentity(did, tokenSet.iss);
 
@@ -216,6 +216,7 @@ export class SessionRefresher {
 			// from here on the refresh token is spent: this request is not abortable
 			tokens = await agent.refresh(refreshToken);
 		} catch (err) {
+			this.#holds.note(did, refreshToken, err);
 			// the server issued tokens that failed our checks (the agent revoked them): the refresh
 			// token is spent and the grant ended, so the session can never work again
 			if (err instanceof RefusedTokenResponseError) {
