@@ -455,10 +455,16 @@ export const createApp = (options: CreateAppOptions): Hono => {
 				error instanceof LockTimeoutError ||
 				(error instanceof LockUnavailableError && error.transient)
 			) {
-				// a passing failure: the session is kept
+				// a passing failure: the session is kept. when the authorization server said how long to
+				// wait (its Retry-After, which the client also keeps to), the browser is told the same
+				const waitMs = error instanceof OAuthTransientError ? error.retryAfterMs : undefined;
+				if (waitMs !== undefined) c.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
 				return page(c, 503, {
 					title: 'try again in a moment',
-					message: 'your PDS or its authorization server could not be reached just now.',
+					message:
+						waitMs === undefined
+							? 'your PDS or its authorization server could not be reached just now.'
+							: `your authorization server asked to wait ${Math.max(1, Math.ceil(waitMs / 1000))} s before trying again.`,
 				});
 			}
 			if (
