@@ -458,13 +458,15 @@ export const createApp = (options: CreateAppOptions): Hono => {
 				// a passing failure: the session is kept. when the authorization server said how long to
 				// wait (its Retry-After, which the client also keeps to), the browser is told the same
 				const waitMs = error instanceof OAuthTransientError ? error.retryAfterMs : undefined;
-				if (waitMs !== undefined) c.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+				// whole seconds, rounded up: the browser is never told to come back before the wait ends
+				const waitS = waitMs ? Math.ceil(waitMs / 1000) : undefined;
+				if (waitS !== undefined) c.header('retry-after', String(waitS));
 				return page(c, 503, {
 					title: 'try again in a moment',
 					message:
-						waitMs === undefined
+						waitS === undefined
 							? 'your PDS or its authorization server could not be reached just now.'
-							: `your authorization server asked to wait ${Math.max(1, Math.ceil(waitMs / 1000))} s before trying again.`,
+							: `your authorization server asked to wait ${waitS} s before trying again.`,
 				});
 			}
 			if (

@@ -1,7 +1,7 @@
 import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
 import type { Did } from '@atcute/lexicons';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { OAuthTransientError } from './errors.ts';
 import type { OAuthSession } from './oauth-session.ts';
@@ -15,8 +15,8 @@ import {
 } from './test-utils/setup.ts';
 import type { OAuthTracer, RefreshTraceContext } from './tracer.ts';
 
-/** within the second before `ms`: the test clock runs on from real time while a test runs. */
-const about = (ms: number) => expect.toSatisfy((left: number) => left <= ms && left > ms - 1000);
+/** at most `ms`, and less only by what the test took: its clock runs on from real time. */
+const about = (ms: number) => expect.toSatisfy((left: number) => left <= ms && left > ms - 10_000);
 
 const getSession = (session: OAuthSession) =>
 	new Client({ handler: session }).get('com.atproto.server.getSession', {});
@@ -26,10 +26,11 @@ const getSession = (session: OAuthSession) =>
  * retryAfter` while `limited` is set, counting them in `turnedAway`, and counts the PDS's calls.
  */
 const rateLimitedFetch = (server: TestOAuthServer, status = 429, retryAfter = '60') => {
-	const state = { limited: true, turnedAway: 0, pdsCalls: 0 };
+	const state = { limited: true, turnedAway: 0, pdsCalls: 0, asCalls: 0 };
 	const fetchImpl: typeof fetch = async (input, init) => {
 		const url = String(input instanceof Request ? input.url : input);
 		if (url.includes('/xrpc/')) state.pdsCalls += 1;
+		else if (url.startsWith(server.issuer)) state.asCalls += 1;
 		if (
 			state.limited &&
 			url === `${server.issuer}/oauth/token` &&
@@ -143,6 +144,30 @@ describe("a refresh turned away with Retry-After: none of the account's refreshe
 		expect((await getSession(session)).ok).toBe(true);
 		expect((await getSession(await first.client.restore(alice.did))).ok).toBe(true);
 		expect(limiter.state.turnedAway).toBe(1);
+	});
+
+	it('sends nothing to the authorization server during the wait, its metadata past the cache time included', async () => {
+		// the metadata cache keeps Date.now as its clock when the client is made: a fake one, moved below
+		vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+		try {
+			const limiter = rateLimitedFetch(server, 429, '600');
+			const { client } = await createTestClient(server, { fetch: limiter.fetch });
+			const { session } = await signIn(server, client, alice.did);
+			await expect(session.refresh()).rejects.toMatchObject({ retryAfterMs: 600_000 });
+			const asCalls = limiter.state.asCalls;
+
+			// two minutes on, for the cache (60 s) and the client alike
+			vi.setSystemTime(Date.now() + 120_000);
+			for (let i = 0; i < 3; i++) {
+				await expect(session.refresh()).rejects.toMatchObject({
+					kind: 'rate_limited',
+					retryAfterMs: 480_000,
+				});
+			}
+			expect(limiter.state.asCalls).toBe(asCalls);
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 
 	it('holds back only the account turned away', async () => {

@@ -291,19 +291,10 @@ describe('OAuthClient sessions', () => {
 			);
 			expect(sessions.map.get(alice.did)).toEqual(before);
 
-			// once the server is back, the same session refreshes: after the 429's Retry-After of 1 s,
-			// during which no refresh is sent
+			// once the server is back (and the 429's Retry-After of 1 s has passed: see
+			// oauth-client.retry-after.test.ts), the same session refreshes
 			server.behaviour.refreshFailure = undefined;
-			if (failure === 'status_429') {
-				const attempts = server.stats.refreshAttempts;
-				await expect(client.restore(alice.did, { refresh: true })).rejects.toMatchObject({
-					kind: 'rate_limited',
-					// what is left of it: the test clock runs on in real time
-					retryAfterMs: expect.toSatisfy((ms: number) => ms > 0 && ms <= 1000),
-				});
-				expect(server.stats.refreshAttempts).toBe(attempts);
-				clock.advance(1000);
-			}
+			if (failure === 'status_429') clock.advance(1000);
 			await expect(client.restore(alice.did, { refresh: true })).resolves.toBeTruthy();
 		});
 	}

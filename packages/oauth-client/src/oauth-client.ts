@@ -170,6 +170,9 @@ export class OAuthClient {
 			lock: this.#lock,
 			now,
 			agentFor: (did, session) => this.#agentFor(did, session),
+			checkClientKey: (did, session) => {
+				pinnedClientKey(this.keyset, session.authMethod, did);
+			},
 			resolveIdentity: (did) => resolveIdentityAfresh(this.#actorResolver, this.#discovery, did, timeout),
 			end: (did, cause) => this.#endSession(did, cause),
 			stored: (did, session) => this.#emitUpdated(did, session),

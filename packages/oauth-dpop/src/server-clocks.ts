@@ -4,7 +4,8 @@ export interface ServerClocksOptions {
 	now?: (() => number) | undefined;
 	/**
 	 * how many servers on their own clock to remember (and as many kept on ours after a wrong `Date`);
-	 * the one put there longest ago is dropped first. default 1000.
+	 * the one put there, or last confirmed by an accepted request, longest ago is dropped first.
+	 * default 1000.
 	 */
 	maxSize?: number | undefined;
 }
@@ -106,8 +107,8 @@ export class ServerClocks {
 	 * later reading of its `Date` only when it is higher, so closer to its clock: every reading is
 	 * behind it, and a lower one only reads an older answer. (a clock set back is learnt from the
 	 * refusal it causes, through `adopt`.) an answer below 400 to a request stamped on its clock
-	 * confirms that clock; one stamped on ours (sent before the server was put on its own) says
-	 * nothing of it, and keeps the server among those kept past `maxSize`. a server on ours is left
+	 * confirms that clock, and makes the server the last to go past `maxSize`; one stamped on ours
+	 * (sent before the server was put on its own) says nothing of it. a server on ours is left
 	 * there, so this costs one map lookup on every answer.
 	 */
 	observe(

@@ -5,8 +5,15 @@ import { OAuthTransientError, type TransientErrorKind } from '../errors.ts';
 /** accounts remembered at most: a rate limit on a server with many accounts must not grow this without end. */
 const MAX_HELD = 10_000;
 
+/**
+ * what tells the refresh token turned away from the account's next ones: its length and its last
+ * characters. not the token itself, which must not stay in memory after its session (nor be
+ * usable from a heap dump); refresh tokens are random, so two of one account never share these.
+ */
+const fingerprintOf = (refreshToken: string): string => `${refreshToken.length}:${refreshToken.slice(-16)}`;
+
 interface Hold {
-	/** the refresh token turned away: a session holding another is not held back. */
+	/** the refresh token turned away (`fingerprintOf`): a session holding another is not held back. */
 	refreshToken: string;
 	/** when the server's answer arrived, on our clock. */
 	from: number;
@@ -40,7 +47,7 @@ export class RetryAfterHolds {
 		// the oldest first (a Map keeps insertion order): dropping one costs at most one early refresh
 		if (this.#held.size >= MAX_HELD) this.#held.delete(this.#held.keys().next().value!);
 		this.#held.set(did, {
-			refreshToken,
+			refreshToken: fingerprintOf(refreshToken),
 			from,
 			until: from + err.retryAfterMs,
 			kind: err.kind,
@@ -57,7 +64,7 @@ export class RetryAfterHolds {
 		const hold = this.#held.get(did);
 		if (hold === undefined) return undefined;
 		const now = this.#now();
-		if (now >= hold.until || hold.refreshToken !== refreshToken) {
+		if (now >= hold.until || hold.refreshToken !== fingerprintOf(refreshToken)) {
 			this.#held.delete(did);
 			return undefined;
 		}

@@ -30,6 +30,11 @@ export interface SessionRefresherOptions {
 	now: () => number;
 	/** the agent for a session's issuer, with its pinned key; throws `AuthMethodUnsatisfiableError`. */
 	agentFor: (did: Did, session: StoredSession) => Promise<AuthorizationServerAgent>;
+	/**
+	 * checks, with nothing sent, that the session's pinned client key is still in the keyset;
+	 * throws `AuthMethodUnsatisfiableError` as `agentFor` would.
+	 */
+	checkClientKey: (did: Did, session: StoredSession) => void;
 	/** the account's identity, resolved afresh. */
 	resolveIdentity: (did: Did) => Promise<CurrentIdentity>;
 	/** deletes a session that ended, and reports it; called under the session's lock. */
@@ -197,14 +202,16 @@ export class SessionRefresher {
 		}
 
 		// a session whose key was rotated out fails here, before anything is sent
-		const agent = await this.#agentFor(did, session);
-		// the server asked to wait before this refresh token is sent again (checked after the
-		// stored session was read: tokens another holder stored are adopted or refreshed, not held)
+		this.#options.checkClientKey(did, session);
+		// the server asked to wait before this refresh token is sent again. checked after the
+		// stored session was read (tokens another holder stored are adopted or refreshed, not held)
+		// and before the authorization server's metadata is fetched: nothing goes to it meanwhile
 		const held = this.#holds.check(did, refreshToken);
 		if (held !== undefined) {
 			context.waitingOnRetryAfter = true;
 			throw held;
 		}
+		const agent = await this.#agentFor(did, session);
 		// the account must still lead to this issuer before its refresh token is sent anywhere
 		const identity = await this.#currentIdentity(did, tokenSet.iss);
 
