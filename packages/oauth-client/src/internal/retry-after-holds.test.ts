@@ -31,6 +31,14 @@ describe('RetryAfterHolds', () => {
 		expect(holds.check(didOf(1), 'rt-1')).toBeUndefined();
 	});
 
+	it('tells apart refresh tokens that share a long prefix and suffix, of the same length', () => {
+		const holds = new RetryAfterHolds(() => 0);
+		const tokenWith = (middle: string) => `${'a'.repeat(400)}${middle}${'z'.repeat(400)}`;
+		holds.note(didOf(1), tokenWith('x'), rateLimited(5000));
+		expect(holds.check(didOf(1), tokenWith('x'))).toBeInstanceOf(OAuthTransientError);
+		expect(holds.check(didOf(1), tokenWith('y'))).toBeUndefined();
+	});
+
 	it('counts the wait again from a clock set back, never longer than the server asked', () => {
 		let now = 1_000_000;
 		const holds = new RetryAfterHolds(() => now);

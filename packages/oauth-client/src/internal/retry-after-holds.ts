@@ -6,11 +6,22 @@ import { OAuthTransientError, type TransientErrorKind } from '../errors.ts';
 const MAX_HELD = 10_000;
 
 /**
- * what tells the refresh token turned away from the account's next ones: its length and its last
- * characters. not the token itself, which must not stay in memory after its session (nor be
- * usable from a heap dump); refresh tokens are random, so two of one account never share these.
+ * what tells the refresh token turned away from the account's next ones: its length and two 32-bit
+ * FNV-1a hashes of its characters (two starting values, two primes). not the token itself, which
+ * must not stay in memory after its session (nor be readable from a heap dump). every character
+ * counts: a server's tokens may share a prefix or a suffix. a collision, however unlikely, would
+ * hold back the next session's refreshes until the wait ends, as the old one's were.
  */
-const fingerprintOf = (refreshToken: string): string => `${refreshToken.length}:${refreshToken.slice(-16)}`;
+const fingerprintOf = (refreshToken: string): string => {
+	let a = 0x811c9dc5;
+	let b = 0x01000193;
+	for (let i = 0; i < refreshToken.length; i++) {
+		const code = refreshToken.charCodeAt(i);
+		a = Math.imul(a ^ code, 0x01000193);
+		b = Math.imul(b ^ code, 0x0100019d);
+	}
+	return `${refreshToken.length}:${(a >>> 0).toString(36)}:${(b >>> 0).toString(36)}`;
+};
 
 interface Hold {
 	/** the refresh token turned away (`fingerprintOf`): a session holding another is not held back. */
