@@ -170,6 +170,25 @@ describe("a refresh turned away with Retry-After: none of the account's refreshe
 		}
 	});
 
+	it('tries a refresh before expiry as soon as the wait is over, not 30 s later', async () => {
+		const limiter = rateLimitedFetch(server, 429, '40');
+		const { client } = await createTestClient(server, { fetch: limiter.fetch });
+		const { session } = await signIn(server, client, alice.did);
+		// 55 s before the access token expires: inside the refresh margin
+		clock.advance(session.getTokenInfo().expiresAt!.getTime() - clock.now() - 55_000);
+		await expect(session.refresh()).rejects.toMatchObject({ retryAfterMs: about(40_000) });
+
+		// 35 s on, the refresh before expiry is held back for the 5 s left: the token is used
+		clock.advance(35_000);
+		expect((await getSession(session)).ok).toBe(true);
+		expect(limiter.state.turnedAway).toBe(1);
+		// 6 s on, the wait is over and the server is back: this call refreshes
+		clock.advance(6_000);
+		limiter.state.limited = false;
+		expect((await getSession(session)).ok).toBe(true);
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
 	it('holds back only the account turned away', async () => {
 		const bob = server.createAccount({ handle: 'bob.test' }) as { did: Did };
 		const limiter = rateLimitedFetch(server);

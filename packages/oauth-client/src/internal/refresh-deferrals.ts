@@ -2,6 +2,7 @@ import type { Did } from '@atcute/lexicons';
 
 import { OAuthTransientError } from '../errors.ts';
 import type { TokenSet } from '../stored-types.ts';
+import { isHeldBack } from './retry-after-holds.ts';
 import { canUseUnexpired } from './transient-failure.ts';
 
 /**
@@ -45,9 +46,10 @@ export class RefreshDeferrals {
 			return await refresh();
 		} catch (err) {
 			if (signal?.aborted || !canUseUnexpired(err, tokenSet, this.#now())) throw err;
-			// a server that said how long to wait (Retry-After on a 429 or 503) is left alone that long
+			// a server that said how long to wait (Retry-After on a 429 or 503) is left alone that long.
+			// a refresh held back for that wait cost no time limit: the pause is only what is left of it
 			const asked = err instanceof OAuthTransientError ? (err.retryAfterMs ?? 0) : 0;
-			this.#add(did, Math.max(PROACTIVE_RETRY_MS, asked));
+			this.#add(did, isHeldBack(err) ? asked : Math.max(PROACTIVE_RETRY_MS, asked));
 			return undefined;
 		}
 	}

@@ -23,6 +23,12 @@ const fingerprintOf = (refreshToken: string): string => {
 	return `${refreshToken.length}:${(a >>> 0).toString(36)}:${(b >>> 0).toString(36)}`;
 };
 
+/** the errors `check` made: refreshes that were never sent. */
+const heldBack = new WeakSet<OAuthTransientError>();
+
+/** whether `err` is a refresh `RetryAfterHolds` held back, with nothing sent. */
+export const isHeldBack = (err: unknown): boolean => err instanceof OAuthTransientError && heldBack.has(err);
+
 interface Hold {
 	/** the refresh token turned away (`fingerprintOf`): a session holding another is not held back. */
 	refreshToken: string;
@@ -85,11 +91,13 @@ export class RetryAfterHolds {
 			hold.from = now;
 		}
 		const left = hold.until - now;
-		return new OAuthTransientError(
+		const held = new OAuthTransientError(
 			hold.kind,
 			`the refresh of ${did} was not sent: the authorization server asked to wait ${Math.ceil(left / 1000)} s more (Retry-After)`,
 			hold.status,
 			{ retryAfterMs: left },
 		);
+		heldBack.add(held);
+		return held;
 	}
 }
