@@ -1,3 +1,5 @@
+import { setNewest } from '@atcute-oauth/internal/set-newest';
+
 /** where the latest `DPoP-Nonce` of each server origin is kept; may be sync or async. */
 export interface DpopNonceCache {
 	/** the latest nonce of `origin`, if known. */
@@ -31,11 +33,7 @@ export class MemoryDpopNonceCache implements DpopNonceCache {
 	}
 
 	set(origin: string, nonce: string): void {
-		// re-insert so map order stays least recently set first
-		this.#nonces.delete(origin);
-		this.#nonces.set(origin, nonce);
-		if (this.#nonces.size > this.#maxSize) {
-			this.#nonces.delete(this.#nonces.keys().next().value!);
-		}
+		// re-inserted, so the map's order stays least recently set first
+		setNewest(this.#nonces, origin, nonce, this.#maxSize);
 	}
 }

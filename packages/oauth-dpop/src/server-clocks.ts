@@ -1,3 +1,5 @@
+import { setNewest } from '@atcute-oauth/internal/set-newest';
+
 /** options for `ServerClocks`. */
 export interface ServerClocksOptions {
 	/** our clock, in milliseconds since the epoch; default `Date.now`. */
@@ -46,13 +48,6 @@ const readOffset = (headers: Headers, receivedAt: number): { ms: number; date: s
 	if (date === null || date.length > MAX_DATE_LENGTH) return undefined;
 	const ms = Date.parse(date) - receivedAt;
 	return Math.abs(ms) <= MAX_OFFSET_MS ? { ms, date } : undefined;
-};
-
-/** sets `key` as the newest entry of `map`, dropping the oldest past `maxSize`. */
-const bounded = <V>(map: Map<string, V>, key: string, value: V, maxSize: number): void => {
-	map.delete(key);
-	map.set(key, value);
-	if (map.size > maxSize) map.delete(map.keys().next().value!);
 };
 
 /**
@@ -122,8 +117,7 @@ export class ServerClocks {
 			current.confirmed = true;
 			// the newest again: past maxSize, servers in use outlast those put on their clock since
 			// (origins a hostile handle names cannot push out a PDS that is working)
-			this.#offsets.delete(origin);
-			this.#offsets.set(origin, current);
+			setNewest(this.#offsets, origin, current, this.#maxSize);
 		}
 		const date = response.headers.get('date');
 		// the same Date read again only reads lower
@@ -170,13 +164,13 @@ export class ServerClocks {
 		}
 		if (current !== undefined && !current.confirmed) {
 			this.#offsets.delete(origin);
-			bounded(this.#distrusted, origin, now + DISTRUST_MS, this.#maxSize);
+			setNewest(this.#distrusted, origin, now + DISTRUST_MS, this.#maxSize);
 			return true;
 		}
 		return false;
 	}
 
 	#put(origin: string, offset: Offset): void {
-		bounded(this.#offsets, origin, offset, this.#maxSize);
+		setNewest(this.#offsets, origin, offset, this.#maxSize);
 	}
 }

@@ -1,4 +1,5 @@
 import type { Did } from '@atcute/lexicons';
+import { setNewest } from '@atcute-oauth/internal/set-newest';
 
 import { OAuthTransientError } from '../errors.ts';
 import type { TokenSet } from '../stored-types.ts';
@@ -67,9 +68,7 @@ export class RefreshDeferrals {
 
 	/** notes that the refresh before expiry of `did` failed transiently: the next waits `waitMs`. */
 	#add(did: Did, waitMs: number): void {
-		this.#until.delete(did);
-		// the oldest first (a Map keeps insertion order)
-		if (this.#until.size >= MAX_DEFERRED) this.#until.delete(this.#until.keys().next().value!);
-		this.#until.set(did, this.#now() + waitMs);
+		// the oldest goes first
+		setNewest(this.#until, did, this.#now() + waitMs, MAX_DEFERRED);
 	}
 }

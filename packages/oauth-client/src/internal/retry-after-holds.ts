@@ -1,4 +1,5 @@
 import type { Did } from '@atcute/lexicons';
+import { setNewest } from '@atcute-oauth/internal/set-newest';
 
 import { OAuthTransientError, type TransientErrorKind } from '../errors.ts';
 
@@ -60,16 +61,15 @@ export class RetryAfterHolds {
 	note(did: Did, refreshToken: string, err: unknown): void {
 		if (!(err instanceof OAuthTransientError) || !err.retryAfterMs) return;
 		const from = this.#now();
-		this.#held.delete(did);
-		// the oldest first (a Map keeps insertion order): dropping one costs at most one early refresh
-		if (this.#held.size >= MAX_HELD) this.#held.delete(this.#held.keys().next().value!);
-		this.#held.set(did, {
+		// the oldest goes first: dropping one costs at most one early refresh
+		const hold = {
 			refreshToken: fingerprintOf(refreshToken),
 			from,
 			until: from + err.retryAfterMs,
 			kind: err.kind,
 			status: err.status,
-		});
+		};
+		setNewest(this.#held, did, hold, MAX_HELD);
 	}
 
 	/**
