@@ -27,6 +27,8 @@ const usageError = (command, problem) => fail(`${command}: ${problem}\n\n${USAGE
 
 /** what an environment variable's name may be: a key ring pasted here instead must not be echoed. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** the usual shape of a variable's name (OAUTH_STORE_KEYS): safe to repeat in a message. */
+const ENV_NAME_AS_WRITTEN = /^[A-Z_][A-Z0-9_]*$/;
 /** a word that is safe to repeat in a message; a secret (43 characters, mixed case) is not one. */
 const WORD = /^-{0,2}[a-z][a-z-]{0,30}$/;
 /** `arg` quoted when it is a plain word, else a note that does not repeat it. */
@@ -96,6 +98,15 @@ if (command === 'generate-key') {
 	const name = positionals[0];
 	if (!ENV_NAME.test(name)) {
 		usageError(command, 'NAME must be the name of an environment variable (A-Z a-z 0-9 _), not its value');
+	}
+	// a secret pasted in place of the name passes ENV_NAME nearly half the time (base64url with no
+	// "-", starting with a letter), and names no variable: it is repeated only if it looks like
+	// the names people give variables (upper case), which a random 43-character secret never does
+	if (process.env[name] === undefined) {
+		const named = ENV_NAME_AS_WRITTEN.test(name)
+			? name
+			: 'that variable (its name is not repeated here: it could be a secret)';
+		fail(`check-env: ${named} is not set`);
 	}
 	try {
 		const keys = parseStoreKeys(process.env[name], name);

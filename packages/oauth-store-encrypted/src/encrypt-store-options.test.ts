@@ -28,6 +28,17 @@ const open = (keys: unknown, options: object = {}) =>
 
 describe('encryptStore options', () => {
 	it.each([
+		['allowPlainText', true],
+		['cachesize', 0],
+		['key', [GOOD]],
+	])('refuses an option it does not know (%s), naming it and those it knows', (name, value) => {
+		const error = typeError(() => open([GOOD], { [name]: value }));
+		expect(error.message).toBe(
+			`encryptStore has no option "${name}"; its options are keys, allowPlaintext, cacheSize`,
+		);
+	});
+
+	it.each([
 		['no keys', []],
 		['keys that are not an array', GOOD],
 		['a key that is not an object', [null]],

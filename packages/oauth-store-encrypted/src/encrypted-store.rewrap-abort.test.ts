@@ -37,6 +37,20 @@ const aborted = async (promise: Promise<unknown>): Promise<RewrapAbortedError<Di
 };
 
 describe('EncryptedStore.rewrap, stopped halfway', () => {
+	it('stops at a key that is not a string, rather than counting it missing', async () => {
+		const { inner, store } = await populated('none');
+		// rows where their keys belong (a SQL query without .pluck()): a store keyed by strings
+		// would find no entry under each, and the rewrap would report itself done
+		const rows = dids.map((key) => ({ key }));
+		const error = await aborted(store.rewrap(rows as never, { lock: createMemoryLock() }));
+		expect(error.cause).toBeInstanceOf(TypeError);
+		expect((error.cause as Error).message).toBe('keys must yield strings (entry keys), got object');
+		expect(error.transient).toBe(false);
+		expect(error.report).toMatchObject({ checked: 1, missing: 0, rewrapped: 0 });
+		expect(await store.keyIdOf(dids[0]!)).toBe('key-a');
+		expect(inner.size).toBe(dids.length);
+	});
+
 	it('rejects with the entry it stopped at, the cause and the report so far', async () => {
 		const { store } = await populated(dids[3]!);
 		const error = await aborted(store.rewrap(dids, { lock: createMemoryLock() }));

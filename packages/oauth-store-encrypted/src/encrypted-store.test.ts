@@ -124,6 +124,23 @@ describe('encryptStore', () => {
 		expect(await rejection(store.get(DID))).toMatchObject({ code, entryKey: DID });
 	});
 
+	it.each(['v', 'kid', 'iv', 'ct'])(
+		'reports an envelope without %s as malformed, even with allowPlaintext, and keeps it',
+		async (field) => {
+			const { inner, store } = setup([KEY_A], { allowPlaintext: true });
+			await store.set(DID, session());
+			const damaged: Record<string, unknown> = { ...(inner.get(DID) as object) };
+			delete damaged[field];
+			inner.set(DID, damaged);
+			// never handed out as a plaintext value (nor rewrapped as one, which would bury it)
+			expect(await rejection(store.get(DID))).toMatchObject({ code: 'malformed', entryKey: DID });
+			expect(await rejection(store.keyIdOf(DID))).toMatchObject({ code: 'malformed' });
+			const report = await store.rewrap([DID], { dryRun: true });
+			expect(report.failed).toMatchObject([{ key: DID, error: { code: 'malformed' } }]);
+			expect(inner.get(DID)).toEqual(damaged);
+		},
+	);
+
 	it('puts no secret and no part of the value in its errors', async () => {
 		const { inner, store } = setup();
 		await store.set(DID, session());

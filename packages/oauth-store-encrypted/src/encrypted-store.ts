@@ -14,6 +14,13 @@ import type { RewrapOptions, RewrapReport } from './rewrap-options.ts';
 /** how many decrypted entries `encryptStore` keeps by default. */
 const DEFAULT_CACHE_SIZE = 1000;
 
+/** the options `encryptStore` knows; any other is refused (see the constructor). */
+const OPTION_NAMES: ReadonlySet<string> = new Set([
+	'keys',
+	'allowPlaintext',
+	'cacheSize',
+] satisfies (keyof EncryptStoreOptions)[]);
+
 /**
  * a `Store` that encrypts every value with AES-256-GCM (WebCrypto) before it reaches the wrapped
  * store, and decrypts on the way out. the wrapped store holds `{ v, kid, iv, ct, exp? }` objects
@@ -51,6 +58,15 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 				: methods;
 		if (missing.length > 0) {
 			throw new TypeError(`store must be a Store (get, set, delete, clear); it has no ${missing.join(', ')}`);
+		}
+		// a misspelt option (`allowPlainText`, `cachesize: 0`) would be taken as no option at all:
+		// the setting meant would silently not apply (plaintext kept in memory, say)
+		for (const name of typeof options === 'object' && options !== null ? Object.keys(options) : []) {
+			if (!OPTION_NAMES.has(name)) {
+				throw new TypeError(
+					`encryptStore has no option ${JSON.stringify(name)}; its options are ${[...OPTION_NAMES].join(', ')}`,
+				);
+			}
 		}
 		const { keys, allowPlaintext = false, cacheSize = DEFAULT_CACHE_SIZE } = options ?? {};
 		if (typeof allowPlaintext !== 'boolean') throw new TypeError('allowPlaintext must be a boolean');

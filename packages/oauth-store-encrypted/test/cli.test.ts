@@ -126,10 +126,27 @@ describe('oauth-store-encrypted (bin)', () => {
 		expect(`${stdout}${stderr}`).not.toContain(secret.slice(0, 10));
 	});
 
-	it('check-env fails on an unset variable', async () => {
+	it('check-env fails on an unset variable, naming it', async () => {
 		const { code, stderr } = await run(BIN, ['check-env', 'SURELY_NOT_SET_H11']);
 		expect(code).toBe(1);
-		expect(stderr).toContain('SURELY_NOT_SET_H11 is empty');
+		expect(stderr).toBe('check-env: SURELY_NOT_SET_H11 is not set\n');
+	});
+
+	it('check-env fails on an empty variable, naming it', async () => {
+		const { code, stderr } = await run(BIN, ['check-env', 'KEYS'], { KEYS: '' });
+		expect(code).toBe(1);
+		expect(stderr).toContain('KEYS is empty');
+	});
+
+	it('check-env never repeats a secret pasted in place of the name', async () => {
+		// a secret with no "-" that starts with a letter has the shape of a variable's name
+		let secret: string;
+		do secret = generateStoreKey('x').secret;
+		while (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(secret));
+		const { code, stdout, stderr } = await run(BIN, ['check-env', secret]);
+		expect(code).toBe(1);
+		expect(stderr).toContain('is not set');
+		expect(`${stdout}${stderr}`).not.toContain(secret.slice(0, 10));
 	});
 
 	it('prints its usage for an unknown command', async () => {

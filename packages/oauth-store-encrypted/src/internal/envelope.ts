@@ -28,15 +28,21 @@ export interface Envelope {
 	exp?: number;
 }
 
-/** whether a stored value is (or claims to be) one of our envelopes rather than a plaintext value. */
-export const isEnvelopeLike = (value: unknown): value is Record<keyof Envelope, unknown> =>
-	typeof value === 'object' &&
-	value !== null &&
-	!Array.isArray(value) &&
-	'v' in value &&
-	'kid' in value &&
-	'iv' in value &&
-	'ct' in value;
+/** the fields every envelope has: a stored object with two of them is taken for one. */
+const ENVELOPE_FIELDS = ['v', 'kid', 'iv', 'ct'] as const;
+
+/**
+ * whether a stored value is (or claims to be) one of our envelopes rather than a plaintext value.
+ * two of its four fields are enough: an envelope that lost one is damaged (`malformed`), and must
+ * never be read as a plaintext value (with `allowPlaintext`, or re-encrypted as one by `rewrap`,
+ * which would bury what is left of it). our plaintext values, sessions and states, have none.
+ */
+export const isEnvelopeLike = (value: unknown): value is Record<keyof Envelope, unknown> => {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+	let found = 0;
+	for (const field of ENVELOPE_FIELDS) if (field in value) found++;
+	return found >= 2;
+};
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });

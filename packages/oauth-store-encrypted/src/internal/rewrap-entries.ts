@@ -87,6 +87,13 @@ export const rewrapEntries = async <K extends string>(
 		for await (const key of keys) {
 			current = key;
 			report.checked++;
+			// a row object where its key belongs (a SQL query without .pluck()) would be looked up,
+			// found missing and counted so, and the rewrap reported as done while it did nothing
+			if (typeof key !== 'string') {
+				throw new TypeError(
+					`keys must yield strings (entry keys), got ${key === null ? 'null' : typeof key}`,
+				);
+			}
 			// before the lock and the read: a key no AAD can tell apart is the caller's error
 			checkEntryKey(key);
 			if (locked === undefined) await visit(key);
