@@ -704,6 +704,77 @@ describe('OAuthClient sessions', () => {
 		);
 	});
 
+	it('a signed-out session object sends nothing more, even when the server could not revoke', async () => {
+		const { client, sessions } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		server.behaviour.revokeFailure = 'status_503';
+		await session.signOut();
+		expect(sessions.map.has(alice.did)).toBe(false);
+		const sent = server.stats.requests.length;
+		// its access token is still good at the PDS (the revocation failed): it must not be used
+		for (const call of [
+			() => session.handle('/xrpc/com.atproto.server.getSession'),
+			() => session.refresh(),
+		]) {
+			await expect(call()).rejects.toBeInstanceOf(SessionNotFoundError);
+		}
+		expect(server.stats.requests.length).toBe(sent);
+	});
+
+	it("signing out a session object of an older grant revokes that grant's tokens too", async () => {
+		const { client, sessions } = await createTestClient(server);
+		const { session: older } = await signIn(server, client, alice.did);
+		// the account signs in again: the store holds the new grant, the old object the first
+		await signIn(server, client, alice.did);
+		// the server's grants of this account across tests: the last two are this test's
+		const lastTwo = () =>
+			server
+				.sessions(alice.did)
+				.slice(-2)
+				.map((grant) => grant.active);
+		expect(lastTwo()).toEqual([true, true]);
+		const deleted: unknown[] = [];
+		client.addEventListener((event) => {
+			if (event.type === 'deleted') deleted.push(event);
+		});
+
+		await older.signOut();
+		// both grants are over at the server, the stored one reported in the one event
+		expect(lastTwo()).toEqual([false, false]);
+		expect(sessions.map.has(alice.did)).toBe(false);
+		expect(deleted).toEqual([
+			{ type: 'deleted', sub: alice.did, cause: 'signed_out', revokedAtServer: true },
+		]);
+
+		// an object whose session was signed out elsewhere still revokes what it holds
+		const { session: again } = await signIn(server, client, alice.did);
+		await client.revoke(alice.did);
+		const revokes = server.stats.revoke;
+		await again.signOut();
+		expect(server.stats.revoke).toBe(revokes + 2);
+		expect(deleted).toHaveLength(2);
+	});
+
+	it('takes null from a store for no session, as undefined', async () => {
+		const { MapStore } = await import('./test-utils/map-store.ts');
+		const sessions = new (class extends MapStore<never> {
+			override async get(key: string) {
+				return ((await super.get(key)) ?? null) as never;
+			}
+		})();
+		const { client } = await createTestClient(server, { sessions });
+		const events: unknown[] = [];
+		client.addEventListener((event) => events.push(event));
+		await expect(client.restore(alice.did)).rejects.toBeInstanceOf(SessionNotFoundError);
+		await client.revoke(alice.did);
+		await client.revoke(alice.did);
+		expect(events).toEqual([]);
+
+		const { session } = await signIn(server, client, alice.did);
+		await client.revoke(alice.did);
+		await expect(session.refresh()).rejects.toBeInstanceOf(SessionNotFoundError);
+	});
+
 	it('deletes the session locally even when the revocation fails', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);

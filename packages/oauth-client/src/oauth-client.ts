@@ -68,15 +68,22 @@ const PROMPTS = new Set(['none', 'login', 'consent', 'select_account', 'create']
 /** how much of what the user typed a trace carries: longer than any handle or DID. */
 const MAX_TRACED_IDENTIFIER = 256;
 
+/** whether two sessions hold the same tokens (a refresh token is spent on use: any change shows). */
+const sameTokens = (a: StoredSession, b: StoredSession | undefined): boolean =>
+	b !== undefined &&
+	a.tokenSet.access_token === b.tokenSet.access_token &&
+	a.tokenSet.refresh_token === b.tokenSet.refresh_token;
+
 /**
- * a service URL as a trace may carry it: its origin and path, without credentials, query or
- * fragment (the library refuses a URL with credentials, yet a subscriber would see them first);
- * undefined when it does not parse.
+ * a service URL (a string, or a `URL` as `authorize` takes too) as a trace may carry it: its
+ * origin and path, without credentials, query or fragment (the library refuses a URL with
+ * credentials, yet a subscriber would see them first); undefined when it does not parse.
  */
 const tracedUrl = (value: unknown): string | undefined => {
-	if (typeof value !== 'string') return undefined;
+	const text = value instanceof URL ? value.href : value;
+	if (typeof text !== 'string') return undefined;
 	try {
-		const { origin, pathname } = new URL(value);
+		const { origin, pathname } = new URL(text);
 		return origin === 'null' ? undefined : origin + pathname;
 	} catch {
 		return undefined;
@@ -188,7 +195,7 @@ export class OAuthClient {
 			tracer,
 			refresh: (did, stale, refused) => this.#refresher.refresh(did, stale, refused),
 			markRefusedOnArrival: (did, token) => this.#refresher.markRefusedOnArrival(did, token),
-			signOut: (did) => this.#revoke(did, 'signed_out'),
+			signOut: (did, held) => this.#revoke(did, 'signed_out', held),
 			dpopKey: (jwk) => this.#keys.get(jwk),
 		};
 	}
@@ -427,8 +434,9 @@ export class OAuthClient {
 		checkDidArgument('restore', did);
 		checkRestoreOptions(options);
 		const { refresh = 'auto' } = options;
+		// a store that answers null for a missing key (as many clients do) means none too
 		const stored = await this.#sessions.get(did);
-		if (stored === undefined) {
+		if (stored == null) {
 			throw new SessionNotFoundError(did);
 		}
 		let session = readStoredSession(did, stored);
@@ -469,7 +477,7 @@ export class OAuthClient {
 	#endIfKeyRemoved(did: Did): Promise<StoredSession> {
 		return this.#lock(sessionLockName(did), async () => {
 			const stored = await this.#sessions.get(did);
-			if (stored === undefined) throw new SessionNotFoundError(did);
+			if (stored == null) throw new SessionNotFoundError(did);
 			const current = readStoredSession(did, stored);
 			const kid = this.#removedKid(current);
 			if (kid === undefined) return current;
@@ -492,38 +500,57 @@ export class OAuthClient {
 		return this.#revoke(did, 'revoked');
 	}
 
-	async #revoke(did: Did, cause: SessionDeletedCause): Promise<void> {
+	/**
+	 * revokes and deletes the stored session of `did`; `held` is a session object's own (its
+	 * `signOut()`), revoked as well when its grant is not the stored one.
+	 */
+	async #revoke(did: Did, cause: SessionDeletedCause, held?: StoredSession): Promise<void> {
 		await this.#lock(sessionLockName(did), async () => {
+			// one deadline for everything sent, the servers' metadata lookups included
+			const signal = AbortSignal.timeout(REVOCATION_TIMEOUT_MS);
 			let session: StoredSession | undefined;
 			try {
-				session = await this.#sessions.get(did);
+				// null from a store that answers so for a missing key: none either
+				session = (await this.#sessions.get(did)) ?? undefined;
 			} catch (err) {
 				// a session the store can never read (an encrypted one whose key was retired, a
 				// tampered row): its tokens cannot be revoked at the server, but signing out must
 				// still end it here, or the user could never sign out. a store that is down keeps it
 				if ((err as { transient?: unknown } | undefined)?.transient !== false) throw err;
 				await this.#endSession(did, cause, false);
+				if (held !== undefined) await this.#revokeAtServer(did, held, signal);
 				return;
 			}
-			if (session === undefined) return;
-			// whether the server confirmed the grant's end, for the `deleted` event: a grant left
-			// alive there is worth knowing about, though the local session goes either way
-			let revokedAtServer = false;
-			try {
-				// one deadline for the whole attempt, the server's metadata lookup included
-				const signal = AbortSignal.timeout(REVOCATION_TIMEOUT_MS);
-				const agent = await this.#agentFor(did, session, signal);
-				const { refresh_token, access_token } = session.tokenSet;
-				const revoked = (token: string) => agent.revoke(token, signal).catch(() => false);
-				// the refresh token first: revoking only the access token would leave the grant alive
-				if (refresh_token !== undefined) revokedAtServer = await revoked(refresh_token);
-				const accessRevoked = await revoked(access_token);
-				if (refresh_token === undefined) revokedAtServer = accessRevoked;
-			} catch {
-				// best effort: the local session goes whatever the server said
+			if (session !== undefined) {
+				// whether the server confirmed the grant's end, for the `deleted` event: a grant left
+				// alive there is worth knowing about, though the local session goes either way
+				const revokedAtServer = await this.#revokeAtServer(did, session, signal);
+				await this.#endSession(did, cause, revokedAtServer);
 			}
-			await this.#endSession(did, cause, revokedAtServer);
+			// the object signing out may hold other tokens than the store (the account signed in
+			// again since, or was signed out elsewhere): they are good at the server until revoked
+			if (held !== undefined && !sameTokens(held, session)) await this.#revokeAtServer(did, held, signal);
 		});
+	}
+
+	/**
+	 * revokes a session's refresh token (ending its grant), then its access token, best effort
+	 * before `signal`; whether the server confirmed the grant's end. never throws.
+	 */
+	async #revokeAtServer(did: Did, session: StoredSession, signal: AbortSignal): Promise<boolean> {
+		let revokedAtServer = false;
+		try {
+			const agent = await this.#agentFor(did, session, signal);
+			const { refresh_token, access_token } = session.tokenSet;
+			const revoked = (token: string) => agent.revoke(token, signal).catch(() => false);
+			// the refresh token first: revoking only the access token would leave the grant alive
+			if (refresh_token !== undefined) revokedAtServer = await revoked(refresh_token);
+			const accessRevoked = await revoked(access_token);
+			if (refresh_token === undefined) revokedAtServer = accessRevoked;
+		} catch {
+			// best effort: the local session goes whatever the server said
+		}
+		return revokedAtServer;
 	}
 
 	/** ends the session when `error` is definitive (the one rule, `sessionEndCause`); under the lock. */

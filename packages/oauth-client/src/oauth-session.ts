@@ -12,6 +12,7 @@ import {
 import type { Sha256Function } from '@atcute/oauth-keys';
 import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 
+import { SessionNotFoundError } from './errors.ts';
 import { discardBody } from './internal/read-json-body.ts';
 import type { RefreshDeferrals } from './internal/refresh-deferrals.ts';
 import type { RefreshOutcome } from './internal/session-refresher.ts';
@@ -31,8 +32,11 @@ export interface SessionHost {
 	refresh(did: Did, staleAccessToken: string | undefined, refused?: boolean): Promise<RefreshOutcome>;
 	/** notes that the PDS refused `accessToken` on its arrival, right after its refresh (best effort). */
 	markRefusedOnArrival(did: Did, accessToken: string): Promise<void>;
-	/** revokes the session at the server (best effort) and deletes it, as a sign-out. */
-	signOut(did: Did): Promise<void>;
+	/**
+	 * revokes the session at the server (best effort) and deletes it, as a sign-out; `held` is
+	 * the session object's own, whose tokens are revoked too when they are not the stored ones.
+	 */
+	signOut(did: Did, held: StoredSession): Promise<void>;
 	/** the imported form of a stored DPoP key (cached by the client). */
 	dpopKey(jwk: DpopPrivateJwk): Promise<DpopKey>;
 	readonly nonces: DpopNonceCache;
@@ -99,6 +103,10 @@ export class OAuthSession {
 	/** the private part of the DPoP key `#fetch` signs with: tells a replaced session's key apart. */
 	#keyOf: string;
 	#tokenSet: TokenSet;
+	/** the stored session this object's tokens came from (revoked by its `signOut()`). */
+	#session: StoredSession;
+	/** set by `signOut()`: the object sends nothing more. */
+	#signedOut = false;
 	#scopes: ScopeSet | undefined;
 	#scopesOf: string | undefined;
 	#audOrigin: string | undefined;
@@ -118,6 +126,7 @@ export class OAuthSession {
 		this.#host = host;
 		this.did = did;
 		this.#tokenSet = session.tokenSet;
+		this.#session = session;
 		this.#keyOf = session.dpopKey.d;
 		this.#fetch = this.#dpopFetch(dpopKey);
 	}
@@ -199,6 +208,8 @@ export class OAuthSession {
 	}
 
 	async #send(pathname: string, init: RequestInit): Promise<Response> {
+		// its tokens are the user's no more, whether or not the server confirmed their revocation
+		if (this.#signedOut) throw new SessionNotFoundError(this.did);
 		let tokenSet = this.#tokenSet;
 		// checked before anything is sent, a refresh included
 		let url = this.#pdsUrl(pathname, tokenSet.aud);
@@ -272,16 +283,21 @@ export class OAuthSession {
 
 	/** refreshes the tokens now, whether they are stale or not. */
 	async refresh(): Promise<TokenInfo> {
+		if (this.#signedOut) throw new SessionNotFoundError(this.did);
 		await this.#refresh(undefined);
 		return this.getTokenInfo();
 	}
 
 	/**
 	 * signs out: revokes the refresh token (which ends the grant) and the access token at the
-	 * server, best effort with a time limit, and always deletes the stored session.
+	 * server, best effort with a time limit, and always deletes the stored session. the tokens
+	 * this object holds are revoked too when they are not the stored ones (the account signed in
+	 * again since). once it resolves, this object sends nothing more: `handle()` and `refresh()`
+	 * reject with `SessionNotFoundError`, even when the server could not be reached to revoke.
 	 */
-	signOut(): Promise<void> {
-		return this.#host.signOut(this.did);
+	async signOut(): Promise<void> {
+		await this.#host.signOut(this.did, this.#session);
+		this.#signedOut = true;
 	}
 
 	/**
@@ -310,6 +326,7 @@ export class OAuthSession {
 			this.#keyOf = session.dpopKey.d;
 		}
 		this.#tokenSet = session.tokenSet;
+		this.#session = session;
 		return { tokenSet: session.tokenSet, refreshed, withheld: withheld === true };
 	}
 }

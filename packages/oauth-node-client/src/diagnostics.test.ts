@@ -245,10 +245,16 @@ describe('diagnostics_channel tracing', () => {
 			.authorize({ target: { type: 'pds', serviceUrl: `http://admin:s3cret@${pds.host}/x?api_key=k3y#f` } })
 			.catch(() => {});
 		await oauth.authorize({ target: { type: 'account', identifier: '  alice.test\n' } });
+		// a URL object, which authorize takes too, is traced the same way
+		await oauth.authorize({
+			target: { type: 'pds', serviceUrl: new URL(`${server.pdsUrl}?api_key=k3y`) as never },
+		});
 
 		expect(contexts[0]).toMatchObject({ target: 'pds', serviceUrl: `http://${pds.host}/x` });
 		expect(JSON.stringify(contexts[0])).not.toMatch(/s3cret|k3y/);
 		expect(contexts[1]).toMatchObject({ target: 'account', identifier: 'alice.test' });
+		expect(contexts[2]).toMatchObject({ target: 'pds', serviceUrl: `${pds.origin}/` });
+		expect(JSON.stringify(contexts[2])).not.toMatch(/k3y/);
 	});
 
 	it('lets an app give its own tracer instead', async () => {

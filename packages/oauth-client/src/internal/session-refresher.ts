@@ -152,7 +152,8 @@ export class SessionRefresher {
 		const { sessions, now, end } = this.#options;
 		// re-read inside the lock: another holder may have refreshed (or ended) it meanwhile
 		const stored = await sessions.get(did);
-		if (stored === undefined) {
+		// null: a store that answers so for a missing key
+		if (stored == null) {
 			throw new SessionNotFoundError(did);
 		}
 		const session = readStoredSession(did, stored);
@@ -289,7 +290,7 @@ export class SessionRefresher {
 		try {
 			await lock(sessionLockName(did), async () => {
 				const stored = await sessions.get(did);
-				if (stored === undefined) return;
+				if (stored == null) return;
 				const session = readStoredSession(did, stored);
 				const { tokenSet } = session;
 				if (tokenSet.access_token !== accessToken || tokenSet.refused_on_arrival === true) return;
