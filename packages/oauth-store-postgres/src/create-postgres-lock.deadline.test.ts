@@ -15,7 +15,7 @@ interface Step<T> {
  * clock: a PostgreSQL that slows down at a chosen moment, which a real server cannot be made to
  * do to the millisecond. `released` records how each connection went back (true: closed).
  */
-const scriptedPool = (connections: number[], answers: Step<{ acquired: boolean }>[]) => {
+const scriptedPool = (connections: number[], answers: Step<{ acquired: 'true' | 'false' }>[]) => {
 	const released: boolean[] = [];
 	const later = <T>(ms: number, value: T): Promise<T> =>
 		new Promise((resolve) => setTimeout(() => resolve(value), ms));
@@ -25,7 +25,7 @@ const scriptedPool = (connections: number[], answers: Step<{ acquired: boolean }
 		off: () => {},
 		release: (destroy?: boolean) => void released.push(destroy === true),
 		query: ({ text }: { text: string }) => {
-			if (!text.includes('pg_try_advisory_lock')) return Promise.resolve({ rows: [{ released: true }] });
+			if (!text.includes('pg_try_advisory_lock')) return Promise.resolve({ rows: [{ released: 'true' }] });
 			const step = answers[tries++]!;
 			return later(step.after, { rows: [step.value] });
 		},
@@ -54,9 +54,9 @@ describe('createPostgresLock deadlines', () => {
 			// the second connection comes 900 ms into its attempt, near the end of the 1 s grace
 			[0, 900],
 			[
-				{ after: 0, value: { acquired: false } },
+				{ after: 0, value: { acquired: 'false' } },
 				// its answer would come 500 ms later: past the attempt's deadline, within a fresh 1 s
-				{ after: 500, value: { acquired: true } },
+				{ after: 500, value: { acquired: 'true' } },
 			],
 		);
 		const lock = createPostgresLock({ pool, waitMs: 300, timeout: 20_000, retryDelay: 10 });
@@ -80,8 +80,8 @@ describe('createPostgresLock deadlines', () => {
 		const { pool } = scriptedPool(
 			[0, 0],
 			[
-				{ after: 0, value: { acquired: false } },
-				{ after: 60_000, value: { acquired: true } },
+				{ after: 0, value: { acquired: 'false' } },
+				{ after: 60_000, value: { acquired: 'true' } },
 			],
 		);
 		const lock = createPostgresLock({ pool, waitMs: 20_000, timeout: 2_000, retryDelay: 10 });
@@ -94,7 +94,7 @@ describe('createPostgresLock deadlines', () => {
 		'gives the first attempt (waitMs %i) timeout for its connection and again for its query',
 		async (waitMs) => {
 			// a slow first connection (3 s) then a slow answer (3 s): each within the 5 s timeout
-			const { pool, released } = scriptedPool([3_000], [{ after: 3_000, value: { acquired: true } }]);
+			const { pool, released } = scriptedPool([3_000], [{ after: 3_000, value: { acquired: 'true' } }]);
 			const lock = createPostgresLock({ pool, waitMs, timeout: 5_000 });
 			expect(await settle(lock('a', async () => 'ran').catch((err: unknown) => err))).toBe('ran');
 			expect(released).toEqual([false]);

@@ -322,6 +322,32 @@ describe('createPostgresLock when a holder goes silent', () => {
 		expect(lost).toHaveLength(1);
 	});
 
+	it('reports connection_lost when the holder returns in the very turn its event loop comes back from a stall past silentHolderMs', {
+		timeout: 30_000,
+	}, async () => {
+		const lost: LeaseLostEvent[] = [];
+		const lock = createPostgresLock({
+			pool: pool(),
+			prefix: uniqueName('stuck-return'),
+			heartbeatMs: 100,
+			silentHolderMs: 500,
+			timeout: 20_000,
+			onLeaseLost: (event) => lost.push(event),
+		});
+		const result = await lock('did:plc:a', async () => {
+			// the stall ends and fn returns before the server's FATAL is read: the lock was free
+			// (to anyone) meanwhile, which the release must still report
+			Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2_000);
+			return 'kept';
+		});
+		expect(result).toBe('kept');
+		await expect.poll(() => lost.length).toBe(1);
+		expect(lost).toMatchObject([{ name: 'did:plc:a', reason: 'connection_lost' }]);
+		expect(await advisoryHolders(admin)).toEqual([]);
+		await expect(lock('did:plc:a', async () => 'again')).resolves.toBe('again');
+		expect(lost).toHaveLength(1);
+	});
+
 	it("sets idle_session_timeout on the holder's connection while it holds a name, and puts back the app's own after", async () => {
 		const lockPool = pool({ max: 1 });
 		// an app's own setting on its connections, which a RESET would drop
@@ -395,7 +421,7 @@ describe('createPostgresLock when a holder goes silent', () => {
 
 /**
  * a pool of one scripted connection: its lock query answers `row` (what a server of another
- * version answers), its unlock succeeds or fails. records every statement sent, and how the
+ * version answers; booleans come as text, as the lock asks), its unlock succeeds or fails. records every statement sent, and how the
  * connection went back (true: closed).
  */
 const scriptedPool = (row: Record<string, unknown>, unlock: 'answers' | 'fails') => {
@@ -411,7 +437,7 @@ const scriptedPool = (row: Record<string, unknown>, unlock: 'answers' | 'fails')
 			if (text.includes('pg_advisory_unlock') && unlock === 'fails') {
 				throw Object.assign(new Error('invalid value for parameter'), { code: '22023', severity: 'ERROR' });
 			}
-			return { rows: [{ released: true }] };
+			return { rows: [{ released: 'true' }] };
 		},
 	};
 	return { pool: { connect: async () => client } as unknown as PgPool, sent, released };
@@ -427,7 +453,7 @@ describe("createPostgresLock settings on a holder's connection, by server versio
 
 	it('on a server without idle_session_timeout (before 14) runs the function, with TCP keepalives and tcp_user_timeout of about silentHolderMs, and puts them back', async () => {
 		const { pool, sent, released } = scriptedPool(
-			{ acquired: true, idle_session_timeout: null, ...TCP_BEFORE, bounded: '8 3 3 15000' },
+			{ acquired: 'true', idle_session_timeout: null, ...TCP_BEFORE, bounded: '8 3 3 15000' },
 			'answers',
 		);
 		const lock = createPostgresLock({ pool, heartbeatMs: 5_000 });
@@ -442,7 +468,7 @@ describe("createPostgresLock settings on a holder's connection, by server versio
 
 	it('on PostgreSQL 14+ puts back only idle_session_timeout', async () => {
 		const { pool, sent, released } = scriptedPool(
-			{ acquired: true, idle_session_timeout: '0', ...TCP_BEFORE, bounded: '15s' },
+			{ acquired: 'true', idle_session_timeout: '0', ...TCP_BEFORE, bounded: '15s' },
 			'answers',
 		);
 		await expect(createPostgresLock({ pool })('a', async () => 'ran')).resolves.toBe('ran');
@@ -453,7 +479,7 @@ describe("createPostgresLock settings on a holder's connection, by server versio
 
 	it('closes, rather than returns to the pool, a connection whose settings could not be put back', async () => {
 		const { pool, released } = scriptedPool(
-			{ acquired: true, idle_session_timeout: '0', ...TCP_BEFORE, bounded: '15s' },
+			{ acquired: 'true', idle_session_timeout: '0', ...TCP_BEFORE, bounded: '15s' },
 			'fails',
 		);
 		await expect(createPostgresLock({ pool })('a', async () => 'ran')).resolves.toBe('ran');

@@ -101,10 +101,17 @@ const BOUNDING_SETTINGS = [
  * idle, then $5 probes $4 s apart) and `tcp_user_timeout` ($6). the subquery (OFFSET 0: not merged
  * into the outer query) takes the lock and reads each setting's value before the outer query
  * changes it, to put it back on release. one statement, so the attempt's deadline covers it all; a
- * name it did not get changes nothing on the connection.
+ * name it did not get changes nothing on the connection. `acquired` comes back as text ('true' or
+ * 'false'): an app's type parser for booleans (`types` on its pool, or `pg.types` set globally) may
+ * make a boolean anything, and a lock taken but read as not taken would stay on a pooled connection.
  */
-const TRY_LOCK = `SELECT attempt.*,
-	CASE WHEN NOT attempt.acquired THEN NULL
+const TRY_LOCK = `SELECT attempt.got::text AS acquired,
+	attempt.idle_session_timeout,
+	attempt.tcp_keepalives_idle,
+	attempt.tcp_keepalives_interval,
+	attempt.tcp_keepalives_count,
+	attempt.tcp_user_timeout,
+	CASE WHEN NOT attempt.got THEN NULL
 		WHEN attempt.idle_session_timeout IS NOT NULL THEN set_config('idle_session_timeout', $2, false)
 		ELSE concat_ws(' ',
 			set_config('tcp_keepalives_idle', $3, false),
@@ -113,7 +120,7 @@ const TRY_LOCK = `SELECT attempt.*,
 			set_config('tcp_user_timeout', $6, false))
 	END AS bounded
 FROM (
-	SELECT pg_try_advisory_lock($1::bigint) AS acquired,
+	SELECT pg_try_advisory_lock($1::bigint) AS got,
 		current_setting('idle_session_timeout', true) AS idle_session_timeout,
 		current_setting('tcp_keepalives_idle') AS tcp_keepalives_idle,
 		current_setting('tcp_keepalives_interval') AS tcp_keepalives_interval,
@@ -124,9 +131,9 @@ FROM (
 /**
  * releases the lock and puts back each setting `TRY_LOCK` changed ($2 to $6, null for one it left
  * alone), in one statement: a connection whose settings could not be put back is closed, never
- * returned to the pool.
+ * returned to the pool. `released` is text, as `acquired` above.
  */
-const UNLOCK = `SELECT pg_advisory_unlock($1::bigint) AS released,
+const UNLOCK = `SELECT pg_advisory_unlock($1::bigint)::text AS released,
 	concat_ws(' ',
 		CASE WHEN $2::text IS NOT NULL THEN set_config('idle_session_timeout', $2, false) END,
 		CASE WHEN $3::text IS NOT NULL THEN set_config('tcp_keepalives_idle', $3, false) END,
@@ -371,8 +378,14 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		}
 		client.off('error', ignore);
 		const row = answer;
-		if (row?.acquired !== true) {
+		if (row?.acquired === 'false') {
 			client.release();
+			return undefined;
+		}
+		if (row?.acquired !== 'true') {
+			// an answer that is neither: whether the lock was taken is unknown, and closing the
+			// connection frees it if it was (a pooled connection would keep it for good)
+			destroy(client);
 			return undefined;
 		}
 		// what to put back on release: idle_session_timeout where the server has it, else the TCP
@@ -481,16 +494,20 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 						const result = await runQuery(() => client.query({ text: UNLOCK, values: [key, ...restore] }), {
 							timeout,
 						});
-						if (result.rows[0]?.released === true) {
+						if (result.rows[0]?.released === 'true') {
 							client.off('error', ignore);
 							client.release();
 						} else {
 							holding.lose('not_held');
 							destroy(client);
 						}
-					} catch {
-						// with the database down or silent, closing the connection frees the lock
+					} catch (err) {
+						// with the database down or silent, closing the connection frees the lock. a
+						// connection found ended here ended while fn ran, its 'end' not yet handled (fn
+						// returned in the very turn a stall past silentHolderMs ended): the lock was
+						// free meanwhile, and the holder must hear it, as from the heartbeat
 						destroy(client);
+						if (endedConnection(err)) holding.lose('connection_lost');
 					}
 				};
 				// a silent database would hold the result for a whole query timeout: wait a moment,

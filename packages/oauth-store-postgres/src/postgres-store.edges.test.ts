@@ -5,6 +5,36 @@ import { PostgresStore } from './postgres-store.ts';
 import { createTestDatabase, type TestDatabase, testPool, uniqueName } from './test-utils/postgres-server.ts';
 import { sharedPostgresUrl } from './test-utils/shared-server.ts';
 
+describe('PostgresStore in a database whose encoding is not UTF8', () => {
+	let database: TestDatabase;
+	let pool: pg.Pool;
+
+	beforeAll(async () => {
+		database = await createTestDatabase(sharedPostgresUrl(), 'latin1', 'LATIN1');
+		pool = testPool(database.url);
+	});
+	afterAll(async () => {
+		await pool?.end();
+		await database?.drop();
+	});
+
+	it('finds no entry under a key the encoding cannot hold, and refuses to store one', async () => {
+		const store = new PostgresStore<string, { n: number }>({ pool, table: uniqueName('states') });
+		// a ?state= anyone can send: LATIN1 has no emoji
+		const key = 'state-\u{1F600}';
+		expect(await store.get(key)).toBeUndefined();
+		expect(await store.take(key)).toBeUndefined();
+		await expect(store.delete(key)).resolves.toBeUndefined();
+		await expect(store.set(key, { n: 1 })).rejects.toMatchObject({
+			name: 'PostgresStoreError',
+			code: 'rejected',
+		});
+		// what LATIN1 holds works as anywhere
+		await store.set('café', { n: 2 });
+		expect(await store.get('café')).toEqual({ n: 2 });
+	});
+});
+
 describe('PostgresStore: a dropped table, keys UTF-8 cannot hold, bounds', () => {
 	let database: TestDatabase;
 	let pool: pg.Pool;

@@ -52,6 +52,33 @@ describe("PostgresStore migration under the server's default isolation level", (
 		},
 	);
 
+	it('migrates several tables at once under serializable, as an app starting its stores together does', async () => {
+		const options = '-c default_transaction_isolation=serializable';
+		// the schema's record table already there, as after a first deploy: the case that conflicts
+		const first = testPool(database.url, { options });
+		await new PostgresStore({ pool: first, table: uniqueName('first') }).migrate();
+		await first.end();
+		const outcomes: string[] = [];
+		for (let round = 0; round < 10; round++) {
+			const pool = testPool(database.url, { options });
+			try {
+				const stores = Array.from(
+					{ length: 4 },
+					() => new PostgresStore({ pool, table: uniqueName('many') }),
+				);
+				const results = await Promise.allSettled(stores.map((store) => store.migrate()));
+				outcomes.push(
+					...results.map((result) =>
+						result.status === 'fulfilled' ? 'ok' : `${result.reason.name}: ${result.reason.message}`,
+					),
+				);
+			} finally {
+				await pool.end();
+			}
+		}
+		expect(outcomes).toEqual(Array(40).fill('ok'));
+	});
+
 	it('still calls a table it did not make not ours under repeatable read', async () => {
 		const pool = testPool(database.url, { options: '-c default_transaction_isolation=repeatable\\ read' });
 		try {

@@ -20,7 +20,7 @@ import {
 	VERSION_TOO_NEW_STATE,
 } from './internal/migration.ts';
 import { queryWithin } from './internal/query-within.ts';
-import { QueryFailure } from './internal/run-query.ts';
+import { QueryFailure, runQuery } from './internal/run-query.ts';
 import type { PgQueryable } from './queryable.ts';
 
 /** options for `new PostgresStore()`. */
@@ -73,6 +73,14 @@ const storeSteps = (schema: string, table: string, qualified: string): ReadonlyA
 		`CREATE INDEX "${derivedName(table, '_expires_at_idx')}" ON ${qualified} (expires_at) WHERE expires_at IS NOT NULL`,
 	],
 ];
+
+/**
+ * SQLSTATEs after which the migration is run again: a serialization failure and a deadlock, met
+ * when two processes (or two stores of one) migrate at once under a `serializable` default.
+ */
+const RERUN_STATES = new Set(['40001', '40P01']);
+/** how many times the migration statement is sent at most, the first included. */
+const MIGRATION_ATTEMPTS = 5;
 
 /** SQLSTATEs of a statement on a table or schema that does not exist (any more). */
 const MISSING_TABLE_STATES = new Set(['42P01', '3F000']);
@@ -174,7 +182,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 			// read and delete in one statement: of any number of callers taking one key, the row
 			// lock lets exactly one delete it and get it back
 			take: `DELETE FROM ${t} WHERE key = $1
-			       RETURNING value::text AS value, (expires_at IS NOT NULL AND expires_at <= ${AT('$2')}) AS expired`,
+			       RETURNING value::text AS value, (expires_at IS NOT NULL AND expires_at <= ${AT('$2')})::text AS expired`,
 			clear: `DELETE FROM ${t}`,
 			// the partial index gives the oldest expired rows; LIMIT bounds the work, and SKIP LOCKED
 			// leaves rows another purge (or a writer) holds to it
@@ -210,7 +218,9 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		// checked before the key: a wrong signal is refused whatever the key
 		const signal = checkSignal(options?.signal);
 		if (!storable(key)) return undefined;
-		const rows = await this.#run<{ value: string }>('get', this.#sql.get, [key, this.#now()], signal);
+		const rows = await this.#run<{ value: string }>('get', this.#sql.get, [key, this.#now()], signal).catch(
+			noRowForUnencodableKey,
+		);
 		return rows[0] === undefined ? undefined : this.#parse(rows[0].value, 'get');
 	}
 
@@ -247,18 +257,19 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 
 	async delete(key: K): Promise<void> {
 		if (!storable(key)) return;
-		await this.#run('delete', this.#sql.delete, [key]);
+		await this.#run('delete', this.#sql.delete, [key]).catch(noRowForUnencodableKey);
 	}
 
 	async take(key: K): Promise<V | undefined> {
 		if (!storable(key)) return undefined;
-		const rows = await this.#run<{ value: string; expired: boolean }>('take', this.#sql.take, [
+		// `expired` as text: an app's type parser for booleans could make 'f' of false, which is truthy
+		const rows = await this.#run<{ value: string; expired: string }>('take', this.#sql.take, [
 			key,
 			this.#now(),
-		]);
+		]).catch(noRowForUnencodableKey);
 		const row = rows[0];
 		// an expired row is deleted all the same, but not handed out
-		if (row === undefined || row.expired) return undefined;
+		if (row === undefined || row.expired !== 'false') return undefined;
 		return this.#parse(row.value, 'take');
 	}
 
@@ -283,51 +294,91 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		values: unknown[],
 		signal?: AbortSignal,
 	): Promise<R[]> {
-		if (!this.#autoMigrate) return (await this.#query(operation, text, values, signal)).rows as R[];
-		await this.migrate();
+		// one deadline for the whole operation: the migration it may wait for, its statement, and
+		// both again after a dropped table
+		const started = performance.now();
+		const left = () => Math.max(1, this.#timeout - (performance.now() - started));
+		const query = async () =>
+			(await this.#query(operation, text, values, signal, undefined, left())).rows as R[];
+		if (!this.#autoMigrate) return query();
+		await this.#migrated(operation, left(), signal);
 		try {
-			return (await this.#query(operation, text, values, signal)).rows as R[];
+			return await query();
 		} catch (err) {
 			// the table (or its schema) was dropped since this store migrated: made again, and the
 			// statement, which did nothing, sent once more. otherwise every call would fail until a
 			// restart, though the migration knows how to make it
 			if (!(err instanceof PostgresStoreError && isMissingTable(err))) throw err;
 			this.#ready = undefined;
-			await this.migrate();
-			return (await this.#query(operation, text, values, signal)).rows as R[];
+			await this.#migrated(operation, left(), signal);
+			return query();
 		}
 	}
 
-	/** runs a statement; when it reports a raced migration (`RACED_STATE`), `raced` once after it. */
+	/**
+	 * waits for the migration (shared by every operation of this store) at most `ms`, or until
+	 * `signal` aborts (with its reason); the migration's own failure is thrown as it is.
+	 */
+	async #migrated(operation: StoreOperation, ms: number, signal: AbortSignal | undefined): Promise<void> {
+		const ready = this.migrate();
+		// the migration's failure comes back as a value: runQuery would make it a QueryFailure
+		const outcome = await runQuery(
+			() =>
+				ready.then(
+					() => undefined,
+					(err: unknown) => ({ err }),
+				),
+			{ timeout: ms, signal, limit: this.#timeout },
+		).catch((err: unknown) => this.#fail(operation, err));
+		if (outcome !== undefined) throw outcome.err;
+	}
+
+	/**
+	 * runs a statement. with `raced` (the migration), it is run again when it meets another
+	 * process's migration: as `raced` after `RACED_STATE`, as it was after a serialization failure
+	 * or deadlock (a `serializable` default isolation), up to `MIGRATION_ATTEMPTS` in all.
+	 */
 	async #query(
 		operation: StoreOperation,
 		text: string,
 		values: unknown[],
 		signal?: AbortSignal,
 		raced?: string,
+		timeout = this.#timeout,
 	) {
 		const run = (sql: string) =>
-			queryWithin(this.#pool, { text: sql, values }, { timeout: this.#timeout, signal });
+			queryWithin(this.#pool, { text: sql, values }, { timeout, signal, limit: this.#timeout });
 		try {
-			try {
-				return await run(text);
-			} catch (err) {
-				if (!(raced !== undefined && err instanceof QueryFailure && err.sqlState === RACED_STATE)) throw err;
-				// a new statement, so a new snapshot: it sees what the other process committed
-				return await run(raced);
+			let sql = text;
+			for (let attempt = 1; ; attempt++) {
+				try {
+					return await run(sql);
+				} catch (err) {
+					if (raced === undefined || !(err instanceof QueryFailure) || attempt === MIGRATION_ATTEMPTS)
+						throw err;
+					// a new statement, so a new snapshot: it sees what the other process committed. the
+					// migration is idempotent (it makes only what is missing), so running it again is safe
+					if (err.sqlState === RACED_STATE) sql = raced;
+					else if (!RERUN_STATES.has(err.sqlState ?? '')) throw err;
+				}
 			}
 		} catch (err) {
-			if (!(err instanceof QueryFailure)) throw err;
-			const message = `postgres store ${operation} failed: ${err.message}`;
-			if (err.transient) throw new StoreUnavailableError(operation, message, { cause: err.cause });
-			const code =
-				err.sqlState === NOT_OURS_STATE
-					? 'not_ours'
-					: err.sqlState === VERSION_TOO_NEW_STATE
-						? 'version_too_new'
-						: 'rejected';
-			throw new PostgresStoreError(code, operation, message, { cause: err.cause });
+			return this.#fail(operation, err);
 		}
+	}
+
+	/** `err` as the store reports it: a `QueryFailure` becomes its typed error, anything else is rethrown. */
+	#fail(operation: StoreOperation, err: unknown): never {
+		if (!(err instanceof QueryFailure)) throw err;
+		const message = `postgres store ${operation} failed: ${err.message}`;
+		if (err.transient) throw new StoreUnavailableError(operation, message, { cause: err.cause });
+		const code =
+			err.sqlState === NOT_OURS_STATE
+				? 'not_ours'
+				: err.sqlState === VERSION_TOO_NEW_STATE
+					? 'version_too_new'
+					: 'rejected';
+		throw new PostgresStoreError(code, operation, message, { cause: err.cause });
 	}
 
 	#parse(text: string, operation: StoreOperation): V {
@@ -363,6 +414,29 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
  * none to get, take or delete).
  * @throws {TypeError} when it is not a string
  */
+/**
+ * SQLSTATEs of a key the database's encoding cannot hold (a character LATIN1 lacks, in a LATIN1
+ * database): no row can have such a key.
+ */
+const UNENCODABLE_STATES = new Set(['22P05', '22021']);
+
+/**
+ * no rows, for a read or delete whose key the database's encoding cannot hold: anyone can send
+ * one (a callback's ?state=), and "no entry" is the answer, as for U+0000 (see `storable`), not
+ * a `PostgresStoreError`. any other failure is thrown as it is.
+ */
+const noRowForUnencodableKey = (err: unknown): never[] => {
+	const code = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+	if (
+		err instanceof PostgresStoreError &&
+		err.code === 'rejected' &&
+		UNENCODABLE_STATES.has(code as string)
+	) {
+		return [];
+	}
+	throw err;
+};
+
 const storable = (key: unknown): boolean => {
 	if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeof key}`);
 	// why: sent as text, such a key fails the statement (SQLSTATE 22021), and anyone can send one

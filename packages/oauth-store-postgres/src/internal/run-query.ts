@@ -61,6 +61,11 @@ export const classify = (err: unknown): QueryFailure => {
 export interface RunQueryOptions {
 	/** milliseconds for the whole operation, waiting for a pool connection included. */
 	timeout: number;
+	/**
+	 * the time limit a time-out names, when `timeout` is what is left of it (an operation's
+	 * `timeout` spread over its statements); default `timeout`.
+	 */
+	limit?: number | undefined;
 	/** aborts the wait (the query may still run). */
 	signal?: AbortSignal | undefined;
 }
@@ -75,7 +80,7 @@ const abortReason = (signal: AbortSignal): unknown =>
  * abort becomes a `QueryFailure`. a query given up on may still run later.
  */
 export const runQuery = async <T>(send: () => Promise<T>, options: RunQueryOptions): Promise<T> => {
-	const { timeout, signal } = options;
+	const { timeout, signal, limit = timeout } = options;
 	// not throwIfAborted: a polyfill's signal may lack it (see checkSignal)
 	if (signal?.aborted) throw abortReason(signal);
 	let timer: ReturnType<typeof setTimeout> | undefined;
@@ -83,7 +88,7 @@ export const runQuery = async <T>(send: () => Promise<T>, options: RunQueryOptio
 	let aborted: { reason: unknown } | undefined;
 	const deadline = new Promise<never>((_, reject) => {
 		timer = setTimeout(
-			() => reject(new QueryFailure(true, undefined, `PostgreSQL did not answer within ${timeout} ms`)),
+			() => reject(new QueryFailure(true, undefined, `PostgreSQL did not answer within ${limit} ms`)),
 			timeout,
 		);
 		if (signal !== undefined) {

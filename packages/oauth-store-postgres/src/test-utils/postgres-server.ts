@@ -272,12 +272,21 @@ export interface TestDatabase {
 }
 
 /** a new database on the server at `url`, for one test file. */
-export const createTestDatabase = async (url: string, label: string): Promise<TestDatabase> => {
+export const createTestDatabase = async (
+	url: string,
+	label: string,
+	/** the database's encoding, when not the server's default (UTF8); its locale is then C. */
+	encoding?: string,
+): Promise<TestDatabase> => {
 	const name = uniqueName(label);
 	const admin = new pg.Client({ connectionString: url });
 	await admin.connect();
 	try {
-		await admin.query(`CREATE DATABASE "${name}"`);
+		await admin.query(
+			encoding === undefined
+				? `CREATE DATABASE "${name}"`
+				: `CREATE DATABASE "${name}" ENCODING '${encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`,
+		);
 	} finally {
 		await admin.end();
 	}
