@@ -82,3 +82,29 @@ describe('createNodeFetch: a body cut short', () => {
 		},
 	);
 });
+
+describe('createNodeFetch: a compressed body that fails to decode', () => {
+	let server: LoopbackServer;
+	// not gzip at all, and more than a pipe's buffers hold: the message is paused when decoding fails
+	const garbage = Buffer.alloc(100_000, 'not gzip ');
+	beforeAll(async () => {
+		server = await startHttpServer((request, response) => {
+			if (request.url === '/corrupt') {
+				response
+					.writeHead(200, { 'content-encoding': 'gzip', 'content-length': garbage.length })
+					.end(garbage);
+			} else {
+				response.writeHead(200).end('fine');
+			}
+		});
+	});
+	afterAll(() => server.close());
+
+	it('fails the read, and its connection goes back to the pool for the next request', async () => {
+		const response = await local(`${server.origin}/corrupt`);
+		await expect(response.text()).rejects.toThrow(TypeError);
+		// the body had wholly arrived: read to its end, its connection is reused, not held open
+		expect(await (await local(`${server.origin}/next`)).text()).toBe('fine');
+		expect(server.connections).toBe(1);
+	});
+});

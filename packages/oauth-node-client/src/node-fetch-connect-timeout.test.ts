@@ -1,3 +1,5 @@
+import dns from 'node:dns';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createNodeFetch } from './create-node-fetch.ts';
@@ -35,6 +37,35 @@ describe('createNodeFetch: a connection that does not open', () => {
 	it('checks connectTimeout', () => {
 		expect(() => createNodeFetch({ connectTimeout: 0 })).toThrow(/connectTimeout/);
 		expect(() => createNodeFetch({ connectTimeout: Number.NaN })).toThrow(/connectTimeout/);
+	});
+});
+
+describe('createNodeFetch: a target name whose lookup never answers, through a proxy', () => {
+	let proxy: RawServer;
+	const realLookup = dns.lookup;
+	beforeAll(async () => {
+		proxy = await startRawServer(() => {});
+		// a resolver that drops the query (the guarded lookup resolves the target before the tunnel)
+		dns.lookup = ((hostname: string, ...rest: unknown[]) => {
+			if (hostname === 'hangs.test') return;
+			return (realLookup as (...args: unknown[]) => void)(hostname, ...rest);
+		}) as typeof dns.lookup;
+	});
+	afterAll(() => {
+		dns.lookup = realLookup;
+		return proxy.close();
+	});
+
+	it('fails the fetch after connectTimeout, the lookup included, without asking the proxy', async () => {
+		const fetch = createNodeFetch({ proxy: proxy.origin, connectTimeout: 200 });
+		const started = Date.now();
+
+		const error = await fetch('http://hangs.test/').catch((e) => e);
+
+		expect(error).toBeInstanceOf(TypeError);
+		expect(error.cause.message).toBe('the proxy did not open a tunnel to hangs.test:80 within 200 ms');
+		expect(Date.now() - started).toBeLessThan(2_000);
+		expect(proxy.open).toBe(0);
 	});
 });
 

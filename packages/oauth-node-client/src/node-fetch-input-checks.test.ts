@@ -145,3 +145,24 @@ describe('createNodeFetch: the longest connectTimeout through a proxy', () => {
 		expect(proxy.tunnels).toEqual([`127.0.0.1:${server.port}`]);
 	});
 });
+
+describe('createNodeFetch: a Request whose body was read already', () => {
+	let server: LoopbackServer;
+	beforeAll(async () => {
+		server = await startHttpServer((_request, response) => response.writeHead(200).end('ok'));
+	});
+	afterAll(() => server.close());
+
+	it('is refused with a TypeError, as fetch refuses it, rather than sent with an empty body', async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true });
+		const request = new Request(`${server.origin}/`, { method: 'POST', body: 'the record' });
+		await request.text();
+		const requests = server.requests.length;
+		const error = await fetch(request).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(TypeError);
+		expect((error as Error).message).toBe('the Request has been used already: its body was read');
+		expect(server.requests).toHaveLength(requests);
+		// with init, as fetch: building the new Request refuses it too
+		await expect(fetch(request, { headers: { 'x-more': '1' } })).rejects.toThrow(TypeError);
+	});
+});

@@ -1,3 +1,7 @@
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
+import { gzipSync } from 'node:zlib';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createNodeFetch } from './create-node-fetch.ts';
@@ -70,5 +74,47 @@ describe('createNodeFetch: Location headers and response URLs, as fetch reads th
 		const empty = await local(`${server.origin}/target#`);
 		expect(empty.url).toBe(`${server.origin}/target`);
 		await empty.text();
+	});
+});
+
+describe('createNodeFetch: an abort between two hops of a redirect', () => {
+	let server: LoopbackServer;
+	const body = gzipSync('moved');
+	beforeAll(async () => {
+		server = await startHttpServer((request, response) => {
+			if (request.url === '/start') {
+				// a compressed body is streamed: letting it go waits for its end, a turn of I/O
+				response
+					.writeHead(307, { location: '/target', 'content-encoding': 'gzip', 'content-length': body.length })
+					.end(body);
+			} else {
+				response.writeHead(200).end('target reached');
+			}
+		});
+	});
+	afterAll(() => server.close());
+
+	it('sends no next hop once the signal aborted while the redirect was let go, and rejects with its reason', async () => {
+		const controller = new AbortController();
+		const reason = new Error('the caller gave up');
+		// the caller aborts as the redirect's body ends, before the next hop would go out
+		const onResponse = ({ response }: { response: IncomingMessage }) => {
+			if (response.statusCode === 307) response.once('end', () => controller.abort(reason));
+		};
+		diagnosticsChannel.subscribe('http.client.response.finish', onResponse as never);
+		try {
+			const outcome = await local(`${server.origin}/start`, {
+				method: 'POST',
+				body: 'x',
+				signal: controller.signal,
+			}).then(
+				(response) => `resolved ${response.status}`,
+				(err: unknown) => err,
+			);
+			expect(outcome).toBe(reason);
+		} finally {
+			diagnosticsChannel.unsubscribe('http.client.response.finish', onResponse as never);
+		}
+		expect(server.requests.map((request) => request.url)).toEqual(['/start']);
 	});
 });

@@ -244,6 +244,9 @@ export const createNodeTransport = (
 		checkFraming(request);
 
 		for (let redirects = 0; ; redirects++) {
+			// an abort while a redirect's body was let go: the next hop is not sent (the listener in
+			// `exchange` never fires for a signal that is aborted already)
+			if (signal?.aborted) throw signal.reason;
 			const host = request.url.hostname.replace(/^\[|\]$/g, '');
 			// an IP literal is never looked up, so the connect-time check never sees it: check here
 			if (guarded && isIP(host) !== 0 && !allowed(host)) {

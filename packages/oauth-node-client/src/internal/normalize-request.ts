@@ -138,6 +138,10 @@ export const normalizeRequest = (
 };
 
 const fromRequest = async (input: Request, init: RequestInit | undefined): Promise<NormalizedRequest> => {
+	// as fetch: a body read already (its stream released, it reads as empty) is not sent as nothing
+	if (input.bodyUsed) {
+		throw new TypeError('the Request has been used already: its body was read');
+	}
 	const request = init === undefined ? input : new Request(input, init);
 	const headers = headersOf(request.headers);
 	const body = request.body === null ? undefined : await readWhole(request.body, request.signal);

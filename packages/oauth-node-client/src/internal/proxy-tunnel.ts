@@ -1,4 +1,4 @@
-import type { ClientRequestArgs } from 'node:http';
+import type { ClientRequest, ClientRequestArgs } from 'node:http';
 import type { LookupFunction, Socket } from 'node:net';
 
 import { CONNECT_SIGNAL } from './connect-signal.ts';
@@ -52,15 +52,19 @@ export const createProxyTunnel = (
 	const tlsConnect = modules.tls.connect;
 	const proxyPort = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80));
 
+	/**
+	 * asks the proxy for a tunnel to `target`, and hands `finish` the socket (TLS over it for https)
+	 * or the error. `settled` says whether the attempt was given up meanwhile (time, abort); the
+	 * CONNECT request is returned, to be closed then.
+	 */
 	const tunnel = (
 		target: string,
 		port: number,
 		options: ClientRequestArgs & Record<string, unknown>,
-		callback: Callback,
-	) => {
+		settled: () => boolean,
+		finish: Callback,
+	): ClientRequest => {
 		const authority = `${isIP(target) === 6 ? `[${target}]` : target}:${port}`;
-		const signal = options[CONNECT_SIGNAL] as AbortSignal | undefined;
-		if (signal?.aborted) return callback(signal.reason);
 		const connect = request({
 			host: proxy.hostname.replace(/^\[|\]$/g, ''),
 			port: proxyPort,
@@ -73,36 +77,16 @@ export const createProxyTunnel = (
 			// the proxy itself is usually on a private network: its own connection is not guarded
 			agent: false,
 		});
-		// the agent's socket timeouts only start once there is a socket: until the tunnel opens,
-		// a proxy that never answers would hold the request (and this connection) forever
-		let settled = false;
-		const giveUp = (error: Error) => {
-			if (settled) return;
-			settled = true;
-			clearTimeout(timer);
-			signal?.removeEventListener('abort', onAbort);
-			connect.destroy();
-			callback(error);
-		};
-		const timer = setTimeout(() => {
-			giveUp(new Error(`the proxy did not open a tunnel to ${authority} within ${connectTimeout} ms`));
-		}, connectTimeout);
-		const onAbort = () => giveUp(signal!.reason);
-		signal?.addEventListener('abort', onAbort, { once: true });
-
 		connect.once('connect', (response, socket) => {
-			if (settled) return void socket.destroy();
-			settled = true;
-			clearTimeout(timer);
-			signal?.removeEventListener('abort', onAbort);
+			if (settled()) return void socket.destroy();
 			if (response.statusCode !== 200) {
 				socket.destroy();
-				callback(new Error(`the proxy refused to open a tunnel to ${authority}: ${response.statusCode}`));
+				finish(new Error(`the proxy refused to open a tunnel to ${authority}: ${response.statusCode}`));
 				return;
 			}
-			if (!secure) return callback(null, socket);
+			if (!secure) return finish(null, socket);
 			const host = String(options.host ?? '');
-			callback(
+			finish(
 				null,
 				tlsConnect({
 					...(options as object),
@@ -112,8 +96,9 @@ export const createProxyTunnel = (
 				}),
 			);
 		});
-		connect.once('error', giveUp);
+		connect.once('error', (error) => finish(error));
 		connect.end();
+		return connect;
 	};
 
 	// the agent's own way to connect (net.connect, or tls.connect), as if there were no proxy
@@ -131,13 +116,39 @@ export const createProxyTunnel = (
 		const port = Number(options.port);
 		// NO_PROXY: the agent's own connection (its options carry the guarded lookup)
 		if (bypasses(host, port)) return direct.call(this, options, callback);
+		const signal = options[CONNECT_SIGNAL] as AbortSignal | undefined;
+		if (signal?.aborted) {
+			callback(signal.reason);
+			return undefined;
+		}
+		// the agent's socket timeouts only start once there is a socket: until the tunnel opens (the
+		// target's lookup included), a resolver or a proxy that never answers would hold the request
+		// (and this connection) for ever
+		let settled = false;
+		let connect: ClientRequest | undefined;
+		const finish: Callback = (error, socket) => {
+			if (settled) return void socket?.destroy();
+			settled = true;
+			clearTimeout(timer);
+			signal?.removeEventListener('abort', onAbort);
+			if (error) connect?.destroy();
+			callback(error, socket);
+		};
+		const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+		const timer = setTimeout(() => {
+			finish(new Error(`the proxy did not open a tunnel to ${authority} within ${connectTimeout} ms`));
+		}, connectTimeout);
+		const onAbort = () => finish(signal!.reason);
+		signal?.addEventListener('abort', onAbort, { once: true });
+		const isSettled = () => settled;
 		if (lookup === undefined || isIP(host) !== 0) {
-			tunnel(host, port, options, callback);
+			connect = tunnel(host, port, options, isSettled, finish);
 			return undefined;
 		}
 		lookup(host, { family: 0 }, (error, address) => {
-			if (error) return callback(error);
-			tunnel(String(address), port, options, callback);
+			if (settled) return;
+			if (error) return finish(error);
+			connect = tunnel(String(address), port, options, isSettled, finish);
 		});
 		return undefined;
 	};

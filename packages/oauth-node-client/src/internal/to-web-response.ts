@@ -215,7 +215,16 @@ export const toWebResponse = (
 			last.once('close', () => {
 				for (const decoder of decoders) if (decoder !== last) decoder.destroy();
 				// a body dropped unread is drained rather than closed (see `releaseWhenDropped`)
-				if (!message.complete && !source.draining) message.destroy();
+				if (source.draining || message.readableEnded) return;
+				if (message.complete) {
+					// all of it arrived, and decoding stopped (it failed, or was cancelled): the
+					// message, paused by the pipe's backpressure, is read to its end, or its
+					// connection would stay out of the pool until the inactivity timeout
+					message.unpipe();
+					message.resume();
+				} else {
+					message.destroy();
+				}
 			});
 			let piped: Transform = message.pipe(decoders[0]!);
 			for (const decoder of decoders.slice(1)) piped = piped.pipe(decoder);
