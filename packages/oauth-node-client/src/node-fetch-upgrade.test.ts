@@ -40,6 +40,8 @@ describe('createNodeFetch: a switch of protocols', () => {
 	it.each([
 		['the CONNECT method', { method: 'CONNECT' }, "'CONNECT' HTTP method is unsupported."],
 		['the connect method', { method: 'connect' }, "'CONNECT' HTTP method is unsupported."],
+		['the TRACE method', { method: 'TRACE' }, "'TRACE' HTTP method is unsupported."],
+		['the track method', { method: 'track' }, "'TRACK' HTTP method is unsupported."],
 		['an Upgrade header', { headers: { upgrade: 'websocket' } }, 'fetch failed'],
 		['Connection: upgrade', { headers: { connection: 'Upgrade' } }, 'fetch failed'],
 	])('refuses %s up front, as fetch does', async (_label, init: RequestInit, message) => {

@@ -3,6 +3,9 @@ import type { NormalizedRequest } from './normalize-request.ts';
 // the `connection` values that leave the connection HTTP/1.1 as the transport runs it
 const CONNECTION = new Set(['close', 'keep-alive']);
 
+// what fetch refuses to send, in any letter case
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
 const refused = (reason: string) => new TypeError('fetch failed', { cause: new TypeError(reason) });
 
 /**
@@ -10,11 +13,14 @@ const refused = (reason: string) => new TypeError('fetch failed', { cause: new T
  * sends its body, or hand its connection to another protocol. a body in memory is sent with its
  * own `content-length`; a stream is sent chunked, or under the caller's `content-length`, which
  * it must then match (see `sendStream`).
- * @throws {TypeError} `fetch failed`, the reason as its cause; for `CONNECT`, as fetch words it
+ * @throws {TypeError} `fetch failed`, the reason as its cause; for `CONNECT`, `TRACE` and `TRACK`,
+ *   as fetch words it
  */
 export const checkFraming = ({ method, headers, body }: NormalizedRequest): void => {
-	// node:http gives the answer to a CONNECT (a tunnel) to a listener fetch has no use for
-	if (method.toUpperCase() === 'CONNECT') throw new TypeError("'CONNECT' HTTP method is unsupported.");
+	// node:http gives the answer to a CONNECT (a tunnel) to a listener fetch has no use for; a
+	// TRACE or TRACK echoes the request back, its headers (the access token) included
+	const upper = method.toUpperCase();
+	if (FORBIDDEN_METHODS.has(upper)) throw new TypeError(`'${upper}' HTTP method is unsupported.`);
 	// a transfer-encoding beside the content-length the transport sets would make the server
 	// read the body, and what follows it, otherwise than it was sent (request smuggling)
 	if (headers['transfer-encoding'] !== undefined) throw refused('invalid transfer-encoding header');
