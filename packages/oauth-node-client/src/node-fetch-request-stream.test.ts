@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -114,5 +115,40 @@ describe('createNodeFetch: a Request whose stream body has not ended', () => {
 
 		await expect(pending).rejects.toBe(reason);
 		expect(cancelled).toBe(reason);
+	});
+});
+
+describe('createNodeFetch: a Node stream or an async iterable as the body, as fetch takes them', () => {
+	let server: Server;
+	let origin: string;
+	beforeAll(async () => {
+		server = createServer((request, response) => {
+			let body = '';
+			request.setEncoding('utf8');
+			request.on('data', (chunk: string) => (body += chunk));
+			request.once('end', () => response.end(`${request.headers['transfer-encoding']} ${body}`));
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	});
+	afterAll(async () => {
+		server.closeAllConnections();
+		await new Promise((resolve) => server.close(resolve));
+	});
+
+	it.each([
+		['a Node Readable', () => Readable.from([Buffer.from('blob '), Buffer.from('bytes')])],
+		[
+			'an async generator of bytes and text',
+			() =>
+				(async function* () {
+					yield new TextEncoder().encode('blob ');
+					yield 'bytes';
+				})(),
+		],
+	])('streams %s, chunked', async (_label, make: () => unknown) => {
+		const init = { method: 'POST', body: make() as BodyInit, duplex: 'half' } as RequestInit;
+		const response = await local(`${origin}/`, init);
+		expect(await response.text()).toBe('chunked blob bytes');
 	});
 });

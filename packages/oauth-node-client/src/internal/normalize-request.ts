@@ -68,6 +68,12 @@ const normalizeBody = (
 	if (body instanceof ReadableStream) {
 		return stream.Readable.fromWeb(body as import('node:stream/web').ReadableStream);
 	}
+	// a Node stream (fs.createReadStream) or any async iterable of bytes, which Node's fetch takes
+	// too: streamed as it comes, never read whole first
+	if (body instanceof stream.Readable) return body;
+	if (typeof (body as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function') {
+		return stream.Readable.from(body as unknown as AsyncIterable<Uint8Array | string>, { objectMode: false });
+	}
 	return readBody(body, headers);
 };
 
