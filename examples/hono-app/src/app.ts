@@ -194,10 +194,14 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		await setSignedCookie(c, sessionName, id, cookieSecret, { ...sessionCookie, maxAge: SESSION_MAX_AGE });
 	};
 
-	/** ends the browser's session: the cookie, and the server-side entry a copy of it would use. */
+	/**
+	 * ends the browser's session: the server-side entry a copy of the cookie would use, then the
+	 * cookie. in that order: a store that fails leaves the cookie, and with it a sign-out button
+	 * that works, rather than a browser that looks signed out while a copy still signs in.
+	 */
 	const endSession = async (c: Context, id: string): Promise<void> => {
-		deleteCookie(c, sessionName, sessionCookie);
 		await appSessions.delete(id);
+		deleteCookie(c, sessionName, sessionCookie);
 	};
 
 	/**
@@ -292,11 +296,14 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		}
 		await next();
 		// pages carry who is signed in: never cache them (the two public JSON documents may be);
-		// no scripts, no framing, no referrer (the callback URL holds a one-time code)
+		// no scripts, no framing, no referrer to other sites (the callback URL holds a one-time
+		// code). same-origin, not no-referrer: under no-referrer a browser sends `Origin: null`
+		// with the app's own form posts, which sameOriginOnly must then refuse where there is no
+		// Sec-Fetch-Site (older browsers, proxies that strip it): no sign-in, no sign-out
 		if (!c.res.headers.get('content-type')?.startsWith('application/json')) {
 			c.header('cache-control', 'no-store');
 		}
-		c.header('referrer-policy', 'no-referrer');
+		c.header('referrer-policy', 'same-origin');
 		c.header('x-content-type-options', 'nosniff');
 		c.header(
 			'content-security-policy',
@@ -469,13 +476,19 @@ export const createApp = (options: CreateAppOptions): Hono => {
 							: `your authorization server asked to wait ${waitS} s before trying again.`,
 				});
 			}
-			if (
-				(error instanceof IdentityResolutionError && !error.transient) ||
-				error instanceof UnreadableSessionError
-			) {
-				// an account whose identity is gone for good, or a stored session the library cannot
-				// use: the library keeps it (it is not its call to end), so this app ends it, and the
-				// user signs in again
+			if (error instanceof IdentityResolutionError) {
+				// the account's identity could not be read back (its DID document refused or missing):
+				// one such answer (a CDN's 403, a host mid-deploy) is no proof the account is gone, and
+				// ending the grant cannot be undone. the session is kept; the user can sign out
+				logError(`session of ${did}`, error);
+				return page(c, 503, {
+					title: 'try again in a moment',
+					message: "your account's identity could not be checked just now.",
+				});
+			}
+			if (error instanceof UnreadableSessionError) {
+				// a stored session the library cannot use: the library keeps it (it is not its call to
+				// end), so this app ends it, and the user signs in again
 				logError(`session of ${did}`, error);
 				await endSession(c, current.id);
 				await endAccount(did);
@@ -489,16 +502,18 @@ export const createApp = (options: CreateAppOptions): Hono => {
 	app.post('/logout', sameOriginOnly, smallFormOnly, async (c) => {
 		const current = await currentSession(c);
 		if (current !== undefined) {
-			// the session id is deleted server-side: a copy of the cookie signs no one in any more;
-			// the account's sessions in other browsers end too, as the home page says
-			await endSession(c, current.id);
-			await endAccount(current.did);
+			// the grant first, whatever happens to the app's own records after: revokes the tokens at
+			// the server (best effort) and always deletes the stored session
 			try {
-				// revokes the tokens at the server (best effort) and always deletes the stored session
 				await oauth.revoke(current.did);
 			} catch (error) {
 				logError(`sign-out of ${current.did}`, error);
 			}
+			// the account's sessions in other browsers end too, as the home page says; then this
+			// one's id is deleted server-side (a copy of the cookie signs no one in any more), and
+			// only then its cookie: a store that fails here leaves the browser signed in to retry
+			await endAccount(current.did);
+			await endSession(c, current.id);
 		}
 		return c.redirect('/', 303);
 	});

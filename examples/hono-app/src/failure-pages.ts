@@ -23,6 +23,8 @@ const START_AGAIN = 'start again from the home page.';
 
 /** what an OAuth error code looks like: a short lower-case token. */
 const ERROR_CODE = /^[a-z_]{1,64}$/;
+/** an `error` from a server or a link, as a page shows it: an OAuth error code, or `invalid_response`. */
+const shownCode = (code: string): string => (ERROR_CODE.test(code) ? code : 'invalid_response');
 
 /** a failure that passes: a server not answering, a busy lock, a lock backend not answering. */
 const isPassing = (error: unknown): boolean =>
@@ -91,7 +93,9 @@ export const loginFailurePage = (error: unknown, identifier: string): FailurePag
 			message: unverified
 				? 'the authorization server could not verify this app. is PUBLIC_URL reachable from the internet, serving this app?'
 				: 'the authorization server refused to start the sign-in.',
-			code: error.error,
+			// any server's words, on this app's page (a visitor's handle picks the server): only
+			// what has the form of an OAuth error code, never free text
+			code: shownCode(error.error),
 			log: true,
 		};
 	}
@@ -115,7 +119,7 @@ export const callbackFailurePage = (error: unknown): FailurePage | undefined => 
 			message: CALLBACK_MESSAGES[error.error] ?? `the sign-in could not be completed. ${START_AGAIN}`,
 			// the server's `error` comes in the callback's URL, which anyone can write: shown only
 			// when it has the form of an OAuth error code (RFC 6749 §4.1.2.1), never as free text
-			code: ERROR_CODE.test(error.error) ? error.error : 'invalid_response',
+			code: shownCode(error.error),
 		};
 	}
 	if (error instanceof IdentityMismatchError) {
@@ -132,7 +136,9 @@ export const callbackFailurePage = (error: unknown): FailurePage | undefined => 
 			status: 502,
 			title: 'sign-in failed',
 			message: `the authorization server refused to complete the sign-in. ${START_AGAIN}`,
-			code: error.error,
+			// a link to a callback of the sender's own sign-in, on the sender's own server, puts
+			// that server's words here: only an OAuth error code's form is shown
+			code: shownCode(error.error),
 			log: true,
 		};
 	}

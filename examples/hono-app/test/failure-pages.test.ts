@@ -3,6 +3,7 @@ import {
 	IdentityResolutionError,
 	LockUnavailableError,
 	OAuthCallbackError,
+	OAuthResponseError,
 } from '@atcute/oauth-node-client';
 import { describe, expect, it } from 'vitest';
 
@@ -63,5 +64,24 @@ describe('callbackFailurePage: the error the callback URL carries', () => {
 		const page = callbackFailurePage(new OAuthCallbackError(spoof));
 		expect(page).toMatchObject({ status: 400, code: 'invalid_response' });
 		expect(JSON.stringify(page)).not.toContain('555-0100');
+	});
+});
+
+describe("failure pages for an authorization server's refusal", () => {
+	it("shows the server's error when it is an OAuth error code, and never its free text", () => {
+		// any server can answer a sign-in (a visitor's handle picks it), and a link to the callback of
+		// the sender's own sign-in puts the sender's server's words on this app's page
+		const words = 'Your session here was compromised. Sign in again at https://evil.example/reset';
+		for (const [page, endpoint] of [
+			[callbackFailurePage, 'token'],
+			[(error: unknown) => loginFailurePage(error, 'bob.test'), 'par'],
+		] as const) {
+			expect(page(new OAuthResponseError(endpoint, 400, 'invalid_grant'))).toMatchObject({
+				code: 'invalid_grant',
+			});
+			const shown = page(new OAuthResponseError(endpoint, 400, words));
+			expect(shown).toMatchObject({ code: 'invalid_response' });
+			expect(JSON.stringify(shown)).not.toContain('evil.example');
+		}
 	});
 });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import type { Did } from '@atcute/lexicons';
 import {
+	createNodeFetch,
 	exportJwkKey,
 	generatePrivateKey,
 	MemoryStore,
@@ -13,7 +14,12 @@ import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-o
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 
-import { type CreateOAuthClientOptions, createApp, createOAuthClient } from '../src/index.ts';
+import {
+	type CreateAppOptions,
+	type CreateOAuthClientOptions,
+	createApp,
+	createOAuthClient,
+} from '../src/index.ts';
 
 /** the public origin the tests pretend the app is served under (behind a proxy or tunnel). */
 export const PUBLIC_URL = 'https://app.example.com';
@@ -116,7 +122,14 @@ export interface Harness {
  * the JWKS from the metadata's `jwks_uri`: the app is also served on 127.0.0.1 and the registered
  * document points there, so the keys it checks assertions with come from the app's own route.
  */
-export const startHarness = async (): Promise<Harness> => {
+export const startHarness = async (
+	options: {
+		/** wraps the client's fetch (given the test server), to play a failing server. */
+		wrapFetch?: (fetch: typeof globalThis.fetch, server: TestOAuthServer) => typeof globalThis.fetch;
+		/** the app's own session store. */
+		appSessions?: CreateAppOptions['appSessions'];
+	} = {},
+): Promise<Harness> => {
 	const server = await startTestOAuthServer();
 	const alice = server.createAccount({ handle: 'alice.test' }) as { did: Did; handle: string };
 	const sessions = new MemoryStore<Did, StoredSession>();
@@ -124,6 +137,10 @@ export const startHarness = async (): Promise<Harness> => {
 		publicUrl: PUBLIC_URL,
 		privateKeyJwk: await generatePrivateKeyJwk(),
 		...localServerOptions(server),
+		// the transport the app makes by default (for the client and its resolvers), wrapped
+		...(options.wrapFetch
+			? { fetch: options.wrapFetch(createNodeFetch({ allowPrivateNetwork: true }), server) }
+			: {}),
 		stores: { sessions, states: new MemoryStore() },
 	});
 	const errors: unknown[] = [];
@@ -131,6 +148,7 @@ export const startHarness = async (): Promise<Harness> => {
 		oauth,
 		cookieSecret: COOKIE_SECRET,
 		publicUrl: PUBLIC_URL,
+		appSessions: options.appSessions,
 		logError: (_message, error) => errors.push(error),
 	});
 
