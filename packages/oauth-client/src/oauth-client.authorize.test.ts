@@ -241,6 +241,33 @@ describe('OAuthClient.authorize', () => {
 		expect(server.stats.parRequests.at(-1)!.params.login_hint).toBe('alice.test');
 	});
 
+	it('reports a failure to read the document again, for a handle claimed in other case, as the failure it is', async () => {
+		const upstream = actorResolverFor(server);
+		let reads = 0;
+		const flaky: typeof upstream.didDocumentResolver = {
+			resolve: async (did, options) => {
+				// the resolver's own read finds the handle in other case; the check's read fails
+				if (++reads > 1) throw new TypeError('fetch failed', { cause: new Error('ECONNRESET') });
+				const document = await upstream.didDocumentResolver.resolve(did, options);
+				return {
+					...document,
+					alsoKnownAs: document.alsoKnownAs?.map((uri) => uri.replace('alice', 'Alice')),
+				};
+			},
+		};
+		const actorResolver = new LocalActorResolver({
+			handleResolver: upstream.handleResolver,
+			didDocumentResolver: flaky,
+		});
+		const { client } = await createTestClient(server, { actorResolver });
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
+			.catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(IdentityResolutionError);
+		// not handle_mismatch: nothing says the handle is not the account's
+		expect(error).toMatchObject({ reason: 'unavailable', transient: true });
+	});
+
 	it('takes a handle or DID typed with @ or at://, and refuses anything else before any request', async () => {
 		const asked: string[] = [];
 		const upstream = actorResolverFor(server);

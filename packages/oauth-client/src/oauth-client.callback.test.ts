@@ -148,6 +148,26 @@ describe('OAuthClient.callback', () => {
 		expect(server.stats.token.authorization_code).toBe(0);
 	});
 
+	it("takes an error response for the server's only when its iss is the server's", async () => {
+		for (const [iss, expected] of [
+			['https://evil.example', 'issuer_mismatch'],
+			[undefined, 'missing_iss'],
+		] as const) {
+			const { client, url } = await start();
+			const real = await server.authorize(url, { did: alice.did });
+			// a link anyone can write: the state of a sign-in under way, an error and words of its own
+			const forged = new URLSearchParams({
+				state: real.get('state')!,
+				error: 'access_denied',
+				error_description: 'your account is locked: visit https://evil.example/unlock',
+			});
+			if (iss !== undefined) forged.set('iss', iss);
+			const error = await callbackError(client.callback(forged));
+			expect(error.error).toBe(expected);
+			expect(error.errorDescription).not.toContain('evil.example/unlock');
+		}
+	});
+
 	it('refuses a callback without code', async () => {
 		const { client, url } = await start();
 		const params = await server.authorize(url, { did: alice.did });

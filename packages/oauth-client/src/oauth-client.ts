@@ -336,7 +336,7 @@ export class OAuthClient {
 
 	/**
 	 * completes a sign-in from the redirect's query parameters. in order: no repeated parameter,
-	 * the state (single use, 10 minutes), the server's `error`, `iss` (RFC 9207), then the code is
+	 * the state (single use, 10 minutes), `iss` (RFC 9207, error responses too), the server's `error`, then the code is
 	 * exchanged once; the token's `sub` must be the expected account and must resolve back to
 	 * this issuer.
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1
@@ -369,7 +369,7 @@ export class OAuthClient {
 		}
 		const stored = readStoredState(taken);
 		if (context !== undefined) context.issuer = stored.issuer;
-		// expiry, then the server's error, then iss, then the code: only a checked callback exchanges
+		// expiry, then iss, then the server's error, then the code: only a checked callback exchanges
 		const checked = checkCallback(params, stored, this.#host.now());
 
 		const server = await this.#discovery.resolveAuthorizationServer(stored.issuer);

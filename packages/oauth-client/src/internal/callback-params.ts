@@ -53,7 +53,8 @@ export interface CheckedCallback {
 
 /**
  * checks a callback whose state we took, in the order that matters: the state's expiry, then
- * the server's `error`, then `iss` (mix-up defence), then the presence of `code`.
+ * `iss` (mix-up defence, for an error response too), then the server's `error`, then the presence
+ * of `code`.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
  * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
  * @see https://atproto.com/specs/oauth#authorization-callback
@@ -64,6 +65,21 @@ export const checkCallback = (params: URLSearchParams, stored: StoredState, now:
 		throw new OAuthCallbackError(
 			'expired_state',
 			'the authorization took longer than 10 minutes',
+			stored.appState,
+		);
+	}
+
+	// mix-up defence (RFC 9207 §2.4): the response, an error one too, must come from the server we
+	// sent the user to. checked before the error: one from elsewhere (a link anyone can write) must
+	// not be taken as our server's refusal, its code and description shown as the server's words
+	const iss = params.get('iss');
+	if (iss === null) {
+		throw new OAuthCallbackError('missing_iss', 'the callback has no iss parameter', stored.appState);
+	}
+	if (iss !== stored.issuer) {
+		throw new OAuthCallbackError(
+			'issuer_mismatch',
+			`the callback comes from ${iss}, not from ${stored.issuer}`,
 			stored.appState,
 		);
 	}
@@ -80,19 +96,6 @@ export const checkCallback = (params: URLSearchParams, stored: StoredState, now:
 	}
 	if (error !== null) {
 		throw new OAuthCallbackError(error, params.get('error_description') ?? undefined, stored.appState);
-	}
-
-	// mix-up defence (RFC 9207): the response must come from the server we sent the user to
-	const iss = params.get('iss');
-	if (iss === null) {
-		throw new OAuthCallbackError('missing_iss', 'the callback has no iss parameter', stored.appState);
-	}
-	if (iss !== stored.issuer) {
-		throw new OAuthCallbackError(
-			'issuer_mismatch',
-			`the callback comes from ${iss}, not from ${stored.issuer}`,
-			stored.appState,
-		);
 	}
 
 	const code = params.get('code');

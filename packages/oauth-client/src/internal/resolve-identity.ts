@@ -37,9 +37,16 @@ export const resolveActor = async (
 	}
 	// the resolver reports a handle the DID document does not claim as `handle.invalid`
 	if (account.type === 'handle' && actor.handle?.toLowerCase() !== account.handle) {
-		if (await claimsHandleInOtherCase(resolver, actor.did, account.handle, bounded)) {
-			return { ...actor, handle: account.handle };
+		let claimed: boolean;
+		try {
+			claimed = await claimsHandleInOtherCase(resolver, actor.did, account.handle, bounded);
+		} catch (err) {
+			// the document could not be read again: that says nothing of whose handle it is (a
+			// network failure must stay transient, not become a definitive handle_mismatch)
+			if (signal?.aborted) throw signal.reason;
+			throw new IdentityResolutionError(identifier, { cause: err, reason: failureOf(err) });
 		}
+		if (claimed) return { ...actor, handle: account.handle };
 		throw new IdentityResolutionError(identifier, {
 			reason: 'handle_mismatch',
 			detail: `the DID document of ${actor.did} does not claim this handle`,
@@ -52,6 +59,7 @@ export const resolveActor = async (
  * whether the DID document claims `handle` written in other letter case (`at://Alice.example.com`),
  * which `LocalActorResolver` compares as written: handles are case-insensitive. asked only when
  * the resolver found no match, of a resolver that exposes its DID document resolver.
+ * @throws what reading the document again threw (the caller reports it as the resolution's failure)
  * @see https://atproto.com/specs/handle#handle-identifier-syntax
  */
 const claimsHandleInOtherCase = async (
@@ -62,14 +70,10 @@ const claimsHandleInOtherCase = async (
 ): Promise<boolean> => {
 	const documents = didDocumentResolverOf(resolver);
 	if (documents === undefined) return false;
-	try {
-		const document = await settleBefore(documents.resolve(did as never, { signal }), signal);
-		// the first at:// entry is the handle the document claims, as the resolver reads it
-		const claimed = document.alsoKnownAs?.find((uri) => uri.startsWith('at://'));
-		return claimed?.toLowerCase() === `at://${handle}`;
-	} catch {
-		return false;
-	}
+	const document = await settleBefore(documents.resolve(did as never, { signal }), signal);
+	// the first at:// entry is the handle the document claims, as the resolver reads it
+	const claimed = document.alsoKnownAs?.find((uri) => uri.startsWith('at://'));
+	return claimed?.toLowerCase() === `at://${handle}`;
 };
 
 /** the names of the resolver's errors (`@atcute/identity-resolver`) that no retry mends. */
