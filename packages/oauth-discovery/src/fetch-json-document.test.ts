@@ -222,6 +222,35 @@ describe('fetchJsonDocument', () => {
 		expect(error.transient).toBe(true);
 	});
 
+	it('keeps its time limit with a fetch that does not pass the signal on, or a body that ignores it', {
+		timeout: 5_000,
+	}, async () => {
+		server.route('/slow', (_req, res) => {
+			const timer = setTimeout(() => json({ late: true })(_req, res), 2_000);
+			res.on('close', () => clearTimeout(timer));
+		});
+		// an app's fetch that puts its own (longer) limit in place of ours
+		const ownSignal: typeof fetch = (input, init) =>
+			globalThis.fetch(input, { ...init, signal: AbortSignal.timeout(30_000) });
+		// a body whose stream never ends and cannot be cancelled from the request
+		const endless: typeof fetch = async () =>
+			new Response(
+				new ReadableStream({
+					start: (controller) => controller.enqueue(new TextEncoder().encode('{')),
+					pull: () => new Promise(() => {}),
+				}),
+				{ headers: { 'content-type': 'application/json' } },
+			);
+		for (const fetch of [ownSignal, endless]) {
+			const started = performance.now();
+			const error = await failure(
+				fetchJsonDocument(`${server.origin}/slow`, { maxBytes: MAX, allowHttp: true, timeout: 200, fetch }),
+			);
+			expect(error.code).toBe('timeout');
+			expect(performance.now() - started).toBeLessThan(1_500);
+		}
+	});
+
 	it('reports a refused connection as network, transient', async () => {
 		const origin = await closedOrigin();
 		const error = await failure(

@@ -176,7 +176,12 @@ export const fetchJsonDocument = async (
 	const onAbort = () => controller.abort();
 	signal?.addEventListener('abort', onAbort, { once: true });
 
-	try {
+	// the limits hold whatever the fetch does with its signal: an app's fetch that swaps it for its
+	// own, or a body that ignores it, is not waited for past them (it settles unheard)
+	const stopped = new Promise<never>((_, reject) => {
+		controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+	});
+	const work = (async () => {
 		const response = await fetch(href, {
 			method: 'GET',
 			headers: { accept: JSON_MEDIA_TYPE },
@@ -185,7 +190,13 @@ export const fetchJsonDocument = async (
 			signal: controller.signal,
 		});
 		// the limits cover the body too: a server that trickles bytes is as stuck as a silent one
-		return await readDocument(response, shown, maxBytes);
+		return readDocument(response, shown, maxBytes);
+	})();
+	// whichever loses the race settles unheard
+	work.catch(() => {});
+	stopped.catch(() => {});
+	try {
+		return await Promise.race([work, stopped]);
 	} catch (error) {
 		// a caller who gave up gets their own reason back, whatever the request died of
 		signal?.throwIfAborted();

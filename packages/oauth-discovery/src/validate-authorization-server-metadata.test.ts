@@ -37,6 +37,27 @@ describe('validateAuthorizationServerMetadata', () => {
 		expect(error.message).toContain(`"${field}" must be an https URL`);
 	});
 
+	it.each([
+		['token_endpoint_auth_signing_alg_values_supported', ['ES256', 'none'], 'must not include "none"'],
+		['require_request_uri_registration', false, 'must not be false'],
+	])("refuses %s against the atproto profile's must not", (field, value, problem) => {
+		const document = authorizationServerMetadata(ISSUER);
+		document[field] = value;
+		const error = refusal(() => validateAuthorizationServerMetadata(document, { issuer: ISSUER, url: URL_ }));
+		expect(error.code).toBe('invalid_metadata');
+		expect(error.message).toContain(`"${field}" ${problem}`);
+	});
+
+	it('takes require_request_uri_registration true or absent (RFC 8414: absent is true)', () => {
+		for (const value of [true, undefined]) {
+			const document = authorizationServerMetadata(ISSUER);
+			document.require_request_uri_registration = value;
+			expect(() =>
+				validateAuthorizationServerMetadata(document, { issuer: ISSUER, url: URL_ }),
+			).not.toThrow();
+		}
+	});
+
 	it('accepts http endpoints with allowHttp', () => {
 		const issuer = 'http://127.0.0.1:2583';
 		const document = authorizationServerMetadata(issuer);

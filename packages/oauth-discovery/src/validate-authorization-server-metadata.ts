@@ -116,8 +116,9 @@ export const assertProtectsResource = (
 /**
  * checks authorization server metadata against the atproto profile: the issuer (code `mismatch`
  * when it is not the one asked for), https endpoints, PAR required, PKCE S256, DPoP and client
- * assertions with ES256, `private_key_jwt` and `none`, the `atproto` scope, RFC 9207 `iss`, and
- * client ID metadata documents. messages name the field.
+ * assertions with ES256 (never `none`), `private_key_jwt` and `none` as auth methods, the
+ * `atproto` scope, RFC 9207 `iss`, `require_request_uri_registration` not false, and client ID
+ * metadata documents. messages name the field.
  * @see https://atproto.com/specs/oauth#authorization-servers
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
  */
@@ -143,6 +144,15 @@ export const validateAuthorizationServerMetadata = (
 	for (const field of REQUIRED_TRUE) requireTrue(context, field, document[field]);
 	for (const [field, values] of REQUIRED_VALUES) requireIncludes(context, field, document[field], values);
 
+	// atproto: "must not include none" (a client assertion signed with none is no assertion)
+	const algs = document.token_endpoint_auth_signing_alg_values_supported as readonly unknown[];
+	if (algs.includes('none')) {
+		fail(context, 'token_endpoint_auth_signing_alg_values_supported', 'must not include "none"');
+	}
+	// atproto: "must not be false" (absent means true, RFC 8414): a client's redirects are its own
+	if (document.require_request_uri_registration === false) {
+		fail(context, 'require_request_uri_registration', 'must not be false');
+	}
 	if (document.revocation_endpoint !== undefined) {
 		requireUrl(context, 'revocation_endpoint', document.revocation_endpoint);
 	}
