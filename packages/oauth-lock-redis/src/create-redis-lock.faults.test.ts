@@ -165,6 +165,69 @@ describe('createRedisLock when Redis fails', () => {
 		},
 	);
 
+	it('reports a lease lost in a Redis restart, and taken by another process, though the holder returned while its client reconnected', {
+		timeout: 15_000,
+	}, async () => {
+		const prefix = uniquePrefix('restart');
+		const lost: LeaseLostEvent[] = [];
+		// reconnects 2 s after it loses its connection
+		const slow = connect(server.url, { retryStrategy: () => 2_000 });
+		clients.push(slow);
+		const holder = createRedisLock({
+			redis: slow,
+			prefix,
+			leaseMs: 3_000,
+			renewMs: 1_000,
+			onLeaseLost: (event) => lost.push(event),
+		});
+		const other = createRedisLock({ redis: client(), prefix, leaseMs: 3_000, onLeaseLost: () => {} });
+		let otherIn = false;
+		let otherDone: Promise<unknown> | undefined;
+		await holder('a', async () => {
+			await sleep(800);
+			// the restart loses the lease's key (no persistence): another process takes the name
+			await server.stop();
+			await server.start();
+			await sleep(150);
+			otherDone = other('a', async () => {
+				otherIn = true;
+				// past the holder's reconnect: its release then finds the name another's
+				await sleep(3_000);
+			});
+			await expect.poll(() => otherIn).toBe(true);
+			// the holder returns while its own client is still reconnecting: no release can be sent
+			expect(slow.status).not.toBe('ready');
+		});
+		await otherDone;
+		await expect.poll(() => lost.length, { timeout: 5_000 }).toBe(1);
+		expect(lost[0]).toMatchObject({ name: 'a', reason: 'taken' });
+	});
+
+	it('releases, once Redis is back, the lease of a holder that returned while its client reconnected, and never renews it', {
+		timeout: 15_000,
+	}, async () => {
+		const prefix = uniquePrefix('reconnect');
+		// reconnects 700 ms after it loses its connection
+		const redis = connect(server.url, { retryStrategy: () => 700 });
+		clients.push(redis);
+		const admin = client();
+		await redis.ping();
+		const id = String(await redis.client('ID'));
+		const holder = createRedisLock({ redis, prefix, leaseMs: 3_000, renewMs: 1_000, onLeaseLost: () => {} });
+		await holder('a', async () => {
+			await sleep(900);
+			// the connection drops just before a renewal is due: the renewal waits for the reconnect
+			await admin.client('KILL', 'ID', id);
+			await sleep(250);
+			expect(redis.status).not.toBe('ready');
+		});
+		// back (in 700 ms): the release went out, and the renewal did not (it would have given the
+		// key 3 s more, and left it there well past this wait)
+		await expect.poll(() => admin.exists(`${prefix}a`), { timeout: 1_800 }).toBe(0);
+		const other = createRedisLock({ redis: admin, prefix, waitMs: 100 });
+		await expect(other('a', async () => 'free')).resolves.toBe('free');
+	});
+
 	it('returns the result without waiting on a Redis that went down while held (the lease runs out by itself)', async () => {
 		// a command timeout far longer than the release wait: the result must not wait for it
 		const lock = createRedisLock({

@@ -180,6 +180,9 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		}
 	};
 
+	/** what a renewal that was not sent (the holder was done) gives instead of Redis's answer. */
+	const SKIPPED = Symbol('skipped');
+
 	return async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
 		if (typeof name !== 'string' || name === '') {
 			throw new TypeError('lock name must be a non-empty string');
@@ -200,6 +203,19 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		let done = false;
 		let renewing = false;
 		let ours = true;
+		// whether the release found the key still ours: then the lease lasted the whole holding
+		let kept = false;
+		/**
+		 * a "not ours" answer that came once the holder was done: a loss while it held the name when
+		 * the lease should still have run then (the key evicted, or lost in a restart or failover,
+		 * and maybe taken by another process). later than that, the lease may have run out after
+		 * the holder was done, which is no loss (the end-of-holding check covers a late holder).
+		 */
+		const notOursAfterDone = (reply: unknown): void => {
+			if (!kept && performance.now() < confirmedAt + leaseMs) {
+				holding.lose(Number(reply) === -1 ? 'taken' : 'expired');
+			}
+		};
 		// when the first renewal since the last confirmed one was sent, while none is confirmed
 		let triedAt: number | undefined;
 		const renew = async (): Promise<void> => {
@@ -208,15 +224,20 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			const sentAt = performance.now();
 			triedAt ??= sentAt;
 			try {
-				const reply = await run(() => redis.eval(RENEW_SCRIPT, 1, key, token, leaseMs));
+				// one that waited for a connection past the holder's end is not sent: it would give a
+				// lease nobody holds a fresh leaseMs, and keep waiters out of a free name
+				const reply = await run(() =>
+					done ? Promise.resolve(SKIPPED) : redis.eval(RENEW_SCRIPT, 1, key, token, leaseMs),
+				);
+				if (reply === SKIPPED) return;
 				if (Number(reply) === 1) {
 					// counted even once the holder is done: its last stretch may need it (see below)
 					confirmedAt = Math.max(confirmedAt, sentAt);
 					triedAt = undefined;
 					return;
 				}
-				// the release finds and reports it
-				if (done) return;
+				// sent while the holder ran, answered after: the release may not have run (Redis away)
+				if (done) return notOursAfterDone(reply);
 				// the key is gone or another's: there is nothing left to renew
 				ours = false;
 				clearInterval(renewal);
@@ -259,25 +280,29 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			done = true;
 			clearInterval(renewal);
 			clearTimeout(watch);
-			// whether the release found the key still ours: then the lease lasted the whole holding
-			let kept = false;
-			// with Redis down, the lease runs out by itself: do not hold back the result for it
+			const onReleaseFailed = (err: unknown): void => {
+				// unreachable: the lease runs out by itself. refused: the name stays blocked for the
+				// rest of the lease after every holding, and nothing could say it was ours
+				if (isRefusal(err)) holding.lose('unconfirmed');
+			};
+			const release = () => run(() => redis.eval(RELEASE_SCRIPT, 1, key, token));
 			if (redis.status === 'ready') {
-				const released = run(() => redis.eval(RELEASE_SCRIPT, 1, key, token)).then(
-					(reply) => {
-						// a number, or its text with ioredis' stringNumbers
-						if (Number(reply) === 1) kept = true;
-						else holding.lose(Number(reply) === -1 ? 'taken' : 'expired');
-					},
-					(err: unknown) => {
-						// unreachable: the lease runs out by itself. refused: the name stays blocked for
-						// the rest of the lease after every holding, and nothing could say it was ours
-						if (isRefusal(err)) holding.lose('unconfirmed');
-					},
-				);
+				const released = release().then((reply) => {
+					// a number, or its text with ioredis' stringNumbers
+					if (Number(reply) === 1) kept = true;
+					else holding.lose(Number(reply) === -1 ? 'taken' : 'expired');
+				}, onReleaseFailed);
 				// a connection that dropped unnoticed (the status still 'ready') would hold the result
 				// for a whole command timeout: wait a moment, then let the release finish on its own
 				await settleWithin(released, Math.min(timeout, RELEASE_WAIT_MS));
+			} else {
+				// Redis away: the result is not held back for it. the release goes once Redis is back
+				// (within timeout): it frees the name at once, and its answer tells whether the key was
+				// lost while the lease should have run
+				void release().then((reply) => {
+					if (Number(reply) === 1) kept = true;
+					else notOursAfterDone(reply);
+				}, onReleaseFailed);
 			}
 			// nothing confirmed the lease during the holder's last leaseMs, and the release did not
 			// (skipped, failed, or not answered yet): another process may have held the name meanwhile

@@ -1,4 +1,4 @@
-import { isBusy, sqliteCodeOf } from './internal/sqlite-code.ts';
+import { isPassing, sqliteCodeOf } from './internal/sqlite-code.ts';
 
 /** what the store or lock was doing when SQLite failed. */
 export type SqliteOperation = 'open' | 'get' | 'set' | 'delete' | 'clear' | 'take' | 'purge' | 'lock';
@@ -13,7 +13,11 @@ export class StoreUnavailableError extends Error {
 	override name = 'StoreUnavailableError';
 	/** the SQLite result code (`SQLITE_BUSY`, `SQLITE_CANTOPEN`, …), when the driver gave one. */
 	readonly sqliteCode: string | undefined;
-	/** true when the database was only busy (`SQLITE_BUSY`, `SQLITE_LOCKED`): try again later. */
+	/**
+	 * true when trying again later may work: the database was busy or locked, the disk full, an I/O
+	 * error, out of memory, the file could not be opened for now. false for what stays so: a closed
+	 * connection, a read-only, corrupt or foreign file, a stored value that is not JSON, no driver.
+	 */
 	readonly transient: boolean;
 
 	constructor(
@@ -26,7 +30,7 @@ export class StoreUnavailableError extends Error {
 		const sqliteCode = sqliteCodeOf(options?.cause);
 		super(`SQLite ${operation} failed${sqliteCode ? ` (${sqliteCode})` : ''}: ${reason}`, options);
 		this.sqliteCode = sqliteCode;
-		this.transient = isBusy(options?.cause);
+		this.transient = isPassing(options?.cause);
 	}
 }
 

@@ -203,6 +203,30 @@ describe('createSqliteLock', () => {
 		expect(ran).toBe(false);
 	});
 
+	it('closed while a holder runs: refuses new locks, keeps renewing the held lease, and releases it when the holder ends', async () => {
+		const lock = open({ lease: 150 });
+		const other = open({ timeout: 5_000 });
+		let released = false;
+		const held = lock('did:plc:a', async () => {
+			// a shutdown hook closes the lock while a refresh is in flight
+			lock.close();
+			// a new lock of this process is refused at once, even while the connection stays open
+			await expect(lock('did:plc:b', async () => 'in')).rejects.toMatchObject({
+				code: 'ERR_LOCK_UNAVAILABLE',
+				transient: false,
+			});
+			// three leases long: the lease is renewed all the while, so no other process gets in
+			await sleep(450);
+			released = true;
+			return 'refreshed';
+		});
+		const taken = await other('did:plc:a', async () => released);
+		expect(taken).toBe(true);
+		await expect(held).resolves.toBe('refreshed');
+		// the lease was released at the end, not left to run out
+		expect(leases()).toEqual([]);
+	});
+
 	it('waits out another process holding the database write lock, within its timeout', async () => {
 		const lock = open({ busyTimeout: 20, timeout: 2_000 });
 		const other = raw();

@@ -48,7 +48,11 @@ export interface SqliteLockOptions {
 
 /** a `LockFunction` that can close the connection it opened. */
 export interface SqliteLock extends LockFunction {
-	/** closes the connection if the lock opened it (`path`); a given `database` stays open. */
+	/**
+	 * refuses new locks (`LockUnavailableError`, not transient), and closes the connection if the
+	 * lock opened it (`path`; a given `database` stays open) once the holders still running have
+	 * released their names: until then their leases are renewed, and released when they end.
+	 */
 	close(): void;
 }
 
@@ -155,7 +159,19 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		}
 	};
 
+	/** the holders running now; `close()` closes the connection once the last one has released. */
+	let holders = 0;
+	let closing = false;
+
 	const tryAcquire = (name: string, owner: string): boolean => {
+		if (closing) {
+			// closed, though its connection stays open for the holders still running: nothing new
+			const failure = new StoreUnavailableError('lock', 'the lock was closed');
+			throw new LockUnavailableError(name, `lock "${name}" could not be acquired: ${failure.message}`, {
+				cause: failure,
+				transient: false,
+			});
+		}
 		const time = now();
 		try {
 			try {
@@ -201,6 +217,7 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 			backoff = Math.min(backoff * 1.5, MAX_BACKOFF_MS);
 		}
 
+		holders++;
 		// reporting a loss does not stop the renewal: an unconfirmed lease may still be ours, and
 		// must not run out under the holder once the database is back (stopped below when it is not)
 		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => {});
@@ -237,13 +254,22 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 				if (Number(release.run(name, owner).changes) === 0) holding.lose('taken');
 			} catch {
 				// the lease expires on its own; the holder's result or error matters more
+			} finally {
+				holders--;
+				if (closing && holders === 0) connection.close();
 			}
 		}
 	};
 
 	return Object.assign(lock, {
+		/**
+		 * refuses new locks at once, and closes the connection once the holders still running have
+		 * released theirs: closed under them, their leases could be neither renewed (another process
+		 * could take a name in use) nor released (others would wait for them to run out).
+		 */
 		close: (): void => {
-			connection.close();
+			closing = true;
+			if (holders === 0) connection.close();
 		},
 	});
 };

@@ -326,6 +326,44 @@ describe('SqliteStore', () => {
 			expect(await store.get('did:plc:abc')).toEqual({ refresh_token: 'r2' });
 		});
 
+		it('rejects a write on a full disk with a transient StoreUnavailableError, and writes once there is room', async () => {
+			const database = raw();
+			database.pragma('journal_mode = WAL');
+			const store = new SqliteStore({ database });
+			await store.set('did:plc:abc', { refresh_token: 'r1' });
+			// a connection whose database may not grow: what a full disk answers (SQLITE_FULL)
+			const pages = database.pragma('page_count', { simple: true }) as number;
+			database.pragma(`max_page_count = ${pages}`);
+			const big = { refresh_token: 'x'.repeat(200_000) };
+			const error = await failure(() => store.set('did:plc:big', big));
+			expect(error).toMatchObject({
+				name: 'StoreUnavailableError',
+				sqliteCode: 'SQLITE_FULL',
+				transient: true,
+			});
+			// room again: the same write goes through
+			database.pragma('max_page_count = 1073741823');
+			await store.set('did:plc:big', big);
+			expect(await store.get('did:plc:big')).toEqual(big);
+		});
+
+		it.each([
+			[{ code: 'SQLITE_BUSY_SNAPSHOT' }, true],
+			[{ code: 'SQLITE_IOERR_FSYNC' }, true],
+			[{ code: 'SQLITE_NOMEM' }, true],
+			[{ code: 'SQLITE_CANTOPEN' }, true],
+			[{ errcode: 13 }, true],
+			[{ errcode: 8 | (1 << 8) }, true],
+			[{ code: 'SQLITE_READONLY' }, false],
+			[{ code: 'SQLITE_CORRUPT' }, false],
+			[{ code: 'SQLITE_NOTADB' }, false],
+			[{ errcode: 26 }, false],
+			[new TypeError('The database connection is not open'), false],
+			[new SyntaxError('Unexpected token'), false],
+		])('calls a failure with %o transient: %s', (cause, transient) => {
+			expect(new StoreUnavailableError('get', 'failed', { cause }).transient).toBe(transient);
+		});
+
 		it('reads node:sqlite result codes the same way', async () => {
 			const database = new FakeDatabaseSync(path);
 			toClose.push(database);

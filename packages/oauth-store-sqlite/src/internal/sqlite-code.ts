@@ -33,6 +33,12 @@ const PRIMARY_CODES: Record<number, string> = {
 	28: 'SQLITE_WARNING',
 };
 
+/** the extended codes whose meaning differs from their primary code's here (see `PASSING_CODES`). */
+const EXTENDED_CODES: Record<number, string> = {
+	[8 | (1 << 8)]: 'SQLITE_READONLY_RECOVERY',
+	[8 | (5 << 8)]: 'SQLITE_READONLY_CANTINIT',
+};
+
 /**
  * the SQLite result code of a driver error: better-sqlite3 puts the name in `code`
  * (`SQLITE_BUSY_SNAPSHOT`), node:sqlite the number in `errcode`.
@@ -41,8 +47,39 @@ export const sqliteCodeOf = (error: unknown): string | undefined => {
 	if (typeof error !== 'object' || error === null) return undefined;
 	const { code, errcode } = error as { code?: unknown; errcode?: unknown };
 	if (typeof code === 'string' && code.startsWith('SQLITE_')) return code;
-	if (typeof errcode === 'number') return PRIMARY_CODES[errcode & 0xff] ?? `SQLITE_ERROR_${errcode}`;
+	if (typeof errcode === 'number') {
+		return EXTENDED_CODES[errcode] ?? PRIMARY_CODES[errcode & 0xff] ?? `SQLITE_ERROR_${errcode}`;
+	}
 	return undefined;
+};
+
+/**
+ * result codes of a failure that may pass (primary codes, and their extended ones): another
+ * connection's lock, a full disk, an I/O error, memory, a file that could not be opened (too many
+ * open files), a shared-memory race, an interrupt, a WAL being recovered by another connection.
+ * anything else (no code: a closed connection, a value that is not JSON, no driver; a read-only,
+ * corrupt or foreign file; misuse) stays as it is, and trying again will not fix it.
+ */
+const PASSING_CODES = [
+	'SQLITE_BUSY',
+	'SQLITE_LOCKED',
+	'SQLITE_FULL',
+	'SQLITE_IOERR',
+	'SQLITE_NOMEM',
+	'SQLITE_CANTOPEN',
+	'SQLITE_PROTOCOL',
+	'SQLITE_INTERRUPT',
+	'SQLITE_READONLY_RECOVERY',
+	'SQLITE_READONLY_CANTINIT',
+];
+
+/** whether a driver error may pass if tried again later (see `PASSING_CODES`). */
+export const isPassing = (error: unknown): boolean => {
+	const code = sqliteCodeOf(error);
+	// a primary code, or one of its extended codes (SQLITE_IOERR_FSYNC), never a longer name
+	return (
+		code !== undefined && PASSING_CODES.some((passing) => code === passing || code.startsWith(`${passing}_`))
+	);
 };
 
 /** whether SQLite gave up waiting for another connection's lock. */
