@@ -88,7 +88,28 @@ describe('createDpopProof', () => {
 			);
 		}
 		const proof = await createDpopProof(key, { htm: 'GET', htu: 'HTTP://localhost:2583/xrpc/foo' });
-		expect((await verify(proof)).htu).toBe('HTTP://localhost:2583/xrpc/foo');
+		expect((await verify(proof)).htu).toBe('http://localhost:2583/xrpc/foo');
+	});
+
+	it('signs htu as servers compare it (and as createDpopFetch signs it): origin and path, normalised', async () => {
+		for (const [given, signed] of [
+			['https://pds.example', 'https://pds.example/'],
+			['HTTPS://PDS.Example:443/xrpc/./a/../b?x=1#y', 'https://pds.example/xrpc/b'],
+			['https://pds.example/a b', 'https://pds.example/a%20b'],
+			['http://127.0.0.1:80/x', 'http://127.0.0.1/x'],
+		]) {
+			expect((await verify(await createDpopProof(key, { htm: 'GET', htu: given! }))).htu).toBe(signed);
+		}
+	});
+
+	it('refuses an htu with credentials, which every server the proof reaches would read, without repeating them', async () => {
+		const error = await createDpopProof(key, { htm: 'GET', htu: 'https://user:s3cret@pds.example/a' }).catch(
+			(err: unknown) => err,
+		);
+		expect(error).toBeInstanceOf(TypeError);
+		expect((error as Error).message).toBe(
+			"a DPoP proof's htu must not contain credentials (a user name or password)",
+		);
 	});
 
 	it('refuses a nonce, ath or htm that is not a string', async () => {

@@ -40,6 +40,11 @@ const checkClaims = (options: DpopProofOptions, iat: unknown): string | undefine
 		// without its query and fragment, which may hold secrets (a code, a token)
 		return `htu must be an absolute http(s) URL, got ${JSON.stringify(toHtu(htu))}`;
 	}
+	const url = new URL(htu);
+	if (url.username !== '' || url.password !== '') {
+		// signed into the proof, they would be read by every server it reaches (not repeated here)
+		return 'htu must not contain credentials (a user name or password)';
+	}
 	if (nonce !== undefined && typeof nonce !== 'string') {
 		return `nonce must be a string, got ${nonce === null ? 'null' : typeof nonce}`;
 	}
@@ -69,9 +74,9 @@ export const toHtu = (url: string): string => {
 
 /**
  * creates a DPoP proof JWT: header `typ: dpop+jwt`, `alg` and the public `jwk`; claims `htm`,
- * `htu` (no query or fragment), `iat`, a fresh `jti`, and `nonce` and `ath` when given.
- * rejects with a `TypeError` naming the claim when `htm` is not a method, `htu` not an absolute
- * http(s) URL, `nonce` or `ath` not a string, or `iat` not whole seconds since the epoch
+ * `htu` (normalised as a URL: origin and path, no query or fragment), `iat`, a fresh `jti`, and
+ * `nonce` and `ath` when given. rejects with a `TypeError` naming the claim when `htm` is not a
+ * method, `htu` not an absolute http(s) URL or one with credentials, `nonce` or `ath` not a string, or `iat` not whole seconds since the epoch
  * (milliseconds, such as `Date.now()`, included).
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
  */
@@ -97,7 +102,10 @@ export const createDpopProof = (key: DpopKey, options: DpopProofOptions): Promis
 	if (problem !== undefined) {
 		return Promise.reject(new TypeError(`a DPoP proof's ${problem}`));
 	}
-	return signDpopProof(key, options, iat);
+	// the URL as servers compare it, and as createDpopFetch signs it: the origin (scheme and host
+	// lower-cased, no default port) and the path, resolved and percent-encoded (RFC 9449 §4.3)
+	const url = new URL(options.htu);
+	return signDpopProof(key, { ...options, htu: url.origin + url.pathname }, iat);
 };
 
 /**

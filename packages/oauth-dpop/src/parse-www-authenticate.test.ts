@@ -51,6 +51,20 @@ describe('parseWwwAuthenticate', () => {
 		]);
 	});
 
+	it("skips empty list elements among a challenge's params (RFC 9110 §5.6.1)", () => {
+		expect(parseWwwAuthenticate('DPoP , error="use_dpop_nonce"')).toStrictEqual([
+			{ scheme: 'dpop', params: { error: 'use_dpop_nonce' } },
+		]);
+		expect(parseWwwAuthenticate('DPoP error="use_dpop_nonce",, algs="ES256"')).toStrictEqual([
+			{ scheme: 'dpop', params: { error: 'use_dpop_nonce', algs: 'ES256' } },
+		]);
+		// a scheme with no params, then another: still two challenges
+		expect(parseWwwAuthenticate('Basic, , Bearer realm="x"')).toStrictEqual([
+			{ scheme: 'basic', params: {} },
+			{ scheme: 'bearer', params: { realm: 'x' } },
+		]);
+	});
+
 	it('parses the example of RFC 9110 section 11.6.1', () => {
 		expect(
 			parseWwwAuthenticate('Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="simple"'),

@@ -72,6 +72,8 @@ export const parseWwwAuthenticate = (header: string): AuthChallenge[] => {
 
 		// auth-params, until the next challenge starts
 		while (pos < header.length) {
+			// empty list elements (RFC 9110 §5.6.1): a comma right after the scheme, or two in a row
+			while (header[pos] === ',' || header[pos] === ' ' || header[pos] === '\t') pos++;
 			const before = pos;
 			const name = match(TOKEN);
 			if (name === undefined) break;
