@@ -218,21 +218,32 @@ describe('OAuthClient.authorize', () => {
 		expect(server.stats.parRequests.at(-1)!.params.login_hint).toBe('alice.test');
 	});
 
-	it('accepts a handle its DID document claims in other letter case (handles are case-insensitive)', async () => {
+	/**
+	 * an actor resolver whose DID documents claim alice's handle as `Alice.test`; its document
+	 * reads after the first `readsBeforeFailing` fail, as a network failure does.
+	 */
+	const shoutingResolver = (readsBeforeFailing = Number.POSITIVE_INFINITY) => {
 		const upstream = actorResolverFor(server);
-		const shouting: typeof upstream.didDocumentResolver = {
-			resolve: async (did, options) => {
-				const document = await upstream.didDocumentResolver.resolve(did, options);
-				return {
-					...document,
-					alsoKnownAs: document.alsoKnownAs?.map((uri) => uri.replace('alice', 'Alice')),
-				};
-			},
-		};
-		const actorResolver = new LocalActorResolver({
+		let reads = 0;
+		return new LocalActorResolver({
 			handleResolver: upstream.handleResolver,
-			didDocumentResolver: shouting,
+			didDocumentResolver: {
+				resolve: async (did, options) => {
+					if (++reads > readsBeforeFailing) {
+						throw new TypeError('fetch failed', { cause: new Error('ECONNRESET') });
+					}
+					const document = await upstream.didDocumentResolver.resolve(did, options);
+					return {
+						...document,
+						alsoKnownAs: document.alsoKnownAs?.map((uri) => uri.replace('alice', 'Alice')),
+					};
+				},
+			},
 		});
+	};
+
+	it('accepts a handle its DID document claims in other letter case (handles are case-insensitive)', async () => {
+		const actorResolver = shoutingResolver();
 		const { client } = await createTestClient(server, { actorResolver });
 		// LocalActorResolver itself compares as written, and reports the handle as not claimed
 		expect((await actorResolver.resolve('alice.test')).handle).toBe('handle.invalid');
@@ -242,24 +253,8 @@ describe('OAuthClient.authorize', () => {
 	});
 
 	it('reports a failure to read the document again, for a handle claimed in other case, as the failure it is', async () => {
-		const upstream = actorResolverFor(server);
-		let reads = 0;
-		const flaky: typeof upstream.didDocumentResolver = {
-			resolve: async (did, options) => {
-				// the resolver's own read finds the handle in other case; the check's read fails
-				if (++reads > 1) throw new TypeError('fetch failed', { cause: new Error('ECONNRESET') });
-				const document = await upstream.didDocumentResolver.resolve(did, options);
-				return {
-					...document,
-					alsoKnownAs: document.alsoKnownAs?.map((uri) => uri.replace('alice', 'Alice')),
-				};
-			},
-		};
-		const actorResolver = new LocalActorResolver({
-			handleResolver: upstream.handleResolver,
-			didDocumentResolver: flaky,
-		});
-		const { client } = await createTestClient(server, { actorResolver });
+		// the resolver's own read finds the handle in other case; the check's read fails
+		const { client } = await createTestClient(server, { actorResolver: shoutingResolver(1) });
 		const error = await client
 			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
 			.catch((err: unknown) => err);
