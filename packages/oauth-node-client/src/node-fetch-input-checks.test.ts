@@ -162,7 +162,10 @@ describe('createNodeFetch: a Request whose body was read already', () => {
 		expect(error).toBeInstanceOf(TypeError);
 		expect((error as Error).message).toBe('the Request has been used already: its body was read');
 		expect(server.requests).toHaveLength(requests);
-		// with init, as fetch: building the new Request refuses it too
+		// with init, as fetch: building the new Request refuses it too, unless init gives a body
 		await expect(fetch(request, { headers: { 'x-more': '1' } })).rejects.toThrow(TypeError);
+		const fresh = await fetch(request, { method: 'POST', body: 'a new record' });
+		expect(fresh.status).toBe(200);
+		expect(server.requests).toHaveLength(requests + 1);
 	});
 });

@@ -136,6 +136,26 @@ describe('createNodeFetch: a Node stream or an async iterable as the body, as fe
 		await new Promise((resolve) => server.close(resolve));
 	});
 
+	it('closes a stream body it refuses before sending (a private address, an aborted signal)', async () => {
+		const guarded = createNodeFetch();
+		const refused = Readable.from([Buffer.from('x')]);
+		await expect(
+			guarded('http://10.0.0.1/', { method: 'POST', body: refused as never, duplex: 'half' } as RequestInit),
+		).rejects.toMatchObject({ name: 'PrivateNetworkError' });
+		expect(refused.destroyed).toBe(true);
+		const aborted = Readable.from([Buffer.from('x')]);
+		const reason = new Error('gave up');
+		await expect(
+			local(`${origin}/`, {
+				method: 'POST',
+				body: aborted as never,
+				duplex: 'half',
+				signal: AbortSignal.abort(reason),
+			} as RequestInit),
+		).rejects.toBe(reason);
+		expect(aborted.destroyed).toBe(true);
+	});
+
 	it.each([
 		['a Node Readable', () => Readable.from([Buffer.from('blob '), Buffer.from('bytes')])],
 		[

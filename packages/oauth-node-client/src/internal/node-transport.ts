@@ -239,41 +239,50 @@ export const createNodeTransport = (
 		// no turn of the event loop for a request that is ready as given (every XRPC call)
 		const normalized = normalizeRequest(modules.stream, input, init);
 		let request = normalized instanceof Promise ? await normalized : normalized;
-		const { signal } = request;
-		if (signal?.aborted) throw signal.reason;
-		checkFraming(request);
-
-		for (let redirects = 0; ; redirects++) {
-			// an abort while a redirect's body was let go: the next hop is not sent (the listener in
-			// `exchange` never fires for a signal that is aborted already)
+		// a stream body the request never took (refused before it was sent: a private address, a
+		// bad protocol, an abort; a redirect it cannot follow) is not left open: a file's stream
+		// would keep its descriptor. one the request took is closed with it (see exchange)
+		const body = request.body;
+		try {
+			const { signal } = request;
 			if (signal?.aborted) throw signal.reason;
-			const host = request.url.hostname.replace(/^\[|\]$/g, '');
-			// an IP literal is never looked up, so the connect-time check never sees it: check here
-			if (guarded && isIP(host) !== 0 && !allowed(host)) {
-				const kind = classifyAddress(host);
-				if (kind !== undefined) throw new PrivateNetworkError(host, host, kind);
-			}
-			if (request.url.protocol !== 'http:' && request.url.protocol !== 'https:') {
-				throw new TypeError(`fetch failed: unsupported protocol ${request.url.protocol}`);
-			}
+			checkFraming(request);
 
-			const response = await exchange(request, false);
-			// what fetch reports of a response reached through a redirect it followed
-			if (redirects > 0) Object.defineProperty(response, 'redirected', { value: true });
-			if (request.redirect === 'manual' || !REDIRECTS.has(response.status)) return response;
-			if (request.redirect === 'error') {
-				// as fetch: a redirect status is refused, with or without a Location
+			for (let redirects = 0; ; redirects++) {
+				// an abort while a redirect's body was let go: the next hop is not sent (the listener in
+				// `exchange` never fires for a signal that is aborted already)
+				if (signal?.aborted) throw signal.reason;
+				const host = request.url.hostname.replace(/^\[|\]$/g, '');
+				// an IP literal is never looked up, so the connect-time check never sees it: check here
+				if (guarded && isIP(host) !== 0 && !allowed(host)) {
+					const kind = classifyAddress(host);
+					if (kind !== undefined) throw new PrivateNetworkError(host, host, kind);
+				}
+				if (request.url.protocol !== 'http:' && request.url.protocol !== 'https:') {
+					throw new TypeError(`fetch failed: unsupported protocol ${request.url.protocol}`);
+				}
+
+				const response = await exchange(request, false);
+				// what fetch reports of a response reached through a redirect it followed
+				if (redirects > 0) Object.defineProperty(response, 'redirected', { value: true });
+				if (request.redirect === 'manual' || !REDIRECTS.has(response.status)) return response;
+				if (request.redirect === 'error') {
+					// as fetch: a redirect status is refused, with or without a Location
+					await response.body?.cancel().catch(() => {});
+					throw new TypeError('fetch failed: redirect refused (redirect: "error")');
+				}
+				const location = response.headers.get('location');
+				if (location === null) return response;
+
 				await response.body?.cancel().catch(() => {});
-				throw new TypeError('fetch failed: redirect refused (redirect: "error")');
+				if (redirects === MAX_REDIRECTS) {
+					throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects`);
+				}
+				request = followed(request, locationOf(location, request.url), response.status);
 			}
-			const location = response.headers.get('location');
-			if (location === null) return response;
-
-			await response.body?.cancel().catch(() => {});
-			if (redirects === MAX_REDIRECTS) {
-				throw new TypeError(`fetch failed: more than ${MAX_REDIRECTS} redirects`);
-			}
-			request = followed(request, locationOf(location, request.url), response.status);
+		} catch (error) {
+			if (isStream(body)) body.destroy();
+			throw error;
 		}
 	};
 };

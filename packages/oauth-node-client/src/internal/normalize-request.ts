@@ -144,8 +144,9 @@ export const normalizeRequest = (
 };
 
 const fromRequest = async (input: Request, init: RequestInit | undefined): Promise<NormalizedRequest> => {
-	// as fetch: a body read already (its stream released, it reads as empty) is not sent as nothing
-	if (input.bodyUsed) {
+	// as fetch: a body read already (its stream released, it reads as empty) is not sent as nothing.
+	// with init, new Request() decides: it refuses the used body, and takes a new one in its place
+	if (init === undefined && input.bodyUsed) {
 		throw new TypeError('the Request has been used already: its body was read');
 	}
 	const request = init === undefined ? input : new Request(input, init);
