@@ -482,8 +482,10 @@ export const createApp = (options: CreateAppOptions): Hono => {
 				// ending the grant cannot be undone. the session is kept; the user can sign out
 				logError(`session of ${did}`, error);
 				return page(c, 503, {
-					title: 'try again in a moment',
-					message: "your account's identity could not be checked just now.",
+					title: error.transient ? 'try again in a moment' : 'your account could not be checked',
+					message: error.transient
+						? "your account's identity could not be checked just now."
+						: "your account's identity could not be read (its DID document is missing or not valid). if this lasts, sign out and sign in again.",
 				});
 			}
 			if (error instanceof UnreadableSessionError) {

@@ -9,8 +9,8 @@ import {
 } from '../../oauth-store-redis/src/test-utils/redis-server.ts';
 import { type StallingProxy, startStallingProxy } from '../test/support/stalling-proxy.ts';
 import { createRedisLock } from './create-redis-lock.ts';
-
 import type { LeaseLostEvent } from './errors.ts';
+import { RENEW_SCRIPT } from './internal/scripts.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -213,6 +213,14 @@ describe('createRedisLock when Redis fails', () => {
 		const admin = client();
 		await redis.ping();
 		const id = String(await redis.client('ID'));
+		// renewals sent once the holder has returned: there must be none
+		let returned = false;
+		let renewalsAfter = 0;
+		const send = redis.eval.bind(redis) as (...args: unknown[]) => Promise<unknown>;
+		(redis as unknown as { eval: (...args: unknown[]) => Promise<unknown> }).eval = (...args) => {
+			if (returned && args[0] === RENEW_SCRIPT) renewalsAfter++;
+			return send(...args);
+		};
 		const holder = createRedisLock({ redis, prefix, leaseMs: 3_000, renewMs: 1_000, onLeaseLost: () => {} });
 		await holder('a', async () => {
 			await sleep(900);
@@ -220,10 +228,12 @@ describe('createRedisLock when Redis fails', () => {
 			await admin.client('KILL', 'ID', id);
 			await sleep(250);
 			expect(redis.status).not.toBe('ready');
+			returned = true;
 		});
 		// back (in 700 ms): the release went out, and the renewal did not (it would have given the
 		// key 3 s more, and left it there well past this wait)
 		await expect.poll(() => admin.exists(`${prefix}a`), { timeout: 1_800 }).toBe(0);
+		expect(renewalsAfter).toBe(0);
 		const other = createRedisLock({ redis: admin, prefix, waitMs: 100 });
 		await expect(other('a', async () => 'free')).resolves.toBe('free');
 	});

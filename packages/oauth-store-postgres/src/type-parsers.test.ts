@@ -31,6 +31,16 @@ describe('the store and the lock on a pool whose type parsers give raw text', ()
 		const store = new PostgresStore<string, { verifier: string }>({ pool: raw, table: uniqueName('states') });
 		await store.set('fresh', { verifier: 'x' }, { expiresAt: Date.now() + 60_000 });
 		await store.set('kept', { verifier: 'y' });
+		// expired a moment ago: still in the table (not purged), and never handed out
+		const clock = { now: Date.now() };
+		const later = new PostgresStore<string, { verifier: string }>({
+			pool: raw,
+			table: uniqueName('states'),
+			now: () => clock.now,
+		});
+		await later.set('stale', { verifier: 'z' }, { expiresAt: clock.now + 1_000 });
+		clock.now += 2_000;
+		expect(await later.take('stale')).toBeUndefined();
 		expect(await store.take('fresh')).toEqual({ verifier: 'x' });
 		expect(await store.take('fresh')).toBeUndefined();
 		expect(await store.take('kept')).toEqual({ verifier: 'y' });
