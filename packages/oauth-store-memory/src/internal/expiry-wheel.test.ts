@@ -75,14 +75,45 @@ describe('ExpiryWheel', () => {
 			wheel.add('session', (i + 1) * 1_000);
 		}
 		expect(wheel.bucketCount).toBe(1);
-		// a second emptied and then used again: its id is in the heap twice, handed out once
+		// a second emptied and then used again: its id is in the heap once, handed out once
 		wheel.add('a', 500_000);
 		wheel.remove('a', 500_000);
 		wheel.add('b', 500_000);
-		expect(wheel.due(499_999, 10)).toEqual(['session']);
+		// the 99 emptied seconds count against the limit, with the key handed out
+		expect(wheel.due(499_999, 100)).toEqual(['session']);
 		expect(wheel.due(500_000, 10)).toEqual(['b']);
 		expect(wheel.due(600_000, 10)).toEqual([]);
 		expect(wheel.bucketCount).toBe(0);
+	});
+
+	it('keeps one heap entry per second, however often its bucket is emptied and made again', () => {
+		const wheel = new ExpiryWheel<string>();
+		// one key set again and again within its second (a session re-set under a ttl)
+		for (let i = 0; i < 10_000; i++) {
+			wheel.add('hot', 5_500);
+			wheel.remove('hot', 5_500);
+		}
+		wheel.add('hot', 5_500);
+		expect(wheel.heapSize).toBe(1);
+		expect(wheel.due(6_000, 100)).toEqual(['hot']);
+		expect(wheel.heapSize).toBe(0);
+	});
+
+	it('pops at most limit ids of emptied buckets in one call', () => {
+		const wheel = new ExpiryWheel<string>();
+		for (let second = 1; second <= 500; second++) {
+			wheel.add(`k${second}`, second * 1000);
+			wheel.remove(`k${second}`, second * 1000);
+		}
+		wheel.add('live', 501_000);
+		expect(wheel.heapSize).toBe(501);
+		// 500 emptied seconds are due: each call does a bounded step of them
+		expect(wheel.due(600_000, 100)).toEqual([]);
+		expect(wheel.heapSize).toBe(401);
+		const handed: string[] = [];
+		for (let call = 0; call < 5; call++) handed.push(...wheel.due(600_000, 100));
+		expect(handed).toEqual(['live']);
+		expect(wheel.heapSize).toBe(0);
 	});
 
 	it('forgets everything on clear', () => {

@@ -10,17 +10,21 @@ const BUCKET_MS = 1000;
 export const SEGMENT_SIZE = 4096;
 
 /**
- * the keys that expire, in buckets of one second kept in time order (a min-heap of bucket ids), so
- * a sweep visits only what is due and entries without expiry cost nothing. a bucket is a list of
+ * the keys that expire, in buckets of one second kept in time order (a min-heap of bucket ids, each
+ * id at most once), so a sweep visits only what is due and entries without expiry cost nothing. a bucket is a list of
  * `Set`s of at most `SEGMENT_SIZE` keys, added to at the end. `add` and `due` are O(1) or
  * O(log buckets) and never rehash more than one segment; `remove` looks in a bucket's segments from
- * the newest (one for a bucket of up to 4,096 keys). `due` hands out at most `limit` keys, so no
- * sweep step grows with size.
+ * the newest (one for a bucket of up to 4,096 keys). `due` hands out at most `limit` keys and
+ * pops at most `limit` ids of emptied buckets, so no sweep step grows with size.
  */
 export class ExpiryWheel<K> {
 	readonly #buckets = new Map<number, Set<K>[]>();
 	// the bucket ids, a binary min-heap: each id once, popped when its time has come
 	readonly #heap: number[] = [];
+	// the ids in the heap. an emptied bucket goes at once, but its id stays in the heap until its
+	// time: a bucket made again in that second must not push it a second time (one key set again
+	// and again within its second would otherwise grow the heap by one id per set)
+	readonly #inHeap = new Set<number>();
 	// the due bucket being handed out: its id, the segment being read, and an iterator over that
 	// segment kept across calls (see `due`)
 	#cursorId: number | undefined;
@@ -34,7 +38,10 @@ export class ExpiryWheel<K> {
 		if (bucket === undefined) {
 			bucket = [new Set()];
 			this.#buckets.set(id, bucket);
-			this.#push(id);
+			if (!this.#inHeap.has(id)) {
+				this.#inHeap.add(id);
+				this.#push(id);
+			}
 		} else if (id === this.#cursorId) {
 			// a key the cursor already passed would not come round again: to the end, so it does
 			deleteFrom(bucket, key);
@@ -68,10 +75,14 @@ export class ExpiryWheel<K> {
 	 */
 	due(now: number, limit: number): K[] {
 		const keys: K[] = [];
-		while (keys.length < limit && this.#heap.length > 0 && this.#heap[0]! * BUCKET_MS <= now) {
+		// ids of emptied buckets popped: work too, counted against `limit` with the keys
+		let emptied = 0;
+		while (keys.length + emptied < limit && this.#heap.length > 0 && this.#heap[0]! * BUCKET_MS <= now) {
 			const id = this.#heap[0]!;
 			const bucket = this.#buckets.get(id);
-			if (bucket !== undefined) {
+			if (bucket === undefined) {
+				emptied++;
+			} else {
 				if (this.#cursorId !== id) {
 					this.#cursorId = id;
 					this.#cursorSegment = 0;
@@ -92,9 +103,15 @@ export class ExpiryWheel<K> {
 		return this.#buckets.size;
 	}
 
+	/** how many bucket ids the heap holds, emptied buckets' included until their time (for tests). */
+	get heapSize(): number {
+		return this.#heap.length;
+	}
+
 	clear(): void {
 		this.#buckets.clear();
 		this.#heap.length = 0;
+		this.#inHeap.clear();
 		this.#cursorId = undefined;
 		this.#cursor = undefined;
 	}
@@ -129,6 +146,7 @@ export class ExpiryWheel<K> {
 
 	#pop(): void {
 		const heap = this.#heap;
+		this.#inHeap.delete(heap[0]!);
 		const last = heap.pop()!;
 		if (heap.length === 0) return;
 		let i = 0;
