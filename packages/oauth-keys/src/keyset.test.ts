@@ -59,6 +59,25 @@ describe('Keyset', () => {
 			expect(() => new Keyset(['ec-1' as unknown as PrivateKey])).toThrow(TypeError);
 		});
 
+		it.each([
+			[
+				'an algorithm it does not support',
+				{ alg: 'HS256' },
+				/has alg "HS256", which is not a supported signing algorithm/,
+			],
+			['another curve', { alg: 'ES384' }, /has alg ES384, which its EC P-256 key cannot sign with/],
+			['another key type', { alg: 'RS256' }, /has alg RS256, which its EC P-256 key cannot sign with/],
+		])('rejects a key labelled with %s, naming its kid', (_label, change, message) => {
+			const relabelled = { ...es256, kid: 'relabelled', ...change } as PrivateKey;
+			expect(() => new Keyset([es256b, relabelled])).toThrow(TypeError);
+			expect(() => new Keyset([es256b, relabelled])).toThrow(message);
+			expect(() => new Keyset([es256b, relabelled])).toThrow('"relabelled"');
+		});
+
+		it('takes each supported algorithm on its own kind of key', () => {
+			expect(new Keyset([es256, es384, rs256, ps256]).size).toBe(4);
+		});
+
 		it('rejects a key whose cryptoKey is a public key', async () => {
 			const { publicKey } = await generateKeyPair('ES256', { extractable: true });
 			const fake = { ...es256, cryptoKey: publicKey };

@@ -1,8 +1,9 @@
 import { publicJwkOf } from './internal/public-jwk-of.ts';
+import { EC_CURVE_BY_ALG, keyTypeOf } from './internal/webcrypto-algorithms.ts';
 import type { Jwks, PublishedJwk } from './jwk.ts';
 import { negotiateAlgorithm } from './negotiate-algorithm.ts';
 import type { PrivateKey } from './private-key.ts';
-import { algorithmRank } from './signing-algorithm.ts';
+import { algorithmRank, isSigningAlgorithm } from './signing-algorithm.ts';
 
 /** what `Keyset.find` matches on. */
 export interface KeySearch {
@@ -39,7 +40,8 @@ export class Keyset implements Iterable<PrivateKey> {
 
 	/**
 	 * @param keys the client's private keys; each needs its own `kid`
-	 * @throws TypeError when `keys` is empty, holds something that is not a key, or repeats a `kid`
+	 * @throws TypeError when `keys` is empty, holds something that is not a key, repeats a `kid`,
+	 *   or holds a key whose `alg` is not a supported signing algorithm or does not fit the key
 	 */
 	constructor(keys: Iterable<PrivateKey>) {
 		const list = [...keys];
@@ -52,6 +54,19 @@ export class Keyset implements Iterable<PrivateKey> {
 			if (!isPrivateKey(key)) {
 				throw new TypeError(
 					`keyset entry ${index} is not an imported private key; pass JWKs through importJwkKey() first`,
+				);
+			}
+			// the key signs with the algorithm it was imported for: a label it does not fit would be
+			// published, chosen by negotiate(), and every assertion refused by the server
+			if (!isSigningAlgorithm(key.alg)) {
+				throw new TypeError(
+					`keyset entry ${index} (kid ${JSON.stringify(key.kid)}) has alg ${JSON.stringify(key.alg)}, which is not a supported signing algorithm`,
+				);
+			}
+			const { kty, crv } = key.publicJwk as { kty?: unknown; crv?: unknown };
+			if (kty !== keyTypeOf(key.alg) || (kty === 'EC' && crv !== EC_CURVE_BY_ALG[key.alg])) {
+				throw new TypeError(
+					`keyset entry ${index} (kid ${JSON.stringify(key.kid)}) has alg ${key.alg}, which its ${String(kty)}${kty === 'EC' ? ` ${String(crv)}` : ''} key cannot sign with`,
 				);
 			}
 			if (byKid.has(key.kid)) {

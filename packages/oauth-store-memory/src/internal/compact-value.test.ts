@@ -28,6 +28,16 @@ const session = () => ({
 });
 
 describe('encodeValue / decodeValue', () => {
+	it('refuses a value nested too deep with a TypeError, as one with no JSON form', () => {
+		let deep: unknown = 'leaf';
+		for (let i = 0; i < 10_000; i++) deep = [deep];
+		expect(() => encodeValue(deep)).toThrow(TypeError);
+		// what JSON.stringify holds at a reasonable depth still round-trips
+		let shallow: unknown = 'leaf';
+		for (let i = 0; i < 500; i++) shallow = [shallow];
+		expect(decodeValue(encodeValue(shallow))).toEqual(shallow);
+	});
+
 	it('round-trips a session and keeps its base64url strings as bytes', () => {
 		const value = session();
 		const text = encodeValue(value);

@@ -48,7 +48,7 @@ const latin1Codec = (): Latin1Codec => {
  */
 export const encodeValue = (value: unknown): string => {
 	const runs: string[] = [];
-	const json = JSON.stringify(value, (_key, item: unknown) => {
+	const replacer = (_key: string, item: unknown): unknown => {
 		if (typeof item !== 'string' || item.length < MIN_LENGTH || !BASE64URL.test(item)) return item;
 		let bytes: string;
 		try {
@@ -60,7 +60,20 @@ export const encodeValue = (value: unknown): string => {
 		if (latin1Codec().toText(bytes) !== item) return item;
 		runs.push(bytes);
 		return `${MARK}${runs.length - 1}`;
-	});
+	};
+	let json: string | undefined;
+	try {
+		json = JSON.stringify(value, replacer);
+	} catch (error) {
+		// the replacer's calls run out of stack well before JSON.stringify's own (about 2,000 levels
+		// against 4,000): a value too deep is the caller's, as one with no JSON form is
+		if (error instanceof RangeError) {
+			throw new TypeError('a compact MemoryStore keeps JSON values nested less deeply than this one', {
+				cause: error,
+			});
+		}
+		throw error;
+	}
 	if (json === undefined) {
 		throw new TypeError('a compact MemoryStore keeps JSON values only; this value has no JSON form');
 	}
