@@ -18,7 +18,11 @@ import { createNodeSigner } from './node-signer.ts';
  */
 const withNodeSigner = <T extends object>(options: T | undefined): T | undefined =>
 	options === undefined || (typeof options === 'object' && options !== null)
-		? ({ createSigner: createNodeSigner, ...options } as T)
+		? // `createSigner: undefined` given is no signer given, as elsewhere in the facade
+			({
+				...options,
+				createSigner: (options as { createSigner?: unknown } | undefined)?.createSigner ?? createNodeSigner,
+			} as T)
 		: options;
 
 /**

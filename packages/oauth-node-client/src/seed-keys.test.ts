@@ -47,4 +47,20 @@ describe('the facade key imports pass options on as given', () => {
 		await expect(as(pem, 'main')).rejects.toThrow(/got string$/);
 		await expect(importPkcs8Key(pem, { kid: 'main' })).resolves.toMatchObject({ kid: 'main' });
 	});
+
+	it('signs through node:crypto (synchronously) when createSigner is given as undefined', async () => {
+		const { exportPkcs8Key, importPkcs8Key } = await import('./index.ts');
+		const key = await generatePrivateKey('main');
+		const jwk = await exportJwkKey(key);
+		const pem = await exportPkcs8Key(key);
+		const data = new TextEncoder().encode('signed');
+		// as JavaScript may pass it, or an options object built with the field left unset
+		for (const imported of [
+			await importJwkKey(jwk, { kid: 'main', createSigner: undefined } as never),
+			await importPkcs8Key(pem, { kid: 'main', createSigner: undefined } as never),
+		]) {
+			// WebCrypto's signer answers with a promise; node:crypto's with the bytes
+			expect(imported.sign(data)).toBeInstanceOf(Uint8Array);
+		}
+	});
 });
