@@ -132,6 +132,8 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	>;
 	readonly #autoMigrate: boolean;
 	#ready: Promise<void> | undefined;
+	/** whether `#ready` has resolved: then an operation has no migration to wait for (no timer). */
+	#migrated = false;
 	#writesSincePurge = 0;
 	#purging = false;
 
@@ -199,15 +201,20 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	 * @throws {StoreUnavailableError} when PostgreSQL cannot be reached; a later call tries again
 	 */
 	migrate(): Promise<void> {
-		this.#ready ??= this.#query('migrate', this.#sql.migrate, [], undefined, this.#sql.migrateAgain).then(
-			() => {},
+		if (this.#ready !== undefined) return this.#ready;
+		const ready = this.#query('migrate', this.#sql.migrate, [], undefined, this.#sql.migrateAgain).then(
+			() => {
+				// unless a dropped table has made it start again meanwhile
+				if (this.#ready === ready) this.#migrated = true;
+			},
 			(err: unknown) => {
 				// a database that was down at startup must not make the store unusable for good
-				this.#ready = undefined;
+				if (this.#ready === ready) this.#ready = undefined;
 				throw err;
 			},
 		);
-		return this.#ready;
+		this.#ready = ready;
+		return ready;
 	}
 
 	/**
@@ -301,7 +308,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		const query = async () =>
 			(await this.#query(operation, text, values, signal, undefined, left())).rows as R[];
 		if (!this.#autoMigrate) return query();
-		await this.#migrated(operation, left(), signal);
+		if (!this.#migrated) await this.#waitForMigration(operation, left(), signal);
 		try {
 			return await query();
 		} catch (err) {
@@ -310,7 +317,8 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 			// restart, though the migration knows how to make it
 			if (!(err instanceof PostgresStoreError && isMissingTable(err))) throw err;
 			this.#ready = undefined;
-			await this.#migrated(operation, left(), signal);
+			this.#migrated = false;
+			await this.#waitForMigration(operation, left(), signal);
 			return query();
 		}
 	}
@@ -319,7 +327,11 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 	 * waits for the migration (shared by every operation of this store) at most `ms`, or until
 	 * `signal` aborts (with its reason); the migration's own failure is thrown as it is.
 	 */
-	async #migrated(operation: StoreOperation, ms: number, signal: AbortSignal | undefined): Promise<void> {
+	async #waitForMigration(
+		operation: StoreOperation,
+		ms: number,
+		signal: AbortSignal | undefined,
+	): Promise<void> {
 		const ready = this.migrate();
 		// the migration's failure comes back as a value: runQuery would make it a QueryFailure
 		const outcome = await runQuery(
