@@ -99,10 +99,8 @@ const setHeader = (headers: Record<string, string> | Headers, name: string, valu
  */
 export class OAuthSession {
 	readonly #host: SessionHost;
+	/** signs with the DPoP key of `#session` (made again when a refresh brings another). */
 	#fetch: FetchFunction;
-	/** the private part of the DPoP key `#fetch` signs with: tells a replaced session's key apart. */
-	#keyOf: string;
-	#tokenSet: TokenSet;
 	/** the stored session this object's tokens came from (revoked by its `signOut()`). */
 	#session: StoredSession;
 	/** set by `signOut()`: the object sends nothing more. */
@@ -125,9 +123,7 @@ export class OAuthSession {
 	constructor(host: SessionHost, did: Did, session: StoredSession, dpopKey: DpopKey) {
 		this.#host = host;
 		this.did = did;
-		this.#tokenSet = session.tokenSet;
 		this.#session = session;
-		this.#keyOf = session.dpopKey.d;
 		this.#fetch = this.#dpopFetch(dpopKey);
 	}
 
@@ -138,12 +134,12 @@ export class OAuthSession {
 
 	/** the PDS URL this session talks to. */
 	get serviceUrl(): string {
-		return this.#tokenSet.aud;
+		return this.#session.tokenSet.aud;
 	}
 
 	/** the granted scope, as the server returned it. */
 	get scope(): string {
-		return this.#tokenSet.scope;
+		return this.#session.tokenSet.scope;
 	}
 
 	/**
@@ -151,7 +147,7 @@ export class OAuthSession {
 	 * checked on the parsed, normalised grant rather than by comparing strings.
 	 */
 	allows(request: PermissionRequest): boolean {
-		const { scope } = this.#tokenSet;
+		const { scope } = this.#session.tokenSet;
 		// parsed once per grant: a refresh may change it
 		if (this.#scopes === undefined || this.#scopesOf !== scope) {
 			this.#scopes = new ScopeSet(scope);
@@ -171,7 +167,7 @@ export class OAuthSession {
 
 	/** what the session's tokens are, without the tokens themselves. */
 	getTokenInfo(): TokenInfo {
-		const { iss, sub, aud, scope, expires_at } = this.#tokenSet;
+		const { iss, sub, aud, scope, expires_at } = this.#session.tokenSet;
 		return { iss, sub, aud, scope, expiresAt: expires_at === undefined ? undefined : new Date(expires_at) };
 	}
 
@@ -185,7 +181,7 @@ export class OAuthSession {
 		if (tracer === undefined || tracer.isTracing?.('request') === false) return this.#send(pathname, init);
 		let url: URL;
 		try {
-			url = new URL(pathname, this.#tokenSet.aud);
+			url = new URL(pathname, this.#session.tokenSet.aud);
 		} catch {
 			// no request to trace: rejected as #send rejects it, never thrown where the caller
 			// expects a promise (a subscriber must not change how errors arrive)
@@ -210,7 +206,7 @@ export class OAuthSession {
 	async #send(pathname: string, init: RequestInit): Promise<Response> {
 		// its tokens are the user's no more, whether or not the server confirmed their revocation
 		if (this.#signedOut) throw new SessionNotFoundError(this.did);
-		let tokenSet = this.#tokenSet;
+		let tokenSet = this.#session.tokenSet;
 		// checked before anything is sent, a refresh included
 		let url = this.#pdsUrl(pathname, tokenSet.aud);
 		const { signal } = init;
@@ -320,12 +316,10 @@ export class OAuthSession {
 		// the account signed in again meanwhile, and the stored session has a DPoP key of its own:
 		// its tokens are bound to that key, so proofs are signed with it from now on (the old key's
 		// proofs would be refused, and every refusal would spend another refresh)
-		if (session.dpopKey.d !== this.#keyOf) {
+		if (session.dpopKey.d !== this.#session.dpopKey.d) {
 			const key = await this.#host.dpopKey(session.dpopKey);
 			this.#fetch = this.#dpopFetch(key);
-			this.#keyOf = session.dpopKey.d;
 		}
-		this.#tokenSet = session.tokenSet;
 		this.#session = session;
 		return { tokenSet: session.tokenSet, refreshed, withheld: withheld === true };
 	}
