@@ -180,6 +180,9 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		}
 	};
 
+	/** the loss a "not ours" answer of the renew or release script says: -1 another's key, 0 none. */
+	const lossOf = (reply: unknown): LeaseLostReason => (Number(reply) === -1 ? 'taken' : 'expired');
+
 	/** what a renewal that was not sent (the holder was done) gives instead of Redis's answer. */
 	const SKIPPED = Symbol('skipped');
 
@@ -213,7 +216,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		 */
 		const notOursAfterDone = (reply: unknown): void => {
 			if (!kept && performance.now() < confirmedAt + leaseMs) {
-				holding.lose(Number(reply) === -1 ? 'taken' : 'expired');
+				holding.lose(lossOf(reply));
 			}
 		};
 		// when the first renewal since the last confirmed one was sent, while none is confirmed
@@ -241,7 +244,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 				// the key is gone or another's: there is nothing left to renew
 				ours = false;
 				clearInterval(renewal);
-				holding.lose(Number(reply) === -1 ? 'taken' : 'expired');
+				holding.lose(lossOf(reply));
 			} catch (err) {
 				// refused (an ACL, a script error): the lease cannot be kept, tell it at once. Redis
 				// unreachable: report it once the lease may have run out (once per holding), and go
@@ -285,24 +288,24 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 				// rest of the lease after every holding, and nothing could say it was ours
 				if (isRefusal(err)) holding.lose('unconfirmed');
 			};
-			const release = () => run(() => redis.eval(RELEASE_SCRIPT, 1, key, token));
-			if (redis.status === 'ready') {
-				const released = release().then((reply) => {
+			/** the release; `late`: sent only once Redis is back, maybe after the lease ran out. */
+			const release = (late: boolean) =>
+				run(() => redis.eval(RELEASE_SCRIPT, 1, key, token)).then((reply) => {
 					// a number, or its text with ioredis' stringNumbers
 					if (Number(reply) === 1) kept = true;
-					else holding.lose(Number(reply) === -1 ? 'taken' : 'expired');
+					// sent as the holder ended, "not ours" was a loss while it held the name
+					else if (late) notOursAfterDone(reply);
+					else holding.lose(lossOf(reply));
 				}, onReleaseFailed);
+			if (redis.status === 'ready') {
 				// a connection that dropped unnoticed (the status still 'ready') would hold the result
 				// for a whole command timeout: wait a moment, then let the release finish on its own
-				await settleWithin(released, Math.min(timeout, RELEASE_WAIT_MS));
+				await settleWithin(release(false), Math.min(timeout, RELEASE_WAIT_MS));
 			} else {
 				// Redis away: the result is not held back for it. the release goes once Redis is back
 				// (within timeout): it frees the name at once, and its answer tells whether the key was
 				// lost while the lease should have run
-				void release().then((reply) => {
-					if (Number(reply) === 1) kept = true;
-					else notOursAfterDone(reply);
-				}, onReleaseFailed);
+				void release(true);
 			}
 			// nothing confirmed the lease during the holder's last leaseMs, and the release did not
 			// (skipped, failed, or not answered yet): another process may have held the name meanwhile
