@@ -1,3 +1,5 @@
+import { setNewest } from '@atcute-oauth/internal/set-newest';
+
 import { DEFAULT_MEMORY_CACHE_MAX_SIZE } from './constants.ts';
 
 /** a value, or a promise of it: caches may be synchronous or not. */
@@ -64,11 +66,7 @@ export class MemoryMetadataCache implements MetadataCache {
 	}
 
 	set(key: string, value: unknown): void {
-		// re-insert so map order stays least recently set first
-		this.#entries.delete(key);
-		this.#entries.set(key, value);
-		if (this.#entries.size > this.#maxSize) {
-			this.#entries.delete(this.#entries.keys().next().value!);
-		}
+		// map order stays least recently set first
+		setNewest(this.#entries, key, value, this.#maxSize);
 	}
 }

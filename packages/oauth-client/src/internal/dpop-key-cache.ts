@@ -1,5 +1,6 @@
 import { type DpopKey, type DpopPrivateJwk, importDpopKey } from '@atcute/oauth-dpop';
 import type { CreateSigner } from '@atcute/oauth-keys';
+import { setNewest } from '@atcute-oauth/internal/set-newest';
 
 /** how many imported session keys to keep; each is a few hundred bytes. */
 const MAX_KEYS = 1000;
@@ -21,18 +22,14 @@ export class DpopKeyCache {
 		let key = this.#keys.get(id);
 		if (key !== undefined) {
 			// refresh its place in the LRU order
-			this.#keys.delete(id);
-			this.#keys.set(id, key);
+			setNewest(this.#keys, id, key, MAX_KEYS);
 			return key;
 		}
 
 		key = importDpopKey(jwk, this.#createSigner ? { createSigner: this.#createSigner } : undefined);
 		// a failed import is not remembered: the next try may have a good key under the same id
 		key.catch(() => this.#keys.delete(id));
-		this.#keys.set(id, key);
-		if (this.#keys.size > MAX_KEYS) {
-			this.#keys.delete(this.#keys.keys().next().value!);
-		}
+		setNewest(this.#keys, id, key, MAX_KEYS);
 		return key;
 	}
 }
