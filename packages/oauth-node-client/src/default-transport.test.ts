@@ -100,7 +100,7 @@ describe('OAuthClient (facade): the guard covers discovery and authorization ser
 	it('refuses a PDS on a private address, naming the host', async () => {
 		const oauth = new OAuthClient(base);
 		const error = await oauth
-			.authorize({ target: { type: 'pds', serviceUrl: 'https://localhost:1/' } })
+			.authorize({ target: { type: 'pds', serviceUrl: 'https://localhost:2/' } })
 			.catch((e) => e);
 		// a refusal on purpose: not transient, so no caller retries it
 		expect(error).toMatchObject({ name: 'DiscoveryError', code: 'refused', transient: false });
@@ -111,7 +111,7 @@ describe('OAuthClient (facade): the guard covers discovery and authorization ser
 	it('lets a listed host through (the connection is then refused by the closed port, not the guard)', async () => {
 		const oauth = new OAuthClient({ ...base, allowPrivateNetwork: ['localhost'] });
 		const error = await oauth
-			.authorize({ target: { type: 'pds', serviceUrl: 'https://localhost:1/' } })
+			.authorize({ target: { type: 'pds', serviceUrl: 'https://localhost:2/' } })
 			.catch((e) => e);
 		expect(error).toMatchObject({ name: 'DiscoveryError', code: 'network' });
 		expect(error.cause).not.toBeInstanceOf(PrivateNetworkError);

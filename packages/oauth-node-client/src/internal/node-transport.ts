@@ -7,6 +7,7 @@ import type { FetchFunction } from '@atcute/oauth-dpop';
 import { PrivateNetworkError } from '../private-network-error.ts';
 import { usesNodeTransport } from '../uses-node-transport.ts';
 import { allowList } from './allow-list.ts';
+import { isBadPort } from './bad-port.ts';
 import { checkFraming } from './check-framing.ts';
 import { classifyAddress } from './classify-address.ts';
 import { CONNECT_SIGNAL } from './connect-signal.ts';
@@ -261,6 +262,8 @@ export const createNodeTransport = (
 				if (request.url.protocol !== 'http:' && request.url.protocol !== 'https:') {
 					throw new TypeError(`fetch failed: unsupported protocol ${request.url.protocol}`);
 				}
+				// on every hop: a redirect may name the port the first URL did not
+				if (isBadPort(request.url)) throw fetchFailed(new Error(`bad port ${request.url.port}`));
 
 				const response = await exchange(request, false);
 				// what fetch reports of a response reached through a redirect it followed
