@@ -19,6 +19,7 @@ import {
 import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from '../errors.ts';
 import { parseTokenResponse, type TokenResponse } from '../token-response.ts';
 import { BodyReadError, discardBody, readJsonBody } from './read-json-body.ts';
+import { redactSent, secretsIn } from './redact-sent.ts';
 import { retryAfterMs } from './retry-after.ts';
 
 /** what an `AuthorizationServerAgent` needs. */
@@ -75,11 +76,14 @@ const isClockRefusal = (err: unknown, assertionSent: boolean): err is OAuthRespo
 /**
  * the error for an OAuth error body (RFC 6749 §5.2) answered with `status`: an
  * `OAuthResponseError`, or an `OAuthTransientError` for `temporarily_unavailable` and `server_error`.
+ * `sent`: the secrets the request carried (see `secretsIn`), never quoted.
  */
-const oauthError = (endpoint: Endpoint, status: number, json: unknown): Error => {
+const oauthError = (endpoint: Endpoint, status: number, json: unknown, sent: readonly string[]): Error => {
 	const body = json as { error?: unknown; error_description?: unknown } | undefined;
-	const error = typeof body?.error === 'string' ? body.error : 'unknown_error';
-	const description = typeof body?.error_description === 'string' ? body.error_description : undefined;
+	// the server's words go into the error's message: without the secrets the request carried
+	const error = typeof body?.error === 'string' ? redactSent(body.error, sent) : 'unknown_error';
+	const description =
+		typeof body?.error_description === 'string' ? redactSent(body.error_description, sent) : undefined;
 	if (TRANSIENT_OAUTH_ERRORS.has(error)) {
 		return new OAuthTransientError(
 			'server_error',
@@ -172,7 +176,7 @@ export class AuthorizationServerAgent {
 	 */
 	async #tokenRequest(params: Record<string, string>, usedRefreshToken?: string): Promise<TokenResponse> {
 		const { server, requireDpopNonce } = this.#options;
-		const { json, headers, status } = await this.#request(
+		const { json, headers, status, sent } = await this.#request(
 			'token',
 			server.token_endpoint,
 			params,
@@ -184,7 +188,7 @@ export class AuthorizationServerAgent {
 		// grant: an OAuth error in it is classified as one at any other status, and anything else
 		// is a malformed answer, neither of which ends the session
 		if (typeof body.access_token !== 'string' && typeof body.refresh_token !== 'string') {
-			if (typeof body.error === 'string') throw oauthError('token', status, body);
+			if (typeof body.error === 'string') throw oauthError('token', status, body, sent);
 			throw new InvalidResponseError('token', `answered ${status} without tokens or an OAuth error`);
 		}
 		try {
@@ -203,7 +207,10 @@ export class AuthorizationServerAgent {
 					: [access_token, usedRefreshToken].filter((token) => typeof token === 'string' && token !== '');
 			const signal = AbortSignal.timeout(REVOCATION_TIMEOUT_MS);
 			for (const token of issued as string[]) await this.revoke(token, signal).catch(() => {});
-			throw new RefusedTokenResponseError('token', (err as Error).message.replace(/^token endpoint: /, ''));
+			// the check's message quotes what the server sent (its "sub", say), which may be one of
+			// the secrets the request carried, or one of the tokens just revoked
+			const message = redactSent((err as Error).message, [...sent, refresh_token, access_token]);
+			throw new RefusedTokenResponseError('token', message.replace(/^token endpoint: /, ''));
 		}
 	}
 
@@ -240,7 +247,7 @@ export class AuthorizationServerAgent {
 		maxBytes: number,
 		signal?: AbortSignal,
 		emptyOk = false,
-	): Promise<{ json: unknown; headers: Headers; status: number }> {
+	): Promise<{ json: unknown; headers: Headers; status: number; sent: string[] }> {
 		const { clocks } = this.#options;
 		const { origin } = new URL(url);
 		// at most one retry for each cause, each with a new nonce or clock, proof and assertion
@@ -249,6 +256,7 @@ export class AuthorizationServerAgent {
 		for (;;) {
 			const offset = clocks.offset(origin);
 			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth(origin)) });
+			const sent = secretsIn(body);
 			const timeout = AbortSignal.timeout(this.#options.timeout);
 
 			let response: Response;
@@ -285,9 +293,10 @@ export class AuthorizationServerAgent {
 			}
 			try {
 				return {
-					json: await this.#readResponse(endpoint, response, maxBytes, emptyOk),
+					json: await this.#readResponse(endpoint, response, maxBytes, emptyOk, sent),
 					headers: response.headers,
 					status: response.status,
+					sent,
 				};
 			} catch (err) {
 				// an abort while the body streams in is the caller's, not a malformed answer
@@ -322,7 +331,13 @@ export class AuthorizationServerAgent {
 		}
 	}
 
-	async #readResponse(endpoint: Endpoint, response: Response, maxBytes: number, emptyOk: boolean) {
+	async #readResponse(
+		endpoint: Endpoint,
+		response: Response,
+		maxBytes: number,
+		emptyOk: boolean,
+		sent: readonly string[],
+	) {
 		const { status } = response;
 		if (status >= 200 && status < 300) {
 			if (emptyOk) {
@@ -350,7 +365,7 @@ export class AuthorizationServerAgent {
 		}
 
 		if (status >= 400) {
-			throw oauthError(endpoint, status, await readJsonBody(response, ERROR_RESPONSE_MAX_BYTES));
+			throw oauthError(endpoint, status, await readJsonBody(response, ERROR_RESPONSE_MAX_BYTES), sent);
 		}
 
 		await discardBody(response);

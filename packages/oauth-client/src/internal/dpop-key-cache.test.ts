@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { DpopKeyCache } from './dpop-key-cache.ts';
 
-const newJwk = async (): Promise<DpopPrivateJwk> => exportDpopKey(await generateDpopKey());
+const newJwk = async () => (await exportDpopKey(await generateDpopKey())) as DpopPrivateJwk & { x: string; y: string };
 
 describe('DpopKeyCache', () => {
 	it('imports a key once, however many times it is asked for, from copies of its JWK', async () => {
