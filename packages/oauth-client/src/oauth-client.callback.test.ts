@@ -102,6 +102,22 @@ describe('OAuthClient.callback', () => {
 		expect(server.stats.token.authorization_code).toBe(1);
 	});
 
+	it('reads a state store without take that answers null for an unknown state as having none', async () => {
+		// ioredis, pg and bun:sqlite answer null for a missing key
+		const states = new MapStore<StoredState>({ atomicTake: false });
+		const get = states.get.bind(states);
+		states.get = async (key) => (await get(key)) ?? (null as unknown as undefined);
+		const { client, url } = await start({ stores: { sessions: new MapStore<StoredSession>(), states } });
+		const params = await server.authorize(url, { did: alice.did });
+		const forged = new URLSearchParams(params);
+		forged.set('state', 'unknown');
+		const error = await callbackError(client.callback(forged));
+		expect(error.error).toBe('invalid_state');
+		expect(error.message).toMatch(/unknown or already used state/);
+		expect(states.calls).not.toContain('delete unknown');
+		expect(server.stats.token.authorization_code).toBe(0);
+	});
+
 	it('refuses a state older than 10 minutes, by its own clock, without exchanging the code', async () => {
 		const { client, url, clock } = await start();
 		const params = await server.authorize(url, { did: alice.did });

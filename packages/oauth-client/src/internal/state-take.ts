@@ -29,7 +29,8 @@ export const createStateTake = (states: StateStore): TakeState => {
 		if (claims.has(stateId)) return undefined;
 		claims.add(stateId);
 		try {
-			const state = await states.get(stateId);
+			// `null` is no state too, as with `take` (ioredis, pg and bun:sqlite answer it)
+			const state = (await states.get(stateId)) ?? undefined;
 			if (state !== undefined) await states.delete(stateId);
 			return state;
 		} finally {

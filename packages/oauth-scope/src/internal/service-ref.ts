@@ -22,7 +22,8 @@ const isAtprotoDidWeb = (did: string): boolean => {
 	if (!localhost && host.includes(PORT_SEPARATOR)) {
 		return false;
 	}
-	// the host must parse as a URL host (no empty labels after decoding, no forbidden code points)
+	// the host must parse as a URL host (no forbidden code points); as the reference, an empty
+	// label (`a..com`), a trailing dot or a leading hyphen still passes
 	return URL.canParse(`https://${host.replaceAll(PORT_SEPARATOR, ':')}`);
 };
 
