@@ -102,6 +102,40 @@ describe('OAuthClient.callback', () => {
 		expect(server.stats.token.authorization_code).toBe(1);
 	});
 
+	it('revokes the grant a new sign-in of the account replaced, which no sign-out could reach after', async () => {
+		const { client, url, sessions } = await start();
+		await client.callback(await server.authorize(url, { did: alice.did }));
+		const replaced = sessions.map.get(alice.did)!;
+		const grants = () => server.sessions(alice.did).slice(-2);
+
+		const { url: again } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		await client.callback(await server.authorize(again, { did: alice.did }));
+
+		// the first grant is over at the server, the second is the one stored
+		expect(grants().map((grant) => grant.active)).toEqual([false, true]);
+		expect(sessions.map.get(alice.did)!.tokenSet.refresh_token).not.toBe(replaced.tokenSet.refresh_token);
+		// and signing out ends the only grant left
+		await client.revoke(alice.did);
+		expect(grants().map((grant) => grant.active)).toEqual([false, false]);
+	});
+
+	it('keeps a new sign-in when the replaced grant cannot be revoked', async () => {
+		const { client, url, sessions } = await start();
+		await client.callback(await server.authorize(url, { did: alice.did }));
+		server.behaviour.revokeFailure = 'status_503';
+
+		const { url: again } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		const { session } = await client.callback(await server.authorize(again, { did: alice.did }));
+
+		const [first, second] = server.sessions(alice.did).slice(-2);
+		expect([first!.active, second!.active]).toEqual([true, true]);
+		expect(sessions.map.get(alice.did)!.tokenSet.access_token).toBe(second!.accessToken);
+		expect(session.did).toBe(alice.did);
+		expect(
+			server.stats.requests.filter((request) => request.path === '/oauth/revoke').length,
+		).toBeGreaterThan(0);
+	});
+
 	it('reads a state store without take that answers null for an unknown state as having none', async () => {
 		// ioredis, pg and bun:sqlite answer null for a missing key
 		const states = new MapStore<StoredState>({ atomicTake: false });

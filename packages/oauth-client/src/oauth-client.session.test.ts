@@ -724,8 +724,11 @@ describe('OAuthClient sessions', () => {
 	it("signing out a session object of an older grant revokes that grant's tokens too", async () => {
 		const { client, sessions } = await createTestClient(server);
 		const { session: older } = await signIn(server, client, alice.did);
-		// the account signs in again: the store holds the new grant, the old object the first
+		// the account signs in again while the first grant's server does not answer its revocation:
+		// the store holds the new grant, the old object the first, still live
+		server.behaviour.revokeFailure = 'status_503';
 		await signIn(server, client, alice.did);
+		server.behaviour.revokeFailure = undefined;
 		// the server's grants of this account across tests: the last two are this test's
 		const lastTwo = () =>
 			server

@@ -338,7 +338,8 @@ export class OAuthClient {
 	 * completes a sign-in from the redirect's query parameters. in order: no repeated parameter,
 	 * the state (single use, 10 minutes), `iss` (RFC 9207, error responses too), the server's `error`, then the code is
 	 * exchanged once; the token's `sub` must be the expected account and must resolve back to
-	 * this issuer.
+	 * this issuer. a session the account had already is replaced, and its grant revoked (best
+	 * effort: the sign-in stands if its server does not answer).
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
 	 * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
@@ -385,6 +386,7 @@ export class OAuthClient {
 		const tokens = await agent.exchangeCode(checked.code, stored.verifier, stored.redirectUri);
 		const did = tokens.sub;
 		let session: StoredSession;
+		let replaced: StoredSession | undefined;
 		try {
 			if (stored.expectedDid !== undefined && did !== stored.expectedDid) {
 				throw new IdentityMismatchError('sub', stored.expectedDid, did);
@@ -403,9 +405,11 @@ export class OAuthClient {
 				tokenSet: toTokenSet(tokens, stored.issuer, identity.pds, sentAt),
 			};
 			// under the lock: a refresh of an older session of this account must not overwrite it
-			await this.#lock(sessionLockName(did), async () => {
+			replaced = await this.#lock(sessionLockName(did), async () => {
+				const previous = await this.#readReplaced(did);
 				await this.#sessions.set(did, session);
 				this.#emitUpdated(did, session);
+				return previous;
 			});
 		} catch (err) {
 			// nothing is kept from a sign-in that failed: revoke what was issued
@@ -414,12 +418,31 @@ export class OAuthClient {
 				.catch(() => {});
 			throw err;
 		}
+		// the grant this sign-in replaced is no longer stored, so no sign-out could end it: it is
+		// revoked now, best effort (the sign-in stands whatever its server says). an object that
+		// still holds it adopts the new tokens once its own are refused
+		if (replaced !== undefined && !sameTokens(replaced, session)) {
+			await this.#revokeAtServer(did, replaced, AbortSignal.timeout(REVOCATION_TIMEOUT_MS));
+		}
 		if (context !== undefined) context.sub = did;
 
 		return {
 			session: new OAuthSession(this.#host, did, session, await this.#keys.get(session.dpopKey)),
 			state: stored.appState,
 		};
+	}
+
+	/**
+	 * the stored session of `did` that a sign-in is about to replace, to revoke once it is; none
+	 * when the store has none or cannot read it (a sign-in is not failed for an old session)
+	 */
+	async #readReplaced(did: Did): Promise<StoredSession | undefined> {
+		try {
+			const stored = await this.#sessions.get(did);
+			return stored == null ? undefined : readStoredSession(did, stored);
+		} catch {
+			return undefined;
+		}
 	}
 
 	/**
