@@ -70,6 +70,23 @@ describe('defaultTransport', () => {
 		);
 	});
 
+	it.each([
+		['Bun', { versions: { node: '24.3.0', bun: '1.4.0' }, userAgent: undefined }],
+		['Deno', { versions: { node: '24.2.0', deno: '2.9.0' }, userAgent: undefined }],
+		['Workers', { versions: { node: '22.0.0' }, userAgent: 'Cloudflare-Workers' }],
+	])(
+		'on %s, refuses an allowPrivateNetwork that would narrow a guard the global fetch does not have',
+		(_name, runtime) => {
+			for (const allowPrivateNetwork of [['pds.internal.example'], false]) {
+				expect(() => defaultTransport({ ...base, allowPrivateNetwork }, runtime)).toThrow(
+					/allowPrivateNetwork narrows the SSRF guard of the Node transport, which this runtime .* does not use/,
+				);
+			}
+			// no guard, which is what the runtime has
+			expect(defaultTransport({ ...base, allowPrivateNetwork: true }, runtime)).toBe(undefined);
+		},
+	);
+
 	it('on Node: a guarded transport by default, open under allowHttp or allowPrivateNetwork: true', async () => {
 		const server = await startHttpServer((_request, response) => response.writeHead(200).end('ok'));
 		try {

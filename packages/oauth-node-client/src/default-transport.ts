@@ -32,7 +32,8 @@ export interface OAuthClientOptions extends BaseOptions {
 	 * which hosts the built-in transport may reach on non-public addresses (loopback, private,
 	 * link-local, ...): `false` (default) none, `true` all, or a list of host names (an internal
 	 * PDS, a test server on loopback). `allowHttp` turns the guard off altogether. give it to
-	 * `createNodeFetch` instead when you pass your own `fetch`.
+	 * `createNodeFetch` instead when you pass your own `fetch`. on Bun, Deno and Workers there is
+	 * no guard (the global `fetch` is used): anything but `true` is refused there with a TypeError.
 	 */
 	allowPrivateNetwork?: boolean | readonly string[] | undefined;
 }
@@ -57,7 +58,16 @@ export const defaultTransport = (
 	}
 	// checked here too, so a wrong value fails where the guard is not built (Bun, Deno)
 	allowList(allowPrivateNetwork);
-	if (!usesNodeTransport(runtime)) return undefined;
+	if (!usesNodeTransport(runtime)) {
+		// the global fetch has no guard to narrow: a list (or an explicit `false`) taken in silence
+		// would read as a guard that is there. `true`, no guard, is what this runtime gives anyway
+		if (allowPrivateNetwork !== undefined && allowPrivateNetwork !== true) {
+			throw new TypeError(
+				'allowPrivateNetwork narrows the SSRF guard of the Node transport, which this runtime (Bun, Deno, Workers) does not use: requests go through the global fetch, unguarded. Guard at the network level, and leave allowPrivateNetwork out',
+			);
+		}
+		return undefined;
+	}
 	// plain http is for a PDS on the developer's machine, which is on a private address anyway
 	return createNodeTransport({
 		allowPrivateNetwork: allowHttp === true ? true : (allowPrivateNetwork ?? false),
