@@ -42,6 +42,11 @@ export default {
 				if (answer instanceof Response) {
 					await answer.arrayBuffer();
 					if (answer.status !== 200) throw new Error(`the transport got ${answer.status}`);
+					// workerd's node:http fills `headers` only, not `rawHeaders`: they must come through
+					const type = answer.headers.get('content-type');
+					if (!type?.startsWith('application/json')) {
+						throw new Error(`the transport's response lost its headers: content-type ${type}`);
+					}
 				} else if (!(answer instanceof TypeError) || !answer.message.includes('use its global fetch')) {
 					throw new Error(`the transport failed without saying what to do: ${answer}`);
 				}

@@ -4,6 +4,7 @@ import type { Transform } from 'node:stream';
 import { createArrivedResponse } from './arrived-response.ts';
 import { type BodySource, releaseWhenDropped, stopDecoding } from './dropped-body.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
+import { rawHeadersOf } from './raw-headers-of.ts';
 
 // statuses whose responses carry no body (and for which `new Response` refuses one); the 1xx
 // ones among them never get here (see below)
@@ -174,7 +175,7 @@ export const toWebResponse = (
 	method: string,
 	signal: AbortSignal | null | undefined,
 ): Response => {
-	const raw = message.rawHeaders;
+	const raw = rawHeadersOf(message);
 	const status = message.statusCode ?? 0;
 	if (status < 200 || status > 599) {
 		// node:http parses any three digits; `new Response` takes 200-599 only
