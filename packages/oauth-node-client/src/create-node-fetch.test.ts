@@ -219,13 +219,19 @@ describe('createNodeFetch: a standard Response', () => {
 	});
 
 	it('frees the connection of a body in several codings cancelled after it all arrived', async () => {
-		const response = await local(`${server.origin}/stacked-large`);
+		// a pool of its own: the one connection it opens is the one a next request can reuse
+		const own = createNodeFetch({ allowPrivateNetwork: true });
+		const connections = server.connections;
+		const response = await own(`${server.origin}/stacked-large`);
 		const reader = response.body!.getReader();
 		await reader.read();
 		// the rest has arrived meanwhile, most of it still undecoded
 		await new Promise((resolve) => setTimeout(resolve, 300));
 		// settles once the connection is free again: a body left paused never would
 		await reader.cancel();
+		// back in the pool, not closed: the next request goes over it
+		expect(await (await own(`${server.origin}/json`)).text()).toBeTruthy();
+		expect(server.connections).toBe(connections + 1);
 	});
 
 	it('decodes gzip as fetch does, and gives a 204 a null body', async () => {

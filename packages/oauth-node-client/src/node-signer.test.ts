@@ -1,3 +1,5 @@
+import { KeyObject } from 'node:crypto';
+
 import { createDpopProof, exportDpopKey, generateDpopKey, importDpopKey } from '@atcute/oauth-dpop';
 import { createClientAssertion, SIGNING_ALGORITHMS } from '@atcute/oauth-keys';
 import { decodeProtectedHeader, EmbeddedJWK, importJWK, jwtVerify } from 'jose';
@@ -130,10 +132,31 @@ describe('createNodeSigner', () => {
 	});
 
 	it('falls back to the WebCrypto signer when node:crypto cannot convert the key', async () => {
-		// KeyObject.from throws on this; the node path would throw right here, at creation
-		const notAKey = { type: 'private' } as unknown as CryptoKey;
-		const sign = createNodeSigner(notAKey, 'ES256');
-		// the WebCrypto signer is async and fails only when used
-		await expect(Promise.resolve().then(() => sign(new Uint8Array([1])))).rejects.toThrow();
+		const { privateKey, publicKey } = await crypto.subtle.generateKey(
+			{ name: 'ECDSA', namedCurve: 'P-256' },
+			false,
+			['sign', 'verify'],
+		);
+		// as on a runtime whose node:crypto takes no CryptoKey (workerd's nodejs_compat)
+		const from = vi.spyOn(KeyObject, 'from').mockImplementation(() => {
+			throw new TypeError('not supported here');
+		});
+		try {
+			const sign = createNodeSigner(privateKey, 'ES256');
+			expect(from).toHaveBeenCalledTimes(1);
+			const data = new Uint8Array([1, 2, 3]);
+			const signature = sign(data);
+			// WebCrypto's signer is asynchronous, and its signature is good
+			expect(signature).toBeInstanceOf(Promise);
+			const valid = await crypto.subtle.verify(
+				{ name: 'ECDSA', hash: 'SHA-256' },
+				publicKey,
+				await signature,
+				data,
+			);
+			expect(valid).toBe(true);
+		} finally {
+			from.mockRestore();
+		}
 	});
 });

@@ -108,8 +108,16 @@ describe('createPostgresLock', () => {
 		const lock = createPostgresLock({ pool: lockPool, prefix: uniqueName('wait'), waitMs: 600 });
 		await lock('a', async () => {
 			const waiting = lock('a', async () => 'never').catch((err: unknown) => err);
-			await new Promise((resolve) => setTimeout(resolve, 200));
-			// the pool's second connection stays free for the app between the waiter's attempts
+			// how many connections are out of the pool, sampled while the waiter waits: the holder's
+			// one, and the waiter's only during an attempt (a connection kept between attempts
+			// would make it two throughout)
+			const checkedOut: number[] = [];
+			for (let i = 0; i < 30; i++) {
+				checkedOut.push(lockPool.totalCount - lockPool.idleCount);
+				await new Promise((resolve) => setTimeout(resolve, 10));
+			}
+			expect(Math.min(...checkedOut)).toBe(1);
+			// so the pool's second connection is there for the app between the waiter's attempts
 			const client = await lockPool.connect();
 			client.release();
 			expect(await waiting).toBeInstanceOf(LockTimeoutError);

@@ -78,10 +78,12 @@ describe('README TypeScript blocks', () => {
 		expect(diagnostics.filter((d) => d.readme === readme).map(format)).toEqual([]);
 	});
 
-	it('gives a reason for every block it does not check', () => {
-		for (const block of blocks.filter((b) => b.skipReason !== undefined)) {
-			expect(block.skipReason!.length, `${block.readme}:${block.line}`).toBeGreaterThan(10);
-		}
+	it('leaves no block out: none is marked not-checked', () => {
+		// a reason is required by the marker (see extract-blocks.test.ts); none is taken today, so a
+		// sample that stops compiling cannot be hidden behind one without this test saying so
+		const unchecked = blocks.filter((b) => b.skipReason !== undefined);
+		expect(unchecked.map((b) => `${b.readme}:${b.line}: ${b.skipReason}`)).toEqual([]);
+		expect(blocks.length).toBeGreaterThan(0);
 	});
 });
 

@@ -18,10 +18,13 @@ describe('classifyAddress', () => {
 		['fe80::1', 'link-local'],
 		['fd12:3456::1', 'unique-local'],
 		['fc00::', 'unique-local'],
+		['fec0::1', 'unique-local'],
 		['224.0.0.1', 'multicast'],
 		['ff02::1', 'multicast'],
 		['255.255.255.255', 'reserved'],
 		['192.0.2.1', 'reserved'],
+		['198.18.0.1', 'reserved'],
+		['198.19.255.255', 'reserved'],
 		// IPv4-mapped IPv6, in both notations
 		['::ffff:127.0.0.1', 'loopback'],
 		['::ffff:7f00:1', 'loopback'],
