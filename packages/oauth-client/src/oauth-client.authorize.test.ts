@@ -317,6 +317,37 @@ describe('OAuthClient.authorize', () => {
 		expect(server.stats.par).toBe(3);
 	});
 
+	it('quotes a refused input on one line of bounded length, so a logged error cannot forge log lines', async () => {
+		const asked: string[] = [];
+		const actorResolver: ActorResolver = {
+			resolve: async (actor) => {
+				asked.push(actor);
+				throw new Error('not asked');
+			},
+		};
+		const { client } = await createTestClient(server, { actorResolver });
+		const refusal = async (identifier: string) =>
+			(await client
+				.authorize({ target: { type: 'account', identifier } })
+				.catch((err: unknown) => err)) as IdentityResolutionError;
+
+		const forged = await refusal('alice.test\n2026-12-05 ERROR admin password reset for bob');
+		expect(forged).toMatchObject({ reason: 'invalid_identifier' });
+		expect(forged.message).not.toContain('\n');
+		expect(forged.identifier).toBe('alice.test\\u000a2026-12-05 ERROR admin password reset for bob');
+
+		const huge = await refusal(`${'a'.repeat(1_000_000)}!`);
+		expect(huge).toMatchObject({ reason: 'invalid_identifier' });
+		expect(huge.identifier).toBe(`${'a'.repeat(256)}…`);
+		expect(huge.message.length).toBeLessThan(400);
+
+		// a did:web whose host is longer than a DNS name can be is not looked up
+		const longHost = `did:web:${'a.'.repeat(200)}com`;
+		expect(await refusal(longHost)).toMatchObject({ reason: 'invalid_identifier' });
+		expect((await refusal('')).message).toMatch(/no handle or DID was given/);
+		expect(asked).toEqual([]);
+	});
+
 	it('refuses handles under the top-level domains atproto disallows, before any request', async () => {
 		const asked: string[] = [];
 		const actorResolver: ActorResolver = {

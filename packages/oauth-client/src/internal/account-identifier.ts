@@ -39,6 +39,24 @@ const CANONICAL_ATPROTO_DID = new RegExp(
 	`^did:(?:plc:[a-z2-7]{24}|web:${LABEL}(?:\\.${LABEL})*(?:%3A[0-9]{1,5})?)$`,
 );
 
+/** longer than any handle (253) or did:web (a 253-character host, a port): refused unread. */
+const MAX_IDENTIFIER = 2048;
+
+/** how much of a refused input its error quotes: longer than any handle or DID. */
+const MAX_QUOTED = 256;
+
+/** C0 and C1 controls, DEL, and the two Unicode line breaks: what must not reach a log line. */
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029]/gu;
+
+/**
+ * a refused input as its error names it: cut, and with control characters escaped (`\u000a`), so
+ * an app that logs the error writes one line of bounded length, whatever the visitor typed
+ */
+const quoted = (input: string): string => {
+	const cut = input.length > MAX_QUOTED ? `${input.slice(0, MAX_QUOTED)}…` : input;
+	return cut.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+};
+
 /** a handle (in lower case) or DID, as the user's input names it. */
 export type AccountIdentifier = { type: 'handle'; handle: Handle } | { type: 'did'; did: Did };
 
@@ -47,12 +65,17 @@ export type AccountIdentifier = { type: 'handle'; handle: Handle } | { type: 'di
  * @throws {IdentityResolutionError} `invalid_identifier` for anything else, before any request
  */
 export const parseAccountIdentifier = (input: string): AccountIdentifier => {
-	const value = input.replace(/^(?:@|at:\/\/)/i, '');
 	const refuse = (detail: string): never => {
-		throw new IdentityResolutionError(input, { reason: 'invalid_identifier', detail });
+		throw new IdentityResolutionError(quoted(input), { reason: 'invalid_identifier', detail });
 	};
+	if (input === '') return refuse('no handle or DID was given');
+	if (input.length > MAX_IDENTIFIER)
+		return refuse(`longer than ${MAX_IDENTIFIER} characters: not a handle or DID`);
+	const value = input.replace(/^(?:@|at:\/\/)/i, '');
 	if (/^did:/i.test(value)) {
-		if (CANONICAL_ATPROTO_DID.test(value)) return { type: 'did', did: value as Did };
+		// a did:web host is a DNS name: 253 characters at most (before a port)
+		const host = value.startsWith('did:web:') ? value.slice('did:web:'.length).split('%3A')[0]! : '';
+		if (CANONICAL_ATPROTO_DID.test(value) && host.length <= 253) return { type: 'did', did: value as Did };
 		return refuse('not an atproto DID in canonical form (did:plc:… or did:web:<host>, in lower case)');
 	}
 	const handle = value.toLowerCase();
