@@ -73,7 +73,7 @@ describe('OAuthClient refresh rules', () => {
 		expect(sessions.map.has(alice.did)).toBe(false);
 	});
 
-	it('ends the session, sending nothing to the new hosts, when the identity now leads to another issuer', async () => {
+	it('ends the session, revoking its grant at its issuer and sending nothing to the new hosts, when the identity now leads to another issuer', async () => {
 		const other = await startTestOAuthServer();
 		try {
 			const carol = newAccount();
@@ -93,8 +93,10 @@ describe('OAuthClient refresh rules', () => {
 				actual: other.issuer,
 			});
 			expect(sessions.map.has(carol.did)).toBe(false);
-			// the refresh token went nowhere: not to the old server, and the new hosts were only read
+			// the refresh token was not used: it went to the old server only to be revoked, ending a
+			// grant no one could reach any more, and the new hosts were only read
 			expect(server.stats.token.refresh_token).toBe(0);
+			expect(server.sessions(carol.did).map((grant) => grant.active)).toEqual([false]);
 			expect(other.stats.requests.length).toBeGreaterThan(0);
 			for (const request of other.stats.requests) {
 				expect(request).toMatchObject({ method: 'GET' });

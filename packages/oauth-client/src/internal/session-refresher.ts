@@ -214,7 +214,17 @@ export class SessionRefresher {
 		}
 		const agent = await this.#agentFor(did, session);
 		// the account must still lead to this issuer before its refresh token is sent anywhere
-		const identity = await this.#currentIdentity(did, tokenSet.iss);
+		let identity: CurrentIdentity;
+		try {
+			identity = await this.#currentIdentity(did, tokenSet.iss);
+		} catch (err) {
+			// the account moved to another issuer: the session ends, and its grant at the issuer that
+			// made it (and only there) is revoked, best effort, rather than left live until it expires
+			if (err instanceof TokenRefreshError && err.reason === 'issuer_changed') {
+				await agent.revoke(refreshToken).catch(() => {});
+			}
+			throw err;
+		}
 
 		// the new tokens' lifetime counts from the request, not from its answer: the server's
 		// clock started before ours would, had we read it after
