@@ -11,6 +11,7 @@ import {
 	AuthMethodUnsatisfiableError,
 	InvalidResponseError,
 	LockTimeoutError,
+	OAuthResponseError,
 	OAuthTransientError,
 	SessionNotFoundError,
 	TokenRefreshError,
@@ -386,6 +387,54 @@ describe('OAuthClient sessions', () => {
 		expect((await getSession(held)).data.did).toBe(alice.did);
 		expect(server.stats.token.refresh_token).toBe(1);
 	});
+
+	for (const [label, answer, type] of [
+		[
+			'an OAuth error that keeps the session (invalid_client)',
+			() => Response.json({ error: 'invalid_client' }, { status: 401 }),
+			OAuthResponseError,
+		],
+		[
+			'an answer it cannot read',
+			() => new Response('<html>oops</html>', { headers: { 'content-type': 'text/html' } }),
+			InvalidResponseError,
+		],
+	] as const) {
+		it(`goes on with a token that has not expired when its refresh before expiry meets ${label}`, async () => {
+			let refusing = false;
+			let refused = 0;
+			const refusingFetch: typeof fetch = async (input, init) => {
+				if (refusing && String(input) === `${server.issuer}/oauth/token`) {
+					refused++;
+					return answer();
+				}
+				return fetch(input, init);
+			};
+			const { client, sessions } = await createTestClient(server, { fetch: refusingFetch });
+			const { session: held } = await signIn(server, client, alice.did);
+			const before = sessions.map.get(alice.did);
+			const events: unknown[] = [];
+			client.addEventListener((event) => events.push(event));
+			// inside the refresh margin, with 50 s left
+			clock.advance(held.getTokenInfo().expiresAt!.getTime() - clock.now() - 50_000);
+			refusing = true;
+
+			// the token works at the PDS: calls go on with it, and the refusal is not sent again at once
+			expect((await getSession(held)).data.did).toBe(alice.did);
+			const tried = refused;
+			expect(tried).toBeGreaterThan(0);
+			for (let i = 0; i < 3; i++) expect((await getSession(held)).data.did).toBe(alice.did);
+			expect((await getSession(await client.restore(alice.did))).data.did).toBe(alice.did);
+			expect(refused).toBe(tried);
+			// a refresh asked for says what the server answered
+			await expect(held.refresh()).rejects.toBeInstanceOf(type);
+			// once the token has expired, the failure is thrown; the session is kept throughout
+			clock.advance(50_000);
+			await expect(held.handle('/xrpc/com.atproto.server.getSession')).rejects.toBeInstanceOf(type);
+			expect(sessions.map.get(alice.did)).toEqual(before);
+			expect(events).toEqual([]);
+		});
+	}
 
 	it("waits out the authorization server's longer Retry-After before trying a refresh before expiry again", async () => {
 		// the token endpoint turns refreshes away with 429 and Retry-After: 45 while `limited`
