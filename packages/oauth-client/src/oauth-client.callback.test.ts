@@ -136,6 +136,36 @@ describe('OAuthClient.callback', () => {
 		).toBeGreaterThan(0);
 	});
 
+	it('puts the state back when a failure that may pass comes before the code is sent, so the callback can be tried again', async () => {
+		let unreachable = false;
+		const fetch: typeof globalThis.fetch = async (input, init) => {
+			if (unreachable && String(input).includes('/.well-known/oauth-authorization-server')) {
+				throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED') });
+			}
+			return globalThis.fetch(input, init);
+		};
+		const stores = { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() };
+		const { url, key, clock } = await start({ stores });
+		// the callback reaches another process, which has not read the server's metadata yet, and
+		// cannot for now
+		const { client: other } = await createTestClient(server, { stores, key, clock, fetch });
+		const params = await server.authorize(url, { did: alice.did });
+		unreachable = true;
+
+		const error = await other.callback(params).catch((e) => e);
+		expect(error).toMatchObject({ name: 'DiscoveryError', transient: true });
+		expect(server.stats.token.authorization_code).toBe(0);
+		expect(stores.states.map.size).toBe(1);
+
+		// the same callback, once the server is back, completes; and the state is then spent
+		unreachable = false;
+		const { session } = await other.callback(params);
+		expect(session.did).toBe(alice.did);
+		expect(server.stats.token.authorization_code).toBe(1);
+		expect(stores.states.map.size).toBe(0);
+		expect((await callbackError(other.callback(params))).error).toBe('invalid_state');
+	});
+
 	it('reads a state store without take that answers null for an unknown state as having none', async () => {
 		// ioredis, pg and bun:sqlite answer null for a missing key
 		const states = new MapStore<StoredState>({ atomicTake: false });

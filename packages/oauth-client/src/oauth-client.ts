@@ -39,6 +39,7 @@ import { SessionEventEmitter } from './internal/session-event-emitter.ts';
 import { SessionRefresher, sessionLockName } from './internal/session-refresher.ts';
 import { createStateTake, type TakeState } from './internal/state-take.ts';
 import { toKeyset } from './internal/to-keyset.ts';
+import { isTransient } from './internal/transient-failure.ts';
 import type { LockFunction } from './lock.ts';
 import type {
 	AuthorizeOptions,
@@ -373,12 +374,23 @@ export class OAuthClient {
 		// expiry, then iss, then the server's error, then the code: only a checked callback exchanges
 		const checked = checkCallback(params, stored, this.#host.now());
 
-		const server = await this.#discovery.resolveAuthorizationServer(stored.issuer);
-		const agent = this.#createAgent(
-			server,
-			pinnedClientKey(this.keyset, stored.authMethod, stored.expectedDid),
-			await this.#keys.get(stored.dpopKey),
-		);
+		let agent: AuthorizationServerAgent;
+		try {
+			agent = this.#createAgent(
+				await this.#discovery.resolveAuthorizationServer(stored.issuer),
+				pinnedClientKey(this.keyset, stored.authMethod, stored.expectedDid),
+				await this.#keys.get(stored.dpopKey),
+			);
+		} catch (err) {
+			// the code was not sent: after a failure that may pass (the server's metadata out of
+			// reach), the state goes back, so the same callback (a reload) can still complete
+			if (isTransient(err)) {
+				await Promise.resolve(this.#states.set(stateId, taken, { expiresAt: stored.expiresAt })).catch(
+					() => {},
+				);
+			}
+			throw err;
+		}
 
 		// the tokens' lifetime counts from the request: read after the answer (and the identity
 		// check below, which can take seconds), the clock would let them outlive the server's
