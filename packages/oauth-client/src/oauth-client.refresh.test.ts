@@ -21,6 +21,7 @@ import {
 	type TestOAuthServer,
 	useTestServer,
 } from './test-utils/setup.ts';
+import type { OAuthTracer } from './tracer.ts';
 
 const refreshError = async (promise: Promise<unknown>): Promise<unknown> => {
 	return promise.then(
@@ -197,6 +198,32 @@ describe('OAuthClient refresh rules', () => {
 		const session = await client.restore(dave.did, { refresh: true });
 		expect(session.serviceUrl).toBe(moved);
 		expect(sessions.map.get(dave.did)!.tokenSet.aud).toBe(moved);
+	});
+
+	it("traces a request that a refresh on its way moved to the new PDS with the new PDS's origin", async () => {
+		const dave = newAccount();
+		const traced: Record<string, unknown>[] = [];
+		const tracer: OAuthTracer = {
+			trace(operation, context, fn) {
+				if (operation === 'request') traced.push(context as Record<string, unknown>);
+				return fn();
+			},
+		};
+		const { client, clock } = await createTestClient(server, { tracer });
+		const { session } = await signIn(server, client, dave.did);
+		const moved = server.pdsUrl.replace('127.0.0.1', 'localhost');
+		server.updateAccount(dave.did, { pdsEndpoint: moved });
+		server.behaviour.resourceMetadataOverrides = { resource: moved };
+		server.behaviour.metadataOverrides = { protected_resources: [server.pdsUrl, moved] };
+		// the token goes stale: the next call refreshes first, and follows the account
+		clock.advance(2 * 3600 * 1000);
+
+		// (the test server's PDS, under its other name, refuses the proof's URL: what matters here is
+		// which server the trace names)
+		const response = await session.handle('/xrpc/com.atproto.server.getSession');
+		expect(session.serviceUrl).toBe(moved);
+		expect(traced).toHaveLength(1);
+		expect(traced[0]).toMatchObject({ origin: new URL(moved).origin, status: response.status });
 	});
 
 	for (const [name, refuse] of [

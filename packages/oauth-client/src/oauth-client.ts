@@ -39,6 +39,7 @@ import { SessionEventEmitter } from './internal/session-event-emitter.ts';
 import { SessionRefresher, sessionLockName } from './internal/session-refresher.ts';
 import { createStateTake, type TakeState } from './internal/state-take.ts';
 import { toKeyset } from './internal/to-keyset.ts';
+import { tracedText } from './internal/traced-text.ts';
 import { isTransient } from './internal/transient-failure.ts';
 import type { LockFunction } from './lock.ts';
 import type {
@@ -69,6 +70,9 @@ const PROMPTS = new Set(['none', 'login', 'consent', 'select_account', 'create']
 /** how much of what the user typed a trace carries: longer than any handle or DID. */
 const MAX_TRACED_IDENTIFIER = 256;
 
+/** how much of a service URL a trace carries: longer than any PDS's origin and path. */
+const MAX_TRACED_URL = 512;
+
 /** whether two sessions hold the same tokens (a refresh token is spent on use: any change shows). */
 const sameTokens = (a: StoredSession, b: StoredSession | undefined): boolean =>
 	b !== undefined &&
@@ -78,14 +82,15 @@ const sameTokens = (a: StoredSession, b: StoredSession | undefined): boolean =>
 /**
  * a service URL (a string, or a `URL` as `authorize` takes too) as a trace may carry it: its
  * origin and path, without credentials, query or fragment (the library refuses a URL with
- * credentials, yet a subscriber would see them first); undefined when it does not parse.
+ * credentials, yet a subscriber would see them first), cut to `MAX_TRACED_URL`; undefined when
+ * it does not parse.
  */
 const tracedUrl = (value: unknown): string | undefined => {
 	const text = value instanceof URL ? value.href : value;
 	if (typeof text !== 'string') return undefined;
 	try {
 		const { origin, pathname } = new URL(text);
-		return origin === 'null' ? undefined : origin + pathname;
+		return origin === 'null' ? undefined : tracedText(origin + pathname, MAX_TRACED_URL);
 	} catch {
 		return undefined;
 	}
@@ -227,7 +232,7 @@ export class OAuthClient {
 		const context: AuthorizeTraceContext = { target: target?.type === 'pds' ? 'pds' : 'account' };
 		if (target?.type === 'account' && typeof target.identifier === 'string') {
 			// as typed, but trimmed and cut: a pasted line can carry more than a handle
-			context.identifier = target.identifier.trim().slice(0, MAX_TRACED_IDENTIFIER);
+			context.identifier = tracedText(target.identifier.trim(), MAX_TRACED_IDENTIFIER);
 		}
 		if (target?.type === 'pds') context.serviceUrl = tracedUrl(target.serviceUrl);
 		return this.#tracer.trace('authorize', context, () => this.#authorize(options, context));

@@ -17,6 +17,7 @@ import { discardBody } from './internal/read-json-body.ts';
 import type { RefreshDeferrals } from './internal/refresh-deferrals.ts';
 import type { RefreshOutcome } from './internal/session-refresher.ts';
 import { settleBefore } from './internal/settle-before.ts';
+import { tracedText } from './internal/traced-text.ts';
 import type { StoredSession, TokenSet } from './stored-types.ts';
 import { isStale } from './token-set.ts';
 import type { OAuthTracer, RequestTraceContext } from './tracer.ts';
@@ -74,6 +75,9 @@ interface RefreshResult {
 }
 
 /** whether the resource server refused the access token itself (RFC 6750 §3.1). */
+/** how much of a request's path a trace carries: the app's own, but it can be any length. */
+const MAX_TRACED_PATHNAME = 512;
+
 const isInvalidToken = (response: Response): boolean => {
 	if (response.status !== 401) return false;
 	const header = response.headers.get('www-authenticate');
@@ -192,10 +196,13 @@ export class OAuthSession {
 			sub: this.did,
 			method: (init?.method ?? 'GET').toUpperCase(),
 			origin: url.origin,
-			pathname: url.pathname,
+			pathname: tracedText(url.pathname, MAX_TRACED_PATHNAME),
 		};
 		return tracer.trace('request', context, async () => {
 			const response = await this.#send(pathname, init);
+			// the server that answered: a refresh on the way may have moved the account to another
+			// PDS (a fetch that gives no response URL, a test double, leaves the session's)
+			context.origin = URL.parse(response.url)?.origin ?? new URL(this.#session.tokenSet.aud).origin;
 			context.status = response.status;
 			const offset = this.#host.clocks.offset(context.origin);
 			if (offset !== undefined) context.serverClockOffsetMs = offset;

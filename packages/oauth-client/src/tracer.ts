@@ -9,7 +9,7 @@ export interface AuthorizeTraceContext {
 	target: 'account' | 'pds';
 	/** the handle or DID the user typed, for an account target: trimmed, at most 256 characters. */
 	identifier?: string | undefined;
-	/** the PDS or entryway URL, for a pds target: its origin and path only (no credentials or query). */
+	/** the PDS or entryway URL, for a pds target: its origin and path only (no credentials or query), at most 512 characters. */
 	serviceUrl?: string | undefined;
 	/** the authorization server's issuer, once resolved. */
 	issuer?: string | undefined;
@@ -53,9 +53,12 @@ export interface RequestTraceContext {
 	sub: Did;
 	/** the HTTP method. */
 	method: string;
-	/** the PDS origin. */
+	/**
+	 * the PDS origin: the session's when the request starts, then the one that answered (a
+	 * refresh on the way may have moved the account to another PDS).
+	 */
 	origin: string;
-	/** the path, without the query (which may carry the app's data). */
+	/** the path, without the query (which may carry the app's data), cut to 512 characters. */
 	pathname: string;
 	/** the response status, once answered. */
 	status?: number | undefined;

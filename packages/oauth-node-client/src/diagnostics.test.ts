@@ -257,6 +257,26 @@ describe('diagnostics_channel tracing', () => {
 		expect(JSON.stringify(contexts[2])).not.toMatch(/k3y/);
 	});
 
+	it('bounds what a visitor or the app can make a trace carry, never cutting a character in two', async () => {
+		const contexts: Record<string, unknown>[] = [];
+		const tracer: OAuthTracer = {
+			trace(_operation, context, fn) {
+				contexts.push(context as Record<string, unknown>);
+				return fn();
+			},
+		};
+		const oauth = clientTracedBy(tracer);
+		const big = 'a'.repeat(1 << 20);
+		await oauth.authorize({ target: { type: 'pds', serviceUrl: `${server.pdsUrl}/${big}` } }).catch(() => {});
+		await oauth
+			.authorize({ target: { type: 'account', identifier: `${'a'.repeat(255)}😀` } })
+			.catch(() => {});
+
+		expect(String(contexts[0]!.serviceUrl)).toBe(`${server.pdsUrl}/${big}`.slice(0, 512));
+		expect(contexts[1]!.identifier).toBe('a'.repeat(255));
+		for (const context of contexts) expect(JSON.stringify(context).length).toBeLessThan(1024);
+	});
+
 	it('lets an app give its own tracer instead', async () => {
 		const seen: string[] = [];
 		const tracer: OAuthTracer = {

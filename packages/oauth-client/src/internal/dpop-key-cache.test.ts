@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 import { DpopKeyCache } from './dpop-key-cache.ts';
 
-const newJwk = async () => (await exportDpopKey(await generateDpopKey())) as DpopPrivateJwk & { x: string; y: string };
+const newJwk = async () =>
+	(await exportDpopKey(await generateDpopKey())) as DpopPrivateJwk & { x: string; y: string };
 
 describe('DpopKeyCache', () => {
 	it('imports a key once, however many times it is asked for, from copies of its JWK', async () => {
