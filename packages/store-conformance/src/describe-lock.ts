@@ -43,26 +43,57 @@ const contend = async (locks: readonly LockFunction[], name: string, count: numb
 	return { maxInside, ran };
 };
 
-/** holds `name` through `holder` until `waiter` has given up on it, and returns the waiter's error. */
+/** what a waiter that was refused the name got: its error, how long it waited (ms), whether it ran. */
+interface Refusal {
+	error: unknown;
+	waitedMs: number;
+	ran: boolean;
+}
+
+/** tries `name` on `lock` with a function that only notes it ran; the error, the wait, whether it ran. */
+const tryOnce = async (lock: LockFunction, name: string): Promise<Refusal> => {
+	let ran = false;
+	const started = performance.now();
+	const error = await lock(name, async () => {
+		ran = true;
+	}).then(
+		() => undefined,
+		(err: unknown) => err,
+	);
+	return { error, waitedMs: performance.now() - started, ran };
+};
+
+/**
+ * holds `name` through `holder` until `waiter` has given up on it, then has `waiter` try once
+ * more while the holder is still inside: a waiter that gave up must not have freed the name.
+ */
 const waitOut = async (holder: LockFunction, waiter: LockFunction, name: string) => {
-	let waiterRan = false;
-	let error: unknown;
+	let first!: Refusal;
+	let second!: Refusal;
 	await holder(name, async () => {
-		error = await waiter(name, async () => {
-			waiterRan = true;
-		}).then(
-			() => undefined,
-			(err: unknown) => err,
-		);
+		first = await tryOnce(waiter, name);
+		second = await tryOnce(waiter, name);
 	});
-	return { error, waiterRan };
+	return { error: first.error, waiterRan: first.ran, waitedMs: first.waitedMs, second };
+};
+
+/**
+ * checks a refusal for waiting out the bound it names: not given up early, nor waiting on long
+ * past it (a margin for a loaded machine), and a bound that is one (over 0 ms).
+ */
+const expectBoundHonoured = ({ error, waitedMs }: { error: unknown; waitedMs: number }) => {
+	const { timeout } = error as LockTimeoutError;
+	expect(timeout).toBeGreaterThan(0);
+	expect(waitedMs).toBeGreaterThanOrEqual(timeout - 50);
+	expect(waitedMs).toBeLessThan(timeout * 2 + 500);
 };
 
 /**
  * registers the lock conformance suite: what every `LockFunction` must do for token refreshes
- * (one holder per name, across instances too; results, errors and release pass through; a bounded
- * wait that fails with `LockTimeoutError`; a `TypeError` for an empty name or an `fn` that is not
- * a function). `create` is called before each test.
+ * (one holder per name, across instances too, and still after a waiter gave up; results, errors
+ * and release pass through, a throw before any promise included; a wait bounded as the error says,
+ * that fails with `LockTimeoutError`; a `TypeError` for an empty name or an `fn` that is not a
+ * function). `create` is called before each test.
  */
 export const describeLock = (name: string, create: () => Promise<LockHarness>): void => {
 	describe(`${name} (lock conformance)`, () => {
@@ -131,12 +162,26 @@ export const describeLock = (name: string, create: () => Promise<LockHarness>): 
 
 		it('fails a waiter that cannot acquire within its bound with a LockTimeoutError, without running it', async () => {
 			const lockName = uniqueName('timeout');
-			const { error, waiterRan } = await waitOut(harness.lock, harness.lock, lockName);
-			expect(error).toBeInstanceOf(LockTimeoutError);
-			expect(error).toMatchObject({ lockName, transient: true });
-			expect(waiterRan).toBe(false);
+			const refused = await waitOut(harness.lock, harness.lock, lockName);
+			expect(refused.error).toBeInstanceOf(LockTimeoutError);
+			expect(refused.error).toMatchObject({ lockName, transient: true });
+			expect(refused.waiterRan).toBe(false);
+			expectBoundHonoured(refused);
+			// the waiter that gave up freed nothing: the name is still the holder's
+			expect(refused.second.error).toBeInstanceOf(LockTimeoutError);
+			expect(refused.second.ran).toBe(false);
 			// the holder's release frees the name
 			await expect(harness.lock(lockName, async () => 'free')).resolves.toBe('free');
+		});
+
+		it('releases the name when the function throws before returning a promise', async () => {
+			const lockName = uniqueName('sync-throw');
+			const boom = new Error('thrown at once');
+			const throwsAtOnce = (() => {
+				throw boom;
+			}) as unknown as () => Promise<never>;
+			await expect(harness.lock(lockName, throwsAtOnce)).rejects.toBe(boom);
+			await expect(harness.lock(lockName, async () => 'after')).resolves.toBe('after');
 		});
 
 		it('never lets holders on two instances overlap (the same instance when there is no second)', async () => {
@@ -149,9 +194,12 @@ export const describeLock = (name: string, create: () => Promise<LockHarness>): 
 		it('fails a waiter on another instance with a LockTimeoutError while the name is held (the same instance when there is no second)', async () => {
 			const other = await secondLock();
 			const lockName = uniqueName('instances-timeout');
-			const { error, waiterRan } = await waitOut(harness.lock, other, lockName);
-			expect(error).toBeInstanceOf(LockTimeoutError);
-			expect(waiterRan).toBe(false);
+			const refused = await waitOut(harness.lock, other, lockName);
+			expect(refused.error).toBeInstanceOf(LockTimeoutError);
+			expect(refused.waiterRan).toBe(false);
+			expectBoundHonoured(refused);
+			expect(refused.second.error).toBeInstanceOf(LockTimeoutError);
+			expect(refused.second.ran).toBe(false);
 			await expect(other(lockName, async () => 'free')).resolves.toBe('free');
 		});
 	});

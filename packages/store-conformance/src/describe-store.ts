@@ -149,6 +149,32 @@ export const describeStore = (
 				}
 			});
 
+			it('keeps keys apart that differ only in case, a trailing space, Unicode normalisation or their last character', async () => {
+				// what a case-insensitive collation, a trim, a normalising driver or a cut key would merge
+				const pairs = [
+					['Did:plc:Key', 'did:plc:key'],
+					['did:plc:k', 'did:plc:k '],
+					['caf\u00e9', 'cafe\u0301'],
+					[`${'k'.repeat(2047)}a`, `${'k'.repeat(2047)}b`],
+				];
+				for (const [i, [a, b]] of pairs.entries()) {
+					await store.set(a!, { i, side: 'a' });
+					await store.set(b!, { i, side: 'b' });
+				}
+				for (const [i, [a, b]] of pairs.entries()) {
+					expect(await store.get(a!), a).toEqual({ i, side: 'a' });
+					expect(await store.get(b!), b).toEqual({ i, side: 'b' });
+				}
+			});
+
+			it('deletes only its key, not the keys it is a prefix of', async () => {
+				await store.set('did:plc:ab', 1);
+				await store.set('did:plc:abc', 2);
+				await store.delete('did:plc:ab');
+				expect(await store.get('did:plc:ab')).toBeUndefined();
+				expect(await store.get('did:plc:abc')).toBe(2);
+			});
+
 			it('takes pattern characters literally on delete', async () => {
 				await store.set('did:plc:abc', 1);
 				await store.set('a*', 2);
@@ -177,6 +203,19 @@ export const describeStore = (
 					expect(await store.get('a')).toEqual({ n: 1 });
 					await sleep(expiresAt - Date.now() + EXPIRY_SLACK_MS);
 					expect(await store.get('a')).toBeUndefined();
+				});
+
+				// a store may drop an entry at its expiresAt, never earlier (a state would be gone
+				// before its callback came); a second-granular TTL rounded down would show here
+				it('keeps an entry until its expiresAt, and an entry without one after it', async () => {
+					const expiresAt = Date.now() + 1_200;
+					await store.set('a', { n: 1 }, { expiresAt });
+					await store.set('forever', 1);
+					await sleep(expiresAt - Date.now() - 250);
+					expect(await store.get('a')).toEqual({ n: 1 });
+					await sleep(expiresAt - Date.now() + EXPIRY_SLACK_MS);
+					expect(await store.get('a')).toBeUndefined();
+					expect(await store.get('forever')).toBe(1);
 				});
 
 				it('keeps an entry set without expiresAt', async () => {
@@ -284,10 +323,14 @@ export const describeStore = (
 				const other = await secondHandle();
 				const written = Array.from({ length: 50 }, (_, i) => writerValue(i));
 				await Promise.all(written.map((value, i) => (i % 2 === 0 ? store : other).set('session', value)));
+				const seen = [];
 				for (const handle of [store, other]) {
 					const got = (await handle.get('session')) as ReturnType<typeof writerValue>;
 					expect(got).toStrictEqual(written[got.writer]);
+					seen.push(got);
 				}
+				// and both handles agree on which one it was
+				expect(seen[0]).toStrictEqual(seen[1]);
 			});
 		});
 
