@@ -341,6 +341,10 @@ describe('OAuthClient.authorize', () => {
 		expect(huge.identifier).toBe(`${'a'.repeat(256)}…`);
 		expect(huge.message.length).toBeLessThan(400);
 
+		// a bidi override (which reorders what a log viewer shows) is escaped too, and a cut never
+		// leaves half of a character
+		expect((await refusal('evil\u202etset.ecila')).identifier).toBe('evil\\u202etset.ecila');
+		expect((await refusal(`${'a'.repeat(255)}😀!`)).identifier).toBe(`${'a'.repeat(255)}…`);
 		// a did:web whose host is longer than a DNS name can be is not looked up
 		const longHost = `did:web:${'a.'.repeat(200)}com`;
 		expect(await refusal(longHost)).toMatchObject({ reason: 'invalid_identifier' });

@@ -109,10 +109,15 @@ describe('OAuthClient.callback', () => {
 		const grants = () => server.sessions(alice.did).slice(-2);
 
 		const { url: again } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		const revocations = () =>
+			server.stats.requests.filter((request) => request.path === '/oauth/revoke').length;
+		const before = revocations();
 		await client.callback(await server.authorize(again, { did: alice.did }));
 
-		// the first grant is over at the server, the second is the one stored
+		// the first grant is over at the server (its refresh token alone revoked: one round trip),
+		// the second is the one stored
 		expect(grants().map((grant) => grant.active)).toEqual([false, true]);
+		expect(revocations()).toBe(before + 1);
 		expect(sessions.map.get(alice.did)!.tokenSet.refresh_token).not.toBe(replaced.tokenSet.refresh_token);
 		// and signing out ends the only grant left
 		await client.revoke(alice.did);

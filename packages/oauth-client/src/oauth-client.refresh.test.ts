@@ -109,6 +109,25 @@ describe('OAuthClient refresh rules', () => {
 		}
 	});
 
+	it('bounds the revocation at the old issuer, which it makes under the lock, to 5 s', async () => {
+		const other = await startTestOAuthServer();
+		try {
+			const carol = newAccount();
+			const { client } = await createTestClient(server);
+			await signIn(server, client, carol.did);
+			server.updateAccount(carol.did, { pdsEndpoint: other.pdsUrl });
+			// the old issuer takes a minute to answer a revocation (the request's own limit is 10 s)
+			server.behaviour.revokeDelayMs = 60_000;
+
+			const started = performance.now();
+			const error = await refreshError(client.restore(carol.did, { refresh: true }));
+			expect(error).toMatchObject({ reason: 'issuer_changed' });
+			expect(performance.now() - started).toBeLessThan(8_000);
+		} finally {
+			await other.close();
+		}
+	}, 15_000);
+
 	for (const failure of ['status_503', 'network'] as const) {
 		it(`keeps the session and sends no refresh when the identity cannot be resolved (${failure})`, async () => {
 			const { client, sessions } = await createTestClient(server);

@@ -79,6 +79,15 @@ const sameTokens = (a: StoredSession, b: StoredSession | undefined): boolean =>
 	a.tokenSet.access_token === b.tokenSet.access_token &&
 	a.tokenSet.refresh_token === b.tokenSet.refresh_token;
 
+/** whether two sessions hold a token in common (either one, either kind). */
+const sharesToken = (a: StoredSession, b: StoredSession): boolean => {
+	const held = new Set([a.tokenSet.access_token, a.tokenSet.refresh_token]);
+	return (
+		held.has(b.tokenSet.access_token) ||
+		(b.tokenSet.refresh_token !== undefined && held.has(b.tokenSet.refresh_token))
+	);
+};
+
 /**
  * a service URL (a string, or a `URL` as `authorize` takes too) as a trace may carry it: its
  * origin and path, without credentials, query or fragment (the library refuses a URL with
@@ -208,8 +217,8 @@ export class OAuthClient {
 
 	/**
 	 * listens to session events: `updated` after a sign-in or refresh is stored, `deleted` when a
-	 * session ends (with its cause). listeners run after the store write, outside the refresh
-	 * lock, and are never awaited; what they throw is ignored.
+	 * session ends (with its cause). listeners run after the store write and are never awaited (one
+	 * may run before the refresh lock is released, but never holds it up); what they throw is ignored.
 	 */
 	addEventListener(listener: SessionEventListener): void {
 		this.#events.add(listener);
@@ -436,10 +445,12 @@ export class OAuthClient {
 			throw err;
 		}
 		// the grant this sign-in replaced is no longer stored, so no sign-out could end it: it is
-		// revoked now, best effort (the sign-in stands whatever its server says). an object that
-		// still holds it adopts the new tokens once its own are refused
-		if (replaced !== undefined && !sameTokens(replaced, session)) {
-			await this.#revokeAtServer(did, replaced, AbortSignal.timeout(REVOCATION_TIMEOUT_MS));
+		// revoked now, best effort (the sign-in stands whatever its server says), by its refresh
+		// token alone, one round trip. an object that still holds it adopts the new tokens once its
+		// own are refused
+		// (a server that handed the new sign-in a token of the old grant would see it revoked: none is)
+		if (replaced !== undefined && !sharesToken(replaced, session)) {
+			await this.#revokeAtServer(did, replaced, AbortSignal.timeout(REVOCATION_TIMEOUT_MS), true);
 		}
 		if (context !== undefined) context.sub = did;
 
@@ -574,10 +585,16 @@ export class OAuthClient {
 	}
 
 	/**
-	 * revokes a session's refresh token (ending its grant), then its access token, best effort
-	 * before `signal`; whether the server confirmed the grant's end. never throws.
+	 * revokes a session's refresh token (ending its grant), then its access token (unless
+	 * `grantOnly`: the grant's end is enough), best effort before `signal`; whether the server
+	 * confirmed the grant's end. never throws.
 	 */
-	async #revokeAtServer(did: Did, session: StoredSession, signal: AbortSignal): Promise<boolean> {
+	async #revokeAtServer(
+		did: Did,
+		session: StoredSession,
+		signal: AbortSignal,
+		grantOnly = false,
+	): Promise<boolean> {
 		let revokedAtServer = false;
 		try {
 			const agent = await this.#agentFor(did, session, signal);
@@ -585,6 +602,7 @@ export class OAuthClient {
 			const revoked = (token: string) => agent.revoke(token, signal).catch(() => false);
 			// the refresh token first: revoking only the access token would leave the grant alive
 			if (refresh_token !== undefined) revokedAtServer = await revoked(refresh_token);
+			if (grantOnly && refresh_token !== undefined) return revokedAtServer;
 			const accessRevoked = await revoked(access_token);
 			if (refresh_token === undefined) revokedAtServer = accessRevoked;
 		} catch {

@@ -74,10 +74,10 @@ interface RefreshResult {
 	withheld: boolean;
 }
 
-/** whether the resource server refused the access token itself (RFC 6750 §3.1). */
 /** how much of a request's path a trace carries: the app's own, but it can be any length. */
 const MAX_TRACED_PATHNAME = 512;
 
+/** whether the resource server refused the access token itself (RFC 6750 §3.1). */
 const isInvalidToken = (response: Response): boolean => {
 	if (response.status !== 401) return false;
 	const header = response.headers.get('www-authenticate');
@@ -200,9 +200,9 @@ export class OAuthSession {
 		};
 		return tracer.trace('request', context, async () => {
 			const response = await this.#send(pathname, init);
-			// the server that answered: a refresh on the way may have moved the account to another
-			// PDS (a fetch that gives no response URL, a test double, leaves the session's)
-			context.origin = URL.parse(response.url)?.origin ?? new URL(this.#session.tokenSet.aud).origin;
+			// the PDS it was sent to: a refresh on the way may have moved the account to another one
+			// (not the response's URL, which names where a redirect the fetch followed ended)
+			context.origin = new URL(this.#session.tokenSet.aud).origin;
 			context.status = response.status;
 			const offset = this.#host.clocks.offset(context.origin);
 			if (offset !== undefined) context.serverClockOffsetMs = offset;

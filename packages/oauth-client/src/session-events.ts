@@ -55,7 +55,8 @@ export interface SessionDeletedEvent {
 export type OAuthSessionEvent = SessionUpdatedEvent | SessionDeletedEvent;
 
 /**
- * a listener for session events. called after the store write, outside the refresh lock, never
- * awaited: what it returns and what it throws are ignored.
+ * a listener for session events. called after the store write, never awaited (it may run before
+ * the refresh lock is released, but never holds it up): what it returns and what it throws are
+ * ignored.
  */
 export type SessionEventListener = (event: OAuthSessionEvent) => unknown;

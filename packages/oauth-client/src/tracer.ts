@@ -54,7 +54,7 @@ export interface RequestTraceContext {
 	/** the HTTP method. */
 	method: string;
 	/**
-	 * the PDS origin: the session's when the request starts, then the one that answered (a
+	 * the PDS origin: the session's when the request starts, then the one it was sent to (a
 	 * refresh on the way may have moved the account to another PDS).
 	 */
 	origin: string;

@@ -151,7 +151,7 @@ describe('createNodeSigner', () => {
 			const valid = await crypto.subtle.verify(
 				{ name: 'ECDSA', hash: 'SHA-256' },
 				publicKey,
-				await signature,
+				(await signature) as Uint8Array<ArrayBuffer>,
 				data,
 			);
 			expect(valid).toBe(true);

@@ -7,7 +7,8 @@ import { isHeldBack } from './retry-after-holds.ts';
 import { canUseUnexpired } from './transient-failure.ts';
 
 /**
- * how long, after a refresh made before expiry failed transiently, calls go on with the unexpired
+ * how long, after a refresh made before expiry failed without ending the session (see
+ * `canUseUnexpired`: transiently, or refused by the server for a reason that keeps it), calls go on with the unexpired
  * token without trying again: during an outage each try would wait out the time limit first.
  */
 export const PROACTIVE_RETRY_MS = 30_000;
@@ -16,7 +17,7 @@ export const PROACTIVE_RETRY_MS = 30_000;
 const MAX_DEFERRED = 10_000;
 
 /**
- * the accounts whose refresh before expiry failed transiently moments ago, and until when their
+ * the accounts whose refresh before expiry failed (as `canUseUnexpired` reads it) moments ago, and until when their
  * next try waits. a refresh asked for (`refresh()`, a token the PDS refused) is never deferred
  * here; the server's `Retry-After` holds back every refresh of the account (`RetryAfterHolds`).
  */
@@ -31,8 +32,8 @@ export class RefreshDeferrals {
 	/**
 	 * the refresh made because `tokenSet`'s access token is about to expire: `refresh()`'s outcome,
 	 * or `undefined` when the current token is used instead. that is when such a refresh of `did`
-	 * failed transiently moments ago, or when this one does and the token has not expired: an
-	 * outage of the authorization server does not stop a token that still works, and the calls of
+	 * failed moments ago, or when this one does in a way `canUseUnexpired` passes over and the token
+	 * has not expired: an outage or a refusal of the authorization server does not stop a token that still works, and the calls of
 	 * the next `PROACTIVE_RETRY_MS` (or the server's longer `Retry-After`) do not each wait on it
 	 * again. an abort of `signal` is thrown.
 	 */
@@ -66,7 +67,7 @@ export class RefreshDeferrals {
 		return false;
 	}
 
-	/** notes that the refresh before expiry of `did` failed transiently: the next waits `waitMs`. */
+	/** notes that the refresh before expiry of `did` failed (and was passed over): the next waits `waitMs`. */
 	#add(did: Did, waitMs: number): void {
 		// the oldest goes first
 		setNewest(this.#until, did, this.#now() + waitMs, MAX_DEFERRED);

@@ -1,7 +1,7 @@
 import type { Did } from '@atcute/lexicons';
 import { DiscoveryError } from '@atcute/oauth-discovery';
 
-import { REFUSED_RETRY_MS } from '../constants.ts';
+import { REFUSED_RETRY_MS, REVOCATION_TIMEOUT_MS } from '../constants.ts';
 import {
 	IdentityMismatchError,
 	IdentityResolutionError,
@@ -221,7 +221,7 @@ export class SessionRefresher {
 			// the account moved to another issuer: the session ends, and its grant at the issuer that
 			// made it (and only there) is revoked, best effort, rather than left live until it expires
 			if (err instanceof TokenRefreshError && err.reason === 'issuer_changed') {
-				await agent.revoke(refreshToken).catch(() => {});
+				await agent.revoke(refreshToken, AbortSignal.timeout(REVOCATION_TIMEOUT_MS)).catch(() => {});
 			}
 			throw err;
 		}
@@ -258,7 +258,9 @@ export class SessionRefresher {
 
 		// the server's own sub, not our copy of it: tokens for another account are never kept
 		if (tokens.sub !== did) {
-			await agent.revoke(tokens.refresh_token ?? tokens.access_token).catch(() => {});
+			await agent
+				.revoke(tokens.refresh_token ?? tokens.access_token, AbortSignal.timeout(REVOCATION_TIMEOUT_MS))
+				.catch(() => {});
 			throw new TokenRefreshError(
 				did,
 				'sub_mismatch',
@@ -275,7 +277,12 @@ export class SessionRefresher {
 		} catch (err) {
 			// the old refresh token is spent and the new one could not be kept: the session is lost
 			// either way, so revoke what we hold rather than leave it live
-			await agent.revoke(next.tokenSet.refresh_token ?? next.tokenSet.access_token).catch(() => {});
+			await agent
+				.revoke(
+					next.tokenSet.refresh_token ?? next.tokenSet.access_token,
+					AbortSignal.timeout(REVOCATION_TIMEOUT_MS),
+				)
+				.catch(() => {});
 			throw new TokenRefreshError(
 				did,
 				'store_failed',
