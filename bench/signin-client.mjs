@@ -43,18 +43,19 @@ const actorResolver = (fetch) =>
 	});
 
 let oauth;
+let sessions;
 if (kind === 'upstream') {
 	oauth = new UpstreamClient({
 		metadata,
 		keyset: [await generateClientAssertionKey('main', 'ES256')],
-		stores: { sessions: new UpstreamMemoryStore(), states: new UpstreamMemoryStore() },
+		stores: { sessions: (sessions = new UpstreamMemoryStore()), states: new UpstreamMemoryStore() },
 		actorResolver: actorResolver(undefined),
 	});
 } else if (kind === 'ours') {
 	oauth = new OurClient({
 		metadata,
 		keyset: [await generatePrivateKey('main')],
-		stores: { sessions: new OurMemoryStore(), states: new OurMemoryStore() },
+		stores: { sessions: (sessions = new OurMemoryStore()), states: new OurMemoryStore() },
 		actorResolver: actorResolver(undefined),
 		// the test server is on loopback: the SSRF guard lets exactly its name through
 		allowPrivateNetwork: [host],
@@ -64,7 +65,7 @@ if (kind === 'upstream') {
 	oauth = new OurClient({
 		metadata,
 		keyset: [await generatePrivateKey('main')],
-		stores: { sessions: new OurMemoryStore(), states: new OurMemoryStore() },
+		stores: { sessions: (sessions = new OurMemoryStore()), states: new OurMemoryStore() },
 		actorResolver: actorResolver(fetch),
 		fetch,
 	});
@@ -81,8 +82,13 @@ const cpuNow = () => {
 	return user + system;
 };
 
-/** one sign-in by handle; resolves to its client CPU in µs. */
+/**
+ * one sign-in by handle; resolves to its client CPU in µs. the account's session from the last
+ * one is dropped first (not counted): each is a first sign-in, as the issue measures it, and ours
+ * would otherwise also revoke the grant it replaces, which upstream does not do
+ */
 const signIn = async () => {
+	await sessions.clear?.();
 	let start = cpuNow();
 	const { url } = await oauth.authorize({ target: { type: 'account', identifier: 'alice.test' } });
 	let used = cpuNow() - start;
