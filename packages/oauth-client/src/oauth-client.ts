@@ -446,9 +446,8 @@ export class OAuthClient {
 		}
 		// the grant this sign-in replaced is no longer stored, so no sign-out could end it: it is
 		// revoked now, best effort (the sign-in stands whatever its server says), by its refresh
-		// token alone, one round trip. an object that still holds it adopts the new tokens once its
-		// own are refused
-		// (a server that handed the new sign-in a token of the old grant would see it revoked: none is)
+		// token alone, one round trip; never when the new session holds one of its tokens. an object
+		// that still holds it adopts the new tokens once its own are refused
 		if (replaced !== undefined && !sharesToken(replaced, session)) {
 			await this.#revokeAtServer(did, replaced, AbortSignal.timeout(REVOCATION_TIMEOUT_MS), true);
 		}
