@@ -45,27 +45,30 @@ const actorResolver = (fetch) =>
 let oauth;
 let sessions;
 if (kind === 'upstream') {
+	sessions = new UpstreamMemoryStore();
 	oauth = new UpstreamClient({
 		metadata,
 		keyset: [await generateClientAssertionKey('main', 'ES256')],
-		stores: { sessions: (sessions = new UpstreamMemoryStore()), states: new UpstreamMemoryStore() },
+		stores: { sessions, states: new UpstreamMemoryStore() },
 		actorResolver: actorResolver(undefined),
 	});
 } else if (kind === 'ours') {
+	sessions = new OurMemoryStore();
 	oauth = new OurClient({
 		metadata,
 		keyset: [await generatePrivateKey('main')],
-		stores: { sessions: (sessions = new OurMemoryStore()), states: new OurMemoryStore() },
+		stores: { sessions, states: new OurMemoryStore() },
 		actorResolver: actorResolver(undefined),
 		// the test server is on loopback: the SSRF guard lets exactly its name through
 		allowPrivateNetwork: [host],
 	});
 } else if (kind === 'ours-guarded-resolvers') {
 	const fetch = createNodeFetch({ allowPrivateNetwork: [host] });
+	sessions = new OurMemoryStore();
 	oauth = new OurClient({
 		metadata,
 		keyset: [await generatePrivateKey('main')],
-		stores: { sessions: (sessions = new OurMemoryStore()), states: new OurMemoryStore() },
+		stores: { sessions, states: new OurMemoryStore() },
 		actorResolver: actorResolver(fetch),
 		fetch,
 	});
