@@ -1,4 +1,4 @@
-import { LockTimeoutError, type StoredSession } from '@atcute/oauth-client';
+import { LockTimeoutError, type StoredSession, type StoredState } from '@atcute/oauth-client';
 import { describeCrossProcessRefresh } from '@atcute-oauth/store-conformance';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -65,8 +65,9 @@ describe('token refresh across processes sharing Redis', () => {
 			lockPrefix: `${root}lock:`,
 		};
 		const sessions = new RedisStore<Did, StoredSession>({ redis: admin, prefix: prefixes.sessionPrefix });
+		const states = new RedisStore<string, StoredState>({ redis: admin, prefix: prefixes.statePrefix });
 		const { client, key } = await createTestClient(server, {
-			stores: { sessions, states: new RedisStore({ redis: admin, prefix: prefixes.statePrefix }) },
+			stores: { sessions, states },
 			requestLock: createRedisLock({ redis: admin, prefix: prefixes.lockPrefix, ...options }),
 		});
 		const did = server.createAccount({ handle: `user${++accounts}.test` }).did as Did;
@@ -84,7 +85,7 @@ describe('token refresh across processes sharing Redis', () => {
 			clientJwk: await exportJwkKey(key),
 			metadata: METADATA,
 		};
-		return { did, client, sessions, childConfig, root };
+		return { did, client, sessions, states, childConfig, root };
 	};
 
 	describeCrossProcessRefresh({

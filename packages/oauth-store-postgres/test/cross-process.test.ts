@@ -103,7 +103,7 @@ describe('token refresh across processes sharing PostgreSQL', () => {
 			clientJwk: await exportJwkKey(key),
 			metadata: METADATA,
 		};
-		return { did, client, sessions, childConfig, lockPool };
+		return { did, client, sessions, states, childConfig, lockPool };
 	};
 
 	describeCrossProcessRefresh({

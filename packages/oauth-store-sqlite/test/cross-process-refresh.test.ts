@@ -80,7 +80,7 @@ describe('token refresh across processes sharing a SQLite file', () => {
 			clientJwk: await exportJwkKey(key),
 			metadata: METADATA,
 		};
-		return { did, client, sessions, childConfig, locksLeft: async () => leasesIn(path) };
+		return { did, client, sessions, states, childConfig, locksLeft: async () => leasesIn(path) };
 	};
 
 	/** the leases left in the lock table of the file. */

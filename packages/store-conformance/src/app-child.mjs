@@ -6,7 +6,9 @@
 // protocol: "ready" once `ready()` has passed, then wait for "go", then by `config.mode`:
 // - "calls" (default): `config.calls` concurrent restore + getSession calls, then "done";
 // - "hold-lock": takes `config.lockName` and never lets go ("holding"; the test kills it);
-// - "refresh": a forced refresh, reporting "error" if it fails (the test kills it mid-way).
+// - "refresh": a forced refresh, reporting "error" if it fails (the test kills it mid-way);
+// - "take": takes every key of `config.keys` from `states` at once, then "taken" with the keys
+//   it got (each state must go to one process only).
 
 const send = (message) => new Promise((resolve) => process.send(message, resolve));
 const failureOf = (err) => ({ name: err?.name ?? 'Error', message: String(err?.message ?? err) });
@@ -30,11 +32,11 @@ export const appClientOptions = async (
 });
 
 /**
- * drives one app process. `client` is its OAuthClient, `lock` the lock it was given, `Client` the
- * XRPC client class, `ready` what must hold before it says ready, `close` what to release before
- * it exits after its calls.
+ * drives one app process. `client` is its OAuthClient, `lock` the lock it was given, `states` the
+ * state store it was given, `Client` the XRPC client class, `ready` what must hold before it says
+ * ready, `close` what to release before it exits after its calls.
  */
-export const runAppChild = async ({ config, client, lock, Client, ready, close }) => {
+export const runAppChild = async ({ config, client, lock, states, Client, ready, close }) => {
 	/** one app request: restore the session, then call the PDS with it. */
 	const call = async () => {
 		const session = await client.restore(config.did);
@@ -72,6 +74,17 @@ export const runAppChild = async ({ config, client, lock, Client, ready, close }
 		await client.restore(config.did, { refresh: true }).catch(async (err) => {
 			await send({ type: 'error', error: failureOf(err) });
 		});
+	} else if (mode === 'take') {
+		// every take starts at once, as concurrent callbacks would
+		const taken = [];
+		await Promise.all(
+			config.keys.map(async (key) => {
+				if ((await states.take(key)) != null) taken.push(key);
+			}),
+		);
+		await send({ type: 'taken', keys: taken });
+		await close?.();
+		process.exit(0);
 	} else {
 		throw new Error(`unknown mode ${JSON.stringify(mode)}`);
 	}

@@ -5,6 +5,7 @@ export type AppMessage =
 	| { type: 'ready' }
 	| { type: 'holding' }
 	| { type: 'done'; ok: number; failures: Array<{ name: string; message: string }> }
+	| { type: 'taken'; keys: string[] }
 	| { type: 'error'; error: { name: string; message: string } };
 
 /** an app process, driven over IPC. */

@@ -1,4 +1,4 @@
-import type { OAuthClient, SessionStore, StoredSession } from '@atcute/oauth-client';
+import type { OAuthClient, SessionStore, StateStore, StoredSession, StoredState } from '@atcute/oauth-client';
 import type { TestOAuthServer } from '@atcute-oauth/test-oauth-server';
 import { expect, it } from 'vitest';
 
@@ -13,6 +13,8 @@ export interface CrossProcessAccount {
 	client: OAuthClient;
 	/** this process's view of the shared session store. */
 	sessions: SessionStore;
+	/** this process's view of the shared state store (with an atomic `take`). */
+	states: StateStore;
 	/** what every app process is started with (the fixture's `CHILD_CONFIG`), on the same data. */
 	childConfig: Record<string, unknown>;
 	/** the locks still held or leased for this account: `[]` once every holder has let go. */
@@ -40,6 +42,9 @@ export interface CrossProcessHarness {
 /** how many app processes, and how many concurrent calls each (the issue's 4 × 25). */
 const PROCESSES = 4;
 const CALLS_PER_PROCESS = 25;
+
+/** how many states the processes take at once. */
+const STATES = 300;
 
 /** ends the access token at the server and marks it expired in the stored session. */
 const makeStale = async (server: TestOAuthServer, sessions: SessionStore, did: Did): Promise<void> => {
@@ -80,7 +85,8 @@ const runApps = async (
  * and the store ends with the newest refresh token (R1); and, as a negative control that shows the
  * test can fail, that without the shared lock the refresh token is spent more than once; and that
  * a holder process killed mid-refresh, before it spent the refresh token, leaves the session to
- * refresh normally once its lock is freed. call it inside the adapter's `describe`, after the
+ * refresh normally once its lock is freed; and that the state store's `take` hands each state to
+ * one process only, when every process takes them all at once. call it inside the adapter's `describe`, after the
  * hooks that start what `harness` uses.
  */
 export const describeCrossProcessRefresh = (harness: CrossProcessHarness): void => {
@@ -133,6 +139,35 @@ export const describeCrossProcessRefresh = (harness: CrossProcessHarness): void 
 		expect(server.stats.refreshAttempts).toBeGreaterThan(1);
 		expect(server.stats.token.refresh_token > 1 || failures.length > 0).toBe(true);
 		expect(ok + failures.length).toBe(PROCESSES * CALLS_PER_PROCESS);
+	});
+
+	// in one process a synchronous driver (better-sqlite3) cannot interleave two takes, so only
+	// processes show a take that reads, then deletes: a sign-in state handed out twice
+	it(`hands each of ${STATES} states to exactly one of ${PROCESSES} processes taking them all at once`, {
+		timeout,
+	}, async () => {
+		const { states, childConfig } = await harness.signedInAccount();
+		const keys = Array.from({ length: STATES }, (_, i) => `take-${i}-${Math.random().toString(36).slice(2)}`);
+		const expiresAt = Date.now() + 10 * 60 * 1000;
+		for (const [i, key] of keys.entries()) {
+			await states.set(key, { i } as unknown as StoredState, { expiresAt });
+		}
+		const apps = Array.from({ length: PROCESSES }, () =>
+			harness.startApp({ ...childConfig, mode: 'take', keys }),
+		);
+		try {
+			await Promise.all(apps.map((app) => app.next('ready')));
+			for (const app of apps) app.go();
+			const taken = (await Promise.all(apps.map((app) => app.next('taken')))).flatMap(
+				(message) => message.keys,
+			);
+			// every state went to one process, and none to two
+			expect(taken).toHaveLength(STATES);
+			expect(new Set(taken).size).toBe(STATES);
+			expect(await states.get(keys[0]!)).toBeUndefined();
+		} finally {
+			await Promise.all(apps.map((app) => app.kill()));
+		}
 	});
 
 	it('refreshes normally after the lock holder was killed mid-refresh', { timeout }, async () => {
