@@ -202,7 +202,7 @@ export class OAuthSession {
 			const response = await this.#send(pathname, init);
 			// the PDS it was sent to: a refresh on the way may have moved the account to another one
 			// (not the response's URL, which names where a redirect the fetch followed ended)
-			context.origin = new URL(this.#session.tokenSet.aud).origin;
+			context.origin = this.#originOf(this.#session.tokenSet.aud);
 			context.status = response.status;
 			const offset = this.#host.clocks.offset(context.origin);
 			if (offset !== undefined) context.serverClockOffsetMs = offset;
