@@ -40,3 +40,11 @@ export const AS_REQUEST_TIMEOUT_MS: number = 10 * 1000;
 
 /** revocation is best effort: sign-out does not wait long for it. */
 export const REVOCATION_TIMEOUT_MS: number = 5 * 1000;
+
+/**
+ * the pauses before each further attempt to store a session whose tokens were just issued, after
+ * the store failed with a transient error: the code or refresh token that brought them is spent,
+ * so a blip of the store (a reconnect, a busy database) must not cost the account its session.
+ * short, since the account's lock is held meanwhile.
+ */
+export const STORE_RETRY_DELAYS_MS: readonly number[] = [250, 1000];

@@ -134,7 +134,7 @@ export class InvalidResponseError extends Error {
  * answer failed the atproto checks after the refresh token was spent (`invalid_response`: the
  * tokens it carried were revoked), the account's identity now leads to another authorization
  * server (`issuer_changed`), or the new tokens could not be stored after the old refresh token
- * was spent (`store_failed`).
+ * was spent (`store_failed`; a store error with `transient: true` is tried three times first).
  */
 export type TokenRefreshFailure =
 	| 'invalid_grant'

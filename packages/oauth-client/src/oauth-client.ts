@@ -38,6 +38,7 @@ import { sessionEndCause } from './internal/session-end-cause.ts';
 import { SessionEventEmitter } from './internal/session-event-emitter.ts';
 import { SessionRefresher, sessionLockName } from './internal/session-refresher.ts';
 import { createStateTake, type TakeState } from './internal/state-take.ts';
+import { storeIssuedSession } from './internal/store-issued-session.ts';
 import { toKeyset } from './internal/to-keyset.ts';
 import { tracedText } from './internal/traced-text.ts';
 import { isTransient } from './internal/transient-failure.ts';
@@ -433,7 +434,7 @@ export class OAuthClient {
 			// under the lock: a refresh of an older session of this account must not overwrite it
 			replaced = await this.#lock(sessionLockName(did), async () => {
 				const previous = await this.#readReplaced(did);
-				await this.#sessions.set(did, session);
+				await storeIssuedSession(this.#sessions, did, session);
 				this.#emitUpdated(did, session);
 				return previous;
 			});

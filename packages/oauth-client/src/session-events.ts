@@ -13,7 +13,8 @@ import type { OAuthSession } from './oauth-session.ts';
  *   were revoked, and the old refresh token was spent);
  * - `key_removed`: the client key the session was bound to left the keyset;
  * - `issuer_changed`: the account's identity now leads to another authorization server;
- * - `store_failed`: the refreshed tokens could not be stored after the old refresh token was spent.
+ * - `store_failed`: the refreshed tokens could not be stored after the old refresh token was spent
+ *   (a transient store error is tried three times first).
  */
 export type SessionDeletedCause =
 	| 'signed_out'

@@ -22,6 +22,7 @@ import { readStoredSession } from './read-stored-session.ts';
 import type { CurrentIdentity } from './resolve-identity.ts';
 import { RetryAfterHolds } from './retry-after-holds.ts';
 import { sessionEndCause } from './session-end-cause.ts';
+import { storeIssuedSession } from './store-issued-session.ts';
 
 /** what a `SessionRefresher` needs from its client. */
 export interface SessionRefresherOptions {
@@ -273,7 +274,7 @@ export class SessionRefresher {
 			tokenSet: toTokenSet(tokens, tokenSet.iss, identity.pds, sentAt, refreshToken),
 		};
 		try {
-			await sessions.set(did, next);
+			await storeIssuedSession(sessions, did, next);
 		} catch (err) {
 			// the old refresh token is spent and the new one could not be kept: the session is lost
 			// either way, so revoke what we hold rather than leave it live

@@ -1,0 +1,87 @@
+import type { Did } from '@atcute/lexicons';
+import { describe, expect, it } from 'vitest';
+
+import { TokenRefreshError } from './errors.ts';
+import type { OAuthSessionEvent } from './session-events.ts';
+import type { StoredSession } from './stored-types.ts';
+import type { MapStore } from './test-utils/map-store.ts';
+import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
+
+/** what a store throws for a passing condition (Redis reconnecting, SQLite busy). */
+class PassingStoreError extends Error {
+	readonly transient = true;
+}
+
+/**
+ * makes the next `failures` writes of `sessions` fail with `error()`, then lets them through;
+ * returns the number of writes tried.
+ */
+const failWrites = (sessions: MapStore<StoredSession>, failures: number, error: () => Error) => {
+	const set = sessions.set.bind(sessions);
+	const tried = { count: 0 };
+	sessions.set = async (key: string, value: StoredSession) => {
+		tried.count++;
+		if (tried.count <= failures) throw error();
+		return set(key, value);
+	};
+	return tried;
+};
+
+describe('storing issued tokens after a transient store failure', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+
+	useTestServer((env) => {
+		({ server, alice } = env);
+	});
+
+	it('keeps a refreshed session when the store fails for a moment', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did)!.tokenSet;
+		const events: OAuthSessionEvent[] = [];
+		client.addEventListener((event) => events.push(event));
+		const tried = failWrites(sessions, 2, () => new PassingStoreError('busy'));
+
+		const session = await client.restore(alice.did, { refresh: true });
+		// two failures, then the write that stood: the spent refresh token's successor is kept
+		expect(tried.count).toBe(3);
+		const after = sessions.map.get(alice.did)!.tokenSet;
+		expect(after.refresh_token).not.toBe(before.refresh_token);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+		expect((await session.getTokenInfo()).expiresAt).toBeDefined();
+		await expect.poll(() => events.map(({ type }) => type)).toEqual(['updated']);
+	});
+
+	it('ends the session when the store keeps failing, after three writes', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const tried = failWrites(sessions, Number.POSITIVE_INFINITY, () => new PassingStoreError('busy'));
+
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(TokenRefreshError);
+		expect(error).toMatchObject({ reason: 'store_failed', cause: { message: 'busy' } });
+		expect(tried.count).toBe(3);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
+	});
+
+	it('does not write again after a failure that is not transient', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const tried = failWrites(sessions, Number.POSITIVE_INFINITY, () => new Error('disk full'));
+
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(error).toMatchObject({ reason: 'store_failed', cause: { message: 'disk full' } });
+		expect(tried.count).toBe(1);
+	});
+
+	it('keeps a sign-in when the store fails for a moment', async () => {
+		const { client, sessions } = await createTestClient(server);
+		const tried = failWrites(sessions, 1, () => new PassingStoreError('reconnecting'));
+
+		await signIn(server, client, alice.did);
+		expect(tried.count).toBe(2);
+		expect(sessions.map.has(alice.did)).toBe(true);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+	});
+});
