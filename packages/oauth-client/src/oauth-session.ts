@@ -11,12 +11,12 @@ import {
 } from '@atcute/oauth-dpop';
 import type { Sha256Function } from '@atcute/oauth-keys';
 import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
+import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { SessionNotFoundError } from './errors.ts';
 import { discardBody } from './internal/read-json-body.ts';
 import type { RefreshDeferrals } from './internal/refresh-deferrals.ts';
 import type { RefreshOutcome } from './internal/session-refresher.ts';
-import { settleBefore } from './internal/settle-before.ts';
 import { tracedText } from './internal/traced-text.ts';
 import type { StoredSession, TokenSet } from './stored-types.ts';
 import { isStale } from './token-set.ts';

@@ -710,6 +710,31 @@ describe('createDpopFetch', () => {
 				expect(proofsOf(server.requests)[1]?.nonce).toBe(server.nonce);
 			},
 		);
+		it("gives up with the caller's signal while an async cache never answers a read", async () => {
+			const stalled: DpopNonceCache = { get: () => new Promise(() => {}), set: () => {} };
+			const dpopFetch = createDpopFetch({ key, nonces: stalled });
+
+			const outcome = await dpopFetch(`${server.origin}/oauth/token`, {
+				method: 'POST',
+				body: 'a=1',
+				signal: AbortSignal.timeout(100),
+			}).catch((err: unknown) => err);
+
+			expect(outcome).toMatchObject({ name: 'TimeoutError' });
+			expect(server.requests).toHaveLength(0);
+		});
+
+		it("gives up with the caller's signal while an async cache never finishes a write", async () => {
+			const stalled: DpopNonceCache = { get: () => undefined, set: () => new Promise(() => {}) };
+			const dpopFetch = createDpopFetch({ key, nonces: stalled });
+			const request = new Request(`${server.origin}/xrpc/com.example.getThing`, {
+				signal: AbortSignal.timeout(100),
+			});
+
+			const outcome = await dpopFetch(request).catch((err: unknown) => err);
+
+			expect(outcome).toMatchObject({ name: 'TimeoutError' });
+		});
 	});
 
 	describe('retry rules', () => {
@@ -733,6 +758,24 @@ describe('createDpopFetch', () => {
 				400,
 			);
 			expect(calls).toEqual(['n1']);
+		});
+
+		it("stamps the retry after a nonce refusal with the time it is sent, not the first attempt's", async () => {
+			let clock = 1_700_000_000_000;
+			const stamps: number[] = [];
+			const stub: FetchFunction = async (input, init) => {
+				const proof = new Headers(init?.headers ?? (input as Request).headers).get('dpop')!;
+				const claims = JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as JWTPayload;
+				stamps.push(claims.iat!);
+				// the server takes 8 s to refuse the first attempt
+				clock += 8_000;
+				return stamps.length === 1 ? nonceRefusal('n1') : new Response('{}', { status: 200 });
+			};
+			const dpopFetch = createDpopFetch({ key, fetch: stub, now: () => clock });
+
+			await dpopFetch('https://as.example/oauth/token', { method: 'POST', body: 'a' });
+
+			expect(stamps).toEqual([1_700_000_000, 1_700_000_008]);
 		});
 
 		it('does not retry a use_dpop_nonce refusal that carries no nonce', async () => {

@@ -1,4 +1,6 @@
 import type { Sha256Function } from '@atcute/oauth-keys';
+import { settleBefore } from '@atcute-oauth/internal/settle-before';
+import { isSignalLike } from '@atcute-oauth/internal/signal-like';
 
 import { computeAth } from './compute-ath.ts';
 import { signDpopProof } from './create-dpop-proof.ts';
@@ -68,10 +70,19 @@ interface Hop {
 	headers: Record<string, string>;
 	/** whether its body can be sent a second time. */
 	replayable: boolean;
+	/** the caller's signal: it bounds the waits on an async nonce cache too, not only the fetch. */
+	signal: AbortSignal | null | undefined;
 	send: (headers: Record<string, string>) => Promise<Response>;
 	/** the first hop only: the same request with the caller's own redirect mode, left to fetch. */
 	sendFollowing?: ((headers: Record<string, string>) => Promise<Response>) | undefined;
 }
+
+/**
+ * `promise`, or the signal's reason once it aborts. a signal fetch would not take either (not one
+ * at all) bounds nothing here: fetch refuses it itself.
+ */
+const settleUnless = <T>(promise: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> =>
+	isSignalLike(signal) ? settleBefore(promise, signal) : promise;
 
 /** `typeof`, with null told apart, for a message. */
 const typeOf = (value: unknown): string => (value === null ? 'null' : typeof value);
@@ -233,7 +244,9 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		if (typeof ath === 'object') ath = await ath;
 
 		let nonce = readNonce(origin);
-		if (typeof nonce === 'object') nonce = await nonce;
+		// an async cache that stalls (a store with no time limit of its own) must not outlast the
+		// caller's signal, which the fetch alone would honour
+		if (typeof nonce === 'object') nonce = await settleUnless(nonce, hop.signal);
 		let offset = clocks?.offset(origin);
 		let iat = Math.floor((clocks === undefined ? now() : clocks.now(origin)) / 1000);
 		let nonceRetried = false;
@@ -243,7 +256,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			headers.dpop = await signDpopProof(key, { htm: method, htu, nonce, ath }, iat);
 			const response = await send(headers);
 			let fresh = learnNonce(origin, response, nonce);
-			if (typeof fresh === 'object') fresh = await fresh;
+			if (typeof fresh === 'object') fresh = await settleUnless(fresh, hop.signal);
 			clocks?.observe(origin, response, offset);
 
 			if (!retryRefusals || (response.status !== 400 && response.status !== 401)) return response;
@@ -257,6 +270,9 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			) {
 				nonceRetried = true;
 				nonce = fresh;
+				// a new proof is a new stamp: the refused attempt may have taken seconds to answer
+				offset = clocks?.offset(origin);
+				iat = Math.floor((clocks === undefined ? now() : clocks.now(origin)) / 1000);
 			} else if (
 				clocks !== undefined &&
 				(await isInvalidDpopProof(response, ath !== undefined)) &&
@@ -300,6 +316,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				method: request.method,
 				headers: toHeaderRecord(request.headers),
 				replayable: request.body === null,
+				signal: request.signal,
 				send: (headers) => fetch(new Request(request, { ...sendWith, headers })),
 				sendFollowing: (headers) => fetch(new Request(request, { headers })),
 			};
@@ -319,6 +336,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				// a copy: the proof is never added to the caller's headers
 				headers: toHeaderRecord(init?.headers),
 				replayable: isReplayableBody(body),
+				signal: init?.signal,
 				send: (headers) => fetch(href, { ...sent, method, headers }),
 				sendFollowing: (headers) => fetch(href, { ...init, method, headers }),
 			};
@@ -386,7 +404,14 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			}
 			const href = next.href;
 			const sent: RequestInit = { ...rest, method, body: body ?? null, redirect: 'manual' };
-			hop = { url: next, method, headers, replayable, send: (headers) => fetch(href, { ...sent, headers }) };
+			hop = {
+				url: next,
+				method,
+				headers,
+				replayable,
+				signal: rest.signal,
+				send: (headers) => fetch(href, { ...sent, headers }),
+			};
 		}
 	};
 };

@@ -1,12 +1,12 @@
 import type { ActorResolver, DidDocumentResolver, ResolvedActor } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import type { OAuthDiscovery } from '@atcute/oauth-discovery';
+import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { IdentityResolutionError, type IdentityResolutionFailure } from '../errors.ts';
 import type { AccountIdentifier } from './account-identifier.ts';
 import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
 import { pdsEndpointOf } from './pds-endpoint.ts';
-import { settleBefore } from './settle-before.ts';
 
 /**
  * resolves what the user typed, read by `parseAccountIdentifier`, to the account, through the

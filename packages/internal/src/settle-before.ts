@@ -1,3 +1,5 @@
+// shared by @atcute/oauth-client and @atcute/oauth-dpop (each build inlines it)
+
 /**
  * `promise`, or the signal's reason once it aborts: a resolver that ignores the signal cannot hang
  * us, and a caller who gives up does not wait for work that goes on without it (a shared refresh).
