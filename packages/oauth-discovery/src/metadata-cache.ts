@@ -29,9 +29,12 @@ export interface MetadataCache {
 
 /** one cached document. */
 export interface MetadataCacheEntry<T = unknown> {
-	/** the validated document. */
+	/** the validated document; deeply frozen, as every document discovery returns. */
 	value: T;
-	/** when it goes stale, in milliseconds since the epoch. */
+	/**
+	 * when it goes stale, in milliseconds since the epoch. a reader takes it as stale already when
+	 * this is further ahead than its own `ttl` (another process's longer one, or a clock ahead).
+	 */
 	expiresAt: number;
 }
 

@@ -634,6 +634,45 @@ describe('OAuthDiscovery.resolveFromService', () => {
 		const error = await failure(discovery().resolveFromService(pds.origin));
 		expect(error.code).toBe('bad_status');
 		expect(error.url).toBe(pds.origin + AS_PATH);
+		expect(error.status).toBe(404);
+		expect(error.transient).toBe(false);
+		expect(error.message).toBe(
+			`${pds.origin}${AS_PATH} answered with status 404, expected 200; its protected resource document at ${pds.origin}${PR_PATH} was not usable: answered with status 404, expected 200`,
+		);
+		expect(error.cause).toMatchObject({ code: 'bad_status', status: 404, url: pds.origin + PR_PATH });
+	});
+
+	it('names what the protected resource path answered when the fallback fails too', async () => {
+		// a reverse proxy's HTML page on the protected resource path, and no authorization server
+		pds.reset();
+		pds.route(PR_PATH, (_req, res) => {
+			res.writeHead(200, { 'content-type': 'text/html' });
+			res.end('<!doctype html>');
+		});
+		const error = await failure(discovery().resolveFromService(pds.origin));
+		expect(error.code).toBe('bad_status');
+		expect(error.url).toBe(pds.origin + AS_PATH);
+		expect(error.status).toBe(404);
+		expect(error.message).toBe(
+			`${pds.origin}${AS_PATH} answered with status 404, expected 200; its protected resource document at ${pds.origin}${PR_PATH} was not usable: answered with content type "text/html", expected application/json`,
+		);
+		expect(error.cause).toBeInstanceOf(DiscoveryError);
+		expect(error.cause).toMatchObject({ code: 'bad_content_type', url: pds.origin + PR_PATH });
+	});
+
+	it('keeps a transient fallback failure transient, with the protected resource failure as cause', async () => {
+		pds.reset();
+		pds.route(PR_PATH, (_req, res) => {
+			res.writeHead(200, { 'content-type': 'application/json' });
+			res.end('{not json');
+		});
+		pds.route(AS_PATH, json({ error: 'unavailable' }, 503));
+		const error = await failure(discovery().resolveFromService(pds.origin));
+		expect(error.code).toBe('bad_status');
+		expect(error.status).toBe(503);
+		expect(error.transient).toBe(true);
+		expect(error.message).toMatch(/was not usable: did not answer with valid JSON$/);
+		expect(error.cause).toMatchObject({ code: 'invalid_json' });
 	});
 });
 

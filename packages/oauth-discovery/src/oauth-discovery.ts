@@ -49,7 +49,11 @@ export interface OAuthDiscoveryOptions {
 	 * cache read that takes longer counts as a miss.
 	 */
 	timeout?: number | undefined;
-	/** how long a validated document is reused, in milliseconds; 0 or more. default 60 000. */
+	/**
+	 * how long a validated document is reused, in milliseconds; 0 or more. default 60 000. a cached
+	 * entry that expires further ahead than this (written by a process with a longer ttl, or a clock
+	 * ahead of ours) is fetched again.
+	 */
 	ttl?: number | undefined;
 	/** where documents are cached; each defaults to a bounded in-memory cache. */
 	cache?: OAuthDiscoveryCaches | undefined;
@@ -99,6 +103,25 @@ const isAbsentDocument = (error: DiscoveryError): boolean => {
 		(error.code === 'bad_status' && (error.status === 404 || error.status === 410)) ||
 		error.code === 'bad_content_type' ||
 		error.code === 'invalid_json'
+	);
+};
+
+/**
+ * the authorization server's error, with why the protected resource document was passed over:
+ * the user gave one URL, and a 404 on a document they never named would say nothing on its own
+ * (an HTML page from a reverse proxy on the protected resource path, say). same code, status and
+ * class, so callers branch on it as before.
+ */
+const withPassedOver = (error: DiscoveryError, passedOver: DiscoveryError): DiscoveryError => {
+	// the fetch's messages start with the URL, named here already
+	const reason = passedOver.message.startsWith(`${passedOver.url} `)
+		? passedOver.message.slice(passedOver.url.length + 1)
+		: passedOver.message;
+	return new DiscoveryError(
+		error.code,
+		error.url,
+		`${error.message}; its protected resource document at ${passedOver.url} was not usable: ${reason}`,
+		{ status: error.status, cause: passedOver },
 	);
 };
 
@@ -223,7 +246,9 @@ export class OAuthDiscovery {
 	 * resolves a URL a user typed, which may be a PDS or an authorization server (an entryway such
 	 * as `https://bsky.social`): as a PDS first, and only when its protected resource metadata is
 	 * absent (404, 410, or not JSON), as an issuer at the URL's origin. a failure to fetch that
-	 * document (timeout, 5xx, 429) is thrown, never taken for absence.
+	 * document (timeout, 5xx, 429) is thrown, never taken for absence. when the issuer fails too,
+	 * its `DiscoveryError` is thrown, with the protected resource failure as `cause` and named in
+	 * the message.
 	 */
 	async resolveFromService(url: string | URL, options: ResolveOptions = {}): Promise<ServiceDiscovery> {
 		// checked first: the fallback below calls on it
@@ -240,7 +265,14 @@ export class OAuthDiscovery {
 			// switching servers on an outage would hide it
 			if (!(error instanceof DiscoveryError && isAbsentDocument(error))) throw error;
 
-			const authorizationServer = await this.resolveAuthorizationServer(origin, options);
+			let authorizationServer: AuthorizationServerMetadata;
+			try {
+				authorizationServer = await this.resolveAuthorizationServer(origin, options);
+			} catch (fallbackError) {
+				options.signal?.throwIfAborted();
+				if (!(fallbackError instanceof DiscoveryError)) throw fallbackError;
+				throw withPassedOver(fallbackError, error);
+			}
 			return { pds: undefined, issuer: origin, protectedResource: undefined, authorizationServer };
 		}
 

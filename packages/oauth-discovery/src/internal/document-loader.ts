@@ -1,5 +1,6 @@
 import { type FetchFunction, fetchJsonDocument } from '../fetch-json-document.ts';
 import type { MetadataCache, MetadataCacheEntry } from '../metadata-cache.ts';
+import { deepFreeze } from './deep-freeze.ts';
 import { SingleFlight } from './single-flight.ts';
 import { TIMED_OUT, waitBounded } from './wait-bounded.ts';
 
@@ -9,7 +10,7 @@ export interface DocumentLoaderOptions {
 	allowHttp: boolean;
 	/** milliseconds per document, and per cache read. */
 	timeout: number;
-	/** milliseconds; 0 writes nothing. */
+	/** milliseconds; 0 writes nothing (and reuses nothing). */
 	ttl: number;
 	now: () => number;
 }
@@ -67,7 +68,9 @@ export class DocumentLoader {
 					allowHttp,
 					signal: flightSignal,
 				});
-				const value = validate(document);
+				// every caller (and the cache) gets this one object: frozen, so none can change it
+				// for the others
+				const value = deepFreeze(validate(document));
 				// only a document that passed validation is ever cached. not awaited: a store that
 				// never settles would hold this shared flight open, and every later caller with it
 				this.#write(cache, url, value);
@@ -89,9 +92,16 @@ export class DocumentLoader {
 			// and one slower than a fetch's time limit counts as a miss
 			const entry = await waitBounded(cache.get(key), this.#options.timeout, signal);
 			if (entry === TIMED_OUT) return undefined;
-			if (!isEntry(entry) || entry.expiresAt <= this.#options.now()) return undefined;
-			// a shared store is not trusted to hand back what we put in: validate again (cheap)
-			return validate(entry.value);
+			if (!isEntry(entry)) return undefined;
+			const { ttl, now } = this.#options;
+			const time = now();
+			// fresh means within our own ttl from now: an expiry further away was written by a
+			// process with a longer ttl, or a clock ahead of ours, and would keep the document past
+			// ours. written so NaN is stale too
+			if (!(entry.expiresAt > time && entry.expiresAt <= time + ttl)) return undefined;
+			// a shared store is not trusted to hand back what we put in: validate again (cheap).
+			// frozen, as a fetched document is: a store may hand the same object to every reader
+			return deepFreeze(validate(entry.value));
 		} catch {
 			return undefined;
 		}
@@ -104,7 +114,8 @@ export class DocumentLoader {
 		const expiresAt = now() + ttl;
 		let pending: unknown;
 		try {
-			pending = cache.set(key, { value, expiresAt } satisfies MetadataCacheEntry, { expiresAt });
+			const entry = Object.freeze({ value, expiresAt } satisfies MetadataCacheEntry);
+			pending = cache.set(key, entry, { expiresAt });
 		} catch {
 			// a failed write only costs the next lookup a fetch
 			return;
