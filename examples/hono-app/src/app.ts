@@ -20,7 +20,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
 
-import { callbackFailurePage, type FailurePage, loginFailurePage } from './failure-pages.ts';
+import { callbackFailurePage, type FailurePage, loginFailurePage, shownXrpcError } from './failure-pages.ts';
 import { errorPage, homePage, protectedPage } from './views.ts';
 
 /**
@@ -33,7 +33,10 @@ export const SESSION_COOKIE = '__Host-session';
 export const LOGIN_COOKIE = '__Host-oauth_login';
 /** `SESSION_COOKIE` in loopback mode: plain http on 127.0.0.1 cannot set a `__Host-` cookie. */
 export const LOOPBACK_SESSION_COOKIE = 'session';
-/** `LOGIN_COOKIE` in loopback mode. */
+/**
+ * `LOGIN_COOKIE` in loopback mode. it binds a sign-in to a browser only as far as 127.0.0.1 is
+ * trusted: browsers do not keep cookies apart by port, so any program serving there can plant one.
+ */
 export const LOOPBACK_LOGIN_COOKIE = 'oauth_login';
 
 /** how long an app session lives, in seconds: 30 days. the OAuth session may end sooner. */
@@ -136,6 +139,18 @@ export const createApp = (options: CreateAppOptions): Hono => {
 	if (typeof cookieSecret !== 'string' || cookieSecret.length < 32) {
 		throw new TypeError('cookieSecret must be a string of 32 characters or more');
 	}
+
+	// the library ends a session here whether or not the authorization server confirmed the
+	// revocation, and says so only through this event: a grant that may live on there until it
+	// expires is worth a log line. the event holds the DID and the cause, never a token. the app
+	// has no close of its own: the listener lives as long as `oauth`, so give each client one app
+	oauth.addEventListener((event) => {
+		if (event.type !== 'deleted' || event.revokedAtServer !== false) return;
+		logError(
+			`sign-out of ${event.sub} (${event.cause}): the authorization server did not confirm the revocation; its grant may live on there until it expires`,
+			event,
+		);
+	});
 
 	// https behind a proxy: cookies only travel over https; loopback: plain http on 127.0.0.1
 	const secure = publicUrl !== undefined;
@@ -439,7 +454,8 @@ export const createApp = (options: CreateAppOptions): Hono => {
 				return page(c, 502, {
 					title: 'your PDS said no',
 					message: 'your PDS refused to say who you are.',
-					code: response.data.error,
+					// anyone's PDS writes this: shown only when it looks like an XRPC error name
+					code: shownXrpcError(response.data.error),
 				});
 			}
 			const { aud, scope } = session.getTokenInfo();
@@ -505,7 +521,8 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		const current = await currentSession(c);
 		if (current !== undefined) {
 			// the grant first, whatever happens to the app's own records after: revokes the tokens at
-			// the server (best effort) and always deletes the stored session
+			// the server (best effort: a refusal reaches logError through the listener above) and
+			// always deletes the stored session
 			try {
 				await oauth.revoke(current.did);
 			} catch (error) {

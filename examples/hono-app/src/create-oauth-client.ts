@@ -1,6 +1,7 @@
 import type { ActorResolver } from '@atcute/identity-resolver';
 import {
 	createNodeFetch,
+	InvalidKeyError,
 	importJwkKey,
 	type LockFunction,
 	MemoryStore,
@@ -91,6 +92,26 @@ export const normalizePublicUrl = (value: string | undefined): string | undefine
 };
 
 /**
+ * imports `PRIVATE_KEY_JWK`. a refused key throws an `InvalidKeyError` (same reason) whose message
+ * names the variable, with the library's error as its cause: the startup line shows the message
+ * alone, and a bare "missing kid" does not say which setting to fix. neither message holds any
+ * key material.
+ */
+const importPrivateKeyJwk = async (privateKeyJwk: string) => {
+	try {
+		return await importJwkKey(privateKeyJwk);
+	} catch (error) {
+		if (!(error instanceof InvalidKeyError)) throw error;
+		const named = new InvalidKeyError(
+			error.reason,
+			`PRIVATE_KEY_JWK is not a usable private key (${error.message}); run \`node scripts/setup-env.mjs\` for a new one`,
+		);
+		named.cause = error;
+		throw named;
+	}
+};
+
+/**
  * builds the app's `OAuthClient` as the documentation does: a confidential client (private_key_jwt)
  * serving its metadata and JWKS under `publicUrl`, or, without `publicUrl`, a loopback public
  * client for local development.
@@ -145,7 +166,7 @@ export const createOAuthClient = async (options: CreateOAuthClientOptions = {}):
 			jwks_uri: `${publicUrl}/jwks.json`,
 			...(options.clientName === undefined ? {} : { client_name: options.clientName }),
 		},
-		keyset: await Promise.all([importJwkKey(privateKeyJwk)]),
+		keyset: [await importPrivateKeyJwk(privateKeyJwk)],
 		...common,
 	});
 };

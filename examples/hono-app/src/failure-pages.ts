@@ -25,6 +25,14 @@ const START_AGAIN = 'start again from the home page.';
 const ERROR_CODE = /^[a-z_]{1,64}$/;
 /** an `error` from a server or a link, as a page shows it: an OAuth error code, or `invalid_response`. */
 const shownCode = (code: string): string => (ERROR_CODE.test(code) ? code : 'invalid_response');
+/** what an XRPC error name looks like: `InvalidToken`, `AccountTakedown`, `ExpiredToken`. */
+const XRPC_ERROR = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+/**
+ * the `error` of a PDS's XRPC answer, as a page shows it: an XRPC error name, or
+ * `invalid_response` for anything else (a sentence, a page of text: any PDS may write it).
+ */
+export const shownXrpcError = (error: unknown): string =>
+	typeof error === 'string' && XRPC_ERROR.test(error) ? error : 'invalid_response';
 
 /** a failure that passes: a server not answering, a busy lock, a lock backend not answering. */
 const isPassing = (error: unknown): boolean =>

@@ -26,6 +26,35 @@ const parsePort = (env: ServerEnv): number | undefined => {
 	return port;
 };
 
+/** `name` as an http(s) URL, or undefined when unset; the value is repeated: it holds no secret. */
+const parseHttpUrl = (env: ServerEnv, name: string): string | undefined => {
+	const raw = value(env, name);
+	if (raw === undefined) return undefined;
+	if (!URL.canParse(raw)) throw new TypeError(`${name} is not a URL: ${JSON.stringify(raw)}`);
+	const { protocol } = new URL(raw);
+	if (protocol !== 'http:' && protocol !== 'https:') {
+		throw new TypeError(`${name} must be an http:// or https:// URL, got ${protocol}//…`);
+	}
+	return raw;
+};
+
+/**
+ * `DATABASE_URL` as a PostgreSQL connection string, or undefined when unset. the messages never
+ * repeat it, nor any part of it: it holds the database password (and a string missing its scheme,
+ * `user:password@host/db`, parses with the user name as its scheme).
+ */
+const parseDatabaseUrl = (env: ServerEnv): string | undefined => {
+	const raw = value(env, 'DATABASE_URL');
+	if (raw === undefined) return undefined;
+	const protocol = URL.canParse(raw) ? new URL(raw).protocol : undefined;
+	if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
+		throw new TypeError(
+			'DATABASE_URL must be a postgres:// or postgresql:// URL, like postgres://user:password@host:5432/db (its value is not repeated here: it may hold a password)',
+		);
+	}
+	return raw;
+};
+
 const parseScope = (env: ServerEnv): StartServerOptions['scope'] => {
 	const raw = value(env, 'OAUTH_SCOPE');
 	if (raw === undefined || raw === 'generic') return undefined;
@@ -48,11 +77,11 @@ export const readServerConfig = (env: ServerEnv): StartServerOptions => {
 		port: parsePort(env),
 		hostname: value(env, 'HOST'),
 		cookieSecret: value(env, 'COOKIE_SECRET'),
-		plcUrl: value(env, 'PLC_URL'),
-		handleResolverUrl: value(env, 'HANDLE_RESOLVER_URL'),
+		plcUrl: parseHttpUrl(env, 'PLC_URL'),
+		handleResolverUrl: parseHttpUrl(env, 'HANDLE_RESOLVER_URL'),
 		allowHttp: parseBoolean(env, 'ALLOW_HTTP'),
 		scope: parseScope(env),
-		databaseUrl: value(env, 'DATABASE_URL'),
+		databaseUrl: parseDatabaseUrl(env),
 	};
 	return options;
 };

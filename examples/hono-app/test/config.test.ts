@@ -56,6 +56,41 @@ describe('readServerConfig', () => {
 		expect(() => readServerConfig({ PORT: '70000' })).toThrow(/PORT/);
 		expect(() => readServerConfig({ ALLOW_HTTP: 'maybe' })).toThrow(/ALLOW_HTTP/);
 	});
+
+	it('takes PLC_URL and HANDLE_RESOLVER_URL as http(s) URLs only', () => {
+		for (const name of ['PLC_URL', 'HANDLE_RESOLVER_URL']) {
+			expect(() => readServerConfig({ [name]: 'plc.directory' })).toThrow(
+				new RegExp(`^${name} is not a URL: "plc.directory"$`),
+			);
+			expect(() => readServerConfig({ [name]: 'ftp://plc.example' })).toThrow(
+				new RegExp(`^${name} must be an http:// or https:// URL, got ftp://…$`),
+			);
+		}
+		expect(readServerConfig({ PLC_URL: 'https://plc.directory' }).plcUrl).toBe('https://plc.directory');
+	});
+
+	it('takes DATABASE_URL as a postgres URL only, and never repeats it', () => {
+		expect(readServerConfig({ DATABASE_URL: 'postgres://u:pw@db:5432/app' }).databaseUrl).toBe(
+			'postgres://u:pw@db:5432/app',
+		);
+		expect(readServerConfig({ DATABASE_URL: 'postgresql://u:pw@db/app' }).databaseUrl).toBe(
+			'postgresql://u:pw@db/app',
+		);
+		// a value missing its scheme parses with the user name as one: nothing of it is repeated
+		for (const bad of ['mysql://admin:hunter2@db/app', 'admin:hunter2@db/app', 'hunter2 admin']) {
+			let thrown: unknown;
+			try {
+				readServerConfig({ DATABASE_URL: bad });
+			} catch (error) {
+				thrown = error;
+			}
+			expect(thrown).toBeInstanceOf(TypeError);
+			expect((thrown as Error).message).toMatch(
+				/^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/,
+			);
+			expect((thrown as Error).message).not.toMatch(/hunter2|admin|mysql/);
+		}
+	});
 });
 
 describe('loadEnvFiles', () => {

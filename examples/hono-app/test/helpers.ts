@@ -114,6 +114,8 @@ export interface Harness {
 	sessions: MemoryStore<Did, StoredSession>;
 	alice: { did: Did; handle: string };
 	errors: unknown[];
+	/** the lines the app logged, each beside its error (what `errors` holds). */
+	messages: string[];
 	close(): Promise<void>;
 }
 
@@ -144,12 +146,16 @@ export const startHarness = async (
 		stores: { sessions, states: new MemoryStore() },
 	});
 	const errors: unknown[] = [];
+	const messages: string[] = [];
 	const app = createApp({
 		oauth,
 		cookieSecret: COOKIE_SECRET,
 		publicUrl: PUBLIC_URL,
 		appSessions: options.appSessions,
-		logError: (_message, error) => errors.push(error),
+		logError: (message, error) => {
+			messages.push(message);
+			errors.push(error);
+		},
 	});
 
 	const http = await new Promise<Server>((resolve) => {
@@ -168,6 +174,7 @@ export const startHarness = async (
 		sessions,
 		alice,
 		errors,
+		messages,
 		async close() {
 			http.closeAllConnections();
 			await new Promise((resolve) => http.close(resolve));

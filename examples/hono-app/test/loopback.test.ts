@@ -181,7 +181,12 @@ describe('startServer as a confidential client', () => {
 				cookieSecret: COOKIE_SECRET,
 				log: (line) => lines.push(line),
 			}),
-		).rejects.toMatchObject({ name: 'InvalidKeyError' });
+		).rejects.toMatchObject({
+			name: 'InvalidKeyError',
+			// the startup line shows the message alone: it names the variable to fix
+			message: expect.stringMatching(/^PRIVATE_KEY_JWK is not a usable private key \(.+\)/),
+			cause: expect.objectContaining({ name: 'InvalidKeyError' }),
+		});
 		expect(lines.join('\n')).not.toMatch(/listening/);
 	});
 });
