@@ -12,6 +12,12 @@ const LEAKY = 'c2VjcmV0LXRoYXQtbXVzdC1ub3QtbGVhaw-TOPSECRET';
 /** a well-formed secret, which is also a well-formed id: only its shape gives it away. */
 const SECRET_43 = generateStoreKey('x').secret;
 
+/** a secret as `openssl rand -hex 32` prints it: 64 hex digits, which fit in an id. */
+const HEX_64 = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex');
+/** base64url of 33 and 48 bytes: secrets too, though not of the length a key takes. */
+const SECRET_44 = Buffer.from(crypto.getRandomValues(new Uint8Array(33))).toString('base64url');
+const SECRET_64 = Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString('base64url');
+
 /** the TypeError `fn` throws. */
 const typeError = (fn: () => unknown): TypeError => {
 	try {
@@ -35,6 +41,18 @@ describe('encryptStore options', () => {
 		const error = typeError(() => open([GOOD], { [name]: value }));
 		expect(error.message).toBe(
 			`encryptStore has no option "${name}"; its options are keys, allowPlaintext, cacheSize`,
+		);
+	});
+
+	it.each([
+		// 43 characters that JavaScript would take for an identifier: too long for an option's name
+		['a secret', `x${SECRET_43.slice(1).replaceAll('-', '_')}`],
+		['a key ring', `a:${SECRET_43}`],
+		['a name with a space', 'allow plaintext'],
+	])('refuses an option whose name is not an identifier (%s) without repeating it', (_label, name) => {
+		const error = typeError(() => open([GOOD], { [name]: true }));
+		expect(error.message).toBe(
+			'encryptStore was given an option whose name is not an identifier (not repeated here); its options are keys, allowPlaintext, cacheSize',
 		);
 	});
 
@@ -105,6 +123,18 @@ describe('encryptStore options', () => {
 		expect(typeError(() => open([GOOD], options)).message).toContain(name);
 	});
 
+	it.each([
+		[-1, 'a negative number'],
+		[1.5, 'a number that is not an integer'],
+		[Number.NaN, 'a number that is not an integer'],
+		[LEAKY, 'a string'],
+		[{ secret: LEAKY }, 'an object'],
+	])('says what is wrong with cacheSize %#, never its value', (cacheSize, got) => {
+		expect(typeError(() => open([GOOD], { cacheSize })).message).toBe(
+			`cacheSize must be a non-negative integer, got ${got}`,
+		);
+	});
+
 	it('refuses something that is not a store', () => {
 		expect(typeError(() => encryptStore({} as never, { keys: [GOOD] })).message).toContain('store');
 	});
@@ -134,6 +164,25 @@ describe('generateStoreKey', () => {
 		expect(message).toContain('looks like a secret');
 		expect(message).not.toContain(SECRET_43.slice(0, 12));
 	});
+
+	it.each([
+		['hex of 32 bytes (openssl rand -hex 32)', HEX_64, 'hex'],
+		['hex of 32 bytes, upper case', HEX_64.toUpperCase(), 'hex'],
+		['base64url of 33 bytes', SECRET_44, 'base64url'],
+		['base64url of 48 bytes', SECRET_64, 'base64url'],
+	])('refuses an id that is %s, without repeating it', (_label, id, shape) => {
+		const { message } = typeError(() => generateStoreKey(id));
+		expect(message).toContain(`looks like a secret (${shape} of 32 bytes or more)`);
+		expect(message).not.toContain(id.slice(0, 12));
+	});
+
+	it('takes the ids generate-key makes, and other short ones', () => {
+		// up to 42 characters of base64url (31 bytes), and any id with a "." (not base64url), 64 at most
+		const longest = 'session-store-key-of-2026-12-03-rotated-ab';
+		for (const id of ['key-20261203-3fa9c1', 'prod.2026-12', longest, `k.${'a'.repeat(62)}`]) {
+			expect(generateStoreKey(id).id).toBe(id);
+		}
+	});
 });
 
 describe('parseStoreKeys', () => {
@@ -153,6 +202,15 @@ describe('parseStoreKeys', () => {
 		const { message } = typeError(() => parseStoreKeys(text, 'OAUTH_STORE_KEYS'));
 		expect(message).toContain('OAUTH_STORE_KEYS');
 		expect(message).not.toContain(LEAKY.slice(0, 12));
+	});
+
+	it('leaves ids to the key ring, which refuses one shaped like a secret, naming the variable', () => {
+		for (const id of [HEX_64, SECRET_44]) {
+			const keys = parseStoreKeys(`${id}:${GOOD.secret}`, 'OAUTH_STORE_KEYS');
+			const { message } = typeError(() => open(keys));
+			expect(message).toMatch(/^OAUTH_STORE_KEYS\[0\]\.id looks like a secret/);
+			expect(message).not.toContain(id.slice(0, 12));
+		}
 	});
 
 	it('numbers entries as the key ring does, which names the variable too', () => {

@@ -44,11 +44,53 @@ describe('EncryptedStore.rewrap, stopped halfway', () => {
 		const rows = dids.map((key) => ({ key }));
 		const error = await aborted(store.rewrap(rows as never, { lock: createMemoryLock() }));
 		expect(error.cause).toBeInstanceOf(TypeError);
-		expect((error.cause as Error).message).toBe('keys must yield strings (entry keys), got object');
+		expect((error.cause as Error).message).toBe('keys must yield strings (entry keys), got an object');
 		expect(error.transient).toBe(false);
 		expect(error.report).toMatchObject({ checked: 1, missing: 0, rewrapped: 0 });
 		expect(await store.keyIdOf(dids[0]!)).toBe('key-a');
 		expect(inner.size).toBe(dids.length);
+	});
+
+	it('never quotes or keeps a row that is not a string: it holds the session in plaintext', async () => {
+		const { store } = await populated('none');
+		// the plaintext migration's rows (SELECT key, value without .pluck()): tokens and DPoP key
+		const rows = dids.map((key) => ({ key, value: JSON.stringify(session(key)) }));
+		const error = await aborted(store.rewrap(rows as never, { lock: createMemoryLock() }));
+		const seen = `${error.message} ${JSON.stringify(error)} ${String(error.stack)}`;
+		for (const secret of Object.values(SECRETS)) expect(seen).not.toContain(secret);
+		expect(error.key).toBeUndefined();
+		expect(error.message).toBe(
+			'rewrap stopped at an object where an entry key belongs (key 1, 0 rewritten so far): keys must yield strings (entry keys), got an object',
+		);
+		expect(error.transient).toBe(false);
+	});
+
+	it.each([
+		['a bigint', 12345678901234567890n],
+		['a symbol', Symbol('did:plc:user0')],
+	])('stops at %s where a key belongs with a RewrapAbortedError naming its type', async (type, key) => {
+		const { store } = await populated('none');
+		for (const dryRun of [true, false]) {
+			const error = await aborted(
+				store.rewrap([dids[0], key] as never, { lock: createMemoryLock(), dryRun }),
+			);
+			expect(error.message).toBe(
+				`rewrap stopped at ${type} where an entry key belongs (key 2, ${dryRun ? 0 : 1} rewritten so far): keys must yield strings (entry keys), got ${type}`,
+			);
+			expect(error.key).toBeUndefined();
+			expect(error.report).toMatchObject({ checked: 2 });
+		}
+	});
+
+	it('stops at the first entry when the lock returns without running its function', async () => {
+		const { store } = await populated('none');
+		// a placeholder lock, copied as it stands: the rewrap would report success, rewriting nothing
+		const lock: LockFunction = (async () => {}) as never;
+		const error = await aborted(store.rewrap(dids, { lock }));
+		expect(error.cause).toBeInstanceOf(TypeError);
+		expect((error.cause as Error).message).toContain('the lock returned without running the function');
+		expect(error).toMatchObject({ key: dids[0], transient: false, report: { checked: 1, rewrapped: 0 } });
+		for (const did of dids) expect(await store.keyIdOf(did)).toBe('key-a');
 	});
 
 	it('rejects with the entry it stopped at, the cause and the report so far', async () => {

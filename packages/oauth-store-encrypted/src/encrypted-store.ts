@@ -2,6 +2,7 @@ import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-clie
 
 import type { EncryptStoreOptions } from './encrypt-store-options.ts';
 import { StoreDecryptionError } from './errors.ts';
+import { runLocked } from './internal/checked-lock.ts';
 import { expiryOf } from './internal/entry-expiry.ts';
 import { checkEntryKey } from './internal/entry-key.ts';
 import { checkEnvelope, isEnvelopeLike, openEnvelope, sealEnvelope } from './internal/envelope.ts';
@@ -9,6 +10,7 @@ import { createKeyRing, type KeyRing } from './internal/key-ring.ts';
 import { PlaintextCache } from './internal/plaintext-cache.ts';
 import { checkRewrapArguments } from './internal/rewrap-arguments.ts';
 import { rewrapEntries } from './internal/rewrap-entries.ts';
+import { typeOf } from './internal/type-of.ts';
 import type { RewrapOptions, RewrapReport } from './rewrap-options.ts';
 
 /** how many decrypted entries `encryptStore` keeps by default. */
@@ -20,6 +22,13 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
 	'allowPlaintext',
 	'cacheSize',
 ] satisfies (keyof EncryptStoreOptions)[]);
+
+/**
+ * an option name an error may quote: anything else may be a value pasted where a name belongs.
+ * at most 31 characters, as any option name is: a 43-character base64url secret without "-"
+ * that starts with a letter is an identifier too, and so is hex of 16 bytes or more.
+ */
+const IDENTIFIER = /^[A-Za-z_$][\w$]{0,30}$/;
 
 /**
  * a `Store` that encrypts every value with AES-256-GCM (WebCrypto) before it reaches the wrapped
@@ -63,15 +72,25 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 		// the setting meant would silently not apply (plaintext kept in memory, say)
 		for (const name of typeof options === 'object' && options !== null ? Object.keys(options) : []) {
 			if (!OPTION_NAMES.has(name)) {
-				throw new TypeError(
-					`encryptStore has no option ${JSON.stringify(name)}; its options are ${[...OPTION_NAMES].join(', ')}`,
-				);
+				// quoted only when it is a plain identifier, as a misspelt option is: anything else may
+				// be a value (a secret, a key ring) spread or pasted where a name belongs
+				const problem = IDENTIFIER.test(name)
+					? `has no option ${JSON.stringify(name)}`
+					: 'was given an option whose name is not an identifier (not repeated here)';
+				throw new TypeError(`encryptStore ${problem}; its options are ${[...OPTION_NAMES].join(', ')}`);
 			}
 		}
 		const { keys, allowPlaintext = false, cacheSize = DEFAULT_CACHE_SIZE } = options ?? {};
 		if (typeof allowPlaintext !== 'boolean') throw new TypeError('allowPlaintext must be a boolean');
 		if (!Number.isInteger(cacheSize) || cacheSize < 0) {
-			throw new TypeError(`cacheSize must be a non-negative integer, got ${cacheSize}`);
+			// what is wrong with it, never the value: a secret pasted into the wrong field must not be logged
+			const got =
+				typeof cacheSize !== 'number'
+					? typeOf(cacheSize)
+					: cacheSize < 0
+						? 'a negative number'
+						: 'a number that is not an integer';
+			throw new TypeError(`cacheSize must be a non-negative integer, got ${got}`);
 		}
 		this.#ring = createKeyRing(keys, 'keys');
 		this.#inner = store as Store<K, unknown>;
@@ -176,8 +195,9 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 	 * @throws {TypeError} before anything is done, when `keys` is not an iterable (a string is
 	 *   refused: wrap one key in an array), `lock` is missing (not a dry run) or an option is
 	 *   invalid (`dryRun` not a boolean, `lockName` or `onProgress` not a function)
-	 * @throws {RewrapAbortedError} when another error (the store, the lock, `onProgress`) stops
-	 *   it; the error holds the report so far
+	 * @throws {RewrapAbortedError} when another error (the store, the lock, `onProgress`, a key
+	 *   that is not a string, a lock that returns without running its function) stops it; the
+	 *   error holds the report so far
 	 */
 	async rewrap(
 		// `& object`: a string is an iterable of its characters, refused here and at run time
@@ -202,7 +222,7 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 				readPlaintext: (key, raw) => this.#plaintext(key as K, raw),
 			},
 			keys,
-			dryRun ? undefined : (key, visit) => lock!(lockName(key), visit),
+			dryRun ? undefined : (key, visit) => runLocked(lock!, lockName(key), visit),
 			onProgress,
 		);
 	}

@@ -1,3 +1,4 @@
+import { typeOf } from './internal/type-of.ts';
 import type { RewrapReport } from './rewrap-options.ts';
 
 /** why an entry could not be decrypted. */
@@ -52,28 +53,40 @@ export class RewrapAbortedError<K extends string = string> extends Error {
 	/** the original error. */
 	declare readonly cause: unknown;
 	/**
+	 * the key of the entry it stopped at, counted in `report.checked`; `undefined` when the keys
+	 * themselves (the iterable) failed, or when what they yielded there was not a string.
+	 */
+	readonly key: K | undefined;
+	/**
 	 * whether running it again may succeed: the cause's own `transient` when it has a boolean one
 	 * (a lock timeout, a `StoreDecryptionError`); `false` for a `TypeError` (a key no entry can
-	 * have, a bad option: the same call fails the same way); otherwise `true` (a store error).
+	 * have, a bad option, a lock that never ran its function: the same call fails the same way);
+	 * otherwise `true` (a store error).
 	 */
 	readonly transient: boolean;
 
-	/** @param cause the error that ended the rewrap; its message is quoted in this one's */
+	/**
+	 * @param key the key it stopped at; a non-string (what the keys yielded in its place) is named
+	 *   by its type only, and not kept
+	 * @param report the report so far, as `rewrap` would have returned it had the keys ended there
+	 * @param cause the error that ended the rewrap; its message is quoted in this one's
+	 */
 	constructor(
-		/**
-		 * the key of the entry it stopped at, counted in `report.checked`; `undefined` when the
-		 * keys themselves (the iterable) failed.
-		 */
-		readonly key: K | undefined,
-		/** the report so far, as `rewrap` would have returned it had the keys ended there. */
+		key: K | undefined,
 		readonly report: RewrapReport<K>,
 		cause: unknown,
 	) {
+		// only a string is quoted or kept: in its place the keys may have yielded a SQL row (a query
+		// without .pluck()), which holds the session, its tokens and its DPoP private key; and
+		// JSON.stringify throws on a bigint and gives undefined for a symbol
 		const at =
 			key === undefined
 				? `while reading the keys to visit (after ${report.checked} keys`
-				: `at the entry ${JSON.stringify(key)} (key ${report.checked}`;
+				: typeof key === 'string'
+					? `at the entry ${JSON.stringify(key)} (key ${report.checked}`
+					: `at ${typeOf(key)} where an entry key belongs (key ${report.checked}`;
 		super(`rewrap stopped ${at}, ${report.rewrapped} rewritten so far): ${messageOf(cause)}`, { cause });
+		this.key = typeof key === 'string' ? key : undefined;
 		const transient = (cause as { transient?: unknown } | null | undefined)?.transient;
 		this.transient = typeof transient === 'boolean' ? transient : !(cause instanceof TypeError);
 	}
@@ -82,5 +95,5 @@ export class RewrapAbortedError<K extends string = string> extends Error {
 /** an error's message; for a thrown non-error, its type only (it may be anything, even a value). */
 const messageOf = (error: unknown): string => {
 	const message = (error as { message?: unknown } | null | undefined)?.message;
-	return typeof message === 'string' ? message : `a ${error === null ? 'null' : typeof error} was thrown`;
+	return typeof message === 'string' ? message : `${typeOf(error)} was thrown`;
 };

@@ -62,6 +62,15 @@ describe('oauth-store-encrypted (bin)', () => {
 		expect(stderr).not.toContain(secret.slice(0, 10));
 	});
 
+	it('generate-key refuses an id of 64 hex digits (openssl rand -hex 32), without printing it', async () => {
+		const hex = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex');
+		const { code, stdout, stderr } = await run(BIN, ['generate-key', '--id', hex]);
+		expect(code).toBe(1);
+		expect(stdout).toBe('');
+		expect(stderr).toContain('looks like a secret (hex of 32 bytes or more)');
+		expect(stderr).not.toContain(hex.slice(0, 10));
+	});
+
 	it.each([
 		[['generate-key', '--bogus'], 'unknown option "--bogus"'],
 		[['generate-key', '--id'], '--id needs a value'],

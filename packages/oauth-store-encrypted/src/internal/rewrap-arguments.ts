@@ -1,4 +1,5 @@
 import type { RewrapOptions } from '../rewrap-options.ts';
+import { typeOf } from './type-of.ts';
 
 /**
  * throws a `TypeError` when `rewrap`'s arguments cannot be right, before anything is read or
@@ -33,11 +34,4 @@ const isIterable = (value: unknown): boolean => {
 	if (value === null || value === undefined) return false;
 	const object = value as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
 	return typeof object[Symbol.iterator] === 'function' || typeof object[Symbol.asyncIterator] === 'function';
-};
-
-/** the type of `value` for a message ("a number", "null"), never the value itself. */
-const typeOf = (value: unknown): string => {
-	if (value === null || value === undefined) return String(value);
-	const type = typeof value;
-	return type === 'object' ? 'an object' : `a ${type}`;
 };

@@ -7,6 +7,7 @@ import { checkEntryKey } from './entry-key.ts';
 import { checkEnvelope, isEnvelopeLike, openEnvelope, sealEnvelope } from './envelope.ts';
 import type { KeyRing } from './key-ring.ts';
 import type { PlaintextCache } from './plaintext-cache.ts';
+import { typeOf } from './type-of.ts';
 
 /** what `rewrapEntries` needs of an encrypted store. */
 export interface RewrapTarget {
@@ -81,29 +82,31 @@ export const rewrapEntries = async <K extends string>(
 		report.rewrapped++;
 	};
 
-	/** the key being visited, so an error can say where it stopped; undefined between keys. */
-	let current: K | undefined;
+	/**
+	 * what the keys yielded last, so an error can say where it stopped; undefined between keys.
+	 * not always a string: the error quotes and keeps only a string, and names anything else by
+	 * its type (a row object holds the very secrets the store encrypts).
+	 */
+	let current: unknown;
 	try {
-		for await (const key of keys) {
+		for await (const key of keys as Iterable<unknown> | AsyncIterable<unknown>) {
 			current = key;
 			report.checked++;
 			// a row object where its key belongs (a SQL query without .pluck()) would be looked up,
 			// found missing and counted so, and the rewrap reported as done while it did nothing
 			if (typeof key !== 'string') {
-				throw new TypeError(
-					`keys must yield strings (entry keys), got ${key === null ? 'null' : typeof key}`,
-				);
+				throw new TypeError(`keys must yield strings (entry keys), got ${typeOf(key)}`);
 			}
 			// before the lock and the read: a key no AAD can tell apart is the caller's error
 			checkEntryKey(key);
-			if (locked === undefined) await visit(key);
-			else await locked(key, () => visit(key));
+			if (locked === undefined) await visit(key as K);
+			else await locked(key as K, () => visit(key as K));
 			onProgress?.(report);
 			current = undefined;
 		}
 	} catch (err) {
 		// a store or lock failure halfway: keep what was done, so the caller can tell and resume
-		throw new RewrapAbortedError<K>(current, report, err);
+		throw new RewrapAbortedError<K>(current as K | undefined, report, err);
 	}
 	return report;
 };
