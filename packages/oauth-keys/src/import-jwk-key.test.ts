@@ -351,6 +351,25 @@ describe('importJwkKey', () => {
 			await expectInvalidKey(importJwkKey({ kty, n, e, kid: 'k', alg: 'RS256' }), 'public_key', rsaJwk);
 		});
 
+		it.each([
+			['a number', 12345, 'number'],
+			['an array', ['AQAB'], 'an array'],
+			['an object', { value: 'AQAB' }, 'object'],
+			['null', null, 'null'],
+		])('rejects a d that is %s with reason invalid_key, not public_key', async (_label, d, type) => {
+			for (const base of [ecJwk, rsaJwk]) {
+				const error = await expectInvalidKey(
+					importJwkKey({ ...base, d, kid: 'k', alg: base === ecJwk ? 'ES256' : 'RS256' }),
+					'invalid_key',
+					base,
+				);
+				expect(error.message).toBe(`the JWK's "d" must be a base64url string, got ${type}`);
+			}
+			// the signing-key imports share the check
+			await expectInvalidKey(importSigningJwk({ ...ecJwk, d }), 'invalid_key', ecJwk);
+			await expectInvalidKey(importJwkSigner({ ...ecJwk, d }), 'invalid_key', ecJwk);
+		});
+
 		it('rejects an empty d with reason public_key', async () => {
 			await expectInvalidKey(importJwkKey({ ...ecJwk, d: '', kid: 'k' }), 'public_key', { ...ecJwk, d: '' });
 		});

@@ -1,8 +1,9 @@
 import { InvalidKeyError } from './errors.ts';
 import { base64Decode } from './internal/base64url.ts';
+import { pkcs8AlgorithmOf } from './internal/pkcs8-algorithm.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
 import { checkSigningAlgorithm, resolveJwkAlgorithm } from './internal/resolve-jwk-algorithm.ts';
-import { keyParamsOf } from './internal/webcrypto-algorithms.ts';
+import { EC_CURVE_BY_ALG, keyParamsOf, keyTypeOf } from './internal/webcrypto-algorithms.ts';
 import { checkKid, type PrivateKey, toPrivateKey } from './private-key.ts';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './signing-algorithm.ts';
 import type { SignerOptions } from './signing-key.ts';
@@ -19,19 +20,70 @@ export interface ImportPkcs8KeyOptions extends SignerOptions {
 const PKCS8_HEADER = '-----BEGIN PRIVATE KEY-----';
 const PKCS8_FOOTER = '-----END PRIVATE KEY-----';
 
-/** the DER bytes between a PKCS#8 PEM's labels (RFC 7468); throws when they are not base64. */
-const derOf = (text: string): Uint8Array<ArrayBuffer> => {
-	const end = text.indexOf(PKCS8_FOOTER);
-	if (end === -1) throw new TypeError('no PEM footer');
-	return base64Decode(text.slice(PKCS8_HEADER.length, end).replace(/\s+/g, ''));
-};
+/** the PKCS#8 key types WebCrypto imports for one of our algorithms. */
+const SUPPORTED_PKCS8_ALGORITHMS: ReadonlySet<string> = new Set([
+	'RSA',
+	'RSA-PSS',
+	'EC P-256',
+	'EC P-384',
+	'EC P-521',
+]);
 
 const importDer = (der: Uint8Array<ArrayBuffer>, alg: SigningAlgorithm, extractable: boolean) =>
 	globalThis.crypto.subtle.importKey('pkcs8', der, keyParamsOf(alg), extractable, ['sign']);
 
+/** why a PEM's label is not PKCS#8, for a text without `-----BEGIN PRIVATE KEY-----`. */
+const wrongPemType = (text: string): InvalidKeyError => {
+	const labels = Array.from(text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g), (match) => match[1]!);
+	// of a bundle (certificate and key), the key's label is the one to name
+	const found = labels.find((label) => label.includes('PRIVATE KEY')) ?? labels[0];
+	return new InvalidKeyError(
+		found?.includes('PUBLIC') ? 'public_key' : 'wrong_pem_type',
+		found === undefined
+			? `expected a PEM with a ${PKCS8_HEADER} block`
+			: found === 'EC PRIVATE KEY' || found === 'RSA PRIVATE KEY'
+				? `expected PKCS#8 (${PKCS8_HEADER}), got ${found}; convert it with \`openssl pkcs8 -topk8 -nocrypt\``
+				: `expected PKCS#8 (${PKCS8_HEADER}), got ${found}`,
+	);
+};
+
+/**
+ * the error for DER that WebCrypto would not import for `alg`: a key for other algorithms (named,
+ * so the message says which alg to pass), a PKCS#8 key of a type we do not support, or no key.
+ * only the error path pays for the extra imports.
+ */
+const refusalOf = async (der: Uint8Array<ArrayBuffer>, alg: SigningAlgorithm): Promise<InvalidKeyError> => {
+	const others = SIGNING_ALGORITHMS.filter((other) => other !== alg);
+	const results = await Promise.allSettled(others.map((other) => importDer(der, other, false)));
+	const fits = others.filter((_, i) => results[i]!.status === 'fulfilled');
+	if (fits.length > 0) {
+		const kind = keyTypeOf(fits[0]!) === 'RSA' ? 'an RSA' : `a ${EC_CURVE_BY_ALG[fits[0]!]}`;
+		// an RSA key signs with any RS or PS algorithm: the 256 ones first, the rest in brackets
+		const first = fits.some((other) => other.endsWith('256'))
+			? fits.filter((other) => other.endsWith('256'))
+			: fits.slice(0, 1);
+		const rest = fits.filter((other) => !first.includes(other));
+		return new InvalidKeyError(
+			'alg_mismatch',
+			`the PEM holds ${kind} private key, not one for ${alg}: pass alg ${first.map((other) => `'${other}'`).join(' or ')}${rest.length > 0 ? ` (or ${rest.join(', ')})` : ''}`,
+		);
+	}
+	// the algorithm identifier is public (an OID before the key), so naming it reveals nothing
+	const type = pkcs8AlgorithmOf(der);
+	if (type !== undefined && !SUPPORTED_PKCS8_ALGORITHMS.has(type)) {
+		return new InvalidKeyError(
+			'unsupported_key_type',
+			`the PEM holds a PKCS#8 ${type} private key, which is not supported; use an EC (P-256, P-384 or P-521) or RSA key`,
+		);
+	}
+	return new InvalidKeyError('invalid_key', 'the PEM is not a valid PKCS#8 private key');
+};
+
 /**
  * imports a client private key from a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`). `options.kid`
- * is required: a PEM carries no key id.
+ * is required: a PEM carries no key id. text before the key block (the "Bag Attributes" of
+ * `openssl pkcs12 -nodes`) and blocks after it (a certificate) are ignored; a second private key
+ * is refused.
  */
 export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions): Promise<PrivateKey> => {
 	if (typeof pem !== 'string') {
@@ -54,47 +106,45 @@ export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions
 	checkSigningAlgorithm(alg);
 
 	const text = pem.trim();
-	if (!text.startsWith(PKCS8_HEADER)) {
-		const found = /^-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
-		throw new InvalidKeyError(
-			found?.includes('PUBLIC') ? 'public_key' : 'wrong_pem_type',
-			found === undefined
-				? `expected a PEM starting with ${PKCS8_HEADER}`
-				: found === 'EC PRIVATE KEY' || found === 'RSA PRIVATE KEY'
-					? `expected PKCS#8 (${PKCS8_HEADER}), got ${found}; convert it with \`openssl pkcs8 -topk8 -nocrypt\``
-					: `expected PKCS#8 (${PKCS8_HEADER}), got ${found}`,
-		);
-	}
+	// `openssl pkcs12 -nodes` writes "Bag Attributes" lines (and may write certificates) before
+	// the key: the key block starts at its header, wherever that is
+	const begin = text.indexOf(PKCS8_HEADER);
+	if (begin === -1) throw wrongPemType(text);
+	const block = text.slice(begin);
 
 	// a PEM kept in an environment variable often has its line breaks written as `\n`, which no
 	// base64 decoder takes; say so rather than calling the key corrupt
-	if (/\\[nr]/.test(text)) {
+	if (/\\[nr]/.test(block)) {
 		throw new InvalidKeyError(
 			'invalid_key',
 			'the PEM holds literal "\\n" sequences instead of line breaks (as an environment variable often does): replace them with newlines first, such as pem.replaceAll("\\\\n", "\\n")',
 		);
 	}
 
-	let cryptoKey: CryptoKey;
-	let der: Uint8Array<ArrayBuffer> | undefined;
+	const end = block.indexOf(PKCS8_FOOTER);
+	if (end === -1) {
+		throw new InvalidKeyError('invalid_key', `the PEM has no ${PKCS8_FOOTER} line after its key`);
+	}
+	// a second key would be ignored, and the app would sign with whichever one came first; a
+	// certificate after the key (as in a key-and-certificate bundle) is fine
+	if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(block.slice(end + PKCS8_FOOTER.length))) {
+		throw new InvalidKeyError(
+			'invalid_key',
+			'the PEM holds more than one private key; pass one key per importPkcs8Key call',
+		);
+	}
+
+	let der: Uint8Array<ArrayBuffer>;
 	try {
-		der = derOf(text);
+		der = base64Decode(block.slice(PKCS8_HEADER.length, end).replace(/\s+/g, ''));
+	} catch {
+		throw new InvalidKeyError('invalid_key', 'the PEM is not a valid PKCS#8 private key');
+	}
+	let cryptoKey: CryptoKey;
+	try {
 		cryptoKey = await importDer(der, alg, true);
 	} catch {
-		if (der === undefined) {
-			throw new InvalidKeyError('invalid_key', 'the PEM is not a valid PKCS#8 private key');
-		}
-		const bytes = der;
-		// tell a key for another algorithm from a corrupt one: only the error path pays for this
-		const fitsAnother = await Promise.any(
-			SIGNING_ALGORITHMS.filter((other) => other !== alg).map((other) => importDer(bytes, other, false)),
-		).then(
-			() => true,
-			() => false,
-		);
-		throw fitsAnother
-			? new InvalidKeyError('alg_mismatch', `the PEM holds a private key, but not one for ${alg}`)
-			: new InvalidKeyError('invalid_key', 'the PEM is not a valid PKCS#8 private key');
+		throw await refusalOf(der, alg);
 	}
 
 	const jwk = (await globalThis.crypto.subtle.exportKey('jwk', cryptoKey)) as Record<string, unknown>;

@@ -74,6 +74,35 @@ describe('Keyset', () => {
 			expect(() => new Keyset([es256b, relabelled])).toThrow('"relabelled"');
 		});
 
+		it.each([
+			['RS256', 'RS512', 'RSASSA-PKCS1-v1_5 with SHA-256 (RS256)'],
+			['RS256', 'PS256', 'RSASSA-PKCS1-v1_5 with SHA-256 (RS256)'],
+			['PS256', 'RS256', 'RSA-PSS with SHA-256 (PS256)'],
+			['PS256', 'PS384', 'RSA-PSS with SHA-256 (PS256)'],
+		] as const)(
+			'rejects an RSA key imported for %s and labelled %s, naming its kid and both algorithms',
+			(from, to, real) => {
+				const relabelled = {
+					...(from === 'RS256' ? rs256 : ps256),
+					kid: 'relabelled',
+					alg: to,
+				} as PrivateKey;
+				const build = () => new Keyset([es256, relabelled]);
+				expect(build).toThrow(TypeError);
+				expect(build).toThrow(
+					`keyset entry 1 (kid "relabelled") has alg ${to}, but its key was imported for ${real}; import the key for ${to} rather than relabelling it`,
+				);
+			},
+		);
+
+		it('rejects a hand-built key whose public JWK fits its alg but whose WebCrypto key does not', () => {
+			// a P-384 public half around a P-256 private key
+			const mixed = { ...es384, cryptoKey: es256.cryptoKey, kid: 'mixed' } as PrivateKey;
+			expect(() => new Keyset([mixed])).toThrow(
+				'keyset entry 0 (kid "mixed") has alg ES384, but its key was imported for ECDSA P-256 (ES256)',
+			);
+		});
+
 		it('takes each supported algorithm on its own kind of key', () => {
 			expect(new Keyset([es256, es384, rs256, ps256]).size).toBe(4);
 		});
@@ -150,6 +179,16 @@ describe('Keyset', () => {
 					use: 'sig',
 				},
 			]);
+		});
+
+		it('is frozen all the way down: the object, its keys array and each key', () => {
+			const { publicJwks } = new Keyset([es256, rs256]);
+			expect(Object.isFrozen(publicJwks)).toBe(true);
+			expect(Object.isFrozen(publicJwks.keys)).toBe(true);
+			expect(publicJwks.keys.every((jwk) => Object.isFrozen(jwk))).toBe(true);
+			expect(() => publicJwks.keys.push({ ...publicJwks.keys[0]!, kid: 'injected' })).toThrow(TypeError);
+			expect(() => publicJwks.keys.pop()).toThrow(TypeError);
+			expect(publicJwks.keys).toHaveLength(2);
 		});
 
 		it('publishes no private field for EC or RSA keys', async () => {

@@ -1,9 +1,15 @@
+import { InvalidKeyError } from './errors.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
-import { EC_CURVE_BY_ALG, keyTypeOf } from './internal/webcrypto-algorithms.ts';
+import {
+	describeKeyAlgorithm,
+	EC_CURVE_BY_ALG,
+	keyAlgorithmFits,
+	keyTypeOf,
+} from './internal/webcrypto-algorithms.ts';
 import type { Jwks, PublishedJwk } from './jwk.ts';
 import { negotiateAlgorithm } from './negotiate-algorithm.ts';
-import type { PrivateKey } from './private-key.ts';
-import { algorithmRank, isSigningAlgorithm } from './signing-algorithm.ts';
+import { checkKid, type PrivateKey } from './private-key.ts';
+import { algorithmRank, isSigningAlgorithm, SIGNING_ALGORITHMS } from './signing-algorithm.ts';
 
 /** what `Keyset.find` matches on. */
 export interface KeySearch {
@@ -42,6 +48,9 @@ export class Keyset implements Iterable<PrivateKey> {
 	 * @param keys the client's private keys; each needs its own `kid`
 	 * @throws TypeError when `keys` is empty, holds something that is not a key, repeats a `kid`,
 	 *   or holds a key whose `alg` is not a supported signing algorithm or does not fit the key
+	 *   (its key type, curve, or the WebCrypto algorithm and hash it was imported for)
+	 * @throws InvalidKeyError (a TypeError) with reason `missing_kid` for a hand-built key whose
+	 *   `kid` is not 1-256 printable ASCII characters
 	 */
 	constructor(keys: Iterable<PrivateKey>) {
 		const list = [...keys];
@@ -56,6 +65,12 @@ export class Keyset implements Iterable<PrivateKey> {
 					`keyset entry ${index} is not an imported private key; pass JWKs through importJwkKey() first`,
 				);
 			}
+			// a hand-built key skips the import's kid check, and the kid is published as is
+			try {
+				checkKid(key.kid);
+			} catch (error) {
+				throw new InvalidKeyError('missing_kid', `keyset entry ${index}: ${(error as Error).message}`);
+			}
 			// the key signs with the algorithm it was imported for: a label it does not fit would be
 			// published, chosen by negotiate(), and every assertion refused by the server
 			if (!isSigningAlgorithm(key.alg)) {
@@ -69,6 +84,14 @@ export class Keyset implements Iterable<PrivateKey> {
 					`keyset entry ${index} (kid ${JSON.stringify(key.kid)}) has alg ${key.alg}, which its ${String(kty)}${kty === 'EC' ? ` ${String(crv)}` : ''} key cannot sign with`,
 				);
 			}
+			// the public JWK says only EC or RSA: an RSA key imported for RS256 and relabelled RS512 or
+			// PS256 passes the check above, and its WebCrypto key would still sign RS256
+			if (!keyAlgorithmFits(key.cryptoKey.algorithm, key.alg)) {
+				const fits = SIGNING_ALGORITHMS.find((alg) => keyAlgorithmFits(key.cryptoKey.algorithm, alg));
+				throw new TypeError(
+					`keyset entry ${index} (kid ${JSON.stringify(key.kid)}) has alg ${key.alg}, but its key was imported for ${describeKeyAlgorithm(key.cryptoKey.algorithm)}${fits === undefined ? '' : ` (${fits})`}; import the key for ${key.alg} rather than relabelling it`,
+				);
+			}
 			if (byKid.has(key.kid)) {
 				// two keys under one kid would make the server pick either one to verify with
 				throw new TypeError(`keyset has two keys with kid ${JSON.stringify(key.kid)}`);
@@ -79,11 +102,15 @@ export class Keyset implements Iterable<PrivateKey> {
 		this.#keys = Object.freeze(list.sort((a, b) => algorithmRank(a.alg) - algorithmRank(b.alg)));
 		this.#byKid = byKid;
 		this.publicJwks = Object.freeze({
-			keys: this.#keys.map(
-				// copy the public parameters only: a hand-built key's publicJwk may hold private ones
-				(key): PublishedJwk =>
-					Object.freeze({ ...publicJwkOf(key.publicJwk), kid: key.kid, alg: key.alg, use: 'sig' }),
-			),
+			// frozen too: what is served to every server must not change under it (the type stays
+			// `Jwks` so that client metadata can hold it as is)
+			keys: Object.freeze(
+				this.#keys.map(
+					// copy the public parameters only: a hand-built key's publicJwk may hold private ones
+					(key): PublishedJwk =>
+						Object.freeze({ ...publicJwkOf(key.publicJwk), kid: key.kid, alg: key.alg, use: 'sig' }),
+				),
+			) as PublishedJwk[],
 		});
 	}
 

@@ -62,6 +62,20 @@ const expectSignsFor = async (key: PrivateKey, publicJwk: object): Promise<void>
 	).resolves.toBeDefined();
 };
 
+/** a self-signed certificate (public), as `openssl pkcs12 -nodes` writes beside a key. */
+const CERTIFICATE = [
+	'-----BEGIN CERTIFICATE-----',
+	'MIIBbjCCAROgAwIBAgIUQ9FDZ6LhAhjH2nJngOJvijPb1VswCgYIKoZIzj0EAwIw',
+	'DDEKMAgGA1UEAwwBdDAeFw0yNjEyMDUxNTUyMzRaFw0yNjEyMDYxNTUyMzRaMAwx',
+	'CjAIBgNVBAMMAXQwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASsivYS/X50SuYt',
+	'BTWONoBokAceoCfv+mVZlfFtwZ+K+ZX8gcebnu090MfnM4TKiM0uMYMlpCY6yva6',
+	'qU+RlRnyo1MwUTAdBgNVHQ4EFgQU0XmFM7XYYJfiW5HL4Qa1V+ypspEwHwYDVR0j',
+	'BBgwFoAU0XmFM7XYYJfiW5HL4Qa1V+ypspEwDwYDVR0TAQH/BAUwAwEB/zAKBggq',
+	'hkjOPQQDAgNJADBGAiEAhWpijjf8OCvgwWAS6YNZsn7WqZ5qspmID6Thu4hWXY4C',
+	'IQDFHk1CSfAhPllN11EaR8onHiUC8PnR/OkKfBPmszOLFA==',
+	'-----END CERTIFICATE-----',
+].join('\n');
+
 const es256 = await generatePrivateKey('k1', 'ES256');
 const es256Pem = await exportPkcs8Key(es256);
 
@@ -234,10 +248,110 @@ describe('importPkcs8Key', () => {
 		expect(error.message).toContain('ES384');
 	});
 
-	it('rejects an RSA PEM imported with the default alg ES256', async () => {
+	it('rejects an RSA PEM imported with the default alg ES256, naming the algs to pass', async () => {
 		const rsa = await generatePrivateKey('rsa', 'RS256');
 		const pem = await exportPkcs8Key(rsa);
-		await expectInvalidKey(importPkcs8Key(pem, { kid: 'k' }), 'alg_mismatch', pem);
+		const error = await expectInvalidKey(importPkcs8Key(pem, { kid: 'k' }), 'alg_mismatch', pem);
+		expect(error.message).toBe(
+			"the PEM holds an RSA private key, not one for ES256: pass alg 'PS256' or 'RS256' (or PS384, PS512, RS384, RS512)",
+		);
+	});
+
+	it('rejects a P-384 PEM imported with the default alg ES256, naming ES384', async () => {
+		const pem = await exportPkcs8Key(await generatePrivateKey('p384', 'ES384'));
+		const error = await expectInvalidKey(importPkcs8Key(pem, { kid: 'k' }), 'alg_mismatch', pem);
+		expect(error.message).toBe("the PEM holds a P-384 private key, not one for ES256: pass alg 'ES384'");
+	});
+
+	it('rejects a P-256 PEM imported with alg RS256, naming ES256', async () => {
+		const error = await expectInvalidKey(
+			importPkcs8Key(es256Pem, { kid: 'k', alg: 'RS256' }),
+			'alg_mismatch',
+			es256Pem,
+		);
+		expect(error.message).toBe("the PEM holds a P-256 private key, not one for RS256: pass alg 'ES256'");
+	});
+
+	it.each([
+		[
+			'Ed25519',
+			// openssl genpkey -algorithm ed25519 (a throwaway test key)
+			['MC4CAQAwBQYDK2VwBCIEIHfOrYfktVCV2OIUBHT0qtA77jdw66L2hjdmUCY+i17e'],
+		],
+		[
+			'EC secp256k1',
+			// openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 (a throwaway test key)
+			[
+				'MIGEAgEAMBAGByqGSM49AgEGBSuBBAAKBG0wawIBAQQgSlpndHGAG3DHbPQUsUq6',
+				'MdQFswqt+ADjdrc1RAuuAuWhRANCAAQGaSf8c1LkPZKMOosg6xru0Mv3m7VRe6wg',
+				'VUaE5bA2NWLWnmpTHhsJFtd5y45JFdZUKTiHjnSoaQDFe3iRRAaS',
+			],
+		],
+	])(
+		'rejects a valid PKCS#8 %s key with reason unsupported_key_type, naming its type',
+		async (type, body) => {
+			const pem = ['-----BEGIN PRIVATE KEY-----', ...body, '-----END PRIVATE KEY-----'].join('\n');
+			const error = await expectInvalidKey(importPkcs8Key(pem, { kid: 'k' }), 'unsupported_key_type', pem);
+			expect(error.message).toBe(
+				`the PEM holds a PKCS#8 ${type} private key, which is not supported; use an EC (P-256, P-384 or P-521) or RSA key`,
+			);
+		},
+	);
+
+	it('imports the key from `openssl pkcs12 -nodes` output: Bag Attributes and a certificate before it', async () => {
+		// the shape OpenSSL 3 writes: the certificate's bag, then the key's
+		const bundle = [
+			'Bag Attributes',
+			'    friendlyName: client',
+			'    localKeyID: 0E 88 90 01 E4 6B 0E 5D 6D A0 F2 CC 80 7B EC 7D 3F 86 6F A4 ',
+			'subject=CN = t',
+			'issuer=CN = t',
+			CERTIFICATE,
+			'Bag Attributes',
+			'    friendlyName: client',
+			'Key Attributes: <No Attributes>',
+			es256Pem,
+		].join('\n');
+		const key = await importPkcs8Key(bundle, { kid: 'p12' });
+		expect(key.publicJwk).toEqual(es256.publicJwk);
+	});
+
+	it('imports a key followed by a certificate', async () => {
+		const key = await importPkcs8Key(`${es256Pem}\n${CERTIFICATE}\n`, { kid: 'k' });
+		expect(key.publicJwk).toEqual(es256.publicJwk);
+	});
+
+	it('rejects two PRIVATE KEY blocks with reason invalid_key rather than ignoring the second', async () => {
+		const other = await exportPkcs8Key(await generatePrivateKey('k2', 'ES256'));
+		for (const text of [
+			`${es256Pem}\n${other}`,
+			`${es256Pem}${other}`,
+			`${es256Pem}\n${CERTIFICATE}\n${other}`,
+		]) {
+			const error = await expectInvalidKey(importPkcs8Key(text, { kid: 'k' }), 'invalid_key', text);
+			expect(error.message).toBe(
+				'the PEM holds more than one private key; pass one key per importPkcs8Key call',
+			);
+		}
+		// a second key in another format after the first is refused too
+		const sec1 = other.replaceAll('PRIVATE KEY', 'EC PRIVATE KEY');
+		await expectInvalidKey(importPkcs8Key(`${es256Pem}\n${sec1}`, { kid: 'k' }), 'invalid_key', sec1);
+	});
+
+	it('rejects a PEM without its footer with reason invalid_key', async () => {
+		const cut = es256Pem.replace('-----END PRIVATE KEY-----', '');
+		const error = await expectInvalidKey(importPkcs8Key(cut, { kid: 'k' }), 'invalid_key', es256Pem);
+		expect(error.message).toContain('-----END PRIVATE KEY-----');
+	});
+
+	it('names the key block among other blocks when there is no PKCS#8 one', async () => {
+		const encrypted = es256Pem.replaceAll('PRIVATE KEY', 'ENCRYPTED PRIVATE KEY');
+		const error = await expectInvalidKey(
+			importPkcs8Key(`Bag Attributes\n${CERTIFICATE}\n${encrypted}`, { kid: 'k' }),
+			'wrong_pem_type',
+			encrypted,
+		);
+		expect(error.message).toContain('got ENCRYPTED PRIVATE KEY');
 	});
 
 	it('rejects an EC PEM imported with alg RS256', async () => {

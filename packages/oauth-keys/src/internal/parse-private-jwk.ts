@@ -91,7 +91,15 @@ export const parsePrivateJwk = (input: unknown): Record<string, unknown> => {
 			`unsupported JWK "kty" ${JSON.stringify(record.kty ?? null)}; expected "EC" or "RSA"`,
 		);
 	}
-	if (typeof record.d !== 'string' || record.d === '') {
+	// a "d" of another type is a broken private key, not a public one: saying "no d" would send
+	// the reader looking for a field that is there
+	if (record.d !== undefined && typeof record.d !== 'string') {
+		throw new InvalidKeyError(
+			'invalid_key',
+			`the JWK's "d" must be a base64url string, got ${describe(record.d)}`,
+		);
+	}
+	if (record.d === undefined || record.d === '') {
 		throw new InvalidKeyError(
 			'public_key',
 			'the JWK is a public key (it has no "d"); a private key is required here',

@@ -47,3 +47,22 @@ export const keyParamsOf = (alg: SigningAlgorithm): EcKeyImportParams | RsaHashe
 			return { name: 'RSASSA-PKCS1-v1_5', hash: `SHA-${alg.slice(2)}` };
 	}
 };
+
+/**
+ * whether a WebCrypto key's algorithm is the one `alg` signs with: the same name, and the same
+ * hash (RSA) or curve (EC). an RSA key imported for RS256 cannot sign PS256 or RS512.
+ */
+export const keyAlgorithmFits = (algorithm: KeyAlgorithm, alg: SigningAlgorithm): boolean => {
+	const wanted = keyParamsOf(alg);
+	if (algorithm.name !== wanted.name) return false;
+	return 'namedCurve' in wanted
+		? (algorithm as Partial<EcKeyAlgorithm>).namedCurve === wanted.namedCurve
+		: (algorithm as Partial<RsaHashedKeyAlgorithm>).hash?.name === wanted.hash;
+};
+
+/** a WebCrypto key's algorithm in words, such as "RSASSA-PKCS1-v1_5 with SHA-256" or "ECDSA P-384". */
+export const describeKeyAlgorithm = (algorithm: KeyAlgorithm): string => {
+	const { namedCurve } = algorithm as Partial<EcKeyAlgorithm>;
+	const hash = (algorithm as Partial<RsaHashedKeyAlgorithm>).hash?.name;
+	return `${String(algorithm.name)}${namedCurve !== undefined ? ` ${String(namedCurve)}` : ''}${hash !== undefined ? ` with ${String(hash)}` : ''}`;
+};
