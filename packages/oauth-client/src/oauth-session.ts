@@ -77,9 +77,16 @@ interface RefreshResult {
 /** how much of a request's path a trace carries: the app's own, but it can be any length. */
 const MAX_TRACED_PATHNAME = 512;
 
-/** whether the resource server refused the access token itself (RFC 6750 §3.1). */
-const isInvalidToken = (response: Response): boolean => {
+/**
+ * whether the resource server the token went to (`sentTo`) refused the access token itself (RFC
+ * 6750 §3.1). a refusal from another origin, reached by a redirect (a blob on a CDN), is not: the
+ * token was never sent there, and refreshing for it would spend a refresh token for nothing, then
+ * mark the new tokens refused on arrival, holding back the PDS's own refusals for a while.
+ */
+const isInvalidToken = (response: Response, sentTo: URL): boolean => {
 	if (response.status !== 401) return false;
+	// an empty url: a response made by hand (a test's or an app's fetch), taken as the PDS's
+	if (response.url !== '' && !response.url.startsWith(`${sentTo.origin}/`)) return false;
 	const header = response.headers.get('www-authenticate');
 	return (
 		header !== null &&
@@ -241,7 +248,7 @@ export class OAuthSession {
 		// the token was refused before its time (revoked, or rotated by another process): refresh
 		// (or adopt what another holder stored) and, when the body can be sent again, retry. a
 		// token adopted can have been refused as well: a second round then refreshes for real
-		for (let round = 1; isInvalidToken(response); round++) {
+		for (let round = 1; isInvalidToken(response, url); round++) {
 			let outcome: RefreshResult;
 			try {
 				outcome = await this.#refreshFor(tokenSet.access_token, signal, true);
@@ -260,8 +267,16 @@ export class OAuthSession {
 			response = await this.#fetch(url, { ...init, headers });
 			// the tokens a refresh brought just now are refused too: the PDS may refuse every token.
 			// noted in the store, so that its next refusals (in any process) hold refreshes back
-			if (refreshed && isInvalidToken(response)) {
-				await this.#host.markRefusedOnArrival(this.did, tokenSet.access_token);
+			if (refreshed && isInvalidToken(response, url)) {
+				// shared by every caller refused the same token; a caller who gives up meanwhile
+				// does not wait for the lock it takes
+				const mark = this.#host.markRefusedOnArrival(this.did, tokenSet.access_token);
+				try {
+					await (signal ? settleBefore(mark, signal) : mark);
+				} catch (err) {
+					await discardBody(response);
+					throw err;
+				}
 			}
 			if (refreshed || round === 2) break;
 		}

@@ -99,6 +99,8 @@ export class SessionRefresher {
 	readonly #pending = new Map<Did, Promise<RefreshOutcome>>();
 	/** the accounts whose refreshes wait out the authorization server's `Retry-After`. */
 	readonly #holds: RetryAfterHolds;
+	/** the refused-on-arrival marks being written, by account and access token. */
+	readonly #marks = new Map<string, Promise<void>>();
 
 	constructor(options: SessionRefresherOptions) {
 		this.#options = options;
@@ -303,15 +305,38 @@ export class SessionRefresher {
 	 * that token. refusals of it then hold refreshes back for a while. best effort: a failure to
 	 * store the mark is ignored (the next refusal refreshes, as it would have).
 	 */
-	async markRefusedOnArrival(did: Did, accessToken: string): Promise<void> {
+	markRefusedOnArrival(did: Did, accessToken: string): Promise<void> {
+		// one mark per token at a time: every caller the PDS refused it to shares it, rather than
+		// take the lock in turn to write the same mark
+		const key = `${did} ${accessToken}`;
+		let pending = this.#marks.get(key);
+		if (pending === undefined) {
+			pending = this.#mark(did, accessToken).finally(() => this.#marks.delete(key));
+			this.#marks.set(key, pending);
+		}
+		return pending;
+	}
+
+	async #mark(did: Did, accessToken: string): Promise<void> {
 		const { lock, sessions } = this.#options;
+		/** the stored session, when it still holds `accessToken` unmarked. */
+		const unmarked = async (): Promise<StoredSession | undefined> => {
+			const stored = await sessions.get(did);
+			if (stored == null) return undefined;
+			const session = readStoredSession(did, stored);
+			const { tokenSet } = session;
+			if (tokenSet.access_token !== accessToken || tokenSet.refused_on_arrival === true) return undefined;
+			return session;
+		};
 		try {
+			// read first, unlocked: the callers refused this token one after another find it marked
+			// by the first, and take no lock for it
+			if ((await unmarked()) === undefined) return;
 			await lock(sessionLockName(did), async () => {
-				const stored = await sessions.get(did);
-				if (stored == null) return;
-				const session = readStoredSession(did, stored);
+				// again under the lock: a refresh may have replaced the tokens meanwhile
+				const session = await unmarked();
+				if (session === undefined) return;
 				const { tokenSet } = session;
-				if (tokenSet.access_token !== accessToken || tokenSet.refused_on_arrival === true) return;
 				await sessions.set(did, { ...session, tokenSet: { ...tokenSet, refused_on_arrival: true } });
 			});
 		} catch {

@@ -1,0 +1,100 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { Did } from '@atcute/lexicons';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createMemoryLock, type LockFunction } from './lock.ts';
+import { signIn, type TestOAuthServer, type TestServerEnv, useTestServer } from './test-utils/setup.ts';
+
+const GET_SESSION = '/xrpc/com.atproto.server.getSession';
+const GET_BLOB = '/xrpc/com.atproto.sync.getBlob?did=x&cid=y';
+
+describe('OAuthSession and 401 answers', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+	let createTestClient: TestServerEnv['createTestClient'];
+	useTestServer((env) => ({ server, alice, createTestClient } = env));
+
+	// another origin (a blob CDN) that refuses as a resource server refuses a token
+	let cdn: Server;
+	let cdnUrl: string;
+	beforeAll(async () => {
+		cdn = createServer((_request, response) => {
+			response.writeHead(401, { 'www-authenticate': 'DPoP error="invalid_token"' }).end();
+		});
+		await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
+		cdnUrl = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}/blob/abc`;
+	});
+	afterAll(() => new Promise<void>((resolve) => cdn.close(() => resolve())));
+
+	it('refreshes for no 401 from another origin a redirect led to', async () => {
+		// the PDS sends blobs elsewhere: the token and its proof stay behind (no origin but the PDS's)
+		const redirecting: typeof fetch = async (input, init) => {
+			const url = input instanceof Request ? input.url : String(input);
+			if (url.includes('/xrpc/com.atproto.sync.getBlob')) {
+				return new Response(null, { status: 302, headers: { location: cdnUrl } });
+			}
+			return fetch(input, init);
+		};
+		const { client, sessions } = await createTestClient(server, { fetch: redirecting });
+		await signIn(server, client, alice.did);
+		const session = await client.restore(alice.did);
+
+		const response = await session.handle(GET_BLOB);
+		expect(response.status).toBe(401);
+		expect(response.url).toBe(cdnUrl);
+		// the CDN's refusal is not the PDS's: no refresh token spent, no mark that holds back the
+		// PDS's own refusals of the token
+		expect(server.stats.token.refresh_token).toBe(0);
+		expect(sessions.map.get(alice.did)?.tokenSet.refused_on_arrival).toBeUndefined();
+		expect((await session.handle(GET_SESSION)).status).toBe(200);
+	});
+
+	it('writes one refused-on-arrival mark for the callers refused the same new token', async () => {
+		const memory = createMemoryLock();
+		let acquisitions = 0;
+		const requestLock: LockFunction = (name, fn) => {
+			acquisitions++;
+			return memory(name, fn);
+		};
+		const { client, sessions } = await createTestClient(server, { requestLock });
+		await signIn(server, client, alice.did);
+		server.behaviour.refuseEveryToken = true;
+		const session = await client.restore(alice.did);
+		acquisitions = 0;
+
+		const statuses = await Promise.all(
+			Array.from({ length: 50 }, () => session.handle(GET_SESSION).then((response) => response.status)),
+		);
+		expect(new Set(statuses)).toEqual(new Set([401]));
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(sessions.map.get(alice.did)?.tokenSet.refused_on_arrival).toBe(true);
+		// the refresh, then the mark: not a lock acquisition per caller
+		expect(acquisitions).toBe(2);
+	});
+
+	it("gives up with the caller's signal while the mark waits for the lock", async () => {
+		const memory = createMemoryLock();
+		let held: (() => void) | undefined;
+		let acquisitions = 0;
+		const requestLock: LockFunction = async (name, fn) => {
+			// from the second acquisition on (the mark), the lock is busy elsewhere until released
+			if (++acquisitions === 2) await new Promise<void>((resolve) => (held = resolve));
+			return memory(name, fn);
+		};
+		const { client } = await createTestClient(server, { requestLock });
+		await signIn(server, client, alice.did);
+		server.behaviour.refuseEveryToken = true;
+		const session = await client.restore(alice.did);
+		acquisitions = 0;
+
+		const controller = new AbortController();
+		const outcome = session.handle(GET_SESSION, { signal: controller.signal }).catch((err: unknown) => err);
+		await expect.poll(() => held).toBeDefined();
+		controller.abort(new Error('gave up'));
+
+		expect(await outcome).toMatchObject({ message: 'gave up' });
+		held?.();
+	});
+});
