@@ -1,33 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import type { MetadataCache } from './metadata-cache.ts';
 import { OAuthDiscovery } from './oauth-discovery.ts';
-import {
-	authorizationServerMetadata,
-	json,
-	protectedResourceMetadata,
-	startTestServer,
-	type TestServer,
-} from './test-utils/metadata-test-server.ts';
+import { AS_PATH, PR_PATH, useMetadataServers } from './test-utils/use-metadata-servers.ts';
 
-const PR_PATH = '/.well-known/oauth-protected-resource';
-const AS_PATH = '/.well-known/oauth-authorization-server';
-
-let pds: TestServer;
-let as: TestServer;
-
-beforeAll(async () => {
-	[pds, as] = await Promise.all([startTestServer(), startTestServer()]);
-});
-beforeEach(() => {
-	pds.reset();
-	as.reset();
-	pds.route(PR_PATH, json(protectedResourceMetadata(pds.origin, as.origin)));
-	as.route(AS_PATH, json(authorizationServerMetadata(as.origin, [pds.origin])));
-});
-afterAll(async () => {
-	await Promise.all([pds.close(), as.close()]);
-});
+const servers = useMetadataServers();
 
 const never = (): Promise<never> => new Promise(() => {});
 
@@ -58,7 +35,7 @@ describe('OAuthDiscovery with a cache that never settles', () => {
 		const d = discovery({ get: never, set: () => {} }, 60_000);
 		const controller = new AbortController();
 		const reason = new Error('the user left');
-		const pending = d.resolveFromPds(pds.origin, { signal: controller.signal });
+		const pending = d.resolveFromPds(servers.pds.origin, { signal: controller.signal });
 		setTimeout(() => controller.abort(reason), 20);
 		await expect(within(pending, 1_000)).resolves.toBe(reason);
 	});
@@ -66,19 +43,21 @@ describe('OAuthDiscovery with a cache that never settles', () => {
 	it('takes a get that outlasts the time limit as a miss and fetches', async () => {
 		const d = discovery({ get: never, set: () => {} }, 300);
 		const started = Date.now();
-		await expect(within(d.resolveFromPds(pds.origin), 5_000)).resolves.toBe('resolved');
+		await expect(within(d.resolveFromPds(servers.pds.origin), 5_000)).resolves.toBe('resolved');
 		// one time limit per document read: no sooner
 		expect(Date.now() - started).toBeGreaterThanOrEqual(590);
-		expect(pds.count(PR_PATH)).toBe(1);
-		expect(as.count(AS_PATH)).toBe(1);
+		expect(servers.pds.count(PR_PATH)).toBe(1);
+		expect(servers.as.count(AS_PATH)).toBe(1);
 	});
 
 	it('resolves when set hangs, and a later call for the same URL is not stuck', async () => {
 		const d = discovery({ get: () => undefined, set: never }, 60_000);
-		await expect(within(d.resolveFromPds(pds.origin), 1_000)).resolves.toBe('resolved');
-		await expect(within(d.resolveFromPds(pds.origin), 1_000)).resolves.toBe('resolved');
-		await expect(within(d.resolveFromPds(pds.origin, { noCache: true }), 1_000)).resolves.toBe('resolved');
+		await expect(within(d.resolveFromPds(servers.pds.origin), 1_000)).resolves.toBe('resolved');
+		await expect(within(d.resolveFromPds(servers.pds.origin), 1_000)).resolves.toBe('resolved');
+		await expect(within(d.resolveFromPds(servers.pds.origin, { noCache: true }), 1_000)).resolves.toBe(
+			'resolved',
+		);
 		// each call made its own request: none joined a flight left open by the write
-		expect(pds.count(PR_PATH)).toBe(3);
+		expect(servers.pds.count(PR_PATH)).toBe(3);
 	});
 });
