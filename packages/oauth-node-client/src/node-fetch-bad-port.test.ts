@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:net';
 
+import { DiscoveryError, OAuthDiscovery } from '@atcute/oauth-discovery';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createNodeFetch } from './create-node-fetch.ts';
@@ -48,6 +49,8 @@ describe('createNodeFetch: the ports fetch refuses', () => {
 		expect(ours).toBeInstanceOf(TypeError);
 		expect(ours.message).toBe('fetch failed');
 		expect(ours.cause.message).toBe(`bad port ${bad.port}`);
+		// no retry changes it: discovery and the client read this as a refusal, not a network failure
+		expect(ours.cause.transient).toBe(false);
 		// the same kind of failure as Node's own fetch gives
 		expect(theirs).toBeInstanceOf(TypeError);
 		expect(theirs.cause.message).toBe('bad port');
@@ -62,6 +65,15 @@ describe('createNodeFetch: the ports fetch refuses', () => {
 		expect(error).toBeInstanceOf(TypeError);
 		expect(error.cause.message).toBe(`bad port ${bad.port}`);
 		expect(redirecting.requests).toHaveLength(1);
+		expect(bad.connections()).toBe(0);
+	});
+
+	it('is a refusal for discovery, not a failure to try again', async () => {
+		const discovery = new OAuthDiscovery({ fetch, allowHttp: true });
+		const error = await discovery.resolveFromPds(`http://127.0.0.1:${bad.port}`).catch((e) => e);
+
+		expect(error).toBeInstanceOf(DiscoveryError);
+		expect(error).toMatchObject({ code: 'refused', transient: false });
 		expect(bad.connections()).toBe(0);
 	});
 

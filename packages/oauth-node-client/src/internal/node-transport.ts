@@ -263,7 +263,11 @@ export const createNodeTransport = (
 					throw new TypeError(`fetch failed: unsupported protocol ${request.url.protocol}`);
 				}
 				// on every hop: a redirect may name the port the first URL did not
-				if (isBadPort(request.url)) throw fetchFailed(new Error(`bad port ${request.url.port}`));
+				if (isBadPort(request.url)) {
+					// a refusal no retry changes: marked so, or discovery and the client would report it as
+					// a network failure worth trying again
+					throw fetchFailed(Object.assign(new Error(`bad port ${request.url.port}`), { transient: false }));
+				}
 
 				const response = await exchange(request, false);
 				// what fetch reports of a response reached through a redirect it followed
