@@ -51,6 +51,27 @@ describe('OAuthSession and 401 answers', () => {
 		expect((await session.handle(GET_SESSION)).status).toBe(200);
 	});
 
+	it("refreshes for a refusal from the PDS reached at another address by the app's fetch", async () => {
+		// a service mesh or an internal name: the answers name that address, not the PDS's URL
+		const elsewhere: typeof fetch = (input, init) => {
+			const url = input instanceof Request ? input.url : String(input);
+			if (!url.includes('/xrpc/')) return fetch(input, init);
+			const inner = new URL(url);
+			inner.hostname = 'localhost';
+			return input instanceof Request ? fetch(new Request(inner, input), init) : fetch(inner, init);
+		};
+		const { client } = await createTestClient(server, { fetch: elsewhere });
+		await signIn(server, client, alice.did);
+		const session = await client.restore(alice.did);
+		const first = await session.handle(GET_SESSION);
+		expect(first.status).toBe(200);
+		expect(new URL(first.url).hostname).toBe('localhost');
+
+		server.expireAccessTokens(alice.did);
+		expect((await session.handle(GET_SESSION)).status).toBe(200);
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
 	it('writes one refused-on-arrival mark for the callers refused the same new token', async () => {
 		const memory = createMemoryLock();
 		let acquisitions = 0;

@@ -85,8 +85,12 @@ const MAX_TRACED_PATHNAME = 512;
  */
 const isInvalidToken = (response: Response, sentTo: URL): boolean => {
 	if (response.status !== 401) return false;
-	// an empty url: a response made by hand (a test's or an app's fetch), taken as the PDS's
-	if (response.url !== '' && !response.url.startsWith(`${sentTo.origin}/`)) return false;
+	// only after a redirect: an app's fetch may reach the PDS at another address (a service mesh,
+	// an internal name), whose answers name that address, and are the PDS's all the same. an empty
+	// url is a response made by hand (a test's or an app's fetch), taken as the PDS's
+	if (response.redirected && response.url !== '' && !response.url.startsWith(`${sentTo.origin}/`)) {
+		return false;
+	}
 	const header = response.headers.get('www-authenticate');
 	return (
 		header !== null &&
