@@ -20,14 +20,12 @@ export interface ImportPkcs8KeyOptions extends SignerOptions {
 const PKCS8_HEADER = '-----BEGIN PRIVATE KEY-----';
 const PKCS8_FOOTER = '-----END PRIVATE KEY-----';
 
-/** the PKCS#8 key types WebCrypto imports for one of our algorithms. */
-const SUPPORTED_PKCS8_ALGORITHMS: ReadonlySet<string> = new Set([
-	'RSA',
-	'RSA-PSS',
-	'EC P-256',
-	'EC P-384',
-	'EC P-521',
-]);
+/**
+ * the PKCS#8 key types WebCrypto imports for one of our algorithms. not RSA-PSS (`id-RSASSA-PSS`,
+ * as `openssl genpkey -algorithm RSA-PSS` writes): WebCrypto imports only rsaEncryption keys,
+ * PS256 included, so such a key is named as unsupported rather than called invalid
+ */
+const SUPPORTED_PKCS8_ALGORITHMS: ReadonlySet<string> = new Set(['RSA', 'EC P-256', 'EC P-384', 'EC P-521']);
 
 const importDer = (der: Uint8Array<ArrayBuffer>, alg: SigningAlgorithm, extractable: boolean) =>
 	globalThis.crypto.subtle.importKey('pkcs8', der, keyParamsOf(alg), extractable, ['sign']);
@@ -73,7 +71,9 @@ const refusalOf = async (der: Uint8Array<ArrayBuffer>, alg: SigningAlgorithm): P
 	if (type !== undefined && !SUPPORTED_PKCS8_ALGORITHMS.has(type)) {
 		return new InvalidKeyError(
 			'unsupported_key_type',
-			`the PEM holds a PKCS#8 ${type} private key, which is not supported; use an EC (P-256, P-384 or P-521) or RSA key`,
+			type === 'RSA-PSS'
+				? "the PEM holds a PKCS#8 RSA-PSS (id-RSASSA-PSS) private key, which WebCrypto cannot import; write it as an rsaEncryption key (`openssl pkey -traditional` then `openssl pkcs8 -topk8 -nocrypt`, or generate it with `openssl genpkey -algorithm RSA`) and pass alg 'PS256'"
+				: `the PEM holds a PKCS#8 ${type} private key, which is not supported; use an EC (P-256, P-384 or P-521) or RSA key`,
 		);
 	}
 	return new InvalidKeyError('invalid_key', 'the PEM is not a valid PKCS#8 private key');
@@ -111,6 +111,9 @@ export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions
 	const begin = text.indexOf(PKCS8_HEADER);
 	if (begin === -1) throw wrongPemType(text);
 	const block = text.slice(begin);
+	// a key before this one (SEC1, encrypted) would be passed over, as one after it would be taken
+	// for a second: either way, which key signs must not be a guess
+	const before = text.slice(0, begin);
 
 	// a PEM kept in an environment variable often has its line breaks written as `\n`, which no
 	// base64 decoder takes; say so rather than calling the key corrupt
@@ -127,7 +130,10 @@ export const importPkcs8Key = async (pem: string, options: ImportPkcs8KeyOptions
 	}
 	// a second key would be ignored, and the app would sign with whichever one came first; a
 	// certificate after the key (as in a key-and-certificate bundle) is fine
-	if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(block.slice(end + PKCS8_FOOTER.length))) {
+	if (
+		/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(before) ||
+		/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(block.slice(end + PKCS8_FOOTER.length))
+	) {
 		throw new InvalidKeyError(
 			'invalid_key',
 			'the PEM holds more than one private key; pass one key per importPkcs8Key call',

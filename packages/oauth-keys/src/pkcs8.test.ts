@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from 'node:crypto';
+
 import {
 	base64url,
 	compactVerify,
@@ -336,6 +338,23 @@ describe('importPkcs8Key', () => {
 		// a second key in another format after the first is refused too
 		const sec1 = other.replaceAll('PRIVATE KEY', 'EC PRIVATE KEY');
 		await expectInvalidKey(importPkcs8Key(`${es256Pem}\n${sec1}`, { kid: 'k' }), 'invalid_key', sec1);
+		// and before it: the key that signs must not depend on which one comes first
+		for (const first of [sec1, sec1.replaceAll('EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY')]) {
+			const text = `${first}\n${es256Pem}`;
+			const error = await expectInvalidKey(importPkcs8Key(text, { kid: 'k' }), 'invalid_key', text);
+			expect(error.message).toContain('more than one private key');
+		}
+	});
+
+	it('names an RSA-PSS PKCS#8 key (id-RSASSA-PSS) as unsupported, saying how to convert it', async () => {
+		const { privateKey } = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+		const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+		const error = await expectInvalidKey(
+			importPkcs8Key(pem, { kid: 'k', alg: 'PS256' }),
+			'unsupported_key_type',
+			pem,
+		);
+		expect(error.message).toMatch(/RSA-PSS \(id-RSASSA-PSS\).*rsaEncryption.*'PS256'/);
 	});
 
 	it('rejects a PEM without its footer with reason invalid_key', async () => {
