@@ -11,7 +11,7 @@ const USAGE = `usage:
       prints a new key as "id:secret" (32 random bytes, base64url); put it first in the key ring
       variable, e.g. OAUTH_STORE_KEYS="<new>,<old>". the id defaults to key-<yyyymmdd>-<6 random
       hex digits>; an id given must be 1 to 64 characters of A-Z a-z 0-9 . _ - and not look like a
-      secret (hex or base64url of 32 bytes or more) (--id=<id> works too).
+      secret (hex of 32 bytes or more, base64url of 32 bytes) (--id=<id> works too).
   oauth-store-encrypted check-env <NAME>
       checks that environment variable NAME holds a valid key ring ("id:secret,id:secret");
       prints the key ids, never the secrets.

@@ -18,13 +18,15 @@ export const keyIdProblem = (id: unknown, name: string): string | undefined => {
 	if (typeof id !== 'string' || !KEY_ID.test(id)) {
 		return `${name} must be 1 to 64 characters of A-Z a-z 0-9 . _ -`;
 	}
-	// ids are written in clear into every entry: one shaped like a secret probably is one. any
-	// secret of 32 bytes or more, as hex or base64url, fits in 64 id characters
+	// ids are written in clear into every entry: one shaped like a secret probably is one. the two
+	// shapes secrets come in: hex of 32 bytes or more (`openssl rand -hex 32`), and base64url of
+	// exactly 32 bytes (ours). not any longer base64url: a readable id of 44 characters
+	// (`production-session-encryption-key-2024-01-01`) decodes as well as a secret does
 	if (HEX_SECRET.test(id)) {
 		return `${name} looks like a secret (hex of 32 bytes or more): ids are stored in clear, secrets go in .secret`;
 	}
-	if ((decodeBase64url(id)?.length ?? 0) >= SECRET_BYTES) {
-		return `${name} looks like a secret (base64url of 32 bytes or more): ids are stored in clear, secrets go in .secret; an id of 43 or more characters of A-Z a-z 0-9 - _ may be taken for one: make it shorter`;
+	if (decodeBase64url(id)?.length === SECRET_BYTES) {
+		return `${name} looks like a secret (base64url of 32 bytes): ids are stored in clear, secrets go in .secret`;
 	}
 	return undefined;
 };
