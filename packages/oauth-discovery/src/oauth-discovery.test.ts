@@ -660,6 +660,18 @@ describe('OAuthDiscovery.resolveFromService', () => {
 		expect(error.cause).toMatchObject({ code: 'bad_content_type', url: pds.origin + PR_PATH });
 	});
 
+	it("keeps a network failure's own cause when the fallback cannot be reached", async () => {
+		pds.reset();
+		pds.route(AS_PATH, (req) => req.socket.destroy());
+		const error = await failure(discovery().resolveFromService(pds.origin));
+		expect(error.code).toBe('network');
+		expect(error.transient).toBe(true);
+		expect(error.message).toMatch(/was not usable: answered with status 404, expected 200$/);
+		// the fetch error, as for every network failure: not the protected resource document's error
+		expect(error.cause).not.toBeInstanceOf(DiscoveryError);
+		expect(error.cause).toBeInstanceOf(TypeError);
+	});
+
 	it('keeps a transient fallback failure transient, with the protected resource failure as cause', async () => {
 		pds.reset();
 		pds.route(PR_PATH, (_req, res) => {

@@ -109,8 +109,8 @@ const isAbsentDocument = (error: DiscoveryError): boolean => {
 /**
  * the authorization server's error, with why the protected resource document was passed over:
  * the user gave one URL, and a 404 on a document they never named would say nothing on its own
- * (an HTML page from a reverse proxy on the protected resource path, say). same code, status and
- * class, so callers branch on it as before.
+ * (an HTML page from a reverse proxy on the protected resource path, say). same code, status,
+ * class and cause chain, so callers branch on it as before.
  */
 const withPassedOver = (error: DiscoveryError, passedOver: DiscoveryError): DiscoveryError => {
 	// the fetch's messages start with the URL, named here already
@@ -121,7 +121,9 @@ const withPassedOver = (error: DiscoveryError, passedOver: DiscoveryError): Disc
 		error.code,
 		error.url,
 		`${error.message}; its protected resource document at ${passedOver.url} was not usable: ${reason}`,
-		{ status: error.status, cause: passedOver },
+		// the issuer's own cause stays where its code says it is (a network failure's fetch error,
+		// a refusal's guard error); only an error without one takes the passed-over document's
+		{ status: error.status, cause: error.cause ?? passedOver },
 	);
 };
 
@@ -247,8 +249,8 @@ export class OAuthDiscovery {
 	 * as `https://bsky.social`): as a PDS first, and only when its protected resource metadata is
 	 * absent (404, 410, or not JSON), as an issuer at the URL's origin. a failure to fetch that
 	 * document (timeout, 5xx, 429) is thrown, never taken for absence. when the issuer fails too,
-	 * its `DiscoveryError` is thrown, with the protected resource failure as `cause` and named in
-	 * the message.
+	 * its `DiscoveryError` is thrown, the protected resource failure named in its message; its
+	 * `cause` is its own (a `network` or `refused` fetch error), or else that failure.
 	 */
 	async resolveFromService(url: string | URL, options: ResolveOptions = {}): Promise<ServiceDiscovery> {
 		// checked first: the fallback below calls on it
