@@ -38,6 +38,16 @@ if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535
 	process.exit(2);
 }
 
+// before the runtime's install (minutes, the first time): unbuilt packages are found at once
+let lib;
+try {
+	lib = await import('../dist/index.mjs');
+} catch (error) {
+	if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+	console.error('the packages are not built: run `pnpm build` first (from the repository root)');
+	process.exit(1);
+}
+
 try {
 	installRuntime({ log: (line) => console.log(line) });
 } catch (error) {
@@ -51,15 +61,6 @@ stopOnSignals(
 	() => playground,
 	(signal) => console.log(`\n${signal}: stopping`),
 );
-
-let lib;
-try {
-	lib = await import('../dist/index.mjs');
-} catch (error) {
-	if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
-	console.error('the packages are not built: run `pnpm build` first (from the repository root)');
-	process.exit(1);
-}
 
 if (headless) {
 	const driver = args.has('--browser') ? 'chromium' : 'http';
@@ -80,8 +81,17 @@ if (headless) {
 	try {
 		playground = await lib.startPlayground({ port });
 	} catch (error) {
-		if (error?.code !== 'EADDRINUSE') throw error;
-		console.error(`port ${port} is taken: stop what listens there, or choose another with PORT=<port>`);
+		if (error?.code === 'EADDRINUSE') {
+			console.error(`port ${port} is taken: stop what listens there, or choose another with PORT=<port>`);
+			process.exit(1);
+		}
+		// one line, as the headless demo says it: the stack trace is no help to someone trying it out
+		console.error(`start failed: ${error instanceof Error ? error.message : error}`);
+		// the PDS takes these from the shell on purpose; a wrong one is the likeliest cause here
+		const pdsSettings = Object.keys(process.env).filter((name) => name.startsWith('PDS_'));
+		if (pdsSettings.length > 0) {
+			console.error(`(the local PDS was given ${pdsSettings.join(', ')} from your environment)`);
+		}
 		process.exit(1);
 	}
 	const { network, account } = playground;

@@ -41,7 +41,17 @@ export const createTlsMaterial = async (dir: string, hostnames: readonly string[
 	}
 	await mkdir(dir, { recursive: true });
 	const file = (name: string): string => join(dir, name);
-	const openssl = (args: string[]) => run('openssl', args);
+	const openssl = (args: string[]) =>
+		run('openssl', args).catch((error: unknown) => {
+			// a slim container image may have no openssl binary: say what to install, not ENOENT
+			if ((error as { code?: unknown } | null)?.code === 'ENOENT') {
+				throw new Error(
+					'the local network makes its test certificates with the `openssl` command, which is not installed here: install it (Debian and Ubuntu: `apt-get install openssl`)',
+					{ cause: error },
+				);
+			}
+			throw error;
+		});
 	const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 	await openssl([

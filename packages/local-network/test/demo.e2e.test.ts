@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +136,49 @@ describe('bin/demo.mjs (the interactive main job) when stopped or misconfigured'
 	);
 
 	it(
+		'says to install openssl when it is missing, in one line, and leaves nothing on disk',
+		async () => {
+			// a PATH with what the runtime check needs, and no openssl (a slim container image)
+			const bin = mkdtempSync(join(tmpdir(), 'demo-path-'));
+			for (const tool of ['sh', 'bash', 'env', 'npm']) {
+				const { stdout } = await run('sh', ['-c', `command -v ${tool} || true`]);
+				if (stdout.trim() !== '') symlinkSync(stdout.trim(), join(bin, tool));
+			}
+			symlinkSync(process.execPath, join(bin, 'node'));
+			try {
+				const demo = startDemo({ PORT: '0', PATH: bin });
+				const [code] = await demo.exited;
+				expect(code).toBe(1);
+				expect(demo.output()).toContain(
+					'start failed: the local network makes its test certificates with the `openssl` command, which is not installed here',
+				);
+				expect(demo.output()).not.toMatch(/\n\s+at /);
+				expect(demo.leftovers()).toEqual([]);
+				rmSync(demo.tmp, { recursive: true, force: true });
+			} finally {
+				rmSync(bin, { recursive: true, force: true });
+			}
+		},
+		START_TIMEOUT_MS,
+	);
+
+	it(
+		'says why the PDS did not start, naming the PDS_ settings it took from the environment',
+		async () => {
+			const demo = startDemo({ PORT: '0', PDS_HOSTNAME: 'pds.example.com' });
+			const [code] = await demo.exited;
+			expect(code).toBe(1);
+			expect(demo.output()).toMatch(/^start failed: the local PDS exited before it was ready/m);
+			// the PDS's own last words say why (it looked up the host it was told it is)
+			expect(demo.output()).toContain('ENOTFOUND pds.example.com');
+			expect(demo.output()).toMatch(/the local PDS was given .*PDS_HOSTNAME.* from your environment/);
+			expect(demo.leftovers()).toEqual([]);
+			rmSync(demo.tmp, { recursive: true, force: true });
+		},
+		START_TIMEOUT_MS,
+	);
+
+	it(
 		'deletes the network’s folder when a signal comes while it starts',
 		async () => {
 			const demo = startDemo({ PORT: '0' });
@@ -145,6 +188,26 @@ describe('bin/demo.mjs (the interactive main job) when stopped or misconfigured'
 			demo.child.kill('SIGINT');
 			const [code] = await demo.exited;
 			expect(code).toBe(130);
+			expect(demo.leftovers()).toEqual([]);
+			rmSync(demo.tmp, { recursive: true, force: true });
+		},
+		START_TIMEOUT_MS,
+	);
+
+	it(
+		'takes a SIGTERM that arrives twice at once (a kill of the process group, passed on by pnpm) as one',
+		async () => {
+			const demo = startDemo({ PORT: '0' });
+			await demo.until(/ {2}password +\S+/);
+			demo.child.kill('SIGTERM');
+			// a moment apart, as the echo comes (two at once would merge into one pending signal)
+			await demo.until(/SIGTERM: stopping/);
+			// should it have exited already, the second signal finds no process: not this test's failure
+			demo.child.on('error', () => {});
+			demo.child.kill('SIGTERM');
+			const [code] = await demo.exited;
+			// stopped as asked, not forced (130), which would kill the PDS instead of closing it
+			expect(code).toBe(0);
 			expect(demo.leftovers()).toEqual([]);
 			rmSync(demo.tmp, { recursive: true, force: true });
 		},
