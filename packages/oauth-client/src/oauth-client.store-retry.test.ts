@@ -75,6 +75,48 @@ describe('storing issued tokens after a transient store failure', () => {
 		expect(tried.count).toBe(1);
 	});
 
+	it('writes no more once another process ended the session meanwhile (a lock lost with its server)', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const set = sessions.set.bind(sessions);
+		let tried = 0;
+		sessions.set = async (key: string, value: StoredSession) => {
+			tried++;
+			if (tried === 1) {
+				// while this write fails, another process, which took the lock this one lost, ends it
+				sessions.map.delete(alice.did);
+				throw new PassingStoreError('restarting');
+			}
+			return set(key, value);
+		};
+
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(error).toMatchObject({ reason: 'store_failed', cause: { message: 'restarting' } });
+		// the ended session is not written back
+		expect(tried).toBe(1);
+		expect(sessions.map.has(alice.did)).toBe(false);
+	});
+
+	it('takes a failed write that landed after all as done', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const set = sessions.set.bind(sessions);
+		let tried = 0;
+		sessions.set = async (key: string, value: StoredSession) => {
+			tried++;
+			await set(key, value);
+			// the answer lost on the way back: the store cannot tell whether it wrote
+			if (tried === 1) throw new PassingStoreError('timed out');
+		};
+
+		await client.restore(alice.did, { refresh: true });
+		expect(tried).toBe(1);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+		expect(sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(
+			server.sessions(alice.did).at(-1)?.refreshToken,
+		);
+	});
+
 	it('keeps a sign-in when the store fails for a moment', async () => {
 		const { client, sessions } = await createTestClient(server);
 		const tried = failWrites(sessions, 1, () => new PassingStoreError('reconnecting'));

@@ -434,7 +434,15 @@ export class OAuthClient {
 			// under the lock: a refresh of an older session of this account must not overwrite it
 			replaced = await this.#lock(sessionLockName(did), async () => {
 				const previous = await this.#readReplaced(did);
-				await storeIssuedSession(this.#sessions, did, session);
+				// retried only over the session read just now (or none, as then)
+				await storeIssuedSession(
+					this.#sessions,
+					did,
+					session,
+					(stored) =>
+						(stored as { tokenSet?: { access_token?: unknown } } | undefined)?.tokenSet?.access_token ===
+						previous?.tokenSet.access_token,
+				);
 				this.#emitUpdated(did, session);
 				return previous;
 			});

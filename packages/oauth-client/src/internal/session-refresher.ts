@@ -276,7 +276,15 @@ export class SessionRefresher {
 			tokenSet: toTokenSet(tokens, tokenSet.iss, identity.pds, sentAt, refreshToken),
 		};
 		try {
-			await storeIssuedSession(sessions, did, next);
+			// retried only over the session this refresh read, still holding the token it spent
+			await storeIssuedSession(
+				sessions,
+				did,
+				next,
+				(stored) =>
+					(stored as { tokenSet?: { refresh_token?: unknown } } | undefined)?.tokenSet?.refresh_token ===
+					refreshToken,
+			);
 		} catch (err) {
 			// the old refresh token is spent and the new one could not be kept: the session is lost
 			// either way, so revoke what we hold rather than leave it live

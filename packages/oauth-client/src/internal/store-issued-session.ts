@@ -4,26 +4,54 @@ import { STORE_RETRY_DELAYS_MS } from '../constants.ts';
 import type { SessionStore, StoredSession } from '../stored-types.ts';
 import { isTransient } from './transient-failure.ts';
 
+/** what a stored value's access token is, whatever shape a store hands back. */
+const accessTokenOf = (stored: unknown): unknown =>
+	(stored as { tokenSet?: { access_token?: unknown } } | null | undefined)?.tokenSet?.access_token;
+
+/** what is stored for `did` before a retry: a failed read is "unknown", not "none". */
+const readBeforeRetry = async (sessions: SessionStore, did: Did): Promise<{ value: unknown } | undefined> => {
+	try {
+		return { value: (await sessions.get(did)) ?? undefined };
+	} catch {
+		return undefined;
+	}
+};
+
 /**
  * stores a session whose tokens were just issued. a write that fails with a transient error
  * (`transient: true`: Redis reconnecting, SQLite busy, PostgreSQL restarting) is made again after
- * each pause of `STORE_RETRY_DELAYS_MS`: writing the same value twice is harmless, and the tokens
- * cannot be had again. any other failure, or the last one, is thrown. call under the account's
+ * each pause of `STORE_RETRY_DELAYS_MS`: the tokens cannot be had again. call under the account's
  * lock, so no other write of this session comes in between.
+ *
+ * a lock can be lost while it is held, though: PostgreSQL's advisory lock goes with a restart of
+ * the very server the store is on. so before each retry the stored session is read, and the write
+ * made again only while it is still the one this write replaces (`replaces`): when another process
+ * has ended or replaced it meanwhile, the first failure is thrown, as if no retry had been made. a
+ * read that finds the session written (the failed write landed after all) ends the retries there;
+ * a read that fails leaves the write to be tried. any other failure, or the last one, is thrown.
+ * @param replaces whether a stored value (`undefined`: none) is the one this write replaces
  */
 export const storeIssuedSession = async (
 	sessions: SessionStore,
 	did: Did,
 	session: StoredSession,
+	replaces: (stored: unknown) => boolean,
 ): Promise<void> => {
+	let first: unknown;
 	for (let attempt = 0; ; attempt++) {
 		try {
 			await sessions.set(did, session);
 			return;
 		} catch (err) {
+			first ??= err;
 			const pause = STORE_RETRY_DELAYS_MS[attempt];
 			if (pause === undefined || !isTransient(err)) throw err;
 			await new Promise((resolve) => setTimeout(resolve, pause));
+		}
+		const stored = await readBeforeRetry(sessions, did);
+		if (stored !== undefined) {
+			if (accessTokenOf(stored.value) === session.tokenSet.access_token) return;
+			if (!replaces(stored.value)) throw first;
 		}
 	}
 };
