@@ -13,19 +13,25 @@ class PassingStoreError extends Error {
 }
 
 /**
- * makes the next `failures` writes of `sessions` fail with `error()`, then lets them through;
- * returns the number of writes tried.
+ * has every write of `sessions` go through `onWrite`, with its attempt number (from 1) and the
+ * store's own write; returns the number of writes tried.
  */
-const failWrites = (sessions: MapStore<StoredSession>, failures: number, error: () => Error) => {
+const wrapWrites = (
+	sessions: MapStore<StoredSession>,
+	onWrite: (attempt: number, write: () => Promise<void>) => Promise<void>,
+) => {
 	const set = sessions.set.bind(sessions);
 	const tried = { count: 0 };
-	sessions.set = async (key: string, value: StoredSession) => {
-		tried.count++;
-		if (tried.count <= failures) throw error();
-		return set(key, value);
-	};
+	sessions.set = async (key: string, value: StoredSession) => onWrite(++tried.count, () => set(key, value));
 	return tried;
 };
+
+/** makes the next `failures` writes of `sessions` fail with `error()`, then lets them through. */
+const failWrites = (sessions: MapStore<StoredSession>, failures: number, error: () => Error) =>
+	wrapWrites(sessions, async (attempt, write) => {
+		if (attempt <= failures) throw error();
+		return write();
+	});
 
 describe('storing issued tokens after a transient store failure', () => {
 	let server: TestOAuthServer;
@@ -78,39 +84,33 @@ describe('storing issued tokens after a transient store failure', () => {
 	it('writes no more once another process ended the session meanwhile (a lock lost with its server)', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);
-		const set = sessions.set.bind(sessions);
-		let tried = 0;
-		sessions.set = async (key: string, value: StoredSession) => {
-			tried++;
-			if (tried === 1) {
+		const tried = wrapWrites(sessions, async (attempt, write) => {
+			if (attempt === 1) {
 				// while this write fails, another process, which took the lock this one lost, ends it
 				sessions.map.delete(alice.did);
 				throw new PassingStoreError('restarting');
 			}
-			return set(key, value);
-		};
+			return write();
+		});
 
 		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
 		expect(error).toMatchObject({ reason: 'store_failed', cause: { message: 'restarting' } });
 		// the ended session is not written back
-		expect(tried).toBe(1);
+		expect(tried.count).toBe(1);
 		expect(sessions.map.has(alice.did)).toBe(false);
 	});
 
 	it('takes a failed write that landed after all as done', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);
-		const set = sessions.set.bind(sessions);
-		let tried = 0;
-		sessions.set = async (key: string, value: StoredSession) => {
-			tried++;
-			await set(key, value);
+		const tried = wrapWrites(sessions, async (attempt, write) => {
+			await write();
 			// the answer lost on the way back: the store cannot tell whether it wrote
-			if (tried === 1) throw new PassingStoreError('timed out');
-		};
+			if (attempt === 1) throw new PassingStoreError('timed out');
+		});
 
 		await client.restore(alice.did, { refresh: true });
-		expect(tried).toBe(1);
+		expect(tried.count).toBe(1);
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
 		expect(sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(
 			server.sessions(alice.did).at(-1)?.refreshToken,
