@@ -46,3 +46,9 @@ export const DEFAULT_LOCK_PREFIX: string = 'atcute-oauth-lock:';
  * lock) if it fails.
  */
 export const RELEASE_WAIT_MS: number = 1_000;
+
+/**
+ * how long the cancel of a statement given up on may take to reach the server, in milliseconds:
+ * its own connection is closed after this, answered or not. the caller never waits for it.
+ */
+export const CANCEL_WAIT_MS: number = 5_000;

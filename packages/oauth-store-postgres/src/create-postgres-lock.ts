@@ -372,7 +372,9 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 			answer = result.rows[0];
 		} catch (err) {
 			// the lock may have been taken (and the settings changed) after we gave up on the answer:
-			// closing frees it
+			// closing frees it. no cancel, unlike the store's statements: TRY_LOCK never waits on
+			// another session (a try, not a blocking lock), and all it can do late ends with the
+			// session, which ends as soon as the statement does (the connection is closed)
 			destroy(client);
 			return unavailable(name, err);
 		}

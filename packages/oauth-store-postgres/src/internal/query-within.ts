@@ -1,6 +1,7 @@
 import type { QueryResult, QueryResultRow } from 'pg';
 
 import type { PgPool, PgPoolClient, PgQuery, PgQueryable } from '../queryable.ts';
+import { cancelStatement } from './cancel-statement.ts';
 import { QueryFailure, type RunQueryOptions, runQuery } from './run-query.ts';
 
 const ignore = () => {};
@@ -17,9 +18,10 @@ const isPgPool = (queryable: PgQueryable): queryable is PgQueryable & PgPool =>
  * a pg-pool `Pool`'s own `query` queues a statement that finds no free connection and sends it
  * whenever one frees up, even after its caller was told it failed: a write then lands after newer
  * ones, and a `take` uses up a state whose caller tries again. so from a `Pool` the connection is
- * checked out here, and one that comes after the deadline goes back with nothing sent on it. a
- * `Client` (or anything else with `query`) has one connection of its own, and gets the statement
- * as it is.
+ * checked out here, and one that comes after the deadline goes back with nothing sent on it; a
+ * statement given up on is cancelled on the server (see `cancelStatement`). a `Client` (or
+ * anything else with `query`) has one connection of its own, and gets the statement as it is: no
+ * cancel, since its next statement, perhaps the app's own, could be the one a late cancel stops.
  */
 export const queryWithin = async <R extends QueryResultRow>(
 	queryable: PgQueryable,
@@ -60,6 +62,11 @@ export const queryWithin = async <R extends QueryResultRow>(
 				// given up on (time limit, abort) or broken: the statement may still be running on
 				// it, so it is closed rather than handed to the next caller
 				client.release(true);
+				// and cancelled, or a backend waiting on a row lock (which does not see its client
+				// leave) would still write later. closed first: the backend then runs nothing after
+				// our statement, so the cancel (which names the backend, not a statement) can stop
+				// only ours, or nothing. not awaited: the caller fails at its deadline as before
+				void cancelStatement(client, (queryable as { options?: unknown }).options);
 			}
 		}
 	}
