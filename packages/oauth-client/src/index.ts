@@ -28,6 +28,7 @@ export type {
 	AuthorizeOptions,
 	AuthorizeResult,
 	AuthorizeTarget,
+	CallbackOptions,
 	CallbackResult,
 	OAuthClientOptions,
 	OAuthClientStores,

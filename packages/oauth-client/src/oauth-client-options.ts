@@ -106,6 +106,16 @@ export interface AuthorizeResult {
 	url: URL;
 }
 
+/** options for `callback()`. */
+export interface CallbackOptions {
+	/**
+	 * gives up on the sign-in (the caller's request was cancelled, or its deadline passed): the
+	 * call rejects with the signal's own `reason`. before the code is sent, the state is kept for
+	 * the same callback to complete later; once the session is stored, the sign-in stands.
+	 */
+	signal?: AbortSignal | undefined;
+}
+
 /** what `callback()` returns. */
 export interface CallbackResult {
 	/** the new session. */

@@ -69,6 +69,75 @@ describe('storing issued tokens after a transient store failure', () => {
 		expect(error).toMatchObject({ reason: 'store_failed', cause: { message: 'busy' } });
 		expect(tried.count).toBe(3);
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
+		// nothing else was stored meanwhile: the session this refresh read is deleted
+		expect(sessions.map.has(alice.did)).toBe(false);
+	});
+
+	it('leaves a session another process stored while the writes failed (a lock lost with its server)', async () => {
+		const { client, sessions, key } = await createTestClient(server);
+		// the server keeps earlier tests' grants: this test's come after them
+		const earlier = server.sessions(alice.did).length;
+		await signIn(server, client, alice.did);
+		// the other process (the same app, its own store connection), with the lock this one lost
+		const other = await createTestClient(server, { key });
+		await signIn(server, other.client, alice.did);
+		const theirs = other.sessions.map.get(alice.did)!;
+		const events: OAuthSessionEvent[] = [];
+		client.addEventListener((event) => events.push(event));
+		const tried = wrapWrites(sessions, async () => {
+			sessions.map.set(alice.did, theirs);
+			throw new PassingStoreError('restarting');
+		});
+
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(error).toMatchObject({ reason: 'store_failed', cause: { message: 'restarting' } });
+		expect(tried.count).toBe(1);
+		// the other sign-in stays, stored and live at the server
+		expect(sessions.map.get(alice.did)).toEqual(theirs);
+		const [refreshed, signedIn] = server.sessions(alice.did).slice(earlier);
+		expect(signedIn).toMatchObject({ refreshToken: theirs.tokenSet.refresh_token, active: true });
+		// the tokens this refresh got, kept nowhere, are revoked all the same
+		expect(refreshed).toMatchObject({ refreshes: 1, active: false });
+		// and no session of this process's is reported deleted
+		await new Promise((resolve) => setTimeout(resolve, 10));
+		expect(events).toEqual([]);
+	});
+
+	it('deletes the refreshed session when the last failed write landed after all (its tokens are revoked)', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const tried = wrapWrites(sessions, async (attempt, write) => {
+			// the third write lands, but its answer is lost: no read follows the last failure
+			if (attempt === 3) await write();
+			throw new PassingStoreError('timed out');
+		});
+
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(error).toMatchObject({ reason: 'store_failed', cause: { message: 'timed out' } });
+		expect(tried.count).toBe(3);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ refreshes: 1, active: false });
+		expect(sessions.map.has(alice.did)).toBe(false);
+	});
+
+	it('deletes the session when the store can no longer be read either', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const get = sessions.get.bind(sessions);
+		let down = false;
+		sessions.get = async (key: string) => {
+			if (down) throw new PassingStoreError('down');
+			return get(key);
+		};
+		const tried = wrapWrites(sessions, async () => {
+			down = true;
+			throw new PassingStoreError('down');
+		});
+
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(error).toMatchObject({ reason: 'store_failed' });
+		expect(tried.count).toBe(3);
+		// whose session is stored cannot be told: it is deleted, as before
+		expect(sessions.calls.at(-1)).toBe(`delete ${alice.did}`);
 	});
 
 	it('does not write again after a failure that is not transient', async () => {

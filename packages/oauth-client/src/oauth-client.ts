@@ -22,7 +22,12 @@ import { type CreateAgent, createAgentFactory } from './internal/agent-factory.t
 import type { AuthorizationServerAgent } from './internal/authorization-server-agent.ts';
 import { checkCallback, readCallbackState, toCallbackParams } from './internal/callback-params.ts';
 import { checkClientOptions } from './internal/check-client-options.ts';
-import { checkDidArgument, checkRestoreOptions, checkSignal } from './internal/check-method-arguments.ts';
+import {
+	checkCallbackOptions,
+	checkDidArgument,
+	checkRestoreOptions,
+	checkSignal,
+} from './internal/check-method-arguments.ts';
 import { checkedLock } from './internal/checked-lock.ts';
 import { negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts';
 import { defaultLockFor } from './internal/default-lock.ts';
@@ -46,6 +51,7 @@ import type { LockFunction } from './lock.ts';
 import type {
 	AuthorizeOptions,
 	AuthorizeResult,
+	CallbackOptions,
 	CallbackResult,
 	OAuthClientOptions,
 	RestoreOptions,
@@ -60,6 +66,7 @@ export type {
 	AuthorizeOptions,
 	AuthorizeResult,
 	AuthorizeTarget,
+	CallbackOptions,
 	CallbackResult,
 	OAuthClientOptions,
 	OAuthClientStores,
@@ -361,24 +368,35 @@ export class OAuthClient {
 	 * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
 	 * @see https://atproto.com/specs/oauth#authorization-callback
 	 * @param params the redirect's query: its `URLSearchParams`, or the `URL` itself
+	 * @param options `signal`: the request's `AbortSignal` (the visitor went away, its deadline
+	 *   passed). aborted before the code is sent, the state is kept (the same callback can complete
+	 *   later); after the tokens arrived, they are revoked and nothing is stored; once the session
+	 *   is stored, the sign-in stands and the call resolves
 	 * @throws {OAuthCallbackError} for a refused or invalid callback (`error` says which)
 	 * @throws {IdentityMismatchError} when the account is not the expected one (tokens revoked)
-	 * @throws {TypeError} for `params` of another kind (a string, a framework's query object)
+	 * @throws {TypeError} for `params` of another kind (a string, a framework's query object), or
+	 *   options that are not `{ signal? }` (the state is not spent)
+	 * @throws the signal's own `reason` when it aborts before the session is stored
 	 */
-	callback(params: URLSearchParams | URL): Promise<CallbackResult> {
-		if (this.#tracer === undefined) return this.#callback(params, undefined);
+	callback(params: URLSearchParams | URL, options?: CallbackOptions): Promise<CallbackResult> {
+		if (this.#tracer === undefined) return this.#callback(params, options, undefined);
 		const context: CallbackTraceContext = {};
-		return this.#tracer.trace('callback', context, () => this.#callback(params, context));
+		return this.#tracer.trace('callback', context, () => this.#callback(params, options, context));
 	}
 
 	async #callback(
 		input: URLSearchParams | URL,
+		options: CallbackOptions | undefined,
 		context: CallbackTraceContext | undefined,
 	): Promise<CallbackResult> {
-		// what is not a query is refused before the state is spent
+		// what is not a query is refused before the state is spent, as are options that are not ours
 		const params = toCallbackParams(input);
+		checkCallbackOptions(options);
+		const signal = options?.signal;
 		// a repeated code, state, iss or error is refused before anything is taken or exchanged
 		const stateId = readCallbackState(params);
+		// a caller already gone takes nothing: the state stays for the same callback to complete
+		signal?.throwIfAborted();
 		// single use, enforced here whatever the store does: a replayed callback finds nothing
 		const taken = await this.#takeState(stateId);
 		if (taken === undefined) {
@@ -392,25 +410,30 @@ export class OAuthClient {
 		let agent: AuthorizationServerAgent;
 		try {
 			agent = this.#createAgent(
-				await this.#discovery.resolveAuthorizationServer(stored.issuer),
+				await this.#discovery.resolveAuthorizationServer(stored.issuer, { signal }),
 				pinnedClientKey(this.keyset, stored.authMethod, stored.expectedDid),
 				await this.#keys.get(stored.dpopKey),
 			);
+			// the last moment the caller's abort leaves the code unsent
+			signal?.throwIfAborted();
 		} catch (err) {
 			// the code was not sent: after a failure that may pass (the server's metadata out of
-			// reach), the state goes back, so the same callback (a reload) can still complete
-			if (isTransient(err)) {
+			// reach) or the caller's abort, the state goes back, so the same callback (a reload) can
+			// still complete
+			const aborted = signal?.aborted === true;
+			if (aborted || isTransient(err)) {
 				await Promise.resolve(this.#states.set(stateId, taken, { expiresAt: stored.expiresAt })).catch(
 					() => {},
 				);
 			}
-			throw err;
+			throw aborted ? signal.reason : err;
 		}
 
 		// the tokens' lifetime counts from the request: read after the answer (and the identity
 		// check below, which can take seconds), the clock would let them outlive the server's
 		const sentAt = this.#host.now();
-		const tokens = await agent.exchangeCode(checked.code, stored.verifier, stored.redirectUri);
+		// an abort from here on spends the state: the code may have reached the server
+		const tokens = await agent.exchangeCode(checked.code, stored.verifier, stored.redirectUri, signal);
 		const did = tokens.sub;
 		let session: StoredSession;
 		let replaced: StoredSession | undefined;
@@ -421,7 +444,13 @@ export class OAuthClient {
 
 			// the account's own identity must lead back to this issuer: otherwise any server could
 			// issue tokens claiming any DID
-			const identity = await resolveIdentityAfresh(this.#actorResolver, this.#discovery, did, this.#timeout);
+			const identity = await resolveIdentityAfresh(
+				this.#actorResolver,
+				this.#discovery,
+				did,
+				this.#timeout,
+				signal,
+			);
 			if (identity.issuer !== stored.issuer) {
 				throw new IdentityMismatchError('issuer', stored.issuer, identity.issuer);
 			}
@@ -433,6 +462,9 @@ export class OAuthClient {
 			};
 			// under the lock: a refresh of an older session of this account must not overwrite it
 			replaced = await this.#lock(sessionLockName(did), async () => {
+				// the caller's last word, before the write: once it lands, the sign-in stands (an abort
+				// then is not thrown, and the pauses between retried writes are not cut short)
+				signal?.throwIfAborted();
 				const previous = await this.#readReplaced(did);
 				// retried only over the session read just now (or none, as then)
 				await storeIssuedSession(
@@ -447,7 +479,8 @@ export class OAuthClient {
 				return previous;
 			});
 		} catch (err) {
-			// nothing is kept from a sign-in that failed: revoke what was issued
+			// nothing is kept from a sign-in that failed (or that the caller gave up on): revoke what
+			// was issued, on a deadline of its own, never the caller's aborted signal
 			await agent
 				.revoke(tokens.refresh_token ?? tokens.access_token, AbortSignal.timeout(REVOCATION_TIMEOUT_MS))
 				.catch(() => {});

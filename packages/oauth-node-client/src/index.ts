@@ -7,6 +7,7 @@ export {
 	type Awaitable,
 	buildClientMetadata,
 	buildLoopbackClientMetadata,
+	type CallbackOptions,
 	type CallbackResult,
 	type CallbackTraceContext,
 	type ClientAuthMethod,

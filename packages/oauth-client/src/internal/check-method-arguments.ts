@@ -1,5 +1,5 @@
 import { kindOf } from '@atcute-oauth/internal/kind-of';
-import type { RestoreOptions } from '../oauth-client-options.ts';
+import type { CallbackOptions, RestoreOptions } from '../oauth-client-options.ts';
 
 /** how much of a wrong string argument an error message repeats. */
 const MAX_SHOWN = 64;
@@ -47,4 +47,29 @@ export const checkSignal = (signal: unknown): void => {
 	if (signal !== undefined && !(signal instanceof AbortSignal)) {
 		throw new TypeError(`signal must be an AbortSignal (pass controller.signal), got ${kindOf(signal)}`);
 	}
+};
+
+/** the options `callback` knows. */
+const CALLBACK_OPTIONS = new Set(['signal']);
+
+/**
+ * refuses `callback`'s options when they are not an object of known options: a misspelt
+ * `signal`, or another method's option (`state`, `redirectUri`), would otherwise be ignored
+ * without a word, and the abort it meant never happen. checked before the state is taken.
+ * @throws TypeError naming the option
+ */
+export const checkCallbackOptions = (options: CallbackOptions | undefined): void => {
+	if (options === undefined) return;
+	if (typeof options !== 'object' || options === null) {
+		throw new TypeError(
+			`callback(params, options) expects an object such as { signal }, got ${kindOf(options)}`,
+		);
+	}
+	for (const name of Object.keys(options)) {
+		if (!CALLBACK_OPTIONS.has(name)) {
+			const shown = JSON.stringify(name.length > MAX_SHOWN ? `${name.slice(0, MAX_SHOWN)}…` : name);
+			throw new TypeError(`callback(params, options) has no option ${shown} (it takes signal)`);
+		}
+	}
+	checkSignal(options.signal);
 };

@@ -124,24 +124,28 @@ export interface CurrentIdentity {
  * look) to its PDS, and that PDS to its authorization server. done before a session is stored
  * and before each refresh: the tokens must come from the server the account itself names.
  * this is the one place the library asks for an uncached identity. the DID's resolution may take
- * `timeout` milliseconds in all; the discovery requests have their own.
+ * `timeout` milliseconds in all; the discovery requests have their own. `caller` (the callback's
+ * signal) gives up on both sooner.
  * @see https://atproto.com/specs/oauth#authorization-servers
  * @throws {IdentityResolutionError} when the DID cannot be resolved, its document is another
  *   DID's or names no PDS (`transient` when the failure may pass)
  * @throws {DiscoveryError} when the PDS's metadata cannot be read
+ * @throws the caller's abort reason when `caller` aborts
  */
 export const resolveIdentityAfresh = async (
 	resolver: ActorResolver,
 	discovery: OAuthDiscovery,
 	did: Did,
 	timeout: number,
+	caller?: AbortSignal,
 ): Promise<CurrentIdentity> => {
 	// asked only where the runtime's fetch takes `cache: 'no-cache'` (workerd before 2025-08-07
 	// rejects it, and the resolver turns noCache into that option)
 	const noCache = fetchAcceptsNoCache();
 	// bounded: this runs in the callback and inside a refresh's lock, and a did:web host is
 	// anyone's server. one that answers slowly for ever must not hold the account's lock with it
-	const signal = AbortSignal.timeout(timeout);
+	const deadline = AbortSignal.timeout(timeout);
+	const signal = caller === undefined ? deadline : AbortSignal.any([caller, deadline]);
 	let pds: string;
 	try {
 		const documents = didDocumentResolverOf(resolver);
@@ -152,10 +156,12 @@ export const resolveIdentityAfresh = async (
 			signal,
 		);
 	} catch (err) {
+		// the caller's abort is its own, not a failure of the identity
+		if (caller?.aborted) throw caller.reason;
 		if (err instanceof IdentityResolutionError) throw err;
 		throw new IdentityResolutionError(did, { cause: err, reason: failureOf(err) });
 	}
-	const resolved = await discovery.resolveFromPds(pds, { noCache: true });
+	const resolved = await discovery.resolveFromPds(pds, { noCache: true, signal: caller });
 	return { pds: resolved.pds, issuer: resolved.authorizationServer.issuer };
 };
 

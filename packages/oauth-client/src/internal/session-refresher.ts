@@ -22,7 +22,7 @@ import { readStoredSession } from './read-stored-session.ts';
 import type { CurrentIdentity } from './resolve-identity.ts';
 import { RetryAfterHolds } from './retry-after-holds.ts';
 import { sessionEndCause } from './session-end-cause.ts';
-import { storeIssuedSession } from './store-issued-session.ts';
+import { storedByAnother, storeIssuedSession } from './store-issued-session.ts';
 
 /** what a `SessionRefresher` needs from its client. */
 export interface SessionRefresherOptions {
@@ -72,6 +72,16 @@ const refusedOnArrivalRecently = (tokenSet: TokenSet, now: number): boolean => {
 	const elapsed = now - tokenSet.issued_at;
 	return elapsed >= 0 && elapsed < REFUSED_RETRY_MS;
 };
+
+/** what a refresh tried to store, once it got that far. */
+interface RefreshAttempt {
+	written?: StoredSession;
+}
+
+/** whether a stored value (of any shape a store hands back) holds `refreshToken`. */
+const holdsRefreshToken = (stored: unknown, refreshToken: string | undefined): boolean =>
+	(stored as { tokenSet?: { refresh_token?: unknown } } | undefined)?.tokenSet?.refresh_token ===
+	refreshToken;
 
 /**
  * how many refreshes under way a caller waits for before it starts its own, when none did for it
@@ -184,11 +194,26 @@ export class SessionRefresher {
 			return { session, refreshed: false, withheld: true };
 		}
 
+		const attempt: RefreshAttempt = {};
 		try {
-			return { session: await this.#refreshOnce(did, session, context), refreshed: true };
+			return { session: await this.#refreshOnce(did, session, context, attempt), refreshed: true };
 		} catch (err) {
 			// the one rule deciding whether this failure ends the session
 			const cause = sessionEndCause(err);
+			// a failure ends the session this refresh read (or the one it wrote, if a failed write
+			// landed after all), not one another process stored meanwhile under the lock this one
+			// lost (PostgreSQL's advisory lock goes with a restart): that session is fine
+			if (
+				cause !== undefined &&
+				(await storedByAnother(
+					sessions,
+					did,
+					(stored) => holdsRefreshToken(stored, tokenSet.refresh_token),
+					attempt.written,
+				))
+			) {
+				throw err;
+			}
 			if (cause !== undefined) {
 				// a failed delete must not hide why the session ended
 				await end(did, cause).catch(() => {});
@@ -197,7 +222,12 @@ export class SessionRefresher {
 		}
 	}
 
-	async #refreshOnce(did: Did, session: StoredSession, context: RefreshTraceContext): Promise<StoredSession> {
+	async #refreshOnce(
+		did: Did,
+		session: StoredSession,
+		context: RefreshTraceContext,
+		attempt: RefreshAttempt,
+	): Promise<StoredSession> {
 		const { sessions, now, stored } = this.#options;
 		const { tokenSet } = session;
 		const refreshToken = tokenSet.refresh_token;
@@ -275,19 +305,14 @@ export class SessionRefresher {
 			// the PDS as resolved just now: an account that moved PDS under the same issuer follows
 			tokenSet: toTokenSet(tokens, tokenSet.iss, identity.pds, sentAt, refreshToken),
 		};
+		attempt.written = next;
 		try {
 			// retried only over the session this refresh read, still holding the token it spent
-			await storeIssuedSession(
-				sessions,
-				did,
-				next,
-				(stored) =>
-					(stored as { tokenSet?: { refresh_token?: unknown } } | undefined)?.tokenSet?.refresh_token ===
-					refreshToken,
-			);
+			await storeIssuedSession(sessions, did, next, (stored) => holdsRefreshToken(stored, refreshToken));
 		} catch (err) {
 			// the old refresh token is spent and the new one could not be kept: the session is lost
-			// either way, so revoke what we hold rather than leave it live
+			// either way, so revoke what we hold rather than leave it live (whoever's session is
+			// stored now)
 			await agent
 				.revoke(
 					next.tokenSet.refresh_token ?? next.tokenSet.access_token,

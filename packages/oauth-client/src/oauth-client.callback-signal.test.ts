@@ -1,0 +1,257 @@
+import type { ActorResolver } from '@atcute/identity-resolver';
+import type { Did } from '@atcute/lexicons';
+import { describe, expect, it } from 'vitest';
+
+import { OAuthCallbackError } from './errors.ts';
+import { createMemoryLock } from './lock.ts';
+import type { CallbackOptions } from './oauth-client.ts';
+import type { StoredSession } from './stored-types.ts';
+import { MapStore } from './test-utils/map-store.ts';
+import {
+	actorResolverFor,
+	createTestClient,
+	signIn,
+	type TestOAuthServer,
+	useTestServer,
+} from './test-utils/setup.ts';
+import type { OAuthTracer } from './tracer.ts';
+
+const loose = <T>(value: unknown): T => value as T;
+
+/** what a promise settled with: its value, or what it threw. */
+const settled = (promise: Promise<unknown>): Promise<unknown> =>
+	promise.then(
+		(value) => value,
+		(err: unknown) => err,
+	);
+
+/** the path of a fetch's URL, whatever form the fetch was given. */
+const pathOf = (input: string | URL | Request): string =>
+	new URL(input instanceof Request ? input.url : input).pathname;
+
+/** a request that is answered only by its signal's abort: the abort must reach it. */
+const untilAborted = (signal: AbortSignal | null | undefined): Promise<never> =>
+	new Promise((_, reject) => {
+		if (signal?.aborted) reject(signal.reason);
+		else signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+	});
+
+/**
+ * `callback(params, { signal })`: an abort before the code is sent keeps the state, one after the
+ * tokens arrived revokes them and stores nothing, and one after the session is stored changes
+ * nothing. each abort lands at a chosen step, not on a timer.
+ */
+describe('OAuthClient.callback with a signal', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+
+	useTestServer((env) => {
+		({ server, alice } = env);
+	});
+
+	/** a client, and the redirect of a sign-in it started for alice (from her handle). */
+	const start = async (overrides?: Parameters<typeof createTestClient>[1]) => {
+		const test = await createTestClient(server, overrides);
+		const { url } = await test.client.authorize({
+			target: { type: 'account', identifier: alice.handle },
+			state: { returnTo: '/x' },
+		});
+		return { ...test, params: await server.authorize(url, { did: alice.did }) };
+	};
+
+	/** the grants the server issued since `from` (it keeps earlier tests' grants). */
+	const grantsSince = (from: number) => server.sessions(alice.did).slice(from);
+
+	it.each<[string, unknown, RegExp]>([
+		['the controller for its signal', { signal: new AbortController() }, /^signal must be an AbortSignal/],
+		['a misspelt option', { sigal: AbortSignal.timeout(1000) }, /has no option "sigal" \(it takes signal\)/],
+		["another method's option", { state: {} }, /has no option "state"/],
+		['null', null, /expects an object such as \{ signal \}, got null/],
+		['a string', 'signal', /expects an object such as \{ signal \}, got string/],
+	])('refuses %s with a TypeError, and the state stays', async (_, options, message) => {
+		const { client, params, states } = await start();
+		const error = await settled(client.callback(params, loose(options)));
+		expect(error).toBeInstanceOf(TypeError);
+		expect((error as Error).message).toMatch(message);
+		expect(states.calls.filter((call) => call.startsWith('take'))).toEqual([]);
+		expect((await client.callback(params)).session.did).toBe(alice.did);
+	});
+
+	it('takes nothing for a signal aborted already, and throws its reason', async () => {
+		const { client, params, states, sessions } = await start();
+		const reason = new Error('the visitor went away');
+		const error = await settled(client.callback(params, { signal: AbortSignal.abort(reason) }));
+		expect(error).toBe(reason);
+		expect(states.calls.filter((call) => call.startsWith('take'))).toEqual([]);
+		expect(server.stats.token.authorization_code).toBe(0);
+		expect(sessions.map.size).toBe(0);
+		// the same callback completes afterwards
+		const { session, state } = await client.callback(params, { signal: new AbortController().signal });
+		expect(session.did).toBe(alice.did);
+		expect(state).toEqual({ returnTo: '/x' });
+	});
+
+	it('puts the state back when the abort lands while it is taken', async () => {
+		const { client, params, states } = await start();
+		const controller = new AbortController();
+		const reason = new Error('deadline');
+		const take = states.take!;
+		states.take = (key) => {
+			controller.abort(reason);
+			return take(key);
+		};
+		expect(await settled(client.callback(params, { signal: controller.signal }))).toBe(reason);
+		expect(server.stats.token.authorization_code).toBe(0);
+		states.take = take;
+		expect((await client.callback(params)).session.did).toBe(alice.did);
+		expect(server.stats.token.authorization_code).toBe(1);
+	});
+
+	it("puts the state back when the abort lands during the authorization server's discovery", async () => {
+		const { params, states, sessions, key } = await start();
+		// another client on the same stores (a client per request), whose discovery is not cached
+		const controller = new AbortController();
+		const reason = new Error('deadline');
+		const seen: string[] = [];
+		const { client } = await createTestClient(server, {
+			key,
+			stores: { sessions, states },
+			timeout: 3000,
+			fetch: (input, init) => {
+				seen.push(pathOf(input));
+				if (pathOf(input) !== '/.well-known/oauth-authorization-server' || controller.signal.aborted) {
+					return globalThis.fetch(input, init);
+				}
+				controller.abort(reason);
+				// a server that answers slowly: the caller's abort must reach the request
+				return untilAborted(init?.signal);
+			},
+		});
+		const started = Date.now();
+		expect(await settled(client.callback(params, { signal: controller.signal }))).toBe(reason);
+		// at once, not at the client's own time limit
+		expect(Date.now() - started).toBeLessThan(1500);
+		expect(seen).toEqual(['/.well-known/oauth-authorization-server']);
+		expect(server.stats.token.authorization_code).toBe(0);
+		// a reload completes it
+		expect((await client.callback(params)).session.did).toBe(alice.did);
+	});
+
+	it('gives up on the token request itself: the code is not sent', async () => {
+		const controller = new AbortController();
+		const reason = new Error('deadline');
+		const token: { aborted?: boolean | undefined } = {};
+		const { client, params, sessions } = await start({
+			fetch: (input, init) => {
+				if (pathOf(input).endsWith('/token')) {
+					controller.abort(reason);
+					// the request's own signal follows the caller's
+					token.aborted = init?.signal?.aborted;
+				}
+				return globalThis.fetch(input, init);
+			},
+		});
+		expect(await settled(client.callback(params, { signal: controller.signal }))).toBe(reason);
+		expect(token.aborted).toBe(true);
+		expect(server.stats.token.authorization_code).toBe(0);
+		expect(sessions.map.size).toBe(0);
+	});
+
+	it('revokes the tokens and stores nothing when the abort lands during the identity check', async () => {
+		const controller = new AbortController();
+		const reason = new Error('deadline');
+		const resolver = actorResolverFor(server);
+		// the check after the token request resolves the DID; authorize resolved the handle
+		const actorResolver: ActorResolver = {
+			resolve: (actor, options) => {
+				if (!actor.startsWith('did:')) return resolver.resolve(actor, options);
+				controller.abort(reason);
+				// a resolver that answers only to its signal: the caller's must reach it
+				return untilAborted(options?.signal);
+			},
+		};
+		const earlier = server.sessions(alice.did).length;
+		const { client, params, sessions } = await start({ actorResolver, timeout: 3000 });
+		expect(await settled(client.callback(params, { signal: controller.signal }))).toBe(reason);
+		expect(server.stats.token.authorization_code).toBe(1);
+		expect(grantsSince(earlier)).toEqual([expect.objectContaining({ active: false })]);
+		expect(sessions.map.size).toBe(0);
+	});
+
+	it('revokes the tokens and stores nothing when the abort lands while the lock is awaited', async () => {
+		const controller = new AbortController();
+		const reason = new Error('deadline');
+		const lock = createMemoryLock();
+		const earlier = server.sessions(alice.did).length;
+		const { client, params, sessions } = await start({
+			requestLock: (name, fn) => {
+				controller.abort(reason);
+				return lock(name, fn);
+			},
+		});
+		expect(await settled(client.callback(params, { signal: controller.signal }))).toBe(reason);
+		expect(grantsSince(earlier)).toEqual([expect.objectContaining({ active: false })]);
+		expect(sessions.map.size).toBe(0);
+	});
+
+	it('lets the sign-in stand once the session is stored, and still revokes the grant it replaced', async () => {
+		const sessions = new MapStore<StoredSession>();
+		const { client: earlierClient, key } = await createTestClient(server, { sessions });
+		const earlier = server.sessions(alice.did).length;
+		await signIn(server, earlierClient, alice.did);
+		const controller = new AbortController();
+		const reason = new Error('deadline');
+		const { client, params } = await start({ key, sessions });
+		const set = sessions.set.bind(sessions);
+		sessions.set = async (did, value) => {
+			await set(did, value);
+			// the write landed: the visitor leaves now
+			controller.abort(reason);
+		};
+
+		const { session } = await client.callback(params, { signal: controller.signal });
+		expect(session.did).toBe(alice.did);
+		expect(sessions.map.get(alice.did)?.tokenSet.access_token).toBe(
+			server.sessions(alice.did).at(-1)?.accessToken,
+		);
+		const [replaced, current] = grantsSince(earlier);
+		expect(current).toMatchObject({ active: true });
+		// on a deadline of its own, not the caller's aborted signal
+		expect(replaced).toMatchObject({ active: false });
+	});
+
+	it('is traced as a callback span, aborted or not', async () => {
+		const spans: { operation: string; context: object; outcome?: unknown }[] = [];
+		const tracer: OAuthTracer = {
+			async trace(operation, context, fn) {
+				const span: (typeof spans)[number] = { operation, context };
+				spans.push(span);
+				try {
+					return await fn();
+				} catch (err) {
+					span.outcome = err;
+					throw err;
+				}
+			},
+		};
+		const { client, params } = await start({ tracer });
+		const reason = new Error('the visitor went away');
+		const options: CallbackOptions = { signal: AbortSignal.abort(reason) };
+		expect(await settled(client.callback(params, options))).toBe(reason);
+		await client.callback(params, { signal: new AbortController().signal });
+
+		const callbacks = spans.filter(({ operation }) => operation === 'callback');
+		expect(callbacks).toEqual([
+			{ operation: 'callback', context: {}, outcome: reason },
+			{ operation: 'callback', context: { issuer: server.issuer, sub: alice.did } },
+		]);
+	});
+
+	it('still refuses a replayed callback, signal or not', async () => {
+		const { client, params } = await start();
+		await client.callback(params, { signal: new AbortController().signal });
+		const error = await settled(client.callback(params, { signal: new AbortController().signal }));
+		expect(error).toBeInstanceOf(OAuthCallbackError);
+		expect(error).toMatchObject({ error: 'invalid_state' });
+	});
+});

@@ -1,0 +1,64 @@
+// a refresh that ends a session ends the one it read: a lock can be lost while the refresh runs
+// (PostgreSQL's advisory lock goes with a restart of its server), and a session another process
+// stored meanwhile is not the failed refresh's to delete
+import type { Did } from '@atcute/lexicons';
+import { describe, expect, it } from 'vitest';
+
+import { TokenRefreshError } from './errors.ts';
+import type { OAuthSessionEvent } from './session-events.ts';
+import type { StoredSession } from './stored-types.ts';
+import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
+
+/** whether a request is a refresh at the token endpoint. */
+const isRefresh = (input: RequestInfo | URL, init?: RequestInit): boolean =>
+	String(input instanceof Request ? input.url : input).endsWith('/oauth/token') &&
+	String(init?.body).includes('grant_type=refresh_token');
+
+describe('a refresh that fails for good, after the lock was lost', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+
+	useTestServer((env) => {
+		({ server, alice } = env);
+	});
+
+	it('leaves a session another process stored while its refresh was refused', async () => {
+		let onRefresh: (() => void) | undefined;
+		const { client, sessions, key } = await createTestClient(server, {
+			fetch: async (input, init) => {
+				if (isRefresh(input, init)) onRefresh?.();
+				return fetch(input, init);
+			},
+		});
+		await signIn(server, client, alice.did);
+		// the other process (the same app, its own store connection), which signed the account in
+		// again while this one, its lock lost, was refreshing the session it had read
+		const other = await createTestClient(server, { key });
+		await signIn(server, other.client, alice.did);
+		const theirs: StoredSession = other.sessions.map.get(alice.did)!;
+		onRefresh = () => sessions.map.set(alice.did, theirs);
+		const events: OAuthSessionEvent[] = [];
+		client.addEventListener((event) => events.push(event));
+		server.behaviour.refreshFailure = 'invalid_grant';
+
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		server.behaviour.refreshFailure = undefined;
+		expect(error).toBeInstanceOf(TokenRefreshError);
+		expect(error).toMatchObject({ reason: 'invalid_grant' });
+		// the other sign-in stays stored, and no session of this process's is reported deleted
+		expect(sessions.map.get(alice.did)).toEqual(theirs);
+		await new Promise((resolve) => setTimeout(resolve, 10));
+		expect(events).toEqual([]);
+	});
+
+	it('still deletes the session it read when nothing else was stored', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		server.behaviour.refreshFailure = 'invalid_grant';
+
+		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		server.behaviour.refreshFailure = undefined;
+		expect(error).toMatchObject({ reason: 'invalid_grant' });
+		expect(sessions.map.has(alice.did)).toBe(false);
+	});
+});
