@@ -17,6 +17,31 @@ describe('classify', () => {
 		expect(classify(new Error('Connection is closed.')).transient).toBe(true);
 	});
 
+	it('says Redis refused for now when it answered with a passing condition, and did not answer when it did not', () => {
+		const oom = classify(reply('OOM command not allowed when used memory > maxmemory.'));
+		expect(oom).toMatchObject({
+			transient: true,
+			message: 'Redis refused for now: OOM command not allowed when used memory > maxmemory.',
+		});
+		expect(classify(reply('LOADING Redis is loading the dataset in memory')).message).toBe(
+			'Redis refused for now: LOADING Redis is loading the dataset in memory',
+		);
+		expect(classify(reply('NOPERM no permissions')).message).toBe(
+			'Redis refused the command: NOPERM no permissions',
+		);
+		const closed = classify(new Error('Connection is closed.'));
+		expect(closed).toMatchObject({ transient: true, message: 'Redis did not answer: Connection is closed.' });
+		const gaveUp = classify(
+			Object.assign(new Error('Reached the max retries per request limit (which is 20).'), {
+				name: 'MaxRetriesPerRequestError',
+			}),
+		);
+		expect(gaveUp).toMatchObject({
+			transient: true,
+			message: expect.stringMatching(/^Redis did not answer: /),
+		});
+	});
+
 	it("reads the reply a script's command met inside Redis 6's wrapping", () => {
 		const wrapped = (inner: string) =>
 			reply(`ERR Error running script (call to f_0123abcd): @user_script:3: -${inner}`);

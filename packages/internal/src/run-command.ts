@@ -60,9 +60,14 @@ const replyOf = (message: string): string => {
 /** what ioredis threw, as a `CommandFailure` without the command's arguments. */
 export const classify = (err: unknown): CommandFailure => {
 	const cause = redact(err);
-	if (cause.name === 'ReplyError' && !TRANSIENT_REPLIES.test(replyOf(cause.message))) {
+	if (cause.name === 'ReplyError') {
+		// Redis answered: with a passing condition (worth a retry later), or a refusal for good
+		if (TRANSIENT_REPLIES.test(replyOf(cause.message))) {
+			return new CommandFailure(true, `Redis refused for now: ${cause.message}`, { cause });
+		}
 		return new CommandFailure(false, `Redis refused the command: ${cause.message}`, { cause });
 	}
+	// no answer: the connection closed under the command, or ioredis gave up reconnecting
 	return new CommandFailure(true, `Redis did not answer: ${cause.message}`, { cause });
 };
 

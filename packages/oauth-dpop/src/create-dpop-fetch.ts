@@ -3,7 +3,7 @@ import { settleBefore } from '@atcute-oauth/internal/settle-before';
 import { isSignalLike } from '@atcute-oauth/internal/signal-like';
 
 import { computeAth } from './compute-ath.ts';
-import { signDpopProof } from './create-dpop-proof.ts';
+import { htuOf, signDpopProof } from './create-dpop-proof.ts';
 import type { DpopKey } from './dpop-key.ts';
 import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
 import { checkDpopKey } from './internal/check-dpop-key.ts';
@@ -238,8 +238,8 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 	 */
 	const exchange = async (hop: Hop): Promise<Response> => {
 		const { url, method, headers, send } = hop;
-		const { origin, pathname } = url;
-		const htu = origin + pathname;
+		const { origin } = url;
+		const htu = htuOf(url);
 		let ath = athOf(headers.authorization?.trim());
 		if (typeof ath === 'object') ath = await ath;
 

@@ -317,7 +317,32 @@ describe('toHtu', () => {
 		['https://pds.example/xrpc/foo?', 'https://pds.example/xrpc/foo'],
 		['https://pds.example/xrpc/foo#', 'https://pds.example/xrpc/foo'],
 		['https://pds.example/?a?b#c#d', 'https://pds.example/'],
+		['HTTPS://X.com:443/a?b#c', 'https://x.com/a'],
+		['http://PDS.example:80/xrpc/foo', 'http://pds.example/xrpc/foo'],
+		['https://pds.example:8443/xrpc/foo', 'https://pds.example:8443/xrpc/foo'],
+		['https://pds.example', 'https://pds.example/'],
+		['https://pds.example/a/../xrpc/b c', 'https://pds.example/xrpc/b%20c'],
 	])('turns %s into %s', (url, expected) => {
 		expect(toHtu(url)).toBe(expected);
+	});
+
+	it.each([
+		'HTTPS://X.com:443/a?b#c',
+		'http://PDS.example:80/xrpc/foo?x=1',
+		'https://pds.example',
+		'https://pds.example/a/../xrpc/b c#f',
+		'https://pds.example/xrpc/%7Efoo?x',
+	])('gives the htu a proof for %s carries', async (url) => {
+		const key = await generateDpopKey();
+		const { htu } = await verify(await createDpopProof(key, { htm: 'GET', htu: url }));
+		expect(toHtu(url)).toBe(htu);
+	});
+
+	it.each([
+		['ftp://pds.example/x?secret', `toHtu's url must be an absolute http(s) URL, got "ftp://pds.example/x"`],
+		['/xrpc/foo', `toHtu's url must be an absolute http(s) URL, got "/xrpc/foo"`],
+		['https://u:p@pds.example/', "toHtu's url must not contain credentials (a user name or password)"],
+	])('throws a TypeError for %s, which no proof carries', (url, message) => {
+		expect(() => toHtu(url)).toThrow(new TypeError(message));
 	});
 });

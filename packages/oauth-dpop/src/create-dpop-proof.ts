@@ -7,7 +7,7 @@ import { checkDpopKey } from './internal/check-dpop-key.ts';
 export interface DpopProofOptions {
 	/** the HTTP method of the request. */
 	htm: string;
-	/** the request URL; its query and fragment are dropped. */
+	/** the request URL; signed as `toHtu` gives it: origin and path, no query or fragment. */
 	htu: string;
 	/** the server's latest `DPoP-Nonce`, when one is known. */
 	nonce?: string | undefined;
@@ -27,23 +27,48 @@ const IAT_MAX_SECONDS = 1e11;
 // htu is compared with the URL the server was asked for: it must be absolute and http(s)
 const HTTP_URL_RE = /^https?:\/\//i;
 
+/** the URL cut at its query or fragment, whichever comes first: for messages about a URL that does not parse. */
+const withoutQueryAndFragment = (url: string): string => {
+	const query = url.indexOf('?');
+	const fragment = url.indexOf('#');
+	const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
+	return end === -1 ? url : url.slice(0, end);
+};
+
+/** what is wrong with an htu (after "htu "), or undefined when a proof can carry it. */
+const checkHtu = (htu: unknown): string | undefined => {
+	if (typeof htu !== 'string') {
+		return `must be an absolute http(s) URL, got ${typeof htu}`;
+	}
+	if (!HTTP_URL_RE.test(htu) || !URL.canParse(htu)) {
+		// without its query and fragment, which may hold secrets (a code, a token)
+		return `must be an absolute http(s) URL, got ${JSON.stringify(withoutQueryAndFragment(htu))}`;
+	}
+	const url = new URL(htu);
+	if (url.username !== '' || url.password !== '') {
+		// signed into the proof, they would be read by every server it reaches (not repeated here)
+		return 'must not contain credentials (a user name or password)';
+	}
+	return undefined;
+};
+
+/**
+ * the `htu` of a parsed URL, as servers compare it, and the one place it is made (`toHtu`,
+ * `createDpopProof` and `createDpopFetch` all sign or give this): the origin (scheme and host
+ * lower-cased, no default port) and the path, resolved and percent-encoded; no query or fragment
+ * (RFC 9449 §4.3).
+ */
+export const htuOf = (url: URL): string => url.origin + url.pathname;
+
 /** what is wrong with the claims, or undefined when they are fine. */
 const checkClaims = (options: DpopProofOptions, iat: unknown): string | undefined => {
 	const { htm, htu, nonce, ath } = options;
 	if (typeof htm !== 'string' || htm === '') {
 		return `htm must be an HTTP method, got ${htm === '' ? 'an empty string' : typeof htm}`;
 	}
-	if (typeof htu !== 'string') {
-		return `htu must be an absolute http(s) URL, got ${typeof htu}`;
-	}
-	if (!HTTP_URL_RE.test(htu) || !URL.canParse(htu)) {
-		// without its query and fragment, which may hold secrets (a code, a token)
-		return `htu must be an absolute http(s) URL, got ${JSON.stringify(toHtu(htu))}`;
-	}
-	const url = new URL(htu);
-	if (url.username !== '' || url.password !== '') {
-		// signed into the proof, they would be read by every server it reaches (not repeated here)
-		return 'htu must not contain credentials (a user name or password)';
+	const htuProblem = checkHtu(htu);
+	if (htuProblem !== undefined) {
+		return `htu ${htuProblem}`;
 	}
 	if (nonce !== undefined && typeof nonce !== 'string') {
 		return `nonce must be a string, got ${nonce === null ? 'null' : typeof nonce}`;
@@ -64,12 +89,19 @@ const checkClaims = (options: DpopProofOptions, iat: unknown): string | undefine
 	return undefined;
 };
 
-/** the request URL without query and fragment, as `htu` requires. */
+/**
+ * the `htu` a DPoP proof for this request URL carries, exactly as `createDpopProof` and
+ * `createDpopFetch` sign it: the origin (scheme and host lower-cased, no default port) and the
+ * path, resolved and percent-encoded; no query or fragment. throws a `TypeError` for a URL
+ * `createDpopProof` refuses as `htu`: not an absolute http(s) URL, or one with credentials.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.3
+ */
 export const toHtu = (url: string): string => {
-	const query = url.indexOf('?');
-	const fragment = url.indexOf('#');
-	const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
-	return end === -1 ? url : url.slice(0, end);
+	const problem = checkHtu(url);
+	if (problem !== undefined) {
+		throw new TypeError(`toHtu's url ${problem}`);
+	}
+	return htuOf(new URL(url));
 };
 
 /**
@@ -102,10 +134,8 @@ export const createDpopProof = (key: DpopKey, options: DpopProofOptions): Promis
 	if (problem !== undefined) {
 		return Promise.reject(new TypeError(`a DPoP proof's ${problem}`));
 	}
-	// the URL as servers compare it, and as createDpopFetch signs it: the origin (scheme and host
-	// lower-cased, no default port) and the path, resolved and percent-encoded (RFC 9449 §4.3)
-	const url = new URL(options.htu);
-	return signDpopProof(key, { ...options, htu: url.origin + url.pathname }, iat);
+	// the URL as servers compare it, and as createDpopFetch signs it (htuOf)
+	return signDpopProof(key, { ...options, htu: htuOf(new URL(options.htu)) }, iat);
 };
 
 /**
@@ -129,7 +159,8 @@ export const signDpopProof = (key: DpopKey, options: DpopProofOptions, iat: numb
 		header,
 		{
 			htm: options.htm,
-			htu: toHtu(options.htu),
+			// made by htuOf from a parsed URL: origin and path only
+			htu: options.htu,
 			iat,
 			// the server keeps seen jtis to refuse a replayed proof
 			jti: randomId(),

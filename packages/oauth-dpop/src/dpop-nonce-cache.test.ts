@@ -88,4 +88,14 @@ describe('MemoryDpopNonceCache', () => {
 			expect(() => new MemoryDpopNonceCache({ maxSize })).toThrow(TypeError);
 		},
 	);
+
+	it('refuses options that are not an object with a TypeError saying so', () => {
+		expect(() => new MemoryDpopNonceCache(null as never)).toThrow(
+			new TypeError('MemoryDpopNonceCache options must be an object ({ maxSize? }), got null'),
+		);
+		expect(() => new MemoryDpopNonceCache(100 as never)).toThrow(
+			new TypeError('MemoryDpopNonceCache options must be an object ({ maxSize? }), got number'),
+		);
+		expect(new MemoryDpopNonceCache(undefined).get('https://pds.example')).toBeUndefined();
+	});
 });

@@ -19,8 +19,17 @@ export class MemoryDpopNonceCache implements DpopNonceCache {
 	readonly #nonces = new Map<string, string>();
 	readonly #maxSize: number;
 
-	/** @param options the size bound; see `MemoryDpopNonceCacheOptions` */
+	/**
+	 * @param options the size bound; see `MemoryDpopNonceCacheOptions`
+	 * @throws {TypeError} when `options` is not an object or `maxSize` not a positive integer
+	 */
 	constructor(options: MemoryDpopNonceCacheOptions = {}) {
+		// null would fail in the destructuring below with a message naming nothing
+		if (typeof options !== 'object' || options === null) {
+			throw new TypeError(
+				`MemoryDpopNonceCache options must be an object ({ maxSize? }), got ${options === null ? 'null' : typeof options}`,
+			);
+		}
 		const { maxSize = 100 } = options;
 		if (!Number.isInteger(maxSize) || maxSize < 1) {
 			throw new TypeError(`maxSize must be a positive integer, got ${maxSize}`);

@@ -186,4 +186,14 @@ describe('ServerClocks', () => {
 		}
 		expect(new ServerClocks().now(ORIGIN)).toBeLessThanOrEqual(Date.now());
 	});
+
+	it('refuses options that are not an object with a TypeError saying so', () => {
+		expect(() => new ServerClocks(null as never)).toThrow(
+			new TypeError('ServerClocks options must be an object ({ now?, maxSize? }), got null'),
+		);
+		expect(() => new ServerClocks(1000 as never)).toThrow(
+			new TypeError('ServerClocks options must be an object ({ now?, maxSize? }), got number'),
+		);
+		expect(new ServerClocks(undefined).offset(ORIGIN)).toBeUndefined();
+	});
 });

@@ -70,8 +70,17 @@ export class ServerClocks {
 	/** the servers whose `Date` proved not to be their clock, until when. */
 	readonly #distrusted = new Map<string, number>();
 
-	/** @param options our clock and the size bound; see `ServerClocksOptions` */
+	/**
+	 * @param options our clock and the size bound; see `ServerClocksOptions`
+	 * @throws {TypeError} when `options` is not an object, `now` not a function or `maxSize` not a positive integer
+	 */
 	constructor(options: ServerClocksOptions = {}) {
+		// null would fail in the destructuring below with a message naming nothing
+		if (typeof options !== 'object' || options === null) {
+			throw new TypeError(
+				`ServerClocks options must be an object ({ now?, maxSize? }), got ${options === null ? 'null' : typeof options}`,
+			);
+		}
 		const { now = Date.now, maxSize = 1000 } = options;
 		if (typeof now !== 'function') {
 			throw new TypeError(

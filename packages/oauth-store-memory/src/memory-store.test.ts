@@ -248,6 +248,27 @@ describe('MemoryStore', () => {
 		expect(() => new MemoryStore({ maxSize: true as never })).toThrow(/maxSize/);
 	});
 
+	it('says which bad number it got: NaN and infinities as they are, not as JSON writes them (null)', () => {
+		expect(() => new MemoryStore({ ttl: Number.NaN })).toThrow(
+			new TypeError('ttl must be a positive number of milliseconds, got NaN'),
+		);
+		expect(() => new MemoryStore({ ttl: Number.NEGATIVE_INFINITY })).toThrow(
+			new TypeError('ttl must be a positive number of milliseconds, got -Infinity'),
+		);
+		expect(() => new MemoryStore({ maxSize: Number.NaN })).toThrow(
+			new TypeError('maxSize must be a positive integer, got NaN'),
+		);
+		expect(() => new MemoryStore({ ttl: '1000' as never })).toThrow(
+			new TypeError('ttl must be a positive number of milliseconds, got "1000"'),
+		);
+		expect(() => new MemoryStore({ maxSize: null as never })).toThrow(
+			new TypeError('maxSize must be a positive integer, got null'),
+		);
+		expect(() => new MemoryStore({ ttl: { ms: 1000 } as never })).toThrow(
+			new TypeError('ttl must be a positive number of milliseconds, got object'),
+		);
+	});
+
 	it('rejects a now that is not a function when constructed, not at the first expiring write', () => {
 		// Date.now() (its result) instead of Date.now: it used to fail at the first set with an expiry
 		const stamp = Date.now();

@@ -36,6 +36,17 @@ export interface MemoryStoreCodec {
 /** the type of `value` for a message: `null`, or its `typeof`. */
 const typeNameOf = (value: unknown): string => (value === null ? 'null' : typeof value);
 
+/**
+ * a bad number option for a message: a number as it is (`NaN`, `-Infinity`: JSON would write
+ * `null`), text quoted (so `"100"` shows it came as text), anything else by its type.
+ */
+const describeNumberOption = (value: unknown): string =>
+	typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean'
+		? String(value)
+		: typeof value === 'string'
+			? JSON.stringify(value)
+			: typeNameOf(value);
+
 // no size bound, no expiry (one name, so the bundle spells Number.POSITIVE_INFINITY once)
 const UNBOUNDED = Number.POSITIVE_INFINITY;
 
@@ -84,14 +95,10 @@ export class MemoryStore<K extends string = string, V = unknown> implements Stor
 			!(maxSize >= 1) ||
 			(Number.isFinite(maxSize) && !Number.isInteger(maxSize))
 		) {
-			throw new TypeError(
-				`maxSize must be a positive integer, got ${JSON.stringify(maxSize) ?? typeof maxSize}`,
-			);
+			throw new TypeError(`maxSize must be a positive integer, got ${describeNumberOption(maxSize)}`);
 		}
 		if (typeof ttl !== 'number' || !(ttl > 0)) {
-			throw new TypeError(
-				`ttl must be a positive number of milliseconds, got ${JSON.stringify(ttl) ?? typeof ttl}`,
-			);
+			throw new TypeError(`ttl must be a positive number of milliseconds, got ${describeNumberOption(ttl)}`);
 		}
 		// checked now: Date.now() (its result, not the function) would fail only at the first
 		// write with an expiry, as "not a function", far from here

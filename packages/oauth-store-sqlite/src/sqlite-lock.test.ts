@@ -241,9 +241,22 @@ describe('createSqliteLock', () => {
 		expect(() => createSqliteLock({ path, timeout: 0 })).toThrow(/timeout/);
 		expect(() => createSqliteLock({ path, lease: Number.NaN })).toThrow(/lease/);
 		expect(() => createSqliteLock({ path, table: 'bad name' })).toThrow(/table/);
-		expect(() => createSqliteLock({})).toThrow(/either database .* or path/);
+		expect(() => createSqliteLock({})).toThrow(
+			new TypeError('give exactly one of database (an open connection) and path (a file), got neither'),
+		);
 		// biome-ignore lint/suspicious/noExplicitAny: a caller without types
 		expect(() => createSqliteLock({ path, onLeaseLost: 'log' as any })).toThrow(/onLeaseLost/);
+	});
+
+	it('refuses options that are not an object with a TypeError saying so', () => {
+		// biome-ignore lint/suspicious/noExplicitAny: a caller without types
+		const create = createSqliteLock as any;
+		expect(() => create()).toThrow(
+			new TypeError('createSqliteLock options must be an object ({ path } or { database }), got undefined'),
+		);
+		expect(() => create(null)).toThrow(
+			new TypeError('createSqliteLock options must be an object ({ path } or { database }), got null'),
+		);
 	});
 
 	it('rejects an empty lock name and a holder that is not a function, running nothing', async () => {

@@ -97,6 +97,12 @@ interface Statements {
  * not for network file systems, whose file locks SQLite cannot trust.
  */
 export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
+	// left out or null, the destructuring below would fail with a message naming nothing
+	if (typeof options !== 'object' || options === null) {
+		throw new TypeError(
+			`createSqliteLock options must be an object ({ path } or { database }), got ${options === null ? 'null' : typeof options}`,
+		);
+	}
 	const { table = 'oauth_locks', now = Date.now, onLeaseLost = warnLeaseLost } = options;
 	if (typeof onLeaseLost !== 'function') throw new TypeError('onLeaseLost must be a function');
 	if (typeof now !== 'function') {

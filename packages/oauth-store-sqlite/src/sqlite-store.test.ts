@@ -415,9 +415,27 @@ describe('SqliteStore', () => {
 
 	describe('arguments', () => {
 		it('needs exactly one of database and path', () => {
-			expect(() => new SqliteStore({})).toThrow(/either database .* or path/);
+			expect(() => new SqliteStore({})).toThrow(
+				new TypeError('give exactly one of database (an open connection) and path (a file), got neither'),
+			);
 			const database = raw();
-			expect(() => new SqliteStore({ database, path })).toThrow(TypeError);
+			expect(() => new SqliteStore({ database, path })).toThrow(
+				new TypeError('give exactly one of database (an open connection) and path (a file), got both'),
+			);
+		});
+
+		it('refuses options that are not an object with a TypeError saying so', () => {
+			// biome-ignore lint/suspicious/noExplicitAny: a caller without types
+			const Store = SqliteStore as any;
+			expect(() => new Store()).toThrow(
+				new TypeError('SqliteStore options must be an object ({ path } or { database }), got undefined'),
+			);
+			expect(() => new Store(null)).toThrow(
+				new TypeError('SqliteStore options must be an object ({ path } or { database }), got null'),
+			);
+			expect(() => new Store(path)).toThrow(
+				new TypeError('SqliteStore options must be an object ({ path } or { database }), got string'),
+			);
 		});
 
 		it('rejects a table name that is not a plain identifier', () => {

@@ -116,6 +116,12 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 
 	/** @param options the database or its path, the table, tuning and purging; see `SqliteStoreOptions` */
 	constructor(options: SqliteStoreOptions) {
+		// left out or null, the destructuring below would fail with a message naming nothing
+		if (typeof options !== 'object' || options === null) {
+			throw new TypeError(
+				`SqliteStore options must be an object ({ path } or { database }), got ${options === null ? 'null' : typeof options}`,
+			);
+		}
 		const { table = 'oauth_store', now = Date.now } = options;
 		const quoted = quoteTable('table', table);
 		if (typeof now !== 'function') {

@@ -80,7 +80,9 @@ export const connect = (
 ): Connection => {
 	const { database, path } = options;
 	if ((database === undefined) === (path === undefined)) {
-		throw new TypeError('give either database (an open connection) or path (a file), not both');
+		throw new TypeError(
+			`give exactly one of database (an open connection) and path (a file), got ${database === undefined ? 'neither' : 'both'}`,
+		);
 	}
 	if (path !== undefined && (typeof path !== 'string' || path === '')) {
 		throw new TypeError(`path must be a file path, got ${JSON.stringify(path)}`);
