@@ -7,6 +7,7 @@ import { type LocalAccount, type LocalNetwork, type PdsRequest, startLocalNetwor
 import {
 	type ClientDocuments,
 	createConfidentialClient,
+	createStores,
 	START_TIMEOUT_MS,
 	serveClientDocuments,
 	signIn,
@@ -40,8 +41,13 @@ const clientWithClock = async (skew: () => number) => {
 };
 
 const getSession = async (session: OAuthSession) => {
-	const response = await new Client({ handler: session }).get('com.atproto.server.getSession', {});
-	return response.ok ? response.data.did : `failed: ${response.status} ${JSON.stringify(response.data)}`;
+	try {
+		const response = await new Client({ handler: session }).get('com.atproto.server.getSession', {});
+		return response.ok ? response.data.did : `failed: ${response.status} ${JSON.stringify(response.data)}`;
+	} catch (err) {
+		// a refresh the server refused (its grant revoked)
+		return `threw ${(err as Error).name}: ${(err as Error).message}`;
+	}
 };
 
 /** the requests the PDS refused (400 or 401) from now on. */
@@ -61,7 +67,7 @@ describe('a confidential client whose clock differs from the reference server', 
 	timeout: TEST_TIMEOUT_MS,
 }, () => {
 	for (const [skew, what] of [
-		[1500, '1.5 s ahead (its assertions are "not in the past")'],
+		[7000, '7 s ahead (its assertions, dated 5 s back, are still "not in the past")'],
 		[-90_000, '90 s behind (its assertions have expired on arrival)'],
 		[200_000, '200 s ahead (its proofs are beyond the 180 s leeway too)'],
 	] as const) {
@@ -90,6 +96,35 @@ describe('a confidential client whose clock differs from the reference server', 
 			expect(await laterRounds()).toEqual([]);
 		});
 	}
+
+	// the reference server answers a revocation 200 even when it refused the client's assertion,
+	// so a sign-out that was refused for its clock looked like any other, its grant left live
+	it('signs out from a new process whose clock is 1.5 s ahead: the grant ends at the server', async () => {
+		const served = await serveClientDocuments(network.tls);
+		documents.push(served);
+		const keyset = [await generatePrivateKey('main', 'ES256')];
+		const stores = createStores();
+		/** a client with a clock of its own, as a new process has: it knows no server's clock yet. */
+		const processClient = () =>
+			createConfidentialClient({ network, documents: served, keyset, stores, now: () => Date.now() + 1500 });
+		for (let round = 0; round < 4; round++) {
+			const signedIn = processClient();
+			await signIn(signedIn, network, alice);
+			const saved = structuredClone(await stores.sessions.get(alice.did));
+			const deleted: unknown[] = [];
+			const signingOut = processClient();
+			signingOut.addEventListener((event) => {
+				if (event.type === 'deleted') deleted.push(event);
+			});
+			await signingOut.revoke(alice.did);
+			expect(deleted).toEqual([expect.objectContaining({ revokedAtServer: true })]);
+			// the signed-out tokens, put back, are refused: the grant ended at the server
+			await stores.sessions.set(alice.did, saved!);
+			expect(await getSession(await signedIn.restore(alice.did))).toMatch(
+				/^(failed: 401|threw TokenRefreshError)/,
+			);
+		}
+	});
 
 	it('keeps calling the PDS when the clocks drift apart after sign-in', async () => {
 		let skew = 0;

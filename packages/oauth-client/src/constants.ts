@@ -38,6 +38,16 @@ export const ERROR_RESPONSE_MAX_BYTES: number = 16 * 1024;
 /** the time limit for a request to the authorization server (PAR, token, revocation). */
 export const AS_REQUEST_TIMEOUT_MS: number = 10 * 1000;
 
+/**
+ * how far before our clock a client assertion is dated (`iat`, and `exp` with it), in
+ * milliseconds. the reference server takes an `iat` only in its past, up to 60 s old, with no
+ * leeway: dated on a clock a moment fast (floored to the second), the assertion is refused. a PAR
+ * or token request is sent again on the server's clock then, but a revocation is answered 200
+ * whatever the server refused, so a sign-out would leave the grant live unseen. 5 s back takes a
+ * clock up to 5 s fast, and one up to 55 s slow.
+ */
+export const ASSERTION_BACKDATE_MS: number = 5 * 1000;
+
 /** revocation is best effort: sign-out does not wait long for it. */
 export const REVOCATION_TIMEOUT_MS: number = 5 * 1000;
 

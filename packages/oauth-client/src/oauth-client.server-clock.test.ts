@@ -133,6 +133,38 @@ describe('OAuthClient with servers whose clock differs from ours', () => {
 		expect(refusals()).toEqual([]);
 	});
 
+	// the reference server takes an assertion's `iat` only in its past (no leeway): a client clock
+	// a moment fast, floored to the second, would have it refused
+	it('is not refused by a server whose clock is a few seconds behind ours', async () => {
+		server.behaviour.clockSkewSeconds = -3;
+		const { client } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		await session.refresh();
+		expect(await statusOf(session)).toBe(200);
+		expect(refusals()).toEqual([]);
+	});
+
+	// the reference server answers a revocation 200 even when it refused the client: the client
+	// can tell nothing from the answer, so its assertion must not be refused for its clock
+	it('revokes from a fresh client whose clock is a few seconds ahead of the server', async () => {
+		const { client, sessions, key } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		server.behaviour.clockSkewSeconds = -3;
+		// another process's client: it never heard from this server, so knows nothing of its clock
+		const { client: fresh } = await createTestClient(server, { sessions, key });
+		const deleted: unknown[] = [];
+		fresh.addEventListener((event) => {
+			if (event.type === 'deleted') deleted.push(event);
+		});
+		await fresh.revoke(alice.did);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({
+			active: false,
+			revokedReason: 'revoked by the client',
+		});
+		expect(refusals()).toEqual([]);
+		await expect.poll(() => deleted).toEqual([expect.objectContaining({ revokedAtServer: true })]);
+	});
+
 	it('retries a refusal of the client that is not about the clock once, then reports it', async () => {
 		const { client } = await createTestClient(server);
 		// the server knows the client by another key: every assertion is refused

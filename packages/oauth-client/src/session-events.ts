@@ -47,7 +47,8 @@ export interface SessionDeletedEvent {
 	 * for `signed_out` and `revoked` only: whether the authorization server confirmed the
 	 * revocation of the grant (its refresh token, or the access token when there was none). false
 	 * when it could not be reached in time, refused, or has no revocation endpoint: the grant may
-	 * then live on there until it expires, though the session is gone here.
+	 * then live on there until it expires, though the session is gone here. true is the server's
+	 * word: the reference server answers 200 even to a request it refused (RFC 7009 §2.2).
 	 */
 	revokedAtServer?: boolean;
 }

@@ -32,7 +32,6 @@ export const authenticateAsRequest = async (
 		issuer: ctx.urls.issuer,
 		algorithms: ctx.options.authSigningAlgs,
 		now: ctx.now(),
-		iatLeeway: ctx.options.iatLeeway,
 		seenJtis: ctx.seenAssertionJtis,
 	});
 	if (auth.method === 'private_key_jwt') {

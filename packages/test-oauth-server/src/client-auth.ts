@@ -29,11 +29,12 @@ export interface ClientAuthCheck {
 	algorithms: readonly string[];
 	/** the server clock, in milliseconds. */
 	now: number;
-	/** how far `iat` may be from the server clock, in seconds. */
-	iatLeeway: number;
 	/** the `client_id` and `jti` pairs already seen; a verified assertion's pair is added. */
 	seenJtis: Set<string>;
 }
+
+/** how old a client assertion may be, in seconds: the reference server's `CLIENT_ASSERTION_MAX_AGE`. */
+const ASSERTION_MAX_AGE_SECONDS = 60;
 
 const invalidClient = (description: string): HttpError => {
 	return new HttpError(401, 'invalid_client', description);
@@ -42,8 +43,10 @@ const invalidClient = (description: string): HttpError => {
 /**
  * authenticates the client of a request from its body parameters: a loopback or `none` client
  * must send no assertion; a `private_key_jwt` client must send a jwt-bearer assertion with a
- * `kid` naming a key of its JWKS, `iss` = `sub` = `client_id`, `aud` = the issuer, a future `exp`,
- * an `iat` within the leeway and an unseen `jti`. throws an `HttpError` to answer with.
+ * `kid` naming a key of its JWKS, `iss` = `sub` = `client_id`, `aud` = the issuer, an `iat` in
+ * the last 60 s and never ahead of the server clock, an `exp` (if any) to come, and an unseen
+ * `jti`, as the reference server checks them (`maxTokenAge`, no tolerance). throws an `HttpError`
+ * to answer with.
  * @see https://atproto.com/specs/oauth#confidential-client-authentication
  */
 export const authenticateClient = async (
@@ -116,19 +119,17 @@ export const authenticateClient = async (
 			subject: clientId,
 			audience: check.issuer,
 			currentDate: new Date(check.now),
-			requiredClaims: ['jti', 'iat', 'exp'],
+			// as the reference server: iat required, at most 60 s old and not in the future (no
+			// tolerance either way, so a client clock a fraction of a second fast is refused); exp
+			// optional
+			requiredClaims: ['jti', 'iat'],
+			maxTokenAge: ASSERTION_MAX_AGE_SECONDS,
 		}));
 	} catch (err) {
 		const detail = err instanceof errors.JOSEError ? `: ${err.message}` : '';
 		throw invalidClient(`Validation of "client_assertion" failed${detail}`);
 	}
 
-	const skew = (payload.iat as number) - Math.floor(check.now / 1000);
-	if (Math.abs(skew) > check.iatLeeway) {
-		throw invalidClient(
-			`client_assertion "iat" is ${Math.round(Math.abs(skew))} s ${skew > 0 ? 'ahead of' : 'behind'} the server clock (at most ${check.iatLeeway} s allowed)`,
-		);
-	}
 	const replayKey = `${clientId}\n${String(payload.jti)}`;
 	if (check.seenJtis.has(replayKey)) {
 		throw invalidClient(`client_assertion jti reused ("${String(payload.jti)}")`);

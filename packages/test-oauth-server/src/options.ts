@@ -23,7 +23,10 @@ export interface TestOAuthServerOptions {
 	dpopSigningAlgs?: readonly string[] | undefined;
 	/** `scopes_supported`; default atproto and the three transition scopes. */
 	scopesSupported?: readonly string[] | undefined;
-	/** how far a proof's or assertion's `iat` may be from the server clock, in seconds; default 60. */
+	/**
+	 * how far a DPoP proof's `iat` may be from the server clock, in seconds; default 60. a client
+	 * assertion's is checked as the reference server does: at most 60 s old, never ahead.
+	 */
 	iatLeeway?: number | undefined;
 	/** the host clock in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;

@@ -88,6 +88,10 @@ export const pushedAuthorizationRequest = async (
 	if (prompt !== undefined && !PROMPTS.has(prompt)) {
 		throw invalidRequest(`Unsupported prompt "${prompt}"`);
 	}
+	// as the reference server: a silent sign-in needs an authenticated (confidential) client
+	if (prompt === 'none' && auth.method === 'none') {
+		throw invalidRequest('Public clients are not allowed to use silent-sign-on');
+	}
 	const dpopJkt = params.get('dpop_jkt');
 	if (dpopJkt !== undefined && dpopJkt !== proof.jkt) {
 		throw invalidRequest('"dpop_jkt" does not match the DPoP proof key');

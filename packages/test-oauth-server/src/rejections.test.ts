@@ -96,6 +96,48 @@ describe('client assertions', () => {
 		expect(server.stats.rejections).toHaveLength(cases.length);
 	});
 
+	// as the reference server (jose's maxTokenAge, no tolerance): a client clock a second fast is refused
+	it('refuses an iat ahead of the server clock, or over 60 s old; takes one without exp', async () => {
+		const now = Math.floor(Date.now() / 1000);
+		const ahead = await parWith({ iat: now + 2 });
+		expect(ahead.status).toBe(401);
+		expect((await errorOf(ahead)).description).toMatch(
+			/"iat" claim timestamp check failed \(it should be in the past\)/,
+		);
+		const old = await parWith({ iat: now - 62, exp: now + 60 });
+		expect(old.status).toBe(401);
+		expect((await errorOf(old)).description).toMatch(
+			/"iat" claim timestamp check failed \(too far in the past\)/,
+		);
+		expect((await parWith({ iat: now - 50 })).status).toBe(201);
+		expect((await parWith({ exp: null })).status).toBe(201);
+	});
+
+	// RFC 7009 §2.2, as the reference server: only a DPoP proof's failure is answered as an error
+	it('answers a revocation with a refused client 200, and revokes nothing', async () => {
+		const tokens = await client.signIn(did);
+		const response = await client.post(
+			'/oauth/revoke',
+			{ token: tokens.refresh_token! },
+			{ iat: Math.floor(Date.now() / 1000) + 5 },
+		);
+		expect(response.status).toBe(200);
+		expect(await response.json()).toEqual({});
+		expect(server.sessions(did).at(-1)).toMatchObject({ active: true });
+		expect(server.stats.rejections).toEqual([
+			expect.objectContaining({
+				path: '/oauth/revoke',
+				status: 200,
+				error: 'invalid_client',
+				reason: expect.stringMatching(/^revocation ignored: Validation of "client_assertion" failed/),
+			}),
+		]);
+		// the same revocation from a client the server takes revokes the grant
+		const accepted = await client.post('/oauth/revoke', { token: tokens.refresh_token! });
+		expect(accepted.status).toBe(200);
+		expect(server.sessions(did).at(-1)).toMatchObject({ active: false });
+	});
+
 	it('refuses a DPoP proof signed with the assertion key', async () => {
 		const own = client.dpopKey;
 		client.dpopKey = client.assertionKey!;

@@ -254,6 +254,18 @@ describe('a loopback public client', () => {
 		server.assertNoRejections();
 	});
 
+	// as the reference server: a silent sign-in is for clients that authenticate
+	it('refuses prompt=none from a public client, and takes it from a confidential one', async () => {
+		const client = await MiniClient.loopback(server);
+		await expect(client.pushAuthorization({ prompt: 'none' })).rejects.toThrow(
+			'PAR answered 400: Public clients are not allowed to use silent-sign-on',
+		);
+		const confidential = await MiniClient.confidential(server);
+		await expect(confidential.pushAuthorization({ prompt: 'none' })).resolves.toMatchObject({
+			state: expect.any(String),
+		});
+	});
+
 	it('refuses a client assertion from a public client', async () => {
 		const client = await MiniClient.loopback(server);
 		const response = await client.post('/oauth/par', {

@@ -11,6 +11,7 @@ import { CLIENT_ASSERTION_TYPE, createClientAssertion, type PrivateKey } from '@
 import { refusalIn } from '@atcute-oauth/internal/refusal-in';
 
 import {
+	ASSERTION_BACKDATE_MS,
 	ERROR_RESPONSE_MAX_BYTES,
 	PAR_RESPONSE_MAX_BYTES,
 	REVOCATION_TIMEOUT_MS,
@@ -247,7 +248,9 @@ export class AuthorizationServerAgent {
 		if (clientKey === undefined) {
 			return { client_id: clientId };
 		}
-		const now = () => clocks.now(origin);
+		// dated a little in the past: a server that refuses an assertion from its future must not
+		// get one from a clock a moment fast (a refused revocation looks like any other)
+		const now = () => clocks.now(origin) - ASSERTION_BACKDATE_MS;
 		return {
 			client_id: clientId,
 			client_assertion_type: CLIENT_ASSERTION_TYPE,

@@ -41,7 +41,8 @@ export interface AssertionOptions {
 	aud?: string | undefined;
 	jti?: string | undefined;
 	iat?: number | undefined;
-	exp?: number | undefined;
+	/** `null`: none (the claim is optional). */
+	exp?: number | null | undefined;
 	kid?: string | null | undefined;
 	key?: TestKey | undefined;
 }
@@ -143,14 +144,14 @@ export class MiniClient {
 		const key = options.key ?? this.assertionKey!;
 		const iat = options.iat ?? Math.floor(Date.now() / 1000);
 		const kid = options.kid === undefined ? this.kid : options.kid;
-		return new SignJWT({ jti: options.jti ?? random() })
+		const jwt = new SignJWT({ jti: options.jti ?? random() })
 			.setProtectedHeader(kid === null ? { alg: 'ES256' } : { alg: 'ES256', kid })
 			.setIssuer(options.iss ?? this.clientId)
 			.setSubject(options.sub ?? this.clientId)
 			.setAudience(options.aud ?? this.server.issuer)
-			.setIssuedAt(iat)
-			.setExpirationTime(options.exp ?? iat + 60)
-			.sign(key.privateKey);
+			.setIssuedAt(iat);
+		if (options.exp !== null) jwt.setExpirationTime(options.exp ?? iat + 60);
+		return jwt.sign(key.privateKey);
 	}
 
 	/** the client authentication parameters of an authorization server request. */
