@@ -58,3 +58,18 @@ export const REVOCATION_TIMEOUT_MS: number = 5 * 1000;
  * short, since the account's lock is held meanwhile.
  */
 export const STORE_RETRY_DELAYS_MS: readonly number[] = [250, 1000];
+
+/**
+ * how long a PDS's DPoP nonce is taken as current after an answer carried it, before a request
+ * whose body cannot be sent again (a stream: not retried on `use_dpop_nonce`) is sent. the
+ * reference server rotates its nonce every 60 s and accepts the previous, current and next one,
+ * so a nonce seen less than 60 s ago is still good; an older one may not be, and a body-less
+ * request is sent first to learn the current one.
+ */
+export const NONCE_FRESH_MS: number = 60 * 1000;
+
+/**
+ * how long a PDS that answered that body-less request without any `DPoP-Nonce` is taken not to
+ * use nonces: streams go there without one, rather than each costing an extra request.
+ */
+export const NO_NONCE_MEMORY_MS: number = 10 * 60 * 1000;

@@ -32,6 +32,7 @@ import { checkedLock } from './internal/checked-lock.ts';
 import { negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts';
 import { defaultLockFor } from './internal/default-lock.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
+import { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { createPkce } from './internal/pkce.ts';
 import { readStoredSession } from './internal/read-stored-session.ts';
 import { readStoredState } from './internal/read-stored-state.ts';
@@ -214,6 +215,7 @@ export class OAuthClient {
 			now,
 			clocks,
 			deferrals: new RefreshDeferrals(now),
+			nonceSightings: new PdsNonceSightings(now),
 			sha256: options.sha256,
 			tracer,
 			refresh: (did, stale, refused) => this.#refresher.refresh(did, stale, refused),

@@ -14,6 +14,7 @@ import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { SessionNotFoundError } from './errors.ts';
+import type { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { discardBody } from './internal/read-json-body.ts';
 import type { RefreshDeferrals } from './internal/refresh-deferrals.ts';
 import type { RefreshOutcome } from './internal/session-refresher.ts';
@@ -47,6 +48,8 @@ export interface SessionHost {
 	readonly clocks: ServerClocks;
 	/** the accounts whose refresh before expiry failed transiently moments ago (not tried again yet). */
 	readonly deferrals: RefreshDeferrals;
+	/** when each PDS last announced a DPoP nonce (shared by the client's sessions, in memory). */
+	readonly nonceSightings: PdsNonceSightings;
 	/** how the DPoP `ath` is hashed; `undefined` for WebCrypto's. */
 	readonly sha256: Sha256Function | undefined;
 	/** the instrumentation hook, if any. */
@@ -73,6 +76,9 @@ interface RefreshResult {
 	refreshed: boolean;
 	withheld: boolean;
 }
+
+/** what is asked of the PDS to learn its current DPoP nonce: any authenticated call without a body. */
+const NONCE_PROBE_PATH = '/xrpc/com.atproto.server.getSession';
 
 /** how much of a request's path a trace carries: the app's own, but it can be any length. */
 const MAX_TRACED_PATHNAME = 512;
@@ -190,6 +196,13 @@ export class OAuthSession {
 	 * sends a request to the PDS: `pathname` (with query) is resolved against the PDS URL, and a
 	 * URL on another origin is refused with a `TypeError` (the token is the PDS's alone). HTTP
 	 * errors are returned, not thrown; a failed refresh throws its typed error.
+	 *
+	 * a body that cannot be sent twice (a `ReadableStream`) is not retried when the PDS asks for a
+	 * new DPoP nonce, so when this client has not seen the PDS's nonce in the last 60 s (a new
+	 * process, or a few idle minutes: the reference PDS rotates it every 60 s), a body-less
+	 * `GET /xrpc/com.atproto.server.getSession` is sent first to learn it (not traced as a request
+	 * of its own; `init.signal` applies to it, and what it throws is thrown). a PDS that answers it
+	 * without any `DPoP-Nonce` is taken not to use nonces for 10 minutes: no probe meanwhile.
 	 */
 	handle(pathname: string, init: RequestInit = {}): Promise<Response> {
 		const { tracer } = this.#host;
@@ -228,6 +241,18 @@ export class OAuthSession {
 		// checked before anything is sent, a refresh included
 		let url = this.#pdsUrl(pathname, tokenSet.aud);
 		const { signal } = init;
+		// a body that cannot be sent again (a stream) is not retried on `use_dpop_nonce`: a PDS
+		// nonce never seen (a new process) or seen long ago (rotated since) is learnt first
+		if (
+			init.body != null &&
+			!isReplayableBody(init.body) &&
+			this.#host.nonceSightings.needsProbe(url.origin)
+		) {
+			await this.#probeNonce(signal);
+			// the probe refreshed a stale token: these are the tokens (and the PDS) now held
+			tokenSet = this.#session.tokenSet;
+			url = this.#pdsUrl(pathname, tokenSet.aud);
+		}
 		if (isStale(tokenSet, this.#host.now())) {
 			const stale = tokenSet;
 			const refreshed = await this.#host.deferrals.beforeExpiry(
@@ -247,7 +272,7 @@ export class OAuthSession {
 		const headers: Record<string, string> | Headers =
 			init.headers === undefined ? {} : new Headers(init.headers);
 		setHeader(headers, 'authorization', `DPoP ${tokenSet.access_token}`);
-		let response = await this.#fetch(url, { ...init, headers });
+		let response = await this.#fetchNoted(url, { ...init, headers });
 
 		// the token was refused before its time (revoked, or rotated by another process): refresh
 		// (or adopt what another holder stored) and, when the body can be sent again, retry. a
@@ -268,7 +293,7 @@ export class OAuthSession {
 			tokenSet = next;
 			url = this.#pdsUrl(pathname, tokenSet.aud);
 			setHeader(headers, 'authorization', `DPoP ${tokenSet.access_token}`);
-			response = await this.#fetch(url, { ...init, headers });
+			response = await this.#fetchNoted(url, { ...init, headers });
 			// the tokens a refresh brought just now are refused too: the PDS may refuse every token.
 			// noted in the store, so that its next refusals (in any process) hold refreshes back
 			if (refreshed && isInvalidToken(response, url)) {
@@ -285,6 +310,26 @@ export class OAuthSession {
 			if (refreshed || round === 2) break;
 		}
 		return response;
+	}
+
+	/** `#fetch`, noting whether the PDS's answer announced a nonce. */
+	async #fetchNoted(url: URL, init: RequestInit): Promise<Response> {
+		const response = await this.#fetch(url, init);
+		this.#host.nonceSightings.note(url.origin, response);
+		return response;
+	}
+
+	/**
+	 * a body-less authenticated call, sent before a stream so that the DPoP layer learns the PDS's
+	 * current nonce from its answer (a refused first attempt is retried with it). made as any call
+	 * (a stale token is refreshed first), not traced as a request of its own; its answer is let go.
+	 * what it throws is thrown: the call itself would meet the same.
+	 */
+	async #probeNonce(signal: AbortSignal | null | undefined): Promise<void> {
+		const response = await this.#send(NONCE_PROBE_PATH, signal == null ? {} : { signal });
+		// a PDS that answers without any nonce does not use them: its streams go without a probe
+		this.#host.nonceSightings.noteProbe(this.#originOf(this.#session.tokenSet.aud), response);
+		await discardBody(response);
 	}
 
 	/**

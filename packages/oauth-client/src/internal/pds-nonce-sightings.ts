@@ -1,0 +1,62 @@
+import { setNewest } from '@atcute-oauth/internal/set-newest';
+
+import { NO_NONCE_MEMORY_MS, NONCE_FRESH_MS } from '../constants.ts';
+
+/** PDS origins remembered at most: a client serving accounts on many PDSes must not grow this without end. */
+const MAX_ORIGINS = 1000;
+
+interface Sighting {
+	/** when it was seen, on our clock. */
+	at: number;
+	/** whether that answer carried a `DPoP-Nonce` (false: a probe's answer without one). */
+	nonce: boolean;
+}
+
+/**
+ * when each PDS origin last answered with a `DPoP-Nonce` (the DPoP layer keeps the nonce itself),
+ * and which ones answered a probe without one. in memory only: a new process has seen nothing.
+ * a request whose body cannot be sent again (a stream) is not retried on `use_dpop_nonce`, so
+ * before one is sent the nonce must be known to be current (`needsProbe`).
+ */
+export class PdsNonceSightings {
+	readonly #seen = new Map<string, Sighting>();
+	readonly #now: () => number;
+
+	constructor(now: () => number) {
+		this.#now = now;
+	}
+
+	/**
+	 * notes `response`, a PDS answer to a request sent to `origin`, when it carries a `DPoP-Nonce`.
+	 * an answer from another origin (a redirect to a CDN) is not the PDS's: its nonce says nothing
+	 * of the PDS's.
+	 */
+	note(origin: string, response: Response): void {
+		if (!response.headers.has('dpop-nonce')) return;
+		// an empty url is a response made by hand (a test's or an app's fetch), taken as the PDS's
+		if (response.redirected && response.url !== '' && !response.url.startsWith(`${origin}/`)) return;
+		setNewest(this.#seen, origin, { at: this.#now(), nonce: true }, MAX_ORIGINS);
+	}
+
+	/**
+	 * notes that `origin` answered a probe with success and no `DPoP-Nonce`: it does not use nonces,
+	 * and streams go there without a probe for `NO_NONCE_MEMORY_MS`. only a success counts: an
+	 * error page of a proxy in front of the PDS carries no nonce either.
+	 */
+	noteProbe(origin: string, response: Response): void {
+		if (!response.ok || response.headers.has('dpop-nonce')) return;
+		setNewest(this.#seen, origin, { at: this.#now(), nonce: false }, MAX_ORIGINS);
+	}
+
+	/**
+	 * whether a request to `origin` whose body cannot be sent again needs a probe first: its nonce
+	 * was never seen, or seen `NONCE_FRESH_MS` ago or more (the server may have moved past it).
+	 */
+	needsProbe(origin: string): boolean {
+		const sighting = this.#seen.get(origin);
+		if (sighting === undefined) return true;
+		const age = this.#now() - sighting.at;
+		// a clock moved back counts as never seen: an age below zero says nothing
+		return age < 0 || age >= (sighting.nonce ? NONCE_FRESH_MS : NO_NONCE_MEMORY_MS);
+	}
+}

@@ -1,0 +1,228 @@
+import type { Did } from '@atcute/lexicons';
+import { MemoryDpopNonceCache } from '@atcute/oauth-dpop';
+import { describe, expect, it, vi } from 'vitest';
+
+import { NO_NONCE_MEMORY_MS, NONCE_FRESH_MS } from './constants.ts';
+import type { OAuthSession } from './oauth-session.ts';
+import type { StoredState } from './stored-types.ts';
+import { MapStore } from './test-utils/map-store.ts';
+import {
+	signIn,
+	type TestClock,
+	type TestOAuthServer,
+	type TestServerEnv,
+	useTestServer,
+} from './test-utils/setup.ts';
+import type { OAuthTracer } from './tracer.ts';
+
+const CREATE_RECORD = '/xrpc/com.atproto.repo.createRecord';
+
+/** a body that can be sent once: a stream of a record's JSON. */
+const streamOf = (text: string): ReadableStream<Uint8Array> => {
+	const bytes = new TextEncoder().encode(text);
+	return new ReadableStream({
+		start(controller) {
+			controller.enqueue(bytes);
+			controller.close();
+		},
+	});
+};
+
+/** a createRecord call with `body`, streamed as Node's fetch requires (`duplex`). */
+const createRecord = (session: OAuthSession, body: BodyInit, signal?: AbortSignal): Promise<Response> =>
+	session.handle(CREATE_RECORD, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body,
+		signal,
+		// @ts-expect-error Node's fetch needs it for a stream; not in the DOM's RequestInit
+		duplex: 'half',
+	});
+
+// a stream cannot be sent again, so the DPoP layer cannot retry it on `use_dpop_nonce`: the
+// session learns the PDS's current nonce with a body-less call first, when it may not know it
+describe('OAuthSession with a body that cannot be sent twice', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+	let clock: TestClock;
+	let createTestClient: TestServerEnv['createTestClient'];
+	useTestServer((env) => ({ server, alice, clock, createTestClient } = env));
+
+	/** alice signed in; returns the stored sessions and the key, for a new process's client. */
+	const signedIn = async () => {
+		const { client, sessions, key } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		return { sessions, key };
+	};
+
+	/** the PDS's authenticated requests from `from` on: `status method path` each. */
+	const pdsCalls = (from: number): string[] =>
+		server.stats.requests
+			.slice(from)
+			.filter((request) => request.server === 'pds' && request.path.startsWith('/xrpc/com.atproto.'))
+			.map((request) => `${request.status} ${request.method} ${request.path}`);
+
+	const PROBE = [
+		'401 GET /xrpc/com.atproto.server.getSession',
+		'200 GET /xrpc/com.atproto.server.getSession',
+	];
+
+	it('a new process (no nonce known) sends one probe before a stream, then none while the nonce is fresh', async () => {
+		const { sessions, key } = await signedIn();
+		const spans: string[] = [];
+		const tracer: OAuthTracer = {
+			trace: (operation, context, fn) =>
+				fn().finally(() => {
+					if (operation === 'request') spans.push(JSON.stringify(context));
+				}),
+		};
+		// a new process: the same stored session and key, its own memory (no nonces)
+		const { client } = await createTestClient(server, { sessions, key, tracer });
+		const session = await client.restore(alice.did);
+
+		let from = server.stats.requests.length;
+		const response = await createRecord(session, streamOf('{"rkey":"one"}'));
+		expect(response.status).toBe(200);
+		expect((await response.json()).echo).toEqual({ rkey: 'one' });
+		// the probe (refused once for its nonce, then answered), then the stream, sent once
+		expect(pdsCalls(from)).toEqual([...PROBE, '200 POST /xrpc/com.atproto.repo.createRecord']);
+		// one request span, the stream's own: the probe is not traced as a request
+		expect(spans).toHaveLength(1);
+		expect(JSON.parse(spans[0]!)).toMatchObject({ method: 'POST', pathname: CREATE_RECORD, status: 200 });
+
+		// the nonce was seen just now: the next stream goes straight
+		from = server.stats.requests.length;
+		expect((await createRecord(session, streamOf('{"rkey":"two"}'))).status).toBe(200);
+		expect(pdsCalls(from)).toEqual(['200 POST /xrpc/com.atproto.repo.createRecord']);
+
+		// another session of the same client shares what it saw
+		const again = await client.restore(alice.did);
+		from = server.stats.requests.length;
+		expect((await createRecord(again, streamOf('{}'))).status).toBe(200);
+		expect(pdsCalls(from)).toEqual(['200 POST /xrpc/com.atproto.repo.createRecord']);
+		server.assertNoRejections();
+	});
+
+	it('probes again once the nonce was seen more than 60 s ago (the server rotated since)', async () => {
+		const { client } = await createTestClient(server);
+		const session = (await signIn(server, client, alice.did)).session;
+		expect((await createRecord(session, streamOf('{}'))).status).toBe(200);
+
+		// idle: the reference server rotates every 60 s and takes the previous and next nonce too;
+		// here it moved on at once
+		clock.advance(NONCE_FRESH_MS + 1000);
+		server.rotateNonce('pds');
+		const from = server.stats.requests.length;
+		const response = await createRecord(session, streamOf('{"rkey":"later"}'));
+		expect(response.status).toBe(200);
+		expect(pdsCalls(from)).toEqual([...PROBE, '200 POST /xrpc/com.atproto.repo.createRecord']);
+	});
+
+	it('a nonce seen by any call less than 60 s ago is taken as current', async () => {
+		const { client } = await createTestClient(server);
+		const session = (await signIn(server, client, alice.did)).session;
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+		clock.advance(NONCE_FRESH_MS - 1000);
+		const from = server.stats.requests.length;
+		expect((await createRecord(session, streamOf('{}'))).status).toBe(200);
+		expect(pdsCalls(from)).toEqual(['200 POST /xrpc/com.atproto.repo.createRecord']);
+	});
+
+	it('a probe refreshes a stale token first, and the stream goes with the new one', async () => {
+		const { sessions, key } = await signedIn();
+		const { client } = await createTestClient(server, { sessions, key });
+		const session = await client.restore(alice.did);
+		// expired at the server too: it shares the clock
+		clock.advance(2 * 3600 * 1000);
+		const from = server.stats.requests.length;
+		expect((await createRecord(session, streamOf('{}'))).status).toBe(200);
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(pdsCalls(from)).toEqual([...PROBE, '200 POST /xrpc/com.atproto.repo.createRecord']);
+		server.assertNoRejections();
+	});
+
+	it('a body that can be sent again (a Blob, a string) is never preceded by a probe', async () => {
+		const { sessions, key } = await signedIn();
+		const { client } = await createTestClient(server, { sessions, key });
+		const session = await client.restore(alice.did);
+		for (const body of [new Blob(['{}']), '{}']) {
+			server.rotateNonce('pds');
+			const from = server.stats.requests.length;
+			expect((await createRecord(session, body)).status).toBe(200);
+			// refused for its nonce and sent again by the DPoP layer, as always
+			expect(pdsCalls(from)).toEqual([
+				'401 POST /xrpc/com.atproto.repo.createRecord',
+				'200 POST /xrpc/com.atproto.repo.createRecord',
+			]);
+		}
+	});
+
+	it('a PDS that answers the probe without a DPoP-Nonce is not probed again (for 10 minutes)', async () => {
+		const { sessions, key } = await signedIn();
+		// a PDS that does not use nonces: its answers carry none, and it takes any proof. played by
+		// stripping the header from the test PDS's answers, with the nonce it takes known beforehand
+		const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+			const response = await globalThis.fetch(input, init);
+			const url = input instanceof Request ? input.url : String(input);
+			if (!url.startsWith(`${server.pdsUrl}/`)) return response;
+			const headers = new Headers(response.headers);
+			headers.delete('dpop-nonce');
+			return new Response(response.body, { status: response.status, headers });
+		};
+		const dpopNonces = new MemoryDpopNonceCache();
+		dpopNonces.set(server.pdsUrl, server.nonces.pds);
+		const stores = { sessions, states: new MapStore<StoredState>(), dpopNonces };
+		const { client } = await createTestClient(server, { key, fetch, stores });
+		const session = await client.restore(alice.did);
+
+		let from = server.stats.requests.length;
+		expect((await createRecord(session, streamOf('{}'))).status).toBe(200);
+		expect(pdsCalls(from)).toEqual([
+			'200 GET /xrpc/com.atproto.server.getSession',
+			'200 POST /xrpc/com.atproto.repo.createRecord',
+		]);
+
+		// nor after a minute, when a PDS with nonces would be probed again
+		clock.advance(NONCE_FRESH_MS + 1000);
+		from = server.stats.requests.length;
+		expect((await createRecord(session, streamOf('{}'))).status).toBe(200);
+		expect(pdsCalls(from)).toEqual(['200 POST /xrpc/com.atproto.repo.createRecord']);
+
+		// after 10 minutes it is asked again (it may use nonces by now)
+		clock.advance(NO_NONCE_MEMORY_MS);
+		from = server.stats.requests.length;
+		expect((await createRecord(session, streamOf('{}'))).status).toBe(200);
+		expect(pdsCalls(from)).toEqual([
+			'200 GET /xrpc/com.atproto.server.getSession',
+			'200 POST /xrpc/com.atproto.repo.createRecord',
+		]);
+	});
+
+	it('an abort during the probe rejects with its reason, and the stream is not sent', async () => {
+		const { sessions, key } = await signedIn();
+		const { client } = await createTestClient(server, { sessions, key });
+		const session = await client.restore(alice.did);
+		server.behaviour.resourceDelayMs = 10_000;
+		const controller = new AbortController();
+		const reason = new Error('the visitor left');
+		const from = server.stats.requests.length;
+		const call = createRecord(session, streamOf('{}'), controller.signal);
+		// the probe reached the PDS with its nonce, and is held there
+		await vi.waitFor(() => {
+			expect(server.stats.requests.slice(from).some((request) => request.proof === 'valid')).toBe(true);
+		});
+		controller.abort(reason);
+		await expect(call).rejects.toBe(reason);
+		expect(pdsCalls(from).filter((call) => call.includes('createRecord'))).toEqual([]);
+	});
+
+	it('an already aborted signal rejects before anything is sent', async () => {
+		const { sessions, key } = await signedIn();
+		const { client } = await createTestClient(server, { sessions, key });
+		const session = await client.restore(alice.did);
+		const reason = new Error('gone');
+		const from = server.stats.requests.length;
+		await expect(createRecord(session, streamOf('{}'), AbortSignal.abort(reason))).rejects.toBe(reason);
+		expect(pdsCalls(from)).toEqual([]);
+	});
+});
