@@ -372,8 +372,8 @@ export class OAuthClient {
 	 * @param params the redirect's query: its `URLSearchParams`, or the `URL` itself
 	 * @param options `signal`: the request's `AbortSignal` (the visitor went away, its deadline
 	 *   passed). aborted before the code is sent, the state is kept (the same callback can complete
-	 *   later); after the tokens arrived, they are revoked and nothing is stored; once the session
-	 *   is stored, the sign-in stands and the call resolves
+	 *   later); during the token request (let finish) or after, the tokens are revoked and nothing
+	 *   is stored; once the session is stored, the sign-in stands and the call resolves
 	 * @throws {OAuthCallbackError} for a refused or invalid callback (`error` says which)
 	 * @throws {IdentityMismatchError} when the account is not the expected one (tokens revoked)
 	 * @throws {TypeError} for `params` of another kind (a string, a framework's query object), or
@@ -434,8 +434,11 @@ export class OAuthClient {
 		// the tokens' lifetime counts from the request: read after the answer (and the identity
 		// check below, which can take seconds), the clock would let them outlive the server's
 		const sentAt = this.#host.now();
-		// an abort from here on spends the state: the code may have reached the server
-		const tokens = await agent.exchangeCode(checked.code, stored.verifier, stored.redirectUri, signal);
+		// an abort from here on spends the state: the code may have reached the server. the token
+		// request is not cut short by it (its own time limit bounds it): cut short, it would leave
+		// the tokens the server issued out of reach of any revocation. the check after it sees the
+		// abort, and the failure path revokes them
+		const tokens = await agent.exchangeCode(checked.code, stored.verifier, stored.redirectUri);
 		const did = tokens.sub;
 		let session: StoredSession;
 		let replaced: StoredSession | undefined;

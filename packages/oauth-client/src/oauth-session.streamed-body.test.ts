@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 
 import { NO_NONCE_MEMORY_MS, NONCE_FRESH_MS } from './constants.ts';
 import type { OAuthSession } from './oauth-session.ts';
-import type { StoredState } from './stored-types.ts';
+import type { StoredSession, StoredState } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
 import {
 	signIn,
@@ -126,6 +126,22 @@ describe('OAuthSession with a body that cannot be sent twice', () => {
 		const from = server.stats.requests.length;
 		expect((await createRecord(session, streamOf('{}'))).status).toBe(200);
 		expect(pdsCalls(from)).toEqual(['200 POST /xrpc/com.atproto.repo.createRecord']);
+	});
+
+	it('probes when the nonce cache no longer holds the PDS nonce it saw moments ago', async () => {
+		// a cache of one origin: the authorization server's nonce, learnt by a refresh, takes its place
+		const stores = {
+			sessions: new MapStore<StoredSession>(),
+			states: new MapStore<StoredState>(),
+			dpopNonces: new MemoryDpopNonceCache({ maxSize: 1 }),
+		};
+		const { client } = await createTestClient(server, { stores });
+		const session = (await signIn(server, client, alice.did)).session;
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+		await session.refresh();
+		const from = server.stats.requests.length;
+		expect((await createRecord(session, streamOf('{}'))).status).toBe(200);
+		expect(pdsCalls(from)).toEqual([...PROBE, '200 POST /xrpc/com.atproto.repo.createRecord']);
 	});
 
 	it('a probe refreshes a stale token first, and the stream goes with the new one', async () => {

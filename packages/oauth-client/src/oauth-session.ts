@@ -199,7 +199,8 @@ export class OAuthSession {
 	 *
 	 * a body that cannot be sent twice (a `ReadableStream`) is not retried when the PDS asks for a
 	 * new DPoP nonce, so when this client has not seen the PDS's nonce in the last 60 s (a new
-	 * process, or a few idle minutes: the reference PDS rotates it every 60 s), a body-less
+	 * process, or a few idle minutes: the reference PDS rotates it every 60 s), or the nonce cache
+	 * no longer holds it, a body-less
 	 * `GET /xrpc/com.atproto.server.getSession` is sent first to learn it (not traced as a request
 	 * of its own; `init.signal` applies to it, and what it throws is thrown). a PDS that answers it
 	 * without any `DPoP-Nonce` is taken not to use nonces for 10 minutes: no probe meanwhile.
@@ -243,11 +244,7 @@ export class OAuthSession {
 		const { signal } = init;
 		// a body that cannot be sent again (a stream) is not retried on `use_dpop_nonce`: a PDS
 		// nonce never seen (a new process) or seen long ago (rotated since) is learnt first
-		if (
-			init.body != null &&
-			!isReplayableBody(init.body) &&
-			this.#host.nonceSightings.needsProbe(url.origin)
-		) {
+		if (init.body != null && !isReplayableBody(init.body) && (await this.#needsNonceProbe(url.origin))) {
 			await this.#probeNonce(signal);
 			// the probe refreshed a stale token: these are the tokens (and the PDS) now held
 			tokenSet = this.#session.tokenSet;
@@ -310,6 +307,17 @@ export class OAuthSession {
 			if (refreshed || round === 2) break;
 		}
 		return response;
+	}
+
+	/** whether a stream to `origin` needs a probe first: see `PdsNonceSightings.needsProbe`. */
+	async #needsNonceProbe(origin: string): Promise<boolean> {
+		let cached = false;
+		try {
+			cached = (await this.#host.nonces.get(origin)) != null;
+		} catch {
+			// a cache that cannot be read holds nothing the DPoP layer could send
+		}
+		return this.#host.nonceSightings.needsProbe(origin, cached);
 	}
 
 	/** `#fetch`, noting whether the PDS's answer announced a nonce. */

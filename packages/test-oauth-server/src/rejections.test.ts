@@ -124,6 +124,7 @@ describe('client assertions', () => {
 		expect(response.status).toBe(200);
 		expect(await response.json()).toEqual({});
 		expect(server.sessions(did).at(-1)).toMatchObject({ active: true });
+		expect(server.stats.revoke).toBe(0);
 		expect(server.stats.rejections).toEqual([
 			expect.objectContaining({
 				path: '/oauth/revoke',

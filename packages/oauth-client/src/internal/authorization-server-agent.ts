@@ -146,26 +146,17 @@ export class AuthorizationServerAgent {
 
 	/**
 	 * exchanges an authorization code. sent once: a `use_dpop_nonce` answer means the code was
-	 * not consumed, so only that is retried. `signal` gives up on the request (within the client's
-	 * own time limit either way): the call rejects with its `reason`.
+	 * not consumed, so only that is retried. no caller's signal: cut short, the request would leave
+	 * the tokens the server issued out of reach of any revocation (its own time limit bounds it).
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
 	 */
-	exchangeCode(
-		code: string,
-		verifier: string,
-		redirectUri: string,
-		signal?: AbortSignal,
-	): Promise<TokenResponse> {
-		return this.#tokenRequest(
-			{
-				grant_type: 'authorization_code',
-				code,
-				code_verifier: verifier,
-				redirect_uri: redirectUri,
-			},
-			undefined,
-			signal,
-		);
+	exchangeCode(code: string, verifier: string, redirectUri: string): Promise<TokenResponse> {
+		return this.#tokenRequest({
+			grant_type: 'authorization_code',
+			code,
+			code_verifier: verifier,
+			redirect_uri: redirectUri,
+		});
 	}
 
 	/**
@@ -185,18 +176,13 @@ export class AuthorizationServerAgent {
 	 * server that does not rotate them), within one time limit.
 	 * @throws {RefusedTokenResponseError} for such an answer
 	 */
-	async #tokenRequest(
-		params: Record<string, string>,
-		usedRefreshToken?: string,
-		signal?: AbortSignal,
-	): Promise<TokenResponse> {
+	async #tokenRequest(params: Record<string, string>, usedRefreshToken?: string): Promise<TokenResponse> {
 		const { server, requireDpopNonce } = this.#options;
 		const { json, headers, status, sent } = await this.#request(
 			'token',
 			server.token_endpoint,
 			params,
 			TOKEN_RESPONSE_MAX_BYTES,
-			signal,
 		);
 		const body = json as Record<string, unknown>;
 		// only an answer that carries tokens issued anything to revoke (and spent the refresh

@@ -50,13 +50,16 @@ export class PdsNonceSightings {
 
 	/**
 	 * whether a request to `origin` whose body cannot be sent again needs a probe first: its nonce
-	 * was never seen, or seen `NONCE_FRESH_MS` ago or more (the server may have moved past it).
+	 * was never seen, or seen `NONCE_FRESH_MS` ago or more (the server may have moved past it), or
+	 * the nonce cache no longer holds it (`cached` false: it keeps fewer origins than this, or an
+	 * app's own cache lost it).
 	 */
-	needsProbe(origin: string): boolean {
+	needsProbe(origin: string, cached: boolean): boolean {
 		const sighting = this.#seen.get(origin);
 		if (sighting === undefined) return true;
 		const age = this.#now() - sighting.at;
 		// a clock moved back counts as never seen: an age below zero says nothing
-		return age < 0 || age >= (sighting.nonce ? NONCE_FRESH_MS : NO_NONCE_MEMORY_MS);
+		if (age < 0 || age >= (sighting.nonce ? NONCE_FRESH_MS : NO_NONCE_MEMORY_MS)) return true;
+		return sighting.nonce && !cached;
 	}
 }

@@ -202,19 +202,26 @@ export class SessionRefresher {
 			const cause = sessionEndCause(err);
 			// a failure ends the session this refresh read (or the one it wrote, if a failed write
 			// landed after all), not one another process stored meanwhile under the lock this one
-			// lost (PostgreSQL's advisory lock goes with a restart): that session is fine
-			if (
-				cause !== undefined &&
-				(await storedByAnother(
+			// lost (PostgreSQL's advisory lock goes with a restart): that session is live, and is
+			// adopted, as tokens another holder refreshed are
+			if (cause !== undefined) {
+				const theirs = await storedByAnother(
 					sessions,
 					did,
 					(stored) => holdsRefreshToken(stored, tokenSet.refresh_token),
 					attempt.written,
-				))
-			) {
-				throw err;
-			}
-			if (cause !== undefined) {
+				);
+				if (theirs !== undefined) {
+					let adopted: StoredSession;
+					try {
+						adopted = readStoredSession(did, theirs as StoredSession);
+					} catch {
+						// not a session this client can use: this refresh's failure stands
+						throw err;
+					}
+					context.adopted = true;
+					return { session: adopted, refreshed: false };
+				}
 				// a failed delete must not hide why the session ended
 				await end(did, cause).catch(() => {});
 			}

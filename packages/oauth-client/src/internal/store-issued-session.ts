@@ -57,20 +57,21 @@ export const storeIssuedSession = async (
 };
 
 /**
- * whether the session stored for `did` now is another's than the one a refresh that failed for
+ * the session stored for `did` now when it is another's than the one a refresh that failed for
  * good read (`replaces`) and the one it meant to store (`written`, which may have landed after
- * all; none when it failed before it had tokens). the lock can be lost while a refresh runs
- * (PostgreSQL's advisory lock goes with a restart): a session another process stored meanwhile
- * (a new sign-in, its own refresh) is not the failed refresh's to delete. none stored, or a read
- * that fails, is not another's: the caller ends the session as before.
+ * all; none when it failed before it had tokens); undefined otherwise. the lock can be lost while
+ * a refresh runs (PostgreSQL's advisory lock goes with a restart): a session another process
+ * stored meanwhile (a new sign-in, its own refresh) is not the failed refresh's to delete. none
+ * stored, or a read that fails, is not another's: the caller ends the session as before.
  */
 export const storedByAnother = async (
 	sessions: SessionStore,
 	did: Did,
 	replaces: (stored: unknown) => boolean,
 	written: StoredSession | undefined,
-): Promise<boolean> => {
+): Promise<unknown> => {
 	const stored = await readBeforeRetry(sessions, did);
-	if (stored === undefined || stored.value === undefined) return false;
-	return accessTokenOf(stored.value) !== written?.tokenSet.access_token && !replaces(stored.value);
+	if (stored === undefined || stored.value === undefined) return undefined;
+	const theirs = accessTokenOf(stored.value) !== written?.tokenSet.access_token && !replaces(stored.value);
+	return theirs ? stored.value : undefined;
 };
