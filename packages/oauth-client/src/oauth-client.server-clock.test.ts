@@ -165,6 +165,38 @@ describe('OAuthClient with servers whose clock differs from ours', () => {
 		await expect.poll(() => deleted).toEqual([expect.objectContaining({ revokedAtServer: true })]);
 	});
 
+	// beyond the 5 s the assertion is dated back, the server refuses it, and still answers 200: the
+	// answer's Date, earlier than the assertion, tells the refusal; sent once more on its clock
+	it('revokes from a fresh client whose clock is 30 s ahead of the server, in a second request', async () => {
+		const { client, sessions, key } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		server.behaviour.clockSkewSeconds = -30;
+		const { client: fresh } = await createTestClient(server, { sessions, key });
+		const deleted: unknown[] = [];
+		fresh.addEventListener((event) => {
+			if (event.type === 'deleted') deleted.push(event);
+		});
+		await fresh.revoke(alice.did);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({
+			active: false,
+			revokedReason: 'revoked by the client',
+		});
+		// the first revocation, stamped on our clock, was refused unseen: one such, then none
+		expect(refusals()).toEqual(['as /oauth/revoke invalid_client']);
+		await expect.poll(() => deleted).toEqual([expect.objectContaining({ revokedAtServer: true })]);
+	});
+
+	it('sends a revocation once when the server took it', async () => {
+		const { client } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const before = server.stats.requests.filter((request) => request.path === '/oauth/revoke').length;
+		await client.revoke(alice.did);
+		const revocations = server.stats.requests.filter((request) => request.path === '/oauth/revoke');
+		// the refresh token, then the access token; each taken at once (a nonce challenge aside)
+		expect(revocations.slice(before).filter((request) => request.status === 200)).toHaveLength(2);
+		expect(refusals()).toEqual([]);
+	});
+
 	it('retries a refusal of the client that is not about the clock once, then reports it', async () => {
 		const { client } = await createTestClient(server);
 		// the server knows the client by another key: every assertion is refused

@@ -74,6 +74,13 @@ const isClockRefusal = (err: unknown, assertionSent: boolean): err is OAuthRespo
 	err instanceof OAuthResponseError &&
 	(err.error === 'invalid_dpop_proof' || (assertionSent && err.error === 'invalid_client'));
 
+/** whether an assertion's `iat` (seconds) is later than the server's `Date` on its answer. */
+const stampedAfter = (iat: number | undefined, headers: Headers): boolean => {
+	if (iat === undefined) return false;
+	const date = Date.parse(headers.get('date') ?? '');
+	return Number.isFinite(date) && iat > Math.floor(date / 1000);
+};
+
 /**
  * the error for an OAuth error body (RFC 6749 §5.2) answered with `status`: an
  * `OAuthResponseError`, or an `OAuthTransientError` for `temporarily_unavailable` and `server_error`.
@@ -228,15 +235,22 @@ export class AuthorizationServerAgent {
 		return true;
 	}
 
-	/** the client's authentication for a request to `origin`, stamped on that server's clock. */
-	async #clientAuth(origin: string): Promise<Record<string, string>> {
+	/**
+	 * the client's authentication for a request to `origin`, stamped on that server's clock; the
+	 * assertion's `iat` (seconds) is noted in `stamp`.
+	 */
+	async #clientAuth(origin: string, stamp: { iat?: number }): Promise<Record<string, string>> {
 		const { clientId, clientKey, server, clocks } = this.#options;
 		if (clientKey === undefined) {
 			return { client_id: clientId };
 		}
 		// dated a little in the past: a server that refuses an assertion from its future must not
 		// get one from a clock a moment fast (a refused revocation looks like any other)
-		const now = () => clocks.now(origin) - ASSERTION_BACKDATE_MS;
+		const now = () => {
+			const time = clocks.now(origin) - ASSERTION_BACKDATE_MS;
+			stamp.iat = Math.floor(time / 1000);
+			return time;
+		};
 		return {
 			client_id: clientId,
 			client_assertion_type: CLIENT_ASSERTION_TYPE,
@@ -259,7 +273,8 @@ export class AuthorizationServerAgent {
 		let clockRetried = false;
 		for (;;) {
 			const offset = clocks.offset(origin);
-			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth(origin)) });
+			const stamp: { iat?: number } = {};
+			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth(origin, stamp)) });
 			const sent = secretsIn(body);
 			const timeout = AbortSignal.timeout(this.#options.timeout);
 
@@ -296,12 +311,20 @@ export class AuthorizationServerAgent {
 				continue;
 			}
 			try {
-				return {
-					json: await this.#readResponse(endpoint, response, maxBytes, emptyOk, sent),
-					headers: response.headers,
-					status: response.status,
-					sent,
-				};
+				const json = await this.#readResponse(endpoint, response, maxBytes, emptyOk, sent);
+				// the reference server answers a revocation 200 whatever it refused (RFC 7009 §2.2):
+				// an assertion dated after its answer's Date was refused for its clock, unseen. sent
+				// once more on the server's clock, as a refusal said so would be
+				if (
+					endpoint === 'revocation' &&
+					!clockRetried &&
+					stampedAfter(stamp.iat, response.headers) &&
+					clocks.adopt(origin, response.headers, offset)
+				) {
+					clockRetried = true;
+					continue;
+				}
+				return { json, headers: response.headers, status: response.status, sent };
 			} catch (err) {
 				// an abort while the body streams in is the caller's, not a malformed answer
 				signal?.throwIfAborted();
