@@ -48,7 +48,15 @@ export const DEFAULT_LOCK_PREFIX: string = 'atcute-oauth-lock:';
 export const RELEASE_WAIT_MS: number = 1_000;
 
 /**
- * how long the cancel of a statement given up on may take to reach the server, in milliseconds:
- * its own connection is closed after this, answered or not. the caller never waits for it.
+ * how long a statement given up on is cancelled for, in milliseconds: its connection stays checked
+ * out (a pool slot busy) until the statement ends or this passes, and is then closed, as is each
+ * cancel's own connection after this, answered or not. the caller never waits for it.
  */
 export const CANCEL_WAIT_MS: number = 5_000;
+
+/**
+ * how often the cancel of a statement given up on is sent again while the statement runs, in
+ * milliseconds: PostgreSQL drops a cancel that reaches a backend before the statement does (still
+ * in flight, or queued behind a slow network), so one cancel alone can miss it.
+ */
+export const CANCEL_RESEND_MS: number = 250;

@@ -11,6 +11,31 @@ interface CancelSender {
 }
 
 /**
+ * whether `cancelStatement` can send a cancel for `client`, checked out of a pool made with
+ * `config`: a node-postgres `Client` with its backend's process id and secret key, and options to
+ * connect with.
+ */
+export const canCancel = (client: object, config: unknown): boolean => {
+	const { processID, secretKey } = client as { processID?: unknown; secretKey?: unknown };
+	const Sender = client.constructor as (new (config: unknown) => CancelSender) | undefined;
+	// pg-native or a look-alike (no key, no pg `cancel`), a pool without options: nothing to send it with
+	if (
+		typeof processID !== 'number' ||
+		secretKey === null ||
+		secretKey === undefined ||
+		typeof Sender !== 'function' ||
+		typeof Sender.prototype?.cancel !== 'function' ||
+		typeof config !== 'object' ||
+		config === null
+	) {
+		return false;
+	}
+	// a stream object, not a factory, is the connection's own: connecting it again is no cancel
+	const { stream } = config as { stream?: unknown };
+	return !(typeof stream === 'object' && stream !== null);
+};
+
+/**
  * asks the server to cancel what the backend of `client` (a node-postgres `Client` checked out of
  * a pool made with `config`, its `options`) is running, best effort: PostgreSQL's CancelRequest,
  * sent by pg's own `Client#cancel` on a new connection of the same class and settings (host, port
@@ -24,23 +49,9 @@ export const cancelStatement = (
 	config: unknown,
 	waitMs: number = CANCEL_WAIT_MS,
 ): Promise<void> => {
+	if (!canCancel(client, config)) return Promise.resolve();
 	const { processID, secretKey } = client as { processID?: unknown; secretKey?: unknown };
-	const Sender = client.constructor as (new (config: unknown) => CancelSender) | undefined;
-	// pg-native or a look-alike (no key, no pg `cancel`), a pool without options: nothing to send it with
-	if (
-		typeof processID !== 'number' ||
-		secretKey === null ||
-		secretKey === undefined ||
-		typeof Sender !== 'function' ||
-		typeof Sender.prototype?.cancel !== 'function' ||
-		typeof config !== 'object' ||
-		config === null
-	) {
-		return Promise.resolve();
-	}
-	// a stream object, not a factory, is the closed connection's own: connecting it again is no cancel
-	const { stream } = config as { stream?: unknown };
-	if (typeof stream === 'object' && stream !== null) return Promise.resolve();
+	const Sender = client.constructor as new (config: unknown) => CancelSender;
 
 	return new Promise<void>((resolve) => {
 		let timer: ReturnType<typeof setTimeout> | undefined;

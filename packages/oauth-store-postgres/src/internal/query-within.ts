@@ -1,7 +1,8 @@
 import type { QueryResult, QueryResultRow } from 'pg';
 
 import type { PgPool, PgPoolClient, PgQuery, PgQueryable } from '../queryable.ts';
-import { cancelStatement } from './cancel-statement.ts';
+import { canCancel } from './cancel-statement.ts';
+import { cancelUntilSettled } from './cancel-until-settled.ts';
 import { QueryFailure, type RunQueryOptions, runQuery } from './run-query.ts';
 
 const ignore = () => {};
@@ -19,7 +20,8 @@ const isPgPool = (queryable: PgQueryable): queryable is PgQueryable & PgPool =>
  * whenever one frees up, even after its caller was told it failed: a write then lands after newer
  * ones, and a `take` uses up a state whose caller tries again. so from a `Pool` the connection is
  * checked out here, and one that comes after the deadline goes back with nothing sent on it; a
- * statement given up on is cancelled on the server (see `cancelStatement`). a `Client` (or
+ * statement given up on is cancelled on the server (see `cancelUntilSettled`), in the background,
+ * and its connection then closed. a `Client` (or
  * anything else with `query`) has one connection of its own, and gets the statement as it is: no
  * cancel, since its next statement, perhaps the app's own, could be the one a late cancel stops.
  */
@@ -32,6 +34,7 @@ export const queryWithin = async <R extends QueryResultRow>(
 
 	let gaveUp = false;
 	let client: PgPoolClient | undefined;
+	let sent: Promise<QueryResult<R>> | undefined;
 	let answered = false;
 	try {
 		const result = await runQuery(async () => {
@@ -44,7 +47,8 @@ export const queryWithin = async <R extends QueryResultRow>(
 			client = checkedOut;
 			// a checked-out connection has no listener of the pool's: an error event would crash
 			client.on('error', ignore);
-			return client.query<R>(query);
+			sent = client.query<R>(query);
+			return sent;
 		}, options);
 		answered = true;
 		return result;
@@ -61,12 +65,22 @@ export const queryWithin = async <R extends QueryResultRow>(
 			} else {
 				// given up on (time limit, abort) or broken: the statement may still be running on
 				// it, so it is closed rather than handed to the next caller
-				client.release(true);
-				// and cancelled, or a backend waiting on a row lock (which does not see its client
-				// leave) would still write later. closed first: the backend then runs nothing after
-				// our statement, so the cancel (which names the backend, not a statement) can stop
-				// only ours, or nothing. not awaited: the caller fails at its deadline as before
-				void cancelStatement(client, (queryable as { options?: unknown }).options);
+				const given = client;
+				const config = (queryable as { options?: unknown }).options;
+				if (sent === undefined || !canCancel(given, config)) {
+					given.release(true);
+				} else {
+					// and cancelled first, or a backend waiting on a row lock (which does not see its
+					// client leave) would still write later. the connection stays checked out until
+					// the statement ends: a pooler (PgBouncer) forwards a cancel only for an open
+					// client connection, and a cancel that comes before the statement is dropped, so
+					// it is sent again. ours alone, nothing else is ever sent on it: the cancel (which
+					// names the backend, not a statement) can stop only our statement, or nothing.
+					// not awaited: the caller fails at its deadline as before
+					void cancelUntilSettled(given, config, sent)
+						.then(() => given.release(true))
+						.catch(ignore);
+				}
 			}
 		}
 	}
