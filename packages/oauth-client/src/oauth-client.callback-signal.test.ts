@@ -161,6 +161,20 @@ describe('OAuthClient.callback with a signal', () => {
 		expect(sessions.map.size).toBe(0);
 	});
 
+	it('rejects with the reason of an abort during a token request that then fails', async () => {
+		const controller = new AbortController();
+		const reason = new Error('deadline');
+		server.behaviour.codeExchangeFailure = 'status_503';
+		const { client, params, sessions } = await start({
+			fetch: (input, init) => {
+				if (pathOf(input).endsWith('/token')) controller.abort(reason);
+				return globalThis.fetch(input, init);
+			},
+		});
+		expect(await settled(client.callback(params, { signal: controller.signal }))).toBe(reason);
+		expect(sessions.map.size).toBe(0);
+	});
+
 	it('revokes the tokens and stores nothing when the abort lands during the identity check', async () => {
 		const controller = new AbortController();
 		const reason = new Error('deadline');

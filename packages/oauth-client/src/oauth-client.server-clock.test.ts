@@ -181,9 +181,35 @@ describe('OAuthClient with servers whose clock differs from ours', () => {
 			active: false,
 			revokedReason: 'revoked by the client',
 		});
-		// the first revocation, stamped on our clock, was refused unseen: one such, then none
-		expect(refusals()).toEqual(['as /oauth/revoke invalid_client']);
+		// each revocation (the refresh token's, the access token's), stamped on our clock, was
+		// refused unseen once: the shared clocks are left alone, so the next sign-in starts on ours
+		expect(refusals()).toEqual(['as /oauth/revoke invalid_client', 'as /oauth/revoke invalid_client']);
 		await expect.poll(() => deleted).toEqual([expect.objectContaining({ revokedAtServer: true })]);
+	});
+
+	// a front proxy's wrong Date, on a server whose clock is right: a revocation's retry dated by it
+	// is refused unseen too, and must not put the server on that clock for every later request
+	it('keeps our clock for a server whose revocation answers carry a wrong Date', async () => {
+		const clock = testClock();
+		const wrongDate: typeof fetch = async (input, init) => {
+			const response = await fetch(input, init);
+			if (!String(input instanceof Request ? input.url : input).includes('/oauth/')) return response;
+			const headers = new Headers(response.headers);
+			headers.set('date', new Date(Date.now() - 57_000).toUTCString());
+			return new Response(response.body, {
+				status: response.status,
+				statusText: response.statusText,
+				headers,
+			});
+		};
+		const { client } = await createTestClient(server, { clock, fetch: wrongDate });
+		const { session } = await signIn(server, client, alice.did);
+		await session.signOut();
+		// later sign-ins and refreshes are stamped on our clock, as before the sign-out
+		const again = await signIn(server, client, alice.did);
+		await again.session.refresh();
+		expect(await statusOf(again.session)).toBe(200);
+		expect(refusals().filter((refusal) => !refusal.startsWith('as /oauth/revoke'))).toEqual([]);
 	});
 
 	it('sends a revocation once when the server took it', async () => {

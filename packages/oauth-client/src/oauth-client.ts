@@ -60,6 +60,7 @@ import type {
 import { OAuthSession, type SessionHost } from './oauth-session.ts';
 import type { SessionDeletedCause, SessionEventListener } from './session-events.ts';
 import type { SessionStore, StateStore, StoredSession, StoredState } from './stored-types.ts';
+import type { TokenResponse } from './token-response.ts';
 import { isStale, toTokenSet } from './token-set.ts';
 import type { AuthorizeTraceContext, CallbackTraceContext, OAuthTracer } from './tracer.ts';
 
@@ -438,7 +439,15 @@ export class OAuthClient {
 		// request is not cut short by it (its own time limit bounds it): cut short, it would leave
 		// the tokens the server issued out of reach of any revocation. the check after it sees the
 		// abort, and the failure path revokes them
-		const tokens = await agent.exchangeCode(checked.code, stored.verifier, stored.redirectUri);
+		let tokens: TokenResponse;
+		try {
+			tokens = await agent.exchangeCode(checked.code, stored.verifier, stored.redirectUri);
+		} catch (err) {
+			// nothing was issued, or nothing we could read: the caller who gave up meanwhile gets its
+			// own reason, as for every abort
+			if (signal?.aborted) throw signal.reason;
+			throw err;
+		}
 		const did = tokens.sub;
 		let session: StoredSession;
 		let replaced: StoredSession | undefined;

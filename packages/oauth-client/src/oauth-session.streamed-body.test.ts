@@ -232,6 +232,41 @@ describe('OAuthSession with a body that cannot be sent twice', () => {
 		expect(pdsCalls(from).filter((call) => call.includes('createRecord'))).toEqual([]);
 	});
 
+	it("bounds a nonce cache that never answers by the request's signal", async () => {
+		const { sessions, key } = await signedIn();
+		// an async cache (a shared store) whose read of the PDS's nonce never settles
+		const dpopNonces = {
+			get: (origin: string) =>
+				origin === server.pdsUrl ? new Promise<string | undefined>(() => {}) : Promise.resolve(undefined),
+			set: () => {},
+		};
+		const stores = { sessions, states: new MapStore<StoredState>(), dpopNonces };
+		const { client } = await createTestClient(server, { key, stores });
+		const session = await client.restore(alice.did);
+		const reason = new Error('deadline');
+		const controller = new AbortController();
+		const call = createRecord(session, streamOf('{}'), controller.signal);
+		setTimeout(() => controller.abort(reason), 50);
+		await expect(call).rejects.toBe(reason);
+	});
+
+	it('takes an empty nonce in the cache for none, and probes', async () => {
+		const dpopNonces = new MemoryDpopNonceCache();
+		const stores = {
+			sessions: new MapStore<StoredSession>(),
+			states: new MapStore<StoredState>(),
+			dpopNonces,
+		};
+		const { client } = await createTestClient(server, { stores });
+		const session = (await signIn(server, client, alice.did)).session;
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+		// as earlier releases stored them: the DPoP layer sends no nonce for it
+		dpopNonces.set(server.pdsUrl, '');
+		const from = server.stats.requests.length;
+		expect((await createRecord(session, streamOf('{}'))).status).toBe(200);
+		expect(pdsCalls(from)).toEqual([...PROBE, '200 POST /xrpc/com.atproto.repo.createRecord']);
+	});
+
 	it('an already aborted signal rejects before anything is sent', async () => {
 		const { sessions, key } = await signedIn();
 		const { client } = await createTestClient(server, { sessions, key });

@@ -244,7 +244,11 @@ export class OAuthSession {
 		const { signal } = init;
 		// a body that cannot be sent again (a stream) is not retried on `use_dpop_nonce`: a PDS
 		// nonce never seen (a new process) or seen long ago (rotated since) is learnt first
-		if (init.body != null && !isReplayableBody(init.body) && (await this.#needsNonceProbe(url.origin))) {
+		if (
+			init.body != null &&
+			!isReplayableBody(init.body) &&
+			(await this.#needsNonceProbe(url.origin, signal))
+		) {
 			await this.#probeNonce(signal);
 			// the probe refreshed a stale token: these are the tokens (and the PDS) now held
 			tokenSet = this.#session.tokenSet;
@@ -310,11 +314,19 @@ export class OAuthSession {
 	}
 
 	/** whether a stream to `origin` needs a probe first: see `PdsNonceSightings.needsProbe`. */
-	async #needsNonceProbe(origin: string): Promise<boolean> {
+	async #needsNonceProbe(origin: string, signal: AbortSignal | null | undefined): Promise<boolean> {
 		let cached = false;
 		try {
-			cached = (await this.#host.nonces.get(origin)) != null;
-		} catch {
+			const read = this.#host.nonces.get(origin);
+			// an async cache that stalls must not outlast the caller's signal (as in the DPoP layer)
+			const nonce =
+				signal == null || typeof read === 'string' || read === undefined
+					? await read
+					: await settleBefore(Promise.resolve(read), signal);
+			// an empty nonce is none, as the DPoP layer takes it
+			cached = typeof nonce === 'string' && nonce !== '';
+		} catch (err) {
+			if (signal?.aborted) throw signal.reason;
 			// a cache that cannot be read holds nothing the DPoP layer could send
 		}
 		return this.#host.nonceSightings.needsProbe(origin, cached);

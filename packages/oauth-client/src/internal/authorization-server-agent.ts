@@ -74,11 +74,15 @@ const isClockRefusal = (err: unknown, assertionSent: boolean): err is OAuthRespo
 	err instanceof OAuthResponseError &&
 	(err.error === 'invalid_dpop_proof' || (assertionSent && err.error === 'invalid_client'));
 
-/** whether an assertion's `iat` (seconds) is later than the server's `Date` on its answer. */
-const stampedAfter = (iat: number | undefined, headers: Headers): boolean => {
-	if (iat === undefined) return false;
+/**
+ * the server's `Date` on an answer (milliseconds) when it is earlier than an assertion's `iat`
+ * (seconds): the assertion came from the server's future. undefined otherwise, or without a
+ * readable `Date`.
+ */
+const dateBeforeStamp = (iat: number | undefined, headers: Headers): number | undefined => {
+	if (iat === undefined) return undefined;
 	const date = Date.parse(headers.get('date') ?? '');
-	return Number.isFinite(date) && iat > Math.floor(date / 1000);
+	return Number.isFinite(date) && iat > Math.floor(date / 1000) ? date : undefined;
 };
 
 /**
@@ -236,10 +240,10 @@ export class AuthorizationServerAgent {
 	}
 
 	/**
-	 * the client's authentication for a request to `origin`, stamped on that server's clock; the
-	 * assertion's `iat` (seconds) is noted in `stamp`.
+	 * the client's authentication for a request to `origin`, stamped on that server's clock (or at
+	 * `at`, milliseconds, for one request); the assertion's `iat` (seconds) is noted in `stamp`.
 	 */
-	async #clientAuth(origin: string, stamp: { iat?: number }): Promise<Record<string, string>> {
+	async #clientAuth(origin: string, stamp: { iat?: number }, at?: number): Promise<Record<string, string>> {
 		const { clientId, clientKey, server, clocks } = this.#options;
 		if (clientKey === undefined) {
 			return { client_id: clientId };
@@ -247,7 +251,7 @@ export class AuthorizationServerAgent {
 		// dated a little in the past: a server that refuses an assertion from its future must not
 		// get one from a clock a moment fast (a refused revocation looks like any other)
 		const now = () => {
-			const time = clocks.now(origin) - ASSERTION_BACKDATE_MS;
+			const time = (at ?? clocks.now(origin)) - ASSERTION_BACKDATE_MS;
 			stamp.iat = Math.floor(time / 1000);
 			return time;
 		};
@@ -271,10 +275,12 @@ export class AuthorizationServerAgent {
 		// at most one retry for each cause, each with a new nonce or clock, proof and assertion
 		let nonceRetried = false;
 		let clockRetried = false;
+		// a revocation's retry only: the assertion's time, read from the answer that hid its refusal
+		let stampAt: number | undefined;
 		for (;;) {
 			const offset = clocks.offset(origin);
 			const stamp: { iat?: number } = {};
-			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth(origin, stamp)) });
+			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth(origin, stamp, stampAt)) });
 			const sent = secretsIn(body);
 			const timeout = AbortSignal.timeout(this.#options.timeout);
 
@@ -314,14 +320,15 @@ export class AuthorizationServerAgent {
 				const json = await this.#readResponse(endpoint, response, maxBytes, emptyOk, sent);
 				// the reference server answers a revocation 200 whatever it refused (RFC 7009 §2.2):
 				// an assertion dated after its answer's Date was refused for its clock, unseen. sent
-				// once more on the server's clock, as a refusal said so would be
-				if (
-					endpoint === 'revocation' &&
-					!clockRetried &&
-					stampedAfter(stamp.iat, response.headers) &&
-					clocks.adopt(origin, response.headers, offset)
-				) {
+				// once more, dated by that Date. the shared clocks are left alone: the retry's 200
+				// would confirm whatever the Date said (a proxy's wrong clock), refused or not
+				const refusedAt =
+					endpoint === 'revocation' && !clockRetried
+						? dateBeforeStamp(stamp.iat, response.headers)
+						: undefined;
+				if (refusedAt !== undefined) {
 					clockRetried = true;
+					stampAt = refusedAt;
 					continue;
 				}
 				return { json, headers: response.headers, status: response.status, sent };
