@@ -200,10 +200,10 @@ export class OAuthSession {
 	 * a body that cannot be sent twice (a `ReadableStream`) is not retried when the PDS asks for a
 	 * new DPoP nonce, so when this client has not seen the PDS's nonce in the last 60 s (a new
 	 * process, or a few idle minutes: the reference PDS rotates it every 60 s), or the nonce cache
-	 * no longer holds it, a body-less
-	 * `GET /xrpc/com.atproto.server.getSession` is sent first to learn it (not traced as a request
-	 * of its own; `init.signal` applies to it, and what it throws is thrown). a PDS that answers it
-	 * without any `DPoP-Nonce` is taken not to use nonces for 10 minutes: no probe meanwhile.
+	 * no longer holds it, a body-less `GET /xrpc/com.atproto.server.getSession` is sent first to
+	 * learn it (not traced as a request of its own; `init.signal` applies to it, and what it throws
+	 * is thrown). a PDS that answers it without any `DPoP-Nonce` is taken not to use nonces for 10
+	 * minutes: no probe meanwhile.
 	 */
 	handle(pathname: string, init: RequestInit = {}): Promise<Response> {
 		const { tracer } = this.#host;
