@@ -1,6 +1,6 @@
 import type { ActorResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { OAuthCallbackError } from './errors.ts';
 import { createMemoryLock } from './lock.ts';
@@ -209,6 +209,31 @@ describe('OAuthClient.callback with a signal', () => {
 		});
 		expect(await settled(client.callback(params, { signal: controller.signal }))).toBe(reason);
 		expect(grantsSince(earlier)).toEqual([expect.objectContaining({ active: false })]);
+		expect(sessions.map.size).toBe(0);
+	});
+
+	it("is let go at once when the abort lands while another holder has the account's lock", async () => {
+		const controller = new AbortController();
+		const reason = new Error('deadline');
+		const lock = createMemoryLock();
+		const earlier = server.sessions(alice.did).length;
+		let release: () => void = () => {};
+		const { client, params, sessions } = await start({ requestLock: lock });
+		// another holder (a refresh of this account in this process) keeps the lock for a while
+		const held = lock(
+			`oauth-session-${alice.did}`,
+			() => new Promise<void>((resolve) => (release = resolve)),
+		);
+		const call = client.callback(params, { signal: controller.signal });
+		await vi.waitFor(() => expect(server.stats.token.authorization_code).toBe(1));
+		setTimeout(() => controller.abort(reason), 50);
+		// settled while the other holder still has the lock (it is released only below)
+		expect(await settled(call)).toBe(reason);
+		expect(grantsSince(earlier)).toEqual([expect.objectContaining({ active: false })]);
+		// the lock's turn comes: the sign-in's write sees the abort and stores nothing
+		release();
+		await held;
+		await new Promise((resolve) => setTimeout(resolve, 20));
 		expect(sessions.map.size).toBe(0);
 	});
 

@@ -48,6 +48,7 @@ import { storeIssuedSession } from './internal/store-issued-session.ts';
 import { toKeyset } from './internal/to-keyset.ts';
 import { tracedText } from './internal/traced-text.ts';
 import { isTransient } from './internal/transient-failure.ts';
+import { waitForLock } from './internal/wait-for-lock.ts';
 import type { LockFunction } from './lock.ts';
 import type {
 	AuthorizeOptions,
@@ -475,7 +476,9 @@ export class OAuthClient {
 				tokenSet: toTokenSet(tokens, stored.issuer, identity.pds, sentAt),
 			};
 			// under the lock: a refresh of an older session of this account must not overwrite it
-			replaced = await this.#lock(sessionLockName(did), async () => {
+			let entered = false;
+			const storing = this.#lock(sessionLockName(did), async () => {
+				entered = true;
 				// the caller's last word, before the write: once it lands, the sign-in stands (an abort
 				// then is not thrown, and the pauses between retried writes are not cut short)
 				signal?.throwIfAborted();
@@ -492,6 +495,8 @@ export class OAuthClient {
 				this.#emitUpdated(did, session);
 				return previous;
 			});
+			// a caller who gives up while another holder has the account's lock is let go at once
+			replaced = await waitForLock(storing, signal, () => entered);
 		} catch (err) {
 			// nothing is kept from a sign-in that failed (or that the caller gave up on): revoke what
 			// was issued, on a deadline of its own, never the caller's aborted signal
