@@ -237,6 +237,24 @@ describe('OAuthClient.callback with a signal', () => {
 		expect(sessions.map.size).toBe(0);
 	});
 
+	// a lock whose release fails (a Redlock-style lock) after its function stored the session: the
+	// session is kept, so its tokens must not be revoked under it
+	it('keeps a sign-in whose session was stored when the lock then fails', async () => {
+		const lock = createMemoryLock();
+		const earlier = server.sessions(alice.did).length;
+		const { client, params, sessions } = await start({
+			requestLock: async (name, fn) => {
+				const result = await lock(name, fn);
+				if (name.startsWith('oauth-session-')) throw new Error('release failed');
+				return result;
+			},
+		});
+		const { session } = await client.callback(params);
+		expect(sessions.map.has(alice.did)).toBe(true);
+		expect(grantsSince(earlier)).toEqual([expect.objectContaining({ active: true })]);
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+	});
+
 	it('lets the sign-in stand once the session is stored, and still revokes the grant it replaced', async () => {
 		const sessions = new MapStore<StoredSession>();
 		const { client: earlierClient, key } = await createTestClient(server, { sessions });

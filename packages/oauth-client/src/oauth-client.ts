@@ -452,6 +452,8 @@ export class OAuthClient {
 		const did = tokens.sub;
 		let session: StoredSession;
 		let replaced: StoredSession | undefined;
+		/** set once the session is stored: it, and the session it replaced (if any). */
+		let written: { session: StoredSession; previous: StoredSession | undefined } | undefined;
 		try {
 			if (stored.expectedDid !== undefined && did !== stored.expectedDid) {
 				throw new IdentityMismatchError('sub', stored.expectedDid, did);
@@ -492,18 +494,26 @@ export class OAuthClient {
 						(stored as { tokenSet?: { access_token?: unknown } } | undefined)?.tokenSet?.access_token ===
 						previous?.tokenSet.access_token,
 				);
+				written = { session, previous };
 				this.#emitUpdated(did, session);
 				return previous;
 			});
-			// a caller who gives up while another holder has the account's lock is let go at once
+			// a caller who gives up while another holder has the account's lock is let go (once the
+			// tokens are revoked, below)
 			replaced = await waitForLock(storing, signal, () => entered);
 		} catch (err) {
-			// nothing is kept from a sign-in that failed (or that the caller gave up on): revoke what
-			// was issued, on a deadline of its own, never the caller's aborted signal
-			await agent
-				.revoke(tokens.refresh_token ?? tokens.access_token, AbortSignal.timeout(REVOCATION_TIMEOUT_MS))
-				.catch(() => {});
-			throw err;
+			// stored, then the lock failed (its release, say): the session is kept and live, and the
+			// sign-in stands, as once it is stored. its tokens must not be revoked under it
+			if (written !== undefined) {
+				({ session, previous: replaced } = written);
+			} else {
+				// nothing is kept from a sign-in that failed (or that the caller gave up on): revoke
+				// what was issued, on a deadline of its own, never the caller's aborted signal
+				await agent
+					.revoke(tokens.refresh_token ?? tokens.access_token, AbortSignal.timeout(REVOCATION_TIMEOUT_MS))
+					.catch(() => {});
+				throw err;
+			}
 		}
 		// the grant this sign-in replaced is no longer stored, so no sign-out could end it: it is
 		// revoked now, best effort (the sign-in stands whatever its server says), by its refresh

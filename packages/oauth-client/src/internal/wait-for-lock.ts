@@ -18,6 +18,11 @@ export const waitForLock = <T>(
 			run.catch(() => {});
 			reject(signal.reason);
 		};
+		// a signal aborted already gets no 'abort' event
+		if (signal.aborted) {
+			onAbort();
+			if (!entered()) return;
+		}
 		signal.addEventListener('abort', onAbort, { once: true });
 		run.then(
 			(value) => {
