@@ -267,6 +267,69 @@ describe('OAuthSession with a body that cannot be sent twice', () => {
 		expect(pdsCalls(from)).toEqual([...PROBE, '200 POST /xrpc/com.atproto.repo.createRecord']);
 	});
 
+	it('streams sent at once on a new process share one probe', async () => {
+		const { sessions, key } = await signedIn();
+		const { client } = await createTestClient(server, { sessions, key });
+		const session = await client.restore(alice.did);
+		const other = await client.restore(alice.did);
+		const from = server.stats.requests.length;
+		const responses = await Promise.all([
+			createRecord(session, streamOf('{"rkey":"a"}')),
+			createRecord(session, streamOf('{"rkey":"b"}')),
+			createRecord(other, streamOf('{"rkey":"c"}')),
+		]);
+		expect(responses.map((response) => response.status)).toEqual([200, 200, 200]);
+		const calls = pdsCalls(from);
+		expect(calls.filter((call) => call.includes('getSession'))).toEqual(PROBE);
+		expect(calls.filter((call) => call.includes('createRecord'))).toEqual(
+			Array(3).fill('200 POST /xrpc/com.atproto.repo.createRecord'),
+		);
+		server.assertNoRejections();
+	});
+
+	it("a stream waiting for another's probe is given up on its own signal; the other goes on", async () => {
+		const { sessions, key } = await signedIn();
+		const { client } = await createTestClient(server, { sessions, key });
+		const session = await client.restore(alice.did);
+		server.behaviour.resourceDelayMs = 300;
+		const from = server.stats.requests.length;
+		const first = createRecord(session, streamOf('{"rkey":"first"}'));
+		const controller = new AbortController();
+		const reason = new Error('the visitor left');
+		const second = createRecord(session, streamOf('{"rkey":"second"}'), controller.signal);
+		controller.abort(reason);
+		await expect(second).rejects.toBe(reason);
+		// at once: not after the probe it waited for
+		expect(pdsCalls(from)).not.toContain(PROBE[1]);
+		expect((await first).status).toBe(200);
+		expect(pdsCalls(from)).toEqual([...PROBE, '200 POST /xrpc/com.atproto.repo.createRecord']);
+	});
+
+	it('a stream whose shared probe was given up by its sender sends its own, and goes', async () => {
+		const { sessions, key } = await signedIn();
+		const { client } = await createTestClient(server, { sessions, key });
+		const session = await client.restore(alice.did);
+		server.behaviour.resourceDelayMs = 300;
+		const from = server.stats.requests.length;
+		const controller = new AbortController();
+		const reason = new Error('the first visitor left');
+		const first = createRecord(session, streamOf('{"rkey":"first"}'), controller.signal);
+		const second = createRecord(session, streamOf('{"rkey":"second"}'));
+		// the first probe reached the PDS with its nonce, and is held there
+		await vi.waitFor(() => {
+			expect(server.stats.requests.slice(from).some((request) => request.proof === 'valid')).toBe(true);
+		});
+		controller.abort(reason);
+		await expect(first).rejects.toBe(reason);
+		expect((await second).status).toBe(200);
+		const calls = pdsCalls(from);
+		// its own probe (the nonce known by now), then its stream; the first stream never went
+		expect(calls.filter((call) => call.includes('createRecord'))).toEqual([
+			'200 POST /xrpc/com.atproto.repo.createRecord',
+		]);
+		expect(calls.filter((call) => call.includes('getSession')).length).toBeGreaterThanOrEqual(2);
+	});
+
 	it('an already aborted signal rejects before anything is sent', async () => {
 		const { sessions, key } = await signedIn();
 		const { client } = await createTestClient(server, { sessions, key });

@@ -249,7 +249,7 @@ export class OAuthSession {
 			!isReplayableBody(init.body) &&
 			(await this.#needsNonceProbe(url.origin, signal))
 		) {
-			await this.#probeNonce(signal);
+			await this.#probeNonceOnce(url.origin, signal);
 			// the probe refreshed a stale token: these are the tokens (and the PDS) now held
 			tokenSet = this.#session.tokenSet;
 			url = this.#pdsUrl(pathname, tokenSet.aud);
@@ -325,7 +325,7 @@ export class OAuthSession {
 					: await settleBefore(Promise.resolve(read), signal);
 			// an empty nonce is none, as the DPoP layer takes it
 			cached = typeof nonce === 'string' && nonce !== '';
-		} catch (err) {
+		} catch {
 			if (signal?.aborted) throw signal.reason;
 			// a cache that cannot be read holds nothing the DPoP layer could send
 		}
@@ -337,6 +337,28 @@ export class OAuthSession {
 		const response = await this.#fetch(url, init);
 		this.#host.nonceSightings.note(url.origin, response);
 		return response;
+	}
+
+	/**
+	 * `#probeNonce`, or the probe of `origin` that another call (of any session on that PDS) has
+	 * under way: the nonce it brings is the origin's, whoever's token it carried.
+	 */
+	async #probeNonceOnce(origin: string, signal: AbortSignal | null | undefined): Promise<void> {
+		const sightings = this.#host.nonceSightings;
+		const pending = sightings.probing(origin);
+		if (pending !== undefined) {
+			try {
+				await (signal == null ? pending : settleBefore(pending, signal));
+				return;
+			} catch {
+				if (signal?.aborted) throw signal.reason;
+				// another caller's probe failed (its abort, its session refused): that says nothing
+				// of ours, which is sent now
+			}
+		}
+		const probe = this.#probeNonce(signal);
+		sightings.probeStarted(origin, probe);
+		await probe;
 	}
 
 	/**

@@ -20,6 +20,8 @@ interface Sighting {
  */
 export class PdsNonceSightings {
 	readonly #seen = new Map<string, Sighting>();
+	/** the probe under way per origin: one entry while it runs, none after. */
+	readonly #probes = new Map<string, Promise<void>>();
 	readonly #now: () => number;
 
 	constructor(now: () => number) {
@@ -61,5 +63,23 @@ export class PdsNonceSightings {
 		// a clock moved back counts as never seen: an age below zero says nothing
 		if (age < 0 || age >= (sighting.nonce ? NONCE_FRESH_MS : NO_NONCE_MEMORY_MS)) return true;
 		return sighting.nonce && !cached;
+	}
+
+	/**
+	 * the probe of `origin` under way, if any: streams that need one at the same moment (a new
+	 * process's first uploads) wait for it rather than each send their own.
+	 */
+	probing(origin: string): Promise<void> | undefined {
+		return this.#probes.get(origin);
+	}
+
+	/** records `probe` as the one under way for `origin`, until it settles. */
+	probeStarted(origin: string, probe: Promise<void>): void {
+		this.#probes.set(origin, probe);
+		const done = () => {
+			if (this.#probes.get(origin) === probe) this.#probes.delete(origin);
+		};
+		// handled here as well as by its caller: a failed probe is no unhandled rejection
+		probe.then(done, done);
 	}
 }
