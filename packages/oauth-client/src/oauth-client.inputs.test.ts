@@ -117,6 +117,19 @@ describe('OAuthClient input checks', () => {
 			await client.restore(alice.did, { refresh: true });
 			expect(server.stats.token.refresh_token).toBe(1);
 		});
+
+		it('restore refuses an option it does not know, refreshing nothing', async () => {
+			const { client } = await createTestClient(server);
+			await signIn(server, client, alice.did);
+			// another method's option (restore takes no signal), and a misspelt one
+			await expect(client.restore(alice.did, loose({ signal: AbortSignal.timeout(1000) }))).rejects.toThrow(
+				'restore(did, options) has no option "signal" (it takes refresh)',
+			);
+			await expect(client.restore(alice.did, loose({ refesh: true }))).rejects.toThrow(
+				/has no option "refesh"/,
+			);
+			expect(server.stats.token.refresh_token ?? 0).toBe(0);
+		});
 	});
 
 	describe('callback', () => {
@@ -232,6 +245,32 @@ describe('OAuthClient input checks', () => {
 			await expect(client.authorize({ target: loose({ type: 'account' }) })).rejects.toThrow(
 				/target\.identifier must be/,
 			);
+		});
+
+		it('refuses an option it does not know, before anything is sent', async () => {
+			const { client } = await createTestClient(server);
+			const target = { type: 'account', identifier: 'alice.test' } as const;
+			// a misspelt redirectUri would otherwise send the visitor back to the first one
+			await expect(
+				client.authorize(loose({ target, redirectURI: 'http://127.0.0.1/other' })),
+			).rejects.toThrow(
+				'authorize(options) has no option "redirectURI" (it takes target, state, scope, redirectUri, prompt, signal)',
+			);
+			// an OAuth parameter's own name is not an option either
+			await expect(client.authorize(loose({ target, login_hint: 'bob.test' }))).rejects.toThrow(
+				/has no option "login_hint"/,
+			);
+			expect(server.stats.par ?? 0).toBe(0);
+			// every option it does take, given as undefined, is taken
+			const { url } = await client.authorize({
+				target,
+				state: undefined,
+				scope: undefined,
+				redirectUri: undefined,
+				prompt: undefined,
+				signal: undefined,
+			});
+			expect(url.searchParams.get('request_uri')).toBeTruthy();
 		});
 
 		it('refuses a signal that is the controller, with the hint', async () => {

@@ -23,8 +23,10 @@ import type { AuthorizationServerAgent } from './internal/authorization-server-a
 import { checkCallback, readCallbackState, toCallbackParams } from './internal/callback-params.ts';
 import { checkClientOptions } from './internal/check-client-options.ts';
 import {
+	AUTHORIZE_OPTIONS,
 	checkCallbackOptions,
 	checkDidArgument,
+	checkOptionNames,
 	checkRestoreOptions,
 	checkSignal,
 } from './internal/check-method-arguments.ts';
@@ -266,6 +268,7 @@ export class OAuthClient {
 		if (typeof options !== 'object' || options === null) {
 			throw new TypeError(`authorize(options) expects an object such as { target }, got ${kindOf(options)}`);
 		}
+		checkOptionNames('authorize(options)', options, AUTHORIZE_OPTIONS);
 		const { target, signal } = options;
 		checkSignal(signal);
 		const redirectUri = options.redirectUri ?? this.metadata.redirect_uris[0]!;

@@ -1,5 +1,5 @@
 import { kindOf } from '@atcute-oauth/internal/kind-of';
-import type { CallbackOptions, RestoreOptions } from '../oauth-client-options.ts';
+import type { AuthorizeOptions, CallbackOptions, RestoreOptions } from '../oauth-client-options.ts';
 
 /** how much of a wrong string argument an error message repeats. */
 const MAX_SHOWN = 64;
@@ -21,6 +21,34 @@ export const checkDidArgument = (method: 'restore' | 'revoke', did: unknown): vo
 };
 
 /**
+ * refuses an option `call` does not know: a misspelt one (`redirectURI`, `sigal`) or another
+ * method's (`signal` to `restore`) would otherwise be ignored without a word, and what it meant
+ * never happen.
+ * @throws TypeError naming the option and those `call` takes
+ */
+export const checkOptionNames = (call: string, options: object, known: readonly string[]): void => {
+	for (const name of Object.keys(options)) {
+		if (!known.includes(name)) {
+			const shown = JSON.stringify(name.length > MAX_SHOWN ? `${name.slice(0, MAX_SHOWN)}…` : name);
+			throw new TypeError(`${call} has no option ${shown} (it takes ${known.join(', ')})`);
+		}
+	}
+};
+
+/** the options `restore` knows. */
+const RESTORE_OPTIONS = ['refresh'] as const satisfies readonly (keyof RestoreOptions)[];
+
+/** the options `authorize` knows. */
+export const AUTHORIZE_OPTIONS: readonly (keyof AuthorizeOptions)[] = [
+	'target',
+	'state',
+	'scope',
+	'redirectUri',
+	'prompt',
+	'signal',
+];
+
+/**
  * refuses a `refresh` that is none of its three values: a string from the environment ('true')
  * would otherwise mean `'auto'` without a word.
  * @throws TypeError naming the option
@@ -31,6 +59,7 @@ export const checkRestoreOptions = (options: RestoreOptions): void => {
 			`restore(did, options) expects an object such as { refresh: true }, got ${kindOf(options)}`,
 		);
 	}
+	checkOptionNames('restore(did, options)', options, RESTORE_OPTIONS);
 	const refresh: unknown = options.refresh;
 	if (refresh !== undefined && refresh !== true && refresh !== false && refresh !== 'auto') {
 		const got = typeof refresh === 'string' ? JSON.stringify(refresh.slice(0, MAX_SHOWN)) : kindOf(refresh);
@@ -50,7 +79,7 @@ export const checkSignal = (signal: unknown): void => {
 };
 
 /** the options `callback` knows. */
-const CALLBACK_OPTIONS = new Set(['signal']);
+const CALLBACK_OPTIONS = ['signal'] as const satisfies readonly (keyof CallbackOptions)[];
 
 /**
  * refuses `callback`'s options when they are not an object of known options: a misspelt
@@ -65,11 +94,6 @@ export const checkCallbackOptions = (options: CallbackOptions | undefined): void
 			`callback(params, options) expects an object such as { signal }, got ${kindOf(options)}`,
 		);
 	}
-	for (const name of Object.keys(options)) {
-		if (!CALLBACK_OPTIONS.has(name)) {
-			const shown = JSON.stringify(name.length > MAX_SHOWN ? `${name.slice(0, MAX_SHOWN)}…` : name);
-			throw new TypeError(`callback(params, options) has no option ${shown} (it takes signal)`);
-		}
-	}
+	checkOptionNames('callback(params, options)', options, CALLBACK_OPTIONS);
 	checkSignal(options.signal);
 };
