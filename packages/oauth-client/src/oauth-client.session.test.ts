@@ -548,6 +548,32 @@ describe('OAuthClient sessions', () => {
 		await expect(client.restore(alice.did)).rejects.toBeInstanceOf(SessionNotFoundError);
 	});
 
+	it('a session object whose refresh ended the session sends its dead tokens no more, and takes up a new sign-in', async () => {
+		const { client, sessions } = await createTestClient(server);
+		const session = (await signIn(server, client, alice.did)).session;
+		// the PDS's nonce learnt: the calls below are sent once each
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+		server.behaviour.refreshFailure = 'invalid_grant';
+		await expect(session.refresh()).rejects.toBeInstanceOf(TokenRefreshError);
+		expect(sessions.map.has(alice.did)).toBe(false);
+		server.behaviour.refreshFailure = undefined;
+
+		// its next call reads the store, finds nothing, and sends nothing
+		let from = server.stats.requests.length;
+		await expect(session.handle('/xrpc/com.atproto.server.getSession')).rejects.toBeInstanceOf(
+			SessionNotFoundError,
+		);
+		expect(server.stats.requests.slice(from)).toEqual([]);
+
+		// the account signs in again: the old object goes on with the new session's tokens
+		await signIn(server, client, alice.did);
+		from = server.stats.requests.length;
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+		expect(server.stats.requests.slice(from).map((request) => `${request.status} ${request.path}`)).toEqual([
+			'200 /xrpc/com.atproto.server.getSession',
+		]);
+	});
+
 	it('holds the lock from reading the session to storing the refreshed one', async () => {
 		const inner = createMemoryLock();
 		const events: string[] = [];

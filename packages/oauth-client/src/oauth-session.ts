@@ -13,7 +13,7 @@ import type { Sha256Function } from '@atcute/oauth-keys';
 import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
-import { SessionNotFoundError } from './errors.ts';
+import { AuthMethodUnsatisfiableError, SessionNotFoundError, TokenRefreshError } from './errors.ts';
 import type { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { discardBody } from './internal/read-json-body.ts';
 import type { RefreshDeferrals } from './internal/refresh-deferrals.ts';
@@ -126,6 +126,12 @@ export class OAuthSession {
 	#session: StoredSession;
 	/** set by `signOut()`: the object sends nothing more. */
 	#signedOut = false;
+	/**
+	 * set when a refresh of this object's ended the session (`TokenRefreshError`,
+	 * `AuthMethodUnsatisfiableError`): its tokens are dead, and are not sent again. its next call
+	 * reads the store first: a session stored since (the account signed in again) is taken up.
+	 */
+	#ended = false;
 	#scopes: ScopeSet | undefined;
 	#scopesOf: string | undefined;
 	#audOrigin: string | undefined;
@@ -238,6 +244,8 @@ export class OAuthSession {
 	async #send(pathname: string, init: RequestInit): Promise<Response> {
 		// its tokens are the user's no more, whether or not the server confirmed their revocation
 		if (this.#signedOut) throw new SessionNotFoundError(this.did);
+		// a dead token would only be refused: the stored session (if any) is read instead
+		if (this.#ended) await this.#refreshFor(this.#session.tokenSet.access_token, init.signal);
 		let tokenSet = this.#session.tokenSet;
 		// checked before anything is sent, a refresh included
 		let url = this.#pdsUrl(pathname, tokenSet.aud);
@@ -425,7 +433,15 @@ export class OAuthSession {
 
 	/** refreshes (or adopts what another holder stored); says which, with the tokens now held. */
 	async #refresh(staleAccessToken: string | undefined, refused = false): Promise<RefreshResult> {
-		const { session, refreshed, withheld } = await this.#host.refresh(this.did, staleAccessToken, refused);
+		let outcome: RefreshOutcome;
+		try {
+			outcome = await this.#host.refresh(this.did, staleAccessToken, refused);
+		} catch (err) {
+			if (err instanceof TokenRefreshError || err instanceof AuthMethodUnsatisfiableError) this.#ended = true;
+			throw err;
+		}
+		const { session, refreshed, withheld } = outcome;
+		this.#ended = false;
 		// the account signed in again meanwhile, and the stored session has a DPoP key of its own:
 		// its tokens are bound to that key, so proofs are signed with it from now on (the old key's
 		// proofs would be refused, and every refusal would spend another refresh)
