@@ -21,7 +21,7 @@ describe('formatScopeToken', () => {
 				'rpc:*?aud=did:web:api.bsky.app%23bsky_appview',
 			],
 			[
-				{ resource: 'blob', accept: ['text/html', 'IMAGE/PNG', 'image/*'] },
+				{ resource: 'blob', accept: ['text/html', 'image/png', 'image/*'] },
 				'blob?accept=image/*&accept=text/html',
 			],
 			[{ resource: 'account', attr: 'email', action: 'read' }, 'account:email'],
@@ -45,12 +45,24 @@ describe('formatScopeToken', () => {
 			'repo:app.bsky.feed.post?action=create',
 			'rpc?lxm=app.bsky.actor.getProfile&lxm=app.bsky.feed.getFeed&aud=*',
 			'blob:image/*',
+			'blob:Image/*',
+			'blob?accept=IMAGE/PNG&accept=image/*',
 			'account:repo?action=manage',
 			'identity:*',
 			'include:app.bsky.authFullApp?aud=did:web:api.bsky.app%23bsky_appview',
 		]) {
 			expect(formatScopeToken(parseScopeToken(token)!)).toBe(token);
 		}
+	});
+
+	it('keeps the case of blob types as written (deliberately unlike the reference), as the PDS matches them', () => {
+		const permission: ScopePermission = { resource: 'blob', accept: ['text/html', 'IMAGE/PNG', 'image/*'] };
+		expect(formatScopeToken(permission)).toBe('blob?accept=IMAGE/PNG&accept=image/*&accept=text/html');
+		// a type that a same-case wildcard covers is still dropped
+		expect(formatScopeToken({ resource: 'blob', accept: ['Image/png', 'Image/*'] })).toBe('blob:Image/*');
+		// the reference matches its parsed pattern as written, but formats it lower-cased
+		expect(referenceFields('blob:Image/*')).toEqual({ resource: 'blob', accept: ['Image/*'] });
+		expect(referenceNormalize('blob:Image/*')).toEqual({ valid: true, canonical: 'blob:image/*' });
 	});
 
 	it('escapes characters form encoding escapes in query values, as the reference does', () => {

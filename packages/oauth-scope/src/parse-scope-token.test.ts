@@ -21,9 +21,14 @@ describe('parseScopeToken', () => {
 			lxm: ['app.bsky.feed.getFeed'],
 			aud: 'did:web:api.bsky.app#bsky_appview',
 		});
-		expect(parseScopeToken('blob?accept=video/*&accept=IMAGE/PNG')).toEqual({
+		expect(parseScopeToken('blob?accept=video/*&accept=image/png')).toEqual({
 			resource: 'blob',
 			accept: ['image/png', 'video/*'],
+		});
+		// the case is kept: the PDS matches the pattern as written
+		expect(parseScopeToken('blob?accept=video/*&accept=IMAGE/PNG&accept=Video/MP4')).toEqual({
+			resource: 'blob',
+			accept: ['IMAGE/PNG', 'Video/MP4', 'video/*'],
 		});
 		expect(parseScopeToken('account:email')).toEqual({ resource: 'account', attr: 'email', action: 'read' });
 		expect(parseScopeToken('account?action=manage&attr=repo')).toEqual({
@@ -125,7 +130,7 @@ describe('parseScopeToken', () => {
 			const type = `t${name.toString().padStart(4, '0')}`;
 			for (let sub = 0; sub < 10; sub++) accept.push(`${type}/s${sub}`);
 			if (name % 10 === 0) {
-				accept.push(`${type.toUpperCase()}/*`);
+				accept.push(`${type}/*`);
 				expected.push(`${type}/*`);
 			} else {
 				for (let sub = 0; sub < 10; sub++) expected.push(`${type}/s${sub}`);

@@ -20,7 +20,7 @@ export interface RpcRequest {
 /** uploading a blob of a media type. */
 export interface BlobRequest {
 	readonly type: 'blob';
-	/** the blob's media type, such as `image/png`; compared without regard to case. */
+	/** the blob's media type, such as `image/png`, as the upload's `Content-Type` sends it; compared exactly, case included, as the PDS does. */
 	readonly mime: string;
 }
 

@@ -58,7 +58,7 @@ export interface RpcPermission {
  */
 export interface BlobPermission {
 	readonly resource: 'blob';
-	/** lower-case MIME types and `type/` wildcard patterns, sorted and unique; the match-all pattern stands alone. */
+	/** MIME types and `type/` wildcard patterns, in their case as written (matched exactly), sorted and unique; the match-all pattern stands alone. */
 	readonly accept: readonly string[];
 }
 

@@ -6,7 +6,7 @@ import { parseScopeToken } from './parse-scope-token.ts';
 import type { PermissionRequest } from './permission-request.ts';
 import { scope } from './scope.ts';
 import { ScopeSet } from './scope-set.ts';
-import { referenceAllows, referenceFields, referenceNormalize } from './test-utils/reference.ts';
+import { referenceAllows, referenceNormalize } from './test-utils/reference.ts';
 import { generateTokens, MALFORMED_TOKENS } from './test-utils/scope-corpus.ts';
 
 const APPVIEW = 'did:web:api.bsky.app#bsky_appview';
@@ -66,11 +66,37 @@ describe('allows', () => {
 		expect(allows('blob:*/*', blob('nonsense'))).toBe(false);
 	});
 
-	it('compares media types without regard to case (deliberately unlike the reference)', () => {
-		expect(allows('blob:image/png', blob('IMAGE/PNG'))).toBe(true);
-		expect(referenceAllows('blob:image/png', blob('IMAGE/PNG'))).toBe(false);
-		expect(allows('blob:IMAGE/*', blob('image/png'))).toBe(true);
-		expect(referenceAllows('blob:IMAGE/*', blob('image/png'))).toBe(false);
+	it('compares media types exactly, case included, as the PDS does', () => {
+		// the PDS checks the upload's Content-Type as sent against each granted pattern as written
+		const cases: [granted: string, mime: string, allowed: boolean][] = [
+			// a grant our builder writes, and an upload sent with an upper-case Content-Type
+			[`atproto ${scope.blob({ accept: ['image/*'] })}`, 'IMAGE/PNG', false],
+			['atproto blob:image/*', 'image/PNG', true],
+			['atproto blob:image/png', 'IMAGE/PNG', false],
+			['atproto blob:image/png', 'image/PNG', false],
+			// a hand-written token the authorization server grants literally
+			['atproto blob:Image/*', 'image/png', false],
+			['atproto blob:Image/*', 'Image/png', true],
+			['atproto blob:IMAGE/PNG', 'IMAGE/PNG', true],
+			['atproto blob:IMAGE/PNG', 'image/png', false],
+			['atproto blob?accept=IMAGE/PNG&accept=image/*', 'IMAGE/PNG', true],
+			['atproto blob?accept=IMAGE/PNG&accept=image/*', 'Image/png', false],
+		];
+		for (const [granted, mime, allowed] of cases) {
+			expect(allows(granted, blob(mime)), `${granted} / ${mime}`).toBe(allowed);
+			expect(referenceAllows(granted, blob(mime)), `${granted} / ${mime}`).toBe(allowed);
+		}
+	});
+
+	it('allows every blob request with transition:generic, however malformed, as the reference does', () => {
+		// `blob:*/*` allows none of these: they are not media types. transition:generic is checked first
+		for (const mime of ['image/pngé', 'image/png\t', '', 'not a mime', 'image/*', 'IMAGE/PNG']) {
+			expect(allows('atproto transition:generic', blob(mime)), mime).toBe(true);
+			expect(referenceAllows('atproto transition:generic', blob(mime)), mime).toBe(true);
+		}
+		for (const mime of ['image/pngé', 'image/png\t', '', 'not a mime', 'image/*']) {
+			expect(allows('atproto blob:*/*', blob(mime)), mime).toBe(false);
+		}
 	});
 
 	it('treats account manage as including read', () => {
@@ -338,9 +364,12 @@ describe('ScopeSet', () => {
 			permissions: [{ resource: 'blob', accept: ['IMAGE/PNG', 'image/*'] }, { resource: 'atproto' }],
 			unknown: ['openid'],
 		});
-		expect(String(set)).toBe('atproto blob:image/*');
+		// `IMAGE/PNG` is not covered by `image/*`: the PDS compares case and all
+		expect(String(set)).toBe('atproto blob?accept=IMAGE/PNG&accept=image/*');
 		expect(set.unknown).toEqual(['openid']);
 		expect(set.allows(blob('image/gif'))).toBe(true);
+		expect(set.allows(blob('IMAGE/PNG'))).toBe(true);
+		expect(set.allows(blob('IMAGE/GIF'))).toBe(false);
 	});
 
 	it('throws a TypeError for a parsed scope holding an invalid permission', () => {
@@ -395,6 +424,8 @@ const GRANT_TOKENS: readonly string[] = [
 	'blob:*/*',
 	'blob?accept=video/mp4&accept=text/html',
 	'blob:image/png',
+	'blob:Image/*',
+	'blob?accept=IMAGE/PNG&accept=video/*',
 	'account:email',
 	'account:email?action=manage',
 	'account:repo?action=manage',
@@ -421,6 +452,10 @@ const REQUESTS: readonly PermissionRequest[] = [
 	...[
 		'image/png',
 		'image/jpeg',
+		'IMAGE/PNG',
+		'Image/png',
+		'image/PNG',
+		'VIDEO/mp4',
 		'video/mp4',
 		'video/webm',
 		'text/html',
@@ -478,10 +513,8 @@ describe('allows against @atproto/oauth-scopes (ScopePermissionsTransition)', ()
 	it('agrees on every request against each token of the differential corpus as a grant', () => {
 		const tokens = [...new Set([...generateTokens(), ...MALFORMED_TOKENS])].filter((token) => {
 			const outcome = referenceNormalize(token);
-			// leave out what the reference throws on, and upper-case media types (see the case test)
-			if (!outcome.valid && outcome.threw) return false;
-			const accept = (referenceFields(token) as { accept?: string[] } | undefined)?.accept ?? [];
-			return accept.every((item) => item === item.toLowerCase());
+			// leave out what the reference throws on
+			return outcome.valid || !outcome.threw;
 		});
 		const disagreements: string[] = [];
 		for (const granted of tokens) {

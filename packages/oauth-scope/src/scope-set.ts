@@ -156,13 +156,13 @@ export class ScopeSet {
 	}
 
 	#allowsBlob(mime: string): boolean {
-		// media types are case-insensitive (RFC 2045 §5.1); the granted patterns are lower case
-		const type = mime.toLowerCase();
-		if (!isMediaType(type)) {
+		// compared exactly, not case-folded: the PDS checks the upload's Content-Type as sent against
+		// the granted patterns as written, so `IMAGE/PNG` is not allowed by `blob:image/*` there
+		if (!isMediaType(mime)) {
 			return false;
 		}
 		return (
-			this.#anyBlob || this.#blobTypes.has(type) || this.#blobWildcards.has(type.slice(0, type.indexOf('/')))
+			this.#anyBlob || this.#blobTypes.has(mime) || this.#blobWildcards.has(mime.slice(0, mime.indexOf('/')))
 		);
 	}
 

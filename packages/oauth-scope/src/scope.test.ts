@@ -134,7 +134,6 @@ const CASES: readonly [name: string, build: () => string, expected: string][] = 
 		() => scope.blob({ accept: ['image/png', 'image/*'] }),
 		'blob:image/*',
 	],
-	['blob lower-cases types', () => scope.blob({ accept: ['IMAGE/PNG'] }), 'blob:image/png'],
 	['blob keeps a plus sign', () => scope.blob({ accept: ['image/svg+xml'] }), 'blob:image/svg+xml'],
 	[
 		'blob with concrete types, sorted',
@@ -184,6 +183,18 @@ describe('scope', () => {
 		expect(referenceNormalize(token)).toEqual({ valid: true, canonical: theirs });
 		expect(referenceNormalize(theirs)).toEqual({ valid: false, threw: false });
 		expect(parseScopeToken(theirs)).toBeUndefined();
+	});
+
+	it('keeps the case of blob types (deliberately unlike the reference), so the token grants what it says', () => {
+		const token = scope.blob({ accept: ['IMAGE/PNG', 'image/*', 'Image/png'] });
+		// `IMAGE/PNG` and `Image/png` are not covered by `image/*`: the PDS compares case and all
+		expect(token).toBe('blob?accept=IMAGE/PNG&accept=Image/png&accept=image/*');
+		expect(scope.blob({ accept: ['Image/png', 'Image/*'] })).toBe('blob:Image/*');
+
+		// the reference reads our string to the same permission, and matches it as written
+		expect(referenceFields(token)).toEqual(parseScopeToken(token));
+		// but its own canonical form lower-cases, which grants other uploads than the token it read
+		expect(referenceNormalize(token)).toEqual({ valid: true, canonical: 'blob:image/*' });
 	});
 
 	it('has the atproto and transitional constants', () => {

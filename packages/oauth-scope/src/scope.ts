@@ -34,7 +34,7 @@ export interface RepoScopeOptions {
 
 /** options for `scope.blob`. */
 export interface BlobScopeOptions {
-	/** MIME types or patterns: `image/png`, `image/*`, or the match-all pattern. */
+	/** MIME types or patterns: `image/png`, `image/*`, or the match-all pattern; the case is kept, and matched exactly by the PDS. */
 	accept: readonly string[];
 }
 

@@ -6,19 +6,24 @@ import { readParams, type ScopeSyntax } from './scope-syntax.ts';
 
 const PARAMS = ['accept'];
 
-/** the canonical accept list: lower case, no entry another one covers, sorted. */
+/**
+ * the canonical accept list: no entry another one covers, sorted. the case is kept as written: the
+ * PDS compares a pattern with the upload's media type exactly, so `Image/*` and `image/*` grant
+ * different uploads, and lower-casing one would make the token grant what the server refuses.
+ */
 const canonicalAccept = (accept: readonly string[]): readonly string[] => {
-	const lower = sortUnique(accept.map((item) => item.toLowerCase()));
-	if (lower.includes(ANY_MEDIA_TYPE)) {
+	const sorted = sortUnique(accept);
+	if (sorted.includes(ANY_MEDIA_TYPE)) {
 		return [ANY_MEDIA_TYPE];
 	}
-	// `image/png` adds nothing next to `image/*`. the types with a wildcard go in a set first, so
-	// this stays linear in the number of values (a token may carry tens of thousands of them)
+	// `image/png` adds nothing next to `image/*` (but `IMAGE/PNG` does). the types with a wildcard go
+	// in a set first, so this stays linear in the number of values (a token may carry tens of
+	// thousands of them)
 	const wildcardTypes = new Set<string>();
-	for (const item of lower) {
+	for (const item of sorted) {
 		if (item.endsWith('/*')) wildcardTypes.add(item.slice(0, -2));
 	}
-	return lower.filter((item) => item.endsWith('/*') || !wildcardTypes.has(item.slice(0, item.indexOf('/'))));
+	return sorted.filter((item) => item.endsWith('/*') || !wildcardTypes.has(item.slice(0, item.indexOf('/'))));
 };
 
 /** checks and canonicalizes a blob permission's values. */
