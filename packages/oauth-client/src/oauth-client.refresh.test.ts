@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import {
 	type DidDocumentResolver,
 	LocalActorResolver,
@@ -106,6 +109,38 @@ describe('OAuthClient refresh rules', () => {
 			await expect.poll(() => events).toEqual([{ type: 'deleted', sub: carol.did, cause: 'issuer_changed' }]);
 		} finally {
 			await other.close();
+		}
+	});
+
+	it('ends the session when the new PDS names another issuer that cannot be reached', async () => {
+		// a port nothing listens on: the new authorization server is down (and may stay down)
+		const closed = createServer();
+		await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+		const downIssuer = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+		await new Promise<void>((resolve) => closed.close(() => resolve()));
+		const newPds = createServer((request, response) => {
+			if (request.url !== '/.well-known/oauth-protected-resource') return response.writeHead(404).end();
+			response.writeHead(200, { 'content-type': 'application/json' });
+			response.end(JSON.stringify({ resource: newPdsUrl, authorization_servers: [downIssuer] }));
+		});
+		await new Promise<void>((resolve) => newPds.listen(0, '127.0.0.1', resolve));
+		const newPdsUrl = `http://127.0.0.1:${(newPds.address() as AddressInfo).port}`;
+		try {
+			const carol = newAccount();
+			const { client, sessions } = await createTestClient(server);
+			await signIn(server, client, carol.did);
+			server.updateAccount(carol.did, { pdsEndpoint: newPdsUrl });
+
+			// not a transient failure to retry for as long as that server is down: the account left
+			const error = await refreshError(client.restore(carol.did, { refresh: true }));
+			expect(error).toBeInstanceOf(TokenRefreshError);
+			expect(error).toMatchObject({ did: carol.did, reason: 'issuer_changed' });
+			expect((error as Error).cause).toMatchObject({ expected: server.issuer, actual: downIssuer });
+			expect(sessions.map.has(carol.did)).toBe(false);
+			expect(server.stats.token.refresh_token ?? 0).toBe(0);
+			expect(server.sessions(carol.did).map((grant) => grant.active)).toEqual([false]);
+		} finally {
+			await new Promise<void>((resolve) => newPds.close(() => resolve()));
 		}
 	});
 

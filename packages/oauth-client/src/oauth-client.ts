@@ -208,7 +208,8 @@ export class OAuthClient {
 			checkClientKey: (did, session) => {
 				pinnedClientKey(this.keyset, session.authMethod, did);
 			},
-			resolveIdentity: (did) => resolveIdentityAfresh(this.#actorResolver, this.#discovery, did, timeout),
+			resolveIdentity: (did, issuer) =>
+				resolveIdentityAfresh(this.#actorResolver, this.#discovery, did, { timeout, issuer }),
 			end: (did, cause) => this.#endSession(did, cause),
 			stored: (did, session) => this.#emitUpdated(did, session),
 			tracer,
@@ -464,13 +465,11 @@ export class OAuthClient {
 
 			// the account's own identity must lead back to this issuer: otherwise any server could
 			// issue tokens claiming any DID
-			const identity = await resolveIdentityAfresh(
-				this.#actorResolver,
-				this.#discovery,
-				did,
-				this.#timeout,
+			const identity = await resolveIdentityAfresh(this.#actorResolver, this.#discovery, did, {
+				timeout: this.#timeout,
+				issuer: stored.issuer,
 				signal,
-			);
+			});
 			if (identity.issuer !== stored.issuer) {
 				throw new IdentityMismatchError('issuer', stored.issuer, identity.issuer);
 			}

@@ -133,6 +133,28 @@ describe('OAuthDiscovery.resolveFromPds', () => {
 
 type Mutation = (document: Record<string, unknown>) => void;
 
+describe('OAuthDiscovery.resolveFromProtectedResource', () => {
+	it('finishes what resolveProtectedResource began, as resolveFromPds would', async () => {
+		const d = discovery();
+		const protectedResource = await d.resolveProtectedResource(pds.origin);
+		// the issuer named, before any request to it
+		expect(protectedResource.authorization_servers[0]).toBe(as.origin);
+		expect(as.count(AS_PATH)).toBe(0);
+		const result = await d.resolveFromProtectedResource(`${pds.origin}/xrpc`, protectedResource);
+		expect(result).toEqual(await discovery().resolveFromPds(pds.origin));
+		expect(pds.count(PR_PATH)).toBe(2);
+	});
+
+	it('still refuses an authorization server that does not protect the PDS', async () => {
+		const d = discovery();
+		const protectedResource = await d.resolveProtectedResource(pds.origin);
+		as.route(AS_PATH, json(authorizationServerMetadata(as.origin, ['https://other.example.com'])));
+		expect((await failure(d.resolveFromProtectedResource(pds.origin, protectedResource))).code).toBe(
+			'mismatch',
+		);
+	});
+});
+
 describe('the atproto profile of protected resource metadata', () => {
 	const rules: [string, string, Mutation, 'invalid_metadata' | 'mismatch'][] = [
 		['resource names another server', 'resource', (d) => (d.resource = 'https://other.example'), 'mismatch'],

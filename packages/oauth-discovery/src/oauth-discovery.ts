@@ -245,6 +245,25 @@ export class OAuthDiscovery {
 	}
 
 	/**
+	 * the second half of `resolveFromPds`, for a caller that read the PDS's protected resource
+	 * metadata first (with `resolveProtectedResource`) to look at the issuer it names before that
+	 * issuer's metadata is fetched: a client that finds an account's PDS naming another issuer than
+	 * its session's knows the account moved, whether or not the new server answers.
+	 */
+	async resolveFromProtectedResource(
+		pdsUrl: string | URL,
+		protectedResource: ProtectedResourceMetadata,
+		options: ResolveOptions = {},
+	): Promise<PdsDiscovery> {
+		checkSignal(options.signal);
+		return this.#fromProtectedResource(
+			parseHttpUrl(pdsUrl, this.#allowHttp).origin,
+			protectedResource,
+			options,
+		);
+	}
+
+	/**
 	 * resolves a URL a user typed, which may be a PDS or an authorization server (an entryway such
 	 * as `https://bsky.social`): as a PDS first, and only when its protected resource metadata is
 	 * absent (404, 410, or not JSON), as an issuer at the URL's origin. a failure to fetch that

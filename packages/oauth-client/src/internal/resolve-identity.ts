@@ -119,13 +119,26 @@ export interface CurrentIdentity {
 	issuer: string;
 }
 
+/** options of `resolveIdentityAfresh`. */
+export interface ResolveIdentityOptions {
+	/** ms the DID's resolution may take in all. */
+	timeout: number;
+	/**
+	 * the issuer the account's session is with: when its PDS names another, that one's metadata is
+	 * not fetched (the identity returned names it, and the caller refuses it).
+	 */
+	issuer: string;
+	/** the caller's signal (the callback's). */
+	signal?: AbortSignal | undefined;
+}
+
 /**
  * resolves an account's DID afresh (no cache: a handle or PDS may have moved since the last
  * look) to its PDS, and that PDS to its authorization server. done before a session is stored
  * and before each refresh: the tokens must come from the server the account itself names.
  * this is the one place the library asks for an uncached identity. the DID's resolution may take
- * `timeout` milliseconds in all; the discovery requests have their own. `caller` (the callback's
- * signal) gives up on both sooner.
+ * `timeout` milliseconds in all; the discovery requests have their own. `signal` (the callback's)
+ * gives up on both sooner.
  * @see https://atproto.com/specs/oauth#authorization-servers
  * @throws {IdentityResolutionError} when the DID cannot be resolved, its document is another
  *   DID's or names no PDS (`transient` when the failure may pass)
@@ -136,8 +149,7 @@ export const resolveIdentityAfresh = async (
 	resolver: ActorResolver,
 	discovery: OAuthDiscovery,
 	did: Did,
-	timeout: number,
-	caller?: AbortSignal,
+	{ timeout, issuer, signal: caller }: ResolveIdentityOptions,
 ): Promise<CurrentIdentity> => {
 	// asked only where the runtime's fetch takes `cache: 'no-cache'` (workerd before 2025-08-07
 	// rejects it, and the resolver turns noCache into that option)
@@ -161,7 +173,16 @@ export const resolveIdentityAfresh = async (
 		if (err instanceof IdentityResolutionError) throw err;
 		throw new IdentityResolutionError(did, { cause: err, reason: failureOf(err) });
 	}
-	const resolved = await discovery.resolveFromPds(pds, { noCache: true, signal: caller });
+	const protectedResource = await discovery.resolveProtectedResource(pds, { noCache: true, signal: caller });
+	// the PDS names another issuer (an origin, as the metadata's checks require): the account left
+	// the session's server, whether or not the new one answers (a session would otherwise be kept,
+	// its refreshes failing as transient, for as long as an unrelated server is down)
+	const named = protectedResource.authorization_servers[0];
+	if (named !== issuer) return { pds: new URL(pds).origin, issuer: named };
+	const resolved = await discovery.resolveFromProtectedResource(pds, protectedResource, {
+		noCache: true,
+		signal: caller,
+	});
 	return { pds: resolved.pds, issuer: resolved.authorizationServer.issuer };
 };
 

@@ -36,8 +36,8 @@ export interface SessionRefresherOptions {
 	 * throws `AuthMethodUnsatisfiableError` as `agentFor` would.
 	 */
 	checkClientKey: (did: Did, session: StoredSession) => void;
-	/** the account's identity, resolved afresh. */
-	resolveIdentity: (did: Did) => Promise<CurrentIdentity>;
+	/** the account's identity, resolved afresh; `issuer`: the session's. */
+	resolveIdentity: (did: Did, issuer: string) => Promise<CurrentIdentity>;
 	/** deletes a session that ended, and reports it; called under the session's lock. */
 	end: (did: Did, cause: SessionDeletedCause) => Promise<void>;
 	/** reports a session that was stored; called under the session's lock, must not wait. */
@@ -412,7 +412,7 @@ export class SessionRefresher {
 	async #currentIdentity(did: Did, issuer: string): Promise<CurrentIdentity> {
 		let identity: CurrentIdentity;
 		try {
-			identity = await this.#options.resolveIdentity(did);
+			identity = await this.#options.resolveIdentity(did, issuer);
 		} catch (err) {
 			if ((err instanceof IdentityResolutionError || err instanceof DiscoveryError) && err.transient) {
 				throw new OAuthTransientError(
