@@ -87,6 +87,16 @@ describe('buildClientMetadata', () => {
 		['a bad scope', { scope: ['atproto', 'repo:'] }, /"scope" has an invalid scope "repo:"/],
 		['an empty scope token', { scope: ['atproto', ''] }, /"scope\[1\]" must be a non-empty string/],
 		[
+			'a scope with a character OAuth scopes cannot hold',
+			{ scope: ['atproto', 'blob:image/png"'] },
+			/"scope" has "blob:image\/png\\"", which holds a character no OAuth scope may \(RFC 6749 §3\.3/,
+		],
+		[
+			'a scope with a backslash',
+			{ scope: 'atproto blob?accept=image/png\\' },
+			/which holds a character no OAuth scope may/,
+		],
+		[
 			'jwks_uri elsewhere',
 			{ jwks_uri: 'https://other.example/jwks.json' },
 			/"jwks_uri" must be on the same origin/,

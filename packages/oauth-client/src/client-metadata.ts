@@ -95,6 +95,9 @@ export const isLoopbackClientId = (clientId: string | undefined): boolean => {
 	);
 };
 
+/** an OAuth scope token: `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )` (RFC 6749 §3.3). */
+const OAUTH_SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
 /** the scope as one canonical-order, duplicate-free string that starts with `atproto`. */
 const buildScope = (value: unknown): string => {
 	const tokens =
@@ -112,6 +115,14 @@ const buildScope = (value: unknown): string => {
 		// the server compares requested scopes to these literally: a typo would only show at sign-in
 		if (parseScopeToken(token) === undefined) {
 			fail('scope', `has an invalid scope ${JSON.stringify(token)}`);
+		}
+		// the atproto grammar takes a few characters an OAuth scope cannot hold (a `"` or `\` in a
+		// blob media type): the server refuses the whole scope at sign-in
+		if (!OAUTH_SCOPE_TOKEN.test(token)) {
+			fail(
+				'scope',
+				`has ${JSON.stringify(token)}, which holds a character no OAuth scope may (RFC 6749 §3.3: printable ASCII but space, " and \\; percent-encode it)`,
+			);
 		}
 		if (seen.has(token)) continue;
 		seen.add(token);
