@@ -308,6 +308,25 @@ describe('OAuthClient.callback with a signal', () => {
 		]);
 	});
 
+	it("traces a callback that fails once the account is checked with that account's sub", async () => {
+		const spans: { operation: string; context: object }[] = [];
+		const tracer: OAuthTracer = {
+			trace: (operation, context, fn) => {
+				spans.push({ operation, context });
+				return fn();
+			},
+		};
+		const { client, params, sessions } = await start({ tracer });
+		// the store fails the write for good: the sign-in fails after the account was checked
+		sessions.set = async () => {
+			throw Object.assign(new Error('disk full'), { transient: false });
+		};
+		await expect(client.callback(params)).rejects.toThrow();
+		expect(spans.filter(({ operation }) => operation === 'callback')).toEqual([
+			{ operation: 'callback', context: { issuer: server.issuer, sub: alice.did } },
+		]);
+	});
+
 	it('still refuses a replayed callback, signal or not', async () => {
 		const { client, params } = await start();
 		await client.callback(params, { signal: new AbortController().signal });

@@ -152,6 +152,23 @@ describe('OAuthClient session events', () => {
 		expect(events).toHaveLength(1);
 	});
 
+	it('does not call a listener another listener removed while handling the same event', async () => {
+		const { client } = await createTestClient(server);
+		const calls: string[] = [];
+		const second: SessionEventListener = (event) => {
+			calls.push(`second ${event.type}`);
+		};
+		client.addEventListener((event) => {
+			calls.push(`first ${event.type}`);
+			client.removeEventListener(second);
+		});
+		client.addEventListener(second);
+		await signIn(server, client, alice.did);
+		await client.revoke(alice.did);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(calls).toEqual(['first updated', 'first deleted']);
+	});
+
 	it('refuses a listener that is not a function', async () => {
 		const { client } = await createTestClient(server);
 		expect(() => client.addEventListener('nope' as unknown as SessionEventListener)).toThrow(TypeError);

@@ -473,6 +473,9 @@ export class OAuthClient {
 			if (identity.issuer !== stored.issuer) {
 				throw new IdentityMismatchError('issuer', stored.issuer, identity.issuer);
 			}
+			// the account is checked: a failure from here on (the store, the lock, an abort) is
+			// traced as that account's
+			if (context !== undefined) context.sub = did;
 
 			session = {
 				dpopKey: stored.dpopKey,
@@ -524,7 +527,6 @@ export class OAuthClient {
 		if (replaced !== undefined && !sharesToken(replaced, session)) {
 			await this.#revokeAtServer(did, replaced, AbortSignal.timeout(REVOCATION_TIMEOUT_MS), true);
 		}
-		if (context !== undefined) context.sub = did;
 
 		return {
 			session: new OAuthSession(this.#host, did, session, await this.#keys.get(session.dpopKey)),

@@ -1,6 +1,6 @@
 import type { Did } from '@atcute/lexicons';
 
-/** what `OAuthTracer.trace` wraps: a sign-in's two halves, a refresh, or one request to the PDS. */
+/** what `OAuthTracer.trace` wraps: a sign-in's two halves, a refresh, or one `handle()` call to the PDS. */
 export type TraceOperation = 'authorize' | 'callback' | 'refresh' | 'request';
 
 /** the context of an `authorize()` call. the library fills `issuer` once it is known. */
@@ -19,7 +19,7 @@ export interface AuthorizeTraceContext {
 export interface CallbackTraceContext {
 	/** the issuer the sign-in was sent to, once the state is taken. */
 	issuer?: string | undefined;
-	/** the account that signed in, once the code is exchanged. */
+	/** the account that signed in, once it is checked (its identity leads to this issuer). */
 	sub?: Did | undefined;
 }
 
@@ -47,7 +47,11 @@ export interface RefreshTraceContext {
 	waitingOnRetryAfter?: boolean | undefined;
 }
 
-/** the context of one request a session makes to its PDS. the library fills `status`. */
+/**
+ * the context of one `handle()` call a session makes to its PDS (the requests it sends for it: a
+ * nonce retry, a nonce probe, a refresh-and-retry, redirects). the library fills `status`, the
+ * final answer's.
+ */
 export interface RequestTraceContext {
 	/** the account. */
 	sub: Did;

@@ -27,7 +27,7 @@ export class SessionEventEmitter {
 
 	emit(event: OAuthSessionEvent | (() => Promise<OAuthSessionEvent>)): void {
 		if (this.#listeners.size === 0) return;
-		// a snapshot: a listener added or removed meanwhile does not change this delivery
+		// a snapshot: a listener added meanwhile does not get this event (as with an EventTarget)
 		const listeners = [...this.#listeners];
 		queueMicrotask(() => {
 			const ready = typeof event === 'function' ? event() : Promise.resolve(event);
@@ -35,6 +35,9 @@ export class SessionEventEmitter {
 				(value) => {
 					for (const listener of listeners) {
 						queueMicrotask(() => {
+							// one removed meanwhile (by an earlier listener of this event) is not called,
+							// as an EventTarget would not call it
+							if (!this.#listeners.has(listener)) return;
 							try {
 								const result = listener(value);
 								// an async listener's rejection must not become an unhandled rejection
