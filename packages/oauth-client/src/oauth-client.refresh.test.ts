@@ -144,6 +144,26 @@ describe('OAuthClient refresh rules', () => {
 		}
 	});
 
+	it('keeps the session when its PDS names another issuer that answers and disowns the PDS', async () => {
+		const other = await startTestOAuthServer();
+		try {
+			const { client, sessions } = await createTestClient(server);
+			await signIn(server, client, alice.did);
+			const before = sessions.map.get(alice.did);
+			// a PDS misconfigured for a while: the issuer it names does not list it
+			server.behaviour.resourceMetadataOverrides = { authorization_servers: [other.issuer] };
+			const error = await refreshError(client.restore(alice.did, { refresh: true }));
+			expect(error).toMatchObject({ name: 'DiscoveryError', code: 'mismatch', transient: false });
+			expect(sessions.map.get(alice.did)).toEqual(before);
+			expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+
+			server.behaviour.resourceMetadataOverrides = undefined;
+			await expect(client.restore(alice.did, { refresh: true })).resolves.toBeTruthy();
+		} finally {
+			await other.close();
+		}
+	});
+
 	it('bounds the revocation at the old issuer, which it makes under the lock, to 5 s', async () => {
 		const other = await startTestOAuthServer();
 		try {

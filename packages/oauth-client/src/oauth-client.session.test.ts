@@ -574,6 +574,28 @@ describe('OAuthClient sessions', () => {
 		]);
 	});
 
+	it("another object of the account, finding the session ended by the first's refresh, sends its dead tokens once only", async () => {
+		const { client } = await createTestClient(server);
+		const a = (await signIn(server, client, alice.did)).session;
+		const b = await client.restore(alice.did);
+		expect((await b.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+		server.behaviour.refreshFailure = 'invalid_grant';
+		await expect(a.refresh()).rejects.toBeInstanceOf(TokenRefreshError);
+		server.behaviour.refreshFailure = undefined;
+
+		// b learns of it from the PDS's refusal, once; then from the store alone
+		let from = server.stats.requests.length;
+		await expect(b.handle('/xrpc/com.atproto.server.getSession')).rejects.toBeInstanceOf(
+			SessionNotFoundError,
+		);
+		expect(server.stats.requests.slice(from).map((request) => request.status)).toEqual([401]);
+		from = server.stats.requests.length;
+		await expect(b.handle('/xrpc/com.atproto.server.getSession')).rejects.toBeInstanceOf(
+			SessionNotFoundError,
+		);
+		expect(server.stats.requests.slice(from)).toEqual([]);
+	});
+
 	it('holds the lock from reading the session to storing the refreshed one', async () => {
 		const inner = createMemoryLock();
 		const events: string[] = [];

@@ -322,12 +322,56 @@ describe('OAuthSession with a body that cannot be sent twice', () => {
 		controller.abort(reason);
 		await expect(first).rejects.toBe(reason);
 		expect((await second).status).toBe(200);
-		const calls = pdsCalls(from);
-		// its own probe (the nonce known by now), then its stream; the first stream never went
-		expect(calls.filter((call) => call.includes('createRecord'))).toEqual([
+		// the first probe (answered after all, its caller gone), then the second's own probe (the
+		// nonce known by now), then its stream; the first stream never went
+		expect(pdsCalls(from)).toEqual([
+			...PROBE,
+			'200 GET /xrpc/com.atproto.server.getSession',
 			'200 POST /xrpc/com.atproto.repo.createRecord',
 		]);
-		expect(calls.filter((call) => call.includes('getSession')).length).toBeGreaterThanOrEqual(2);
+	});
+
+	it('shares no probe with another object of the account holding other tokens: each stream checks its own', async () => {
+		const { sessions, key } = await signedIn();
+		const { client } = await createTestClient(server, { sessions, key });
+		// y holds tokens that x's refresh then replaced: the PDS refuses them
+		const y = await client.restore(alice.did);
+		const x = await client.restore(alice.did);
+		await x.refresh();
+		const from = server.stats.requests.length;
+		const [forX, forY] = await Promise.all([
+			createRecord(x, streamOf('{"rkey":"x"}')),
+			createRecord(y, streamOf('{"rkey":"y"}')),
+		]);
+		expect([forX.status, forY.status]).toEqual([200, 200]);
+		// y's own probe found its token refused, and adopted x's: its stream went with them
+		expect(pdsCalls(from).filter((call) => call.startsWith('401 POST'))).toEqual([]);
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
+	it("does not hold one account's stream up behind another account's refresh", async () => {
+		const bob = server.createAccount({ handle: `bob-${Date.now()}.test` }) as { did: Did; handle: string };
+		const { client, sessions, key } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		// bob's access token lives 5 s: stale once the clock moves on 6 s, alice's not
+		server.behaviour.accessTokenTtl = 5;
+		await signIn(server, client, bob.did);
+		server.behaviour.accessTokenTtl = undefined;
+		clock.advance(6_000);
+		// a new process, whose first streams both need a probe; bob's refresh is slow
+		const fresh = await createTestClient(server, { sessions, key });
+		const forAlice = await fresh.client.restore(alice.did);
+		const forBob = await fresh.client.restore(bob.did, { refresh: false });
+		server.behaviour.tokenDelayMs = 1_000;
+		let bobDone = false;
+		const bobCall = createRecord(forBob, streamOf('{"rkey":"bob"}')).finally(() => {
+			bobDone = true;
+		});
+		const aliceResponse = await createRecord(forAlice, streamOf('{"rkey":"alice"}'));
+		expect(aliceResponse.status).toBe(200);
+		// alice's stream went while bob's refresh was still waiting for its answer
+		expect(bobDone).toBe(false);
+		expect((await bobCall).status).toBe(200);
 	});
 
 	it('an already aborted signal rejects before anything is sent', async () => {

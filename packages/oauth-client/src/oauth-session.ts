@@ -128,8 +128,9 @@ export class OAuthSession {
 	#signedOut = false;
 	/**
 	 * set when a refresh of this object's ended the session (`TokenRefreshError`,
-	 * `AuthMethodUnsatisfiableError`): its tokens are dead, and are not sent again. its next call
-	 * reads the store first: a session stored since (the account signed in again) is taken up.
+	 * `AuthMethodUnsatisfiableError`) or found it ended (`SessionNotFoundError`): its tokens are
+	 * dead, and are not sent again. its next call reads the store first: a session stored since
+	 * (the account signed in again) is taken up.
 	 */
 	#ended = false;
 	#scopes: ScopeSet | undefined;
@@ -257,7 +258,7 @@ export class OAuthSession {
 			!isReplayableBody(init.body) &&
 			(await this.#needsNonceProbe(url.origin, signal))
 		) {
-			await this.#probeNonceOnce(url.origin, signal);
+			await this.#probeNonceOnce(url.origin, tokenSet.access_token, signal);
 			// the probe refreshed a stale token: these are the tokens (and the PDS) now held
 			tokenSet = this.#session.tokenSet;
 			url = this.#pdsUrl(pathname, tokenSet.aud);
@@ -348,12 +349,16 @@ export class OAuthSession {
 	}
 
 	/**
-	 * `#probeNonce`, or the probe of `origin` that another call (of any session on that PDS) has
-	 * under way: the nonce it brings is the origin's, whoever's token it carried.
+	 * `#probeNonce`, or the probe of `origin` with the same access token that another call (of this
+	 * session, or another object of the account holding the same tokens) has under way.
 	 */
-	async #probeNonceOnce(origin: string, signal: AbortSignal | null | undefined): Promise<void> {
+	async #probeNonceOnce(
+		origin: string,
+		accessToken: string,
+		signal: AbortSignal | null | undefined,
+	): Promise<void> {
 		const sightings = this.#host.nonceSightings;
-		const pending = sightings.probing(origin);
+		const pending = sightings.probing(origin, accessToken);
 		if (pending !== undefined) {
 			try {
 				await (signal == null ? pending : settleBefore(pending, signal));
@@ -365,7 +370,7 @@ export class OAuthSession {
 			}
 		}
 		const probe = this.#probeNonce(signal);
-		sightings.probeStarted(origin, probe);
+		sightings.probeStarted(origin, accessToken, probe);
 		await probe;
 	}
 
@@ -437,7 +442,14 @@ export class OAuthSession {
 		try {
 			outcome = await this.#host.refresh(this.did, staleAccessToken, refused);
 		} catch (err) {
-			if (err instanceof TokenRefreshError || err instanceof AuthMethodUnsatisfiableError) this.#ended = true;
+			// ended by this refresh, or before it by another object's (the store holds none)
+			if (
+				err instanceof TokenRefreshError ||
+				err instanceof AuthMethodUnsatisfiableError ||
+				err instanceof SessionNotFoundError
+			) {
+				this.#ended = true;
+			}
 			throw err;
 		}
 		const { session, refreshed, withheld } = outcome;

@@ -145,6 +145,15 @@ describe('OAuthDiscovery.resolveFromProtectedResource', () => {
 		expect(pds.count(PR_PATH)).toBe(2);
 	});
 
+	it("refuses another PDS's metadata, before any request", async () => {
+		const d = discovery();
+		const protectedResource = await d.resolveProtectedResource(pds.origin);
+		const error = await failure(d.resolveFromProtectedResource(as.origin, protectedResource));
+		expect(error.code).toBe('mismatch');
+		expect(error.message).toContain(`is for "${pds.origin}", not ${as.origin}`);
+		expect(as.count()).toBe(0);
+	});
+
 	it('still refuses an authorization server that does not protect the PDS', async () => {
 		const d = discovery();
 		const protectedResource = await d.resolveProtectedResource(pds.origin);

@@ -256,11 +256,16 @@ export class OAuthDiscovery {
 		options: ResolveOptions = {},
 	): Promise<PdsDiscovery> {
 		checkSignal(options.signal);
-		return this.#fromProtectedResource(
-			parseHttpUrl(pdsUrl, this.#allowHttp).origin,
-			protectedResource,
-			options,
-		);
+		const pds = parseHttpUrl(pdsUrl, this.#allowHttp).origin;
+		// another PDS's document would lead to its server: the pair is checked as one fetch would be
+		if (protectedResource?.resource !== pds) {
+			throw new DiscoveryError(
+				'mismatch',
+				pds + PROTECTED_RESOURCE_METADATA_PATH,
+				`the protected resource metadata given is for ${JSON.stringify(String(protectedResource?.resource))}, not ${pds}`,
+			);
+		}
+		return this.#fromProtectedResource(pds, protectedResource, options);
 	}
 
 	/**

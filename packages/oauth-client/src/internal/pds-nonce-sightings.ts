@@ -2,6 +2,9 @@ import { setNewest } from '@atcute-oauth/internal/set-newest';
 
 import { NO_NONCE_MEMORY_MS, NONCE_FRESH_MS } from '../constants.ts';
 
+/** a probe's key: an origin has no space, so the pair cannot be read two ways. */
+const probeKey = (origin: string, accessToken: string): string => `${origin} ${accessToken}`;
+
 /** PDS origins remembered at most: a client serving accounts on many PDSes must not grow this without end. */
 const MAX_ORIGINS = 1000;
 
@@ -20,7 +23,7 @@ interface Sighting {
  */
 export class PdsNonceSightings {
 	readonly #seen = new Map<string, Sighting>();
-	/** the probe under way per origin: one entry while it runs, none after. */
+	/** the probe under way per origin and access token: one entry while it runs, none after. */
 	readonly #probes = new Map<string, Promise<void>>();
 	readonly #now: () => number;
 
@@ -66,18 +69,22 @@ export class PdsNonceSightings {
 	}
 
 	/**
-	 * the probe of `origin` under way, if any: streams that need one at the same moment (a new
-	 * process's first uploads) wait for it rather than each send their own.
+	 * the probe of `origin` under way with `accessToken`, if any: streams of one session that need
+	 * one at the same moment (a new process's first uploads) wait for it rather than each send
+	 * their own. shared by token, not by origin alone: the probe also checks (and refreshes) the
+	 * token the stream goes with, and a probe of another account's token would check neither
+	 * this one's nor wait for less than that account's refresh.
 	 */
-	probing(origin: string): Promise<void> | undefined {
-		return this.#probes.get(origin);
+	probing(origin: string, accessToken: string): Promise<void> | undefined {
+		return this.#probes.get(probeKey(origin, accessToken));
 	}
 
-	/** records `probe` as the one under way for `origin`, until it settles. */
-	probeStarted(origin: string, probe: Promise<void>): void {
-		this.#probes.set(origin, probe);
+	/** records `probe` as the one under way for `origin` with `accessToken`, until it settles. */
+	probeStarted(origin: string, accessToken: string, probe: Promise<void>): void {
+		const key = probeKey(origin, accessToken);
+		this.#probes.set(key, probe);
 		const done = () => {
-			if (this.#probes.get(origin) === probe) this.#probes.delete(origin);
+			if (this.#probes.get(key) === probe) this.#probes.delete(key);
 		};
 		// handled here as well as by its caller: a failed probe is no unhandled rejection
 		probe.then(done, done);

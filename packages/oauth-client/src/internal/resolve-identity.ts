@@ -1,6 +1,6 @@
 import type { ActorResolver, DidDocumentResolver, ResolvedActor } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
-import type { OAuthDiscovery } from '@atcute/oauth-discovery';
+import { DiscoveryError, type OAuthDiscovery } from '@atcute/oauth-discovery';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { IdentityResolutionError, type IdentityResolutionFailure } from '../errors.ts';
@@ -124,8 +124,8 @@ export interface ResolveIdentityOptions {
 	/** ms the DID's resolution may take in all. */
 	timeout: number;
 	/**
-	 * the issuer the account's session is with: when its PDS names another, that one's metadata is
-	 * not fetched (the identity returned names it, and the caller refuses it).
+	 * the issuer the account's session is with: when its PDS names another that cannot be reached,
+	 * the identity returned names it all the same (and the caller refuses it).
 	 */
 	issuer: string;
 	/** the caller's signal (the callback's). */
@@ -174,15 +174,21 @@ export const resolveIdentityAfresh = async (
 		throw new IdentityResolutionError(did, { cause: err, reason: failureOf(err) });
 	}
 	const protectedResource = await discovery.resolveProtectedResource(pds, { noCache: true, signal: caller });
-	// the PDS names another issuer (an origin, as the metadata's checks require): the account left
-	// the session's server, whether or not the new one answers (a session would otherwise be kept,
-	// its refreshes failing as transient, for as long as an unrelated server is down)
-	const named = protectedResource.authorization_servers[0];
-	if (named !== issuer) return { pds: new URL(pds).origin, issuer: named };
-	const resolved = await discovery.resolveFromProtectedResource(pds, protectedResource, {
-		noCache: true,
-		signal: caller,
-	});
+	const options = { noCache: true, signal: caller };
+	let resolved: Awaited<ReturnType<OAuthDiscovery['resolveFromProtectedResource']>>;
+	try {
+		resolved = await discovery.resolveFromProtectedResource(pds, protectedResource, options);
+	} catch (err) {
+		// the PDS names another issuer (an origin, as the metadata's checks require) that cannot be
+		// reached: the account left the session's server all the same (else the session would be
+		// kept, its refreshes failing as transient, for as long as an unrelated server is down). one
+		// that answers and disowns the PDS (a PDS misconfigured for a while) is thrown as before
+		const named = protectedResource.authorization_servers[0];
+		if (named !== issuer && err instanceof DiscoveryError && err.transient) {
+			return { pds: new URL(pds).origin, issuer: named };
+		}
+		throw err;
+	}
 	return { pds: resolved.pds, issuer: resolved.authorizationServer.issuer };
 };
 
