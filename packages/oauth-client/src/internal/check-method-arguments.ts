@@ -35,18 +35,24 @@ export const checkOptionNames = (call: string, options: object, known: readonly 
 	}
 };
 
+/**
+ * the names of an options type, each listed once: the record must name every key of `T` and no
+ * other, so an option added to the type without its name here is a compile error.
+ */
+const optionNames = <T>(names: Record<keyof T, true>): readonly string[] => Object.keys(names);
+
 /** the options `restore` knows. */
-const RESTORE_OPTIONS = ['refresh'] as const satisfies readonly (keyof RestoreOptions)[];
+const RESTORE_OPTIONS = optionNames<RestoreOptions>({ refresh: true });
 
 /** the options `authorize` knows. */
-export const AUTHORIZE_OPTIONS: readonly (keyof AuthorizeOptions)[] = [
-	'target',
-	'state',
-	'scope',
-	'redirectUri',
-	'prompt',
-	'signal',
-];
+export const AUTHORIZE_OPTIONS: readonly string[] = optionNames<AuthorizeOptions>({
+	target: true,
+	state: true,
+	scope: true,
+	redirectUri: true,
+	prompt: true,
+	signal: true,
+});
 
 /**
  * refuses a `refresh` that is none of its three values: a string from the environment ('true')
@@ -79,7 +85,7 @@ export const checkSignal = (signal: unknown): void => {
 };
 
 /** the options `callback` knows. */
-const CALLBACK_OPTIONS = ['signal'] as const satisfies readonly (keyof CallbackOptions)[];
+const CALLBACK_OPTIONS = optionNames<CallbackOptions>({ signal: true });
 
 /**
  * refuses `callback`'s options when they are not an object of known options: a misspelt
