@@ -31,7 +31,8 @@ export interface NodeFetchOptions {
 	/**
 	 * how long a connection may stay silent while a request waits for its response or body, in
 	 * milliseconds, up to 2 147 483 647 (a timer's limit); default 300 000 (as Node's fetch). the
-	 * callers' own time limits are shorter.
+	 * fetch (or the body's read) then fails with a cause saying `no data for … ms`. the callers' own
+	 * time limits are shorter.
 	 */
 	inactivityTimeout?: number | undefined;
 	/**
@@ -60,7 +61,9 @@ const checkOptions = (options: unknown): void => {
  * headers) for a fraction of the CPU of Node's global `fetch`. connections are kept alive and
  * reused; TLS is verified as Node does (`NODE_EXTRA_CA_CERTS` included); a request that found its
  * reused connection closed by the server is sent again only when that is safe (idempotent, with
- * a body we still hold); redirects are followed only under `redirect: 'follow'`.
+ * a body we still hold); redirects are followed only under `redirect: 'follow'`. as with fetch,
+ * a caller's `Host` header is dropped (the URL's is sent), and no compression is asked for unless
+ * the caller sends an `Accept-Encoding`; gzip, deflate (zlib or raw) and br bodies are decoded.
  *
  * every connection is guarded against SSRF: the address a host resolves to is checked when the
  * socket connects (so DNS rebinding cannot get past the check), and IP literals before that;

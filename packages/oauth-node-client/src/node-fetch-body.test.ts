@@ -1,3 +1,5 @@
+import { deflateRawSync, deflateSync } from 'node:zlib';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createNodeFetch } from './create-node-fetch.ts';
@@ -106,5 +108,82 @@ describe('createNodeFetch: a compressed body that fails to decode', () => {
 		// the body had wholly arrived: read to its end, its connection is reused, not held open
 		expect(await (await local(`${server.origin}/next`)).text()).toBe('fine');
 		expect(server.connections).toBe(1);
+	});
+});
+
+describe('createNodeFetch: deflate bodies, zlib-wrapped or raw, as fetch reads them', () => {
+	let server: LoopbackServer;
+	const text = 'a deflated answer, '.repeat(50);
+	// more than the decoders' and the body's buffers hold: read through their backpressure
+	const large = Buffer.concat([Buffer.alloc(4 * 1024 * 1024, 'z'), Buffer.from('end')]);
+	beforeAll(async () => {
+		server = await startHttpServer((request, response) => {
+			if (request.url === '/raw/large') {
+				response.writeHead(200, { 'content-encoding': 'deflate' }).end(deflateRawSync(large));
+				return;
+			}
+			const encoded = request.url!.startsWith('/raw') ? deflateRawSync(text) : deflateSync(text);
+			response.writeHead(200, { 'content-encoding': 'deflate' });
+			if (request.url!.endsWith('/split')) {
+				// the first byte alone: too little to tell the formats apart
+				response.write(encoded.subarray(0, 1));
+				setTimeout(() => response.end(encoded.subarray(1)), 20);
+			} else {
+				response.end(encoded);
+			}
+		});
+	});
+	afterAll(() => server.close());
+
+	it.each(['/raw', '/raw/split', '/zlib', '/zlib/split'])('decodes %s', async (path) => {
+		expect(await (await local(`${server.origin}${path}`)).text()).toBe(text);
+	});
+
+	it('decodes a large raw body whole, and hands back what was read when cancelled', async () => {
+		const whole = Buffer.from(await (await local(`${server.origin}/raw/large`)).arrayBuffer());
+		expect(whole.equals(large)).toBe(true);
+
+		const reader = (await local(`${server.origin}/raw/large`)).body!.getReader();
+		const first = await reader.read();
+		expect(first.value!.length).toBeGreaterThan(0);
+		await reader.cancel();
+		// the connection is let go, and the next request gets an answer
+		expect(await (await local(`${server.origin}/raw`)).text()).toBe(text);
+	});
+
+	it('asks for no compression itself: no accept-encoding unless the caller sets one', async () => {
+		await (await local(`${server.origin}/raw`)).text();
+		await (await local(`${server.origin}/raw`, { headers: { 'accept-encoding': 'deflate' } })).text();
+
+		const sent = server.requests.slice(-2).map((request) => request.headers['accept-encoding']);
+		expect(sent).toEqual([undefined, 'deflate']);
+	});
+});
+
+describe('createNodeFetch: a body that stalls past inactivityTimeout', () => {
+	let server: RawServer;
+	const impatient = createNodeFetch({ allowPrivateNetwork: true, inactivityTimeout: 100 });
+	beforeAll(async () => {
+		server = await startRawServer((socket, head) => {
+			// a few bytes of the body, then nothing more (the connection stays open)
+			if (head.split(' ')[1] === '/deflate') {
+				const start = deflateSync('the start of a longer answer').subarray(0, 8);
+				socket.write('HTTP/1.1 200 OK\r\ncontent-encoding: deflate\r\ncontent-length: 100\r\n\r\n');
+				socket.write(start);
+			} else {
+				socket.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nthe start');
+			}
+		});
+	});
+	afterAll(() => server.close());
+
+	it.each(['/plain', '/deflate'])('fails the read with the timeout as its cause (%s)', async (path) => {
+		const response = await impatient(`${server.origin}${path}`);
+
+		const error = await response.text().catch((e) => e);
+
+		expect(error).toBeInstanceOf(TypeError);
+		expect(error.message).toBe('terminated');
+		expect(error.cause.message).toBe('no data for 100 ms');
 	});
 });

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Transform } from 'node:stream';
+import type { Duplex } from 'node:stream';
 
 /**
  * what lets a response body's connection go: the message it arrives on and the decoders it goes
@@ -8,7 +8,7 @@ import type { Transform } from 'node:stream';
  */
 export interface BodySource {
 	readonly message: IncomingMessage;
-	readonly decoders: readonly Transform[];
+	readonly decoders: readonly Duplex[];
 	/** set when a dropped body is drained: its decoders' close must then not close the connection. */
 	draining: boolean;
 }

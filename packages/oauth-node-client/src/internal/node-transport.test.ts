@@ -27,3 +27,39 @@ describe('createNodeTransport set-up', () => {
 		expect(setUps).toBeGreaterThanOrEqual(2);
 	});
 });
+
+describe('createNodeTransport: concurrent first requests', () => {
+	let server: LoopbackServer;
+	// answered together once a whole batch waits: every request of a batch holds a connection
+	const BATCH = 10;
+	let held: (() => void)[] = [];
+	beforeAll(async () => {
+		server = await startHttpServer((_request, response) => {
+			held.push(() => response.writeHead(200).end('ok'));
+			if (held.length < BATCH) return;
+			for (const answer of held) answer();
+			held = [];
+		});
+	});
+	afterAll(() => server.close());
+
+	it('share one connection pool: a second batch reuses the first batch’s connections', async () => {
+		// called for each agent a set-up makes (http and https); undefined: connect directly
+		let connectVias = 0;
+		const transport = createNodeTransport({ allowPrivateNetwork: true }, () => {
+			connectVias++;
+			return undefined;
+		});
+		const batch = () =>
+			Promise.all(Array.from({ length: BATCH }, async () => (await transport(`${server.origin}/`)).text()));
+
+		await batch();
+		expect(server.connections).toBe(BATCH);
+		// the connections go back to the pool once their bodies have ended
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		await batch();
+
+		expect(server.connections).toBe(BATCH);
+		expect(connectVias).toBe(2);
+	});
+});

@@ -79,7 +79,10 @@ export const createNodeTransport = (
 	}
 	const lookup = guarded ? createGuardedLookup(allowed) : undefined;
 
-	// made on the first request, with the modules they live in
+	// made on the first request, with the modules they live in; concurrent first requests wait for
+	// the one set-up (each making its own would leave all pools but the last orphaned, their
+	// connections never reused). forgotten if it fails, so the next request tries again
+	let ready: Promise<void> | undefined;
 	let modules: NodeHttpModules;
 	let httpAgent: HttpAgent | undefined;
 	let httpsAgent: HttpsAgent;
@@ -146,6 +149,9 @@ export const createNodeTransport = (
 			// a tunnel still opening is abandoned, and its connection to the proxy closed, on abort
 			if (connectVia !== undefined && signal) requestOptions[CONNECT_SIGNAL] = signal;
 			const req = (secure ? modules.https.request : modules.http.request)(requestOptions);
+			// every header line is kept, as fetch keeps them (node:http's default drops those past
+			// 1,000, a DPoP-Nonce or Location among them); the header size limit still bounds memory
+			req.maxHeadersCount = 0;
 			try {
 				let message: IncomingMessage | undefined;
 				const onAbort = () => {
@@ -160,13 +166,14 @@ export const createNodeTransport = (
 
 				req.setTimeout(inactivityTimeout, () => {
 					const connecting = req.socket?.connecting === true;
-					req.destroy(
-						new Error(
-							connecting
-								? `connect timed out after ${connectTimeout} ms`
-								: `no data for ${inactivityTimeout} ms`,
-						),
+					const error = new Error(
+						connecting
+							? `connect timed out after ${connectTimeout} ms`
+							: `no data for ${inactivityTimeout} ms`,
 					);
+					// a body that stalls fails its reader with this as the cause, not a bare "aborted"
+					message?.destroy(error);
+					req.destroy(error);
 				});
 
 				req.once('response', (response) => {
@@ -236,7 +243,16 @@ export const createNodeTransport = (
 	};
 
 	return async (input, init) => {
-		if (httpAgent === undefined) setUp(await loadNodeHttpModules());
+		// the agents' presence is the fast path: no promise awaited once they are made
+		if (httpAgent === undefined) {
+			ready ??= loadNodeHttpModules()
+				.then(setUp)
+				.catch((error: unknown) => {
+					ready = undefined;
+					throw error;
+				});
+			await ready;
+		}
 		// no turn of the event loop for a request that is ready as given (every XRPC call)
 		const normalized = normalizeRequest(modules.stream, input, init);
 		let request = normalized instanceof Promise ? await normalized : normalized;

@@ -46,6 +46,9 @@ const headersOf = (init: HeadersInit | undefined): Record<string, string> => {
 		const record = init as Record<string, string>;
 		for (const name of Object.keys(record)) append(out, name, record[name]);
 	}
+	// the Host is the URL's, as fetch sends it: node:https would take a caller's as the name the
+	// server's certificate is checked against, and it would outlive a redirect to another origin
+	if (out.host !== undefined) delete out.host;
 	return out;
 };
 

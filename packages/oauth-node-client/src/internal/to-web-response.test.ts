@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { get, type IncomingMessage } from 'node:http';
 import type { Transform } from 'node:stream';
-import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -12,7 +12,13 @@ import { toWebResponse } from './to-web-response.ts';
 // a small body that decodes to far more than a reader takes before it cancels
 const DECODED = 64 << 20;
 const zeros = Buffer.alloc(DECODED);
-const BOMBS: Record<string, Buffer> = { br: brotliCompressSync(zeros), gzip: gzipSync(zeros) };
+const BOMBS: Record<string, Buffer> = {
+	br: brotliCompressSync(zeros),
+	gzip: gzipSync(zeros),
+	deflate: deflateSync(zeros),
+	// sent as `deflate` too, as some servers do
+	'deflate-raw': deflateRawSync(zeros),
+};
 
 /** the modules, with each decoder they make handed to the test and its output counted. */
 const watchedModules = async () => {
@@ -31,6 +37,8 @@ const watchedModules = async () => {
 		...modules.zlib,
 		createGunzip: (options) => watch(modules.zlib.createGunzip(options)),
 		createBrotliDecompress: (options) => watch(modules.zlib.createBrotliDecompress(options)),
+		createInflate: (options) => watch(modules.zlib.createInflate(options)),
+		createInflateRaw: (options) => watch(modules.zlib.createInflateRaw(options)),
 	} as NodeHttpModules['zlib'];
 	return { modules: { ...modules, zlib }, watched };
 };
@@ -39,14 +47,15 @@ describe('toWebResponse: a compressed body cancelled unread', () => {
 	let server: LoopbackServer;
 	beforeAll(async () => {
 		server = await startHttpServer((request, response) => {
-			const encoding = request.url!.slice(1);
-			const bomb = BOMBS[encoding]!;
+			const name = request.url!.slice(1);
+			const bomb = BOMBS[name]!;
+			const encoding = name === 'deflate-raw' ? 'deflate' : name;
 			response.writeHead(200, { 'content-encoding': encoding, 'content-length': bomb.length }).end(bomb);
 		});
 	});
 	afterAll(() => server.close());
 
-	it.each(['br', 'gzip'])(
+	it.each(['br', 'gzip', 'deflate', 'deflate-raw'])(
 		'stops decoding (%s) once the reader cancels, and drains the raw body',
 		async (encoding) => {
 			const { modules, watched } = await watchedModules();

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import type { Transform } from 'node:stream';
+import type { Duplex } from 'node:stream';
 
 import { createArrivedResponse } from './arrived-response.ts';
+import { createDeflateDecoder } from './deflate-decoder.ts';
 import { type BodySource, releaseWhenDropped, stopDecoding } from './dropped-body.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
 import { rawHeadersOf } from './raw-headers-of.ts';
@@ -14,19 +15,23 @@ const NULL_BODY = new Set([204, 205, 304]);
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /**
- * the body decoder for one coding of a `Content-Encoding`, as fetch decodes: gzip, deflate and
- * br, with fetch's (and curl's) lenient flush modes, so an encoded body that is empty (`content-length: 0`) reads
+ * the body decoder for one coding of a `Content-Encoding`, as fetch decodes: gzip, deflate (zlib
+ * or raw) and br, with fetch's (and curl's) lenient flush modes, so an encoded body that is empty (`content-length: 0`) reads
  * as "" rather than failing with "unexpected end of file"; a compressed stream that stops early
  * gives what it decoded, as fetch's does. a body the HTTP framing says was cut short still fails.
  */
-const decoderFor = (zlib: NodeHttpModules['zlib'], coding: string) => {
-	const { createBrotliDecompress, createGunzip, createInflate, constants } = zlib;
+const decoderFor = (modules: NodeHttpModules, coding: string) => {
+	const { createBrotliDecompress, createGunzip, constants } = modules.zlib;
 	switch (coding) {
 		case 'gzip':
 		case 'x-gzip':
 			return createGunzip({ flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH });
 		case 'deflate':
-			return createInflate({ flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH });
+			// zlib-wrapped, or raw DEFLATE, as fetch reads either
+			return createDeflateDecoder(modules, {
+				flush: constants.Z_SYNC_FLUSH,
+				finishFlush: constants.Z_SYNC_FLUSH,
+			});
 		case 'br':
 			return createBrotliDecompress({
 				flush: constants.BROTLI_OPERATION_FLUSH,
@@ -37,7 +42,7 @@ const decoderFor = (zlib: NodeHttpModules['zlib'], coding: string) => {
 	}
 };
 
-const NO_DECODERS: readonly Transform[] = [];
+const NO_DECODERS: readonly Duplex[] = [];
 
 /** the most codings one body may be wrapped in, as fetch allows: each is a decoder to run. */
 const MAX_CODINGS = 5;
@@ -47,7 +52,7 @@ const MAX_CODINGS = 5;
  * body goes through them: the last coding applied comes off first. none, and the body as it came,
  * when a coding is one fetch does not decode, or when there are more than `MAX_CODINGS`.
  */
-const decodersFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined): readonly Transform[] => {
+const decodersFor = (modules: NodeHttpModules, encoding: string | undefined): readonly Duplex[] => {
 	// most bodies: nothing to decode, and nothing made for it
 	if (encoding === undefined) return NO_DECODERS;
 	const codings = encoding
@@ -55,9 +60,9 @@ const decodersFor = (zlib: NodeHttpModules['zlib'], encoding: string | undefined
 		.map((coding) => coding.trim().toLowerCase())
 		.filter((coding) => coding !== '' && coding !== 'identity');
 	if (codings.length > MAX_CODINGS) return NO_DECODERS;
-	const decoders: Transform[] = [];
+	const decoders: Duplex[] = [];
 	for (let i = codings.length - 1; i >= 0; i--) {
-		const decoder = decoderFor(zlib, codings[i]!);
+		const decoder = decoderFor(modules, codings[i]!);
 		if (decoder === undefined) {
 			for (const made of decoders) made.destroy();
 			return NO_DECODERS;
@@ -95,11 +100,7 @@ const controllerOf = (link: BodyLink) =>
  * feeds `source` into the body's controller. a function of its own, so that its listeners close
  * over `link` alone: a listener that saw the controller (or the stream) would hold it strongly.
  */
-const feed = (
-	source: IncomingMessage | Transform,
-	link: BodyLink,
-	signal: AbortSignal | null | undefined,
-) => {
+const feed = (source: IncomingMessage | Duplex, link: BodyLink, signal: AbortSignal | null | undefined) => {
 	source.on('data', (chunk: Buffer) => {
 		const controller = controllerOf(link);
 		if (controller === undefined) return;
@@ -189,7 +190,7 @@ export const toWebResponse = (
 		// nothing will come: let the socket go back to the pool
 		message.resume();
 	} else {
-		const decoders = decodersFor(modules.zlib, message.headers['content-encoding']);
+		const decoders = decodersFor(modules, message.headers['content-encoding']);
 		if (decoders.length === 0 && message.complete) {
 			// the whole body came with the headers: keep its bytes, build no stream until asked
 			const chunks: Buffer[] = [];
@@ -227,7 +228,7 @@ export const toWebResponse = (
 					message.destroy();
 				}
 			});
-			let piped: Transform = message.pipe(decoders[0]!);
+			let piped: Duplex = message.pipe(decoders[0]!);
 			for (const decoder of decoders.slice(1)) piped = piped.pipe(decoder);
 			body = toByteStream(source, signal);
 		}
