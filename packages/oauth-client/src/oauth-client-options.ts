@@ -41,7 +41,8 @@ export interface OAuthClientOptions {
 	fetch?: FetchFunction | undefined;
 	/**
 	 * > [!WARNING]
-	 * > development only: allows plain-http PDSes and authorization servers (a local PDS).
+	 * > development only: allows plain-http PDSes and authorization servers (a local PDS), and
+	 * > sign-in by `did:web:localhost` (a port on it too), which atproto keeps for testing.
 	 *
 	 * a boolean only: a string (`process.env.ALLOW_HTTP`, even `'false'`) is refused.
 	 */

@@ -355,7 +355,14 @@ describe('OAuthClient.callback', () => {
 			} as DidDocumentResolver,
 		});
 		const { client, sessions } = await createTestClient(server, { actorResolver });
-		const { url } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		// refused at authorize() already, before anything is pushed
+		const early = await client
+			.authorize({ target: { type: 'account', identifier: alice.did } })
+			.catch((err: unknown) => err);
+		expect(early).toMatchObject({ name: 'IdentityResolutionError', reason: 'invalid_document' });
+		expect(server.stats.par ?? 0).toBe(0);
+		// and at the callback of a sign-in through the server, which resolved nothing first
+		const { url } = await client.authorize({ target: { type: 'pds', serviceUrl: server.pdsUrl } });
 		const error = await client
 			.callback(await server.authorize(url, { did: alice.did }))
 			.catch((err: unknown) => err);

@@ -136,6 +136,8 @@ export class OAuthClient {
 	readonly #states: StateStore;
 	readonly #lock: LockFunction;
 	readonly #timeout: number;
+	/** plain http and localhost allowed: local development only. */
+	readonly #allowHttp: boolean;
 	readonly #actorResolver: ActorResolver;
 	readonly #discovery: OAuthDiscovery;
 	readonly #keys: DpopKeyCache;
@@ -185,7 +187,8 @@ export class OAuthClient {
 		this.#actorResolver = actorResolver;
 		this.#createSigner = options.createSigner;
 		this.#tracer = tracer;
-		this.#discovery = new OAuthDiscovery({ fetch, allowHttp: options.allowHttp ?? false, timeout });
+		this.#allowHttp = options.allowHttp ?? false;
+		this.#discovery = new OAuthDiscovery({ fetch, allowHttp: this.#allowHttp, timeout });
 		this.#keys = new DpopKeyCache(options.createSigner);
 		const nonces = stores.dpopNonces ?? new MemoryDpopNonceCache();
 		// shared by the clients on this clock: a server that refused ours is stamped on its own for
@@ -296,7 +299,7 @@ export class OAuthClient {
 			}
 			// a leading @ or at:// dropped, a handle lower-cased; anything but a handle or DID is
 			// refused here, before a request goes anywhere on what a visitor typed
-			const account = parseAccountIdentifier(target.identifier.trim());
+			const account = parseAccountIdentifier(target.identifier.trim(), { allowLocalhost: this.#allowHttp });
 			loginHint = account.type === 'handle' ? account.handle : account.did;
 			const actor = await resolveActor(this.#actorResolver, account, signal, this.#timeout);
 			expectedDid = actor.did;

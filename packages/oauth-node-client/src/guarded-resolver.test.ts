@@ -58,6 +58,8 @@ describe('OAuthClient over the README pattern', () => {
 				metadata: { redirect_uris: ['http://127.0.0.1/cb'], scope: 'atproto' },
 				stores: { sessions: new MemoryStore(), states: new MemoryStore() },
 				fetch,
+				// did:web:localhost is for testing (allowHttp); the resolver's fetch keeps its guard
+				allowHttp: true,
 				actorResolver: new LocalActorResolver({
 					handleResolver: new WellKnownHandleResolver({ fetch }),
 					didDocumentResolver: new CompositeDidDocumentResolver({

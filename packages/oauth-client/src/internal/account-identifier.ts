@@ -33,12 +33,38 @@ const HANDLE = new RegExp(`^(?=.{1,253}$)(?:${LABEL}\\.)+[a-z](?:[a-z0-9-]{0,61}
 
 /**
  * an atproto DID in canonical form: `did:plc:` and 24 base32 characters, or `did:web:` and a
- * host name in lower case (a port only percent-encoded, `%3A`; no path: atproto has none).
+ * host name in lower case (a port only percent-encoded, `%3A`; no path: atproto has none). the
+ * host's own rules are `webHostProblem`'s.
  * @see https://atproto.com/specs/did
  */
 const CANONICAL_ATPROTO_DID = new RegExp(
 	`^did:(?:plc:[a-z2-7]{24}|web:${LABEL}(?:\\.${LABEL})*(?:%3A[0-9]{1,5})?)$`,
 );
+
+/**
+ * what atproto refuses in a canonical did:web's host and port, or undefined: the handle's rules
+ * (the last label not starting with a digit, which rules out an IP address, and no disallowed
+ * TLD), and a port only on `localhost`, which itself is for testing only (`allowLocalhost`).
+ * @see https://atproto.com/specs/did#blessed-did-methods
+ */
+const webHostProblem = (did: string, allowLocalhost: boolean): string | undefined => {
+	const [host, port] = did.slice('did:web:'.length).split('%3A') as [string, string | undefined];
+	if (host.length > 253) return 'its host is longer than 253 characters';
+	if (host === 'localhost') {
+		if (!allowLocalhost) return 'did:web:localhost is for testing only (allowHttp)';
+		if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535))
+			return `port ${port} does not exist`;
+		return undefined;
+	}
+	if (port !== undefined) return 'a did:web names a port only on localhost, in testing';
+	const tld = host.slice(host.lastIndexOf('.') + 1);
+	if (!host.includes('.') || /^[0-9]/.test(tld)) return 'its host is not a domain name';
+	if (DISALLOWED_TLDS.has(tld)) return `did:web hosts under .${tld} are not allowed in atproto`;
+	return undefined;
+};
+
+/** whether `name`, in lower case, is a handle by its syntax (whatever its TLD). */
+export const isHandle = (name: string): boolean => HANDLE.test(name);
 
 /** longer than any handle (253) or did:web (a 253-character host, a port): refused unread. */
 const MAX_IDENTIFIER = 2048;
@@ -67,11 +93,20 @@ const quoted = (input: string): string => {
 /** a handle (in lower case) or DID, as the user's input names it. */
 export type AccountIdentifier = { type: 'handle'; handle: Handle } | { type: 'did'; did: Did };
 
+/** options of `parseAccountIdentifier`. */
+export interface ParseAccountIdentifierOptions {
+	/** takes `did:web:localhost` (and a port on it), for testing: the client's `allowHttp`. */
+	allowLocalhost: boolean;
+}
+
 /**
  * reads what the user typed as an account: a leading `@` or `at://` dropped, a handle lower-cased.
  * @throws {IdentityResolutionError} `invalid_identifier` for anything else, before any request
  */
-export const parseAccountIdentifier = (input: string): AccountIdentifier => {
+export const parseAccountIdentifier = (
+	input: string,
+	{ allowLocalhost }: ParseAccountIdentifierOptions,
+): AccountIdentifier => {
 	const refuse = (detail: string): never => {
 		throw new IdentityResolutionError(quoted(input), { reason: 'invalid_identifier', detail });
 	};
@@ -80,12 +115,17 @@ export const parseAccountIdentifier = (input: string): AccountIdentifier => {
 		return refuse(`longer than ${MAX_IDENTIFIER} characters: not a handle or DID`);
 	const value = input.replace(/^(?:@|at:\/\/)/i, '');
 	if (/^did:/i.test(value)) {
-		// a did:web host is a DNS name: 253 characters at most (before a port)
-		const host = value.startsWith('did:web:') ? value.slice('did:web:'.length).split('%3A')[0]! : '';
-		if (CANONICAL_ATPROTO_DID.test(value) && host.length <= 253) return { type: 'did', did: value as Did };
-		return refuse('not an atproto DID in canonical form (did:plc:… or did:web:<host>, in lower case)');
+		if (!CANONICAL_ATPROTO_DID.test(value)) {
+			return refuse('not an atproto DID in canonical form (did:plc:… or did:web:<host>, in lower case)');
+		}
+		// a did:web is fetched from its host, on what a visitor typed: held to atproto's rules first
+		const problem = value.startsWith('did:web:') ? webHostProblem(value, allowLocalhost) : undefined;
+		if (problem !== undefined) return refuse(`not an atproto did:web: ${problem}`);
+		return { type: 'did', did: value as Did };
 	}
-	const handle = value.toLowerCase();
+	// A-Z only: a Unicode lower-casing maps a few other characters (the Kelvin sign) into ASCII,
+	// which the handle's ASCII-only pattern would then take
+	const handle = value.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
 	if (HANDLE.test(handle)) {
 		const tld = handle.slice(handle.lastIndexOf('.') + 1);
 		if (DISALLOWED_TLDS.has(tld)) return refuse(`handles under .${tld} are not allowed in atproto`);

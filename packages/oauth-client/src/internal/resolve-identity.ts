@@ -4,9 +4,15 @@ import { DiscoveryError, type OAuthDiscovery } from '@atcute/oauth-discovery';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { IdentityResolutionError, type IdentityResolutionFailure } from '../errors.ts';
-import type { AccountIdentifier } from './account-identifier.ts';
+import { type AccountIdentifier, isHandle } from './account-identifier.ts';
 import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
 import { pdsEndpointOf } from './pds-endpoint.ts';
+
+/** the account a sign-in goes to: its DID and the PDS its DID document names. */
+export interface ResolvedAccount {
+	did: Did;
+	pds: string;
+}
 
 /**
  * resolves what the user typed, read by `parseAccountIdentifier`, to the account, through the
@@ -21,13 +27,30 @@ export const resolveActor = async (
 	account: AccountIdentifier,
 	signal: AbortSignal | undefined,
 	timeout: number,
-): Promise<ResolvedActor> => {
+): Promise<ResolvedAccount> => {
 	const identifier = account.type === 'handle' ? account.handle : account.did;
 	// bounded: the handle's host and a did:web host are anyone's servers, reached on what a
 	// visitor typed. one that trickles its answer for ever must not hold the sign-in (and the
 	// caller's request) with it, even where the caller gave no signal
 	const deadline = AbortSignal.timeout(timeout);
 	const bounded = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+	const documents = didDocumentResolverOf(resolver);
+	if (account.type === 'did' && documents !== undefined) {
+		// a DID needs its document alone: the actor resolver would also look up the handle it
+		// names, which decides nothing here (signing in by DID is the way round a broken handle),
+		// and would not check that the document is this DID's
+		try {
+			const pds = await settleBefore(
+				pdsFromDidDocument(documents, account.did, { noCache: false, signal: bounded }),
+				bounded,
+			);
+			return { did: account.did, pds };
+		} catch (err) {
+			if (signal?.aborted) throw signal.reason;
+			if (err instanceof IdentityResolutionError) throw err;
+			throw new IdentityResolutionError(identifier, { cause: err, reason: failureOf(err) });
+		}
+	}
 	let actor: ResolvedActor;
 	try {
 		actor = await settleBefore(resolver.resolve(identifier, { signal: bounded }), bounded);
@@ -46,13 +69,13 @@ export const resolveActor = async (
 			if (signal?.aborted) throw signal.reason;
 			throw new IdentityResolutionError(identifier, { cause: err, reason: failureOf(err) });
 		}
-		if (claimed) return { ...actor, handle: account.handle };
+		if (claimed) return { did: actor.did, pds: actor.pds };
 		throw new IdentityResolutionError(identifier, {
 			reason: 'handle_mismatch',
 			detail: `the DID document of ${actor.did} does not claim this handle`,
 		});
 	}
-	return actor;
+	return { did: actor.did, pds: actor.pds };
 };
 
 /**
@@ -71,9 +94,14 @@ const claimsHandleInOtherCase = async (
 	const documents = didDocumentResolverOf(resolver);
 	if (documents === undefined) return false;
 	const document = await settleBefore(documents.resolve(did as never, { signal }), signal);
-	// the first at:// entry is the handle the document claims, as the resolver reads it
-	const claimed = document.alsoKnownAs?.find((uri) => uri.startsWith('at://'));
-	return claimed?.toLowerCase() === `at://${handle}`;
+	// the first valid handle among the at:// entries is the one the document claims (the spec's
+	// "first valid handle URI"; the resolver takes the first at:// entry, valid or not)
+	const claimed = document.alsoKnownAs?.find((uri) => {
+		if (!uri.startsWith('at://')) return false;
+		const name = uri.slice('at://'.length).replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+		return isHandle(name);
+	});
+	return claimed?.slice('at://'.length).replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) === handle;
 };
 
 /** the names of the resolver's errors (`@atcute/identity-resolver`) that no retry mends. */
@@ -87,16 +115,42 @@ const PERMANENT_ERRORS: Record<string, IdentityResolutionFailure> = {
 };
 
 /**
+ * whether `err` is a resolver's refusal of an answer it read whole: `@atcute/util-fetch`'s (not
+ * JSON, a content type or size it does not take), the schema's (valibot), or its refusal of a
+ * redirect. a status is not one of them (`FailedResponseError`: a 5xx or 429 may pass).
+ */
+const isRefusedAnswer = (err: Error): boolean =>
+	REFUSED_ANSWER_ERRORS.has(err.name) || (err instanceof TypeError && err.message === 'unexpected redirect');
+
+/** the names of `@atcute/util-fetch`'s and valibot's errors for an answer that is not a valid one. */
+const REFUSED_ANSWER_ERRORS = new Set([
+	'ImproperResponseError',
+	'ImproperContentTypeError',
+	'ImproperContentLengthError',
+	'ValiError',
+]);
+
+/**
  * why a resolution failed, read down its `cause` chain: a missing handle or DID, an unsupported
- * method, a document that names no PDS or a connection refused on purpose is permanent; a
+ * method, a document that names no PDS or is no valid document, a redirect, or a connection
+ * refused on purpose is permanent; a
  * time-out, a network failure, a 5xx or a 429 passes, as does anything not known to be permanent
  * (a retry costs less than a lost session).
  */
 const failureOf = (error: unknown): IdentityResolutionFailure => {
+	// what was being read, from the resolver's wrapping error: a DID document or a handle's answer
+	let reading: 'document' | 'handle' | undefined;
 	for (let err = error, depth = 0; err instanceof Error && depth < 8; err = err.cause, depth++) {
 		const permanent = PERMANENT_ERRORS[err.name];
 		if (permanent !== undefined) return permanent;
 		if (err instanceof IdentityResolutionError) return err.reason;
+		if (err.name === 'FailedDocumentResolutionError') reading = 'document';
+		else if (err.name === 'FailedHandleResolutionError') reading = 'handle';
+		// an answer that came whole and is not one (not JSON, the wrong type, over the size cap, not
+		// a DID document by its schema) or a redirect (which the resolvers refuse): the same answer
+		// comes next time, so no retry mends it
+		if (reading !== undefined && isRefusedAnswer(err))
+			return reading === 'document' ? 'invalid_document' : 'not_found';
 		// a refusal made on purpose says so (the SSRF guard's PrivateNetworkError): a retry
 		// meets the same refusal
 		if ((err as { transient?: unknown }).transient === false) return 'refused';
