@@ -115,42 +115,37 @@ const PERMANENT_ERRORS: Record<string, IdentityResolutionFailure> = {
 };
 
 /**
- * whether `err` is a resolver's refusal of an answer it read whole: `@atcute/util-fetch`'s (not
- * JSON, a content type or size it does not take), the schema's (valibot), or its refusal of a
- * redirect. a status is not one of them (`FailedResponseError`: a 5xx or 429 may pass).
+ * whether `err` is a resolver's refusal of a DID document it read whole that no retry mends: over
+ * the size cap (`@atcute/util-fetch`'s), refused by the schema (valibot's), or a redirect (which the
+ * resolvers do not follow). a body that is not JSON or has another content type is not one: a
+ * body cut short without a length, or a front server's error page served with 200, reads so
+ * during an outage.
  */
-const isRefusedAnswer = (err: Error): boolean =>
-	REFUSED_ANSWER_ERRORS.has(err.name) || (err instanceof TypeError && err.message === 'unexpected redirect');
+const isBrokenDocument = (err: Error): boolean =>
+	BROKEN_DOCUMENT_ERRORS.has(err.name) || (err instanceof TypeError && err.message === 'unexpected redirect');
 
-/** the names of `@atcute/util-fetch`'s and valibot's errors for an answer that is not a valid one. */
-const REFUSED_ANSWER_ERRORS = new Set([
-	'ImproperResponseError',
-	'ImproperContentTypeError',
-	'ImproperContentLengthError',
-	'ValiError',
-]);
+/** the names of the errors for a DID document that is not a valid one, whatever the network did. */
+const BROKEN_DOCUMENT_ERRORS = new Set(['ImproperContentLengthError', 'ValiError']);
 
 /**
  * why a resolution failed, read down its `cause` chain: a missing handle or DID, an unsupported
- * method, a document that names no PDS or is no valid document, a redirect, or a connection
- * refused on purpose is permanent; a
+ * method, a document that names no PDS, is too large, refused by the schema or redirected, or a
+ * connection refused on purpose is permanent; a
  * time-out, a network failure, a 5xx or a 429 passes, as does anything not known to be permanent
  * (a retry costs less than a lost session).
  */
 const failureOf = (error: unknown): IdentityResolutionFailure => {
-	// what was being read, from the resolver's wrapping error: a DID document or a handle's answer
-	let reading: 'document' | 'handle' | undefined;
+	// whether a DID document was being read, from the resolver's wrapping error
+	let readingDocument = false;
 	for (let err = error, depth = 0; err instanceof Error && depth < 8; err = err.cause, depth++) {
 		const permanent = PERMANENT_ERRORS[err.name];
 		if (permanent !== undefined) return permanent;
 		if (err instanceof IdentityResolutionError) return err.reason;
-		if (err.name === 'FailedDocumentResolutionError') reading = 'document';
-		else if (err.name === 'FailedHandleResolutionError') reading = 'handle';
-		// an answer that came whole and is not one (not JSON, the wrong type, over the size cap, not
-		// a DID document by its schema) or a redirect (which the resolvers refuse): the same answer
-		// comes next time, so no retry mends it
-		if (reading !== undefined && isRefusedAnswer(err))
-			return reading === 'document' ? 'invalid_document' : 'not_found';
+		if (err.name === 'FailedDocumentResolutionError') readingDocument = true;
+		// the same document comes next time. (not so for a handle: a composite resolver reports the
+		// method that failed last, and a well-known redirect can hide a DNS lookup that failed
+		// for a moment)
+		if (readingDocument && isBrokenDocument(err)) return 'invalid_document';
 		// a refusal made on purpose says so (the SSRF guard's PrivateNetworkError): a retry
 		// meets the same refusal
 		if ((err as { transient?: unknown }).transient === false) return 'refused';

@@ -27,7 +27,7 @@ export class SessionEventEmitter {
 
 	emit(event: OAuthSessionEvent | (() => Promise<OAuthSessionEvent>)): void {
 		if (this.#listeners.size === 0) return;
-		// a snapshot: a listener added meanwhile does not get this event (as with an EventTarget)
+		// a snapshot: a listener added meanwhile does not get this event
 		const listeners = [...this.#listeners];
 		queueMicrotask(() => {
 			const ready = typeof event === 'function' ? event() : Promise.resolve(event);
@@ -36,7 +36,7 @@ export class SessionEventEmitter {
 					for (const listener of listeners) {
 						queueMicrotask(() => {
 							// one removed meanwhile (by an earlier listener of this event) is not called,
-							// as an EventTarget would not call it
+							// unless it was added back
 							if (!this.#listeners.has(listener)) return;
 							try {
 								const result = listener(value);

@@ -63,4 +63,27 @@ describe('createDeflateDecoder', () => {
 		decoder.destroy();
 		expect(inflater.destroyed).toBe(true);
 	});
+
+	it('goes on inflating once a reader that fell behind reads again', async () => {
+		const decoder = createDeflateDecoder({ zlib, stream }, options);
+		decoder.end(deflateRawSync(Buffer.alloc(1 << 20)));
+		// nothing reads for a while: the inflater is paused meanwhile
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		let read = 0;
+		for await (const chunk of decoder) read += (chunk as Buffer).length;
+		expect(read).toBe(1 << 20);
+	});
+
+	it('holds its writer back while the inflater is paused', async () => {
+		const decoder = createDeflateDecoder({ zlib, stream }, options);
+		// a body that inflates to 256 MB, written 4 KB at a time and never read: the writes' pipe
+		// must be told to wait, not pile the compressed body up in the inflater
+		const encoded = deflateRawSync(Buffer.alloc(256 << 20));
+		for (let at = 0; at < 256 << 10 && at < encoded.length; at += 4096) {
+			decoder.write(encoded.subarray(at, at + 4096));
+		}
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(decoder.writableNeedDrain).toBe(true);
+		decoder.destroy();
+	});
 });
