@@ -63,6 +63,12 @@ const webHostProblem = (did: string, allowLocalhost: boolean): string | undefine
 	return undefined;
 };
 
+/**
+ * `text` with A-Z lower-cased, and nothing else: a Unicode lower-casing maps a few other characters
+ * (the Kelvin sign) into ASCII, which the ASCII-only handle pattern would then take.
+ */
+export const lowerAscii = (text: string): string => text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+
 /** whether `name`, in lower case, is a handle by its syntax (whatever its TLD). */
 export const isHandle = (name: string): boolean => HANDLE.test(name);
 
@@ -123,9 +129,7 @@ export const parseAccountIdentifier = (
 		if (problem !== undefined) return refuse(`not an atproto did:web: ${problem}`);
 		return { type: 'did', did: value as Did };
 	}
-	// A-Z only: a Unicode lower-casing maps a few other characters (the Kelvin sign) into ASCII,
-	// which the handle's ASCII-only pattern would then take
-	const handle = value.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+	const handle = lowerAscii(value);
 	if (HANDLE.test(handle)) {
 		const tld = handle.slice(handle.lastIndexOf('.') + 1);
 		if (DISALLOWED_TLDS.has(tld)) return refuse(`handles under .${tld} are not allowed in atproto`);

@@ -4,7 +4,7 @@ import { DiscoveryError, type OAuthDiscovery } from '@atcute/oauth-discovery';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { IdentityResolutionError, type IdentityResolutionFailure } from '../errors.ts';
-import { type AccountIdentifier, isHandle } from './account-identifier.ts';
+import { type AccountIdentifier, isHandle, lowerAscii } from './account-identifier.ts';
 import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
 import { pdsEndpointOf } from './pds-endpoint.ts';
 
@@ -96,12 +96,11 @@ const claimsHandleInOtherCase = async (
 	const document = await settleBefore(documents.resolve(did as never, { signal }), signal);
 	// the first valid handle among the at:// entries is the one the document claims (the spec's
 	// "first valid handle URI"; the resolver takes the first at:// entry, valid or not)
-	const claimed = document.alsoKnownAs?.find((uri) => {
-		if (!uri.startsWith('at://')) return false;
-		const name = uri.slice('at://'.length).replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
-		return isHandle(name);
-	});
-	return claimed?.slice('at://'.length).replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) === handle;
+	const claimed = document.alsoKnownAs
+		?.filter((uri) => uri.startsWith('at://'))
+		.map((uri) => lowerAscii(uri.slice('at://'.length)))
+		.find(isHandle);
+	return claimed === handle;
 };
 
 /** the names of the resolver's errors (`@atcute/identity-resolver`) that no retry mends. */
@@ -130,9 +129,8 @@ const BROKEN_DOCUMENT_ERRORS = new Set(['ImproperContentLengthError', 'ValiError
 /**
  * why a resolution failed, read down its `cause` chain: a missing handle or DID, an unsupported
  * method, a document that names no PDS, is too large, refused by the schema or redirected, or a
- * connection refused on purpose is permanent; a
- * time-out, a network failure, a 5xx or a 429 passes, as does anything not known to be permanent
- * (a retry costs less than a lost session).
+ * connection refused on purpose is permanent; a time-out, a network failure, a 5xx or a 429
+ * passes, as does anything not known to be permanent (a retry costs less than a lost session).
  */
 const failureOf = (error: unknown): IdentityResolutionFailure => {
 	// whether a DID document was being read, from the resolver's wrapping error
