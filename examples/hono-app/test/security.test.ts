@@ -273,10 +273,11 @@ describe('identity resolution (SSRF)', () => {
 		const app = createApp({ oauth, cookieSecret: COOKIE_SECRET, publicUrl: PUBLIC_URL, logError: () => {} });
 		connections = 0;
 		const response = await postForm(browser(app), '/login', { handle: `did:web:localhost%3A${trapPort}` });
-		// refused before connecting; the visitor learns only that there is no such account
+		// refused before connecting: a did:web on localhost (or any port, or an IP address) is no
+		// atproto DID outside testing, so the visitor is told it is not a handle
 		expect(connections).toBe(0);
 		expect(response.status).toBe(400);
-		expect(await response.text()).toContain('unknown_handle');
+		expect(await response.text()).toContain('invalid_handle');
 	});
 
 	it('guards createActorResolver’s own default transport too', async () => {
