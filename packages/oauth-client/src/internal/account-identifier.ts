@@ -49,7 +49,6 @@ const CANONICAL_ATPROTO_DID = new RegExp(
  */
 const webHostProblem = (did: string, allowLocalhost: boolean): string | undefined => {
 	const [host, port] = did.slice('did:web:'.length).split('%3A') as [string, string | undefined];
-	if (host.length > 253) return 'its host is longer than 253 characters';
 	if (host === 'localhost') {
 		if (!allowLocalhost) return 'did:web:localhost is for testing only (allowHttp)';
 		if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535))
@@ -57,10 +56,16 @@ const webHostProblem = (did: string, allowLocalhost: boolean): string | undefine
 		return undefined;
 	}
 	if (port !== undefined) return 'a did:web names a port only on localhost, in testing';
-	const tld = host.slice(host.lastIndexOf('.') + 1);
-	if (!host.includes('.') || /^[0-9]/.test(tld)) return 'its host is not a domain name';
-	if (DISALLOWED_TLDS.has(tld)) return `did:web hosts under .${tld} are not allowed in atproto`;
-	return undefined;
+	// a host is a handle by its syntax: two labels or more, the last not starting with a digit
+	if (!HANDLE.test(host)) return 'its host is not a domain name';
+	const tld = disallowedTldOf(host);
+	return tld === undefined ? undefined : `did:web hosts under .${tld} are not allowed in atproto`;
+};
+
+/** the TLD of a domain name when atproto disallows it, or undefined. */
+const disallowedTldOf = (domain: string): string | undefined => {
+	const tld = domain.slice(domain.lastIndexOf('.') + 1);
+	return DISALLOWED_TLDS.has(tld) ? tld : undefined;
 };
 
 /**
@@ -131,8 +136,8 @@ export const parseAccountIdentifier = (
 	}
 	const handle = lowerAscii(value);
 	if (HANDLE.test(handle)) {
-		const tld = handle.slice(handle.lastIndexOf('.') + 1);
-		if (DISALLOWED_TLDS.has(tld)) return refuse(`handles under .${tld} are not allowed in atproto`);
+		const tld = disallowedTldOf(handle);
+		if (tld !== undefined) return refuse(`handles under .${tld} are not allowed in atproto`);
 		return { type: 'handle', handle: handle as Handle };
 	}
 	if (value.includes('://') || /^https?:/i.test(value)) {

@@ -1,6 +1,6 @@
 import type { ActorResolver, DidDocumentResolver, ResolvedActor } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
-import { DiscoveryError, type OAuthDiscovery } from '@atcute/oauth-discovery';
+import { DiscoveryError, type OAuthDiscovery, type PdsDiscovery } from '@atcute/oauth-discovery';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { IdentityResolutionError, type IdentityResolutionFailure } from '../errors.ts';
@@ -34,6 +34,12 @@ export const resolveActor = async (
 	// caller's request) with it, even where the caller gave no signal
 	const deadline = AbortSignal.timeout(timeout);
 	const bounded = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+	/** what a failed step throws: the caller's abort as it is, else why the identity failed. */
+	const failed = (err: unknown): never => {
+		if (signal?.aborted) throw signal.reason;
+		if (err instanceof IdentityResolutionError) throw err;
+		throw new IdentityResolutionError(identifier, { cause: err, reason: failureOf(err) });
+	};
 	const documents = didDocumentResolverOf(resolver);
 	if (account.type === 'did' && documents !== undefined) {
 		// a DID needs its document alone: the actor resolver would also look up the handle it
@@ -46,17 +52,14 @@ export const resolveActor = async (
 			);
 			return { did: account.did, pds };
 		} catch (err) {
-			if (signal?.aborted) throw signal.reason;
-			if (err instanceof IdentityResolutionError) throw err;
-			throw new IdentityResolutionError(identifier, { cause: err, reason: failureOf(err) });
+			return failed(err);
 		}
 	}
 	let actor: ResolvedActor;
 	try {
 		actor = await settleBefore(resolver.resolve(identifier, { signal: bounded }), bounded);
 	} catch (err) {
-		if (signal?.aborted) throw signal.reason;
-		throw new IdentityResolutionError(identifier, { cause: err, reason: failureOf(err) });
+		return failed(err);
 	}
 	// the resolver reports a handle the DID document does not claim as `handle.invalid`
 	if (account.type === 'handle' && actor.handle?.toLowerCase() !== account.handle) {
@@ -66,8 +69,7 @@ export const resolveActor = async (
 		} catch (err) {
 			// the document could not be read again: that says nothing of whose handle it is (a
 			// network failure must stay transient, not become a definitive handle_mismatch)
-			if (signal?.aborted) throw signal.reason;
-			throw new IdentityResolutionError(identifier, { cause: err, reason: failureOf(err) });
+			return failed(err);
 		}
 		if (claimed) return { did: actor.did, pds: actor.pds };
 		throw new IdentityResolutionError(identifier, {
@@ -220,9 +222,9 @@ export const resolveIdentityAfresh = async (
 		if (err instanceof IdentityResolutionError) throw err;
 		throw new IdentityResolutionError(did, { cause: err, reason: failureOf(err) });
 	}
-	const protectedResource = await discovery.resolveProtectedResource(pds, { noCache: true, signal: caller });
 	const options = { noCache: true, signal: caller };
-	let resolved: Awaited<ReturnType<OAuthDiscovery['resolveFromProtectedResource']>>;
+	const protectedResource = await discovery.resolveProtectedResource(pds, options);
+	let resolved: PdsDiscovery;
 	try {
 		resolved = await discovery.resolveFromProtectedResource(pds, protectedResource, options);
 	} catch (err) {
