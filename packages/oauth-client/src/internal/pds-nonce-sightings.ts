@@ -72,8 +72,8 @@ export class PdsNonceSightings {
 	 * the probe of `origin` under way with `accessToken`, if any: streams of one session that need
 	 * one at the same moment (a new process's first uploads) wait for it rather than each send
 	 * their own. shared by token, not by origin alone: the probe also checks (and refreshes) the
-	 * token the stream goes with, and a probe of another account's token would check neither
-	 * this one's nor wait for less than that account's refresh.
+	 * token the stream goes with; another account's probe checks nothing of this one's token, and
+	 * may first wait for that account's refresh.
 	 */
 	probing(origin: string, accessToken: string): Promise<void> | undefined {
 		return this.#probes.get(probeKey(origin, accessToken));
