@@ -243,18 +243,47 @@ describe('OAuthClient.authorize', () => {
 	};
 
 	it('accepts a handle its DID document claims in other letter case (handles are case-insensitive)', async () => {
-		const actorResolver = shoutingResolver();
-		const { client } = await createTestClient(server, { actorResolver });
 		// LocalActorResolver itself compares as written, and reports the handle as not claimed
-		expect((await actorResolver.resolve('alice.test')).handle).toBe('handle.invalid');
+		expect((await shoutingResolver().resolve('alice.test')).handle).toBe('handle.invalid');
 
+		// its document read once: the document that names the PDS is the one whose handle is checked
+		const { client } = await createTestClient(server, { actorResolver: shoutingResolver(1) });
 		await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
 		expect(server.stats.parRequests.at(-1)!.params.login_hint).toBe('alice.test');
 	});
 
+	it("refuses a handle whose DID document is another DID's before the PAR", async () => {
+		// the handle leads to alice's DID; the document served for it is bob's, naming bob's PDS
+		const upstream = actorResolverFor(server);
+		const actorResolver = new LocalActorResolver({
+			handleResolver: upstream.handleResolver,
+			didDocumentResolver: {
+				resolve: async (did, options) => {
+					const document = await upstream.didDocumentResolver.resolve(did, options);
+					return { ...document, id: 'did:plc:bbbbbbbbbbbbbbbbbbbbbbbb' };
+				},
+			},
+		});
+		const { client, states } = await createTestClient(server, { actorResolver });
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
+			.catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(IdentityResolutionError);
+		expect(error).toMatchObject({ reason: 'invalid_document', transient: false });
+		expect((error as Error).message).toContain('did:plc:bbbbbbbbbbbbbbbbbbbbbbbb');
+		expect(server.stats.par).toBe(0);
+		expect(states.map.size).toBe(0);
+	});
+
 	it('reports a failure to read the document again, for a handle claimed in other case, as the failure it is', async () => {
-		// the resolver's own read finds the handle in other case; the check's read fails
-		const { client } = await createTestClient(server, { actorResolver: shoutingResolver(1) });
+		// a resolver that exposes its DID documents but not its handles: the resolver's own read
+		// finds the handle in other case; the check's read fails
+		const shouting = shoutingResolver(1);
+		const actorResolver = {
+			resolve: shouting.resolve.bind(shouting),
+			didDocumentResolver: shouting.didDocumentResolver,
+		};
+		const { client } = await createTestClient(server, { actorResolver });
 		const error = await client
 			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
 			.catch((err: unknown) => err);

@@ -1,5 +1,11 @@
-import type { ActorResolver, DidDocumentResolver, ResolvedActor } from '@atcute/identity-resolver';
-import type { Did } from '@atcute/lexicons';
+import type { DidDocument } from '@atcute/identity';
+import type {
+	ActorResolver,
+	DidDocumentResolver,
+	HandleResolver,
+	ResolvedActor,
+} from '@atcute/identity-resolver';
+import type { Did, Handle } from '@atcute/lexicons';
 import { DiscoveryError, type OAuthDiscovery, type PdsDiscovery } from '@atcute/oauth-discovery';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
@@ -41,6 +47,34 @@ export const resolveActor = async (
 		throw new IdentityResolutionError(identifier, { cause: err, reason: failureOf(err) });
 	};
 	const documents = didDocumentResolverOf(resolver);
+	const handles = handleResolverOf(resolver);
+	if (account.type === 'handle' && documents !== undefined && handles !== undefined) {
+		// the handle's DID, then that DID's own document, read here: the actor resolver would not
+		// check that the document is that DID's (its services are not ours to follow before the
+		// PAR), and compares the handle it claims as written (handles are case-insensitive)
+		let did: Did;
+		let document: DidDocument;
+		try {
+			did = await settleBefore(handles.resolve(account.handle as Handle, { signal: bounded }), bounded);
+			document = await settleBefore(
+				readDidDocument(documents, did, { noCache: false, signal: bounded }),
+				bounded,
+			);
+		} catch (err) {
+			return failed(err);
+		}
+		if (claimedHandleOf(document) !== account.handle) {
+			throw new IdentityResolutionError(identifier, {
+				reason: 'handle_mismatch',
+				detail: `the DID document of ${did} does not claim this handle`,
+			});
+		}
+		try {
+			return { did, pds: pdsOf(document, did) };
+		} catch (err) {
+			return failed(err);
+		}
+	}
 	if (account.type === 'did' && documents !== undefined) {
 		// a DID needs its document alone: the actor resolver would also look up the handle it
 		// names, which decides nothing here (signing in by DID is the way round a broken handle),
@@ -96,14 +130,20 @@ const claimsHandleInOtherCase = async (
 	const documents = didDocumentResolverOf(resolver);
 	if (documents === undefined) return false;
 	const document = await settleBefore(documents.resolve(did as never, { signal }), signal);
-	// the first valid handle among the at:// entries is the one the document claims (the spec's
-	// "first valid handle URI"; the resolver takes the first at:// entry, valid or not)
-	const claimed = document.alsoKnownAs
+	return claimedHandleOf(document) === handle;
+};
+
+/**
+ * the handle a DID document claims, in lower case: the first valid handle among its at://
+ * entries (the spec's "first valid handle URI"; `@atcute/identity` takes the first at:// entry,
+ * valid or not), or `undefined`.
+ * @see https://atproto.com/specs/did#did-documents
+ */
+const claimedHandleOf = (document: DidDocument): string | undefined =>
+	document.alsoKnownAs
 		?.filter((uri) => uri.startsWith('at://'))
 		.map((uri) => lowerAscii(uri.slice('at://'.length)))
 		.find(isHandle);
-	return claimed === handle;
-};
 
 /** the names of the resolver's errors (`@atcute/identity-resolver`) that no retry mends. */
 const PERMANENT_ERRORS: Record<string, IdentityResolutionFailure> = {
@@ -247,15 +287,22 @@ const didDocumentResolverOf = (resolver: ActorResolver): DidDocumentResolver | u
 	return typeof documents?.resolve === 'function' ? (documents as DidDocumentResolver) : undefined;
 };
 
+/** the resolver's handle resolver, where it exposes one (`LocalActorResolver` does). */
+const handleResolverOf = (resolver: ActorResolver): HandleResolver | undefined => {
+	const handles = (resolver as { handleResolver?: Partial<HandleResolver> }).handleResolver;
+	return typeof handles?.resolve === 'function' ? (handles as HandleResolver) : undefined;
+};
+
 /**
- * the PDS a DID document names, read from the document alone: the issuer check needs DID → PDS
- * only, and the actor resolver would also verify the handle (one more request that decides nothing).
+ * `did`'s DID document, checked to be that DID's own.
+ * @throws {IdentityResolutionError} `invalid_document` when it is another DID's; what the
+ *   resolver threw
  */
-const pdsFromDidDocument = async (
+const readDidDocument = async (
 	documents: DidDocumentResolver,
 	did: Did,
 	options: { noCache: boolean; signal: AbortSignal },
-): Promise<string> => {
+): Promise<DidDocument> => {
 	const document = await documents.resolve(did as Parameters<DidDocumentResolver['resolve']>[0], options);
 	// a document served for this DID must be this DID's: its services are not ours to follow
 	if (document.id !== did) {
@@ -264,6 +311,25 @@ const pdsFromDidDocument = async (
 			detail: `the DID document is for ${JSON.stringify(document.id)}`,
 		});
 	}
+	return document;
+};
+
+/**
+ * the PDS a DID document names, read from the document alone: the issuer check needs DID → PDS
+ * only, and the actor resolver would also verify the handle (one more request that decides nothing).
+ */
+const pdsFromDidDocument = async (
+	documents: DidDocumentResolver,
+	did: Did,
+	options: { noCache: boolean; signal: AbortSignal },
+): Promise<string> => pdsOf(await readDidDocument(documents, did, options), did);
+
+/**
+ * the PDS `did`'s document names, in the form the actor resolver gives (so it compares equal to a
+ * stored `aud`).
+ * @throws {IdentityResolutionError} `invalid_document` when it names none
+ */
+const pdsOf = (document: DidDocument, did: Did): string => {
 	const endpoint = pdsEndpointOf(document);
 	if (endpoint === undefined) {
 		throw new IdentityResolutionError(did, {
@@ -271,6 +337,5 @@ const pdsFromDidDocument = async (
 			detail: 'the DID document names no PDS',
 		});
 	}
-	// the same form the actor resolver gives, so it compares equal to a stored `aud`
 	return new URL(endpoint).href;
 };
