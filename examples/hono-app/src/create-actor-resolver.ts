@@ -6,11 +6,10 @@ import {
 	LocalActorResolver,
 	PlcDidDocumentResolver,
 	WebDidDocumentResolver,
-	WellKnownHandleResolver,
 	XrpcHandleResolver,
 } from '@atcute/identity-resolver';
 import { NodeDnsHandleResolver } from '@atcute/identity-resolver-node';
-import { createNodeFetch } from '@atcute/oauth-node-client';
+import { createNodeFetch, createWellKnownHandleResolver } from '@atcute/oauth-node-client';
 
 /** options for `createActorResolver`. */
 export interface ActorResolverOptions {
@@ -44,7 +43,8 @@ export const createActorResolver = (options: ActorResolverOptions = {}): ActorRe
 			? new CompositeHandleResolver({
 					methods: {
 						dns: new NodeDnsHandleResolver(),
-						http: new WellKnownHandleResolver(withFetch),
+						// follows the redirects the handle spec allows, each hop guarded
+						http: createWellKnownHandleResolver(withFetch),
 					},
 				})
 			: new XrpcHandleResolver({ serviceUrl: handleResolverUrl, ...withFetch });

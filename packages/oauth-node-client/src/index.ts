@@ -94,6 +94,10 @@ export {
 	type MemoryStoreOptions,
 } from '@atcute/oauth-store-memory';
 export { createNodeFetch, type NodeFetchOptions } from './create-node-fetch.ts';
+export {
+	createWellKnownHandleResolver,
+	type WellKnownHandleResolverOptions,
+} from './create-well-known-handle-resolver.ts';
 export type { OAuthClientOptions } from './default-transport.ts';
 export { diagnosticsChannelTracer, OAUTH_TRACING_CHANNELS } from './diagnostics.ts';
 export { generatePrivateKey, importJwkKey, importPkcs8Key } from './keys.ts';

@@ -1,0 +1,130 @@
+import type { HandleResolver } from '@atcute/identity-resolver';
+import { IdentityResolutionError, type IdentityResolutionFailure } from '@atcute/oauth-client';
+import { kindOf } from '@atcute-oauth/internal/kind-of';
+import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
+
+/** options of `createWellKnownHandleResolver`. */
+export interface WellKnownHandleResolverOptions {
+	/**
+	 * the fetch every request goes through, each redirect hop on its own: give it the client's
+	 * transport (`createNodeFetch(...)`) so that the SSRF guard checks every host a redirect names.
+	 */
+	fetch: typeof globalThis.fetch;
+	/** how many redirects a lookup follows before it fails: an integer from 0 to 20; default 5. */
+	maxRedirects?: number | undefined;
+}
+
+/** the redirects a GET may follow: the others (300, 304, 305, ...) are answers in themselves. */
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** the most `maxRedirects` takes: what a browser's fetch follows. */
+const MAX_REDIRECTS = 20;
+
+/** a DID is far shorter: a longer answer is a page served for every path, not this document. */
+const MAX_ANSWER_BYTES = 2048;
+
+/**
+ * a DID atproto supports: `did:plc:` and 24 base32 characters, or a `did:web:` host (a port
+ * percent-encoded; no path). whether it exists is the DID document resolver's question.
+ * @see https://atproto.com/specs/did
+ */
+const ATPROTO_DID = /^did:(?:plc:[a-z2-7]{24}|web:[a-zA-Z0-9.-]+(?:%3[aA][0-9]+)?)$/;
+
+/**
+ * a handle resolver for the HTTPS well-known method (`https://<handle>/.well-known/atproto-did`)
+ * that follows redirects, as the atproto handle spec allows, where `@atcute/identity-resolver`'s
+ * `WellKnownHandleResolver` refuses them (a handle whose host redirects, to `www.` or to another
+ * host, fails there). it follows at most `maxRedirects`, each hop through `fetch` on its own (so a
+ * guarded transport checks every host a redirect names) and only to `https:`. the answer is the
+ * first line of a 200's body, trimmed, which must be an atproto DID.
+ * @see https://atproto.com/specs/handle#https-well-known-method
+ * @throws {TypeError} when an option is not what it should be
+ */
+export const createWellKnownHandleResolver = (options: WellKnownHandleResolverOptions): HandleResolver => {
+	if (typeof options !== 'object' || options === null) {
+		throw new TypeError(`createWellKnownHandleResolver: options must be an object (got ${kindOf(options)})`);
+	}
+	const { fetch, maxRedirects = 5 } = options;
+	if (typeof fetch !== 'function') {
+		throw new TypeError(
+			`createWellKnownHandleResolver: fetch must be a function, such as createNodeFetch() (got ${kindOf(fetch)})`,
+		);
+	}
+	if (!Number.isInteger(maxRedirects) || maxRedirects < 0 || maxRedirects > MAX_REDIRECTS) {
+		throw new TypeError(
+			`createWellKnownHandleResolver: maxRedirects must be an integer from 0 to ${MAX_REDIRECTS} (got ${typeof maxRedirects === 'number' ? maxRedirects : kindOf(maxRedirects)})`,
+		);
+	}
+	return {
+		/**
+		 * the DID `handle`'s host names at its well-known URL.
+		 * @throws {IdentityResolutionError} `not_found` when the host answers 404, another 4xx, or
+		 *   a body that is no DID; `refused` when the transport refused a hop on purpose (the SSRF
+		 *   guard); `unavailable` for a network failure, a 408, 429 or 5xx, or a redirect it does not
+		 *   follow (a loop, a hop to `http:`, no `Location`): a redirect can stand in for an outage
+		 * @throws the signal's reason when `signal` aborts
+		 */
+		resolve: async (handle, { signal, noCache } = {}) => {
+			const failure = (reason: IdentityResolutionFailure, detail: string, cause?: unknown): never => {
+				throw new IdentityResolutionError(handle, { reason, detail, cause });
+			};
+			let url = new URL('/.well-known/atproto-did', `https://${handle}`);
+			let response: Response;
+			for (let hops = 0; ; hops++) {
+				try {
+					response = await fetch(url, {
+						signal: signal ?? null,
+						// a fresh look when asked for (a handle checked again), as the resolver's caller means it
+						...(noCache ? { cache: 'no-cache' } : {}),
+						// one hop at a time: the guard, and the https rule below, see every host
+						redirect: 'manual',
+					});
+				} catch (err) {
+					if (signal?.aborted) throw signal.reason;
+					// a refusal made on purpose (the SSRF guard) says so: a retry meets the same refusal
+					const refused = (err as { transient?: unknown } | null)?.transient === false;
+					return failure(refused ? 'refused' : 'unavailable', `${url.origin} could not be reached`, err);
+				}
+				if (!REDIRECT_STATUSES.has(response.status)) break;
+				// the redirect's own body is not read: let its connection go back to the pool
+				void response.body?.cancel().catch(() => {});
+				const location = response.headers.get('location');
+				if (location === null)
+					return failure('unavailable', `${url.origin} answered ${response.status} with no Location`);
+				if (hops >= maxRedirects) {
+					return failure('unavailable', `more than ${maxRedirects} redirects, the last from ${url.origin}`);
+				}
+				let next: URL;
+				try {
+					next = new URL(location, url);
+				} catch {
+					return failure('unavailable', `${url.origin} redirected to a Location that is no URL`);
+				}
+				// the handle spec wants the DID from a server that proves its name: no hop to plain http
+				if (next.protocol !== 'https:') {
+					return failure('unavailable', `${url.origin} redirected to ${next.protocol}, not https:`);
+				}
+				url = next;
+			}
+			if (response.status !== 200) {
+				void response.body?.cancel().catch(() => {});
+				const { status } = response;
+				const passing = status >= 500 || status === 408 || status === 429 || (status >= 300 && status < 400);
+				return failure(passing ? 'unavailable' : 'not_found', `${url.origin} answered ${status}`);
+			}
+			let body: Uint8Array | undefined;
+			try {
+				body =
+					response.body === null ? new Uint8Array() : await readCappedBody(response.body, MAX_ANSWER_BYTES);
+			} catch (err) {
+				if (signal?.aborted) throw signal.reason;
+				return failure('unavailable', `${url.origin} broke off its answer`, err);
+			}
+			const did = body === undefined ? undefined : new TextDecoder().decode(body).split('\n', 1)[0]!.trim();
+			if (did === undefined || !ATPROTO_DID.test(did)) {
+				return failure('not_found', `${url.origin} answered with no DID`);
+			}
+			return did as `did:${'plc' | 'web'}:${string}`;
+		},
+	};
+};
