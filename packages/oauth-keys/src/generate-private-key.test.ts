@@ -116,6 +116,14 @@ describe('generatePrivateKey', () => {
 		expect(key.sign).toBe(fakeSign);
 		expect(calls).toEqual([[key.cryptoKey, 'ES384']]);
 	});
+
+	it('takes createSigner: undefined as absent (typed so under exactOptionalPropertyTypes)', async () => {
+		// an option passed on from the app's own optional setting
+		const maybeSigner = undefined as CreateSigner | undefined;
+		const key = await generatePrivateKey('plain', 'ES256', { createSigner: maybeSigner });
+		const jws = await signCompact(key.sign, 'ES256');
+		await expect(verifyCompact(jws, key.publicJwk, 'ES256')).resolves.toBe('probe payload');
+	});
 });
 
 describe('generateSigningKey', () => {

@@ -42,4 +42,5 @@ export {
 	type SigningKey,
 	withSigner,
 } from './signing-key.ts';
+export type { WebCryptoKey, WebCryptoKeyShape } from './web-crypto-key.ts';
 export { createWebCryptoSigner } from './webcrypto-signer.ts';

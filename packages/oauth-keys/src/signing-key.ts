@@ -1,5 +1,6 @@
 import type { EcPrivateJwk, PublicJwk, RsaPrivateJwk } from './jwk.ts';
 import type { SigningAlgorithm } from './signing-algorithm.ts';
+import type { WebCryptoKey } from './web-crypto-key.ts';
 
 /**
  * signs the JWS signing input and returns the raw JWS signature (for ECDSA, `r || s`).
@@ -38,8 +39,10 @@ export type SignerGenerate = (alg: SigningAlgorithm) => GeneratedSigner | undefi
  * and `generate`, a faster way to make a key that needs signing and storing only
  * (`generateDpopKey`).
  */
-export type CreateSigner = ((key: CryptoKey, alg: SigningAlgorithm) => SignFunction) & {
+export type CreateSigner = ((key: WebCryptoKey, alg: SigningAlgorithm) => SignFunction) & {
+	/** loads a stored key that needs signing only, without WebCrypto (`importJwkSigner`). */
 	readonly fromJwk?: SignerFromJwk | undefined;
+	/** makes a key that needs signing and storing only, without WebCrypto (`generateDpopKey`). */
 	readonly generate?: SignerGenerate | undefined;
 };
 
@@ -48,7 +51,7 @@ export interface SigningKey {
 	/** the one algorithm this key signs with. */
 	readonly alg: SigningAlgorithm;
 	/** the private key, extractable so it can be exported for storage. */
-	readonly cryptoKey: CryptoKey;
+	readonly cryptoKey: WebCryptoKey;
 	/** the public half: key parameters only (no `kid`, `alg`, `use`). */
 	readonly publicJwk: Readonly<PublicJwk>;
 	/** signs with this key; see `SignFunction`. */
@@ -63,7 +66,7 @@ export interface JwkSigner {
 	/** the one algorithm this key signs with. */
 	readonly alg: SigningAlgorithm;
 	/** the private key, when WebCrypto imported it; absent on a runtime's `fromJwk` path. */
-	readonly cryptoKey?: CryptoKey | undefined;
+	readonly cryptoKey?: WebCryptoKey | undefined;
 	/** the public half: key parameters only (no `kid`, `alg`, `use`). */
 	readonly publicJwk: Readonly<PublicJwk>;
 	/** signs with this key; see `SignFunction`. */
@@ -73,7 +76,7 @@ export interface JwkSigner {
 /** options shared by the functions that generate or import keys. */
 export interface SignerOptions {
 	/** how signatures are made; defaults to WebCrypto (`createWebCryptoSigner`). */
-	createSigner?: CreateSigner;
+	createSigner?: CreateSigner | undefined;
 }
 
 /** returns a copy of `key` that signs through `createSigner` instead. */
