@@ -19,6 +19,7 @@ import {
 } from '../constants.ts';
 import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from '../errors.ts';
 import { parseTokenResponse, type TokenResponse } from '../token-response.ts';
+import { deadlineSignal } from './deadline-signal.ts';
 import { BodyReadError, discardBody, readJsonBody } from './read-json-body.ts';
 import { redactSent, secretsIn } from './redact-sent.ts';
 import { retryAfterMs } from './retry-after.ts';
@@ -282,85 +283,89 @@ export class AuthorizationServerAgent {
 			const stamp: { iat?: number } = {};
 			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth(origin, stamp, stampAt)) });
 			const sent = secretsIn(body);
-			const timeout = AbortSignal.timeout(this.#options.timeout);
-
-			let response: Response;
+			// the caller's signal, or our time limit: the caller's may live as long as the app
+			const deadline = deadlineSignal(signal, this.#options.timeout);
 			try {
-				response = await this.#fetch(url, {
-					method: 'POST',
-					headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-					body,
-					// an OAuth endpoint never redirects; following one could leak the assertion
-					redirect: 'manual',
-					signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-				});
-			} catch (err) {
-				if (signal?.aborted) throw signal.reason;
-				if (timeout.aborted) {
-					throw new OAuthTransientError(
-						'timeout',
-						`${endpoint} endpoint did not answer within ${this.#options.timeout} ms`,
-					);
-				}
-				// a guard's refusal (the SSRF guard's PrivateNetworkError) meets the same refusal on
-				// every retry: thrown as it is, never as a network failure to try again
-				const refusal = refusalIn(err);
-				if (refusal !== undefined) throw refusal;
-				throw new OAuthTransientError('network', `${endpoint} endpoint could not be reached`, undefined, {
-					cause: err,
-				});
-			}
-
-			if (!nonceRetried && (await isUseDpopNonceError(response))) {
-				nonceRetried = true;
-				await discardBody(response);
-				continue;
-			}
-			try {
-				const json = await this.#readResponse(endpoint, response, maxBytes, emptyOk, sent);
-				// the reference server answers a revocation 200 whatever it refused (RFC 7009 §2.2):
-				// an assertion dated after its answer's Date was refused for its clock, unseen. sent
-				// once more, dated by that Date. the shared clocks are left alone: the retry's 200
-				// would confirm whatever the Date said (a proxy's wrong clock), refused or not
-				const refusedAt =
-					endpoint === 'revocation' && !clockRetried
-						? dateBeforeStamp(stamp.iat, response.headers)
-						: undefined;
-				if (refusedAt !== undefined) {
-					clockRetried = true;
-					stampAt = refusedAt;
-					continue;
-				}
-				return { json, headers: response.headers, status: response.status, sent };
-			} catch (err) {
-				// an abort while the body streams in is the caller's, not a malformed answer
-				signal?.throwIfAborted();
-				// nor is a body cut off by our time limit or a dropped connection: it may pass, and
-				// reporting it as malformed would end a refresh that should fall back to the token
-				if (err instanceof BodyReadError) {
-					if (timeout.aborted) {
+				let response: Response;
+				try {
+					response = await this.#fetch(url, {
+						method: 'POST',
+						headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+						body,
+						// an OAuth endpoint never redirects; following one could leak the assertion
+						redirect: 'manual',
+						signal: deadline.signal,
+					});
+				} catch (err) {
+					if (signal?.aborted) throw signal.reason;
+					if (deadline.timedOut) {
 						throw new OAuthTransientError(
 							'timeout',
-							`${endpoint} endpoint did not finish its answer within ${this.#options.timeout} ms`,
+							`${endpoint} endpoint did not answer within ${this.#options.timeout} ms`,
 						);
 					}
-					throw new OAuthTransientError('network', `${endpoint} endpoint's answer broke off`, undefined, {
-						cause: err.cause,
+					// a guard's refusal (the SSRF guard's PrivateNetworkError) meets the same refusal on
+					// every retry: thrown as it is, never as a network failure to try again
+					const refusal = refusalIn(err);
+					if (refusal !== undefined) throw refusal;
+					throw new OAuthTransientError('network', `${endpoint} endpoint could not be reached`, undefined, {
+						cause: err,
 					});
 				}
-				// refused for a stamp the server's clock may not take: once more, on the clock `adopt`
-				// gives (told of every such refusal: it follows the server's clock, or goes back to ours
-				// when the server refused its clock too). a refused client or proof consumed nothing
-				// (RFC 6749 §3.2.1: the client is authenticated before the grant is looked at)
-				if (
-					isClockRefusal(err, this.#options.clientKey !== undefined) &&
-					clocks.adopt(origin, response.headers, offset) &&
-					!clockRetried
-				) {
-					clockRetried = true;
+
+				if (!nonceRetried && (await isUseDpopNonceError(response))) {
+					nonceRetried = true;
+					await discardBody(response);
 					continue;
 				}
-				throw err;
+				try {
+					const json = await this.#readResponse(endpoint, response, maxBytes, emptyOk, sent);
+					// the reference server answers a revocation 200 whatever it refused (RFC 7009 §2.2):
+					// an assertion dated after its answer's Date was refused for its clock, unseen. sent
+					// once more, dated by that Date. the shared clocks are left alone: the retry's 200
+					// would confirm whatever the Date said (a proxy's wrong clock), refused or not
+					const refusedAt =
+						endpoint === 'revocation' && !clockRetried
+							? dateBeforeStamp(stamp.iat, response.headers)
+							: undefined;
+					if (refusedAt !== undefined) {
+						clockRetried = true;
+						stampAt = refusedAt;
+						continue;
+					}
+					return { json, headers: response.headers, status: response.status, sent };
+				} catch (err) {
+					// an abort while the body streams in is the caller's, not a malformed answer
+					signal?.throwIfAborted();
+					// nor is a body cut off by our time limit or a dropped connection: it may pass, and
+					// reporting it as malformed would end a refresh that should fall back to the token
+					if (err instanceof BodyReadError) {
+						if (deadline.timedOut) {
+							throw new OAuthTransientError(
+								'timeout',
+								`${endpoint} endpoint did not finish its answer within ${this.#options.timeout} ms`,
+							);
+						}
+						throw new OAuthTransientError('network', `${endpoint} endpoint's answer broke off`, undefined, {
+							cause: err.cause,
+						});
+					}
+					// refused for a stamp the server's clock may not take: once more, on the clock `adopt`
+					// gives (told of every such refusal: it follows the server's clock, or goes back to ours
+					// when the server refused its clock too). a refused client or proof consumed nothing
+					// (RFC 6749 §3.2.1: the client is authenticated before the grant is looked at)
+					if (
+						isClockRefusal(err, this.#options.clientKey !== undefined) &&
+						clocks.adopt(origin, response.headers, offset) &&
+						!clockRetried
+					) {
+						clockRetried = true;
+						continue;
+					}
+					throw err;
+				}
+			} finally {
+				deadline.dispose();
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { IdentityResolutionError, type IdentityResolutionFailure } from '../errors.ts';
 import { type AccountIdentifier, isHandle, lowerAscii } from './account-identifier.ts';
+import { deadlineSignal } from './deadline-signal.ts';
 import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
 import { pdsEndpointOf } from './pds-endpoint.ts';
 
@@ -34,12 +35,25 @@ export const resolveActor = async (
 	signal: AbortSignal | undefined,
 	timeout: number,
 ): Promise<ResolvedAccount> => {
-	const identifier = account.type === 'handle' ? account.handle : account.did;
 	// bounded: the handle's host and a did:web host are anyone's servers, reached on what a
 	// visitor typed. one that trickles its answer for ever must not hold the sign-in (and the
 	// caller's request) with it, even where the caller gave no signal
-	const deadline = AbortSignal.timeout(timeout);
-	const bounded = signal === undefined ? deadline : AbortSignal.any([signal, deadline]);
+	const deadline = deadlineSignal(signal, timeout);
+	try {
+		return await resolveActorWithin(resolver, account, signal, deadline.signal);
+	} finally {
+		deadline.dispose();
+	}
+};
+
+/** `resolveActor`, every request given up on `bounded` (the caller's `signal` or the deadline). */
+const resolveActorWithin = async (
+	resolver: ActorResolver,
+	account: AccountIdentifier,
+	signal: AbortSignal | undefined,
+	bounded: AbortSignal,
+): Promise<ResolvedAccount> => {
+	const identifier = account.type === 'handle' ? account.handle : account.did;
 	/** what a failed step throws: the caller's abort as it is, else why the identity failed. */
 	const failed = (err: unknown): never => {
 		if (signal?.aborted) throw signal.reason;
@@ -245,8 +259,8 @@ export const resolveIdentityAfresh = async (
 	const noCache = fetchAcceptsNoCache();
 	// bounded: this runs in the callback and inside a refresh's lock, and a did:web host is
 	// anyone's server. one that answers slowly for ever must not hold the account's lock with it
-	const deadline = AbortSignal.timeout(timeout);
-	const signal = caller === undefined ? deadline : AbortSignal.any([caller, deadline]);
+	const deadline = deadlineSignal(caller, timeout);
+	const { signal } = deadline;
 	let pds: string;
 	try {
 		const documents = didDocumentResolverOf(resolver);
@@ -261,6 +275,8 @@ export const resolveIdentityAfresh = async (
 		if (caller?.aborted) throw caller.reason;
 		if (err instanceof IdentityResolutionError) throw err;
 		throw new IdentityResolutionError(did, { cause: err, reason: failureOf(err) });
+	} finally {
+		deadline.dispose();
 	}
 	const options = { noCache: true, signal: caller };
 	const protectedResource = await discovery.resolveProtectedResource(pds, options);

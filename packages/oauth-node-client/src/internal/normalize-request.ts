@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { isSignalLike } from '@atcute-oauth/internal/signal-like';
 
+import { allowManyAbortListeners } from './allow-many-abort-listeners.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
 
 /** what the transport sends: everything `fetch`'s arguments can say, in node:http's terms. */
@@ -124,6 +125,7 @@ export const normalizeRequest = (
 	init: RequestInit | undefined,
 ): NormalizedRequest | Promise<NormalizedRequest> => {
 	checkSignal(init?.signal);
+	if (init?.signal) allowManyAbortListeners(init.signal);
 	if (input instanceof Request) return fromRequest(input, init);
 	const url = typeof input === 'string' ? new URL(input) : new URL(input.href);
 	if (url.username !== '' || url.password !== '') {
