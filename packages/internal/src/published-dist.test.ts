@@ -63,4 +63,77 @@ describe('published dist', () => {
 		const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
 		expect(stdout.trim()).toBe('loaded');
 	});
+
+	it.each(published.map(({ dir, manifest }) => [manifest.name, dir] as const))(
+		'%s: its types import only packages that ship their own types',
+		(_name, dir) => {
+			const untyped: string[] = [];
+			for (const file of readdirSync(join(dir, 'dist'))) {
+				if (!file.endsWith('.d.mts')) continue;
+				for (const [, specifier] of readFileSync(join(dir, 'dist', file), 'utf8').matchAll(BARE_IMPORT)) {
+					if (specifier!.startsWith('node:')) continue;
+					// as the user's install links it: the package's own node_modules, then the root's
+					const name = packageOf(specifier!);
+					const found = [join(dir, 'node_modules', name), join(packagesDir, '..', 'node_modules', name)].find(
+						(candidate) => existsSync(join(candidate, 'package.json')),
+					);
+					if (found === undefined || !shipsTypes(found, specifier!))
+						untyped.push(`${specifier} (dist/${file})`);
+				}
+			}
+			// such an import is `any` under skipLibCheck, and TS7016 without it (`pg`'s types are
+			// @types/pg, which a user who installs what the README says does not have)
+			expect(untyped).toEqual([]);
+		},
+	);
+
+	it('compile in a Node program without the DOM lib, strictly, with skipLibCheck off', async () => {
+		const tsc = fileURLToPath(import.meta.resolve('typescript/bin/tsc'));
+		const entries = published.map(({ dir }) => join(dir, 'dist/index.d.mts'));
+		const args = [
+			tsc,
+			'--noEmit',
+			// what a server project compiles with: Node's types, no DOM (no global CryptoKey type)
+			...['--lib', 'es2023', '--types', 'node', '--target', 'es2022'],
+			...['--module', 'nodenext', '--moduleResolution', 'nodenext'],
+			...['--strict', '--exactOptionalPropertyTypes', '--skipLibCheck', 'false'],
+			...entries,
+		];
+		const result = await promisify(execFile)(process.execPath, args).then(
+			() => '',
+			(err: { stdout?: string }) => err.stdout ?? String(err),
+		);
+		expect(result).toBe('');
+	}, 60_000);
 });
+
+/**
+ * whether the package in `dir` has type definitions of its own for `specifier`: a `types` or
+ * `typings` field, a `types` condition in its exports, or a `.d.ts` beside the module its exports
+ * (or `main`) name, where TypeScript finds one.
+ */
+const shipsTypes = (dir: string, specifier: string): boolean => {
+	const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+		types?: unknown;
+		typings?: unknown;
+		main?: unknown;
+		exports?: unknown;
+	};
+	if (typeof manifest.types === 'string' || typeof manifest.typings === 'string') return true;
+	const subpath = `.${specifier.slice(packageOf(specifier).length)}`;
+	let target: unknown =
+		typeof manifest.exports === 'object' && manifest.exports !== null && subpath in manifest.exports
+			? (manifest.exports as Record<string, unknown>)[subpath]
+			: subpath === '.'
+				? (manifest.exports ?? manifest.main ?? 'index.js')
+				: undefined;
+	// a conditions object: its `types`, else the module it would load
+	while (typeof target === 'object' && target !== null) {
+		const conditions = target as Record<string, unknown>;
+		if ('types' in conditions) return true;
+		target = conditions.import ?? conditions.default ?? conditions.node;
+	}
+	if (typeof target !== 'string') return false;
+	const module = join(dir, target);
+	return [module.replace(/\.m?js$/, '.d.ts'), module.replace(/\.mjs$/, '.d.mts')].some(existsSync);
+};

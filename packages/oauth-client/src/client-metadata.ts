@@ -31,21 +31,87 @@ export interface ClientMetadataInput {
 
 /** the client metadata document served at `client_id` (wire spelling). */
 export interface OAuthClientMetadata {
+	/**
+	 * the client's identity: the https URL this document is served at, or `http://localhost?…`
+	 * (redirect URIs and scope in the query) for a loopback client.
+	 * @see https://atproto.com/specs/oauth#client-id-metadata-document
+	 */
 	client_id: string;
+	/**
+	 * the app's name, shown on the consent page.
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	client_name?: string;
+	/**
+	 * the app's home page, an https URL (on `client_id`'s host, for a confidential client).
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	client_uri?: string;
+	/**
+	 * the app's logo, an https URL.
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	logo_uri?: string;
+	/**
+	 * the terms of service, an https URL.
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	tos_uri?: string;
+	/**
+	 * the privacy policy, an https URL.
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	policy_uri?: string;
+	/**
+	 * where the authorization server may send the user back; the first is the default.
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	redirect_uris: string[];
+	/**
+	 * the scopes the client may ask for, space-separated, `atproto` first.
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	scope: string;
+	/**
+	 * the grants the client uses: the code flow, and refresh.
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	grant_types: ['authorization_code', 'refresh_token'];
+	/**
+	 * the response types the client uses: `code` only.
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	response_types: ['code'];
+	/**
+	 * `web` for a confidential client, `native` for a loopback one.
+	 * @see https://openid.net/specs/openid-connect-registration-1_0.html#ClientMetadata
+	 */
 	application_type: 'web' | 'native';
+	/**
+	 * how the client authenticates at the token endpoint: `private_key_jwt` (a signed assertion),
+	 * or `none` for a loopback client.
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	token_endpoint_auth_method: 'private_key_jwt' | 'none';
+	/**
+	 * the algorithm of the client's assertions, with `private_key_jwt`.
+	 * @see https://openid.net/specs/openid-connect-registration-1_0.html#ClientMetadata
+	 */
 	token_endpoint_auth_signing_alg?: 'ES256';
+	/**
+	 * `true`: every access token the client gets is DPoP-bound.
+	 * @see https://www.rfc-editor.org/rfc/rfc9449#section-5.2
+	 */
 	dpop_bound_access_tokens: true;
+	/**
+	 * the https URL of the client's public keys (JWKS), on `client_id`'s origin.
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	jwks_uri?: string;
+	/**
+	 * the client's public keys, inline, when there is no `jwks_uri`.
+	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
+	 */
 	jwks?: Jwks;
 }
 

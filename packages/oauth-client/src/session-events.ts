@@ -29,6 +29,7 @@ export type SessionDeletedCause =
 
 /** a session was stored: after a sign-in (`callback()`) or a refresh. */
 export interface SessionUpdatedEvent {
+	/** what happened: `updated`, the session was stored. */
 	type: 'updated';
 	/** the account. */
 	sub: Did;
@@ -38,6 +39,7 @@ export interface SessionUpdatedEvent {
 
 /** a session ended and was deleted from the store. */
 export interface SessionDeletedEvent {
+	/** what happened: `deleted`, the session ended. */
 	type: 'deleted';
 	/** the account. */
 	sub: Did;

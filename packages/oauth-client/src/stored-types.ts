@@ -16,8 +16,21 @@ export interface TokenSet {
 	aud: string;
 	/** the granted scope, as the server returned it. */
 	scope: string;
+	/**
+	 * the access token, bound to the session's DPoP key.
+	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+	 */
 	access_token: string;
+	/**
+	 * the refresh token, for new tokens when the access token expires; absent when the server
+	 * issued none (the session then cannot be refreshed).
+	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+	 */
 	refresh_token?: string | undefined;
+	/**
+	 * always `DPoP`: the access token is sent with a DPoP proof.
+	 * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
+	 */
 	token_type: 'DPoP';
 	/** when the access token expires, in milliseconds since the epoch. */
 	expires_at?: number | undefined;
@@ -43,6 +56,7 @@ export interface StoredSession {
 	dpopKey: DpopPrivateJwk;
 	/** the client authentication pinned for this session. */
 	authMethod: ClientAuthMethod;
+	/** the session's tokens, replaced on each refresh. */
 	tokenSet: TokenSet;
 }
 
@@ -52,6 +66,7 @@ export interface StoredState {
 	issuer: string;
 	/** the DPoP key the authorization was started with (a private key). */
 	dpopKey: DpopPrivateJwk;
+	/** the client authentication the authorization was started with; the session keeps it. */
 	authMethod: ClientAuthMethod;
 	/** the PKCE code verifier. */
 	verifier: string;

@@ -77,9 +77,13 @@ export interface RequestTraceContext {
 
 /** the context object of each operation. */
 export interface TraceContexts {
+	/** the context of an `authorize()` call. */
 	authorize: AuthorizeTraceContext;
+	/** the context of a `callback()` call. */
 	callback: CallbackTraceContext;
+	/** the context of a token refresh. */
 	refresh: RefreshTraceContext;
+	/** the context of one `handle()` call to the PDS. */
 	request: RequestTraceContext;
 }
 
@@ -90,6 +94,10 @@ export interface TraceContexts {
  * an implementation must not publish it.
  */
 export interface OAuthTracer {
+	/**
+	 * runs `fn`, the whole of `operation`, and returns (or throws) what it does; `context` describes
+	 * it, and gains fields until `fn` settles.
+	 */
 	trace<O extends TraceOperation, T>(
 		operation: O,
 		context: TraceContexts[O],

@@ -22,7 +22,13 @@ export type DpopKey = JwkSigner;
 const storedJwks = new WeakMap<DpopKey, DpopPrivateJwk>();
 
 /** a DPoP private key as stored with a session: key parameters plus `alg`. */
-export type DpopPrivateJwk = (EcPrivateJwk | RsaPrivateJwk) & { alg: SigningAlgorithm };
+export type DpopPrivateJwk = (EcPrivateJwk | RsaPrivateJwk) & {
+	/**
+	 * the algorithm the key signs its proofs with, one for its whole life.
+	 * @see https://www.rfc-editor.org/rfc/rfc7517#section-4.4
+	 */
+	alg: SigningAlgorithm;
+};
 
 /**
  * generates a fresh DPoP key, with the most preferred algorithm (ES256 first) that the server

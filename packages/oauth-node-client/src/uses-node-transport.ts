@@ -1,6 +1,8 @@
 /** the runtime facts the choice of transport depends on. */
 export interface RuntimeFacts {
+	/** the runtime's `process.versions` (`bun` or `deno` there besides `node`); undefined without `process`. */
 	versions: Record<string, string | undefined> | undefined;
+	/** `navigator.userAgent` (`Cloudflare-Workers` on Workers); undefined without one. */
 	userAgent: string | undefined;
 }
 

@@ -33,6 +33,7 @@ export const TRANSITION_NAMES: readonly TransitionName[] = Object.freeze(['gener
  * @see https://atproto.com/specs/permission#repo
  */
 export interface RepoPermission {
+	/** the kind of permission: a `repo:` token. */
 	readonly resource: 'repo';
 	/** NSIDs, sorted and unique, or exactly `['*']` for every collection. */
 	readonly collection: readonly string[];
@@ -45,6 +46,7 @@ export interface RepoPermission {
  * @see https://atproto.com/specs/permission#rpc
  */
 export interface RpcPermission {
+	/** the kind of permission: an `rpc:` token. */
 	readonly resource: 'rpc';
 	/** method NSIDs, sorted and unique, or exactly `['*']` for every method. */
 	readonly lxm: readonly string[];
@@ -57,6 +59,7 @@ export interface RpcPermission {
  * @see https://atproto.com/specs/permission#blob
  */
 export interface BlobPermission {
+	/** the kind of permission: a `blob:` token. */
 	readonly resource: 'blob';
 	/** MIME types and `type/` wildcard patterns, in their case as written (matched exactly), sorted and unique; the match-all pattern stands alone. */
 	readonly accept: readonly string[];
@@ -67,8 +70,11 @@ export interface BlobPermission {
  * @see https://atproto.com/specs/permission#account
  */
 export interface AccountPermission {
+	/** the kind of permission: an `account:` token. */
 	readonly resource: 'account';
+	/** the account attribute it covers. */
 	readonly attr: AccountAttribute;
+	/** what it allows on the attribute: `read`, or `manage` (which includes `read`). */
 	readonly action: AccountAction;
 }
 
@@ -77,7 +83,9 @@ export interface AccountPermission {
  * @see https://atproto.com/specs/permission#identity
  */
 export interface IdentityPermission {
+	/** the kind of permission: an `identity:` token. */
 	readonly resource: 'identity';
+	/** the identity attribute it covers: `handle`, or `*` for all of them. */
 	readonly attr: IdentityAttribute;
 }
 
@@ -86,6 +94,7 @@ export interface IdentityPermission {
  * @see https://atproto.com/specs/permission#permission-sets
  */
 export interface IncludePermission {
+	/** the kind of permission: an `include:` token. */
 	readonly resource: 'include';
 	/** the NSID of the permission set. */
 	readonly nsid: string;
@@ -98,6 +107,7 @@ export interface IncludePermission {
  * @see https://atproto.com/specs/oauth#scopes
  */
 export interface AtprotoPermission {
+	/** the kind of permission: the `atproto` token. */
 	readonly resource: 'atproto';
 }
 
@@ -106,7 +116,9 @@ export interface AtprotoPermission {
  * @see https://atproto.com/specs/oauth#scopes
  */
 export interface TransitionPermission {
+	/** the kind of permission: a `transition:` token. */
 	readonly resource: 'transition';
+	/** which transitional scope, without its `transition:` prefix. */
 	readonly name: TransitionName;
 }
 

@@ -73,6 +73,7 @@ export class RewrapAbortedError<K extends string = string> extends Error {
 	 */
 	constructor(
 		key: K | undefined,
+		/** what `rewrap` did until it stopped, as it would have returned it had the keys ended there. */
 		readonly report: RewrapReport<K>,
 		cause: unknown,
 	) {

@@ -16,4 +16,4 @@ export {
 	StoreUnavailableError,
 } from './errors.ts';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.ts';
-export type { PgPool, PgPoolClient, PgQuery, PgQueryable } from './queryable.ts';
+export type { PgPool, PgPoolClient, PgQuery, PgQueryable, PgQueryResult, PgRow } from './queryable.ts';

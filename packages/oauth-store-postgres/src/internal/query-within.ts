@@ -1,6 +1,4 @@
-import type { QueryResult, QueryResultRow } from 'pg';
-
-import type { PgPool, PgPoolClient, PgQuery, PgQueryable } from '../queryable.ts';
+import type { PgPool, PgPoolClient, PgQuery, PgQueryable, PgQueryResult, PgRow } from '../queryable.ts';
 import { canCancel } from './cancel-statement.ts';
 import { cancelUntilSettled } from './cancel-until-settled.ts';
 import { QueryFailure, type RunQueryOptions, runQuery } from './run-query.ts';
@@ -25,16 +23,16 @@ const isPgPool = (queryable: PgQueryable): queryable is PgQueryable & PgPool =>
  * anything else with `query`) has one connection of its own, and gets the statement as it is: no
  * cancel, since its next statement, perhaps the app's own, could be the one a late cancel stops.
  */
-export const queryWithin = async <R extends QueryResultRow>(
+export const queryWithin = async <R extends PgRow>(
 	queryable: PgQueryable,
 	query: PgQuery,
 	options: RunQueryOptions,
-): Promise<QueryResult<R>> => {
+): Promise<PgQueryResult<R>> => {
 	if (!isPgPool(queryable)) return runQuery(() => queryable.query<R>(query), options);
 
 	let gaveUp = false;
 	let client: PgPoolClient | undefined;
-	let sent: Promise<QueryResult<R>> | undefined;
+	let sent: Promise<PgQueryResult<R>> | undefined;
 	let answered = false;
 	try {
 		const result = await runQuery(async () => {
