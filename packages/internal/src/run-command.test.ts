@@ -97,3 +97,42 @@ describe('runCommand', () => {
 		expect(sent).toBe(false);
 	});
 });
+
+describe('runCommand deadlines and the event loop', () => {
+	/** how many timers keep the process alive now. */
+	const liveTimers = (): number =>
+		process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+	/** a client waiting to reconnect, and one that sends at once. */
+	const clients = {
+		'waiting for a connection': () =>
+			({ status: 'reconnecting', once: () => {}, off: () => {} }) as unknown as Redis,
+		'waiting for an answer': () => ({ status: 'ready' }) as unknown as Redis,
+	};
+	/** starts a command that never gets an answer; how many live timers it added. */
+	const timersAdded = async (redis: Redis, unref: boolean | undefined): Promise<number> => {
+		const controller = new AbortController();
+		const before = liveTimers();
+		const pending = runCommand(
+			redis,
+			{ timeout: 60_000, signal: controller.signal, unref },
+			() => new Promise<never>(() => {}),
+		);
+		// the deadline's timer is set before runCommand first yields
+		const added = liveTimers() - before;
+		controller.abort(new Error('test done'));
+		await expect(pending).rejects.toThrow('test done');
+		return added;
+	};
+
+	for (const [phase, client] of Object.entries(clients)) {
+		it(`keeps the process alive for an awaited command ${phase}, by default`, async () => {
+			// its caller must get its time-out even when nothing else keeps the event loop running
+			expect(await timersAdded(client(), undefined)).toBe(1);
+			expect(await timersAdded(client(), false)).toBe(1);
+		});
+
+		it(`lets the process exit during a command nobody awaits (unref) ${phase}`, async () => {
+			expect(await timersAdded(client(), true)).toBe(0);
+		});
+	}
+});

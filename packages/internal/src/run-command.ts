@@ -115,12 +115,16 @@ const whenReady = (redis: Redis): Promise<void> => {
 	return ready;
 };
 
-/** rejects after `ms`, or when `signal` aborts; `clear` stops the timer. */
-const deadline = (ms: number, message: () => string, signal: AbortSignal | undefined) => {
+/**
+ * rejects after `ms`, or when `signal` aborts; `clear` stops the timer. `unref`: the timer does not
+ * keep the process alive.
+ */
+const deadline = (ms: number, message: () => string, signal: AbortSignal | undefined, unref: boolean) => {
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	let onAbort: (() => void) | undefined;
 	const promise = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => reject(new CommandFailure(true, message())), Math.max(0, ms));
+		if (unref) timer.unref?.();
 		if (signal !== undefined) {
 			onAbort = () => reject(signal.reason);
 			signal.addEventListener('abort', onAbort, { once: true });
@@ -141,6 +145,11 @@ export interface RunCommandOptions {
 	timeout: number;
 	/** aborts the wait (the command may still run). */
 	signal?: AbortSignal | undefined;
+	/**
+	 * whether the deadline's timer may let the process exit; default false. only for a command
+	 * nobody awaits: an awaited one whose timer let the process exit would never settle.
+	 */
+	unref?: boolean | undefined;
 }
 
 /**
@@ -154,7 +163,7 @@ export const runCommand = async <T>(
 	options: RunCommandOptions,
 	send: () => Promise<T>,
 ): Promise<T> => {
-	const { timeout, signal } = options;
+	const { timeout, signal, unref = false } = options;
 	signal?.throwIfAborted();
 	const started = performance.now();
 
@@ -172,6 +181,7 @@ export const runCommand = async <T>(
 			timeout,
 			() => `Redis was not connected within ${timeout} ms (status: ${redis.status})`,
 			signal,
+			unref,
 		);
 		try {
 			await Promise.race([ready, wait.promise]);
@@ -190,6 +200,7 @@ export const runCommand = async <T>(
 		timeout - (performance.now() - started),
 		() => `Redis did not answer within ${timeout} ms`,
 		signal,
+		unref,
 	);
 	try {
 		return await Promise.race([pending, wait.promise]);

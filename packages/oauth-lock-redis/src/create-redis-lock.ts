@@ -134,8 +134,15 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		throw new TypeError('onLeaseLost must be a function');
 	}
 
-	const run = <T>(send: () => Promise<T>, limit = timeout): Promise<T> =>
-		runCommand(redis, { timeout: limit }, send);
+	/**
+	 * one command within `limit` (default `timeout`). `background`: nobody awaits it (a renewal,
+	 * a late release), so its deadline must not keep the process alive: an app that disconnects
+	 * Redis while Redis is away would otherwise wait out the whole timeout to exit.
+	 */
+	const run = <T>(
+		send: () => Promise<T>,
+		{ limit = timeout, background = false }: { limit?: number; background?: boolean } = {},
+	): Promise<T> => runCommand(redis, { timeout: limit, unref: background }, send);
 
 	/**
 	 * takes the lease, waiting for it at most `waitMs` (an attempt after the first may end up to
@@ -153,10 +160,13 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 				// a SET NX that ran but whose answer was lost with the connection is sent again by
 				// ioredis once it reconnects: the script takes a key that holds our token as ours,
 				// where a plain SET NX answers nil and the holder would wait out its own lease
-				reply = await run(() => {
-					sentAt = performance.now();
-					return redis.eval(ACQUIRE_SCRIPT, 1, key, token, leaseMs);
-				}, limit);
+				reply = await run(
+					() => {
+						sentAt = performance.now();
+						return redis.eval(ACQUIRE_SCRIPT, 1, key, token, leaseMs);
+					},
+					{ limit },
+				);
 			} catch (err) {
 				if (!(err instanceof CommandFailure)) throw err;
 				if (sentAt !== undefined) {
@@ -229,8 +239,9 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			try {
 				// one that waited for a connection past the holder's end is not sent: it would give a
 				// lease nobody holds a fresh leaseMs, and keep waiters out of a free name
-				const reply = await run(() =>
-					done ? Promise.resolve(SKIPPED) : redis.eval(RENEW_SCRIPT, 1, key, token, leaseMs),
+				const reply = await run(
+					() => (done ? Promise.resolve(SKIPPED) : redis.eval(RENEW_SCRIPT, 1, key, token, leaseMs)),
+					{ background: true },
 				);
 				if (reply === SKIPPED) return;
 				if (Number(reply) === 1) {
@@ -288,9 +299,12 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 				// rest of the lease after every holding, and nothing could say it was ours
 				if (isRefusal(err)) holding.lose('unconfirmed');
 			};
-			/** the release; `late`: sent only once Redis is back, maybe after the lease ran out. */
+			/**
+			 * the release; `late`: sent only once Redis is back, maybe after the lease ran out, and
+			 * awaited by nobody (the other is waited for a moment, by `settleWithin`'s own timer).
+			 */
 			const release = (late: boolean) =>
-				run(() => redis.eval(RELEASE_SCRIPT, 1, key, token)).then((reply) => {
+				run(() => redis.eval(RELEASE_SCRIPT, 1, key, token), { background: late }).then((reply) => {
 					// a number, or its text with ioredis' stringNumbers
 					if (Number(reply) === 1) kept = true;
 					// sent as the holder ended, "not ours" was a loss while it held the name
