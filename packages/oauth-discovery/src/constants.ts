@@ -28,8 +28,9 @@ export const DEFAULT_TIMEOUT_MS: number = 10_000;
 export const DEFAULT_CACHE_TTL_MS: number = 60_000;
 
 /**
- * how many documents the default in-memory cache keeps. each is at most the caps above, and a
- * server talks to few distinct PDSes and authorization servers at once.
+ * how many documents the default in-memory cache keeps. each holds only its declared fields and
+ * a few flat others (never nested values), so a few times the caps above at most, and a server
+ * talks to few distinct PDSes and authorization servers at once.
  */
 export const DEFAULT_MEMORY_CACHE_MAX_SIZE: number = 100;
 

@@ -78,7 +78,15 @@ export interface PdsDiscovery {
 	pds: string;
 	/** the issuer of its authorization server. */
 	issuer: string;
+	/**
+	 * the PDS's protected resource metadata, validated.
+	 * @see https://www.rfc-editor.org/rfc/rfc9728#section-2
+	 */
 	protectedResource: ProtectedResourceMetadata;
+	/**
+	 * its authorization server's metadata, validated for atproto.
+	 * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+	 */
 	authorizationServer: AuthorizationServerMetadata;
 }
 
@@ -90,6 +98,10 @@ export interface ServiceDiscovery {
 	issuer: string;
 	/** the PDS's metadata; `undefined` when the URL was an authorization server. */
 	protectedResource: ProtectedResourceMetadata | undefined;
+	/**
+	 * the authorization server's metadata, validated for atproto.
+	 * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+	 */
 	authorizationServer: AuthorizationServerMetadata;
 }
 

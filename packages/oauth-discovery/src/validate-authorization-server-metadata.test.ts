@@ -24,6 +24,16 @@ describe('validateAuthorizationServerMetadata', () => {
 		expect(metadata).toEqual(document);
 	});
 
+	it('returns a new object, in which a "__proto__" field stays a field', () => {
+		// JSON.parse makes "__proto__" an own field; a copy by assignment would make it the prototype
+		const text = JSON.stringify(authorizationServerMetadata(ISSUER));
+		const document = JSON.parse(`{"__proto__":["x"],${text.slice(1)}`);
+		const metadata = validateAuthorizationServerMetadata(document, { issuer: ISSUER, url: URL_ });
+		expect(metadata).not.toBe(document);
+		expect(Object.getPrototypeOf(metadata)).toBe(Object.prototype);
+		expect(Object.getOwnPropertyDescriptor(metadata, '__proto__')?.value).toEqual(['x']);
+	});
+
 	it.each([
 		'authorization_endpoint',
 		'token_endpoint',

@@ -1,3 +1,4 @@
+import { keepUsableFields } from './internal/keep-usable-fields.ts';
 import {
 	asDocument,
 	type DocumentContext,
@@ -12,16 +13,32 @@ import {
 
 /**
  * authorization server metadata, as validated for atproto: the fields a client uses, in their wire
- * spelling, and the rest of the document as it came.
+ * spelling, and up to 64 other fields whose values are JSON scalars or arrays of strings.
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
  * @see https://atproto.com/specs/oauth#authorization-servers
  */
 export interface AuthorizationServerMetadata {
 	/** the issuer: an origin, equal to the one asked for. */
 	readonly issuer: string;
+	/**
+	 * where the user is sent to sign in and consent, an https URL.
+	 * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+	 */
 	readonly authorization_endpoint: string;
+	/**
+	 * where codes and refresh tokens are traded for tokens, an https URL.
+	 * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+	 */
 	readonly token_endpoint: string;
+	/**
+	 * where an authorization request is pushed (PAR) before the user is sent, an https URL.
+	 * @see https://www.rfc-editor.org/rfc/rfc9126#section-5
+	 */
 	readonly pushed_authorization_request_endpoint: string;
+	/**
+	 * `true`: every authorization request goes through PAR.
+	 * @see https://www.rfc-editor.org/rfc/rfc9126#section-5
+	 */
 	readonly require_pushed_authorization_requests: true;
 	/** includes `code`. */
 	readonly response_types_supported: readonly string[];
@@ -37,12 +54,24 @@ export interface AuthorizationServerMetadata {
 	readonly dpop_signing_alg_values_supported: readonly string[];
 	/** includes `atproto`. */
 	readonly scopes_supported: readonly string[];
+	/**
+	 * `true`: the redirect back carries `iss`, checked against the issuer.
+	 * @see https://www.rfc-editor.org/rfc/rfc9207#section-3
+	 */
 	readonly authorization_response_iss_parameter_supported: true;
+	/**
+	 * `true`: the server reads a client's metadata from its `client_id` URL.
+	 * @see https://atproto.com/specs/oauth#client-id-metadata-document
+	 */
 	readonly client_id_metadata_document_supported: true;
 	/** the RFC 7009 endpoint, when the server has one. */
 	readonly revocation_endpoint?: string | undefined;
 	/** the resources this server protects, when it lists them. */
 	readonly protected_resources?: readonly string[] | undefined;
+	/**
+	 * another field of the document, unchecked: kept when its value is a string, number, boolean,
+	 * `null` or an array of strings, for the first 64 such fields; any other is dropped.
+	 */
 	readonly [field: string]: unknown;
 }
 
@@ -96,6 +125,16 @@ const REQUIRED_VALUES: ReadonlyArray<readonly [string, readonly string[]]> = [
 	['scopes_supported', ['atproto']],
 ];
 
+/** the fields `AuthorizationServerMetadata` declares: always kept once checked. */
+const DECLARED: ReadonlySet<string> = new Set([
+	'issuer',
+	...REQUIRED_URLS,
+	...REQUIRED_TRUE,
+	...REQUIRED_VALUES.map(([field]) => field),
+	'revocation_endpoint',
+	'protected_resources',
+]);
+
 /**
  * refuses metadata whose `protected_resources` (when present) does not list `resource`: the
  * server does not vouch for that PDS. compared as strings, like the reference client.
@@ -118,7 +157,8 @@ export const assertProtectsResource = (
  * when it is not the one asked for), https endpoints, PAR required, PKCE S256, DPoP and client
  * assertions with ES256 (never `none`), `private_key_jwt` and `none` as auth methods, the
  * `atproto` scope, RFC 9207 `iss`, `require_request_uri_registration` not false, and client ID
- * metadata documents. messages name the field.
+ * metadata documents. messages name the field. returns a new object: the declared fields, and
+ * the first 64 others whose values are JSON scalars or arrays of strings.
  * @see https://atproto.com/specs/oauth#authorization-servers
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
  */
@@ -160,7 +200,9 @@ export const validateAuthorizationServerMetadata = (
 		requireStringArray(context, 'protected_resources', document.protected_resources);
 	}
 
-	const metadata = document as unknown as AuthorizationServerMetadata;
+	// a new object, not the parsed document: it is cached and shared, so it holds only what a caller
+	// can use, never the thousands of tiny values a hostile server can pack into its 64 KiB
+	const metadata = keepUsableFields(document, DECLARED) as unknown as AuthorizationServerMetadata;
 	if (options.resource !== undefined) assertProtectsResource(metadata, options.resource, options.url);
 	return metadata;
 };

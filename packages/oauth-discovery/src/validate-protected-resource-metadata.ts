@@ -1,3 +1,4 @@
+import { keepUsableFields } from './internal/keep-usable-fields.ts';
 import {
 	asDocument,
 	type DocumentContext,
@@ -9,7 +10,7 @@ import {
 
 /**
  * protected resource metadata of a PDS, as validated for atproto: the fields we use, in their wire
- * spelling, and the rest of the document as it came.
+ * spelling, and up to 64 other fields whose values are JSON scalars or arrays of strings.
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-2
  */
 export interface ProtectedResourceMetadata {
@@ -17,8 +18,15 @@ export interface ProtectedResourceMetadata {
 	readonly resource: string;
 	/** the one authorization server (issuer) of the PDS. */
 	readonly authorization_servers: readonly [string];
+	/**
+	 * another field of the document, unchecked: kept when its value is a string, number, boolean,
+	 * `null` or an array of strings, for the first 64 such fields; any other is dropped.
+	 */
 	readonly [field: string]: unknown;
 }
+
+/** the fields `ProtectedResourceMetadata` declares: always kept once checked. */
+const DECLARED: ReadonlySet<string> = new Set(['resource', 'authorization_servers']);
 
 /** what `validateProtectedResourceMetadata` checks the document against. */
 export interface ValidateProtectedResourceMetadataOptions {
@@ -38,7 +46,8 @@ export interface ValidateProtectedResourceMetadataOptions {
 /**
  * checks protected resource metadata against the atproto profile: `resource` equals the PDS
  * origin it was fetched from (code `mismatch` otherwise), and `authorization_servers` holds
- * exactly one issuer, an https origin.
+ * exactly one issuer, an https origin. returns a new object: those two fields, and the first 64
+ * others whose values are JSON scalars or arrays of strings.
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-3.3
  * @see https://atproto.com/specs/oauth#authorization-servers
  */
@@ -74,5 +83,7 @@ export const validateProtectedResourceMetadata = (
 	}
 	requireOrigin(context, 'authorization_servers[0]', servers[0]);
 
-	return document as unknown as ProtectedResourceMetadata;
+	// a new object, not the parsed document: it is cached and shared, so it holds only what a caller
+	// can use, never the thousands of tiny values a hostile PDS can pack into its 8 KiB
+	return keepUsableFields(document, DECLARED) as unknown as ProtectedResourceMetadata;
 };

@@ -69,7 +69,8 @@ export class DocumentLoader {
 					signal: flightSignal,
 				});
 				// every caller (and the cache) gets this one object: frozen, so none can change it
-				// for the others
+				// for the others. `validate` returns a bounded copy (see keep-usable-fields.ts), so the
+				// parsed document, whatever it packed in, is garbage once this returns
 				const value = deepFreeze(validate(document));
 				// only a document that passed validation is ever cached. not awaited: a store that
 				// never settles would hold this shared flight open, and every later caller with it
