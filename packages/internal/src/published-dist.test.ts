@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -90,6 +91,21 @@ describe('published dist', () => {
 	it('compile in a Node program without the DOM lib, strictly, with skipLibCheck off', async () => {
 		const tsc = fileURLToPath(import.meta.resolve('typescript/bin/tsc'));
 		const entries = published.map(({ dir }) => join(dir, 'dist/index.d.mts'));
+		// and a signer written against node:crypto's own CryptoKey type fits the keys' types, both ways
+		const consumer = join(mkdtempSync(join(tmpdir(), 'dist-types-')), 'node-signer.mts');
+		const keys = join(packagesDir, 'oauth-keys/dist/index.mjs');
+		writeFileSync(
+			consumer,
+			[
+				"import type { webcrypto } from 'node:crypto';",
+				`import type { CreateSigner, SignFunction, SigningKey } from ${JSON.stringify(keys)};`,
+				'const mine = (_key: webcrypto.CryptoKey, _alg: string): SignFunction => () => new Uint8Array();',
+				'export const signer: CreateSigner = mine;',
+				'declare const key: SigningKey;',
+				'export const back: webcrypto.CryptoKey = key.cryptoKey;',
+			].join('\n'),
+		);
+		entries.push(consumer);
 		const args = [
 			tsc,
 			'--noEmit',

@@ -275,6 +275,33 @@ describe('OAuthClient.authorize', () => {
 		expect(states.map.size).toBe(0);
 	});
 
+	it('refuses a handle whose host names a DID the visitor could not type, before fetching its document', async () => {
+		const upstream = actorResolverFor(server);
+		const fetched: string[] = [];
+		const named = ['did:web:10.0.0.5', 'did:web:example.com%3A8443', 'did:web:intranet', 'did:web:a.local'];
+		let next = 0;
+		const actorResolver = new LocalActorResolver({
+			handleResolver: { resolve: async () => named[next++] as `did:web:${string}` },
+			didDocumentResolver: {
+				resolve: async (did, options) => {
+					fetched.push(did);
+					return upstream.didDocumentResolver.resolve(did, options);
+				},
+			},
+		});
+		const { client } = await createTestClient(server, { actorResolver });
+		for (const did of named) {
+			const error = await client
+				.authorize({ target: { type: 'account', identifier: 'mallory.test' } })
+				.catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(IdentityResolutionError);
+			expect(error).toMatchObject({ reason: 'not_found', identifier: 'mallory.test' });
+			expect((error as Error).message).toContain(did);
+		}
+		expect(fetched).toEqual([]);
+		expect(server.stats.par).toBe(0);
+	});
+
 	it('reports a failure to read the document again, for a handle claimed in other case, as the failure it is', async () => {
 		// a resolver that exposes its DID documents but not its handles: the resolver's own read
 		// finds the handle in other case; the check's read fails

@@ -301,7 +301,7 @@ export class OAuthClient {
 			// refused here, before a request goes anywhere on what a visitor typed
 			const account = parseAccountIdentifier(target.identifier.trim(), { allowLocalhost: this.#allowHttp });
 			loginHint = account.type === 'handle' ? account.handle : account.did;
-			const actor = await resolveActor(this.#actorResolver, account, signal, this.#timeout);
+			const actor = await resolveActor(this.#actorResolver, account, signal, this.#timeout, this.#allowHttp);
 			expectedDid = actor.did;
 			server = (await this.#discovery.resolveFromPds(actor.pds, { signal })).authorizationServer;
 		} else if (target?.type === 'pds') {

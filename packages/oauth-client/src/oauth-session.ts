@@ -11,6 +11,7 @@ import {
 } from '@atcute/oauth-dpop';
 import type { Sha256Function } from '@atcute/oauth-keys';
 import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
+import { allowManyAbortListeners } from '@atcute-oauth/internal/allow-many-abort-listeners';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { AuthMethodUnsatisfiableError, SessionNotFoundError, TokenRefreshError } from './errors.ts';
@@ -251,6 +252,8 @@ export class OAuthSession {
 		// checked before anything is sent, a refresh included
 		let url = this.#pdsUrl(pathname, tokenSet.aud);
 		const { signal } = init;
+		// an app-wide signal on many calls at once holds a listener for each while they run
+		if (signal) allowManyAbortListeners(signal);
 		// a body that cannot be sent again (a stream) is not retried on `use_dpop_nonce`: a PDS
 		// nonce never seen (a new process) or seen long ago (rotated since) is learnt first
 		if (

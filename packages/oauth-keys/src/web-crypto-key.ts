@@ -4,13 +4,22 @@
  */
 export interface WebCryptoKeyShape {
 	/** `private`, `public` or `secret`. */
-	readonly type: string;
+	readonly type: 'private' | 'public' | 'secret';
 	/** whether `crypto.subtle.exportKey` may read it. */
 	readonly extractable: boolean;
 	/** the algorithm it was made or imported for (`{ name: 'ECDSA', namedCurve: 'P-256' }`, ...). */
 	readonly algorithm: { readonly name: string };
-	/** what it may be used for (`sign`, `verify`, ...). */
-	readonly usages: readonly string[];
+	/** what it may be used for: the same as `node:crypto`'s `webcrypto.CryptoKey`, so each fits the other. */
+	readonly usages: (
+		| 'decrypt'
+		| 'deriveBits'
+		| 'deriveKey'
+		| 'encrypt'
+		| 'sign'
+		| 'unwrapKey'
+		| 'verify'
+		| 'wrapKey'
+	)[];
 }
 
 /**

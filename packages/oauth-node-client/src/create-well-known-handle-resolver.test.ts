@@ -163,6 +163,23 @@ describe('createWellKnownHandleResolver', () => {
 		expect(await outcome('grace.test')).toBe('unavailable');
 		expect(await outcome('heidi.test')).toBe('not_found');
 		expect(await outcome('ivan.test')).toBe('did:web:ivan.test');
+
+		// a did:web the client would refuse typed: a port on a public host, an IP address, no domain
+		const refused = [
+			'did:web:example.com%3A8443',
+			'did:web:10.0.0.5',
+			'did:web:intranet',
+			'did:web:..',
+			'did:web:Example.com',
+			'did:web:service.local',
+		];
+		for (const [index, body] of refused.entries()) {
+			answers.set(`judy${index}.test/.well-known/atproto-did`, answer(200, body));
+			expect([body, await outcome(`judy${index}.test`)]).toEqual([body, 'not_found']);
+		}
+		// localhost, with its port, is for testing: the client decides (allowHttp)
+		answers.set('kim.test/.well-known/atproto-did', answer(200, 'did:web:localhost%3A3000'));
+		expect(await outcome('kim.test')).toBe('did:web:localhost%3A3000');
 	});
 
 	it('sends every hop through its fetch: the SSRF guard refuses a redirect to a private address', async () => {

@@ -1,5 +1,6 @@
 import type { HandleResolver } from '@atcute/identity-resolver';
 import { IdentityResolutionError, type IdentityResolutionFailure } from '@atcute/oauth-client';
+import { atprotoDidProblem } from '@atcute-oauth/internal/atproto-names';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
 
@@ -24,19 +25,13 @@ const MAX_REDIRECTS = 20;
 const MAX_ANSWER_BYTES = 2048;
 
 /**
- * a DID atproto supports: `did:plc:` and 24 base32 characters, or a `did:web:` host (a port
- * percent-encoded; no path). whether it exists is the DID document resolver's question.
- * @see https://atproto.com/specs/did
- */
-const ATPROTO_DID = /^did:(?:plc:[a-z2-7]{24}|web:[a-zA-Z0-9.-]+(?:%3[aA][0-9]+)?)$/;
-
-/**
  * a handle resolver for the HTTPS well-known method (`https://<handle>/.well-known/atproto-did`)
  * that follows redirects, as the atproto handle spec allows, where `@atcute/identity-resolver`'s
  * `WellKnownHandleResolver` refuses them (a handle whose host redirects, to `www.` or to another
  * host, fails there). it follows at most `maxRedirects`, each hop through `fetch` on its own (so a
  * guarded transport checks every host a redirect names) and only to `https:`. the answer is the
- * first line of a 200's body, trimmed, which must be an atproto DID.
+ * first line of a 2xx answer's body, trimmed, which must be an atproto DID in canonical form (a
+ * `did:web` held to the handle's rules: no IP address, no port but on localhost).
  * @see https://atproto.com/specs/handle#https-well-known-method
  * @throws {TypeError} when an option is not what it should be
  */
@@ -106,7 +101,7 @@ export const createWellKnownHandleResolver = (options: WellKnownHandleResolverOp
 				}
 				url = next;
 			}
-			if (response.status !== 200) {
+			if (!response.ok) {
 				void response.body?.cancel().catch(() => {});
 				const { status } = response;
 				const passing = status >= 500 || status === 408 || status === 429 || (status >= 300 && status < 400);
@@ -121,7 +116,9 @@ export const createWellKnownHandleResolver = (options: WellKnownHandleResolverOp
 				return failure('unavailable', `${url.origin} broke off its answer`, err);
 			}
 			const did = body === undefined ? undefined : new TextDecoder().decode(body).split('\n', 1)[0]!.trim();
-			if (did === undefined || !ATPROTO_DID.test(did)) {
+			// an atproto DID in canonical form, held to the handle's rules (no did:web on an IP address
+			// or on a port, but for localhost): what the host names is fetched next
+			if (did === undefined || atprotoDidProblem(did, true) !== undefined) {
 				return failure('not_found', `${url.origin} answered with no DID`);
 			}
 			return did as `did:${'plc' | 'web'}:${string}`;

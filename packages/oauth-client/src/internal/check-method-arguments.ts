@@ -1,3 +1,4 @@
+import { allowManyAbortListeners } from '@atcute-oauth/internal/allow-many-abort-listeners';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import type { AuthorizeOptions, CallbackOptions, RestoreOptions } from '../oauth-client-options.ts';
 
@@ -74,14 +75,17 @@ export const checkRestoreOptions = (options: RestoreOptions): void => {
 };
 
 /**
- * refuses a `signal` that is not an `AbortSignal` before it reaches `AbortSignal.any`, whose own
- * message names "signals[0]". the controller itself is the usual slip.
+ * refuses a `signal` that is not an `AbortSignal` before anything listens to it (the controller
+ * itself is the usual slip), and lifts Node's listener warning on it: an app-wide signal given to
+ * many calls at once holds a listener for each while it runs (see `allowManyAbortListeners`).
  * @throws TypeError naming `signal`
  */
 export const checkSignal = (signal: unknown): void => {
-	if (signal !== undefined && !(signal instanceof AbortSignal)) {
+	if (signal === undefined) return;
+	if (!(signal instanceof AbortSignal)) {
 		throw new TypeError(`signal must be an AbortSignal (pass controller.signal), got ${kindOf(signal)}`);
 	}
+	allowManyAbortListeners(signal);
 };
 
 /** the options `callback` knows. */

@@ -8,11 +8,42 @@ export interface DeadlineSignal {
 	dispose(): void;
 }
 
+/** for each caller's signal with deadlines in flight: its one listener, and what it aborts. */
+const followers = new WeakMap<AbortSignal, { listener: () => void; aborts: Set<() => void> }>();
+
+/**
+ * has `abort` run when `caller` aborts; returns what stops it. one listener on `caller` however
+ * many calls follow it at once: an app-wide signal given to eleven calls in flight would otherwise
+ * hold eleven, and Node warns of a leak past ten.
+ */
+const follow = (caller: AbortSignal, abort: () => void): (() => void) => {
+	let entry = followers.get(caller);
+	if (entry === undefined) {
+		const aborts = new Set<() => void>();
+		const listener = () => {
+			followers.delete(caller);
+			for (const each of aborts) each();
+		};
+		entry = { listener, aborts };
+		followers.set(caller, entry);
+		caller.addEventListener('abort', listener, { once: true });
+	}
+	const { listener, aborts } = entry;
+	aborts.add(abort);
+	return () => {
+		aborts.delete(abort);
+		if (aborts.size === 0 && followers.get(caller) === entry) {
+			followers.delete(caller);
+			caller.removeEventListener('abort', listener);
+		}
+	};
+};
+
 /**
  * `AbortSignal.any([caller, AbortSignal.timeout(ms)])`, without its leak: on Node 20 every such
  * signal stays in the caller's set of dependants for as long as the caller's signal lives
  * (nodejs/node#55351), so an app-wide shutdown signal given to every sign-in grew by two entries a
- * call. here the caller's signal holds one listener, removed by `dispose()`.
+ * call. here the caller's signal holds one listener while calls follow it, removed with the last.
  */
 export const deadlineSignal = (caller: AbortSignal | undefined, ms: number): DeadlineSignal => {
 	const controller = new AbortController();
@@ -23,9 +54,9 @@ export const deadlineSignal = (caller: AbortSignal | undefined, ms: number): Dea
 	}, ms);
 	// as AbortSignal.timeout's: a pending deadline never keeps the process alive by itself
 	(timer as { unref?: () => void }).unref?.();
-	const onAbort = () => controller.abort(caller?.reason);
-	if (caller?.aborted) onAbort();
-	else caller?.addEventListener('abort', onAbort, { once: true });
+	let unfollow: (() => void) | undefined;
+	if (caller?.aborted) controller.abort(caller.reason);
+	else if (caller !== undefined) unfollow = follow(caller, () => controller.abort(caller.reason));
 	return {
 		signal: controller.signal,
 		get timedOut() {
@@ -33,7 +64,8 @@ export const deadlineSignal = (caller: AbortSignal | undefined, ms: number): Dea
 		},
 		dispose: () => {
 			clearTimeout(timer);
-			caller?.removeEventListener('abort', onAbort);
+			unfollow?.();
+			unfollow = undefined;
 		},
 	};
 };

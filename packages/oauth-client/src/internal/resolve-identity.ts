@@ -7,10 +7,11 @@ import type {
 } from '@atcute/identity-resolver';
 import type { Did, Handle } from '@atcute/lexicons';
 import { DiscoveryError, type OAuthDiscovery, type PdsDiscovery } from '@atcute/oauth-discovery';
+import { atprotoDidProblem } from '@atcute-oauth/internal/atproto-names';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { IdentityResolutionError, type IdentityResolutionFailure } from '../errors.ts';
-import { type AccountIdentifier, isHandle, lowerAscii } from './account-identifier.ts';
+import { type AccountIdentifier, isHandle, lowerAscii, quoted } from './account-identifier.ts';
 import { deadlineSignal } from './deadline-signal.ts';
 import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
 import { pdsEndpointOf } from './pds-endpoint.ts';
@@ -34,13 +35,14 @@ export const resolveActor = async (
 	account: AccountIdentifier,
 	signal: AbortSignal | undefined,
 	timeout: number,
+	allowLocalhost: boolean,
 ): Promise<ResolvedAccount> => {
 	// bounded: the handle's host and a did:web host are anyone's servers, reached on what a
 	// visitor typed. one that trickles its answer for ever must not hold the sign-in (and the
 	// caller's request) with it, even where the caller gave no signal
 	const deadline = deadlineSignal(signal, timeout);
 	try {
-		return await resolveActorWithin(resolver, account, signal, deadline.signal);
+		return await resolveActorWithin(resolver, account, signal, deadline.signal, allowLocalhost);
 	} finally {
 		deadline.dispose();
 	}
@@ -52,6 +54,7 @@ const resolveActorWithin = async (
 	account: AccountIdentifier,
 	signal: AbortSignal | undefined,
 	bounded: AbortSignal,
+	allowLocalhost: boolean,
 ): Promise<ResolvedAccount> => {
 	const identifier = account.type === 'handle' ? account.handle : account.did;
 	/** what a failed step throws: the caller's abort as it is, else why the identity failed. */
@@ -70,6 +73,15 @@ const resolveActorWithin = async (
 		let document: DidDocument;
 		try {
 			did = await settleBefore(handles.resolve(account.handle as Handle, { signal: bounded }), bounded);
+			// the handle's host chose it: held to the rules a DID typed by the visitor is held to
+			// (no did:web on an IP address or a port), before its document is fetched
+			const problem = atprotoDidProblem(did, allowLocalhost);
+			if (problem !== undefined) {
+				throw new IdentityResolutionError(identifier, {
+					reason: 'not_found',
+					detail: `it names ${quoted(did)}, which is no atproto DID: ${problem}`,
+				});
+			}
 			document = await settleBefore(
 				readDidDocument(documents, did, { noCache: false, signal: bounded }),
 				bounded,

@@ -1,13 +1,11 @@
 import type * as crypto from 'node:crypto';
 import type * as dns from 'node:dns';
-import type * as events from 'node:events';
 import type * as net from 'node:net';
 
 /** the node: modules loaded on first use. */
 interface Builtins {
 	'node:crypto': typeof crypto;
 	'node:dns': typeof dns;
-	'node:events': typeof events;
 	'node:net': typeof net;
 }
 

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 
+import { allowManyAbortListeners } from '@atcute-oauth/internal/allow-many-abort-listeners';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { isSignalLike } from '@atcute-oauth/internal/signal-like';
 
-import { allowManyAbortListeners } from './allow-many-abort-listeners.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
 
 /** what the transport sends: everything `fetch`'s arguments can say, in node:http's terms. */
