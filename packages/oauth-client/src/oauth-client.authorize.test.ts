@@ -300,6 +300,18 @@ describe('OAuthClient.authorize', () => {
 		}
 		expect(fetched).toEqual([]);
 		expect(server.stats.par).toBe(0);
+
+		// through a resolver that keeps its parts to itself: refused all the same, before the PAR
+		const opaque = await createTestClient(server, {
+			actorResolver: {
+				resolve: async () => ({ did: 'did:web:10.0.0.5', handle: 'mallory.test', pds: server.pdsUrl }),
+			},
+		});
+		const error = await opaque.client
+			.authorize({ target: { type: 'account', identifier: 'mallory.test' } })
+			.catch((err: unknown) => err);
+		expect(error).toMatchObject({ name: 'IdentityResolutionError', reason: 'not_found' });
+		expect(server.stats.par).toBe(0);
 	});
 
 	it('reports a failure to read the document again, for a handle claimed in other case, as the failure it is', async () => {

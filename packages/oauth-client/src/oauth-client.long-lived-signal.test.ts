@@ -152,4 +152,30 @@ describe('a signal as long-lived as the app (a shutdown signal) given to every c
 			process.off('warning', onWarning);
 		}
 	});
+
+	it('raises no leak warning for calls on it from an object whose session ended and was signed in again', async () => {
+		const { client } = await createTestClient(server);
+		const session = (await signIn(server, client, alice.did)).session;
+		server.behaviour.refreshFailure = 'invalid_grant';
+		await session.refresh().catch(() => {});
+		server.behaviour.refreshFailure = undefined;
+		await signIn(server, client, alice.did);
+		const warnings: Error[] = [];
+		const onWarning = (warning: Error) => warnings.push(warning);
+		process.on('warning', onWarning);
+		try {
+			const shutdown = new AbortController().signal;
+			// each first reads the store for the session that replaced the ended one
+			const answers = await Promise.all(
+				Array.from({ length: 12 }, () =>
+					session.handle('/xrpc/com.atproto.server.getSession', { signal: shutdown }),
+				),
+			);
+			expect(answers.map((response) => response.status)).toEqual(Array(12).fill(200));
+			await new Promise((resolve) => setImmediate(resolve));
+			expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+		} finally {
+			process.off('warning', onWarning);
+		}
+	});
 });

@@ -246,14 +246,15 @@ export class OAuthSession {
 	async #send(pathname: string, init: RequestInit): Promise<Response> {
 		// its tokens are the user's no more, whether or not the server confirmed their revocation
 		if (this.#signedOut) throw new SessionNotFoundError(this.did);
+		// an app-wide signal on many calls at once holds a listener for each while they run (here
+		// first: the store read below listens to it too)
+		if (init.signal) allowManyAbortListeners(init.signal);
 		// a dead token would only be refused: the stored session (if any) is read instead
 		if (this.#ended) await this.#refreshFor(this.#session.tokenSet.access_token, init.signal);
 		let tokenSet = this.#session.tokenSet;
 		// checked before anything is sent, a refresh included
 		let url = this.#pdsUrl(pathname, tokenSet.aud);
 		const { signal } = init;
-		// an app-wide signal on many calls at once holds a listener for each while they run
-		if (signal) allowManyAbortListeners(signal);
 		// a body that cannot be sent again (a stream) is not retried on `use_dpop_nonce`: a PDS
 		// nonce never seen (a new process) or seen long ago (rotated since) is learnt first
 		if (

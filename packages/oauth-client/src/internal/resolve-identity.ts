@@ -121,6 +121,15 @@ const resolveActorWithin = async (
 	} catch (err) {
 		return failed(err);
 	}
+	// a resolver that keeps its parts to itself: the DID its handle led to is held to the same
+	// rules, after the fact, but before anything is pushed
+	const problem = account.type === 'handle' ? atprotoDidProblem(actor.did, allowLocalhost) : undefined;
+	if (problem !== undefined) {
+		throw new IdentityResolutionError(identifier, {
+			reason: 'not_found',
+			detail: `it names ${quoted(actor.did)}, which is no atproto DID: ${problem}`,
+		});
+	}
 	// the resolver reports a handle the DID document does not claim as `handle.invalid`
 	if (account.type === 'handle' && actor.handle?.toLowerCase() !== account.handle) {
 		let claimed: boolean;
