@@ -26,6 +26,23 @@ const dependantsOf = (signal: AbortSignal): number => {
 	return typeof size === 'number' ? size : 0;
 };
 
+/** the `MaxListenersExceededWarning`s Node emits while `run` runs (and on the tick after it). */
+const leakWarningsDuring = async (run: () => Promise<void>): Promise<Error[]> => {
+	const warnings: Error[] = [];
+	const onWarning = (warning: Error) => {
+		if (warning.name === 'MaxListenersExceededWarning') warnings.push(warning);
+	};
+	process.on('warning', onWarning);
+	try {
+		await run();
+		// a warning is emitted on the next tick
+		await new Promise((resolve) => setImmediate(resolve));
+	} finally {
+		process.off('warning', onWarning);
+	}
+	return warnings;
+};
+
 describe('a signal as long-lived as the app (a shutdown signal) given to every call', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
@@ -82,10 +99,7 @@ describe('a signal as long-lived as the app (a shutdown signal) given to every c
 			didDocumentResolver: upstream.didDocumentResolver,
 		});
 		const { client } = await createTestClient(server, { actorResolver });
-		const warnings: Error[] = [];
-		const onWarning = (warning: Error) => warnings.push(warning);
-		process.on('warning', onWarning);
-		try {
+		const warnings = await leakWarningsDuring(async () => {
 			const shutdown = new AbortController().signal;
 			const signIns = Array.from({ length: IN_FLIGHT }, () =>
 				client.authorize({ target: { type: 'account', identifier: alice.handle }, signal: shutdown }),
@@ -94,13 +108,9 @@ describe('a signal as long-lived as the app (a shutdown signal) given to every c
 			expect(getEventListeners(shutdown, 'abort')).toHaveLength(1);
 			release();
 			await Promise.all(signIns);
-			// a warning is emitted on the next tick
-			await new Promise((resolve) => setImmediate(resolve));
-			expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
 			expect(getEventListeners(shutdown, 'abort')).toHaveLength(0);
-		} finally {
-			process.off('warning', onWarning);
-		}
+		});
+		expect(warnings).toEqual([]);
 	});
 
 	it('aborts every call in flight on it when it aborts', async () => {
@@ -133,10 +143,7 @@ describe('a signal as long-lived as the app (a shutdown signal) given to every c
 			tokenSet: { ...stored.tokenSet, expires_at: Date.now() - 1000 },
 		});
 		const session = await client.restore(alice.did, { refresh: false });
-		const warnings: Error[] = [];
-		const onWarning = (warning: Error) => warnings.push(warning);
-		process.on('warning', onWarning);
-		try {
+		const warnings = await leakWarningsDuring(async () => {
 			const shutdown = new AbortController().signal;
 			const answers = await Promise.all(
 				Array.from({ length: 12 }, () =>
@@ -145,12 +152,9 @@ describe('a signal as long-lived as the app (a shutdown signal) given to every c
 			);
 			expect(answers.map((response) => response.status)).toEqual(Array(12).fill(200));
 			expect(server.stats.token.refresh_token).toBe(1);
-			await new Promise((resolve) => setImmediate(resolve));
-			expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
 			// (the listeners left are Node's fetch's own, which it removes when its Request is collected)
-		} finally {
-			process.off('warning', onWarning);
-		}
+		});
+		expect(warnings).toEqual([]);
 	});
 
 	it('raises no leak warning for calls on it from an object whose session ended and was signed in again', async () => {
@@ -160,10 +164,7 @@ describe('a signal as long-lived as the app (a shutdown signal) given to every c
 		await session.refresh().catch(() => {});
 		server.behaviour.refreshFailure = undefined;
 		await signIn(server, client, alice.did);
-		const warnings: Error[] = [];
-		const onWarning = (warning: Error) => warnings.push(warning);
-		process.on('warning', onWarning);
-		try {
+		const warnings = await leakWarningsDuring(async () => {
 			const shutdown = new AbortController().signal;
 			// each first reads the store for the session that replaced the ended one
 			const answers = await Promise.all(
@@ -172,10 +173,7 @@ describe('a signal as long-lived as the app (a shutdown signal) given to every c
 				),
 			);
 			expect(answers.map((response) => response.status)).toEqual(Array(12).fill(200));
-			await new Promise((resolve) => setImmediate(resolve));
-			expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
-		} finally {
-			process.off('warning', onWarning);
-		}
+		});
+		expect(warnings).toEqual([]);
 	});
 });
