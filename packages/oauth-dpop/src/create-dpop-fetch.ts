@@ -1,4 +1,5 @@
 import type { Sha256Function } from '@atcute/oauth-keys';
+import { REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 import { isSignalLike } from '@atcute-oauth/internal/signal-like';
 
@@ -49,8 +50,7 @@ export interface DpopFetchOptions {
 
 const AUTHORIZATION_DPOP = /^dpop /i;
 
-// the statuses fetch follows, and how many times at most
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+// how many redirects fetch follows at most
 const MAX_REDIRECTS = 20;
 // headers about a body: dropped with it when a redirect turns the request into a GET
 const BODY_HEADERS = [

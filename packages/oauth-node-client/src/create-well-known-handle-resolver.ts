@@ -3,6 +3,7 @@ import { IdentityResolutionError, type IdentityResolutionFailure } from '@atcute
 import { atprotoDidProblem } from '@atcute-oauth/internal/atproto-names';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
+import { REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
 
 /** options of `createWellKnownHandleResolver`. */
 export interface WellKnownHandleResolverOptions {
@@ -14,9 +15,6 @@ export interface WellKnownHandleResolverOptions {
 	/** how many redirects a lookup follows before it fails: an integer from 0 to 20; default 5. */
 	maxRedirects?: number | undefined;
 }
-
-/** the redirects a GET may follow: the others (300, 304, 305, ...) are answers in themselves. */
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** the most `maxRedirects` takes: what a browser's fetch follows. */
 const MAX_REDIRECTS = 20;

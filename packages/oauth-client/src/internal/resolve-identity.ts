@@ -73,15 +73,8 @@ const resolveActorWithin = async (
 		let document: DidDocument;
 		try {
 			did = await settleBefore(handles.resolve(account.handle as Handle, { signal: bounded }), bounded);
-			// the handle's host chose it: held to the rules a DID typed by the visitor is held to
-			// (no did:web on an IP address or a port), before its document is fetched
-			const problem = atprotoDidProblem(did, allowLocalhost);
-			if (problem !== undefined) {
-				throw new IdentityResolutionError(identifier, {
-					reason: 'not_found',
-					detail: `it names ${quoted(did)}, which is no atproto DID: ${problem}`,
-				});
-			}
+			// the handle's host chose it: checked before its document is fetched
+			checkNamedDid(identifier, did, allowLocalhost);
 			document = await settleBefore(
 				readDidDocument(documents, did, { noCache: false, signal: bounded }),
 				bounded,
@@ -121,15 +114,9 @@ const resolveActorWithin = async (
 	} catch (err) {
 		return failed(err);
 	}
-	// a resolver that keeps its parts to itself: the DID its handle led to is held to the same
-	// rules, after the fact, but before anything is pushed
-	const problem = account.type === 'handle' ? atprotoDidProblem(actor.did, allowLocalhost) : undefined;
-	if (problem !== undefined) {
-		throw new IdentityResolutionError(identifier, {
-			reason: 'not_found',
-			detail: `it names ${quoted(actor.did)}, which is no atproto DID: ${problem}`,
-		});
-	}
+	// a resolver that keeps its parts to itself: the DID its handle led to is checked after the
+	// fact, but before anything is pushed
+	if (account.type === 'handle') checkNamedDid(identifier, actor.did, allowLocalhost);
 	// the resolver reports a handle the DID document does not claim as `handle.invalid`
 	if (account.type === 'handle' && actor.handle?.toLowerCase() !== account.handle) {
 		let claimed: boolean;
@@ -147,6 +134,22 @@ const resolveActorWithin = async (
 		});
 	}
 	return { did: actor.did, pds: actor.pds };
+};
+
+/**
+ * refuses the DID a handle led to unless a visitor could have typed it: an atproto DID in canonical
+ * form, a did:web held to the handle's rules (no IP address, no port but on localhost under
+ * `allowHttp`). the handle's host chose it, and its document is fetched next.
+ * @throws {IdentityResolutionError} `not_found`, naming the handle
+ */
+const checkNamedDid = (handle: string, did: string, allowLocalhost: boolean): void => {
+	const problem = atprotoDidProblem(did, allowLocalhost);
+	if (problem !== undefined) {
+		throw new IdentityResolutionError(handle, {
+			reason: 'not_found',
+			detail: `it names ${quoted(did)}, which is no atproto DID: ${problem}`,
+		});
+	}
 };
 
 /**

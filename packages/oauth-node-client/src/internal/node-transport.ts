@@ -4,6 +4,7 @@ import type { LookupFunction, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 import type { FetchFunction } from '@atcute/oauth-dpop';
+import { REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
 import { PrivateNetworkError } from '../private-network-error.ts';
 import { usesNodeTransport } from '../uses-node-transport.ts';
 import { allowList } from './allow-list.ts';
@@ -37,7 +38,6 @@ export type ConnectVia = (
 	connectTimeout: number,
 ) => unknown;
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 20;
 // RFC 9110 §9.2.2: a request that can be sent twice with the effect of one
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -288,7 +288,7 @@ export const createNodeTransport = (
 				const response = await exchange(request, false);
 				// what fetch reports of a response reached through a redirect it followed
 				if (redirects > 0) Object.defineProperty(response, 'redirected', { value: true });
-				if (request.redirect === 'manual' || !REDIRECTS.has(response.status)) return response;
+				if (request.redirect === 'manual' || !REDIRECT_STATUSES.has(response.status)) return response;
 				if (request.redirect === 'error') {
 					// as fetch: a redirect status is refused, with or without a Location
 					await response.body?.cancel().catch(() => {});
