@@ -68,6 +68,14 @@ const MAX_BACKOFF_MS = 50;
  * waiting loop's own pauses in between, let the rest of the process run.
  */
 const ACQUIRE_BUSY_TIMEOUT_MS = 5;
+/**
+ * every this many releases, the lock deletes up to SWEEP_LIMIT rows of leases that ran out at
+ * least a lease ago: a holder that crashed leaves its rows, and a name nobody locks again would
+ * keep its row for good.
+ */
+const SWEEP_EVERY = 64;
+/** the most rows one sweep deletes: a bounded write (well under a millisecond), on the caller's thread. */
+const SWEEP_LIMIT = 32;
 /** the longest lease: it is renewed on a timer every third of it, and a timer waits at most MAX_TIMER_MS. */
 const MAX_LEASE_MS = 3 * MAX_TIMER_MS;
 
@@ -85,6 +93,8 @@ interface Statements {
 	acquire: SqliteStatement;
 	renew: SqliteStatement;
 	release: SqliteStatement;
+	/** deletes a bounded batch of leases that ran out before a given time. */
+	sweep: SqliteStatement;
 	/** reads the connection's busy timeout. */
 	busyTimeout: SqliteStatement;
 }
@@ -140,28 +150,55 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 			renew: database.prepare(`UPDATE ${quoted} SET expires_at = ? WHERE name = ? AND owner = ?`),
 			// compare-and-delete: a holder whose lease ran out must not free its successor's
 			release: database.prepare(`DELETE FROM ${quoted} WHERE name = ? AND owner = ?`),
+			// through rowid: not every SQLite build has DELETE … LIMIT. no index on expires_at (the
+			// table holds little more than the leases in use), so this reads the table once at most
+			sweep: database.prepare(
+				`DELETE FROM ${quoted} WHERE rowid IN (SELECT rowid FROM ${quoted} WHERE expires_at <= ? LIMIT ?)`,
+			),
 			busyTimeout: database.prepare('PRAGMA busy_timeout'),
 		};
 	});
 	const { database } = connection;
-	const { acquire, renew, release, busyTimeout } = statements!;
+	const { acquire, renew, release, sweep, busyTimeout } = statements!;
 
-	/** one upsert, waiting at most ACQUIRE_BUSY_TIMEOUT_MS for the write lock; the connection's own busy timeout is put back after. */
-	const runAcquire = (name: string, owner: string, time: number): boolean => {
+	/** runs `fn` with the connection waiting at most ACQUIRE_BUSY_TIMEOUT_MS for the write lock; its own busy timeout is put back after. */
+	const withShortBusyTimeout = <T>(fn: () => T): T => {
 		// read each time: a shared connection's may have been changed by the app
 		const row = busyTimeout.get() as Record<string, unknown> | undefined | null;
 		const own = Number(row == null ? 0 : Object.values(row)[0]) || 0;
 		database.exec(`PRAGMA busy_timeout = ${Math.min(own, ACQUIRE_BUSY_TIMEOUT_MS)}`);
 		try {
-			return Number(acquire.run(name, owner, Math.ceil(time + lease), time).changes) === 1;
+			return fn();
 		} finally {
 			try {
 				// renewals and releases wait the full busy timeout again (as do stores sharing it)
 				database.exec(`PRAGMA busy_timeout = ${own}`);
 			} catch {
-				// fails only on a closed connection, where nothing waits any more; the upsert's own
+				// fails only on a closed connection, where nothing waits any more; the statement's own
 				// result or error is the one to report
 			}
+		}
+	};
+
+	/** one upsert, waiting at most ACQUIRE_BUSY_TIMEOUT_MS for the write lock. */
+	const runAcquire = (name: string, owner: string, time: number): boolean =>
+		withShortBusyTimeout(() => Number(acquire.run(name, owner, Math.ceil(time + lease), time).changes) === 1);
+
+	let releasesSinceSweep = 0;
+	/**
+	 * every SWEEP_EVERY releases, deletes up to SWEEP_LIMIT leases that ran out a whole lease ago
+	 * or more, by the same clock and comparison as acquiring. never a live one: any lease past its
+	 * expiry is free for every process to take over, so deleting it frees nothing that was held.
+	 * the extra lease spares a holder that stalled just past its own (its renewal still finds the
+	 * row, and keeps it) a report that its lease was taken.
+	 */
+	const maybeSweep = (): void => {
+		if (++releasesSinceSweep < SWEEP_EVERY) return;
+		releasesSinceSweep = 0;
+		try {
+			withShortBusyTimeout(() => sweep.run(now() - lease, SWEEP_LIMIT));
+		} catch {
+			// housekeeping only (busy, say): the next sweep tries again
 		}
 	};
 
@@ -261,6 +298,7 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 			} catch {
 				// the lease expires on its own; the holder's result or error matters more
 			} finally {
+				maybeSweep();
 				holders--;
 				if (closing && holders === 0) connection.close();
 			}

@@ -5,6 +5,7 @@ import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { type SqliteOperation, StoreSchemaError, StoreUnavailableError } from './errors.ts';
 import { type Connection, type ConnectionOptions, connect, positiveInteger } from './internal/connection.ts';
 import { quoteTable } from './internal/identifier.ts';
+import { PURGE_BURST_STEPS, purgePause } from './internal/purge-pacing.ts';
 import { ensureSchema, type TableSchema } from './internal/schema.ts';
 import { isMissingTable, messageOf } from './internal/sqlite-code.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.ts';
@@ -46,7 +47,9 @@ export interface SqliteStoreOptions {
 	purgeInterval?: number | undefined;
 	/**
 	 * delete at most this many expired rows per purge step; default 32 (well under a millisecond).
-	 * steps run off the write path, one per event-loop turn, until no expired row is left.
+	 * steps run off the write path, one per event-loop turn, until no expired row is left; where a
+	 * worker checkpoints the file, a pause of a little over `checkpointInterval` follows every 32
+	 * steps, so that a checkpoint can finish and the WAL start over.
 	 */
 	purgeLimit?: number | undefined;
 	/** the clock, in milliseconds since the epoch; default `Date.now`. */
@@ -110,7 +113,11 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	readonly #now: () => number;
 	readonly #purgeInterval: number;
 	readonly #purgeLimit: number;
+	/** milliseconds between two bursts of purge steps; 0 when no worker checkpoints the file. */
+	readonly #purgePause: number;
 	#writesSincePurge = 0;
+	/** full steps run since the last pause. */
+	#purgeSteps = 0;
 	#purgeTimer: ReturnType<typeof setTimeout> | undefined;
 	#closed = false;
 
@@ -151,6 +158,7 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 			statements = prepare(database, quoted);
 		});
 		this.#statements = statements!;
+		this.#purgePause = purgePause(this.#connection.backgroundCheckpointInterval);
 	}
 
 	async get(key: K): Promise<V | undefined> {
@@ -248,10 +256,10 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		this.#schedulePurge();
 	}
 
-	#schedulePurge(): void {
+	#schedulePurge(delay = 0): void {
 		// a timer, not the write itself: better-sqlite3 blocks the thread, so each bounded step
 		// gets its own event-loop turn and the process never waits on a backlog of expired rows
-		this.#purgeTimer = setTimeout(() => this.#purgeStep(), 0);
+		this.#purgeTimer = setTimeout(() => this.#purgeStep(), delay);
 		// housekeeping must not keep the process alive
 		(this.#purgeTimer as { unref?: () => void }).unref?.();
 	}
@@ -264,10 +272,22 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 			deleted = Number(this.#statements.purge.run(this.#now(), this.#purgeLimit).changes);
 		} catch {
 			// housekeeping only: the writes succeeded, and the next purge will retry
+			this.#purgeSteps = 0;
 			return;
 		}
-		// a full batch means more may be waiting: another step, on a later turn
-		if (deleted >= this.#purgeLimit) this.#schedulePurge();
+		if (deleted < this.#purgeLimit) {
+			this.#purgeSteps = 0;
+			return;
+		}
+		// a full batch means more may be waiting: another step, on a later turn. after a burst, a
+		// pause the checkpoint worker can finish a pass in: a stream of commits with no gap keeps
+		// the WAL from ever starting over (see purge-pacing.ts)
+		if (++this.#purgeSteps >= PURGE_BURST_STEPS && this.#purgePause > 0) {
+			this.#purgeSteps = 0;
+			this.#schedulePurge(this.#purgePause);
+		} else {
+			this.#schedulePurge();
+		}
 	}
 }
 

@@ -89,6 +89,48 @@ describe('background WAL checkpoints', () => {
 		}
 	});
 
+	it('runs another pass when commits landed during one, so the tick leaves the whole WAL copied', async () => {
+		temp = tempDir();
+		const path = temp.file();
+		const database = new Database(path);
+		database.pragma('journal_mode = WAL');
+		// a tick a second: what one tick leaves undone stays undone for the rest of the test
+		const release = checkpointInBackground(database, {
+			path,
+			driver: DRIVER,
+			interval: 1_000,
+			busyTimeout: 5000,
+		});
+		try {
+			database.exec('CREATE TABLE t (i INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+			const insert = database.prepare('INSERT INTO t (i, v) VALUES (?, ?)');
+			// some 30 MB in the WAL: the tick's first pass takes tens of milliseconds to copy it
+			database.transaction(() => {
+				for (let i = 0; i < 10_000; i++) insert.run(i, payload);
+			})();
+			expect(walState(path).backfilled).toBe(0);
+			// small commits, one every half millisecond, until that pass has ended: some land during it
+			let i = 10_000;
+			const end = Date.now() + 5_000;
+			while (walState(path).backfilled === 0 && Date.now() < end) {
+				insert.run(i++, 'small');
+				const spin = performance.now() + 0.5;
+				while (performance.now() < spin) {}
+			}
+			const { frames, backfilled } = walState(path);
+			expect(backfilled).toBeGreaterThan(0);
+			// the first pass copied the WAL as it was when it began, not the commits made during it
+			expect(backfilled).toBeLessThan(frames);
+			// well before the next tick: the same tick's further passes copied those too
+			await sleep(300);
+			const after = walState(path);
+			expect(after.backfilled).toBe(after.frames);
+		} finally {
+			release();
+			database.close();
+		}
+	});
+
 	it('leaves checkpoints to SQLite on the caller thread with checkpointInterval 0 (none below 1,000 pages)', async () => {
 		temp = tempDir();
 		const path = temp.file();

@@ -13,7 +13,10 @@ export const DEFAULT_CHECKPOINT_INTERVAL_MS = 100;
  */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
-/** passes a checkpoint may repeat when writers added frames while it ran, before the next tick. */
+/**
+ * passes a tick may run when writers added frames while one ran (an idle WAL takes two: the
+ * second, which copies nothing and syncs nothing, confirms the first missed no commit).
+ */
 const PASSES_PER_TICK = 4;
 
 /**
@@ -33,9 +36,10 @@ const CLOSED = 2;
  * the worker, plain JavaScript evaluated in its own thread (no file to locate from `src/` or `dist/`):
  * it opens the file with the same better-sqlite3 and, every `interval` ms, runs a PASSIVE
  * checkpoint, which copies committed WAL frames into the database file without waiting for or
- * blocking any reader or writer. a pass that leaves frames behind (a writer committed meanwhile)
- * runs again, so that the WAL is fully copied now and then and the next write can restart it from
- * the beginning. any error ends the worker; the main thread then checkpoints itself (see `fail`).
+ * blocking any reader or writer. a pass that may have left frames behind (a writer committed
+ * meanwhile) runs again, until one finds nothing new to copy, so that the WAL is fully copied
+ * now and then and the next write can restart it from the beginning. any error ends the worker;
+ * the main thread then checkpoints itself (see `fail`).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -67,9 +71,13 @@ if (Atomics.compareExchange(state, 0, ${STARTING}, ${OPEN}) === ${STARTING}) {
 		const checkpoint = database.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 		timer = setInterval(() => {
 			try {
-				for (let pass = 0; pass < passes; pass++) {
+				// "log" is the WAL's length when a pass began: one that copied all of it may have met
+				// commits meanwhile, and the WAL starts over only once those are copied too. so a pass
+				// ends the tick only when it found the WAL copied and no longer than the pass before
+				for (let pass = 0, before = -1; pass < passes; pass++) {
 					const { busy, log, checkpointed } = checkpoint.get();
-					if (busy !== 0 || log <= checkpointed) break;
+					if (busy !== 0 || (log <= checkpointed && log === before)) break;
+					before = log;
 				}
 			} catch (err) {
 				stop();

@@ -19,8 +19,11 @@ export interface ConnectionOptions {
 export interface Connection {
 	database: SqliteDatabase;
 	owned: boolean;
-	/** whether a worker thread runs its WAL checkpoints (see checkpointer.ts). */
-	checkpointsInBackground: boolean;
+	/**
+	 * milliseconds between the WAL checkpoints a worker thread runs for it (see checkpointer.ts);
+	 * 0 when none does (`checkpointInterval: 0`, a given `database`, node:sqlite, no worker threads).
+	 */
+	backgroundCheckpointInterval: number;
 	/** stops its background checkpoints and closes it, if it was opened here. */
 	close: () => void;
 }
@@ -151,7 +154,7 @@ export const connect = (
 		return {
 			database: connection,
 			owned: opened !== undefined,
-			checkpointsInBackground: release !== undefined,
+			backgroundCheckpointInterval: release === undefined ? 0 : checkpointInterval,
 			close: () => {
 				// once: node:sqlite and bun:sqlite throw when a closed connection is closed again, and
 				// an app may well close a store from two shutdown hooks

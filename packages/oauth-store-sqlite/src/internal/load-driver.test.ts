@@ -147,6 +147,40 @@ describe('selectDriver', () => {
 		expect((error as Error).cause).toMatchObject({ code: 'MODULE_NOT_FOUND' });
 	});
 
+	it('says to use another store first on Cloudflare Workers without node:sqlite, never to install better-sqlite3', () => {
+		let error: unknown;
+		try {
+			selectDriver({ betterSqlite3: notInstalled, nodeSqlite: () => undefined, onWorkers: () => true });
+		} catch (err) {
+			error = err;
+		}
+		expect(error).toBeInstanceOf(Error);
+		expect((error as Error).message).toMatch(
+			/^no SQLite driver: Cloudflare Workers .*; use another store here$/,
+		);
+		expect((error as Error).message).not.toMatch(/install better-sqlite3/);
+		expect((error as Error).cause).toMatchObject({ code: 'MODULE_NOT_FOUND' });
+	});
+
+	it('knows Workers by the user agent they give every worker', () => {
+		const navigator = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+		try {
+			Object.defineProperty(globalThis, 'navigator', {
+				value: { userAgent: 'Cloudflare-Workers' },
+				configurable: true,
+			});
+			expect(defaultLoaders.onWorkers?.()).toBe(true);
+			Object.defineProperty(globalThis, 'navigator', {
+				value: { userAgent: 'Node.js/20' },
+				configurable: true,
+			});
+			expect(defaultLoaders.onWorkers?.()).toBe(false);
+		} finally {
+			if (navigator) Object.defineProperty(globalThis, 'navigator', navigator);
+			else delete (globalThis as { navigator?: unknown }).navigator;
+		}
+	});
+
 	it('ignores a node:sqlite module without DatabaseSync', () => {
 		expect(() => selectDriver({ betterSqlite3: notInstalled, nodeSqlite: () => ({}) })).toThrow(
 			/no SQLite driver/,

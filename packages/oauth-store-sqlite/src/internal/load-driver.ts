@@ -17,6 +17,11 @@ export interface DriverLoaders {
 	 * (default: it can always be tried).
 	 */
 	addonsAllowed?: (() => boolean) | undefined;
+	/**
+	 * whether this is Cloudflare Workers, where no driver can ever load (no native addons, and a
+	 * `node:sqlite` only from 2025); optional (default: not).
+	 */
+	onWorkers?: (() => boolean) | undefined;
 }
 
 /** what the running Deno grants, when it is Deno: its `permissions.querySync`, which never prompts. */
@@ -58,6 +63,9 @@ export const defaultLoaders: DriverLoaders = {
 	nodeSqlite: () => globalThis.process?.getBuiltinModule?.('node:sqlite'),
 	betterSqlite3Path: () => nodeResolve('better-sqlite3'),
 	addonsAllowed: denoGrantsAddons,
+	// the user agent Workers give every worker (workerd's navigator.userAgent)
+	onWorkers: () =>
+		(globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent === 'Cloudflare-Workers',
 };
 
 type DatabaseClass = new (path: string) => SqliteDatabase;
@@ -138,6 +146,13 @@ export const selectDriver = (loaders: DriverLoaders = defaultLoaders): SqliteDri
 			`no SQLite driver: better-sqlite3 is installed but cannot be loaded here (${gist(loadError)}); ` +
 				'run `npm rebuild better-sqlite3` with this Node.js, or run on a Node.js with node:sqlite (22.13+), ' +
 				'or use another store here',
+			{ cause: loadError },
+		);
+	}
+	if (loaders.onWorkers?.() === true) {
+		// "install better-sqlite3" cannot help there: a native addon never loads on Workers
+		throw new Error(
+			'no SQLite driver: Cloudflare Workers can load neither better-sqlite3 (a native addon) nor node:sqlite; use another store here',
 			{ cause: loadError },
 		);
 	}

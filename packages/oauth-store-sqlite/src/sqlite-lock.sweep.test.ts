@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { tempDir } from './internal/test-files.ts';
+import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const HOLDER = fileURLToPath(new URL('../test/lock-holder-child.mjs', import.meta.url));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("createSqliteLock's sweep of leases that ran out", () => {
+	let temp: ReturnType<typeof tempDir>;
+	let path: string;
+	const toClose: { close(): unknown }[] = [];
+	const open = (options: Omit<SqliteLockOptions, 'path' | 'database'> = {}): SqliteLock => {
+		const lock = createSqliteLock({ path, ...options });
+		toClose.push(lock);
+		return lock;
+	};
+	const rows = () => {
+		const database = new Database(path, { readonly: true });
+		try {
+			return database.prepare('SELECT name, owner, expires_at FROM oauth_locks ORDER BY name').all() as {
+				name: string;
+				owner: string;
+				expires_at: number;
+			}[];
+		} finally {
+			database.close();
+		}
+	};
+
+	beforeEach(() => {
+		temp = tempDir();
+		path = temp.file();
+	});
+	afterEach(() => {
+		for (const handle of toClose.splice(0)) handle.close();
+		temp.remove();
+	});
+
+	it('deletes, a bounded batch now and then, the rows a killed holder left for names nobody locks again', async () => {
+		const child = spawn(process.execPath, [HOLDER, path, '200', '300'], {
+			cwd: PACKAGE_DIR,
+			stdio: ['ignore', 'pipe', 'inherit'],
+		});
+		const exited = once(child, 'exit');
+		let stdout = '';
+		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+		try {
+			await expect.poll(() => stdout, { timeout: 15_000, interval: 20 }).toBe('held\n');
+		} finally {
+			child.kill('SIGKILL');
+			await exited;
+		}
+		expect(rows()).toHaveLength(200);
+		// past the lease, and the lease again that a sweep leaves to a stalled holder
+		await sleep(700);
+
+		const lock = open({ lease: 300 });
+		// one sweep: at most 32 rows go, not the whole backlog at once
+		for (let i = 0; i < 64; i++) await lock(`did:plc:live${i}`, async () => {});
+		expect(rows()).toHaveLength(200 - 32);
+		for (let i = 0; i < 64 * 6; i++) await lock(`did:plc:live${i}`, async () => {});
+		expect(rows()).toEqual([]);
+	}, 30_000);
+
+	it('never deletes a live lease, nor one that ran out less than a lease ago', async () => {
+		const lease = 60_000;
+		const time = Date.now();
+		const lock = open({ lease });
+		await lock('did:plc:setup', async () => {});
+		const raw = new Database(path);
+		toClose.push(raw);
+		const insert = raw.prepare('INSERT INTO oauth_locks (name, owner, expires_at) VALUES (?, ?, ?)');
+		insert.run('did:plc:live', 'another-process', time + lease);
+		insert.run('did:plc:just-ran-out', 'a-stalled-holder', time - lease / 2);
+		insert.run('did:plc:long-gone', 'a-crashed-holder', time - 2 * lease);
+
+		for (let i = 0; i < 64; i++) await lock(`did:plc:other${i}`, async () => {});
+		expect(rows().map((row) => row.name)).toEqual(['did:plc:just-ran-out', 'did:plc:live']);
+	});
+});
