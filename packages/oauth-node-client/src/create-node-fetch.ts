@@ -36,8 +36,9 @@ export interface NodeFetchOptions {
 	 */
 	inactivityTimeout?: number | undefined;
 	/**
-	 * how long a connection may take to open (the TCP connect, or the proxy's CONNECT tunnel), in
-	 * milliseconds, up to 2 147 483 647 (a timer's limit); default 10 000 (as Node's fetch).
+	 * how long a connection may take to open (the TCP connect, or the proxy's CONNECT tunnel, and
+	 * then the TLS handshake), in milliseconds, up to 2 147 483 647 (a timer's limit); default
+	 * 10 000 (as Node's fetch).
 	 */
 	connectTimeout?: number | undefined;
 }

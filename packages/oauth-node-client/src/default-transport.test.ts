@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { createNodeFetch } from './create-node-fetch.ts';
 import { defaultTransport } from './default-transport.ts';
@@ -64,11 +64,31 @@ describe('defaultTransport', () => {
 		expect(() => defaultTransport({ ...base, allowPrivateNetwork: [''] }, node)).toThrow(TypeError);
 	});
 
-	it('leaves the global fetch to Bun and Deno', () => {
-		expect(defaultTransport(base, { versions: { node: '24.3.0', bun: '1.4.0' }, userAgent: undefined })).toBe(
-			undefined,
-		);
-	});
+	it.each([
+		['Bun', { versions: { node: '24.3.0', bun: '1.4.0' }, userAgent: undefined }],
+		['Deno', { versions: { node: '24.2.0', deno: '2.9.0' }, userAgent: undefined }],
+		['Workers', { versions: { node: '22.0.0' }, userAgent: 'Cloudflare-Workers' }],
+	])(
+		'on %s, sends through the global fetch, refusing a bad port as the Node transport does',
+		async (_name, runtime) => {
+			const global = vi.fn(async () => new Response('global'));
+			vi.stubGlobal('fetch', global);
+			try {
+				const fetch = defaultTransport(base, runtime);
+				expect(await (await fetch('https://pds.example/xrpc/x', { method: 'GET' })).text()).toBe('global');
+				expect(global).toHaveBeenCalledWith('https://pds.example/xrpc/x', { method: 'GET' });
+
+				// Deno's own fetch refuses it as a network failure (transient: retried for ever), Bun's sends it
+				const error = await fetch('https://pds.example:1/oauth/token', { method: 'POST' }).catch((e) => e);
+				expect(global).toHaveBeenCalledTimes(1);
+				expect(error).toBeInstanceOf(TypeError);
+				expect(error.message).toBe('fetch failed');
+				expect(error.cause).toMatchObject({ message: 'bad port 1', transient: false });
+			} finally {
+				vi.unstubAllGlobals();
+			}
+		},
+	);
 
 	it.each([
 		['Bun', { versions: { node: '24.3.0', bun: '1.4.0' }, userAgent: undefined }],
@@ -82,8 +102,8 @@ describe('defaultTransport', () => {
 					/allowPrivateNetwork narrows the SSRF guard of the Node transport, which this runtime .* does not use/,
 				);
 			}
-			// no guard, which is what the runtime has
-			expect(defaultTransport({ ...base, allowPrivateNetwork: true }, runtime)).toBe(undefined);
+			// no guard, which is what the runtime has: its global fetch
+			expect(typeof defaultTransport({ ...base, allowPrivateNetwork: true }, runtime)).toBe('function');
 		},
 	);
 
@@ -123,6 +143,25 @@ describe('OAuthClient (facade): the guard covers discovery and authorization ser
 		expect(error).toMatchObject({ name: 'DiscoveryError', code: 'refused', transient: false });
 		expect(error.cause).toBeInstanceOf(PrivateNetworkError);
 		expect(error.cause).toMatchObject({ host: 'localhost', kind: 'loopback' });
+	});
+
+	it('off Node, refuses a server on a bad port as on Node: a refusal, not a failure to retry', async () => {
+		// the facade reads the runtime as it is built: Bun's versions, Node's global fetch (whose own
+		// refusal, a TypeError, the client would read as a network failure, as it reads Deno's)
+		const versions = Object.getOwnPropertyDescriptor(process, 'versions')!;
+		Object.defineProperty(process, 'versions', { ...versions, value: { ...process.versions, bun: '1.4.0' } });
+		let oauth: OAuthClient;
+		try {
+			oauth = new OAuthClient(base);
+		} finally {
+			Object.defineProperty(process, 'versions', versions);
+		}
+		const error = await oauth
+			.authorize({ target: { type: 'pds', serviceUrl: 'https://pds.example:1/' } })
+			.catch((e) => e);
+
+		expect(error).toMatchObject({ name: 'DiscoveryError', code: 'refused', transient: false });
+		expect(error.cause.cause).toMatchObject({ message: 'bad port 1', transient: false });
 	});
 
 	it('lets a listed host through (the connection is then refused by the closed port, not the guard)', async () => {

@@ -3,6 +3,7 @@ import type { FetchFunction } from '@atcute/oauth-dpop';
 
 import { allowList } from './internal/allow-list.ts';
 import { createNodeTransport } from './internal/node-transport.ts';
+import { refusingBadPorts } from './internal/refusing-bad-ports.ts';
 import { type RuntimeFacts, usesNodeTransport } from './uses-node-transport.ts';
 
 /**
@@ -12,8 +13,9 @@ import { type RuntimeFacts, usesNodeTransport } from './uses-node-transport.ts';
 export interface OAuthClientOptions extends BaseOptions {
 	/**
 	 * the fetch for every request to authorization servers and PDSes. default: on Node, the
-	 * SSRF-guarded Node transport (`createNodeFetch()`, see `allowPrivateNetwork`); on Bun and
-	 * Deno, `globalThis.fetch`. yours wins everywhere when given.
+	 * SSRF-guarded Node transport (`createNodeFetch()`, see `allowPrivateNetwork`); on Bun, Deno
+	 * and Workers, `globalThis.fetch`, with the ports fetch blocks refused as on Node. yours wins
+	 * everywhere when given.
 	 */
 	fetch?: BaseOptions['fetch'];
 	/**
@@ -40,12 +42,14 @@ export interface OAuthClientOptions extends BaseOptions {
 
 /**
  * the fetch an `OAuthClient` sends with: the user's, when given; else, on Node, a guarded
- * `createNodeFetch` (the guard off under `allowHttp`); else the global `fetch`.
+ * `createNodeFetch` (the guard off under `allowHttp`); else the global `fetch`, with the ports
+ * fetch blocks refused before sending as the Node transport refuses them.
+ * @param options the client's options: `fetch`, `allowPrivateNetwork` and `allowHttp` are read
+ * @param runtime the runtime to choose for; default the one this runs on
+ * @throws {TypeError} when `allowPrivateNetwork` is not valid, comes beside a `fetch` of the
+ *   user's, or would narrow a guard this runtime's fetch does not have
  */
-export const defaultTransport = (
-	options: OAuthClientOptions,
-	runtime?: RuntimeFacts,
-): FetchFunction | undefined => {
+export const defaultTransport = (options: OAuthClientOptions, runtime?: RuntimeFacts): FetchFunction => {
 	const { fetch, allowPrivateNetwork, allowHttp } = options;
 	if (fetch !== undefined) {
 		if (allowPrivateNetwork !== undefined) {
@@ -66,7 +70,10 @@ export const defaultTransport = (
 				'allowPrivateNetwork narrows the SSRF guard of the Node transport, which this runtime (Bun, Deno, Workers) does not use: requests go through the global fetch, unguarded. Guard at the network level, and leave allowPrivateNetwork out',
 			);
 		}
-		return undefined;
+		// the same refusal (`transient: false`) as on Node: Deno's own is read as a network failure
+		// worth retrying, and Bun's fetch connects. looked up at each request, so a fetch installed
+		// later (instrumentation, a test's mock) is the one that sends
+		return refusingBadPorts((input, init) => globalThis.fetch(input, init));
 	}
 	// plain http is for a PDS on the developer's machine, which is on a private address anyway
 	return createNodeTransport({

@@ -3,6 +3,7 @@ import dns from 'node:dns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createNodeFetch } from './create-node-fetch.ts';
+import { type ConnectProxy, startConnectProxy } from './test-utils/loopback-servers.ts';
 import { type RawServer, startRawServer } from './test-utils/raw-server.ts';
 import { startUnacceptingPort, type UnacceptingPort } from './test-utils/unaccepting-port.ts';
 
@@ -38,6 +39,47 @@ describe('createNodeFetch: a connection that does not open', () => {
 		expect(() => createNodeFetch({ connectTimeout: 0 })).toThrow(/connectTimeout/);
 		expect(() => createNodeFetch({ connectTimeout: Number.NaN })).toThrow(/connectTimeout/);
 	});
+});
+
+describe('createNodeFetch: a TLS handshake that never finishes', () => {
+	let silent: RawServer;
+	let proxy: ConnectProxy;
+	beforeAll(async () => {
+		// accepts the connection, reads the ClientHello, never answers it
+		silent = await startRawServer(() => {});
+		proxy = await startConnectProxy();
+	});
+	afterAll(async () => {
+		await proxy.close();
+		await silent.close();
+	});
+
+	it.each([
+		['directly', false],
+		['through a proxy', true],
+	])(
+		'%s: fails after connectTimeout, the handshake included, and closes the connection',
+		async (_, proxied) => {
+			const fetch = createNodeFetch({
+				allowPrivateNetwork: true,
+				proxy: proxied ? proxy.url : undefined,
+				connectTimeout: 300,
+				// the connection is silent all along: this is not what ends it
+				inactivityTimeout: 60_000,
+			});
+			const started = Date.now();
+
+			const error = await fetch(`https://127.0.0.1:${new URL(silent.origin).port}/`, {
+				signal: AbortSignal.timeout(4_000),
+			}).catch((e) => e);
+
+			expect(error).toBeInstanceOf(TypeError);
+			expect(error.cause.message).toBe('connect timed out after 300 ms');
+			expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+			expect(Date.now() - started).toBeLessThan(2_000);
+			await expect.poll(() => silent.open).toBe(0);
+		},
+	);
 });
 
 describe('createNodeFetch: a target name whose lookup never answers, through a proxy', () => {

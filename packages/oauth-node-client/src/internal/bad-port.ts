@@ -12,3 +12,15 @@ const BAD_PORTS = new Set([
 
 /** whether `url` names a port fetch refuses (a URL without a port uses its scheme's, never bad). */
 export const isBadPort = (url: URL): boolean => url.port !== '' && BAD_PORTS.has(Number(url.port));
+
+/**
+ * the failure a request to a bad port gets from this package's fetches, on every runtime: a
+ * `TypeError('fetch failed')`, as fetch reports it, whose cause names the port and is marked
+ * `transient: false`.
+ */
+export const badPortRefusal = (url: URL): TypeError => {
+	// a refusal no retry changes: marked so, or discovery and the client would report it as a
+	// network failure worth trying again
+	const cause = Object.assign(new Error(`bad port ${url.port}`), { transient: false });
+	return new TypeError('fetch failed', { cause });
+};

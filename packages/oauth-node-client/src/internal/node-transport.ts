@@ -8,15 +8,17 @@ import { REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
 import { PrivateNetworkError } from '../private-network-error.ts';
 import { usesNodeTransport } from '../uses-node-transport.ts';
 import { allowList } from './allow-list.ts';
-import { isBadPort } from './bad-port.ts';
+import { badPortRefusal, isBadPort } from './bad-port.ts';
 import { checkFraming } from './check-framing.ts';
 import { classifyAddress } from './classify-address.ts';
+import { closedIfAbandoned } from './closed-if-abandoned.ts';
 import { CONNECT_SIGNAL } from './connect-signal.ts';
 import { createGuardedLookup } from './guarded-lookup.ts';
 import { isIP } from './node-builtin.ts';
 import { loadNodeHttpModules, type NodeHttpModules } from './node-http-modules.ts';
 import { type NormalizedRequest, normalizeRequest } from './normalize-request.ts';
 import { toWebResponse } from './to-web-response.ts';
+import { type CreateConnection, withConnectTimeout } from './with-connect-timeout.ts';
 
 /** the options `createNodeFetch` and the facade's default transport share (documented there). */
 export interface NodeTransportOptions {
@@ -27,9 +29,9 @@ export interface NodeTransportOptions {
 
 /**
  * makes an agent's `createConnection` (a proxy tunnel); `lookup` is the guarded one, if any;
- * `connectTimeout` the time a tunnel may take to open. a request's signal comes in its options,
- * under `CONNECT_SIGNAL`. passed in rather than imported, so an app that never sets a proxy
- * bundles none of it.
+ * `connectTimeout` the time a tunnel may take to open. a request's connection signal (aborted when
+ * the request is let go of before it has a socket) comes in its options, under `CONNECT_SIGNAL`.
+ * passed in rather than imported, so an app that never sets a proxy bundles none of it.
  */
 export type ConnectVia = (
 	modules: NodeHttpModules,
@@ -94,11 +96,15 @@ export const createNodeTransport = (
 		const http = httpReady as unknown as { createConnection: CreateConnection };
 		const https = httpsReady as unknown as { createConnection: CreateConnection };
 		http.createConnection = withConnectTimeout(
-			(connectVia?.(loaded, false, lookup, connectTimeout) as CreateConnection) ?? http.createConnection,
+			closedIfAbandoned(
+				(connectVia?.(loaded, false, lookup, connectTimeout) as CreateConnection) ?? http.createConnection,
+			),
 			connectTimeout,
 		);
 		https.createConnection = withConnectTimeout(
-			(connectVia?.(loaded, true, lookup, connectTimeout) as CreateConnection) ?? https.createConnection,
+			closedIfAbandoned(
+				(connectVia?.(loaded, true, lookup, connectTimeout) as CreateConnection) ?? https.createConnection,
+			),
 			connectTimeout,
 		);
 		// kept only once both connect as they must: agents left half set up by a throw would let
@@ -137,6 +143,9 @@ export const createNodeTransport = (
 			headers['user-agent'] ??= 'node';
 			if (Buffer.isBuffer(request.body)) headers['content-length'] = String(request.body.length);
 
+			// the connection opened for this request, given up when the request is let go of before
+			// node:http hands it a socket (see `abandon`)
+			const connection = new AbortController();
 			const requestOptions: RequestOptions & { [CONNECT_SIGNAL]?: AbortSignal } = {
 				protocol: url.protocol,
 				hostname: url.hostname.replace(/^\[|\]$/g, ''),
@@ -145,25 +154,41 @@ export const createNodeTransport = (
 				method,
 				headers,
 				agent: secure ? httpsAgent : (httpAgent as HttpAgent),
+				[CONNECT_SIGNAL]: connection.signal,
 			};
-			// a tunnel still opening is abandoned, and its connection to the proxy closed, on abort
-			if (connectVia !== undefined && signal) requestOptions[CONNECT_SIGNAL] = signal;
-			const req = (secure ? modules.https.request : modules.http.request)(requestOptions);
+			let made: ClientRequest | undefined;
+			let message: IncomingMessage | undefined;
+			/** lets go of the request, and of the connection being opened for it if it has none yet. */
+			const abandon = (error?: Error) => {
+				// until the socket is handed over (a tick after the request is made) the request cannot
+				// close it, and a destroyed request leaves it to the agent: Node 24 pools it, open
+				if (made?.socket == null) connection.abort(error ?? signal?.reason);
+				made?.destroy(error);
+			};
+			const onAbort = () => {
+				const reason = signal?.reason;
+				if (message === undefined) reject(reason);
+				// an aborted body fails its reader with the signal's reason, as fetch's does
+				message?.destroy(reason);
+				abandon();
+			};
+			const done = () => signal?.removeEventListener('abort', onAbort);
+			// all that can fail before the request exists, so a request refused here, or aborted
+			// already, opens no connection (one opened and then dropped would be left to the agent)
+			try {
+				signal?.addEventListener('abort', onAbort, { once: true });
+				// a listener added to an aborted signal never runs (a retry sent after an abort)
+				if (signal?.aborted) throw signal.reason;
+				made = (secure ? modules.https.request : modules.http.request)(requestOptions);
+			} catch (error) {
+				done();
+				throw error;
+			}
+			const req = made;
 			// every header line is kept, as fetch keeps them (node:http's default drops those past
 			// 1,000, a DPoP-Nonce or Location among them); the header size limit still bounds memory
 			req.maxHeadersCount = 0;
 			try {
-				let message: IncomingMessage | undefined;
-				const onAbort = () => {
-					const reason = signal?.reason;
-					if (message === undefined) reject(reason);
-					// an aborted body fails its reader with the signal's reason, as fetch's does
-					message?.destroy(reason);
-					req.destroy();
-				};
-				signal?.addEventListener('abort', onAbort, { once: true });
-				const done = () => signal?.removeEventListener('abort', onAbort);
-
 				req.setTimeout(inactivityTimeout, () => {
 					const connecting = req.socket?.connecting === true;
 					const error = new Error(
@@ -178,7 +203,16 @@ export const createNodeTransport = (
 
 				req.once('response', (response) => {
 					message = response;
-					response.once('close', done);
+					response.once('close', () => {
+						done();
+						// the whole response is in (or was let go) while the body is still being sent: a
+						// server that answered early (a 401 use_dpop_nonce before reading an upload) and
+						// stopped reading would hold this connection, and the body's source (a file's
+						// descriptor), for ever, as node stops timing a request once its response has
+						// ended. the sending stops (RFC 9112 §9.5; undici does the same) and the connection
+						// is closed, not reused; sendStream's 'close' closes the source
+						if (!req.writableFinished) req.destroy();
+					});
 					// a small answer's body is parsed in the same read as its headers: one tick later
 					// it is complete, and can be handed over without a stream
 					process.nextTick(() => {
@@ -233,8 +267,9 @@ export const createNodeTransport = (
 				// the request exists (its connection may be opening) but this fetch has let go of it:
 				// it is closed, with a listener, since an 'error' nobody listens to (the connection
 				// failing or reset later) would crash the process. the promise rejects with the throw
+				done();
 				req.on('error', () => {});
-				req.destroy(error as Error);
+				abandon(error as Error);
 				// and a body stream it would have read is not left open either
 				if (isStream(request.body)) request.body.destroy();
 				throw error;
@@ -279,11 +314,7 @@ export const createNodeTransport = (
 					throw new TypeError(`fetch failed: unsupported protocol ${request.url.protocol}`);
 				}
 				// on every hop: a redirect may name the port the first URL did not
-				if (isBadPort(request.url)) {
-					// a refusal no retry changes: marked so, or discovery and the client would report it as
-					// a network failure worth trying again
-					throw fetchFailed(Object.assign(new Error(`bad port ${request.url.port}`), { transient: false }));
-				}
+				if (isBadPort(request.url)) throw badPortRefusal(request.url);
 
 				const response = await exchange(request, false);
 				// what fetch reports of a response reached through a redirect it followed
@@ -309,21 +340,6 @@ export const createNodeTransport = (
 		}
 	};
 };
-
-/** an agent's `createConnection`: a socket now, or one later through `callback`. */
-type CreateConnection = (this: unknown, options: object, callback: unknown) => Socket | undefined;
-
-/**
- * `create` with the sockets it opens given `ms` to connect. the agent gives a new socket its
- * timeout for idle pooled ones (4 s), too short for a slow connect (a SYN sent again), which then
- * failed as "no data"; at 'connect' the request's inactivity timeout takes over.
- */
-const withConnectTimeout = (create: CreateConnection, ms: number): CreateConnection =>
-	function createConnection(options, callback) {
-		const socket = create.call(this, options, callback);
-		if (socket?.connecting) socket.setTimeout(ms);
-		return socket;
-	};
 
 /**
  * pipes a stream body into its request. pipe() alone passes neither failure on: a source that

@@ -31,12 +31,14 @@ export const proxyAuthorizationOf = (proxy: URL): string | undefined => {
 
 /**
  * a `createConnection` for http/https agents that opens each connection through an HTTP proxy's
- * CONNECT tunnel (TLS then runs end to end, through the tunnel, verified as usual). the target
- * host is resolved here through `lookup` (the guarded one, unless private networks are allowed)
- * and the proxy is asked for that checked address, so the guard holds behind a proxy too. a host
+ * CONNECT tunnel (TLS then runs end to end, through the tunnel, verified as usual, and resumes
+ * the agent's cached session for the host as a direct connection would). the target host is
+ * resolved here through `lookup` (the guarded one, unless private networks are allowed) and the
+ * proxy is asked for that checked address, so the guard holds behind a proxy too. a host
  * that `bypasses` names is connected to directly, as the agent would without a proxy (with the
  * agent's own, guarded, lookup). a tunnel must open within `connectTimeout`, and is given up
- * when the request's signal (in its options, under `CONNECT_SIGNAL`) aborts.
+ * when the request is let go of first (its connection signal, in its options under `CONNECT_SIGNAL`,
+ * aborts).
  * @see https://www.rfc-editor.org/rfc/rfc9110#name-connect
  */
 export const createProxyTunnel = (
@@ -49,15 +51,22 @@ export const createProxyTunnel = (
 	connectTimeout: number,
 ) => {
 	const { request } = modules.http;
-	const tlsConnect = modules.tls.connect;
 	const proxyPort = Number(proxy.port || (proxy.protocol === 'https:' ? 443 : 80));
 
+	// the agent's own way to connect (net.connect, or tls.connect), as if there were no proxy
+	const direct = (secure ? modules.https.Agent : modules.http.Agent).prototype.createConnection as (
+		this: unknown,
+		options: object,
+		callback?: Callback,
+	) => Socket | undefined;
+
 	/**
-	 * asks the proxy for a tunnel to `target`, and hands `finish` the socket (TLS over it for https)
-	 * or the error. `settled` says whether the attempt was given up meanwhile (time, abort); the
-	 * CONNECT request is returned, to be closed then.
+	 * asks the proxy for a tunnel to `target`, and hands `finish` the socket (TLS over it for https,
+	 * opened by `agent`) or the error. `settled` says whether the attempt was given up meanwhile
+	 * (time, abort); the CONNECT request is returned, to be closed then.
 	 */
 	const tunnel = (
+		agent: unknown,
 		target: string,
 		port: number,
 		options: ClientRequestArgs & Record<string, unknown>,
@@ -88,7 +97,10 @@ export const createProxyTunnel = (
 			const host = String(options.host ?? '');
 			finish(
 				null,
-				tlsConnect({
+				// through the agent's own createConnection, which runs tls.connect over the tunnel with
+				// the agent's TLS session for this host, if it has one, and keeps the new one: new
+				// connections resume their session as direct ones do
+				direct.call(agent, {
 					...(options as object),
 					socket,
 					// the certificate is checked against the name asked for, not the tunnel's address
@@ -100,12 +112,6 @@ export const createProxyTunnel = (
 		connect.end();
 		return connect;
 	};
-
-	// the agent's own way to connect (net.connect, or tls.connect), as if there were no proxy
-	const direct = (secure ? modules.https.Agent : modules.http.Agent).prototype.createConnection as (
-		options: ClientRequestArgs,
-		callback: Callback,
-	) => Socket | undefined;
 
 	return function createConnection(
 		this: unknown,
@@ -142,13 +148,13 @@ export const createProxyTunnel = (
 		signal?.addEventListener('abort', onAbort, { once: true });
 		const isSettled = () => settled;
 		if (lookup === undefined || isIP(host) !== 0) {
-			connect = tunnel(host, port, options, isSettled, finish);
+			connect = tunnel(this, host, port, options, isSettled, finish);
 			return undefined;
 		}
 		lookup(host, { family: 0 }, (error, address) => {
 			if (settled) return;
 			if (error) return finish(error);
-			connect = tunnel(String(address), port, options, isSettled, finish);
+			connect = tunnel(this, String(address), port, options, isSettled, finish);
 		});
 		return undefined;
 	};
