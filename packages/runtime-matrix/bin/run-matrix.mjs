@@ -2,16 +2,17 @@
 // `pnpm test:runtimes`: the runtime-neutral suite (src/suite) under each runtime the packages
 // promise. this Node (20 here), Node 20.19.0 (the engines floor), 22 and 24, Bun and Deno run
 // src/run-suite.mjs against the built packages; workerd runs the core's tests in a bundled
-// worker at old and current compatibility dates, and the facade's with nodejs_compat. each lane
+// worker at old and current compatibility dates, and the facade's with nodejs_compat; vitest runs
+// the Node transport's own tests under Node 24 (see TRANSPORT_TEST_FILTERS). each lane
 // gets its own test server (in this process) and temp directory; the server lanes share one
 // redis-server, started here and stopped by its pid.
 //
 // prints one line per runtime, then `N passed, N failed`; writes .ci/out/runtimes.json; exits 1
 // on any failure. options: --only <lane,lane> (e.g. --only bun,deno), --filter <test name part>.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installRuntime } from '../scripts/install-runtime.mjs';
@@ -66,7 +67,25 @@ const NODEJS_COMPAT_DEFAULT_SINCE = '2026-08-04';
 
 /** a server runtime's lane: the command that runs src/run-suite.mjs. */
 const serverLane = (name, command) => ({ name, kind: 'server', command });
+/**
+ * the facade's Node transport's own tests (node:http, sockets, TLS, proxies), run by vitest under
+ * another Node: it is the one part whose behaviour follows node:http's, which changes between
+ * majors (Node 24 pools the socket of a request destroyed before it had one; 20 and 22 close it).
+ * the newest Node only: about 35 s of CI, where 22 has behaved as 20 does.
+ */
+const TRANSPORT_TEST_FILTERS = [
+	'packages/oauth-node-client/src/node-fetch-',
+	'packages/oauth-node-client/src/create-node-fetch.test.ts',
+	'packages/oauth-node-client/src/internal/',
+];
 const lanes = [
+	// first: the longest lane, run beside the others
+	{
+		name: 'node24 (transport tests)',
+		kind: 'vitest',
+		node: binaries.node24,
+		filters: TRANSPORT_TEST_FILTERS,
+	},
 	// this Node (the system's), and the oldest Node the packages' engines allow
 	serverLane(`node${process.versions.node.split('.')[0]}`, [process.execPath, suiteEntry]),
 	serverLane('node20.19', [binaries.node20, suiteEntry]),
@@ -141,6 +160,77 @@ const runServerLane = (lane, config) =>
 		});
 	});
 
+/**
+ * runs a vitest lane: vitest itself under the lane's Node, its JSON report read into results (a
+ * test that did not pass, skipped included, is a failure).
+ */
+const runVitestLane = (lane, tmpDir) =>
+	new Promise((resolve) => {
+		const report = join(tmpDir, 'vitest.json');
+		const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
+		const filter = args.filter ? ['-t', args.filter] : [];
+		const child = spawn(
+			lane.node,
+			[
+				vitest,
+				'run',
+				'--project',
+				'oauth-node-client',
+				'--reporter=json',
+				`--outputFile=${report}`,
+				...filter,
+				...lane.filters,
+			],
+			{ cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+		);
+		let output = '';
+		child.stdout.on('data', (chunk) => {
+			output += chunk;
+		});
+		child.stderr.on('data', (chunk) => {
+			output += chunk;
+		});
+		const timer = setTimeout(() => process.kill(child.pid, 'SIGKILL'), LANE_TIMEOUT_MS);
+		const version = execFileSync(lane.node, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '');
+		const done = (results) => {
+			clearTimeout(timer);
+			resolve({ runtime: { name: lane.name, version }, results });
+		};
+		const fail = (why) =>
+			done([{ name: 'run vitest', ok: false, ms: 0, error: `${why}\n${output.slice(-4000)}`.trim() }]);
+		child.once('error', (err) => fail(`could not start ${lane.node}: ${err.message}`));
+		child.once('close', async (code, signal) => {
+			let parsed;
+			try {
+				parsed = JSON.parse(await readFile(report, 'utf8'));
+			} catch {
+				return fail(`exited with ${signal ?? code} and no report`);
+			}
+			const results = parsed.testResults.flatMap((file) =>
+				file.assertionResults.map((test) => ({
+					name: `${relative(repoRoot, file.name)} > ${test.fullName}`,
+					ok: test.status === 'passed',
+					ms: Math.round(test.duration ?? 0),
+					error:
+						test.status === 'passed' ? undefined : (test.failureMessages ?? []).join('\n') || test.status,
+				})),
+			);
+			// a file that failed to load has no tests: its error is a failure too
+			for (const file of parsed.testResults) {
+				if (file.status === 'failed' && file.assertionResults.length === 0) {
+					results.push({
+						name: relative(repoRoot, file.name),
+						ok: false,
+						ms: 0,
+						error: file.message ?? 'failed',
+					});
+				}
+			}
+			if (results.length === 0) return fail(`exited with ${signal ?? code} and ran no test`);
+			done(results);
+		});
+	});
+
 const workerBundles = new Map();
 /** bundles each worker once, for every workerd lane that runs it; resolves its file name in workDir. */
 const bundleOnce = (name) => {
@@ -165,7 +255,9 @@ const runLane = async (lane) => {
 	try {
 		const config = { controlUrl: control.url, redisUrl: redis?.url, tmpDir, filter: args.filter };
 		let outcome;
-		if (lane.kind === 'server') {
+		if (lane.kind === 'vitest') {
+			outcome = await runVitestLane(lane, tmpDir);
+		} else if (lane.kind === 'server') {
 			outcome = await runServerLane(lane, config);
 			outcome.runtime = { name: lane.name, version: outcome.runtime.version };
 		} else {
