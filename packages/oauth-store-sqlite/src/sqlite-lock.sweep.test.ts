@@ -58,10 +58,12 @@ describe("createSqliteLock's sweep of leases that ran out", () => {
 			await exited;
 		}
 		expect(rows()).toHaveLength(200);
-		// past the lease, and the lease again that a sweep leaves to a stalled holder
-		await sleep(700);
+		// past the child's lease
+		await sleep(400);
 
-		const lock = open({ lease: 300 });
+		// a clock a minute ahead: past the grace a sweep leaves to a stalled holder (its own lease,
+		// and a minute at least)
+		const lock = open({ lease: 300, now: () => Date.now() + 60_000 });
 		// one sweep: at most 32 rows go, not the whole backlog at once
 		for (let i = 0; i < 64; i++) await lock(`did:plc:live${i}`, async () => {});
 		expect(rows()).toHaveLength(200 - 32);
@@ -83,5 +85,21 @@ describe("createSqliteLock's sweep of leases that ran out", () => {
 
 		for (let i = 0; i < 64; i++) await lock(`did:plc:other${i}`, async () => {});
 		expect(rows().map((row) => row.name)).toEqual(['did:plc:just-ran-out', 'did:plc:live']);
+	});
+
+	it("leaves a row that ran out less than a minute ago, even when the sweeping lock's own lease is shorter", async () => {
+		const time = Date.now();
+		const lock = open({ lease: 300 });
+		await lock('did:plc:setup', async () => {});
+		const raw = new Database(path);
+		toClose.push(raw);
+		const insert = raw.prepare('INSERT INTO oauth_locks (name, owner, expires_at) VALUES (?, ?, ?)');
+		// a holder in another process with a 60 s lease, stalled 30 s past it: its next renewal
+		// still finds its row and keeps it, unless a sweep deleted it ('taken')
+		insert.run('did:plc:stalled', 'a-holder-with-a-long-lease', time - 30_000);
+		insert.run('did:plc:long-gone', 'a-crashed-holder', time - 61_000);
+
+		for (let i = 0; i < 64; i++) await lock(`did:plc:other${i}`, async () => {});
+		expect(rows().map((row) => row.name)).toEqual(['did:plc:stalled']);
 	});
 });

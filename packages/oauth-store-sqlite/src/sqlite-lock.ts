@@ -70,10 +70,18 @@ const MAX_BACKOFF_MS = 50;
 const ACQUIRE_BUSY_TIMEOUT_MS = 5;
 /**
  * every this many releases, the lock deletes up to SWEEP_LIMIT rows of leases that ran out at
- * least a lease ago: a holder that crashed leaves its rows, and a name nobody locks again would
- * keep its row for good.
+ * least a lease (or SWEEP_GRACE_MIN_MS) ago: a holder that crashed leaves its rows, and a name
+ * nobody locks again would keep its row for good.
  */
 const SWEEP_EVERY = 64;
+/**
+ * the least time, in milliseconds, a sweep leaves a lease's row after it ran out, whatever the
+ * sweeping lock's own `lease`: a row does not record its holder's lease, and a process with a
+ * short one must not delete the row of a stalled holder with a longer one (up to this) that the
+ * holder's next renewal would keep. twice the default lease; a crashed holder's row only stays a
+ * little longer.
+ */
+const SWEEP_GRACE_MIN_MS = 60_000;
 /** the most rows one sweep deletes: a bounded write (well under a millisecond), on the caller's thread. */
 const SWEEP_LIMIT = 32;
 /** the longest lease: it is renewed on a timer every third of it, and a timer waits at most MAX_TIMER_MS. */
@@ -185,18 +193,20 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		withShortBusyTimeout(() => Number(acquire.run(name, owner, Math.ceil(time + lease), time).changes) === 1);
 
 	let releasesSinceSweep = 0;
+	/** how long past its expiry a lease's row is left to a holder that stalled, in milliseconds. */
+	const sweepGrace = Math.max(lease, SWEEP_GRACE_MIN_MS);
 	/**
-	 * every SWEEP_EVERY releases, deletes up to SWEEP_LIMIT leases that ran out a whole lease ago
-	 * or more, by the same clock and comparison as acquiring. never a live one: any lease past its
+	 * every SWEEP_EVERY releases, deletes up to SWEEP_LIMIT leases that ran out `sweepGrace` ago or
+	 * more, by the same clock and comparison as acquiring. never a live one: any lease past its
 	 * expiry is free for every process to take over, so deleting it frees nothing that was held.
-	 * the extra lease spares a holder that stalled just past its own (its renewal still finds the
+	 * the grace spares a holder that stalled just past its own lease (its renewal still finds the
 	 * row, and keeps it) a report that its lease was taken.
 	 */
 	const maybeSweep = (): void => {
 		if (++releasesSinceSweep < SWEEP_EVERY) return;
 		releasesSinceSweep = 0;
 		try {
-			withShortBusyTimeout(() => sweep.run(now() - lease, SWEEP_LIMIT));
+			withShortBusyTimeout(() => sweep.run(now() - sweepGrace, SWEEP_LIMIT));
 		} catch {
 			// housekeeping only (busy, say): the next sweep tries again
 		}

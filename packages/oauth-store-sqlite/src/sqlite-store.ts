@@ -5,7 +5,7 @@ import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { type SqliteOperation, StoreSchemaError, StoreUnavailableError } from './errors.ts';
 import { type Connection, type ConnectionOptions, connect, positiveInteger } from './internal/connection.ts';
 import { quoteTable } from './internal/identifier.ts';
-import { PURGE_BURST_STEPS, purgePause } from './internal/purge-pacing.ts';
+import { acquirePurgePacer, type PurgePacer, purgePause } from './internal/purge-pacing.ts';
 import { ensureSchema, type TableSchema } from './internal/schema.ts';
 import { isMissingTable, messageOf } from './internal/sqlite-code.ts';
 import type { SqliteDatabase, SqliteStatement } from './sqlite-database.ts';
@@ -49,7 +49,8 @@ export interface SqliteStoreOptions {
 	 * delete at most this many expired rows per purge step; default 32 (well under a millisecond).
 	 * steps run off the write path, one per event-loop turn, until no expired row is left; where a
 	 * worker checkpoints the file, a pause of a little over `checkpointInterval` follows every 32
-	 * steps, so that a checkpoint can finish and the WAL start over.
+	 * steps (those of all the stores on the file in this process together), so that a checkpoint
+	 * can finish and the WAL start over.
 	 */
 	purgeLimit?: number | undefined;
 	/** the clock, in milliseconds since the epoch; default `Date.now`. */
@@ -115,9 +116,9 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	readonly #purgeLimit: number;
 	/** milliseconds between two bursts of purge steps; 0 when no worker checkpoints the file. */
 	readonly #purgePause: number;
+	/** the pacing shared with the other stores on the file in this process; none without a pause. */
+	readonly #purgePacer: PurgePacer | undefined;
 	#writesSincePurge = 0;
-	/** full steps run since the last pause. */
-	#purgeSteps = 0;
 	#purgeTimer: ReturnType<typeof setTimeout> | undefined;
 	#closed = false;
 
@@ -159,6 +160,8 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		});
 		this.#statements = statements!;
 		this.#purgePause = purgePause(this.#connection.backgroundCheckpointInterval);
+		// a pause means a worker checkpoints the file, which the store opened from `path`
+		this.#purgePacer = this.#purgePause > 0 ? acquirePurgePacer(options.path!) : undefined;
 	}
 
 	async get(key: K): Promise<V | undefined> {
@@ -224,6 +227,7 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		this.#closed = true;
 		clearTimeout(this.#purgeTimer);
 		this.#purgeTimer = undefined;
+		this.#purgePacer?.release();
 		this.#connection.close();
 	}
 
@@ -267,27 +271,26 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	#purgeStep(): void {
 		this.#purgeTimer = undefined;
 		if (this.#closed) return;
+		// another store on the file may have ended a burst: its pause holds this store's steps too,
+		// or the stores would fill each other's pauses and no checkpoint pass could finish
+		const wait = this.#purgePacer?.wait() ?? 0;
+		if (wait > 0) {
+			this.#schedulePurge(wait);
+			return;
+		}
 		let deleted: number;
 		try {
 			deleted = Number(this.#statements.purge.run(this.#now(), this.#purgeLimit).changes);
 		} catch {
 			// housekeeping only: the writes succeeded, and the next purge will retry
-			this.#purgeSteps = 0;
 			return;
 		}
-		if (deleted < this.#purgeLimit) {
-			this.#purgeSteps = 0;
-			return;
-		}
-		// a full batch means more may be waiting: another step, on a later turn. after a burst, a
-		// pause the checkpoint worker can finish a pass in: a stream of commits with no gap keeps
-		// the WAL from ever starting over (see purge-pacing.ts)
-		if (++this.#purgeSteps >= PURGE_BURST_STEPS && this.#purgePause > 0) {
-			this.#purgeSteps = 0;
-			this.#schedulePurge(this.#purgePause);
-		} else {
-			this.#schedulePurge();
-		}
+		// every step that committed counts toward the file's burst, a last partial one too. after a
+		// burst, a pause the checkpoint worker can finish a pass in: a stream of commits with no gap
+		// keeps the WAL from ever starting over (see purge-pacing.ts)
+		const pause = deleted > 0 ? (this.#purgePacer?.stepped(this.#purgePause) ?? 0) : 0;
+		// a full batch means more may be waiting: another step, on a later turn
+		if (deleted === this.#purgeLimit) this.#schedulePurge(pause);
 	}
 }
 

@@ -2,6 +2,7 @@ import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
 import { StoreSchemaError, StoreUnavailableError } from '../errors.ts';
 import type { SqliteDatabase } from '../sqlite-database.ts';
+import { checkDirectoryOf } from './check-directory.ts';
 import { checkpointInBackground, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.ts';
 import { type DriverLoaders, defaultLoaders, selectDriver } from './load-driver.ts';
 import { messageOf } from './sqlite-code.ts';
@@ -120,6 +121,8 @@ export const connect = (
 	try {
 		if (path !== undefined) {
 			const driver = selectDriver(loaders);
+			// the same answer on every driver: a path that cannot work is not transient
+			checkDirectoryOf(path);
 			opened = driver.open(path);
 			opened.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
 			// a session row is about 2.3 kB: on 4 kB pages each takes a page of its own, on 16 kB

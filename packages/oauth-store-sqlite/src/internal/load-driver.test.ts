@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../errors.ts';
 import type { SqliteDatabase } from '../sqlite-database.ts';
@@ -248,6 +250,48 @@ describe('connect', () => {
 		expect((error as Error).message).toMatch(
 			/^SQLite open failed: no SQLite driver: this runtime has node:sqlite/,
 		);
+	});
+
+	it('refuses a path in a missing directory as not transient on node:sqlite too (which says SQLITE_CANTOPEN)', () => {
+		// node:sqlite's answer for a missing directory, a code it also gives for what may pass
+		class CannotOpen {
+			constructor(path: string) {
+				// the driver check opens one in memory
+				if (path === ':memory:') return;
+				throw Object.assign(new Error('unable to open database file'), {
+					code: 'ERR_SQLITE_ERROR',
+					errcode: 14,
+					errstr: 'unable to open database file',
+				});
+			}
+			close(): void {}
+		}
+		const temp = tempDir();
+		try {
+			let error: unknown;
+			try {
+				connect({ path: join(temp.dir, 'missing', 'oauth.db') }, () => {}, {
+					betterSqlite3: notInstalled,
+					nodeSqlite: () => ({ DatabaseSync: CannotOpen }),
+				});
+			} catch (err) {
+				error = err;
+			}
+			expect(error).toBeInstanceOf(StoreUnavailableError);
+			expect(error).toMatchObject({ operation: 'open', transient: false, sqliteCode: undefined });
+			expect((error as Error).message).toBe(
+				'SQLite open failed: Cannot open database because the directory does not exist',
+			);
+			// a directory that is there goes on to the driver, whose own failure is reported as before
+			expect(() =>
+				connect({ path: join(temp.dir, 'oauth.db') }, () => {}, {
+					betterSqlite3: notInstalled,
+					nodeSqlite: () => ({ DatabaseSync: CannotOpen }),
+				}),
+			).toThrow(expect.objectContaining({ sqliteCode: 'SQLITE_CANTOPEN', transient: true }));
+		} finally {
+			temp.remove();
+		}
 	});
 
 	it('gives a connection without a busy timeout one, and leaves one that has it', () => {
