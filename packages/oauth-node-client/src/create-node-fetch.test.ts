@@ -73,8 +73,13 @@ describe('createNodeFetch: a standard Response', () => {
 				response.cork();
 				for (let i = 0; i < stackedLarge.length; i += 2048)
 					response.write(stackedLarge.subarray(i, i + 2048));
-				response.end();
-				process.nextTick(() => response.uncork());
+				// ended after the uncork: Node 22.23 sends a corked response ended before its uncork with
+				// the chunked terminator after its first chunk, and the rest after the response (20 and
+				// 24 do not), so any client then drops the connection
+				process.nextTick(() => {
+					response.uncork();
+					response.end();
+				});
 			} else if (request.url === '/stacked-headers') {
 				// the same list in two headers, with deflate as well
 				response.setHeader('content-encoding', ['deflate', 'gzip']);

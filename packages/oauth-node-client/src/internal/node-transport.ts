@@ -51,6 +51,10 @@ const FREE_SOCKET_TIMEOUT_MS = 4_000;
 const DEFAULT_INACTIVITY_MS = 300_000;
 // as Node's fetch: the time a connection may take to open, apart from the silence allowed after
 const DEFAULT_CONNECT_MS = 10_000;
+// how long a body still being flushed when its response has ended may take to finish before the
+// connection is closed: long enough for the last bytes of a complete upload (the server read them
+// all, the socket has yet to say so), short enough that a server that stopped reading is let go
+const FINISH_GRACE_MS = 1_000;
 
 /** a failure as fetch reports one: a TypeError whose cause says what happened. */
 const fetchFailed = (cause: unknown): Error => {
@@ -209,9 +213,13 @@ export const createNodeTransport = (
 						// server that answered early (a 401 use_dpop_nonce before reading an upload) and
 						// stopped reading would hold this connection, and the body's source (a file's
 						// descriptor), for ever, as node stops timing a request once its response has
-						// ended. the sending stops (RFC 9112 §9.5; undici does the same) and the connection
-						// is closed, not reused; sendStream's 'close' closes the source
-						if (!req.writableFinished) req.destroy();
+						// ended. unless the body finishes within a short grace (a complete upload whose last
+						// bytes are still being flushed keeps its connection), the sending stops (RFC 9112
+						// §9.5; undici does the same) and the connection is closed, not reused;
+						// sendStream's 'close' closes the source
+						if (!req.writableFinished) {
+							stopUnlessFinished(req, Math.min(FINISH_GRACE_MS, inactivityTimeout));
+						}
 					});
 					// a small answer's body is parsed in the same read as its headers: one tick later
 					// it is complete, and can be handed over without a stream
@@ -345,30 +353,71 @@ export const createNodeTransport = (
  * pipes a stream body into its request. pipe() alone passes neither failure on: a source that
  * errors would be an uncaught exception while the request waits for its timeout, and a request
  * that fails (an abort, a dropped connection) would leave the source open. a body sent under the
- * caller's `content-length` must be that long (as fetch checks): the request fails otherwise.
+ * caller's `content-length` must be that long (as fetch checks): the request fails otherwise, and
+ * ends with its last declared byte.
  */
 const sendStream = (body: Readable, req: ClientRequest, contentLength: string | undefined): void => {
 	// the fetch then fails with the source's error as its cause, and the connection is closed
 	body.on('error', (error) => req.destroy(error));
 	// once the request is over, nothing more is read: a web stream's source is cancelled
 	req.once('close', () => body.destroy());
-	if (contentLength !== undefined) {
-		// bytes past the declared length would be read by the server as the start of another
-		// request (smuggling), and too few would leave it waiting: the connection is closed first.
-		// listened to before pipe() is, so a chunk too many is never written
-		const declared = Number(contentLength);
-		const mismatch = () => new Error(`the request body is not the ${declared} bytes its content-length says`);
-		let sent = 0;
-		body.on('data', (chunk: Buffer) => {
-			sent += chunk.length;
-			if (sent > declared) req.destroy(mismatch());
-		});
-		body.once('end', () => {
-			if (sent !== declared) req.destroy(mismatch());
-		});
+	if (contentLength === undefined) {
+		body.pipe(req);
+		return;
 	}
+	// bytes past the declared length would be read by the server as the start of another
+	// request (smuggling), and too few would leave it waiting: the connection is closed first.
+	// listened to before pipe() is, so a chunk too many is never written
+	const declared = Number(contentLength);
+	const mismatch = () => new Error(`the request body is not the ${declared} bytes its content-length says`);
+	let sent = 0;
+	body.on('data', (chunk: Buffer) => {
+		sent += chunk.length;
+		if (sent > declared) req.destroy(mismatch());
+	});
+	body.once('end', () => {
+		if (sent !== declared) req.destroy(mismatch());
+	});
 	body.pipe(req);
+	// the request ends with its last declared byte, not with its source's 'end': a file's stream
+	// says so only after one more read, a web stream when a later pull closes it, and a server
+	// that has every byte may answer first, leaving a request still unfinished to lose its
+	// connection. listened to after pipe() is, so the chunk that completes the length is written
+	body.on('data', () => {
+		if (sent !== declared || req.writableEnded || req.destroyed) return;
+		body.unpipe(req);
+		req.end();
+		// still read (pipe() would stop at the request's 'finish'): a byte past the length fails a
+		// request not yet over (above), and a file's stream reaches its end and closes
+		body.resume();
+	});
 };
+
+/**
+ * closes a request whose response has ended unless its body finishes sending within `graceMs`:
+ * one whose last bytes are still being flushed keeps its connection, one the server stopped
+ * reading is cut.
+ */
+const stopUnlessFinished = (req: ClientRequest, graceMs: number): void => {
+	// a body that finishes now has node:http pool its connection, dropping its own 'error'
+	// listener a tick before the agent adds one (a gap its source marks as a TODO): a write that
+	// fails in that gap (the server reset the connection as the last bytes went) would be an
+	// uncaught exception. an error always destroys the socket, so nothing is lost by ignoring it
+	const socket = req.socket;
+	if (socket != null && !socket.listeners('error').includes(ignoreError)) socket.on('error', ignoreError);
+	const timer = setTimeout(() => req.destroy(), graceMs);
+	// a timer pending on a finished exchange never holds the process open
+	timer.unref();
+	const clear = () => {
+		clearTimeout(timer);
+		req.off('finish', clear);
+		req.off('close', clear);
+	};
+	req.once('finish', clear);
+	req.once('close', clear);
+};
+
+const ignoreError = (): void => {};
 
 // the longest delay a timer keeps (2^31 - 1 ms, about 24.8 days): Node runs a longer one after
 // 1 ms, with a TimeoutOverflowWarning (a connect, or a proxy's CONNECT, would "time out" at once)
