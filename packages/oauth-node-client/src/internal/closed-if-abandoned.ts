@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 
-import { CONNECT_SIGNAL } from './connect-signal.ts';
+import { CONNECT_SIGNAL, type ConnectSignal } from './connect-signal.ts';
 import type { CreateConnection } from './with-connect-timeout.ts';
 
 /**
@@ -14,14 +14,14 @@ import type { CreateConnection } from './with-connect-timeout.ts';
 export const closedIfAbandoned = (create: CreateConnection): CreateConnection =>
 	function createConnection(options, callback) {
 		const socket = create.call(this, options, callback);
-		const signal = (options as { [CONNECT_SIGNAL]?: AbortSignal })[CONNECT_SIGNAL];
+		const signal = (options as { [CONNECT_SIGNAL]?: ConnectSignal })[CONNECT_SIGNAL];
 		if (socket !== undefined && signal !== undefined) {
 			closeOnAbort(socket, signal);
 		}
 		return socket;
 	};
 
-const closeOnAbort = (socket: Socket, signal: AbortSignal): void => {
+const closeOnAbort = (socket: Socket, signal: ConnectSignal): void => {
 	if (signal.aborted) {
 		socket.destroy();
 		return;

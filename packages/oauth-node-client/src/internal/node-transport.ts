@@ -12,7 +12,7 @@ import { badPortRefusal, isBadPort } from './bad-port.ts';
 import { checkFraming } from './check-framing.ts';
 import { classifyAddress } from './classify-address.ts';
 import { closedIfAbandoned } from './closed-if-abandoned.ts';
-import { CONNECT_SIGNAL } from './connect-signal.ts';
+import { CONNECT_SIGNAL, ConnectionSignal, type ConnectSignal } from './connect-signal.ts';
 import { createGuardedLookup } from './guarded-lookup.ts';
 import { isIP } from './node-builtin.ts';
 import { loadNodeHttpModules, type NodeHttpModules } from './node-http-modules.ts';
@@ -149,8 +149,8 @@ export const createNodeTransport = (
 
 			// the connection opened for this request, given up when the request is let go of before
 			// node:http hands it a socket (see `abandon`)
-			const connection = new AbortController();
-			const requestOptions: RequestOptions & { [CONNECT_SIGNAL]?: AbortSignal } = {
+			const connection = new ConnectionSignal();
+			const requestOptions: RequestOptions & { [CONNECT_SIGNAL]?: ConnectSignal } = {
 				protocol: url.protocol,
 				hostname: url.hostname.replace(/^\[|\]$/g, ''),
 				port: url.port,
@@ -158,7 +158,7 @@ export const createNodeTransport = (
 				method,
 				headers,
 				agent: secure ? httpsAgent : (httpAgent as HttpAgent),
-				[CONNECT_SIGNAL]: connection.signal,
+				[CONNECT_SIGNAL]: connection,
 			};
 			let made: ClientRequest | undefined;
 			let message: IncomingMessage | undefined;

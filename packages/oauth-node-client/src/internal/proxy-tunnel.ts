@@ -1,7 +1,7 @@
 import type { ClientRequest, ClientRequestArgs } from 'node:http';
 import type { LookupFunction, Socket } from 'node:net';
 
-import { CONNECT_SIGNAL } from './connect-signal.ts';
+import { CONNECT_SIGNAL, type ConnectSignal } from './connect-signal.ts';
 import type { BypassesProxy } from './no-proxy.ts';
 import { isIP } from './node-builtin.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
@@ -122,9 +122,9 @@ export const createProxyTunnel = (
 		const port = Number(options.port);
 		// NO_PROXY: the agent's own connection (its options carry the guarded lookup)
 		if (bypasses(host, port)) return direct.call(this, options, callback);
-		const signal = options[CONNECT_SIGNAL] as AbortSignal | undefined;
+		const signal = options[CONNECT_SIGNAL] as ConnectSignal | undefined;
 		if (signal?.aborted) {
-			callback(signal.reason);
+			callback(signal.reason as Error);
 			return undefined;
 		}
 		// the agent's socket timeouts only start once there is a socket: until the tunnel opens (the
@@ -144,7 +144,7 @@ export const createProxyTunnel = (
 		const timer = setTimeout(() => {
 			finish(new Error(`the proxy did not open a tunnel to ${authority} within ${connectTimeout} ms`));
 		}, connectTimeout);
-		const onAbort = () => finish(signal!.reason);
+		const onAbort = () => finish(signal!.reason as Error);
 		signal?.addEventListener('abort', onAbort, { once: true });
 		const isSettled = () => settled;
 		if (lookup === undefined || isIP(host) !== 0) {
