@@ -1,15 +1,16 @@
 import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import { MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { tempDir } from './internal/test-files.ts';
+import { tempFileEach } from './internal/test-files.ts';
 import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
 
 describe('createSqliteLock while another connection holds the write lock', () => {
-	let temp: ReturnType<typeof tempDir>;
 	let path: string;
-	const toClose: { close(): unknown }[] = [];
+	const toClose = tempFileEach((file) => {
+		path = file;
+	});
 	const open = (options: Omit<SqliteLockOptions, 'path' | 'database'> = {}): SqliteLock => {
 		const lock = createSqliteLock({ path, ...options });
 		toClose.push(lock);
@@ -20,15 +21,6 @@ describe('createSqliteLock while another connection holds the write lock', () =>
 		toClose.push(database);
 		return database;
 	};
-
-	beforeEach(() => {
-		temp = tempDir();
-		path = temp.file();
-	});
-	afterEach(() => {
-		for (const handle of toClose.splice(0)) handle.close();
-		temp.remove();
-	});
 
 	it('lets the process run while it waits, and gives up with LockTimeoutError while the write lock is still held (the default 5 s busyTimeout is not waited out)', async () => {
 		const lock = open({ timeout: 200 });
@@ -84,17 +76,9 @@ describe('createSqliteLock while another connection holds the write lock', () =>
 });
 
 describe('createSqliteLock (audit fixes)', () => {
-	let temp: ReturnType<typeof tempDir>;
 	let path: string;
-	const toClose: { close(): unknown }[] = [];
-
-	beforeEach(() => {
-		temp = tempDir();
-		path = temp.file();
-	});
-	afterEach(() => {
-		for (const handle of toClose.splice(0)) handle.close();
-		temp.remove();
+	const toClose = tempFileEach((file) => {
+		path = file;
 	});
 
 	it('makes its table again when it was dropped while the lock ran, and acquires', async () => {

@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { tempDir } from './internal/test-files.ts';
+import { tempFileEach } from './internal/test-files.ts';
 import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -13,9 +13,10 @@ const HOLDER = fileURLToPath(new URL('../test/lock-holder-child.mjs', import.met
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("createSqliteLock's sweep of leases that ran out", () => {
-	let temp: ReturnType<typeof tempDir>;
 	let path: string;
-	const toClose: { close(): unknown }[] = [];
+	const toClose = tempFileEach((file) => {
+		path = file;
+	});
 	const open = (options: Omit<SqliteLockOptions, 'path' | 'database'> = {}): SqliteLock => {
 		const lock = createSqliteLock({ path, ...options });
 		toClose.push(lock);
@@ -33,15 +34,6 @@ describe("createSqliteLock's sweep of leases that ran out", () => {
 			database.close();
 		}
 	};
-
-	beforeEach(() => {
-		temp = tempDir();
-		path = temp.file();
-	});
-	afterEach(() => {
-		for (const handle of toClose.splice(0)) handle.close();
-		temp.remove();
-	});
 
 	it('deletes, a bounded batch now and then, the rows a killed holder left for names nobody locks again', async () => {
 		const child = spawn(process.execPath, [HOLDER, path, '200', '300'], {

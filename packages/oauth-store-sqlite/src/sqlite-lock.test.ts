@@ -1,17 +1,18 @@
 import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { type LeaseLostEvent, StoreUnavailableError } from './errors.ts';
-import { tempDir } from './internal/test-files.ts';
+import { tempFileEach } from './internal/test-files.ts';
 import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('createSqliteLock', () => {
-	let temp: ReturnType<typeof tempDir>;
 	let path: string;
-	const toClose: { close(): unknown }[] = [];
+	const toClose = tempFileEach((file) => {
+		path = file;
+	});
 	const open = (options: Omit<SqliteLockOptions, 'path' | 'database'> = {}): SqliteLock => {
 		const lock = createSqliteLock({ path, ...options });
 		toClose.push(lock);
@@ -24,15 +25,6 @@ describe('createSqliteLock', () => {
 	};
 	const leases = () =>
 		raw().prepare('SELECT name, expires_at FROM oauth_locks').all() as { name: string; expires_at: number }[];
-
-	beforeEach(() => {
-		temp = tempDir();
-		path = temp.file();
-	});
-	afterEach(() => {
-		for (const handle of toClose.splice(0)) handle.close();
-		temp.remove();
-	});
 
 	it('leaves no lease behind once the holder is done, whether it returned or threw', async () => {
 		const lock = open();

@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs';
 
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { tempDir } from './internal/test-files.ts';
+import { tempFileEach } from './internal/test-files.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,17 +33,9 @@ const expiredBacklog = (path: string, table: string, rows: number): void => {
 };
 
 describe("SqliteStore's purge of a backlog", () => {
-	let temp: ReturnType<typeof tempDir>;
 	let path: string;
-	const toClose: { close(): unknown }[] = [];
-
-	beforeEach(() => {
-		temp = tempDir();
-		path = temp.file();
-	});
-	afterEach(() => {
-		for (const handle of toClose.splice(0)) handle.close();
-		temp.remove();
+	const toClose = tempFileEach((file) => {
+		path = file;
 	});
 
 	it('pauses between bursts so the checkpoint worker lets the WAL start over: 20,000 expired rows, the WAL stays under 40 MB', async () => {
