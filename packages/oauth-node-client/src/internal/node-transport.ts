@@ -17,6 +17,7 @@ import { createGuardedLookup } from './guarded-lookup.ts';
 import { isIP } from './node-builtin.ts';
 import { loadNodeHttpModules, type NodeHttpModules } from './node-http-modules.ts';
 import { type NormalizedRequest, normalizeRequest } from './normalize-request.ts';
+import { timeoutUnless } from './timeout-unless.ts';
 import { toWebResponse } from './to-web-response.ts';
 import { type CreateConnection, withConnectTimeout } from './with-connect-timeout.ts';
 
@@ -405,16 +406,8 @@ const stopUnlessFinished = (req: ClientRequest, graceMs: number): void => {
 	// uncaught exception. an error always destroys the socket, so nothing is lost by ignoring it
 	const socket = req.socket;
 	if (socket != null && !socket.listeners('error').includes(ignoreError)) socket.on('error', ignoreError);
-	const timer = setTimeout(() => req.destroy(), graceMs);
 	// a timer pending on a finished exchange never holds the process open
-	timer.unref();
-	const clear = () => {
-		clearTimeout(timer);
-		req.off('finish', clear);
-		req.off('close', clear);
-	};
-	req.once('finish', clear);
-	req.once('close', clear);
+	timeoutUnless(req, 'finish', graceMs, () => req.destroy()).unref();
 };
 
 const ignoreError = (): void => {};

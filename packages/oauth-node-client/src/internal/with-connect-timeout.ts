@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
+import { timeoutUnless } from './timeout-unless.ts';
+
 /** an agent's `createConnection`: a socket now, or one later through `callback`. */
 export type CreateConnection = (this: unknown, options: object, callback: unknown) => Socket | undefined;
 
@@ -38,15 +40,7 @@ export const withConnectTimeout = (create: CreateConnection, ms: number): Create
  */
 const untilSecure = (socket: Socket, deadline: number, ms: number): void => {
 	if ((socket as TLSSocket).encrypted !== true) return;
-	const timer = setTimeout(
-		() => socket.destroy(new Error(`connect timed out after ${ms} ms`)),
-		Math.max(0, deadline - performance.now()),
+	timeoutUnless(socket, 'secureConnect', Math.max(0, deadline - performance.now()), () =>
+		socket.destroy(new Error(`connect timed out after ${ms} ms`)),
 	);
-	const clear = () => {
-		clearTimeout(timer);
-		socket.off('secureConnect', clear);
-		socket.off('close', clear);
-	};
-	socket.once('secureConnect', clear);
-	socket.once('close', clear);
 };
