@@ -126,35 +126,49 @@ const workDir = await mkdtemp(join(tmpdir(), 'runtime-matrix-'));
 const needsRedis = lanes.some((lane) => lane.kind === 'server');
 const redis = needsRedis ? await startRedisServer().catch(fatal) : undefined;
 
+/**
+ * starts a lane's process, its output kept (`output.stdout`, `output.stderr`) and the process
+ * killed past LANE_TIMEOUT_MS; `stopTimer()` once it is done.
+ */
+const startLaneProcess = (command, args, options) => {
+	const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+	const output = { stdout: '', stderr: '' };
+	child.stdout.on('data', (chunk) => {
+		output.stdout += chunk;
+	});
+	child.stderr.on('data', (chunk) => {
+		output.stderr += chunk;
+	});
+	const timer = setTimeout(() => process.kill(child.pid, 'SIGKILL'), LANE_TIMEOUT_MS);
+	return { child, output, stopTimer: () => clearTimeout(timer) };
+};
+
 /** runs a server lane's command; resolves `{ runtime, results }` from its MATRIX_RESULT line. */
 const runServerLane = (lane, config) =>
 	new Promise((resolve) => {
 		const [command, ...rest] = lane.command;
-		const child = spawn(command, rest, {
+		const { child, output, stopTimer } = startLaneProcess(command, rest, {
 			cwd: packageDir,
 			env: { ...process.env, MATRIX_CONFIG: JSON.stringify(config), NO_COLOR: '1' },
-			stdio: ['ignore', 'pipe', 'pipe'],
 		});
-		let stdout = '';
-		let stderr = '';
-		child.stdout.on('data', (chunk) => {
-			stdout += chunk;
-		});
-		child.stderr.on('data', (chunk) => {
-			stderr += chunk;
-		});
-		const timer = setTimeout(() => process.kill(child.pid, 'SIGKILL'), LANE_TIMEOUT_MS);
 		const fail = (why) => ({
 			runtime: { name: lane.name, version: 'unknown' },
-			results: [{ name: 'run the suite', ok: false, ms: 0, error: `${why}\n${stdout}\n${stderr}`.trim() }],
+			results: [
+				{
+					name: 'run the suite',
+					ok: false,
+					ms: 0,
+					error: `${why}\n${output.stdout}\n${output.stderr}`.trim(),
+				},
+			],
 		});
 		child.once('error', (err) => {
-			clearTimeout(timer);
+			stopTimer();
 			resolve(fail(`could not start ${command}: ${err.message}`));
 		});
 		child.once('close', (code, signal) => {
-			clearTimeout(timer);
-			const line = stdout.split('\n').find((text) => text.startsWith('MATRIX_RESULT '));
+			stopTimer();
+			const line = output.stdout.split('\n').find((text) => text.startsWith('MATRIX_RESULT '));
 			if (line === undefined) resolve(fail(`exited with ${signal ?? code} and no result`));
 			else resolve(JSON.parse(line.slice('MATRIX_RESULT '.length)));
 		});
@@ -169,7 +183,7 @@ const runVitestLane = (lane, tmpDir) =>
 		const report = join(tmpDir, 'vitest.json');
 		const vitest = join(repoRoot, 'node_modules', 'vitest', 'vitest.mjs');
 		const filter = args.filter ? ['-t', args.filter] : [];
-		const child = spawn(
+		const { child, output, stopTimer } = startLaneProcess(
 			lane.node,
 			[
 				vitest,
@@ -181,23 +195,22 @@ const runVitestLane = (lane, tmpDir) =>
 				...filter,
 				...lane.filters,
 			],
-			{ cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+			{ cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } },
 		);
-		let output = '';
-		child.stdout.on('data', (chunk) => {
-			output += chunk;
-		});
-		child.stderr.on('data', (chunk) => {
-			output += chunk;
-		});
-		const timer = setTimeout(() => process.kill(child.pid, 'SIGKILL'), LANE_TIMEOUT_MS);
 		const version = execFileSync(lane.node, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '');
 		const done = (results) => {
-			clearTimeout(timer);
+			stopTimer();
 			resolve({ runtime: { name: lane.name, version }, results });
 		};
 		const fail = (why) =>
-			done([{ name: 'run vitest', ok: false, ms: 0, error: `${why}\n${output.slice(-4000)}`.trim() }]);
+			done([
+				{
+					name: 'run vitest',
+					ok: false,
+					ms: 0,
+					error: `${why}\n${(output.stdout + output.stderr).slice(-4000)}`.trim(),
+				},
+			]);
 		child.once('error', (err) => fail(`could not start ${lane.node}: ${err.message}`));
 		child.once('close', async (code, signal) => {
 			let parsed;
