@@ -238,8 +238,13 @@ describe('createPostgresLock when a holder goes silent', () => {
 		throughProxy.port = String(proxy.port);
 		const prefix = uniqueName('late');
 		const lost: LeaseLostEvent[] = [];
+		const holderPool = pool({ connectionString: throughProxy.toString() });
+		// its connection opened before the lock's 250 ms limit applies: on a loaded machine (test files
+		// run side by side) opening one through the proxy can take longer, and this test is about a
+		// heartbeat's late answer, not the connect
+		await holderPool.query('SELECT 1');
 		const holder = createPostgresLock({
-			pool: pool({ connectionString: throughProxy.toString() }),
+			pool: holderPool,
 			prefix,
 			heartbeatMs: 200,
 			silentHolderMs: 600,

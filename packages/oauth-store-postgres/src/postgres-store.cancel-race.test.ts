@@ -11,10 +11,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 
 import { StoreUnavailableError } from './errors.ts';
 import { cancelUntilSettled } from './internal/cancel-until-settled.ts';
-import { PostgresStore } from './postgres-store.ts';
 import { type DelayProxy, startDelayProxy } from './test-utils/delay-proxy.ts';
 import { createTestDatabase, type TestDatabase, testPool, uniqueName } from './test-utils/postgres-server.ts';
 import { sharedPostgresUrl } from './test-utils/shared-server.ts';
+import { tightStore } from './test-utils/tight-store.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -119,7 +119,7 @@ describe('PostgresStore: the cancel of a statement given up on reaches it', () =
 
 	it('cancels a statement that reaches the server after the first cancel', { timeout: 20_000 }, async () => {
 		const table = uniqueName('sessions');
-		const store = new PostgresStore<string, { tokens: string }>({ pool, table, timeout: 100 });
+		const store = await tightStore<string, { tokens: string }>({ pool, table, timeout: 100 });
 		await store.set('did:plc:a', { tokens: 'T0' });
 		const row = await holdRow(table, 'did:plc:a');
 		try {
@@ -162,7 +162,7 @@ describe('PostgresStore: the cancel of a statement given up on reaches it', () =
 		timeout: 20_000,
 	}, async () => {
 		const table = uniqueName('states');
-		const store = new PostgresStore<string, { verifier: string }>({ pool, table, timeout: 300 });
+		const store = await tightStore<string, { verifier: string }>({ pool, table, timeout: 300 });
 		await store.set('state-1', { verifier: 'v' });
 		const row = await holdRow(table, 'state-1');
 		try {
@@ -186,7 +186,7 @@ describe('PostgresStore: the cancel of a statement given up on reaches it', () =
 		timeout: 20_000,
 	}, async () => {
 		const table = uniqueName('handles');
-		const store = new PostgresStore<string, { tokens: string }>({ pool, table, timeout: 300 });
+		const store = await tightStore<string, { tokens: string }>({ pool, table, timeout: 300 });
 		await store.set('did:plc:a', { tokens: 'T0' });
 		const row = await holdRow(table, 'did:plc:a');
 		try {

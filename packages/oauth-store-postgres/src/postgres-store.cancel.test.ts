@@ -13,6 +13,7 @@ import { PostgresStore } from './postgres-store.ts';
 import type { PgPoolClient } from './queryable.ts';
 import { createTestDatabase, type TestDatabase, testPool, uniqueName } from './test-utils/postgres-server.ts';
 import { sharedPostgresUrl } from './test-utils/shared-server.ts';
+import { tightStore } from './test-utils/tight-store.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -48,7 +49,7 @@ describe('PostgresStore: a statement given up on is cancelled', () => {
 
 	it('never writes what it reported as failed once the row lock it waited on is released', async () => {
 		const table = uniqueName('sessions');
-		const store = new PostgresStore<string, { tokens: string }>({ pool, table, timeout: 300 });
+		const store = await tightStore<string, { tokens: string }>({ pool, table, timeout: 300 });
 		await store.set('did:plc:a', { tokens: 'T0' });
 
 		// another transaction holds the row: the store's upsert waits on its lock

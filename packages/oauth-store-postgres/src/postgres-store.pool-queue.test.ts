@@ -7,6 +7,7 @@ import { StoreUnavailableError } from './errors.ts';
 import { PostgresStore } from './postgres-store.ts';
 import { createTestDatabase, type TestDatabase, testPool, uniqueName } from './test-utils/postgres-server.ts';
 import { sharedPostgresUrl } from './test-utils/shared-server.ts';
+import { tightStore } from './test-utils/tight-store.ts';
 
 describe('PostgresStore on a full pool', () => {
 	let database: TestDatabase;
@@ -27,7 +28,7 @@ describe('PostgresStore on a full pool', () => {
 
 	it('never writes what it reported as failed once a connection frees up', async () => {
 		const table = uniqueName('sessions');
-		const store = new PostgresStore<string, { tokens: string }>({ pool, table, timeout: 300 });
+		const store = await tightStore<string, { tokens: string }>({ pool, table, timeout: 300 });
 		const elsewhere = new PostgresStore<string, { tokens: string }>({ pool: other, table });
 		await store.set('did:plc:a', { tokens: 'T0' });
 
@@ -50,7 +51,7 @@ describe('PostgresStore on a full pool', () => {
 
 	it('leaves a state in place when the take that timed out waiting is tried again', async () => {
 		const table = uniqueName('states');
-		const store = new PostgresStore<string, { verifier: string }>({ pool, table, timeout: 300 });
+		const store = await tightStore<string, { verifier: string }>({ pool, table, timeout: 300 });
 		await store.set('state-1', { verifier: 'v' }, { expiresAt: Date.now() + 60_000 });
 
 		const held = await pool.connect();
@@ -67,7 +68,7 @@ describe('PostgresStore on a full pool', () => {
 
 	it('gives the connection back after statements that succeed, fail at the server or time out', async () => {
 		const table = uniqueName('reuse');
-		const store = new PostgresStore<string, unknown>({ pool, table, timeout: 300 });
+		const store = await tightStore<string, unknown>({ pool, table, timeout: 300 });
 		for (let i = 0; i < 5; i++) await store.set(`k${i}`, { i });
 		expect(await store.get('k4')).toEqual({ i: 4 });
 		// a table that is not ours: PostgreSQL itself raises the refusal, and the connection stays good

@@ -7,6 +7,7 @@ import { PostgresStoreError, StoreUnavailableError } from './errors.ts';
 import { PostgresStore } from './postgres-store.ts';
 import { createTestDatabase, type TestDatabase, testPool, uniqueName } from './test-utils/postgres-server.ts';
 import { sharedPostgresUrl } from './test-utils/shared-server.ts';
+import { tightStore } from './test-utils/tight-store.ts';
 
 /** a session-shaped value whose refresh token must never show up in an error. */
 const SECRET = 'secret-refresh-token-5f1c4a3e';
@@ -273,7 +274,7 @@ describe('PostgresStore', () => {
 
 		it('gives up on a statement that does not answer in time, with a StoreUnavailableError', async () => {
 			const table = uniqueName('slow');
-			const store = new PostgresStore({ pool, table, timeout: 300 });
+			const store = await tightStore({ pool, table, timeout: 300 });
 			await store.set('did:plc:a', 1);
 			// another transaction holds the row: the upsert waits for it
 			const blocker = await pool.connect();
