@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { MemoryStore } from '@atcute/oauth-store-memory';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 // by path, as in ./internal/test-backends.ts
 import { SqliteStore } from '../../oauth-store-sqlite/src/index.ts';
+import {
+	openRawDatabase,
+	type RawDatabase,
+} from '../../oauth-store-sqlite/src/internal/test-raw-database.ts';
 import { encryptStore } from './encrypted-store.ts';
 import { StoreDecryptionError } from './errors.ts';
 import { KEY_A, KEY_B } from './internal/test-fixtures.ts';
@@ -51,7 +54,7 @@ describe('EncryptedStore.take', () => {
 	describe('over SQLite', () => {
 		let dir: string;
 		let path: string;
-		let spy: Database.Database;
+		let spy: RawDatabase;
 		const opened: SqliteStore[] = [];
 		const open = () => {
 			const store = new SqliteStore({ path, table: 'oauth_states' });
@@ -82,7 +85,7 @@ describe('EncryptedStore.take', () => {
 			const inner = open();
 			const expiresAt = Date.now() + TEN_MINUTES;
 			await encryptStore(inner, { keys: [KEY_A] }).set('s1', state(expiresAt), { expiresAt });
-			spy = new Database(path);
+			spy = openRawDatabase(path);
 			const before = row('s1');
 			refuseInserts();
 
@@ -98,7 +101,7 @@ describe('EncryptedStore.take', () => {
 			opened.push(inner);
 			const store = encryptStore(inner, { keys: [KEY_A] });
 			await store.set('s1', state(Date.now() + TEN_MINUTES));
-			spy = new Database(path);
+			spy = openRawDatabase(path);
 			// replaced by a plaintext value just before the take, and the disk fills up
 			inner.beforeTake = () => {
 				spy.prepare('UPDATE oauth_states SET value = ? WHERE key = ?').run('{"plain":true}', 's1');

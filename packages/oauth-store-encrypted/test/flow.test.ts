@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createMemoryLock, type StoredSession, type StoredState } from '@atcute/oauth-client';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // helpers other packages keep in their folders, by path (see src/internal/test-backends.ts)
@@ -16,6 +15,7 @@ import {
 	type TestOAuthServer,
 } from '../../oauth-client/src/test-utils/setup.ts';
 import { SqliteStore } from '../../oauth-store-sqlite/src/index.ts';
+import { openRawDatabase } from '../../oauth-store-sqlite/src/internal/test-raw-database.ts';
 import { encryptStore } from '../src/encrypted-store.ts';
 import { generateStoreKey } from '../src/generate-store-key.ts';
 import type { StoreKey } from '../src/store-key.ts';
@@ -53,7 +53,7 @@ describe('encryptStore under the OAuth flow', () => {
 		});
 		// the lock the clients refresh under, and the rewrap with them
 		const lock = createMemoryLock();
-		const spy = new Database(path);
+		const spy = openRawDatabase(path);
 		const rawRows = () =>
 			spy.prepare('SELECT key, value FROM oauth_sessions').all() as { key: string; value: string }[];
 

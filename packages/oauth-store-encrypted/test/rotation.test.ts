@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +14,7 @@ import {
 	uniquePrefix,
 	useTestRedis,
 } from '../../oauth-store-redis/src/test-utils/redis-server.ts';
+import { openRawDatabase } from '../../oauth-store-sqlite/src/internal/test-raw-database.ts';
 import { generateStoreKey } from '../src/generate-store-key.ts';
 import { run } from './run-node.ts';
 
@@ -62,9 +62,9 @@ const places: Record<string, () => Place> = {
 		return {
 			where: `sqlite:${path}`,
 			raw: async (did) => {
-				const db = new Database(path, { readonly: true });
+				const db = openRawDatabase(path, { readonly: true });
 				try {
-					return db.prepare('SELECT value FROM oauth_sessions WHERE key = ?').pluck().get(did) as
+					return db.prepare('SELECT value FROM oauth_sessions WHERE key = ?').get(did)?.value as
 						| string
 						| undefined;
 				} finally {

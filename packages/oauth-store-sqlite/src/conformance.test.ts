@@ -1,8 +1,8 @@
 import { describeLock, describeStore } from '@atcute-oauth/store-conformance';
-import Database from 'better-sqlite3';
 
 import { tempDir } from './internal/test-files.ts';
-import { FakeDatabaseSync } from './internal/test-node-sqlite.ts';
+import { DatabaseSyncOrFake } from './internal/test-node-sqlite.ts';
+import { openRawDatabase, RAW_DRIVER, type RawDatabase } from './internal/test-raw-database.ts';
 import { createSqliteLock } from './sqlite-lock.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
@@ -32,16 +32,16 @@ describeStore(
 
 // a connection the app opened and passes in, as a shared database would be
 describeStore(
-	'SqliteStore on a given better-sqlite3 connection',
+	`SqliteStore on a given ${RAW_DRIVER} connection`,
 	async () => {
 		const temp = tempDir();
 		const path = temp.file();
-		const connections: Database.Database[] = [];
+		const connections: RawDatabase[] = [];
 		const open = () => {
-			const database = new Database(path);
+			const database = openRawDatabase(path);
 			database.pragma('journal_mode = WAL');
 			connections.push(database);
-			return new SqliteStore({ database, table: 'oauth_states' });
+			return new SqliteStore({ database: database.connection, table: 'oauth_states' });
 		};
 		return {
 			store: open(),
@@ -74,15 +74,15 @@ describeLock('createSqliteLock', async () => {
 	};
 });
 
-// the shape of node:sqlite's DatabaseSync (absent on this Node 20), faked over better-sqlite3
+// node:sqlite's DatabaseSync: the real one, or where this Node has none (20) a fake over better-sqlite3
 describeStore(
 	'SqliteStore on a node:sqlite-shaped connection',
 	async () => {
 		const temp = tempDir();
 		const path = temp.file();
-		const connections: FakeDatabaseSync[] = [];
+		const connections: InstanceType<typeof DatabaseSyncOrFake>[] = [];
 		const open = () => {
-			const database = new FakeDatabaseSync(path);
+			const database = new DatabaseSyncOrFake(path);
 			database.exec('PRAGMA journal_mode = WAL');
 			connections.push(database);
 			return new SqliteStore({ database });

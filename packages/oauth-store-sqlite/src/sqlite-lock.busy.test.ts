@@ -1,9 +1,9 @@
 import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import { MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 import { tempFileEach } from './internal/test-files.ts';
+import { openRawDatabase } from './internal/test-raw-database.ts';
 import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
 
 describe('createSqliteLock while another connection holds the write lock', () => {
@@ -17,7 +17,7 @@ describe('createSqliteLock while another connection holds the write lock', () =>
 		return lock;
 	};
 	const raw = () => {
-		const database = new Database(path);
+		const database = openRawDatabase(path);
 		toClose.push(database);
 		return database;
 	};
@@ -50,28 +50,28 @@ describe('createSqliteLock while another connection holds the write lock', () =>
 		const database = raw();
 		database.pragma('journal_mode = WAL');
 		database.pragma('busy_timeout = 1234');
-		const lock = createSqliteLock({ database, timeout: 5_000 });
+		const lock = createSqliteLock({ database: database.connection, timeout: 5_000 });
 		const other = raw();
 		other.exec('BEGIN IMMEDIATE');
-		const acquired = lock('did:plc:a', async () => database.pragma('busy_timeout', { simple: true }));
+		const acquired = lock('did:plc:a', async () => database.pragma('busy_timeout'));
 		// a few attempts have failed busy
 		await new Promise((resolve) => setTimeout(resolve, 100));
-		expect(database.pragma('busy_timeout', { simple: true })).toBe(1234);
+		expect(database.pragma('busy_timeout')).toBe(1234);
 		other.exec('COMMIT');
 		// the holder (and renewals, releases, the app's statements) see the connection's own again
 		await expect(acquired).resolves.toBe(1234);
-		expect(database.pragma('busy_timeout', { simple: true })).toBe(1234);
+		expect(database.pragma('busy_timeout')).toBe(1234);
 	});
 
 	it('puts the busy timeout back when acquiring fails for good', async () => {
 		const database = raw();
 		database.pragma('busy_timeout = 4321');
-		const lock = createSqliteLock({ database, table: 'locks' });
+		const lock = createSqliteLock({ database: database.connection, table: 'locks' });
 		database.exec('DROP TABLE locks');
 		database.exec('CREATE TABLE locks (id INTEGER PRIMARY KEY)');
 		const error = await lock('did:plc:a', async () => {}).catch((err: unknown) => err);
 		expect(error).toBeInstanceOf(LockUnavailableError);
-		expect(database.pragma('busy_timeout', { simple: true })).toBe(4321);
+		expect(database.pragma('busy_timeout')).toBe(4321);
 	});
 });
 
@@ -85,7 +85,7 @@ describe('createSqliteLock (audit fixes)', () => {
 		const lock = createSqliteLock({ path, table: 'oauth_locks' });
 		toClose.push(lock);
 		await lock('did:plc:a', async () => {});
-		const other = new Database(path);
+		const other = openRawDatabase(path);
 		toClose.push(other);
 		other.exec('DROP TABLE oauth_locks');
 		await expect(lock('did:plc:a', async () => 'in')).resolves.toBe('in');
@@ -99,7 +99,7 @@ describe('createSqliteLock (audit fixes)', () => {
 	it('fails with LockUnavailableError, not reusing it, once a table that is not its own has taken the dropped name', async () => {
 		const lock = createSqliteLock({ path, table: 'oauth_locks' });
 		toClose.push(lock);
-		const other = new Database(path);
+		const other = openRawDatabase(path);
 		toClose.push(other);
 		other.exec('DROP TABLE oauth_locks');
 		other.exec('CREATE TABLE oauth_locks (id INTEGER PRIMARY KEY)');

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 
 import { tempFileEach } from './internal/test-files.ts';
+import { openRawDatabase } from './internal/test-raw-database.ts';
 import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -23,7 +23,7 @@ describe("createSqliteLock's sweep of leases that ran out", () => {
 		return lock;
 	};
 	const rows = () => {
-		const database = new Database(path, { readonly: true });
+		const database = openRawDatabase(path, { readonly: true });
 		try {
 			return database.prepare('SELECT name, owner, expires_at FROM oauth_locks ORDER BY name').all() as {
 				name: string;
@@ -68,7 +68,7 @@ describe("createSqliteLock's sweep of leases that ran out", () => {
 		const time = Date.now();
 		const lock = open({ lease });
 		await lock('did:plc:setup', async () => {});
-		const raw = new Database(path);
+		const raw = openRawDatabase(path);
 		toClose.push(raw);
 		const insert = raw.prepare('INSERT INTO oauth_locks (name, owner, expires_at) VALUES (?, ?, ?)');
 		insert.run('did:plc:live', 'another-process', time + lease);
@@ -83,7 +83,7 @@ describe("createSqliteLock's sweep of leases that ran out", () => {
 		const time = Date.now();
 		const lock = open({ lease: 300 });
 		await lock('did:plc:setup', async () => {});
-		const raw = new Database(path);
+		const raw = openRawDatabase(path);
 		toClose.push(raw);
 		const insert = raw.prepare('INSERT INTO oauth_locks (name, owner, expires_at) VALUES (?, ?, ?)');
 		// a holder in another process with a 60 s lease, stalled 30 s past it: its next renewal

@@ -1,9 +1,9 @@
 import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
-import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 
 import { type LeaseLostEvent, StoreUnavailableError } from './errors.ts';
 import { tempFileEach } from './internal/test-files.ts';
+import { openRawDatabase } from './internal/test-raw-database.ts';
 import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -19,7 +19,7 @@ describe('createSqliteLock', () => {
 		return lock;
 	};
 	const raw = () => {
-		const database = new Database(path);
+		const database = openRawDatabase(path);
 		toClose.push(database);
 		return database;
 	};

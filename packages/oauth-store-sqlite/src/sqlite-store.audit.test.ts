@@ -1,11 +1,11 @@
 import { MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StoreSchemaError, StoreUnavailableError } from './errors.ts';
 import { defaultLoaders, selectDriver } from './internal/load-driver.ts';
 import { sqliteCodeOf } from './internal/sqlite-code.ts';
 import { failure, tempDir } from './internal/test-files.ts';
-import { FakeDatabaseSync } from './internal/test-node-sqlite.ts';
+import { FakeDatabaseSync, RealDatabaseSync } from './internal/test-node-sqlite.ts';
+import { openRawDatabase } from './internal/test-raw-database.ts';
 import type { SqliteStatement } from './sqlite-database.ts';
 import { createSqliteLock } from './sqlite-lock.ts';
 import { SqliteStore } from './sqlite-store.ts';
@@ -17,9 +17,9 @@ const asUtf8 = (value: unknown): unknown =>
 		: value;
 
 /**
- * node:sqlite's `DatabaseSync` where the fake over better-sqlite3 (on this Node 20) differs from it:
- * strings are bound as UTF-8 (lone surrogates turn into U+FFFD), and closing a closed connection
- * throws, as node:sqlite does (`ERR_INVALID_STATE`, "database is not open").
+ * node:sqlite's `DatabaseSync` where the fake over better-sqlite3 (for Node 20, which has none)
+ * differs from it: strings are bound as UTF-8 (lone surrogates turn into U+FFFD), and closing a
+ * closed connection throws, as node:sqlite does (`ERR_INVALID_STATE`, "database is not open").
  */
 class NodeSqliteLike extends FakeDatabaseSync {
 	#open = true;
@@ -41,12 +41,15 @@ class NodeSqliteLike extends FakeDatabaseSync {
 	}
 }
 
+/** node:sqlite's own `DatabaseSync` where this Node has it, else the look-alike above. */
+const NodeSqlite = RealDatabaseSync ?? NodeSqliteLike;
+
 describe('SqliteStore (audit fixes)', () => {
 	let temp: ReturnType<typeof tempDir>;
 	let path: string;
 	const toClose: { close(): unknown }[] = [];
 	const raw = () => {
-		const database = new Database(path);
+		const database = openRawDatabase(path);
 		toClose.push(database);
 		return database;
 	};
@@ -68,7 +71,7 @@ describe('SqliteStore (audit fixes)', () => {
 
 	describe('keys with a lone surrogate', () => {
 		it('are no entry on a node:sqlite-like connection, which would store them as U+FFFD in one row', async () => {
-			const database = new NodeSqliteLike(path);
+			const database = new NodeSqlite(path);
 			toClose.push(database);
 			const store = new SqliteStore({ database });
 			// the row every such key would have named
@@ -84,7 +87,7 @@ describe('SqliteStore (audit fixes)', () => {
 			expect(await store.get('state-\uFFFD')).toBe('other');
 		});
 
-		it('are no entry with better-sqlite3 either, so that every driver behaves alike', async () => {
+		it('are no entry on a path the store opens either (better-sqlite3 where it loads), so that every driver behaves alike', async () => {
 			const store = open();
 			await expect(store.set('a\uD800', 1)).rejects.toThrow(/lone surrogate/);
 			expect(await store.get('a\uD800')).toBeUndefined();
@@ -134,7 +137,7 @@ describe('SqliteStore (audit fixes)', () => {
 		});
 
 		it('is made again on a node:sqlite-like connection too', async () => {
-			const database = new NodeSqliteLike(path);
+			const database = new NodeSqlite(path);
 			toClose.push(database);
 			const store = new SqliteStore({ database, table: 'oauth_states' });
 			await store.set('k', 1);
@@ -176,7 +179,9 @@ describe('SqliteStore (audit fixes)', () => {
 			database.exec('CREATE TABLE app (id INTEGER PRIMARY KEY)');
 			database.exec('BEGIN');
 			database.exec('INSERT INTO app (id) VALUES (1)');
-			expect(await failure(() => new SqliteStore({ database }))).toBeInstanceOf(StoreUnavailableError);
+			expect(await failure(() => new SqliteStore({ database: database.connection }))).toBeInstanceOf(
+				StoreUnavailableError,
+			);
 			// not rolled back under the app
 			expect(database.inTransaction).toBe(true);
 			database.exec('COMMIT');
@@ -205,11 +210,11 @@ describe('SqliteStore (audit fixes)', () => {
 
 	describe('close()', () => {
 		it('may be called twice on node:sqlite, which throws closing a closed connection', async () => {
-			// better-sqlite3 "not installed": the path is opened with node:sqlite (here, the look-alike)
+			// better-sqlite3 "not installed": the path is opened with node:sqlite (the look-alike on Node 20)
 			vi.spyOn(defaultLoaders, 'betterSqlite3').mockImplementation(() => {
 				throw Object.assign(new Error("Cannot find module 'better-sqlite3'"), { code: 'MODULE_NOT_FOUND' });
 			});
-			vi.spyOn(defaultLoaders, 'nodeSqlite').mockImplementation(() => ({ DatabaseSync: NodeSqliteLike }));
+			vi.spyOn(defaultLoaders, 'nodeSqlite').mockImplementation(() => ({ DatabaseSync: NodeSqlite }));
 			const store = new SqliteStore({ path });
 			await store.set('k', 1);
 			store.close();
@@ -218,7 +223,7 @@ describe('SqliteStore (audit fixes)', () => {
 			await lock('n', async () => {});
 			lock.close();
 			expect(() => lock.close()).not.toThrow();
-			// the file was really opened by the look-alike, and the data is there
+			// the file was really opened through node:sqlite, and the data is there
 			expect(await open().get('k')).toBe(1);
 		});
 	});
@@ -261,7 +266,7 @@ describe('SqliteStore (audit fixes)', () => {
 		});
 
 		it('puts it on the StoreUnavailableError of a store on node:sqlite', async () => {
-			const database = new NodeSqliteLike(path);
+			const database = new NodeSqlite(path);
 			toClose.push(database);
 			// a value past SQLite's length limit, as node:sqlite reports it
 			const tooBig = Object.assign(new Error('string or blob too big'), {

@@ -4,10 +4,10 @@ import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '
 import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey, MemoryStore, OAuthClient, type StoredSession } from '@atcute/oauth-node-client';
 import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-oauth-server';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { tempDir } from './internal/test-files.ts';
+import { openRawDatabase } from './internal/test-raw-database.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 describe('a refresh that finds the SQLite database busy', () => {
@@ -29,7 +29,7 @@ describe('a refresh that finds the SQLite database busy', () => {
 
 	it('keeps the refreshed session once the other connection lets go', async () => {
 		const path = temp.file();
-		const setup = new Database(path);
+		const setup = openRawDatabase(path);
 		setup.exec('PRAGMA journal_mode = WAL');
 		setup.close();
 		// a short busy timeout, so the write fails while the other connection holds the database
@@ -56,7 +56,7 @@ describe('a refresh that finds the SQLite database busy', () => {
 
 		// another connection takes the write lock (WAL: reads go on); it lets go 100 ms after the
 		// client's first write failed, so that write cannot have passed by luck of timing
-		const other = new Database(path);
+		const other = openRawDatabase(path);
 		other.exec('BEGIN IMMEDIATE');
 		const failures: unknown[] = [];
 		const set = sessions.set.bind(sessions);

@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { tempDir } from './internal/test-files.ts';
+import { openRawDatabase } from './internal/test-raw-database.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 /** the largest time a Date can hold, in milliseconds since the epoch. */
@@ -26,7 +26,7 @@ describe("SqliteStore's expiresAt range", () => {
 			await expect(store.set('a', 1, { expiresAt })).rejects.toEqual(
 				expect.objectContaining({ name: 'TypeError', message: expect.stringContaining(String(expiresAt)) }),
 			);
-			const raw = new Database(temp.file());
+			const raw = openRawDatabase(temp.file());
 			try {
 				expect(raw.prepare('SELECT count(*) AS n FROM oauth_store').get()).toEqual({ n: 0 });
 			} finally {

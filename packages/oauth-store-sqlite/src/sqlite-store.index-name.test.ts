@@ -1,13 +1,13 @@
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { failure, tempDir } from './internal/test-files.ts';
+import { openRawDatabase, type RawDatabase } from './internal/test-raw-database.ts';
 import { createSqliteLock } from './sqlite-lock.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 /** what version 1 of the package wrote for store table `table`, its expiry index included. */
 const writeVersion1Store = (path: string, table: string): void => {
-	const old = new Database(path);
+	const old = openRawDatabase(path);
 	old.exec(
 		`CREATE TABLE atcute_oauth_schema (name TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL)`,
 	);
@@ -28,8 +28,8 @@ describe("SqliteStore's expiry index name", () => {
 		toClose.push(store);
 		return store;
 	};
-	const raw = (): Database.Database => {
-		const database = new Database(path);
+	const raw = (): RawDatabase => {
+		const database = openRawDatabase(path);
 		toClose.push(database);
 		return database;
 	};
@@ -79,8 +79,8 @@ describe("SqliteStore's expiry index name", () => {
 		expect(
 			raw()
 				.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sess'`)
-				.pluck()
-				.all(),
+				.all()
+				.map((row) => row.name),
 		).toContain('sess_expires_at');
 
 		for (const make of [

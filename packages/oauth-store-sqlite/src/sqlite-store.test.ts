@@ -2,13 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { OAuthClient, type OAuthClientOptions, SessionNotFoundError } from '@atcute/oauth-client';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { StoreSchemaError, StoreUnavailableError } from './errors.ts';
 import { connect } from './internal/connection.ts';
 import { failure, tempDir } from './internal/test-files.ts';
-import { FakeDatabaseSync } from './internal/test-node-sqlite.ts';
+import { DatabaseSyncOrFake } from './internal/test-node-sqlite.ts';
+import { openRawDatabase } from './internal/test-raw-database.ts';
 import { createSqliteLock } from './sqlite-lock.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
@@ -28,7 +28,7 @@ describe('SqliteStore', () => {
 	const toClose: { close(): unknown }[] = [];
 	/** a raw connection to the same file, to look at (and tamper with) what the store wrote. */
 	const raw = () => {
-		const database = new Database(path);
+		const database = openRawDatabase(path);
 		toClose.push(database);
 		return database;
 	};
@@ -57,7 +57,7 @@ describe('SqliteStore', () => {
 
 		it('switches a file it opens to WAL', () => {
 			open();
-			expect(raw().pragma('journal_mode', { simple: true })).toBe('wal');
+			expect(raw().pragma('journal_mode')).toBe('wal');
 		});
 
 		it('creates new files with 16 KB pages and runs synchronous=NORMAL on every connection it opens', async () => {
@@ -71,7 +71,7 @@ describe('SqliteStore', () => {
 			const second = connect({ path }, () => {});
 			toClose.push(second.database);
 			expect(second.database.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 1 });
-			expect(raw().pragma('page_size', { simple: true })).toBe(16_384);
+			expect(raw().pragma('page_size')).toBe(16_384);
 		});
 
 		it('memory-maps a file it opens for reads, by default up to the SQLite ceiling, and mmapSize sets or disables it', () => {
@@ -98,7 +98,7 @@ describe('SqliteStore', () => {
 
 		it('keeps working on a file made by the previous version (4 KB pages, same table format)', async () => {
 			// exactly what version 1 of the package wrote: default pages, its table, its index, its record
-			const old = new Database(path);
+			const old = openRawDatabase(path);
 			old.pragma('journal_mode = WAL');
 			old.exec(
 				`CREATE TABLE atcute_oauth_schema (name TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL)`,
@@ -122,7 +122,7 @@ describe('SqliteStore', () => {
 			expect(await store.get('did:plc:new')).toEqual({ n: 1 });
 			expect(await store.purge()).toBe(1);
 			// the file keeps its page size: only a new file takes 16 KB pages
-			expect(raw().pragma('page_size', { simple: true })).toBe(4096);
+			expect(raw().pragma('page_size')).toBe(4096);
 		});
 
 		it('keeps its data across close and reopen', async () => {
@@ -329,10 +329,10 @@ describe('SqliteStore', () => {
 		it('rejects a write on a full disk with a transient StoreUnavailableError, and writes once there is room', async () => {
 			const database = raw();
 			database.pragma('journal_mode = WAL');
-			const store = new SqliteStore({ database });
+			const store = new SqliteStore({ database: database.connection });
 			await store.set('did:plc:abc', { refresh_token: 'r1' });
 			// a connection whose database may not grow: what a full disk answers (SQLITE_FULL)
-			const pages = database.pragma('page_count', { simple: true }) as number;
+			const pages = database.pragma('page_count') as number;
 			database.pragma(`max_page_count = ${pages}`);
 			const big = { refresh_token: 'x'.repeat(200_000) };
 			const error = await failure(() => store.set('did:plc:big', big));
@@ -365,7 +365,7 @@ describe('SqliteStore', () => {
 		});
 
 		it('reads node:sqlite result codes the same way', async () => {
-			const database = new FakeDatabaseSync(path);
+			const database = new DatabaseSyncOrFake(path);
 			toClose.push(database);
 			database.exec('PRAGMA journal_mode = WAL');
 			const store = new SqliteStore({ database, busyTimeout: 50 });
@@ -419,7 +419,7 @@ describe('SqliteStore', () => {
 				new TypeError('give exactly one of database (an open connection) and path (a file), got neither'),
 			);
 			const database = raw();
-			expect(() => new SqliteStore({ database, path })).toThrow(
+			expect(() => new SqliteStore({ database: database.connection, path })).toThrow(
 				new TypeError('give exactly one of database (an open connection) and path (a file), got both'),
 			);
 		});

@@ -4,7 +4,6 @@ import type { Did } from '@atcute/lexicons';
 import type { StoredSession, StoredState } from '@atcute/oauth-client';
 import { exportJwkKey } from '@atcute/oauth-keys';
 import { describeCrossProcessRefresh, startAppProcess } from '@atcute-oauth/store-conformance';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 
 import {
@@ -17,6 +16,7 @@ import {
 } from '../../oauth-client/src/test-utils/setup.ts';
 import { createSqliteLock, type SqliteLock, SqliteStore } from '../src/index.ts';
 import { tempDir } from '../src/internal/test-files.ts';
+import { openRawDatabase } from '../src/internal/test-raw-database.ts';
 
 // every process runs its own OAuthClient on one SQLite file (sessions and states tables) and,
 // but for the negative control, the SQLite lock on that same file: the refresh of a stale session
@@ -85,7 +85,7 @@ describe('token refresh across processes sharing a SQLite file', () => {
 
 	/** the leases left in the lock table of the file. */
 	const leasesIn = (path: string): unknown[] => {
-		const database = new Database(path, { readonly: true });
+		const database = openRawDatabase(path, { readonly: true });
 		try {
 			return database.prepare('SELECT name FROM oauth_locks').all();
 		} finally {

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { Store } from '@atcute/oauth-client';
 import { MemoryStore } from '@atcute/oauth-store-memory';
 import type { StoreCapabilities } from '@atcute-oauth/store-conformance';
-import Database from 'better-sqlite3';
 import type { Redis } from 'ioredis';
 
 // the SQLite, Redis and PostgreSQL stores by path, not by name: they depend (for their own tests)
@@ -27,6 +26,7 @@ import {
 	useTestRedis,
 } from '../../../oauth-store-redis/src/test-utils/redis-server.ts';
 import { SqliteStore } from '../../../oauth-store-sqlite/src/index.ts';
+import { openRawDatabase } from '../../../oauth-store-sqlite/src/internal/test-raw-database.ts';
 
 /** one fresh, empty store of some kind, and the database under it. */
 export interface Backend {
@@ -84,15 +84,13 @@ const sqlite: BackendKind = {
 			return store;
 		};
 		const store = open();
-		// a connection of our own, as someone reading the file would have
-		const spy = new Database(path);
+		// a connection of our own, as someone reading the file would have (with the driver this Node has)
+		const spy = openRawDatabase(path);
 		return {
 			store,
 			reopen: async () => open(),
 			raw: async (key) =>
-				(spy.prepare('SELECT value FROM oauth_sessions WHERE key = ?').pluck().get(key) as
-					| string
-					| undefined) ?? undefined,
+				spy.prepare('SELECT value FROM oauth_sessions WHERE key = ?').get(key)?.value as string | undefined,
 			writeRaw: async (key, text) => {
 				spy.prepare('UPDATE oauth_sessions SET value = ? WHERE key = ?').run(text, key);
 			},

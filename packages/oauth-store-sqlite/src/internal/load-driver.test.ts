@@ -6,10 +6,11 @@ import type { SqliteDatabase } from '../sqlite-database.ts';
 import { connect } from './connection.ts';
 import { type DriverLoaders, defaultLoaders, selectDriver } from './load-driver.ts';
 import { tempDir } from './test-files.ts';
-import { FakeDatabaseSync } from './test-node-sqlite.ts';
+import { DatabaseSyncOrFake } from './test-node-sqlite.ts';
 
-// this Node (20) has no node:sqlite, so the choice of driver is tested with fake modules; the
-// node:sqlite-shaped connection itself runs the store conformance suite in conformance.test.ts
+// the choice of driver is tested with fake modules, alike on every Node; the node:sqlite
+// connection itself (the fake over better-sqlite3 on Node 20) runs the store conformance suite in
+// conformance.test.ts, and the real better-sqlite3 is picked in load-driver.better-sqlite3.test.ts
 
 class FakeBetterSqlite3 {
 	constructor(readonly path: string) {}
@@ -206,16 +207,12 @@ describe('selectDriver', () => {
 		expect((error as Error).message).toMatch(/use another store here/);
 		expect((error as Error).cause).toBeInstanceOf(TypeError);
 	});
-
-	it('loads the real better-sqlite3 here', () => {
-		expect(selectDriver().name).toBe('better-sqlite3');
-	});
 });
 
 describe('connect', () => {
 	const nodeSqliteOnly: DriverLoaders = {
 		betterSqlite3: notInstalled,
-		nodeSqlite: () => ({ DatabaseSync: FakeDatabaseSync }),
+		nodeSqlite: () => ({ DatabaseSync: DatabaseSyncOrFake }),
 	};
 	const pragma = (database: SqliteDatabase, name: string) =>
 		Object.values(database.prepare(`PRAGMA ${name}`).get() as object)[0];
@@ -225,7 +222,7 @@ describe('connect', () => {
 		try {
 			const { database, owned } = connect({ path: temp.file() }, () => {}, nodeSqliteOnly);
 			expect(owned).toBe(true);
-			expect(database).toBeInstanceOf(FakeDatabaseSync);
+			expect(database).toBeInstanceOf(DatabaseSyncOrFake);
 			expect(pragma(database, 'journal_mode')).toBe('wal');
 			expect(pragma(database, 'busy_timeout')).toBe(5000);
 			database.close();
@@ -297,12 +294,12 @@ describe('connect', () => {
 	it('gives a connection without a busy timeout one, and leaves one that has it', () => {
 		const temp = tempDir();
 		try {
-			const bare = new FakeDatabaseSync(temp.file());
+			const bare = new DatabaseSyncOrFake(temp.file());
 			expect(pragma(bare, 'busy_timeout')).toBe(0);
 			connect({ database: bare }, () => {});
 			expect(pragma(bare, 'busy_timeout')).toBe(5000);
 
-			const tuned = new FakeDatabaseSync(temp.file());
+			const tuned = new DatabaseSyncOrFake(temp.file());
 			tuned.exec('PRAGMA busy_timeout = 1234');
 			const { owned } = connect({ database: tuned }, () => {});
 			expect(owned).toBe(false);

@@ -1,6 +1,23 @@
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+
+import type Database from 'better-sqlite3';
 
 import type { SqliteDatabase, SqliteStatement } from '../sqlite-database.ts';
+
+/** a class that opens a file as node:sqlite's `DatabaseSync` does. */
+export type DatabaseSyncClass = new (path: string, options?: { readOnly?: boolean }) => SqliteDatabase;
+
+/**
+ * node:sqlite's own `DatabaseSync` where this Node has it (22.5+), else undefined. loaded through
+ * `getBuiltinModule`: a static import of `node:sqlite` would fail to resolve on Node 20.
+ */
+export const RealDatabaseSync: DatabaseSyncClass | undefined = (
+	process.getBuiltinModule?.('node:sqlite') as { DatabaseSync?: DatabaseSyncClass } | undefined
+)?.DatabaseSync;
+
+/** better-sqlite3, loaded only when a fake is made: its addon may be built for another Node. */
+const betterSqlite3 = (): typeof Database =>
+	createRequire(import.meta.url)('better-sqlite3') as typeof Database;
 
 /** node:sqlite's numeric result codes for the better-sqlite3 codes the fake translates. */
 const ERRCODES: Record<string, number> = {
@@ -40,7 +57,8 @@ export class FakeDatabaseSync implements SqliteDatabase {
 
 	constructor(path: string) {
 		// node:sqlite opens with no busy timeout; better-sqlite3's default is 5 s
-		this.#database = guard(() => new Database(path, { timeout: 0 }));
+		const BetterSqlite3 = betterSqlite3();
+		this.#database = guard(() => new BetterSqlite3(path, { timeout: 0 }));
 	}
 
 	prepare(sql: string): SqliteStatement {
@@ -71,3 +89,9 @@ export class FakeDatabaseSync implements SqliteDatabase {
 		this.#database.close();
 	}
 }
+
+/**
+ * node:sqlite's `DatabaseSync` as this Node has it: the real one (Node 22.5+), or the fake over
+ * better-sqlite3 where there is none (Node 20), so that the node:sqlite path is tested on each.
+ */
+export const DatabaseSyncOrFake: DatabaseSyncClass = RealDatabaseSync ?? FakeDatabaseSync;
