@@ -49,10 +49,12 @@ describe('createSqliteLock', () => {
 	});
 
 	it('renews its lease while the holder runs longer than it', async () => {
-		const holder = open({ lease: 150 });
-		const waiter = open({ timeout: 500 });
+		// renewed every 200 ms: a renewal may come 400 ms late (a loaded machine, test files run side
+		// by side) before the lease runs out; with 150 ms, 100 ms late was enough to fail the test
+		const holder = open({ lease: 600 });
+		const waiter = open({ timeout: 2_000 });
 		const error = await holder('did:plc:a', async () => {
-			// three leases long: without renewal the waiter would get in
+			// over three leases long: without renewal the waiter would get in
 			return waiter('did:plc:a', async () => 'got in').catch((err: unknown) => err);
 		});
 		expect(error).toBeInstanceOf(LockTimeoutError);
@@ -129,8 +131,9 @@ describe('createSqliteLock', () => {
 
 	it('keeps renewing a lease it reported unconfirmed, so that it does not run out under the holder once the database is back', async () => {
 		const reports: LeaseLostEvent[] = [];
-		const holder = open({ lease: 300, busyTimeout: 5, onLeaseLost: (event) => reports.push(event) });
-		const waiter = open({ timeout: 900 });
+		// renewed every 200 ms, so that renewals a little late on a loaded machine keep the lease
+		const holder = open({ lease: 600, busyTimeout: 5, onLeaseLost: (event) => reports.push(event) });
+		const waiter = open({ timeout: 1_800 });
 		const reader = raw();
 		const leaseLeft = () =>
 			(reader.prepare('SELECT expires_at FROM oauth_locks').get() as { expires_at: number }).expires_at -
@@ -141,8 +144,8 @@ describe('createSqliteLock', () => {
 			other.exec('BEGIN IMMEDIATE');
 			await expect.poll(() => reports.length, { timeout: 3_000, interval: 10 }).toBe(1);
 			other.exec('COMMIT');
-			// the row is still ours: the next renewal (every 100 ms) extends it again
-			await expect.poll(leaseLeft, { timeout: 2_000, interval: 10 }).toBeGreaterThan(100);
+			// the row is still ours: the next renewal (every 200 ms) extends it again
+			await expect.poll(leaseLeft, { timeout: 2_000, interval: 10 }).toBeGreaterThan(400);
 			// three leases more: had the renewals stopped, the waiter would take the lease over
 			return waiter('did:plc:a', async () => 'got in').catch((err: unknown) => err);
 		});
@@ -196,7 +199,8 @@ describe('createSqliteLock', () => {
 	});
 
 	it('closed while a holder runs: refuses new locks, keeps renewing the held lease, and releases it when the holder ends', async () => {
-		const lock = open({ lease: 150 });
+		// renewed every 200 ms: a renewal may come 400 ms late (a loaded machine) before the lease runs out
+		const lock = open({ lease: 600 });
 		const other = open({ timeout: 5_000 });
 		let released = false;
 		const held = lock('did:plc:a', async () => {
@@ -208,7 +212,7 @@ describe('createSqliteLock', () => {
 				transient: false,
 			});
 			// three leases long: the lease is renewed all the while, so no other process gets in
-			await sleep(450);
+			await sleep(1_800);
 			released = true;
 			return 'refreshed';
 		});
