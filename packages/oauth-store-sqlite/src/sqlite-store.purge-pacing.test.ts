@@ -72,7 +72,8 @@ describe("SqliteStore's purge of a backlog", () => {
 		// with steps chained back to back it passed 80 MB (no checkpoint pass ever finished), and
 		// 57 MB with the pauses but a worker that stopped after a pass that met commits. paced: 5-6 MB
 		// on a quiet machine, up to 16 MB beside other test files; the bound leaves room for that load
-		// (the sharing between stores on one file is counted exactly in a test below)
+		// (the sharing between stores on one file is counted exactly in
+		// sqlite-store.purge-pacing.better-sqlite3.test.ts)
 		expect(maxWal).toBeLessThan(40 * 1024 * 1024);
 	}, 30_000);
 
