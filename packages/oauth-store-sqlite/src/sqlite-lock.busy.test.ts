@@ -2,25 +2,11 @@ import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import { MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 import { describe, expect, it } from 'vitest';
 
-import { tempFileEach } from './internal/test-files.ts';
-import { openRawDatabase } from './internal/test-raw-database.ts';
-import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
+import { lockFileEach } from './internal/test-lock-file.ts';
+import { createSqliteLock } from './sqlite-lock.ts';
 
 describe('createSqliteLock while another connection holds the write lock', () => {
-	let path: string;
-	const toClose = tempFileEach((file) => {
-		path = file;
-	});
-	const open = (options: Omit<SqliteLockOptions, 'path' | 'database'> = {}): SqliteLock => {
-		const lock = createSqliteLock({ path, ...options });
-		toClose.push(lock);
-		return lock;
-	};
-	const raw = () => {
-		const database = openRawDatabase(path);
-		toClose.push(database);
-		return database;
-	};
+	const { open, raw } = lockFileEach();
 
 	it('lets the process run while it waits, and gives up with LockTimeoutError while the write lock is still held (the default 5 s busyTimeout is not waited out)', async () => {
 		const lock = open({ timeout: 200 });
@@ -76,31 +62,23 @@ describe('createSqliteLock while another connection holds the write lock', () =>
 });
 
 describe('createSqliteLock (audit fixes)', () => {
-	let path: string;
-	const toClose = tempFileEach((file) => {
-		path = file;
-	});
+	const { path, open, raw } = lockFileEach();
 
 	it('makes its table again when it was dropped while the lock ran, and acquires', async () => {
-		const lock = createSqliteLock({ path, table: 'oauth_locks' });
-		toClose.push(lock);
+		const lock = open({ table: 'oauth_locks' });
 		await lock('did:plc:a', async () => {});
-		const other = openRawDatabase(path);
-		toClose.push(other);
+		const other = raw();
 		other.exec('DROP TABLE oauth_locks');
 		await expect(lock('did:plc:a', async () => 'in')).resolves.toBe('in');
 		// and a lock opened after the drop, from the meta row left behind
 		other.exec('DROP TABLE oauth_locks');
-		const reopened = createSqliteLock({ path, table: 'oauth_locks' });
-		toClose.push(reopened);
+		const reopened = open({ table: 'oauth_locks' });
 		await expect(reopened('did:plc:a', async () => 'in again')).resolves.toBe('in again');
 	});
 
 	it('fails with LockUnavailableError, not reusing it, once a table that is not its own has taken the dropped name', async () => {
-		const lock = createSqliteLock({ path, table: 'oauth_locks' });
-		toClose.push(lock);
-		const other = openRawDatabase(path);
-		toClose.push(other);
+		const lock = open({ table: 'oauth_locks' });
+		const other = raw();
 		other.exec('DROP TABLE oauth_locks');
 		other.exec('CREATE TABLE oauth_locks (id INTEGER PRIMARY KEY)');
 		// SQLite's own words: the statement compiles against the new table, which has no such column
@@ -110,17 +88,17 @@ describe('createSqliteLock (audit fixes)', () => {
 	});
 
 	it('refuses a now that is not a function, naming it', () => {
-		expect(() => createSqliteLock({ path, now: 'x' as unknown as () => number })).toThrow(TypeError);
-		expect(() => createSqliteLock({ path, now: 'x' as unknown as () => number })).toThrow(
+		expect(() => createSqliteLock({ path: path(), now: 'x' as unknown as () => number })).toThrow(TypeError);
+		expect(() => createSqliteLock({ path: path(), now: 'x' as unknown as () => number })).toThrow(
 			/now must be a function/,
 		);
 	});
 
 	it('refuses a lease whose renewal a timer cannot wait (every third of it), and a busyTimeout SQLite cannot hold', () => {
-		expect(() => createSqliteLock({ path, lease: 7e9 })).toThrow(TypeError);
-		expect(() => createSqliteLock({ path, lease: 3 * MAX_TIMER_MS + 3 })).toThrow(/lease/);
-		expect(() => createSqliteLock({ path, busyTimeout: 2 ** 31 })).toThrow(/busyTimeout/);
-		const lock = createSqliteLock({ path, lease: 3 * MAX_TIMER_MS });
-		toClose.push(lock);
+		expect(() => createSqliteLock({ path: path(), lease: 7e9 })).toThrow(TypeError);
+		expect(() => createSqliteLock({ path: path(), lease: 3 * MAX_TIMER_MS + 3 })).toThrow(/lease/);
+		expect(() => createSqliteLock({ path: path(), busyTimeout: 2 ** 31 })).toThrow(/busyTimeout/);
+		// the longest lease a timer can renew is accepted (the lock is closed after the test)
+		open({ lease: 3 * MAX_TIMER_MS });
 	});
 });

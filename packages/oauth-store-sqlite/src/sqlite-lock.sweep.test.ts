@@ -4,26 +4,17 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import { tempFileEach } from './internal/test-files.ts';
+import { lockFileEach } from './internal/test-lock-file.ts';
 import { openRawDatabase } from './internal/test-raw-database.ts';
-import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const HOLDER = fileURLToPath(new URL('../test/lock-holder-child.mjs', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("createSqliteLock's sweep of leases that ran out", () => {
-	let path: string;
-	const toClose = tempFileEach((file) => {
-		path = file;
-	});
-	const open = (options: Omit<SqliteLockOptions, 'path' | 'database'> = {}): SqliteLock => {
-		const lock = createSqliteLock({ path, ...options });
-		toClose.push(lock);
-		return lock;
-	};
+	const { path, open, raw } = lockFileEach();
 	const rows = () => {
-		const database = openRawDatabase(path, { readonly: true });
+		const database = openRawDatabase(path(), { readonly: true });
 		try {
 			return database.prepare('SELECT name, owner, expires_at FROM oauth_locks ORDER BY name').all() as {
 				name: string;
@@ -36,7 +27,7 @@ describe("createSqliteLock's sweep of leases that ran out", () => {
 	};
 
 	it('deletes, a bounded batch now and then, the rows a killed holder left for names nobody locks again', async () => {
-		const child = spawn(process.execPath, [HOLDER, path, '200', '300'], {
+		const child = spawn(process.execPath, [HOLDER, path(), '200', '300'], {
 			cwd: PACKAGE_DIR,
 			stdio: ['ignore', 'pipe', 'inherit'],
 		});
@@ -68,9 +59,7 @@ describe("createSqliteLock's sweep of leases that ran out", () => {
 		const time = Date.now();
 		const lock = open({ lease });
 		await lock('did:plc:setup', async () => {});
-		const raw = openRawDatabase(path);
-		toClose.push(raw);
-		const insert = raw.prepare('INSERT INTO oauth_locks (name, owner, expires_at) VALUES (?, ?, ?)');
+		const insert = raw().prepare('INSERT INTO oauth_locks (name, owner, expires_at) VALUES (?, ?, ?)');
 		insert.run('did:plc:live', 'another-process', time + lease);
 		insert.run('did:plc:just-ran-out', 'a-stalled-holder', time - lease / 2);
 		insert.run('did:plc:long-gone', 'a-crashed-holder', time - 2 * lease);
@@ -83,9 +72,7 @@ describe("createSqliteLock's sweep of leases that ran out", () => {
 		const time = Date.now();
 		const lock = open({ lease: 300 });
 		await lock('did:plc:setup', async () => {});
-		const raw = openRawDatabase(path);
-		toClose.push(raw);
-		const insert = raw.prepare('INSERT INTO oauth_locks (name, owner, expires_at) VALUES (?, ?, ?)');
+		const insert = raw().prepare('INSERT INTO oauth_locks (name, owner, expires_at) VALUES (?, ?, ?)');
 		// a holder in another process with a 60 s lease, stalled 30 s past it: its next renewal
 		// still finds its row and keeps it, unless a sweep deleted it ('taken')
 		insert.run('did:plc:stalled', 'a-holder-with-a-long-lease', time - 30_000);

@@ -2,27 +2,13 @@ import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import { describe, expect, it, vi } from 'vitest';
 
 import { type LeaseLostEvent, StoreUnavailableError } from './errors.ts';
-import { tempFileEach } from './internal/test-files.ts';
-import { openRawDatabase } from './internal/test-raw-database.ts';
-import { createSqliteLock, type SqliteLock, type SqliteLockOptions } from './sqlite-lock.ts';
+import { lockFileEach } from './internal/test-lock-file.ts';
+import { createSqliteLock } from './sqlite-lock.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('createSqliteLock', () => {
-	let path: string;
-	const toClose = tempFileEach((file) => {
-		path = file;
-	});
-	const open = (options: Omit<SqliteLockOptions, 'path' | 'database'> = {}): SqliteLock => {
-		const lock = createSqliteLock({ path, ...options });
-		toClose.push(lock);
-		return lock;
-	};
-	const raw = () => {
-		const database = openRawDatabase(path);
-		toClose.push(database);
-		return database;
-	};
+	const { path, open, raw } = lockFileEach();
 	const leases = () =>
 		raw().prepare('SELECT name, expires_at FROM oauth_locks').all() as { name: string; expires_at: number }[];
 
@@ -234,14 +220,14 @@ describe('createSqliteLock', () => {
 	});
 
 	it('rejects bad options with a TypeError naming them', () => {
-		expect(() => createSqliteLock({ path, timeout: 0 })).toThrow(/timeout/);
-		expect(() => createSqliteLock({ path, lease: Number.NaN })).toThrow(/lease/);
-		expect(() => createSqliteLock({ path, table: 'bad name' })).toThrow(/table/);
+		expect(() => createSqliteLock({ path: path(), timeout: 0 })).toThrow(/timeout/);
+		expect(() => createSqliteLock({ path: path(), lease: Number.NaN })).toThrow(/lease/);
+		expect(() => createSqliteLock({ path: path(), table: 'bad name' })).toThrow(/table/);
 		expect(() => createSqliteLock({})).toThrow(
 			new TypeError('give exactly one of database (an open connection) and path (a file), got neither'),
 		);
 		// biome-ignore lint/suspicious/noExplicitAny: a caller without types
-		expect(() => createSqliteLock({ path, onLeaseLost: 'log' as any })).toThrow(/onLeaseLost/);
+		expect(() => createSqliteLock({ path: path(), onLeaseLost: 'log' as any })).toThrow(/onLeaseLost/);
 	});
 
 	it('refuses options that are not an object with a TypeError saying so', () => {

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { SqliteStore } from '../sqlite-store.ts';
 import { checkpointInBackground, checkpointWorker } from './checkpointer.ts';
-import { walState } from './test-checkpoints.ts';
+import { until, walState } from './test-checkpoints.ts';
 import { tempDir } from './test-files.ts';
 
 // better-sqlite3 only: the worker thread loads better-sqlite3 from its module file (DRIVER) to open
@@ -17,14 +17,6 @@ import { tempDir } from './test-files.ts';
 const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
 const payload = 'x'.repeat(3000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const until = async (condition: () => boolean, ms = 10_000): Promise<void> => {
-	const end = Date.now() + ms;
-	while (!condition()) {
-		if (Date.now() > end) throw new Error('timed out waiting');
-		await sleep(10);
-	}
-};
 
 const pragma = (database: Database.Database, name: string): unknown =>
 	database.pragma(name, { simple: true });

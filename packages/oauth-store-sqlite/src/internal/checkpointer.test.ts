@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { SqliteStore } from '../sqlite-store.ts';
 import { checkpointWorker } from './checkpointer.ts';
-import { checkpointChild, walState } from './test-checkpoints.ts';
+import { checkpointChild, until, walState } from './test-checkpoints.ts';
 import { tempDir } from './test-files.ts';
 import { openRawDatabase } from './test-raw-database.ts';
 
@@ -13,14 +13,6 @@ import { openRawDatabase } from './test-raw-database.ts';
 
 const payload = 'x'.repeat(3000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const until = async (condition: () => boolean, ms = 10_000): Promise<void> => {
-	const end = Date.now() + ms;
-	while (!condition()) {
-		if (Date.now() > end) throw new Error('timed out waiting');
-		await sleep(10);
-	}
-};
 
 /**
  * stderr without the warning Node 22 prints when node:sqlite (the store's driver there) is loaded:

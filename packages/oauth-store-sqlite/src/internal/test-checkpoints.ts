@@ -6,6 +6,15 @@ import { fileURLToPath } from 'node:url';
 const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
 const CHILD = fileURLToPath(new URL('../../test/checkpoint-child.mjs', import.meta.url));
 
+/** waits, polling every 10 ms, until `condition` holds; throws after `ms`. */
+export const until = async (condition: () => boolean, ms = 10_000): Promise<void> => {
+	const end = Date.now() + ms;
+	while (!condition()) {
+		if (Date.now() > end) throw new Error('timed out waiting');
+		await new Promise((resolve) => setTimeout(resolve, 10));
+	}
+};
+
 /**
  * the WAL index header in the -shm file (native byte order; x86 and arm64 are little-endian):
  * frames in the WAL (mxFrame) and how many a checkpoint has copied into the database (nBackfill).
