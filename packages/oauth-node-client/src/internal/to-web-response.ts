@@ -110,11 +110,25 @@ const feed = (source: IncomingMessage | Duplex, link: BodyLink, signal: AbortSig
 			link.strong = undefined;
 		}
 	});
-	source.once('end', () => controllerOf(link)?.close());
+	source.once('end', () => {
+		controllerOf(link)?.close();
+		letGo(link);
+	});
 	source.once('error', (error) => {
 		const aborted = signal?.aborted === true && error === signal.reason;
 		controllerOf(link)?.error(aborted ? error : new TypeError('terminated', { cause: error }));
+		letGo(link);
 	});
+};
+
+/**
+ * drops the strong hold on a body that is over (ended or failed): nothing more will be fed. the
+ * message keeps these listeners, and `releaseWhenDropped`'s registry keeps the message until the
+ * stream is collected: held from here, the stream would never be, and each response would stay
+ * in memory (its request, socket and stream) for as long as the process runs.
+ */
+const letGo = (link: BodyLink) => {
+	link.strong = undefined;
 };
 
 /**
