@@ -182,6 +182,40 @@ describe('createWellKnownHandleResolver', () => {
 		expect(await outcome('kim.test')).toBe('did:web:localhost%3A3000');
 	});
 
+	it('reads a handle host that has no address in DNS as not found, and a DNS that could not answer as passing', async () => {
+		reset();
+		// what the transport (and fetch) throw when the lookup of the host fails
+		const lookupFailure = (code: string, hostname: string) =>
+			new TypeError('fetch failed', {
+				cause: Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), { code, hostname }),
+			});
+		const failing: typeof fetch = async (input, init) => {
+			const { hostname } = new URL(input instanceof Request ? input.url : input);
+			if (hostname === 'typo.test' || hostname === 'gone.test') throw lookupFailure('ENOTFOUND', hostname);
+			if (hostname === 'flaky.test') throw lookupFailure('EAI_AGAIN', hostname);
+			return mapped()(input, init);
+		};
+		answers.set(
+			'moved.test/.well-known/atproto-did',
+			redirect(302, 'https://gone.test/.well-known/atproto-did'),
+		);
+		const resolver = createWellKnownHandleResolver({ fetch: failing });
+		const reason = (handle: `${string}.${string}`) =>
+			resolver.resolve(handle).then(
+				() => 'resolved',
+				(err: IdentityResolutionError) => err.reason,
+			);
+		// a typo: DNS answered that the name does not exist, as the DNS method reads it too
+		expect(await reason('typo.test')).toBe('not_found');
+		const error = await resolver.resolve('typo.test').catch((err: unknown) => err);
+		expect(error).toMatchObject({ transient: false });
+		expect((error as Error).message).toContain('typo.test has no address');
+		// DNS could not answer for now
+		expect(await reason('flaky.test')).toBe('unavailable');
+		// a redirect's target that does not exist may be a moment's misstep of the handle's host
+		expect(await reason('moved.test')).toBe('unavailable');
+	});
+
 	it('sends every hop through its fetch: the SSRF guard refuses a redirect to a private address', async () => {
 		reset();
 		answers.set('alice.test/.well-known/atproto-did', redirect(302, `https://127.0.0.1:${server.port}/`));

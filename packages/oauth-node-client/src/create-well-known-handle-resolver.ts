@@ -16,6 +16,15 @@ export interface WellKnownHandleResolverOptions {
 	maxRedirects?: number | undefined;
 }
 
+/** whether `error`'s cause chain has DNS's answer that a name has no address (`ENOTFOUND`). */
+const hasNoSuchName = (error: unknown): boolean => {
+	for (let err = error, depth = 0; typeof err === 'object' && err !== null && depth < 8; depth++) {
+		if ((err as { code?: unknown }).code === 'ENOTFOUND') return true;
+		err = (err as { cause?: unknown }).cause;
+	}
+	return false;
+};
+
 /** the most `maxRedirects` takes: what a browser's fetch follows. */
 const MAX_REDIRECTS = 20;
 
@@ -51,8 +60,8 @@ export const createWellKnownHandleResolver = (options: WellKnownHandleResolverOp
 	return {
 		/**
 		 * the DID `handle`'s host names at its well-known URL.
-		 * @throws {IdentityResolutionError} `not_found` when the host answers 404, another 4xx, or
-		 *   a body that is no DID; `refused` when the transport refused a hop on purpose (the SSRF
+		 * @throws {IdentityResolutionError} `not_found` when the handle's host name does not exist
+		 *   (DNS's `ENOTFOUND`), or the host answers 404, another 4xx, or a body that is no DID; `refused` when the transport refused a hop on purpose (the SSRF
 		 *   guard); `unavailable` for a network failure, a 408, 429 or 5xx, or a redirect it does not
 		 *   follow (a loop, a hop to `http:`, no `Location`): a redirect can stand in for an outage
 		 * @throws the signal's reason when `signal` aborts
@@ -76,6 +85,13 @@ export const createWellKnownHandleResolver = (options: WellKnownHandleResolverOp
 					if (signal?.aborted) throw signal.reason;
 					// a refusal made on purpose (the SSRF guard) says so: a retry meets the same refusal
 					const refused = (err as { transient?: unknown } | null)?.transient === false;
+					// the handle's own host name does not exist (DNS answered, with no address): a typo,
+					// not an outage, as the DNS method reads its own ENOTFOUND. a DNS server that could
+					// not answer says EAI_AGAIN instead, and a redirect's target may be a moment's
+					// misstep, so both stay `unavailable`
+					if (!refused && hops === 0 && hasNoSuchName(err)) {
+						return failure('not_found', `${url.hostname} has no address`, err);
+					}
 					return failure(refused ? 'refused' : 'unavailable', `${url.origin} could not be reached`, err);
 				}
 				if (!REDIRECT_STATUSES.has(response.status)) break;
