@@ -373,7 +373,7 @@ describe('OAuthClient.callback', () => {
 		expect(sessions.map.size).toBe(0);
 	});
 
-	it("re-resolves the account's DID document, PDS and authorization server at the callback, without the handle", async () => {
+	it("re-resolves the account's DID document and its PDS's issuer at the callback, without the handle", async () => {
 		const { client, url } = await start();
 		const params = await server.authorize(url, { did: alice.did });
 		const before = server.stats.requests.length;
@@ -381,9 +381,29 @@ describe('OAuthClient.callback', () => {
 		const asked = server.stats.requests.slice(before).map((r) => `${r.server} ${r.method} ${r.path}`);
 		// DID → PDS → issuer, each afresh; the handle decides nothing here, so it is not asked again
 		expect(asked.filter((line) => line.startsWith('plc GET'))).toHaveLength(1);
-		expect(asked).toContain('pds GET /.well-known/oauth-protected-resource');
-		expect(asked).toContain('as GET /.well-known/oauth-authorization-server');
+		expect(asked.filter((line) => line === 'pds GET /.well-known/oauth-protected-resource')).toHaveLength(1);
+		// the issuer's own metadata was read for the code exchange: a fresh copy would prove nothing more
+		expect(asked.filter((line) => line.includes('/.well-known/oauth-authorization-server'))).toEqual([]);
 		expect(asked.filter((line) => line.includes('resolveHandle'))).toEqual([]);
+	});
+
+	it("completes a callback whose server's metadata is out of reach once the code is sent", async () => {
+		let unreachable = false;
+		const fetch: typeof globalThis.fetch = async (input, init) => {
+			if (unreachable && String(input).includes('/.well-known/oauth-authorization-server')) {
+				throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED') });
+			}
+			return globalThis.fetch(input, init);
+		};
+		const { client, url, sessions } = await start({ fetch });
+		const params = await server.authorize(url, { did: alice.did });
+		// the metadata this client read for the sign-in is what the exchange and the check both use:
+		// a server that stops answering for its metadata must not cost a code already spent
+		unreachable = true;
+		const { session } = await client.callback(params);
+		expect(session.did).toBe(alice.did);
+		expect(sessions.map.has(alice.did)).toBe(true);
+		expect(server.stats.revoke ?? 0).toBe(0);
 	});
 
 	it('re-resolves through a resolver that exposes no DID document resolver, and still refuses another issuer', async () => {

@@ -261,8 +261,9 @@ export interface ResolveIdentityOptions {
 
 /**
  * resolves an account's DID afresh (no cache: a handle or PDS may have moved since the last
- * look) to its PDS, and that PDS to its authorization server. done before a session is stored
- * and before each refresh: the tokens must come from the server the account itself names.
+ * look) to its PDS, and that PDS afresh to the authorization server it names (that server's
+ * metadata from the cache, where the discovery holds it). done before a session is stored and
+ * before each refresh: the tokens must come from the server the account itself names.
  * this is the one place the library asks for an uncached identity. the DID's resolution may take
  * `timeout` milliseconds in all; the discovery requests have their own. `signal` (the callback's)
  * gives up on both sooner.
@@ -302,11 +303,25 @@ export const resolveIdentityAfresh = async (
 	} finally {
 		deadline.dispose();
 	}
-	const options = { noCache: true, signal: caller };
-	const protectedResource = await discovery.resolveProtectedResource(pds, options);
+	const protectedResource = await discovery.resolveProtectedResource(pds, { noCache: true, signal: caller });
 	let resolved: PdsDiscovery;
 	try {
-		resolved = await discovery.resolveFromProtectedResource(pds, protectedResource, options);
+		// the issuer the PDS names is read afresh above; that server's own metadata may come from
+		// the cache (the callback's code exchange or the refresh's agent read it moments ago). its
+		// `issuer` equals the URL it was fetched from, checked when it was, so a fresh copy would
+		// prove nothing more, and a server slow to send it again would fail a sign-in whose code
+		// was already spent
+		try {
+			resolved = await discovery.resolveFromProtectedResource(pds, protectedResource, { signal: caller });
+		} catch (err) {
+			// a cached copy may predate the server's vouching for this PDS (an account moved within
+			// the issuer): its refusal stands only once a fresh copy refuses too
+			if (!(err instanceof DiscoveryError && err.code === 'mismatch')) throw err;
+			resolved = await discovery.resolveFromProtectedResource(pds, protectedResource, {
+				noCache: true,
+				signal: caller,
+			});
+		}
 	} catch (err) {
 		// the PDS names another issuer (an origin, as the metadata's checks require) that cannot be
 		// reached: the account left the session's server all the same (else the session would be
