@@ -20,7 +20,7 @@ export interface SqliteLockOptions {
 	database?: SqliteDatabase | undefined;
 	/** a file to open (created if missing, switched to WAL); `close()` closes it. */
 	path?: string | undefined;
-	/** the table of leases, created on first use; default `oauth_locks`. */
+	/** the table of leases, checked (and created if missing) when the lock is made; default `oauth_locks`. */
 	table?: string | undefined;
 	/**
 	 * how long to wait for a lock, in milliseconds, before failing with `LockTimeoutError`;

@@ -24,7 +24,8 @@ export interface SqliteStoreOptions {
 	 */
 	path?: string | undefined;
 	/**
-	 * the table, created on first use; default `oauth_store`. letters, digits and `_`. give
+	 * the table, checked (and created if missing) when the store is made, under the file's write
+	 * lock; default `oauth_store`. 1 to 63 letters, digits or `_`, not starting with a digit. give
 	 * sessions and states a table each: `clear()` empties the whole table.
 	 */
 	table?: string | undefined;

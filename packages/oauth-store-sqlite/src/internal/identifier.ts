@@ -8,7 +8,7 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 export const quoteTable = (option: string, table: unknown): string => {
 	if (typeof table !== 'string' || !IDENTIFIER.test(table) || /^sqlite_/i.test(table)) {
 		throw new TypeError(
-			`${option} must be a plain SQL identifier (letters, digits, _; not sqlite_*), got ${JSON.stringify(table)}`,
+			`${option} must be a plain SQL identifier (1 to 63 letters, digits or _, not starting with a digit; not sqlite_*), got ${JSON.stringify(table)}`,
 		);
 	}
 	return `"${table}"`;
