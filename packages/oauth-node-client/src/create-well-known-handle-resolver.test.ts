@@ -193,6 +193,8 @@ describe('createWellKnownHandleResolver', () => {
 			const { hostname } = new URL(input instanceof Request ? input.url : input);
 			if (hostname === 'typo.test' || hostname === 'gone.test') throw lookupFailure('ENOTFOUND', hostname);
 			if (hostname === 'flaky.test') throw lookupFailure('EAI_AGAIN', hostname);
+			// an outbound proxy whose own name does not resolve: the handle's host was never asked
+			if (hostname === 'proxied.test') throw lookupFailure('ENOTFOUND', 'proxy.internal');
 			return mapped()(input, init);
 		};
 		answers.set(
@@ -210,8 +212,9 @@ describe('createWellKnownHandleResolver', () => {
 		const error = await resolver.resolve('typo.test').catch((err: unknown) => err);
 		expect(error).toMatchObject({ transient: false });
 		expect((error as Error).message).toContain('typo.test has no address');
-		// DNS could not answer for now
+		// DNS could not answer for now, or was asked for another host than the handle's
 		expect(await reason('flaky.test')).toBe('unavailable');
+		expect(await reason('proxied.test')).toBe('unavailable');
 		// a redirect's target that does not exist may be a moment's misstep of the handle's host
 		expect(await reason('moved.test')).toBe('unavailable');
 	});

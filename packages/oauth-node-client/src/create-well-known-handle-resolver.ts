@@ -16,10 +16,15 @@ export interface WellKnownHandleResolverOptions {
 	maxRedirects?: number | undefined;
 }
 
-/** whether `error`'s cause chain has DNS's answer that a name has no address (`ENOTFOUND`). */
-const hasNoSuchName = (error: unknown): boolean => {
+/**
+ * whether `error`'s cause chain has DNS's answer that `hostname` has no address (`ENOTFOUND`).
+ * the lookup's own `hostname` must be that one: another's (an outbound proxy's that does not
+ * resolve) says nothing of the handle, and every handle would read as unknown.
+ */
+const hasNoSuchName = (error: unknown, hostname: string): boolean => {
 	for (let err = error, depth = 0; typeof err === 'object' && err !== null && depth < 8; depth++) {
-		if ((err as { code?: unknown }).code === 'ENOTFOUND') return true;
+		const { code, hostname: looked } = err as { code?: unknown; hostname?: unknown };
+		if (code === 'ENOTFOUND' && looked === hostname) return true;
 		err = (err as { cause?: unknown }).cause;
 	}
 	return false;
@@ -89,7 +94,7 @@ export const createWellKnownHandleResolver = (options: WellKnownHandleResolverOp
 					// not an outage, as the DNS method reads its own ENOTFOUND. a DNS server that could
 					// not answer says EAI_AGAIN instead, and a redirect's target may be a moment's
 					// misstep, so both stay `unavailable`
-					if (!refused && hops === 0 && hasNoSuchName(err)) {
+					if (!refused && hops === 0 && hasNoSuchName(err, url.hostname)) {
 						return failure('not_found', `${url.hostname} has no address`, err);
 					}
 					return failure(refused ? 'refused' : 'unavailable', `${url.origin} could not be reached`, err);

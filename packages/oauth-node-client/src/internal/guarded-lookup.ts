@@ -29,7 +29,10 @@ export const createGuardedLookup = (allowed: HostAllowed): LookupFunction => {
 			if (options.all) return callback(null, addresses);
 			const first = addresses[0];
 			if (first === undefined) {
-				const empty = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+				const empty = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+					code: 'ENOTFOUND',
+					hostname,
+				});
 				return callback(empty, '', 4);
 			}
 			callback(null, first.address, first.family);
