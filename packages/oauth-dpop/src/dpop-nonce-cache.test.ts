@@ -62,24 +62,26 @@ describe('MemoryDpopNonceCache', () => {
 		expect(cache.get('https://b.example')).toBe('nb');
 	});
 
-	it('remembers 100 origins by default', () => {
+	it('remembers 1000 origins by default', () => {
 		const cache = new MemoryDpopNonceCache();
-		for (let i = 0; i < 100; i++) {
+		for (let i = 0; i < 1000; i++) {
 			cache.set(`https://${i}.example`, `n${i}`);
 		}
 		expect(cache.get('https://0.example')).toBe('n0');
-		cache.set('https://100.example', 'n100');
+		cache.set('https://1000.example', 'n1000');
 		expect(cache.get('https://0.example')).toBeUndefined();
 		expect(cache.get('https://1.example')).toBe('n1');
-		expect(cache.get('https://100.example')).toBe('n100');
+		expect(cache.get('https://1000.example')).toBe('n1000');
 	});
 
 	it('uses the default bound when maxSize is undefined', () => {
 		const cache = new MemoryDpopNonceCache({ maxSize: undefined });
-		for (let i = 0; i < 100; i++) {
+		for (let i = 0; i < 1000; i++) {
 			cache.set(`https://${i}.example`, `n${i}`);
 		}
 		expect(cache.get('https://0.example')).toBe('n0');
+		cache.set('https://1000.example', 'n1000');
+		expect(cache.get('https://0.example')).toBeUndefined();
 	});
 
 	it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(

@@ -10,7 +10,11 @@ export interface DpopNonceCache {
 
 /** options for `MemoryDpopNonceCache`. */
 export interface MemoryDpopNonceCacheOptions {
-	/** how many origins to remember; the one whose nonce was set longest ago is dropped first. default 100. */
+	/**
+	 * how many origins to remember; the one whose nonce was set longest ago is dropped first.
+	 * default 1000: a client whose accounts live on more PDSes than it remembers would pay a
+	 * `use_dpop_nonce` round trip on each call to one it forgot (about 190 bytes an origin).
+	 */
 	maxSize?: number | undefined;
 }
 
@@ -30,7 +34,7 @@ export class MemoryDpopNonceCache implements DpopNonceCache {
 				`MemoryDpopNonceCache options must be an object ({ maxSize? }), got ${options === null ? 'null' : typeof options}`,
 			);
 		}
-		const { maxSize = 100 } = options;
+		const { maxSize = 1000 } = options;
 		if (!Number.isInteger(maxSize) || maxSize < 1) {
 			throw new TypeError(`maxSize must be a positive integer, got ${maxSize}`);
 		}
