@@ -127,7 +127,12 @@ describe('OAuthClient refresh rules', () => {
 		const newPdsUrl = `http://127.0.0.1:${(newPds.address() as AddressInfo).port}`;
 		try {
 			const carol = newAccount();
-			const { client, sessions } = await createTestClient(server);
+			let askedDown = 0;
+			const counting: typeof fetch = (input, init) => {
+				if (String(input instanceof Request ? input.url : input).startsWith(downIssuer)) askedDown++;
+				return fetch(input, init);
+			};
+			const { client, sessions } = await createTestClient(server, { fetch: counting });
 			await signIn(server, client, carol.did);
 			server.updateAccount(carol.did, { pdsEndpoint: newPdsUrl });
 
@@ -136,6 +141,8 @@ describe('OAuthClient refresh rules', () => {
 			expect(error).toBeInstanceOf(TokenRefreshError);
 			expect(error).toMatchObject({ did: carol.did, reason: 'issuer_changed' });
 			expect((error as Error).cause).toMatchObject({ expected: server.issuer, actual: downIssuer });
+			// asked once: a server out of reach asked again at once would double the wait, in the lock
+			expect(askedDown).toBe(1);
 			expect(sessions.map.has(carol.did)).toBe(false);
 			expect(server.stats.token.refresh_token ?? 0).toBe(0);
 			expect(server.sessions(carol.did).map((grant) => grant.active)).toEqual([false]);

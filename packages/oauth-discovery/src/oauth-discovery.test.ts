@@ -97,6 +97,27 @@ describe('OAuthDiscovery.resolveFromPds', () => {
 		await expect(discovery().resolveFromPds(pds.origin)).resolves.toMatchObject({ issuer: as.origin });
 	});
 
+	it('checks a cached server metadata that does not list the PDS against a fresh copy', async () => {
+		const d = discovery();
+		// the server does not vouch for the PDS yet: refused, after one request (nothing was cached)
+		as.route(AS_PATH, json(authorizationServerMetadata(as.origin, ['https://other-pds.example'])));
+		expect((await failure(d.resolveFromPds(pds.origin))).code).toBe('mismatch');
+		expect(as.count(AS_PATH)).toBe(1);
+		// still not: the cached copy's refusal is confirmed by a fresh one, then stands
+		expect((await failure(d.resolveFromPds(pds.origin))).code).toBe('mismatch');
+		expect(as.count(AS_PATH)).toBe(2);
+		// it has taken the PDS on (an account moved within it): the cached copy is not believed
+		as.route(
+			AS_PATH,
+			json(authorizationServerMetadata(as.origin, ['https://other-pds.example', pds.origin])),
+		);
+		await expect(d.resolveFromPds(pds.origin)).resolves.toMatchObject({ issuer: as.origin });
+		expect(as.count(AS_PATH)).toBe(3);
+		// and the fresh copy is the one kept
+		await expect(d.resolveFromPds(pds.origin)).resolves.toMatchObject({ issuer: as.origin });
+		expect(as.count(AS_PATH)).toBe(3);
+	});
+
 	it('refuses an http PDS without allowHttp, before any request', async () => {
 		const error = await failure(new OAuthDiscovery().resolveFromPds(pds.origin));
 		expect(error.code).toBe('insecure_protocol');

@@ -16,6 +16,7 @@ import { MemoryMetadataCache, type MetadataCache } from './metadata-cache.ts';
 import {
 	type AuthorizationServerMetadata,
 	assertProtectsResource,
+	protectsResource,
 	validateAuthorizationServerMetadata,
 } from './validate-authorization-server-metadata.ts';
 import {
@@ -217,6 +218,15 @@ export class OAuthDiscovery {
 		issuer: string,
 		options: ResolveOptions = {},
 	): Promise<AuthorizationServerMetadata> {
+		return this.#loadAuthorizationServer(issuer, options, undefined);
+	}
+
+	/** `resolveAuthorizationServer`, telling `onCacheHit` when the metadata came from the cache. */
+	#loadAuthorizationServer(
+		issuer: string,
+		options: ResolveOptions,
+		onCacheHit: (() => void) | undefined,
+	): Promise<AuthorizationServerMetadata> {
 		try {
 			checkSignal(options.signal);
 			if (parseHttpUrl(issuer, this.#allowHttp).origin !== issuer) {
@@ -241,12 +251,14 @@ export class OAuthDiscovery {
 			validate,
 			noCache: options.noCache ?? false,
 			signal: options.signal,
+			onCacheHit,
 		});
 	}
 
 	/**
 	 * resolves a PDS to its authorization server: protected resource metadata, its one issuer,
-	 * that issuer's metadata, which must list the PDS when it lists `protected_resources`.
+	 * that issuer's metadata, which must list the PDS when it lists `protected_resources` (a cached
+	 * copy that does not is checked against a fresh one before the PDS is refused).
 	 * @see https://atproto.com/specs/oauth#authorization-servers
 	 */
 	async resolveFromPds(pdsUrl: string | URL, options: ResolveOptions = {}): Promise<PdsDiscovery> {
@@ -324,7 +336,19 @@ export class OAuthDiscovery {
 		options: ResolveOptions,
 	): Promise<PdsDiscovery> {
 		const issuer = protectedResource.authorization_servers[0];
-		const authorizationServer = await this.resolveAuthorizationServer(issuer, options);
+		let cached = false;
+		let authorizationServer = await this.#loadAuthorizationServer(issuer, options, () => {
+			cached = true;
+		});
+		// a cached copy may predate the server's vouching for this PDS (one it has just taken on,
+		// an account moved within it): its refusal stands only once a fresh copy refuses too
+		if (cached && !protectsResource(authorizationServer, pds)) {
+			authorizationServer = await this.#loadAuthorizationServer(
+				issuer,
+				{ ...options, noCache: true },
+				undefined,
+			);
+		}
 
 		// the PDS names the server; the server must not disown the PDS
 		assertProtectsResource(authorizationServer, pds, issuer + AUTHORIZATION_SERVER_METADATA_PATH);

@@ -135,6 +135,10 @@ const DECLARED: ReadonlySet<string> = new Set([
 	'protected_resources',
 ]);
 
+/** whether metadata vouches for `resource`: it lists no `protected_resources`, or lists it. */
+export const protectsResource = (metadata: AuthorizationServerMetadata, resource: string): boolean =>
+	metadata.protected_resources === undefined || metadata.protected_resources.includes(resource);
+
 /**
  * refuses metadata whose `protected_resources` (when present) does not list `resource`: the
  * server does not vouch for that PDS. compared as strings, like the reference client.
@@ -145,8 +149,7 @@ export const assertProtectsResource = (
 	resource: string,
 	url: string,
 ): void => {
-	const listed = metadata.protected_resources;
-	if (listed !== undefined && !listed.includes(resource)) {
+	if (!protectsResource(metadata, resource)) {
 		const context: DocumentContext = { name: NAME, url, allowHttp: true };
 		fail(context, 'protected_resources', `must include ${describeValue(resource)}`, 'mismatch');
 	}

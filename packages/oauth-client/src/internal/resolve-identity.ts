@@ -310,18 +310,8 @@ export const resolveIdentityAfresh = async (
 		// the cache (the callback's code exchange or the refresh's agent read it moments ago). its
 		// `issuer` equals the URL it was fetched from, checked when it was, so a fresh copy would
 		// prove nothing more, and a server slow to send it again would fail a sign-in whose code
-		// was already spent
-		try {
-			resolved = await discovery.resolveFromProtectedResource(pds, protectedResource, { signal: caller });
-		} catch (err) {
-			// a cached copy may predate the server's vouching for this PDS (an account moved within
-			// the issuer): its refusal stands only once a fresh copy refuses too
-			if (!(err instanceof DiscoveryError && err.code === 'mismatch')) throw err;
-			resolved = await discovery.resolveFromProtectedResource(pds, protectedResource, {
-				noCache: true,
-				signal: caller,
-			});
-		}
+		// was already spent. (a cached copy that disowns the PDS is checked afresh by the discovery)
+		resolved = await discovery.resolveFromProtectedResource(pds, protectedResource, { signal: caller });
 	} catch (err) {
 		// the PDS names another issuer (an origin, as the metadata's checks require) that cannot be
 		// reached: the account left the session's server all the same (else the session would be

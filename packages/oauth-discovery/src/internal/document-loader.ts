@@ -25,6 +25,8 @@ export interface DocumentRequest<T> {
 	validate: (value: unknown) => T;
 	noCache: boolean;
 	signal: AbortSignal | undefined;
+	/** called when the document came from the cache, with no request made. */
+	onCacheHit?: (() => void) | undefined;
 }
 
 const isEntry = (value: unknown): value is MetadataCacheEntry => {
@@ -54,7 +56,10 @@ export class DocumentLoader {
 			const cached = await this.#read(cache, url, validate, signal);
 			// a shared cache may be slow: a caller who gave up meanwhile gets their reason, not the entry
 			signal?.throwIfAborted();
-			if (cached !== undefined) return cached;
+			if (cached !== undefined) {
+				request.onCacheHit?.();
+				return cached;
+			}
 		}
 
 		const { fetch, allowHttp, timeout } = this.#options;
