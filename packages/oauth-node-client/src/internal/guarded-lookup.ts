@@ -26,15 +26,17 @@ export const createGuardedLookup = (allowed: HostAllowed): LookupFunction => {
 					}
 				}
 			}
-			if (options.all) return callback(null, addresses);
 			const first = addresses[0];
 			if (first === undefined) {
+				// no address and no error (a resolver other than the system's): node's socket would
+				// throw, uncaught, destructuring the first of none
 				const empty = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
 					code: 'ENOTFOUND',
 					hostname,
 				});
-				return callback(empty, '', 4);
+				return callback(empty, options.all ? [] : '', 4);
 			}
+			if (options.all) return callback(null, addresses);
 			callback(null, first.address, first.family);
 		});
 	}) as LookupFunction;
