@@ -66,9 +66,10 @@ export const createWellKnownHandleResolver = (options: WellKnownHandleResolverOp
 		/**
 		 * the DID `handle`'s host names at its well-known URL.
 		 * @throws {IdentityResolutionError} `not_found` when the handle's host name does not exist
-		 *   (DNS's `ENOTFOUND`), or the host answers 404, another 4xx, or a body that is no DID; `refused` when the transport refused a hop on purpose (the SSRF
-		 *   guard); `unavailable` for a network failure, a 408, 429 or 5xx, or a redirect it does not
-		 *   follow (a loop, a hop to `http:`, no `Location`): a redirect can stand in for an outage
+		 *   (DNS's `ENOTFOUND`), or the host answers 404, another 4xx, or a body that is no DID;
+		 *   `refused` when the transport refused a hop on purpose (the SSRF guard); `unavailable`
+		 *   for a network failure, a 408, 429 or 5xx, or a redirect it does not follow (a loop, a
+		 *   hop to `http:`, no `Location`): a redirect can stand in for an outage
 		 * @throws the signal's reason when `signal` aborts
 		 */
 		resolve: async (handle, { signal, noCache } = {}) => {
