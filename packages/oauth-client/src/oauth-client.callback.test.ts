@@ -33,6 +33,20 @@ const callbackError = async (promise: Promise<unknown>): Promise<OAuthCallbackEr
 	return error as OAuthCallbackError;
 };
 
+/** a fetch whose requests for the authorization server's metadata fail while `unreachable` is set. */
+const metadataOutOfReach = () => {
+	const state = {
+		unreachable: false,
+		fetch: (async (input, init) => {
+			if (state.unreachable && String(input).includes('/.well-known/oauth-authorization-server')) {
+				throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED') });
+			}
+			return globalThis.fetch(input, init);
+		}) as typeof globalThis.fetch,
+	};
+	return state;
+};
+
 describe('OAuthClient.callback', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
@@ -142,20 +156,15 @@ describe('OAuthClient.callback', () => {
 	});
 
 	it('puts the state back when a failure that may pass comes before the code is sent, so the callback can be tried again', async () => {
-		let unreachable = false;
-		const fetch: typeof globalThis.fetch = async (input, init) => {
-			if (unreachable && String(input).includes('/.well-known/oauth-authorization-server')) {
-				throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED') });
-			}
-			return globalThis.fetch(input, init);
-		};
+		const metadata = metadataOutOfReach();
+		const { fetch } = metadata;
 		const stores = { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() };
 		const { url, key, clock } = await start({ stores });
 		// the callback reaches another process, which has not read the server's metadata yet, and
 		// cannot for now
 		const { client: other } = await createTestClient(server, { stores, key, clock, fetch });
 		const params = await server.authorize(url, { did: alice.did });
-		unreachable = true;
+		metadata.unreachable = true;
 
 		const error = await other.callback(params).catch((e) => e);
 		expect(error).toMatchObject({ name: 'DiscoveryError', transient: true });
@@ -163,7 +172,7 @@ describe('OAuthClient.callback', () => {
 		expect(stores.states.map.size).toBe(1);
 
 		// the same callback, once the server is back, completes; and the state is then spent
-		unreachable = false;
+		metadata.unreachable = false;
 		const { session } = await other.callback(params);
 		expect(session.did).toBe(alice.did);
 		expect(server.stats.token.authorization_code).toBe(1);
@@ -388,18 +397,13 @@ describe('OAuthClient.callback', () => {
 	});
 
 	it("completes a callback whose server's metadata is out of reach once the code is sent", async () => {
-		let unreachable = false;
-		const fetch: typeof globalThis.fetch = async (input, init) => {
-			if (unreachable && String(input).includes('/.well-known/oauth-authorization-server')) {
-				throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED') });
-			}
-			return globalThis.fetch(input, init);
-		};
+		const metadata = metadataOutOfReach();
+		const { fetch } = metadata;
 		const { client, url, sessions } = await start({ fetch });
 		const params = await server.authorize(url, { did: alice.did });
 		// the metadata this client read for the sign-in is what the exchange and the check both use:
 		// a server that stops answering for its metadata must not cost a code already spent
-		unreachable = true;
+		metadata.unreachable = true;
 		const { session } = await client.callback(params);
 		expect(session.did).toBe(alice.did);
 		expect(sessions.map.has(alice.did)).toBe(true);
