@@ -125,6 +125,29 @@ describe('SqliteStore', () => {
 			expect(raw().pragma('page_size')).toBe(4096);
 		});
 
+		it('opens on a file whose tables are current while another process holds the write lock, without waiting', async () => {
+			await open().set('did:plc:abc', { refresh_token: 'r1' });
+			createSqliteLock({ path, table: 'oauth_locks' }).close();
+			const other = raw();
+			other.exec('BEGIN IMMEDIATE');
+			// the tables are checked with reads alone: a writer elsewhere holds up neither a store nor
+			// a lock on the same file (each would wait out busyTimeout, then throw)
+			const store = open({ busyTimeout: 2_000 });
+			const lock = createSqliteLock({ path, table: 'oauth_locks', busyTimeout: 2_000 });
+			toClose.push({ close: () => lock.close() });
+			expect(await store.get('did:plc:abc')).toEqual({ refresh_token: 'r1' });
+			other.exec('ROLLBACK');
+		});
+
+		it("opens on a connection inside the app's own open transaction when its table is current", async () => {
+			await open().set('did:plc:abc', { refresh_token: 'r1' });
+			const database = raw();
+			database.exec('BEGIN');
+			const store = new SqliteStore({ database: database.connection });
+			expect(await store.get('did:plc:abc')).toEqual({ refresh_token: 'r1' });
+			database.exec('ROLLBACK');
+		});
+
 		it('keeps its data across close and reopen', async () => {
 			const first = open();
 			await first.set('did:plc:abc', { refresh_token: 'r1' });

@@ -21,6 +21,40 @@ export interface TableSchema {
 	create: readonly string[];
 }
 
+const latestRow = (database: SqliteDatabase, name: string) =>
+	// NOCASE: SQLite's names ignore ASCII case, so a row written as "Sessions" records the table
+	// "sessions" too. the newest row first: before this compared case, a file could get a row
+	// for "sessions" after "Sessions" was dropped, and the newer row is the table's
+	database
+		.prepare(
+			`SELECT kind, version FROM ${META_TABLE} WHERE name = ? COLLATE NOCASE ORDER BY rowid DESC LIMIT 1`,
+		)
+		.get(name) as { kind: string; version: number | bigint } | undefined | null;
+
+/** what holds the name now: tables, indexes and views share one namespace (triggers have their own), so at most one. */
+const holderOf = (database: SqliteDatabase, name: string) =>
+	database
+		.prepare(
+			`SELECT type, name FROM sqlite_master WHERE name = ? COLLATE NOCASE AND type IN ('table', 'index', 'view')`,
+		)
+		.get(name) as { type: string; name: string } | undefined | null;
+
+/** whether the table is there, ours, of this kind and at this version: read without a transaction. */
+const isCurrent = (database: SqliteDatabase, schema: TableSchema): boolean => {
+	try {
+		const row = latestRow(database, schema.name);
+		return (
+			row != null &&
+			row.kind === schema.kind &&
+			Number(row.version) === schema.version &&
+			holderOf(database, schema.name)?.type === 'table'
+		);
+	} catch {
+		// no meta table yet, or the read failed: the locked path below decides, and reports
+		return false;
+	}
+};
+
 /**
  * creates the table on first use and records its version; refuses a table made by a newer
  * version or by someone else. a table the meta table records but the file no longer has (dropped
@@ -30,6 +64,10 @@ export interface TableSchema {
  * @throws {StoreSchemaError} when the table cannot be used
  */
 export const ensureSchema = (database: SqliteDatabase, schema: TableSchema): void => {
+	// the usual case, a table already made at this version, needs no write lock: a process starting
+	// beside one that writes then waits for nothing, and an app's open transaction on a shared
+	// connection is no obstacle. anything else is decided again under the lock below
+	if (isCurrent(database, schema)) return;
 	// IMMEDIATE takes the write lock first, so two processes opening a new file cannot both
 	// decide to create the table. outside the try: when it fails (the app's own transaction is
 	// open on a shared connection) there is nothing of ours to roll back, and the app's must stay
@@ -38,22 +76,8 @@ export const ensureSchema = (database: SqliteDatabase, schema: TableSchema): voi
 		database.exec(
 			`CREATE TABLE IF NOT EXISTS ${META_TABLE} (name TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, version INTEGER NOT NULL)`,
 		);
-		// NOCASE: SQLite's names ignore ASCII case, so a row written as "Sessions" records the table
-		// "sessions" too. the newest row first: before this compared case, a file could get a row
-		// for "sessions" after "Sessions" was dropped, and the newer row is the table's
-		let row = database
-			.prepare(
-				`SELECT kind, version FROM ${META_TABLE} WHERE name = ? COLLATE NOCASE ORDER BY rowid DESC LIMIT 1`,
-			)
-			.get(schema.name) as { kind: string; version: number | bigint } | undefined | null;
-		// what holds the name now: tables, indexes and views share one namespace (triggers have
-		// their own), so at most one
-		const holder = () =>
-			database
-				.prepare(
-					`SELECT type, name FROM sqlite_master WHERE name = ? COLLATE NOCASE AND type IN ('table', 'index', 'view')`,
-				)
-				.get(schema.name) as { type: string; name: string } | undefined | null;
+		let row = latestRow(database, schema.name);
+		const holder = () => holderOf(database, schema.name);
 
 		// a recorded table that is gone: its row describes nothing now and the name is free again, so
 		// it is made afresh below (else every statement would fail with "no such table" for good)
