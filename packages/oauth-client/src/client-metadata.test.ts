@@ -38,16 +38,44 @@ describe('buildClientMetadata', () => {
 		expect(JSON.stringify(metadata)).not.toContain('"d"');
 	});
 
-	it('keeps a client_uri on the client_id’s hostname, whatever its path', () => {
-		expect(buildClientMetadata({ ...base, client_uri: 'https://example.com/about' }, keyset).client_uri).toBe(
-			'https://example.com/about',
-		);
+	it('keeps a client_uri at the client_id’s path or a folder above it, on its origin', () => {
+		const clientId = 'https://example.com/oauth/client-metadata.json';
+		for (const clientUri of [
+			'https://example.com',
+			'https://example.com/',
+			'https://example.com/oauth',
+			'https://example.com/oauth/',
+			clientId,
+		]) {
+			const metadata = buildClientMetadata({ ...base, client_id: clientId, client_uri: clientUri }, keyset);
+			expect(metadata.client_uri, clientUri).toBe(clientUri);
+		}
 	});
 
-	it('names jwks_uri instead of inlining keys when given one on the same origin', () => {
-		const metadata = buildClientMetadata({ ...base, jwks_uri: 'https://example.com/jwks.json' }, keyset);
-		expect(metadata.jwks_uri).toBe('https://example.com/jwks.json');
-		expect(metadata.jwks).toBeUndefined();
+	it('refuses a client_uri elsewhere on the origin, or on another, as the reference server does at sign-in', () => {
+		const clientId = 'https://example.com/oauth/client-metadata.json';
+		for (const clientUri of [
+			'https://example.com/about',
+			'https://example.com/oa',
+			'https://example.com/oauth/client-metadata.json/more',
+			'https://example.com:8443/',
+			'https://www.example.com/',
+		]) {
+			expect(
+				() => buildClientMetadata({ ...base, client_id: clientId, client_uri: clientUri }, keyset),
+				clientUri,
+			).toThrow(
+				/"client_uri" must be on client_id's origin \(https:\/\/example\.com\) at client_id's path or a folder above it/,
+			);
+		}
+	});
+
+	it('names jwks_uri instead of inlining keys, wherever it is served', () => {
+		for (const jwksUri of ['https://example.com/jwks.json', 'https://keys.example.net/app/jwks.json']) {
+			const metadata = buildClientMetadata({ ...base, jwks_uri: jwksUri }, keyset);
+			expect(metadata.jwks_uri).toBe(jwksUri);
+			expect(metadata.jwks).toBeUndefined();
+		}
 	});
 
 	it('adds atproto, drops duplicates and keeps order', () => {
@@ -96,16 +124,98 @@ describe('buildClientMetadata', () => {
 			{ scope: 'atproto blob?accept=image/png\\' },
 			/which holds a character no OAuth scope may/,
 		],
-		[
-			'jwks_uri elsewhere',
-			{ jwks_uri: 'https://other.example/jwks.json' },
-			/"jwks_uri" must be on the same origin/,
-		],
 		['client_uri over http', { client_uri: 'http://example.com' }, /"client_uri" must use https/],
 		[
 			'client_uri on another host than client_id',
 			{ client_uri: 'https://evil.example.net/' },
-			/"client_uri" must have the same hostname as client_id \(example\.com\)/,
+			/"client_uri" must be on client_id's origin/,
+		],
+		// what the reference authorization server refuses at the first sign-in, refused at once
+		[
+			'client_id ending in a slash',
+			{ client_id: 'https://example.com/client/' },
+			/"client_id" must not end its path with "\/"/,
+		],
+		[
+			'client_id on one label',
+			{ client_id: 'https://intranet/meta.json' },
+			/"client_id" must be on a public domain name/,
+		],
+		[
+			'client_id under .test',
+			{ client_id: 'https://app.test/meta.json' },
+			/"client_id" must be on a public domain name/,
+		],
+		[
+			'client_id under .local',
+			{ client_id: 'https://app.local/meta.json' },
+			/"client_id" must be on a public domain name/,
+		],
+		[
+			'a redirect URI on a loopback host',
+			{ redirect_uris: ['https://example.com/cb', 'https://127.0.0.1/cb'] },
+			/"redirect_uris\[1\]" must not be on a loopback host/,
+		],
+		[
+			'a redirect URI on localhost',
+			{ redirect_uris: ['https://localhost/cb'] },
+			/"redirect_uris\[0\]" must not be on a loopback host/,
+		],
+		[
+			'a redirect URI on [::1]',
+			{ redirect_uris: ['https://[::1]/cb'] },
+			/"redirect_uris\[0\]" must not be on a loopback host/,
+		],
+		[
+			'a redirect URI under .example',
+			{ redirect_uris: ['https://app.example/cb'] },
+			/"redirect_uris\[0\]" must be on a public domain name/,
+		],
+		[
+			'a redirect URI on one label',
+			{ redirect_uris: ['https://intranet/cb'] },
+			/"redirect_uris\[0\]" must be on a public domain name/,
+		],
+		[
+			'a redirect URI written in upper case',
+			{ redirect_uris: ['HTTPS://example.com/cb'] },
+			/"redirect_uris\[0\]" must start with "https:\/\/" as written/,
+		],
+		[
+			'a redirect URI without slashes',
+			{ redirect_uris: ['https:example.com/cb'] },
+			/must start with "https:\/\/"/,
+		],
+		[
+			'a redirect URI with a leading space',
+			{ redirect_uris: [' https://example.com/cb'] },
+			/must start with "https:\/\/"/,
+		],
+		[
+			'a logo on localhost',
+			{ logo_uri: 'https://localhost/logo.png' },
+			/"logo_uri" must not be on a loopback host/,
+		],
+		[
+			'a logo under .local',
+			{ logo_uri: 'https://cdn.local/logo.png' },
+			/"logo_uri" must be on a public domain name/,
+		],
+		['terms on 127.0.0.1', { tos_uri: 'https://127.0.0.1/tos' }, /"tos_uri" must not be on a loopback host/],
+		[
+			'a policy in upper case',
+			{ policy_uri: 'HTTPS://example.com/policy' },
+			/"policy_uri" must start with "https:\/\/"/,
+		],
+		[
+			'jwks_uri on one label',
+			{ jwks_uri: 'https://keys/jwks.json' },
+			/"jwks_uri" must be on a public domain name/,
+		],
+		[
+			'jwks_uri on a loopback host',
+			{ jwks_uri: 'https://127.0.0.1/jwks.json' },
+			/"jwks_uri" must not be on a loopback host/,
 		],
 	];
 	for (const [what, change, message] of invalid) {
@@ -144,6 +254,14 @@ describe('buildLoopbackClientMetadata', () => {
 			scope: 'atproto',
 		});
 		expect(metadata.client_id).toBe('http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb');
+	});
+
+	it('refuses a redirect URI not written with a lower-case http://, which the server refuses in the client id', () => {
+		for (const uri of ['HTTP://127.0.0.1:3000/cb', ' http://127.0.0.1:3000/cb', 'http:127.0.0.1/cb']) {
+			expect(() => buildLoopbackClientMetadata({ redirect_uris: [uri], scope: 'atproto' }), uri).toThrow(
+				/"redirect_uris\[0\]" must be http:\/\/127.0.0.1/,
+			);
+		}
 	});
 
 	it('refuses a redirect to the name localhost or over https', () => {

@@ -15,11 +15,15 @@ export interface ClientMetadataInput {
 	redirect_uris: readonly string[];
 	/** the scopes the client may ask for: a space-separated string or a list (`atproto` is added). */
 	scope: string | readonly string[];
-	/** the https URL where `oauth.jwks` is served, same origin as `client_id`; omit to inline the keys. */
+	/** the https URL where `oauth.jwks` is served, on a public host; omit to inline the keys. */
 	jwks_uri?: string | undefined;
 	/** the app's name, shown on the consent page. */
 	client_name?: string | undefined;
-	/** the app's home page. */
+	/**
+	 * the app's home page: on `client_id`'s origin, at its path or a folder above it (for
+	 * `https://app.example.com/oauth/client-metadata.json`, `https://app.example.com/` or
+	 * `https://app.example.com/oauth`).
+	 */
 	client_uri?: string | undefined;
 	/** the app's logo. */
 	logo_uri?: string | undefined;
@@ -104,7 +108,7 @@ export interface OAuthClientMetadata {
 	 */
 	dpop_bound_access_tokens: true;
 	/**
-	 * the https URL of the client's public keys (JWKS), on `client_id`'s origin.
+	 * the https URL of the client's public keys (JWKS).
 	 * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
 	 */
 	jwks_uri?: string;
@@ -128,14 +132,52 @@ const parseUrl = (field: string, value: unknown): URL => {
 	return url;
 };
 
-const httpsUrl = (field: string, value: unknown): string => {
-	const url = parseUrl(field, value);
-	if (url.protocol !== 'https:') fail(field, `must use https: ${JSON.stringify(value)}`);
-	return value as string;
-};
-
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
 const IP_HOST = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/i;
+/** top-level names kept for local use (RFC 2606, RFC 6761, RFC 6762): no server of the app's can be there. */
+const LOCAL_TLDS = new Set(['test', 'local', 'localhost', 'invalid', 'example']);
+
+/**
+ * whether a host is a local name: one label, or under a top-level name kept for local use. the
+ * reference authorization server refuses such a `client_id`, `client_uri` or https redirect URI.
+ */
+const isLocalName = (hostname: string): boolean => {
+	const labels = hostname.split('.');
+	return labels.length < 2 || LOCAL_TLDS.has(labels.at(-1)!.toLowerCase());
+};
+
+/**
+ * an https URL of the app's, as an authorization server takes it in client metadata (the
+ * reference server's rules, so a document that would fail at the first sign-in fails here):
+ * written with a lower-case `https://` (servers check the text, not a parsed form), on no loopback
+ * host, and a name of two labels or more, not under `.local`; `names: 'public'` refuses every local
+ * name (see `isLocalName`) too.
+ */
+const httpsUrl = (
+	field: string,
+	value: unknown,
+	names: 'public' | 'any-but-local' = 'any-but-local',
+): URL => {
+	const url = parseUrl(field, value);
+	if (url.protocol !== 'https:') fail(field, `must use https: ${JSON.stringify(value)}`);
+	if (!(value as string).startsWith('https://')) {
+		fail(field, `must start with "https://" as written (servers read the text): ${JSON.stringify(value)}`);
+	}
+	const host = url.hostname;
+	if (host === 'localhost' || LOOPBACK_HOSTS.has(host)) {
+		fail(field, `must not be on a loopback host (authorization servers refuse it): ${JSON.stringify(value)}`);
+	}
+	if (
+		!IP_HOST.test(host) &&
+		(!host.includes('.') || host.endsWith('.local') || (names === 'public' && isLocalName(host)))
+	) {
+		fail(
+			field,
+			`must be on a public domain name, not a local one (one label, or under .test, .local, .localhost, .invalid or .example; authorization servers refuse it): ${JSON.stringify(value)}`,
+		);
+	}
+	return url;
+};
 
 // what atproto fixes for every client: the code flow with refresh, and DPoP-bound tokens (new
 // lists each time: each document is the caller's own)
@@ -204,7 +246,10 @@ const optionalUrls = (input: ClientMetadataInput): Partial<OAuthClientMetadata> 
 		out.client_name = input.client_name;
 	}
 	for (const field of ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const) {
-		if (input[field] !== undefined) out[field] = httpsUrl(field, input[field]);
+		if (input[field] === undefined) continue;
+		// the app's own page must be on a public name; its logo and documents may be anywhere public
+		httpsUrl(field, input[field], field === 'client_uri' ? 'public' : 'any-but-local');
+		out[field] = input[field];
 	}
 	return out;
 };
@@ -227,8 +272,13 @@ export const buildClientMetadata = (
 	if (clientIdUrl.hostname === 'localhost' || IP_HOST.test(clientIdUrl.hostname)) {
 		fail('client_id', 'must use a domain name, not localhost or an IP address');
 	}
+	httpsUrl('client_id', input.client_id, 'public');
 	if (clientIdUrl.pathname === '/') {
 		fail('client_id', 'must have a path (the URL of the metadata document)');
+	}
+	if (clientIdUrl.pathname.endsWith('/')) {
+		// the reference server refuses it: a document's URL, not a directory's
+		fail('client_id', `must not end its path with "/": ${input.client_id}`);
 	}
 	if (clientIdUrl.href !== input.client_id) {
 		// the server compares client ids as strings: say the canonical form rather than differ
@@ -244,13 +294,22 @@ export const buildClientMetadata = (
 		);
 	}
 
-	// atproto: client_uri, if present, has the same hostname as client_id (the page the server
-	// shows users as the app's must be the app's own)
-	if (
-		input.client_uri !== undefined &&
-		new URL(httpsUrl('client_uri', input.client_uri)).hostname !== clientIdUrl.hostname
-	) {
-		fail('client_uri', `must have the same hostname as client_id (${clientIdUrl.hostname})`);
+	// the page the server shows users as the app's must be the app's own: the reference server
+	// takes client_id's origin and the document's own path or a folder above it (draft-ietf-oauth-
+	// client-id-metadata-document), so https://app.example.com/about fails for
+	// https://app.example.com/oauth/client-metadata.json at the first sign-in
+	if (input.client_uri !== undefined) {
+		const clientUri = httpsUrl('client_uri', input.client_uri, 'public');
+		const folder = clientUri.pathname.endsWith('/') ? clientUri.pathname : `${clientUri.pathname}/`;
+		if (
+			clientUri.origin !== clientIdUrl.origin ||
+			(clientUri.pathname !== clientIdUrl.pathname && !clientIdUrl.pathname.startsWith(folder))
+		) {
+			fail(
+				'client_uri',
+				`must be on client_id's origin (${clientIdUrl.origin}) at client_id's path or a folder above it (such as ${clientIdUrl.origin}/): ${JSON.stringify(input.client_uri)}`,
+			);
+		}
 	}
 
 	const metadata: OAuthClientMetadata = {
@@ -265,10 +324,8 @@ export const buildClientMetadata = (
 	};
 
 	if (input.jwks_uri !== undefined) {
-		const jwksUrl = new URL(httpsUrl('jwks_uri', input.jwks_uri));
-		if (jwksUrl.origin !== clientIdUrl.origin) {
-			fail('jwks_uri', `must be on the same origin as client_id (${clientIdUrl.origin})`);
-		}
+		// anywhere public: the document at client_id names it, which is what vouches for it
+		httpsUrl('jwks_uri', input.jwks_uri);
 		metadata.jwks_uri = input.jwks_uri;
 	} else {
 		metadata.jwks = keys.publicJwks;
@@ -309,12 +366,17 @@ const checkRedirectUris = (value: unknown, loopback: boolean): string[] => {
 		const field = `redirect_uris[${index}]`;
 		const url = parseUrl(field, uri);
 		if (loopback) {
-			// atproto loopback clients redirect to an IP literal, never to the name "localhost"
-			if (url.protocol !== 'http:' || !LOOPBACK_HOSTS.has(url.hostname)) {
+			// atproto loopback clients redirect to an IP literal, never to the name "localhost"; the
+			// text itself must start so, as the server reads it from the client id
+			if (
+				url.protocol !== 'http:' ||
+				!LOOPBACK_HOSTS.has(url.hostname) ||
+				!(uri as string).startsWith('http://')
+			) {
 				fail(field, `must be http://127.0.0.1 or http://[::1] for a loopback client: ${uri}`);
 			}
-		} else if (url.protocol !== 'https:') {
-			fail(field, `must use https: ${uri}`);
+		} else {
+			httpsUrl(field, uri, 'public');
 		}
 		return uri as string;
 	});

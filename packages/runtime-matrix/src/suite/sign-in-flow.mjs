@@ -29,8 +29,8 @@ export const runSignInFlow = async ({ control, lib, stores, requestLock, signOut
 
 	const oauth = new lib.OAuthClient({
 		metadata: {
-			client_id: 'https://app.example/oauth-client-metadata.json',
-			redirect_uris: ['https://app.example/oauth/callback'],
+			client_id: 'https://app.example.com/oauth-client-metadata.json',
+			redirect_uris: ['https://app.example.com/oauth/callback'],
 			scope: ['transition:generic'],
 		},
 		keyset,
@@ -53,7 +53,7 @@ export const runSignInFlow = async ({ control, lib, stores, requestLock, signOut
 		state: { returnTo: '/protected' },
 	});
 	const params = await control.authorize(url, account.did);
-	const callbackUrl = new URL(`https://app.example/oauth/callback?${params}`);
+	const callbackUrl = new URL(`https://app.example.com/oauth/callback?${params}`);
 	const { session, state } = await oauth.callback(callbackUrl.searchParams);
 	equal(session.did, account.did, 'session.did');
 	equal(state, { returnTo: '/protected' }, 'app state');
