@@ -17,6 +17,8 @@ import {
 	TokenRefreshError,
 } from './errors.ts';
 import type { OAuthSessionEvent } from './session-events.ts';
+import type { StoredSession, StoredState } from './stored-types.ts';
+import { MapStore } from './test-utils/map-store.ts';
 import {
 	createTestClient,
 	signIn,
@@ -61,6 +63,39 @@ describe('OAuthClient refresh rules', () => {
 		expect(sessions.map.has(bob.did)).toBe(false);
 		// the tokens that came back are revoked at the server
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
+	});
+
+	it("keeps the tokens a refresh brought while the nonce cache never finishes storing the answer's nonce", async () => {
+		// an async nonce cache (a shared one, whose connection is down) that stalls every write once
+		// the session is made; the server announces a new nonce on every answer
+		const known = new Map<string, string>();
+		let stall = false;
+		const dpopNonces = {
+			get: async (origin: string) => known.get(origin),
+			set: (origin: string, nonce: string) => {
+				if (stall) return new Promise<void>(() => {});
+				known.set(origin, nonce);
+			},
+		};
+		const sessions = new MapStore<StoredSession>();
+		const { client } = await createTestClient(server, {
+			sessions,
+			stores: { sessions, states: new MapStore<StoredState>(), dpopNonces },
+			timeout: 2_000,
+		});
+		await signIn(server, client, alice.did);
+		server.behaviour.rotateNonceEveryRequest = true;
+		stall = true;
+
+		await client.restore(alice.did, { refresh: true });
+
+		// the refresh token kept is the one the server holds now, not the spent one
+		const live = server.sessions(alice.did).at(-1)!;
+		expect(live).toMatchObject({ active: true, refreshes: 1 });
+		expect(sessions.map.get(alice.did)!.tokenSet.refresh_token).toBe(live.refreshToken);
+		// and the next refresh works
+		await client.restore(alice.did, { refresh: true });
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true, refreshes: 2 });
 	});
 
 	it('ends a session without a refresh token without sending anything to the token endpoint', async () => {

@@ -81,6 +81,9 @@ interface Hop {
  * `promise`, or the signal's reason once it aborts. a signal fetch would not take either (not one
  * at all) bounds nothing here: fetch refuses it itself.
  */
+/** the most origins whose nonce write may be waited on at once (a cache that stalls for all of them). */
+const MAX_UNWRITTEN = 1000;
+
 const settleUnless = <T>(promise: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> =>
 	isSignalLike(signal) ? settleBefore(promise, signal) : promise;
 
@@ -195,9 +198,14 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		return ath;
 	};
 
+	/** nonces given to an async cache whose write has not finished yet, by origin. */
+	const writing = new Map<string, string>();
 	// the nonce cache is an optimisation: when it fails, the server asks again and we retry. a
 	// synchronous cache (the in-memory one) is read without waiting a turn
 	const readNonce = (origin: string): string | undefined | Promise<string | undefined> => {
+		// a nonce whose write has not finished: what the cache will say once it has
+		const unwritten = writing.get(origin);
+		if (unwritten !== undefined) return unwritten;
 		try {
 			const nonce = nonces.get(origin);
 			// an empty nonce (kept by an earlier release) is none: a proof never carries nonce ""
@@ -213,19 +221,27 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			return undefined;
 		}
 	};
-	/** the response's nonce, once stored when it is new; a promise only while an async cache stores it. */
-	const learnNonce = (origin: string, response: Response, sent: string | undefined) => {
+	/** the response's nonce, stored when it is new. */
+	const learnNonce = (origin: string, response: Response, sent: string | undefined): string | undefined => {
 		// an empty header (Headers strips surrounding whitespace) is no nonce: RFC 9449 §8.1 makes it
 		// 1*NQCHAR, and storing it would replace a good one with a nonce the server cannot accept
 		const nonce = response.headers.get('dpop-nonce') || undefined;
 		if (nonce === undefined || nonce === sent) return nonce;
 		try {
+			// not awaited: the response is here, and a cache that stalls or fails must not cost it (a
+			// token answer lost to a slow write is a spent refresh token). the retry takes the nonce
+			// from the header
 			const stored = nonces.set(origin, nonce);
-			if (stored !== undefined)
-				return stored.then(
-					() => nonce,
-					() => nonce,
-				);
+			if (stored !== undefined) {
+				// until it lands, this fetch's next requests to the origin read it from here, so a retry
+				// that reads the cache (a caller's, with retry: false) does not send the nonce just refused
+				if (writing.size < MAX_UNWRITTEN || writing.has(origin)) writing.set(origin, nonce);
+				Promise.resolve(stored)
+					.catch(() => {})
+					.then(() => {
+						if (writing.get(origin) === nonce) writing.delete(origin);
+					});
+			}
 		} catch {}
 		return nonce;
 	};
@@ -255,8 +271,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			// key checked when this fetch was made, claims built here: signed without checking again
 			headers.dpop = await signDpopProof(key, { htm: method, htu, nonce, ath }, iat);
 			const response = await send(headers);
-			let fresh = learnNonce(origin, response, nonce);
-			if (typeof fresh === 'object') fresh = await settleUnless(fresh, hop.signal);
+			const fresh = learnNonce(origin, response, nonce);
 			clocks?.observe(origin, response, offset);
 
 			if (!retryRefusals || (response.status !== 400 && response.status !== 401)) return response;
