@@ -16,6 +16,7 @@ import {
 	OAuthTransientError,
 	TokenRefreshError,
 } from './errors.ts';
+import { createMemoryLock, type LockFunction } from './lock.ts';
 import type { OAuthSessionEvent } from './session-events.ts';
 import type { StoredSession, StoredState } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
@@ -96,6 +97,33 @@ describe('OAuthClient refresh rules', () => {
 		// and the next refresh works
 		await client.restore(alice.did, { refresh: true });
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true, refreshes: 2 });
+	});
+
+	it("lets a refresh, a call refused with 401 and a sign-out stand when the app's lock fails after its function finished", async () => {
+		// a lock whose release fails (a Redlock-style lock whose database went away): what ran under
+		// it is stored, so the caller must not be told it failed
+		const lock = createMemoryLock();
+		const requestLock: LockFunction = async (name, fn) => {
+			await lock(name, fn);
+			throw new Error('release failed');
+		};
+		const { client, sessions } = await createTestClient(server, { requestLock });
+		await signIn(server, client, alice.did);
+
+		const session = await client.restore(alice.did, { refresh: true });
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true, refreshes: 1 });
+		expect(sessions.map.get(alice.did)!.tokenSet.refresh_token).toBe(
+			server.sessions(alice.did).at(-1)!.refreshToken,
+		);
+
+		// the server no longer takes the access token: the call refreshes under the lock, then is sent
+		server.expireAccessTokens(alice.did);
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true, refreshes: 2 });
+
+		await client.revoke(alice.did);
+		expect(sessions.map.has(alice.did)).toBe(false);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
 	});
 
 	it('ends a session without a refresh token without sending anything to the token endpoint', async () => {
