@@ -105,20 +105,50 @@ describe('storing issued tokens after a transient store failure', () => {
 		expect(events).toEqual([]);
 	});
 
-	it('deletes the refreshed session when the last failed write landed after all (its tokens are revoked)', async () => {
+	it('keeps the refreshed session when the last failed write landed after all', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);
 		const tried = wrapWrites(sessions, async (attempt, write) => {
-			// the third write lands, but its answer is lost: no read follows the last failure
+			// the third write lands, but its answer is lost: the read after it finds it
 			if (attempt === 3) await write();
 			throw new PassingStoreError('timed out');
 		});
 
-		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
-		expect(error).toMatchObject({ reason: 'store_failed', cause: { message: 'timed out' } });
+		await client.restore(alice.did, { refresh: true });
 		expect(tried.count).toBe(3);
-		expect(server.sessions(alice.did).at(-1)).toMatchObject({ refreshes: 1, active: false });
-		expect(sessions.map.has(alice.did)).toBe(false);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ refreshes: 1, active: true });
+		expect(sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(
+			server.sessions(alice.did).at(-1)?.refreshToken,
+		);
+	});
+
+	it('keeps a refresh, and a sign-in, whose write landed and then failed for good (a reply lost after the commit)', async () => {
+		const { client, sessions } = await createTestClient(server);
+		const landedThenFailed = () =>
+			wrapWrites(sessions, async (_attempt, write) => {
+				await write();
+				throw new Error('reply lost after commit');
+			});
+		// an earlier grant, which the sign-in below replaces
+		await signIn(server, client, alice.did);
+
+		let tried = landedThenFailed();
+		await client.restore(alice.did, { refresh: true });
+		expect(tried.count).toBe(1);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ refreshes: 1, active: true });
+		expect(sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(
+			server.sessions(alice.did).at(-1)?.refreshToken,
+		);
+
+		const earlier = server.sessions(alice.did).length;
+		tried = landedThenFailed();
+		await signIn(server, client, alice.did);
+		expect(tried.count).toBe(1);
+		// the new grant is the stored one and stays live; the one it replaced is revoked
+		const [replaced, current] = server.sessions(alice.did).slice(earlier - 1);
+		expect(current).toMatchObject({ active: true });
+		expect(sessions.map.get(alice.did)?.tokenSet.access_token).toBe(current?.accessToken);
+		expect(replaced).toMatchObject({ active: false });
 	});
 
 	it('deletes the session when the store can no longer be read either', async () => {

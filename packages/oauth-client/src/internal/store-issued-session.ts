@@ -28,7 +28,8 @@ const readBeforeRetry = async (sessions: SessionStore, did: Did): Promise<{ valu
  * made again only while it is still the one this write replaces (`replaces`): when another process
  * has ended or replaced it meanwhile, the first failure is thrown, as if no retry had been made. a
  * read that finds the session written (the failed write landed after all) ends the retries there;
- * a read that fails leaves the write to be tried. any other failure, or the last one, is thrown.
+ * a read that fails leaves the write to be tried. any other failure, or the last one, is thrown,
+ * unless a read then finds the session written: a write that landed is a write made.
  * @param replaces whether a stored value (`undefined`: none) is the one this write replaces
  */
 export const storeIssuedSession = async (
@@ -45,7 +46,13 @@ export const storeIssuedSession = async (
 		} catch (err) {
 			first ??= err;
 			const pause = STORE_RETRY_DELAYS_MS[attempt];
-			if (pause === undefined || !isTransient(err)) throw err;
+			if (pause === undefined || !isTransient(err)) {
+				// a write can land and still fail (the reply lost after the commit): the session is
+				// stored then, and the caller would revoke the tokens it holds
+				const stored = await readBeforeRetry(sessions, did);
+				if (stored !== undefined && accessTokenOf(stored.value) === session.tokenSet.access_token) return;
+				throw err;
+			}
 			await new Promise((resolve) => setTimeout(resolve, pause));
 		}
 		const stored = await readBeforeRetry(sessions, did);
