@@ -472,6 +472,23 @@ describe('OAuthClient.authorize', () => {
 		await expect(aborted).rejects.toThrow('user left');
 	});
 
+	it('gives up on a state store that stalls when the signal aborts, and sends nothing to the server', async () => {
+		const { client, states } = await createTestClient(server);
+		const controller = new AbortController();
+		// a store with no time limit of its own, whose connection is down: the visitor leaves while
+		// it waits
+		states.set = () => {
+			setTimeout(() => controller.abort(new Error('user left')), 10);
+			return new Promise<void>(() => {});
+		};
+		const signingIn = client.authorize({
+			target: { type: 'account', identifier: 'alice.test' },
+			signal: controller.signal,
+		});
+		await expect(signingIn).rejects.toThrow('user left');
+		expect(server.stats.par).toBe(0);
+	});
+
 	it('leaves no rejection unhandled when the caller aborts while the resolver runs', async () => {
 		const controller = new AbortController();
 		// the caller gives up during the resolution, and the resolver then fails in its turn

@@ -77,6 +77,31 @@ describe('OAuthClient.callback with a signal', () => {
 		expect((await client.callback(params)).session.did).toBe(alice.did);
 	});
 
+	it('gives up on a state store that stalls when the signal aborts, and puts back the state it takes after', async () => {
+		const { client, params, states } = await start();
+		// the store takes its time (a connection that is down, no time limit of its own)
+		const take = states.take!;
+		let goOn = (): void => {};
+		states.take = loose(
+			(key: string) =>
+				new Promise((resolve) => {
+					goOn = () => resolve(take(key));
+				}),
+		);
+		const controller = new AbortController();
+		const reason = new Error('visitor left');
+		const call = settled(client.callback(params, { signal: controller.signal }));
+		await new Promise((resolve) => setTimeout(resolve, 10));
+		controller.abort(reason);
+		expect(await call).toBe(reason);
+
+		// the take goes through after all: the state goes back, and the same callback completes
+		goOn();
+		states.take = take;
+		await expect.poll(() => states.map.size).toBe(1);
+		expect((await client.callback(params)).session.did).toBe(alice.did);
+	});
+
 	it('takes nothing for a signal aborted already, and throws its reason', async () => {
 		const { client, params, states, sessions } = await start();
 		const reason = new Error('the visitor went away');

@@ -4,6 +4,7 @@ import { type AuthorizationServerMetadata, OAuthDiscovery } from '@atcute/oauth-
 import { exportDpopKey, generateDpopKey, MemoryDpopNonceCache } from '@atcute/oauth-dpop';
 import { type CreateSigner, type Jwks, type Keyset, randomId } from '@atcute/oauth-keys';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
+import { settleBefore } from '@atcute-oauth/internal/settle-before';
 import {
 	buildClientMetadata,
 	buildLoopbackClientMetadata,
@@ -339,8 +340,10 @@ export class OAuthClient {
 			appState: options.state,
 			expiresAt: this.#host.now() + STATE_TTL_MS,
 		};
-		// everything the callback needs stays here; only the random state id travels
-		await this.#states.set(stateId, state, { expiresAt: state.expiresAt });
+		// everything the callback needs stays here; only the random state id travels. a store that
+		// stalls does not outlast the caller's signal (a state written later is an orphan, until it expires)
+		const storing = Promise.resolve(this.#states.set(stateId, state, { expiresAt: state.expiresAt }));
+		await (signal === undefined ? storing : settleBefore(storing, signal));
 
 		const params: Record<string, string> = {
 			response_type: 'code',
@@ -409,7 +412,24 @@ export class OAuthClient {
 		// a caller already gone takes nothing: the state stays for the same callback to complete
 		signal?.throwIfAborted();
 		// single use, enforced here whatever the store does: a replayed callback finds nothing
-		const taken = await this.#takeState(stateId);
+		const taking = Promise.resolve(this.#takeState(stateId));
+		let taken: Awaited<typeof taking>;
+		try {
+			taken = await (signal === undefined ? taking : settleBefore(taking, signal));
+		} catch (err) {
+			// the caller left while the store took its time: a state taken after that goes back, so
+			// the same callback (a reload) can still complete
+			if (signal?.aborted) {
+				taking
+					.then((late) => {
+						if (late === undefined) return;
+						const { expiresAt } = readStoredState(late);
+						return this.#states.set(stateId, late, { expiresAt });
+					})
+					.catch(() => {});
+			}
+			throw err;
+		}
 		if (taken === undefined) {
 			throw new OAuthCallbackError('invalid_state', 'unknown or already used state');
 		}
