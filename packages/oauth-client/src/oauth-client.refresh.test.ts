@@ -99,12 +99,29 @@ describe('OAuthClient refresh rules', () => {
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true, refreshes: 2 });
 	});
 
+	it('signs in and refreshes while an async nonce cache is down, each request costing one retry at most', async () => {
+		const down = () => Promise.reject(new Error('nonce cache down'));
+		const sessions = new MapStore<StoredSession>();
+		const { client } = await createTestClient(server, {
+			sessions,
+			stores: { sessions, states: new MapStore<StoredState>(), dpopNonces: { get: down, set: down } },
+		});
+		server.behaviour.rotateNonceEveryRequest = true;
+		await signIn(server, client, alice.did);
+		await client.restore(alice.did, { refresh: true });
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true, refreshes: 1 });
+		expect(sessions.map.get(alice.did)!.tokenSet.refresh_token).toBe(
+			server.sessions(alice.did).at(-1)!.refreshToken,
+		);
+	});
+
 	it("lets a refresh, a call refused with 401 and a sign-out stand when the app's lock fails after its function finished", async () => {
 		// a lock whose release fails (a Redlock-style lock whose database went away): what ran under
 		// it is stored, so the caller must not be told it failed
 		const lock = createMemoryLock();
 		const requestLock: LockFunction = async (name, fn) => {
-			await lock(name, fn);
+			// its release fails, whatever the function did
+			await lock(name, fn).catch(() => {});
 			throw new Error('release failed');
 		};
 		const { client, sessions } = await createTestClient(server, { requestLock });
@@ -124,6 +141,14 @@ describe('OAuthClient refresh rules', () => {
 		await client.revoke(alice.did);
 		expect(sessions.map.has(alice.did)).toBe(false);
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
+
+		// and a function that failed is told as its own failure, not the lock's: a refresh refused
+		// for good ends the session, which the caller must learn
+		await signIn(server, client, alice.did);
+		server.behaviour.refreshFailure = 'invalid_grant';
+		const error = await refreshError(client.restore(alice.did, { refresh: true }));
+		expect(error).toMatchObject({ name: 'TokenRefreshError', reason: 'invalid_grant' });
+		expect(sessions.map.has(alice.did)).toBe(false);
 	});
 
 	it('ends a session without a refresh token without sending anything to the token endpoint', async () => {

@@ -771,6 +771,93 @@ describe('createDpopFetch', () => {
 			await token();
 			expect(proofsOf(server.requests)[2]?.nonce).toBe('from-another-process');
 		});
+		it('reads a synchronous cache again once a write to it works after one that threw', async () => {
+			const cache = new Map<string, string>();
+			let down = true;
+			const nonces: DpopNonceCache = {
+				get: (origin) => cache.get(origin),
+				set: (origin, nonce) => {
+					if (down) throw new Error('cache down');
+					cache.set(origin, nonce);
+				},
+			};
+			let issued = 0;
+			const sent: unknown[] = [];
+			const stub: FetchFunction = async (input, init) => {
+				const proof = new Headers(init?.headers ?? (input as Request).headers).get('dpop')!;
+				sent.push(
+					(JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as JWTPayload).nonce,
+				);
+				return new Response('{}', { headers: { 'dpop-nonce': `n${++issued}` } });
+			};
+			const dpopFetch = createDpopFetch({ key, nonces, fetch: stub });
+			const url = 'https://pds.example.com/xrpc/com.example.get';
+
+			await dpopFetch(url);
+			down = false;
+			await dpopFetch(url);
+			// the cache holds the newest again: what another process puts there is read
+			cache.set('https://pds.example.com', 'from-another-process');
+			await dpopFetch(url);
+			expect(sent).toEqual([undefined, 'n1', 'from-another-process']);
+		});
+
+		it('keeps the newest nonce when an older write lands after a newer one went out', async () => {
+			const cache = new Map<string, string>();
+			const landings: (() => void)[] = [];
+			const nonces: DpopNonceCache = {
+				get: async (origin) => cache.get(origin),
+				set: (origin, nonce) =>
+					new Promise<void>((resolve) => {
+						landings.push(() => {
+							cache.set(origin, nonce);
+							resolve();
+						});
+					}),
+			};
+			let issued = 0;
+			const sent: unknown[] = [];
+			const stub: FetchFunction = async (input, init) => {
+				const proof = new Headers(init?.headers ?? (input as Request).headers).get('dpop')!;
+				sent.push(
+					(JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as JWTPayload).nonce,
+				);
+				return new Response('{}', { headers: { 'dpop-nonce': `n${++issued}` } });
+			};
+			const dpopFetch = createDpopFetch({ key, nonces, fetch: stub });
+			const url = 'https://pds.example.com/xrpc/com.example.get';
+
+			await dpopFetch(url);
+			await dpopFetch(url);
+			// the first write (n1) lands after the second (n2) went out: n2 is still the one to send
+			landings[0]!();
+			await new Promise((resolve) => setTimeout(resolve, 0));
+			await dpopFetch(url);
+			expect(sent).toEqual([undefined, 'n1', 'n2']);
+		});
+
+		it.each([
+			['rejects', () => Promise.reject(new Error('cache down'))],
+			[
+				'throws',
+				() => {
+					throw new Error('cache down');
+				},
+			],
+		] as const)(
+			'sends the nonce it learnt while the cache is down (its set %s), retrying nothing',
+			async (_name, set) => {
+				const nonces: DpopNonceCache = { get: () => Promise.reject(new Error('cache down')), set };
+				const dpopFetch = createDpopFetch({ key, nonces, retry: false });
+				const token = () => dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+				expect((await token()).status).toBe(400);
+				await new Promise((resolve) => setTimeout(resolve, 0));
+				// a caller's own retry, after the failed write: the refused answer's nonce, not none
+				expect((await token()).status).toBe(200);
+				expect(await token()).toMatchObject({ status: 200 });
+			},
+		);
 	});
 
 	describe('retry rules', () => {

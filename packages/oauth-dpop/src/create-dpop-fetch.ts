@@ -227,22 +227,35 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		// 1*NQCHAR, and storing it would replace a good one with a nonce the server cannot accept
 		const nonce = response.headers.get('dpop-nonce') || undefined;
 		if (nonce === undefined || nonce === sent) return nonce;
+		// until its write lands, this fetch's next requests to the origin read it from here: a
+		// retry that reads the cache (a caller's, with retry: false) must not send the nonce just
+		// refused, nor a cache that is down cost every request its nonce
+		const keep = () => {
+			if (writing.size < MAX_UNWRITTEN || writing.has(origin)) writing.set(origin, nonce);
+		};
+		let stored: void | Promise<void>;
 		try {
 			// not awaited: the response is here, and a cache that stalls or fails must not cost it (a
 			// token answer lost to a slow write is a spent refresh token). the retry takes the nonce
 			// from the header
-			const stored = nonces.set(origin, nonce);
-			if (stored !== undefined) {
-				// until it lands, this fetch's next requests to the origin read it from here, so a retry
-				// that reads the cache (a caller's, with retry: false) does not send the nonce just refused
-				if (writing.size < MAX_UNWRITTEN || writing.has(origin)) writing.set(origin, nonce);
-				Promise.resolve(stored)
-					.catch(() => {})
-					.then(() => {
-						if (writing.get(origin) === nonce) writing.delete(origin);
-					});
-			}
-		} catch {}
+			stored = nonces.set(origin, nonce);
+		} catch {
+			keep();
+			return nonce;
+		}
+		if (stored === undefined) {
+			// written already (a synchronous cache): it holds the newest
+			writing.delete(origin);
+		} else {
+			keep();
+			Promise.resolve(stored).then(
+				() => {
+					// landed: the cache speaks for the origin again, unless a newer nonce is still on its way
+					if (writing.get(origin) === nonce) writing.delete(origin);
+				},
+				() => {},
+			);
+		}
 		return nonce;
 	};
 
