@@ -6,24 +6,35 @@ import type { LockFunction } from '../lock.ts';
  * sample's `async requestLock(name, fn) { // ... }`, copied as it stands) made `callback()` return
  * a session it never stored, and a refresh end in a `TypeError` from deep inside the client.
  *
- * once the function has finished, its result stands when the lock then fails (its release, to a
- * database that went away): what it did is stored, and a failure would tell the caller otherwise
- * (a refresh reported failed after its tokens were stored, a call never sent).
+ * once the function has finished, its outcome stands when the lock then fails (its release, to a
+ * database that went away): what it did is stored, and the lock's failure would tell the caller
+ * otherwise (a refresh reported failed after its tokens were stored, a call never sent, a session
+ * ended for good reported as a failure that may pass).
  */
 export const checkedLock = (lock: LockFunction): LockFunction => {
 	return async (name, fn) => {
 		let ran = false;
-		let finished: { value: Awaited<ReturnType<typeof fn>> } | undefined;
+		let finished: { value: Awaited<ReturnType<typeof fn>> } | { error: unknown } | undefined;
 		let result: Awaited<ReturnType<typeof fn>>;
 		try {
 			result = await lock(name, async () => {
 				ran = true;
-				const value = await fn();
-				finished = { value };
-				return value;
+				try {
+					const value = await fn();
+					finished = { value };
+					return value;
+				} catch (error) {
+					finished = { error };
+					throw error;
+				}
 			});
 		} catch (err) {
-			if (finished !== undefined) return finished.value;
+			// the function's own outcome, not the lock's: a refresh that ended the session is told
+			// as that, not as a release that failed
+			if (finished !== undefined) {
+				if ('error' in finished) throw finished.error;
+				return finished.value;
+			}
 			throw err;
 		}
 		if (!ran) {
