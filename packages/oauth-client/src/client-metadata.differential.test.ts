@@ -11,7 +11,11 @@ import {
 } from '@atproto/oauth-types';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { buildClientMetadata, type ClientMetadataInput } from './client-metadata.ts';
+import {
+	buildClientMetadata,
+	type ClientMetadataInput,
+	type OAuthClientMetadata,
+} from './client-metadata.ts';
 
 const HOSTS = [
 	'example.com',
@@ -82,17 +86,17 @@ describe('buildClientMetadata against the reference authorization server', () =>
 			return false;
 		}
 	};
-	const oursTakes = (input: ClientMetadataInput): { ok: true } | { ok: false; message: string } => {
+	const oursTakes = (
+		input: ClientMetadataInput,
+	): { ok: true; made: boolean } | { ok: false; message: string } => {
+		let metadata: OAuthClientMetadata;
 		try {
-			const metadata = buildClientMetadata(input, keyset);
-			// what the builder makes passes too, not only what it was given
-			expect(referenceTakes(metadata as unknown as Record<string, unknown>), JSON.stringify(metadata)).toBe(
-				true,
-			);
-			return { ok: true };
+			metadata = buildClientMetadata(input, keyset);
 		} catch (err) {
 			return { ok: false, message: (err as Error).message };
 		}
+		// what the builder makes passes too, not only what it was given
+		return { ok: true, made: referenceTakes(metadata as unknown as Record<string, unknown>) };
 	};
 
 	const inputs = (): [string, ClientMetadataInput][] => {
@@ -137,6 +141,10 @@ describe('buildClientMetadata against the reference authorization server', () =>
 			const reference = referenceTakes(documentOf(input));
 			const ours = oursTakes(input);
 			if (ours.ok) taken++;
+			if (ours.ok && !ours.made) {
+				disagreements.push(`${what}: ours makes a document the reference refuses`);
+				continue;
+			}
 			if (ours.ok === reference) continue;
 			// on purpose: the server compares client ids as text, so the builder asks for the
 			// canonical one (a host in lower case, no trailing dot in a path) rather than a second spelling

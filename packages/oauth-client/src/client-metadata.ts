@@ -167,13 +167,14 @@ const httpsUrl = (
 	if (host === 'localhost' || LOOPBACK_HOSTS.has(host)) {
 		fail(field, `must not be on a loopback host (authorization servers refuse it): ${JSON.stringify(value)}`);
 	}
+	// an IPv6 literal is one "label" to the reference server: a local name where it asks a public one
 	if (
-		!IP_HOST.test(host) &&
-		(!host.includes('.') || host.endsWith('.local') || (names === 'public' && isLocalName(host)))
+		(!IP_HOST.test(host) && (!host.includes('.') || host.endsWith('.local'))) ||
+		(names === 'public' && isLocalName(host))
 	) {
 		fail(
 			field,
-			`must be on a public domain name, not a local one (one label, or under .test, .local, .localhost, .invalid or .example; authorization servers refuse it): ${JSON.stringify(value)}`,
+			`must be on a public domain name, not a local one (one label, or under .test, .local, .localhost, .invalid or .example; an IPv6 address where a public name is asked: authorization servers refuse them): ${JSON.stringify(value)}`,
 		);
 	}
 	return url;
