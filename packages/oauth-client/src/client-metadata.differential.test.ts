@@ -5,6 +5,7 @@
 // (not exported) are written out below
 import { generatePrivateKey, Keyset } from '@atcute/oauth-keys';
 import {
+	buildAtprotoLoopbackClientId,
 	isLocalHostname,
 	oauthClientIdDiscoverableSchema,
 	oauthClientMetadataSchema,
@@ -13,6 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
 	buildClientMetadata,
+	buildLoopbackClientMetadata,
 	type ClientMetadataInput,
 	type OAuthClientMetadata,
 } from './client-metadata.ts';
@@ -159,5 +161,27 @@ describe('buildClientMetadata against the reference authorization server', () =>
 		expect(disagreements).toEqual([]);
 		// the inputs reach both answers
 		expect(taken).toBeGreaterThan(50);
+	});
+});
+
+describe('buildLoopbackClientMetadata against the reference', () => {
+	it('writes the client id as the reference does, character for character (tokens are bound to it)', () => {
+		for (const scope of [
+			'atproto',
+			'atproto transition:generic',
+			'atproto rpc:app.bsky.feed.getFeed?aud=*',
+		]) {
+			for (const redirect_uris of [
+				['http://127.0.0.1:8080/callback'],
+				['http://[::1]:3000/cb', 'http://127.0.0.1:3000/cb?x=1'],
+			]) {
+				expect(
+					buildLoopbackClientMetadata({ redirect_uris, scope }).client_id,
+					`${scope} ${redirect_uris}`,
+				).toBe(
+					buildAtprotoLoopbackClientId({ scope: scope as never, redirect_uris: redirect_uris as never }),
+				);
+			}
+		}
 	});
 });

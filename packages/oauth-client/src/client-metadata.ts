@@ -344,9 +344,12 @@ export const buildLoopbackClientMetadata = (input: ClientMetadataInput): OAuthCl
 	const redirectUris = checkRedirectUris(input.redirect_uris, true);
 	const scope = buildScope(input.scope);
 
+	// scope first, then the redirect URIs: the order the reference (and @atcute/oauth-node-client
+	// 2.0.1) builds it in. the server binds tokens to the client id as text, so another order would
+	// make the sessions an earlier client signed in unrefreshable here
 	const query = new URLSearchParams();
-	for (const uri of redirectUris) query.append('redirect_uri', uri);
 	if (scope !== 'atproto') query.set('scope', scope);
+	for (const uri of redirectUris) query.append('redirect_uri', uri);
 
 	return {
 		client_id: `http://localhost?${query}`,

@@ -576,8 +576,10 @@ describe('OAuthClient.authorize', () => {
 			actorResolver: actorResolverFor(server),
 			allowHttp: true,
 		});
+		// scope first, as the reference and @atcute/oauth-node-client 2.0.1 write it: the server binds
+		// tokens to this text
 		expect(client.metadata.client_id).toBe(
-			'http://localhost?redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback&scope=atproto+transition%3Ageneric',
+			'http://localhost?scope=atproto+transition%3Ageneric&redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fcallback',
 		);
 		expect(client.metadata.token_endpoint_auth_method).toBe('none');
 		expect(client.jwks).toBeUndefined();
