@@ -19,6 +19,16 @@ describe('OAuthClient input checks', () => {
 	useTestServer((env) => ({ server, alice } = env));
 
 	describe('the constructor', () => {
+		it('refuses an option it does not know, naming it and those it takes', async () => {
+			await expect(createTestClient(server, loose({ allowHTTP: true }))).rejects.toThrow(
+				/^new OAuthClient\(options\) has no option "allowHTTP" \(it takes metadata, keyset, stores, .*tracer\)$/,
+			);
+			// 2.0.1's form_post: a POST callback route would wait for ever
+			await expect(createTestClient(server, loose({ responseMode: 'form_post' }))).rejects.toThrow(
+				/has no option "responseMode" .*; this client always asks for the query response mode/,
+			);
+		});
+
 		it.each(['false', '0', 1])('refuses allowHttp %j, which would turn plain http on', async (allowHttp) => {
 			await expect(createTestClient(server, { allowHttp: loose(allowHttp) })).rejects.toThrow(
 				/^allowHttp must be a boolean, got (string|number)$/,

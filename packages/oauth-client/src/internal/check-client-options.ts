@@ -1,11 +1,47 @@
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import type { OAuthClientOptions } from '../oauth-client-options.ts';
+import { checkOptionNames } from './check-method-arguments.ts';
 
 /** the options that are functions the client calls later: a wrong one must fail here, by name. */
 const FUNCTION_OPTIONS = ['fetch', 'now', 'sha256', 'createSigner'] as const;
 
+/** every option `new OAuthClient()` takes: the record names each key of the type, and no other. */
+const CLIENT_OPTIONS = Object.keys({
+	metadata: true,
+	keyset: true,
+	stores: true,
+	requestLock: true,
+	actorResolver: true,
+	fetch: true,
+	allowHttp: true,
+	dangerouslySkipDpopNonceCheck: true,
+	createSigner: true,
+	sha256: true,
+	now: true,
+	timeout: true,
+	tracer: true,
+} satisfies Record<keyof OAuthClientOptions, true>);
+
+/** what an option of another client meant here, for the error that refuses it. */
+const FOREIGN_OPTIONS: Record<string, string> = {
+	// @atcute/oauth-node-client 2.0.1
+	responseMode:
+		'this client always asks for the query response mode: the server redirects back with a GET whose query holds the code',
+};
+
 /** checks the options `new OAuthClient()` cannot fill in itself; each error names the option. */
 export const checkClientOptions = (options: OAuthClientOptions): void => {
+	// an option this client does not know would be ignored without a word, and what it meant never
+	// happen (2.0.1's responseMode: 'form_post' left a POST callback route waiting for ever)
+	try {
+		checkOptionNames('new OAuthClient(options)', options, CLIENT_OPTIONS);
+	} catch (err) {
+		// the one refused: the first the client does not know
+		const refused = Object.keys(options).find((name) => !CLIENT_OPTIONS.includes(name));
+		throw refused !== undefined && Object.hasOwn(FOREIGN_OPTIONS, refused)
+			? new TypeError(`${(err as Error).message}; ${FOREIGN_OPTIONS[refused]}`)
+			: err;
+	}
 	const { stores, actorResolver, requestLock, timeout, allowHttp, dangerouslySkipDpopNonceCheck, tracer } =
 		options;
 	if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
