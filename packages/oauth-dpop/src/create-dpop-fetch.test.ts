@@ -741,6 +741,18 @@ describe('createDpopFetch', () => {
 		});
 	});
 
+	/** a server that answers every request with a new nonce (n1, n2, …), and the nonces it was sent. */
+	const nonceIssuingFetch = () => {
+		let issued = 0;
+		const sent: unknown[] = [];
+		const stub: FetchFunction = async (input, init) => {
+			const proof = new Headers(init?.headers ?? (input as Request).headers).get('dpop')!;
+			sent.push((JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as JWTPayload).nonce);
+			return new Response('{}', { headers: { 'dpop-nonce': `n${++issued}` } });
+		};
+		return { stub, sent };
+	};
+
 	describe('an async cache whose write has not landed', () => {
 		it('gives the nonce to the next request from the fetch itself, then reads the cache again once it lands', async () => {
 			const cache = new Map<string, string>();
@@ -781,15 +793,7 @@ describe('createDpopFetch', () => {
 					cache.set(origin, nonce);
 				},
 			};
-			let issued = 0;
-			const sent: unknown[] = [];
-			const stub: FetchFunction = async (input, init) => {
-				const proof = new Headers(init?.headers ?? (input as Request).headers).get('dpop')!;
-				sent.push(
-					(JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as JWTPayload).nonce,
-				);
-				return new Response('{}', { headers: { 'dpop-nonce': `n${++issued}` } });
-			};
+			const { stub, sent } = nonceIssuingFetch();
 			const dpopFetch = createDpopFetch({ key, nonces, fetch: stub });
 			const url = 'https://pds.example.com/xrpc/com.example.get';
 
@@ -815,15 +819,7 @@ describe('createDpopFetch', () => {
 						});
 					}),
 			};
-			let issued = 0;
-			const sent: unknown[] = [];
-			const stub: FetchFunction = async (input, init) => {
-				const proof = new Headers(init?.headers ?? (input as Request).headers).get('dpop')!;
-				sent.push(
-					(JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as JWTPayload).nonce,
-				);
-				return new Response('{}', { headers: { 'dpop-nonce': `n${++issued}` } });
-			};
+			const { stub, sent } = nonceIssuingFetch();
 			const dpopFetch = createDpopFetch({ key, nonces, fetch: stub });
 			const url = 'https://pds.example.com/xrpc/com.example.get';
 

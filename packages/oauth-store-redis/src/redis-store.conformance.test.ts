@@ -4,7 +4,7 @@ import { afterAll, beforeAll } from 'vitest';
 
 import { RedisStore } from './redis-store.ts';
 import {
-	connect,
+	IOREDIS_MAJORS,
 	removeKeys,
 	type TestRedis,
 	uniquePrefix,
@@ -18,25 +18,27 @@ beforeAll(async () => {
 // optional: when the start failed there is nothing to stop, and no TypeError on top of that failure
 afterAll(() => server?.close());
 
-describeStore(
-	'RedisStore',
-	async () => {
-		const prefix = uniquePrefix('conformance');
-		const first = connect(server.url);
-		const opened: Redis[] = [first];
-		return {
-			store: new RedisStore({ redis: first, prefix }),
-			// another connection is what another process would have
-			reopen: async () => {
-				const second = connect(server.url);
-				opened.push(second);
-				return new RedisStore({ redis: second, prefix });
-			},
-			cleanup: async () => {
-				await removeKeys(first, prefix);
-				await Promise.all(opened.map((redis) => redis.quit()));
-			},
-		};
-	},
-	{ atomicTake: true, expiry: true },
-);
+for (const [major, connectTo] of IOREDIS_MAJORS) {
+	describeStore(
+		`RedisStore on ${major}`,
+		async () => {
+			const prefix = uniquePrefix(`conformance-${major}`);
+			const first = connectTo(server.url);
+			const opened: Redis[] = [first];
+			return {
+				store: new RedisStore({ redis: first, prefix }),
+				// another connection is what another process would have
+				reopen: async () => {
+					const second = connectTo(server.url);
+					opened.push(second);
+					return new RedisStore({ redis: second, prefix });
+				},
+				cleanup: async () => {
+					await removeKeys(first, prefix);
+					await Promise.all(opened.map((redis) => redis.quit()));
+				},
+			};
+		},
+		{ atomicTake: true, expiry: true },
+	);
+}

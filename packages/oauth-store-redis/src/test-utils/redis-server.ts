@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Redis, type RedisOptions } from 'ioredis';
+import { Redis as Redis6 } from 'ioredis6';
 
 /** the Debian package's binary, which the root vitest setup installs when it is missing (scripts/test-services). */
 const REDIS_SERVER = 'redis-server';
@@ -188,6 +189,19 @@ export const connect = (url: string, options: RedisOptions = {}): Redis => {
 	redis.on('error', () => {});
 	return redis;
 };
+
+/** `connect` on ioredis 6, the other major the peer range takes, seen through the ioredis 5 types. */
+export const connect6 = (url: string): Redis => {
+	const redis = new Redis6(url, { autoResendUnfulfilledCommands: false });
+	redis.on('error', () => {});
+	return redis as unknown as Redis;
+};
+
+/** each ioredis major the packages take, with its `connect`: the conformance suites run on both. */
+export const IOREDIS_MAJORS: readonly (readonly [string, (url: string) => Redis])[] = [
+	['ioredis 5', connect],
+	['ioredis 6', connect6],
+];
 
 /** every key under `prefix` (a full SCAN), sorted. */
 export const keysUnder = async (redis: Redis, prefix: string): Promise<string[]> => {
