@@ -77,13 +77,13 @@ interface Hop {
 	sendFollowing?: ((headers: Record<string, string>) => Promise<Response>) | undefined;
 }
 
+/** the most origins whose nonce this fetch keeps while the cache has not written it (a cache that stalls or fails for all of them). */
+const MAX_UNWRITTEN = 1000;
+
 /**
  * `promise`, or the signal's reason once it aborts. a signal fetch would not take either (not one
  * at all) bounds nothing here: fetch refuses it itself.
  */
-/** the most origins whose nonce write may be waited on at once (a cache that stalls for all of them). */
-const MAX_UNWRITTEN = 1000;
-
 const settleUnless = <T>(promise: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> =>
 	isSignalLike(signal) ? settleBefore(promise, signal) : promise;
 
@@ -198,12 +198,12 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		return ath;
 	};
 
-	/** nonces given to an async cache whose write has not finished yet, by origin. */
+	/** the nonces learnt that the cache has not written (a write still out, or failed), by origin. */
 	const writing = new Map<string, string>();
 	// the nonce cache is an optimisation: when it fails, the server asks again and we retry. a
 	// synchronous cache (the in-memory one) is read without waiting a turn
 	const readNonce = (origin: string): string | undefined | Promise<string | undefined> => {
-		// a nonce whose write has not finished: what the cache will say once it has
+		// a nonce the cache has not written: newer than what it holds, if it holds any
 		const unwritten = writing.get(origin);
 		if (unwritten !== undefined) return unwritten;
 		try {
