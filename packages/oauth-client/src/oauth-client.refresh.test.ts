@@ -99,6 +99,30 @@ describe('OAuthClient refresh rules', () => {
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true, refreshes: 2 });
 	});
 
+	it('signs in and refreshes while an async nonce cache never answers a read, without spending the code', async () => {
+		const known = new Map<string, string>();
+		const sessions = new MapStore<StoredSession>();
+		const { client } = await createTestClient(server, {
+			sessions,
+			stores: {
+				sessions,
+				states: new MapStore<StoredState>(),
+				// reads hang (a connection that is down, no time limit of its own); writes work
+				dpopNonces: {
+					get: () => new Promise(() => {}),
+					set: async (origin, nonce) => void known.set(origin, nonce),
+				},
+			},
+			timeout: 5_000,
+		});
+		await signIn(server, client, alice.did);
+		await client.restore(alice.did, { refresh: true });
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true, refreshes: 1 });
+		expect(sessions.map.get(alice.did)!.tokenSet.refresh_token).toBe(
+			server.sessions(alice.did).at(-1)!.refreshToken,
+		);
+	}, 20_000);
+
 	it('signs in and refreshes while an async nonce cache is down, each request costing one retry at most', async () => {
 		const down = () => Promise.reject(new Error('nonce cache down'));
 		const sessions = new MapStore<StoredSession>();

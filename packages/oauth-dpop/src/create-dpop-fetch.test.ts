@@ -710,6 +710,19 @@ describe('createDpopFetch', () => {
 				expect(proofsOf(server.requests)[1]?.nonce).toBe(server.nonce);
 			},
 		);
+		it('goes without waiting past a second for an async cache that never answers a read, then with the nonce it learnt', async () => {
+			const nonces: DpopNonceCache = { get: () => new Promise(() => {}), set: async () => {} };
+			const dpopFetch = createDpopFetch({ key, nonces });
+			const token = () => dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+			// no nonce known: the server asks for one, and the retry has it from the refusal
+			expect((await token()).status).toBe(200);
+			// the cache still says nothing: the request goes with the nonce the fetch learnt
+			expect((await token()).status).toBe(200);
+			expect(server.requests.map((request) => request.status)).toEqual([400, 200, 200]);
+			expect(proofsOf(server.requests)[2]?.nonce).toBe(server.nonce);
+		}, 10_000);
+
 		it("gives up with the caller's signal while an async cache never answers a read", async () => {
 			const stalled: DpopNonceCache = { get: () => new Promise(() => {}), set: () => {} };
 			const dpopFetch = createDpopFetch({ key, nonces: stalled });

@@ -81,6 +81,30 @@ interface Hop {
 const MAX_UNWRITTEN = 1000;
 
 /**
+ * how long a request waits for an async cache to read its origin's nonce. past it the request
+ * goes with the last nonce this fetch learnt there (or none, and the server asks for one): a cache
+ * that stalls must not cost a request its deadline (a callback's, after which its code counts as
+ * spent).
+ */
+const NONCE_READ_MS = 1_000;
+
+/** `promise`, or `fallback()` once it fails or `NONCE_READ_MS` has passed. */
+const readWithin = <T>(promise: Promise<T>, fallback: () => T): Promise<T> =>
+	new Promise((resolve) => {
+		const timer = setTimeout(() => resolve(fallback()), NONCE_READ_MS);
+		promise.then(
+			(value) => {
+				clearTimeout(timer);
+				resolve(value);
+			},
+			() => {
+				clearTimeout(timer);
+				resolve(fallback());
+			},
+		);
+	});
+
+/**
  * `promise`, or the signal's reason once it aborts. a signal fetch would not take either (not one
  * at all) bounds nothing here: fetch refuses it itself.
  */
@@ -200,6 +224,8 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 
 	/** the nonces learnt that the cache has not written (a write still out, or failed), by origin. */
 	const writing = new Map<string, string>();
+	/** the last nonce learnt from each origin, for a request whose async cache read stalls. */
+	const learnt = new Map<string, string>();
 	// the nonce cache is an optimisation: when it fails, the server asks again and we retry. a
 	// synchronous cache (the in-memory one) is read without waiting a turn
 	const readNonce = (origin: string): string | undefined | Promise<string | undefined> => {
@@ -213,9 +239,9 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			// an async cache, or none known (a cache may say null for that)
 			return nonce == null
 				? undefined
-				: nonce.then(
-						(value) => value || undefined,
-						() => undefined,
+				: readWithin(
+						nonce.then((value) => value || undefined),
+						() => learnt.get(origin),
 					);
 		} catch {
 			return undefined;
@@ -232,6 +258,10 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		// refused, nor a cache that is down cost every request its nonce
 		const keep = () => {
 			if (writing.size < MAX_UNWRITTEN || writing.has(origin)) writing.set(origin, nonce);
+			// and for good, the newest first, for a read that stalls later
+			learnt.delete(origin);
+			if (learnt.size >= MAX_UNWRITTEN) learnt.delete(learnt.keys().next().value!);
+			learnt.set(origin, nonce);
 		};
 		let stored: void | Promise<void>;
 		try {
