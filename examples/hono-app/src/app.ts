@@ -127,6 +127,9 @@ const randomToken = (): string => {
 	return Buffer.from(bytes).toString('base64url');
 };
 
+/** what `randomToken()` makes: 24 bytes, 32 base64url characters. */
+const RANDOM_TOKEN = /^[A-Za-z0-9_-]{32}$/;
+
 /**
  * the example app: sign in with an atproto account (`/login`, `/oauth/callback`), see it
  * (`/protected`, a live call to the account's PDS) and sign out (`/logout`); serves the client
@@ -166,7 +169,9 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		if (getCookie(c, sessionName) === undefined) return undefined;
 		try {
 			const value = await getSignedCookie(c, cookieSecret, sessionName);
-			if (typeof value === 'string' && value !== '') return value;
+			// only an id this app made: the store keys other records beside the sessions (an account's
+			// `signed-out:<did>`), which a cookie signed with a leaked secret must not reach
+			if (typeof value === 'string' && RANDOM_TOKEN.test(value)) return value;
 		} catch {}
 		return undefined;
 	};

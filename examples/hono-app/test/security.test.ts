@@ -2,6 +2,8 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import { MemoryStore } from '@atcute/oauth-node-client';
+import { Hono } from 'hono';
+import { setSignedCookie } from 'hono/cookie';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { safeReturnTo } from '../src/app.ts';
@@ -189,6 +191,33 @@ describe('the session cookie', () => {
 		await signIn(harness, phone);
 		expect((await phone.request('/protected')).status).toBe(200);
 		expect(locationOf(await shared.request('/protected'))).toBe('/');
+		await postForm(phone, '/logout');
+	});
+
+	it('keeps the sign-out record from a cookie that names it, signed with a leaked secret', async () => {
+		// alice signs out at home while a stolen laptop holds her session, then signs in on her phone
+		const laptop = browser(harness.app);
+		const home = browser(harness.app);
+		await signIn(harness, laptop);
+		await signIn(harness, home);
+		expect((await postForm(home, '/logout')).status).toBe(303);
+		const phone = browser(harness.app);
+		await signIn(harness, phone);
+
+		// someone with COOKIE_SECRET, but no session id, names the account's sign-out record
+		const signer = new Hono();
+		signer.get('/', async (c) => {
+			// hono signs the value alone: signed under any name, it is good under the session's
+			await setSignedCookie(c, 'x', `signed-out:${harness.alice.did}`, COOKIE_SECRET);
+			return c.body(null);
+		});
+		const cookie = /^[^=]+=([^;]*)/.exec((await signer.request('/')).headers.get('set-cookie') ?? '')![1]!;
+		const forged = new CookieJar();
+		forged.set(SESSION_COOKIE, cookie);
+		expect(await (await browser(harness.app, forged).request('/')).text()).toContain('name="handle"');
+
+		// the record stands: the laptop stays signed out
+		expect(locationOf(await laptop.request('/protected'))).toBe('/');
 		await postForm(phone, '/logout');
 	});
 
