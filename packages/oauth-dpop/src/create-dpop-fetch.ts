@@ -77,8 +77,8 @@ interface Hop {
 	sendFollowing?: ((headers: Record<string, string>) => Promise<Response>) | undefined;
 }
 
-/** the most origins whose nonce this fetch keeps while the cache has not written it (a cache that stalls or fails for all of them). */
-const MAX_UNWRITTEN = 1000;
+/** the most origins whose last nonce this fetch keeps beside an async or failing cache. */
+const MAX_LEARNT = 1000;
 
 /**
  * how long a request waits for an async cache to read its origin's nonce. past it the request
@@ -222,16 +222,15 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		return ath;
 	};
 
-	/** the nonces learnt that the cache has not written (a write still out, or failed), by origin. */
-	const writing = new Map<string, string>();
-	/** the last nonce learnt from each origin, for a request whose async cache read stalls. */
+	/** the last nonce learnt from each origin, beside a cache that is async or fails; oldest first. */
 	const learnt = new Map<string, string>();
+	/** the origins whose nonce in `learnt` the cache has not written (a write still out, or failed). */
+	const unwritten = new Set<string>();
 	// the nonce cache is an optimisation: when it fails, the server asks again and we retry. a
 	// synchronous cache (the in-memory one) is read without waiting a turn
 	const readNonce = (origin: string): string | undefined | Promise<string | undefined> => {
 		// a nonce the cache has not written: newer than what it holds, if it holds any
-		const unwritten = writing.get(origin);
-		if (unwritten !== undefined) return unwritten;
+		if (unwritten.has(origin)) return learnt.get(origin);
 		try {
 			const nonce = nonces.get(origin);
 			// an empty nonce (kept by an earlier release) is none: a proof never carries nonce ""
@@ -257,11 +256,14 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		// retry that reads the cache (a caller's, with retry: false) must not send the nonce just
 		// refused, nor a cache that is down cost every request its nonce
 		const keep = () => {
-			if (writing.size < MAX_UNWRITTEN || writing.has(origin)) writing.set(origin, nonce);
-			// and for good, the newest first, for a read that stalls later
 			learnt.delete(origin);
-			if (learnt.size >= MAX_UNWRITTEN) learnt.delete(learnt.keys().next().value!);
+			if (learnt.size >= MAX_LEARNT) {
+				const oldest = learnt.keys().next().value!;
+				learnt.delete(oldest);
+				unwritten.delete(oldest);
+			}
 			learnt.set(origin, nonce);
+			unwritten.add(origin);
 		};
 		let stored: void | Promise<void>;
 		try {
@@ -275,13 +277,13 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		}
 		if (stored === undefined) {
 			// written already (a synchronous cache): it holds the newest
-			writing.delete(origin);
+			unwritten.delete(origin);
 		} else {
 			keep();
 			Promise.resolve(stored).then(
 				() => {
 					// landed: the cache speaks for the origin again, unless a newer nonce is still on its way
-					if (writing.get(origin) === nonce) writing.delete(origin);
+					if (learnt.get(origin) === nonce) unwritten.delete(origin);
 				},
 				() => {},
 			);
