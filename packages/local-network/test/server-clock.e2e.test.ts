@@ -100,13 +100,15 @@ describe('a confidential client whose clock differs from the reference server', 
 	// the reference server answers a revocation 200 even when it refused the client's assertion,
 	// so a sign-out that was refused for its clock looked like any other, its grant left live
 	// within the 5 s an assertion is dated back, it is taken at once; beyond, the answer's Date
-	// (earlier than the assertion) says it was refused, and it is sent again on the server's clock
-	it('signs out from a new process whose clock is 1.5 s or 30 s ahead: the grant ends at the server', async () => {
+	// (earlier than the assertion) says it was refused, and it is sent again on the server's clock.
+	// the same a minute and more behind, where the proofs are still taken (up to 190 s old) and the
+	// assertion, over 60 s old, is not: the answer's Date a minute after it tells that refusal
+	it('signs out from a new process whose clock is 1.5 s or 30 s ahead, or 90 s behind: the grant ends at the server', async () => {
 		const served = await serveClientDocuments(network.tls);
 		documents.push(served);
 		const keyset = [await generatePrivateKey('main', 'ES256')];
 		const stores = createStores();
-		for (const skew of [1500, 1500, 30_000, 30_000]) {
+		for (const skew of [1500, 1500, 30_000, 30_000, -90_000, -90_000]) {
 			/** a client with a clock of its own, as a new process has: it knows no server's clock yet. */
 			const processClient = () =>
 				createConfidentialClient({

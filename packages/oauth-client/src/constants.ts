@@ -44,9 +44,20 @@ export const AS_REQUEST_TIMEOUT_MS: number = 10 * 1000;
  * leeway: dated on a clock a moment fast (floored to the second), the assertion is refused. a PAR
  * or token request is sent again on the server's clock then, but a revocation is answered 200
  * whatever the server refused, so a sign-out would leave the grant live unseen. 5 s back takes a
- * clock up to 5 s fast, and one up to 55 s slow.
+ * clock up to 5 s fast, and one up to 55 s slow; a revocation refused beyond either is seen by its
+ * answer's `Date` and sent once more (`ASSERTION_MAX_AGE_SECONDS`).
  */
 export const ASSERTION_BACKDATE_MS: number = 5 * 1000;
+
+/**
+ * how old a client assertion may be when the reference server reads it (`CLIENT_ASSERTION_MAX_AGE`),
+ * in seconds: a revocation whose answer's `Date` is this much after the assertion's `iat` (less
+ * `ASSERTION_AGE_MARGIN_SECONDS`) is sent again, dated by that `Date`.
+ */
+export const ASSERTION_MAX_AGE_SECONDS: number = 60;
+
+/** how many seconds short of `ASSERTION_MAX_AGE_SECONDS` an assertion counts as refused for its age. */
+export const ASSERTION_AGE_MARGIN_SECONDS: number = 5;
 
 /** revocation is best effort: sign-out does not wait long for it. */
 export const REVOCATION_TIMEOUT_MS: number = 5 * 1000;

@@ -281,3 +281,37 @@ describe('OAuthClient with servers whose clock differs from ours', () => {
 		expect(pars).toBe(1);
 	});
 });
+
+// the reference server takes a DPoP proof up to 190 s old (its 10 s age and 3 min leeway), but a
+// client assertion only up to 60 s old, and answers a revocation 200 whatever it refused: a client
+// whose clock is a minute or more behind the server's sends proofs it takes and assertions it
+// refuses unseen, so nothing makes the client follow the server's clock
+describe('OAuthClient signing out behind a server whose proofs take the reference leeway', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+
+	useTestServer((env) => ({ server, alice } = env), { iatLeeway: 190 });
+
+	// the answer's Date, a minute after the assertion's iat, tells the refusal: sent once more on
+	// that clock, and the sign-out reports the grant revoked only once it is
+	for (const skew of [90, 150]) {
+		it(`revokes from a fresh client whose clock is ${skew} s behind the server, in a second request`, async () => {
+			const { client, sessions, key } = await createTestClient(server);
+			await signIn(server, client, alice.did);
+			server.behaviour.clockSkewSeconds = skew;
+			const { client: fresh } = await createTestClient(server, { sessions, key });
+			const deleted: unknown[] = [];
+			fresh.addEventListener((event) => {
+				if (event.type === 'deleted') deleted.push(event);
+			});
+			await fresh.revoke(alice.did);
+			expect(server.sessions(alice.did).at(-1)).toMatchObject({
+				active: false,
+				revokedReason: 'revoked by the client',
+			});
+			await expect.poll(() => deleted).toEqual([expect.objectContaining({ revokedAtServer: true })]);
+			const refusals = server.stats.rejections.map((r) => `${r.server} ${r.path} ${r.error}`);
+			expect(refusals).toEqual(['as /oauth/revoke invalid_client', 'as /oauth/revoke invalid_client']);
+		});
+	}
+});

@@ -11,7 +11,9 @@ import { CLIENT_ASSERTION_TYPE, createClientAssertion, type PrivateKey } from '@
 import { refusalIn } from '@atcute-oauth/internal/refusal-in';
 
 import {
+	ASSERTION_AGE_MARGIN_SECONDS,
 	ASSERTION_BACKDATE_MS,
+	ASSERTION_MAX_AGE_SECONDS,
 	ERROR_RESPONSE_MAX_BYTES,
 	PAR_RESPONSE_MAX_BYTES,
 	REVOCATION_TIMEOUT_MS,
@@ -76,14 +78,20 @@ const isClockRefusal = (err: unknown, assertionSent: boolean): err is OAuthRespo
 	(err.error === 'invalid_dpop_proof' || (assertionSent && err.error === 'invalid_client'));
 
 /**
- * the server's `Date` on an answer (milliseconds) when it is earlier than an assertion's `iat`
- * (seconds): the assertion came from the server's future. undefined otherwise, or without a
+ * the server's `Date` on an answer (milliseconds) when an assertion's `iat` (seconds) is one the
+ * reference server refuses by that clock: after it (the assertion came from the server's future),
+ * or nearly `ASSERTION_MAX_AGE_SECONDS` before it (too old on arrival; a few seconds early, as a
+ * second sent for nothing costs less than a grant left live). undefined otherwise, or without a
  * readable `Date`.
  */
-const dateBeforeStamp = (iat: number | undefined, headers: Headers): number | undefined => {
+const dateRefusingStamp = (iat: number | undefined, headers: Headers): number | undefined => {
 	if (iat === undefined) return undefined;
 	const date = Date.parse(headers.get('date') ?? '');
-	return Number.isFinite(date) && iat > Math.floor(date / 1000) ? date : undefined;
+	if (!Number.isFinite(date)) return undefined;
+	const seconds = Math.floor(date / 1000);
+	return iat > seconds || seconds - iat >= ASSERTION_MAX_AGE_SECONDS - ASSERTION_AGE_MARGIN_SECONDS
+		? date
+		: undefined;
 };
 
 /**
@@ -321,12 +329,13 @@ export class AuthorizationServerAgent {
 				try {
 					const json = await this.#readResponse(endpoint, response, maxBytes, emptyOk, sent);
 					// the reference server answers a revocation 200 whatever it refused (RFC 7009 §2.2):
-					// an assertion dated after its answer's Date was refused for its clock, unseen. sent
-					// once more, dated by that Date. the shared clocks are left alone: the retry's 200
-					// would confirm whatever the Date said (a proxy's wrong clock), refused or not
+					// an assertion dated after its answer's Date, or a minute before it, was refused for its
+					// clock, unseen. sent once more, dated by that Date. the shared clocks are left alone:
+					// the retry's 200 would confirm whatever the Date said (a proxy's wrong clock), refused
+					// or not
 					const refusedAt =
 						endpoint === 'revocation' && !clockRetried
-							? dateBeforeStamp(stamp.iat, response.headers)
+							? dateRefusingStamp(stamp.iat, response.headers)
 							: undefined;
 					if (refusedAt !== undefined) {
 						clockRetried = true;

@@ -1,7 +1,11 @@
 import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey, type PrivateKey } from '@atcute/oauth-keys';
-import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-oauth-server';
+import {
+	startTestOAuthServer,
+	type TestOAuthServer,
+	type TestOAuthServerOptions,
+} from '@atcute-oauth/test-oauth-server';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 import { OAuthClient, type OAuthClientOptions } from '../oauth-client.ts';
@@ -57,11 +61,14 @@ export interface TestServerEnv {
  * before each test, closed after them. `ready` gets it once it is up, to keep in the block's
  * variables (more accounts made there come after alice, as before).
  */
-export const useTestServer = (ready: (env: TestServerEnv) => void): void => {
+export const useTestServer = (
+	ready: (env: TestServerEnv) => void,
+	serverOptions: Omit<TestOAuthServerOptions, 'now'> = {},
+): void => {
 	let server: TestOAuthServer | undefined;
 	beforeAll(async () => {
 		const clock = testClock();
-		server = await startTestOAuthServer({ now: clock.now });
+		server = await startTestOAuthServer({ ...serverOptions, now: clock.now });
 		const alice = server.createAccount({ handle: 'alice.test' }) as TestAccount;
 		ready({
 			server,
