@@ -8,6 +8,7 @@ import {
 	LockTimeoutError,
 	LockUnavailableError,
 	MemoryStore,
+	OAuthCallbackError,
 	type OAuthClient,
 	OAuthTransientError,
 	SessionNotFoundError,
@@ -415,6 +416,15 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		try {
 			result = await oauth.callback(callbackUrl.searchParams);
 		} catch (error) {
+			// a reload of a callback that signed this browser in (its state is used up): the visitor
+			// is signed in, so home rather than an error page. a forged link lands there too, harmlessly
+			if (
+				error instanceof OAuthCallbackError &&
+				error.error === 'invalid_state' &&
+				(await currentSession(c)) !== undefined
+			) {
+				return c.redirect('/');
+			}
 			const failure = callbackFailurePage(error);
 			if (failure === undefined) throw error;
 			return failurePage(c, failure, error);

@@ -41,7 +41,9 @@ const isPassing = (error: unknown): boolean =>
 	(error instanceof LockUnavailableError && error.transient);
 
 const CALLBACK_MESSAGES: Record<string, string> = {
-	access_denied: 'you declined the sign-in, so nothing was shared with this app.',
+	// not only a user who declined: the reference server sends it for a request that expired on
+	// its page, or an account that is deactivated, so the page does not say who chose it
+	access_denied: `the sign-in was not completed (declined, or it expired at your account's server), so nothing was shared with this app. ${START_AGAIN}`,
 	invalid_state: `this sign-in link was already used or is unknown. ${START_AGAIN}`,
 	expired_state: `this sign-in took longer than 10 minutes. ${START_AGAIN}`,
 	missing_state: `this is not a complete sign-in response. ${START_AGAIN}`,
@@ -123,7 +125,7 @@ export const callbackFailurePage = (error: unknown): FailurePage | undefined => 
 	if (error instanceof OAuthCallbackError) {
 		return {
 			status: 400,
-			title: error.error === 'access_denied' ? 'sign-in cancelled' : 'sign-in failed',
+			title: error.error === 'access_denied' ? 'sign-in not completed' : 'sign-in failed',
 			message: CALLBACK_MESSAGES[error.error] ?? `the sign-in could not be completed. ${START_AGAIN}`,
 			// the server's `error` comes in the callback's URL, which anyone can write: shown only
 			// when it has the form of an OAuth error code (RFC 6749 §4.1.2.1), never as free text

@@ -155,7 +155,7 @@ describe('failures a user can meet', () => {
 		expect(response.headers.get('content-type')).toMatch(/text\/html/);
 		const body = await response.text();
 		expect(body).toContain('access_denied');
-		expect(body).toContain('you declined');
+		expect(body).toContain('nothing was shared with this app');
 		expect(body).not.toMatch(/at .*\.ts:\d+/);
 		expect(user.jar.get(SESSION_COOKIE)).toBeUndefined();
 	});
@@ -196,6 +196,18 @@ describe('failures a user can meet', () => {
 		const replay = await browser(harness.app, jar).request(`/oauth/callback?${params}`);
 		expect(replay.status).toBe(400);
 		expect(await replay.text()).toContain('invalid_state');
+		await harness.oauth.revoke(harness.alice.did);
+	});
+
+	it('sends a browser that reloads the callback that signed it in home, still signed in', async () => {
+		const user = browser(harness.app);
+		const params = await authorizeAt(harness, user);
+		expect((await user.request(`/oauth/callback?${params}`)).status).toBe(302);
+
+		const reload = await user.request(`/oauth/callback?${params}`);
+		expect(reload.status).toBe(302);
+		expect(locationOf(reload)).toBe('/');
+		expect((await user.request('/protected')).status).toBe(200);
 		await harness.oauth.revoke(harness.alice.did);
 	});
 
