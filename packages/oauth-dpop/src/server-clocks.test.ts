@@ -97,6 +97,21 @@ describe('ServerClocks', () => {
 		expect(clocks.offset(ORIGIN)).toBeUndefined();
 	});
 
+	it('distrusts a server for 10 minutes from when it sees our clock set back, never longer', () => {
+		let now = OURS;
+		const clocks = new ServerClocks({ now: () => now });
+		clocks.adopt(ORIGIN, dated(OURS + 600_000), undefined);
+		clocks.adopt(ORIGIN, dated(OURS + 600_000), 599_600);
+		// our clock set back an hour, a minute in: the distrust counts again from here, 10 minutes
+		now += 60_000 - 3600_000;
+		expect(clocks.adopt(ORIGIN, dated(now + 600_000), undefined)).toBe(false);
+		now += 9 * 60_000;
+		expect(clocks.adopt(ORIGIN, dated(now + 600_000), undefined)).toBe(false);
+		now += 60_000;
+		expect(clocks.adopt(ORIGIN, dated(now + 600_000), undefined)).toBe(true);
+		expect(clocks.offset(ORIGIN)).toBe(599_600);
+	});
+
 	it('is not confirmed by an answer to a request stamped on ours, sent before it was put on its own', () => {
 		// a proxy's Date 10 minutes ahead; a request on our clock was in flight, and passes
 		const clocks = new ServerClocks({ now: () => OURS });
