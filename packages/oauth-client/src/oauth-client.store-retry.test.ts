@@ -227,4 +227,46 @@ describe('storing issued tokens after a transient store failure', () => {
 		expect(sessions.map.has(alice.did)).toBe(true);
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
 	});
+
+	/** makes the next `failures` reads of `sessions` fail with a passing error, then lets them through. */
+	const failReads = (sessions: MapStore<StoredSession>, failures: number) => {
+		const get = sessions.get.bind(sessions);
+		const tried = { count: 0 };
+		sessions.get = async (key: string) => {
+			if (++tried.count <= failures) throw new PassingStoreError('reconnecting');
+			return get(key);
+		};
+		return tried;
+	};
+
+	// the sign-in reads the session it replaces to revoke its grant once the new one is stored:
+	// read through a passing failure, or that grant stays live at its server, stored nowhere
+	it('revokes the grant a sign-in replaced when the store fails to read it for a moment', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const replaced = server.sessions(alice.did).at(-1)!;
+		failReads(sessions, 2);
+
+		await signIn(server, client, alice.did);
+		expect(
+			server.sessions(alice.did).find((grant) => grant.refreshToken === replaced.refreshToken),
+		).toMatchObject({
+			active: false,
+		});
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+	});
+
+	it('keeps a sign-in whose read of the replaced session and first write both fail for a moment', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		failReads(sessions, 1);
+		const tried = failWrites(sessions, 1, () => new PassingStoreError('reconnecting'));
+
+		await signIn(server, client, alice.did);
+		expect(tried.count).toBe(2);
+		expect(sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(
+			server.sessions(alice.did).at(-1)?.refreshToken,
+		);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+	});
 });

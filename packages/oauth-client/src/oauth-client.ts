@@ -47,7 +47,7 @@ import { sessionEndCause } from './internal/session-end-cause.ts';
 import { SessionEventEmitter } from './internal/session-event-emitter.ts';
 import { SessionRefresher, sessionLockName } from './internal/session-refresher.ts';
 import { createStateTake, type TakeState } from './internal/state-take.ts';
-import { storeIssuedSession } from './internal/store-issued-session.ts';
+import { accessTokenOf, readBeforeReplacing, storeIssuedSession } from './internal/store-issued-session.ts';
 import { toKeyset } from './internal/to-keyset.ts';
 import { tracedText } from './internal/traced-text.ts';
 import { isTransient } from './internal/transient-failure.ts';
@@ -92,6 +92,19 @@ const sameTokens = (a: StoredSession, b: StoredSession | undefined): boolean =>
 	b !== undefined &&
 	a.tokenSet.access_token === b.tokenSet.access_token &&
 	a.tokenSet.refresh_token === b.tokenSet.refresh_token;
+
+/**
+ * the session a sign-in is about to replace (`stored`, as read), to revoke once it is; none when
+ * there is none, or when it cannot be read (a sign-in is not failed for an old session)
+ */
+const replacedSession = (did: Did, stored: unknown): StoredSession | undefined => {
+	if (stored == null) return undefined;
+	try {
+		return readStoredSession(did, stored as StoredSession);
+	} catch {
+		return undefined;
+	}
+};
 
 /** whether two sessions hold a token in common (either one, either kind). */
 const sharesToken = (a: StoredSession, b: StoredSession): boolean => {
@@ -512,15 +525,14 @@ export class OAuthClient {
 				// the caller's last word, before the write: once it lands, the sign-in stands (an abort
 				// then is not thrown, and the pauses between retried writes are not cut short)
 				signal?.throwIfAborted();
-				const previous = await this.#readReplaced(did);
-				// retried only over the session read just now (or none, as then)
+				const read = await readBeforeReplacing(this.#sessions, did);
+				const previous = replacedSession(did, read?.value);
+				// retried only over the value read just now (or none, as then)
 				await storeIssuedSession(
 					this.#sessions,
 					did,
 					session,
-					(stored) =>
-						(stored as { tokenSet?: { access_token?: unknown } } | undefined)?.tokenSet?.access_token ===
-						previous?.tokenSet.access_token,
+					(stored) => accessTokenOf(stored) === accessTokenOf(read?.value),
 				);
 				written = { session, previous };
 				this.#emitUpdated(did, session);
@@ -555,19 +567,6 @@ export class OAuthClient {
 			session: new OAuthSession(this.#host, did, session, await this.#keys.get(session.dpopKey)),
 			state: stored.appState,
 		};
-	}
-
-	/**
-	 * the stored session of `did` that a sign-in is about to replace, to revoke once it is; none
-	 * when the store has none or cannot read it (a sign-in is not failed for an old session)
-	 */
-	async #readReplaced(did: Did): Promise<StoredSession | undefined> {
-		try {
-			const stored = await this.#sessions.get(did);
-			return stored == null ? undefined : readStoredSession(did, stored);
-		} catch {
-			return undefined;
-		}
 	}
 
 	/**

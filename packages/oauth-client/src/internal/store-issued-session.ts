@@ -5,7 +5,7 @@ import type { SessionStore, StoredSession } from '../stored-types.ts';
 import { isTransient } from './transient-failure.ts';
 
 /** what a stored value's access token is, whatever shape a store hands back. */
-const accessTokenOf = (stored: unknown): unknown =>
+export const accessTokenOf = (stored: unknown): unknown =>
 	(stored as { tokenSet?: { access_token?: unknown } } | null | undefined)?.tokenSet?.access_token;
 
 /** what is stored for `did` before a retry: a failed read is "unknown", not "none". */
@@ -14,6 +14,29 @@ const readBeforeRetry = async (sessions: SessionStore, did: Did): Promise<{ valu
 		return { value: (await sessions.get(did)) ?? undefined };
 	} catch {
 		return undefined;
+	}
+};
+
+/**
+ * what is stored for `did` (`undefined`: none), read before a sign-in replaces it: a read that
+ * fails with a transient error is made again after each pause of `STORE_RETRY_DELAYS_MS`, as the
+ * write is. the replaced grant is revoked from what it reads: without it, that grant would stay
+ * live at its server, stored nowhere, and the write's retries could not tell it from another's.
+ * undefined when the read still fails, or fails for good (a sign-in is not failed for an old
+ * session).
+ */
+export const readBeforeReplacing = async (
+	sessions: SessionStore,
+	did: Did,
+): Promise<{ value: unknown } | undefined> => {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			return { value: (await sessions.get(did)) ?? undefined };
+		} catch (err) {
+			const pause = STORE_RETRY_DELAYS_MS[attempt];
+			if (pause === undefined || !isTransient(err)) return undefined;
+			await new Promise((resolve) => setTimeout(resolve, pause));
+		}
 	}
 };
 
