@@ -324,6 +324,28 @@ describe('OAuthClient.callback', () => {
 		});
 	});
 
+	// signed in at a server, the account is the server's word: a did:web it names on an IP
+	// address would have the DID document fetched from there (an internal address, say)
+	for (const sub of ['did:web:10.0.0.5%3A8080', 'did:web:127.0.0.1', 'did:web:internal%3A8080']) {
+		it(`refuses tokens a sign-in at a server got for ${sub}, before resolving it, and revokes them`, async () => {
+			const { client, sessions } = await createTestClient(server);
+			const { url } = await client.authorize({ target: { type: 'pds', serviceUrl: server.pdsUrl } });
+			server.behaviour.subOverride = sub;
+			const params = await server.authorize(url, { did: alice.did });
+			const fetched = server.stats.requests.length;
+			const error = await client.callback(params).catch((e) => e);
+			expect(error).toBeInstanceOf(InvalidResponseError);
+			expect(error.message).toMatch(/"sub" is no atproto DID/);
+			expect(sessions.map.size).toBe(0);
+			// the token request, then its revocation: no DID document was asked for
+			expect(server.stats.requests.slice(fetched).map((request) => request.path)).toEqual([
+				'/oauth/token',
+				'/oauth/revoke',
+			]);
+			expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
+		});
+	}
+
 	it('refuses an account whose identity leads to another authorization server', async () => {
 		const other = await startTestOAuthServer();
 		try {

@@ -3,6 +3,7 @@ import type { Did } from '@atcute/lexicons';
 import { type AuthorizationServerMetadata, OAuthDiscovery } from '@atcute/oauth-discovery';
 import { exportDpopKey, generateDpopKey, MemoryDpopNonceCache } from '@atcute/oauth-dpop';
 import { type CreateSigner, type Jwks, type Keyset, randomId } from '@atcute/oauth-keys';
+import { atprotoDidProblem } from '@atcute-oauth/internal/atproto-names';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 import {
@@ -15,6 +16,7 @@ import { AS_REQUEST_TIMEOUT_MS, REVOCATION_TIMEOUT_MS, STATE_TTL_MS } from './co
 import {
 	AuthMethodUnsatisfiableError,
 	IdentityMismatchError,
+	InvalidResponseError,
 	OAuthCallbackError,
 	SessionNotFoundError,
 } from './errors.ts';
@@ -497,6 +499,13 @@ export class OAuthClient {
 		try {
 			if (stored.expectedDid !== undefined && did !== stored.expectedDid) {
 				throw new IdentityMismatchError('sub', stored.expectedDid, did);
+			}
+			// a sign-in started at a server names no account: the server chose this DID, and its
+			// document is fetched next, so it is held to the rules a handle's DID is (no IP address,
+			// no port but on localhost under allowHttp), not fetched from wherever it points
+			const problem = stored.expectedDid === undefined ? atprotoDidProblem(did, this.#allowHttp) : undefined;
+			if (problem !== undefined) {
+				throw new InvalidResponseError('token', `"sub" is no atproto DID: ${problem}`);
 			}
 
 			// the account's own identity must lead back to this issuer: otherwise any server could
