@@ -39,6 +39,14 @@ export const ERROR_RESPONSE_MAX_BYTES: number = 16 * 1024;
 export const AS_REQUEST_TIMEOUT_MS: number = 10 * 1000;
 
 /**
+ * how many times the request time limit a token request (code or refresh grant) is given. once
+ * sent, it spends the code or refresh token at a server that got it: given up on, a late answer's
+ * tokens are lost, and the next refresh presents a spent token, a replay for which the reference
+ * server ends the grant (measured against it: a PDS 12 s late on one refresh ended the session).
+ */
+export const TOKEN_REQUEST_TIMEOUT_FACTOR: number = 3;
+
+/**
  * how far before our clock a client assertion is dated (`iat`, and `exp` with it), in
  * milliseconds. the reference server takes an `iat` only in its past, up to 60 s old, with no
  * leeway: dated on a clock a moment fast (floored to the second), the assertion is refused. a PAR

@@ -17,6 +17,7 @@ import {
 	ERROR_RESPONSE_MAX_BYTES,
 	PAR_RESPONSE_MAX_BYTES,
 	REVOCATION_TIMEOUT_MS,
+	TOKEN_REQUEST_TIMEOUT_FACTOR,
 	TOKEN_RESPONSE_MAX_BYTES,
 } from '../constants.ts';
 import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from '../errors.ts';
@@ -279,8 +280,12 @@ export class AuthorizationServerAgent {
 		signal?: AbortSignal,
 		emptyOk = false,
 	): Promise<{ json: unknown; headers: Headers; status: number; sent: string[] }> {
-		const { clocks } = this.#options;
+		const { clocks, timeout } = this.#options;
 		const { origin } = new URL(url);
+		// a token request spends a code or a refresh token once sent: its answer is waited for
+		// longer (within what a timer takes, 2³¹−1 ms)
+		const limit =
+			endpoint === 'token' ? Math.min(timeout * TOKEN_REQUEST_TIMEOUT_FACTOR, 2 ** 31 - 1) : timeout;
 		// at most one retry for each cause, each with a new nonce or clock, proof and assertion
 		let nonceRetried = false;
 		let clockRetried = false;
@@ -292,7 +297,7 @@ export class AuthorizationServerAgent {
 			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth(origin, stamp, stampAt)) });
 			const sent = secretsIn(body);
 			// the caller's signal, or our time limit: the caller's may live as long as the app
-			const deadline = deadlineSignal(signal, this.#options.timeout);
+			const deadline = deadlineSignal(signal, limit);
 			try {
 				let response: Response;
 				try {
@@ -309,7 +314,7 @@ export class AuthorizationServerAgent {
 					if (deadline.timedOut) {
 						throw new OAuthTransientError(
 							'timeout',
-							`${endpoint} endpoint did not answer within ${this.#options.timeout} ms`,
+							`${endpoint} endpoint did not answer within ${limit} ms`,
 						);
 					}
 					// a guard's refusal (the SSRF guard's PrivateNetworkError) meets the same refusal on
@@ -352,7 +357,7 @@ export class AuthorizationServerAgent {
 						if (deadline.timedOut) {
 							throw new OAuthTransientError(
 								'timeout',
-								`${endpoint} endpoint did not finish its answer within ${this.#options.timeout} ms`,
+								`${endpoint} endpoint did not finish its answer within ${limit} ms`,
 							);
 						}
 						throw new OAuthTransientError('network', `${endpoint} endpoint's answer broke off`, undefined, {
