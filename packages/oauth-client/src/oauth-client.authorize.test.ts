@@ -5,7 +5,7 @@ import type { Did } from '@atcute/lexicons';
 import { DiscoveryError } from '@atcute/oauth-discovery';
 import { describe, expect, it } from 'vitest';
 
-import { IdentityResolutionError } from './errors.ts';
+import { IdentityResolutionError, InvalidResponseError } from './errors.ts';
 import { OAuthClient } from './oauth-client.ts';
 import type { StoredSession, StoredState } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
@@ -189,6 +189,26 @@ describe('OAuthClient.authorize', () => {
 		expect(error).toBe(refusal);
 		expect(server.stats.par).toBe(0);
 		expect(states.map.size).toBe(0);
+	});
+
+	it('refuses a PAR answer with an empty request_uri or an expires_in of 0, keeping no state', async () => {
+		// neither leads anywhere: an authorization URL without a request, or one already expired
+		for (const answer of [
+			{ request_uri: '', expires_in: 60 },
+			{ request_uri: 'urn:ietf:params:oauth:request_uri:x', expires_in: 0 },
+		]) {
+			const par: typeof fetch = async (input, init) => {
+				if (String(input).endsWith('/oauth/par')) return Response.json(answer, { status: 201 });
+				return fetch(input, init);
+			};
+			const { client, states } = await createTestClient(server, { fetch: par });
+			const error = await client
+				.authorize({ target: { type: 'account', identifier: alice.did } })
+				.catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(InvalidResponseError);
+			expect(error).toMatchObject({ endpoint: 'par' });
+			expect(states.map.size).toBe(0);
+		}
 	});
 
 	it('refuses a handle that the DID document it leads to does not claim (bidirectional check)', async () => {

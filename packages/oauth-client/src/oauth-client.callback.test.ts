@@ -5,6 +5,7 @@ import {
 	XrpcHandleResolver,
 } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
+import { generatePrivateKey } from '@atcute/oauth-keys';
 import { describe, expect, it } from 'vitest';
 
 import { STATE_TTL_MS } from './constants.ts';
@@ -42,6 +43,26 @@ const metadataOutOfReach = () => {
 				throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED') });
 			}
 			return globalThis.fetch(input, init);
+		}) as typeof globalThis.fetch,
+	};
+	return state;
+};
+
+/**
+ * a fetch to the test servers that records the token of every revocation, and lets `rewrite`
+ * change the tokens a token endpoint answer carries.
+ */
+const revocationsRecorded = () => {
+	const state = {
+		revoked: [] as string[],
+		rewrite: undefined as ((tokens: Record<string, unknown>) => Record<string, unknown>) | undefined,
+		fetch: (async (input, init) => {
+			const path = new URL(String(input)).pathname;
+			if (path === '/oauth/revoke') state.revoked.push(new URLSearchParams(String(init?.body)).get('token')!);
+			const response = await globalThis.fetch(input, init);
+			if (path !== '/oauth/token' || response.status !== 200 || state.rewrite === undefined) return response;
+			const tokens = state.rewrite((await response.json()) as Record<string, unknown>);
+			return Response.json(tokens, { headers: response.headers });
 		}) as typeof globalThis.fetch,
 	};
 	return state;
@@ -155,6 +176,22 @@ describe('OAuthClient.callback', () => {
 		).toBeGreaterThan(0);
 	});
 
+	it('does not revoke a replaced grant whose refresh token the new sign-in holds too', async () => {
+		// a server may hand the refresh token it already issued to a new authorization of the same
+		// account: revoking the replaced grant would then end the new sign-in with it
+		const recorded = revocationsRecorded();
+		const { client, url, sessions } = await start({ fetch: recorded.fetch });
+		await client.callback(await server.authorize(url, { did: alice.did }));
+		const replaced = sessions.map.get(alice.did)!;
+		recorded.rewrite = (tokens) => ({ ...tokens, refresh_token: replaced.tokenSet.refresh_token });
+
+		const { url: again } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		await client.callback(await server.authorize(again, { did: alice.did }));
+
+		expect(sessions.map.get(alice.did)!.tokenSet.refresh_token).toBe(replaced.tokenSet.refresh_token);
+		expect(recorded.revoked).toEqual([]);
+	});
+
 	it('puts the state back when a failure that may pass comes before the code is sent, so the callback can be tried again', async () => {
 		const metadata = metadataOutOfReach();
 		const { fetch } = metadata;
@@ -178,6 +215,24 @@ describe('OAuthClient.callback', () => {
 		expect(server.stats.token.authorization_code).toBe(1);
 		expect(stores.states.map.size).toBe(0);
 		expect((await callbackError(other.callback(params))).error).toBe('invalid_state');
+	});
+
+	it('spends the state when a failure that will not pass comes before the code is sent', async () => {
+		const stores = { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() };
+		const { url, clock } = await start({ stores });
+		// the callback reaches a deploy whose keyset no longer has the key the sign-in was bound to:
+		// trying it again can only fail again
+		const { client: other } = await createTestClient(server, {
+			stores,
+			clock,
+			key: await generatePrivateKey('rotated'),
+		});
+		const params = await server.authorize(url, { did: alice.did });
+
+		const error = await other.callback(params).catch((e) => e);
+		expect(error).toMatchObject({ name: 'AuthMethodUnsatisfiableError' });
+		expect(server.stats.token.authorization_code).toBe(0);
+		expect(stores.states.map.size).toBe(0);
 	});
 
 	it('reads a state store without take that answers null for an unknown state as having none', async () => {
@@ -214,6 +269,23 @@ describe('OAuthClient.callback', () => {
 		expect(
 			(await callbackError(client.callback(new URLSearchParams({ state: 'nope', code: 'x' })))).error,
 		).toBe('invalid_state');
+	});
+
+	it('refuses a stored state with an empty verifier or no issuer before exchanging the code', async () => {
+		// an empty verifier would go to the server as the PKCE proof, and without an issuer nothing
+		// binds the callback's iss to the server the sign-in went to
+		for (const [change, message] of [
+			[{ verifier: '' }, /no PKCE verifier/],
+			[{ issuer: undefined }, /no issuer/],
+		] as const) {
+			const { client, url, states } = await start();
+			const id = [...states.map.keys()][0]!;
+			states.map.set(id, { ...states.map.get(id)!, ...change } as StoredState);
+			const error = await callbackError(client.callback(await server.authorize(url, { did: alice.did })));
+			expect(error.error).toBe('invalid_state');
+			expect(error.message).toMatch(message);
+		}
+		expect(server.stats.token.authorization_code).toBe(0);
 	});
 
 	it('turns a denied consent into an OAuthCallbackError carrying access_denied and the app state', async () => {
@@ -270,7 +342,8 @@ describe('OAuthClient.callback', () => {
 	});
 
 	it('refuses tokens for another account than the one that started, and revokes them', async () => {
-		const { client, url, sessions } = await start();
+		const recorded = revocationsRecorded();
+		const { client, url, sessions } = await start({ fetch: recorded.fetch });
 		server.behaviour.subOverride = bob.did;
 		const error = await client
 			.callback(await server.authorize(url, { did: alice.did }))
@@ -283,6 +356,8 @@ describe('OAuthClient.callback', () => {
 			active: false,
 			revokedReason: 'revoked by the client',
 		});
+		// by its refresh token, which ends the whole grant at any server (an access token may not)
+		expect(recorded.revoked).toEqual([server.sessions(alice.did).at(-1)!.refreshToken]);
 	});
 
 	describe('a state stored by upstream @atcute/oauth-node-client 2.x (a deploy during a sign-in)', () => {
@@ -525,5 +600,50 @@ describe('OAuthClient.callback', () => {
 		expect(session.did).toBe(alice.did);
 		expect(server.stats.token.authorization_code).toBe(1);
 		server.assertNoRejections();
+	});
+
+	it('retries the code exchange on a nonce challenge once, not for as long as the server asks', async () => {
+		const { client, url } = await start();
+		const params = await server.authorize(url, { did: alice.did });
+		server.behaviour.rejectEveryNonce = true;
+		const exchanges = () => server.stats.requests.filter((request) => request.path === '/oauth/token').length;
+
+		const error = await client.callback(params).catch((err: unknown) => err);
+		expect(error).toMatchObject({ error: 'use_dpop_nonce' });
+		expect(exchanges()).toBe(2);
+	});
+
+	it('never follows a redirect from the token endpoint, which would carry the code and the client assertion elsewhere', async () => {
+		const asked: string[] = [];
+		const fetch: typeof globalThis.fetch = async (input, init) => {
+			asked.push(String(input));
+			if (String(input) === `${server.issuer}/oauth/token`) {
+				return new Response(null, { status: 307, headers: { location: 'https://evil.example/steal' } });
+			}
+			return globalThis.fetch(input, init);
+		};
+		const { client, url, sessions } = await start({ fetch });
+
+		const error = await client.callback(await server.authorize(url, { did: alice.did })).catch((e) => e);
+		expect(error).toBeInstanceOf(InvalidResponseError);
+		expect((error as Error).message).toMatch(/307/);
+		expect(asked.filter((sent) => sent.startsWith('https://evil.example'))).toEqual([]);
+		expect(sessions.map.size).toBe(0);
+	});
+
+	it('takes no tokens from a token endpoint answer with a redirect status', async () => {
+		// the tokens of a 3xx are not the server's answer to the request
+		const fetch: typeof globalThis.fetch = async (input, init) => {
+			const response = await globalThis.fetch(input, init);
+			if (String(input) !== `${server.issuer}/oauth/token`) return response;
+			const headers = new Headers(response.headers);
+			headers.set('location', `${server.issuer}/elsewhere`);
+			return new Response(await response.text(), { status: 302, headers });
+		};
+		const { client, url, sessions } = await start({ fetch });
+
+		const error = await client.callback(await server.authorize(url, { did: alice.did })).catch((e) => e);
+		expect(error).toBeInstanceOf(InvalidResponseError);
+		expect(sessions.map.size).toBe(0);
 	});
 });

@@ -104,6 +104,31 @@ describe('OAuthClient: secrets a server quotes back are not in the errors', () =
 		expectNoneOf(error, sent);
 	});
 
+	it('a token answer whose "sub" is the refresh token it carries', async () => {
+		const tokens = ['at-quoted-secrets', 'rt-quoted-secrets'];
+		const { sent, fetch } = quotingFetch((path, body) => {
+			if (path !== '/oauth/token' || body.get('code') === null) return undefined;
+			return Response.json(
+				{
+					access_token: tokens[0],
+					refresh_token: tokens[1],
+					token_type: 'DPoP',
+					sub: tokens[1],
+					scope: 'atproto',
+					expires_in: 60,
+				},
+				{ headers: { 'dpop-nonce': 'n' } },
+			);
+		});
+		const { client } = await createTestClient(server, { fetch });
+
+		const error = await signInWith(client, alice.did).catch((e) => e);
+
+		// the tokens of a refused answer are revoked, but an app's log is no place for them either
+		expect(error.message).toMatch(/sub/);
+		expectNoneOf(error, [...sent, ...tokens]);
+	});
+
 	it('a pushed authorization request refused with the client assertion quoted', async () => {
 		const { sent, fetch } = quotingFetch((path, body) => {
 			if (path !== '/oauth/par') return undefined;

@@ -644,7 +644,14 @@ describe('OAuthClient refresh rules', () => {
 	});
 
 	it('ends the session and revokes the new tokens when they cannot be stored after the refresh', async () => {
-		const { client, sessions } = await createTestClient(server);
+		const revoked: string[] = [];
+		const recording: typeof fetch = async (input, init) => {
+			if (String(input) === `${server.issuer}/oauth/revoke`) {
+				revoked.push(new URLSearchParams(String(init?.body)).get('token')!);
+			}
+			return fetch(input, init);
+		};
+		const { client, sessions } = await createTestClient(server, { fetch: recording });
 		await signIn(server, client, alice.did);
 		const events: OAuthSessionEvent[] = [];
 		client.addEventListener((event) => events.push(event));
@@ -660,6 +667,8 @@ describe('OAuthClient refresh rules', () => {
 		expect(sessions.map.has(alice.did)).toBe(false);
 		// the refresh token just issued is revoked: nothing live is left behind
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: false });
+		// by the refresh token, which ends the whole grant at any server (an access token may not)
+		expect(revoked).toEqual([server.sessions(alice.did).at(-1)!.refreshToken]);
 		await expect.poll(() => events).toEqual([{ type: 'deleted', sub: alice.did, cause: 'store_failed' }]);
 	});
 

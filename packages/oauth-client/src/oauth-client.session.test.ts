@@ -690,6 +690,21 @@ describe('OAuthClient sessions', () => {
 		expect(server.stats.rejections.map((rejection) => rejection.error)).toEqual(['invalid_token']);
 	});
 
+	it('refreshes, rather than adopts, tokens another process stored that are stale too', async () => {
+		const first = await createTestClient(server);
+		await signIn(server, first.client, alice.did);
+		const second = await createTestClient(server, { key: first.key, sessions: first.sessions });
+		const stale = await second.client.restore(alice.did);
+		await first.client.restore(alice.did, { refresh: true });
+		// the tokens the first process stored expire in turn before the second uses its own
+		clock.advance(2 * 3600 * 1000);
+
+		expect((await getSession(stale)).data.did).toBe(alice.did);
+		// refreshed with the stored refresh token, not adopted and sent to the PDS to be refused
+		expect(server.stats.token.refresh_token).toBe(2);
+		expect(server.stats.rejections).toEqual([]);
+	});
+
 	it('serialises the refreshes of two clients on one session store with the default lock', async () => {
 		// two instances in one process (a web handler and a job runner) share a store, no requestLock
 		const first = await createTestClient(server);

@@ -26,11 +26,18 @@ describe('parseTokenResponse', () => {
 		['a Bearer token', { token_type: 'Bearer' }, /token_type/],
 		['a missing sub', { sub: undefined }, /"sub"/],
 		['a sub that is not an atproto DID', { sub: 'did:key:zQ3sh' }, /"sub"/],
+		// the whole sub is the DID: text after a valid one is another account's name, not this one's
+		['a sub with text after its did:plc identifier', { sub: `${valid.sub}x` }, /"sub"/],
+		['a did:web sub with a path', { sub: 'did:web:example.com/evil' }, /"sub"/],
 		['a scope without atproto', { scope: 'transition:generic' }, /"scope" must include "atproto"/],
 		['a scope that only contains atproto as a substring', { scope: 'atprotox' }, /"scope"/],
 		['an empty access token', { access_token: '' }, /"access_token"/],
 		['a refresh token that is not a string', { refresh_token: 42 }, /"refresh_token"/],
+		// an empty refresh token would be stored, and sent back, as if it were one
+		['an empty refresh token', { refresh_token: '' }, /"refresh_token"/],
 		['a negative expires_in', { expires_in: -1 }, /"expires_in"/],
+		// a token that expires as it arrives is no token to use
+		['an expires_in of 0', { expires_in: 0 }, /"expires_in"/],
 		// JSON's 1e999 parses to Infinity
 		['an infinite expires_in', { expires_in: JSON.parse('1e999') }, /"expires_in" must be a positive finite/],
 		// finite, but no Date can show the expiry it gives

@@ -66,4 +66,19 @@ describe('toTokenSet', () => {
 			issued_at: NOW,
 		});
 	});
+
+	it('keeps the refresh token it was sent when the answer brings none', () => {
+		// a server that does not rotate refresh tokens leaves the one sent valid: dropping it would
+		// end the session at its next refresh
+		const response = {
+			access_token: 'at2',
+			token_type: 'DPoP' as const,
+			sub: 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa' as const,
+			scope: 'atproto',
+			expires_in: 60,
+		};
+		expect(toTokenSet(response, 'https://as.example', 'https://pds.example', NOW, 'rt1').refresh_token).toBe(
+			'rt1',
+		);
+	});
 });

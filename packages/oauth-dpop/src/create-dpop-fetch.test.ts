@@ -511,6 +511,29 @@ describe('createDpopFetch', () => {
 				for (const proof of proofsOf(server.requests)) expect(proof.ath).toBe(sha256('tok'));
 			});
 		}
+
+		it("never keeps a hash that lands late, after another token's, as the ath of the newer token", async () => {
+			// an async sha256 may finish out of order: tokA's hash landing after tokB's went out must
+			// not become the ath sent with tokB, which the resource server would refuse
+			const pending = new Map<string, () => void>();
+			const dpopFetch = createDpopFetch({
+				key,
+				sha256: (text) => new Promise<string>((resolve) => pending.set(text, () => resolve(sha256(text)))),
+			});
+
+			const first = dpopFetch(url(), withToken('tokA'));
+			const second = dpopFetch(url(), withToken('tokB'));
+			pending.get('tokB')!();
+			expect((await second).status).toBe(200);
+			pending.get('tokA')!();
+			expect((await first).status).toBe(200);
+			expect((await dpopFetch(url(), withToken('tokB'))).status).toBe(200);
+
+			const proofs = proofsOf(server.requests);
+			expect(proofs.map((proof) => proof.ath)).toEqual(
+				server.requests.map((request) => sha256(request.headers.authorization!.slice(5))),
+			);
+		});
 	});
 
 	describe('nonce cache answers', () => {
@@ -845,6 +868,25 @@ describe('createDpopFetch', () => {
 			expect(sent).toEqual([undefined, 'n1', 'n2']);
 		});
 
+		it('keeps the nonces of 1000 origins at most while the cache is down, forgetting the oldest first', async () => {
+			// a fetch that reaches many origins (every PDS an app's users are on) must not grow without
+			// bound while a cache it cannot write to is down
+			const nonces: DpopNonceCache = {
+				get: () => undefined,
+				set: () => {
+					throw new Error('cache down');
+				},
+			};
+			const { stub, sent } = nonceIssuingFetch();
+			const dpopFetch = createDpopFetch({ key, nonces, fetch: stub });
+
+			for (let i = 0; i <= 1000; i++) await dpopFetch(`https://pds${i}.example.com/`);
+			await dpopFetch('https://pds0.example.com/');
+			await dpopFetch('https://pds1000.example.com/');
+			// the first origin's nonce (n1) was let go; the last one's (n1001) is still sent
+			expect(sent.slice(-2)).toEqual([undefined, 'n1001']);
+		});
+
 		const down = () => Promise.reject(new Error('cache down'));
 		const answersNone = async () => undefined;
 		it.each([
@@ -1126,22 +1168,25 @@ describe('createDpopFetch', () => {
 			for (const proof of proofsOf(server.requests)) expect(proof.nonce).toBe(server.nonce);
 		});
 
-		it('turns a POST into a GET without its body on a 303, as fetch does', async () => {
-			const dpopFetch = createDpopFetch({ key });
+		it.each([301, 302, 303])(
+			'turns a POST into a GET without its body on a %s, as fetch does',
+			async (status) => {
+				const dpopFetch = createDpopFetch({ key });
 
-			const response = await dpopFetch(redirectTo(303, '/oauth/next'), {
-				method: 'POST',
-				headers: { 'content-type': 'application/x-www-form-urlencoded' },
-				body: new URLSearchParams({ a: '1' }),
-			});
+				const response = await dpopFetch(redirectTo(status, '/oauth/next'), {
+					method: 'POST',
+					headers: { 'content-type': 'application/x-www-form-urlencoded' },
+					body: new URLSearchParams({ a: '1' }),
+				});
 
-			expect(response.status).toBe(200);
-			const last = server.requests.at(-1)!;
-			expect(last.method).toBe('GET');
-			expect(last.body).toBe('');
-			expect(last.headers['content-type']).toBeUndefined();
-			expect(proofsOf([last])[0]?.htm).toBe('GET');
-		});
+				expect(response.status).toBe(200);
+				const last = server.requests.at(-1)!;
+				expect(last.method).toBe('GET');
+				expect(last.body).toBe('');
+				expect(last.headers['content-type']).toBeUndefined();
+				expect(proofsOf([last])[0]?.htm).toBe('GET');
+			},
+		);
 
 		it('follows a redirect of a Request too', async () => {
 			const dpopFetch = createDpopFetch({ key });
@@ -1210,6 +1255,8 @@ describe('createDpopFetch', () => {
 			server.clearRequests();
 			const loop = `/redirect/302?to=${encodeURIComponent('/redirect/302?to=%2Fredirect%2F302')}`;
 			await expect(dpopFetch(`${server.origin}${loop}`)).rejects.toThrow(/more than 20 redirects/);
+			// the first request and 20 redirects followed, as fetch does: not one more
+			expect(server.requests).toHaveLength(21);
 		});
 	});
 

@@ -103,13 +103,14 @@ describe('createDpopProof', () => {
 	});
 
 	it('refuses an htu with credentials, which every server the proof reaches would read, without repeating them', async () => {
-		const error = await createDpopProof(key, { htm: 'GET', htu: 'https://user:s3cret@pds.example/a' }).catch(
-			(err: unknown) => err,
-		);
-		expect(error).toBeInstanceOf(TypeError);
-		expect((error as Error).message).toBe(
-			"a DPoP proof's htu must not contain credentials (a user name or password)",
-		);
+		// a password without a user name is a credential all the same
+		for (const htu of ['https://user:s3cret@pds.example/a', 'https://:s3cret@pds.example/a']) {
+			const error = await createDpopProof(key, { htm: 'GET', htu }).catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(TypeError);
+			expect((error as Error).message).toBe(
+				"a DPoP proof's htu must not contain credentials (a user name or password)",
+			);
+		}
 	});
 
 	it('refuses a nonce, ath or htm that is not a string', async () => {
@@ -342,6 +343,7 @@ describe('toHtu', () => {
 		['ftp://pds.example/x?secret', `toHtu's url must be an absolute http(s) URL, got "ftp://pds.example/x"`],
 		['/xrpc/foo', `toHtu's url must be an absolute http(s) URL, got "/xrpc/foo"`],
 		['https://u:p@pds.example/', "toHtu's url must not contain credentials (a user name or password)"],
+		['https://:p@pds.example/', "toHtu's url must not contain credentials (a user name or password)"],
 	])('throws a TypeError for %s, which no proof carries', (url, message) => {
 		expect(() => toHtu(url)).toThrow(new TypeError(message));
 	});

@@ -259,9 +259,14 @@ describe('createNodeFetch: signals, redirects and stale connections', () => {
 	const perSocket = new WeakMap<object, number>();
 	beforeAll(async () => {
 		other = await startHttpServer((request, response) => {
-			response
-				.writeHead(200, json)
-				.end(JSON.stringify({ authorization: request.headers.authorization ?? null }));
+			const { authorization, cookie, 'proxy-authorization': proxyAuthorization } = request.headers;
+			response.writeHead(200, json).end(
+				JSON.stringify({
+					authorization: authorization ?? null,
+					cookie: cookie ?? null,
+					proxyAuthorization: proxyAuthorization ?? null,
+				}),
+			);
 		});
 		server = await startHttpServer((request, response) => {
 			const socket = request.socket;
@@ -279,6 +284,14 @@ describe('createNodeFetch: signals, redirects and stale connections', () => {
 			}
 			if (request.url === '/away') {
 				response.writeHead(307, { location: `${other.origin}/` }).end();
+				return;
+			}
+			if (request.url === '/loop') {
+				response.writeHead(302, { location: '/loop' }).end();
+				return;
+			}
+			if (request.url === '/moved') {
+				response.writeHead(307, { location: '/target' }).end();
 				return;
 			}
 			if (request.url === '/target') {
@@ -343,9 +356,38 @@ describe('createNodeFetch: signals, redirects and stale connections', () => {
 		await manual.body?.cancel();
 	});
 
-	it('drops the Authorization header when a redirect leaves the origin', async () => {
-		const response = await local(`${server.origin}/away`, { headers: { authorization: 'DPoP secret' } });
-		expect(await response.json()).toEqual({ authorization: null });
+	it('drops the Authorization, Cookie and Proxy-Authorization headers when a redirect leaves the origin', async () => {
+		const response = await local(`${server.origin}/away`, {
+			headers: {
+				authorization: 'DPoP secret',
+				cookie: 'sid=secret',
+				'proxy-authorization': 'Basic c2VjcmV0',
+			},
+		});
+		expect(await response.json()).toEqual({ authorization: null, cookie: null, proxyAuthorization: null });
+	});
+
+	it('follows 20 redirects, as fetch does, and refuses the 21st', async () => {
+		const loops = () => server.requests.filter((request) => request.url === '/loop').length;
+		const before = loops();
+		await expect(local(`${server.origin}/loop`)).rejects.toThrow(/more than 20 redirects/);
+		// the first request and the 20 redirects followed: not one more
+		expect(loops() - before).toBe(21);
+	});
+
+	it('refuses to follow a 307 with a streamed body, which cannot be sent again', async () => {
+		const reached = () => server.requests.filter((request) => request.url === '/target').length;
+		const before = reached();
+		const body = new ReadableStream({
+			start(controller) {
+				controller.enqueue(new TextEncoder().encode('once'));
+				controller.close();
+			},
+		});
+		await expect(
+			local(`${server.origin}/moved`, { method: 'POST', body, duplex: 'half' } as RequestInit),
+		).rejects.toThrow(/cannot follow a redirect with a streamed body/);
+		expect(reached()).toBe(before);
 	});
 
 	it('sends a GET again on a fresh connection when the reused one was closed by the server', async () => {

@@ -19,6 +19,8 @@ describe('createNodeFetch: Location headers and response URLs, as fetch reads th
 				response.writeHead(302, [['location', Buffer.from('/café').toString('latin1')]]).end();
 			} else if (path === '/credentials') {
 				response.writeHead(302, { location: `http://user:secret@localhost:${server.port}/target` }).end();
+			} else if (path === '/ftp') {
+				response.writeHead(302, { location: `ftp://localhost:${server.port}/target` }).end();
 			} else if (path === '/invalid') {
 				response.writeHead(302, { location: 'http://[::1' }).end();
 			} else if (path === '/no-location') {
@@ -45,6 +47,14 @@ describe('createNodeFetch: Location headers and response URLs, as fetch reads th
 		expect(error).toBeInstanceOf(TypeError);
 		expect(error.message).toBe('fetch failed');
 		expect(error.cause.message).toContain('credentials');
+		expect(reached()).not.toContain('/target');
+	});
+
+	it('refuses a redirect to a protocol other than http(s), sending nothing to it', async () => {
+		const error = await local(`${server.origin}/ftp`).catch((e) => e);
+
+		expect(error).toBeInstanceOf(TypeError);
+		expect(error.message).toBe('fetch failed: unsupported protocol ftp:');
 		expect(reached()).not.toContain('/target');
 	});
 

@@ -14,12 +14,19 @@ describe('classifyAddress', () => {
 		['172.31.255.255', 'private'],
 		['192.168.1.1', 'private'],
 		['100.64.0.1', 'shared'],
+		// the whole of 100.64.0.0/10, to its last address: Alibaba Cloud's metadata service is in it
+		['100.100.100.200', 'shared'],
+		['100.127.255.255', 'shared'],
 		['169.254.169.254', 'link-local'],
 		['fe80::1', 'link-local'],
+		// fe80::/10 reaches as far as febf::
+		['febf::1', 'link-local'],
 		['fd12:3456::1', 'unique-local'],
 		['fc00::', 'unique-local'],
 		['fec0::1', 'unique-local'],
 		['224.0.0.1', 'multicast'],
+		// the whole of 224.0.0.0/4: SSDP's address is at its far end
+		['239.255.255.250', 'multicast'],
 		['ff02::1', 'multicast'],
 		['255.255.255.255', 'reserved'],
 		['192.0.2.1', 'reserved'],

@@ -59,4 +59,24 @@ describe('createGuardedLookup', () => {
 			address: '10.0.0.5',
 		});
 	});
+
+	it.each([
+		['one address', { all: false }],
+		['all addresses', { all: true }],
+	])('refuses a name any of whose addresses is private, not only the first (%s)', async (_, options) => {
+		// the socket may try every address it is given (happy eyeballs), not just the first
+		answering({
+			error: null,
+			addresses: [
+				{ address: '93.184.215.14', family: 4 },
+				{ address: '127.0.0.1', family: 4 },
+			],
+		});
+		const { error } = await lookUp('rebind.example', options);
+		expect(error).toMatchObject({
+			name: 'PrivateNetworkError',
+			host: 'rebind.example',
+			address: '127.0.0.1',
+		});
+	});
 });
