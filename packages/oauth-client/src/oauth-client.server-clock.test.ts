@@ -26,6 +26,28 @@ const statusOf = async (session: OAuthSession): Promise<number> => {
 	return response.status;
 };
 
+/**
+ * signs `did` in, puts `server` `skew` seconds off our clock, and signs it out from another
+ * process's client (the same store and key; it never heard from this server, so knows nothing
+ * of its clock); expects the grant ended at the server and the sign-out to say so.
+ */
+const signOutFromFreshProcess = async (server: TestOAuthServer, did: Did, skew: number) => {
+	const { client, sessions, key } = await createTestClient(server);
+	await signIn(server, client, did);
+	server.behaviour.clockSkewSeconds = skew;
+	const { client: fresh } = await createTestClient(server, { sessions, key });
+	const deleted: unknown[] = [];
+	fresh.addEventListener((event) => {
+		if (event.type === 'deleted') deleted.push(event);
+	});
+	await fresh.revoke(did);
+	expect(server.sessions(did).at(-1)).toMatchObject({
+		active: false,
+		revokedReason: 'revoked by the client',
+	});
+	await expect.poll(() => deleted).toEqual([expect.objectContaining({ revokedAtServer: true })]);
+};
+
 // a server whose clock differs from ours by more than it allows for refuses every proof and
 // assertion stamped on ours (`iat`): the client follows that server's clock, from its Date header
 describe('OAuthClient with servers whose clock differs from ours', () => {
@@ -144,39 +166,17 @@ describe('OAuthClient with servers whose clock differs from ours', () => {
 		expect(refusals()).toEqual([]);
 	});
 
-	/**
-	 * signs alice in, puts the server `skew` seconds off our clock, and signs her out from another
-	 * process's client (the same store and key; it never heard from this server, so knows nothing
-	 * of its clock); expects the grant ended at the server and the sign-out to say so.
-	 */
-	const signOutFromFreshClient = async (skew: number) => {
-		const { client, sessions, key } = await createTestClient(server);
-		await signIn(server, client, alice.did);
-		server.behaviour.clockSkewSeconds = skew;
-		const { client: fresh } = await createTestClient(server, { sessions, key });
-		const deleted: unknown[] = [];
-		fresh.addEventListener((event) => {
-			if (event.type === 'deleted') deleted.push(event);
-		});
-		await fresh.revoke(alice.did);
-		expect(server.sessions(alice.did).at(-1)).toMatchObject({
-			active: false,
-			revokedReason: 'revoked by the client',
-		});
-		await expect.poll(() => deleted).toEqual([expect.objectContaining({ revokedAtServer: true })]);
-	};
-
 	// the reference server answers a revocation 200 even when it refused the client: the client
 	// can tell nothing from the answer, so its assertion must not be refused for its clock
 	it('revokes from a fresh client whose clock is a few seconds ahead of the server', async () => {
-		await signOutFromFreshClient(-3);
+		await signOutFromFreshProcess(server, alice.did, -3);
 		expect(refusals()).toEqual([]);
 	});
 
 	// beyond the 5 s the assertion is dated back, the server refuses it, and still answers 200: the
 	// answer's Date, earlier than the assertion, tells the refusal; sent once more on its clock
 	it('revokes from a fresh client whose clock is 30 s ahead of the server, in a second request', async () => {
-		await signOutFromFreshClient(-30);
+		await signOutFromFreshProcess(server, alice.did, -30);
 		// each revocation (the refresh token's, the access token's), stamped on our clock, was
 		// refused unseen once: the shared clocks are left alone, so the next sign-in starts on ours
 		expect(refusals()).toEqual(['as /oauth/revoke invalid_client', 'as /oauth/revoke invalid_client']);
@@ -296,20 +296,7 @@ describe('OAuthClient signing out behind a server whose proofs take the referenc
 	// that clock, and the sign-out reports the grant revoked only once it is
 	for (const skew of [90, 150]) {
 		it(`revokes from a fresh client whose clock is ${skew} s behind the server, in a second request`, async () => {
-			const { client, sessions, key } = await createTestClient(server);
-			await signIn(server, client, alice.did);
-			server.behaviour.clockSkewSeconds = skew;
-			const { client: fresh } = await createTestClient(server, { sessions, key });
-			const deleted: unknown[] = [];
-			fresh.addEventListener((event) => {
-				if (event.type === 'deleted') deleted.push(event);
-			});
-			await fresh.revoke(alice.did);
-			expect(server.sessions(alice.did).at(-1)).toMatchObject({
-				active: false,
-				revokedReason: 'revoked by the client',
-			});
-			await expect.poll(() => deleted).toEqual([expect.objectContaining({ revokedAtServer: true })]);
+			await signOutFromFreshProcess(server, alice.did, skew);
 			const refusals = server.stats.rejections.map((r) => `${r.server} ${r.path} ${r.error}`);
 			expect(refusals).toEqual(['as /oauth/revoke invalid_client', 'as /oauth/revoke invalid_client']);
 		});
