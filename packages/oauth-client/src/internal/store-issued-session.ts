@@ -8,37 +8,37 @@ import { isTransient } from './transient-failure.ts';
 export const accessTokenOf = (stored: unknown): unknown =>
 	(stored as { tokenSet?: { access_token?: unknown } } | null | undefined)?.tokenSet?.access_token;
 
-/** what is stored for `did` before a retry: a failed read is "unknown", not "none". */
-const readBeforeRetry = async (sessions: SessionStore, did: Did): Promise<{ value: unknown } | undefined> => {
-	try {
-		return { value: (await sessions.get(did)) ?? undefined };
-	} catch {
-		return undefined;
-	}
-};
-
 /**
- * what is stored for `did` (`undefined`: none), read before a sign-in replaces it: a read that
- * fails with a transient error is made again after each pause of `STORE_RETRY_DELAYS_MS`, as the
- * write is. the replaced grant is revoked from what it reads: without it, that grant would stay
- * live at its server, stored nowhere, and the write's retries could not tell it from another's.
- * undefined when the read still fails, or fails for good (a sign-in is not failed for an old
- * session).
+ * what is stored for `did` (`value` undefined: none), or undefined when the read fails: "unknown",
+ * not "none". a read that fails with a transient error is made again after each of `pauses`.
  */
-export const readBeforeReplacing = async (
+const readStored = async (
 	sessions: SessionStore,
 	did: Did,
+	pauses: readonly number[] = [],
 ): Promise<{ value: unknown } | undefined> => {
 	for (let attempt = 0; ; attempt++) {
 		try {
 			return { value: (await sessions.get(did)) ?? undefined };
 		} catch (err) {
-			const pause = STORE_RETRY_DELAYS_MS[attempt];
+			const pause = pauses[attempt];
 			if (pause === undefined || !isTransient(err)) return undefined;
 			await new Promise((resolve) => setTimeout(resolve, pause));
 		}
 	}
 };
+
+/**
+ * what is stored for `did`, read before a sign-in replaces it, through a passing failure as the
+ * write is (after each pause of `STORE_RETRY_DELAYS_MS`): the replaced grant is revoked from what
+ * it reads, and without it that grant would stay live at its server, stored nowhere, and the
+ * write's retries could not tell it from another's. undefined when the read still fails, or fails
+ * for good (a sign-in is not failed for an old session).
+ */
+export const readBeforeReplacing = (
+	sessions: SessionStore,
+	did: Did,
+): Promise<{ value: unknown } | undefined> => readStored(sessions, did, STORE_RETRY_DELAYS_MS);
 
 /**
  * stores a session whose tokens were just issued. a write that fails with a transient error
@@ -72,13 +72,13 @@ export const storeIssuedSession = async (
 			if (pause === undefined || !isTransient(err)) {
 				// a write can land and still fail (the reply lost after the commit): the session is
 				// stored then, and the caller would revoke the tokens it holds
-				const stored = await readBeforeRetry(sessions, did);
+				const stored = await readStored(sessions, did);
 				if (stored !== undefined && accessTokenOf(stored.value) === session.tokenSet.access_token) return;
 				throw err;
 			}
 			await new Promise((resolve) => setTimeout(resolve, pause));
 		}
-		const stored = await readBeforeRetry(sessions, did);
+		const stored = await readStored(sessions, did);
 		if (stored !== undefined) {
 			if (accessTokenOf(stored.value) === session.tokenSet.access_token) return;
 			if (!replaces(stored.value)) throw first;
@@ -100,7 +100,7 @@ export const storedByAnother = async (
 	replaces: (stored: unknown) => boolean,
 	written: StoredSession | undefined,
 ): Promise<unknown> => {
-	const stored = await readBeforeRetry(sessions, did);
+	const stored = await readStored(sessions, did);
 	if (stored === undefined || stored.value === undefined) return undefined;
 	const theirs = accessTokenOf(stored.value) !== written?.tokenSet.access_token && !replaces(stored.value);
 	return theirs ? stored.value : undefined;
