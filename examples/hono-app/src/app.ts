@@ -76,6 +76,8 @@ export interface AppSession {
 	startedAt?: number | undefined;
 	/** a sign-out record only: when the account was signed out, in milliseconds since the epoch. */
 	signedOutAt?: number | undefined;
+	/** the `state` of the callback that began this session: a reload of it goes home, not to an error. */
+	callbackState?: string | undefined;
 }
 
 /** the key of an account's sign-out record: session ids are base64url, so never contain `:`. */
@@ -182,7 +184,9 @@ export const createApp = (options: CreateAppOptions): Hono => {
 	 * here, so a session ends for good when it is deleted (sign-out) or expires, whatever a browser
 	 * or a thief kept. a cookie that names no live session is dropped.
 	 */
-	const currentSession = async (c: Context): Promise<{ id: string; did: Did } | undefined> => {
+	const currentSession = async (
+		c: Context,
+	): Promise<{ id: string; did: Did; callbackState: string | undefined } | undefined> => {
 		const id = await sessionId(c);
 		const session = id === undefined ? undefined : await appSessions.get(id);
 		if (id === undefined || session === undefined || session.expiresAt <= Date.now()) {
@@ -197,11 +201,14 @@ export const createApp = (options: CreateAppOptions): Hono => {
 			await endSession(c, id);
 			return undefined;
 		}
-		return { id, did: session.did };
+		return { id, did: session.did, callbackState: session.callbackState };
 	};
 
-	/** signs the browser in as `did`, with a new session: never one the browser brought along. */
-	const startSession = async (c: Context, did: Did): Promise<void> => {
+	/**
+	 * signs the browser in as `did`, with a new session: never one the browser brought along.
+	 * `callbackState`: the state of the callback that signed it in.
+	 */
+	const startSession = async (c: Context, did: Did, callbackState: string | undefined): Promise<void> => {
 		// an earlier session in this browser ends; the new id is unguessable (192 random bits), so
 		// nobody can plant one here beforehand and share it (session fixation)
 		const previous = await sessionId(c);
@@ -209,7 +216,7 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		const id = randomToken();
 		const startedAt = Date.now();
 		const expiresAt = startedAt + SESSION_MAX_AGE * 1000;
-		await appSessions.set(id, { did, startedAt, expiresAt }, { expiresAt });
+		await appSessions.set(id, { did, startedAt, expiresAt, callbackState }, { expiresAt });
 		// the signature lets a forged cookie be refused without a store lookup, and rotating
 		// COOKIE_SECRET ends every session at once; the id alone is what makes it unguessable
 		await setSignedCookie(c, sessionName, id, cookieSecret, { ...sessionCookie, maxAge: SESSION_MAX_AGE });
@@ -416,12 +423,14 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		try {
 			result = await oauth.callback(callbackUrl.searchParams);
 		} catch (error) {
-			// a reload of a callback that signed this browser in (its state is used up): the visitor
-			// is signed in, so home rather than an error page. a forged link lands there too, harmlessly
+			// a reload of the callback that signed this browser in (its state is used up): the visitor
+			// is signed in by it, so home rather than an error page. any other callback's failure shows
+			const state = callbackUrl.searchParams.get('state');
 			if (
 				error instanceof OAuthCallbackError &&
 				error.error === 'invalid_state' &&
-				(await currentSession(c)) !== undefined
+				state !== null &&
+				(await currentSession(c))?.callbackState === state
 			) {
 				return c.redirect('/');
 			}
@@ -451,7 +460,7 @@ export const createApp = (options: CreateAppOptions): Hono => {
 			bindings.filter((binding) => binding !== appState.binding),
 		);
 		// the cookie gets a random session id; the DID stays here and the tokens in the OAuth store
-		await startSession(c, session.did);
+		await startSession(c, session.did, callbackUrl.searchParams.get('state') ?? undefined);
 		return c.redirect(safeReturnTo(appState.returnTo));
 	});
 
