@@ -1,6 +1,6 @@
 import { queryObjects } from 'node:v8';
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { LockTimeoutError } from './errors.ts';
 import { createMemoryLock } from './lock.ts';
@@ -28,6 +28,32 @@ describe('createMemoryLock', () => {
 		);
 		expect(maxInside).toBe(1);
 		expect(events).toEqual([0, 1, 2, 3, 4].flatMap((i) => [`start ${i}`, `end ${i}`]));
+	});
+
+	// a refresh holds the account's lock while it reads three documents within the client's timeout
+	// (10 s) and sends the token request within three times it: a sign-out waiting behind a slow
+	// but live refresh must outlast it, about 60 s at worst
+	it('waits 90 s by default before failing a waiter', async () => {
+		vi.useFakeTimers();
+		try {
+			const lock = createMemoryLock();
+			let release!: () => void;
+			const holding = lock('a', () => new Promise<void>((resolve) => (release = resolve)));
+			let outcome: unknown;
+			const waiting = lock('a', async () => 'ran').then(
+				(value) => (outcome = value),
+				(err: unknown) => (outcome = err),
+			);
+			await vi.advanceTimersByTimeAsync(89_999);
+			expect(outcome).toBeUndefined();
+			await vi.advanceTimersByTimeAsync(1);
+			expect(outcome).toBeInstanceOf(LockTimeoutError);
+			expect(outcome).toMatchObject({ timeout: 90_000 });
+			release();
+			await Promise.all([holding, waiting]);
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 
 	it('lets different names run at the same time', async () => {

@@ -13,7 +13,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface MemoryLockOptions {
 	/**
 	 * how long to wait for the lock, in milliseconds, before failing with `LockTimeoutError`.
-	 * default 30 000: longer than a refresh can take, so waiting out a live refresh succeeds. at
+	 * default 90 000: longer than a refresh takes (the DID document, the PDS's and the authorization
+	 * server's metadata each within the client's `timeout`, 10 s by default, and the token request
+	 * within three times it: about 60 s at worst), so waiting out a live refresh succeeds. at
 	 * most 2^31 - 1 (a timer's limit); `Infinity` waits for ever.
 	 */
 	timeout?: number | undefined;
@@ -25,7 +27,7 @@ export interface MemoryLockOptions {
  * it does finish. enough for one process; use a distributed lock for several.
  */
 export const createMemoryLock = (options: MemoryLockOptions = {}): LockFunction => {
-	const { timeout = 30_000 } = options;
+	const { timeout = 90_000 } = options;
 	// a timer fires at once past 2^31 - 1 ms (about 24.8 days): longer waits are refused, and
 	// Infinity (wait for ever) sets none. a number only: `true` and '0x10' compare as 1 and 16
 	if (

@@ -1,12 +1,19 @@
 /**
- * how long a lease lasts without renewal, in milliseconds. longer than a refresh can take
- * (the authorization server's 10 s request limit, plus reading and writing the session), and
- * renewed while held besides: a crashed holder frees the name within this time.
+ * how long a lease lasts without renewal, in milliseconds. renewed while held: a crashed holder
+ * frees the name within this time.
  */
 export const DEFAULT_LEASE_MS: number = 30_000;
 
 /** how much longer than a lease a waiter waits by default: enough to outlast a crashed holder's lease. */
 export const WAIT_MARGIN_MS: number = 5_000;
+
+/**
+ * the least a waiter waits by default, in milliseconds: longer than a live holder's refresh takes
+ * (the DID document, the PDS's and the authorization server's metadata each within the client's
+ * `timeout`, 10 s by default, and the token request within three times it: about 60 s at worst,
+ * plus reading and writing the session).
+ */
+export const MIN_DEFAULT_WAIT_MS: number = 90_000;
 
 /** the first retry delay while waiting, in milliseconds; it doubles up to `DEFAULT_MAX_RETRY_DELAY_MS`. */
 export const DEFAULT_RETRY_DELAY_MS: number = 25;

@@ -11,6 +11,7 @@ import {
 	DEFAULT_MAX_RETRY_DELAY_MS,
 	DEFAULT_PREFIX,
 	DEFAULT_RETRY_DELAY_MS,
+	MIN_DEFAULT_WAIT_MS,
 	RELEASE_WAIT_MS,
 	WAIT_MARGIN_MS,
 } from './constants.ts';
@@ -37,7 +38,8 @@ export interface RedisLockOptions {
 	renewMs?: number | undefined;
 	/**
 	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
-	 * default `leaseMs` + 5 000, so a waiter outlasts a crashed holder's lease. 0: try once. the
+	 * default `leaseMs` + 5 000, so a waiter outlasts a crashed holder's lease, and at least 90 000,
+	 * so it outlasts a live holder's refresh. 0: try once. the
 	 * first `SET` gets the whole `timeout` for its answer, whatever `waitMs` is; a later one gets
 	 * the time left of `waitMs`, or 1 s if less is left, never more than `timeout`. so a Redis that
 	 * stops answering fails the call with `LockUnavailableError` by the later of `waitMs` + 1 s
@@ -104,7 +106,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 	// and a longer interval would fire every millisecond (so it is refused when given)
 	const {
 		renewMs = Math.min(Math.max(1, Math.floor(leaseMs / 3)), MAX_TIMER_MS),
-		waitMs = leaseMs + WAIT_MARGIN_MS,
+		waitMs = Math.max(leaseMs + WAIT_MARGIN_MS, MIN_DEFAULT_WAIT_MS),
 	} = options;
 	if (!(isTimerDelay(renewMs) && renewMs < leaseMs)) {
 		throw new TypeError(

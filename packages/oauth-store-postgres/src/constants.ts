@@ -20,12 +20,14 @@ export const DEFAULT_PURGE_LIMIT: number = 500;
 export const DEFAULT_PURGE_INTERVAL: number = 100;
 
 /**
- * how long a waiter waits for a busy lock by default, in milliseconds: longer than a refresh can
- * take (the authorization server's 10 s request limit, plus reading and writing the session).
+ * how long a waiter waits for a busy lock by default, in milliseconds: longer than a refresh
+ * takes (the DID document, the PDS's and the authorization server's metadata each within the
+ * client's `timeout`, 10 s by default, and the token request within three times it: about 60 s at
+ * worst, plus reading and writing the session).
  * a crashed holder does not make anyone wait this long: the server frees its lock when its
  * connection closes.
  */
-export const DEFAULT_WAIT_MS: number = 30_000;
+export const DEFAULT_WAIT_MS: number = 90_000;
 
 /** the first retry delay while waiting, in milliseconds; it doubles up to `DEFAULT_MAX_RETRY_DELAY_MS`. */
 export const DEFAULT_RETRY_DELAY_MS: number = 10;

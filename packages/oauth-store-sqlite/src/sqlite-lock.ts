@@ -24,7 +24,9 @@ export interface SqliteLockOptions {
 	table?: string | undefined;
 	/**
 	 * how long to wait for a lock, in milliseconds, before failing with `LockTimeoutError`;
-	 * default 30 000, longer than a refresh can take.
+	 * default 90 000, longer than a refresh takes (the DID document, the PDS's and the authorization
+	 * server's metadata each within the client's `timeout`, 10 s by default, and the token request
+	 * within three times it: about 60 s at worst).
 	 */
 	timeout?: number | undefined;
 	/**
@@ -127,7 +129,7 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		throw new TypeError(`now must be a function returning milliseconds since the epoch, got ${typeof now}`);
 	}
 	const quoted = quoteTable('table', table);
-	const timeout = positive('timeout', options.timeout, 30_000);
+	const timeout = positive('timeout', options.timeout, 90_000);
 	const lease = positive('lease', options.lease, 30_000);
 	// renewed on a timer every third of it
 	if (!isTimerDelay(lease / 3)) {
