@@ -577,6 +577,24 @@ describe('OAuthClient.authorize', () => {
 		expect((error as DiscoveryError).code).toBe('insecure_protocol');
 	});
 
+	// only a token request, which spends a code or refresh token once sent, is waited for longer
+	it('gives up on a slow PAR endpoint after the timeout itself, not three times it', async () => {
+		const { client, states } = await createTestClient(server, { timeout: 300 });
+		server.behaviour.parDelayMs = 700;
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
+			.catch((err: unknown) => err);
+		expect(error).toMatchObject({ name: 'OAuthTransientError', kind: 'timeout' });
+		expect((error as Error).message).toContain('within 300 ms');
+		expect(states.map.size).toBe(0);
+		// the server still answers the abandoned request: let it, before the next test
+		await expect
+			.poll(() => server.stats.requests.filter((request) => request.path === '/oauth/par').at(-1)?.status, {
+				timeout: 10_000,
+			})
+			.not.toBe(0);
+	});
+
 	it('aborts when the caller gives up', async () => {
 		const { client } = await createTestClient(server);
 		server.behaviour.parDelayMs = 2000;

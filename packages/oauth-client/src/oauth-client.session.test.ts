@@ -521,6 +521,14 @@ describe('OAuthClient sessions', () => {
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
 	});
 
+	// three times the longest timeout is past what a timer takes (it would fire at once): capped there
+	it('signs in and refreshes with the longest timeout taken, 2^31 - 1 ms', async () => {
+		const { client } = await createTestClient(server, { timeout: 2 ** 31 - 1 });
+		const { session } = await signIn(server, client, alice.did);
+		await session.refresh();
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
 	it('gives up on a slow token endpoint after three times its timeout, keeping the session', async () => {
 		const { client, sessions } = await createTestClient(server, { timeout: 150 });
 		await signIn(server, client, alice.did);

@@ -269,4 +269,34 @@ describe('storing issued tokens after a transient store failure', () => {
 		);
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
 	});
+
+	it('keeps a sign-in over a stored session it cannot read, whose first write fails for a moment', async () => {
+		const { client, sessions } = await createTestClient(server);
+		// a value in an older or broken shape: the write's retry compares what it reads with it as is
+		sessions.map.set(alice.did, { tokenSet: { access_token: 'at-unreadable' } } as never);
+		const tried = failWrites(sessions, 1, () => new PassingStoreError('reconnecting'));
+
+		await signIn(server, client, alice.did);
+		expect(tried.count).toBe(2);
+		expect(sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(
+			server.sessions(alice.did).at(-1)?.refreshToken,
+		);
+	});
+
+	it('reads the session a sign-in replaces once when the store refuses it for good', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const get = sessions.get.bind(sessions);
+		const reads = { count: 0 };
+		sessions.get = async (key: string) => {
+			reads.count++;
+			if (reads.count === 1) throw new Error('cannot decrypt');
+			return get(key);
+		};
+
+		await signIn(server, client, alice.did);
+		// no pause under the account's lock for a failure that will not pass
+		expect(reads.count).toBe(1);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+	});
 });
