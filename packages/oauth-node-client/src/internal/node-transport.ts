@@ -49,12 +49,6 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 // a pooled connection unused this long is closed: under the 5 s that Node servers keep one
 // (a server's own `Keep-Alive: timeout=` hint, when shorter, wins)
 const FREE_SOCKET_TIMEOUT_MS = 4_000;
-// connections to one origin at most, open or kept idle: requests past it wait for one. a burst of
-// thousands of calls otherwise opens as many TLS connections at once (Node's agents set no limit),
-// whose handshakes stalled the event loop for seconds, past the timers of work queued behind
-// them (a sign-out's 5 s revocation budget ran out before it was sent); kept idle, they are
-// reused by the next burst rather than opened again
-const MAX_SOCKETS_PER_ORIGIN = 256;
 const DEFAULT_INACTIVITY_MS = 300_000;
 // as Node's fetch: the time a connection may take to open, apart from the silence allowed after
 const DEFAULT_CONNECT_MS = 10_000;
@@ -100,13 +94,7 @@ export const createNodeTransport = (
 	let httpAgent: HttpAgent | undefined;
 	let httpsAgent: HttpsAgent;
 	const setUp = (loaded: NodeHttpModules) => {
-		const agentOptions = {
-			keepAlive: true,
-			timeout: FREE_SOCKET_TIMEOUT_MS,
-			scheduling: 'lifo' as const,
-			maxSockets: MAX_SOCKETS_PER_ORIGIN,
-			maxFreeSockets: MAX_SOCKETS_PER_ORIGIN,
-		};
+		const agentOptions = { keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS, scheduling: 'lifo' as const };
 		const httpsReady = new loaded.https.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
 		const httpReady = new loaded.http.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
 		// createConnection's callback form is untyped
