@@ -32,7 +32,7 @@ describe('createMemoryLock', () => {
 
 	// a refresh holds the account's lock while it reads three documents within the client's timeout
 	// (10 s) and sends the token request within three times it: a sign-out waiting behind a slow
-	// but live refresh must outlast it, about 60 s at worst
+	// but live refresh must outlast it, about 60 s when each is tried once
 	it('waits 90 s by default before failing a waiter', async () => {
 		vi.useFakeTimers();
 		try {

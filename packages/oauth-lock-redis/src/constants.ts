@@ -10,7 +10,7 @@ export const WAIT_MARGIN_MS: number = 5_000;
 /**
  * the least a waiter waits by default, in milliseconds: longer than a live holder's refresh takes
  * (the DID document, the PDS's and the authorization server's metadata each within the client's
- * `timeout`, 10 s by default, and the token request within three times it: about 60 s at worst,
+ * `timeout`, 10 s by default, and the token request within three times it: about 60 s when each is tried once,
  * plus reading and writing the session).
  */
 export const MIN_DEFAULT_WAIT_MS: number = 90_000;

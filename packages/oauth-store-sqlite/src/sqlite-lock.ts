@@ -26,7 +26,7 @@ export interface SqliteLockOptions {
 	 * how long to wait for a lock, in milliseconds, before failing with `LockTimeoutError`;
 	 * default 90 000, longer than a refresh takes (the DID document, the PDS's and the authorization
 	 * server's metadata each within the client's `timeout`, 10 s by default, and the token request
-	 * within three times it: about 60 s at worst).
+	 * within three times it: about 60 s when each is tried once).
 	 */
 	timeout?: number | undefined;
 	/**
