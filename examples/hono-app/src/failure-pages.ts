@@ -43,7 +43,7 @@ const isPassing = (error: unknown): boolean =>
 const CALLBACK_MESSAGES: Record<string, string> = {
 	// not only a user who declined: the reference server sends it for a request that expired on
 	// its page, or an account that is deactivated, so the page does not say who chose it
-	access_denied: `the sign-in was not completed (declined, or it expired at your account's server), so nothing was shared with this app. ${START_AGAIN}`,
+	access_denied: `the sign-in was not completed (declined, expired, or refused by your account's server), so nothing was shared with this app. ${START_AGAIN}`,
 	invalid_state: `this sign-in link was already used or is unknown. ${START_AGAIN}`,
 	expired_state: `this sign-in took longer than 10 minutes. ${START_AGAIN}`,
 	missing_state: `this is not a complete sign-in response. ${START_AGAIN}`,

@@ -35,7 +35,10 @@ export const TOKEN_RESPONSE_MAX_BYTES: number = 64 * 1024;
 /** OAuth error bodies are a code and a sentence. */
 export const ERROR_RESPONSE_MAX_BYTES: number = 16 * 1024;
 
-/** the time limit for a request to the authorization server (PAR, token, revocation). */
+/**
+ * the time limit for a request to the authorization server (PAR; a token request gets
+ * `TOKEN_REQUEST_TIMEOUT_FACTOR` times it, a revocation at most `REVOCATION_TIMEOUT_MS`).
+ */
 export const AS_REQUEST_TIMEOUT_MS: number = 10 * 1000;
 
 /**

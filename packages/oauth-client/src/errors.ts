@@ -29,7 +29,8 @@ export type OAuthClientErrorCode =
 
 /**
  * the authorization callback failed: the server sent an error (`access_denied` when the user
- * declined), or the callback did not pass our checks. `error` is the server's OAuth error code,
+ * declined, or the server refused the sign-in for another reason: an expired request, a deactivated
+ * account, among others; see `errorDescription`), or the callback did not pass our checks. `error` is the server's OAuth error code,
  * or one of ours: `duplicate_parameter` (`code`, `state`, `iss` or `error` given twice),
  * `invalid_request` (an empty `error`), `missing_state`, `invalid_state` (unknown or already used),
  * `expired_state`, `missing_iss`, `issuer_mismatch`, `missing_code`.

@@ -15,7 +15,8 @@ export interface MemoryLockOptions {
 	 * how long to wait for the lock, in milliseconds, before failing with `LockTimeoutError`.
 	 * default 90 000: longer than a refresh takes (the DID document, the PDS's and the authorization
 	 * server's metadata each within the client's `timeout`, 10 s by default, and the token request
-	 * within three times it: about 60 s when each is tried once), so waiting out a live refresh succeeds. at
+	 * within three times it: about 60 s when each is tried once), so waiting out a live refresh succeeds (one whose token request is
+	 * retried for a DPoP nonce or the server's clock, and slow each time, can take longer). at
 	 * most 2^31 - 1 (a timer's limit); `Infinity` waits for ever.
 	 */
 	timeout?: number | undefined;

@@ -67,7 +67,9 @@ export interface OAuthClientOptions {
 	/** the clock, in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
 	/**
-	 * the time limit for each request to an authorization server or for a discovery document, for
+	 * the time limit for each request to an authorization server (three times it, at most 2³¹−1 ms,
+	 * for a token request: the code exchange or a refresh, which spends its code or refresh token once
+	 * sent) or for a discovery document, for
 	 * resolving the handle or DID given to `authorize`, and for resolving an account's DID afresh
 	 * (in the callback and before each refresh), in milliseconds; default 10 000. a request over
 	 * it fails with a transient error; a resolution over it, as the identity not resolvable.

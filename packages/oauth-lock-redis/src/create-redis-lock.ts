@@ -39,7 +39,7 @@ export interface RedisLockOptions {
 	/**
 	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
 	 * default `leaseMs` + 5 000, so a waiter outlasts a crashed holder's lease, and at least 90 000,
-	 * so it outlasts a live holder's refresh. 0: try once. the
+	 * so it outlasts a live holder's refresh whose requests are each tried once. 0: try once. the
 	 * first `SET` gets the whole `timeout` for its answer, whatever `waitMs` is; a later one gets
 	 * the time left of `waitMs`, or 1 s if less is left, never more than `timeout`. so a Redis that
 	 * stops answering fails the call with `LockUnavailableError` by the later of `waitMs` + 1 s

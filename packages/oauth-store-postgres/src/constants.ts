@@ -22,8 +22,9 @@ export const DEFAULT_PURGE_INTERVAL: number = 100;
 /**
  * how long a waiter waits for a busy lock by default, in milliseconds: longer than a refresh
  * takes (the DID document, the PDS's and the authorization server's metadata each within the
- * client's `timeout`, 10 s by default, and the token request within three times it: about 60 s at
- * worst, plus reading and writing the session).
+ * client's `timeout`, 10 s by default, and the token request within three times it: about 60 s when
+ * each is tried once, plus reading and writing the session; a token request retried for a DPoP
+ * nonce or the server's clock gets its limit again).
  * a crashed holder does not make anyone wait this long: the server frees its lock when its
  * connection closes.
  */

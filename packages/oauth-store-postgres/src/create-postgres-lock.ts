@@ -31,7 +31,7 @@ export interface PostgresLockOptions {
 	prefix?: string | undefined;
 	/**
 	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
-	 * default 90 000, longer than a refresh takes. 0: try once. the first attempt gets `timeout`
+	 * default 90 000, longer than a refresh takes when each of its requests is tried once. 0: try once. the first attempt gets `timeout`
 	 * for its connection and `timeout` again for its query; a later one gets one deadline for both:
 	 * the time left of `waitMs`, or 1 s if less is left, and never more than `timeout`. so a
 	 * database that stops answering fails the call with `LockUnavailableError` by the later of

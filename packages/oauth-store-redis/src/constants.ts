@@ -1,7 +1,7 @@
 /**
  * how long one store operation may take, waiting for a connection included, in milliseconds.
- * a refresh reads and writes the session inside its lock: with the authorization server's 10 s
- * limit, two operations at 5 s each still fit well inside a 30 s lock lease.
+ * a refresh reads and writes the session inside its lock: two operations at 5 s each, a small part
+ * of the refresh's time (its token request alone may take 30 s).
  */
 export const DEFAULT_TIMEOUT_MS: number = 5_000;
 

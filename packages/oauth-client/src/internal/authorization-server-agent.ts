@@ -43,7 +43,7 @@ export interface AuthorizationServerAgentOptions {
 	now: () => number;
 	/** the clock each server's proofs and assertions are stamped with (shared by the clients on one clock). */
 	clocks: ServerClocks;
-	/** the time limit for each request, in milliseconds. */
+	/** the time limit for each request, in milliseconds (three times it for a token request). */
 	timeout: number;
 	/** refuse a successful token response without a `DPoP-Nonce` header (the atproto rule). */
 	requireDpopNonce: boolean;
