@@ -22,7 +22,7 @@ export {
 	type TransientErrorKind,
 	UnreadableSessionError,
 } from './errors.ts';
-export { createMemoryLock, type LockFunction, type MemoryLockOptions } from './lock.ts';
+export { createMemoryLock, LOCK_WAIT_MS, type LockFunction, type MemoryLockOptions } from './lock.ts';
 export { OAuthClient } from './oauth-client.ts';
 export type {
 	AuthorizeOptions,

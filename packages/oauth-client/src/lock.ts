@@ -1,3 +1,4 @@
+import { AS_REQUEST_TIMEOUT_MS, TOKEN_REQUEST_TIMEOUT_FACTOR } from './constants.ts';
 import { LockTimeoutError } from './errors.ts';
 
 /**
@@ -9,15 +10,23 @@ export type LockFunction = <T>(name: string, fn: () => Promise<T>) => Promise<T>
 /** the longest delay a timer keeps, in milliseconds: a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/**
+ * how long a refresh lock's waiter waits by default, in milliseconds (90 000), in every lock:
+ * longer than a refresh takes with the client's default `timeout`, so a sign-out waiting out a live
+ * refresh succeeds. a refresh reads the DID document and the PDS's and the authorization server's
+ * metadata, each within `timeout`, and sends the token request within
+ * `TOKEN_REQUEST_TIMEOUT_FACTOR` times it: 60 s when each is tried once; half as much again for the
+ * session's read and write. (one whose token request is retried for a DPoP nonce or the server's
+ * clock, and slow each time, can take longer.)
+ */
+export const LOCK_WAIT_MS: number = (3 + TOKEN_REQUEST_TIMEOUT_FACTOR) * AS_REQUEST_TIMEOUT_MS * 1.5;
+
 /** options for `createMemoryLock`. */
 export interface MemoryLockOptions {
 	/**
 	 * how long to wait for the lock, in milliseconds, before failing with `LockTimeoutError`.
-	 * default 90 000: longer than a refresh takes (the DID document, the PDS's and the authorization
-	 * server's metadata each within the client's `timeout`, 10 s by default, and the token request
-	 * within three times it: about 60 s when each is tried once), so waiting out a live refresh succeeds (one whose token request is
-	 * retried for a DPoP nonce or the server's clock, and slow each time, can take longer). at
-	 * most 2^31 - 1 (a timer's limit); `Infinity` waits for ever.
+	 * default `LOCK_WAIT_MS` (90 000), longer than a refresh takes. at most 2^31 - 1 (a timer's
+	 * limit); `Infinity` waits for ever.
 	 */
 	timeout?: number | undefined;
 }
@@ -28,7 +37,7 @@ export interface MemoryLockOptions {
  * it does finish. enough for one process; use a distributed lock for several.
  */
 export const createMemoryLock = (options: MemoryLockOptions = {}): LockFunction => {
-	const { timeout = 90_000 } = options;
+	const { timeout = LOCK_WAIT_MS } = options;
 	// a timer fires at once past 2^31 - 1 ms (about 24.8 days): longer waits are refused, and
 	// Infinity (wait for ever) sets none. a number only: `true` and '0x10' compare as 1 and 16
 	if (

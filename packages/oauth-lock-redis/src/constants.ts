@@ -7,14 +7,6 @@ export const DEFAULT_LEASE_MS: number = 30_000;
 /** how much longer than a lease a waiter waits by default: enough to outlast a crashed holder's lease. */
 export const WAIT_MARGIN_MS: number = 5_000;
 
-/**
- * the least a waiter waits by default, in milliseconds: longer than a live holder's refresh takes
- * (the DID document, the PDS's and the authorization server's metadata each within the client's
- * `timeout`, 10 s by default, and the token request within three times it: about 60 s when each is tried once,
- * plus reading and writing the session).
- */
-export const MIN_DEFAULT_WAIT_MS: number = 90_000;
-
 /** the first retry delay while waiting, in milliseconds; it doubles up to `DEFAULT_MAX_RETRY_DELAY_MS`. */
 export const DEFAULT_RETRY_DELAY_MS: number = 25;
 

@@ -1,4 +1,9 @@
-import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
+import {
+	LOCK_WAIT_MS,
+	type LockFunction,
+	LockTimeoutError,
+	LockUnavailableError,
+} from '@atcute/oauth-client';
 import { attemptLimit } from '@atcute-oauth/internal/attempt-limit';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
@@ -11,7 +16,6 @@ import {
 	DEFAULT_MAX_RETRY_DELAY_MS,
 	DEFAULT_PREFIX,
 	DEFAULT_RETRY_DELAY_MS,
-	MIN_DEFAULT_WAIT_MS,
 	RELEASE_WAIT_MS,
 	WAIT_MARGIN_MS,
 } from './constants.ts';
@@ -38,7 +42,7 @@ export interface RedisLockOptions {
 	renewMs?: number | undefined;
 	/**
 	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
-	 * default `leaseMs` + 5 000, so a waiter outlasts a crashed holder's lease, and at least 90 000,
+	 * default `leaseMs` + 5 000, so a waiter outlasts a crashed holder's lease, and at least `LOCK_WAIT_MS` of `@atcute/oauth-client` (90 000),
 	 * so it outlasts a live holder's refresh whose requests are each tried once. 0: try once. the
 	 * first `SET` gets the whole `timeout` for its answer, whatever `waitMs` is; a later one gets
 	 * the time left of `waitMs`, or 1 s if less is left, never more than `timeout`. so a Redis that
@@ -106,7 +110,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 	// and a longer interval would fire every millisecond (so it is refused when given)
 	const {
 		renewMs = Math.min(Math.max(1, Math.floor(leaseMs / 3)), MAX_TIMER_MS),
-		waitMs = Math.max(leaseMs + WAIT_MARGIN_MS, MIN_DEFAULT_WAIT_MS),
+		waitMs = Math.max(leaseMs + WAIT_MARGIN_MS, LOCK_WAIT_MS),
 	} = options;
 	if (!(isTimerDelay(renewMs) && renewMs < leaseMs)) {
 		throw new TypeError(

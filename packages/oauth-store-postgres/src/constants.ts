@@ -1,7 +1,9 @@
+import { LOCK_WAIT_MS } from '@atcute/oauth-client';
+
 /**
  * how long one store or lock query may take, waiting for a pool connection included, in
  * milliseconds. a refresh reads and writes the session inside its lock: two operations at 5 s
- * each still fit well beside the authorization server's 10 s limit.
+ * each, a small part of what a refresh may take.
  */
 export const DEFAULT_TIMEOUT_MS: number = 5_000;
 
@@ -20,15 +22,11 @@ export const DEFAULT_PURGE_LIMIT: number = 500;
 export const DEFAULT_PURGE_INTERVAL: number = 100;
 
 /**
- * how long a waiter waits for a busy lock by default, in milliseconds: longer than a refresh
- * takes (the DID document, the PDS's and the authorization server's metadata each within the
- * client's `timeout`, 10 s by default, and the token request within three times it: about 60 s when
- * each is tried once, plus reading and writing the session; a token request retried for a DPoP
- * nonce or the server's clock gets its limit again).
- * a crashed holder does not make anyone wait this long: the server frees its lock when its
- * connection closes.
+ * how long a waiter waits for a busy lock by default, in milliseconds: `LOCK_WAIT_MS` of
+ * `@atcute/oauth-client` (90 000), longer than a refresh takes. a crashed holder does not make
+ * anyone wait this long: the server frees its lock when its connection closes.
  */
-export const DEFAULT_WAIT_MS: number = 90_000;
+export const DEFAULT_WAIT_MS: number = LOCK_WAIT_MS;
 
 /** the first retry delay while waiting, in milliseconds; it doubles up to `DEFAULT_MAX_RETRY_DELAY_MS`. */
 export const DEFAULT_RETRY_DELAY_MS: number = 10;

@@ -1,4 +1,9 @@
-import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
+import {
+	LOCK_WAIT_MS,
+	type LockFunction,
+	LockTimeoutError,
+	LockUnavailableError,
+} from '@atcute/oauth-client';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
@@ -24,9 +29,7 @@ export interface SqliteLockOptions {
 	table?: string | undefined;
 	/**
 	 * how long to wait for a lock, in milliseconds, before failing with `LockTimeoutError`;
-	 * default 90 000, longer than a refresh takes (the DID document, the PDS's and the authorization
-	 * server's metadata each within the client's `timeout`, 10 s by default, and the token request
-	 * within three times it: about 60 s when each is tried once).
+	 * default `LOCK_WAIT_MS` of `@atcute/oauth-client` (90 000), longer than a refresh takes.
 	 */
 	timeout?: number | undefined;
 	/**
@@ -129,7 +132,7 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		throw new TypeError(`now must be a function returning milliseconds since the epoch, got ${typeof now}`);
 	}
 	const quoted = quoteTable('table', table);
-	const timeout = positive('timeout', options.timeout, 90_000);
+	const timeout = positive('timeout', options.timeout, LOCK_WAIT_MS);
 	const lease = positive('lease', options.lease, 30_000);
 	// renewed on a timer every third of it
 	if (!isTimerDelay(lease / 3)) {
