@@ -158,14 +158,15 @@ export class ServerClocks {
 			if (reading === undefined) return false;
 			const distrusted = this.#distrusted.get(origin);
 			if (distrusted !== undefined) {
-				if (now < distrusted && distrusted - now <= DISTRUST_MS) return false;
-				// over, or our clock was set back since: the 10 minutes, counted again from here, are
-				// never longer (a server whose clock does differ would be refused all that while)
-				this.#distrusted.delete(origin);
 				if (now < distrusted) {
-					setNewest(this.#distrusted, origin, now + DISTRUST_MS, this.#maxSize);
+					// still distrusted. our clock set back since: the 10 minutes count again from here,
+					// never longer (a server whose clock does differ would be refused all that while)
+					if (distrusted - now > DISTRUST_MS) {
+						setNewest(this.#distrusted, origin, now + DISTRUST_MS, this.#maxSize);
+					}
 					return false;
 				}
+				this.#distrusted.delete(origin);
 			}
 			// another request may have put it there meanwhile: that reading is as good
 			if (current === undefined) this.#put(origin, { ...reading, confirmed: false });
