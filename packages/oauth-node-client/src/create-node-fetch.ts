@@ -41,6 +41,15 @@ export interface NodeFetchOptions {
 	 * 10 000 (as Node's fetch).
 	 */
 	connectTimeout?: number | undefined;
+	/**
+	 * how many requests may run at once at one origin (scheme, host and port), each on its own
+	 * connection; default 256, `Infinity` for no limit. later ones wait their turn, first come first served, and are sent on
+	 * the connections the earlier ones free; a wait ends with the request's `signal`, or fails after
+	 * `inactivityTimeout`. a response holds its connection until its body is read, cancelled, or
+	 * dropped and collected. without a limit, a burst of thousands of calls over TLS would open
+	 * thousands of connections at once, whose handshakes stall the event loop for seconds.
+	 */
+	maxConnectionsPerOrigin?: number | undefined;
 }
 
 /**

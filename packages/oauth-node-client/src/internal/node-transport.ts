@@ -17,6 +17,7 @@ import { createGuardedLookup } from './guarded-lookup.ts';
 import { isIP } from './node-builtin.ts';
 import { loadNodeHttpModules, type NodeHttpModules } from './node-http-modules.ts';
 import { type NormalizedRequest, normalizeRequest } from './normalize-request.ts';
+import { OriginSlots } from './origin-slots.ts';
 import { timeoutUnless } from './timeout-unless.ts';
 import { toWebResponse } from './to-web-response.ts';
 import { type CreateConnection, withConnectTimeout } from './with-connect-timeout.ts';
@@ -26,6 +27,7 @@ export interface NodeTransportOptions {
 	allowPrivateNetwork?: boolean | readonly string[] | undefined;
 	inactivityTimeout?: number | undefined;
 	connectTimeout?: number | undefined;
+	maxConnectionsPerOrigin?: number | undefined;
 }
 
 /**
@@ -52,6 +54,10 @@ const FREE_SOCKET_TIMEOUT_MS = 4_000;
 const DEFAULT_INACTIVITY_MS = 300_000;
 // as Node's fetch: the time a connection may take to open, apart from the silence allowed after
 const DEFAULT_CONNECT_MS = 10_000;
+// enough for any app's steady traffic to one PDS, few enough that a burst's TLS handshakes do not
+// stall the event loop (2,500 at once held it for 0.8 s and a request made meanwhile for 1.3-1.9 s;
+// 10,000 for 6.3 s, and some failed their connect time-out)
+const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN = 256;
 // how long a body still being flushed when its response has ended may take to finish before the
 // connection is closed: long enough for the last bytes of a complete upload (the server read them
 // all, the socket has yet to say so), short enough that a server that stopped reading is let go
@@ -75,6 +81,14 @@ export const createNodeTransport = (
 	const { inactivityTimeout = DEFAULT_INACTIVITY_MS, connectTimeout = DEFAULT_CONNECT_MS } = options;
 	checkMilliseconds('inactivityTimeout', inactivityTimeout);
 	checkMilliseconds('connectTimeout', connectTimeout);
+	const { maxConnectionsPerOrigin = DEFAULT_MAX_CONNECTIONS_PER_ORIGIN } = options;
+	const unlimited = maxConnectionsPerOrigin === Number.POSITIVE_INFINITY;
+	if (!(unlimited || (Number.isSafeInteger(maxConnectionsPerOrigin) && maxConnectionsPerOrigin > 0))) {
+		throw new TypeError(
+			`maxConnectionsPerOrigin must be a positive integer, or Infinity for no limit, got ${maxConnectionsPerOrigin}`,
+		);
+	}
+	const slots = new OriginSlots(maxConnectionsPerOrigin);
 	const allowed = allowList(options.allowPrivateNetwork);
 	const guarded = options.allowPrivateNetwork !== true;
 	if (guarded && !usesNodeTransport()) {
@@ -119,8 +133,25 @@ export const createNodeTransport = (
 		httpAgent = httpReady;
 	};
 
-	/** one exchange on one connection; resolves at the response's headers. */
-	const exchange = (request: NormalizedRequest, retried: boolean): Promise<Response> => {
+	/**
+	 * one exchange, once the request holds one of its origin's slots (see `OriginSlots`); a wait
+	 * fails with the signal's reason when it aborts, or after `inactivityTimeout` without a slot.
+	 */
+	const send = (request: NormalizedRequest, retried: boolean): Promise<Response> => {
+		const origin = request.url.protocol + request.url.host;
+		if (slots.tryTake(origin)) return exchange(request, retried, origin);
+		const timedOut = () =>
+			fetchFailed(new Error(`no connection to ${origin} free for ${inactivityTimeout} ms`));
+		return slots
+			.wait(origin, request.signal, inactivityTimeout, timedOut)
+			.then(() => exchange(request, retried, origin));
+	};
+
+	/**
+	 * one exchange on one connection; resolves at the response's headers. the caller holds a slot
+	 * at `origin`, given back once, when the request is over.
+	 */
+	const exchange = (request: NormalizedRequest, retried: boolean, origin: string): Promise<Response> => {
 		const { url, method, signal } = request;
 		// as fetch reports it: the fragment is the caller's, never part of a response's URL
 		const hash = url.href.indexOf('#');
@@ -187,9 +218,15 @@ export const createNodeTransport = (
 				made = (secure ? modules.https.request : modules.http.request)(requestOptions);
 			} catch (error) {
 				done();
+				slots.release(origin);
 				throw error;
 			}
 			const req = made;
+			// a request's 'close' comes once, however it ends: its response read to the end (a
+			// connection kept alive goes back to the pool just after, in the same tick, so the next
+			// request, let in a microtask later, reuses it), cancelled, drained once dropped, failed,
+			// timed out, or destroyed before it had a socket (once the agent hands it one)
+			req.once('close', () => slots.release(origin));
 			// every header line is kept, as fetch keeps them (node:http's default drops those past
 			// 1,000, a DPoP-Nonce or Location among them); the header size limit still bounds memory
 			req.maxHeadersCount = 0;
@@ -248,7 +285,7 @@ export const createNodeTransport = (
 						IDEMPOTENT.has(method) &&
 						!isStream(request.body)
 					) {
-						return resolve(exchange(request, true));
+						return resolve(send(request, true));
 					}
 					reject(fetchFailed(error));
 				});
@@ -325,7 +362,7 @@ export const createNodeTransport = (
 				// on every hop: a redirect may name the port the first URL did not
 				if (isBadPort(request.url)) throw badPortRefusal(request.url);
 
-				const response = await exchange(request, false);
+				const response = await send(request, false);
 				// what fetch reports of a response reached through a redirect it followed
 				if (redirects > 0) Object.defineProperty(response, 'redirected', { value: true });
 				if (request.redirect === 'manual' || !REDIRECT_STATUSES.has(response.status)) return response;
