@@ -95,6 +95,62 @@ describe('OAuthSession and 401 answers', () => {
 		expect(acquisitions).toBe(2);
 	});
 
+	it('holds no refused answer unread while it refreshes or waits for the lock, and hands back the last one whole', async () => {
+		// every 401 from the PDS comes with a body that counts as open until read to its end or
+		// cancelled: an open one holds its connection, which a transport bounding its connections to
+		// the PDS could not give to the refresh's own requests there
+		let open = 0;
+		const bodies: string[] = [];
+		const tracking: typeof fetch = async (input, init) => {
+			const response = await fetch(input, init);
+			if (response.status !== 401) return response;
+			const text = await response.text();
+			bodies.push(text);
+			open++;
+			let settled = false;
+			const settle = () => {
+				if (!settled) open--;
+				settled = true;
+			};
+			// pulled only when read (a stream pulls its first chunk when made, by default)
+			const body = new ReadableStream<Uint8Array>(
+				{
+					pull(controller) {
+						controller.enqueue(new TextEncoder().encode(text));
+						controller.close();
+						settle();
+					},
+					cancel: settle,
+				},
+				{ highWaterMark: 0 },
+			);
+			return new Response(body, { status: 401, headers: response.headers });
+		};
+		const openWhen: number[] = [];
+		const checking: typeof fetch = (input, init) => {
+			const url = input instanceof Request ? input.url : String(input);
+			if (url.endsWith('/oauth/token')) openWhen.push(open);
+			return tracking(input, init);
+		};
+		const memory = createMemoryLock();
+		const requestLock: LockFunction = (name, fn) => {
+			openWhen.push(open);
+			return memory(name, fn);
+		};
+		const { client } = await createTestClient(server, { fetch: checking, requestLock });
+		await signIn(server, client, alice.did);
+		server.behaviour.refuseEveryToken = true;
+		const session = await client.restore(alice.did);
+		openWhen.length = 0;
+
+		const response = await session.handle(GET_SESSION);
+		expect(response.status).toBe(401);
+		// the refresh's lock and token request, then the mark's lock: no refused answer open at any
+		expect(openWhen).toEqual([0, 0, 0]);
+		expect(await response.text()).toBe(bodies.at(-1));
+		expect(bodies.at(-1)).toContain('invalid_token');
+	});
+
 	it("gives up with the caller's signal while the mark waits for the lock", async () => {
 		const memory = createMemoryLock();
 		let held: (() => void) | undefined;

@@ -15,6 +15,7 @@ import { allowManyAbortListeners } from '@atcute-oauth/internal/allow-many-abort
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { AuthMethodUnsatisfiableError, SessionNotFoundError, TokenRefreshError } from './errors.ts';
+import { bufferedResponse } from './internal/buffered-response.ts';
 import type { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { discardBody } from './internal/read-json-body.ts';
 import type { RefreshDeferrals } from './internal/refresh-deferrals.ts';
@@ -292,6 +293,9 @@ export class OAuthSession {
 		// (or adopt what another holder stored) and, when the body can be sent again, retry. a
 		// token adopted can have been refused as well: a second round then refreshes for real
 		for (let round = 1; isInvalidToken(response, url); round++) {
+			// read now: a refused call must not hold its connection while it waits for a refresh that
+			// may need the same server (see `bufferedResponse`)
+			response = await bufferedResponse(response);
 			let outcome: RefreshResult;
 			try {
 				outcome = await this.#refreshFor(tokenSet.access_token, signal, true);
@@ -311,6 +315,8 @@ export class OAuthSession {
 			// the tokens a refresh brought just now are refused too: the PDS may refuse every token.
 			// noted in the store, so that its next refusals (in any process) hold refreshes back
 			if (refreshed && isInvalidToken(response, url)) {
+				// it waits for the lock a refresh may hold, needing the same server
+				response = await bufferedResponse(response);
 				// shared by every caller refused the same token; a caller who gives up meanwhile
 				// does not wait for the lock it takes
 				const mark = this.#host.markRefusedOnArrival(this.did, tokenSet.access_token);
