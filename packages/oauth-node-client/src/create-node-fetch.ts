@@ -43,11 +43,14 @@ export interface NodeFetchOptions {
 	connectTimeout?: number | undefined;
 	/**
 	 * how many requests may run at once at one origin (scheme, host and port), each on its own
-	 * connection; default 256, `Infinity` for no limit. later ones wait their turn, first come first served, and are sent on
-	 * the connections the earlier ones free; a wait ends with the request's `signal`, or fails after
-	 * `inactivityTimeout`. a response holds its connection until its body is read, cancelled, or
-	 * dropped and collected. without a limit, a burst of thousands of calls over TLS would open
-	 * thousands of connections at once, whose handshakes stall the event loop for seconds.
+	 * connection; default 256, `Infinity` for no limit. later ones wait their turn, first come first
+	 * served, and are sent on the connections the earlier ones free; a wait ends with the request's
+	 * `signal`, or fails after `inactivityTimeout`. a response holds its connection until its body is
+	 * read, cancelled, or dropped and collected. the OAuth client's own requests never wait: documents
+	 * under `/.well-known/` and form-encoded POSTs (PAR, token, revocation), so that a refresh or a
+	 * sign-out is not held behind a burst of calls. without a limit, a burst of thousands of calls
+	 * over TLS would open thousands of connections at once, whose handshakes stall the event loop for
+	 * seconds; with one, a server that takes a second to answer serves this many calls a second.
 	 */
 	maxConnectionsPerOrigin?: number | undefined;
 }

@@ -117,6 +117,48 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 		]);
 	});
 
+	it("never queues the OAuth client's own requests: documents under /.well-known/ and form-encoded POSTs", async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxConnectionsPerOrigin: 1 });
+		const first = fetch(`${server.origin}/held-lane`);
+		await sleep(20);
+		const signal = AbortSignal.timeout(2_000);
+		const form = { 'content-type': 'application/x-www-form-urlencoded' };
+		const answers = await Promise.all([
+			fetch(`${server.origin}/.well-known/oauth-protected-resource`, { signal }),
+			fetch(`${server.origin}/oauth/token`, {
+				method: 'POST',
+				body: new URLSearchParams({ a: '1' }),
+				signal,
+			}),
+			fetch(`${server.origin}/oauth/revoke`, { method: 'POST', headers: form, body: 'token=x', signal }),
+		]);
+		expect(await Promise.all(answers.map((answer) => answer.text()))).toEqual([
+			'ok /.well-known/oauth-protected-resource',
+			'ok /oauth/token',
+			'ok /oauth/revoke',
+		]);
+		// an XRPC call, in JSON, waits its turn
+		const call = fetch(`${server.origin}/xrpc/com.example.create`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: '{}',
+		});
+		await sleep(30);
+		expect(server.requests.some((request) => request.url === '/xrpc/com.example.create')).toBe(false);
+		release('/held-lane');
+		await (await first).text();
+		expect(await (await call).text()).toBe('ok /xrpc/com.example.create');
+		// the slots the unqueued requests took went back: one request at a time again
+		const again = fetch(`${server.origin}/held-lane`);
+		await sleep(20);
+		const waiting = fetch(`${server.origin}/after-lane`);
+		await sleep(20);
+		expect(server.requests.some((request) => request.url === '/after-lane')).toBe(false);
+		release('/held-lane');
+		await (await again).text();
+		expect(await (await waiting).text()).toBe('ok /after-lane');
+	});
+
 	it('counts each origin apart', async () => {
 		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxConnectionsPerOrigin: 1 });
 		const first = fetch(`${server.origin}/held-origin`);
@@ -167,7 +209,7 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 		);
 		expect(error).toBeInstanceOf(TypeError);
 		expect(((error as Error).cause as Error).message).toBe(
-			`no connection to http:${new URL(server.origin).host} free for 300 ms`,
+			`waited 300 ms for a connection to http://${new URL(server.origin).host} (maxConnectionsPerOrigin: 1)`,
 		);
 		expect(performance.now() - started).toBeGreaterThanOrEqual(290);
 		reading = false;

@@ -135,13 +135,22 @@ export const createNodeTransport = (
 
 	/**
 	 * one exchange, once the request holds one of its origin's slots (see `OriginSlots`); a wait
-	 * fails with the signal's reason when it aborts, or after `inactivityTimeout` without a slot.
+	 * fails with the signal's reason when it aborts, or after `inactivityTimeout`. the OAuth
+	 * client's own requests never wait (see `isUnqueued`).
 	 */
 	const send = (request: NormalizedRequest, retried: boolean): Promise<Response> => {
-		const origin = request.url.protocol + request.url.host;
+		const { origin } = request.url;
+		if (isUnqueued(request)) {
+			slots.take(origin);
+			return exchange(request, retried, origin);
+		}
 		if (slots.tryTake(origin)) return exchange(request, retried, origin);
 		const timedOut = () =>
-			fetchFailed(new Error(`no connection to ${origin} free for ${inactivityTimeout} ms`));
+			fetchFailed(
+				new Error(
+					`waited ${inactivityTimeout} ms for a connection to ${origin} (maxConnectionsPerOrigin: ${maxConnectionsPerOrigin})`,
+				),
+			);
 		return slots
 			.wait(origin, request.signal, inactivityTimeout, timedOut)
 			.then(() => exchange(request, retried, origin));
@@ -385,6 +394,23 @@ export const createNodeTransport = (
 			throw error;
 		}
 	};
+};
+
+/**
+ * whether a request goes past its origin's queue (its slot taken even when none is free): the
+ * OAuth client's own, which are few (a refresh's or a sign-in's), and must not wait behind a burst
+ * of calls to the same server, nor behind the very calls that wait for them: metadata and identity
+ * documents under `/.well-known/`, and the form-encoded POSTs of the authorization server's
+ * endpoints (PAR, token, revocation; XRPC calls send JSON or bytes). a refresh queued behind
+ * thousands of calls at its PDS would spend its time limit waiting, and a sign-out's revocation its
+ * own, leaving the grant live.
+ */
+const isUnqueued = (request: NormalizedRequest): boolean => {
+	if (request.url.pathname.startsWith('/.well-known/')) return true;
+	return (
+		request.method === 'POST' &&
+		request.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded') === true
+	);
 };
 
 /**

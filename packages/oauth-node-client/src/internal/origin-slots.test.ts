@@ -67,6 +67,22 @@ describe('OriginSlots', () => {
 		expect(slots.size).toBe(0);
 	});
 
+	it('takes past the limit for a request that must not wait, and lets no waiter in on its return', async () => {
+		const slots = new OriginSlots(1);
+		slots.tryTake('a');
+		const waiting = slots.wait('a', undefined, 10_000, timedOut);
+		slots.take('a');
+		slots.take('a');
+		slots.release('a');
+		slots.release('a');
+		// two running past the limit came back, the one within it still runs
+		expect(await settled(waiting)).toBe(false);
+		slots.release('a');
+		await waiting;
+		slots.release('a');
+		expect(slots.size).toBe(0);
+	});
+
 	it('forgets an origin once nothing runs or waits there', async () => {
 		const slots = new OriginSlots(1);
 		for (let i = 0; i < 1000; i++) {

@@ -34,15 +34,19 @@ export class OriginSlots {
 	 * origin is under its limit.
 	 */
 	tryTake(origin: string): boolean {
-		let entry = this.#origins.get(origin);
-		if (entry === undefined) {
-			entry = { active: 0, waiting: new Set() };
-			this.#origins.set(origin, entry);
-		}
+		const entry = this.#entryOf(origin);
 		// none free while anyone waits: `release` hands a freed slot straight to the first waiter
 		if (entry.active >= this.#limit) return false;
 		entry.active++;
 		return true;
+	}
+
+	/**
+	 * takes a slot at `origin` whether or not one is free, past the limit if need be, for a request
+	 * that must not wait behind the others (the caller must `release` it once).
+	 */
+	take(origin: string): void {
+		this.#entryOf(origin).active++;
 	}
 
 	/**
@@ -89,6 +93,8 @@ export class OriginSlots {
 		const entry = this.#origins.get(origin);
 		if (entry === undefined) return;
 		entry.active--;
+		// still at the limit: the slot given back was one taken past it (see `take`)
+		if (entry.active >= this.#limit) return;
 		const next = entry.waiting.values().next();
 		if (next.done) {
 			this.#forgetIfIdle(origin, entry);
@@ -102,6 +108,15 @@ export class OriginSlots {
 	/** how many origins have a request running or waiting (the others are forgotten). */
 	get size(): number {
 		return this.#origins.size;
+	}
+
+	#entryOf(origin: string): Origin {
+		let entry = this.#origins.get(origin);
+		if (entry === undefined) {
+			entry = { active: 0, waiting: new Set() };
+			this.#origins.set(origin, entry);
+		}
+		return entry;
 	}
 
 	// an app that calls thousands of PDSes keeps no entry for an origin it is not calling
