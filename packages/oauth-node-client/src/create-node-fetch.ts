@@ -46,9 +46,10 @@ export interface NodeFetchOptions {
 	 * connection; default 256, `Infinity` for no limit. later ones wait their turn, first come first
 	 * served, and are sent on the connections the earlier ones free; a wait ends with the request's
 	 * `signal`, or fails after `inactivityTimeout`. a response holds its connection until its body is
-	 * read, cancelled, or dropped and collected. the OAuth client's own requests never wait: documents
-	 * under `/.well-known/` and form-encoded POSTs (PAR, token, revocation), so that a refresh or a
-	 * sign-out is not held behind a burst of calls. without a limit, a burst of thousands of calls
+	 * read, cancelled, or dropped and collected. the OAuth client's own requests never wait (and go
+	 * past the limit when it is reached): documents under `/.well-known/` and form-encoded POSTs
+	 * (PAR, token, revocation), so that a refresh or a sign-out is not held behind a burst of calls.
+	 * without a limit, a burst of thousands of calls
 	 * over TLS would open thousands of connections at once, whose handshakes stall the event loop for
 	 * seconds; with one, a server that takes a second to answer serves this many calls a second.
 	 */
