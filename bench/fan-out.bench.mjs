@@ -1,9 +1,9 @@
 // a burst of concurrent calls over TLS from a process that has no connection yet: what a job
 // fanning out to one PDS does on its first run. each subject runs in a fresh child process (its own
-// pools), against an https server in another (whose handshakes are not counted); a request made
-// 50 ms into the burst stands for a sign-out's revocation sent meanwhile. reports wall time, client
-// CPU a call, the longest event-loop stall, that request's latency, failures, and the connections
-// the server saw (all, and the most open at once).
+// pools), against an https server in another (whose handshakes are not counted); 50 ms into the
+// burst, one more GET (a call made meanwhile) and a form-encoded POST (as a sign-out's revocation is
+// sent). reports wall time, client CPU a call, the longest event-loop stall, the latency of those
+// two, failures, and the connections the server saw (all, and the most open at once).
 // run: pnpm bench fan-out
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -47,21 +47,23 @@ if (process.argv[2] === '--server') {
 			? globalThis.fetch
 			: createNodeFetch({
 					allowPrivateNetwork: true,
-					maxConnectionsPerOrigin: subject.includes('no limit') ? Number.POSITIVE_INFINITY : undefined,
+					maxRequestsPerOrigin: subject.includes('no limit') ? Number.POSITIVE_INFINITY : undefined,
 				});
 	const delay = monitorEventLoopDelay({ resolution: 5 });
 	delay.enable();
 	let failed = 0;
-	const side = (async () => {
+	const meanwhile = async (init) => {
 		await new Promise((resolve) => setTimeout(resolve, 50));
 		const start = performance.now();
 		try {
-			await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+			await (await fetch(url, { ...init, signal: AbortSignal.timeout(5000) })).text();
 			return performance.now() - start;
 		} catch {
 			return null;
 		}
-	})();
+	};
+	const call = meanwhile({});
+	const revocation = meanwhile({ method: 'POST', body: new URLSearchParams({ token: 'x' }) });
 	const cpu = process.cpuUsage();
 	const start = performance.now();
 	await Promise.all(
@@ -81,7 +83,8 @@ if (process.argv[2] === '--server') {
 		cpuPerCall: (used.user + used.system) / size,
 		stall: delay.max / 1e6,
 		failed,
-		side: await side,
+		call: await call,
+		revocation: await revocation,
 	});
 } else {
 	const { createTestTls } = await import('@atcute-oauth/test-oauth-server');
@@ -101,9 +104,9 @@ if (process.argv[2] === '--server') {
 				client.kill();
 				server.send('stats');
 				const seen = await new Promise((resolve) => server.once('message', resolve));
-				const side = result.side === null ? 'failed (5 s)' : `${result.side.toFixed(0)} ms`;
+				const latency = (ms) => (ms === null ? 'failed (5 s)' : `${ms.toFixed(0)} ms`);
 				console.log(
-					`  ${subject.padEnd(42)} ${result.wall.toFixed(0).padStart(6)} ms wall  ${(result.cpuPerCall / 1000).toFixed(3)} ms CPU a call  stall ${result.stall.toFixed(0).padStart(5)} ms  request meanwhile ${side.padStart(12)}  failed ${String(result.failed).padStart(4)}  connections ${seen.connections} (${seen.most} at once)`,
+					`  ${subject.padEnd(42)} ${result.wall.toFixed(0).padStart(6)} ms wall  ${(result.cpuPerCall / 1000).toFixed(3)} ms CPU a call  stall ${result.stall.toFixed(0).padStart(5)} ms  meanwhile: a call ${latency(result.call).padStart(12)}, a revocation ${latency(result.revocation).padStart(12)}  failed ${String(result.failed).padStart(4)}  connections ${seen.connections} (${seen.most} at once)`,
 				);
 			}
 		}

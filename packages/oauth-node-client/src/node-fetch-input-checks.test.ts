@@ -129,14 +129,14 @@ describe('createNodeFetch: options', () => {
 		},
 	);
 
-	it('refuses a maxConnectionsPerOrigin that is not a positive integer or Infinity, naming the value', () => {
+	it('refuses a maxRequestsPerOrigin that is not a positive integer or Infinity, naming the value', () => {
 		for (const value of [0, -1, 1.5, Number.NaN, Number.NEGATIVE_INFINITY, 2 ** 53, '2']) {
-			expect(() => createNodeFetch({ maxConnectionsPerOrigin: value as number })).toThrow(
-				`maxConnectionsPerOrigin must be a positive integer, or Infinity for no limit, got ${value}`,
+			expect(() => createNodeFetch({ maxRequestsPerOrigin: value as number })).toThrow(
+				`maxRequestsPerOrigin must be a positive integer, or Infinity for no limit, got ${value}`,
 			);
 		}
 		for (const value of [1, 256, Number.POSITIVE_INFINITY]) {
-			expect(typeof createNodeFetch({ maxConnectionsPerOrigin: value })).toBe('function');
+			expect(typeof createNodeFetch({ maxRequestsPerOrigin: value })).toBe('function');
 		}
 	});
 });

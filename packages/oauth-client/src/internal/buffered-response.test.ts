@@ -42,6 +42,10 @@ describe('bufferedResponse', () => {
 			true,
 		]);
 		expect(copy.headers.get('www-authenticate')).toBe('DPoP error="invalid_token"');
+		// a clone, and its clone, say where it came from as well
+		const clone = copy.clone().clone();
+		expect([clone.url, clone.redirected, clone.status]).toEqual(['https://pds.example/xrpc/x', true, 401]);
+		expect(await clone.text()).toBe('{"error":"invalid_token"}');
 		expect(await copy.text()).toBe('{"error":"invalid_token"}');
 	});
 

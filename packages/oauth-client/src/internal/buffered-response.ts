@@ -23,8 +23,18 @@ export const bufferedResponse = async (response: Response): Promise<Response> =>
 		statusText: response.statusText,
 		headers: response.headers,
 	});
-	// what a Response made here cannot be given in its constructor: where the answer came from
-	Object.defineProperty(copy, 'url', { value: response.url });
-	Object.defineProperty(copy, 'redirected', { value: response.redirected });
-	return copy;
+	return fromSource(copy, response.url, response.redirected);
+};
+
+/**
+ * `response` saying it came from `url` (and through a redirect, or not): what a Response made here
+ * cannot be given in its constructor. its clones say so too (`clone()` makes a plain Response).
+ */
+const fromSource = (response: Response, url: string, redirected: boolean): Response => {
+	Object.defineProperty(response, 'url', { value: url });
+	Object.defineProperty(response, 'redirected', { value: redirected });
+	Object.defineProperty(response, 'clone', {
+		value: () => fromSource(Response.prototype.clone.call(response), url, redirected),
+	});
+	return response;
 };

@@ -27,7 +27,7 @@ export interface NodeTransportOptions {
 	allowPrivateNetwork?: boolean | readonly string[] | undefined;
 	inactivityTimeout?: number | undefined;
 	connectTimeout?: number | undefined;
-	maxConnectionsPerOrigin?: number | undefined;
+	maxRequestsPerOrigin?: number | undefined;
 }
 
 /**
@@ -55,9 +55,9 @@ const DEFAULT_INACTIVITY_MS = 300_000;
 // as Node's fetch: the time a connection may take to open, apart from the silence allowed after
 const DEFAULT_CONNECT_MS = 10_000;
 // enough for any app's steady traffic to one PDS, few enough that a burst's TLS handshakes do not
-// stall the event loop (2,500 at once held it for 0.8 s and a request made meanwhile for 1.3-1.9 s;
-// 10,000 for 6.3 s, and some failed their connect time-out)
-const DEFAULT_MAX_CONNECTIONS_PER_ORIGIN = 256;
+// stall the event loop (without a limit, 2,500 calls at once stalled it for 1-1.4 s and 10,000 for
+// 3.5-5 s: `pnpm bench fan-out`)
+const DEFAULT_MAX_REQUESTS_PER_ORIGIN = 256;
 // how long a body still being flushed when its response has ended may take to finish before the
 // connection is closed: long enough for the last bytes of a complete upload (the server read them
 // all, the socket has yet to say so), short enough that a server that stopped reading is let go
@@ -81,14 +81,14 @@ export const createNodeTransport = (
 	const { inactivityTimeout = DEFAULT_INACTIVITY_MS, connectTimeout = DEFAULT_CONNECT_MS } = options;
 	checkMilliseconds('inactivityTimeout', inactivityTimeout);
 	checkMilliseconds('connectTimeout', connectTimeout);
-	const { maxConnectionsPerOrigin = DEFAULT_MAX_CONNECTIONS_PER_ORIGIN } = options;
-	const unlimited = maxConnectionsPerOrigin === Number.POSITIVE_INFINITY;
-	if (!(unlimited || (Number.isSafeInteger(maxConnectionsPerOrigin) && maxConnectionsPerOrigin > 0))) {
+	const { maxRequestsPerOrigin = DEFAULT_MAX_REQUESTS_PER_ORIGIN } = options;
+	const unlimited = maxRequestsPerOrigin === Number.POSITIVE_INFINITY;
+	if (!(unlimited || (Number.isSafeInteger(maxRequestsPerOrigin) && maxRequestsPerOrigin > 0))) {
 		throw new TypeError(
-			`maxConnectionsPerOrigin must be a positive integer, or Infinity for no limit, got ${maxConnectionsPerOrigin}`,
+			`maxRequestsPerOrigin must be a positive integer, or Infinity for no limit, got ${maxRequestsPerOrigin}`,
 		);
 	}
-	const slots = new OriginSlots(maxConnectionsPerOrigin);
+	const slots = new OriginSlots(maxRequestsPerOrigin);
 	const allowed = allowList(options.allowPrivateNetwork);
 	const guarded = options.allowPrivateNetwork !== true;
 	if (guarded && !usesNodeTransport()) {
@@ -136,29 +136,26 @@ export const createNodeTransport = (
 	/**
 	 * one exchange, once the request holds one of its origin's slots (see `OriginSlots`); a wait
 	 * fails with the signal's reason when it aborts, or after `inactivityTimeout`. the OAuth
-	 * client's own requests never wait (see `isUnqueued`).
+	 * client's own requests go first (see `isUrgent`).
 	 */
 	const send = (request: NormalizedRequest, retried: boolean): Promise<Response> => {
 		const { origin } = request.url;
-		if (isUnqueued(request)) {
-			slots.take(origin);
-			return exchange(request, retried, origin);
-		}
-		if (slots.tryTake(origin)) return exchange(request, retried, origin);
+		const urgent = isUrgent(request);
+		if (slots.tryTake(origin, urgent)) return exchange(request, retried, origin);
 		const timedOut = () =>
 			fetchFailed(
 				new Error(
-					`waited ${inactivityTimeout} ms for a connection to ${origin} (maxConnectionsPerOrigin: ${maxConnectionsPerOrigin})`,
+					`waited ${inactivityTimeout} ms for its turn at ${origin} (maxRequestsPerOrigin: ${maxRequestsPerOrigin})`,
 				),
 			);
 		return slots
-			.wait(origin, request.signal, inactivityTimeout, timedOut)
+			.wait(origin, urgent, request.signal, inactivityTimeout, timedOut)
 			.then(() => exchange(request, retried, origin));
 	};
 
 	/**
 	 * one exchange on one connection; resolves at the response's headers. the caller holds a slot
-	 * at `origin`, given back once, when the request is over.
+	 * at `origin`, given back once, when the answer's headers arrive or the request ends without.
 	 */
 	const exchange = (request: NormalizedRequest, retried: boolean, origin: string): Promise<Response> => {
 		const { url, method, signal } = request;
@@ -231,11 +228,21 @@ export const createNodeTransport = (
 				throw error;
 			}
 			const req = made;
-			// a request's 'close' comes once, however it ends: its response read to the end (a
-			// connection kept alive goes back to the pool just after, in the same tick, so the next
-			// request, let in a microtask later, reuses it), cancelled, drained once dropped, failed,
-			// timed out, or destroyed before it had a socket (once the agent hands it one)
-			req.once('close', () => slots.release(origin));
+			// the slot is the wait for an answer, given back at its headers: a body the app reads
+			// later, slowly or never (a download piped into an upload to the same server) must not
+			// hold back the origin's other requests. a small answer's body comes with its headers and
+			// its connection goes back to the pool in the ticks after, before the next request, let in
+			// a microtask later, looks for one. a request's 'close' comes once however it ends without
+			// an answer: failed, timed out, or destroyed before it had a socket (once the agent hands
+			// it one)
+			let released = false;
+			const release = () => {
+				if (released) return;
+				released = true;
+				slots.release(origin);
+			};
+			req.once('response', release);
+			req.once('close', release);
 			// every header line is kept, as fetch keeps them (node:http's default drops those past
 			// 1,000, a DPoP-Nonce or Location among them); the header size limit still bounds memory
 			req.maxHeadersCount = 0;
@@ -397,15 +404,13 @@ export const createNodeTransport = (
 };
 
 /**
- * whether a request goes past its origin's queue (its slot taken even when none is free): the
- * OAuth client's own, which are few (a refresh's or a sign-in's), and must not wait behind a burst
- * of calls to the same server, nor behind the very calls that wait for them: metadata and identity
- * documents under `/.well-known/`, and the form-encoded POSTs of the authorization server's
- * endpoints (PAR, token, revocation; XRPC calls send JSON or bytes). a refresh queued behind
- * thousands of calls at its PDS would spend its time limit waiting, and a sign-out's revocation its
- * own, leaving the grant live.
+ * whether a request goes before the others at its origin (see `OriginSlots`): the OAuth client's
+ * metadata and identity documents under `/.well-known/`, and the form-encoded POSTs of the
+ * authorization server's endpoints (PAR, token, revocation; XRPC calls send JSON or bytes). a
+ * refresh queued behind thousands of calls at its PDS would spend its time limit waiting, and a
+ * sign-out's revocation its own, leaving the grant live.
  */
-const isUnqueued = (request: NormalizedRequest): boolean => {
+const isUrgent = (request: NormalizedRequest): boolean => {
 	if (request.url.pathname.startsWith('/.well-known/')) return true;
 	return (
 		request.method === 'POST' &&

@@ -13,12 +13,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** the server's answers held back, by path, until the test lets them go. */
 const held = new Map<string, (() => void)[]>();
+// how many requests each connection has carried
+const requestsOn = new WeakMap<object, number>();
 const release = (path: string) => {
 	for (const answer of held.get(path) ?? []) answer();
 	held.delete(path);
 };
 
-describe('createNodeFetch: maxConnectionsPerOrigin', () => {
+describe('createNodeFetch: maxRequestsPerOrigin', () => {
 	let server: LoopbackServer;
 	let other: LoopbackServer;
 	// connections open at the server right now, and the most at once
@@ -31,13 +33,20 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 				const list = held.get(path) ?? [];
 				list.push(() => response.end(`late ${path}`));
 				held.set(path, list);
-			} else if (path === '/trickle') {
-				// a body that keeps coming, so the connection is never silent, and never ends
-				response.writeHead(200);
-				const timer = setInterval(() => response.write('.'), 20);
+			} else if (path === '/processing') {
+				// interim answers (102) and never a final one: the connection is never silent, and the
+				// request never has its answer
+				const timer = setInterval(() => response.writeProcessing(), 20);
 				response.once('close', () => clearInterval(timer));
 			} else if (path === '/big') {
 				response.end(Buffer.alloc(4 * 1024 * 1024));
+			} else if (path.startsWith('/second-on-its-connection-fails')) {
+				// a kept-alive connection the server drops as its second request arrives: the client's
+				// GET is sent once more, on a new connection
+				const seen = (requestsOn.get(request.socket) ?? 0) + 1;
+				requestsOn.set(request.socket, seen);
+				if (seen === 2) request.socket.destroy();
+				else response.end(`ok ${path}`);
 			} else if (path === '/reset') {
 				response.socket?.destroy();
 			} else if (path === '/redirect') {
@@ -60,7 +69,7 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 	});
 
 	it('opens no more connections to an origin than the limit, and reuses them for the requests that waited', async () => {
-		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxConnectionsPerOrigin: 3 });
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 3 });
 		const before = server.connections;
 		most = open;
 		const texts = await Promise.all(
@@ -75,8 +84,8 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 	it.each([
 		['by default, 256', undefined, 256],
 		['with Infinity, every one', Number.POSITIVE_INFINITY, 300],
-	])('lets in at once %s', async (_, maxConnectionsPerOrigin, expected) => {
-		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxConnectionsPerOrigin });
+	])('lets in at once %s', async (_, maxRequestsPerOrigin, expected) => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin });
 		const path = `/held-${expected}`;
 		const responses = Array.from({ length: 300 }, () => fetch(`${server.origin}${path}`));
 		const arrived = () => held.get(path)?.length ?? 0;
@@ -97,7 +106,7 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 	});
 
 	it('lets waiting requests in first come, first served', async () => {
-		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxConnectionsPerOrigin: 1 });
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 1 });
 		const first = fetch(`${server.origin}/held-order`);
 		await sleep(20);
 		const start = server.requests.length;
@@ -117,12 +126,22 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 		]);
 	});
 
-	it("never queues the OAuth client's own requests: documents under /.well-known/ and form-encoded POSTs", async () => {
-		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxConnectionsPerOrigin: 1 });
+	it("lets the OAuth client's own requests go first: documents under /.well-known/ and form-encoded POSTs", async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 1 });
 		const first = fetch(`${server.origin}/held-lane`);
 		await sleep(20);
+		// an XRPC call, in JSON, waits its turn; a form PUT is no OAuth endpoint's, and waits too
+		const call = fetch(`${server.origin}/xrpc/com.example.create`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: '{}',
+		});
+		const put = fetch(`${server.origin}/form-put`, {
+			method: 'PUT',
+			body: new URLSearchParams({ a: '1' }),
+		});
+		await sleep(20);
 		const signal = AbortSignal.timeout(2_000);
-		const form = { 'content-type': 'application/x-www-form-urlencoded' };
 		const answers = await Promise.all([
 			fetch(`${server.origin}/.well-known/oauth-protected-resource`, { signal }),
 			fetch(`${server.origin}/oauth/token`, {
@@ -130,25 +149,25 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 				body: new URLSearchParams({ a: '1' }),
 				signal,
 			}),
-			fetch(`${server.origin}/oauth/revoke`, { method: 'POST', headers: form, body: 'token=x', signal }),
+			fetch(`${server.origin}/oauth/revoke`, {
+				method: 'POST',
+				headers: { 'Content-Type': 'Application/X-WWW-Form-Urlencoded' },
+				body: 'token=x',
+				signal,
+			}),
 		]);
 		expect(await Promise.all(answers.map((answer) => answer.text()))).toEqual([
 			'ok /.well-known/oauth-protected-resource',
 			'ok /oauth/token',
 			'ok /oauth/revoke',
 		]);
-		// an XRPC call, in JSON, waits its turn
-		const call = fetch(`${server.origin}/xrpc/com.example.create`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: '{}',
-		});
-		await sleep(30);
 		expect(server.requests.some((request) => request.url === '/xrpc/com.example.create')).toBe(false);
+		expect(server.requests.some((request) => request.url === '/form-put')).toBe(false);
 		release('/held-lane');
 		await (await first).text();
 		expect(await (await call).text()).toBe('ok /xrpc/com.example.create');
-		// the slots the unqueued requests took went back: one request at a time again
+		expect(await (await put).text()).toBe('ok /form-put');
+		// the slots they took went back: one request at a time again
 		const again = fetch(`${server.origin}/held-lane`);
 		await sleep(20);
 		const waiting = fetch(`${server.origin}/after-lane`);
@@ -159,8 +178,69 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 		expect(await (await waiting).text()).toBe('ok /after-lane');
 	});
 
+	it("bounds the client's own requests too: an eighth of the limit past it, then first in line", async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 16 });
+		const start = held.get('/held-urgent')?.length ?? 0;
+		const arrived = () => (held.get('/held-urgent')?.length ?? 0) - start;
+		const calls = Array.from({ length: 16 }, () => fetch(`${server.origin}/held-urgent`));
+		const queued = fetch(`${server.origin}/held-urgent?call`);
+		const form = { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token' }) };
+		const own = Array.from({ length: 5 }, (_, i) => fetch(`${server.origin}/held-urgent?own=${i}`, form));
+		for (let wait = 0; wait < 300 && arrived() < 18; wait++) await sleep(10);
+		await sleep(50);
+		// 16 calls and 2 of the client's own (16 / 8); the rest wait
+		expect(arrived()).toBe(18);
+		const urls = () => server.requests.map((request) => request.url);
+		expect(urls().filter((url) => url.includes('own=')).length).toBe(2);
+		// an answer frees one slot: the client's own waiting requests go before the call that waited
+		const answers = held.get('/held-urgent')!;
+		answers.shift()!();
+		for (let wait = 0; wait < 300 && arrived() < 18; wait++) await sleep(10);
+		await sleep(30);
+		expect(urls().filter((url) => url.includes('own=')).length).toBe(3);
+		expect(urls().includes('/held-urgent?call')).toBe(false);
+		let finished = false;
+		const all = Promise.all(
+			[...calls, queued, ...own].map(async (response) => (await response).text()),
+		).finally(() => (finished = true));
+		while (!finished) {
+			release('/held-urgent');
+			await sleep(10);
+		}
+		expect(await all).toHaveLength(22);
+	});
+
+	it('takes a slot again for a GET sent once more after its kept-alive connection was dropped', async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 2 });
+		const long = fetch(`${server.origin}/held-retry`);
+		await sleep(20);
+		// the second request on this connection is dropped, and sent again on a new one
+		await (await fetch(`${server.origin}/second-on-its-connection-fails/a`)).text();
+		expect(await (await fetch(`${server.origin}/second-on-its-connection-fails/b`)).text()).toBe(
+			'ok /second-on-its-connection-fails/b',
+		);
+		await sleep(20);
+		const start = held.get('/held-retry')!.length;
+		const more = [0, 1, 2].map(() => fetch(`${server.origin}/held-retry`));
+		const arrived = () => held.get('/held-retry')!.length - start;
+		for (let wait = 0; wait < 200 && arrived() < 1; wait++) await sleep(10);
+		// a little longer, for any past the limit to show up
+		await sleep(50);
+		// the long request and one more: the retry gave back the one slot it held
+		expect(arrived()).toBe(1);
+		let finished = false;
+		const all = Promise.all([long, ...more].map(async (response) => (await response).text())).finally(
+			() => (finished = true),
+		);
+		while (!finished) {
+			release('/held-retry');
+			await sleep(10);
+		}
+		expect(await all).toHaveLength(4);
+	});
+
 	it('counts each origin apart', async () => {
-		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxConnectionsPerOrigin: 1 });
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 1 });
 		const first = fetch(`${server.origin}/held-origin`);
 		await sleep(20);
 		const signal = AbortSignal.timeout(2_000);
@@ -170,7 +250,7 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 	});
 
 	it('ends a wait when its signal aborts: the request is never sent, and holds no slot', async () => {
-		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxConnectionsPerOrigin: 1 });
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 1 });
 		const first = fetch(`${server.origin}/held-abort`);
 		await sleep(20);
 		const controller = new AbortController();
@@ -189,19 +269,16 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 		expect(server.requests.some((request) => request.url === '/never-sent')).toBe(false);
 	});
 
-	it('fails a wait that finds no free connection within inactivityTimeout, naming the origin', async () => {
+	it('fails a wait that gets no turn within inactivityTimeout, naming the origin and the limit', async () => {
 		const fetch = createNodeFetch({
 			allowPrivateNetwork: true,
-			maxConnectionsPerOrigin: 1,
+			maxRequestsPerOrigin: 1,
 			inactivityTimeout: 300,
 		});
-		// never silent, so never timed out itself: the slot is held for as long as the body is read
-		const trickling = await fetch(`${server.origin}/trickle`);
-		const reader = trickling.body!.getReader();
-		let reading = true;
-		const readAll = (async () => {
-			while (reading && !(await reader.read()).done);
-		})();
+		// never silent, so never timed out itself: the slot is held for as long as no answer comes
+		const controller = new AbortController();
+		const unanswered = fetch(`${server.origin}/processing`, { signal: controller.signal });
+		await sleep(20);
 		const started = performance.now();
 		const error = await fetch(`${server.origin}/starved`).then(
 			() => undefined,
@@ -209,18 +286,42 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 		);
 		expect(error).toBeInstanceOf(TypeError);
 		expect(((error as Error).cause as Error).message).toBe(
-			`waited 300 ms for a connection to http://${new URL(server.origin).host} (maxConnectionsPerOrigin: 1)`,
+			`waited 300 ms for its turn at http://${new URL(server.origin).host} (maxRequestsPerOrigin: 1)`,
 		);
 		expect(performance.now() - started).toBeGreaterThanOrEqual(290);
-		reading = false;
-		await reader.cancel();
-		await readAll.catch(() => {});
+		controller.abort();
+		await expect(unanswered).rejects.toThrow();
+	});
+
+	it('holds back no request for a body read later, slowly or never (a download piped into an upload)', async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 2 });
+		const signal = AbortSignal.timeout(3_000);
+		// two answers whose bodies nobody reads yet: the limit counts requests waiting for an answer
+		const unread = [await fetch(`${server.origin}/big`), await fetch(`${server.origin}/big`)];
+		expect(await (await fetch(`${server.origin}/meanwhile`, { signal })).text()).toBe('ok /meanwhile');
+		// each download's body sent on as an upload to the same origin, both at once
+		const uploads = await Promise.all(
+			unread.map((download, i) =>
+				fetch(`${server.origin}/upload-${i}`, {
+					method: 'POST',
+					body: download.body,
+					duplex: 'half',
+					signal,
+				} as RequestInit),
+			),
+		);
+		expect(await Promise.all(uploads.map((upload) => upload.text()))).toEqual([
+			'ok /upload-0',
+			'ok /upload-1',
+		]);
+		const uploaded = server.requests.filter((request) => request.url.startsWith('/upload-'));
+		expect(uploaded.map((request) => request.body.length)).toEqual([4 * 1024 * 1024, 4 * 1024 * 1024]);
 	});
 
 	// with one slot, a request that did not give it back stops every later one: each way a request
 	// ends is followed by one that must get through
-	describe('gives the slot back however a request ends', () => {
-		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxConnectionsPerOrigin: 1 });
+	describe('gives the slot back however a request ends, answered or not', () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 1 });
 		const next = async () => {
 			const signal = AbortSignal.timeout(3_000);
 			expect(await (await fetch(`${server.origin}/next`, { signal })).text()).toBe('ok /next');
@@ -236,15 +337,24 @@ describe('createNodeFetch: maxConnectionsPerOrigin', () => {
 			await next();
 		});
 
-		it('a body dropped unread, once collected', async () => {
+		it('a body dropped unread', async () => {
 			await fetch(`${server.origin}/big`);
-			// the next request waits until the dropped one is collected and its connection let go
-			const waiting = next();
-			for (let round = 0; round < 50; round++) {
+			await next();
+			// and the connection it held is let go once the body is collected
+			for (let round = 0; round < 20; round++) {
 				gc();
 				await sleep(10);
 			}
-			await waiting;
+			await next();
+		});
+
+		it('an abort while the answer is awaited, its connection busy with interim answers', async () => {
+			const controller = new AbortController();
+			const pending = fetch(`${server.origin}/processing`, { signal: controller.signal });
+			await sleep(50);
+			controller.abort();
+			await expect(pending).rejects.toThrow();
+			await next();
 		});
 
 		it('a connection the server resets', async () => {
