@@ -6,8 +6,8 @@ const MAX_BUFFERED_BYTES = 64 * 1024;
 /**
  * `response` with its body read into memory, so that holding it does not hold its connection: a
  * call the PDS refused waits for a refresh whose own requests may need that server, and a
- * transport that bounds its connections to one origin (as the Node transport does) would have
- * none to give them while hundreds of refused calls each kept one. a body longer than 64 KiB, or
+ * transport that bounds its connections to one origin (an undici `Pool`, say) would have none to
+ * give them while hundreds of refused calls each kept one. a body longer than 64 KiB, or
  * one that breaks off, is not kept (the copy has none); status, headers, `url` and `redirected` are.
  */
 export const bufferedResponse = async (response: Response): Promise<Response> => {
