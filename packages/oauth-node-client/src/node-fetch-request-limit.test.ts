@@ -19,6 +19,18 @@ const release = (path: string) => {
 	for (const answer of held.get(path) ?? []) answer();
 	held.delete(path);
 };
+/** answers the requests held at `path`, those arriving later too, until `responses` have all come. */
+const answerAll = async (path: string, responses: Promise<Response>[]): Promise<string[]> => {
+	let finished = false;
+	const all = Promise.all(responses.map(async (response) => (await response).text())).finally(
+		() => (finished = true),
+	);
+	while (!finished) {
+		release(path);
+		await sleep(10);
+	}
+	return all;
+};
 
 describe('createNodeFetch: maxRequestsPerOrigin', () => {
 	let server: LoopbackServer;
@@ -94,15 +106,7 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 		await sleep(50);
 		expect(arrived()).toBe(expected);
 		// the rest come in as the first are answered
-		let finished = false;
-		const all = Promise.all(responses.map(async (response) => (await response).text())).finally(
-			() => (finished = true),
-		);
-		while (!finished) {
-			release(path);
-			await sleep(10);
-		}
-		expect(await all).toHaveLength(300);
+		expect(await answerAll(path, responses)).toHaveLength(300);
 	});
 
 	it('lets waiting requests in first come, first served', async () => {
@@ -199,15 +203,7 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 		await sleep(30);
 		expect(urls().filter((url) => url.includes('own=')).length).toBe(3);
 		expect(urls().includes('/held-urgent?call')).toBe(false);
-		let finished = false;
-		const all = Promise.all(
-			[...calls, queued, ...own].map(async (response) => (await response).text()),
-		).finally(() => (finished = true));
-		while (!finished) {
-			release('/held-urgent');
-			await sleep(10);
-		}
-		expect(await all).toHaveLength(22);
+		expect(await answerAll('/held-urgent', [...calls, queued, ...own])).toHaveLength(22);
 	});
 
 	it('takes a slot again for a GET sent once more after its kept-alive connection was dropped', async () => {
@@ -228,15 +224,7 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 		await sleep(50);
 		// the long request and one more: the retry gave back the one slot it held
 		expect(arrived()).toBe(1);
-		let finished = false;
-		const all = Promise.all([long, ...more].map(async (response) => (await response).text())).finally(
-			() => (finished = true),
-		);
-		while (!finished) {
-			release('/held-retry');
-			await sleep(10);
-		}
-		expect(await all).toHaveLength(4);
+		expect(await answerAll('/held-retry', [long, ...more])).toHaveLength(4);
 	});
 
 	it('counts each origin apart', async () => {
