@@ -19,6 +19,12 @@ const release = (path: string) => {
 	for (const answer of held.get(path) ?? []) answer();
 	held.delete(path);
 };
+/** waits until `count` requests are held at `path` (a loaded machine may take a while to send one). */
+const arrival = async (path: string, count = 1): Promise<void> => {
+	for (let wait = 0; wait < 300 && (held.get(path)?.length ?? 0) < count; wait++) await sleep(10);
+	expect(held.get(path)?.length ?? 0).toBeGreaterThanOrEqual(count);
+};
+
 /** answers the requests held at `path`, those arriving later too, until `responses` have all come. */
 const answerAll = async (path: string, responses: Promise<Response>[]): Promise<string[]> => {
 	let finished = false;
@@ -112,7 +118,7 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 	it('lets waiting requests in first come, first served', async () => {
 		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 1 });
 		const first = fetch(`${server.origin}/held-order`);
-		await sleep(20);
+		await arrival('/held-order');
 		const start = server.requests.length;
 		const later = ['a', 'b', 'c', 'd', 'e'].map((name) => fetch(`${server.origin}/order-${name}`));
 		await sleep(20);
@@ -133,7 +139,7 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 	it("lets the OAuth client's own requests go first: documents under /.well-known/ and form-encoded POSTs", async () => {
 		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 1 });
 		const first = fetch(`${server.origin}/held-lane`);
-		await sleep(20);
+		await arrival('/held-lane');
 		// an XRPC call, in JSON, waits its turn; a form PUT is no OAuth endpoint's, and waits too
 		const call = fetch(`${server.origin}/xrpc/com.example.create`, {
 			method: 'POST',
@@ -173,7 +179,7 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 		expect(await (await put).text()).toBe('ok /form-put');
 		// the slots they took went back: one request at a time again
 		const again = fetch(`${server.origin}/held-lane`);
-		await sleep(20);
+		await arrival('/held-lane');
 		const waiting = fetch(`${server.origin}/after-lane`);
 		await sleep(20);
 		expect(server.requests.some((request) => request.url === '/after-lane')).toBe(false);
@@ -209,7 +215,7 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 	it('takes a slot again for a GET sent once more after its kept-alive connection was dropped', async () => {
 		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 2 });
 		const long = fetch(`${server.origin}/held-retry`);
-		await sleep(20);
+		await arrival('/held-retry');
 		// the second request on this connection is dropped, and sent again on a new one
 		await (await fetch(`${server.origin}/second-on-its-connection-fails/a`)).text();
 		expect(await (await fetch(`${server.origin}/second-on-its-connection-fails/b`)).text()).toBe(
@@ -230,7 +236,7 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 	it('counts each origin apart', async () => {
 		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 1 });
 		const first = fetch(`${server.origin}/held-origin`);
-		await sleep(20);
+		await arrival('/held-origin');
 		const signal = AbortSignal.timeout(2_000);
 		expect(await (await fetch(`${other.origin}/`, { signal })).text()).toBe('other');
 		release('/held-origin');
@@ -240,7 +246,7 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 	it('ends a wait when its signal aborts: the request is never sent, and holds no slot', async () => {
 		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 1 });
 		const first = fetch(`${server.origin}/held-abort`);
-		await sleep(20);
+		await arrival('/held-abort');
 		const controller = new AbortController();
 		const waiting = fetch(`${server.origin}/never-sent`, { signal: controller.signal });
 		const reason = new Error('gone');
