@@ -42,16 +42,18 @@ export interface NodeFetchOptions {
 	 */
 	connectTimeout?: number | undefined;
 	/**
-	 * how many requests may wait for their answers (status and headers) at once at one origin
-	 * (scheme, host and port); default 256, `Infinity` for no limit. later ones wait their turn,
-	 * first come first served, and reuse the connections the earlier ones free; a wait ends with the
-	 * request's `signal`, or fails after `inactivityTimeout`. a body being read does not count: one
-	 * read slowly, or later, holds back no other request. the OAuth client's own requests go first,
-	 * and past the limit by an eighth of it (then they wait too, first in line): documents under
-	 * `/.well-known/` and form-encoded POSTs (PAR, token, revocation), so that a refresh or a
-	 * sign-out is not held behind a burst of calls. without a limit, a burst of thousands of calls
-	 * over TLS opens thousands of connections at once, whose handshakes stall the event loop for
-	 * seconds; with one, a server that takes a second to answer serves this many calls a second.
+	 * how many requests may run at once at one origin (scheme, host and port); default 256,
+	 * `Infinity` for no limit. later ones wait their turn, first come first served, and reuse the
+	 * connections the earlier ones free; a wait ends with the request's `signal`, or fails after
+	 * `inactivityTimeout`. a request runs until its answer has been read, cancelled, or dropped and
+	 * collected, or until its body has been arriving for a second without ending: a long download,
+	 * or a body read later or never (piped into an upload to the same server), then stops counting.
+	 * the OAuth client's own requests have a line of their own beside it, an eighth of the limit (at
+	 * least one): documents under `/.well-known/` and form-encoded POSTs (PAR, token, revocation),
+	 * so that a refresh or a sign-out is not held behind a burst of calls. without a limit, a burst
+	 * of thousands of calls over TLS opens thousands of connections at once, whose handshakes stall
+	 * the event loop for seconds; with one, a server that takes a second to answer serves this many
+	 * calls a second.
 	 */
 	maxRequestsPerOrigin?: number | undefined;
 }

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createNodeFetch } from './create-node-fetch.ts';
@@ -8,6 +10,9 @@ import { type LoopbackServer, startHttpServer } from './test-utils/loopback-serv
 // a full collection on demand: the flag makes V8 define gc() in contexts made after it is set
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
+
+// 200 KB that gzip does not shrink: an answer that comes in several reads
+const incompressible = gzipSync(randomBytes(200_000));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -56,6 +61,8 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 				// request never has its answer
 				const timer = setInterval(() => response.writeProcessing(), 20);
 				response.once('close', () => clearInterval(timer));
+			} else if (path === '/gzip-large') {
+				response.writeHead(200, { 'content-encoding': 'gzip' }).end(incompressible);
 			} else if (path === '/big') {
 				response.end(Buffer.alloc(4 * 1024 * 1024));
 			} else if (path.startsWith('/second-on-its-connection-fails')) {
@@ -136,7 +143,7 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 		]);
 	});
 
-	it("lets the OAuth client's own requests go first: documents under /.well-known/ and form-encoded POSTs", async () => {
+	it("sends the OAuth client's own requests in their own line, past the calls waiting: documents under /.well-known/ and form-encoded POSTs", async () => {
 		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 1 });
 		const first = fetch(`${server.origin}/held-lane`);
 		await arrival('/held-lane');
@@ -188,28 +195,64 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 		expect(await (await waiting).text()).toBe('ok /after-lane');
 	});
 
-	it("bounds the client's own requests too: an eighth of the limit past it, then first in line", async () => {
+	it("gives the client's own requests a line of their own, an eighth of the limit", async () => {
 		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 16 });
-		const start = held.get('/held-urgent')?.length ?? 0;
-		const arrived = () => (held.get('/held-urgent')?.length ?? 0) - start;
-		const calls = Array.from({ length: 16 }, () => fetch(`${server.origin}/held-urgent`));
-		const queued = fetch(`${server.origin}/held-urgent?call`);
-		const form = { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token' }) };
-		const own = Array.from({ length: 5 }, (_, i) => fetch(`${server.origin}/held-urgent?own=${i}`, form));
-		for (let wait = 0; wait < 300 && arrived() < 18; wait++) await sleep(10);
-		await sleep(50);
-		// 16 calls and 2 of the client's own (16 / 8); the rest wait
-		expect(arrived()).toBe(18);
+		const count = (path: string) => held.get(path)?.length ?? 0;
 		const urls = () => server.requests.map((request) => request.url);
-		expect(urls().filter((url) => url.includes('own=')).length).toBe(2);
-		// an answer frees one slot: the client's own waiting requests go before the call that waited
-		const answers = held.get('/held-urgent')!;
-		answers.shift()!();
-		for (let wait = 0; wait < 300 && arrived() < 18; wait++) await sleep(10);
+		const calls = Array.from({ length: 16 }, () => fetch(`${server.origin}/held-calls`));
+		const queued = fetch(`${server.origin}/held-calls?queued`);
+		const form = { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token' }) };
+		const own = Array.from({ length: 5 }, (_, i) => fetch(`${server.origin}/held-own?${i}`, form));
+		await arrival('/held-calls', 16);
+		await arrival('/held-own', 2);
+		await sleep(50);
+		// 16 calls, and 2 of the client's own (16 / 8) beside them; the rest wait in their lines
+		expect([count('/held-calls'), count('/held-own')]).toEqual([16, 2]);
+		// an answer to one of the client's own lets the next of them in, and no call
+		held.get('/held-own')!.shift()!();
+		await arrival('/held-own', 2);
 		await sleep(30);
-		expect(urls().filter((url) => url.includes('own=')).length).toBe(3);
-		expect(urls().includes('/held-urgent?call')).toBe(false);
-		expect(await answerAll('/held-urgent', [...calls, queued, ...own])).toHaveLength(22);
+		expect(urls().filter((url) => url.startsWith('/held-own')).length).toBe(3);
+		expect(urls().includes('/held-calls?queued')).toBe(false);
+		// an answer to a call lets the call that waited in
+		held.get('/held-calls')!.shift()!();
+		await arrival('/held-calls', 16);
+		expect(urls().includes('/held-calls?queued')).toBe(true);
+		expect(urls().filter((url) => url.startsWith('/held-own')).length).toBe(3);
+		expect(await answerAll('/held-own', own)).toHaveLength(5);
+		expect(await answerAll('/held-calls', [...calls, queued])).toHaveLength(17);
+	});
+
+	it('sends a GET again on the slot it holds when its kept-alive connection was dropped, not at the back of the line', async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 1 });
+		// a connection that has carried one request: the next one on it is dropped
+		await (await fetch(`${server.origin}/second-on-its-connection-fails/first`)).text();
+		const start = server.requests.length;
+		const dropped = fetch(`${server.origin}/second-on-its-connection-fails/again`);
+		const waiting = ['a', 'b', 'c'].map((name) => fetch(`${server.origin}/after-drop-${name}`));
+		expect(await (await dropped).text()).toBe('ok /second-on-its-connection-fails/again');
+		await Promise.all(waiting.map(async (response) => (await response).text()));
+		expect(server.requests.slice(start).map((request) => request.url)).toEqual([
+			'/second-on-its-connection-fails/again',
+			'/second-on-its-connection-fails/again',
+			'/after-drop-a',
+			'/after-drop-b',
+			'/after-drop-c',
+		]);
+	});
+
+	it('lets a body that takes long to arrive stop counting after a second, and reuses the connections of those that do not', async () => {
+		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 3 });
+		const before = server.connections;
+		// answers of 200 KB, gzip-encoded: each comes in several reads
+		const sizes = await Promise.all(
+			Array.from(
+				{ length: 30 },
+				async () => (await (await fetch(`${server.origin}/gzip-large`)).arrayBuffer()).byteLength,
+			),
+		);
+		expect(new Set(sizes)).toEqual(new Set([200_000]));
+		expect(server.connections - before).toBe(3);
 	});
 
 	it('takes a slot again for a GET sent once more after its kept-alive connection was dropped', async () => {
@@ -287,12 +330,14 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 		await expect(unanswered).rejects.toThrow();
 	});
 
-	it('holds back no request for a body read later, slowly or never (a download piped into an upload)', async () => {
+	it('holds back other requests for a second at most for a body read later, slowly or never (a download piped into an upload)', async () => {
 		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 2 });
 		const signal = AbortSignal.timeout(3_000);
-		// two answers whose bodies nobody reads yet: the limit counts requests waiting for an answer
+		// two answers whose bodies nobody reads yet: they stop counting after a second
 		const unread = [await fetch(`${server.origin}/big`), await fetch(`${server.origin}/big`)];
+		const started = performance.now();
 		expect(await (await fetch(`${server.origin}/meanwhile`, { signal })).text()).toBe('ok /meanwhile');
+		expect(performance.now() - started).toBeGreaterThan(800);
 		// each download's body sent on as an upload to the same origin, both at once
 		const uploads = await Promise.all(
 			unread.map((download, i) =>

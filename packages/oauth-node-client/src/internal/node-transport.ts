@@ -58,6 +58,11 @@ const DEFAULT_CONNECT_MS = 10_000;
 // stall the event loop (without a limit, 2,500 calls at once stalled it for 1-1.4 s and 10,000 for
 // 3.5-5 s: `pnpm bench fan-out`)
 const DEFAULT_MAX_REQUESTS_PER_ORIGIN = 256;
+// how long an answer's body may take to arrive before it stops counting against its origin's
+// limit: long enough for any call's answer, so a burst reuses the connections it opened rather than
+// open one more for each body still coming; short enough that a body read slowly, later or never (a
+// download piped into an upload to the same server) holds back no other request for long
+const BODY_COUNTS_MS = 1_000;
 // how long a body still being flushed when its response has ended may take to finish before the
 // connection is closed: long enough for the last bytes of a complete upload (the server read them
 // all, the socket has yet to say so), short enough that a server that stopped reading is let go
@@ -89,6 +94,8 @@ export const createNodeTransport = (
 		);
 	}
 	const slots = new OriginSlots(maxRequestsPerOrigin);
+	// the OAuth client's own requests have a line of their own (see `isUrgent`)
+	const urgentSlots = new OriginSlots(Math.ceil(maxRequestsPerOrigin / 8));
 	const allowed = allowList(options.allowPrivateNetwork);
 	const guarded = options.allowPrivateNetwork !== true;
 	if (guarded && !usesNodeTransport()) {
@@ -134,31 +141,33 @@ export const createNodeTransport = (
 	};
 
 	/**
-	 * one exchange, once the request holds one of its origin's slots (see `OriginSlots`); a wait
-	 * fails with the signal's reason when it aborts, or after `inactivityTimeout`. the OAuth
-	 * client's own requests go first (see `isUrgent`).
+	 * one exchange, once the request holds one of its origin's slots (see `OriginSlots`), in the
+	 * OAuth client's own line or the others'; a wait fails with the signal's reason when it aborts,
+	 * or after `inactivityTimeout`.
 	 */
 	const send = (request: NormalizedRequest, retried: boolean): Promise<Response> => {
 		const { origin } = request.url;
-		const urgent = isUrgent(request);
-		if (slots.tryTake(origin, urgent)) return exchange(request, retried, origin);
+		const line = isUrgent(request) ? urgentSlots : slots;
+		if (line.tryTake(origin)) return exchange(request, retried, line);
 		const timedOut = () =>
 			fetchFailed(
 				new Error(
 					`waited ${inactivityTimeout} ms for its turn at ${origin} (maxRequestsPerOrigin: ${maxRequestsPerOrigin})`,
 				),
 			);
-		return slots
-			.wait(origin, urgent, request.signal, inactivityTimeout, timedOut)
-			.then(() => exchange(request, retried, origin));
+		return line
+			.wait(origin, request.signal, inactivityTimeout, timedOut)
+			.then(() => exchange(request, retried, line));
 	};
 
 	/**
 	 * one exchange on one connection; resolves at the response's headers. the caller holds a slot
-	 * at `origin`, given back once, when the answer's headers arrive or the request ends without.
+	 * of `line` at the request's origin, given back once: when the request is over, or when its
+	 * answer's body has taken `BODY_COUNTS_MS` without ending.
 	 */
-	const exchange = (request: NormalizedRequest, retried: boolean, origin: string): Promise<Response> => {
+	const exchange = (request: NormalizedRequest, retried: boolean, line: OriginSlots): Promise<Response> => {
 		const { url, method, signal } = request;
+		const { origin } = url;
 		// as fetch reports it: the fragment is the caller's, never part of a response's URL
 		const hash = url.href.indexOf('#');
 		const responseUrl = hash === -1 ? url.href : url.href.slice(0, hash);
@@ -224,24 +233,21 @@ export const createNodeTransport = (
 				made = (secure ? modules.https.request : modules.http.request)(requestOptions);
 			} catch (error) {
 				done();
-				slots.release(origin);
+				line.release(origin);
 				throw error;
 			}
 			const req = made;
-			// the slot is the wait for an answer, given back at its headers: a body the app reads
-			// later, slowly or never (a download piped into an upload to the same server) must not
-			// hold back the origin's other requests. a small answer's body comes with its headers and
-			// its connection goes back to the pool in the ticks after, before the next request, let in
-			// a microtask later, looks for one. a request's 'close' comes once however it ends without
-			// an answer: failed, timed out, or destroyed before it had a socket (once the agent hands
-			// it one)
+			// a request's 'close' comes once, however it ends: its answer read to the end (a
+			// connection kept alive goes back to the pool just after, in the same tick, so the next
+			// request, let in a microtask later, reuses it), cancelled, drained once dropped, failed,
+			// timed out, or destroyed before it had a socket (once the agent hands it one). a body
+			// still coming after `BODY_COUNTS_MS` gives the slot back sooner (see the 'response')
 			let released = false;
 			const release = () => {
 				if (released) return;
 				released = true;
-				slots.release(origin);
+				line.release(origin);
 			};
-			req.once('response', release);
 			req.once('close', release);
 			// every header line is kept, as fetch keeps them (node:http's default drops those past
 			// 1,000, a DPoP-Nonce or Location among them); the header size limit still bounds memory
@@ -278,6 +284,13 @@ export const createNodeTransport = (
 					// a small answer's body is parsed in the same read as its headers: one tick later
 					// it is complete, and can be handed over without a stream
 					process.nextTick(() => {
+						// a body not whole by now (a large or slow one, or one the app reads later or
+						// never) stops counting against the origin's limit after a while
+						if (!response.complete && !released) {
+							const timer = setTimeout(release, BODY_COUNTS_MS);
+							timer.unref();
+							req.once('close', () => clearTimeout(timer));
+						}
 						try {
 							resolve(toWebResponse(modules, response, responseUrl, method, signal));
 						} catch (error) {
@@ -301,7 +314,9 @@ export const createNodeTransport = (
 						IDEMPOTENT.has(method) &&
 						!isStream(request.body)
 					) {
-						return resolve(send(request, true));
+						// on the slot this request holds: a retry is not sent to the back of the line
+						released = true;
+						return resolve(exchange(request, true, line));
 					}
 					reject(fetchFailed(error));
 				});
@@ -404,11 +419,11 @@ export const createNodeTransport = (
 };
 
 /**
- * whether a request goes before the others at its origin (see `OriginSlots`): the OAuth client's
- * metadata and identity documents under `/.well-known/`, and the form-encoded POSTs of the
- * authorization server's endpoints (PAR, token, revocation; XRPC calls send JSON or bytes). a
- * refresh queued behind thousands of calls at its PDS would spend its time limit waiting, and a
- * sign-out's revocation its own, leaving the grant live.
+ * whether a request waits in the OAuth client's own line at its origin, an eighth of the limit (at
+ * least one), beside the others' rather than behind them: its metadata and identity documents under
+ * `/.well-known/`, and the form-encoded POSTs of the authorization server's endpoints (PAR, token,
+ * revocation; XRPC calls send JSON or bytes). a refresh queued behind thousands of calls at its PDS
+ * would spend its time limit waiting, and a sign-out's revocation its own, leaving the grant live.
  */
 const isUrgent = (request: NormalizedRequest): boolean => {
 	if (request.url.pathname.startsWith('/.well-known/')) return true;

@@ -16,25 +16,21 @@ const settled = async (promise: Promise<unknown>) => {
 describe('OriginSlots', () => {
 	it('gives up to the limit at once, at each origin apart', () => {
 		const slots = new OriginSlots(2);
-		expect([slots.tryTake('a', false), slots.tryTake('a', false), slots.tryTake('a', false)]).toEqual([
-			true,
-			true,
-			false,
-		]);
-		expect(slots.tryTake('b', false)).toBe(true);
+		expect([slots.tryTake('a'), slots.tryTake('a'), slots.tryTake('a')]).toEqual([true, true, false]);
+		expect(slots.tryTake('b')).toBe(true);
 	});
 
 	it('hands a freed slot to the first waiter, and to no newcomer', async () => {
 		const slots = new OriginSlots(1);
-		slots.tryTake('a', false);
+		slots.tryTake('a');
 		const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
 		const before = timers();
 		const order: string[] = [];
-		const first = slots.wait('a', false, undefined, 10_000, timedOut).then(() => order.push('first'));
-		const second = slots.wait('a', false, undefined, 10_000, timedOut).then(() => order.push('second'));
+		const first = slots.wait('a', undefined, 10_000, timedOut).then(() => order.push('first'));
+		const second = slots.wait('a', undefined, 10_000, timedOut).then(() => order.push('second'));
 		slots.release('a');
 		// the slot is the first waiter's already, before its code runs
-		expect(slots.tryTake('a', false)).toBe(false);
+		expect(slots.tryTake('a')).toBe(false);
 		await first;
 		expect(await settled(second)).toBe(false);
 		slots.release('a');
@@ -44,44 +40,12 @@ describe('OriginSlots', () => {
 		expect(timers()).toBe(before);
 	});
 
-	it('lets urgent requests past the limit by an eighth of it (at least one), then first in line', async () => {
-		const slots = new OriginSlots(16);
-		for (let i = 0; i < 16; i++) slots.tryTake('a', false);
-		expect(slots.tryTake('a', false)).toBe(false);
-		expect([slots.tryTake('a', true), slots.tryTake('a', true), slots.tryTake('a', true)]).toEqual([
-			true,
-			true,
-			false,
-		]);
-		const order: string[] = [];
-		const call = slots.wait('a', false, undefined, 10_000, timedOut).then(() => order.push('call'));
-		const urgent = slots.wait('a', true, undefined, 10_000, timedOut).then(() => order.push('urgent'));
-		// an urgent slot given back lets the urgent waiter in, not the call (still over the limit)
-		slots.release('a');
-		await urgent;
-		expect(await settled(call)).toBe(false);
-		// back under the limit: the call goes
-		slots.release('a');
-		slots.release('a');
-		expect(await settled(call)).toBe(false);
-		slots.release('a');
-		await call;
-		expect(order).toEqual(['urgent', 'call']);
-
-		const one = new OriginSlots(1);
-		one.tryTake('b', false);
-		expect([one.tryTake('b', true), one.tryTake('b', true)]).toEqual([true, false]);
-		// without a limit, without one for urgent requests either
-		const unlimited = new OriginSlots(Number.POSITIVE_INFINITY);
-		for (let i = 0; i < 1000; i++) expect(unlimited.tryTake('c', i % 2 === 0)).toBe(true);
-	});
-
 	it('lets a waiter whose signal aborts leave, holding nothing, and the next one in', async () => {
 		const slots = new OriginSlots(1);
-		slots.tryTake('a', false);
+		slots.tryTake('a');
 		const controller = new AbortController();
-		const leaving = slots.wait('a', false, controller.signal, 10_000, timedOut);
-		const staying = slots.wait('a', false, undefined, 10_000, timedOut);
+		const leaving = slots.wait('a', controller.signal, 10_000, timedOut);
+		const staying = slots.wait('a', undefined, 10_000, timedOut);
 		controller.abort('bye');
 		await expect(leaving).rejects.toBe('bye');
 		slots.release('a');
@@ -89,10 +53,8 @@ describe('OriginSlots', () => {
 		slots.release('a');
 		expect(slots.size).toBe(0);
 		// a signal aborted already is refused before the wait begins
-		slots.tryTake('a', false);
-		await expect(slots.wait('a', false, AbortSignal.abort('before'), 10_000, timedOut)).rejects.toBe(
-			'before',
-		);
+		slots.tryTake('a');
+		await expect(slots.wait('a', AbortSignal.abort('before'), 10_000, timedOut)).rejects.toBe('before');
 		slots.release('a');
 		expect(slots.size).toBe(0);
 	});
@@ -112,8 +74,8 @@ describe('OriginSlots', () => {
 			listeners--;
 			remove(...args);
 		}) as typeof remove;
-		slots.tryTake('a', false);
-		const waiting = slots.wait('a', false, signal, 10_000, timedOut);
+		slots.tryTake('a');
+		const waiting = slots.wait('a', signal, 10_000, timedOut);
 		expect(listeners).toBe(1);
 		slots.release('a');
 		await waiting;
@@ -124,11 +86,8 @@ describe('OriginSlots', () => {
 
 	it('fails a wait after its time limit with the error it is given, holding nothing', async () => {
 		const slots = new OriginSlots(1);
-		slots.tryTake('a', false);
-		await expect(slots.wait('a', false, undefined, 20, timedOut)).rejects.toThrow('timed out');
-		slots.tryTake('a', true);
-		await expect(slots.wait('a', true, undefined, 20, timedOut)).rejects.toThrow('timed out');
-		slots.release('a');
+		slots.tryTake('a');
+		await expect(slots.wait('a', undefined, 20, timedOut)).rejects.toThrow('timed out');
 		slots.release('a');
 		expect(slots.size).toBe(0);
 	});
@@ -136,12 +95,12 @@ describe('OriginSlots', () => {
 	it('forgets an origin once nothing runs or waits there', async () => {
 		const slots = new OriginSlots(1);
 		for (let i = 0; i < 1000; i++) {
-			expect(slots.tryTake(`o${i}`, i % 2 === 0)).toBe(true);
+			expect(slots.tryTake(`o${i}`)).toBe(true);
 			slots.release(`o${i}`);
 		}
 		expect(slots.size).toBe(0);
-		slots.tryTake('a', false);
-		const waiting = slots.wait('a', false, undefined, 10_000, timedOut);
+		slots.tryTake('a');
+		const waiting = slots.wait('a', undefined, 10_000, timedOut);
 		slots.release('a');
 		await waiting;
 		expect(slots.size).toBe(1);
