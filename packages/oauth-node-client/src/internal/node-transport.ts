@@ -56,7 +56,7 @@ const DEFAULT_INACTIVITY_MS = 300_000;
 const DEFAULT_CONNECT_MS = 10_000;
 // enough for any app's steady traffic to one PDS, few enough that a burst's TLS handshakes do not
 // stall the event loop (without a limit, 2,500 calls at once stalled it for 1-1.4 s and 10,000 for
-// 3.5-5 s: `pnpm bench fan-out`)
+// 3.5-9 s: `pnpm bench fan-out`)
 const DEFAULT_MAX_REQUESTS_PER_ORIGIN = 256;
 // how long an answer's body may take to arrive before it stops counting against its origin's
 // limit: long enough for any call's answer, so a burst reuses the connections it opened rather than
