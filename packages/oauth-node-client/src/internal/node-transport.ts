@@ -284,9 +284,11 @@ export const createNodeTransport = (
 					// a small answer's body is parsed in the same read as its headers: one tick later
 					// it is complete, and can be handed over without a stream
 					process.nextTick(() => {
-						// a body not whole by now (a large or slow one, or one the app reads later or
-						// never) stops counting against the origin's limit after a while
-						if (!response.complete && !released) {
+						// a body handed over as a stream (one not whole by now, or one to decode, which
+						// a pipe holds back until read) may be read later or never: it stops counting
+						// against the origin's limit after a while. a whole plain body is taken as bytes,
+						// and its connection goes back to the pool at once
+						if ((!response.complete || response.headers['content-encoding'] !== undefined) && !released) {
 							const timer = setTimeout(release, BODY_COUNTS_MS);
 							timer.unref();
 							req.once('close', () => clearTimeout(timer));
