@@ -289,9 +289,7 @@ export const createNodeTransport = (
 						// against the origin's limit after a while. a whole plain body is taken as bytes,
 						// and its connection goes back to the pool at once
 						if ((!response.complete || response.headers['content-encoding'] !== undefined) && !released) {
-							const timer = setTimeout(release, BODY_COUNTS_MS);
-							timer.unref();
-							req.once('close', () => clearTimeout(timer));
+							timeoutUnless(req, 'close', BODY_COUNTS_MS, release).unref();
 						}
 						try {
 							resolve(toWebResponse(modules, response, responseUrl, method, signal));
