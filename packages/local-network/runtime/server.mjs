@@ -10,6 +10,8 @@
 //   LOCAL_NETWORK_PDS_PORT, LOCAL_NETWORK_PLC_PORT    fixed ports (default: free ones)
 //   LOCAL_NETWORK_TRACE=1       print `REQUEST {json}` for every request the PDS answers, and answer
 //                               `SYNC <id>` on stdin with `SYNCED <id>` (the parent's barrier)
+//   (with clock-preload.mjs)    `CLOCK <id> <ms>` on stdin sets how far the process's clock runs ahead
+//                               of the machine's; answered `CLOCKED <id> <ms>` (`none` without the preload)
 //   PDS_*                       any @atproto/pds setting, over the defaults below
 import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -28,6 +30,8 @@ if (!dataDir) {
 }
 const accountSpecs = JSON.parse(process.env.LOCAL_NETWORK_ACCOUNTS || '[]');
 const trace = process.env.LOCAL_NETWORK_TRACE === '1';
+// there only when clock-preload.mjs was preloaded (a test asked for a steppable clock)
+const clock = globalThis[Symbol.for('@atcute-oauth/local-network:clock')];
 
 const listen = async (server, port) => {
 	server.listen(port, HOST);
@@ -142,11 +146,17 @@ try {
 		accounts.push({ handle: body.handle, did: body.did, password });
 	}
 
-	if (trace || process.env.LOCAL_NETWORK_STOP_ON_STDIN_END === '1') {
+	if (trace || clock !== undefined || process.env.LOCAL_NETWORK_STOP_ON_STDIN_END === '1') {
 		const lines = createInterface({ input: process.stdin });
 		lines.on('line', (line) => {
 			// every REQUEST line of a response written before this point is already in the pipe
 			if (line.startsWith('SYNC ')) process.stdout.write(`SYNCED ${line.slice(5)}\n`);
+			else if (line.startsWith('CLOCK ')) {
+				const [, id, ms] = line.split(' ');
+				// set before the answer: every request the parent sends after it sees the new time
+				clock?.setOffset(Number(ms));
+				process.stdout.write(`CLOCKED ${id} ${clock?.offset ?? 'none'}\n`);
+			}
 		});
 		if (process.env.LOCAL_NETWORK_STOP_ON_STDIN_END === '1') lines.once('close', () => stop());
 	}

@@ -44,6 +44,11 @@ export interface LocalNetworkOptions {
 	clientHosts?: readonly string[] | undefined;
 	/** record every request the PDS answers in `requests`. default false. */
 	traceRequests?: boolean | undefined;
+	/**
+	 * let the test move the PDS's clock (`setPdsClockOffset`, `advancePdsClock`): its process gets
+	 * a preload that shifts `Date` by an offset, 0 at start. default false: the PDS runs untouched.
+	 */
+	steppableClock?: boolean | undefined;
 	/** the PDS's log (pino JSON; sets `LOG_ENABLED=true`) and anything else it prints on stderr. */
 	onLog?: ((line: string) => void) | undefined;
 	/** more `PDS_*` settings for the reference PDS. */
@@ -77,6 +82,19 @@ export interface LocalNetwork {
 	 * it. a response the caller has received is in it.
 	 */
 	syncRequests(): Promise<readonly PdsRequest[]>;
+	/** how far the PDS's clock runs ahead of this machine's (negative: behind), in milliseconds. */
+	readonly pdsClockOffset: number;
+	/**
+	 * sets the PDS's clock to run `ms` milliseconds ahead of this machine's (negative: behind),
+	 * with `steppableClock`. once it resolves, every request sees the new time. what follows it:
+	 * `Date.now()`, `new Date()` and the HTTP `Date` header in the PDS process (and its PLC), so
+	 * token, code and request expiry, jose's checks, the DPoP nonce. what does not:
+	 * `performance.now()` and timers, so the provider's 10-minute client metadata cache.
+	 * rejects with a `TypeError` when `ms` is not an integer, and without `steppableClock`.
+	 */
+	setPdsClockOffset(ms: number): Promise<void>;
+	/** moves the PDS's clock `ms` milliseconds forward (negative: back); see `setPdsClockOffset`. */
+	advancePdsClock(ms: number): Promise<void>;
 	/** stops the PDS and PLC (by the process's pid) and deletes their data; idempotent. */
 	close(): Promise<void>;
 }
@@ -137,16 +155,32 @@ export const startLocalNetwork = async (options: LocalNetworkOptions = {}): Prom
 	});
 	if (options.onLog !== undefined) env.LOG_ENABLED ??= 'true';
 
+	const preloads = ['hosts-preload.mjs', ...(options.steppableClock ? ['clock-preload.mjs'] : [])];
 	const spawned = spawn(
 		runtime.nodePath,
-		['--import', join(runtime.dir, 'hosts-preload.mjs'), join(runtime.dir, 'server.mjs')],
+		[...preloads.flatMap((file) => ['--import', join(runtime.dir, file)]), join(runtime.dir, 'server.mjs')],
 		{ cwd: runtime.dir, env, stdio: ['pipe', 'pipe', 'pipe'] },
 	);
 	child = spawned;
 	const exited = new Promise<void>((resolve) => spawned.once('exit', () => resolve()));
 
 	const requests: PdsRequest[] = [];
-	const syncs = new Map<string, () => void>();
+	/** the commands sent on stdin awaiting their answer, by id: called with it, or undefined once the process exited. */
+	const pending = new Map<string, (answer: string | undefined) => void>();
+	spawned.once('exit', () => {
+		for (const settle of pending.values()) settle(undefined);
+		pending.clear();
+	});
+	let commandId = 0;
+	/** sends `<verb> <id> <args>` to the process and resolves with its answer's rest, or undefined when it exited. */
+	const command = (verb: string, args = ''): Promise<string | undefined> => {
+		if (spawned.exitCode !== null || spawned.signalCode !== null) return Promise.resolve(undefined);
+		const id = String(++commandId);
+		return new Promise((resolve) => {
+			pending.set(id, resolve);
+			spawned.stdin.write(`${verb} ${id}${args === '' ? '' : ` ${args}`}\n`);
+		});
+	};
 	const stderrTail: string[] = [];
 	readLines(spawned.stderr, (line) => {
 		stderrTail.push(line);
@@ -177,9 +211,11 @@ export const startLocalNetwork = async (options: LocalNetworkOptions = {}): Prom
 					resolve(JSON.parse(rest));
 				} else if (kind === 'REQUEST') {
 					requests.push(JSON.parse(rest));
-				} else if (kind === 'SYNCED') {
-					syncs.get(rest)?.();
-					syncs.delete(rest);
+				} else if (kind === 'SYNCED' || kind === 'CLOCKED') {
+					const space = rest.indexOf(' ');
+					const id = space === -1 ? rest : rest.slice(0, space);
+					pending.get(id)?.(space === -1 ? '' : rest.slice(space + 1));
+					pending.delete(id);
 				}
 			});
 			spawned.once('exit', (code, signal) => {
@@ -206,7 +242,18 @@ export const startLocalNetwork = async (options: LocalNetworkOptions = {}): Prom
 	}
 
 	let closing: Promise<void> | undefined;
-	let syncId = 0;
+	let clockOffset = 0;
+	const setClockOffset = async (ms: number): Promise<void> => {
+		if (!options.steppableClock) throw new Error('the PDS clock can be moved only with steppableClock: true');
+		if (!Number.isSafeInteger(ms)) throw new TypeError(`the clock offset must be an integer (ms), got ${ms}`);
+		// before the answer: an advance made meanwhile counts from this one
+		clockOffset = ms;
+		const answer = await command('CLOCK', String(ms));
+		if (answer === undefined) throw new Error('the local PDS has stopped: its clock cannot be moved');
+		if (answer === 'none')
+			throw new Error('the local PDS has no steppable clock (clock-preload.mjs not loaded)');
+		if (answer !== String(ms)) throw new Error(`the local PDS set its clock offset to ${answer}, not ${ms}`);
+	};
 	return {
 		pdsUrl: ready.pdsUrl,
 		issuer: ready.issuer,
@@ -217,14 +264,19 @@ export const startLocalNetwork = async (options: LocalNetworkOptions = {}): Prom
 		nodeVersion: ready.node,
 		startupMs: Math.round(performance.now() - started),
 		requests,
-		syncRequests() {
-			if (!options.traceRequests) return Promise.reject(new Error('syncRequests needs traceRequests: true'));
-			if (spawned.exitCode !== null || spawned.signalCode !== null) return Promise.resolve(requests);
-			const id = String(++syncId);
-			return new Promise((resolve) => {
-				syncs.set(id, () => resolve(requests));
-				spawned.stdin.write(`SYNC ${id}\n`);
-			});
+		async syncRequests() {
+			if (!options.traceRequests) throw new Error('syncRequests needs traceRequests: true');
+			await command('SYNC');
+			return requests;
+		},
+		get pdsClockOffset() {
+			return clockOffset;
+		},
+		setPdsClockOffset: setClockOffset,
+		advancePdsClock(ms) {
+			if (!Number.isSafeInteger(ms))
+				return Promise.reject(new TypeError(`the clock step must be an integer (ms), got ${ms}`));
+			return setClockOffset(clockOffset + ms);
 		},
 		close() {
 			closing ??= (async () => {

@@ -22,6 +22,7 @@ import {
 	type LocalNetwork,
 	type TlsMaterial,
 } from '../src/index.ts';
+import { rawRequest } from '../src/internal/raw-request.ts';
 
 /** how long a network gets to start (about 3 s; more on a loaded 2-core machine). */
 export const START_TIMEOUT_MS = 90_000;
@@ -206,4 +207,27 @@ export const observingFetch = (): { fetch: typeof fetch; seen: SeenResponse[] } 
 			return response;
 		},
 	};
+};
+
+/**
+ * opens the authorization page at `url` as a browser's navigation does, and returns where the
+ * provider redirects it at once (an expired or refused request goes back to the client's
+ * redirect URI with `error`), or undefined when it answers with the page itself.
+ */
+export const openAuthorizationPage = async (url: URL): Promise<URL | undefined> => {
+	const page = await rawRequest(url, {
+		// the provider checks the browser's own sec-fetch-* headers (see authorizeWithPassword)
+		headers: {
+			'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) atcute-local-network',
+			accept: 'text/html',
+			'sec-fetch-mode': 'navigate',
+			'sec-fetch-dest': 'document',
+			'sec-fetch-site': 'cross-site',
+		},
+	});
+	if (page.status === 200) return undefined;
+	if (page.status !== 303 || page.location === undefined) {
+		throw new Error(`the authorization page answered ${page.status}`);
+	}
+	return page.location;
 };

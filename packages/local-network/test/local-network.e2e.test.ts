@@ -87,6 +87,11 @@ describe('startLocalNetwork', () => {
 					token_endpoint_auth_methods_supported: expect.arrayContaining(['private_key_jwt', 'none']),
 				});
 
+				// its clock is the machine's, and stays so: moving it takes `steppableClock`
+				const date = Date.parse((await fetch(`${network.pdsUrl}/xrpc/_health`)).headers.get('date')!);
+				expect(Math.abs(date - Date.now())).toBeLessThan(2000);
+				await expect(network.advancePdsClock(60_000)).rejects.toThrow(/steppableClock/);
+
 				// loopback only: both ports are bound to 127.0.0.1 (0100007F), nothing to 0.0.0.0 or ::
 				const bound = listening(network.pid);
 				expect(bound.length).toBeGreaterThanOrEqual(2);
