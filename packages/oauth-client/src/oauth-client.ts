@@ -403,6 +403,13 @@ export class OAuthClient {
 	 *   is stored; once the session is stored, the sign-in stands and the call resolves
 	 * @throws {OAuthCallbackError} for a refused or invalid callback (`error` says which)
 	 * @throws {IdentityMismatchError} when the account is not the expected one (tokens revoked)
+	 * @throws {OAuthResponseError} when the token endpoint refuses the code (`invalid_grant`: it
+	 *   expired, or was used); the state is used up
+	 * @throws {OAuthTransientError} when the token request fails in a way that may pass (network,
+	 *   time-out, 5xx, 429); the state is used up
+	 * @throws {DiscoveryError} when a server's metadata cannot be read: before the code is sent,
+	 *   one with `transient: true` puts the state back (the same callback can complete later)
+	 * @throws {IdentityResolutionError} when the account's identity cannot be checked (tokens revoked)
 	 * @throws {TypeError} for `params` of another kind (a string, a framework's query object), or
 	 *   options that are not `{ signal? }` (the state is not spent)
 	 * @throws the signal's own `reason` when it aborts before the session is stored
