@@ -36,12 +36,31 @@ SteppedDate.now = function now() {
 globalThis.Date = SteppedDate;
 
 const writeHead = http.ServerResponse.prototype.writeHead;
-// every response's headers go out through writeHead (res.end() without it calls it too)
-http.ServerResponse.prototype.writeHead = function writeHeadOnSteppedClock(...args) {
-	if (this.sendDate && !this.headersSent && !this.hasHeader('date')) {
-		this.setHeader('date', new RealDate(RealDate.now() + offset).toUTCString());
+/** whether `headers` (writeHead's object, flat array or array of pairs) names a Date header. */
+const namesDate = (headers) => {
+	if (!Array.isArray(headers)) return Object.keys(headers).some((name) => name.toLowerCase() === 'date');
+	if (Array.isArray(headers[0])) return headers.some(([name]) => String(name).toLowerCase() === 'date');
+	return headers.some((name, i) => i % 2 === 0 && String(name).toLowerCase() === 'date');
+};
+/** `headers` with a Date header added, in its own form (writeHead takes three). */
+const withDate = (headers, date) => {
+	if (!Array.isArray(headers)) return { ...headers, date };
+	return Array.isArray(headers[0]) ? [...headers, ['date', date]] : [...headers, 'date', date];
+};
+// every response's headers go out through writeHead (res.end() without it calls it too). the
+// Date goes in with the headers writeHead is given, when it is given some: set beforehand, it
+// would make Node merge them into its own, which refuses an array of pairs
+http.ServerResponse.prototype.writeHead = function writeHeadOnSteppedClock(statusCode, ...rest) {
+	if (!this.sendDate || this.headersSent || this.hasHeader('date'))
+		return writeHead.call(this, statusCode, ...rest);
+	const date = new RealDate(RealDate.now() + offset).toUTCString();
+	const last = rest.length - 1;
+	if (last >= 0 && typeof rest[last] === 'object' && rest[last] !== null) {
+		if (!namesDate(rest[last])) rest[last] = withDate(rest[last], date);
+	} else {
+		this.setHeader('date', date);
 	}
-	return writeHead.apply(this, args);
+	return writeHead.call(this, statusCode, ...rest);
 };
 
 // how server.mjs reaches the clock: it exists only with this preload

@@ -86,7 +86,10 @@ export interface LocalNetwork {
 	readonly pdsClockOffset: number;
 	/**
 	 * sets the PDS's clock to run `ms` milliseconds ahead of this machine's (negative: behind),
-	 * with `steppableClock`. once it resolves, every request sees the new time. what follows it:
+	 * with `steppableClock`. once it resolves, every request sent after sees the new time; move it
+	 * with none in flight: the provider pads sign-in steps to a constant time by sleeping the
+	 * difference of two `Date.now()` readings, so a step back of N ms during one stalls it N ms
+	 * more. what follows it:
 	 * `Date.now()`, `new Date()` and the HTTP `Date` header in the PDS process (and its PLC), so
 	 * token, code and request expiry, jose's checks, the DPoP nonce. what does not:
 	 * `performance.now()` and timers, so the provider's 10-minute client metadata cache.
@@ -171,6 +174,10 @@ export const startLocalNetwork = async (options: LocalNetworkOptions = {}): Prom
 		for (const settle of pending.values()) settle(undefined);
 		pending.clear();
 	});
+	// a command written after the process died, before its 'exit' arrives, fails with EPIPE: the
+	// 'exit' above settles that command, so the pipe's error says nothing more (and, unheard,
+	// would be an uncaught exception in the test process)
+	spawned.stdin.on('error', () => {});
 	let commandId = 0;
 	/** sends `<verb> <id> <args>` to the process and resolves with its answer's rest, or undefined when it exited. */
 	const command = (verb: string, args = ''): Promise<string | undefined> => {
@@ -247,12 +254,16 @@ export const startLocalNetwork = async (options: LocalNetworkOptions = {}): Prom
 		if (!options.steppableClock) throw new Error('the PDS clock can be moved only with steppableClock: true');
 		if (!Number.isSafeInteger(ms)) throw new TypeError(`the clock offset must be an integer (ms), got ${ms}`);
 		// before the answer: an advance made meanwhile counts from this one
+		const before = clockOffset;
 		clockOffset = ms;
 		const answer = await command('CLOCK', String(ms));
+		if (answer === String(ms)) return;
+		// not moved: the offset is the one before, unless a later call has set another since
+		if (clockOffset === ms) clockOffset = before;
 		if (answer === undefined) throw new Error('the local PDS has stopped: its clock cannot be moved');
 		if (answer === 'none')
 			throw new Error('the local PDS has no steppable clock (clock-preload.mjs not loaded)');
-		if (answer !== String(ms)) throw new Error(`the local PDS set its clock offset to ${answer}, not ${ms}`);
+		throw new Error(`the local PDS set its clock offset to ${answer}, not ${ms}`);
 	};
 	return {
 		pdsUrl: ready.pdsUrl,
