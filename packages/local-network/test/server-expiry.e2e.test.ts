@@ -33,7 +33,8 @@ import {
 // the reference server's lifetimes (@atproto/oauth-provider 0.22.9, dist/oauth-constants.js),
 // for a confidential client (`private_key_jwt`)
 const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 /** TOKEN_MAX_AGE: an access token's lifetime. */
 const ACCESS_TOKEN_LIFETIME = 60 * MINUTE;
 /** REFRESH_LIFETIME_EXTENDED (3 months of 365.25 / 12 days): how long a refresh token lives unused. */
@@ -59,7 +60,8 @@ beforeAll(async () => {
 }, START_TIMEOUT_MS);
 
 // the PDS keeps what it stored on the moved clock (tokens, devices); it harms no later test,
-// whose clients are new
+// whose clients are new. (a request of a failed test still in flight may stall on the step back:
+// see setPdsClockOffset; the next test's requests do not)
 afterEach(() => network?.setPdsClockOffset(0));
 
 afterAll(async () => {
@@ -302,6 +304,59 @@ describe('expiry at the reference server, its clock moved', { timeout: TEST_TIME
 			.toEqual([{ type: 'deleted', sub: alice.did, cause: 'invalid_grant' }]);
 	});
 
+	it("a refresh in the grant's last second takes the token that expires at once; the end is invalid_grant", async () => {
+		let clientOffset = 0;
+		const { oauth, stores, events, seen } = await testClient(() => clientOffset);
+		/** moves both clocks to `ms` ahead of this machine's. */
+		const moveTo = async (ms: number) => {
+			clientOffset = ms;
+			await network.setPdsClockOffset(ms);
+		};
+		const { url } = await oauth.authorize({ target: { type: 'account', identifier: alice.handle } });
+		const redirect = await authorizeWithPassword(url, { username: alice.handle, password: alice.password });
+		// the grant starts at the code's exchange, within the callback
+		const before = Date.now();
+		const { session } = await oauth.callback(redirect.searchParams);
+		const grantStart = (before + Date.now()) / 2;
+		for (let round = 1; round <= 8; round++) {
+			await moveTo(round * 90 * DAY);
+			expect((await getSession(session)).ok).toBe(true);
+		}
+		// 5 s before the end: refreshed (a token of 5 s at most) and the server's nonce learnt, so
+		// the next refresh goes in one request
+		const end = grantStart + SESSION_LIFETIME;
+		await moveTo(Math.round(end - 5000 - Date.now()));
+		expect((await getSession(session)).ok).toBe(true);
+
+		// half a second before the end the server answers with "expires_in": 0 (it counts whole
+		// seconds down): a token that expires at once, not a malformed answer (which revoked the
+		// tokens and ended the session as invalid_response). on a slow machine the refresh may
+		// arrive after the end: then it is refused as invalid_grant at once, which this test allows
+		await moveTo(Math.round(end - 500 - Date.now()));
+		const fromSeen = seen.length;
+		const fromEvents = events.length;
+		const refreshed = await session.refresh().then(
+			({ expiresAt }) => expiresAt!.getTime() - (Date.now() + clientOffset),
+			(err: unknown) => err,
+		);
+		if (typeof refreshed === 'number') {
+			expect(refreshed).toBeLessThanOrEqual(1000);
+			await moveTo(Math.round(end + 2000 - Date.now()));
+			const failed = await getSession(session).catch((err: unknown) => err);
+			expect(failed).toBeInstanceOf(TokenRefreshError);
+			expect(failed).toMatchObject({ reason: 'invalid_grant' });
+		} else {
+			expect(refreshed).toBeInstanceOf(TokenRefreshError);
+			expect(refreshed).toMatchObject({ reason: 'invalid_grant' });
+		}
+		// nothing revoked (the grant ended by itself), the session deleted once, for its end
+		expect(seen.slice(fromSeen).filter((response) => response.path === '/oauth/revoke')).toEqual([]);
+		expect(await stores.sessions.get(alice.did)).toBeUndefined();
+		await expect
+			.poll(() => events.slice(fromEvents).filter((event) => event.type === 'deleted'))
+			.toEqual([{ type: 'deleted', sub: alice.did, cause: 'invalid_grant' }]);
+	});
+
 	it('a pushed request that expired before its authorization page opened: the callback fails, nothing stored', async () => {
 		const { oauth, stores, events } = await testClient();
 		// within its 5 minutes the request opens: the page itself, no redirect
@@ -364,5 +419,24 @@ describe('expiry at the reference server, its clock moved', { timeout: TEST_TIME
 		expect(events).toHaveLength(1);
 		// and the callback cannot be replayed
 		await expect(oauth.callback(late.searchParams)).rejects.toMatchObject({ error: 'invalid_state' });
+	});
+});
+
+describe('a steppable clock whose PDS has stopped', () => {
+	it('refuses to move, keeps the offset it had, and leaves nothing uncaught', async () => {
+		const stopped = await startLocalNetwork({ steppableClock: true });
+		try {
+			await stopped.advancePdsClock(MINUTE);
+			process.kill(stopped.pid, 'SIGKILL');
+			// no turn of the event loop meanwhile: the process is gone, its 'exit' not seen yet, so
+			// the command is written into a closed pipe (an EPIPE nobody listened for was uncaught)
+			const until = Date.now() + 300;
+			while (Date.now() < until) {}
+			await expect(stopped.setPdsClockOffset(HOUR)).rejects.toThrow(/has stopped/);
+			await expect(stopped.advancePdsClock(MINUTE)).rejects.toThrow(/has stopped/);
+			expect(stopped.pdsClockOffset).toBe(MINUTE);
+		} finally {
+			await stopped.close();
+		}
 	});
 });

@@ -189,6 +189,32 @@ describe('OAuthClient sessions', () => {
 		server.assertNoRejections();
 	});
 
+	it('takes a token that expires at once (expires_in 0: a grant in its last second), and refreshes at the next call', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const session = await client.restore(alice.did);
+		const events: string[] = [];
+		client.addEventListener((event) => events.push(event.type));
+
+		server.behaviour.accessTokenTtl = 0;
+		const before = clock.now();
+		const { expiresAt } = await session.refresh();
+		// stored as it came (expiring when its request was sent), not refused as malformed: nothing
+		// revoked, the session kept
+		expect(expiresAt!.getTime()).toBeGreaterThanOrEqual(before);
+		expect(expiresAt!.getTime()).toBeLessThanOrEqual(clock.now());
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(server.stats.revoke).toBe(0);
+		expect(sessions.map.get(alice.did)!.tokenSet.expires_at).toBe(expiresAt!.getTime());
+
+		// stale at once: the next call refreshes first (a server past the grant's end then says
+		// invalid_grant, and that ends the session for the right reason)
+		server.behaviour.accessTokenTtl = undefined;
+		expect((await getSession(session)).data.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(2);
+		await vi.waitFor(() => expect(events).toEqual(['updated', 'updated']));
+	});
+
 	it('refreshes a session stored without issued_at (by an earlier release) 60 s before expiry, as before', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);

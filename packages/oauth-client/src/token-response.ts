@@ -55,18 +55,21 @@ export const parseTokenResponse = (json: unknown): TokenResponse => {
 		fail('"refresh_token" must be a non-empty string when present');
 	}
 	// finite and bounded too: JSON's 1e999 parses to Infinity, which no store keeps and no Date
-	// shows, and 1e300 is finite but as absurd (its expiry is no Date either)
+	// shows, and 1e300 is finite but as absurd (its expiry is no Date either). 0 is a token that
+	// expires at once: the reference server counts whole seconds down, so it gives one in a grant's
+	// last second. refused, the grant's end became a malformed answer (its tokens revoked, the
+	// session ended as `invalid_response`); taken, the next call refreshes and hears `invalid_grant`
 	if (
 		body.expires_in !== undefined &&
 		!(
 			typeof body.expires_in === 'number' &&
 			Number.isFinite(body.expires_in) &&
-			body.expires_in > 0 &&
+			body.expires_in >= 0 &&
 			body.expires_in <= MAX_EXPIRES_IN_S
 		)
 	) {
 		fail(
-			`"expires_in" must be a positive finite number of seconds, at most ${MAX_EXPIRES_IN_S}, when present`,
+			`"expires_in" must be a finite number of seconds from 0 to ${MAX_EXPIRES_IN_S}, when present`,
 		);
 	}
 
