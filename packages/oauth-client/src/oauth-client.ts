@@ -407,9 +407,15 @@ export class OAuthClient {
 	 *   expired, or was used); the state is used up
 	 * @throws {OAuthTransientError} when the token request fails in a way that may pass (network,
 	 *   time-out, 5xx, 429); the state is used up
+	 * @throws {InvalidResponseError} for a token response that breaks the rules (no `DPoP-Nonce`,
+	 *   a redirect, a `sub` that is no atproto DID); tokens revoked, the state used up
 	 * @throws {DiscoveryError} when a server's metadata cannot be read: before the code is sent,
-	 *   one with `transient: true` puts the state back (the same callback can complete later)
+	 *   one with `transient: true` puts the state back (the same callback can complete later);
+	 *   after it (the account's PDS read again), the state is used up and the tokens revoked
 	 * @throws {IdentityResolutionError} when the account's identity cannot be checked (tokens revoked)
+	 * @throws the lock's or the session store's own error (a `LockTimeoutError`, say) when the
+	 *   session cannot be stored, and the transport's own refusal (the Node facade's
+	 *   `PrivateNetworkError`) as it is; whatever tokens were issued are revoked
 	 * @throws {TypeError} for `params` of another kind (a string, a framework's query object), or
 	 *   options that are not `{ signal? }` (the state is not spent)
 	 * @throws the signal's own `reason` when it aborts before the session is stored
