@@ -68,9 +68,7 @@ export const parseTokenResponse = (json: unknown): TokenResponse => {
 			body.expires_in <= MAX_EXPIRES_IN_S
 		)
 	) {
-		fail(
-			`"expires_in" must be a finite number of seconds from 0 to ${MAX_EXPIRES_IN_S}, when present`,
-		);
+		fail(`"expires_in" must be a finite number of seconds from 0 to ${MAX_EXPIRES_IN_S}, when present`);
 	}
 
 	return {
