@@ -128,6 +128,20 @@ const testClient = async (clientOffset: () => number = () => 0) => {
 	return { oauth, stores, seen, events };
 };
 
+/**
+ * a client whose clock moves with the PDS's: `moveTo(ms)` sets both `ms` ahead of this machine's,
+ * `wait(ms)` lets that much time pass for both; `now()` is the client's time.
+ */
+const clientOnPdsTime = async () => {
+	let offset = 0;
+	const client = await testClient(() => offset);
+	const moveTo = async (ms: number) => {
+		offset = ms;
+		await network.setPdsClockOffset(ms);
+	};
+	return { ...client, now: () => Date.now() + offset, moveTo, wait: (ms: number) => moveTo(offset + ms) };
+};
+
 const getSession = (session: OAuthSession) =>
 	new Client({ handler: session }).get('com.atproto.server.getSession', {});
 
@@ -215,13 +229,7 @@ describe('expiry at the reference server, its clock moved', { timeout: TEST_TIME
 	});
 
 	it('a refresh token left unused past its 3 months (both clocks moved on) ends the session, once', async () => {
-		let clientOffset = 0;
-		const { oauth, stores, seen, events } = await testClient(() => clientOffset);
-		/** time passes for both: the client's clock and the server's go on together. */
-		const wait = async (ms: number) => {
-			clientOffset += ms;
-			await network.advancePdsClock(ms);
-		};
+		const { oauth, stores, seen, events, wait } = await clientOnPdsTime();
 		const { session } = await signIn(oauth, network, alice);
 
 		// unused for 90 days, twice: each call refreshes (the limit counts from the last refresh)
@@ -261,12 +269,7 @@ describe('expiry at the reference server, its clock moved', { timeout: TEST_TIME
 	});
 
 	it('a grant refreshed every 90 days ends at 2 years: its last access token lives only to that end', async () => {
-		let clientOffset = 0;
-		const { oauth, stores, events, seen } = await testClient(() => clientOffset);
-		const wait = async (ms: number) => {
-			clientOffset += ms;
-			await network.advancePdsClock(ms);
-		};
+		const { oauth, stores, events, seen, wait, now } = await clientOnPdsTime();
 		const { session } = await signIn(oauth, network, alice);
 		const signedInAt = Date.now();
 
@@ -277,7 +280,7 @@ describe('expiry at the reference server, its clock moved', { timeout: TEST_TIME
 		// half an hour before the grant's end: the token refreshed now is cut to that half hour
 		await wait(SESSION_LIFETIME - 8 * 90 * DAY - 30 * MINUTE);
 		const { expiresAt } = await session.refresh();
-		const left = expiresAt!.getTime() - (Date.now() + clientOffset);
+		const left = expiresAt!.getTime() - now();
 		expect(left).toBeGreaterThan(28 * MINUTE);
 		expect(left).toBeLessThanOrEqual(30 * MINUTE);
 		// the grant's end: two years from the sign-in (on the client's clock, moved with the server's)
@@ -305,13 +308,7 @@ describe('expiry at the reference server, its clock moved', { timeout: TEST_TIME
 	});
 
 	it("a refresh in the grant's last second takes the token that expires at once; the end is invalid_grant", async () => {
-		let clientOffset = 0;
-		const { oauth, stores, events, seen } = await testClient(() => clientOffset);
-		/** moves both clocks to `ms` ahead of this machine's. */
-		const moveTo = async (ms: number) => {
-			clientOffset = ms;
-			await network.setPdsClockOffset(ms);
-		};
+		const { oauth, stores, events, seen, moveTo, now } = await clientOnPdsTime();
 		const { url } = await oauth.authorize({ target: { type: 'account', identifier: alice.handle } });
 		const redirect = await authorizeWithPassword(url, { username: alice.handle, password: alice.password });
 		// the grant starts at the code's exchange, within the callback
@@ -336,7 +333,7 @@ describe('expiry at the reference server, its clock moved', { timeout: TEST_TIME
 		const fromSeen = seen.length;
 		const fromEvents = events.length;
 		const refreshed = await session.refresh().then(
-			({ expiresAt }) => expiresAt!.getTime() - (Date.now() + clientOffset),
+			({ expiresAt }) => expiresAt!.getTime() - now(),
 			(err: unknown) => err,
 		);
 		if (typeof refreshed === 'number') {
