@@ -142,6 +142,15 @@ const clientOnPdsTime = async () => {
 	return { ...client, now: () => Date.now() + offset, moveTo, wait: (ms: number) => moveTo(offset + ms) };
 };
 
+/**
+ * the session was deleted, and `reported()` (the events since a point, read again until they
+ * match) tells its end once, by its grant (`invalid_grant`).
+ */
+const expectEndedForGrant = async (stores: TestStores, reported: () => readonly OAuthSessionEvent[]) => {
+	expect(await stores.sessions.get(alice.did)).toBeUndefined();
+	await expect.poll(reported).toEqual([{ type: 'deleted', sub: alice.did, cause: 'invalid_grant' }]);
+};
+
 const getSession = (session: OAuthSession) =>
 	new Client({ handler: session }).get('com.atproto.server.getSession', {});
 
@@ -256,10 +265,7 @@ describe('expiry at the reference server, its clock moved', { timeout: TEST_TIME
 			'400 POST /oauth/token',
 			'400 POST /oauth/token',
 		]);
-		expect(await stores.sessions.get(alice.did)).toBeUndefined();
-		await expect
-			.poll(() => events.slice(fromEvents))
-			.toEqual([{ type: 'deleted', sub: alice.did, cause: 'invalid_grant' }]);
+		await expectEndedForGrant(stores, () => events.slice(fromEvents));
 
 		// the session object sends its dead tokens no more
 		fromSeen = seen.length;
@@ -301,10 +307,7 @@ describe('expiry at the reference server, its clock moved', { timeout: TEST_TIME
 			'400 /oauth/token use_dpop_nonce',
 			'400 /oauth/token invalid_grant',
 		]);
-		expect(await stores.sessions.get(alice.did)).toBeUndefined();
-		await expect
-			.poll(() => events.slice(fromEvents))
-			.toEqual([{ type: 'deleted', sub: alice.did, cause: 'invalid_grant' }]);
+		await expectEndedForGrant(stores, () => events.slice(fromEvents));
 	});
 
 	it("a refresh in the grant's last second takes the token that expires at once; the end is invalid_grant", async () => {
@@ -348,10 +351,9 @@ describe('expiry at the reference server, its clock moved', { timeout: TEST_TIME
 		}
 		// nothing revoked (the grant ended by itself), the session deleted once, for its end
 		expect(seen.slice(fromSeen).filter((response) => response.path === '/oauth/revoke')).toEqual([]);
-		expect(await stores.sessions.get(alice.did)).toBeUndefined();
-		await expect
-			.poll(() => events.slice(fromEvents).filter((event) => event.type === 'deleted'))
-			.toEqual([{ type: 'deleted', sub: alice.did, cause: 'invalid_grant' }]);
+		await expectEndedForGrant(stores, () =>
+			events.slice(fromEvents).filter((event) => event.type === 'deleted'),
+		);
 	});
 
 	it('a pushed request that expired before its authorization page opened: the callback fails, nothing stored', async () => {
