@@ -1,5 +1,6 @@
 // shared by @atcute/oauth-lock-redis and @atcute/oauth-store-postgres (each build inlines it): a
-// lock holder's release must not hold back its result on a server that stopped answering.
+// lock holder's release must not hold back its result on a server that stopped answering; and by
+// @atcute/oauth-dpop: a request waiting for another to learn a nonce waits so long at most.
 
 /**
  * resolves when `promise` settles or after `ms`, whichever comes first; never rejects (give it a

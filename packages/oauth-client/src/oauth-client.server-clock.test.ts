@@ -88,18 +88,20 @@ describe('OAuthClient with servers whose clock differs from ours', () => {
 		});
 	}
 
-	it('gives 20 concurrent first calls to a PDS on another clock one retry each, and none after', async () => {
+	it('gives 20 concurrent first calls to a PDS on another clock one refusal in all, and none after', async () => {
 		const { client } = await createTestClient(server);
 		const { session } = await signIn(server, client, alice.did);
 		server.reset();
 		server.behaviour.clockSkewSeconds = 600;
 
+		// the PDS's nonce is new to this client (the server was reset): one call learns it, and the
+		// others wait for its answer, which also puts the PDS on its own clock
 		const first = await Promise.all(Array.from({ length: 20 }, () => statusOf(session)));
 		expect(first).toEqual(Array(20).fill(200));
-		expect(refusals()).toHaveLength(20);
+		expect(refusals()).toHaveLength(1);
 		const again = await Promise.all(Array.from({ length: 20 }, () => statusOf(session)));
 		expect(again).toEqual(Array(20).fill(200));
-		expect(refusals()).toHaveLength(20);
+		expect(refusals()).toHaveLength(1);
 	});
 
 	it('refreshes once for 20 concurrent calls after our clock jumped 2 hours ahead of both servers', async () => {

@@ -10,6 +10,7 @@ import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts
 import { checkDpopKey } from './internal/check-dpop-key.ts';
 import { toHeaderRecord } from './internal/header-record.ts';
 import { isInvalidDpopProof } from './internal/is-invalid-dpop-proof.ts';
+import { nonceLearnersOf } from './internal/nonce-learners.ts';
 import { isReplayableBody } from './is-replayable-body.ts';
 import { isUseDpopNonceError } from './is-use-dpop-nonce-error.ts';
 import type { ServerClocks } from './server-clocks.ts';
@@ -166,7 +167,11 @@ const checkOptions = (options: DpopFetchOptions): void => {
 
 /**
  * wraps `fetch` so every request carries a DPoP proof: `ath` when it has an
- * `Authorization: DPoP` token, the origin's latest nonce when one is known. the nonce is learnt
+ * `Authorization: DPoP` token, the origin's latest nonce when one is known. when none is, one
+ * request goes to learn it and the others to that origin wait for its answer (at most 10 s, or
+ * until their signal aborts), then go with the nonce it brought, rather than each be refused
+ * (the fetches that share a `nonces` cache share this; an origin that accepts a proof without a
+ * nonce is not waited for again for 10 minutes). the nonce is learnt
  * from every response's `DPoP-Nonce`, and a request refused with `use_dpop_nonce` is retried
  * exactly once with the new nonce, unless its body cannot be sent again: a `ReadableStream`, or
  * any `Request` with a body (a stream too, which the first send reads; it is not buffered or
@@ -191,6 +196,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		retry: retryRefusals = true,
 		sha256 = computeAth,
 	} = options;
+	const learners = nonceLearnersOf(nonces);
 
 	// a session sends the same access token many times: hash it once. the hash is kept as a string
 	// once known, so a request does not wait on a settled promise; a new token replaces it
@@ -308,50 +314,78 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		// an async cache that stalls (a store with no time limit of its own) must not outlast the
 		// caller's signal, which the fetch alone would honour
 		if (typeof nonce === 'object') nonce = await settleUnless(nonce, hop.signal);
+		// none known: one request learns it, the others wait for its answer rather than each send a
+		// proof the server refuses (a new process's first burst)
+		let learn: ((response: Response | undefined) => void) | undefined;
+		if (nonce === undefined) {
+			const turn = await learners.take(origin, hop.signal);
+			if (turn === undefined) {
+				nonce = readNonce(origin);
+				if (typeof nonce === 'object') nonce = await settleUnless(nonce, hop.signal);
+			} else {
+				learn = turn.learn;
+			}
+		}
 		let offset = clocks?.offset(origin);
 		let iat = Math.floor((clocks === undefined ? now() : clocks.now(origin)) / 1000);
 		let nonceRetried = false;
 		let clockRetried = false;
-		for (;;) {
-			// key checked when this fetch was made, claims built here: signed without checking again
-			headers.dpop = await signDpopProof(key, { htm: method, htu, nonce, ath }, iat);
-			const response = await send(headers);
-			const fresh = learnNonce(origin, response, nonce);
-			clocks?.observe(origin, response, offset);
+		try {
+			for (;;) {
+				// key checked when this fetch was made, claims built here: signed without checking again
+				headers.dpop = await signDpopProof(key, { htm: method, htu, nonce, ath }, iat);
+				const response = await send(headers);
+				const fresh = learnNonce(origin, response, nonce);
+				clocks?.observe(origin, response, offset);
+				/** lets the requests that waited for this answer go, once what it taught is in place. */
+				const taught = () => {
+					learn?.(response);
+					learn = undefined;
+				};
 
-			if (!retryRefusals || (response.status !== 400 && response.status !== 401)) return response;
-			// retry only with a nonce we did not already send
-			if (
-				hop.replayable &&
-				!nonceRetried &&
-				fresh !== undefined &&
-				fresh !== nonce &&
-				(await isUseDpopNonceError(response))
-			) {
-				nonceRetried = true;
-				nonce = fresh;
-				// a new proof is a new stamp: the refused attempt may have taken seconds to answer
-				offset = clocks?.offset(origin);
-				iat = Math.floor((clocks === undefined ? now() : clocks.now(origin)) / 1000);
-			} else if (
-				clocks !== undefined &&
-				(await isInvalidDpopProof(response, ath !== undefined)) &&
-				// told of every such refusal, a retry or not: it follows the server's clock, or goes
-				// back to ours when the server refused its clock too
-				clocks.adopt(origin, response.headers, offset) &&
-				hop.replayable &&
-				!clockRetried
-			) {
-				clockRetried = true;
-				nonce = fresh ?? nonce;
-				offset = clocks.offset(origin);
-				iat = Math.floor(clocks.now(origin) / 1000);
-			} else {
-				return response;
+				if (!retryRefusals || (response.status !== 400 && response.status !== 401)) {
+					taught();
+					return response;
+				}
+				// retry only with a nonce we did not already send
+				if (
+					hop.replayable &&
+					!nonceRetried &&
+					fresh !== undefined &&
+					fresh !== nonce &&
+					(await isUseDpopNonceError(response))
+				) {
+					nonceRetried = true;
+					nonce = fresh;
+					// a new proof is a new stamp: the refused attempt may have taken seconds to answer
+					offset = clocks?.offset(origin);
+					iat = Math.floor((clocks === undefined ? now() : clocks.now(origin)) / 1000);
+				} else if (
+					clocks !== undefined &&
+					(await isInvalidDpopProof(response, ath !== undefined)) &&
+					// told of every such refusal, a retry or not: it follows the server's clock, or goes
+					// back to ours when the server refused its clock too
+					clocks.adopt(origin, response.headers, offset) &&
+					hop.replayable &&
+					!clockRetried
+				) {
+					clockRetried = true;
+					nonce = fresh ?? nonce;
+					offset = clocks.offset(origin);
+					iat = Math.floor(clocks.now(origin) / 1000);
+				} else {
+					taught();
+					return response;
+				}
+				// the nonce stored, the server's clock adopted: the others stamp their proofs with both
+				taught();
+				// the refused response is dropped: free its connection. the next proof is a new one, so
+				// a new jti: the server may remember the first one
+				await response.body?.cancel().catch(() => {});
 			}
-			// the refused response is dropped: free its connection. the next proof is a new one, so
-			// a new jti: the server may remember the first one
-			await response.body?.cancel().catch(() => {});
+		} finally {
+			// failed before an answer, or reading it: the requests waiting for it go on without
+			learn?.(undefined);
 		}
 	};
 

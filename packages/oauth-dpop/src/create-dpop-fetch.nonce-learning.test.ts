@@ -1,0 +1,187 @@
+import type { JWTPayload } from 'jose';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { createDpopFetch, type FetchFunction } from './create-dpop-fetch.ts';
+import { type DpopKey, generateDpopKey } from './dpop-key.ts';
+import { MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
+import { type DpopTestServer, startDpopTestServer } from './test-utils/dpop-test-server.ts';
+
+/** the nonce a request's proof carries. */
+const nonceOf = (input: string | URL | Request, init?: RequestInit): unknown => {
+	const proof = new Headers(init?.headers ?? (input as Request).headers).get('dpop')!;
+	return (JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as JWTPayload).nonce;
+};
+
+/** a fetch whose answers the test gives, request by request, in the order they were sent. */
+const heldFetch = () => {
+	const sent: { nonce: unknown; answer: (response: Response) => void; fail: (err: Error) => void }[] = [];
+	const fetch: FetchFunction = (input, init) =>
+		new Promise((answer, fail) => sent.push({ nonce: nonceOf(input, init), answer, fail }));
+	return { fetch, sent };
+};
+
+/** lets every pending turn of the event loop run (the fetches that can go, go). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+const refusal = (nonce: string) =>
+	new Response('{"error":"use_dpop_nonce"}', {
+		status: 400,
+		headers: { 'content-type': 'application/json', 'dpop-nonce': nonce },
+	});
+
+describe('createDpopFetch, requests to an origin whose nonce is unknown', () => {
+	let key: DpopKey;
+	let server: DpopTestServer;
+
+	beforeAll(async () => {
+		key = await generateDpopKey();
+		server = await startDpopTestServer();
+	});
+	afterAll(() => server?.close());
+	beforeEach(() => server.clearRequests());
+	afterEach(() => {
+		vi.useRealTimers();
+	});
+
+	const post = (dpopFetch: FetchFunction) =>
+		dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1' });
+
+	it('sends one to learn it, and the others with it once it is known: one refusal for 20 at once', async () => {
+		const dpopFetch = createDpopFetch({ key });
+
+		const statuses = await Promise.all(
+			Array.from({ length: 20 }, async () => (await post(dpopFetch)).status),
+		);
+
+		expect(statuses).toEqual(Array(20).fill(200));
+		// the learner's refusal, its retry, and the 19 others, each at the first try
+		expect(server.requests.map((request) => request.status).sort()).toEqual([...Array(20).fill(200), 400]);
+	});
+
+	it('shares the learning between the fetches of one nonce cache (the sessions of a client)', async () => {
+		const nonces = new MemoryDpopNonceCache();
+		const other = await generateDpopKey();
+		const fetches = [createDpopFetch({ key, nonces }), createDpopFetch({ key: other, nonces })];
+
+		await Promise.all(Array.from({ length: 20 }, (_, i) => post(fetches[i % 2]!)));
+
+		expect(server.requests.filter((request) => request.status === 400)).toHaveLength(1);
+	});
+
+	it('holds the others until the answer arrives, then sends them with its nonce', async () => {
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({ key, fetch });
+
+		const calls = Array.from({ length: 5 }, () => dpopFetch('https://pds.example/xrpc/a.b.c'));
+		await settle();
+		expect(sent.map((request) => request.nonce)).toEqual([undefined]);
+
+		sent[0]!.answer(
+			new Response('{"error":"use_dpop_nonce"}', {
+				status: 401,
+				headers: {
+					'www-authenticate': 'DPoP error="use_dpop_nonce"',
+					'dpop-nonce': 'n1',
+				},
+			}),
+		);
+		await settle();
+		// the learner's retry and the four others, all with the nonce
+		expect(sent.map((request) => request.nonce)).toEqual([undefined, 'n1', 'n1', 'n1', 'n1', 'n1']);
+		for (const request of sent.slice(1)) request.answer(new Response('{}'));
+		expect((await Promise.all(calls)).map((response) => response.status)).toEqual(Array(5).fill(200));
+	});
+
+	it('lets the others go at once, without a nonce, when the learner fails', async () => {
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({ key, fetch });
+
+		const learner = dpopFetch('https://pds.example/xrpc/a.b.c').catch((err: Error) => err.message);
+		const others = Array.from({ length: 3 }, () => dpopFetch('https://pds.example/xrpc/a.b.c'));
+		await settle();
+		sent[0]!.fail(new Error('connection reset'));
+		expect(await learner).toBe('connection reset');
+		await settle();
+		// the three go without a nonce, as none is known yet
+		expect(sent.slice(1).map((request) => request.nonce)).toEqual([undefined, undefined, undefined]);
+		for (const request of sent.slice(1)) request.answer(new Response('{}'));
+		await Promise.all(others);
+	});
+
+	it("stops a wait at the waiter's signal, with its reason; the learner goes on", async () => {
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({ key, fetch });
+
+		const learner = dpopFetch('https://pds.example/xrpc/a.b.c');
+		const controller = new AbortController();
+		const waiter = dpopFetch('https://pds.example/xrpc/a.b.c', { signal: controller.signal }).catch(
+			(err: unknown) => err,
+		);
+		await settle();
+		controller.abort(new Error('gone away'));
+		expect(await waiter).toMatchObject({ message: 'gone away' });
+		expect(sent).toHaveLength(1);
+
+		sent[0]!.answer(new Response('{}'));
+		expect((await learner).status).toBe(200);
+	});
+
+	it('makes no request wait at an origin that accepted a proof without a nonce', async () => {
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({ key, fetch });
+
+		// the first answer accepts a proof without a nonce, and names none
+		const first = dpopFetch('https://as.example/oauth/par', { method: 'POST', body: 'a' });
+		await settle();
+		sent[0]!.answer(new Response('{}', { status: 201 }));
+		await first;
+
+		// from then on, concurrent requests are all out at once: none waits for another's answer
+		const calls = Array.from({ length: 5 }, () =>
+			dpopFetch('https://as.example/oauth/par', { method: 'POST', body: 'a' }),
+		);
+		await settle();
+		expect(sent).toHaveLength(6);
+		for (const request of sent.slice(1)) request.answer(new Response('{}', { status: 201 }));
+		await Promise.all(calls);
+	});
+
+	it('waits 10 s at most for a learner that hangs, then sends without a nonce', async () => {
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({ key, fetch });
+		void dpopFetch('https://pds.example/xrpc/a.b.c').catch(() => {});
+		await settle();
+		expect(sent).toHaveLength(1);
+
+		// the waiter's time limit on a clock the test moves (a proof is signed on the thread pool,
+		// which no fake clock moves: waited for by turns of the event loop)
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		const turns = async (until: () => boolean) => {
+			for (let i = 0; i < 10_000 && !until(); i++) await new Promise((resolve) => setImmediate(resolve));
+		};
+		const waiter = dpopFetch('https://pds.example/xrpc/a.b.c');
+		await vi.advanceTimersByTimeAsync(9_900);
+		await turns(() => sent.length > 1);
+		expect(sent).toHaveLength(1);
+		await vi.advanceTimersByTimeAsync(200);
+		await turns(() => sent.length > 1);
+		expect(sent.map((request) => request.nonce)).toEqual([undefined, undefined]);
+		sent[1]!.answer(new Response('{}'));
+		expect((await waiter).status).toBe(200);
+		sent[0]!.fail(new Error('given up'));
+	});
+
+	it('learns a nonce from a refusal to another path of the origin and sends the rest with it', async () => {
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({ key, fetch });
+
+		const par = dpopFetch('https://as.example/oauth/par', { method: 'POST', body: 'a' });
+		const token = dpopFetch('https://as.example/oauth/token', { method: 'POST', body: 'b' });
+		await settle();
+		sent[0]!.answer(refusal('n7'));
+		await settle();
+		expect(sent.map((request) => request.nonce)).toEqual([undefined, 'n7', 'n7']);
+		for (const request of sent.slice(1)) request.answer(new Response('{}'));
+		await Promise.all([par, token]);
+	});
+});
