@@ -18,8 +18,17 @@ if (process.send && process.argv[2] === '--child') {
 			else if (type === 'authorize')
 				result = (await server.authorize(args.url, { did: account.did })).toString();
 			else if (type === 'stats')
-				result = { token: server.stats.token, rejections: server.stats.rejections.length };
-			else if (type === 'close') {
+				result = {
+					token: server.stats.token,
+					rejections: server.stats.rejections.length,
+					nonceRetries: server.stats.nonceRetries,
+					resource: server.stats.resource,
+				};
+			else if (type === 'behaviour') {
+				// the test server's misbehaviour switches (see its behaviour.ts), e.g. resourceDelayMs
+				Object.assign(server.behaviour, args);
+				result = null;
+			} else if (type === 'close') {
 				await server.close();
 				process.send({ id, result: null }, () => process.exit(0));
 				return;
@@ -57,6 +66,7 @@ export const startServerProcess = () => {
 					registerClient: (metadata) => call('register', { metadata }),
 					authorize: async (url) => new URLSearchParams(await call('authorize', { url: String(url) })),
 					stats: () => call('stats'),
+					behave: (behaviour) => call('behaviour', behaviour),
 					close: () => call('close'),
 				});
 				return;

@@ -6,6 +6,7 @@ import {
 	OAuthCallbackError,
 	type OAuthClient,
 	type OAuthSession,
+	type PrivateKey,
 	SessionNotFoundError,
 	TokenRefreshError,
 } from '@atcute/oauth-node-client';
@@ -69,16 +70,13 @@ describe('a confidential client (private_key_jwt, ES256) against the reference P
 	let served: ClientDocuments;
 	let oauth: OAuthClient;
 	let stores: TestStores;
+	let keyset: PrivateKey[];
 
 	beforeAll(async () => {
 		served = await newDocuments();
 		stores = createStores();
-		oauth = createConfidentialClient({
-			network,
-			documents: served,
-			keyset: [await generatePrivateKey('main', 'ES256')],
-			stores,
-		});
+		keyset = [await generatePrivateKey('main', 'ES256')];
+		oauth = createConfidentialClient({ network, documents: served, keyset, stores });
 	});
 
 	it('signs in by handle; a Client on the session gets the right DID from getSession', async () => {
@@ -156,6 +154,20 @@ describe('a confidential client (private_key_jwt, ES256) against the reference P
 		const fresh = (await stores.sessions.get(alice.did))!.tokenSet;
 		expect(fresh.access_token).not.toBe(stored.tokenSet.access_token);
 		expect(fresh.expires_at).toBeGreaterThan(Date.now());
+	});
+
+	it("a new process's 20 calls at once, its DPoP nonce not known yet: the PDS refuses one for its nonce, not 20", async () => {
+		await signIn(oauth, network, alice);
+		// another process of the app: the same stores and keys, nonces of its own (none yet)
+		const fresh = createConfidentialClient({ network, documents: served, keyset, stores });
+		const session = await fresh.restore(alice.did);
+		const calls = await watchRequests();
+
+		const responses = await Promise.all(Array.from({ length: 20 }, () => getSession(session)));
+
+		for (const response of responses) expect(response.data).toMatchObject({ did: alice.did });
+		const statuses = (await calls('GET', '/xrpc/com.atproto.server.getSession')).map((r) => r.status);
+		expect(statuses.sort()).toEqual([...Array(20).fill(200), 401]);
 	});
 
 	it('signOut(): the old access token gets 401 and the refresh token is refused', async () => {
