@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 
 import { createDpopFetch, type FetchFunction } from './create-dpop-fetch.ts';
 import { type DpopKey, generateDpopKey } from './dpop-key.ts';
-import { MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
+import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
 import { type DpopTestServer, startDpopTestServer } from './test-utils/dpop-test-server.ts';
 
 /** the nonce a request's proof carries. */
@@ -23,11 +23,25 @@ const heldFetch = () => {
 /** lets every pending turn of the event loop run (the fetches that can go, go). */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-const refusal = (nonce: string) =>
-	new Response('{"error":"use_dpop_nonce"}', {
-		status: 400,
-		headers: { 'content-type': 'application/json', 'dpop-nonce': nonce },
-	});
+/**
+ * turns of the event loop until `until()` or a bound: under fake timers, what waits on the thread
+ * pool (a signature) still comes in its own time.
+ */
+const turns = async (until: () => boolean) => {
+	for (let i = 0; i < 10_000 && !until(); i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** a use_dpop_nonce refusal: an authorization server's 400, or a resource server's 401. */
+const refusal = (nonce: string, status: 400 | 401 = 400) =>
+	status === 400
+		? new Response('{"error":"use_dpop_nonce"}', {
+				status,
+				headers: { 'content-type': 'application/json', 'dpop-nonce': nonce },
+			})
+		: new Response('{"error":"use_dpop_nonce"}', {
+				status,
+				headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': nonce },
+			});
 
 describe('createDpopFetch, requests to an origin whose nonce is unknown', () => {
 	let key: DpopKey;
@@ -126,7 +140,7 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 		expect((await learner).status).toBe(200);
 	});
 
-	it('makes no request wait at an origin that accepted a proof without a nonce', async () => {
+	it('makes no request wait at an origin that answered a learner without a nonce', async () => {
 		const { fetch, sent } = heldFetch();
 		const dpopFetch = createDpopFetch({ key, fetch });
 
@@ -146,21 +160,17 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 		await Promise.all(calls);
 	});
 
-	it('waits 10 s at most for a learner that hangs, then sends without a nonce', async () => {
+	it("waits 5 s at most from the learner's start, then sends without a nonce; a later request learns", async () => {
+		// the waits on a clock the test moves (a proof is signed on the thread pool, which no fake
+		// clock moves: waited for by turns of the event loop)
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
 		const { fetch, sent } = heldFetch();
 		const dpopFetch = createDpopFetch({ key, fetch });
 		void dpopFetch('https://pds.example/xrpc/a.b.c').catch(() => {});
-		await settle();
-		expect(sent).toHaveLength(1);
+		await turns(() => sent.length === 1);
 
-		// the waiter's time limit on a clock the test moves (a proof is signed on the thread pool,
-		// which no fake clock moves: waited for by turns of the event loop)
-		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-		const turns = async (until: () => boolean) => {
-			for (let i = 0; i < 10_000 && !until(); i++) await new Promise((resolve) => setImmediate(resolve));
-		};
 		const waiter = dpopFetch('https://pds.example/xrpc/a.b.c');
-		await vi.advanceTimersByTimeAsync(9_900);
+		await vi.advanceTimersByTimeAsync(4_900);
 		await turns(() => sent.length > 1);
 		expect(sent).toHaveLength(1);
 		await vi.advanceTimersByTimeAsync(200);
@@ -168,7 +178,98 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 		expect(sent.map((request) => request.nonce)).toEqual([undefined, undefined]);
 		sent[1]!.answer(new Response('{}'));
 		expect((await waiter).status).toBe(200);
+
+		// the first learner still hangs: a request made now does not wait for it, but learns itself,
+		// and one made meanwhile waits for that one
+		const learner = dpopFetch('https://pds.example/xrpc/a.b.c');
+		await turns(() => sent.length > 2);
+		const after = dpopFetch('https://pds.example/xrpc/a.b.c');
+		await turns(() => sent.length > 3);
+		expect(sent.map((request) => request.nonce)).toEqual([undefined, undefined, undefined]);
+		sent[2]!.answer(refusal('n2', 401));
+		await turns(() => sent.length > 4);
+		expect(sent.slice(3).map((request) => request.nonce)).toEqual(['n2', 'n2']);
+		for (const request of sent.slice(3)) request.answer(new Response('{}'));
+		await Promise.all([learner, after]);
 		sent[0]!.fail(new Error('given up'));
+	});
+
+	it("lets the waiting requests go with a nonce that any answer brings, not only the learner's", async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({ key, fetch });
+		// a learner that hangs, and a request that waited for it past its time and went without
+		void dpopFetch('https://pds.example/xrpc/a.b.c').catch(() => {});
+		await turns(() => sent.length === 1);
+		const late = dpopFetch('https://pds.example/xrpc/a.b.c');
+		await vi.advanceTimersByTimeAsync(5_100);
+		await turns(() => sent.length === 2);
+		expect(sent).toHaveLength(2);
+		// a request made now learns anew (the first learning's time is up), one more waits for it
+		const third = dpopFetch('https://pds.example/xrpc/a.b.c');
+		await turns(() => sent.length === 3);
+		const waiting = dpopFetch('https://pds.example/xrpc/a.b.c');
+		await turns(() => sent.length > 3);
+		expect(sent).toHaveLength(3);
+
+		// the request that went late is the one answered with a nonce: the waiting one goes with it
+		// (and the late one's own retry)
+		sent[1]!.answer(refusal('n3', 401));
+		await turns(() => sent.length === 5);
+		expect(sent.slice(3).map((request) => request.nonce)).toEqual(['n3', 'n3']);
+		for (const request of sent.slice(2)) request.answer(new Response('{}'));
+		await Promise.all([late, third, waiting]);
+		sent[0]!.fail(new Error('given up'));
+	});
+
+	it('shares a learnt nonce through an async cache whose write lands late', async () => {
+		const store = new Map<string, string>();
+		const nonces: DpopNonceCache = {
+			get: async (origin) => store.get(origin),
+			set: (origin, nonce) =>
+				new Promise((resolve) =>
+					setTimeout(() => {
+						store.set(origin, nonce);
+						resolve();
+					}, 50),
+				),
+		};
+		const other = await generateDpopKey();
+		const fetches = [createDpopFetch({ key, nonces }), createDpopFetch({ key: other, nonces })];
+
+		await Promise.all(Array.from({ length: 20 }, (_, i) => post(fetches[i % 2]!)));
+
+		expect(server.requests.filter((request) => request.status === 400)).toHaveLength(1);
+	});
+
+	it('waits again at an origin that sent a nonce after answering a learner without one', async () => {
+		// a cache that keeps nothing: every request finds no nonce
+		const forgetful: DpopNonceCache = { get: () => undefined, set: () => {} };
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({ key, fetch, nonces: forgetful });
+
+		// a public route answers without a nonce: its requests stop waiting for one
+		const first = dpopFetch('https://pds.example/xrpc/a.public');
+		await settle();
+		sent[0]!.answer(new Response('{}'));
+		await first;
+		// then the origin does send one: it uses nonces after all
+		const second = dpopFetch('https://pds.example/xrpc/a.b.c');
+		await settle();
+		sent[1]!.answer(refusal('n4', 401));
+		await settle();
+		sent[2]!.answer(new Response('{}'));
+		await second;
+
+		// so requests wait for a learner again: one goes, the others with the nonce it brings
+		const burst = Array.from({ length: 3 }, () => dpopFetch('https://pds.example/xrpc/a.b.c'));
+		await settle();
+		expect(sent.slice(3).map((request) => request.nonce)).toEqual([undefined]);
+		sent[3]!.answer(refusal('n5', 401));
+		await settle();
+		expect(sent.slice(4).map((request) => request.nonce)).toEqual(['n5', 'n5', 'n5']);
+		for (const request of sent.slice(4)) request.answer(new Response('{}'));
+		await Promise.all(burst);
 	});
 
 	it('learns a nonce from a refusal to another path of the origin and sends the rest with it', async () => {

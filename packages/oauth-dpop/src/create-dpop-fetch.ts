@@ -10,7 +10,7 @@ import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts
 import { checkDpopKey } from './internal/check-dpop-key.ts';
 import { toHeaderRecord } from './internal/header-record.ts';
 import { isInvalidDpopProof } from './internal/is-invalid-dpop-proof.ts';
-import { nonceLearnersOf } from './internal/nonce-learners.ts';
+import { type Learning, nonceLearnersOf } from './internal/nonce-learners.ts';
 import { isReplayableBody } from './is-replayable-body.ts';
 import { isUseDpopNonceError } from './is-use-dpop-nonce-error.ts';
 import type { ServerClocks } from './server-clocks.ts';
@@ -168,10 +168,11 @@ const checkOptions = (options: DpopFetchOptions): void => {
 /**
  * wraps `fetch` so every request carries a DPoP proof: `ath` when it has an
  * `Authorization: DPoP` token, the origin's latest nonce when one is known. when none is, one
- * request goes to learn it and the others to that origin wait for its answer (at most 10 s, or
- * until their signal aborts), then go with the nonce it brought, rather than each be refused
- * (the fetches that share a `nonces` cache share this; an origin that accepts a proof without a
- * nonce is not waited for again for 10 minutes). the nonce is learnt
+ * request goes to learn it, and the others to that origin wait until a nonce comes from there
+ * (from any answer; at most 5 s from the learner's start, never past their signal), then go with
+ * it, rather than each be refused. the fetches that share a `nonces` cache share this. an origin
+ * that answers the learner without a nonce (a success) is not waited for again for 10 minutes,
+ * unless it sends one. the nonce is learnt
  * from every response's `DPoP-Nonce`, and a request refused with `use_dpop_nonce` is retried
  * exactly once with the new nonce, unless its body cannot be sent again: a `ReadableStream`, or
  * any `Request` with a body (a stream too, which the first send reads; it is not buffered or
@@ -314,22 +315,29 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		// an async cache that stalls (a store with no time limit of its own) must not outlast the
 		// caller's signal, which the fetch alone would honour
 		if (typeof nonce === 'object') nonce = await settleUnless(nonce, hop.signal);
-		// none known: one request learns it, the others wait for its answer rather than each send a
-		// proof the server refuses (a new process's first burst)
-		let learn: ((response: Response | undefined) => void) | undefined;
+		// none known: one request learns it, and the others wait until a nonce comes rather than each
+		// send a proof the server refuses (a new process's first burst)
+		let learning: Learning | undefined;
 		if (nonce === undefined) {
 			const turn = await learners.take(origin, hop.signal);
-			if (turn === undefined) {
-				nonce = readNonce(origin);
-				if (typeof nonce === 'object') nonce = await settleUnless(nonce, hop.signal);
-			} else {
-				learn = turn.learn;
-			}
+			learning = turn.learning;
+			nonce = turn.nonce;
 		}
 		let offset = clocks?.offset(origin);
 		let iat = Math.floor((clocks === undefined ? now() : clocks.now(origin)) / 1000);
 		let nonceRetried = false;
 		let clockRetried = false;
+		/**
+		 * what an answer teaches: a new nonce (`fresh`, not the one `sent`) lets the requests waiting
+		 * for one go with it; the learner's first answer, whether it brought one, lets them go too.
+		 */
+		const teach = (response: Response, fresh: string | undefined, sent: string | undefined) => {
+			if (fresh !== undefined && fresh !== sent) learners.taught(origin, fresh);
+			if (learning !== undefined) {
+				learners.answered(origin, learning, response);
+				learning = undefined;
+			}
+		};
 		try {
 			for (;;) {
 				// key checked when this fetch was made, claims built here: signed without checking again
@@ -337,16 +345,13 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				const response = await send(headers);
 				const fresh = learnNonce(origin, response, nonce);
 				clocks?.observe(origin, response, offset);
-				/** lets the requests that waited for this answer go, once what it taught is in place. */
-				const taught = () => {
-					learn?.(response);
-					learn = undefined;
-				};
 
 				if (!retryRefusals || (response.status !== 400 && response.status !== 401)) {
-					taught();
+					teach(response, fresh, nonce);
 					return response;
 				}
+				// a refusal teaches once it is read: with the server's clock too, when it refused ours
+				const sent = nonce;
 				// retry only with a nonce we did not already send
 				if (
 					hop.replayable &&
@@ -374,18 +379,17 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 					offset = clocks.offset(origin);
 					iat = Math.floor(clocks.now(origin) / 1000);
 				} else {
-					taught();
+					teach(response, fresh, sent);
 					return response;
 				}
-				// the nonce stored, the server's clock adopted: the others stamp their proofs with both
-				taught();
+				teach(response, fresh, sent);
 				// the refused response is dropped: free its connection. the next proof is a new one, so
 				// a new jti: the server may remember the first one
 				await response.body?.cancel().catch(() => {});
 			}
 		} finally {
 			// failed before an answer, or reading it: the requests waiting for it go on without
-			learn?.(undefined);
+			if (learning !== undefined) learners.answered(origin, learning, undefined);
 		}
 	};
 
