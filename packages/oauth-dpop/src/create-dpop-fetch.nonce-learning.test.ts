@@ -272,6 +272,145 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 		await Promise.all(burst);
 	});
 
+	it('holds no listener warning on one signal shared by the waiting requests', async () => {
+		const warnings: string[] = [];
+		const onWarning = (warning: Error) => warnings.push(warning.name);
+		process.on('warning', onWarning);
+		try {
+			const dpopFetch = createDpopFetch({ key });
+			const { signal } = new AbortController();
+			await Promise.all(
+				Array.from({ length: 20 }, () =>
+					dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1', signal }),
+				),
+			);
+			await settle();
+		} finally {
+			process.off('warning', onWarning);
+		}
+		expect(warnings).toEqual([]);
+	});
+
+	it('lets the waiting requests go with a nonce an answer repeats (another fetch of the cache knew it)', async () => {
+		// a cache whose writes fail: fetch A keeps the nonce itself, fetch B of the same cache knows none
+		const nonces: DpopNonceCache = {
+			get: () => undefined,
+			set: () => {
+				throw new Error('cache down');
+			},
+		};
+		const { fetch, sent } = heldFetch();
+		const a = createDpopFetch({ key, fetch, nonces });
+		const b = createDpopFetch({ key, fetch, nonces });
+		const learnt = a('https://pds.example/xrpc/a.b.c');
+		await settle();
+		sent[0]!.answer(refusal('n1', 401));
+		await settle();
+		sent[1]!.answer(new Response('{}', { headers: { 'dpop-nonce': 'n1' } }));
+		await learnt;
+
+		// B learns (held), and one more of B's waits; A's answer, with the nonce A sent, lets it go
+		const learner = b('https://pds.example/xrpc/a.b.c');
+		const waiter = b('https://pds.example/xrpc/a.b.c');
+		await settle();
+		const known = a('https://pds.example/xrpc/a.b.c');
+		await settle();
+		sent[3]!.answer(new Response('{}', { headers: { 'dpop-nonce': 'n1' } }));
+		await known;
+		await settle();
+		expect(sent.map((request) => request.nonce)).toEqual([undefined, 'n1', undefined, 'n1', 'n1']);
+		sent[2]!.answer(new Response('{}', { headers: { 'dpop-nonce': 'n1' } }));
+		sent[4]!.answer(new Response('{}', { headers: { 'dpop-nonce': 'n1' } }));
+		await Promise.all([learner, waiter]);
+	});
+
+	it('takes no redirect answered to a learner as a sign the origin uses no nonces', async () => {
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({ key, fetch });
+		const first = dpopFetch('https://pds.example/xrpc/a.moved', { redirect: 'manual' });
+		await settle();
+		sent[0]!.answer(new Response(null, { status: 302, headers: { location: 'https://cdn.example/x' } }));
+		await first;
+
+		// the next burst still sends one to learn, the others wait
+		const burst = Array.from({ length: 5 }, () => dpopFetch('https://pds.example/xrpc/a.b.c'));
+		await settle();
+		expect(sent).toHaveLength(2);
+		sent[1]!.answer(refusal('n6', 401));
+		await settle();
+		for (const request of sent.slice(2)) request.answer(new Response('{}'));
+		await Promise.all(burst);
+		expect(sent.slice(2).map((request) => request.nonce)).toEqual(Array(5).fill('n6'));
+	});
+
+	it('lets a learner whose time was up no longer speak for the one that learns in its place', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({ key, fetch });
+		const slow = dpopFetch('https://pds.example/xrpc/a.slowPublic');
+		await turns(() => sent.length === 1);
+		await vi.advanceTimersByTimeAsync(5_100);
+		const learner = dpopFetch('https://pds.example/xrpc/a.b.c');
+		await turns(() => sent.length === 2);
+		const waiters = Array.from({ length: 3 }, () => dpopFetch('https://pds.example/xrpc/a.b.c'));
+		await turns(() => sent.length > 2);
+
+		// the first learner's public route answers at last, without a nonce: the waiters stay
+		sent[0]!.answer(new Response('{}'));
+		await slow;
+		await turns(() => sent.length > 2);
+		expect(sent).toHaveLength(2);
+		sent[1]!.answer(refusal('n7', 401));
+		await turns(() => sent.length === 6);
+		expect(sent.slice(2).map((request) => request.nonce)).toEqual(Array(4).fill('n7'));
+		for (const request of sent.slice(2)) request.answer(new Response('{}'));
+		await Promise.all([learner, ...waiters]);
+	});
+
+	it('sends the requests whose wait ran out with a nonce the cache holds by then', async () => {
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({ key, fetch });
+		void dpopFetch('https://as.example/oauth/par', { method: 'POST', body: 'a' }).catch(() => {});
+		await turns(() => sent.length === 1);
+		const waiters = Array.from({ length: 3 }, () =>
+			dpopFetch('https://as.example/oauth/par', { method: 'POST', body: 'a' }),
+		);
+		await turns(() => sent.length > 1);
+		// the refusal's nonce is stored at its headers; its body never ends, so it is never read
+		sent[0]!.answer(
+			new Response(new ReadableStream({ pull: () => new Promise(() => {}) }), {
+				status: 400,
+				headers: { 'content-type': 'application/json', 'dpop-nonce': 'n8' },
+			}),
+		);
+		await vi.advanceTimersByTimeAsync(5_100);
+		await turns(() => sent.length === 4);
+		expect(sent.slice(1).map((request) => request.nonce)).toEqual(['n8', 'n8', 'n8']);
+		for (const request of sent.slice(1)) request.answer(new Response('{}'));
+		await Promise.all(waiters);
+	});
+
+	it('lets the others go at once when the learner fails before it sends (its clock throws)', async () => {
+		let reads = 0;
+		const { fetch, sent } = heldFetch();
+		const dpopFetch = createDpopFetch({
+			key,
+			fetch,
+			now: () => {
+				if (reads++ === 0) throw new Error('clock broke');
+				return Date.now();
+			},
+		});
+		const learner = dpopFetch('https://pds.example/xrpc/a.b.c').catch((err: Error) => err.message);
+		const waiter = dpopFetch('https://pds.example/xrpc/a.b.c');
+		expect(await learner).toBe('clock broke');
+		await settle();
+		expect(sent.map((request) => request.nonce)).toEqual([undefined]);
+		sent[0]!.answer(new Response('{}'));
+		await waiter;
+	});
+
 	it('learns a nonce from a refusal to another path of the origin and sends the rest with it', async () => {
 		const { fetch, sent } = heldFetch();
 		const dpopFetch = createDpopFetch({ key, fetch });

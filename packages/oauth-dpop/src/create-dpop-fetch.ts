@@ -322,23 +322,35 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			const turn = await learners.take(origin, hop.signal);
 			learning = turn.learning;
 			nonce = turn.nonce;
+			if (learning === undefined && nonce === undefined) {
+				// none came in time (or none is sent): what the cache holds by now, if anything
+				nonce = readNonce(origin);
+				if (typeof nonce === 'object') nonce = await settleUnless(nonce, hop.signal);
+			}
 		}
-		let offset = clocks?.offset(origin);
-		let iat = Math.floor((clocks === undefined ? now() : clocks.now(origin)) / 1000);
+		let offset: number | undefined;
+		let iat: number;
 		let nonceRetried = false;
 		let clockRetried = false;
 		/**
-		 * what an answer teaches: a new nonce (`fresh`, not the one `sent`) lets the requests waiting
-		 * for one go with it; the learner's first answer, whether it brought one, lets them go too.
+		 * what an answer teaches: its nonce lets the requests waiting for one go with it (a refusal's,
+		 * only when it is not the one refused); the learner's first answer lets them go in any case.
 		 */
-		const teach = (response: Response, fresh: string | undefined, sent: string | undefined) => {
-			if (fresh !== undefined && fresh !== sent) learners.taught(origin, fresh);
+		const teach = (
+			response: Response,
+			fresh: string | undefined,
+			sent: string | undefined,
+			refused: boolean,
+		) => {
+			if (fresh !== undefined && (!refused || fresh !== sent)) learners.taught(origin, fresh);
 			if (learning !== undefined) {
 				learners.answered(origin, learning, response);
 				learning = undefined;
 			}
 		};
 		try {
+			offset = clocks?.offset(origin);
+			iat = Math.floor((clocks === undefined ? now() : clocks.now(origin)) / 1000);
 			for (;;) {
 				// key checked when this fetch was made, claims built here: signed without checking again
 				headers.dpop = await signDpopProof(key, { htm: method, htu, nonce, ath }, iat);
@@ -347,7 +359,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				clocks?.observe(origin, response, offset);
 
 				if (!retryRefusals || (response.status !== 400 && response.status !== 401)) {
-					teach(response, fresh, nonce);
+					teach(response, fresh, nonce, response.status === 400 || response.status === 401);
 					return response;
 				}
 				// a refusal teaches once it is read: with the server's clock too, when it refused ours
@@ -379,10 +391,10 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 					offset = clocks.offset(origin);
 					iat = Math.floor(clocks.now(origin) / 1000);
 				} else {
-					teach(response, fresh, sent);
+					teach(response, fresh, sent, true);
 					return response;
 				}
-				teach(response, fresh, sent);
+				teach(response, fresh, sent, true);
 				// the refused response is dropped: free its connection. the next proof is a new one, so
 				// a new jti: the server may remember the first one
 				await response.body?.cancel().catch(() => {});

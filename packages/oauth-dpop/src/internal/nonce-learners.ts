@@ -1,3 +1,4 @@
+import { allowManyAbortListeners } from '@atcute-oauth/internal/allow-many-abort-listeners';
 import { setNewest } from '@atcute-oauth/internal/set-newest';
 import { isSignalLike } from '@atcute-oauth/internal/signal-like';
 
@@ -81,20 +82,19 @@ export class NonceLearners {
 	/**
 	 * the first answer to the request that learns (`learning`), after `taught` had its nonce if it
 	 * brought one; undefined when it failed. one without a nonce lets the waiting requests go
-	 * without one; a success without one also says the origin may not use nonces (or not on that
-	 * route): its requests do not wait for a while, unless it sends one.
+	 * without one; a success (2xx) without one also says the origin may not use nonces (or not on
+	 * that route): its requests do not wait for a while, unless it sends one.
 	 */
 	answered(origin: string, learning: Learning, response: Response | undefined): void {
-		const current = this.#learning.get(origin);
-		if (response !== undefined && response.status < 400 && !response.headers.has('dpop-nonce')) {
-			setNewest(this.#nonceless, origin, performance.now() + NONCELESS_MS, MAX_NONCELESS);
-		} else if (current !== learning) {
-			// taught already, or a newer learner is in charge: its answer lets them go
-			return;
+		// taught already, or its time was up and another learns now: it speaks for no one
+		if (this.#learning.get(origin) !== learning) return;
+		if (response !== undefined && response.status >= 200 && response.status < 300) {
+			if (!response.headers.has('dpop-nonce')) {
+				setNewest(this.#nonceless, origin, performance.now() + NONCELESS_MS, MAX_NONCELESS);
+			}
 		}
-		if (current === undefined) return;
 		this.#learning.delete(origin);
-		release(current, undefined);
+		release(learning, undefined);
 	}
 }
 
@@ -123,7 +123,11 @@ const waitFor = (learning: Learning, signal: AbortSignal | null | undefined): Pr
 		const timer = setTimeout(() => go(undefined), Math.max(0, learning.until - performance.now()));
 		learning.waiting.add(go);
 		if (watched?.aborted) onAbort();
-		else watched?.addEventListener('abort', onAbort, { once: true });
+		else if (watched !== undefined) {
+			// one signal on many calls (an app's shutdown signal) holds a listener for each waiting
+			allowManyAbortListeners(watched);
+			watched.addEventListener('abort', onAbort, { once: true });
+		}
 	});
 
 // per nonce cache: the fetches that share one (a client's sessions) learn together
