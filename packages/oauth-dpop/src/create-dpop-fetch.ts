@@ -358,8 +358,9 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				const fresh = learnNonce(origin, response, nonce);
 				clocks?.observe(origin, response, offset);
 
-				if (!retryRefusals || (response.status !== 400 && response.status !== 401)) {
-					teach(response, fresh, nonce, response.status === 400 || response.status === 401);
+				const refused = response.status === 400 || response.status === 401;
+				if (!retryRefusals || !refused) {
+					teach(response, fresh, nonce, refused);
 					return response;
 				}
 				// a refusal teaches once it is read: with the server's clock too, when it refused ours
