@@ -6,7 +6,7 @@ import {
 	WellKnownHandleResolver,
 } from '@atcute/identity-resolver';
 import { startTestOAuthServer } from '@atcute-oauth/test-oauth-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { createNodeFetch } from './create-node-fetch.ts';
 import { createWellKnownHandleResolver } from './create-well-known-handle-resolver.ts';
@@ -217,6 +217,53 @@ describe('createWellKnownHandleResolver', () => {
 		expect(await reason('proxied.test')).toBe('unavailable');
 		// a redirect's target that does not exist may be a moment's misstep of the handle's host
 		expect(await reason('moved.test')).toBe('unavailable');
+	});
+
+	it("reads Deno's fetch error for a handle host with no address as not found, its failing DNS as passing", async () => {
+		reset();
+		// what Deno's fetch throws (2.9.6, glibc): no code, no hostname, only the lookup's text
+		const denoFailure = (url: string, text: string) =>
+			new TypeError('fetch failed', {
+				cause: new Error(
+					`error sending request for url (${url}): client error (Connect): dns error: failed to lookup address information: ${text}`,
+				),
+			});
+		const failing: typeof fetch = async (input, init) => {
+			const { hostname, href } = new URL(input instanceof Request ? input.url : input);
+			if (hostname === 'typo.test' || hostname === 'gone.test')
+				throw denoFailure(href, 'Name or service not known');
+			if (hostname === 'flaky.test') throw denoFailure(href, 'Temporary failure in name resolution');
+			return mapped()(input, init);
+		};
+		answers.set(
+			'moved.test/.well-known/atproto-did',
+			redirect(302, 'https://gone.test/.well-known/atproto-did'),
+		);
+		const resolver = createWellKnownHandleResolver({ fetch: failing });
+		const reason = (handle: `${string}.${string}`) =>
+			resolver.resolve(handle).then(
+				() => 'resolved',
+				(err: IdentityResolutionError) => err.reason,
+			);
+		expect(await reason('typo.test')).toBe('not_found');
+		expect(await reason('flaky.test')).toBe('unavailable');
+		expect(await reason('moved.test')).toBe('unavailable');
+		// on Deno with a proxy set (or no env permission to tell), the text may be the proxy's own
+		const env = new Map([['HTTPS_PROXY', 'http://proxy.internal:3128']]);
+		const granted = { state: 'granted' };
+		vi.stubGlobal('Deno', {
+			env: { get: (name: string) => env.get(name) },
+			permissions: { querySync: () => granted },
+		});
+		try {
+			expect(await reason('typo.test')).toBe('unavailable');
+			env.clear();
+			expect(await reason('typo.test')).toBe('not_found');
+			granted.state = 'prompt';
+			expect(await reason('typo.test')).toBe('unavailable');
+		} finally {
+			vi.unstubAllGlobals();
+		}
 	});
 
 	it('sends every hop through its fetch: the SSRF guard refuses a redirect to a private address', async () => {

@@ -17,18 +17,65 @@ export interface WellKnownHandleResolverOptions {
 }
 
 /**
- * whether `error`'s cause chain has DNS's answer that `hostname` has no address (`ENOTFOUND`).
+ * whether `error`'s cause chain has DNS's answer that `hostname` has no address (`ENOTFOUND`, or
+ * Deno's message for it).
  * the lookup's own `hostname` must be that one: another's (an outbound proxy's that does not
  * resolve) says nothing of the handle, and every handle would read as unknown.
  */
 const hasNoSuchName = (error: unknown, hostname: string): boolean => {
 	for (let err = error, depth = 0; typeof err === 'object' && err !== null && depth < 8; depth++) {
-		const { code, hostname: looked } = err as { code?: unknown; hostname?: unknown };
+		const { code, hostname: looked, message } = err as Record<string, unknown>;
 		if (code === 'ENOTFOUND' && looked === hostname) return true;
+		// Deno's has no code, only the message (naming no host but the handle URL's, proxy or not)
+		if (typeof message === 'string' && DENO_NO_SUCH_NAME.some((text) => message.endsWith(text))) {
+			return !denoMayProxy();
+		}
 		err = (err as { cause?: unknown }).cause;
 	}
 	return false;
 };
+
+/**
+ * Deno's fetch has no `code`: its `TypeError('fetch failed')` has a plain `Error` cause whose
+ * message ends with getaddrinfo's own text (seen on Deno 2.9.6, glibc: `error sending request for
+ * url (https://typo.test/): client error (Connect): dns error: failed to lookup address
+ * information: Name or service not known`). the texts of EAI_NONAME and EAI_NODATA (which Node
+ * reads as ENOTFOUND too), glibc's and macOS's; EAI_AGAIN's, `Temporary failure in name
+ * resolution`, is no answer and stays `unavailable`.
+ */
+const DENO_NO_SUCH_NAME = [
+	'dns error: failed to lookup address information: Name or service not known',
+	'dns error: failed to lookup address information: No address associated with hostname',
+	'dns error: failed to lookup address information: nodename nor servname provided, or not known',
+];
+
+/** the proxy variables Deno's fetch reads on its own, for an https: URL. */
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy'];
+
+/**
+ * whether Deno's fetch may go through a proxy: its message for a proxy whose name does not resolve
+ * is the same, naming the handle's URL. unknown (no `env` permission) counts as may: `querySync`
+ * never prompts.
+ */
+const denoMayProxy = (): boolean => {
+	const deno = (globalThis as { Deno?: DenoEnv }).Deno;
+	if (deno === undefined) return false;
+	try {
+		return PROXY_VARIABLES.some(
+			(variable) =>
+				deno.permissions?.querySync?.({ name: 'env', variable }).state !== 'granted' ||
+				!!deno.env?.get(variable),
+		);
+	} catch {
+		return true;
+	}
+};
+
+/** what `denoMayProxy` reads of the running Deno. */
+interface DenoEnv {
+	env?: { get: (variable: string) => string | undefined };
+	permissions?: { querySync?: (descriptor: { name: 'env'; variable: string }) => { state: string } };
+}
 
 /** the most `maxRedirects` takes: what a browser's fetch follows. */
 const MAX_REDIRECTS = 20;
@@ -92,9 +139,9 @@ export const createWellKnownHandleResolver = (options: WellKnownHandleResolverOp
 					// a refusal made on purpose (the SSRF guard) says so: a retry meets the same refusal
 					const refused = (err as { transient?: unknown } | null)?.transient === false;
 					// the handle's own host name does not exist (DNS answered, with no address): a typo,
-					// not an outage, as the DNS method reads its own ENOTFOUND. a DNS server that could
-					// not answer says EAI_AGAIN instead, and a redirect's target may be a moment's
-					// misstep, so both stay `unavailable`
+					// not an outage, as the DNS method reads its own ENOTFOUND (Deno: its message). a DNS
+					// server that could not answer says EAI_AGAIN instead, and a redirect's target may be
+					// a moment's misstep, so both stay `unavailable`
 					if (!refused && hops === 0 && hasNoSuchName(err, url.hostname)) {
 						return failure('not_found', `${url.hostname} has no address`, err);
 					}

@@ -2,12 +2,14 @@
 // signing), the SQLite store over each driver the runtime has, the Redis store and lock over
 // ioredis, and the seed README's samples.
 import { tracingChannel } from 'node:diagnostics_channel';
+import { lookup } from 'node:dns/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 import { createRedisLock } from '@atcute/oauth-lock-redis';
 import {
 	createNodeFetch,
+	createWellKnownHandleResolver,
 	diagnosticsChannelTracer,
 	exportJwkKey,
 	generatePrivateKey,
@@ -199,6 +201,28 @@ export const addServerTests = (suite, { control, redisUrl, tmpDir, runtime }) =>
 			createNodeFetch({ allowPrivateNetwork: true });
 		}
 	});
+
+	suite.test(
+		'facade: createWellKnownHandleResolver on the global fetch, a host that does not exist',
+		async () => {
+			// Deno's fetch reads its proxy from the environment, and then the failed lookup may be the proxy's
+			if (
+				['HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy'].some((name) => globalThis.process.env[name])
+			)
+				return;
+			// what this machine's DNS says of a name that exists nowhere (RFC 6761): ENOTFOUND, or
+			// EAI_AGAIN where it cannot answer (no network); each runtime's fetch carries it its own way
+			const host = 'nonexistent-host.invalid';
+			const code = await lookup(host).then(
+				() => 'resolved',
+				(err) => err.code,
+			);
+			const error = await createWellKnownHandleResolver({ fetch: globalThis.fetch })
+				.resolve(host)
+				.catch((err) => err);
+			equal(error?.reason, code === 'ENOTFOUND' ? 'not_found' : 'unavailable', `reason (lookup: ${code})`);
+		},
+	);
 
 	addSeedTests(suite, { control, tmpDir });
 };
