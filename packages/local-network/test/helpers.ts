@@ -29,6 +29,15 @@ export const START_TIMEOUT_MS = 90_000;
 /** a test's time limit: a few sign-ins at about 0.5-1 s each. */
 export const TEST_TIMEOUT_MS = 60_000;
 
+/**
+ * the client whose documents are served: its metadata and public JWKS. our `OAuthClient` is one;
+ * another client (the official `@atproto/oauth-client-node`, say) is given as `{ metadata, jwks }`.
+ */
+export interface ServedClient {
+	readonly metadata: object;
+	readonly jwks?: object | undefined;
+}
+
 /** a confidential client's documents, served over https on 127.0.0.1 as `tls.hostnames[0]`. */
 export interface ClientDocuments {
 	/** `https://<client host>:<port>`. */
@@ -39,7 +48,7 @@ export interface ClientDocuments {
 	/** the paths the authorization server fetched, in order. */
 	fetched: string[];
 	/** serves this client's metadata and JWKS from now on. */
-	serve(oauth: OAuthClient): void;
+	serve(oauth: ServedClient): void;
 	close(): Promise<void>;
 }
 
@@ -49,7 +58,7 @@ export interface ClientDocuments {
  * differs), which matters: the provider caches client metadata for 10 minutes.
  */
 export const serveClientDocuments = async (tls: TlsMaterial): Promise<ClientDocuments> => {
-	let current: OAuthClient | undefined;
+	let current: ServedClient | undefined;
 	const fetched: string[] = [];
 	const server = createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
 		const path = req.url ?? '/';

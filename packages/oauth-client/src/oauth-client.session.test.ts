@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 
 import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
 import type { Did } from '@atcute/lexicons';
-import { generatePrivateKey } from '@atcute/oauth-keys';
+import { generatePrivateKey, InvalidKeyError } from '@atcute/oauth-keys';
 import { describe, expect, it, vi } from 'vitest';
 
 import { REFRESH_MARGIN_MS } from './constants.ts';
@@ -71,6 +71,26 @@ describe('OAuthClient sessions', () => {
 		expect((await getSession(restored)).data.did).toBe(alice.did);
 		expect(server.stats.token.refresh_token).toBe(1);
 		server.assertNoRejections();
+	});
+
+	it('keeps a session with an ES256K key (moved from @atproto/oauth-client-node) where nothing signs with it, and says why', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+		const { kty, crv, x, y, d } = privateKey.export({ format: 'jwk' });
+		const moved = { ...sessions.map.get(alice.did)!, dpopKey: { kty, crv, x, y, d, alg: 'ES256K' } as never };
+		sessions.map.set(alice.did, moved);
+		const requests = server.stats.token.refresh_token;
+
+		// WebCrypto has no secp256k1, and this client has no signer of its own
+		for (const refresh of ['auto', true] as const) {
+			const error = await client.restore(alice.did, { refresh }).catch((e) => e);
+			expect(error).toBeInstanceOf(InvalidKeyError);
+			expect(error).toMatchObject({ reason: 'unsupported_alg' });
+			expect(error.message).toContain('ES256K');
+		}
+		expect(sessions.map.get(alice.did)).toBe(moved);
+		expect(server.stats.token.refresh_token).toBe(requests);
 	});
 
 	it.each([

@@ -1,4 +1,5 @@
 import {
+	type EcPrivateJwk,
 	type GeneratedSigner,
 	InvalidKeyError,
 	NoCompatibleKeyError,
@@ -80,7 +81,8 @@ describe('generateDpopKey with createSigner.generate', () => {
 	/** a runtime generator stand-in: hands out a key made beforehand, and records its calls. */
 	const generatorFrom = async (alg: 'ES256' | 'ES384' = 'ES256') => {
 		const made = await generateDpopKey([alg]);
-		const { alg: _alg, ...privateJwk } = await exportDpopKey(made);
+		// a generated key is never ES256K
+		const { alg: _alg, ...privateJwk } = (await exportDpopKey(made)) as EcPrivateJwk & { alg: string };
 		const calls: string[] = [];
 		const createSigner = Object.assign(
 			() => {

@@ -2,11 +2,13 @@ export { computeAth } from './compute-ath.ts';
 export { createDpopFetch, type DpopFetchOptions, type FetchFunction } from './create-dpop-fetch.ts';
 export { createDpopProof, type DpopProofOptions, toHtu } from './create-dpop-proof.ts';
 export {
+	type DpopAlgorithm,
 	type DpopKey,
 	type DpopPrivateJwk,
 	exportDpopKey,
 	generateDpopKey,
 	importDpopKey,
+	type Secp256k1PrivateJwk,
 } from './dpop-key.ts';
 export {
 	type DpopNonceCache,

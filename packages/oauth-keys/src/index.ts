@@ -36,6 +36,7 @@ export {
 	type GeneratedSigner,
 	type JwkSigner,
 	type SignerFromJwk,
+	type SignerFromSecp256k1Jwk,
 	type SignerGenerate,
 	type SignerOptions,
 	type SignFunction,

@@ -18,6 +18,15 @@ export type SignerFromJwk = (
 	alg: SigningAlgorithm,
 ) => SignFunction | undefined;
 
+/**
+ * makes a `SignFunction` (ES256K: SHA-256, raw `r || s`) from a secp256k1 private JWK's `kty`,
+ * `crv`, `x`, `y` and `d`, for restoring an ES256K DPoP key that another client stored (the
+ * official `@atproto/oauth-client-node` prefers them): WebCrypto has no secp256k1, so only a
+ * runtime's own crypto signs with one. `undefined` when the runtime cannot; throws an
+ * `InvalidKeyError` for a key it refuses, or whose public half is not its own.
+ */
+export type SignerFromSecp256k1Jwk = (params: Readonly<Record<string, string>>) => SignFunction | undefined;
+
 /** a fresh key pair made in a runtime's own crypto: a signer, and its private JWK to store. */
 export interface GeneratedSigner {
 	/** signs with the new key (no `cryptoKey`: the key never went through WebCrypto). */
@@ -44,6 +53,8 @@ export type CreateSigner = ((key: WebCryptoKey, alg: SigningAlgorithm) => SignFu
 	readonly fromJwk?: SignerFromJwk | undefined;
 	/** makes a key that needs signing and storing only, without WebCrypto (`generateDpopKey`). */
 	readonly generate?: SignerGenerate | undefined;
+	/** loads a stored secp256k1 (ES256K) key, which WebCrypto cannot (`importDpopKey`). */
+	readonly fromSecp256k1Jwk?: SignerFromSecp256k1Jwk | undefined;
 };
 
 /** a private key bound to one algorithm, ready to sign. */

@@ -101,6 +101,12 @@ export {
 export type { OAuthClientOptions } from './default-transport.ts';
 export { diagnosticsChannelTracer, OAUTH_TRACING_CHANNELS } from './diagnostics.ts';
 export { generatePrivateKey, importJwkKey, importPkcs8Key } from './keys.ts';
+export {
+	type FromNodeSavedSessionOptions,
+	fromNodeSavedSession,
+	type NodeSavedSession,
+	toNodeSavedSession,
+} from './node-saved-session.ts';
 export { createNodeSigner } from './node-signer.ts';
 export { OAuthClient } from './oauth-client.ts';
 export { type AddressKind, PrivateNetworkError } from './private-network-error.ts';

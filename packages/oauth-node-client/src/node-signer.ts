@@ -4,7 +4,9 @@ import {
 	type CreateSigner,
 	createWebCryptoSigner,
 	type EcPrivateJwk,
+	InvalidKeyError,
 	type SignerFromJwk,
+	type SignerFromSecp256k1Jwk,
 	type SignerGenerate,
 	type SignFunction,
 	type SigningAlgorithm,
@@ -74,6 +76,50 @@ const fromJwk: SignerFromJwk = (params, alg) => {
 	return keyObject.asymmetricKeyType === (alg[0] === 'E' ? 'ec' : 'rsa')
 		? signerFor(keyObject, alg)
 		: undefined;
+};
+
+/**
+ * loads a secp256k1 private JWK into node:crypto for ES256K (RFC 8812 §3.2): the DPoP keys
+ * `@atproto/oauth-client-node` made, which WebCrypto cannot import. `undefined` where node:crypto
+ * has no secp256k1 or cannot sign with it.
+ */
+const fromSecp256k1Jwk: SignerFromSecp256k1Jwk = (params) => {
+	const crypto = nodeBuiltin('node:crypto');
+	let hasCurve: boolean;
+	try {
+		hasCurve = crypto.getCurves().includes('secp256k1');
+	} catch {
+		return undefined;
+	}
+	// Bun's crypto (BoringSSL) has no secp256k1
+	if (!hasCurve) return undefined;
+	let keyObject: KeyObject;
+	try {
+		keyObject = crypto.createPrivateKey({ key: { ...params } as never, format: 'jwk' });
+	} catch {
+		throw new InvalidKeyError('invalid_key', 'the JWK is not a valid secp256k1 private key');
+	}
+	const options: SignKeyObjectInput = { key: keyObject, dsaEncoding: 'ieee-p1363' };
+	const probe = new Uint8Array(1);
+	let signature: Uint8Array;
+	try {
+		signature = crypto.sign('sha256', probe, options);
+	} catch {
+		return undefined;
+	}
+	// node:crypto takes a JWK whose x and y are another key's and signs with d: every proof would
+	// then fail at the server, which verifies with the x and y in its header. checked once, here
+	const publicKey = crypto.createPublicKey({
+		key: { kty: 'EC', crv: 'secp256k1', x: params.x, y: params.y } as never,
+		format: 'jwk',
+	});
+	if (!crypto.verify('sha256', probe, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)) {
+		throw new InvalidKeyError(
+			'key_mismatch',
+			'the JWK private key does not match its public parameters ("d" is not the private key of "x" and "y")',
+		);
+	}
+	return (data) => crypto.sign('sha256', data, options);
 };
 
 /** the curve of each ECDSA algorithm (RFC 7518 §3.4). */
@@ -148,5 +194,5 @@ export const createNodeSigner: CreateSigner = Object.assign(
 		if (keyObject.type !== 'private') return createWebCryptoSigner(key, alg);
 		return signerFor(keyObject, alg) ?? createWebCryptoSigner(key, alg);
 	},
-	{ fromJwk, generate },
+	{ fromJwk, generate, fromSecp256k1Jwk },
 );

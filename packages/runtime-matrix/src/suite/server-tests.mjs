@@ -12,6 +12,7 @@ import {
 	createWellKnownHandleResolver,
 	diagnosticsChannelTracer,
 	exportJwkKey,
+	fromNodeSavedSession,
 	generatePrivateKey,
 	importJwkKey,
 	MemoryStore,
@@ -221,6 +222,65 @@ export const addServerTests = (suite, { control, redisUrl, tmpDir, runtime }) =>
 				.resolve(host)
 				.catch((err) => err);
 			equal(error?.reason, code === 'ENOTFOUND' ? 'not_found' : 'unavailable', `reason (lookup: ${code})`);
+		},
+	);
+
+	suite.test(
+		'facade: a session from @atproto/oauth-client-node with its ES256K key restores where node:crypto has secp256k1',
+		async () => {
+			// made by node:crypto for this test (Bun's crypto cannot make one: it has no secp256k1)
+			const dpopJwk = {
+				kty: 'EC',
+				crv: 'secp256k1',
+				x: 'OsfzOvH9p0jiGZikkTOhp4zDqRhK2yZy_qDhynUP4x8',
+				y: 'oqqEgtl2eSAagRF0a-sAnPQjdmNwFkQ8LxwSOiTy-6o',
+				d: 'CK2-WN88EaQG8l7chaVNeehA_2xytZA8OggPlUa_DBk',
+			};
+			const key = await generatePrivateKey('main', 'ES256');
+			const sessions = new MemoryStore();
+			const did = 'did:plc:moved';
+			await sessions.set(
+				did,
+				fromNodeSavedSession({
+					dpopJwk,
+					authMethod: { method: 'private_key_jwt', kid: 'main' },
+					tokenSet: {
+						iss: 'https://as.example',
+						sub: did,
+						aud: 'https://pds.example/',
+						scope: 'atproto',
+						access_token: 'at',
+						refresh_token: 'rt',
+						token_type: 'DPoP',
+						expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+					},
+				}),
+			);
+			const oauth = new OAuthClient({
+				metadata: {
+					client_id: 'https://app.example.com/oauth-client-metadata.json',
+					redirect_uris: ['https://app.example.com/oauth/callback'],
+					scope: ['atproto'],
+				},
+				keyset: [key],
+				stores: { sessions, states: new MemoryStore() },
+				// restoring a session with a fresh token resolves no identity
+				actorResolver: {
+					resolve: async () => {
+						throw new Error('no identity is resolved here');
+					},
+				},
+			});
+			// a fresh token: restore sends nothing, and imports the key
+			const restored = await oauth.restore(did).then(
+				(session) => session.did,
+				(err) => `${err?.name} ${err?.reason}`,
+			);
+			equal(
+				restored,
+				runtime.name === 'bun' ? 'InvalidKeyError unsupported_alg' : did,
+				`restore on ${runtime.name}`,
+			);
 		},
 	);
 

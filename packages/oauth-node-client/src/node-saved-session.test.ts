@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+
+import { fromNodeSavedSession, type NodeSavedSession, toNodeSavedSession } from './index.ts';
+
+// a secp256k1 key's members (a key made for this test only)
+const EC_KEY = {
+	kty: 'EC',
+	crv: 'secp256k1',
+	x: 'Wt2kV0iSZuo6aeNvhJk-cA4MRvRI7wnj9bWxG3O9gYE',
+	y: 'N8W1Xg5fDTQu8dG2N0P6yE5H9Q3dn8Ih4lTg1TTD8bY',
+	d: 'hGM9fhMqnvX8vE-9U1U1Zq7yGzT8eCw5M7yPZL3jSeI',
+};
+
+/** what @atproto/oauth-client-node 0.3 stores for an account (its NodeSavedSession), as JSON. */
+const saved = (): NodeSavedSession & Record<string, unknown> => ({
+	dpopJwk: { ...EC_KEY },
+	authMethod: { method: 'private_key_jwt', kid: 'main' },
+	tokenSet: {
+		iss: 'https://bsky.social',
+		sub: 'did:plc:alice',
+		aud: 'https://pds.example/',
+		scope: 'atproto transition:generic',
+		access_token: 'at-1',
+		refresh_token: 'rt-1',
+		token_type: 'DPoP',
+		expires_at: '2026-12-06T18:00:00.000Z',
+	},
+});
+
+const messageOf = (fn: () => unknown): string => {
+	try {
+		fn();
+	} catch (err) {
+		expect(err).toBeInstanceOf(TypeError);
+		return (err as Error).message;
+	}
+	throw new Error('did not throw');
+};
+
+describe('fromNodeSavedSession', () => {
+	it('converts the stored session: the key with its algorithm, the expiry in milliseconds', () => {
+		expect(fromNodeSavedSession(saved())).toEqual({
+			dpopKey: { ...EC_KEY, alg: 'ES256K' },
+			authMethod: { method: 'private_key_jwt', kid: 'main' },
+			tokenSet: {
+				iss: 'https://bsky.social',
+				sub: 'did:plc:alice',
+				aud: 'https://pds.example/',
+				scope: 'atproto transition:generic',
+				access_token: 'at-1',
+				refresh_token: 'rt-1',
+				token_type: 'DPoP',
+				expires_at: Date.parse('2026-12-06T18:00:00.000Z'),
+			},
+		});
+	});
+
+	it('names the algorithm of each curve, keeps key members only, and takes a session without expiry or refresh token', () => {
+		for (const [crv, alg] of [
+			['P-256', 'ES256'],
+			['P-384', 'ES384'],
+			['P-521', 'ES512'],
+		] as const) {
+			const value = saved();
+			value.dpopJwk = { ...EC_KEY, crv, kid: 'dpop', use: 'sig', key_ops: ['sign'], ext: true };
+			delete value.tokenSet.expires_at;
+			delete value.tokenSet.refresh_token;
+			const { dpopKey, tokenSet } = fromNodeSavedSession(value);
+			expect(dpopKey).toEqual({ ...EC_KEY, crv, alg });
+			expect(tokenSet).not.toHaveProperty('expires_at');
+			expect(tokenSet).not.toHaveProperty('refresh_token');
+		}
+		const rsa = saved();
+		const members = { kty: 'RSA', n: 'n', e: 'AQAB', d: 'd', p: 'p', q: 'q', dp: 'dp', dq: 'dq', qi: 'qi' };
+		rsa.dpopJwk = { ...members, alg: 'PS256', kid: 'x' };
+		expect(fromNodeSavedSession(rsa).dpopKey).toEqual({ ...members, alg: 'PS256' });
+		const none = saved();
+		none.authMethod = { method: 'none' };
+		expect(fromNodeSavedSession(none).authMethod).toEqual({ method: 'none' });
+	});
+
+	it('takes the authentication method from the options for a session stored without one', () => {
+		const value = saved();
+		delete value.authMethod;
+		expect(messageOf(() => fromNodeSavedSession(value))).toContain('authMethod is missing');
+		const authMethod = { method: 'private_key_jwt', kid: 'first' } as const;
+		expect(fromNodeSavedSession(value, { authMethod }).authMethod).toEqual(authMethod);
+		// the stored one wins
+		expect(fromNodeSavedSession(saved(), { authMethod }).authMethod).toEqual({
+			method: 'private_key_jwt',
+			kid: 'main',
+		});
+	});
+
+	it('refuses what it cannot use, naming the member and never a secret', () => {
+		const cases: [string, (value: ReturnType<typeof saved>) => void, string][] = [
+			['not an object', () => undefined, 'the saved session is not an object'],
+			['no key', (v) => delete (v as Record<string, unknown>).dpopJwk, 'dpopJwk is not a JWK object'],
+			['a public key', (v) => delete v.dpopJwk.d, 'dpopJwk has no "d"'],
+			['another curve', (v) => (v.dpopJwk.crv = 'P-192'), 'curve other than'],
+			['a contradicting alg', (v) => (v.dpopJwk.alg = 'ES256'), 'is not ES256K'],
+			[
+				'an RSA key without alg',
+				(v) => (v.dpopJwk = { kty: 'RSA', n: 'n', e: 'e', d: 'd' }),
+				'RSA key without',
+			],
+			['an OKP key', (v) => (v.dpopJwk = { kty: 'OKP', crv: 'Ed25519', x: 'x', d: 'd' }), '"kty" is neither'],
+			['a key member not a string', (v) => (v.dpopJwk.x = 42), `dpopJwk's "x" is not a string`],
+			[
+				'an unknown auth method',
+				(v) => (v.authMethod = { method: 'client_secret_basic' } as never),
+				'authMethod is neither',
+			],
+			[
+				'a kid not a string',
+				(v) => (v.authMethod = { method: 'private_key_jwt', kid: 7 } as never),
+				'authMethod is neither',
+			],
+			['no token set', (v) => delete (v as Record<string, unknown>).tokenSet, 'tokenSet is not an object'],
+			[
+				'no access token',
+				(v) => delete (v.tokenSet as Record<string, unknown>).access_token,
+				'tokenSet.access_token',
+			],
+			['a sub not a DID', (v) => (v.tokenSet.sub = 'alice.example'), 'tokenSet.sub is not a DID'],
+			['a bearer token', (v) => (v.tokenSet.token_type = 'Bearer' as never), 'token_type is not "DPoP"'],
+			['an empty refresh token', (v) => (v.tokenSet.refresh_token = ''), 'tokenSet.refresh_token'],
+			[
+				'an expiry not a date',
+				(v) => (v.tokenSet.expires_at = 'soon'),
+				'tokenSet.expires_at is not an ISO date',
+			],
+			[
+				'an expiry in milliseconds',
+				(v) => (v.tokenSet.expires_at = 1_700_000_000_000 as never),
+				'tokenSet.expires_at',
+			],
+		];
+		for (const [label, change, expected] of cases) {
+			const value = saved();
+			change(value);
+			const message = messageOf(() => fromNodeSavedSession(label === 'not an object' ? 'a string' : value));
+			expect(message, label).toContain(expected);
+			expect(message, label).toMatch(/^fromNodeSavedSession: /);
+			for (const secret of [EC_KEY.d, 'at-1', 'rt-1']) expect(message, label).not.toContain(secret);
+		}
+	});
+});
+
+describe('toNodeSavedSession', () => {
+	it('gives back what the official client stored, with the alg kept beside the key, and drops our own fields', () => {
+		const stored = fromNodeSavedSession(saved());
+		stored.tokenSet.issued_at = Date.parse('2026-12-06T17:00:00.000Z');
+		stored.tokenSet.refused_on_arrival = true;
+		expect(toNodeSavedSession(stored)).toEqual({ ...saved(), dpopJwk: { ...EC_KEY, alg: 'ES256K' } });
+		// and round trip
+		expect(fromNodeSavedSession(toNodeSavedSession(stored)).tokenSet).toEqual({
+			...stored.tokenSet,
+			issued_at: undefined,
+			refused_on_arrival: undefined,
+		});
+	});
+
+	it('leaves out an expiry and a refresh token the session does not have', () => {
+		const stored = fromNodeSavedSession(saved());
+		delete stored.tokenSet.expires_at;
+		delete stored.tokenSet.refresh_token;
+		const back = toNodeSavedSession(stored);
+		expect(back.tokenSet).not.toHaveProperty('expires_at');
+		expect(back.tokenSet).not.toHaveProperty('refresh_token');
+	});
+});

@@ -1,0 +1,180 @@
+import type { ClientAuthMethod, StoredSession, TokenSet } from '@atcute/oauth-client';
+import type { DpopPrivateJwk } from '@atcute/oauth-dpop';
+
+/**
+ * a session as `@atproto/oauth-client-node` stores it (its `NodeSavedSession`, keyed by DID): the
+ * DPoP private key as `dpopJwk`, and `expires_at` as an ISO date. described here, not imported, so
+ * that moving needs no dependency on that package.
+ */
+export interface NodeSavedSession {
+	/** the session's DPoP private key; ES256K (secp256k1) when the server offered it. */
+	dpopJwk: Record<string, unknown>;
+	/** absent from sessions stored before that client recorded it. */
+	authMethod?: ClientAuthMethod | undefined;
+	tokenSet: {
+		iss: string;
+		sub: string;
+		aud: string;
+		scope: string;
+		access_token: string;
+		refresh_token?: string | undefined;
+		token_type: 'DPoP';
+		/** an ISO date. */
+		expires_at?: string | undefined;
+	};
+}
+
+/** options for `fromNodeSavedSession`. */
+export interface FromNodeSavedSessionOptions {
+	/**
+	 * the client authentication for a session stored without one (that client then signs with the
+	 * first key of its keyset): `{ method: 'private_key_jwt', kid }` with that key's `kid`.
+	 */
+	authMethod?: ClientAuthMethod | undefined;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+	typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** the algorithm of each curve a DPoP key may be on (RFC 7518 §3.4, RFC 8812 §3.2). */
+const ALG_BY_CURVE: Readonly<Record<string, DpopPrivateJwk['alg']>> = {
+	'P-256': 'ES256',
+	'P-384': 'ES384',
+	'P-521': 'ES512',
+	secp256k1: 'ES256K',
+};
+
+const RSA_ALGS: ReadonlySet<unknown> = new Set(['PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512']);
+
+const fail = (problem: string): never => {
+	throw new TypeError(`fromNodeSavedSession: ${problem}`);
+};
+
+/** the members of `jwk` named in `fields`, each a non-empty string; messages never quote values. */
+const keyMembers = (jwk: Record<string, unknown>, fields: readonly string[]): Record<string, string> => {
+	const members: Record<string, string> = {};
+	for (const field of fields) {
+		const value = jwk[field];
+		if (typeof value !== 'string' || value === '') {
+			fail(
+				field === 'd'
+					? 'dpopJwk has no "d": it is not a private key'
+					: `dpopJwk's "${field}" is not a string`,
+			);
+		}
+		members[field] = value as string;
+	}
+	return members;
+};
+
+/** the stored DPoP key: key members only (no `kid`, `use`, `key_ops`), with the `alg` it signs with. */
+const dpopKeyOf = (jwk: unknown): DpopPrivateJwk => {
+	if (!isObject(jwk)) return fail('dpopJwk is not a JWK object');
+	if (jwk.kty === 'EC') {
+		const alg = typeof jwk.crv === 'string' ? ALG_BY_CURVE[jwk.crv] : undefined;
+		if (alg === undefined) return fail('dpopJwk is on a curve other than P-256, P-384, P-521 or secp256k1');
+		if (jwk.alg !== undefined && jwk.alg !== alg) fail(`dpopJwk's "alg" is not ${alg}, its curve's`);
+		return { ...keyMembers(jwk, ['kty', 'crv', 'x', 'y', 'd']), alg } as DpopPrivateJwk;
+	}
+	if (jwk.kty === 'RSA') {
+		// the token is bound to the key, not to an algorithm, but an RSA key does not say which one
+		// the server accepted from it
+		if (!RSA_ALGS.has(jwk.alg)) return fail('dpopJwk is an RSA key without an "alg" (PS256 … RS512)');
+		const members = keyMembers(jwk, ['kty', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi']);
+		return { ...members, alg: jwk.alg } as DpopPrivateJwk;
+	}
+	return fail('dpopJwk\'s "kty" is neither "EC" nor "RSA"');
+};
+
+const authMethodOf = (value: unknown): ClientAuthMethod => {
+	if (value === undefined) {
+		return fail(
+			'authMethod is missing (a session stored before @atproto/oauth-client recorded it): pass ' +
+				"{ authMethod: { method: 'private_key_jwt', kid } } with the kid of that client's first key",
+		);
+	}
+	if (isObject(value) && value.method === 'none') return { method: 'none' };
+	if (
+		isObject(value) &&
+		value.method === 'private_key_jwt' &&
+		typeof value.kid === 'string' &&
+		value.kid !== ''
+	) {
+		return { method: 'private_key_jwt', kid: value.kid };
+	}
+	return fail('authMethod is neither { method: "private_key_jwt", kid } nor { method: "none" }');
+};
+
+const tokenSetOf = (value: unknown): TokenSet => {
+	if (!isObject(value)) return fail('tokenSet is not an object');
+	for (const field of ['iss', 'sub', 'aud', 'scope', 'access_token'] as const) {
+		if (typeof value[field] !== 'string' || value[field] === '') fail(`tokenSet.${field} is not a string`);
+	}
+	if (!(value.sub as string).startsWith('did:')) fail('tokenSet.sub is not a DID');
+	if (value.token_type !== 'DPoP') fail('tokenSet.token_type is not "DPoP"');
+	const { refresh_token, expires_at } = value;
+	if (refresh_token !== undefined && (typeof refresh_token !== 'string' || refresh_token === '')) {
+		fail('tokenSet.refresh_token is not a string');
+	}
+	// stored as text there, as milliseconds here: a date left as text would never count as stale
+	const expiresAt =
+		expires_at === undefined
+			? undefined
+			: typeof expires_at === 'string'
+				? Date.parse(expires_at)
+				: Number.NaN;
+	if (expiresAt !== undefined && !Number.isFinite(expiresAt)) fail('tokenSet.expires_at is not an ISO date');
+	return {
+		iss: value.iss as string,
+		sub: value.sub as TokenSet['sub'],
+		aud: value.aud as string,
+		scope: value.scope as string,
+		access_token: value.access_token as string,
+		...(refresh_token === undefined ? {} : { refresh_token: refresh_token as string }),
+		token_type: 'DPoP',
+		...(expiresAt === undefined ? {} : { expires_at: expiresAt }),
+	};
+};
+
+/**
+ * converts a session that `@atproto/oauth-client-node` stored to what this client stores, so that
+ * an app moving here keeps its users signed in. the session keeps its DPoP key, since its tokens
+ * are bound to it; that client's keys are usually ES256K, which only node:crypto signs with, so
+ * such a session restores on Node only. the result's refresh margin is the full 60 s (that client
+ * stored no issue time).
+ * @throws {TypeError} naming the member that is missing or malformed, never its value
+ */
+export const fromNodeSavedSession = (
+	saved: unknown,
+	options: FromNodeSavedSessionOptions = {},
+): StoredSession => {
+	if (!isObject(saved)) return fail('the saved session is not an object');
+	const dpopKey = dpopKeyOf(saved.dpopJwk);
+	const authMethod = authMethodOf(saved.authMethod ?? options.authMethod);
+	const tokenSet = tokenSetOf(saved.tokenSet);
+	return { dpopKey, authMethod, tokenSet };
+};
+
+/**
+ * converts a session this client stored to what `@atproto/oauth-client-node` stores: the way back,
+ * for an app that returns to that client without signing its users out. `issued_at` and
+ * `refused_on_arrival`, which that client does not know, are left out.
+ */
+export const toNodeSavedSession = (session: StoredSession): NodeSavedSession => {
+	const { iss, sub, aud, scope, access_token, refresh_token, expires_at } = session.tokenSet;
+	return {
+		// with its alg, which that client reads to sign with the same algorithm
+		dpopJwk: { ...session.dpopKey },
+		authMethod: { ...session.authMethod },
+		tokenSet: {
+			iss,
+			sub,
+			aud,
+			scope,
+			access_token,
+			...(refresh_token === undefined ? {} : { refresh_token }),
+			token_type: 'DPoP',
+			...(expires_at === undefined ? {} : { expires_at: new Date(expires_at).toISOString() }),
+		},
+	};
+};
