@@ -239,23 +239,30 @@ describe('createWellKnownHandleResolver', () => {
 			'moved.test/.well-known/atproto-did',
 			redirect(302, 'https://gone.test/.well-known/atproto-did'),
 		);
-		const resolver = createWellKnownHandleResolver({ fetch: failing });
-		const reason = (handle: `${string}.${string}`) =>
-			resolver.resolve(handle).then(
-				() => 'resolved',
-				(err: IdentityResolutionError) => err.reason,
-			);
-		expect(await reason('typo.test')).toBe('not_found');
-		expect(await reason('flaky.test')).toBe('unavailable');
-		expect(await reason('moved.test')).toBe('unavailable');
-		// on Deno with a proxy set (or no env permission to tell), the text may be the proxy's own
-		const env = new Map([['HTTPS_PROXY', 'http://proxy.internal:3128']]);
-		const granted = { state: 'granted' };
-		vi.stubGlobal('Deno', {
-			env: { get: (name: string) => env.get(name) },
-			permissions: { querySync: () => granted },
-		});
+		const reasonWith =
+			(resolver: ReturnType<typeof createWellKnownHandleResolver>) => (handle: `${string}.${string}`) =>
+				resolver.resolve(handle).then(
+					() => 'resolved',
+					(err: IdentityResolutionError) => err.reason,
+				);
+		// the message is believed from the global fetch only (Deno's, here played by `failing`)
+		vi.stubGlobal('fetch', failing);
 		try {
+			const reason = reasonWith(createWellKnownHandleResolver({ fetch: globalThis.fetch }));
+			expect(await reason('typo.test')).toBe('not_found');
+			expect(await reason('flaky.test')).toBe('unavailable');
+			expect(await reason('moved.test')).toBe('unavailable');
+			// a fetch of the app's own may go through a proxy (Deno.createHttpClient) whose name did
+			// not resolve, with the same text: an outage, not a typo
+			const own = reasonWith(createWellKnownHandleResolver({ fetch: (input, init) => failing(input, init) }));
+			expect(await own('typo.test')).toBe('unavailable');
+			// on Deno with a proxy set (or no env permission to tell), the text may be the proxy's own
+			const env = new Map([['HTTPS_PROXY', 'http://proxy.internal:3128']]);
+			const granted = { state: 'granted' };
+			vi.stubGlobal('Deno', {
+				env: { get: (name: string) => env.get(name) },
+				permissions: { querySync: () => granted },
+			});
 			expect(await reason('typo.test')).toBe('unavailable');
 			env.clear();
 			expect(await reason('typo.test')).toBe('not_found');

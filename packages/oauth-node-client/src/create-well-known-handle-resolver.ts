@@ -22,13 +22,15 @@ export interface WellKnownHandleResolverOptions {
  * the lookup's own `hostname` must be that one: another's (an outbound proxy's that does not
  * resolve) says nothing of the handle, and every handle would read as unknown.
  */
-const hasNoSuchName = (error: unknown, hostname: string): boolean => {
+const hasNoSuchName = (error: unknown, hostname: string, onGlobalFetch: boolean): boolean => {
 	for (let err = error, depth = 0; typeof err === 'object' && err !== null && depth < 8; depth++) {
 		const { code, hostname: looked, message } = err as Record<string, unknown>;
 		if (code === 'ENOTFOUND' && looked === hostname) return true;
-		// Deno's has no code, only the message (naming no host but the handle URL's, proxy or not)
+		// Deno's has no code, only the message, naming no host but the handle URL's, proxy or not:
+		// believed only from the global fetch with no proxy variable. a fetch of the app's own may
+		// go through a proxy (Deno.createHttpClient) whose name did not resolve: an outage
 		if (typeof message === 'string' && DENO_NO_SUCH_NAME.some((text) => message.endsWith(text))) {
-			return !denoMayProxy();
+			return onGlobalFetch && !denoMayProxy();
 		}
 		err = (err as { cause?: unknown }).cause;
 	}
@@ -109,6 +111,8 @@ export const createWellKnownHandleResolver = (options: WellKnownHandleResolverOp
 			`createWellKnownHandleResolver: maxRedirects must be an integer from 0 to ${MAX_REDIRECTS} (got ${typeof maxRedirects === 'number' ? maxRedirects : kindOf(maxRedirects)})`,
 		);
 	}
+	// whether Deno's message for a name with no address can be believed (see hasNoSuchName)
+	const onGlobalFetch = fetch === globalThis.fetch;
 	return {
 		/**
 		 * the DID `handle`'s host names at its well-known URL.
@@ -142,7 +146,7 @@ export const createWellKnownHandleResolver = (options: WellKnownHandleResolverOp
 					// not an outage, as the DNS method reads its own ENOTFOUND (Deno: its message). a DNS
 					// server that could not answer says EAI_AGAIN instead, and a redirect's target may be
 					// a moment's misstep, so both stay `unavailable`
-					if (!refused && hops === 0 && hasNoSuchName(err, url.hostname)) {
+					if (!refused && hops === 0 && hasNoSuchName(err, url.hostname, onGlobalFetch)) {
 						return failure('not_found', `${url.hostname} has no address`, err);
 					}
 					return failure(refused ? 'refused' : 'unavailable', `${url.origin} could not be reached`, err);
