@@ -6,6 +6,8 @@ import {
 	generatePrivateKey,
 	type OAuthSession,
 	type OAuthSessionEvent,
+	SessionNotFoundError,
+	type SessionStore,
 	toNodeSavedSession,
 } from '@atcute/oauth-node-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,7 +144,7 @@ describe('the official client (@atproto/oauth-client-node) against the reference
 		expect((await getSession(await again.restore(alice.did))).did).toBe(alice.did);
 
 		// the way back: the official client restores what we stored, refreshes it and calls
-		await signIn.sessions.set(did, toNodeSavedSession(after) as typeof saved);
+		await signIn.sessions.set(did, toNodeSavedSession(after));
 		const back = await signIn.client.restore(did, true);
 		const response = await back.fetchHandler('/xrpc/com.atproto.server.getSession');
 		expect(response.status).toBe(200);
@@ -152,5 +154,54 @@ describe('the official client (@atproto/oauth-client-node) against the reference
 		expect(official.tokenSet.refresh_token).not.toBe(after.tokenSet.refresh_token);
 		// the same key, now with the alg we stored beside it
 		expect(official.dpopJwk).toEqual({ ...saved.dpopJwk, alg: 'ES256K' });
+	});
+
+	it("the README's moving store: each session moved on first use, and a sign-out here does not bring it back", async () => {
+		const kid = 'official-main';
+		const clientKey = await generatePrivateKey(kid, 'ES256');
+		const signIn = await signInWithOfficialClient(network, alice, {
+			key: { privateJwk: await exportJwkKey(clientKey), kid },
+		});
+		signIns.push(signIn);
+		const { did, sessions: officialStore } = signIn;
+
+		// the README's sample, word for word
+		const { sessions, states } = createStores();
+		const movingSessions: SessionStore = {
+			async get(did, options) {
+				const own = await sessions.get(did, options);
+				if (own !== undefined) return own;
+				const saved = await officialStore.get(did);
+				if (saved === undefined) return undefined;
+				const session = fromNodeSavedSession(saved);
+				await sessions.set(did, session);
+				// moved, not copied: a copy left there would come back after a sign-out here
+				await officialStore.del(did);
+				return session;
+			},
+			set: (did, session, options) => sessions.set(did, session, options),
+			async delete(did) {
+				await sessions.delete(did);
+				await officialStore.del(did);
+			},
+			clear: () => sessions.clear(),
+		};
+
+		const oauth = createConfidentialClient({
+			network,
+			documents: signIn.documents,
+			keyset: [clientKey],
+			stores: { sessions: movingSessions as never, states },
+		});
+		// five first requests at once, as a server's first page views after the switch
+		const restored = await Promise.all(Array.from({ length: 5 }, () => oauth.restore(alice.did)));
+		for (const session of restored) expect((await getSession(session)).did).toBe(alice.did);
+		expect(officialStore.entries.has(did)).toBe(false);
+		expect(await sessions.get(alice.did)).toMatchObject({ dpopKey: { alg: 'ES256K' } });
+
+		// signed out here, and gone from both stores: the next restore finds nothing
+		await restored[0]!.signOut();
+		await expect(oauth.restore(alice.did)).rejects.toBeInstanceOf(SessionNotFoundError);
+		expect(officialStore.entries.has(did)).toBe(false);
 	});
 });

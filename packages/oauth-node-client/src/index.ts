@@ -104,6 +104,7 @@ export { generatePrivateKey, importJwkKey, importPkcs8Key } from './keys.ts';
 export {
 	type FromNodeSavedSessionOptions,
 	fromNodeSavedSession,
+	type NodeSavedJwk,
 	type NodeSavedSession,
 	toNodeSavedSession,
 } from './node-saved-session.ts';

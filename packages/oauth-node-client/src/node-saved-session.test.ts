@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { fromNodeSavedSession, type NodeSavedSession, toNodeSavedSession } from './index.ts';
+import { fromNodeSavedSession, toNodeSavedSession } from './index.ts';
 
 // a secp256k1 key's members (a key made for this test only)
 const EC_KEY = {
@@ -11,8 +11,15 @@ const EC_KEY = {
 	d: 'hGM9fhMqnvX8vE-9U1U1Zq7yGzT8eCw5M7yPZL3jSeI',
 };
 
+/** a saved session as a store may hold it: any member missing or of another type. */
+interface LooseSaved {
+	dpopJwk: Record<string, unknown>;
+	authMethod?: Record<string, unknown>;
+	tokenSet: Record<string, unknown>;
+}
+
 /** what @atproto/oauth-client-node 0.3 stores for an account (its NodeSavedSession), as JSON. */
-const saved = (): NodeSavedSession & Record<string, unknown> => ({
+const saved = (): LooseSaved => ({
 	dpopJwk: { ...EC_KEY },
 	authMethod: { method: 'private_key_jwt', kid: 'main' },
 	tokenSet: {
@@ -95,9 +102,10 @@ describe('fromNodeSavedSession', () => {
 	it('refuses what it cannot use, naming the member and never a secret', () => {
 		const cases: [string, (value: ReturnType<typeof saved>) => void, string][] = [
 			['not an object', () => undefined, 'the saved session is not an object'],
-			['no key', (v) => delete (v as Record<string, unknown>).dpopJwk, 'dpopJwk is not a JWK object'],
+			['no key', (v) => delete (v as Partial<LooseSaved>).dpopJwk, 'dpopJwk is not a JWK object'],
 			['a public key', (v) => delete v.dpopJwk.d, 'dpopJwk has no "d"'],
 			['another curve', (v) => (v.dpopJwk.crv = 'P-192'), 'curve other than'],
+			['a curve named after an object member', (v) => (v.dpopJwk.crv = 'constructor'), 'curve other than'],
 			['a contradicting alg', (v) => (v.dpopJwk.alg = 'ES256'), 'is not ES256K'],
 			[
 				'an RSA key without alg',
@@ -116,13 +124,17 @@ describe('fromNodeSavedSession', () => {
 				(v) => (v.authMethod = { method: 'private_key_jwt', kid: 7 } as never),
 				'authMethod is neither',
 			],
-			['no token set', (v) => delete (v as Record<string, unknown>).tokenSet, 'tokenSet is not an object'],
+			['no token set', (v) => delete (v as Partial<LooseSaved>).tokenSet, 'tokenSet is not an object'],
 			[
 				'no access token',
 				(v) => delete (v.tokenSet as Record<string, unknown>).access_token,
 				'tokenSet.access_token',
 			],
-			['a sub not a DID', (v) => (v.tokenSet.sub = 'alice.example'), 'tokenSet.sub is not a DID'],
+			[
+				'a sub not a DID',
+				(v) => (v.tokenSet.sub = 'alice.example'),
+				'tokenSet.sub is not a did:plc or did:web DID',
+			],
 			['a bearer token', (v) => (v.tokenSet.token_type = 'Bearer' as never), 'token_type is not "DPoP"'],
 			['an empty refresh token', (v) => (v.tokenSet.refresh_token = ''), 'tokenSet.refresh_token'],
 			[
@@ -159,6 +171,19 @@ describe('toNodeSavedSession', () => {
 			issued_at: undefined,
 			refused_on_arrival: undefined,
 		});
+	});
+
+	it('refuses a session the official client could not hold: an account not on did:plc or did:web, a scope without atproto', () => {
+		const stored = fromNodeSavedSession(saved());
+		for (const [tokenSet, expected] of [
+			[{ ...stored.tokenSet, sub: 'did:key:z6Mk' }, 'tokenSet.sub is not a did:plc or did:web DID'],
+			[{ ...stored.tokenSet, scope: 'transition:generic' }, 'tokenSet.scope has no "atproto"'],
+			[{ ...stored.tokenSet, scope: 'xatproto' }, 'tokenSet.scope has no "atproto"'],
+		] as const) {
+			expect(() => toNodeSavedSession({ ...stored, tokenSet: tokenSet as never })).toThrow(
+				new TypeError(`toNodeSavedSession: ${expected}`),
+			);
+		}
 	});
 
 	it('leaves out an expiry and a refresh token the session does not have', () => {

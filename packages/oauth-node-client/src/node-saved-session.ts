@@ -1,26 +1,45 @@
 import type { ClientAuthMethod, StoredSession, TokenSet } from '@atcute/oauth-client';
-import type { DpopPrivateJwk } from '@atcute/oauth-dpop';
+import type { DpopAlgorithm, DpopPrivateJwk, Secp256k1PrivateJwk } from '@atcute/oauth-dpop';
+import type { EcPrivateJwk, RsaPrivateJwk } from '@atcute/oauth-keys';
+
+/** a DID of one of the methods atproto uses. */
+type AtprotoDid = `did:plc:${string}` | `did:web:${string}`;
+
+const isAtprotoDid = (value: string): value is AtprotoDid =>
+	value.startsWith('did:plc:') || value.startsWith('did:web:');
+
+/** a granted scope with `atproto` among its space-separated values, as that client types it. */
+type AtprotoScope = `${'' | `${string} `}atproto${'' | ` ${string}`}`;
+
+const isAtprotoScope = (value: string): value is AtprotoScope => value.split(' ').includes('atproto');
+
+/** a DPoP private key as that client stores it: `alg` absent, or the one its key type signs with. */
+export type NodeSavedJwk =
+	| (EcPrivateJwk & { alg?: 'ES256' | 'ES384' | 'ES512' })
+	| (RsaPrivateJwk & { alg?: 'PS256' | 'PS384' | 'PS512' | 'RS256' | 'RS384' | 'RS512' })
+	| (Omit<Secp256k1PrivateJwk, 'alg'> & { alg?: 'ES256K' });
 
 /**
  * a session as `@atproto/oauth-client-node` stores it (its `NodeSavedSession`, keyed by DID): the
- * DPoP private key as `dpopJwk`, and `expires_at` as an ISO date. described here, not imported, so
- * that moving needs no dependency on that package.
+ * DPoP private key as `dpopJwk` (with no `alg` when that client made it), and `expires_at` as an
+ * ISO date. described here, not imported, so that moving needs no dependency on that package.
  */
 export interface NodeSavedSession {
 	/** the session's DPoP private key; ES256K (secp256k1) when the server offered it. */
-	dpopJwk: Record<string, unknown>;
-	/** absent from sessions stored before that client recorded it. */
-	authMethod?: ClientAuthMethod | undefined;
+	dpopJwk: NodeSavedJwk;
+	/** absent only from sessions stored before that client recorded it (see `fromNodeSavedSession`). */
+	authMethod: ClientAuthMethod;
 	tokenSet: {
 		iss: string;
-		sub: string;
+		/** the account: atproto's DID methods only, as that client types it. */
+		sub: AtprotoDid;
 		aud: string;
-		scope: string;
+		scope: AtprotoScope;
 		access_token: string;
-		refresh_token?: string | undefined;
+		refresh_token?: string;
 		token_type: 'DPoP';
 		/** an ISO date. */
-		expires_at?: string | undefined;
+		expires_at?: string;
 	};
 }
 
@@ -36,13 +55,16 @@ export interface FromNodeSavedSessionOptions {
 const isObject = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** the algorithm of each curve a DPoP key may be on (RFC 7518 §3.4, RFC 8812 §3.2). */
-const ALG_BY_CURVE: Readonly<Record<string, DpopPrivateJwk['alg']>> = {
-	'P-256': 'ES256',
-	'P-384': 'ES384',
-	'P-521': 'ES512',
-	secp256k1: 'ES256K',
-};
+/**
+ * the algorithm of each curve a DPoP key may be on (RFC 7518 §3.4, RFC 8812 §3.2). a Map: a curve
+ * named after an object's own member ("constructor") finds nothing.
+ */
+const ALG_BY_CURVE: ReadonlyMap<unknown, DpopAlgorithm> = new Map([
+	['P-256', 'ES256'],
+	['P-384', 'ES384'],
+	['P-521', 'ES512'],
+	['secp256k1', 'ES256K'],
+]);
 
 const RSA_ALGS: ReadonlySet<unknown> = new Set(['PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512']);
 
@@ -71,7 +93,7 @@ const keyMembers = (jwk: Record<string, unknown>, fields: readonly string[]): Re
 const dpopKeyOf = (jwk: unknown): DpopPrivateJwk => {
 	if (!isObject(jwk)) return fail('dpopJwk is not a JWK object');
 	if (jwk.kty === 'EC') {
-		const alg = typeof jwk.crv === 'string' ? ALG_BY_CURVE[jwk.crv] : undefined;
+		const alg = ALG_BY_CURVE.get(jwk.crv);
 		if (alg === undefined) return fail('dpopJwk is on a curve other than P-256, P-384, P-521 or secp256k1');
 		if (jwk.alg !== undefined && jwk.alg !== alg) fail(`dpopJwk's "alg" is not ${alg}, its curve's`);
 		return { ...keyMembers(jwk, ['kty', 'crv', 'x', 'y', 'd']), alg } as DpopPrivateJwk;
@@ -110,7 +132,7 @@ const tokenSetOf = (value: unknown): TokenSet => {
 	for (const field of ['iss', 'sub', 'aud', 'scope', 'access_token'] as const) {
 		if (typeof value[field] !== 'string' || value[field] === '') fail(`tokenSet.${field} is not a string`);
 	}
-	if (!(value.sub as string).startsWith('did:')) fail('tokenSet.sub is not a DID');
+	if (!isAtprotoDid(value.sub as string)) fail('tokenSet.sub is not a did:plc or did:web DID');
 	if (value.token_type !== 'DPoP') fail('tokenSet.token_type is not "DPoP"');
 	const { refresh_token, expires_at } = value;
 	if (refresh_token !== undefined && (typeof refresh_token !== 'string' || refresh_token === '')) {
@@ -162,9 +184,14 @@ export const fromNodeSavedSession = (
  */
 export const toNodeSavedSession = (session: StoredSession): NodeSavedSession => {
 	const { iss, sub, aud, scope, access_token, refresh_token, expires_at } = session.tokenSet;
+	// that client types its accounts so; this one's are resolved the same way
+	if (!isAtprotoDid(sub))
+		throw new TypeError('toNodeSavedSession: tokenSet.sub is not a did:plc or did:web DID');
+	if (!isAtprotoScope(scope)) throw new TypeError('toNodeSavedSession: tokenSet.scope has no "atproto"');
 	return {
 		// with its alg, which that client reads to sign with the same algorithm
-		dpopJwk: { ...session.dpopKey },
+		// the stored alg fits its key type: importDpopKey checks it, which every restore runs
+		dpopJwk: { ...session.dpopKey } as NodeSavedJwk,
 		authMethod: { ...session.authMethod },
 		tokenSet: {
 			iss,
