@@ -93,11 +93,27 @@ const fromSecp256k1Jwk: SignerFromSecp256k1Jwk = (params) => {
 	}
 	// Bun's crypto (BoringSSL) has no secp256k1
 	if (!hasCurve) return undefined;
+	const mismatch = () =>
+		new InvalidKeyError(
+			'key_mismatch',
+			'the JWK private key does not match its public parameters ("d" is not the private key of "x" and "y")',
+		);
+	let publicKey: KeyObject;
+	try {
+		publicKey = crypto.createPublicKey({
+			key: { kty: 'EC', crv: 'secp256k1', x: params.x, y: params.y } as never,
+			format: 'jwk',
+		});
+	} catch {
+		throw new InvalidKeyError('invalid_key', 'the JWK\'s "x" and "y" are not a point on secp256k1');
+	}
 	let keyObject: KeyObject;
 	try {
 		keyObject = crypto.createPrivateKey({ key: { ...params } as never, format: 'jwk' });
 	} catch {
-		throw new InvalidKeyError('invalid_key', 'the JWK is not a valid secp256k1 private key');
+		// its public half is a point on the curve: the private half is not its key (Node 22 and
+		// later check the pair at import), or no key at all
+		throw mismatch();
 	}
 	const options: SignKeyObjectInput = { key: keyObject, dsaEncoding: 'ieee-p1363' };
 	const probe = new Uint8Array(1);
@@ -107,17 +123,10 @@ const fromSecp256k1Jwk: SignerFromSecp256k1Jwk = (params) => {
 	} catch {
 		return undefined;
 	}
-	// node:crypto takes a JWK whose x and y are another key's and signs with d: every proof would
-	// then fail at the server, which verifies with the x and y in its header. checked once, here
-	const publicKey = crypto.createPublicKey({
-		key: { kty: 'EC', crv: 'secp256k1', x: params.x, y: params.y } as never,
-		format: 'jwk',
-	});
+	// Node 20 takes a JWK whose x and y are another key's and signs with d: every proof would then
+	// fail at the server, which verifies with the x and y in its header. checked once, here
 	if (!crypto.verify('sha256', probe, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)) {
-		throw new InvalidKeyError(
-			'key_mismatch',
-			'the JWK private key does not match its public parameters ("d" is not the private key of "x" and "y")',
-		);
+		throw mismatch();
 	}
 	return (data) => crypto.sign('sha256', data, options);
 };
