@@ -173,12 +173,13 @@ describe('toNodeSavedSession', () => {
 		});
 	});
 
-	it('refuses a session the official client could not hold: an account not on did:plc or did:web, a scope without atproto', () => {
+	it('refuses a session the official client could not hold: an account not on did:plc or did:web, a scope without atproto, no time', () => {
 		const stored = fromNodeSavedSession(saved());
 		for (const [tokenSet, expected] of [
 			[{ ...stored.tokenSet, sub: 'did:key:z6Mk' }, 'tokenSet.sub is not a did:plc or did:web DID'],
 			[{ ...stored.tokenSet, scope: 'transition:generic' }, 'tokenSet.scope has no "atproto"'],
 			[{ ...stored.tokenSet, scope: 'xatproto' }, 'tokenSet.scope has no "atproto"'],
+			[{ ...stored.tokenSet, expires_at: 1e20 }, 'tokenSet.expires_at is not a time'],
 		] as const) {
 			expect(() => toNodeSavedSession({ ...stored, tokenSet: tokenSet as never })).toThrow(
 				new TypeError(`toNodeSavedSession: ${expected}`),

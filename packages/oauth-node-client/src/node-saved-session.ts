@@ -27,7 +27,10 @@ export type NodeSavedJwk =
 export interface NodeSavedSession {
 	/** the session's DPoP private key; ES256K (secp256k1) when the server offered it. */
 	dpopJwk: NodeSavedJwk;
-	/** absent only from sessions stored before that client recorded it (see `fromNodeSavedSession`). */
+	/**
+	 * how the session authenticates; early releases of that client stored none (see
+	 * `fromNodeSavedSession`'s `authMethod` option).
+	 */
 	authMethod: ClientAuthMethod;
 	tokenSet: {
 		iss: string;
@@ -161,8 +164,8 @@ const tokenSetOf = (value: unknown): TokenSet => {
 /**
  * converts a session that `@atproto/oauth-client-node` stored to what this client stores, so that
  * an app moving here keeps its users signed in. the session keeps its DPoP key, since its tokens
- * are bound to it; that client's keys are usually ES256K, which only node:crypto signs with, so
- * such a session restores on Node only. the result's refresh margin is the full 60 s (that client
+ * are bound to it; that client's keys are usually ES256K, which WebCrypto cannot sign with, so
+ * such a session restores only where node:crypto does (Node, Deno). the result's refresh margin is the full 60 s (that client
  * stored no issue time).
  * @throws {TypeError} naming the member that is missing or malformed, never its value
  */
@@ -188,9 +191,13 @@ export const toNodeSavedSession = (session: StoredSession): NodeSavedSession => 
 	if (!isAtprotoDid(sub))
 		throw new TypeError('toNodeSavedSession: tokenSet.sub is not a did:plc or did:web DID');
 	if (!isAtprotoScope(scope)) throw new TypeError('toNodeSavedSession: tokenSet.scope has no "atproto"');
+	const expiresAt = expires_at === undefined ? undefined : new Date(expires_at);
+	if (expiresAt !== undefined && Number.isNaN(expiresAt.getTime())) {
+		throw new TypeError('toNodeSavedSession: tokenSet.expires_at is not a time');
+	}
 	return {
-		// with its alg, which that client reads to sign with the same algorithm
-		// the stored alg fits its key type: importDpopKey checks it, which every restore runs
+		// with its alg, which that client reads to sign with the same algorithm (an alg that fits
+		// its key type: importDpopKey checks that at every restore)
 		dpopJwk: { ...session.dpopKey } as NodeSavedJwk,
 		authMethod: { ...session.authMethod },
 		tokenSet: {
@@ -201,7 +208,7 @@ export const toNodeSavedSession = (session: StoredSession): NodeSavedSession => 
 			access_token,
 			...(refresh_token === undefined ? {} : { refresh_token }),
 			token_type: 'DPoP',
-			...(expires_at === undefined ? {} : { expires_at: new Date(expires_at).toISOString() }),
+			...(expiresAt === undefined ? {} : { expires_at: expiresAt.toISOString() }),
 		},
 	};
 };

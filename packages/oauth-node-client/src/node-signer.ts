@@ -112,7 +112,7 @@ const fromSecp256k1Jwk: SignerFromSecp256k1Jwk = (params) => {
 		keyObject = crypto.createPrivateKey({ key: { ...params } as never, format: 'jwk' });
 	} catch {
 		// its public half is a point on the curve: the private half is not its key (Node 22 and
-		// later check the pair at import), or no key at all
+		// later, and Deno, check the pair at import), or no key at all
 		throw mismatch();
 	}
 	const options: SignKeyObjectInput = { key: keyObject, dsaEncoding: 'ieee-p1363' };

@@ -46,7 +46,7 @@ export const importSecp256k1DpopKey = (jwk: Secp256k1PrivateJwk, options?: Signe
 				"the runtime's own crypto signs with secp256k1: @atcute/oauth-node-client on Node or Deno",
 		);
 	}
-	// JwkSigner's alg names the algorithms WebCrypto has; this one is carried as a DpopKey only
+	// a DpopKey, not a JwkSigner: ES256K is no SigningAlgorithm, which names what WebCrypto signs with
 	const publicJwk = Object.freeze({ kty: 'EC', crv: 'secp256k1', x, y });
 	return Object.freeze({ alg: 'ES256K', publicJwk, sign });
 };
