@@ -4,6 +4,7 @@ import type { Did } from '@atcute/lexicons';
 import {
 	exportJwkKey,
 	fromNodeSavedSession,
+	fromNodeSavedState,
 	generatePrivateKey,
 	type OAuthSession,
 	type OAuthSessionEvent,
@@ -12,13 +13,19 @@ import {
 } from '@atcute/oauth-node-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type LocalAccount, type LocalNetwork, startLocalNetwork } from '../src/index.ts';
+import {
+	authorizeWithPassword,
+	type LocalAccount,
+	type LocalNetwork,
+	startLocalNetwork,
+} from '../src/index.ts';
 import { createConfidentialClient, createStores, START_TIMEOUT_MS, TEST_TIMEOUT_MS } from './helpers.ts';
-import { type OfficialSignIn, signInWithOfficialClient } from './official-client.ts';
+import { createOfficialClient, type OfficialClient, signInWithOfficialClient } from './official-client.ts';
 
 let network: LocalNetwork;
 let alice: LocalAccount;
-const signIns: OfficialSignIn[] = [];
+/** the official clients started, each closed (its documents' server) after the file. */
+const officials: OfficialClient[] = [];
 
 beforeAll(async () => {
 	network = await startLocalNetwork({ accounts: [{ handle: 'alice.test' }] });
@@ -26,7 +33,7 @@ beforeAll(async () => {
 }, START_TIMEOUT_MS);
 
 afterAll(async () => {
-	await Promise.all(signIns.map((signIn) => signIn.close()));
+	await Promise.all(officials.map((official) => official.close()));
 	await network?.close();
 });
 
@@ -56,7 +63,7 @@ describe('the official client (@atproto/oauth-client-node) against the reference
 		const privateJwk = await exportJwkKey(await generatePrivateKey(kid, 'ES256'));
 
 		const signIn = await signInWithOfficialClient(network, alice, { key: { privateJwk, kid } });
-		signIns.push(signIn);
+		officials.push(signIn);
 		const { did, saved, client, documents } = signIn;
 
 		expect(did).toBe(alice.did);
@@ -99,7 +106,7 @@ describe('the official client (@atproto/oauth-client-node) against the reference
 		const signIn = await signInWithOfficialClient(network, alice, {
 			key: { privateJwk: await exportJwkKey(clientKey), kid },
 		});
-		signIns.push(signIn);
+		officials.push(signIn);
 		const { did, saved } = signIn;
 		expect(saved.dpopJwk).toMatchObject({ crv: 'secp256k1' });
 
@@ -162,7 +169,7 @@ describe('the official client (@atproto/oauth-client-node) against the reference
 		const signIn = await signInWithOfficialClient(network, alice, {
 			key: { privateJwk: await exportJwkKey(clientKey), kid },
 		});
-		signIns.push(signIn);
+		officials.push(signIn);
 		const { sessions: officialStore } = signIn;
 		// beside alice's, a session stored by an early release, without authMethod
 		const early = { ...signIn.saved, tokenSet: { ...signIn.saved.tokenSet, sub: 'did:plc:early' } };
@@ -204,5 +211,43 @@ describe('the official client (@atproto/oauth-client-node) against the reference
 		for (const session of restored) expect((await getSession(session)).did).toBe(alice.did);
 		await restored[0]!.signOut();
 		await expect(oauth.restore(alice.did)).rejects.toBeInstanceOf(SessionNotFoundError);
+	});
+
+	it('a sign-in started on the official client completes here, its state moved at the switch', async () => {
+		const kid = 'official-main';
+		const clientKey = await generatePrivateKey(kid, 'ES256');
+		const official = await createOfficialClient(network, {
+			key: { privateJwk: await exportJwkKey(clientKey), kid },
+		});
+		officials.push(official);
+		// the user is sent to their PDS by the old client...
+		const url = await official.client.authorize(alice.handle, { state: '/after-sign-in' });
+		const [write] = official.states.writes;
+		expect(official.states.writes).toHaveLength(1);
+
+		// ...the switch happens, and the state moves with the sessions
+		const { sessions, states } = createStores();
+		await states.set(
+			write!.key,
+			fromNodeSavedState(write!.value, { redirectUri: official.documents.redirectUri }),
+		);
+		const oauth = createConfidentialClient({
+			network,
+			documents: official.documents,
+			keyset: [clientKey],
+			stores: { sessions, states },
+		});
+
+		// ...and the user comes back to the new one
+		const callbackUrl = await authorizeWithPassword(url, {
+			username: alice.handle,
+			password: alice.password,
+		});
+		const { session, state } = await oauth.callback(callbackUrl.searchParams);
+		expect(session.did).toBe(alice.did);
+		expect(state).toBe('/after-sign-in');
+		expect((await getSession(session)).did).toBe(alice.did);
+		// the DPoP key the old client made for this sign-in is the session's
+		expect((await sessions.get(alice.did))!.dpopKey).toEqual({ ...write!.value.dpopJwk, alg: 'ES256K' });
 	});
 });

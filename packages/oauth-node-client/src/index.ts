@@ -103,7 +103,9 @@ export { diagnosticsChannelTracer, OAUTH_TRACING_CHANNELS } from './diagnostics.
 export { generatePrivateKey, importJwkKey, importPkcs8Key } from './keys.ts';
 export {
 	type FromNodeSavedSessionOptions,
+	type FromNodeSavedStateOptions,
 	fromNodeSavedSession,
+	fromNodeSavedState,
 	type NodeSavedJwk,
 	type NodeSavedSession,
 	toNodeSavedSession,

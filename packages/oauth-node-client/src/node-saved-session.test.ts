@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { fromNodeSavedSession, toNodeSavedSession } from './index.ts';
+import { fromNodeSavedSession, fromNodeSavedState, toNodeSavedSession } from './index.ts';
 
 // a secp256k1 key's members (a key made for this test only)
 const EC_KEY = {
@@ -194,5 +194,63 @@ describe('toNodeSavedSession', () => {
 		const back = toNodeSavedSession(stored);
 		expect(back.tokenSet).not.toHaveProperty('expires_at');
 		expect(back.tokenSet).not.toHaveProperty('refresh_token');
+	});
+});
+
+describe('fromNodeSavedState', () => {
+	/** what that client stores for a sign-in under way (its NodeSavedState), as JSON. */
+	const savedState = (): Record<string, unknown> => ({
+		iss: 'https://bsky.social',
+		dpopJwk: { ...EC_KEY },
+		authMethod: { method: 'private_key_jwt', kid: 'main' },
+		verifier: 'v'.repeat(43),
+		appState: '/protected',
+	});
+	const redirectUri = 'https://app.example/oauth/callback';
+
+	it('converts a sign-in under way, with the redirect URI it was started with and a new expiry', () => {
+		expect(fromNodeSavedState(savedState(), { redirectUri, now: () => 1_000 })).toEqual({
+			issuer: 'https://bsky.social',
+			dpopKey: { ...EC_KEY, alg: 'ES256K' },
+			authMethod: { method: 'private_key_jwt', kid: 'main' },
+			verifier: 'v'.repeat(43),
+			redirectUri,
+			appState: '/protected',
+			expiresAt: 1_000 + 10 * 60 * 1000,
+		});
+		const without = savedState();
+		delete without.appState;
+		delete without.authMethod;
+		const authMethod = { method: 'none' } as const;
+		const state = fromNodeSavedState(without, { redirectUri, authMethod, ttl: 5, now: () => 0 });
+		expect(state).not.toHaveProperty('appState');
+		expect(state).toMatchObject({ authMethod, expiresAt: 5 });
+	});
+
+	it('refuses what it cannot use, naming the member or option and never a secret', () => {
+		const cases: [string, (value: Record<string, unknown>) => void, object, string][] = [
+			['no redirect URI', () => {}, { redirectUri: undefined }, 'options.redirectUri is not a URL'],
+			[
+				'a redirect URI not a URL',
+				() => {},
+				{ redirectUri: '/callback' },
+				'options.redirectUri is not a URL',
+			],
+			['a ttl of 0', () => {}, { ttl: 0 }, 'options.ttl is not a positive number'],
+			['no issuer', (v) => delete v.iss, {}, 'iss is not a URL'],
+			['no verifier', (v) => delete v.verifier, {}, 'verifier is not a string'],
+			['an app state not a string', (v) => (v.appState = { to: '/' }), {}, 'appState is not a string'],
+			['a public key', (v) => delete (v.dpopJwk as Record<string, unknown>).d, {}, 'dpopJwk has no "d"'],
+			['no auth method', (v) => delete v.authMethod, {}, 'authMethod is missing'],
+		];
+		for (const [label, change, options, expected] of cases) {
+			const value = savedState();
+			change(value);
+			const message = messageOf(() => fromNodeSavedState(value, { redirectUri, ...options } as never));
+			expect(message, label).toMatch(/^fromNodeSavedState: /);
+			expect(message, label).toContain(expected);
+			expect(message, label).not.toContain(EC_KEY.d);
+			expect(message, label).not.toContain('v'.repeat(43));
+		}
 	});
 });
