@@ -225,12 +225,12 @@ describe('the official client (@atproto/oauth-client-node) against the reference
 		const [write] = official.states.writes;
 		expect(official.states.writes).toHaveLength(1);
 
-		// ...the switch happens, and the state moves with the sessions
+		// ...the switch happens, and the state moves with the sessions,
 		const { sessions, states } = createStores();
-		await states.set(
-			write!.key,
-			fromNodeSavedState(write!.value, { redirectUri: official.documents.redirectUri }),
-		);
+		// as the README's loop does: with its expiry, and out of the old store
+		const signInState = fromNodeSavedState(write!.value, { redirectUri: official.documents.redirectUri });
+		await states.set(write!.key, signInState, { expiresAt: signInState.expiresAt });
+		await official.states.del(write!.key);
 		const oauth = createConfidentialClient({
 			network,
 			documents: official.documents,

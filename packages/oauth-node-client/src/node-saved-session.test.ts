@@ -225,6 +225,9 @@ describe('fromNodeSavedState', () => {
 		const state = fromNodeSavedState(without, { redirectUri, authMethod, ttl: 5, now: () => 0 });
 		expect(state).not.toHaveProperty('appState');
 		expect(state).toMatchObject({ authMethod, expiresAt: 5 });
+		// an absent app state given back as null (a NULL column), as that client reads it
+		const nulled = { ...savedState(), appState: null };
+		expect(fromNodeSavedState(nulled, { redirectUri })).not.toHaveProperty('appState');
 	});
 
 	it('refuses what it cannot use, naming the member or option and never a secret', () => {
@@ -237,6 +240,12 @@ describe('fromNodeSavedState', () => {
 				'options.redirectUri is not a URL',
 			],
 			['a ttl of 0', () => {}, { ttl: 0 }, 'options.ttl is not a positive number'],
+			[
+				'a ttl past a day',
+				() => {},
+				{ ttl: 1e300 },
+				'options.ttl is not a positive number of milliseconds, a day at most',
+			],
 			['no issuer', (v) => delete v.iss, {}, 'iss is not a URL'],
 			['no verifier', (v) => delete v.verifier, {}, 'verifier is not a string'],
 			['an app state not a string', (v) => (v.appState = { to: '/' }), {}, 'appState is not a string'],

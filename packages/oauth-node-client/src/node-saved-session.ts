@@ -123,8 +123,8 @@ const dpopKeyOf = (jwk: unknown, fail: Fail): DpopPrivateJwk => {
 const authMethodOf = (value: unknown, fail: Fail): ClientAuthMethod => {
 	if (value === undefined) {
 		return fail(
-			'authMethod is missing (a session stored before @atproto/oauth-client recorded it): pass ' +
-				"{ authMethod: { method: 'private_key_jwt', kid } } with the kid of that client's first key",
+			'authMethod is missing (stored by a release of @atproto/oauth-client from before it recorded ' +
+				"one): pass { authMethod: { method: 'private_key_jwt', kid } } with the kid of that client's first key",
 		);
 	}
 	if (isObject(value) && value.method === 'none') return { method: 'none' };
@@ -232,7 +232,7 @@ export interface FromNodeSavedStateOptions {
 	redirectUri: string;
 	/** the client authentication for a state stored without one (see `fromNodeSavedSession`). */
 	authMethod?: ClientAuthMethod | undefined;
-	/** how long the sign-in has left to complete, in milliseconds (default 10 minutes). */
+	/** how long the sign-in has left to complete, in milliseconds (default 10 minutes, a day at most). */
 	ttl?: number | undefined;
 	/** the clock (default `Date.now`). */
 	now?: (() => number) | undefined;
@@ -240,6 +240,9 @@ export interface FromNodeSavedStateOptions {
 
 /** how long a moved sign-in has to complete by default: as long as one started here. */
 const STATE_TTL_MS = 10 * 60 * 1000;
+
+/** the longest `ttl`: a sign-in is minutes long, and a store must be able to keep the expiry. */
+const MAX_STATE_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
  * converts a sign-in under way that `@atproto/oauth-client-node` stored in its `stateStore` (its
@@ -255,19 +258,22 @@ export const fromNodeSavedState = (saved: unknown, options: FromNodeSavedStateOp
 	if (typeof redirectUri !== 'string' || !URL.canParse(redirectUri)) {
 		return fail('options.redirectUri is not a URL (that client does not store it)');
 	}
-	if (!Number.isFinite(ttl) || ttl <= 0) return fail('options.ttl is not a positive number of milliseconds');
+	if (!Number.isFinite(ttl) || ttl <= 0 || ttl > MAX_STATE_TTL_MS) {
+		return fail('options.ttl is not a positive number of milliseconds, a day at most');
+	}
 	if (!isObject(saved)) return fail('the saved state is not an object');
 	if (typeof saved.iss !== 'string' || !URL.canParse(saved.iss)) return fail('iss is not a URL');
 	if (typeof saved.verifier !== 'string' || saved.verifier === '') return fail('verifier is not a string');
-	if (saved.appState !== undefined && typeof saved.appState !== 'string')
-		return fail('appState is not a string');
+	// a store may give back an absent value as null (a NULL column), which that client reads as none
+	const appState = saved.appState ?? undefined;
+	if (appState !== undefined && typeof appState !== 'string') return fail('appState is not a string');
 	return {
 		issuer: saved.iss,
 		dpopKey: dpopKeyOf(saved.dpopJwk, fail),
 		authMethod: authMethodOf(saved.authMethod ?? options.authMethod, fail),
 		verifier: saved.verifier,
 		redirectUri,
-		...(saved.appState === undefined ? {} : { appState: saved.appState }),
+		...(appState === undefined ? {} : { appState }),
 		expiresAt: now() + ttl,
 	};
 };
