@@ -1,7 +1,8 @@
 // the client's CPU for a full sign-in, for restore() on a warm memory store, and for one
 // authenticated PDS call through @atcute/client, beside a plain fetch() to the same server and
 // one raw WebCrypto ES256 signature: a minimal hand-written DPoP client on fetch, the facade on its
-// Node transport (its default) and on the global fetch, and the core on fetch with WebCrypto, each
+// Node transport (its default) and on the global fetch, the core on fetch with WebCrypto, and the
+// official @atproto/oauth-client-node 0.3.17 (its session's fetchHandler, on the global fetch), each
 // as CPU per call and as a ratio to two plain calls of the same URL: unauthenticated (the issue's
 // baseline, refused at once) and replaying one captured proof (as slow for the server as ours). the test server runs in a child process, so
 // only the client's work is counted. run: pnpm bench flow
@@ -10,6 +11,7 @@ import { Client } from '@atcute/client';
 import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '@atcute/identity-resolver';
 import { OAuthClient as WebCryptoOAuthClient } from '@atcute/oauth-client';
 import { generatePrivateKey, MemoryStore, OAuthClient } from '@atcute/oauth-node-client';
+import { JoseKey, NodeOAuthClient, requestLocalLock } from '@atproto/oauth-client-node';
 
 import { measureOp, printTable } from './lib/measure.mjs';
 import { startServerProcess } from './lib/server-process.mjs';
@@ -55,9 +57,65 @@ const { session: fetchSession } = await login(fetchOauth);
 const { session: webSession } = await login(webOauth);
 const did = session.did;
 
+// the official @atproto/oauth-client-node, set up as the others: a confidential client with an
+// ES256 key, resolving handles through the same PDS and DIDs through the same PLC, allowed plain
+// http (the test server's). it picks its DPoP algorithm from the server's list (ES256K first when
+// listed; this server lists ES256, ES384, ES512, PS256, RS256, so ES256, as the others)
+const officialKeyset = [
+	await JoseKey.fromImportable(
+		{
+			...(await subtle.exportKey(
+				'jwk',
+				(
+					await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign'])
+				).privateKey,
+			)),
+			kid: 'main',
+			alg: 'ES256',
+			key_ops: ['sign'],
+		},
+		'main',
+	),
+];
+const mapStore = () => {
+	const map = new Map();
+	return {
+		get: async (key) => map.get(key),
+		set: async (key, value) => void map.set(key, value),
+		del: async (key) => void map.delete(key),
+	};
+};
+const officialOauth = new NodeOAuthClient({
+	clientMetadata: {
+		client_id: 'https://app.example.com/official/oauth-client-metadata.json',
+		redirect_uris: ['https://app.example.com/oauth/callback'],
+		scope: 'atproto transition:generic',
+		grant_types: ['authorization_code', 'refresh_token'],
+		response_types: ['code'],
+		application_type: 'web',
+		token_endpoint_auth_method: 'private_key_jwt',
+		token_endpoint_auth_signing_alg: 'ES256',
+		dpop_bound_access_tokens: true,
+	},
+	keyset: officialKeyset,
+	stateStore: mapStore(),
+	sessionStore: mapStore(),
+	handleResolver: server.pdsUrl,
+	plcDirectoryUrl: server.plcUrl,
+	requestLock: requestLocalLock,
+	allowHttp: true,
+});
+await server.registerClient(officialOauth.clientMetadata);
+const { session: officialSession } = await officialOauth.callback(
+	await server.authorize(await officialOauth.authorize('alice.test')),
+);
+
 const nodeRpc = new Client({ handler: session });
 const fetchRpc = new Client({ handler: fetchSession });
 const webRpc = new Client({ handler: webSession });
+const officialRpc = new Client({
+	handler: (pathname, init) => officialSession.fetchHandler(pathname, init),
+});
 
 // the floor: one ES256 signature over a proof-sized input
 const floorKey = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
@@ -187,6 +245,8 @@ const callers = {
 	'getSession, ours: facade default (Node transport)': () => nodeRpc.get('com.atproto.server.getSession', {}),
 	'getSession, ours: facade on global fetch': () => fetchRpc.get('com.atproto.server.getSession', {}),
 	'getSession, ours: core (WebCrypto) on global fetch': () => webRpc.get('com.atproto.server.getSession', {}),
+	'getSession, official @atproto/oauth-client-node': () =>
+		officialRpc.get('com.atproto.server.getSession', {}),
 };
 for (let done = 0; done < WARMUP_CALLS; done += PER_ROUND) {
 	await signReplay();

@@ -35,7 +35,8 @@ const metadata = {
 	scope: 'atproto transition:generic',
 };
 // the same resolvers for every client, on the global fetch (as in the seed), unless this client is
-// the README's guarded setup, where they share the facade's transport
+// the README's guarded setup, where they share the facade's transport (the official client builds
+// its own from the same two URLs, below)
 const actorResolver = (fetch) =>
 	new LocalActorResolver({
 		handleResolver: new XrpcHandleResolver({ serviceUrl: pdsUrl, ...(fetch ? { fetch } : {}) }),
@@ -72,6 +73,71 @@ if (kind === 'upstream') {
 		actorResolver: actorResolver(fetch),
 		fetch,
 	});
+} else if (kind === 'official') {
+	// the official client, loaded only in its own process. confidential (private_key_jwt) with an
+	// ES256 key like the others; handles resolved through the same PDS's resolveHandle and DIDs
+	// through the same PLC, on the global fetch. its resolvers cache handles (10 min) and DID
+	// documents by default, which the others' do not: no-op caches make it resolve afresh at every
+	// sign-in, as they do (its authorization-server and protected-resource metadata caches, its own
+	// like ours' discovery cache, are left as they are)
+	const { JoseKey, NodeOAuthClient, requestLocalLock } = await import('@atproto/oauth-client-node');
+	const { generateKeyPairSync } = await import('node:crypto');
+	const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+	// alg and key_ops as a signing key's JWK has them: without key_ops, the key's public JWK (in the
+	// registered metadata) lists verify, encrypt and wrapKey, which the server's WebCrypto import of
+	// an ECDSA key refuses, failing every client assertion
+	const keyset = [
+		await JoseKey.fromImportable({ ...jwk, kid: 'main', alg: 'ES256', key_ops: ['sign'] }, 'main'),
+	];
+	const mapStore = () => {
+		const map = new Map();
+		return {
+			get: async (key) => map.get(key),
+			set: async (key, value) => void map.set(key, value),
+			del: async (key) => void map.delete(key),
+			clear: async () => map.clear(),
+		};
+	};
+	const noCache = {
+		get: async () => undefined,
+		set: async () => {},
+		del: async () => {},
+		clear: async () => {},
+	};
+	sessions = mapStore();
+	oauth = new NodeOAuthClient({
+		clientMetadata: {
+			...metadata,
+			grant_types: ['authorization_code', 'refresh_token'],
+			response_types: ['code'],
+			application_type: 'web',
+			token_endpoint_auth_method: 'private_key_jwt',
+			token_endpoint_auth_signing_alg: 'ES256',
+			dpop_bound_access_tokens: true,
+		},
+		keyset,
+		stateStore: mapStore(),
+		sessionStore: sessions,
+		handleResolver: pdsUrl,
+		handleCache: noCache,
+		plcDirectoryUrl: plcUrl,
+		didCache: noCache,
+		requestLock: requestLocalLock,
+	});
+	// the same shape as the others' (authorize returns { url }; metadata is what is registered)
+	const official = oauth;
+	oauth = {
+		metadata: official.clientMetadata,
+		authorize: async ({ target }) => ({ url: await official.authorize(target.identifier) }),
+		callback: (params) => official.callback(params),
+		// the algorithm of its DPoP proofs: the first of the server's list its key can sign with (it
+		// makes the key for the first it can of ES256K, then the others, shortest first)
+		dpopAlg: ({ server }) => {
+			const listed = server.serverMetadata.dpop_signing_alg_values_supported ?? [];
+			const alg = listed.find((a) => server.dpopKey.algorithms.includes(a));
+			return `${alg} (the server lists ${listed.join(', ')})`;
+		},
+	};
 } else {
 	throw new Error(`unknown client ${kind}`);
 }
@@ -85,6 +151,8 @@ const cpuNow = () => {
 	return user + system;
 };
 
+// the last sign-in's session (the official client reports its DPoP algorithm from it)
+let lastSession;
 /**
  * one sign-in by handle; resolves to its client CPU in µs. the account's session from the last
  * one is dropped first (not counted): each is a first sign-in, as the issue measures it, and ours
@@ -100,6 +168,7 @@ const signIn = async () => {
 	const { session } = await oauth.callback(params);
 	used += cpuNow() - start;
 	if (session.did === undefined && session.sub === undefined) throw new Error('no session');
+	lastSession = session;
 	return used;
 };
 
@@ -116,7 +185,7 @@ process.on('message', async (message) => {
 		try {
 			const samples = [];
 			for (let i = 0; i < message.count; i++) samples.push(await signIn());
-			process.send({ done: samples });
+			process.send({ done: samples, ...(oauth.dpopAlg ? { dpopAlg: oauth.dpopAlg(lastSession) } : {}) });
 		} catch (err) {
 			process.send({
 				failed:

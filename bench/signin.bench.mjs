@@ -1,7 +1,7 @@
 // the client CPU of a full sign-in by handle (handle → DID → DID document → PDS → protected-
 // resource metadata → authorization-server metadata → PAR; then the callback's token request and
-// checks, until the session is stored), ours beside upstream @atcute/oauth-node-client 2.0.1 in
-// the same run. upstream refuses plain http, so the test server is served over https on
+// checks, until the session is stored), ours beside upstream @atcute/oauth-node-client 2.0.1 and
+// the official @atproto/oauth-client-node 0.3.17 in the same run. upstream refuses plain http, so the test server is served over https on
 // 127.0.0.1 (named bench.localhost) with a CA made for this run (openssl CLI), and each client runs in its own process
 // with NODE_EXTRA_CA_CERTS. the clients take turns, round after round; each gets the median of its
 // rounds. also counts the HTTP requests each client makes per sign-in.
@@ -21,11 +21,12 @@ const PER_ROUND = Number(process.env.BENCH_SIGNIN_PER_ROUND ?? 20);
 const WARMUP = Number(process.env.BENCH_SIGNIN_WARMUP ?? 200);
 // resolved to 127.0.0.1 in every process of the bench by signin-hosts.mjs
 const HOST = 'bench.localhost';
-const CLIENTS = ['ours', 'upstream', 'ours-guarded-resolvers'];
+const CLIENTS = ['ours', 'upstream', 'ours-guarded-resolvers', 'official'];
 const LABELS = {
 	ours: 'ours (facade defaults; resolvers on global fetch)',
 	upstream: 'upstream 2.0.1 (resolvers on global fetch)',
 	'ours-guarded-resolvers': 'ours, README guarded setup (resolvers on createNodeFetch)',
+	official: 'official @atproto/oauth-client-node 0.3.17 (resolvers on global fetch)',
 };
 
 /** a forked child, with request/answer over IPC; `onAsk` answers the child's own requests. */
@@ -101,9 +102,12 @@ try {
 		);
 		await clients[kind].next();
 	}
+	// the official client also says which algorithm its DPoP proofs use
+	let officialDpopAlg;
 	const runRound = async (kind, count) => {
 		clients[kind].send({ command: 'run', count });
-		const { done } = await clients[kind].next();
+		const { done, dpopAlg } = await clients[kind].next();
+		if (dpopAlg) officialDpopAlg = dpopAlg;
 		return done;
 	};
 
@@ -168,6 +172,15 @@ try {
 	console.log(
 		`sign-in ratio, ours / upstream: ${(median(rounds.ours) / upstream).toFixed(2)} (medians), ${paired.toFixed(2)} (median of per-round ratios); goal ≤ 0.70`,
 	);
+	// the same against the official client, round by round
+	const official = median(rounds.official);
+	for (const kind of ['ours', 'ours-guarded-resolvers', 'upstream']) {
+		const pairedOfficial = median(rounds[kind].map((cpu, round) => cpu / rounds.official[round]));
+		console.log(
+			`sign-in ratio, ${kind} / official: ${(median(rounds[kind]) / official).toFixed(2)} (medians), ${pairedOfficial.toFixed(2)} (median of per-round ratios)`,
+		);
+	}
+	console.log(`the official client's DPoP proofs: ${officialDpopAlg}`);
 	const rejections = await server.call('rejections');
 	if (rejections.length > 0) {
 		console.error(
