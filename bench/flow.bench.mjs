@@ -11,9 +11,9 @@ import { Client } from '@atcute/client';
 import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '@atcute/identity-resolver';
 import { OAuthClient as WebCryptoOAuthClient } from '@atcute/oauth-client';
 import { generatePrivateKey, MemoryStore, OAuthClient } from '@atcute/oauth-node-client';
-import { JoseKey, NodeOAuthClient, requestLocalLock } from '@atproto/oauth-client-node';
 
 import { measureOp, printTable } from './lib/measure.mjs';
+import { createOfficialClient } from './lib/official-client.mjs';
 import { startServerProcess } from './lib/server-process.mjs';
 
 const server = await startServerProcess();
@@ -61,48 +61,14 @@ const did = session.did;
 // ES256 key, resolving handles through the same PDS and DIDs through the same PLC, allowed plain
 // http (the test server's). it picks its DPoP algorithm from the server's list (ES256K first when
 // listed; this server lists ES256, ES384, ES512, PS256, RS256, so ES256, as the others)
-const officialKeyset = [
-	await JoseKey.fromImportable(
-		{
-			...(await subtle.exportKey(
-				'jwk',
-				(
-					await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign'])
-				).privateKey,
-			)),
-			kid: 'main',
-			alg: 'ES256',
-			key_ops: ['sign'],
-		},
-		'main',
-	),
-];
-const mapStore = () => {
-	const map = new Map();
-	return {
-		get: async (key) => map.get(key),
-		set: async (key, value) => void map.set(key, value),
-		del: async (key) => void map.delete(key),
-	};
-};
-const officialOauth = new NodeOAuthClient({
-	clientMetadata: {
+const officialOauth = await createOfficialClient({
+	metadata: {
 		client_id: 'https://app.example.com/official/oauth-client-metadata.json',
 		redirect_uris: ['https://app.example.com/oauth/callback'],
 		scope: 'atproto transition:generic',
-		grant_types: ['authorization_code', 'refresh_token'],
-		response_types: ['code'],
-		application_type: 'web',
-		token_endpoint_auth_method: 'private_key_jwt',
-		token_endpoint_auth_signing_alg: 'ES256',
-		dpop_bound_access_tokens: true,
 	},
-	keyset: officialKeyset,
-	stateStore: mapStore(),
-	sessionStore: mapStore(),
-	handleResolver: server.pdsUrl,
-	plcDirectoryUrl: server.plcUrl,
-	requestLock: requestLocalLock,
+	pdsUrl: server.pdsUrl,
+	plcUrl: server.plcUrl,
 	allowHttp: true,
 });
 await server.registerClient(officialOauth.clientMetadata);

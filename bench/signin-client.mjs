@@ -80,24 +80,7 @@ if (kind === 'upstream') {
 	// documents by default, which the others' do not: no-op caches make it resolve afresh at every
 	// sign-in, as they do (its authorization-server and protected-resource metadata caches, its own
 	// like ours' discovery cache, are left as they are)
-	const { JoseKey, NodeOAuthClient, requestLocalLock } = await import('@atproto/oauth-client-node');
-	const { generateKeyPairSync } = await import('node:crypto');
-	const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-	// alg and key_ops as a signing key's JWK has them: without key_ops, the key's public JWK (in the
-	// registered metadata) lists verify, encrypt and wrapKey, which the server's WebCrypto import of
-	// an ECDSA key refuses, failing every client assertion
-	const keyset = [
-		await JoseKey.fromImportable({ ...jwk, kid: 'main', alg: 'ES256', key_ops: ['sign'] }, 'main'),
-	];
-	const mapStore = () => {
-		const map = new Map();
-		return {
-			get: async (key) => map.get(key),
-			set: async (key, value) => void map.set(key, value),
-			del: async (key) => void map.delete(key),
-			clear: async () => map.clear(),
-		};
-	};
+	const { createOfficialClient, mapStore } = await import('./lib/official-client.mjs');
 	const noCache = {
 		get: async () => undefined,
 		set: async () => {},
@@ -105,24 +88,13 @@ if (kind === 'upstream') {
 		clear: async () => {},
 	};
 	sessions = mapStore();
-	oauth = new NodeOAuthClient({
-		clientMetadata: {
-			...metadata,
-			grant_types: ['authorization_code', 'refresh_token'],
-			response_types: ['code'],
-			application_type: 'web',
-			token_endpoint_auth_method: 'private_key_jwt',
-			token_endpoint_auth_signing_alg: 'ES256',
-			dpop_bound_access_tokens: true,
-		},
-		keyset,
-		stateStore: mapStore(),
+	oauth = await createOfficialClient({
+		metadata,
+		pdsUrl,
+		plcUrl,
 		sessionStore: sessions,
-		handleResolver: pdsUrl,
 		handleCache: noCache,
-		plcDirectoryUrl: plcUrl,
 		didCache: noCache,
-		requestLock: requestLocalLock,
 	});
 	// the same shape as the others' (authorize returns { url }; metadata is what is registered)
 	const official = oauth;
