@@ -103,13 +103,12 @@ export { diagnosticsChannelTracer, OAUTH_TRACING_CHANNELS } from './diagnostics.
 export { generatePrivateKey, importJwkKey, importPkcs8Key } from './keys.ts';
 export {
 	type FromNodeSavedSessionOptions,
-	type FromNodeSavedStateOptions,
 	fromNodeSavedSession,
-	fromNodeSavedState,
 	type NodeSavedJwk,
 	type NodeSavedSession,
 	toNodeSavedSession,
 } from './node-saved-session.ts';
+export { type FromNodeSavedStateOptions, fromNodeSavedState } from './node-saved-state.ts';
 export { createNodeSigner } from './node-signer.ts';
 export { OAuthClient } from './oauth-client.ts';
 export { type AddressKind, PrivateNetworkError } from './private-network-error.ts';
