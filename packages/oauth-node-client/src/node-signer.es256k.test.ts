@@ -70,4 +70,19 @@ describe('createNodeSigner with an ES256K DPoP key (a session from @atproto/oaut
 			expect((error as Error).message).not.toContain(jwk.d);
 		}
 	});
+
+	it('signs in the low-S form only, which strict verifiers require (s at most half the order)', async () => {
+		const order = BigInt('0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141');
+		const key = await importDpopKey(secp256k1Jwk(), { createSigner: createNodeSigner });
+		// OpenSSL picks either form at random: 64 signatures all low by chance is 1 in 2^64
+		for (let i = 0; i < 64; i++) {
+			const proof = await createDpopProof(key, { htm: 'GET', htu: 'https://pds.example/xrpc/x' });
+			const signature = Buffer.from(proof.split('.')[2]!, 'base64url');
+			expect(signature.length).toBe(64);
+			const s = BigInt(`0x${signature.subarray(32).toString('hex')}`);
+			expect(s > 0n && s <= order / 2n).toBe(true);
+			// and the signature still verifies
+			expect(verifiesWithHeaderKey(proof)).toBe(true);
+		}
+	});
 });

@@ -13,6 +13,7 @@ import {
 } from '@atcute/oauth-keys';
 
 import { nodeBuiltin } from './internal/node-builtin.ts';
+import { toLowS } from './internal/to-low-s.ts';
 
 /**
  * whether this runtime's node:crypto signs with a converted key: a runtime may convert the key
@@ -128,7 +129,8 @@ const fromSecp256k1Jwk: SignerFromSecp256k1Jwk = (params) => {
 	if (!crypto.verify('sha256', probe, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)) {
 		throw mismatch();
 	}
-	return (data) => crypto.sign('sha256', data, options);
+	// the low form of each signature, which strict verifiers require and lax ones take
+	return (data) => toLowS(crypto.sign('sha256', data, options));
 };
 
 /** the curve of each ECDSA algorithm (RFC 7518 §3.4). */
