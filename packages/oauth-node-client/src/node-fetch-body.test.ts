@@ -151,12 +151,13 @@ describe('createNodeFetch: deflate bodies, zlib-wrapped or raw, as fetch reads t
 		expect(await (await local(`${server.origin}/raw`)).text()).toBe(text);
 	});
 
-	it('asks for no compression itself: no accept-encoding unless the caller sets one', async () => {
+	it("asks for compression as fetch does (gzip, deflate), unless the caller's own accept-encoding says otherwise", async () => {
 		await (await local(`${server.origin}/raw`)).text();
-		await (await local(`${server.origin}/raw`, { headers: { 'accept-encoding': 'deflate' } })).text();
+		await (await local(`${server.origin}/raw`, { headers: { 'accept-encoding': 'identity' } })).text();
+		await (await local(`${server.origin}/raw`, { headers: { 'Accept-Encoding': 'br' } })).text();
 
-		const sent = server.requests.slice(-2).map((request) => request.headers['accept-encoding']);
-		expect(sent).toEqual([undefined, 'deflate']);
+		const sent = server.requests.slice(-3).map((request) => request.headers['accept-encoding']);
+		expect(sent).toEqual(['gzip, deflate', 'identity', 'br']);
 	});
 });
 

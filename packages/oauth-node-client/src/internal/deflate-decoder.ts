@@ -7,7 +7,7 @@ import type { NodeHttpModules } from './node-http-modules.ts';
  * whether a body starts with a zlib header (RFC 1950): method 8 (deflate), and the two bytes a
  * multiple of 31. a raw DEFLATE block almost never passes both.
  */
-const isZlibHeader = (head: Buffer): boolean => {
+export const isZlibHeader = (head: Buffer): boolean => {
 	return head.length >= 2 && (head[0]! & 0x0f) === 8 && ((head[0]! << 8) | head[1]!) % 31 === 0;
 };
 

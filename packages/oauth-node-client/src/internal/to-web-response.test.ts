@@ -83,3 +83,89 @@ describe('toWebResponse: a compressed body cancelled unread', () => {
 		},
 	);
 });
+
+describe('toWebResponse: a compressed body that arrived whole', () => {
+	const text = JSON.stringify({ records: Array.from({ length: 200 }, (_, i) => ({ uri: `at://x/${i}` })) });
+	const gzipped = gzipSync(text);
+	const BODIES: Record<string, [encoding: string, body: Buffer]> = {
+		gzip: ['gzip', gzipped],
+		'x-gzip': ['x-gzip', gzipped],
+		deflate: ['deflate', deflateSync(text)],
+		'deflate-raw': ['deflate', deflateRawSync(text)],
+		br: ['br', brotliCompressSync(text)],
+		// applied in this order: gzip first, then br
+		stacked: ['gzip, br', brotliCompressSync(gzipped)],
+		// two gzip members, one after the other, read as one body as fetch reads them
+		members: ['gzip', Buffer.concat([gzipSync(text.slice(0, 100)), gzipSync(text.slice(100))])],
+		// cut short inside the compressed stream (the HTTP framing is whole): what it holds, as fetch
+		truncated: ['gzip', gzipped.subarray(0, gzipped.length >> 1)],
+		'br-truncated': ['br', brotliCompressSync(text).subarray(0, 40)],
+		empty: ['gzip', Buffer.alloc(0)],
+		corrupt: ['gzip', Buffer.from('not gzip at all')],
+		// more than is decoded at once (1 MiB)
+		large: ['gzip', gzipSync(Buffer.alloc(3 << 20, 'z'))],
+	};
+	let server: LoopbackServer;
+	beforeAll(async () => {
+		server = await startHttpServer((request, response) => {
+			const [encoding, body] = BODIES[request.url!.slice(1)]!;
+			response.writeHead(200, { 'content-encoding': encoding, 'content-length': body.length }).end(body);
+		});
+	});
+	afterAll(() => server.close());
+
+	const arrived = async (name: string) => {
+		const message = await new Promise<IncomingMessage>((resolve, reject) => {
+			get(`${server.origin}/${name}`, resolve).once('error', reject);
+		});
+		await expect.poll(() => message.complete).toBe(true);
+		return message;
+	};
+	/** what the streaming decoders make of it: a response built before the body arrived. */
+	const streamed = async (name: string, modules: NodeHttpModules) => {
+		const message = await new Promise<IncomingMessage>((resolve, reject) => {
+			get(`${server.origin}/${name}`, resolve).once('error', reject);
+		});
+		return toWebResponse(modules, message, `${server.origin}/`, 'GET', undefined)
+			.text()
+			.catch((error: unknown) => error);
+	};
+
+	it.each([
+		'gzip',
+		'x-gzip',
+		'deflate',
+		'deflate-raw',
+		'br',
+		'stacked',
+		'members',
+		'truncated',
+		'br-truncated',
+		'empty',
+	])('decodes %s at once, with no zlib stream, as the streaming decoders do', async (name) => {
+		const { modules, watched } = await watchedModules();
+		const response = toWebResponse(modules, await arrived(name), `${server.origin}/`, 'GET', undefined);
+		const text = await response.text();
+		expect(watched.decoder).toBeUndefined();
+		expect(text).toBe(await streamed(name, modules));
+		// the headers stay as they came, as fetch keeps them
+		expect(response.headers.get('content-encoding')).toBe(BODIES[name]![0]);
+	});
+
+	it('leaves a body over 1 MiB decoded, or one that does not decode, to the streaming decoders', async () => {
+		const { modules, watched } = await watchedModules();
+		const large = toWebResponse(modules, await arrived('large'), `${server.origin}/`, 'GET', undefined);
+		expect(watched.decoder).toBeDefined();
+		expect(Buffer.from(await large.arrayBuffer()).equals(Buffer.alloc(3 << 20, 'z'))).toBe(true);
+
+		const watching = await watchedModules();
+		const message = await arrived('corrupt');
+		const corrupt = toWebResponse(watching.modules, message, `${server.origin}/`, 'GET', undefined);
+		expect(watching.watched.decoder).toBeDefined();
+		const error = await corrupt.text().catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(TypeError);
+		expect(error).toEqual(await streamed('corrupt', await loadNodeHttpModules()));
+		// the raw bytes were read to their end, so the connection can be reused
+		await expect.poll(() => message.readableEnded).toBe(true);
+	});
+});

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 import { createArrivedResponse } from './arrived-response.ts';
+import { decodeArrived } from './decode-arrived.ts';
 import { createDeflateDecoder } from './deflate-decoder.ts';
 import { type BodySource, releaseWhenDropped, stopDecoding } from './dropped-body.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
@@ -42,33 +43,34 @@ const decoderFor = (modules: NodeHttpModules, coding: string) => {
 	}
 };
 
-const NO_DECODERS: readonly Duplex[] = [];
-
 /** the most codings one body may be wrapped in, as fetch allows: each is a decoder to run. */
 const MAX_CODINGS = 5;
 
+/** the codings fetch decodes. */
+const DECODABLE = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
+
+const NO_CODINGS: readonly string[] = [];
+
 /**
- * the decoders for a `Content-Encoding` list (two headers arrive joined by node), in the order the
- * body goes through them: the last coding applied comes off first. none, and the body as it came,
- * when a coding is one fetch does not decode, or when there are more than `MAX_CODINGS`.
+ * the codings of a `Content-Encoding` list (two headers arrive joined by node) to take off, in
+ * the order they were applied. none, and the body as it came, when a coding is one fetch does not
+ * decode, or when there are more than `MAX_CODINGS`.
  */
-const decodersFor = (modules: NodeHttpModules, encoding: string | undefined): readonly Duplex[] => {
-	// most bodies: nothing to decode, and nothing made for it
-	if (encoding === undefined) return NO_DECODERS;
+const codingsOf = (encoding: string | undefined): readonly string[] => {
+	// most bodies: nothing to decode
+	if (encoding === undefined) return NO_CODINGS;
 	const codings = encoding
 		.split(',')
 		.map((coding) => coding.trim().toLowerCase())
 		.filter((coding) => coding !== '' && coding !== 'identity');
-	if (codings.length > MAX_CODINGS) return NO_DECODERS;
+	if (codings.length > MAX_CODINGS || !codings.every((coding) => DECODABLE.has(coding))) return NO_CODINGS;
+	return codings;
+};
+
+/** the streaming decoders for `codings`, in the order the body goes through them. */
+const decodersFor = (modules: NodeHttpModules, codings: readonly string[]): Duplex[] => {
 	const decoders: Duplex[] = [];
-	for (let i = codings.length - 1; i >= 0; i--) {
-		const decoder = decoderFor(modules, codings[i]!);
-		if (decoder === undefined) {
-			for (const made of decoders) made.destroy();
-			return NO_DECODERS;
-		}
-		decoders.push(decoder);
-	}
+	for (let i = codings.length - 1; i >= 0; i--) decoders.push(decoderFor(modules, codings[i]!)!);
 	return decoders;
 };
 
@@ -204,20 +206,28 @@ export const toWebResponse = (
 		// nothing will come: let the socket go back to the pool
 		message.resume();
 	} else {
-		const decoders = decodersFor(modules, message.headers['content-encoding']);
-		if (decoders.length === 0 && message.complete) {
-			// the whole body came with the headers: keep its bytes, build no stream until asked
+		const codings = codingsOf(message.headers['content-encoding']);
+		if (message.complete) {
+			// the whole body came with the headers: keep its bytes (decoded, if need be), build no
+			// stream until asked
 			const chunks: Buffer[] = [];
 			for (let chunk: Buffer | null = message.read(); chunk !== null; chunk = message.read()) {
 				chunks.push(chunk);
 			}
-			// let 'end' come, so the socket goes back to the pool now
-			message.resume();
 			const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-			const bytes = new Uint8Array(whole.buffer as ArrayBuffer, whole.byteOffset, whole.byteLength);
-			const head = { status, statusText, rawHeaders: raw };
-			return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, head, url, signal);
+			const decoded = codings.length === 0 ? whole : decodeArrived(modules.zlib, codings, whole);
+			if (decoded !== undefined) {
+				// let 'end' come, so the socket goes back to the pool now
+				message.resume();
+				const bytes = new Uint8Array(decoded.buffer as ArrayBuffer, decoded.byteOffset, decoded.byteLength);
+				const head = { status, statusText, rawHeaders: raw };
+				return createArrivedResponse(modules.stream.Readable.isDisturbed, bytes, head, url, signal);
+			}
+			// too large to decode at once, or not decodable: back to the message ('end' has not come,
+			// as it was not read empty), for the streaming decoders below
+			message.unshift(whole);
 		}
+		const decoders = decodersFor(modules, codings);
 		const source: BodySource = { message, decoders, draining: false };
 		if (decoders.length === 0) {
 			body = toByteStream(source, signal);
