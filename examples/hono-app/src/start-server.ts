@@ -40,6 +40,11 @@ export interface StartServerOptions extends CreateOAuthClientOptions {
 	warn?: ((line: string) => void) | undefined;
 	/** where request errors go; default `console.error`. */
 	logError?: ((message: string, error: unknown) => void) | undefined;
+	/**
+	 * at `close()`, how long the requests under way may take to finish before their connections
+	 * are cut, in milliseconds; default 10,000.
+	 */
+	shutdownGrace?: number | undefined;
 }
 
 /** a running server. */
@@ -56,11 +61,17 @@ export interface RunningServer {
 	oauth: OAuthClient;
 	/** the Hono app. */
 	app: Hono;
-	/** stops listening and closes every connection. */
+	/**
+	 * shuts down: stops listening, gives the requests under way `shutdownGrace` to finish (then
+	 * cuts their connections), and waits for the OAuth client's work under way (`oauth.close()`),
+	 * so that the stores can be closed after it without losing a refreshed session.
+	 */
 	close(): Promise<void>;
 }
 
 const LOOPBACK_HOST = '127.0.0.1';
+/** how long requests under way at a shutdown may take to finish before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 const formatHost = (hostname: string): string => (hostname.includes(':') ? `[${hostname}]` : hostname);
 
@@ -92,6 +103,7 @@ export const startServer = async (given: StartServerOptions = {}): Promise<Runni
 		return {
 			...running,
 			close: async () => {
+				// the OAuth work under way is stored before the pools end (see close() below)
 				await running.close();
 				await backend.close();
 			},
@@ -150,10 +162,21 @@ const listen = async (options: StartServerOptions): Promise<RunningServer> => {
 	});
 
 	const close = async (): Promise<void> => {
-		server.closeAllConnections();
-		await new Promise<void>((resolve, reject) =>
+		// no new connections; requests under way get a grace to finish, then are cut off
+		const closed = new Promise<void>((resolve, reject) =>
 			server.close((error) => (error ? reject(error) : resolve())),
 		);
+		server.closeIdleConnections();
+		const cutOff = setTimeout(() => server.closeAllConnections(), options.shutdownGrace ?? SHUTDOWN_GRACE_MS);
+		try {
+			await closed;
+		} finally {
+			clearTimeout(cutOff);
+		}
+		// then the OAuth work still under way (a refresh, a sign-in's callback), which a request cut
+		// off does not stop, stores its tokens; the stores may be closed only after that, or a
+		// refresh token spent at the server has no successor stored and the user is signed out
+		await oauth?.close();
 	};
 
 	const { port } = server.address() as AddressInfo;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
 	AuthMethodUnsatisfiableError,
+	ClientClosedError,
 	IdentityMismatchError,
 	IdentityResolutionError,
 	InvalidResponseError,
@@ -34,6 +35,7 @@ describe('error classes', () => {
 		[new IdentityResolutionError('alice.test'), 'IdentityResolutionError', 'ERR_IDENTITY_RESOLUTION'],
 		[new LockTimeoutError('x', 10), 'LockTimeoutError', 'ERR_LOCK_TIMEOUT'],
 		[new LockUnavailableError('x', 'down'), 'LockUnavailableError', 'ERR_LOCK_UNAVAILABLE'],
+		[new ClientClosedError('refresh'), 'ClientClosedError', 'ERR_CLIENT_CLOSED'],
 	];
 
 	it.each(cases)('%o carries its stable name and code', (error, name, code) => {

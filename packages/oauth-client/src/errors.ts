@@ -25,7 +25,9 @@ export type OAuthClientErrorCode =
 	/** `LockTimeoutError`: the refresh lock was not acquired in time. */
 	| 'ERR_LOCK_TIMEOUT'
 	/** `LockUnavailableError`: a distributed lock's backend could not be reached while acquiring. */
-	| 'ERR_LOCK_UNAVAILABLE';
+	| 'ERR_LOCK_UNAVAILABLE'
+	/** `ClientClosedError`: the client was closed (`close()`); the operation was refused. */
+	| 'ERR_CLIENT_CLOSED';
 
 /**
  * the authorization callback failed: the server sent an error (`access_denied` when the user
@@ -329,5 +331,29 @@ export class LockUnavailableError extends Error {
 		super(message, errorOptions);
 		// a retry loop that follows `transient` must not retry a closed database for ever
 		this.transient = transient;
+	}
+}
+
+/** what a closed client refuses: the operations that write to the stores or spend a token. */
+export type ClosedClientOperation = 'authorize' | 'callback' | 'refresh' | 'restore' | 'revoke';
+
+/**
+ * the client was closed (`OAuthClient.close()`, a shutdown under way) before this operation
+ * began, so it was refused before doing anything: no code or refresh token was spent, no state
+ * taken, no session written or deleted. `transient`: another process (or this app, restarted)
+ * can do it; a job queue should hand the work on rather than drop it.
+ */
+export class ClientClosedError extends Error {
+	override name = 'ClientClosedError';
+	/** stable code: `ERR_CLIENT_CLOSED`. */
+	readonly code = 'ERR_CLIENT_CLOSED' as const;
+	/** the work can be done elsewhere, or after a restart. */
+	readonly transient = true;
+
+	constructor(
+		/** the operation refused. */
+		readonly operation: ClosedClientOperation,
+	) {
+		super(`the OAuth client was closed: ${operation} refused (nothing was done)`);
 	}
 }

@@ -6,6 +6,8 @@ export {
 } from './client-metadata.ts';
 export {
 	AuthMethodUnsatisfiableError,
+	ClientClosedError,
+	type ClosedClientOperation,
 	IdentityMismatchError,
 	IdentityResolutionError,
 	type IdentityResolutionFailure,

@@ -37,6 +37,7 @@ import { checkedLock } from './internal/checked-lock.ts';
 import { negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts';
 import { defaultLockFor } from './internal/default-lock.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
+import { InFlightWork } from './internal/in-flight-work.ts';
 import { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { createPkce } from './internal/pkce.ts';
 import { readStoredSession } from './internal/read-stored-session.ts';
@@ -164,6 +165,8 @@ export class OAuthClient {
 	readonly #refresher: SessionRefresher;
 	readonly #events = new SessionEventEmitter();
 	readonly #tracer: OAuthTracer | undefined;
+	/** the work `close()` waits for, and refuses once called. */
+	readonly #work = new InFlightWork();
 
 	/** @param options the client metadata, keys, stores and resolver; see `OAuthClientOptions` */
 	constructor(options: OAuthClientOptions) {
@@ -221,7 +224,8 @@ export class OAuthClient {
 		});
 		this.#refresher = new SessionRefresher({
 			sessions: this.#sessions,
-			lock: this.#lock,
+			// every refresh (and refused-token mark) runs under this lock: counted for close()
+			lock: (name, fn) => this.#work.run('refresh', () => this.#lock(name, fn)),
 			now,
 			agentFor: (did, session) => this.#agentFor(did, session),
 			checkClientKey: (did, session) => {
@@ -250,6 +254,19 @@ export class OAuthClient {
 	}
 
 	/**
+	 * closes the client for a shutdown: from now on it refuses what would write to the stores or
+	 * spend a token (`authorize()`, `callback()`, a refresh, a sign-out, with `ClientClosedError`,
+	 * before anything is done), and the returned promise resolves once the work already under way
+	 * has finished, its tokens stored. close the stores and locks only after it: a refresh whose
+	 * new tokens cannot be stored has spent the old refresh token, and the user is signed out.
+	 * calls with an access token still fresh go on working. idempotent: every call returns the
+	 * same promise. stop taking requests first (see the README's "Shutting down").
+	 */
+	close(): Promise<void> {
+		return this.#work.close();
+	}
+
+	/**
 	 * listens to session events: `updated` after a sign-in or refresh is stored, `deleted` when a
 	 * session ends (with its cause). listeners run after the store write and are never awaited (one
 	 * may run before the refresh lock is released, but never holds it up); what they throw is ignored.
@@ -270,6 +287,11 @@ export class OAuthClient {
 	 * @see https://atproto.com/specs/oauth#authorization-requests
 	 */
 	authorize(options: AuthorizeOptions): Promise<AuthorizeResult> {
+		return this.#work.run('authorize', () => this.#tracedAuthorize(options));
+	}
+
+	/** `authorize()`, traced when a tracer is set. */
+	#tracedAuthorize(options: AuthorizeOptions): Promise<AuthorizeResult> {
 		if (this.#tracer === undefined) return this.#authorize(options, undefined);
 		const { target } = options ?? {};
 		const context: AuthorizeTraceContext = { target: target?.type === 'pds' ? 'pds' : 'account' };
@@ -421,9 +443,12 @@ export class OAuthClient {
 	 * @throws the signal's own `reason` when it aborts before the session is stored
 	 */
 	callback(params: URLSearchParams | URL, options?: CallbackOptions): Promise<CallbackResult> {
-		if (this.#tracer === undefined) return this.#callback(params, options, undefined);
-		const context: CallbackTraceContext = {};
-		return this.#tracer.trace('callback', context, () => this.#callback(params, options, context));
+		// the whole of it, from taking the state to storing the session: a code exchanged must be stored
+		return this.#work.run('callback', () => {
+			if (this.#tracer === undefined) return this.#callback(params, options, undefined);
+			const context: CallbackTraceContext = {};
+			return this.#tracer.trace('callback', context, () => this.#callback(params, options, context));
+		});
 	}
 
 	async #callback(
@@ -644,6 +669,11 @@ export class OAuthClient {
 	 * @throws {SessionNotFoundError} when it was deleted meanwhile
 	 */
 	#endIfKeyRemoved(did: Did): Promise<StoredSession> {
+		return this.#work.run('restore', () => this.#endIfKeyRemovedLocked(did));
+	}
+
+	/** what `#endIfKeyRemoved` does, once counted for `close()`. */
+	#endIfKeyRemovedLocked(did: Did): Promise<StoredSession> {
 		return this.#lock(sessionLockName(did), async () => {
 			const stored = await this.#sessions.get(did);
 			if (stored == null) throw new SessionNotFoundError(did);
@@ -674,6 +704,11 @@ export class OAuthClient {
 	 * `signOut()`), revoked as well when its grant is not the stored one.
 	 */
 	async #revoke(did: Did, cause: SessionDeletedCause, held?: StoredSession): Promise<void> {
+		await this.#work.run('revoke', () => this.#revokeLocked(did, cause, held));
+	}
+
+	/** what `#revoke` does, once counted for `close()`. */
+	async #revokeLocked(did: Did, cause: SessionDeletedCause, held?: StoredSession): Promise<void> {
 		await this.#lock(sessionLockName(did), async () => {
 			// one deadline for everything sent, the servers' metadata lookups included
 			const signal = AbortSignal.timeout(REVOCATION_TIMEOUT_MS);

@@ -1,0 +1,150 @@
+import type { Did } from '@atcute/lexicons';
+import { describe, expect, it } from 'vitest';
+
+import { ClientClosedError } from './errors.ts';
+import type { StoredSession } from './stored-types.ts';
+import type { MapStore } from './test-utils/map-store.ts';
+import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
+
+/** holds every session write of `sessions` until `release()`; `reached` once one is waiting. */
+const holdWrites = (sessions: MapStore<StoredSession>) => {
+	const set = sessions.set.bind(sessions);
+	let release!: () => void;
+	const released = new Promise<void>((resolve) => {
+		release = resolve;
+	});
+	let reach!: () => void;
+	const reached = new Promise<void>((resolve) => {
+		reach = resolve;
+	});
+	sessions.set = async (key: string, value: StoredSession) => {
+		reach();
+		await released;
+		return set(key, value);
+	};
+	return { reached, release };
+};
+
+/** whether `promise` has settled by the time the event loop has run what is pending. */
+const settledSoon = async (promise: Promise<unknown>): Promise<boolean> => {
+	let settled = false;
+	promise.then(
+		() => {
+			settled = true;
+		},
+		() => {
+			settled = true;
+		},
+	);
+	await new Promise((resolve) => setTimeout(resolve, 50));
+	return settled;
+};
+
+describe('OAuthClient.close(): a shutdown that loses no tokens', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+
+	useTestServer((env) => {
+		({ server, alice } = env);
+	});
+
+	it('waits for a refresh under way, whose new tokens are stored, then refuses refreshes before sending anything', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did)!.tokenSet;
+		const held = holdWrites(sessions);
+
+		const refreshing = client.restore(alice.did, { refresh: true });
+		// the refresh token is spent at the server: its successor waits for the store
+		await held.reached;
+		expect(server.stats.token.refresh_token).toBe(1);
+		const closing = client.close();
+		expect(client.close()).toBe(closing);
+		expect(await settledSoon(closing)).toBe(false);
+
+		held.release();
+		await refreshing;
+		await closing;
+		const after = sessions.map.get(alice.did)!.tokenSet;
+		expect(after.refresh_token).not.toBe(before.refresh_token);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+
+		// a refresh asked for once closed is refused before any request: no refresh token is spent
+		// (a caller meanwhile would have joined the one under way)
+		const refused = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
+		expect(refused).toBeInstanceOf(ClientClosedError);
+		expect(refused).toMatchObject({ code: 'ERR_CLIENT_CLOSED', operation: 'refresh', transient: true });
+
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(sessions.map.get(alice.did)!.tokenSet).toEqual(after);
+	});
+
+	it('waits for a callback under way to store its session', async () => {
+		const { client, sessions } = await createTestClient(server);
+		const { url } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		const params = await server.authorize(url, { did: alice.did });
+		const held = holdWrites(sessions);
+
+		const callingBack = client.callback(params);
+		await held.reached;
+		const closing = client.close();
+		expect(await settledSoon(closing)).toBe(false);
+
+		held.release();
+		const { session } = await callingBack;
+		await closing;
+		expect(session.did).toBe(alice.did);
+		expect(sessions.map.get(alice.did)).toBeDefined();
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+	});
+
+	it('refuses sign-ins, callbacks and sign-outs before they do anything; fresh tokens still work', async () => {
+		const { client, sessions, states } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		// a sign-in begun before the shutdown, whose visitor comes back after it
+		const { url } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		const params = await server.authorize(url, { did: alice.did });
+		const pendingStates = states.map.size;
+		const par = server.stats.par;
+		await client.close();
+
+		const refusals = await Promise.all([
+			client.authorize({ target: { type: 'account', identifier: alice.did } }).catch((err: unknown) => err),
+			client.callback(params).catch((err: unknown) => err),
+			client.revoke(alice.did).catch((err: unknown) => err),
+			session.signOut().catch((err: unknown) => err),
+		]);
+		expect(
+			refusals.map((error) => [error instanceof ClientClosedError, (error as ClientClosedError).operation]),
+		).toEqual([
+			[true, 'authorize'],
+			[true, 'callback'],
+			[true, 'revoke'],
+			[true, 'revoke'],
+		]);
+		// nothing was sent, taken or deleted: the next process completes the sign-in, or signs out
+		expect(server.stats.par).toBe(par);
+		expect(states.map.size).toBe(pendingStates);
+		expect(sessions.map.has(alice.did)).toBe(true);
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+		expect(server.stats.revoke).toBe(0);
+
+		// calls with the access token it holds go on
+		const restored = await client.restore(alice.did);
+		expect((await restored.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+	});
+
+	it('uses a token due for refresh but not expired rather than fail, once closed', async () => {
+		const { client, sessions, clock } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const { tokenSet } = sessions.map.get(alice.did)!;
+		// inside the refresh margin (the last minute of its hour), still good at the PDS
+		clock.advance(tokenSet.expires_at! - clock.now() - 30_000);
+		await client.close();
+
+		const restored = await client.restore(alice.did);
+		expect(restored.getTokenInfo().expiresAt).toEqual(new Date(tokenSet.expires_at!));
+		expect(server.stats.token.refresh_token).toBe(0);
+		expect(sessions.map.get(alice.did)!.tokenSet).toEqual(tokenSet);
+	});
+});
