@@ -233,7 +233,10 @@ export class OAuthClient {
 			},
 			resolveIdentity: (did, issuer) =>
 				resolveIdentityAfresh(this.#actorResolver, this.#discovery, did, { timeout, issuer }),
-			end: (did, cause) => this.#endSession(did, cause),
+			end: async (did, cause, ended) => {
+				await this.#endSession(did, cause);
+				this.#keys.forget(ended.dpopKey);
+			},
 			stored: (did, session) => this.#emitUpdated(did, session),
 			tracer,
 		});
@@ -608,6 +611,7 @@ export class OAuthClient {
 		// that still holds it adopts the new tokens once its own are refused
 		if (replaced !== undefined && !sharesToken(replaced, session)) {
 			await this.#revokeAtServer(did, replaced, AbortSignal.timeout(REVOCATION_TIMEOUT_MS), true);
+			if (replaced.dpopKey?.d !== session.dpopKey.d) this.#keys.forget(replaced.dpopKey);
 		}
 
 		return {
@@ -684,6 +688,7 @@ export class OAuthClient {
 			// a failed delete must not hide why the session ended (as at a refresh): the session
 			// stays, and its next restore ends it again
 			await this.#endOn(did, error).catch(() => {});
+			this.#keys.forget(current.dpopKey);
 			throw error;
 		});
 	}
@@ -723,6 +728,7 @@ export class OAuthClient {
 				if ((err as { transient?: unknown } | undefined)?.transient !== false) throw err;
 				await this.#endSession(did, cause, false);
 				if (held !== undefined) await this.#revokeAtServer(did, held, signal);
+				this.#keys.forget(held?.dpopKey);
 				return;
 			}
 			if (session !== undefined) {
@@ -730,10 +736,13 @@ export class OAuthClient {
 				// alive there is worth knowing about, though the local session goes either way
 				const revokedAtServer = await this.#revokeAtServer(did, session, signal);
 				await this.#endSession(did, cause, revokedAtServer);
+				// the ended session's private key leaves memory with it (see DpopKeyCache.forget)
+				this.#keys.forget(session.dpopKey);
 			}
 			// the object signing out may hold other tokens than the store (the account signed in
 			// again since, or was signed out elsewhere): they are good at the server until revoked
 			if (held !== undefined && !sameTokens(held, session)) await this.#revokeAtServer(did, held, signal);
+			this.#keys.forget(held?.dpopKey);
 		});
 	}
 

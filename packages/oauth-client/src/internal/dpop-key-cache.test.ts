@@ -40,4 +40,19 @@ describe('DpopKeyCache', () => {
 		expect(retried).not.toBe(failed);
 		await expect(retried).rejects.toThrow();
 	});
+
+	it('forgets a key on request (a session that ended): asked for again, it is imported anew', async () => {
+		const cache = new DpopKeyCache(undefined);
+		const [jwk, other] = await Promise.all([newJwk(), newJwk()]);
+		const first = cache.get(jwk);
+		const kept = cache.get(other);
+		cache.forget({ ...jwk });
+		// nothing to forget, or a value of another shape: no harm done
+		cache.forget(undefined);
+		cache.forget(null);
+		const again = cache.get(jwk);
+		expect(again).not.toBe(first);
+		expect(cache.get(other)).toBe(kept);
+		await Promise.all([first, again, kept]);
+	});
 });

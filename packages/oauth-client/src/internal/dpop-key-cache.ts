@@ -32,4 +32,14 @@ export class DpopKeyCache {
 		setNewest(this.#keys, id, key, MAX_KEYS);
 		return key;
 	}
+
+	/**
+	 * drops the key of a session that ended: its private scalar (this map's key, and the JWK the
+	 * imported key keeps for export) must not stay in memory, readable from a heap dump, after the
+	 * sign-out. a session object that still holds the key keeps it until it is collected.
+	 */
+	forget(jwk: Partial<DpopPrivateJwk> | null | undefined): void {
+		// a stored value of another shape (one the store can hardly read) imported nothing
+		if (jwk != null) this.#keys.delete(`${jwk.alg}:${jwk.d}`);
+	}
 }

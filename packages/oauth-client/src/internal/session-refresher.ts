@@ -39,7 +39,7 @@ export interface SessionRefresherOptions {
 	/** the account's identity, resolved afresh; `issuer`: the session's. */
 	resolveIdentity: (did: Did, issuer: string) => Promise<CurrentIdentity>;
 	/** deletes a session that ended, and reports it; called under the session's lock. */
-	end: (did: Did, cause: SessionDeletedCause) => Promise<void>;
+	end: (did: Did, cause: SessionDeletedCause, ended: StoredSession) => Promise<void>;
 	/** reports a session that was stored; called under the session's lock, must not wait. */
 	stored: (did: Did, session: StoredSession) => void;
 	tracer: OAuthTracer | undefined;
@@ -223,7 +223,7 @@ export class SessionRefresher {
 					return { session: adopted, refreshed: false };
 				}
 				// a failed delete must not hide why the session ended
-				await end(did, cause).catch(() => {});
+				await end(did, cause, session).catch(() => {});
 			}
 			throw err;
 		}

@@ -1,0 +1,87 @@
+import type { Did } from '@atcute/lexicons';
+import { type CreateSigner, createWebCryptoSigner } from '@atcute/oauth-keys';
+import { describe, expect, it } from 'vitest';
+
+import { TokenRefreshError } from './errors.ts';
+import type { StoredSession } from './stored-types.ts';
+import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
+
+/**
+ * a signer that counts the stored DPoP keys imported, by their private scalar: a key asked for
+ * again while the client keeps it in memory is not imported again.
+ */
+const countingSigner = () => {
+	const imports = new Map<string, number>();
+	const createSigner: CreateSigner = Object.assign(createWebCryptoSigner, {
+		fromJwk: (params: { d?: string }) => {
+			imports.set(params.d!, (imports.get(params.d!) ?? 0) + 1);
+			// WebCrypto imports it, as without this signer
+			return undefined;
+		},
+	});
+	return { createSigner, imports };
+};
+
+describe("an ended session's DPoP private key leaves the client's memory", () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+
+	useTestServer((env) => {
+		({ server, alice } = env);
+	});
+
+	const setUp = async () => {
+		const { createSigner, imports } = countingSigner();
+		const test = await createTestClient(server, { createSigner });
+		await signIn(server, test.client, alice.did);
+		const saved = structuredClone(test.sessions.map.get(alice.did)!) as StoredSession;
+		const d = saved.dpopKey.d;
+		// kept in memory while the session lives: restored again, it is not imported again
+		await test.client.restore(alice.did);
+		const kept = imports.get(d)!;
+		await test.client.restore(alice.did);
+		expect(imports.get(d)).toBe(kept);
+		/** how many times the key was imported after the session came back from `saved`. */
+		const importedAgain = async () => {
+			test.sessions.map.set(alice.did, saved);
+			await test.client.restore(alice.did, { refresh: false });
+			return imports.get(d)! - kept;
+		};
+		return { ...test, saved, importedAgain };
+	};
+
+	it('at a sign-out by DID', async () => {
+		const { client, importedAgain } = await setUp();
+		await client.revoke(alice.did);
+		expect(await importedAgain()).toBe(1);
+	});
+
+	it("at a session object's signOut()", async () => {
+		const { client, importedAgain } = await setUp();
+		await (await client.restore(alice.did)).signOut();
+		expect(await importedAgain()).toBe(1);
+	});
+
+	it("at a session object's signOut() after another process replaced the session", async () => {
+		const { client, sessions, importedAgain } = await setUp();
+		const held = await client.restore(alice.did);
+		// the account signs in again through another process on the same store
+		const other = await createTestClient(server, { sessions });
+		await signIn(server, other.client, alice.did);
+		await held.signOut();
+		expect(await importedAgain()).toBe(1);
+	});
+
+	it('when a refresh ends the session', async () => {
+		const { client, importedAgain } = await setUp();
+		server.revokeAllTokensFor(alice.did);
+		await expect(client.restore(alice.did, { refresh: true })).rejects.toBeInstanceOf(TokenRefreshError);
+		expect(await importedAgain()).toBe(1);
+	});
+
+	it('when a new sign-in of the account replaces the session', async () => {
+		const { client, importedAgain } = await setUp();
+		await signIn(server, client, alice.did);
+		expect(await importedAgain()).toBe(1);
+	});
+});
