@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 
-import { CommandFailure, classify, runCommand } from './run-command.ts';
+import { CommandFailure, ConnectionClosedFailure, classify, runCommand } from './run-command.ts';
 
 /** an error shaped as ioredis gives a Redis error reply. */
 const reply = (message: string, args: string[] = []) =>
@@ -95,6 +95,89 @@ describe('runCommand', () => {
 		}).catch((err: unknown) => err);
 		expect(failure).toBeInstanceOf(CommandFailure);
 		expect(sent).toBe(false);
+	});
+});
+
+describe('runCommand on a client closed for good', () => {
+	/** a stand-in client with `status`, whose 'ready' and 'end' listeners the test can fire. */
+	const fakeClient = (status: string) => {
+		const listeners = new Map<string, () => void>();
+		const client = {
+			status,
+			once: (event: string, listener: () => void) => listeners.set(event, listener),
+			off: (event: string) => listeners.delete(event),
+		};
+		return { redis: client as unknown as Redis, client, emit: (event: string) => listeners.get(event)?.() };
+	};
+	const failureOf = (pending: Promise<unknown>): Promise<unknown> =>
+		pending.then(
+			(value) => ({ resolved: value }),
+			(err: unknown) => err,
+		);
+
+	it('fails at once, not transient, when the status is already end (quit, disconnect, reconnection given up)', async () => {
+		const { redis } = fakeClient('end');
+		let sent = false;
+		const failure = await failureOf(
+			runCommand(redis, { timeout: 60_000 }, async () => {
+				sent = true;
+			}),
+		);
+		expect(failure).toMatchObject({ transient: false, message: expect.stringMatching(/closed for good/) });
+		expect(failure).toBeInstanceOf(ConnectionClosedFailure);
+		expect(sent).toBe(false);
+	});
+
+	it('fails, not transient, when the client ends while the command waits for a connection', async () => {
+		const { redis, client, emit } = fakeClient('reconnecting');
+		const pending = failureOf(runCommand(redis, { timeout: 60_000 }, async () => 'sent'));
+		client.status = 'end';
+		emit('end');
+		const failure = await pending;
+		expect(failure).toMatchObject({ transient: false, message: expect.stringMatching(/closed for good/) });
+		expect(failure).toBeInstanceOf(ConnectionClosedFailure);
+	});
+
+	it('fails, not transient, when ioredis rejects the sent command as the client ends under it', async () => {
+		const { redis, client } = fakeClient('ready');
+		const failure = await failureOf(
+			runCommand(redis, { timeout: 60_000 }, async () => {
+				// what ioredis's close handler does: status end, then the queue flushed with this error
+				client.status = 'end';
+				throw new Error('Connection is closed.');
+			}),
+		);
+		expect(failure).toMatchObject({
+			transient: false,
+			message: expect.stringMatching(/closed for good before the command was answered/),
+			cause: expect.objectContaining({ message: 'Connection is closed.' }),
+		});
+		expect(failure).toBeInstanceOf(ConnectionClosedFailure);
+	});
+
+	it('stays transient for the same error while the client is still to reconnect', async () => {
+		const { redis, client } = fakeClient('ready');
+		const failure = await failureOf(
+			runCommand(redis, { timeout: 60_000 }, async () => {
+				client.status = 'reconnecting';
+				throw new Error('Connection is closed.');
+			}),
+		);
+		expect(failure).toBeInstanceOf(CommandFailure);
+		expect(failure).toMatchObject({
+			transient: true,
+			message: 'Redis did not answer: Connection is closed.',
+		});
+		expect(failure).not.toBeInstanceOf(ConnectionClosedFailure);
+	});
+
+	it('stays transient when a client waiting to reconnect runs out of time', async () => {
+		const { redis } = fakeClient('reconnecting');
+		const failure = await failureOf(runCommand(redis, { timeout: 20 }, async () => 'sent'));
+		expect(failure).toMatchObject({
+			transient: true,
+			message: expect.stringMatching(/not connected within 20 ms/),
+		});
 	});
 });
 

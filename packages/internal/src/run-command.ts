@@ -25,6 +25,25 @@ export class CommandFailure extends Error {
 }
 
 /**
+ * the client's connection was closed for good: `quit()` or `disconnect()` was called, or ioredis
+ * gave up reconnecting (its `retryStrategy` returned no delay). ioredis does not connect such a
+ * client again by itself, so no later try can work (unless the app calls `connect()` again): not
+ * transient, as a closed SQLite database is not. not a refusal either: Redis itself said nothing.
+ */
+export class ConnectionClosedFailure extends CommandFailure {
+	constructor(message: string, options?: ErrorOptions) {
+		super(false, message, options);
+	}
+}
+
+/** what ioredis rejects a command with once the client is closed (`CONNECTION_CLOSED_ERROR_MSG`). */
+const CONNECTION_CLOSED = 'Connection is closed.';
+
+/** why no command can be sent, the same words wherever the closed client is found; `when`, if said. */
+const closedForGood = (when = ''): string =>
+	`the Redis connection was closed for good${when} (quit() or disconnect() was called, or ioredis gave up reconnecting)`;
+
+/**
  * a copy of an ioredis error without its `command.args`: ioredis attaches the command's arguments
  * to reply and abort errors, and for a `SET` those are the session itself, tokens included.
  */
@@ -67,8 +86,24 @@ export const classify = (err: unknown): CommandFailure => {
 		}
 		return new CommandFailure(false, `Redis refused the command: ${cause.message}`, { cause });
 	}
-	// no answer: the connection closed under the command, or ioredis gave up reconnecting
+	// no answer: the connection closed under the command (`runCommand` tells a client closed for
+	// good apart, by its status), or ioredis gave up on the command while reconnecting
 	return new CommandFailure(true, `Redis did not answer: ${cause.message}`, { cause });
+};
+
+/**
+ * the failure of a command that ioredis rejected because the client closed for good under it (a
+ * `quit()`, a `disconnect()`, or reconnection given up, while it waited for its answer), else
+ * undefined. a command rejected with the same words while the client is still to reconnect is an
+ * outage, which `classify` makes transient.
+ */
+const closedUnder = (redis: Redis, err: unknown): ConnectionClosedFailure | undefined => {
+	if (redis.status !== 'end' || !(err instanceof Error) || err.message !== CONNECTION_CLOSED) {
+		return undefined;
+	}
+	return new ConnectionClosedFailure(closedForGood(' before the command was answered'), {
+		cause: redact(err),
+	});
 };
 
 /**
@@ -103,7 +138,8 @@ const whenReady = (redis: Redis): Promise<void> => {
 			};
 			const onEnd = (): void => {
 				settle();
-				reject(new CommandFailure(true, 'the Redis connection was closed for good'));
+				// disconnect() while reconnecting, or reconnection given up: it will never be ready
+				reject(new ConnectionClosedFailure(closedForGood()));
 			};
 			redis.once('ready', onReady);
 			redis.once('end', onEnd);
@@ -168,12 +204,7 @@ export const runCommand = async <T>(
 	const started = performance.now();
 
 	if (!canWrite(redis)) {
-		if (redis.status === 'end') {
-			throw new CommandFailure(
-				true,
-				'the Redis connection was closed for good (quit, or reconnection gave up)',
-			);
-		}
+		if (redis.status === 'end') throw new ConnectionClosedFailure(closedForGood());
 		const ready = whenReady(redis);
 		// a lazyConnect client connects on its first command; we send none until it is ready
 		if (redis.status === 'wait') redis.connect().catch(() => {});
@@ -194,7 +225,7 @@ export const runCommand = async <T>(
 	try {
 		pending = send();
 	} catch (err) {
-		throw classify(err);
+		throw closedUnder(redis, err) ?? classify(err);
 	}
 	const wait = deadline(
 		timeout - (performance.now() - started),
@@ -206,7 +237,7 @@ export const runCommand = async <T>(
 		return await Promise.race([pending, wait.promise]);
 	} catch (err) {
 		if (err instanceof CommandFailure || (signal?.aborted && err === signal.reason)) throw err;
-		throw classify(err);
+		throw closedUnder(redis, err) ?? classify(err);
 	} finally {
 		wait.clear();
 		// an answer that comes after we gave up is dropped, not left unhandled

@@ -1,8 +1,11 @@
+import type { Socket } from 'node:net';
+
 import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
 	connect,
+	IOREDIS_MAJORS,
 	type SpawnedRedis,
 	spawnRedisServer,
 	uniquePrefix,
@@ -63,6 +66,98 @@ describe('createRedisLock when Redis fails', () => {
 				interval: 100,
 			})
 			.toBe('back');
+	});
+
+	for (const [major, connectWith] of IOREDIS_MAJORS) {
+		for (const how of ['quit', 'disconnect'] as const) {
+			it(`fails at once, not transient, without running the function on a client closed for good with ${how}() (${major})`, async () => {
+				const redis = connectWith(server.url);
+				clients.push(redis);
+				const lock = createRedisLock({ redis, prefix: uniquePrefix(how) });
+				await lock('a', async () => {});
+				if (how === 'quit') await redis.quit();
+				else redis.disconnect();
+				let ran = false;
+				const started = performance.now();
+				const error = await lock('a', async () => {
+					ran = true;
+				}).catch((err: unknown) => err);
+				// a retry loop that follows `transient` must stop: this client never sends again
+				expect(error).toBeInstanceOf(LockUnavailableError);
+				expect(error).toMatchObject({
+					lockName: 'a',
+					transient: false,
+					message: expect.stringMatching(/the Redis connection was closed for good/),
+				});
+				expect(ran).toBe(false);
+				expect(performance.now() - started).toBeLessThan(1000);
+			});
+		}
+	}
+
+	it('fails a waiter, not transient, when its client is quit while it waits for a busy name', async () => {
+		const prefix = uniquePrefix('waiter-quit');
+		const holderLock = createRedisLock({ redis: client(), prefix });
+		const waiting = client();
+		const waiterLock = createRedisLock({ redis: waiting, prefix, waitMs: 20_000 });
+		let release!: () => void;
+		let held!: () => void;
+		const isHeld = new Promise<void>((resolve) => (held = resolve));
+		const holder = holderLock('a', () => {
+			held();
+			return new Promise<void>((resolve) => (release = resolve));
+		});
+		await isHeld;
+		const started = performance.now();
+		const waiter = waiterLock('a', async () => 'ran').catch((err: unknown) => err);
+		// the waiter tried once and is in its backoff
+		await sleep(100);
+		await waiting.quit();
+		const error = await waiter;
+		expect(error).toBeInstanceOf(LockUnavailableError);
+		expect(error).toMatchObject({ lockName: 'a', transient: false });
+		// told at its next attempt, not after waitMs
+		expect(performance.now() - started).toBeLessThan(5_000);
+		release();
+		await holder;
+	});
+
+	it('fails, not transient, an attempt whose connection dropped before its answer when ioredis does not reconnect', async () => {
+		const redis = connect(server.url, { retryStrategy: () => null });
+		clients.push(redis);
+		const lock = createRedisLock({ redis, prefix: uniquePrefix('pending'), timeout: 5_000 });
+		await lock('a', async () => {});
+		// the attempt's script is sent at once; the connection drops before any answer can be read
+		const pending = lock('a', async () => 'ran').catch((err: unknown) => err);
+		(redis.stream as Socket).destroy();
+		expect(await pending).toMatchObject({
+			name: 'LockUnavailableError',
+			transient: false,
+			message: expect.stringMatching(/closed for good before the command was answered/),
+		});
+	});
+
+	it('reports no lost lease for a holder whose client is quit while it runs, and returns its result', async () => {
+		// the lease cannot be renewed or released once the client is closed: it runs out by itself
+		// (as with Redis unreachable), which is no loss while the holder ran within it
+		const lost: LeaseLostEvent[] = [];
+		const redis = client();
+		const lock = createRedisLock({
+			redis,
+			prefix: uniquePrefix('held-quit'),
+			leaseMs: 3_000,
+			renewMs: 50,
+			onLeaseLost: (event) => lost.push(event),
+		});
+		const result = await lock('a', async () => {
+			await redis.quit();
+			// renewals fail meanwhile
+			await sleep(200);
+			return 'kept';
+		});
+		expect(result).toBe('kept');
+		await sleep(100);
+		expect(lost).toEqual([]);
 	});
 
 	it('reports an unconfirmed lease when Redis stops answering for longer than a lease, and still returns the result', async () => {

@@ -6,7 +6,7 @@ import {
 } from '@atcute/oauth-client';
 import { attemptLimit } from '@atcute-oauth/internal/attempt-limit';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
-import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
+import { CommandFailure, ConnectionClosedFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import { settleWithin } from '@atcute-oauth/internal/settle-within';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 import type { Redis } from 'ioredis';
@@ -66,8 +66,13 @@ export interface RedisLockOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** whether Redis refused a command for good (an ACL, a script error): trying again will not help. */
-const isRefusal = (err: unknown): boolean => err instanceof CommandFailure && !err.transient;
+/**
+ * whether Redis refused a command for good (an ACL, a script error): trying again will not help.
+ * a client closed for good is not transient either, but no refusal: a lease it can no longer renew
+ * or release runs out by itself, as when Redis is unreachable.
+ */
+const isRefusal = (err: unknown): boolean =>
+	err instanceof CommandFailure && !err.transient && !(err instanceof ConnectionClosedFailure);
 
 /**
  * a `LockFunction` shared by every process that uses the same Redis: each name is a lease
@@ -180,7 +185,8 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 					// connection, this frees a lease nobody would hold
 					redis.eval(RELEASE_SCRIPT, 1, key, token).catch(() => {});
 				}
-				// a refusal (an ACL without EVAL or SET, say) is no passing condition: not transient
+				// a refusal (an ACL without EVAL or SET, say) is no passing condition: not transient;
+				// nor is a client closed for good (quit() or disconnect(), or reconnection given up)
 				throw new LockUnavailableError(name, `lock "${name}" could not be acquired: ${err.message}`, {
 					cause: err.cause,
 					transient: err.transient,

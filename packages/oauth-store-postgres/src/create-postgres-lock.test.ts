@@ -353,12 +353,52 @@ describe('createPostgresLock', () => {
 		}
 	});
 
-	it('fails with a LockUnavailableError on a pool that was ended', async () => {
+	it('fails with a LockUnavailableError, not transient, on a pool that was ended', async () => {
 		const ended = testPool(database.url);
+		const lock = createPostgresLock({ pool: ended });
+		await lock('a', async () => {});
 		await ended.end();
-		const error = await createPostgresLock({ pool: ended })('a', async () => {}).catch((err: unknown) => err);
+		let ran = false;
+		const error = await lock('a', async () => {
+			ran = true;
+		}).catch((err: unknown) => err);
 		expect(error).toBeInstanceOf(LockUnavailableError);
-		expect((error as Error).message).toMatch(/after calling end/);
+		// a retry loop that follows `transient` must stop: an ended pool never connects again
+		expect(error).toMatchObject({
+			lockName: 'a',
+			transient: false,
+			message: expect.stringMatching(/the pool was ended \(pool\.end\(\) was called\)/),
+			cause: expect.objectContaining({ message: 'Cannot use a pool after calling end on the pool' }),
+		});
+		expect(ran).toBe(false);
+	});
+
+	it('fails a waiter with a LockUnavailableError, not transient, when its pool is ended while it waits', async () => {
+		const prefix = uniqueName('ended-waiter');
+		const holderLock = createPostgresLock({ pool: pool(), prefix });
+		const waiting = testPool(database.url);
+		const waiterLock = createPostgresLock({ pool: waiting, prefix, waitMs: 20_000 });
+		let release!: () => void;
+		let held!: () => void;
+		const isHeld = new Promise<void>((resolve) => (held = resolve));
+		const holder = holderLock('a', () => {
+			held();
+			return new Promise<void>((resolve) => (release = resolve));
+		});
+		await isHeld;
+		const started = performance.now();
+		const waiter = waiterLock('a', async () => 'ran').catch((err: unknown) => err);
+		// the waiter tried once and is in its backoff
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		const ending = waiting.end();
+		const error = await waiter;
+		expect(error).toBeInstanceOf(LockUnavailableError);
+		expect(error).toMatchObject({ lockName: 'a', transient: false });
+		// told at its next attempt, not after waitMs
+		expect(performance.now() - started).toBeLessThan(5_000);
+		release();
+		await holder;
+		await ending;
 	});
 
 	it('keeps locks of different prefixes apart', async () => {

@@ -16,7 +16,7 @@ import {
 } from './constants.ts';
 import type { LeaseLostEvent, LeaseLostReason } from './errors.ts';
 import { lockKey } from './internal/lock-key.ts';
-import { QueryFailure, runQuery } from './internal/run-query.ts';
+import { ClosedFailure, QueryFailure, runQuery } from './internal/run-query.ts';
 import type { PgPool, PgPoolClient } from './queryable.ts';
 
 /** options for `createPostgresLock`. */
@@ -317,8 +317,11 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 
 	const unavailable = (name: string, err: unknown): never => {
 		if (!(err instanceof QueryFailure)) throw err;
+		// an ended pool is no passing condition: not transient, so a retry loop that follows
+		// `transient` stops
 		throw new LockUnavailableError(name, `lock "${name}" could not be acquired: ${err.message}`, {
 			cause: err.cause,
+			transient: !(err instanceof ClosedFailure),
 		});
 	};
 

@@ -26,6 +26,8 @@ export class StoreUnavailableError extends Error {
 export type PostgresStoreErrorCode =
 	/** PostgreSQL refused the statement (no permission, a constraint or trigger of the app's, a missing schema). */
 	| 'rejected'
+	/** the pool was ended (`pool.end()`), or the `Client` closed (`client.end()`): it serves no statement again. */
+	| 'closed'
 	/** the stored value is not JSON: something other than this store wrote to its table. */
 	| 'invalid_value'
 	/** the table exists but this package did not make it, or made it for something else. */

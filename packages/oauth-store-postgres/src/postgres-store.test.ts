@@ -272,6 +272,56 @@ describe('PostgresStore', () => {
 			}
 		});
 
+		it('fails every operation with a PostgresStoreError (closed, not transient) once the pool was ended', async () => {
+			const ended = testPool(database.url);
+			const table = uniqueName('ended');
+			const store = new PostgresStore({ pool: ended, table });
+			await store.set('did:plc:a', session);
+			await ended.end();
+			const operations = {
+				get: () => store.get('did:plc:a'),
+				set: () => store.set('did:plc:a', session),
+				delete: () => store.delete('did:plc:a'),
+				take: () => store.take('did:plc:a'),
+				clear: () => store.clear(),
+				purge: () => store.purge(),
+			};
+			for (const [operation, run] of Object.entries(operations)) {
+				const started = performance.now();
+				const error = await outcome(run());
+				// a retry loop that follows `transient` must stop: an ended pool never connects again
+				expect(error).toBeInstanceOf(PostgresStoreError);
+				expect(error).toMatchObject({
+					code: 'closed',
+					operation,
+					transient: false,
+					message: expect.stringMatching(/the pool was ended \(pool\.end\(\) was called\)/),
+					cause: expect.objectContaining({ message: 'Cannot use a pool after calling end on the pool' }),
+				});
+				expect(performance.now() - started).toBeLessThan(1000);
+			}
+			// a store that had not migrated yet fails its migration the same way
+			const fresh = await outcome(new PostgresStore({ pool: ended, table: uniqueName('fresh') }).get('a'));
+			expect(fresh).toMatchObject({ name: 'PostgresStoreError', code: 'closed', transient: false });
+		});
+
+		it('fails with a PostgresStoreError (closed, not transient) on a Client that was ended', async () => {
+			const client = new pg.Client({ connectionString: database.url });
+			await client.connect();
+			const store = new PostgresStore({ pool: client, table: uniqueName('ended_client') });
+			await store.set('did:plc:a', session);
+			await client.end();
+			for (const run of [() => store.get('did:plc:a'), () => store.set('did:plc:a', session)]) {
+				const error = await outcome(run());
+				expect(error).toBeInstanceOf(PostgresStoreError);
+				expect(error).toMatchObject({
+					code: 'closed',
+					transient: false,
+					message: expect.stringMatching(/the client was closed \(client\.end\(\) was called\)/),
+				});
+			}
+		});
+
 		it('gives up on a statement that does not answer in time, with a StoreUnavailableError', async () => {
 			const table = uniqueName('slow');
 			const store = await tightStore({ pool, table, timeout: 300 });

@@ -20,7 +20,7 @@ import {
 	VERSION_TOO_NEW_STATE,
 } from './internal/migration.ts';
 import { queryWithin } from './internal/query-within.ts';
-import { QueryFailure, runQuery } from './internal/run-query.ts';
+import { ClosedFailure, QueryFailure, runQuery } from './internal/run-query.ts';
 import type { PgQueryable } from './queryable.ts';
 
 /** options for `new PostgresStore()`. */
@@ -385,11 +385,13 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 		const message = `postgres store ${operation} failed: ${err.message}`;
 		if (err.transient) throw new StoreUnavailableError(operation, message, { cause: err.cause });
 		const code =
-			err.sqlState === NOT_OURS_STATE
-				? 'not_ours'
-				: err.sqlState === VERSION_TOO_NEW_STATE
-					? 'version_too_new'
-					: 'rejected';
+			err instanceof ClosedFailure
+				? 'closed'
+				: err.sqlState === NOT_OURS_STATE
+					? 'not_ours'
+					: err.sqlState === VERSION_TOO_NEW_STATE
+						? 'version_too_new'
+						: 'rejected';
 		throw new PostgresStoreError(code, operation, message, { cause: err.cause });
 	}
 

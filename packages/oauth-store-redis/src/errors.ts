@@ -25,6 +25,11 @@ export class StoreUnavailableError extends Error {
 export type RedisStoreErrorCode =
 	/** Redis refused the command (a key of another type, no permission, a command it does not know). */
 	| 'rejected'
+	/**
+	 * the ioredis client was closed for good (`quit()` or `disconnect()` was called, or it gave up
+	 * reconnecting): it sends no command again unless the app calls `connect()` on it.
+	 */
+	| 'closed'
 	/** the stored value is not JSON: something other than this store wrote under its prefix. */
 	| 'invalid_value';
 

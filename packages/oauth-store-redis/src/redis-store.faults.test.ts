@@ -1,11 +1,19 @@
+import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import { inspect } from 'node:util';
 
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { StoreUnavailableError } from './errors.ts';
+import { RedisStoreError, StoreUnavailableError } from './errors.ts';
 import { RedisStore } from './redis-store.ts';
-import { connect, type SpawnedRedis, spawnRedisServer, uniquePrefix } from './test-utils/redis-server.ts';
+import {
+	connect,
+	IOREDIS_MAJORS,
+	type SpawnedRedis,
+	spawnRedisServer,
+	uniquePrefix,
+} from './test-utils/redis-server.ts';
 
 /** a session-shaped value whose refresh token must never show up in an error. */
 const SECRET = 'secret-refresh-token-5f1c4a3e';
@@ -93,13 +101,108 @@ describe('RedisStore when Redis fails', () => {
 		await store.clear();
 	});
 
-	it('fails at once with a StoreUnavailableError on a client that was quit', async () => {
-		const redis = client();
-		await redis.quit();
-		const store = new RedisStore({ redis, prefix: uniquePrefix('quit') });
-		await expect(store.get('a')).rejects.toMatchObject({
-			name: 'StoreUnavailableError',
+	/** each operation of `store`, by name. */
+	const operationsOf = (store: RedisStore) => ({
+		get: () => store.get('did:plc:a'),
+		set: () => store.set('did:plc:a', session),
+		delete: () => store.delete('did:plc:a'),
+		take: () => store.take('did:plc:a'),
+		clear: () => store.clear(),
+	});
+	const outcomeOf = (pending: Promise<unknown>): Promise<unknown> =>
+		pending.then(
+			(value) => ({ resolved: value }),
+			(err: unknown) => err,
+		);
+
+	for (const [major, connectWith] of IOREDIS_MAJORS) {
+		for (const how of ['quit', 'disconnect'] as const) {
+			it(`fails every operation at once, not transient, on a client closed for good with ${how}() (${major})`, async () => {
+				const redis = connectWith(server.url);
+				clients.push(redis);
+				const store = new RedisStore({ redis, prefix: uniquePrefix(how) });
+				await store.set('did:plc:a', session);
+				if (how === 'quit') await redis.quit();
+				else redis.disconnect();
+				for (const [operation, run] of Object.entries(operationsOf(store))) {
+					const started = performance.now();
+					const outcome = await outcomeOf(run());
+					// a retry loop that follows `transient` must stop: this client never sends again
+					expect(outcome).toBeInstanceOf(RedisStoreError);
+					expect(outcome).toMatchObject({
+						name: 'RedisStoreError',
+						code: 'closed',
+						operation,
+						transient: false,
+						message: expect.stringMatching(/the Redis connection was closed for good/),
+					});
+					expect(performance.now() - started).toBeLessThan(1000);
+				}
+			});
+		}
+	}
+
+	it('fails, not transient, once ioredis gave up reconnecting; a client still reconnecting stays transient', async () => {
+		const givingUp = client({ retryStrategy: () => null });
+		const reconnecting = client();
+		const prefix = uniquePrefix('gave-up');
+		const closed = new RedisStore({ redis: givingUp, prefix, timeout: 300 });
+		const away = new RedisStore({ redis: reconnecting, prefix, timeout: 300 });
+		await closed.set('did:plc:a', session);
+		await away.get('did:plc:a');
+
+		const ended = once(givingUp, 'end');
+		await server.stop();
+		await ended;
+		for (const [operation, run] of Object.entries(operationsOf(closed))) {
+			expect(await outcomeOf(run())).toMatchObject({
+				name: 'RedisStoreError',
+				code: 'closed',
+				operation,
+				transient: false,
+			});
+		}
+		for (const [operation, run] of Object.entries(operationsOf(away))) {
+			expect(await outcomeOf(run())).toMatchObject({
+				name: 'StoreUnavailableError',
+				operation,
+				transient: true,
+			});
+		}
+	});
+
+	it('fails, not transient, when ioredis gives up reconnecting while an operation waits for a connection', async () => {
+		// one attempt to reconnect, then none
+		const redis = client({ retryStrategy: (attempt) => (attempt === 1 ? 50 : null) });
+		const store = new RedisStore({ redis, prefix: uniquePrefix('wait-gave-up'), timeout: 10_000 });
+		await store.get('did:plc:a');
+		await server.stop();
+		await expect.poll(() => redis.status).toBe('reconnecting');
+		const started = performance.now();
+		const outcome = await outcomeOf(store.get('did:plc:a'));
+		expect(outcome).toMatchObject({
+			name: 'RedisStoreError',
+			code: 'closed',
+			transient: false,
 			message: expect.stringMatching(/closed for good/),
+		});
+		// told when ioredis gave up, not at the time limit
+		expect(performance.now() - started).toBeLessThan(5_000);
+	});
+
+	it('fails, not transient, a command whose connection dropped before its answer when ioredis does not reconnect', async () => {
+		const redis = client({ retryStrategy: () => null });
+		const store = new RedisStore({ redis, prefix: uniquePrefix('pending'), timeout: 5_000 });
+		await store.set('did:plc:a', session);
+		// the GET is sent at once; the connection drops before any answer can be read
+		const pending = outcomeOf(store.get('did:plc:a'));
+		(redis.stream as Socket).destroy();
+		expect(await pending).toMatchObject({
+			name: 'RedisStoreError',
+			code: 'closed',
+			operation: 'get',
+			transient: false,
+			message: expect.stringMatching(/closed for good before the command was answered/),
 		});
 	});
 

@@ -1,7 +1,7 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
 import { expiresAtOf } from '@atcute-oauth/internal/expires-at';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
-import { CommandFailure, runCommand } from '@atcute-oauth/internal/run-command';
+import { CommandFailure, ConnectionClosedFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 import type { Redis } from 'ioredis';
 import { CLEAR_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from './constants.ts';
@@ -192,9 +192,10 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 		} catch (err) {
 			if (!(err instanceof CommandFailure)) throw err;
 			const message = `redis store ${operation} failed: ${err.message}`;
-			throw err.transient
-				? new StoreUnavailableError(operation, message, { cause: err.cause })
-				: new RedisStoreError('rejected', operation, message, { cause: err.cause });
+			if (err.transient) throw new StoreUnavailableError(operation, message, { cause: err.cause });
+			// a client closed for good is no refusal of Redis's, but no later try can work either
+			const code = err instanceof ConnectionClosedFailure ? 'closed' : 'rejected';
+			throw new RedisStoreError(code, operation, message, { cause: err.cause });
 		}
 	}
 }

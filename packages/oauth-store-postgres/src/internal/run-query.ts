@@ -17,6 +17,34 @@ export class QueryFailure extends Error {
 	}
 }
 
+/**
+ * a pool or client the app closed: `pool.end()` was called, or `client.end()` on a `Client`. no
+ * later try can work (node-postgres never opens them again), so it is not transient, as a closed
+ * SQLite database is not.
+ */
+export class ClosedFailure extends QueryFailure {
+	constructor(message: string, options?: ErrorOptions) {
+		super(false, undefined, message, options);
+	}
+}
+
+/**
+ * what node-postgres throws for a pool or client that was closed, matched by its exact words: it
+ * gives these errors no code to tell them by, and every other error without a SQLSTATE (a refused
+ * or reset connection, a pool that could not connect) is an outage that may pass. (pg-pool's
+ * `connect()` after `end()`; pg's `Client.query()` after `end()`.)
+ */
+const CLOSED_BY_APP = new Map([
+	[
+		'Cannot use a pool after calling end on the pool',
+		'the pool was ended (pool.end() was called) and gives no connection any more',
+	],
+	[
+		'Client was closed and is not queryable',
+		'the client was closed (client.end() was called) and runs no statement any more',
+	],
+]);
+
 /** the SQLSTATE of a node-postgres `DatabaseError` (it also has a `severity`), else undefined. */
 const sqlStateOf = (err: unknown): string | undefined => {
 	const { code, severity } = (err ?? {}) as { code?: unknown; severity?: unknown };
@@ -45,6 +73,10 @@ export const classify = (err: unknown): QueryFailure => {
 	const cause = redact(err);
 	const sqlState = sqlStateOf(err);
 	if (sqlState === undefined) {
+		const closed = err instanceof Error ? CLOSED_BY_APP.get(err.message) : undefined;
+		if (closed !== undefined) {
+			return new ClosedFailure(closed, { cause });
+		}
 		// no answer from the server at all: refused, reset, closed, a pool that could not connect
 		return new QueryFailure(true, undefined, `PostgreSQL could not be reached: ${cause.message}`, { cause });
 	}
