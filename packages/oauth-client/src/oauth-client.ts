@@ -100,10 +100,10 @@ const sameTokens = (a: StoredSession, b: StoredSession | undefined): boolean =>
  * the session a sign-in is about to replace (`stored`, as read), to revoke once it is; none when
  * there is none, or when it cannot be read (a sign-in is not failed for an old session)
  */
-const replacedSession = (did: Did, stored: unknown): StoredSession | undefined => {
+const replacedSession = (did: Did, stored: unknown, allowHttp: boolean): StoredSession | undefined => {
 	if (stored == null) return undefined;
 	try {
-		return readStoredSession(did, stored as StoredSession);
+		return readStoredSession(did, stored as StoredSession, allowHttp);
 	} catch {
 		return undefined;
 	}
@@ -224,6 +224,7 @@ export class OAuthClient {
 		});
 		this.#refresher = new SessionRefresher({
 			sessions: this.#sessions,
+			allowHttp: this.#allowHttp,
 			// every refresh (and refused-token mark) runs under this lock: counted for close()
 			lock: (name, fn) => this.#work.run('refresh', () => this.#lock(name, fn)),
 			now,
@@ -576,7 +577,7 @@ export class OAuthClient {
 				// then is not thrown, and the pauses between retried writes are not cut short)
 				signal?.throwIfAborted();
 				const read = await readBeforeReplacing(this.#sessions, did);
-				const previous = replacedSession(did, read?.value);
+				const previous = replacedSession(did, read?.value, this.#allowHttp);
 				// retried only over the value read just now (or none, as then)
 				await storeIssuedSession(
 					this.#sessions,
@@ -637,7 +638,7 @@ export class OAuthClient {
 		if (stored == null) {
 			throw new SessionNotFoundError(did);
 		}
-		let session = readStoredSession(did, stored);
+		let session = readStoredSession(did, stored, this.#allowHttp);
 
 		if (refresh === true) {
 			({ session } = await this.#refresher.refresh(did, undefined));
@@ -681,7 +682,7 @@ export class OAuthClient {
 		return this.#lock(sessionLockName(did), async () => {
 			const stored = await this.#sessions.get(did);
 			if (stored == null) throw new SessionNotFoundError(did);
-			const current = readStoredSession(did, stored);
+			const current = readStoredSession(did, stored, this.#allowHttp);
 			const kid = this.#removedKid(current);
 			if (kid === undefined) return current;
 			const error = new AuthMethodUnsatisfiableError(did, kid);

@@ -27,6 +27,8 @@ import { storedByAnother, storeIssuedSession } from './store-issued-session.ts';
 /** what a `SessionRefresher` needs from its client. */
 export interface SessionRefresherOptions {
 	sessions: SessionStore;
+	/** plain http allowed (the client's `allowHttp`): otherwise a stored session must name https URLs. */
+	allowHttp: boolean;
 	lock: LockFunction;
 	now: () => number;
 	/** the agent for a session's issuer, with its pinned key; throws `AuthMethodUnsatisfiableError`. */
@@ -169,7 +171,7 @@ export class SessionRefresher {
 		if (stored == null) {
 			throw new SessionNotFoundError(did);
 		}
-		const session = readStoredSession(did, stored);
+		const session = readStoredSession(did, stored, this.#options.allowHttp);
 		context.issuer = session.tokenSet.iss;
 		const { tokenSet } = session;
 		if (
@@ -214,7 +216,7 @@ export class SessionRefresher {
 				if (theirs !== undefined) {
 					let adopted: StoredSession;
 					try {
-						adopted = readStoredSession(did, theirs as StoredSession);
+						adopted = readStoredSession(did, theirs as StoredSession, this.#options.allowHttp);
 					} catch {
 						// not a session this client can use: this refresh's failure stands
 						throw err;
@@ -363,7 +365,7 @@ export class SessionRefresher {
 		const unmarked = async (): Promise<StoredSession | undefined> => {
 			const stored = await sessions.get(did);
 			if (stored == null) return undefined;
-			const session = readStoredSession(did, stored);
+			const session = readStoredSession(did, stored, this.#options.allowHttp);
 			const { tokenSet } = session;
 			if (tokenSet.access_token !== accessToken || tokenSet.refused_on_arrival === true) return undefined;
 			return session;
