@@ -40,7 +40,11 @@ import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { InFlightWork } from './internal/in-flight-work.ts';
 import { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { createPkce } from './internal/pkce.ts';
-import { readStoredSession } from './internal/read-stored-session.ts';
+import {
+	readStoredSession,
+	type StoredSessionRules,
+	storedByAnotherClient,
+} from './internal/read-stored-session.ts';
 import { readStoredState } from './internal/read-stored-state.ts';
 import { RefreshDeferrals } from './internal/refresh-deferrals.ts';
 import { requestedScope } from './internal/requested-scope.ts';
@@ -100,10 +104,10 @@ const sameTokens = (a: StoredSession, b: StoredSession | undefined): boolean =>
  * the session a sign-in is about to replace (`stored`, as read), to revoke once it is; none when
  * there is none, or when it cannot be read (a sign-in is not failed for an old session)
  */
-const replacedSession = (did: Did, stored: unknown, allowHttp: boolean): StoredSession | undefined => {
+const replacedSession = (did: Did, stored: unknown, rules: StoredSessionRules): StoredSession | undefined => {
 	if (stored == null) return undefined;
 	try {
-		return readStoredSession(did, stored as StoredSession, allowHttp);
+		return readStoredSession(did, stored as StoredSession, rules);
 	} catch {
 		return undefined;
 	}
@@ -167,6 +171,8 @@ export class OAuthClient {
 	readonly #tracer: OAuthTracer | undefined;
 	/** the work `close()` waits for, and refuses once called. */
 	readonly #work = new InFlightWork();
+	/** what this client asks of a stored session beyond its shape. */
+	readonly #rules: StoredSessionRules;
 
 	/** @param options the client metadata, keys, stores and resolver; see `OAuthClientOptions` */
 	constructor(options: OAuthClientOptions) {
@@ -197,6 +203,7 @@ export class OAuthClient {
 			this.metadata = buildClientMetadata(metadata, this.keyset);
 		}
 		this.jwks = this.keyset?.publicJwks;
+		this.#rules = { allowHttp: options.allowHttp ?? false, clientId: this.metadata.client_id };
 
 		this.#sessions = stores.sessions;
 		this.#states = stores.states;
@@ -224,7 +231,7 @@ export class OAuthClient {
 		});
 		this.#refresher = new SessionRefresher({
 			sessions: this.#sessions,
-			allowHttp: this.#allowHttp,
+			rules: this.#rules,
 			// every refresh (and refused-token mark) runs under this lock: counted for close()
 			lock: (name, fn) => this.#work.run('refresh', () => this.#lock(name, fn)),
 			now,
@@ -568,6 +575,8 @@ export class OAuthClient {
 				dpopKey: stored.dpopKey,
 				authMethod: stored.authMethod,
 				tokenSet: toTokenSet(tokens, stored.issuer, identity.pds, sentAt),
+				// whose grant it is: another app on the same store (a misconfiguration) refuses it
+				clientId: this.metadata.client_id,
 			};
 			// under the lock: a refresh of an older session of this account must not overwrite it
 			let entered = false;
@@ -577,7 +586,14 @@ export class OAuthClient {
 				// then is not thrown, and the pauses between retried writes are not cut short)
 				signal?.throwIfAborted();
 				const read = await readBeforeReplacing(this.#sessions, did);
-				const previous = replacedSession(did, read?.value, this.#allowHttp);
+				if (storedByAnotherClient(read?.value, this.metadata.client_id)) {
+					// replacing it would sign the account out of the other app (and revoke its grant):
+					// this sign-in fails instead, its tokens revoked, until each app has its own store
+					throw new TypeError(
+						`the session store holds a session of ${did} stored by another client (client_id ${JSON.stringify(String((read!.value as StoredSession).clientId).slice(0, 256))}): give each client_id its own session store (a table, a key prefix)`,
+					);
+				}
+				const previous = replacedSession(did, read?.value, this.#rules);
 				// retried only over the value read just now (or none, as then)
 				await storeIssuedSession(
 					this.#sessions,
@@ -638,7 +654,7 @@ export class OAuthClient {
 		if (stored == null) {
 			throw new SessionNotFoundError(did);
 		}
-		let session = readStoredSession(did, stored, this.#allowHttp);
+		let session = readStoredSession(did, stored, this.#rules);
 
 		if (refresh === true) {
 			({ session } = await this.#refresher.refresh(did, undefined));
@@ -682,7 +698,7 @@ export class OAuthClient {
 		return this.#lock(sessionLockName(did), async () => {
 			const stored = await this.#sessions.get(did);
 			if (stored == null) throw new SessionNotFoundError(did);
-			const current = readStoredSession(did, stored, this.#allowHttp);
+			const current = readStoredSession(did, stored, this.#rules);
 			const kid = this.#removedKid(current);
 			if (kid === undefined) return current;
 			const error = new AuthMethodUnsatisfiableError(did, kid);
@@ -732,6 +748,8 @@ export class OAuthClient {
 				this.#keys.forget(held?.dpopKey);
 				return;
 			}
+			// another app's session (a store shared by two client_ids): not this client's to end
+			if (storedByAnotherClient(session, this.metadata.client_id)) session = undefined;
 			if (session !== undefined) {
 				// whether the server confirmed the grant's end, for the `deleted` event: a grant left
 				// alive there is worth knowing about, though the local session goes either way

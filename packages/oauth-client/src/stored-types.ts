@@ -58,6 +58,13 @@ export interface StoredSession {
 	authMethod: ClientAuthMethod;
 	/** the session's tokens, replaced on each refresh. */
 	tokenSet: TokenSet;
+	/**
+	 * the `client_id` of the client that signed it in. a client refuses a session of another
+	 * `client_id` (a session store shared by two apps: each needs its own) rather than use its
+	 * grant or end it. absent from sessions stored by earlier releases or converted from another
+	 * library, which every client takes as its own.
+	 */
+	clientId?: string | undefined;
 }
 
 /** what is stored per authorization attempt in the state store, keyed by the OAuth `state`. */

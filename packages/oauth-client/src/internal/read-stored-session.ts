@@ -6,12 +6,28 @@ import type { StoredSession } from '../stored-types.ts';
 const isObject = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null;
 
+/** what a client asks of the sessions it reads beyond their shape. */
+export interface StoredSessionRules {
+	/** the client's `allowHttp`: without it, the PDS (`aud`) and issuer must be `https:` URLs. */
+	allowHttp: boolean;
+	/** the client's `client_id`: a session stored by another is refused. */
+	clientId: string;
+}
+
+/** whether a stored value is a session of a client with another `client_id`. */
+export const storedByAnotherClient = (value: unknown, clientId: string): boolean =>
+	isObject(value) && value.clientId !== undefined && value.clientId !== clientId;
+
 // a URL the client may send a token to or over without `allowHttp`
 const HTTPS = /^https:\/\//i;
 
 /** what is wrong with a stored session, naming the field; undefined when it can be used. */
-const problemOf = (value: unknown, allowHttp: boolean): string | undefined => {
+const problemOf = (value: unknown, allowHttp: boolean, clientId: string): string | undefined => {
 	if (!isObject(value)) return 'it is not an object';
+	if (storedByAnotherClient(value, clientId)) {
+		// another app's grant: neither used nor ended here (its own client refreshes it)
+		return `it was stored by another client (client_id ${JSON.stringify(String(value.clientId).slice(0, 256))}): give each client_id its own session store`;
+	}
 	const { dpopKey, authMethod, tokenSet } = value;
 	if (!isObject(dpopKey) || typeof dpopKey.kty !== 'string') return 'dpopKey is not a JWK';
 	if (!isObject(authMethod)) return 'authMethod is not an object';
@@ -48,11 +64,15 @@ const problemOf = (value: unknown, allowHttp: boolean): string | undefined => {
  * a session read from the store, checked for what the client uses before anything is sent: a
  * malformed one would otherwise fail deep inside with a bare `TypeError`, or, with a bad
  * `authMethod`, be ended as if its key had left the keyset. without `allowHttp`, its PDS (`aud`) and
- * issuer must be `https:` URLs.
+ * issuer must be `https:` URLs; a session stored by a client of another `client_id` is refused.
  * @throws {UnreadableSessionError} naming the field; the session is kept
  */
-export const readStoredSession = (did: Did, value: StoredSession, allowHttp: boolean): StoredSession => {
-	const problem = problemOf(value, allowHttp);
+export const readStoredSession = (
+	did: Did,
+	value: StoredSession,
+	rules: StoredSessionRules,
+): StoredSession => {
+	const problem = problemOf(value, rules.allowHttp, rules.clientId);
 	if (problem !== undefined) throw new UnreadableSessionError(did, problem);
 	return value;
 };

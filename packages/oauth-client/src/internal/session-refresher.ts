@@ -18,7 +18,7 @@ import type { TokenResponse } from '../token-response.ts';
 import { isStale, toTokenSet } from '../token-set.ts';
 import type { OAuthTracer, RefreshTraceContext } from '../tracer.ts';
 import { type AuthorizationServerAgent, RefusedTokenResponseError } from './authorization-server-agent.ts';
-import { readStoredSession } from './read-stored-session.ts';
+import { readStoredSession, type StoredSessionRules } from './read-stored-session.ts';
 import type { CurrentIdentity } from './resolve-identity.ts';
 import { RetryAfterHolds } from './retry-after-holds.ts';
 import { sessionEndCause } from './session-end-cause.ts';
@@ -27,8 +27,8 @@ import { storedByAnother, storeIssuedSession } from './store-issued-session.ts';
 /** what a `SessionRefresher` needs from its client. */
 export interface SessionRefresherOptions {
 	sessions: SessionStore;
-	/** plain http allowed (the client's `allowHttp`): otherwise a stored session must name https URLs. */
-	allowHttp: boolean;
+	/** what the client asks of a stored session beyond its shape (see `readStoredSession`). */
+	rules: StoredSessionRules;
 	lock: LockFunction;
 	now: () => number;
 	/** the agent for a session's issuer, with its pinned key; throws `AuthMethodUnsatisfiableError`. */
@@ -171,7 +171,7 @@ export class SessionRefresher {
 		if (stored == null) {
 			throw new SessionNotFoundError(did);
 		}
-		const session = readStoredSession(did, stored, this.#options.allowHttp);
+		const session = readStoredSession(did, stored, this.#options.rules);
 		context.issuer = session.tokenSet.iss;
 		const { tokenSet } = session;
 		if (
@@ -216,7 +216,7 @@ export class SessionRefresher {
 				if (theirs !== undefined) {
 					let adopted: StoredSession;
 					try {
-						adopted = readStoredSession(did, theirs as StoredSession, this.#options.allowHttp);
+						adopted = readStoredSession(did, theirs as StoredSession, this.#options.rules);
 					} catch {
 						// not a session this client can use: this refresh's failure stands
 						throw err;
@@ -365,7 +365,7 @@ export class SessionRefresher {
 		const unmarked = async (): Promise<StoredSession | undefined> => {
 			const stored = await sessions.get(did);
 			if (stored == null) return undefined;
-			const session = readStoredSession(did, stored, this.#options.allowHttp);
+			const session = readStoredSession(did, stored, this.#options.rules);
 			const { tokenSet } = session;
 			if (tokenSet.access_token !== accessToken || tokenSet.refused_on_arrival === true) return undefined;
 			return session;
