@@ -16,12 +16,13 @@ describe('toLowS', () => {
 		}
 	});
 
-	it('replaces a high s by n − s, keeping r and leaving the input untouched', () => {
+	it('replaces a high s by n − s, keeping r and leaving the input untouched (a Buffer too)', () => {
 		for (const s of [ORDER / 2n + 1n, ORDER - 1n, ORDER - 0x100n]) {
-			const high = signature(r, s);
-			const copy = high.slice();
-			expect(toLowS(high)).toEqual(signature(r, ORDER - s));
-			expect(high).toEqual(copy);
+			for (const high of [signature(r, s), Buffer.from(signature(r, s))]) {
+				const copy = Uint8Array.from(high);
+				expect(Uint8Array.from(toLowS(high))).toEqual(signature(r, ORDER - s));
+				expect(Uint8Array.from(high)).toEqual(copy);
+			}
 		}
 	});
 });

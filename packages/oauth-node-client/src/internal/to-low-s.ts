@@ -12,7 +12,8 @@ export const toLowS = (signature: Uint8Array): Uint8Array => {
 	let s = 0n;
 	for (let i = 32; i < 64; i++) s = (s << 8n) | BigInt(signature[i]!);
 	if (s <= HALF_ORDER) return signature;
-	const low = signature.slice();
+	// a copy: a Buffer's slice() would be a view of the input
+	const low = new Uint8Array(signature);
 	let flipped = SECP256K1_ORDER - s;
 	for (let i = 63; i >= 32; i--) {
 		low[i] = Number(flipped & 0xffn);
