@@ -147,4 +147,33 @@ describe('OAuthClient.close(): a shutdown that loses no tokens', () => {
 		expect(server.stats.token.refresh_token).toBe(0);
 		expect(sessions.map.get(alice.did)!.tokenSet).toEqual(tokenSet);
 	});
+
+	it('waits for the state an aborted callback puts back, so that a reload can still complete it', async () => {
+		const { client, states } = await createTestClient(server);
+		const { url } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		const params = await server.authorize(url, { did: alice.did });
+		// the state store takes its time, and the visitor leaves meanwhile
+		const take = states.take!.bind(states);
+		let goOn = (): void => {};
+		// a store whose take is async (the Store interface allows either)
+		states.take = ((key: string) =>
+			new Promise((resolve) => {
+				goOn = () => resolve(take(key));
+			})) as unknown as NonNullable<typeof states.take>;
+		const controller = new AbortController();
+		const calling = client.callback(params, { signal: controller.signal }).catch((err: unknown) => err);
+		await new Promise((resolve) => setTimeout(resolve, 10));
+		controller.abort(new Error('visitor left'));
+		await calling;
+
+		let statesAtClose = -1;
+		const closing = client.close().then(() => {
+			statesAtClose = states.map.size;
+		});
+		expect(await settledSoon(closing)).toBe(false);
+		goOn();
+		await closing;
+		// the state was back before the app could close the store
+		expect(statesAtClose).toBe(1);
+	});
 });

@@ -484,13 +484,16 @@ export class OAuthClient {
 			// the caller left while the store took its time: a state taken after that goes back, so
 			// the same callback (a reload) can still complete
 			if (signal?.aborted) {
-				taking
-					.then((late) => {
-						if (late === undefined) return;
-						const { expiresAt } = readStoredState(late);
-						return this.#states.set(stateId, late, { expiresAt });
-					})
-					.catch(() => {});
+				// counted for close(): the stores must stay open until it is back
+				this.#work.track(
+					taking
+						.then((late) => {
+							if (late === undefined) return;
+							const { expiresAt } = readStoredState(late);
+							return this.#states.set(stateId, late, { expiresAt });
+						})
+						.catch(() => {}),
+				);
 			}
 			throw err;
 		}

@@ -22,12 +22,24 @@ export class InFlightWork {
 		} catch (err) {
 			return Promise.reject(err);
 		}
-		this.#running.add(running);
-		const settled = () => {
-			this.#running.delete(running);
-		};
-		running.then(settled, settled);
+		this.#count(running);
 		return running;
+	}
+
+	/**
+	 * counts `promise`, work that counted work left running after it settled (a state put back in
+	 * the background); never refused, since the work that started it was not.
+	 */
+	track(promise: Promise<unknown>): void {
+		this.#count(promise);
+	}
+
+	#count(promise: Promise<unknown>): void {
+		this.#running.add(promise);
+		const settled = () => {
+			this.#running.delete(promise);
+		};
+		promise.then(settled, settled);
 	}
 
 	/** refuses new work from now on, and resolves once the work under way has settled. */
@@ -37,7 +49,7 @@ export class InFlightWork {
 	}
 
 	async #drain(): Promise<void> {
-		// nothing is added once closing: the work under way now is all there is to wait for
-		await Promise.allSettled([...this.#running]);
+		// until none is left: work under way may leave more behind it (see `track`)
+		while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
 	}
 }
