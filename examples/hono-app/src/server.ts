@@ -11,15 +11,23 @@ try {
 	loadEnvFiles(appDir);
 	const running = await startServer(readServerConfig(process.env));
 
+	let stopping = false;
 	const stop = (signal: NodeJS.Signals): void => {
+		// a second signal (Ctrl-C twice, a supervisor's SIGINT then SIGTERM) must not cut short the
+		// first shutdown: a refresh whose tokens are on their way to the store would be lost
+		if (stopping) {
+			console.log(`${signal}: already shutting down`);
+			return;
+		}
+		stopping = true;
 		console.log(`${signal}: shutting down`);
 		running.close().then(
 			() => process.exit(0),
 			() => process.exit(1),
 		);
 	};
-	process.once('SIGINT', stop);
-	process.once('SIGTERM', stop);
+	process.on('SIGINT', stop);
+	process.on('SIGTERM', stop);
 } catch (error) {
 	// a configuration mistake: say what, without a stack trace
 	console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);

@@ -13,6 +13,7 @@ import {
 	DEFAULT_PORT,
 	normalizePublicUrl,
 } from './create-oauth-client.ts';
+import { gracefulClose } from './graceful-close.ts';
 import { APP_SESSIONS_TABLE, openPostgresBackend, SESSIONS_TABLE, STATES_TABLE } from './postgres-backend.ts';
 
 /** options for `startServer`: the client's, plus where to listen and how to sign cookies. */
@@ -100,13 +101,15 @@ export const startServer = async (given: StartServerOptions = {}): Promise<Runni
 		(given.log ?? console.log)(
 			`store: PostgreSQL (tables ${SESSIONS_TABLE}, ${STATES_TABLE}, ${APP_SESSIONS_TABLE}), with its refresh lock`,
 		);
+		let closing: Promise<void> | undefined;
 		return {
 			...running,
-			close: async () => {
-				// the OAuth work under way is stored before the pools end (see close() below)
-				await running.close();
-				await backend.close();
-			},
+			// the OAuth work under way is stored before the pools end (see close() below); once
+			close: () =>
+				(closing ??= (async () => {
+					await running.close();
+					await backend.close();
+				})()),
 		};
 	} catch (error) {
 		await backend?.close();
@@ -161,23 +164,18 @@ const listen = async (options: StartServerOptions): Promise<RunningServer> => {
 		listening.once('error', reject);
 	});
 
-	const close = async (): Promise<void> => {
-		// no new connections; requests under way get a grace to finish, then are cut off
-		const closed = new Promise<void>((resolve, reject) =>
-			server.close((error) => (error ? reject(error) : resolve())),
-		);
-		server.closeIdleConnections();
-		const cutOff = setTimeout(() => server.closeAllConnections(), options.shutdownGrace ?? SHUTDOWN_GRACE_MS);
-		try {
-			await closed;
-		} finally {
-			clearTimeout(cutOff);
-		}
-		// then the OAuth work still under way (a refresh, a sign-in's callback), which a request cut
-		// off does not stop, stores its tokens; the stores may be closed only after that, or a
-		// refresh token spent at the server has no successor stored and the user is signed out
-		await oauth?.close();
-	};
+	const stopServer = gracefulClose(server);
+	let closing: Promise<void> | undefined;
+	// once: a second signal (SIGINT then SIGTERM) waits for the same shutdown
+	const close = (): Promise<void> =>
+		(closing ??= (async () => {
+			// no new connections or requests; those under way get a grace to finish, then are cut off
+			await stopServer(options.shutdownGrace ?? SHUTDOWN_GRACE_MS);
+			// then the OAuth work still under way (a refresh, a sign-in's callback), which a request
+			// cut off does not stop, stores its tokens; the stores may be closed only after that, or
+			// a refresh token spent at the server has no successor stored and the user is signed out
+			await oauth?.close();
+		})());
 
 	const { port } = server.address() as AddressInfo;
 	const listenUrl = `http://${formatHost(hostname)}:${port}`;
