@@ -173,12 +173,25 @@ export class SessionNotFoundError extends Error {
 	override name = 'SessionNotFoundError';
 	/** stable code: `ERR_SESSION_NOT_FOUND`. */
 	readonly code = 'ERR_SESSION_NOT_FOUND' as const;
+	/**
+	 * when the store holds a session of this account that a client of another `client_id` stored
+	 * (two apps on one store, or this app before its `client_id` moved): that client's `client_id`.
+	 * the session is left as it is; a sign-in here replaces it.
+	 */
+	readonly storedBy: string | undefined;
 
 	constructor(
 		/** the account asked for. */
 		readonly did: Did,
+		/** the `client_id` of the client whose session the store holds instead, if any. */
+		storedBy?: string,
 	) {
-		super(`no OAuth session for ${did}`);
+		super(
+			storedBy === undefined
+				? `no OAuth session for ${did}`
+				: `no OAuth session for ${did} of this client: the session store holds one of another client (client_id ${JSON.stringify(storedBy.slice(0, 256))}); each client_id needs its own session store`,
+		);
+		this.storedBy = storedBy;
 	}
 }
 

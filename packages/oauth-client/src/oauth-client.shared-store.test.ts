@@ -1,11 +1,13 @@
 import type { Did } from '@atcute/lexicons';
 import { describe, expect, it } from 'vitest';
 
-import { UnreadableSessionError } from './errors.ts';
+import { SessionNotFoundError } from './errors.ts';
+import { OAuthClient } from './oauth-client.ts';
 import type { OAuthClientOptions } from './oauth-client-options.ts';
-import type { StoredSession } from './stored-types.ts';
+import type { StoredSession, StoredState } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
 import {
+	actorResolverFor,
 	CLIENT_ID,
 	createTestClient,
 	signIn,
@@ -13,18 +15,21 @@ import {
 	useTestServer,
 } from './test-utils/setup.ts';
 
-/** the test client's metadata under another `client_id`: a second app. */
+const OTHER_CLIENT_ID = 'https://other.example.com/oauth-client-metadata.json';
+
+/** the test client's metadata under another `client_id`: a second app, or this one moved. */
 const otherApp = (): Partial<OAuthClientOptions> => ({
 	metadata: {
-		client_id: 'https://other.example.com/oauth-client-metadata.json',
+		client_id: OTHER_CLIENT_ID,
 		redirect_uris: ['https://other.example.com/oauth/callback'],
 		scope: ['atproto', 'transition:generic'],
 	},
 });
 
-// each client_id needs its own session store: sessions are keyed by DID alone. two apps on one
-// store by mistake must not use, end or replace each other's sessions
-describe('a session store shared by two client_ids (a misconfiguration)', () => {
+// each client_id needs its own session store: sessions are keyed by DID alone. a client of
+// another client_id (two apps on one store by mistake, or this app after its client_id moved)
+// finds no session of its own there: it neither uses nor ends the one stored
+describe('a session stored by a client of another client_id (a shared store, or a client_id that moved)', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
 
@@ -32,7 +37,7 @@ describe('a session store shared by two client_ids (a misconfiguration)', () => 
 		({ server, alice } = env);
 	});
 
-	it("stores the client_id with the session, and refuses another app's session without using or ending it", async () => {
+	it('is no session of this client: not used, refreshed or ended, and left as it is by a sign-out', async () => {
 		const sessions = new MapStore<StoredSession>();
 		// both apps with a key named "main", as the READMEs name it
 		const ours = await createTestClient(server, { sessions });
@@ -44,43 +49,35 @@ describe('a session store shared by two client_ids (a misconfiguration)', () => 
 
 		for (const refresh of ['auto', true] as const) {
 			const error = await other.client.restore(alice.did, { refresh }).catch((err: unknown) => err);
-			expect(error).toBeInstanceOf(UnreadableSessionError);
-			expect((error as UnreadableSessionError).problem).toBe(
-				`it was stored by another client (client_id "${CLIENT_ID}"): give each client_id its own session store`,
+			expect(error).toBeInstanceOf(SessionNotFoundError);
+			expect(error).toMatchObject({ did: alice.did, storedBy: CLIENT_ID });
+			expect((error as Error).message).toBe(
+				`no OAuth session for ${alice.did} of this client: the session store holds one of another client (client_id "${CLIENT_ID}"); each client_id needs its own session store`,
 			);
 		}
-		// a sign-out there leaves it alone
 		await other.client.revoke(alice.did);
 		expect(server.stats.resource).toBe(resource);
 		expect(server.stats.token.refresh_token).toBe(0);
 		expect(server.stats.revoke).toBe(0);
 		expect(sessions.map.get(alice.did)).toBe(stored);
-		// the app that stored it goes on
+		// the client that stored it goes on
 		const session = await ours.client.restore(alice.did, { refresh: true });
 		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
 	});
 
-	it("fails the other app's sign-in of the same account rather than replace the session (its tokens revoked)", async () => {
+	it("is replaced by this client's sign-in of the account, without a revocation it could not make", async () => {
 		const sessions = new MapStore<StoredSession>();
 		const ours = await createTestClient(server, { sessions });
-		// the server keeps earlier tests' grants: this test's come after them
-		const earlier = server.sessions(alice.did).length;
 		await signIn(server, ours.client, alice.did);
-		const stored = sessions.map.get(alice.did)!;
 		const other = await createTestClient(server, { sessions, ...otherApp() });
+		const revocations = server.stats.revoke;
 
-		const error = await signIn(server, other.client, alice.did).catch((err: unknown) => err);
-		expect(error).toBeInstanceOf(TypeError);
-		expect((error as Error).message).toBe(
-			`the session store holds a session of ${alice.did} stored by another client (client_id "${CLIENT_ID}"): give each client_id its own session store (a table, a key prefix)`,
-		);
-		expect(sessions.map.get(alice.did)).toBe(stored);
-		// the other app's grant ended at once; ours lives
-		const grants = server.sessions(alice.did).slice(earlier);
-		expect(grants.map(({ active }) => active)).toEqual([true, false]);
-		expect(
-			(await (await ours.client.restore(alice.did)).handle('/xrpc/com.atproto.server.getSession')).status,
-		).toBe(200);
+		const { session } = await signIn(server, other.client, alice.did);
+		expect(sessions.map.get(alice.did)!.clientId).toBe(OTHER_CLIENT_ID);
+		expect(server.stats.revoke).toBe(revocations);
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+		// and now the first client finds none of its own
+		await expect(ours.client.restore(alice.did)).rejects.toMatchObject({ storedBy: OTHER_CLIENT_ID });
 	});
 
 	it('takes a session stored without a client_id (earlier releases, converted ones) as its own', async () => {
@@ -93,5 +90,28 @@ describe('a session store shared by two client_ids (a misconfiguration)', () => 
 		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
 		// its refresh keeps it as it was: no client_id is added behind the app's back
 		expect(sessions.map.get(alice.did)!.clientId).toBeUndefined();
+	});
+
+	it('counts every loopback client as one: a development app restarted on another port keeps its sessions', async () => {
+		const sessions = new MapStore<StoredSession>();
+		const loopback = (port: number) =>
+			new OAuthClient({
+				metadata: {
+					redirect_uris: [`http://127.0.0.1:${port}/callback`],
+					scope: 'atproto transition:generic',
+				},
+				stores: { sessions, states: new MapStore<StoredState>() },
+				actorResolver: actorResolverFor(server),
+				allowHttp: true,
+			});
+		const before = loopback(8080);
+		const { url } = await before.authorize({ target: { type: 'account', identifier: alice.did } });
+		await before.callback(await server.authorize(url, { did: alice.did }));
+		expect(sessions.map.get(alice.did)!.clientId).toBe(before.metadata.client_id);
+
+		const after = loopback(8081);
+		expect(after.metadata.client_id).not.toBe(before.metadata.client_id);
+		const session = await after.restore(alice.did);
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
 	});
 });

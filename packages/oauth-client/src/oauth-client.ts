@@ -40,11 +40,7 @@ import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { InFlightWork } from './internal/in-flight-work.ts';
 import { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { createPkce } from './internal/pkce.ts';
-import {
-	readStoredSession,
-	type StoredSessionRules,
-	storedByAnotherClient,
-} from './internal/read-stored-session.ts';
+import { otherClientOf, readStoredSession, type StoredSessionRules } from './internal/read-stored-session.ts';
 import { readStoredState } from './internal/read-stored-state.ts';
 import { RefreshDeferrals } from './internal/refresh-deferrals.ts';
 import { requestedScope } from './internal/requested-scope.ts';
@@ -589,13 +585,8 @@ export class OAuthClient {
 				// then is not thrown, and the pauses between retried writes are not cut short)
 				signal?.throwIfAborted();
 				const read = await readBeforeReplacing(this.#sessions, did);
-				if (storedByAnotherClient(read?.value, this.metadata.client_id)) {
-					// replacing it would sign the account out of the other app (and revoke its grant):
-					// this sign-in fails instead, its tokens revoked, until each app has its own store
-					throw new TypeError(
-						`the session store holds a session of ${did} stored by another client (client_id ${JSON.stringify(String((read!.value as StoredSession).clientId).slice(0, 256))}): give each client_id its own session store (a table, a key prefix)`,
-					);
-				}
+				// another client's session of this account (see readStoredSession) is replaced, not
+				// revoked: its tokens were not issued to this client, which cannot revoke them
 				const previous = replacedSession(did, read?.value, this.#rules);
 				// retried only over the value read just now (or none, as then)
 				await storeIssuedSession(
@@ -752,7 +743,7 @@ export class OAuthClient {
 				return;
 			}
 			// another app's session (a store shared by two client_ids): not this client's to end
-			if (storedByAnotherClient(session, this.metadata.client_id)) session = undefined;
+			if (otherClientOf(session, this.metadata.client_id) !== undefined) session = undefined;
 			if (session !== undefined) {
 				// whether the server confirmed the grant's end, for the `deleted` event: a grant left
 				// alive there is worth knowing about, though the local session goes either way

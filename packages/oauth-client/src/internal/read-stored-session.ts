@@ -1,6 +1,7 @@
 import type { Did } from '@atcute/lexicons';
 
-import { UnreadableSessionError } from '../errors.ts';
+import { isLoopbackClientId } from '../client-metadata.ts';
+import { SessionNotFoundError, UnreadableSessionError } from '../errors.ts';
 import type { StoredSession } from '../stored-types.ts';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -14,20 +15,24 @@ export interface StoredSessionRules {
 	clientId: string;
 }
 
-/** whether a stored value is a session of a client with another `client_id`. */
-export const storedByAnotherClient = (value: unknown, clientId: string): boolean =>
-	isObject(value) && value.clientId !== undefined && value.clientId !== clientId;
+/**
+ * the `client_id` a stored value was stored by when that is another client than `clientId`,
+ * else undefined (ours, or stored without one). loopback clients are one client whatever their
+ * `client_id`'s query (its redirect URI's port, its scope): a development app restarted on
+ * another port keeps its sessions, as it did.
+ */
+export const otherClientOf = (value: unknown, clientId: string): string | undefined => {
+	if (!isObject(value) || value.clientId === undefined || value.clientId === clientId) return undefined;
+	const stored = String(value.clientId);
+	return isLoopbackClientId(stored) && isLoopbackClientId(clientId) ? undefined : stored;
+};
 
 // a URL the client may send a token to or over without `allowHttp`
 const HTTPS = /^https:\/\//i;
 
 /** what is wrong with a stored session, naming the field; undefined when it can be used. */
-const problemOf = (value: unknown, allowHttp: boolean, clientId: string): string | undefined => {
+const problemOf = (value: unknown, allowHttp: boolean): string | undefined => {
 	if (!isObject(value)) return 'it is not an object';
-	if (storedByAnotherClient(value, clientId)) {
-		// another app's grant: neither used nor ended here (its own client refreshes it)
-		return `it was stored by another client (client_id ${JSON.stringify(String(value.clientId).slice(0, 256))}): give each client_id its own session store`;
-	}
 	const { dpopKey, authMethod, tokenSet } = value;
 	if (!isObject(dpopKey) || typeof dpopKey.kty !== 'string') return 'dpopKey is not a JWK';
 	if (!isObject(authMethod)) return 'authMethod is not an object';
@@ -64,7 +69,8 @@ const problemOf = (value: unknown, allowHttp: boolean, clientId: string): string
  * a session read from the store, checked for what the client uses before anything is sent: a
  * malformed one would otherwise fail deep inside with a bare `TypeError`, or, with a bad
  * `authMethod`, be ended as if its key had left the keyset. without `allowHttp`, its PDS (`aud`) and
- * issuer must be `https:` URLs; a session stored by a client of another `client_id` is refused.
+ * issuer must be `https:` URLs.
+ * @throws {SessionNotFoundError} for a session a client of another `client_id` stored (`storedBy`)
  * @throws {UnreadableSessionError} naming the field; the session is kept
  */
 export const readStoredSession = (
@@ -72,7 +78,11 @@ export const readStoredSession = (
 	value: StoredSession,
 	rules: StoredSessionRules,
 ): StoredSession => {
-	const problem = problemOf(value, rules.allowHttp, rules.clientId);
+	// another app's grant (or this app's under a client_id it left): none of this client's. it is
+	// neither used (its tokens were not issued to us) nor ended here
+	const storedBy = otherClientOf(value, rules.clientId);
+	if (storedBy !== undefined) throw new SessionNotFoundError(did, storedBy);
+	const problem = problemOf(value, rules.allowHttp);
 	if (problem !== undefined) throw new UnreadableSessionError(did, problem);
 	return value;
 };
