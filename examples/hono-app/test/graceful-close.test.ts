@@ -1,9 +1,20 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { connect as connectTls } from 'node:tls';
+import { createTestTls, type TestTls } from '@atcute-oauth/test-oauth-server';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { gracefulClose } from '../src/graceful-close.ts';
+
+/** `server` listening on 127.0.0.1. */
+const listening = async (server: Server): Promise<{ server: Server; port: number }> => {
+	server.listen(0, '127.0.0.1');
+	await once(server, 'listening');
+	return { server, port: (server.address() as { port: number }).port };
+};
 
 /** a server whose answers take `delayMs`, listening on 127.0.0.1. */
 const slowServer = async (delayMs: number): Promise<{ server: Server; port: number }> => {
@@ -15,10 +26,11 @@ const slowServer = async (delayMs: number): Promise<{ server: Server; port: numb
 	return { server, port: (server.address() as { port: number }).port };
 };
 
-/** a kept-alive connection that sends GETs and collects what comes back. */
-const keptAlive = async (port: number) => {
-	const socket: Socket = connect(port, '127.0.0.1');
-	await once(socket, 'connect');
+/** a kept-alive connection that sends GETs and collects what comes back (over TLS with `ca`). */
+const keptAlive = async (port: number, ca?: string) => {
+	const socket: Socket =
+		ca === undefined ? connect(port, '127.0.0.1') : connectTls({ port, host: '127.0.0.1', ca });
+	await once(socket, ca === undefined ? 'connect' : 'secureConnect');
 	let received = '';
 	socket.on('data', (chunk: Buffer) => {
 		received += chunk.toString('latin1');
@@ -89,5 +101,90 @@ describe('gracefulClose', () => {
 		await stop(200);
 		await busy.closed;
 		expect(busy.received()).toBe('');
+	});
+
+	it('answers every pipelined request under way, and only then closes the connection', async () => {
+		let handled = 0;
+		const { server, port } = await listening(
+			createServer((_request, response) => {
+				handled += 1;
+				setTimeout(() => response.end(`done${handled}`), 100);
+			}),
+		);
+		open = server;
+		const stop = gracefulClose(server);
+		const client = await keptAlive(port);
+		client.send();
+		client.send();
+		client.send();
+		await expect.poll(() => handled).toBe(3);
+		await stop(10_000);
+		await client.closed;
+		expect(client.received().match(/HTTP\/1\.1 200 OK/g)).toHaveLength(3);
+	});
+
+	it('ends a connection whose answer was already streaming at the stop once it is done', async () => {
+		const { server, port } = await listening(
+			createServer((_request, response) => {
+				response.write('part ');
+				setTimeout(() => response.end('end'), 150);
+			}),
+		);
+		open = server;
+		const stop = gracefulClose(server);
+		const client = await keptAlive(port);
+		client.send();
+		await expect.poll(() => client.received()).toContain('part');
+		const started = performance.now();
+		await stop(10_000);
+		await client.closed;
+		expect(performance.now() - started).toBeLessThan(5_000);
+		expect(client.received().match(/HTTP\/1\.1 200 OK/g)).toHaveLength(1);
+	});
+
+	it('lets a request that is still arriving at the stop finish, and answers it', async () => {
+		const { server, port } = await slowServer(10);
+		open = server;
+		const stop = gracefulClose(server);
+		const client = await keptAlive(port);
+		client.socket.write('GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n');
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		const stopping = stop(10_000);
+		client.socket.write('\r\n');
+		await stopping;
+		await client.closed;
+		expect(client.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*done$/);
+	});
+
+	describe('over TLS (node:https)', () => {
+		let tls: TestTls;
+		let ca: string;
+		beforeAll(async () => {
+			tls = await createTestTls();
+			ca = await readFile(tls.caPath, 'utf8');
+		});
+		afterAll(() => tls.remove());
+
+		it('answers a request under way with Connection: close rather than cut it, and closes a connection that sent nothing', async () => {
+			const handler: RequestListener = (_request, response) => {
+				setTimeout(() => response.end('done'), 200);
+			};
+			const { server, port } = await listening(
+				createHttpsServer({ key: tls.key, cert: tls.cert }, handler) as unknown as Server,
+			);
+			open = server;
+			const stop = gracefulClose(server);
+			const busy = await keptAlive(port, ca);
+			const idle = await keptAlive(port, ca);
+			busy.send();
+			await new Promise((resolve) => setTimeout(resolve, 50));
+			const started = performance.now();
+			await stop(10_000);
+			await busy.closed;
+			await idle.closed;
+			expect(busy.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+			expect(busy.received().toLowerCase()).toContain('connection: close');
+			expect(performance.now() - started).toBeLessThan(5_000);
+		});
 	});
 });
