@@ -281,6 +281,8 @@ const makeStubbed = (Base, sessions) =>
 		stores: { sessions, states: new MemoryStore() },
 		actorResolver: { resolve: async () => ({ did, handle: 'alice.test', pds: server.pdsUrl }) },
 		fetch: instant,
+		// the test server's PDS is plain http, as for the clients above
+		allowHttp: true,
 	});
 const stubWeb = new Client({ handler: await makeStubbed(WebCryptoOAuthClient, storeWith()).restore(did) });
 const stubNode = new Client({ handler: await makeStubbed(OAuthClient, storeWith()).restore(did) });
