@@ -4,27 +4,37 @@ import type { Socket } from 'node:net';
 /**
  * sets up a graceful stop of `server` (node:http or node:https), to call once it listens; returns
  * the stop. from the stop on, no connection takes a new request:
- * - one that never sent a byte is closed at once (Node's `closeIdleConnections` leaves it open);
- *   one idle after an answer, by `closeIdleConnections`; one whose request is still arriving is
- *   left to finish it;
- * - one with requests under way answers them all (pipelined ones too), the last with
- *   `Connection: close` when its head is not sent yet, and is ended after it: a client on a
+ * - one that never sent a byte is closed at once (Node's `closeIdleConnections` leaves it open),
+ *   as is a TLS connection whose handshake ends after the stop; one idle after an answer, by
+ *   `closeIdleConnections`; one whose request is still arriving is left to finish it;
+ * - every request answered from the stop on (pipelined ones too) gets `Connection: close` when
+ *   its head is not sent yet, and its connection is ended after its last answer: a client on a
  *   kept-alive connection (a browser, a reverse proxy's pool) would otherwise go on sending
  *   requests on it, each started anew, until the grace ran out.
- * the stop resolves once the requests under way have been answered, or after `graceMs`, when the
- * connections still open are cut.
+ * the stop resolves once the requests under way have been answered, or after `graceMs`, when every
+ * connection still open (one still in its TLS handshake included) is cut.
  */
 export const gracefulClose = (server: Server): ((graceMs: number) => Promise<void>) => {
-	/** each open connection (the TLS socket on https, which is each request's `socket`), with its answers under way. */
+	/** each TCP connection, the ones in a TLS handshake included (which the server does not count). */
+	const sockets = new Set<Socket>();
+	/** each connection requests come on (the TLS socket on https), with its answers under way. */
 	const connections = new Map<Socket, ServerResponse[]>();
 	let stopping = false;
+	server.on('connection', (socket: Socket) => {
+		sockets.add(socket);
+		socket.once('close', () => sockets.delete(socket));
+	});
 	// node:https reports the TCP socket as 'connection' and the TLS one over it as 'secureConnection'
 	const secure = 'setSecureContext' in server;
 	server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => {
+		// a handshake ended after the stop: no request is taken on it
+		if (stopping) return void socket.destroy();
 		connections.set(socket, []);
 		socket.once('close', () => connections.delete(socket));
 	});
 	server.on('request', (request, response: ServerResponse) => {
+		// a request that was still arriving at the stop, or pipelined behind one under way
+		if (stopping) response.setHeader('connection', 'close');
 		const socket = request.socket;
 		const underWay = connections.get(socket);
 		if (underWay === undefined) return;
@@ -49,7 +59,10 @@ export const gracefulClose = (server: Server): ((graceMs: number) => Promise<voi
 				last.setHeader('connection', 'close');
 			}
 		}
-		const cutOff = setTimeout(() => server.closeAllConnections(), graceMs);
+		const cutOff = setTimeout(() => {
+			server.closeAllConnections();
+			for (const socket of sockets) socket.destroy();
+		}, graceMs);
 		try {
 			await closed;
 		} finally {

@@ -154,6 +154,8 @@ describe('gracefulClose', () => {
 		await stopping;
 		await client.closed;
 		expect(client.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*done$/);
+		// told so: a client that trusted a kept-alive answer would send its next request for nothing
+		expect(client.received().toLowerCase()).toContain('connection: close');
 	});
 
 	describe('over TLS (node:https)', () => {
@@ -185,6 +187,43 @@ describe('gracefulClose', () => {
 			expect(busy.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
 			expect(busy.received().toLowerCase()).toContain('connection: close');
 			expect(performance.now() - started).toBeLessThan(5_000);
+		});
+
+		const httpsServer = () =>
+			listening(
+				createHttpsServer({ key: tls.key, cert: tls.cert }, (_request, response) => {
+					response.end('done');
+				}) as unknown as Server,
+			);
+
+		it('cuts a connection stuck in its TLS handshake when the grace runs out (Node would wait 120 s)', async () => {
+			const { server, port } = await httpsServer();
+			open = server;
+			const stop = gracefulClose(server);
+			// a client that connects and never says hello
+			const stuck = connect(port, '127.0.0.1');
+			await once(stuck, 'connect');
+			const started = performance.now();
+			await stop(300);
+			expect(performance.now() - started).toBeLessThan(3_000);
+			stuck.destroy();
+		});
+
+		it('closes at once a connection whose handshake ends after the stop', async () => {
+			const { server, port } = await httpsServer();
+			open = server;
+			const stop = gracefulClose(server);
+			const raw = connect(port, '127.0.0.1');
+			await once(raw, 'connect');
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			const started = performance.now();
+			const stopping = stop(10_000);
+			// a browser's preconnect, its handshake done after the stop, no request sent
+			const late = connectTls({ socket: raw, ca, servername: 'localhost' });
+			late.on('error', () => {});
+			await stopping;
+			expect(performance.now() - started).toBeLessThan(5_000);
+			late.destroy();
 		});
 	});
 });

@@ -574,7 +574,7 @@ export class OAuthClient {
 				dpopKey: stored.dpopKey,
 				authMethod: stored.authMethod,
 				tokenSet: toTokenSet(tokens, stored.issuer, identity.pds, sentAt),
-				// whose grant it is: another app on the same store (a misconfiguration) refuses it
+				// whose grant it is: a client of another client_id on the same store reads it as none
 				clientId: this.metadata.client_id,
 			};
 			// under the lock: a refresh of an older session of this account must not overwrite it

@@ -59,10 +59,12 @@ export interface StoredSession {
 	/** the session's tokens, replaced on each refresh. */
 	tokenSet: TokenSet;
 	/**
-	 * the `client_id` of the client that signed it in. a client refuses a session of another
-	 * `client_id` (a session store shared by two apps: each needs its own) rather than use its
-	 * grant or end it. absent from sessions stored by earlier releases or converted from another
-	 * library, which every client takes as its own.
+	 * the `client_id` of the client that signed it in. a client of another `client_id` (a session
+	 * store shared by two apps, each needing its own; or this app before its `client_id` moved)
+	 * reads it as none of its own (`SessionNotFoundError` with `storedBy`), neither using its
+	 * grant nor ending it; a sign-in there replaces it. loopback clients count as one. absent from
+	 * sessions stored by earlier releases or converted from another library, which every client
+	 * takes as its own.
 	 */
 	clientId?: string | undefined;
 }
