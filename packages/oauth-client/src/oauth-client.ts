@@ -199,7 +199,6 @@ export class OAuthClient {
 			this.metadata = buildClientMetadata(metadata, this.keyset);
 		}
 		this.jwks = this.keyset?.publicJwks;
-		this.#rules = { allowHttp: options.allowHttp ?? false, clientId: this.metadata.client_id };
 
 		this.#sessions = stores.sessions;
 		this.#states = stores.states;
@@ -210,6 +209,7 @@ export class OAuthClient {
 		this.#createSigner = options.createSigner;
 		this.#tracer = tracer;
 		this.#allowHttp = options.allowHttp ?? false;
+		this.#rules = { allowHttp: this.#allowHttp, clientId: this.metadata.client_id };
 		this.#discovery = new OAuthDiscovery({ fetch, allowHttp: this.#allowHttp, timeout });
 		this.#keys = new DpopKeyCache(options.createSigner);
 		const nonces = stores.dpopNonces ?? new MemoryDpopNonceCache();

@@ -11,7 +11,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 export interface StoredSessionRules {
 	/** the client's `allowHttp`: without it, the PDS (`aud`) and issuer must be `https:` URLs. */
 	allowHttp: boolean;
-	/** the client's `client_id`: a session stored by another is refused. */
+	/** the client's `client_id`: a session another client stored reads as none (`otherClientOf`). */
 	clientId: string;
 }
 
