@@ -1,4 +1,4 @@
-import { deflateRawSync, deflateSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -186,5 +186,56 @@ describe('createNodeFetch: a body that stalls past inactivityTimeout', () => {
 		expect(error).toBeInstanceOf(TypeError);
 		expect(error.message).toBe('terminated');
 		expect(error.cause.message).toBe('no data for 100 ms');
+	});
+});
+
+describe('createNodeFetch: a Content-Encoding list read as fetch reads it', () => {
+	const text = 'an encoded answer';
+	/** `text` gzipped `times` times. */
+	const gzipped = (times: number) => {
+		let body = Buffer.from(text);
+		for (let i = 0; i < times; i++) body = gzipSync(body);
+		return body;
+	};
+	// each list, and the body sent under it
+	const LISTS: Record<string, Buffer> = {
+		gzip: gzipped(1),
+		' GZIP ': gzipped(1),
+		'gzip, gzip, gzip, gzip, gzip': gzipped(5),
+		// a coding fetch does not decode among them: the body as it came
+		'gzip, identity': gzipped(1),
+		'identity, gzip': gzipped(1),
+		'gzip,': gzipped(1),
+		'gzip, , gzip': gzipped(2),
+		// (not zstd, which Node 24's fetch decodes and Node 20's does not)
+		'gzip, br2': gzipped(1),
+		identity: Buffer.from(text),
+		'': Buffer.from(text),
+		// more than five: the fetch fails
+		'gzip, gzip, gzip, gzip, gzip, gzip': gzipped(6),
+	};
+	let server: LoopbackServer;
+	beforeAll(async () => {
+		server = await startHttpServer((request, response) => {
+			const list = decodeURIComponent(request.url!.slice(1));
+			response.writeHead(200, { 'content-encoding': list }).end(LISTS[list]);
+		});
+	});
+	afterAll(() => server.close());
+
+	/** what a fetch made of the answer: its body, or the cause of its failure. */
+	const outcome = async (fetcher: typeof fetch, list: string) => {
+		try {
+			const response = await fetcher(`${server.origin}/${encodeURIComponent(list)}`);
+			return Buffer.from(await response.arrayBuffer()).toString('base64');
+		} catch (error) {
+			return `failed: ${((error as Error).cause as Error | undefined)?.message}`;
+		}
+	};
+
+	it.each(Object.keys(LISTS))('%j: as the global fetch', async (list) => {
+		const ours = await outcome(local, list);
+		expect(ours).toBe(await outcome(globalThis.fetch, list));
+		if (list.split(',').length > 5) expect(ours).toMatch(/^failed: too many content-encodings/);
 	});
 });

@@ -53,18 +53,21 @@ const NO_CODINGS: readonly string[] = [];
 
 /**
  * the codings of a `Content-Encoding` list (two headers arrive joined by node) to take off, in
- * the order they were applied. none, and the body as it came, when a coding is one fetch does not
- * decode, or when there are more than `MAX_CODINGS`.
+ * the order they were applied, as fetch reads the list: none, and the body as it came, when one
+ * of them is a coding fetch does not decode (`identity`, or an empty one between two commas, among
+ * them).
+ * @throws {RangeError} for more than `MAX_CODINGS`, which fail the fetch as they fail Node's
  */
 const codingsOf = (encoding: string | undefined): readonly string[] => {
 	// most bodies: nothing to decode
-	if (encoding === undefined) return NO_CODINGS;
-	const codings = encoding
-		.split(',')
-		.map((coding) => coding.trim().toLowerCase())
-		.filter((coding) => coding !== '' && coding !== 'identity');
-	if (codings.length > MAX_CODINGS || !codings.every((coding) => DECODABLE.has(coding))) return NO_CODINGS;
-	return codings;
+	if (encoding === undefined || encoding === '') return NO_CODINGS;
+	const codings = encoding.split(',').map((coding) => coding.trim().toLowerCase());
+	if (codings.length > MAX_CODINGS) {
+		throw new RangeError(
+			`too many content-encodings in response: ${codings.length}, maximum allowed is ${MAX_CODINGS}`,
+		);
+	}
+	return codings.every((coding) => DECODABLE.has(coding)) ? codings : NO_CODINGS;
 };
 
 /** the streaming decoders for `codings`, in the order the body goes through them. */
