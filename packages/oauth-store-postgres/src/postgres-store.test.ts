@@ -341,8 +341,13 @@ describe('PostgresStore', () => {
 			} finally {
 				blocker.release();
 			}
-			// the upsert sent before went through once the row was free; nothing was lost
-			await expect.poll(() => store.get('did:plc:a')).toBe(2);
+			// the upsert given up on is cancelled in the background (see queryWithin): whether the
+			// cancel stopped it (1) or the ROLLBACK freed the row first and it landed (2) is a race
+			// between the two, which a loaded machine decides either way. the row holds one of the
+			// two writes, and the store goes on
+			await expect.poll(async () => [1, 2].includes((await store.get('did:plc:a')) as number)).toBe(true);
+			await store.set('did:plc:a', 3);
+			expect(await store.get('did:plc:a')).toBe(3);
 		});
 
 		it('stops waiting when the signal aborts', async () => {
