@@ -1,3 +1,4 @@
+import type { ContentCoding } from './content-coding.ts';
 import { isZlibHeader } from './deflate-decoder.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
 
@@ -18,33 +19,32 @@ export const MAX_DECODED_AT_ONCE: number = 1 << 20;
  */
 export const decodeArrived = (
 	zlib: NodeHttpModules['zlib'],
-	codings: readonly string[],
+	codings: readonly ContentCoding[],
 	body: Buffer,
 ): Buffer | undefined => {
 	const { constants } = zlib;
 	const options = { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: MAX_DECODED_AT_ONCE };
-	let decoded = body;
-	try {
-		// the last coding applied comes off first
-		for (let i = codings.length - 1; i >= 0; i--) {
-			const coding = codings[i];
-			if (coding === 'gzip' || coding === 'x-gzip') {
-				decoded = zlib.gunzipSync(decoded, options);
-			} else if (coding === 'deflate') {
+	/** `body` with one coding taken off. */
+	const decode = (coding: ContentCoding, body: Buffer): Buffer => {
+		switch (coding) {
+			case 'gzip':
+			case 'x-gzip':
+				return zlib.gunzipSync(body, options);
+			case 'deflate':
 				// zlib-wrapped, or the raw DEFLATE some servers send under that name (a body of under
 				// two bytes is read as raw, as the streaming decoder reads it)
-				decoded = isZlibHeader(decoded)
-					? zlib.inflateSync(decoded, options)
-					: zlib.inflateRawSync(decoded, options);
-			} else if (coding === 'br') {
-				decoded = zlib.brotliDecompressSync(decoded, {
+				return isZlibHeader(body) ? zlib.inflateSync(body, options) : zlib.inflateRawSync(body, options);
+			case 'br':
+				return zlib.brotliDecompressSync(body, {
 					finishFlush: constants.BROTLI_OPERATION_FLUSH,
 					maxOutputLength: MAX_DECODED_AT_ONCE,
 				});
-			} else {
-				return undefined;
-			}
 		}
+	};
+	let decoded = body;
+	try {
+		// the last coding applied comes off first
+		for (let i = codings.length - 1; i >= 0; i--) decoded = decode(codings[i]!, decoded);
 	} catch {
 		// corrupt, or over the bound (ERR_BUFFER_TOO_LARGE)
 		return undefined;

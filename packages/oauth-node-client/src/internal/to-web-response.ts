@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 import { createArrivedResponse } from './arrived-response.ts';
+import { type ContentCoding, isContentCoding } from './content-coding.ts';
 import { decodeArrived } from './decode-arrived.ts';
 import { createDeflateDecoder } from './deflate-decoder.ts';
 import { type BodySource, releaseWhenDropped, stopDecoding } from './dropped-body.ts';
@@ -21,7 +22,7 @@ const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * as "" rather than failing with "unexpected end of file"; a compressed stream that stops early
  * gives what it decoded, as fetch's does. a body the HTTP framing says was cut short still fails.
  */
-const decoderFor = (modules: NodeHttpModules, coding: string) => {
+const decoderFor = (modules: NodeHttpModules, coding: ContentCoding): Duplex => {
 	const { createBrotliDecompress, createGunzip, constants } = modules.zlib;
 	switch (coding) {
 		case 'gzip':
@@ -38,18 +39,13 @@ const decoderFor = (modules: NodeHttpModules, coding: string) => {
 				flush: constants.BROTLI_OPERATION_FLUSH,
 				finishFlush: constants.BROTLI_OPERATION_FLUSH,
 			});
-		default:
-			return undefined;
 	}
 };
 
 /** the most codings one body may be wrapped in, as fetch allows: each is a decoder to run. */
 const MAX_CODINGS = 5;
 
-/** the codings fetch decodes. */
-const DECODABLE = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
-
-const NO_CODINGS: readonly string[] = [];
+const NO_CODINGS: readonly ContentCoding[] = [];
 
 /**
  * the codings of a `Content-Encoding` list (two headers arrive joined by node) to take off, in
@@ -58,7 +54,7 @@ const NO_CODINGS: readonly string[] = [];
  * them).
  * @throws {RangeError} for more than `MAX_CODINGS`, which fail the fetch as they fail Node's
  */
-const codingsOf = (encoding: string | undefined): readonly string[] => {
+const codingsOf = (encoding: string | undefined): readonly ContentCoding[] => {
 	// most bodies: nothing to decode
 	if (encoding === undefined || encoding === '') return NO_CODINGS;
 	const codings = encoding.split(',').map((coding) => coding.trim().toLowerCase());
@@ -67,13 +63,13 @@ const codingsOf = (encoding: string | undefined): readonly string[] => {
 			`too many content-encodings in response: ${codings.length}, maximum allowed is ${MAX_CODINGS}`,
 		);
 	}
-	return codings.every((coding) => DECODABLE.has(coding)) ? codings : NO_CODINGS;
+	return codings.every(isContentCoding) ? codings : NO_CODINGS;
 };
 
 /** the streaming decoders for `codings`, in the order the body goes through them. */
-const decodersFor = (modules: NodeHttpModules, codings: readonly string[]): Duplex[] => {
+const decodersFor = (modules: NodeHttpModules, codings: readonly ContentCoding[]): Duplex[] => {
 	const decoders: Duplex[] = [];
-	for (let i = codings.length - 1; i >= 0; i--) decoders.push(decoderFor(modules, codings[i]!)!);
+	for (let i = codings.length - 1; i >= 0; i--) decoders.push(decoderFor(modules, codings[i]!));
 	return decoders;
 };
 
