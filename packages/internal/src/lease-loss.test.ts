@@ -30,4 +30,19 @@ describe('trackHolding', () => {
 		expect(stops).toBe(2);
 		expect(rejecting.lost && throwing.lost).toBe(true);
 	});
+
+	it('aborts its signal once, at the first loss, with the reason', () => {
+		const holding = trackHolding<'taken' | 'expired'>(
+			'n',
+			() => {},
+			() => {},
+		);
+		let aborts = 0;
+		holding.signal.addEventListener('abort', () => aborts++);
+		expect(holding.signal.aborted).toBe(false);
+		holding.lose('taken');
+		holding.lose('expired');
+		expect(aborts).toBe(1);
+		expect(holding.signal.reason).toEqual(new Error('the lock "n" was lost while held (taken)'));
+	});
 });

@@ -23,7 +23,15 @@ export const warnLeaseLost = (event: LeaseLoss<string>): void => {
 export interface Holding<Reason extends string> {
 	/** whether the loss has been reported. */
 	readonly lost: boolean;
-	/** the first time only: runs `stop` (the renewal or heartbeat), then tells `onLeaseLost`. */
+	/**
+	 * aborted when the loss is found: the holder's function is given it, so it can leave undone
+	 * what must not run twice at once (a refresh token not yet sent).
+	 */
+	readonly signal: AbortSignal;
+	/**
+	 * the first time only: runs `stop` (the renewal or heartbeat), aborts `signal`, then tells
+	 * `onLeaseLost`.
+	 */
 	lose(reason: Reason): void;
 }
 
@@ -37,15 +45,18 @@ export const trackHolding = <Reason extends string>(
 	stop: () => void,
 ): Holding<Reason> => {
 	const heldSince = performance.now();
+	const controller = new AbortController();
 	let lost = false;
 	return {
 		get lost() {
 			return lost;
 		},
+		signal: controller.signal,
 		lose(reason) {
 			if (lost) return;
 			lost = true;
 			stop();
+			controller.abort(new Error(`the lock "${name}" was lost while held (${reason})`));
 			try {
 				const reported: unknown = onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
 				// an async reporter that rejects (a log sink down) must not end the process either

@@ -322,6 +322,8 @@ export class LockTimeoutError extends Error {
  * a distributed lock's backend (Redis, PostgreSQL, SQLite, …) could not be reached or did not
  * answer in time while acquiring. the function was not run; nothing was done. try again, unless
  * `transient` is false. thrown by the lock adapters, defined here so that one class serves them all.
+ * the client throws it too when a refresh found its lock lost twice (once in each of two tries)
+ * before its refresh token was sent: nothing was sent.
  */
 export class LockUnavailableError extends Error {
 	override name = 'LockUnavailableError';

@@ -4,8 +4,15 @@ import { LockTimeoutError } from './errors.ts';
 /**
  * runs `fn` while holding the lock `name`: no other holder of the same name runs at the same
  * time, in this process or (for a distributed lock) in any process sharing the lock.
+ *
+ * a lock whose hold can be lost while `fn` runs (a lease that ran out, a connection that dropped)
+ * gives `fn` a signal, `lost`, and aborts it when it finds the hold lost: the client then sends no
+ * refresh token it had not sent yet, since another holder may be sending the same one, and a
+ * refresh token the server sees twice ends the grant. the client takes the lock again and reads
+ * the session anew. a lock that cannot lose its hold (as the in-memory one) gives none; every
+ * lock in this project's packages gives one.
  */
-export type LockFunction = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+export type LockFunction = <T>(name: string, fn: (lost?: AbortSignal) => Promise<T>) => Promise<T>;
 
 /** the longest delay a timer keeps, in milliseconds: a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

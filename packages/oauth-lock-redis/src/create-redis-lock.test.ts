@@ -86,7 +86,10 @@ describe('createRedisLock', () => {
 		const lost: LeaseLostEvent[] = [];
 		const lock = lockWith({ leaseMs: 600, renewMs: 100, onLeaseLost: (event) => lost.push(event) });
 		const key = `${prefix}taken`;
-		const result = await lock('taken', async () => {
+		let signal: AbortSignal | undefined;
+		const result = await lock('taken', async (given) => {
+			signal = given;
+			expect(signal?.aborted).toBe(false);
 			// as if our lease had expired and another process had acquired the name
 			await redis.set(key, 'another-owner', 'PX', 10_000);
 			// reported by the next renewal, while the holder still runs
@@ -95,6 +98,9 @@ describe('createRedisLock', () => {
 				.toMatchObject([{ name: 'taken', reason: 'taken' }]);
 			return 42;
 		});
+		// the holder's signal was aborted with the report, so a refresh not yet sent is not sent
+		expect(signal?.aborted).toBe(true);
+		expect(signal?.reason).toEqual(new Error('the lock "taken" was lost while held (taken)'));
 		expect(result).toBe(42);
 		expect(lost).toHaveLength(1);
 		// our release did not delete the other owner's lease

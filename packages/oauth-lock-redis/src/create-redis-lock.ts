@@ -208,7 +208,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 	/** what a renewal that was not sent (the holder was done) gives instead of Redis's answer. */
 	const SKIPPED = Symbol('skipped');
 
-	return async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+	return async <T>(name: string, fn: (lost?: AbortSignal) => Promise<T>): Promise<T> => {
 		if (typeof name !== 'string' || name === '') {
 			throw new TypeError('lock name must be a non-empty string');
 		}
@@ -300,7 +300,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		watchLease();
 
 		try {
-			return await fn();
+			return await fn(holding.signal);
 		} finally {
 			const finishedAt = performance.now();
 			done = true;

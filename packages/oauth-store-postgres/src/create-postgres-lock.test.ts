@@ -131,12 +131,15 @@ describe('createPostgresLock', () => {
 			prefix: uniqueName('terminated'),
 			onLeaseLost: (event) => lost.push(event),
 		});
-		const result = await lock('did:plc:a', async () => {
+		const result = await lock('did:plc:a', async (signal) => {
+			expect(signal?.aborted).toBe(false);
 			const [pid] = await advisoryHolders(admin);
 			await admin.query('SELECT pg_terminate_backend($1)', [pid]);
 			// the server freed the lock with the connection
 			await expect.poll(() => advisoryHolders(admin)).toEqual([]);
 			await expect.poll(() => lost.length).toBe(1);
+			// aborted with the report, so a refresh not yet sent is not sent
+			expect(signal?.aborted).toBe(true);
 			return 'finished';
 		});
 		expect(result).toBe('finished');

@@ -434,7 +434,7 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		}
 	};
 
-	return async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+	return async <T>(name: string, fn: (lost?: AbortSignal) => Promise<T>): Promise<T> => {
 		if (typeof name !== 'string' || name === '') throw new TypeError('lock name must be a non-empty string');
 		// UTF-8 turns half a surrogate pair into U+FFFD, so two such names would share one lock key
 		if (hasLoneSurrogate(name)) {
@@ -482,7 +482,7 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		heartbeat.unref?.();
 
 		try {
-			return await fn();
+			return await fn(holding.signal);
 		} finally {
 			done = true;
 			clearInterval(heartbeat);

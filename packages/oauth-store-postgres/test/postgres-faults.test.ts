@@ -67,19 +67,30 @@ describe('an OAuth client on PostgreSQL when the database fails', () => {
 			table: uniqueName('states'),
 			timeout: 1_000,
 		});
-		const { client } = await createTestClient(server, {
+		const prefix = uniqueName('lock');
+		const { client, key } = await createTestClient(server, {
 			clock,
 			stores: { sessions, states },
-			requestLock: createPostgresLock({
-				pool: lockPool,
-				prefix: uniqueName('lock'),
-				timeout: 1_000,
-				onLeaseLost,
-			}),
+			requestLock: createPostgresLock({ pool: lockPool, prefix, timeout: 1_000, onLeaseLost }),
 		});
 		const did = server.createAccount({ handle: `${uniqueName('fault')}.test` }).did as Did;
 		await signIn(server, client, did);
-		return { client, sessions, states, did };
+		/** another process of the same app: its own client and lock connection, the same tables. */
+		const another = async (lockConnections: pg.Pool) =>
+			(
+				await createTestClient(server, {
+					clock,
+					key,
+					stores: { sessions, states },
+					requestLock: createPostgresLock({
+						pool: lockConnections,
+						prefix,
+						timeout: 5_000,
+						onLeaseLost: () => {},
+					}),
+				})
+			).client;
+		return { client, sessions, states, did, another };
 	};
 
 	it('fails with typed transient errors while PostgreSQL is down, deletes no session, and refreshes once after it restarts', {
@@ -170,5 +181,44 @@ describe('an OAuth client on PostgreSQL when the database fails', () => {
 		expect(lost).toHaveLength(1);
 		expect(await advisoryHolders(admin)).toEqual([]);
 		server.assertNoRejections();
+	});
+
+	it("sends no refresh token after the holder's backend is terminated before its token request, and adopts the refresh another process made", {
+		timeout: 60_000,
+	}, async () => {
+		const lost: LeaseLostEvent[] = [];
+		const { client, sessions, did, another } = await setup((event) => lost.push(event));
+		const otherLocks = testPool(postgres.url);
+		try {
+			const other = await another(otherLocks);
+			const session = await client.restore(did);
+			server.reset();
+			clock.advance(2 * 3600 * 1000);
+			// the holder reads the DID document before its token request: slow enough to end its
+			// backend meanwhile, and for another process to take the lock the server freed
+			server.behaviour.didDocumentDelayMs = 1_500;
+			const refreshed = session.handle('/xrpc/com.atproto.server.getSession');
+			await expect.poll(() => advisoryHolders(admin), { timeout: 10_000, interval: 20 }).toHaveLength(1);
+			const [pid] = await advisoryHolders(admin);
+			await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+			await expect.poll(() => lost).toMatchObject([{ reason: 'connection_lost' }]);
+			server.behaviour.didDocumentDelayMs = undefined;
+			const theirs = await other.restore(did);
+			expect(server.stats.token.refresh_token).toBe(1);
+
+			// the first holder sent nothing under the lost lock: it took the lock again and adopted
+			// the other's tokens, so the server never saw a refresh token twice
+			const response = await refreshed;
+			expect(response.status).toBe(200);
+			expect(server.stats.token.refresh_token).toBe(1);
+			expect((await sessions.get(did))!.tokenSet.refresh_token).toBe(
+				server.sessions(did).at(-1)!.refreshToken,
+			);
+			expect((await theirs.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+			expect(await advisoryHolders(admin)).toEqual([]);
+			server.assertNoRejections();
+		} finally {
+			await otherLocks.end();
+		}
 	});
 });

@@ -79,13 +79,17 @@ describe('createSqliteLock', () => {
 		let running = false;
 		const holder = open({ lease: 150, onLeaseLost: (event) => reports.push({ ...event, running }) });
 		const other = open({ timeout: 1_000 });
-		const result = await holder('did:plc:a', async () => {
+		const result = await holder('did:plc:a', async (signal) => {
 			running = true;
+			expect(signal?.aborted).toBe(false);
 			// the holder stalls past its lease, and another process takes the name
 			raw().prepare("UPDATE oauth_locks SET expires_at = 0 WHERE name = 'did:plc:a'").run();
-			await other('did:plc:a', async () => {
+			await other('did:plc:a', async (theirs) => {
 				// a renewal (every 50 ms) finds the row another's
 				await expect.poll(() => reports.length, { timeout: 2_000, interval: 10 }).toBe(1);
+				// aborted with the report, so a refresh not yet sent is not sent; the new holder's is not
+				expect(signal?.aborted).toBe(true);
+				expect(theirs?.aborted).toBe(false);
 			});
 			running = false;
 			return 'refreshed';

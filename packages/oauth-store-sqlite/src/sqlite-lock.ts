@@ -262,7 +262,7 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		}
 	};
 
-	const lock = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+	const lock = async <T>(name: string, fn: (lost?: AbortSignal) => Promise<T>): Promise<T> => {
 		if (typeof name !== 'string' || name === '') throw new TypeError('lock name must be a non-empty string');
 		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
 		const owner = crypto.randomUUID();
@@ -304,7 +304,7 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		renewal.unref?.();
 
 		try {
-			return await fn();
+			return await fn(holding.signal);
 		} finally {
 			clearInterval(renewal);
 			try {

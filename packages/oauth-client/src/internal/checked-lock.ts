@@ -17,10 +17,10 @@ export const checkedLock = (lock: LockFunction): LockFunction => {
 		let finished: { value: Awaited<ReturnType<typeof fn>> } | { error: unknown } | undefined;
 		let result: Awaited<ReturnType<typeof fn>>;
 		try {
-			result = await lock(name, async () => {
+			result = await lock(name, async (lost) => {
 				ran = true;
 				try {
-					const value = await fn();
+					const value = await fn(lost);
 					finished = { value };
 					return value;
 				} catch (error) {

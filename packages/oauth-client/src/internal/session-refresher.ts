@@ -5,6 +5,7 @@ import { REFUSED_RETRY_MS, REVOCATION_TIMEOUT_MS } from '../constants.ts';
 import {
 	IdentityMismatchError,
 	IdentityResolutionError,
+	LockUnavailableError,
 	OAuthResponseError,
 	OAuthTransientError,
 	SessionNotFoundError,
@@ -86,6 +87,13 @@ const holdsRefreshToken = (stored: unknown, refreshToken: string | undefined): b
 	refreshToken;
 
 /**
+ * the lock was found lost before the refresh token was sent: nothing was sent. the refresh is
+ * tried once more under the lock taken anew; a second loss reaches the caller as what it is, a
+ * `LockUnavailableError` (transient).
+ */
+class LockLostBeforeRefresh extends LockUnavailableError {}
+
+/**
  * how many refreshes under way a caller waits for before it starts its own, when none did for it
  * (each adopted the very token it found refused): a bound on an unlucky run of them.
  */
@@ -147,8 +155,19 @@ export class SessionRefresher {
 	#start(did: Did, staleAccessToken: string | undefined, refused: boolean): Promise<RefreshOutcome> {
 		const { lock, tracer } = this.#options;
 		const context: RefreshTraceContext = { sub: did };
-		const run = () =>
-			lock(sessionLockName(did), () => this.#refreshLocked(did, staleAccessToken, refused, context));
+		const name = sessionLockName(did);
+		const underLock = () =>
+			lock(name, (lost) => this.#refreshLocked(did, staleAccessToken, refused, context, lost));
+		const run = async (): Promise<RefreshOutcome> => {
+			try {
+				return await underLock();
+			} catch (err) {
+				if (!(err instanceof LockLostBeforeRefresh)) throw err;
+			}
+			// from the session as stored once the lock is held again: another holder may have
+			// refreshed it meanwhile, and its tokens are then adopted
+			return underLock();
+		};
 		const pending: Promise<RefreshOutcome> = (tracer ? tracer.trace('refresh', context, run) : run()).finally(
 			() => {
 				if (this.#pending.get(did) === pending) this.#pending.delete(did);
@@ -163,6 +182,7 @@ export class SessionRefresher {
 		staleAccessToken: string | undefined,
 		refused: boolean,
 		context: RefreshTraceContext,
+		lost: AbortSignal | undefined,
 	): Promise<RefreshOutcome> {
 		const { sessions, now, end } = this.#options;
 		// re-read inside the lock: another holder may have refreshed (or ended) it meanwhile
@@ -198,7 +218,7 @@ export class SessionRefresher {
 
 		const attempt: RefreshAttempt = {};
 		try {
-			return { session: await this.#refreshOnce(did, session, context, attempt), refreshed: true };
+			return { session: await this.#refreshOnce(did, session, context, attempt, lost), refreshed: true };
 		} catch (err) {
 			// the one rule deciding whether this failure ends the session
 			const cause = sessionEndCause(err);
@@ -236,6 +256,7 @@ export class SessionRefresher {
 		session: StoredSession,
 		context: RefreshTraceContext,
 		attempt: RefreshAttempt,
+		lost: AbortSignal | undefined,
 	): Promise<StoredSession> {
 		const { sessions, now, stored } = this.#options;
 		const { tokenSet } = session;
@@ -268,6 +289,16 @@ export class SessionRefresher {
 			throw err;
 		}
 
+		// the lock was lost while the session was read and its servers looked up: another process may
+		// hold it now and be sending this same refresh token, and a refresh token the server sees
+		// twice ends the grant. checked last, right before the token goes out
+		if (lost?.aborted) {
+			throw new LockLostBeforeRefresh(
+				sessionLockName(did),
+				`the lock "${sessionLockName(did)}" was lost before the refresh token of ${did} was sent: nothing was sent`,
+				{ cause: lost.reason },
+			);
+		}
 		// the new tokens' lifetime counts from the request, not from its answer: the server's
 		// clock started before ours would, had we read it after
 		const sentAt = now();

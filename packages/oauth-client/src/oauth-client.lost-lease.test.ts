@@ -1,0 +1,152 @@
+// a lock that finds its hold lost aborts the signal it gave the holder: a refresh that has not sent
+// its refresh token yet does not send it, since the lock's next holder may be sending the same one,
+// and a refresh token the server sees twice ends the grant
+import {
+	type DidDocumentResolver,
+	LocalActorResolver,
+	PlcDidDocumentResolver,
+	XrpcHandleResolver,
+} from '@atcute/identity-resolver';
+import type { Did } from '@atcute/lexicons';
+import { describe, expect, it } from 'vitest';
+
+import { LockUnavailableError } from './errors.ts';
+import type { LockFunction } from './lock.ts';
+import type { OAuthSessionEvent } from './session-events.ts';
+import {
+	createTestClient,
+	signIn,
+	type TestClock,
+	type TestOAuthServer,
+	useTestServer,
+} from './test-utils/setup.ts';
+
+/** a resolver whose DID document lookups, made by a refresh before its token request, run `before` first. */
+const hookedResolver = (server: TestOAuthServer, before: () => Promise<void>): LocalActorResolver => {
+	const documents = new PlcDidDocumentResolver({ apiUrl: server.plcUrl });
+	const didDocumentResolver: DidDocumentResolver = {
+		resolve: async (did, options) => {
+			await before();
+			return documents.resolve(did as `did:plc:${string}`, options);
+		},
+	};
+	return new LocalActorResolver({
+		handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
+		didDocumentResolver,
+	});
+};
+
+/** a lock with no exclusion of its own, whose every holding gets a signal the test can abort. */
+const leasingLock = () => {
+	const leases: AbortController[] = [];
+	const lock: LockFunction = async (_name, fn) => {
+		const lease = new AbortController();
+		leases.push(lease);
+		return fn(lease.signal);
+	};
+	return { lock, leases };
+};
+
+describe('a refresh whose lock is lost', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+	let clock: TestClock;
+
+	useTestServer((env) => {
+		({ server, alice, clock } = env);
+	});
+
+	it('sends no refresh token once its lock is lost, and adopts the tokens the next holder stored', async () => {
+		const { lock, leases } = leasingLock();
+		let during: (() => Promise<void>) | undefined;
+		const a = await createTestClient(server, {
+			clock,
+			requestLock: lock,
+			actorResolver: hookedResolver(server, async () => {
+				const run = during;
+				during = undefined;
+				await run?.();
+			}),
+		});
+		// the other process: the same app on the same store, which took the lock once it lapsed
+		const b = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
+		await signIn(server, a.client, alice.did);
+		const events: OAuthSessionEvent[] = [];
+		a.client.addEventListener((event) => events.push(event));
+		clock.advance(2 * 3600 * 1000);
+		server.stats.token.refresh_token = 0;
+		// the sign-in's own holding
+		leases.length = 0;
+		during = async () => {
+			leases[0]!.abort(new Error('lease ran out'));
+			await b.client.restore(alice.did);
+		};
+
+		const session = await a.client.restore(alice.did);
+		// one refresh token went out, the other process's: the server saw none twice
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(leases).toHaveLength(2);
+		expect((await session.getTokenInfo()).expiresAt?.getTime()).toBe(
+			a.sessions.map.get(alice.did)?.tokenSet.expires_at,
+		);
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+		expect(events.filter((event) => event.type === 'deleted')).toEqual([]);
+	});
+
+	it('fails as LockUnavailableError, nothing sent and the session kept, when the lock is lost again', async () => {
+		const { lock, leases } = leasingLock();
+		const a = await createTestClient(server, {
+			clock,
+			requestLock: lock,
+			actorResolver: hookedResolver(server, async () => {
+				leases.at(-1)?.abort(new Error('lease ran out'));
+			}),
+		});
+		await signIn(server, a.client, alice.did);
+		const before = structuredClone(a.sessions.map.get(alice.did));
+		clock.advance(2 * 3600 * 1000);
+		server.stats.token.refresh_token = 0;
+		// the sign-in's own holding
+		leases.length = 0;
+
+		const error = await a.client.restore(alice.did).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(LockUnavailableError);
+		expect(error).toMatchObject({
+			code: 'ERR_LOCK_UNAVAILABLE',
+			transient: true,
+			lockName: `oauth-session-${alice.did}`,
+			cause: new Error('lease ran out'),
+		});
+		expect((error as Error).message).toMatch(
+			/lost before the refresh token of did:\S+ was sent: nothing was sent/,
+		);
+		expect(leases).toHaveLength(2);
+		expect(server.stats.token.refresh_token).toBe(0);
+		expect(a.sessions.map.get(alice.did)).toEqual(before);
+	});
+
+	it('keeps the tokens when the loss is found after the refresh token went out', async () => {
+		const { lock, leases } = leasingLock();
+		const a = await createTestClient(server, {
+			clock,
+			requestLock: lock,
+			fetch: async (input, init) => {
+				const url = String(input instanceof Request ? input.url : input);
+				if (url.endsWith('/oauth/token')) leases.at(-1)?.abort(new Error('lease ran out'));
+				return fetch(input, init);
+			},
+		});
+		await signIn(server, a.client, alice.did);
+		const spent = a.sessions.map.get(alice.did)?.tokenSet.refresh_token;
+		clock.advance(2 * 3600 * 1000);
+		server.stats.token.refresh_token = 0;
+		// the sign-in's own holding
+		leases.length = 0;
+
+		const session = await a.client.restore(alice.did);
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(leases).toHaveLength(1);
+		expect(a.sessions.map.get(alice.did)?.tokenSet.refresh_token).not.toBe(spent);
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+	});
+});
