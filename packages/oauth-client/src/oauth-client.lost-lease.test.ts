@@ -20,6 +20,7 @@ import {
 	type TestOAuthServer,
 	useTestServer,
 } from './test-utils/setup.ts';
+import type { OAuthTracer, RefreshTraceContext } from './tracer.ts';
 
 /** a resolver whose DID document lookups, made by a refresh before its token request, run `before` first. */
 const hookedResolver = (server: TestOAuthServer, before: () => Promise<void>): LocalActorResolver => {
@@ -59,8 +60,16 @@ describe('a refresh whose lock is lost', () => {
 	it('sends no refresh token once its lock is lost, and adopts the tokens the next holder stored', async () => {
 		const { lock, leases } = leasingLock();
 		let during: (() => Promise<void>) | undefined;
+		const refreshes: RefreshTraceContext[] = [];
+		const tracer: OAuthTracer = {
+			trace(operation, context, fn) {
+				if (operation === 'refresh') refreshes.push(context as RefreshTraceContext);
+				return fn();
+			},
+		};
 		const a = await createTestClient(server, {
 			clock,
+			tracer,
 			requestLock: lock,
 			actorResolver: hookedResolver(server, async () => {
 				const run = during;
@@ -91,6 +100,8 @@ describe('a refresh whose lock is lost', () => {
 		);
 		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
 		expect(events.filter((event) => event.type === 'deleted')).toEqual([]);
+		// one refresh, traced once: it found its lock lost, then adopted the other's tokens
+		expect(refreshes).toEqual([{ sub: alice.did, issuer: server.issuer, lockLost: true, adopted: true }]);
 	});
 
 	it('fails as LockUnavailableError, nothing sent and the session kept, when the lock is lost again', async () => {

@@ -45,6 +45,11 @@ export interface RefreshTraceContext {
 	 * away with a `Retry-After` that has not passed: the refresh fails with `OAuthTransientError`.
 	 */
 	waitingOnRetryAfter?: boolean | undefined;
+	/**
+	 * `true` when the lock was found lost before the refresh token went out (see `LockFunction`):
+	 * nothing was sent then, and the lock was taken again.
+	 */
+	lockLost?: boolean | undefined;
 }
 
 /**

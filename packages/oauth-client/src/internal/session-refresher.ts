@@ -293,6 +293,7 @@ export class SessionRefresher {
 		// hold it now and be sending this same refresh token, and a refresh token the server sees
 		// twice ends the grant. checked last, right before the token goes out
 		if (lost?.aborted) {
+			context.lockLost = true;
 			throw new LockLostBeforeRefresh(
 				sessionLockName(did),
 				`the lock "${sessionLockName(did)}" was lost before the refresh token of ${did} was sent: nothing was sent`,
