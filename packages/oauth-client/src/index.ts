@@ -59,6 +59,7 @@ export type {
 	OAuthTracer,
 	RefreshTraceContext,
 	RequestTraceContext,
+	RevokeTraceContext,
 	TraceContexts,
 	TraceOperation,
 } from './tracer.ts';

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { OAuthSessionEvent } from './session-events.ts';
 import type { StoredSession } from './stored-types.ts';
 import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
+import type { OAuthTracer, RefreshTraceContext } from './tracer.ts';
 
 /** whether a request is a refresh at the token endpoint. */
 const isRefresh = (input: RequestInfo | URL, init?: RequestInit): boolean =>
@@ -23,7 +24,15 @@ describe('a refresh that fails for good, after the lock was lost', () => {
 
 	it('adopts a session another process stored while its refresh was refused, and deletes nothing', async () => {
 		let onRefresh: (() => void) | undefined;
+		const refreshes: RefreshTraceContext[] = [];
+		const tracer: OAuthTracer = {
+			trace(operation, context, fn) {
+				if (operation === 'refresh') refreshes.push(context as RefreshTraceContext);
+				return fn();
+			},
+		};
 		const { client, sessions, key } = await createTestClient(server, {
+			tracer,
 			fetch: async (input, init) => {
 				if (isRefresh(input, init)) onRefresh?.();
 				return fetch(input, init);
@@ -49,6 +58,9 @@ describe('a refresh that fails for good, after the lock was lost', () => {
 		// no session of this process's is reported deleted
 		await new Promise((resolve) => setTimeout(resolve, 10));
 		expect(events).toEqual([]);
+		// traced as what it was: a token request made and refused, then the other's session taken up
+		// (not `adopted`, which says no token request was made)
+		expect(refreshes).toEqual([{ sub: alice.did, issuer: server.issuer, adoptedAfter: 'invalid_grant' }]);
 	});
 
 	it('still deletes the session it read when nothing else was stored', async () => {

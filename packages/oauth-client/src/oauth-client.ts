@@ -66,10 +66,15 @@ import type {
 } from './oauth-client-options.ts';
 import { OAuthSession, type SessionHost } from './oauth-session.ts';
 import type { SessionDeletedCause, SessionEventListener } from './session-events.ts';
-import type { SessionStore, StateStore, StoredSession, StoredState } from './stored-types.ts';
+import type { SessionStore, StateStore, StoredSession, StoredState, TokenSet } from './stored-types.ts';
 import type { TokenResponse } from './token-response.ts';
 import { isStale, toTokenSet } from './token-set.ts';
-import type { AuthorizeTraceContext, CallbackTraceContext, OAuthTracer } from './tracer.ts';
+import type {
+	AuthorizeTraceContext,
+	CallbackTraceContext,
+	OAuthTracer,
+	RevokeTraceContext,
+} from './tracer.ts';
 
 export type {
 	AuthorizeOptions,
@@ -719,12 +724,19 @@ export class OAuthClient {
 	 * revokes and deletes the stored session of `did`; `held` is a session object's own (its
 	 * `signOut()`), revoked as well when its grant is not the stored one.
 	 */
-	async #revoke(did: Did, cause: SessionDeletedCause, held?: StoredSession): Promise<void> {
-		await this.#work.run('revoke', () => this.#revokeLocked(did, cause, held));
+	async #revoke(did: Did, cause: 'revoked' | 'signed_out', held?: StoredSession): Promise<void> {
+		const context: RevokeTraceContext = { sub: did, cause };
+		const run = () => this.#work.run('revoke', () => this.#revokeLocked(did, cause, held, context));
+		await (this.#tracer === undefined ? run() : this.#tracer.trace('revoke', context, run));
 	}
 
 	/** what `#revoke` does, once counted for `close()`. */
-	async #revokeLocked(did: Did, cause: SessionDeletedCause, held?: StoredSession): Promise<void> {
+	async #revokeLocked(
+		did: Did,
+		cause: SessionDeletedCause,
+		held: StoredSession | undefined,
+		context: RevokeTraceContext,
+	): Promise<void> {
 		await this.#lock(sessionLockName(did), async () => {
 			// one deadline for everything sent, the servers' metadata lookups included
 			const signal = AbortSignal.timeout(REVOCATION_TIMEOUT_MS);
@@ -745,9 +757,13 @@ export class OAuthClient {
 			// another app's session (a store shared by two client_ids): not this client's to end
 			if (otherClientOf(session, this.metadata.client_id) !== undefined) session = undefined;
 			if (session !== undefined) {
+				// optional: a stored value of another shape is still signed out (see #revokeAtServer)
+				const issuer = (session.tokenSet as Partial<TokenSet> | undefined)?.iss;
+				if (typeof issuer === 'string') context.issuer = issuer;
 				// whether the server confirmed the grant's end, for the `deleted` event: a grant left
 				// alive there is worth knowing about, though the local session goes either way
 				const revokedAtServer = await this.#revokeAtServer(did, session, signal);
+				context.revokedAtServer = revokedAtServer;
 				await this.#endSession(did, cause, revokedAtServer);
 				// the ended session's private key leaves memory with it (see DpopKeyCache.forget)
 				this.#keys.forget(session.dpopKey);

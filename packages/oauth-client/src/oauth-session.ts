@@ -225,10 +225,17 @@ export class OAuthSession {
 			// expects a promise (a subscriber must not change how errors arrive)
 			return this.#send(pathname, init);
 		}
+		let method: string;
+		try {
+			method = String(init?.method ?? 'GET').toUpperCase();
+		} catch {
+			// a method that is no text (its toString throws): rejected as #send rejects it, as above
+			return this.#send(pathname, init);
+		}
 		// the query is left out: it may carry the app's data
 		const context: RequestTraceContext = {
 			sub: this.did,
-			method: (init?.method ?? 'GET').toUpperCase(),
+			method,
 			origin: url.origin,
 			pathname: tracedText(url.pathname, MAX_TRACED_PATHNAME),
 		};

@@ -1,7 +1,12 @@
 import type { Did } from '@atcute/lexicons';
 
-/** what `OAuthTracer.trace` wraps: a sign-in's two halves, a refresh, or one `handle()` call to the PDS. */
-export type TraceOperation = 'authorize' | 'callback' | 'refresh' | 'request';
+import type { SessionDeletedCause } from './session-events.ts';
+
+/**
+ * what `OAuthTracer.trace` wraps: a sign-in's two halves, a refresh, one `handle()` call to the
+ * PDS, or a sign-out.
+ */
+export type TraceOperation = 'authorize' | 'callback' | 'refresh' | 'request' | 'revoke';
 
 /** the context of an `authorize()` call. the library fills `issuer` once it is known. */
 export interface AuthorizeTraceContext {
@@ -46,6 +51,12 @@ export interface RefreshTraceContext {
 	 */
 	waitingOnRetryAfter?: boolean | undefined;
 	/**
+	 * why the refresh failed for good (its token request was made: `'invalid_grant'`, say), when it
+	 * then found a session another holder had stored meanwhile (a lock lost while it ran) and took
+	 * that up instead of ending the session: the refresh resolves with it.
+	 */
+	adoptedAfter?: SessionDeletedCause | undefined;
+	/**
 	 * `true` when the lock was found lost before the refresh token went out (see `LockFunction`):
 	 * nothing was sent then, and the lock was taken again.
 	 */
@@ -80,6 +91,24 @@ export interface RequestTraceContext {
 	serverClockOffsetMs?: number | undefined;
 }
 
+/**
+ * the context of a sign-out: `OAuthClient.revoke()` or `OAuthSession.signOut()`. the library fills
+ * `issuer` and `revokedAtServer` once the stored session is read and its tokens sent for revocation.
+ */
+export interface RevokeTraceContext {
+	/** the account. */
+	sub: Did;
+	/** `'revoked'` for `OAuthClient.revoke()`, `'signed_out'` for `OAuthSession.signOut()`. */
+	cause: 'revoked' | 'signed_out';
+	/** the issuer of the stored session, once read; absent when none of this client's was stored. */
+	issuer?: string | undefined;
+	/**
+	 * whether the authorization server confirmed the stored session's grant ended, once asked
+	 * (within 5 s); absent when no stored session of this client was found.
+	 */
+	revokedAtServer?: boolean | undefined;
+}
+
 /** the context object of each operation. */
 export interface TraceContexts {
 	/** the context of an `authorize()` call. */
@@ -90,6 +119,8 @@ export interface TraceContexts {
 	refresh: RefreshTraceContext;
 	/** the context of one `handle()` call to the PDS. */
 	request: RequestTraceContext;
+	/** the context of a sign-out. */
+	revoke: RevokeTraceContext;
 }
 
 /**

@@ -80,7 +80,7 @@ describe('diagnostics_channel tracing', () => {
 	});
 	afterAll(() => server.close());
 
-	it('publishes authorize, callback, refresh and each request, with no token, code or key in any message', async () => {
+	it('publishes authorize, callback, refresh, each request and sign-out, with no token, code or key in any message', async () => {
 		const key = await generatePrivateKey('main');
 		const sessions = new MemoryStore<Did, StoredSession>();
 		const states = new MemoryStore<string, StoredState>();
@@ -111,6 +111,10 @@ describe('diagnostics_channel tracing', () => {
 			server.behaviour.refreshFailure = 'status_503';
 			await expect(oauth.restore(alice.did, { refresh: true })).rejects.toThrow();
 			server.behaviour.refreshFailure = undefined;
+
+			// a sign-out, and another with nothing left to sign out
+			await session.signOut();
+			await oauth.revoke(alice.did);
 		} finally {
 			close();
 		}
@@ -123,6 +127,8 @@ describe('diagnostics_channel tracing', () => {
 			'tracing:atcute:oauth:refresh:start',
 			'tracing:atcute:oauth:request:start',
 			'tracing:atcute:oauth:refresh:start',
+			'tracing:atcute:oauth:revoke:start',
+			'tracing:atcute:oauth:revoke:start',
 		]);
 		const ends = (name: string) =>
 			messages.filter((message) => message.channel === `tracing:atcute:oauth:${name}:asyncEnd`);
@@ -141,6 +147,16 @@ describe('diagnostics_channel tracing', () => {
 			status: 200,
 		});
 		expect(ends('refresh')[0]!.context).toMatchObject({ sub: alice.did, issuer: server.issuer });
+		expect(ends('revoke').map((message) => message.context)).toEqual([
+			{
+				sub: alice.did,
+				cause: 'signed_out',
+				issuer: server.issuer,
+				revokedAtServer: true,
+				result: undefined,
+			},
+			{ sub: alice.did, cause: 'revoked', result: undefined },
+		]);
 		const failed = messages.find((message) => message.channel === 'tracing:atcute:oauth:refresh:error');
 		expect(failed?.context.error).toMatchObject({ name: 'OAuthTransientError', kind: 'server_error' });
 
@@ -275,6 +291,33 @@ describe('diagnostics_channel tracing', () => {
 		expect(String(contexts[0]!.serviceUrl)).toBe(`${server.pdsUrl}/${big}`.slice(0, 512));
 		expect(contexts[1]!.identifier).toBe('a'.repeat(255));
 		for (const context of contexts) expect(JSON.stringify(context).length).toBeLessThan(1024);
+	});
+
+	it("fails a session's call the same way whether it is traced or not, for a method that is no text", async () => {
+		const traced: string[] = [];
+		const tracer: OAuthTracer = {
+			trace(operation, context, fn) {
+				if (operation === 'request') traced.push((context as TraceContexts['request']).method);
+				return fn();
+			},
+		};
+		const oauth = clientTracedBy(tracer);
+		const { url } = await oauth.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+		const { session } = await oauth.callback(await server.authorize(url, { did: alice.did }));
+		const unprintable = {
+			toString() {
+				throw new Error('no text');
+			},
+		};
+		for (const method of [42, unprintable]) {
+			let returned: Promise<Response> | undefined;
+			// a promise, as without a tracer: never a throw where the caller expects one
+			expect(() => {
+				returned = session.handle('/xrpc/com.atproto.server.getSession', { method: method as never });
+			}).not.toThrow();
+			await returned?.catch(() => {});
+		}
+		expect(traced).toEqual(['42']);
 	});
 
 	it('lets an app give its own tracer instead', async () => {

@@ -14,6 +14,7 @@ export const OAUTH_TRACING_CHANNELS: { readonly [O in TraceOperation]: string } 
 	callback: 'atcute:oauth:callback',
 	refresh: 'atcute:oauth:refresh',
 	request: 'atcute:oauth:request',
+	revoke: 'atcute:oauth:revoke',
 };
 
 type Channels = { [O in TraceOperation]: TracingChannel<unknown, TraceContexts[O] & object> };
@@ -25,6 +26,7 @@ const channelsOf = (): Channels => {
 		callback: tracingChannel(OAUTH_TRACING_CHANNELS.callback),
 		refresh: tracingChannel(OAUTH_TRACING_CHANNELS.refresh),
 		request: tracingChannel(OAUTH_TRACING_CHANNELS.request),
+		revoke: tracingChannel(OAUTH_TRACING_CHANNELS.revoke),
 	};
 	return channels;
 };

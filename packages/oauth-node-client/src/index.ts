@@ -35,6 +35,7 @@ export {
 	type RefreshTraceContext,
 	type RequestTraceContext,
 	type RestoreOptions,
+	type RevokeTraceContext,
 	type SessionDeletedCause,
 	type SessionDeletedEvent,
 	type SessionEventListener,

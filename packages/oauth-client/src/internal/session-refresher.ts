@@ -241,7 +241,8 @@ export class SessionRefresher {
 						// not a session this client can use: this refresh's failure stands
 						throw err;
 					}
-					context.adopted = true;
+					// not `adopted`, which says no token request was made: this one was, and failed
+					context.adoptedAfter = cause;
 					return { session: adopted, refreshed: false };
 				}
 				// a failed delete must not hide why the session ended
