@@ -1,7 +1,13 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 
-import { CommandFailure, ConnectionClosedFailure, classify, runCommand } from './run-command.ts';
+import {
+	CommandFailure,
+	ConnectionClosedFailure,
+	classify,
+	readyWaitersOf,
+	runCommand,
+} from './run-command.ts';
 
 /** an error shaped as ioredis gives a Redis error reply. */
 const reply = (message: string, args: string[] = []) =>
@@ -169,6 +175,22 @@ describe('runCommand on a client closed for good', () => {
 			message: 'Redis did not answer: Connection is closed.',
 		});
 		expect(failure).not.toBeInstanceOf(ConnectionClosedFailure);
+	});
+
+	it('keeps nothing of the commands that gave up waiting for a connection, however many', async () => {
+		const { redis, client, emit } = fakeClient('reconnecting');
+		const failures = await Promise.all(
+			Array.from({ length: 200 }, () => failureOf(runCommand(redis, { timeout: 1 }, async () => 'sent'))),
+		);
+		expect(failures.every((failure) => failure instanceof CommandFailure && failure.transient)).toBe(true);
+		// Redis away for hours, ioredis reconnecting all along: what gave up is gone at once
+		expect(readyWaitersOf(redis)).toBe(0);
+		const waiting = runCommand(redis, { timeout: 60_000 }, async () => 'sent');
+		expect(readyWaitersOf(redis)).toBe(1);
+		client.status = 'ready';
+		emit('ready');
+		await expect(waiting).resolves.toBe('sent');
+		expect(readyWaitersOf(redis)).toBe(0);
 	});
 
 	it('stays transient when a client waiting to reconnect runs out of time', async () => {

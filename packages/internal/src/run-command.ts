@@ -120,35 +120,54 @@ const canWrite = (redis: Redis): boolean => {
 	return stream.writable && stream._writableState?.ended !== true;
 };
 
-/** one pending "ready" per client, shared by every waiter so listeners do not pile up. */
-const readiness = new WeakMap<Redis, Promise<void>>();
+/** a command waiting for its client to be ready. */
+interface ReadyWaiter {
+	resolve: () => void;
+	reject: (err: Error) => void;
+}
 
-const whenReady = (redis: Redis): Promise<void> => {
-	let ready = readiness.get(redis);
-	if (ready === undefined) {
-		ready = new Promise<void>((resolve, reject) => {
-			const settle = (): void => {
-				redis.off('ready', onReady);
-				redis.off('end', onEnd);
-				readiness.delete(redis);
-			};
-			const onReady = (): void => {
-				settle();
-				resolve();
-			};
-			const onEnd = (): void => {
-				settle();
-				// disconnect() while reconnecting, or reconnection given up: it will never be ready
-				reject(new ConnectionClosedFailure(closedForGood()));
-			};
-			redis.once('ready', onReady);
-			redis.once('end', onEnd);
-		});
-		// waiters that gave up leave nobody to observe a later rejection
-		ready.catch(() => {});
-		readiness.set(redis, ready);
+/**
+ * the commands waiting for each client to be ready, behind one pair of listeners per client (so
+ * listeners do not pile up). a waiter that gives up leaves the set: nothing of it stays behind
+ * for as long as Redis is away (ioredis reconnects for ever by default), however many commands
+ * gave up meanwhile.
+ */
+const readiness = new WeakMap<Redis, Set<ReadyWaiter>>();
+
+/** how many commands wait for `redis` to be ready now (for tests). */
+export const readyWaitersOf = (redis: Redis): number => readiness.get(redis)?.size ?? 0;
+
+/** waits for `redis` to be ready; `leave` withdraws the wait (call it once the wait is over). */
+const whenReady = (redis: Redis): { ready: Promise<void>; leave: () => void } => {
+	let waiters = readiness.get(redis);
+	if (waiters === undefined) {
+		const own = new Set<ReadyWaiter>();
+		const settle = (): void => {
+			redis.off('ready', onReady);
+			redis.off('end', onEnd);
+			readiness.delete(redis);
+		};
+		const onReady = (): void => {
+			settle();
+			for (const waiter of own) waiter.resolve();
+		};
+		const onEnd = (): void => {
+			settle();
+			// disconnect() while reconnecting, or reconnection given up: it will never be ready
+			for (const waiter of own) waiter.reject(new ConnectionClosedFailure(closedForGood()));
+		};
+		redis.once('ready', onReady);
+		redis.once('end', onEnd);
+		readiness.set(redis, own);
+		waiters = own;
 	}
-	return ready;
+	const set = waiters;
+	let waiter: ReadyWaiter | undefined;
+	const ready = new Promise<void>((resolve, reject) => {
+		waiter = { resolve, reject };
+	});
+	set.add(waiter!);
+	return { ready, leave: () => void set.delete(waiter!) };
 };
 
 /**
@@ -205,7 +224,7 @@ export const runCommand = async <T>(
 
 	if (!canWrite(redis)) {
 		if (redis.status === 'end') throw new ConnectionClosedFailure(closedForGood());
-		const ready = whenReady(redis);
+		const { ready, leave } = whenReady(redis);
 		// a lazyConnect client connects on its first command; we send none until it is ready
 		if (redis.status === 'wait') redis.connect().catch(() => {});
 		const wait = deadline(
@@ -218,6 +237,7 @@ export const runCommand = async <T>(
 			await Promise.race([ready, wait.promise]);
 		} finally {
 			wait.clear();
+			leave();
 		}
 	}
 
