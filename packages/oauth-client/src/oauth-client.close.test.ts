@@ -2,6 +2,7 @@ import type { Did } from '@atcute/lexicons';
 import { describe, expect, it } from 'vitest';
 
 import { ClientClosedError } from './errors.ts';
+import { createMemoryLock, type LockFunction } from './lock.ts';
 import type { StoredSession } from './stored-types.ts';
 import type { MapStore } from './test-utils/map-store.ts';
 import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
@@ -175,5 +176,79 @@ describe('OAuthClient.close(): a shutdown that loses no tokens', () => {
 		await closing;
 		// the state was back before the app could close the store
 		expect(statesAtClose).toBe(1);
+	});
+
+	it("waits for the lock call of a callback whose visitor left while another holder had the account's lock", async () => {
+		const base = createMemoryLock();
+		let slow = false;
+		let acquired = false;
+		// a distributed lock that waits out another holder: a while to acquire
+		const requestLock: LockFunction = async (name, fn) => {
+			if (slow) {
+				await new Promise((resolve) => setTimeout(resolve, 200));
+				acquired = true;
+			}
+			return base(name, fn);
+		};
+		const { client } = await createTestClient(server, { requestLock });
+		const { url } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		const params = await server.authorize(url, { did: alice.did });
+		slow = true;
+		const controller = new AbortController();
+		const calling = client.callback(params, { signal: controller.signal }).catch((err: unknown) => err);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		controller.abort(new Error('visitor left'));
+		expect(await calling).toEqual(new Error('visitor left'));
+
+		let acquiredAtClose: boolean | undefined;
+		await client.close().then(() => {
+			acquiredAtClose = acquired;
+		});
+		// the lock's backend was still in use until then: the app closes it only after close()
+		expect(acquiredAtClose).toBe(true);
+	});
+
+	it('deletes the state of an authorize() that failed once its write lands, and close() waits for it', async () => {
+		const { client, states } = await createTestClient(server);
+		const set = states.set.bind(states);
+		const controller = new AbortController();
+		let landWrite = (): void => {};
+		// the write takes its time, and the visitor leaves before it lands
+		states.set = (key, value) =>
+			new Promise<void>((resolve) => {
+				landWrite = () => resolve(set(key, value));
+			});
+		const calling = client
+			.authorize({ target: { type: 'account', identifier: alice.did }, signal: controller.signal })
+			.catch((err: unknown) => err);
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		controller.abort(new Error('visitor left'));
+		expect(await calling).toEqual(new Error('visitor left'));
+
+		let statesAtClose = -1;
+		const closing = client.close().then(() => {
+			statesAtClose = states.map.size;
+		});
+		expect(await settledSoon(closing)).toBe(false);
+		landWrite();
+		await closing;
+		// no DPoP private key or PKCE verifier left for a sign-in nobody will finish
+		expect(statesAtClose).toBe(0);
+		expect(server.stats.par).toBe(0);
+	});
+
+	it('deletes the state of an authorize() whose write landed but reported a failure', async () => {
+		const { client, states } = await createTestClient(server);
+		const set = states.set.bind(states);
+		states.set = async (key, value) => {
+			await set(key, value);
+			throw Object.assign(new Error('the answer was lost'), { transient: true });
+		};
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: alice.did } })
+			.catch((err: unknown) => err);
+		expect(error).toMatchObject({ message: 'the answer was lost' });
+		await client.close();
+		expect(states.map.size).toBe(0);
 	});
 });

@@ -22,7 +22,7 @@ import {
 } from './errors.ts';
 import { parseAccountIdentifier } from './internal/account-identifier.ts';
 import { type CreateAgent, createAgentFactory } from './internal/agent-factory.ts';
-import type { AuthorizationServerAgent } from './internal/authorization-server-agent.ts';
+import { type AuthorizationServerAgent, wasNotSent } from './internal/authorization-server-agent.ts';
 import { checkCallback, readCallbackState, toCallbackParams } from './internal/callback-params.ts';
 import { checkClientOptions } from './internal/check-client-options.ts';
 import {
@@ -390,9 +390,22 @@ export class OAuthClient {
 			expiresAt: this.#host.now() + STATE_TTL_MS,
 		};
 		// everything the callback needs stays here; only the random state id travels. a store that
-		// stalls does not outlast the caller's signal (a state written later is an orphan, until it expires)
+		// stalls does not outlast the caller's signal
 		const storing = Promise.resolve(this.#states.set(stateId, state, { expiresAt: state.expiresAt }));
-		await (signal === undefined ? storing : settleBefore(storing, signal));
+		try {
+			await (signal === undefined ? storing : settleBefore(storing, signal));
+		} catch (err) {
+			// the write may land all the same (the caller left while it ran, or its answer was lost):
+			// once it settles, the state goes, rather than keep a DPoP private key and a PKCE verifier
+			// for a sign-in nobody will finish. counted for close(), which keeps the store open for it
+			this.#work.track(
+				storing
+					.catch(() => {})
+					.then(() => this.#states.delete(stateId))
+					.catch(() => {}),
+			);
+			throw err;
+		}
 
 		const params: Record<string, string> = {
 			response_type: 'code',
@@ -539,6 +552,13 @@ export class OAuthClient {
 		try {
 			tokens = await agent.exchangeCode(checked.code, stored.verifier, stored.redirectUri);
 		} catch (err) {
+			// the request failed before it was sent (its assertion or DPoP proof could not be
+			// signed): the code is unspent, and the state goes back for the same callback (a reload)
+			if (wasNotSent(err)) {
+				await Promise.resolve(this.#states.set(stateId, taken, { expiresAt: stored.expiresAt })).catch(
+					() => {},
+				);
+			}
 			// nothing was issued, or nothing we could read: the caller who gave up meanwhile gets its
 			// own reason, as for every abort
 			if (signal?.aborted) throw signal.reason;
@@ -604,6 +624,9 @@ export class OAuthClient {
 				this.#emitUpdated(did, session);
 				return previous;
 			});
+			// counted for close() whatever the caller does: a caller let go below leaves the lock call
+			// running, and the app must not close the lock's backend under it
+			this.#work.track(storing);
 			// a caller who gives up while another holder has the account's lock is let go (once the
 			// tokens are revoked, below)
 			replaced = await waitForLock(storing, signal, () => entered);

@@ -116,6 +116,23 @@ const oauthError = (endpoint: Endpoint, status: number, json: unknown, sent: rea
 	return new OAuthResponseError(endpoint, status, error, description);
 };
 
+/** the errors of requests that failed before they were sent (see `wasNotSent`). */
+const unsent = new WeakSet<object>();
+
+/** `err`, noted as the failure of a request that was never sent. */
+const notSent = (err: unknown): unknown => {
+	if (typeof err === 'object' && err !== null) unsent.add(err);
+	return err;
+};
+
+/**
+ * whether `err`, from an agent's request, failed it before anything was sent: its client assertion
+ * or DPoP proof could not be signed (an app's own signer: a KMS or HSM that failed). a code or
+ * refresh token it carried is unspent. (a thrown value that is not an object is never known so.)
+ */
+export const wasNotSent = (err: unknown): boolean =>
+	typeof err === 'object' && err !== null && unsent.has(err);
+
 /**
  * talks to one authorization server with one DPoP key: PAR, token and revocation requests, each
  * with a fresh client assertion and DPoP proof. errors are classified where they enter: a
@@ -130,14 +147,23 @@ const oauthError = (endpoint: Endpoint, status: number, json: unknown, sent: rea
 export class AuthorizationServerAgent {
 	readonly #options: AuthorizationServerAgentOptions;
 	readonly #fetch: FetchFunction;
+	/**
+	 * the signals of the requests handed to the transport, each attempt's own: a request whose
+	 * signal is not here failed before it was sent (its DPoP proof could not be signed)
+	 */
+	readonly #dispatched = new WeakSet<AbortSignal>();
 
 	constructor(options: AuthorizationServerAgentOptions) {
 		this.#options = options;
+		const { fetch } = options;
 		// nonce retries are done here, so that each attempt carries a fresh client assertion
 		this.#fetch = createDpopFetch({
 			key: options.dpopKey,
 			nonces: options.nonces,
-			fetch: options.fetch,
+			fetch: (input, init) => {
+				if (init?.signal) this.#dispatched.add(init.signal);
+				return fetch(input, init);
+			},
 			clocks: options.clocks,
 			retry: false,
 		});
@@ -294,7 +320,14 @@ export class AuthorizationServerAgent {
 		for (;;) {
 			const offset = clocks.offset(origin);
 			const stamp: { iat?: number } = {};
-			const body = new URLSearchParams({ ...params, ...(await this.#clientAuth(origin, stamp, stampAt)) });
+			let auth: Record<string, string>;
+			try {
+				auth = await this.#clientAuth(origin, stamp, stampAt);
+			} catch (err) {
+				// the assertion could not be signed: thrown as the signer's own error, nothing sent
+				throw notSent(err);
+			}
+			const body = new URLSearchParams({ ...params, ...auth });
 			const sent = secretsIn(body);
 			// the caller's signal, or our time limit: the caller's may live as long as the app
 			const deadline = deadlineSignal(signal, limit);
@@ -311,12 +344,18 @@ export class AuthorizationServerAgent {
 					});
 				} catch (err) {
 					if (signal?.aborted) throw signal.reason;
+					const dispatched = this.#dispatched.has(deadline.signal);
 					if (deadline.timedOut) {
-						throw new OAuthTransientError(
+						const timedOut = new OAuthTransientError(
 							'timeout',
 							`${endpoint} endpoint did not answer within ${limit} ms`,
 						);
+						throw dispatched ? timedOut : notSent(timedOut);
 					}
+					// the transport was never called: the DPoP proof could not be signed. the signer's
+					// own error, as on a PDS call: never "could not be reached", which blames the server
+					// and says to try again whatever the signer's trouble
+					if (!dispatched) throw notSent(err);
 					// a guard's refusal (the SSRF guard's PrivateNetworkError) meets the same refusal on
 					// every retry: thrown as it is, never as a network failure to try again
 					const refusal = refusalIn(err);
