@@ -16,6 +16,7 @@ import {
 } from './constants.ts';
 import type { LeaseLostEvent, LeaseLostReason } from './errors.ts';
 import { lockKey } from './internal/lock-key.ts';
+import { connectFrom, PoolBackedUpFailure, type PoolConnect } from './internal/pool-connect.ts';
 import { ClosedFailure, QueryFailure, runQuery } from './internal/run-query.ts';
 import type { PgPool, PgPoolClient } from './queryable.ts';
 
@@ -330,17 +331,26 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 	 * first; one that comes after we gave up goes back.
 	 */
 	const checkOut = async (name: string, deadline: AttemptDeadline | undefined): Promise<PgPoolClient> => {
-		let connecting: Promise<PgPoolClient> | undefined;
+		let request: PoolConnect | undefined;
 		try {
-			return await runQuery(() => (connecting = pool.connect()), { timeout, signal: deadline?.signal });
+			return await runQuery(
+				() => {
+					request = connectFrom(pool);
+					return request.connecting;
+				},
+				{ timeout, signal: deadline?.signal },
+			);
 		} catch (err) {
-			connecting?.then((late) => late.release(), ignore);
+			// a request still waiting in the pool, which cannot withdraw it: counted, and bounded
+			request?.abandon();
+			request?.connecting.then((late) => late.release(), ignore);
 			// every connection of the pool checked out or still connecting: pg-pool counts one it is
 			// still opening as one of its own, so this is a full pool or a PostgreSQL that does not
 			// answer, and the pool cannot tell which. say both, so that neither fix is hidden
 			const size = poolSize(pool);
 			if (
 				err instanceof QueryFailure &&
+				!(err instanceof PoolBackedUpFailure) &&
 				err.sqlState === undefined &&
 				err.cause === undefined &&
 				size !== undefined

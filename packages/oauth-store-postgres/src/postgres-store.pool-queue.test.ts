@@ -3,7 +3,9 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createPostgresLock } from './create-postgres-lock.ts';
 import { StoreUnavailableError } from './errors.ts';
+import { abandonedConnectsOf, MAX_ABANDONED_CONNECTS } from './internal/pool-connect.ts';
 import { PostgresStore } from './postgres-store.ts';
 import { createTestDatabase, type TestDatabase, testPool, uniqueName } from './test-utils/postgres-server.ts';
 import { sharedPostgresUrl } from './test-utils/shared-server.ts';
@@ -83,5 +85,49 @@ describe('PostgresStore on a full pool', () => {
 		expect(await store.get('k0')).toEqual({ i: 0 });
 		expect(pool.totalCount).toBe(1);
 		expect(pool.idleCount).toBe(1);
+	});
+
+	it('leaves a bounded number of requests in the pool while no connection comes, and fails the rest at once', async () => {
+		const table = uniqueName('backed_up');
+		const store = await tightStore<string, unknown>({ pool, table, timeout: 300 });
+		const lock = createPostgresLock({ pool, prefix: uniqueName('lock'), timeout: 300 });
+		await store.set('k', { v: 1 });
+		const fast = await tightStore<string, unknown>({ pool, table, timeout: 20 });
+		// PostgreSQL silent, as the pool sees it: its one connection never comes back
+		const held = await pool.connect();
+		let released = false;
+		try {
+			// pg-pool cannot withdraw a request: each given up on waits for a connection
+			const failed = await Promise.all(
+				Array.from({ length: MAX_ABANDONED_CONNECTS }, () => fast.get('k').catch((err: unknown) => err)),
+			);
+			expect(failed.every((err) => err instanceof StoreUnavailableError)).toBe(true);
+			expect(abandonedConnectsOf(pool)).toBe(MAX_ABANDONED_CONNECTS);
+			const waiting = pool.waitingCount;
+			expect(waiting).toBeGreaterThanOrEqual(MAX_ABANDONED_CONNECTS);
+
+			// from here on a call adds no request: it fails at once, saying why and what to set
+			const refused = await fast.get('k').catch((err: unknown) => err);
+			expect(refused).toBeInstanceOf(StoreUnavailableError);
+			expect(refused).toMatchObject({
+				transient: true,
+				message: expect.stringMatching(/given up on, still wait.*connectionTimeoutMillis/),
+			});
+			const lockRefused = await lock('did:plc:a', async () => 'ran').catch((err: unknown) => err);
+			expect(lockRefused).toMatchObject({
+				transient: true,
+				message: expect.stringMatching(/given up on, still wait/),
+			});
+			expect(pool.waitingCount).toBe(waiting);
+
+			// the connection comes back: every request given up on gets it in turn and gives it back
+			held.release();
+			released = true;
+			await expect.poll(() => abandonedConnectsOf(pool), { timeout: 10_000 }).toBe(0);
+			expect(await store.get('k')).toEqual({ v: 1 });
+			await expect(lock('did:plc:a', async () => 'ran')).resolves.toBe('ran');
+		} finally {
+			if (!released) held.release();
+		}
 	});
 });

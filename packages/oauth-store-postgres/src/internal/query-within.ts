@@ -1,6 +1,7 @@
 import type { PgPool, PgPoolClient, PgQuery, PgQueryable, PgQueryResult, PgRow } from '../queryable.ts';
 import { canCancel } from './cancel-statement.ts';
 import { cancelUntilSettled } from './cancel-until-settled.ts';
+import { connectFrom, type PoolConnect } from './pool-connect.ts';
 import { QueryFailure, type RunQueryOptions, runQuery } from './run-query.ts';
 
 const ignore = () => {};
@@ -31,12 +32,14 @@ export const queryWithin = async <R extends PgRow>(
 	if (!isPgPool(queryable)) return runQuery(() => queryable.query<R>(query), options);
 
 	let gaveUp = false;
+	let request: PoolConnect | undefined;
 	let client: PgPoolClient | undefined;
 	let sent: Promise<PgQueryResult<R>> | undefined;
 	let answered = false;
 	try {
 		const result = await runQuery(async () => {
-			const checkedOut = await queryable.connect();
+			request = connectFrom(queryable);
+			const checkedOut = await request.connecting;
 			if (gaveUp) {
 				// too late: nothing is sent, and the connection is free for the next caller
 				checkedOut.release();
@@ -56,6 +59,8 @@ export const queryWithin = async <R extends PgRow>(
 		throw err;
 	} finally {
 		gaveUp = true;
+		// a request still waiting in the pool, which cannot withdraw it: counted, and bounded
+		request?.abandon();
 		if (client !== undefined) {
 			if (answered) {
 				client.off('error', ignore);
