@@ -99,20 +99,60 @@ describe('ExpiryWheel', () => {
 		expect(wheel.heapSize).toBe(0);
 	});
 
-	it('pops at most limit ids of emptied buckets in one call', () => {
+	it('keeps no id of an emptied second: memory follows the seconds that hold keys', () => {
 		const wheel = new ExpiryWheel<string>();
 		for (let second = 1; second <= 500; second++) {
 			wheel.add(`k${second}`, second * 1000);
 			wheel.remove(`k${second}`, second * 1000);
 		}
 		wheel.add('live', 501_000);
-		expect(wheel.heapSize).toBe(501);
-		// 500 emptied seconds are due: each call does a bounded step of them
-		expect(wheel.due(600_000, 100)).toEqual([]);
-		expect(wheel.heapSize).toBe(401);
+		expect(wheel.heapSize).toBe(1);
+		// one session set again once a second, under a long ttl: each set empties the second before
+		for (let second = 1; second <= 100_000; second++) {
+			if (second > 1) wheel.remove('session', (second - 1) * 1000 + 30 * 86_400_000);
+			wheel.add('session', second * 1000 + 30 * 86_400_000);
+		}
+		expect(wheel.heapSize).toBe(2);
+		expect(wheel.bucketCount).toBe(2);
+		expect(wheel.due(600_000, 100)).toEqual(['live']);
+		expect(wheel.heapSize).toBe(1);
+	});
+
+	it('hands out every key in time order through any mix of adds and removes', () => {
+		const wheel = new ExpiryWheel<string>();
+		const expiries = new Map<string, number>();
+		// a fixed pseudo-random walk (mulberry32): the same run every time
+		let seed = 12345;
+		const next = (n: number) => {
+			seed = (seed + 0x6d2b79f5) | 0;
+			let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+			t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+			return ((t ^ (t >>> 14)) >>> 0) % n;
+		};
+		for (let op = 0; op < 20_000; op++) {
+			const key = `k${next(300)}`;
+			const old = expiries.get(key);
+			if (old !== undefined) wheel.remove(key, old);
+			if (next(4) === 0) {
+				expiries.delete(key);
+			} else {
+				const expiresAt = (1 + next(2_000)) * 1000 - next(1000);
+				wheel.add(key, expiresAt);
+				expiries.set(key, expiresAt);
+			}
+		}
+		expect(wheel.bucketCount).toBe(new Set([...expiries.values()].map((at) => Math.ceil(at / 1000))).size);
+		expect(wheel.heapSize).toBe(wheel.bucketCount);
+		// a walk that leaves keys in many seconds, so the order below says something
+		expect(wheel.bucketCount).toBeGreaterThan(150);
 		const handed: string[] = [];
-		for (let call = 0; call < 5; call++) handed.push(...wheel.due(600_000, 100));
-		expect(handed).toEqual(['live']);
+		for (let call = 0; call < 1_000 && handed.length < expiries.size; call++) {
+			handed.push(...wheel.due(Number.MAX_SAFE_INTEGER, 7));
+		}
+		expect(new Set(handed)).toEqual(new Set(expiries.keys()));
+		expect(handed).toHaveLength(expiries.size);
+		const seconds = handed.map((key) => Math.ceil(expiries.get(key)! / 1000));
+		expect(seconds).toEqual([...seconds].sort((a, b) => a - b));
 		expect(wheel.heapSize).toBe(0);
 	});
 

@@ -10,21 +10,22 @@ const BUCKET_MS = 1000;
 export const SEGMENT_SIZE = 4096;
 
 /**
- * the keys that expire, in buckets of one second kept in time order (a min-heap of bucket ids, each
- * id at most once), so a sweep visits only what is due and entries without expiry cost nothing. a bucket is a list of
- * `Set`s of at most `SEGMENT_SIZE` keys, added to at the end. `add` and `due` are O(1) or
- * O(log buckets) and never rehash more than one segment; `remove` looks in a bucket's segments from
- * the newest (one for a bucket of up to 4,096 keys). `due` hands out at most `limit` keys and
- * pops at most `limit` ids of emptied buckets, so no sweep step grows with size.
+ * the keys that expire, in buckets of one second kept in time order (an indexed min-heap of the ids
+ * of the buckets that hold keys, each id once), so a sweep visits only what is due and entries
+ * without expiry cost nothing. a bucket is a list of `Set`s of at most `SEGMENT_SIZE` keys, added
+ * to at the end. `add`, `remove` and `due` are O(1) or O(log buckets) and never rehash more than one
+ * segment; `remove` looks in a bucket's segments from the newest (one for a bucket of up to 4,096
+ * keys), and takes an emptied bucket's id out of the heap at once. `due` hands out at most `limit`
+ * keys, so no sweep step grows with size, and memory follows the buckets that hold keys.
  */
 export class ExpiryWheel<K> {
 	readonly #buckets = new Map<number, Set<K>[]>();
 	// the bucket ids, a binary min-heap: each id once, popped when its time has come
 	readonly #heap: number[] = [];
-	// the ids in the heap. an emptied bucket goes at once, but its id stays in the heap until its
-	// time: a bucket made again in that second must not push it a second time (one key set again
-	// and again within its second would otherwise grow the heap by one id per set)
-	readonly #inHeap = new Set<number>();
+	// where each id is in the heap: an emptied bucket's id leaves it at once. (left there until its
+	// time, the ids of seconds emptied by entries set again would pile up for as long as the ttl:
+	// one key set again once a second, under a 30-day ttl, kept 2.6 million of them)
+	readonly #at = new Map<number, number>();
 	// the due bucket being handed out: its id, the segment being read, and an iterator over that
 	// segment kept across calls (see `due`)
 	#cursorId: number | undefined;
@@ -38,10 +39,7 @@ export class ExpiryWheel<K> {
 		if (bucket === undefined) {
 			bucket = [new Set()];
 			this.#buckets.set(id, bucket);
-			if (!this.#inHeap.has(id)) {
-				this.#inHeap.add(id);
-				this.#push(id);
-			}
+			if (!this.#at.has(id)) this.#push(id);
 		} else if (id === this.#cursorId) {
 			// a key the cursor already passed would not come round again: to the end, so it does
 			deleteFrom(bucket, key);
@@ -60,11 +58,14 @@ export class ExpiryWheel<K> {
 		const bucket = this.#buckets.get(id);
 		if (bucket === undefined) return;
 		deleteFrom(bucket, key);
-		// an emptied bucket goes now, not when its second comes: a store whose entries are set again
-		// before they expire (sessions under a ttl, refreshed every few minutes) would otherwise keep
-		// an empty bucket for each, for as long as the ttl. its id stays in the heap (popped in its
-		// time, finding no bucket), and one set into that second again makes a new bucket
-		if (id !== this.#cursorId && bucket.every((segment) => segment.size === 0)) this.#buckets.delete(id);
+		// an emptied bucket goes now, its id with it, not when its second comes: a store whose entries
+		// are set again before they expire (sessions under a ttl, refreshed every few minutes) would
+		// otherwise keep one for each, for as long as the ttl. one set into that second again makes
+		// a new bucket
+		if (id !== this.#cursorId && bucket.every((segment) => segment.size === 0)) {
+			this.#buckets.delete(id);
+			this.#removeId(id);
+		}
 	}
 
 	/**
@@ -75,7 +76,8 @@ export class ExpiryWheel<K> {
 	 */
 	due(now: number, limit: number): K[] {
 		const keys: K[] = [];
-		// ids of emptied buckets popped: work too, counted against `limit` with the keys
+		// ids of buckets no longer there popped (none is left in the heap: kept as a bound all the
+		// same), counted against `limit` with the keys
 		let emptied = 0;
 		while (keys.length + emptied < limit && this.#heap.length > 0 && this.#heap[0]! * BUCKET_MS <= now) {
 			const id = this.#heap[0]!;
@@ -103,7 +105,7 @@ export class ExpiryWheel<K> {
 		return this.#buckets.size;
 	}
 
-	/** how many bucket ids the heap holds, emptied buckets' included until their time (for tests). */
+	/** how many bucket ids the heap holds (for tests). */
 	get heapSize(): number {
 		return this.#heap.length;
 	}
@@ -111,7 +113,7 @@ export class ExpiryWheel<K> {
 	clear(): void {
 		this.#buckets.clear();
 		this.#heap.length = 0;
-		this.#inHeap.clear();
+		this.#at.clear();
 		this.#cursorId = undefined;
 		this.#cursor = undefined;
 	}
@@ -133,33 +135,60 @@ export class ExpiryWheel<K> {
 	}
 
 	#push(id: number): void {
+		this.#siftUp(this.#heap.push(id) - 1, id);
+	}
+
+	/** removes the smallest id. */
+	#pop(): void {
+		this.#removeAt(0);
+	}
+
+	/** removes `id`, wherever it is in the heap. */
+	#removeId(id: number): void {
+		const i = this.#at.get(id);
+		if (i !== undefined) this.#removeAt(i);
+	}
+
+	#removeAt(i: number): void {
 		const heap = this.#heap;
-		let i = heap.push(id) - 1;
+		this.#at.delete(heap[i]!);
+		const last = heap.pop()!;
+		if (i === heap.length) return;
+		// the last id fills the hole, then moves up or down to its place
+		if (i > 0 && heap[(i - 1) >> 1]! > last) this.#siftUp(i, last);
+		else this.#siftDown(i, last);
+	}
+
+	/** puts `id` at `i` or above, moving larger parents down. */
+	#siftUp(i: number, id: number): void {
+		const heap = this.#heap;
 		while (i > 0) {
 			const parent = (i - 1) >> 1;
 			if (heap[parent]! <= id) break;
-			heap[i] = heap[parent]!;
+			this.#place(i, heap[parent]!);
 			i = parent;
 		}
-		heap[i] = id;
+		this.#place(i, id);
 	}
 
-	#pop(): void {
+	/** puts `id` at `i` or below, moving smaller children up. */
+	#siftDown(i: number, id: number): void {
 		const heap = this.#heap;
-		this.#inHeap.delete(heap[0]!);
-		const last = heap.pop()!;
-		if (heap.length === 0) return;
-		let i = 0;
 		for (;;) {
 			const left = 2 * i + 1;
 			if (left >= heap.length) break;
 			const right = left + 1;
 			const child = right < heap.length && heap[right]! < heap[left]! ? right : left;
-			if (heap[child]! >= last) break;
-			heap[i] = heap[child]!;
+			if (heap[child]! >= id) break;
+			this.#place(i, heap[child]!);
 			i = child;
 		}
-		heap[i] = last;
+		this.#place(i, id);
+	}
+
+	#place(i: number, id: number): void {
+		this.#heap[i] = id;
+		this.#at.set(id, i);
 	}
 }
 
