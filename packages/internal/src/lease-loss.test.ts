@@ -45,4 +45,21 @@ describe('trackHolding', () => {
 		expect(aborts).toBe(1);
 		expect(holding.signal.reason).toEqual(new Error('the lock "n" was lost while held (taken)'));
 	});
+
+	it('reports a loss that may not be one without aborting, and aborts at the next that is', () => {
+		const reasons: string[] = [];
+		const holding = trackHolding<'unconfirmed' | 'connection_lost'>(
+			'n',
+			(event) => reasons.push(event.reason),
+			() => {},
+		);
+		holding.lose('unconfirmed', true);
+		expect(holding.lost).toBe(true);
+		expect(holding.signal.aborted).toBe(false);
+		holding.lose('connection_lost');
+		expect(holding.signal.aborted).toBe(true);
+		expect(holding.signal.reason).toEqual(new Error('the lock "n" was lost while held (connection_lost)'));
+		// reported once, as every loss is
+		expect(reasons).toEqual(['unconfirmed']);
+	});
 });

@@ -29,10 +29,12 @@ export interface Holding<Reason extends string> {
 	 */
 	readonly signal: AbortSignal;
 	/**
-	 * the first time only: runs `stop` (the renewal or heartbeat), aborts `signal`, then tells
-	 * `onLeaseLost`.
+	 * the first time only: runs `stop` (the renewal or heartbeat), then tells `onLeaseLost`.
+	 * aborts `signal` unless `maybeHeld`: a loss that may not be one (a PostgreSQL heartbeat not
+	 * answered in time on a connection still open, which a stalled event loop also gives: the lock
+	 * goes only with the connection), reported but not acted on; a later call without it aborts.
 	 */
-	lose(reason: Reason): void;
+	lose(reason: Reason, maybeHeld?: boolean): void;
 }
 
 /**
@@ -52,11 +54,13 @@ export const trackHolding = <Reason extends string>(
 			return lost;
 		},
 		signal: controller.signal,
-		lose(reason) {
+		lose(reason, maybeHeld = false) {
+			if (!maybeHeld && !controller.signal.aborted) {
+				controller.abort(new Error(`the lock "${name}" was lost while held (${reason})`));
+			}
 			if (lost) return;
 			lost = true;
 			stop();
-			controller.abort(new Error(`the lock "${name}" was lost while held (${reason})`));
 			try {
 				const reported: unknown = onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
 				// an async reporter that rejects (a log sink down) must not end the process either

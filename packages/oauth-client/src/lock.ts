@@ -10,7 +10,7 @@ import { LockTimeoutError } from './errors.ts';
  * refresh token it had not sent yet, since another holder may be sending the same one, and a
  * refresh token the server sees twice ends the grant. the client takes the lock again and reads
  * the session anew. a lock that cannot lose its hold (as the in-memory one) gives none; every
- * lock in this project's packages gives one.
+ * distributed lock in this project's packages gives one.
  */
 export type LockFunction = <T>(name: string, fn: (lost?: AbortSignal) => Promise<T>) => Promise<T>;
 

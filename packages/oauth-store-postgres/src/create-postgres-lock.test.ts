@@ -149,6 +149,38 @@ describe('createPostgresLock', () => {
 		expect(await advisoryHolders(admin)).toEqual([]);
 	});
 
+	it("reports a heartbeat a stalled event loop did not read in time, but aborts the holder's signal only when the connection ends", async () => {
+		const lost: LeaseLostEvent[] = [];
+		const lock = createPostgresLock({
+			pool: pool(),
+			prefix: uniqueName('stalled'),
+			heartbeatMs: 300,
+			timeout: 300,
+			silentHolderMs: 20_000,
+			onLeaseLost: (event) => lost.push(event),
+		});
+		await lock('did:plc:a', async (signal) => {
+			// the event loop stalls (a long GC, CPU starvation) just after a heartbeat is sent, in the
+			// same turn: its time limit then fires before the answer, already on the wire, is read
+			await new Promise<void>((resolve) =>
+				setTimeout(() => {
+					const until = performance.now() + 700;
+					while (performance.now() < until) {}
+					resolve();
+				}, 300),
+			);
+			await expect.poll(() => lost.map((event) => event.reason)).toEqual(['unconfirmed']);
+			// the lock is still held (it goes only with the connection): the holder goes on
+			expect(await advisoryHolders(admin)).toHaveLength(1);
+			expect(signal?.aborted).toBe(false);
+			// now it does go
+			const [pid] = await advisoryHolders(admin);
+			await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+			await expect.poll(() => signal?.aborted).toBe(true);
+		});
+		expect(lost).toHaveLength(1);
+	});
+
 	it('returns the result without waiting a query timeout on a database that stopped answering while held', async () => {
 		// a query timeout far longer than the release wait: the result must not wait for it
 		const lock = createPostgresLock({

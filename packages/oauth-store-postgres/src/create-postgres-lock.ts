@@ -482,7 +482,10 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 				// open: it may be (reported once; the heartbeat goes on)
 				const ended = closed || endedConnection(err);
 				if (ended) clearInterval(heartbeat);
-				if (!done) holding.lose(ended ? 'connection_lost' : 'unconfirmed');
+				// unconfirmed: reported, but the holder goes on (its signal is not aborted). the lock
+				// goes only with the connection, which the server ends after silentHolderMs of silence;
+				// an event loop stalled past `timeout` meets this with the answer already read off the wire
+				if (!done) holding.lose(ended ? 'connection_lost' : 'unconfirmed', !ended);
 			} finally {
 				checking = false;
 			}

@@ -2,10 +2,13 @@ import type { PgPool, PgPoolClient } from '../queryable.ts';
 import { QueryFailure } from './run-query.ts';
 
 /**
- * how many connection requests given up on may wait in one pool at once. pg-pool cannot withdraw
- * a request: without `connectionTimeoutMillis` it waits until a connection frees up, however long
- * PostgreSQL stays silent, and each holds a few kilobytes meanwhile. past this many, a call fails at
- * once rather than queue one more: memory in an outage no longer grows with the calls made in it.
+ * how many connection requests given up on may wait in one pool before calls are refused at once.
+ * pg-pool cannot withdraw a request: without `connectionTimeoutMillis` it waits until a connection
+ * frees up, however long PostgreSQL stays silent, and each holds a few kilobytes meanwhile. past
+ * this many, a call fails at once rather than queue one more: memory in an outage no longer grows
+ * with the calls made in it. (the requests of calls still waiting are not counted, since on a busy
+ * but healthy pool they are served: so up to this many, plus the calls started within one
+ * `timeout`, wait at most.)
  */
 export const MAX_ABANDONED_CONNECTS = 1000;
 
@@ -15,7 +18,7 @@ export class PoolBackedUpFailure extends QueryFailure {
 		super(
 			true,
 			undefined,
-			`no connection of the pool: ${waiting} requests for one, given up on, still wait in it (PostgreSQL is not answering, or the pool is too small; give the pool a connectionTimeoutMillis no longer than the store's timeout)`,
+			`no connection of the pool: ${waiting} requests for one, given up on, still wait in it (PostgreSQL is not answering, or the pool is too small; give the pool a connectionTimeoutMillis no longer than the store's or lock's timeout)`,
 		);
 	}
 }
