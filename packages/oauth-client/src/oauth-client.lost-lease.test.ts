@@ -10,7 +10,7 @@ import {
 import type { Did } from '@atcute/lexicons';
 import { describe, expect, it } from 'vitest';
 
-import { LockUnavailableError } from './errors.ts';
+import { LockUnavailableError, SessionNotFoundError } from './errors.ts';
 import type { LockFunction } from './lock.ts';
 import type { OAuthSessionEvent } from './session-events.ts';
 import {
@@ -159,5 +159,102 @@ describe('a refresh whose lock is lost', () => {
 		expect(leases).toHaveLength(1);
 		expect(a.sessions.map.get(alice.did)?.tokenSet.refresh_token).not.toBe(spent);
 		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+	});
+
+	it('keeps a sign-in stored while the lock was lost during the token request, and revokes its own tokens', async () => {
+		const { lock, leases } = leasingLock();
+		let answered: (() => Promise<void>) | undefined;
+		const refreshes: RefreshTraceContext[] = [];
+		const tracer: OAuthTracer = {
+			trace(operation, context, fn) {
+				if (operation === 'refresh') refreshes.push(context as RefreshTraceContext);
+				return fn();
+			},
+		};
+		const a = await createTestClient(server, {
+			clock,
+			tracer,
+			requestLock: lock,
+			fetch: async (input, init) => {
+				const response = await fetch(input, init);
+				const url = String(input instanceof Request ? input.url : input);
+				if (url.endsWith('/oauth/token')) {
+					const run = answered;
+					answered = undefined;
+					await run?.();
+				}
+				return response;
+			},
+		});
+		// the other process, which took the lock once it lapsed
+		const c = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
+		const earlier = server.sessions(alice.did).length;
+		await signIn(server, a.client, alice.did);
+		const events: OAuthSessionEvent[] = [];
+		a.client.addEventListener((event) => events.push(event));
+		clock.advance(2 * 3600 * 1000);
+		leases.length = 0;
+		let theirs: string | undefined;
+		// the refresh token went out, and was spent; before its answer is read the lock is lost and
+		// the user signs in again elsewhere, which revokes the grant it came from
+		answered = async () => {
+			leases[0]!.abort(new Error('lease ran out'));
+			await signIn(server, c.client, alice.did);
+			theirs = a.sessions.map.get(alice.did)?.tokenSet.refresh_token;
+		};
+
+		const session = await a.client.restore(alice.did);
+		// the sign-in's session is kept, and is the one handed back: it works, and so does its refresh
+		expect(a.sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(theirs);
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+		expect(refreshes).toEqual([{ sub: alice.did, issuer: server.issuer, lockLost: true }]);
+		expect(events).toEqual([]);
+		clock.advance(2 * 3600 * 1000);
+		await expect(c.client.restore(alice.did)).resolves.toBeDefined();
+		// of this test's grants only the sign-in's is live: none left behind
+		expect(
+			server
+				.sessions(alice.did)
+				.slice(earlier)
+				.filter((grant) => grant.active),
+		).toHaveLength(1);
+	});
+
+	it('does not bring back a session signed out while the lock was lost during the token request', async () => {
+		const { lock, leases } = leasingLock();
+		let answered: (() => Promise<void>) | undefined;
+		const a = await createTestClient(server, {
+			clock,
+			requestLock: lock,
+			fetch: async (input, init) => {
+				const response = await fetch(input, init);
+				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
+					const run = answered;
+					answered = undefined;
+					await run?.();
+				}
+				return response;
+			},
+		});
+		const c = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
+		const earlier = server.sessions(alice.did).length;
+		await signIn(server, a.client, alice.did);
+		clock.advance(2 * 3600 * 1000);
+		leases.length = 0;
+		answered = async () => {
+			leases[0]!.abort(new Error('lease ran out'));
+			await c.client.revoke(alice.did);
+		};
+
+		const error = await a.client.restore(alice.did).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(SessionNotFoundError);
+		expect(a.sessions.map.has(alice.did)).toBe(false);
+		// the tokens the refresh brought are revoked too: the user stays signed out at the server
+		expect(
+			server
+				.sessions(alice.did)
+				.slice(earlier)
+				.filter((grant) => grant.active),
+		).toHaveLength(0);
 	});
 });

@@ -259,7 +259,13 @@ export class OAuthClient {
 			sha256: options.sha256,
 			tracer,
 			refresh: (did, stale, refused) => this.#refresher.refresh(did, stale, refused),
-			markRefusedOnArrival: (did, token) => this.#refresher.markRefusedOnArrival(did, token),
+			markRefusedOnArrival: (did, token) => {
+				// counted for close() from its first read of the store (its write goes under the lock,
+				// refused once closed: the mark is best effort)
+				const marking = this.#refresher.markRefusedOnArrival(did, token);
+				this.#work.track(marking);
+				return marking;
+			},
 			signOut: (did, held) => this.#revoke(did, 'signed_out', held),
 			dpopKey: (jwk) => this.#keys.get(jwk),
 		};

@@ -57,8 +57,10 @@ export interface RefreshTraceContext {
 	 */
 	adoptedAfter?: SessionDeletedCause | undefined;
 	/**
-	 * `true` when the lock was found lost before the refresh token went out (see `LockFunction`):
-	 * nothing was sent then, and the lock was taken again.
+	 * `true` when the lock was found lost (see `LockFunction`): before the refresh token went out
+	 * (nothing was sent then, and the lock was taken again), or before its answer was stored (stored
+	 * only over the session the refresh read: a session another holder stored meanwhile is kept and
+	 * handed back, and the new tokens are revoked).
 	 */
 	lockLost?: boolean | undefined;
 }

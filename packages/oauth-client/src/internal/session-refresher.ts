@@ -94,6 +94,17 @@ const holdsRefreshToken = (stored: unknown, refreshToken: string | undefined): b
 class LockLostBeforeRefresh extends LockUnavailableError {}
 
 /**
+ * the lock was found lost while the token request ran, and the store then held another session
+ * than the one the refresh read (`current`; undefined: none): another holder stored it meanwhile
+ * (a sign-in again, which revoked the grant this refresh came from; a sign-out), and it is kept.
+ */
+class SupersededWhileLockLost extends Error {
+	constructor(readonly current: unknown) {
+		super('the session was stored anew while the lock was lost');
+	}
+}
+
+/**
  * how many refreshes under way a caller waits for before it starts its own, when none did for it
  * (each adopted the very token it found refused): a bound on an unlucky run of them.
  */
@@ -220,6 +231,15 @@ export class SessionRefresher {
 		try {
 			return { session: await this.#refreshOnce(did, session, context, attempt, lost), refreshed: true };
 		} catch (err) {
+			if (err instanceof SupersededWhileLockLost) {
+				// what another holder stored is what this refresh hands back: the newer sign-in's
+				// session, or none (signed out meanwhile)
+				if (err.current == null) throw new SessionNotFoundError(did);
+				return {
+					session: readStoredSession(did, err.current as StoredSession, this.#options.rules),
+					refreshed: false,
+				};
+			}
 			// the one rule deciding whether this failure ends the session
 			const cause = sessionEndCause(err);
 			// a failure ends the session this refresh read (or the one it wrote, if a failed write
@@ -347,6 +367,21 @@ export class SessionRefresher {
 			// the PDS as resolved just now: an account that moved PDS under the same issuer follows
 			tokenSet: toTokenSet(tokens, tokenSet.iss, identity.pds, sentAt, refreshToken),
 		};
+		if (lost?.aborted) {
+			// the lock was lost while the token request ran: another holder may have stored a session
+			// since (the account signed in again, which revoked the grant these tokens came from, or
+			// signed out). written only over the session this refresh read; another is left as it is,
+			// and these tokens are revoked rather than left live (this narrows the window: a write
+			// after this read is not seen)
+			context.lockLost = true;
+			const current = await sessions.get(did);
+			if (!holdsRefreshToken(current, refreshToken)) {
+				await agent
+					.revoke(tokens.refresh_token ?? tokens.access_token, AbortSignal.timeout(REVOCATION_TIMEOUT_MS))
+					.catch(() => {});
+				throw new SupersededWhileLockLost(current);
+			}
+		}
 		attempt.written = next;
 		try {
 			// retried only over the session this refresh read, still holding the token it spent
