@@ -257,4 +257,40 @@ describe('a refresh whose lock is lost', () => {
 				.filter((grant) => grant.active),
 		).toHaveLength(0);
 	});
+
+	it('stores the answer as before when the store cannot be read after the lock was lost', async () => {
+		const { lock, leases } = leasingLock();
+		let answered: (() => void) | undefined;
+		const a = await createTestClient(server, {
+			clock,
+			requestLock: lock,
+			fetch: async (input, init) => {
+				const response = await fetch(input, init);
+				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
+					answered?.();
+					answered = undefined;
+				}
+				return response;
+			},
+		});
+		await signIn(server, a.client, alice.did);
+		const spent = a.sessions.map.get(alice.did)?.tokenSet.refresh_token;
+		clock.advance(2 * 3600 * 1000);
+		leases.length = 0;
+		const get = a.sessions.get.bind(a.sessions);
+		answered = () => {
+			leases[0]!.abort(new Error('lease ran out'));
+			// the store's next read fails: it cannot say whose session it holds
+			a.sessions.get = async () => {
+				a.sessions.get = get;
+				throw Object.assign(new Error('store unreachable'), { transient: true });
+			};
+		};
+
+		const session = await a.client.restore(alice.did);
+		const stored = a.sessions.map.get(alice.did)?.tokenSet.refresh_token;
+		expect(stored).not.toBe(spent);
+		expect(stored).toBe(server.sessions(alice.did).at(-1)?.refreshToken);
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+	});
 });

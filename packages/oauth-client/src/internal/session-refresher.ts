@@ -374,7 +374,14 @@ export class SessionRefresher {
 			// and these tokens are revoked rather than left live (this narrows the window: a write
 			// after this read is not seen)
 			context.lockLost = true;
-			const current = await sessions.get(did);
+			let current: unknown;
+			try {
+				current = await sessions.get(did);
+			} catch {
+				// the store cannot say now: written as before (the write retries, and revokes these
+				// tokens if it cannot land), rather than lose them with no revocation
+				current = session;
+			}
 			if (!holdsRefreshToken(current, refreshToken)) {
 				await agent
 					.revoke(tokens.refresh_token ?? tokens.access_token, AbortSignal.timeout(REVOCATION_TIMEOUT_MS))
