@@ -8,6 +8,7 @@ import {
 	XrpcHandleResolver,
 } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
+import { type CreateSigner, createWebCryptoSigner } from '@atcute/oauth-keys';
 import { describe, expect, it } from 'vitest';
 
 import { LockUnavailableError, SessionNotFoundError } from './errors.ts';
@@ -207,7 +208,9 @@ describe('a refresh whose lock is lost', () => {
 		// the sign-in's session is kept, and is the one handed back: it works, and so does its refresh
 		expect(a.sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(theirs);
 		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
-		expect(refreshes).toEqual([{ sub: alice.did, issuer: server.issuer, lockLost: true }]);
+		expect(refreshes).toEqual([
+			{ sub: alice.did, issuer: server.issuer, lockLost: true, supersededWhileLockLost: true },
+		]);
 		expect(events).toEqual([]);
 		clock.advance(2 * 3600 * 1000);
 		await expect(c.client.restore(alice.did)).resolves.toBeDefined();
@@ -292,5 +295,111 @@ describe('a refresh whose lock is lost', () => {
 		expect(stored).not.toBe(spent);
 		expect(stored).toBe(server.sessions(alice.did).at(-1)?.refreshToken);
 		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+	});
+
+	/**
+	 * a client whose refresh loses its lock while its token request runs; `meanwhile` runs then,
+	 * before the answer is read. another client (`other`, the next holder) shares its store.
+	 */
+	const losingDuringRequest = async (options: { createSigner?: CreateSigner } = {}) => {
+		const { lock, leases } = leasingLock();
+		let meanwhile: (() => Promise<void>) | undefined;
+		const a = await createTestClient(server, {
+			clock,
+			requestLock: lock,
+			...options,
+			fetch: async (input, init) => {
+				const response = await fetch(input, init);
+				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
+					const run = meanwhile;
+					meanwhile = undefined;
+					if (run !== undefined) {
+						leases.at(-1)!.abort(new Error('lease ran out'));
+						await run();
+					}
+				}
+				return response;
+			},
+		});
+		const other = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
+		return {
+			a,
+			other,
+			whileAnswered: (run: () => Promise<void>) => {
+				meanwhile = run;
+			},
+		};
+	};
+
+	it("keeps an entry it cannot read for good (another process's key), revoking its own tokens", async () => {
+		const { a, other, whileAnswered } = await losingDuringRequest();
+		await signIn(server, a.client, alice.did);
+		clock.advance(2 * 3600 * 1000);
+		const get = a.sessions.get.bind(a.sessions);
+		const unreadable = Object.assign(new Error('no key for this entry'), { transient: false });
+		whileAnswered(async () => {
+			await signIn(server, other.client, alice.did);
+			// this process cannot read what the other wrote (a key it lacks, a newer format)
+			a.sessions.get = async () => {
+				a.sessions.get = get;
+				throw unreadable;
+			};
+		});
+
+		const error = await a.client.restore(alice.did).catch((err: unknown) => err);
+		expect(error).toBe(unreadable);
+		// the other's entry is kept, and its grant is live
+		expect(a.sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(
+			server.sessions(alice.did).at(-1)?.refreshToken,
+		);
+		expect(server.sessions(alice.did).at(-1)?.active).toBe(true);
+		expect((await other.client.restore(alice.did)).did).toBe(alice.did);
+	});
+
+	it('reads through a passing failure before it decides, as a sign-in does', async () => {
+		const { a, other, whileAnswered } = await losingDuringRequest();
+		await signIn(server, a.client, alice.did);
+		clock.advance(2 * 3600 * 1000);
+		const get = a.sessions.get.bind(a.sessions);
+		whileAnswered(async () => {
+			await signIn(server, other.client, alice.did);
+			a.sessions.get = async () => {
+				a.sessions.get = get;
+				throw Object.assign(new Error('store busy'), { transient: true });
+			};
+		});
+
+		const session = await a.client.restore(alice.did);
+		// the sign-in's session stands, and is the one handed back
+		expect(a.sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(
+			server.sessions(alice.did).at(-1)?.refreshToken,
+		);
+		expect(server.sessions(alice.did).at(-1)?.active).toBe(true);
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+	});
+
+	it('drops from memory the DPoP key of the session a sign-in elsewhere replaced', async () => {
+		const imports = new Map<string, number>();
+		const createSigner: CreateSigner = Object.assign(createWebCryptoSigner, {
+			fromJwk: (params: { d?: string }) => {
+				imports.set(params.d!, (imports.get(params.d!) ?? 0) + 1);
+				return undefined;
+			},
+		});
+		const { a, other, whileAnswered } = await losingDuringRequest({ createSigner });
+		await signIn(server, a.client, alice.did);
+		const saved = structuredClone(a.sessions.map.get(alice.did)!);
+		await a.client.restore(alice.did, { refresh: false });
+		const before = imports.get(saved.dpopKey.d) ?? 0;
+		clock.advance(2 * 3600 * 1000);
+		whileAnswered(async () => {
+			await signIn(server, other.client, alice.did);
+		});
+
+		await a.client.restore(alice.did);
+		// the ended session's key is imported again if it ever comes back: it was not kept
+		a.sessions.map.set(alice.did, saved);
+		await a.client.restore(alice.did, { refresh: false });
+		expect(imports.get(saved.dpopKey.d)).toBe(before + 1);
 	});
 });

@@ -247,6 +247,7 @@ export class OAuthClient {
 				this.#keys.forget(ended.dpopKey);
 			},
 			stored: (did, session) => this.#emitUpdated(did, session),
+			forgetKey: (session) => this.#keys.forget(session.dpopKey),
 			tracer,
 		});
 		this.#host = {

@@ -59,10 +59,15 @@ export interface RefreshTraceContext {
 	/**
 	 * `true` when the lock was found lost (see `LockFunction`): before the refresh token went out
 	 * (nothing was sent then, and the lock was taken again), or before its answer was stored (stored
-	 * only over the session the refresh read: a session another holder stored meanwhile is kept and
-	 * handed back, and the new tokens are revoked).
+	 * only over the session the refresh read; see `supersededWhileLockLost`).
 	 */
 	lockLost?: boolean | undefined;
+	/**
+	 * `true` when, the lock lost while the token request ran, the store was found to hold another
+	 * session than the one the refresh read: the new tokens were revoked, not stored, and the
+	 * stored session handed back (or its absence reported).
+	 */
+	supersededWhileLockLost?: boolean | undefined;
 }
 
 /**

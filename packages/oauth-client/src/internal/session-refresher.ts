@@ -23,7 +23,7 @@ import { readStoredSession, type StoredSessionRules } from './read-stored-sessio
 import type { CurrentIdentity } from './resolve-identity.ts';
 import { RetryAfterHolds } from './retry-after-holds.ts';
 import { sessionEndCause } from './session-end-cause.ts';
-import { storedByAnother, storeIssuedSession } from './store-issued-session.ts';
+import { readStoredOrWhy, storedByAnother, storeIssuedSession } from './store-issued-session.ts';
 
 /** what a `SessionRefresher` needs from its client. */
 export interface SessionRefresherOptions {
@@ -45,6 +45,8 @@ export interface SessionRefresherOptions {
 	end: (did: Did, cause: SessionDeletedCause, ended: StoredSession) => Promise<void>;
 	/** reports a session that was stored; called under the session's lock, must not wait. */
 	stored: (did: Did, session: StoredSession) => void;
+	/** drops from memory the DPoP private key of a session that ended here without a delete. */
+	forgetKey: (session: StoredSession) => void;
 	tracer: OAuthTracer | undefined;
 }
 
@@ -95,11 +97,13 @@ class LockLostBeforeRefresh extends LockUnavailableError {}
 
 /**
  * the lock was found lost while the token request ran, and the store then held another session
- * than the one the refresh read (`current`; undefined: none): another holder stored it meanwhile
- * (a sign-in again, which revoked the grant this refresh came from; a sign-out), and it is kept.
+ * than the one the refresh read: another holder stored it meanwhile (a sign-in again, which
+ * revoked the grant this refresh came from; a sign-out), and it is kept. `read`: what the store
+ * held (`value`; undefined: none), or why it could not be read for good (`unreadable`: an entry
+ * written by a process whose key this one lacks).
  */
 class SupersededWhileLockLost extends Error {
-	constructor(readonly current: unknown) {
+	constructor(readonly read: { value: unknown } | { unreadable: unknown }) {
 		super('the session was stored anew while the lock was lost');
 	}
 }
@@ -232,11 +236,16 @@ export class SessionRefresher {
 			return { session: await this.#refreshOnce(did, session, context, attempt, lost), refreshed: true };
 		} catch (err) {
 			if (err instanceof SupersededWhileLockLost) {
+				// the session this refresh read has ended here: its private key leaves memory
+				this.#options.forgetKey(session);
+				context.supersededWhileLockLost = true;
 				// what another holder stored is what this refresh hands back: the newer sign-in's
-				// session, or none (signed out meanwhile)
-				if (err.current == null) throw new SessionNotFoundError(did);
+				// session, none (signed out meanwhile), or the store's own error for an entry this
+				// process cannot read (left as it is)
+				if ('unreadable' in err.read) throw err.read.unreadable;
+				if (err.read.value == null) throw new SessionNotFoundError(did);
 				return {
-					session: readStoredSession(did, err.current as StoredSession, this.#options.rules),
+					session: readStoredSession(did, err.read.value as StoredSession, this.#options.rules),
 					refreshed: false,
 				};
 			}
@@ -263,6 +272,8 @@ export class SessionRefresher {
 					}
 					// not `adopted`, which says no token request was made: this one was, and failed
 					context.adoptedAfter = cause;
+					// the session this refresh read has ended here: its private key leaves memory
+					this.#options.forgetKey(session);
 					return { session: adopted, refreshed: false };
 				}
 				// a failed delete must not hide why the session ended
@@ -374,19 +385,16 @@ export class SessionRefresher {
 			// and these tokens are revoked rather than left live (this narrows the window: a write
 			// after this read is not seen)
 			context.lockLost = true;
-			let current: unknown;
-			try {
-				current = await sessions.get(did);
-			} catch {
-				// the store cannot say now: written as before (the write retries, and revokes these
-				// tokens if it cannot land), rather than lose them with no revocation
-				current = session;
-			}
-			if (!holdsRefreshToken(current, refreshToken)) {
+			// read through passing failures, as a sign-in reads what it replaces. one that still
+			// fails leaves the store unable to say: written as before (the write retries, and
+			// revokes these tokens if it cannot land), rather than lose them with no revocation. an
+			// entry unreadable for good was rewritten by a process this one cannot follow: kept
+			const read = await readStoredOrWhy(sessions, did);
+			if (read !== undefined && ('unreadable' in read || !holdsRefreshToken(read.value, refreshToken))) {
 				await agent
 					.revoke(tokens.refresh_token ?? tokens.access_token, AbortSignal.timeout(REVOCATION_TIMEOUT_MS))
 					.catch(() => {});
-				throw new SupersededWhileLockLost(current);
+				throw new SupersededWhileLockLost(read);
 			}
 		}
 		attempt.written = next;

@@ -41,6 +41,28 @@ export const readBeforeReplacing = (
 ): Promise<{ value: unknown } | undefined> => readStored(sessions, did, STORE_RETRY_DELAYS_MS);
 
 /**
+ * what is stored for `did`, read through passing failures (after each pause of
+ * `STORE_RETRY_DELAYS_MS`): `{ value }`; `{ unreadable }`, the error, when the read fails for good
+ * (`transient: false`: an entry this process cannot decrypt, say); undefined when it still fails
+ * for now, or with no word on whether it may pass.
+ */
+export const readStoredOrWhy = async (
+	sessions: SessionStore,
+	did: Did,
+): Promise<{ value: unknown } | { unreadable: unknown } | undefined> => {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			return { value: (await sessions.get(did)) ?? undefined };
+		} catch (err) {
+			if ((err as { transient?: unknown } | null)?.transient === false) return { unreadable: err };
+			const pause = STORE_RETRY_DELAYS_MS[attempt];
+			if (pause === undefined) return undefined;
+			await new Promise((resolve) => setTimeout(resolve, pause));
+		}
+	}
+};
+
+/**
  * stores a session whose tokens were just issued. a write that fails with a transient error
  * (`transient: true`: Redis reconnecting, SQLite busy, PostgreSQL restarting) is made again after
  * each pause of `STORE_RETRY_DELAYS_MS`: the tokens cannot be had again. call under the account's
