@@ -402,4 +402,38 @@ describe('a refresh whose lock is lost', () => {
 		await a.client.restore(alice.did, { refresh: false });
 		expect(imports.get(saved.dpopKey.d)).toBe(before + 1);
 	});
+
+	it('takes up no session of the same grant after its own token, sent under a lost lock, was refused as replayed', async () => {
+		const { lock, leases } = leasingLock();
+		let before: (() => Promise<void>) | undefined;
+		const a = await createTestClient(server, {
+			clock,
+			requestLock: lock,
+			fetch: async (input, init) => {
+				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
+					const run = before;
+					before = undefined;
+					await run?.();
+				}
+				return fetch(input, init);
+			},
+		});
+		const other = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
+		await signIn(server, a.client, alice.did);
+		clock.advance(2 * 3600 * 1000);
+		leases.length = 0;
+		// the lock is lost with the token on its way, and the next holder refreshes with the same
+		// token first: the server, seeing it again, ends the grant, the other's new tokens included
+		before = async () => {
+			leases[0]!.abort(new Error('lease ran out'));
+			await other.client.restore(alice.did);
+		};
+
+		const error = await a.client.restore(alice.did).catch((err: unknown) => err);
+		expect(error).toMatchObject({ reason: 'invalid_grant' });
+		// not reported working: the other's session is of the same, ended grant. it is left stored,
+		// for its own next refresh to end
+		expect(server.sessions(alice.did).at(-1)?.active).toBe(false);
+		expect(a.sessions.map.has(alice.did)).toBe(true);
+	});
 });

@@ -174,4 +174,27 @@ describe('OAuthSession and 401 answers', () => {
 		expect(await outcome).toMatchObject({ message: 'gave up' });
 		held?.();
 	});
+
+	it("writes no mark once its lock is lost: the session stored may be another holder's by then", async () => {
+		const memory = createMemoryLock();
+		let acquisitions = 0;
+		const requestLock: LockFunction = async (name, fn) =>
+			memory(name, (lost) => {
+				// from the second acquisition on (the mark's), the hold is lost as soon as it is had
+				if (++acquisitions < 2) return fn(lost);
+				const lease = new AbortController();
+				lease.abort(new Error('lease ran out'));
+				return fn(lease.signal);
+			});
+		const { client, sessions } = await createTestClient(server, { requestLock });
+		await signIn(server, client, alice.did);
+		server.behaviour.refuseEveryToken = true;
+		const session = await client.restore(alice.did);
+		acquisitions = 0;
+
+		expect((await session.handle(GET_SESSION)).status).toBe(401);
+		// the refresh (first hold) stored its tokens; the mark (second) wrote nothing
+		expect(acquisitions).toBe(2);
+		expect(sessions.map.get(alice.did)?.tokenSet.refused_on_arrival).toBeUndefined();
+	});
 });

@@ -270,6 +270,14 @@ export class SessionRefresher {
 						// not a session this client can use: this refresh's failure stands
 						throw err;
 					}
+					// the lock was lost while this refresh's token was on its way: the other holder may
+					// have refreshed the same grant with the same token first, and the server, seeing it
+					// twice, ended the grant, theirs included. tokens of the same grant (the same DPoP
+					// key; a new sign-in has its own) are not taken up as if they worked: the failure
+					// stands, and what is stored is left to its own next refresh
+					if (lost?.aborted && cause === 'invalid_grant' && adopted.dpopKey.d === session.dpopKey.d) {
+						throw err;
+					}
 					// not `adopted`, which says no token request was made: this one was, and failed
 					context.adoptedAfter = cause;
 					// the session this refresh read has ended here: its private key leaves memory
@@ -457,10 +465,13 @@ export class SessionRefresher {
 			// read first, unlocked: the callers refused this token one after another find it marked
 			// by the first, and take no lock for it
 			if ((await unmarked()) === undefined) return;
-			await lock(sessionLockName(did), async () => {
+			await lock(sessionLockName(did), async (lost) => {
 				// again under the lock: a refresh may have replaced the tokens meanwhile
 				const session = await unmarked();
 				if (session === undefined) return;
+				// a lock lost by now may be another holder's, whose newer session (refreshed, signed in
+				// again or out) this write of the read one would replace: the mark is best effort
+				if (lost?.aborted) return;
 				const { tokenSet } = session;
 				await sessions.set(did, { ...session, tokenSet: { ...tokenSet, refused_on_arrival: true } });
 			});
