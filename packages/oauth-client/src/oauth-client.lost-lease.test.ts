@@ -38,6 +38,18 @@ const hookedResolver = (server: TestOAuthServer, before: () => Promise<void>): L
 	});
 };
 
+/** a tracer that keeps the context of every refresh. */
+const refreshTraces = () => {
+	const refreshes: RefreshTraceContext[] = [];
+	const tracer: OAuthTracer = {
+		trace(operation, context, fn) {
+			if (operation === 'refresh') refreshes.push(context as RefreshTraceContext);
+			return fn();
+		},
+	};
+	return { refreshes, tracer };
+};
+
 /** a lock with no exclusion of its own, whose every holding gets a signal the test can abort. */
 const leasingLock = () => {
 	const leases: AbortController[] = [];
@@ -58,16 +70,44 @@ describe('a refresh whose lock is lost', () => {
 		({ server, alice, clock } = env);
 	});
 
+	/**
+	 * a client whose refresh loses its lock while its token request runs; `meanwhile` runs then,
+	 * before the answer is read. another client (`other`, the next holder) shares its store.
+	 */
+	const losingDuringRequest = async (options: { createSigner?: CreateSigner; tracer?: OAuthTracer } = {}) => {
+		const { lock, leases } = leasingLock();
+		let meanwhile: (() => Promise<void>) | undefined;
+		const a = await createTestClient(server, {
+			clock,
+			requestLock: lock,
+			...options,
+			fetch: async (input, init) => {
+				const response = await fetch(input, init);
+				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
+					const run = meanwhile;
+					meanwhile = undefined;
+					if (run !== undefined) {
+						leases.at(-1)!.abort(new Error('lease ran out'));
+						await run();
+					}
+				}
+				return response;
+			},
+		});
+		const other = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
+		return {
+			a,
+			other,
+			whileAnswered: (run: () => Promise<void>) => {
+				meanwhile = run;
+			},
+		};
+	};
+
 	it('sends no refresh token once its lock is lost, and adopts the tokens the next holder stored', async () => {
 		const { lock, leases } = leasingLock();
 		let during: (() => Promise<void>) | undefined;
-		const refreshes: RefreshTraceContext[] = [];
-		const tracer: OAuthTracer = {
-			trace(operation, context, fn) {
-				if (operation === 'refresh') refreshes.push(context as RefreshTraceContext);
-				return fn();
-			},
-		};
+		const { refreshes, tracer } = refreshTraces();
 		const a = await createTestClient(server, {
 			clock,
 			tracer,
@@ -163,46 +203,20 @@ describe('a refresh whose lock is lost', () => {
 	});
 
 	it('keeps a sign-in stored while the lock was lost during the token request, and revokes its own tokens', async () => {
-		const { lock, leases } = leasingLock();
-		let answered: (() => Promise<void>) | undefined;
-		const refreshes: RefreshTraceContext[] = [];
-		const tracer: OAuthTracer = {
-			trace(operation, context, fn) {
-				if (operation === 'refresh') refreshes.push(context as RefreshTraceContext);
-				return fn();
-			},
-		};
-		const a = await createTestClient(server, {
-			clock,
-			tracer,
-			requestLock: lock,
-			fetch: async (input, init) => {
-				const response = await fetch(input, init);
-				const url = String(input instanceof Request ? input.url : input);
-				if (url.endsWith('/oauth/token')) {
-					const run = answered;
-					answered = undefined;
-					await run?.();
-				}
-				return response;
-			},
-		});
-		// the other process, which took the lock once it lapsed
-		const c = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
+		const { refreshes, tracer } = refreshTraces();
+		const { a, other, whileAnswered } = await losingDuringRequest({ tracer });
 		const earlier = server.sessions(alice.did).length;
 		await signIn(server, a.client, alice.did);
 		const events: OAuthSessionEvent[] = [];
 		a.client.addEventListener((event) => events.push(event));
 		clock.advance(2 * 3600 * 1000);
-		leases.length = 0;
 		let theirs: string | undefined;
 		// the refresh token went out, and was spent; before its answer is read the lock is lost and
 		// the user signs in again elsewhere, which revokes the grant it came from
-		answered = async () => {
-			leases[0]!.abort(new Error('lease ran out'));
-			await signIn(server, c.client, alice.did);
+		whileAnswered(async () => {
+			await signIn(server, other.client, alice.did);
 			theirs = a.sessions.map.get(alice.did)?.tokenSet.refresh_token;
-		};
+		});
 
 		const session = await a.client.restore(alice.did);
 		// the sign-in's session is kept, and is the one handed back: it works, and so does its refresh
@@ -213,7 +227,7 @@ describe('a refresh whose lock is lost', () => {
 		]);
 		expect(events).toEqual([]);
 		clock.advance(2 * 3600 * 1000);
-		await expect(c.client.restore(alice.did)).resolves.toBeDefined();
+		await expect(other.client.restore(alice.did)).resolves.toBeDefined();
 		// of this test's grants only the sign-in's is live: none left behind
 		expect(
 			server
@@ -224,30 +238,13 @@ describe('a refresh whose lock is lost', () => {
 	});
 
 	it('does not bring back a session signed out while the lock was lost during the token request', async () => {
-		const { lock, leases } = leasingLock();
-		let answered: (() => Promise<void>) | undefined;
-		const a = await createTestClient(server, {
-			clock,
-			requestLock: lock,
-			fetch: async (input, init) => {
-				const response = await fetch(input, init);
-				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
-					const run = answered;
-					answered = undefined;
-					await run?.();
-				}
-				return response;
-			},
-		});
-		const c = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
+		const { a, other, whileAnswered } = await losingDuringRequest();
 		const earlier = server.sessions(alice.did).length;
 		await signIn(server, a.client, alice.did);
 		clock.advance(2 * 3600 * 1000);
-		leases.length = 0;
-		answered = async () => {
-			leases[0]!.abort(new Error('lease ran out'));
-			await c.client.revoke(alice.did);
-		};
+		whileAnswered(async () => {
+			await other.client.revoke(alice.did);
+		});
 
 		const error = await a.client.restore(alice.did).catch((err: unknown) => err);
 		expect(error).toBeInstanceOf(SessionNotFoundError);
@@ -262,74 +259,28 @@ describe('a refresh whose lock is lost', () => {
 	});
 
 	it('stores the answer as before when the store cannot be read after the lock was lost', async () => {
-		const { lock, leases } = leasingLock();
-		let answered: (() => void) | undefined;
-		const a = await createTestClient(server, {
-			clock,
-			requestLock: lock,
-			fetch: async (input, init) => {
-				const response = await fetch(input, init);
-				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
-					answered?.();
-					answered = undefined;
-				}
-				return response;
-			},
-		});
+		const { a, whileAnswered } = await losingDuringRequest();
 		await signIn(server, a.client, alice.did);
 		const spent = a.sessions.map.get(alice.did)?.tokenSet.refresh_token;
 		clock.advance(2 * 3600 * 1000);
-		leases.length = 0;
+		// the store's reads fail for a while: it cannot say whose session it holds
 		const get = a.sessions.get.bind(a.sessions);
-		answered = () => {
-			leases[0]!.abort(new Error('lease ran out'));
-			// the store's next read fails: it cannot say whose session it holds
+		whileAnswered(async () => {
 			a.sessions.get = async () => {
-				a.sessions.get = get;
 				throw Object.assign(new Error('store unreachable'), { transient: true });
 			};
-		};
+			setTimeout(() => {
+				a.sessions.get = get;
+			}, 2_000);
+		});
 
 		const session = await a.client.restore(alice.did);
 		const stored = a.sessions.map.get(alice.did)?.tokenSet.refresh_token;
 		expect(stored).not.toBe(spent);
 		expect(stored).toBe(server.sessions(alice.did).at(-1)?.refreshToken);
+		a.sessions.get = get;
 		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
 	});
-
-	/**
-	 * a client whose refresh loses its lock while its token request runs; `meanwhile` runs then,
-	 * before the answer is read. another client (`other`, the next holder) shares its store.
-	 */
-	const losingDuringRequest = async (options: { createSigner?: CreateSigner } = {}) => {
-		const { lock, leases } = leasingLock();
-		let meanwhile: (() => Promise<void>) | undefined;
-		const a = await createTestClient(server, {
-			clock,
-			requestLock: lock,
-			...options,
-			fetch: async (input, init) => {
-				const response = await fetch(input, init);
-				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
-					const run = meanwhile;
-					meanwhile = undefined;
-					if (run !== undefined) {
-						leases.at(-1)!.abort(new Error('lease ran out'));
-						await run();
-					}
-				}
-				return response;
-			},
-		});
-		const other = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
-		return {
-			a,
-			other,
-			whileAnswered: (run: () => Promise<void>) => {
-				meanwhile = run;
-			},
-		};
-	};
 
 	it("keeps an entry it cannot read for good (another process's key), revoking its own tokens", async () => {
 		const { a, other, whileAnswered } = await losingDuringRequest();
