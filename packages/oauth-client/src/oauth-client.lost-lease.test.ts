@@ -11,7 +11,7 @@ import type { Did } from '@atcute/lexicons';
 import { type CreateSigner, createWebCryptoSigner } from '@atcute/oauth-keys';
 import { describe, expect, it } from 'vitest';
 
-import { LockUnavailableError, SessionNotFoundError } from './errors.ts';
+import { LockUnavailableError, SessionNotFoundError, TokenRefreshError } from './errors.ts';
 import type { LockFunction } from './lock.ts';
 import type { OAuthSessionEvent } from './session-events.ts';
 import {
@@ -298,7 +298,9 @@ describe('a refresh whose lock is lost', () => {
 		});
 
 		const error = await a.client.restore(alice.did).catch((err: unknown) => err);
-		expect(error).toBe(unreadable);
+		// ended for this process, which can read nothing of it: its new tokens revoked, nothing written
+		expect(error).toBeInstanceOf(TokenRefreshError);
+		expect(error).toMatchObject({ reason: 'store_failed', cause: unreadable });
 		// the other's entry is kept, and its grant is live
 		expect(a.sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(
 			server.sessions(alice.did).at(-1)?.refreshToken,
@@ -354,7 +356,7 @@ describe('a refresh whose lock is lost', () => {
 		expect(imports.get(saved.dpopKey.d)).toBe(before + 1);
 	});
 
-	it('takes up no session of the same grant after its own token, sent under a lost lock, was refused as replayed', async () => {
+	it('ends, not takes up, a session of the same grant after its own token, sent under a lost lock, was refused as replayed', async () => {
 		const { lock, leases } = leasingLock();
 		let before: (() => Promise<void>) | undefined;
 		const a = await createTestClient(server, {
@@ -371,6 +373,8 @@ describe('a refresh whose lock is lost', () => {
 		});
 		const other = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
 		await signIn(server, a.client, alice.did);
+		const events: OAuthSessionEvent[] = [];
+		a.client.addEventListener((event) => events.push(event));
 		clock.advance(2 * 3600 * 1000);
 		leases.length = 0;
 		// the lock is lost with the token on its way, and the next holder refreshes with the same
@@ -382,9 +386,53 @@ describe('a refresh whose lock is lost', () => {
 
 		const error = await a.client.restore(alice.did).catch((err: unknown) => err);
 		expect(error).toMatchObject({ reason: 'invalid_grant' });
-		// not reported working: the other's session is of the same, ended grant. it is left stored,
-		// for its own next refresh to end
+		// not reported working: the other's session is of the same, ended grant, and ends with it
 		expect(server.sessions(alice.did).at(-1)?.active).toBe(false);
-		expect(a.sessions.map.has(alice.did)).toBe(true);
+		expect(a.sessions.map.has(alice.did)).toBe(false);
+		expect(events).toMatchObject([{ type: 'deleted', cause: 'invalid_grant' }]);
+	});
+
+	it('ends, not takes up, a session of the same grant a holder whose lock was lost wrote meanwhile', async () => {
+		const { a, whileAnswered } = await losingDuringRequest();
+		let atToken: (() => void) | undefined;
+		const reached = new Promise<void>((resolve) => {
+			atToken = resolve;
+		});
+		// the next holder, whose own lock holds: its token request goes once the first one's answer,
+		// of the same refresh token, is stored
+		let spent: string | undefined;
+		const other = await createTestClient(server, {
+			clock,
+			key: a.key,
+			sessions: a.sessions,
+			fetch: async (input, init) => {
+				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
+					atToken?.();
+					await expect
+						.poll(() => a.sessions.map.get(alice.did)?.tokenSet.refresh_token, { interval: 5 })
+						.not.toBe(spent);
+				}
+				return fetch(input, init);
+			},
+		});
+		await signIn(server, a.client, alice.did);
+		spent = a.sessions.map.get(alice.did)?.tokenSet.refresh_token;
+		const events: OAuthSessionEvent[] = [];
+		other.client.addEventListener((event) => events.push(event));
+		clock.advance(2 * 3600 * 1000);
+		let theirs: Promise<unknown> | undefined;
+		whileAnswered(async () => {
+			theirs = other.client.restore(alice.did).catch((err: unknown) => err);
+			await reached;
+		});
+
+		// the first holder's answer is stored over the session it read, which still held its token
+		await a.client.restore(alice.did);
+		// the other's token, the same one, reaches the server second: refused as replayed, and the
+		// grant ended, the stored tokens included. they are not taken up as if they worked
+		expect(await theirs).toMatchObject({ reason: 'invalid_grant' });
+		expect(server.sessions(alice.did).at(-1)?.active).toBe(false);
+		expect(a.sessions.map.has(alice.did)).toBe(false);
+		expect(events).toMatchObject([{ type: 'deleted', cause: 'invalid_grant' }]);
 	});
 });

@@ -238,11 +238,20 @@ export class SessionRefresher {
 			if (err instanceof SupersededWhileLockLost) {
 				// the session this refresh read has ended here: its private key leaves memory
 				this.#options.forgetKey(session);
+				// a store that cannot read the entry for good (one under a key this process lacks, or
+				// a store closed for good): nothing is written or deleted, and the session has ended
+				// for this process (its new tokens revoked), as a failed write ends it
+				if ('unreadable' in err.read) {
+					throw new TokenRefreshError(
+						did,
+						'store_failed',
+						`the refreshed session of ${did} was not stored: the store could not read the session once the lock was lost`,
+						{ cause: err.read.unreadable },
+					);
+				}
 				context.supersededWhileLockLost = true;
 				// what another holder stored is what this refresh hands back: the newer sign-in's
-				// session, none (signed out meanwhile), or the store's own error for an entry this
-				// process cannot read (left as it is)
-				if ('unreadable' in err.read) throw err.read.unreadable;
+				// session, or none (signed out meanwhile)
 				if (err.read.value == null) throw new SessionNotFoundError(did);
 				return {
 					session: readStoredSession(did, err.read.value as StoredSession, this.#options.rules),
@@ -270,19 +279,18 @@ export class SessionRefresher {
 						// not a session this client can use: this refresh's failure stands
 						throw err;
 					}
-					// the lock was lost while this refresh's token was on its way: the other holder may
-					// have refreshed the same grant with the same token first, and the server, seeing it
-					// twice, ended the grant, theirs included. tokens of the same grant (the same DPoP
-					// key; a new sign-in has its own) are not taken up as if they worked: the failure
-					// stands, and what is stored is left to its own next refresh
-					if (lost?.aborted && cause === 'invalid_grant' && adopted.dpopKey.d === session.dpopKey.d) {
-						throw err;
+					// tokens of the same grant (the same DPoP key; a new sign-in has its own) stored by
+					// another holder under a lock one of them lost: it spent the refresh token this one
+					// sent too, and the server, seeing it twice, ended the grant, theirs included
+					// (RFC 9700 §4.14.2). they end with this session, not taken up as if they worked
+					const sameGrant = cause === 'invalid_grant' && adopted.dpopKey.d === session.dpopKey.d;
+					if (!sameGrant) {
+						// not `adopted`, which says no token request was made: this one was, and failed
+						context.adoptedAfter = cause;
+						// the session this refresh read has ended here: its private key leaves memory
+						this.#options.forgetKey(session);
+						return { session: adopted, refreshed: false };
 					}
-					// not `adopted`, which says no token request was made: this one was, and failed
-					context.adoptedAfter = cause;
-					// the session this refresh read has ended here: its private key leaves memory
-					this.#options.forgetKey(session);
-					return { session: adopted, refreshed: false };
 				}
 				// a failed delete must not hide why the session ended
 				await end(did, cause, session).catch(() => {});
