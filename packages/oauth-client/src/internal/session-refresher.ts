@@ -265,32 +265,34 @@ export class SessionRefresher {
 			// lost (PostgreSQL's advisory lock goes with a restart): that session is live, and is
 			// adopted, as tokens another holder refreshed are
 			if (cause !== undefined) {
-				const theirs = await storedByAnother(
+				const found = await storedByAnother(
 					sessions,
 					did,
 					(stored) => holdsRefreshToken(stored, tokenSet.refresh_token),
 					attempt.written,
 				);
-				if (theirs !== undefined) {
+				if (found !== undefined) {
+					// an entry this process cannot read for good: not its to delete, nor to take up
+					if ('unreadable' in found) throw err;
 					let adopted: StoredSession;
 					try {
-						adopted = readStoredSession(did, theirs as StoredSession, this.#options.rules);
+						adopted = readStoredSession(did, found.value as StoredSession, this.#options.rules);
 					} catch {
 						// not a session this client can use: this refresh's failure stands
 						throw err;
 					}
-					// tokens of the same grant (the same DPoP key; a new sign-in has its own) stored by
-					// another holder under a lock one of them lost: it spent the refresh token this one
-					// sent too, and the server, seeing it twice, ended the grant, theirs included
-					// (RFC 9700 §4.14.2). they end with this session, not taken up as if they worked
-					const sameGrant = cause === 'invalid_grant' && adopted.dpopKey.d === session.dpopKey.d;
-					if (!sameGrant) {
-						// not `adopted`, which says no token request was made: this one was, and failed
-						context.adoptedAfter = cause;
-						// the session this refresh read has ended here: its private key leaves memory
-						this.#options.forgetKey(session);
-						return { session: adopted, refreshed: false };
-					}
+					// a session of the same grant (the same DPoP key; a new sign-in has its own) another
+					// holder stored after `invalid_grant`: both spent the refresh token this one sent,
+					// under a lock one of them lost, and the server, seeing it twice, may have ended the
+					// grant with theirs (RFC 9700 §4.14.2), or refused this one for another reason and
+					// kept it. neither taken up as if it worked nor deleted: the failure stands, and the
+					// stored session is left to its own next refresh
+					if (cause === 'invalid_grant' && adopted.dpopKey.d === session.dpopKey.d) throw err;
+					// not `adopted`, which says no token request was made: this one was, and failed
+					context.adoptedAfter = cause;
+					// the session this refresh read has ended here: its private key leaves memory
+					this.#options.forgetKey(session);
+					return { session: adopted, refreshed: false };
 				}
 				// a failed delete must not hide why the session ended
 				await end(did, cause, session).catch(() => {});

@@ -109,21 +109,24 @@ export const storeIssuedSession = async (
 };
 
 /**
- * the session stored for `did` now when it is another's than the one a refresh that failed for
- * good read (`replaces`) and the one it meant to store (`written`, which may have landed after
- * all; none when it failed before it had tokens); undefined otherwise. the lock can be lost while
- * a refresh runs (PostgreSQL's advisory lock goes with a restart): a session another process
- * stored meanwhile (a new sign-in, its own refresh) is not the failed refresh's to delete. none
- * stored, or a read that fails, is not another's: the caller ends the session as before.
+ * the session stored for `did` now (`{ value }`) when it is another's than the one a refresh that
+ * failed for good read (`replaces`) and the one it meant to store (`written`, which may have landed
+ * after all; none when it failed before it had tokens); undefined otherwise. the lock can be lost
+ * while a refresh runs (PostgreSQL's advisory lock goes with a restart): a session another process
+ * stored meanwhile (a new sign-in, its own refresh) is not the failed refresh's to delete. read
+ * through passing failures; none stored, or a read that still fails, is not another's: the caller
+ * ends the session as before. an entry the store cannot read for good (`{ unreadable }`: one under
+ * a key this process lacks) may be another's, and is not the caller's to delete either.
  */
 export const storedByAnother = async (
 	sessions: SessionStore,
 	did: Did,
 	replaces: (stored: unknown) => boolean,
 	written: StoredSession | undefined,
-): Promise<unknown> => {
-	const stored = await readStored(sessions, did);
-	if (stored === undefined || stored.value === undefined) return undefined;
-	const theirs = accessTokenOf(stored.value) !== written?.tokenSet.access_token && !replaces(stored.value);
-	return theirs ? stored.value : undefined;
+): Promise<{ value: unknown } | { unreadable: unknown } | undefined> => {
+	const read = await readStoredOrWhy(sessions, did);
+	if (read === undefined || 'unreadable' in read) return read;
+	if (read.value === undefined) return undefined;
+	const theirs = accessTokenOf(read.value) !== written?.tokenSet.access_token && !replaces(read.value);
+	return theirs ? read : undefined;
 };
