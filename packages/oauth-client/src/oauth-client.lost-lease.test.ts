@@ -72,25 +72,31 @@ describe('a refresh whose lock is lost', () => {
 
 	/**
 	 * a client whose refresh loses its lock while its token request runs; `meanwhile` runs then,
-	 * before the answer is read. another client (`other`, the next holder) shares its store.
+	 * before the answer is read (or, with `beforeSending`, before the request goes). another client
+	 * (`other`, the next holder) shares its store.
 	 */
-	const losingDuringRequest = async (options: { createSigner?: CreateSigner; tracer?: OAuthTracer } = {}) => {
+	const losingDuringRequest = async (
+		options: { createSigner?: CreateSigner; tracer?: OAuthTracer; beforeSending?: boolean } = {},
+	) => {
+		const { beforeSending = false, ...clientOptions } = options;
 		const { lock, leases } = leasingLock();
 		let meanwhile: (() => Promise<void>) | undefined;
+		const lose = async () => {
+			const run = meanwhile;
+			meanwhile = undefined;
+			if (run === undefined) return;
+			leases.at(-1)!.abort(new Error('lease ran out'));
+			await run();
+		};
 		const a = await createTestClient(server, {
 			clock,
 			requestLock: lock,
-			...options,
+			...clientOptions,
 			fetch: async (input, init) => {
+				const token = String(input instanceof Request ? input.url : input).endsWith('/oauth/token');
+				if (token && beforeSending) await lose();
 				const response = await fetch(input, init);
-				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
-					const run = meanwhile;
-					meanwhile = undefined;
-					if (run !== undefined) {
-						leases.at(-1)!.abort(new Error('lease ran out'));
-						await run();
-					}
-				}
+				if (token && !beforeSending) await lose();
 				return response;
 			},
 		});
@@ -357,32 +363,16 @@ describe('a refresh whose lock is lost', () => {
 	});
 
 	it('neither takes up nor deletes a session of the same grant after its own token, sent under a lost lock, was refused as replayed', async () => {
-		const { lock, leases } = leasingLock();
-		let before: (() => Promise<void>) | undefined;
-		const a = await createTestClient(server, {
-			clock,
-			requestLock: lock,
-			fetch: async (input, init) => {
-				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
-					const run = before;
-					before = undefined;
-					await run?.();
-				}
-				return fetch(input, init);
-			},
-		});
-		const other = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
+		const { a, other, whileAnswered: whileSending } = await losingDuringRequest({ beforeSending: true });
 		await signIn(server, a.client, alice.did);
 		const events: OAuthSessionEvent[] = [];
 		a.client.addEventListener((event) => events.push(event));
 		clock.advance(2 * 3600 * 1000);
-		leases.length = 0;
 		// the lock is lost with the token on its way, and the next holder refreshes with the same
 		// token first: the server, seeing it again, ends the grant, the other's new tokens included
-		before = async () => {
-			leases[0]!.abort(new Error('lease ran out'));
+		whileSending(async () => {
 			await other.client.restore(alice.did);
-		};
+		});
 
 		const error = await a.client.restore(alice.did).catch((err: unknown) => err);
 		expect(error).toMatchObject({ reason: 'invalid_grant' });
@@ -445,34 +435,18 @@ describe('a refresh whose lock is lost', () => {
 	});
 
 	it('deletes no entry it cannot read for good when its refresh is refused after the lock was lost', async () => {
-		const { lock, leases } = leasingLock();
-		let before: (() => Promise<void>) | undefined;
-		const a = await createTestClient(server, {
-			clock,
-			requestLock: lock,
-			fetch: async (input, init) => {
-				if (String(input instanceof Request ? input.url : input).endsWith('/oauth/token')) {
-					const run = before;
-					before = undefined;
-					await run?.();
-				}
-				return fetch(input, init);
-			},
-		});
-		const other = await createTestClient(server, { clock, key: a.key, sessions: a.sessions });
+		const { a, other, whileAnswered: whileSending } = await losingDuringRequest({ beforeSending: true });
 		await signIn(server, a.client, alice.did);
 		clock.advance(2 * 3600 * 1000);
-		leases.length = 0;
 		const get = a.sessions.get.bind(a.sessions);
 		// the lock is lost, and the user signs in again elsewhere (ending the grant this refresh
 		// sends a token of), under a key this process lacks: it cannot read what is stored now
-		before = async () => {
-			leases[0]!.abort(new Error('lease ran out'));
+		whileSending(async () => {
 			await signIn(server, other.client, alice.did);
 			a.sessions.get = async () => {
 				throw Object.assign(new Error('no key for this entry'), { transient: false });
 			};
-		};
+		});
 
 		const error = await a.client.restore(alice.did).catch((err: unknown) => err);
 		a.sessions.get = get;
