@@ -457,4 +457,17 @@ describe('a refresh whose lock is lost', () => {
 		);
 		expect(server.sessions(alice.did).at(-1)?.active).toBe(true);
 	});
+
+	it('hands the lock a function that declares no parameter, as a lock may pick its style by fn.length', async () => {
+		// async-lock's acquire calls a one-parameter function with a `done` callback, and waits for it
+		const lengths: number[] = [];
+		const requestLock: LockFunction = async (_name, fn) => {
+			lengths.push(fn.length);
+			return fn();
+		};
+		const { client } = await createTestClient(server, { clock, requestLock });
+		await signIn(server, client, alice.did);
+		await client.restore(alice.did, { refresh: true });
+		expect(lengths).toEqual([0, 0]);
+	});
 });

@@ -51,10 +51,10 @@ export interface RefreshTraceContext {
 	 */
 	waitingOnRetryAfter?: boolean | undefined;
 	/**
-	 * why the refresh failed for good (its token request was made: `'invalid_grant'`, say), when it
-	 * then found a session another holder had stored meanwhile (a lock lost while it ran) and took
-	 * that up instead of ending the session: the refresh resolves with it. never one of the same
-	 * grant after `invalid_grant`, which may have ended with it.
+	 * why the refresh failed for good (`'invalid_grant'`, say), when it then found a session another
+	 * holder had stored meanwhile (a lock lost while it ran) and took that up instead of ending the
+	 * session: the refresh resolves with it. never one of the same grant after `invalid_grant`,
+	 * which may have ended with it.
 	 */
 	adoptedAfter?: SessionDeletedCause | undefined;
 	/**

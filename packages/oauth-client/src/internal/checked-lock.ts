@@ -6,6 +6,9 @@ import type { LockFunction } from '../lock.ts';
  * sample's `async requestLock(name, fn) { // ... }`, copied as it stands) made `callback()` return
  * a session it never stored, and a refresh end in a `TypeError` from deep inside the client.
  *
+ * the function handed to the lock takes no declared parameter (`length` 0), and passes on the
+ * `lost` signal a lock gives it.
+ *
  * once the function has finished, its outcome stands when the lock then fails (its release, to a
  * database that went away): what it did is stored, and the lock's failure would tell the caller
  * otherwise (a refresh reported failed after its tokens were stored, a call never sent, a session
@@ -17,10 +20,13 @@ export const checkedLock = (lock: LockFunction): LockFunction => {
 		let finished: { value: Awaited<ReturnType<typeof fn>> } | { error: unknown } | undefined;
 		let result: Awaited<ReturnType<typeof fn>>;
 		try {
-			result = await lock(name, async (lost) => {
+			// a function of length 0, as before `lost` was given: a lock that picks a callback style by
+			// `fn.length` (async-lock's `acquire` calls a one-parameter `fn` with a `done` callback it
+			// then waits for) must still see a function that returns a promise
+			result = await lock(name, async (...given: [lost?: AbortSignal]) => {
 				ran = true;
 				try {
-					const value = await fn(lost);
+					const value = await fn(given[0]);
 					finished = { value };
 					return value;
 				} catch (error) {

@@ -288,7 +288,8 @@ export class SessionRefresher {
 					// kept it. neither taken up as if it worked nor deleted: the failure stands, and the
 					// stored session is left to its own next refresh
 					if (cause === 'invalid_grant' && adopted.dpopKey.d === session.dpopKey.d) throw err;
-					// not `adopted`, which says no token request was made: this one was, and failed
+					// not `adopted`, which says fresh tokens were found in place of a refresh: this one
+					// failed for good (its token request refused, most often)
 					context.adoptedAfter = cause;
 					// the session this refresh read has ended here: its private key leaves memory
 					this.#options.forgetKey(session);

@@ -41,7 +41,7 @@ export const readBeforeReplacing = (
 ): Promise<{ value: unknown } | undefined> => readStored(sessions, did, STORE_RETRY_DELAYS_MS);
 
 /**
- * what is stored for `did`, read through passing failures (after each pause of
+ * what is stored for `did`, read through passing failures (`transient: true`, after each pause of
  * `STORE_RETRY_DELAYS_MS`): `{ value }`; `{ unreadable }`, the error, when the read fails for good
  * (`transient: false`: an entry this process cannot decrypt, say); undefined when it still fails
  * for now, or with no word on whether it may pass.
@@ -55,8 +55,9 @@ export const readStoredOrWhy = async (
 			return { value: (await sessions.get(did)) ?? undefined };
 		} catch (err) {
 			if ((err as { transient?: unknown } | null)?.transient === false) return { unreadable: err };
+			// only a failure that says it may pass is waited out, as a sign-in's read does
 			const pause = STORE_RETRY_DELAYS_MS[attempt];
-			if (pause === undefined) return undefined;
+			if (pause === undefined || !isTransient(err)) return undefined;
 			await new Promise((resolve) => setTimeout(resolve, pause));
 		}
 	}
