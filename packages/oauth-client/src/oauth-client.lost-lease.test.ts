@@ -70,6 +70,13 @@ describe('a refresh whose lock is lost', () => {
 		({ server, alice, clock } = env);
 	});
 
+	/** the grants of alice made after the first `earlier` that are still live at the server. */
+	const liveGrantsSince = (earlier: number) =>
+		server
+			.sessions(alice.did)
+			.slice(earlier)
+			.filter((grant) => grant.active);
+
 	/**
 	 * a client whose refresh loses its lock while its token request runs; `meanwhile` runs then,
 	 * before the answer is read (or, with `beforeSending`, before the request goes). another client
@@ -235,12 +242,7 @@ describe('a refresh whose lock is lost', () => {
 		clock.advance(2 * 3600 * 1000);
 		await expect(other.client.restore(alice.did)).resolves.toBeDefined();
 		// of this test's grants only the sign-in's is live: none left behind
-		expect(
-			server
-				.sessions(alice.did)
-				.slice(earlier)
-				.filter((grant) => grant.active),
-		).toHaveLength(1);
+		expect(liveGrantsSince(earlier)).toHaveLength(1);
 	});
 
 	it('does not bring back a session signed out while the lock was lost during the token request', async () => {
@@ -256,12 +258,7 @@ describe('a refresh whose lock is lost', () => {
 		expect(error).toBeInstanceOf(SessionNotFoundError);
 		expect(a.sessions.map.has(alice.did)).toBe(false);
 		// the tokens the refresh brought are revoked too: the user stays signed out at the server
-		expect(
-			server
-				.sessions(alice.did)
-				.slice(earlier)
-				.filter((grant) => grant.active),
-		).toHaveLength(0);
+		expect(liveGrantsSince(earlier)).toHaveLength(0);
 	});
 
 	it('stores the answer as before when the store cannot be read after the lock was lost', async () => {

@@ -78,6 +78,19 @@ const refusedOnArrivalRecently = (tokenSet: TokenSet, now: number): boolean => {
 	return elapsed >= 0 && elapsed < REFUSED_RETRY_MS;
 };
 
+/**
+ * revokes, best effort, tokens a refresh got but keeps nowhere (its refresh token, ending the
+ * grant, else its access token): left live, they would be stored by nobody.
+ */
+const revokeUnkept = async (
+	agent: AuthorizationServerAgent,
+	tokens: { refresh_token?: string | undefined; access_token: string },
+): Promise<void> => {
+	await agent
+		.revoke(tokens.refresh_token ?? tokens.access_token, AbortSignal.timeout(REVOCATION_TIMEOUT_MS))
+		.catch(() => {});
+};
+
 /** what a refresh tried to store, once it got that far. */
 interface RefreshAttempt {
 	written?: StoredSession;
@@ -383,9 +396,7 @@ export class SessionRefresher {
 
 		// the server's own sub, not our copy of it: tokens for another account are never kept
 		if (tokens.sub !== did) {
-			await agent
-				.revoke(tokens.refresh_token ?? tokens.access_token, AbortSignal.timeout(REVOCATION_TIMEOUT_MS))
-				.catch(() => {});
+			await revokeUnkept(agent, tokens);
 			throw new TokenRefreshError(
 				did,
 				'sub_mismatch',
@@ -410,9 +421,7 @@ export class SessionRefresher {
 			// entry unreadable for good was rewritten by a process this one cannot follow: kept
 			const read = await readStoredOrWhy(sessions, did);
 			if (read !== undefined && ('unreadable' in read || !holdsRefreshToken(read.value, refreshToken))) {
-				await agent
-					.revoke(tokens.refresh_token ?? tokens.access_token, AbortSignal.timeout(REVOCATION_TIMEOUT_MS))
-					.catch(() => {});
+				await revokeUnkept(agent, tokens);
 				throw new SupersededWhileLockLost(read);
 			}
 		}
@@ -424,12 +433,7 @@ export class SessionRefresher {
 			// the old refresh token is spent and the new one could not be kept: the session is lost
 			// either way, so revoke what we hold rather than leave it live (whoever's session is
 			// stored now)
-			await agent
-				.revoke(
-					next.tokenSet.refresh_token ?? next.tokenSet.access_token,
-					AbortSignal.timeout(REVOCATION_TIMEOUT_MS),
-				)
-				.catch(() => {});
+			await revokeUnkept(agent, next.tokenSet);
 			throw new TokenRefreshError(
 				did,
 				'store_failed',

@@ -17,15 +17,8 @@ const readStored = async (
 	did: Did,
 	pauses: readonly number[] = [],
 ): Promise<{ value: unknown } | undefined> => {
-	for (let attempt = 0; ; attempt++) {
-		try {
-			return { value: (await sessions.get(did)) ?? undefined };
-		} catch (err) {
-			const pause = pauses[attempt];
-			if (pause === undefined || !isTransient(err)) return undefined;
-			await new Promise((resolve) => setTimeout(resolve, pause));
-		}
-	}
+	const read = await readStoredOrWhy(sessions, did, pauses);
+	return read !== undefined && 'value' in read ? read : undefined;
 };
 
 /**
@@ -41,22 +34,23 @@ export const readBeforeReplacing = (
 ): Promise<{ value: unknown } | undefined> => readStored(sessions, did, STORE_RETRY_DELAYS_MS);
 
 /**
- * what is stored for `did`, read through passing failures (`transient: true`, after each pause of
- * `STORE_RETRY_DELAYS_MS`): `{ value }`; `{ unreadable }`, the error, when the read fails for good
+ * what is stored for `did`: `{ value }`; `{ unreadable }`, the error, when the read fails for good
  * (`transient: false`: an entry this process cannot decrypt, say); undefined when it still fails
- * for now, or with no word on whether it may pass.
+ * for now, or with no word on whether it may pass. a read that fails with a transient error is
+ * made again after each of `pauses` (by default `STORE_RETRY_DELAYS_MS`, as a sign-in reads what
+ * it replaces).
  */
 export const readStoredOrWhy = async (
 	sessions: SessionStore,
 	did: Did,
+	pauses: readonly number[] = STORE_RETRY_DELAYS_MS,
 ): Promise<{ value: unknown } | { unreadable: unknown } | undefined> => {
 	for (let attempt = 0; ; attempt++) {
 		try {
 			return { value: (await sessions.get(did)) ?? undefined };
 		} catch (err) {
 			if ((err as { transient?: unknown } | null)?.transient === false) return { unreadable: err };
-			// only a failure that says it may pass is waited out, as a sign-in's read does
-			const pause = STORE_RETRY_DELAYS_MS[attempt];
+			const pause = pauses[attempt];
 			if (pause === undefined || !isTransient(err)) return undefined;
 			await new Promise((resolve) => setTimeout(resolve, pause));
 		}
