@@ -525,6 +525,9 @@ export class OAuthClient {
 		if (context !== undefined) context.issuer = stored.issuer;
 		// expiry, then iss, then the server's error, then the code: only a checked callback exchanges
 		const checked = checkCallback(params, stored, this.#host.now());
+		/** puts the state back, best effort, when its code was not sent: a reload can complete it. */
+		const putBack = () =>
+			Promise.resolve(this.#states.set(stateId, taken, { expiresAt: stored.expiresAt })).catch(() => {});
 
 		let agent: AuthorizationServerAgent;
 		try {
@@ -540,11 +543,7 @@ export class OAuthClient {
 			// reach) or the caller's abort, the state goes back, so the same callback (a reload) can
 			// still complete
 			const aborted = signal?.aborted === true;
-			if (aborted || isTransient(err)) {
-				await Promise.resolve(this.#states.set(stateId, taken, { expiresAt: stored.expiresAt })).catch(
-					() => {},
-				);
-			}
+			if (aborted || isTransient(err)) await putBack();
 			throw aborted ? signal.reason : err;
 		}
 
@@ -561,11 +560,7 @@ export class OAuthClient {
 		} catch (err) {
 			// the request failed before it was sent (its assertion or DPoP proof could not be
 			// signed): the code is unspent, and the state goes back for the same callback (a reload)
-			if (wasNotSent(err)) {
-				await Promise.resolve(this.#states.set(stateId, taken, { expiresAt: stored.expiresAt })).catch(
-					() => {},
-				);
-			}
+			if (wasNotSent(err)) await putBack();
 			// nothing was issued, or nothing we could read: the caller who gave up meanwhile gets its
 			// own reason, as for every abort
 			if (signal?.aborted) throw signal.reason;
