@@ -2,8 +2,8 @@ import type { Did } from '@atcute/lexicons';
 import { type CreateSigner, createWebCryptoSigner } from '@atcute/oauth-keys';
 import { describe, expect, it } from 'vitest';
 
-import { TokenRefreshError } from './errors.ts';
-import type { StoredSession } from './stored-types.ts';
+import { IdentityMismatchError, OAuthResponseError, TokenRefreshError } from './errors.ts';
+import type { StoredSession, StoredState } from './stored-types.ts';
 import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
 
 /**
@@ -47,7 +47,7 @@ describe("an ended session's DPoP private key leaves the client's memory", () =>
 			await test.client.restore(alice.did, { refresh: false });
 			return imports.get(d)! - kept;
 		};
-		return { ...test, saved, importedAgain };
+		return { ...test, imports, saved, importedAgain };
 	};
 
 	it('at a sign-out by DID', async () => {
@@ -83,5 +83,46 @@ describe("an ended session's DPoP private key leaves the client's memory", () =>
 		const { client, importedAgain } = await setUp();
 		await signIn(server, client, alice.did);
 		expect(await importedAgain()).toBe(1);
+	});
+
+	describe("when a sign-in's callback fails once its state is spent", () => {
+		/**
+		 * signs alice in, then starts another sign-in and completes it through `complete`, which
+		 * fails; answers how many times the failed sign-in's DPoP key is imported when a session
+		 * holding it is restored afterwards (1 once it was forgotten, 0 while the client keeps it).
+		 */
+		const importsAfterFailure = async (
+			complete: (client: Awaited<ReturnType<typeof setUp>>['client'], url: URL) => Promise<unknown>,
+		) => {
+			const test = await setUp();
+			const { url } = await test.client.authorize({ target: { type: 'account', identifier: alice.did } });
+			const [state] = [...test.states.map.values()] as StoredState[];
+			const d = state!.dpopKey.d;
+			await complete(test.client, url);
+			// the callback imported it to make its proofs
+			const before = test.imports.get(d)!;
+			expect(before).toBeGreaterThan(0);
+			test.sessions.map.set(alice.did, { ...test.saved, dpopKey: state!.dpopKey });
+			await test.client.restore(alice.did, { refresh: false });
+			return test.imports.get(d)! - before;
+		};
+
+		it('when the server refuses the code', async () => {
+			const again = await importsAfterFailure(async (client, url) => {
+				const params = await server.authorize(url, { did: alice.did });
+				params.set('code', 'not-a-code-the-server-issued');
+				await expect(client.callback(params)).rejects.toBeInstanceOf(OAuthResponseError);
+			});
+			expect(again).toBe(1);
+		});
+
+		it('when the tokens are for another account (they are revoked)', async () => {
+			const bob = server.createAccount({ handle: 'bob.test' });
+			const again = await importsAfterFailure(async (client, url) => {
+				const params = await server.authorize(url, { did: bob.did });
+				await expect(client.callback(params)).rejects.toBeInstanceOf(IdentityMismatchError);
+			});
+			expect(again).toBe(1);
+		});
 	});
 });

@@ -528,6 +528,11 @@ export class OAuthClient {
 		/** puts the state back, best effort, when its code was not sent: a reload can complete it. */
 		const putBack = () =>
 			Promise.resolve(this.#states.set(stateId, taken, { expiresAt: stored.expiresAt })).catch(() => {});
+		/**
+		 * the state is spent and no session holds its DPoP key: the imported key (its private scalar
+		 * among it) leaves memory now, not when the cache's bound pushes it out.
+		 */
+		const forgetStateKey = () => this.#keys.forget(stored.dpopKey);
 
 		let agent: AuthorizationServerAgent;
 		try {
@@ -561,6 +566,7 @@ export class OAuthClient {
 			// the request failed before it was sent (its assertion or DPoP proof could not be
 			// signed): the code is unspent, and the state goes back for the same callback (a reload)
 			if (wasNotSent(err)) await putBack();
+			else forgetStateKey();
 			// nothing was issued, or nothing we could read: the caller who gave up meanwhile gets its
 			// own reason, as for every abort
 			if (signal?.aborted) throw signal.reason;
@@ -643,6 +649,7 @@ export class OAuthClient {
 				await agent
 					.revoke(tokens.refresh_token ?? tokens.access_token, AbortSignal.timeout(REVOCATION_TIMEOUT_MS))
 					.catch(() => {});
+				forgetStateKey();
 				throw err;
 			}
 		}
