@@ -149,7 +149,9 @@ export type TokenRefreshFailure =
 
 /**
  * the session's refresh token was refused, or the refreshed tokens failed a check. definitive:
- * the session has been deleted and the user must sign in again.
+ * the session has been deleted and the user must sign in again; unless what the store held then
+ * could not be taken up (a session another process wrote meanwhile, or an entry the store cannot
+ * read for good), which is left as it is.
  */
 export class TokenRefreshError extends Error {
 	override name = 'TokenRefreshError';

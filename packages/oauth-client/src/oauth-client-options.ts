@@ -76,8 +76,9 @@ export interface OAuthClientOptions {
 	 */
 	timeout?: number | undefined;
 	/**
-	 * an instrumentation hook around `authorize`, `callback`, each refresh and each request a
-	 * session makes (the Node facade publishes them on `diagnostics_channel`); default none.
+	 * an instrumentation hook around `authorize`, `callback`, each refresh, each sign-out
+	 * (`revoke`) and each request a session makes (the Node facade publishes them on
+	 * `diagnostics_channel`); default none.
 	 */
 	tracer?: OAuthTracer | undefined;
 }

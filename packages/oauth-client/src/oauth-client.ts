@@ -674,6 +674,10 @@ export class OAuthClient {
 	 * @throws {TokenRefreshError} when the refresh ended the session (`reason` says why)
 	 * @throws {AuthMethodUnsatisfiableError} when the session's key left the keyset (it is ended)
 	 * @throws {OAuthTransientError} when a server or the identity could not be reached (kept)
+	 * @throws {IdentityResolutionError} when, at a refresh, the account's identity is gone for good
+	 *   (`not_found`: a deleted DID); the session is kept
+	 * @throws {DiscoveryError} when, at a refresh, the account's PDS or authorization server metadata
+	 *   is refused (kept)
 	 * @throws {TypeError} when `did` is not a DID, or `refresh` not one of its values
 	 */
 	async restore(did: Did, options: RestoreOptions = {}): Promise<OAuthSession> {

@@ -78,8 +78,9 @@ const checkOptions = (options: unknown): void => {
  * reused; TLS is verified as Node does (`NODE_EXTRA_CA_CERTS` included); a request that found its
  * reused connection closed by the server is sent again only when that is safe (idempotent, with
  * a body we still hold); redirects are followed only under `redirect: 'follow'`. as with fetch,
- * a caller's `Host` header is dropped (the URL's is sent), and no compression is asked for unless
- * the caller sends an `Accept-Encoding`; gzip, deflate (zlib or raw) and br bodies are decoded.
+ * a caller's `Host` header is dropped (the URL's is sent), and `Accept-Encoding: gzip, deflate` is
+ * sent unless the caller sends its own (`identity` turns compression off); gzip, deflate (zlib or
+ * raw) and br bodies are decoded.
  *
  * every connection is guarded against SSRF: the address a host resolves to is checked when the
  * socket connects (so DNS rebinding cannot get past the check), and IP literals before that;
