@@ -8,6 +8,7 @@ import {
 	XrpcHandleResolver,
 } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
+import { DiscoveryError } from '@atcute/oauth-discovery';
 import { describe, expect, it, vi } from 'vitest';
 
 import {
@@ -25,6 +26,7 @@ import {
 	signIn,
 	startTestOAuthServer,
 	type TestOAuthServer,
+	type TestServerEnv,
 	useTestServer,
 } from './test-utils/setup.ts';
 import type { OAuthTracer } from './tracer.ts';
@@ -45,7 +47,10 @@ describe('OAuthClient refresh rules', () => {
 	const newAccount = () =>
 		server.createAccount({ handle: `moving-${++count}.test` }) as { did: Did; handle: string };
 
-	useTestServer((env) => {
+	let env: TestServerEnv;
+
+	useTestServer((ready) => {
+		env = ready;
 		({ server, alice } = env);
 		bob = server.createAccount({ handle: 'bob.test' }) as { did: Did; handle: string };
 	});
@@ -466,6 +471,49 @@ describe('OAuthClient refresh rules', () => {
 		expect((error as Error).message).toContain(server.issuer);
 		expect(server.stats.token.refresh_token).toBe(0);
 		expect(sessions.map.get(alice.did)).toEqual(before);
+	});
+
+	describe("while the authorization server's metadata is a front server's page served with 200", () => {
+		/** alice signed in, and another process on the same store whose metadata request gets the page. */
+		const duringMaintenance = async () => {
+			const first = await env.createTestClient(server);
+			await signIn(server, first.client, alice.did);
+			const page: typeof fetch = async (input, init) => {
+				if (String(input).includes('/.well-known/oauth-authorization-server')) {
+					return new Response('<html>down for maintenance</html>', {
+						status: 200,
+						headers: { 'content-type': 'text/html' },
+					});
+				}
+				return fetch(input, init);
+			};
+			const other = await env.createTestClient(server, {
+				key: first.key,
+				sessions: first.sessions,
+				fetch: page,
+			});
+			return { sessions: first.sessions, before: first.sessions.map.get(alice.did), other: other.client };
+		};
+
+		it('calls on with an access token inside its refresh margin, as during an outage', async () => {
+			const { sessions, before, other } = await duringMaintenance();
+			// 30 s before the token expires: inside the refresh margin, still good at the PDS
+			env.clock.advance(3600_000 - 30_000);
+			const session = await other.restore(alice.did);
+			const response = await session.handle('/xrpc/com.atproto.server.getSession');
+			expect(response.status).toBe(200);
+			expect(server.stats.token.refresh_token).toBe(0);
+			expect(sessions.map.get(alice.did)).toEqual(before);
+		});
+
+		it('throws the refusal once the token has expired, keeping the session', async () => {
+			const { sessions, before, other } = await duringMaintenance();
+			env.clock.advance(3600_000 + 1_000);
+			const error = await refreshError(other.restore(alice.did));
+			expect(error).toBeInstanceOf(DiscoveryError);
+			expect(error).toMatchObject({ code: 'bad_content_type' });
+			expect(sessions.map.get(alice.did)).toEqual(before);
+		});
 	});
 
 	it('throws a refusal of the token endpoint by the fetch as it is, not as transient, keeping the session', async () => {

@@ -1,3 +1,5 @@
+import { DiscoveryError } from '@atcute/oauth-discovery';
+
 import { InvalidResponseError, OAuthResponseError } from '../errors.ts';
 import type { TokenSet } from '../stored-types.ts';
 
@@ -13,13 +15,18 @@ export const isTransient = (error: unknown): boolean => {
  * whether a proactive refresh that failed with `error` may be passed over, the current access
  * token used instead: the token has not expired, and the failure is transient, or is the
  * authorization server's answer without tokens that did not end the session (an OAuth error
- * other than `invalid_grant`, which ends it before this is asked; an answer it could not read).
- * during an outage of the authorization server, or while it refuses for a reason of its own, a
- * token inside its refresh margin still works at the PDS; one that has expired does not, and the
- * failure is thrown. anything else (a lock that is not one, a bug) is thrown at once.
+ * other than `invalid_grant`, which ends it before this is asked; an answer it could not read),
+ * or its metadata refused before anything was sent (a front server's page served with 200 during
+ * maintenance reads so). during an outage of the authorization server, or while it refuses for a
+ * reason of its own, a token inside its refresh margin still works at the PDS; one that has
+ * expired does not, and the failure is thrown. anything else (a lock that is not one, a bug) is
+ * thrown at once.
  */
 export const canUseUnexpired = (error: unknown, tokenSet: TokenSet, now: number): boolean => {
 	const passable =
-		isTransient(error) || error instanceof OAuthResponseError || error instanceof InvalidResponseError;
+		isTransient(error) ||
+		error instanceof OAuthResponseError ||
+		error instanceof InvalidResponseError ||
+		error instanceof DiscoveryError;
 	return passable && tokenSet.expires_at !== undefined && tokenSet.expires_at > now;
 };
