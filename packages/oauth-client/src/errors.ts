@@ -215,8 +215,10 @@ export class UnreadableSessionError extends Error {
 		readonly did: Did,
 		/** what is missing or malformed, naming the field (never its value). */
 		readonly problem: string,
+		/** `cause`: the error that found it (an `InvalidKeyError` for a DPoP key that cannot be imported). */
+		options?: ErrorOptions,
 	) {
-		super(`the stored OAuth session of ${did} cannot be used: ${problem}`);
+		super(`the stored OAuth session of ${did} cannot be used: ${problem}`, options);
 	}
 }
 

@@ -130,6 +130,35 @@ describe('OAuthClient sessions', () => {
 		},
 	);
 
+	it.each([
+		['without its private scalar', (key: Record<string, unknown>) => delete key.d, 'public_key'],
+		['on another curve', (key: Record<string, unknown>) => (key.crv = 'P-384'), undefined],
+		['whose private scalar is not base64url', (key: Record<string, unknown>) => (key.d = '!!!'), undefined],
+	])(
+		'keeps a stored session whose DPoP key is a JWK %s, as unreadable, sending nothing',
+		async (_name, damage, reason) => {
+			const { client, sessions, key } = await createTestClient(server);
+			await signIn(server, client, alice.did);
+			// another process, which has not imported the key yet
+			const { client: other } = await createTestClient(server, { sessions, key });
+			const damaged = structuredClone(sessions.map.get(alice.did)!);
+			damage(damaged.dpopKey as unknown as Record<string, unknown>);
+			sessions.map.set(alice.did, damaged);
+			const requests = server.stats.token.refresh_token;
+
+			for (const refresh of ['auto', true] as const) {
+				const error = await other.restore(alice.did, { refresh }).catch((e) => e);
+				expect(error).toBeInstanceOf(UnreadableSessionError);
+				expect(error).toMatchObject({ did: alice.did, transient: false });
+				expect(error.message).toMatch(/: dpopKey: /);
+				expect(error.cause).toBeInstanceOf(InvalidKeyError);
+				if (reason !== undefined) expect(error.cause).toMatchObject({ reason });
+			}
+			expect(sessions.map.get(alice.did)).toBe(damaged);
+			expect(server.stats.token.refresh_token).toBe(requests);
+		},
+	);
+
 	it('hashes the PKCE challenge and each restored session’s ath with the given sha256', async () => {
 		const hashed: string[] = [];
 		const { client, sessions } = await createTestClient(server, {

@@ -1,8 +1,8 @@
 import type { ActorResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { type AuthorizationServerMetadata, OAuthDiscovery } from '@atcute/oauth-discovery';
-import { exportDpopKey, generateDpopKey, MemoryDpopNonceCache } from '@atcute/oauth-dpop';
-import { type CreateSigner, type Jwks, type Keyset, randomId } from '@atcute/oauth-keys';
+import { type DpopKey, exportDpopKey, generateDpopKey, MemoryDpopNonceCache } from '@atcute/oauth-dpop';
+import { type CreateSigner, InvalidKeyError, type Jwks, type Keyset, randomId } from '@atcute/oauth-keys';
 import { atprotoDidProblem } from '@atcute-oauth/internal/atproto-names';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
@@ -19,6 +19,7 @@ import {
 	InvalidResponseError,
 	OAuthCallbackError,
 	SessionNotFoundError,
+	UnreadableSessionError,
 } from './errors.ts';
 import { parseAccountIdentifier } from './internal/account-identifier.ts';
 import { type CreateAgent, createAgentFactory } from './internal/agent-factory.ts';
@@ -706,7 +707,27 @@ export class OAuthClient {
 			else if (this.#removedKid(session) !== undefined) session = await this.#endIfKeyRemoved(did);
 		}
 
-		return new OAuthSession(this.#host, did, session, await this.#keys.get(session.dpopKey));
+		return new OAuthSession(this.#host, did, session, await this.#sessionKey(did, session));
+	}
+
+	/**
+	 * the imported DPoP key of a session read from the store. one that cannot be imported (damaged,
+	 * or written by hand) makes the session unreadable, as a missing field does: the stored value is
+	 * at fault, not the caller, and it is kept for `revoke()` to delete. a key of an algorithm this
+	 * runtime cannot sign with (ES256K without secp256k1) is no damage: its `InvalidKeyError`
+	 * (`unsupported_alg`) is thrown as it is, and says what to do.
+	 * @throws {UnreadableSessionError} when the key cannot be imported (the `InvalidKeyError` as `cause`)
+	 */
+	async #sessionKey(did: Did, session: StoredSession): Promise<DpopKey> {
+		try {
+			return await this.#keys.get(session.dpopKey);
+		} catch (err) {
+			if (err instanceof InvalidKeyError && err.reason !== 'unsupported_alg') {
+				// the key's own problem, which names no key material (InvalidKeyError's rule)
+				throw new UnreadableSessionError(did, `dpopKey: ${err.message}`, { cause: err });
+			}
+			throw err;
+		}
 	}
 
 	/** the client key a session is bound to when the keyset no longer has it (it can never refresh). */
@@ -869,7 +890,7 @@ export class OAuthClient {
 		return this.#createAgent(
 			await this.#discovery.resolveAuthorizationServer(session.tokenSet.iss, { signal }),
 			clientKey,
-			await this.#keys.get(session.dpopKey),
+			await this.#sessionKey(did, session),
 		);
 	}
 }
