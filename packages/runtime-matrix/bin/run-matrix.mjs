@@ -5,7 +5,7 @@
 // worker at old and current compatibility dates, and the facade's with nodejs_compat; vitest runs
 // the Node transport's own tests under Node 24 (see TRANSPORT_TEST_FILTERS). each lane
 // gets its own test server (in this process) and temp directory; the server lanes share one
-// redis-server, started here and stopped by its pid.
+// redis-server and one PostgreSQL (a database per lane), started here and stopped by their pids.
 //
 // prints one line per runtime, then `N passed, N failed`; writes .ci/out/runtimes.json; exits 1
 // on any failure. options: --only <lane,lane> (e.g. --only bun,deno), --filter <test name part>.
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installRuntime } from '../scripts/install-runtime.mjs';
 import { startControlServer } from '../src/host/control-server.mjs';
+import { startPostgresServer } from '../src/host/postgres-server.mjs';
 import { startRedisServer } from '../src/host/redis-server.mjs';
 import { bundleWorker, runInWorkerd } from '../src/host/workerd.mjs';
 
@@ -138,9 +139,24 @@ const lanes = [
 	})),
 ].filter((lane) => !args.only || args.only.split(',').some((only) => lane.name.startsWith(only)));
 
+const needsServers = lanes.some((lane) => lane.kind === 'server');
+const serversStarted = performance.now();
+/** starts both servers side by side; when one fails, stops the other (by its pid) and stops the run. */
+const startServers = async () => {
+	const started = await Promise.allSettled([startRedisServer(), startPostgresServer()]);
+	const failure = started.find((result) => result.status === 'rejected');
+	if (failure === undefined) return started.map((result) => result.value);
+	await Promise.all(started.map((result) => result.value?.stop()));
+	fatal(failure.reason);
+};
+const [redis, postgres] = needsServers ? await startServers() : [];
+if (needsServers) {
+	console.log(
+		`redis ${redis.version}, PostgreSQL ${postgres.version}: started in ${seconds(serversStarted)}`,
+	);
+}
+// made once the servers run: a run that fatal() stops leaves no folder behind
 const workDir = await mkdtemp(join(tmpdir(), 'runtime-matrix-'));
-const needsRedis = lanes.some((lane) => lane.kind === 'server');
-const redis = needsRedis ? await startRedisServer().catch(fatal) : undefined;
 
 /**
  * starts a lane's process, its output kept (`output.stdout`, `output.stderr`) and the process
@@ -286,7 +302,18 @@ const runLane = async (lane) => {
 	const control = await startControlServer();
 	const tmpDir = await mkdtemp(join(workDir, `${lane.name.replace(/[^a-z0-9]/gi, '-')}-`));
 	try {
-		const config = { controlUrl: control.url, redisUrl: redis?.url, tmpDir, filter: args.filter };
+		// a database of the lane's own: lanes run at once, each over the same table names
+		const postgresUrl =
+			lane.kind === 'server'
+				? await postgres.createDatabase(`matrix_${lane.name.replace(/[^a-z0-9]/gi, '_')}`)
+				: undefined;
+		const config = {
+			controlUrl: control.url,
+			redisUrl: redis?.url,
+			postgresUrl,
+			tmpDir,
+			filter: args.filter,
+		};
 		let outcome;
 		if (lane.kind === 'vitest') {
 			outcome = await runVitestLane(lane, tmpDir);
@@ -337,7 +364,7 @@ try {
 		}),
 	);
 } finally {
-	await redis?.stop();
+	await Promise.all([redis?.stop(), postgres?.stop()]);
 	await rm(workDir, { recursive: true, force: true });
 }
 
@@ -354,7 +381,7 @@ const failed = runtimes.reduce((sum, runtime) => sum + runtime.failed, 0);
 await mkdir(join(repoRoot, '.ci', 'out'), { recursive: true });
 await writeFile(
 	join(repoRoot, '.ci', 'out', 'runtimes.json'),
-	`${JSON.stringify({ passed, failed, seconds: Number(seconds(started).split(' ')[0]), redis: redis?.version, runtimes }, null, '\t')}\n`,
+	`${JSON.stringify({ passed, failed, seconds: Number(seconds(started).split(' ')[0]), redis: redis?.version, postgres: postgres?.version, runtimes }, null, '\t')}\n`,
 );
 console.log(`runtimes: ${runtimes.length} in ${seconds(started)}`);
 console.log(`${passed} passed, ${failed} failed`);

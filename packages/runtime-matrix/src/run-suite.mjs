@@ -14,7 +14,13 @@ try {
 	const control = createControl(config.controlUrl);
 	const suite = createSuite();
 	addCoreTests(suite, { control });
-	addServerTests(suite, { control, redisUrl: config.redisUrl, tmpDir: config.tmpDir, runtime });
+	addServerTests(suite, {
+		control,
+		redisUrl: config.redisUrl,
+		postgresUrl: config.postgresUrl,
+		tmpDir: config.tmpDir,
+		runtime,
+	});
 	const results = await suite.run(config.filter);
 	console.log(`MATRIX_RESULT ${JSON.stringify({ runtime, results })}`);
 } catch (err) {

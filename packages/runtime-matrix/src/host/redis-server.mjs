@@ -62,7 +62,7 @@ export const startRedisServer = async () => {
 	};
 	for (let attempt = 0; attempt < 100; attempt++) {
 		if (await ping(port)) {
-			const version = /v=(\d+\.\d+\.\d+)/.exec(output)?.[1] ?? 'unknown';
+			const version = /\bversion=(\d+\.\d+\.\d+)/.exec(output)?.[1] ?? 'unknown';
 			return { url: `redis://127.0.0.1:${port}`, version, stop };
 		}
 		if (child.exitCode !== null) break;

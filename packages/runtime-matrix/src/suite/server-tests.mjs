@@ -1,6 +1,6 @@
 // what runs under Node, Bun and Deno on top of the core: the facade's flow (node:crypto
 // signing), the SQLite store over each driver the runtime has, the Redis store and lock over
-// ioredis, and the seed README's samples.
+// ioredis, the PostgreSQL store and lock over pg (node-postgres), and the seed README's samples.
 import { tracingChannel } from 'node:diagnostics_channel';
 import { lookup } from 'node:dns/promises';
 import { createRequire } from 'node:module';
@@ -21,9 +21,11 @@ import {
 	PrivateNetworkError,
 	usesNodeTransport,
 } from '@atcute/oauth-node-client';
+import { createPostgresLock, PostgresStore } from '@atcute/oauth-store-postgres';
 import { RedisStore } from '@atcute/oauth-store-redis';
 import { createSqliteLock, SqliteStore } from '@atcute/oauth-store-sqlite';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 
 import { equal, ok } from './harness.mjs';
 import { addSeedTests } from './seed-tests.mjs';
@@ -45,7 +47,7 @@ const builtinSqliteDrivers = () => {
 };
 
 /** adds the facade, store and seed tests to `suite`; `tmpDir` is a fresh directory for files. */
-export const addServerTests = (suite, { control, redisUrl, tmpDir, runtime }) => {
+export const addServerTests = (suite, { control, redisUrl, postgresUrl, tmpDir, runtime }) => {
 	suite.test('facade (node:crypto): sign-in flow over MemoryStore, session.signOut()', () =>
 		runSignInFlow({
 			control,
@@ -122,6 +124,30 @@ export const addServerTests = (suite, { control, redisUrl, tmpDir, runtime }) =>
 			});
 		} finally {
 			redis.disconnect();
+		}
+	});
+
+	suite.test('facade: sign-in flow over PostgresStore and createPostgresLock (pg)', async () => {
+		// postgresUrl names this lane's own database; the lock has a pool of its own, as the
+		// store's README sets it up (a held lock keeps a connection while the refresh queries)
+		const pool = new pg.Pool({ connectionString: postgresUrl });
+		const lockPool = new pg.Pool({ connectionString: postgresUrl, max: 5 });
+		// pg throws an idle connection's error when nobody listens
+		pool.on('error', () => {});
+		lockPool.on('error', () => {});
+		try {
+			const sessions = new PostgresStore({ pool, table: 'oauth_sessions' });
+			const states = new PostgresStore({ pool, table: 'oauth_states' });
+			await Promise.all([sessions.migrate(), states.migrate()]);
+			await runSignInFlow({
+				control,
+				lib: facadeLib,
+				stores: { sessions, states },
+				requestLock: createPostgresLock({ pool: lockPool }),
+				label: 'postgres',
+			});
+		} finally {
+			await Promise.all([pool.end(), lockPool.end()]);
 		}
 	});
 
