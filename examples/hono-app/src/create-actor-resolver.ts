@@ -1,7 +1,6 @@
 import {
 	type ActorResolver,
 	CompositeDidDocumentResolver,
-	CompositeHandleResolver,
 	type HandleResolver,
 	LocalActorResolver,
 	PlcDidDocumentResolver,
@@ -9,7 +8,11 @@ import {
 	XrpcHandleResolver,
 } from '@atcute/identity-resolver';
 import { NodeDnsHandleResolver } from '@atcute/identity-resolver-node';
-import { createNodeFetch, createWellKnownHandleResolver } from '@atcute/oauth-node-client';
+import {
+	createCompositeHandleResolver,
+	createNodeFetch,
+	createWellKnownHandleResolver,
+} from '@atcute/oauth-node-client';
 
 /** options for `createActorResolver`. */
 export interface ActorResolverOptions {
@@ -40,12 +43,11 @@ export const createActorResolver = (options: ActorResolverOptions = {}): ActorRe
 
 	const handleResolver: HandleResolver =
 		handleResolverUrl === undefined
-			? new CompositeHandleResolver({
-					methods: {
-						dns: new NodeDnsHandleResolver(),
-						// follows the redirects the handle spec allows, each hop guarded
-						http: createWellKnownHandleResolver(withFetch),
-					},
+			? // both methods at once; one that cannot be asked for now is an outage, not an unknown handle
+				createCompositeHandleResolver({
+					dns: new NodeDnsHandleResolver(),
+					// follows the redirects the handle spec allows, each hop guarded
+					http: createWellKnownHandleResolver(withFetch),
 				})
 			: new XrpcHandleResolver({ serviceUrl: handleResolverUrl, ...withFetch });
 

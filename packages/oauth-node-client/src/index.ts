@@ -96,6 +96,10 @@ export {
 	type MemoryStoreCodec,
 	type MemoryStoreOptions,
 } from '@atcute/oauth-store-memory';
+export {
+	type CompositeHandleResolverOptions,
+	createCompositeHandleResolver,
+} from './create-composite-handle-resolver.ts';
 export { createNodeFetch, type NodeFetchOptions } from './create-node-fetch.ts';
 export {
 	createWellKnownHandleResolver,
