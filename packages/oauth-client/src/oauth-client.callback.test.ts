@@ -1,9 +1,12 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
 	type DidDocumentResolver,
 	LocalActorResolver,
 	PlcDidDocumentResolver,
 	XrpcHandleResolver,
 } from '@atcute/identity-resolver';
+
 import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey } from '@atcute/oauth-keys';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +17,7 @@ import {
 	IdentityResolutionError,
 	InvalidResponseError,
 	OAuthCallbackError,
+	OAuthTransientError,
 } from './errors.ts';
 import type { StoredSession, StoredState } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
@@ -215,6 +219,69 @@ describe('OAuthClient.callback', () => {
 		expect(server.stats.token.authorization_code).toBe(1);
 		expect(stores.states.map.size).toBe(0);
 		expect((await callbackError(other.callback(params))).error).toBe('invalid_state');
+	});
+
+	describe('when the token request fails at the transport', () => {
+		/**
+		 * a fetch that sends token requests to `elsewhere` (a port nothing listens on, or a server that
+		 * drops the connection) while it is set, through the global fetch: its real errors.
+		 */
+		const tokenEndpointAt = () => {
+			const state = {
+				elsewhere: undefined as string | undefined,
+				fetch: (async (input, init) => {
+					const url = new URL(String(input));
+					if (state.elsewhere !== undefined && url.pathname === '/oauth/token') {
+						return globalThis.fetch(new URL(url.pathname, state.elsewhere), init);
+					}
+					return globalThis.fetch(input, init);
+				}) as typeof globalThis.fetch,
+			};
+			return state;
+		};
+
+		it('puts the state back when the connection was refused (nothing sent), so a reload signs in', async () => {
+			const transport = tokenEndpointAt();
+			const closed = createServer();
+			await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+			const { port } = closed.address() as AddressInfo;
+			await new Promise((resolve) => closed.close(resolve));
+			const { client, states, url } = await start({ fetch: transport.fetch });
+			const params = await server.authorize(url, { did: alice.did });
+			transport.elsewhere = `http://127.0.0.1:${port}`;
+
+			const error = await client.callback(params).catch((e) => e);
+			expect(error).toBeInstanceOf(OAuthTransientError);
+			expect(error).toMatchObject({ kind: 'network', transient: true });
+			expect(states.map.size).toBe(1);
+
+			// the authorization server is back: the user reloads the callback page
+			transport.elsewhere = undefined;
+			const { session } = await client.callback(params);
+			expect(session.did).toBe(alice.did);
+			expect(server.stats.token.authorization_code).toBe(1);
+			expect(states.map.size).toBe(0);
+		});
+
+		it('spends the state when the connection broke once the request may have gone out', async () => {
+			const transport = tokenEndpointAt();
+			// takes the request, then drops the connection without an answer
+			const dropping = createServer((request) => request.socket.destroy());
+			await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+			try {
+				const { client, states, url } = await start({ fetch: transport.fetch });
+				const params = await server.authorize(url, { did: alice.did });
+				transport.elsewhere = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`;
+
+				const error = await client.callback(params).catch((e) => e);
+				expect(error).toBeInstanceOf(OAuthTransientError);
+				expect(error).toMatchObject({ kind: 'network', transient: true });
+				expect(states.map.size).toBe(0);
+			} finally {
+				dropping.closeAllConnections();
+				await new Promise((resolve) => dropping.close(resolve));
+			}
+		});
 	});
 
 	it('spends the state when a failure that will not pass comes before the code is sent', async () => {

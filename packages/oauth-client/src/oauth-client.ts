@@ -461,7 +461,8 @@ export class OAuthClient {
 	 * @throws {OAuthResponseError} when the token endpoint refuses the code (`invalid_grant`: it
 	 *   expired, or was used); the state is used up
 	 * @throws {OAuthTransientError} when the token request fails in a way that may pass (network,
-	 *   time-out, 5xx, 429); the state is used up
+	 *   time-out, 5xx, 429); the state is used up, but for a connection never made (refused, no
+	 *   such host: nothing was sent), which puts it back
 	 * @throws {InvalidResponseError} for a token response that breaks the rules (no `DPoP-Nonce`,
 	 *   a redirect, a `sub` that is no atproto DID); tokens revoked, the state used up
 	 * @throws {DiscoveryError} when a server's metadata cannot be read: before the code is sent,

@@ -23,6 +23,7 @@ import {
 import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from '../errors.ts';
 import { parseTokenResponse, type TokenResponse } from '../token-response.ts';
 import { deadlineSignal } from './deadline-signal.ts';
+import { neverConnected } from './never-connected.ts';
 import { BodyReadError, discardBody, readJsonBody } from './read-json-body.ts';
 import { redactSent, secretsIn } from './redact-sent.ts';
 import { retryAfterMs } from './retry-after.ts';
@@ -127,8 +128,9 @@ const notSent = (err: unknown): unknown => {
 
 /**
  * whether `err`, from an agent's request, failed it before anything was sent: its client assertion
- * or DPoP proof could not be signed (an app's own signer: a KMS or HSM that failed). a code or
- * refresh token it carried is unspent. (a thrown value that is not an object is never known so.)
+ * or DPoP proof could not be signed (an app's own signer: a KMS or HSM that failed), or its
+ * connection was never made (refused, no such host: see `neverConnected`). a code or refresh token
+ * it carried is unspent. (a thrown value that is not an object is never known so.)
  */
 export const wasNotSent = (err: unknown): boolean =>
 	typeof err === 'object' && err !== null && unsent.has(err);
@@ -360,9 +362,16 @@ export class AuthorizationServerAgent {
 					// every retry: thrown as it is, never as a network failure to try again
 					const refusal = refusalIn(err);
 					if (refusal !== undefined) throw refusal;
-					throw new OAuthTransientError('network', `${endpoint} endpoint could not be reached`, undefined, {
-						cause: err,
-					});
+					const failure = new OAuthTransientError(
+						'network',
+						`${endpoint} endpoint could not be reached`,
+						undefined,
+						{
+							cause: err,
+						},
+					);
+					// a connection never made sent nothing: a code it carried is unspent
+					throw neverConnected(err) ? notSent(failure) : failure;
 				}
 
 				if (!nonceRetried && (await isUseDpopNonceError(response))) {
