@@ -159,6 +159,26 @@ describe('OAuthClient sessions', () => {
 		},
 	);
 
+	it("makes a session object that takes up another holder's session with a damaged DPoP key throw UnreadableSessionError", async () => {
+		const { client, sessions } = await createTestClient(server);
+		const { session } = await signIn(server, client, alice.did);
+		// another process signs alice in again, with a DPoP key of its own, which is then damaged
+		const { client: other } = await createTestClient(server, { sessions });
+		await signIn(server, other, alice.did);
+		const stored = structuredClone(sessions.map.get(alice.did)!);
+		delete (stored.dpopKey as { d?: string }).d;
+		// still fresh when the object's own token has expired: taken up as it is, with no refresh
+		stored.tokenSet.expires_at = clock.now() + 10 * 3600_000;
+		sessions.map.set(alice.did, stored);
+		// the object's own token expires: its refresh finds the stored session and takes it up
+		clock.advance(3600_000 + 1_000);
+
+		const error = await session.handle('/xrpc/com.atproto.server.getSession').catch((e) => e);
+		expect(error).toBeInstanceOf(UnreadableSessionError);
+		expect(error.cause).toBeInstanceOf(InvalidKeyError);
+		expect(sessions.map.get(alice.did)).toBe(stored);
+	});
+
 	it('hashes the PKCE challenge and each restored session’s ath with the given sha256', async () => {
 		const hashed: string[] = [];
 		const { client, sessions } = await createTestClient(server, {

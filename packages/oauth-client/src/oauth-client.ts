@@ -269,7 +269,7 @@ export class OAuthClient {
 				return marking;
 			},
 			signOut: (did, held) => this.#revoke(did, 'signed_out', held),
-			dpopKey: (jwk) => this.#keys.get(jwk),
+			sessionKey: (did, session) => this.#sessionKey(did, session),
 		};
 	}
 

@@ -41,8 +41,11 @@ export interface SessionHost {
 	 * the session object's own, whose tokens are revoked too when they are not the stored ones.
 	 */
 	signOut(did: Did, held: StoredSession): Promise<void>;
-	/** the imported form of a stored DPoP key (cached by the client). */
-	dpopKey(jwk: DpopPrivateJwk): Promise<DpopKey>;
+	/**
+	 * the imported DPoP key of a stored session of `did` (cached by the client); an
+	 * `UnreadableSessionError` when it cannot be imported.
+	 */
+	sessionKey(did: Did, session: StoredSession): Promise<DpopKey>;
 	readonly nonces: DpopNonceCache;
 	readonly fetch: FetchFunction;
 	readonly now: () => number;
@@ -475,7 +478,7 @@ export class OAuthSession {
 		// its tokens are bound to that key, so proofs are signed with it from now on (the old key's
 		// proofs would be refused, and every refusal would spend another refresh)
 		if (session.dpopKey.d !== this.#session.dpopKey.d) {
-			const key = await this.#host.dpopKey(session.dpopKey);
+			const key = await this.#host.sessionKey(this.did, session);
 			this.#fetch = this.#dpopFetch(key);
 		}
 		this.#session = session;

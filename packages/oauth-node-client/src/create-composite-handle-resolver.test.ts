@@ -1,14 +1,20 @@
+import { createSocket } from 'node:dgram';
+import { getEventListeners } from 'node:events';
+import type { AddressInfo } from 'node:net';
+
 import {
 	AmbiguousHandleError,
 	CompositeHandleResolver,
 	DidNotFoundError,
 	FailedHandleResolutionError,
 	type HandleResolver,
+	InvalidResolvedHandleError,
 	LocalActorResolver,
 	PlcDidDocumentResolver,
 } from '@atcute/identity-resolver';
+import { NodeDnsHandleResolver } from '@atcute/identity-resolver-node';
 import type { Handle } from '@atcute/lexicons';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
 	createCompositeHandleResolver,
@@ -80,6 +86,47 @@ const authorizeError = async (handleResolver: HandleResolver) => {
 		() => expect.unreachable('authorize() resolved'),
 		(err: unknown) => err,
 	);
+};
+
+/** how the loopback DNS server answers a TXT query: no record, no such name, a failure, a record. */
+type DnsAnswer = 'no-record' | 'no-such-name' | 'server-failure' | { txt: string };
+
+/**
+ * a DNS server on a loopback port, answering every TXT query as `answer` says: NOERROR with no
+ * record (what a zone with a wildcard record, such as a PDS's `*.<host>`, answers), NXDOMAIN,
+ * SERVFAIL, or one TXT record.
+ */
+const startDnsServer = async () => {
+	const state = { answer: 'no-record' as DnsAnswer };
+	const socket = createSocket('udp4');
+	socket.on('message', (query, from) => {
+		// the header and the question, as asked: the name's labels end with a zero byte, then its
+		// type and class
+		let end = 12;
+		while (query[end] !== 0) end += query[end]! + 1;
+		const question = query.subarray(0, end + 5);
+		const { answer } = state;
+		const rcode = answer === 'no-such-name' ? 3 : answer === 'server-failure' ? 2 : 0;
+		const records: Buffer[] = [];
+		if (typeof answer === 'object') {
+			const text = Buffer.from(answer.txt);
+			const rdata = Buffer.concat([Buffer.from([text.length]), text]);
+			const record = Buffer.from([0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0, 60, 0, 0]);
+			record.writeUInt16BE(rdata.length, 10);
+			records.push(record, rdata);
+		}
+		const response = Buffer.concat([question, ...records]);
+		// a response (QR), recursion desired as asked, recursion available, the code
+		response[2] = 0x80 | (query[2]! & 0x01);
+		response[3] = 0x80 | rcode;
+		response.writeUInt16BE(typeof answer === 'object' ? 1 : 0, 6);
+		response.writeUInt16BE(0, 8);
+		response.writeUInt16BE(0, 10);
+		socket.send(response, from.port, from.address);
+	});
+	await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+	const nameserver = `127.0.0.1:${(socket.address() as AddressInfo).port}`;
+	return { state, nameserver, close: () => new Promise<void>((resolve) => socket.close(resolve)) };
 };
 
 describe('createCompositeHandleResolver', () => {
@@ -209,6 +256,93 @@ describe('createCompositeHandleResolver', () => {
 		const controller = new AbortController();
 		setTimeout(() => controller.abort(reason), 10);
 		await expect(resolver.resolve(HANDLE, { signal: controller.signal })).rejects.toBe(reason);
+	});
+
+	describe('with NodeDnsHandleResolver on a DNS server', () => {
+		let dns: Awaited<ReturnType<typeof startDnsServer>>;
+		beforeAll(async () => {
+			dns = await startDnsServer();
+		});
+		afterAll(() => dns.close());
+
+		/** what `authorize()` throws (or `resolve()` gives) with the DNS answering `answer`. */
+		const withDns = (answer: DnsAnswer, http: HandleResolver) => {
+			dns.state.answer = answer;
+			return createCompositeHandleResolver({
+				dns: new NodeDnsHandleResolver({ nameservers: [dns.nameserver] }),
+				http,
+			});
+		};
+
+		it('finds the DID a TXT record names', async () => {
+			expect(await withDns({ txt: `did=${DID}` }, wellKnown(200, 503)).resolve(HANDLE)).toBe(DID);
+		});
+
+		it.each([
+			['no TXT record for the name (a zone with a wildcard record)', 'no-record'],
+			['no such name', 'no-such-name'],
+		] as const)('reads %s, and a 404 from the host, as an unknown handle', async (_name, answer) => {
+			const error = await authorizeError(withDns(answer, wellKnown(5, 404)));
+			expect(error).toMatchObject({ reason: 'not_found', transient: false });
+		});
+
+		it('reads a DNS server failure, and a 404 from the host, as an outage', async () => {
+			const error = await authorizeError(withDns('server-failure', wellKnown(5, 404)));
+			expect(error).toMatchObject({ reason: 'unavailable', transient: true });
+		});
+
+		it('reads no TXT record, and the host down (503), as an outage', async () => {
+			const error = await authorizeError(withDns('no-record', wellKnown(5, 503)));
+			expect(error).toMatchObject({ reason: 'unavailable', transient: true });
+		});
+	});
+
+	it('reads every answer error of the resolvers as an answer, even as a cause', async () => {
+		// a DID that is not one, and the host down: an outage, as "no record" with the host down is
+		const invalid = () => new InvalidResolvedHandleError(HANDLE, 'did:nope');
+		expect(
+			await authorizeError(
+				createCompositeHandleResolver({ dns: method(5, invalid).resolver, http: wellKnown(30, 503) }),
+			),
+		).toMatchObject({ reason: 'unavailable', transient: true });
+		// an answer wrapped in an error of the method's own, and a 404: the handle is unknown
+		const wrapped = () => new FailedHandleResolutionError(HANDLE, { cause: new DidNotFoundError(HANDLE) });
+		expect(
+			await authorizeError(
+				createCompositeHandleResolver({ dns: method(5, wrapped).resolver, http: wellKnown(30, 404) }),
+			),
+		).toMatchObject({ reason: 'not_found', transient: false });
+		// the well-known method refused on purpose (the guard: the host is on a private address)
+		const refused = () =>
+			new IdentityResolutionError(HANDLE, { reason: 'refused', detail: 'a private address' });
+		expect(
+			await authorizeError(
+				createCompositeHandleResolver({
+					dns: method(5, noRecord).resolver,
+					http: method(30, refused).resolver,
+				}),
+			),
+		).toMatchObject({ reason: 'refused', transient: false });
+	});
+
+	it("rejects with the caller's reason at once, though a method does not heed the signal, and leaves no listener", async () => {
+		// a DNS query runs to its end whatever the signal says
+		const deaf: HandleResolver = { resolve: () => new Promise(() => {}) };
+		const resolver = createCompositeHandleResolver({ dns: deaf, http: deaf });
+		const reason = new Error('the visitor left');
+		const controller = new AbortController();
+		const resolving = resolver.resolve(HANDLE, { signal: controller.signal });
+		setTimeout(() => controller.abort(reason), 10);
+		await expect(resolving).rejects.toBe(reason);
+
+		// a long-lived signal (the app's own, for its whole life) keeps no listener of a call that ended
+		const lasting = new AbortController();
+		const found = createCompositeHandleResolver({
+			dns: method(1, DID).resolver,
+			http: method(20, noRecord).resolver,
+		});
+		for (let i = 0; i < 3; i++) await found.resolve(HANDLE, { signal: lasting.signal });
+		expect(getEventListeners(lasting.signal, 'abort')).toHaveLength(0);
 	});
 
 	it('refuses options that are not two handle resolvers, naming the one at fault', () => {

@@ -17,17 +17,41 @@ export interface CompositeHandleResolverOptions {
 const ANSWER_ERRORS = new Set(['DidNotFoundError', 'AmbiguousHandleError', 'InvalidResolvedHandleError']);
 
 /**
- * whether `error` is a method's answer that no retry changes: one of the resolvers' answer errors,
- * or an `IdentityResolutionError` other than `unavailable` (`createWellKnownHandleResolver`'s
- * `not_found` and `refused`), anywhere in its cause chain.
+ * DNS's own answers that the name has no record: no such name (`ENOTFOUND`, NXDOMAIN), or a name
+ * with no TXT record (`ENODATA`: what a zone with a wildcard record answers for every name under
+ * it, as a PDS's `*.<host>` does). `NodeDnsHandleResolver` reads only the first as "not found".
  */
-const isAnswer = (error: unknown): boolean => {
+const DNS_NO_RECORD = new Set(['ENOTFOUND', 'ENODATA']);
+
+/**
+ * whether `error` is a method's answer that no retry changes: one of the resolvers' answer errors,
+ * an `IdentityResolutionError` other than `unavailable` (`createWellKnownHandleResolver`'s
+ * `not_found` and `refused`), or, from the DNS method, DNS's "no record", anywhere in its cause
+ * chain. (the well-known method's DNS failures are its own to read: a proxy's name that does not
+ * resolve says nothing of the handle.)
+ */
+const isAnswer = (error: unknown, fromDns: boolean): boolean => {
 	for (let err = error, depth = 0; err instanceof Error && depth < 8; err = err.cause, depth++) {
 		if (ANSWER_ERRORS.has(err.name)) return true;
 		if (err instanceof IdentityResolutionError) return err.reason !== 'unavailable';
+		if (fromDns && DNS_NO_RECORD.has((err as { code?: unknown }).code as string)) return true;
 	}
 	return false;
 };
+
+/**
+ * what both methods' answers (no DID) make: the well-known method's refusal on purpose when it
+ * made one (the SSRF guard: it names the host), else the handle not found, with the DNS method's
+ * answer as the cause (the client reads `not_found` from it, whatever error the method threw).
+ */
+const bothAnswered = (handle: string, dnsAnswer: unknown, httpAnswer: unknown): IdentityResolutionError =>
+	httpAnswer instanceof IdentityResolutionError && httpAnswer.reason === 'refused'
+		? httpAnswer
+		: new IdentityResolutionError(handle, {
+				reason: 'not_found',
+				detail: 'neither DNS nor the well-known method has a DID for it',
+				cause: dnsAnswer,
+			});
 
 /**
  * a handle resolver that asks the DNS and HTTPS well-known methods at once and takes the first
@@ -59,42 +83,53 @@ export const createCompositeHandleResolver = (options: CompositeHandleResolverOp
 		/**
 		 * the DID the first method to find one names.
 		 * @throws the failure of a method that could not ask (DNS or the host unreachable, a 5xx),
-		 *   when neither found a DID; else the DNS method's answer (no record, say)
-		 * @throws the signal's reason when `signal` aborts
+		 *   when neither found a DID; else an `IdentityResolutionError` (`not_found`, or the
+		 *   well-known method's `refused`)
+		 * @throws the signal's reason as soon as `signal` aborts
 		 */
 		resolve: async (handle, resolveOptions = {}) => {
 			const { signal } = resolveOptions;
 			signal?.throwIfAborted();
 			// the method still asking is stopped once the other has found the DID, or the caller left
 			const controller = new AbortController();
-			const forward = () => controller.abort(signal?.reason);
-			signal?.addEventListener('abort', forward, { once: true });
-			const ask = (method: HandleResolver) =>
+			const asked = [dns, http].map((method) =>
 				Promise.resolve().then(() =>
 					method.resolve(handle, { ...resolveOptions, signal: controller.signal }),
-				);
-			const asked = [ask(dns), ask(http)];
+				),
+			);
 			return new Promise((resolve, reject) => {
+				/** settles the call once, stopping what still runs and leaving the caller's signal. */
+				const settle = (finish: () => void) => {
+					signal?.removeEventListener('abort', onAbort);
+					controller.abort(signal?.reason);
+					finish();
+				};
+				// at once: a method that does not heed its signal (a DNS query runs to its end) must not
+				// hold the caller
+				const onAbort = () => settle(() => reject(signal?.reason));
+				signal?.addEventListener('abort', onAbort, { once: true });
 				const failures: unknown[] = [];
 				let failed = 0;
-				const done = () => {
-					signal?.removeEventListener('abort', forward);
-					controller.abort();
-				};
 				for (const [index, asking] of asked.entries()) {
 					asking.then(
-						(did) => {
-							done();
-							resolve(did);
-						},
+						(did) => settle(() => resolve(did)),
 						(err: unknown) => {
 							failures[index] = err;
 							if (++failed < asked.length) return;
-							done();
-							// the caller's own abort is thrown as such, as by every resolver
-							if (signal?.aborted) return reject(signal.reason);
-							// dns first: the one a typo meets first, and the one the spec names first
-							reject(failures.find((failure) => !isAnswer(failure)) ?? failures[0]);
+							const [dnsFailure, httpFailure] = failures;
+							const dnsAnswered = isAnswer(dnsFailure, true);
+							const httpAnswered = isAnswer(httpFailure, false);
+							// a failure to ask is an outage, whichever came last: dns's first (the method
+							// the spec names first)
+							settle(() =>
+								reject(
+									!dnsAnswered
+										? dnsFailure
+										: !httpAnswered
+											? httpFailure
+											: bothAnswered(handle, dnsFailure, httpFailure),
+								),
+							);
 						},
 					);
 				}
