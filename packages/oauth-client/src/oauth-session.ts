@@ -3,7 +3,6 @@ import {
 	createDpopFetch,
 	type DpopKey,
 	type DpopNonceCache,
-	type DpopPrivateJwk,
 	type FetchFunction,
 	isReplayableBody,
 	parseWwwAuthenticate,
