@@ -66,6 +66,8 @@ const workerdDate = /(\d{4}-\d{2}-\d{2})/.exec(
 /** the compatibility date from which workerd turns `nodejs_compat` on by default. */
 const NODEJS_COMPAT_DEFAULT_SINCE = '2026-08-04';
 
+/** the lane of the Node that runs this script: `node20`, say. */
+const systemNode = `node${process.versions.node.split('.')[0]}`;
 /** a server runtime's lane: the command that runs src/run-suite.mjs. */
 const serverLane = (name, command) => ({ name, kind: 'server', command });
 /**
@@ -104,10 +106,16 @@ const lanes = [
 		exclude: [BETTER_SQLITE3_ONLY],
 	},
 	// this Node (the system's), and the oldest Node the packages' engines allow
-	serverLane(`node${process.versions.node.split('.')[0]}`, [process.execPath, suiteEntry]),
+	serverLane(systemNode, [process.execPath, suiteEntry]),
 	serverLane('node20.19', [binaries.node20, suiteEntry]),
-	serverLane('node22', [binaries.node22, suiteEntry]),
-	serverLane('node24', [binaries.node24, suiteEntry]),
+	// the newer majors, but the one this Node is (run on Node 22, a second `node22` lane would only
+	// repeat the first, and lanes are told apart by name: their databases, their lines)
+	...[
+		['node22', binaries.node22],
+		['node24', binaries.node24],
+	]
+		.filter(([name]) => name !== systemNode)
+		.map(([name, node]) => serverLane(name, [node, suiteEntry])),
 	serverLane('bun', [binaries.bun, suiteEntry]),
 	// the permissions an app of this kind needs: loopback servers, its settings, files (SQLite,
 	// the seed's .env.local); nothing more, so that the README's list stays true
@@ -150,6 +158,18 @@ const startServers = async () => {
 	fatal(failure.reason);
 };
 const [redis, postgres] = needsServers ? await startServers() : [];
+/** the lanes' processes still running. */
+const laneProcesses = new Set();
+// a run stopped by a signal (Ctrl-C, a CI job cancelled) stops its lanes and its servers, and
+// PostgreSQL's data goes: 'exit' hooks do not run when a signal ends the process, and a lane left
+// running would go on without its servers. then the signal ends it as before
+for (const signal of ['SIGINT', 'SIGTERM']) {
+	process.once(signal, async () => {
+		for (const child of laneProcesses) child.kill(signal);
+		await Promise.allSettled([redis?.stop(), postgres?.stop()]);
+		process.kill(process.pid, signal);
+	});
+}
 if (needsServers) {
 	console.log(
 		`redis ${redis.version}, PostgreSQL ${postgres.version}: started in ${seconds(serversStarted)}`,
@@ -164,6 +184,8 @@ const workDir = await mkdtemp(join(tmpdir(), 'runtime-matrix-'));
  */
 const startLaneProcess = (command, args, options) => {
 	const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+	laneProcesses.add(child);
+	child.once('exit', () => laneProcesses.delete(child));
 	const output = { stdout: '', stderr: '' };
 	child.stdout.on('data', (chunk) => {
 		output.stdout += chunk;

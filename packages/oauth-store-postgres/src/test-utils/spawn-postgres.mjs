@@ -3,7 +3,16 @@
 // so that plain Node 20 runs it too: the runtime matrix starts its server with it, as this
 // package's tests (through postgres-server.ts) and oauth-store-encrypted's do.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import {
+	chmodSync,
+	chownSync,
+	cpSync,
+	existsSync,
+	lstatSync,
+	mkdtempSync,
+	renameSync,
+	rmSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { arch, platform, tmpdir, userInfo } from 'node:os';
@@ -35,6 +44,12 @@ const versionOf = (bin) =>
 	/\d+(?:\.\d+)*/.exec(execFileSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }))?.[0] ??
 	'unknown';
 
+/** whether `path` is a directory (not a link) of this user's own that no one else can write to. */
+const ownedAndClosed = (path) => {
+	const stats = lstatSync(path, { throwIfNoEntry: false });
+	return stats?.isDirectory() === true && stats.uid === process.getuid?.() && (stats.mode & 0o022) === 0;
+};
+
 /**
  * `bin`, or a copy of the binaries that `user` can run. as root the server runs as another user,
  * who cannot reach a checkout under a private folder (`/root`, mode 0700): then the binaries
@@ -52,6 +67,11 @@ export const binDirFor = (bin, user) => {
 		// not reachable (or not runnable) as that user: use a copy
 	}
 	const copy = join(tmpdir(), `atcute-oauth-postgres-${versionOf(bin)}-binaries`);
+	// a copy found in the shared temp dir is run (by root, for its version; by the server's user):
+	// only one this user made, which nobody else can write to, not one another user planted there
+	if (existsSync(copy) && !(ownedAndClosed(copy) && ownedAndClosed(join(copy, 'bin')))) {
+		throw new Error(`${copy} is not this user's own, or others can write to it: remove it, and run again`);
+	}
 	if (!existsSync(copy)) {
 		const staging = mkdtempSync(`${copy}-`);
 		cpSync(join(bin, '..'), staging, { recursive: true, verbatimSymlinks: true });
@@ -125,7 +145,8 @@ export const spawnPostgres = async (label = 'pg') => {
 	const port = await freePort();
 	const dir = mkdtempSync(join(tmpdir(), `atcute-oauth-${label}-`));
 	const user = serverUser();
-	const bin = binDirFor(binDir(), user);
+	const original = binDir();
+	const bin = binDirFor(original, user);
 	if (user !== undefined) chownSync(dir, user.uid, user.gid);
 	const url = `postgres://${USER}@127.0.0.1:${port}/postgres`;
 	const spawnOptions = { ...user, env: { ...process.env, LC_ALL: 'C' } };
@@ -240,7 +261,8 @@ export const spawnPostgres = async (label = 'pg') => {
 	return {
 		url,
 		port,
-		version: versionOf(bin),
+		// read from the binaries of the package, never run as root from a copy in the temp dir
+		version: versionOf(original),
 		get pid() {
 			return running() ? child?.pid : undefined;
 		},
