@@ -224,7 +224,9 @@ export class UnreadableSessionError extends Error {
 
 /**
  * the key the session was bound to is no longer in the keyset (it was rotated out), so the
- * session can never authenticate again. definitive: the session has been deleted.
+ * session can never authenticate again. definitive: the session has been deleted. met by a
+ * sign-in's callback (started on a process whose keyset had the key), nothing was sent and the
+ * state is kept: a process that has the key can complete the same callback.
  */
 export class AuthMethodUnsatisfiableError extends Error {
 	override name = 'AuthMethodUnsatisfiableError';
@@ -236,8 +238,17 @@ export class AuthMethodUnsatisfiableError extends Error {
 		readonly did: Did | undefined,
 		/** the key id the session was bound to. */
 		readonly kid: string,
+		/**
+		 * `signIn`: a sign-in's callback met it (the sign-in was started with a key this process's
+		 * keyset lacks: in a rolling deploy, another process may have it).
+		 */
+		options?: { signIn?: boolean | undefined },
 	) {
-		super(`the session${did ? ` of ${did}` : ''} is bound to key "${kid}", which is no longer in the keyset`);
+		super(
+			options?.signIn
+				? `the sign-in${did ? ` of ${did}` : ''} was started with key "${kid}", which this process's keyset does not have`
+				: `the session${did ? ` of ${did}` : ''} is bound to key "${kid}", which is no longer in the keyset`,
+		);
 	}
 }
 

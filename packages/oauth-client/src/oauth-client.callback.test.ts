@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 
 import { STATE_TTL_MS } from './constants.ts';
 import {
+	AuthMethodUnsatisfiableError,
 	IdentityMismatchError,
 	IdentityResolutionError,
 	InvalidResponseError,
@@ -284,11 +285,12 @@ describe('OAuthClient.callback', () => {
 		});
 	});
 
-	it('spends the state when a failure that will not pass comes before the code is sent', async () => {
+	it("puts the state back when this process's keyset lacks the key the sign-in was started with, for a process that has it", async () => {
 		const stores = { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() };
-		const { url, clock } = await start({ stores });
-		// the callback reaches a deploy whose keyset no longer has the key the sign-in was bound to:
-		// trying it again can only fail again
+		const { url, key, clock } = await start({ stores });
+		// a rolling deploy: the callback reaches a process whose keyset lacks the key the sign-in
+		// was started with (not yet updated, or rolled back), and the same callback (a reload) then
+		// reaches one that has it
 		const { client: other } = await createTestClient(server, {
 			stores,
 			clock,
@@ -297,7 +299,35 @@ describe('OAuthClient.callback', () => {
 		const params = await server.authorize(url, { did: alice.did });
 
 		const error = await other.callback(params).catch((e) => e);
-		expect(error).toMatchObject({ name: 'AuthMethodUnsatisfiableError' });
+		expect(error).toBeInstanceOf(AuthMethodUnsatisfiableError);
+		expect(error.message).toMatch(
+			/the sign-in (of \S+ )?was started with key "\w+", which this process's keyset does not have/,
+		);
+		expect(server.stats.token.authorization_code).toBe(0);
+		expect(stores.states.map.size).toBe(1);
+
+		const { client: updated } = await createTestClient(server, { stores, clock, key });
+		const { session } = await updated.callback(params);
+		expect(session.did).toBe(alice.did);
+		expect(stores.states.map.size).toBe(0);
+	});
+
+	it('spends the state when a failure that will not pass comes before the code is sent', async () => {
+		const stores = { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() };
+		const { url, key, clock } = await start({ stores });
+		// the callback reaches another process, which has not read the server's metadata yet, and
+		// now reads metadata it refuses: asking again gives the same answer
+		const refused: typeof fetch = async (input, init) => {
+			if (String(input).includes('/.well-known/oauth-authorization-server')) {
+				return Response.json({ issuer: 'https://elsewhere.example' });
+			}
+			return globalThis.fetch(input, init);
+		};
+		const { client: other } = await createTestClient(server, { stores, clock, key, fetch: refused });
+		const params = await server.authorize(url, { did: alice.did });
+
+		const error = await other.callback(params).catch((e) => e);
+		expect(error).toMatchObject({ name: 'DiscoveryError', transient: false });
 		expect(server.stats.token.authorization_code).toBe(0);
 		expect(stores.states.map.size).toBe(0);
 	});

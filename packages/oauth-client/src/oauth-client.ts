@@ -469,6 +469,9 @@ export class OAuthClient {
 	 *   one with `transient: true` puts the state back (the same callback can complete later);
 	 *   after it (the account's PDS read again), the state is used up and the tokens revoked
 	 * @throws {IdentityResolutionError} when the account's identity cannot be checked (tokens revoked)
+	 * @throws {AuthMethodUnsatisfiableError} when the sign-in was started with a client key this
+	 *   process's keyset lacks (a rolling deploy): nothing is sent, and the state goes back, so a
+	 *   process that has the key can complete the same callback
 	 * @throws the lock's or the session store's own error (a `LockTimeoutError`, say) when the
 	 *   session cannot be stored, and the transport's own refusal (the Node facade's
 	 *   `PrivateNetworkError`) as it is; whatever tokens were issued are revoked
@@ -540,7 +543,7 @@ export class OAuthClient {
 		try {
 			agent = this.#createAgent(
 				await this.#discovery.resolveAuthorizationServer(stored.issuer, { signal }),
-				pinnedClientKey(this.keyset, stored.authMethod, stored.expectedDid),
+				pinnedClientKey(this.keyset, stored.authMethod, stored.expectedDid, { signIn: true }),
 				await this.#keys.get(stored.dpopKey),
 			);
 			// the last moment the caller's abort leaves the code unsent
@@ -550,7 +553,9 @@ export class OAuthClient {
 			// reach) or the caller's abort, the state goes back, so the same callback (a reload) can
 			// still complete
 			const aborted = signal?.aborted === true;
-			if (aborted || isTransient(err)) await putBack();
+			// a key this process lacks: in a rolling deploy (a key added, or put first), the process
+			// that started the sign-in, or another updated one, has it and can complete the same callback
+			if (aborted || isTransient(err) || err instanceof AuthMethodUnsatisfiableError) await putBack();
 			throw aborted ? signal.reason : err;
 		}
 

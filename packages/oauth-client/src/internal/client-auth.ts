@@ -36,17 +36,19 @@ export const negotiateClientAuth = (
  * the key a session (or authorization attempt) pinned. the same key for every request of a
  * session: a session whose key left the keyset can never authenticate again.
  * @see https://atproto.com/specs/oauth#confidential-client-authentication
+ * @param options `signIn`: for a sign-in's callback (the error's message says so)
  * @throws {AuthMethodUnsatisfiableError} when the pinned key is no longer in the keyset
  */
 export const pinnedClientKey = (
 	keyset: Keyset | undefined,
 	authMethod: ClientAuthMethod,
 	did: Did | undefined,
+	options?: { signIn?: boolean },
 ): PrivateKey | undefined => {
 	if (authMethod.method === 'none') return undefined;
 	const key = keyset?.get(authMethod.kid);
 	if (key === undefined) {
-		throw new AuthMethodUnsatisfiableError(did, authMethod.kid);
+		throw new AuthMethodUnsatisfiableError(did, authMethod.kid, options);
 	}
 	return key;
 };
