@@ -179,6 +179,33 @@ describe('OAuthClient sessions', () => {
 		expect(sessions.map.get(alice.did)).toBe(stored);
 	});
 
+	it('keeps an ended session object ended when the session stored since has a damaged DPoP key: its old token is sent no more', async () => {
+		const sent: string[] = [];
+		const recording: typeof fetch = async (input, init) => {
+			const authorization = new Headers(init?.headers).get('authorization');
+			if (authorization !== null) sent.push(authorization);
+			return fetch(input, init);
+		};
+		const { client, sessions } = await createTestClient(server, { fetch: recording });
+		const { session } = await signIn(server, client, alice.did);
+		const oldToken = sessions.map.get(alice.did)!.tokenSet.access_token;
+		// signed out elsewhere: the object ends at its next refresh
+		sessions.map.delete(alice.did);
+		await expect(session.refresh()).rejects.toBeInstanceOf(SessionNotFoundError);
+		// then signed in again by another process, whose stored key is damaged
+		const { client: other } = await createTestClient(server, { sessions });
+		await signIn(server, other, alice.did);
+		const stored = structuredClone(sessions.map.get(alice.did)!);
+		delete (stored.dpopKey as { d?: string }).d;
+		sessions.map.set(alice.did, stored);
+
+		for (let call = 0; call < 2; call++) {
+			const error = await session.handle('/xrpc/com.atproto.server.getSession').catch((e) => e);
+			expect(error).toBeInstanceOf(UnreadableSessionError);
+		}
+		expect(sent.filter((authorization) => authorization.includes(oldToken))).toHaveLength(0);
+	});
+
 	it('hashes the PKCE challenge and each restored session’s ath with the given sha256', async () => {
 		const hashed: string[] = [];
 		const { client, sessions } = await createTestClient(server, {
@@ -689,6 +716,10 @@ describe('OAuthClient sessions', () => {
 		expect(server.stats.requests.slice(from).map((request) => `${request.status} ${request.path}`)).toEqual([
 			'200 /xrpc/com.atproto.server.getSession',
 		]);
+		// taken up, it is a live session again: its next calls read the store no more
+		const reads = sessions.calls.length;
+		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+		expect(sessions.calls.slice(reads)).toEqual([]);
 	});
 
 	it("another object of the account, finding the session ended by the first's refresh, sends its dead tokens once only", async () => {

@@ -472,7 +472,6 @@ export class OAuthSession {
 			throw err;
 		}
 		const { session, refreshed, withheld } = outcome;
-		this.#ended = false;
 		// the account signed in again meanwhile, and the stored session has a DPoP key of its own:
 		// its tokens are bound to that key, so proofs are signed with it from now on (the old key's
 		// proofs would be refused, and every refusal would spend another refresh)
@@ -480,6 +479,9 @@ export class OAuthSession {
 			const key = await this.#host.sessionKey(this.did, session);
 			this.#fetch = this.#dpopFetch(key);
 		}
+		// only once the new session is taken up: an object that ended, and cannot take up the one
+		// stored since (its key cannot be imported), stays ended and sends its old tokens no more
+		this.#ended = false;
 		this.#session = session;
 		return { tokenSet: session.tokenSet, refreshed, withheld: withheld === true };
 	}
