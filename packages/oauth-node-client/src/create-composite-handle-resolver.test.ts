@@ -312,17 +312,63 @@ describe('createCompositeHandleResolver', () => {
 				createCompositeHandleResolver({ dns: method(5, wrapped).resolver, http: wellKnown(30, 404) }),
 			),
 		).toMatchObject({ reason: 'not_found', transient: false });
-		// the well-known method refused on purpose (the guard: the host is on a private address)
-		const refused = () =>
-			new IdentityResolutionError(HANDLE, { reason: 'refused', detail: 'a private address' });
+		// the well-known method refused on purpose (the guard: the host is on a private address): its
+		// own refusal, which names the host, even wrapped in an error of the method's
+		const refusal = new IdentityResolutionError(HANDLE, { reason: 'refused', detail: 'a private address' });
+		for (const refused of [
+			() => refusal,
+			() => new FailedHandleResolutionError(HANDLE, { cause: refusal }),
+		]) {
+			const resolver = createCompositeHandleResolver({
+				dns: method(5, noRecord).resolver,
+				http: method(30, refused).resolver,
+			});
+			expect(await resolver.resolve(HANDLE).catch((e) => e)).toBe(refusal);
+			expect(await authorizeError(resolver)).toMatchObject({ reason: 'refused', transient: false });
+		}
+	});
+
+	it('throws not_found with the DNS answer as its cause when both methods answered', async () => {
+		const answer = new DidNotFoundError(HANDLE);
+		const resolver = createCompositeHandleResolver({
+			dns: method(5, () => answer).resolver,
+			http: wellKnown(30, 404),
+		});
+		const error = await resolver.resolve(HANDLE).catch((e) => e);
+		expect(error).toBeInstanceOf(IdentityResolutionError);
+		expect(error).toMatchObject({ reason: 'not_found', transient: false });
+		expect(error.cause).toBe(answer);
+	});
+
+	it('says unavailable, the failure as its cause, for a method that could not ask, whatever the client would read in it', async () => {
+		// a DNS over HTTPS resolver's own 4xx, which the client on its own reads as a missing handle
+		const dohRefusal = Object.assign(new Error('the DNS over HTTPS server answered 400'), {
+			name: 'FailedResponseError',
+			status: 400,
+		});
+		const resolver = createCompositeHandleResolver({
+			dns: method(5, () => dohRefusal).resolver,
+			http: wellKnown(30, 503),
+		});
+		const error = await resolver.resolve(HANDLE).catch((e) => e);
+		expect(error).toMatchObject({ reason: 'unavailable', transient: true });
+		expect(error.cause).toBe(dohRefusal);
+		expect(await authorizeError(resolver)).toMatchObject({ reason: 'unavailable', transient: true });
+
+		// the well-known method's name lookup failing is its own to read (a proxy's name, say): not
+		// DNS's answer about the handle
+		const lookupFailed = () =>
+			new TypeError('fetch failed', {
+				cause: Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' }),
+			});
 		expect(
 			await authorizeError(
 				createCompositeHandleResolver({
 					dns: method(5, noRecord).resolver,
-					http: method(30, refused).resolver,
+					http: method(30, lookupFailed).resolver,
 				}),
 			),
-		).toMatchObject({ reason: 'refused', transient: false });
+		).toMatchObject({ reason: 'unavailable', transient: true });
 	});
 
 	it("rejects with the caller's reason at once, though a method does not heed the signal, and leaves no listener", async () => {

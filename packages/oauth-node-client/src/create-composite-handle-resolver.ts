@@ -45,13 +45,20 @@ const isAnswer = (error: unknown, fromDns: boolean): boolean => {
  * answer as the cause (the client reads `not_found` from it, whatever error the method threw).
  */
 const bothAnswered = (handle: string, dnsAnswer: unknown, httpAnswer: unknown): IdentityResolutionError =>
-	httpAnswer instanceof IdentityResolutionError && httpAnswer.reason === 'refused'
-		? httpAnswer
-		: new IdentityResolutionError(handle, {
-				reason: 'not_found',
-				detail: 'neither DNS nor the well-known method has a DID for it',
-				cause: dnsAnswer,
-			});
+	refusalIn(httpAnswer) ??
+	new IdentityResolutionError(handle, {
+		reason: 'not_found',
+		detail: 'neither DNS nor the well-known method has a DID for it',
+		cause: dnsAnswer,
+	});
+
+/** the `IdentityResolutionError` `refused` on `error`'s cause chain, if there is one. */
+const refusalIn = (error: unknown): IdentityResolutionError | undefined => {
+	for (let err = error, depth = 0; err instanceof Error && depth < 8; err = err.cause, depth++) {
+		if (err instanceof IdentityResolutionError) return err.reason === 'refused' ? err : undefined;
+	}
+	return undefined;
+};
 
 /**
  * a handle resolver that asks the DNS and HTTPS well-known methods at once and takes the first
@@ -60,7 +67,7 @@ const bothAnswered = (handle: string, dnsAnswer: unknown, httpAnswer: unknown): 
  * last, so a handle published by one method alone reads as unknown (`not_found`, not transient)
  * whenever its method is down for a moment and answers before the other says "no record". this
  * one throws a failure to ask (a network error, a 5xx, a time-out) whenever either method had
- * one, so the client reports it as `unavailable` (transient), and a "no such handle" only when
+ * one, as an `IdentityResolutionError` `unavailable` (transient), and a "no such handle" only when
  * both methods answered so.
  * @throws {TypeError} when an option is not a handle resolver
  */
@@ -82,9 +89,9 @@ export const createCompositeHandleResolver = (options: CompositeHandleResolverOp
 	return {
 		/**
 		 * the DID the first method to find one names.
-		 * @throws the failure of a method that could not ask (DNS or the host unreachable, a 5xx),
-		 *   when neither found a DID; else an `IdentityResolutionError` (`not_found`, or the
-		 *   well-known method's `refused`)
+		 * @throws {IdentityResolutionError} when neither found a DID: `unavailable` (transient) when a
+		 *   method could not ask (DNS or the host unreachable, a 5xx; its failure the `cause`), else
+		 *   `not_found` (the DNS answer the `cause`), or the well-known method's own `refused`
 		 * @throws the signal's reason as soon as `signal` aborts
 		 */
 		resolve: async (handle, resolveOptions = {}) => {
@@ -119,15 +126,17 @@ export const createCompositeHandleResolver = (options: CompositeHandleResolverOp
 							const [dnsFailure, httpFailure] = failures;
 							const dnsAnswered = isAnswer(dnsFailure, true);
 							const httpAnswered = isAnswer(httpFailure, false);
-							// a failure to ask is an outage, whichever came last: dns's first (the method
-							// the spec names first)
+							// a failure to ask is an outage, whichever came last, and is said to be one: the
+							// client's own reading of the failure (a DNS over HTTPS resolver's 4xx, say) could
+							// take it for a verdict. dns's first, the method the spec names first
 							settle(() =>
 								reject(
-									!dnsAnswered
-										? dnsFailure
-										: !httpAnswered
-											? httpFailure
-											: bothAnswered(handle, dnsFailure, httpFailure),
+									dnsAnswered && httpAnswered
+										? bothAnswered(handle, dnsFailure, httpFailure)
+										: new IdentityResolutionError(handle, {
+												detail: `the ${dnsAnswered ? 'well-known' : 'DNS'} method could not be asked`,
+												cause: dnsAnswered ? httpFailure : dnsFailure,
+											}),
 								),
 							);
 						},
