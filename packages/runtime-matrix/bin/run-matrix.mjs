@@ -157,26 +157,41 @@ const startServers = async () => {
 	await Promise.all(started.map((result) => result.value?.stop()));
 	fatal(failure.reason);
 };
-const [redis, postgres] = needsServers ? await startServers() : [];
-/** the lanes' processes still running. */
+/** the processes the lanes run (runtimes, vitest, workerd, esbuild) while they run. */
 const laneProcesses = new Set();
+/** notes a lane's process, until it exits. */
+const track = (child) => {
+	laneProcesses.add(child);
+	child.once('exit', () => laneProcesses.delete(child));
+};
+/** set once a signal asked the run to stop: no lane starts after it. */
+let stopping = false;
+let redis;
+let postgres;
+let workDir;
 // a run stopped by a signal (Ctrl-C, a CI job cancelled) stops its lanes and its servers, and
-// PostgreSQL's data goes: 'exit' hooks do not run when a signal ends the process, and a lane left
-// running would go on without its servers. then the signal ends it as before
+// its folders go (PostgreSQL's data among them): 'exit' hooks do not run when a signal ends the
+// process, and a lane left running would go on without its servers. then the signal ends it
 for (const signal of ['SIGINT', 'SIGTERM']) {
 	process.once(signal, async () => {
+		stopping = true;
 		for (const child of laneProcesses) child.kill(signal);
-		await Promise.allSettled([redis?.stop(), postgres?.stop()]);
+		await Promise.allSettled([
+			redis?.stop(),
+			postgres?.stop(),
+			workDir && rm(workDir, { recursive: true, force: true }),
+		]);
 		process.kill(process.pid, signal);
 	});
 }
+if (needsServers) [redis, postgres] = await startServers();
 if (needsServers) {
 	console.log(
 		`redis ${redis.version}, PostgreSQL ${postgres.version}: started in ${seconds(serversStarted)}`,
 	);
 }
 // made once the servers run: a run that fatal() stops leaves no folder behind
-const workDir = await mkdtemp(join(tmpdir(), 'runtime-matrix-'));
+workDir = await mkdtemp(join(tmpdir(), 'runtime-matrix-'));
 
 /**
  * starts a lane's process, its output kept (`output.stdout`, `output.stderr`) and the process
@@ -184,8 +199,7 @@ const workDir = await mkdtemp(join(tmpdir(), 'runtime-matrix-'));
  */
 const startLaneProcess = (command, args, options) => {
 	const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-	laneProcesses.add(child);
-	child.once('exit', () => laneProcesses.delete(child));
+	track(child);
 	const output = { stdout: '', stderr: '' };
 	child.stdout.on('data', (chunk) => {
 		output.stdout += chunk;
@@ -313,6 +327,7 @@ const bundleOnce = (name) => {
 				esbuild: binaries.esbuild,
 				entry: workerEntries[name],
 				outFile: join(workDir, module),
+				onSpawn: track,
 			}).then(() => module),
 		);
 	}
@@ -353,6 +368,7 @@ const runLane = async (lane) => {
 					compatibilityFlags: lane.compatibilityFlags,
 					body: config,
 					timeoutMs: LANE_TIMEOUT_MS,
+					onSpawn: track,
 				});
 			} catch (err) {
 				results = [{ name: 'run the worker', ok: false, ms: 0, error: String(err?.stack ?? err) }];
@@ -371,7 +387,7 @@ let next = 0;
 try {
 	await Promise.all(
 		Array.from({ length: Math.min(CONCURRENCY, lanes.length) }, async () => {
-			while (next < lanes.length) {
+			while (!stopping && next < lanes.length) {
 				const index = next++;
 				outcomes[index] = await runLane(lanes[index]);
 				const { runtime, results, seconds: took } = outcomes[index];
@@ -386,6 +402,9 @@ try {
 		}),
 	);
 } finally {
+	// stopped by a signal: its handler stops the servers, removes the folders and ends the process,
+	// with no report of lanes it cut short
+	if (stopping) await new Promise(() => {});
 	await Promise.all([redis?.stop(), postgres?.stop()]);
 	await rm(workDir, { recursive: true, force: true });
 }

@@ -67,11 +67,6 @@ export const binDirFor = (bin, user) => {
 		// not reachable (or not runnable) as that user: use a copy
 	}
 	const copy = join(tmpdir(), `atcute-oauth-postgres-${versionOf(bin)}-binaries`);
-	// a copy found in the shared temp dir is run (by root, for its version; by the server's user):
-	// only one this user made, which nobody else can write to, not one another user planted there
-	if (existsSync(copy) && !(ownedAndClosed(copy) && ownedAndClosed(join(copy, 'bin')))) {
-		throw new Error(`${copy} is not this user's own, or others can write to it: remove it, and run again`);
-	}
 	if (!existsSync(copy)) {
 		const staging = mkdtempSync(`${copy}-`);
 		cpSync(join(bin, '..'), staging, { recursive: true, verbatimSymlinks: true });
@@ -79,9 +74,14 @@ export const binDirFor = (bin, user) => {
 		try {
 			renameSync(staging, copy);
 		} catch {
-			// another process made it first
+			// made meanwhile: by another run of ours, or by someone else (checked below)
 			rmSync(staging, { recursive: true, force: true });
 		}
+	}
+	// the copy in the shared temp dir is run by the server's user: only one this user made, which
+	// nobody else can write to, not one another user put there (first, or while ours was copied)
+	if (!(ownedAndClosed(copy) && ownedAndClosed(join(copy, 'bin')))) {
+		throw new Error(`${copy} is not this user's own, or others can write to it: remove it, and run again`);
 	}
 	return join(copy, 'bin');
 };

@@ -32,9 +32,9 @@ const matrixWorker :Workerd.Worker = (
 
 /**
  * bundles a worker entry and its imports (the built packages) into `outFile`; `node:` modules stay
- * imports, for workerd's nodejs_compat to provide.
+ * imports, for workerd's nodejs_compat to provide. `onSpawn` is told of the esbuild process.
  */
-export const bundleWorker = async ({ esbuild, entry, outFile }) => {
+export const bundleWorker = async ({ esbuild, entry, outFile, onSpawn }) => {
 	await new Promise((resolve, reject) => {
 		const child = spawn(
 			esbuild,
@@ -52,6 +52,7 @@ export const bundleWorker = async ({ esbuild, entry, outFile }) => {
 			],
 			{ stdio: ['ignore', 'inherit', 'inherit'] },
 		);
+		onSpawn?.(child);
 		child.once('error', reject);
 		child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`esbuild exited with ${code}`))));
 	});
@@ -60,7 +61,7 @@ export const bundleWorker = async ({ esbuild, entry, outFile }) => {
 /**
  * runs the bundled worker `module` (a file in `dir`) under workerd at `compatibilityDate` with
  * `compatibilityFlags`; resolves the suite's results. workerd is stopped by its pid when the
- * request is answered (or fails).
+ * request is answered (or fails). `onSpawn` is told of the workerd process.
  */
 export const runInWorkerd = async ({
 	workerd,
@@ -70,11 +71,13 @@ export const runInWorkerd = async ({
 	compatibilityFlags = [],
 	body,
 	timeoutMs,
+	onSpawn,
 }) => {
 	const port = await freePort();
 	const configPath = join(dir, `config-${port}.capnp`);
 	await writeFile(configPath, capnpConfig({ port, module, compatibilityDate, compatibilityFlags }));
 	const child = spawn(workerd, ['serve', configPath, '--verbose'], { stdio: ['ignore', 'pipe', 'pipe'] });
+	onSpawn?.(child);
 	let output = '';
 	child.stdout.on('data', (chunk) => {
 		output += chunk;
