@@ -11,6 +11,7 @@ import {
 	InvalidResolvedHandleError,
 	LocalActorResolver,
 	PlcDidDocumentResolver,
+	WellKnownHandleResolver,
 } from '@atcute/identity-resolver';
 import { NodeDnsHandleResolver } from '@atcute/identity-resolver-node';
 import type { Handle } from '@atcute/lexicons';
@@ -18,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
 	createCompositeHandleResolver,
+	createNodeFetch,
 	createWellKnownHandleResolver,
 	generatePrivateKey,
 	IdentityResolutionError,
@@ -326,6 +328,35 @@ describe('createCompositeHandleResolver', () => {
 			expect(await resolver.resolve(HANDLE).catch((e) => e)).toBe(refusal);
 			expect(await authorizeError(resolver)).toMatchObject({ reason: 'refused', transient: false });
 		}
+	});
+
+	it("reads @atcute/identity-resolver's well-known method under the guard: its refusal stays one, its host's 4xx an answer", async () => {
+		// every lookup sent to 127.0.0.1 through the Node transport, whose guard refuses it
+		const guarded = createNodeFetch();
+		const toLoopback = ((_input: RequestInfo | URL, init?: RequestInit) =>
+			guarded('https://127.0.0.1/.well-known/atproto-did', init)) as typeof fetch;
+		const refused = await authorizeError(
+			createCompositeHandleResolver({
+				dns: method(5, noRecord).resolver,
+				http: new WellKnownHandleResolver({ fetch: toLoopback }),
+			}),
+		);
+		expect(refused).toMatchObject({ reason: 'refused', transient: false });
+		// the guard's own error is still there, down the cause chain
+		let cause: unknown = refused;
+		while (cause instanceof Error && cause.name !== 'PrivateNetworkError') cause = cause.cause;
+		expect(cause).toMatchObject({ name: 'PrivateNetworkError', host: '127.0.0.1' });
+
+		// the handle's host answering 410 has answered: with no record either, the handle is unknown
+		const gone = (async () => new Response('gone', { status: 410 })) as typeof fetch;
+		expect(
+			await authorizeError(
+				createCompositeHandleResolver({
+					dns: method(5, noRecord).resolver,
+					http: new WellKnownHandleResolver({ fetch: gone }),
+				}),
+			),
+		).toMatchObject({ reason: 'not_found', transient: false });
 	});
 
 	it('throws not_found with the DNS answer as its cause when both methods answered', async () => {

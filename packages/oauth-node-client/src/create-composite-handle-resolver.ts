@@ -24,38 +24,57 @@ const ANSWER_ERRORS = new Set(['DidNotFoundError', 'AmbiguousHandleError', 'Inva
 const DNS_NO_RECORD = new Set(['ENOTFOUND', 'ENODATA']);
 
 /**
- * whether `error` is a method's answer that no retry changes: one of the resolvers' answer errors,
- * an `IdentityResolutionError` other than `unavailable` (`createWellKnownHandleResolver`'s
- * `not_found` and `refused`), or, from the DNS method, DNS's "no record", anywhere in its cause
- * chain. (the well-known method's DNS failures are its own to read: a proxy's name that does not
- * resolve says nothing of the handle.)
+ * whether `error` is a method's answer that no retry changes, anywhere in its cause chain: one of
+ * the resolvers' answer errors; an `IdentityResolutionError` other than `unavailable`
+ * (`createWellKnownHandleResolver`'s `not_found` and `refused`); a refusal on purpose, marked
+ * `transient: false` (the SSRF guard's `PrivateNetworkError`, under any resolver); from the DNS
+ * method, DNS's "no record"; from the well-known method, the host's own 4xx but 408 and 429
+ * (`@atcute/identity-resolver`'s `FailedResponseError`: the handle's host answered, where a DNS
+ * over HTTPS server's 4xx says nothing of the handle). the well-known method's DNS failures are
+ * its own to read: a proxy's name that does not resolve says nothing of the handle.
  */
 const isAnswer = (error: unknown, fromDns: boolean): boolean => {
 	for (let err = error, depth = 0; err instanceof Error && depth < 8; err = err.cause, depth++) {
 		if (ANSWER_ERRORS.has(err.name)) return true;
 		if (err instanceof IdentityResolutionError) return err.reason !== 'unavailable';
-		if (fromDns && DNS_NO_RECORD.has((err as { code?: unknown }).code as string)) return true;
+		const { code, status, transient } = err as { code?: unknown; status?: unknown; transient?: unknown };
+		if (transient === false) return true;
+		if (fromDns && DNS_NO_RECORD.has(code as string)) return true;
+		if (!fromDns && err.name === 'FailedResponseError' && isVerdictStatus(status)) return true;
 	}
 	return false;
 };
 
+/** a 4xx that is the server's verdict, not a passing state (408 and 429 are). */
+const isVerdictStatus = (status: unknown): boolean =>
+	typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429;
+
 /**
  * what both methods' answers (no DID) make: the well-known method's refusal on purpose when it
- * made one (the SSRF guard: it names the host), else the handle not found, with the DNS method's
- * answer as the cause (the client reads `not_found` from it, whatever error the method threw).
+ * made one (the SSRF guard, which names the host: its `IdentityResolutionError` `refused`, or the
+ * method's own error over the guard's, which the client reads as `refused`), else the handle not
+ * found, with the DNS method's answer as the cause (the client reads `not_found` from it, whatever
+ * error the method threw).
  */
-const bothAnswered = (handle: string, dnsAnswer: unknown, httpAnswer: unknown): IdentityResolutionError =>
-	refusalIn(httpAnswer) ??
-	new IdentityResolutionError(handle, {
+const bothAnswered = (handle: string, dnsAnswer: unknown, httpAnswer: unknown): unknown => {
+	const refusal = refusalIn(httpAnswer);
+	if (refusal !== undefined) return refusal === 'unmarked' ? httpAnswer : refusal;
+	return new IdentityResolutionError(handle, {
 		reason: 'not_found',
 		detail: 'neither DNS nor the well-known method has a DID for it',
 		cause: dnsAnswer,
 	});
+};
 
-/** the `IdentityResolutionError` `refused` on `error`'s cause chain, if there is one. */
-const refusalIn = (error: unknown): IdentityResolutionError | undefined => {
+/**
+ * the refusal on purpose on `error`'s cause chain: an `IdentityResolutionError` `refused`, or
+ * `unmarked` for another error marked `transient: false` (the guard's own) under no
+ * `IdentityResolutionError`.
+ */
+const refusalIn = (error: unknown): IdentityResolutionError | 'unmarked' | undefined => {
 	for (let err = error, depth = 0; err instanceof Error && depth < 8; err = err.cause, depth++) {
 		if (err instanceof IdentityResolutionError) return err.reason === 'refused' ? err : undefined;
+		if ((err as { transient?: unknown }).transient === false) return 'unmarked';
 	}
 	return undefined;
 };
