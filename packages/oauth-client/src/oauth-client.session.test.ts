@@ -17,6 +17,7 @@ import {
 	TokenRefreshError,
 	UnreadableSessionError,
 } from './errors.ts';
+import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { createMemoryLock, type LockFunction } from './lock.ts';
 import type { OAuthSession } from './oauth-session.ts';
 import {
@@ -204,6 +205,54 @@ describe('OAuthClient sessions', () => {
 			expect(error).toBeInstanceOf(UnreadableSessionError);
 		}
 		expect(sent.filter((authorization) => authorization.includes(oldToken))).toHaveLength(0);
+	});
+
+	it('keeps a session object ended by a sign-out found while an earlier refresh of it imported a new key', async () => {
+		const sent: string[] = [];
+		const recording: typeof fetch = async (input, init) => {
+			const authorization = new Headers(init?.headers).get('authorization');
+			if (authorization !== null) sent.push(authorization);
+			return fetch(input, init);
+		};
+		const { client, sessions } = await createTestClient(server, { fetch: recording });
+		const { session } = await signIn(server, client, alice.did);
+		// signed in again (a new DPoP key stored), whose key the object's next refresh imports, slowly
+		await signIn(server, client, alice.did);
+		const newKey = sessions.map.get(alice.did)!.dpopKey.d;
+		let reached!: () => void;
+		const atImport = new Promise<void>((resolve) => (reached = resolve));
+		let release!: () => void;
+		const released = new Promise<void>((resolve) => (release = resolve));
+		const { get } = DpopKeyCache.prototype;
+		// the refresh imports it first (under the lock); the object, taking up the refreshed session, next
+		let asked = 0;
+		const slow = vi.spyOn(DpopKeyCache.prototype, 'get').mockImplementation(async function (
+			this: DpopKeyCache,
+			jwk,
+		) {
+			if (jwk.d === newKey && ++asked === 2) {
+				reached();
+				await released;
+			}
+			return get.call(this, jwk);
+		});
+		try {
+			const first = session.refresh();
+			await atImport;
+			// signed out elsewhere meanwhile: a second refresh of the object finds the session ended
+			sessions.map.delete(alice.did);
+			await expect(session.refresh()).rejects.toBeInstanceOf(SessionNotFoundError);
+			release();
+			// the first, which read the store before that, finds it ended too
+			await expect(first).rejects.toBeInstanceOf(SessionNotFoundError);
+		} finally {
+			slow.mockRestore();
+		}
+		const before = sent.length;
+		await expect(session.handle('/xrpc/com.atproto.server.getSession')).rejects.toBeInstanceOf(
+			SessionNotFoundError,
+		);
+		expect(sent.slice(before)).toEqual([]);
 	});
 
 	it('hashes the PKCE challenge and each restored session’s ath with the given sha256', async () => {

@@ -137,6 +137,11 @@ export class OAuthSession {
 	 * (the account signed in again) is taken up.
 	 */
 	#ended = false;
+	/**
+	 * how many times a refresh of this object found its session ended: a refresh that waited on a
+	 * key import across one took up a session read before it, which is stale.
+	 */
+	#endings = 0;
 	#scopes: ScopeSet | undefined;
 	#scopesOf: string | undefined;
 	#audOrigin: string | undefined;
@@ -468,6 +473,7 @@ export class OAuthSession {
 				err instanceof SessionNotFoundError
 			) {
 				this.#ended = true;
+				this.#endings++;
 			}
 			throw err;
 		}
@@ -476,7 +482,11 @@ export class OAuthSession {
 		// its tokens are bound to that key, so proofs are signed with it from now on (the old key's
 		// proofs would be refused, and every refusal would spend another refresh)
 		if (session.dpopKey.d !== this.#session.dpopKey.d) {
+			const endings = this.#endings;
 			const key = await this.#host.sessionKey(this.did, session);
+			// another refresh of this object found the session ended (signed out) while the key was
+			// imported: what this one read is older than that, so the store is read again
+			if (this.#endings !== endings) return this.#refresh(staleAccessToken, refused);
 			this.#fetch = this.#dpopFetch(key);
 		}
 		// only once the new session is taken up: an object that ended, and cannot take up the one
