@@ -166,8 +166,8 @@ const track = (child) => {
 };
 /** set once a signal asked the run to stop: no lane starts after it. */
 let stopping = false;
-let redis;
-let postgres;
+/** the servers, once started (or their start fails, which ends the run). */
+const serversStarting = needsServers ? startServers() : Promise.resolve([]);
 let workDir;
 // a run stopped by a signal (Ctrl-C, a CI job cancelled) stops its lanes and its servers, and
 // its folders go (PostgreSQL's data among them): 'exit' hooks do not run when a signal ends the
@@ -176,15 +176,16 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 	process.once(signal, async () => {
 		stopping = true;
 		for (const child of laneProcesses) child.kill(signal);
+		// servers still starting are waited for (a second at most), then stopped
+		const servers = await serversStarting;
 		await Promise.allSettled([
-			redis?.stop(),
-			postgres?.stop(),
+			...servers.map((server) => server.stop()),
 			workDir && rm(workDir, { recursive: true, force: true }),
 		]);
 		process.kill(process.pid, signal);
 	});
 }
-if (needsServers) [redis, postgres] = await startServers();
+const [redis, postgres] = await serversStarting;
 if (needsServers) {
 	console.log(
 		`redis ${redis.version}, PostgreSQL ${postgres.version}: started in ${seconds(serversStarted)}`,

@@ -10,6 +10,7 @@ import {
 	existsSync,
 	lstatSync,
 	mkdtempSync,
+	readdirSync,
 	renameSync,
 	rmSync,
 } from 'node:fs';
@@ -44,6 +45,14 @@ const versionOf = (bin) =>
 	/\d+(?:\.\d+)*/.exec(execFileSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' }))?.[0] ??
 	'unknown';
 
+/** takes group and others' write off `path` and everything under it (links left as they are). */
+const closeToOthers = (path) => {
+	const stats = lstatSync(path);
+	if (stats.isSymbolicLink()) return;
+	chmodSync(path, stats.mode & 0o7755);
+	if (stats.isDirectory()) for (const name of readdirSync(path)) closeToOthers(join(path, name));
+};
+
 /** whether `path` is a directory (not a link) of this user's own that no one else can write to. */
 const ownedAndClosed = (path) => {
 	const stats = lstatSync(path, { throwIfNoEntry: false });
@@ -70,6 +79,8 @@ export const binDirFor = (bin, user) => {
 	if (!existsSync(copy)) {
 		const staging = mkdtempSync(`${copy}-`);
 		cpSync(join(bin, '..'), staging, { recursive: true, verbatimSymlinks: true });
+		// the copy keeps the package's modes, which an install under umask 002 leaves group-writable
+		closeToOthers(staging);
 		chmodSync(staging, 0o755);
 		try {
 			renameSync(staging, copy);

@@ -50,6 +50,15 @@ describe('binDirFor', () => {
 		expect(binDirFor(privateBin, nobody)).toBe(join(copy, 'bin'));
 	});
 
+	it('closes to others a copy of binaries installed group-writable (under umask 002)', () => {
+		chmodSync(privateBin, 0o775);
+		chmodSync(join(privateBin, 'postgres'), 0o775);
+		expect(binDirFor(privateBin, nobody)).toBe(join(copy, 'bin'));
+		expect(statSync(join(copy, 'bin')).mode & 0o777).toBe(0o755);
+		expect(statSync(join(copy, 'bin', 'postgres')).mode & 0o777).toBe(0o755);
+		expect(binDirFor(privateBin, nobody)).toBe(join(copy, 'bin'));
+	});
+
 	it('refuses a copy another user put there first, rather than run what is in it', () => {
 		mkdirSync(join(copy, 'bin'), { recursive: true });
 		writeFileSync(join(copy, 'bin', 'postgres'), '#!/bin/sh\necho planted\n', { mode: 0o755 });
