@@ -391,6 +391,8 @@ try {
 			while (!stopping && next < lanes.length) {
 				const index = next++;
 				outcomes[index] = await runLane(lanes[index]);
+				// a lane a signal cut short has nothing to say
+				if (stopping) break;
 				const { runtime, results, seconds: took } = outcomes[index];
 				const failed = results.filter((result) => !result.ok);
 				console.log(
