@@ -366,9 +366,7 @@ export class AuthorizationServerAgent {
 						'network',
 						`${endpoint} endpoint could not be reached`,
 						undefined,
-						{
-							cause: err,
-						},
+						{ cause: err },
 					);
 					// a connection never made sent nothing: a code it carried is unspent
 					throw neverConnected(err) ? notSent(failure) : failure;
