@@ -38,6 +38,16 @@ const getSession = async (session: OAuthSession) => {
 	return result;
 };
 
+/** a fetch that records the `Authorization` header of every request it sends, in `sent`. */
+const authorizationsSent = () => {
+	const sent: string[] = [];
+	const recording: typeof fetch = async (input, init) => {
+		const authorization = new Headers(init?.headers).get('authorization');
+		if (authorization !== null) sent.push(authorization);
+		return fetch(input, init);
+	};
+	return { sent, fetch: recording };
+};
 describe('OAuthClient sessions', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
@@ -181,12 +191,7 @@ describe('OAuthClient sessions', () => {
 	});
 
 	it('keeps an ended session object ended when the session stored since has a damaged DPoP key: its old token is sent no more', async () => {
-		const sent: string[] = [];
-		const recording: typeof fetch = async (input, init) => {
-			const authorization = new Headers(init?.headers).get('authorization');
-			if (authorization !== null) sent.push(authorization);
-			return fetch(input, init);
-		};
+		const { sent, fetch: recording } = authorizationsSent();
 		const { client, sessions } = await createTestClient(server, { fetch: recording });
 		const { session } = await signIn(server, client, alice.did);
 		const oldToken = sessions.map.get(alice.did)!.tokenSet.access_token;
@@ -208,12 +213,7 @@ describe('OAuthClient sessions', () => {
 	});
 
 	it('keeps a session object ended by a sign-out found while an earlier refresh of it imported a new key', async () => {
-		const sent: string[] = [];
-		const recording: typeof fetch = async (input, init) => {
-			const authorization = new Headers(init?.headers).get('authorization');
-			if (authorization !== null) sent.push(authorization);
-			return fetch(input, init);
-		};
+		const { sent, fetch: recording } = authorizationsSent();
 		const { client, sessions } = await createTestClient(server, { fetch: recording });
 		const { session } = await signIn(server, client, alice.did);
 		// signed in again (a new DPoP key stored), whose key the object's next refresh imports, slowly
