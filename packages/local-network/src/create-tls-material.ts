@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -29,20 +30,37 @@ export interface TlsMaterial {
 const DAYS = '2';
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 
+/** options of `createTlsMaterial`. */
+export interface TlsMaterialOptions {
+	/**
+	 * told of each openssl process as it starts: one who removes `dir` while this runs (a signal)
+	 * kills them first, or their files would land in a folder already removed.
+	 */
+	onSpawn?: (child: ChildProcess) => void;
+}
+
 /**
  * makes a throw-away CA and a server certificate for `hostnames` in `dir`, with the openssl CLI
  * (node:crypto can read certificates but not issue them). P-256 keys, valid for two days.
  */
-export const createTlsMaterial = async (dir: string, hostnames: readonly string[]): Promise<TlsMaterial> => {
+export const createTlsMaterial = async (
+	dir: string,
+	hostnames: readonly string[],
+	options: TlsMaterialOptions = {},
+): Promise<TlsMaterial> => {
 	if (hostnames.length === 0) throw new TypeError('hostnames must name at least one host');
 	for (const name of hostnames) {
 		// they go into an openssl config line: only plain DNS names
 		if (!HOSTNAME.test(name)) throw new TypeError(`not a DNS host name: ${JSON.stringify(name)}`);
 	}
-	await mkdir(dir, { recursive: true });
+	// synchronous, as the config file below: nothing of ours is left on the thread pool to create
+	// the folder again after an exit handler removed it
+	mkdirSync(dir, { recursive: true });
 	const file = (name: string): string => join(dir, name);
-	const openssl = (args: string[]) =>
-		run('openssl', args).catch((error: unknown) => {
+	const openssl = (args: string[]) => {
+		const running = run('openssl', args);
+		options.onSpawn?.(running.child);
+		return running.catch((error: unknown) => {
 			// a slim container image may have no openssl binary: say what to install, not ENOENT
 			if ((error as { code?: unknown } | null)?.code === 'ENOENT') {
 				throw new Error(
@@ -52,6 +70,7 @@ export const createTlsMaterial = async (dir: string, hostnames: readonly string[
 			}
 			throw error;
 		});
+	};
 	const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 	await openssl([
@@ -81,7 +100,7 @@ export const createTlsMaterial = async (dir: string, hostnames: readonly string[
 		'-subj',
 		`/CN=${hostnames[0]}`,
 	]);
-	await writeFile(
+	writeFileSync(
 		file('server.ext'),
 		[
 			'basicConstraints=CA:FALSE',

@@ -1,5 +1,5 @@
 export { type AuthorizeWithPasswordOptions, authorizeWithPassword } from './authorize-with-password.ts';
-export { createTlsMaterial, type TlsMaterial } from './create-tls-material.ts';
+export { createTlsMaterial, type TlsMaterial, type TlsMaterialOptions } from './create-tls-material.ts';
 export type {
 	PlaywrightBrowserContext,
 	PlaywrightLocator,

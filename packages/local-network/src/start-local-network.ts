@@ -1,10 +1,11 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createTlsMaterial, type TlsMaterial } from './create-tls-material.ts';
+import { folderRemovedOnExit } from './internal/folder-removed-on-exit.ts';
 import { readLines } from './internal/line-reader.ts';
 import { findRuntime } from './runtime.ts';
 
@@ -127,20 +128,15 @@ export const startLocalNetwork = async (options: LocalNetworkOptions = {}): Prom
 
 	// one folder for everything: the PDS deletes it when it stops, the parent deletes it again
 	const dir = mkdtempSync(join(tmpdir(), 'atcute-local-network-'));
-	let child: ChildProcessWithoutNullStreams | undefined;
-	const cleanupOnExit = (): void => {
-		child?.kill('SIGKILL');
-		rmSync(dir, { recursive: true, force: true });
-	};
-	// a test runner that exits without close() still leaves nothing behind
-	process.once('exit', cleanupOnExit);
+	// a test runner that exits without close(), or a signal during the start, still leaves nothing
+	// behind: the processes writing into the folder are killed first
+	const folder = folderRemovedOnExit(dir);
 
 	let tls: TlsMaterial;
 	try {
-		tls = await createTlsMaterial(join(dir, 'tls'), clientHosts);
+		tls = await createTlsMaterial(join(dir, 'tls'), clientHosts, { onSpawn: folder.track });
 	} catch (error) {
-		process.off('exit', cleanupOnExit);
-		cleanupOnExit();
+		folder.removeNow();
 		throw error;
 	}
 
@@ -164,7 +160,7 @@ export const startLocalNetwork = async (options: LocalNetworkOptions = {}): Prom
 		[...preloads.flatMap((file) => ['--import', join(runtime.dir, file)]), join(runtime.dir, 'server.mjs')],
 		{ cwd: runtime.dir, env, stdio: ['pipe', 'pipe', 'pipe'] },
 	);
-	child = spawned;
+	folder.track(spawned);
 	const exited = new Promise<void>((resolve) => spawned.once('exit', () => resolve()));
 
 	const requests: PdsRequest[] = [];
@@ -243,8 +239,7 @@ export const startLocalNetwork = async (options: LocalNetworkOptions = {}): Prom
 	} catch (error) {
 		spawned.kill('SIGKILL');
 		await exited;
-		process.off('exit', cleanupOnExit);
-		rmSync(dir, { recursive: true, force: true });
+		folder.removeNow();
 		throw error;
 	}
 
@@ -298,8 +293,7 @@ export const startLocalNetwork = async (options: LocalNetworkOptions = {}): Prom
 					await exited;
 					clearTimeout(timer);
 				}
-				process.off('exit', cleanupOnExit);
-				rmSync(dir, { recursive: true, force: true });
+				folder.removeNow();
 			})();
 			return closing;
 		},

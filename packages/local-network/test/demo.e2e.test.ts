@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,6 +190,38 @@ describe('bin/demo.mjs (the interactive main job) when stopped or misconfigured'
 			expect(code).toBe(130);
 			expect(demo.leftovers()).toEqual([]);
 			rmSync(demo.tmp, { recursive: true, force: true });
+		},
+		START_TIMEOUT_MS,
+	);
+
+	it(
+		'kills the openssl it runs when a signal comes while it makes the certificates',
+		async () => {
+			// an openssl that waits a second before doing anything: killed, it never writes its mark
+			const bin = mkdtempSync(join(tmpdir(), 'demo-path-'));
+			const mark = join(bin, 'survived');
+			const openssl = (await run('sh', ['-c', 'command -v openssl'])).stdout.trim();
+			writeFileSync(
+				join(bin, 'openssl'),
+				`#!/bin/sh\n: > "${mark}.started"\nsleep 1\n: > "${mark}"\nexec "${openssl}" "$@"\n`,
+				{ mode: 0o755 },
+			);
+			try {
+				const demo = startDemo({ PORT: '0', PATH: `${bin}:${process.env.PATH}` });
+				while (!existsSync(`${mark}.started`)) {
+					if (demo.child.exitCode !== null) throw new Error(`demo.mjs exited early:\n${demo.output()}`);
+					await new Promise((resolve) => setTimeout(resolve, 10));
+				}
+				demo.child.kill('SIGINT');
+				const [code] = await demo.exited;
+				expect(code).toBe(130);
+				expect(demo.leftovers()).toEqual([]);
+				await new Promise((resolve) => setTimeout(resolve, 1_500));
+				expect(existsSync(mark)).toBe(false);
+				rmSync(demo.tmp, { recursive: true, force: true });
+			} finally {
+				rmSync(bin, { recursive: true, force: true });
+			}
 		},
 		START_TIMEOUT_MS,
 	);

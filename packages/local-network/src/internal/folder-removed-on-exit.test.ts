@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { folderRemovedOnExit } from './folder-removed-on-exit.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+	for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** a process that creates `dir/a/b/f` over and over, as fast as it can (as the PDS's `mkdir -p` would). */
+const startWriter = async (dir: string) => {
+	const writer = spawn(
+		process.execPath,
+		[
+			'-e',
+			`const fs = require('node:fs');
+			for (;;) {
+				fs.mkdirSync(process.argv[1] + '/a/b', { recursive: true });
+				fs.writeFileSync(process.argv[1] + '/a/b/f', 'x');
+			}`,
+			dir,
+		],
+		{ stdio: 'ignore' },
+	);
+	while (!existsSync(join(dir, 'a', 'b', 'f'))) await new Promise((resolve) => setTimeout(resolve, 5));
+	return writer;
+};
+
+/** the process's state letter from /proc (Z: dead, not yet reaped). */
+const processState = (pid: number): string => {
+	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	return stat.charAt(stat.lastIndexOf(')') + 2);
+};
+
+describe('folderRemovedOnExit', () => {
+	it('kills the processes writing into the folder, and waits for their deaths, before removing it', async () => {
+		// a writer killed but not waited for may finish its mkdir after the removal: many rounds
+		for (let round = 0; round < 12; round++) {
+			const dir = mkdtempSync(join(tmpdir(), 'folder-removed-on-exit-'));
+			dirs.push(dir);
+			const folder = folderRemovedOnExit(dir);
+			const writer = await startWriter(dir);
+			const exited = once(writer, 'exit');
+			folder.track(writer);
+			folder.removeNow();
+			// dead before removeNow returned: nothing it was doing can still land in the folder
+			expect(processState(writer.pid!), `round ${round}: the writer right after`).toBe('Z');
+			expect(existsSync(dir), `round ${round}: the folder right after`).toBe(false);
+			const [, signal] = await exited;
+			expect(signal).toBe('SIGKILL');
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			expect(existsSync(dir), `round ${round}: the folder once the writer is gone`).toBe(false);
+		}
+	});
+
+	it('is no longer on exit once removed', () => {
+		const dir = mkdtempSync(join(tmpdir(), 'folder-removed-on-exit-'));
+		dirs.push(dir);
+		const before = process.listenerCount('exit');
+		const folder = folderRemovedOnExit(dir);
+		expect(process.listenerCount('exit')).toBe(before + 1);
+		folder.removeNow();
+		expect(process.listenerCount('exit')).toBe(before);
+		expect(existsSync(dir)).toBe(false);
+	});
+});
