@@ -240,6 +240,28 @@ describe('client keys', { timeout: TEST_TIMEOUT_MS }, () => {
 		expect(served.fetched).toEqual(['/oauth-client-metadata.json']);
 	});
 
+	it('a new key put first while the server still holds the old JWKS: the sign-in falls back to the old key, and its session refreshes', async () => {
+		const served = await newDocuments();
+		const stores = createStores();
+		const main = await generatePrivateKey('main', 'ES256');
+		const before = createConfidentialClient({ network, documents: served, keyset: [main], stores });
+		await signIn(before, network, alice);
+		const jwksReads = served.fetched.filter((path) => path === '/jwks.json').length;
+
+		// the rotation's second step done at once: the provider keeps the JWKS it read (10 minutes)
+		const next = await generatePrivateKey('next', 'ES256');
+		const after = createConfidentialClient({ network, documents: served, keyset: [next, main], stores });
+		const { session } = await signIn(after, network, alice);
+		expect(served.fetched.filter((path) => path === '/jwks.json')).toHaveLength(jwksReads);
+		expect((await stores.sessions.get(alice.did))!.authMethod).toEqual({
+			method: 'private_key_jwt',
+			kid: 'main',
+		});
+		// the grant is bound to the key the request was pushed with: a refresh with it is taken
+		await session.refresh();
+		expect((await getSession(session)).data).toMatchObject({ did: alice.did });
+	});
+
 	it('a keyset of two keys: once the key the session is bound to is removed, it ends with AuthMethodUnsatisfiableError', async () => {
 		const served = await newDocuments();
 		const stores = createStores();

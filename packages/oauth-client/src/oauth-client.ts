@@ -2,7 +2,14 @@ import type { ActorResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { type AuthorizationServerMetadata, OAuthDiscovery } from '@atcute/oauth-discovery';
 import { type DpopKey, exportDpopKey, generateDpopKey, MemoryDpopNonceCache } from '@atcute/oauth-dpop';
-import { type CreateSigner, InvalidKeyError, type Jwks, type Keyset, randomId } from '@atcute/oauth-keys';
+import {
+	type CreateSigner,
+	InvalidKeyError,
+	type Jwks,
+	type Keyset,
+	type PrivateKey,
+	randomId,
+} from '@atcute/oauth-keys';
 import { atprotoDidProblem } from '@atcute-oauth/internal/atproto-names';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
@@ -18,6 +25,7 @@ import {
 	IdentityMismatchError,
 	InvalidResponseError,
 	OAuthCallbackError,
+	OAuthResponseError,
 	SessionNotFoundError,
 	UnreadableSessionError,
 } from './errors.ts';
@@ -35,7 +43,7 @@ import {
 	checkSignal,
 } from './internal/check-method-arguments.ts';
 import { checkedLock } from './internal/checked-lock.ts';
-import { negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts';
+import { fallbackClientKeys, negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts';
 import { defaultLockFor } from './internal/default-lock.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { InFlightWork } from './internal/in-flight-work.ts';
@@ -303,8 +311,12 @@ export class OAuthClient {
 	/**
 	 * starts a sign-in: resolves the account or server, pushes the authorization request (PAR,
 	 * PKCE S256, DPoP, client assertion), and returns the URL to send the user to. the state,
-	 * verifier and DPoP key stay server-side, in the state store.
+	 * verifier and DPoP key stay server-side, in the state store. the request is signed with the
+	 * keyset's first key the server takes, and with the next ones in turn when it is refused as
+	 * `invalid_client` (a JWKS read before a new key went first); the sign-in is bound to the key taken.
 	 * @see https://atproto.com/specs/oauth#authorization-requests
+	 * @throws {OAuthResponseError} when the server refuses the request (`invalid_client` for every
+	 *   key: the first key's refusal)
 	 */
 	authorize(options: AuthorizeOptions): Promise<AuthorizeResult> {
 		return this.#work.run('authorize', () => this.#tracedAuthorize(options));
@@ -397,8 +409,42 @@ export class OAuthClient {
 			appState: options.state,
 			expiresAt: this.#host.now() + STATE_TTL_MS,
 		};
-		// everything the callback needs stays here; only the random state id travels. a store that
-		// stalls does not outlast the caller's signal
+		// everything the callback needs stays here; only the random state id travels
+		await this.#storeState(stateId, state, signal);
+
+		const params: Record<string, string> = {
+			response_type: 'code',
+			redirect_uri: redirectUri,
+			scope,
+			state: stateId,
+			code_challenge: pkce.challenge,
+			code_challenge_method: pkce.method,
+		};
+		if (loginHint !== undefined) params.login_hint = loginHint;
+		if (options.prompt !== undefined) params.prompt = options.prompt;
+
+		let requestUri: string;
+		try {
+			requestUri = await this.#pushAuthorizationRequest(server, clientKey, dpopKey, params, signal, {
+				stateId,
+				state,
+			});
+		} catch (err) {
+			await Promise.resolve(this.#states.delete(stateId)).catch(() => {});
+			throw err;
+		}
+
+		const url = new URL(server.authorization_endpoint);
+		url.searchParams.set('client_id', this.metadata.client_id);
+		url.searchParams.set('request_uri', requestUri);
+		return { url };
+	}
+
+	/**
+	 * stores a sign-in's state. a store that stalls does not outlast the caller's signal; a write
+	 * that fails or is left may land all the same, and is then deleted.
+	 */
+	async #storeState(stateId: string, state: StoredState, signal: AbortSignal | undefined): Promise<void> {
 		const storing = Promise.resolve(this.#states.set(stateId, state, { expiresAt: state.expiresAt }));
 		try {
 			await (signal === undefined ? storing : settleBefore(storing, signal));
@@ -414,31 +460,48 @@ export class OAuthClient {
 			);
 			throw err;
 		}
+	}
 
-		const params: Record<string, string> = {
-			response_type: 'code',
-			redirect_uri: redirectUri,
-			scope,
-			state: stateId,
-			code_challenge: pkce.challenge,
-			code_challenge_method: pkce.method,
-		};
-		if (loginHint !== undefined) params.login_hint = loginHint;
-		if (options.prompt !== undefined) params.prompt = options.prompt;
-
-		let requestUri: string;
-		try {
-			const agent = this.#createAgent(server, clientKey, dpopKey);
-			({ requestUri } = await agent.pushAuthorizationRequest(params, signal));
-		} catch (err) {
-			await Promise.resolve(this.#states.delete(stateId)).catch(() => {});
-			throw err;
+	/**
+	 * pushes a sign-in's authorization request signed with `clientKey`, and when the server refuses
+	 * it as `invalid_client`, with each other key of the keyset of its algorithm in turn (see
+	 * `fallbackClientKeys`): a server that still holds the JWKS from before a new key went first
+	 * (the reference PDS keeps it 10 minutes) takes the key before it. the state names each key
+	 * before it is tried, as the callback must sign with the key the request was pushed with. all
+	 * refused, the first refusal is thrown; any other failure, as it is.
+	 */
+	async #pushAuthorizationRequest(
+		server: AuthorizationServerMetadata,
+		clientKey: PrivateKey | undefined,
+		dpopKey: DpopKey,
+		params: Record<string, string>,
+		signal: AbortSignal | undefined,
+		{ stateId, state }: { stateId: string; state: StoredState },
+	): Promise<string> {
+		const keys =
+			clientKey === undefined ? [undefined] : [clientKey, ...fallbackClientKeys(this.keyset, clientKey)];
+		let firstRefusal: OAuthResponseError | undefined;
+		for (const key of keys) {
+			if (key !== clientKey && key !== undefined) {
+				// a new object: a store may keep the one it was given
+				await this.#storeState(
+					stateId,
+					{ ...state, authMethod: { method: 'private_key_jwt', kid: key.kid } },
+					signal,
+				);
+			}
+			try {
+				const agent = this.#createAgent(server, key, dpopKey);
+				return (await agent.pushAuthorizationRequest(params, signal)).requestUri;
+			} catch (err) {
+				// a public client has no other key; nor has a failure other than the key's refusal a cure in one
+				if (key === undefined || !(err instanceof OAuthResponseError && err.error === 'invalid_client')) {
+					throw err;
+				}
+				firstRefusal ??= err;
+			}
 		}
-
-		const url = new URL(server.authorization_endpoint);
-		url.searchParams.set('client_id', this.metadata.client_id);
-		url.searchParams.set('request_uri', requestUri);
-		return { url };
+		throw firstRefusal;
 	}
 
 	/**

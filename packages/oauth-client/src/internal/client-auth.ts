@@ -33,6 +33,15 @@ export const negotiateClientAuth = (
 };
 
 /**
+ * the keys a sign-in falls back to, in turn, when the server refuses `chosen` at the pushed
+ * authorization request: the keyset's other keys of its algorithm, in preference order. a server
+ * that has not read the JWKS again since a new key went first refuses the new key and takes an
+ * older one.
+ */
+export const fallbackClientKeys = (keyset: Keyset | undefined, chosen: PrivateKey): PrivateKey[] =>
+	keyset === undefined ? [] : [...keyset].filter((key) => key !== chosen && key.alg === chosen.alg);
+
+/**
  * the key a session (or authorization attempt) pinned. the same key for every request of a
  * session: a session whose key left the keyset can never authenticate again.
  * @see https://atproto.com/specs/oauth#confidential-client-authentication

@@ -1,0 +1,107 @@
+import type { Did } from '@atcute/lexicons';
+import { generatePrivateKey } from '@atcute/oauth-keys';
+import { describe, expect, it } from 'vitest';
+
+import { OAuthResponseError } from './errors.ts';
+import { createTestClient, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
+
+// a key rotation's second step done too soon: the new key went first in the keyset while the
+// authorization server still holds the JWKS it read before (the reference PDS keeps it 10 minutes)
+describe('OAuthClient.authorize when the server refuses the first client key', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
+
+	useTestServer((env) => ({ server, alice } = env));
+
+	/** the reasons of the server's refusals, each once (a refusal for the clock is sent again once). */
+	const refusals = () => [
+		...new Set(server.stats.rejections.map((r) => `${r.path} ${r.error}: ${r.reason}`)),
+	];
+
+	/** a client whose keyset is [next, main], at a server that knows only `known` of them. */
+	const rotatingClient = async (known: ('main' | 'next')[]) => {
+		const next = await generatePrivateKey('next');
+		const main = await generatePrivateKey('main');
+		const test = await createTestClient(server, { keyset: [next, main] });
+		const keys = test.client.metadata.jwks!.keys.filter((key) => known.includes(key.kid as 'main' | 'next'));
+		server.registerClient({ ...test.client.metadata, jwks: { keys } });
+		return test;
+	};
+
+	it('pushes the sign-in again with the next key, and the session stays bound to it', async () => {
+		const { client, states, sessions } = await rotatingClient(['main']);
+		const { url } = await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+
+		expect(refusals()).toEqual([
+			expect.stringMatching(/^\/oauth\/par invalid_client: no key with kid "next"/),
+		]);
+		expect(server.stats.par).toBe(1);
+		// the callback signs with the key the request was pushed with: the state names it
+		const [state] = [...states.map.values()];
+		expect(state!.authMethod).toEqual({ method: 'private_key_jwt', kid: 'main' });
+
+		const params = await server.authorize(url, { did: alice.did });
+		const { session } = await client.callback(params);
+		expect(sessions.map.get(alice.did)!.authMethod).toEqual({ method: 'private_key_jwt', kid: 'main' });
+		// a refresh authenticates with the same key: the server holds the grant to it
+		await session.refresh();
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(refusals()).toHaveLength(1);
+	});
+
+	it('signs in with the first key, once, at a server that knows it', async () => {
+		const { client, states } = await rotatingClient(['main', 'next']);
+		await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+		expect(server.stats.par).toBe(1);
+		expect([...states.map.values()][0]!.authMethod).toEqual({ method: 'private_key_jwt', kid: 'next' });
+		server.assertNoRejections();
+	});
+
+	it('throws the refusal of the first key when every key is refused, and keeps no state', async () => {
+		const { client, states } = await rotatingClient([]);
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
+			.catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(OAuthResponseError);
+		expect(error).toMatchObject({ endpoint: 'par', error: 'invalid_client' });
+		expect((error as Error).message).toContain('"next"');
+		expect(refusals()).toEqual([
+			expect.stringContaining('no key with kid "next"'),
+			expect.stringContaining('no key with kid "main"'),
+		]);
+		expect(states.map.size).toBe(0);
+	});
+
+	it('tries no other key for a refusal that is not about the client', async () => {
+		const next = await generatePrivateKey('next');
+		const main = await generatePrivateKey('main');
+		let pushes = 0;
+		// a server that refuses the request itself, whichever key signs it
+		const refusing: typeof fetch = async (input, init) => {
+			if (new URL(String(input instanceof Request ? input.url : input)).pathname === '/oauth/par') {
+				pushes += 1;
+				return Response.json({ error: 'invalid_request', error_description: 'refused' }, { status: 400 });
+			}
+			return globalThis.fetch(input, init);
+		};
+		const { client, states } = await createTestClient(server, { keyset: [next, main], fetch: refusing });
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
+			.catch((e: unknown) => e);
+		expect(error).toMatchObject({ endpoint: 'par', error: 'invalid_request' });
+		expect(pushes).toBe(1);
+		expect(states.map.size).toBe(0);
+	});
+
+	it('falls back only to keys of the algorithm the server takes', async () => {
+		const next = await generatePrivateKey('next');
+		const other = await generatePrivateKey('other', 'ES384');
+		const { client } = await createTestClient(server, { keyset: [next, other] });
+		server.registerClient({ ...client.metadata, jwks: { keys: [] } });
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: 'alice.test' } })
+			.catch((e: unknown) => e);
+		expect(error).toMatchObject({ endpoint: 'par', error: 'invalid_client' });
+		expect(refusals()).toEqual([expect.stringContaining('no key with kid "next"')]);
+	});
+});
