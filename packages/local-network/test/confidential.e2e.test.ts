@@ -253,13 +253,39 @@ describe('client keys', { timeout: TEST_TIMEOUT_MS }, () => {
 		const after = createConfidentialClient({ network, documents: served, keyset: [next, main], stores });
 		const { session } = await signIn(after, network, alice);
 		expect(served.fetched.filter((path) => path === '/jwks.json')).toHaveLength(jwksReads);
-		expect((await stores.sessions.get(alice.did))!.authMethod).toEqual({
+		expect((await stores.sessions.get(alice.did))!.authMethod).toMatchObject({
 			method: 'private_key_jwt',
 			kid: 'main',
 		});
 		// the grant is bound to the key the request was pushed with: a refresh with it is taken
 		await session.refresh();
 		expect((await getSession(session)).data).toMatchObject({ did: alice.did });
+	});
+
+	it('new key material under the kid a session is bound to: the session ends with AuthMethodUnsatisfiableError, nothing sent', async () => {
+		const served = await newDocuments();
+		const stores = createStores();
+		const before = createConfidentialClient({
+			network,
+			documents: served,
+			keyset: [await generatePrivateKey('main', 'ES256')],
+			stores,
+		});
+		await signIn(before, network, bob);
+
+		// the kid reused for a new key: the server holds the grant to the old one
+		const after = createConfidentialClient({
+			network,
+			documents: served,
+			keyset: [await generatePrivateKey('main', 'ES256')],
+			stores,
+		});
+		const tokenRequests = await watchRequests();
+		const error = await after.restore(bob.did, { refresh: true }).catch((error: unknown) => error);
+		expect(error).toBeInstanceOf(AuthMethodUnsatisfiableError);
+		expect(error).toMatchObject({ did: bob.did, kid: 'main', replaced: true });
+		expect(await tokenRequests('POST', '/oauth/token')).toEqual([]);
+		expect(await stores.sessions.get(bob.did)).toBeUndefined();
 	});
 
 	it('a keyset of two keys: once the key the session is bound to is removed, it ends with AuthMethodUnsatisfiableError', async () => {
@@ -288,7 +314,7 @@ describe('client keys', { timeout: TEST_TIMEOUT_MS }, () => {
 
 		// a new sign-in uses the remaining key
 		const { session } = await signIn(after, network, bob);
-		expect((await stores.sessions.get(bob.did))!.authMethod).toEqual({
+		expect((await stores.sessions.get(bob.did))!.authMethod).toMatchObject({
 			method: 'private_key_jwt',
 			kid: remaining[0]!.kid,
 		});

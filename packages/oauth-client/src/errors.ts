@@ -223,10 +223,11 @@ export class UnreadableSessionError extends Error {
 }
 
 /**
- * the key the session was bound to is no longer in the keyset (it was rotated out), so the
- * session can never authenticate again. definitive: the session has been deleted. met by a
- * sign-in's callback (started on a process whose keyset had the key), nothing was sent and the
- * state is kept: a process that has the key can complete the same callback.
+ * the key the session was bound to is no longer in the keyset (it was rotated out), or its `kid`
+ * now names other key material (`replaced`), so the session can never authenticate again.
+ * definitive: the session has been deleted. met by a sign-in's callback (started on a process
+ * whose keyset had the key), nothing was sent and the state is kept: a process that has the key
+ * can complete the same callback.
  */
 export class AuthMethodUnsatisfiableError extends Error {
 	override name = 'AuthMethodUnsatisfiableError';
@@ -240,16 +241,25 @@ export class AuthMethodUnsatisfiableError extends Error {
 		readonly kid: string,
 		/**
 		 * `signIn`: a sign-in's callback met it (the sign-in was started with a key this process's
-		 * keyset lacks: in a rolling deploy, another process may have it).
+		 * keyset lacks: in a rolling deploy, another process may have it). `replaced`: the keyset
+		 * has a key of that `kid`, but other key material (a `kid` given to a new key).
 		 */
-		options?: { signIn?: boolean | undefined },
+		options?: { signIn?: boolean | undefined; replaced?: boolean | undefined },
 	) {
+		const whose = did ? ` of ${did}` : '';
+		const replaced = options?.replaced === true;
 		super(
 			options?.signIn
-				? `the sign-in${did ? ` of ${did}` : ''} was started with key "${kid}", which this process's keyset does not have`
-				: `the session${did ? ` of ${did}` : ''} is bound to key "${kid}", which is no longer in the keyset`,
+				? `the sign-in${whose} was started with key "${kid}", which this process's keyset ${replaced ? 'holds as other key material' : 'does not have'}`
+				: replaced
+					? `the session${whose} is bound to key "${kid}" as it was when it signed in; the keyset's key "${kid}" is other key material (a kid given to a new key)`
+					: `the session${whose} is bound to key "${kid}", which is no longer in the keyset`,
 		);
+		this.replaced = replaced;
 	}
+
+	/** whether the keyset still has a key of `kid`, but other key material than the session's. */
+	readonly replaced: boolean;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
 
 import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey } from '@atcute/oauth-keys';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 
 import { STATE_TTL_MS } from './constants.ts';
@@ -93,14 +94,19 @@ describe('OAuthClient.callback', () => {
 	};
 
 	it('returns the session and the app state, and stores the granted scope', async () => {
-		const { client, url, sessions } = await start();
+		const { client, url, sessions, key } = await start();
 		const { session, state } = await client.callback(await server.authorize(url, { did: alice.did }));
 		expect(state).toEqual({ returnTo: '/protected' });
 		expect(session.did).toBe(alice.did);
 		const stored = sessions.map.get(alice.did)!;
 		expect(stored.tokenSet.scope).toBe(server.sessions(alice.did).at(-1)!.scope);
 		expect(stored.tokenSet.aud).toBe(server.pdsUrl);
-		expect(stored.authMethod).toEqual({ method: 'private_key_jwt', kid: 'main' });
+		// bound to the key by its kid and its RFC 7638 thumbprint, as the server binds the grant
+		expect(stored.authMethod).toEqual({
+			method: 'private_key_jwt',
+			kid: 'main',
+			jkt: await calculateJwkThumbprint(key.publicJwk as JWK, 'sha256'),
+		});
 		expect(session.scope).toBe(stored.tokenSet.scope);
 	});
 

@@ -1,5 +1,6 @@
 import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey } from '@atcute/oauth-keys';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 
 import { OAuthResponseError } from './errors.ts';
@@ -25,11 +26,16 @@ describe('OAuthClient.authorize when the server refuses the first client key', (
 		const test = await createTestClient(server, { keyset: [next, main] });
 		const keys = test.client.metadata.jwks!.keys.filter((key) => known.includes(key.kid as 'main' | 'next'));
 		server.registerClient({ ...test.client.metadata, jwks: { keys } });
-		return test;
+		return { ...test, next, main };
 	};
 
 	it('pushes the sign-in again with the next key, and the session stays bound to it', async () => {
-		const { client, states, sessions } = await rotatingClient(['main']);
+		const { client, states, sessions, main } = await rotatingClient(['main']);
+		const bound = {
+			method: 'private_key_jwt',
+			kid: 'main',
+			jkt: await calculateJwkThumbprint(main.publicJwk as JWK, 'sha256'),
+		};
 		const { url } = await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
 
 		expect(refusals()).toEqual([
@@ -38,11 +44,11 @@ describe('OAuthClient.authorize when the server refuses the first client key', (
 		expect(server.stats.par).toBe(1);
 		// the callback signs with the key the request was pushed with: the state names it
 		const [state] = [...states.map.values()];
-		expect(state!.authMethod).toEqual({ method: 'private_key_jwt', kid: 'main' });
+		expect(state!.authMethod).toEqual(bound);
 
 		const params = await server.authorize(url, { did: alice.did });
 		const { session } = await client.callback(params);
-		expect(sessions.map.get(alice.did)!.authMethod).toEqual({ method: 'private_key_jwt', kid: 'main' });
+		expect(sessions.map.get(alice.did)!.authMethod).toEqual(bound);
 		// a refresh authenticates with the same key: the server holds the grant to it
 		await session.refresh();
 		expect(server.stats.token.refresh_token).toBe(1);
@@ -50,10 +56,14 @@ describe('OAuthClient.authorize when the server refuses the first client key', (
 	});
 
 	it('signs in with the first key, once, at a server that knows it', async () => {
-		const { client, states } = await rotatingClient(['main', 'next']);
+		const { client, states, next } = await rotatingClient(['main', 'next']);
 		await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
 		expect(server.stats.par).toBe(1);
-		expect([...states.map.values()][0]!.authMethod).toEqual({ method: 'private_key_jwt', kid: 'next' });
+		expect([...states.map.values()][0]!.authMethod).toEqual({
+			method: 'private_key_jwt',
+			kid: 'next',
+			jkt: await calculateJwkThumbprint(next.publicJwk as JWK, 'sha256'),
+		});
 		server.assertNoRejections();
 	});
 

@@ -80,7 +80,7 @@ describe('OAuthClient with a session replaced meanwhile', () => {
 
 		const restored = await restoring;
 		expect(restored).toMatchObject({ did: alice.did });
-		expect(sessions.map.get(alice.did)!.authMethod).toEqual({ method: 'private_key_jwt', kid: 'main' });
+		expect(sessions.map.get(alice.did)!.authMethod).toMatchObject({ method: 'private_key_jwt', kid: 'main' });
 		expect(events.map((event) => event.type)).not.toContain('deleted');
 	});
 

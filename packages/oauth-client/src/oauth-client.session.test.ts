@@ -263,10 +263,17 @@ describe('OAuthClient sessions', () => {
 				return createHash('sha256').update(text).digest('base64url');
 			},
 		});
-		// the server checks the challenge against the verifier: a sign-in that passes used our hash
+		// the server checks the challenge against the verifier: a sign-in that passes used our hash.
+		// before it, the client key's thumbprint input (RFC 7638), once
 		await signIn(server, client, alice.did);
-		expect(hashed).toHaveLength(1);
-		expect(hashed[0]).toMatch(/^[\w-]{43}$/);
+		expect(hashed).toHaveLength(2);
+		expect(JSON.parse(hashed[0]!)).toEqual({
+			crv: 'P-256',
+			kty: 'EC',
+			x: expect.any(String),
+			y: expect.any(String),
+		});
+		expect(hashed[1]).toMatch(/^[\w-]{43}$/);
 
 		// a session hashes its access token once, however many calls it makes
 		const session = await client.restore(alice.did);
@@ -274,7 +281,7 @@ describe('OAuthClient sessions', () => {
 		await getSession(session);
 		await getSession(await client.restore(alice.did));
 		const { access_token } = sessions.map.get(alice.did)!.tokenSet;
-		expect(hashed.slice(1)).toEqual([access_token, access_token]);
+		expect(hashed.slice(2)).toEqual([access_token, access_token]);
 		server.assertNoRejections();
 	});
 

@@ -9,6 +9,7 @@ import {
 	type Keyset,
 	type PrivateKey,
 	randomId,
+	sha256Base64url,
 } from '@atcute/oauth-keys';
 import { atprotoDidProblem } from '@atcute-oauth/internal/atproto-names';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
@@ -43,7 +44,14 @@ import {
 	checkSignal,
 } from './internal/check-method-arguments.ts';
 import { checkedLock } from './internal/checked-lock.ts';
-import { fallbackClientKeys, negotiateClientAuth, pinnedClientKey } from './internal/client-auth.ts';
+import {
+	boundAuthMethod,
+	type ClientKeyThumbprints,
+	fallbackClientKeys,
+	negotiateClientAuth,
+	pinnedClientKey,
+	thumbprintKeyset,
+} from './internal/client-auth.ts';
 import { defaultLockFor } from './internal/default-lock.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { InFlightWork } from './internal/in-flight-work.ts';
@@ -179,6 +187,8 @@ export class OAuthClient {
 	readonly #refresher: SessionRefresher;
 	readonly #events = new SessionEventEmitter();
 	readonly #tracer: OAuthTracer | undefined;
+	/** the keyset's thumbprints, once computed (see `#clientKeyThumbprints`). */
+	#thumbprints: Promise<ClientKeyThumbprints> | undefined;
 	/** the work `close()` waits for, and refuses once called. */
 	readonly #work = new InFlightWork();
 	/** what this client asks of a stored session beyond its shape. */
@@ -246,8 +256,8 @@ export class OAuthClient {
 			lock: (name, fn) => this.#work.run('refresh', () => this.#lock(name, fn)),
 			now,
 			agentFor: (did, session) => this.#agentFor(did, session),
-			checkClientKey: (did, session) => {
-				pinnedClientKey(this.keyset, session.authMethod, did);
+			checkClientKey: async (did, session) => {
+				await this.#boundClientKey(did, session.authMethod);
 			},
 			resolveIdentity: (did, issuer) =>
 				resolveIdentityAfresh(this.#actorResolver, this.#discovery, did, { timeout, issuer }),
@@ -391,7 +401,8 @@ export class OAuthClient {
 		}
 		if (context !== undefined) context.issuer = server.issuer;
 
-		const { authMethod, clientKey } = negotiateClientAuth(this.keyset, server);
+		const thumbprints = await this.#clientKeyThumbprints();
+		const { authMethod, clientKey } = negotiateClientAuth(this.keyset, server, thumbprints);
 		const dpopKey = await generateDpopKey(
 			server.dpop_signing_alg_values_supported,
 			this.#createSigner ? { createSigner: this.#createSigner } : undefined,
@@ -428,6 +439,7 @@ export class OAuthClient {
 			requestUri = await this.#pushAuthorizationRequest(server, clientKey, dpopKey, params, signal, {
 				stateId,
 				state,
+				thumbprints,
 			});
 		} catch (err) {
 			await Promise.resolve(this.#states.delete(stateId)).catch(() => {});
@@ -476,7 +488,11 @@ export class OAuthClient {
 		dpopKey: DpopKey,
 		params: Record<string, string>,
 		signal: AbortSignal | undefined,
-		{ stateId, state }: { stateId: string; state: StoredState },
+		{
+			stateId,
+			state,
+			thumbprints,
+		}: { stateId: string; state: StoredState; thumbprints: ClientKeyThumbprints },
 	): Promise<string> {
 		const keys =
 			clientKey === undefined ? [undefined] : [clientKey, ...fallbackClientKeys(this.keyset, clientKey)];
@@ -484,11 +500,7 @@ export class OAuthClient {
 		for (const key of keys) {
 			if (key !== clientKey && key !== undefined) {
 				// a new object: a store may keep the one it was given
-				await this.#storeState(
-					stateId,
-					{ ...state, authMethod: { method: 'private_key_jwt', kid: key.kid } },
-					signal,
-				);
+				await this.#storeState(stateId, { ...state, authMethod: boundAuthMethod(key, thumbprints) }, signal);
 			}
 			try {
 				const agent = this.#createAgent(server, key, dpopKey);
@@ -606,7 +618,7 @@ export class OAuthClient {
 		try {
 			agent = this.#createAgent(
 				await this.#discovery.resolveAuthorizationServer(stored.issuer, { signal }),
-				pinnedClientKey(this.keyset, stored.authMethod, stored.expectedDid, { signIn: true }),
+				await this.#boundClientKey(stored.expectedDid, stored.authMethod, { signIn: true }),
 				await this.#keys.get(stored.dpopKey),
 			);
 			// the last moment the caller's abort leaves the code unsent
@@ -773,7 +785,8 @@ export class OAuthClient {
 					: undefined;
 			if (refreshed !== undefined) ({ session } = refreshed);
 			// the stored session goes on being used: not if its key left the keyset (it can never refresh)
-			else if (this.#removedKid(session) !== undefined) session = await this.#endIfKeyRemoved(did);
+			else if ((await this.#unsatisfiedBinding(did, session)) !== undefined)
+				session = await this.#endIfKeyRemoved(did);
 		}
 
 		return new OAuthSession(this.#host, did, session, await this.#sessionKey(did, session));
@@ -799,12 +812,51 @@ export class OAuthClient {
 		}
 	}
 
-	/** the client key a session is bound to when the keyset no longer has it (it can never refresh). */
-	#removedKid(session: StoredSession): string | undefined {
-		const { authMethod } = session;
-		return authMethod.method === 'private_key_jwt' && !this.keyset?.has(authMethod.kid)
-			? authMethod.kid
-			: undefined;
+	/**
+	 * the RFC 7638 thumbprints of the keyset's keys, computed once (a failure is not kept: the
+	 * next call computes them again).
+	 */
+	#clientKeyThumbprints(): Promise<ClientKeyThumbprints> {
+		if (this.#thumbprints === undefined) {
+			const computing = thumbprintKeyset(this.keyset, this.#host.sha256 ?? sha256Base64url);
+			this.#thumbprints = computing;
+			computing.catch(() => {
+				if (this.#thumbprints === computing) this.#thumbprints = undefined;
+			});
+		}
+		return this.#thumbprints;
+	}
+
+	/**
+	 * the client key `authMethod` is bound to (see `pinnedClientKey`); undefined for a public client.
+	 * @throws {AuthMethodUnsatisfiableError} when the keyset no longer has it, or has other key
+	 *   material under its `kid`
+	 */
+	async #boundClientKey(
+		did: Did | undefined,
+		authMethod: StoredSession['authMethod'],
+		options?: { signIn?: boolean },
+	): Promise<PrivateKey | undefined> {
+		// only a session that recorded its key's thumbprint needs the keyset's
+		const thumbprints =
+			authMethod.method === 'private_key_jwt' && authMethod.jkt !== undefined
+				? await this.#clientKeyThumbprints()
+				: undefined;
+		return pinnedClientKey(this.keyset, authMethod, did, thumbprints, options);
+	}
+
+	/** why a session can never refresh with this keyset (its key removed, or replaced), if so. */
+	async #unsatisfiedBinding(
+		did: Did,
+		session: StoredSession,
+	): Promise<AuthMethodUnsatisfiableError | undefined> {
+		try {
+			await this.#boundClientKey(did, session.authMethod);
+			return undefined;
+		} catch (err) {
+			if (err instanceof AuthMethodUnsatisfiableError) return err;
+			throw err;
+		}
 	}
 
 	/**
@@ -824,9 +876,8 @@ export class OAuthClient {
 			const stored = await this.#sessions.get(did);
 			if (stored == null) throw new SessionNotFoundError(did);
 			const current = readStoredSession(did, stored, this.#rules);
-			const kid = this.#removedKid(current);
-			if (kid === undefined) return current;
-			const error = new AuthMethodUnsatisfiableError(did, kid);
+			const error = await this.#unsatisfiedBinding(did, current);
+			if (error === undefined) return current;
 			// a failed delete must not hide why the session ended (as at a refresh): the session
 			// stays, and its next restore ends it again
 			await this.#endOn(did, error).catch(() => {});
@@ -955,7 +1006,7 @@ export class OAuthClient {
 
 	/** the agent for a stored session: its issuer, its pinned client key, its DPoP key. */
 	async #agentFor(did: Did, session: StoredSession, signal?: AbortSignal): Promise<AuthorizationServerAgent> {
-		const clientKey = pinnedClientKey(this.keyset, session.authMethod, did);
+		const clientKey = await this.#boundClientKey(did, session.authMethod);
 		return this.#createAgent(
 			await this.#discovery.resolveAuthorizationServer(session.tokenSet.iss, { signal }),
 			clientKey,

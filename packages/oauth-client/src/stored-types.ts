@@ -3,8 +3,15 @@ import type { DpopPrivateJwk } from '@atcute/oauth-dpop';
 
 import type { Store } from './store.ts';
 
-/** how the client authenticates to the authorization server, fixed for a session's lifetime. */
-export type ClientAuthMethod = { method: 'private_key_jwt'; kid: string } | { method: 'none' };
+/**
+ * how the client authenticates to the authorization server, fixed for a session's lifetime: with
+ * the client key of `kid`, whose public key has the RFC 7638 thumbprint `jkt` (absent from
+ * sessions stored by earlier releases or converted from another library: the `kid` alone binds
+ * them), or as a public client.
+ */
+export type ClientAuthMethod =
+	| { method: 'private_key_jwt'; kid: string; jkt?: string | undefined }
+	| { method: 'none' };
 
 /** the tokens of a session, as the authorization server issued them. */
 export interface TokenSet {

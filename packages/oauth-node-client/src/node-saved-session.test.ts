@@ -164,6 +164,11 @@ describe('toNodeSavedSession', () => {
 		const stored = fromNodeSavedSession(saved());
 		stored.tokenSet.issued_at = Date.parse('2026-12-06T17:00:00.000Z');
 		stored.tokenSet.refused_on_arrival = true;
+		// a session this client signed in records its client key's thumbprint, which that client's shape lacks
+		stored.authMethod = {
+			...stored.authMethod,
+			jkt: 'hdUA1hCSbqh2UxCwSFm67uYBe0U56WHI6t3lgvbePgk',
+		} as typeof stored.authMethod;
 		expect(toNodeSavedSession(stored)).toEqual({ ...saved(), dpopJwk: { ...EC_KEY, alg: 'ES256K' } });
 		// and round trip
 		expect(fromNodeSavedSession(toNodeSavedSession(stored)).tokenSet).toEqual({

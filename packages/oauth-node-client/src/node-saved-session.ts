@@ -127,7 +127,11 @@ export const toNodeSavedSession = (session: StoredSession): NodeSavedSession => 
 		// with its alg, which that client reads to sign with the same algorithm (an alg that fits
 		// its key type: importDpopKey checks that at every restore)
 		dpopJwk: { ...session.dpopKey } as NodeSavedJwk,
-		authMethod: { ...session.authMethod },
+		// that client's shape: without the key thumbprint this client records
+		authMethod:
+			session.authMethod.method === 'private_key_jwt'
+				? { method: 'private_key_jwt', kid: session.authMethod.kid }
+				: { method: 'none' },
 		tokenSet: {
 			iss,
 			sub,

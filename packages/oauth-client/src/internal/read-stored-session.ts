@@ -38,6 +38,8 @@ const problemOf = (value: unknown, allowHttp: boolean): string | undefined => {
 	if (!isObject(authMethod)) return 'authMethod is not an object';
 	if (authMethod.method === 'private_key_jwt') {
 		if (typeof authMethod.kid !== 'string') return 'authMethod.kid is not a string';
+		if (authMethod.jkt !== undefined && typeof authMethod.jkt !== 'string')
+			return 'authMethod.jkt is not a string';
 	} else if (authMethod.method !== 'none') {
 		return 'authMethod.method is neither "private_key_jwt" nor "none"';
 	}

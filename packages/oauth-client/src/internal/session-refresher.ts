@@ -38,7 +38,7 @@ export interface SessionRefresherOptions {
 	 * checks, with nothing sent, that the session's pinned client key is still in the keyset;
 	 * throws `AuthMethodUnsatisfiableError` as `agentFor` would.
 	 */
-	checkClientKey: (did: Did, session: StoredSession) => void;
+	checkClientKey: (did: Did, session: StoredSession) => Promise<void>;
 	/** the account's identity, resolved afresh; `issuer`: the session's. */
 	resolveIdentity: (did: Did, issuer: string) => Promise<CurrentIdentity>;
 	/** deletes a session that ended, and reports it; called under the session's lock. */
@@ -330,7 +330,7 @@ export class SessionRefresher {
 		}
 
 		// a session whose key was rotated out fails here, before anything is sent
-		this.#options.checkClientKey(did, session);
+		await this.#options.checkClientKey(did, session);
 		// the server asked to wait before this refresh token is sent again. checked after the
 		// stored session was read (tokens another holder stored are adopted or refreshed, not held)
 		// and before the authorization server's metadata is fetched: nothing goes to it meanwhile

@@ -59,7 +59,9 @@ describe('OAuthClient hashing', () => {
 	it('uses the sha256 the app gives instead', async () => {
 		const sha256 = vi.fn(sha256Base64url);
 		await signInAndCall({ sha256 });
-		// the PKCE verifier, then the access token once per session object
-		expect(sha256).toHaveBeenCalledTimes(3);
+		// the client key's thumbprint (once per client), the PKCE verifier, then the access token
+		// once per session object
+		expect(sha256).toHaveBeenCalledTimes(4);
+		expect(sha256.mock.calls[0]![0]).toMatch(/^\{"crv":"P-256","kty":"EC","x":/);
 	});
 });
