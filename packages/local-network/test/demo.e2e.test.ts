@@ -197,13 +197,13 @@ describe('bin/demo.mjs (the interactive main job) when stopped or misconfigured'
 	it(
 		'kills the openssl it runs when a signal comes while it makes the certificates',
 		async () => {
-			// an openssl that waits a second before doing anything: killed, it never writes its mark
+			// an openssl that waits two seconds before doing anything: killed, it never writes its mark
 			const bin = mkdtempSync(join(tmpdir(), 'demo-path-'));
 			const mark = join(bin, 'survived');
 			const openssl = (await run('sh', ['-c', 'command -v openssl'])).stdout.trim();
 			writeFileSync(
 				join(bin, 'openssl'),
-				`#!/bin/sh\n: > "${mark}.started"\nsleep 1\n: > "${mark}"\nexec "${openssl}" "$@"\n`,
+				`#!/bin/sh\n: > "${mark}.started"\nsleep 2\n: > "${mark}"\nexec "${openssl}" "$@"\n`,
 				{ mode: 0o755 },
 			);
 			try {
@@ -216,7 +216,7 @@ describe('bin/demo.mjs (the interactive main job) when stopped or misconfigured'
 				const [code] = await demo.exited;
 				expect(code).toBe(130);
 				expect(demo.leftovers()).toEqual([]);
-				await new Promise((resolve) => setTimeout(resolve, 1_500));
+				await new Promise((resolve) => setTimeout(resolve, 2_500));
 				expect(existsSync(mark)).toBe(false);
 				rmSync(demo.tmp, { recursive: true, force: true });
 			} finally {
