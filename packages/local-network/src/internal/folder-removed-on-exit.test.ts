@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,22 +13,20 @@ afterEach(() => {
 	for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-/** a process that creates `dir/a/b/f` over and over, as fast as it can (as the PDS's `mkdir -p` would). */
+/**
+ * a process whose threads create `dir/a<i>/b/f` over and over, as fast as they can: as the PDS's
+ * writes (its blob store's `mkdir -p`) run on the thread pool, not on its main thread.
+ */
 const startWriter = async (dir: string) => {
-	const writer = spawn(
-		process.execPath,
-		[
-			'-e',
-			`const fs = require('node:fs');
-			for (;;) {
-				fs.mkdirSync(process.argv[1] + '/a/b', { recursive: true });
-				fs.writeFileSync(process.argv[1] + '/a/b/f', 'x');
-			}`,
-			dir,
-		],
-		{ stdio: 'ignore' },
-	);
-	while (!existsSync(join(dir, 'a', 'b', 'f'))) await new Promise((resolve) => setTimeout(resolve, 5));
+	// each worker thread: mkdir -p and a write, in a loop (the main thread only waits)
+	const work =
+		"const fs = require('node:fs'); const dir = require('node:worker_threads').workerData;" +
+		" for (let i = 0; ; i++) { fs.mkdirSync(dir + '/a' + (i % 8) + '/b', { recursive: true });" +
+		" fs.writeFileSync(dir + '/a' + (i % 8) + '/b/f', 'x'); }";
+	const main = `const { Worker } = require('node:worker_threads');
+		for (let i = 0; i < 3; i++) new Worker(${JSON.stringify(work)}, { eval: true, workerData: process.argv[1] });`;
+	const writer = spawn(process.execPath, ['-e', main, dir], { stdio: 'ignore' });
+	while (!existsSync(join(dir, 'a1', 'b', 'f'))) await new Promise((resolve) => setTimeout(resolve, 5));
 	return writer;
 };
 
@@ -37,6 +35,9 @@ const processState = (pid: number): string => {
 	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
 	return stat.charAt(stat.lastIndexOf(')') + 2);
 };
+
+/** how many of the process's threads are left. */
+const threads = (pid: number): number => readdirSync(`/proc/${pid}/task`).length;
 
 describe('folderRemovedOnExit', () => {
 	it('kills the processes writing into the folder, and waits for their deaths, before removing it', async () => {
@@ -51,6 +52,7 @@ describe('folderRemovedOnExit', () => {
 			folder.removeNow();
 			// dead before removeNow returned: nothing it was doing can still land in the folder
 			expect(processState(writer.pid!), `round ${round}: the writer right after`).toBe('Z');
+			expect(threads(writer.pid!), `round ${round}: the writer's threads right after`).toBeLessThanOrEqual(1);
 			expect(existsSync(dir), `round ${round}: the folder right after`).toBe(false);
 			const [, signal] = await exited;
 			expect(signal).toBe('SIGKILL');

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
 /** what `folderRemovedOnExit` returns. */
 export interface FolderRemovedOnExit {
@@ -43,6 +43,15 @@ export const folderRemovedOnExit = (dir: string): FolderRemovedOnExit => {
 	};
 };
 
+/** how many threads the process `pid` has left (0 once it is gone). */
+const threadCount = (pid: number): number => {
+	try {
+		return readdirSync(`/proc/${pid}/task`).length;
+	} catch {
+		return 0;
+	}
+};
+
 /**
  * waits, blocking, until every pid is dead (a zombie or gone) or `ms` have passed. Linux only,
  * from `/proc`; elsewhere it returns at once. a child of this process stays a zombie until this
@@ -62,7 +71,9 @@ const waitUntilDeadSync = (pids: number[], ms: number): void => {
 			}
 			// `pid (name) S ...`: the state follows the name, which may itself hold spaces or parentheses
 			const state = stat.charAt(stat.lastIndexOf(')') + 2);
-			if (state === 'Z' || state === 'X') break;
+			// the main thread dead is not enough: the others (the thread pool's, in a mkdir -p) may
+			// still finish the system call they were in
+			if ((state === 'Z' || state === 'X') && threadCount(pid) <= 1) break;
 			Atomics.wait(sleeper, 0, 0, 2);
 		}
 	}
