@@ -182,9 +182,12 @@ describe('OAuthClient.close(): a shutdown that loses no tokens', () => {
 		const base = createMemoryLock();
 		let slow = false;
 		let acquired = false;
+		let lockRequested = (): void => {};
+		const requested = new Promise<void>((resolve) => (lockRequested = resolve));
 		// a distributed lock that waits out another holder: a while to acquire
 		const requestLock: LockFunction = async (name, fn) => {
 			if (slow) {
+				lockRequested();
 				await new Promise((resolve) => setTimeout(resolve, 200));
 				acquired = true;
 			}
@@ -196,7 +199,9 @@ describe('OAuthClient.close(): a shutdown that loses no tokens', () => {
 		slow = true;
 		const controller = new AbortController();
 		const calling = client.callback(params, { signal: controller.signal }).catch((err: unknown) => err);
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		// the visitor leaves while the lock is being acquired (not at a fixed time, which a loaded
+		// machine may reach before the callback asks for the lock)
+		await requested;
 		controller.abort(new Error('visitor left'));
 		expect(await calling).toEqual(new Error('visitor left'));
 
