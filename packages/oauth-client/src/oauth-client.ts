@@ -442,7 +442,11 @@ export class OAuthClient {
 				thumbprints,
 			});
 		} catch (err) {
-			await Promise.resolve(this.#states.delete(stateId)).catch(() => {});
+			// the state goes; a store that stalls does not outlast the caller's signal here either (the
+			// delete goes on, counted for close())
+			const deleting = Promise.resolve(this.#states.delete(stateId)).catch(() => {});
+			this.#work.track(deleting);
+			await (signal === undefined ? deleting : settleBefore(deleting, signal).catch(() => {}));
 			throw err;
 		}
 

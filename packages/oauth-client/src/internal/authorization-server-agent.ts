@@ -71,13 +71,22 @@ export class RefusedTokenResponseError extends InvalidResponseError {}
 const TRANSIENT_OAUTH_ERRORS = new Set(['temporarily_unavailable', 'server_error']);
 
 /**
+ * the words of an `invalid_client` that names the assertion's key as unknown: the reference
+ * server's "no applicable key found in the JSON Web Key Set" (jose's), and "no key with kid …",
+ * "unknown key". no clock causes it.
+ */
+const UNKNOWN_KEY = /\bno (applicable |matching )?key\b|\bunknown (key|kid)\b/i;
+
+/**
  * whether `err` is a refusal a server clock unlike ours causes: a proof's `iat`, or (when we sent
  * one) an assertion's `iat` or `exp`: the reference server wants `iat` strictly in its past, and
- * at most 60 s old.
+ * at most 60 s old. not one that says the assertion's key is unknown: taken for the clock, it
+ * would be sent again, and the server's clock given up on for the next key the sign-in tries.
  */
 const isClockRefusal = (err: unknown, assertionSent: boolean): err is OAuthResponseError =>
 	err instanceof OAuthResponseError &&
-	(err.error === 'invalid_dpop_proof' || (assertionSent && err.error === 'invalid_client'));
+	(err.error === 'invalid_dpop_proof' ||
+		(assertionSent && err.error === 'invalid_client' && !UNKNOWN_KEY.test(err.errorDescription ?? '')));
 
 /**
  * the server's `Date` on an answer (milliseconds) when an assertion's `iat` (seconds) is one the
