@@ -16,7 +16,7 @@ export type OAuthClientErrorCode =
 	| 'ERR_SESSION_NOT_FOUND'
 	/** `UnreadableSessionError`: the stored session lacks what the client needs; it is kept. */
 	| 'ERR_UNREADABLE_SESSION'
-	/** `AuthMethodUnsatisfiableError`: the session's key left the keyset. */
+	/** `AuthMethodUnsatisfiableError`: the session's key left the keyset, or was replaced under its kid. */
 	| 'ERR_AUTH_METHOD_UNSATISFIABLE'
 	/** `IdentityMismatchError`: the account or its issuer is not the one expected. */
 	| 'ERR_IDENTITY_MISMATCH'

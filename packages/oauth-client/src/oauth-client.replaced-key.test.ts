@@ -128,4 +128,26 @@ describe('a session whose client key was replaced under the same kid', () => {
 		const { session } = await signIn(server, client, alice.did);
 		expect(session.did).toBe(alice.did);
 	});
+
+	it('binds by kid alone when the app’s sha256 fails at a callback, a refresh or a sign-out: nothing is lost', async () => {
+		const stores = { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() };
+		const { client, key, clock } = await createTestClient(server, { stores });
+		const { url } = await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+		const params = await server.authorize(url, { did: alice.did });
+		// another process with the same key, whose own sha256 fails for the thumbprint's input
+		const { client: other } = await createTestClient(server, {
+			stores,
+			clock,
+			key,
+			sha256: (text) => {
+				if (text.startsWith('{')) throw new Error('hash unavailable');
+				return createHash('sha256').update(text).digest('base64url');
+			},
+		});
+		expect((await other.callback(params)).session.did).toBe(alice.did);
+		await other.restore(alice.did, { refresh: true });
+		expect(server.stats.token.refresh_token).toBe(1);
+		await other.revoke(alice.did);
+		expect(server.stats.revokedSessions).toBe(1);
+	});
 });

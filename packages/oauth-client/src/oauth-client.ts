@@ -841,10 +841,12 @@ export class OAuthClient {
 		authMethod: StoredSession['authMethod'],
 		options?: { signIn?: boolean },
 	): Promise<PrivateKey | undefined> {
-		// only a session that recorded its key's thumbprint needs the keyset's
+		// only a session that recorded its key's thumbprint needs the keyset's. one that cannot be
+		// computed (an app's own sha256 that failed) leaves the binding to the kid: the server holds
+		// the grant to the key all the same, and a sign-out still revokes it
 		const thumbprints =
 			authMethod.method === 'private_key_jwt' && authMethod.jkt !== undefined
-				? await this.#clientKeyThumbprints()
+				? await this.#clientKeyThumbprints().catch(() => undefined)
 				: undefined;
 		return pinnedClientKey(this.keyset, authMethod, did, thumbprints, options);
 	}

@@ -11,7 +11,8 @@ import type { OAuthSession } from './oauth-session.ts';
  * - `sub_mismatch`: the refreshed tokens were for another account;
  * - `invalid_response`: the server's answer to a refresh failed the atproto checks (its tokens
  *   were revoked, and the old refresh token was spent);
- * - `key_removed`: the client key the session was bound to left the keyset;
+ * - `key_removed`: the client key the session was bound to left the keyset, or its `kid` now
+ *   names other key material;
  * - `issuer_changed`: the account's identity now leads to another authorization server;
  * - `store_failed`: the refreshed tokens could not be stored after the old refresh token was spent
  *   (a transient store error is tried three times first).

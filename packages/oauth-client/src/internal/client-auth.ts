@@ -86,8 +86,7 @@ export const fallbackClientKeys = (keyset: Keyset | undefined, chosen: PrivateKe
  * session: a session whose key left the keyset, or whose `kid` now names other key material (the
  * server holds its grant to the key it signed in with), can never authenticate again.
  * @see https://atproto.com/specs/oauth#confidential-client-authentication
- * @param thumbprints the keyset's (see `thumbprintKeyset`); may be omitted for an `authMethod`
- *   without `jkt`
+ * @param thumbprints the keyset's (see `thumbprintKeyset`); without them, the `kid` alone binds
  * @param options `signIn`: for a sign-in's callback (the error's message says so)
  * @throws {AuthMethodUnsatisfiableError} when the pinned key is no longer in the keyset, or has
  *   another thumbprint there (`replaced`)
@@ -106,7 +105,11 @@ export const pinnedClientKey = (
 	}
 	// new key material under the old kid: sent, it would be refused (invalid_grant) and the session
 	// ended as if the user had been signed out; ended here, nothing is sent and the cause is said
-	if (authMethod.jkt !== undefined && thumbprints?.get(authMethod.kid) !== authMethod.jkt) {
+	if (
+		authMethod.jkt !== undefined &&
+		thumbprints !== undefined &&
+		thumbprints.get(authMethod.kid) !== authMethod.jkt
+	) {
 		throw new AuthMethodUnsatisfiableError(did, authMethod.kid, { ...options, replaced: true });
 	}
 	return key;

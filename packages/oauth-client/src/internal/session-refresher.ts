@@ -35,8 +35,8 @@ export interface SessionRefresherOptions {
 	/** the agent for a session's issuer, with its pinned key; throws `AuthMethodUnsatisfiableError`. */
 	agentFor: (did: Did, session: StoredSession) => Promise<AuthorizationServerAgent>;
 	/**
-	 * checks, with nothing sent, that the session's pinned client key is still in the keyset;
-	 * throws `AuthMethodUnsatisfiableError` as `agentFor` would.
+	 * checks, with nothing sent, that the session's pinned client key is still in the keyset, as
+	 * the same key material; throws `AuthMethodUnsatisfiableError` as `agentFor` would.
 	 */
 	checkClientKey: (did: Did, session: StoredSession) => Promise<void>;
 	/** the account's identity, resolved afresh; `issuer`: the session's. */
