@@ -422,20 +422,25 @@ describe('expiry at the reference server, its clock moved', { timeout: TEST_TIME
 });
 
 describe('a steppable clock whose PDS has stopped', () => {
-	it('refuses to move, keeps the offset it had, and leaves nothing uncaught', async () => {
-		const stopped = await startLocalNetwork({ steppableClock: true });
-		try {
-			await stopped.advancePdsClock(MINUTE);
-			process.kill(stopped.pid, 'SIGKILL');
-			// no turn of the event loop meanwhile: the process is gone, its 'exit' not seen yet, so
-			// the command is written into a closed pipe (an EPIPE nobody listened for was uncaught)
-			const until = Date.now() + 300;
-			while (Date.now() < until) {}
-			await expect(stopped.setPdsClockOffset(HOUR)).rejects.toThrow(/has stopped/);
-			await expect(stopped.advancePdsClock(MINUTE)).rejects.toThrow(/has stopped/);
-			expect(stopped.pdsClockOffset).toBe(MINUTE);
-		} finally {
-			await stopped.close();
-		}
-	});
+	it(
+		'refuses to move, keeps the offset it had, and leaves nothing uncaught',
+		async () => {
+			const stopped = await startLocalNetwork({ steppableClock: true });
+			try {
+				await stopped.advancePdsClock(MINUTE);
+				process.kill(stopped.pid, 'SIGKILL');
+				// no turn of the event loop meanwhile: the process is gone, its 'exit' not seen yet, so
+				// the command is written into a closed pipe (an EPIPE nobody listened for was uncaught)
+				const until = Date.now() + 300;
+				while (Date.now() < until) {}
+				await expect(stopped.setPdsClockOffset(HOUR)).rejects.toThrow(/has stopped/);
+				await expect(stopped.advancePdsClock(MINUTE)).rejects.toThrow(/has stopped/);
+				expect(stopped.pdsClockOffset).toBe(MINUTE);
+			} finally {
+				await stopped.close();
+			}
+			// it starts a network of its own: a start's time, not a test's 5 s
+		},
+		START_TIMEOUT_MS,
+	);
 });

@@ -20,8 +20,16 @@ const heldFetch = () => {
 	return { fetch, sent };
 };
 
-/** lets every pending turn of the event loop run (the fetches that can go, go). */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+/**
+ * waits until `sent` holds at least `count` requests (each goes once its proof is signed on the
+ * thread pool, which a loaded machine may delay past any fixed time; 5 s at most), then lets every
+ * pending turn of the event loop run, so that one sent beyond it would be seen.
+ */
+const settle = async (sent: readonly unknown[], count: number) => {
+	for (let i = 0; i < 1_000 && sent.length < count; i++)
+		await new Promise((resolve) => setTimeout(resolve, 5));
+	await new Promise((resolve) => setTimeout(resolve, 20));
+};
 
 /**
  * turns of the event loop until `until()` or a bound: under fake timers, what waits on the thread
@@ -87,7 +95,7 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 		const dpopFetch = createDpopFetch({ key, fetch });
 
 		const calls = Array.from({ length: 5 }, () => dpopFetch('https://pds.example/xrpc/a.b.c'));
-		await settle();
+		await settle(sent, 1);
 		expect(sent.map((request) => request.nonce)).toEqual([undefined]);
 
 		sent[0]!.answer(
@@ -99,7 +107,7 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 				},
 			}),
 		);
-		await settle();
+		await settle(sent, 6);
 		// the learner's retry and the four others, all with the nonce
 		expect(sent.map((request) => request.nonce)).toEqual([undefined, 'n1', 'n1', 'n1', 'n1', 'n1']);
 		for (const request of sent.slice(1)) request.answer(new Response('{}'));
@@ -112,10 +120,10 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 
 		const learner = dpopFetch('https://pds.example/xrpc/a.b.c').catch((err: Error) => err.message);
 		const others = Array.from({ length: 3 }, () => dpopFetch('https://pds.example/xrpc/a.b.c'));
-		await settle();
+		await settle(sent, 1);
 		sent[0]!.fail(new Error('connection reset'));
 		expect(await learner).toBe('connection reset');
-		await settle();
+		await settle(sent, 4);
 		// the three go without a nonce, as none is known yet
 		expect(sent.slice(1).map((request) => request.nonce)).toEqual([undefined, undefined, undefined]);
 		for (const request of sent.slice(1)) request.answer(new Response('{}'));
@@ -131,7 +139,7 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 		const waiter = dpopFetch('https://pds.example/xrpc/a.b.c', { signal: controller.signal }).catch(
 			(err: unknown) => err,
 		);
-		await settle();
+		await settle(sent, 1);
 		controller.abort(new Error('gone away'));
 		expect(await waiter).toMatchObject({ message: 'gone away' });
 		expect(sent).toHaveLength(1);
@@ -146,7 +154,7 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 
 		// the first answer accepts a proof without a nonce, and names none
 		const first = dpopFetch('https://as.example/oauth/par', { method: 'POST', body: 'a' });
-		await settle();
+		await settle(sent, 1);
 		sent[0]!.answer(new Response('{}', { status: 201 }));
 		await first;
 
@@ -154,7 +162,7 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 		const calls = Array.from({ length: 5 }, () =>
 			dpopFetch('https://as.example/oauth/par', { method: 'POST', body: 'a' }),
 		);
-		await settle();
+		await settle(sent, 6);
 		expect(sent).toHaveLength(6);
 		for (const request of sent.slice(1)) request.answer(new Response('{}', { status: 201 }));
 		await Promise.all(calls);
@@ -250,23 +258,23 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 
 		// a public route answers without a nonce: its requests stop waiting for one
 		const first = dpopFetch('https://pds.example/xrpc/a.public');
-		await settle();
+		await settle(sent, 1);
 		sent[0]!.answer(new Response('{}'));
 		await first;
 		// then the origin does send one: it uses nonces after all
 		const second = dpopFetch('https://pds.example/xrpc/a.b.c');
-		await settle();
+		await settle(sent, 2);
 		sent[1]!.answer(refusal('n4', 401));
-		await settle();
+		await settle(sent, 3);
 		sent[2]!.answer(new Response('{}'));
 		await second;
 
 		// so requests wait for a learner again: one goes, the others with the nonce it brings
 		const burst = Array.from({ length: 3 }, () => dpopFetch('https://pds.example/xrpc/a.b.c'));
-		await settle();
+		await settle(sent, 4);
 		expect(sent.slice(3).map((request) => request.nonce)).toEqual([undefined]);
 		sent[3]!.answer(refusal('n5', 401));
-		await settle();
+		await settle(sent, 7);
 		expect(sent.slice(4).map((request) => request.nonce)).toEqual(['n5', 'n5', 'n5']);
 		for (const request of sent.slice(4)) request.answer(new Response('{}'));
 		await Promise.all(burst);
@@ -284,7 +292,7 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 					dpopFetch(`${server.origin}/oauth/token`, { method: 'POST', body: 'a=1', signal }),
 				),
 			);
-			await settle();
+			await settle([], 0);
 		} finally {
 			process.off('warning', onWarning);
 		}
@@ -303,21 +311,21 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 		const a = createDpopFetch({ key, fetch, nonces });
 		const b = createDpopFetch({ key, fetch, nonces });
 		const learnt = a('https://pds.example/xrpc/a.b.c');
-		await settle();
+		await settle(sent, 1);
 		sent[0]!.answer(refusal('n1', 401));
-		await settle();
+		await settle(sent, 2);
 		sent[1]!.answer(new Response('{}', { headers: { 'dpop-nonce': 'n1' } }));
 		await learnt;
 
 		// B learns (held), and one more of B's waits; A's answer, with the nonce A sent, lets it go
 		const learner = b('https://pds.example/xrpc/a.b.c');
 		const waiter = b('https://pds.example/xrpc/a.b.c');
-		await settle();
+		await settle(sent, 3);
 		const known = a('https://pds.example/xrpc/a.b.c');
-		await settle();
+		await settle(sent, 4);
 		sent[3]!.answer(new Response('{}', { headers: { 'dpop-nonce': 'n1' } }));
 		await known;
-		await settle();
+		await settle(sent, 5);
 		expect(sent.map((request) => request.nonce)).toEqual([undefined, 'n1', undefined, 'n1', 'n1']);
 		sent[2]!.answer(new Response('{}', { headers: { 'dpop-nonce': 'n1' } }));
 		sent[4]!.answer(new Response('{}', { headers: { 'dpop-nonce': 'n1' } }));
@@ -328,16 +336,16 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 		const { fetch, sent } = heldFetch();
 		const dpopFetch = createDpopFetch({ key, fetch });
 		const first = dpopFetch('https://pds.example/xrpc/a.moved', { redirect: 'manual' });
-		await settle();
+		await settle(sent, 1);
 		sent[0]!.answer(new Response(null, { status: 302, headers: { location: 'https://cdn.example/x' } }));
 		await first;
 
 		// the next burst still sends one to learn, the others wait
 		const burst = Array.from({ length: 5 }, () => dpopFetch('https://pds.example/xrpc/a.b.c'));
-		await settle();
+		await settle(sent, 2);
 		expect(sent).toHaveLength(2);
 		sent[1]!.answer(refusal('n6', 401));
-		await settle();
+		await settle(sent, 7);
 		for (const request of sent.slice(2)) request.answer(new Response('{}'));
 		await Promise.all(burst);
 		expect(sent.slice(2).map((request) => request.nonce)).toEqual(Array(5).fill('n6'));
@@ -405,7 +413,7 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 		const learner = dpopFetch('https://pds.example/xrpc/a.b.c').catch((err: Error) => err.message);
 		const waiter = dpopFetch('https://pds.example/xrpc/a.b.c');
 		expect(await learner).toBe('clock broke');
-		await settle();
+		await settle(sent, 1);
 		expect(sent.map((request) => request.nonce)).toEqual([undefined]);
 		sent[0]!.answer(new Response('{}'));
 		await waiter;
@@ -417,9 +425,9 @@ describe('createDpopFetch, requests to an origin whose nonce is unknown', () => 
 
 		const par = dpopFetch('https://as.example/oauth/par', { method: 'POST', body: 'a' });
 		const token = dpopFetch('https://as.example/oauth/token', { method: 'POST', body: 'b' });
-		await settle();
+		await settle(sent, 1);
 		sent[0]!.answer(refusal('n7'));
-		await settle();
+		await settle(sent, 3);
 		expect(sent.map((request) => request.nonce)).toEqual([undefined, 'n7', 'n7']);
 		for (const request of sent.slice(1)) request.answer(new Response('{}'));
 		await Promise.all([par, token]);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { folderRemovedOnExit } from './folder-removed-on-exit.ts';
 
 const dirs: string[] = [];
-afterEach(() => {
+/** every writer started: one left running (a test cut short) would load the machine for good. */
+const writers: ChildProcess[] = [];
+afterEach(async () => {
+	for (const writer of writers.splice(0)) {
+		if (writer.exitCode === null && writer.signalCode === null) {
+			writer.kill('SIGKILL');
+			await once(writer, 'exit');
+		}
+	}
 	for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -26,7 +34,11 @@ const startWriter = async (dir: string) => {
 	const main = `const { Worker } = require('node:worker_threads');
 		for (let i = 0; i < 3; i++) new Worker(${JSON.stringify(work)}, { eval: true, workerData: process.argv[1] });`;
 	const writer = spawn(process.execPath, ['-e', main, dir], { stdio: 'ignore' });
-	while (!existsSync(join(dir, 'a1', 'b', 'f'))) await new Promise((resolve) => setTimeout(resolve, 5));
+	writers.push(writer);
+	for (let i = 0; !existsSync(join(dir, 'a1', 'b', 'f')); i++) {
+		if (i === 2_000) throw new Error('the writer wrote nothing in 10 s');
+		await new Promise((resolve) => setTimeout(resolve, 5));
+	}
 	return writer;
 };
 
@@ -42,7 +54,7 @@ const threads = (pid: number): number => readdirSync(`/proc/${pid}/task`).length
 describe('folderRemovedOnExit', () => {
 	it('kills the processes writing into the folder, and waits for their deaths, before removing it', async () => {
 		// a writer killed but not waited for may finish its mkdir after the removal: many rounds
-		for (let round = 0; round < 12; round++) {
+		for (let round = 0; round < 8; round++) {
 			const dir = mkdtempSync(join(tmpdir(), 'folder-removed-on-exit-'));
 			dirs.push(dir);
 			const folder = folderRemovedOnExit(dir);
@@ -59,7 +71,8 @@ describe('folderRemovedOnExit', () => {
 			await new Promise((resolve) => setTimeout(resolve, 20));
 			expect(existsSync(dir), `round ${round}: the folder once the writer is gone`).toBe(false);
 		}
-	});
+		// each round starts a Node process with threads: seconds on a loaded machine
+	}, 30_000);
 
 	it('is no longer on exit once removed', () => {
 		const dir = mkdtempSync(join(tmpdir(), 'folder-removed-on-exit-'));
