@@ -788,7 +788,8 @@ export class OAuthClient {
 						)
 					: undefined;
 			if (refreshed !== undefined) ({ session } = refreshed);
-			// the stored session goes on being used: not if its key left the keyset (it can never refresh)
+			// the stored session goes on being used: not if its key left the keyset, or was replaced under
+			// its kid (it can never refresh)
 			else if ((await this.#unsatisfiedBinding(did, session)) !== undefined)
 				session = await this.#endIfKeyRemoved(did);
 		}
