@@ -31,6 +31,14 @@ describe('a session whose client key was replaced under the same kid', () => {
 		return { first, replaced, events };
 	};
 
+	/** a sign-in started with key "main" on shared stores, the user's consent given: the callback's params. */
+	const signInUntilCallback = async () => {
+		const stores = { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() };
+		const { client, key, clock } = await createTestClient(server, { stores });
+		const { url } = await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+		return { stores, key, clock, params: await server.authorize(url, { did: alice.did }) };
+	};
+
 	it('ends the session at restore() with AuthMethodUnsatisfiableError (replaced), sending nothing', async () => {
 		const { first, replaced, events } = await replacedKey();
 		const requests = server.stats.requests.length;
@@ -82,10 +90,7 @@ describe('a session whose client key was replaced under the same kid', () => {
 	});
 
 	it('puts a sign-in’s state back at a callback on a process whose key of that kid is other material', async () => {
-		const stores = { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() };
-		const { client, key, clock } = await createTestClient(server, { stores });
-		const { url } = await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
-		const params = await server.authorize(url, { did: alice.did });
+		const { stores, key, clock, params } = await signInUntilCallback();
 		const { client: other } = await createTestClient(server, {
 			stores,
 			clock,
@@ -130,10 +135,7 @@ describe('a session whose client key was replaced under the same kid', () => {
 	});
 
 	it('binds by kid alone when the app’s sha256 fails at a callback, a refresh or a sign-out: nothing is lost', async () => {
-		const stores = { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() };
-		const { client, key, clock } = await createTestClient(server, { stores });
-		const { url } = await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
-		const params = await server.authorize(url, { did: alice.did });
+		const { stores, key, clock, params } = await signInUntilCallback();
 		// another process with the same key, whose own sha256 fails for the thumbprint's input
 		const { client: other } = await createTestClient(server, {
 			stores,
