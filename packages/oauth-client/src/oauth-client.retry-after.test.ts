@@ -230,6 +230,25 @@ describe("a refresh turned away with Retry-After: none of the account's refreshe
 		expect(server.stats.token.refresh_token).toBe(1);
 	});
 
+	it("does not defer the refresh before expiry of the account's next sign-in for a failure of the last one's", async () => {
+		const limiter = rateLimitedFetch(server, 503, '3600');
+		const { client } = await createTestClient(server, { fetch: limiter.fetch });
+		const { session: first } = await signIn(server, client, alice.did);
+		// inside the refresh margin: the refresh before expiry is turned away, the token is used
+		clock.advance(first.getTokenInfo().expiresAt!.getTime() - clock.now() - 50_000);
+		expect((await getSession(first)).ok).toBe(true);
+		expect(limiter.state.turnedAway).toBe(1);
+
+		// the user signs out and in again, and the server is back
+		await first.signOut();
+		limiter.state.limited = false;
+		const { session: second } = await signIn(server, client, alice.did);
+		// the new token reaches its own refresh margin within the hour the server asked for the old one
+		clock.advance(second.getTokenInfo().expiresAt!.getTime() - clock.now() - 50_000);
+		expect((await getSession(second)).ok).toBe(true);
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
 	it('does not hold back a session with another refresh token: another process refreshed it', async () => {
 		const limiter = rateLimitedFetch(server);
 		const first = await createTestClient(server, { fetch: limiter.fetch });

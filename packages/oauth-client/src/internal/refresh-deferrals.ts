@@ -4,6 +4,7 @@ import { setNewest } from '@atcute-oauth/internal/set-newest';
 import { OAuthTransientError } from '../errors.ts';
 import type { TokenSet } from '../stored-types.ts';
 import { isHeldBack } from './retry-after-holds.ts';
+import { tokenFingerprint } from './token-fingerprint.ts';
 import { canUseUnexpired } from './transient-failure.ts';
 
 /**
@@ -17,12 +18,17 @@ export const PROACTIVE_RETRY_MS = 30_000;
 const MAX_DEFERRED = 10_000;
 
 /**
- * the accounts whose refresh before expiry failed (as `canUseUnexpired` reads it) moments ago, and until when their
- * next try waits. a refresh asked for (`refresh()`, a token the PDS refused) is never deferred
- * here; the server's `Retry-After` holds back every refresh of the account (`RetryAfterHolds`).
+ * the accounts whose refresh before expiry failed (as `canUseUnexpired` reads it) moments ago, and
+ * until when their next try waits, while they hold the access token it failed for. a refresh asked
+ * for (`refresh()`, a token the PDS refused) is never deferred here; the server's `Retry-After`
+ * holds back every refresh of the account (`RetryAfterHolds`).
  */
 export class RefreshDeferrals {
-	readonly #until = new Map<Did, number>();
+	/**
+	 * until when, and for which access token (`tokenFingerprint`): a session holding another (the
+	 * account signed in again, another process refreshed it) is not deferred, nothing failed for it.
+	 */
+	readonly #until = new Map<Did, { until: number; accessToken: string }>();
 	readonly #now: () => number;
 
 	constructor(now: () => number) {
@@ -51,7 +57,7 @@ export class RefreshDeferrals {
 			// a server that said how long to wait (Retry-After on a 429 or 503) is left alone that long.
 			// a refresh held back for that wait cost no time limit: the pause is only what is left of it
 			const asked = err instanceof OAuthTransientError ? (err.retryAfterMs ?? 0) : 0;
-			this.#add(did, isHeldBack(err) ? asked : Math.max(PROACTIVE_RETRY_MS, asked));
+			this.#add(did, tokenSet, isHeldBack(err) ? asked : Math.max(PROACTIVE_RETRY_MS, asked));
 			return undefined;
 		}
 	}
@@ -59,17 +65,28 @@ export class RefreshDeferrals {
 	/** whether the refresh before expiry of `did` waits: it failed moments ago, and `tokenSet` still works. */
 	#has(did: Did, tokenSet: TokenSet): boolean {
 		if (this.#until.size === 0) return false;
-		const until = this.#until.get(did);
-		if (until === undefined) return false;
+		const deferred = this.#until.get(did);
+		if (deferred === undefined) return false;
 		const now = this.#now();
-		if (now < until && tokenSet.expires_at !== undefined && tokenSet.expires_at > now) return true;
+		if (
+			now < deferred.until &&
+			tokenSet.expires_at !== undefined &&
+			tokenSet.expires_at > now &&
+			deferred.accessToken === tokenFingerprint(tokenSet.access_token)
+		) {
+			return true;
+		}
 		this.#until.delete(did);
 		return false;
 	}
 
-	/** notes that the refresh before expiry of `did` failed (and was passed over): the next waits `waitMs`. */
-	#add(did: Did, waitMs: number): void {
+	/**
+	 * notes that the refresh before expiry of `did`, holding `tokenSet`, failed (and was passed
+	 * over): the next waits `waitMs`.
+	 */
+	#add(did: Did, tokenSet: TokenSet, waitMs: number): void {
+		const deferred = { until: this.#now() + waitMs, accessToken: tokenFingerprint(tokenSet.access_token) };
 		// the oldest goes first
-		setNewest(this.#until, did, this.#now() + waitMs, MAX_DEFERRED);
+		setNewest(this.#until, did, deferred, MAX_DEFERRED);
 	}
 }

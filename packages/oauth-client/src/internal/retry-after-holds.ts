@@ -2,27 +2,10 @@ import type { Did } from '@atcute/lexicons';
 import { setNewest } from '@atcute-oauth/internal/set-newest';
 
 import { OAuthTransientError, type TransientErrorKind } from '../errors.ts';
+import { tokenFingerprint } from './token-fingerprint.ts';
 
 /** accounts remembered at most: a rate limit on a server with many accounts must not grow this without end. */
 const MAX_HELD = 10_000;
-
-/**
- * what tells the refresh token turned away from the account's next ones: its length and two 32-bit
- * FNV-1a hashes of its characters (two starting values, two primes). not the token itself, which
- * must not stay in memory after its session (nor be readable from a heap dump). every character
- * counts: a server's tokens may share a prefix or a suffix. a collision, however unlikely, would
- * hold back the next session's refreshes until the wait ends, as the old one's were.
- */
-const fingerprintOf = (refreshToken: string): string => {
-	let a = 0x811c9dc5;
-	let b = 0x01000193;
-	for (let i = 0; i < refreshToken.length; i++) {
-		const code = refreshToken.charCodeAt(i);
-		a = Math.imul(a ^ code, 0x01000193);
-		b = Math.imul(b ^ code, 0x0100019d);
-	}
-	return `${refreshToken.length}:${(a >>> 0).toString(36)}:${(b >>> 0).toString(36)}`;
-};
 
 /** the errors `check` made: refreshes that were never sent. */
 const heldBack = new WeakSet<OAuthTransientError>();
@@ -31,7 +14,7 @@ const heldBack = new WeakSet<OAuthTransientError>();
 export const isHeldBack = (err: unknown): boolean => err instanceof OAuthTransientError && heldBack.has(err);
 
 interface Hold {
-	/** the refresh token turned away (`fingerprintOf`): a session holding another is not held back. */
+	/** the refresh token turned away (`tokenFingerprint`): a session holding another is not held back. */
 	refreshToken: string;
 	/** when the server's answer arrived, on our clock. */
 	from: number;
@@ -63,7 +46,7 @@ export class RetryAfterHolds {
 		const from = this.#now();
 		// the oldest goes first: dropping one costs at most one early refresh
 		const hold = {
-			refreshToken: fingerprintOf(refreshToken),
+			refreshToken: tokenFingerprint(refreshToken),
 			from,
 			until: from + err.retryAfterMs,
 			kind: err.kind,
@@ -81,7 +64,7 @@ export class RetryAfterHolds {
 		const hold = this.#held.get(did);
 		if (hold === undefined) return undefined;
 		const now = this.#now();
-		if (now >= hold.until || hold.refreshToken !== fingerprintOf(refreshToken)) {
+		if (now >= hold.until || hold.refreshToken !== tokenFingerprint(refreshToken)) {
 			this.#held.delete(did);
 			return undefined;
 		}
