@@ -210,6 +210,38 @@ describe('encryptStore', () => {
 		});
 	});
 
+	describe('over a store that answers null for a missing entry (as ioredis and pg do)', () => {
+		/** a memory store whose reads answer null, not undefined, for what it does not hold. */
+		const nullAnswering = () => {
+			const inner = new MemoryStore<string, unknown>();
+			const store: Store = {
+				...storeMethods(inner),
+				get: (key) => inner.get(key) ?? (null as never),
+				take: async (key) => inner.take(key) ?? (null as never),
+			};
+			return { inner, store };
+		};
+
+		it('reads a missing entry as none, as the OAuth client reads null', async () => {
+			const { store } = nullAnswering();
+			const encrypted = encryptStore(store, { keys: [KEY_A] });
+			expect(await encrypted.get('missing')).toBeUndefined();
+			expect(await encrypted.take!('missing')).toBeUndefined();
+			expect(await encrypted.keyIdOf('missing')).toBeUndefined();
+			await encrypted.set('there', { verifier: 'v' });
+			expect(await encrypted.keyIdOf('there')).toBe(KEY_A.id);
+			expect(await encrypted.take!('there')).toEqual({ verifier: 'v' });
+		});
+
+		it('counts a missing entry as missing at a rewrap, and writes nothing for it', async () => {
+			const { inner, store } = nullAnswering();
+			const encrypted = encryptStore(store, { keys: [KEY_A], allowPlaintext: true });
+			const report = await encrypted.rewrap(['missing'], { lock: (_name, fn) => fn() });
+			expect(report).toMatchObject({ missing: 1, rewrapped: 0 });
+			expect(inner.get('missing')).toBeUndefined();
+		});
+	});
+
 	describe('the decryption cache', () => {
 		it('decrypts an unchanged entry once, and again once another writer changed it', async () => {
 			const { inner, store } = setup();

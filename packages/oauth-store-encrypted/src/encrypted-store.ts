@@ -104,7 +104,9 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 				// key, tampered) then throws where it is, keeping the expiry its store holds, which
 				// the Store interface cannot tell us, and is never at risk of being lost
 				const found = await this.#inner.get(key);
-				if (found === undefined) {
+				// null too: what a store over ioredis or pg answers for a missing entry, as the OAuth
+				// client reads it
+				if (found == null) {
 					this.#cache.delete(key);
 					return undefined;
 				}
@@ -139,7 +141,7 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 	async get(key: K, options?: StoreGetOptions): Promise<V | undefined> {
 		checkEntryKey(key);
 		const raw = await this.#inner.get(key, options);
-		if (raw === undefined) this.#cache.delete(key);
+		if (raw == null) this.#cache.delete(key);
 		return this.#open(key, raw);
 	}
 
@@ -181,7 +183,7 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 	 */
 	async keyIdOf(key: K): Promise<string | null | undefined> {
 		const raw = await this.#inner.get(key);
-		if (raw === undefined) return undefined;
+		if (raw == null) return undefined;
 		return isEnvelopeLike(raw) ? checkEnvelope(key, raw).kid : null;
 	}
 
@@ -229,7 +231,8 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 
 	/** the value of what the wrapped store returned for `key`. */
 	async #open(key: K, raw: unknown): Promise<V | undefined> {
-		if (raw === undefined) return undefined;
+		// null: a missing entry, as above (no value the client stores is null)
+		if (raw == null) return undefined;
 		if (!isEnvelopeLike(raw)) return this.#plaintext(key, raw) as V;
 		const envelope = checkEnvelope(key, raw);
 		let text = this.#cache.get(key, envelope);

@@ -47,7 +47,8 @@ export const rewrapEntries = async <K extends string>(
 	const visit = async (key: K): Promise<void> => {
 		// re-read here, inside the lock: what a concurrent refresh stored is what gets rewrapped
 		const raw = await inner.get(key);
-		if (raw === undefined) {
+		// null: a missing entry too, as the OAuth client reads it (ioredis, pg)
+		if (raw == null) {
 			report.missing++;
 			return;
 		}
