@@ -3,8 +3,9 @@
 // promise. this Node (20 here), Node 20.19.0 (the engines floor), 22 and 24, Bun and Deno run
 // src/run-suite.mjs against the built packages; workerd runs the core's tests in a bundled
 // worker at old and current compatibility dates, and the facade's with nodejs_compat; vitest runs
-// the Node transport's own tests under Node 24 (see TRANSPORT_TEST_FILTERS). each lane
-// gets its own test server (in this process) and temp directory; the server lanes share one
+// the Node transport's and the PostgreSQL store's own tests under Node 24 (see
+// TRANSPORT_TEST_FILTERS, POSTGRES_PROJECTS) and the SQLite stores' under Node 22. each lane gets
+// its own test server (in this process) and temp directory; the server lanes share one
 // redis-server and one PostgreSQL (a database per lane), started here and stopped by their pids.
 //
 // prints one line per runtime, then `N passed, N failed`; writes .ci/out/runtimes.json; exits 1
@@ -88,6 +89,12 @@ const TRANSPORT_TEST_FILTERS = [
  * the files named `*.better-sqlite3.test.ts` are about that driver alone.
  */
 const NODE_SQLITE_PROJECTS = ['oauth-store-sqlite', 'oauth-store-encrypted'];
+/**
+ * the PostgreSQL store and lock's own tests (pg's sockets, a server restarted and backends
+ * terminated under them, child processes), run by vitest under the newest Node too: about 40 s,
+ * beside the other lanes. the suite's lanes run the store under every Node, but not its faults.
+ */
+const POSTGRES_PROJECTS = ['oauth-store-postgres'];
 const BETTER_SQLITE3_ONLY = '**/*.better-sqlite3.test.ts';
 const lanes = [
 	// first: the longest lanes, run beside the others
@@ -104,6 +111,12 @@ const lanes = [
 		node: binaries.node22,
 		projects: NODE_SQLITE_PROJECTS,
 		exclude: [BETTER_SQLITE3_ONLY],
+	},
+	{
+		name: 'node24 (PostgreSQL store tests)',
+		kind: 'vitest',
+		node: binaries.node24,
+		projects: POSTGRES_PROJECTS,
 	},
 	// this Node (the system's), and the oldest Node the packages' engines allow
 	serverLane(systemNode, [process.execPath, suiteEntry]),
