@@ -1037,6 +1037,50 @@ describe('OAuthClient sessions', () => {
 		expect(server.stats.requests.length).toBe(sent);
 	});
 
+	for (const nextIsStale of [false, true]) {
+		it(`a call under way on an object signed out is not retried with the account's next sign-in (${nextIsStale ? 'stale' : 'fresh'})`, async () => {
+			// a fetch that holds the next PDS call back until released (a slow network)
+			let hold: { arrived: () => void; go: Promise<void> } | undefined;
+			const slowFetch: typeof fetch = async (input, init) => {
+				const held = hold;
+				if (held !== undefined && String(input instanceof Request ? input.url : input).includes('/xrpc/')) {
+					hold = undefined;
+					held.arrived();
+					await held.go;
+				}
+				return fetch(input, init);
+			};
+			const { client, sessions } = await createTestClient(server, { fetch: slowFetch });
+			const { session: first } = await signIn(server, client, alice.did);
+			// the PDS's DPoP nonce learnt: the held call is sent once
+			expect((await first.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
+			let arrive!: () => void;
+			let release!: () => void;
+			const arrived = new Promise<void>((resolve) => (arrive = resolve));
+			hold = { arrived: arrive, go: new Promise<void>((resolve) => (release = resolve)) };
+			const call = first.handle('/xrpc/com.atproto.server.getSession');
+			await arrived;
+
+			// the user signs out through this very object, then the account signs in again
+			await first.signOut();
+			await signIn(server, client, alice.did);
+			// a stale one would be refreshed, and its refresh token spent, by a refresh of this object
+			if (nextIsStale) sessions.map.get(alice.did)!.tokenSet.expires_at = clock.now() - 1_000;
+			const next = structuredClone(sessions.map.get(alice.did)!.tokenSet);
+
+			// the call reaches the PDS with its revoked token, and is refused
+			server.reset();
+			release();
+			await expect(call).rejects.toBeInstanceOf(SessionNotFoundError);
+			// nothing more was sent: neither a refresh nor the next sign-in's token, which is not this
+			// object's to take up
+			expect(server.stats.requests.map(({ server, path, status }) => [server, path, status])).toEqual([
+				['pds', '/xrpc/com.atproto.server.getSession', 401],
+			]);
+			expect(sessions.map.get(alice.did)!.tokenSet).toEqual(next);
+		});
+	}
+
 	it("signing out a session object of an older grant revokes that grant's tokens too", async () => {
 		const { client, sessions } = await createTestClient(server);
 		const { session: older } = await signIn(server, client, alice.did);

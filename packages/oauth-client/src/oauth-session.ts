@@ -462,6 +462,9 @@ export class OAuthSession {
 
 	/** refreshes (or adopts what another holder stored); says which, with the tokens now held. */
 	async #refresh(staleAccessToken: string | undefined, refused = false): Promise<RefreshResult> {
+		// a call under way when this object was signed out: nothing more is sent for it. above all,
+		// the account's next sign-in, which a refresh would find stored, is not this object's to take up
+		if (this.#signedOut) throw new SessionNotFoundError(this.did);
 		let outcome: RefreshOutcome;
 		try {
 			outcome = await this.#host.refresh(this.did, staleAccessToken, refused);
