@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { IdentityMismatchError, OAuthResponseError, TokenRefreshError } from './errors.ts';
 import type { StoredSession, StoredState } from './stored-types.ts';
+import { MapStore } from './test-utils/map-store.ts';
 import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
 
 /**
@@ -21,6 +22,28 @@ const countingSigner = () => {
 	});
 	return { createSigner, imports };
 };
+
+/** a map store whose next read, once asked for (`holdNextGet`), answers only when released. */
+class GatedStore<V> extends MapStore<V> {
+	#held: { reached: () => void; go: Promise<void> } | undefined;
+
+	holdNextGet(): { reached: Promise<void>; release: () => void } {
+		let reached!: () => void;
+		let release!: () => void;
+		const arrived = new Promise<void>((resolve) => (reached = resolve));
+		this.#held = { reached, go: new Promise<void>((resolve) => (release = resolve)) };
+		return { reached: arrived, release };
+	}
+
+	override async get(key: string): Promise<V | undefined> {
+		const value = await super.get(key);
+		const held = this.#held;
+		this.#held = undefined;
+		held?.reached();
+		await held?.go;
+		return value;
+	}
+}
 
 describe("an ended session's DPoP private key leaves the client's memory", () => {
 	let server: TestOAuthServer;
@@ -70,6 +93,28 @@ describe("an ended session's DPoP private key leaves the client's memory", () =>
 		await signIn(server, other.client, alice.did);
 		await held.signOut();
 		expect(await importedAgain()).toBe(1);
+	});
+
+	it('at a sign-out while a restore() of the session read it, before it imported the key', async () => {
+		const { createSigner, imports } = countingSigner();
+		const sessions = new GatedStore<StoredSession>();
+		const { client } = await createTestClient(server, { createSigner, sessions });
+		await signIn(server, client, alice.did);
+		const saved = structuredClone(sessions.map.get(alice.did)!);
+		const d = saved.dpopKey.d;
+
+		const read = sessions.holdNextGet();
+		const restoring = client.restore(alice.did);
+		await read.reached;
+		await client.revoke(alice.did);
+		read.release();
+		await restoring;
+
+		// the signed-out session's key was not kept: a session holding it is imported again
+		const before = imports.get(d)!;
+		sessions.map.set(alice.did, saved);
+		await client.restore(alice.did, { refresh: false });
+		expect(imports.get(d)! - before).toBe(1);
 	});
 
 	it('when a refresh ends the session', async () => {

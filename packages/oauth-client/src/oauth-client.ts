@@ -770,6 +770,7 @@ export class OAuthClient {
 		checkDidArgument('restore', did);
 		checkRestoreOptions(options);
 		const { refresh = 'auto' } = options;
+		const forgotten = this.#keys.forgotten;
 		// a store that answers null for a missing key (as many clients do) means none too
 		const stored = await this.#sessions.get(did);
 		if (stored == null) {
@@ -794,7 +795,12 @@ export class OAuthClient {
 				session = await this.#endIfKeyRemoved(did);
 		}
 
-		return new OAuthSession(this.#host, did, session, await this.#sessionKey(did, session));
+		const key = await this.#sessionKey(did, session);
+		// a session that ended meanwhile (signed out, say) would keep its private key in memory,
+		// readable from a heap dump, once imported here; whose ended is not known, so this one's goes
+		// (a session that lives on imports it once more, at its next restore)
+		if (this.#keys.forgotten !== forgotten) this.#keys.drop(session.dpopKey);
+		return new OAuthSession(this.#host, did, session, key);
 	}
 
 	/**

@@ -11,6 +11,7 @@ const MAX_KEYS = 1000;
  */
 export class DpopKeyCache {
 	readonly #keys = new Map<string, Promise<DpopKey>>();
+	#forgotten = 0;
 	readonly #createSigner: CreateSigner | undefined;
 
 	constructor(createSigner: CreateSigner | undefined) {
@@ -40,6 +41,22 @@ export class DpopKeyCache {
 	 */
 	forget(jwk: Partial<DpopPrivateJwk> | null | undefined): void {
 		// a stored value of another shape (one the store can hardly read) imported nothing
-		if (jwk != null) this.#keys.delete(`${jwk.alg}:${jwk.d}`);
+		if (jwk == null) return;
+		this.#keys.delete(`${jwk.alg}:${jwk.d}`);
+		this.#forgotten++;
+	}
+
+	/**
+	 * how many keys were forgotten so far. a caller that read a session before a sign-out and
+	 * imported its key after it (a `restore()` racing the sign-out) put that key back: when this
+	 * moved meanwhile, it drops the key again (`drop`), not knowing whose session ended.
+	 */
+	get forgotten(): number {
+		return this.#forgotten;
+	}
+
+	/** drops `jwk`'s key, which may still be in use: its next `get` imports it again. */
+	drop(jwk: DpopPrivateJwk): void {
+		this.#keys.delete(`${jwk.alg}:${jwk.d}`);
 	}
 }
