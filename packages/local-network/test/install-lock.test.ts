@@ -58,7 +58,13 @@ describe('withInstallLock', () => {
 
 	it('lets one process at a time install; the others wait and say so', async () => {
 		const journal = join(dir, 'journal');
-		const runs = await Promise.all([1, 2, 3].map(() => runInstaller(dir, journal, 400)));
+		// the others ask while the first holds the lock, however long a loaded machine takes to start
+		// them (started together, a child that came up 400 ms after another found the lock free)
+		const first = runInstaller(dir, journal, 2_000);
+		while (!(existsSync(journal) && readFileSync(journal, 'utf8').startsWith('enter '))) {
+			await new Promise((resolve) => setTimeout(resolve, 10));
+		}
+		const runs = await Promise.all([first, runInstaller(dir, journal, 400), runInstaller(dir, journal, 400)]);
 		expect(runs.map((run) => run.code)).toEqual([0, 0, 0]);
 		const lines = readFileSync(journal, 'utf8').trim().split('\n');
 		expect(lines).toHaveLength(6);

@@ -218,15 +218,22 @@ describe('OAuthClient.close(): a shutdown that loses no tokens', () => {
 		const set = states.set.bind(states);
 		const controller = new AbortController();
 		let landWrite = (): void => {};
+		let writeReached = (): void => {};
+		const writing = new Promise<void>((resolve) => {
+			writeReached = resolve;
+		});
 		// the write takes its time, and the visitor leaves before it lands
 		states.set = (key, value) =>
 			new Promise<void>((resolve) => {
 				landWrite = () => resolve(set(key, value));
+				writeReached();
 			});
 		const calling = client
 			.authorize({ target: { type: 'account', identifier: alice.did }, signal: controller.signal })
 			.catch((err: unknown) => err);
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		// once the write is under way (not at a fixed time, which a loaded machine may reach before
+		// authorize() has resolved the account and made its keys)
+		await writing;
 		controller.abort(new Error('visitor left'));
 		expect(await calling).toEqual(new Error('visitor left'));
 

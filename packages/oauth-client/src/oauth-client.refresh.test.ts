@@ -548,7 +548,8 @@ describe('OAuthClient refresh rules', () => {
 			handleResolver: new XrpcHandleResolver({ serviceUrl: server.pdsUrl }),
 			didDocumentResolver: documents,
 		});
-		const { client, sessions } = await createTestClient(server, { actorResolver, timeout: 300 });
+		// the sign-in's requests take the same limit: 300 ms could pass in a loaded machine's stall
+		const { client, sessions } = await createTestClient(server, { actorResolver, timeout: 1_000 });
 		await signIn(server, client, alice.did);
 		const before = sessions.map.get(alice.did);
 
@@ -659,7 +660,8 @@ describe('OAuthClient refresh rules', () => {
 				key,
 				sessions,
 				fetch: cutTokenAnswer(how),
-				timeout: 300,
+				// the discovery before the refresh takes the same limit: not less than a loaded machine's stall
+				timeout: 1_000,
 			});
 
 			const error = await refreshError(other.restore(alice.did, { refresh: true }));

@@ -708,10 +708,12 @@ describe('OAuthClient sessions', () => {
 	});
 
 	it('gives up on a slow token endpoint after three times its timeout, keeping the session', async () => {
-		const { client, sessions } = await createTestClient(server, { timeout: 150 });
+		// the timeout holds for the sign-in's requests as well: 150 ms failed it on a loaded machine
+		const { client, sessions } = await createTestClient(server, { timeout: 500 });
 		await signIn(server, client, alice.did);
 		const before = sessions.map.get(alice.did);
-		server.behaviour.tokenDelayMs = 1500;
+		// past three times the timeout (1.5 s), with room
+		server.behaviour.tokenDelayMs = 2_500;
 
 		const error = await client.restore(alice.did, { refresh: true }).catch((err: unknown) => err);
 		expect(error).toBeInstanceOf(OAuthTransientError);

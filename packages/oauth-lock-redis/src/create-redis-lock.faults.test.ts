@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 
-import { LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
+import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +16,25 @@ import type { LeaseLostEvent } from './errors.ts';
 import { RENEW_SCRIPT } from './internal/scripts.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `lock(name, fn)`, tried again when the acquisition itself was not answered in time (`fn` not
+ * run): with a 100 ms command timeout a loaded machine may answer the first SET later than that,
+ * and the tests that use it are about the lease once held, not about taking it.
+ */
+const holdWith = async <T>(lock: LockFunction, name: string, fn: () => Promise<T>): Promise<T> => {
+	for (let attempt = 1; ; attempt++) {
+		let ran = false;
+		try {
+			return await lock(name, () => {
+				ran = true;
+				return fn();
+			});
+		} catch (err) {
+			if (ran || attempt === 5 || !(err instanceof LockUnavailableError)) throw err;
+		}
+	}
+};
 
 // fault tests always run on a server of their own, even in CI: they stop, freeze and restart it
 describe('createRedisLock when Redis fails', () => {
@@ -174,7 +193,7 @@ describe('createRedisLock when Redis fails', () => {
 			timeout: 100,
 			onLeaseLost: (event) => lost.push(event),
 		});
-		const result = await lock('a', async () => {
+		const result = await holdWith(lock, 'a', async () => {
 			process.kill(server.pid!, 'SIGSTOP');
 			try {
 				await sleep(1_200);
@@ -203,7 +222,7 @@ describe('createRedisLock when Redis fails', () => {
 			onLeaseLost: (event) => lost.push(event),
 		});
 		const other = createRedisLock({ redis: client(), prefix, waitMs: 1_800 });
-		const result = await lock('a', async () => {
+		const result = await holdWith(lock, 'a', async () => {
 			// no answer comes back for longer than a lease; the renewals still reach Redis and run
 			stalling.stall();
 			await expect.poll(() => lost.length, { timeout: 5_000, interval: 10 }).toBe(1);
@@ -275,10 +294,12 @@ describe('createRedisLock when Redis fails', () => {
 		// reconnects 2 s after it loses its connection
 		const slow = connect(server.url, { retryStrategy: () => 2_000 });
 		clients.push(slow);
+		// a lease well past the reconnect: the late release's "not ours" is a loss only while the
+		// lease should still have run (3 s left ~200 ms after the reconnect, which a loaded machine spent)
 		const holder = createRedisLock({
 			redis: slow,
 			prefix,
-			leaseMs: 3_000,
+			leaseMs: 8_000,
 			renewMs: 1_000,
 			onLeaseLost: (event) => lost.push(event),
 		});
@@ -293,8 +314,8 @@ describe('createRedisLock when Redis fails', () => {
 			await sleep(150);
 			otherDone = other('a', async () => {
 				otherIn = true;
-				// past the holder's reconnect: its release then finds the name another's
-				await sleep(3_000);
+				// past the holder's reconnect, however late: its release then finds the name another's
+				await expect.poll(() => lost.length, { timeout: 10_000 }).toBe(1);
 			});
 			await expect.poll(() => otherIn).toBe(true);
 			// the holder returns while its own client is still reconnecting: no release can be sent

@@ -247,7 +247,9 @@ describe('createPostgresLock when a holder goes silent', () => {
 			pool: holderPool,
 			prefix,
 			heartbeatMs: 200,
-			silentHolderMs: 600,
+			// far past the idle time a late answer leaves (the 400 ms lag, and a loaded machine's delays):
+			// 600 ms ended the session of a live holder whose process stalled 250 ms at the wrong moment
+			silentHolderMs: 1_500,
 			timeout: 250,
 			onLeaseLost: (event) => lost.push(event),
 		});
@@ -261,7 +263,7 @@ describe('createPostgresLock when a holder goes silent', () => {
 				proxy.lag(0);
 				// the holder runs on for several times silentHolderMs: its session must not be ended as
 				// silent, nor its lock freed, while it runs
-				await sleep(2_000);
+				await sleep(4_000);
 				expect(await advisoryHolders(admin)).toHaveLength(1);
 				const impatient = createPostgresLock({ pool: pool(), prefix, waitMs: 0 });
 				await expect(impatient('did:plc:a', async () => 'taken')).rejects.toBeInstanceOf(LockTimeoutError);

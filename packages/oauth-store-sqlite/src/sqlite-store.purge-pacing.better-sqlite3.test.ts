@@ -22,7 +22,9 @@ describe("SqliteStore's purge of a backlog, paced for the checkpoint worker", ()
 			now: () => now,
 			purgeInterval: 1,
 			purgeLimit: 1,
-			checkpointInterval: 200,
+			// a pause (1.5 s) longer than a loaded machine stalls a burst: a quiet gap as long as the pause
+			// starts a new burst, and with 200 (a 300 ms pause) a 300 ms stall mid-burst ran 48 steps
+			checkpointInterval: 1_000,
 		});
 		toClose.push(store);
 		for (let i = 0; i < 100; i++) await store.set(`k-${i}`, i, { expiresAt: now + 1 });
@@ -36,7 +38,7 @@ describe("SqliteStore's purge of a backlog, paced for the checkpoint worker", ()
 		await store.set('live', 1);
 		// one burst: 32 steps of one row each
 		await vi.waitFor(() => expect(count()).toBe(101 - 32));
-		// the pause (300 ms) holds the next burst back
+		// the pause (1.5 s) holds the next burst back
 		await sleep(100);
 		expect(count()).toBe(101 - 32);
 		store.close();
@@ -55,7 +57,7 @@ describe("SqliteStore's purge of a backlog, paced for the checkpoint worker", ()
 					now: () => now,
 					purgeInterval: 1,
 					purgeLimit: 1,
-					checkpointInterval: 200,
+					checkpointInterval: 1_000,
 				}),
 		);
 		toClose.push(...stores);
@@ -76,11 +78,11 @@ describe("SqliteStore's purge of a backlog, paced for the checkpoint worker", ()
 		for (const store of stores) await store.set('live', 1);
 		// one burst for the file: 32 steps of one row, by the two stores together (32 each before)
 		await vi.waitFor(() => expect(count()).toBe(202 - 32));
-		// the pause (300 ms) holds back both stores, not only the one whose step ended the burst
+		// the pause (1.5 s) holds back both stores, not only the one whose step ended the burst
 		await sleep(100);
 		expect(count()).toBe(202 - 32);
 		// then the next burst, and no more until the pause after it
-		await vi.waitFor(() => expect(count()).toBe(202 - 64), { timeout: 2_000 });
+		await vi.waitFor(() => expect(count()).toBe(202 - 64), { timeout: 5_000 });
 		await sleep(100);
 		expect(count()).toBe(202 - 64);
 	});

@@ -51,7 +51,12 @@ export const cancelUntilSettled = async (
 			});
 			await Promise.race([done, Promise.all([cancel, pause])]);
 			clearTimeout(timer);
-			if (settled) return;
+			if (settled) {
+				// the cancel sent last may still be on its way: resolved only once its connection is
+				// closed (cancelStatement's own bound, `left`), nothing of ours reaches the server later
+				await cancel;
+				return;
+			}
 		}
 	} catch {
 		// nothing above should throw; the cancel is best effort, and must not become an unhandled rejection

@@ -29,8 +29,13 @@ export const freePort = (): Promise<number> =>
 		});
 	});
 
-/** whether a Redis server answers PING with PONG on `port`. */
-const ping = (port: number): Promise<boolean> =>
+/**
+ * whether the Redis server on `port` is the process `pid`: its `INFO server` names that pid. a
+ * PONG alone could come from another test file's server that took the port between `freePort`
+ * closing it and our child binding it (then ours exits with EADDRINUSE, and the tests would run,
+ * and stop, restart or freeze "their" server, against the other one).
+ */
+const answersAs = (port: number, pid: number | undefined): Promise<boolean> =>
 	new Promise((resolve) => {
 		const socket = createConnection({ host: '127.0.0.1', port });
 		let reply = '';
@@ -40,10 +45,12 @@ const ping = (port: number): Promise<boolean> =>
 		};
 		socket.setTimeout(500, () => done(false));
 		socket.once('error', () => done(false));
-		socket.once('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
+		socket.once('connect', () => socket.write('*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n'));
 		socket.on('data', (chunk) => {
 			reply += chunk.toString();
-			if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+			if (!reply.startsWith('$')) return done(false);
+			const found = /\r\nprocess_id:(\d+)\r\n/.exec(reply);
+			if (found !== null) done(Number(found[1]) === pid);
 		});
 	});
 
@@ -70,10 +77,21 @@ export interface SpawnRedisOptions {
 
 /**
  * starts a throwaway `redis-server` on a free loopback port, without persistence unless asked,
- * and waits until it answers PING. fails with a clear message when redis-server is not installed.
+ * and waits until it answers as that process (INFO names its pid). fails with a clear message when redis-server is not installed.
  */
 export const spawnRedisServer = async (options: SpawnRedisOptions = {}): Promise<SpawnedRedis> => {
-	const port = await freePort();
+	// the port is free when freePort closes it, and may be taken (by another test file's server,
+	// proxy or listener) before redis-server binds it: then ours exits, and a fresh port is tried
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await spawnRedisServerOn(await freePort(), options);
+		} catch (error) {
+			if (attempt === 3 || !/Address already in use/.test(String((error as Error)?.message))) throw error;
+		}
+	}
+};
+
+const spawnRedisServerOn = async (port: number, options: SpawnRedisOptions): Promise<SpawnedRedis> => {
 	const dir = mkdtempSync(join(tmpdir(), 'atcute-oauth-redis-'));
 	const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
 	args.push(
@@ -119,12 +137,12 @@ export const spawnRedisServer = async (options: SpawnRedisOptions = {}): Promise
 		});
 
 		const deadline = Date.now() + START_TIMEOUT_MS;
-		while (!(await ping(port))) {
+		while (!(await answersAs(port, proc.pid))) {
 			if (failure !== undefined) throw failure;
 			if (Date.now() > deadline) {
 				killOnExit();
 				throw new Error(
-					`redis-server did not answer PING on port ${port} within ${START_TIMEOUT_MS} ms: ${output}`,
+					`redis-server (pid ${proc.pid}) did not answer on port ${port} within ${START_TIMEOUT_MS} ms: ${output}`,
 				);
 			}
 			await sleep(20);
