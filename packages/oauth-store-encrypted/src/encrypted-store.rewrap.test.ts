@@ -11,7 +11,7 @@ import { MemoryStore } from '@atcute/oauth-store-memory';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { encryptStore } from './encrypted-store.ts';
-import { StoreDecryptionError } from './errors.ts';
+import { RewrapAbortedError, StoreDecryptionError } from './errors.ts';
 import { KEY_A, KEY_B, session, type TestSession, tamper } from './internal/test-fixtures.ts';
 
 const dids = Array.from({ length: 6 }, (_, i) => `did:plc:user${i}` as Did);
@@ -147,6 +147,37 @@ describe('EncryptedStore.rewrap', () => {
 		// single use: a replayed callback finds nothing
 		expect(await states.take!('state-1')).toBeUndefined();
 		expect(memory.get('state-1')).toBeUndefined();
+	});
+
+	it("stops, writing nothing, once the lock's hold is lost: a session another holder refreshed meanwhile stands", async () => {
+		const memory = new MemoryStore<string, unknown>();
+		const did = dids[0]!;
+		await encryptStore(memory, { keys: [KEY_A] }).set(did, session(did));
+		const refreshed = { ...session(did), refreshed: true };
+		const lost = new AbortController();
+		// the rewrap's read is slow: meanwhile its lease runs out, and another process takes the
+		// lock and stores the session it refreshed
+		const inner: Store<string, unknown> = {
+			get: async (key) => {
+				const value = memory.get(key);
+				lost.abort(new Error('lease ran out'));
+				await encryptStore(memory, { keys: [KEY_B, KEY_A] }).set(did, refreshed);
+				return value;
+			},
+			set: (key, value, options) => memory.set(key, value, options),
+			delete: (key) => memory.delete(key),
+			clear: () => memory.clear(),
+		};
+		// a distributed lock, as LockFunction describes it: `lost` aborts once the hold is lost
+		const lock: LockFunction = (_name, fn) => fn(lost.signal);
+
+		const store = encryptStore(inner, { keys: [KEY_B, KEY_A] });
+		const error = await store.rewrap([did], { lock }).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(RewrapAbortedError);
+		expect(error).toMatchObject({ key: did, transient: true, report: { rewrapped: 0 } });
+		expect((error as Error).message).toContain('the lock was lost before the entry was rewritten');
+		// the refreshed session, not the one read before it, whose refresh token is spent
+		expect(await encryptStore(memory, { keys: [KEY_B, KEY_A] }).get(did)).toEqual(refreshed);
 	});
 
 	it('decrypts every entry on a dry run, and lists each it cannot read; a run that writes reads only what it rewrites', async () => {

@@ -1,7 +1,7 @@
 import type { LockFunction } from '@atcute/oauth-client';
 
 /**
- * `visit` run inside `lock(name, …)`, checked: a lock that resolves without running its function
+ * `visit` run inside `lock(name, …)`, given the lock's `lost` signal, and checked: a lock that resolves without running its function
  * fails with a `TypeError` naming the problem. without the check such a lock (a placeholder
  * `async (name, fn) => {}`, copied as it stands) made `rewrap` rewrite nothing and report success.
  * as the client's own check of `requestLock` does (`@atcute/oauth-client`, not exported).
@@ -9,12 +9,13 @@ import type { LockFunction } from '@atcute/oauth-client';
 export const runLocked = async (
 	lock: LockFunction,
 	name: string,
-	visit: () => Promise<void>,
+	visit: (lost: AbortSignal | undefined) => Promise<void>,
 ): Promise<void> => {
 	let ran = false;
-	await lock(name, () => {
+	await lock(name, (lost) => {
 		ran = true;
-		return visit();
+		// a distributed lock's `lost`: the write checks it, as the client's own writes do
+		return visit(lost);
 	});
 	if (!ran) {
 		// the lock's name holds the entry key, which the RewrapAbortedError names already

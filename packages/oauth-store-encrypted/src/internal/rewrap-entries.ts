@@ -28,7 +28,7 @@ export interface RewrapTarget {
 export const rewrapEntries = async <K extends string>(
 	target: RewrapTarget,
 	keys: Iterable<K> | AsyncIterable<K>,
-	locked: ((key: K, visit: () => Promise<void>) => Promise<void>) | undefined,
+	locked: ((key: K, visit: (lost: AbortSignal | undefined) => Promise<void>) => Promise<void>) | undefined,
 	onProgress: ((report: Readonly<RewrapReport<K>>) => void) | undefined,
 ): Promise<RewrapReport<K>> => {
 	const { inner, ring, cache, readPlaintext } = target;
@@ -44,7 +44,7 @@ export const rewrapEntries = async <K extends string>(
 		failed: [],
 	};
 
-	const visit = async (key: K): Promise<void> => {
+	const visit = async (key: K, lost?: AbortSignal): Promise<void> => {
 		// re-read here, inside the lock: what a concurrent refresh stored is what gets rewrapped
 		const raw = await inner.get(key);
 		// null: a missing entry too, as the OAuth client reads it (ioredis, pg)
@@ -78,6 +78,15 @@ export const rewrapEntries = async <K extends string>(
 		if (dryRun) return;
 		// no expiry to keep: an entry with one was left above
 		const envelope = await sealEnvelope(ring, key, text, undefined);
+		// the hold lost by now (a lease that ran out while a read or a write stalled): another holder
+		// may have stored a refreshed session since the read, which this write would overwrite with
+		// spent tokens. the entry is left as it is, and the rewrap stops, to be run again
+		if (lost?.aborted) {
+			throw new Error(
+				'the lock was lost before the entry was rewritten; it was left as it is, as another holder may have stored a newer one (run the rewrap again)',
+				{ cause: lost.reason },
+			);
+		}
 		cache.delete(key);
 		await inner.set(key, envelope);
 		report.rewrapped++;
@@ -101,7 +110,7 @@ export const rewrapEntries = async <K extends string>(
 			// before the lock and the read: a key no AAD can tell apart is the caller's error
 			checkEntryKey(key);
 			if (locked === undefined) await visit(key as K);
-			else await locked(key as K, () => visit(key as K));
+			else await locked(key as K, (lost) => visit(key as K, lost));
 			onProgress?.(report);
 			current = undefined;
 		}
