@@ -443,8 +443,9 @@ export class OAuthClient {
 			});
 		} catch (err) {
 			// the state goes; a store that stalls does not outlast the caller's signal here either (the
-			// delete goes on, counted for close())
-			const deleting = Promise.resolve(this.#states.delete(stateId)).catch(() => {});
+			// delete goes on, counted for close()), and one that throws at once (a synchronous store)
+			// is caught as one that rejects: the error thrown is PAR's
+			const deleting = (async () => this.#states.delete(stateId))().catch(() => {});
 			this.#work.track(deleting);
 			await (signal === undefined ? deleting : settleBefore(deleting, signal).catch(() => {}));
 			throw err;
@@ -611,7 +612,8 @@ export class OAuthClient {
 		const checked = checkCallback(params, stored, this.#host.now());
 		/** puts the state back, best effort, when its code was not sent: a reload can complete it. */
 		const putBack = () =>
-			Promise.resolve(this.#states.set(stateId, taken, { expiresAt: stored.expiresAt })).catch(() => {});
+			// best effort, a synchronous store's throw included: the error thrown is the callback's own
+			(async () => this.#states.set(stateId, taken, { expiresAt: stored.expiresAt }))().catch(() => {});
 		/**
 		 * the state is spent and no session holds its DPoP key: the imported key (its private scalar
 		 * among it) leaves memory now, not when the cache's bound pushes it out.
