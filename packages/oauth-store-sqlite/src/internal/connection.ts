@@ -54,9 +54,13 @@ export const positiveInteger = (name: string, value: number | undefined, fallbac
 	return value;
 };
 
+/** the value `PRAGMA <pragma>` answers (its row's one column), an integer always as a number. */
 const pragmaValue = (database: SqliteDatabase, pragma: string): unknown => {
 	const row = database.prepare(`PRAGMA ${pragma}`).get() as Record<string, unknown> | undefined | null;
-	return row == null ? undefined : Object.values(row)[0];
+	const value = row == null ? undefined : Object.values(row)[0];
+	// a connection that reads integers as BigInt (better-sqlite3's defaultSafeIntegers, node:sqlite's
+	// readBigInts) answers 0n where others answer 0
+	return typeof value === 'bigint' ? Number(value) : value;
 };
 
 /** background checkpoints, or SQLite's own on this thread when no worker thread can start here. */
