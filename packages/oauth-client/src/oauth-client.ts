@@ -25,6 +25,7 @@ import {
 	AuthMethodUnsatisfiableError,
 	IdentityMismatchError,
 	InvalidResponseError,
+	LockUnavailableError,
 	OAuthCallbackError,
 	OAuthResponseError,
 	SessionNotFoundError,
@@ -128,6 +129,25 @@ const replacedSession = (did: Did, stored: unknown, rules: StoredSessionRules): 
 		return readStoredSession(did, stored as StoredSession, rules);
 	} catch {
 		return undefined;
+	}
+};
+
+/**
+ * a lock's function found its hold lost (`lost` aborted) before its write or delete: nothing was
+ * written. another holder may have stored a session since the read (a sign-in again, a refresh),
+ * which the write would overwrite, or the delete remove. the function is run once more under the
+ * lock taken anew (see `#lockedWrite`), from a fresh read.
+ */
+class HoldLostBeforeWrite extends LockUnavailableError {}
+
+/** throws `HoldLostBeforeWrite` when the hold on `name` is lost by now; call right before a write. */
+const checkHold = (name: string, lost: AbortSignal | undefined): void => {
+	if (lost?.aborted) {
+		throw new HoldLostBeforeWrite(
+			name,
+			`the lock "${name}" was lost before the session was written: nothing was written`,
+			{ cause: lost.reason },
+		);
 	}
 };
 
@@ -700,7 +720,7 @@ export class OAuthClient {
 			};
 			// under the lock: a refresh of an older session of this account must not overwrite it
 			let entered = false;
-			const storing = this.#lock(sessionLockName(did), async () => {
+			const storing = this.#lockedWrite(sessionLockName(did), async (lost) => {
 				entered = true;
 				// the caller's last word, before the write: once it lands, the sign-in stands (an abort
 				// then is not thrown, and the pauses between retried writes are not cut short)
@@ -709,6 +729,9 @@ export class OAuthClient {
 				// another client's session of this account (see readStoredSession) is replaced, not
 				// revoked: its tokens were not issued to this client, which cannot revoke them
 				const previous = replacedSession(did, read?.value, this.#rules);
+				// the hold lost during the read: another holder may have stored a session since, which
+				// this write would overwrite unrevoked. read again under the lock taken anew
+				checkHold(sessionLockName(did), lost);
 				// retried only over the value read just now (or none, as then)
 				await storeIssuedSession(
 					this.#sessions,
@@ -887,12 +910,14 @@ export class OAuthClient {
 
 	/** what `#endIfKeyRemoved` does, once counted for `close()`. */
 	#endIfKeyRemovedLocked(did: Did): Promise<StoredSession> {
-		return this.#lock(sessionLockName(did), async () => {
+		return this.#lockedWrite(sessionLockName(did), async (lost) => {
 			const stored = await this.#sessions.get(did);
 			if (stored == null) throw new SessionNotFoundError(did);
 			const current = readStoredSession(did, stored, this.#rules);
 			const error = await this.#unsatisfiedBinding(did, current);
 			if (error === undefined) return current;
+			// a session another holder stored since the read (a sign-in again) is not this one's to end
+			checkHold(sessionLockName(did), lost);
 			// a failed delete must not hide why the session ended (as at a refresh): the session
 			// stays, and its next restore ends it again
 			await this.#endOn(did, error).catch(() => {});
@@ -929,7 +954,7 @@ export class OAuthClient {
 		held: StoredSession | undefined,
 		context: RevokeTraceContext,
 	): Promise<void> {
-		await this.#lock(sessionLockName(did), async () => {
+		await this.#lockedWrite(sessionLockName(did), async (lost) => {
 			// one deadline for everything sent, the servers' metadata lookups included
 			const signal = AbortSignal.timeout(REVOCATION_TIMEOUT_MS);
 			let session: StoredSession | undefined;
@@ -941,6 +966,7 @@ export class OAuthClient {
 				// tampered row): its tokens cannot be revoked at the server, but signing out must
 				// still end it here, or the user could never sign out. a store that is down keeps it
 				if ((err as { transient?: unknown } | undefined)?.transient !== false) throw err;
+				checkHold(sessionLockName(did), lost);
 				await this.#endSession(did, cause, false);
 				if (held !== undefined) await this.#revokeAtServer(did, held, signal);
 				this.#keys.forget(held?.dpopKey);
@@ -956,6 +982,10 @@ export class OAuthClient {
 				// alive there is worth knowing about, though the local session goes either way
 				const revokedAtServer = await this.#revokeAtServer(did, session, signal);
 				context.revokedAtServer = revokedAtServer;
+				// the hold lost while the server was asked (up to 5 s): another holder may have stored a
+				// session since (a sign-in again), whose grant a delete now would leave live and stored
+				// nowhere. done again under the lock taken anew: what is stored then is revoked and deleted
+				checkHold(sessionLockName(did), lost);
 				await this.#endSession(did, cause, revokedAtServer);
 				// the ended session's private key leaves memory with it (see DpopKeyCache.forget)
 				this.#keys.forget(session.dpopKey);
@@ -965,6 +995,20 @@ export class OAuthClient {
 			if (held !== undefined && !sameTokens(held, session)) await this.#revokeAtServer(did, held, signal);
 			this.#keys.forget(held?.dpopKey);
 		});
+	}
+
+	/**
+	 * `fn` under the session lock `name`; run once more under the lock taken anew when it found its
+	 * hold lost before a write (`HoldLostBeforeWrite`: nothing written). a second loss is thrown, a
+	 * `LockUnavailableError` (transient).
+	 */
+	async #lockedWrite<T>(name: string, fn: (lost?: AbortSignal) => Promise<T>): Promise<T> {
+		try {
+			return await this.#lock(name, fn);
+		} catch (err) {
+			if (!(err instanceof HoldLostBeforeWrite)) throw err;
+		}
+		return this.#lock(name, fn);
 	}
 
 	/**
