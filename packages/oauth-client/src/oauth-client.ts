@@ -685,6 +685,8 @@ export class OAuthClient {
 		let replaced: StoredSession | undefined;
 		/** set once the session is stored: it, and the session it replaced (if any). */
 		let written: { session: StoredSession; previous: StoredSession | undefined } | undefined;
+		/** how many keys the cache had forgotten when the session was stored (see the end). */
+		let forgotten = 0;
 		try {
 			if (stored.expectedDid !== undefined && did !== stored.expectedDid) {
 				throw new IdentityMismatchError('sub', stored.expectedDid, did);
@@ -740,6 +742,7 @@ export class OAuthClient {
 					(stored) => accessTokenOf(stored) === accessTokenOf(read?.value),
 				);
 				written = { session, previous };
+				forgotten = this.#keys.forgotten;
 				this.#emitUpdated(did, session);
 				return previous;
 			});
@@ -770,13 +773,18 @@ export class OAuthClient {
 		// that still holds it adopts the new tokens once its own are refused
 		if (replaced !== undefined && !sharesToken(replaced, session)) {
 			await this.#revokeAtServer(did, replaced, AbortSignal.timeout(REVOCATION_TIMEOUT_MS), true);
-			if (replaced.dpopKey?.d !== session.dpopKey.d) this.#keys.forget(replaced.dpopKey);
+			if (replaced.dpopKey?.d !== session.dpopKey.d) {
+				this.#keys.forget(replaced.dpopKey);
+				forgotten++;
+			}
 		}
 
-		return {
-			session: new OAuthSession(this.#host, did, session, await this.#keys.get(session.dpopKey)),
-			state: stored.appState,
-		};
+		const key = await this.#keys.get(session.dpopKey);
+		// a sign-out while the replaced grant was revoked (or the key imported) may have ended this
+		// session and forgotten its key, which the get above put back: as restore() does, it goes
+		// again (a session that lives on imports it once more)
+		if (this.#keys.forgotten !== forgotten) this.#keys.drop(session.dpopKey);
+		return { session: new OAuthSession(this.#host, did, session, key), state: stored.appState };
 	}
 
 	/**

@@ -165,7 +165,13 @@ export class OAuthSession {
 	}
 
 	#dpopFetch(key: DpopKey): FetchFunction {
-		const { nonces, fetch, clocks, sha256 } = this.#host;
+		const { nonces, clocks, sha256, fetch: send } = this.#host;
+		// every request, the DPoP layer's retry for a nonce included: none goes out once signed out
+		// (a call under way then, its nonce probe, refresh or retry still to come, stops there)
+		const fetch: FetchFunction = (input, init) => {
+			if (this.#signedOut) return Promise.reject(new SessionNotFoundError(this.did));
+			return send(input, init);
+		};
 		return createDpopFetch({ key, nonces, fetch, clocks, sha256 });
 	}
 
