@@ -7,19 +7,9 @@ import { describe, expect, it } from 'vitest';
 
 import type { LockFunction } from './lock.ts';
 import type { StoredSession } from './stored-types.ts';
+import { leasingLock } from './test-utils/leasing-lock.ts';
 import { MapStore } from './test-utils/map-store.ts';
 import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
-
-/** a lock with no exclusion of its own, whose every holding gets a signal the test can abort. */
-const leasingLock = () => {
-	const leases: AbortController[] = [];
-	const lock: LockFunction = async (_name, fn) => {
-		const lease = new AbortController();
-		leases.push(lease);
-		return fn(lease.signal);
-	};
-	return { lock, leases };
-};
 
 /**
  * a session store whose next read, once `arm`ed, reads the stored value, then loses the current

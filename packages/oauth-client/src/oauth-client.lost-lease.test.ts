@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { LockUnavailableError, SessionNotFoundError, TokenRefreshError } from './errors.ts';
 import type { LockFunction } from './lock.ts';
 import type { OAuthSessionEvent } from './session-events.ts';
+import { leasingLock } from './test-utils/leasing-lock.ts';
 import {
 	createTestClient,
 	signIn,
@@ -48,17 +49,6 @@ const refreshTraces = () => {
 		},
 	};
 	return { refreshes, tracer };
-};
-
-/** a lock with no exclusion of its own, whose every holding gets a signal the test can abort. */
-const leasingLock = () => {
-	const leases: AbortController[] = [];
-	const lock: LockFunction = async (_name, fn) => {
-		const lease = new AbortController();
-		leases.push(lease);
-		return fn(lease.signal);
-	};
-	return { lock, leases };
 };
 
 describe('a refresh whose lock is lost', () => {

@@ -3,8 +3,8 @@ import { type CreateSigner, createWebCryptoSigner } from '@atcute/oauth-keys';
 import { describe, expect, it } from 'vitest';
 
 import { SessionNotFoundError } from './errors.ts';
-import type { OAuthSession } from './oauth-session.ts';
 import type { StoredSession } from './stored-types.ts';
+import { CREATE_RECORD, createRecord, streamOf } from './test-utils/create-record.ts';
 import {
 	signIn,
 	type TestClock,
@@ -43,26 +43,6 @@ const holdingFetch = () => {
 	};
 	return { fetch: fetchFn, hold };
 };
-
-const streamOf = (text: string): ReadableStream<Uint8Array> => {
-	const bytes = new TextEncoder().encode(text);
-	return new ReadableStream({
-		start(controller) {
-			controller.enqueue(bytes);
-			controller.close();
-		},
-	});
-};
-
-const CREATE_RECORD = '/xrpc/com.atproto.repo.createRecord';
-const createRecord = (session: OAuthSession, body: BodyInit): Promise<Response> =>
-	session.handle(CREATE_RECORD, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body,
-		// @ts-expect-error Node's fetch needs it for a stream
-		duplex: 'half',
-	});
 
 describe('work under way across a sign-out', () => {
 	let server: TestOAuthServer;

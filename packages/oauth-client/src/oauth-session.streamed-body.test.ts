@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { NO_NONCE_MEMORY_MS, NONCE_FRESH_MS } from './constants.ts';
 import type { OAuthSession } from './oauth-session.ts';
 import type { StoredSession, StoredState } from './stored-types.ts';
+import { CREATE_RECORD, createRecord, streamOf } from './test-utils/create-record.ts';
 import { MapStore } from './test-utils/map-store.ts';
 import {
 	signIn,
@@ -14,30 +15,6 @@ import {
 	useTestServer,
 } from './test-utils/setup.ts';
 import type { OAuthTracer } from './tracer.ts';
-
-const CREATE_RECORD = '/xrpc/com.atproto.repo.createRecord';
-
-/** a body that can be sent once: a stream of a record's JSON. */
-const streamOf = (text: string): ReadableStream<Uint8Array> => {
-	const bytes = new TextEncoder().encode(text);
-	return new ReadableStream({
-		start(controller) {
-			controller.enqueue(bytes);
-			controller.close();
-		},
-	});
-};
-
-/** a createRecord call with `body`, streamed as Node's fetch requires (`duplex`). */
-const createRecord = (session: OAuthSession, body: BodyInit, signal?: AbortSignal): Promise<Response> =>
-	session.handle(CREATE_RECORD, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body,
-		signal,
-		// @ts-expect-error Node's fetch needs it for a stream; not in the DOM's RequestInit
-		duplex: 'half',
-	});
 
 // a stream cannot be sent again, so the DPoP layer cannot retry it on `use_dpop_nonce`: the
 // session learns the PDS's current nonce with a body-less call first, when it may not know it
