@@ -5,7 +5,6 @@ import type { Did } from '@atcute/lexicons';
 import { generatePrivateKey } from '@atcute/oauth-keys';
 import { describe, expect, it } from 'vitest';
 
-import type { LockFunction } from './lock.ts';
 import type { StoredSession } from './stored-types.ts';
 import { leasingLock } from './test-utils/leasing-lock.ts';
 import { MapStore } from './test-utils/map-store.ts';

@@ -3,7 +3,6 @@ import { MemoryDpopNonceCache } from '@atcute/oauth-dpop';
 import { describe, expect, it, vi } from 'vitest';
 
 import { NO_NONCE_MEMORY_MS, NONCE_FRESH_MS } from './constants.ts';
-import type { OAuthSession } from './oauth-session.ts';
 import type { StoredSession, StoredState } from './stored-types.ts';
 import { CREATE_RECORD, createRecord, streamOf } from './test-utils/create-record.ts';
 import { MapStore } from './test-utils/map-store.ts';
