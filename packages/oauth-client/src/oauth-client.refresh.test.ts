@@ -671,6 +671,36 @@ describe('OAuthClient refresh rules', () => {
 		});
 	}
 
+	it("keeps the session when a refresh's invalid_grant comes from another server, through a redirect the app's fetch followed", async () => {
+		let redirected = false;
+		// an app's fetch (a wrapper, an egress proxy) that follows redirects whatever `redirect`
+		// says: the token request lands on a login page's server, which refuses it
+		const following: typeof fetch = async (input, init) => {
+			if (redirected && String(input) === `${server.issuer}/oauth/token`) {
+				const response = Response.json(
+					{ error: 'invalid_grant', error_description: 'login required' },
+					{ status: 400 },
+				);
+				Object.defineProperty(response, 'redirected', { value: true });
+				Object.defineProperty(response, 'url', { value: 'https://sso.proxy.example/login' });
+				return response;
+			}
+			return fetch(input, init);
+		};
+		const { client, sessions } = await createTestClient(server, { fetch: following });
+		await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did);
+		redirected = true;
+
+		const error = await refreshError(client.restore(alice.did, { refresh: true }));
+		expect(error).toBeInstanceOf(InvalidResponseError);
+		expect(sessions.map.get(alice.did)).toEqual(before);
+		// the server never saw the refresh token: the grant is live, and refreshes once reached
+		redirected = false;
+		await client.restore(alice.did, { refresh: true });
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
 	it('keeps the session when a refreshed token response cannot be read at all', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);

@@ -151,6 +151,43 @@ describe('storing issued tokens after a transient store failure', () => {
 		expect(replaced).toMatchObject({ active: false });
 	});
 
+	it('keeps a refresh, and a sign-in, whose write landed and failed for good, when the read that checks it fails for a moment', async () => {
+		const { client, sessions } = await createTestClient(server);
+		await signIn(server, client, alice.did);
+		const get = sessions.get.bind(sessions);
+		let readsToFail = 0;
+		sessions.get = async (key: string) => {
+			if (readsToFail > 0) {
+				readsToFail--;
+				throw new PassingStoreError('reconnecting');
+			}
+			return get(key);
+		};
+		// the reply lost after the commit (a dropped connection), and the next read meets the store
+		// reconnecting
+		const landedThenFailed = () =>
+			wrapWrites(sessions, async (_attempt, write) => {
+				await write();
+				readsToFail = 1;
+				throw new Error('connection reset after commit');
+			});
+
+		landedThenFailed();
+		await client.restore(alice.did, { refresh: true });
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ refreshes: 1, active: true });
+		expect(sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(
+			server.sessions(alice.did).at(-1)?.refreshToken,
+		);
+
+		landedThenFailed();
+		await signIn(server, client, alice.did);
+		// the stored grant is live, not revoked under the session kept for it
+		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+		expect(sessions.map.get(alice.did)?.tokenSet.access_token).toBe(
+			server.sessions(alice.did).at(-1)?.accessToken,
+		);
+	});
+
 	it('deletes the session when the store can no longer be read either', async () => {
 		const { client, sessions } = await createTestClient(server);
 		await signIn(server, client, alice.did);

@@ -447,6 +447,12 @@ export class AuthorizationServerAgent {
 		sent: readonly string[],
 	) {
 		const { status } = response;
+		// sent with `redirect: 'manual'`: an answer reached through a redirect (an app's fetch that
+		// follows them anyway) is another server's, never the endpoint's verdict on a grant
+		if (response.redirected) {
+			await discardBody(response);
+			throw new InvalidResponseError(endpoint, `answered ${status} through a redirect it never makes`);
+		}
 		if (status >= 200 && status < 300) {
 			if (emptyOk) {
 				await discardBody(response);

@@ -88,8 +88,9 @@ export const storeIssuedSession = async (
 			const pause = STORE_RETRY_DELAYS_MS[attempt];
 			if (pause === undefined || !isTransient(err)) {
 				// a write can land and still fail (the reply lost after the commit): the session is
-				// stored then, and the caller would revoke the tokens it holds
-				const stored = await readStored(sessions, did);
+				// stored then, and the caller would revoke the tokens it holds. read through passing
+				// failures: a read that fails for a moment says nothing of whether the write landed
+				const stored = await readStored(sessions, did, STORE_RETRY_DELAYS_MS);
 				if (stored !== undefined && accessTokenOf(stored.value) === session.tokenSet.access_token) return;
 				throw err;
 			}
