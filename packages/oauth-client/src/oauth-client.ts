@@ -976,6 +976,9 @@ export class OAuthClient {
 				if ((err as { transient?: unknown } | undefined)?.transient !== false) throw err;
 				checkHold(sessionLockName(did), lost);
 				await this.#endSession(did, cause, false);
+				// a session was stored, and is deleted unrevoked (as its `deleted` event says): not
+				// the absence that says none of this client's was stored
+				context.revokedAtServer = false;
 				if (held !== undefined) await this.#revokeAtServer(did, held, signal);
 				this.#keys.forget(held?.dpopKey);
 				return;

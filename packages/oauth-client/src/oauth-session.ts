@@ -253,10 +253,16 @@ export class OAuthSession {
 			pathname: tracedText(url.pathname, MAX_TRACED_PATHNAME),
 		};
 		return tracer.trace('request', context, async () => {
-			const response = await this.#send(pathname, init);
 			// the PDS it was sent to: a refresh on the way may have moved the account to another one
-			// (not the response's URL, which names where a redirect the fetch followed ended)
-			context.origin = this.#originOf(this.#session.tokenSet.aud);
+			// (not the response's URL, which names where a redirect the fetch followed ended; nor the
+			// session's PDS once answered, which another call's refresh may have moved since)
+			const sent: { origin?: string } = {};
+			let response: Response;
+			try {
+				response = await this.#send(pathname, init, sent);
+			} finally {
+				if (sent.origin !== undefined) context.origin = sent.origin;
+			}
 			context.status = response.status;
 			const offset = this.#host.clocks.offset(context.origin);
 			if (offset !== undefined) context.serverClockOffsetMs = offset;
@@ -264,7 +270,7 @@ export class OAuthSession {
 		});
 	}
 
-	async #send(pathname: string, init: RequestInit): Promise<Response> {
+	async #send(pathname: string, init: RequestInit, sent?: { origin?: string }): Promise<Response> {
 		// its tokens are the user's no more, whether or not the server confirmed their revocation
 		if (this.#signedOut) throw new SessionNotFoundError(this.did);
 		// an app-wide signal on many calls at once holds a listener for each while they run (here
@@ -307,6 +313,7 @@ export class OAuthSession {
 		const headers: Record<string, string> | Headers =
 			init.headers === undefined ? {} : new Headers(init.headers);
 		setHeader(headers, 'authorization', `DPoP ${tokenSet.access_token}`);
+		if (sent !== undefined) sent.origin = url.origin;
 		let response = await this.#fetchNoted(url, { ...init, headers });
 
 		// the token was refused before its time (revoked, or rotated by another process): refresh
@@ -331,6 +338,7 @@ export class OAuthSession {
 			tokenSet = next;
 			url = this.#pdsUrl(pathname, tokenSet.aud);
 			setHeader(headers, 'authorization', `DPoP ${tokenSet.access_token}`);
+			if (sent !== undefined) sent.origin = url.origin;
 			response = await this.#fetchNoted(url, { ...init, headers });
 			// the tokens a refresh brought just now are refused too: the PDS may refuse every token.
 			// noted in the store, so that its next refusals (in any process) hold refreshes back

@@ -287,6 +287,12 @@ export class SessionRefresher {
 				if (found !== undefined) {
 					// an entry this process cannot read for good: not its to delete, nor to take up
 					if ('unreadable' in found) throw err;
+					// none stored: another holder ended the session meanwhile (a sign-out while the lock
+					// was lost) and reported it; no `deleted` here for a delete this refresh did not make
+					if (found.value === undefined) {
+						this.#options.forgetKey(session);
+						throw err;
+					}
 					let adopted: StoredSession;
 					try {
 						adopted = readStoredSession(did, found.value as StoredSession, this.#options.rules);

@@ -110,9 +110,10 @@ export const storeIssuedSession = async (
  * after all; none when it failed before it had tokens); undefined otherwise. the lock can be lost
  * while a refresh runs (PostgreSQL's advisory lock goes with a restart): a session another process
  * stored meanwhile (a new sign-in, its own refresh) is not the failed refresh's to delete. read
- * through passing failures; none stored, or a read that still fails, is not another's: the caller
- * ends the session as before. an entry the store cannot read for good (`{ unreadable }`: one under
- * a key this process lacks) may be another's, and is not the caller's to delete either.
+ * through passing failures; a read that still fails is not another's: the caller ends the session
+ * as before. none stored (`{ value: undefined }`) was ended by another holder: nothing to delete.
+ * an entry the store cannot read for good (`{ unreadable }`: one under a key this process lacks)
+ * may be another's, and is not the caller's to delete either.
  */
 export const storedByAnother = async (
 	sessions: SessionStore,
@@ -122,7 +123,9 @@ export const storedByAnother = async (
 ): Promise<{ value: unknown } | { unreadable: unknown } | undefined> => {
 	const read = await readStoredOrWhy(sessions, did);
 	if (read === undefined || 'unreadable' in read) return read;
-	if (read.value === undefined) return undefined;
+	// none stored: another holder ended it meanwhile (under a lock held throughout, only this holder
+	// writes), and reported it. `{ value: undefined }`: nothing left for the caller to delete
+	if (read.value === undefined) return read;
 	const theirs = accessTokenOf(read.value) !== written?.tokenSet.access_token && !replaces(read.value);
 	return theirs ? read : undefined;
 };
