@@ -73,13 +73,15 @@ const readDocument = async (
 	// metadata must come from the URL we asked: a redirect could hand us another server's document
 	// under this server's name. with redirect: 'manual' a browser gives an opaque redirect (status
 	// 0), a server runtime the 3xx itself.
-	if (response.type === 'opaqueredirect' || (status >= 300 && status < 400)) {
+	// an app's fetch may follow the redirect whatever `redirect: 'manual'` says: its answer is
+	// `redirected`, and another URL's document all the same
+	if (response.type === 'opaqueredirect' || response.redirected || (status >= 300 && status < 400)) {
 		await discard(response);
 		throw new DiscoveryError(
 			'redirect',
 			url,
-			`${url} answered with a redirect${status === 0 ? '' : ` (${status})`}; metadata must be served without redirects`,
-			{ status: status === 0 ? undefined : status },
+			`${url} answered ${response.redirected ? 'through' : 'with'} a redirect${status === 0 || response.redirected ? '' : ` (${status})`}; metadata must be served without redirects`,
+			{ status: status === 0 || response.redirected ? undefined : status },
 		);
 	}
 

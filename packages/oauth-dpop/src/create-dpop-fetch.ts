@@ -355,6 +355,13 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				// key checked when this fetch was made, claims built here: signed without checking again
 				headers.dpop = await signDpopProof(key, { htm: method, htu, nonce, ath }, iat);
 				const response = await send(headers);
+				// another origin's answer, reached by a redirect the fetch followed whatever `redirect`
+				// said (an app's wrapper, or a browser's after an opaque redirect): its nonce, `Date` and
+				// refusals are not this origin's, and a retry would send the proof there again. an empty
+				// url is a response made by hand, taken as the origin's
+				if (response.redirected && response.url !== '' && !response.url.startsWith(`${origin}/`)) {
+					return response;
+				}
 				const fresh = learnNonce(origin, response, nonce);
 				clocks?.observe(origin, response, offset);
 

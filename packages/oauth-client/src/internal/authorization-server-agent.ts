@@ -381,7 +381,9 @@ export class AuthorizationServerAgent {
 					throw neverConnected(err) ? notSent(failure) : failure;
 				}
 
-				if (!nonceRetried && (await isUseDpopNonceError(response))) {
+				// not for an answer reached through a redirect (see #readResponse): another server's
+				// use_dpop_nonce, and the retry would send the grant and a new assertion there again
+				if (!nonceRetried && !response.redirected && (await isUseDpopNonceError(response))) {
 					nonceRetried = true;
 					await discardBody(response);
 					continue;

@@ -50,6 +50,8 @@ export class PdsNonceSightings {
 	 */
 	noteProbe(origin: string, response: Response): void {
 		if (!response.ok || response.headers.has('dpop-nonce')) return;
+		// another origin's success (a redirect the fetch followed to a login page) says nothing of the PDS
+		if (response.redirected && response.url !== '' && !response.url.startsWith(`${origin}/`)) return;
 		setNewest(this.#seen, origin, { at: this.#now(), nonce: false }, MAX_ORIGINS);
 	}
 
