@@ -1,27 +1,11 @@
 import type { Did } from '@atcute/lexicons';
-import { type CreateSigner, createWebCryptoSigner } from '@atcute/oauth-keys';
 import { describe, expect, it } from 'vitest';
 
 import { IdentityMismatchError, OAuthResponseError, TokenRefreshError } from './errors.ts';
 import type { StoredSession, StoredState } from './stored-types.ts';
+import { countingSigner } from './test-utils/counting-signer.ts';
 import { MapStore } from './test-utils/map-store.ts';
 import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
-
-/**
- * a signer that counts the stored DPoP keys imported, by their private scalar: a key asked for
- * again while the client keeps it in memory is not imported again.
- */
-const countingSigner = () => {
-	const imports = new Map<string, number>();
-	const createSigner: CreateSigner = Object.assign(createWebCryptoSigner, {
-		fromJwk: (params: { d?: string }) => {
-			imports.set(params.d!, (imports.get(params.d!) ?? 0) + 1);
-			// WebCrypto imports it, as without this signer
-			return undefined;
-		},
-	});
-	return { createSigner, imports };
-};
 
 /** a map store whose next read, once asked for (`holdNextGet`), answers only when released. */
 class GatedStore<V> extends MapStore<V> {
@@ -115,6 +99,31 @@ describe("an ended session's DPoP private key leaves the client's memory", () =>
 		sessions.map.set(alice.did, saved);
 		await client.restore(alice.did, { refresh: false });
 		expect(imports.get(d)! - before).toBe(1);
+	});
+
+	it('keeps the key of a session restored while another account signs out', async () => {
+		const { createSigner, imports } = countingSigner();
+		const sessions = new MapStore<StoredSession>();
+		const { client } = await createTestClient(server, { sessions, createSigner });
+		const bob = server.createAccount({ handle: 'restoring-bob.test' }) as { did: Did };
+		await signIn(server, client, alice.did);
+		await signIn(server, client, bob.did);
+		const d = sessions.map.get(alice.did)!.dpopKey.d;
+		await client.restore(alice.did, { refresh: false });
+		const kept = imports.get(d)!;
+
+		// bob signs out while alice's restore reads the store
+		const read = sessions.get.bind(sessions);
+		sessions.get = async (key) => {
+			const value = await read(key);
+			sessions.get = read;
+			await client.revoke(bob.did);
+			return value;
+		};
+		await client.restore(alice.did, { refresh: false });
+		// alice's session lives on: its key is kept, not imported again
+		await client.restore(alice.did, { refresh: false });
+		expect(imports.get(d)! - kept).toBe(0);
 	});
 
 	it('when a refresh ends the session', async () => {

@@ -2,10 +2,12 @@
 // holder stored meanwhile: the sign-in's write, the sign-out's delete and the removed key's delete
 // each check the lock's `lost` first, as a refresh does, and take the lock again when it is lost
 import type { Did } from '@atcute/lexicons';
-import { generatePrivateKey } from '@atcute/oauth-keys';
+import { type CreateSigner, generatePrivateKey } from '@atcute/oauth-keys';
 import { describe, expect, it } from 'vitest';
 
+import type { LockFunction } from './lock.ts';
 import type { StoredSession } from './stored-types.ts';
+import { countingSigner } from './test-utils/counting-signer.ts';
 import { leasingLock } from './test-utils/leasing-lock.ts';
 import { MapStore } from './test-utils/map-store.ts';
 import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
@@ -43,11 +45,11 @@ describe('a write under a lock whose hold is lost', () => {
 	});
 
 	/** a client on a leasing lock, and another process on the same store (and client key). */
-	const twoProcesses = async () => {
+	const twoProcesses = async (createSigner?: CreateSigner) => {
 		const sessions = new StallingStore();
 		const key = await generatePrivateKey('main');
 		const { lock, leases } = leasingLock();
-		const ours = await createTestClient(server, { key, sessions, requestLock: lock });
+		const ours = await createTestClient(server, { key, sessions, requestLock: lock, createSigner });
 		const other = await createTestClient(server, { key, sessions });
 		const loseCurrent = () => leases.at(-1)!.abort(new Error('lease ran out'));
 		return { sessions, ours, other, leases, loseCurrent };
@@ -124,5 +126,58 @@ describe('a write under a lock whose hold is lost', () => {
 		// the new sign-in, under a key the keyset holds, stays stored
 		const stored = sessions.map.get(alice.did);
 		expect(stored?.authMethod).toMatchObject({ method: 'private_key_jwt', kid: 'new' });
+	});
+	it('a sign-out whose hold is lost forgets the key of the session it read and revoked', async () => {
+		const { createSigner, imports } = countingSigner();
+		const { sessions, ours, other, loseCurrent } = await twoProcesses(createSigner);
+		await signIn(server, ours.client, alice.did);
+		const saved = structuredClone(sessions.map.get(alice.did)!);
+		await ours.client.restore(alice.did, { refresh: false });
+		const kept = imports.get(saved.dpopKey.d)!;
+		// the sign-out's read is slow: its lease runs out, and the other process signs the account out
+		sessions.arm(loseCurrent, () => other.client.revoke(alice.did));
+
+		await ours.client.revoke(alice.did);
+		expect(sessions.map.has(alice.did)).toBe(false);
+		// the key of the session it read and revoked left memory: restored, it is imported again
+		sessions.map.set(alice.did, saved);
+		await ours.client.restore(alice.did, { refresh: false });
+		expect(imports.get(saved.dpopKey.d)! - kept).toBe(1);
+	});
+
+	it('a sign-in whose hold is lost lets its caller give up while it waits for the lock again', async () => {
+		const sessions = new StallingStore();
+		const lease = new AbortController();
+		let takes = 0;
+		let secondTake!: () => void;
+		const waitingAgain = new Promise<void>((resolve) => (secondTake = resolve));
+		let release!: () => void;
+		const released = new Promise<void>((resolve) => (release = resolve));
+		const requestLock: LockFunction = async (_name, fn) => {
+			if (++takes === 1) return fn(lease.signal);
+			// another holder has the lock now: the second take waits for it
+			secondTake();
+			await released;
+			return fn(new AbortController().signal);
+		};
+		const { client } = await createTestClient(server, { sessions, requestLock });
+		const { url } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		const params = await server.authorize(url, { did: alice.did });
+		sessions.arm(
+			() => lease.abort(new Error('lease ran out')),
+			async () => {},
+		);
+		const controller = new AbortController();
+		const outcome = client.callback(params, { signal: controller.signal }).catch((err: unknown) => err);
+		await waitingAgain;
+		controller.abort(new Error('caller gave up'));
+		// the caller's abort, at once, not once the lock comes free
+		const first = await Promise.race([
+			outcome,
+			waitingAgain.then(() => released).then(() => 'after the lock'),
+		]);
+		release();
+		await outcome;
+		expect(first).toMatchObject({ message: 'caller gave up' });
 	});
 });

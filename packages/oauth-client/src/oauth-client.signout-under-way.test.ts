@@ -1,9 +1,9 @@
 import type { Did } from '@atcute/lexicons';
-import { type CreateSigner, createWebCryptoSigner } from '@atcute/oauth-keys';
 import { describe, expect, it } from 'vitest';
 
 import { SessionNotFoundError } from './errors.ts';
 import type { StoredSession } from './stored-types.ts';
+import { countingSigner } from './test-utils/counting-signer.ts';
 import { CREATE_RECORD, createRecord, streamOf } from './test-utils/create-record.ts';
 import {
 	signIn,
@@ -112,16 +112,7 @@ describe('work under way across a sign-out', () => {
 	});
 
 	it("a callback whose replaced grant's revocation is under way at a sign-out leaves no key of the ended session behind", async () => {
-		const imports = new Map<string, number>();
-		const createSigner: CreateSigner = Object.assign(
-			(...args: Parameters<CreateSigner>) => createWebCryptoSigner(...args),
-			{
-				fromJwk: (params: { d?: string }) => {
-					imports.set(params.d!, (imports.get(params.d!) ?? 0) + 1);
-					return undefined;
-				},
-			},
-		);
+		const { createSigner, imports } = countingSigner();
 		const held = holdingFetch();
 		const { client, sessions } = await createTestClient(server, { createSigner, fetch: held.fetch });
 		await signIn(server, client, alice.did);

@@ -733,6 +733,11 @@ export class OAuthClient {
 				const previous = replacedSession(did, read?.value, this.#rules);
 				// the hold lost during the read: another holder may have stored a session since, which
 				// this write would overwrite unrevoked. read again under the lock taken anew
+				if (lost?.aborted) {
+					// taken again from the start: the caller may give up while it waits for the lock
+					entered = false;
+					signal?.throwIfAborted();
+				}
 				checkHold(sessionLockName(did), lost);
 				// retried only over the value read just now (or none, as then)
 				await storeIssuedSession(
@@ -775,15 +780,14 @@ export class OAuthClient {
 			await this.#revokeAtServer(did, replaced, AbortSignal.timeout(REVOCATION_TIMEOUT_MS), true);
 			if (replaced.dpopKey?.d !== session.dpopKey.d) {
 				this.#keys.forget(replaced.dpopKey);
-				forgotten++;
 			}
 		}
 
 		const key = await this.#keys.get(session.dpopKey);
 		// a sign-out while the replaced grant was revoked (or the key imported) may have ended this
 		// session and forgotten its key, which the get above put back: as restore() does, it goes
-		// again (a session that lives on imports it once more)
-		if (this.#keys.forgotten !== forgotten) this.#keys.drop(session.dpopKey);
+		// again
+		if (this.#keys.forgottenSince(session.dpopKey, forgotten)) this.#keys.drop(session.dpopKey);
 		return { session: new OAuthSession(this.#host, did, session, key), state: stored.appState };
 	}
 
@@ -829,10 +833,9 @@ export class OAuthClient {
 		}
 
 		const key = await this.#sessionKey(did, session);
-		// a session that ended meanwhile (signed out, say) would keep its private key in memory,
-		// readable from a heap dump, once imported here; whose ended is not known, so this one's goes
-		// (a session that lives on imports it once more, at its next restore)
-		if (this.#keys.forgotten !== forgotten) this.#keys.drop(session.dpopKey);
+		// this session ended meanwhile (signed out, say), its key forgotten: imported here, its private
+		// key would stay in memory, readable from a heap dump. it goes again
+		if (this.#keys.forgottenSince(session.dpopKey, forgotten)) this.#keys.drop(session.dpopKey);
 		return new OAuthSession(this.#host, did, session, key);
 	}
 
@@ -996,6 +999,9 @@ export class OAuthClient {
 				// the hold lost while the server was asked (up to 5 s): another holder may have stored a
 				// session since (a sign-in again), whose grant a delete now would leave live and stored
 				// nowhere. done again under the lock taken anew: what is stored then is revoked and deleted
+				// revoked just now: its key leaves memory even when the delete is left to the next run,
+				// which may find none stored (signed out elsewhere) or another session
+				if (lost?.aborted) this.#keys.forget(session.dpopKey);
 				checkHold(sessionLockName(did), lost);
 				await this.#endSession(did, cause, revokedAtServer);
 				// the ended session's private key leaves memory with it (see DpopKeyCache.forget)

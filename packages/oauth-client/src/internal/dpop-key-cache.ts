@@ -2,6 +2,8 @@ import { type DpopKey, type DpopPrivateJwk, importDpopKey } from '@atcute/oauth-
 import type { CreateSigner } from '@atcute/oauth-keys';
 import { setNewest } from '@atcute-oauth/internal/set-newest';
 
+import { tokenFingerprint } from './token-fingerprint.ts';
+
 /** how many imported session keys to keep; each is a few hundred bytes. */
 const MAX_KEYS = 1000;
 
@@ -12,6 +14,8 @@ const MAX_KEYS = 1000;
 export class DpopKeyCache {
 	readonly #keys = new Map<string, Promise<DpopKey>>();
 	#forgotten = 0;
+	/** the keys forgotten last (a fingerprint of their id, not the scalar), with `#forgotten` then. */
+	readonly #forgottenAt = new Map<string, number>();
 	readonly #createSigner: CreateSigner | undefined;
 
 	constructor(createSigner: CreateSigner | undefined) {
@@ -42,14 +46,27 @@ export class DpopKeyCache {
 	forget(jwk: Partial<DpopPrivateJwk> | null | undefined): void {
 		// a stored value of another shape (one the store can hardly read) imported nothing
 		if (jwk == null) return;
-		this.#keys.delete(`${jwk.alg}:${jwk.d}`);
+		const id = `${jwk.alg}:${jwk.d}`;
+		this.#keys.delete(id);
 		this.#forgotten++;
+		setNewest(this.#forgottenAt, tokenFingerprint(id), this.#forgotten, MAX_KEYS);
 	}
 
 	/**
-	 * how many keys were forgotten so far. a caller that read a session before a sign-out and
-	 * imported its key after it (a `restore()` racing the sign-out) put that key back: when this
-	 * moved meanwhile, it drops the key again (`drop`), not knowing whose session ended.
+	 * whether `jwk`'s key was forgotten after `mark` (a `forgotten` read then); yes too when more
+	 * keys were forgotten since than are remembered.
+	 */
+	forgottenSince(jwk: DpopPrivateJwk, mark: number): boolean {
+		if (this.#forgotten === mark) return false;
+		if (this.#forgotten - mark > MAX_KEYS) return true;
+		const at = this.#forgottenAt.get(tokenFingerprint(`${jwk.alg}:${jwk.d}`));
+		return at !== undefined && at > mark;
+	}
+
+	/**
+	 * how many keys were forgotten so far: a mark for `forgottenSince`. a caller that read a session
+	 * before a sign-out and imported its key after it (a `restore()` racing the sign-out) put that
+	 * key back, and drops it again (`drop`) when it was forgotten since its mark.
 	 */
 	get forgotten(): number {
 		return this.#forgotten;
