@@ -145,7 +145,7 @@ const checkHold = (name: string, lost: AbortSignal | undefined): void => {
 	if (lost?.aborted) {
 		throw new HoldLostBeforeWrite(
 			name,
-			`the lock "${name}" was lost before the session was written: nothing was written`,
+			`the lock "${name}" was lost before the session was written or deleted: nothing was changed`,
 			{ cause: lost.reason },
 		);
 	}
@@ -778,9 +778,7 @@ export class OAuthClient {
 		// that still holds it adopts the new tokens once its own are refused
 		if (replaced !== undefined && !sharesToken(replaced, session)) {
 			await this.#revokeAtServer(did, replaced, AbortSignal.timeout(REVOCATION_TIMEOUT_MS), true);
-			if (replaced.dpopKey?.d !== session.dpopKey.d) {
-				this.#keys.forget(replaced.dpopKey);
-			}
+			if (replaced.dpopKey?.d !== session.dpopKey.d) this.#keys.forget(replaced.dpopKey);
 		}
 
 		const key = await this.#keys.get(session.dpopKey);
@@ -998,9 +996,9 @@ export class OAuthClient {
 				context.revokedAtServer = revokedAtServer;
 				// the hold lost while the server was asked (up to 5 s): another holder may have stored a
 				// session since (a sign-in again), whose grant a delete now would leave live and stored
-				// nowhere. done again under the lock taken anew: what is stored then is revoked and deleted
-				// revoked just now: its key leaves memory even when the delete is left to the next run,
-				// which may find none stored (signed out elsewhere) or another session
+				// nowhere. done again under the lock taken anew: what is stored then is revoked and
+				// deleted. the session revoked just now has its key leave memory here, as the next run
+				// may find none stored (signed out elsewhere) or another session
 				if (lost?.aborted) this.#keys.forget(session.dpopKey);
 				checkHold(sessionLockName(did), lost);
 				await this.#endSession(did, cause, revokedAtServer);

@@ -11,6 +11,7 @@ import {
 import type { Sha256Function } from '@atcute/oauth-keys';
 import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 import { allowManyAbortListeners } from '@atcute-oauth/internal/allow-many-abort-listeners';
+import { answeredElsewhere } from '@atcute-oauth/internal/answered-elsewhere';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { AuthMethodUnsatisfiableError, SessionNotFoundError, TokenRefreshError } from './errors.ts';
@@ -96,11 +97,8 @@ const MAX_TRACED_PATHNAME = 512;
 const isInvalidToken = (response: Response, sentTo: URL): boolean => {
 	if (response.status !== 401) return false;
 	// only after a redirect: an app's fetch may reach the PDS at another address (a service mesh,
-	// an internal name), whose answers name that address, and are the PDS's all the same. an empty
-	// url is a response made by hand (a test's or an app's fetch), taken as the PDS's
-	if (response.redirected && response.url !== '' && !response.url.startsWith(`${sentTo.origin}/`)) {
-		return false;
-	}
+	// an internal name), whose answers name that address, and are the PDS's all the same
+	if (answeredElsewhere(response, sentTo.origin)) return false;
 	const header = response.headers.get('www-authenticate');
 	return (
 		header !== null &&

@@ -1,4 +1,5 @@
 import type { Sha256Function } from '@atcute/oauth-keys';
+import { answeredElsewhere } from '@atcute-oauth/internal/answered-elsewhere';
 import { REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 import { isSignalLike } from '@atcute-oauth/internal/signal-like';
@@ -357,11 +358,8 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				const response = await send(headers);
 				// another origin's answer, reached by a redirect the fetch followed whatever `redirect`
 				// said (an app's wrapper, or a browser's after an opaque redirect): its nonce, `Date` and
-				// refusals are not this origin's, and a retry would send the proof there again. an empty
-				// url is a response made by hand, taken as the origin's
-				if (response.redirected && response.url !== '' && !response.url.startsWith(`${origin}/`)) {
-					return response;
-				}
+				// refusals are not this origin's, and a retry would send the proof there again
+				if (answeredElsewhere(response, origin)) return response;
 				const fresh = learnNonce(origin, response, nonce);
 				clocks?.observe(origin, response, offset);
 

@@ -1,3 +1,4 @@
+import { answeredElsewhere } from '@atcute-oauth/internal/answered-elsewhere';
 import { setNewest } from '@atcute-oauth/internal/set-newest';
 
 import { NO_NONCE_MEMORY_MS, NONCE_FRESH_MS } from '../constants.ts';
@@ -38,8 +39,7 @@ export class PdsNonceSightings {
 	 */
 	note(origin: string, response: Response): void {
 		if (!response.headers.has('dpop-nonce')) return;
-		// an empty url is a response made by hand (a test's or an app's fetch), taken as the PDS's
-		if (response.redirected && response.url !== '' && !response.url.startsWith(`${origin}/`)) return;
+		if (answeredElsewhere(response, origin)) return;
 		setNewest(this.#seen, origin, { at: this.#now(), nonce: true }, MAX_ORIGINS);
 	}
 
@@ -51,7 +51,7 @@ export class PdsNonceSightings {
 	noteProbe(origin: string, response: Response): void {
 		if (!response.ok || response.headers.has('dpop-nonce')) return;
 		// another origin's success (a redirect the fetch followed to a login page) says nothing of the PDS
-		if (response.redirected && response.url !== '' && !response.url.startsWith(`${origin}/`)) return;
+		if (answeredElsewhere(response, origin)) return;
 		setNewest(this.#seen, origin, { at: this.#now(), nonce: false }, MAX_ORIGINS);
 	}
 
