@@ -1,10 +1,11 @@
 import type { LockFunction } from '@atcute/oauth-client';
 
 /**
- * `visit` run inside `lock(name, …)`, given the lock's `lost` signal, and checked: a lock that resolves without running its function
- * fails with a `TypeError` naming the problem. without the check such a lock (a placeholder
- * `async (name, fn) => {}`, copied as it stands) made `rewrap` rewrite nothing and report success.
- * as the client's own check of `requestLock` does (`@atcute/oauth-client`, not exported).
+ * `visit` run inside `lock(name, …)`, given the lock's `lost` signal, and checked: a lock that
+ * resolves without running its function fails with a `TypeError` naming the problem. without the
+ * check such a lock (a placeholder `async (name, fn) => {}`, copied as it stands) made `rewrap`
+ * rewrite nothing and report success. as the client's own check of `requestLock` does
+ * (`@atcute/oauth-client`, not exported).
  */
 export const runLocked = async (
 	lock: LockFunction,
