@@ -44,6 +44,26 @@ const holdingFetch = () => {
 	return { fetch: fetchFn, hold };
 };
 
+/**
+ * `account` signed in, and its session restored by a new process (which knows no PDS nonce yet)
+ * whose fetch can hold a request (`held`).
+ */
+const restoredInNewProcess = async (
+	server: TestOAuthServer,
+	account: { did: Did },
+	createTestClient: TestServerEnv['createTestClient'],
+) => {
+	const first = await createTestClient(server);
+	await signIn(server, first.client, account.did);
+	const held = holdingFetch();
+	const { client } = await createTestClient(server, {
+		sessions: first.sessions,
+		key: first.key,
+		fetch: held.fetch,
+	});
+	return { held, session: await client.restore(account.did) };
+};
+
 describe('work under way across a sign-out', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
@@ -52,16 +72,8 @@ describe('work under way across a sign-out', () => {
 	useTestServer((env) => ({ server, alice, clock, createTestClient } = env));
 
 	it('a stream whose nonce probe is under way at signOut() is not sent once signOut() resolved', async () => {
-		const first = await createTestClient(server);
-		await signIn(server, first.client, alice.did);
 		// a new process: no PDS nonce known, so a stream is preceded by a probe
-		const held = holdingFetch();
-		const { client } = await createTestClient(server, {
-			sessions: first.sessions,
-			key: first.key,
-			fetch: held.fetch,
-		});
-		const session = await client.restore(alice.did);
+		const { held, session } = await restoredInNewProcess(server, alice, createTestClient);
 		const probe = held.hold('/xrpc/com.atproto.server.getSession');
 		const call = createRecord(session, streamOf('{}'));
 		await probe.arrived;
@@ -143,16 +155,8 @@ describe('the DPoP nonce retry across a sign-out', () => {
 	useTestServer((env) => ({ server, alice, createTestClient } = env));
 
 	it('a write whose first attempt (no nonce yet) is under way at signOut() is not sent again once signOut() resolved', async () => {
-		const first = await createTestClient(server);
-		await signIn(server, first.client, alice.did);
 		// a new process: the PDS's nonce not known, so its first attempt is refused for it
-		const held = holdingFetch();
-		const { client } = await createTestClient(server, {
-			sessions: first.sessions,
-			key: first.key,
-			fetch: held.fetch,
-		});
-		const session = await client.restore(alice.did);
+		const { held, session } = await restoredInNewProcess(server, alice, createTestClient);
 		const attempt = held.hold(CREATE_RECORD);
 		// a body that can be sent again (no probe first)
 		const call = createRecord(
