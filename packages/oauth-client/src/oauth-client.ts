@@ -963,6 +963,8 @@ export class OAuthClient {
 		held: StoredSession | undefined,
 		context: RevokeTraceContext,
 	): Promise<void> {
+		// the tokens the server confirmed revoked: a run done again after a lost hold sends them no more
+		const revoked = new Set<string>();
 		await this.#lockedWrite(sessionLockName(did), async (lost) => {
 			// one deadline for everything sent, the servers' metadata lookups included
 			const signal = AbortSignal.timeout(REVOCATION_TIMEOUT_MS);
@@ -980,7 +982,7 @@ export class OAuthClient {
 				// a session was stored, and is deleted unrevoked (as its `deleted` event says): not
 				// the absence that says none of this client's was stored
 				context.revokedAtServer = false;
-				if (held !== undefined) await this.#revokeAtServer(did, held, signal);
+				if (held !== undefined) await this.#revokeAtServer(did, held, signal, false, revoked);
 				this.#keys.forget(held?.dpopKey);
 				return;
 			}
@@ -992,7 +994,7 @@ export class OAuthClient {
 				if (typeof issuer === 'string') context.issuer = issuer;
 				// whether the server confirmed the grant's end, for the `deleted` event: a grant left
 				// alive there is worth knowing about, though the local session goes either way
-				const revokedAtServer = await this.#revokeAtServer(did, session, signal);
+				const revokedAtServer = await this.#revokeAtServer(did, session, signal, false, revoked);
 				context.revokedAtServer = revokedAtServer;
 				// the hold lost while the server was asked (up to 5 s): another holder may have stored a
 				// session since (a sign-in again), whose grant a delete now would leave live and stored
@@ -1007,7 +1009,9 @@ export class OAuthClient {
 			}
 			// the object signing out may hold other tokens than the store (the account signed in
 			// again since, or was signed out elsewhere): they are good at the server until revoked
-			if (held !== undefined && !sameTokens(held, session)) await this.#revokeAtServer(did, held, signal);
+			if (held !== undefined && !sameTokens(held, session)) {
+				await this.#revokeAtServer(did, held, signal, false, revoked);
+			}
 			this.#keys.forget(held?.dpopKey);
 		});
 	}
@@ -1029,19 +1033,27 @@ export class OAuthClient {
 	/**
 	 * revokes a session's refresh token (ending its grant), then its access token (unless
 	 * `grantOnly`: the grant's end is enough), best effort before `signal`; whether the server
-	 * confirmed the grant's end. never throws.
+	 * confirmed the grant's end. never throws. the tokens in `done` are taken as revoked, not sent
+	 * again, and those the server confirms are added to it (a sign-out run again after a lost hold).
 	 */
 	async #revokeAtServer(
 		did: Did,
 		session: StoredSession,
 		signal: AbortSignal,
 		grantOnly = false,
+		done?: Set<string>,
 	): Promise<boolean> {
 		let revokedAtServer = false;
 		try {
-			const agent = await this.#agentFor(did, session, signal);
 			const { refresh_token, access_token } = session.tokenSet;
-			const revoked = (token: string) => agent.revoke(token, signal).catch(() => false);
+			const agent = await this.#agentFor(did, session, signal);
+			const revoked = async (token: string) => {
+				// revoked already by this sign-out (a run before a lost hold): confirmed, not sent again
+				if (done?.has(token)) return true;
+				const ok = await agent.revoke(token, signal).catch(() => false);
+				if (ok) done?.add(token);
+				return ok;
+			};
 			// the refresh token first: revoking only the access token would leave the grant alive
 			if (refresh_token !== undefined) revokedAtServer = await revoked(refresh_token);
 			if (grantOnly && refresh_token !== undefined) return revokedAtServer;

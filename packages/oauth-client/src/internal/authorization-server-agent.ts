@@ -203,8 +203,9 @@ export class AuthorizationServerAgent {
 	}
 
 	/**
-	 * exchanges an authorization code. sent once: a `use_dpop_nonce` answer means the code was
-	 * not consumed, so only that is retried. no caller's signal: cut short, the request would leave
+	 * exchanges an authorization code. it reaches the grant once: only refusals made before the code
+	 * is looked at (a `use_dpop_nonce` answer, a proof or client assertion refused for its time) are
+	 * retried, each once (see `#request`). no caller's signal: cut short, the request would leave
 	 * the tokens the server issued out of reach of any revocation (its own time limit bounds it).
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
 	 */
@@ -219,11 +220,17 @@ export class AuthorizationServerAgent {
 
 	/**
 	 * uses a refresh token. the caller must hold the session's lock: refresh tokens are single-use,
-	 * and this request is not abortable once sent.
+	 * and this request is not abortable once sent. `beforeSend` is called before each attempt (a
+	 * retry for a nonce or the server's clock sends the token again): what it throws is thrown, with
+	 * that attempt unsent (the caller's check that it still holds the lock).
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
 	 */
-	refresh(refreshToken: string): Promise<TokenResponse> {
-		return this.#tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshToken }, refreshToken);
+	refresh(refreshToken: string, beforeSend?: () => void): Promise<TokenResponse> {
+		return this.#tokenRequest(
+			{ grant_type: 'refresh_token', refresh_token: refreshToken },
+			refreshToken,
+			beforeSend,
+		);
 	}
 
 	/**
@@ -234,13 +241,20 @@ export class AuthorizationServerAgent {
 	 * server that does not rotate them), within one time limit.
 	 * @throws {RefusedTokenResponseError} for such an answer
 	 */
-	async #tokenRequest(params: Record<string, string>, usedRefreshToken?: string): Promise<TokenResponse> {
+	async #tokenRequest(
+		params: Record<string, string>,
+		usedRefreshToken?: string,
+		beforeSend?: () => void,
+	): Promise<TokenResponse> {
 		const { server, requireDpopNonce } = this.#options;
 		const { json, headers, status, sent } = await this.#request(
 			'token',
 			server.token_endpoint,
 			params,
 			TOKEN_RESPONSE_MAX_BYTES,
+			undefined,
+			false,
+			beforeSend,
 		);
 		const body = json as Record<string, unknown>;
 		// only an answer that carries tokens issued anything to revoke (and spent the refresh
@@ -316,6 +330,7 @@ export class AuthorizationServerAgent {
 		maxBytes: number,
 		signal?: AbortSignal,
 		emptyOk = false,
+		beforeSend?: () => void,
 	): Promise<{ json: unknown; headers: Headers; status: number; sent: string[] }> {
 		const { clocks, timeout } = this.#options;
 		const { origin } = new URL(url);
@@ -326,9 +341,17 @@ export class AuthorizationServerAgent {
 		// at most one retry for each cause, each with a new nonce or clock, proof and assertion
 		let nonceRetried = false;
 		let clockRetried = false;
+		// the refusal the clock retry was made for (its numbers left out): a retry refused otherwise
+		// got past it on the server's clock
+		let clockRefusal: string | undefined;
 		// a revocation's retry only: the assertion's time, read from the answer that hid its refusal
 		let stampAt: number | undefined;
 		for (;;) {
+			try {
+				beforeSend?.();
+			} catch (err) {
+				throw notSent(err);
+			}
 			const offset = clocks.offset(origin);
 			const stamp: { iat?: number } = {};
 			let auth: Record<string, string>;
@@ -425,13 +448,17 @@ export class AuthorizationServerAgent {
 					// gives (told of every such refusal: it follows the server's clock, or goes back to ours
 					// when the server refused its clock too). a refused client or proof consumed nothing
 					// (RFC 6749 §3.2.1: the client is authenticated before the grant is looked at)
-					if (
-						isClockRefusal(err, this.#options.clientKey !== undefined) &&
-						clocks.adopt(origin, response.headers, offset) &&
-						!clockRetried
-					) {
-						clockRetried = true;
-						continue;
+					if (isClockRefusal(err, this.#options.clientKey !== undefined)) {
+						const refusal = `${err.error} ${err.errorDescription ?? ''}`.replace(/\d+/g, '#');
+						// the retry on the server's clock was refused for something else (a key it does not
+						// take): that refusal is not about the clock, and must not put the server back on
+						// ours for 10 minutes, where every request to it would be refused
+						if (clockRefusal !== undefined && refusal !== clockRefusal) throw err;
+						if (clocks.adopt(origin, response.headers, offset) && !clockRetried) {
+							clockRetried = true;
+							clockRefusal = refusal;
+							continue;
+						}
 					}
 					throw err;
 				}

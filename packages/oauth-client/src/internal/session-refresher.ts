@@ -362,21 +362,26 @@ export class SessionRefresher {
 		// the lock was lost while the session was read and its servers looked up: another process may
 		// hold it now and be sending this same refresh token, and a refresh token the server sees
 		// twice ends the grant. checked last, right before the token goes out
-		if (lost?.aborted) {
-			context.lockLost = true;
-			throw new LockLostBeforeRefresh(
-				sessionLockName(did),
-				`the lock "${sessionLockName(did)}" was lost before the refresh token of ${did} was sent: nothing was sent`,
-				{ cause: lost.reason },
-			);
-		}
+		const checkHold = () => {
+			if (lost?.aborted) {
+				context.lockLost = true;
+				throw new LockLostBeforeRefresh(
+					sessionLockName(did),
+					`the lock "${sessionLockName(did)}" was lost before the refresh token of ${did} was sent: nothing was sent`,
+					{ cause: lost.reason },
+				);
+			}
+		};
+		checkHold();
 		// the new tokens' lifetime counts from the request, not from its answer: the server's
 		// clock started before ours would, had we read it after
 		const sentAt = now();
 		let tokens: TokenResponse;
 		try {
 			// from here on the refresh token is spent: this request is not abortable
-			tokens = await agent.refresh(refreshToken);
+			// checked again before each retry (a DPoP nonce, the server's clock): the refused attempt
+			// consumed nothing, and the token goes out anew
+			tokens = await agent.refresh(refreshToken, checkHold);
 		} catch (err) {
 			this.#holds.note(did, refreshToken, err);
 			// the server issued tokens that failed our checks (the agent revoked them): the refresh
