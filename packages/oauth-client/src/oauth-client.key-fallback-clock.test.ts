@@ -32,19 +32,12 @@ describe('key fallback at a server whose clock differs from ours', () => {
 				() => 'ok',
 				(e: Error) => `${e.name}: ${e.message.slice(0, 90)}`,
 			);
-			const pushes = server.stats.requests.filter((r) => r.path === '/oauth/par').length;
 			// and the server's keys fixed: a sign-in right after
 			server.registerClient(client.metadata);
 			const second = await client.authorize({ target: { type: 'account', identifier: alice.did } }).then(
 				() => 'ok',
 				(e: Error) => `${e.name}: ${e.message.slice(0, 90)}`,
 			);
-			console.log('KEYCLOCK', skew, {
-				first,
-				second,
-				pushes,
-				total: server.stats.requests.filter((r) => r.path === '/oauth/par').length,
-			});
 			expect({ first, second }).toEqual({ first: 'ok', second: 'ok' });
 			expect(server.stats.par).toBe(2);
 		});

@@ -55,15 +55,8 @@ describe('a refresh whose lease runs out while its token request is refused for 
 				() => 'ok',
 				(e: Error) => e.name,
 			);
-			console.log(
-				'LOSTLEASE',
-				cause,
-				outcome,
-				sentUnderLostHold,
-				server.stats.requests
-					.filter((r) => r.path === '/oauth/token')
-					.map((r) => `${r.status} ${r.error ?? ''}`),
-			);
+			// the lock taken again, the refresh made from a fresh read
+			expect(outcome).toBe('ok');
 			expect(sentUnderLostHold.length).toBeGreaterThan(1);
 			expect(sentUnderLostHold).not.toContain(true);
 		});
@@ -98,13 +91,8 @@ describe('a refresh whose lease runs out while its token request is refused for 
 			(e: Error) => `${e.name} ${e.message.slice(0, 60)}`,
 		);
 		const grant = server.sessions(alice.did).at(-1);
-		console.log(
-			'REPLAY',
-			outcome,
-			server.stats.refreshAttempts,
-			grant?.active,
-			server.stats.rejections.map((r) => r.reason),
-		);
+		// the lock taken again, the other process's refresh is taken up
+		expect(outcome).toBe('ok');
 		// the grant lives on, and the session is kept
 		expect(grant).toMatchObject({ active: true });
 		expect(sessions.map.has(alice.did)).toBe(true);
