@@ -5,6 +5,7 @@ import type { Did } from '@atcute/lexicons';
 import { type CreateSigner, generatePrivateKey } from '@atcute/oauth-keys';
 import { describe, expect, it } from 'vitest';
 
+import { LockUnavailableError } from './errors.ts';
 import type { LockFunction } from './lock.ts';
 import type { StoredSession } from './stored-types.ts';
 import { countingSigner } from './test-utils/counting-signer.ts';
@@ -143,6 +144,46 @@ describe('a write under a lock whose hold is lost', () => {
 		sessions.map.set(alice.did, saved);
 		await ours.client.restore(alice.did, { refresh: false });
 		expect(imports.get(saved.dpopKey.d)! - kept).toBe(1);
+	});
+
+	it('a sign-in whose hold is lost twice fails as LockUnavailableError, stores nothing and revokes its tokens', async () => {
+		const sessions = new MapStore<StoredSession>();
+		// every hold is lost before its write: a lock whose lease always runs out too soon
+		let holds = 0;
+		const requestLock: LockFunction = (_name, fn) => {
+			holds++;
+			return fn(AbortSignal.abort(new Error('lease ran out')));
+		};
+		const { client } = await createTestClient(server, { sessions, requestLock });
+		const earlier = server.sessions(alice.did).length;
+		const { url } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		const params = await server.authorize(url, { did: alice.did });
+
+		const error = await client.callback(params).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(LockUnavailableError);
+		expect(error).toMatchObject({
+			transient: true,
+			message: expect.stringMatching(/was lost before the session was written/),
+		});
+		expect(sessions.map.has(alice.did)).toBe(false);
+		// taken again once, not for ever
+		expect(holds).toBe(2);
+		// the grant the code gave is not left live and stored nowhere
+		expect(liveGrantsSince(earlier)).toEqual([]);
+	});
+
+	it('a sign-out whose hold is lost twice fails as LockUnavailableError and deletes nothing', async () => {
+		const sessions = new MapStore<StoredSession>();
+		let lose = false;
+		const requestLock: LockFunction = (_name, fn) =>
+			fn(lose ? AbortSignal.abort(new Error('lease ran out')) : new AbortController().signal);
+		const { client } = await createTestClient(server, { sessions, requestLock });
+		await signIn(server, client, alice.did);
+		lose = true;
+
+		const error = await client.revoke(alice.did).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(LockUnavailableError);
+		expect(sessions.map.has(alice.did)).toBe(true);
 	});
 
 	it('a sign-in whose hold is lost lets its caller give up while it waits for the lock again', async () => {

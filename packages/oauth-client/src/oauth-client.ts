@@ -25,7 +25,6 @@ import {
 	AuthMethodUnsatisfiableError,
 	IdentityMismatchError,
 	InvalidResponseError,
-	LockUnavailableError,
 	OAuthCallbackError,
 	OAuthResponseError,
 	SessionNotFoundError,
@@ -55,6 +54,7 @@ import {
 } from './internal/client-auth.ts';
 import { defaultLockFor } from './internal/default-lock.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
+import { checkHold, underLockRetryingOnce } from './internal/hold-lost.ts';
 import { InFlightWork } from './internal/in-flight-work.ts';
 import { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { createPkce } from './internal/pkce.ts';
@@ -132,24 +132,13 @@ const replacedSession = (did: Did, stored: unknown, rules: StoredSessionRules): 
 	}
 };
 
-/**
- * a lock's function found its hold lost (`lost` aborted) before its write or delete: nothing was
- * written. another holder may have stored a session since the read (a sign-in again, a refresh),
- * which the write would overwrite, or the delete remove. the function is run once more under the
- * lock taken anew (see `#lockedWrite`), from a fresh read.
- */
-class HoldLostBeforeWrite extends LockUnavailableError {}
-
-/** throws `HoldLostBeforeWrite` when the hold on `name` is lost by now; call right before a write. */
-const checkHold = (name: string, lost: AbortSignal | undefined): void => {
-	if (lost?.aborted) {
-		throw new HoldLostBeforeWrite(
-			name,
-			`the lock "${name}" was lost before the session was written or deleted: nothing was changed`,
-			{ cause: lost.reason },
-		);
-	}
-};
+/** throws when the hold on `name` is lost by now (nothing was changed); call right before a write. */
+const checkWriteHold = (name: string, lost: AbortSignal | undefined): void =>
+	checkHold(
+		name,
+		lost,
+		() => `the lock "${name}" was lost before the session was written or deleted: nothing was changed`,
+	);
 
 /** whether two sessions hold a token in common (either one, either kind). */
 const sharesToken = (a: StoredSession, b: StoredSession): boolean => {
@@ -722,7 +711,7 @@ export class OAuthClient {
 			};
 			// under the lock: a refresh of an older session of this account must not overwrite it
 			let entered = false;
-			const storing = this.#lockedWrite(sessionLockName(did), async (lost) => {
+			const storing = underLockRetryingOnce(this.#lock, sessionLockName(did), async (lost) => {
 				entered = true;
 				// the caller's last word, before the write: once it lands, the sign-in stands (an abort
 				// then is not thrown, and the pauses between retried writes are not cut short)
@@ -738,7 +727,7 @@ export class OAuthClient {
 					entered = false;
 					signal?.throwIfAborted();
 				}
-				checkHold(sessionLockName(did), lost);
+				checkWriteHold(sessionLockName(did), lost);
 				// retried only over the value read just now (or none, as then)
 				await storeIssuedSession(
 					this.#sessions,
@@ -919,14 +908,14 @@ export class OAuthClient {
 
 	/** what `#endIfKeyRemoved` does, once counted for `close()`. */
 	#endIfKeyRemovedLocked(did: Did): Promise<StoredSession> {
-		return this.#lockedWrite(sessionLockName(did), async (lost) => {
+		return underLockRetryingOnce(this.#lock, sessionLockName(did), async (lost) => {
 			const stored = await this.#sessions.get(did);
 			if (stored == null) throw new SessionNotFoundError(did);
 			const current = readStoredSession(did, stored, this.#rules);
 			const error = await this.#unsatisfiedBinding(did, current);
 			if (error === undefined) return current;
 			// a session another holder stored since the read (a sign-in again) is not this one's to end
-			checkHold(sessionLockName(did), lost);
+			checkWriteHold(sessionLockName(did), lost);
 			// a failed delete must not hide why the session ended (as at a refresh): the session
 			// stays, and its next restore ends it again
 			await this.#endOn(did, error).catch(() => {});
@@ -965,7 +954,7 @@ export class OAuthClient {
 	): Promise<void> {
 		// the tokens the server confirmed revoked: a run done again after a lost hold sends them no more
 		const revoked = new Set<string>();
-		await this.#lockedWrite(sessionLockName(did), async (lost) => {
+		await underLockRetryingOnce(this.#lock, sessionLockName(did), async (lost) => {
 			// one deadline for everything sent, the servers' metadata lookups included
 			const signal = AbortSignal.timeout(REVOCATION_TIMEOUT_MS);
 			let session: StoredSession | undefined;
@@ -977,7 +966,7 @@ export class OAuthClient {
 				// tampered row): its tokens cannot be revoked at the server, but signing out must
 				// still end it here, or the user could never sign out. a store that is down keeps it
 				if ((err as { transient?: unknown } | undefined)?.transient !== false) throw err;
-				checkHold(sessionLockName(did), lost);
+				checkWriteHold(sessionLockName(did), lost);
 				await this.#endSession(did, cause, false);
 				// a session was stored, and is deleted unrevoked (as its `deleted` event says): not
 				// the absence that says none of this client's was stored
@@ -1002,7 +991,7 @@ export class OAuthClient {
 				// deleted. the session revoked just now has its key leave memory here, as the next run
 				// may find none stored (signed out elsewhere) or another session
 				if (lost?.aborted) this.#keys.forget(session.dpopKey);
-				checkHold(sessionLockName(did), lost);
+				checkWriteHold(sessionLockName(did), lost);
 				await this.#endSession(did, cause, revokedAtServer);
 				// the ended session's private key leaves memory with it (see DpopKeyCache.forget)
 				this.#keys.forget(session.dpopKey);
@@ -1014,20 +1003,6 @@ export class OAuthClient {
 			}
 			this.#keys.forget(held?.dpopKey);
 		});
-	}
-
-	/**
-	 * `fn` under the session lock `name`; run once more under the lock taken anew when it found its
-	 * hold lost before a write (`HoldLostBeforeWrite`: nothing written). a second loss is thrown, a
-	 * `LockUnavailableError` (transient).
-	 */
-	async #lockedWrite<T>(name: string, fn: (lost?: AbortSignal) => Promise<T>): Promise<T> {
-		try {
-			return await this.#lock(name, fn);
-		} catch (err) {
-			if (!(err instanceof HoldLostBeforeWrite)) throw err;
-		}
-		return this.#lock(name, fn);
 	}
 
 	/**

@@ -5,7 +5,6 @@ import { REFUSED_RETRY_MS, REVOCATION_TIMEOUT_MS } from '../constants.ts';
 import {
 	IdentityMismatchError,
 	IdentityResolutionError,
-	LockUnavailableError,
 	OAuthResponseError,
 	OAuthTransientError,
 	SessionNotFoundError,
@@ -19,6 +18,7 @@ import type { TokenResponse } from '../token-response.ts';
 import { isStale, toTokenSet } from '../token-set.ts';
 import type { OAuthTracer, RefreshTraceContext } from '../tracer.ts';
 import { type AuthorizationServerAgent, RefusedTokenResponseError } from './authorization-server-agent.ts';
+import { checkHold, underLockRetryingOnce } from './hold-lost.ts';
 import { readStoredSession, type StoredSessionRules } from './read-stored-session.ts';
 import type { CurrentIdentity } from './resolve-identity.ts';
 import { RetryAfterHolds } from './retry-after-holds.ts';
@@ -102,13 +102,6 @@ const holdsRefreshToken = (stored: unknown, refreshToken: string | undefined): b
 	refreshToken;
 
 /**
- * the lock was found lost before the refresh token was sent: nothing was sent. the refresh is
- * tried once more under the lock taken anew; a second loss reaches the caller as what it is, a
- * `LockUnavailableError` (transient).
- */
-class LockLostBeforeRefresh extends LockUnavailableError {}
-
-/**
  * the lock was found lost while the token request ran, and the store then held another session
  * than the one the refresh read: another holder stored it meanwhile (a sign-in again, which
  * revoked the grant this refresh came from; a sign-out), and it is kept. `read`: what the store
@@ -184,18 +177,12 @@ export class SessionRefresher {
 		const { lock, tracer } = this.#options;
 		const context: RefreshTraceContext = { sub: did };
 		const name = sessionLockName(did);
-		const underLock = () =>
-			lock(name, (lost) => this.#refreshLocked(did, staleAccessToken, refused, context, lost));
-		const run = async (): Promise<RefreshOutcome> => {
-			try {
-				return await underLock();
-			} catch (err) {
-				if (!(err instanceof LockLostBeforeRefresh)) throw err;
-			}
-			// from the session as stored once the lock is held again: another holder may have
-			// refreshed it meanwhile, and its tokens are then adopted
-			return underLock();
-		};
+		// a hold found lost before the refresh token went out: run again from the session as stored
+		// once the lock is held again, as another holder may have refreshed it meanwhile (adopted then)
+		const run = (): Promise<RefreshOutcome> =>
+			underLockRetryingOnce(lock, name, (lost) =>
+				this.#refreshLocked(did, staleAccessToken, refused, context, lost),
+			);
 		const pending: Promise<RefreshOutcome> = (tracer ? tracer.trace('refresh', context, run) : run()).finally(
 			() => {
 				if (this.#pending.get(did) === pending) this.#pending.delete(did);
@@ -362,17 +349,16 @@ export class SessionRefresher {
 		// the lock was lost while the session was read and its servers looked up: another process may
 		// hold it now and be sending this same refresh token, and a refresh token the server sees
 		// twice ends the grant. checked last, right before the token goes out
-		const checkHold = () => {
-			if (lost?.aborted) {
-				context.lockLost = true;
-				throw new LockLostBeforeRefresh(
-					sessionLockName(did),
+		const checkRefreshHold = () => {
+			if (lost?.aborted) context.lockLost = true;
+			checkHold(
+				sessionLockName(did),
+				lost,
+				() =>
 					`the lock "${sessionLockName(did)}" was lost before the refresh token of ${did} was sent: nothing was sent`,
-					{ cause: lost.reason },
-				);
-			}
+			);
 		};
-		checkHold();
+		checkRefreshHold();
 		// the new tokens' lifetime counts from the request, not from its answer: the server's
 		// clock started before ours would, had we read it after
 		const sentAt = now();
@@ -381,7 +367,7 @@ export class SessionRefresher {
 			// from here on the refresh token is spent: this request is not abortable
 			// checked again before each retry (a DPoP nonce, the server's clock): the refused attempt
 			// consumed nothing, and the token goes out anew
-			tokens = await agent.refresh(refreshToken, checkHold);
+			tokens = await agent.refresh(refreshToken, checkRefreshHold);
 		} catch (err) {
 			this.#holds.note(did, refreshToken, err);
 			// the server issued tokens that failed our checks (the agent revoked them): the refresh
