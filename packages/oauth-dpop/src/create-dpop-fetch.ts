@@ -300,6 +300,23 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 	};
 
 	/**
+	 * the `iat` of a proof to `origin`: whole seconds on its clock. what a clock that is not one
+	 * gives (NaN, undefined, a Date, a time before the epoch) fails the request here, naming it: sent,
+	 * the proof's iat would be null or negative, and every server would refuse it as
+	 * `invalid_dpop_proof`, with nothing to say why.
+	 */
+	const stampFor = (origin: string): number => {
+		const ms = clocks === undefined ? now() : clocks.now(origin);
+		const iat = Math.floor(ms / 1000);
+		if (!(Number.isSafeInteger(iat) && iat >= 0)) {
+			throw new TypeError(
+				`createDpopFetch: ${clocks === undefined ? 'now' : 'clocks.now'}() must return milliseconds since the epoch, got ${typeof ms === 'number' ? ms : typeof ms}`,
+			);
+		}
+		return iat;
+	};
+
+	/**
 	 * one request with its proof (its own htu and jti, the origin's nonce, `iat` on the origin's
 	 * clock), retried at most once for each cause when the body can be sent again: on
 	 * `use_dpop_nonce` with a nonce we did not use, and on `invalid_dpop_proof` when `clocks.adopt`
@@ -351,7 +368,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		};
 		try {
 			offset = clocks?.offset(origin);
-			iat = Math.floor((clocks === undefined ? now() : clocks.now(origin)) / 1000);
+			iat = stampFor(origin);
 			for (;;) {
 				// key checked when this fetch was made, claims built here: signed without checking again
 				headers.dpop = await signDpopProof(key, { htm: method, htu, nonce, ath }, iat);
@@ -382,7 +399,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 					nonce = fresh;
 					// a new proof is a new stamp: the refused attempt may have taken seconds to answer
 					offset = clocks?.offset(origin);
-					iat = Math.floor((clocks === undefined ? now() : clocks.now(origin)) / 1000);
+					iat = stampFor(origin);
 				} else if (
 					clocks !== undefined &&
 					(await isInvalidDpopProof(response, ath !== undefined)) &&
@@ -395,7 +412,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 					clockRetried = true;
 					nonce = fresh ?? nonce;
 					offset = clocks.offset(origin);
-					iat = Math.floor(clocks.now(origin) / 1000);
+					iat = stampFor(origin);
 				} else {
 					teach(response, fresh, sent, true);
 					return response;

@@ -134,7 +134,14 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 	const quoted = quoteTable('table', table);
 	const timeout = positive('timeout', options.timeout, LOCK_WAIT_MS);
 	const lease = positive('lease', options.lease, 30_000);
-	// renewed on a timer every third of it
+	// renewed on a timer every third of it, and a timer waits at least 1 ms: a shorter third is
+	// renewed only every millisecond, and a lease of 1 ms (or a fraction) runs out between two
+	// renewals of a holder that is not stalled at all, letting a second holder in
+	if (lease < 3) {
+		throw new TypeError(
+			`lease must be at least 3 milliseconds (it is renewed every third of it, on a timer that waits at least 1 ms), got ${lease}`,
+		);
+	}
 	if (!isTimerDelay(lease / 3)) {
 		throw new TypeError(
 			`lease must be at most ${MAX_LEASE_MS} milliseconds (it is renewed every third of it, on a timer that waits at most ${MAX_TIMER_MS}), got ${lease}`,

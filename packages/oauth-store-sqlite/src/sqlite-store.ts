@@ -1,6 +1,7 @@
 import type { Store, StoreSetOptions } from '@atcute/oauth-client';
 import { expiresAtOf } from '@atcute-oauth/internal/expires-at';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
+import { MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
 import { type SqliteOperation, StoreSchemaError, StoreUnavailableError } from './errors.ts';
 import { type Connection, type ConnectionOptions, connect, positiveInteger } from './internal/connection.ts';
@@ -264,7 +265,10 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	#schedulePurge(delay = 0): void {
 		// a timer, not the write itself: better-sqlite3 blocks the thread, so each bounded step
 		// gets its own event-loop turn and the process never waits on a backlog of expired rows
-		this.#purgeTimer = setTimeout(() => this.#purgeStep(), delay);
+		// a pause can outlast a timer (1.5 × a checkpointInterval up to 2^31 - 1 ms): a longer delay
+		// fires after 1 ms, and the step, finding the pause not over, would spin every millisecond.
+		// capped, the step that wakes early finds what is left of the pause and waits again
+		this.#purgeTimer = setTimeout(() => this.#purgeStep(), Math.min(delay, MAX_TIMER_MS));
 		// housekeeping must not keep the process alive
 		(this.#purgeTimer as { unref?: () => void }).unref?.();
 	}

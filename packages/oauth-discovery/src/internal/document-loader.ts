@@ -1,3 +1,4 @@
+import { MAX_EXPIRES_AT } from '@atcute-oauth/internal/expires-at';
 import { type FetchFunction, fetchJsonDocument } from '../fetch-json-document.ts';
 import type { MetadataCache, MetadataCacheEntry } from '../metadata-cache.ts';
 import { deepFreeze } from './deep-freeze.ts';
@@ -117,7 +118,9 @@ export class DocumentLoader {
 	#write(cache: MetadataCache, key: string, value: unknown): void {
 		const { ttl, now } = this.#options;
 		if (ttl === 0) return;
-		const expiresAt = now() + ttl;
+		// a Date's range at most: every store adapter refuses an expiry past it, so a "for ever"
+		// ttl (Number.MAX_SAFE_INTEGER) would make every write fail, and every lookup a fetch
+		const expiresAt = Math.min(now() + ttl, MAX_EXPIRES_AT);
 		let pending: unknown;
 		try {
 			const entry = Object.freeze({ value, expiresAt } satisfies MetadataCacheEntry);
