@@ -1,5 +1,7 @@
 import type { Did } from '@atcute/lexicons';
 
+import { quoted } from './internal/quoted.ts';
+
 /** the stable `code` of every error class of this package; one per class. */
 export type OAuthClientErrorCode =
 	/** `OAuthCallbackError`: the authorization callback was refused or failed a check. */
@@ -51,7 +53,12 @@ export class OAuthCallbackError extends Error {
 		readonly state?: unknown,
 		options?: ErrorOptions,
 	) {
-		super(errorDescription === undefined ? error : `${error}: ${errorDescription}`, options);
+		// the server's words, or a forged link's (anyone holding a state can edit the redirect): the
+		// message is one line of bounded length, the fields keep them as they came
+		super(
+			errorDescription === undefined ? quoted(error) : `${quoted(error)}: ${quoted(errorDescription)}`,
+			options,
+		);
 	}
 }
 

@@ -37,6 +37,7 @@ import { checkCallback, readCallbackState, toCallbackParams } from './internal/c
 import { checkClientOptions } from './internal/check-client-options.ts';
 import {
 	AUTHORIZE_OPTIONS,
+	checkAppState,
 	checkCallbackOptions,
 	checkDidArgument,
 	checkOptionNames,
@@ -364,6 +365,8 @@ export class OAuthClient {
 		checkOptionNames('authorize(options)', options, AUTHORIZE_OPTIONS);
 		const { target, signal } = options;
 		checkSignal(signal);
+		// before anything is resolved or sent: a JSON store would refuse it only at the write
+		checkAppState(options.state);
 		const redirectUri = options.redirectUri ?? this.metadata.redirect_uris[0]!;
 		if (!this.metadata.redirect_uris.includes(redirectUri)) {
 			throw new TypeError(

@@ -230,7 +230,8 @@ export class OAuthDiscovery {
 		try {
 			checkSignal(options.signal);
 			if (parseHttpUrl(issuer, this.#allowHttp).origin !== issuer) {
-				const shown = displayUrl(issuer);
+				// a URL object too: the error's url is text, as for every other refusal
+				const shown = displayUrl(String(issuer));
 				throw new DiscoveryError(
 					'invalid_url',
 					shown,

@@ -1,4 +1,5 @@
 import { encodeJwtSegment, signJwt } from './jwt.ts';
+import { Keyset } from './keyset.ts';
 import type { PrivateKey } from './private-key.ts';
 import { randomId } from './random-id.ts';
 
@@ -20,6 +21,39 @@ export interface ClientAssertionOptions {
 	now?: (() => number) | undefined;
 }
 
+/** what was passed instead of a key, for the message; never any of its contents. */
+const describeNonKey = (value: unknown): string => {
+	if (value === null) return 'null';
+	if (typeof value !== 'object') return typeof value;
+	if (value instanceof Keyset) return 'a Keyset: pick its key with keyset.negotiate(serverAlgs)';
+	const record = value as Record<string, unknown>;
+	if (typeof record.then === 'function') return 'a Promise: await it first';
+	if (typeof record.kty === 'string') return 'a JWK: import it with importJwkKey first';
+	return 'an object without kid, alg and sign';
+};
+
+/**
+ * throws a TypeError naming the key argument unless `key` can sign an assertion (a `kid`, an
+ * `alg` and a `sign` function): without it the caller would see a property read of undefined,
+ * or "sign is not a function".
+ */
+const checkSigningKey = (key: unknown): void => {
+	const candidate = key as Partial<PrivateKey> | null | undefined;
+	if (
+		typeof key === 'object' &&
+		key !== null &&
+		!(key instanceof Keyset) &&
+		typeof candidate?.kid === 'string' &&
+		typeof candidate.alg === 'string' &&
+		typeof candidate.sign === 'function'
+	) {
+		return;
+	}
+	throw new TypeError(
+		`createClientAssertion expects a key from importJwkKey/generatePrivateKey/importPkcs8Key (or keyset.negotiate()), got ${describeNonKey(key)}`,
+	);
+};
+
 // the header is the same for every assertion a key makes: encode it once per key
 const headers = new WeakMap<PrivateKey, string>();
 
@@ -33,7 +67,18 @@ export const createClientAssertion = async (
 	key: PrivateKey,
 	options: ClientAssertionOptions,
 ): Promise<string> => {
+	checkSigningKey(key);
+	if (typeof options !== 'object' || options === null) {
+		throw new TypeError(
+			`createClientAssertion options must be an object ({ clientId, audience, lifetime?, now? }), got ${options === null ? 'null' : typeof options}`,
+		);
+	}
 	const { clientId, audience, lifetime = DEFAULT_LIFETIME_SECONDS, now = Date.now } = options;
+	if (typeof now !== 'function') {
+		throw new TypeError(
+			`client assertion clock (options.now) must be a function returning milliseconds since the epoch (as Date.now, not its result), got ${typeof now}`,
+		);
+	}
 	// a signed assertion with an empty or missing iss/sub/aud names no client and no server
 	for (const [name, value] of [
 		['clientId', clientId],

@@ -7,7 +7,9 @@ import {
 } from '@atcute-oauth/internal/atproto-names';
 
 import { IdentityResolutionError } from '../errors.ts';
-import { tracedText } from './traced-text.ts';
+import { quoted } from './quoted.ts';
+
+export { quoted };
 
 /**
  * `text` with A-Z lower-cased, and nothing else: a Unicode lower-casing maps a few other characters
@@ -20,27 +22,6 @@ export const isHandle = (name: string): boolean => HANDLE.test(name);
 
 /** longer than any handle (253) or did:web (a 253-character host, a port): refused unread. */
 const MAX_IDENTIFIER = 2048;
-
-/** how much of a refused input its error quotes: longer than any handle or DID. */
-const MAX_QUOTED = 256;
-
-/**
- * C0 and C1 controls, DEL, format characters (bidi overrides such as U+202E, which reorder what a
- * log viewer shows) and the two Unicode line breaks: what must not reach a log line as it is.
- */
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
-
-/**
- * a refused input as its error names it: cut, and with control characters escaped (`\u000a`), so
- * an app that logs the error writes one line of bounded length, whatever the visitor typed
- */
-export const quoted = (input: string): string => {
-	const cut = input.length > MAX_QUOTED ? `${tracedText(input, MAX_QUOTED)}…` : input;
-	return cut.replace(UNPRINTABLE, (c) => {
-		const code = c.codePointAt(0)!;
-		return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
-	});
-};
 
 /** a handle (in lower case) or DID, as the user's input names it. */
 export type AccountIdentifier = { type: 'handle'; handle: Handle } | { type: 'did'; did: Did };

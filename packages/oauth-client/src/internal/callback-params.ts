@@ -1,6 +1,7 @@
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { OAuthCallbackError } from '../errors.ts';
 import type { StoredState } from '../stored-types.ts';
+import { quoted } from './quoted.ts';
 
 /** the parameters that must appear at most once in a callback. */
 const SINGLE_PARAMS = ['code', 'state', 'iss', 'error'] as const;
@@ -79,7 +80,7 @@ export const checkCallback = (params: URLSearchParams, stored: StoredState, now:
 	if (iss !== stored.issuer) {
 		throw new OAuthCallbackError(
 			'issuer_mismatch',
-			`the callback comes from ${iss}, not from ${stored.issuer}`,
+			`the callback comes from ${quoted(iss)}, not from ${stored.issuer}`,
 			stored.appState,
 		);
 	}

@@ -47,9 +47,9 @@ export const checkClientOptions = (options: OAuthClientOptions): void => {
 	// a timer fires after 1 ms past 2^31 - 1 ms: refused here, saying so (the discovery refuses it
 	// too, but only as "not a positive number", which a positive number cannot make sense of)
 	if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0 && timeout <= 2 ** 31 - 1)) {
-		throw new TypeError(
-			`timeout must be a positive number of milliseconds up to ${2 ** 31 - 1}, got ${timeout}`,
-		);
+		// a string from the environment is shown as one: `got 1000` would read as a number
+		const got = typeof timeout === 'string' ? JSON.stringify(timeout) : String(timeout);
+		throw new TypeError(`timeout must be a positive number of milliseconds up to ${2 ** 31 - 1}, got ${got}`);
 	}
 	// a string from the environment ('false', '0') is truthy: it must not turn on plain http
 	if (allowHttp !== undefined && typeof allowHttp !== 'boolean') {

@@ -107,3 +107,62 @@ export const checkCallbackOptions = (options: CallbackOptions | undefined): void
 	checkOptionNames('callback(params, options)', options, CALLBACK_OPTIONS);
 	checkSignal(options.signal);
 };
+
+/** what a value that is not JSON data is, for the error that refuses it. */
+const describeNonJson = (value: unknown): string | undefined => {
+	switch (typeof value) {
+		case 'string':
+		case 'boolean':
+			return undefined;
+		case 'number':
+			return Number.isFinite(value) ? undefined : `${value} (JSON has no such number)`;
+		case 'object': {
+			if (value === null || Array.isArray(value)) return undefined;
+			const proto = Object.getPrototypeOf(value);
+			if (proto === Object.prototype || proto === null) return undefined;
+			return `${kindOf(value)}, not a plain object`;
+		}
+		default:
+			return `${typeof value === 'function' ? 'a function' : kindOf(value)}`;
+	}
+};
+
+/**
+ * refuses an app state that is not JSON data, naming where: a store that keeps JSON (Redis,
+ * SQLite, PostgreSQL, `encryptStore`) would fail to write it (a bigint, a cycle) once the account
+ * was resolved, or hand back something else than was given (a `Date` as a string, a `Map` as `{}`,
+ * `NaN` as `null`), where the in-memory store of development hands it back as it is. an
+ * `undefined` member is taken, and dropped as JSON drops it.
+ * @throws TypeError naming `authorize(options).state` and the path to what is wrong
+ */
+export const checkAppState = (state: unknown): void => {
+	const ancestors = new Set<object>();
+	const visit = (value: unknown, path: string, member: boolean): void => {
+		if (value === undefined && member) return;
+		const problem = value === undefined ? 'undefined' : describeNonJson(value);
+		if (problem !== undefined) {
+			throw new TypeError(
+				`${path} is ${problem}: state must be JSON data (it is kept in the state store and handed back by callback())`,
+			);
+		}
+		if (typeof value !== 'object' || value === null) return;
+		if (ancestors.has(value)) {
+			throw new TypeError(
+				`${path} refers back to an object that contains it: state must be JSON data (it is kept in the state store and handed back by callback())`,
+			);
+		}
+		ancestors.add(value);
+		if (Array.isArray(value)) {
+			for (const [index, item] of value.entries()) visit(item, `${path}[${index}]`, false);
+		} else {
+			for (const key of Object.keys(value)) {
+				const shown = /^[A-Za-z_$][\w$]*$/.test(key)
+					? `.${key}`
+					: `[${JSON.stringify(key.slice(0, MAX_SHOWN))}]`;
+				visit((value as Record<string, unknown>)[key], `${path}${shown}`, true);
+			}
+		}
+		ancestors.delete(value);
+	};
+	if (state !== undefined) visit(state, 'authorize(options).state', false);
+};

@@ -13,7 +13,15 @@ export const displayUrl = (url: string): string => {
  * `DiscoveryError` (`invalid_url`, `insecure_protocol`).
  */
 export const parseHttpUrl = (input: string | URL, allowHttp: boolean): URL => {
-	const text = typeof input === 'string' ? input : input.href;
+	// a URL object of any realm (or a polyfill's) reads as its href; anything else is the caller's
+	// mistake, named as such rather than read as a property of undefined
+	const href: unknown = typeof input === 'string' ? input : (input as { href?: unknown } | null)?.href;
+	if (typeof href !== 'string') {
+		throw new TypeError(
+			`the URL to resolve must be a string or a URL, got ${input === null ? 'null' : typeof input}`,
+		);
+	}
+	const text = href;
 
 	let url: URL;
 	try {

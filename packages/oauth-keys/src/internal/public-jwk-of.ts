@@ -6,8 +6,17 @@ import type { PublicJwk } from '../jwk.ts';
  * `alg`, `use`. what may be published or put in a JWT header from a key given by hand.
  */
 export const publicJwkOf = (jwk: Record<string, unknown>): PublicJwk => {
+	if (typeof jwk !== 'object' || jwk === null) {
+		throw new TypeError(`publicJwkOf expects an EC or RSA JWK, got ${jwk === null ? 'null' : typeof jwk}`);
+	}
 	if (jwk.kty === 'EC') {
 		return Object.freeze({ kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y }) as PublicJwk;
 	}
-	return Object.freeze({ kty: 'RSA', n: jwk.n, e: jwk.e }) as PublicJwk;
+	if (jwk.kty === 'RSA') {
+		return Object.freeze({ kty: 'RSA', n: jwk.n, e: jwk.e }) as PublicJwk;
+	}
+	// an OKP or oct key would otherwise come back labelled RSA, with no parameters at all
+	throw new TypeError(
+		`publicJwkOf expects an EC or RSA JWK, got kty ${typeof jwk.kty === 'string' ? JSON.stringify(jwk.kty.slice(0, 16)) : String(jwk.kty)}`,
+	);
 };
