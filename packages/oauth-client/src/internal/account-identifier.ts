@@ -9,8 +9,6 @@ import {
 import { IdentityResolutionError } from '../errors.ts';
 import { quoted } from './quoted.ts';
 
-export { quoted };
-
 /**
  * `text` with A-Z lower-cased, and nothing else: a Unicode lower-casing maps a few other characters
  * (the Kelvin sign) into ASCII, which the ASCII-only handle pattern would then take.

@@ -11,10 +11,11 @@ import { atprotoDidProblem } from '@atcute-oauth/internal/atproto-names';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { IdentityResolutionError, type IdentityResolutionFailure } from '../errors.ts';
-import { type AccountIdentifier, isHandle, lowerAscii, quoted } from './account-identifier.ts';
+import { type AccountIdentifier, isHandle, lowerAscii } from './account-identifier.ts';
 import { deadlineSignal } from './deadline-signal.ts';
 import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
 import { pdsEndpointOf } from './pds-endpoint.ts';
+import { quoted } from './quoted.ts';
 
 /** the account a sign-in goes to: its DID and the PDS its DID document names. */
 export interface ResolvedAccount {
