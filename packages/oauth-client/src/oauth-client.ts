@@ -59,7 +59,12 @@ import { checkHold, underLockRetryingOnce } from './internal/hold-lost.ts';
 import { InFlightWork } from './internal/in-flight-work.ts';
 import { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { createPkce } from './internal/pkce.ts';
-import { otherClientOf, readStoredSession, type StoredSessionRules } from './internal/read-stored-session.ts';
+import {
+	otherAccountOf,
+	otherClientOf,
+	readStoredSession,
+	type StoredSessionRules,
+} from './internal/read-stored-session.ts';
 import { readStoredState } from './internal/read-stored-state.ts';
 import { RefreshDeferrals } from './internal/refresh-deferrals.ts';
 import { requestedScope } from './internal/requested-scope.ts';
@@ -980,6 +985,8 @@ export class OAuthClient {
 			}
 			// another app's session (a store shared by two client_ids): not this client's to end
 			if (otherClientOf(session, this.metadata.client_id) !== undefined) session = undefined;
+			// another account's, found under a key the store matched to this DID: not this DID's to end
+			if (otherAccountOf(session, did)) session = undefined;
 			if (session !== undefined) {
 				// optional: a stored value of another shape is still signed out (see #revokeAtServer)
 				const issuer = (session.tokenSet as Partial<TokenSet> | undefined)?.iss;

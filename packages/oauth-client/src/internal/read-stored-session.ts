@@ -27,6 +27,17 @@ export const otherClientOf = (value: unknown, clientId: string): string | undefi
 	return isLoopbackClientId(stored) && isLoopbackClientId(clientId) ? undefined : stored;
 };
 
+/**
+ * whether a stored value names another account than `did` as its own (`tokenSet.sub`): a store
+ * that matched `did` to another key (a table under a case-insensitive collation, a key spelt
+ * otherwise) handed back another DID's session, which would be used, locked, refreshed or signed
+ * out under this DID's name. a value without a `sub` is not judged here.
+ */
+export const otherAccountOf = (value: unknown, did: Did): boolean => {
+	const sub = isObject(value) && isObject(value.tokenSet) ? value.tokenSet.sub : undefined;
+	return typeof sub === 'string' && sub !== did;
+};
+
 // a URL the client may send a token to or over without `allowHttp`
 const HTTPS = /^https:\/\//i;
 
@@ -84,6 +95,8 @@ export const readStoredSession = (
 	// neither used (its tokens were not issued to us) nor ended here
 	const storedBy = otherClientOf(value, rules.clientId);
 	if (storedBy !== undefined) throw new SessionNotFoundError(did, storedBy);
+	// another account's session, under a key the store matched to this DID: none of this DID's
+	if (otherAccountOf(value, did)) throw new SessionNotFoundError(did);
 	const problem = problemOf(value, rules.allowHttp);
 	if (problem !== undefined) throw new UnreadableSessionError(did, problem);
 	return value;
