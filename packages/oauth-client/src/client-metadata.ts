@@ -191,6 +191,86 @@ const fixedFields = (): Pick<
 	dpop_bound_access_tokens: true,
 });
 
+/** the fields `metadata` takes (those of `ClientMetadataInput`): the record names each, and no other. */
+const INPUT_FIELDS = Object.keys({
+	client_id: true,
+	redirect_uris: true,
+	scope: true,
+	jwks_uri: true,
+	client_name: true,
+	client_uri: true,
+	logo_uri: true,
+	tos_uri: true,
+	policy_uri: true,
+} satisfies Record<keyof ClientMetadataInput, true>);
+
+/** the fields the client builds itself: given, each must be what it builds (or be left out). */
+const BUILT_FIELDS = [
+	'grant_types',
+	'response_types',
+	'application_type',
+	'token_endpoint_auth_method',
+	'token_endpoint_auth_signing_alg',
+	'dpop_bound_access_tokens',
+	'jwks',
+] as const;
+
+/** a value as JSON, lists in any order (`grant_types` named the other way round is the same). */
+const comparable = (value: unknown): string =>
+	Array.isArray(value)
+		? JSON.stringify(value.map((item) => JSON.stringify(item)).sort())
+		: JSON.stringify(value);
+
+/** a field's value for an error: short data as JSON, else what it is (a JWKS is not repeated). */
+const shown = (value: unknown): string => {
+	const text = JSON.stringify(value);
+	return text !== undefined && text.length <= 80
+		? text
+		: Array.isArray(value)
+			? 'another list'
+			: typeof value;
+};
+
+/**
+ * refuses a field `metadata` neither takes nor builds (a misspelt `logo_url`, `redirect_uri`): the
+ * document would otherwise drop it without a word. checked first, before what it may explain. a
+ * field set to `undefined` is absent.
+ */
+const checkFieldNames = (input: ClientMetadataInput): void => {
+	for (const [field, value] of Object.entries(input)) {
+		if (value === undefined || INPUT_FIELDS.includes(field)) continue;
+		if ((BUILT_FIELDS as readonly string[]).includes(field)) continue;
+		const name = field.length > 64 ? `${field.slice(0, 64)}…` : field;
+		throw new TypeError(
+			`client metadata has no field ${JSON.stringify(name)} (it takes ${INPUT_FIELDS.join(', ')}; the client builds ${BUILT_FIELDS.join(', ')})`,
+		);
+	}
+};
+
+/**
+ * refuses a field the client builds, given with another value than it builds
+ * (`token_endpoint_auth_method: 'none'` for a client with a keyset): the document would otherwise
+ * drop it without a word, and say the opposite of what was written. given with the value the client
+ * builds, it is taken (a document written out in full, as another client took it).
+ */
+const checkBuiltFields = (input: ClientMetadataInput, built: OAuthClientMetadata): void => {
+	const kind = built.token_endpoint_auth_method === 'none' ? 'a loopback client' : 'a client with a keyset';
+	for (const field of BUILT_FIELDS) {
+		const value: unknown = (input as unknown as Record<string, unknown>)[field];
+		if (value === undefined) continue;
+		const made: unknown = built[field];
+		if (made !== undefined && comparable(value) === comparable(made)) continue;
+		fail(
+			field,
+			made === undefined
+				? `is not in the metadata of ${kind}, got ${shown(value)}: omit it`
+				: field === 'jwks'
+					? 'is built from keyset (its public keys), and differs from it: omit it (or give jwks_uri)'
+					: `is built by the client (${JSON.stringify(made)} for ${kind}), got ${shown(value)}: omit it`,
+		);
+	}
+};
+
 /** whether `client_id` designates a loopback development client. */
 export const isLoopbackClientId = (clientId: string | undefined): boolean => {
 	// with or without the empty path `/` (`new URL('http://localhost').href` adds it), as the
@@ -266,6 +346,7 @@ export const buildClientMetadata = (
 	keyset: Keyset | readonly PrivateKey[],
 ): OAuthClientMetadata => {
 	if (typeof input !== 'object' || input === null) fail('metadata', 'must be an object');
+	checkFieldNames(input);
 	const keys = toKeyset(keyset);
 
 	const clientIdUrl = parseUrl('client_id', input.client_id);
@@ -331,6 +412,7 @@ export const buildClientMetadata = (
 	} else {
 		metadata.jwks = keys.publicJwks;
 	}
+	checkBuiltFields(input, metadata);
 	return metadata;
 };
 
@@ -341,6 +423,7 @@ export const buildClientMetadata = (
  */
 export const buildLoopbackClientMetadata = (input: ClientMetadataInput): OAuthClientMetadata => {
 	if (typeof input !== 'object' || input === null) fail('metadata', 'must be an object');
+	checkFieldNames(input);
 	const redirectUris = checkRedirectUris(input.redirect_uris, true);
 	const scope = buildScope(input.scope);
 
@@ -351,7 +434,7 @@ export const buildLoopbackClientMetadata = (input: ClientMetadataInput): OAuthCl
 	if (scope !== 'atproto') query.set('scope', scope);
 	for (const uri of redirectUris) query.append('redirect_uri', uri);
 
-	return {
+	const metadata: OAuthClientMetadata = {
 		client_id: `http://localhost?${query}`,
 		...optionalUrls(input),
 		redirect_uris: redirectUris,
@@ -360,6 +443,8 @@ export const buildLoopbackClientMetadata = (input: ClientMetadataInput): OAuthCl
 		application_type: 'native',
 		token_endpoint_auth_method: 'none',
 	};
+	checkBuiltFields(input, metadata);
+	return metadata;
 };
 
 const checkRedirectUris = (value: unknown, loopback: boolean): string[] => {

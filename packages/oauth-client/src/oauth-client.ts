@@ -211,6 +211,8 @@ export class OAuthClient {
 
 	/** @param options the client metadata, keys, stores and resolver; see `OAuthClientOptions` */
 	constructor(options: OAuthClientOptions) {
+		// first: the options are read below, and nothing (or null) would fail on a property read
+		checkClientOptions(options);
 		const {
 			metadata,
 			keyset,
@@ -223,7 +225,6 @@ export class OAuthClient {
 			dangerouslySkipDpopNonceCheck = false,
 			tracer,
 		} = options;
-		checkClientOptions(options);
 
 		if (keyset === undefined) {
 			if (!isLoopbackClientId(metadata?.client_id)) {

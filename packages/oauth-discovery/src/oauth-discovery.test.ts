@@ -741,6 +741,19 @@ describe('OAuthDiscovery.resolveFromService', () => {
 });
 
 describe('new OAuthDiscovery', () => {
+	it.each([
+		['null', null, 'null'],
+		['a fetch given alone', globalThis.fetch, 'function'],
+		['a number', 5000, 'number'],
+	])('refuses %s as the options with a TypeError naming them', (_label, options, got) => {
+		expect(() => new OAuthDiscovery(options as never)).toThrow(
+			new TypeError(
+				`new OAuthDiscovery(options) expects an options object ({ fetch?, timeout?, ttl?, ... }) or nothing, got ${got}`,
+			),
+		);
+		expect(() => new OAuthDiscovery()).not.toThrow();
+	});
+
 	it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('refuses timeout %s', (timeout) => {
 		expect(() => new OAuthDiscovery({ timeout })).toThrow(TypeError);
 	});

@@ -155,9 +155,16 @@ export class OAuthDiscovery {
 
 	/**
 	 * @param options the fetch, time limit, cache lifetime and caches; see `OAuthDiscoveryOptions`
-	 * @throws TypeError when `timeout` or `ttl` is out of range, or an option is of the wrong type
+	 * @throws TypeError when `options` is not an object, `timeout` or `ttl` is out of range, or an
+	 * option is of the wrong type
 	 */
 	constructor(options: OAuthDiscoveryOptions = {}) {
+		// null (or a fetch given alone) would otherwise fail on a property read, naming no option
+		if (typeof options !== 'object' || options === null) {
+			throw new TypeError(
+				`new OAuthDiscovery(options) expects an options object ({ fetch?, timeout?, ttl?, ... }) or nothing, got ${options === null ? 'null' : typeof options}`,
+			);
+		}
 		const { timeout = DEFAULT_TIMEOUT_MS, ttl = DEFAULT_CACHE_TTL_MS } = options;
 		checkTimeout(timeout);
 		if (!(ttl >= 0 && Number.isFinite(ttl))) {

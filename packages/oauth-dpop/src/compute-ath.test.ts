@@ -30,3 +30,20 @@ describe('computeAth', () => {
 		expect(await computeAth('a')).not.toBe(await computeAth('b'));
 	});
 });
+
+describe('computeAth: an access token that is not a string', () => {
+	it.each([
+		['undefined', undefined, 'undefined'],
+		['null', null, 'null'],
+		['a number', 42, 'number'],
+		['a token set', { access_token: 'secret-token' }, 'object'],
+	])(
+		'rejects %s with a TypeError naming accessToken, rather than hash something else',
+		async (_label, value, got) => {
+			const error = await computeAth(value as unknown as string).catch((err) => err);
+			expect(error).toBeInstanceOf(TypeError);
+			expect(error.message).toBe(`computeAth(accessToken) expects the access token as a string, got ${got}`);
+			expect(error.message).not.toMatch(/secret-token/);
+		},
+	);
+});

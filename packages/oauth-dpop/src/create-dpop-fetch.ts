@@ -167,6 +167,22 @@ const checkOptions = (options: DpopFetchOptions): void => {
 };
 
 /**
+ * what is wrong with a request URL a proof cannot be signed for (after "the request URL "), or
+ * undefined: the checks `createDpopProof` makes of its htu, on the URL already parsed (two reads
+ * of it per request). neither message repeats a user name or password, nor a query or fragment.
+ */
+const requestUrlProblem = (url: URL): string | undefined => {
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+		return `must be an absolute http(s) URL, got ${JSON.stringify(url.protocol)}`;
+	}
+	if (url.username !== '' || url.password !== '') {
+		// signed for and sent, they would be read by every server the request reaches
+		return 'must not contain credentials (a user name or password)';
+	}
+	return undefined;
+};
+
+/**
  * wraps `fetch` so every request carries a DPoP proof: `ath` when it has an
  * `Authorization: DPoP` token, the origin's latest nonce when one is known. when none is, one
  * request goes to learn it, and the others to that origin wait until a nonce comes from there
@@ -184,7 +200,9 @@ const checkOptions = (options: DpopFetchOptions): void => {
  * back on ours, when its `Date` proved not to be the clock it checks with).
  * @throws {TypeError} when `key` is not a DPoP key, `fetch`, `now` or `sha256` is given but not a
  * function, `retry` is given but not a boolean, `nonces` is given but not a `DpopNonceCache`, or
- * `clocks` is given but not a `ServerClocks`
+ * `clocks` is given but not a `ServerClocks`; the fetch it returns rejects with a `TypeError`, before
+ * anything is signed or sent, for a URL `createDpopProof` refuses as htu (not http(s), or with
+ * credentials)
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-8
  */
 export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
@@ -474,6 +492,10 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				sendFollowing: (headers) => fetch(href, { ...init, method, headers }),
 			};
 		}
+
+		// refused as createDpopProof and toHtu refuse them as htu, before anything is signed or sent
+		const problem = requestUrlProblem(hop.url);
+		if (problem !== undefined) throw new TypeError(`createDpopFetch: the request URL ${problem}`);
 
 		// "manual" and "error" are the fetch's to apply
 		if (redirect !== 'follow') return exchange(hop);

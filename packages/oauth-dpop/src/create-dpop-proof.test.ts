@@ -342,6 +342,15 @@ describe('toHtu', () => {
 	it.each([
 		['ftp://pds.example/x?secret', `toHtu's url must be an absolute http(s) URL, got "ftp://pds.example/x"`],
 		['/xrpc/foo', `toHtu's url must be an absolute http(s) URL, got "/xrpc/foo"`],
+		// never the user name or password of a URL that is refused for its scheme, or has none
+		[
+			'ftp://alice:hunter2@pds.example/x',
+			`toHtu's url must be an absolute http(s) URL, got "ftp://pds.example/x"`,
+		],
+		[
+			'alice:hunter2@pds.example:443/x',
+			`toHtu's url must be an absolute http(s) URL, got "pds.example:443/x"`,
+		],
 		['https://u:p@pds.example/', "toHtu's url must not contain credentials (a user name or password)"],
 		['https://:p@pds.example/', "toHtu's url must not contain credentials (a user name or password)"],
 	])('throws a TypeError for %s, which no proof carries', (url, message) => {

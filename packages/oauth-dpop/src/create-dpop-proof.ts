@@ -27,6 +27,9 @@ const IAT_MAX_SECONDS = 1e11;
 // htu is compared with the URL the server was asked for: it must be absolute and http(s)
 const HTTP_URL_RE = /^https?:\/\//i;
 
+// a URL's scheme (if any) and the user information after it, up to its `@`
+const USERINFO_RE = /^([a-z][a-z\d+.-]*:\/\/)?[^/?#]*@/i;
+
 /** the URL cut at its query or fragment, whichever comes first: for messages about a URL that does not parse. */
 const withoutQueryAndFragment = (url: string): string => {
 	const query = url.indexOf('?');
@@ -41,8 +44,10 @@ const checkHtu = (htu: unknown): string | undefined => {
 		return `must be an absolute http(s) URL, got ${typeof htu}`;
 	}
 	if (!HTTP_URL_RE.test(htu) || !URL.canParse(htu)) {
-		// without its query and fragment, which may hold secrets (a code, a token)
-		return `must be an absolute http(s) URL, got ${JSON.stringify(withoutQueryAndFragment(htu))}`;
+		// without its query and fragment, which may hold secrets (a code, a token), nor what comes
+		// before an `@` (`ftp://user:pass@host/`, or `user:pass@host` with no scheme)
+		const shown = withoutQueryAndFragment(htu).replace(USERINFO_RE, '$1');
+		return `must be an absolute http(s) URL, got ${JSON.stringify(shown)}`;
 	}
 	const url = new URL(htu);
 	if (url.username !== '' || url.password !== '') {

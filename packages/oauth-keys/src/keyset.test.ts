@@ -24,6 +24,26 @@ const privateValues = async (key: PrivateKey): Promise<string[]> => {
 
 describe('Keyset', () => {
 	describe('constructor', () => {
+		it.each([
+			['undefined', undefined, 'undefined', ''],
+			['null', null, 'null', ''],
+			['a number', 1, 'number', ''],
+		])('rejects %s with a TypeError naming keys', (_label, keys, got, hint) => {
+			expect(() => new Keyset(keys as never)).toThrow(
+				new TypeError(
+					`new Keyset(keys) expects a list of private keys (each from importJwkKey or generatePrivateKey), got ${got}${hint}`,
+				),
+			);
+		});
+
+		it('rejects one key given alone, saying to pass it in a list', () => {
+			expect(() => new Keyset(es256 as never)).toThrow(
+				new TypeError(
+					'new Keyset(keys) expects a list of private keys (each from importJwkKey or generatePrivateKey), got object (one key: pass it in a list, [key])',
+				),
+			);
+		});
+
 		it('rejects an empty list with a TypeError', () => {
 			expect(() => new Keyset([])).toThrow(TypeError);
 			expect(() => new Keyset([])).toThrow(/at least one key/);

@@ -46,13 +46,23 @@ export class Keyset implements Iterable<PrivateKey> {
 
 	/**
 	 * @param keys the client's private keys; each needs its own `kid`
-	 * @throws TypeError when `keys` is empty, holds something that is not a key, repeats a `kid`,
-	 *   or holds a key whose `alg` is not a supported signing algorithm or does not fit the key
+	 * @throws TypeError when `keys` is not a list (an iterable), is empty, holds something that is
+	 *   not a key, repeats a `kid`, or holds a key whose `alg` is not a supported signing algorithm or does not fit the key
 	 *   (its key type, curve, or the WebCrypto algorithm and hash it was imported for)
 	 * @throws InvalidKeyError (a TypeError) with reason `missing_kid` for a hand-built key whose
 	 *   `kid` is not 1-256 printable ASCII characters
 	 */
 	constructor(keys: Iterable<PrivateKey>) {
+		// nothing, or one key given alone, would otherwise fail as "keys is not iterable"
+		if (
+			typeof (keys as { [Symbol.iterator]?: unknown } | null | undefined)?.[Symbol.iterator] !== 'function'
+		) {
+			const got = keys === null ? 'null' : typeof keys;
+			const hint = isPrivateKey(keys) ? ' (one key: pass it in a list, [key])' : '';
+			throw new TypeError(
+				`new Keyset(keys) expects a list of private keys (each from importJwkKey or generatePrivateKey), got ${got}${hint}`,
+			);
+		}
 		const list = [...keys];
 		if (list.length === 0) {
 			throw new TypeError('a keyset needs at least one key');

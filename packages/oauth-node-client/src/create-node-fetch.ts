@@ -1,5 +1,6 @@
 import type { FetchFunction } from '@atcute/oauth-dpop';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
+import { checkOptionNames } from '@atcute-oauth/internal/option-names';
 import { parseNoProxy } from './internal/no-proxy.ts';
 import { createNodeTransport } from './internal/node-transport.ts';
 import { createProxyTunnel, proxyAuthorizationOf } from './internal/proxy-tunnel.ts';
@@ -58,19 +59,36 @@ export interface NodeFetchOptions {
 	maxRequestsPerOrigin?: number | undefined;
 }
 
+/** every option `createNodeFetch` takes: the record names each key of the type, and no other. */
+const NODE_FETCH_OPTIONS = Object.keys({
+	allowPrivateNetwork: true,
+	proxy: true,
+	noProxy: true,
+	inactivityTimeout: true,
+	connectTimeout: true,
+	maxRequestsPerOrigin: true,
+} satisfies Record<keyof NodeFetchOptions, true>);
+
 /**
  * refuses options that are not an options object, which would otherwise be read as no options at
- * all (`createNodeFetch(process.env.HTTPS_PROXY)` would connect around the proxy, unnoticed).
+ * all (`createNodeFetch(process.env.HTTPS_PROXY)` would connect around the proxy, unnoticed), and
+ * an option it does not know (`allowPrivate` for `allowPrivateNetwork`), which would be ignored.
  */
 const checkOptions = (options: unknown): void => {
 	// any object of options will do (a literal, a class instance, one made with Object.create), but
 	// not what stands for a proxy's address: its text, a URL, a String or a list
 	const proxyAddress = typeof options === 'string' || options instanceof String || options instanceof URL;
-	if (typeof options === 'object' && options !== null && !proxyAddress && !Array.isArray(options)) return;
+	if (typeof options === 'object' && options !== null && !proxyAddress && !Array.isArray(options)) {
+		checkOptionNames('createNodeFetch(options)', options, NODE_FETCH_OPTIONS);
+		return;
+	}
 	// the value is not shown: a proxy URL may carry the proxy's password
 	const hint = proxyAddress ? " (to set a proxy, pass { proxy: '...' })" : '';
 	throw new TypeError(`createNodeFetch options must be an object, got ${kindOf(options)}${hint}`);
 };
+
+/** the schemes WHATWG URL knows, whose `x:` is a scheme with or without `//` after it. */
+const SPECIAL_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'file:']);
 
 /**
  * a `fetch` on node:http and node:https: a standard `Response` (streaming body, `clone()`,
@@ -88,7 +106,8 @@ const checkOptions = (options: unknown): void => {
  * reserved addresses, and the IPv6 forms that carry them, are refused with a
  * `PrivateNetworkError` unless `allowPrivateNetwork` lets the host through.
  *
- * @throws {TypeError} for options that are not an object, or an option it cannot use (each named);
+ * @throws {TypeError} for options that are not an object, or an option it does not know or cannot
+ * use (each named);
  * the fetch it returns rejects with a TypeError for a `signal` that is not an AbortSignal, before
  * anything is sent
  */
@@ -105,7 +124,16 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 			throw new TypeError('proxy must be an http: URL (http://[user:pass@]host:port), and is not a URL');
 		}
 		if (proxyUrl.protocol !== 'http:') {
-			throw new TypeError(`proxy must be an http: URL, got ${proxyUrl.protocol}`);
+			// `user:pass@host:port` without `http://` parses with the user name as its scheme: a scheme
+			// is shown only when `//` follows it (or it is one of the special ones), never a credential
+			const { protocol } = proxyUrl;
+			const scheme =
+				String(proxy).trimStart().slice(protocol.length).startsWith('//') || SPECIAL_SCHEMES.has(protocol);
+			throw new TypeError(
+				scheme
+					? `proxy must be an http: URL, got ${protocol}`
+					: 'proxy must be an http: URL (http://[user:pass@]host:port), and has no scheme (not repeated here: it may hold a password)',
+			);
 		}
 		proxyAuthorization = proxyAuthorizationOf(proxyUrl);
 	}

@@ -117,6 +117,41 @@ describe('createNodeFetch: options', () => {
 		);
 	});
 
+	it('refuses an option it does not know, naming it and those it takes', () => {
+		// a misspelt allowPrivateNetwork would leave the guard on (or a proxy unused) without a word
+		expect(() => createNodeFetch({ allowPrivate: true } as never)).toThrow(
+			new TypeError(
+				'createNodeFetch(options) has no option "allowPrivate" (it takes allowPrivateNetwork, proxy, noProxy, inactivityTimeout, connectTimeout, maxRequestsPerOrigin)',
+			),
+		);
+		expect(() => createNodeFetch({ timeout: 1000 } as never)).toThrow(/has no option "timeout"/);
+	});
+
+	it.each([
+		['a user and password but no scheme', 'alice:pw@proxy.test:3128'],
+		['a user alone but no scheme', 'alice@proxy.test:3128'],
+		['a user and password but no scheme, as a URL', new URL('alice:pw@proxy.test:3128')],
+	])('refuses a proxy with %s without showing the credentials', (_label, proxy) => {
+		let error: unknown;
+		try {
+			createNodeFetch({ proxy });
+		} catch (err) {
+			error = err;
+		}
+		expect(error).toBeInstanceOf(TypeError);
+		expect((error as Error).message).toMatch(/^proxy must be an http: URL/);
+		expect((error as Error).message).not.toMatch(/alice|pw|proxy\.test/);
+	});
+
+	it('still names the scheme of a proxy URL that has one', () => {
+		expect(() => createNodeFetch({ proxy: 'socks5://alice:pw@proxy.test:1080' })).toThrow(
+			new TypeError('proxy must be an http: URL, got socks5:'),
+		);
+		expect(() => createNodeFetch({ proxy: 'https://alice:pw@proxy.test:3128' })).toThrow(
+			new TypeError('proxy must be an http: URL, got https:'),
+		);
+	});
+
 	it.each(['connectTimeout', 'inactivityTimeout'])(
 		'refuses a %s longer than a timer can wait, and takes the longest it can',
 		(name) => {

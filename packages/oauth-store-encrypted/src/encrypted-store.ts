@@ -147,10 +147,18 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 
 	/**
 	 * encrypts `value` (its JSON) under the first key and stores it, keeping `expiresAt`.
-	 * @throws {TypeError} when `value` is not JSON-serialisable, or `key` holds a lone surrogate
+	 * @throws {TypeError} when `value` is not JSON-serialisable, `key` holds a lone surrogate, or
+	 * `options` is given but not an object
 	 */
 	async set(key: K, value: V, options?: StoreSetOptions): Promise<void> {
 		checkEntryKey(key);
+		// an expiry passed on its own (`set(key, value, Date.now() + ttl)`) would read as no options,
+		// and the entry be kept for ever by a store that does not check (every store here refuses it)
+		if (options !== undefined && (typeof options !== 'object' || options === null)) {
+			throw new TypeError(
+				`set(key, value, options) expects options such as { expiresAt }, got ${options === null ? 'null' : typeof options}`,
+			);
+		}
 		const text = JSON.stringify(value);
 		if (typeof text !== 'string') {
 			throw new TypeError('value must be JSON-serialisable (not undefined, a function or a symbol)');

@@ -31,6 +31,12 @@ const FOREIGN_OPTIONS: Record<string, string> = {
 
 /** checks the options `new OAuthClient()` cannot fill in itself; each error names the option. */
 export const checkClientOptions = (options: OAuthClientOptions): void => {
+	// nothing, or null, would otherwise fail on a property read, naming no option
+	if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+		throw new TypeError(
+			`new OAuthClient(options) expects an options object ({ metadata, keyset, stores, actorResolver, ... }), got ${kindOf(options)}`,
+		);
+	}
 	// an option this client does not know would be ignored without a word, and what it meant never
 	// happen (2.0.1's responseMode: 'form_post' left a POST callback route waiting for ever)
 	try {

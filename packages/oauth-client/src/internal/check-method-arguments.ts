@@ -1,5 +1,6 @@
 import { allowManyAbortListeners } from '@atcute-oauth/internal/allow-many-abort-listeners';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
+import { checkOptionNames } from '@atcute-oauth/internal/option-names';
 import type { AuthorizeOptions, CallbackOptions, RestoreOptions } from '../oauth-client-options.ts';
 
 /** how much of a wrong string argument an error message repeats. */
@@ -21,20 +22,8 @@ export const checkDidArgument = (method: 'restore' | 'revoke', did: unknown): vo
 	throw new TypeError(`${method}(did) expects a DID (did:plc:… or did:web:…), got ${got}${hint}`);
 };
 
-/**
- * refuses an option `call` does not know: a misspelt one (`redirectURI`, `sigal`) or another
- * method's (`signal` to `restore`) would otherwise be ignored without a word, and what it meant
- * never happen.
- * @throws TypeError naming the option and those `call` takes
- */
-export const checkOptionNames = (call: string, options: object, known: readonly string[]): void => {
-	for (const name of Object.keys(options)) {
-		if (!known.includes(name)) {
-			const shown = JSON.stringify(name.length > MAX_SHOWN ? `${name.slice(0, MAX_SHOWN)}…` : name);
-			throw new TypeError(`${call} has no option ${shown} (it takes ${known.join(', ')})`);
-		}
-	}
-};
+/** shared with the Node transport's `createNodeFetch`: see there. */
+export { checkOptionNames };
 
 /**
  * the names of an options type, each listed once: the record must name every key of `T` and no
