@@ -120,6 +120,30 @@ const canWrite = (redis: Redis): boolean => {
 	return stream.writable && stream._writableState?.ended !== true;
 };
 
+/**
+ * whether `redis` was closed for good: its status is `end`, or it is an ioredis 5 client closed
+ * (`disconnect()`, or `quit()` with nothing queued) while it waited to reconnect. ioredis 5 clears
+ * the retry timer then but leaves the status at `reconnecting` and never emits `end` (ioredis 6
+ * ends it): such a client never connects again by itself, and a command would wait for it in vain.
+ * a client only reconnecting has its retry timer set, or is `connecting`, and was not closed by hand.
+ */
+const isClosedForGood = (redis: Redis): boolean => {
+	if (redis.status === 'end') return true;
+	if (redis.status !== 'reconnecting') return false;
+	const client = redis as unknown as {
+		isCluster?: unknown;
+		manuallyClosing?: unknown;
+		reconnectTimeout?: unknown;
+	};
+	return client.isCluster !== true && client.manuallyClosing === true && client.reconnectTimeout == null;
+};
+
+/**
+ * how often a command waiting for a connection checks for a client closed without `end` (see
+ * `isClosedForGood`), in milliseconds: nothing else tells it.
+ */
+const CLOSED_POLL_MS = 100;
+
 /** a command waiting for its client to be ready. */
 interface ReadyWaiter {
 	resolve: () => void;
@@ -133,6 +157,8 @@ interface ReadyWaiter {
  * gave up meanwhile.
  */
 const readiness = new WeakMap<Redis, Set<ReadyWaiter>>();
+/** what removes each set's listeners and poll (once its last waiter has left). */
+const settlers = new WeakMap<Set<ReadyWaiter>, () => void>();
 
 /** how many commands wait for `redis` to be ready now (for tests). */
 export const readyWaitersOf = (redis: Redis): number => readiness.get(redis)?.size ?? 0;
@@ -145,6 +171,7 @@ const whenReady = (redis: Redis): { ready: Promise<void>; leave: () => void } =>
 		const settle = (): void => {
 			redis.off('ready', onReady);
 			redis.off('end', onEnd);
+			clearInterval(poll);
 			readiness.delete(redis);
 		};
 		const onReady = (): void => {
@@ -158,7 +185,14 @@ const whenReady = (redis: Redis): { ready: Promise<void>; leave: () => void } =>
 		};
 		redis.once('ready', onReady);
 		redis.once('end', onEnd);
+		// ioredis 5 closed while reconnecting emits nothing (see isClosedForGood). unref'd: the
+		// waiters' own deadlines hold the process, and none outlives them
+		const poll = setInterval(() => {
+			if (isClosedForGood(redis)) onEnd();
+		}, CLOSED_POLL_MS);
+		poll.unref?.();
 		readiness.set(redis, own);
+		settlers.set(own, settle);
 		waiters = own;
 	}
 	const set = waiters;
@@ -167,7 +201,14 @@ const whenReady = (redis: Redis): { ready: Promise<void>; leave: () => void } =>
 		waiter = { resolve, reject };
 	});
 	set.add(waiter!);
-	return { ready, leave: () => void set.delete(waiter!) };
+	return {
+		ready,
+		leave: () => {
+			set.delete(waiter!);
+			// the last waiter gone: nothing is left to tell (a later wait sets up anew)
+			if (set.size === 0 && readiness.get(redis) === set) settlers.get(set)?.();
+		},
+	};
 };
 
 /**
@@ -223,7 +264,7 @@ export const runCommand = async <T>(
 	const started = performance.now();
 
 	if (!canWrite(redis)) {
-		if (redis.status === 'end') throw new ConnectionClosedFailure(closedForGood());
+		if (isClosedForGood(redis)) throw new ConnectionClosedFailure(closedForGood());
 		const { ready, leave } = whenReady(redis);
 		// a lazyConnect client connects on its first command; we send none until it is ready
 		if (redis.status === 'wait') redis.connect().catch(() => {});

@@ -29,6 +29,67 @@ const abandoned = new WeakMap<object, number>();
 /** how many of `pool`'s connection requests were given up on and still wait (for tests). */
 export const abandonedConnectsOf = (pool: object): number => abandoned.get(pool) ?? 0;
 
+/**
+ * what pg-pool's `connect()` throws once `end()` was called, word for word: `runQuery` reads it as
+ * the pool closed by the app (not transient).
+ */
+const POOL_ENDED = 'Cannot use a pool after calling end on the pool';
+
+/** how often a request waiting in a full pool checks whether the pool was ended, in milliseconds. */
+const ENDED_POLL_MS = 100;
+
+/**
+ * whether a request made now would wait in `pool`'s queue: pg-pool opens a connection while it
+ * has room, and queues a request only when every connection is checked out and it may open no more.
+ */
+const isFull = (pool: PgPool): boolean => {
+	const { totalCount, idleCount, options } = pool as {
+		totalCount?: unknown;
+		idleCount?: unknown;
+		options?: { max?: unknown };
+	};
+	return (
+		typeof totalCount === 'number' &&
+		typeof options?.max === 'number' &&
+		idleCount === 0 &&
+		totalCount >= options.max
+	);
+};
+
+/** whether `end()` was called on `pool` (pg-pool's `ending`). */
+const isEnding = (pool: PgPool): boolean => (pool as { ending?: unknown }).ending === true;
+
+/**
+ * `asked`, a request queued in `pool`, failed as pg-pool fails a request made after `end()` once
+ * `end()` is called: pg-pool never serves a request still queued then, nor fails it, and its caller
+ * would wait out its whole timeout (keeping a process that is shutting down alive). a connection
+ * that comes all the same goes back. the check's timer is unref'd: the caller's deadline holds the
+ * process while it waits.
+ */
+const unlessEnded = (pool: PgPool, asked: Promise<PgPoolClient>): Promise<PgPoolClient> =>
+	new Promise((resolve, reject) => {
+		const poll = setInterval(() => {
+			if (!isEnding(pool)) return;
+			clearInterval(poll);
+			asked.then(
+				(late) => late.release(),
+				() => {},
+			);
+			reject(new Error(POOL_ENDED));
+		}, ENDED_POLL_MS);
+		(poll as { unref?: () => void }).unref?.();
+		asked.then(
+			(client) => {
+				clearInterval(poll);
+				resolve(client);
+			},
+			(err: unknown) => {
+				clearInterval(poll);
+				reject(err);
+			},
+		);
+	});
+
 /** a connection request of the pool, and what becomes of it once its caller gives up. */
 export interface PoolConnect {
 	/** the connection, or the failure to get one. */
@@ -52,7 +113,11 @@ export const connectFrom = (pool: PgPool): PoolConnect => {
 	}
 	let settled = false;
 	let late = false;
-	const connecting = pool.connect();
+	// only a request that waits in the queue is watched: one served at once (a free or new
+	// connection) needs no timer
+	const queued = isFull(pool);
+	const asked = pool.connect();
+	const connecting = queued ? unlessEnded(pool, asked) : asked;
 	connecting.then(
 		() => settle(),
 		() => settle(),
