@@ -1,3 +1,4 @@
+import { bodyAbortErrorOf } from './abort-reason.ts';
 import type { NodeHttpModules } from './node-http-modules.ts';
 
 /** node:stream's check that a stream (web streams too) has been read from or cancelled. */
@@ -79,7 +80,7 @@ const define = (): ArrivedResponseClass => {
 				this.#stream = new ReadableStream<Uint8Array<ArrayBuffer>>(
 					{
 						pull(controller) {
-							if (signal?.aborted) return controller.error(signal.reason);
+							if (signal?.aborted) return controller.error(bodyAbortErrorOf(signal));
 							if (bytes !== null && bytes.byteLength > 0) controller.enqueue(bytes);
 							controller.close();
 						},
@@ -99,7 +100,7 @@ const define = (): ArrivedResponseClass => {
 			if (this.bodyUsed) throw new TypeError('Body is unusable: Body has already been read');
 			if (this.#stream !== undefined) return new Response(this.#stream, this.#init);
 			// as fetch's body: an abort fails a body not yet read, even one that had arrived
-			if (this.#signal?.aborted) throw this.#signal.reason;
+			if (this.#signal?.aborted) throw bodyAbortErrorOf(this.#signal);
 			this.#used = true;
 			const bytes = this.#bytes!;
 			this.#bytes = null;

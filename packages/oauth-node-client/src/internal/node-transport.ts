@@ -7,6 +7,7 @@ import type { FetchFunction } from '@atcute/oauth-dpop';
 import { REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
 import { PrivateNetworkError } from '../private-network-error.ts';
 import { usesNodeTransport } from '../uses-node-transport.ts';
+import { abortReasonOf, bodyAbortErrorOf } from './abort-reason.ts';
 import { allowList } from './allow-list.ts';
 import { badPortRefusal, isBadPort } from './bad-port.ts';
 import { checkFraming } from './check-framing.ts';
@@ -217,14 +218,15 @@ export const createNodeTransport = (
 			const abandon = (error?: Error) => {
 				// until the socket is handed over (a tick after the request is made) the request cannot
 				// close it, and a destroyed request leaves it to the agent: Node 24 pools it, open
-				if (made?.socket == null) connection.abort(error ?? signal?.reason);
+				// (never with no error: a tunnel's callback takes that for a connection made)
+				if (made?.socket == null) connection.abort(error ?? (signal ? bodyAbortErrorOf(signal) : undefined));
 				made?.destroy(error);
 			};
 			const onAbort = () => {
-				const reason = signal?.reason;
-				if (message === undefined) reject(reason);
-				// an aborted body fails its reader with the signal's reason, as fetch's does
-				message?.destroy(reason);
+				if (message === undefined) reject(abortReasonOf(signal!));
+				// an aborted body fails its reader with the signal's reason, as fetch's does (an
+				// AbortError for a reason that is no error: destroyed with none, the body never ends)
+				message?.destroy(bodyAbortErrorOf(signal!) as Error);
 				abandon();
 			};
 			const done = () => signal?.removeEventListener('abort', onAbort);
@@ -233,7 +235,7 @@ export const createNodeTransport = (
 			try {
 				signal?.addEventListener('abort', onAbort, { once: true });
 				// a listener added to an aborted signal never runs (a retry sent after an abort)
-				if (signal?.aborted) throw signal.reason;
+				if (signal?.aborted) throw abortReasonOf(signal);
 				made = (secure ? modules.https.request : modules.http.request)(requestOptions);
 			} catch (error) {
 				done();
@@ -308,7 +310,7 @@ export const createNodeTransport = (
 				req.once('error', (error: NodeJS.ErrnoException) => {
 					if (message !== undefined) return;
 					done();
-					if (signal?.aborted) return reject(signal.reason);
+					if (signal?.aborted) return reject(abortReasonOf(signal));
 					// the server closed a kept-alive connection as we reused it: send once more on a
 					// fresh one, when sending twice cannot do twice what once would
 					if (
@@ -378,13 +380,13 @@ export const createNodeTransport = (
 		const body = request.body;
 		try {
 			const { signal } = request;
-			if (signal?.aborted) throw signal.reason;
+			if (signal?.aborted) throw abortReasonOf(signal);
 			checkFraming(request);
 
 			for (let redirects = 0; ; redirects++) {
 				// an abort while a redirect's body was let go: the next hop is not sent (the listener in
 				// `exchange` never fires for a signal that is aborted already)
-				if (signal?.aborted) throw signal.reason;
+				if (signal?.aborted) throw abortReasonOf(signal);
 				const host = request.url.hostname.replace(/^\[|\]$/g, '');
 				// an IP literal is never looked up, so the connect-time check never sees it: check here
 				if (guarded && isIP(host) !== 0 && !allowed(host)) {

@@ -20,29 +20,38 @@ export interface NormalizedRequest {
 const TEXT = 'text/plain;charset=UTF-8';
 const FORM = 'application/x-www-form-urlencoded;charset=UTF-8';
 
+// leading and trailing HTTP whitespace, which `Headers` takes off a value (node:http would refuse
+// the CR or LF of a token read with its line's end, where fetch sends it)
+const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+const isWhitespace = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+const valueOf = (value: unknown): string => {
+	const text = String(value);
+	const edged = isWhitespace(text.charCodeAt(0)) || isWhitespace(text.charCodeAt(text.length - 1));
+	return edged ? text.replace(EDGE_WHITESPACE, '') : text;
+};
+
 // a name given twice (in a list, or in two cases in a record) is sent once, its values joined, as
-// `Headers` joins them
+// `Headers` joins them: a Cookie's with "; " (one cookie list), any other's with ", "
 const append = (out: Record<string, string>, name: string, value: unknown): void => {
 	const key = name.toLowerCase();
-	out[key] = key in out ? `${out[key]}, ${value}` : String(value);
+	const previous = out[key];
+	const text = valueOf(value);
+	out[key] = previous === undefined ? text : `${previous}${key === 'cookie' ? '; ' : ', '}${text}`;
 };
 
 const headersOf = (init: HeadersInit | undefined): Record<string, string> => {
-	const out: Record<string, string> = {};
+	// no prototype: a header named like an Object property ("constructor", "__proto__") is a header
+	const out: Record<string, string> = Object.create(null);
 	if (init === undefined) return out;
 	if (init instanceof Headers) {
-		// already lower-cased and combined
-		init.forEach((value, name) => {
-			out[name] = value;
-		});
+		// already lower-cased and combined, but for Set-Cookie, whose values come one by one
+		init.forEach((value, name) => append(out, name, value));
 	} else if (Array.isArray(init)) {
 		for (const [name, value] of init as [string, string][]) append(out, name, value);
 	} else if (typeof (init as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
 		// a Map, a generator, another implementation's Headers: whatever `new Headers` reads as
 		// pairs (read as a record, they had no own keys, and Authorization was silently dropped)
-		new Headers(init).forEach((value, name) => {
-			out[name] = value;
-		});
+		new Headers(init).forEach((value, name) => append(out, name, value));
 	} else {
 		const record = init as Record<string, string>;
 		for (const name of Object.keys(record)) append(out, name, record[name]);
@@ -67,8 +76,12 @@ const normalizeBody = (
 		headers['content-type'] ??= FORM;
 		return Buffer.from(body.toString());
 	}
-	if (body instanceof ArrayBuffer) return Buffer.from(body);
-	if (ArrayBuffer.isView(body)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+	// a copy, as fetch takes one: the bytes are written once a connection takes the request (a
+	// tick later at best, after a wait for a slot or a connect at worst, and again on a retry or a
+	// redirect), and by then the caller may have refilled its buffer, or transferred it away
+	if (body instanceof ArrayBuffer) return Buffer.from(new Uint8Array(body));
+	if (ArrayBuffer.isView(body))
+		return Buffer.from(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
 	if (body instanceof ReadableStream) {
 		return stream.Readable.fromWeb(body as import('node:stream/web').ReadableStream);
 	}
@@ -94,7 +107,8 @@ const readBody = async (body: BodyInit, headers: Record<string, string>): Promis
 	return Buffer.from(await request.arrayBuffer());
 };
 
-// fetch upper-cases these methods only; any other is sent as written
+// fetch upper-cases these methods only; any other it sends as written (node:http then upper-cases
+// every method on the wire: a `patch` goes out as PATCH, where fetch sends `patch`)
 const NORMALIZED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 const normalizeMethod = (method: string): string => {
 	const upper = method.toUpperCase();

@@ -1,3 +1,5 @@
+import { abortReasonOf } from './abort-reason.ts';
+
 /** one request waiting for a slot: granted in turn, or failed by its signal or its time limit. */
 interface Waiter {
 	grant(): void;
@@ -55,7 +57,7 @@ export class OriginSlots {
 		timeoutMs: number,
 		timeoutError: () => Error,
 	): Promise<void> {
-		if (signal?.aborted) return Promise.reject(signal.reason);
+		if (signal?.aborted) return Promise.reject(abortReasonOf(signal));
 		const entry = this.#origins.get(origin)!;
 		return new Promise((resolve, reject) => {
 			const leave = () => {
@@ -63,7 +65,7 @@ export class OriginSlots {
 				signal?.removeEventListener('abort', onAbort);
 				entry.waiting.delete(waiter);
 			};
-			const onAbort = () => waiter.fail(signal!.reason);
+			const onAbort = () => waiter.fail(abortReasonOf(signal!));
 			const waiter: Waiter = {
 				grant: () => {
 					leave();

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
+import { bodyAbortErrorOf } from './abort-reason.ts';
 import { createArrivedResponse } from './arrived-response.ts';
 import { type ContentCoding, isContentCoding } from './content-coding.ts';
 import { decodeArrived } from './decode-arrived.ts';
@@ -116,7 +117,7 @@ const feed = (source: IncomingMessage | Duplex, link: BodyLink, signal: AbortSig
 		letGo(link);
 	});
 	source.once('error', (error) => {
-		const aborted = signal?.aborted === true && error === signal.reason;
+		const aborted = signal?.aborted === true && error === bodyAbortErrorOf(signal);
 		controllerOf(link)?.error(aborted ? error : new TypeError('terminated', { cause: error }));
 		letGo(link);
 	});
