@@ -24,7 +24,7 @@ const FORM = 'application/x-www-form-urlencoded;charset=UTF-8';
 // the CR or LF of a token read with its line's end, where fetch sends it)
 const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
 const isWhitespace = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
-const valueOf = (value: unknown): string => {
+const headerValueOf = (value: unknown): string => {
 	const text = String(value);
 	const edged = isWhitespace(text.charCodeAt(0)) || isWhitespace(text.charCodeAt(text.length - 1));
 	return edged ? text.replace(EDGE_WHITESPACE, '') : text;
@@ -35,7 +35,7 @@ const valueOf = (value: unknown): string => {
 const append = (out: Record<string, string>, name: string, value: unknown): void => {
 	const key = name.toLowerCase();
 	const previous = out[key];
-	const text = valueOf(value);
+	const text = headerValueOf(value);
 	out[key] = previous === undefined ? text : `${previous}${key === 'cookie' ? '; ' : ', '}${text}`;
 };
 
@@ -45,13 +45,17 @@ const headersOf = (init: HeadersInit | undefined): Record<string, string> => {
 	if (init === undefined) return out;
 	if (init instanceof Headers) {
 		// already lower-cased and combined, but for Set-Cookie, whose values come one by one
-		init.forEach((value, name) => append(out, name, value));
+		init.forEach((value, name) => {
+			append(out, name, value);
+		});
 	} else if (Array.isArray(init)) {
 		for (const [name, value] of init as [string, string][]) append(out, name, value);
 	} else if (typeof (init as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') {
 		// a Map, a generator, another implementation's Headers: whatever `new Headers` reads as
 		// pairs (read as a record, they had no own keys, and Authorization was silently dropped)
-		new Headers(init).forEach((value, name) => append(out, name, value));
+		new Headers(init).forEach((value, name) => {
+			append(out, name, value);
+		});
 	} else {
 		const record = init as Record<string, string>;
 		for (const name of Object.keys(record)) append(out, name, record[name]);
