@@ -90,6 +90,17 @@ describe('client metadata: a field the client builds, given with another value',
 		});
 		expect(buildLoopbackClientMetadata(loopbackFull)).toEqual(buildLoopbackClientMetadata(loopback));
 	});
+
+	it('takes the keyset’s JWKS with its keys and their members written in another order', () => {
+		// the same keys as a JSON file or node:crypto's export writes them: members in another order
+		const jwks = {
+			keys: keyset.publicJwks.keys.map((jwk) => Object.fromEntries(Object.entries(jwk).reverse())).reverse(),
+		};
+		expect(JSON.stringify(jwks)).not.toBe(JSON.stringify(keyset.publicJwks));
+		expect(buildClientMetadata(withFields(base, { jwks }), keyset)).toEqual(
+			buildClientMetadata(base, keyset),
+		);
+	});
 });
 
 describe('client metadata: a field it neither takes nor builds', () => {

@@ -215,11 +215,21 @@ const BUILT_FIELDS = [
 	'jwks',
 ] as const;
 
-/** a value as JSON, lists in any order (`grant_types` named the other way round is the same). */
-const comparable = (value: unknown): string =>
-	Array.isArray(value)
-		? JSON.stringify(value.map((item) => JSON.stringify(item)).sort())
-		: JSON.stringify(value);
+/**
+ * a value as JSON, lists and members in any order (`grant_types` named the other way round, a JWKS
+ * written with its members in another order, are the same).
+ */
+const canonical = (value: unknown): unknown => {
+	if (Array.isArray(value)) return value.map((item) => JSON.stringify(canonical(item))).sort();
+	if (typeof value !== 'object' || value === null) return value;
+	const record = value as Record<string, unknown>;
+	return Object.fromEntries(
+		Object.keys(record)
+			.sort()
+			.map((key) => [key, canonical(record[key])]),
+	);
+};
+const comparable = (value: unknown): string => JSON.stringify(canonical(value));
 
 /** a field's value for an error: short data as JSON, else what it is (a JWKS is not repeated). */
 const shown = (value: unknown): string => {

@@ -34,6 +34,8 @@ describe('OAuthClient.callback: text from the callback in error messages', () =>
 		expect(error.message).not.toMatch(/[\n\u202e]/);
 		expect(error.message).toContain('\\u000a');
 		expect(error.message.length).toBeLessThan(1_000);
+		// the issuer the sign-in was made with is named first: no forged text pushes it out
+		expect(error.message).toContain(`does not come from ${server.issuer}`);
 	});
 
 	it("escapes and cuts the server's error and error_description in the message (the fields keep them)", async () => {

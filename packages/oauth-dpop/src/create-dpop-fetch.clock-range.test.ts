@@ -12,7 +12,8 @@ describe('createDpopFetch with a `now` that does not give milliseconds since the
 	it.each([
 		['NaN', () => Number.NaN],
 		['undefined', () => undefined as unknown as number],
-		['a Date', () => new Date('garbage') as unknown as number],
+		['an invalid Date', () => new Date('garbage') as unknown as number],
+		['a Date', () => new Date() as unknown as number],
 		['Infinity', () => Number.POSITIVE_INFINITY],
 		['negative', () => -5_000],
 	])('sends no proof with a bad iat: now() gives %s', async (_label, now) => {

@@ -326,7 +326,8 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 	const stampFor = (origin: string): number => {
 		const ms = clocks === undefined ? now() : clocks.now(origin);
 		const iat = Math.floor(ms / 1000);
-		if (!(Number.isSafeInteger(iat) && iat >= 0)) {
+		// a number, not what converts to one (a Date): a clock of the wrong kind is named, not used
+		if (typeof ms !== 'number' || !(Number.isSafeInteger(iat) && iat >= 0)) {
 			throw new TypeError(
 				`createDpopFetch: ${clocks === undefined ? 'now' : 'clocks.now'}() must return milliseconds since the epoch, got ${typeof ms === 'number' ? ms : typeof ms}`,
 			);

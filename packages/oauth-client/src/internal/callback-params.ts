@@ -80,7 +80,7 @@ export const checkCallback = (params: URLSearchParams, stored: StoredState, now:
 	if (iss !== stored.issuer) {
 		throw new OAuthCallbackError(
 			'issuer_mismatch',
-			`the callback comes from ${quoted(iss)}, not from ${stored.issuer}`,
+			`the callback does not come from ${stored.issuer}, but from ${quoted(iss)}`,
 			stored.appState,
 		);
 	}

@@ -59,32 +59,50 @@ const isFull = (pool: PgPool): boolean => {
 /** whether `end()` was called on `pool` (pg-pool's `ending`). */
 const isEnding = (pool: PgPool): boolean => (pool as { ending?: unknown }).ending === true;
 
+/** the queued requests of each pool an `end()` fails, behind one poll per pool. */
+const queuedIn = new WeakMap<PgPool, Set<() => void>>();
+
+/** calls `ended` once `end()` is called on `pool`; the returned function stops watching. */
+const watchEnd = (pool: PgPool, ended: () => void): (() => void) => {
+	let watchers = queuedIn.get(pool);
+	if (watchers === undefined) {
+		const own = new Set<() => void>();
+		const poll = setInterval(() => {
+			if (own.size > 0 && !isEnding(pool)) return;
+			clearInterval(poll);
+			if (queuedIn.get(pool) === own) queuedIn.delete(pool);
+			for (const watcher of own) watcher();
+			own.clear();
+		}, ENDED_POLL_MS);
+		(poll as { unref?: () => void }).unref?.();
+		queuedIn.set(pool, own);
+		watchers = own;
+	}
+	const set = watchers;
+	set.add(ended);
+	return () => void set.delete(ended);
+};
+
 /**
  * `asked`, a request queued in `pool`, failed as pg-pool fails a request made after `end()` once
- * `end()` is called: pg-pool never serves a request still queued then, nor fails it, and its caller
- * would wait out its whole timeout (keeping a process that is shutting down alive). a connection
- * that comes all the same goes back. the check's timer is unref'd: the caller's deadline holds the
- * process while it waits.
+ * `end()` is called (see above); one unref'd poll per pool, however many requests wait.
  */
 const unlessEnded = (pool: PgPool, asked: Promise<PgPoolClient>): Promise<PgPoolClient> =>
 	new Promise((resolve, reject) => {
-		const poll = setInterval(() => {
-			if (!isEnding(pool)) return;
-			clearInterval(poll);
+		const stop = watchEnd(pool, () => {
 			asked.then(
 				(late) => late.release(),
 				() => {},
 			);
 			reject(new Error(POOL_ENDED));
-		}, ENDED_POLL_MS);
-		(poll as { unref?: () => void }).unref?.();
+		});
 		asked.then(
 			(client) => {
-				clearInterval(poll);
+				stop();
 				resolve(client);
 			},
 			(err: unknown) => {
-				clearInterval(poll);
+				stop();
 				reject(err);
 			},
 		);
