@@ -163,6 +163,11 @@ export class AuthorizationServerAgent {
 	 * signal is not here failed before it was sent (its DPoP proof could not be signed)
 	 */
 	readonly #dispatched = new WeakSet<AbortSignal>();
+	/**
+	 * the secrets each attempt's request carried (by its signal): the DPoP proofs the transport was
+	 * handed are added to them, so that a server quoting a proof back does not put it in an error
+	 */
+	readonly #sentBy = new WeakMap<AbortSignal, string[]>();
 
 	constructor(options: AuthorizationServerAgentOptions) {
 		this.#options = options;
@@ -172,7 +177,11 @@ export class AuthorizationServerAgent {
 			key: options.dpopKey,
 			nonces: options.nonces,
 			fetch: (input, init) => {
-				if (init?.signal) this.#dispatched.add(init.signal);
+				if (init?.signal) {
+					this.#dispatched.add(init.signal);
+					const proof = new Headers(init.headers).get('dpop');
+					if (proof !== null) this.#sentBy.get(init.signal)?.push(proof);
+				}
 				return fetch(input, init);
 			},
 			clocks: options.clocks,
@@ -365,6 +374,7 @@ export class AuthorizationServerAgent {
 			const sent = secretsIn(body);
 			// the caller's signal, or our time limit: the caller's may live as long as the app
 			const deadline = deadlineSignal(signal, limit);
+			this.#sentBy.set(deadline.signal, sent);
 			try {
 				let response: Response;
 				try {

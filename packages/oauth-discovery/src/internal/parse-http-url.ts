@@ -3,6 +3,12 @@ import { DiscoveryError } from '../discovery-error.ts';
 /** the longest URL repeated in an error message; user input or remote documents may be huge. */
 const MAX_URL_IN_MESSAGE = 256;
 
+/**
+ * what comes before an `@` at the start of a URL (its user info, with the scheme kept), for
+ * messages about a URL that does not parse: `https://user:pass@host:99999`
+ */
+const USERINFO_RE = /^([a-z][a-z\d+.-]*:\/\/)?[^/?#\\]*@/i;
+
 /** `url`, shortened for an error message. */
 export const displayUrl = (url: string): string => {
 	return url.length > MAX_URL_IN_MESSAGE ? `${url.slice(0, MAX_URL_IN_MESSAGE)}…` : url;
@@ -27,7 +33,8 @@ export const parseHttpUrl = (input: string | URL, allowHttp: boolean): URL => {
 	try {
 		url = new URL(text);
 	} catch {
-		const shown = displayUrl(text);
+		// credentials are never repeated, parsed or not
+		const shown = displayUrl(text.replace(USERINFO_RE, '$1'));
 		throw new DiscoveryError('invalid_url', shown, `invalid URL ${JSON.stringify(shown)}`);
 	}
 

@@ -73,6 +73,11 @@ const FINISH_GRACE_MS = 1_000;
 const fetchFailed = (cause: unknown): Error => {
 	// our own refusal is the error itself, so callers can tell it from a network failure
 	if (cause instanceof PrivateNetworkError) return cause;
+	// node:http's parse errors (HPE_*) keep the bytes they were given in `rawPacket`: the server's
+	// answer, a token response's tokens among them, which a logger would write out whole
+	if (typeof cause === 'object' && cause !== null && 'rawPacket' in cause) {
+		delete (cause as { rawPacket?: unknown }).rawPacket;
+	}
 	return new TypeError('fetch failed', { cause });
 };
 
