@@ -54,55 +54,36 @@ describe('createNodeFetch: an abort whose signal has no reason, as the global fe
 
 	const isAbortError = (error: unknown) => error instanceof DOMException && error.name === 'AbortError';
 
-	it.each([
-		['the global fetch', globalThis.fetch],
-		['createNodeFetch', local],
-	])(
-		'%s: a polyfill signal aborted before the request rejects with an AbortError',
-		async (_name, fetcher) => {
-			const signal = new PolyfillSignal();
-			signal.abort();
-			const outcome = await settled(fetcher(`${server.origin}/body`, { signal: asSignal(signal) }));
-			expect(outcome).not.toBe('still pending');
-			expect(isAbortError((outcome as { error?: unknown }).error)).toBe(true);
-		},
-		10_000,
-	);
+	// the global fetch of Node 20 takes a polyfill signal, and rejects with an AbortError; Node 24's
+	// refuses one (not an AbortSignal): only ours is held to what Node 20's did
+	it('createNodeFetch: a polyfill signal aborted before the request rejects with an AbortError', async () => {
+		const signal = new PolyfillSignal();
+		signal.abort();
+		const outcome = await settled(local(`${server.origin}/body`, { signal: asSignal(signal) }));
+		expect(outcome).not.toBe('still pending');
+		expect(isAbortError((outcome as { error?: unknown }).error)).toBe(true);
+	}, 10_000);
 
-	it.each([
-		['the global fetch', globalThis.fetch],
-		['createNodeFetch', local],
-	])(
-		'%s: a polyfill signal aborted while the answer is awaited rejects with an AbortError',
-		async (_name, fetcher) => {
-			const signal = new PolyfillSignal();
-			const pending = fetcher(`${server.origin}/never`, { signal: asSignal(signal) });
-			setTimeout(() => signal.abort(), 30);
-			const outcome = await settled(pending);
-			expect(outcome).not.toBe('still pending');
-			expect(isAbortError((outcome as { error?: unknown }).error)).toBe(true);
-		},
-		10_000,
-	);
+	it('createNodeFetch: a polyfill signal aborted while the answer is awaited rejects with an AbortError', async () => {
+		const signal = new PolyfillSignal();
+		const pending = local(`${server.origin}/never`, { signal: asSignal(signal) });
+		setTimeout(() => signal.abort(), 30);
+		const outcome = await settled(pending);
+		expect(outcome).not.toBe('still pending');
+		expect(isAbortError((outcome as { error?: unknown }).error)).toBe(true);
+	}, 10_000);
 
-	it.each([
-		['the global fetch', globalThis.fetch],
-		['createNodeFetch', local],
-	])(
-		'%s: a polyfill signal aborted while the body streams fails its read with an AbortError, not a hang',
-		async (_name, fetcher) => {
-			const signal = new PolyfillSignal();
-			const response = await fetcher(`${server.origin}/body`, { signal: asSignal(signal) });
-			const reader = response.body!.getReader();
-			// the first part arrived: the abort comes while the rest is awaited
-			await reader.read();
-			signal.abort();
-			const outcome = await settled(reader.read());
-			expect(outcome).not.toBe('still pending');
-			expect(isAbortError((outcome as { error?: unknown }).error)).toBe(true);
-		},
-		10_000,
-	);
+	it('createNodeFetch: a polyfill signal aborted while the body streams fails its read with an AbortError, not a hang', async () => {
+		const signal = new PolyfillSignal();
+		const response = await local(`${server.origin}/body`, { signal: asSignal(signal) });
+		const reader = response.body!.getReader();
+		// the first part arrived: the abort comes while the rest is awaited
+		await reader.read();
+		signal.abort();
+		const outcome = await settled(reader.read());
+		expect(outcome).not.toBe('still pending');
+		expect(isAbortError((outcome as { error?: unknown }).error)).toBe(true);
+	}, 10_000);
 
 	it.each([
 		['the global fetch', globalThis.fetch],
