@@ -12,6 +12,12 @@ export interface TokenResponse {
 	expires_in?: number | undefined;
 }
 
+/**
+ * what a token may hold: RFC 6749 A.12 and A.17, `access-token` and `refresh-token` are
+ * `1*VSCHAR` (%x20-7E).
+ */
+const VSCHARS = /^[\x20-\x7e]+$/;
+
 // atproto accounts are did:plc or did:web
 const ATPROTO_DID = /^did:(?:plc:[a-z2-7]{24}|web:[a-zA-Z0-9.\-%:]+)$/;
 
@@ -21,6 +27,23 @@ const ATPROTO_DID = /^did:(?:plc:[a-z2-7]{24}|web:[a-zA-Z0-9.\-%:]+)$/;
  * one rather than clamped; and any expiry within it is a valid `Date`.
  */
 export const MAX_EXPIRES_IN_S: number = 10 * 365 * 24 * 60 * 60;
+
+/** the longest part of a refused string value a message repeats. */
+const MAX_SHOWN = 256;
+
+/**
+ * a refused value as a message shows it: a string quoted and cut, anything else by its kind only.
+ * never the value itself: JSON.stringify of a deeply nested one throws a RangeError, and a large
+ * one would put up to 64 KiB of the server's answer into an error an app logs.
+ */
+const shown = (value: unknown): string => {
+	if (value === undefined || value === null) return 'null';
+	if (typeof value === 'string') {
+		return JSON.stringify(value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value);
+	}
+	if (Array.isArray(value)) return 'an array';
+	return typeof value === 'object' ? 'an object' : String(value);
+};
 
 const fail = (message: string): never => {
 	// messages name fields only: the body holds tokens
@@ -38,21 +61,30 @@ export const parseTokenResponse = (json: unknown): TokenResponse => {
 	if (typeof body.access_token !== 'string' || body.access_token === '') {
 		fail('"access_token" must be a non-empty string');
 	}
+	// it goes into the Authorization header of every PDS request: a character no header carries
+	// would make each one throw a TypeError from Headers, whose message quotes the token
+	if (!VSCHARS.test(body.access_token as string)) {
+		fail('"access_token" must be printable ASCII (RFC 6749 VSCHAR)');
+	}
 	// RFC 6749 §7.1: the token type is case-insensitive
 	if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'dpop') {
-		fail(`"token_type" must be "DPoP", got ${JSON.stringify(body.token_type ?? null)}`);
+		fail(`"token_type" must be "DPoP", got ${shown(body.token_type)}`);
 	}
 	if (typeof body.sub !== 'string' || !ATPROTO_DID.test(body.sub)) {
-		fail(`"sub" must be an atproto DID, got ${JSON.stringify(body.sub ?? null)}`);
+		fail(`"sub" must be an atproto DID, got ${shown(body.sub)}`);
 	}
 	if (typeof body.scope !== 'string' || !body.scope.split(' ').includes('atproto')) {
-		fail(`"scope" must include "atproto", got ${JSON.stringify(body.scope ?? null)}`);
+		fail(`"scope" must include "atproto", got ${shown(body.scope)}`);
 	}
 	if (
 		body.refresh_token !== undefined &&
 		(typeof body.refresh_token !== 'string' || body.refresh_token === '')
 	) {
 		fail('"refresh_token" must be a non-empty string when present');
+	}
+	// sent back in a form body, where a lone surrogate would go as U+FFFD: another token
+	if (body.refresh_token !== undefined && !VSCHARS.test(body.refresh_token as string)) {
+		fail('"refresh_token" must be printable ASCII (RFC 6749 VSCHAR)');
 	}
 	// finite and bounded too: JSON's 1e999 parses to Infinity, which no store keeps and no Date
 	// shows, and 1e300 is finite but as absurd (its expiry is no Date either). 0 is a token that

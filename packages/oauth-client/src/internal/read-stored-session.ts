@@ -1,4 +1,5 @@
 import type { Did } from '@atcute/lexicons';
+import { kindOf } from '@atcute-oauth/internal/kind-of';
 
 import { isLoopbackClientId } from '../client-metadata.ts';
 import { SessionNotFoundError, UnreadableSessionError } from '../errors.ts';
@@ -23,7 +24,8 @@ export interface StoredSessionRules {
  */
 export const otherClientOf = (value: unknown, clientId: string): string | undefined => {
 	if (!isObject(value) || value.clientId === undefined || value.clientId === clientId) return undefined;
-	const stored = String(value.clientId);
+	// not String(): a deeply nested array (JSON.parse makes one of 60 KB) throws a RangeError there
+	const stored = typeof value.clientId === 'string' ? value.clientId : kindOf(value.clientId);
 	return isLoopbackClientId(stored) && isLoopbackClientId(clientId) ? undefined : stored;
 };
 
@@ -38,6 +40,33 @@ export const otherAccountOf = (value: unknown, did: Did): boolean => {
 	return typeof sub === 'string' && sub !== did;
 };
 
+/** the JWK members that are text in every key type (RFC 7517, RFC 7518 §6). */
+const JWK_TEXT_MEMBERS = [
+	'alg',
+	'crv',
+	'x',
+	'y',
+	'd',
+	'n',
+	'e',
+	'p',
+	'q',
+	'dp',
+	'dq',
+	'qi',
+	'use',
+	'kid',
+] as const;
+
+/**
+ * the first member of a stored JWK that should be text and is not, else undefined. a key import
+ * reads them, the key cache is keyed by them and messages name them: another shape (a deeply
+ * nested array, as JSON.parse makes of 60 KB) would fail with a RangeError from a template
+ * literal or JSON.stringify, naming nothing.
+ */
+export const nonTextJwkMember = (jwk: Record<string, unknown>): string | undefined =>
+	JWK_TEXT_MEMBERS.find((member) => jwk[member] !== undefined && typeof jwk[member] !== 'string');
+
 // a URL the client may send a token to or over without `allowHttp`
 const HTTPS = /^https:\/\//i;
 
@@ -46,6 +75,8 @@ const problemOf = (value: unknown, allowHttp: boolean): string | undefined => {
 	if (!isObject(value)) return 'it is not an object';
 	const { dpopKey, authMethod, tokenSet } = value;
 	if (!isObject(dpopKey) || typeof dpopKey.kty !== 'string') return 'dpopKey is not a JWK';
+	const member = nonTextJwkMember(dpopKey);
+	if (member !== undefined) return `dpopKey.${member} is not a string`;
 	if (!isObject(authMethod)) return 'authMethod is not an object';
 	if (authMethod.method === 'private_key_jwt') {
 		if (typeof authMethod.kid !== 'string') return 'authMethod.kid is not a string';

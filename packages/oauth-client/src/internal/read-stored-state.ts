@@ -1,5 +1,6 @@
 import { OAuthCallbackError } from '../errors.ts';
 import type { StoredState } from '../stored-types.ts';
+import { nonTextJwkMember } from './read-stored-session.ts';
 
 /** the three fields upstream `@atcute/oauth-node-client` 2.x names otherwise in a stored state. */
 interface UpstreamStateFields {
@@ -28,6 +29,8 @@ export const readStoredState = (value: unknown): StoredState => {
 	if (typeof state.issuer !== 'string') return refuse('it has no issuer');
 	if (typeof state.redirectUri !== 'string') return refuse('it has no redirect URI');
 	if (typeof state.dpopKey !== 'object' || state.dpopKey === null) return refuse('it has no DPoP key');
+	const member = nonTextJwkMember(state.dpopKey as unknown as Record<string, unknown>);
+	if (member !== undefined) return refuse(`its DPoP key's ${member} is not a string`);
 	if (typeof state.authMethod?.method !== 'string') return refuse('it has no client authentication method');
 	if (typeof state.expiresAt !== 'number') return refuse('it has no expiry');
 	// this library's own: as it is
