@@ -60,8 +60,23 @@ describe('a stored session whose dpopKey has members of odd shapes', () => {
 
 		const { client: reader } = await createTestClient(server, { sessions, key });
 		const error = await reader.restore(alice.did).catch((err: unknown) => err);
-		// today: RangeError from String(value.clientId)
+		// not a RangeError from String(value.clientId)
 		expect(error).toBeInstanceOf(SessionNotFoundError);
+		expect(sessions.texts.get(alice.did)).toBe(text);
+	});
+
+	it('refuses a session whose scope is not text as unreadable, where session.allows() would throw later', async () => {
+		const sessions = new TextStore();
+		const { client, key } = await createTestClient(server, { sessions });
+		await signIn(server, client, alice.did);
+		const stored = sessions.map.get(alice.did)!;
+		const text = JSON.stringify({ ...stored, tokenSet: { ...stored.tokenSet, scope: ['atproto'] } });
+		sessions.texts.set(alice.did, text);
+
+		const { client: reader } = await createTestClient(server, { sessions, key });
+		const error = await reader.restore(alice.did).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(UnreadableSessionError);
+		expect((error as UnreadableSessionError).problem).toBe('tokenSet.scope is not a string');
 		expect(sessions.texts.get(alice.did)).toBe(text);
 	});
 });
