@@ -48,6 +48,69 @@ const subscribed = (channel: TracingChannel<unknown, object>): boolean => {
 };
 
 /**
+ * whether this runtime's `diagnostics_channel` keeps a subscriber's exception out of the publisher,
+ * as Node, Bun and Deno do (they raise it as an `uncaughtException`). workerd's (nodejs_compat)
+ * throws it out of `publish()`, and so out of `tracePromise`: the operation would reject with it,
+ * after its tokens were stored. there each message is published on its own and what a subscriber
+ * throws is reported (`reportError`), not thrown.
+ */
+const isolatesSubscribers = (): boolean =>
+	(globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent !== 'Cloudflare-Workers';
+
+/** reports a subscriber's exception without throwing it into the operation. */
+const reportSubscriberError = (err: unknown): void => {
+	const report = (globalThis as { reportError?: (err: unknown) => void }).reportError;
+	if (typeof report === 'function') report(err);
+	else
+		queueMicrotask(() => {
+			throw err;
+		});
+};
+
+/** `tracePromise`'s messages, in its order, each published apart and none throwing. */
+const traceIsolated = <C extends object>(
+	channel: TracingChannel<unknown, C>,
+	context: C,
+	fn: () => Promise<void>,
+): Promise<void> => {
+	const message = context as C & { error?: unknown; result?: unknown };
+	const publish = (event: 'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error'): void => {
+		const target = channel[event];
+		if (!target.hasSubscribers) return;
+		try {
+			target.publish(message);
+		} catch (err) {
+			reportSubscriberError(err);
+		}
+	};
+	publish('start');
+	let promise: Promise<void>;
+	try {
+		promise = fn();
+	} catch (err) {
+		message.error = err;
+		publish('error');
+		publish('end');
+		throw err;
+	}
+	publish('end');
+	return promise.then(
+		(result) => {
+			message.result = result;
+			publish('asyncStart');
+			publish('asyncEnd');
+		},
+		(err: unknown) => {
+			message.error = err;
+			publish('error');
+			publish('asyncStart');
+			publish('asyncEnd');
+			throw err;
+		},
+	);
+};
+
+/**
  * an `OAuthTracer` that publishes each operation on its `diagnostics_channel` tracing channel;
  * costs a property read when nobody subscribes. the default of the facade's `OAuthClient`.
  */
@@ -63,11 +126,12 @@ export const diagnosticsChannelTracer: OAuthTracer = {
 		let result: T;
 		// the result (a session, a response, tokens) is kept out of the message: the channel sets
 		// `context.result` to what the traced function returns, so that function returns nothing
-		return channel
-			.tracePromise(async () => {
-				result = await fn();
-			}, context)
-			.then(() => result);
+		const traced = async () => {
+			result = await fn();
+		};
+		return (
+			isolatesSubscribers() ? channel.tracePromise(traced, context) : traceIsolated(channel, context, traced)
+		).then(() => result);
 	},
 	isTracing(operation: TraceOperation): boolean {
 		return subscribed(channelsOf()[operation]);

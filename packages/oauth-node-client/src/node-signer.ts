@@ -85,9 +85,12 @@ const fromJwk: SignerFromJwk = (params, alg) => {
  * has no secp256k1 or cannot sign with it.
  */
 const fromSecp256k1Jwk: SignerFromSecp256k1Jwk = (params) => {
-	const crypto = nodeBuiltin('node:crypto');
+	let crypto: ReturnType<typeof nodeBuiltin<'node:crypto'>>;
 	let hasCurve: boolean;
 	try {
+		// inside the try: a runtime without process.getBuiltinModule (workerd's nodejs_compat
+		// at compatibility date 2024-09-01, say) has no node:crypto to load here: "cannot sign", not a crash
+		crypto = nodeBuiltin('node:crypto');
 		hasCurve = crypto.getCurves().includes('secp256k1');
 	} catch {
 		return undefined;

@@ -21,6 +21,15 @@ try {
 		tmpDir: config.tmpDir,
 		runtime,
 	});
+	// before the lifecycle tests below: those end a grant on purpose, which the flow's refusal check would see
+	const { addEs256kRestoreTest, addTracingTests } = await import('./suite/tracing-tests.mjs');
+	addTracingTests(suite, { control });
+	addEs256kRestoreTest(suite);
+	const { addLifecycleTests } = await import('./suite/lifecycle-tests.mjs');
+	const { coreLifecycleLib } = await import('./suite/lifecycle-libs.mjs');
+	const facade = await import('@atcute/oauth-node-client');
+	addLifecycleTests(suite, { control, lib: coreLifecycleLib, label: 'core' });
+	addLifecycleTests(suite, { control, lib: facade, label: 'facade' });
 	const results = await suite.run(config.filter);
 	console.log(`MATRIX_RESULT ${JSON.stringify({ runtime, results })}`);
 } catch (err) {

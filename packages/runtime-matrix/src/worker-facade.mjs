@@ -1,5 +1,7 @@
 // the Workers entry point with nodejs_compat: the core's tests, then the same flow through the
 // facade @atcute/oauth-node-client (its node:crypto signer, as workerd's node:crypto provides it).
+
+import * as facade from '@atcute/oauth-node-client';
 import {
 	createNodeFetch,
 	exportJwkKey,
@@ -9,11 +11,13 @@ import {
 	OAuthClient,
 } from '@atcute/oauth-node-client';
 import { SqliteStore, StoreUnavailableError } from '@atcute/oauth-store-sqlite';
-
 import { createControl } from './suite/control.mjs';
 import { addCoreTests } from './suite/core-tests.mjs';
 import { createSuite } from './suite/harness.mjs';
+import { coreLifecycleLib } from './suite/lifecycle-libs.mjs';
+import { addLifecycleTests } from './suite/lifecycle-tests.mjs';
 import { runSignInFlow } from './suite/sign-in-flow.mjs';
+import { addEs256kRestoreTest, addTracingTests } from './suite/tracing-tests.mjs';
 
 export default {
 	async fetch(request) {
@@ -71,6 +75,11 @@ export default {
 				}
 			},
 		);
+		// before the lifecycle tests: those end a grant on purpose, which the flow's refusal check would see
+		addTracingTests(suite, { control });
+		addEs256kRestoreTest(suite);
+		addLifecycleTests(suite, { control, lib: coreLifecycleLib, label: 'core' });
+		addLifecycleTests(suite, { control, lib: facade, label: 'facade' });
 		return Response.json({ results: await suite.run(config.filter) });
 	},
 };

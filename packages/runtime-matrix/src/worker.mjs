@@ -4,12 +4,16 @@
 import { createControl } from './suite/control.mjs';
 import { addCoreTests } from './suite/core-tests.mjs';
 import { createSuite } from './suite/harness.mjs';
+import { coreLifecycleLib } from './suite/lifecycle-libs.mjs';
+import { addLifecycleTests } from './suite/lifecycle-tests.mjs';
 
 export default {
 	async fetch(request) {
 		const config = await request.json();
 		const suite = createSuite();
-		addCoreTests(suite, { control: createControl(config.controlUrl) });
+		const control = createControl(config.controlUrl);
+		addCoreTests(suite, { control });
+		addLifecycleTests(suite, { control, lib: coreLifecycleLib, label: 'core' });
 		return Response.json({ results: await suite.run(config.filter) });
 	},
 };

@@ -26,6 +26,14 @@ export const startControlServer = async () => {
 		registerClient: ({ metadata }) => server.registerClient(metadata),
 		authorize: async ({ url, did }) => (await server.authorize(new URL(url), { did })).toString(),
 		expireAccessTokens: ({ did }) => server.expireAccessTokens(did),
+		rotateNonce: ({ which }) => server.rotateNonce(which),
+		revokeAllTokensFor: ({ did }) => server.revokeAllTokensFor(did),
+		setBehaviour: ({ patch }) => {
+			Object.assign(server.behaviour, patch);
+		},
+		resetBehaviour: () => {
+			for (const key of Object.keys(server.behaviour)) server.behaviour[key] = undefined;
+		},
 		statsFor: ({ did }) => {
 			const grants = server.sessions(did);
 			return {

@@ -24,6 +24,10 @@ export const createControl = (baseUrl) => {
 		authorize: async (url, did) => new URLSearchParams(await call('authorize', { url: String(url), did })),
 		/** makes the server treat the account's access tokens as expired. */
 		expireAccessTokens: (did) => call('expireAccessTokens', { did }),
+		rotateNonce: (which) => call('rotateNonce', { which }),
+		revokeAllTokensFor: (did) => call('revokeAllTokensFor', { did }),
+		setBehaviour: (patch) => call('setBehaviour', { patch }),
+		resetBehaviour: () => call('resetBehaviour'),
 		/** counters for one account: `{ refreshes, resource, activeGrants, grants }`. */
 		statsFor: (did) => call('statsFor', { did }),
 		/** every request the server refused since the lane started, as readable lines. */

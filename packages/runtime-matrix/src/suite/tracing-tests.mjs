@@ -1,0 +1,150 @@
+// tracing: the facade's diagnosticsChannelTracer, as the README subscribes.
+import { tracingChannel } from 'node:diagnostics_channel';
+
+import * as facade from '@atcute/oauth-node-client';
+
+import { equal, ok } from './harness.mjs';
+import { runSignInFlow } from './sign-in-flow.mjs';
+
+const lib = facade;
+export const addTracingTests = (suite, { control }) => {
+	suite.test('tracing: README subscriber (five handlers) sees refresh start/asyncEnd', async () => {
+		const seen = { start: 0, asyncEnd: 0, error: 0 };
+		const handlers = {
+			start: () => seen.start++,
+			end: () => {},
+			asyncStart: () => {},
+			asyncEnd: () => seen.asyncEnd++,
+			error: () => seen.error++,
+		};
+		tracingChannel(lib.OAUTH_TRACING_CHANNELS.refresh).subscribe(handlers);
+		try {
+			await runSignInFlow({
+				control,
+				lib,
+				stores: { sessions: new lib.MemoryStore(), states: new lib.MemoryStore() },
+				label: 'trace5',
+			});
+		} finally {
+			tracingChannel(lib.OAUTH_TRACING_CHANNELS.refresh).unsubscribe(handlers);
+		}
+		ok(seen.start >= 2, `starts ${seen.start}`);
+		equal(seen.asyncEnd, seen.start, 'asyncEnd count');
+	});
+
+	suite.test('tracing: a subscriber with only start and asyncEnd (Node skips missing ones)', async () => {
+		const seen = { start: 0, asyncEnd: 0 };
+		const handlers = { start: () => seen.start++, asyncEnd: () => seen.asyncEnd++ };
+		tracingChannel(lib.OAUTH_TRACING_CHANNELS.request).subscribe(handlers);
+		try {
+			await runSignInFlow({
+				control,
+				lib,
+				stores: { sessions: new lib.MemoryStore(), states: new lib.MemoryStore() },
+				label: 'trace2',
+			});
+		} finally {
+			tracingChannel(lib.OAUTH_TRACING_CHANNELS.request).unsubscribe(handlers);
+		}
+		ok(seen.start >= 20, `starts ${seen.start}`);
+		equal(seen.asyncEnd, seen.start, 'asyncEnd count');
+	});
+
+	suite.test('tracing: a subscriber that throws does not change the operation', async () => {
+		const proc = globalThis.process;
+		const caught = [];
+		const onUncaught = (err) => caught.push(err);
+		proc?.on?.('uncaughtException', onUncaught);
+		const handlers = {
+			start: () => {
+				throw new Error('subscriber boom');
+			},
+			end: () => {},
+			asyncStart: () => {},
+			asyncEnd: () => {},
+			error: () => {},
+		};
+		tracingChannel(lib.OAUTH_TRACING_CHANNELS.request).subscribe(handlers);
+		let outcome;
+		try {
+			await runSignInFlow({
+				control,
+				lib,
+				stores: { sessions: new lib.MemoryStore(), states: new lib.MemoryStore() },
+				label: 'tracethrow',
+			});
+			outcome = 'ok';
+		} catch (err) {
+			outcome = err;
+		} finally {
+			tracingChannel(lib.OAUTH_TRACING_CHANNELS.request).unsubscribe(handlers);
+			await new Promise((r) => setTimeout(r, 50));
+			proc?.off?.('uncaughtException', onUncaught);
+		}
+		if (outcome !== 'ok')
+			throw new Error(`the flow failed under a throwing subscriber (uncaught seen: ${caught.length})`, {
+				cause: outcome,
+			});
+	});
+};
+
+/** a session moved from @atproto/oauth-client-node with its ES256K DPoP key: restored, or refused as unsupported (kept). */
+export const addEs256kRestoreTest = (suite) => {
+	suite.test(
+		'facade: an ES256K session restores, or InvalidKeyError unsupported_alg and the session is kept',
+		async () => {
+			const dpopJwk = {
+				kty: 'EC',
+				crv: 'secp256k1',
+				x: 'OsfzOvH9p0jiGZikkTOhp4zDqRhK2yZy_qDhynUP4x8',
+				y: 'oqqEgtl2eSAagRF0a-sAnPQjdmNwFkQ8LxwSOiTy-6o',
+				d: 'CK2-WN88EaQG8l7chaVNeehA_2xytZA8OggPlUa_DBk',
+			};
+			const sessions = new lib.MemoryStore();
+			const did = 'did:plc:moved';
+			await sessions.set(
+				did,
+				lib.fromNodeSavedSession({
+					dpopJwk,
+					authMethod: { method: 'private_key_jwt', kid: 'main' },
+					tokenSet: {
+						iss: 'https://as.example',
+						sub: did,
+						aud: 'https://pds.example/',
+						scope: 'atproto',
+						access_token: 'at',
+						refresh_token: 'rt',
+						token_type: 'DPoP',
+						expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+					},
+				}),
+			);
+			const oauth = new lib.OAuthClient({
+				metadata: {
+					client_id: 'https://app.example.com/oauth-client-metadata.json',
+					redirect_uris: ['https://app.example.com/oauth/callback'],
+					scope: ['atproto'],
+				},
+				keyset: [await lib.generatePrivateKey('main', 'ES256')],
+				stores: { sessions, states: new lib.MemoryStore() },
+				actorResolver: {
+					resolve: async () => {
+						throw new Error('no identity is resolved here');
+					},
+				},
+			});
+			const outcome = await oauth.restore(did).then(
+				(session) => session.did,
+				(err) => err,
+			);
+			if (outcome !== did) {
+				if (!(outcome instanceof lib.InvalidKeyError) || outcome.reason !== 'unsupported_alg') {
+					throw new Error('restore failed otherwise than InvalidKeyError unsupported_alg', {
+						cause: outcome,
+					});
+				}
+				ok((await sessions.get(did)) !== undefined, 'the session is kept');
+			}
+		},
+	);
+};
