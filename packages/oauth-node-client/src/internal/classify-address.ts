@@ -132,9 +132,12 @@ const embeddedIpv4 = (address: string): string | undefined => {
  * what kind of non-public address `address` (an IP literal) is, or undefined for a public one.
  * mapped, NAT64, 6to4 and IPv4-compatible IPv6 forms are judged by the IPv4 address they carry.
  */
-export const classifyAddress = (address: string): AddressKind | undefined => {
-	const family = isIP(address);
+export const classifyAddress = (zoned: string): AddressKind | undefined => {
+	const family = isIP(zoned);
 	if (family === 0) return undefined;
+	// a zone id (`fe80::1%eth0`) names an interface, not part of the address: `isIP` takes one with
+	// colons in it, which would be read as more groups, moving the IPv4 address a NAT64 form carries
+	const address = family === 6 ? zoned.replace(/%.*$/, '') : zoned;
 	const type = family === 6 ? 'ipv6' : 'ipv4';
 	for (const [kind, list] of listsOf()) {
 		if (list.check(address, type)) return kind;
