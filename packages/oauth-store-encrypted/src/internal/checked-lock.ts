@@ -13,15 +13,39 @@ export const runLocked = async (
 	visit: (lost: AbortSignal | undefined) => Promise<void>,
 ): Promise<void> => {
 	let ran = false;
-	await lock(name, (lost) => {
-		ran = true;
-		// a distributed lock's `lost`: the write checks it, as the client's own writes do
-		return visit(lost);
-	});
+	let finished: { error: unknown } | { ok: true } | undefined;
+	let refused: { error: unknown } | undefined;
+	try {
+		// a function of length 0, as the client hands its lock: a lock that picks a callback style by
+		// `fn.length` (async-lock's `acquire` calls a one-parameter fn with a `done` it then waits for)
+		await lock(name, async (...given: [lost?: AbortSignal]) => {
+			ran = true;
+			try {
+				// a distributed lock's `lost`: the write checks it, as the client's own writes do
+				await visit(given[0]);
+				finished = { ok: true };
+			} catch (error) {
+				finished = { error };
+				throw error;
+			}
+		});
+	} catch (error) {
+		refused = { error };
+	}
+	// the visit's own failure (a lost hold, the store down), whatever the lock made of it: a lock
+	// that swallows it must not let the rewrap carry on as if the entry were done
+	if (finished !== undefined && 'error' in finished) throw finished.error;
+	if (refused !== undefined) throw refused.error;
 	if (!ran) {
 		// the lock's name holds the entry key, which the RewrapAbortedError names already
 		throw new TypeError(
 			'the lock returned without running the function it was given: a LockFunction must call fn() while holding the lock and return its result',
+		);
+	}
+	if (finished === undefined) {
+		// let go while the visit still runs: its write would not be under the lock
+		throw new TypeError(
+			'the lock returned before the function it was given finished: a LockFunction must wait for fn() while holding the lock and return its result',
 		);
 	}
 };
