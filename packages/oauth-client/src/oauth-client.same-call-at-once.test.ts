@@ -212,6 +212,13 @@ describe('the same call made several times at once', () => {
 	const newAccount = (): TestAccount =>
 		server.createAccount({ handle: `same-call-${++count}.test` }) as TestAccount;
 
+	/** a new account, the arrivals of a test and a fetch that records into them. */
+	const newRecordedAccount = () => {
+		const { did } = newAccount();
+		const arrivals = new Arrivals();
+		return { did, arrivals, recorder: recordingFetch(server, arrivals) };
+	};
+
 	describe('sign-in', () => {
 		/** a sign-in of `did` started, and its callback parameters (the browser's part done). */
 		const startedSignIn = async (client: OAuthClient, did: Did) => {
@@ -228,9 +235,7 @@ describe('the same call made several times at once', () => {
 		])(
 			'a double-clicked sign-in link (the same callback twice at once), %s: one code exchange, one session, invalid_state for the second',
 			async (_label, atomicTake) => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const sessions = new MapStore<StoredSession>();
 				const { client } = await createTestClient(server, {
 					sessions,
@@ -261,9 +266,7 @@ describe('the same call made several times at once', () => {
 		it(
 			'a double-clicked sign-in link handled by two clients on one state store without take: one code exchange',
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const sessions = new MapStore<StoredSession>();
 				const states = new MapStore<StoredState>({ atomicTake: false });
 				// a client per request, as some apps make them, on the same stores
@@ -372,9 +375,7 @@ describe('the same call made several times at once', () => {
 		it(
 			'two session objects of one account signing out at once: deleted once, one deleted event, no error',
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const { client, sessions } = await createTestClient(server, {
 					fetch: recorder.fetch,
 					requestLock: countingLock(arrivals),
@@ -411,9 +412,7 @@ describe('the same call made several times at once', () => {
 		it(
 			'client.revoke(did) and session.signOut() at once: deleted once, one deleted event, no error',
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const { client, sessions } = await createTestClient(server, {
 					fetch: recorder.fetch,
 					requestLock: countingLock(arrivals),
@@ -446,9 +445,7 @@ describe('the same call made several times at once', () => {
 		it(
 			`${CALLERS} restore(did, { refresh: true }) at once: one refresh, the newest refresh token stored, every session usable`,
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const { client, sessions } = await createTestClient(server, { fetch: recorder.fetch });
 				await signIn(server, client, did);
 				sessions.map.get(did)!.tokenSet.expires_at = clock.now() - 1_000;
@@ -482,9 +479,7 @@ describe('the same call made several times at once', () => {
 		it(
 			`${CALLERS} restore(did) at once on a stale session: one refresh, traced once, every session usable`,
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const { client, sessions } = await createTestClient(server, {
 					fetch: recorder.fetch,
 					tracer: countingTracer(arrivals),
@@ -519,9 +514,7 @@ describe('the same call made several times at once', () => {
 		it(
 			`${CALLERS} calls at once on a session whose access token expired: one refresh, every call goes through`,
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const { client, sessions } = await createTestClient(server, {
 					fetch: recorder.fetch,
 					tracer: countingTracer(arrivals),
@@ -550,9 +543,7 @@ describe('the same call made several times at once', () => {
 		it(
 			`${CALLERS} calls at once whose token the PDS refuses (invalid_token): one refresh, every call retried once and through`,
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const { client, sessions } = await createTestClient(server, { fetch: recorder.fetch });
 				await signIn(server, client, did);
 				const session = await client.restore(did);
@@ -581,9 +572,7 @@ describe('the same call made several times at once', () => {
 		it(
 			`${CALLERS} calls at once with a sign-out among them: nothing sent after signOut() resolved, SessionNotFoundError, store empty, no grant live`,
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const pdsOrigin = new URL(server.pdsUrl).origin;
 				// an async nonce cache whose reads for the PDS can be held: a call held there has not been
 				// signed yet, nor sent
@@ -651,9 +640,7 @@ describe('the same call made several times at once', () => {
 		it(
 			'two clients on one session store and one lock refreshing the same account at once: one refresh',
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const sessions = new MapStore<StoredSession>();
 				const requestLock = countingLock(arrivals);
 				const a = await createTestClient(server, { sessions, requestLock, fetch: recorder.fetch });
@@ -727,9 +714,7 @@ describe('the same call made several times at once', () => {
 		it(
 			`${CALLERS} calls at once on an expired token with close() among them: the refresh shared and stored before close() resolves`,
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const { client, sessions } = await createTestClient(server, {
 					fetch: recorder.fetch,
 					tracer: countingTracer(arrivals),
@@ -770,9 +755,7 @@ describe('the same call made several times at once', () => {
 		it(
 			`the token endpoint answering 503 to ${CALLERS} callers at once: one request, the same transient error for all, the session kept`,
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const { client, sessions } = await createTestClient(server, {
 					fetch: recorder.fetch,
 					tracer: countingTracer(arrivals),
@@ -817,9 +800,7 @@ describe('the same call made several times at once', () => {
 		it(
 			`the token endpoint answering invalid_grant to ${CALLERS} callers at once: one request, deleted once, one deleted event, TokenRefreshError for all`,
 			async () => {
-				const { did } = newAccount();
-				const arrivals = new Arrivals();
-				const recorder = recordingFetch(server, arrivals);
+				const { did, arrivals, recorder } = newRecordedAccount();
 				const { client, sessions } = await createTestClient(server, {
 					fetch: recorder.fetch,
 					tracer: countingTracer(arrivals),

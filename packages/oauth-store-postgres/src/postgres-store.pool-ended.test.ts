@@ -2,11 +2,9 @@
 // gives it a connection nor fails it): a store call or lock acquisition waiting on a full pool
 // must still fail at once as the README says of an ended pool (`closed`, not transient), not
 // wait out its whole timeout and keep a shutting-down process alive meanwhile
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-
 import { LockUnavailableError } from '@atcute/oauth-client';
+import { exitAfterSigterm } from '@atcute-oauth/internal/test-utils/exit-after-sigterm';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -71,30 +69,9 @@ describe('PostgresStore and the lock waiting on a pool that is ended', () => {
 
 	it('lets an app that ends its pool on SIGTERM while a call waits for a connection exit by itself', async () => {
 		// the store's timeout (60 s) is far past the time the process has to exit (10 s)
-		const child = spawn(process.execPath, [CHILD, database.url, '60000'], {
-			stdio: ['ignore', 'pipe', 'pipe'],
-		});
-		let stdout = '';
-		let stderr = '';
-		child.stdout.on('data', (chunk) => {
-			stdout += chunk;
-			if (stdout.includes('"ready"') && !child.killed) child.kill('SIGTERM');
-		});
-		child.stderr.on('data', (chunk) => {
-			stderr += chunk;
-		});
-		const exited = once(child, 'exit');
-		const bound = new Promise<'still running'>((resolve) => {
-			const timer = setTimeout(() => resolve('still running'), 10_000);
-			exited.finally(() => clearTimeout(timer));
-		});
-		const result = await Promise.race([exited.then(([code]) => code), bound]);
-		if (result === 'still running') child.kill('SIGKILL');
+		const { result, stdout, stderr, lines: read } = await exitAfterSigterm(CHILD, [database.url, '60000']);
 		expect(result, `stdout: ${stdout}\nstderr: ${stderr}`).toBe(0);
-		const lines = stdout
-			.trim()
-			.split('\n')
-			.map((line) => JSON.parse(line));
+		const lines = read();
 		expect(lines).toContainEqual({
 			type: 'pending',
 			outcome: { name: 'PostgresStoreError', code: 'closed', transient: false },

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+
+import { exitAfterSigterm } from '@atcute-oauth/internal/test-utils/exit-after-sigterm';
 
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,28 +69,9 @@ describe('RedisStore on an ioredis 5 client closed while Redis is away', () => {
 	it('lets an app that quits its client on SIGTERM during an outage exit by itself', async () => {
 		const url = `redis://127.0.0.1:${await freePort()}`;
 		// the store's timeout (60 s) is far past the time the process has to exit (10 s)
-		const child = spawn(process.execPath, [CHILD, url, '60000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-		let stdout = '';
-		let stderr = '';
-		child.stdout.on('data', (chunk) => {
-			stdout += chunk;
-			if (stdout.includes('"ready"') && !child.killed) child.kill('SIGTERM');
-		});
-		child.stderr.on('data', (chunk) => {
-			stderr += chunk;
-		});
-		const exited = once(child, 'exit');
-		const bound = new Promise<'still running'>((resolve) => {
-			const timer = setTimeout(() => resolve('still running'), 10_000);
-			exited.finally(() => clearTimeout(timer));
-		});
-		const result = await Promise.race([exited.then(([code]) => code), bound]);
-		if (result === 'still running') child.kill('SIGKILL');
+		const { result, stdout, stderr, lines: read } = await exitAfterSigterm(CHILD, [url, '60000']);
 		expect(result, `stdout: ${stdout}\nstderr: ${stderr}`).toBe(0);
-		const lines = stdout
-			.trim()
-			.split('\n')
-			.map((line) => JSON.parse(line));
+		const lines = read();
 		expect(lines).toContainEqual({
 			type: 'pending',
 			outcome: { name: 'RedisStoreError', code: 'closed', transient: false },
