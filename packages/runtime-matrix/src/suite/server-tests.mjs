@@ -28,6 +28,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 
 import { equal, ok } from './harness.mjs';
+import { MOVED_DID, movedEs256kSession } from './moved-es256k-session.mjs';
 import { addSeedTests } from './seed-tests.mjs';
 import { runSignInFlow } from './sign-in-flow.mjs';
 
@@ -254,34 +255,10 @@ export const addServerTests = (suite, { control, redisUrl, postgresUrl, tmpDir, 
 	suite.test(
 		'facade: a session from @atproto/oauth-client-node with its ES256K key restores where node:crypto has secp256k1',
 		async () => {
-			// made by node:crypto for this test (Bun's crypto cannot make one: it has no secp256k1)
-			const dpopJwk = {
-				kty: 'EC',
-				crv: 'secp256k1',
-				x: 'OsfzOvH9p0jiGZikkTOhp4zDqRhK2yZy_qDhynUP4x8',
-				y: 'oqqEgtl2eSAagRF0a-sAnPQjdmNwFkQ8LxwSOiTy-6o',
-				d: 'CK2-WN88EaQG8l7chaVNeehA_2xytZA8OggPlUa_DBk',
-			};
 			const key = await generatePrivateKey('main', 'ES256');
 			const sessions = new MemoryStore();
-			const did = 'did:plc:moved';
-			await sessions.set(
-				did,
-				fromNodeSavedSession({
-					dpopJwk,
-					authMethod: { method: 'private_key_jwt', kid: 'main' },
-					tokenSet: {
-						iss: 'https://as.example',
-						sub: did,
-						aud: 'https://pds.example/',
-						scope: 'atproto',
-						access_token: 'at',
-						refresh_token: 'rt',
-						token_type: 'DPoP',
-						expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-					},
-				}),
-			);
+			const did = MOVED_DID;
+			await sessions.set(did, movedEs256kSession(fromNodeSavedSession));
 			const oauth = new OAuthClient({
 				metadata: {
 					client_id: 'https://app.example.com/oauth-client-metadata.json',

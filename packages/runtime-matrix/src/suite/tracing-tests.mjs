@@ -4,6 +4,7 @@ import { tracingChannel } from 'node:diagnostics_channel';
 import * as facade from '@atcute/oauth-node-client';
 
 import { equal, ok } from './harness.mjs';
+import { MOVED_DID, movedEs256kSession } from './moved-es256k-session.mjs';
 import { runSignInFlow } from './sign-in-flow.mjs';
 
 const lib = facade;
@@ -93,32 +94,9 @@ export const addEs256kRestoreTest = (suite) => {
 	suite.test(
 		'facade: an ES256K session restores, or InvalidKeyError unsupported_alg and the session is kept',
 		async () => {
-			const dpopJwk = {
-				kty: 'EC',
-				crv: 'secp256k1',
-				x: 'OsfzOvH9p0jiGZikkTOhp4zDqRhK2yZy_qDhynUP4x8',
-				y: 'oqqEgtl2eSAagRF0a-sAnPQjdmNwFkQ8LxwSOiTy-6o',
-				d: 'CK2-WN88EaQG8l7chaVNeehA_2xytZA8OggPlUa_DBk',
-			};
 			const sessions = new lib.MemoryStore();
-			const did = 'did:plc:moved';
-			await sessions.set(
-				did,
-				lib.fromNodeSavedSession({
-					dpopJwk,
-					authMethod: { method: 'private_key_jwt', kid: 'main' },
-					tokenSet: {
-						iss: 'https://as.example',
-						sub: did,
-						aud: 'https://pds.example/',
-						scope: 'atproto',
-						access_token: 'at',
-						refresh_token: 'rt',
-						token_type: 'DPoP',
-						expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-					},
-				}),
-			);
+			const did = MOVED_DID;
+			await sessions.set(did, movedEs256kSession(lib.fromNodeSavedSession));
 			const oauth = new lib.OAuthClient({
 				metadata: {
 					client_id: 'https://app.example.com/oauth-client-metadata.json',
