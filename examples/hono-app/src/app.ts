@@ -242,7 +242,7 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		await appSessions.set(signedOutKey(did), { did, signedOutAt, expiresAt }, { expiresAt });
 	};
 
-	const page = (c: Context, status: FailurePage['status'], body: Parameters<typeof errorPage>[0]) => {
+	const page = (c: Context, status: FailurePage['status'] | 421, body: Parameters<typeof errorPage>[0]) => {
 		return c.html(errorPage(body), status);
 	};
 
@@ -339,6 +339,22 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		);
 	});
 
+	// loopback mode: only the app's own origin is served. a name someone's DNS points at 127.0.0.1
+	// (DNS rebinding) makes their page same-origin with what it fetches here: past sameOriginOnly,
+	// it could start sign-ins (the server fetching what the identifier names) and read the answers
+	if (loopbackHost !== undefined) {
+		app.use(async (c, next) => {
+			if (new URL(c.req.url).host !== loopbackHost) {
+				return page(c, 421, {
+					title: 'wrong address',
+					message: 'this app answers on its own address only.',
+					code: 'misdirected_request',
+				});
+			}
+			await next();
+		});
+	}
+
 	app.onError((error, c) => {
 		logError(`${c.req.method} ${c.req.path} failed:`, error);
 		return page(c, 500, {
@@ -410,6 +426,9 @@ export const createApp = (options: CreateAppOptions): Hono => {
 	});
 
 	app.get('/oauth/callback', async (c) => {
+		// Hono answers HEAD with the GET route: a HEAD (a link checker, a prefetch) must not spend the
+		// one-time code or sign anyone in; only a browser's GET completes a sign-in
+		if (c.req.method === 'HEAD') return c.body(null, 405, { allow: 'GET' });
 		const requestUrl = new URL(c.req.url);
 		// behind a reverse proxy the request URL carries the internal origin; the callback the
 		// authorization server redirected to is this path under the public one
