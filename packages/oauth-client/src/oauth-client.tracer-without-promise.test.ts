@@ -1,4 +1,6 @@
+import type { Did } from '@atcute/lexicons';
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { createTestClient, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
 import type { OAuthTracer } from './tracer.ts';
 
@@ -18,10 +20,11 @@ const guardAllSettled = () => {
 	}) as typeof Promise.allSettled;
 };
 
-describe('a tracer whose trace() returns no promise, once', () => {
+describe('a tracer whose trace() returns no promise', () => {
 	let server: TestOAuthServer;
+	let alice: { did: Did; handle: string };
 	useTestServer((env) => {
-		({ server } = env);
+		({ server, alice } = env);
 	});
 
 	it('leaves no work counted for ever: close() still resolves', async () => {
@@ -48,5 +51,47 @@ describe('a tracer whose trace() returns no promise, once', () => {
 
 		guardAllSettled();
 		await expect(client.close()).resolves.toBeUndefined();
+	});
+
+	it('still has its work counted: close() waits for a sign-in on its way to the store', async () => {
+		// a tracer that runs the callback's work but hands back nothing
+		const tracer: OAuthTracer = {
+			trace: ((operation: string, _context: unknown, fn: () => Promise<unknown>) => {
+				if (operation !== 'callback') return fn();
+				fn().catch(() => {});
+				return undefined;
+			}) as OAuthTracer['trace'],
+		};
+		// the token request is held until the test lets it go
+		let tokenArrived!: () => void;
+		const arrived = new Promise<void>((resolve) => (tokenArrived = resolve));
+		let releaseToken!: () => void;
+		const released = new Promise<void>((resolve) => (releaseToken = resolve));
+		const { client, sessions } = await createTestClient(server, {
+			tracer,
+			fetch: async (input, init) => {
+				if (new URL(input instanceof Request ? input.url : String(input)).pathname === '/oauth/token') {
+					tokenArrived();
+					await released;
+				}
+				return fetch(input, init);
+			},
+		});
+		const { url } = await client.authorize({ target: { type: 'account', identifier: alice.did } });
+		const params = await server.authorize(url, { did: alice.did });
+
+		const calling = client.callback(params);
+		// a promise, not what the tracer handed back
+		expect(calling).toBeInstanceOf(Promise);
+		await arrived;
+		let storedAtClose: unknown;
+		const closing = client.close().then(() => {
+			storedAtClose = sessions.map.get(alice.did);
+		});
+		releaseToken();
+		await closing;
+		// close() resolved once the sign-in was stored, not while it was on its way
+		expect(storedAtClose).toBeDefined();
+		await expect(calling).resolves.toMatchObject({ session: { did: alice.did } });
 	});
 });

@@ -59,6 +59,7 @@ import { checkHold, underLockRetryingOnce } from './internal/hold-lost.ts';
 import { InFlightWork } from './internal/in-flight-work.ts';
 import { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { createPkce } from './internal/pkce.ts';
+import { promisedTracer } from './internal/promised-tracer.ts';
 import {
 	otherAccountOf,
 	otherClientOf,
@@ -223,8 +224,9 @@ export class OAuthClient {
 			now = Date.now,
 			timeout = AS_REQUEST_TIMEOUT_MS,
 			dangerouslySkipDpopNonceCheck = false,
-			tracer,
 		} = options;
+		// what a tracer's trace() hands back made a promise, for every operation (see promisedTracer)
+		const tracer = options.tracer === undefined ? undefined : promisedTracer(options.tracer);
 
 		if (keyset === undefined) {
 			if (!isLoopbackClientId(metadata?.client_id)) {

@@ -19,6 +19,10 @@ describe('an unparsable URL with credentials', () => {
 	const urls = [
 		'https://alice:hunter2secret@pds.example.com:99999/doc',
 		'https://alice:hunter2secret@pds example.com/doc',
+		// forms the WHATWG parser reads the same way (leading space, extra or back slashes)
+		' https://alice:hunter2secret@pds.example.com:99999/doc',
+		'https:///alice:hunter2secret@pds.example.com:99999/doc',
+		'https:\\\\alice:hunter2secret@pds.example.com:99999/doc',
 	];
 
 	it.each(urls)('fetchJsonDocument(%s) does not repeat the password', async (url) => {

@@ -88,17 +88,31 @@ describe('rewrap with the lock the OAuthClient works with', () => {
 		expect(await store.keyIdOf(did)).toBe('key-a');
 	});
 
-	it('stops when the lock lets go before its function finished, rather than write outside it', async () => {
+	it('stops when the lock lets go before its function finished, and writes nothing outside it', async () => {
 		const { inner, store } = await underOldKey();
+		// the entry's read under the lock waits until the lock has let go (a network store's read)
+		const get = inner.get.bind(inner);
+		let readNow!: () => void;
+		const gate = new Promise<void>((resolve) => (readNow = resolve));
+		let reads = 0;
+		inner.get = async (key: string) => {
+			if (++reads === 1) await gate;
+			return get(key);
+		};
 		// runs the function but neither waits for it nor returns it (`fn()` without `return await`)
+		let visiting: Promise<unknown> | undefined;
 		const lock: LockFunction = async (_name, fn) => {
-			void fn().catch(() => {});
+			visiting = fn().catch(() => {});
 			return undefined as never;
 		};
 		const error = await store.rewrap([did], { lock }).catch((err: unknown) => err);
 		expect(error).toBeInstanceOf(RewrapAbortedError);
 		expect((error as RewrapAbortedError).cause).toBeInstanceOf(TypeError);
 		expect(error).toMatchObject({ key: did, transient: false });
-		void inner;
+		// the visit goes on once its read answers, and ends: it wrote nothing, outside any lock (it
+		// could overwrite a refresh stored meanwhile with spent tokens)
+		readNow();
+		await visiting;
+		expect(await store.keyIdOf(did)).toBe('key-a');
 	});
 });

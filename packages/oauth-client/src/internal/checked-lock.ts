@@ -1,3 +1,5 @@
+import { createHoldSignal } from '@atcute-oauth/internal/hold-signal';
+
 import type { LockFunction } from '../lock.ts';
 
 /**
@@ -19,6 +21,8 @@ export const checkedLock = (lock: LockFunction): LockFunction => {
 		let ran = false;
 		let finished: { value: Awaited<ReturnType<typeof fn>> } | { error: unknown } | undefined;
 		let refused: { error: unknown } | undefined;
+		// aborted too when the lock returns before `fn` finished: its writes check it last
+		const hold = createHoldSignal();
 		try {
 			// a function of length 0, as before `lost` was given: a lock that picks a callback style by
 			// `fn.length` (async-lock's `acquire` calls a one-parameter `fn` with a `done` callback it
@@ -26,7 +30,7 @@ export const checkedLock = (lock: LockFunction): LockFunction => {
 			await lock(name, async (...given: [lost?: AbortSignal]) => {
 				ran = true;
 				try {
-					const value = await fn(given[0]);
+					const value = await fn(hold.follow(given[0]));
 					finished = { value };
 					return value;
 				} catch (error) {
@@ -37,6 +41,8 @@ export const checkedLock = (lock: LockFunction): LockFunction => {
 		} catch (error) {
 			refused = { error };
 		}
+		if (finished === undefined)
+			hold.letGo(new Error(`the lock "${name}" let go before its function finished`));
 		// the function's own outcome, whatever the lock made of it: a refresh that ended the session
 		// is told as that, not as a release that failed, and a lock that drops the result (`await
 		// lock(name, fn)` without `return`) or swallows the error must not turn a stored refresh into

