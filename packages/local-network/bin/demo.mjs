@@ -12,18 +12,27 @@
 import { installRuntime } from '../scripts/install-runtime.mjs';
 import { stopOnSignals } from '../scripts/stop-on-signals.mjs';
 
+const USAGE = [
+	'usage: demo.mjs [--demo [--browser]]',
+	'  (no flag)   start the local PDS and the example app (loopback client) for a browser on this machine',
+	'  --demo      run the whole flow headless (confidential client) and print each step with its timing',
+	"  --browser   with --demo: drive headless Chromium (the runtime's) instead of plain HTTP",
+	'environment: PORT (interactive app port, default 3000)',
+].join('\n');
 const args = new Set(process.argv.slice(2));
 if (args.has('--help') || args.has('-h')) {
-	console.log(
-		[
-			'usage: demo.mjs [--demo [--browser]]',
-			'  (no flag)   start the local PDS and the example app (loopback client) for a browser on this machine',
-			'  --demo      run the whole flow headless (confidential client) and print each step with its timing',
-			"  --browser   with --demo: drive headless Chromium (the runtime's) instead of plain HTTP",
-			'environment: PORT (interactive app port, default 3000)',
-		].join('\n'),
-	);
+	console.log(USAGE);
 	process.exit(0);
+}
+// before anything starts or installs: a mistyped flag must not start the interactive mode
+const unknown = [...args].find((arg) => !['--demo', '--browser'].includes(arg));
+if (unknown !== undefined) {
+	console.error(`unknown argument ${unknown}\n${USAGE}`);
+	process.exit(2);
+}
+if (args.has('--browser') && !args.has('--demo')) {
+	console.error(`--browser only works with --demo\n${USAGE}`);
+	process.exit(2);
 }
 const headless = args.has('--demo');
 const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;

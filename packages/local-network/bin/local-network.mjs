@@ -8,12 +8,20 @@
 // (`pnpm --filter @atcute-oauth/local-network install-runtime`).
 import { stopOnSignals } from '../scripts/stop-on-signals.mjs';
 
+const USAGE = 'usage: local-network.mjs [--account handle[:password]]... [--json]';
 const argv = process.argv.slice(2);
 const accounts = [];
 let json = false;
 for (let i = 0; i < argv.length; i++) {
+	if (argv[i] === '--help' || argv[i] === '-h') {
+		console.log(USAGE);
+		process.exit(0);
+	}
 	if (argv[i] === '--json') json = true;
-	else if (argv[i] === '--account' && argv[i + 1] !== undefined) {
+	else if (argv[i] === '--account' && argv[i + 1] === undefined) {
+		console.error(`--account needs a value: --account handle[:password]\n${USAGE}`);
+		process.exit(2);
+	} else if (argv[i] === '--account') {
 		// the password is everything after the first colon: it may hold colons itself
 		const spec = argv[++i];
 		const colon = spec.indexOf(':');
@@ -21,9 +29,7 @@ for (let i = 0; i < argv.length; i++) {
 			colon === -1 ? { handle: spec } : { handle: spec.slice(0, colon), password: spec.slice(colon + 1) },
 		);
 	} else {
-		console.error(
-			`unknown argument ${argv[i]}\nusage: local-network.mjs [--account handle[:password]]... [--json]`,
-		);
+		console.error(`unknown argument ${argv[i]}\n${USAGE}`);
 		process.exit(2);
 	}
 }

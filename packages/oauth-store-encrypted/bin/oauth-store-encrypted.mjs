@@ -103,14 +103,16 @@ if (command === 'generate-key') {
 	// a secret pasted in place of the name passes ENV_NAME nearly half the time (base64url with no
 	// "-", starting with a letter), and names no variable: it is repeated only if it looks like
 	// the names people give variables (upper case), which a random 43-character secret never does
-	if (process.env[name] === undefined) {
+	// own variables only: process.env inherits toString, constructor, __proto__… from Object
+	const value = Object.hasOwn(process.env, name) ? process.env[name] : undefined;
+	if (value === undefined) {
 		const named = ENV_NAME_AS_WRITTEN.test(name)
 			? name
 			: 'that variable (its name is not repeated here: it could be a secret)';
 		fail(`check-env: ${named} is not set`);
 	}
 	try {
-		const keys = parseStoreKeys(process.env[name], name);
+		const keys = parseStoreKeys(value, name);
 		// building the store validates every key (id, secret, no secret twice) without touching any data
 		const store = encryptStore({ get() {}, set() {}, delete() {}, clear() {} }, { keys });
 		process.stdout.write(
