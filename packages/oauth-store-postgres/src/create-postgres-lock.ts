@@ -106,13 +106,13 @@ const BOUNDING_SETTINGS = [
  * 'false'): an app's type parser for booleans (`types` on its pool, or `pg.types` set globally) may
  * make a boolean anything, and a lock taken but read as not taken would stay on a pooled connection.
  */
-const TRY_LOCK = `SELECT attempt.got::text AS acquired,
+const TRY_LOCK = `SELECT CASE WHEN attempt.already THEN 'already_held' ELSE attempt.got::text END AS acquired,
 	attempt.idle_session_timeout,
 	attempt.tcp_keepalives_idle,
 	attempt.tcp_keepalives_interval,
 	attempt.tcp_keepalives_count,
 	attempt.tcp_user_timeout,
-	CASE WHEN NOT attempt.got THEN NULL
+	CASE WHEN attempt.got IS NOT TRUE THEN NULL
 		WHEN attempt.idle_session_timeout IS NOT NULL THEN set_config('idle_session_timeout', $2, false)
 		ELSE concat_ws(' ',
 			set_config('tcp_keepalives_idle', $3, false),
@@ -121,12 +121,23 @@ const TRY_LOCK = `SELECT attempt.got::text AS acquired,
 			set_config('tcp_user_timeout', $6, false))
 	END AS bounded
 FROM (
-	SELECT pg_try_advisory_lock($1::bigint) AS got,
+	SELECT pre.already,
+		CASE WHEN pre.already THEN NULL ELSE pg_try_advisory_lock($1::bigint) END AS got,
 		current_setting('idle_session_timeout', true) AS idle_session_timeout,
 		current_setting('tcp_keepalives_idle') AS tcp_keepalives_idle,
 		current_setting('tcp_keepalives_interval') AS tcp_keepalives_interval,
 		current_setting('tcp_keepalives_count') AS tcp_keepalives_count,
 		current_setting('tcp_user_timeout') AS tcp_user_timeout
+	FROM (
+		-- this session holds the key already: a lock never stays on a connection it returns, so the
+		-- statement ran on a server connection another client holds it on (a transaction-mode
+		-- pooler), where pg_try_advisory_lock, re-entrant, would let a second holder in
+		SELECT EXISTS (SELECT FROM pg_catalog.pg_locks
+			WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() AND objsubid = 1
+				AND classid::bigint = (($1::bigint >> 32) & 4294967295)
+				AND objid::bigint = ($1::bigint & 4294967295)) AS already
+		OFFSET 0
+	) AS pre
 	OFFSET 0
 ) AS attempt`;
 /**
@@ -396,6 +407,14 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		if (row?.acquired === 'false') {
 			client.release();
 			return undefined;
+		}
+		if (row?.acquired === 'already_held') {
+			destroy(client);
+			throw new LockUnavailableError(
+				name,
+				`lock "${name}" could not be acquired: the connection's PostgreSQL session already holds it, for another client — a connection pooler in transaction mode (PgBouncer, say) between the lock and PostgreSQL? session-level advisory locks need a direct connection or session pooling`,
+				{ transient: false },
+			);
 		}
 		if (row?.acquired !== 'true') {
 			// an answer that is neither: whether the lock was taken is unknown, and closing the
