@@ -35,16 +35,11 @@ export class InFlightWork {
 	}
 
 	#count(promise: Promise<unknown>): void {
-		// what work handed back may be no promise (a tracer that returns none): counted as settled
-		// when it is one, never left in the set for ever (close() would wait on it without end)
-		const counted = Promise.resolve(promise).then(
-			() => {},
-			() => {},
-		);
-		this.#running.add(counted);
-		counted.then(() => {
-			this.#running.delete(counted);
-		});
+		this.#running.add(promise);
+		const settled = () => {
+			this.#running.delete(promise);
+		};
+		promise.then(settled, settled);
 	}
 
 	/** refuses new work from now on, and resolves once the work under way has settled. */
