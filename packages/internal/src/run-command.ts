@@ -36,6 +36,27 @@ export class ConnectionClosedFailure extends CommandFailure {
 	}
 }
 
+/**
+ * the client is in a mode where it sends only that mode's own commands: subscriber mode (RESP2,
+ * after `subscribe()`) or MONITOR (a client from `monitor()`). no later try can work, and Redis
+ * said nothing: the app gave the store or lock a client it uses for something else.
+ */
+export class ClientModeFailure extends CommandFailure {
+	constructor(message: string, options?: ErrorOptions) {
+		super(false, message, options);
+	}
+}
+
+/** what ioredis (5 and 6, RESP2) rejects a command with on a client in subscriber mode. */
+const SUBSCRIBER_MODE = 'Connection in subscriber mode, only subscriber commands may be used';
+/** what ioredis rejects a command with on a `monitor()` client that is not yet `monitoring`. */
+const MONITOR_MODE = "Connection is in monitoring mode, can't process commands.";
+
+const subscriberMode =
+	'the Redis client is in subscriber mode (subscribe() or psubscribe() was called on it), where it sends no other command: a store or lock needs a client of its own (redis.duplicate())';
+const monitorMode =
+	'the Redis client is in MONITOR mode (it came from monitor()), where it sends no other command: a store or lock needs a client of its own (redis.duplicate())';
+
 /** what ioredis rejects a command with once the client is closed (`CONNECTION_CLOSED_ERROR_MSG`). */
 const CONNECTION_CLOSED = 'Connection is closed.';
 
@@ -79,6 +100,9 @@ const replyOf = (message: string): string => {
 /** what ioredis threw, as a `CommandFailure` without the command's arguments. */
 export const classify = (err: unknown): CommandFailure => {
 	const cause = redact(err);
+	// ioredis refused to send it, for as long as the client stays in that mode: not an outage
+	if (cause.message === SUBSCRIBER_MODE) return new ClientModeFailure(subscriberMode, { cause });
+	if (cause.message === MONITOR_MODE) return new ClientModeFailure(monitorMode, { cause });
 	if (cause.name === 'ReplyError') {
 		// Redis answered: with a passing condition (worth a retry later), or a refusal for good
 		if (TRANSIENT_REPLIES.test(replyOf(cause.message))) {
@@ -265,6 +289,9 @@ export const runCommand = async <T>(
 
 	if (!canWrite(redis)) {
 		if (isClosedForGood(redis)) throw new ConnectionClosedFailure(closedForGood());
+		// a MONITOR client is never `ready` again: waiting for it would last the whole timeout
+		// (ioredis's `RedisStatus` type does not list it, though its `setStatus` sets it)
+		if ((redis.status as string) === 'monitoring') throw new ClientModeFailure(monitorMode);
 		const { ready, leave } = whenReady(redis);
 		// a lazyConnect client connects on its first command; we send none until it is ready
 		if (redis.status === 'wait') redis.connect().catch(() => {});

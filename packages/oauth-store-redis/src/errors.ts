@@ -30,6 +30,11 @@ export type RedisStoreErrorCode =
 	 * reconnecting): it sends no command again unless the app calls `connect()` on it.
 	 */
 	| 'closed'
+	/**
+	 * the ioredis client is in subscriber mode (`subscribe()` was called on it, RESP2) or came from
+	 * `monitor()`: it sends none of the store's commands. give the store a client of its own.
+	 */
+	| 'client_mode'
 	/** the stored value is not JSON: something other than this store wrote under its prefix. */
 	| 'invalid_value';
 

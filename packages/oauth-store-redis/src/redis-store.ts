@@ -1,7 +1,12 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
 import { expiresAtOf } from '@atcute-oauth/internal/expires-at';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
-import { CommandFailure, ConnectionClosedFailure, runCommand } from '@atcute-oauth/internal/run-command';
+import {
+	ClientModeFailure,
+	CommandFailure,
+	ConnectionClosedFailure,
+	runCommand,
+} from '@atcute-oauth/internal/run-command';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 import type { Redis } from 'ioredis';
 import { CLEAR_BATCH_SIZE, DEFAULT_TIMEOUT_MS } from './constants.ts';
@@ -193,8 +198,14 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 			if (!(err instanceof CommandFailure)) throw err;
 			const message = `redis store ${operation} failed: ${err.message}`;
 			if (err.transient) throw new StoreUnavailableError(operation, message, { cause: err.cause });
-			// a client closed for good is no refusal of Redis's, but no later try can work either
-			const code = err instanceof ConnectionClosedFailure ? 'closed' : 'rejected';
+			// a client closed for good, or kept for pub/sub or MONITOR, is no refusal of Redis's, but
+			// no later try can work either
+			const code =
+				err instanceof ConnectionClosedFailure
+					? 'closed'
+					: err instanceof ClientModeFailure
+						? 'client_mode'
+						: 'rejected';
 			throw new RedisStoreError(code, operation, message, { cause: err.cause });
 		}
 	}

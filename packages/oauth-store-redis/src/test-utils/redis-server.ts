@@ -209,8 +209,8 @@ export const connect = (url: string, options: RedisOptions = {}): Redis => {
 };
 
 /** `connect` on ioredis 6, the other major the peer range takes, seen through the ioredis 5 types. */
-export const connect6 = (url: string): Redis => {
-	const redis = new Redis6(url, { autoResendUnfulfilledCommands: false });
+export const connect6 = (url: string, options: { protocol?: 2 | 3 } = {}): Redis => {
+	const redis = new Redis6(url, { autoResendUnfulfilledCommands: false, ...options });
 	redis.on('error', () => {});
 	return redis as unknown as Redis;
 };
