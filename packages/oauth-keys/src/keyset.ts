@@ -1,5 +1,6 @@
 import { InvalidKeyError } from './errors.ts';
 import { publicJwkOf } from './internal/public-jwk-of.ts';
+import { shownMember } from './internal/shown-member.ts';
 import {
 	describeKeyAlgorithm,
 	EC_CURVE_BY_ALG,
@@ -85,13 +86,13 @@ export class Keyset implements Iterable<PrivateKey> {
 			// published, chosen by negotiate(), and every assertion refused by the server
 			if (!isSigningAlgorithm(key.alg)) {
 				throw new TypeError(
-					`keyset entry ${index} (kid ${JSON.stringify(key.kid)}) has alg ${JSON.stringify(key.alg)}, which is not a supported signing algorithm`,
+					`keyset entry ${index} (kid ${shownMember(key.kid)}) has alg ${shownMember(key.alg)}, which is not a supported signing algorithm`,
 				);
 			}
 			const { kty, crv } = key.publicJwk as { kty?: unknown; crv?: unknown };
 			if (kty !== keyTypeOf(key.alg) || (kty === 'EC' && crv !== EC_CURVE_BY_ALG[key.alg])) {
 				throw new TypeError(
-					`keyset entry ${index} (kid ${JSON.stringify(key.kid)}) has alg ${key.alg}, which its ${String(kty)}${kty === 'EC' ? ` ${String(crv)}` : ''} key cannot sign with`,
+					`keyset entry ${index} (kid ${shownMember(key.kid)}) has alg ${key.alg}, which its ${String(kty)}${kty === 'EC' ? ` ${String(crv)}` : ''} key cannot sign with`,
 				);
 			}
 			// the public JWK says only EC or RSA: an RSA key imported for RS256 and relabelled RS512 or
@@ -99,12 +100,12 @@ export class Keyset implements Iterable<PrivateKey> {
 			if (!keyAlgorithmFits(key.cryptoKey.algorithm, key.alg)) {
 				const fits = SIGNING_ALGORITHMS.find((alg) => keyAlgorithmFits(key.cryptoKey.algorithm, alg));
 				throw new TypeError(
-					`keyset entry ${index} (kid ${JSON.stringify(key.kid)}) has alg ${key.alg}, but its key was imported for ${describeKeyAlgorithm(key.cryptoKey.algorithm)}${fits === undefined ? '' : ` (${fits})`}; import the key for ${key.alg} rather than relabelling it`,
+					`keyset entry ${index} (kid ${shownMember(key.kid)}) has alg ${key.alg}, but its key was imported for ${describeKeyAlgorithm(key.cryptoKey.algorithm)}${fits === undefined ? '' : ` (${fits})`}; import the key for ${key.alg} rather than relabelling it`,
 				);
 			}
 			if (byKid.has(key.kid)) {
 				// two keys under one kid would make the server pick either one to verify with
-				throw new TypeError(`keyset has two keys with kid ${JSON.stringify(key.kid)}`);
+				throw new TypeError(`keyset has two keys with kid ${shownMember(key.kid)}`);
 			}
 			byKid.set(key.kid, key);
 		}

@@ -1,4 +1,5 @@
 import { InvalidKeyError } from '../errors.ts';
+import { shownMember } from './shown-member.ts';
 
 const describe = (value: unknown): string => {
 	if (value === null) return 'null';
@@ -88,7 +89,7 @@ export const parsePrivateJwk = (input: unknown): Record<string, unknown> => {
 	if (record.kty !== 'EC' && record.kty !== 'RSA') {
 		throw new InvalidKeyError(
 			'unsupported_key_type',
-			`unsupported JWK "kty" ${JSON.stringify(record.kty ?? null)}; expected "EC" or "RSA"`,
+			`unsupported JWK "kty" ${shownMember(record.kty ?? null)}; expected "EC" or "RSA"`,
 		);
 	}
 	// a "d" of another type is a broken private key, not a public one: saying "no d" would send
@@ -106,10 +107,7 @@ export const parsePrivateJwk = (input: unknown): Record<string, unknown> => {
 		);
 	}
 	if (record.use !== undefined && record.use !== 'sig') {
-		throw new InvalidKeyError(
-			'invalid_key',
-			`the JWK has "use": ${JSON.stringify(record.use)}; expected "sig"`,
-		);
+		throw new InvalidKeyError('invalid_key', `the JWK has "use": ${shownMember(record.use)}; expected "sig"`);
 	}
 	// RFC 7517 §4.3: when present, key_ops says what the key is for; it must allow signing
 	const ops = record.key_ops;
@@ -122,7 +120,7 @@ export const parsePrivateJwk = (input: unknown): Record<string, unknown> => {
 	if (ops !== undefined && !ops.includes('sign')) {
 		throw new InvalidKeyError(
 			'invalid_key',
-			`the JWK has "key_ops": ${JSON.stringify(ops)}; expected a list that includes "sign"`,
+			`the JWK has "key_ops": ${shownMember(ops)}; expected a list that includes "sign"`,
 		);
 	}
 	return record;

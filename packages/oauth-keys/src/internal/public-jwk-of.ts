@@ -1,4 +1,5 @@
 import type { PublicJwk } from '../jwk.ts';
+import { shownMember } from './shown-member.ts';
 
 /**
  * the public key parameters of an EC or RSA JWK (`kty`, `crv`, `x`, `y` or `kty`, `n`, `e`), in a
@@ -16,7 +17,5 @@ export const publicJwkOf = (jwk: Record<string, unknown>): PublicJwk => {
 		return Object.freeze({ kty: 'RSA', n: jwk.n, e: jwk.e }) as PublicJwk;
 	}
 	// an OKP or oct key would otherwise come back labelled RSA, with no parameters at all
-	throw new TypeError(
-		`publicJwkOf expects an EC or RSA JWK, got kty ${typeof jwk.kty === 'string' ? JSON.stringify(jwk.kty.slice(0, 16)) : String(jwk.kty)}`,
-	);
+	throw new TypeError(`publicJwkOf expects an EC or RSA JWK, got kty ${shownMember(jwk.kty)}`);
 };

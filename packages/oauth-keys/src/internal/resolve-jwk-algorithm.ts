@@ -2,6 +2,7 @@ import { InvalidKeyError } from '../errors.ts';
 import { isSigningAlgorithm, type SigningAlgorithm } from '../signing-algorithm.ts';
 import { checkEcJwkEncoding } from './ec-jwk-encoding.ts';
 import { rsaExponentIsValid, rsaModulusBits } from './rsa-modulus-bits.ts';
+import { shownMember } from './shown-member.ts';
 import { ALG_BY_EC_CURVE, EC_CURVE_BY_ALG, keyTypeOf } from './webcrypto-algorithms.ts';
 
 /** the smallest RSA modulus we accept (NIST SP 800-131A). */
@@ -10,7 +11,7 @@ const MIN_RSA_MODULUS_BITS = 2048;
 /** throws `unsupported_alg` unless `alg` is one of the signing algorithms we support. */
 export function checkSigningAlgorithm(alg: unknown): asserts alg is SigningAlgorithm {
 	if (!isSigningAlgorithm(alg)) {
-		throw new InvalidKeyError('unsupported_alg', `unsupported signing algorithm ${JSON.stringify(alg)}`);
+		throw new InvalidKeyError('unsupported_alg', `unsupported signing algorithm ${shownMember(alg)}`);
 	}
 }
 
@@ -22,7 +23,7 @@ export const resolveJwkAlgorithm = (jwk: Record<string, unknown>, requested?: st
 	if (requested !== undefined && jwk.alg !== undefined && jwk.alg !== requested) {
 		throw new InvalidKeyError(
 			'alg_mismatch',
-			`the JWK says "alg": ${JSON.stringify(jwk.alg)} but ${JSON.stringify(requested)} was requested`,
+			`the JWK says "alg": ${shownMember(jwk.alg)} but ${shownMember(requested)} was requested`,
 		);
 	}
 
@@ -32,7 +33,7 @@ export const resolveJwkAlgorithm = (jwk: Record<string, unknown>, requested?: st
 			'missing_alg',
 			jwk.kty === 'RSA'
 				? 'an RSA JWK needs an "alg" (PS256, PS384, PS512, RS256, RS384 or RS512)'
-				: `unsupported EC curve ${JSON.stringify(jwk.crv ?? null)}; expected P-256, P-384 or P-521`,
+				: `unsupported EC curve ${shownMember(jwk.crv ?? null)}; expected P-256, P-384 or P-521`,
 		);
 	}
 	checkSigningAlgorithm(alg);
@@ -42,7 +43,7 @@ export const resolveJwkAlgorithm = (jwk: Record<string, unknown>, requested?: st
 	if (jwk.kty === 'EC' && EC_CURVE_BY_ALG[alg] !== jwk.crv) {
 		throw new InvalidKeyError(
 			'alg_mismatch',
-			`${alg} needs curve ${EC_CURVE_BY_ALG[alg]}, but the JWK is on ${JSON.stringify(jwk.crv ?? null)}`,
+			`${alg} needs curve ${EC_CURVE_BY_ALG[alg]}, but the JWK is on ${shownMember(jwk.crv ?? null)}`,
 		);
 	}
 	if (jwk.kty === 'EC') {
