@@ -253,8 +253,23 @@ export class EncryptedStore<K extends string = string, V = unknown> implements S
 
 	/** a value written before encryption was on: readable only when the app opted in. */
 	#plaintext(key: K, raw: unknown): unknown {
-		// a copy, as every other read gives: a caller that mutates what it got cannot change the store
-		if (this.#allowPlaintext) return structuredClone(raw);
+		if (this.#allowPlaintext) {
+			// a copy through JSON, as every other read gives (a caller that mutates what it got cannot
+			// change the store, and a value reads the same before and after the rewrap encrypts it)
+			try {
+				return JSON.parse(JSON.stringify(raw));
+			} catch (err) {
+				// what no entry this wrapper wrote can be (a bigint, a cycle, nesting deeper than the
+				// stack): refused as this entry's own fault, so a rewrap reports it and goes on
+				throw new StoreDecryptionError(
+					'malformed',
+					key,
+					undefined,
+					`the plaintext entry ${JSON.stringify(key)} is no JSON value (${err instanceof RangeError ? 'nested too deep' : 'it holds a value JSON cannot'}), so it can be neither read nor encrypted`,
+					{ cause: err },
+				);
+			}
+		}
 		throw new StoreDecryptionError(
 			'plaintext',
 			key,

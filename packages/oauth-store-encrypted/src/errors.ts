@@ -12,7 +12,10 @@ export type StoreDecryptionErrorCode =
 	| 'authentication_failed'
 	/** the entry is not encrypted and `allowPlaintext` is off. */
 	| 'plaintext'
-	/** the entry looks encrypted but its fields are not valid (bad base64url, IV length, ...). */
+	/**
+	 * the entry looks encrypted but its fields are not valid (bad base64url, IV length, ...), or
+	 * (with `allowPlaintext`) a plaintext entry is no JSON value: a bigint, a cycle, nested too deep.
+	 */
 	| 'malformed'
 	/** the entry was written by a newer format version than this package reads. */
 	| 'unsupported_version';
