@@ -200,7 +200,10 @@ export const describeStore = (
 				it('forgets an entry once its expiresAt has passed', async () => {
 					const expiresAt = Date.now() + SHORT_TTL_MS;
 					await store.set('a', { n: 1 }, { expiresAt });
-					expect(await store.get('a')).toEqual({ n: 1 });
+					const before = await store.get('a');
+					// a read that was answered before the expiry must find it; a loaded machine may stall
+					// past 300 ms between the write and the read, and then it may rightly be gone
+					if (Date.now() < expiresAt) expect(before).toEqual({ n: 1 });
 					await sleep(expiresAt - Date.now() + EXPIRY_SLACK_MS);
 					expect(await store.get('a')).toBeUndefined();
 				});
