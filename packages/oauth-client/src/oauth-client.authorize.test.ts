@@ -211,6 +211,39 @@ describe('OAuthClient.authorize', () => {
 		}
 	});
 
+	// a resolver of the app's own may hand over a document it did not validate: its alsoKnownAs is
+	// read as the spec says (the first valid at:// handle), never with a raw TypeError
+	it('reads an alsoKnownAs a resolver did not validate: entries that are not text skipped, a list that is not one claiming nothing', async () => {
+		const upstream = actorResolverFor(server);
+		const withAlsoKnownAs = (alsoKnownAs: unknown): ActorResolver =>
+			new LocalActorResolver({
+				handleResolver: upstream.handleResolver,
+				didDocumentResolver: {
+					resolve: async (did, options) => ({
+						...(await upstream.didDocumentResolver.resolve(did, options)),
+						alsoKnownAs: alsoKnownAs as string[],
+					}),
+				},
+			});
+		const account = { target: { type: 'account', identifier: 'alice.test' } } as const;
+
+		const skipped = await createTestClient(server, {
+			actorResolver: withAlsoKnownAs([42, null, 'at://alice.test']),
+		});
+		await skipped.client.authorize(account);
+		expect(server.stats.parRequests.at(-1)!.params.login_hint).toBe('alice.test');
+
+		for (const alsoKnownAs of ['at://alice.test', { 0: 'at://alice.test' }, 7]) {
+			const { client, states } = await createTestClient(server, {
+				actorResolver: withAlsoKnownAs(alsoKnownAs),
+			});
+			const error = await client.authorize(account).catch((err: unknown) => err);
+			expect(error).toBeInstanceOf(IdentityResolutionError);
+			expect(error).toMatchObject({ reason: 'handle_mismatch', transient: false, identifier: 'alice.test' });
+			expect(states.map.size).toBe(0);
+		}
+	});
+
 	it('refuses a handle that the DID document it leads to does not claim (bidirectional check)', async () => {
 		// mallory.test's host says it is alice's DID; alice's DID document does not say it is mallory.test
 		const upstream = actorResolverFor(server);

@@ -178,11 +178,19 @@ const claimsHandleInOtherCase = async (
  * valid or not), or `undefined`.
  * @see https://atproto.com/specs/did#did-documents
  */
-const claimedHandleOf = (document: DidDocument): string | undefined =>
-	document.alsoKnownAs
-		?.filter((uri) => uri.startsWith('at://'))
-		.map((uri) => lowerAscii(uri.slice('at://'.length)))
-		.find(isHandle);
+const claimedHandleOf = (document: DidDocument): string | undefined => {
+	// read as it came: a resolver of the app's own may not have validated the document, and a raw
+	// TypeError here would escape the identity's errors. what is not a list claims nothing, and an
+	// entry that is not text is no valid handle URI
+	const { alsoKnownAs } = document as { alsoKnownAs?: unknown };
+	if (!Array.isArray(alsoKnownAs)) return undefined;
+	for (const uri of alsoKnownAs) {
+		if (typeof uri !== 'string' || !uri.startsWith('at://')) continue;
+		const handle = lowerAscii(uri.slice('at://'.length));
+		if (isHandle(handle)) return handle;
+	}
+	return undefined;
+};
 
 /** the names of the resolver's errors (`@atcute/identity-resolver`) that no retry mends. */
 const PERMANENT_ERRORS: Record<string, IdentityResolutionFailure> = {
