@@ -31,6 +31,9 @@ export type OAuthClientErrorCode =
 	/** `ClientClosedError`: the client was closed (`close()`); the operation was refused. */
 	| 'ERR_CLIENT_CLOSED';
 
+/** the authorization errors that say the server cannot answer for now (RFC 6749 §4.1.2.1). */
+const TRANSIENT_CALLBACK_ERRORS: ReadonlySet<string> = new Set(['temporarily_unavailable', 'server_error']);
+
 /**
  * the authorization callback failed: the server sent an error (`access_denied` when the user
  * declined, or the server refused the sign-in for another reason: an expired request, a deactivated
@@ -43,6 +46,12 @@ export class OAuthCallbackError extends Error {
 	override name = 'OAuthCallbackError';
 	/** stable code: `ERR_OAUTH_CALLBACK`. */
 	readonly code = 'ERR_OAUTH_CALLBACK' as const;
+	/**
+	 * whether a new sign-in may work later: true for the server's `temporarily_unavailable` and
+	 * `server_error` (RFC 6749 §4.1.2.1: it could not handle the request for now), false otherwise.
+	 * the state is spent either way: the way on is a new `authorize()`.
+	 */
+	readonly transient: boolean;
 
 	constructor(
 		/** the OAuth error code. */
@@ -59,6 +68,7 @@ export class OAuthCallbackError extends Error {
 			errorDescription === undefined ? quoted(error) : `${quoted(error)}: ${quoted(errorDescription)}`,
 			options,
 		);
+		this.transient = TRANSIENT_CALLBACK_ERRORS.has(error);
 	}
 }
 
@@ -80,9 +90,11 @@ export class OAuthResponseError extends Error {
 		readonly error: string,
 		/** the server's `error_description`. */
 		readonly errorDescription?: string | undefined,
+		/** the endpoint's URL (origin and path), which the message names. */
+		readonly url?: string | undefined,
 	) {
 		super(
-			`${endpoint} endpoint answered ${status} ${error}${errorDescription ? `: ${errorDescription}` : ''}`,
+			`${endpoint} endpoint${url === undefined ? '' : ` at ${url}`} answered ${status} ${error}${errorDescription ? `: ${errorDescription}` : ''}`,
 		);
 	}
 }
@@ -133,8 +145,10 @@ export class InvalidResponseError extends Error {
 		/** which endpoint answered. */
 		readonly endpoint: string,
 		message: string,
+		/** the endpoint's URL (origin and path), which the message names. */
+		readonly url?: string | undefined,
 	) {
-		super(`${endpoint} endpoint: ${message}`);
+		super(`${endpoint} endpoint${url === undefined ? '' : ` at ${url}`}: ${message}`);
 	}
 }
 

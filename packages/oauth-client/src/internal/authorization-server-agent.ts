@@ -105,12 +105,25 @@ const dateRefusingStamp = (iat: number | undefined, headers: Headers): number | 
 		: undefined;
 };
 
+/** the answer an OAuth error body came in, for `oauthError`. */
+interface ErrorAnswer {
+	endpoint: Endpoint;
+	/** the endpoint's URL, as `shownUrl` gives it. */
+	url: string;
+	status: number;
+	headers: Headers;
+	/** the time now, for an HTTP-date `Retry-After`. */
+	now: number;
+}
+
 /**
  * the error for an OAuth error body (RFC 6749 §5.2) answered with `status`: an
- * `OAuthResponseError`, or an `OAuthTransientError` for `temporarily_unavailable` and `server_error`.
+ * `OAuthResponseError`, or an `OAuthTransientError` for `temporarily_unavailable` and `server_error`
+ * (with the answer's `Retry-After`, whatever its status: the server says when to come back).
  * `sent`: the secrets the request carried (see `secretsIn`), never quoted.
  */
-const oauthError = (endpoint: Endpoint, status: number, json: unknown, sent: readonly string[]): Error => {
+const oauthError = (answer: ErrorAnswer, json: unknown, sent: readonly string[]): Error => {
+	const { endpoint, url, status, headers, now } = answer;
 	const body = json as { error?: unknown; error_description?: unknown } | undefined;
 	// the server's words go into the error's message: without the secrets the request carried
 	const error = typeof body?.error === 'string' ? redactSent(body.error, sent) : 'unknown_error';
@@ -119,11 +132,23 @@ const oauthError = (endpoint: Endpoint, status: number, json: unknown, sent: rea
 	if (TRANSIENT_OAUTH_ERRORS.has(error)) {
 		return new OAuthTransientError(
 			'server_error',
-			`${endpoint} endpoint answered ${status} ${error}`,
+			`${endpoint} endpoint at ${url} answered ${status} ${error}`,
 			status,
+			{
+				retryAfterMs: retryAfterMs(headers, now),
+			},
 		);
 	}
-	return new OAuthResponseError(endpoint, status, error, description);
+	return new OAuthResponseError(endpoint, status, error, description, url);
+};
+
+/**
+ * an endpoint's URL as errors name it: its origin and path, so a message says which server failed
+ * (never a query or credentials, which metadata should not carry but might).
+ */
+const shownUrl = (url: string): string => {
+	const { origin, pathname } = new URL(url);
+	return `${origin}${pathname}`;
 };
 
 /** the errors of requests that failed before they were sent (see `wasNotSent`). */
@@ -203,10 +228,10 @@ export class AuthorizationServerAgent {
 		const { json } = await this.#request('par', url, params, PAR_RESPONSE_MAX_BYTES, signal);
 		const { request_uri, expires_in } = json as { request_uri?: unknown; expires_in?: unknown };
 		if (typeof request_uri !== 'string' || request_uri === '') {
-			throw new InvalidResponseError('par', '"request_uri" must be a non-empty string');
+			throw new InvalidResponseError('par', '"request_uri" must be a non-empty string', shownUrl(url));
 		}
 		if (typeof expires_in !== 'number' || !Number.isFinite(expires_in) || !(expires_in > 0)) {
-			throw new InvalidResponseError('par', '"expires_in" must be a positive finite number');
+			throw new InvalidResponseError('par', '"expires_in" must be a positive finite number', shownUrl(url));
 		}
 		return { requestUri: request_uri, expiresIn: expires_in };
 	}
@@ -266,13 +291,16 @@ export class AuthorizationServerAgent {
 			beforeSend,
 		);
 		const body = json as Record<string, unknown>;
+		const url = shownUrl(server.token_endpoint);
 		// only an answer that carries tokens issued anything to revoke (and spent the refresh
 		// token). a 200 without them (a gateway's `{"error":"temporarily_unavailable"}`) is no
 		// grant: an OAuth error in it is classified as one at any other status, and anything else
 		// is a malformed answer, neither of which ends the session
 		if (typeof body.access_token !== 'string' && typeof body.refresh_token !== 'string') {
-			if (typeof body.error === 'string') throw oauthError('token', status, body, sent);
-			throw new InvalidResponseError('token', `answered ${status} without tokens or an OAuth error`);
+			if (typeof body.error === 'string') {
+				throw oauthError({ endpoint: 'token', url, status, headers, now: this.#options.now() }, body, sent);
+			}
+			throw new InvalidResponseError('token', `answered ${status} without tokens or an OAuth error`, url);
 		}
 		try {
 			// atproto: "clients must reject responses missing a DPoP-Nonce header, if the request
@@ -293,7 +321,7 @@ export class AuthorizationServerAgent {
 			// the check's message quotes what the server sent (its "sub", say), which may be one of
 			// the secrets the request carried, or one of the tokens just revoked
 			const message = redactSent((err as Error).message, [...sent, refresh_token, access_token]);
-			throw new RefusedTokenResponseError('token', message.replace(/^token endpoint: /, ''));
+			throw new RefusedTokenResponseError('token', message.replace(/^token endpoint: /, ''), url);
 		}
 	}
 
@@ -343,6 +371,8 @@ export class AuthorizationServerAgent {
 	): Promise<{ json: unknown; headers: Headers; status: number; sent: string[] }> {
 		const { clocks, timeout } = this.#options;
 		const { origin } = new URL(url);
+		// what the errors say failed: the step and the server
+		const where = `${endpoint} endpoint at ${shownUrl(url)}`;
 		// a token request spends a code or a refresh token once sent: its answer is waited for
 		// longer (within what a timer takes, 2³¹−1 ms)
 		const limit =
@@ -390,10 +420,7 @@ export class AuthorizationServerAgent {
 					if (signal?.aborted) throw signal.reason;
 					const dispatched = this.#dispatched.has(deadline.signal);
 					if (deadline.timedOut) {
-						const timedOut = new OAuthTransientError(
-							'timeout',
-							`${endpoint} endpoint did not answer within ${limit} ms`,
-						);
+						const timedOut = new OAuthTransientError('timeout', `${where} did not answer within ${limit} ms`);
 						throw dispatched ? timedOut : notSent(timedOut);
 					}
 					// the transport was never called: the DPoP proof could not be signed. the signer's
@@ -404,12 +431,9 @@ export class AuthorizationServerAgent {
 					// every retry: thrown as it is, never as a network failure to try again
 					const refusal = refusalIn(err);
 					if (refusal !== undefined) throw refusal;
-					const failure = new OAuthTransientError(
-						'network',
-						`${endpoint} endpoint could not be reached`,
-						undefined,
-						{ cause: err },
-					);
+					const failure = new OAuthTransientError('network', `${where} could not be reached`, undefined, {
+						cause: err,
+					});
 					// a connection never made sent nothing: a code it carried is unspent
 					throw neverConnected(err) ? notSent(failure) : failure;
 				}
@@ -422,7 +446,7 @@ export class AuthorizationServerAgent {
 					continue;
 				}
 				try {
-					const json = await this.#readResponse(endpoint, response, maxBytes, emptyOk, sent);
+					const json = await this.#readResponse(endpoint, url, response, maxBytes, emptyOk, sent);
 					// the reference server answers a revocation 200 whatever it refused (RFC 7009 §2.2):
 					// an assertion dated after its answer's Date, or a minute before it, was refused for its
 					// clock, unseen. sent once more, dated by that Date. the shared clocks are left alone:
@@ -447,10 +471,10 @@ export class AuthorizationServerAgent {
 						if (deadline.timedOut) {
 							throw new OAuthTransientError(
 								'timeout',
-								`${endpoint} endpoint did not finish its answer within ${limit} ms`,
+								`${where} did not finish its answer within ${limit} ms`,
 							);
 						}
-						throw new OAuthTransientError('network', `${endpoint} endpoint's answer broke off`, undefined, {
+						throw new OAuthTransientError('network', `the answer of the ${where} broke off`, undefined, {
 							cause: err.cause,
 						});
 					}
@@ -480,17 +504,19 @@ export class AuthorizationServerAgent {
 
 	async #readResponse(
 		endpoint: Endpoint,
+		endpointUrl: string,
 		response: Response,
 		maxBytes: number,
 		emptyOk: boolean,
 		sent: readonly string[],
 	) {
 		const { status } = response;
+		const url = shownUrl(endpointUrl);
 		// sent with `redirect: 'manual'`: an answer reached through a redirect (an app's fetch that
 		// follows them anyway) is another server's, never the endpoint's verdict on a grant
 		if (response.redirected) {
 			await discardBody(response);
-			throw new InvalidResponseError(endpoint, `answered ${status} through a redirect it never makes`);
+			throw new InvalidResponseError(endpoint, `answered ${status} through a redirect it never makes`, url);
 		}
 		if (status >= 200 && status < 300) {
 			if (emptyOk) {
@@ -502,26 +528,34 @@ export class AuthorizationServerAgent {
 				throw new InvalidResponseError(
 					endpoint,
 					`answered ${status} without a JSON object (or one over ${maxBytes} bytes)`,
+					url,
 				);
 			}
 			return json;
 		}
 
-		if (status === 429 || status >= 500) {
+		// 408 Request Timeout: the server gave up waiting for the request (RFC 9110 §15.5.9), a
+		// passing state, as discovery and identity resolution read it
+		if (status === 429 || status === 408 || status >= 500) {
 			await discardBody(response);
 			throw new OAuthTransientError(
-				status === 429 ? 'rate_limited' : 'server_error',
-				`${endpoint} endpoint answered ${status}`,
+				status === 429 ? 'rate_limited' : status === 408 ? 'timeout' : 'server_error',
+				`${endpoint} endpoint at ${url} answered ${status}`,
 				status,
 				{ retryAfterMs: retryAfterMs(response.headers, this.#options.now()) },
 			);
 		}
 
 		if (status >= 400) {
-			throw oauthError(endpoint, status, await readJsonBody(response, ERROR_RESPONSE_MAX_BYTES), sent);
+			const json = await readJsonBody(response, ERROR_RESPONSE_MAX_BYTES);
+			throw oauthError(
+				{ endpoint, url, status, headers: response.headers, now: this.#options.now() },
+				json,
+				sent,
+			);
 		}
 
 		await discardBody(response);
-		throw new InvalidResponseError(endpoint, `answered with an unexpected status ${status}`);
+		throw new InvalidResponseError(endpoint, `answered with an unexpected status ${status}`, url);
 	}
 }
