@@ -4,6 +4,11 @@ export interface HoldSignal {
 	readonly signal: AbortSignal;
 	/** makes `signal` follow the lock's own `lost` (none: only `letGo` aborts it); returns `signal`. */
 	follow(lost: AbortSignal | undefined): AbortSignal;
+	/**
+	 * stops following `lost` (the function has finished): a lock may give every holding the same
+	 * signal (its connection's, the app's shutdown signal), which must not keep a listener per holding.
+	 */
+	unfollow(): void;
 	/** aborts `signal`: the lock let go of the function before it finished. */
 	letGo(reason: unknown): void;
 }
@@ -17,14 +22,22 @@ export interface HoldSignal {
  */
 export const createHoldSignal = (): HoldSignal => {
 	const held = new AbortController();
+	const unfollows: (() => void)[] = [];
 	return {
 		signal: held.signal,
 		follow: (lost) => {
 			if (lost !== undefined) {
 				if (lost.aborted) held.abort(lost.reason);
-				else lost.addEventListener('abort', () => held.abort(lost.reason), { once: true });
+				else {
+					const onLost = () => held.abort(lost.reason);
+					lost.addEventListener('abort', onLost, { once: true });
+					unfollows.push(() => lost.removeEventListener('abort', onLost));
+				}
 			}
 			return held.signal;
+		},
+		unfollow: () => {
+			for (const unfollow of unfollows.splice(0)) unfollow();
 		},
 		letGo: (reason) => held.abort(reason),
 	};

@@ -36,6 +36,9 @@ export const checkedLock = (lock: LockFunction): LockFunction => {
 				} catch (error) {
 					finished = { error };
 					throw error;
+				} finally {
+					// done with the lock's signal, which may outlive this holding (one per connection)
+					hold.unfollow();
 				}
 			});
 		} catch (error) {

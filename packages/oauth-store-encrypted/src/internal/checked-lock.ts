@@ -30,6 +30,9 @@ export const runLocked = async (
 			} catch (error) {
 				finished = { error };
 				throw error;
+			} finally {
+				// done with the lock's signal, which may outlive this holding (one per connection)
+				hold.unfollow();
 			}
 		});
 	} catch (error) {
