@@ -626,7 +626,20 @@ export class OAuthClient {
 		if (taken === undefined) {
 			throw new OAuthCallbackError('invalid_state', 'unknown or already used state');
 		}
-		const stored = readStoredState(taken);
+		let stored: StoredState;
+		try {
+			stored = readStoredState(taken);
+		} catch (err) {
+			// a state this version cannot read (one a newer release stored in its own format, met in a
+			// rolling deploy or after a rollback): no code was sent, so it goes back under its own
+			// expiry, and the same callback (a reload) reaching a process that reads it completes
+			const expiresAt = (taken as { expiresAt?: unknown }).expiresAt;
+			if (typeof expiresAt === 'number' && Number.isFinite(expiresAt) && expiresAt > this.#host.now()) {
+				// best effort, a synchronous store's throw included: the error thrown is the callback's own
+				await (async () => this.#states.set(stateId, taken, { expiresAt }))().catch(() => {});
+			}
+			throw err;
+		}
 		if (context !== undefined) context.issuer = stored.issuer;
 		// expiry, then iss, then the server's error, then the code: only a checked callback exchanges
 		const checked = checkCallback(params, stored, this.#host.now());

@@ -74,6 +74,13 @@ export interface StoredSession {
 	 * takes as its own.
 	 */
 	clientId?: string | undefined;
+	/**
+	 * the record's format version: absent from every record stored so far, and read as 1. a release
+	 * that changes the record in a way earlier ones would misread writes a higher one, which they
+	 * refuse (a session as unreadable, a state as `invalid_state`), leaving the record in place.
+	 * fields added without such a change need none: readers keep fields they do not know.
+	 */
+	v?: 1 | undefined;
 }
 
 /** what is stored per authorization attempt in the state store, keyed by the OAuth `state`. */
@@ -94,6 +101,13 @@ export interface StoredState {
 	appState?: unknown;
 	/** when this attempt expires, in milliseconds since the epoch; checked by the library. */
 	expiresAt: number;
+	/**
+	 * the record's format version: absent from every record stored so far, and read as 1. a release
+	 * that changes the record in a way earlier ones would misread writes a higher one, which they
+	 * refuse (a session as unreadable, a state as `invalid_state`), leaving the record in place.
+	 * fields added without such a change need none: readers keep fields they do not know.
+	 */
+	v?: 1 | undefined;
 }
 
 /** the session store: keyed by DID, durable across restarts. */

@@ -70,9 +70,30 @@ export const nonTextJwkMember = (jwk: Record<string, unknown>): string | undefin
 // a URL the client may send a token to or over without `allowHttp`
 const HTTPS = /^https:\/\//i;
 
+/**
+ * the format version of the stored records this version reads. absent from every record stored so
+ * far, and read as 1. a release that changes a record in a way this one would misread (a field
+ * renamed, or one whose meaning changed: a thumbprint of another kind, the refresh token moved)
+ * writes a higher `v`, which this one refuses, keeping the record, rather than use it, rewrite it as
+ * its own shape on a refresh, or end it. fields it does not know are no reason: they are kept.
+ */
+export const STORED_FORMAT_VERSION = 1;
+
+/** why a stored record's `v` is not one this version reads, else undefined. */
+export const newerFormatOf = (value: Record<string, unknown>): string | undefined => {
+	const { v } = value;
+	if (v === undefined || v === STORED_FORMAT_VERSION) return undefined;
+	// not String(): a deeply nested array (JSON.parse makes one of 60 KB) throws a RangeError there
+	const written = typeof v === 'number' ? `${v}` : kindOf(v);
+	return `it was written in a newer format (v: ${written}) than the ${STORED_FORMAT_VERSION} this version reads`;
+};
+
 /** what is wrong with a stored session, naming the field; undefined when it can be used. */
 const problemOf = (value: unknown, allowHttp: boolean): string | undefined => {
 	if (!isObject(value)) return 'it is not an object';
+	// first: a newer format may fail the checks below for reasons that would mislead
+	const newer = newerFormatOf(value);
+	if (newer !== undefined) return newer;
 	const { dpopKey, authMethod, tokenSet } = value;
 	if (!isObject(dpopKey) || typeof dpopKey.kty !== 'string') return 'dpopKey is not a JWK';
 	const member = nonTextJwkMember(dpopKey);

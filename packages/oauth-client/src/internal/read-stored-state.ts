@@ -1,6 +1,6 @@
 import { OAuthCallbackError } from '../errors.ts';
 import type { StoredState } from '../stored-types.ts';
-import { nonTextJwkMember } from './read-stored-session.ts';
+import { newerFormatOf, nonTextJwkMember } from './read-stored-session.ts';
 
 /** the three fields upstream `@atcute/oauth-node-client` 2.x names otherwise in a stored state. */
 interface UpstreamStateFields {
@@ -19,10 +19,13 @@ const refuse = (why: string): never => {
  * where this library stores `verifier`, `expectedDid` and `appState`: each is read under either
  * name, so that sign-in completes (its expected account still checked, its app state handed back).
  * @throws {OAuthCallbackError} `invalid_state` when the entry lacks what the exchange needs (a
- *   missing verifier would otherwise be sent as the text "undefined")
+ *   missing verifier would otherwise be sent as the text "undefined"), or is in a newer format (`v`)
  */
 export const readStoredState = (value: unknown): StoredState => {
 	if (typeof value !== 'object' || value === null) return refuse('it is not an object');
+	// first: a newer format may pass the checks below and still mean something else
+	const newer = newerFormatOf(value as Record<string, unknown>);
+	if (newer !== undefined) return refuse(newer);
 	const state = value as Partial<StoredState> & UpstreamStateFields;
 	const verifier = state.verifier ?? state.pkceVerifier;
 	if (typeof verifier !== 'string' || verifier === '') return refuse('it has no PKCE verifier');

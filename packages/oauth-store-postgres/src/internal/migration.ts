@@ -52,7 +52,9 @@ const MIGRATION_LOCK = lockKey('@atcute/oauth-store-postgres:migration');
  * right answer. otherwise it takes a transaction-level advisory lock first, so processes starting
  * at once run it one after the other and all but the first find nothing to do, and creates only
  * what is missing (the schema, the meta table): a role that owns its schema, without CREATE on the
- * database, migrates too. it refuses a table it did not make or one made by a newer version. a
+ * database, migrates too. it refuses a table it did not make or one made by a newer version, unless
+ * that version recorded (`compatible_from`, a column it adds) that this one still reads and writes
+ * its format: then the table is used as it is, through a rolling deploy or after a rollback. a
  * single statement, so it runs through any `query` (a pool included, in either protocol), without
  * a dedicated connection, and leaves the caller's isolation level alone.
  */
@@ -69,6 +71,12 @@ export const migrationSql = (migration: TableMigration, final = false): string =
         USING ERRCODE = '${NOT_OURS_STATE}';`;
 	const otherKind = `RAISE EXCEPTION 'table % is a % table, not a ${kind} table; choose another table', ${label}, current_kind
       USING ERRCODE = '${NOT_OURS_STATE}';`;
+	// every column through to_jsonb: `compatible_from` is there only once a newer release added it
+	const readRow = `SELECT kind, version, (to_jsonb(m) ->> 'compatible_from')::integer
+      INTO current_kind, current_version, current_compatible FROM ${meta} AS m WHERE table_name = '${table}';`;
+	// a newer format this version does not work with: one whose release did not record (in
+	// compatible_from) that this version's still reads and writes the table
+	const notForUs = `current_version > ${latest} AND (current_compatible IS NULL OR current_compatible > ${latest})`;
 	const tooNew = `RAISE EXCEPTION 'table % has format version %, newer than the ${latest} this version of @atcute/oauth-store-postgres reads; upgrade the package', ${label}, current_version
       USING ERRCODE = '${VERSION_TOO_NEW_STATE}';`;
 	const applySteps = steps
@@ -81,18 +89,20 @@ export const migrationSql = (migration: TableMigration, final = false): string =
 DECLARE
   current_kind text;
   current_version integer;
+  current_compatible integer;
 BEGIN
   -- a table the meta table records (every start but the first): up to date, or refused, decided
   -- from its row and the catalog with nothing to lock or create, so a role that may only read and
   -- write the tables gets the answer too, not "permission denied"
   IF ${metaFound} THEN
-    SELECT kind, version INTO current_kind, current_version FROM ${meta} WHERE table_name = '${table}';
+    ${readRow}
     IF current_version IS NOT NULL AND ${tableFound} THEN
       IF current_kind <> '${kind}' THEN
         ${otherKind}
-      ELSIF current_version > ${latest} THEN
+      ELSIF ${notForUs} THEN
         ${tooNew}
-      ELSIF current_version = ${latest} THEN
+      ELSIF current_version >= ${latest} THEN
+        -- this version's format, or a newer one its release says this version works with
         RETURN;
       END IF;
     END IF;
@@ -125,7 +135,7 @@ BEGIN
       migrated_at timestamptz NOT NULL DEFAULT now()
     );
   END IF;
-  SELECT kind, version INTO current_kind, current_version FROM ${meta} WHERE table_name = '${table}';
+  ${readRow}
   IF current_version IS NOT NULL AND NOT ${tableFound} THEN
     -- the table was dropped after it was made (by hand, or a reset): its row describes nothing
     -- now, and the name is free again. made afresh below, rather than every query failing for
@@ -133,6 +143,7 @@ BEGIN
     DELETE FROM ${meta} WHERE table_name = '${table}';
     current_kind := NULL;
     current_version := NULL;
+    current_compatible := NULL;
   END IF;
   IF current_version IS NULL THEN
     IF ${tableFound} THEN
@@ -153,7 +164,7 @@ BEGIN
     INSERT INTO ${meta} (table_name, kind, version) VALUES ('${table}', '${kind}', 0);
   ELSIF current_kind <> '${kind}' THEN
     ${otherKind}
-  ELSIF current_version > ${latest} THEN
+  ELSIF ${notForUs} THEN
     ${tooNew}
   END IF;
   ${applySteps}

@@ -21,15 +21,34 @@ export interface TableSchema {
 	create: readonly string[];
 }
 
+/** a table's meta row. `compatible_from` is there only once a newer release added that column. */
+interface MetaRow {
+	kind: string;
+	version: number | bigint;
+	compatible_from?: number | bigint | null;
+}
+
 const latestRow = (database: SqliteDatabase, name: string) =>
 	// NOCASE: SQLite's names ignore ASCII case, so a row written as "Sessions" records the table
 	// "sessions" too. the newest row first: before this compared case, a file could get a row
-	// for "sessions" after "Sessions" was dropped, and the newer row is the table's
+	// for "sessions" after "Sessions" was dropped, and the newer row is the table's. every column:
+	// a newer release may have added `compatible_from`
 	database
-		.prepare(
-			`SELECT kind, version FROM ${META_TABLE} WHERE name = ? COLLATE NOCASE ORDER BY rowid DESC LIMIT 1`,
-		)
-		.get(name) as { kind: string; version: number | bigint } | undefined | null;
+		.prepare(`SELECT * FROM ${META_TABLE} WHERE name = ? COLLATE NOCASE ORDER BY rowid DESC LIMIT 1`)
+		.get(name) as MetaRow | undefined | null;
+
+/**
+ * whether this code reads and writes a table in the format its row records: its own version, or a
+ * newer one whose release recorded (`compatible_from`) that this version still works with it (an
+ * index added, a column with a default), so that processes of the older release go on through a
+ * rolling deploy and after a rollback. a newer format that does not say so is refused.
+ */
+const worksWith = (row: MetaRow, schema: TableSchema): boolean => {
+	const version = Number(row.version);
+	if (version === schema.version) return true;
+	if (version < schema.version || row.compatible_from == null) return false;
+	return Number(row.compatible_from) <= schema.version;
+};
 
 /** what holds the name now: tables, indexes and views share one namespace (triggers have their own), so at most one. */
 const holderOf = (database: SqliteDatabase, name: string) =>
@@ -46,7 +65,7 @@ const isCurrent = (database: SqliteDatabase, schema: TableSchema): boolean => {
 		return (
 			row != null &&
 			row.kind === schema.kind &&
-			Number(row.version) === schema.version &&
+			worksWith(row, schema) &&
 			holderOf(database, schema.name)?.type === 'table'
 		);
 	} catch {
@@ -57,8 +76,9 @@ const isCurrent = (database: SqliteDatabase, schema: TableSchema): boolean => {
 
 /**
  * creates the table on first use and records its version; refuses a table made by a newer
- * version or by someone else. a table the meta table records but the file no longer has (dropped
- * by hand, or to reset it) is made again. idempotent, and safe when many processes open the file
+ * version (unless its row says this version works with it: see `worksWith`) or by someone else. a
+ * table the meta table records but the file no longer has (dropped by hand, or to reset it) is made
+ * again. idempotent, and safe when many processes open the file
  * at once. names are compared as SQLite compares them, ignoring ASCII case: `Sessions` and
  * `sessions` are one table.
  * @throws {StoreSchemaError} when the table cannot be used
@@ -110,7 +130,7 @@ export const ensureSchema = (database: SqliteDatabase, schema: TableSchema): voi
 				schema.name,
 				`table "${schema.name}" is a ${row.kind} table, not a ${schema.kind} table; choose another table`,
 			);
-		} else if (Number(row.version) > schema.version) {
+		} else if (Number(row.version) > schema.version && !worksWith(row, schema)) {
 			throw new StoreSchemaError(
 				'version_too_new',
 				schema.name,
