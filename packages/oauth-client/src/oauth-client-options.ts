@@ -56,7 +56,10 @@ export interface OAuthClientOptions {
 	 * default false: such a response is refused with an `InvalidResponseError`.
 	 */
 	dangerouslySkipDpopNonceCheck?: boolean | undefined;
-	/** how keys sign (DPoP proofs and client assertions); default WebCrypto. */
+	/**
+	 * how the DPoP keys sign their proofs; default WebCrypto. the keyset's keys sign client
+	 * assertions as they were imported: give the same `createSigner` to `importJwkKey`.
+	 */
 	createSigner?: CreateSigner | undefined;
 	/**
 	 * how base64url SHA-256 is computed: each sign-in's PKCE challenge and, once per restored

@@ -252,7 +252,8 @@ export class OAuthClient {
 		this.#tracer = tracer;
 		this.#allowHttp = options.allowHttp ?? false;
 		this.#rules = { allowHttp: this.#allowHttp, clientId: this.metadata.client_id };
-		this.#discovery = new OAuthDiscovery({ fetch, allowHttp: this.#allowHttp, timeout });
+		// the client's clock: cached metadata goes stale by it, as states and tokens do
+		this.#discovery = new OAuthDiscovery({ fetch, allowHttp: this.#allowHttp, timeout, now });
 		this.#keys = new DpopKeyCache(options.createSigner);
 		const nonces = stores.dpopNonces ?? new MemoryDpopNonceCache();
 		// shared by the clients on this clock: a server that refused ours is stamped on its own for

@@ -24,7 +24,11 @@ export interface OAuthClientOptions extends BaseOptions {
 	 * > turns the built-in transport's SSRF guard off.
 	 */
 	allowHttp?: BaseOptions['allowHttp'];
-	/** how keys sign (DPoP proofs and client assertions); default `createNodeSigner` (node:crypto, WebCrypto where it cannot take a key). */
+	/**
+	 * how the DPoP keys sign their proofs; default `createNodeSigner` (node:crypto, WebCrypto where it
+	 * cannot take a key). the keyset's keys sign client assertions as they were imported (this
+	 * package's `importJwkKey` gives them node:crypto).
+	 */
 	createSigner?: BaseOptions['createSigner'];
 	/** how base64url SHA-256 is computed (PKCE challenges, the DPoP `ath`); default node:crypto's. */
 	sha256?: BaseOptions['sha256'];

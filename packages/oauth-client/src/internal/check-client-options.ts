@@ -1,5 +1,5 @@
 import { kindOf } from '@atcute-oauth/internal/kind-of';
-import type { OAuthClientOptions } from '../oauth-client-options.ts';
+import type { OAuthClientOptions, OAuthClientStores } from '../oauth-client-options.ts';
 import { checkOptionNames } from './check-method-arguments.ts';
 
 /** the options that are functions the client calls later: a wrong one must fail here, by name. */
@@ -21,6 +21,13 @@ const CLIENT_OPTIONS = Object.keys({
 	timeout: true,
 	tracer: true,
 } satisfies Record<keyof OAuthClientOptions, true>);
+
+/** every store `new OAuthClient()` takes under `stores`. */
+const STORE_OPTIONS = Object.keys({
+	sessions: true,
+	states: true,
+	dpopNonces: true,
+} satisfies Record<keyof OAuthClientStores, true>);
 
 /** what an option of another client meant here, for the error that refuses it. */
 const FOREIGN_OPTIONS: Record<string, string> = {
@@ -83,6 +90,9 @@ export const checkClientOptions = (options: OAuthClientOptions): void => {
 			throw new TypeError(`stores.${name} must be a store with get, set and delete methods`);
 		}
 	}
+	// a misspelt store (`dpopNonce`, `nonces`) would be ignored as a misspelt option is: the nonces
+	// kept in this process's memory while the app believes them shared
+	checkOptionNames('new OAuthClient(options).stores', stores, STORE_OPTIONS);
 	const nonces = stores.dpopNonces;
 	if (nonces !== undefined && (typeof nonces?.get !== 'function' || typeof nonces.set !== 'function')) {
 		throw new TypeError('stores.dpopNonces must be a DpopNonceCache (an object with get and set methods)');
