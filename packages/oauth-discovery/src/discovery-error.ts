@@ -35,13 +35,15 @@ export interface DiscoveryErrorOptions {
 	status?: number | undefined;
 	/** the underlying error, when there was one; never a response body. */
 	cause?: unknown;
+	/** the wait the server's `Retry-After` asked for, in milliseconds, when it sent one. */
+	retryAfterMs?: number | undefined;
 }
 
 // these say nothing about the document: asking again later may well succeed
 const TRANSIENT_CODES: ReadonlySet<DiscoveryErrorCode> = new Set(['network', 'timeout']);
 
 /** whether an HTTP status is a temporary failure: server errors, rate limits, request timeouts. */
-const isTransientStatus = (status: number | undefined): boolean => {
+export const isTransientStatus = (status: number | undefined): boolean => {
 	return status !== undefined && (status >= 500 || status === 429 || status === 408);
 };
 
@@ -63,6 +65,12 @@ export class DiscoveryError extends Error {
 	 * over it). false for everything else.
 	 */
 	readonly transient: boolean;
+	/**
+	 * the wait, in milliseconds, the server's `Retry-After` asked for (whole seconds, or an HTTP date
+	 * counted from its `Date`), capped at one hour; set on a transient status (5xx, 429, 408) that
+	 * carried one, else undefined.
+	 */
+	readonly retryAfterMs: number | undefined;
 
 	/**
 	 * @param code what went wrong
@@ -77,5 +85,6 @@ export class DiscoveryError extends Error {
 		this.status = options.status;
 		this.transient =
 			TRANSIENT_CODES.has(code) || (code === 'bad_status' && isTransientStatus(options.status));
+		this.retryAfterMs = options.retryAfterMs;
 	}
 }

@@ -122,6 +122,24 @@ describe('fetchJsonDocument', () => {
 		expect(error.transient).toBe(true);
 	});
 
+	it("keeps a transient answer's Retry-After as retryAfterMs, and none of a refusal's", async () => {
+		const answer = (status: number, retryAfter?: string) => (_req: unknown, res: ServerResponse) => {
+			res.writeHead(status, retryAfter === undefined ? {} : { 'retry-after': retryAfter });
+			res.end();
+		};
+		server.route('/busy', answer(503, '120'));
+		expect(await failure(get('/busy'))).toMatchObject({ transient: true, retryAfterMs: 120_000 });
+		server.route('/limited', answer(429, '1'));
+		expect(await failure(get('/limited'))).toMatchObject({ transient: true, retryAfterMs: 1_000 });
+		// capped at an hour, as the token endpoint's is
+		server.route('/long', answer(503, '86400'));
+		expect(await failure(get('/long'))).toMatchObject({ retryAfterMs: 3_600_000 });
+		server.route('/bare', answer(503));
+		expect((await failure(get('/bare'))).retryAfterMs).toBeUndefined();
+		server.route('/gone', answer(404, '120'));
+		expect(await failure(get('/gone'))).toMatchObject({ transient: false, retryAfterMs: undefined });
+	});
+
 	it('refuses a 201 even with a JSON body', async () => {
 		server.route('/doc', json({ ok: true }, 201));
 		const error = await failure(get('/doc'));

@@ -1,8 +1,9 @@
 import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
 import { refusalIn } from '@atcute-oauth/internal/refusal-in';
+import { retryAfterMs } from '@atcute-oauth/internal/retry-after';
 
 import { DEFAULT_TIMEOUT_MS } from './constants.ts';
-import { DiscoveryError, type DiscoveryErrorCode } from './discovery-error.ts';
+import { DiscoveryError, type DiscoveryErrorCode, isTransientStatus } from './discovery-error.ts';
 import { checkAllowHttp, checkFunction, checkSignal } from './internal/check-options.ts';
 import { checkTimeout } from './internal/check-timeout.ts';
 import { displayUrl, parseHttpUrl } from './internal/parse-http-url.ts';
@@ -92,7 +93,13 @@ const readDocument = async (
 	// RFC 8414 and RFC 9728 both answer with 200 exactly
 	if (status !== 200) {
 		await discard(response);
-		throw refuse('bad_status', `answered with status ${status}, expected 200`);
+		// the wait a server that cannot answer for now asks for: the client holds its refreshes
+		// back so long. an HTTP date is counted from the answer's own Date, which servers send
+		const retryAfter = isTransientStatus(status) ? retryAfterMs(response.headers, Date.now()) : undefined;
+		throw new DiscoveryError('bad_status', url, `${url} answered with status ${status}, expected 200`, {
+			status,
+			retryAfterMs: retryAfter,
+		});
 	}
 
 	const contentType = response.headers.get('content-type');

@@ -9,7 +9,7 @@ import {
 } from '@atcute/oauth-dpop';
 import { CLIENT_ASSERTION_TYPE, createClientAssertion, type PrivateKey } from '@atcute/oauth-keys';
 import { refusalIn } from '@atcute-oauth/internal/refusal-in';
-
+import { retryAfterMs } from '@atcute-oauth/internal/retry-after';
 import {
 	ASSERTION_AGE_MARGIN_SECONDS,
 	ASSERTION_BACKDATE_MS,
@@ -26,7 +26,6 @@ import { deadlineSignal } from './deadline-signal.ts';
 import { neverConnected } from './never-connected.ts';
 import { BodyReadError, discardBody, readJsonBody } from './read-json-body.ts';
 import { redactSent, secretsIn } from './redact-sent.ts';
-import { retryAfterMs } from './retry-after.ts';
 
 /** what an `AuthorizationServerAgent` needs. */
 export interface AuthorizationServerAgentOptions {

@@ -332,12 +332,20 @@ export class SessionRefresher {
 			context.waitingOnRetryAfter = true;
 			throw held;
 		}
-		const agent = await this.#agentFor(did, session);
+		let agent: AuthorizationServerAgent;
+		try {
+			agent = await this.#agentFor(did, session);
+		} catch (err) {
+			// a metadata server that asked to wait (Retry-After) is not asked again before then
+			this.#holds.note(did, refreshToken, err);
+			throw err;
+		}
 		// the account must still lead to this issuer before its refresh token is sent anywhere
 		let identity: CurrentIdentity;
 		try {
 			identity = await this.#currentIdentity(did, tokenSet.iss);
 		} catch (err) {
+			this.#holds.note(did, refreshToken, err);
 			// the account moved to another issuer: the session ends, and its grant at the issuer that
 			// made it (and only there) is revoked, best effort, rather than left live until it expires
 			if (err instanceof TokenRefreshError && err.reason === 'issuer_changed') {
@@ -505,7 +513,8 @@ export class SessionRefresher {
 					transientKind(err),
 					`the authorization server ${session.tokenSet.iss} could not be reached before the refresh of ${did}`,
 					err.status,
-					{ cause: err },
+					// its Retry-After holds the session's refreshes back, as the token endpoint's would
+					{ cause: err, retryAfterMs: err.retryAfterMs },
 				);
 			}
 			throw err;
@@ -527,7 +536,8 @@ export class SessionRefresher {
 					'identity',
 					`the identity of ${did} could not be resolved before its refresh`,
 					undefined,
-					{ cause: err },
+					// a PDS's metadata that asked to wait (Retry-After) holds the refreshes back so long
+					{ cause: err, retryAfterMs: err instanceof DiscoveryError ? err.retryAfterMs : undefined },
 				);
 			}
 			throw err;

@@ -1,3 +1,5 @@
+// shared by @atcute/oauth-client and @atcute/oauth-discovery (each build inlines it): a server's
+// Retry-After is read the same way whichever of them met it.
 /** the longest wait a `Retry-After` is taken at: a server's typo must not park a client for days. */
 export const MAX_RETRY_AFTER_MS: number = 60 * 60 * 1000;
 
