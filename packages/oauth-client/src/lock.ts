@@ -1,5 +1,5 @@
 import { AS_REQUEST_TIMEOUT_MS, TOKEN_REQUEST_TIMEOUT_FACTOR } from './constants.ts';
-import { LockTimeoutError } from './errors.ts';
+import { queueLock } from './internal/queue-lock.ts';
 
 /**
  * runs `fn` while holding the lock `name`: no other holder of the same name runs at the same
@@ -15,7 +15,7 @@ import { LockTimeoutError } from './errors.ts';
 export type LockFunction = <T>(name: string, fn: (lost?: AbortSignal) => Promise<T>) => Promise<T>;
 
 /** the longest delay a timer keeps, in milliseconds: a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS: number = 2 ** 31 - 1;
 
 /**
  * how long a refresh lock's waiter waits by default, in milliseconds (90 000), in every lock:
@@ -56,57 +56,5 @@ export const createMemoryLock = (options: MemoryLockOptions = {}): LockFunction 
 			`lock timeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, or Infinity, got ${got}`,
 		);
 	}
-	// a name is here while it is held; its set holds the waiters' hand-overs, in arrival order. a
-	// waiter that gives up removes its own entry: behind a holder that never finishes, a name
-	// keeps only its live waiters, not every waiter that ever timed out
-	const queues = new Map<string, Set<() => void>>();
-
-	/** waits for the holder of `name` to hand it over, for at most `timeout`. */
-	const wait = (name: string, waiters: Set<() => void>): Promise<void> =>
-		new Promise((resolve, reject) => {
-			let timer: ReturnType<typeof setTimeout> | undefined;
-			const handOver = (): void => {
-				clearTimeout(timer);
-				resolve();
-			};
-			waiters.add(handOver);
-			if (timeout !== Number.POSITIVE_INFINITY) {
-				timer = setTimeout(() => {
-					// gone from the queue, so the name is never handed to a waiter that left
-					waiters.delete(handOver);
-					reject(new LockTimeoutError(name, timeout));
-				}, timeout);
-			}
-		});
-
-	/** hands `name` to its first waiter, or frees it when nobody waits. */
-	const release = (name: string, waiters: Set<() => void>): void => {
-		const [next] = waiters;
-		if (next === undefined) {
-			queues.delete(name);
-		} else {
-			waiters.delete(next);
-			next();
-		}
-	};
-
-	return async (name, fn) => {
-		// as every lock adapter checks: a bad call fails before it queues behind anyone
-		if (typeof name !== 'string' || name === '') throw new TypeError('lock name must be a non-empty string');
-		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
-		let waiters = queues.get(name);
-		if (waiters === undefined) {
-			waiters = new Set();
-			queues.set(name, waiters);
-		} else {
-			// a waiter that times out was never handed the name: it must not release it
-			await wait(name, waiters);
-		}
-
-		try {
-			return await fn();
-		} finally {
-			release(name, waiters);
-		}
-	};
+	return queueLock(() => timeout);
 };

@@ -246,7 +246,8 @@ export class OAuthClient {
 		this.#states = stores.states;
 		this.#takeState = createStateTake(stores.states);
 		this.#timeout = timeout;
-		this.#lock = requestLock === undefined ? defaultLockFor(stores.sessions) : checkedLock(requestLock);
+		this.#lock =
+			requestLock === undefined ? defaultLockFor(stores.sessions, timeout) : checkedLock(requestLock);
 		this.#actorResolver = actorResolver;
 		this.#createSigner = options.createSigner;
 		this.#tracer = tracer;

@@ -1,20 +1,34 @@
-import { createMemoryLock, type LockFunction } from '../lock.ts';
+import { TOKEN_REQUEST_TIMEOUT_FACTOR } from '../constants.ts';
+import { LOCK_WAIT_MS, type LockFunction, MAX_TIMER_MS } from '../lock.ts';
 import type { SessionStore } from '../stored-types.ts';
+import { queueLock } from './queue-lock.ts';
 
-/** the default lock of each session store object in this process. */
-const locks = new WeakMap<SessionStore, LockFunction>();
+/**
+ * how long a waiter must be able to wait for a refresh made with the client's `timeout` (each
+ * request's limit), as `LOCK_WAIT_MS` is for the default one: never less than it, and within what
+ * a timer takes.
+ */
+export const lockWaitFor = (timeout: number): number =>
+	Math.min(Math.max(LOCK_WAIT_MS, (3 + TOKEN_REQUEST_TIMEOUT_FACTOR) * timeout * 1.5), MAX_TIMER_MS);
+
+/** the default lock of each session store object in this process, and how long its waiters wait. */
+const locks = new WeakMap<SessionStore, { lock: LockFunction; wait: { longest: number } }>();
 
 /**
  * the lock a client uses when given no `requestLock`: one in-memory lock per session store object,
  * shared by every client on that store in this process. two clients built on one store (a web
  * handler and a job runner, a client per request) must not both spend a refresh token: per
- * instance, each would hold its own lock and both refresh at once.
+ * instance, each would hold its own lock and both refresh at once. its waiters wait as long as the
+ * refresh of the slowest of those clients (the longest `timeout`) can take: a sign-out behind a
+ * refresh made with `timeout: 30000` must not give up while that refresh still runs.
  */
-export const defaultLockFor = (sessions: SessionStore): LockFunction => {
-	let lock = locks.get(sessions);
-	if (lock === undefined) {
-		lock = createMemoryLock();
-		locks.set(sessions, lock);
+export const defaultLockFor = (sessions: SessionStore, timeout: number): LockFunction => {
+	let entry = locks.get(sessions);
+	if (entry === undefined) {
+		const waits = { longest: LOCK_WAIT_MS };
+		entry = { wait: waits, lock: queueLock(() => waits.longest) };
+		locks.set(sessions, entry);
 	}
-	return lock;
+	entry.wait.longest = Math.max(entry.wait.longest, lockWaitFor(timeout));
+	return entry.lock;
 };
