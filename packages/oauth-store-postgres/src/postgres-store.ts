@@ -187,9 +187,11 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 			       RETURNING value::text AS value, (expires_at IS NOT NULL AND expires_at <= ${AT('$2')})::text AS expired`,
 			clear: `DELETE FROM ${t}`,
 			// the partial index gives the oldest expired rows; LIMIT bounds the work, and SKIP LOCKED
-			// leaves rows another purge (or a writer) holds to it
+			// leaves rows another purge (or a writer) holds to it. run out on the database's clock too:
+			// one process whose clock stepped ahead (an NTP step, a VM resumed) must not delete what
+			// every other process still reads as live (their sign-ins under way)
 			purge: `DELETE FROM ${t} WHERE key IN (
-			          SELECT key FROM ${t} WHERE expires_at <= ${AT('$1')}
+			          SELECT key FROM ${t} WHERE expires_at <= LEAST(${AT('$1')}, now())
 			          ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 		};
 	}

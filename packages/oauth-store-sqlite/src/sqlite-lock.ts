@@ -14,6 +14,7 @@ import {
 	StoreUnavailableError,
 } from './errors.ts';
 import { type Connection, connect } from './internal/connection.ts';
+import { ForwardSteps } from './internal/forward-steps.ts';
 import { quoteTable } from './internal/identifier.ts';
 import { ensureSchema, type TableSchema } from './internal/schema.ts';
 import { isBusy, isMissingTable, messageOf } from './internal/sqlite-code.ts';
@@ -201,9 +202,14 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 	};
 
 	/** one upsert, waiting at most ACQUIRE_BUSY_TIMEOUT_MS for the write lock. */
-	const runAcquire = (name: string, owner: string, time: number): boolean =>
-		withShortBusyTimeout(() => Number(acquire.run(name, owner, Math.ceil(time + lease), time).changes) === 1);
+	const runAcquire = (name: string, owner: string, time: { wall: number; steady: number }): boolean =>
+		withShortBusyTimeout(
+			() => Number(acquire.run(name, owner, Math.ceil(time.wall + lease), time.steady).changes) === 1,
+		);
 
+	// a lease is judged run out on the wall clock less its steps forward: a step past a live lease's
+	// expiry must not let a second holder in (nor sweep its row) before its holder renews it
+	const steps = new ForwardSteps(now, lease);
 	let releasesSinceSweep = 0;
 	/** how long past its expiry a lease's row is left to a holder that stalled, in milliseconds. */
 	const sweepGrace = Math.max(lease, SWEEP_GRACE_MIN_MS);
@@ -218,7 +224,7 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		if (++releasesSinceSweep < SWEEP_EVERY) return;
 		releasesSinceSweep = 0;
 		try {
-			withShortBusyTimeout(() => sweep.run(now() - sweepGrace, SWEEP_LIMIT));
+			withShortBusyTimeout(() => sweep.run(steps.read().steady - sweepGrace, SWEEP_LIMIT));
 		} catch {
 			// housekeeping only (busy, say): the next sweep tries again
 		}
@@ -237,7 +243,7 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 				transient: false,
 			});
 		}
-		const time = now();
+		const time = steps.read();
 		try {
 			try {
 				return runAcquire(name, owner, time);
@@ -293,7 +299,7 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		const renewal = setInterval(() => {
 			const sentAt = performance.now();
 			try {
-				if (Number(renew.run(Math.ceil(now() + lease), name, owner).changes) === 0) {
+				if (Number(renew.run(Math.ceil(steps.read().wall + lease), name, owner).changes) === 0) {
 					// the row is no longer ours: the lease ran out (the process stalled longer than
 					// it) and another holder took the name over; there is nothing left to renew
 					clearInterval(renewal);
