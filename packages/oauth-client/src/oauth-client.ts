@@ -4,7 +4,7 @@ import { type AuthorizationServerMetadata, OAuthDiscovery } from '@atcute/oauth-
 import { type DpopKey, exportDpopKey, generateDpopKey, MemoryDpopNonceCache } from '@atcute/oauth-dpop';
 import {
 	type CreateSigner,
-	InvalidKeyError,
+	type InvalidKeyError,
 	type Jwks,
 	type Keyset,
 	type PrivateKey,
@@ -119,6 +119,14 @@ const MAX_TRACED_IDENTIFIER = 256;
 
 /** how much of a service URL a trace carries: longer than any PDS's origin and path. */
 const MAX_TRACED_URL = 512;
+
+/**
+ * whether `err` is an `InvalidKeyError`, of any installed copy of `@atcute/oauth-keys`: by its
+ * stable `code`, not `instanceof`. the DPoP package throws its own copy's, which need not be the
+ * one this package imports (two ranges that do not meet give each its own).
+ */
+const isInvalidKeyError = (err: unknown): err is InvalidKeyError =>
+	err instanceof Error && (err as { code?: unknown }).code === 'ERR_INVALID_KEY';
 
 /** whether two sessions hold the same tokens (a refresh token is spent on use: any change shows). */
 const sameTokens = (a: StoredSession, b: StoredSession | undefined): boolean =>
@@ -864,7 +872,7 @@ export class OAuthClient {
 		try {
 			return await this.#keys.get(session.dpopKey);
 		} catch (err) {
-			if (err instanceof InvalidKeyError && err.reason !== 'unsupported_alg') {
+			if (isInvalidKeyError(err) && err.reason !== 'unsupported_alg') {
 				// the key's own problem, which names no key material (InvalidKeyError's rule)
 				throw new UnreadableSessionError(did, `dpopKey: ${err.message}`, { cause: err });
 			}

@@ -1,6 +1,7 @@
 import { TOKEN_REQUEST_TIMEOUT_FACTOR } from '../constants.ts';
 import { LOCK_WAIT_MS, type LockFunction, MAX_TIMER_MS } from '../lock.ts';
 import type { SessionStore } from '../stored-types.ts';
+import { processRegistry } from './process-registry.ts';
 import { queueLock } from './queue-lock.ts';
 
 /**
@@ -11,12 +12,19 @@ import { queueLock } from './queue-lock.ts';
 export const lockWaitFor = (timeout: number): number =>
 	Math.min(Math.max(LOCK_WAIT_MS, (3 + TOKEN_REQUEST_TIMEOUT_FACTOR) * timeout * 1.5), MAX_TIMER_MS);
 
-/** the default lock of each session store object in this process, and how long its waiters wait. */
-const locks = new WeakMap<SessionStore, { lock: LockFunction; wait: { longest: number } }>();
+/**
+ * the default lock of each session store object in this process, and how long its waiters wait,
+ * shared by every installed copy of this package (npm and pnpm can leave two: the facade's own
+ * beside the app's), whose clients on one store must keep each other out all the same.
+ */
+const locks = processRegistry<SessionStore, { lock: LockFunction; wait: { longest: number } }>(
+	'@atcute/oauth-client/default-session-locks@1',
+);
 
 /**
  * the lock a client uses when given no `requestLock`: one in-memory lock per session store object,
- * shared by every client on that store in this process. two clients built on one store (a web
+ * shared by every client on that store in this process, whichever installed copy of this package
+ * it comes from. two clients built on one store (a web
  * handler and a job runner, a client per request) must not both spend a refresh token: per
  * instance, each would hold its own lock and both refresh at once. its waiters wait as long as the
  * refresh of the slowest of those clients (the longest `timeout`) can take: a sign-out behind a

@@ -215,6 +215,25 @@ const isBrokenDocument = (err: Error): boolean =>
 /** the names of the errors for a DID document that is not a valid one, whatever the network did. */
 const BROKEN_DOCUMENT_ERRORS = new Set(['ImproperContentLengthError', 'ValiError']);
 
+/** the reasons an `IdentityResolutionError` gives, of this copy of the package or another. */
+const RESOLUTION_FAILURES: ReadonlySet<string> = new Set<IdentityResolutionFailure>([
+	'invalid_identifier',
+	'not_found',
+	'handle_mismatch',
+	'invalid_document',
+	'refused',
+	'unavailable',
+]);
+
+/**
+ * whether `err` is an `IdentityResolutionError` of any installed copy of this package: by its
+ * stable `code` and a `reason` this copy knows, not `instanceof`.
+ */
+const isIdentityResolutionError = (err: Error): err is IdentityResolutionError => {
+	const { code, reason } = err as { code?: unknown; reason?: unknown };
+	return code === 'ERR_IDENTITY_RESOLUTION' && typeof reason === 'string' && RESOLUTION_FAILURES.has(reason);
+};
+
 /**
  * why a resolution failed, read down its `cause` chain: a missing handle or DID, an unsupported
  * method, a document that names no PDS, is too large, refused by the schema or redirected, or a
@@ -227,7 +246,9 @@ const failureOf = (error: unknown): IdentityResolutionFailure => {
 	for (let err = error, depth = 0; err instanceof Error && depth < 8; err = err.cause, depth++) {
 		const permanent = PERMANENT_ERRORS[err.name];
 		if (permanent !== undefined) return permanent;
-		if (err instanceof IdentityResolutionError) return err.reason;
+		// by its code: the facade's resolvers throw the class of the copy of this package it
+		// installed, which need not be the copy this client comes from
+		if (isIdentityResolutionError(err)) return err.reason;
 		if (err.name === 'FailedDocumentResolutionError') readingDocument = true;
 		// the same document comes next time. (not so for a handle: a composite resolver reports the
 		// method that failed last, and a well-known redirect can hide a DNS lookup that failed

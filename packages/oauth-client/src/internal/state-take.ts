@@ -1,7 +1,11 @@
 import type { StateStore, StoredState } from '../stored-types.ts';
+import { processRegistry } from './process-registry.ts';
 
-/** the states being taken, per state store object in this process. */
-const claimsByStore = new WeakMap<StateStore, Set<string>>();
+/**
+ * the states being taken, per state store object in this process, shared by every installed copy
+ * of this package (each uses the set's `has`, `add` and `delete` only).
+ */
+const claimsByStore = processRegistry<StateStore, Set<string>>('@atcute/oauth-client/state-claims@1');
 
 /** takes an authorization state out of the store: whoever gets it is the only one who ever will. */
 export type TakeState = (stateId: string) => Promise<StoredState | undefined>;
@@ -10,7 +14,8 @@ export type TakeState = (stateId: string) => Promise<StoredState | undefined>;
  * single use of a state, enforced by the library whatever the store does: the store's atomic
  * `take` when it has one; otherwise get-then-delete, with an in-process claim that keeps two
  * concurrent callbacks of this process apart. the claim belongs to the store object, not to one
- * client: two clients on one store (a client per request) would otherwise both read the state
+ * client (nor to one installed copy of this package): two clients on one store (a client per
+ * request) would otherwise both read the state
  * before either deletes it, and exchange its code twice.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-10.12
  */
