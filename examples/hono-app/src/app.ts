@@ -8,7 +8,6 @@ import {
 	LockTimeoutError,
 	LockUnavailableError,
 	MemoryStore,
-	OAuthCallbackError,
 	type OAuthClient,
 	OAuthTransientError,
 	SessionNotFoundError,
@@ -298,7 +297,7 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		}
 	};
 
-	/** the sign-in bindings this browser holds: one per sign-in under way, newest last. */
+	/** the sign-ins this browser started (their state ids): one per sign-in under way, newest last. */
 	const loginBindings = (c: Context): string[] => {
 		const value = getCookie(c, loginName);
 		return value === undefined ? [] : value.split('.').filter((binding) => binding !== '');
@@ -404,14 +403,12 @@ export const createApp = (options: CreateAppOptions): Hono => {
 			});
 		}
 
-		// a random value kept both in this browser and in the server-side state: the callback
-		// only signs in the browser that started the sign-in (RFC 6749 §10.12)
-		const binding = randomToken();
 		let url: URL;
+		let stateId: string;
 		try {
-			({ url } = await oauth.authorize({
+			({ url, stateId } = await oauth.authorize({
 				target: { type: 'account', identifier },
-				state: { returnTo: RETURN_TO, binding },
+				state: { returnTo: RETURN_TO },
 			}));
 		} catch (error) {
 			// a DID passes the syntax check at any length: the page repeats it cut short all the same
@@ -420,8 +417,9 @@ export const createApp = (options: CreateAppOptions): Hono => {
 			return failurePage(c, failure, error);
 		}
 
-		// beside the bindings of sign-ins under way in other tabs (the oldest dropped past the limit)
-		keepLoginBindings(c, [...loginBindings(c), binding].slice(-LOGIN_BINDINGS_MAX));
+		// the sign-in's state id, kept in this browser: the callback only takes a state this browser
+		// started (RFC 6749 §10.12), beside those under way in other tabs (the oldest dropped past the limit)
+		keepLoginBindings(c, [...loginBindings(c), stateId].slice(-LOGIN_BINDINGS_MAX));
 		return c.redirect(url.toString());
 	});
 
@@ -437,34 +435,15 @@ export const createApp = (options: CreateAppOptions): Hono => {
 		// the cookie is left alone until a state matches: a stray or forged callback (a link from
 		// another site, say) must not cancel a sign-in under way in this browser
 		const bindings = loginBindings(c);
+		const stateId = callbackUrl.searchParams.get('state');
 
-		let result: Awaited<ReturnType<OAuthClient['callback']>>;
-		try {
-			result = await oauth.callback(callbackUrl.searchParams);
-		} catch (error) {
-			// a reload of the callback that signed this browser in (its state is used up): the visitor
-			// is signed in by it, so home rather than an error page. any other callback's failure shows
-			const state = callbackUrl.searchParams.get('state');
-			if (
-				error instanceof OAuthCallbackError &&
-				error.error === 'invalid_state' &&
-				state !== null &&
-				(await currentSession(c))?.callbackState === state
-			) {
-				return c.redirect('/');
-			}
-			const failure = callbackFailurePage(error);
-			if (failure === undefined) throw error;
-			return failurePage(c, failure, error);
-		}
-		const { session, state } = result;
-		const appState = state as { returnTo?: string; binding?: string } | undefined;
-
-		if (appState?.binding === undefined || !bindings.includes(appState.binding)) {
-			// a sign-in started elsewhere (a forged callback link, or an expired cookie): this browser
-			// is not signed in. the OAuth session stays: whoever approved it owns the account, and it
-			// is the one session the library keeps per account, so signing it out would sign the
-			// account out on every device and browser where it is signed in
+		if (stateId === null || !bindings.includes(stateId)) {
+			// a reload of the callback that signed this browser in (its binding is spent): the visitor
+			// is signed in by it, so home rather than an error page
+			if (stateId !== null && (await currentSession(c))?.callbackState === stateId) return c.redirect('/');
+			// a sign-in this browser did not start (a forged or leaked callback link, or an expired
+			// cookie), checked before the library takes the state: the code is not exchanged, nothing
+			// is stored, and the browser that started it can still complete it (RFC 6749 §10.12)
 			return page(c, 400, {
 				title: 'sign-in not completed',
 				message:
@@ -473,14 +452,24 @@ export const createApp = (options: CreateAppOptions): Hono => {
 			});
 		}
 
+		let result: Awaited<ReturnType<OAuthClient['callback']>>;
+		try {
+			result = await oauth.callback(callbackUrl.searchParams);
+		} catch (error) {
+			const failure = callbackFailurePage(error);
+			if (failure === undefined) throw error;
+			return failurePage(c, failure, error);
+		}
+		const appState = result.state as { returnTo?: string } | undefined;
+
 		// this sign-in is done; the others under way keep their bindings
 		keepLoginBindings(
 			c,
-			bindings.filter((binding) => binding !== appState.binding),
+			bindings.filter((binding) => binding !== stateId),
 		);
 		// the cookie gets a random session id; the DID stays here and the tokens in the OAuth store
-		await startSession(c, session.did, callbackUrl.searchParams.get('state') ?? undefined);
-		return c.redirect(safeReturnTo(appState.returnTo));
+		await startSession(c, result.session.did, stateId);
+		return c.redirect(safeReturnTo(appState?.returnTo));
 	});
 
 	app.get('/protected', async (c) => {

@@ -126,7 +126,10 @@ export const callbackFailurePage = (error: unknown): FailurePage | undefined => 
 		return {
 			status: 400,
 			title: error.error === 'access_denied' ? 'sign-in not completed' : 'sign-in failed',
-			message: CALLBACK_MESSAGES[error.error] ?? `the sign-in could not be completed. ${START_AGAIN}`,
+			// own keys only: a code such as `constructor` would read Object.prototype's function
+			message: Object.hasOwn(CALLBACK_MESSAGES, error.error)
+				? CALLBACK_MESSAGES[error.error]!
+				: `the sign-in could not be completed. ${START_AGAIN}`,
 			// the server's `error` comes in the callback's URL, which anyone can write: shown only
 			// when it has the form of an OAuth error code (RFC 6749 §4.1.2.1), never as free text
 			code: shownCode(error.error),

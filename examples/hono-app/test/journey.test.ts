@@ -210,12 +210,13 @@ describe('failures a user can meet', () => {
 		expect((await user.request('/protected')).status).toBe(200);
 
 		// another sign-in's used-up callback (a second account's, which failed) is not this one:
-		// its failure shows, rather than home with the first account as if it had worked
+		// a failure shows (this browser did not start it), rather than home with the first account
+		// as if it had worked
 		const other = await authorizeAt(harness, browser(harness.app));
 		await harness.oauth.callback(other);
 		const stranger = await user.request(`/oauth/callback?${other}`);
 		expect(stranger.status).toBe(400);
-		expect(await stranger.text()).toContain('invalid_state');
+		expect(await stranger.text()).toContain('browser_mismatch');
 		await harness.oauth.revoke(harness.alice.did);
 	});
 

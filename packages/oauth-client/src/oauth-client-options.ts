@@ -111,6 +111,13 @@ export interface AuthorizeOptions {
 export interface AuthorizeResult {
 	/** where to send the user's browser. */
 	url: URL;
+	/**
+	 * the random state id the callback will carry as its `state` parameter. keep it in the
+	 * browser that started the sign-in (an `HttpOnly` cookie) and check the callback's `state`
+	 * against it before calling `callback()`: otherwise anyone can send your user to the callback
+	 * of a sign-in of their own account (login CSRF, RFC 6749 §10.12). not a secret of its own.
+	 */
+	stateId: string;
 }
 
 /** options for `callback()`. */

@@ -449,6 +449,8 @@ export class OAuthClient {
 			expectedDid,
 			appState: options.state,
 			expiresAt: this.#host.now() + STATE_TTL_MS,
+			// a client of another client_id on the same store must not spend it (see #callback)
+			clientId: this.metadata.client_id,
 		};
 		// everything the callback needs stays here; only the random state id travels
 		await this.#storeState(stateId, state, signal);
@@ -484,7 +486,8 @@ export class OAuthClient {
 		const url = new URL(server.authorization_endpoint);
 		url.searchParams.set('client_id', this.metadata.client_id);
 		url.searchParams.set('request_uri', requestUri);
-		return { url };
+		// the app binds it to the browser (a cookie) and checks the callback against it (login CSRF)
+		return { url, stateId };
 	}
 
 	/**
@@ -649,6 +652,13 @@ export class OAuthClient {
 				await (async () => this.#states.set(stateId, taken, { expiresAt }))().catch(() => {});
 			}
 			throw err;
+		}
+		if (stored.clientId !== undefined && stored.clientId !== this.metadata.client_id) {
+			// another client's sign-in (a state store shared by two client_ids): its code would go to
+			// the token endpoint under our client_id, and be refused there, spent. it goes back, whole,
+			// for the client that started it
+			await (async () => this.#states.set(stateId, taken, { expiresAt: stored.expiresAt }))().catch(() => {});
+			throw new OAuthCallbackError('invalid_state', 'the state belongs to another client_id');
 		}
 		if (context !== undefined) context.issuer = stored.issuer;
 		// expiry, then iss, then the server's error, then the code: only a checked callback exchanges

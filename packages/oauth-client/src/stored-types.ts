@@ -102,6 +102,11 @@ export interface StoredState {
 	/** when this attempt expires, in milliseconds since the epoch; checked by the library. */
 	expiresAt: number;
 	/**
+	 * the `client_id` that started the sign-in: a client of another one sharing the state store
+	 * leaves it alone (absent from states stored before it was kept: any client's).
+	 */
+	clientId?: string | undefined;
+	/**
 	 * the record's format version: absent from every record stored so far, and read as 1. a release
 	 * that changes the record in a way earlier ones would misread writes a higher one, which they
 	 * refuse (a session as unreadable, a state as `invalid_state`), leaving the record in place.
