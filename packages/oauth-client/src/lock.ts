@@ -18,8 +18,9 @@ export type LockFunction = <T>(name: string, fn: (lost?: AbortSignal) => Promise
 export const MAX_TIMER_MS: number = 2 ** 31 - 1;
 
 /**
- * how long a refresh lock's waiter waits by default, in milliseconds (90 000), in every lock:
- * longer than a refresh takes with the client's default `timeout`, so a sign-out waiting out a live
+ * how long a refresh lock's waiter waits by default, in milliseconds (90 000), in every lock (the
+ * client's default lock waits longer for a client whose `timeout` is over 10 s, as its refreshes
+ * take longer): longer than a refresh takes with the client's default `timeout`, so a sign-out waiting out a live
  * refresh succeeds. a refresh reads the DID document and the PDS's and the authorization server's
  * metadata, each within `timeout`, and sends the token request within
  * `TOKEN_REQUEST_TIMEOUT_FACTOR` times it: 60 s when each is tried once; half as much again for the

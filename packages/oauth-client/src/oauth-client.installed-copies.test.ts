@@ -1,6 +1,10 @@
 import { LocalActorResolver, PlcDidDocumentResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+import { LockTimeoutError } from './errors.ts';
+import { defaultLockFor } from './internal/default-lock.ts';
+import { LOCK_WAIT_MS } from './lock.ts';
 
 import { OAuthClient } from './oauth-client.ts';
 import type { StoredSession, StoredState } from './stored-types.ts';
@@ -69,6 +73,30 @@ describe('two clients from two installed copies of the package, on one store', (
 		expect(a.getTokenInfo()).toEqual(b.getTokenInfo());
 		expect(first.sessions.map.get(alice.did)).toBeDefined();
 		expect(server.sessions(alice.did).at(-1)).toMatchObject({ active: true });
+	});
+
+	it("gives up waiting with this copy's LockTimeoutError when the other copy's client made the lock", async () => {
+		const { key } = await createTestClient(server);
+		const stores = { sessions: new MapStore<StoredSession>(), states: new MapStore<StoredState>() };
+		// the other copy's client comes first on the store (a job runner started before the web handler)
+		otherCopyClient(stores, key);
+		// the lock every client of this copy on the store then uses, as new OAuthClient() gets it
+		const lock = defaultLockFor(stores.sessions, 10_000);
+		vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+		try {
+			let release!: () => void;
+			const holder = lock('a', () => new Promise<void>((resolve) => (release = resolve)));
+			const waiter = lock('a', async () => 'ran').catch((err: unknown) => err);
+			await vi.advanceTimersByTimeAsync(LOCK_WAIT_MS + 1);
+			const error = await waiter;
+			release();
+			await holder;
+			// the app branches on the class it imported from this copy (the example app's 503 page)
+			expect(error).toBeInstanceOf(LockTimeoutError);
+			expect(error).toMatchObject({ code: 'ERR_LOCK_TIMEOUT', lockName: 'a', timeout: LOCK_WAIT_MS });
+		} finally {
+			vi.useRealTimers();
+		}
 	});
 
 	it('lets only one callback through when their state store cannot take', async () => {

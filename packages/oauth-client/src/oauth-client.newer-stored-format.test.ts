@@ -127,6 +127,29 @@ describe('an authorization state stored by a newer release in a format this one 
 		expect(states.map.size).toBe(0);
 	});
 
+	it('puts back a newer-format state that its store handed over after the caller left, with its expiry', async () => {
+		const { client, states, stateId, expiresAt, params } = await startSignIn();
+		const newer = { ...states.map.get(stateId)!, v: 2 } as unknown as StoredState;
+		states.map.set(stateId, newer);
+		// the caller leaves while the store takes the state (a deadline, a closed tab)
+		const controller = new AbortController();
+		const reason = new Error('visitor left');
+		const take = states.take!;
+		states.take = (key) => {
+			controller.abort(reason);
+			return take(key);
+		};
+
+		const error = await client.callback(params, { signal: controller.signal }).catch((err: unknown) => err);
+		expect(error).toBe(reason);
+		// the put-back of the late take is work close() waits for: settled once it resolves
+		await client.close();
+		expect(server.stats.token.authorization_code).toBe(0);
+		// as when it is read in the caller's time: back for a process of the release that reads it
+		expect(states.map.get(stateId)).toEqual(newer);
+		expect(states.expiries.get(stateId)).toBe(expiresAt);
+	});
+
 	it('puts back a state whose fields it cannot read (a newer release renamed one), so a process that reads them completes the same callback', async () => {
 		const { client, states, stateId, expiresAt, params, key, clock, sessions } = await startSignIn();
 		// the newer release keeps the PKCE verifier under another name

@@ -625,13 +625,10 @@ export class OAuthClient {
 			if (signal?.aborted) {
 				// counted for close(): the stores must stay open until it is back
 				this.#work.track(
-					taking
-						.then((late) => {
-							if (late === undefined) return;
-							const { expiresAt } = readStoredState(late);
-							return this.#states.set(stateId, late, { expiresAt });
-						})
-						.catch(() => {}),
+					taking.then(
+						(late) => (late === undefined ? undefined : this.#putBackState(stateId, late)),
+						() => {},
+					),
 				);
 			}
 			throw err;
@@ -646,27 +643,21 @@ export class OAuthClient {
 			// a state this version cannot read (one a newer release stored in its own format, met in a
 			// rolling deploy or after a rollback): no code was sent, so it goes back under its own
 			// expiry, and the same callback (a reload) reaching a process that reads it completes
-			const expiresAt = (taken as { expiresAt?: unknown }).expiresAt;
-			if (typeof expiresAt === 'number' && Number.isFinite(expiresAt) && expiresAt > this.#host.now()) {
-				// best effort, a synchronous store's throw included: the error thrown is the callback's own
-				await (async () => this.#states.set(stateId, taken, { expiresAt }))().catch(() => {});
-			}
+			await this.#putBackState(stateId, taken);
 			throw err;
 		}
 		if (stored.clientId !== undefined && stored.clientId !== this.metadata.client_id) {
 			// another client's sign-in (a state store shared by two client_ids): its code would go to
 			// the token endpoint under our client_id, and be refused there, spent. it goes back, whole,
 			// for the client that started it
-			await (async () => this.#states.set(stateId, taken, { expiresAt: stored.expiresAt }))().catch(() => {});
+			await this.#putBackState(stateId, taken);
 			throw new OAuthCallbackError('invalid_state', 'the state belongs to another client_id');
 		}
 		if (context !== undefined) context.issuer = stored.issuer;
 		// expiry, then iss, then the server's error, then the code: only a checked callback exchanges
 		const checked = checkCallback(params, stored, this.#host.now());
 		/** puts the state back, best effort, when its code was not sent: a reload can complete it. */
-		const putBack = () =>
-			// best effort, a synchronous store's throw included: the error thrown is the callback's own
-			(async () => this.#states.set(stateId, taken, { expiresAt: stored.expiresAt }))().catch(() => {});
+		const putBack = () => this.#putBackState(stateId, taken);
 		/**
 		 * the state is spent and no session holds its DPoP key: the imported key (its private scalar
 		 * among it) leaves memory now, not when the cache's bound pushes it out.
@@ -1109,6 +1100,23 @@ export class OAuthClient {
 			sub: did,
 			session: new OAuthSession(this.#host, did, session, await this.#keys.get(session.dpopKey)),
 		}));
+	}
+
+	/**
+	 * puts a taken state back, whole (a format this version cannot read, or another client's,
+	 * included), under its own expiry: its code was not sent, so the same callback (a reload) can
+	 * still complete. one that has run out, or whose expiry this version cannot read, stays spent.
+	 * best effort, a synchronous store's throw included: the error thrown is the callback's own.
+	 */
+	async #putBackState(stateId: string, taken: unknown): Promise<void> {
+		const expiresAt = (taken as { expiresAt?: unknown } | null)?.expiresAt;
+		if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || !(expiresAt > this.#host.now()))
+			return;
+		try {
+			await this.#states.set(stateId, taken as StoredState, { expiresAt });
+		} catch {
+			// the state is lost: the way on is a new authorize()
+		}
 	}
 
 	/** the agent for a stored session: its issuer, its pinned client key, its DPoP key. */

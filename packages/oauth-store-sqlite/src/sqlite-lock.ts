@@ -42,7 +42,12 @@ export interface SqliteLockOptions {
 	busyTimeout?: number | undefined;
 	/** as for `SqliteStore`: milliseconds between background WAL checkpoints; default 100, `0` inline. */
 	checkpointInterval?: number | undefined;
-	/** the clock for leases, in milliseconds since the epoch, shared by every process; default `Date.now`. */
+	/**
+	 * the clock for leases, in milliseconds since the epoch, shared by every process; default
+	 * `Date.now`. watched against `performance.now()`: a jump forward of a second or more between
+	 * two readings (a test's clock advanced by hand included) counts as a clock step, left out when
+	 * leases are judged run out for one `lease` after it.
+	 */
 	now?: (() => number) | undefined;
 	/**
 	 * called, while the holder still runs, when it finds its lease lost: taken over by another

@@ -1,4 +1,5 @@
 import { TOKEN_REQUEST_TIMEOUT_FACTOR } from '../constants.ts';
+import { LockTimeoutError } from '../errors.ts';
 import { LOCK_WAIT_MS, type LockFunction, MAX_TIMER_MS } from '../lock.ts';
 import type { SessionStore } from '../stored-types.ts';
 import { processRegistry } from './process-registry.ts';
@@ -21,6 +22,11 @@ const locks = processRegistry<SessionStore, { lock: LockFunction; wait: { longes
 	'@atcute/oauth-client/default-session-locks@1',
 );
 
+/** the default locks this copy made: their timeouts are already of this copy's class. */
+const ownLocks = new WeakSet<LockFunction>();
+/** this copy's view of each default lock another installed copy made (`withOwnTimeouts`). */
+const adoptedLocks = new WeakMap<LockFunction, LockFunction>();
+
 /**
  * the lock a client uses when given no `requestLock`: one in-memory lock per session store object,
  * shared by every client on that store in this process, whichever installed copy of this package
@@ -35,8 +41,42 @@ export const defaultLockFor = (sessions: SessionStore, timeout: number): LockFun
 	if (entry === undefined) {
 		const waits = { longest: LOCK_WAIT_MS };
 		entry = { wait: waits, lock: queueLock(() => waits.longest) };
+		ownLocks.add(entry.lock);
 		locks.set(sessions, entry);
 	}
 	entry.wait.longest = Math.max(entry.wait.longest, lockWaitFor(timeout));
-	return entry.lock;
+	if (ownLocks.has(entry.lock)) return entry.lock;
+	let adopted = adoptedLocks.get(entry.lock);
+	if (adopted === undefined) {
+		adopted = withOwnTimeouts(entry.lock);
+		adoptedLocks.set(entry.lock, adopted);
+	}
+	return adopted;
 };
+
+/**
+ * a lock another installed copy made, whose own time-out is thrown as this copy's
+ * `LockTimeoutError`: the app's `instanceof` is against the class it imported with this client,
+ * whichever copy's client happened to make the store's lock first. what `fn` throws is left as it is.
+ */
+const withOwnTimeouts =
+	(shared: LockFunction): LockFunction =>
+	async (name, fn) => {
+		let ran = false;
+		try {
+			return await shared(name, (lost) => {
+				ran = true;
+				return fn(lost);
+			});
+		} catch (err) {
+			if (
+				ran ||
+				err instanceof LockTimeoutError ||
+				(err as { code?: unknown })?.code !== 'ERR_LOCK_TIMEOUT'
+			) {
+				throw err;
+			}
+			const { lockName, timeout } = err as LockTimeoutError;
+			throw new LockTimeoutError(lockName, timeout);
+		}
+	};
