@@ -74,7 +74,7 @@ import { serverClocksFor } from './internal/server-clocks-for.ts';
 import { sessionEndCause } from './internal/session-end-cause.ts';
 import { SessionEventEmitter } from './internal/session-event-emitter.ts';
 import { SessionRefresher, sessionLockName } from './internal/session-refresher.ts';
-import { createStateTake, type TakeState } from './internal/state-take.ts';
+import { createStateTake, returnState, type TakeState } from './internal/state-take.ts';
 import { accessTokenOf, readBeforeReplacing, storeIssuedSession } from './internal/store-issued-session.ts';
 import { toKeyset } from './internal/to-keyset.ts';
 import { tracedText } from './internal/traced-text.ts';
@@ -623,13 +623,14 @@ export class OAuthClient {
 			// the caller left while the store took its time: a state taken after that goes back, so
 			// the same callback (a reload) can still complete
 			if (signal?.aborted) {
-				// counted for close(): the stores must stay open until it is back
-				this.#work.track(
-					taking.then(
-						(late) => (late === undefined ? undefined : this.#putBackState(stateId, late)),
-						() => {},
-					),
+				const returning = taking.then(
+					(late) => (late === undefined ? undefined : this.#putBackState(stateId, late)),
+					() => {},
 				);
+				// counted for close(): the stores must stay open until it is back
+				this.#work.track(returning);
+				// the same callback again meanwhile (a reload) waits for it to be back
+				returnState(this.#states, stateId, returning);
 			}
 			throw err;
 		}
@@ -656,8 +657,17 @@ export class OAuthClient {
 		if (context !== undefined) context.issuer = stored.issuer;
 		// expiry, then iss, then the server's error, then the code: only a checked callback exchanges
 		const checked = checkCallback(params, stored, this.#host.now());
-		/** puts the state back, best effort, when its code was not sent: a reload can complete it. */
-		const putBack = () => this.#putBackState(stateId, taken);
+		/**
+		 * puts the state back, best effort, when its code was not sent: a reload can complete it. a
+		 * caller who gave up is not held by a store that stalls (its signal bounds the store's calls):
+		 * the write goes on, counted for close(), and the same callback meanwhile waits for it.
+		 */
+		const putBack = async (): Promise<void> => {
+			const returning = this.#putBackState(stateId, taken);
+			if (signal?.aborted !== true) return returning;
+			this.#work.track(returning);
+			returnState(this.#states, stateId, returning);
+		};
 		/**
 		 * the state is spent and no session holds its DPoP key: the imported key (its private scalar
 		 * among it) leaves memory now, not when the cache's bound pushes it out.
@@ -744,12 +754,13 @@ export class OAuthClient {
 				// whose grant it is: a client of another client_id on the same store reads it as none
 				clientId: this.metadata.client_id,
 			};
-			// under the lock: a refresh of an older session of this account must not overwrite it
-			let entered = false;
+			// under the lock: a refresh of an older session of this account must not overwrite it.
+			// set once the write begins: until then, a caller who gives up (while another holder has
+			// the lock, or while the stored session is read under it) is let go, and the function,
+			// which sees the abort before it writes, stores nothing
+			let writing = false;
 			const storing = underLockRetryingOnce(this.#lock, sessionLockName(did), async (lost) => {
-				entered = true;
-				// the caller's last word, before the write: once it lands, the sign-in stands (an abort
-				// then is not thrown, and the pauses between retried writes are not cut short)
+				// a caller gone while it waited for the lock: nothing is read
 				signal?.throwIfAborted();
 				const read = await readBeforeReplacing(this.#sessions, did);
 				// another client's session of this account (see readStoredSession) is replaced, not
@@ -757,12 +768,12 @@ export class OAuthClient {
 				const previous = replacedSession(did, read?.value, this.#rules);
 				// the hold lost during the read: another holder may have stored a session since, which
 				// this write would overwrite unrevoked. read again under the lock taken anew
-				if (lost?.aborted) {
-					// taken again from the start: the caller may give up while it waits for the lock
-					entered = false;
-					signal?.throwIfAborted();
-				}
 				checkWriteHold(sessionLockName(did), lost);
+				// the caller's last word, just before the write (not before the read, which can take its
+				// time): once the write begins, the sign-in stands (an abort then is not thrown, and the
+				// pauses between retried writes are not cut short)
+				signal?.throwIfAborted();
+				writing = true;
 				// retried only over the value read just now (or none, as then)
 				await storeIssuedSession(
 					this.#sessions,
@@ -778,9 +789,8 @@ export class OAuthClient {
 			// counted for close() whatever the caller does: a caller let go below leaves the lock call
 			// running, and the app must not close the lock's backend under it
 			this.#work.track(storing);
-			// a caller who gives up while another holder has the account's lock is let go (once the
-			// tokens are revoked, below)
-			replaced = await waitForLock(storing, signal, () => entered);
+			// a caller who gives up before the write begins is let go (once the tokens are revoked, below)
+			replaced = await waitForLock(storing, signal, () => writing);
 		} catch (err) {
 			// stored, then the lock failed (its release, say): the session is kept and live, and the
 			// sign-in stands, as once it is stored. its tokens must not be revoked under it

@@ -7,6 +7,30 @@ import { processRegistry } from './process-registry.ts';
  */
 const claimsByStore = processRegistry<StateStore, Set<string>>('@atcute/oauth-client/state-claims@1');
 
+/**
+ * the states being put back, per state store object in this process: a callback whose caller gave
+ * up while the store was taking its state returns it once the store answers (see `returnState`).
+ */
+const returnsByStore = new WeakMap<StateStore, Map<string, Promise<void>>>();
+
+/**
+ * notes that `returning` puts `stateId` back into `states`: a take of it in this process meanwhile
+ * (the same callback again, a reload) waits for it, rather than find the state gone, or claimed,
+ * and refuse as `invalid_state` a callback that can complete.
+ */
+export const returnState = (states: StateStore, stateId: string, returning: Promise<void>): void => {
+	let returns = returnsByStore.get(states);
+	if (returns === undefined) {
+		returns = new Map();
+		returnsByStore.set(states, returns);
+	}
+	const pending = returns;
+	pending.set(stateId, returning);
+	void returning.then(() => {
+		if (pending.get(stateId) === returning) pending.delete(stateId);
+	});
+};
+
 /** takes an authorization state out of the store: whoever gets it is the only one who ever will. */
 export type TakeState = (stateId: string) => Promise<StoredState | undefined>;
 
@@ -27,6 +51,10 @@ export const createStateTake = (states: StateStore): TakeState => {
 	}
 	const claims = taking;
 	return async (stateId) => {
+		// a callback that gave up while the store took this state puts it back: it is waited for
+		// (the caller's signal bounds the wait, as it bounds the take)
+		const returning = returnsByStore.get(states)?.get(stateId);
+		if (returning !== undefined) await returning;
 		if (typeof states.take === 'function') {
 			return (await states.take(stateId)) ?? undefined;
 		}

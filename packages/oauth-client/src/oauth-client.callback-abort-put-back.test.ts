@@ -1,0 +1,100 @@
+import type { Did } from '@atcute/lexicons';
+import { describe, expect, it } from 'vitest';
+
+import type { StateStore, StoredSession, StoredState } from './stored-types.ts';
+import { MapStore } from './test-utils/map-store.ts';
+import { type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
+
+/** a promise and the function that resolves it (Node 20 has no `Promise.withResolvers`). */
+const deferred = <T = void>() => {
+	let resolve!: (value: T) => void;
+	const promise = new Promise<T>((done) => {
+		resolve = done;
+	});
+	return { promise, resolve };
+};
+
+/** resolves after `turns` turns of the event loop (no timer: nothing here waits on the clock). */
+const afterTurns = async (turns: number): Promise<void> => {
+	for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** the path of a fetch's URL, whatever form the fetch was given. */
+const pathOf = (input: string | URL | Request): string =>
+	new URL(input instanceof Request ? input.url : input).pathname;
+
+/**
+ * `callback(params, { signal })` aborted before the code is sent puts the state back. the caller's
+ * signal bounds the state store's calls (a store with no time limit of its own, its connection
+ * down): the put-back goes on without the caller, who is let go with its reason at once.
+ */
+describe('OAuthClient.callback aborted before the code is sent, the state store stalling', () => {
+	let server: TestOAuthServer;
+	let alice: { did: Did };
+	let createTestClient: Parameters<Parameters<typeof useTestServer>[0]>[0]['createTestClient'];
+	useTestServer((env) => {
+		({ server, alice, createTestClient } = env);
+	});
+
+	it("rejects with the signal's reason without waiting for the put-back, which then lands", async () => {
+		const inner = new MapStore<StoredState>();
+		/** once set, the store's writes wait for it (the store stalls). */
+		let stall: { started: () => void; release: Promise<void> } | undefined;
+		const states: StateStore = {
+			get: (key) => inner.get(key),
+			set: async (key, value) => {
+				if (stall !== undefined) {
+					stall.started();
+					await stall.release;
+				}
+				return inner.set(key, value);
+			},
+			delete: (key) => inner.delete(key),
+			take: (key) => inner.take!(key),
+			clear: () => inner.clear(),
+		};
+		// the sign-in starts in one process; the callback reaches another, which has not yet read the
+		// authorization server's metadata
+		const { client: first, key } = await createTestClient(server, {
+			stores: { sessions: new MapStore<StoredSession>(), states },
+		});
+		const { url } = await first.authorize({ target: { type: 'account', identifier: 'alice.test' } });
+		const params = await server.authorize(url, { did: alice.did });
+
+		const controller = new AbortController();
+		const reason = new Error('the visitor went away');
+		const fetch: typeof globalThis.fetch = (input, init) => {
+			// the caller gives up as the metadata is asked for: before the code is sent
+			if (pathOf(input) === '/.well-known/oauth-authorization-server') controller.abort(reason);
+			return globalThis.fetch(input, init);
+		};
+		const { client: second } = await createTestClient(server, {
+			key,
+			stores: { sessions: new MapStore<StoredSession>(), states },
+			fetch,
+		});
+
+		const writing = deferred();
+		const release = deferred();
+		stall = { started: writing.resolve, release: release.promise };
+		let outcome: unknown = 'still waiting';
+		const calling = second.callback(params, { signal: controller.signal }).then(
+			() => (outcome = 'resolved'),
+			(err: unknown) => (outcome = err),
+		);
+
+		// the put-back has begun, and the store does not answer it
+		await writing.promise;
+		await afterTurns(20);
+		expect(outcome).toBe(reason);
+
+		// the store answers: the state is back, and the same callback completes
+		release.resolve();
+		await calling;
+		stall = undefined;
+		await second.close();
+		expect(inner.map.size).toBe(1);
+		const { session } = await first.callback(params);
+		expect(session.did).toBe(alice.did);
+	});
+});
