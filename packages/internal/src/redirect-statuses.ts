@@ -4,3 +4,22 @@
  * resolver, which each follow (or refuse) redirects themselves.
  */
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+// a header value holds one character per byte (a ByteString); past ASCII, a Location's bytes are
+// UTF-8 sent raw by a server that did not percent-encode its URL
+const LATIN1_PAST_ASCII = /^[\0-\xff]*[\x80-\xff]/;
+const utf8 = new TextDecoder();
+
+/**
+ * a `Location` header's value as fetch follows it: where the server sent raw UTF-8 (a path with
+ * `é` in it, not `%C3%A9`), the header's characters are its bytes, which `new URL` would encode
+ * one by one (`%C3%83%C2%A9`, another path). fetch (WHATWG, undici) and browsers read them as
+ * UTF-8 first; so does this. a value with a character past U+00FF was decoded already (a runtime
+ * whose headers are not ByteStrings) and is given back as it is.
+ */
+export const locationText = (value: string): string => {
+	if (!LATIN1_PAST_ASCII.test(value) || /[^\0-\xff]/.test(value)) return value;
+	const bytes = new Uint8Array(value.length);
+	for (let i = 0; i < value.length; i++) bytes[i] = value.charCodeAt(i);
+	return utf8.decode(bytes);
+};

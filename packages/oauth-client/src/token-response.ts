@@ -18,6 +18,13 @@ export interface TokenResponse {
  */
 const VSCHARS = /^[\x20-\x7e]+$/;
 
+/**
+ * the characters of a scope (RFC 6749 §3.3): its tokens' NQCHAR (%x21 / %x23-5B / %x5D-7E) and the
+ * spaces between them. read leniently for the spacing (a doubled or trailing space harms nothing),
+ * strictly for the characters.
+ */
+const SCOPE = /^[ \x21\x23-\x5b\x5d-\x7e]+$/;
+
 // atproto accounts are did:plc or did:web
 const ATPROTO_DID = /^did:(?:plc:[a-z2-7]{24}|web:[a-zA-Z0-9.\-%:]+)$/;
 
@@ -75,6 +82,13 @@ export const parseTokenResponse = (json: unknown): TokenResponse => {
 	}
 	if (typeof body.scope !== 'string' || !body.scope.split(' ').includes('atproto')) {
 		fail(`"scope" must include "atproto", got ${shown(body.scope)}`);
+	}
+	// a byte that is no UTF-8 (read as U+FFFD), a control character, a letter past ASCII: no scope
+	// token holds one, and no request asked for it; the session would carry it as its granted scope
+	if (!SCOPE.test(body.scope as string)) {
+		fail(
+			`"scope" must be printable ASCII tokens and spaces (RFC 6749 §3.3 NQCHAR), got ${shown(body.scope)}`,
+		);
 	}
 	if (
 		body.refresh_token !== undefined &&

@@ -1,6 +1,6 @@
 import type { Sha256Function } from '@atcute/oauth-keys';
 import { answeredElsewhere } from '@atcute-oauth/internal/answered-elsewhere';
-import { REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
+import { locationText, REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 import { isSignalLike } from '@atcute-oauth/internal/signal-like';
 
@@ -524,7 +524,8 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			}
 			let next: URL | undefined;
 			try {
-				next = new URL(location, hop.url);
+				// raw UTF-8 in the header read as fetch reads it, not encoded again byte by byte
+				next = new URL(locationText(location), hop.url);
 			} catch {
 				// not a URL: refused below, as fetch refuses it
 			}

@@ -3,7 +3,7 @@ import { IdentityResolutionError, type IdentityResolutionFailure } from '@atcute
 import { atprotoDidProblem } from '@atcute-oauth/internal/atproto-names';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
-import { REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
+import { locationText, REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
 
 /** options of `createWellKnownHandleResolver`. */
 export interface WellKnownHandleResolverOptions {
@@ -162,7 +162,8 @@ export const createWellKnownHandleResolver = (options: WellKnownHandleResolverOp
 				}
 				let next: URL;
 				try {
-					next = new URL(location, url);
+					// raw UTF-8 in the header read as fetch reads it, not encoded again byte by byte
+					next = new URL(locationText(location), url);
 				} catch {
 					return failure('unavailable', `${url.origin} redirected to a Location that is no URL`);
 				}
