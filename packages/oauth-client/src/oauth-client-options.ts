@@ -102,7 +102,7 @@ export interface AuthorizeOptions {
 	/** one of the metadata's `redirect_uris`; default the first. */
 	redirectUri?: string | undefined;
 	/** the OAuth `prompt`: `login`, `none`, `consent`, `select_account` or `create`. */
-	prompt?: string | undefined;
+	prompt?: 'none' | 'login' | 'consent' | 'select_account' | 'create' | undefined;
 	/** aborts resolution and the PAR request. */
 	signal?: AbortSignal | undefined;
 }

@@ -96,6 +96,7 @@ describe('OAuthClient.authorize', () => {
 			}),
 		).rejects.toThrow(/redirectUri/);
 		await expect(
+			// @ts-expect-error: not an OAuth prompt, refused by the type as by the runtime
 			client.authorize({ target: { type: 'account', identifier: 'alice.test' }, prompt: 'sometimes' }),
 		).rejects.toThrow(/prompt/);
 	});

@@ -112,9 +112,10 @@ const traceIsolated = <C extends object>(
 
 /**
  * an `OAuthTracer` that publishes each operation on its `diagnostics_channel` tracing channel;
- * costs a property read when nobody subscribes. the default of the facade's `OAuthClient`.
+ * costs a property read when nobody subscribes. the default of the facade's `OAuthClient`. its
+ * `isTracing` is always there (declared so): whether anyone subscribes to an operation's channel.
  */
-export const diagnosticsChannelTracer: OAuthTracer = {
+export const diagnosticsChannelTracer: Required<OAuthTracer> = {
 	trace<O extends TraceOperation, T>(
 		operation: O,
 		context: TraceContexts[O],
