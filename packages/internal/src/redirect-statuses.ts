@@ -8,7 +8,9 @@ export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 30
 // a header value holds one character per byte (a ByteString); past ASCII, a Location's bytes are
 // UTF-8 sent raw by a server that did not percent-encode its URL
 const LATIN1_PAST_ASCII = /^[\0-\xff]*[\x80-\xff]/;
-const utf8 = new TextDecoder();
+// fatal: a value that is no UTF-8 was decoded already (an `é` a runtime gave as U+00E9) or is
+// bytes no server meant as UTF-8: given back as it is. the BOM, if any, is kept
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * a `Location` header's value as fetch follows it: where the server sent raw UTF-8 (a path with
@@ -21,5 +23,9 @@ export const locationText = (value: string): string => {
 	if (!LATIN1_PAST_ASCII.test(value) || /[^\0-\xff]/.test(value)) return value;
 	const bytes = new Uint8Array(value.length);
 	for (let i = 0; i < value.length; i++) bytes[i] = value.charCodeAt(i);
-	return utf8.decode(bytes);
+	try {
+		return utf8.decode(bytes);
+	} catch {
+		return value;
+	}
 };

@@ -664,9 +664,11 @@ export class OAuthClient {
 		 */
 		const putBack = async (): Promise<void> => {
 			const returning = this.#putBackState(stateId, taken);
-			if (signal?.aborted !== true) return returning;
+			if (signal === undefined) return returning;
 			this.#work.track(returning);
 			returnState(this.#states, stateId, returning);
+			// an abort before or during the write lets the caller go (never rejects: best effort)
+			await settleBefore(returning, signal).catch(() => {});
 		};
 		/**
 		 * the state is spent and no session holds its DPoP key: the imported key (its private scalar
@@ -691,7 +693,8 @@ export class OAuthClient {
 			// a key this process lacks: in a rolling deploy (a key added, or put first), the process
 			// that started the sign-in, or another updated one, has it and can complete the same callback
 			if (aborted || isTransient(err) || err instanceof AuthMethodUnsatisfiableError) await putBack();
-			throw aborted ? signal.reason : err;
+			// the caller may have given up while the state went back
+			throw signal?.aborted ? signal.reason : err;
 		}
 
 		// the tokens' lifetime counts from the request: read after the answer (and the identity

@@ -11,7 +11,9 @@ const claimsByStore = processRegistry<StateStore, Set<string>>('@atcute/oauth-cl
  * the states being put back, per state store object in this process: a callback whose caller gave
  * up while the store was taking its state returns it once the store answers (see `returnState`).
  */
-const returnsByStore = new WeakMap<StateStore, Map<string, Promise<void>>>();
+const returnsByStore = processRegistry<StateStore, Map<string, Promise<void>>>(
+	'@atcute/oauth-client/state-returns@1',
+);
 
 /**
  * notes that `returning` puts `stateId` back into `states`: a take of it in this process meanwhile
@@ -30,6 +32,24 @@ export const returnState = (states: StateStore, stateId: string, returning: Prom
 		if (pending.get(stateId) === returning) pending.delete(stateId);
 	});
 };
+
+/**
+ * how long a take waits for a put-back of its state: a write that never settles (one request a
+ * store client lost, with no time limit of its own) must not hold the state's every callback for
+ * ever. past it, the take goes on, and finds the state or not, as it did without the wait.
+ */
+const RETURN_WAIT_MS = 10 * 1000;
+
+/** `promise` settled, or `ms` passed (the timer keeps no process alive). */
+const bounded = (promise: Promise<void>, ms: number): Promise<void> =>
+	new Promise<void>((resolve) => {
+		const timer = setTimeout(resolve, ms);
+		(timer as { unref?: () => void }).unref?.();
+		void promise.then(() => {
+			clearTimeout(timer);
+			resolve();
+		});
+	});
 
 /** takes an authorization state out of the store: whoever gets it is the only one who ever will. */
 export type TakeState = (stateId: string) => Promise<StoredState | undefined>;
@@ -54,7 +74,7 @@ export const createStateTake = (states: StateStore): TakeState => {
 		// a callback that gave up while the store took this state puts it back: it is waited for
 		// (the caller's signal bounds the wait, as it bounds the take)
 		const returning = returnsByStore.get(states)?.get(stateId);
-		if (returning !== undefined) await returning;
+		if (returning !== undefined) await bounded(returning, RETURN_WAIT_MS);
 		if (typeof states.take === 'function') {
 			return (await states.take(stateId)) ?? undefined;
 		}
