@@ -260,6 +260,8 @@ describe('an abort at each step of a call', { timeout: 120_000 }, () => {
 		},
 		failures: string[],
 		variant: ClientVariant = {},
+		// every moment by default; a sweep of odd abort reasons needs only one to reach every step
+		moments: readonly Moment[] = MOMENTS,
 	) => {
 		const learn = async (plan: AbortPlan | undefined) => {
 			server.revokeAllTokensFor(alice.did);
@@ -283,7 +285,7 @@ describe('an abort at each step of a call', { timeout: 120_000 }, () => {
 		const total = control.names.length;
 
 		for (let at = 0; at < total; at++) {
-			for (const moment of MOMENTS) {
+			for (const moment of moments) {
 				const controller = new AbortController();
 				const plan: AbortPlan = { at, moment, controller };
 				const { h, prepared, result, names } = await learn(plan);
@@ -337,6 +339,7 @@ describe('an abort at each step of a call', { timeout: 120_000 }, () => {
 				},
 				failures,
 				{ bodySteps: true },
+				['pending'],
 			);
 			expect(failures).toEqual([]);
 		} finally {
