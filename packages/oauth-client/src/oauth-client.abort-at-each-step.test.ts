@@ -1,10 +1,18 @@
-import { getEventListeners } from 'node:events';
-
 import type { ActorResolver } from '@atcute/identity-resolver';
 import type { Did } from '@atcute/lexicons';
 import { MemoryDpopNonceCache } from '@atcute/oauth-dpop';
 import { generatePrivateKey, type PrivateKey } from '@atcute/oauth-keys';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+	type AbortMoment,
+	type AbortSteps,
+	type AbortSweep,
+	describeRequest,
+	outcome,
+	steppedBody,
+	steppedStore,
+	sweepAborts,
+} from '@atcute-oauth/test-oauth-server/abort-sweep';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { createMemoryLock, type LockFunction } from './lock.ts';
 import type { OAuthClient } from './oauth-client.ts';
@@ -22,105 +30,8 @@ import {
 } from './test-utils/setup.ts';
 import type { OAuthTracer } from './tracer.ts';
 
-/**
- * where, relative to a step, the app's signal aborts: as the step begins (before it runs), while
- * it is under way (started, not yet settled), before it starts with its answer then held back
- * until the call settled (a wait, such as a lock's, starts only then), or once it settled (before
- * its caller sees it).
- */
-type Moment = 'begins' | 'pending' | 'held' | 'settled';
-const MOMENTS: Moment[] = ['begins', 'pending', 'held', 'settled'];
-
-interface AbortPlan {
-	at: number;
-	moment: Moment;
-	controller: AbortController;
-	/** settles once the call under test has: a held step is released then. */
-	callSettled?: Promise<unknown>;
-}
-
-/**
- * resolves once `settled` has, or after a few turns of the event loop when the call waits on the
- * held step itself (it cannot settle before the step is released).
- */
-const released = async (settled: Promise<unknown> | undefined): Promise<void> => {
-	let done = false;
-	void settled?.then(
-		() => (done = true),
-		() => (done = true),
-	);
-	for (let turn = 0; turn < 20 && !done; turn++) await new Promise((resolve) => setImmediate(resolve));
-};
-
 /** the reason the sweep aborts with: an Error naming the step, unless a test wants another value. */
-let reasonFor = (message: string): unknown => new Error(message);
-
-/**
- * the async boundaries one call crosses, in order: every request (by method and path), every
- * store call, each lock acquisition and the function run under it, the identity resolver's calls
- * and the DPoP nonce cache. a plan aborts the app's signal at one moment of one of them.
- */
-class Steps {
-	names: string[] = [];
-	plan: AbortPlan | undefined;
-
-	reset(plan?: AbortPlan): void {
-		this.names = [];
-		this.plan = plan;
-	}
-
-	/**
-	 * runs one step. `deferred`: the step is a wait (a lock's acquisition), which a held step has
-	 * not got yet when the abort comes: it starts only once released.
-	 */
-	async around<T>(name: string, run: () => T | Promise<T>, deferred = false): Promise<Awaited<T>> {
-		const at = this.names.length;
-		this.names.push(name);
-		const plan = this.plan?.at === at ? this.plan : undefined;
-		if (plan?.moment === 'begins') plan.controller.abort(reasonFor(`aborted as ${name} begins`));
-		if (plan?.moment === 'held') {
-			plan.controller.abort(reasonFor(`aborted while ${name} is held`));
-			if (deferred) {
-				await released(plan.callSettled);
-				return await run();
-			}
-			const running = (async () => run())();
-			// its failure is the caller's to see once released, not an unhandled rejection meanwhile
-			running.catch(() => {});
-			await released(plan.callSettled);
-			return await running;
-		}
-		const running = (async () => run())();
-		// under way: the step's promise is held until the abort has been delivered
-		if (plan?.moment === 'pending') plan.controller.abort(reasonFor(`aborted while ${name} is pending`));
-		const value = await running;
-		if (plan?.moment === 'settled') plan.controller.abort(reasonFor(`aborted once ${name} settled`));
-		return value;
-	}
-}
-
-/** a store whose every call is a step. */
-const steppedStore = <V>(steps: Steps, label: string, store: MapStore<V>) => ({
-	get: (key: string) => steps.around(`${label}.get`, () => store.get(key)),
-	set: (key: string, value: V) => steps.around(`${label}.set`, () => store.set(key, value)),
-	delete: (key: string) => steps.around(`${label}.delete`, () => store.delete(key)),
-	take: (key: string) => steps.around(`${label}.take`, () => store.take!(key)),
-	clear: () => store.clear(),
-});
-
-/**
- * the listeners the library left on `signal`: not undici's own, which its `fetch` leaves on every
- * request's signal until the request is collected.
- */
-const listenersOn = (signal: AbortSignal): number =>
-	getEventListeners(signal, 'abort').filter((listener) => !String(listener).includes('acRef.deref')).length;
-
-/** a request's method and path, whatever form the fetch was given. */
-const describeRequest = (input: string | URL | Request, init?: RequestInit): string => {
-	const url = new URL(input instanceof Request ? input.url : input);
-	const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
-	return `${method} ${url.pathname}`;
-};
+let reasonFor: ((name: string, moment: AbortMoment) => unknown) | undefined;
 
 /** how a sweep's client differs from the plain one. */
 interface ClientVariant {
@@ -134,31 +45,11 @@ interface ClientVariant {
 	defaultLock?: boolean;
 }
 
-/** a response whose body is read through steps, one per chunk. */
-const steppedBody = (steps: Steps, name: string, response: Response): Response => {
-	if (response.body === null) return response;
-	const reader = response.body.getReader();
-	const body = new ReadableStream<Uint8Array>({
-		pull: (controller) =>
-			steps.around(`body ${name}`, async () => {
-				const { done, value } = await reader.read();
-				if (done) controller.close();
-				else controller.enqueue(value);
-			}),
-		cancel: (reason) => reader.cancel(reason),
-	});
-	return new Response(body, {
-		status: response.status,
-		statusText: response.statusText,
-		headers: response.headers,
-	});
-};
-
 interface Harness {
 	client: OAuthClient;
 	sessions: MapStore<StoredSession>;
 	states: MapStore<StoredState>;
-	steps: Steps;
+	steps: AbortSteps;
 }
 
 describe('an abort at each step of a call', { timeout: 120_000 }, () => {
@@ -172,12 +63,8 @@ describe('an abort at each step of a call', { timeout: 120_000 }, () => {
 		clock = env.clock;
 	});
 
-	let createClient: (steps: Steps, variant: ClientVariant) => Promise<Harness>;
-	let unhandled: unknown[] = [];
-	const onUnhandled = (reason: unknown) => unhandled.push(reason);
+	let createClient: (steps: AbortSteps, variant: ClientVariant) => Promise<Harness>;
 	beforeEach(async () => {
-		unhandled = [];
-		process.on('unhandledRejection', onUnhandled);
 		key ??= await generatePrivateKey('main');
 		createClient = async (steps, variant) => {
 			const sessions = new MapStore<StoredSession>();
@@ -232,81 +119,28 @@ describe('an abort at each step of a call', { timeout: 120_000 }, () => {
 			return { client, sessions, states, steps };
 		};
 	});
-	afterEach(() => {
-		process.off('unhandledRejection', onUnhandled);
-	});
-
-	/** what a promise settled with. */
-	const outcome = <T>(promise: Promise<T>) =>
-		promise.then(
-			(value) => ({ ok: true as const, value }),
-			(error: unknown) => ({ ok: false as const, error }),
-		);
-
 	/** the server's grants of alice still active. */
 	const activeGrants = () => server.sessions(alice.did).filter((s) => s.active);
 
 	/** runs `scenario` once with no abort to learn its steps, then once per step and moment. */
 	const sweep = async (
-		scenario: {
-			prepare: (h: Harness) => Promise<unknown>;
-			run: (h: Harness, prepared: unknown, signal: AbortSignal) => Promise<unknown>;
-			check: (
-				h: Harness,
-				prepared: unknown,
-				result: { ok: true; value: unknown } | { ok: false; error: unknown },
-				reason: unknown,
-			) => Promise<void>;
-		},
+		scenario: Pick<AbortSweep<Harness, unknown>, 'prepare' | 'run' | 'check'>,
 		failures: string[],
 		variant: ClientVariant = {},
 		// every moment by default; a sweep of odd abort reasons needs only one to reach every step
-		moments: readonly Moment[] = MOMENTS,
+		moments?: readonly AbortMoment[],
 	) => {
-		const learn = async (plan: AbortPlan | undefined) => {
-			server.revokeAllTokensFor(alice.did);
-			const steps = new Steps();
-			const h = await createClient(steps, variant);
-			const prepared = await scenario.prepare(h);
-			const controller = plan?.controller ?? new AbortController();
-			steps.reset(plan);
-			const running = outcome(scenario.run(h, prepared, controller.signal));
-			if (plan !== undefined) plan.callSettled = running;
-			const result = await running;
-			const names = [...steps.names];
-			steps.reset();
-			return { h, prepared, result, names, controller };
-		};
-		const control = await learn(undefined);
-		if (!control.result.ok) throw control.result.error;
-		const listenersLeft = listenersOn(control.controller.signal);
-		if (listenersLeft !== 0) failures.push(`no abort: ${listenersLeft} listener(s) left on the signal`);
-		await control.h.client.close();
-		const total = control.names.length;
-
-		for (let at = 0; at < total; at++) {
-			for (const moment of moments) {
-				const controller = new AbortController();
-				const plan: AbortPlan = { at, moment, controller };
-				const { h, prepared, result, names } = await learn(plan);
-				const where = `${moment} ${names[at] ?? control.names[at]} (step ${at})`;
-				try {
-					if (!result.ok && result.error !== controller.signal.reason) {
-						throw new Error(`rejected with ${String(result.error)}, not the signal's reason`);
-					}
-					await scenario.check(h, prepared, result, controller.signal.reason);
-					await h.client.close();
-					const left = listenersOn(controller.signal);
-					if (left !== 0) throw new Error(`${left} listener(s) left on the signal`);
-					// a rejection nobody handles is reported after the turn it was left in
-					await new Promise((resolve) => setImmediate(resolve));
-					if (unhandled.length > 0) throw new Error(`unhandled rejection: ${String(unhandled[0])}`);
-				} catch (err) {
-					failures.push(`${where}: ${(err as Error).message}`);
-					unhandled = [];
-				}
-			}
-		}
+		const found = await sweepAborts({
+			...scenario,
+			harness: (steps) => {
+				server.revokeAllTokensFor(alice.did);
+				return createClient(steps, variant);
+			},
+			close: (h) => h.client.close(),
+			moments,
+			reasonFor,
+		});
+		failures.push(...found);
 	};
 
 	it.each([
@@ -343,7 +177,7 @@ describe('an abort at each step of a call', { timeout: 120_000 }, () => {
 			);
 			expect(failures).toEqual([]);
 		} finally {
-			reasonFor = (message) => new Error(message);
+			reasonFor = undefined;
 		}
 	});
 

@@ -3,27 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 import type { StoredSession } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
+import { deferred, pathOf, settled } from './test-utils/promises.ts';
 import { type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
-
-/** a promise and the function that resolves it (Node 20 has no `Promise.withResolvers`). */
-const deferred = <T = void>() => {
-	let resolve!: (value: T) => void;
-	const promise = new Promise<T>((done) => {
-		resolve = done;
-	});
-	return { promise, resolve };
-};
-
-/** the path of a fetch's URL, whatever form the fetch was given. */
-const pathOf = (input: string | URL | Request): string =>
-	new URL(input instanceof Request ? input.url : input).pathname;
-
-/** what a promise settled with: its value, or what it threw. */
-const settled = (promise: Promise<unknown>): Promise<unknown> =>
-	promise.then(
-		(value) => value,
-		(err: unknown) => err,
-	);
 
 /**
  * `callback(params, { signal })` reads the account's stored session under its lock before it

@@ -3,25 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 import type { StateStore, StoredSession, StoredState } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
+import { afterTurns, deferred, pathOf } from './test-utils/promises.ts';
 import { type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
-
-/** a promise and the function that resolves it (Node 20 has no `Promise.withResolvers`). */
-const deferred = <T = void>() => {
-	let resolve!: (value: T) => void;
-	const promise = new Promise<T>((done) => {
-		resolve = done;
-	});
-	return { promise, resolve };
-};
-
-/** resolves after `turns` turns of the event loop (no timer: nothing here waits on the clock). */
-const afterTurns = async (turns: number): Promise<void> => {
-	for (let turn = 0; turn < turns; turn++) await new Promise((resolve) => setImmediate(resolve));
-};
-
-/** the path of a fetch's URL, whatever form the fetch was given. */
-const pathOf = (input: string | URL | Request): string =>
-	new URL(input instanceof Request ? input.url : input).pathname;
 
 /**
  * `callback(params, { signal })` aborted before the code is sent puts the state back. the caller's

@@ -3,23 +3,8 @@ import { describe, expect, it } from 'vitest';
 
 import type { StateStore, StoredSession, StoredState } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
+import { deferred, settled } from './test-utils/promises.ts';
 import { type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
-
-/** a promise and the function that resolves it (Node 20 has no `Promise.withResolvers`). */
-const deferred = <T = void>() => {
-	let resolve!: (value: T) => void;
-	const promise = new Promise<T>((done) => {
-		resolve = done;
-	});
-	return { promise, resolve };
-};
-
-/** what a promise settled with: its value, or what it threw. */
-const settled = (promise: Promise<unknown>): Promise<unknown> =>
-	promise.then(
-		(value) => value,
-		(err: unknown) => err,
-	);
 
 /**
  * a callback whose caller gives up while the state store is still answering puts the state back

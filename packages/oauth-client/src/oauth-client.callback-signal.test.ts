@@ -7,6 +7,7 @@ import { createMemoryLock } from './lock.ts';
 import type { CallbackOptions } from './oauth-client.ts';
 import type { StoredSession } from './stored-types.ts';
 import { MapStore } from './test-utils/map-store.ts';
+import { pathOf, settled } from './test-utils/promises.ts';
 import {
 	actorResolverFor,
 	createTestClient,
@@ -17,17 +18,6 @@ import {
 import type { OAuthTracer } from './tracer.ts';
 
 const loose = <T>(value: unknown): T => value as T;
-
-/** what a promise settled with: its value, or what it threw. */
-const settled = (promise: Promise<unknown>): Promise<unknown> =>
-	promise.then(
-		(value) => value,
-		(err: unknown) => err,
-	);
-
-/** the path of a fetch's URL, whatever form the fetch was given. */
-const pathOf = (input: string | URL | Request): string =>
-	new URL(input instanceof Request ? input.url : input).pathname;
 
 /** a request that is answered only by its signal's abort: the abort must reach it. */
 const untilAborted = (signal: AbortSignal | null | undefined): Promise<never> =>

@@ -1,9 +1,17 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { getEventListeners } from 'node:events';
 
 import type { Did } from '@atcute/lexicons';
 import { startTestOAuthServer, type TestOAuthServer } from '@atcute-oauth/test-oauth-server';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+	type AbortMoment,
+	type AbortSteps,
+	type AbortSweep,
+	describeRequest,
+	steppedBody,
+	steppedStore,
+	sweepAborts,
+} from '@atcute-oauth/test-oauth-server/abort-sweep';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import {
 	createNodeFetch,
@@ -18,92 +26,8 @@ import {
 } from './index.ts';
 import { createTestServerClient } from './test-utils/test-server-client.ts';
 
-/** where, relative to a step, the app's signal aborts (see the same sweep in `@atcute/oauth-client`). */
-type Moment = 'begins' | 'pending' | 'held' | 'settled';
-const MOMENTS: Moment[] = ['begins', 'pending', 'held', 'settled'];
-
-interface AbortPlan {
-	at: number;
-	moment: Moment;
-	controller: AbortController;
-	callSettled?: Promise<unknown>;
-}
-
-/** resolves once `settled` has, or after a few turns of the event loop (the call may wait on the step). */
-const released = async (settled: Promise<unknown> | undefined): Promise<void> => {
-	let done = false;
-	void settled?.then(
-		() => (done = true),
-		() => (done = true),
-	);
-	for (let turn = 0; turn < 20 && !done; turn++) await new Promise((resolve) => setImmediate(resolve));
-};
-
 /** the reason the sweep aborts with: an Error naming the step, unless a test wants another value. */
-let reasonFor = (name: string): unknown => new Error(`aborted at ${name}`);
-
-/** the steps one call goes through: each request, each body chunk read, each store call. */
-class Steps {
-	names: string[] = [];
-	plan: AbortPlan | undefined;
-
-	reset(plan?: AbortPlan): void {
-		this.names = [];
-		this.plan = plan;
-	}
-
-	async around<T>(name: string, run: () => T | Promise<T>): Promise<Awaited<T>> {
-		const at = this.names.length;
-		this.names.push(name);
-		const plan = this.plan?.at === at ? this.plan : undefined;
-		if (plan?.moment === 'begins' || plan?.moment === 'held') {
-			plan.controller.abort(reasonFor(name));
-		}
-		const running = (async () => run())();
-		running.catch(() => {});
-		if (plan?.moment === 'pending') plan.controller.abort(reasonFor(name));
-		if (plan?.moment === 'held') await released(plan.callSettled);
-		const value = await running;
-		if (plan?.moment === 'settled') plan.controller.abort(reasonFor(name));
-		return value;
-	}
-}
-
-const steppedStore = <V>(steps: Steps, label: string, store: MemoryStore<string, V>) => ({
-	get: (key: string) => steps.around(`${label}.get`, () => store.get(key)),
-	set: (key: string, value: V, options?: { expiresAt?: number }) =>
-		steps.around(`${label}.set`, () => store.set(key, value, options)),
-	delete: (key: string) => steps.around(`${label}.delete`, () => store.delete(key)),
-	take: (key: string) => steps.around(`${label}.take`, () => store.take(key)),
-	clear: () => store.clear(),
-});
-
-const steppedBody = (steps: Steps, name: string, response: Response): Response => {
-	if (response.body === null) return response;
-	const reader = response.body.getReader();
-	const body = new ReadableStream<Uint8Array>({
-		pull: (controller) =>
-			steps.around(`body ${name}`, async () => {
-				const { done, value } = await reader.read();
-				if (done) controller.close();
-				else controller.enqueue(value);
-			}),
-		cancel: (reason) => reader.cancel(reason),
-	});
-	return new Response(body, {
-		status: response.status,
-		statusText: response.statusText,
-		headers: response.headers,
-	});
-};
-
-const outcome = <T>(promise: Promise<T>) =>
-	promise.then(
-		(value) => ({ ok: true as const, value }),
-		(error: unknown) => ({ ok: false as const, error }),
-	);
-
-type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
+let reasonFor: ((name: string, moment: AbortMoment) => unknown) | undefined;
 
 interface Harness {
 	client: OAuthClient;
@@ -129,24 +53,16 @@ describe('the facade, aborted at each step of a call (Node transport, traced)', 
 		await server.close();
 	});
 
-	let unhandled: unknown[] = [];
-	const onUnhandled = (reason: unknown) => unhandled.push(reason);
 	beforeEach(() => {
 		server.reset();
-		unhandled = [];
-		process.on('unhandledRejection', onUnhandled);
-	});
-	afterEach(() => {
-		process.off('unhandledRejection', onUnhandled);
 	});
 
 	const transport = createNodeFetch({ allowPrivateNetwork: true });
-	const createClient = async (steps: Steps): Promise<Harness> => {
+	const createClient = async (steps: AbortSteps): Promise<Harness> => {
 		const sessions = new MemoryStore<string, StoredSession>();
 		const states = new MemoryStore<string, StoredState>();
 		const fetch = async (input: string | URL | Request, init?: RequestInit) => {
-			const url = new URL(input instanceof Request ? input.url : input);
-			const name = `${init?.method ?? 'GET'} ${url.pathname}`;
+			const name = describeRequest(input, init);
 			const response = await steps.around(`fetch ${name}`, () => transport(input, init));
 			return steppedBody(steps, name, response);
 		};
@@ -163,57 +79,22 @@ describe('the facade, aborted at each step of a call (Node transport, traced)', 
 
 	const activeGrants = () => server.sessions(alice.did).filter((s) => s.active);
 
-	const sweep = async (
-		scenario: {
-			prepare: (h: Harness) => Promise<unknown>;
-			run: (h: Harness, prepared: unknown, signal: AbortSignal) => Promise<unknown>;
-			check: (h: Harness, prepared: unknown, result: Result) => Promise<void>;
-		},
+	/** runs `scenario` once with no abort to learn its steps, then once per step and moment. */
+	const sweep = (
+		scenario: Pick<AbortSweep<Harness, unknown>, 'prepare' | 'run' | 'check'>,
 		// every moment by default; a sweep of odd abort reasons needs only one to reach every step
-		moments: readonly Moment[] = MOMENTS,
-	): Promise<string[]> => {
-		const failures: string[] = [];
-		const learn = async (plan: AbortPlan | undefined) => {
-			server.revokeAllTokensFor(alice.did);
-			const steps = new Steps();
-			const h = await createClient(steps);
-			const prepared = await scenario.prepare(h);
-			const controller = plan?.controller ?? new AbortController();
-			steps.reset(plan);
-			const running = outcome(scenario.run(h, prepared, controller.signal));
-			if (plan !== undefined) plan.callSettled = running;
-			const result = await running;
-			const names = [...steps.names];
-			steps.reset();
-			return { h, prepared, result, names, controller };
-		};
-		const control = await learn(undefined);
-		if (!control.result.ok) throw control.result.error;
-		await control.h.client.close();
-		const left = getEventListeners(control.controller.signal, 'abort').length;
-		if (left !== 0) failures.push(`no abort: ${left} listener(s) left on the signal`);
-		for (let at = 0; at < control.names.length; at++) {
-			for (const moment of moments) {
-				const controller = new AbortController();
-				const { h, prepared, result } = await learn({ at, moment, controller });
-				try {
-					if (!result.ok && result.error !== controller.signal.reason) {
-						throw new Error(`rejected with ${String(result.error)}, not the signal's reason`);
-					}
-					await scenario.check(h, prepared, result);
-					await h.client.close();
-					const listeners = getEventListeners(controller.signal, 'abort').length;
-					if (listeners !== 0) throw new Error(`${listeners} listener(s) left on the signal`);
-					await new Promise((resolve) => setImmediate(resolve));
-					if (unhandled.length > 0) throw new Error(`unhandled rejection: ${String(unhandled[0])}`);
-				} catch (err) {
-					failures.push(`${moment} ${control.names[at]} (step ${at}): ${(err as Error).message}`);
-					unhandled = [];
-				}
-			}
-		}
-		return failures;
-	};
+		moments?: readonly AbortMoment[],
+	): Promise<string[]> =>
+		sweepAborts({
+			...scenario,
+			harness: (steps) => {
+				server.revokeAllTokensFor(alice.did);
+				return createClient(steps);
+			},
+			close: (h) => h.client.close(),
+			moments,
+			reasonFor,
+		});
 
 	const signIn = async (client: OAuthClient) => {
 		const { url } = await client.authorize({ target: { type: 'account', identifier: 'alice.test' } });
@@ -250,7 +131,7 @@ describe('the facade, aborted at each step of a call (Node transport, traced)', 
 			);
 			expect(failures).toEqual([]);
 		} finally {
-			reasonFor = (name) => new Error(`aborted at ${name}`);
+			reasonFor = undefined;
 		}
 	});
 
