@@ -42,17 +42,18 @@ describe('a refresh whose metadata answered 503 with Retry-After', () => {
 	useTestServer((env) => ({ server, alice, clock, createTestClient } = env));
 
 	const cases = [
-		['the PDS', () => server.pdsUrl, '/.well-known/oauth-protected-resource', 'identity', 0],
+		['the PDS', () => server.pdsUrl, '/.well-known/oauth-protected-resource', 'identity', 0, "account's PDS"],
 		[
 			'the authorization server',
 			() => server.issuer,
 			'/.well-known/oauth-authorization-server',
 			'server_error',
 			120_000,
+			'authorization server',
 		],
 	] as const;
 
-	for (const [label, origin, path, kind, staleAfter] of cases) {
+	for (const [label, origin, path, kind, staleAfter, asker] of cases) {
 		it(`reports the wait of ${label}'s metadata and asks it nothing more until the wait is over`, async () => {
 			const metadata = metadataDownFetch(origin, path);
 			const { client } = await createTestClient(server, { fetch: metadata.fetch });
@@ -71,6 +72,8 @@ describe('a refresh whose metadata answered 503 with Retry-After', () => {
 			const held = await session.refresh().catch((err: unknown) => err);
 			expect(held).toBeInstanceOf(OAuthTransientError);
 			expect(held).toMatchObject({ retryAfterMs: about(40_000) });
+			// the message names who asked to wait
+			expect((held as Error).message).toContain(`the ${asker} asked to wait`);
 			expect(metadata.state.requests).toBe(before + 1);
 
 			clock.advance(40_000);

@@ -26,7 +26,7 @@ interface Hold {
 
 /**
  * the accounts whose last refresh the authorization server turned away with a `Retry-After` (a 429
- * or 5xx answer), and until when. that refresh token is not sent again before then, whatever asks
+ * or 5xx answer), or whose servers' metadata did before it was sent, and until when. that refresh token is not sent again before then, whatever asks
  * for it: the server said when a follow-up request is worth making (RFC 9110 §10.2.3), and each one
  * sent sooner would only be turned away again, adding to the load it is shedding. a session that
  * holds another refresh token (another process refreshed it, the account signed in again) is not
@@ -74,9 +74,11 @@ export class RetryAfterHolds {
 			hold.from = now;
 		}
 		const left = hold.until - now;
+		// an `identity` failure that said how long to wait is the PDS's metadata (see SessionRefresher)
+		const asker = hold.kind === 'identity' ? "account's PDS" : 'authorization server';
 		const held = new OAuthTransientError(
 			hold.kind,
-			`the refresh of ${did} was not sent: the authorization server asked to wait ${Math.ceil(left / 1000)} s more (Retry-After)`,
+			`the refresh of ${did} was not sent: the ${asker} asked to wait ${Math.ceil(left / 1000)} s more (Retry-After)`,
 			hold.status,
 			{ retryAfterMs: left },
 		);
