@@ -368,6 +368,30 @@ describe('OAuthClient.authorize', () => {
 		expect(server.stats.par).toBe(0);
 	});
 
+	it('does not take a handle the resolver reports with a Unicode look-alike (the Kelvin sign) as the one asked for', async () => {
+		// "\u212A" lower-cases to an ASCII "k" by Unicode's rules, but is no handle character: the
+		// resolver's report does not claim kelvin.test, and no document read says more
+		const { client } = await createTestClient(server, {
+			actorResolver: {
+				resolve: async () => ({ did: alice.did, handle: '\u212Aelvin.test', pds: server.pdsUrl }),
+			},
+		});
+		const error = await client
+			.authorize({ target: { type: 'account', identifier: 'kelvin.test' } })
+			.catch((err: unknown) => err);
+		expect(error).toMatchObject({ name: 'IdentityResolutionError', reason: 'handle_mismatch' });
+
+		// a reported handle that is not text claims nothing either (no TypeError)
+		const untyped = await createTestClient(server, {
+			actorResolver: { resolve: async () => ({ did: alice.did, handle: 42 as never, pds: server.pdsUrl }) },
+		});
+		const untypedError = await untyped.client
+			.authorize({ target: { type: 'account', identifier: 'kelvin.test' } })
+			.catch((err: unknown) => err);
+		expect(untypedError).toMatchObject({ name: 'IdentityResolutionError', reason: 'handle_mismatch' });
+		expect(server.stats.par).toBe(0);
+	});
+
 	it('reports a failure to read the document again, for a handle claimed in other case, as the failure it is', async () => {
 		// a resolver that exposes its DID documents but not its handles: the resolver's own read
 		// finds the handle in other case; the check's read fails

@@ -118,8 +118,14 @@ const resolveActorWithin = async (
 	// a resolver that keeps its parts to itself: the DID its handle led to is checked after the
 	// fact, but before anything is pushed
 	if (account.type === 'handle') checkNamedDid(identifier, actor.did, allowLocalhost);
-	// the resolver reports a handle the DID document does not claim as `handle.invalid`
-	if (account.type === 'handle' && actor.handle?.toLowerCase() !== account.handle) {
+	// the resolver reports a handle the DID document does not claim as `handle.invalid`. lower-cased
+	// as the handle asked for was: Unicode's rules map look-alikes (the Kelvin sign) into ASCII.
+	// what is not text (a resolver of the app's own) claims nothing
+	const reported: unknown = actor.handle;
+	if (
+		account.type === 'handle' &&
+		(typeof reported !== 'string' || lowerAscii(reported) !== account.handle)
+	) {
 		let claimed: boolean;
 		try {
 			claimed = await claimsHandleInOtherCase(resolver, actor.did, account.handle, bounded);
