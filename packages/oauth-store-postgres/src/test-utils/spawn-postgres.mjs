@@ -26,6 +26,9 @@ const USER = 'postgres';
 /** how long a fresh server may take to answer (about 0.3 s here; more on a busy machine). */
 const START_TIMEOUT_MS = 30_000;
 
+/** the signals that end a runner by default, after which no 'exit' event comes. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -173,7 +176,20 @@ export const spawnPostgres = async (label = 'pg') => {
 		if (running()) process.kill(child.pid, 'SIGQUIT');
 		rmSync(dir, { recursive: true, force: true });
 	};
+	// a runner stopped by a signal (Ctrl-C, a CI's SIGTERM) emits no 'exit': the server goes first,
+	// then the signal does what it would have done (end the process), unless the runner listens
+	// for it itself
+	const onSignal = (signal) => {
+		killOnExit();
+		forget();
+		if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+	};
+	const forget = () => {
+		process.off('exit', killOnExit);
+		for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+	};
 	process.once('exit', killOnExit);
+	for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
 
 	try {
 		execFileSync(
@@ -193,7 +209,7 @@ export const spawnPostgres = async (label = 'pg') => {
 			{ ...spawnOptions, stdio: 'pipe' },
 		);
 	} catch (err) {
-		process.off('exit', killOnExit);
+		forget();
 		rmSync(dir, { recursive: true, force: true });
 		throw new Error(`initdb failed in ${dir}: ${err.message} ${err.stderr?.toString() ?? ''}`);
 	}
@@ -259,7 +275,7 @@ export const spawnPostgres = async (label = 'pg') => {
 	const close = async () => {
 		// immediate: the data is thrown away, there is nothing to write out
 		await stop('SIGQUIT');
-		process.off('exit', killOnExit);
+		forget();
 		rmSync(dir, { recursive: true, force: true });
 	};
 
