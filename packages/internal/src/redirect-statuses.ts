@@ -5,6 +5,23 @@
  */
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
+/**
+ * whether following a redirect turns the request into a GET without a body: 303 (unless it was a
+ * GET or HEAD), and 301/302 after a POST (the Fetch standard's rule).
+ */
+export const redirectsToGet = (status: number, method: string): boolean =>
+	(status === 303 && method !== 'GET' && method !== 'HEAD') ||
+	((status === 301 || status === 302) && method === 'POST');
+
+/** headers about a body: dropped with it when a redirect turns the request into a GET. */
+export const BODY_HEADERS: readonly string[] = [
+	'content-type',
+	'content-length',
+	'content-encoding',
+	'content-language',
+	'content-location',
+];
+
 // a header value holds one character per byte (a ByteString); past ASCII, a Location's bytes are
 // UTF-8 sent raw by a server that did not percent-encode its URL
 const LATIN1_PAST_ASCII = /^[\0-\xff]*[\x80-\xff]/;

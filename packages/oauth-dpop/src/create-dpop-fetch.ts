@@ -1,6 +1,11 @@
 import type { Sha256Function } from '@atcute/oauth-keys';
 import { answeredElsewhere } from '@atcute-oauth/internal/answered-elsewhere';
-import { locationText, REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
+import {
+	BODY_HEADERS,
+	locationText,
+	REDIRECT_STATUSES,
+	redirectsToGet,
+} from '@atcute-oauth/internal/redirect-statuses';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 import { isSignalLike } from '@atcute-oauth/internal/signal-like';
 
@@ -54,14 +59,6 @@ const AUTHORIZATION_DPOP = /^dpop /i;
 
 // how many redirects fetch follows at most
 const MAX_REDIRECTS = 20;
-// headers about a body: dropped with it when a redirect turns the request into a GET
-const BODY_HEADERS = [
-	'content-type',
-	'content-length',
-	'content-encoding',
-	'content-language',
-	'content-location',
-];
 // written for one origin: never sent on to another (the proof is bound to its URL and token)
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'dpop'];
 
@@ -540,10 +537,7 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			delete headers.dpop;
 			let { method, replayable } = hop;
 			// 303, and 301/302 after a POST, become a GET without a body (the Fetch standard's rule)
-			if (
-				(response.status === 303 && method !== 'GET' && method !== 'HEAD') ||
-				((response.status === 301 || response.status === 302) && method === 'POST')
-			) {
+			if (redirectsToGet(response.status, method)) {
 				method = 'GET';
 				body = null;
 				replayable = true;

@@ -1,8 +1,9 @@
 import type { FetchFunction } from '@atcute/oauth-dpop';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
 import { checkOptionNames } from '@atcute-oauth/internal/option-names';
+
+import { lazyNodeTransport } from './internal/lazy-node-transport.ts';
 import { parseNoProxy } from './internal/no-proxy.ts';
-import { createNodeTransport } from './internal/node-transport.ts';
 import { createProxyTunnel, proxyAuthorizationOf } from './internal/proxy-tunnel.ts';
 
 /** options for `createNodeFetch`. */
@@ -138,7 +139,7 @@ export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction =
 		proxyAuthorization = proxyAuthorizationOf(proxyUrl);
 	}
 	const bypassesProxy = parseNoProxy(options.noProxy);
-	return createNodeTransport(
+	return lazyNodeTransport(
 		options,
 		proxyUrl === undefined
 			? undefined

@@ -2,7 +2,7 @@ import type { OAuthClientOptions as BaseOptions } from '@atcute/oauth-client';
 import type { FetchFunction } from '@atcute/oauth-dpop';
 
 import { allowList } from './internal/allow-list.ts';
-import { createNodeTransport } from './internal/node-transport.ts';
+import { lazyNodeTransport } from './internal/lazy-node-transport.ts';
 import { refusingBadPorts } from './internal/refusing-bad-ports.ts';
 import { type RuntimeFacts, usesNodeTransport } from './uses-node-transport.ts';
 
@@ -80,7 +80,7 @@ export const defaultTransport = (options: OAuthClientOptions, runtime?: RuntimeF
 		return refusingBadPorts((input, init) => globalThis.fetch(input, init));
 	}
 	// plain http is for a PDS on the developer's machine, which is on a private address anyway
-	return createNodeTransport({
+	return lazyNodeTransport({
 		allowPrivateNetwork: allowHttp === true ? true : (allowPrivateNetwork ?? false),
 	});
 };

@@ -4,11 +4,9 @@ import type { LookupFunction, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 import type { FetchFunction } from '@atcute/oauth-dpop';
-import { REDIRECT_STATUSES } from '@atcute-oauth/internal/redirect-statuses';
+import { BODY_HEADERS, REDIRECT_STATUSES, redirectsToGet } from '@atcute-oauth/internal/redirect-statuses';
 import { PrivateNetworkError } from '../private-network-error.ts';
-import { usesNodeTransport } from '../uses-node-transport.ts';
 import { abortReasonOf, bodyAbortErrorOf } from './abort-reason.ts';
-import { allowList } from './allow-list.ts';
 import { badPortRefusal, isBadPort } from './bad-port.ts';
 import { checkFraming } from './check-framing.ts';
 import { classifyAddress } from './classify-address.ts';
@@ -21,15 +19,12 @@ import { type NormalizedRequest, normalizeRequest } from './normalize-request.ts
 import { OriginSlots } from './origin-slots.ts';
 import { timeoutUnless } from './timeout-unless.ts';
 import { toWebResponse } from './to-web-response.ts';
+import {
+	type NodeTransportOptions,
+	type TransportSettings,
+	transportSettings,
+} from './transport-settings.ts';
 import { type CreateConnection, withConnectTimeout } from './with-connect-timeout.ts';
-
-/** the options `createNodeFetch` and the facade's default transport share (documented there). */
-export interface NodeTransportOptions {
-	allowPrivateNetwork?: boolean | readonly string[] | undefined;
-	inactivityTimeout?: number | undefined;
-	connectTimeout?: number | undefined;
-	maxRequestsPerOrigin?: number | undefined;
-}
 
 /**
  * makes an agent's `createConnection` (a proxy tunnel); `lookup` is the guarded one, if any;
@@ -52,13 +47,6 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 // a pooled connection unused this long is closed: under the 5 s that Node servers keep one
 // (a server's own `Keep-Alive: timeout=` hint, when shorter, wins)
 const FREE_SOCKET_TIMEOUT_MS = 4_000;
-const DEFAULT_INACTIVITY_MS = 300_000;
-// as Node's fetch: the time a connection may take to open, apart from the silence allowed after
-const DEFAULT_CONNECT_MS = 10_000;
-// enough for any app's steady traffic to one PDS, few enough that a burst's TLS handshakes do not
-// stall the event loop (without a limit, 2,500 calls at once stalled it for 1-1.4 s and 10,000 for
-// 3.5-9 s: `pnpm bench fan-out`)
-const DEFAULT_MAX_REQUESTS_PER_ORIGIN = 256;
 // how long an answer's body may take to arrive before it stops counting against its origin's
 // limit: long enough for any call's answer, so a burst reuses the connections it opened rather than
 // open one more for each body still coming; short enough that a body read slowly, later or never (a
@@ -85,32 +73,15 @@ const fetchFailed = (cause: unknown): Error => {
  * the transport behind `createNodeFetch` (whose doc comment says what it guarantees), with the
  * proxy left to `connectVia`.
  */
-export const createNodeTransport = (
-	options: NodeTransportOptions,
-	connectVia?: ConnectVia,
-): FetchFunction => {
-	const { inactivityTimeout = DEFAULT_INACTIVITY_MS, connectTimeout = DEFAULT_CONNECT_MS } = options;
-	checkMilliseconds('inactivityTimeout', inactivityTimeout);
-	checkMilliseconds('connectTimeout', connectTimeout);
-	const { maxRequestsPerOrigin = DEFAULT_MAX_REQUESTS_PER_ORIGIN } = options;
-	const unlimited = maxRequestsPerOrigin === Number.POSITIVE_INFINITY;
-	if (!(unlimited || (Number.isSafeInteger(maxRequestsPerOrigin) && maxRequestsPerOrigin > 0))) {
-		throw new TypeError(
-			`maxRequestsPerOrigin must be a positive integer, or Infinity for no limit, got ${maxRequestsPerOrigin}`,
-		);
-	}
+export const createNodeTransport = (options: NodeTransportOptions, connectVia?: ConnectVia): FetchFunction =>
+	transportWith(transportSettings(options), connectVia);
+
+/** `createNodeTransport` with its options read and checked already (see `lazyNodeTransport`). */
+export const transportWith = (settings: TransportSettings, connectVia?: ConnectVia): FetchFunction => {
+	const { inactivityTimeout, connectTimeout, maxRequestsPerOrigin, allowed, guarded } = settings;
 	const slots = new OriginSlots(maxRequestsPerOrigin);
 	// the OAuth client's own requests have a line of their own (see `isUrgent`)
 	const urgentSlots = new OriginSlots(Math.ceil(maxRequestsPerOrigin / 8));
-	const allowed = allowList(options.allowPrivateNetwork);
-	const guarded = options.allowPrivateNetwork !== true;
-	if (guarded && !usesNodeTransport()) {
-		// Bun's and Deno's node:http are emulations: whether they honour an agent's lookup (where
-		// the guard lives) is theirs to decide, so a guard that might silently not run is refused
-		throw new TypeError(
-			'createNodeFetch guards connections through node:http, which this runtime only emulates; use the global fetch here (and guard at the network), or pass allowPrivateNetwork: true',
-		);
-	}
 	const lookup = guarded ? createGuardedLookup(allowed) : undefined;
 
 	// made on the first request, with the modules they live in; concurrent first requests wait for
@@ -506,18 +477,6 @@ const stopUnlessFinished = (req: ClientRequest, graceMs: number): void => {
 
 const ignoreError = (): void => {};
 
-// the longest delay a timer keeps (2^31 - 1 ms, about 24.8 days): Node runs a longer one after
-// 1 ms, with a TimeoutOverflowWarning (a connect, or a proxy's CONNECT, would "time out" at once)
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-const checkMilliseconds = (name: string, value: number): void => {
-	if (!(Number.isFinite(value) && value > 0 && value <= MAX_TIMER_MS)) {
-		throw new TypeError(
-			`${name} must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${value}`,
-		);
-	}
-};
-
 const isStream = (body: NormalizedRequest['body']): body is Readable => {
 	return body !== undefined && !Buffer.isBuffer(body);
 };
@@ -550,21 +509,10 @@ const followed = (request: NormalizedRequest, url: URL, status: number): Normali
 	const headers = { ...request.headers };
 	let { method, body } = request;
 	// 303, and 301/302 after a POST, become a GET without body (the Fetch standard's rule)
-	if (
-		(status === 303 && method !== 'GET' && method !== 'HEAD') ||
-		((status === 301 || status === 302) && method === 'POST')
-	) {
+	if (redirectsToGet(status, method)) {
 		method = 'GET';
 		body = undefined;
-		for (const name of [
-			'content-type',
-			'content-length',
-			'content-encoding',
-			'content-language',
-			'content-location',
-		]) {
-			delete headers[name];
-		}
+		for (const name of BODY_HEADERS) delete headers[name];
 	} else if (isStream(body)) {
 		throw new TypeError('fetch failed: cannot follow a redirect with a streamed body');
 	}
