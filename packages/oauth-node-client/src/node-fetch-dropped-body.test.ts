@@ -44,7 +44,9 @@ const collectUntil = async (done: () => boolean) => {
 // a gzip body that does not shrink, so that it comes in many reads
 const incompressible = gzipSync(randomBytes(40_000));
 
-describe('createNodeFetch: the connection of a body dropped unread', () => {
+// each test waits on garbage collections (1-3 s here); a loaded machine has taken more than the
+// default 5 s
+describe('createNodeFetch: the connection of a body dropped unread', { timeout: 30_000 }, () => {
 	let server: LoopbackServer;
 	beforeAll(async () => {
 		subscribe('http.client.request.start', onRequest);
