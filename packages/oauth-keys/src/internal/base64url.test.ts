@@ -30,6 +30,13 @@ describe('base64url', () => {
 		expect(base64urlEncode(view)).toBe(Buffer.from([3, 4, 5]).toString('base64url'));
 	});
 
+	it('encodes a string as TextEncoder does, lone surrogates as U+FFFD', () => {
+		// the Buffer fast path for text must give the bytes the portable path gives
+		for (const text of ['plain ascii', 'é ✓ 𝄞', 'lone \ud800 high', 'lone \udc00 low', '\ud83d', '']) {
+			expect(base64urlEncode(text)).toBe(base64urlEncodePortable(new TextEncoder().encode(text)));
+		}
+	});
+
 	it('encodes and decodes standard base64 (PEM bodies) as Buffer does', () => {
 		for (const size of sizes) {
 			const bytes = bytesOf(size);

@@ -10,6 +10,7 @@ const NodeBuffer = (
 	globalThis as {
 		Buffer?: {
 			from(buffer: ArrayBufferLike, offset: number, length: number): { toString(encoding: string): string };
+			from(text: string, encoding: 'utf8'): { toString(encoding: string): string };
 		};
 	}
 ).Buffer;
@@ -24,6 +25,11 @@ export const base64urlEncodePortable = (bytes: Uint8Array): string => {
  * @see https://www.rfc-editor.org/rfc/rfc7515#section-2
  */
 export const base64urlEncode = (input: Uint8Array | string): string => {
+	if (typeof input === 'string' && nativeToBase64 === undefined && NodeBuffer !== undefined) {
+		// text straight into a Buffer: half the cost of TextEncoder and a view of its bytes, on every
+		// DPoP proof's claims (the same UTF-8, lone surrogates written as U+FFFD by both)
+		return NodeBuffer.from(input, 'utf8').toString('base64url');
+	}
 	const bytes = typeof input === 'string' ? encoder.encode(input) : input;
 	if (nativeToBase64 !== undefined) {
 		return nativeToBase64.call(bytes, { alphabet: 'base64url', omitPadding: true });
