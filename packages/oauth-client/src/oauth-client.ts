@@ -57,6 +57,7 @@ import { defaultLockFor } from './internal/default-lock.ts';
 import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { checkHold, underLockRetryingOnce } from './internal/hold-lost.ts';
 import { InFlightWork } from './internal/in-flight-work.ts';
+import { MonotonicLifetimes } from './internal/monotonic-lifetimes.ts';
 import { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { createPkce } from './internal/pkce.ts';
 import { promisedTracer } from './internal/promised-tracer.ts';
@@ -209,6 +210,8 @@ export class OAuthClient {
 	readonly #createAgent: CreateAgent;
 	readonly #takeState: TakeState;
 	readonly #refresher: SessionRefresher;
+	/** when each token this process obtained expires on a clock that never steps (default `now` only). */
+	readonly #lifetimes: MonotonicLifetimes | undefined;
 	readonly #events = new SessionEventEmitter();
 	readonly #tracer: OAuthTracer | undefined;
 	/** the keyset's thumbprints, once computed (see `#clientKeyThumbprints`). */
@@ -277,12 +280,17 @@ export class OAuthClient {
 			timeout,
 			requireDpopNonce: !dangerouslySkipDpopNonceCheck,
 		});
+		// the wall clock's expiry of a token this process obtained is checked against a clock that
+		// never steps, where a failed refresh would otherwise fail calls: with the default `now` only
+		const lifetimes = options.now === undefined ? new MonotonicLifetimes() : undefined;
+		this.#lifetimes = lifetimes;
 		this.#refresher = new SessionRefresher({
 			sessions: this.#sessions,
 			rules: this.#rules,
 			// every refresh (and refused-token mark) runs under this lock: counted for close()
 			lock: (name, fn) => this.#work.run('refresh', () => this.#lock(name, fn)),
 			now,
+			lifetimes,
 			agentFor: (did, session) => this.#agentFor(did, session),
 			checkClientKey: async (did, session) => {
 				await this.#boundClientKey(did, session.authMethod);
@@ -302,7 +310,7 @@ export class OAuthClient {
 			fetch,
 			now,
 			clocks,
-			deferrals: new RefreshDeferrals(now),
+			deferrals: new RefreshDeferrals(now, lifetimes),
 			nonceSightings: new PdsNonceSightings(now),
 			sha256: options.sha256,
 			tracer,
@@ -700,6 +708,7 @@ export class OAuthClient {
 		// the tokens' lifetime counts from the request: read after the answer (and the identity
 		// check below, which can take seconds), the clock would let them outlive the server's
 		const sentAt = this.#host.now();
+		const sentMonotonic = this.#lifetimes?.sentAt();
 		// an abort from here on spends the state: the code may have reached the server. the token
 		// request is not cut short by it (its own time limit bounds it): cut short, it would leave
 		// the tokens the server issued out of reach of any revocation. the check after it sees the
@@ -757,6 +766,7 @@ export class OAuthClient {
 				// whose grant it is: a client of another client_id on the same store reads it as none
 				clientId: this.metadata.client_id,
 			};
+			if (sentMonotonic !== undefined) this.#lifetimes?.note(session.tokenSet, sentMonotonic);
 			// under the lock: a refresh of an older session of this account must not overwrite it.
 			// set once the write begins: until then, a caller who gives up (while another holder has
 			// the lock, or while the stored session is read under it) is let go, and the function,

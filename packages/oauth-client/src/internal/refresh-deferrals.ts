@@ -3,9 +3,10 @@ import { setNewest } from '@atcute-oauth/internal/set-newest';
 
 import { OAuthTransientError } from '../errors.ts';
 import type { TokenSet } from '../stored-types.ts';
+import type { MonotonicLifetimes } from './monotonic-lifetimes.ts';
 import { isHeldBack } from './retry-after-holds.ts';
 import { tokenFingerprint } from './token-fingerprint.ts';
-import { canUseUnexpired } from './transient-failure.ts';
+import { canUseUnexpired, isUnexpired } from './transient-failure.ts';
 
 /**
  * how long, after a refresh made before expiry failed without ending the session (see
@@ -30,9 +31,12 @@ export class RefreshDeferrals {
 	 */
 	readonly #until = new Map<Did, { until: number; accessToken: string }>();
 	readonly #now: () => number;
+	/** whether a token past its wall-clock expiry has not expired on a clock that never steps. */
+	readonly #stillValid: ((tokenSet: TokenSet) => boolean) | undefined;
 
-	constructor(now: () => number) {
+	constructor(now: () => number, lifetimes?: MonotonicLifetimes) {
 		this.#now = now;
+		this.#stillValid = lifetimes === undefined ? undefined : (tokenSet) => lifetimes.unexpired(tokenSet);
 	}
 
 	/**
@@ -53,7 +57,7 @@ export class RefreshDeferrals {
 		try {
 			return await refresh();
 		} catch (err) {
-			if (signal?.aborted || !canUseUnexpired(err, tokenSet, this.#now())) throw err;
+			if (signal?.aborted || !canUseUnexpired(err, tokenSet, this.#now(), this.#stillValid)) throw err;
 			// a server that said how long to wait (Retry-After on a 429 or 503) is left alone that long.
 			// a refresh held back for that wait cost no time limit: the pause is only what is left of it
 			const asked = err instanceof OAuthTransientError ? (err.retryAfterMs ?? 0) : 0;
@@ -70,8 +74,7 @@ export class RefreshDeferrals {
 		const now = this.#now();
 		if (
 			now < deferred.until &&
-			tokenSet.expires_at !== undefined &&
-			tokenSet.expires_at > now &&
+			isUnexpired(tokenSet, now, this.#stillValid) &&
 			deferred.accessToken === tokenFingerprint(tokenSet.access_token)
 		) {
 			return true;

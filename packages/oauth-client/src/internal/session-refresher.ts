@@ -19,6 +19,7 @@ import { isStale, toTokenSet } from '../token-set.ts';
 import type { OAuthTracer, RefreshTraceContext } from '../tracer.ts';
 import { type AuthorizationServerAgent, RefusedTokenResponseError } from './authorization-server-agent.ts';
 import { checkHold, underLockRetryingOnce } from './hold-lost.ts';
+import type { MonotonicLifetimes } from './monotonic-lifetimes.ts';
 import { readStoredSession, type StoredSessionRules } from './read-stored-session.ts';
 import type { CurrentIdentity } from './resolve-identity.ts';
 import { RetryAfterHolds } from './retry-after-holds.ts';
@@ -32,6 +33,8 @@ export interface SessionRefresherOptions {
 	rules: StoredSessionRules;
 	lock: LockFunction;
 	now: () => number;
+	/** notes each token set obtained, on a clock that never steps (with the default `now` only). */
+	lifetimes: MonotonicLifetimes | undefined;
 	/** the agent for a session's issuer, with its pinned key; throws `AuthMethodUnsatisfiableError`. */
 	agentFor: (did: Did, session: StoredSession) => Promise<AuthorizationServerAgent>;
 	/**
@@ -370,6 +373,7 @@ export class SessionRefresher {
 		// the new tokens' lifetime counts from the request, not from its answer: the server's
 		// clock started before ours would, had we read it after
 		const sentAt = now();
+		const sentMonotonic = this.#options.lifetimes?.sentAt();
 		let tokens: TokenResponse;
 		try {
 			// from here on the refresh token is spent: this request is not abortable
@@ -413,6 +417,7 @@ export class SessionRefresher {
 			// the PDS as resolved just now: an account that moved PDS under the same issuer follows
 			tokenSet: toTokenSet(tokens, tokenSet.iss, identity.pds, sentAt, refreshToken),
 		};
+		if (sentMonotonic !== undefined) this.#options.lifetimes?.note(next.tokenSet, sentMonotonic);
 		if (lost?.aborted) {
 			// the lock was lost while the token request ran: another holder may have stored a session
 			// since (the account signed in again, which revoked the grant these tokens came from, or
