@@ -548,6 +548,31 @@ describe('OAuthDiscovery caching', () => {
 		expect(as.count(AS_PATH)).toBe(1);
 	});
 
+	it('answers a cache hit with the very document it validated, not a copy validated again', async () => {
+		const d = discovery();
+		const first = await d.resolveFromPds(pds.origin);
+		const second = await d.resolveFromPds(pds.origin);
+		expect(second.protectedResource).toBe(first.protectedResource);
+		expect(second.authorizationServer).toBe(first.authorizationServer);
+		expect(Object.isFrozen(second.authorizationServer.scopes_supported)).toBe(true);
+	});
+
+	it('validates again a document it validated when a cache hands it back under another URL', async () => {
+		// a store that answers every key with the first document put in it, as a broken one might
+		let first: unknown;
+		const cache: MetadataCache = {
+			get: () => first,
+			set: (_key, value) => {
+				first ??= value;
+			},
+		};
+		const d = discovery({ cache: { protectedResource: cache, authorizationServer: cache } });
+		await d.resolveFromPds(pds.origin);
+		// the protected resource document, validated for its own URL, is no authorization server's
+		await expect(d.resolveAuthorizationServer(as.origin)).resolves.toMatchObject({ issuer: as.origin });
+		expect(as.count(AS_PATH)).toBe(2);
+	});
+
 	it('does not cache with ttl 0', async () => {
 		const d = discovery({ ttl: 0 });
 		await d.resolveFromPds(pds.origin);

@@ -44,6 +44,12 @@ const isEntry = (value: unknown): value is MetadataCacheEntry => {
 export class DocumentLoader {
 	readonly #options: DocumentLoaderOptions;
 	readonly #flights = new SingleFlight();
+	/**
+	 * each document this loader validated, with the URL it was validated for. a cache that hands
+	 * back that very object (the in-memory one does) hands back what passed: it is deeply frozen,
+	 * so nothing can have changed it since, and validation depends on the URL alone
+	 */
+	readonly #validated = new WeakMap<object, string>();
 
 	constructor(options: DocumentLoaderOptions) {
 		this.#options = options;
@@ -78,6 +84,7 @@ export class DocumentLoader {
 				// for the others. `validate` returns a bounded copy (see keep-usable-fields.ts), so the
 				// parsed document, whatever it packed in, is garbage once this returns
 				const value = deepFreeze(validate(document));
+				if (typeof value === 'object' && value !== null) this.#validated.set(value, url);
 				// only a document that passed validation is ever cached. not awaited: a store that
 				// never settles would hold this shared flight open, and every later caller with it
 				this.#write(cache, url, value);
@@ -106,6 +113,11 @@ export class DocumentLoader {
 			// process with a longer ttl, or a clock ahead of ours, and would keep the document past
 			// ours. written so NaN is stale too
 			if (!(entry.expiresAt > time && entry.expiresAt <= time + ttl)) return undefined;
+			// the object this loader validated for this very URL, frozen since: checked already
+			const { value } = entry;
+			if (typeof value === 'object' && value !== null && this.#validated.get(value) === key) {
+				return value as T;
+			}
 			// a shared store is not trusted to hand back what we put in: validate again (cheap).
 			// frozen, as a fetched document is: a store may hand the same object to every reader
 			return deepFreeze(validate(entry.value));
