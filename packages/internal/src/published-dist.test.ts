@@ -65,6 +65,15 @@ describe('published dist', () => {
 		expect(stdout.trim()).toBe('loaded');
 	});
 
+	it('loads every build with require() from CommonJS (no top-level await)', async () => {
+		// the README promises require() on the Node versions of `engines`; a top-level await in any
+		// module a build loads at import would make it throw ERR_REQUIRE_ASYNC_MODULE
+		const paths = published.map(({ dir }) => join(dir, 'dist/index.mjs'));
+		const script = `for (const path of ${JSON.stringify(paths)}) require(path); console.log('required');`;
+		const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=commonjs', '-e', script]);
+		expect(stdout.trim()).toBe('required');
+	});
+
 	it.each(published.map(({ dir, manifest }) => [manifest.name, dir] as const))(
 		'%s: its types import only packages that ship their own types',
 		(_name, dir) => {

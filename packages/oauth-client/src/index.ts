@@ -1,3 +1,43 @@
+// the types the API above mentions from the packages this one depends on: an app installed by
+// pnpm cannot import those packages, and a declaration it emits that names one of these types
+// would fail with TS2742 ("cannot be named ... not portable") unless this entry exports it
+export type { DpopNonceCache, DpopPrivateJwk, FetchFunction, Secp256k1PrivateJwk } from '@atcute/oauth-dpop';
+export type {
+	CreateSigner,
+	EcPrivateJwk,
+	EcPublicJwk,
+	GeneratedSigner,
+	JwkSigner,
+	Jwks,
+	KeySearch,
+	Keyset,
+	PrivateKey,
+	PublicJwk,
+	PublishedJwk,
+	RsaPrivateJwk,
+	RsaPublicJwk,
+	Sha256Function,
+	SignerFromJwk,
+	SignerFromSecp256k1Jwk,
+	SignerGenerate,
+	SignFunction,
+	SigningAlgorithm,
+	SigningKey,
+	WebCryptoKey,
+	WebCryptoKeyShape,
+} from '@atcute/oauth-keys';
+export type {
+	AccountAction,
+	AccountAttribute,
+	AccountRequest,
+	BlobRequest,
+	IdentityAttribute,
+	IdentityRequest,
+	PermissionRequest,
+	RepoAction,
+	RepoRequest,
+	RpcRequest,
+} from '@atcute/oauth-scope';
 export {
 	buildClientMetadata,
 	buildLoopbackClientMetadata,

@@ -58,13 +58,25 @@ export {
 	UnreadableSessionError,
 } from '@atcute/oauth-client';
 export { DiscoveryError, type DiscoveryErrorCode } from '@atcute/oauth-discovery';
+// the types the API above mentions from the packages this one depends on: an app installed by
+// pnpm cannot import those packages, and a declaration it emits that names one of these types
+// would fail with TS2742 ("cannot be named ... not portable") unless this entry exports it
+export type { DpopNonceCache, DpopPrivateJwk, FetchFunction, Secp256k1PrivateJwk } from '@atcute/oauth-dpop';
 export {
 	CLIENT_ASSERTION_TYPE,
+	type ClientAssertionOptions,
+	type CreateSigner,
 	createClientAssertion,
+	type EcPrivateJwk,
+	type EcPublicJwk,
 	exportJwkKey,
 	exportPkcs8Key,
+	type GeneratedSigner,
+	type ImportJwkKeyOptions,
+	type ImportPkcs8KeyOptions,
 	InvalidKeyError,
 	type InvalidKeyReason,
+	type JwkSigner,
 	type Jwks,
 	type KeySearch,
 	Keyset,
@@ -73,9 +85,39 @@ export {
 	type PrivateKey,
 	type PublicJwk,
 	type PublishedJwk,
+	type RsaPrivateJwk,
+	type RsaPublicJwk,
+	type Sha256Function,
+	type SignerFromJwk,
+	type SignerFromSecp256k1Jwk,
+	type SignerGenerate,
+	type SignerOptions,
+	type SignFunction,
 	type SigningAlgorithm,
+	type SigningKey,
+	type WebCryptoKey,
+	type WebCryptoKeyShape,
 } from '@atcute/oauth-keys';
-export { scope } from '@atcute/oauth-scope';
+export {
+	type AccountAction,
+	type AccountAttribute,
+	type AccountRequest,
+	type AccountScopeOptions,
+	type BlobRequest,
+	type BlobScopeOptions,
+	type IdentityAttribute,
+	type IdentityRequest,
+	type IdentityScopeOptions,
+	type IncludeScopeOptions,
+	type PermissionRequest,
+	type RepoAction,
+	type RepoRequest,
+	type RepoScopeOptions,
+	type RpcRequest,
+	type RpcScopeOptions,
+	type ScopeBuilders,
+	scope,
+} from '@atcute/oauth-scope';
 export {
 	EncryptedStore,
 	type EncryptStoreOptions,
