@@ -42,14 +42,21 @@ describe('a refresh whose metadata answered 503 with Retry-After', () => {
 	useTestServer((env) => ({ server, alice, clock, createTestClient } = env));
 
 	const cases = [
-		['the PDS', () => server.pdsUrl, '/.well-known/oauth-protected-resource', 'identity', 0, "account's PDS"],
+		[
+			'the PDS',
+			() => server.pdsUrl,
+			'/.well-known/oauth-protected-resource',
+			'identity',
+			0,
+			() => server.pdsUrl,
+		],
 		[
 			'the authorization server',
 			() => server.issuer,
 			'/.well-known/oauth-authorization-server',
 			'server_error',
 			120_000,
-			'authorization server',
+			() => server.issuer,
 		],
 	] as const;
 
@@ -73,7 +80,7 @@ describe('a refresh whose metadata answered 503 with Retry-After', () => {
 			expect(held).toBeInstanceOf(OAuthTransientError);
 			expect(held).toMatchObject({ retryAfterMs: about(40_000) });
 			// the message names who asked to wait
-			expect((held as Error).message).toContain(`the ${asker} asked to wait`);
+			expect((held as Error).message).toContain(`the server at ${new URL(asker()).origin} asked to wait`);
 			expect(metadata.state.requests).toBe(before + 1);
 
 			clock.advance(40_000);

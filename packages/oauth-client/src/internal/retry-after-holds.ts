@@ -22,7 +22,25 @@ interface Hold {
 	until: number;
 	kind: TransientErrorKind;
 	status: number | undefined;
+	/** who asked to wait, as the message names it. */
+	asker: string;
 }
+
+/**
+ * who asked to wait in `err`: the origin of the metadata document that answered so (a PDS's, or
+ * an authorization server's read while resolving the account), else the authorization server.
+ */
+const askerOf = (err: OAuthTransientError): string => {
+	const url = (err.cause as { url?: unknown } | undefined)?.url;
+	if (typeof url === 'string') {
+		try {
+			return `server at ${new URL(url).origin}`;
+		} catch {
+			// not a URL: named as below
+		}
+	}
+	return 'authorization server';
+};
 
 /**
  * the accounts whose last refresh the authorization server turned away with a `Retry-After` (a 429
@@ -51,6 +69,7 @@ export class RetryAfterHolds {
 			until: from + err.retryAfterMs,
 			kind: err.kind,
 			status: err.status,
+			asker: askerOf(err),
 		};
 		setNewest(this.#held, did, hold, MAX_HELD);
 	}
@@ -74,11 +93,9 @@ export class RetryAfterHolds {
 			hold.from = now;
 		}
 		const left = hold.until - now;
-		// an `identity` failure that said how long to wait is the PDS's metadata (see SessionRefresher)
-		const asker = hold.kind === 'identity' ? "account's PDS" : 'authorization server';
 		const held = new OAuthTransientError(
 			hold.kind,
-			`the refresh of ${did} was not sent: the ${asker} asked to wait ${Math.ceil(left / 1000)} s more (Retry-After)`,
+			`the refresh of ${did} was not sent: the ${hold.asker} asked to wait ${Math.ceil(left / 1000)} s more (Retry-After)`,
 			hold.status,
 			{ retryAfterMs: left },
 		);
