@@ -54,6 +54,35 @@ describe('a forward step of the wall clock while the authorization server is dow
 		expect(server.stats.refreshAttempts).toBe(1);
 	});
 
+	// a suspend: the wall clock (and the servers') moved on, the never-stepping clock stood still.
+	// the token has really expired: the PDS refuses it once, and it is not sent again
+	it('after a suspend, sends a token the PDS refuses once, then judges it by the wall clock', async () => {
+		vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+		// servers on the wall clock: time passed for them too
+		const suspended = await startTestOAuthServer();
+		try {
+			const did = suspended.createAccount({ handle: 'bob.test' }).did as Did;
+			suspended.behaviour.accessTokenTtl = 60;
+			const { client } = await createTestClient(suspended, { now: undefined });
+			const { session } = await signIn(suspended, client, did);
+			vi.setSystemTime(Date.now() + 2 * 60 * 60 * 1000);
+			suspended.behaviour.refreshFailure = 'status_503';
+			// the calls that reached the PDS's check of the token (a nonce challenge comes before it)
+			const pdsCalls = () =>
+				suspended.stats.requests.filter(
+					(request) =>
+						request.server === 'pds' && request.path === GET_SESSION && request.error !== 'use_dpop_nonce',
+				).length;
+			await expect(session.handle(GET_SESSION)).rejects.toBeInstanceOf(OAuthTransientError);
+			expect(pdsCalls()).toBe(1);
+			await expect(session.handle(GET_SESSION)).rejects.toBeInstanceOf(OAuthTransientError);
+			// the refused token went no more to the PDS
+			expect(pdsCalls()).toBe(1);
+		} finally {
+			await suspended.close();
+		}
+	});
+
 	it('takes a clock the app gave as the truth: the token has expired, the failure is thrown', async () => {
 		const { session } = await signInThenStep(() => Date.now());
 		await expect(session.handle(GET_SESSION)).rejects.toBeInstanceOf(OAuthTransientError);

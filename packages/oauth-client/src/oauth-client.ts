@@ -311,6 +311,7 @@ export class OAuthClient {
 			now,
 			clocks,
 			deferrals: new RefreshDeferrals(now, lifetimes),
+			lifetimes,
 			nonceSightings: new PdsNonceSightings(now),
 			sha256: options.sha256,
 			tracer,

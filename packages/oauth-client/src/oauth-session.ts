@@ -16,6 +16,7 @@ import { settleBefore } from '@atcute-oauth/internal/settle-before';
 
 import { AuthMethodUnsatisfiableError, SessionNotFoundError, TokenRefreshError } from './errors.ts';
 import { bufferedResponse } from './internal/buffered-response.ts';
+import type { MonotonicLifetimes } from './internal/monotonic-lifetimes.ts';
 import type { PdsNonceSightings } from './internal/pds-nonce-sightings.ts';
 import { discardBody } from './internal/read-json-body.ts';
 import type { RefreshDeferrals } from './internal/refresh-deferrals.ts';
@@ -53,6 +54,8 @@ export interface SessionHost {
 	readonly clocks: ServerClocks;
 	/** the accounts whose refresh before expiry failed transiently moments ago (not tried again yet). */
 	readonly deferrals: RefreshDeferrals;
+	/** the tokens this client obtained, timed on a clock that never steps (default `now` only). */
+	readonly lifetimes: MonotonicLifetimes | undefined;
 	/** when each PDS last announced a DPoP nonce (shared by the client's sessions, in memory). */
 	readonly nonceSightings: PdsNonceSightings;
 	/** how the DPoP `ath` is hashed; `undefined` for WebCrypto's. */
@@ -318,6 +321,10 @@ export class OAuthSession {
 		// (or adopt what another holder stored) and, when the body can be sent again, retry. a
 		// token adopted can have been refused as well: a second round then refreshes for real
 		for (let round = 1; isInvalidToken(response, url); round++) {
+			// a token the PDS refused is judged by the wall clock alone from now on: one its
+			// never-stepping clock took for unexpired (after a suspend, that clock stood still while
+			// time passed) is not sent again while its refresh fails
+			this.#host.lifetimes?.forget(tokenSet);
 			// read now: a refused call must not hold its connection while it waits for a refresh that
 			// may need the same server (see `bufferedResponse`)
 			response = await bufferedResponse(response);
