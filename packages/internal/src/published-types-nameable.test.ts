@@ -7,6 +7,7 @@ import {
 	readdirSync,
 	readFileSync,
 	realpathSync,
+	rmSync,
 	symlinkSync,
 	writeFileSync,
 } from 'node:fs';
@@ -188,10 +189,13 @@ describe('published types', () => {
 			...['--module', 'nodenext', '--moduleResolution', 'nodenext', '--strict', '--skipLibCheck'],
 			join(app, 'app.ts'),
 		];
-		const result = await promisify(execFile)(process.execPath, args, { cwd: app }).then(
-			() => '',
-			(err: { stdout?: string }) => err.stdout ?? String(err),
-		);
+		const result = await promisify(execFile)(process.execPath, args, { cwd: app })
+			.then(
+				() => '',
+				(err: { stdout?: string }) => err.stdout ?? String(err),
+			)
+			// the app's folder holds a copy of every package's dist: not left behind
+			.finally(() => rmSync(app, { recursive: true, force: true }));
 		expect(result).toBe('');
 	}, 120_000);
 });

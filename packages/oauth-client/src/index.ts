@@ -10,7 +10,6 @@ export type {
 	JwkSigner,
 	Jwks,
 	KeySearch,
-	Keyset,
 	PrivateKey,
 	PublicJwk,
 	PublishedJwk,
@@ -26,6 +25,8 @@ export type {
 	WebCryptoKey,
 	WebCryptoKeyShape,
 } from '@atcute/oauth-keys';
+// a class: exported as a value, so that an editor's import of it from here can build one
+export { Keyset } from '@atcute/oauth-keys';
 export type {
 	AccountAction,
 	AccountAttribute,
