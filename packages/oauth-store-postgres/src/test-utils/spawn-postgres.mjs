@@ -179,9 +179,14 @@ export const spawnPostgres = async (label = 'pg') => {
 	// a runner stopped by a signal (Ctrl-C, a CI's SIGTERM) emits no 'exit': the server goes first,
 	// then the signal does what it would have done (end the process), unless the runner listens
 	// for it itself
-	const onSignal = (signal) => {
-		killOnExit();
-		forget();
+	const onSignal = async (signal) => {
+		for (const other of STOP_SIGNALS) process.off(other, onSignal);
+		if (running()) process.kill(child.pid, 'SIGQUIT');
+		// the data goes once the server is gone: removed under a server still shutting down, the
+		// files it writes last leave the folder behind (Node 24's rmSync then gives up silently)
+		await Promise.race([exited, sleep(5_000)]);
+		rmSync(dir, { recursive: true, force: true });
+		process.off('exit', killOnExit);
 		if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 	};
 	const forget = () => {
