@@ -7,6 +7,30 @@ import { afterTurns, deferred, pathOf } from './test-utils/promises.ts';
 import { type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
 
 /**
+ * a state store over `inner` whose writes wait, once `stalls.stall` is set, until its `release`
+ * (a store whose connection is down), telling `started` as each begins.
+ */
+const stallingStates = () => {
+	const inner = new MapStore<StoredState>();
+	const stalls: { stall?: { started: () => void; release: Promise<void> } | undefined } = {};
+	const states: StateStore = {
+		get: (key) => inner.get(key),
+		set: async (key, value) => {
+			const { stall } = stalls;
+			if (stall !== undefined) {
+				stall.started();
+				await stall.release;
+			}
+			return inner.set(key, value);
+		},
+		delete: (key) => inner.delete(key),
+		take: (key) => inner.take!(key),
+		clear: () => inner.clear(),
+	};
+	return { inner, states, stalls };
+};
+
+/**
  * `callback(params, { signal })` aborted before the code is sent puts the state back. the caller's
  * signal bounds the state store's calls (a store with no time limit of its own, its connection
  * down): the put-back goes on without the caller, who is let go with its reason at once.
@@ -20,22 +44,7 @@ describe('OAuthClient.callback aborted before the code is sent, the state store 
 	});
 
 	it("rejects with the signal's reason without waiting for the put-back, which then lands", async () => {
-		const inner = new MapStore<StoredState>();
-		/** once set, the store's writes wait for it (the store stalls). */
-		let stall: { started: () => void; release: Promise<void> } | undefined;
-		const states: StateStore = {
-			get: (key) => inner.get(key),
-			set: async (key, value) => {
-				if (stall !== undefined) {
-					stall.started();
-					await stall.release;
-				}
-				return inner.set(key, value);
-			},
-			delete: (key) => inner.delete(key),
-			take: (key) => inner.take!(key),
-			clear: () => inner.clear(),
-		};
+		const { inner, states, stalls } = stallingStates();
 		// the sign-in starts in one process; the callback reaches another, which has not yet read the
 		// authorization server's metadata
 		const { client: first, key } = await createTestClient(server, {
@@ -59,7 +68,7 @@ describe('OAuthClient.callback aborted before the code is sent, the state store 
 
 		const writing = deferred();
 		const release = deferred();
-		stall = { started: writing.resolve, release: release.promise };
+		stalls.stall = { started: writing.resolve, release: release.promise };
 		let outcome: unknown = 'still waiting';
 		const calling = second.callback(params, { signal: controller.signal }).then(
 			() => (outcome = 'resolved'),
@@ -74,7 +83,7 @@ describe('OAuthClient.callback aborted before the code is sent, the state store 
 		// the store answers: the state is back, and the same callback completes
 		release.resolve();
 		await calling;
-		stall = undefined;
+		stalls.stall = undefined;
 		await second.close();
 		expect(inner.map.size).toBe(1);
 		const { session } = await first.callback(params);
@@ -97,21 +106,7 @@ describe('OAuthClient.callback aborted while the state is being put back after a
 	});
 
 	it("rejects with the signal's reason without waiting for the stalled write", async () => {
-		const inner = new MapStore<StoredState>();
-		let stall: { started: () => void; release: Promise<void> } | undefined;
-		const states: StateStore = {
-			get: (key) => inner.get(key),
-			set: async (key, value) => {
-				if (stall !== undefined) {
-					stall.started();
-					await stall.release;
-				}
-				return inner.set(key, value);
-			},
-			delete: (key) => inner.delete(key),
-			take: (key) => inner.take!(key),
-			clear: () => inner.clear(),
-		};
+		const { inner, states, stalls } = stallingStates();
 		const { client: first, key } = await createTestClient(server, {
 			stores: { sessions: new MapStore<StoredSession>(), states },
 		});
@@ -133,7 +128,7 @@ describe('OAuthClient.callback aborted while the state is being put back after a
 
 		const writing = deferred();
 		const release = deferred();
-		stall = { started: writing.resolve, release: release.promise };
+		stalls.stall = { started: writing.resolve, release: release.promise };
 		const controller = new AbortController();
 		let outcome: unknown = 'still waiting';
 		const calling = second.callback(params, { signal: controller.signal }).then(
@@ -151,7 +146,7 @@ describe('OAuthClient.callback aborted while the state is being put back after a
 		await calling;
 		expect(seen).toBe(reason);
 
-		stall = undefined;
+		stalls.stall = undefined;
 		await second.close();
 		expect(inner.map.size).toBe(1);
 		const { session } = await first.callback(params);
