@@ -4,13 +4,14 @@
 // src/run-suite.mjs against the built packages; workerd runs the core's tests in a bundled
 // worker at old and current compatibility dates, and the facade's with nodejs_compat; vitest runs
 // the Node transport's and the PostgreSQL store's own tests under Node 24 (see
-// TRANSPORT_TEST_FILTERS, POSTGRES_PROJECTS) and the SQLite stores' under Node 22. each lane gets
+// TRANSPORT_TEST_FILTERS, POSTGRES_PROJECTS) and the SQLite stores' under Node 22 (nodeSqliteFilters). each lane gets
 // its own test server (in this process) and temp directory; the server lanes share one
 // redis-server and one PostgreSQL (a database per lane), started here and stopped by their pids.
 //
 // prints one line per runtime, then `N passed, N failed`; writes .ci/out/runtimes.json; exits 1
 // on any failure. options: --only <lane,lane> (e.g. --only bun,deno), --filter <test name part>.
 import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -83,12 +84,27 @@ const TRANSPORT_TEST_FILTERS = [
 	'packages/oauth-node-client/src/internal/',
 ];
 /**
- * the SQLite and encrypted stores' own tests, run by vitest under Node 22: there better-sqlite3
- * (built for this Node) does not load, so the store and the tests' raw connections run on
- * node:sqlite's DatabaseSync, which Node 20 lacks (its tests see a look-alike over better-sqlite3).
- * the files named `*.better-sqlite3.test.ts` are about that driver alone.
+ * the SQLite store's own tests, and those of the encrypted store that run on SQLite, by vitest
+ * under Node 22: there better-sqlite3 (built for this Node) does not load, so the store and the
+ * tests' raw connections run on node:sqlite's DatabaseSync, which Node 20 lacks (its tests see a
+ * look-alike over better-sqlite3). the files named `*.better-sqlite3.test.ts` are about that driver
+ * alone; the encrypted store's other tests (its options, its key tool) hold nothing of SQLite's
+ * and run under Node 20 already (about 20 s of this lane).
  */
 const NODE_SQLITE_PROJECTS = ['oauth-store-sqlite', 'oauth-store-encrypted'];
+/** a test file that runs on SQLite: it imports the SQLite store's sources, or the encrypted store's test backends (SQLite among them). */
+const RUNS_ON_SQLITE = /oauth-store-sqlite\/src\/|internal\/test-backends\.ts/;
+const nodeSqliteFilters = () => [
+	'packages/oauth-store-sqlite/',
+	...['src', 'test'].flatMap((folder) => {
+		const dir = join(repoRoot, 'packages', 'oauth-store-encrypted', folder);
+		return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+			.filter(
+				(file) => file.endsWith('.test.ts') && RUNS_ON_SQLITE.test(readFileSync(join(dir, file), 'utf8')),
+			)
+			.map((file) => relative(repoRoot, join(dir, file)));
+	}),
+];
 /**
  * the PostgreSQL store and lock's own tests (pg's sockets, a server restarted and backends
  * terminated under them, child processes), run by vitest under the newest Node too: about 40 s,
@@ -110,6 +126,7 @@ const lanes = [
 		kind: 'vitest',
 		node: binaries.node22,
 		projects: NODE_SQLITE_PROJECTS,
+		filters: nodeSqliteFilters(),
 		exclude: [BETTER_SQLITE3_ONLY],
 	},
 	{
@@ -272,6 +289,9 @@ const runVitestLane = (lane, tmpDir) =>
 				'run',
 				...lane.projects.flatMap((project) => ['--project', project]),
 				...(lane.exclude ?? []).flatMap((pattern) => ['--exclude', pattern]),
+				// two files at a time: three vitest lanes run at once beside the others (the root
+				// config's three, for a run of its own, would make nine)
+				'--maxWorkers=2',
 				'--reporter=json',
 				`--outputFile=${report}`,
 				...filter,
