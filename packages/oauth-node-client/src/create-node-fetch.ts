@@ -18,8 +18,9 @@ export interface NodeFetchOptions {
 	allowPrivateNetwork?: boolean | readonly string[] | undefined;
 	/**
 	 * an HTTP proxy (`http://[user:pass@]host:port`) to open every connection through, with
-	 * CONNECT tunnels; default none. the guard still applies: names are resolved and checked here
-	 * and the proxy is asked for the checked address.
+	 * CONNECT tunnels; default none, as for an empty (or blank) string: an empty `HTTPS_PROXY`. the
+	 * guard still applies: names are resolved and checked here and the proxy is asked for the
+	 * checked address.
 	 */
 	proxy?: string | URL | undefined;
 	/**
@@ -114,7 +115,10 @@ const SPECIAL_SCHEMES = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:', 'file
  */
 export const createNodeFetch = (options: NodeFetchOptions = {}): FetchFunction => {
 	checkOptions(options);
-	const { proxy } = options;
+	// text with nothing in it names no proxy: `HTTPS_PROXY=` (an env or compose file's empty
+	// variable) passed as it is, as the README's sample does, means none, as curl and undici read it
+	// and as an empty `noProxy` names no host. nothing is bypassed: there was no proxy to go through
+	const proxy = typeof options.proxy === 'string' && options.proxy.trim() === '' ? undefined : options.proxy;
 	let proxyUrl: URL | undefined;
 	let proxyAuthorization: string | undefined;
 	if (proxy !== undefined) {
