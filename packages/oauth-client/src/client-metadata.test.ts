@@ -78,6 +78,29 @@ describe('buildClientMetadata', () => {
 		}
 	});
 
+	it('names only the rules it applies when it refuses a jwks_uri or logo_uri host', () => {
+		// these take a .test or .example host: a message listing those as refused would send the
+		// reader to move a host that is fine
+		for (const jwksUri of ['https://keys.test/jwks.json', 'https://keys.example/jwks.json']) {
+			expect(buildClientMetadata({ ...base, jwks_uri: jwksUri }, keyset).jwks_uri).toBe(jwksUri);
+		}
+		for (const change of [
+			{ jwks_uri: 'https://keys/jwks.json' },
+			{ logo_uri: 'https://cdn.local/logo.png' },
+		]) {
+			const error = (() => {
+				try {
+					buildClientMetadata({ ...base, ...change }, keyset);
+				} catch (err) {
+					return err as Error;
+				}
+			})();
+			expect(error).toBeInstanceOf(TypeError);
+			expect(error?.message).toMatch(/one label, or under \.local\b/);
+			expect(error?.message).not.toMatch(/\.test|\.example|\.invalid|\.localhost/);
+		}
+	});
+
 	it('adds atproto, drops duplicates and keeps order', () => {
 		expect(
 			buildClientMetadata({ ...base, scope: ['transition:generic', 'transition:generic'] }, keyset).scope,

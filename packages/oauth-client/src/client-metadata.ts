@@ -172,9 +172,15 @@ const httpsUrl = (
 		(!IP_HOST.test(host) && (!host.includes('.') || host.endsWith('.local'))) ||
 		(names === 'public' && isLocalName(host))
 	) {
+		// the rules this field is held to, and no others: a .test host is fine for a jwks_uri, and a
+		// message that listed it would send the reader to move a host that works
+		const refused =
+			names === 'public'
+				? 'one label, or under .test, .local, .localhost, .invalid or .example; an IPv6 address where a public name is asked'
+				: 'one label, or under .local';
 		fail(
 			field,
-			`must be on a public domain name, not a local one (one label, or under .test, .local, .localhost, .invalid or .example; an IPv6 address where a public name is asked: authorization servers refuse them): ${JSON.stringify(value)}`,
+			`must be on a public domain name, not a local one (${refused}: authorization servers refuse them): ${JSON.stringify(value)}`,
 		);
 	}
 	return url;
