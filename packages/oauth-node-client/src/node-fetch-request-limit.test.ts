@@ -253,15 +253,22 @@ describe('createNodeFetch: maxRequestsPerOrigin', () => {
 	it('lets a body that takes long to arrive stop counting after a second, and reuses the connections of those that do not', async () => {
 		const fetch = createNodeFetch({ allowPrivateNetwork: true, maxRequestsPerOrigin: 3 });
 		const before = server.connections;
+		let slow = 0;
 		// answers of 200 KB, gzip-encoded: each comes in several reads
 		const sizes = await Promise.all(
-			Array.from(
-				{ length: 30 },
-				async () => (await (await fetch(`${server.origin}/gzip-large`)).arrayBuffer()).byteLength,
-			),
+			Array.from({ length: 30 }, async () => {
+				const response = await fetch(`${server.origin}/gzip-large`);
+				const handedOver = performance.now();
+				const size = (await response.arrayBuffer()).byteLength;
+				// on a loaded machine a body can take a second too: its slot is then handed on, and the
+				// request that takes it may open a connection (a margin for when the timer started)
+				if (performance.now() - handedOver > 800) slow++;
+				return size;
+			}),
 		);
 		expect(new Set(sizes)).toEqual(new Set([200_000]));
-		expect(server.connections - before).toBe(3);
+		expect(server.connections - before).toBeGreaterThanOrEqual(3);
+		expect(server.connections - before).toBeLessThanOrEqual(3 + slow);
 	});
 
 	it('takes a slot again for a GET sent once more after its kept-alive connection was dropped', async () => {
