@@ -8,6 +8,7 @@ import {
 } from '@atcute-oauth/internal/redirect-statuses';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 import { isSignalLike } from '@atcute-oauth/internal/signal-like';
+import { valueWithin } from '@atcute-oauth/internal/value-within';
 
 import { computeAth } from './compute-ath.ts';
 import { htuOf, signDpopProof } from './create-dpop-proof.ts';
@@ -80,28 +81,22 @@ interface Hop {
 const MAX_LEARNT = 1000;
 
 /**
+ * the longest nonce written to the nonce cache, in characters. servers send a few dozen (the
+ * reference server 43); RFC 9449 sets no limit, and a hostile server (any handle or DID document
+ * can name one) could send one as long as a header may be (16 KB on Node), which the cache, shared
+ * by every fetch of a client, would hold for each of its origins. a longer one is kept by the fetch
+ * that received it alone (as beside a cache that failed), for its retry and its next requests: the
+ * other fetches (another session, a new sign-in) each pay a `use_dpop_nonce` round trip there.
+ */
+const MAX_NONCE_LENGTH = 1024;
+
+/**
  * how long a request waits for an async cache to read its origin's nonce. past it the request
  * goes with the last nonce this fetch learnt there (or none, and the server asks for one): a cache
  * that stalls must not cost a request its deadline (a callback's, after which its code counts as
  * spent).
  */
 const NONCE_READ_MS = 1_000;
-
-/** `promise`, or `fallback()` once it fails or `NONCE_READ_MS` has passed. */
-const readWithin = <T>(promise: Promise<T>, fallback: () => T): Promise<T> =>
-	new Promise((resolve) => {
-		const timer = setTimeout(() => resolve(fallback()), NONCE_READ_MS);
-		promise.then(
-			(value) => {
-				clearTimeout(timer);
-				resolve(value);
-			},
-			() => {
-				clearTimeout(timer);
-				resolve(fallback());
-			},
-		);
-	});
 
 /**
  * `promise`, or the signal's reason once it aborts. a signal fetch would not take either (not one
@@ -191,7 +186,9 @@ const requestUrlProblem = (url: URL): string | undefined => {
  * exactly once with the new nonce, unless its body cannot be sent again: a `ReadableStream`, or
  * any `Request` with a body (a stream too, which the first send reads; it is not buffered or
  * teed for a retry that is rarely needed). such a refusal, the server's 400 or 401, is returned
- * as it is, body unread, with the nonce learnt: the caller's next attempt carries it. with
+ * as it is, body unread, with the nonce learnt: the caller's next attempt carries it. a nonce
+ * longer than 1,024 characters (a hostile server's) is kept by this fetch alone, never written to
+ * `nonces`. with
  * `clocks`, a request refused with `invalid_dpop_proof` is likewise retried once when
  * `clocks.adopt` says so: stamped on the server's own clock, as its `Date` header reads it (or
  * back on ours, when its `Date` proved not to be the clock it checks with).
@@ -261,8 +258,9 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			// an async cache, or none known (a cache may say null for that)
 			return nonce == null
 				? undefined
-				: readWithin(
+				: valueWithin(
 						nonce.then((value) => value || undefined),
+						NONCE_READ_MS,
 						() => learnt.get(origin),
 					);
 		} catch {
@@ -288,6 +286,12 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			learnt.set(origin, nonce);
 			unwritten.add(origin);
 		};
+		// never written to the cache, which every fetch of the client shares, for 1,000 origins: this
+		// fetch alone keeps it, for its retry and next requests (see MAX_NONCE_LENGTH)
+		if (nonce.length > MAX_NONCE_LENGTH) {
+			keep();
+			return nonce;
+		}
 		let stored: void | Promise<void>;
 		try {
 			// not awaited: the response is here, and a cache that stalls or fails must not cost it (a
