@@ -13,7 +13,9 @@ const BOB = 'did:plc:bob00000000000000000000';
 
 for (const kind of BACKENDS) {
 	describe(`encryptStore over ${kind.name}`, () => {
-		beforeAll(async () => kind.setup?.());
+		// a server of the kind's own (PostgreSQL's initdb and start) can take more than the default 10 s
+		// on a loaded machine: the runtime matrix runs this file beside two other vitest lanes
+		beforeAll(async () => kind.setup?.(), 120_000);
 		afterAll(async () => kind.teardown?.());
 
 		describeStore(
