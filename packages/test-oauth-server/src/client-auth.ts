@@ -1,8 +1,9 @@
-import { calculateJwkThumbprint, decodeProtectedHeader, errors, importJWK, type JWK, jwtVerify } from 'jose';
+import { decodeProtectedHeader, errors, type JWK, jwtVerify } from 'jose';
 
 import type { ResolvedClient } from './client-metadata.ts';
 import type { ClientRegistry } from './client-registry.ts';
 import { HttpError } from './internal/http-error.ts';
+import { cachedImportJwk, cachedThumbprint } from './internal/key-cache.ts';
 
 /** the `client_assertion_type` of a `private_key_jwt` assertion. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -112,7 +113,8 @@ export const authenticateClient = async (
 
 	let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
 	try {
-		const key = await importJWK(jwk, alg);
+		// imported once per key of the client's JWKS, as a real server caches it; still verified below
+		const key = await cachedImportJwk(jwk, alg);
 		({ payload } = await jwtVerify(assertion, key, {
 			algorithms: [alg],
 			issuer: clientId,
@@ -140,7 +142,7 @@ export const authenticateClient = async (
 	const publicJwk = Object.fromEntries(
 		Object.entries({ kty, crv, x, y, n, e }).filter(([, value]) => value !== undefined),
 	) as JWK;
-	const jkt = await calculateJwkThumbprint(publicJwk, 'sha256');
+	const jkt = await cachedThumbprint(publicJwk);
 	return { client, auth: { method: 'private_key_jwt', kid, alg, jkt } };
 };
 

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 
-import { calculateJwkThumbprint, EmbeddedJWK, errors, type JWTPayload, jwtVerify } from 'jose';
+import { errors, type JWK, type JWTPayload, jwtVerify } from 'jose';
 
 import { dpopChallenge, HttpError } from './internal/http-error.ts';
+import { cachedEmbeddedJwk, cachedThumbprint } from './internal/key-cache.ts';
 import { sha256Base64url } from './internal/sha256.ts';
 
 /** a DPoP proof that passed every check. */
@@ -73,15 +74,16 @@ export const verifyDpopProof = async (req: IncomingMessage, check: DpopCheck): P
 	}
 
 	let payload: JWTPayload;
-	let jwk: Record<string, unknown>;
+	let jwk: JWK;
 	try {
-		const result = await jwtVerify(header, EmbeddedJWK, {
+		// the embedded key is imported once per DPoP key; every proof's signature is still verified
+		const result = await jwtVerify(header, cachedEmbeddedJwk, {
 			typ: 'dpop+jwt',
 			algorithms: [...check.algorithms],
 			currentDate: new Date(check.now),
 		});
 		payload = result.payload;
-		jwk = result.protectedHeader.jwk as Record<string, unknown>;
+		jwk = result.protectedHeader.jwk as JWK;
 	} catch (err) {
 		const detail = err instanceof errors.JOSEError ? `: ${err.message}` : '';
 		throw invalid(check, `Failed to verify DPoP proof${detail}`);
@@ -143,6 +145,6 @@ export const verifyDpopProof = async (req: IncomingMessage, check: DpopCheck): P
 	}
 	check.seenJtis.add(jti);
 
-	const jkt = await calculateJwkThumbprint(jwk, 'sha256');
+	const jkt = await cachedThumbprint(jwk);
 	return { jkt, payload };
 };

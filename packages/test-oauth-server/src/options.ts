@@ -31,9 +31,11 @@ export interface TestOAuthServerOptions {
 	/** the host clock in milliseconds since the epoch; default `Date.now`. */
 	now?: (() => number) | undefined;
 	/**
-	 * how long an idle keep-alive connection is kept, in milliseconds; default 1000, so a test's
-	 * open connection never holds the process. benchmarks want a realistic one (Node's 5000):
-	 * clients do not reuse a connection the server announces to keep only a second.
+	 * how long an idle keep-alive connection is kept, in milliseconds; default 5000 (Node's). not
+	 * less: clients do not reuse a connection the server announces to keep within their margin
+	 * (Node's agent 1 s, undici's fetch 2 s), so each request would pay a new TCP connection.
+	 * idle client sockets are unref'd, and `close()` closes every connection, so none holds the
+	 * process.
 	 */
 	keepAliveTimeout?: number | undefined;
 	/**
@@ -75,7 +77,7 @@ export const resolveOptions = (options: TestOAuthServerOptions = {}): ResolvedOp
 		scopesSupported: options.scopesSupported ?? DEFAULT_SCOPES,
 		iatLeeway: options.iatLeeway ?? 60,
 		now: options.now ?? Date.now,
-		keepAliveTimeout: options.keepAliveTimeout ?? 1000,
+		keepAliveTimeout: options.keepAliveTimeout ?? 5000,
 		tls: options.tls,
 		host: options.host ?? '127.0.0.1',
 	};

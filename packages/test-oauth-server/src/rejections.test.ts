@@ -240,6 +240,59 @@ describe('DPoP proofs', () => {
 	});
 });
 
+describe('keys the server has imported before', () => {
+	// the server imports a key once (a DPoP key, a JWKS key): each later signature is still checked
+	it('refuses a proof or an assertion that names a known key but is signed by another', async () => {
+		const tokens = await client.signIn(did);
+		const token = tokens.access_token;
+		const url = `${server.pdsUrl}/xrpc/com.atproto.server.getSession`;
+		const nonce = server.nonces.pds;
+		const call = async (key?: Parameters<MiniClient['proof']>[0]['key']): Promise<Response> =>
+			fetch(url, {
+				headers: {
+					authorization: `DPoP ${token}`,
+					dpop: await client.proof({ htm: 'GET', htu: url, nonce, accessToken: token, key }),
+				},
+			});
+		expect((await call()).status).toBe(200);
+		const forger = await makeKey();
+		const forged = await call({ privateKey: forger.privateKey, publicJwk: client.dpopKey.publicJwk });
+		expect(forged.status).toBe(401);
+		expect((await errorOf(forged)).description).toBe(
+			'Failed to verify DPoP proof: signature verification failed',
+		);
+
+		const assertion = await parWith({ key: forger });
+		expect(assertion.status).toBe(401);
+		expect((await errorOf(assertion)).description).toBe(
+			'Validation of "client_assertion" failed: signature verification failed',
+		);
+		expect(server.stats.rejections).toHaveLength(2);
+	});
+});
+
+describe("the server's sessions", () => {
+	it('lists only the sessions not revoked when asked for the active ones', async () => {
+		const own = await startTestOAuthServer();
+		try {
+			const dave = own.createAccount({ handle: 'dave.test' }).did;
+			const other = await MiniClient.confidential(own);
+			await other.signIn(dave);
+			expect(own.revokeAllTokensFor(dave)).toBe(1);
+			const live = await other.signIn(dave);
+			expect(own.sessions(dave).map((s) => s.active)).toEqual([false, true]);
+			expect(own.sessions(dave, { active: true })).toEqual([
+				expect.objectContaining({ active: true, accessToken: live.access_token }),
+			]);
+			expect(own.revokeAllTokensFor(dave)).toBe(1);
+			expect(own.sessions(dave, { active: true })).toEqual([]);
+			expect(own.sessions(undefined, { active: true })).toEqual([]);
+		} finally {
+			await own.close();
+		}
+	});
+});
+
 describe('the token endpoint', () => {
 	it('refuses a replayed code and revokes the tokens issued from it', async () => {
 		const pending = await client.pushAuthorization();

@@ -101,19 +101,20 @@ export const startTestOAuthServer = async (options?: TestOAuthServerOptions): Pr
 		},
 		expireAccessTokens(did) {
 			const past = ctx.now() - 1000;
-			for (const session of ctx.tokens.sessions.values()) {
+			// a revoked session refuses its tokens before their expiry is looked at
+			for (const session of ctx.tokens.active()) {
 				if (did === undefined || session.did === did) session.accessTokenExpiresAt = past;
 			}
 		},
 		revokeAllTokensFor(did, reason = 'revoked by the server') {
 			let count = 0;
-			for (const session of ctx.tokens.sessions.values()) {
+			for (const session of ctx.tokens.active()) {
 				if (session.did === did && ctx.tokens.revoke(session, reason)) count += 1;
 			}
 			return count;
 		},
-		sessions(did) {
-			return ctx.tokens.list(did);
+		sessions(did, sessionsOptions) {
+			return ctx.tokens.list(did, sessionsOptions?.active === true);
 		},
 
 		assertNoRejections() {

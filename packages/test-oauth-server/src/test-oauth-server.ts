@@ -43,8 +43,8 @@ export interface TestOAuthServer {
 	expireAccessTokens(did?: string): void;
 	/** ends every session of a DID (as if revoked server-side); returns how many were active. */
 	revokeAllTokensFor(did: string, reason?: string): number;
-	/** the sessions (token families), of one DID or all. */
-	sessions(did?: string): SessionInfo[];
+	/** the sessions (token families), of one DID or all; with `active: true` only those not revoked. */
+	sessions(did?: string, options?: { active?: boolean }): SessionInfo[];
 
 	/** throws an error listing `stats.rejections` when there is any. */
 	assertNoRejections(): void;

@@ -83,6 +83,11 @@ export class TokenStore {
 	readonly accessTokens: Map<string, string> = new Map();
 	/** every refresh token ever issued (current or used) to its session id. */
 	readonly refreshTokens: Map<string, string> = new Map();
+	/**
+	 * the sessions not revoked, in order: a long sweep leaves thousands of revoked ones behind,
+	 * and the helpers that act on live sessions would walk them all on every call.
+	 */
+	readonly #active: Map<string, Session> = new Map();
 
 	/** a new request_uri like the reference server's. */
 	static newRequestUri(): string {
@@ -107,6 +112,7 @@ export class TokenStore {
 	/** adds a session and indexes its tokens. */
 	addSession(session: Session): void {
 		this.sessions.set(session.id, session);
+		if (session.revokedReason === undefined) this.#active.set(session.id, session);
 		this.accessTokens.set(session.accessToken, session.id);
 		if (session.refreshToken !== undefined) {
 			this.refreshTokens.set(session.refreshToken, session.id);
@@ -129,6 +135,8 @@ export class TokenStore {
 	revoke(session: Session, reason: string): boolean {
 		if (session.revokedReason !== undefined) return false;
 		session.revokedReason = reason;
+		// revocation is final: nothing brings a session back
+		this.#active.delete(session.id);
 		return true;
 	}
 
@@ -139,10 +147,15 @@ export class TokenStore {
 		return id === undefined ? undefined : this.sessions.get(id);
 	}
 
-	/** a readable copy of the sessions, optionally of one DID. */
-	list(did?: string): SessionInfo[] {
+	/** the sessions not revoked, oldest first. */
+	active(): IterableIterator<Session> {
+		return this.#active.values();
+	}
+
+	/** a readable copy of the sessions, optionally of one DID, optionally only the active ones. */
+	list(did?: string, activeOnly = false): SessionInfo[] {
 		const list: SessionInfo[] = [];
-		for (const session of this.sessions.values()) {
+		for (const session of activeOnly ? this.#active.values() : this.sessions.values()) {
 			if (did !== undefined && session.did !== did) continue;
 			list.push({
 				did: session.did,

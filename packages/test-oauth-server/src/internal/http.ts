@@ -111,7 +111,7 @@ export interface TlsCredentials {
 /** starts an http server (https with `tls`) on 127.0.0.1 with a free port; `host` names it in the origin. */
 export const listen = async (
 	handler: Handler,
-	keepAliveTimeout = 1000,
+	keepAliveTimeout = 5000,
 	tls: TlsCredentials | undefined = undefined,
 	host = '127.0.0.1',
 ): Promise<Listening> => {
@@ -127,7 +127,7 @@ export const listen = async (
 		tls === undefined
 			? createServer(onRequest)
 			: createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest);
-	// a client test may leave a keep-alive socket open: never let it hold the process
+	// long enough for clients to reuse a connection; `closeServer` closes the idle ones
 	server.keepAliveTimeout = keepAliveTimeout;
 
 	await new Promise<void>((resolve, reject) => {
