@@ -53,7 +53,7 @@ export interface DpopTestServer {
 	close(): Promise<void>;
 }
 
-const newNonce = (): string => randomBytes(16).toString('base64url');
+const randomNonce = (): string => randomBytes(16).toString('base64url');
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url');
 
@@ -76,7 +76,14 @@ const sendJson = (
 };
 
 /** starts a DPoP checking server on 127.0.0.1 with a free port. */
-export const startDpopTestServer = async (): Promise<DpopTestServer> => {
+/** how the server differs from the usual one. */
+export interface DpopTestServerOptions {
+	/** makes each nonce the server demands; default 16 random bytes in base64url. */
+	newNonce?: () => string;
+}
+
+export const startDpopTestServer = async (options: DpopTestServerOptions = {}): Promise<DpopTestServer> => {
+	const newNonce = options.newNonce ?? randomNonce;
 	const requests: RecordedRequest[] = [];
 	const seenJtis = new Set<string>();
 	let nonce = newNonce();
