@@ -95,10 +95,3 @@ export const NONCE_FRESH_MS: number = 60 * 1000;
  * use nonces: streams go there without one, rather than each costing an extra request.
  */
 export const NO_NONCE_MEMORY_MS: number = 10 * 60 * 1000;
-
-/**
- * how long the check before a stream waits for an async nonce cache to read the PDS's nonce; past
- * it, the nonce is taken as not held, and a body-less request learns it (as the DPoP layer's own
- * read gives up after as long). a cache that stalls must not hold the call, and its body, for ever.
- */
-export const NONCE_READ_MS: number = 1000;

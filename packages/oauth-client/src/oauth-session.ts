@@ -12,10 +12,9 @@ import type { Sha256Function } from '@atcute/oauth-keys';
 import { type PermissionRequest, ScopeSet } from '@atcute/oauth-scope';
 import { allowManyAbortListeners } from '@atcute-oauth/internal/allow-many-abort-listeners';
 import { answeredElsewhere } from '@atcute-oauth/internal/answered-elsewhere';
+import { readNonceWithin } from '@atcute-oauth/internal/read-nonce-within';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
-import { valueWithin } from '@atcute-oauth/internal/value-within';
 
-import { NONCE_READ_MS } from './constants.ts';
 import { AuthMethodUnsatisfiableError, SessionNotFoundError, TokenRefreshError } from './errors.ts';
 import { bufferedResponse } from './internal/buffered-response.ts';
 import type { MonotonicLifetimes } from './internal/monotonic-lifetimes.ts';
@@ -375,9 +374,7 @@ export class OAuthSession {
 			// an async cache that stalls holds neither the call (nor its body) past NONCE_READ_MS, nor
 			// a listener on the caller's signal past that: taken as not held, the nonce is probed for
 			const bounded =
-				typeof read === 'string' || read === undefined
-					? read
-					: valueWithin(read, NONCE_READ_MS, () => undefined);
+				typeof read === 'string' || read === undefined ? read : readNonceWithin(read, () => undefined);
 			const nonce =
 				signal == null || typeof bounded !== 'object' ? await bounded : await settleBefore(bounded, signal);
 			// an empty nonce is none, as the DPoP layer takes it

@@ -1,5 +1,6 @@
 import type { Sha256Function } from '@atcute/oauth-keys';
 import { answeredElsewhere } from '@atcute-oauth/internal/answered-elsewhere';
+import { readNonceWithin } from '@atcute-oauth/internal/read-nonce-within';
 import {
 	BODY_HEADERS,
 	locationText,
@@ -8,7 +9,6 @@ import {
 } from '@atcute-oauth/internal/redirect-statuses';
 import { settleBefore } from '@atcute-oauth/internal/settle-before';
 import { isSignalLike } from '@atcute-oauth/internal/signal-like';
-import { valueWithin } from '@atcute-oauth/internal/value-within';
 
 import { computeAth } from './compute-ath.ts';
 import { htuOf, signDpopProof } from './create-dpop-proof.ts';
@@ -89,14 +89,6 @@ const MAX_LEARNT = 1000;
  * other fetches (another session, a new sign-in) each pay a `use_dpop_nonce` round trip there.
  */
 const MAX_NONCE_LENGTH = 1024;
-
-/**
- * how long a request waits for an async cache to read its origin's nonce. past it the request
- * goes with the last nonce this fetch learnt there (or none, and the server asks for one): a cache
- * that stalls must not cost a request its deadline (a callback's, after which its code counts as
- * spent).
- */
-const NONCE_READ_MS = 1_000;
 
 /**
  * `promise`, or the signal's reason once it aborts. a signal fetch would not take either (not one
@@ -258,9 +250,11 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 			// an async cache, or none known (a cache may say null for that)
 			return nonce == null
 				? undefined
-				: valueWithin(
+				: // a cache that stalls must not cost a request its deadline (a callback's, after which its
+					// code counts as spent): past the bound it goes with the last nonce this fetch learnt
+					// there (or none, and the server asks for one)
+					readNonceWithin(
 						nonce.then((value) => value || undefined),
-						NONCE_READ_MS,
 						() => learnt.get(origin),
 					);
 		} catch {
