@@ -8,6 +8,8 @@ import { OAuthTransientError } from './errors.ts';
 import { createMemoryLock, type LockFunction } from './lock.ts';
 import type { OAuthClient } from './oauth-client.ts';
 import type { OAuthSession } from './oauth-session.ts';
+import type { StoredSession } from './stored-types.ts';
+import { MapStore } from './test-utils/map-store.ts';
 import {
 	signIn,
 	type TestClock,
@@ -113,7 +115,7 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 		expect(sessions.map.get(alice.did)?.tokenSet.refused_on_arrival).toBeUndefined();
 	});
 
-	it('holds back the refreshes of concurrent refused calls with one lock', async () => {
+	it('holds back the refreshes of concurrent refused calls without the lock, with one store read', async () => {
 		let locks = 0;
 		const inner = createMemoryLock();
 		const requestLock: LockFunction = (name, fn) => {
@@ -131,16 +133,20 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 			await barrier.promise;
 			return response;
 		};
-		const { client } = await createTestClient(server, { requestLock, fetch: gathering });
+		const sessions = new MapStore<StoredSession>();
+		const { client } = await createTestClient(server, { requestLock, fetch: gathering, sessions });
 		const session = await refusedOnArrival(client);
 		const before = locks;
+		sessions.calls.length = 0;
 
 		barrier = signal();
 		const statuses = await Promise.all(Array.from({ length: 20 }, () => statusOf(session)));
 		expect(statuses.every((status) => status === 401)).toBe(true);
 		expect(server.stats.token.refresh_token).toBe(1);
-		// the concurrent refusals share the one held-back refresh, as they would share a refresh
-		expect(locks - before).toBe(1);
+		// the concurrent refusals share the one held-back refresh, as they would share a refresh,
+		// and the mark read from the store holds it back: no caller queues at the lock for that
+		expect(sessions.calls).toEqual([`get ${alice.did}`]);
+		expect(locks - before).toBe(0);
 	});
 
 	it('holds refreshes back for every client on the store: the mark is stored with the tokens', async () => {
@@ -157,19 +163,20 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 	});
 
 	it('adopts the stored tokens when the refresh it joined was held back for another token', async () => {
-		// the lock lets a refresh in only when the test says, once it is armed
+		// the store answers a refresh's read of the session only when the test says, once armed
 		let gate: ReturnType<typeof signal> | undefined;
 		const entered = signal();
-		const inner = createMemoryLock();
-		const requestLock: LockFunction = async (name, fn) => {
-			const waiting = gate;
-			gate = undefined;
-			if (waiting !== undefined) {
-				entered.settle();
-				await waiting.promise;
+		class GatedStore extends MapStore<StoredSession> {
+			override async get(key: string): Promise<StoredSession | undefined> {
+				const waiting = gate;
+				gate = undefined;
+				if (waiting !== undefined) {
+					entered.settle();
+					await waiting.promise;
+				}
+				return super.get(key);
 			}
-			return inner(name, fn);
-		};
+		}
 		// tells when the PDS has answered a call made with `watched`
 		let watched: string | undefined;
 		const answered = signal();
@@ -178,7 +185,10 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 			if (watched !== undefined && tokenOf(init) === watched) answered.settle();
 			return response;
 		};
-		const { client, sessions } = await createTestClient(server, { requestLock, fetch: watching });
+		const { client, sessions } = await createTestClient(server, {
+			fetch: watching,
+			sessions: new GatedStore(),
+		});
 		await signIn(server, client, alice.did);
 		const older = await client.restore(alice.did);
 		const olderToken = sessions.map.get(alice.did)!.tokenSet.access_token;
@@ -190,7 +200,8 @@ describe('OAuthClient sessions on a PDS that refuses every token', () => {
 		server.behaviour.refuseEveryToken = false;
 		expect(server.stats.token.refresh_token).toBe(1);
 
-		// the marked tokens are refused once more: that refresh is held back, and waits at the lock
+		// the marked tokens are refused once more: that refresh is held back, once its read of the
+		// stored session is answered
 		const held = signal();
 		gate = held;
 		server.behaviour.invalidTokenOnce = true;

@@ -14,10 +14,7 @@ describe('OAuthSession and 401 answers', () => {
 	let server: TestOAuthServer;
 	let alice: { did: Did; handle: string };
 	let createTestClient: TestServerEnv['createTestClient'];
-	// a new connection per request, as before the server kept them alive: with reused connections
-	// the 50 refusals of 'writes one refused-on-arrival mark…' arrive spread out, and the late
-	// callers each take the lock (~80 acquisitions, not 2). kept as it was until that is looked into
-	useTestServer((env) => ({ server, alice, createTestClient } = env), { keepAliveTimeout: 1000 });
+	useTestServer((env) => ({ server, alice, createTestClient } = env));
 
 	// another origin (a blob CDN) that refuses as a resource server refuses a token
 	let cdn: Server;

@@ -81,6 +81,37 @@ const refusedOnArrivalRecently = (tokenSet: TokenSet, now: number): boolean => {
 	return elapsed >= 0 && elapsed < REFUSED_RETRY_MS;
 };
 
+/** the key of the refused-on-arrival mark of `accessToken` being written. */
+const markKey = (did: Did, accessToken: string): string => `${did} ${accessToken}`;
+
+/**
+ * the answer the stored `session` gives a caller without a refresh, if any: tokens other than
+ * `staleAccessToken`, fresh, to adopt (another holder refreshed them meanwhile); or, for a
+ * `refused` token the PDS already refused on its arrival moments ago, the refresh held back (it
+ * refuses every token, and another refresh would only spend one more refresh token). read from
+ * the store, so this holds for every process on it. notes which in `context`.
+ */
+const answerWithoutRefresh = (
+	session: StoredSession,
+	staleAccessToken: string | undefined,
+	refused: boolean,
+	context: RefreshTraceContext,
+	now: number,
+): RefreshOutcome | undefined => {
+	const { tokenSet } = session;
+	if (staleAccessToken === undefined || isStale(tokenSet, now)) return undefined;
+	if (tokenSet.access_token !== staleAccessToken) {
+		// marked so as not to count as a refresh
+		context.adopted = true;
+		return { session, refreshed: false };
+	}
+	if (refused && refusedOnArrivalRecently(tokenSet, now)) {
+		context.withheld = true;
+		return { session, refreshed: false, withheld: true };
+	}
+	return undefined;
+};
+
 /**
  * revokes, best effort, tokens a refresh got but keeps nowhere (its refresh token, ending the
  * grant, else its access token): left live, they would be stored by nobody.
@@ -161,6 +192,11 @@ export class SessionRefresher {
 		// it brings does for a caller unless it is the very token that caller found refused (it
 		// adopted that one), or the caller asked for a refresh and it made none: that caller goes next.
 		// a refresh held back for a refused token holds back every caller the PDS refused it to
+		// the refused-on-arrival mark of this very token, being written: it decides whether a
+		// refresh is held back, so it is waited for rather than raced to the lock (never rejects)
+		const marking =
+			refused && staleAccessToken !== undefined && this.#marks.get(markKey(did, staleAccessToken));
+		if (marking) await marking;
 		for (let joined = 0; joined < MAX_JOINS; joined++) {
 			const pending = this.#pending.get(did);
 			if (pending === undefined) break;
@@ -182,10 +218,19 @@ export class SessionRefresher {
 		const name = sessionLockName(did);
 		// a hold found lost before the refresh token went out: run again from the session as stored
 		// once the lock is held again, as another holder may have refreshed it meanwhile (adopted then)
-		const run = (): Promise<RefreshOutcome> =>
-			underLockRetryingOnce(lock, name, (lost) =>
-				this.#refreshLocked(did, staleAccessToken, refused, context, lost),
+		const run = async (): Promise<RefreshOutcome> => {
+			// a refused token's caller reads the store first, unlocked: one the PDS refused after
+			// the refresh was stored (or refuses every token) finds the newer tokens, or the mark
+			// holding refreshes back, without queueing at the lock for it (each late caller took it
+			// twice: to adopt, then to be held back)
+			const answer = refused ? await this.#answerUnlocked(did, staleAccessToken, context) : undefined;
+			return (
+				answer ??
+				underLockRetryingOnce(lock, name, (lost) =>
+					this.#refreshLocked(did, staleAccessToken, refused, context, lost),
+				)
 			);
+		};
 		const pending: Promise<RefreshOutcome> = (tracer ? tracer.trace('refresh', context, run) : run()).finally(
 			() => {
 				if (this.#pending.get(did) === pending) this.#pending.delete(did);
@@ -212,27 +257,9 @@ export class SessionRefresher {
 		const session = readStoredSession(did, stored, this.#options.rules);
 		context.issuer = session.tokenSet.iss;
 		const { tokenSet } = session;
-		if (
-			staleAccessToken !== undefined &&
-			tokenSet.access_token !== staleAccessToken &&
-			!isStale(tokenSet, now())
-		) {
-			// traced all the same (the caller waited for the lock), marked so as not to count as a refresh
-			context.adopted = true;
-			return { session, refreshed: false };
-		}
-		// the PDS refused these tokens on their arrival moments ago, and again now: it refuses every
-		// token, and another refresh would only spend one more refresh token. read under the lock,
-		// so this holds for every process on the store
-		if (
-			refused &&
-			tokenSet.access_token === staleAccessToken &&
-			!isStale(tokenSet, now()) &&
-			refusedOnArrivalRecently(tokenSet, now())
-		) {
-			context.withheld = true;
-			return { session, refreshed: false, withheld: true };
-		}
+		// traced all the same (the caller waited for the lock)
+		const answer = answerWithoutRefresh(session, staleAccessToken, refused, context, now());
+		if (answer !== undefined) return answer;
 
 		const attempt: RefreshAttempt = {};
 		try {
@@ -309,6 +336,31 @@ export class SessionRefresher {
 			}
 			throw err;
 		}
+	}
+
+	/**
+	 * what the stored session, read without the lock, answers a refused token's caller: the
+	 * tokens to adopt, or the refresh held back. undefined: the lock is needed (a refresh to make,
+	 * or a session that is missing or unreadable, which the read under it reports).
+	 */
+	async #answerUnlocked(
+		did: Did,
+		staleAccessToken: string | undefined,
+		context: RefreshTraceContext,
+	): Promise<RefreshOutcome | undefined> {
+		const { sessions, now, rules } = this.#options;
+		let session: StoredSession;
+		try {
+			const stored = await sessions.get(did);
+			if (stored == null) return undefined;
+			session = readStoredSession(did, stored, rules);
+		} catch {
+			// whatever failed here fails again under the lock, where it is reported as it always was
+			return undefined;
+		}
+		const answer = answerWithoutRefresh(session, staleAccessToken, true, context, now());
+		if (answer !== undefined) context.issuer = session.tokenSet.iss;
+		return answer;
 	}
 
 	async #refreshOnce(
@@ -466,7 +518,7 @@ export class SessionRefresher {
 	markRefusedOnArrival(did: Did, accessToken: string): Promise<void> {
 		// one mark per token at a time: every caller the PDS refused it to shares it, rather than
 		// take the lock in turn to write the same mark
-		const key = `${did} ${accessToken}`;
+		const key = markKey(did, accessToken);
 		let pending = this.#marks.get(key);
 		if (pending === undefined) {
 			pending = this.#mark(did, accessToken).finally(() => this.#marks.delete(key));
