@@ -23,6 +23,7 @@ import {
 import { InvalidResponseError, OAuthResponseError, OAuthTransientError } from '../errors.ts';
 import { parseTokenResponse, type TokenResponse } from '../token-response.ts';
 import { deadlineSignal } from './deadline-signal.ts';
+import { issuerClocks } from './issuer-clocks.ts';
 import { neverConnected } from './never-connected.ts';
 import { BodyReadError, discardBody, readJsonBody } from './read-json-body.ts';
 import { redactSent, secretsIn } from './redact-sent.ts';
@@ -194,7 +195,8 @@ export class AuthorizationServerAgent {
 	readonly #sentBy = new WeakMap<AbortSignal, string[]>();
 
 	constructor(options: AuthorizationServerAgentOptions) {
-		this.#options = options;
+		// the shared clocks learn only from the issuer's own origin (see issuerClocks)
+		this.#options = { ...options, clocks: issuerClocks(options.clocks, options.server, options.now) };
 		const { fetch } = options;
 		// nonce retries are done here, so that each attempt carries a fresh client assertion
 		this.#fetch = createDpopFetch({
@@ -208,7 +210,7 @@ export class AuthorizationServerAgent {
 				}
 				return fetch(input, init);
 			},
-			clocks: options.clocks,
+			clocks: this.#options.clocks,
 			retry: false,
 		});
 	}
