@@ -39,7 +39,8 @@ const TRANSIENT_CALLBACK_ERRORS: ReadonlySet<string> = new Set(['temporarily_una
  * declined, or the server refused the sign-in for another reason: an expired request, a deactivated
  * account, among others; see `errorDescription`), or the callback did not pass our checks. `error` is the server's OAuth error code,
  * or one of ours: `duplicate_parameter` (`code`, `state`, `iss` or `error` given twice),
- * `invalid_request` (an empty `error`), `missing_state`, `invalid_state` (unknown or already used),
+ * `invalid_request` (an empty `error`), `missing_state`, `invalid_state` (unknown, already used, or
+ * of a shape no client issues),
  * `expired_state`, `missing_iss`, `issuer_mismatch`, `missing_code`.
  */
 export class OAuthCallbackError extends Error {
@@ -93,8 +94,10 @@ export class OAuthResponseError extends Error {
 		/** the endpoint's URL (origin and path), which the message names. */
 		readonly url?: string | undefined,
 	) {
+		// the server's words: any server's, an attacker's own among them (they sign in to the app with
+		// an account there). the message is one line of bounded length; the fields keep them as they came
 		super(
-			`${endpoint} endpoint${url === undefined ? '' : ` at ${url}`} answered ${status} ${error}${errorDescription ? `: ${errorDescription}` : ''}`,
+			`${endpoint} endpoint${url === undefined ? '' : ` at ${url}`} answered ${status} ${quoted(error)}${errorDescription ? `: ${quoted(errorDescription)}` : ''}`,
 		);
 	}
 }

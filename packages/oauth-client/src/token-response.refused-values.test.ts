@@ -51,6 +51,18 @@ describe('parseTokenResponse: odd shapes', () => {
 			expect(error).toBeInstanceOf(InvalidResponseError);
 			expect((error as Error).message.length).toBeLessThan(1_000);
 		});
+		it(`refuses a ${field} with bidi overrides and line separators in a message of one plain line`, () => {
+			let error: unknown;
+			try {
+				parseTokenResponse({ ...valid, [field]: 'x\u202e\u2028\u2029\u200bDPoP' });
+			} catch (err) {
+				error = err;
+			}
+			expect(error).toBeInstanceOf(InvalidResponseError);
+			// JSON.stringify escapes C0 controls only: a log viewer would reorder or break the line
+			expect((error as Error).message).not.toMatch(/[\u202e\u2028\u2029\u200b]/);
+			expect((error as Error).message).toContain('\\u202e');
+		});
 	}
 });
 

@@ -1,6 +1,7 @@
 import type { Did } from '@atcute/lexicons';
 
 import { InvalidResponseError } from './errors.ts';
+import { unprintableEscaped } from './internal/quoted.ts';
 
 /** a token endpoint response that passed the atproto checks. */
 export interface TokenResponse {
@@ -46,7 +47,10 @@ const MAX_SHOWN = 256;
 const shown = (value: unknown): string => {
 	if (value === undefined || value === null) return 'null';
 	if (typeof value === 'string') {
-		return JSON.stringify(value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value);
+		// a server's text: one plain line, its bidi overrides and line separators escaped too
+		return unprintableEscaped(
+			JSON.stringify(value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value),
+		);
 	}
 	if (Array.isArray(value)) return 'an array';
 	return typeof value === 'object' ? 'an object' : String(value);

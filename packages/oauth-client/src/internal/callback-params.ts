@@ -6,6 +6,13 @@ import { quoted } from './quoted.ts';
 /** the parameters that must appear at most once in a callback. */
 const SINGLE_PARAMS = ['code', 'state', 'iss', 'error'] as const;
 
+/**
+ * the shape of every state a client of ours issues: base64url, this client's 22 characters (16
+ * random bytes), upstream 2.x's `nanoid(24)` and `@atproto/oauth-client-node`'s (whose sign-ins
+ * complete here) alike, with room to spare. a state of any other shape is none of ours.
+ */
+const STATE_ID = /^[A-Za-z0-9_-]{1,256}$/;
+
 /** whether `value` reads like `URLSearchParams` (this realm's, another's, a polyfill's). */
 const isQuery = (value: unknown): value is URLSearchParams =>
 	typeof (value as Partial<URLSearchParams> | null)?.get === 'function' &&
@@ -30,7 +37,7 @@ export const toCallbackParams = (params: unknown): URLSearchParams => {
 /**
  * the callback's `state`, after refusing a query that repeats `code`, `state`, `iss` or `error`:
  * with two values, which one the server meant is unknowable, so nothing is taken and nothing
- * exchanged.
+ * exchanged. a state of a shape no client of ours issues is `invalid_state`, the store unasked.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1
  */
 export const readCallbackState = (params: URLSearchParams): string => {
@@ -43,6 +50,13 @@ export const readCallbackState = (params: URLSearchParams): string => {
 	const stateId = params.get('state');
 	if (!stateId) {
 		throw new OAuthCallbackError('missing_state', 'the callback has no state parameter');
+	}
+	// refused before the store is asked: a state store shared with the sessions (one table for both)
+	// would otherwise hand `?state=did:plc:...` that account's session, which the callback then
+	// spends; and no store gets a 1 MB, NUL or lone-surrogate key from a link anyone can write.
+	// never quoted: it is a state id, which a log must not keep
+	if (!STATE_ID.test(stateId)) {
+		throw new OAuthCallbackError('invalid_state', 'unknown state: not a state id any client of ours issues');
 	}
 	return stateId;
 };
