@@ -716,10 +716,16 @@ export class OAuthClient {
 		// abort, and the failure path revokes them
 		let tokens: TokenResponse;
 		try {
-			tokens = await agent.exchangeCode(checked.code, stored.verifier, stored.redirectUri);
+			tokens = await agent.exchangeCode(checked.code, stored.verifier, stored.redirectUri, () => {
+				// a retry (for a DPoP nonce, or the server's clock) is a new request with a time limit of
+				// its own: not sent for a caller who has gone. the refusal it would answer spent nothing
+				// (the proof and the client are checked before the code), so the state goes back
+				if (signal?.aborted) throw new Error('the caller gave up before the token request was sent again');
+			});
 		} catch (err) {
 			// the request failed before it was sent (its assertion or DPoP proof could not be
-			// signed): the code is unspent, and the state goes back for the same callback (a reload)
+			// signed), or its retry was not sent for a caller gone: the code is unspent, and the state
+			// goes back for the same callback (a reload)
 			if (wasNotSent(err)) await putBack();
 			else forgetStateKey();
 			// nothing was issued, or nothing we could read: the caller who gave up meanwhile gets its

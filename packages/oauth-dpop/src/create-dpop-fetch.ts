@@ -63,6 +63,16 @@ const MAX_REDIRECTS = 20;
 // written for one origin: never sent on to another (the proof is bound to its URL and token)
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'dpop'];
 
+/**
+ * the retries one call has made, whatever redirect hop they were made on: each cause is retried
+ * once a call, not once a hop (a server that redirects to itself and refuses each hop's first
+ * proof with a new nonce, or a new clock, made 3 requests a hop, 63 for one call).
+ */
+interface Retries {
+	nonce: boolean;
+	clock: boolean;
+}
+
 /** one request to send: where, how, and a way to send it with given headers. */
 interface Hop {
 	url: URL;
@@ -334,9 +344,9 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 	 * one request with its proof (its own htu and jti, the origin's nonce, `iat` on the origin's
 	 * clock), retried at most once for each cause when the body can be sent again: on
 	 * `use_dpop_nonce` with a nonce we did not use, and on `invalid_dpop_proof` when `clocks.adopt`
-	 * says the stamp changes.
+	 * says the stamp changes. `retries` are the call's: shared by the hops of its redirects.
 	 */
-	const exchange = async (hop: Hop): Promise<Response> => {
+	const exchange = async (hop: Hop, retries: Retries): Promise<Response> => {
 		const { url, method, headers, send } = hop;
 		const { origin } = url;
 		const htu = htuOf(url);
@@ -362,8 +372,6 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		}
 		let offset: number | undefined;
 		let iat: number;
-		let nonceRetried = false;
-		let clockRetried = false;
 		/**
 		 * what an answer teaches: its nonce lets the requests waiting for one go with it (a refusal's,
 		 * only when it is not the one refused); the learner's first answer lets them go in any case.
@@ -404,12 +412,12 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 				// retry only with a nonce we did not already send
 				if (
 					hop.replayable &&
-					!nonceRetried &&
+					!retries.nonce &&
 					fresh !== undefined &&
 					fresh !== nonce &&
 					(await isUseDpopNonceError(response))
 				) {
-					nonceRetried = true;
+					retries.nonce = true;
 					nonce = fresh;
 					// a new proof is a new stamp: the refused attempt may have taken seconds to answer
 					offset = clocks?.offset(origin);
@@ -421,9 +429,9 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 					// back to ours when the server refused its clock too
 					clocks.adopt(origin, response.headers, offset) &&
 					hop.replayable &&
-					!clockRetried
+					!retries.clock
 				) {
-					clockRetried = true;
+					retries.clock = true;
 					nonce = fresh ?? nonce;
 					offset = clocks.offset(origin);
 					iat = stampFor(origin);
@@ -494,7 +502,9 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		if (problem !== undefined) throw new TypeError(`createDpopFetch: the request URL ${problem}`);
 
 		// "manual" and "error" are the fetch's to apply
-		if (redirect !== 'follow') return exchange(hop);
+		// one budget of retries for the whole call, its redirects included
+		const retries: Retries = { nonce: false, clock: false };
+		if (redirect !== 'follow') return exchange(hop, retries);
 
 		// redirects are followed here, not by fetch, which would send the first hop's proof (its htu
 		// and jti) on to the next URL and learn another origin's nonce under this one's name: each
@@ -502,12 +512,12 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 		// token and the proofs behind, as fetch leaves Authorization
 		let proven = true;
 		for (let redirects = 0; ; redirects++) {
-			const response = proven ? await exchange(hop) : await hop.send(hop.headers);
+			const response = proven ? await exchange(hop, retries) : await hop.send(hop.headers);
 			if (response.type === 'opaqueredirect') {
 				// a fetch that hides where a redirect leads (a browser's, for "manual"): it can only
 				// follow it itself, as before this wrapper followed redirects, with the first proof
 				if (!hop.replayable || hop.sendFollowing === undefined) return response;
-				return exchange({ ...hop, send: hop.sendFollowing });
+				return exchange({ ...hop, send: hop.sendFollowing }, retries);
 			}
 			if (redirects > 0) Object.defineProperty(response, 'redirected', { value: true });
 			const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;

@@ -242,15 +242,26 @@ export class AuthorizationServerAgent {
 	 * is looked at (a `use_dpop_nonce` answer, a proof or client assertion refused for its time) are
 	 * retried, each once (see `#request`). no caller's signal: cut short, the request would leave
 	 * the tokens the server issued out of reach of any revocation (its own time limit bounds it).
+	 * `beforeSend` is called before each attempt: what it throws is thrown, with that attempt
+	 * unsent (the caller's check that it is still there: see `refresh`).
 	 * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.3
 	 */
-	exchangeCode(code: string, verifier: string, redirectUri: string): Promise<TokenResponse> {
-		return this.#tokenRequest({
-			grant_type: 'authorization_code',
-			code,
-			code_verifier: verifier,
-			redirect_uri: redirectUri,
-		});
+	exchangeCode(
+		code: string,
+		verifier: string,
+		redirectUri: string,
+		beforeSend?: () => void,
+	): Promise<TokenResponse> {
+		return this.#tokenRequest(
+			{
+				grant_type: 'authorization_code',
+				code,
+				code_verifier: verifier,
+				redirect_uri: redirectUri,
+			},
+			undefined,
+			beforeSend,
+		);
 	}
 
 	/**
