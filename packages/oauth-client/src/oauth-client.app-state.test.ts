@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
 
-import { createTestClient, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
+import type { StateStore, StoredSession, StoredState } from './stored-types.ts';
+import { MapStore } from './test-utils/map-store.ts';
+import {
+	createTestClient,
+	type TestAccount,
+	type TestOAuthServer,
+	useTestServer,
+} from './test-utils/setup.ts';
 
 /** a caller without types: what JavaScript can pass. */
 const loose = <T>(value: unknown): T => value as T;
 
 describe('authorize({ state }) that is not JSON-safe', () => {
 	let server: TestOAuthServer;
-	useTestServer((env) => ({ server } = env));
+	let alice: TestAccount;
+	useTestServer((env) => ({ server, alice } = env));
 
 	const circular: Record<string, unknown> = { a: 1 };
 	circular.self = circular;
@@ -52,5 +60,28 @@ describe('authorize({ state }) that is not JSON-safe', () => {
 			state: Object.assign(Object.create(null), { a: 1 }),
 		});
 		expect(plain.url.searchParams.get('request_uri')).toBeTruthy();
+	});
+
+	it('hands back the state as it was given, though the app changed its object since (a store that keeps values by reference, as MemoryStore does)', async () => {
+		// kept as given, not copied: MemoryStore's default
+		const kept = new Map<string, StoredState>();
+		const states: StateStore = {
+			get: (key) => kept.get(key),
+			set: (key, value) => void kept.set(key, value),
+			delete: (key) => void kept.delete(key),
+			clear: () => kept.clear(),
+		};
+		const { client } = await createTestClient(server, {
+			stores: { sessions: new MapStore<StoredSession>(), states },
+		});
+		const state = { returnTo: '/x', tags: ['a'] };
+		const { url } = await client.authorize({ target: { type: 'account', identifier: alice.did }, state });
+		// the app reuses its object for the next visitor
+		state.returnTo = '/elsewhere';
+		state.tags.push('b');
+		const result = await client.callback(await server.authorize(url, { did: alice.did }));
+		// was: { returnTo: '/elsewhere', tags: ['a', 'b'] }, the app's object itself
+		expect(result.state).toEqual({ returnTo: '/x', tags: ['a'] });
+		expect(result.state).not.toBe(state);
 	});
 });

@@ -169,6 +169,24 @@ describe('OAuthClient session events', () => {
 		expect(calls).toEqual(['first updated', 'first deleted']);
 	});
 
+	it('gives each listener its own event: one that changes it changes nothing for the next', async () => {
+		const { client } = await createTestClient(server);
+		// a logging listener that drops what it must not log, on the event itself (the types allow it)
+		client.addEventListener((event) => {
+			if (event.type === 'updated') delete (event as Partial<typeof event>).session;
+			else event.cause = 'revoked';
+		});
+		const { events, listener } = recorder();
+		client.addEventListener(listener);
+
+		const { session } = await signIn(server, client, alice.did);
+		await session.signOut();
+		await expect.poll(() => events.length).toBe(2);
+		// was: the second listener got an updated event without its session, and a sign-out as revoked
+		expect(events[0]!.type === 'updated' && events[0]!.session).toBeInstanceOf(OAuthSession);
+		expect(events.map(summary)).toEqual([`updated ${alice.did}`, `deleted ${alice.did} signed_out`]);
+	});
+
 	it('refuses a listener that is not a function', async () => {
 		const { client } = await createTestClient(server);
 		expect(() => client.addEventListener('nope' as unknown as SessionEventListener)).toThrow(TypeError);

@@ -71,4 +71,40 @@ describe('a requestLock that runs its function but does not hand back its outcom
 		// the refresh token: another process may be sending it too
 		expect(server.stats.token.refresh_token).toBe(refreshes);
 	});
+
+	it('runs its function once when the lock calls it twice (a retrying lock): one refresh token spent', async () => {
+		const inner = createMemoryLock();
+		const requestLock: LockFunction = (name, fn) =>
+			inner(name, async () => {
+				await fn();
+				return fn();
+			});
+		const { client } = await createTestClient(server, { requestLock });
+		await signIn(server, client, alice.did);
+		const session = await client.restore(alice.did, { refresh: true });
+		expect(session.did).toBe(alice.did);
+		// was: 2, the second run sent the refresh token the first had just stored
+		expect(server.stats.token.refresh_token).toBe(1);
+	});
+
+	it('hands back the outcome of a function that finished when the lock never settles after it (its release hangs)', {
+		timeout: 30_000,
+	}, async () => {
+		const inner = createMemoryLock();
+		let hang = false;
+		// runs fn under the lock, then waits on a release that never answers (a Redis client that
+		// queues commands for ever while Redis is away, say)
+		const requestLock: LockFunction = (name, fn) =>
+			hang ? inner(name, fn).then(() => new Promise<never>(() => {})) : inner(name, fn);
+		const { client, sessions } = await createTestClient(server, { requestLock });
+		await signIn(server, client, alice.did);
+		const before = sessions.map.get(alice.did)!.tokenSet.refresh_token;
+		hang = true;
+		// was: never settled, nor did every call of the account's that joined the refresh, nor close()
+		const session = await client.restore(alice.did, { refresh: true });
+		expect(session.did).toBe(alice.did);
+		expect(server.stats.token.refresh_token).toBe(1);
+		expect(sessions.map.get(alice.did)!.tokenSet.refresh_token).not.toBe(before);
+		await expect(client.close()).resolves.toBeUndefined();
+	});
 });

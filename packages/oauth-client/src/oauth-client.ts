@@ -456,7 +456,9 @@ export class OAuthClient {
 			verifier: pkce.verifier,
 			redirectUri,
 			expectedDid,
-			appState: options.state,
+			// a copy, as of now (checked JSON data: the copy is exact): a store that keeps what it is
+			// given (MemoryStore) would otherwise hand back the app's own object, as changed since
+			appState: options.state === undefined ? undefined : JSON.parse(JSON.stringify(options.state)),
 			expiresAt: this.#host.now() + STATE_TTL_MS,
 			// a client of another client_id on the same store must not spend it (see #callback)
 			clientId: this.metadata.client_id,

@@ -62,6 +62,6 @@ export type OAuthSessionEvent = SessionUpdatedEvent | SessionDeletedEvent;
 /**
  * a listener for session events. called after the store write, never awaited (it may run before
  * the refresh lock is released, but never holds it up): what it returns and what it throws are
- * ignored.
+ * ignored. each listener gets its own copy of the event object.
  */
 export type SessionEventListener = (event: OAuthSessionEvent) => unknown;

@@ -140,7 +140,9 @@ export interface TraceContexts {
 export interface OAuthTracer {
 	/**
 	 * runs `fn`, the whole of `operation`, and returns (or throws) what it does; `context` describes
-	 * it, and gains fields until `fn` settles.
+	 * it, and gains fields until `fn` settles. once `fn` has run, the call's outcome is its own
+	 * whatever this returns or throws; `fn` runs once however often it is called, and not after
+	 * this has settled.
 	 */
 	trace<O extends TraceOperation, T>(
 		operation: O,

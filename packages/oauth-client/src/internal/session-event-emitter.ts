@@ -39,7 +39,9 @@ export class SessionEventEmitter {
 							// unless it was added back
 							if (!this.#listeners.has(listener)) return;
 							try {
-								const result = listener(value);
+								// its own copy: a listener that changes the event (drops its session before logging
+								// it, say) changes nothing for the listeners after it
+								const result = listener({ ...value });
 								// an async listener's rejection must not become an unhandled rejection
 								if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
 									Promise.resolve(result).catch(() => {});
