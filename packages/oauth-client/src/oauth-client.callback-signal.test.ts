@@ -10,6 +10,7 @@ import { MapStore } from './test-utils/map-store.ts';
 import { pathOf, settled } from './test-utils/promises.ts';
 import {
 	actorResolverFor,
+	CLIENT_ID,
 	createTestClient,
 	signIn,
 	type TestOAuthServer,
@@ -318,8 +319,8 @@ describe('OAuthClient.callback with a signal', () => {
 
 		const callbacks = spans.filter(({ operation }) => operation === 'callback');
 		expect(callbacks).toEqual([
-			{ operation: 'callback', context: {}, outcome: reason },
-			{ operation: 'callback', context: { issuer: server.issuer, sub: alice.did } },
+			{ operation: 'callback', context: { clientId: CLIENT_ID }, outcome: reason },
+			{ operation: 'callback', context: { clientId: CLIENT_ID, issuer: server.issuer, sub: alice.did } },
 		]);
 	});
 
@@ -338,7 +339,7 @@ describe('OAuthClient.callback with a signal', () => {
 		};
 		await expect(client.callback(params)).rejects.toThrow();
 		expect(spans.filter(({ operation }) => operation === 'callback')).toEqual([
-			{ operation: 'callback', context: { issuer: server.issuer, sub: alice.did } },
+			{ operation: 'callback', context: { clientId: CLIENT_ID, issuer: server.issuer, sub: alice.did } },
 		]);
 	});
 

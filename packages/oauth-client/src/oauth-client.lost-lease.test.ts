@@ -16,6 +16,7 @@ import type { LockFunction } from './lock.ts';
 import type { OAuthSessionEvent } from './session-events.ts';
 import { leasingLock } from './test-utils/leasing-lock.ts';
 import {
+	CLIENT_ID,
 	createTestClient,
 	signIn,
 	type TestClock,
@@ -145,7 +146,9 @@ describe('a refresh whose lock is lost', () => {
 		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
 		expect(events.filter((event) => event.type === 'deleted')).toEqual([]);
 		// one refresh, traced once: it found its lock lost, then adopted the other's tokens
-		expect(refreshes).toEqual([{ sub: alice.did, issuer: server.issuer, lockLost: true, adopted: true }]);
+		expect(refreshes).toEqual([
+			{ sub: alice.did, clientId: CLIENT_ID, issuer: server.issuer, lockLost: true, adopted: true },
+		]);
 	});
 
 	it('fails as LockUnavailableError, nothing sent and the session kept, when the lock is lost again', async () => {
@@ -226,7 +229,13 @@ describe('a refresh whose lock is lost', () => {
 		expect(a.sessions.map.get(alice.did)?.tokenSet.refresh_token).toBe(theirs);
 		expect((await session.handle('/xrpc/com.atproto.server.getSession')).status).toBe(200);
 		expect(refreshes).toEqual([
-			{ sub: alice.did, issuer: server.issuer, lockLost: true, supersededWhileLockLost: true },
+			{
+				sub: alice.did,
+				clientId: CLIENT_ID,
+				issuer: server.issuer,
+				lockLost: true,
+				supersededWhileLockLost: true,
+			},
 		]);
 		expect(events).toEqual([]);
 		clock.advance(2 * 3600 * 1000);

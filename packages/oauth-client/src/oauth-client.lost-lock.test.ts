@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 
 import type { OAuthSessionEvent } from './session-events.ts';
 import type { StoredSession } from './stored-types.ts';
-import { createTestClient, signIn, type TestOAuthServer, useTestServer } from './test-utils/setup.ts';
+import {
+	CLIENT_ID,
+	createTestClient,
+	signIn,
+	type TestOAuthServer,
+	useTestServer,
+} from './test-utils/setup.ts';
 import type { OAuthTracer, RefreshTraceContext } from './tracer.ts';
 
 /** whether a request is a refresh at the token endpoint. */
@@ -60,7 +66,9 @@ describe('a refresh that fails for good, after the lock was lost', () => {
 		expect(events).toEqual([]);
 		// traced as what it was: a token request made and refused, then the other's session taken up
 		// (not `adopted`, which says no token request was made)
-		expect(refreshes).toEqual([{ sub: alice.did, issuer: server.issuer, adoptedAfter: 'invalid_grant' }]);
+		expect(refreshes).toEqual([
+			{ sub: alice.did, clientId: CLIENT_ID, issuer: server.issuer, adoptedAfter: 'invalid_grant' },
+		]);
 	});
 
 	it('still deletes the session it read when nothing else was stored', async () => {

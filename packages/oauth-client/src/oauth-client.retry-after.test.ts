@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { OAuthTransientError } from './errors.ts';
 import type { OAuthSession } from './oauth-session.ts';
 import {
+	CLIENT_ID,
 	signIn,
 	type TestAccount,
 	type TestClock,
@@ -289,8 +290,8 @@ describe("a refresh turned away with Retry-After: none of the account's refreshe
 		await expect(session.refresh()).rejects.toBeInstanceOf(OAuthTransientError);
 
 		expect(refreshes).toEqual([
-			{ sub: alice.did, issuer: server.issuer },
-			{ sub: alice.did, issuer: server.issuer, waitingOnRetryAfter: true },
+			{ sub: alice.did, clientId: CLIENT_ID, issuer: server.issuer },
+			{ sub: alice.did, clientId: CLIENT_ID, issuer: server.issuer, waitingOnRetryAfter: true },
 		]);
 	});
 });

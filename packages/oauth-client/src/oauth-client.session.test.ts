@@ -21,6 +21,7 @@ import { DpopKeyCache } from './internal/dpop-key-cache.ts';
 import { createMemoryLock, type LockFunction } from './lock.ts';
 import type { OAuthSession } from './oauth-session.ts';
 import {
+	CLIENT_ID,
 	signIn,
 	type TestClock,
 	type TestOAuthServer,
@@ -931,8 +932,8 @@ describe('OAuthClient sessions', () => {
 		const refreshes = traced.filter((entry) => entry.operation === 'refresh').map((entry) => entry.context);
 		expect(server.stats.token.refresh_token).toBe(1);
 		expect(refreshes).toEqual([
-			{ sub: alice.did, issuer: server.issuer },
-			{ sub: alice.did, issuer: server.issuer, adopted: true },
+			{ sub: alice.did, clientId: CLIENT_ID, issuer: server.issuer },
+			{ sub: alice.did, clientId: CLIENT_ID, issuer: server.issuer, adopted: true },
 		]);
 	});
 

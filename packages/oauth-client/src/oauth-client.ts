@@ -236,9 +236,6 @@ export class OAuthClient {
 			timeout = AS_REQUEST_TIMEOUT_MS,
 			dangerouslySkipDpopNonceCheck = false,
 		} = options;
-		// what a tracer's trace() hands back made a promise, for every operation (see promisedTracer)
-		const tracer = options.tracer === undefined ? undefined : promisedTracer(options.tracer);
-
 		if (keyset === undefined) {
 			if (!isLoopbackClientId(metadata?.client_id)) {
 				throw new TypeError(
@@ -252,6 +249,10 @@ export class OAuthClient {
 			this.metadata = buildClientMetadata(metadata, this.keyset);
 		}
 		this.jwks = this.keyset?.publicJwks;
+		// every context names this client, and what a tracer's trace() hands back is made a promise,
+		// for every operation (see promisedTracer)
+		const tracer =
+			options.tracer === undefined ? undefined : promisedTracer(options.tracer, this.metadata.client_id);
 
 		this.#sessions = stores.sessions;
 		this.#states = stores.states;

@@ -10,6 +10,12 @@ export type TraceOperation = 'authorize' | 'callback' | 'refresh' | 'request' | 
 
 /** the context of an `authorize()` call. the library fills `issuer` once it is known. */
 export interface AuthorizeTraceContext {
+	/**
+	 * the \`client_id\` of the client the operation is of: tracing channels (and a tracer given to
+	 * several clients) are shared by every client of the process, two apps or staging beside
+	 * production among them. set by the client before the tracer is called.
+	 */
+	clientId?: string | undefined;
 	/** what the sign-in started from. */
 	target: 'account' | 'pds';
 	/** the handle or DID the user typed, for an account target: trimmed, at most 256 characters. */
@@ -22,6 +28,12 @@ export interface AuthorizeTraceContext {
 
 /** the context of a `callback()` call. the library fills `issuer` and `sub` as they are checked. */
 export interface CallbackTraceContext {
+	/**
+	 * the \`client_id\` of the client the operation is of: tracing channels (and a tracer given to
+	 * several clients) are shared by every client of the process, two apps or staging beside
+	 * production among them. set by the client before the tracer is called.
+	 */
+	clientId?: string | undefined;
 	/** the issuer the sign-in was sent to, once the state is taken. */
 	issuer?: string | undefined;
 	/** the account that signed in, once it is checked (its identity leads to this issuer). */
@@ -30,6 +42,12 @@ export interface CallbackTraceContext {
 
 /** the context of a refresh. */
 export interface RefreshTraceContext {
+	/**
+	 * the \`client_id\` of the client the operation is of: tracing channels (and a tracer given to
+	 * several clients) are shared by every client of the process, two apps or staging beside
+	 * production among them. set by the client before the tracer is called.
+	 */
+	clientId?: string | undefined;
 	/** the account. */
 	sub: Did;
 	/** the session's issuer, once the session is read. */
@@ -77,6 +95,12 @@ export interface RefreshTraceContext {
  * final answer's.
  */
 export interface RequestTraceContext {
+	/**
+	 * the \`client_id\` of the client the operation is of: tracing channels (and a tracer given to
+	 * several clients) are shared by every client of the process, two apps or staging beside
+	 * production among them. set by the client before the tracer is called.
+	 */
+	clientId?: string | undefined;
 	/** the account. */
 	sub: Did;
 	/** the HTTP method. */
@@ -104,6 +128,12 @@ export interface RequestTraceContext {
  * `issuer` and `revokedAtServer` once the stored session is read and its tokens sent for revocation.
  */
 export interface RevokeTraceContext {
+	/**
+	 * the \`client_id\` of the client the operation is of: tracing channels (and a tracer given to
+	 * several clients) are shared by every client of the process, two apps or staging beside
+	 * production among them. set by the client before the tracer is called.
+	 */
+	clientId?: string | undefined;
 	/** the account. */
 	sub: Did;
 	/** `'revoked'` for `OAuthClient.revoke()`, `'signed_out'` for `OAuthSession.signOut()`. */

@@ -6,6 +6,8 @@ import {
 } from '@atcute/oauth-client';
 import { attemptLimit } from '@atcute-oauth/internal/attempt-limit';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
+import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
+import { registerKeyspace } from '@atcute-oauth/internal/redis-keyspaces';
 import { CommandFailure, ConnectionClosedFailure, runCommand } from '@atcute-oauth/internal/run-command';
 import { settleWithin } from '@atcute-oauth/internal/settle-within';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
@@ -208,9 +210,14 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 	/** what a renewal that was not sent (the holder was done) gives instead of Redis's answer. */
 	const SKIPPED = Symbol('skipped');
 
-	return async <T>(name: string, fn: (lost?: AbortSignal) => Promise<T>): Promise<T> => {
+	const lock: LockFunction = async <T>(name: string, fn: (lost?: AbortSignal) => Promise<T>): Promise<T> => {
 		if (typeof name !== 'string' || name === '') {
 			throw new TypeError('lock name must be a non-empty string');
+		}
+		// keys go to Redis as UTF-8, which turns half a surrogate pair into U+FFFD: two such names
+		// would share one lease
+		if (hasLoneSurrogate(name)) {
+			throw new TypeError('lock name must not hold a lone UTF-16 surrogate (half a surrogate pair)');
 		}
 		if (typeof fn !== 'function') {
 			throw new TypeError('fn must be a function');
@@ -338,4 +345,8 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			if (!kept && finishedAt - confirmedAt >= leaseMs) holding.lose('unconfirmed');
 		}
 	};
+	// known to this process's Redis stores on the server: a store's clear() must not sweep the
+	// leases, nor may a store keep its sessions under the keys of their session locks
+	registerKeyspace(redis, 'lock', prefix, lock);
+	return lock;
 };

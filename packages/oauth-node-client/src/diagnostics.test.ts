@@ -153,9 +153,10 @@ describe('diagnostics_channel tracing', () => {
 				cause: 'signed_out',
 				issuer: server.issuer,
 				revokedAtServer: true,
+				clientId: oauth.metadata.client_id,
 				result: undefined,
 			},
-			{ sub: alice.did, cause: 'revoked', result: undefined },
+			{ sub: alice.did, cause: 'revoked', clientId: oauth.metadata.client_id, result: undefined },
 		]);
 		const failed = messages.find((message) => message.channel === 'tracing:atcute:oauth:refresh:error');
 		expect(failed?.context.error).toMatchObject({ name: 'OAuthTransientError', kind: 'server_error' });

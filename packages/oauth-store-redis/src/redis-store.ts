@@ -1,6 +1,7 @@
 import type { Store, StoreGetOptions, StoreSetOptions } from '@atcute/oauth-client';
 import { expiresAtOf } from '@atcute-oauth/internal/expires-at';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
+import { keyspacesUnder, registerKeyspace } from '@atcute-oauth/internal/redis-keyspaces';
 import {
 	ClientModeFailure,
 	CommandFailure,
@@ -85,6 +86,9 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 			);
 		}
 		if (typeof now !== 'function') throw new TypeError(`now must be a function, got ${typeof now}`);
+		// known to this process's other stores and locks on the server: a clear() of theirs must not
+		// sweep this store's keys, and this store must not keep sessions where a lock keeps its leases
+		registerKeyspace(redis, 'store', prefix, this);
 		this.#redis = redis;
 		warnIfCommandsResent(redis);
 		this.#prefix = prefix;
@@ -147,8 +151,22 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 		return this.#parse(json, 'take');
 	}
 
-	/** removes every key under this store's prefix (and only those), in batches; never `KEYS`. */
+	/**
+	 * removes every key under this store's prefix (and only those), in batches; never `KEYS`.
+	 * @throws {TypeError} deleting nothing, when another store or a lock of this process, on the
+	 *   same server, keeps its keys under this prefix (a states store `oauth:state:` beside a
+	 *   sessions store `oauth:`): they would go too
+	 */
 	async clear(): Promise<void> {
+		// every key under the prefix goes, and nothing tells another store's (or a held lease) from
+		// ours: a sessions store `oauth:` would sweep the states of `oauth:state:`
+		const under = keyspacesUnder(this.#redis, this.#prefix, this);
+		if (under.length > 0) {
+			const named = under.map(({ kind, prefix }) => `a ${kind} with prefix ${JSON.stringify(prefix)}`);
+			throw new TypeError(
+				`clear() of the Redis store with prefix ${JSON.stringify(this.#prefix)} would remove the keys of ${named.join(', ')} on the same server too; give each store and lock a prefix that does not start another's`,
+			);
+		}
 		// SCAN sees keys with the client's own keyPrefix, and UNLINK adds it again
 		const clientPrefix = Buffer.from(this.#redis.options?.keyPrefix ?? '');
 		const pattern = `${escapeGlob(clientPrefix.toString())}${escapeGlob(this.#prefix)}*`;

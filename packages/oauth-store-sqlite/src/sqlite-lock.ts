@@ -5,6 +5,7 @@ import {
 	LockUnavailableError,
 } from '@atcute/oauth-client';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
+import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
 import {
@@ -282,6 +283,11 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 
 	const lock = async <T>(name: string, fn: (lost?: AbortSignal) => Promise<T>): Promise<T> => {
 		if (typeof name !== 'string' || name === '') throw new TypeError('lock name must be a non-empty string');
+		// UTF-8 has no lone surrogate: node:sqlite stores U+FFFD for it (every such name one row),
+		// better-sqlite3 bytes of its own, so processes on the two drivers would both hold the name
+		if (hasLoneSurrogate(name)) {
+			throw new TypeError('lock name must not hold a lone UTF-16 surrogate (half a surrogate pair)');
+		}
 		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
 		const owner = crypto.randomUUID();
 		const deadline = performance.now() + timeout;

@@ -5,7 +5,9 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
 
 /**
  * `tracer`, held to its contract: the call's outcome is the work's own, whatever the tracer makes
- * of it, and the work runs at most once, never after the tracer has settled.
+ * of it, and the work runs at most once, never after the tracer has settled. every context names
+ * `clientId`: the facade's tracer publishes on channels every client of the process shares, where
+ * two apps' messages (or staging's and production's) were one stream.
  *
  * - a tracer that runs the work but returns none (`undefined`, against its type) left the call
  *   returning `undefined` and its work uncounted, so `close()` resolved while a sign-in was still on
@@ -23,13 +25,14 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
  * - a tracer that throws synchronously, from `trace` or `isTracing`, made `handle()` throw where its
  *   caller expects a promise: the call's outcome is a promise whatever the tracer does.
  */
-export const promisedTracer = (tracer: OAuthTracer): OAuthTracer => {
+export const promisedTracer = (tracer: OAuthTracer, clientId: string): OAuthTracer => {
 	const promised: OAuthTracer = {
 		trace: <O extends TraceOperation, T>(
 			operation: O,
 			context: TraceContexts[O],
 			fn: () => Promise<T>,
 		): Promise<T> => {
+			context.clientId = clientId;
 			let work: Promise<T> | undefined;
 			let over = false;
 			const once = (): Promise<T> => {
