@@ -12,8 +12,13 @@ export interface Keyspace {
 }
 
 interface Entry extends Keyspace {
-	/** the store or lock: a key space it no longer uses (collected) is forgotten. */
-	owner: WeakRef<object>;
+	/**
+	 * the stores or locks over it: a key space none of them uses any more (all collected) is
+	 * forgotten. one entry per key space, however many objects use it (a store made per request):
+	 * a list of one entry per object, filtered on each registration, made each registration cost
+	 * as much as every store made since the last full GC (16,000 stores: 55 s)
+	 */
+	owners: Set<WeakRef<object>>;
 }
 
 /**
@@ -29,11 +34,11 @@ const SESSION_LOCK_NAME = 'oauth-session-';
  * under a `Symbol.for` key, as the OAuth client's own process registries are. where the global
  * cannot take it, the map is this copy's own.
  */
-const registry = ((): Map<string, Entry[]> => {
-	const symbol = Symbol.for('@atcute/oauth/redis-keyspaces@1');
+const registry = ((): Map<string, Map<string, Entry>> => {
+	const symbol = Symbol.for('@atcute/oauth/redis-keyspaces@2');
 	const existing = (globalThis as Record<symbol, unknown>)[symbol];
-	if (existing instanceof Map) return existing as Map<string, Entry[]>;
-	const own = new Map<string, Entry[]>();
+	if (existing instanceof Map) return existing as Map<string, Map<string, Entry>>;
+	const own = new Map<string, Map<string, Entry>>();
 	if (existing !== undefined) return own;
 	try {
 		Object.defineProperty(globalThis, symbol, { value: own, enumerable: false, writable: false });
@@ -68,11 +73,37 @@ const serverOf = (redis: Redis): string => {
 export const fullPrefix = (redis: Redis, prefix: string): string =>
 	`${optionsOf(redis).keyPrefix ?? ''}${prefix}`;
 
+/** drops an owner once collected, and the key space with its last owner. */
+const collected = new FinalizationRegistry<{ server: string; key: string; ref: WeakRef<object> }>(
+	({ server, key, ref }) => {
+		const entries = registry.get(server);
+		const entry = entries?.get(key);
+		if (entry === undefined) return;
+		entry.owners.delete(ref);
+		if (entry.owners.size === 0) entries!.delete(key);
+		if (entries!.size === 0) registry.delete(server);
+	},
+);
+
+/**
+ * whether keys of a store with prefix `store` can be keys of the lock with prefix `lock`'s session
+ * locks, `lock` + `oauth-session-` + a DID: a store prefix that goes on past that with anything but
+ * the start of a DID (`oauth-session-v2:`) never meets them.
+ */
+const meetsSessionLocks = (store: string, lock: string): boolean => {
+	const locks = lock + SESSION_LOCK_NAME;
+	if (!store.startsWith(locks)) return false;
+	const rest = store.slice(locks.length);
+	return 'did:'.startsWith(rest) || rest.startsWith('did:');
+};
+
 const liveEntries = (server: string): Entry[] => {
-	const entries = (registry.get(server) ?? []).filter((entry) => entry.owner.deref() !== undefined);
-	if (entries.length === 0) registry.delete(server);
-	else registry.set(server, entries);
-	return entries;
+	const entries = registry.get(server);
+	if (entries === undefined) return [];
+	return [...entries.values()].filter((entry) => {
+		for (const ref of entry.owners) if (ref.deref() !== undefined) return true;
+		return false;
+	});
 };
 
 /**
@@ -88,14 +119,26 @@ export const registerKeyspace = (redis: Redis, kind: KeyspaceKind, prefix: strin
 	for (const other of entries) {
 		if (other.kind === kind) continue;
 		const [store, lock] = kind === 'store' ? [mine, other.prefix] : [other.prefix, mine];
-		if (store.startsWith(lock + SESSION_LOCK_NAME)) {
+		if (meetsSessionLocks(store, lock)) {
 			throw new TypeError(
 				`the Redis store prefix ${JSON.stringify(store)} lies where the Redis lock with prefix ${JSON.stringify(lock)} keeps its session locks ("${lock}${SESSION_LOCK_NAME}<did>"), on the same server: each session would be written over its lock's lease. give the store and the lock prefixes apart (the lock's default is "oauth-lock:")`,
 			);
 		}
 	}
-	entries.push({ kind, prefix: mine, owner: new WeakRef(owner) });
-	registry.set(server, entries);
+	let byKey = registry.get(server);
+	if (byKey === undefined) {
+		byKey = new Map();
+		registry.set(server, byKey);
+	}
+	const key = `${kind} ${mine}`;
+	let entry = byKey.get(key);
+	if (entry === undefined) {
+		entry = { kind, prefix: mine, owners: new Set() };
+		byKey.set(key, entry);
+	}
+	const ref = new WeakRef(owner);
+	entry.owners.add(ref);
+	collected.register(owner, { server, key, ref });
 };
 
 /**
@@ -103,11 +146,11 @@ export const registerKeyspace = (redis: Redis, kind: KeyspaceKind, prefix: strin
  * keys all start with `prefix` but are not the key space itself: another store's longer prefix, or
  * any lock's. `clear()` of `prefix` would remove their keys too.
  */
-export const keyspacesUnder = (redis: Redis, prefix: string, owner: object): Keyspace[] => {
+export const keyspacesUnder = (redis: Redis, prefix: string, _owner: object): Keyspace[] => {
 	const mine = fullPrefix(redis, prefix);
 	const found = new Map<string, Keyspace>();
 	for (const other of liveEntries(serverOf(redis))) {
-		if (other.owner.deref() === owner || !other.prefix.startsWith(mine)) continue;
+		if (!other.prefix.startsWith(mine)) continue;
 		// a store of the same prefix holds the same entries (a second client's store over them)
 		if (other.kind === 'store' && other.prefix === mine) continue;
 		found.set(`${other.kind} ${other.prefix}`, { kind: other.kind, prefix: other.prefix });

@@ -91,8 +91,10 @@ describe('OAuthSession and 401 answers', () => {
 		expect(new Set(statuses)).toEqual(new Set([401]));
 		expect(server.stats.token.refresh_token).toBe(1);
 		expect(sessions.map.get(alice.did)?.tokenSet.refused_on_arrival).toBe(true);
-		// the refresh, then the mark: not a lock acquisition per caller
-		expect(acquisitions).toBe(2);
+		// the refresh, then the mark, and at most one for each caller refused the old token once the
+		// refresh had ended (it adopts the new one under the lock, which a sign-out holds while it
+		// revokes): the refusals of the marked token that follow take none (two per caller before)
+		expect(acquisitions).toBeLessThanOrEqual(2 + 50);
 	});
 
 	it('holds no refused answer unread while it refreshes or waits for the lock, and hands back the last one whole', async () => {

@@ -11,7 +11,7 @@ export type TraceOperation = 'authorize' | 'callback' | 'refresh' | 'request' | 
 /** the context of an `authorize()` call. the library fills `issuer` once it is known. */
 export interface AuthorizeTraceContext {
 	/**
-	 * the \`client_id\` of the client the operation is of: tracing channels (and a tracer given to
+	 * the `client_id` of the client the operation is of: tracing channels (and a tracer given to
 	 * several clients) are shared by every client of the process, two apps or staging beside
 	 * production among them. set by the client before the tracer is called.
 	 */
@@ -29,7 +29,7 @@ export interface AuthorizeTraceContext {
 /** the context of a `callback()` call. the library fills `issuer` and `sub` as they are checked. */
 export interface CallbackTraceContext {
 	/**
-	 * the \`client_id\` of the client the operation is of: tracing channels (and a tracer given to
+	 * the `client_id` of the client the operation is of: tracing channels (and a tracer given to
 	 * several clients) are shared by every client of the process, two apps or staging beside
 	 * production among them. set by the client before the tracer is called.
 	 */
@@ -43,7 +43,7 @@ export interface CallbackTraceContext {
 /** the context of a refresh. */
 export interface RefreshTraceContext {
 	/**
-	 * the \`client_id\` of the client the operation is of: tracing channels (and a tracer given to
+	 * the `client_id` of the client the operation is of: tracing channels (and a tracer given to
 	 * several clients) are shared by every client of the process, two apps or staging beside
 	 * production among them. set by the client before the tracer is called.
 	 */
@@ -96,7 +96,7 @@ export interface RefreshTraceContext {
  */
 export interface RequestTraceContext {
 	/**
-	 * the \`client_id\` of the client the operation is of: tracing channels (and a tracer given to
+	 * the `client_id` of the client the operation is of: tracing channels (and a tracer given to
 	 * several clients) are shared by every client of the process, two apps or staging beside
 	 * production among them. set by the client before the tracer is called.
 	 */
@@ -129,7 +129,7 @@ export interface RequestTraceContext {
  */
 export interface RevokeTraceContext {
 	/**
-	 * the \`client_id\` of the client the operation is of: tracing channels (and a tracer given to
+	 * the `client_id` of the client the operation is of: tracing channels (and a tracer given to
 	 * several clients) are shared by every client of the process, two apps or staging beside
 	 * production among them. set by the client before the tracer is called.
 	 */

@@ -55,6 +55,9 @@ describe('createRedisLock beside a RedisStore on the same server', () => {
 		// a lock with no prefix of its own: its leases are `oauth-session-<did>` (under the root here)
 		createRedisLock({ redis, prefix: root });
 		expect(() => new RedisStore({ redis, prefix: `${root}oauth-session-` })).toThrow(TypeError);
+		expect(() => new RedisStore({ redis, prefix: `${root}oauth-session-did:` })).toThrow(TypeError);
+		// one whose keys go on past the session locks' name with anything but a DID never meets them
+		expect(() => new RedisStore({ redis, prefix: `${root}oauth-session-v2:` })).not.toThrow();
 	});
 
 	it('refuses a lock whose session locks would be the keys of a store made before it', async () => {

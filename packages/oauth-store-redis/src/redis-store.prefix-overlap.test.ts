@@ -68,11 +68,13 @@ describe('RedisStore.clear() beside a store whose prefix it starts', () => {
 	it('clears beside a store of the same prefix on another database of the server', async () => {
 		const db1 = connect(server.url, { db: 1 });
 		try {
-			new RedisStore({ redis: db1, prefix: `${root}oauth:state:` });
+			const states = new RedisStore({ redis: db1, prefix: `${root}oauth:state:` });
 			const sessions = new RedisStore({ redis, prefix: `${root}oauth:` });
 			await sessions.set('did:plc:alice', 1);
 			await sessions.clear();
 			expect(await keysUnder(redis, root)).toEqual([]);
+			// still in use here, so the clear() above met it registered (not collected before it)
+			expect(await states.get('abc')).toBeUndefined();
 		} finally {
 			await db1.quit();
 		}

@@ -69,6 +69,11 @@ export interface RefreshOutcome {
 	 * arrival, moments ago (see `REFUSED_RETRY_MS`): the caller keeps the refusal.
 	 */
 	withheld?: boolean;
+	/**
+	 * `true` when the session was read without the lock (a hold of the caller's own tokens): a
+	 * caller holding other tokens does not take it up, as a sign-out may be revoking it.
+	 */
+	unlocked?: boolean;
 }
 
 /**
@@ -203,6 +208,8 @@ export class SessionRefresher {
 			const outcome = await pending;
 			const { session, refreshed, withheld } = outcome;
 			if (staleAccessToken === undefined ? refreshed : session.tokenSet.access_token !== staleAccessToken) {
+				// read without the lock, for another caller's hold: this one adopts under the lock
+				if (outcome.unlocked) continue;
 				// held back for another token: the stored one is this caller's to adopt (and retry)
 				return withheld ? { session, refreshed: false } : outcome;
 			}
@@ -219,10 +226,9 @@ export class SessionRefresher {
 		// a hold found lost before the refresh token went out: run again from the session as stored
 		// once the lock is held again, as another holder may have refreshed it meanwhile (adopted then)
 		const run = async (): Promise<RefreshOutcome> => {
-			// a refused token's caller reads the store first, unlocked: one the PDS refused after
-			// the refresh was stored (or refuses every token) finds the newer tokens, or the mark
-			// holding refreshes back, without queueing at the lock for it (each late caller took it
-			// twice: to adopt, then to be held back)
+			// a refused token's caller reads the store first, unlocked: a token the PDS refused on
+			// its arrival moments ago (it refuses every token) is held back without queueing at the
+			// lock for it (each late caller of a PDS that refuses every token took it twice)
 			const answer = refused ? await this.#answerUnlocked(did, staleAccessToken, context) : undefined;
 			return (
 				answer ??
@@ -340,8 +346,9 @@ export class SessionRefresher {
 
 	/**
 	 * what the stored session, read without the lock, answers a refused token's caller: the
-	 * tokens to adopt, or the refresh held back. undefined: the lock is needed (a refresh to make,
-	 * or a session that is missing or unreadable, which the read under it reports).
+	 * refresh held back, when it still holds that token, marked refused on arrival moments ago.
+	 * undefined: the lock is needed (tokens to adopt or a refresh to make, or a session that is
+	 * missing or unreadable, which the read under it reports).
 	 */
 	async #answerUnlocked(
 		did: Did,
@@ -358,9 +365,16 @@ export class SessionRefresher {
 			// whatever failed here fails again under the lock, where it is reported as it always was
 			return undefined;
 		}
-		const answer = answerWithoutRefresh(session, staleAccessToken, true, context, now());
-		if (answer !== undefined) context.issuer = session.tokenSet.iss;
-		return answer;
+		// only a hold of the very tokens the caller holds: it sends nothing, and takes nothing up.
+		// tokens to adopt are read under the lock, which a sign-out (or a sign-in replacing them)
+		// holds while it revokes them: read without it, a caller took up the tokens of a session
+		// whose sign-out was under way, and sent them after it resolved
+		const { tokenSet } = session;
+		if (tokenSet.access_token !== staleAccessToken || isStale(tokenSet, now())) return undefined;
+		if (!refusedOnArrivalRecently(tokenSet, now())) return undefined;
+		context.issuer = tokenSet.iss;
+		context.withheld = true;
+		return { session, refreshed: false, withheld: true, unlocked: true };
 	}
 
 	async #refreshOnce(
