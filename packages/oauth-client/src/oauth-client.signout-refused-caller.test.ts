@@ -3,36 +3,9 @@ import { describe, expect, it } from 'vitest';
 
 import { SessionNotFoundError } from './errors.ts';
 import type { StoredSession } from './stored-types.ts';
+import { gate, holdingFetch } from './test-utils/holding-fetch.ts';
 import { MapStore } from './test-utils/map-store.ts';
 import { signIn, type TestOAuthServer, type TestServerEnv, useTestServer } from './test-utils/setup.ts';
-
-const gate = () => {
-	let arrive!: () => void;
-	let release!: () => void;
-	const arrived = new Promise<void>((resolve) => (arrive = resolve));
-	const go = new Promise<void>((resolve) => (release = resolve));
-	return { arrive, arrived, go, release };
-};
-
-const holdingFetch = () => {
-	let armed: { part: string; g: ReturnType<typeof gate> } | undefined;
-	const fetchFn: typeof fetch = async (input, init) => {
-		const url = String(input instanceof Request ? input.url : input);
-		const held = armed;
-		if (held !== undefined && url.includes(held.part)) {
-			armed = undefined;
-			held.g.arrive();
-			await held.g.go;
-		}
-		return fetch(input, init);
-	};
-	const hold = (part: string) => {
-		const g = gate();
-		armed = { part, g };
-		return g;
-	};
-	return { fetch: fetchFn, hold };
-};
 
 describe('a refused call while another object signs the account out', () => {
 	let server: TestOAuthServer;

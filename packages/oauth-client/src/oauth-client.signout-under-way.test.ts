@@ -5,6 +5,7 @@ import { SessionNotFoundError } from './errors.ts';
 import type { StoredSession } from './stored-types.ts';
 import { countingSigner } from './test-utils/counting-signer.ts';
 import { CREATE_RECORD, createRecord, streamOf } from './test-utils/create-record.ts';
+import { gate, holdingFetch } from './test-utils/holding-fetch.ts';
 import {
 	signIn,
 	type TestClock,
@@ -13,36 +14,6 @@ import {
 	useTestServer,
 } from './test-utils/setup.ts';
 import type { OAuthTracer } from './tracer.ts';
-
-/** a gate: `arrived` once something reached it, which waits until `release()`. */
-const gate = () => {
-	let arrive!: () => void;
-	let release!: () => void;
-	const arrived = new Promise<void>((resolve) => (arrive = resolve));
-	const go = new Promise<void>((resolve) => (release = resolve));
-	return { arrive, arrived, go, release };
-};
-
-/** a fetch that holds the next request whose URL includes `part` (once armed) until released. */
-const holdingFetch = () => {
-	let armed: { part: string; g: ReturnType<typeof gate> } | undefined;
-	const fetchFn: typeof fetch = async (input, init) => {
-		const url = String(input instanceof Request ? input.url : input);
-		const held = armed;
-		if (held !== undefined && url.includes(held.part)) {
-			armed = undefined;
-			held.g.arrive();
-			await held.g.go;
-		}
-		return fetch(input, init);
-	};
-	const hold = (part: string) => {
-		const g = gate();
-		armed = { part, g };
-		return g;
-	};
-	return { fetch: fetchFn, hold };
-};
 
 /**
  * `account` signed in, and its session restored by a new process (which knows no PDS nonce yet)
