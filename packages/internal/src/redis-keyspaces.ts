@@ -146,7 +146,7 @@ export const registerKeyspace = (redis: Redis, kind: KeyspaceKind, prefix: strin
  * keys all start with `prefix` but are not the key space itself: another store's longer prefix, or
  * any lock's. `clear()` of `prefix` would remove their keys too.
  */
-export const keyspacesUnder = (redis: Redis, prefix: string, _owner: object): Keyspace[] => {
+export const keyspacesUnder = (redis: Redis, prefix: string): Keyspace[] => {
 	const mine = fullPrefix(redis, prefix);
 	const found = new Map<string, Keyspace>();
 	for (const other of liveEntries(serverOf(redis))) {

@@ -160,7 +160,7 @@ export class RedisStore<K extends string = string, V = unknown> implements Store
 	async clear(): Promise<void> {
 		// every key under the prefix goes, and nothing tells another store's (or a held lease) from
 		// ours: a sessions store `oauth:` would sweep the states of `oauth:state:`
-		const under = keyspacesUnder(this.#redis, this.#prefix, this);
+		const under = keyspacesUnder(this.#redis, this.#prefix);
 		if (under.length > 0) {
 			const named = under.map(({ kind, prefix }) => `a ${kind} with prefix ${JSON.stringify(prefix)}`);
 			throw new TypeError(

@@ -86,6 +86,16 @@ const refusedOnArrivalRecently = (tokenSet: TokenSet, now: number): boolean => {
 	return elapsed >= 0 && elapsed < REFUSED_RETRY_MS;
 };
 
+/**
+ * whether the stored `tokenSet` holds a refresh back for a caller refused `staleAccessToken`: it is
+ * that very token, unexpired, and the PDS refused it on its arrival moments ago (it refuses every
+ * token, and another refresh would only spend one more refresh token).
+ */
+const heldBack = (tokenSet: TokenSet, staleAccessToken: string | undefined, now: number): boolean =>
+	tokenSet.access_token === staleAccessToken &&
+	!isStale(tokenSet, now) &&
+	refusedOnArrivalRecently(tokenSet, now);
+
 /** the key of the refused-on-arrival mark of `accessToken` being written. */
 const markKey = (did: Did, accessToken: string): string => `${did} ${accessToken}`;
 
@@ -110,7 +120,7 @@ const answerWithoutRefresh = (
 		context.adopted = true;
 		return { session, refreshed: false };
 	}
-	if (refused && refusedOnArrivalRecently(tokenSet, now)) {
+	if (refused && heldBack(tokenSet, staleAccessToken, now)) {
 		context.withheld = true;
 		return { session, refreshed: false, withheld: true };
 	}
@@ -370,8 +380,7 @@ export class SessionRefresher {
 		// holds while it revokes them: read without it, a caller took up the tokens of a session
 		// whose sign-out was under way, and sent them after it resolved
 		const { tokenSet } = session;
-		if (tokenSet.access_token !== staleAccessToken || isStale(tokenSet, now())) return undefined;
-		if (!refusedOnArrivalRecently(tokenSet, now())) return undefined;
+		if (!heldBack(tokenSet, staleAccessToken, now())) return undefined;
 		context.issuer = tokenSet.iss;
 		context.withheld = true;
 		return { session, refreshed: false, withheld: true, unlocked: true };
