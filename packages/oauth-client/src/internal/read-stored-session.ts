@@ -79,20 +79,36 @@ const HTTPS = /^https:\/\//i;
  */
 export const STORED_FORMAT_VERSION = 1;
 
-/** why a stored record's `v` is not one this version reads, else undefined. */
-export const newerFormatOf = (value: Record<string, unknown>): string | undefined => {
+/** a `v` that is text, shown when it is a short number ("2"): anything else is named by its kind. */
+const SHORT_NUMBER = /^-?\d{1,6}$/;
+
+/**
+ * why a stored record's `v` is not one this version reads, else undefined. only a higher integer
+ * is a newer release's format (the way on: upgrade this process); any other (0, 1.5, text) is no
+ * release's, and said so, rather than sending an operator to upgrade for a damaged record.
+ */
+export const formatVersionProblemOf = (value: Record<string, unknown>): string | undefined => {
 	const { v } = value;
 	if (v === undefined || v === STORED_FORMAT_VERSION) return undefined;
-	// not String(): a deeply nested array (JSON.parse makes one of 60 KB) throws a RangeError there
-	const written = typeof v === 'number' ? `${v}` : kindOf(v);
-	return `it was written in a newer format (v: ${written}) than the ${STORED_FORMAT_VERSION} this version reads`;
+	if (Number.isSafeInteger(v) && (v as number) > STORED_FORMAT_VERSION) {
+		return `it was written in a newer format (v: ${v}) than the ${STORED_FORMAT_VERSION} this version reads`;
+	}
+	// not String(): a deeply nested array (JSON.parse makes one of 60 KB) throws a RangeError there;
+	// nor any text: the record holds secrets, and a field written by mistake could be one
+	const written =
+		typeof v === 'number'
+			? `${v}`
+			: typeof v === 'string' && SHORT_NUMBER.test(v)
+				? JSON.stringify(v)
+				: kindOf(v);
+	return `its format version (v: ${written}) is none a release of this library writes, and not the ${STORED_FORMAT_VERSION} this version reads`;
 };
 
 /** what is wrong with a stored session, naming the field; undefined when it can be used. */
 const problemOf = (value: unknown, allowHttp: boolean): string | undefined => {
 	if (!isObject(value)) return 'it is not an object';
 	// first: a newer format may fail the checks below for reasons that would mislead
-	const newer = newerFormatOf(value);
+	const newer = formatVersionProblemOf(value);
 	if (newer !== undefined) return newer;
 	const { dpopKey, authMethod, tokenSet } = value;
 	if (!isObject(dpopKey) || typeof dpopKey.kty !== 'string') return 'dpopKey is not a JWK';

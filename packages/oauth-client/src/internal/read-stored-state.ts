@@ -1,6 +1,6 @@
 import { OAuthCallbackError } from '../errors.ts';
 import type { StoredState } from '../stored-types.ts';
-import { newerFormatOf, nonTextJwkMember } from './read-stored-session.ts';
+import { formatVersionProblemOf, nonTextJwkMember } from './read-stored-session.ts';
 
 /** the three fields upstream `@atcute/oauth-node-client` 2.x names otherwise in a stored state. */
 interface UpstreamStateFields {
@@ -24,7 +24,7 @@ const refuse = (why: string): never => {
 export const readStoredState = (value: unknown): StoredState => {
 	if (typeof value !== 'object' || value === null) return refuse('it is not an object');
 	// first: a newer format may pass the checks below and still mean something else
-	const newer = newerFormatOf(value as Record<string, unknown>);
+	const newer = formatVersionProblemOf(value as Record<string, unknown>);
 	if (newer !== undefined) return refuse(newer);
 	const state = value as Partial<StoredState> & UpstreamStateFields;
 	const verifier = state.verifier ?? state.pkceVerifier;
