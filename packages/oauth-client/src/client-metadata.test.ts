@@ -110,6 +110,18 @@ describe('buildClientMetadata', () => {
 		);
 	});
 
+	it('reads a scope string with doubled, leading or trailing spaces as its tokens, as authorize() does', () => {
+		const spaced = { ...base, scope: ' atproto  transition:generic ' };
+		expect(buildClientMetadata(spaced, keyset).scope).toBe('atproto transition:generic');
+		const loopback = buildLoopbackClientMetadata({
+			redirect_uris: ['http://127.0.0.1:3000/callback'],
+			scope: 'transition:generic  transition:email',
+		});
+		expect(new URL(loopback.client_id).searchParams.get('scope')).toBe(
+			'atproto transition:generic transition:email',
+		);
+	});
+
 	const invalid: [string, Partial<ClientMetadataInput> | Record<string, unknown>, RegExp][] = [
 		['client_id missing', { client_id: undefined }, /"client_id" must be a URL/],
 		[

@@ -307,7 +307,8 @@ const OAUTH_SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const buildScope = (value: unknown): string => {
 	const tokens =
 		typeof value === 'string'
-			? value.split(' ')
+			? // its tokens, however many spaces lie between them (as authorize() reads its own scope)
+				value.split(' ').filter(Boolean)
 			: Array.isArray(value)
 				? value
 				: fail('scope', 'must be a string or a list of strings');

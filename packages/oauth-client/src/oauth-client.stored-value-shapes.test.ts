@@ -79,6 +79,21 @@ describe('a stored session whose dpopKey has members of odd shapes', () => {
 		expect((error as UnreadableSessionError).problem).toBe('tokenSet.scope is not a string');
 		expect(sessions.texts.get(alice.did)).toBe(text);
 	});
+
+	it('refuses a session without a scope as unreadable, where session.allows() threw a bare TypeError', async () => {
+		const sessions = new TextStore();
+		const { client, key } = await createTestClient(server, { sessions });
+		await signIn(server, client, alice.did);
+		const { scope: _scope, ...tokenSet } = sessions.map.get(alice.did)!.tokenSet;
+		const text = JSON.stringify({ ...sessions.map.get(alice.did)!, tokenSet });
+		sessions.texts.set(alice.did, text);
+
+		const { client: reader } = await createTestClient(server, { sessions, key });
+		const error = await reader.restore(alice.did).catch((err: unknown) => err);
+		expect(error).toBeInstanceOf(UnreadableSessionError);
+		expect((error as UnreadableSessionError).problem).toBe('tokenSet.scope is not a string');
+		expect(sessions.texts.get(alice.did)).toBe(text);
+	});
 });
 
 describe('a stored authorization state whose dpopKey has members of odd shapes', () => {

@@ -143,8 +143,9 @@ const problemOf = (value: unknown, allowHttp: boolean): string | undefined => {
 	if (tokenSet.refresh_token !== undefined && typeof tokenSet.refresh_token !== 'string') {
 		return 'tokenSet.refresh_token is not a string';
 	}
-	// read by session.allows() and getTokenInfo(): another shape would throw there, not here
-	if (tokenSet.scope !== undefined && typeof tokenSet.scope !== 'string') {
+	// read by session.allows() and getTokenInfo(): another shape, or none (every token response
+	// carries one), would throw there, not here
+	if (typeof tokenSet.scope !== 'string') {
 		return 'tokenSet.scope is not a string';
 	}
 	return undefined;
