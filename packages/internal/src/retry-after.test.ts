@@ -30,3 +30,28 @@ describe('retryAfterMs', () => {
 			expect(at({ 'retry-after': value })).toBeUndefined();
 	});
 });
+
+describe('retryAfterMs: the three HTTP-date forms (RFC 9110 §5.6.7)', () => {
+	it('reads a Retry-After and a Date in asctime form as GMT, whatever the time zone of the process', () => {
+		const zone = process.env.TZ;
+		// a process on New York time: V8 reads a date with no zone as local time, five hours off
+		process.env.TZ = 'America/New_York';
+		try {
+			expect(at({ 'retry-after': 'Sat Dec  5 10:00:30 2026' })).toBe(30_000);
+			expect(at({ 'retry-after': 'Sat Dec  5 09:01:30 2026', date: 'Sat Dec  5 09:00:00 2026' })).toBe(
+				90_000,
+			);
+			// an IMF-fixdate Retry-After counted from an asctime Date
+			expect(at({ 'retry-after': 'Sat, 05 Dec 2026 09:01:30 GMT', date: 'Sat Dec  5 09:00:00 2026' })).toBe(
+				90_000,
+			);
+		} finally {
+			if (zone === undefined) delete process.env.TZ;
+			else process.env.TZ = zone;
+		}
+	});
+
+	it('reads the obsolete RFC 850 form', () => {
+		expect(at({ 'retry-after': 'Saturday, 05-Dec-26 10:00:30 GMT' })).toBe(30_000);
+	});
+});

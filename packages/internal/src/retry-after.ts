@@ -1,5 +1,7 @@
 // shared by @atcute/oauth-client and @atcute/oauth-discovery (each build inlines it): a server's
 // Retry-After is read the same way whichever of them met it.
+import { parseHttpDate } from './http-date.ts';
+
 /** the longest wait a `Retry-After` is taken at: a server's typo must not park a client for days. */
 export const MAX_RETRY_AFTER_MS: number = 60 * 60 * 1000;
 
@@ -16,12 +18,10 @@ export const retryAfterMs = (headers: Headers, now: number): number | undefined 
 	if (/^\d+$/.test(value)) {
 		ms = Number(value) * 1000;
 	} else {
-		// an HTTP date ends in GMT (IMF-fixdate, and the obsolete RFC 850 form): Date.parse alone
-		// would also read "-5" or "1.5" as dates
-		if (!value.endsWith('GMT')) return undefined;
-		const at = Date.parse(value);
+		// any of the three HTTP-date forms, each read as GMT (see parseHttpDate)
+		const at = parseHttpDate(value);
 		if (Number.isNaN(at)) return undefined;
-		const sent = Date.parse(headers.get('date') ?? '');
+		const sent = parseHttpDate(headers.get('date') ?? '');
 		ms = at - (Number.isNaN(sent) ? now : sent);
 	}
 	return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);

@@ -1,3 +1,4 @@
+import { mediaTypeOf } from '@atcute-oauth/internal/media-type';
 import { readCappedBody } from '@atcute-oauth/internal/read-capped-body';
 import { refusalIn } from '@atcute-oauth/internal/refusal-in';
 import { retryAfterMs } from '@atcute-oauth/internal/retry-after';
@@ -45,12 +46,6 @@ const MAX_CONTENT_TYPE_IN_MESSAGE = 64;
 
 // fatal: invalid UTF-8 is a broken document, not one to guess at
 const decoder = new TextDecoder('utf-8', { fatal: true });
-
-/** the media type of a `Content-Type` header, lowercased, without its parameters. */
-const mediaTypeOf = (header: string): string => {
-	const semicolon = header.indexOf(';');
-	return (semicolon === -1 ? header : header.slice(0, semicolon)).trim().toLowerCase();
-};
 
 /** drops an unread body, so its connection is freed (or closed) instead of left streaming. */
 const discard = async (response: Response): Promise<void> => {
@@ -103,6 +98,7 @@ const readDocument = async (
 	}
 
 	const contentType = response.headers.get('content-type');
+	// the last media type of a header sent more than once, as fetch reads it (see mediaTypeOf)
 	if (contentType === null || mediaTypeOf(contentType) !== JSON_MEDIA_TYPE) {
 		await discard(response);
 		const shown =

@@ -15,6 +15,7 @@ import { htuOf, signDpopProof } from './create-dpop-proof.ts';
 import type { DpopKey } from './dpop-key.ts';
 import { type DpopNonceCache, MemoryDpopNonceCache } from './dpop-nonce-cache.ts';
 import { checkDpopKey } from './internal/check-dpop-key.ts';
+import { dpopNonceOf } from './internal/dpop-nonce-of.ts';
 import { toHeaderRecord } from './internal/header-record.ts';
 import { isInvalidDpopProof } from './internal/is-invalid-dpop-proof.ts';
 import { type Learning, nonceLearnersOf } from './internal/nonce-learners.ts';
@@ -273,9 +274,8 @@ export const createDpopFetch = (options: DpopFetchOptions): FetchFunction => {
 	};
 	/** the response's nonce, stored when it is new. */
 	const learnNonce = (origin: string, response: Response, sent: string | undefined): string | undefined => {
-		// an empty header (Headers strips surrounding whitespace) is no nonce: RFC 9449 §8.1 makes it
-		// 1*NQCHAR, and storing it would replace a good one with a nonce the server cannot accept
-		const nonce = response.headers.get('dpop-nonce') || undefined;
+		// an empty header is no nonce, and a header sent twice is one nonce (see dpopNonceOf)
+		const nonce = dpopNonceOf(response.headers);
 		if (nonce === undefined || nonce === sent) return nonce;
 		// until its write lands, this fetch's next requests to the origin read it from here: a
 		// retry that reads the cache (a caller's, with retry: false) must not send the nonce just

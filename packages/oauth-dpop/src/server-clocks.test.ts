@@ -211,4 +211,19 @@ describe('ServerClocks', () => {
 		);
 		expect(new ServerClocks(undefined).offset(ORIGIN)).toBeUndefined();
 	});
+
+	it('reads a Date in asctime form as GMT, whatever the time zone of the process (RFC 9110 §5.6.7)', () => {
+		const zone = process.env.TZ;
+		// V8 reads a date that names no zone as local time: five hours off in New York
+		process.env.TZ = 'America/New_York';
+		try {
+			const clocks = new ServerClocks({ now: () => OURS });
+			// the server's clock is 90.7 s ahead, its Date in the obsolete asctime form
+			expect(clocks.adopt(ORIGIN, new Headers({ date: 'Sat Dec  5 12:01:31 2026' }), undefined)).toBe(true);
+			expect(clocks.offset(ORIGIN)).toBe(90_600);
+		} finally {
+			if (zone === undefined) delete process.env.TZ;
+			else process.env.TZ = zone;
+		}
+	});
 });

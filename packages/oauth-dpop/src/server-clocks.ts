@@ -1,3 +1,4 @@
+import { parseHttpDate } from '@atcute-oauth/internal/http-date';
 import { setNewest } from '@atcute-oauth/internal/set-newest';
 
 /** options for `ServerClocks`. */
@@ -46,7 +47,8 @@ interface Offset {
 const readOffset = (headers: Headers, receivedAt: number): { ms: number; date: string } | undefined => {
 	const date = headers.get('date');
 	if (date === null || date.length > MAX_DATE_LENGTH) return undefined;
-	const ms = Date.parse(date) - receivedAt;
+	// any of the three HTTP-date forms, read as GMT: Date.parse reads the asctime one in our time zone
+	const ms = parseHttpDate(date) - receivedAt;
 	return Math.abs(ms) <= MAX_OFFSET_MS ? { ms, date } : undefined;
 };
 

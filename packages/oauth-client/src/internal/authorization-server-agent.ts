@@ -8,6 +8,7 @@ import {
 	type ServerClocks,
 } from '@atcute/oauth-dpop';
 import { CLIENT_ASSERTION_TYPE, createClientAssertion, type PrivateKey } from '@atcute/oauth-keys';
+import { parseHttpDate } from '@atcute-oauth/internal/http-date';
 import { refusalIn } from '@atcute-oauth/internal/refusal-in';
 import { retryAfterMs } from '@atcute-oauth/internal/retry-after';
 import {
@@ -97,7 +98,8 @@ const isClockRefusal = (err: unknown, assertionSent: boolean): err is OAuthRespo
  */
 const dateRefusingStamp = (iat: number | undefined, headers: Headers): number | undefined => {
 	if (iat === undefined) return undefined;
-	const date = Date.parse(headers.get('date') ?? '');
+	// any of the three HTTP-date forms, read as GMT (Date.parse reads the asctime one in our time zone)
+	const date = parseHttpDate(headers.get('date') ?? '');
 	if (!Number.isFinite(date)) return undefined;
 	const seconds = Math.floor(date / 1000);
 	return iat > seconds || seconds - iat >= ASSERTION_MAX_AGE_SECONDS - ASSERTION_AGE_MARGIN_SECONDS
