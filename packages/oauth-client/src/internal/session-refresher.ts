@@ -1,5 +1,5 @@
 import type { Did } from '@atcute/lexicons';
-import { DiscoveryError } from '@atcute/oauth-discovery';
+import { AUTHORIZATION_SERVER_METADATA_PATH, DiscoveryError } from '@atcute/oauth-discovery';
 
 import { REFUSED_RETRY_MS, REVOCATION_TIMEOUT_MS } from '../constants.ts';
 import {
@@ -58,6 +58,21 @@ const transientKind = ({ code, status }: DiscoveryError): TransientErrorKind => 
 	if (code === 'timeout' || status === 408) return 'timeout';
 	if (status === 429) return 'rate_limited';
 	return status === undefined ? 'network' : 'server_error';
+};
+
+/**
+ * `err`, met reading the metadata of the session's `issuer`: one that may pass is an
+ * `OAuthTransientError`, as every other failure to reach a server is (the session is kept).
+ */
+const issuerUnreachable = (did: Did, issuer: string, err: unknown): unknown => {
+	if (!(err instanceof DiscoveryError && err.transient)) return err;
+	return new OAuthTransientError(
+		transientKind(err),
+		`the authorization server ${issuer} could not be reached before the refresh of ${did}`,
+		err.status,
+		// its Retry-After holds the session's refreshes back, as the token endpoint's would
+		{ cause: err, retryAfterMs: err.retryAfterMs },
+	);
 };
 
 /** what a refresh gave: the session as stored after it, and whether it refreshed or adopted it. */
@@ -410,15 +425,9 @@ export class SessionRefresher {
 			context.waitingOnRetryAfter = true;
 			throw held;
 		}
-		let agent: AuthorizationServerAgent;
-		try {
-			agent = await this.#agentFor(did, session);
-		} catch (err) {
-			// a metadata server that asked to wait (Retry-After) is not asked again before then
-			this.#holds.note(did, refreshToken, err);
-			throw err;
-		}
-		// the account must still lead to this issuer before its refresh token is sent anywhere
+		// the account must still lead to this issuer before its refresh token is sent anywhere. asked
+		// before the issuer's metadata: an account that moved away from an issuer since shut down (or
+		// down for good) is told by its identity, not kept as transient for as long as that server is
 		let identity: CurrentIdentity;
 		try {
 			identity = await this.#currentIdentity(did, tokenSet.iss);
@@ -426,9 +435,20 @@ export class SessionRefresher {
 			this.#holds.note(did, refreshToken, err);
 			// the account moved to another issuer: the session ends, and its grant at the issuer that
 			// made it (and only there) is revoked, best effort, rather than left live until it expires
+			// (not when that issuer cannot be reached: the session ends all the same)
 			if (err instanceof TokenRefreshError && err.reason === 'issuer_changed') {
-				await agent.revoke(refreshToken, AbortSignal.timeout(REVOCATION_TIMEOUT_MS)).catch(() => {});
+				await this.#agentFor(did, session)
+					.then((agent) => agent.revoke(refreshToken, AbortSignal.timeout(REVOCATION_TIMEOUT_MS)))
+					.catch(() => {});
 			}
+			throw err;
+		}
+		let agent: AuthorizationServerAgent;
+		try {
+			agent = await this.#agentFor(did, session);
+		} catch (err) {
+			// a metadata server that asked to wait (Retry-After) is not asked again before then
+			this.#holds.note(did, refreshToken, err);
 			throw err;
 		}
 
@@ -588,16 +608,7 @@ export class SessionRefresher {
 		try {
 			return await this.#options.agentFor(did, session);
 		} catch (err) {
-			if (err instanceof DiscoveryError && err.transient) {
-				throw new OAuthTransientError(
-					transientKind(err),
-					`the authorization server ${session.tokenSet.iss} could not be reached before the refresh of ${did}`,
-					err.status,
-					// its Retry-After holds the session's refreshes back, as the token endpoint's would
-					{ cause: err, retryAfterMs: err.retryAfterMs },
-				);
-			}
-			throw err;
+			throw issuerUnreachable(did, session.tokenSet.iss, err);
 		}
 	}
 
@@ -611,6 +622,11 @@ export class SessionRefresher {
 		try {
 			identity = await this.#options.resolveIdentity(did, issuer);
 		} catch (err) {
+			// the PDS still names the session's issuer, whose own metadata could not be read: that
+			// server's failure, reported as the agent's would be (it is asked for the same document)
+			if (err instanceof DiscoveryError && err.url === issuer + AUTHORIZATION_SERVER_METADATA_PATH) {
+				throw issuerUnreachable(did, issuer, err);
+			}
 			if ((err instanceof IdentityResolutionError || err instanceof DiscoveryError) && err.transient) {
 				throw new OAuthTransientError(
 					'identity',
