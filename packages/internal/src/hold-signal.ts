@@ -23,9 +23,17 @@ export interface HoldSignal {
 export const createHoldSignal = (): HoldSignal => {
 	const held = new AbortController();
 	const unfollows: (() => void)[] = [];
+	/** the lock's own signal, while followed. */
+	let following: AbortSignal | undefined;
+	// read, it reads the lock's own first: a lock whose `aborted` finds a loss when read (see
+	// `watchAborted`) must be asked right before a refresh token is sent, not only heard from
+	watchAborted(held.signal, () => {
+		if (following?.aborted) held.abort(following.reason);
+	});
 	return {
 		signal: held.signal,
 		follow: (lost) => {
+			following = lost;
 			if (lost !== undefined) {
 				if (lost.aborted) held.abort(lost.reason);
 				else {
@@ -37,8 +45,42 @@ export const createHoldSignal = (): HoldSignal => {
 			return held.signal;
 		},
 		unfollow: () => {
+			following = undefined;
 			for (const unfollow of unfollows.splice(0)) unfollow();
 		},
 		letGo: (reason) => held.abort(reason),
 	};
+};
+
+/** `AbortSignal.prototype`'s own `aborted` getter. */
+const nativeAborted =
+	typeof AbortSignal === 'undefined'
+		? undefined
+		: Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')?.get;
+
+/**
+ * makes reading `signal.aborted` run `before` first while it is not aborted, so that `before` can
+ * abort it then (a lock that checks its lease when asked, not only on its timer). where the runtime
+ * gives no `aborted` getter to build on, the signal is left as it is.
+ */
+export const watchAborted = (signal: AbortSignal, before: () => void): void => {
+	const aborted = nativeAborted;
+	if (aborted === undefined) return;
+	// a read made by `before` itself (the abort it makes reads the signal) is answered as it stands
+	let checking = false;
+	Object.defineProperty(signal, 'aborted', {
+		configurable: true,
+		enumerable: true,
+		get() {
+			if (!checking && !aborted.call(signal)) {
+				checking = true;
+				try {
+					before();
+				} finally {
+					checking = false;
+				}
+			}
+			return aborted.call(signal);
+		},
+	});
 };

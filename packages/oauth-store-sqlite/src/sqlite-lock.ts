@@ -4,6 +4,7 @@ import {
 	LockTimeoutError,
 	LockUnavailableError,
 } from '@atcute/oauth-client';
+import { watchAborted } from '@atcute-oauth/internal/hold-signal';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { isTimerDelay, MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
@@ -31,7 +32,8 @@ export interface SqliteLockOptions {
 	table?: string | undefined;
 	/**
 	 * how long to wait for a lock, in milliseconds, before failing with `LockTimeoutError`;
-	 * default `LOCK_WAIT_MS` of `@atcute/oauth-client` (90 000), longer than a refresh takes.
+	 * default `LOCK_WAIT_MS` of `@atcute/oauth-client` (90 000), longer than a refresh takes, or
+	 * `lease` + 5000 when that is longer, so a waiter outlasts a crashed holder's lease.
 	 */
 	timeout?: number | undefined;
 	/**
@@ -70,6 +72,8 @@ export interface SqliteLock extends LockFunction {
 
 /** the format of lock tables this version reads and writes. */
 const LOCK_SCHEMA_VERSION = 1;
+/** how much longer than a lease a waiter waits by default (see `timeout`), in milliseconds. */
+const LEASE_WAIT_MARGIN_MS = 5_000;
 /** the first pause between attempts, in milliseconds; it grows by half each time, up to the cap. */
 const FIRST_BACKOFF_MS = 5;
 const MAX_BACKOFF_MS = 50;
@@ -139,8 +143,11 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		throw new TypeError(`now must be a function returning milliseconds since the epoch, got ${typeof now}`);
 	}
 	const quoted = quoteTable('table', table);
-	const timeout = positive('timeout', options.timeout, LOCK_WAIT_MS);
 	const lease = positive('lease', options.lease, 30_000);
+	// by default a waiter outlasts a crashed holder's lease (the longest it keeps the name): with a
+	// lease longer than LOCK_WAIT_MS it would otherwise fail with LockTimeoutError while the dead
+	// holder's lease still runs, and the name be free moments later (as the Redis lock's `waitMs`)
+	const timeout = positive('timeout', options.timeout, Math.max(LOCK_WAIT_MS, lease + LEASE_WAIT_MARGIN_MS));
 	// renewed on a timer every third of it, and a timer waits at least 1 ms: a shorter third is
 	// renewed only every millisecond, and a lease of 1 ms (or a fraction) runs out between two
 	// renewals of a holder that is not stalled at all, letting a second holder in
@@ -306,8 +313,8 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		// the lease surely lasts until `lease` after the last write that set it was started
 		let confirmedAt = performance.now();
 
-		// keep the lease while the holder runs, however long: a refresh must not lose it midway
-		const renewal = setInterval(() => {
+		/** renews the lease now (synchronous, as every statement here), or finds it lost. */
+		const renewNow = (): void => {
 			const sentAt = performance.now();
 			try {
 				if (Number(renew.run(Math.ceil(steps.read().wall + lease), name, owner).changes) === 0) {
@@ -323,13 +330,24 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 				// and go on trying: a renewal that gets through while the row is ours keeps it
 				if (performance.now() - confirmedAt >= lease) holding.lose('unconfirmed');
 			}
-		}, lease / 3);
+		};
+		// keep the lease while the holder runs, however long: a refresh must not lose it midway
+		const renewal = setInterval(renewNow, lease / 3);
 		// never keeps the process alive on its own
 		renewal.unref?.();
+		let running = true;
+		// an event loop that stalled past the lease (a long GC pause, a frozen VM or process) resumes
+		// the holder from an I/O callback (a fetch's answer) before the overdue renewal's timer runs:
+		// its check of the signal, right before it sends a refresh token, would find it not aborted
+		// while another process holds the name. read then, a lease past its time is asked about now
+		watchAborted(holding.signal, () => {
+			if (running && performance.now() - confirmedAt >= lease) renewNow();
+		});
 
 		try {
 			return await fn(holding.signal);
 		} finally {
+			running = false;
 			clearInterval(renewal);
 			try {
 				// compare-and-delete found nothing of ours: the loss shows only now

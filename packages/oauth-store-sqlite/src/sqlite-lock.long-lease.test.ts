@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+import { LOCK_WAIT_MS, LockTimeoutError } from '@atcute/oauth-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { lockFileEach } from './internal/test-lock-file.ts';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const HOLDER = fileURLToPath(new URL('../test/lock-holder-child.mjs', import.meta.url));
+
+/** a lease longer than the default wait (LOCK_WAIT_MS). */
+const LEASE_MS = LOCK_WAIT_MS + 30_000;
+
+// a crashed holder keeps its name for at most one `lease` (README): a waiter with the default
+// `timeout` must outlast it, as the Redis lock's default `waitMs` (at least `leaseMs` + 5 s) does,
+// rather than fail with LockTimeoutError while the dead holder's lease still runs
+describe('createSqliteLock behind a crashed holder with a lease longer than the default wait', () => {
+	const { path, open } = lockFileEach();
+	afterEach(() => {
+		vi.useRealTimers();
+	});
+
+	it('waits, by default, until the lease runs out, then takes the name', async () => {
+		const child = spawn(process.execPath, [HOLDER, path(), '1', String(LEASE_MS)], {
+			cwd: PACKAGE_DIR,
+			stdio: ['ignore', 'pipe', 'inherit'],
+		});
+		const exited = once(child, 'exit');
+		let stdout = '';
+		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+		try {
+			await expect.poll(() => stdout, { timeout: 15_000, interval: 20 }).toBe('held\n');
+		} finally {
+			child.kill('SIGKILL');
+			await exited;
+		}
+
+		vi.useFakeTimers({
+			toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
+		});
+		const lock = open({ lease: LEASE_MS });
+		const outcome: { value?: unknown } = {};
+		const waiting = lock('did:plc:crashed0', async () => 'taken').then(
+			(value) => (outcome.value = value),
+			(err: unknown) => (outcome.value = err),
+		);
+		// past the default wait, the dead holder's lease still runs: still waiting, not refused
+		await vi.advanceTimersByTimeAsync(LOCK_WAIT_MS + 1_000);
+		expect(outcome.value).not.toBeInstanceOf(LockTimeoutError);
+		expect('value' in outcome).toBe(false);
+		// once it has run out, the name is taken over
+		await vi.advanceTimersByTimeAsync(LEASE_MS - LOCK_WAIT_MS + 1_000);
+		await waiting;
+		expect(outcome.value).toBe('taken');
+	}, 30_000);
+});
