@@ -1,12 +1,28 @@
 /**
+ * the error for a body that was read, or is being read, before it reached us: an app's `fetch` that
+ * reads the answer (to log it, say) and hands back the `Response` itself rather than a clone. never
+ * transient (`transient: false`, as a guard's refusal): every retry meets the same fetch, and
+ * "could not fetch" would send the app looking at the server.
+ */
+const usedBodyError = (): TypeError =>
+	Object.assign(
+		new TypeError(
+			'the fetch function handed back a Response whose body was already read (or locked to a reader): a fetch that reads the answer must hand back response.clone()',
+		),
+		{ transient: false },
+	);
+
+/**
  * reads a whole body of at most `maxBytes`, or gives `undefined` once it grows past that, after
  * cancelling the stream so the server stops sending. errors of the stream (abort, reset) are
- * thrown as they come: an aborted read rejects with what the stream was errored with.
+ * thrown as they come: an aborted read rejects with what the stream was errored with. a body
+ * already read (or locked to a reader) is a `TypeError` with `transient: false`.
  */
 export const readCappedBody = async (
 	body: ReadableStream<Uint8Array>,
 	maxBytes: number,
 ): Promise<Uint8Array | undefined> => {
+	if (body.locked) throw usedBodyError();
 	const reader = body.getReader();
 	const chunks: Uint8Array[] = [];
 	let size = 0;

@@ -482,6 +482,9 @@ export class AuthorizationServerAgent {
 					// nor is a body cut off by our time limit or a dropped connection: it may pass, and
 					// reporting it as malformed would end a refresh that should fall back to the token
 					if (err instanceof BodyReadError) {
+						// a body the app's fetch had read already: its mistake, the same on every retry
+						const refusal = refusalIn(err.cause);
+						if (refusal !== undefined) throw refusal;
 						if (deadline.timedOut) {
 							throw new OAuthTransientError(
 								'timeout',
