@@ -22,4 +22,26 @@ describe('parseHttpDate', () => {
 		])
 			expect(parseHttpDate(value)).toBeNaN();
 	});
+
+	it('gives NaN for what is none of the three forms though it ends in GMT, or a time past its range', () => {
+		for (const value of [
+			'-5 GMT',
+			'1.5 GMT',
+			'2026 GMT',
+			'Dec 2026 GMT',
+			'Thu, 31 Feb 1994 08:49:37 GMT',
+			'Sun Nov  6 08:99:99 1994',
+		])
+			expect(parseHttpDate(value), value).toBeNaN();
+	});
+
+	it('reads a two-digit RFC 850 year as the most recent past year ending so, within 50 years ahead', () => {
+		const thisYear = new Date().getUTCFullYear();
+		const ahead = (thisYear + 49) % 100;
+		const at = parseHttpDate(`Monday, 01-Jan-${String(ahead).padStart(2, '0')} 00:00:00 GMT`);
+		expect(new Date(at).getUTCFullYear()).toBe(thisYear + 49);
+		const past = (thisYear + 51) % 100;
+		const back = parseHttpDate(`Monday, 01-Jan-${String(past).padStart(2, '0')} 00:00:00 GMT`);
+		expect(new Date(back).getUTCFullYear()).toBe(thisYear + 51 - 100);
+	});
 });

@@ -313,8 +313,14 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		// the lease surely lasts until `lease` after the last write that set it was started
 		let confirmedAt = performance.now();
 
+		/** whether `renewNow` runs: the loss it reports reads the signal, whose watcher must not renew again. */
+		let renewing = false;
 		/** renews the lease now (synchronous, as every statement here), or finds it lost. */
 		const renewNow = (): void => {
+			// a renewal that failed (busy for its whole busy timeout) and reports the loss reads the
+			// signal (trackHolding's lose does): renewing again from there would block as long again
+			if (renewing) return;
+			renewing = true;
 			const sentAt = performance.now();
 			try {
 				if (Number(renew.run(Math.ceil(steps.read().wall + lease), name, owner).changes) === 0) {
@@ -329,6 +335,8 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 				// busy or unreachable: report it once the lease may have run out (once per holding),
 				// and go on trying: a renewal that gets through while the row is ours keeps it
 				if (performance.now() - confirmedAt >= lease) holding.lose('unconfirmed');
+			} finally {
+				renewing = false;
 			}
 		};
 		// keep the lease while the holder runs, however long: a refresh must not lose it midway

@@ -287,9 +287,8 @@ export interface ResolveIdentityOptions {
 	/** ms the DID's resolution may take in all. */
 	timeout: number;
 	/**
-	 * the issuer the account's session is with: when its PDS names another that cannot be reached
-	 * or whose metadata is no use (but one that disowns the PDS), the identity returned names it
-	 * all the same (and the caller refuses it).
+	 * the issuer the account's session is with: when its PDS names another that cannot be reached,
+	 * the identity returned names it all the same (and the caller refuses it).
 	 */
 	issuer: string;
 	/** the caller's signal (the callback's). */
@@ -351,13 +350,11 @@ export const resolveIdentityAfresh = async (
 		resolved = await discovery.resolveFromProtectedResource(pds, protectedResource, { signal: caller });
 	} catch (err) {
 		// the PDS names another issuer (an origin, as the metadata's checks require) that cannot be
-		// reached, or whose metadata is no use (absent, not JSON, broken): the account left the
-		// session's server all the same (else the session would be kept, its refreshes failing, for
-		// as long as an unrelated server is down or not set up). only one that answers and disowns
-		// the PDS, or names another issuer (`mismatch`: a PDS misconfigured for a while, whose word
-		// that server contradicts), is thrown as it is
+		// reached: the account left the session's server all the same (else the session would be
+		// kept, its refreshes failing as transient, for as long as an unrelated server is down). one
+		// that answers and disowns the PDS (a PDS misconfigured for a while) is thrown as before
 		const named = protectedResource.authorization_servers[0];
-		if (named !== issuer && err instanceof DiscoveryError && err.code !== 'mismatch') {
+		if (named !== issuer && err instanceof DiscoveryError && err.transient) {
 			return { pds: new URL(pds).origin, issuer: named };
 		}
 		throw err;

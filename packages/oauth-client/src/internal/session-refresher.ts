@@ -431,7 +431,18 @@ export class SessionRefresher {
 		let identity: CurrentIdentity;
 		try {
 			identity = await this.#currentIdentity(did, tokenSet.iss);
-		} catch (err) {
+		} catch (caught) {
+			// the identity could not be resolved for now (its DID, or its PDS, which may be the issuer's
+			// own host): the session's issuer is asked as it was before the identity came first, and
+			// its failure, when it fails too, is the one reported (the errors of an account that did
+			// not move stay what they were: `network`, `server_error`, its Retry-After)
+			const err =
+				caught instanceof OAuthTransientError && caught.kind === 'identity'
+					? await this.#agentFor(did, session).then(
+							() => caught,
+							(unreachable: unknown) => unreachable,
+						)
+					: caught;
 			this.#holds.note(did, refreshToken, err);
 			// the account moved to another issuer: the session ends, and its grant at the issuer that
 			// made it (and only there) is revoked, best effort, rather than left live until it expires
