@@ -1,14 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-
 import { LOCK_WAIT_MS, LockTimeoutError } from '@atcute/oauth-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import { leaveKilledHolder } from './internal/test-killed-holder.ts';
 import { lockFileEach } from './internal/test-lock-file.ts';
-
-const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
-const HOLDER = fileURLToPath(new URL('../test/lock-holder-child.mjs', import.meta.url));
 
 /** a lease longer than the default wait (LOCK_WAIT_MS). */
 const LEASE_MS = LOCK_WAIT_MS + 30_000;
@@ -23,19 +17,7 @@ describe('createSqliteLock behind a crashed holder with a lease longer than the 
 	});
 
 	it('waits, by default, until the lease runs out, then takes the name', async () => {
-		const child = spawn(process.execPath, [HOLDER, path(), '1', String(LEASE_MS)], {
-			cwd: PACKAGE_DIR,
-			stdio: ['ignore', 'pipe', 'inherit'],
-		});
-		const exited = once(child, 'exit');
-		let stdout = '';
-		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-		try {
-			await expect.poll(() => stdout, { timeout: 15_000, interval: 20 }).toBe('held\n');
-		} finally {
-			child.kill('SIGKILL');
-			await exited;
-		}
+		await leaveKilledHolder(path(), 1, LEASE_MS);
 
 		vi.useFakeTimers({
 			toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],

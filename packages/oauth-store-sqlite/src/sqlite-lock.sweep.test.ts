@@ -1,14 +1,9 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-
 import { describe, expect, it } from 'vitest';
 
+import { leaveKilledHolder } from './internal/test-killed-holder.ts';
 import { lockFileEach } from './internal/test-lock-file.ts';
 import { openRawDatabase } from './internal/test-raw-database.ts';
 
-const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
-const HOLDER = fileURLToPath(new URL('../test/lock-holder-child.mjs', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("createSqliteLock's sweep of leases that ran out", () => {
@@ -27,19 +22,7 @@ describe("createSqliteLock's sweep of leases that ran out", () => {
 	};
 
 	it('deletes, a bounded batch now and then, the rows a killed holder left for names nobody locks again', async () => {
-		const child = spawn(process.execPath, [HOLDER, path(), '200', '300'], {
-			cwd: PACKAGE_DIR,
-			stdio: ['ignore', 'pipe', 'inherit'],
-		});
-		const exited = once(child, 'exit');
-		let stdout = '';
-		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-		try {
-			await expect.poll(() => stdout, { timeout: 15_000, interval: 20 }).toBe('held\n');
-		} finally {
-			child.kill('SIGKILL');
-			await exited;
-		}
+		await leaveKilledHolder(path(), 200, 300);
 		expect(rows()).toHaveLength(200);
 		// past the child's lease
 		await sleep(400);
