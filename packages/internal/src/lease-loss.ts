@@ -49,13 +49,17 @@ export const trackHolding = <Reason extends string>(
 	const heldSince = performance.now();
 	const controller = new AbortController();
 	let lost = false;
+	// kept here, not read off the signal: a lock may make reading the signal check its lease (see
+	// `watchAborted`), which would report its own reason in place of the one being reported
+	let aborted = false;
 	return {
 		get lost() {
 			return lost;
 		},
 		signal: controller.signal,
 		lose(reason, maybeHeld = false) {
-			if (!maybeHeld && !controller.signal.aborted) {
+			if (!maybeHeld && !aborted) {
+				aborted = true;
 				controller.abort(new Error(`the lock "${name}" was lost while held (${reason})`));
 			}
 			if (lost) return;

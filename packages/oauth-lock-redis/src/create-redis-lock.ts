@@ -5,6 +5,13 @@ import {
 	LockUnavailableError,
 } from '@atcute/oauth-client';
 import { attemptLimit } from '@atcute-oauth/internal/attempt-limit';
+import {
+	elapsedSince,
+	laterMoment,
+	type Moment,
+	momentNow,
+} from '@atcute-oauth/internal/elapsed-on-both-clocks';
+import { watchAborted } from '@atcute-oauth/internal/hold-signal';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { registerKeyspace } from '@atcute-oauth/internal/redis-keyspaces';
@@ -161,10 +168,10 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 	 * takes the lease, waiting for it at most `waitMs` (an attempt after the first may end up to
 	 * `ANSWER_GRACE_MS` past it); returns when the attempt that took it was sent.
 	 */
-	const acquire = async (name: string, key: string, token: string): Promise<number> => {
+	const acquire = async (name: string, key: string, token: string): Promise<Moment> => {
 		const started = performance.now();
 		for (let attempt = 0; ; attempt++) {
-			let sentAt: number | undefined;
+			let sentAt: Moment | undefined;
 			let reply: unknown;
 			// the first attempt gets the whole `timeout`; a later one, sent while waiting, the time
 			// left (or a moment): it must not hold the caller a whole command timeout past `waitMs`
@@ -175,7 +182,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 				// where a plain SET NX answers nil and the holder would wait out its own lease
 				reply = await run(
 					() => {
-						sentAt = performance.now();
+						sentAt = momentNow();
 						return redis.eval(ACQUIRE_SCRIPT, 1, key, token, leaseMs);
 					},
 					{ limit },
@@ -227,7 +234,10 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		const token = globalThis.crypto.randomUUID();
 		// the lease surely lasts until leaseMs after the last confirmed acquisition or renewal was
 		// sent: its SET or PEXPIRE ran later
-		let confirmedAt = await acquire(name, key, token);
+		const acquiredAt = await acquire(name, key, token);
+		let confirmedAt = acquiredAt.mono;
+		// the same, on both clocks: for the check made when the holder's signal is read
+		let confirmed = acquiredAt;
 		// reporting a loss does not stop the renewal: an unconfirmed lease may still be ours, and
 		// must not run out under the holder once Redis answers again (stopped below when it is not)
 		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => {});
@@ -253,7 +263,8 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		const renew = async (): Promise<void> => {
 			if (renewing || done || !ours) return;
 			renewing = true;
-			const sentAt = performance.now();
+			const sent = momentNow();
+			const sentAt = sent.mono;
 			triedAt ??= sentAt;
 			try {
 				// one that waited for a connection past the holder's end is not sent: it would give a
@@ -266,6 +277,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 				if (Number(reply) === 1) {
 					// counted even once the holder is done: its last stretch may need it (see below)
 					confirmedAt = Math.max(confirmedAt, sentAt);
+					confirmed = laterMoment(confirmed, sent);
 					triedAt = undefined;
 					return;
 				}
@@ -305,6 +317,16 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			watch.unref?.();
 		};
 		watchLease();
+		// an event loop that stalled past the lease (a long GC pause, a frozen VM or process, a
+		// suspended laptop) resumes the holder from an I/O callback (a fetch's answer) before the
+		// overdue renewal and lease watch run: its check of the signal, right before it sends a
+		// refresh token, would find it not aborted while another process may hold the name. Redis
+		// cannot be asked synchronously: read then, a lease no renewal confirmed for a whole lease
+		// (counted from when the confirmed one was sent) counts as lost. counted on the wall clock
+		// too: a machine that slept (a suspended laptop) stopped the monotonic one, not Redis's lease
+		watchAborted(holding.signal, () => {
+			if (!done && elapsedSince(confirmed) >= leaseMs) holding.lose('unconfirmed');
+		});
 
 		try {
 			return await fn(holding.signal);

@@ -5,8 +5,10 @@ export type LeaseLostReason =
 	/** another owner holds the key: its lease expired and someone else acquired it. */
 	| 'taken'
 	/**
-	 * Redis did not confirm the lease for a whole lease (unreachable, or not answering): it may have
-	 * expired meanwhile. also a renewal or release Redis refused for good (an ACL, a script error).
+	 * Redis did not confirm the lease for a whole lease (unreachable, or not answering, or the
+	 * holder's event loop stalled or its machine slept that long, found when it read its signal):
+	 * it may have expired meanwhile. also a renewal or release Redis refused for good (an ACL, a
+	 * script error).
 	 */
 	| 'unconfirmed';
 

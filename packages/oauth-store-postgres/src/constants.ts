@@ -28,6 +28,13 @@ export const DEFAULT_PURGE_INTERVAL: number = 100;
  */
 export const DEFAULT_WAIT_MS: number = LOCK_WAIT_MS;
 
+/**
+ * how much longer than `silentHolderMs` a waiter waits by default, in milliseconds: the server ends
+ * a silent session within `silentHolderMs` of its last statement (idle_session_timeout), or, on a
+ * server before 14, its TCP keepalives (rounded up to whole seconds) within about 4 s more.
+ */
+export const SILENT_HOLDER_WAIT_MARGIN_MS: number = 5_000;
+
 /** the first retry delay while waiting, in milliseconds; it doubles up to `DEFAULT_MAX_RETRY_DELAY_MS`. */
 export const DEFAULT_RETRY_DELAY_MS: number = 10;
 

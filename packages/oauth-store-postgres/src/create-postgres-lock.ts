@@ -1,5 +1,12 @@
 import { type LockFunction, LockTimeoutError, LockUnavailableError } from '@atcute/oauth-client';
 import { attemptLimit } from '@atcute-oauth/internal/attempt-limit';
+import {
+	elapsedSince,
+	laterMoment,
+	type Moment,
+	momentNow,
+} from '@atcute-oauth/internal/elapsed-on-both-clocks';
+import { watchAborted } from '@atcute-oauth/internal/hold-signal';
 import { trackHolding, warnLeaseLost } from '@atcute-oauth/internal/lease-loss';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { settleWithin } from '@atcute-oauth/internal/settle-within';
@@ -13,6 +20,7 @@ import {
 	DEFAULT_TIMEOUT_MS,
 	DEFAULT_WAIT_MS,
 	RELEASE_WAIT_MS,
+	SILENT_HOLDER_WAIT_MARGIN_MS,
 } from './constants.ts';
 import type { LeaseLostEvent, LeaseLostReason } from './errors.ts';
 import { lockKey } from './internal/lock-key.ts';
@@ -32,7 +40,9 @@ export interface PostgresLockOptions {
 	prefix?: string | undefined;
 	/**
 	 * how long to wait for a busy name before failing with `LockTimeoutError`, in milliseconds;
-	 * default 90 000, longer than a refresh takes when each of its requests is tried once. 0: try once. the first attempt gets `timeout`
+	 * default 90 000, longer than a refresh takes when each of its requests is tried once, or
+	 * `silentHolderMs` + 5 000 when that is longer, so a waiter outlasts a holder whose host
+	 * vanished until the server ends its session. 0: try once. the first attempt gets `timeout`
 	 * for its connection and `timeout` again for its query; a later one gets one deadline for both:
 	 * the time left of `waitMs`, or 1 s if less is left, and never more than `timeout`. so a
 	 * database that stops answering fails the call with `LockUnavailableError` by the later of
@@ -211,6 +221,8 @@ const endedConnection = (err: unknown): boolean => {
 interface Held {
 	client: PgPoolClient;
 	restore: (string | null)[];
+	/** when the `TRY_LOCK` that took it was sent. */
+	sentAt: Moment;
 }
 
 /**
@@ -241,13 +253,21 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 	const {
 		pool,
 		prefix = DEFAULT_LOCK_PREFIX,
-		waitMs = DEFAULT_WAIT_MS,
 		retryDelay = DEFAULT_RETRY_DELAY_MS,
 		maxRetryDelay = DEFAULT_MAX_RETRY_DELAY_MS,
 		timeout = DEFAULT_TIMEOUT_MS,
 		heartbeatMs = DEFAULT_HEARTBEAT_MS,
 		silentHolderMs = Math.min(MAX_TIMER_MS, SILENT_HOLDER_HEARTBEATS * heartbeatMs),
 		onLeaseLost = warnLeaseLost,
+	} = options ?? {};
+	// by default a waiter outlasts a silent holder (its host vanished, its process froze), whose
+	// session the server ends only after silentHolderMs: with a long heartbeat it would otherwise
+	// fail with LockTimeoutError just before the lock is freed (as the Redis lock's `waitMs`). an
+	// invalid silentHolderMs is refused below, by its own name
+	const {
+		waitMs = isTimerDelay(silentHolderMs)
+			? Math.max(DEFAULT_WAIT_MS, silentHolderMs + SILENT_HOLDER_WAIT_MARGIN_MS)
+			: DEFAULT_WAIT_MS,
 	} = options ?? {};
 	if (typeof (pool as Partial<PgPool> | undefined)?.connect !== 'function') {
 		throw new TypeError('pool must be a node-postgres Pool (with a connect method)');
@@ -388,11 +408,15 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		// a checked-out connection has no listener of the pool's: an error event would crash
 		client.on('error', ignore);
 		let answer: Record<string, unknown> | undefined;
+		let sentAt = momentNow();
 		try {
-			const result = await runQuery(() => client.query({ text: TRY_LOCK, values: [key, ...bounds] }), {
-				timeout,
-				signal: deadline?.signal,
-			});
+			const result = await runQuery(
+				() => {
+					sentAt = momentNow();
+					return client.query({ text: TRY_LOCK, values: [key, ...bounds] });
+				},
+				{ timeout, signal: deadline?.signal },
+			);
 			answer = result.rows[0];
 		} catch (err) {
 			// the lock may have been taken (and the settings changed) after we gave up on the answer:
@@ -429,7 +453,7 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 			return typeof value === 'string' ? value : null;
 		});
 		const restore = typeof idle === 'string' ? [idle, ...tcp.map(() => null)] : [null, ...tcp];
-		return { client, restore };
+		return { client, restore, sentAt };
 	};
 
 	/**
@@ -471,7 +495,11 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		}
 		if (typeof fn !== 'function') throw new TypeError('fn must be a function');
 		const key = lockKey(prefix + name);
-		const { client, restore } = await acquire(name, key);
+		const held = await acquire(name, key);
+		const { client, restore } = held;
+		// the session surely is not ended as silent before silentHolderMs after the last statement
+		// it answered was sent: the server went idle only once it had run it
+		let confirmedAt = held.sentAt;
 		// a loss reported does not stop the heartbeat: an unconfirmed lock may still be ours, and a
 		// session left silent would be ended by its idle_session_timeout, losing it for sure. it
 		// stops once the connection is gone, or the holder is done
@@ -492,8 +520,16 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		const check = async (): Promise<void> => {
 			if (checking || done || closed) return;
 			checking = true;
+			let sentAt = momentNow();
 			try {
-				await runQuery(() => client.query({ text: HEARTBEAT }), { timeout });
+				await runQuery(
+					() => {
+						sentAt = momentNow();
+						return client.query({ text: HEARTBEAT });
+					},
+					{ timeout },
+				);
+				confirmedAt = laterMoment(confirmedAt, sentAt);
 			} catch (err) {
 				// the server ended the session (idle_session_timeout, once the holder's event loop was
 				// stuck longer than silentHolderMs; an administrator) or the connection failed: the lock
@@ -512,6 +548,19 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		const heartbeat = setInterval(() => void check(), heartbeatMs);
 		// a held lock never keeps the process alive on its own
 		heartbeat.unref?.();
+		// an event loop that stalled past silentHolderMs (a long GC pause, a frozen VM or process, a
+		// suspended laptop) has had its session ended by the server (idle_session_timeout), and the
+		// lock maybe taken by another process; it resumes the holder from an I/O callback (a fetch's
+		// answer) before the server's FATAL is read off the connection, and the holder's check of the
+		// signal, right before it sends a refresh token, would find it not aborted. the connection
+		// cannot be asked synchronously: read then, a session no answered statement shows alive for
+		// silentHolderMs (counted from when that statement was sent) counts as lost. counted on the
+		// wall clock too: a machine that slept (a suspended laptop) stopped the monotonic one, not
+		// the server's idle_session_timeout. (a session ended otherwise during the stall, by
+		// pg_terminate_backend or a restart, is heard of only once the connection is read)
+		watchAborted(holding.signal, () => {
+			if (!done && !closed && elapsedSince(confirmedAt) >= silentHolderMs) holding.lose('unconfirmed');
+		});
 
 		try {
 			return await fn(holding.signal);

@@ -57,7 +57,12 @@ export class PostgresStoreError extends Error {
 export type LeaseLostReason =
 	/** the holder's connection ended (the backend was terminated, the server restarted, the network dropped): the server freed the lock. */
 	| 'connection_lost'
-	/** the connection did not answer a heartbeat in time: the lock may have been freed. */
+	/**
+	 * the connection did not answer a heartbeat in time: the lock may have been freed. also, found
+	 * when the holder read its signal (then aborted): nothing on the connection was answered for
+	 * `silentHolderMs` (its event loop stalled or its machine slept), so the server may have ended
+	 * the session.
+	 */
 	| 'unconfirmed'
 	/** on release the server said this connection did not hold the lock. */
 	| 'not_held';
