@@ -1072,6 +1072,8 @@ export class OAuthClient {
 				await this.#revokeAtServer(did, held, signal, false, revoked);
 			}
 			this.#keys.forget(held?.dpopKey);
+			// none stored here (ended by another process): what this one noted goes all the same
+			this.#forgetAccount(did);
 		});
 	}
 
@@ -1119,11 +1121,21 @@ export class OAuthClient {
 	/** the one way a session is deleted: the store first, then the `deleted` event. */
 	async #endSession(did: Did, cause: SessionDeletedCause, revokedAtServer?: boolean): Promise<void> {
 		await this.#sessions.delete(did);
+		this.#forgetAccount(did);
 		this.#events.emit(
 			revokedAtServer === undefined
 				? { type: 'deleted', sub: did, cause }
 				: { type: 'deleted', sub: did, cause, revokedAtServer },
 		);
+	}
+
+	/**
+	 * forgets what this process noted about `did`'s refreshes (a Retry-After hold, a deferral):
+	 * a signed-out or erased account's DID stays in no map of the client's.
+	 */
+	#forgetAccount(did: Did): void {
+		this.#refresher.forget(did);
+		this.#host.deferrals.forget(did);
 	}
 
 	#emitUpdated(did: Did, session: StoredSession): void {

@@ -46,6 +46,11 @@ export interface SqliteLockOptions {
 	/** as for `SqliteStore`: milliseconds between background WAL checkpoints; default 100, `0` inline. */
 	checkpointInterval?: number | undefined;
 	/**
+	 * as for `SqliteStore`: whether a file opened from `path` overwrites released leases (whose
+	 * names hold the account's DID) with zeros; default `true`.
+	 */
+	secureDelete?: boolean | undefined;
+	/**
 	 * the clock for leases, in milliseconds since the epoch, shared by every process; default
 	 * `Date.now`. watched against `performance.now()`: a jump forward of a second or more between
 	 * two readings (a test's clock advanced by hand included) counts as a clock step, left out when

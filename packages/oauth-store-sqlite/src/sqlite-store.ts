@@ -45,6 +45,12 @@ export interface SqliteStoreOptions {
 	 * takes the WAL past 1,000 pages. a non-negative integer; ignored with `database` and node:sqlite.
 	 */
 	checkpointInterval?: number | undefined;
+	/**
+	 * whether a file opened from `path` overwrites deleted and replaced rows with zeros (`PRAGMA
+	 * secure_delete`), so that a signed-out session's tokens and DPoP private key do not stay in
+	 * the file's free space; default `true`. ignored with `database` (set the pragma on it yourself).
+	 */
+	secureDelete?: boolean | undefined;
 	/** start purging expired rows after this many writes; default 100. a positive integer. */
 	purgeInterval?: number | undefined;
 	/**
@@ -75,6 +81,7 @@ interface Statements {
 	take: SqliteStatement;
 	clear: SqliteStatement;
 	purge: SqliteStatement;
+	nextExpiry: SqliteStatement;
 }
 
 const prepare = (database: SqliteDatabase, quoted: string): Statements => ({
@@ -96,6 +103,10 @@ const prepare = (database: SqliteDatabase, quoted: string): Statements => ({
 	purge: database.prepare(
 		`DELETE FROM ${quoted} WHERE rowid IN (
 		   SELECT rowid FROM ${quoted} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+	),
+	// the first entry of the partial index on expires_at: one lookup, whatever the table's size
+	nextExpiry: database.prepare(
+		`SELECT expires_at FROM ${quoted} WHERE expires_at IS NOT NULL ORDER BY expires_at LIMIT 1`,
 	),
 });
 
@@ -122,6 +133,10 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	readonly #purgePacer: PurgePacer | undefined;
 	#writesSincePurge = 0;
 	#purgeTimer: ReturnType<typeof setTimeout> | undefined;
+	/** wakes the purge when the earliest entry with an expiry runs out, writes or none. */
+	#expiryTimer: ReturnType<typeof setTimeout> | undefined;
+	/** when `#expiryTimer` is for, on the store's clock. */
+	#expiryAt = 0;
 	#closed = false;
 
 	/** @param options the database or its path, the table, tuning and purging; see `SqliteStoreOptions` */
@@ -164,6 +179,8 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		this.#purgePause = purgePause(this.#connection.backgroundCheckpointInterval);
 		// a pause means a worker checkpoints the file, which the store opened from `path`
 		this.#purgePacer = this.#purgePause > 0 ? acquirePurgePacer(options.path!) : undefined;
+		// entries a process before this one left to run out (an app restarted) go when they do
+		this.#armExpiry();
 	}
 
 	async get(key: K): Promise<V | undefined> {
@@ -191,6 +208,7 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		const expires = expiresAt === undefined ? null : Math.ceil(expiresAt);
 		this.#run('set', () => this.#statements.upsert.run(key, text, expires));
 		this.#maybePurge();
+		if (expires !== null) this.#armExpiry(expires);
 	}
 
 	async delete(key: K): Promise<void> {
@@ -229,6 +247,8 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		this.#closed = true;
 		clearTimeout(this.#purgeTimer);
 		this.#purgeTimer = undefined;
+		clearTimeout(this.#expiryTimer);
+		this.#expiryTimer = undefined;
 		this.#purgePacer?.release();
 		this.#connection.close();
 	}
@@ -273,6 +293,47 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		(this.#purgeTimer as { unref?: () => void }).unref?.();
 	}
 
+	/**
+	 * makes sure a purge runs once the earliest entry with an expiry (`expires`, else the table's
+	 * earliest) has run out, writes or none. why: a write-count purge alone leaves an abandoned
+	 * sign-in's state (its DPoP private key, PKCE verifier, the app's state) in the file for as
+	 * long as a quiet app makes no `purgeInterval` writes; states are to live 10 minutes.
+	 */
+	#armExpiry(expires?: number): void {
+		if (this.#closed) return;
+		if (this.#expiryTimer !== undefined) {
+			// the one armed comes first (states all live 10 minutes: the usual case)
+			if (expires === undefined || expires >= this.#expiryAt) return;
+			clearTimeout(this.#expiryTimer);
+			this.#expiryTimer = undefined;
+		}
+		let next = expires;
+		if (next === undefined) {
+			try {
+				const row = this.#statements.nextExpiry.get() as
+					| { expires_at: number | bigint | null }
+					| undefined
+					| null;
+				if (row == null || row.expires_at === null) return;
+				next = Number(row.expires_at);
+			} catch {
+				// housekeeping only: the next write with an expiry arms it again
+				return;
+			}
+		}
+		// +1: a row is purged once its expires_at is not after now
+		const delay = Math.min(Math.max(next - this.#now(), 0) + 1, MAX_TIMER_MS);
+		this.#expiryAt = next;
+		this.#expiryTimer = setTimeout(() => {
+			this.#expiryTimer = undefined;
+			if (this.#closed) return;
+			// a purge under way (write-count) re-arms when it is done
+			if (this.#purgeTimer === undefined) this.#purgeStep();
+		}, delay);
+		// housekeeping must not keep the process alive
+		(this.#expiryTimer as { unref?: () => void }).unref?.();
+	}
+
 	#purgeStep(): void {
 		this.#purgeTimer = undefined;
 		if (this.#closed) return;
@@ -296,6 +357,8 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		const pause = deleted > 0 ? (this.#purgePacer?.stepped(this.#purgePause) ?? 0) : 0;
 		// a full batch means more may be waiting: another step, on a later turn
 		if (deleted === this.#purgeLimit) this.#schedulePurge(pause);
+		// done: the purge wakes again when the next entry runs out
+		else this.#armExpiry();
 	}
 }
 

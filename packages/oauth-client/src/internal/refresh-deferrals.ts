@@ -66,6 +66,14 @@ export class RefreshDeferrals {
 		}
 	}
 
+	/**
+	 * forgets `did` (its session ended): an account signed out or erased is not kept in memory;
+	 * a new session holds new tokens anyway.
+	 */
+	forget(did: Did): void {
+		if (this.#until.size > 0) this.#until.delete(did);
+	}
+
 	/** whether the refresh before expiry of `did` waits: it failed moments ago, and `tokenSet` still works. */
 	#has(did: Did, tokenSet: TokenSet): boolean {
 		if (this.#until.size === 0) return false;

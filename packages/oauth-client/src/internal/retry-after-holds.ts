@@ -75,6 +75,14 @@ export class RetryAfterHolds {
 	}
 
 	/**
+	 * forgets `did` (its session ended): an account signed out or erased is not kept in memory
+	 * for the rest of a wait its server asked for; a new session holds new tokens anyway.
+	 */
+	forget(did: Did): void {
+		if (this.#held.size > 0) this.#held.delete(did);
+	}
+
+	/**
 	 * the error the refresh of `did` with `refreshToken` fails with instead of being sent, while
 	 * the server's `Retry-After` lasts; `undefined` when it may be sent.
 	 */

@@ -212,6 +212,11 @@ export class SessionRefresher {
 		this.#holds = new RetryAfterHolds(options.now);
 	}
 
+	/** forgets what was noted about `did`'s refreshes (its session ended): see `RetryAfterHolds.forget`. */
+	forget(did: Did): void {
+		this.#holds.forget(did);
+	}
+
 	/**
 	 * refreshes the session of `did`, or adopts tokens another holder stored meanwhile.
 	 * `staleAccessToken` is the token the caller found expired or refused (`refused`: the PDS

@@ -14,6 +14,7 @@ export interface ConnectionOptions {
 	busyTimeout?: number | undefined;
 	mmapSize?: number | undefined;
 	checkpointInterval?: number | undefined;
+	secureDelete?: boolean | undefined;
 }
 
 /** a connection, and whether the store or lock opened it (and so closes it). */
@@ -105,7 +106,14 @@ export const connect = (
 			`busyTimeout must be a positive integer number of milliseconds up to ${MAX_TIMER_MS}, got ${busyTimeout}`,
 		);
 	}
-	const { mmapSize = DEFAULT_MMAP_SIZE, checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL_MS } = options;
+	const {
+		mmapSize = DEFAULT_MMAP_SIZE,
+		checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL_MS,
+		secureDelete = true,
+	} = options;
+	if (typeof secureDelete !== 'boolean') {
+		throw new TypeError(`secureDelete must be a boolean, got ${typeof secureDelete}`);
+	}
 	if (!Number.isSafeInteger(mmapSize) || mmapSize < 0) {
 		throw new TypeError(`mmapSize must be a non-negative integer number of bytes, got ${mmapSize}`);
 	}
@@ -143,6 +151,11 @@ export const connect = (
 			// per connection, not stored in the file; 0 turns it off. SQLite caps it at its
 			// compile-time limit
 			opened.exec(`PRAGMA mmap_size = ${mmapSize}`);
+			// why: SQLite leaves a deleted row's bytes in its page's free space, and a freed page as it
+			// was, so a signed-out session's tokens and DPoP private key (and a spent state's PKCE
+			// verifier) would stay readable in the file. ON overwrites them with zeros as they are
+			// deleted or replaced; per connection, so every connection that writes needs it
+			opened.exec(`PRAGMA secure_delete = ${secureDelete ? 'ON' : 'OFF'}`);
 			if (checkpointInterval > 0 && driver.module !== undefined) {
 				release = startBackgroundCheckpoints(opened, {
 					path,
