@@ -94,6 +94,7 @@ describe('runCommand', () => {
 			status: 'ready',
 			stream: { writable: false, _writableState: { ended: true } },
 			once: () => {},
+			on: () => {},
 			off: () => {},
 		} as unknown as Redis;
 		const failure = await runCommand(closing, { timeout: 50 }, async () => {
@@ -105,15 +106,20 @@ describe('runCommand', () => {
 });
 
 describe('runCommand on a client closed for good', () => {
-	/** a stand-in client with `status`, whose 'ready' and 'end' listeners the test can fire. */
+	/** a stand-in client with `status`, whose 'ready', 'end' and 'error' listeners the test can fire. */
 	const fakeClient = (status: string) => {
-		const listeners = new Map<string, () => void>();
+		const listeners = new Map<string, (arg?: unknown) => void>();
 		const client = {
 			status,
 			once: (event: string, listener: () => void) => listeners.set(event, listener),
+			on: (event: string, listener: (arg?: unknown) => void) => listeners.set(event, listener),
 			off: (event: string) => listeners.delete(event),
 		};
-		return { redis: client as unknown as Redis, client, emit: (event: string) => listeners.get(event)?.() };
+		return {
+			redis: client as unknown as Redis,
+			client,
+			emit: (event: string, arg?: unknown) => listeners.get(event)?.(arg),
+		};
 	};
 	const failureOf = (pending: Promise<unknown>): Promise<unknown> =>
 		pending.then(
@@ -201,6 +207,38 @@ describe('runCommand on a client closed for good', () => {
 			message: expect.stringMatching(/not connected within 20 ms/),
 		});
 	});
+
+	/** an error as ioredis makes it for a reply of Redis's (its class is named ReplyError). */
+	const replyError = (message: string): Error => Object.assign(new Error(message), { name: 'ReplyError' });
+
+	it("tells Redis's refusal of the connection, not transient, and names a lost link's error, transient", async () => {
+		const refused = fakeClient('reconnecting');
+		const pending = failureOf(runCommand(refused.redis, { timeout: 20 }, async () => 'sent'));
+		refused.emit('error', replyError('WRONGPASS invalid username-password pair or user is disabled.'));
+		expect(await pending).toMatchObject({
+			transient: false,
+			message: expect.stringMatching(/not connected within 20 ms .*refused the connection: WRONGPASS/),
+			cause: { name: 'ReplyError' },
+		});
+
+		const loading = fakeClient('reconnecting');
+		const waiting = failureOf(runCommand(loading.redis, { timeout: 20 }, async () => 'sent'));
+		loading.emit('error', replyError('LOADING Redis is loading the dataset in memory'));
+		expect(await waiting).toMatchObject({ transient: true, message: expect.stringMatching(/LOADING/) });
+
+		const unreachable = fakeClient('reconnecting');
+		const away = failureOf(runCommand(unreachable.redis, { timeout: 20 }, async () => 'sent'));
+		unreachable.emit(
+			'error',
+			Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }),
+		);
+		expect(await away).toMatchObject({
+			transient: true,
+			message: expect.stringMatching(
+				/not connected within 20 ms .*last connection attempt failed: connect ECONNREFUSED/,
+			),
+		});
+	});
 });
 
 describe('runCommand deadlines and the event loop', () => {
@@ -210,7 +248,7 @@ describe('runCommand deadlines and the event loop', () => {
 	/** a client waiting to reconnect, and one that sends at once. */
 	const clients = {
 		'waiting for a connection': () =>
-			({ status: 'reconnecting', once: () => {}, off: () => {} }) as unknown as Redis,
+			({ status: 'reconnecting', once: () => {}, on: () => {}, off: () => {} }) as unknown as Redis,
 		'waiting for an answer': () => ({ status: 'ready' }) as unknown as Redis,
 	};
 	/** starts a command that never gets an answer; how many live timers it added. */

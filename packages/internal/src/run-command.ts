@@ -175,26 +175,36 @@ interface ReadyWaiter {
 }
 
 /**
+ * the commands waiting for one client, and the last error the client reported meanwhile: a
+ * refusal of the connection's own setup (a wrong password, an ACL user turned off, a ready check
+ * whose `INFO` is disabled) is never a command's answer, and ioredis just reconnects for ever.
+ */
+interface ReadyWait extends Set<ReadyWaiter> {
+	lastError?: unknown;
+}
+
+/**
  * the commands waiting for each client to be ready, behind one pair of listeners per client (so
  * listeners do not pile up). a waiter that gives up leaves the set: nothing of it stays behind
  * for as long as Redis is away (ioredis reconnects for ever by default), however many commands
  * gave up meanwhile.
  */
-const readiness = new WeakMap<Redis, Set<ReadyWaiter>>();
+const readiness = new WeakMap<Redis, ReadyWait>();
 /** what removes each set's listeners and poll (once its last waiter has left). */
-const settlers = new WeakMap<Set<ReadyWaiter>, () => void>();
+const settlers = new WeakMap<ReadyWait, () => void>();
 
 /** how many commands wait for `redis` to be ready now (for tests). */
 export const readyWaitersOf = (redis: Redis): number => readiness.get(redis)?.size ?? 0;
 
 /** waits for `redis` to be ready; `leave` withdraws the wait (call it once the wait is over). */
-const whenReady = (redis: Redis): { ready: Promise<void>; leave: () => void } => {
+const whenReady = (redis: Redis): { ready: Promise<void>; leave: () => void; lastError: () => unknown } => {
 	let waiters = readiness.get(redis);
 	if (waiters === undefined) {
-		const own = new Set<ReadyWaiter>();
+		const own: ReadyWait = new Set<ReadyWaiter>();
 		const settle = (): void => {
 			redis.off('ready', onReady);
 			redis.off('end', onEnd);
+			redis.off('error', onError);
 			clearInterval(poll);
 			readiness.delete(redis);
 		};
@@ -207,8 +217,13 @@ const whenReady = (redis: Redis): { ready: Promise<void>; leave: () => void } =>
 			// disconnect() while reconnecting, or reconnection given up: it will never be ready
 			for (const waiter of own) waiter.reject(new ConnectionClosedFailure(closedForGood()));
 		};
+		// kept only while commands wait: what a deadline tells besides "not connected"
+		const onError = (err: unknown): void => {
+			own.lastError = err;
+		};
 		redis.once('ready', onReady);
 		redis.once('end', onEnd);
+		redis.on('error', onError);
 		// ioredis 5 closed while reconnecting emits nothing (see isClosedForGood). unref'd: the
 		// waiters' own deadlines hold the process, and none outlives them
 		const poll = setInterval(() => {
@@ -227,6 +242,7 @@ const whenReady = (redis: Redis): { ready: Promise<void>; leave: () => void } =>
 	set.add(waiter!);
 	return {
 		ready,
+		lastError: () => set.lastError,
 		leave: () => {
 			set.delete(waiter!);
 			// the last waiter gone: nothing is left to tell (a later wait sets up anew)
@@ -239,11 +255,16 @@ const whenReady = (redis: Redis): { ready: Promise<void>; leave: () => void } =>
  * rejects after `ms`, or when `signal` aborts; `clear` stops the timer. `unref`: the timer does not
  * keep the process alive.
  */
-const deadline = (ms: number, message: () => string, signal: AbortSignal | undefined, unref: boolean) => {
+const deadline = (
+	ms: number,
+	failure: () => CommandFailure,
+	signal: AbortSignal | undefined,
+	unref: boolean,
+) => {
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	let onAbort: (() => void) | undefined;
 	const promise = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new CommandFailure(true, message())), Math.max(0, ms));
+		timer = setTimeout(() => reject(failure()), Math.max(0, ms));
 		if (unref) timer.unref?.();
 		if (signal !== undefined) {
 			onAbort = () => reject(signal.reason);
@@ -257,6 +278,29 @@ const deadline = (ms: number, message: () => string, signal: AbortSignal | undef
 			if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
 		},
 	};
+};
+
+/**
+ * why a client did not become ready in time. Redis refusing the connection's setup (`WRONGPASS`,
+ * `NOAUTH`, a ready check's `INFO` unknown or renamed) is a deployment mistake that reconnecting
+ * never fixes: it is told as a refusal, by Redis's own words (transient only if they say so,
+ * `LOADING`), not as an outage the app would retry for ever. any other error (no server, a TLS
+ * certificate not trusted, a name that does not resolve) stays transient, as an outage may be,
+ * but is named: "not connected" alone does not tell a wrong CA from a server down.
+ */
+const notConnected = (timeout: number, status: string, lastError: unknown): CommandFailure => {
+	const message = `Redis was not connected within ${timeout} ms (status: ${status})`;
+	if (!(lastError instanceof Error)) return new CommandFailure(true, message);
+	const cause = redact(lastError);
+	if (cause.name === 'ReplyError') {
+		const { transient } = classify(lastError);
+		return new CommandFailure(transient, `${message}: it refused the connection: ${cause.message}`, {
+			cause,
+		});
+	}
+	return new CommandFailure(true, `${message}; the last connection attempt failed: ${cause.message}`, {
+		cause,
+	});
 };
 
 /** options for `runCommand`. */
@@ -292,15 +336,10 @@ export const runCommand = async <T>(
 		// a MONITOR client is never `ready` again: waiting for it would last the whole timeout
 		// (ioredis's `RedisStatus` type does not list it, though its `setStatus` sets it)
 		if ((redis.status as string) === 'monitoring') throw new ClientModeFailure(monitorMode);
-		const { ready, leave } = whenReady(redis);
+		const { ready, leave, lastError } = whenReady(redis);
 		// a lazyConnect client connects on its first command; we send none until it is ready
 		if (redis.status === 'wait') redis.connect().catch(() => {});
-		const wait = deadline(
-			timeout,
-			() => `Redis was not connected within ${timeout} ms (status: ${redis.status})`,
-			signal,
-			unref,
-		);
+		const wait = deadline(timeout, () => notConnected(timeout, redis.status, lastError()), signal, unref);
 		try {
 			await Promise.race([ready, wait.promise]);
 		} finally {
@@ -317,7 +356,7 @@ export const runCommand = async <T>(
 	}
 	const wait = deadline(
 		timeout - (performance.now() - started),
-		() => `Redis did not answer within ${timeout} ms`,
+		() => new CommandFailure(true, `Redis did not answer within ${timeout} ms`),
 		signal,
 		unref,
 	);

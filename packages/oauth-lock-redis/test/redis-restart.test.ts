@@ -1,4 +1,4 @@
-import type { StoredSession } from '@atcute/oauth-client';
+import { OAuthCallbackError, SessionNotFoundError, type StoredSession } from '@atcute/oauth-client';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -85,5 +85,45 @@ describe('an OAuth client on Redis that restarts mid-run', () => {
 		expect((await client.restore(did)).did).toBe(did);
 		server.assertNoRejections();
 		await sessions.clear();
+	});
+});
+
+// a server of our own, even in CI: started without persistence (no AOF, no RDB), as a cache is
+describe('an OAuth client on a Redis restarted without persistence', () => {
+	let redisServer: SpawnedRedis;
+	let redis: Redis;
+	let server: TestOAuthServer;
+
+	beforeAll(async () => {
+		redisServer = await spawnRedisServer();
+		redis = connect(redisServer.url);
+		server = await startTestOAuthServer();
+	});
+	afterAll(async () => {
+		redis?.disconnect();
+		await server?.close();
+		await redisServer?.close();
+	});
+
+	it('loses every session and sign-in under way, and says so: no session, an unknown state', async () => {
+		const root = uniquePrefix('no-persistence');
+		const { client } = await createTestClient(server, {
+			stores: {
+				sessions: new RedisStore({ redis, prefix: `${root}session:` }),
+				states: new RedisStore({ redis, prefix: `${root}state:` }),
+			},
+			requestLock: createRedisLock({ redis, prefix: `${root}lock:` }),
+		});
+		const did = server.createAccount({ handle: 'cache.test' }).did as Did;
+		await signIn(server, client, did);
+		const { url } = await client.authorize({ target: { type: 'account', identifier: did } });
+		const params = await server.authorize(url, { did });
+
+		await redisServer.stop();
+		await redisServer.start();
+		await expect.poll(() => redis.ping().catch((err: unknown) => err), { timeout: 10_000 }).toBe('PONG');
+
+		await expect(client.restore(did)).rejects.toBeInstanceOf(SessionNotFoundError);
+		await expect(client.callback(params)).rejects.toBeInstanceOf(OAuthCallbackError);
 	});
 });

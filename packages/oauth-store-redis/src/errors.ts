@@ -23,7 +23,10 @@ export class StoreUnavailableError extends Error {
 
 /** why Redis could not serve an operation for good. */
 export type RedisStoreErrorCode =
-	/** Redis refused the command (a key of another type, no permission, a command it does not know). */
+	/**
+	 * Redis refused the command (a key of another type, no permission, a command it does not know),
+	 * or the connection itself (a wrong password), so that it never became ready.
+	 */
 	| 'rejected'
 	/**
 	 * the ioredis client was closed for good (`quit()` or `disconnect()` was called, or it gave up

@@ -15,6 +15,7 @@ export {
 } from '../../../oauth-client/src/test-utils/setup.ts';
 export {
 	connect,
+	freePort,
 	keysUnder,
 	removeKeys,
 	type SpawnedRedis,

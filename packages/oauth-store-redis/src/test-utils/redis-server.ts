@@ -73,6 +73,8 @@ export interface SpawnedRedis {
 export interface SpawnRedisOptions {
 	/** keep the data across stop/start (an append-only file, fsynced on every write). */
 	persistent?: boolean;
+	/** more `redis-server` arguments, e.g. `['--replicaof', '127.0.0.1', '6379']`. */
+	args?: readonly string[];
 }
 
 /**
@@ -96,6 +98,7 @@ const spawnRedisServerOn = async (port: number, options: SpawnRedisOptions): Pro
 	const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
 	args.push(
 		...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+		...(options.args ?? []),
 	);
 
 	let child: ChildProcess | undefined;
