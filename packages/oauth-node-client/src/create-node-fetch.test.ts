@@ -520,6 +520,9 @@ describe('createNodeFetch: TLS and proxies', () => {
 		await tls.remove();
 	});
 
+	// a test that starts node processes (each importing the package) waits on a loaded machine's
+	// process start-ups, which take seconds when every core is busy: not on this code
+	const CHILD_TEST_TIMEOUT_MS = 30_000;
 	const child = async (url: string, options: object, env: Record<string, string> = {}) => {
 		const { stdout } = await runFile(process.execPath, [CHILD, JSON.stringify({ url, options })], {
 			env: { ...process.env, ...env },
@@ -533,31 +536,39 @@ describe('createNodeFetch: TLS and proxies', () => {
 		expect(error.cause.code).toMatch(/CERT|SIGNATURE|SELF_SIGNED/);
 	});
 
-	it('trusts the CAs in NODE_EXTRA_CA_CERTS, as Node does', async () => {
-		const ok = await child(
-			`${server.origin}/`,
-			{ allowPrivateNetwork: ['localhost'] },
-			{ NODE_EXTRA_CA_CERTS: tls.caPath },
-		);
-		expect(ok).toEqual({ status: 200, body: '{"tls":true}' });
-	});
-
-	it('tunnels https through a CONNECT proxy to the checked address', async () => {
-		const proxy = await startConnectProxy();
-		try {
+	it(
+		'trusts the CAs in NODE_EXTRA_CA_CERTS, as Node does',
+		async () => {
 			const ok = await child(
 				`${server.origin}/`,
-				{ allowPrivateNetwork: ['localhost'], proxy: proxy.url.replace('//', '//user:p%40ss@') },
+				{ allowPrivateNetwork: ['localhost'] },
 				{ NODE_EXTRA_CA_CERTS: tls.caPath },
 			);
 			expect(ok).toEqual({ status: 200, body: '{"tls":true}' });
-			// the name was resolved and checked here; the proxy was asked for the address
-			expect(proxy.tunnels).toEqual([`127.0.0.1:${server.port}`]);
-			expect(proxy.authorizations).toEqual([`Basic ${Buffer.from('user:p@ss').toString('base64')}`]);
-		} finally {
-			await proxy.close();
-		}
-	});
+		},
+		CHILD_TEST_TIMEOUT_MS,
+	);
+
+	it(
+		'tunnels https through a CONNECT proxy to the checked address',
+		async () => {
+			const proxy = await startConnectProxy();
+			try {
+				const ok = await child(
+					`${server.origin}/`,
+					{ allowPrivateNetwork: ['localhost'], proxy: proxy.url.replace('//', '//user:p%40ss@') },
+					{ NODE_EXTRA_CA_CERTS: tls.caPath },
+				);
+				expect(ok).toEqual({ status: 200, body: '{"tls":true}' });
+				// the name was resolved and checked here; the proxy was asked for the address
+				expect(proxy.tunnels).toEqual([`127.0.0.1:${server.port}`]);
+				expect(proxy.authorizations).toEqual([`Basic ${Buffer.from('user:p@ss').toString('base64')}`]);
+			} finally {
+				await proxy.close();
+			}
+		},
+		CHILD_TEST_TIMEOUT_MS,
+	);
 
 	it('keeps the guard behind a proxy: a private target is refused before any tunnel opens', async () => {
 		const proxy = await startConnectProxy();
@@ -593,30 +604,34 @@ describe('createNodeFetch: TLS and proxies', () => {
 		}
 	});
 
-	it('connects to a noProxy https host directly, verified, and matches its port', async () => {
-		const proxy = await startConnectProxy();
-		try {
-			const env = { NODE_EXTRA_CA_CERTS: tls.caPath };
-			const options = { allowPrivateNetwork: ['localhost'], proxy: proxy.url };
-			const direct = await child(
-				`${server.origin}/`,
-				{ ...options, noProxy: `.test,localhost:${server.port}` },
-				env,
-			);
-			expect(direct).toEqual({ status: 200, body: '{"tls":true}' });
-			expect(proxy.tunnels).toEqual([]);
-			// another port of the same host is not exempt
-			const tunnelled = await child(
-				`${server.origin}/`,
-				{ ...options, noProxy: `localhost:${server.port + 1}` },
-				env,
-			);
-			expect(tunnelled).toEqual({ status: 200, body: '{"tls":true}' });
-			expect(proxy.tunnels).toEqual([`127.0.0.1:${server.port}`]);
-		} finally {
-			await proxy.close();
-		}
-	});
+	it(
+		'connects to a noProxy https host directly, verified, and matches its port',
+		async () => {
+			const proxy = await startConnectProxy();
+			try {
+				const env = { NODE_EXTRA_CA_CERTS: tls.caPath };
+				const options = { allowPrivateNetwork: ['localhost'], proxy: proxy.url };
+				const direct = await child(
+					`${server.origin}/`,
+					{ ...options, noProxy: `.test,localhost:${server.port}` },
+					env,
+				);
+				expect(direct).toEqual({ status: 200, body: '{"tls":true}' });
+				expect(proxy.tunnels).toEqual([]);
+				// another port of the same host is not exempt
+				const tunnelled = await child(
+					`${server.origin}/`,
+					{ ...options, noProxy: `localhost:${server.port + 1}` },
+					env,
+				);
+				expect(tunnelled).toEqual({ status: 200, body: '{"tls":true}' });
+				expect(proxy.tunnels).toEqual([`127.0.0.1:${server.port}`]);
+			} finally {
+				await proxy.close();
+			}
+		},
+		CHILD_TEST_TIMEOUT_MS,
+	);
 
 	it('keeps the guard on direct connections: a noProxy host on loopback is refused', async () => {
 		const proxy = await startConnectProxy();
