@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import type { Did } from '@atcute/lexicons';
+import { type OtherProcess, stallingRefresh, startOtherProcess } from '@atcute-oauth/store-conformance';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -50,9 +50,7 @@ describe('a refresh whose process stalled past silentHolderMs before it sent the
 
 	it('sends no refresh token once another process took the lock during the stall', async () => {
 		const prefix = uniqueName('stalled_refresh');
-		let waitForOther: (() => Promise<void>) | undefined;
-		let stallArmed = false;
-		const inner = actorResolverFor(server);
+		const stall = stallingRefresh(actorResolverFor(server), 3 * SILENT_HOLDER_MS);
 		const { client } = await createTestClient(server, {
 			requestLock: createPostgresLock({
 				pool,
@@ -64,45 +62,22 @@ describe('a refresh whose process stalled past silentHolderMs before it sent the
 				timeout: 20_000,
 				onLeaseLost: () => {},
 			}),
-			// the refresh looks up the account's identity under the lock: another process starts
-			// waiting for the lock then
-			actorResolver: {
-				resolve: async (...args: Parameters<typeof inner.resolve>) => {
-					const wait = waitForOther;
-					waitForOther = undefined;
-					await wait?.();
-					return inner.resolve(...args);
-				},
-			} as typeof inner,
-			// its last request before the token request: resumed by its answer (an I/O callback), the
-			// event loop stalls past silentHolderMs, before the server's FATAL is read
-			fetch: async (input, init) => {
-				const response = await fetch(input, init);
-				if (!(stallArmed && String(input).endsWith('/.well-known/oauth-protected-resource'))) return response;
-				stallArmed = false;
-				const body = await response.arrayBuffer();
-				Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3 * SILENT_HOLDER_MS);
-				return new Response(body, response);
-			},
+			// the refresh looks up the account's identity under the lock (another process starts waiting
+			// for it then); resumed by the answer of its last request before the token request, the
+			// event loop stalls (see stallingRefresh)
+			actorResolver: stall.actorResolver,
+			fetch: stall.fetch,
 		});
 		const did = server.createAccount({ handle: 'stalled.test' }).did as Did;
 		await signIn(server, client, did);
 
-		let stdout = '';
-		let child: ReturnType<typeof spawn> | undefined;
-		let exited: Promise<unknown> | undefined;
-		waitForOther = async () => {
-			stallArmed = true;
+		let other: OtherProcess | undefined;
+		stall.beforeLookup(async () => {
 			// another process of the app waits for the account's lock
-			child = spawn(process.execPath, [WAITER, database.url, prefix, `oauth-session-${did}`], {
-				cwd: PACKAGE_DIR,
-				stdio: ['ignore', 'pipe', 'inherit'],
-			});
-			exited = new Promise((resolve) => child!.once('exit', resolve));
-			child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-			// while this holder heartbeats, it waits
+			other = startOtherProcess([WAITER, database.url, prefix, `oauth-session-${did}`], PACKAGE_DIR);
+			// while this holder keeps its lock, it waits
 			await new Promise((resolve) => setTimeout(resolve, 2_500));
-		};
+		});
 		const tokenRequests = () =>
 			server.stats.requests.filter((request) => request.path === '/oauth/token').length;
 		const before = tokenRequests();
@@ -112,14 +87,13 @@ describe('a refresh whose process stalled past silentHolderMs before it sent the
 				(err: unknown) => err,
 			);
 			// the other process did take the lock during the stall
-			await expect.poll(() => stdout, { timeout: 10_000, interval: 20 }).toBe('held\n');
-			expect({ waitForOther, stallArmed }).toEqual({ waitForOther: undefined, stallArmed: false });
+			await expect.poll(() => other?.stdout(), { timeout: 10_000, interval: 20 }).toBe('held\n');
+			expect(stall.pending()).toEqual({ step: undefined, stallArmed: false });
 			// nothing went to the token endpoint: the lock, lost, was found so right before it
 			expect(tokenRequests()).toBe(before);
 			expect(outcome).not.toBe('refreshed');
 		} finally {
-			child?.kill('SIGKILL');
-			await exited;
+			await other?.kill();
 		}
 	}, 30_000);
 });

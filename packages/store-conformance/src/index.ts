@@ -6,3 +6,9 @@ export {
 } from './describe-cross-process-refresh.ts';
 export { describeLock, type LockHarness } from './describe-lock.ts';
 export { describeStore, type StoreCapabilities, type StoreHarness } from './describe-store.ts';
+export {
+	type OtherProcess,
+	type StallingRefresh,
+	stallingRefresh,
+	startOtherProcess,
+} from './stalling-refresh.ts';
