@@ -233,11 +233,9 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		// the owner token: only the holder that set it may renew or release the lease
 		const token = globalThis.crypto.randomUUID();
 		// the lease surely lasts until leaseMs after the last confirmed acquisition or renewal was
-		// sent: its SET or PEXPIRE ran later
-		const acquiredAt = await acquire(name, key, token);
-		let confirmedAt = acquiredAt.mono;
-		// the same, on both clocks: for the check made when the holder's signal is read
-		let confirmed = acquiredAt;
+		// sent: its SET or PEXPIRE ran later. on both clocks: the check made when the holder's signal
+		// is read counts on whichever says more (the timers below, on the monotonic one)
+		let confirmed = await acquire(name, key, token);
 		// reporting a loss does not stop the renewal: an unconfirmed lease may still be ours, and
 		// must not run out under the holder once Redis answers again (stopped below when it is not)
 		const holding = trackHolding<LeaseLostReason>(name, onLeaseLost, () => {});
@@ -254,7 +252,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		 * the holder was done, which is no loss (the end-of-holding check covers a late holder).
 		 */
 		const notOursAfterDone = (reply: unknown): void => {
-			if (!kept && performance.now() < confirmedAt + leaseMs) {
+			if (!kept && performance.now() < confirmed.mono + leaseMs) {
 				holding.lose(lossOf(reply));
 			}
 		};
@@ -264,8 +262,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			if (renewing || done || !ours) return;
 			renewing = true;
 			const sent = momentNow();
-			const sentAt = sent.mono;
-			triedAt ??= sentAt;
+			triedAt ??= sent.mono;
 			try {
 				// one that waited for a connection past the holder's end is not sent: it would give a
 				// lease nobody holds a fresh leaseMs, and keep waiters out of a free name
@@ -276,7 +273,6 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 				if (reply === SKIPPED) return;
 				if (Number(reply) === 1) {
 					// counted even once the holder is done: its last stretch may need it (see below)
-					confirmedAt = Math.max(confirmedAt, sentAt);
 					confirmed = laterMoment(confirmed, sent);
 					triedAt = undefined;
 					return;
@@ -291,7 +287,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 				// refused (an ACL, a script error): the lease cannot be kept, tell it at once. Redis
 				// unreachable: report it once the lease may have run out (once per holding), and go
 				// on trying either way: a renewal that gets through while the key is ours keeps it
-				if (!done && (isRefusal(err) || performance.now() - confirmedAt >= leaseMs)) {
+				if (!done && (isRefusal(err) || performance.now() - confirmed.mono >= leaseMs)) {
 					holding.lose('unconfirmed');
 				}
 			} finally {
@@ -308,8 +304,8 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 		let watch: ReturnType<typeof setTimeout> | undefined;
 		const watchLease = (): void => {
 			if (done || !ours || holding.lost) return;
-			const left = confirmedAt + leaseMs - performance.now();
-			if (left <= 0 && triedAt !== undefined && triedAt < confirmedAt + leaseMs) {
+			const left = confirmed.mono + leaseMs - performance.now();
+			if (left <= 0 && triedAt !== undefined && triedAt < confirmed.mono + leaseMs) {
 				holding.lose('unconfirmed');
 				return;
 			}
@@ -364,7 +360,7 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 			}
 			// nothing confirmed the lease during the holder's last leaseMs, and the release did not
 			// (skipped, failed, or not answered yet): another process may have held the name meanwhile
-			if (!kept && finishedAt - confirmedAt >= leaseMs) holding.lose('unconfirmed');
+			if (!kept && finishedAt - confirmed.mono >= leaseMs) holding.lose('unconfirmed');
 		}
 	};
 	// known to this process's Redis stores on the server: a store's clear() must not sweep the
