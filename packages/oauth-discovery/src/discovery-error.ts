@@ -55,7 +55,11 @@ export class DiscoveryError extends Error {
 	override name = 'DiscoveryError';
 	/** what went wrong. */
 	readonly code: DiscoveryErrorCode;
-	/** the URL of the document (or the URL that was refused), without credentials. */
+	/**
+	 * the URL of the document (or the URL that was refused), without credentials: whole, for a
+	 * caller to compare with the URL it asked for, where the message shortens it past 256
+	 * characters. text that does not parse as a URL is shortened here too.
+	 */
 	readonly url: string;
 	/** the HTTP status, when there was a response. */
 	readonly status: number | undefined;

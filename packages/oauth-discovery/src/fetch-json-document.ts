@@ -65,6 +65,8 @@ const readDocument = async (
 	maxBytes: number,
 ): Promise<Record<string, unknown>> => {
 	const { status } = response;
+	// the error's url is the document's, whole, for callers to match; its message is shortened
+	const shown = displayUrl(url);
 
 	// metadata must come from the URL we asked: a redirect could hand us another server's document
 	// under this server's name. with redirect: 'manual' a browser gives an opaque redirect (status
@@ -76,14 +78,14 @@ const readDocument = async (
 		throw new DiscoveryError(
 			'redirect',
 			url,
-			`${url} answered ${response.redirected ? 'through' : 'with'} a redirect${status === 0 || response.redirected ? '' : ` (${status})`}; metadata must be served without redirects`,
+			`${shown} answered ${response.redirected ? 'through' : 'with'} a redirect${status === 0 || response.redirected ? '' : ` (${status})`}; metadata must be served without redirects`,
 			{ status: status === 0 || response.redirected ? undefined : status },
 		);
 	}
 
 	// every refusal below names the URL and carries the status
 	const refuse = (code: DiscoveryErrorCode, problem: string) =>
-		new DiscoveryError(code, url, `${url} ${problem}`, { status });
+		new DiscoveryError(code, url, `${shown} ${problem}`, { status });
 
 	// RFC 8414 and RFC 9728 both answer with 200 exactly
 	if (status !== 200) {
@@ -91,7 +93,7 @@ const readDocument = async (
 		// the wait a server that cannot answer for now asks for: the client holds its refreshes
 		// back so long. an HTTP date is counted from the answer's own Date, which servers send
 		const retryAfter = isTransientStatus(status) ? retryAfterMs(response.headers, Date.now()) : undefined;
-		throw new DiscoveryError('bad_status', url, `${url} answered with status ${status}, expected 200`, {
+		throw new DiscoveryError('bad_status', url, `${shown} answered with status ${status}, expected 200`, {
 			status,
 			retryAfterMs: retryAfter,
 		});
@@ -101,11 +103,11 @@ const readDocument = async (
 	// the last media type of a header sent more than once, as fetch reads it (see mediaTypeOf)
 	if (contentType === null || mediaTypeOf(contentType) !== JSON_MEDIA_TYPE) {
 		await discard(response);
-		const shown =
+		const got =
 			contentType === null
 				? 'no content type'
 				: `content type ${JSON.stringify(contentType.slice(0, MAX_CONTENT_TYPE_IN_MESSAGE))}`;
-		throw refuse('bad_content_type', `answered with ${shown}, expected ${JSON_MEDIA_TYPE}`);
+		throw refuse('bad_content_type', `answered with ${got}, expected ${JSON_MEDIA_TYPE}`);
 	}
 
 	// refuse a declared oversize body before reading any of it
@@ -195,7 +197,7 @@ export const fetchJsonDocument = async (
 			signal: controller.signal,
 		});
 		// the limits cover the body too: a server that trickles bytes is as stuck as a silent one
-		return readDocument(response, shown, maxBytes);
+		return readDocument(response, href, maxBytes);
 	})();
 	// whichever loses the race settles unheard
 	work.catch(() => {});
@@ -207,15 +209,15 @@ export const fetchJsonDocument = async (
 		signal?.throwIfAborted();
 		if (error instanceof DiscoveryError) throw error;
 		if (timedOut) {
-			throw new DiscoveryError('timeout', shown, `${shown} did not answer within ${timeout} ms`);
+			throw new DiscoveryError('timeout', href, `${shown} did not answer within ${timeout} ms`);
 		}
 		const refusal = refusalIn(error);
 		if (refusal !== undefined) {
-			throw new DiscoveryError('refused', shown, `refused to fetch ${shown}: ${refusal.message}`, {
+			throw new DiscoveryError('refused', href, `refused to fetch ${shown}: ${refusal.message}`, {
 				cause: error,
 			});
 		}
-		throw new DiscoveryError('network', shown, `could not fetch ${shown}: ${reasonOf(error)}`, {
+		throw new DiscoveryError('network', href, `could not fetch ${shown}: ${reasonOf(error)}`, {
 			cause: error,
 		});
 	} finally {

@@ -126,14 +126,15 @@ const isAbsentDocument = (error: DiscoveryError): boolean => {
  * class and cause chain, so callers branch on it as before.
  */
 const withPassedOver = (error: DiscoveryError, passedOver: DiscoveryError): DiscoveryError => {
-	// the fetch's messages start with the URL, named here already
-	const reason = passedOver.message.startsWith(`${passedOver.url} `)
-		? passedOver.message.slice(passedOver.url.length + 1)
+	// the fetch's messages start with the URL (shortened as in every message), named here already
+	const shown = displayUrl(passedOver.url);
+	const reason = passedOver.message.startsWith(`${shown} `)
+		? passedOver.message.slice(shown.length + 1)
 		: passedOver.message;
 	return new DiscoveryError(
 		error.code,
 		error.url,
-		`${error.message}; its protected resource document at ${passedOver.url} was not usable: ${reason}`,
+		`${error.message}; its protected resource document at ${shown} was not usable: ${reason}`,
 		// the issuer's own cause stays where its code says it is (a network failure's fetch error,
 		// a refusal's guard error); only an error without one takes the passed-over document's
 		{ status: error.status, cause: error.cause ?? passedOver },

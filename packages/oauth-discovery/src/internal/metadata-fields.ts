@@ -27,18 +27,21 @@ export const fail = (
 	problem: string,
 	code: DiscoveryErrorCode = 'invalid_metadata',
 ): never => {
-	const url = displayUrl(context.url);
-	throw new DiscoveryError(code, url, `${context.name} ${JSON.stringify(path)} ${problem} (${url})`);
+	// the error's url is the document's, whole, for callers to match; its message is shortened
+	throw new DiscoveryError(
+		code,
+		context.url,
+		`${context.name} ${JSON.stringify(path)} ${problem} (${displayUrl(context.url)})`,
+	);
 };
 
 /** the document as an object, or a throw. */
 export const asDocument = (context: DocumentContext, value: unknown): Record<string, unknown> => {
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-		const url = displayUrl(context.url);
 		throw new DiscoveryError(
 			'invalid_metadata',
-			url,
-			`${context.name} must be a JSON object, got ${describeValue(value)} (${url})`,
+			context.url,
+			`${context.name} must be a JSON object, got ${describeValue(value)} (${displayUrl(context.url)})`,
 		);
 	}
 	return value as Record<string, unknown>;
