@@ -12,11 +12,13 @@ export interface Moment {
 /** now, on both clocks. */
 export const momentNow = (): Moment => ({ mono: performance.now(), wall: Date.now() });
 
-/** the later of two moments, clock by clock. */
-export const laterMoment = (a: Moment, b: Moment): Moment => ({
-	mono: Math.max(a.mono, b.mono),
-	wall: Math.max(a.wall, b.wall),
-});
+/**
+ * the later of two moments, as read (by the monotonic clock), both clocks as they were read then.
+ * not clock by clock: after a wall clock stepped back, the larger wall reading is one from before
+ * the step, and counting from it would make the wall clock's count short by the step (a machine
+ * that then sleeps past the lease would read it held).
+ */
+export const laterMoment = (a: Moment, b: Moment): Moment => (b.mono >= a.mono ? b : a);
 
 /**
  * milliseconds since `then` by whichever clock counts more. the monotonic clock does not run while

@@ -11,6 +11,10 @@ describe('parseHttpDate', () => {
 		expect(parseHttpDate('Sun Nov  6 08:49:37 1994')).toBe(GMT);
 	});
 
+	it('reads an IMF-fixdate whose day has one digit, as RFC 5322 writes it', () => {
+		expect(parseHttpDate('Sun, 6 Nov 1994 08:49:37 GMT')).toBe(GMT);
+	});
+
 	it('gives NaN for what names no zone and is no asctime date, or is no day of the calendar', () => {
 		for (const value of [
 			'',

@@ -3,9 +3,11 @@
 
 const MONTH = '(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 const TIME = '(\\d\\d):(\\d\\d):(\\d\\d)';
-// IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT` (a server that writes UTC means the same)
+// IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT` (a server that writes UTC means the same). a day
+// of one digit is read too, as RFC 5322 writes it: recipients are asked to be robust (§5.6.7), and
+// a wait ignored is a retry sooner than the server asked
 const IMF_FIXDATE = new RegExp(
-	`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d\\d) ${MONTH} (\\d{4}) ${TIME} (?:GMT|UTC)$`,
+	`^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\\d\\d?) ${MONTH} (\\d{4}) ${TIME} (?:GMT|UTC)$`,
 	'i',
 );
 // the obsolete RFC 850 form, `Sunday, 06-Nov-94 08:49:37 GMT`

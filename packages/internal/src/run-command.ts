@@ -4,10 +4,20 @@ import type { Redis } from 'ioredis';
 
 /**
  * Redis answers that mean "not now" rather than "never": a server loading its data, a read-only
- * replica after a failover, memory full, a busy script, a cluster reconfiguring.
+ * replica after a failover, memory full, a busy script, a cluster reconfiguring, every connection
+ * taken (`maxclients`: written on a new connection, which ioredis reads as its AUTH's reply).
  */
 const TRANSIENT_REPLIES =
-	/^(?:LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS|MISCONF)\b/;
+	/^(?:LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS|MISCONF|ERR max number of clients reached)\b/;
+
+/**
+ * Redis refusing a connection's setup for good: a wrong password or a disabled ACL user
+ * (`WRONGPASS`), a password required or refused (`NOAUTH`, an `AUTH` with none configured), a
+ * setup command the ACL or the server lacks (`NOPERM`, `unknown command`, `NOPROTO`). any other
+ * reply there (`maxclients` reached, a server still loading) may pass.
+ */
+const SETUP_REFUSALS =
+	/^(?:WRONGPASS|NOAUTH|NOPERM|NOPROTO|ERR unknown command|ERR AUTH <password> called without|ERR Client sent AUTH, but no password is set)/;
 
 /** the part of Redis's "unknown command" reply that quotes the command's arguments. */
 const QUOTED_ARGUMENTS = /, with args beginning with:.*$/s;
@@ -283,8 +293,9 @@ const deadline = (
 /**
  * why a client did not become ready in time. Redis refusing the connection's setup (`WRONGPASS`,
  * `NOAUTH`, a ready check's `INFO` unknown or renamed) is a deployment mistake that reconnecting
- * never fixes: it is told as a refusal, by Redis's own words (transient only if they say so,
- * `LOADING`), not as an outage the app would retry for ever. any other error (no server, a TLS
+ * never fixes: it is told as a refusal, by Redis's own words (`SETUP_REFUSALS`), not as an outage
+ * the app would retry for ever. any other reply (every connection taken, `maxclients`), or any
+ * other error (no server, a TLS
  * certificate not trusted, a name that does not resolve) stays transient, as an outage may be,
  * but is named: "not connected" alone does not tell a wrong CA from a server down.
  */
@@ -292,9 +303,9 @@ const notConnected = (timeout: number, status: string, lastError: unknown): Comm
 	const message = `Redis was not connected within ${timeout} ms (status: ${status})`;
 	if (!(lastError instanceof Error)) return new CommandFailure(true, message);
 	const cause = redact(lastError);
-	if (cause.name === 'ReplyError') {
-		const { transient } = classify(lastError);
-		return new CommandFailure(transient, `${message}: it refused the connection: ${cause.message}`, {
+	// only the refusals known to last are told so: an unknown one stays an outage, as before
+	if (cause.name === 'ReplyError' && SETUP_REFUSALS.test(cause.message)) {
+		return new CommandFailure(false, `${message}: it refused the connection: ${cause.message}`, {
 			cause,
 		});
 	}
