@@ -115,29 +115,33 @@ const BOUNDING_SETTINGS = [
  * name it did not get changes nothing on the connection. `acquired` comes back as text ('true' or
  * 'false'): an app's type parser for booleans (`types` on its pool, or `pg.types` set globally) may
  * make a boolean anything, and a lock taken but read as not taken would stay on a pooled connection.
+ * every function is named with pg_catalog (here and in UNLOCK): `concat_ws` takes VARIADIC "any",
+ * so one of text arguments in a schema of the search_path (`public`, writable by every role before
+ * PostgreSQL 15) would be chosen over it, and run as the lock's role (CVE-2018-1058).
  */
-const TRY_LOCK = `SELECT CASE WHEN attempt.already THEN 'already_held' ELSE attempt.got::text END AS acquired,
+const TRY_LOCK = `SELECT CASE WHEN attempt.read_only THEN 'read_only'
+		WHEN attempt.already THEN 'already_held' ELSE attempt.got::text END AS acquired,
 	attempt.idle_session_timeout,
 	attempt.tcp_keepalives_idle,
 	attempt.tcp_keepalives_interval,
 	attempt.tcp_keepalives_count,
 	attempt.tcp_user_timeout,
 	CASE WHEN attempt.got IS NOT TRUE THEN NULL
-		WHEN attempt.idle_session_timeout IS NOT NULL THEN set_config('idle_session_timeout', $2, false)
-		ELSE concat_ws(' ',
-			set_config('tcp_keepalives_idle', $3, false),
-			set_config('tcp_keepalives_interval', $4, false),
-			set_config('tcp_keepalives_count', $5, false),
-			set_config('tcp_user_timeout', $6, false))
+		WHEN attempt.idle_session_timeout IS NOT NULL THEN pg_catalog.set_config('idle_session_timeout', $2, false)
+		ELSE pg_catalog.concat_ws(' ',
+			pg_catalog.set_config('tcp_keepalives_idle', $3, false),
+			pg_catalog.set_config('tcp_keepalives_interval', $4, false),
+			pg_catalog.set_config('tcp_keepalives_count', $5, false),
+			pg_catalog.set_config('tcp_user_timeout', $6, false))
 	END AS bounded
 FROM (
-	SELECT pre.already,
-		CASE WHEN pre.already THEN NULL ELSE pg_try_advisory_lock($1::bigint) END AS got,
-		current_setting('idle_session_timeout', true) AS idle_session_timeout,
-		current_setting('tcp_keepalives_idle') AS tcp_keepalives_idle,
-		current_setting('tcp_keepalives_interval') AS tcp_keepalives_interval,
-		current_setting('tcp_keepalives_count') AS tcp_keepalives_count,
-		current_setting('tcp_user_timeout') AS tcp_user_timeout
+	SELECT pre.already, pre.read_only,
+		CASE WHEN pre.already OR pre.read_only THEN NULL ELSE pg_catalog.pg_try_advisory_lock($1::bigint) END AS got,
+		pg_catalog.current_setting('idle_session_timeout', true) AS idle_session_timeout,
+		pg_catalog.current_setting('tcp_keepalives_idle') AS tcp_keepalives_idle,
+		pg_catalog.current_setting('tcp_keepalives_interval') AS tcp_keepalives_interval,
+		pg_catalog.current_setting('tcp_keepalives_count') AS tcp_keepalives_count,
+		pg_catalog.current_setting('tcp_user_timeout') AS tcp_user_timeout
 	FROM (
 		-- this session holds the key already: a lock never stays on a connection it returns, so the
 		-- statement ran on a server connection another client holds it on (a transaction-mode
@@ -145,7 +149,11 @@ FROM (
 		SELECT EXISTS (SELECT FROM pg_catalog.pg_locks
 			WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() AND objsubid = 1
 				AND classid::bigint = (($1::bigint >> 32) & 4294967295)
-				AND objid::bigint = ($1::bigint & 4294967295)) AS already
+				AND objid::bigint = ($1::bigint & 4294967295)) AS already,
+			-- a standby, or a primary demoted after a failover (default_transaction_read_only): the
+			-- advisory lock works there, but a refresh under it would spend its refresh token and then
+			-- fail to store the new one, signing the account out. not taken: the caller tries later
+			pg_catalog.current_setting('transaction_read_only') = 'on' AS read_only
 		OFFSET 0
 	) AS pre
 	OFFSET 0
@@ -155,13 +163,13 @@ FROM (
  * alone), in one statement: a connection whose settings could not be put back is closed, never
  * returned to the pool. `released` is text, as `acquired` above.
  */
-const UNLOCK = `SELECT pg_advisory_unlock($1::bigint)::text AS released,
-	concat_ws(' ',
-		CASE WHEN $2::text IS NOT NULL THEN set_config('idle_session_timeout', $2, false) END,
-		CASE WHEN $3::text IS NOT NULL THEN set_config('tcp_keepalives_idle', $3, false) END,
-		CASE WHEN $4::text IS NOT NULL THEN set_config('tcp_keepalives_interval', $4, false) END,
-		CASE WHEN $5::text IS NOT NULL THEN set_config('tcp_keepalives_count', $5, false) END,
-		CASE WHEN $6::text IS NOT NULL THEN set_config('tcp_user_timeout', $6, false) END
+const UNLOCK = `SELECT pg_catalog.pg_advisory_unlock($1::bigint)::text AS released,
+	pg_catalog.concat_ws(' ',
+		CASE WHEN $2::text IS NOT NULL THEN pg_catalog.set_config('idle_session_timeout', $2, false) END,
+		CASE WHEN $3::text IS NOT NULL THEN pg_catalog.set_config('tcp_keepalives_idle', $3, false) END,
+		CASE WHEN $4::text IS NOT NULL THEN pg_catalog.set_config('tcp_keepalives_interval', $4, false) END,
+		CASE WHEN $5::text IS NOT NULL THEN pg_catalog.set_config('tcp_keepalives_count', $5, false) END,
+		CASE WHEN $6::text IS NOT NULL THEN pg_catalog.set_config('tcp_user_timeout', $6, false) END
 	) AS restored`;
 const HEARTBEAT = 'SELECT 1';
 
@@ -431,6 +439,14 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 		if (row?.acquired === 'false') {
 			client.release();
 			return undefined;
+		}
+		if (row?.acquired === 'read_only') {
+			// nothing was taken or changed on the connection: it goes back as it is
+			client.release();
+			throw new LockUnavailableError(
+				name,
+				`lock "${name}" could not be acquired: PostgreSQL is read-only (a standby, or a primary demoted after a failover: transaction_read_only is on), so a refresh could not store its new tokens`,
+			);
 		}
 		if (row?.acquired === 'already_held') {
 			destroy(client);

@@ -90,8 +90,13 @@ const isMissingTable = (err: PostgresStoreError): boolean =>
 	err.code === 'rejected' &&
 	MISSING_TABLE_STATES.has((err.cause as { code?: unknown } | undefined)?.code as string);
 
-/** milliseconds since the epoch, as a timestamptz parameter. */
-const AT = (param: string): string => `to_timestamp(${param}::float8 / 1000)`;
+/**
+ * milliseconds since the epoch, as a timestamptz parameter. why pg_catalog: `float8 / integer`
+ * has no exact operator there, so one in a schema of the search_path (`public`, which every role
+ * may write to before PostgreSQL 15) would be chosen over it, and run as the store's role
+ * (CVE-2018-1058); a qualified operator or function is looked up in pg_catalog only
+ */
+const AT = (param: string): string => `pg_catalog.to_timestamp(${param}::float8 OPERATOR(pg_catalog./) 1000)`;
 
 /** the earliest timestamptz, 4714-11-24 BC, in milliseconds since the epoch; a Date goes further back. */
 const EARLIEST_TIMESTAMP_MS = -210_866_803_200_000;
@@ -191,7 +196,7 @@ export class PostgresStore<K extends string = string, V = unknown> implements St
 			// one process whose clock stepped ahead (an NTP step, a VM resumed) must not delete what
 			// every other process still reads as live (their sign-ins under way)
 			purge: `DELETE FROM ${t} WHERE key IN (
-			          SELECT key FROM ${t} WHERE expires_at <= LEAST(${AT('$1')}, now())
+			          SELECT key FROM ${t} WHERE expires_at <= LEAST(${AT('$1')}, pg_catalog.now())
 			          ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 		};
 	}

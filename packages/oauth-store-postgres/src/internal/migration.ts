@@ -36,7 +36,7 @@ export interface TableMigration {
  * did before (the table, its meta row) is kept, and the other relation is left alone.
  */
 export const refuseTakenName = (schema: string, table: string, name: string): string =>
-	`IF to_regclass('"${schema}"."${name}"') IS NOT NULL THEN
+	`IF pg_catalog.to_regclass('"${schema}"."${name}"') IS NOT NULL THEN
       RAISE EXCEPTION 'relation %, which table % needs for its index, exists but was not created by @atcute/oauth-store-postgres for it; choose another table', '${schema}.${name}', '${schema}.${table}'
         USING ERRCODE = '${NOT_OURS_STATE}';
     END IF`;
@@ -56,7 +56,10 @@ const MIGRATION_LOCK = lockKey('@atcute/oauth-store-postgres:migration');
  * that version recorded (`compatible_from`, a column it adds) that this one still reads and writes
  * its format: then the table is used as it is, through a rolling deploy or after a rollback. a
  * single statement, so it runs through any `query` (a pool included, in either protocol), without
- * a dedicated connection, and leaves the caller's isolation level alone.
+ * a dedicated connection, and leaves the caller's isolation level alone. every function is named
+ * with pg_catalog: `to_jsonb` takes anyelement, so one taking the meta table's row type in a schema
+ * of the search_path (`public`, writable by every role before PostgreSQL 15) would be chosen over
+ * it, and run as the migrating role (CVE-2018-1058).
  */
 export const migrationSql = (migration: TableMigration, final = false): string => {
 	const { schema, table, kind, steps } = migration;
@@ -65,14 +68,14 @@ export const migrationSql = (migration: TableMigration, final = false): string =
 	const latest = steps.length;
 	// identifiers were checked to be letters, digits and "_": safe inside literals too
 	const label = `'${schema}.${table}'`;
-	const tableFound = `to_regclass('${qualified.replaceAll("'", "''")}') IS NOT NULL`;
-	const metaFound = `to_regclass('${meta.replaceAll("'", "''")}') IS NOT NULL`;
+	const tableFound = `pg_catalog.to_regclass('${qualified.replaceAll("'", "''")}') IS NOT NULL`;
+	const metaFound = `pg_catalog.to_regclass('${meta.replaceAll("'", "''")}') IS NOT NULL`;
 	const notOurs = `RAISE EXCEPTION 'table % exists but was not created by @atcute/oauth-store-postgres; choose another table', ${label}
         USING ERRCODE = '${NOT_OURS_STATE}';`;
 	const otherKind = `RAISE EXCEPTION 'table % is a % table, not a ${kind} table; choose another table', ${label}, current_kind
       USING ERRCODE = '${NOT_OURS_STATE}';`;
 	// every column through to_jsonb: `compatible_from` is there only once a newer release added it
-	const readRow = `SELECT kind, version, (to_jsonb(m) ->> 'compatible_from')::integer
+	const readRow = `SELECT kind, version, (pg_catalog.to_jsonb(m) ->> 'compatible_from')::integer
       INTO current_kind, current_version, current_compatible FROM ${meta} AS m WHERE table_name = '${table}';`;
 	// a newer format this version does not work with: one whose release did not record (in
 	// compatible_from) that this version's still reads and writes the table
@@ -108,7 +111,7 @@ BEGIN
     END IF;
   END IF;
   -- held until this transaction ends: two processes never create or migrate at once
-  PERFORM pg_advisory_xact_lock(${MIGRATION_LOCK});
+  PERFORM pg_catalog.pg_advisory_xact_lock(${MIGRATION_LOCK});
   -- name lookups (to_regclass above) are cached, and what another process committed while this
   -- one waited reaches the cache only when a catalog is next locked: reading pg_class does that
   -- (unless this transaction read it already), so the checks below see the catalog as it is now
@@ -119,7 +122,7 @@ BEGIN
   ${
 		schema === 'public'
 			? ''
-			: `IF to_regnamespace('"${schema}"') IS NULL THEN
+			: `IF pg_catalog.to_regnamespace('"${schema}"') IS NULL THEN
     CREATE SCHEMA IF NOT EXISTS "${schema}";
   END IF;`
 	}
@@ -132,7 +135,7 @@ BEGIN
       table_name text PRIMARY KEY,
       kind text NOT NULL,
       version integer NOT NULL,
-      migrated_at timestamptz NOT NULL DEFAULT now()
+      migrated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
     );
   END IF;
   ${readRow}
@@ -153,7 +156,7 @@ BEGIN
 					: `-- the catalog is always current, but under REPEATABLE READ or SERIALIZABLE (a role's or
       -- database's default_transaction_isolation) rows come from the snapshot taken before the lock
       -- was granted: the meta row of a table another process just made may be missing from it
-      IF current_setting('transaction_isolation') <> 'read committed' THEN
+      IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE EXCEPTION 'the migration of % may have raced another process; run it again', ${label}
           USING ERRCODE = '${RACED_STATE}';
       END IF;`
@@ -169,7 +172,7 @@ BEGIN
   END IF;
   ${applySteps}
   IF current_version < ${latest} THEN
-    UPDATE ${meta} SET version = ${latest}, migrated_at = now() WHERE table_name = '${table}';
+    UPDATE ${meta} SET version = ${latest}, migrated_at = pg_catalog.now() WHERE table_name = '${table}';
   END IF;
 END
 $atcute_oauth$`;
