@@ -1,8 +1,10 @@
 import { OAuthClient as BaseOAuthClient } from '@atcute/oauth-client';
+import { MemoryStore } from '@atcute/oauth-store-memory';
 
 import { defaultTransport, type OAuthClientOptions } from './default-transport.ts';
 import { diagnosticsChannelTracer } from './diagnostics.ts';
 import { nodeSha256 } from './internal/node-sha256.ts';
+import { warnDefaultLockScope } from './internal/warn-default-lock.ts';
 import { createNodeSigner } from './node-signer.ts';
 
 /**
@@ -28,5 +30,10 @@ export class OAuthClient extends BaseOAuthClient {
 			fetch: defaultTransport(options),
 			tracer: options.tracer ?? diagnosticsChannelTracer,
 		});
+		// the default lock is this thread's: say so where the app's copies may share one store (a
+		// MemoryStore's sessions are this thread's too, so its lock covers all who can refresh them)
+		if (options.requestLock === undefined && !(options.stores?.sessions instanceof MemoryStore)) {
+			warnDefaultLockScope();
+		}
 	}
 }

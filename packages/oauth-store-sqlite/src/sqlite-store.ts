@@ -40,7 +40,7 @@ export interface SqliteStoreOptions {
 	mmapSize?: number | undefined;
 	/**
 	 * milliseconds between WAL checkpoints run by a worker thread for a file opened from `path`
-	 * with better-sqlite3 (one worker per file in a process, shared by its stores and locks);
+	 * with better-sqlite3 (one worker per file in a thread, shared by its stores and locks);
 	 * default 100. `0` leaves checkpoints to SQLite, on the caller's thread, after the commit that
 	 * takes the WAL past 1,000 pages. a non-negative integer; ignored with `database` and node:sqlite.
 	 */

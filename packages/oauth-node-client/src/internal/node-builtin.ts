@@ -1,12 +1,17 @@
+import type { Cluster } from 'node:cluster';
 import type * as crypto from 'node:crypto';
 import type * as dns from 'node:dns';
 import type * as net from 'node:net';
+import type * as workerThreads from 'node:worker_threads';
 
 /** the node: modules loaded on first use. */
 interface Builtins {
+	/** the module's CommonJS exports, which getBuiltinModule returns: the cluster object itself. */
+	'node:cluster': Cluster;
 	'node:crypto': typeof crypto;
 	'node:dns': typeof dns;
 	'node:net': typeof net;
+	'node:worker_threads': typeof workerThreads;
 }
 
 const loaded: Partial<Builtins> = {};
@@ -25,7 +30,7 @@ export const nodeBuiltin = <K extends keyof Builtins>(id: K): Builtins[K] => {
 		if (typeof runtime?.getBuiltinModule !== 'function') {
 			throw new TypeError(`${id} is not available: this runtime has no process.getBuiltinModule`);
 		}
-		module = runtime.getBuiltinModule(id) as Builtins[K];
+		module = runtime.getBuiltinModule(id) as unknown as Builtins[K];
 		loaded[id] = module;
 	}
 	return module;

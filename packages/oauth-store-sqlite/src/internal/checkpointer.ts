@@ -135,7 +135,8 @@ const checkpointInline = (database: SqliteDatabase): void => {
 
 /**
  * moves the WAL checkpoints of a connection `path` opened with better-sqlite3 to a worker thread:
- * one worker per file and interval in this process, with its own connection. SQLite would
+ * one worker per file and interval in this thread (a worker thread of the app that opens the
+ * file starts its own: modules are per thread), with its own connection. SQLite would
  * otherwise run a checkpoint inside whichever commit takes the WAL past 1,000 pages, copying
  * them all on the caller's thread (tens of milliseconds on a large file). the connection stops
  * checkpointing by itself (`wal_autocheckpoint = 0`). the worker is unref'd (it never keeps the
