@@ -91,12 +91,12 @@ const authorizeError = async (handleResolver: HandleResolver) => {
 };
 
 /** how the loopback DNS server answers a TXT query: no record, no such name, a failure, a record. */
-type DnsAnswer = 'no-record' | 'no-such-name' | 'server-failure' | { txt: string };
+type DnsAnswer = 'no-record' | 'no-such-name' | 'server-failure' | { txt: string | string[] };
 
 /**
  * a DNS server on a loopback port, answering every TXT query as `answer` says: NOERROR with no
  * record (what a zone with a wildcard record, such as a PDS's `*.<host>`, answers), NXDOMAIN,
- * SERVFAIL, or one TXT record.
+ * SERVFAIL, or TXT records (one or several).
  */
 const startDnsServer = async () => {
 	const state = { answer: 'no-record' as DnsAnswer };
@@ -110,8 +110,9 @@ const startDnsServer = async () => {
 		const { answer } = state;
 		const rcode = answer === 'no-such-name' ? 3 : answer === 'server-failure' ? 2 : 0;
 		const records: Buffer[] = [];
-		if (typeof answer === 'object') {
-			const text = Buffer.from(answer.txt);
+		const texts = typeof answer === 'object' ? [answer.txt].flat() : [];
+		for (const txt of texts) {
+			const text = Buffer.from(txt);
 			const rdata = Buffer.concat([Buffer.from([text.length]), text]);
 			const record = Buffer.from([0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0, 60, 0, 0]);
 			record.writeUInt16BE(rdata.length, 10);
@@ -121,7 +122,7 @@ const startDnsServer = async () => {
 		// a response (QR), recursion desired as asked, recursion available, the code
 		response[2] = 0x80 | (query[2]! & 0x01);
 		response[3] = 0x80 | rcode;
-		response.writeUInt16BE(typeof answer === 'object' ? 1 : 0, 6);
+		response.writeUInt16BE(texts.length, 6);
 		response.writeUInt16BE(0, 8);
 		response.writeUInt16BE(0, 10);
 		socket.send(response, from.port, from.address);
@@ -291,6 +292,27 @@ describe('createCompositeHandleResolver', () => {
 		it('reads a DNS server failure, and a 404 from the host, as an outage', async () => {
 			const error = await authorizeError(withDns('server-failure', wellKnown(5, 404)));
 			expect(error).toMatchObject({ reason: 'unavailable', transient: true });
+		});
+
+		it('says what DNS named when both methods answered: several DIDs, or no DID', async () => {
+			const other = 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa';
+			const several = await authorizeError(
+				withDns({ txt: [`did=${DID}`, `did=${other}`] }, wellKnown(5, 404)),
+			);
+			expect(several).toMatchObject({ reason: 'not_found', transient: false });
+			expect((several as Error).message).toMatch(/more than one DID/);
+			const invalid = await authorizeError(withDns({ txt: 'did=did:plc:NOPE' }, wellKnown(5, 404)));
+			expect(invalid).toMatchObject({ reason: 'not_found', transient: false });
+			expect((invalid as Error).message).toMatch(/did:plc:NOPE.*no atproto DID/);
+			// what a record holds is anyone's text: escaped, so a logged error stays one line as shown
+			const hostile = () => new InvalidResolvedHandleError(HANDLE, 'did:x\u202e\n');
+			const escaped = await authorizeError(
+				createCompositeHandleResolver({ dns: method(5, hostile).resolver, http: wellKnown(5, 404) }),
+			);
+			expect((escaped as Error).message).toContain('"did:x\\u202e\\n"');
+			// no record: neither has one, as before
+			const none = await authorizeError(withDns('no-record', wellKnown(5, 404)));
+			expect((none as Error).message).toMatch(/neither DNS nor the well-known method has a DID/);
 		});
 
 		it('reads no TXT record, and the host down (503), as an outage', async () => {

@@ -61,9 +61,39 @@ const bothAnswered = (handle: string, dnsAnswer: unknown, httpAnswer: unknown): 
 	if (refusal !== undefined) return refusal === 'unmarked' ? httpAnswer : refusal;
 	return new IdentityResolutionError(handle, {
 		reason: 'not_found',
-		detail: 'neither DNS nor the well-known method has a DID for it',
+		detail: dnsAnswerDetail(dnsAnswer) ?? 'neither DNS nor the well-known method has a DID for it',
 		cause: dnsAnswer,
 	});
+};
+
+/** controls, format characters (bidi overrides) and Unicode line breaks: kept out of a message. */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
+/** `text` quoted, with what must not reach a log line as it is escaped (`\u202e`). */
+const printable = (text: string): string =>
+	JSON.stringify(text).replace(UNPRINTABLE, (c) => {
+		const code = c.codePointAt(0)!;
+		return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+	});
+
+/**
+ * what the DNS method found when it found something no DID can be taken from: several `did=`
+ * records (the handle spec's failure, not "no DID"), or a value that is no atproto DID. undefined
+ * for "no record".
+ * @see https://atproto.com/specs/handle#dns-txt-method
+ */
+const dnsAnswerDetail = (answer: unknown): string | undefined => {
+	for (let err = answer, depth = 0; err instanceof Error && depth < 8; err = err.cause, depth++) {
+		if (err.name === 'AmbiguousHandleError') {
+			return 'its DNS names more than one DID (several did= TXT records), and the well-known method has none';
+		}
+		const { did } = err as { did?: unknown };
+		if (err.name === 'InvalidResolvedHandleError' && typeof did === 'string') {
+			// what a TXT record holds, anyone's text: cut, and escaped before it reaches a log line
+			return `its DNS names ${printable(did.slice(0, 256))}, which is no atproto DID, and the well-known method has none`;
+		}
+	}
+	return undefined;
 };
 
 /**

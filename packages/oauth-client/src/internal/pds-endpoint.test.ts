@@ -41,6 +41,26 @@ describe('pdsEndpointOf', () => {
 		expect(pdsEndpointOf({ id: did } as Parameters<typeof pdsEndpointOf>[0])).toBeUndefined();
 	});
 
+	it('skips an endpoint with credentials, or an empty query or fragment: scheme, host and port alone', () => {
+		for (const serviceEndpoint of [
+			'https://user:pass@pds.example.com',
+			'https://user@pds.example.com',
+			'https://pds.example.com/?',
+			'https://pds.example.com#',
+		]) {
+			expect(pdsEndpointOf(docWith([pds({ serviceEndpoint })])), serviceEndpoint).toBeUndefined();
+		}
+		// a later entry that is one is taken, not the credentials sent on to the discovery
+		expect(
+			pdsEndpointOf(
+				docWith([
+					pds({ serviceEndpoint: 'https://user:pass@pds.example.com' }),
+					pds({ serviceEndpoint: 'https://second.example' }),
+				]),
+			),
+		).toBe('https://second.example');
+	});
+
 	it('takes the first valid one', () => {
 		expect(
 			pdsEndpointOf(

@@ -13,6 +13,7 @@ import { settleBefore } from '@atcute-oauth/internal/settle-before';
 import { IdentityResolutionError, type IdentityResolutionFailure } from '../errors.ts';
 import { type AccountIdentifier, isHandle, lowerAscii } from './account-identifier.ts';
 import { deadlineSignal } from './deadline-signal.ts';
+import { failureDetailOf } from './failure-detail.ts';
 import { fetchAcceptsNoCache } from './fetch-no-cache.ts';
 import { pdsEndpointOf } from './pds-endpoint.ts';
 import { quoted } from './quoted.ts';
@@ -62,7 +63,11 @@ const resolveActorWithin = async (
 	const failed = (err: unknown): never => {
 		if (signal?.aborted) throw signal.reason;
 		if (err instanceof IdentityResolutionError) throw err;
-		throw new IdentityResolutionError(identifier, { cause: err, reason: failureOf(err) });
+		throw new IdentityResolutionError(identifier, {
+			cause: err,
+			reason: failureOf(err),
+			detail: failureDetailOf(err),
+		});
 	};
 	const documents = didDocumentResolverOf(resolver);
 	const handles = handleResolverOf(resolver);
@@ -335,7 +340,11 @@ export const resolveIdentityAfresh = async (
 		// the caller's abort is its own, not a failure of the identity
 		if (caller?.aborted) throw caller.reason;
 		if (err instanceof IdentityResolutionError) throw err;
-		throw new IdentityResolutionError(did, { cause: err, reason: failureOf(err) });
+		throw new IdentityResolutionError(did, {
+			cause: err,
+			reason: failureOf(err),
+			detail: failureDetailOf(err),
+		});
 	} finally {
 		deadline.dispose();
 	}
