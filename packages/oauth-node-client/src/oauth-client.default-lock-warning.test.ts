@@ -46,6 +46,15 @@ describe('a client made with no requestLock where the default lock covers one th
 		expect(warnings).toEqual([WARNING]);
 	});
 
+	// a dev server (Vite, Next.js, tsx watch) evaluates the modules again on every edit: the flag
+	// kept in a module-level variable was one per module instance, and each reload warned again
+	it('warns once in a worker thread whose modules are evaluated again (hot reload)', {
+		timeout: 20_000,
+	}, async () => {
+		const { warnings } = await inThread({ clients: 3, reload: true });
+		expect(warnings).toEqual([WARNING]);
+	});
+
 	it('warns in a cluster worker', { timeout: 20_000 }, async () => {
 		const { warnings } = await inProcess({ clients: 1, cluster: true });
 		expect(warnings).toEqual([WARNING]);

@@ -58,6 +58,29 @@ describe('RedisStore arguments', () => {
 		}
 	});
 
+	// a dev server's hot reload (or a test runner's module reset) evaluates the package again, and the
+	// app keeps its one client across reloads (`globalThis.redis ??= new Redis()`, as Next.js apps
+	// do): the clients already warned about were noted per module instance, and each reload warned again
+	it('warns once per client across module reloads', async () => {
+		const warnings: string[] = [];
+		const spy = vi.spyOn(process, 'emitWarning').mockImplementation(((warning: string) => {
+			warnings.push(warning);
+		}) as typeof process.emitWarning);
+		const resending = connect(server.url, { autoResendUnfulfilledCommands: true, lazyConnect: true });
+		try {
+			for (let reload = 0; reload < 3; reload++) {
+				vi.resetModules();
+				const fresh = await import('./redis-store.ts');
+				expect(fresh.RedisStore).not.toBe(RedisStore);
+				new fresh.RedisStore({ redis: resending, prefix: 'oauth:session:' });
+			}
+			expect(warnings).toHaveLength(1);
+		} finally {
+			spy.mockRestore();
+			resending.disconnect();
+		}
+	});
+
 	it('refuses a ttl Redis would refuse on every set, with a TypeError naming it', () => {
 		for (const ttl of [2 ** 63, 1e21, Number.MAX_SAFE_INTEGER + 1]) {
 			expect(() => new RedisStore({ redis, prefix, ttl })).toThrow(

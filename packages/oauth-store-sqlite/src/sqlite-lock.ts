@@ -15,7 +15,7 @@ import {
 	StoreSchemaError,
 	StoreUnavailableError,
 } from './errors.ts';
-import { type Connection, connect } from './internal/connection.ts';
+import { type Connection, closeWhenCollected, connect } from './internal/connection.ts';
 import { ForwardSteps } from './internal/forward-steps.ts';
 import { quoteTable } from './internal/identifier.ts';
 import { ensureSchema, type TableSchema } from './internal/schema.ts';
@@ -375,6 +375,8 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		}
 	};
 
+	// closed once collected: a lock dropped unclosed (a hot reload) kept its connection for good
+	closeWhenCollected(lock, connection);
 	return Object.assign(lock, {
 		/**
 		 * refuses new locks at once, and closes the connection once the holders still running have

@@ -4,7 +4,13 @@ import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
 import { MAX_TIMER_MS } from '@atcute-oauth/internal/timer-delay';
 
 import { type SqliteOperation, StoreSchemaError, StoreUnavailableError } from './errors.ts';
-import { type Connection, type ConnectionOptions, connect, positiveInteger } from './internal/connection.ts';
+import {
+	type Connection,
+	type ConnectionOptions,
+	closeWhenCollected,
+	connect,
+	positiveInteger,
+} from './internal/connection.ts';
 import { quoteTable } from './internal/identifier.ts';
 import { acquirePurgePacer, type PurgePacer, purgePause } from './internal/purge-pacing.ts';
 import { ensureSchema, type TableSchema } from './internal/schema.ts';
@@ -138,6 +144,13 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	/** when `#expiryTimer` is for, on the store's clock. */
 	#expiryAt = 0;
 	#closed = false;
+	/**
+	 * what the purge timers hold: the store weakly. why: a timer holding the store keeps it and its
+	 * connection for as long as its table has a row with an expiry (states always have one), so
+	 * every store dropped without `close()` (a hot reload, a store per request) stayed for the life
+	 * of the process. a store collected meanwhile leaves its timer nothing to do.
+	 */
+	readonly #self = new WeakRef(this);
 
 	/** @param options the database or its path, the table, tuning and purging; see `SqliteStoreOptions` */
 	constructor(options: SqliteStoreOptions) {
@@ -179,6 +192,8 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		this.#purgePause = purgePause(this.#connection.backgroundCheckpointInterval);
 		// a pause means a worker checkpoints the file, which the store opened from `path`
 		this.#purgePacer = this.#purgePause > 0 ? acquirePurgePacer(options.path!) : undefined;
+		// its pacing too; built apart (not a closure here, where `this` is captured) so as not to hold the store
+		closeWhenCollected(this, this.#connection, this.#purgePacer);
 		// entries a process before this one left to run out (an app restarted) go when they do
 		this.#armExpiry();
 	}
@@ -288,7 +303,14 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		// a pause can outlast a timer (1.5 × a checkpointInterval up to 2^31 - 1 ms): a longer delay
 		// fires after 1 ms, and the step, finding the pause not over, would spin every millisecond.
 		// capped, the step that wakes early finds what is left of the pause and waits again
-		this.#purgeTimer = setTimeout(() => this.#purgeStep(), Math.min(delay, MAX_TIMER_MS));
+		const self = this.#self;
+		this.#purgeTimer = setTimeout(
+			() => {
+				const store = self.deref();
+				if (store !== undefined) store.#purgeStep();
+			},
+			Math.min(delay, MAX_TIMER_MS),
+		);
 		// housekeeping must not keep the process alive
 		(this.#purgeTimer as { unref?: () => void }).unref?.();
 	}
@@ -324,11 +346,14 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		// +1: a row is purged once its expires_at is not after now
 		const delay = Math.min(Math.max(next - this.#now(), 0) + 1, MAX_TIMER_MS);
 		this.#expiryAt = next;
+		const self = this.#self;
 		this.#expiryTimer = setTimeout(() => {
-			this.#expiryTimer = undefined;
-			if (this.#closed) return;
+			const store = self.deref();
+			if (store === undefined) return;
+			store.#expiryTimer = undefined;
+			if (store.#closed) return;
 			// a purge under way (write-count) re-arms when it is done
-			if (this.#purgeTimer === undefined) this.#purgeStep();
+			if (store.#purgeTimer === undefined) store.#purgeStep();
 		}, delay);
 		// housekeeping must not keep the process alive
 		(this.#expiryTimer as { unref?: () => void }).unref?.();

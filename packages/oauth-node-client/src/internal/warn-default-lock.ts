@@ -1,6 +1,24 @@
 import { nodeBuiltin } from './node-builtin.ts';
 
-/** whether this thread has warned already: one warning per thread, however many clients it makes. */
+/**
+ * where this thread notes that it has warned: one warning per thread, however many clients it
+ * makes. on `globalThis` (one per thread), not in a module-level variable: a dev server's hot
+ * reload or a test runner's module reset evaluates this module again, and each instance warned.
+ */
+const WARNED = Symbol.for('@atcute/oauth-node-client/default-lock-warned');
+
+const warnedAlready = (): boolean => (globalThis as Record<symbol, unknown>)[WARNED] === true;
+
+const noteWarned = (): void => {
+	try {
+		// not enumerable: nothing lists it
+		Object.defineProperty(globalThis, WARNED, { value: true, enumerable: false, configurable: true });
+	} catch {
+		// a frozen global (a hardened runtime): each module instance warns once, as before
+	}
+};
+
+/** whether this module instance has warned: where the global cannot take the note. */
 let warned = false;
 
 /** how far the default lock reaches, in words for the warning. */
@@ -41,10 +59,11 @@ const narrowerScope = (): Scope | undefined => {
  * failed). an app whose sessions are this thread's alone says so with `createMemoryLock()`.
  */
 export const warnDefaultLockScope = (): void => {
-	if (warned) return;
+	if (warned || warnedAlready()) return;
 	const scope = narrowerScope();
 	if (scope === undefined) return;
 	warned = true;
+	noteWarned();
 	const { where, unit, siblings } = scope;
 	globalThis.process?.emitWarning?.(
 		`an OAuthClient with no requestLock was made in ${where}: its default lock keeps out only the clients of this ${unit}, so ${siblings} sharing the session store can spend one refresh token twice and end the session. pass a lock they share (createSqliteLock, a Redis or PostgreSQL lock), or createMemoryLock() if this ${unit} keeps its sessions to itself`,

@@ -2,8 +2,9 @@
 // process would, and reports the process warnings that followed. run by
 // src/oauth-client.default-lock-warning.test.ts: `clients` clients, each with `createMemoryLock()`
 // when `lock` is "memory", else with no requestLock, on a MemoryStore when `store` is "memory",
-// else on a session store of the app's own. as the main thread of a cluster primary
-// (`cluster`), it forks one worker that does this and passes on the worker's report.
+// else on a session store of the app's own; with `reload`, each client from the package evaluated
+// anew (a fresh module instance, as a dev server's hot reload makes). as the main thread of a
+// cluster primary (`cluster`), it forks one worker that does this and passes on the worker's report.
 import cluster from 'node:cluster';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
@@ -40,7 +41,10 @@ if (config.cluster && cluster.isPrimary) {
 	process.on('warning', (warning) => warnings.push({ name: warning.name, code: warning.code }));
 	const keyset = [await generatePrivateKey('k1')];
 	for (let i = 0; i < config.clients; i++) {
-		new OAuthClient({
+		const Client = config.reload
+			? (await import(`${import.meta.resolve('@atcute/oauth-node-client')}?reload=${i}`)).OAuthClient
+			: OAuthClient;
+		new Client({
 			metadata: {
 				client_id: 'https://app.example.com/oauth-client-metadata.json',
 				redirect_uris: ['https://app.example.com/oauth/callback'],

@@ -77,6 +77,35 @@ const startBackgroundCheckpoints = (
 	}
 };
 
+/** runs what a store or lock collected unclosed left to release (see `closeWhenCollected`). */
+const collected = new FinalizationRegistry<() => void>((release) => {
+	try {
+		release();
+	} catch {
+		// nothing to report it to: the store or lock is gone
+	}
+});
+
+/**
+ * closes `connection` (and releases `also`) once `owner`, the store or lock that opened it, has been
+ * garbage-collected without `close()`. why: a dev server's hot reload or a store made per request
+ * drops stores unclosed, and each left its connection open for the life of the process, and the
+ * file's checkpoint worker (which holds the connections it serves) running: one more worker
+ * thread per reload of the package. `close()` stays the way to release them at once. the release
+ * is made here, apart from the owner's code, so that it cannot hold the owner alive. a given
+ * `database` is never closed.
+ */
+export const closeWhenCollected = (
+	owner: object,
+	connection: Connection,
+	also?: { release(): void } | undefined,
+): void => {
+	collected.register(owner, () => {
+		also?.release();
+		connection.close();
+	});
+};
+
 /**
  * opens `path` (WAL, busy timeout) or adopts `database`, then runs `setup` on it (the schema).
  * failures become `StoreUnavailableError` (`StoreSchemaError` passes as it is), and a connection

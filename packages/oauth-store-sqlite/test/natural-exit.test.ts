@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import type { Did } from '@atcute/lexicons';
+import type { StoredSession, StoredState } from '@atcute/oauth-client';
+import { exportJwkKey } from '@atcute/oauth-keys';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+	CLIENT_ID,
+	createTestClient,
+	REDIRECT_URI,
+	signIn,
+	startTestOAuthServer,
+	type TestOAuthServer,
+} from '../../oauth-client/src/test-utils/setup.ts';
+import { SqliteStore } from '../src/index.ts';
+import { tempDir } from '../src/internal/test-files.ts';
+
+// a script that uses the client and returns (a CLI, a cron job) and forgets close(): whatever
+// the stores and locks leave behind (timers, the checkpoint worker thread, connections) must not
+// keep the event loop alive, or the script never ends
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const CHILD = fileURLToPath(new URL('./fixtures/exit-child.mjs', import.meta.url));
+/** far past the few hundred milliseconds the script's work takes: one still running by then hangs. */
+const HANG_MS = 30_000;
+
+interface Outcome {
+	code: number | null;
+	signal: string | null;
+	stdout: string;
+	stderr: string;
+}
+
+const runScript = (config: Record<string, unknown>): Promise<Outcome> =>
+	new Promise((resolve) => {
+		const child = execFile(
+			process.execPath,
+			[CHILD],
+			{ cwd: PACKAGE_DIR, env: { ...process.env, CHILD_CONFIG: JSON.stringify(config) }, timeout: HANG_MS },
+			(_err, stdout, stderr) => resolve({ code: child.exitCode, signal: child.signalCode, stdout, stderr }),
+		);
+	});
+
+describe('a script that uses the client on SQLite and returns without close()', () => {
+	let temp: ReturnType<typeof tempDir>;
+	let server: TestOAuthServer;
+	let accounts = 0;
+	const toClose: Array<{ close(): unknown }> = [];
+
+	beforeAll(async () => {
+		temp = tempDir();
+		server = await startTestOAuthServer();
+	}, 180_000);
+	afterAll(async () => {
+		for (const handle of toClose.splice(0)) handle.close();
+		await server?.close();
+		temp?.remove();
+	});
+
+	const signedIn = async () => {
+		const path = temp.file(`exit-${++accounts}.db`);
+		const sessions = new SqliteStore<Did, StoredSession>({ path, table: 'oauth_sessions' });
+		const states = new SqliteStore<string, StoredState>({ path, table: 'oauth_states' });
+		toClose.push(sessions, states);
+		const metadata = {
+			client_id: CLIENT_ID,
+			redirect_uris: [REDIRECT_URI, 'https://app.example.com/oauth/other'],
+			scope: ['atproto', 'transition:generic'],
+		};
+		const { client, key } = await createTestClient(server, { stores: { sessions, states } });
+		const did = server.createAccount({ handle: `exit${accounts}.test` }).did as Did;
+		await signIn(server, client, did);
+		return {
+			path,
+			did,
+			plcUrl: server.plcUrl,
+			pdsUrl: server.pdsUrl,
+			clientJwk: await exportJwkKey(key),
+			metadata,
+		};
+	};
+
+	for (const lock of ['default', 'sqlite']) {
+		it(`exits on its own with the ${lock} lock`, { timeout: HANG_MS + 10_000 }, async () => {
+			const outcome = await runScript({ ...(await signedIn()), lock });
+			expect(outcome.stdout).toBe('done\n');
+			expect(outcome).toMatchObject({ code: 0, signal: null });
+		});
+	}
+});
