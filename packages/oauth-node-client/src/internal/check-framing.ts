@@ -10,7 +10,7 @@ const refused = (reason: string) => new TypeError('fetch failed', { cause: new T
 
 /**
  * refuses, as fetch does, a request whose headers would frame it otherwise than the transport
- * sends its body, or hand its connection to another protocol. a body in memory is sent with its
+ * sends its body, or hand its connection to another protocol. a body in memory (or a Blob) is sent with its
  * own `content-length`; a stream is sent chunked, or under the caller's `content-length`, which
  * it must then match (see `sendStream`).
  * @throws {TypeError} `fetch failed`, the reason as its cause; for `CONNECT`, `TRACE` and `TRACK`,
@@ -34,8 +34,9 @@ export const checkFraming = ({ method, headers, body }: NormalizedRequest): void
 	if (length === undefined) return;
 	if (!/^\d+$/.test(length)) throw refused('invalid content-length header');
 	// a stream's length is checked as it is sent; any other body's is known now
-	if (body !== undefined && !Buffer.isBuffer(body)) return;
-	if (Number(length) !== (body?.length ?? 0)) {
-		throw refused(`content-length ${length} is not the body's length (${body?.length ?? 0})`);
+	if (body !== undefined && !Buffer.isBuffer(body) && !(body instanceof Blob)) return;
+	const known = body === undefined ? 0 : Buffer.isBuffer(body) ? body.length : body.size;
+	if (Number(length) !== known) {
+		throw refused(`content-length ${length} is not the body's length (${known})`);
 	}
 };

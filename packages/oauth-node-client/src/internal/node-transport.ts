@@ -174,6 +174,7 @@ export const transportWith = (settings: TransportSettings, connectVia?: ConnectV
 			// once, for a few microseconds (see decodeArrived)
 			headers['accept-encoding'] ??= 'gzip, deflate';
 			if (Buffer.isBuffer(request.body)) headers['content-length'] = String(request.body.length);
+			else if (request.body instanceof Blob) headers['content-length'] = String(request.body.size);
 
 			// the connection opened for this request, given up when the request is let go of before
 			// node:http hands it a socket (see `abandon`)
@@ -321,6 +322,7 @@ export const transportWith = (settings: TransportSettings, connectVia?: ConnectV
 				const body = request.body;
 				if (body === undefined) req.end();
 				else if (Buffer.isBuffer(body)) req.end(body);
+				else if (body instanceof Blob) sendBlob(modules, body, req);
 				else sendStream(body, req, headers['content-length']);
 			} catch (error) {
 				// the request exists (its connection may be opening) but this fetch has let go of it:
@@ -460,6 +462,20 @@ const sendStream = (body: Readable, req: ClientRequest, contentLength: string | 
 };
 
 /**
+ * streams a Blob into its request, from its source (a file's, for `fs.openAsBlob`), a chunk at a
+ * time as the connection takes them: a new stream for each send, so a retry or a redirect sends it
+ * whole again. its length, the `content-length` sent, is known up front.
+ */
+const sendBlob = (modules: NodeHttpModules, body: Blob, req: ClientRequest): void => {
+	if (body.size === 0) {
+		req.end();
+		return;
+	}
+	const source = body.stream() as import('node:stream/web').ReadableStream<Uint8Array>;
+	sendStream(modules.stream.Readable.fromWeb(source), req, String(body.size));
+};
+
+/**
  * closes a request whose response has ended unless its body finishes sending within `graceMs`:
  * one whose last bytes are still being flushed keeps its connection, one the server stopped
  * reading is cut.
@@ -478,7 +494,8 @@ const stopUnlessFinished = (req: ClientRequest, graceMs: number): void => {
 const ignoreError = (): void => {};
 
 const isStream = (body: NormalizedRequest['body']): body is Readable => {
-	return body !== undefined && !Buffer.isBuffer(body);
+	// a Blob is read anew for each send: it can be sent again, as bytes can
+	return body !== undefined && !Buffer.isBuffer(body) && !(body instanceof Blob);
 };
 
 const NON_ASCII = /[\u0080-\uffff]/;

@@ -11,8 +11,11 @@ export interface NormalizedRequest {
 	url: URL;
 	method: string;
 	headers: Record<string, string>;
-	/** a buffer (sent again as is on a retry or redirect), a stream (sent once), or none. */
-	body: Buffer | Readable | undefined;
+	/**
+	 * a buffer (sent again as is on a retry or redirect), a Blob (streamed from its source on each
+	 * send, a retry's or a redirect's too), a stream (sent once), or none.
+	 */
+	body: Buffer | Blob | Readable | undefined;
 	signal: AbortSignal | null | undefined;
 	redirect: RequestRedirect;
 }
@@ -71,7 +74,7 @@ const normalizeBody = (
 	stream: NodeHttpModules['stream'],
 	body: BodyInit,
 	headers: Record<string, string>,
-): Buffer | Readable | Promise<Buffer> => {
+): Buffer | Blob | Readable | Promise<Buffer> => {
 	if (typeof body === 'string') {
 		headers['content-type'] ??= TEXT;
 		return Buffer.from(body);
@@ -86,6 +89,13 @@ const normalizeBody = (
 	if (body instanceof ArrayBuffer) return Buffer.from(new Uint8Array(body));
 	if (ArrayBuffer.isView(body))
 		return Buffer.from(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+	// kept as it is, and streamed as each send reads it (a Blob cannot change): a video opened with
+	// `fs.openAsBlob` is read from its file a chunk at a time, as fetch reads it, rather than into
+	// memory whole before it is sent (and again for a use_dpop_nonce retry)
+	if (body instanceof Blob) {
+		if (body.type !== '') headers['content-type'] ??= body.type;
+		return body;
+	}
 	if (body instanceof ReadableStream) {
 		return stream.Readable.fromWeb(body as import('node:stream/web').ReadableStream);
 	}
@@ -98,12 +108,8 @@ const normalizeBody = (
 	return readBody(body, headers);
 };
 
-/** a Blob's bytes, or what the platform encodes FormData and anything else into. */
+/** what the platform encodes FormData and anything else into. */
 const readBody = async (body: BodyInit, headers: Record<string, string>): Promise<Buffer> => {
-	if (body instanceof Blob) {
-		if (body.type !== '') headers['content-type'] ??= body.type;
-		return Buffer.from(await body.arrayBuffer());
-	}
 	// FormData and anything else: let the platform encode it (multipart boundary included)
 	const request = new Request('http://localhost/', { method: 'POST', body });
 	const type = request.headers.get('content-type');
