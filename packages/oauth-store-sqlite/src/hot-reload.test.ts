@@ -34,7 +34,7 @@ describe('stores dropped without close() across module reloads', () => {
 	let temp: ReturnType<typeof tempDir>;
 	afterEach(() => temp?.remove());
 
-	it('are collected and closed, and their checkpoint worker threads end', { timeout: 25_000 }, async () => {
+	it('are collected and closed, and their checkpoint worker threads end', { timeout: 90_000 }, async () => {
 		temp = tempDir();
 		const few = await reloadTimes(temp.file(), 10);
 		const many = await reloadTimes(temp.file(), 30);

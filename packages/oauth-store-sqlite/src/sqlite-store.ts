@@ -150,7 +150,9 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	 * every store dropped without `close()` (a hot reload, a store per request) stayed for the life
 	 * of the process. a store collected meanwhile leaves its timer nothing to do.
 	 */
-	readonly #self = new WeakRef(this);
+	readonly #self: { deref(): SqliteStore<K, V> | undefined } =
+		// a runtime without WeakRef (workerd on an older compatibility date) holds it strongly
+		typeof WeakRef === 'function' ? new WeakRef(this) : { deref: () => this };
 
 	/** @param options the database or its path, the table, tuning and purging; see `SqliteStoreOptions` */
 	constructor(options: SqliteStoreOptions) {

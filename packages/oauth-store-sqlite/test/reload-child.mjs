@@ -31,10 +31,13 @@ const reload = async (round) => {
 };
 for (let round = 0; round < Number(reloads); round++) await reload(round);
 
-// collected stores stop their checkpoint workers, whose threads then end: settle until no thread goes
+// collected stores stop their checkpoint workers, whose threads then end: settle until the count
+// has held for five passes in a row (a worker on a loaded machine may take a while to exit)
 let before = -1;
-for (let pass = 0; pass < 100 && threads() !== before; pass++) {
-	before = threads();
+for (let pass = 0, steady = 0; pass < 300 && steady < 5; pass++) {
+	const now = threads();
+	steady = now === before ? steady + 1 : 0;
+	before = now;
 	for (let i = 0; i < 5; i++) {
 		globalThis.gc();
 		await sleep(20);

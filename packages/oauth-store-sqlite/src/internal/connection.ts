@@ -77,14 +77,25 @@ const startBackgroundCheckpoints = (
 	}
 };
 
-/** runs what a store or lock collected unclosed left to release (see `closeWhenCollected`). */
-const collected = new FinalizationRegistry<() => void>((release) => {
-	try {
-		release();
-	} catch {
-		// nothing to report it to: the store or lock is gone
+/**
+ * runs what a store or lock collected unclosed left to release (see `closeWhenCollected`). made on
+ * first use: a runtime without `FinalizationRegistry` (workerd on an older
+ * compatibility date) must still load the module (a bundle that holds it unused), and closes nothing then.
+ */
+let collected: FinalizationRegistry<() => void> | undefined;
+
+const registry = (): FinalizationRegistry<() => void> | undefined => {
+	if (collected === undefined && typeof FinalizationRegistry === 'function') {
+		collected = new FinalizationRegistry<() => void>((release) => {
+			try {
+				release();
+			} catch {
+				// nothing to report it to: the store or lock is gone
+			}
+		});
 	}
-});
+	return collected;
+};
 
 /**
  * closes `connection` (and releases `also`) once `owner`, the store or lock that opened it, has been
@@ -100,7 +111,7 @@ export const closeWhenCollected = (
 	connection: Connection,
 	also?: { release(): void } | undefined,
 ): void => {
-	collected.register(owner, () => {
+	registry()?.register(owner, () => {
 		also?.release();
 		connection.close();
 	});
