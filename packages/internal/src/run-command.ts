@@ -12,12 +12,14 @@ const TRANSIENT_REPLIES =
 
 /**
  * Redis refusing a connection's setup for good: a wrong password or a disabled ACL user
- * (`WRONGPASS`), a password required or refused (`NOAUTH`, an `AUTH` with none configured), a
- * setup command the ACL or the server lacks (`NOPERM`, `unknown command`, `NOPROTO`). any other
- * reply there (`maxclients` reached, a server still loading) may pass.
+ * (`WRONGPASS`; `ERR invalid password` before Redis 6), a password required or refused (`NOAUTH`,
+ * an `AUTH` with none configured), a setup command the ACL or the server lacks (`NOPERM`,
+ * `unknown command` or subcommand, `NOPROTO`), a client refused by protected mode (`DENIED`, on
+ * every command).
+ * any other reply there (`maxclients` reached, a server still loading) may pass.
  */
 const SETUP_REFUSALS =
-	/^(?:WRONGPASS|NOAUTH|NOPERM|NOPROTO|ERR unknown command|ERR AUTH <password> called without|ERR Client sent AUTH, but no password is set)/;
+	/^(?:WRONGPASS|NOAUTH|NOPERM|NOPROTO|DENIED|ERR invalid password|ERR unknown (?:sub)?command|ERR AUTH <password> called without|ERR Client sent AUTH, but no password is set)/;
 
 /** the part of Redis's "unknown command" reply that quotes the command's arguments. */
 const QUOTED_ARGUMENTS = /, with args beginning with:.*$/s;

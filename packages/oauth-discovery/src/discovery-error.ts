@@ -56,9 +56,10 @@ export class DiscoveryError extends Error {
 	/** what went wrong. */
 	readonly code: DiscoveryErrorCode;
 	/**
-	 * the URL of the document (or the URL that was refused), without credentials: whole, for a
-	 * caller to compare with the URL it asked for, where the message shortens it past 256
-	 * characters. text that does not parse as a URL is shortened here too.
+	 * the URL of the document (or the URL that was refused), without credentials. a document's
+	 * URL is whole, for a caller to compare with the URL it asked for, where the message shortens
+	 * it past 256 characters; a URL refused before any request (it does not parse, carries
+	 * credentials, is not https, or is no origin where one is needed) is shortened here too.
 	 */
 	readonly url: string;
 	/** the HTTP status, when there was a response. */

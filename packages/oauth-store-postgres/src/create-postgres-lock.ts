@@ -445,7 +445,7 @@ export const createPostgresLock = (options: PostgresLockOptions): LockFunction =
 			client.release();
 			throw new LockUnavailableError(
 				name,
-				`lock "${name}" could not be acquired: PostgreSQL is read-only (a standby, or a primary demoted after a failover: transaction_read_only is on), so a refresh could not store its new tokens`,
+				`lock "${name}" could not be acquired: the lock's connection is read-only (transaction_read_only is on: a standby, a primary demoted after a failover, or a read-only default of the lock's role or database), where a refresh could not store its new tokens`,
 			);
 		}
 		if (row?.acquired === 'already_held') {
