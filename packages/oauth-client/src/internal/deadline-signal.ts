@@ -48,9 +48,18 @@ const follow = (caller: AbortSignal, abort: () => void): (() => void) => {
 export const deadlineSignal = (caller: AbortSignal | undefined, ms: number): DeadlineSignal => {
 	const controller = new AbortController();
 	let timedOut = false;
+	// the abort waits one more turn of the event loop: a timer that fell due while the process was
+	// frozen (a serverless function suspended, a laptop asleep, a debugger's pause) or its loop
+	// blocked runs before the sockets are read, and would throw away an answer that has arrived,
+	// unread (a refresh's: the only copy of the new refresh token, the old one spent). read first,
+	// the answer settles the call, and `dispose` cancels the abort
+	let late: ReturnType<typeof setTimeout> | undefined;
 	const timer = setTimeout(() => {
-		timedOut = true;
-		controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+		late = setTimeout(() => {
+			timedOut = true;
+			controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+		}, 0);
+		(late as { unref?: () => void }).unref?.();
 	}, ms);
 	// as AbortSignal.timeout's: a pending deadline never keeps the process alive by itself
 	(timer as { unref?: () => void }).unref?.();
@@ -64,6 +73,7 @@ export const deadlineSignal = (caller: AbortSignal | undefined, ms: number): Dea
 		},
 		dispose: () => {
 			clearTimeout(timer);
+			clearTimeout(late);
 			unfollow?.();
 			unfollow = undefined;
 		},

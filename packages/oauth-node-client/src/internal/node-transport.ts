@@ -237,6 +237,16 @@ export const transportWith = (settings: TransportSettings, connectVia?: ConnectV
 			req.maxHeadersCount = 0;
 			try {
 				req.setTimeout(inactivityTimeout, () => {
+					// a timer that fell due while the process was frozen (a serverless function suspended,
+					// a laptop asleep, a debugger's pause) runs before the socket is read: an answer that
+					// arrived meanwhile (a token response: the refresh token it answers is spent) is read
+					// first, a turn later, and then counts as data (the read restarts the timer)
+					const read = req.socket?.bytesRead ?? 0;
+					setImmediate(() => {
+						if (!req.destroyed && (req.socket?.bytesRead ?? 0) === read) timedOut();
+					});
+				});
+				const timedOut = () => {
 					const connecting = req.socket?.connecting === true;
 					const error = new Error(
 						connecting
@@ -246,7 +256,7 @@ export const transportWith = (settings: TransportSettings, connectVia?: ConnectV
 					// a body that stalls fails its reader with this as the cause, not a bare "aborted"
 					message?.destroy(error);
 					req.destroy(error);
-				});
+				};
 
 				req.once('response', (response) => {
 					message = response;
