@@ -6,16 +6,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisLock } from '../src/index.ts';
 import { startAppProcess } from './support/children.ts';
 import {
-	CLIENT_ID,
 	connect,
 	createTestClient,
 	exportJwkKey,
 	keysUnder,
-	REDIRECT_URI,
 	RedisStore,
 	removeKeys,
 	signIn,
 	startTestOAuthServer,
+	TEST_CLIENT_METADATA,
 	type TestOAuthServer,
 	type TestRedis,
 	uniquePrefix,
@@ -23,13 +22,6 @@ import {
 } from './support/siblings.ts';
 
 type Did = Parameters<typeof signIn>[2];
-
-/** the metadata the client test setup registers; every app process must present the same. */
-const METADATA = {
-	client_id: CLIENT_ID,
-	redirect_uris: [REDIRECT_URI, 'https://app.example.com/oauth/other'],
-	scope: ['atproto', 'transition:generic'],
-};
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -83,7 +75,7 @@ describe('token refresh across processes sharing Redis', () => {
 			pdsUrl: server.pdsUrl,
 			// the client's private key, as an app would read it from its environment
 			clientJwk: await exportJwkKey(key),
-			metadata: METADATA,
+			metadata: TEST_CLIENT_METADATA,
 		};
 		return { did, client, sessions, states, childConfig, root };
 	};

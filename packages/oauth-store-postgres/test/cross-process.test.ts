@@ -12,11 +12,10 @@ import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import {
-	CLIENT_ID,
 	createTestClient,
-	REDIRECT_URI,
 	signIn,
 	startTestOAuthServer,
+	TEST_CLIENT_METADATA,
 	type TestOAuthServer,
 } from '../../oauth-client/src/test-utils/setup.ts';
 import { createPostgresLock, PostgresStore } from '../src/index.ts';
@@ -34,13 +33,6 @@ import { sharedPostgresUrl } from '../src/test-utils/shared-server.ts';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/oauth-child.mjs', import.meta.url));
-
-/** the metadata the client test setup registers; every app process must present the same. */
-const METADATA = {
-	client_id: CLIENT_ID,
-	redirect_uris: [REDIRECT_URI, 'https://app.example.com/oauth/other'],
-	scope: ['atproto', 'transition:generic'],
-};
 
 const startApp = (config: Record<string, unknown>): AppProcess =>
 	startAppProcess(CHILD, config, { cwd: PACKAGE_DIR });
@@ -101,7 +93,7 @@ describe('token refresh across processes sharing PostgreSQL', () => {
 			pdsUrl: server.pdsUrl,
 			// the client's private key, as an app would read it from its environment
 			clientJwk: await exportJwkKey(key),
-			metadata: METADATA,
+			metadata: TEST_CLIENT_METADATA,
 		};
 		return { did, client, sessions, states, childConfig, lockPool };
 	};

@@ -7,11 +7,10 @@ import { describeCrossProcessRefresh, startAppProcess } from '@atcute-oauth/stor
 import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
 
 import {
-	CLIENT_ID,
 	createTestClient,
-	REDIRECT_URI,
 	signIn,
 	startTestOAuthServer,
+	TEST_CLIENT_METADATA,
 	type TestOAuthServer,
 } from '../../oauth-client/src/test-utils/setup.ts';
 import { createSqliteLock, type SqliteLock, SqliteStore } from '../src/index.ts';
@@ -26,11 +25,6 @@ const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/oauth-child.mjs', import.meta.url));
 
 /** the metadata the client test setup registers; every app process must present the same. */
-const METADATA = {
-	client_id: CLIENT_ID,
-	redirect_uris: [REDIRECT_URI, 'https://app.example.com/oauth/other'],
-	scope: ['atproto', 'transition:generic'],
-};
 const SESSIONS_TABLE = 'oauth_sessions';
 const STATES_TABLE = 'oauth_states';
 
@@ -78,7 +72,7 @@ describe('token refresh across processes sharing a SQLite file', () => {
 			pdsUrl: server.pdsUrl,
 			// the client's private key, as an app would read it from its environment
 			clientJwk: await exportJwkKey(key),
-			metadata: METADATA,
+			metadata: TEST_CLIENT_METADATA,
 		};
 		return { did, client, sessions, states, childConfig, locksLeft: async () => leasesIn(path) };
 	};

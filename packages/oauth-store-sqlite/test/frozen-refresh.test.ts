@@ -7,11 +7,10 @@ import { startAppProcess } from '@atcute-oauth/store-conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-	CLIENT_ID,
 	createTestClient,
-	REDIRECT_URI,
 	signIn,
 	startTestOAuthServer,
+	TEST_CLIENT_METADATA,
 	type TestOAuthServer,
 } from '../../oauth-client/src/test-utils/setup.ts';
 import { SqliteStore } from '../src/index.ts';
@@ -30,12 +29,6 @@ const CHILD = fileURLToPath(new URL('./fixtures/frozen-refresh-child.mjs', impor
 const TIMEOUT_MS = 500;
 /** how long the child stays frozen: well past the token request's limit. */
 const FROZEN_MS = 3_000;
-
-const METADATA = {
-	client_id: CLIENT_ID,
-	redirect_uris: [REDIRECT_URI, 'https://app.example.com/oauth/other'],
-	scope: ['atproto', 'transition:generic'],
-};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,7 +68,7 @@ describe('an app process frozen while its refresh is answered', () => {
 				plcUrl: server.plcUrl,
 				pdsUrl: server.pdsUrl,
 				clientJwk: await exportJwkKey(key),
-				metadata: METADATA,
+				metadata: TEST_CLIENT_METADATA,
 			},
 			{ cwd: PACKAGE_DIR },
 		);

@@ -12,11 +12,10 @@ import { startAppProcess } from '@atcute-oauth/store-conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-	CLIENT_ID,
 	createTestClient,
-	REDIRECT_URI,
 	signIn,
 	startTestOAuthServer,
+	TEST_CLIENT_METADATA,
 	type TestOAuthServer,
 } from '../../oauth-client/src/test-utils/setup.ts';
 import { createSqliteLock, SqliteStore } from '../src/index.ts';
@@ -37,12 +36,6 @@ const CHILD = fileURLToPath(new URL('./fixtures/oauth-child.mjs', import.meta.ur
  * hold it cannot confirm would stop it from sending the request again after a nonce challenge.
  */
 const LEASE_MS = 8_000;
-
-const METADATA = {
-	client_id: CLIENT_ID,
-	redirect_uris: [REDIRECT_URI, 'https://app.example.com/oauth/other'],
-	scope: ['atproto', 'transition:generic'],
-};
 
 describe('an app process killed between the rotation of its refresh token and its write', () => {
 	let temp: ReturnType<typeof tempDir>;
@@ -92,7 +85,7 @@ describe('an app process killed between the rotation of its refresh token and it
 				plcUrl: server.plcUrl,
 				pdsUrl: server.pdsUrl,
 				clientJwk: await exportJwkKey(key),
-				metadata: METADATA,
+				metadata: TEST_CLIENT_METADATA,
 			},
 			{ cwd: PACKAGE_DIR },
 		);

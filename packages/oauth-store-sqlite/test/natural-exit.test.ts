@@ -7,11 +7,10 @@ import { exportJwkKey } from '@atcute/oauth-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-	CLIENT_ID,
 	createTestClient,
-	REDIRECT_URI,
 	signIn,
 	startTestOAuthServer,
+	TEST_CLIENT_METADATA,
 	type TestOAuthServer,
 } from '../../oauth-client/src/test-utils/setup.ts';
 import { SqliteStore } from '../src/index.ts';
@@ -64,11 +63,6 @@ describe('a script that uses the client on SQLite and returns without close()', 
 		const sessions = new SqliteStore<Did, StoredSession>({ path, table: 'oauth_sessions' });
 		const states = new SqliteStore<string, StoredState>({ path, table: 'oauth_states' });
 		toClose.push(sessions, states);
-		const metadata = {
-			client_id: CLIENT_ID,
-			redirect_uris: [REDIRECT_URI, 'https://app.example.com/oauth/other'],
-			scope: ['atproto', 'transition:generic'],
-		};
 		const { client, key } = await createTestClient(server, { stores: { sessions, states } });
 		const did = server.createAccount({ handle: `exit${accounts}.test` }).did as Did;
 		await signIn(server, client, did);
@@ -78,7 +72,7 @@ describe('a script that uses the client on SQLite and returns without close()', 
 			plcUrl: server.plcUrl,
 			pdsUrl: server.pdsUrl,
 			clientJwk: await exportJwkKey(key),
-			metadata,
+			metadata: TEST_CLIENT_METADATA,
 		};
 	};
 

@@ -7,11 +7,10 @@ import { exportJwkKey } from '@atcute/oauth-keys';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import {
-	CLIENT_ID,
 	createTestClient,
-	REDIRECT_URI,
 	signIn,
 	startTestOAuthServer,
+	TEST_CLIENT_METADATA,
 	type TestOAuthServer,
 } from '../../oauth-client/src/test-utils/setup.ts';
 import { createSqliteLock, SqliteStore } from '../src/index.ts';
@@ -25,12 +24,6 @@ import { openRawDatabase } from '../src/internal/test-raw-database.ts';
 const FIXTURE = fileURLToPath(new URL('./fixtures/oauth-thread.mjs', import.meta.url));
 const THREADS = 4;
 const CALLS_PER_THREAD = 25;
-
-const METADATA = {
-	client_id: CLIENT_ID,
-	redirect_uris: [REDIRECT_URI, 'https://app.example.com/oauth/other'],
-	scope: ['atproto', 'transition:generic'],
-};
 
 interface Done {
 	type: 'done';
@@ -111,7 +104,7 @@ describe('token refresh across worker threads of one process sharing a SQLite fi
 			plcUrl: server.plcUrl,
 			pdsUrl: server.pdsUrl,
 			clientJwk: await exportJwkKey(key),
-			metadata: METADATA,
+			metadata: TEST_CLIENT_METADATA,
 			calls: CALLS_PER_THREAD,
 			leaseMs,
 		};

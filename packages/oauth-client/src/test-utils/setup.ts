@@ -15,6 +15,17 @@ import { MapStore } from './map-store.ts';
 export const CLIENT_ID = 'https://app.example.com/oauth-client-metadata.json';
 export const REDIRECT_URI = 'https://app.example.com/oauth/callback';
 
+/** the client metadata of every test client (and of the app processes tests start beside them). */
+export const TEST_CLIENT_METADATA: {
+	client_id: string;
+	redirect_uris: [string, string];
+	scope: string[];
+} = {
+	client_id: CLIENT_ID,
+	redirect_uris: [REDIRECT_URI, 'https://app.example.com/oauth/other'],
+	scope: ['atproto', 'transition:generic'],
+};
+
 /** an actor resolver that resolves through the test server's PLC and PDS. */
 export const actorResolverFor = (server: TestOAuthServer): LocalActorResolver => {
 	return new LocalActorResolver({
@@ -104,11 +115,7 @@ export const createTestClient = async (
 	const states = new MapStore<StoredState>();
 	const clock = givenClock ?? testClock();
 	const client = new OAuthClient({
-		metadata: {
-			client_id: CLIENT_ID,
-			redirect_uris: [REDIRECT_URI, 'https://app.example.com/oauth/other'],
-			scope: ['atproto', 'transition:generic'],
-		},
+		metadata: TEST_CLIENT_METADATA,
 		keyset: [key],
 		stores: { sessions, states },
 		actorResolver: actorResolverFor(server),

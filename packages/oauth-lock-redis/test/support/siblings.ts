@@ -4,11 +4,10 @@
 export { exportJwkKey } from '@atcute/oauth-keys';
 export { RedisStore, StoreUnavailableError } from '@atcute/oauth-store-redis';
 export {
-	CLIENT_ID,
 	createTestClient,
-	REDIRECT_URI,
 	signIn,
 	startTestOAuthServer,
+	TEST_CLIENT_METADATA,
 	type TestClock,
 	type TestOAuthServer,
 	testClock,
