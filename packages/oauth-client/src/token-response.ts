@@ -1,7 +1,6 @@
 import type { Did } from '@atcute/lexicons';
-
+import { unprintableEscaped } from '@atcute-oauth/internal/unprintable-escaped';
 import { InvalidResponseError } from './errors.ts';
-import { unprintableEscaped } from './internal/quoted.ts';
 
 /** a token endpoint response that passed the atproto checks. */
 export interface TokenResponse {

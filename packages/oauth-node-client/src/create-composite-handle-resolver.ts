@@ -1,6 +1,7 @@
 import type { HandleResolver } from '@atcute/identity-resolver';
 import { IdentityResolutionError } from '@atcute/oauth-client';
 import { kindOf } from '@atcute-oauth/internal/kind-of';
+import { unprintableEscaped } from '@atcute-oauth/internal/unprintable-escaped';
 
 /** options of `createCompositeHandleResolver`. */
 export interface CompositeHandleResolverOptions {
@@ -66,15 +67,8 @@ const bothAnswered = (handle: string, dnsAnswer: unknown, httpAnswer: unknown): 
 	});
 };
 
-/** controls, format characters (bidi overrides) and Unicode line breaks: kept out of a message. */
-const UNPRINTABLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
-
-/** `text` quoted, with what must not reach a log line as it is escaped (`\u202e`). */
-const printable = (text: string): string =>
-	JSON.stringify(text).replace(UNPRINTABLE, (c) => {
-		const code = c.codePointAt(0)!;
-		return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
-	});
+/** `text` quoted, with what must not reach a log line escaped (`\u202e`). */
+const printable = (text: string): string => unprintableEscaped(JSON.stringify(text));
 
 /**
  * what the DNS method found when it found something no DID can be taken from: several `did=`
