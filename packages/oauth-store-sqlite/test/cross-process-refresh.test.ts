@@ -4,18 +4,12 @@ import type { Did } from '@atcute/lexicons';
 import type { StoredSession, StoredState } from '@atcute/oauth-client';
 import { exportJwkKey } from '@atcute/oauth-keys';
 import { describeCrossProcessRefresh, startAppProcess } from '@atcute-oauth/store-conformance';
-import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
+import { beforeEach, describe } from 'vitest';
 
-import {
-	createTestClient,
-	signIn,
-	startTestOAuthServer,
-	TEST_CLIENT_METADATA,
-	type TestOAuthServer,
-} from '../../oauth-client/src/test-utils/setup.ts';
+import { createTestClient, signIn, TEST_CLIENT_METADATA } from '../../oauth-client/src/test-utils/setup.ts';
 import { createSqliteLock, type SqliteLock, SqliteStore } from '../src/index.ts';
-import { tempDir } from '../src/internal/test-files.ts';
 import { openRawDatabase } from '../src/internal/test-raw-database.ts';
+import { useAppTestEnv } from './support/use-app-test-env.ts';
 
 // every process runs its own OAuthClient on one SQLite file (sessions and states tables) and,
 // but for the negative control, the SQLite lock on that same file: the refresh of a stale session
@@ -29,37 +23,24 @@ const SESSIONS_TABLE = 'oauth_sessions';
 const STATES_TABLE = 'oauth_states';
 
 describe('token refresh across processes sharing a SQLite file', () => {
-	let temp: ReturnType<typeof tempDir>;
-	let server: TestOAuthServer;
 	let accounts = 0;
-	// every store, lock and raw connection this process opened, closed before the files go
-	const toClose: Array<{ close(): unknown }> = [];
 
-	beforeAll(async () => {
-		// the children run the built packages, which the root vitest globalSetup builds before any test
-		temp = tempDir();
-		server = await startTestOAuthServer();
-	}, 180_000);
-	afterAll(async () => {
-		for (const handle of toClose.splice(0)) handle.close();
-		await server?.close();
-		temp?.remove();
-	});
-	beforeEach(() => server?.reset());
+	const env = useAppTestEnv();
+	beforeEach(() => env.server?.reset());
 
 	/** a new account signed in through the whole flow by this process, its session in a new SQLite file. */
 	const signedInAccount = async (options: { leaseMs?: number } = {}) => {
-		const path = temp.file(`refresh-${++accounts}.db`);
+		const path = env.temp.file(`refresh-${++accounts}.db`);
 		const sessions = new SqliteStore<Did, StoredSession>({ path, table: SESSIONS_TABLE });
 		const states = new SqliteStore<string, StoredState>({ path, table: STATES_TABLE });
 		const lock: SqliteLock = createSqliteLock({ path, lease: options.leaseMs });
-		toClose.push(sessions, states, lock);
-		const { client, key } = await createTestClient(server, {
+		env.toClose.push(sessions, states, lock);
+		const { client, key } = await createTestClient(env.server, {
 			stores: { sessions, states },
 			requestLock: lock,
 		});
-		const did = server.createAccount({ handle: `sqlite${accounts}.test` }).did as Did;
-		await signIn(server, client, did);
+		const did = env.server.createAccount({ handle: `sqlite${accounts}.test` }).did as Did;
+		await signIn(env.server, client, did);
 
 		/** every process configured like this one, on the same file. */
 		const childConfig = {
@@ -68,8 +49,8 @@ describe('token refresh across processes sharing a SQLite file', () => {
 			statesTable: STATES_TABLE,
 			leaseMs: options.leaseMs,
 			did,
-			plcUrl: server.plcUrl,
-			pdsUrl: server.pdsUrl,
+			plcUrl: env.server.plcUrl,
+			pdsUrl: env.server.pdsUrl,
 			// the client's private key, as an app would read it from its environment
 			clientJwk: await exportJwkKey(key),
 			metadata: TEST_CLIENT_METADATA,
@@ -88,7 +69,7 @@ describe('token refresh across processes sharing a SQLite file', () => {
 	};
 
 	describeCrossProcessRefresh({
-		server: () => server,
+		server: () => env.server,
 		signedInAccount,
 		startApp: (config) => startAppProcess(CHILD, config, { cwd: PACKAGE_DIR }),
 		sharedLock: 'sqlite',

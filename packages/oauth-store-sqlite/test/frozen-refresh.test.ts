@@ -4,17 +4,11 @@ import type { Did } from '@atcute/lexicons';
 import type { StoredSession, StoredState } from '@atcute/oauth-client';
 import { exportJwkKey } from '@atcute/oauth-keys';
 import { startAppProcess } from '@atcute-oauth/store-conformance';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-	createTestClient,
-	signIn,
-	startTestOAuthServer,
-	TEST_CLIENT_METADATA,
-	type TestOAuthServer,
-} from '../../oauth-client/src/test-utils/setup.ts';
+import { createTestClient, signIn, TEST_CLIENT_METADATA } from '../../oauth-client/src/test-utils/setup.ts';
 import { SqliteStore } from '../src/index.ts';
-import { tempDir } from '../src/internal/test-files.ts';
+import { useAppTestEnv } from './support/use-app-test-env.ts';
 
 // a process frozen (a serverless function suspended, a laptop asleep, a debugger's pause) while
 // its refresh waits for the answer: the server rotates the refresh token and answers, the answer
@@ -33,29 +27,19 @@ const FROZEN_MS = 3_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('an app process frozen while its refresh is answered', () => {
-	let temp: ReturnType<typeof tempDir>;
-	let server: TestOAuthServer;
-
-	beforeAll(async () => {
-		temp = tempDir();
-		server = await startTestOAuthServer();
-	}, 60_000);
-	afterAll(async () => {
-		await server?.close();
-		temp?.remove();
-	});
+	const env = useAppTestEnv();
 
 	it('keeps the tokens the answer brought once thawed past its time limit', { timeout: 25_000 }, async () => {
-		const path = temp.file('frozen-refresh.db');
+		const path = env.temp.file('frozen-refresh.db');
 		const sessions = new SqliteStore<Did, StoredSession>({ path, table: 'oauth_sessions' });
 		const states = new SqliteStore<string, StoredState>({ path, table: 'oauth_states' });
-		const { client, key } = await createTestClient(server, { stores: { sessions, states } });
-		const did = server.createAccount({ handle: 'frozen.test' }).did as Did;
-		await signIn(server, client, did);
+		const { client, key } = await createTestClient(env.server, { stores: { sessions, states } });
+		const did = env.server.createAccount({ handle: 'frozen.test' }).did as Did;
+		await signIn(env.server, client, did);
 		const before = (await sessions.get(did))!.tokenSet.refresh_token;
-		server.reset();
+		env.server.reset();
 		// the token request waits at the server, so the child can be frozen before its answer comes
-		server.behaviour.tokenDelayMs = 600;
+		env.server.behaviour.tokenDelayMs = 600;
 
 		const app = startAppProcess(
 			CHILD,
@@ -65,8 +49,8 @@ describe('an app process frozen while its refresh is answered', () => {
 				statesTable: 'oauth_states',
 				timeoutMs: TIMEOUT_MS,
 				did,
-				plcUrl: server.plcUrl,
-				pdsUrl: server.pdsUrl,
+				plcUrl: env.server.plcUrl,
+				pdsUrl: env.server.pdsUrl,
 				clientJwk: await exportJwkKey(key),
 				metadata: TEST_CLIENT_METADATA,
 			},
@@ -78,7 +62,7 @@ describe('an app process frozen while its refresh is answered', () => {
 			await app.next('ready');
 			app.go();
 			// the refresh (after the nonce challenge) reached the server, which holds it a while
-			const tokenRequests = () => server.stats.requests.filter(({ path }) => path === '/oauth/token');
+			const tokenRequests = () => env.server.stats.requests.filter(({ path }) => path === '/oauth/token');
 			await expect
 				.poll(
 					() =>
@@ -95,7 +79,9 @@ describe('an app process frozen while its refresh is answered', () => {
 			process.kill(pid, 'SIGSTOP');
 			stopped = true;
 			// the server rotated the refresh token and answered while the child was frozen
-			await expect.poll(() => server.stats.token.refresh_token, { timeout: 10_000, interval: 20 }).toBe(1);
+			await expect
+				.poll(() => env.server.stats.token.refresh_token, { timeout: 10_000, interval: 20 })
+				.toBe(1);
 			await sleep(FROZEN_MS);
 			process.kill(pid, 'SIGCONT');
 			stopped = false;
@@ -107,11 +93,11 @@ describe('an app process frozen while its refresh is answered', () => {
 			if (stopped) process.kill(pid, 'SIGCONT');
 			await app.kill();
 		}
-		server.behaviour.tokenDelayMs = undefined;
+		env.server.behaviour.tokenDelayMs = undefined;
 		// the new refresh token, the one the server will take next, is the one stored
 		const stored = (await sessions.get(did))!.tokenSet.refresh_token;
 		expect(stored).not.toBe(before);
-		expect(stored).toBe(server.sessions(did).at(-1)!.refreshToken);
+		expect(stored).toBe(env.server.sessions(did).at(-1)!.refreshToken);
 		sessions.close();
 		states.close();
 	});

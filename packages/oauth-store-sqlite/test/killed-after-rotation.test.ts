@@ -9,18 +9,12 @@ import {
 } from '@atcute/oauth-client';
 import { exportJwkKey } from '@atcute/oauth-keys';
 import { startAppProcess } from '@atcute-oauth/store-conformance';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-	createTestClient,
-	signIn,
-	startTestOAuthServer,
-	TEST_CLIENT_METADATA,
-	type TestOAuthServer,
-} from '../../oauth-client/src/test-utils/setup.ts';
+import { createTestClient, signIn, TEST_CLIENT_METADATA } from '../../oauth-client/src/test-utils/setup.ts';
 import { createSqliteLock, SqliteStore } from '../src/index.ts';
-import { tempDir } from '../src/internal/test-files.ts';
 import { openRawDatabase } from '../src/internal/test-raw-database.ts';
+import { useAppTestEnv } from './support/use-app-test-env.ts';
 
 // a loss no client can avoid: an app process killed after the authorization server rotated the
 // refresh token, before the answer was stored. what the next process must get is the honest end
@@ -38,39 +32,27 @@ const CHILD = fileURLToPath(new URL('./fixtures/oauth-child.mjs', import.meta.ur
 const LEASE_MS = 8_000;
 
 describe('an app process killed between the rotation of its refresh token and its write', () => {
-	let temp: ReturnType<typeof tempDir>;
-	let server: TestOAuthServer;
-	const toClose: Array<{ close(): unknown }> = [];
-
-	beforeAll(async () => {
-		temp = tempDir();
-		server = await startTestOAuthServer();
-	}, 180_000);
-	afterAll(async () => {
-		for (const handle of toClose.splice(0)) handle.close();
-		await server?.close();
-		temp?.remove();
-	});
+	const env = useAppTestEnv();
 
 	it('leaves the next process a TokenRefreshError (invalid_grant), the session deleted and reported, and no lock', {
 		timeout: 90_000,
 	}, async () => {
-		const path = temp.file('killed-after-rotation.db');
+		const path = env.temp.file('killed-after-rotation.db');
 		const sessions = new SqliteStore<Did, StoredSession>({ path, table: 'oauth_sessions' });
 		const states = new SqliteStore<string, StoredState>({ path, table: 'oauth_states' });
 		const lock = createSqliteLock({ path, lease: LEASE_MS });
-		toClose.push(sessions, states, lock);
-		const { client, key } = await createTestClient(server, {
+		env.toClose.push(sessions, states, lock);
+		const { client, key } = await createTestClient(env.server, {
 			stores: { sessions, states },
 			requestLock: lock,
 		});
-		const did = server.createAccount({ handle: 'killed.test' }).did as Did;
-		await signIn(server, client, did);
+		const did = env.server.createAccount({ handle: 'killed.test' }).did as Did;
+		await signIn(env.server, client, did);
 		const before = (await sessions.get(did))!.tokenSet.refresh_token;
-		server.reset();
+		env.server.reset();
 		// the token request waits at the server, so this process can hold SQLite's write lock first:
 		// the holder's write of the answer then waits for it, and the holder is killed there
-		server.behaviour.tokenDelayMs = 1_500;
+		env.server.behaviour.tokenDelayMs = 1_500;
 
 		const holder = startAppProcess(
 			CHILD,
@@ -82,8 +64,8 @@ describe('an app process killed between the rotation of its refresh token and it
 				lock: 'sqlite',
 				mode: 'refresh',
 				did,
-				plcUrl: server.plcUrl,
-				pdsUrl: server.pdsUrl,
+				plcUrl: env.server.plcUrl,
+				pdsUrl: env.server.pdsUrl,
 				clientJwk: await exportJwkKey(key),
 				metadata: TEST_CLIENT_METADATA,
 			},
@@ -96,19 +78,21 @@ describe('an app process killed between the rotation of its refresh token and it
 			// the holder's token request reached the server, which holds it a while: its second, a
 			// new process's first being refused for its DPoP nonce (taken after the first, the write
 			// lock would leave the holder's lease unconfirmed, and the retry rightly unsent)
-			const tokenRequests = () => server.stats.requests.filter(({ path }) => path === '/oauth/token');
+			const tokenRequests = () => env.server.stats.requests.filter(({ path }) => path === '/oauth/token');
 			await expect.poll(() => tokenRequests().length, { timeout: 10_000, interval: 5 }).toBe(2);
 			expect(tokenRequests()[0]!.error).toBe('use_dpop_nonce');
 			raw.exec('BEGIN IMMEDIATE');
 			// the server rotated the refresh token and answered: the old one is spent
-			await expect.poll(() => server.stats.token.refresh_token, { timeout: 20_000, interval: 20 }).toBe(1);
+			await expect
+				.poll(() => env.server.stats.token.refresh_token, { timeout: 20_000, interval: 20 })
+				.toBe(1);
 			await holder.kill();
 		} finally {
 			await holder.kill();
 			if (raw.inTransaction) raw.exec('ROLLBACK');
 			raw.close();
 		}
-		server.behaviour.tokenDelayMs = undefined;
+		env.server.behaviour.tokenDelayMs = undefined;
 		// the answer was never stored
 		expect((await sessions.get(did))!.tokenSet.refresh_token).toBe(before);
 
@@ -125,7 +109,7 @@ describe('an app process killed between the rotation of its refresh token and it
 			.poll(() => events)
 			.toEqual([expect.objectContaining({ type: 'deleted', sub: did, cause: 'invalid_grant' })]);
 		// the grant ended at the server, and nothing was left live
-		expect(server.sessions(did).every((session) => !session.active)).toBe(true);
+		expect(env.server.sessions(did).every((session) => !session.active)).toBe(true);
 		const leases = openRawDatabase(path, { readonly: true });
 		try {
 			expect(leases.prepare('SELECT name FROM oauth_locks').all()).toEqual([]);
@@ -133,7 +117,7 @@ describe('an app process killed between the rotation of its refresh token and it
 			leases.close();
 		}
 		// a sign-in again works
-		await signIn(server, client, did);
+		await signIn(env.server, client, did);
 		expect((await client.restore(did)).did).toBe(did);
 	});
 });

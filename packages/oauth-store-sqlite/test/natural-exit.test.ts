@@ -4,17 +4,11 @@ import { fileURLToPath } from 'node:url';
 import type { Did } from '@atcute/lexicons';
 import type { StoredSession, StoredState } from '@atcute/oauth-client';
 import { exportJwkKey } from '@atcute/oauth-keys';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-	createTestClient,
-	signIn,
-	startTestOAuthServer,
-	TEST_CLIENT_METADATA,
-	type TestOAuthServer,
-} from '../../oauth-client/src/test-utils/setup.ts';
+import { createTestClient, signIn, TEST_CLIENT_METADATA } from '../../oauth-client/src/test-utils/setup.ts';
 import { SqliteStore } from '../src/index.ts';
-import { tempDir } from '../src/internal/test-files.ts';
+import { useAppTestEnv } from './support/use-app-test-env.ts';
 
 // a script that uses the client and returns (a CLI, a cron job) and forgets close(): whatever
 // the stores and locks leave behind (timers, the checkpoint worker thread, connections) must not
@@ -43,34 +37,23 @@ const runScript = (config: Record<string, unknown>): Promise<Outcome> =>
 	});
 
 describe('a script that uses the client on SQLite and returns without close()', () => {
-	let temp: ReturnType<typeof tempDir>;
-	let server: TestOAuthServer;
 	let accounts = 0;
-	const toClose: Array<{ close(): unknown }> = [];
 
-	beforeAll(async () => {
-		temp = tempDir();
-		server = await startTestOAuthServer();
-	}, 180_000);
-	afterAll(async () => {
-		for (const handle of toClose.splice(0)) handle.close();
-		await server?.close();
-		temp?.remove();
-	});
+	const env = useAppTestEnv();
 
 	const signedIn = async () => {
-		const path = temp.file(`exit-${++accounts}.db`);
+		const path = env.temp.file(`exit-${++accounts}.db`);
 		const sessions = new SqliteStore<Did, StoredSession>({ path, table: 'oauth_sessions' });
 		const states = new SqliteStore<string, StoredState>({ path, table: 'oauth_states' });
-		toClose.push(sessions, states);
-		const { client, key } = await createTestClient(server, { stores: { sessions, states } });
-		const did = server.createAccount({ handle: `exit${accounts}.test` }).did as Did;
-		await signIn(server, client, did);
+		env.toClose.push(sessions, states);
+		const { client, key } = await createTestClient(env.server, { stores: { sessions, states } });
+		const did = env.server.createAccount({ handle: `exit${accounts}.test` }).did as Did;
+		await signIn(env.server, client, did);
 		return {
 			path,
 			did,
-			plcUrl: server.plcUrl,
-			pdsUrl: server.pdsUrl,
+			plcUrl: env.server.plcUrl,
+			pdsUrl: env.server.pdsUrl,
 			clientJwk: await exportJwkKey(key),
 			metadata: TEST_CLIENT_METADATA,
 		};

@@ -4,18 +4,12 @@ import { Worker } from 'node:worker_threads';
 import type { Did } from '@atcute/lexicons';
 import type { StoredSession, StoredState } from '@atcute/oauth-client';
 import { exportJwkKey } from '@atcute/oauth-keys';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import {
-	createTestClient,
-	signIn,
-	startTestOAuthServer,
-	TEST_CLIENT_METADATA,
-	type TestOAuthServer,
-} from '../../oauth-client/src/test-utils/setup.ts';
+import { createTestClient, signIn, TEST_CLIENT_METADATA } from '../../oauth-client/src/test-utils/setup.ts';
 import { createSqliteLock, SqliteStore } from '../src/index.ts';
-import { tempDir } from '../src/internal/test-files.ts';
 import { openRawDatabase } from '../src/internal/test-raw-database.ts';
+import { useAppTestEnv } from './support/use-app-test-env.ts';
 
 // an app that runs as a pool of worker threads in one process (each thread its own OAuthClient on
 // one SQLite file): a thread has its own globals and module instances, so the default lock, one
@@ -61,48 +55,37 @@ const startThread = (config: Record<string, unknown>) => {
 };
 
 describe('token refresh across worker threads of one process sharing a SQLite file', () => {
-	let temp: ReturnType<typeof tempDir>;
-	let server: TestOAuthServer;
 	let accounts = 0;
-	const toClose: Array<{ close(): unknown }> = [];
 
-	beforeAll(async () => {
-		temp = tempDir();
-		server = await startTestOAuthServer();
-	}, 180_000);
-	afterAll(async () => {
-		for (const handle of toClose.splice(0)) handle.close();
-		await server?.close();
-		temp?.remove();
-	});
-	beforeEach(() => server?.reset());
+	const env = useAppTestEnv();
+	beforeEach(() => env.server?.reset());
 
 	/** a signed-in account whose session in a new file is stale, its token endpoint slowed. */
 	const staleAccount = async (leaseMs?: number) => {
-		const path = temp.file(`threads-${++accounts}.db`);
+		const path = env.temp.file(`threads-${++accounts}.db`);
 		const sessions = new SqliteStore<Did, StoredSession>({ path, table: 'oauth_sessions' });
 		const states = new SqliteStore<string, StoredState>({ path, table: 'oauth_states' });
 		const lock = createSqliteLock({ path, lease: leaseMs });
-		toClose.push(sessions, states, lock);
-		const { client, key } = await createTestClient(server, {
+		env.toClose.push(sessions, states, lock);
+		const { client, key } = await createTestClient(env.server, {
 			stores: { sessions, states },
 			requestLock: lock,
 		});
-		const did = server.createAccount({ handle: `threads${accounts}.test` }).did as Did;
-		await signIn(server, client, did);
-		server.expireAccessTokens(did);
+		const did = env.server.createAccount({ handle: `threads${accounts}.test` }).did as Did;
+		await signIn(env.server, client, did);
+		env.server.expireAccessTokens(did);
 		const stored = (await sessions.get(did))!;
 		await sessions.set(did, { ...stored, tokenSet: { ...stored.tokenSet, expires_at: Date.now() - 1000 } });
-		server.reset();
+		env.server.reset();
 		// the refresh stays open while the other threads' calls arrive
-		server.behaviour.tokenDelayMs = 300;
+		env.server.behaviour.tokenDelayMs = 300;
 		const config = {
 			path,
 			sessionsTable: 'oauth_sessions',
 			statesTable: 'oauth_states',
 			did,
-			plcUrl: server.plcUrl,
-			pdsUrl: server.pdsUrl,
+			plcUrl: env.server.plcUrl,
+			pdsUrl: env.server.pdsUrl,
 			clientJwk: await exportJwkKey(key),
 			metadata: TEST_CLIENT_METADATA,
 			calls: CALLS_PER_THREAD,
@@ -131,16 +114,16 @@ describe('token refresh across worker threads of one process sharing a SQLite fi
 
 		expect(done.flatMap((result) => result.failures)).toEqual([]);
 		expect(done.reduce((sum, result) => sum + result.ok, 0)).toBe(THREADS * CALLS_PER_THREAD);
-		expect(server.stats.refreshAttempts).toBe(1);
-		expect(server.stats.refreshByDid.get(did)).toBe(1);
-		const current = server.sessions(did).at(-1)!;
+		expect(env.server.stats.refreshAttempts).toBe(1);
+		expect(env.server.stats.refreshByDid.get(did)).toBe(1);
+		const current = env.server.sessions(did).at(-1)!;
 		expect(current.active).toBe(true);
 		expect((await sessions.get(did))!.tokenSet.refresh_token).toBe(current.refreshToken);
 		// a lock was given: nothing to warn about (node:sqlite's ExperimentalWarning, on Node 22, is not ours)
 		expect(
 			done.flatMap((result) => result.warnings).filter((warning) => warning.name === 'DefaultLockWarning'),
 		).toEqual([]);
-		server.assertNoRejections();
+		env.server.assertNoRejections();
 	});
 
 	it('warns in every thread whose client has no requestLock, where the default lock does not keep threads apart', {
@@ -164,8 +147,8 @@ describe('token refresh across worker threads of one process sharing a SQLite fi
 		const before = (await sessions.get(did))!.tokenSet.refresh_token;
 		// the holder stalls on discovery, inside the lock and before the token request: terminated
 		// there, it has not spent the refresh token
-		server.behaviour.tokenDelayMs = undefined;
-		server.behaviour.metadataDelayMs = 10_000;
+		env.server.behaviour.tokenDelayMs = undefined;
+		env.server.behaviour.metadataDelayMs = 10_000;
 		const leases = () => {
 			const database = openRawDatabase(path, { readonly: true });
 			try {
@@ -182,12 +165,12 @@ describe('token refresh across worker threads of one process sharing a SQLite fi
 		} finally {
 			await holder.worker.terminate();
 		}
-		server.behaviour.metadataDelayMs = undefined;
+		env.server.behaviour.metadataDelayMs = undefined;
 
 		// this thread waits out the terminated holder's lease, then refreshes once
 		await client.restore(did, { refresh: true });
-		expect(server.stats.refreshAttempts).toBe(1);
-		const current = server.sessions(did).at(-1)!;
+		expect(env.server.stats.refreshAttempts).toBe(1);
+		const current = env.server.sessions(did).at(-1)!;
 		expect(current.active).toBe(true);
 		const stored = (await sessions.get(did))!.tokenSet.refresh_token;
 		expect(stored).not.toBe(before);
