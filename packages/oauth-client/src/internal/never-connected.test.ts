@@ -22,6 +22,23 @@ describe('neverConnected', () => {
 		);
 	});
 
+	// met through Node's fetch and the Node facade's transport on loopback TLS servers: a
+	// certificate without serverAuth, a plain HTTP server on an https port, TLS 1.0 only, h2 only,
+	// a client certificate required (TLS 1.2, TLS 1.3)
+	it.each([
+		'INVALID_PURPOSE',
+		'ERR_SSL_WRONG_VERSION_NUMBER',
+		'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+		'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL',
+		'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+		'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+	])(
+		'reads %s, a TLS handshake that failed before the request was read, as a connection never made',
+		(code) => {
+			expect(neverConnected(fetchFailed(withCode(code)))).toBe(true);
+		},
+	);
+
 	it.each(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ETIMEDOUT'])(
 		'does not read %s, which can come once the request went out, as one',
 		(code) => {

@@ -18,6 +18,7 @@ import { loadNodeHttpModules, type NodeHttpModules } from './node-http-modules.t
 import { type NormalizedRequest, normalizeRequest } from './normalize-request.ts';
 import { OriginSlots } from './origin-slots.ts';
 import { timeoutUnless } from './timeout-unless.ts';
+import { withTlsCode } from './tls-error-code.ts';
 import { toWebResponse } from './to-web-response.ts';
 import {
 	type NodeTransportOptions,
@@ -66,7 +67,8 @@ const fetchFailed = (cause: unknown): Error => {
 	if (typeof cause === 'object' && cause !== null && 'rawPacket' in cause) {
 		delete (cause as { rawPacket?: unknown }).rawPacket;
 	}
-	return new TypeError('fetch failed', { cause });
+	// a refused TLS handshake named as fetch names it, not as the write it failed (see withTlsCode)
+	return new TypeError('fetch failed', { cause: withTlsCode(cause) });
 };
 
 /**
@@ -93,7 +95,11 @@ export const transportWith = (settings: TransportSettings, connectVia?: ConnectV
 	let httpsAgent: HttpsAgent;
 	const setUp = (loaded: NodeHttpModules) => {
 		const agentOptions = { keepAlive: true, timeout: FREE_SOCKET_TIMEOUT_MS, scheduling: 'lifo' as const };
-		const httpsReady = new loaded.https.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
+		// HTTP/1.1 named in the handshake, as fetch names it: a server that speaks only h2 then refuses
+		// the handshake (no_application_protocol), where without ALPN Node's h2 server answers a 403 of
+		// its own, read as the endpoint's answer
+		const tlsOptions = { ...agentOptions, ALPNProtocols: ['http/1.1'] };
+		const httpsReady = new loaded.https.Agent(lookup ? { ...tlsOptions, lookup } : tlsOptions);
 		const httpReady = new loaded.http.Agent(lookup ? { ...agentOptions, lookup } : agentOptions);
 		// createConnection's callback form is untyped
 		const http = httpReady as unknown as { createConnection: CreateConnection };
