@@ -55,3 +55,47 @@ describe('createNodeFetch in a process frozen while its answer arrives', () => {
 		}
 	});
 });
+
+describe('createNodeFetch in a process frozen while part of its answer arrives', () => {
+	it('still fails the body once the server falls silent after the thaw (inactivity timeout)', {
+		timeout: 20_000,
+	}, async () => {
+		let arrived!: (res: ServerResponse) => void;
+		const request = new Promise<ServerResponse>((resolve) => (arrived = resolve));
+		const server = createServer((req, res) => {
+			req.resume();
+			req.once('end', () => arrived(res));
+		});
+		server.listen(0, '127.0.0.1');
+		await once(server, 'listening');
+		const { port } = server.address() as AddressInfo;
+		const child = spawn(process.execPath, [CHILD, `http://127.0.0.1:${port}/token`], {
+			cwd: fileURLToPath(new URL('..', import.meta.url)),
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
+		let stdout = '';
+		child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+		const exited = once(child, 'exit');
+		let stopped = false;
+		try {
+			const res = await request;
+			process.kill(child.pid!, 'SIGSTOP');
+			stopped = true;
+			// the headers and the start of the body arrive while frozen; then the server falls silent
+			res.setHeader('content-type', 'application/json');
+			res.write('{"refresh_token":');
+			await sleep(2_500);
+			process.kill(child.pid!, 'SIGCONT');
+			stopped = false;
+			// the child's inactivity timeout is 1 s: its body read fails well within 8 s
+			const outcome = await Promise.race([exited.then(() => 'exited'), sleep(8_000).then(() => 'hung')]);
+			expect(outcome).toBe('exited');
+			expect(JSON.parse(stdout)).toMatchObject({ cause: expect.stringContaining('no data for 1000 ms') });
+		} finally {
+			if (stopped) process.kill(child.pid!, 'SIGCONT');
+			if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
+			server.closeAllConnections();
+			server.close();
+		}
+	});
+});

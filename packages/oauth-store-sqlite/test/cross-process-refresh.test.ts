@@ -18,7 +18,6 @@ import { useAppTestEnv } from './support/use-app-test-env.ts';
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./fixtures/oauth-child.mjs', import.meta.url));
 
-/** the metadata the client test setup registers; every app process must present the same. */
 const SESSIONS_TABLE = 'oauth_sessions';
 const STATES_TABLE = 'oauth_states';
 

@@ -33,6 +33,7 @@ describe('an app process frozen while its refresh is answered', () => {
 		const path = env.temp.file('frozen-refresh.db');
 		const sessions = new SqliteStore<Did, StoredSession>({ path, table: 'oauth_sessions' });
 		const states = new SqliteStore<string, StoredState>({ path, table: 'oauth_states' });
+		env.toClose.push(sessions, states);
 		const { client, key } = await createTestClient(env.server, { stores: { sessions, states } });
 		const did = env.server.createAccount({ handle: 'frozen.test' }).did as Did;
 		await signIn(env.server, client, did);
@@ -98,7 +99,5 @@ describe('an app process frozen while its refresh is answered', () => {
 		const stored = (await sessions.get(did))!.tokenSet.refresh_token;
 		expect(stored).not.toBe(before);
 		expect(stored).toBe(env.server.sessions(did).at(-1)!.refreshToken);
-		sessions.close();
-		states.close();
 	});
 });

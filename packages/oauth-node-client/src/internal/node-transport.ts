@@ -242,16 +242,27 @@ export const transportWith = (settings: TransportSettings, connectVia?: ConnectV
 			// 1,000, a DPoP-Nonce or Location among them); the header size limit still bounds memory
 			req.maxHeadersCount = 0;
 			try {
-				req.setTimeout(inactivityTimeout, () => {
+				const onTimeout = () => {
 					// a timer that fell due while the process was frozen (a serverless function suspended,
 					// a laptop asleep, a debugger's pause) runs before the socket is read: an answer that
 					// arrived meanwhile (a token response: the refresh token it answers is spent) is read
 					// first, a turn later, and then counts as data (the read restarts the timer)
-					const read = req.socket?.bytesRead ?? 0;
+					const socket = req.socket;
+					const read = socket?.bytesRead ?? 0;
 					setImmediate(() => {
-						if (!req.destroyed && (req.socket?.bytesRead ?? 0) === read) timedOut();
+						if (req.destroyed) return;
+						if ((req.socket?.bytesRead ?? 0) === read) return timedOut();
+						// node:http hears one 'timeout' only, on the request and on its socket: listen again,
+						// or a server silent from now on would hold the request for ever. its own forwarder,
+						// which it removes from the socket once the response ends
+						req.once('timeout', onTimeout);
+						const forward = (req as { timeoutCb?: (() => void) | null }).timeoutCb;
+						if (typeof forward === 'function' && socket !== undefined && socket !== null) {
+							socket.once('timeout', forward);
+						}
 					});
-				});
+				};
+				req.setTimeout(inactivityTimeout, onTimeout);
 				const timedOut = () => {
 					const connecting = req.socket?.connecting === true;
 					const error = new Error(
