@@ -2,6 +2,7 @@ import type { PgPool, PgPoolClient, PgQuery, PgQueryable, PgQueryResult, PgRow }
 import { canCancel } from './cancel-statement.ts';
 import { cancelUntilSettled } from './cancel-until-settled.ts';
 import { connectFrom, type PoolConnect } from './pool-connect.ts';
+import { resetConnection } from './reset-connection.ts';
 import { QueryFailure, type RunQueryOptions, runQuery } from './run-query.ts';
 
 const ignore = () => {};
@@ -70,8 +71,13 @@ export const queryWithin = async <R extends PgRow>(
 				// it, so it is closed rather than handed to the next caller
 				const given = client;
 				const config = (queryable as { options?: unknown }).options;
-				if (sent === undefined || !canCancel(given, config)) {
+				// reset, not ended: what a silent path holds of the statement must never run later
+				const discard = (): void => {
+					resetConnection(given);
 					given.release(true);
+				};
+				if (sent === undefined || !canCancel(given, config)) {
+					discard();
 				} else {
 					// and cancelled first, or a backend waiting on a row lock (which does not see its
 					// client leave) would still write later. the connection stays checked out until
@@ -80,9 +86,7 @@ export const queryWithin = async <R extends PgRow>(
 					// it is sent again. ours alone, nothing else is ever sent on it: the cancel (which
 					// names the backend, not a statement) can stop only our statement, or nothing.
 					// not awaited: the caller fails at its deadline as before
-					void cancelUntilSettled(given, config, sent)
-						.then(() => given.release(true))
-						.catch(ignore);
+					void cancelUntilSettled(given, config, sent).then(discard).catch(ignore);
 				}
 			}
 		}
