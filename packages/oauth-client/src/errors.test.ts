@@ -44,6 +44,18 @@ describe('error classes', () => {
 		expect(error).toBeInstanceOf(Error);
 	});
 
+	// what the README's Errors section says an error keeps on its way to a log or another thread:
+	// JSON keeps the own fields (name and code among them), a structured clone only the message
+	it.each(cases)(
+		'%o keeps its name and code through JSON, not through a structured clone',
+		(error, name, code) => {
+			expect(JSON.parse(JSON.stringify(error))).toMatchObject({ name, code });
+			const cloned = structuredClone(error);
+			expect(cloned).toMatchObject({ name: 'Error', message: error.message });
+			expect((cloned as { code?: unknown }).code).toBeUndefined();
+		},
+	);
+
 	it('gives every class its own code', () => {
 		expect(new Set(cases.map(([error]) => error.code)).size).toBe(cases.length);
 	});

@@ -24,7 +24,8 @@ export interface RewrapOptions<K extends string> {
 	 * called after each key is visited (found missing, counted, rewritten or listed in `failed`)
 	 * with the report so far: the same object each time, updated as the rewrap goes on (copy what
 	 * you keep). an exception it throws ends the rewrap like any other error, as a
-	 * `RewrapAbortedError`.
+	 * `RewrapAbortedError`; a promise it returns (an async reporter) is waited for, and its
+	 * rejection does the same.
 	 */
 	onProgress?: ((report: Readonly<RewrapReport<K>>) => void) | undefined;
 }

@@ -67,7 +67,14 @@ export const checkedLock = (lock: LockFunction): LockFunction => {
 				// a lock that calls it again (one that retries, or runs it once more to be sure) gets the
 				// first run's promise: run twice, a refresh sent the refresh token the first had just
 				// stored, spending two, and a sign-in wrote its session twice
-				running ??= held(given[0]);
+				if (running === undefined) {
+					running = held(given[0]);
+					// the lock's to await, and it still gets the rejection. one that let go before `fn`
+					// finished never looks: what `fn` throws then (its write refused for the lost hold)
+					// was an unhandled rejection, which ends a Node process; the caller is told the
+					// lock's fault (the TypeError below)
+					running.catch(() => {});
+				}
 				return running;
 			});
 			// the release, once `fn` has finished, for at most RELEASE_WAIT_MS (what it then gives is

@@ -21,19 +21,26 @@ export const runLocked = async (
 	try {
 		// a function of length 0, as the client hands its lock: a lock that picks a callback style by
 		// `fn.length` (async-lock's `acquire` calls a one-parameter fn with a `done` it then waits for)
-		await lock(name, async (...given: [lost?: AbortSignal]) => {
-			ran = true;
-			try {
-				// a distributed lock's `lost`: the write checks it, as the client's own writes do
-				await visit(hold.follow(given[0]));
-				finished = { ok: true };
-			} catch (error) {
-				finished = { error };
-				throw error;
-			} finally {
-				// done with the lock's signal, which may outlive this holding (one per connection)
-				hold.unfollow();
-			}
+		await lock(name, (...given: [lost?: AbortSignal]) => {
+			const running = (async () => {
+				ran = true;
+				try {
+					// a distributed lock's `lost`: the write checks it, as the client's own writes do
+					await visit(hold.follow(given[0]));
+					finished = { ok: true };
+				} catch (error) {
+					finished = { error };
+					throw error;
+				} finally {
+					// done with the lock's signal, which may outlive this holding (one per connection)
+					hold.unfollow();
+				}
+			})();
+			// the lock's to await, and it still gets the rejection. one that let go before the visit
+			// finished never looks: what the visit throws then (its write refused for the lost hold)
+			// was an unhandled rejection, which ends a Node process; the rewrap reports the lock's fault
+			running.catch(() => {});
+			return running;
 		});
 	} catch (error) {
 		refused = { error };

@@ -23,7 +23,8 @@ export interface RewrapTarget {
  * dry run, which decrypts every entry to check it), re-encrypts under the primary key every entry
  * another key (or none) encrypts, inside `locked(key, visit)`. entries with an expiry are never
  * rewritten. entries that fail to decrypt are reported and left as they are; any other error
- * (and one thrown by `onProgress`) ends the visit as a `RewrapAbortedError` holding the report.
+ * (and one thrown by `onProgress`, or its promise's rejection) ends the visit as a
+ * `RewrapAbortedError` holding the report.
  */
 export const rewrapEntries = async <K extends string>(
 	target: RewrapTarget,
@@ -111,7 +112,11 @@ export const rewrapEntries = async <K extends string>(
 			checkEntryKey(key);
 			if (locked === undefined) await visit(key as K);
 			else await locked(key as K, (lost) => visit(key as K, lost));
-			onProgress?.(report);
+			const reported: unknown = onProgress?.(report);
+			// an async reporter (a log sink) is waited for: its rejection ends the rewrap as a throw
+			// does. left alone, it was an unhandled rejection, which ends a Node process, and the
+			// rewrap reported success
+			if (typeof (reported as PromiseLike<unknown> | undefined)?.then === 'function') await reported;
 			current = undefined;
 		}
 	} catch (err) {
