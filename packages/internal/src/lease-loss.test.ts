@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 import { describe, expect, it } from 'vitest';
 
 import { trackHolding } from './lease-loss.ts';
@@ -46,7 +48,7 @@ describe('trackHolding', () => {
 		expect(holding.signal.reason).toEqual(new Error('the lock "n" was lost while held (taken)'));
 	});
 
-	it('reports a loss that may not be one without aborting, and aborts at the next that is', () => {
+	it('reports a loss that may not be one without aborting, and aborts at the next that is', async () => {
 		const reasons: string[] = [];
 		const holding = trackHolding<'unconfirmed' | 'connection_lost'>(
 			'n',
@@ -60,6 +62,23 @@ describe('trackHolding', () => {
 		expect(holding.signal.aborted).toBe(true);
 		expect(holding.signal.reason).toEqual(new Error('the lock "n" was lost while held (connection_lost)'));
 		// reported once, as every loss is
+		await Promise.resolve();
 		expect(reasons).toEqual(['unconfirmed']);
+	});
+
+	it('tells onLeaseLost in the async context the holding began in, whichever context finds the loss', async () => {
+		// an app's request context: a loss found by a pooled connection's event (opened by another
+		// request) must land in the holder's request log, not in the other one's
+		const als = new AsyncLocalStorage<string>();
+		const reportedIn: Array<string | undefined> = [];
+		const holding = als.run('holder', () =>
+			trackHolding<'connection_lost'>(
+				'n',
+				() => reportedIn.push(als.getStore()),
+				() => {},
+			),
+		);
+		als.run('other request', () => holding.lose('connection_lost'));
+		await expect.poll(() => reportedIn).toEqual(['holder']);
 	});
 });

@@ -29,7 +29,8 @@ export interface Holding<Reason extends string> {
 	 */
 	readonly signal: AbortSignal;
 	/**
-	 * the first time only: runs `stop` (the renewal or heartbeat), then tells `onLeaseLost`.
+	 * the first time only: runs `stop` (the renewal or heartbeat), then tells `onLeaseLost` (a
+	 * microtask later, in the async context the holding began in).
 	 * aborts `signal` unless `maybeHeld`: a loss that may not be one (a PostgreSQL heartbeat not
 	 * answered in time on a connection still open, which a stalled event loop also gives: the lock
 	 * goes only with the connection), reported but not acted on; a later call without it aborts.
@@ -48,6 +49,24 @@ export const trackHolding = <Reason extends string>(
 ): Holding<Reason> => {
 	const heldSince = performance.now();
 	const controller = new AbortController();
+	// told in the holder's async context (its request's id, logger and trace, in the app's
+	// AsyncLocalStorage), whatever finds the loss: a pooled connection's 'end' runs in the context
+	// of the request that opened it, and another request's loss was logged as that one's. a promise
+	// reaction runs in the context its `.then` was called in, on every runtime, with no node: import
+	let tell!: (event: LeaseLoss<Reason>) => void;
+	void new Promise<LeaseLoss<Reason>>((resolve) => {
+		tell = resolve;
+	}).then((event) => {
+		try {
+			const reported: unknown = onLeaseLost(event);
+			// an async reporter that rejects (a log sink down) must not end the process either
+			if (typeof (reported as PromiseLike<unknown> | undefined)?.then === 'function') {
+				Promise.resolve(reported).catch(() => {});
+			}
+		} catch {
+			// a throwing reporter must not break the holder
+		}
+	});
 	let lost = false;
 	// kept here, not read off the signal: a lock may make reading the signal check its lease (see
 	// `watchAborted`), which would report its own reason in place of the one being reported
@@ -65,15 +84,8 @@ export const trackHolding = <Reason extends string>(
 			if (lost) return;
 			lost = true;
 			stop();
-			try {
-				const reported: unknown = onLeaseLost({ name, reason, heldMs: performance.now() - heldSince });
-				// an async reporter that rejects (a log sink down) must not end the process either
-				if (typeof (reported as PromiseLike<unknown> | undefined)?.then === 'function') {
-					Promise.resolve(reported).catch(() => {});
-				}
-			} catch {
-				// a throwing reporter must not break the holder
-			}
+			// a microtask later, in the holder's context (see `tell`); the signal is aborted now
+			tell({ name, reason, heldMs: performance.now() - heldSince });
 		},
 	};
 };

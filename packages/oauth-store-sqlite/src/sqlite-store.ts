@@ -1,3 +1,5 @@
+import { AsyncResource } from 'node:async_hooks';
+
 import type { Store, StoreSetOptions } from '@atcute/oauth-client';
 import { expiresAtOf } from '@atcute-oauth/internal/expires-at';
 import { hasLoneSurrogate } from '@atcute-oauth/internal/lone-surrogate';
@@ -143,6 +145,14 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	#expiryTimer: ReturnType<typeof setTimeout> | undefined;
 	/** when `#expiryTimer` is for, on the store's clock. */
 	#expiryAt = 0;
+	/**
+	 * the async context the store was made in, where its purge timers are made. why: a timer runs
+	 * in the context it was set in, and each purge re-arms the next from its own: made in the
+	 * request whose write armed it, every later purge (the clock it reads, any instrumentation of
+	 * the driver) was that request's for the life of the process, in its log and trace (an app's
+	 * `AsyncLocalStorage`), and kept its context object from being collected.
+	 */
+	readonly #housekeeping = new AsyncResource('SqliteStoreHousekeeping');
 	#closed = false;
 	/**
 	 * what the purge timers hold: the store weakly. why: a timer holding the store keeps it and its
@@ -300,18 +310,21 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	}
 
 	#schedulePurge(delay = 0): void {
-		// a timer, not the write itself: better-sqlite3 blocks the thread, so each bounded step
+		// a timer, not the write itself (made in the store's own context: see `#housekeeping`):
+		// better-sqlite3 blocks the thread, so each bounded step
 		// gets its own event-loop turn and the process never waits on a backlog of expired rows
 		// a pause can outlast a timer (1.5 × a checkpointInterval up to 2^31 - 1 ms): a longer delay
 		// fires after 1 ms, and the step, finding the pause not over, would spin every millisecond.
 		// capped, the step that wakes early finds what is left of the pause and waits again
 		const self = this.#self;
-		this.#purgeTimer = setTimeout(
-			() => {
-				const store = self.deref();
-				if (store !== undefined) store.#purgeStep();
-			},
-			Math.min(delay, MAX_TIMER_MS),
+		this.#purgeTimer = this.#housekeeping.runInAsyncScope(() =>
+			setTimeout(
+				() => {
+					const store = self.deref();
+					if (store !== undefined) store.#purgeStep();
+				},
+				Math.min(delay, MAX_TIMER_MS),
+			),
 		);
 		// housekeeping must not keep the process alive
 		(this.#purgeTimer as { unref?: () => void }).unref?.();
@@ -349,14 +362,17 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 		const delay = Math.min(Math.max(next - this.#now(), 0) + 1, MAX_TIMER_MS);
 		this.#expiryAt = next;
 		const self = this.#self;
-		this.#expiryTimer = setTimeout(() => {
-			const store = self.deref();
-			if (store === undefined) return;
-			store.#expiryTimer = undefined;
-			if (store.#closed) return;
-			// a purge under way (write-count) re-arms when it is done
-			if (store.#purgeTimer === undefined) store.#purgeStep();
-		}, delay);
+		// in the store's own context, not the writer's (see `#housekeeping`)
+		this.#expiryTimer = this.#housekeeping.runInAsyncScope(() =>
+			setTimeout(() => {
+				const store = self.deref();
+				if (store === undefined) return;
+				store.#expiryTimer = undefined;
+				if (store.#closed) return;
+				// a purge under way (write-count) re-arms when it is done
+				if (store.#purgeTimer === undefined) store.#purgeStep();
+			}, delay),
+		);
 		// housekeeping must not keep the process alive
 		(this.#expiryTimer as { unref?: () => void }).unref?.();
 	}
