@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Redis, type RedisOptions } from 'ioredis';
+// the lowest ioredis the peer range takes (its `import { Redis }`, the README's, came in 5.2.5)
+import { Redis as RedisLowest } from 'ioredis-lowest';
 import { Redis as Redis6 } from 'ioredis6';
 
 /** the Debian package's binary, which the root vitest setup installs when it is missing (scripts/test-services). */
@@ -218,10 +220,21 @@ export const connect6 = (url: string, options: { protocol?: 2 | 3 } = {}): Redis
 	return redis as unknown as Redis;
 };
 
-/** each ioredis major the packages take, with its `connect`: the conformance suites run on both. */
+/** `connect` on the lowest ioredis the peer range takes (`ioredis-lowest`), seen through the newest 5's types. */
+export const connectLowest = (url: string): Redis => {
+	const redis = new RedisLowest(url, { autoResendUnfulfilledCommands: false });
+	redis.on('error', () => {});
+	return redis as unknown as Redis;
+};
+
+/**
+ * each ioredis the packages are tested on, with its `connect`: the conformance suites run on each,
+ * the lowest the peer range takes included (a range promises its lowest version too).
+ */
 export const IOREDIS_MAJORS: readonly (readonly [string, (url: string) => Redis])[] = [
 	['ioredis 5', connect],
 	['ioredis 6', connect6],
+	['ioredis 5 (lowest allowed)', connectLowest],
 ];
 
 /** every key under `prefix` (a full SCAN), sorted. */
