@@ -1,7 +1,6 @@
 // shared by @atcute/oauth-store-redis and @atcute/oauth-lock-redis (each build inlines it): both
 // must classify Redis failures (transient or not) and keep tokens out of errors the same way.
 import type { Redis } from 'ioredis';
-import { resetIfSilent, type SentOn, sentOn } from './silent-connection.ts';
 
 /**
  * Redis answers that mean "not now" rather than "never": a server loading its data, a read-only
@@ -328,13 +327,6 @@ export interface RunCommandOptions {
 	 * nobody awaits: an awaited one whose timer let the process exit would never settle.
 	 */
 	unref?: boolean | undefined;
-	/**
-	 * whether a command unanswered at the deadline resets its connection when nothing came over it
-	 * since it was sent (see `resetIfSilent`); default true. a lease's renewals pass false: over a
-	 * path that lost only its answers they still reach Redis and keep the lease, which a new
-	 * connection, whose handshake would get no answer either, could not.
-	 */
-	reset?: boolean | undefined;
 }
 
 /**
@@ -348,7 +340,7 @@ export const runCommand = async <T>(
 	options: RunCommandOptions,
 	send: () => Promise<T>,
 ): Promise<T> => {
-	const { timeout, signal, unref = false, reset = true } = options;
+	const { timeout, signal, unref = false } = options;
 	signal?.throwIfAborted();
 	const started = performance.now();
 
@@ -370,9 +362,7 @@ export const runCommand = async <T>(
 	}
 
 	let pending: Promise<T>;
-	let sent: SentOn;
 	try {
-		sent = sentOn(redis);
 		pending = send();
 	} catch (err) {
 		throw closedUnder(redis, err) ?? classify(err);
@@ -386,13 +376,7 @@ export const runCommand = async <T>(
 	try {
 		return await Promise.race([pending, wait.promise]);
 	} catch (err) {
-		if (err instanceof CommandFailure) {
-			// no answer within the deadline: a path gone silent must not hold the next commands, nor
-			// deliver this one once it is back
-			if (reset) resetIfSilent(redis, sent);
-			throw err;
-		}
-		if (signal?.aborted && err === signal.reason) throw err;
+		if (err instanceof CommandFailure || (signal?.aborted && err === signal.reason)) throw err;
 		throw closedUnder(redis, err) ?? classify(err);
 	} finally {
 		wait.clear();

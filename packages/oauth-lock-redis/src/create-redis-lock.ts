@@ -157,14 +157,12 @@ export const createRedisLock = (options: RedisLockOptions): LockFunction => {
 	/**
 	 * one command within `limit` (default `timeout`). `background`: nobody awaits it (a renewal,
 	 * a late release), so its deadline must not keep the process alive: an app that disconnects
-	 * Redis while Redis is away would otherwise wait out the whole timeout to exit. nor does it
-	 * reset a silent connection (see runCommand's `reset`): a renewal whose answer is lost still
-	 * extends the lease, and the holder hears of an unconfirmed lease before it could run out.
+	 * Redis while Redis is away would otherwise wait out the whole timeout to exit.
 	 */
 	const run = <T>(
 		send: () => Promise<T>,
 		{ limit = timeout, background = false }: { limit?: number; background?: boolean } = {},
-	): Promise<T> => runCommand(redis, { timeout: limit, unref: background, reset: !background }, send);
+	): Promise<T> => runCommand(redis, { timeout: limit, unref: background }, send);
 
 	/**
 	 * takes the lease, waiting for it at most `waitMs` (an attempt after the first may end up to

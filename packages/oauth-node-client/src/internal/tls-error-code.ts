@@ -8,7 +8,8 @@ const SSL_REASON = /:SSL routines:[^:]*:([^:]+):/;
  * only, h2 only, a client certificate required) fails that write first, with the errno and
  * OpenSSL's reason only in the message. the code is made as node:tls makes it (the reason upper-
  * cased, spaces as underscores), so callers that classify a failure by its code (a handshake
- * that failed sent nothing) read the same code as from fetch; `EPROTO` stays in `errno`.
+ * that failed sent nothing) read the same code as from fetch; `errno` keeps the number (-71 on
+ * Linux), and the `EPROTO` name is gone.
  */
 export const withTlsCode = (error: unknown): unknown => {
 	if (typeof error !== 'object' || error === null) return error;
