@@ -1,7 +1,6 @@
 import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
 import {
-	generatePrivateKey,
 	type OAuthClient,
 	type OAuthSessionEvent,
 	SessionNotFoundError,
@@ -12,13 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAccount, type LocalNetwork, startLocalNetwork } from '../src/index.ts';
 import {
 	type ClientDocuments,
-	createConfidentialClient,
-	createStores,
-	observingFetch,
 	type SeenResponse,
 	START_TIMEOUT_MS,
-	serveClientDocuments,
 	signIn,
+	startObservedApp,
 	TEST_TIMEOUT_MS,
 	type TestStores,
 } from './helpers.ts';
@@ -30,23 +26,12 @@ let documents: ClientDocuments;
 let oauth: OAuthClient;
 let stores: TestStores;
 let seen: SeenResponse[];
-const events: OAuthSessionEvent[] = [];
+let events: OAuthSessionEvent[];
 
 beforeAll(async () => {
 	network = await startLocalNetwork({ accounts: [{ handle: 'resting.test' }, { handle: 'revoked.test' }] });
 	[resting, revoked] = network.accounts as [LocalAccount, LocalAccount];
-	documents = await serveClientDocuments(network.tls);
-	stores = createStores();
-	const observed = observingFetch();
-	seen = observed.seen;
-	oauth = createConfidentialClient({
-		network,
-		documents,
-		keyset: [await generatePrivateKey('main', 'ES256')],
-		stores,
-		fetch: observed.fetch,
-	});
-	oauth.addEventListener((event) => events.push(event));
+	({ documents, stores, oauth, seen, events } = await startObservedApp(network));
 }, START_TIMEOUT_MS);
 
 afterAll(async () => {

@@ -1,7 +1,6 @@
 import type {} from '@atcute/atproto';
 import { Client } from '@atcute/client';
 import {
-	generatePrivateKey,
 	IdentityMismatchError,
 	IdentityResolutionError,
 	OAuthCallbackError,
@@ -22,13 +21,10 @@ import {
 import { openAccountPage } from './account-page.ts';
 import {
 	type ClientDocuments,
-	createConfidentialClient,
-	createStores,
-	observingFetch,
 	type SeenResponse,
 	START_TIMEOUT_MS,
-	serveClientDocuments,
 	signIn,
+	startObservedApp,
 	TEST_TIMEOUT_MS,
 	type TestStores,
 } from './helpers.ts';
@@ -48,7 +44,7 @@ let documents: ClientDocuments;
 let oauth: OAuthClient;
 let stores: TestStores;
 let seen: SeenResponse[];
-const events: OAuthSessionEvent[] = [];
+let events: OAuthSessionEvent[];
 
 beforeAll(async () => {
 	network = await startLocalNetwork({
@@ -71,18 +67,7 @@ beforeAll(async () => {
 		LocalAccount,
 		LocalAccount,
 	];
-	documents = await serveClientDocuments(network.tls);
-	stores = createStores();
-	const observed = observingFetch();
-	seen = observed.seen;
-	oauth = createConfidentialClient({
-		network,
-		documents,
-		keyset: [await generatePrivateKey('main', 'ES256')],
-		stores,
-		fetch: observed.fetch,
-	});
-	oauth.addEventListener((event) => events.push(event));
+	({ documents, stores, oauth, seen, events } = await startObservedApp(network));
 }, START_TIMEOUT_MS);
 
 afterAll(async () => {

@@ -5,9 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { LocalActorResolver, PlcDidDocumentResolver, XrpcHandleResolver } from '@atcute/identity-resolver';
 import {
 	type CallbackResult,
+	generatePrivateKey,
 	MemoryStore,
 	OAuthClient,
 	type OAuthClientOptions,
+	type OAuthSessionEvent,
 	type PrivateKey,
 	type SessionStore,
 	type StateStore,
@@ -239,4 +241,32 @@ export const openAuthorizationPage = async (url: URL): Promise<URL | undefined> 
 		throw new Error(`the authorization page answered ${page.status}`);
 	}
 	return page.location;
+};
+
+/** a confidential app as the account e2e tests run it, with what it saw. */
+export interface ObservedApp {
+	documents: ClientDocuments;
+	stores: TestStores;
+	oauth: OAuthClient;
+	/** every response its `fetch` got. */
+	seen: SeenResponse[];
+	/** every session event it emitted. */
+	events: OAuthSessionEvent[];
+}
+
+/** serves an app's documents and makes its client (one ES256 key) on `network`, observed. */
+export const startObservedApp = async (network: LocalNetwork): Promise<ObservedApp> => {
+	const documents = await serveClientDocuments(network.tls);
+	const stores = createStores();
+	const observed = observingFetch();
+	const oauth = createConfidentialClient({
+		network,
+		documents,
+		keyset: [await generatePrivateKey('main', 'ES256')],
+		stores,
+		fetch: observed.fetch,
+	});
+	const events: OAuthSessionEvent[] = [];
+	oauth.addEventListener((event) => events.push(event));
+	return { documents, stores, oauth, seen: observed.seen, events };
 };
