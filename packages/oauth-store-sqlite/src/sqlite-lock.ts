@@ -16,6 +16,7 @@ import {
 	StoreUnavailableError,
 } from './errors.ts';
 import { type Connection, closeWhenCollected, connect } from './internal/connection.ts';
+import { FILE_REPLACED_REASON } from './internal/file-identity.ts';
 import { ForwardSteps } from './internal/forward-steps.ts';
 import { quoteTable } from './internal/identifier.ts';
 import { ensureSchema, type TableSchema } from './internal/schema.ts';
@@ -256,6 +257,16 @@ export const createSqliteLock = (options: SqliteLockOptions): SqliteLock => {
 		if (closing) {
 			// closed, though its connection stays open for the holders still running: nothing new
 			const failure = new StoreUnavailableError('lock', 'the lock was closed');
+			throw new LockUnavailableError(name, `lock "${name}" could not be acquired: ${failure.message}`, {
+				cause: failure,
+				transient: false,
+			});
+		}
+		if (connection.replaced()) {
+			// why: a process started since opens the file now at the path, whose leases are not these:
+			// both would hold the name and spend one refresh token twice. refused before the holder
+			// runs, and for good (only a new connection reaches the new file)
+			const failure = new StoreUnavailableError('lock', FILE_REPLACED_REASON);
 			throw new LockUnavailableError(name, `lock "${name}" could not be acquired: ${failure.message}`, {
 				cause: failure,
 				transient: false,

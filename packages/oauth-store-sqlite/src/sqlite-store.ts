@@ -13,6 +13,7 @@ import {
 	connect,
 	positiveInteger,
 } from './internal/connection.ts';
+import { FILE_REPLACED_REASON } from './internal/file-identity.ts';
 import { quoteTable } from './internal/identifier.ts';
 import { acquirePurgePacer, type PurgePacer, purgePause } from './internal/purge-pacing.ts';
 import { ensureSchema, type TableSchema } from './internal/schema.ts';
@@ -286,6 +287,12 @@ export class SqliteStore<K extends string = string, V = unknown> implements Stor
 	 * more: else every call would fail until a restart.
 	 */
 	#run<T>(operation: SqliteOperation, fn: () => T): T {
+		// why: SQLite writes on into a file deleted or replaced under it (a cleanup job, a restore),
+		// without an error: the write, a refresh's new tokens, would be gone at the next start.
+		// reads go on (what they find is what this process wrote)
+		if (operation !== 'get' && this.#connection.replaced()) {
+			throw new StoreUnavailableError(operation, FILE_REPLACED_REASON);
+		}
 		try {
 			try {
 				return fn();

@@ -4,7 +4,9 @@ import { StoreSchemaError, StoreUnavailableError } from '../errors.ts';
 import type { SqliteDatabase } from '../sqlite-database.ts';
 import { checkDirectoryOf } from './check-directory.ts';
 import { checkpointInBackground, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.ts';
+import { watchFileIdentity } from './file-identity.ts';
 import { type DriverLoaders, defaultLoaders, selectDriver } from './load-driver.ts';
+import { createPrivateFile } from './private-file.ts';
 import { messageOf } from './sqlite-code.ts';
 
 /** how a store or lock reaches its database. */
@@ -26,6 +28,11 @@ export interface Connection {
 	 * 0 when none does (`checkpointInterval: 0`, a given `database`, node:sqlite, no worker threads).
 	 */
 	backgroundCheckpointInterval: number;
+	/**
+	 * whether the file opened from `path` was deleted or replaced since (see file-identity.ts);
+	 * always false for a given `database`, whose file the app opened.
+	 */
+	replaced: () => boolean;
 	/** stops its background checkpoints and closes it, if it was opened here. */
 	close: () => void;
 }
@@ -170,12 +177,18 @@ export const connect = (
 
 	let opened: SqliteDatabase | undefined;
 	let release: (() => void) | undefined;
+	let replaced: (() => boolean) | undefined;
 	try {
 		if (path !== undefined) {
 			const driver = selectDriver(loaders);
 			// the same answer on every driver: a path that cannot work is not transient
 			checkDirectoryOf(path);
+			// why: it holds tokens and DPoP private keys; SQLite would make it (and its -wal and
+			// -shm) world-readable under the usual umask
+			createPrivateFile(path);
 			opened = driver.open(path);
+			// the file as opened: writes to it once deleted or replaced would be lost for good
+			replaced = watchFileIdentity(path);
 			opened.exec(`PRAGMA busy_timeout = ${busyTimeout}`);
 			// a session row is about 2.3 kB: on 4 kB pages each takes a page of its own, on 16 kB
 			// pages seven share one (the file shrinks by 40 % and lookups touch fewer pages).
@@ -215,6 +228,7 @@ export const connect = (
 			database: connection,
 			owned: opened !== undefined,
 			backgroundCheckpointInterval: release === undefined ? 0 : checkpointInterval,
+			replaced: replaced ?? (() => false),
 			close: () => {
 				// once: node:sqlite and bun:sqlite throw when a closed connection is closed again, and
 				// an app may well close a store from two shutdown hooks
