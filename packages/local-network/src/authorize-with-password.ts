@@ -1,4 +1,5 @@
 import { CookieJar } from './internal/cookie-jar.ts';
+import { BROWSER_USER_AGENT, PROVIDER_API_PATH, providerApiHeaders } from './internal/provider-api.ts';
 import { type RawResponse, rawRequest } from './internal/raw-request.ts';
 
 /** options for `authorizeWithPassword`. */
@@ -11,12 +12,6 @@ export interface AuthorizeWithPasswordOptions {
 	/** approve only these scopes (space-separated); default all that were asked for. */
 	scope?: string | undefined;
 }
-
-// the provider's sign-in and consent pages are a small app over this JSON API. it is internal
-// and unversioned (the consent body went from `sub` to `did` in oauth-provider 0.18): keep every
-// detail of it here, and pin the PDS version in runtime/package.json
-const API_PATH = '/@atproto/oauth-provider/~api';
-const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) atcute-local-network';
 
 /**
  * plays the browser on the reference PDS's authorization page: opens `authorizeUrl` (what
@@ -36,7 +31,7 @@ export const authorizeWithPassword = async (
 	// a top-level navigation: the provider checks the browser's own sec-fetch-* headers
 	const page = await rawRequest(pageUrl, {
 		headers: {
-			'user-agent': USER_AGENT,
+			'user-agent': BROWSER_USER_AGENT,
 			accept: 'text/html',
 			'sec-fetch-mode': 'navigate',
 			'sec-fetch-dest': 'document',
@@ -49,23 +44,9 @@ export const authorizeWithPassword = async (
 	}
 
 	const api = async (endpoint: string, body: unknown, extraHeaders: Record<string, string> = {}) => {
-		const response = await rawRequest(`${origin}${API_PATH}${endpoint}`, {
+		const response = await rawRequest(`${origin}${PROVIDER_API_PATH}${endpoint}`, {
 			method: 'POST',
-			headers: {
-				'user-agent': USER_AGENT,
-				'content-type': 'application/json',
-				accept: 'application/json',
-				origin,
-				// the API finds the authorization request through the page it is called from
-				referer: pageUrl.href,
-				'sec-fetch-mode': 'same-origin',
-				'sec-fetch-site': 'same-origin',
-				'sec-fetch-dest': 'empty',
-				// double-submit CSRF: the header must repeat the cookie
-				'x-csrf-token': jar.get('csrf-token') ?? '',
-				cookie: jar.header(),
-				...extraHeaders,
-			},
+			headers: { ...providerApiHeaders(pageUrl, jar), 'content-type': 'application/json', ...extraHeaders },
 			body: JSON.stringify(body),
 		});
 		// sign-in and reject rotate the device cookies
@@ -100,7 +81,7 @@ export const authorizeWithPassword = async (
 	// the provider's redirect endpoint answers 303 to the client's redirect URI, as in a browser
 	const redirect = await rawRequest(redirectPage, {
 		headers: {
-			'user-agent': USER_AGENT,
+			'user-agent': BROWSER_USER_AGENT,
 			cookie: jar.header(),
 			referer: pageUrl.href,
 			'sec-fetch-mode': 'navigate',

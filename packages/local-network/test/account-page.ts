@@ -1,11 +1,7 @@
 import type { LocalAccount, LocalNetwork } from '../src/index.ts';
 import { CookieJar } from '../src/internal/cookie-jar.ts';
+import { BROWSER_USER_AGENT, PROVIDER_API_PATH, providerApiHeaders } from '../src/internal/provider-api.ts';
 import { rawRequest } from '../src/internal/raw-request.ts';
-
-// the reference PDS's account page (`/account`) is a small app over the provider's internal JSON
-// API, as its sign-in page is (see authorizeWithPassword): pinned with the PDS in runtime/package.json
-const API_PATH = '/@atproto/oauth-provider/~api';
-const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) atcute-local-network';
 
 /** one of the account's OAuth sessions as its account page lists it. */
 export interface AccountPageSession {
@@ -29,7 +25,7 @@ export const openAccountPage = async (network: LocalNetwork, account: LocalAccou
 	const jar = new CookieJar();
 	const page = await rawRequest(pageUrl, {
 		headers: {
-			'user-agent': USER_AGENT,
+			'user-agent': BROWSER_USER_AGENT,
 			accept: 'text/html',
 			'sec-fetch-mode': 'navigate',
 			'sec-fetch-dest': 'document',
@@ -41,19 +37,10 @@ export const openAccountPage = async (network: LocalNetwork, account: LocalAccou
 
 	const api = async (method: 'GET' | 'POST', endpoint: string, input: Record<string, unknown>) => {
 		const query = method === 'GET' ? `?${new URLSearchParams(input as Record<string, string>)}` : '';
-		const response = await rawRequest(`${origin}${API_PATH}${endpoint}${query}`, {
+		const response = await rawRequest(`${origin}${PROVIDER_API_PATH}${endpoint}${query}`, {
 			method,
 			headers: {
-				'user-agent': USER_AGENT,
-				accept: 'application/json',
-				origin,
-				referer: pageUrl.href,
-				'sec-fetch-mode': 'same-origin',
-				'sec-fetch-site': 'same-origin',
-				'sec-fetch-dest': 'empty',
-				// double-submit CSRF: the header repeats the cookie
-				'x-csrf-token': jar.get('csrf-token') ?? '',
-				cookie: jar.header(),
+				...providerApiHeaders(pageUrl, jar),
 				...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
 			},
 			...(method === 'POST' ? { body: JSON.stringify(input) } : {}),
