@@ -78,7 +78,15 @@ describe('createNodeFetch: a Blob body (a file opened with openAsBlob)', () => {
 	});
 
 	it('is streamed from the file, once for each attempt, never read into memory whole', async () => {
-		const { stdout } = await run(process.execPath, ['--expose-gc', CHILD, url, file]);
+		// a young generation of a fixed size: how many sent chunks wait for a collection is V8's
+		// choice otherwise, and grew with Node 24's larger default
+		const { stdout } = await run(process.execPath, [
+			'--expose-gc',
+			'--max-semi-space-size=4',
+			CHILD,
+			url,
+			file,
+		]);
 		const outcome = JSON.parse(stdout) as { status: number; answer: string; growth: number };
 		// the retry after use_dpop_nonce sent the whole file again, under its own length
 		expect({ status: outcome.status, answer: outcome.answer }).toEqual({
@@ -88,8 +96,9 @@ describe('createNodeFetch: a Blob body (a file opened with openAsBlob)', () => {
 		expect(uploads).toEqual([{ length: SIZE, digest, declared: String(SIZE) }]);
 		// read whole, the body alone is SIZE (twice over, with the retry's copy); streamed, a few
 		// chunks at a time, and the chunks sent that wait for a collection (some 40 MB here, however
-		// large the body): half the body is a generous bound
-		expect(outcome.growth).toBeLessThan(SIZE / 2);
+		// large the body; 74 MB once on Node 24 before the young generation was fixed): three
+		// quarters of the body is a generous bound, and still one a whole read fails
+		expect(outcome.growth).toBeLessThan(SIZE * 0.75);
 	}, 30_000);
 });
 
